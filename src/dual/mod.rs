@@ -1,0 +1,243 @@
+//! Dual numbers: forward-mode automatic differentiation.
+//!
+//! A dual number `a + b₁ε₁ + … + b_Nε_N` carries a real part `a` and `N` tangents `bᵢ`, with the
+//! algebra εᵢεⱼ = 0 for all i, j (in particular ε² = 0). Taylor's theorem then makes every smooth
+//! function exact on its first-order part:
+//!
+//! ```text
+//! f(a + bε) = f(a) + f'(a)·b ε            (the ε² term and everything after it vanish)
+//! ```
+//!
+//! so evaluating a program on `x + ẋε` yields `f(x) + f'(x)·ẋ ε`: the value and a directional
+//! derivative at once. With `N` tangent slots one evaluation yields `N` directional derivatives.
+//!
+//! The derivative of each elementary function comes from [`crate::rules`]; this module only applies
+//! the chain rule lane by lane:
+//!
+//! ```text
+//! f(x):     v = f(x.re),     eps[i] = f'(x.re) · x.eps[i]
+//! f(x, y):  v = f(x.re, y.re), eps[i] = ∂ₓf · x.eps[i] + ∂ᵧf · y.eps[i]
+//! ```
+//!
+//! **Zero lanes stay zero.** If a local derivative is ±∞ or NaN (`sqrt` at 0, `ln` at 0), a lane whose
+//! incoming tangent is exactly zero keeps a zero tangent instead of `0·∞ = NaN`. So a function
+//! evaluated at a singular point with respect to a variable it does not depend on gets the right
+//! answer 0, and one singular lane never poisons another. The finiteness test is made once per
+//! operation; the lane loop stays branch-free in the ordinary case.
+//!
+//! **Comparisons look at the real part only** (`==`, `<`, `max`/`min`, `is_nan`, …), because generic
+//! code branches on values, and a branch taken must be the one the `f64` program takes.
+//!
+//! **Nesting.** `Dual<Dual<f64, 1>, 1>` is a dual number whose parts are dual numbers; it computes
+//! second derivatives. Each level has its own type, so perturbations of different levels can never
+//! be confused by accident; a value of an outer level enters an inner computation through
+//! [`Dual::constant`] (see the crate documentation).
+
+mod num;
+mod ops;
+
+use core::cmp::Ordering;
+use core::fmt;
+
+use num_traits::Float;
+
+use crate::rules::{Binary, Unary};
+
+/// A dual number `re + eps[0]·ε₀ + … + eps[N−1]·ε_{N−1}` with εᵢεⱼ = 0: a value and `N` tangents.
+///
+/// `Dual<T, N>` implements [`Float`] whenever `T` does, so generic numeric code runs on it unchanged
+/// and returns derivatives alongside values:
+///
+/// ```
+/// use nilpotent::Dual;
+/// use num_traits::Float;
+///
+/// fn f<T: Float>(x: &[T]) -> T {
+///     x[0].ln() + x[0] * x[1] - x[1].sin()
+/// }
+/// // seed x₁ with ε₀ and x₂ with ε₁: the two tangents of the result are ∂f/∂x₁ and ∂f/∂x₂
+/// let x = [Dual::variable(2.0, 0), Dual::variable(5.0, 1)];
+/// let y = f(&x);
+/// assert!((y.re - 11.652071455223084).abs() < 1e-14);
+/// assert_eq!(y.eps[0], 5.5);
+/// assert!((y.eps[1] - 1.7163378145367738).abs() < 1e-14);
+/// println!("{y:.3}"); // 11.652 + [5.500, 1.716]ε
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Dual<T, const N: usize> {
+    /// The real part: the value of the computation.
+    pub re: T,
+    /// The tangents: `eps[i]` is the derivative of the value along the i-th seed direction.
+    pub eps: [T; N],
+}
+
+impl<T: Float, const N: usize> Dual<T, N> {
+    /// A dual number with the given real part and tangents.
+    ///
+    /// Seeding `x` with a direction `r` (`Dual::new(x_i, [r_i])` for each input) makes every
+    /// result carry the directional derivative along `r`.
+    #[inline]
+    pub fn new(re: T, eps: [T; N]) -> Self {
+        Dual { re, eps }
+    }
+
+    /// A constant: real part `re`, all tangents zero.
+    #[inline]
+    pub fn constant(re: T) -> Self {
+        Dual {
+            re,
+            eps: [T::zero(); N],
+        }
+    }
+
+    /// The i-th independent variable: real part `re`, tangent eᵢ (1 in slot `i`, 0 elsewhere).
+    ///
+    /// # Panics
+    /// If `i >= N`.
+    #[inline]
+    pub fn variable(re: T, i: usize) -> Self {
+        assert!(
+            i < N,
+            "Dual::variable: index {i} is out of range for a dual number with {N} tangent slots"
+        );
+        let mut d = Self::constant(re);
+        d.eps[i] = T::one();
+        d
+    }
+
+    /// Applies a function of one argument whose value at `self.re` is `value` and whose derivative
+    /// there is `derivative`: `value + derivative·eps ε`.
+    ///
+    /// This is the chain rule that every elementary function of this crate goes through; use it to
+    /// differentiate a function the crate does not know (a special function with a known
+    /// derivative). Lanes with a zero tangent stay exactly zero even if `derivative` is ±∞ or NaN.
+    ///
+    /// ```
+    /// use nilpotent::Dual;
+    /// // the error function, with erf'(x) = 2/√π · e^(−x²), given value and derivative at x = 0.5
+    /// let x = Dual::<f64, 2>::new(0.5, [1.0, 0.0]);
+    /// let (v, d) = (0.5204998778130465, 2.0 / core::f64::consts::PI.sqrt() * (-0.25f64).exp());
+    /// let y = x.chain(v, d);
+    /// assert_eq!(y.eps, [d, 0.0]);
+    /// ```
+    #[inline(always)]
+    pub fn chain(self, value: T, derivative: T) -> Self {
+        let mut eps = self.eps;
+        if derivative.is_finite() {
+            for e in eps.iter_mut() {
+                *e = *e * derivative;
+            }
+        } else {
+            for e in eps.iter_mut() {
+                *e = scale_nonzero(*e, derivative);
+            }
+        }
+        Dual { re: value, eps }
+    }
+
+    /// Applies a function of two arguments with value `value` and partials `dx`, `dy` at
+    /// `(self.re, other.re)`: `value + (dx·self.eps + dy·other.eps) ε`, with the zero-lane rule of
+    /// [`Dual::chain`].
+    #[inline(always)]
+    pub fn chain2(self, other: Self, value: T, dx: T, dy: T) -> Self {
+        let mut eps = self.eps;
+        if dx.is_finite() && dy.is_finite() {
+            for (e, o) in eps.iter_mut().zip(other.eps.iter()) {
+                *e = *e * dx + *o * dy;
+            }
+        } else {
+            for (e, o) in eps.iter_mut().zip(other.eps.iter()) {
+                *e = scale_nonzero(*e, dx) + scale_nonzero(*o, dy);
+            }
+        }
+        Dual { re: value, eps }
+    }
+
+    /// Applies an entry of the rule table.
+    #[inline(always)]
+    pub(crate) fn unary(self, op: Unary) -> Self {
+        let (v, d) = op.eval(self.re);
+        self.chain(v, d)
+    }
+
+    /// Applies an entry of the rule table to two dual numbers.
+    #[inline(always)]
+    pub(crate) fn binary(self, op: Binary, other: Self) -> Self {
+        let (v, dx, dy) = op.eval(self.re, other.re);
+        self.chain2(other, v, dx, dy)
+    }
+
+    /// Applies an entry of the rule table to a dual number and a constant on the right.
+    #[inline(always)]
+    pub(crate) fn binary_const_rhs(self, op: Binary, other: T) -> Self {
+        let (v, dx, _) = op.eval(self.re, other);
+        self.chain(v, dx)
+    }
+
+    /// Applies an entry of the rule table to a constant on the left and a dual number.
+    #[inline(always)]
+    pub(crate) fn binary_const_lhs(op: Binary, this: T, other: Self) -> Self {
+        let (v, _, dy) = op.eval(this, other.re);
+        other.chain(v, dy)
+    }
+
+    /// True if the real part and every tangent are exactly zero.
+    #[inline]
+    fn all_zero(&self) -> bool {
+        self.re.is_zero() && self.eps.iter().all(|e| e.is_zero())
+    }
+}
+
+/// `d·e`, except that an exactly zero `e` gives exactly zero whatever `d` is (even ±∞ or NaN).
+#[inline(always)]
+fn scale_nonzero<T: Float>(e: T, d: T) -> T {
+    if e.is_zero() { e } else { e * d }
+}
+
+/// The constant 0.
+impl<T: Float, const N: usize> Default for Dual<T, N> {
+    fn default() -> Self {
+        Self::constant(T::zero())
+    }
+}
+
+/// Equality of the real parts (the tangents are not compared), consistent with [`PartialOrd`].
+impl<T: Float, const N: usize> PartialEq for Dual<T, N> {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        self.re == other.re
+    }
+}
+
+/// Order of the real parts (the tangents are not compared), consistent with [`PartialEq`].
+impl<T: Float, const N: usize> PartialOrd for Dual<T, N> {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        self.re.partial_cmp(&other.re)
+    }
+}
+
+/// `re + [eps₀, eps₁, …]ε`; a precision (`{:.3}`) applies to every part.
+///
+/// ```
+/// use nilpotent::Dual;
+/// let y = Dual::new(11.652071455223084, [5.5, 1.7163378145367738]);
+/// assert_eq!(format!("{y:.3}"), "11.652 + [5.500, 1.716]ε");
+/// ```
+impl<T: fmt::Display, const N: usize> fmt::Display for Dual<T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let part = |f: &mut fmt::Formatter<'_>, x: &T| match f.precision() {
+            Some(p) => write!(f, "{x:.p$}"),
+            None => write!(f, "{x}"),
+        };
+        part(f, &self.re)?;
+        f.write_str(" + [")?;
+        for (i, e) in self.eps.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            part(f, e)?;
+        }
+        f.write_str("]ε")
+    }
+}

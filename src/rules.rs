@@ -1,0 +1,507 @@
+//! The table of elementary derivative rules: the only place in the crate where a derivative formula
+//! is written.
+//!
+//! Every elementary function is an entry of [`Unary`] (one argument) or [`Binary`] (two arguments).
+//! Evaluating an entry at a point gives the function's value and its *local* partial derivative(s)
+//! at that point, as plain numbers of any [`Float`] type:
+//!
+//! ```
+//! use nilpotent::rules::{Binary, Unary};
+//! let (value, d) = Unary::Sin.eval(0.0_f64);
+//! assert_eq!((value, d), (0.0, 1.0)); // sin 0 = 0, cos 0 = 1
+//! let (value, dx, dy) = Binary::Mul.eval(3.0_f64, 4.0);
+//! assert_eq!((value, dx, dy), (12.0, 4.0, 3.0)); // ∂(xy)/∂x = y, ∂(xy)/∂y = x
+//! ```
+//!
+//! Forward mode ([`Dual`](crate::Dual)) pushes tangents through these partials
+//! (`ẏ = ∂f/∂x · ẋ + ∂f/∂y · ẏ`), reverse mode pushes adjoints back through the very same partials
+//! (`x̄ += ∂f/∂x · v̄`). Neither mode knows a single formula of its own, so a rule fixed here is fixed
+//! for both.
+//!
+//! # Conventions
+//!
+//! The value returned is always the one `T` itself computes (`x.sin()` for `Sin`, `x % y` for
+//! `Rem`…), so the real part of a dual number is bit for bit the `f64` result. Where a function has
+//! no derivative the table still returns a number, chosen as in `DESIGN.md` §4:
+//!
+//! - rounding functions (`floor`, `ceil`, `round`, `trunc`, `signum`) have derivative 0;
+//! - `abs` has derivative +1 at +0 and −1 at −0 (the sign bit decides);
+//! - `max`/`min` pass the derivative of the chosen argument, the average of both on a tie, and the
+//!   non-NaN argument's when the other is NaN;
+//! - `atan2(0, 0)` and `hypot(0, 0)` have zero partials;
+//! - `powf(x, y)`: the exponent's partial `xʸ ln x` is 0 at x = 0, y > 0; `x⁰` has zero partials.
+//!
+//! A partial may be ±∞ or NaN (`sqrt` at 0, `ln` at 0, `acos` at 1). The table reports it as it is;
+//! the two modes make sure that it only reaches lanes (forward) or adjoints (reverse) that are nonzero,
+//! so that a singularity on one lane never poisons another.
+//!
+//! The tests in `tests/rule_table.rs` walk [`Unary::ALL`] and [`Binary::ALL`] and compare each entry
+//! with finite differences, in both modes.
+
+use num_traits::Float;
+
+/// Converts an `f64` constant to `T` (used for 0.5, 2, 3, ln 2, … in the formulas below).
+#[inline(always)]
+fn c<T: Float>(x: f64) -> T {
+    T::from(x).expect("a small f64 constant is representable in every Float type")
+}
+
+/// Elementary functions of one argument.
+///
+/// [`Unary::eval`] returns `(f(x), f'(x))`. [`Unary::Powi`] carries its integer exponent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unary {
+    /// −x
+    Neg,
+    /// 1/x
+    Recip,
+    /// √x
+    Sqrt,
+    /// ∛x
+    Cbrt,
+    /// eˣ
+    Exp,
+    /// 2ˣ
+    Exp2,
+    /// eˣ − 1, accurate near 0
+    ExpM1,
+    /// ln x
+    Ln,
+    /// log₂ x
+    Log2,
+    /// log₁₀ x
+    Log10,
+    /// ln(1 + x), accurate near 0
+    Ln1p,
+    /// sin x
+    Sin,
+    /// cos x
+    Cos,
+    /// tan x
+    Tan,
+    /// arcsin x
+    Asin,
+    /// arccos x
+    Acos,
+    /// arctan x
+    Atan,
+    /// sinh x
+    Sinh,
+    /// cosh x
+    Cosh,
+    /// tanh x
+    Tanh,
+    /// arsinh x
+    Asinh,
+    /// arcosh x
+    Acosh,
+    /// artanh x
+    Atanh,
+    /// |x|
+    Abs,
+    /// sign of x (±1, NaN for NaN)
+    Signum,
+    /// ⌊x⌋
+    Floor,
+    /// ⌈x⌉
+    Ceil,
+    /// x rounded half away from zero
+    Round,
+    /// x rounded towards zero
+    Trunc,
+    /// x − trunc(x)
+    Fract,
+    /// x in radians → degrees
+    ToDegrees,
+    /// x in degrees → radians
+    ToRadians,
+    /// xⁿ for an integer n
+    Powi(i32),
+}
+
+impl Unary {
+    /// Every entry of the table (with a representative exponent for `Powi`; the tests also sweep
+    /// other exponents).
+    pub const ALL: [Unary; 33] = [
+        Unary::Neg,
+        Unary::Recip,
+        Unary::Sqrt,
+        Unary::Cbrt,
+        Unary::Exp,
+        Unary::Exp2,
+        Unary::ExpM1,
+        Unary::Ln,
+        Unary::Log2,
+        Unary::Log10,
+        Unary::Ln1p,
+        Unary::Sin,
+        Unary::Cos,
+        Unary::Tan,
+        Unary::Asin,
+        Unary::Acos,
+        Unary::Atan,
+        Unary::Sinh,
+        Unary::Cosh,
+        Unary::Tanh,
+        Unary::Asinh,
+        Unary::Acosh,
+        Unary::Atanh,
+        Unary::Abs,
+        Unary::Signum,
+        Unary::Floor,
+        Unary::Ceil,
+        Unary::Round,
+        Unary::Trunc,
+        Unary::Fract,
+        Unary::ToDegrees,
+        Unary::ToRadians,
+        Unary::Powi(3),
+    ];
+
+    /// The function's name as a method of [`Float`] (used in traces and test messages).
+    pub fn name(self) -> &'static str {
+        match self {
+            Unary::Neg => "neg",
+            Unary::Recip => "recip",
+            Unary::Sqrt => "sqrt",
+            Unary::Cbrt => "cbrt",
+            Unary::Exp => "exp",
+            Unary::Exp2 => "exp2",
+            Unary::ExpM1 => "exp_m1",
+            Unary::Ln => "ln",
+            Unary::Log2 => "log2",
+            Unary::Log10 => "log10",
+            Unary::Ln1p => "ln_1p",
+            Unary::Sin => "sin",
+            Unary::Cos => "cos",
+            Unary::Tan => "tan",
+            Unary::Asin => "asin",
+            Unary::Acos => "acos",
+            Unary::Atan => "atan",
+            Unary::Sinh => "sinh",
+            Unary::Cosh => "cosh",
+            Unary::Tanh => "tanh",
+            Unary::Asinh => "asinh",
+            Unary::Acosh => "acosh",
+            Unary::Atanh => "atanh",
+            Unary::Abs => "abs",
+            Unary::Signum => "signum",
+            Unary::Floor => "floor",
+            Unary::Ceil => "ceil",
+            Unary::Round => "round",
+            Unary::Trunc => "trunc",
+            Unary::Fract => "fract",
+            Unary::ToDegrees => "to_degrees",
+            Unary::ToRadians => "to_radians",
+            Unary::Powi(_) => "powi",
+        }
+    }
+
+    /// `(f(x), f'(x))`: the value exactly as `T` computes it, and the local derivative.
+    #[inline(always)]
+    pub fn eval<T: Float>(self, x: T) -> (T, T) {
+        match self {
+            // d(−x) = −1
+            Unary::Neg => (-x, -T::one()),
+            // d(1/x) = −1/x² = −v²
+            Unary::Recip => {
+                let v = x.recip();
+                (v, -(v * v))
+            }
+            // d√x = 1/(2√x)   (+∞ at 0)
+            Unary::Sqrt => {
+                let v = x.sqrt();
+                (v, (v + v).recip())
+            }
+            // d∛x = 1/(3∛x²)   (+∞ at 0)
+            Unary::Cbrt => {
+                let v = x.cbrt();
+                (v, (c::<T>(3.0) * v * v).recip())
+            }
+            // d eˣ = eˣ
+            Unary::Exp => {
+                let v = x.exp();
+                (v, v)
+            }
+            // d 2ˣ = 2ˣ ln 2
+            Unary::Exp2 => {
+                let v = x.exp2();
+                (v, v * T::from(core::f64::consts::LN_2).unwrap())
+            }
+            // d(eˣ − 1) = eˣ
+            Unary::ExpM1 => (x.exp_m1(), x.exp()),
+            // d ln x = 1/x
+            Unary::Ln => (x.ln(), x.recip()),
+            // d log₂ x = 1/(x ln 2)
+            Unary::Log2 => (x.log2(), (x * c::<T>(core::f64::consts::LN_2)).recip()),
+            // d log₁₀ x = 1/(x ln 10)
+            Unary::Log10 => (x.log10(), (x * c::<T>(core::f64::consts::LN_10)).recip()),
+            // d ln(1 + x) = 1/(1 + x)
+            Unary::Ln1p => (x.ln_1p(), (T::one() + x).recip()),
+            // d sin x = cos x
+            Unary::Sin => {
+                let (s, co) = x.sin_cos();
+                (s, co)
+            }
+            // d cos x = −sin x
+            Unary::Cos => {
+                let (s, co) = x.sin_cos();
+                (co, -s)
+            }
+            // d tan x = 1 + tan² x   (= sec² x, without a cos that can round to 0)
+            Unary::Tan => {
+                let v = x.tan();
+                (v, T::one() + v * v)
+            }
+            // d arcsin x = 1/√(1 − x²) = 1/√((1 − x)(1 + x))   (+∞ at ±1)
+            Unary::Asin => (x.asin(), ((T::one() - x) * (T::one() + x)).sqrt().recip()),
+            // d arccos x = −1/√(1 − x²)   (−∞ at ±1)
+            Unary::Acos => (x.acos(), -((T::one() - x) * (T::one() + x)).sqrt().recip()),
+            // d arctan x = 1/(1 + x²)
+            Unary::Atan => (x.atan(), (T::one() + x * x).recip()),
+            // d sinh x = cosh x
+            Unary::Sinh => (x.sinh(), x.cosh()),
+            // d cosh x = sinh x
+            Unary::Cosh => (x.cosh(), x.sinh()),
+            // d tanh x = 1 − tanh² x
+            Unary::Tanh => {
+                let v = x.tanh();
+                (v, T::one() - v * v)
+            }
+            // d arsinh x = 1/√(x² + 1)   (hypot keeps it finite for huge |x|)
+            Unary::Asinh => (x.asinh(), x.hypot(T::one()).recip()),
+            // d arcosh x = 1/√(x² − 1) = 1/(√(x − 1) √(x + 1))   (+∞ at 1)
+            Unary::Acosh => (
+                x.acosh(),
+                ((x - T::one()).sqrt() * (x + T::one()).sqrt()).recip(),
+            ),
+            // d artanh x = 1/(1 − x²) = 1/((1 − x)(1 + x))   (+∞ at ±1)
+            Unary::Atanh => (x.atanh(), ((T::one() - x) * (T::one() + x)).recip()),
+            // d|x| = sign bit of x: +1 for x ≥ +0, −1 for x ≤ −0
+            Unary::Abs => (
+                x.abs(),
+                if x.is_sign_negative() {
+                    -T::one()
+                } else {
+                    T::one()
+                },
+            ),
+            // piecewise constant: derivative 0 (also at the jumps, by convention)
+            Unary::Signum => (x.signum(), T::zero()),
+            Unary::Floor => (x.floor(), T::zero()),
+            Unary::Ceil => (x.ceil(), T::zero()),
+            Unary::Round => (x.round(), T::zero()),
+            Unary::Trunc => (x.trunc(), T::zero()),
+            // d(x − trunc x) = 1
+            Unary::Fract => (x.fract(), T::one()),
+            // d(180x/π) = 180/π
+            Unary::ToDegrees => (x.to_degrees(), c(180.0 / core::f64::consts::PI)),
+            // d(πx/180) = π/180
+            Unary::ToRadians => (x.to_radians(), c(core::f64::consts::PI / 180.0)),
+            // d xⁿ = n xⁿ⁻¹;  x⁰ = 1 has derivative 0 everywhere (also at x = 0)
+            Unary::Powi(n) => {
+                let v = x.powi(n);
+                let d = match n {
+                    0 => T::zero(),
+                    1 => T::one(),
+                    _ => c::<T>(n as f64) * x.powi(n - 1),
+                };
+                (v, d)
+            }
+        }
+    }
+}
+
+/// Elementary functions of two arguments.
+///
+/// [`Binary::eval`] returns `(f(x, y), ∂f/∂x, ∂f/∂y)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Binary {
+    /// x + y
+    Add,
+    /// x − y
+    Sub,
+    /// x · y
+    Mul,
+    /// x / y
+    Div,
+    /// x % y = x − trunc(x/y)·y (the sign of x, as Rust's `%`)
+    Rem,
+    /// Euclidean remainder x − q·y with q = `div_euclid(x, y)`, never negative (as `f64::rem_euclid`)
+    RemEuclid,
+    /// xʸ
+    Powf,
+    /// log_y x = ln x / ln y
+    Log,
+    /// `x.atan2(y)`: the angle of the point whose abscissa is the *second* argument `y` and whose
+    /// ordinate is the first argument `x` (Rust's argument order)
+    Atan2,
+    /// √(x² + y²) without overflow
+    Hypot,
+    /// the larger of x and y
+    Max,
+    /// the smaller of x and y
+    Min,
+    /// max(x − y, 0)
+    AbsSub,
+}
+
+impl Binary {
+    /// Every entry of the table.
+    pub const ALL: [Binary; 13] = [
+        Binary::Add,
+        Binary::Sub,
+        Binary::Mul,
+        Binary::Div,
+        Binary::Rem,
+        Binary::RemEuclid,
+        Binary::Powf,
+        Binary::Log,
+        Binary::Atan2,
+        Binary::Hypot,
+        Binary::Max,
+        Binary::Min,
+        Binary::AbsSub,
+    ];
+
+    /// The function's name: the operator for arithmetic, otherwise the [`Float`] method.
+    pub fn name(self) -> &'static str {
+        match self {
+            Binary::Add => "+",
+            Binary::Sub => "−",
+            Binary::Mul => "×",
+            Binary::Div => "/",
+            Binary::Rem => "%",
+            Binary::RemEuclid => "rem_euclid",
+            Binary::Powf => "powf",
+            Binary::Log => "log",
+            Binary::Atan2 => "atan2",
+            Binary::Hypot => "hypot",
+            Binary::Max => "max",
+            Binary::Min => "min",
+            Binary::AbsSub => "abs_sub",
+        }
+    }
+
+    /// `(f(x, y), ∂f/∂x, ∂f/∂y)`: the value exactly as `T` computes it, and the local partials.
+    #[inline(always)]
+    pub fn eval<T: Float>(self, x: T, y: T) -> (T, T, T) {
+        let (zero, one) = (T::zero(), T::one());
+        let half = c::<T>(0.5);
+        match self {
+            // ∂(x + y) = (1, 1)
+            Binary::Add => (x + y, one, one),
+            // ∂(x − y) = (1, −1)
+            Binary::Sub => (x - y, one, -one),
+            // ∂(xy) = (y, x)
+            Binary::Mul => (x * y, y, x),
+            // ∂(x/y) = (1/y, −x/y²) = (1/y, −v/y)
+            Binary::Div => {
+                let v = x / y;
+                let r = y.recip();
+                (v, r, -v * r)
+            }
+            // x % y = x − trunc(x/y)·y:  ∂ = (1, −trunc(x/y))
+            Binary::Rem => (x % y, one, -(x / y).trunc()),
+            // rem_euclid(x, y) = x − q·y with q = div_euclid(x, y) piecewise constant: ∂ = (1, −q)
+            Binary::RemEuclid => {
+                let (q, r) = div_rem_euclid(x, y);
+                (r, one, -q)
+            }
+            // ∂xʸ/∂x = y xʸ⁻¹;  ∂xʸ/∂y = xʸ ln x, taken as 0 at x = 0 < y (the limit);
+            // x⁰ = 1 has ∂/∂x = 0 everywhere (also at x = 0, where y xʸ⁻¹ would be 0·∞)
+            Binary::Powf => {
+                let v = x.powf(y);
+                let dx = if y == zero {
+                    zero
+                } else {
+                    y * x.powf(y - one)
+                };
+                let dy = if x == zero && y > zero {
+                    zero
+                } else {
+                    v * x.ln()
+                };
+                (v, dx, dy)
+            }
+            // log_y x = ln x / ln y:  ∂ = (1/(x ln y), −ln x/(y ln² y))
+            Binary::Log => {
+                let (lx, ly) = (x.ln(), y.ln());
+                (x.log(y), (x * ly).recip(), -lx / (y * ly * ly))
+            }
+            // v = x.atan2(y) = angle of the point (y, x):  ∂ = (y/r², −x/r²), r = hypot(x, y);
+            // (0, 0) at the origin. Dividing by r twice avoids overflow of x² + y².
+            Binary::Atan2 => {
+                let v = x.atan2(y);
+                let r = x.hypot(y);
+                if r == zero {
+                    (v, zero, zero)
+                } else {
+                    (v, y / r / r, -(x / r / r))
+                }
+            }
+            // ∂hypot(x, y) = (x/h, y/h);  (0, 0) at the origin
+            Binary::Hypot => {
+                let h = x.hypot(y);
+                if h == zero {
+                    (h, zero, zero)
+                } else {
+                    (h, x / h, y / h)
+                }
+            }
+            // the chosen argument's derivative; both halves on a tie; the non-NaN one if the other is NaN
+            Binary::Max => {
+                let v = x.max(y);
+                if y.is_nan() || x > y {
+                    (v, one, zero)
+                } else if x.is_nan() || x < y {
+                    (v, zero, one)
+                } else {
+                    (v, half, half)
+                }
+            }
+            Binary::Min => {
+                let v = x.min(y);
+                if y.is_nan() || x < y {
+                    (v, one, zero)
+                } else if x.is_nan() || x > y {
+                    (v, zero, one)
+                } else {
+                    (v, half, half)
+                }
+            }
+            // max(x − y, 0):  (1, −1) above, (0, 0) below, the average (½, −½) at x = y
+            #[allow(deprecated)]
+            Binary::AbsSub => {
+                let v = x.abs_sub(y);
+                if x > y {
+                    (v, one, -one)
+                } else if x < y {
+                    (v, zero, zero)
+                } else {
+                    (v, half, -half)
+                }
+            }
+        }
+    }
+}
+
+/// `(div_euclid(x, y), rem_euclid(x, y))` for any [`Float`], computed exactly as `f64` does.
+#[inline(always)]
+pub fn div_rem_euclid<T: Float>(x: T, y: T) -> (T, T) {
+    let zero = T::zero();
+    let r = x % y;
+    let q = (x / y).trunc();
+    if r < zero {
+        let q = if y > zero { q - T::one() } else { q + T::one() };
+        (q, r + y.abs())
+    } else {
+        (q, r)
+    }
+}
+
+/// `x·y + z` rounded once: `(value, ∂/∂x, ∂/∂y, ∂/∂z) = (fma(x, y, z), y, x, 1)`.
+#[inline(always)]
+pub fn mul_add<T: Float>(x: T, y: T, z: T) -> (T, T, T, T) {
+    (x.mul_add(y, z), y, x, T::one())
+}
