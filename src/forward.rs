@@ -82,7 +82,11 @@ where
         r.len(),
         x.len()
     );
-    let xd: Vec<Dual<T, 1>> = x.iter().zip(r).map(|(&xi, &ri)| Dual::new(xi, [ri])).collect();
+    let xd: Vec<Dual<T, 1>> = x
+        .iter()
+        .zip(r)
+        .map(|(&xi, &ri)| Dual::new(xi, [ri]))
+        .collect();
     let y = f(&xd);
     y.iter().map(|yi| (yi.re, yi.eps[0])).unzip()
 }
@@ -206,7 +210,10 @@ where
     if n == 0 {
         let y = f(&xd);
         let m = y.len();
-        return (y.into_iter().map(|yi| yi.re).collect(), DMatrix::zeros(m, 0));
+        return (
+            y.into_iter().map(|yi| yi.re).collect(),
+            DMatrix::zeros(m, 0),
+        );
     }
     let mut values = Vec::new();
     let mut jac = DMatrix::zeros(0, n);

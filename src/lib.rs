@@ -8,9 +8,10 @@
 pub mod dual;
 pub mod forward;
 pub mod rules;
+mod scalar;
 
 pub use dual::Dual;
 pub use forward::{
-    derivative, gradient, gradient_fixed, gradient_with, jacobian, jacobian_fixed, jacobian_with,
-    jvp, Chunk, DEFAULT_CHUNK,
+    Chunk, DEFAULT_CHUNK, derivative, gradient, gradient_fixed, gradient_with, jacobian,
+    jacobian_fixed, jacobian_with, jvp,
 };

@@ -412,11 +412,7 @@ impl Binary {
             // x⁰ = 1 has ∂/∂x = 0 everywhere (also at x = 0, where y xʸ⁻¹ would be 0·∞)
             Binary::Powf => {
                 let v = x.powf(y);
-                let dx = if y == zero {
-                    zero
-                } else {
-                    y * x.powf(y - one)
-                };
+                let dx = if y == zero { zero } else { y * x.powf(y - one) };
                 let dy = if x == zero && y > zero {
                     zero
                 } else {

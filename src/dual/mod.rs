@@ -180,12 +180,6 @@ impl<T: Float, const N: usize> Dual<T, N> {
         let (v, _, dy) = op.eval(this, other.re);
         other.chain(v, dy)
     }
-
-    /// True if the real part and every tangent are exactly zero.
-    #[inline]
-    fn all_zero(&self) -> bool {
-        self.re.is_zero() && self.eps.iter().all(|e| e.is_zero())
-    }
 }
 
 /// `d·e`, except that an exactly zero `e` gives exactly zero whatever `d` is (even ±∞ or NaN).

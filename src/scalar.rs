@@ -1,0 +1,495 @@
+//! The num-traits family, written once for both differentiable scalar types ([`Dual`](crate::Dual)
+//! and the reverse-mode variable): [`Float`](num_traits::Float) and everything it needs (`Num`,
+//! `NumCast`, `Zero`, `One`, `ToPrimitive`), plus the traits generic numeric code commonly bounds on
+//! (`Signed`, `FloatConst`, `Bounded`, `FromPrimitive`, `Inv`, `Pow`, `MulAdd`, `Euclid`).
+//!
+//! Every differentiable method is an entry of the rule table ([`Unary`](crate::rules::Unary),
+//! [`Binary`](crate::rules::Binary)), applied by the type's own chain rule; queries (`is_nan`,
+//! `classify`, `to_f64`, …) look at the value only; constants (`nan()`, `epsilon()`, `max_value()`,
+//! …) carry no derivative.
+//!
+//! The macro below is a plain list of trait methods. It needs these inherent methods of the type:
+//!
+//! | method | meaning |
+//! |---|---|
+//! | `constant(T) -> Self` | a value that carries no derivative |
+//! | `value(&self) -> T` | the value (real part) |
+//! | `is_constant(&self) -> bool` | carries no derivative |
+//! | `is_additive_identity(&self) -> bool` | is exactly the constant 0 |
+//! | `unary(self, Unary) -> Self` | apply a rule of one argument |
+//! | `binary(self, Binary, Self) -> Self` | apply a rule of two arguments |
+//! | `binary_const_rhs(self, Binary, T) -> Self` | the same with a constant second argument |
+//! | `fused_mul_add(self, Self, Self) -> Self` | `self·a + b` rounded once |
+
+/// Implements the num-traits family for `$ty`, whose scalar type is `T`, with impl generics `$gen`.
+macro_rules! impl_num_traits {
+    ([$($gen:tt)*] $ty:ty) => {
+        /// The constant 0.
+        impl<$($gen)*> ::num_traits::Zero for $ty {
+            #[inline]
+            fn zero() -> Self {
+                Self::constant(T::zero())
+            }
+            /// True only for the additive identity (for `Dual`: the real part **and every tangent** are zero,
+            /// unlike `==`, which compares real parts).
+            #[inline]
+            fn is_zero(&self) -> bool {
+                self.is_additive_identity()
+            }
+        }
+
+        /// The constant 1.
+        impl<$($gen)*> ::num_traits::One for $ty {
+            #[inline]
+            fn one() -> Self {
+                Self::constant(T::one())
+            }
+        }
+
+        /// Parses a real constant, as `T::from_str_radix` does.
+        impl<$($gen)*> ::num_traits::Num for $ty {
+            type FromStrRadixErr = <T as ::num_traits::Num>::FromStrRadixErr;
+            fn from_str_radix(s: &str, radix: u32) -> Result<Self, Self::FromStrRadixErr> {
+                T::from_str_radix(s, radix).map(Self::constant)
+            }
+        }
+
+        /// Conversions of the value (the real part).
+        impl<$($gen)*> ::num_traits::ToPrimitive for $ty {
+            fn to_i64(&self) -> Option<i64> {
+                self.value().to_i64()
+            }
+            fn to_u64(&self) -> Option<u64> {
+                self.value().to_u64()
+            }
+            fn to_i128(&self) -> Option<i128> {
+                self.value().to_i128()
+            }
+            fn to_u128(&self) -> Option<u128> {
+                self.value().to_u128()
+            }
+            fn to_isize(&self) -> Option<isize> {
+                self.value().to_isize()
+            }
+            fn to_usize(&self) -> Option<usize> {
+                self.value().to_usize()
+            }
+            fn to_i32(&self) -> Option<i32> {
+                self.value().to_i32()
+            }
+            fn to_u32(&self) -> Option<u32> {
+                self.value().to_u32()
+            }
+            fn to_f32(&self) -> Option<f32> {
+                self.value().to_f32()
+            }
+            fn to_f64(&self) -> Option<f64> {
+                self.value().to_f64()
+            }
+        }
+
+        /// A constant from any primitive number, as `T::from` converts it.
+        impl<$($gen)*> ::num_traits::NumCast for $ty {
+            fn from<P: ::num_traits::ToPrimitive>(n: P) -> Option<Self> {
+                <T as ::num_traits::NumCast>::from(n).map(Self::constant)
+            }
+        }
+
+        /// A constant from any primitive number (through [`NumCast`], so no extra bound on `T`).
+        impl<$($gen)*> ::num_traits::FromPrimitive for $ty {
+            fn from_i64(n: i64) -> Option<Self> {
+                <T as ::num_traits::NumCast>::from(n).map(Self::constant)
+            }
+            fn from_u64(n: u64) -> Option<Self> {
+                <T as ::num_traits::NumCast>::from(n).map(Self::constant)
+            }
+            fn from_i128(n: i128) -> Option<Self> {
+                <T as ::num_traits::NumCast>::from(n).map(Self::constant)
+            }
+            fn from_u128(n: u128) -> Option<Self> {
+                <T as ::num_traits::NumCast>::from(n).map(Self::constant)
+            }
+            fn from_f32(n: f32) -> Option<Self> {
+                <T as ::num_traits::NumCast>::from(n).map(Self::constant)
+            }
+            fn from_f64(n: f64) -> Option<Self> {
+                <T as ::num_traits::NumCast>::from(n).map(Self::constant)
+            }
+        }
+
+        /// `min_value`/`max_value` of the real type, as constants.
+        impl<$($gen)*> ::num_traits::Bounded for $ty {
+            fn min_value() -> Self {
+                Self::constant(T::min_value())
+            }
+            fn max_value() -> Self {
+                Self::constant(T::max_value())
+            }
+        }
+
+        /// The constants of `T` (π, e, ln 2, …) with zero tangents.
+        impl<$($gen)*> ::num_traits::FloatConst for $ty where T: ::num_traits::FloatConst {
+            fn E() -> Self {
+                Self::constant(T::E())
+            }
+            fn FRAC_1_PI() -> Self {
+                Self::constant(T::FRAC_1_PI())
+            }
+            fn FRAC_1_SQRT_2() -> Self {
+                Self::constant(T::FRAC_1_SQRT_2())
+            }
+            fn FRAC_2_PI() -> Self {
+                Self::constant(T::FRAC_2_PI())
+            }
+            fn FRAC_2_SQRT_PI() -> Self {
+                Self::constant(T::FRAC_2_SQRT_PI())
+            }
+            fn FRAC_PI_2() -> Self {
+                Self::constant(T::FRAC_PI_2())
+            }
+            fn FRAC_PI_3() -> Self {
+                Self::constant(T::FRAC_PI_3())
+            }
+            fn FRAC_PI_4() -> Self {
+                Self::constant(T::FRAC_PI_4())
+            }
+            fn FRAC_PI_6() -> Self {
+                Self::constant(T::FRAC_PI_6())
+            }
+            fn FRAC_PI_8() -> Self {
+                Self::constant(T::FRAC_PI_8())
+            }
+            fn LN_10() -> Self {
+                Self::constant(T::LN_10())
+            }
+            fn LN_2() -> Self {
+                Self::constant(T::LN_2())
+            }
+            fn LOG10_E() -> Self {
+                Self::constant(T::LOG10_E())
+            }
+            fn LOG2_E() -> Self {
+                Self::constant(T::LOG2_E())
+            }
+            fn PI() -> Self {
+                Self::constant(T::PI())
+            }
+            fn SQRT_2() -> Self {
+                Self::constant(T::SQRT_2())
+            }
+            fn TAU() -> Self {
+                Self::constant(T::TAU())
+            }
+            fn LOG10_2() -> Self {
+                Self::constant(T::LOG10_2())
+            }
+            fn LOG2_10() -> Self {
+                Self::constant(T::LOG2_10())
+            }
+        }
+
+        /// `abs`, `signum` and `abs_sub` as in [`Float`]; `is_positive`/`is_negative` look at the value
+        /// (strictly: 0 is neither).
+        impl<$($gen)*> ::num_traits::Signed for $ty {
+            fn abs(&self) -> Self {
+                ::num_traits::Float::abs(*self)
+            }
+            #[allow(deprecated)]
+            fn abs_sub(&self, other: &Self) -> Self {
+                ::num_traits::Float::abs_sub(*self, *other)
+            }
+            fn signum(&self) -> Self {
+                ::num_traits::Float::signum(*self)
+            }
+            fn is_positive(&self) -> bool {
+                self.value() > T::zero()
+            }
+            fn is_negative(&self) -> bool {
+                self.value() < T::zero()
+            }
+        }
+
+        /// 1/x
+        impl<$($gen)*> ::num_traits::Inv for $ty {
+            type Output = Self;
+            fn inv(self) -> Self {
+                self.recip()
+            }
+        }
+
+        /// xⁿ with an integer exponent ([`Float::powi`]).
+        impl<$($gen)*> ::num_traits::Pow<i32> for $ty {
+            type Output = Self;
+            fn pow(self, n: i32) -> Self {
+                self.powi(n)
+            }
+        }
+
+        /// xʸ with a dual exponent ([`Float::powf`]).
+        impl<$($gen)*> ::num_traits::Pow<$ty> for $ty {
+            type Output = Self;
+            fn pow(self, y: Self) -> Self {
+                self.powf(y)
+            }
+        }
+
+        /// `self·a + b` rounded once, fused in every lane ([`Float::mul_add`]).
+        impl<$($gen)*> ::num_traits::MulAdd for $ty {
+            type Output = Self;
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                ::num_traits::Float::mul_add(self, a, b)
+            }
+        }
+
+        impl<$($gen)*> ::num_traits::MulAddAssign for $ty {
+            fn mul_add_assign(&mut self, a: Self, b: Self) {
+                *self = ::num_traits::Float::mul_add(*self, a, b);
+            }
+        }
+
+        /// Euclidean division and remainder, with values exactly as `f64::div_euclid`/`rem_euclid`.
+        /// `div_euclid` is piecewise constant (zero tangent); `rem_euclid(a, b) = a − q·b` has tangent
+        /// `a' − q·b'` ([`$crate::rules::Binary::RemEuclid`]).
+        impl<$($gen)*> ::num_traits::Euclid for $ty {
+            fn div_euclid(&self, v: &Self) -> Self {
+                Self::constant($crate::rules::div_rem_euclid(self.value(), v.value()).0)
+            }
+            fn rem_euclid(&self, v: &Self) -> Self {
+                self.binary($crate::rules::Binary::RemEuclid, *v)
+            }
+        }
+
+        impl<$($gen)*> ::num_traits::Float for $ty {
+            // ----- constants: zero tangents -----
+            fn nan() -> Self {
+                Self::constant(T::nan())
+            }
+            fn infinity() -> Self {
+                Self::constant(T::infinity())
+            }
+            fn neg_infinity() -> Self {
+                Self::constant(T::neg_infinity())
+            }
+            fn neg_zero() -> Self {
+                Self::constant(T::neg_zero())
+            }
+            fn min_value() -> Self {
+                Self::constant(T::min_value())
+            }
+            fn min_positive_value() -> Self {
+                Self::constant(T::min_positive_value())
+            }
+            fn epsilon() -> Self {
+                Self::constant(T::epsilon())
+            }
+            fn max_value() -> Self {
+                Self::constant(T::max_value())
+            }
+
+            // ----- queries: the value (real part) only -----
+            fn is_nan(self) -> bool {
+                self.value().is_nan()
+            }
+            fn is_infinite(self) -> bool {
+                self.value().is_infinite()
+            }
+            fn is_finite(self) -> bool {
+                self.value().is_finite()
+            }
+            fn is_normal(self) -> bool {
+                self.value().is_normal()
+            }
+            fn is_subnormal(self) -> bool {
+                self.value().is_subnormal()
+            }
+            fn classify(self) -> ::core::num::FpCategory {
+                self.value().classify()
+            }
+            fn is_sign_positive(self) -> bool {
+                self.value().is_sign_positive()
+            }
+            fn is_sign_negative(self) -> bool {
+                self.value().is_sign_negative()
+            }
+            fn integer_decode(self) -> (u64, i16, i8) {
+                self.value().integer_decode()
+            }
+
+            // ----- rounding: zero tangent (fract passes it through) -----
+            #[inline]
+            fn floor(self) -> Self {
+                self.unary($crate::rules::Unary::Floor)
+            }
+            #[inline]
+            fn ceil(self) -> Self {
+                self.unary($crate::rules::Unary::Ceil)
+            }
+            #[inline]
+            fn round(self) -> Self {
+                self.unary($crate::rules::Unary::Round)
+            }
+            #[inline]
+            fn trunc(self) -> Self {
+                self.unary($crate::rules::Unary::Trunc)
+            }
+            #[inline]
+            fn fract(self) -> Self {
+                self.unary($crate::rules::Unary::Fract)
+            }
+            #[inline]
+            fn signum(self) -> Self {
+                self.unary($crate::rules::Unary::Signum)
+            }
+            #[inline]
+            fn abs(self) -> Self {
+                self.unary($crate::rules::Unary::Abs)
+            }
+
+            // ----- elementary functions from the rule table -----
+            /// `self·a + b` rounded once (in every tangent lane too).
+            #[inline]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                self.fused_mul_add(a, b)
+            }
+            #[inline]
+            fn recip(self) -> Self {
+                self.unary($crate::rules::Unary::Recip)
+            }
+            #[inline]
+            fn powi(self, n: i32) -> Self {
+                self.unary($crate::rules::Unary::Powi(n))
+            }
+            /// xʸ. A constant exponent (zero tangents, or not recorded) skips the `xʸ ln x` term.
+            #[inline]
+            fn powf(self, n: Self) -> Self {
+                if n.is_constant() {
+                    self.binary_const_rhs($crate::rules::Binary::Powf, n.value())
+                } else {
+                    self.binary($crate::rules::Binary::Powf, n)
+                }
+            }
+            #[inline]
+            fn sqrt(self) -> Self {
+                self.unary($crate::rules::Unary::Sqrt)
+            }
+            #[inline]
+            fn exp(self) -> Self {
+                self.unary($crate::rules::Unary::Exp)
+            }
+            #[inline]
+            fn exp2(self) -> Self {
+                self.unary($crate::rules::Unary::Exp2)
+            }
+            #[inline]
+            fn ln(self) -> Self {
+                self.unary($crate::rules::Unary::Ln)
+            }
+            #[inline]
+            fn log(self, base: Self) -> Self {
+                self.binary($crate::rules::Binary::Log, base)
+            }
+            #[inline]
+            fn log2(self) -> Self {
+                self.unary($crate::rules::Unary::Log2)
+            }
+            #[inline]
+            fn log10(self) -> Self {
+                self.unary($crate::rules::Unary::Log10)
+            }
+            #[inline]
+            fn to_degrees(self) -> Self {
+                self.unary($crate::rules::Unary::ToDegrees)
+            }
+            #[inline]
+            fn to_radians(self) -> Self {
+                self.unary($crate::rules::Unary::ToRadians)
+            }
+            #[inline]
+            fn max(self, other: Self) -> Self {
+                self.binary($crate::rules::Binary::Max, other)
+            }
+            #[inline]
+            fn min(self, other: Self) -> Self {
+                self.binary($crate::rules::Binary::Min, other)
+            }
+            #[inline]
+            fn abs_sub(self, other: Self) -> Self {
+                self.binary($crate::rules::Binary::AbsSub, other)
+            }
+            #[inline]
+            fn cbrt(self) -> Self {
+                self.unary($crate::rules::Unary::Cbrt)
+            }
+            #[inline]
+            fn hypot(self, other: Self) -> Self {
+                self.binary($crate::rules::Binary::Hypot, other)
+            }
+            #[inline]
+            fn sin(self) -> Self {
+                self.unary($crate::rules::Unary::Sin)
+            }
+            #[inline]
+            fn cos(self) -> Self {
+                self.unary($crate::rules::Unary::Cos)
+            }
+            #[inline]
+            fn tan(self) -> Self {
+                self.unary($crate::rules::Unary::Tan)
+            }
+            #[inline]
+            fn asin(self) -> Self {
+                self.unary($crate::rules::Unary::Asin)
+            }
+            #[inline]
+            fn acos(self) -> Self {
+                self.unary($crate::rules::Unary::Acos)
+            }
+            #[inline]
+            fn atan(self) -> Self {
+                self.unary($crate::rules::Unary::Atan)
+            }
+            #[inline]
+            fn atan2(self, other: Self) -> Self {
+                self.binary($crate::rules::Binary::Atan2, other)
+            }
+            #[inline]
+            fn sin_cos(self) -> (Self, Self) {
+                (self.sin(), self.cos())
+            }
+            #[inline]
+            fn exp_m1(self) -> Self {
+                self.unary($crate::rules::Unary::ExpM1)
+            }
+            #[inline]
+            fn ln_1p(self) -> Self {
+                self.unary($crate::rules::Unary::Ln1p)
+            }
+            #[inline]
+            fn sinh(self) -> Self {
+                self.unary($crate::rules::Unary::Sinh)
+            }
+            #[inline]
+            fn cosh(self) -> Self {
+                self.unary($crate::rules::Unary::Cosh)
+            }
+            #[inline]
+            fn tanh(self) -> Self {
+                self.unary($crate::rules::Unary::Tanh)
+            }
+            #[inline]
+            fn asinh(self) -> Self {
+                self.unary($crate::rules::Unary::Asinh)
+            }
+            #[inline]
+            fn acosh(self) -> Self {
+                self.unary($crate::rules::Unary::Acosh)
+            }
+            #[inline]
+            fn atanh(self) -> Self {
+                self.unary($crate::rules::Unary::Atanh)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_num_traits;
