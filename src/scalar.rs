@@ -493,3 +493,105 @@ macro_rules! impl_num_traits {
 }
 
 pub(crate) use impl_num_traits;
+
+/// Implements the arithmetic operators for `$ty` (scalar type `T`, impl generics `$gen`):
+/// `+ − × / %` as the rule-table entries `Binary::{Add, Sub, Mul, Div, Rem}` for `$ty ∘ $ty`,
+/// `$ty ∘ T` and, for the `f64`/`f32` instances `$ty64`/`$ty32` (impl generics `$cgen`), `f64 ∘ $ty64`
+/// and `f32 ∘ $ty32`; the assign forms; unary `−`; `Sum` and `Product`.
+///
+/// Besides the methods listed for [`impl_num_traits`], it needs the associated function
+/// `binary_const_lhs(Binary, T, Self) -> Self` (a constant first argument).
+macro_rules! impl_operators {
+    ([$($gen:tt)*] $ty:ty, [$($cgen:tt)*] $ty64:ty, $ty32:ty) => {
+        impl_operators!(@op Add, add, AddAssign, add_assign, Add, [$($gen)*] $ty, [$($cgen)*] $ty64, $ty32);
+        impl_operators!(@op Sub, sub, SubAssign, sub_assign, Sub, [$($gen)*] $ty, [$($cgen)*] $ty64, $ty32);
+        impl_operators!(@op Mul, mul, MulAssign, mul_assign, Mul, [$($gen)*] $ty, [$($cgen)*] $ty64, $ty32);
+        impl_operators!(@op Div, div, DivAssign, div_assign, Div, [$($gen)*] $ty, [$($cgen)*] $ty64, $ty32);
+        impl_operators!(@op Rem, rem, RemAssign, rem_assign, Rem, [$($gen)*] $ty, [$($cgen)*] $ty64, $ty32);
+
+        impl<$($gen)*> ::core::ops::Neg for $ty {
+            type Output = Self;
+            #[inline(always)]
+            fn neg(self) -> Self {
+                self.unary($crate::rules::Unary::Neg)
+            }
+        }
+
+        /// Starts from −0, the additive identity of IEEE arithmetic (as `f64`'s `Sum`).
+        impl<$($gen)*> ::core::iter::Sum for $ty {
+            fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+                iter.fold(Self::constant(T::neg_zero()), |a, b| a + b)
+            }
+        }
+
+        impl<'a, $($gen)*> ::core::iter::Sum<&'a $ty> for $ty {
+            fn sum<I: Iterator<Item = &'a Self>>(iter: I) -> Self {
+                iter.fold(Self::constant(T::neg_zero()), |a, b| a + *b)
+            }
+        }
+
+        impl<$($gen)*> ::core::iter::Product for $ty {
+            fn product<I: Iterator<Item = Self>>(iter: I) -> Self {
+                iter.fold(Self::constant(T::one()), |a, b| a * b)
+            }
+        }
+
+        impl<'a, $($gen)*> ::core::iter::Product<&'a $ty> for $ty {
+            fn product<I: Iterator<Item = &'a Self>>(iter: I) -> Self {
+                iter.fold(Self::constant(T::one()), |a, b| a * *b)
+            }
+        }
+    };
+
+    // One operator `$Op::$op` (and `$OpAssign::$op_assign`) as the table entry `Binary::$Rule`.
+    (@op $Op:ident, $op:ident, $OpAssign:ident, $op_assign:ident, $Rule:ident,
+     [$($gen:tt)*] $ty:ty, [$($cgen:tt)*] $ty64:ty, $ty32:ty) => {
+        impl<$($gen)*> ::core::ops::$Op for $ty {
+            type Output = Self;
+            #[inline(always)]
+            fn $op(self, rhs: Self) -> Self {
+                self.binary($crate::rules::Binary::$Rule, rhs)
+            }
+        }
+
+        impl<$($gen)*> ::core::ops::$Op<T> for $ty {
+            type Output = Self;
+            #[inline(always)]
+            fn $op(self, rhs: T) -> Self {
+                self.binary_const_rhs($crate::rules::Binary::$Rule, rhs)
+            }
+        }
+
+        impl<$($cgen)*> ::core::ops::$Op<$ty64> for f64 {
+            type Output = $ty64;
+            #[inline(always)]
+            fn $op(self, rhs: $ty64) -> $ty64 {
+                <$ty64>::binary_const_lhs($crate::rules::Binary::$Rule, self, rhs)
+            }
+        }
+
+        impl<$($cgen)*> ::core::ops::$Op<$ty32> for f32 {
+            type Output = $ty32;
+            #[inline(always)]
+            fn $op(self, rhs: $ty32) -> $ty32 {
+                <$ty32>::binary_const_lhs($crate::rules::Binary::$Rule, self, rhs)
+            }
+        }
+
+        impl<$($gen)*> ::core::ops::$OpAssign for $ty {
+            #[inline(always)]
+            fn $op_assign(&mut self, rhs: Self) {
+                *self = self.binary($crate::rules::Binary::$Rule, rhs);
+            }
+        }
+
+        impl<$($gen)*> ::core::ops::$OpAssign<T> for $ty {
+            #[inline(always)]
+            fn $op_assign(&mut self, rhs: T) {
+                *self = self.binary_const_rhs($crate::rules::Binary::$Rule, rhs);
+            }
+        }
+    };
+}
+
+pub(crate) use impl_operators;
