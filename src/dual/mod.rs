@@ -56,7 +56,7 @@ use crate::rules::{Binary, Unary};
 ///     x[0].ln() + x[0] * x[1] - x[1].sin()
 /// }
 /// // seed x₁ with ε₀ and x₂ with ε₁: the two tangents of the result are ∂f/∂x₁ and ∂f/∂x₂
-/// let x = [Dual::variable(2.0, 0), Dual::variable(5.0, 1)];
+/// let x: [Dual<f64, 2>; 2] = [Dual::variable(2.0, 0), Dual::variable(5.0, 1)];
 /// let y = f(&x);
 /// assert!((y.re - 11.652071455223084).abs() < 1e-14);
 /// assert_eq!(y.eps[0], 5.5);
