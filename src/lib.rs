@@ -7,6 +7,7 @@
 
 pub mod dual;
 pub mod forward;
+pub mod reverse;
 pub mod rules;
 mod scalar;
 

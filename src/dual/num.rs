@@ -32,13 +32,14 @@ impl<T: Float, const N: usize> Dual<T, N> {
     fn fused_mul_add(self, a: Self, b: Self) -> Self {
         let (v, dx, da, db) = rules::mul_add(self.re, a.re, b.re);
         let mut eps = b.eps;
+        let lanes = eps.iter_mut().zip(self.eps.iter().zip(a.eps.iter()));
         if dx.is_finite() && da.is_finite() {
-            for i in 0..N {
-                eps[i] = self.eps[i].mul_add(dx, a.eps[i].mul_add(da, b.eps[i] * db));
+            for (e, (&xe, &ae)) in lanes {
+                *e = xe.mul_add(dx, ae.mul_add(da, *e * db));
             }
         } else {
-            for i in 0..N {
-                eps[i] = scale_nonzero(self.eps[i], dx) + scale_nonzero(a.eps[i], da) + eps[i] * db;
+            for (e, (&xe, &ae)) in lanes {
+                *e = scale_nonzero(xe, dx) + scale_nonzero(ae, da) + *e * db;
             }
         }
         Dual { re: v, eps }

@@ -1,0 +1,589 @@
+//! The tape: a flat list of nodes, one per recorded operation, and the backward sweep.
+//!
+//! # Design
+//!
+//! A recorded variable ([`Var`]) must be `Copy`, `'static` (so that it can be a nalgebra matrix
+//! entry) and implement [`Float`], whose methods take no tape argument. So the operation being
+//! recorded has to find its tape by itself: each thread keeps, for each scalar type `T`, one slot
+//! holding the recording that is currently active for `T` on that thread. [`Tape::record`] moves its
+//! node buffer into that slot for the duration of the user's closure and takes it back afterwards
+//! (a swap of two `Vec`s: nothing is allocated or copied), so
+//!
+//! - two threads record independent tapes at the same time (each has its own slot);
+//! - a tape that is reused keeps its buffers' capacity: after the first evaluation a loop of
+//!   gradient evaluations allocates nothing;
+//! - Rust has no generic thread-locals, so the slots live in one thread-local list of
+//!   `Box<dyn Any>`, looked up by type (one type-id comparison for the usual single scalar type).
+//!
+//! Every recording gets a fresh id from a global counter, and every variable carries the id of the
+//! recording it belongs to. An operation on a variable whose id is not the active recording's
+//! (another tape, or the same tape before [`Tape::record`] started over) panics with a message that
+//! says so, instead of silently reading a wrong node.
+//!
+//! A node stores at most two parent indices (`u32`) and the two local partials: 24 bytes for `f64`.
+//! Inputs are nodes without parents; constants are not recorded at all.
+
+use core::any::Any;
+use core::cell::RefCell;
+use core::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use num_traits::Float;
+
+use super::var::Var;
+use crate::rules::{Binary, Unary};
+
+/// "No parent": the parent index of an unused slot, and the index of a constant [`Var`].
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// One recorded operation: up to two parents and the local partial derivative towards each.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Node<T> {
+    pub(crate) parents: [u32; 2],
+    pub(crate) partials: [T; 2],
+}
+
+/// What a node computed, kept only while tracing (for [`Tape::trace`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Op<T> {
+    Input,
+    Unary(Unary),
+    Binary(Binary),
+    /// A binary rule whose second argument is the constant.
+    BinaryConstRhs(Binary, T),
+    /// A binary rule whose first argument is the constant.
+    BinaryConstLhs(Binary, T),
+    /// The product `x·a` inside `x.mul_add(a, b)`.
+    MulAddProduct,
+    /// The sum that completes `x.mul_add(a, b)` (rounded once).
+    MulAddSum,
+}
+
+/// The nodes of one recording, and its id.
+#[derive(Debug)]
+pub(crate) struct Recording<T> {
+    pub(crate) id: u32,
+    pub(crate) nodes: Vec<Node<T>>,
+    tracing: bool,
+    /// `(operation, value)` of each node, filled only while `tracing`.
+    pub(crate) trace: Vec<(Op<T>, T)>,
+}
+
+impl<T> Recording<T> {
+    const fn empty() -> Self {
+        Recording {
+            id: 0,
+            nodes: Vec::new(),
+            tracing: false,
+            trace: Vec::new(),
+        }
+    }
+}
+
+impl<T: Float + 'static> Recording<T> {
+    /// Panics unless `x` belongs to this recording (constants belong everywhere).
+    #[inline(always)]
+    fn check(&self, x: &Var<T>) {
+        if !x.is_constant() && x.tape != self.id {
+            foreign_variable(x.tape, self.id);
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, node: Node<T>, op: Op<T>, value: T) -> Var<T> {
+        let index = self.nodes.len();
+        assert!(
+            index < NONE as usize,
+            "nilpotent::reverse: the tape is full ({index} nodes)"
+        );
+        self.nodes.push(node);
+        if self.tracing {
+            self.trace.push((op, value));
+        }
+        Var::recorded(value, index as u32, self.id)
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn foreign_variable(var_tape: u32, active: u32) -> ! {
+    panic!(
+        "nilpotent::reverse: a variable from another tape, or from an earlier recording of this tape \
+         (before it was reset), was used in the current recording (variable's recording #{var_tape}, \
+         active recording #{active}); create variables inside the closure passed to Tape::record"
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn no_recording(type_name: &str) -> ! {
+    panic!(
+        "nilpotent::reverse: an operation on a recorded Var<{type_name}> happened outside of a \
+         recording (no tape is recording Var<{type_name}> on this thread); variables are only valid \
+         inside the closure passed to Tape::record or to the reverse drivers"
+    )
+}
+
+/// The recording that is active for `T` on this thread, if any.
+struct Slot<T> {
+    active: bool,
+    rec: Recording<T>,
+}
+
+thread_local! {
+    /// One `Slot<T>` per scalar type `T` that has been recorded on this thread.
+    static SLOTS: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on the slot of `T`, creating the slot on first use.
+#[inline(always)]
+fn with_slot<T: Float + 'static, R>(f: impl FnOnce(&mut Slot<T>) -> R) -> R {
+    SLOTS.with(|slots| {
+        let mut slots = slots.borrow_mut();
+        let position = slots.iter().position(|s| s.is::<Slot<T>>());
+        let i = match position {
+            Some(i) => i,
+            None => {
+                slots.push(Box::new(Slot::<T> {
+                    active: false,
+                    rec: Recording::empty(),
+                }));
+                slots.len() - 1
+            }
+        };
+        let slot = slots[i]
+            .downcast_mut::<Slot<T>>()
+            .expect("the slot found for T has type Slot<T>");
+        f(slot)
+    })
+}
+
+/// Records a node with one parent `x` (a constant `x` gives a constant result and no node).
+#[inline(always)]
+pub(crate) fn record1<T: Float + 'static>(x: Var<T>, value: T, d: T, op: Op<T>) -> Var<T> {
+    if x.is_constant() {
+        return Var::constant(value);
+    }
+    with_slot(|slot: &mut Slot<T>| {
+        if !slot.active {
+            no_recording(core::any::type_name::<T>());
+        }
+        let rec = &mut slot.rec;
+        rec.check(&x);
+        let node = Node {
+            parents: [x.index, NONE],
+            partials: [d, T::zero()],
+        };
+        rec.push(node, op, value)
+    })
+}
+
+/// Records a node with parents `x` and `y`; a constant parent is left out of the node.
+#[inline(always)]
+pub(crate) fn record2<T: Float + 'static>(
+    x: Var<T>,
+    y: Var<T>,
+    value: T,
+    dx: T,
+    dy: T,
+    op: Op<T>,
+) -> Var<T> {
+    match (x.is_constant(), y.is_constant()) {
+        (true, true) => Var::constant(value),
+        (false, true) => record1(x, value, dx, op),
+        (true, false) => record1(y, value, dy, op),
+        (false, false) => with_slot(|slot: &mut Slot<T>| {
+            if !slot.active {
+                no_recording(core::any::type_name::<T>());
+            }
+            let rec = &mut slot.rec;
+            rec.check(&x);
+            rec.check(&y);
+            let node = Node {
+                parents: [x.index, y.index],
+                partials: [dx, dy],
+            };
+            rec.push(node, op, value)
+        }),
+    }
+}
+
+/// The next recording id (never 0, which marks "no recording").
+fn next_id() -> u32 {
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    let id = NEXT.fetch_add(1, Ordering::Relaxed);
+    assert!(id != 0, "nilpotent::reverse: recording ids exhausted");
+    id
+}
+
+/// A reusable tape for scalar type `T`: records a function evaluated on [`Var<T>`] inputs, then
+/// sweeps backward to get adjoints (gradients, vector-Jacobian products).
+///
+/// The free functions [`gradient`](super::gradient), [`vjp`](super::vjp) and
+/// [`jacobian`](super::jacobian) create a tape per call; keep a `Tape` and call its methods to
+/// evaluate many gradients without allocating after the first:
+///
+/// ```
+/// use nilpotent::reverse::Tape;
+/// use num_traits::Float;
+/// fn f<T: Float>(x: &[T]) -> T { x[0].ln() + x[0] * x[1] - x[1].sin() }
+///
+/// let mut tape = Tape::new();
+/// let mut grad = [0.0; 2];
+/// for step in 0..3 {
+///     let x = [2.0, 5.0 + step as f64];
+///     let value = tape.gradient_into(|v| f(v), &x, &mut grad);
+///     assert_eq!(grad[0], 1.0 / x[0] + x[1]);
+///     # let _ = value;
+/// }
+/// ```
+#[derive(Debug)]
+pub struct Tape<T> {
+    rec: Recording<T>,
+    n_inputs: usize,
+    inputs: Vec<Var<T>>,
+    adjoints: Vec<T>,
+}
+
+impl<T: Float + 'static> Default for Tape<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Puts a recording back into its tape when the user's closure returns or unwinds.
+struct Activation<'a, T: Float + 'static> {
+    rec: &'a mut Recording<T>,
+}
+
+impl<T: Float + 'static> Drop for Activation<'_, T> {
+    fn drop(&mut self) {
+        with_slot(|slot: &mut Slot<T>| {
+            core::mem::swap(&mut slot.rec, self.rec);
+            slot.active = false;
+        });
+    }
+}
+
+impl<T: Float + 'static> Tape<T> {
+    /// An empty tape.
+    pub fn new() -> Self {
+        Tape {
+            rec: Recording::empty(),
+            n_inputs: 0,
+            inputs: Vec::new(),
+            adjoints: Vec::new(),
+        }
+    }
+
+    /// An empty tape with room for `nodes` recorded operations (inputs included).
+    pub fn with_capacity(nodes: usize) -> Self {
+        let mut tape = Self::new();
+        tape.rec.nodes.reserve(nodes);
+        tape.adjoints.reserve(nodes);
+        tape
+    }
+
+    /// Keep (or stop keeping) each node's operation and value, for [`Tape::trace`]. Off by default:
+    /// it costs memory and time on every operation.
+    pub fn set_tracing(&mut self, on: bool) {
+        self.rec.tracing = on;
+    }
+
+    /// The size of one node in bytes: two `u32` parent indices and two partials of type `T`
+    /// (24 for `f64`). The value of a node is not stored; [`Var`] carries it.
+    pub const fn bytes_per_node() -> usize {
+        core::mem::size_of::<Node<T>>()
+    }
+
+    /// The number of recorded nodes (inputs included).
+    pub fn len(&self) -> usize {
+        self.rec.nodes.len()
+    }
+
+    /// True if nothing is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.rec.nodes.is_empty()
+    }
+
+    /// The number of inputs of the last recording.
+    pub fn num_inputs(&self) -> usize {
+        self.n_inputs
+    }
+
+    /// Forgets the recording (keeping the buffers' capacity). Variables of the old recording can no
+    /// longer be used: an operation on one panics.
+    pub fn clear(&mut self) {
+        self.rec.id = 0;
+        self.rec.nodes.clear();
+        self.rec.trace.clear();
+        self.inputs.clear();
+        self.adjoints.clear();
+        self.n_inputs = 0;
+    }
+
+    /// Records `f` evaluated at `x`: the inputs become the first `x.len()` nodes, every operation
+    /// on them inside `f` adds a node. Returns what `f` returns (usually the output variable(s), to
+    /// pass to [`Tape::backward`]). Any earlier recording of this tape is discarded.
+    ///
+    /// # Panics
+    /// If this thread is already recording a tape of the same scalar type (nested recordings need
+    /// different scalar types, e.g. `Var<Dual<f64, 1>>` inside `Var<f64>`).
+    pub fn record<R>(&mut self, x: &[T], f: impl FnOnce(&[Var<T>]) -> R) -> R {
+        self.clear();
+        let id = next_id();
+        self.rec.id = id;
+        self.n_inputs = x.len();
+        for (i, &xi) in x.iter().enumerate() {
+            let var = self.rec.push(
+                Node {
+                    parents: [NONE, NONE],
+                    partials: [T::zero(); 2],
+                },
+                Op::Input,
+                xi,
+            );
+            debug_assert_eq!(var.index as usize, i);
+            self.inputs.push(var);
+        }
+        // Move the node buffer into this thread's slot for T while `f` runs.
+        with_slot(|slot: &mut Slot<T>| {
+            assert!(
+                !slot.active,
+                "nilpotent::reverse: this thread is already recording a tape of Var<{}>; nested \
+                 recordings need different scalar types",
+                core::any::type_name::<T>()
+            );
+            core::mem::swap(&mut slot.rec, &mut self.rec);
+            slot.active = true;
+        });
+        let activation = Activation { rec: &mut self.rec };
+        let out = f(&self.inputs);
+        drop(activation);
+        out
+    }
+
+    /// Sweeps backward from `output` with seed 1 and returns the adjoints of the inputs:
+    /// the gradient of `output` with respect to the recorded inputs.
+    ///
+    /// # Panics
+    /// If `output` does not belong to this tape's last recording.
+    pub fn backward(&mut self, output: Var<T>) -> &[T] {
+        self.sweep(&[output], &[T::one()]);
+        &self.adjoints[..self.n_inputs]
+    }
+
+    /// Sweeps backward from the outputs `ys` with seeds `s` (adjoint `s[i]` on `ys[i]`) and returns
+    /// the input adjoints: `Jᵀ·s`.
+    ///
+    /// # Panics
+    /// If `ys` and `s` have different lengths, or an output does not belong to this tape.
+    pub fn backward_seeded(&mut self, ys: &[Var<T>], s: &[T]) -> &[T] {
+        assert_eq!(
+            s.len(),
+            ys.len(),
+            "vjp: the seed s has {} entries but the function has {} outputs",
+            s.len(),
+            ys.len()
+        );
+        self.sweep(ys, s);
+        &self.adjoints[..self.n_inputs]
+    }
+
+    /// The adjoint of any variable after a sweep (0 for constants).
+    pub fn adjoint(&self, v: Var<T>) -> T {
+        if v.is_constant() {
+            return T::zero();
+        }
+        self.check_own(&v);
+        self.adjoints
+            .get(v.index as usize)
+            .copied()
+            .unwrap_or_else(T::zero)
+    }
+
+    fn check_own(&self, v: &Var<T>) {
+        if !v.is_constant() && v.tape != self.rec.id {
+            foreign_variable(v.tape, self.rec.id);
+        }
+    }
+
+    /// The backward sweep: `v̄ₚ += ∂vᵢ/∂vₚ · v̄ᵢ` for every node i from the last to the first.
+    /// Nodes with a zero adjoint are skipped, so an infinite partial on a branch that does not
+    /// reach the outputs injects no NaN.
+    fn sweep(&mut self, ys: &[Var<T>], s: &[T]) {
+        let nodes = &self.rec.nodes;
+        self.adjoints.clear();
+        self.adjoints.resize(nodes.len(), T::zero());
+        let mut last = 0;
+        for (y, &si) in ys.iter().zip(s) {
+            if y.is_constant() {
+                continue;
+            }
+            if y.tape != self.rec.id {
+                foreign_variable(y.tape, self.rec.id);
+            }
+            let i = y.index as usize;
+            self.adjoints[i] = self.adjoints[i] + si;
+            last = last.max(i + 1);
+        }
+        let adj = &mut self.adjoints[..];
+        for i in (0..last).rev() {
+            let a = adj[i];
+            if a.is_zero() {
+                continue;
+            }
+            let node = nodes[i];
+            for k in 0..2 {
+                let p = node.parents[k];
+                if p != NONE {
+                    let p = p as usize;
+                    adj[p] = adj[p] + node.partials[k] * a;
+                }
+            }
+        }
+    }
+
+    /// The value and gradient of `f` at `x`: one recording, one backward sweep.
+    pub fn gradient<F>(&mut self, f: F, x: &[T]) -> (T, Vec<T>)
+    where
+        F: FnOnce(&[Var<T>]) -> Var<T>,
+    {
+        let y = self.record(x, f);
+        let g = self.backward(y).to_vec();
+        (y.value(), g)
+    }
+
+    /// Like [`Tape::gradient`], writing the gradient into `grad` (no allocation once the tape has
+    /// grown to the function's size).
+    ///
+    /// # Panics
+    /// If `grad` and `x` have different lengths.
+    pub fn gradient_into<F>(&mut self, f: F, x: &[T], grad: &mut [T]) -> T
+    where
+        F: FnOnce(&[Var<T>]) -> Var<T>,
+    {
+        assert_eq!(
+            grad.len(),
+            x.len(),
+            "gradient_into: the output buffer has {} entries but the input x has {}",
+            grad.len(),
+            x.len()
+        );
+        let y = self.record(x, f);
+        grad.copy_from_slice(self.backward(y));
+        y.value()
+    }
+
+    /// The tape as a table (the Wengert list): each node's operation and value and, after a sweep,
+    /// its adjoint. Needs [`Tape::set_tracing`]`(true)` before recording; otherwise the table
+    /// lists the nodes without operations and values.
+    pub fn trace(&self) -> Trace<'_, T> {
+        Trace { tape: self }
+    }
+}
+
+/// The printable trace of a [`Tape`]: see [`Tape::trace`].
+pub struct Trace<'a, T> {
+    tape: &'a Tape<T>,
+}
+
+/// `v₋₁`, `v₀`, `v₁`, …: the lecture's numbering, inputs first, ending at `v₀`.
+fn label(i: usize, n_inputs: usize) -> String {
+    if i < n_inputs {
+        format!("v₋{}", subscript(n_inputs - 1 - i)).replace("v₋₀", "v₀")
+    } else {
+        format!("v{}", subscript(i + 1 - n_inputs))
+    }
+}
+
+/// `k` in subscript digits.
+fn subscript(k: usize) -> String {
+    k.to_string()
+        .chars()
+        .map(|c| char::from_u32('₀' as u32 + c.to_digit(10).unwrap()).unwrap())
+        .collect()
+}
+
+impl<T: Float + fmt::Display + 'static> fmt::Display for Trace<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tape = self.tape;
+        let n = tape.n_inputs;
+        let nodes = &tape.rec.nodes;
+        let swept = tape.adjoints.len() == nodes.len() && !nodes.is_empty();
+        let prec = f.precision().unwrap_or(4);
+        let mut rows = Vec::with_capacity(nodes.len());
+        for (i, node) in nodes.iter().enumerate() {
+            let name = |k: usize| label(node.parents[k] as usize, n);
+            let entry = tape.rec.trace.get(i);
+            let expr = match entry.map(|e| e.0) {
+                _ if i < n => format!("x{}", subscript(i + 1)),
+                Some(Op::Input) => "input".to_string(),
+                Some(Op::Unary(Unary::Neg)) => format!("−{}", name(0)),
+                Some(Op::Unary(Unary::Powi(k))) => format!("{}^{k}", name(0)),
+                Some(Op::Unary(u)) => format!("{} {}", u.name(), name(0)),
+                Some(Op::Binary(b)) => binary_expr(b, &name(0), &name(1)),
+                Some(Op::BinaryConstRhs(b, c)) => binary_expr(b, &name(0), &format!("{c}")),
+                Some(Op::BinaryConstLhs(b, c)) => binary_expr(b, &format!("{c}"), &name(0)),
+                Some(Op::MulAddProduct) => format!("{} × {}", name(0), name(1)),
+                Some(Op::MulAddSum) => format!("{} + {} (fused)", name(0), name(1)),
+                None => "(not traced)".to_string(),
+            };
+            let value = entry.map(|e| format!("{:.prec$}", e.1)).unwrap_or_default();
+            let adjoint = if swept {
+                format!("{:.prec$}", tape.adjoints[i])
+            } else {
+                String::new()
+            };
+            rows.push((label(i, n), expr, value, adjoint));
+        }
+        let w0 = rows
+            .iter()
+            .map(|r| r.0.chars().count())
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        let w1 = rows
+            .iter()
+            .map(|r| r.1.chars().count())
+            .max()
+            .unwrap_or(9)
+            .max(9);
+        let w2 = rows
+            .iter()
+            .map(|r| r.2.chars().count())
+            .max()
+            .unwrap_or(5)
+            .max(5);
+        let pad =
+            |s: &str, w: usize| format!("{s}{}", " ".repeat(w.saturating_sub(s.chars().count())));
+        write!(
+            f,
+            "{}   {}   {}",
+            pad("v", w0),
+            pad("operation", w1),
+            pad("value", w2)
+        )?;
+        if swept {
+            write!(f, "   adjoint v̄")?;
+        }
+        writeln!(f)?;
+        for (l, e, v, a) in &rows {
+            write!(f, "{}   {}   {}", pad(l, w0), pad(e, w1), pad(v, w2))?;
+            if swept {
+                write!(f, "   {a}")?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}
+
+fn binary_expr(b: Binary, x: &str, y: &str) -> String {
+    match b {
+        Binary::Add | Binary::Sub | Binary::Mul | Binary::Div | Binary::Rem => {
+            format!("{x} {} {y}", b.name())
+        }
+        _ => format!("{}({x}, {y})", b.name()),
+    }
+}

@@ -1,0 +1,148 @@
+//! [`Var`], the recorded variable: a value plus the index of the node that computed it.
+
+use core::cmp::Ordering;
+use core::fmt;
+
+use num_traits::{Float, Pow};
+
+use super::tape::{NONE, Op, record1, record2};
+use crate::rules::{self, Binary, Unary};
+use crate::scalar::{impl_num_traits, impl_operators};
+
+/// A variable recorded on a [`Tape`](super::Tape): its value, and where on the tape it came from.
+///
+/// `Var<T>` is `Copy`, `'static` and implements [`Float`] (and the rest of the num-traits family,
+/// like [`Dual`](crate::Dual)) for every `T: Float` — `f64`, `f32`, and `Dual<f64, N>` for
+/// Hessian-vector products by forward over reverse. Every operation on a non-constant `Var` appends
+/// one node to the thread's active recording, with the local partials taken from
+/// [`crate::rules`]. Constants ([`Var::constant`], `Float::zero()`, `NumCast::from`, literals mixed
+/// in as `T`) are not recorded and need no tape.
+///
+/// Comparisons (`==`, `<`, `max`/`min` choice) look at the value only.
+#[derive(Clone, Copy, Debug)]
+pub struct Var<T> {
+    value: T,
+    pub(crate) index: u32,
+    pub(crate) tape: u32,
+}
+
+impl<T: Float + 'static> Var<T> {
+    /// A constant: no node, no tape needed.
+    #[inline(always)]
+    pub fn constant(value: T) -> Self {
+        Var {
+            value,
+            index: NONE,
+            tape: 0,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn recorded(value: T, index: u32, tape: u32) -> Self {
+        Var { value, index, tape }
+    }
+
+    /// The value.
+    #[inline(always)]
+    pub fn value(&self) -> T {
+        self.value
+    }
+
+    /// True for a constant (a value with no node on any tape).
+    #[inline(always)]
+    pub fn is_constant(&self) -> bool {
+        self.index == NONE
+    }
+
+    /// The index of this variable's node on its tape (`None` for a constant).
+    pub fn node(&self) -> Option<usize> {
+        (!self.is_constant()).then_some(self.index as usize)
+    }
+
+    /// True for the constant 0 (a recorded variable whose value is 0 still carries a derivative).
+    #[inline(always)]
+    fn is_additive_identity(&self) -> bool {
+        self.is_constant() && self.value.is_zero()
+    }
+
+    #[inline(always)]
+    pub(crate) fn unary(self, op: Unary) -> Self {
+        let (v, d) = op.eval(self.value);
+        record1(self, v, d, Op::Unary(op))
+    }
+
+    #[inline(always)]
+    pub(crate) fn binary(self, op: Binary, other: Self) -> Self {
+        let (v, dx, dy) = op.eval(self.value, other.value);
+        record2(self, other, v, dx, dy, Op::Binary(op))
+    }
+
+    #[inline(always)]
+    pub(crate) fn binary_const_rhs(self, op: Binary, other: T) -> Self {
+        let (v, dx, _) = op.eval(self.value, other);
+        record1(self, v, dx, Op::BinaryConstRhs(op, other))
+    }
+
+    #[inline(always)]
+    pub(crate) fn binary_const_lhs(op: Binary, this: T, other: Self) -> Self {
+        let (v, _, dy) = op.eval(this, other.value);
+        record1(other, v, dy, Op::BinaryConstLhs(op, this))
+    }
+
+    /// `self·a + b` rounded once: a product node and a sum node (a node has at most two parents).
+    #[inline(always)]
+    fn fused_mul_add(self, a: Self, b: Self) -> Self {
+        let (v, dx, da, db) = rules::mul_add(self.value, a.value, b.value);
+        let product = record2(self, a, self.value * a.value, dx, da, Op::MulAddProduct);
+        record2(product, b, v, T::one(), db, Op::MulAddSum)
+    }
+}
+
+impl_num_traits!([T: Float + 'static] Var<T>);
+impl_operators!([T: Float + 'static] Var<T>, [] Var<f64>, Var<f32>);
+
+/// xʸ with a constant `f64` exponent.
+impl Pow<f64> for Var<f64> {
+    type Output = Self;
+    fn pow(self, y: f64) -> Self {
+        self.binary_const_rhs(Binary::Powf, y)
+    }
+}
+
+/// xʸ with a constant `f32` exponent.
+impl Pow<f32> for Var<f32> {
+    type Output = Self;
+    fn pow(self, y: f32) -> Self {
+        self.binary_const_rhs(Binary::Powf, y)
+    }
+}
+
+/// The constant 0.
+impl<T: Float + 'static> Default for Var<T> {
+    fn default() -> Self {
+        Self::constant(T::zero())
+    }
+}
+
+/// Equality of the values, consistent with [`PartialOrd`].
+impl<T: Float + 'static> PartialEq for Var<T> {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+/// Order of the values, consistent with [`PartialEq`].
+impl<T: Float + 'static> PartialOrd for Var<T> {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        self.value.partial_cmp(&other.value)
+    }
+}
+
+/// The value (with the formatter's precision).
+impl<T: fmt::Display> fmt::Display for Var<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.value, f)
+    }
+}
