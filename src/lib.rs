@@ -1,6 +1,107 @@
 //! # nilpotent: exact derivatives of generic `Float` code
 //!
-//! (crate documentation: see the end of the work on issue 2)
+//! Write a numeric function once, generically over [`num_traits::Float`], and get its exact
+//! derivatives — gradients, Jacobians, Jacobian-vector and vector-Jacobian products, Hessians — by
+//! evaluating it on a different number type. No finite-difference step to tune, no symbolic
+//! expression swell: automatic differentiation (AD) applies the chain rule to the computation itself,
+//! one elementary operation at a time.
+//!
+//! ```
+//! use nilpotent::{gradient, reverse};
+//! use num_traits::Float;
+//!
+//! fn f<T: Float>(x: &[T]) -> T {
+//!     x[0].ln() + x[0] * x[1] - x[1].sin()
+//! }
+//!
+//! let (value, grad) = gradient(f, &[2.0, 5.0]);          // forward mode
+//! assert!((value - 11.652071455223084).abs() < 1e-14);
+//! assert_eq!(grad[0], 5.5);                               // ∂f/∂x₁ = 1/x₁ + x₂
+//! assert!((grad[1] - 1.7163378145367738).abs() < 1e-14);  // ∂f/∂x₂ = x₁ − cos x₂
+//!
+//! let (_, grad_rev) = reverse::gradient(f, &[2.0, 5.0]); // reverse mode, same rules
+//! assert_eq!(grad, grad_rev);
+//! ```
+//!
+//! ## Dual numbers: forward mode
+//!
+//! Extend the reals by an element ε with ε² = 0 (it is *nilpotent* — hence the name). A dual number
+//! is `a + bε`. Multiply two of them and the ε² term drops out:
+//!
+//! ```text
+//! (a + a'ε)(b + b'ε) = ab + (a'b + ab')ε        — the product rule, for free
+//! ```
+//!
+//! and for any smooth f, Taylor's expansion stops after the first-order term:
+//!
+//! ```text
+//! f(a + a'ε) = f(a) + f'(a)·a' ε                — the chain rule, for free
+//! ```
+//!
+//! So if every input carries a tangent (`x + ẋε`), every intermediate value of a program carries its
+//! own derivative along ẋ, and the output is `f(x) + (∇f·ẋ)ε`. [`Dual<T, N>`](Dual) carries N
+//! tangents at once (ε₁, …, ε_N with εᵢεⱼ = 0), so one evaluation yields N directional derivatives:
+//! seed input i with the unit tangent eᵢ ([`Dual::variable`]) and the tangents of the output are
+//! the partial derivatives.
+//!
+//! For the lecture example above, seeding ẋ = e₁ = (1, 0) gives the tangent trace
+//!
+//! ```text
+//! v₋₁ = x₁ = 2            v̇₋₁ = 1
+//! v₀  = x₂ = 5            v̇₀  = 0
+//! v₁  = ln v₋₁ = 0.693    v̇₁  = v̇₋₁ / v₋₁ = 0.5
+//! v₂  = v₋₁ × v₀ = 10     v̇₂  = v̇₋₁ v₀ + v₋₁ v̇₀ = 5
+//! v₃  = sin v₀ = −0.959   v̇₃  = cos v₀ · v̇₀ = 0
+//! v₄  = v₁ + v₂ = 10.693  v̇₄  = v̇₁ + v̇₂ = 5.5
+//! v₅  = v₄ − v₃ = 11.652  v̇₅  = v̇₄ − v̇₃ = 5.5   = ∂f/∂x₁
+//! ```
+//!
+//! `Dual<T, N>` implements [`Float`](num_traits::Float) (and `Num`, `NumCast`, `Signed`,
+//! `FloatConst`, `Pow`, …) whenever `T` does, so generic code runs on it unchanged, and duals nest:
+//! `Dual<Dual<f64, 1>, 1>` computes second derivatives.
+//!
+//! Drivers in [`forward`]: [`derivative`], [`gradient`] (in chunks of N inputs per pass),
+//! [`gradient_fixed`] (one pass, no allocation, for arrays), [`jacobian`], [`jvp`] (J·r in one pass).
+//!
+//! ## The tape: reverse mode
+//!
+//! Forward mode costs one pass per N input directions. For a function of many inputs and one output
+//! (a loss), reverse mode records the computation on a [tape](reverse::Tape) — each operation with its
+//! local partial derivatives — and then sweeps it backward once, accumulating adjoints
+//! `v̄ = ∂f/∂v` from the output to the inputs: the whole gradient for a small constant times the
+//! cost of f. [`reverse::Var`] implements `Float` through the *same* rule table, so the same generic
+//! function runs on it. Drivers: [`reverse::gradient`], [`reverse::vjp`] (Jᵀ·s),
+//! [`reverse::jacobian`], and by forward over reverse ([`Dual`] values on the tape)
+//! [`reverse::hvp`] and [`reverse::hessian`].
+//!
+//! ## One table of rules
+//!
+//! [`rules`] lists every elementary function with its value and local partial derivative(s), each
+//! with its formula in a comment. Both modes consume it; no derivative formula is written twice.
+//!
+//! ## Conventions
+//!
+//! | case | rule |
+//! |---|---|
+//! | `==`, `<`, `max`/`min` choice | compare the value (real part) only |
+//! | `max`/`min` tie | tangent = average of the two |
+//! | `max`/`min` with a NaN | as `f64`: the other argument, with its tangent |
+//! | `abs` at ±0 | derivative +1 at +0, −1 at −0 (the sign bit) |
+//! | zero tangent lanes | stay exactly 0 even where the local derivative is ±∞/NaN (`sqrt(0)`, `ln(0)`) |
+//! | values | bit for bit the `f64` result |
+//! | `powi(x, 0)`, `powf(x, 0)` | 1 with zero derivative |
+//! | `powf(x, y)` with y varying | `xʸ ln x` term only where y's tangent is nonzero; 0 at x = 0 < y |
+//! | `floor`, `ceil`, `round`, `trunc`, `signum` | zero derivative |
+//! | `fract` | derivative 1; `%`: `a − trunc(a/b)·b`, tangent `a' − trunc(a/b)·b'` |
+//! | `atan2(0, 0)`, `hypot(0, 0)` | zero partials |
+//! | queries (`is_nan`, `classify`, `to_f64`, …) | value only |
+//! | `mul_add` | fused in every lane |
+//!
+//! ## Nesting and perturbation confusion
+//!
+//! Each level of nesting is a different type, so the perturbations of an inner derivative and an
+//! outer one cannot be mixed up by accident. A value of an outer level enters an inner computation
+//! only as a constant: lift it with [`Dual::constant`]. See [`higher`] for the details.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -16,3 +117,7 @@ pub use forward::{
     Chunk, DEFAULT_CHUNK, derivative, gradient, gradient_fixed, gradient_with, jacobian,
     jacobian_fixed, jacobian_with, jvp,
 };
+
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
