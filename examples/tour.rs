@@ -78,7 +78,7 @@ fn reverse_trace(x: [f64; 2]) {
     println!("2. Reverse mode: one recording, one backward sweep (adjoint v̄ᵢ = ∂f/∂vᵢ)\n");
     let mut tape = Tape::new();
     tape.set_tracing(true);
-    let y = tape.record(&x, |v| f(v));
+    let y = tape.record(&x, f);
     tape.backward(y);
     for line in format!("{:.4}", tape.trace()).lines() {
         println!("   {line}");

@@ -232,7 +232,7 @@ fn next_id() -> u32 {
 /// let mut grad = [0.0; 2];
 /// for step in 0..3 {
 ///     let x = [2.0, 5.0 + step as f64];
-///     let value = tape.gradient_into(|v| f(v), &x, &mut grad);
+///     let value = tape.gradient_into(f, &x, &mut grad);
 ///     assert_eq!(grad[0], 1.0 / x[0] + x[1]);
 ///     # let _ = value;
 /// }
