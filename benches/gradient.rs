@@ -1,0 +1,140 @@
+//! Gradients: the lecture function, extended Rosenbrock (n = 2 … 1024) and the lecture's
+//! logistic-regression loss (d = 100 features, m = 500 samples), each against the plain f64
+//! function, a hand-written gradient and num-dual on the same generic function.
+
+mod common;
+
+use std::hint::black_box;
+
+use common::{Data, Nd, lecture, lecture_grad_by_hand, rosenbrock, rosenbrock_grad_by_hand};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use nalgebra::{Const, SVector, U1};
+use nilpotent::reverse::{Tape, Var};
+use nilpotent::{Chunk, Dual, gradient_fixed, gradient_with};
+use num_dual::{Derivative, DualNum, DualSVec64, DualVec};
+
+/// num-dual's best general path for many inputs: chunks of `N` inputs per pass on `DualSVec64<N>`,
+/// seeded by hand (its own `gradient` needs the whole input as one static vector).
+fn num_dual_gradient_chunked<const N: usize>(
+    f: impl Fn(&[Nd<DualSVec64<N>>]) -> Nd<DualSVec64<N>>,
+    x: &[f64],
+    g: &mut [f64],
+) -> f64 {
+    let mut xd: Vec<Nd<DualSVec64<N>>> = x.iter().map(|&v| Nd(DualVec::from_re(v))).collect();
+    let mut value = 0.0;
+    for start in (0..x.len()).step_by(N) {
+        let end = (start + N).min(x.len());
+        for k in 0..end - start {
+            xd[start + k] = Nd(DualVec::new(
+                x[start + k],
+                Derivative::derivative_generic(Const::<N>, U1, k),
+            ));
+        }
+        let y = f(&xd).0;
+        for k in start..end {
+            xd[k] = Nd(DualVec::from_re(x[k]));
+        }
+        value = y.re;
+        let eps = y.eps.unwrap_generic(Const::<N>, U1);
+        g[start..end].copy_from_slice(&eps.as_slice()[..end - start]);
+    }
+    value
+}
+
+fn lecture_gradient(c: &mut Criterion) {
+    let mut group = c.benchmark_group("lecture_gradient");
+    let x = [2.0, 5.0];
+    group.bench_function("f64_function", |b| b.iter(|| lecture(black_box(&x))));
+    group.bench_function("by_hand", |b| {
+        b.iter(|| lecture_grad_by_hand(black_box(&x)))
+    });
+    group.bench_function("nilpotent_forward_fixed", |b| {
+        b.iter(|| gradient_fixed(lecture, black_box(&x)))
+    });
+    let mut tape = Tape::new();
+    let mut g = [0.0; 2];
+    group.bench_function("nilpotent_reverse", |b| {
+        b.iter(|| {
+            let v = tape.gradient_into(lecture::<Var<f64>>, black_box(&x), &mut g);
+            (v, g)
+        })
+    });
+    let xs = SVector::<f64, 2>::from(x);
+    group.bench_function("num_dual_adapter", |b| {
+        b.iter(|| {
+            num_dual::gradient(
+                |v: SVector<DualSVec64<2>, 2>| lecture(&[Nd(v[0]), Nd(v[1])]).0,
+                black_box(&xs),
+            )
+        })
+    });
+    group.bench_function("num_dual_native", |b| {
+        b.iter(|| {
+            num_dual::gradient(
+                |v: SVector<DualSVec64<2>, 2>| v[0].ln() + v[0] * v[1] - v[1].sin(),
+                black_box(&xs),
+            )
+        })
+    });
+    group.finish();
+}
+
+fn rosenbrock_gradient(c: &mut Criterion) {
+    let mut group = c.benchmark_group("rosenbrock_gradient");
+    for n in [2usize, 16, 64, 256, 1024] {
+        let x: Vec<f64> = (0..n).map(|i| 0.5 + 0.1 * ((i * 7) % 11) as f64).collect();
+        let mut g = vec![0.0; n];
+        group.bench_with_input(BenchmarkId::new("f64_function", n), &x, |b, x| {
+            b.iter(|| rosenbrock(black_box(x)))
+        });
+        group.bench_with_input(BenchmarkId::new("by_hand", n), &x, |b, x| {
+            b.iter(|| rosenbrock_grad_by_hand(black_box(x), &mut g))
+        });
+        group.bench_with_input(
+            BenchmarkId::new("nilpotent_forward_chunk8", n),
+            &x,
+            |b, x| b.iter(|| gradient_with(rosenbrock::<Dual<f64, 8>>, black_box(x), Chunk::<8>)),
+        );
+        let mut tape = Tape::new();
+        group.bench_with_input(BenchmarkId::new("nilpotent_reverse", n), &x, |b, x| {
+            b.iter(|| tape.gradient_into(rosenbrock::<Var<f64>>, black_box(x), &mut g))
+        });
+        group.bench_with_input(BenchmarkId::new("num_dual_chunk8", n), &x, |b, x| {
+            b.iter(|| num_dual_gradient_chunked::<8>(rosenbrock, black_box(x), &mut g))
+        });
+    }
+    group.finish();
+}
+
+fn logistic_regression_gradient(c: &mut Criterion) {
+    let mut group = c.benchmark_group("logistic_regression_gradient");
+    group.sample_size(20);
+    let data = Data::new(500, 100);
+    let w: Vec<f64> = (0..101).map(|j| 0.01 * ((j % 5) as f64 - 2.0)).collect();
+    let mut g = vec![0.0; w.len()];
+    group.bench_function("f64_function", |b| b.iter(|| data.loss(black_box(&w))));
+    group.bench_function("by_hand", |b| {
+        b.iter(|| data.loss_grad_by_hand(black_box(&w), &mut g))
+    });
+    group.bench_function("nilpotent_forward_chunk8", |b| {
+        b.iter(|| gradient_with(|v: &[Dual<f64, 8>]| data.loss(v), black_box(&w), Chunk::<8>))
+    });
+    let mut tape = Tape::new();
+    group.bench_function("nilpotent_reverse", |b| {
+        b.iter(|| tape.gradient_into(|v: &[Var<f64>]| data.loss(v), black_box(&w), &mut g))
+    });
+    group.bench_function("num_dual_chunk8", |b| {
+        b.iter(|| num_dual_gradient_chunked::<8>(|v| data.loss(v), black_box(&w), &mut g))
+    });
+    group.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(2))
+        .sample_size(30)
+}
+
+criterion_group! { name = benches; config = config(); targets = lecture_gradient, rosenbrock_gradient, logistic_regression_gradient }
+criterion_main!(benches);

@@ -1,0 +1,65 @@
+//! Rosenbrock Hessian, n = 8 and 32: forward over reverse (duals on the tape), forward over forward
+//! (nested duals), num-dual's `hessian` (second-order dual vectors), a hand-written Hessian and the
+//! plain f64 function.
+
+mod common;
+
+use std::hint::black_box;
+
+use common::{Nd, rosenbrock, rosenbrock_hessian_by_hand};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use nalgebra::SVector;
+use nilpotent::reverse::{self, Var};
+use nilpotent::{Chunk, Dual};
+use num_dual::Dual2SVec64;
+
+fn bench_n<const N: usize>(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+) {
+    let x: Vec<f64> = (0..N).map(|i| 0.5 + 0.1 * ((i * 7) % 11) as f64).collect();
+    let mut h = vec![0.0; N * N];
+    group.bench_with_input(BenchmarkId::new("f64_function", N), &x, |b, x| {
+        b.iter(|| rosenbrock(black_box(x)))
+    });
+    group.bench_with_input(BenchmarkId::new("by_hand", N), &x, |b, x| {
+        b.iter(|| rosenbrock_hessian_by_hand(black_box(x), &mut h))
+    });
+    group.bench_with_input(
+        BenchmarkId::new("nilpotent_forward_over_reverse_chunk8", N),
+        &x,
+        |b, x| {
+            b.iter(|| {
+                reverse::hessian_with(rosenbrock::<Var<Dual<f64, 8>>>, black_box(x), Chunk::<8>)
+            })
+        },
+    );
+    let xs = SVector::<f64, N>::from_column_slice(&x);
+    group.bench_with_input(BenchmarkId::new("num_dual_hessian", N), &xs, |b, xs| {
+        b.iter(|| {
+            num_dual::hessian(
+                |v: SVector<Dual2SVec64<N>, N>| {
+                    let v: Vec<Nd<Dual2SVec64<N>>> = v.iter().map(|&e| Nd(e)).collect();
+                    rosenbrock(&v).0
+                },
+                black_box(xs),
+            )
+        })
+    });
+}
+
+fn rosenbrock_hessian(c: &mut Criterion) {
+    let mut group = c.benchmark_group("rosenbrock_hessian");
+    bench_n::<8>(&mut group);
+    bench_n::<32>(&mut group);
+    group.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(2))
+        .sample_size(30)
+}
+
+criterion_group! { name = benches; config = config(); targets = rosenbrock_hessian }
+criterion_main!(benches);

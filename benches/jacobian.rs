@@ -1,0 +1,70 @@
+//! A dense nonlinear map ℝⁿ → ℝⁿ (n = 8, 32): its Jacobian by forward mode (chunks of 8, and one
+//! pass of width n), reverse mode (one sweep per row), num-dual, by hand, and the f64 function.
+
+mod common;
+
+use std::hint::black_box;
+
+use common::{Nd, dense_map, dense_map_jacobian_by_hand};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use nalgebra::{DVector, SVector};
+use nilpotent::reverse::{self, Var};
+use nilpotent::{Chunk, Dual, jacobian_fixed, jacobian_with};
+use num_dual::DualSVec64;
+
+fn bench_n<const N: usize>(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+) {
+    let xv: Vec<f64> = (0..N).map(|i| 0.3 + 0.05 * ((i * 5) % 13) as f64).collect();
+    let x: [f64; N] = xv.clone().try_into().unwrap();
+    let mut jac = vec![0.0; N * N];
+    group.bench_with_input(BenchmarkId::new("f64_function", N), &xv, |b, x| {
+        b.iter(|| dense_map(black_box(x)))
+    });
+    group.bench_with_input(BenchmarkId::new("by_hand", N), &xv, |b, x| {
+        b.iter(|| dense_map_jacobian_by_hand(black_box(x), &mut jac))
+    });
+    group.bench_with_input(
+        BenchmarkId::new("nilpotent_forward_chunk8", N),
+        &xv,
+        |b, x| b.iter(|| jacobian_with(dense_map::<Dual<f64, 8>>, black_box(x), Chunk::<8>)),
+    );
+    group.bench_with_input(
+        BenchmarkId::new("nilpotent_forward_fixed", N),
+        &x,
+        |b, x| b.iter(|| jacobian_fixed(dense_map::<Dual<f64, N>>, black_box(x))),
+    );
+    group.bench_with_input(BenchmarkId::new("nilpotent_reverse", N), &xv, |b, x| {
+        b.iter(|| reverse::jacobian(dense_map::<Var<f64>>, black_box(x)))
+    });
+    let xs = SVector::<f64, N>::from_column_slice(&xv);
+    group.bench_with_input(BenchmarkId::new("num_dual_jacobian", N), &xs, |b, xs| {
+        b.iter(|| {
+            num_dual::jacobian(
+                |v: SVector<DualSVec64<N>, N>| {
+                    let v: Vec<Nd<DualSVec64<N>>> = v.iter().map(|&e| Nd(e)).collect();
+                    let y = dense_map(&v);
+                    DVector::from_iterator(N, y.into_iter().map(|e| e.0))
+                },
+                black_box(xs),
+            )
+        })
+    });
+}
+
+fn dense_jacobian(c: &mut Criterion) {
+    let mut group = c.benchmark_group("dense_jacobian");
+    bench_n::<8>(&mut group);
+    bench_n::<32>(&mut group);
+    group.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(2))
+        .sample_size(30)
+}
+
+criterion_group! { name = benches; config = config(); targets = dense_jacobian }
+criterion_main!(benches);
