@@ -7,6 +7,7 @@
 
 pub mod dual;
 pub mod forward;
+pub mod numeric;
 pub mod rules;
 
 pub use dual::Dual;
