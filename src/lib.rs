@@ -108,6 +108,7 @@
 
 pub mod dual;
 pub mod forward;
+pub mod numeric;
 pub mod reverse;
 pub mod rules;
 mod scalar;
