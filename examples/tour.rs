@@ -1,9 +1,10 @@
 //! A tour of nilpotent on the lecture example f(x₁, x₂) = ln x₁ + x₁x₂ − sin x₂ at (2, 5):
 //! the forward primal and tangent traces, the reverse adjoint trace, the gradient by forward mode,
-//! reverse mode and central differences side by side, then J·r and Jᵀ·s of a small vector function.
+//! reverse mode and finite differences side by side, then J·r and Jᵀ·s of a small vector function.
 //!
 //! Run with `cargo run --release --example tour`.
 
+use nilpotent::numeric::{self, FiniteDiff};
 use nilpotent::reverse::{self, Tape};
 use nilpotent::{Dual, gradient, jacobian, jvp};
 use num_traits::Float;
@@ -86,14 +87,18 @@ fn reverse_trace(x: [f64; 2]) {
     println!("\n   x̄₁ = v̄₋₁ = ∂f/∂x₁ and x̄₂ = v̄₀ = ∂f/∂x₂\n");
 }
 
-/// Value and gradient by forward mode, reverse mode and central differences, against the
+/// Value and gradient by forward mode, reverse mode and finite differences (central, O(h²), and
+/// Richardson-extrapolated, O(h⁶)), against the
 /// closed form ∇f = (1/x₁ + x₂, x₁ − cos x₂).
 fn side_by_side(x: [f64; 2]) {
-    println!("3. Value and gradient, three ways (error = difference from the closed form)\n");
+    println!(
+        "3. Value and gradient: AD vs finite differences (error = distance from the closed form)\n"
+    );
     let exact = [1.0 / x[0] + x[1], x[0] - x[1].cos()];
     let (vf, gf) = gradient(f, &x);
     let (vr, gr) = reverse::gradient(f, &x);
-    let gc = central_difference_gradient(x);
+    let gc = FiniteDiff::central().gradient(f, &x);
+    let gr3 = numeric::gradient(f, &x);
     println!("   value f(2, 5) = {vf:.12} (forward), {vr:.12} (reverse)");
     println!(
         "   {:<22} {:>20} {:>10} {:>20} {:>10}",
@@ -103,6 +108,7 @@ fn side_by_side(x: [f64; 2]) {
         ("forward (Dual<f64, 8>)", &gf[..]),
         ("reverse (tape)", &gr[..]),
         ("central differences", &gc[..]),
+        ("Richardson, O(h⁶)", &gr3[..]),
     ] {
         println!(
             "   {name:<22} {:>20.15} {:>10.1e} {:>20.15} {:>10.1e}",
@@ -113,20 +119,6 @@ fn side_by_side(x: [f64; 2]) {
         );
     }
     println!();
-}
-
-/// Central differences with h = ε^(1/3)·max(|xᵢ|, 1): truncation and rounding errors balance
-/// near 1e-10 relative.
-fn central_difference_gradient(x: [f64; 2]) -> [f64; 2] {
-    let mut g = [0.0; 2];
-    for i in 0..2 {
-        let h = f64::EPSILON.cbrt() * x[i].abs().max(1.0);
-        let (mut xp, mut xm) = (x, x);
-        xp[i] += h;
-        xm[i] -= h;
-        g[i] = (f(&xp) - f(&xm)) / (xp[i] - xm[i]);
-    }
-    g
 }
 
 /// J·r by forward mode (one pass), Jᵀ·s by reverse mode (one sweep), and the full Jacobian.
