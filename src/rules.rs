@@ -304,7 +304,11 @@ impl Unary {
                 let d = match n {
                     0 => T::zero(),
                     1 => T::one(),
-                    _ => c::<T>(n as f64) * x.powi(n - 1),
+                    _ => match n.checked_sub(1) {
+                        Some(m) => c::<T>(n as f64) * x.powi(m),
+                        // n = i32::MIN: n − 1 does not fit in an i32, use xⁿ⁻¹ = xⁿ/x
+                        None => c::<T>(n as f64) * (v / x),
+                    },
                 };
                 (v, d)
             }
