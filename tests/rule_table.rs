@@ -20,10 +20,13 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{Rng, Worst, close, fd_dir, fd1, rel_err, richardson, same_f32, same_f64, step};
+use common::{
+    Rng, Worst, apply_binary, apply_mul_add, apply_unary, close, fd_dir, fd1, rel_err, richardson,
+    same_f32, same_f64, step,
+};
 use nilpotent::Dual;
 use nilpotent::rules::{self, Binary, Unary};
-use num_traits::{Euclid, Float, Pow};
+use num_traits::{Float, Pow};
 
 /// Random points per table entry and per check (each check of each entry draws its own `CASES`
 /// points; with ~50 entries and 5 checks the file runs well under a second in debug mode).
@@ -59,73 +62,6 @@ type DD = Dual<Dual<f64, 1>, 1>;
 // ---------------------------------------------------------------------------------------------
 // Applying table entries through the public API
 // ---------------------------------------------------------------------------------------------
-
-/// Evaluates a unary entry through the public `Float` API of `F` (not through `Unary::eval`), so
-/// that the number type's plumbing is tested along with the rule. No `_` arm: a new entry does not
-/// compile until it is tested.
-fn apply_unary<F: Float>(op: Unary, x: F) -> F {
-    match op {
-        Unary::Neg => -x,
-        Unary::Recip => x.recip(),
-        Unary::Sqrt => x.sqrt(),
-        Unary::Cbrt => x.cbrt(),
-        Unary::Exp => x.exp(),
-        Unary::Exp2 => x.exp2(),
-        Unary::ExpM1 => x.exp_m1(),
-        Unary::Ln => x.ln(),
-        Unary::Log2 => x.log2(),
-        Unary::Log10 => x.log10(),
-        Unary::Ln1p => x.ln_1p(),
-        Unary::Sin => x.sin(),
-        Unary::Cos => x.cos(),
-        Unary::Tan => x.tan(),
-        Unary::Asin => x.asin(),
-        Unary::Acos => x.acos(),
-        Unary::Atan => x.atan(),
-        Unary::Sinh => x.sinh(),
-        Unary::Cosh => x.cosh(),
-        Unary::Tanh => x.tanh(),
-        Unary::Asinh => x.asinh(),
-        Unary::Acosh => x.acosh(),
-        Unary::Atanh => x.atanh(),
-        Unary::Abs => x.abs(),
-        Unary::Signum => x.signum(),
-        Unary::Floor => x.floor(),
-        Unary::Ceil => x.ceil(),
-        Unary::Round => x.round(),
-        Unary::Trunc => x.trunc(),
-        Unary::Fract => x.fract(),
-        Unary::ToDegrees => x.to_degrees(),
-        Unary::ToRadians => x.to_radians(),
-        Unary::Powi(n) => x.powi(n),
-    }
-}
-
-/// Evaluates a binary entry through the public API of `F` (operators, `Float` methods, and
-/// `Euclid::rem_euclid`). No `_` arm.
-fn apply_binary<F: Float + Euclid>(op: Binary, x: F, y: F) -> F {
-    match op {
-        Binary::Add => x + y,
-        Binary::Sub => x - y,
-        Binary::Mul => x * y,
-        Binary::Div => x / y,
-        Binary::Rem => x % y,
-        Binary::RemEuclid => Euclid::rem_euclid(&x, &y),
-        Binary::Powf => x.powf(y),
-        Binary::Log => x.log(y),
-        Binary::Atan2 => x.atan2(y),
-        Binary::Hypot => x.hypot(y),
-        Binary::Max => x.max(y),
-        Binary::Min => x.min(y),
-        #[allow(deprecated)]
-        Binary::AbsSub => x.abs_sub(y),
-    }
-}
-
-/// `x·y + z` through `Float::mul_add`.
-fn apply_mul_add<F: Float>(x: F, y: F, z: F) -> F {
-    x.mul_add(y, z)
-}
 
 /// Every unary entry to walk: `Unary::ALL` and `Powi(n)` for each of [`POWI_EXPONENTS`] (once
 /// each: the representative `Powi` of `ALL` is not repeated).
