@@ -160,6 +160,17 @@ impl<T: Float, const N: usize> Dual<T, N> {
         self.chain(v, d)
     }
 
+    /// Applies a piecewise-constant entry of the rule table (`floor`, `ceil`, `round`, `trunc`,
+    /// `signum`, whose derivative is 0): the result is a constant, so that even a non-finite
+    /// incoming tangent (`floor(sqrt(x))` at 0) gives the zero tangent of the convention rather
+    /// than `∞·0 = NaN`.
+    #[inline(always)]
+    pub(crate) fn unary_piecewise_constant(self, op: Unary) -> Self {
+        let (v, d) = op.eval(self.re);
+        debug_assert!(d.is_zero(), "{} is not piecewise constant", op.name());
+        Self::constant(v)
+    }
+
     /// Applies an entry of the rule table to two dual numbers.
     #[inline(always)]
     pub(crate) fn binary(self, op: Binary, other: Self) -> Self {

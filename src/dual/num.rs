@@ -188,8 +188,9 @@ impl<T: Float + FloatConst, const N: usize> FloatConst for Dual<T, N> {
     }
 }
 
-/// `abs`, `signum` and `abs_sub` as in [`Float`]; `is_positive`/`is_negative` look at the real part
-/// (strictly: 0 is neither).
+/// `abs`, `signum` and `abs_sub` as in [`Float`]; `is_positive`/`is_negative` answer for the real
+/// part exactly as num-traits answers for `f32`/`f64` (the sign bit: +0 is positive, −0 negative), so
+/// that generic code takes the branch the `f64` program takes.
 impl<T: Float, const N: usize> Signed for Dual<T, N> {
     fn abs(&self) -> Self {
         Float::abs(*self)
@@ -202,10 +203,10 @@ impl<T: Float, const N: usize> Signed for Dual<T, N> {
         Float::signum(*self)
     }
     fn is_positive(&self) -> bool {
-        self.re > T::zero()
+        self.re.is_sign_positive()
     }
     fn is_negative(&self) -> bool {
-        self.re < T::zero()
+        self.re.is_sign_negative()
     }
 }
 
@@ -331,22 +332,22 @@ impl<T: Float, const N: usize> Float for Dual<T, N> {
         self.re.integer_decode()
     }
 
-    // ----- rounding: zero tangent (fract passes it through) -----
+    // ----- rounding: a constant result, zero tangent (fract passes it through) -----
     #[inline]
     fn floor(self) -> Self {
-        self.unary(Unary::Floor)
+        self.unary_piecewise_constant(Unary::Floor)
     }
     #[inline]
     fn ceil(self) -> Self {
-        self.unary(Unary::Ceil)
+        self.unary_piecewise_constant(Unary::Ceil)
     }
     #[inline]
     fn round(self) -> Self {
-        self.unary(Unary::Round)
+        self.unary_piecewise_constant(Unary::Round)
     }
     #[inline]
     fn trunc(self) -> Self {
-        self.unary(Unary::Trunc)
+        self.unary_piecewise_constant(Unary::Trunc)
     }
     #[inline]
     fn fract(self) -> Self {
@@ -354,7 +355,7 @@ impl<T: Float, const N: usize> Float for Dual<T, N> {
     }
     #[inline]
     fn signum(self) -> Self {
-        self.unary(Unary::Signum)
+        self.unary_piecewise_constant(Unary::Signum)
     }
     #[inline]
     fn abs(self) -> Self {
@@ -431,13 +432,30 @@ impl<T: Float, const N: usize> Float for Dual<T, N> {
     fn to_radians(self) -> Self {
         self.unary(Unary::ToRadians)
     }
+    /// The argument with the larger real part, with its tangents (their average on a tie). As
+    /// `f64::max`, a NaN loses: the other argument is returned whole, even when the NaN one carries
+    /// NaN tangents (as `sqrt(−1)` does), which the chain rule would spread as `0·NaN = NaN`.
     #[inline]
     fn max(self, other: Self) -> Self {
-        self.binary(Binary::Max, other)
+        if other.re.is_nan() {
+            self
+        } else if self.re.is_nan() {
+            other
+        } else {
+            self.binary(Binary::Max, other)
+        }
     }
+    /// The argument with the smaller real part, with its tangents (their average on a tie); a NaN
+    /// loses, as in [`Float::max`].
     #[inline]
     fn min(self, other: Self) -> Self {
-        self.binary(Binary::Min, other)
+        if other.re.is_nan() {
+            self
+        } else if self.re.is_nan() {
+            other
+        } else {
+            self.binary(Binary::Min, other)
+        }
     }
     #[inline]
     fn abs_sub(self, other: Self) -> Self {
