@@ -220,7 +220,8 @@ fn sqrt_at_zero_constant_stays_zero() {
 /// every entry of the table at every pair of special inputs.
 #[test]
 fn one_bad_lane_does_not_poison_others() {
-    let singular: [(&str, fn(D2) -> D2, f64); 16] = [
+    type Case = (&'static str, fn(D2) -> D2, f64);
+    let singular: [Case; 16] = [
         ("sqrt(0)", D2::sqrt, 0.0),
         ("cbrt(0)", D2::cbrt, 0.0),
         ("ln(0)", D2::ln, 0.0),
@@ -485,7 +486,8 @@ fn powf_dual_exponent() {
 /// (`floor(sqrt(x))` at 0 carries an infinite one), values bit for bit as `f64`.
 #[test]
 fn floor_has_zero_tangent() {
-    let ops: [(Unary, fn(f64) -> f64); 5] = [
+    type Case = (Unary, fn(f64) -> f64);
+    let ops: [Case; 5] = [
         (Unary::Floor, f64::floor),
         (Unary::Ceil, f64::ceil),
         (Unary::Round, f64::round),

@@ -126,6 +126,37 @@ pub fn fd_gradient(f: impl Fn(&[f64]) -> f64, x: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// The Jacobian (m × n, row-major `jac[i][j] = ∂fᵢ/∂xⱼ`) of `f: ℝⁿ → ℝᵐ` at `x`: for each
+/// coordinate the same two-level Richardson difference as [`richardson`], applied to all m outputs
+/// from the same 6 evaluations.
+pub fn fd_jacobian(f: impl Fn(&[f64]) -> Vec<f64>, x: &[f64]) -> Vec<Vec<f64>> {
+    let scale = x.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+    let h = step(scale);
+    let m = f(x).len();
+    let mut jac = vec![vec![0.0; x.len()]; m];
+    let mut buf = x.to_vec();
+    for j in 0..x.len() {
+        let mut d = |h: f64| {
+            buf[j] = x[j] + h;
+            let p = f(&buf);
+            buf[j] = x[j] - h;
+            let q = f(&buf);
+            buf[j] = x[j];
+            p.iter()
+                .zip(&q)
+                .map(|(a, b)| (a - b) / (2.0 * h))
+                .collect::<Vec<f64>>()
+        };
+        let (d0, d1, d2) = (d(h), d(h / 2.0), d(h / 4.0));
+        for i in 0..m {
+            let r0 = (4.0 * d1[i] - d0[i]) / 3.0;
+            let r1 = (4.0 * d2[i] - d1[i]) / 3.0;
+            jac[i][j] = (16.0 * r1 - r0) / 15.0;
+        }
+    }
+    jac
+}
+
 /// |a − b| ≤ rtol · max(|a|, |b|, floor): relative for large values, absolute (`rtol·floor`) near 0.
 pub fn close(a: f64, b: f64, rtol: f64, floor: f64) -> bool {
     (a - b).abs() <= rtol * a.abs().max(b.abs()).max(floor)
