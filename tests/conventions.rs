@@ -754,6 +754,72 @@ fn perturbation_confusion() {
     }
 }
 
+/// `tan`, `tanh`, `atan2`, `hypot`, `exp_m1`, `ln_1p` have their own accurate rules: values and
+/// tangents stay accurate (8ε relative, a few roundings of accurately computed library functions)
+/// where a composition would lose them, against independent closed forms: `exp_m1`/`ln_1p` at
+/// tiny x (exp(x) − 1 and ln(1 + x) give 0), tan′ near the poles (vs 1/cos²x), tanh′ in the tails
+/// (vs 4e^(−2|x|)/(1 + e^(−2|x|))², where 1 − tanh²x cancels to 0), and atan2/hypot partials at
+/// coordinates of magnitude 1e±300 (where x² + y² over- or underflows). Seeded, [`CASES`] each.
+#[test]
+fn own_rules_accurate_where_compositions_fail() {
+    let mut rng = Rng::for_test("own rules");
+    let tol = 8.0 * f64::EPSILON;
+    for _ in 0..CASES {
+        // |x| log-uniform in [1e-300, 1e-17]: e^x − 1 = x and ln(1 + x) = x to x²/2 (relative
+        // |x|/2 < ε/40), and both derivatives are 1 to within |x| < ε/20; 1 + x rounds to 1
+        let x = 10f64.powf(-rng.uniform(17.0, 300.0)) * if rng.unit() < 0.5 { 1.0 } else { -1.0 };
+        let e = D1::variable(x, 0).exp_m1();
+        assert!(
+            close(e.re, x, tol, 0.0) && close(e.eps[0], 1.0, tol, 0.0),
+            "exp_m1({x:e})"
+        );
+        let l = D1::variable(x, 0).ln_1p();
+        assert!(
+            close(l.re, x, tol, 0.0) && close(l.eps[0], 1.0, tol, 0.0),
+            "ln_1p({x:e})"
+        );
+
+        // tan near ±π/2 (down to 1e-9 from the pole)
+        let t = rng.signed(0.0, 1.0) * (core::f64::consts::FRAC_PI_2 - rng.uniform(1e-9, 0.5));
+        let d = D1::variable(t, 0).tan().eps[0];
+        let want = t.cos().powi(2).recip();
+        assert!(
+            close(d, want, tol, 0.0),
+            "tan′({t:e}) = {d:e}, 1/cos² = {want:e}"
+        );
+
+        // tanh in the tails, up to |x| = 300 (sech² ≈ 4e-261)
+        let x = rng.signed(0.0, 300.0);
+        let d = D1::variable(x, 0).tanh().eps[0];
+        let q = (-2.0 * x.abs()).exp();
+        let want = 4.0 * q / ((1.0 + q) * (1.0 + q));
+        assert!(
+            close(d, want, tol, 0.0),
+            "tanh′({x:e}) = {d:e}, closed form {want:e}"
+        );
+
+        // atan2 and hypot with huge and tiny coordinates: scale (a, b) by s
+        let (a, b) = (rng.signed(0.1, 1.0), rng.signed(0.1, 1.0));
+        for s in [1e300, 1e-300, 1.0] {
+            let (x, y) = (D2::variable(s * a, 0), D2::variable(s * b, 1));
+            let n2 = a * a + b * b;
+            let at = x.atan2(y);
+            // ∂atan2(x, y) = (y, −x)/(x² + y²) = (b, −a)/(s·(a² + b²))
+            for (k, want) in [b / n2 / s, -a / n2 / s].into_iter().enumerate() {
+                assert!(
+                    close(at.eps[k], want, tol, 0.0),
+                    "∂{k} atan2 at scale {s:e}"
+                );
+            }
+            let h = x.hypot(y);
+            // ∂hypot = (x, y)/hypot = (a, b)/√(a² + b²), scale-free
+            for (k, want) in [a / n2.sqrt(), b / n2.sqrt()].into_iter().enumerate() {
+                assert!(close(h.eps[k], want, tol, 0.0), "∂{k} hypot at scale {s:e}");
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The other traits
 // ---------------------------------------------------------------------------------------------
