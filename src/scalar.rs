@@ -188,8 +188,9 @@ macro_rules! impl_num_traits {
             }
         }
 
-        /// `abs`, `signum` and `abs_sub` as in [`Float`]; `is_positive`/`is_negative` look at the value
-        /// (strictly: 0 is neither).
+        /// `abs`, `signum` and `abs_sub` as in [`Float`]; `is_positive`/`is_negative` answer for the
+        /// value exactly as num-traits does for `f32`/`f64` (by the sign bit: +0 is positive, −0
+        /// negative), so that generic code takes the branch the `f64` program takes.
         impl<$($gen)*> ::num_traits::Signed for $ty {
             fn abs(&self) -> Self {
                 ::num_traits::Float::abs(*self)
@@ -202,10 +203,10 @@ macro_rules! impl_num_traits {
                 ::num_traits::Float::signum(*self)
             }
             fn is_positive(&self) -> bool {
-                self.value() > T::zero()
+                self.value().is_sign_positive()
             }
             fn is_negative(&self) -> bool {
-                self.value() < T::zero()
+                self.value().is_sign_negative()
             }
         }
 

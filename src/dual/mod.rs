@@ -22,8 +22,10 @@
 //! **Zero lanes stay zero.** If a local derivative is ±∞ or NaN (`sqrt` at 0, `ln` at 0), a lane whose
 //! incoming tangent is exactly zero keeps a zero tangent instead of `0·∞ = NaN`. So a function
 //! evaluated at a singular point with respect to a variable it does not depend on gets the right
-//! answer 0, and one singular lane never poisons another. The finiteness test is made once per
-//! operation; the lane loop stays branch-free in the ordinary case.
+//! answer 0, and one singular lane never poisons another. Symmetrically, an exactly zero local
+//! derivative (`floor`, the losing side of `max`, a product with 0) contributes nothing, even
+//! against an infinite or NaN incoming tangent: `floor(sqrt(x))` at 0 has tangent 0, not `0·∞`.
+//! These tests are made once per operation; the lane loop stays branch-free in the ordinary case.
 //!
 //! **Comparisons look at the real part only** (`==`, `<`, `max`/`min`, `is_nan`, …), because generic
 //! code branches on values, and a branch taken must be the one the `f64` program takes.
@@ -110,7 +112,9 @@ impl<T: Float, const N: usize> Dual<T, N> {
     ///
     /// This is the chain rule that every elementary function of this crate goes through; use it to
     /// differentiate a function the crate does not know (a special function with a known
-    /// derivative). Lanes with a zero tangent stay exactly zero even if `derivative` is ±∞ or NaN.
+    /// derivative). Lanes with a zero tangent stay exactly zero even if `derivative` is ±∞ or NaN;
+    /// a `derivative` of exactly zero gives a constant even against an infinite or NaN tangent
+    /// (`floor(sqrt(x))` at 0, `sqrt(x)·0`): an exactly zero partial means "does not depend on".
     ///
     /// ```
     /// use nilpotent::Dual;
@@ -122,6 +126,10 @@ impl<T: Float, const N: usize> Dual<T, N> {
     /// ```
     #[inline(always)]
     pub fn chain(self, value: T, derivative: T) -> Self {
+        if derivative.is_zero() {
+            // no dependence: a constant, even if some incoming tangent is ±∞ or NaN
+            return Self::constant(value);
+        }
         let mut eps = self.eps;
         if derivative.is_finite() {
             for e in eps.iter_mut() {
@@ -140,6 +148,12 @@ impl<T: Float, const N: usize> Dual<T, N> {
     /// [`Dual::chain`].
     #[inline(always)]
     pub fn chain2(self, other: Self, value: T, dx: T, dy: T) -> Self {
+        if dy.is_zero() {
+            return self.chain(value, dx);
+        }
+        if dx.is_zero() {
+            return other.chain(value, dy);
+        }
         let mut eps = self.eps;
         if dx.is_finite() && dy.is_finite() {
             for (e, o) in eps.iter_mut().zip(other.eps.iter()) {

@@ -23,7 +23,7 @@
 //! A node stores at most two parent indices (`u32`) and the two local partials: 24 bytes for `f64`.
 //! Inputs are nodes without parents; constants are not recorded at all.
 
-use core::any::Any;
+use core::any::{Any, TypeId};
 use core::cell::RefCell;
 use core::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -133,11 +133,29 @@ struct Slot<T> {
 thread_local! {
     /// One `Slot<T>` per scalar type `T` that has been recorded on this thread.
     static SLOTS: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
+    /// The slot of the most common scalar type, reached without a search (see [`with_slot`]).
+    static SLOT_F64: RefCell<Slot<f64>> = const {
+        RefCell::new(Slot { active: false, rec: Recording::empty() })
+    };
 }
 
-/// Runs `f` on the slot of `T`, creating the slot on first use.
+/// Runs `f` on this thread's slot of `T`, creating the slot on first use.
+///
+/// `f64` has a slot of its own: for `T = f64` the type test below is decided at compile time and
+/// the downcast of a concrete `Slot<f64>` is checked against a constant, so recording an `f64`
+/// operation costs a thread-local access and a `RefCell` borrow. Other types search the (short)
+/// list of boxed slots.
 #[inline(always)]
 fn with_slot<T: Float + 'static, R>(f: impl FnOnce(&mut Slot<T>) -> R) -> R {
+    if TypeId::of::<T>() == TypeId::of::<f64>() {
+        return SLOT_F64.with(|slot| {
+            let mut slot = slot.borrow_mut();
+            let slot: &mut dyn Any = &mut *slot;
+            f(slot
+                .downcast_mut::<Slot<T>>()
+                .expect("T is f64 on this branch"))
+        });
+    }
     SLOTS.with(|slots| {
         let mut slots = slots.borrow_mut();
         let position = slots.iter().position(|s| s.is::<Slot<T>>());
@@ -158,10 +176,12 @@ fn with_slot<T: Float + 'static, R>(f: impl FnOnce(&mut Slot<T>) -> R) -> R {
     })
 }
 
-/// Records a node with one parent `x` (a constant `x` gives a constant result and no node).
+/// Records a node with one parent `x`. A constant `x`, or an exactly zero partial `d` (no
+/// dependence: `floor`, the losing side of `max`, a product with 0), gives a constant result and
+/// no node, as forward mode gives a constant.
 #[inline(always)]
 pub(crate) fn record1<T: Float + 'static>(x: Var<T>, value: T, d: T, op: Op<T>) -> Var<T> {
-    if x.is_constant() {
+    if x.is_constant() || d.is_zero() {
         return Var::constant(value);
     }
     with_slot(|slot: &mut Slot<T>| {
@@ -178,7 +198,8 @@ pub(crate) fn record1<T: Float + 'static>(x: Var<T>, value: T, d: T, op: Op<T>) 
     })
 }
 
-/// Records a node with parents `x` and `y`; a constant parent is left out of the node.
+/// Records a node with parents `x` and `y`; a constant parent, or one whose partial is exactly
+/// zero, is left out of the node.
 #[inline(always)]
 pub(crate) fn record2<T: Float + 'static>(
     x: Var<T>,
@@ -188,7 +209,10 @@ pub(crate) fn record2<T: Float + 'static>(
     dy: T,
     op: Op<T>,
 ) -> Var<T> {
-    match (x.is_constant(), y.is_constant()) {
+    match (
+        x.is_constant() || dx.is_zero(),
+        y.is_constant() || dy.is_zero(),
+    ) {
         (true, true) => Var::constant(value),
         (false, true) => record1(x, value, dx, op),
         (true, false) => record1(y, value, dy, op),
