@@ -291,7 +291,7 @@ fn bytes_per_node_is_at_most_24_for_f64() {
 fn one_node_per_non_constant_operation() {
     let mut tape = Tape::new();
     // the lecture example: 2 inputs + ln, ×, sin, +, − = 7 nodes
-    tape.record(&[2.0, 5.0], |x| lecture(x));
+    tape.record(&[2.0, 5.0], lecture);
     assert_eq!((tape.len(), tape.num_inputs()), (7, 2));
     // constants are not recorded: x₀·2, (sin 3)·x₁, +, − (π·ln e), + (exp 3)·3: the five
     // operations with a recorded operand, none of the four on constants only
@@ -407,6 +407,7 @@ fn trace_prints_the_lecture_tables() {
 // ------------------------------------------------------------------------------------------------
 
 #[test]
+#[allow(clippy::redundant_closure)] // the closure form `|x| f(x)` is what this test is about
 fn lecture_example_by_name_and_by_closure() {
     let expected_value = 2.0f64.ln() + 10.0 - 5.0f64.sin();
     let (v1, g1) = reverse::gradient(lecture, &[2.0f64, 5.0]);
@@ -713,7 +714,7 @@ fn hvp_matches_finite_differences_of_the_reverse_gradient() {
             assert_eq!((value.to_bits(), &grad), (rv.to_bits(), &rg));
             // (∇f(x + tv))ᵢ differentiated at t = 0, Richardson with h = 1e-3: 1e-6 relative
             // (truncation ~1e-12, rounding ε·|∇f|/h ~ 1e-12; absolute below 1)
-            for i in 0..n {
+            for (i, &hvi) in hv.iter().enumerate() {
                 let fd = richardson(
                     |t| {
                         let p: Vec<f64> = x.iter().zip(&v).map(|(a, b)| a + t * b).collect();
@@ -722,7 +723,7 @@ fn hvp_matches_finite_differences_of_the_reverse_gradient() {
                     0.0,
                     1e-3,
                 );
-                assert_close(hv[i], fd, 1e-6, 1.0, &format!("n={n}: (Hv)[{i}]"));
+                assert_close(hvi, fd, 1e-6, 1.0, &format!("n={n}: (Hv)[{i}]"));
             }
         }
     }

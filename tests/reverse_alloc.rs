@@ -79,6 +79,7 @@ fn rosenbrock<T: Float>(x: &[T]) -> T {
 // One #[test] only: the counter is per thread anyway, but a single test also keeps the numbers
 // easy to read.
 #[test]
+#[allow(clippy::redundant_closure)] // `|v| f(v)` is the form the brief and users write
 fn gradient_loops_do_not_allocate() {
     // the counter works: a Vec allocates once, and is seen
     assert_eq!(

@@ -127,7 +127,7 @@ fn off_grid(rng: &mut Rng, halves: bool) -> f64 {
 fn sample_unary(u: Unary, rng: &mut Rng) -> (f64, f64) {
     // a value in [lo, hi), one time in five tiny (where exp_m1/ln_1p need their own rules)
     fn near_zero_or(rng: &mut Rng, lo: f64, hi: f64) -> f64 {
-        if rng.next_u64() % 5 == 0 {
+        if rng.next_u64().is_multiple_of(5) {
             rng.signed(1e-8, 1e-3)
         } else {
             rng.range(lo, hi)
@@ -622,9 +622,9 @@ fn binary_rules_forward_over_reverse_hessian() {
                     "{what}: value"
                 );
                 assert_eq!(grad, grad_at([x, y]), "{what}: gradient");
-                for i in 0..2 {
+                for (i, &hvi) in hv.iter().enumerate() {
                     assert_eq!(
-                        hv[i], ff.eps[i].eps[j],
+                        hvi, ff.eps[i].eps[j],
                         "{what}: H[{i}][{j}] vs forward over forward"
                     );
                     let fd = richardson(
@@ -637,7 +637,7 @@ fn binary_rules_forward_over_reverse_hessian() {
                         1e-3 * s,
                     );
                     assert_close(
-                        hv[i],
+                        hvi,
                         fd,
                         FD2_REL,
                         1.0,
@@ -671,10 +671,10 @@ fn mul_add_reverse_is_the_table_entry() {
         assert_eq!(g, fg.to_vec(), "{what}: reverse vs forward");
         let (_, dx, da, db) = rules::mul_add(p[0], p[1], p[2]);
         assert_eq!(g, vec![dx, da, db], "{what}: vs the table");
-        for i in 0..3 {
+        for (i, &gi) in g.iter().enumerate() {
             let fd = common_rev::partial_fd(|q| q[0].mul_add(q[1], q[2]), &p, i, 1e-3);
             assert_close(
-                g[i],
+                gi,
                 fd,
                 FD_REL,
                 1.0,
