@@ -1,0 +1,122 @@
+//! Allocation counts (its own test binary: it installs a counting global allocator).
+//!
+//! A reused [`Tape`] keeps its buffers between recordings, so after a warm-up evaluation a loop of
+//! gradient evaluations allocates nothing; forward mode with a fixed-size input never allocates.
+//!
+//! Only allocations made by the current thread while its `COUNTING` flag is set are counted, so
+//! the test harness's own threads (and other tests, of which there are none here) cannot disturb
+//! the count.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use nilpotent::gradient_fixed;
+use nilpotent::reverse::Tape;
+use num_traits::Float;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Set while the current thread's allocations are to be counted (const-initialised: reading
+    /// it never allocates).
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn note_allocation() {
+    // `try_with`: during thread teardown the thread-local may be gone; such allocations don't count
+    if COUNTING.try_with(Cell::get).unwrap_or(false) {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: forwarded unchanged to the system allocator, with the caller's guarantees.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: as above.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note_allocation();
+        // SAFETY: as above; `ptr` was allocated by `System` through this allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The number of allocations (alloc, alloc_zeroed, realloc) `f` makes on the current thread.
+fn allocations_in(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    COUNTING.with(|c| c.set(true));
+    f();
+    COUNTING.with(|c| c.set(false));
+    ALLOCATIONS.load(Ordering::Relaxed) - before
+}
+
+/// The extended Rosenbrock function: allocation-free itself.
+fn rosenbrock<T: Float>(x: &[T]) -> T {
+    let (c100, one) = (T::from(100.0).unwrap(), T::one());
+    x.chunks(2).fold(T::zero(), |s, p| {
+        let a = p[1] - p[0] * p[0];
+        let b = one - p[0];
+        s + c100 * a * a + b * b
+    })
+}
+
+// One #[test] only: the counter is per thread anyway, but a single test also keeps the numbers
+// easy to read.
+#[test]
+#[allow(clippy::redundant_closure)] // `|v| f(v)` is the form the brief and users write
+fn gradient_loops_do_not_allocate() {
+    // the counter works: a Vec allocates once, and is seen
+    assert_eq!(
+        allocations_in(|| drop(std::hint::black_box(vec![1u8; 16]))),
+        1
+    );
+
+    // reverse mode, reused tape: warm up once (the tape's buffers and this thread's slot grow),
+    // then 100 evaluations at moving points allocate nothing
+    let n = 50;
+    let mut x: Vec<f64> = (0..n).map(|i| 0.5 + 0.01 * i as f64).collect();
+    let mut grad = vec![0.0; n];
+    let mut tape = Tape::new();
+    let warm = tape.gradient_into(|v| rosenbrock(v), &x, &mut grad);
+    assert!(warm.is_finite());
+    let mut checksum = 0.0;
+    let count = allocations_in(|| {
+        for step in 0..100 {
+            x[step % n] += 1e-3;
+            checksum += tape.gradient_into(|v| rosenbrock(v), &x, &mut grad);
+            checksum += grad[0];
+        }
+    });
+    assert_eq!(count, 0, "allocations in 100 reverse gradient evaluations");
+    assert!(checksum.is_finite());
+    // and the gradient is exactly that of a fresh tape (the reuse leaves no stale adjoints)
+    assert_eq!(grad, nilpotent::reverse::gradient(rosenbrock, &x).1);
+
+    // forward mode with a compile-time input length: no allocation at all, first call included
+    let mut y = [0.3, -0.7, 1.1, 0.9, -0.2, 0.4];
+    let count = allocations_in(|| {
+        for step in 0..100 {
+            y[step % 6] += 1e-3;
+            let (value, g) = gradient_fixed(rosenbrock, &y);
+            checksum += value + g[step % 6];
+        }
+    });
+    assert_eq!(count, 0, "allocations in 100 gradient_fixed evaluations");
+    assert!(checksum.is_finite());
+}
