@@ -234,9 +234,13 @@ fn dead_branch_with_infinite_partials_leaves_the_gradient_finite() {
         &[0.0, 3.0],
     );
     assert_eq!(g, [3.0, 0.0]);
-    // a branch multiplied by a constant 0 is dead for the sweep too: its adjoint is exactly 0
+    // a branch multiplied by a constant 0 is dead too: an exactly zero partial records no edge,
+    // and forward mode gives the same (a zero partial means "does not depend on", even against the
+    // infinite tangent of sqrt at 0)
     let (_, g) = reverse::gradient(|x| x[0].sqrt() * 0.0 + x[0], &[0.0]);
     assert_eq!(g, [1.0]);
+    let (_, gf) = gradient(|x| x[0].sqrt() * 0.0 + x[0], &[0.0]);
+    assert_eq!(gf, vec![1.0]);
 }
 
 #[test]
