@@ -81,7 +81,7 @@
 //! assert_eq!(d, 1.0);
 //! ```
 //!
-//! d/dx [x · d/dy (x·y)|_{y=1}] at x = 4 is d/dx [x²] = 8:
+//! d/dx [x · d/dy (x·y)|_{y=1}] at x = 4 is d/dx (x²) = 8:
 //!
 //! ```
 //! use nilpotent::{derivative, Dual};
