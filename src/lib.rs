@@ -108,6 +108,7 @@
 
 pub mod dual;
 pub mod forward;
+pub mod higher;
 pub mod numeric;
 pub mod reverse;
 pub mod rules;
@@ -117,6 +118,10 @@ pub use dual::Dual;
 pub use forward::{
     Chunk, DEFAULT_CHUNK, derivative, gradient, gradient_fixed, gradient_with, jacobian,
     jacobian_fixed, jacobian_with, jvp,
+};
+pub use higher::{
+    DEFAULT_HESSIAN_CHUNK, fourth_derivative, hessian, hessian_with, hvp, hvp_with,
+    second_derivative, third_derivative,
 };
 
 #[doc = include_str!("../README.md")]

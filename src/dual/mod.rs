@@ -124,7 +124,12 @@ impl<T: Float, const N: usize> Dual<T, N> {
     /// let y = x.chain(v, d);
     /// assert_eq!(y.eps, [d, 0.0]);
     /// ```
-    #[inline(always)]
+    // Forced inlining (here and in `chain2`, `unary`, `binary*`) is for optimised builds only. In an
+    // unoptimised build nothing is folded afterwards, so forcing it nests a full copy of the rule
+    // table into every operator of every nesting level: `exp` on `Dual<Dual<Dual<Dual<f64, 1>, 1>,
+    // 1>, 1>` became one 8 MB function whose stack frame overflowed a 2 MB test thread.
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     pub fn chain(self, value: T, derivative: T) -> Self {
         if derivative.is_zero() {
             // no dependence: a constant, even if some incoming tangent is ±∞ or NaN
@@ -146,7 +151,8 @@ impl<T: Float, const N: usize> Dual<T, N> {
     /// Applies a function of two arguments with value `value` and partials `dx`, `dy` at
     /// `(self.re, other.re)`: `value + (dx·self.eps + dy·other.eps) ε`, with the zero-lane rule of
     /// [`Dual::chain`].
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     pub fn chain2(self, other: Self, value: T, dx: T, dy: T) -> Self {
         if dy.is_zero() {
             return self.chain(value, dx);
@@ -168,28 +174,32 @@ impl<T: Float, const N: usize> Dual<T, N> {
     }
 
     /// Applies an entry of the rule table.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     pub(crate) fn unary(self, op: Unary) -> Self {
         let (v, d) = op.eval(self.re);
         self.chain(v, d)
     }
 
     /// Applies an entry of the rule table to two dual numbers.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     pub(crate) fn binary(self, op: Binary, other: Self) -> Self {
         let (v, dx, dy) = op.eval(self.re, other.re);
         self.chain2(other, v, dx, dy)
     }
 
     /// Applies an entry of the rule table to a dual number and a constant on the right.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     pub(crate) fn binary_const_rhs(self, op: Binary, other: T) -> Self {
         let (v, dx, _) = op.eval(self.re, other);
         self.chain(v, dx)
     }
 
     /// Applies an entry of the rule table to a constant on the left and a dual number.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
     pub(crate) fn binary_const_lhs(op: Binary, this: T, other: Self) -> Self {
         let (v, _, dy) = op.eval(this, other.re);
         other.chain(v, dy)
