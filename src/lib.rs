@@ -2,7 +2,9 @@
 //!
 //! (crate documentation: see the end of the work on issue 2)
 
-#![forbid(unsafe_code)]
+// `deny`, not `forbid`: simba's `SimdValue` trait has two `unsafe fn` methods that `Dual` must
+// implement (`src/linalg.rs`, bodies are safe code); they alone carry `#[allow(unsafe_code)]`.
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod dual;
