@@ -7,10 +7,13 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod approx_impls;
 pub mod dual;
 pub mod forward;
+pub mod linalg;
 pub mod rules;
 
+pub use approx_impls::AllParts;
 pub use dual::Dual;
 pub use forward::{
     derivative, gradient, gradient_fixed, gradient_with, jacobian, jacobian_fixed, jacobian_with,
