@@ -201,7 +201,12 @@ where
         AllParts::<T>::default_max_relative()
     }
     #[inline]
-    fn relative_eq(&self, other: &Self, epsilon: Self::Epsilon, max_relative: Self::Epsilon) -> bool {
+    fn relative_eq(
+        &self,
+        other: &Self,
+        epsilon: Self::Epsilon,
+        max_relative: Self::Epsilon,
+    ) -> bool {
         self.all(other, |a, b| a.relative_eq(&b, epsilon, max_relative))
     }
 }
