@@ -22,6 +22,33 @@
 //! assert!((jr[0] - (jac[(0, 0)] - jac[(0, 1)])).abs() < 1e-15);
 //! ```
 //!
+//! # nalgebra vectors
+//!
+//! The drivers take slices, so `DVector` and `SVector` inputs pass through `as_slice()`:
+//!
+//! ```
+//! use nalgebra::{DVector, Vector3};
+//! use nilpotent::{gradient, gradient_fixed};
+//! use num_traits::Float;
+//!
+//! fn f<T: Float>(x: &[T]) -> T {
+//!     x.iter().fold(T::zero(), |s, &v| s + v * v)
+//! }
+//! let x = DVector::from_vec(vec![1.0, 2.0, 3.0, 4.0]);
+//! let (_, grad) = gradient(f, x.as_slice());
+//! assert_eq!(grad, vec![2.0, 4.0, 6.0, 8.0]);
+//! let grad = DVector::from_vec(grad); // back to nalgebra
+//! assert_eq!(grad, &x * 2.0);
+//!
+//! let y = Vector3::new(1.0, 2.0, 3.0);
+//! let (_, grad) = gradient_fixed(f, &<[f64; 3]>::from(y)); // one pass on Dual<f64, 3>
+//! assert_eq!(Vector3::from(grad), y * 2.0);
+//! ```
+//!
+//! A function written over nalgebra types (`fn f<T: RealField>(x: &SVector<T, N>) -> T`) goes to
+//! [`crate::linalg::gradient_svector`] (one pass) or [`crate::linalg::gradient_dvector`] (chunked);
+//! see [`crate::linalg`] for which matrix algorithms differentiate correctly.
+//!
 //! # Cost and chunking
 //!
 //! A pass on `Dual<T, N>` computes `N` directional derivatives for about `N + 1` times the work of the

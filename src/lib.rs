@@ -103,17 +103,22 @@
 //! outer one cannot be mixed up by accident. A value of an outer level enters an inner computation
 //! only as a constant: lift it with [`Dual::constant`]. See [`higher`] for the details.
 
-#![forbid(unsafe_code)]
+// `deny`, not `forbid`: simba's `SimdValue` trait has two `unsafe fn` methods that `Dual` must
+// implement (`src/linalg.rs`, bodies are safe code); they alone carry `#[allow(unsafe_code)]`.
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod approx_impls;
 pub mod dual;
 pub mod forward;
 pub mod higher;
+pub mod linalg;
 pub mod numeric;
 pub mod reverse;
 pub mod rules;
 mod scalar;
 
+pub use approx_impls::AllParts;
 pub use dual::Dual;
 pub use forward::{
     Chunk, DEFAULT_CHUNK, derivative, gradient, gradient_fixed, gradient_with, jacobian,

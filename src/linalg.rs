@@ -1,0 +1,694 @@
+//! nalgebra for dual numbers: `Dual<T, N>` is a [`RealField`] (and so a [`ComplexField`],
+//! `SimdRealField`, `SimdComplexField`) whenever `T` is a `RealField + Float`, so matrix code written
+//! over `T: RealField` — determinants, inverses, LU/Cholesky/QR solves, norms — runs on duals and
+//! returns derivatives with its values. Nested duals are fields too (`Dual<Dual<f64, 2>, 3>`), which
+//! gives second derivatives of matrix functions.
+//!
+//! ```
+//! use nalgebra::{Matrix2, Vector2};
+//! use nilpotent::Dual;
+//!
+//! // d/dt det(A + t·dA) at t = 0, by Jacobi's formula det(A)·tr(A⁻¹ dA)
+//! let a: Matrix2<f64> = Matrix2::new(3.0, 1.0, 0.5, 2.0);
+//! let da = Matrix2::new(1.0, 0.0, 2.0, -1.0);
+//! let ad = a.zip_map(&da, |x, dx| Dual::new(x, [dx]));
+//! let det = ad.determinant();
+//! let jacobi = a.determinant() * (a.try_inverse().unwrap() * da).trace();
+//! assert!((det.eps[0] - jacobi).abs() < 1e-14);
+//!
+//! // the derivative of the solution of A x = b along dA
+//! let b = Vector2::new(Dual::constant(1.0), Dual::constant(2.0));
+//! let x = ad.lu().solve(&b).unwrap();
+//! let x0 = a.lu().solve(&Vector2::new(1.0, 2.0)).unwrap();
+//! let dx = -a.try_inverse().unwrap() * da * x0; // −A⁻¹ dA x
+//! assert!((x[0].eps[0] - dx[0]).abs() < 1e-14 && (x[1].eps[0] - dx[1]).abs() < 1e-14);
+//! ```
+//!
+//! # How the methods are differentiated
+//!
+//! Every differentiable method goes through the [`Float`] impl of `Dual`, i.e. through the rule table
+//! of [`crate::rules`]; no formula is written here. Methods without a `Float` counterpart are
+//! compositions of `Float` methods: `modulus`/`norm1`/`abs` are `abs` (convention at ±0 of
+//! DESIGN §4), `modulus_squared` is `x·x`, `argument` is the constant 0 or π chosen by the real
+//! part (as for `f64`), `copysign(x, s)` is `±abs(x)` with the sign bit of `s.re`, `signum` is
+//! `Float::signum` (zero tangent), `try_sqrt` is `Some(sqrt)` for `re ≥ 0` (at 0 the zero-lane rule
+//! keeps zero tangents exactly zero) and `None` otherwise, `powc` is `powf`. Constants (`pi()`,
+//! `e()`, `min_value()`, …) are `T`'s with zero tangents. Queries (`is_finite`, `is_sign_*`) look at
+//! the real part only. Nothing here panics.
+//!
+//! The cardinal functions `sinc(x) = sin x / x` and `sinhc(x) = sinh x / x` are the quotients for
+//! `x.re ≠ 0` and, where `f64` returns the limit 1 (at `x.re = 0`), their Taylor polynomial of
+//! degree 20 in dual arithmetic, so every derivative up to that order is exact there. (Close to 0 but
+//! not at it, the tangent of the quotient suffers cancellation: relative error about ε/x².)
+//! `cosc = cos x / x` and `coshc` have a pole at 0, where simba defines the value 1; a dual there
+//! gets that value with NaN in every non-zero tangent lane (the derivative does not exist).
+//!
+//! # Comparisons and convergence
+//!
+//! `==`, `<`, `max`/`min` and the approx traits ([`crate::approx_impls`]) look at real parts only.
+//! So every branch of a nalgebra algorithm (pivot choice in LU, a zero test, a convergence test
+//! `|offdiag| ≤ ε·|diag|`) is taken exactly as in the `f64` run, and the real parts of all results
+//! are the `f64` results bit for bit. The tangents are then the derivative of *the path taken*:
+//!
+//! - **Direct algorithms** (determinant, `try_inverse`, LU, full-pivot LU, Cholesky, QR, Householder
+//!   and Givens reflections, `norm`, `normalize`, triangular solves) compute a fixed, piecewise-smooth
+//!   sequence of operations; their tangents are the exact derivatives of the results (to rounding),
+//!   as long as the input is not at a kink (a tie in a pivot choice, a zero column).
+//! - **Iterative algorithms** (`symmetric_eigen`, `svd`, `singular_values`) stop when the real
+//!   parts have converged. The tangents are then the derivative of the finite iteration. For
+//!   well-separated eigen-/singular values they agree with the closed forms dλᵢ = vᵢᵀ dA vᵢ,
+//!   dvᵢ = Σ_{j≠i} vⱼ (vⱼᵀ dA vᵢ)/(λᵢ − λⱼ) and dσᵢ = uᵢᵀ dA vᵢ to about 1e-12 in
+//!   `tests/linalg.rs` (the iteration converges quadratically, so by the time the values have
+//!   converged the tangents have too), but nothing in nalgebra checks the tangents' convergence:
+//!   there is no guarantee beyond what those tests show. At repeated eigenvalues or singular values
+//!   the derivatives do not exist in general (eigen- and singular vectors are not even continuous
+//!   there). The general Schur/`eigenvalues()` path is not tested.
+//!
+//! Tested in `tests/linalg.rs` with `Dual<f64, 3>` (first derivatives along three random directions
+//! per pass): `determinant`, `lu` (`determinant`, `solve`, `try_inverse`), `full_piv_lu`,
+//! `try_inverse`, `qr` (factors, `solve`), `col_piv_qr().solve`, `cholesky` (`solve`, `l`),
+//! `symmetric_eigen`, `svd`, `singular_values`, `norm`, `normalize`, `try_normalize`,
+//! `is_identity`, `is_orthogonal`; with `Dual<Dual<f64, 1>, 1>` (second derivatives):
+//! `determinant`, `lu().determinant()`, `try_inverse`, `cholesky`.
+//!
+//! **Stack in debug builds.** nalgebra's unrolled 4×4 `try_inverse` on `Dual<Dual<f64, 1>, 1>`
+//! needs 3–4 MB of stack in an unoptimised build (each inlined dual temporary gets its own stack
+//! slot), more than a test thread's 2 MB; `Dual<f64, 3>` needs under 512 KB. Optimised builds are
+//! not affected.
+//! - `norm()` at the zero vector is `sqrt(0)` of a sum of squares whose tangents are all exactly
+//!   zero, so by the zero-lane rule its tangents are 0 (not NaN); `normalize()` of the zero vector
+//!   divides by that zero and gives NaN values, as for `f64`. `try_normalize(eps)` returns `None`
+//!   there, as for `f64`.
+//!
+//! # Method names
+//!
+//! `Dual` implements both [`Float`] and [`ComplexField`]/[`RealField`], which share method names
+//! (`sin`, `sqrt`, `abs`, …). With both traits in scope, a call `x.sin()` is ambiguous; write
+//! `Float::sin(x)` or `ComplexField::sin(x)` (they compute the same thing), or import only one.
+//!
+//! # Drivers for nalgebra vectors
+//!
+//! [`gradient_svector`] differentiates a function of a statically sized vector in one pass;
+//! [`gradient_dvector`] handles dynamically sized vectors in chunks. A function written over slices
+//! works with nalgebra vectors through `as_slice()` (see [`crate::forward`]).
+
+use nalgebra::{ComplexField, DVector, Field, RealField, SVector, Scalar};
+use num_traits::{Float, NumCast, Zero};
+use simba::scalar::{SubsetOf, SupersetOf};
+use simba::simd::SimdValue;
+
+use crate::Dual;
+use crate::forward::{Chunk, DEFAULT_CHUNK};
+
+// ----------------------------------------------------------------------------------------------
+// simba plumbing: a dual is a scalar (one SIMD lane), a field, and a superset of f32/f64
+// ----------------------------------------------------------------------------------------------
+
+/// A dual number is a scalar to simba: one lane, whose element is the dual itself.
+impl<T: Float, const N: usize> SimdValue for Dual<T, N> {
+    const LANES: usize = 1;
+    type Element = Self;
+    type SimdBool = bool;
+
+    #[inline(always)]
+    fn splat(val: Self) -> Self {
+        val
+    }
+    /// The value itself; the lane index is ignored (as simba does for `f64`).
+    #[inline(always)]
+    fn extract(&self, _: usize) -> Self {
+        *self
+    }
+    /// The value itself; the lane index is ignored. This `unsafe fn` is required by the trait; its
+    /// body is safe code with no precondition.
+    #[inline(always)]
+    #[allow(unsafe_code)]
+    unsafe fn extract_unchecked(&self, _: usize) -> Self {
+        *self
+    }
+    /// Replaces the value; the lane index is ignored (as simba does for `f64`).
+    #[inline(always)]
+    fn replace(&mut self, _: usize, val: Self) {
+        *self = val
+    }
+    /// Replaces the value; the lane index is ignored. This `unsafe fn` is required by the trait; its
+    /// body is safe code with no precondition.
+    #[inline(always)]
+    #[allow(unsafe_code)]
+    unsafe fn replace_unchecked(&mut self, _: usize, val: Self) {
+        *self = val
+    }
+    #[inline(always)]
+    fn select(self, cond: bool, other: Self) -> Self {
+        if cond { self } else { other }
+    }
+}
+
+/// Dual numbers form a commutative ring under `+ − ×`, and `/` is defined for a non-zero real part:
+/// they are a field in the sense simba needs (closed arithmetic with assign forms).
+impl<T: Float, const N: usize> Field for Dual<T, N> {}
+
+/// The identity embedding.
+impl<T: Float, const N: usize> SubsetOf<Dual<T, N>> for Dual<T, N> {
+    #[inline]
+    fn to_superset(&self) -> Self {
+        *self
+    }
+    #[inline]
+    fn from_superset_unchecked(element: &Self) -> Self {
+        *element
+    }
+    #[inline]
+    fn is_in_subset(_: &Self) -> bool {
+        true
+    }
+}
+
+/// Implements `SubsetOf<Dual<T, N>>` for a primitive float: a real number is a dual constant
+/// (`nalgebra::convert(0.5)` gives `Dual::constant(0.5)`); a dual is a real number only if all its
+/// tangents are zero, and then converts to its real part.
+macro_rules! real_subset_of_dual {
+    ($($t:ty),*) => {$(
+        impl<T: Float + SupersetOf<$t>, const N: usize> SubsetOf<Dual<T, N>> for $t {
+            #[inline]
+            fn to_superset(&self) -> Dual<T, N> {
+                Dual::constant(T::from_subset(self))
+            }
+            /// The real part (tangents are dropped).
+            #[inline]
+            fn from_superset_unchecked(element: &Dual<T, N>) -> Self {
+                element.re.to_subset_unchecked()
+            }
+            /// True if every tangent is zero and the real part converts.
+            #[inline]
+            fn is_in_subset(element: &Dual<T, N>) -> bool {
+                element.eps.iter().all(|e| e.is_zero()) && element.re.is_in_subset()
+            }
+        }
+    )*};
+}
+real_subset_of_dual!(f32, f64);
+
+/// `Σ_{k ≤ 10} c_k x^{2k}` by Horner's rule in dual arithmetic, with `c_k = sign^k / (2k+1)!`: the
+/// Taylor polynomial of `sin x / x` (sign −1) or `sinh x / x` (sign +1).
+fn cardinal_series<T: Float, const N: usize>(x: Dual<T, N>, sign: f64) -> Dual<T, N> {
+    const TERMS: i32 = 10;
+    let x2 = x * x;
+    let coeff = |k: i32| {
+        let mut fact = 1.0f64;
+        for j in 1..=(2 * k + 1) {
+            fact *= j as f64;
+        }
+        let c = sign.powi(k) / fact;
+        <T as NumCast>::from(c).expect("a small f64 constant converts to every Float type")
+    };
+    let mut acc = Dual::constant(coeff(TERMS));
+    for k in (0..TERMS).rev() {
+        acc = acc * x2 + coeff(k);
+    }
+    acc
+}
+
+/// The real numbers: every method comes from [`Float`] (the rule table) or is a composition of
+/// `Float` methods; see the [module documentation](self).
+impl<T: RealField + Float, const N: usize> ComplexField for Dual<T, N> {
+    type RealField = Self;
+
+    #[inline]
+    fn from_real(re: Self) -> Self {
+        re
+    }
+    #[inline]
+    fn real(self) -> Self {
+        self
+    }
+    /// The constant 0.
+    #[inline]
+    fn imaginary(self) -> Self {
+        Self::zero()
+    }
+    /// `|x|` ([`Float::abs`]).
+    #[inline]
+    fn modulus(self) -> Self {
+        Float::abs(self)
+    }
+    /// `x·x`.
+    #[inline]
+    fn modulus_squared(self) -> Self {
+        self * self
+    }
+    /// The constant 0 if `x.re ≥ 0`, π otherwise (as for `f64`).
+    #[inline]
+    fn argument(self) -> Self {
+        if self.re >= T::zero() {
+            Self::zero()
+        } else {
+            Self::constant(T::pi())
+        }
+    }
+    /// `|x|`.
+    #[inline]
+    fn norm1(self) -> Self {
+        Float::abs(self)
+    }
+    #[inline]
+    fn scale(self, factor: Self) -> Self {
+        self * factor
+    }
+    #[inline]
+    fn unscale(self, factor: Self) -> Self {
+        self / factor
+    }
+    /// `(|x|, x/|x|)`, and `(0, 1)` when the (innermost) real part of `|x|` is zero (the `f64`
+    /// branch; the quotient would be 0/0 there).
+    #[inline]
+    fn to_exp(self) -> (Self, Self) {
+        let m = Float::abs(self);
+        if m.re == T::zero() {
+            (Self::zero(), Self::constant(T::one()))
+        } else {
+            (m, self / m)
+        }
+    }
+    /// [`Float::signum`]: ±1 (by the sign bit) with zero tangent.
+    #[inline]
+    fn signum(self) -> Self {
+        Float::signum(self)
+    }
+    #[inline]
+    fn floor(self) -> Self {
+        Float::floor(self)
+    }
+    #[inline]
+    fn ceil(self) -> Self {
+        Float::ceil(self)
+    }
+    #[inline]
+    fn round(self) -> Self {
+        Float::round(self)
+    }
+    #[inline]
+    fn trunc(self) -> Self {
+        Float::trunc(self)
+    }
+    #[inline]
+    fn fract(self) -> Self {
+        Float::fract(self)
+    }
+    #[inline]
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        Float::mul_add(self, a, b)
+    }
+    #[inline]
+    fn abs(self) -> Self {
+        Float::abs(self)
+    }
+    #[inline]
+    fn hypot(self, other: Self) -> Self {
+        Float::hypot(self, other)
+    }
+    #[inline]
+    fn recip(self) -> Self {
+        Float::recip(self)
+    }
+    /// The identity (a real number is its own conjugate).
+    #[inline]
+    fn conjugate(self) -> Self {
+        self
+    }
+    #[inline]
+    fn sin(self) -> Self {
+        Float::sin(self)
+    }
+    #[inline]
+    fn cos(self) -> Self {
+        Float::cos(self)
+    }
+    #[inline]
+    fn sin_cos(self) -> (Self, Self) {
+        Float::sin_cos(self)
+    }
+    #[inline]
+    fn sinh_cosh(self) -> (Self, Self) {
+        (Float::sinh(self), Float::cosh(self))
+    }
+    #[inline]
+    fn tan(self) -> Self {
+        Float::tan(self)
+    }
+    #[inline]
+    fn asin(self) -> Self {
+        Float::asin(self)
+    }
+    #[inline]
+    fn acos(self) -> Self {
+        Float::acos(self)
+    }
+    #[inline]
+    fn atan(self) -> Self {
+        Float::atan(self)
+    }
+    #[inline]
+    fn sinh(self) -> Self {
+        Float::sinh(self)
+    }
+    #[inline]
+    fn cosh(self) -> Self {
+        Float::cosh(self)
+    }
+    #[inline]
+    fn tanh(self) -> Self {
+        Float::tanh(self)
+    }
+    #[inline]
+    fn asinh(self) -> Self {
+        Float::asinh(self)
+    }
+    #[inline]
+    fn acosh(self) -> Self {
+        Float::acosh(self)
+    }
+    #[inline]
+    fn atanh(self) -> Self {
+        Float::atanh(self)
+    }
+    /// `sin x / x`; at `x.re = 0` its Taylor polynomial (value 1, exact derivatives).
+    fn sinc(self) -> Self {
+        if self.re == T::zero() {
+            cardinal_series(self, -1.0)
+        } else {
+            Float::sin(self) / self
+        }
+    }
+    /// `sinh x / x`; at `x.re = 0` its Taylor polynomial (value 1, exact derivatives).
+    fn sinhc(self) -> Self {
+        if self.re == T::zero() {
+            cardinal_series(self, 1.0)
+        } else {
+            Float::sinh(self) / self
+        }
+    }
+    /// `cos x / x`; at `x.re = 0` (a pole) simba's value 1, with NaN in non-zero tangent lanes.
+    fn cosc(self) -> Self {
+        if self.re == T::zero() {
+            self.chain(T::one(), T::nan())
+        } else {
+            Float::cos(self) / self
+        }
+    }
+    /// `cosh x / x`; at `x.re = 0` (a pole) simba's value 1, with NaN in non-zero tangent lanes.
+    fn coshc(self) -> Self {
+        if self.re == T::zero() {
+            self.chain(T::one(), T::nan())
+        } else {
+            Float::cosh(self) / self
+        }
+    }
+    #[inline]
+    fn log(self, base: Self) -> Self {
+        Float::log(self, base)
+    }
+    #[inline]
+    fn log2(self) -> Self {
+        Float::log2(self)
+    }
+    #[inline]
+    fn log10(self) -> Self {
+        Float::log10(self)
+    }
+    #[inline]
+    fn ln(self) -> Self {
+        Float::ln(self)
+    }
+    #[inline]
+    fn ln_1p(self) -> Self {
+        Float::ln_1p(self)
+    }
+    #[inline]
+    fn sqrt(self) -> Self {
+        Float::sqrt(self)
+    }
+    #[inline]
+    fn exp(self) -> Self {
+        Float::exp(self)
+    }
+    #[inline]
+    fn exp2(self) -> Self {
+        Float::exp2(self)
+    }
+    #[inline]
+    fn exp_m1(self) -> Self {
+        Float::exp_m1(self)
+    }
+    #[inline]
+    fn powi(self, n: i32) -> Self {
+        Float::powi(self, n)
+    }
+    #[inline]
+    fn powf(self, n: Self) -> Self {
+        Float::powf(self, n)
+    }
+    /// [`Float::powf`] (a real exponent).
+    #[inline]
+    fn powc(self, n: Self) -> Self {
+        Float::powf(self, n)
+    }
+    #[inline]
+    fn cbrt(self) -> Self {
+        Float::cbrt(self)
+    }
+    /// Whether the real part is finite.
+    #[inline]
+    fn is_finite(&self) -> bool {
+        self.re.is_finite()
+    }
+    /// `Some(sqrt x)` if `x.re ≥ 0` (at 0, zero tangent lanes stay 0), `None` otherwise.
+    #[inline]
+    fn try_sqrt(self) -> Option<Self> {
+        if self.re >= T::zero() {
+            Some(Float::sqrt(self))
+        } else {
+            None
+        }
+    }
+}
+
+/// Methods of real numbers, from [`Float`]; constants are `T`'s with zero tangents.
+impl<T: RealField + Float, const N: usize> RealField for Dual<T, N> {
+    #[inline]
+    fn is_sign_positive(&self) -> bool {
+        self.re.is_sign_positive()
+    }
+    #[inline]
+    fn is_sign_negative(&self) -> bool {
+        self.re.is_sign_negative()
+    }
+    /// `|x|` if the sign bit of `sign.re` is clear, `−|x|` otherwise (no tangent from `sign`).
+    #[inline]
+    fn copysign(self, sign: Self) -> Self {
+        if Float::is_sign_negative(sign.re) {
+            -Float::abs(self)
+        } else {
+            Float::abs(self)
+        }
+    }
+    #[inline]
+    fn max(self, other: Self) -> Self {
+        Float::max(self, other)
+    }
+    #[inline]
+    fn min(self, other: Self) -> Self {
+        Float::min(self, other)
+    }
+    /// `min` if `x < min`, `max` if `x > max`, `x` otherwise (comparing real parts, as for `f64`).
+    #[inline]
+    fn clamp(self, min: Self, max: Self) -> Self {
+        if self < min {
+            min
+        } else if self > max {
+            max
+        } else {
+            self
+        }
+    }
+    #[inline]
+    fn atan2(self, other: Self) -> Self {
+        Float::atan2(self, other)
+    }
+    #[inline]
+    fn min_value() -> Option<Self> {
+        <T as RealField>::min_value().map(Self::constant)
+    }
+    #[inline]
+    fn max_value() -> Option<Self> {
+        <T as RealField>::max_value().map(Self::constant)
+    }
+    #[inline]
+    fn pi() -> Self {
+        Self::constant(T::pi())
+    }
+    #[inline]
+    fn two_pi() -> Self {
+        Self::constant(T::two_pi())
+    }
+    #[inline]
+    fn frac_pi_2() -> Self {
+        Self::constant(T::frac_pi_2())
+    }
+    #[inline]
+    fn frac_pi_3() -> Self {
+        Self::constant(T::frac_pi_3())
+    }
+    #[inline]
+    fn frac_pi_4() -> Self {
+        Self::constant(T::frac_pi_4())
+    }
+    #[inline]
+    fn frac_pi_6() -> Self {
+        Self::constant(T::frac_pi_6())
+    }
+    #[inline]
+    fn frac_pi_8() -> Self {
+        Self::constant(T::frac_pi_8())
+    }
+    #[inline]
+    fn frac_1_pi() -> Self {
+        Self::constant(T::frac_1_pi())
+    }
+    #[inline]
+    fn frac_2_pi() -> Self {
+        Self::constant(T::frac_2_pi())
+    }
+    #[inline]
+    fn frac_2_sqrt_pi() -> Self {
+        Self::constant(T::frac_2_sqrt_pi())
+    }
+    #[inline]
+    fn e() -> Self {
+        Self::constant(T::e())
+    }
+    #[inline]
+    fn log2_e() -> Self {
+        Self::constant(T::log2_e())
+    }
+    #[inline]
+    fn log10_e() -> Self {
+        Self::constant(T::log10_e())
+    }
+    #[inline]
+    fn ln_2() -> Self {
+        Self::constant(T::ln_2())
+    }
+    #[inline]
+    fn ln_10() -> Self {
+        Self::constant(T::ln_10())
+    }
+}
+
+// Nested duals are real fields too (second derivatives of matrix code).
+const _: () = {
+    const fn assert_real_field<X: RealField>() {}
+    assert_real_field::<Dual<f64, 3>>();
+    assert_real_field::<Dual<f32, 1>>();
+    assert_real_field::<Dual<Dual<f64, 2>, 3>>();
+    assert_real_field::<Dual<Dual<Dual<f64, 1>, 1>, 1>>();
+};
+
+// ----------------------------------------------------------------------------------------------
+// drivers for nalgebra vectors
+// ----------------------------------------------------------------------------------------------
+
+/// The value and gradient of `f: ℝᴺ → ℝ` written over statically sized nalgebra vectors, in one pass
+/// on `Dual<T, N>` (N = the length of `x`), without allocating.
+///
+/// `f` is usually generic over `RealField`, and passed by name:
+///
+/// ```
+/// use nalgebra::{RealField, SVector, Vector3};
+/// use nilpotent::linalg::gradient_svector;
+///
+/// // f(x) = ‖x‖² · x₀, with ∇f = 2x·x₀ + ‖x‖² e₀
+/// fn f<T: RealField + Copy>(x: &SVector<T, 3>) -> T {
+///     x.norm_squared() * x[0]
+/// }
+/// let x = Vector3::new(1.0, 2.0, 3.0);
+/// let (value, grad) = gradient_svector(f, &x);
+/// assert_eq!(value, 14.0);
+/// assert_eq!(grad, Vector3::new(2.0 + 14.0, 4.0, 6.0));
+/// ```
+pub fn gradient_svector<T, F, const N: usize>(f: F, x: &SVector<T, N>) -> (T, SVector<T, N>)
+where
+    T: Float + Scalar,
+    F: Fn(&SVector<Dual<T, N>, N>) -> Dual<T, N>,
+{
+    let xd = SVector::<Dual<T, N>, N>::from_fn(|i, _| Dual::variable(x[i], i));
+    let y = f(&xd);
+    (y.re, SVector::from(y.eps))
+}
+
+/// The value and gradient of `f: ℝⁿ → ℝ` written over nalgebra's `DVector`, in
+/// ⌈n/[`DEFAULT_CHUNK`]⌉ passes (see [`gradient_dvector_with`] to choose the chunk width).
+///
+/// ```
+/// use nalgebra::{DVector, RealField};
+/// use nilpotent::linalg::gradient_dvector;
+///
+/// // f(x) = ln(1 + ‖x‖²), with ∇f = 2x / (1 + ‖x‖²)
+/// fn f<T: RealField + Copy>(x: &DVector<T>) -> T {
+///     (T::one() + x.norm_squared()).ln()
+/// }
+/// let x = DVector::from_fn(11, |i, _| i as f64 / 10.0);
+/// let (_, grad) = gradient_dvector(f, &x);
+/// let expected = &x * (2.0 / (1.0 + x.norm_squared()));
+/// assert!((grad - expected).amax() < 1e-15);
+/// ```
+pub fn gradient_dvector<T, F>(f: F, x: &DVector<T>) -> (T, DVector<T>)
+where
+    T: Float + Scalar,
+    F: Fn(&DVector<Dual<T, DEFAULT_CHUNK>>) -> Dual<T, DEFAULT_CHUNK>,
+{
+    gradient_dvector_with(f, x, Chunk::<DEFAULT_CHUNK>)
+}
+
+/// [`gradient_dvector`] with a chosen chunk width `N`: ⌈n/N⌉ passes on `Dual<T, N>`.
+///
+/// # Panics
+/// If `N` is 0.
+pub fn gradient_dvector_with<T, F, const N: usize>(
+    f: F,
+    x: &DVector<T>,
+    _chunk: Chunk<N>,
+) -> (T, DVector<T>)
+where
+    T: Float + Scalar,
+    F: Fn(&DVector<Dual<T, N>>) -> Dual<T, N>,
+{
+    assert!(
+        N > 0,
+        "gradient_dvector_with: the chunk width must be at least 1"
+    );
+    let n = x.len();
+    let mut xd: DVector<Dual<T, N>> = x.map(Dual::constant);
+    let mut grad = DVector::from_element(n, T::zero());
+    if n == 0 {
+        return (f(&xd).re, grad);
+    }
+    let mut value = T::zero();
+    for start in (0..n).step_by(N) {
+        let end = (start + N).min(n);
+        for (k, i) in (start..end).enumerate() {
+            xd[i].eps[k] = T::one();
+        }
+        let y = f(&xd);
+        for i in start..end {
+            xd[i].eps = [T::zero(); N];
+        }
+        if start == 0 {
+            value = y.re;
+        }
+        for (k, i) in (start..end).enumerate() {
+            grad[i] = y.eps[k];
+        }
+    }
+    (value, grad)
+}
