@@ -20,8 +20,10 @@
 //! (another tape, or the same tape before [`Tape::record`] started over) panics with a message that
 //! says so, instead of silently reading a wrong node.
 //!
-//! A node stores at most two parent indices (`u32`) and the two local partials: 24 bytes for `f64`.
-//! Inputs are nodes without parents; constants are not recorded at all.
+//! A node stores two parent indices (`u32`) and the two local partials: 24 bytes for `f64`.
+//! Node 0 is a sink that the unused parent slot of a one-parent node points to (with partial 0),
+//! so the backward sweep has no branch per parent; inputs are nodes 1..=n; constants are not
+//! recorded at all.
 
 use core::any::{Any, TypeId};
 use core::cell::RefCell;
@@ -33,8 +35,13 @@ use num_traits::Float;
 use super::var::Var;
 use crate::rules::{Binary, Unary};
 
-/// "No parent": the parent index of an unused slot, and the index of a constant [`Var`].
+/// The index of a constant [`Var`] (no node).
 pub(crate) const NONE: u32 = u32::MAX;
+
+/// Node 0 of every recording is a sink: the unused parent slot of a one-parent node points to it
+/// with partial 0, so the backward sweep adds to both parents without a branch. Its adjoint is
+/// never read.
+pub(crate) const SINK: u32 = 0;
 
 /// One recorded operation: up to two parents and the local partial derivative towards each.
 #[derive(Clone, Copy, Debug)]
@@ -81,26 +88,27 @@ impl<T> Recording<T> {
 }
 
 impl<T: Float + 'static> Recording<T> {
-    /// Panics unless `x` belongs to this recording (constants belong everywhere).
+    /// Appends a node; returns its index and whether the recording is traced.
     #[inline(always)]
-    fn check(&self, x: &Var<T>) {
-        if !x.is_constant() && x.tape != self.id {
-            foreign_variable(x.tape, self.id);
+    fn push(&mut self, node: Node<T>) -> (u32, bool) {
+        let index = self.nodes.len();
+        if index == self.nodes.capacity() {
+            self.grow();
         }
+        self.nodes.push(node);
+        (index as u32, self.tracing)
     }
 
-    #[inline(always)]
-    fn push(&mut self, node: Node<T>, op: Op<T>, value: T) -> Var<T> {
-        let index = self.nodes.len();
+    /// Makes room for more nodes (kept out of the hot path). Indices must stay below `NONE`.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) {
+        let len = self.nodes.len();
         assert!(
-            index < NONE as usize,
-            "nilpotent::reverse: the tape is full ({index} nodes)"
+            len < NONE as usize,
+            "nilpotent::reverse: the tape is full ({len} nodes)"
         );
-        self.nodes.push(node);
-        if self.tracing {
-            self.trace.push((op, value));
-        }
-        Var::recorded(value, index as u32, self.id)
+        self.nodes.reserve(len.max(64));
     }
 }
 
@@ -184,18 +192,7 @@ pub(crate) fn record1<T: Float + 'static>(x: Var<T>, value: T, d: T, op: Op<T>) 
     if x.is_constant() || d.is_zero() {
         return Var::constant(value);
     }
-    with_slot(|slot: &mut Slot<T>| {
-        if !slot.active {
-            no_recording(core::any::type_name::<T>());
-        }
-        let rec = &mut slot.rec;
-        rec.check(&x);
-        let node = Node {
-            parents: [x.index, NONE],
-            partials: [d, T::zero()],
-        };
-        rec.push(node, op, value)
-    })
+    push_node(x, d, x, T::zero(), SINK, value, op)
 }
 
 /// Records a node with parents `x` and `y`; a constant parent, or one whose partial is exactly
@@ -209,27 +206,66 @@ pub(crate) fn record2<T: Float + 'static>(
     dy: T,
     op: Op<T>,
 ) -> Var<T> {
-    match (
-        x.is_constant() || dx.is_zero(),
-        y.is_constant() || dy.is_zero(),
-    ) {
-        (true, true) => Var::constant(value),
-        (false, true) => record1(x, value, dx, op),
-        (true, false) => record1(y, value, dy, op),
-        (false, false) => with_slot(|slot: &mut Slot<T>| {
-            if !slot.active {
-                no_recording(core::any::type_name::<T>());
-            }
-            let rec = &mut slot.rec;
-            rec.check(&x);
-            rec.check(&y);
-            let node = Node {
-                parents: [x.index, y.index],
-                partials: [dx, dy],
-            };
-            rec.push(node, op, value)
-        }),
+    let x_live = !x.is_constant() && !dx.is_zero();
+    let y_live = !y.is_constant() && !dy.is_zero();
+    match (x_live, y_live) {
+        (true, true) => push_node(x, dx, y, dy, y.index, value, op),
+        (true, false) => push_node(x, dx, x, T::zero(), SINK, value, op),
+        (false, true) => push_node(y, dy, y, T::zero(), SINK, value, op),
+        (false, false) => Var::constant(value),
     }
+}
+
+/// Appends the node (parents `x.index` and `second`, partials `dx`, `dy`) to the active recording,
+/// after checking that `x` and `y` belong to it (`y` is `x` again for a one-parent node).
+///
+/// Only the node and the two recording ids go into the thread-local access (moved, not borrowed,
+/// which halves the instructions of a recorded operation); the trace (off by default) is written
+/// by a second, cold access.
+#[inline(always)]
+fn push_node<T: Float + 'static>(
+    x: Var<T>,
+    dx: T,
+    y: Var<T>,
+    dy: T,
+    second: u32,
+    value: T,
+    op: Op<T>,
+) -> Var<T> {
+    let node = Node {
+        parents: [x.index, second],
+        partials: [dx, dy],
+    };
+    let (x_tape, y_tape) = (x.tape, y.tape);
+    let (index, tracing) = with_slot(move |slot: &mut Slot<T>| {
+        let rec = &mut slot.rec;
+        // an inactive slot has id 0, which no variable carries: the check below catches it
+        if (x_tape != rec.id) | (y_tape != rec.id) {
+            misuse::<T>(slot.active, x_tape, y_tape, rec.id);
+        }
+        rec.push(node)
+    });
+    if tracing {
+        push_trace(op, value);
+    }
+    Var::recorded(value, index, x.tape)
+}
+
+/// Appends `(op, value)` to the active recording's trace.
+#[cold]
+#[inline(never)]
+fn push_trace<T: Float + 'static>(op: Op<T>, value: T) {
+    with_slot(|slot: &mut Slot<T>| slot.rec.trace.push((op, value)));
+}
+
+/// The panic for a variable that does not belong to the active recording (or no recording).
+#[cold]
+#[inline(never)]
+fn misuse<T>(active: bool, x_tape: u32, y_tape: u32, rec_id: u32) -> ! {
+    if !active {
+        no_recording(core::any::type_name::<T>())
+    }
+    foreign_variable(if x_tape != rec_id { x_tape } else { y_tape }, rec_id)
 }
 
 /// The next recording id (never 0, which marks "no recording").
@@ -322,12 +358,12 @@ impl<T: Float + 'static> Tape<T> {
 
     /// The number of recorded nodes (inputs included).
     pub fn len(&self) -> usize {
-        self.rec.nodes.len()
+        self.rec.nodes.len().saturating_sub(1) // not the sink
     }
 
     /// True if nothing is recorded.
     pub fn is_empty(&self) -> bool {
-        self.rec.nodes.is_empty()
+        self.len() == 0
     }
 
     /// The number of inputs of the last recording.
@@ -358,17 +394,20 @@ impl<T: Float + 'static> Tape<T> {
         let id = next_id();
         self.rec.id = id;
         self.n_inputs = x.len();
-        for (i, &xi) in x.iter().enumerate() {
-            let var = self.rec.push(
-                Node {
-                    parents: [NONE, NONE],
-                    partials: [T::zero(); 2],
-                },
-                Op::Input,
-                xi,
-            );
-            debug_assert_eq!(var.index as usize, i);
-            self.inputs.push(var);
+        let no_parents = Node {
+            parents: [SINK, SINK],
+            partials: [T::zero(); 2],
+        };
+        self.rec.push(no_parents); // the sink, node 0
+        if self.rec.tracing {
+            self.rec.trace.push((Op::Input, T::zero()));
+        }
+        for &xi in x {
+            let (index, _) = self.rec.push(no_parents);
+            if self.rec.tracing {
+                self.rec.trace.push((Op::Input, xi));
+            }
+            self.inputs.push(Var::recorded(xi, index, id));
         }
         // Move the node buffer into this thread's slot for T while `f` runs.
         with_slot(|slot: &mut Slot<T>| {
@@ -394,7 +433,7 @@ impl<T: Float + 'static> Tape<T> {
     /// If `output` does not belong to this tape's last recording.
     pub fn backward(&mut self, output: Var<T>) -> &[T] {
         self.sweep(&[output], &[T::one()]);
-        &self.adjoints[..self.n_inputs]
+        &self.adjoints[1..=self.n_inputs]
     }
 
     /// Sweeps backward from the outputs `ys` with seeds `s` (adjoint `s[i]` on `ys[i]`) and returns
@@ -411,7 +450,7 @@ impl<T: Float + 'static> Tape<T> {
             ys.len()
         );
         self.sweep(ys, s);
-        &self.adjoints[..self.n_inputs]
+        &self.adjoints[1..=self.n_inputs]
     }
 
     /// The adjoint of any variable after a sweep (0 for constants).
@@ -451,20 +490,17 @@ impl<T: Float + 'static> Tape<T> {
             self.adjoints[i] = self.adjoints[i] + si;
             last = last.max(i + 1);
         }
+        // inputs (1..=n) and the sink (0) have no parents: stop above them
         let adj = &mut self.adjoints[..];
-        for i in (0..last).rev() {
+        for i in (self.n_inputs + 1..last).rev() {
             let a = adj[i];
             if a.is_zero() {
                 continue;
             }
-            let node = nodes[i];
-            for k in 0..2 {
-                let p = node.parents[k];
-                if p != NONE {
-                    let p = p as usize;
-                    adj[p] = adj[p] + node.partials[k] * a;
-                }
-            }
+            let Node { parents, partials } = nodes[i];
+            let (p0, p1) = (parents[0] as usize, parents[1] as usize);
+            adj[p0] = adj[p0] + partials[0] * a;
+            adj[p1] = adj[p1] + partials[1] * a; // p1 = SINK for a one-parent node
         }
     }
 
@@ -537,11 +573,15 @@ impl<T: Float + fmt::Display + 'static> fmt::Display for Trace<'_, T> {
         let swept = tape.adjoints.len() == nodes.len() && !nodes.is_empty();
         let prec = f.precision().unwrap_or(4);
         let mut rows = Vec::with_capacity(nodes.len());
-        for (i, node) in nodes.iter().enumerate() {
-            let name = |k: usize| label(node.parents[k] as usize, n);
+        // node 0 is the sink; node i ≥ 1 is vᵢ₋ₙ in the lecture's numbering
+        for (i, node) in nodes.iter().enumerate().skip(1) {
+            let name = |k: usize| match node.parents[k] {
+                SINK => "·".to_string(), // an operand left out (constant partial 0)
+                p => label(p as usize - 1, n),
+            };
             let entry = tape.rec.trace.get(i);
             let expr = match entry.map(|e| e.0) {
-                _ if i < n => format!("x{}", subscript(i + 1)),
+                _ if i <= n => format!("x{}", subscript(i)),
                 Some(Op::Input) => "input".to_string(),
                 Some(Op::Unary(Unary::Neg)) => format!("−{}", name(0)),
                 Some(Op::Unary(Unary::Powi(k))) => format!("{}^{k}", name(0)),
@@ -559,7 +599,7 @@ impl<T: Float + fmt::Display + 'static> fmt::Display for Trace<'_, T> {
             } else {
                 String::new()
             };
-            rows.push((label(i, n), expr, value, adjoint));
+            rows.push((label(i - 1, n), expr, value, adjoint));
         }
         let w0 = rows
             .iter()
