@@ -88,6 +88,7 @@
 //! | `max`/`min` with a NaN | as `f64`: the other argument, with its tangent |
 //! | `abs` at ±0 | derivative +1 at +0, −1 at −0 (the sign bit) |
 //! | zero tangent lanes | stay exactly 0 even where the local derivative is ±∞/NaN (`sqrt(0)`, `ln(0)`) |
+//! | zero local derivative | contributes nothing, even against an infinite tangent (`sqrt(x)·0` at 0); the tape records no edge |
 //! | values | bit for bit the `f64` result |
 //! | `powi(x, 0)`, `powf(x, 0)` | 1 with zero derivative |
 //! | `powf(x, y)` with y varying | `xʸ ln x` term only where y's tangent is nonzero; 0 at x = 0 < y |
