@@ -81,7 +81,7 @@ fn lecture_gradient(c: &mut Criterion) {
 
 fn rosenbrock_gradient(c: &mut Criterion) {
     let mut group = c.benchmark_group("rosenbrock_gradient");
-    for n in [2usize, 16, 64, 256, 1024] {
+    for n in [2usize, 16, 64, 100, 256, 1000, 1024] {
         let x: Vec<f64> = (0..n).map(|i| 0.5 + 0.1 * ((i * 7) % 11) as f64).collect();
         let mut g = vec![0.0; n];
         group.bench_with_input(BenchmarkId::new("f64_function", n), &x, |b, x| {
@@ -94,6 +94,11 @@ fn rosenbrock_gradient(c: &mut Criterion) {
             BenchmarkId::new("nilpotent_forward_chunk8", n),
             &x,
             |b, x| b.iter(|| gradient_with(rosenbrock::<Dual<f64, 8>>, black_box(x), Chunk::<8>)),
+        );
+        group.bench_with_input(
+            BenchmarkId::new("nilpotent_forward_chunk16", n),
+            &x,
+            |b, x| b.iter(|| gradient_with(rosenbrock::<Dual<f64, 16>>, black_box(x), Chunk::<16>)),
         );
         let mut tape = Tape::new();
         group.bench_with_input(BenchmarkId::new("nilpotent_reverse", n), &x, |b, x| {

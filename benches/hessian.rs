@@ -33,6 +33,32 @@ fn bench_n<const N: usize>(
             })
         },
     );
+    group.bench_with_input(
+        BenchmarkId::new("nilpotent_forward_over_forward_chunk8", N),
+        &x,
+        |b, x| {
+            b.iter(|| {
+                nilpotent::hessian_with(
+                    rosenbrock::<Dual<Dual<f64, 8>, 8>>,
+                    black_box(x),
+                    Chunk::<8>,
+                )
+            })
+        },
+    );
+    group.bench_with_input(
+        BenchmarkId::new("nilpotent_forward_over_forward_chunk4", N),
+        &x,
+        |b, x| {
+            b.iter(|| {
+                nilpotent::hessian_with(
+                    rosenbrock::<Dual<Dual<f64, 4>, 4>>,
+                    black_box(x),
+                    Chunk::<4>,
+                )
+            })
+        },
+    );
     let xs = SVector::<f64, N>::from_column_slice(&x);
     group.bench_with_input(BenchmarkId::new("num_dual_hessian", N), &xs, |b, xs| {
         b.iter(|| {
