@@ -206,22 +206,26 @@ pub fn dense_map_jacobian_by_hand(x: &[f64], jac: &mut [f64]) {
     }
 }
 
-/// The logistic map iterated `steps` times from x: Iₙ₊₁ = 4Iₙ(1 − Iₙ).
+/// A long scalar recurrence: `steps` explicit Euler steps of the logistic equation x' = x(1 − x)
+/// with step h = 10⁻³: xₙ₊₁ = xₙ + h·xₙ(1 − xₙ). (Unlike the chaotic logistic map, whose
+/// derivative overflows after ~1000 steps, dxₙ/dx₀ stays a normal number for 10⁴ steps.)
 #[inline(always)]
-pub fn logistic_map<T: Real>(x: T, steps: usize) -> T {
+pub fn euler_recurrence<T: Real>(x: T, steps: usize) -> T {
+    let h = T::cst(1e-3);
     let mut v = x;
     for _ in 0..steps {
-        v = T::cst(4.0) * v * (T::cst(1.0) - v);
+        v = v + h * v * (T::cst(1.0) - v);
     }
     v
 }
 
-/// Its derivative by hand: I'ₙ₊₁ = 4I'ₙ(1 − 2Iₙ).
-pub fn logistic_map_derivative_by_hand(x: f64, steps: usize) -> (f64, f64) {
+/// Its derivative with respect to x₀ by hand: x'ₙ₊₁ = x'ₙ + h·x'ₙ(1 − 2xₙ).
+pub fn euler_recurrence_derivative_by_hand(x: f64, steps: usize) -> (f64, f64) {
+    let h = 1e-3;
     let (mut v, mut d) = (x, 1.0);
     for _ in 0..steps {
-        d = 4.0 * d * (1.0 - 2.0 * v);
-        v = 4.0 * v * (1.0 - v);
+        d = d + h * d * (1.0 - 2.0 * v);
+        v = v + h * v * (1.0 - v);
     }
     (v, d)
 }

@@ -131,15 +131,15 @@ impl<T: Float, const N: usize> Dual<T, N> {
     #[cfg_attr(not(debug_assertions), inline(always))]
     #[cfg_attr(debug_assertions, inline)]
     pub fn chain(self, value: T, derivative: T) -> Self {
-        if derivative.is_zero() {
-            // no dependence: a constant, even if some incoming tangent is ±∞ or NaN
-            return Self::constant(value);
-        }
         let mut eps = self.eps;
-        if derivative.is_finite() {
+        if derivative.is_normal() || (derivative.is_finite() && !derivative.is_zero()) {
+            // the ordinary case, one test for the usual normal number
             for e in eps.iter_mut() {
                 *e = *e * derivative;
             }
+        } else if derivative.is_zero() {
+            // no dependence: a constant, even if some incoming tangent is ±∞ or NaN
+            return Self::constant(value);
         } else {
             for e in eps.iter_mut() {
                 *e = scale_nonzero(*e, derivative);
@@ -154,21 +154,25 @@ impl<T: Float, const N: usize> Dual<T, N> {
     #[cfg_attr(not(debug_assertions), inline(always))]
     #[cfg_attr(debug_assertions, inline)]
     pub fn chain2(self, other: Self, value: T, dx: T, dy: T) -> Self {
-        if dy.is_zero() {
-            return self.chain(value, dx);
-        }
-        if dx.is_zero() {
-            return other.chain(value, dy);
+        // the ordinary case first, with one test per partial (zero, ±∞ and NaN are not normal)
+        if !(dx.is_normal() && dy.is_normal()) {
+            if dy.is_zero() {
+                return self.chain(value, dx);
+            }
+            if dx.is_zero() {
+                return other.chain(value, dy);
+            }
+            if !(dx.is_finite() && dy.is_finite()) {
+                let mut eps = self.eps;
+                for (e, o) in eps.iter_mut().zip(other.eps.iter()) {
+                    *e = scale_nonzero(*e, dx) + scale_nonzero(*o, dy);
+                }
+                return Dual { re: value, eps };
+            }
         }
         let mut eps = self.eps;
-        if dx.is_finite() && dy.is_finite() {
-            for (e, o) in eps.iter_mut().zip(other.eps.iter()) {
-                *e = *e * dx + *o * dy;
-            }
-        } else {
-            for (e, o) in eps.iter_mut().zip(other.eps.iter()) {
-                *e = scale_nonzero(*e, dx) + scale_nonzero(*o, dy);
-            }
+        for (e, o) in eps.iter_mut().zip(other.eps.iter()) {
+            *e = *e * dx + *o * dy;
         }
         Dual { re: value, eps }
     }
