@@ -3,150 +3,322 @@
 //! reverse mode and finite differences side by side, then J·r and Jᵀ·s of a small vector function.
 //!
 //! Run with `cargo run --release --example tour`.
+//!
+//! Each section is computed by a function that returns its numbers ([`forward_trace`],
+//! [`reverse_trace`], [`gradients`], [`products`]) and printed by [`report`]; `tests/tour.rs`
+//! includes this file and asserts both the numbers and the printed text.
 
+use std::fmt::Write as _;
+
+use nalgebra::DMatrix;
 use nilpotent::numeric::{self, FiniteDiff};
 use nilpotent::reverse::{self, Tape};
 use nilpotent::{Dual, gradient, jacobian, jvp};
 use num_traits::Float;
 
-/// The lecture's function, written in the lecture's order so that the traces number the
-/// intermediate values v₁ … v₅ as the lecture does.
-fn f<T: Float>(x: &[T]) -> T {
-    let (v_1, v0) = (x[0], x[1]); // v₋₁ = x₁, v₀ = x₂
+/// The lecture's point (x₁, x₂).
+pub const X: [f64; 2] = [2.0, 5.0];
+
+/// The lecture's evaluation trace of f, step by step: `[v₋₁, v₀, v₁, v₂, v₃, v₄, v₅]` with
+/// v₋₁ = x₁, v₀ = x₂, v₁ = ln v₋₁, v₂ = v₋₁·v₀, v₃ = sin v₀, v₄ = v₁ + v₂, v₅ = v₄ − v₃ = f.
+/// Written once for any `Float`, so the same steps run on `f64`, on dual numbers (the tangent
+/// trace) and on the tape (the adjoint trace), numbered as in the lecture.
+pub fn steps<T: Float>(x: &[T]) -> [T; 7] {
+    let (v_1, v0) = (x[0], x[1]);
     let v1 = v_1.ln();
     let v2 = v_1 * v0;
     let v3 = v0.sin();
     let v4 = v1 + v2;
-    v4 - v3 // v₅
+    let v5 = v4 - v3;
+    [v_1, v0, v1, v2, v3, v4, v5]
 }
 
-/// A small vector function ℝ³ → ℝ² for J·r and Jᵀ·s.
-fn g<T: Float>(x: &[T]) -> Vec<T> {
+/// The lecture's function f(x₁, x₂) = ln x₁ + x₁x₂ − sin x₂ (the last step of [`steps`]).
+pub fn f<T: Float>(x: &[T]) -> T {
+    steps(x)[6]
+}
+
+/// A small vector function ℝ³ → ℝ² for J·r and Jᵀ·s:
+/// g(x) = (x₁e^x₂ + x₃, sin(x₁x₃) − x₂²).
+pub fn g<T: Float>(x: &[T]) -> Vec<T> {
     vec![x[0] * x[1].exp() + x[2], (x[0] * x[2]).sin() - x[1] * x[1]]
 }
 
-fn main() {
-    let x = [2.0, 5.0];
-    println!("nilpotent tour — f(x₁, x₂) = ln x₁ + x₁x₂ − sin x₂ at (x₁, x₂) = (2, 5)\n");
+/// For each step of [`steps`]: its name, its operation, and the rule of its tangent.
+pub const ROWS: [(&str, &str, &str); 7] = [
+    ("v₋₁", "x₁", "ẋ₁"),
+    ("v₀", "x₂", "ẋ₂"),
+    ("v₁", "ln v₋₁", "v̇₋₁ / v₋₁"),
+    ("v₂", "v₋₁ × v₀", "v̇₋₁·v₀ + v₋₁·v̇₀"),
+    ("v₃", "sin v₀", "cos v₀ · v̇₀"),
+    ("v₄", "v₁ + v₂", "v̇₁ + v̇₂"),
+    ("v₅", "v₄ − v₃", "v̇₄ − v̇₃"),
+];
 
-    forward_traces(x);
-    reverse_trace(x);
-    side_by_side(x);
-    products();
+/// The forward primal and tangent traces for one seed direction ẋ.
+pub struct ForwardTrace {
+    /// The seed ẋ = (ẋ₁, ẋ₂).
+    pub seed: [f64; 2],
+    /// The primal values v₋₁ … v₅.
+    pub values: [f64; 7],
+    /// The tangents v̇₋₁ … v̇₅ (v̇₅ is the directional derivative of f along ẋ).
+    pub tangents: [f64; 7],
 }
 
-/// The forward primal trace and, for each seed direction, the tangent trace, computed on
-/// `Dual<f64, 1>` one step at a time.
-fn forward_traces(x: [f64; 2]) {
-    println!("1. Forward mode: primal trace and tangent trace");
+/// The forward traces at `x` for the seed `seed`: one pass of [`steps`] on `Dual<f64, 1>` with
+/// the inputs seeded `xᵢ + ẋᵢε`.
+pub fn forward_trace(x: [f64; 2], seed: [f64; 2]) -> ForwardTrace {
+    let input = [Dual::new(x[0], [seed[0]]), Dual::new(x[1], [seed[1]])];
+    let v = steps(&input);
+    ForwardTrace {
+        seed,
+        values: v.map(|d| d.re),
+        tangents: v.map(|d| d.eps[0]),
+    }
+}
+
+/// The reverse trace: the tape's printed table and each node's value and adjoint.
+pub struct ReverseTrace {
+    /// The tape's own table ([`Tape::trace`]), four decimals.
+    pub table: String,
+    /// The values v₋₁ … v₅ as recorded.
+    pub values: [f64; 7],
+    /// The adjoints v̄₋₁ … v̄₅ = ∂f/∂vᵢ after one backward sweep from v₅ (x̄₁ = v̄₋₁, x̄₂ = v̄₀).
+    pub adjoints: [f64; 7],
+}
+
+/// Records [`steps`] at `x` on a tape with tracing on and sweeps backward once from v₅.
+pub fn reverse_trace(x: [f64; 2]) -> ReverseTrace {
+    let mut tape = Tape::new();
+    tape.set_tracing(true);
+    let v = tape.record(&x, steps);
+    tape.backward(v[6]);
+    ReverseTrace {
+        table: format!("{:.4}", tape.trace()),
+        values: v.map(|vi| vi.value()),
+        adjoints: v.map(|vi| tape.adjoint(vi)),
+    }
+}
+
+/// The value and gradient of f by four methods, and the closed-form gradient.
+pub struct Gradients {
+    /// f(x) by forward mode.
+    pub value_forward: f64,
+    /// f(x) by reverse mode.
+    pub value_reverse: f64,
+    /// ∇f = (1/x₁ + x₂, x₁ − cos x₂).
+    pub exact: [f64; 2],
+    /// `gradient` (forward mode, `Dual<f64, 8>`).
+    pub forward: Vec<f64>,
+    /// `reverse::gradient` (one recording, one sweep).
+    pub reverse: Vec<f64>,
+    /// Central differences, O(h²).
+    pub central: Vec<f64>,
+    /// Richardson-extrapolated central differences, O(h⁶) (`numeric::gradient`).
+    pub richardson: Vec<f64>,
+}
+
+impl Gradients {
+    /// `(name, gradient)` for each method, in the printed order.
+    pub fn methods(&self) -> [(&'static str, &[f64]); 4] {
+        [
+            ("forward (Dual<f64, 8>)", &self.forward),
+            ("reverse (tape)", &self.reverse),
+            ("central differences", &self.central),
+            ("Richardson, O(h⁶)", &self.richardson),
+        ]
+    }
+
+    /// |gᵢ − ∂f/∂xᵢ| for each component of `g`.
+    pub fn errors(&self, g: &[f64]) -> [f64; 2] {
+        [(g[0] - self.exact[0]).abs(), (g[1] - self.exact[1]).abs()]
+    }
+}
+
+/// Value and gradient of f at `x` by forward mode, reverse mode, central differences and
+/// Richardson extrapolation.
+pub fn gradients(x: [f64; 2]) -> Gradients {
+    let (value_forward, forward) = gradient(f, &x);
+    let (value_reverse, reverse) = reverse::gradient(f, &x);
+    Gradients {
+        value_forward,
+        value_reverse,
+        exact: [1.0 / x[0] + x[1], x[0] - x[1].cos()],
+        forward,
+        reverse,
+        central: FiniteDiff::central().gradient(f, &x),
+        richardson: numeric::gradient(f, &x),
+    }
+}
+
+/// J, J·r and Jᵀ·s of [`g`], and the two sides of the dot-product check sᵀ(J·r) = (Jᵀ·s)ᵀr.
+pub struct Products {
+    /// The point.
+    pub x: [f64; 3],
+    /// g(x).
+    pub values: Vec<f64>,
+    /// The 2 × 3 Jacobian by forward mode.
+    pub jac: DMatrix<f64>,
+    /// The direction r of J·r.
+    pub r: [f64; 3],
+    /// J·r by forward mode (one pass of `Dual<f64, 1>`).
+    pub jr: Vec<f64>,
+    /// The weights s of Jᵀ·s.
+    pub s: [f64; 2],
+    /// Jᵀ·s by reverse mode (one sweep).
+    pub jts: Vec<f64>,
+    /// sᵀ(J·r).
+    pub dot_jr: f64,
+    /// (Jᵀ·s)ᵀr.
+    pub dot_jts: f64,
+}
+
+/// J·r by forward mode, Jᵀ·s by reverse mode and the full Jacobian of [`g`] at `x`.
+pub fn products(x: [f64; 3], r: [f64; 3], s: [f64; 2]) -> Products {
+    let (values, jac) = jacobian(g, &x);
+    let (_, jr) = jvp(g, &x, &r);
+    let (_, jts) = reverse::vjp(g, &x, &s);
+    let dot_jr = s.iter().zip(&jr).map(|(a, b)| a * b).sum();
+    let dot_jts = r.iter().zip(&jts).map(|(a, b)| a * b).sum();
+    Products {
+        x,
+        values,
+        jac,
+        r,
+        jr,
+        s,
+        jts,
+        dot_jr,
+        dot_jts,
+    }
+}
+
+/// The point, direction and weights of the tour's section 4.
+pub const G_X: [f64; 3] = [1.0, 0.5, 2.0];
+/// The direction r of J·r in section 4.
+pub const G_R: [f64; 3] = [1.0, -1.0, 0.5];
+/// The weights s of Jᵀ·s in section 4.
+pub const G_S: [f64; 2] = [2.0, -1.0];
+
+/// `s` left-aligned in `width` columns, counting combining marks (the dot of v̇) as zero width so
+/// that the tables line up.
+fn pad(s: &str, width: usize) -> String {
+    let shown = s
+        .chars()
+        .filter(|c| !('\u{0300}'..='\u{036f}').contains(c))
+        .count();
+    format!("{s}{}", " ".repeat(width.saturating_sub(shown)))
+}
+
+/// The whole tour as text (what `main` prints).
+pub fn report() -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let x = X;
+    // Writing to a String cannot fail.
+    let _ = writeln!(
+        w,
+        "nilpotent tour — f(x₁, x₂) = ln x₁ + x₁x₂ − sin x₂ at (x₁, x₂) = ({}, {})\n",
+        x[0], x[1]
+    );
+
+    let _ = writeln!(w, "1. Forward mode: primal trace and tangent trace");
     for (seed, name) in [
         ([1.0, 0.0], "ẋ = e₁ = (1, 0): tangents are ∂/∂x₁"),
         ([0.0, 1.0], "ẋ = e₂ = (0, 1): tangents are ∂/∂x₂"),
     ] {
-        println!("\n   seed {name}");
-        let v_1 = Dual::new(x[0], [seed[0]]);
-        let v0 = Dual::new(x[1], [seed[1]]);
-        let v1 = v_1.ln();
-        let v2 = v_1 * v0;
-        let v3 = v0.sin();
-        let v4 = v1 + v2;
-        let v5 = v4 - v3;
-        let rows = [
-            ("v₋₁", "x₁", v_1, "ẋ₁"),
-            ("v₀", "x₂", v0, "ẋ₂"),
-            ("v₁", "ln v₋₁", v1, "v̇₋₁ / v₋₁"),
-            ("v₂", "v₋₁ × v₀", v2, "v̇₋₁·v₀ + v₋₁·v̇₀"),
-            ("v₃", "sin v₀", v3, "cos v₀ · v̇₀"),
-            ("v₄", "v₁ + v₂", v4, "v̇₁ + v̇₂"),
-            ("v₅", "v₄ − v₃", v5, "v̇₄ − v̇₃"),
-        ];
-        println!(
-            "   {:<4} {:<10} {:>9}   {:<18} {:>9}",
-            "v", "primal", "value", "tangent", "value"
+        let t = forward_trace(x, seed);
+        let _ = writeln!(w, "\n   seed {name}");
+        let _ = writeln!(
+            w,
+            "   {} {} {:>9}   {} {:>9}",
+            pad("v", 4),
+            pad("primal", 10),
+            "value",
+            pad("tangent", 18),
+            "value"
         );
-        for (name, op, v, dop) in rows {
-            println!(
-                "   {name:<4} {op:<10} {:>9.4}   {dop:<18} {:>9.4}",
-                v.re, v.eps[0]
+        for (i, (v, op, dop)) in ROWS.iter().enumerate() {
+            let _ = writeln!(
+                w,
+                "   {} {} {:>9.4}   {} {:>9.4}",
+                pad(v, 4),
+                pad(op, 10),
+                t.values[i],
+                pad(dop, 18),
+                t.tangents[i]
             );
         }
     }
-    println!();
-}
+    let _ = writeln!(w);
 
-/// The reverse sweep's table: each node's value and, after the sweep, its adjoint v̄ = ∂f/∂v.
-fn reverse_trace(x: [f64; 2]) {
-    println!("2. Reverse mode: one recording, one backward sweep (adjoint v̄ᵢ = ∂f/∂vᵢ)\n");
-    let mut tape = Tape::new();
-    tape.set_tracing(true);
-    let y = tape.record(&x, f);
-    tape.backward(y);
-    for line in format!("{:.4}", tape.trace()).lines() {
-        println!("   {line}");
-    }
-    println!("\n   x̄₁ = v̄₋₁ = ∂f/∂x₁ and x̄₂ = v̄₀ = ∂f/∂x₂\n");
-}
-
-/// Value and gradient by forward mode, reverse mode and finite differences (central, O(h²), and
-/// Richardson-extrapolated, O(h⁶)), against the
-/// closed form ∇f = (1/x₁ + x₂, x₁ − cos x₂).
-fn side_by_side(x: [f64; 2]) {
-    println!(
-        "3. Value and gradient: AD vs finite differences (error = distance from the closed form)\n"
+    let _ = writeln!(
+        w,
+        "2. Reverse mode: one recording, one backward sweep (adjoint v̄ᵢ = ∂f/∂vᵢ)\n"
     );
-    let exact = [1.0 / x[0] + x[1], x[0] - x[1].cos()];
-    let (vf, gf) = gradient(f, &x);
-    let (vr, gr) = reverse::gradient(f, &x);
-    let gc = FiniteDiff::central().gradient(f, &x);
-    let gr3 = numeric::gradient(f, &x);
-    println!("   value f(2, 5) = {vf:.12} (forward), {vr:.12} (reverse)");
-    println!(
+    for line in reverse_trace(x).table.lines() {
+        let _ = writeln!(w, "   {line}");
+    }
+    let _ = writeln!(w, "\n   x̄₁ = v̄₋₁ = ∂f/∂x₁ and x̄₂ = v̄₀ = ∂f/∂x₂\n");
+
+    let _ = writeln!(
+        w,
+        "3. Value and gradient: AD vs finite differences\n   \
+         (error = distance from the closed form ∇f = (1/x₁ + x₂, x₁ − cos x₂))\n"
+    );
+    let gr = gradients(x);
+    let _ = writeln!(
+        w,
+        "   value f({}, {}) = {:.15} (forward), {:.15} (reverse)",
+        x[0], x[1], gr.value_forward, gr.value_reverse
+    );
+    let _ = writeln!(
+        w,
         "   {:<22} {:>20} {:>10} {:>20} {:>10}",
         "method", "∂f/∂x₁", "error", "∂f/∂x₂", "error"
     );
-    for (name, g) in [
-        ("forward (Dual<f64, 8>)", &gf[..]),
-        ("reverse (tape)", &gr[..]),
-        ("central differences", &gc[..]),
-        ("Richardson, O(h⁶)", &gr3[..]),
-    ] {
-        println!(
+    for (name, g) in gr.methods() {
+        let e = gr.errors(g);
+        let _ = writeln!(
+            w,
             "   {name:<22} {:>20.15} {:>10.1e} {:>20.15} {:>10.1e}",
-            g[0],
-            (g[0] - exact[0]).abs(),
-            g[1],
-            (g[1] - exact[1]).abs()
+            g[0], e[0], g[1], e[1]
         );
     }
-    println!();
+    let _ = writeln!(w);
+
+    let p = products(G_X, G_R, G_S);
+    let _ = writeln!(
+        w,
+        "4. A vector function g(x) = (x₁e^x₂ + x₃, sin(x₁x₃) − x₂²) at x = ({}, {}, {})\n",
+        p.x[0], p.x[1], p.x[2]
+    );
+    let _ = writeln!(w, "   g(x) = [{:.6}, {:.6}]", p.values[0], p.values[1]);
+    let _ = writeln!(w, "   J (forward, 1 pass of Dual<f64, 8>) =");
+    for i in 0..p.jac.nrows() {
+        let row: Vec<String> = (0..p.jac.ncols())
+            .map(|j| format!("{:>10.6}", p.jac[(i, j)]))
+            .collect();
+        let _ = writeln!(w, "      [{}]", row.join(" "));
+    }
+    let _ = writeln!(
+        w,
+        "   J·r  for r = {:?}  (forward, one pass of Dual<f64, 1>): [{:.6}, {:.6}]",
+        p.r, p.jr[0], p.jr[1]
+    );
+    let _ = writeln!(
+        w,
+        "   Jᵀ·s for s = {:?}        (reverse, one sweep):          [{:.6}, {:.6}, {:.6}]",
+        p.s, p.jts[0], p.jts[1], p.jts[2]
+    );
+    let _ = writeln!(
+        w,
+        "   check: sᵀ(J·r) = {:.15}, (Jᵀ·s)ᵀr = {:.15}",
+        p.dot_jr, p.dot_jts
+    );
+    out
 }
 
-/// J·r by forward mode (one pass), Jᵀ·s by reverse mode (one sweep), and the full Jacobian.
-fn products() {
-    println!("4. A vector function g(x) = (x₁e^x₂ + x₃, sin(x₁x₃) − x₂²) at x = (1, 0.5, 2)\n");
-    let x = [1.0, 0.5, 2.0];
-    let (values, jac) = jacobian(g, &x);
-    println!("   g(x) = [{:.6}, {:.6}]", values[0], values[1]);
-    println!("   J (forward, 1 pass of Dual<f64, 8>) =");
-    for i in 0..jac.nrows() {
-        let row: Vec<String> = (0..jac.ncols())
-            .map(|j| format!("{:>10.6}", jac[(i, j)]))
-            .collect();
-        println!("      [{}]", row.join(" "));
-    }
-    let r = [1.0, -1.0, 0.5];
-    let (_, jr) = jvp(g, &x, &r);
-    println!(
-        "   J·r for r = {r:?}  (forward, one pass of Dual<f64, 1>): [{:.6}, {:.6}]",
-        jr[0], jr[1]
-    );
-    let s = [2.0, -1.0];
-    let (_, jts) = reverse::vjp(g, &x, &s);
-    println!(
-        "   Jᵀ·s for s = {s:?}        (reverse, one sweep):          [{:.6}, {:.6}, {:.6}]",
-        jts[0], jts[1], jts[2]
-    );
-    let dot_jr: f64 = s.iter().zip(&jr).map(|(a, b)| a * b).sum();
-    let dot_jts: f64 = r.iter().zip(&jts).map(|(a, b)| a * b).sum();
-    println!("   check: sᵀ(J·r) = {dot_jr:.15}, (Jᵀ·s)ᵀr = {dot_jts:.15}");
+fn main() {
+    print!("{}", report());
 }
