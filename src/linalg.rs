@@ -1,4 +1,4 @@
-//! nalgebra for dual numbers: `Dual<T, N>` is a [`RealField`] (and so a [`ComplexField`],
+//! nalgebra for dual numbers: `Dual<T, N>` is a [`RealField`] (and so a [`ComplexField`](nalgebra::ComplexField),
 //! `SimdRealField`, `SimdComplexField`) whenever `T` is a `RealField + Float`, so matrix code written
 //! over `T: RealField` — determinants, inverses, LU/Cholesky/QR solves, norms — runs on duals and
 //! returns derivatives with its values. Nested duals are fields too (`Dual<Dual<f64, 2>, 3>`), which
@@ -36,12 +36,16 @@
 //! `e()`, `min_value()`, …) are `T`'s with zero tangents. Queries (`is_finite`, `is_sign_*`) look at
 //! the real part only. Nothing here panics.
 //!
+//! The impls are written once, by a macro over the value, for `Dual` and for the reverse-mode
+//! [`Var`](crate::reverse::Var) (see [`crate::linalg_reverse`]).
+//!
 //! The cardinal functions `sinc(x) = sin x / x` and `sinhc(x) = sinh x / x` are the quotients for
 //! `x.re ≠ 0` and, where `f64` returns the limit 1 (at `x.re = 0`), their Taylor polynomial of
 //! degree 20 in dual arithmetic, so every derivative up to that order is exact there. (Close to 0 but
 //! not at it, the tangent of the quotient suffers cancellation: relative error about ε/x².)
 //! `cosc = cos x / x` and `coshc` have a pole at 0, where simba defines the value 1; a dual there
-//! gets that value with NaN in every non-zero tangent lane (the derivative does not exist).
+//! gets that value with NaN in every non-zero tangent lane (the derivative does not exist), computed
+//! as `1 + (√x − √x)` from the rule table.
 //!
 //! # Comparisons and convergence
 //!
@@ -82,7 +86,7 @@
 //!
 //! # Method names
 //!
-//! `Dual` implements both [`Float`] and [`ComplexField`]/[`RealField`], which share method names
+//! `Dual` implements both [`Float`] and [`ComplexField`](nalgebra::ComplexField)/[`RealField`], which share method names
 //! (`sin`, `sqrt`, `abs`, …). With both traits in scope, a call `x.sin()` is ambiguous; write
 //! `Float::sin(x)` or `ComplexField::sin(x)` (they compute the same thing), or import only one.
 //!
@@ -355,7 +359,7 @@ macro_rules! impl_real_field {
                 }
             }
             /// `cos x / x`; at value 0 (a pole) simba's value 1, with a NaN derivative where `x`
-            /// varies (see [`pole_value_one`](crate::linalg::pole_value_one)).
+            /// varies: `1 + (√x − √x)`, whose infinite partials give `∞ − ∞`.
             fn cosc(self) -> Self {
                 if self.value() == T::zero() {
                     $crate::linalg::pole_value_one(self)
@@ -364,7 +368,7 @@ macro_rules! impl_real_field {
                 }
             }
             /// `cosh x / x`; at value 0 (a pole) simba's value 1, with a NaN derivative where `x`
-            /// varies (see [`pole_value_one`](crate::linalg::pole_value_one)).
+            /// varies: `1 + (√x − √x)`, whose infinite partials give `∞ − ∞`.
             fn coshc(self) -> Self {
                 if self.value() == T::zero() {
                     $crate::linalg::pole_value_one(self)
