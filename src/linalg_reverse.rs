@@ -48,7 +48,7 @@
 //! Tested in `tests/linalg_reverse.rs` with `Var<f64>` (against closed forms, and against forward
 //! mode by the dot-product test): `determinant`, `lu` (`determinant`, `solve`, `try_inverse`),
 //! `full_piv_lu().determinant()`, `try_inverse`, `qr().solve`, `cholesky` (`solve`, `l`),
-//! `symmetric_eigen` (eigenvalues), `norm`, `normalize`, `try_normalize`, `is_identity`; with
+//! `symmetric_eigen` (eigenvalues), `singular_values`, `norm`, `normalize`, `try_normalize`, `is_identity`; with
 //! `Var<Dual<f64, 1>>` (forward over reverse): `cholesky().l()` (Hessian-vector product of
 //! log det).
 

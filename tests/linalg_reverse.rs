@@ -494,6 +494,46 @@ fn symmetric_eigenvalue_gradients() {
     }
 }
 
+/// The singular values of the input (nalgebra's order).
+fn singular_values<T: RealField + Copy>(x: &[T], n: usize) -> Vec<T> {
+    square(x, n).singular_values().iter().copied().collect()
+}
+
+/// ∂σᵢ/∂A = uᵢvᵢᵀ for simple singular values (`singular_values()`, an iterative bidiagonal SVD),
+/// so Jᵀs = U diag(s) Vᵀ; diagonally dominant blocks with growing diagonal keep the σ separated.
+#[test]
+fn singular_value_gradients() {
+    for (n, seed) in cases() {
+        let mut rng = Rng(seed);
+        let mut a = rng.matrix(n);
+        for i in 0..n {
+            a[(i, i)] += 2.0 * (i as f64 + 1.0);
+        }
+        let s = rng.vec(n);
+        let what = format!("singular values, n={n}");
+        let (sigma, jts) = both_modes(
+            &flat(&a),
+            &s,
+            |x| singular_values(x, n),
+            |x| singular_values(x, n),
+            &mut rng,
+            &what,
+        );
+        // `singular_values()` skips U and V, so its last bits may differ from `svd(true, true)`'s:
+        // the bit-for-bit comparison is with the same f64 call
+        assert_eq!(
+            sigma,
+            a.singular_values().as_slice(),
+            "{what}: values differ from f64"
+        );
+        let svd = a.clone().svd(true, true);
+        assert_close(&sigma, svd.singular_values.as_slice(), REL, &what);
+        let (u, vt) = (svd.u.unwrap(), svd.v_t.unwrap());
+        let expected = u * DMatrix::from_diagonal(&DVector::from_column_slice(&s)) * vt;
+        assert_close(&jts, &flat(&expected), REL, &what);
+    }
+}
+
 // ------------------------------------------------------------------------------------------------
 // norms
 // ------------------------------------------------------------------------------------------------
