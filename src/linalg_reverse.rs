@@ -48,9 +48,10 @@
 //! Tested in `tests/linalg_reverse.rs` with `Var<f64>` (against closed forms, and against forward
 //! mode by the dot-product test): `determinant`, `lu` (`determinant`, `solve`, `try_inverse`),
 //! `full_piv_lu().determinant()`, `try_inverse`, `qr().solve`, `cholesky` (`solve`, `l`),
-//! `symmetric_eigen` (eigenvalues), `singular_values`, `norm`, `normalize`, `try_normalize`, `is_identity`; with
-//! `Var<Dual<f64, 1>>` (forward over reverse): `cholesky().l()` (Hessian-vector product of
-//! log det).
+//! `symmetric_eigen` (eigenvalues), `singular_values`, `norm`, `normalize`, `try_normalize`,
+//! `is_identity`; with `Var<Dual<f64, 1>>` (forward over reverse): `cholesky().l()` (the
+//! Hessian-vector product of log det). Eigenvectors, the `svd` factors and the general Schur path
+//! are not tested on `Var`.
 
 use num_traits::Float;
 
