@@ -1,5 +1,9 @@
-//! The [approx](https://docs.rs/approx/0.5) traits for [`Dual`]: [`AbsDiffEq`], [`RelativeEq`],
-//! [`UlpsEq`] (required by nalgebra's `RealField`), and [`AllParts`] for comparing tangents too.
+//! The [approx](https://docs.rs/approx/0.5) traits for [`Dual`] and the reverse-mode [`Var`]:
+//! [`AbsDiffEq`], [`RelativeEq`], [`UlpsEq`] (required by nalgebra's `RealField`), and [`AllParts`]
+//! for comparing the tangents of duals too.
+//!
+//! For a [`Var`], the comparisons look at the value (as `==` does): a recorded variable and a
+//! constant with the same value are equal. The tolerances are `Var`s (`epsilon = Var::constant(1e-12)`).
 //!
 //! # What is compared: the real part only
 //!
@@ -36,6 +40,7 @@ use approx::{AbsDiffEq, RelativeEq, UlpsEq};
 use num_traits::Float;
 
 use crate::Dual;
+use crate::reverse::Var;
 
 /// Compares real parts: `|a.re − b.re| ≤ epsilon.re`, by `T`'s [`AbsDiffEq`].
 impl<T: Float + AbsDiffEq<Epsilon = T>, const N: usize> AbsDiffEq for Dual<T, N> {
@@ -74,6 +79,49 @@ impl<T: Float + UlpsEq<Epsilon = T>, const N: usize> UlpsEq for Dual<T, N> {
     #[inline]
     fn ulps_eq(&self, other: &Self, epsilon: Self, max_ulps: u32) -> bool {
         self.re.ulps_eq(&other.re, epsilon.re, max_ulps)
+    }
+}
+
+/// Compares values: `|a − b| ≤ epsilon` on the values, by `T`'s [`AbsDiffEq`] (consistent with
+/// `==`, which compares values; a recorded variable and a constant with the same value are equal).
+impl<T: Float + AbsDiffEq<Epsilon = T> + 'static> AbsDiffEq for Var<T> {
+    type Epsilon = Self;
+
+    /// `T`'s default tolerance, as a constant.
+    #[inline]
+    fn default_epsilon() -> Self {
+        Self::constant(T::default_epsilon())
+    }
+    #[inline]
+    fn abs_diff_eq(&self, other: &Self, epsilon: Self) -> bool {
+        self.value().abs_diff_eq(&other.value(), epsilon.value())
+    }
+}
+
+/// Compares values by `T`'s [`RelativeEq`].
+impl<T: Float + RelativeEq<Epsilon = T> + 'static> RelativeEq for Var<T> {
+    /// `T`'s default relative tolerance, as a constant.
+    #[inline]
+    fn default_max_relative() -> Self {
+        Self::constant(T::default_max_relative())
+    }
+    #[inline]
+    fn relative_eq(&self, other: &Self, epsilon: Self, max_relative: Self) -> bool {
+        self.value()
+            .relative_eq(&other.value(), epsilon.value(), max_relative.value())
+    }
+}
+
+/// Compares values by `T`'s [`UlpsEq`].
+impl<T: Float + UlpsEq<Epsilon = T> + 'static> UlpsEq for Var<T> {
+    #[inline]
+    fn default_max_ulps() -> u32 {
+        T::default_max_ulps()
+    }
+    #[inline]
+    fn ulps_eq(&self, other: &Self, epsilon: Self, max_ulps: u32) -> bool {
+        self.value()
+            .ulps_eq(&other.value(), epsilon.value(), max_ulps)
     }
 }
 

@@ -114,6 +114,7 @@ pub mod dual;
 pub mod forward;
 pub mod higher;
 pub mod linalg;
+pub mod linalg_reverse;
 pub mod numeric;
 pub mod reverse;
 pub mod rules;

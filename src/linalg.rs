@@ -1,4 +1,4 @@
-//! nalgebra for dual numbers: `Dual<T, N>` is a [`RealField`] (and so a [`ComplexField`],
+//! nalgebra for dual numbers: `Dual<T, N>` is a [`RealField`] (and so a [`ComplexField`](nalgebra::ComplexField),
 //! `SimdRealField`, `SimdComplexField`) whenever `T` is a `RealField + Float`, so matrix code written
 //! over `T: RealField` — determinants, inverses, LU/Cholesky/QR solves, norms — runs on duals and
 //! returns derivatives with its values. Nested duals are fields too (`Dual<Dual<f64, 2>, 3>`), which
@@ -36,12 +36,16 @@
 //! `e()`, `min_value()`, …) are `T`'s with zero tangents. Queries (`is_finite`, `is_sign_*`) look at
 //! the real part only. Nothing here panics.
 //!
+//! The impls are written once, by a macro over the value, for `Dual` and for the reverse-mode
+//! [`Var`](crate::reverse::Var) (see [`crate::linalg_reverse`]).
+//!
 //! The cardinal functions `sinc(x) = sin x / x` and `sinhc(x) = sinh x / x` are the quotients for
 //! `x.re ≠ 0` and, where `f64` returns the limit 1 (at `x.re = 0`), their Taylor polynomial of
 //! degree 20 in dual arithmetic, so every derivative up to that order is exact there. (Close to 0 but
 //! not at it, the tangent of the quotient suffers cancellation: relative error about ε/x².)
 //! `cosc = cos x / x` and `coshc` have a pole at 0, where simba defines the value 1; a dual there
-//! gets that value with NaN in every non-zero tangent lane (the derivative does not exist).
+//! gets that value with NaN in every non-zero tangent lane (the derivative does not exist), computed
+//! as `1 + (√x − √x)` from the rule table.
 //!
 //! # Comparisons and convergence
 //!
@@ -82,7 +86,7 @@
 //!
 //! # Method names
 //!
-//! `Dual` implements both [`Float`] and [`ComplexField`]/[`RealField`], which share method names
+//! `Dual` implements both [`Float`] and [`ComplexField`](nalgebra::ComplexField)/[`RealField`], which share method names
 //! (`sin`, `sqrt`, `abs`, …). With both traits in scope, a call `x.sin()` is ambiguous; write
 //! `Float::sin(x)` or `ComplexField::sin(x)` (they compute the same thing), or import only one.
 //!
@@ -92,106 +96,510 @@
 //! [`gradient_dvector`] handles dynamically sized vectors in chunks. A function written over slices
 //! works with nalgebra vectors through `as_slice()` (see [`crate::forward`]).
 
-use nalgebra::{ComplexField, DVector, Field, RealField, SVector, Scalar};
-use num_traits::{Float, NumCast, Zero};
-use simba::scalar::{SubsetOf, SupersetOf};
-use simba::simd::SimdValue;
+use nalgebra::{DVector, RealField, SVector, Scalar};
+use num_traits::{Float, NumCast};
 
 use crate::Dual;
 use crate::forward::{Chunk, DEFAULT_CHUNK};
 
 // ----------------------------------------------------------------------------------------------
-// simba plumbing: a dual is a scalar (one SIMD lane), a field, and a superset of f32/f64
+// the nalgebra/simba traits, written once for Dual and for the reverse-mode Var
 // ----------------------------------------------------------------------------------------------
 
-/// A dual number is a scalar to simba: one lane, whose element is the dual itself.
-impl<T: Float, const N: usize> SimdValue for Dual<T, N> {
-    const LANES: usize = 1;
-    type Element = Self;
-    type SimdBool = bool;
+/// Implements simba's `SimdValue`, `Field`, `SubsetOf` (itself, and `f32`/`f64` into it) and
+/// nalgebra's `ComplexField` and `RealField` for `$ty`, whose scalar type is `T`, with impl
+/// generics `$gen` (the fields additionally need `T: RealField`).
+///
+/// Like [`impl_num_traits`](crate::scalar), this is a plain list of trait methods, each forwarding
+/// to the type's [`Float`] impl (the rule table) or composing `Float` methods. It needs the
+/// inherent methods `constant(T) -> Self`, `value(&self) -> T` and `is_constant(&self) -> bool`.
+macro_rules! impl_real_field {
+    ([$($gen:tt)*] $ty:ty) => {
+        /// A scalar to simba: one lane, whose element is the number itself.
+        impl<$($gen)*> ::simba::simd::SimdValue for $ty {
+            const LANES: usize = 1;
+            type Element = Self;
+            type SimdBool = bool;
 
-    #[inline(always)]
-    fn splat(val: Self) -> Self {
-        val
-    }
-    /// The value itself; the lane index is ignored (as simba does for `f64`).
-    #[inline(always)]
-    fn extract(&self, _: usize) -> Self {
-        *self
-    }
-    /// The value itself; the lane index is ignored. This `unsafe fn` is required by the trait; its
-    /// body is safe code with no precondition.
-    #[inline(always)]
-    #[allow(unsafe_code)]
-    unsafe fn extract_unchecked(&self, _: usize) -> Self {
-        *self
-    }
-    /// Replaces the value; the lane index is ignored (as simba does for `f64`).
-    #[inline(always)]
-    fn replace(&mut self, _: usize, val: Self) {
-        *self = val
-    }
-    /// Replaces the value; the lane index is ignored. This `unsafe fn` is required by the trait; its
-    /// body is safe code with no precondition.
-    #[inline(always)]
-    #[allow(unsafe_code)]
-    unsafe fn replace_unchecked(&mut self, _: usize, val: Self) {
-        *self = val
-    }
-    #[inline(always)]
-    fn select(self, cond: bool, other: Self) -> Self {
-        if cond { self } else { other }
-    }
-}
-
-/// Dual numbers form a commutative ring under `+ − ×`, and `/` is defined for a non-zero real part:
-/// they are a field in the sense simba needs (closed arithmetic with assign forms).
-impl<T: Float, const N: usize> Field for Dual<T, N> {}
-
-/// The identity embedding.
-impl<T: Float, const N: usize> SubsetOf<Dual<T, N>> for Dual<T, N> {
-    #[inline]
-    fn to_superset(&self) -> Self {
-        *self
-    }
-    #[inline]
-    fn from_superset_unchecked(element: &Self) -> Self {
-        *element
-    }
-    #[inline]
-    fn is_in_subset(_: &Self) -> bool {
-        true
-    }
-}
-
-/// Implements `SubsetOf<Dual<T, N>>` for a primitive float: a real number is a dual constant
-/// (`nalgebra::convert(0.5)` gives `Dual::constant(0.5)`); a dual is a real number only if all its
-/// tangents are zero, and then converts to its real part.
-macro_rules! real_subset_of_dual {
-    ($($t:ty),*) => {$(
-        impl<T: Float + SupersetOf<$t>, const N: usize> SubsetOf<Dual<T, N>> for $t {
-            #[inline]
-            fn to_superset(&self) -> Dual<T, N> {
-                Dual::constant(T::from_subset(self))
+            #[inline(always)]
+            fn splat(val: Self) -> Self {
+                val
             }
-            /// The real part (tangents are dropped).
-            #[inline]
-            fn from_superset_unchecked(element: &Dual<T, N>) -> Self {
-                element.re.to_subset_unchecked()
+            /// The number itself; the lane index is ignored (as simba does for `f64`).
+            #[inline(always)]
+            fn extract(&self, _: usize) -> Self {
+                *self
             }
-            /// True if every tangent is zero and the real part converts.
-            #[inline]
-            fn is_in_subset(element: &Dual<T, N>) -> bool {
-                element.eps.iter().all(|e| e.is_zero()) && element.re.is_in_subset()
+            /// The number itself; the lane index is ignored. This `unsafe fn` is required by the
+            /// trait; its body is safe code with no precondition.
+            #[inline(always)]
+            #[allow(unsafe_code)]
+            unsafe fn extract_unchecked(&self, _: usize) -> Self {
+                *self
+            }
+            /// Replaces the number; the lane index is ignored (as simba does for `f64`).
+            #[inline(always)]
+            fn replace(&mut self, _: usize, val: Self) {
+                *self = val
+            }
+            /// Replaces the number; the lane index is ignored. This `unsafe fn` is required by the
+            /// trait; its body is safe code with no precondition.
+            #[inline(always)]
+            #[allow(unsafe_code)]
+            unsafe fn replace_unchecked(&mut self, _: usize, val: Self) {
+                *self = val
+            }
+            #[inline(always)]
+            fn select(self, cond: bool, other: Self) -> Self {
+                if cond { self } else { other }
             }
         }
-    )*};
-}
-real_subset_of_dual!(f32, f64);
 
-/// `Σ_{k ≤ 10} c_k x^{2k}` by Horner's rule in dual arithmetic, with `c_k = sign^k / (2k+1)!`: the
-/// Taylor polynomial of `sin x / x` (sign −1) or `sinh x / x` (sign +1).
-fn cardinal_series<T: Float, const N: usize>(x: Dual<T, N>, sign: f64) -> Dual<T, N> {
+        /// Closed arithmetic `+ − × /` with assign forms, which is what simba means by a field
+        /// (`/` needs a non-zero value).
+        impl<$($gen)*> ::simba::scalar::Field for $ty {}
+
+        /// The identity embedding.
+        impl<$($gen)*> ::simba::scalar::SubsetOf<$ty> for $ty {
+            #[inline]
+            fn to_superset(&self) -> Self {
+                *self
+            }
+            #[inline]
+            fn from_superset_unchecked(element: &Self) -> Self {
+                *element
+            }
+            #[inline]
+            fn is_in_subset(_: &Self) -> bool {
+                true
+            }
+        }
+
+        $crate::linalg::impl_real_field!(@subset f32, [$($gen)*] $ty);
+        $crate::linalg::impl_real_field!(@subset f64, [$($gen)*] $ty);
+
+        impl<$($gen)*> ::nalgebra::ComplexField for $ty
+                where
+                    T: ::nalgebra::RealField,
+                {
+            type RealField = Self;
+
+            #[inline]
+            fn from_real(re: Self) -> Self {
+                re
+            }
+            #[inline]
+            fn real(self) -> Self {
+                self
+            }
+            /// The constant 0.
+            #[inline]
+            fn imaginary(self) -> Self {
+                <Self as ::num_traits::Zero>::zero()
+            }
+            /// `|x|` (`Float::abs`).
+            #[inline]
+            fn modulus(self) -> Self {
+                ::num_traits::Float::abs(self)
+            }
+            /// `x·x`.
+            #[inline]
+            fn modulus_squared(self) -> Self {
+                self * self
+            }
+            /// The constant 0 if the value is ≥ 0, π otherwise (as for `f64`).
+            #[inline]
+            fn argument(self) -> Self {
+                if self.value() >= T::zero() {
+                    <Self as ::num_traits::Zero>::zero()
+                } else {
+                    Self::constant(T::pi())
+                }
+            }
+            /// `|x|`.
+            #[inline]
+            fn norm1(self) -> Self {
+                ::num_traits::Float::abs(self)
+            }
+            #[inline]
+            fn scale(self, factor: Self) -> Self {
+                self * factor
+            }
+            #[inline]
+            fn unscale(self, factor: Self) -> Self {
+                self / factor
+            }
+            /// `(|x|, x/|x|)`, and `(0, 1)` when the (innermost) value of `|x|` is zero (the `f64`
+            /// branch; the quotient would be 0/0 there).
+            #[inline]
+            fn to_exp(self) -> (Self, Self) {
+                let m = ::num_traits::Float::abs(self);
+                if m.value() == T::zero() {
+                    (<Self as ::num_traits::Zero>::zero(), Self::constant(T::one()))
+                } else {
+                    (m, self / m)
+                }
+            }
+            /// `Float::signum`: ±1 (by the sign bit) with zero derivative.
+            #[inline]
+            fn signum(self) -> Self {
+                ::num_traits::Float::signum(self)
+            }
+            #[inline]
+            fn floor(self) -> Self {
+                ::num_traits::Float::floor(self)
+            }
+            #[inline]
+            fn ceil(self) -> Self {
+                ::num_traits::Float::ceil(self)
+            }
+            #[inline]
+            fn round(self) -> Self {
+                ::num_traits::Float::round(self)
+            }
+            #[inline]
+            fn trunc(self) -> Self {
+                ::num_traits::Float::trunc(self)
+            }
+            #[inline]
+            fn fract(self) -> Self {
+                ::num_traits::Float::fract(self)
+            }
+            #[inline]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                ::num_traits::Float::mul_add(self, a, b)
+            }
+            #[inline]
+            fn abs(self) -> Self {
+                ::num_traits::Float::abs(self)
+            }
+            #[inline]
+            fn hypot(self, other: Self) -> Self {
+                ::num_traits::Float::hypot(self, other)
+            }
+            #[inline]
+            fn recip(self) -> Self {
+                ::num_traits::Float::recip(self)
+            }
+            /// The identity (a real number is its own conjugate).
+            #[inline]
+            fn conjugate(self) -> Self {
+                self
+            }
+            #[inline]
+            fn sin(self) -> Self {
+                ::num_traits::Float::sin(self)
+            }
+            #[inline]
+            fn cos(self) -> Self {
+                ::num_traits::Float::cos(self)
+            }
+            #[inline]
+            fn sin_cos(self) -> (Self, Self) {
+                ::num_traits::Float::sin_cos(self)
+            }
+            #[inline]
+            fn sinh_cosh(self) -> (Self, Self) {
+                (::num_traits::Float::sinh(self), ::num_traits::Float::cosh(self))
+            }
+            #[inline]
+            fn tan(self) -> Self {
+                ::num_traits::Float::tan(self)
+            }
+            #[inline]
+            fn asin(self) -> Self {
+                ::num_traits::Float::asin(self)
+            }
+            #[inline]
+            fn acos(self) -> Self {
+                ::num_traits::Float::acos(self)
+            }
+            #[inline]
+            fn atan(self) -> Self {
+                ::num_traits::Float::atan(self)
+            }
+            #[inline]
+            fn sinh(self) -> Self {
+                ::num_traits::Float::sinh(self)
+            }
+            #[inline]
+            fn cosh(self) -> Self {
+                ::num_traits::Float::cosh(self)
+            }
+            #[inline]
+            fn tanh(self) -> Self {
+                ::num_traits::Float::tanh(self)
+            }
+            #[inline]
+            fn asinh(self) -> Self {
+                ::num_traits::Float::asinh(self)
+            }
+            #[inline]
+            fn acosh(self) -> Self {
+                ::num_traits::Float::acosh(self)
+            }
+            #[inline]
+            fn atanh(self) -> Self {
+                ::num_traits::Float::atanh(self)
+            }
+            /// `sin x / x`; at value 0 its Taylor polynomial (value 1, exact derivatives).
+            fn sinc(self) -> Self {
+                if self.value() == T::zero() {
+                    $crate::linalg::cardinal_series::<Self, T>(self, -1.0)
+                } else {
+                    ::num_traits::Float::sin(self) / self
+                }
+            }
+            /// `sinh x / x`; at value 0 its Taylor polynomial (value 1, exact derivatives).
+            fn sinhc(self) -> Self {
+                if self.value() == T::zero() {
+                    $crate::linalg::cardinal_series::<Self, T>(self, 1.0)
+                } else {
+                    ::num_traits::Float::sinh(self) / self
+                }
+            }
+            /// `cos x / x`; at value 0 (a pole) simba's value 1, with a NaN derivative where `x`
+            /// varies: `1 + (√x − √x)`, whose infinite partials give `∞ − ∞`.
+            fn cosc(self) -> Self {
+                if self.value() == T::zero() {
+                    $crate::linalg::pole_value_one(self)
+                } else {
+                    ::num_traits::Float::cos(self) / self
+                }
+            }
+            /// `cosh x / x`; at value 0 (a pole) simba's value 1, with a NaN derivative where `x`
+            /// varies: `1 + (√x − √x)`, whose infinite partials give `∞ − ∞`.
+            fn coshc(self) -> Self {
+                if self.value() == T::zero() {
+                    $crate::linalg::pole_value_one(self)
+                } else {
+                    ::num_traits::Float::cosh(self) / self
+                }
+            }
+            #[inline]
+            fn log(self, base: Self) -> Self {
+                ::num_traits::Float::log(self, base)
+            }
+            #[inline]
+            fn log2(self) -> Self {
+                ::num_traits::Float::log2(self)
+            }
+            #[inline]
+            fn log10(self) -> Self {
+                ::num_traits::Float::log10(self)
+            }
+            #[inline]
+            fn ln(self) -> Self {
+                ::num_traits::Float::ln(self)
+            }
+            #[inline]
+            fn ln_1p(self) -> Self {
+                ::num_traits::Float::ln_1p(self)
+            }
+            #[inline]
+            fn sqrt(self) -> Self {
+                ::num_traits::Float::sqrt(self)
+            }
+            #[inline]
+            fn exp(self) -> Self {
+                ::num_traits::Float::exp(self)
+            }
+            #[inline]
+            fn exp2(self) -> Self {
+                ::num_traits::Float::exp2(self)
+            }
+            #[inline]
+            fn exp_m1(self) -> Self {
+                ::num_traits::Float::exp_m1(self)
+            }
+            #[inline]
+            fn powi(self, n: i32) -> Self {
+                ::num_traits::Float::powi(self, n)
+            }
+            #[inline]
+            fn powf(self, n: Self) -> Self {
+                ::num_traits::Float::powf(self, n)
+            }
+            /// `Float::powf` (a real exponent).
+            #[inline]
+            fn powc(self, n: Self) -> Self {
+                ::num_traits::Float::powf(self, n)
+            }
+            #[inline]
+            fn cbrt(self) -> Self {
+                ::num_traits::Float::cbrt(self)
+            }
+            /// Whether the value is finite.
+            #[inline]
+            fn is_finite(&self) -> bool {
+                self.value().is_finite()
+            }
+            /// `Some(sqrt x)` if the value is ≥ 0 (at 0, zero tangent lanes of a dual stay 0), `None`
+            /// otherwise.
+            #[inline]
+            fn try_sqrt(self) -> Option<Self> {
+                if self.value() >= T::zero() {
+                    Some(::num_traits::Float::sqrt(self))
+                } else {
+                    None
+                }
+            }
+        }
+
+        /// Methods of real numbers, from [`Float`](num_traits::Float); constants are `T`'s, carrying
+        /// no derivative.
+        impl<$($gen)*> ::nalgebra::RealField for $ty
+                where
+                    T: ::nalgebra::RealField,
+                {
+            #[inline]
+            fn is_sign_positive(&self) -> bool {
+                self.value().is_sign_positive()
+            }
+            #[inline]
+            fn is_sign_negative(&self) -> bool {
+                self.value().is_sign_negative()
+            }
+            /// `|x|` if the sign bit of `sign`'s value is clear, `−|x|` otherwise (no derivative in `sign`).
+            #[inline]
+            fn copysign(self, sign: Self) -> Self {
+                if ::num_traits::Float::is_sign_negative(sign.value()) {
+                    -::num_traits::Float::abs(self)
+                } else {
+                    ::num_traits::Float::abs(self)
+                }
+            }
+            #[inline]
+            fn max(self, other: Self) -> Self {
+                ::num_traits::Float::max(self, other)
+            }
+            #[inline]
+            fn min(self, other: Self) -> Self {
+                ::num_traits::Float::min(self, other)
+            }
+            /// `min` if `x < min`, `max` if `x > max`, `x` otherwise (comparing values, as for `f64`).
+            #[inline]
+            fn clamp(self, min: Self, max: Self) -> Self {
+                if self < min {
+                    min
+                } else if self > max {
+                    max
+                } else {
+                    self
+                }
+            }
+            #[inline]
+            fn atan2(self, other: Self) -> Self {
+                ::num_traits::Float::atan2(self, other)
+            }
+            #[inline]
+            fn min_value() -> Option<Self> {
+                <T as ::nalgebra::RealField>::min_value().map(Self::constant)
+            }
+            #[inline]
+            fn max_value() -> Option<Self> {
+                <T as ::nalgebra::RealField>::max_value().map(Self::constant)
+            }
+            #[inline]
+            fn pi() -> Self {
+                Self::constant(T::pi())
+            }
+            #[inline]
+            fn two_pi() -> Self {
+                Self::constant(T::two_pi())
+            }
+            #[inline]
+            fn frac_pi_2() -> Self {
+                Self::constant(T::frac_pi_2())
+            }
+            #[inline]
+            fn frac_pi_3() -> Self {
+                Self::constant(T::frac_pi_3())
+            }
+            #[inline]
+            fn frac_pi_4() -> Self {
+                Self::constant(T::frac_pi_4())
+            }
+            #[inline]
+            fn frac_pi_6() -> Self {
+                Self::constant(T::frac_pi_6())
+            }
+            #[inline]
+            fn frac_pi_8() -> Self {
+                Self::constant(T::frac_pi_8())
+            }
+            #[inline]
+            fn frac_1_pi() -> Self {
+                Self::constant(T::frac_1_pi())
+            }
+            #[inline]
+            fn frac_2_pi() -> Self {
+                Self::constant(T::frac_2_pi())
+            }
+            #[inline]
+            fn frac_2_sqrt_pi() -> Self {
+                Self::constant(T::frac_2_sqrt_pi())
+            }
+            #[inline]
+            fn e() -> Self {
+                Self::constant(T::e())
+            }
+            #[inline]
+            fn log2_e() -> Self {
+                Self::constant(T::log2_e())
+            }
+            #[inline]
+            fn log10_e() -> Self {
+                Self::constant(T::log10_e())
+            }
+            #[inline]
+            fn ln_2() -> Self {
+                Self::constant(T::ln_2())
+            }
+            #[inline]
+            fn ln_10() -> Self {
+                Self::constant(T::ln_10())
+            }
+        }
+    };
+
+    // `SubsetOf<$ty>` for the primitive float `$t`.
+    (@subset $t:ty, [$($gen:tt)*] $ty:ty) => {
+        /// A real number is a constant (`nalgebra::convert(0.5)` gives `constant(0.5)`); a number
+        /// is a real number only if it carries no derivative (a dual with all tangents zero, a
+        /// constant `Var`), and then converts to its value.
+        impl<$($gen)*> ::simba::scalar::SubsetOf<$ty> for $t
+        where
+            T: ::simba::scalar::SupersetOf<$t>,
+        {
+            #[inline]
+            fn to_superset(&self) -> $ty {
+                <$ty>::constant(T::from_subset(self))
+            }
+            /// The value (any derivative is dropped).
+            #[inline]
+            fn from_superset_unchecked(element: &$ty) -> Self {
+                element.value().to_subset_unchecked()
+            }
+            /// True if `element` carries no derivative and its value converts.
+            #[inline]
+            fn is_in_subset(element: &$ty) -> bool {
+                element.is_constant() && element.value().is_in_subset()
+            }
+        }
+    };
+}
+pub(crate) use impl_real_field;
+
+impl_real_field!([T: Float, const N: usize] Dual<T, N>);
+
+/// `Σ_{k ≤ 10} c_k x^{2k}` by Horner's rule in `S` arithmetic, with `c_k = sign^k / (2k+1)!`
+/// rounded to `T`: the Taylor polynomial of `sin x / x` (sign −1) or `sinh x / x` (sign +1).
+pub(crate) fn cardinal_series<S, T>(x: S, sign: f64) -> S
+where
+    S: Float + core::ops::Add<T, Output = S>,
+    T: Float,
+{
     const TERMS: i32 = 10;
     let x2 = x * x;
     let coeff = |k: i32| {
@@ -202,387 +610,19 @@ fn cardinal_series<T: Float, const N: usize>(x: Dual<T, N>, sign: f64) -> Dual<T
         let c = sign.powi(k) / fact;
         <T as NumCast>::from(c).expect("a small f64 constant converts to every Float type")
     };
-    let mut acc = Dual::constant(coeff(TERMS));
+    let mut acc = S::zero() + coeff(TERMS);
     for k in (0..TERMS).rev() {
         acc = acc * x2 + coeff(k);
     }
     acc
 }
 
-/// The real numbers: every method comes from [`Float`] (the rule table) or is a composition of
-/// `Float` methods; see the [module documentation](self).
-impl<T: RealField + Float, const N: usize> ComplexField for Dual<T, N> {
-    type RealField = Self;
-
-    #[inline]
-    fn from_real(re: Self) -> Self {
-        re
-    }
-    #[inline]
-    fn real(self) -> Self {
-        self
-    }
-    /// The constant 0.
-    #[inline]
-    fn imaginary(self) -> Self {
-        Self::zero()
-    }
-    /// `|x|` ([`Float::abs`]).
-    #[inline]
-    fn modulus(self) -> Self {
-        Float::abs(self)
-    }
-    /// `x·x`.
-    #[inline]
-    fn modulus_squared(self) -> Self {
-        self * self
-    }
-    /// The constant 0 if `x.re ≥ 0`, π otherwise (as for `f64`).
-    #[inline]
-    fn argument(self) -> Self {
-        if self.re >= T::zero() {
-            Self::zero()
-        } else {
-            Self::constant(T::pi())
-        }
-    }
-    /// `|x|`.
-    #[inline]
-    fn norm1(self) -> Self {
-        Float::abs(self)
-    }
-    #[inline]
-    fn scale(self, factor: Self) -> Self {
-        self * factor
-    }
-    #[inline]
-    fn unscale(self, factor: Self) -> Self {
-        self / factor
-    }
-    /// `(|x|, x/|x|)`, and `(0, 1)` when the (innermost) real part of `|x|` is zero (the `f64`
-    /// branch; the quotient would be 0/0 there).
-    #[inline]
-    fn to_exp(self) -> (Self, Self) {
-        let m = Float::abs(self);
-        if m.re == T::zero() {
-            (Self::zero(), Self::constant(T::one()))
-        } else {
-            (m, self / m)
-        }
-    }
-    /// [`Float::signum`]: ±1 (by the sign bit) with zero tangent.
-    #[inline]
-    fn signum(self) -> Self {
-        Float::signum(self)
-    }
-    #[inline]
-    fn floor(self) -> Self {
-        Float::floor(self)
-    }
-    #[inline]
-    fn ceil(self) -> Self {
-        Float::ceil(self)
-    }
-    #[inline]
-    fn round(self) -> Self {
-        Float::round(self)
-    }
-    #[inline]
-    fn trunc(self) -> Self {
-        Float::trunc(self)
-    }
-    #[inline]
-    fn fract(self) -> Self {
-        Float::fract(self)
-    }
-    #[inline]
-    fn mul_add(self, a: Self, b: Self) -> Self {
-        Float::mul_add(self, a, b)
-    }
-    #[inline]
-    fn abs(self) -> Self {
-        Float::abs(self)
-    }
-    #[inline]
-    fn hypot(self, other: Self) -> Self {
-        Float::hypot(self, other)
-    }
-    #[inline]
-    fn recip(self) -> Self {
-        Float::recip(self)
-    }
-    /// The identity (a real number is its own conjugate).
-    #[inline]
-    fn conjugate(self) -> Self {
-        self
-    }
-    #[inline]
-    fn sin(self) -> Self {
-        Float::sin(self)
-    }
-    #[inline]
-    fn cos(self) -> Self {
-        Float::cos(self)
-    }
-    #[inline]
-    fn sin_cos(self) -> (Self, Self) {
-        Float::sin_cos(self)
-    }
-    #[inline]
-    fn sinh_cosh(self) -> (Self, Self) {
-        (Float::sinh(self), Float::cosh(self))
-    }
-    #[inline]
-    fn tan(self) -> Self {
-        Float::tan(self)
-    }
-    #[inline]
-    fn asin(self) -> Self {
-        Float::asin(self)
-    }
-    #[inline]
-    fn acos(self) -> Self {
-        Float::acos(self)
-    }
-    #[inline]
-    fn atan(self) -> Self {
-        Float::atan(self)
-    }
-    #[inline]
-    fn sinh(self) -> Self {
-        Float::sinh(self)
-    }
-    #[inline]
-    fn cosh(self) -> Self {
-        Float::cosh(self)
-    }
-    #[inline]
-    fn tanh(self) -> Self {
-        Float::tanh(self)
-    }
-    #[inline]
-    fn asinh(self) -> Self {
-        Float::asinh(self)
-    }
-    #[inline]
-    fn acosh(self) -> Self {
-        Float::acosh(self)
-    }
-    #[inline]
-    fn atanh(self) -> Self {
-        Float::atanh(self)
-    }
-    /// `sin x / x`; at `x.re = 0` its Taylor polynomial (value 1, exact derivatives).
-    fn sinc(self) -> Self {
-        if self.re == T::zero() {
-            cardinal_series(self, -1.0)
-        } else {
-            Float::sin(self) / self
-        }
-    }
-    /// `sinh x / x`; at `x.re = 0` its Taylor polynomial (value 1, exact derivatives).
-    fn sinhc(self) -> Self {
-        if self.re == T::zero() {
-            cardinal_series(self, 1.0)
-        } else {
-            Float::sinh(self) / self
-        }
-    }
-    /// `cos x / x`; at `x.re = 0` (a pole) simba's value 1, with NaN in non-zero tangent lanes.
-    fn cosc(self) -> Self {
-        if self.re == T::zero() {
-            self.chain(T::one(), T::nan())
-        } else {
-            Float::cos(self) / self
-        }
-    }
-    /// `cosh x / x`; at `x.re = 0` (a pole) simba's value 1, with NaN in non-zero tangent lanes.
-    fn coshc(self) -> Self {
-        if self.re == T::zero() {
-            self.chain(T::one(), T::nan())
-        } else {
-            Float::cosh(self) / self
-        }
-    }
-    #[inline]
-    fn log(self, base: Self) -> Self {
-        Float::log(self, base)
-    }
-    #[inline]
-    fn log2(self) -> Self {
-        Float::log2(self)
-    }
-    #[inline]
-    fn log10(self) -> Self {
-        Float::log10(self)
-    }
-    #[inline]
-    fn ln(self) -> Self {
-        Float::ln(self)
-    }
-    #[inline]
-    fn ln_1p(self) -> Self {
-        Float::ln_1p(self)
-    }
-    #[inline]
-    fn sqrt(self) -> Self {
-        Float::sqrt(self)
-    }
-    #[inline]
-    fn exp(self) -> Self {
-        Float::exp(self)
-    }
-    #[inline]
-    fn exp2(self) -> Self {
-        Float::exp2(self)
-    }
-    #[inline]
-    fn exp_m1(self) -> Self {
-        Float::exp_m1(self)
-    }
-    #[inline]
-    fn powi(self, n: i32) -> Self {
-        Float::powi(self, n)
-    }
-    #[inline]
-    fn powf(self, n: Self) -> Self {
-        Float::powf(self, n)
-    }
-    /// [`Float::powf`] (a real exponent).
-    #[inline]
-    fn powc(self, n: Self) -> Self {
-        Float::powf(self, n)
-    }
-    #[inline]
-    fn cbrt(self) -> Self {
-        Float::cbrt(self)
-    }
-    /// Whether the real part is finite.
-    #[inline]
-    fn is_finite(&self) -> bool {
-        self.re.is_finite()
-    }
-    /// `Some(sqrt x)` if `x.re ≥ 0` (at 0, zero tangent lanes stay 0), `None` otherwise.
-    #[inline]
-    fn try_sqrt(self) -> Option<Self> {
-        if self.re >= T::zero() {
-            Some(Float::sqrt(self))
-        } else {
-            None
-        }
-    }
-}
-
-/// Methods of real numbers, from [`Float`]; constants are `T`'s with zero tangents.
-impl<T: RealField + Float, const N: usize> RealField for Dual<T, N> {
-    #[inline]
-    fn is_sign_positive(&self) -> bool {
-        self.re.is_sign_positive()
-    }
-    #[inline]
-    fn is_sign_negative(&self) -> bool {
-        self.re.is_sign_negative()
-    }
-    /// `|x|` if the sign bit of `sign.re` is clear, `−|x|` otherwise (no tangent from `sign`).
-    #[inline]
-    fn copysign(self, sign: Self) -> Self {
-        if Float::is_sign_negative(sign.re) {
-            -Float::abs(self)
-        } else {
-            Float::abs(self)
-        }
-    }
-    #[inline]
-    fn max(self, other: Self) -> Self {
-        Float::max(self, other)
-    }
-    #[inline]
-    fn min(self, other: Self) -> Self {
-        Float::min(self, other)
-    }
-    /// `min` if `x < min`, `max` if `x > max`, `x` otherwise (comparing real parts, as for `f64`).
-    #[inline]
-    fn clamp(self, min: Self, max: Self) -> Self {
-        if self < min {
-            min
-        } else if self > max {
-            max
-        } else {
-            self
-        }
-    }
-    #[inline]
-    fn atan2(self, other: Self) -> Self {
-        Float::atan2(self, other)
-    }
-    #[inline]
-    fn min_value() -> Option<Self> {
-        <T as RealField>::min_value().map(Self::constant)
-    }
-    #[inline]
-    fn max_value() -> Option<Self> {
-        <T as RealField>::max_value().map(Self::constant)
-    }
-    #[inline]
-    fn pi() -> Self {
-        Self::constant(T::pi())
-    }
-    #[inline]
-    fn two_pi() -> Self {
-        Self::constant(T::two_pi())
-    }
-    #[inline]
-    fn frac_pi_2() -> Self {
-        Self::constant(T::frac_pi_2())
-    }
-    #[inline]
-    fn frac_pi_3() -> Self {
-        Self::constant(T::frac_pi_3())
-    }
-    #[inline]
-    fn frac_pi_4() -> Self {
-        Self::constant(T::frac_pi_4())
-    }
-    #[inline]
-    fn frac_pi_6() -> Self {
-        Self::constant(T::frac_pi_6())
-    }
-    #[inline]
-    fn frac_pi_8() -> Self {
-        Self::constant(T::frac_pi_8())
-    }
-    #[inline]
-    fn frac_1_pi() -> Self {
-        Self::constant(T::frac_1_pi())
-    }
-    #[inline]
-    fn frac_2_pi() -> Self {
-        Self::constant(T::frac_2_pi())
-    }
-    #[inline]
-    fn frac_2_sqrt_pi() -> Self {
-        Self::constant(T::frac_2_sqrt_pi())
-    }
-    #[inline]
-    fn e() -> Self {
-        Self::constant(T::e())
-    }
-    #[inline]
-    fn log2_e() -> Self {
-        Self::constant(T::log2_e())
-    }
-    #[inline]
-    fn log10_e() -> Self {
-        Self::constant(T::log10_e())
-    }
-    #[inline]
-    fn ln_2() -> Self {
-        Self::constant(T::ln_2())
-    }
-    #[inline]
-    fn ln_10() -> Self {
-        Self::constant(T::ln_10())
-    }
+/// The value 1 that simba gives `cosc`/`coshc` at their pole x = 0, with derivative NaN where `x`
+/// varies: `1 + (√x − √x)`. At x = ±0, `√x` is ±0 with the infinite partial of the rule table, so
+/// the value is exactly 1 and a derivative flowing through is `∞ − ∞ = NaN`; a constant `x` (or,
+/// for a dual, a zero tangent lane) stays a constant.
+pub(crate) fn pole_value_one<S: Float>(x: S) -> S {
+    (x.sqrt() - x.sqrt()) + S::one()
 }
 
 // Nested duals are real fields too (second derivatives of matrix code).
