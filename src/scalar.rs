@@ -95,7 +95,7 @@ macro_rules! impl_num_traits {
             }
         }
 
-        /// A constant from any primitive number (through [`NumCast`], so no extra bound on `T`).
+        /// A constant from any primitive number (through [`NumCast`](num_traits::NumCast), so no extra bound on `T`).
         impl<$($gen)*> ::num_traits::FromPrimitive for $ty {
             fn from_i64(n: i64) -> Option<Self> {
                 <T as ::num_traits::NumCast>::from(n).map(Self::constant)
