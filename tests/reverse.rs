@@ -2,11 +2,11 @@
 //! threads, dead branches), its memory use, its trace, and the drivers (`gradient`, `vjp`,
 //! `jacobian`, `hvp`, `hessian`, `hessian_with`) against forward mode and finite differences.
 
-mod common_rev;
+mod common;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use common_rev::{Rng, assert_close, gradient_fd, richardson};
+use common::{Rng, assert_close, fd_gradient, fd_partial, richardson};
 use nilpotent::forward::Chunk;
 use nilpotent::reverse::{self, Tape, Var};
 use nilpotent::{Dual, gradient, gradient_fixed, jacobian, jvp};
@@ -166,7 +166,7 @@ fn two_threads_record_independent_tapes_concurrently() {
                     let mut tape = Tape::new();
                     let mut grad = [0.0; 2];
                     for _ in 0..500 {
-                        let (a, b) = (rng.range(0.5, 3.0), rng.range(-3.0, 3.0));
+                        let (a, b) = (rng.uniform(0.5, 3.0), rng.uniform(-3.0, 3.0));
                         let k = t as f64 + 1.0;
                         // f = k·a·b + sin(b)
                         let v = tape.gradient_into(
@@ -463,9 +463,10 @@ fn quadratic<T: Float>(a: &[f64], b: &[f64], x: &[T]) -> T {
 /// so they may differ by a few roundings of the largest term.
 const MODES_REL: f64 = 1e-13;
 
-/// Relative tolerance against a Richardson central difference with step 1e-3·max(1, |xᵢ|): the
-/// truncation error is ~1e-12, the rounding error of a sum of n terms ε·|f|/h; for the n = 1000
-/// test functions (|f| ≲ 1e5) that is ≲ 1e-8 absolute, so 1e-6 relative (absolute below 1).
+/// Relative tolerance against the two-level Richardson central difference of [`fd_gradient`] (step
+/// 1e-3·max(1, maxᵢ |xᵢ|)): the truncation error is ~1e-18, the rounding error of a sum of n terms
+/// ≈ 10·ε·|f|/h; for the n = 1000 test functions (|f| ≲ 1e5) that is ≲ 2e-7 absolute, so 1e-6
+/// relative (absolute below 1). The worst error seen is ~1.4% of the tolerance.
 const FD_REL: f64 = 1e-6;
 
 fn check_gradient(name: &str, value: f64, g: &[f64], fwd: (f64, Vec<f64>), fd: &[f64]) {
@@ -500,7 +501,7 @@ fn gradient_for_n_1_2_and_1000_matches_forward_and_finite_differences() {
                 v,
                 &g,
                 gradient(log_sum, &x),
-                &gradient_fd(log_sum, &x, 1e-3),
+                &fd_gradient(log_sum, &x),
             );
             if n % 2 == 0 {
                 let (v, g) = reverse::gradient(rosenbrock, &x);
@@ -509,7 +510,7 @@ fn gradient_for_n_1_2_and_1000_matches_forward_and_finite_differences() {
                     v,
                     &g,
                     gradient(rosenbrock, &x),
-                    &gradient_fd(rosenbrock, &x, 1e-3),
+                    &fd_gradient(rosenbrock, &x),
                 );
             }
         }
@@ -528,7 +529,7 @@ fn gradient_of_a_dense_quadratic_form() {
         );
         let (v, g) = reverse::gradient(|x| quadratic(&a, &b, x), &x);
         let fwd = gradient(|x| quadratic(&a, &b, x), &x);
-        let fd = gradient_fd(|x| quadratic(&a, &b, x), &x, 1e-3);
+        let fd = fd_gradient(|x| quadratic(&a, &b, x), &x);
         check_gradient(&format!("quadratic n={n}"), v, &g, fwd, &fd);
     }
     // n = 1000 (2·10⁶ recorded operations): against the closed form ½(A + Aᵀ)x + b. Each entry
@@ -575,7 +576,7 @@ fn gradient_through_1e5_recorded_operations() {
     for i in 0..3 {
         assert_close(g[i], fg[i], 1e-12, 1e-3, &format!("∂{i} vs forward"));
     }
-    let fd = gradient_fd(|v| recurrence(v, steps), &x, 1e-3);
+    let fd = fd_gradient(|v| recurrence(v, steps), &x);
     for i in 0..3 {
         assert_close(
             g[i],
@@ -630,7 +631,7 @@ macro_rules! check_jacobian {
         }
         // and the columns of J against finite differences of each output
         for i in 0..rv.len() {
-            let fd = gradient_fd(|p| $g(p)[i], x, 1e-3);
+            let fd = fd_gradient(|p| $g(p)[i], x);
             for j in 0..x.len() {
                 assert_close(
                     rj[(i, j)],
@@ -716,15 +717,14 @@ fn hvp_matches_finite_differences_of_the_reverse_gradient() {
             let (value, grad, hv) = reverse::hvp(coupled, &x, &v);
             let (rv, rg) = reverse::gradient(coupled, &x);
             assert_eq!((value.to_bits(), &grad), (rv.to_bits(), &rg));
-            // (∇f(x + tv))ᵢ differentiated at t = 0, Richardson with h = 1e-3: 1e-6 relative
-            // (truncation ~1e-12, rounding ε·|∇f|/h ~ 1e-12; absolute below 1)
+            // (∇f(x + tv))ᵢ differentiated at t = 0, two-level Richardson with h = 1e-3: 1e-6
+            // relative (truncation ~1e-18, rounding 10·ε·|∇f|/h ~ 1e-11; absolute below 1)
             for (i, &hvi) in hv.iter().enumerate() {
                 let fd = richardson(
                     |t| {
                         let p: Vec<f64> = x.iter().zip(&v).map(|(a, b)| a + t * b).collect();
                         reverse::gradient(coupled, &p).1[i]
                     },
-                    0.0,
                     1e-3,
                 );
                 assert_close(hvi, fd, 1e-6, 1.0, &format!("n={n}: (Hv)[{i}]"));
@@ -767,12 +767,11 @@ fn hessian_with_chunk_widths_on_13_inputs() {
                 );
             }
         }
-        // column j against a Richardson difference of the reverse gradient along eⱼ (1e-6, as
-        // for hvp)
+        // column j against a Richardson difference of the reverse gradient along eⱼ (step
+        // 1e-3·max(1, maxᵢ |xᵢ|) ≤ 1.5e-3; 1e-6, as for hvp)
         for j in 0..n {
             for i in 0..n {
-                let fd =
-                    common_rev::partial_fd(|p| reverse::gradient(coupled, p).1[i], &x, j, 1e-3);
+                let fd = fd_partial(|p| reverse::gradient(coupled, p).1[i], &x, j);
                 assert_close(h[(i, j)], fd, 1e-6, 1.0, &format!("H[{i}][{j}]"));
             }
         }

@@ -18,28 +18,29 @@
 //! input domain does not compile. Each test also asserts at run time that every `ALL` entry was
 //! checked on the intended number of points.
 
-mod common_rev;
+mod common;
 
 use std::ops::{Add, Div, Mul, Rem, Sub};
 
-use common_rev::{Rng, assert_close, richardson};
+use common::{Rng, apply_binary, apply_unary, assert_close, fd_partial, richardson};
 use nilpotent::reverse::{self, Var};
 use nilpotent::rules::{self, Binary, Unary};
 use nilpotent::{Dual, gradient_fixed};
-use num_traits::{Euclid, Float, Pow};
+use num_traits::{Float, Pow};
 
 /// Random points per rule (f64); the f32 and second-order checks use `CASES / 2`.
 const CASES: usize = 200;
 
-/// Relative tolerance of a first derivative against the Richardson-extrapolated central difference
-/// with step `h = 1e-3·s` (`s` = the distance to the nearest singularity or kink, capped at 1):
-/// truncation error ~ (h/s)⁴ ≈ 1e-12 relative, rounding error ~ ε·|f|/h ≈ 1e-13·|f|/s, so 1e-7
-/// leaves a wide margin while a wrong formula is off by O(1). Below |f'| = 1 it is absolute
-/// (a finite difference cannot match a zero derivative relatively).
+/// Relative tolerance of a first derivative against the two-level Richardson-extrapolated central
+/// difference ([`richardson`]) with step `h = 1e-3·s` (`s` = the distance to the nearest
+/// singularity or kink, capped at 1): truncation error ~ (h/s)⁶ ≈ 1e-18 relative, rounding error
+/// ≈ 10·ε·|f|/h ≈ 2e-12·|f|/s (largest for rem, s = 1e-3 and |f| < 3: ≈ 7e-9), so 1e-7 leaves a
+/// margin (the worst error seen is ~4% of it) while a wrong formula is off by O(1). Below
+/// |f'| = 1 it is absolute (a finite difference cannot match a zero derivative relatively).
 const FD_REL: f64 = 1e-7;
 
 /// Second derivatives are differences of computed first derivatives: the same truncation error,
-/// rounding ~ ε·|f'|/h, and |f'| reaches ~150 (exp 5): 1e-6 relative, absolute below 1.
+/// rounding ≈ 10·ε·|f'|/h, and |f'| reaches ~150 (exp 5): 1e-6 relative, absolute below 1.
 const FD2_REL: f64 = 1e-6;
 
 /// `Var<f32>` against the f64 derivative at the same (f32) point: each rule evaluates its partial
@@ -47,77 +48,18 @@ const FD2_REL: f64 = 1e-6;
 /// sampled domains: 1e-5 relative (absolute below 1), ~80 f32 ulps.
 const F32_REL: f64 = 1e-5;
 
-/// Applies a unary rule through the public `Float` API (what user code calls).
-fn apply_unary<T: Float>(u: Unary, x: T) -> T {
-    match u {
-        Unary::Neg => -x,
-        Unary::Recip => x.recip(),
-        Unary::Sqrt => x.sqrt(),
-        Unary::Cbrt => x.cbrt(),
-        Unary::Exp => x.exp(),
-        Unary::Exp2 => x.exp2(),
-        Unary::ExpM1 => x.exp_m1(),
-        Unary::Ln => x.ln(),
-        Unary::Log2 => x.log2(),
-        Unary::Log10 => x.log10(),
-        Unary::Ln1p => x.ln_1p(),
-        Unary::Sin => x.sin(),
-        Unary::Cos => x.cos(),
-        Unary::Tan => x.tan(),
-        Unary::Asin => x.asin(),
-        Unary::Acos => x.acos(),
-        Unary::Atan => x.atan(),
-        Unary::Sinh => x.sinh(),
-        Unary::Cosh => x.cosh(),
-        Unary::Tanh => x.tanh(),
-        Unary::Asinh => x.asinh(),
-        Unary::Acosh => x.acosh(),
-        Unary::Atanh => x.atanh(),
-        Unary::Abs => x.abs(),
-        Unary::Signum => x.signum(),
-        Unary::Floor => x.floor(),
-        Unary::Ceil => x.ceil(),
-        Unary::Round => x.round(),
-        Unary::Trunc => x.trunc(),
-        Unary::Fract => x.fract(),
-        Unary::ToDegrees => x.to_degrees(),
-        Unary::ToRadians => x.to_radians(),
-        Unary::Powi(n) => x.powi(n),
-    }
-}
-
-/// Applies a binary rule through the public API (operators, `Float` and `Euclid` methods).
-#[allow(deprecated)] // Float::abs_sub is deprecated but still part of the trait, hence of the table
-fn apply_binary<T: Float + Euclid>(b: Binary, x: T, y: T) -> T {
-    match b {
-        Binary::Add => x + y,
-        Binary::Sub => x - y,
-        Binary::Mul => x * y,
-        Binary::Div => x / y,
-        Binary::Rem => x % y,
-        Binary::RemEuclid => Euclid::rem_euclid(&x, &y),
-        Binary::Powf => x.powf(y),
-        Binary::Log => x.log(y),
-        Binary::Atan2 => x.atan2(y),
-        Binary::Hypot => x.hypot(y),
-        Binary::Max => x.max(y),
-        Binary::Min => x.min(y),
-        Binary::AbsSub => Float::abs_sub(x, y),
-    }
-}
-
 /// A value `k + u` whose distance to every integer (and, with `halves`, to every half-integer) is
 /// at least 0.05: rounding functions are smooth there.
 fn off_grid(rng: &mut Rng, halves: bool) -> f64 {
     let k = rng.int(-10, 9) as f64;
     let u = if halves {
         if rng.next_u64() & 1 == 0 {
-            rng.range(0.05, 0.45)
+            rng.uniform(0.05, 0.45)
         } else {
-            rng.range(0.55, 0.95)
+            rng.uniform(0.55, 0.95)
         }
     } else {
-        rng.range(0.05, 0.95)
+        rng.uniform(0.05, 0.95)
     };
     k + u
 }
@@ -130,7 +72,7 @@ fn sample_unary(u: Unary, rng: &mut Rng) -> (f64, f64) {
         if rng.next_u64().is_multiple_of(5) {
             rng.signed(1e-8, 1e-3)
         } else {
-            rng.range(lo, hi)
+            rng.uniform(lo, hi)
         }
     }
     match u {
@@ -144,8 +86,8 @@ fn sample_unary(u: Unary, rng: &mut Rng) -> (f64, f64) {
         | Unary::Cosh
         | Unary::Tanh
         | Unary::ToDegrees
-        | Unary::ToRadians => (rng.range(-5.0, 5.0), 1.0),
-        Unary::Asinh => (rng.range(-10.0, 10.0), 1.0),
+        | Unary::ToRadians => (rng.uniform(-5.0, 5.0), 1.0),
+        Unary::Asinh => (rng.uniform(-10.0, 10.0), 1.0),
         Unary::ExpM1 => (near_zero_or(rng, -5.0, 5.0), 1.0),
         Unary::Ln1p => {
             let x = near_zero_or(rng, -0.9, 10.0);
@@ -156,19 +98,19 @@ fn sample_unary(u: Unary, rng: &mut Rng) -> (f64, f64) {
             (x, x.abs().min(1.0))
         }
         Unary::Sqrt | Unary::Ln | Unary::Log2 | Unary::Log10 => {
-            let x = rng.range(0.1, 10.0);
+            let x = rng.uniform(0.1, 10.0);
             (x, x.min(1.0))
         }
         Unary::Tan => {
-            let x = rng.range(-1.4, 1.4);
+            let x = rng.uniform(-1.4, 1.4);
             (x, core::f64::consts::FRAC_PI_2 - x.abs())
         }
         Unary::Asin | Unary::Acos | Unary::Atanh => {
-            let x = rng.range(-0.9, 0.9);
+            let x = rng.uniform(-0.9, 0.9);
             (x, 1.0 - x.abs())
         }
         Unary::Acosh => {
-            let x = rng.range(1.1, 10.0);
+            let x = rng.uniform(1.1, 10.0);
             (x, (x - 1.0).min(1.0))
         }
         Unary::Signum | Unary::Floor | Unary::Ceil | Unary::Trunc | Unary::Fract => {
@@ -182,37 +124,37 @@ fn sample_unary(u: Unary, rng: &mut Rng) -> (f64, f64) {
 fn sample_binary(b: Binary, rng: &mut Rng) -> (f64, f64, f64, f64) {
     match b {
         Binary::Add | Binary::Sub | Binary::Mul => {
-            (rng.range(-10.0, 10.0), rng.range(-10.0, 10.0), 1.0, 1.0)
+            (rng.uniform(-10.0, 10.0), rng.uniform(-10.0, 10.0), 1.0, 1.0)
         }
         Binary::Div => {
             let y = rng.signed(0.2, 5.0);
-            (rng.range(-10.0, 10.0), y, 1.0, y.abs().min(1.0))
+            (rng.uniform(-10.0, 10.0), y, 1.0, y.abs().min(1.0))
         }
         Binary::Rem | Binary::RemEuclid => loop {
             // x/y at least 0.05 away from an integer, so trunc/floor of x/y is locally constant;
             // a step h in x or y moves x/y by at most ~h·(1 + |x|/|y|)/|y| ≤ h·44, hence s = 1e-3
-            let (x, y) = (rng.range(-10.0, 10.0), rng.signed(0.5, 3.0));
+            let (x, y) = (rng.uniform(-10.0, 10.0), rng.signed(0.5, 3.0));
             let q = x / y;
             if (q - q.round()).abs() >= 0.05 {
                 break (x, y, 1e-3, 1e-3);
             }
         },
         Binary::Powf => {
-            let x = rng.range(0.2, 5.0);
-            (x, rng.range(-3.0, 3.0), x.min(1.0), 1.0)
+            let x = rng.uniform(0.2, 5.0);
+            (x, rng.uniform(-3.0, 3.0), x.min(1.0), 1.0)
         }
         Binary::Log => {
-            let x = rng.range(0.2, 10.0);
+            let x = rng.uniform(0.2, 10.0);
             let y = if rng.next_u64() & 1 == 0 {
-                rng.range(0.2, 0.8)
+                rng.uniform(0.2, 0.8)
             } else {
-                rng.range(1.25, 10.0)
+                rng.uniform(1.25, 10.0)
             };
             (x, y, x.min(1.0), (y - 1.0).abs().min(y))
         }
         Binary::Atan2 => loop {
             // away from the origin, and from the branch cut (ordinate x = 0, abscissa y < 0)
-            let (x, y) = (rng.range(-10.0, 10.0), rng.range(-10.0, 10.0));
+            let (x, y) = (rng.uniform(-10.0, 10.0), rng.uniform(-10.0, 10.0));
             let r = x.hypot(y);
             if r >= 0.5 && !(y < 0.0 && x.abs() < 0.1) {
                 let s = if y < 0.0 { x.abs().min(r) } else { r };
@@ -220,14 +162,14 @@ fn sample_binary(b: Binary, rng: &mut Rng) -> (f64, f64, f64, f64) {
             }
         },
         Binary::Hypot => loop {
-            let (x, y) = (rng.range(-10.0, 10.0), rng.range(-10.0, 10.0));
+            let (x, y) = (rng.uniform(-10.0, 10.0), rng.uniform(-10.0, 10.0));
             let r = x.hypot(y);
             if r >= 0.5 {
                 break (x, y, r.min(1.0), r.min(1.0));
             }
         },
         Binary::Max | Binary::Min | Binary::AbsSub => loop {
-            let (x, y) = (rng.range(-10.0, 10.0), rng.range(-10.0, 10.0));
+            let (x, y) = (rng.uniform(-10.0, 10.0), rng.uniform(-10.0, 10.0));
             if (x - y).abs() >= 0.1 {
                 break (x, y, 0.05, 0.05);
             }
@@ -292,7 +234,7 @@ fn check_unary_f64(u: Unary, x: f64, s: f64) -> f64 {
         "{what}: forward value"
     );
     assert_eq!(g[0], fg[0], "{what}: reverse vs forward derivative");
-    let fd = richardson(|t| apply_unary(u, t), x, 1e-3 * s);
+    let fd = richardson(|t| apply_unary(u, x + t), 1e-3 * s);
     assert_close(
         g[0],
         fd,
@@ -344,8 +286,7 @@ fn check_unary_second(u: Unary, x: f64, s: f64) {
         "{what}: forward over reverse vs forward over forward"
     );
     let fd = richardson(
-        |t| reverse::gradient(|v| apply_unary(u, v[0]), &[t]).1[0],
-        x,
+        |t| reverse::gradient(|v| apply_unary(u, v[0]), &[x + t]).1[0],
         1e-3 * s,
     );
     assert_close(
@@ -449,8 +390,8 @@ fn check_binary_f64(b: Binary, x: f64, y: f64, sx: f64, sy: f64) {
     // the table itself, as a cross-check of what reached the adjoints
     let (_, dx, dy) = b.eval(x, y);
     assert_eq!((g[0], g[1]), (dx, dy), "{what}: adjoints vs rule table");
-    let fdx = richardson(|t| apply_binary(b, t, y), x, 1e-3 * sx);
-    let fdy = richardson(|t| apply_binary(b, x, t), y, 1e-3 * sy);
+    let fdx = richardson(|t| apply_binary(b, x + t, y), 1e-3 * sx);
+    let fdy = richardson(|t| apply_binary(b, x, y + t), 1e-3 * sy);
     assert_close(
         g[0],
         fdx,
@@ -636,10 +577,9 @@ fn binary_rules_forward_over_reverse_hessian() {
                     let fd = richardson(
                         |t| {
                             let mut p = [x, y];
-                            p[j] = t;
+                            p[j] += t;
                             grad_at(p)[i]
                         },
-                        [x, y][j],
                         1e-3 * s,
                     );
                     assert_close(
@@ -662,9 +602,9 @@ fn mul_add_reverse_is_the_table_entry() {
     let mut rng = Rng::new(0x5EED_0008);
     for _ in 0..CASES {
         let p = [
-            rng.range(-10.0, 10.0),
-            rng.range(-10.0, 10.0),
-            rng.range(-10.0, 10.0),
+            rng.uniform(-10.0, 10.0),
+            rng.uniform(-10.0, 10.0),
+            rng.uniform(-10.0, 10.0),
         ];
         let what = format!("mul_add{p:?}");
         let (value, g) = reverse::gradient(|v| v[0].mul_add(v[1], v[2]), &p);
@@ -678,7 +618,7 @@ fn mul_add_reverse_is_the_table_entry() {
         let (_, dx, da, db) = rules::mul_add(p[0], p[1], p[2]);
         assert_eq!(g, vec![dx, da, db], "{what}: vs the table");
         for (i, &gi) in g.iter().enumerate() {
-            let fd = common_rev::partial_fd(|q| q[0].mul_add(q[1], q[2]), &p, i, 1e-3);
+            let fd = fd_partial(|q| q[0].mul_add(q[1], q[2]), &p, i);
             assert_close(
                 gi,
                 fd,

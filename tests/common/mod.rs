@@ -1,5 +1,7 @@
-//! Shared helpers of the integration tests: a seeded random generator, Richardson-extrapolated
-//! central differences (the independent oracle for every derivative), and tolerance helpers.
+//! Shared helpers of the integration tests (forward and reverse suites alike): a seeded random
+//! generator, Richardson-extrapolated central differences (the independent oracle for every
+//! derivative), closeness checks, and the application of rule-table entries through the public
+//! `Float` API.
 //!
 //! Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
@@ -29,7 +31,13 @@ impl Rng {
         for b in salt.bytes() {
             h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
-        Rng(h)
+        Rng::new(h)
+    }
+
+    /// A generator with the fixed state `seed` (not affected by `NILPOTENT_TEST_SEED`): the same
+    /// stream on every run and every machine.
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
     }
 
     /// The next 64 random bits.
@@ -65,6 +73,16 @@ impl Rng {
     /// A random index in 0..n.
     pub fn below(&mut self, n: usize) -> usize {
         (self.next_u64() % n as u64) as usize
+    }
+
+    /// A random integer in [lo, hi] (both ends included).
+    pub fn int(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next_u64() % ((hi - lo + 1) as u64)) as i64
+    }
+
+    /// `n` values uniform in [a, b).
+    pub fn vec(&mut self, n: usize, a: f64, b: f64) -> Vec<f64> {
+        (0..n).map(|_| self.uniform(a, b)).collect()
     }
 }
 
@@ -115,15 +133,29 @@ pub fn fd_dir(f: impl Fn(&[f64]) -> f64, x: &[f64], u: &[f64]) -> f64 {
     )
 }
 
+/// The partial derivative ∂f/∂xⱼ of `f: ℝⁿ → ℝ` at `x`: [`fd_dir`] along the unit vector eⱼ (the
+/// same step, from the largest |xᵢ|), but moving only coordinate j, so that each evaluation costs
+/// one call of `f` and not an extra pass over x (this matters for n = 1000 in debug builds).
+pub fn fd_partial(f: impl Fn(&[f64]) -> f64, x: &[f64], j: usize) -> f64 {
+    assert!(
+        j < x.len(),
+        "fd_partial: index {j} out of range for {} inputs",
+        x.len()
+    );
+    let scale = x.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+    let mut buf = x.to_vec();
+    richardson(
+        |t| {
+            buf[j] = x[j] + t;
+            f(&buf)
+        },
+        step(scale),
+    )
+}
+
 /// The gradient of `f: ℝⁿ → ℝ` at `x`, one Richardson difference per coordinate.
 pub fn fd_gradient(f: impl Fn(&[f64]) -> f64, x: &[f64]) -> Vec<f64> {
-    (0..x.len())
-        .map(|j| {
-            let mut e = vec![0.0; x.len()];
-            e[j] = 1.0;
-            fd_dir(&f, x, &e)
-        })
-        .collect()
+    (0..x.len()).map(|j| fd_partial(&f, x, j)).collect()
 }
 
 /// The Jacobian (m × n, row-major `jac[i][j] = ∂fᵢ/∂xⱼ`) of `f: ℝⁿ → ℝᵐ` at `x`: for each
@@ -162,6 +194,16 @@ pub fn close(a: f64, b: f64, rtol: f64, floor: f64) -> bool {
     (a - b).abs() <= rtol * a.abs().max(b.abs()).max(floor)
 }
 
+/// Panics with a message naming `what` unless [`close`] holds.
+#[track_caller]
+pub fn assert_close(a: f64, b: f64, rtol: f64, floor: f64, what: &str) {
+    assert!(
+        close(a, b, rtol, floor),
+        "{what}: {a:e} vs {b:e} (difference {:e}, allowed {rtol:e} relative, floor {floor:e})",
+        (a - b).abs()
+    );
+}
+
 /// The relative error |a − b| / max(|a|, |b|, floor) (for reporting the worst case seen).
 pub fn rel_err(a: f64, b: f64, floor: f64) -> f64 {
     (a - b).abs() / a.abs().max(b.abs()).max(floor)
@@ -171,6 +213,15 @@ pub fn rel_err(a: f64, b: f64, floor: f64) -> f64 {
 /// by IEEE for most operations).
 pub fn same_f64(a: f64, b: f64) -> bool {
     a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+}
+
+/// Equal as numbers (+0 equals −0), or both NaN: weaker than [`same_f64`]. For comparing the
+/// partials of reverse and forward mode, which may differ in the sign of a zero partial (e.g.
+/// ∂/∂x of `x.powf(y)` at y = 0: +0 in reverse, −0 in forward), as the two modes combine the
+/// contributions to an input differently; the design fixes values bit for bit, not signs of zero
+/// partials across modes.
+pub fn same_value(a: f64, b: f64) -> bool {
+    a == b || (a.is_nan() && b.is_nan())
 }
 
 /// Bit-for-bit equality of two `f32`, NaNs equal.
