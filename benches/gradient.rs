@@ -134,12 +134,5 @@ fn logistic_regression_gradient(c: &mut Criterion) {
     group.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(std::time::Duration::from_millis(500))
-        .measurement_time(std::time::Duration::from_secs(2))
-        .sample_size(30)
-}
-
-criterion_group! { name = benches; config = config(); targets = lecture_gradient, rosenbrock_gradient, logistic_regression_gradient }
+criterion_group! { name = benches; config = common::config(); targets = lecture_gradient, rosenbrock_gradient, logistic_regression_gradient }
 criterion_main!(benches);

@@ -80,12 +80,5 @@ fn rosenbrock_hessian(c: &mut Criterion) {
     group.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(std::time::Duration::from_millis(500))
-        .measurement_time(std::time::Duration::from_secs(2))
-        .sample_size(30)
-}
-
-criterion_group! { name = benches; config = config(); targets = rosenbrock_hessian }
+criterion_group! { name = benches; config = common::config(); targets = rosenbrock_hessian }
 criterion_main!(benches);

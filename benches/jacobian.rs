@@ -59,12 +59,5 @@ fn dense_jacobian(c: &mut Criterion) {
     group.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(std::time::Duration::from_millis(500))
-        .measurement_time(std::time::Duration::from_secs(2))
-        .sample_size(30)
-}
-
-criterion_group! { name = benches; config = config(); targets = dense_jacobian }
+criterion_group! { name = benches; config = common::config(); targets = dense_jacobian }
 criterion_main!(benches);

@@ -11,8 +11,18 @@
 
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
+use criterion::Criterion;
 use num_dual::DualNum;
 use num_traits::Float;
+
+/// The criterion settings of every bench: short warm-up and measurement, so that `cargo bench`
+/// runs all cases (about 90 of them) in a few minutes.
+pub fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(2))
+        .sample_size(30)
+}
 
 /// The operations the benchmark functions use.
 pub trait Real:
