@@ -64,7 +64,7 @@ fn bench_n<const N: usize>(
         b.iter(|| {
             num_dual::hessian(
                 |v: SVector<Dual2SVec64<N>, N>| {
-                    let v: Vec<Nd<Dual2SVec64<N>>> = v.iter().map(|&e| Nd(e)).collect();
+                    let v: [Nd<Dual2SVec64<N>>; N] = core::array::from_fn(|i| Nd(v[i]));
                     rosenbrock(&v).0
                 },
                 black_box(xs),

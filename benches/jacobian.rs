@@ -42,7 +42,7 @@ fn bench_n<const N: usize>(
         b.iter(|| {
             num_dual::jacobian(
                 |v: SVector<DualSVec64<N>, N>| {
-                    let v: Vec<Nd<DualSVec64<N>>> = v.iter().map(|&e| Nd(e)).collect();
+                    let v: [Nd<DualSVec64<N>>; N] = core::array::from_fn(|i| Nd(v[i]));
                     let y = dense_map(&v);
                     DVector::from_iterator(N, y.into_iter().map(|e| e.0))
                 },
