@@ -81,9 +81,10 @@ fn lecture_gradient(c: &mut Criterion) {
 
 fn rosenbrock_gradient(c: &mut Criterion) {
     let mut group = c.benchmark_group("rosenbrock_gradient");
-    // num-dual's own `gradient` takes the whole input as one static vector: one pass of width n
-    rosenbrock_num_dual_static::<2>(&mut group);
-    rosenbrock_num_dual_static::<16>(&mut group);
+    // one pass of width n, without allocating: nilpotent's `gradient_fixed` and num-dual's own
+    // `gradient`, which takes the whole input as one static vector
+    rosenbrock_static::<2>(&mut group);
+    rosenbrock_static::<16>(&mut group);
     for n in [2usize, 16, 64, 100, 256, 1000, 1024] {
         let x: Vec<f64> = (0..n).map(|i| 0.5 + 0.1 * ((i * 7) % 11) as f64).collect();
         let mut g = vec![0.0; n];
@@ -114,10 +115,16 @@ fn rosenbrock_gradient(c: &mut Criterion) {
     group.finish();
 }
 
-fn rosenbrock_num_dual_static<const N: usize>(
+fn rosenbrock_static<const N: usize>(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
 ) {
     let x = SVector::<f64, N>::from_fn(|i, _| 0.5 + 0.1 * ((i * 7) % 11) as f64);
+    let xa: [f64; N] = core::array::from_fn(|i| x[i]);
+    group.bench_with_input(
+        BenchmarkId::new("nilpotent_forward_fixed", N),
+        &xa,
+        |b, xa| b.iter(|| gradient_fixed(rosenbrock::<Dual<f64, N>>, black_box(xa))),
+    );
     group.bench_with_input(BenchmarkId::new("num_dual_static", N), &x, |b, x| {
         b.iter(|| {
             num_dual::gradient(
