@@ -104,8 +104,10 @@
 //! outer one cannot be mixed up by accident. A value of an outer level enters an inner computation
 //! only as a constant: lift it with [`Dual::constant`]. See [`higher`] for the details.
 
-// `deny`, not `forbid`: simba's `SimdValue` trait has two `unsafe fn` methods that `Dual` must
-// implement (`src/linalg.rs`, bodies are safe code); they alone carry `#[allow(unsafe_code)]`.
+// `deny`, not `forbid`: two places opt out, each with its reason and safety argument at the site:
+// simba's `SimdValue` trait has two `unsafe fn` methods that `Dual` and `Var` must implement
+// (`src/linalg.rs`, bodies are safe code), and the tape reaches its active recording through a
+// thread-local raw pointer (`src/reverse/tape.rs`, `with_active`), which a benchmark showed pays.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 

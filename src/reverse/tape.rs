@@ -4,16 +4,17 @@
 //!
 //! A recorded variable ([`Var`]) must be `Copy`, `'static` (so that it can be a nalgebra matrix
 //! entry) and implement [`Float`], whose methods take no tape argument. So the operation being
-//! recorded has to find its tape by itself: each thread keeps, for each scalar type `T`, one slot
-//! holding the recording that is currently active for `T` on that thread. [`Tape::record`] moves its
-//! node buffer into that slot for the duration of the user's closure and takes it back afterwards
-//! (a swap of two `Vec`s: nothing is allocated or copied), so
+//! recorded has to find its tape by itself: while [`Tape::record`] runs the user's closure, the
+//! tape's recording is published in a thread-local list of active recordings (its scalar type and
+//! a pointer to it; the innermost one is cached for a one-comparison lookup), and removed when the
+//! closure returns or unwinds. So
 //!
-//! - two threads record independent tapes at the same time (each has its own slot);
+//! - two threads record independent tapes at the same time (each has its own list);
 //! - a tape that is reused keeps its buffers' capacity: after the first evaluation a loop of
 //!   gradient evaluations allocates nothing;
-//! - Rust has no generic thread-locals, so the slots live in one thread-local list of
-//!   `Box<dyn Any>`, looked up by type (one type-id comparison for the usual single scalar type).
+//! - Rust has no generic thread-locals; the list is keyed by `TypeId`, so any scalar type works
+//!   (`f64`, `f32`, `Dual<f64, N>` for forward over reverse), and recordings of different types
+//!   can nest (one of each type at a time).
 //!
 //! Every recording gets a fresh id from a global counter, and every variable carries the id of the
 //! recording it belongs to. An operation on a variable whose id is not the active recording's
@@ -25,8 +26,8 @@
 //! so the backward sweep has no branch per parent; inputs are nodes 1..=n; constants are not
 //! recorded at all.
 
-use core::any::{Any, TypeId};
-use core::cell::RefCell;
+use core::any::TypeId;
+use core::cell::{Cell, RefCell};
 use core::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -132,56 +133,92 @@ fn no_recording(type_name: &str) -> ! {
     )
 }
 
-/// The recording that is active for `T` on this thread, if any.
-struct Slot<T> {
-    active: bool,
-    rec: Recording<T>,
-}
-
 thread_local! {
-    /// One `Slot<T>` per scalar type `T` that has been recorded on this thread.
-    static SLOTS: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
-    /// The slot of the most common scalar type, reached without a search (see [`with_slot`]).
-    static SLOT_F64: RefCell<Slot<f64>> = const {
-        RefCell::new(Slot { active: false, rec: Recording::empty() })
-    };
+    /// The recordings active on this thread, innermost last: the recording's scalar type and a
+    /// pointer to it. Changed only by [`Activation`] (when [`Tape::record`] starts and ends).
+    static ACTIVE: RefCell<Vec<(TypeId, *mut ())>> = const { RefCell::new(Vec::new()) };
+    /// A copy of the innermost entry of `ACTIVE`, read by every recorded operation.
+    static INNERMOST: Cell<Option<(TypeId, *mut ())>> = const { Cell::new(None) };
 }
 
-/// Runs `f` on this thread's slot of `T`, creating the slot on first use.
+/// Runs `f` on the recording of `T` that is active on this thread.
 ///
-/// `f64` has a slot of its own: for `T = f64` the type test below is decided at compile time and
-/// the downcast of a concrete `Slot<f64>` is checked against a constant, so recording an `f64`
-/// operation costs a thread-local access and a `RefCell` borrow. Other types search the (short)
-/// list of boxed slots.
+/// The usual case — the innermost active recording has type `T` — costs one thread-local read and
+/// a type-id comparison. Otherwise (an operation of an outer recording inside an inner recording of
+/// another type, or no recording at all) the cold path searches the list or panics.
 #[inline(always)]
-fn with_slot<T: Float + 'static, R>(f: impl FnOnce(&mut Slot<T>) -> R) -> R {
-    if TypeId::of::<T>() == TypeId::of::<f64>() {
-        return SLOT_F64.with(|slot| {
-            let mut slot = slot.borrow_mut();
-            let slot: &mut dyn Any = &mut *slot;
-            f(slot
-                .downcast_mut::<Slot<T>>()
-                .expect("T is f64 on this branch"))
+fn with_active<T: Float + 'static, R>(f: impl FnOnce(&mut Recording<T>) -> R) -> R {
+    let ptr = match INNERMOST.with(Cell::get) {
+        Some((id, ptr)) if id == TypeId::of::<T>() => ptr,
+        _ => find_active::<T>(),
+    };
+    // SAFETY: `ptr` was published by `Activation::new` from the `&mut Recording<T>` of a
+    // `Tape::record` call that is still running on this thread (the entry is removed by
+    // `Activation`'s `Drop` before `record` returns or unwinds), so it points to a live
+    // `Recording<T>` (the type id was compared above or in `find_active`). `record` holds the
+    // `&mut Tape` for its whole duration and uses neither the recording nor the pointer while the
+    // user's closure runs; this is the only place that dereferences it, the `&mut` made here lives
+    // only for `f`, which never calls back into user code or into `with_active`, and the
+    // thread-local is never shared with another thread. So no other reference to the recording
+    // exists while this one does.
+    #[allow(unsafe_code)]
+    let rec = unsafe { &mut *ptr.cast::<Recording<T>>() };
+    f(rec)
+}
+
+/// The active recording of `T` when it is not the innermost one; panics if there is none.
+#[cold]
+#[inline(never)]
+fn find_active<T: Float + 'static>() -> *mut () {
+    ACTIVE.with(|active| {
+        let active = active.borrow();
+        match active.iter().rev().find(|(id, _)| *id == TypeId::of::<T>()) {
+            Some(&(_, ptr)) => ptr,
+            None => no_recording(core::any::type_name::<T>()),
+        }
+    })
+}
+
+/// Publishes a recording as the active one of its type on this thread, for as long as it lives.
+///
+/// Using raw pointers here (the only `unsafe` of the tape, in [`with_active`]) pays: the safe
+/// design it replaced moved the recording into a `RefCell` in a thread-local and paid a
+/// `RefCell` borrow and an out-of-line `LocalKey::with` call per recorded operation — about 30 %
+/// more instructions per node (callgrind, 1024-input Rosenbrock gradient; see BENCHMARKS.md).
+struct Activation {
+    ptr: *mut (),
+}
+
+impl Activation {
+    /// # Panics
+    /// If this thread already has an active recording of `T`.
+    fn new<T: Float + 'static>(rec: &mut Recording<T>) -> Activation {
+        let ptr = (rec as *mut Recording<T>).cast::<()>();
+        ACTIVE.with(|active| {
+            let mut active = active.borrow_mut();
+            assert!(
+                active.iter().all(|(id, _)| *id != TypeId::of::<T>()),
+                "nilpotent::reverse: this thread is already recording a tape of Var<{}>; nested \
+                 recordings need different scalar types",
+                core::any::type_name::<T>()
+            );
+            active.push((TypeId::of::<T>(), ptr));
+            INNERMOST.with(|innermost| innermost.set(active.last().copied()));
+        });
+        Activation { ptr }
+    }
+}
+
+impl Drop for Activation {
+    fn drop(&mut self) {
+        ACTIVE.with(|active| {
+            let mut active = active.borrow_mut();
+            // activations end in the reverse order of their start (each lives in one `record` call)
+            let last = active.pop();
+            debug_assert_eq!(last.map(|(_, p)| p), Some(self.ptr));
+            INNERMOST.with(|innermost| innermost.set(active.last().copied()));
         });
     }
-    SLOTS.with(|slots| {
-        let mut slots = slots.borrow_mut();
-        let position = slots.iter().position(|s| s.is::<Slot<T>>());
-        let i = match position {
-            Some(i) => i,
-            None => {
-                slots.push(Box::new(Slot::<T> {
-                    active: false,
-                    rec: Recording::empty(),
-                }));
-                slots.len() - 1
-            }
-        };
-        let slot = slots[i]
-            .downcast_mut::<Slot<T>>()
-            .expect("the slot found for T has type Slot<T>");
-        f(slot)
-    })
 }
 
 /// Records a node with one parent `x`. A constant `x`, or an exactly zero partial `d` (no
@@ -237,11 +274,9 @@ fn push_node<T: Float + 'static>(
         partials: [dx, dy],
     };
     let (x_tape, y_tape) = (x.tape, y.tape);
-    let (index, tracing) = with_slot(move |slot: &mut Slot<T>| {
-        let rec = &mut slot.rec;
-        // an inactive slot has id 0, which no variable carries: the check below catches it
+    let (index, tracing) = with_active(|rec: &mut Recording<T>| {
         if (x_tape != rec.id) | (y_tape != rec.id) {
-            misuse::<T>(slot.active, x_tape, y_tape, rec.id);
+            foreign_variable(if x_tape != rec.id { x_tape } else { y_tape }, rec.id);
         }
         rec.push(node)
     });
@@ -255,17 +290,7 @@ fn push_node<T: Float + 'static>(
 #[cold]
 #[inline(never)]
 fn push_trace<T: Float + 'static>(op: Op<T>, value: T) {
-    with_slot(|slot: &mut Slot<T>| slot.rec.trace.push((op, value)));
-}
-
-/// The panic for a variable that does not belong to the active recording (or no recording).
-#[cold]
-#[inline(never)]
-fn misuse<T>(active: bool, x_tape: u32, y_tape: u32, rec_id: u32) -> ! {
-    if !active {
-        no_recording(core::any::type_name::<T>())
-    }
-    foreign_variable(if x_tape != rec_id { x_tape } else { y_tape }, rec_id)
+    with_active(|rec: &mut Recording<T>| rec.trace.push((op, value)));
 }
 
 /// The next recording id (never 0, which marks "no recording").
@@ -308,20 +333,6 @@ pub struct Tape<T> {
 impl<T: Float + 'static> Default for Tape<T> {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-/// Puts a recording back into its tape when the user's closure returns or unwinds.
-struct Activation<'a, T: Float + 'static> {
-    rec: &'a mut Recording<T>,
-}
-
-impl<T: Float + 'static> Drop for Activation<'_, T> {
-    fn drop(&mut self) {
-        with_slot(|slot: &mut Slot<T>| {
-            core::mem::swap(&mut slot.rec, self.rec);
-            slot.active = false;
-        });
     }
 }
 
@@ -409,18 +420,9 @@ impl<T: Float + 'static> Tape<T> {
             }
             self.inputs.push(Var::recorded(xi, index, id));
         }
-        // Move the node buffer into this thread's slot for T while `f` runs.
-        with_slot(|slot: &mut Slot<T>| {
-            assert!(
-                !slot.active,
-                "nilpotent::reverse: this thread is already recording a tape of Var<{}>; nested \
-                 recordings need different scalar types",
-                core::any::type_name::<T>()
-            );
-            core::mem::swap(&mut slot.rec, &mut self.rec);
-            slot.active = true;
-        });
-        let activation = Activation { rec: &mut self.rec };
+        // Publish the recording as this thread's active one of type T while `f` runs. From here
+        // until `activation` is dropped, `self.rec` is reached only through that pointer.
+        let activation = Activation::new(&mut self.rec);
         let out = f(&self.inputs);
         drop(activation);
         out
