@@ -226,7 +226,7 @@ impl Unary {
             // d 2ˣ = 2ˣ ln 2
             Unary::Exp2 => {
                 let v = x.exp2();
-                (v, v * T::from(core::f64::consts::LN_2).unwrap())
+                (v, v * c::<T>(core::f64::consts::LN_2))
             }
             // d(eˣ − 1) = eˣ
             Unary::ExpM1 => (x.exp_m1(), x.exp()),
