@@ -282,7 +282,7 @@ where
 
 /// Seeds inputs `start..end` with the unit tangents e₀, e₁, … of the chunk.
 #[inline]
-fn seed<T: Float, const N: usize>(xd: &mut [Dual<T, N>], start: usize, end: usize) {
+pub(crate) fn seed<T: Float, const N: usize>(xd: &mut [Dual<T, N>], start: usize, end: usize) {
     for (k, d) in xd[start..end].iter_mut().enumerate() {
         d.eps[k] = T::one();
     }
@@ -290,7 +290,7 @@ fn seed<T: Float, const N: usize>(xd: &mut [Dual<T, N>], start: usize, end: usiz
 
 /// Undoes [`seed`]: inputs `start..end` become constants again.
 #[inline]
-fn unseed<T: Float, const N: usize>(xd: &mut [Dual<T, N>], start: usize, end: usize) {
+pub(crate) fn unseed<T: Float, const N: usize>(xd: &mut [Dual<T, N>], start: usize, end: usize) {
     for d in xd[start..end].iter_mut() {
         d.eps = [T::zero(); N];
     }

@@ -100,7 +100,7 @@ use nalgebra::{DVector, RealField, SVector, Scalar};
 use num_traits::{Float, NumCast};
 
 use crate::Dual;
-use crate::forward::{Chunk, DEFAULT_CHUNK};
+use crate::forward::{Chunk, DEFAULT_CHUNK, seed, unseed};
 
 // ----------------------------------------------------------------------------------------------
 // the nalgebra/simba traits, written once for Dual and for the reverse-mode Var
@@ -716,13 +716,9 @@ where
     let mut value = T::zero();
     for start in (0..n).step_by(N) {
         let end = (start + N).min(n);
-        for (k, i) in (start..end).enumerate() {
-            xd[i].eps[k] = T::one();
-        }
+        seed(xd.as_mut_slice(), start, end);
         let y = f(&xd);
-        for i in start..end {
-            xd[i].eps = [T::zero(); N];
-        }
+        unseed(xd.as_mut_slice(), start, end);
         if start == 0 {
             value = y.re;
         }

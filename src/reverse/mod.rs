@@ -42,7 +42,7 @@ use nalgebra::{DMatrix, Scalar};
 use num_traits::Float;
 
 use crate::Dual;
-use crate::forward::{Chunk, DEFAULT_CHUNK};
+use crate::forward::{Chunk, DEFAULT_CHUNK, seed, unseed};
 
 pub use tape::{Tape, Trace};
 pub use var::Var;
@@ -185,13 +185,9 @@ where
     let mut start = 0;
     let value = loop {
         let end = (start + N).min(n);
-        for (k, d) in xd[start..end].iter_mut().enumerate() {
-            d.eps[k] = T::one();
-        }
+        seed(&mut xd, start, end);
         let y = tape.record(&xd, &f);
-        for d in xd[start..end].iter_mut() {
-            d.eps = [T::zero(); N];
-        }
+        unseed(&mut xd, start, end);
         for (i, a) in tape.backward(y).iter().enumerate() {
             grad[i] = a.re;
             for j in start..end {
