@@ -133,12 +133,17 @@ fn no_recording(type_name: &str) -> ! {
     )
 }
 
+/// The value of `INNERMOST` when no recording is active: the type id of `()`, which is not a
+/// [`Float`] and so never equals the `T` of a recording.
+const NOTHING: (TypeId, *mut ()) = (TypeId::of::<()>(), core::ptr::null_mut());
+
 thread_local! {
     /// The recordings active on this thread, innermost last: the recording's scalar type and a
     /// pointer to it. Changed only by [`Activation`] (when [`Tape::record`] starts and ends).
     static ACTIVE: RefCell<Vec<(TypeId, *mut ())>> = const { RefCell::new(Vec::new()) };
-    /// A copy of the innermost entry of `ACTIVE`, read by every recorded operation.
-    static INNERMOST: Cell<Option<(TypeId, *mut ())>> = const { Cell::new(None) };
+    /// A copy of the innermost entry of `ACTIVE`, read by every recorded operation; [`NOTHING`]
+    /// when there is none (a plain pair rather than an `Option`: one test less per operation).
+    static INNERMOST: Cell<(TypeId, *mut ())> = const { Cell::new(NOTHING) };
 }
 
 /// Runs `f` on the recording of `T` that is active on this thread.
@@ -148,9 +153,11 @@ thread_local! {
 /// another type, or no recording at all) the cold path searches the list or panics.
 #[inline(always)]
 fn with_active<T: Float + 'static, R>(f: impl FnOnce(&mut Recording<T>) -> R) -> R {
-    let ptr = match INNERMOST.with(Cell::get) {
-        Some((id, ptr)) if id == TypeId::of::<T>() => ptr,
-        _ => find_active::<T>(),
+    let (id, ptr) = INNERMOST.with(Cell::get);
+    let ptr = if id == TypeId::of::<T>() {
+        ptr
+    } else {
+        find_active::<T>()
     };
     // SAFETY: `ptr` was published by `Activation::new` from the `&mut Recording<T>` of a
     // `Tape::record` call that is still running on this thread (the entry is removed by
@@ -203,7 +210,7 @@ impl Activation {
                 core::any::type_name::<T>()
             );
             active.push((TypeId::of::<T>(), ptr));
-            INNERMOST.with(|innermost| innermost.set(active.last().copied()));
+            INNERMOST.with(|innermost| innermost.set(active.last().copied().unwrap_or(NOTHING)));
         });
         Activation { ptr }
     }
@@ -216,7 +223,7 @@ impl Drop for Activation {
             // activations end in the reverse order of their start (each lives in one `record` call)
             let last = active.pop();
             debug_assert_eq!(last.map(|(_, p)| p), Some(self.ptr));
-            INNERMOST.with(|innermost| innermost.set(active.last().copied()));
+            INNERMOST.with(|innermost| innermost.set(active.last().copied().unwrap_or(NOTHING)));
         });
     }
 }
@@ -492,8 +499,11 @@ impl<T: Float + 'static> Tape<T> {
             self.adjoints[i] = self.adjoints[i] + si;
             last = last.max(i + 1);
         }
-        // inputs (1..=n) and the sink (0) have no parents: stop above them
-        let adj = &mut self.adjoints[..];
+        // inputs (1..=n) and the sink (0) have no parents: stop above them. Both slices end at
+        // `last`, so the compiler drops the bounds checks of `adj[i]` and `nodes[i]` (parents are
+        // below `i`, but that it cannot see).
+        let adj = &mut self.adjoints[..last];
+        let nodes = &nodes[..last];
         for i in (self.n_inputs + 1..last).rev() {
             let a = adj[i];
             if a.is_zero() {
