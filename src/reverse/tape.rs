@@ -29,6 +29,7 @@
 use core::any::TypeId;
 use core::cell::{Cell, RefCell};
 use core::fmt;
+use core::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use num_traits::Float;
@@ -133,17 +134,13 @@ fn no_recording(type_name: &str) -> ! {
     )
 }
 
-/// The value of `INNERMOST` when no recording is active: the type id of `()`, which is not a
-/// [`Float`] and so never equals the `T` of a recording.
-const NOTHING: (TypeId, *mut ()) = (TypeId::of::<()>(), core::ptr::null_mut());
-
 thread_local! {
     /// The recordings active on this thread, innermost last: the recording's scalar type and a
     /// pointer to it. Changed only by [`Activation`] (when [`Tape::record`] starts and ends).
     static ACTIVE: RefCell<Vec<(TypeId, *mut ())>> = const { RefCell::new(Vec::new()) };
-    /// A copy of the innermost entry of `ACTIVE`, read by every recorded operation; [`NOTHING`]
-    /// when there is none (a plain pair rather than an `Option`: one test less per operation).
-    static INNERMOST: Cell<(TypeId, *mut ())> = const { Cell::new(NOTHING) };
+    /// A copy of the innermost entry of `ACTIVE`, read by every recorded operation. The pointer is
+    /// a `NonNull` so that `None` is the null pointer, not a separate tag to test.
+    static INNERMOST: Cell<Option<(TypeId, NonNull<()>)>> = const { Cell::new(None) };
 }
 
 /// Runs `f` on the recording of `T` that is active on this thread.
@@ -153,11 +150,9 @@ thread_local! {
 /// another type, or no recording at all) the cold path searches the list or panics.
 #[inline(always)]
 fn with_active<T: Float + 'static, R>(f: impl FnOnce(&mut Recording<T>) -> R) -> R {
-    let (id, ptr) = INNERMOST.with(Cell::get);
-    let ptr = if id == TypeId::of::<T>() {
-        ptr
-    } else {
-        find_active::<T>()
+    let ptr = match INNERMOST.with(Cell::get) {
+        Some((id, ptr)) if id == TypeId::of::<T>() => ptr.as_ptr(),
+        _ => find_active::<T>(),
     };
     // SAFETY: `ptr` was published by `Activation::new` from the `&mut Recording<T>` of a
     // `Tape::record` call that is still running on this thread (the entry is removed by
@@ -171,6 +166,11 @@ fn with_active<T: Float + 'static, R>(f: impl FnOnce(&mut Recording<T>) -> R) ->
     #[allow(unsafe_code)]
     let rec = unsafe { &mut *ptr.cast::<Recording<T>>() };
     f(rec)
+}
+
+/// The pointer of an `ACTIVE` entry as stored in `INNERMOST` (never null: it comes from a reference).
+fn innermost_ptr(ptr: *mut ()) -> NonNull<()> {
+    NonNull::new(ptr).expect("an active recording's pointer is never null")
 }
 
 /// The active recording of `T` when it is not the innermost one; panics if there is none.
@@ -210,7 +210,9 @@ impl Activation {
                 core::any::type_name::<T>()
             );
             active.push((TypeId::of::<T>(), ptr));
-            INNERMOST.with(|innermost| innermost.set(active.last().copied().unwrap_or(NOTHING)));
+            INNERMOST.with(|innermost| {
+                innermost.set(active.last().map(|&(id, ptr)| (id, innermost_ptr(ptr))))
+            });
         });
         Activation { ptr }
     }
@@ -223,7 +225,9 @@ impl Drop for Activation {
             // activations end in the reverse order of their start (each lives in one `record` call)
             let last = active.pop();
             debug_assert_eq!(last.map(|(_, p)| p), Some(self.ptr));
-            INNERMOST.with(|innermost| innermost.set(active.last().copied().unwrap_or(NOTHING)));
+            INNERMOST.with(|innermost| {
+                innermost.set(active.last().map(|&(id, ptr)| (id, innermost_ptr(ptr))))
+            });
         });
     }
 }
