@@ -1,0 +1,237 @@
+//! A driver for instruction-count profiling: runs one benchmark workload `reps` times, each call
+//! behind `#[inline(never)]` and `black_box`, so that callgrind's counts can be divided per call.
+//!
+//! ```sh
+//! cargo build --release --example profile
+//! scripts/instructions.sh recurrence_nilpotent      # instructions per call, via callgrind
+//! target/release/examples/profile --list            # the cases
+//! ```
+//!
+//! The workloads are those of the benches (`benches/common/mod.rs`), with the same inputs.
+//! Instruction counts do not vary between runs on a shared machine, unlike times; BENCHMARKS.md
+//! uses them to attribute costs.
+
+#[path = "../benches/common/mod.rs"]
+mod common;
+
+use std::hint::black_box;
+
+use common::{
+    Nd, euler_recurrence, euler_recurrence_derivative_by_hand, lecture, lecture_grad_by_hand,
+    rosenbrock,
+};
+use nalgebra::SVector;
+use nilpotent::reverse::{self, Tape, Var};
+use nilpotent::{Chunk, Dual, derivative, gradient_fixed, jacobian_fixed};
+use num_dual::{Dual64, DualSVec64};
+
+const STEPS: usize = 10_000;
+
+/// A num-dual gradient of `f` through the `Nd` adapter, as in `benches/gradient.rs`.
+fn num_dual_gradient<const N: usize>(
+    f: impl Fn(&[Nd<DualSVec64<N>>]) -> Nd<DualSVec64<N>>,
+    x: [f64; N],
+) -> (f64, SVector<f64, N>) {
+    let x = SVector::<f64, N>::from_column_slice(&x);
+    num_dual::gradient(
+        |v: SVector<DualSVec64<N>, N>| {
+            let v: [Nd<DualSVec64<N>>; N] = core::array::from_fn(|i| Nd(v[i]));
+            f(&v).0
+        },
+        &x,
+    )
+}
+
+#[inline(never)]
+fn lecture_f64(x: [f64; 2]) -> f64 {
+    lecture(&x)
+}
+
+#[inline(never)]
+fn lecture_by_hand(x: [f64; 2]) -> (f64, [f64; 2]) {
+    lecture_grad_by_hand(&x)
+}
+
+#[inline(never)]
+fn lecture_nilpotent(x: [f64; 2]) -> (f64, [f64; 2]) {
+    gradient_fixed(lecture, &x)
+}
+
+#[inline(never)]
+fn lecture_num_dual(x: [f64; 2]) -> (f64, SVector<f64, 2>) {
+    num_dual_gradient(lecture, x)
+}
+
+#[inline(never)]
+fn recurrence_f64(x: f64) -> f64 {
+    euler_recurrence(x, STEPS)
+}
+
+#[inline(never)]
+fn recurrence_by_hand(x: f64) -> (f64, f64) {
+    euler_recurrence_derivative_by_hand(x, STEPS)
+}
+
+#[inline(never)]
+fn recurrence_nilpotent(x: f64) -> (f64, f64) {
+    derivative(|v| euler_recurrence(v, STEPS), x)
+}
+
+#[inline(never)]
+fn recurrence_num_dual(x: f64) -> (f64, f64) {
+    num_dual::first_derivative(|v: Dual64| euler_recurrence(Nd(v), STEPS).0, x)
+}
+
+#[inline(never)]
+fn rosenbrock_f64(x: &[f64]) -> f64 {
+    rosenbrock(x)
+}
+
+#[inline(never)]
+fn rosenbrock2_nilpotent(x: [f64; 2]) -> (f64, [f64; 2]) {
+    gradient_fixed(rosenbrock::<Dual<f64, 2>>, &x)
+}
+
+#[inline(never)]
+fn rosenbrock2_num_dual(x: [f64; 2]) -> (f64, SVector<f64, 2>) {
+    num_dual_gradient(rosenbrock, x)
+}
+
+#[inline(never)]
+fn rosenbrock16_nilpotent(x: [f64; 16]) -> (f64, [f64; 16]) {
+    gradient_fixed(rosenbrock::<Dual<f64, 16>>, &x)
+}
+
+#[inline(never)]
+fn rosenbrock_reverse(tape: &mut Tape<f64>, x: &[f64], g: &mut [f64]) -> f64 {
+    tape.gradient_into(rosenbrock::<Var<f64>>, x, g)
+}
+
+#[inline(never)]
+fn jacobian32_nilpotent(x: [f64; 32]) -> (Vec<f64>, nalgebra::DMatrix<f64>) {
+    jacobian_fixed(common::dense_map::<Dual<f64, 32>>, &x)
+}
+
+#[inline(never)]
+fn hessian8_reverse(x: &[f64]) -> (f64, Vec<f64>, nalgebra::DMatrix<f64>) {
+    reverse::hessian_with(rosenbrock::<Var<Dual<f64, 8>>>, x, Chunk::<8>)
+}
+
+/// The input of the Rosenbrock and Jacobian cases (the benches' formula).
+fn point<const N: usize>() -> [f64; N] {
+    core::array::from_fn(|i| 0.5 + 0.1 * ((i * 7) % 11) as f64)
+}
+
+const CASES: &[&str] = &[
+    "lecture_f64",
+    "lecture_by_hand",
+    "lecture_nilpotent",
+    "lecture_num_dual",
+    "recurrence_f64",
+    "recurrence_by_hand",
+    "recurrence_nilpotent",
+    "recurrence_num_dual",
+    "rosenbrock2_f64",
+    "rosenbrock2_nilpotent",
+    "rosenbrock2_num_dual",
+    "rosenbrock16_f64",
+    "rosenbrock16_nilpotent",
+    "rosenbrock1024_f64",
+    "rosenbrock1024_reverse",
+    "jacobian32_f64",
+    "jacobian32_nilpotent",
+    "hessian8_f64",
+    "hessian8_reverse",
+];
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let case = args.next().unwrap_or_else(|| "--list".to_string());
+    if case == "--list" {
+        println!(
+            "usage: profile CASE [REPS]; cases:\n  {}",
+            CASES.join("\n  ")
+        );
+        return;
+    }
+    let reps: usize = match args.next() {
+        Some(r) => r
+            .parse()
+            .unwrap_or_else(|_| panic!("REPS must be a whole number, got {r:?}")),
+        None => 1000,
+    };
+    let lec = [2.0, 5.0];
+    let x2: [f64; 2] = point();
+    let x16: [f64; 16] = point();
+    let x1024: Vec<f64> = (0..1024)
+        .map(|i| 0.5 + 0.1 * ((i * 7) % 11) as f64)
+        .collect();
+    let x32: [f64; 32] = point();
+    let x8: [f64; 8] = point();
+    let mut grad = vec![0.0; 1024];
+    let mut tape = Tape::new();
+    // every result goes whole through `black_box`, so no part of the work can be dropped as unused
+    for _ in 0..reps {
+        match case.as_str() {
+            "lecture_f64" => {
+                black_box(lecture_f64(black_box(lec)));
+            }
+            "lecture_by_hand" => {
+                black_box(lecture_by_hand(black_box(lec)));
+            }
+            "lecture_nilpotent" => {
+                black_box(lecture_nilpotent(black_box(lec)));
+            }
+            "lecture_num_dual" => {
+                black_box(lecture_num_dual(black_box(lec)));
+            }
+            "recurrence_f64" => {
+                black_box(recurrence_f64(black_box(0.3)));
+            }
+            "recurrence_by_hand" => {
+                black_box(recurrence_by_hand(black_box(0.3)));
+            }
+            "recurrence_nilpotent" => {
+                black_box(recurrence_nilpotent(black_box(0.3)));
+            }
+            "recurrence_num_dual" => {
+                black_box(recurrence_num_dual(black_box(0.3)));
+            }
+            "rosenbrock2_f64" => {
+                black_box(rosenbrock_f64(black_box(&x2)));
+            }
+            "rosenbrock2_nilpotent" => {
+                black_box(rosenbrock2_nilpotent(black_box(x2)));
+            }
+            "rosenbrock2_num_dual" => {
+                black_box(rosenbrock2_num_dual(black_box(x2)));
+            }
+            "rosenbrock16_f64" => {
+                black_box(rosenbrock_f64(black_box(&x16)));
+            }
+            "rosenbrock16_nilpotent" => {
+                black_box(rosenbrock16_nilpotent(black_box(x16)));
+            }
+            "rosenbrock1024_f64" => {
+                black_box(rosenbrock_f64(black_box(&x1024)));
+            }
+            "rosenbrock1024_reverse" => {
+                black_box(rosenbrock_reverse(&mut tape, black_box(&x1024), &mut grad));
+            }
+            "jacobian32_f64" => {
+                black_box(common::dense_map(black_box(&x32[..])));
+            }
+            "jacobian32_nilpotent" => {
+                black_box(jacobian32_nilpotent(black_box(x32)));
+            }
+            "hessian8_f64" => {
+                black_box(rosenbrock_f64(black_box(&x8)));
+            }
+            "hessian8_reverse" => {
+                black_box(hessian8_reverse(black_box(&x8)));
+            }
+            other => panic!("unknown case {other:?}; `profile --list` lists the cases"),
+        }
+        black_box(&grad);
+    }
+}

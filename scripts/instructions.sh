@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Instructions per call of one case of examples/profile.rs, counted by callgrind.
+#
+#   scripts/instructions.sh CASE [REPS]
+#
+# Runs the case REPS and 3·REPS times (default REPS: 10 for the recurrence, 200 for the 1024-input
+# and Jacobian cases, 20000 otherwise) and prints (count(3·REPS) − count(REPS)) / (2·REPS), which
+# removes the start-up cost of the process. Needs valgrind.
+set -euo pipefail
+case_name=${1:?usage: scripts/instructions.sh CASE [REPS] (cases: target/release/examples/profile --list)}
+case $case_name in
+  recurrence_*) default=10 ;;
+  rosenbrock1024_* | jacobian32_* | hessian8_reverse) default=200 ;;
+  *) default=20000 ;;
+esac
+reps=${2:-$default}
+cargo build -q --release --example profile
+bin=target/release/examples/profile
+count() {
+  valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$case_name" "$1" 2>&1 |
+    awk '/Collected/ {print $4}'
+}
+a=$(count "$reps")
+b=$(count $((3 * reps)))
+echo "$case_name: $(((b - a) / (2 * reps))) instructions per call"
