@@ -1,23 +1,31 @@
 #!/usr/bin/env python3
-"""Print the benchmark table of BENCHMARKS.md from criterion's results.
+"""Print the benchmark tables of BENCHMARKS.md from criterion's results.
 
-Run `cargo bench` first (all bench targets in one run), then `python3 scripts/bench_table.py`.
-For every case it prints the median time of each method and its ratio to the plain f64 function
-measured in the same run (`f64_function`), and nilpotent's best path vs num-dual's best path.
+    cargo bench && python3 scripts/bench_table.py                 # one run (target/criterion)
+    python3 scripts/bench_table.py RUN1 RUN2 RUN3                 # several saved runs
+
+Each argument is a copy of `target/criterion` taken after one complete `cargo bench`. For every
+case the script prints the median time of each method and its ratio to the plain f64 function
+measured *in the same run* (`f64_function`); with several runs it prints that ratio for each run
+and the median of those ratios (on a shared machine one run can be off by ±30 % on the smallest
+cases). The second table compares nilpotent's best path with num-dual's best path, again run by
+run.
 """
 import json
 import pathlib
+import statistics
 import sys
 
-root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
-rows = {}  # (group, parameter) -> {method: median ns}
-for est in root.glob("**/new/estimates.json"):
-    bench = json.loads((est.parent / "benchmark.json").read_text())
-    group = bench["group_id"]
-    method = bench["function_id"]
-    param = bench.get("value_str") or ""
-    median = json.loads(est.read_text())["median"]["point_estimate"]
-    rows.setdefault((group, param), {})[method] = median
+
+def load(root):
+    """(group, parameter) -> {method: median ns} for one criterion directory."""
+    rows = {}
+    for est in pathlib.Path(root).glob("**/new/estimates.json"):
+        bench = json.loads((est.parent / "benchmark.json").read_text())
+        param = bench.get("value_str") or ""
+        median = json.loads(est.read_text())["median"]["point_estimate"]
+        rows.setdefault((bench["group_id"], param), {})[bench["function_id"]] = median
+    return rows
 
 
 def fmt_time(ns):
@@ -27,25 +35,71 @@ def fmt_time(ns):
     return f"{ns:.3g} ns"
 
 
-print("| case | method | median | × f64 function |")
-print("|---|---|---:|---:|")
-for (group, param) in sorted(rows, key=lambda k: (k[0], int(k[1]) if k[1].isdigit() else 0)):
-    methods = rows[(group, param)]
-    base = methods.get("f64_function")
-    case = f"{group} n={param}" if param else group
-    for method, ns in sorted(methods.items(), key=lambda kv: kv[1]):
-        ratio = f"{ns / base:.2f}" if base else "–"
-        print(f"| {case} | {method} | {fmt_time(ns)} | {ratio} |")
+def case_name(group, param):
+    return f"{group} n={param}" if param else group
+
+
+def case_order(key):
+    group, param = key
+    return (group, int(param) if param.isdigit() else 0)
+
+
+def best(methods, prefix):
+    """The fastest method whose name starts with `prefix`, or None."""
+    candidates = {m: t for m, t in methods.items() if m.startswith(prefix)}
+    return min(candidates, key=candidates.get) if candidates else None
+
+
+runs = [load(d) for d in (sys.argv[1:] or ["target/criterion"])]
+cases = sorted(set().union(*runs), key=case_order)
+several = len(runs) > 1
+
+if several:
+    heads = " | ".join(f"run {i + 1}" for i in range(len(runs)))
+    print(f"| case | method | median time (run 1) | × f64: {heads} | × f64, median of runs |")
+    print("|---|---|---:|" + "---:|" * len(runs) + "---:|")
+else:
+    print("| case | method | median | × f64 function |")
+    print("|---|---|---:|---:|")
+for key in cases:
+    first = runs[0].get(key, {})
+    methods = sorted(first, key=first.get)
+    for method in methods:
+        ratios = []
+        for run in runs:
+            m = run.get(key, {})
+            if "f64_function" in m and method in m:
+                ratios.append(m[method] / m["f64_function"])
+        if several:
+            cells = " | ".join(f"{r:.2f}" for r in ratios)
+            med = f"{statistics.median(ratios):.2f}" if ratios else "–"
+            print(f"| {case_name(*key)} | {method} | {fmt_time(first[method])} | {cells} | {med} |")
+        else:
+            ratio = f"{ratios[0]:.2f}" if ratios else "–"
+            print(f"| {case_name(*key)} | {method} | {fmt_time(first[method])} | {ratio} |")
+
 print()
-print("| case | nilpotent best | num-dual best | num-dual / nilpotent |")
-print("|---|---|---|---:|")
-for (group, param) in sorted(rows, key=lambda k: (k[0], int(k[1]) if k[1].isdigit() else 0)):
-    methods = rows[(group, param)]
-    ours = {m: t for m, t in methods.items() if m.startswith("nilpotent")}
-    theirs = {m: t for m, t in methods.items() if m.startswith("num_dual")}
-    if not ours or not theirs:
+if several:
+    heads = " | ".join(f"run {i + 1}" for i in range(len(runs)))
+    print(f"| case | nilpotent best (run 1) | num-dual best (run 1) | num-dual / nilpotent: {heads} | median |")
+    print("|---|---|---|" + "---:|" * len(runs) + "---:|")
+else:
+    print("| case | nilpotent best | num-dual best | num-dual / nilpotent |")
+    print("|---|---|---|---:|")
+for key in cases:
+    first = runs[0].get(key, {})
+    ours, theirs = best(first, "nilpotent"), best(first, "num_dual")
+    if ours is None or theirs is None:
         continue
-    bo = min(ours, key=ours.get)
-    bt = min(theirs, key=theirs.get)
-    case = f"{group} n={param}" if param else group
-    print(f"| {case} | {bo} ({fmt_time(ours[bo])}) | {bt} ({fmt_time(theirs[bt])}) | {theirs[bt] / ours[bo]:.2f} |")
+    speedups = []
+    for run in runs:
+        m = run.get(key, {})
+        o, t = best(m, "nilpotent"), best(m, "num_dual")
+        if o and t:
+            speedups.append(m[t] / m[o])
+    label = f"| {case_name(*key)} | {ours} ({fmt_time(first[ours])}) | {theirs} ({fmt_time(first[theirs])}) |"
+    if several:
+        cells = " | ".join(f"{s:.2f}" for s in speedups)
+        print(f"{label} {cells} | {statistics.median(speedups):.2f} |")
+    else:
+        print(f"{label} {speedups[0]:.2f} |")
