@@ -50,17 +50,23 @@ def best(methods, prefix):
     return min(candidates, key=candidates.get) if candidates else None
 
 
+def header(labels, ratio, several, runs):
+    """A table header: the leading columns `labels` (the last one right-aligned), then one
+    `ratio` column, or with several runs one per run and their median."""
+    if several:
+        per_run = " | ".join(f"run {i + 1}" for i in range(runs))
+        print(f"| {' | '.join(labels)} | {ratio}: {per_run} | median |")
+        print("|" + "---|" * (len(labels) - 1) + "---:|" + "---:|" * (runs + 1))
+    else:
+        print(f"| {' | '.join(labels)} | {ratio} |")
+        print("|" + "---|" * (len(labels) - 1) + "---:|---:|")
+
+
 runs = [load(d) for d in (sys.argv[1:] or ["target/criterion"])]
 cases = sorted(set().union(*runs), key=case_order)
 several = len(runs) > 1
 
-if several:
-    heads = " | ".join(f"run {i + 1}" for i in range(len(runs)))
-    print(f"| case | method | median time (run 1) | × f64: {heads} | × f64, median of runs |")
-    print("|---|---|---:|" + "---:|" * len(runs) + "---:|")
-else:
-    print("| case | method | median | × f64 function |")
-    print("|---|---|---:|---:|")
+header(["case", "method", "median time (run 1)" if several else "median"], "× f64", several, len(runs))
 for key in cases:
     first = runs[0].get(key, {})
     methods = sorted(first, key=first.get)
@@ -79,13 +85,8 @@ for key in cases:
             print(f"| {case_name(*key)} | {method} | {fmt_time(first[method])} | {ratio} |")
 
 print()
-if several:
-    heads = " | ".join(f"run {i + 1}" for i in range(len(runs)))
-    print(f"| case | nilpotent best (run 1) | num-dual best (run 1) | num-dual / nilpotent: {heads} | median |")
-    print("|---|---|---|" + "---:|" * len(runs) + "---:|")
-else:
-    print("| case | nilpotent best | num-dual best | num-dual / nilpotent |")
-    print("|---|---|---|---:|")
+run1 = " (run 1)" if several else ""
+header(["case", f"nilpotent best{run1}", f"num-dual best{run1}"], "num-dual / nilpotent", several, len(runs))
 for key in cases:
     first = runs[0].get(key, {})
     ours, theirs = best(first, "nilpotent"), best(first, "num_dual")
