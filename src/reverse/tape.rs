@@ -137,7 +137,7 @@ fn no_recording(type_name: &str) -> ! {
 thread_local! {
     /// The recordings active on this thread, innermost last: the recording's scalar type and a
     /// pointer to it. Changed only by [`Activation`] (when [`Tape::record`] starts and ends).
-    static ACTIVE: RefCell<Vec<(TypeId, *mut ())>> = const { RefCell::new(Vec::new()) };
+    static ACTIVE: RefCell<Vec<(TypeId, NonNull<()>)>> = const { RefCell::new(Vec::new()) };
     /// A copy of the innermost entry of `ACTIVE`, read by every recorded operation. The pointer is
     /// a `NonNull` so that `None` is the null pointer, not a separate tag to test.
     static INNERMOST: Cell<Option<(TypeId, NonNull<()>)>> = const { Cell::new(None) };
@@ -151,7 +151,7 @@ thread_local! {
 #[inline(always)]
 fn with_active<T: Float + 'static, R>(f: impl FnOnce(&mut Recording<T>) -> R) -> R {
     let ptr = match INNERMOST.with(Cell::get) {
-        Some((id, ptr)) if id == TypeId::of::<T>() => ptr.as_ptr(),
+        Some((id, ptr)) if id == TypeId::of::<T>() => ptr,
         _ => find_active::<T>(),
     };
     // SAFETY: `ptr` was published by `Activation::new` from the `&mut Recording<T>` of a
@@ -164,19 +164,14 @@ fn with_active<T: Float + 'static, R>(f: impl FnOnce(&mut Recording<T>) -> R) ->
     // thread-local is never shared with another thread. So no other reference to the recording
     // exists while this one does.
     #[allow(unsafe_code)]
-    let rec = unsafe { &mut *ptr.cast::<Recording<T>>() };
+    let rec = unsafe { ptr.cast::<Recording<T>>().as_mut() };
     f(rec)
-}
-
-/// The pointer of an `ACTIVE` entry as stored in `INNERMOST` (never null: it comes from a reference).
-fn innermost_ptr(ptr: *mut ()) -> NonNull<()> {
-    NonNull::new(ptr).expect("an active recording's pointer is never null")
 }
 
 /// The active recording of `T` when it is not the innermost one; panics if there is none.
 #[cold]
 #[inline(never)]
-fn find_active<T: Float + 'static>() -> *mut () {
+fn find_active<T: Float + 'static>() -> NonNull<()> {
     ACTIVE.with(|active| {
         let active = active.borrow();
         match active.iter().rev().find(|(id, _)| *id == TypeId::of::<T>()) {
@@ -193,14 +188,14 @@ fn find_active<T: Float + 'static>() -> *mut () {
 /// `RefCell` borrow and an out-of-line `LocalKey::with` call per recorded operation — about 30 %
 /// more instructions per node (callgrind, 1024-input Rosenbrock gradient; see BENCHMARKS.md).
 struct Activation {
-    ptr: *mut (),
+    ptr: NonNull<()>,
 }
 
 impl Activation {
     /// # Panics
     /// If this thread already has an active recording of `T`.
     fn new<T: Float + 'static>(rec: &mut Recording<T>) -> Activation {
-        let ptr = (rec as *mut Recording<T>).cast::<()>();
+        let ptr = NonNull::from(rec).cast::<()>();
         ACTIVE.with(|active| {
             let mut active = active.borrow_mut();
             assert!(
@@ -210,9 +205,7 @@ impl Activation {
                 core::any::type_name::<T>()
             );
             active.push((TypeId::of::<T>(), ptr));
-            INNERMOST.with(|innermost| {
-                innermost.set(active.last().map(|&(id, ptr)| (id, innermost_ptr(ptr))))
-            });
+            INNERMOST.with(|innermost| innermost.set(active.last().copied()));
         });
         Activation { ptr }
     }
@@ -225,9 +218,7 @@ impl Drop for Activation {
             // activations end in the reverse order of their start (each lives in one `record` call)
             let last = active.pop();
             debug_assert_eq!(last.map(|(_, p)| p), Some(self.ptr));
-            INNERMOST.with(|innermost| {
-                innermost.set(active.last().map(|&(id, ptr)| (id, innermost_ptr(ptr))))
-            });
+            INNERMOST.with(|innermost| innermost.set(active.last().copied()));
         });
     }
 }
@@ -504,8 +495,8 @@ impl<T: Float + 'static> Tape<T> {
             last = last.max(i + 1);
         }
         // inputs (1..=n) and the sink (0) have no parents: stop above them. Both slices end at
-        // `last`, so the compiler drops the bounds checks of `adj[i]` and `nodes[i]` (parents are
-        // below `i`, but that it cannot see).
+        // `last`, which lets the compiler drop most bounds checks on `adj[i]` and `nodes[i]`
+        // (parents are below `i`, but that it cannot see).
         let adj = &mut self.adjoints[..last];
         let nodes = &nodes[..last];
         // For a plain float, adding `0·a` to the sink is cheaper than a branch that mispredicts
