@@ -11,28 +11,11 @@ use nilpotent::{
 };
 use num_traits::Float;
 
+mod common;
+use common::Rng;
+
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-/// SplitMix64: a small seeded generator, so every random test is reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [lo, hi).
-    fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * ((self.next_u64() >> 11) as f64 / (1u64 << 53) as f64)
-    }
-    fn vector(&mut self, n: usize, lo: f64, hi: f64) -> Vec<f64> {
-        (0..n).map(|_| self.uniform(lo, hi)).collect()
-    }
-}
 
 /// Asserts that every entry of `h` and its transpose are the same bits.
 fn assert_exactly_symmetric(h: &DMatrix<f64>) {
@@ -239,7 +222,7 @@ fn second_to_fourth_derivatives_match_closed_forms_at_random_points() {
         (recip_1p, recip_1p_k, -0.5, 3.0, "1/(1+x)"),
         (pow_2_5, pow_2_5_k, 0.1, 4.0, "x^2.5"),
     ];
-    let mut rng = Rng(0x5EED_0001);
+    let mut rng = Rng::new(0x5EED_0001);
     for (f4, closed, lo, hi, name) in cases {
         for _ in 0..200 {
             let x = rng.uniform(lo, hi);
@@ -349,7 +332,7 @@ fn mixed_partials_of_u_at_1_2_3() {
 
 #[test]
 fn mixed_partials_of_u_at_random_points() {
-    let mut rng = Rng(0x5EED_0002);
+    let mut rng = Rng::new(0x5EED_0002);
     for _ in 0..100 {
         // y, z away from 0, where u is smooth and exp(x/y + y/z) stays moderate
         let p = [
@@ -430,11 +413,11 @@ fn hessian_matches_finite_differences_of_gradient_at_random_points() {
         (log_sum_exp, "log_sum_exp"),
         (tangled, "tangled"),
     ];
-    let mut rng = Rng(0x5EED_0003);
+    let mut rng = Rng::new(0x5EED_0003);
     let mut worst = 0.0f64;
     for n in [1, 2, 3, 7, 13, 20, 32, 50] {
         for (k, &(fg, name)) in functions.iter().enumerate() {
-            let x = rng.vector(n, -1.5, 1.5);
+            let x = rng.vec(n, -1.5, 1.5);
             let (value, grad, h) = match k {
                 0 => hessian(ext_rosenbrock, &x),
                 1 => hessian(log_sum_exp, &x),
@@ -463,10 +446,10 @@ fn hessian_matches_finite_differences_of_gradient_at_random_points() {
 
 #[test]
 fn hessian_matches_closed_forms_at_random_points() {
-    let mut rng = Rng(0x5EED_0004);
+    let mut rng = Rng::new(0x5EED_0004);
     for n in [1, 2, 5, 13, 32, 50] {
         for _ in 0..3 {
-            let x = rng.vector(n, -2.0, 2.0);
+            let x = rng.vec(n, -2.0, 2.0);
             let (_, grad, h) = hessian(ext_rosenbrock, &x);
             let hc = ext_rosenbrock_hessian(&x);
             // a handful of roundings of terms up to ~5e3: 1e-13 relative to the largest entry
@@ -488,7 +471,7 @@ fn hessian_matches_closed_forms_at_random_points() {
 
 #[test]
 fn chunk_widths_agree_with_closed_form_and_count_evaluations() {
-    let mut rng = Rng(0x5EED_0005);
+    let mut rng = Rng::new(0x5EED_0005);
     fn check<const N: usize>(x: &[f64]) {
         let calls = Cell::new(0usize);
         let (value, grad, h) = hessian_with(
@@ -546,14 +529,14 @@ fn chunk_widths_agree_with_closed_form_and_count_evaluations() {
             );
         }
     }
-    let x13 = rng.vector(13, -1.5, 1.5);
+    let x13 = rng.vec(13, -1.5, 1.5);
     check::<1>(&x13);
     check::<4>(&x13);
     check::<6>(&x13);
     check::<12>(&x13);
     check::<13>(&x13);
     for n in [1, 2] {
-        let x = rng.vector(n, -1.5, 1.5);
+        let x = rng.vec(n, -1.5, 1.5);
         check::<1>(&x);
         check::<4>(&x);
         check::<DEFAULT_HESSIAN_CHUNK>(&x);
@@ -602,11 +585,11 @@ fn evaluation_counts_for_32_inputs() {
 
 #[test]
 fn hvp_matches_hessian_times_v_at_random_points() {
-    let mut rng = Rng(0x5EED_0006);
+    let mut rng = Rng::new(0x5EED_0006);
     for n in [1, 2, 3, 9, 16, 33, 50] {
         for trial in 0..3 {
-            let x = rng.vector(n, -1.5, 1.5);
-            let v = rng.vector(n, -1.0, 1.0);
+            let x = rng.vec(n, -1.5, 1.5);
+            let v = rng.vec(n, -1.0, 1.0);
             let ((value, grad, hv), (hvalue, hgrad, h)) = match trial {
                 0 => (hvp(ext_rosenbrock, &x, &v), hessian(ext_rosenbrock, &x)),
                 1 => (hvp(log_sum_exp, &x, &v), hessian(log_sum_exp, &x)),
@@ -634,9 +617,9 @@ fn hvp_matches_hessian_times_v_at_random_points() {
 fn jacobian_of_forward_gradient_equals_hessian() {
     // forward over forward by nesting the drivers by hand: the inner gradient is evaluated at the
     // outer variables (a Dual<f64, 8> point), so its own variables live one level up
-    let mut rng = Rng(0x5EED_0007);
+    let mut rng = Rng::new(0x5EED_0007);
     for n in [1, 4, 11, 20] {
-        let x = rng.vector(n, -1.0, 1.0);
+        let x = rng.vec(n, -1.0, 1.0);
         let (grad_values, jac) = jacobian(|p: &[Dual<f64, 8>]| gradient(tangled, p).1, &x);
         let (_, grad, h) = hessian(tangled, &x);
         assert_eq!(grad_values, grad);
@@ -651,7 +634,7 @@ fn jacobian_of_forward_gradient_equals_hessian() {
 #[test]
 fn perturbation_confusion_x_times_d_dy_x_plus_y() {
     // d/dx [x · d/dy (x + y)|_{y=1}] = d/dx [x] = 1, at random x too
-    let mut rng = Rng(0x5EED_0008);
+    let mut rng = Rng::new(0x5EED_0008);
     for x0 in [1.0]
         .into_iter()
         .chain((0..20).map(|_| rng.uniform(-5.0, 5.0)))
@@ -673,7 +656,7 @@ fn perturbation_confusion_x_times_d_dy_x_plus_y() {
 #[test]
 fn perturbation_confusion_x_times_d_dy_x_times_y() {
     // d/dx [x · d/dy (x·y)|_{y=1}] = d/dx [x²] = 2x: 8 at x = 4
-    let mut rng = Rng(0x5EED_0009);
+    let mut rng = Rng::new(0x5EED_0009);
     for x0 in [4.0]
         .into_iter()
         .chain((0..20).map(|_| rng.uniform(-5.0, 5.0)))
@@ -694,12 +677,12 @@ fn perturbation_confusion_x_times_d_dy_x_times_y() {
 
 #[test]
 fn jacobian_wrt_x_of_gradient_wrt_y_of_y_a_x_is_a() {
-    let mut rng = Rng(0x5EED_000A);
+    let mut rng = Rng::new(0x5EED_000A);
     let (m, n) = (3, 5);
     for _ in 0..10 {
         let a = DMatrix::from_fn(m, n, |_, _| rng.uniform(-2.0, 2.0));
-        let x0 = rng.vector(n, -1.0, 1.0);
-        let y0 = rng.vector(m, -1.0, 1.0);
+        let x0 = rng.vec(n, -1.0, 1.0);
+        let y0 = rng.vec(m, -1.0, 1.0);
         let (ax, jac) = jacobian(
             |x: &[Dual<f64, 8>]| {
                 let y_point: Vec<Dual<f64, 8>> = y0.iter().map(|&v| Dual::constant(v)).collect();

@@ -16,6 +16,9 @@ use nilpotent::linalg::{gradient_dvector, gradient_dvector_with, gradient_svecto
 use nilpotent::{AllParts, Chunk, Dual, gradient};
 use num_traits::Float;
 
+mod common;
+use common::Rng;
+
 /// Number of independent directions per forward pass in these tests.
 const K: usize = 3;
 type D = Dual<f64, K>;
@@ -29,26 +32,22 @@ const REL: f64 = 1e-10;
 // helpers
 // ------------------------------------------------------------------------------------------------
 
-/// SplitMix64: small, seedable, good enough for test inputs.
-struct Rng(u64);
+/// Random matrices and vectors with entries uniform in [−1, 1), drawn from the shared generator.
+trait RandomMatrices {
+    fn matrix(&mut self, r: usize, c: usize) -> DMatrix<f64>;
+    fn vector(&mut self, n: usize) -> DVector<f64>;
+    fn diag_dominant(&mut self, n: usize) -> DMatrix<f64>;
+    fn spd(&mut self, n: usize) -> DMatrix<f64>;
+    fn symmetric(&mut self, n: usize) -> DMatrix<f64>;
+    fn orthogonal(&mut self, n: usize) -> DMatrix<f64>;
+}
 
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [−1, 1).
-    fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-    }
+impl RandomMatrices for Rng {
     fn matrix(&mut self, r: usize, c: usize) -> DMatrix<f64> {
-        DMatrix::from_fn(r, c, |_, _| self.uniform())
+        DMatrix::from_fn(r, c, |_, _| self.uniform(-1.0, 1.0))
     }
     fn vector(&mut self, n: usize) -> DVector<f64> {
-        DVector::from_fn(n, |_, _| self.uniform())
+        DVector::from_fn(n, |_, _| self.uniform(-1.0, 1.0))
     }
     /// Random entries plus (n + 1)·I: strictly diagonally dominant, condition number ≲ 10 (not
     /// symmetric, so LU does pivot-free and pivoting paths alike).
@@ -164,7 +163,7 @@ fn duals_and_nested_duals_are_real_fields() {
 #[test]
 fn determinant_derivative_is_jacobis_formula() {
     for (n, seed) in cases() {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let a = rng.diag_dominant(n);
         let da = directions(&mut rng, n);
         let ad = lift(&a, &da);
@@ -200,7 +199,7 @@ fn determinant_derivative_is_jacobis_formula() {
 /// ~1e-12 relative; tolerance 1e-8 allows for the cancellation in the difference quotient).
 #[test]
 fn jacobis_formula_matches_finite_differences() {
-    let mut rng = Rng(7);
+    let mut rng = Rng::new(7);
     for n in 1..=6 {
         let a = rng.diag_dominant(n);
         let da = rng.matrix(n, n);
@@ -214,7 +213,7 @@ fn jacobis_formula_matches_finite_differences() {
 #[test]
 fn inverse_derivative() {
     for (n, seed) in cases() {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let a = rng.diag_dominant(n);
         let da = directions(&mut rng, n);
         let ainv = a.clone().try_inverse().unwrap();
@@ -244,7 +243,7 @@ fn inverse_derivative() {
 #[test]
 fn solve_derivative_lu_and_qr() {
     for (n, seed) in cases() {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let a = rng.diag_dominant(n);
         let da = directions(&mut rng, n);
         let b = rng.vector(n);
@@ -273,7 +272,7 @@ fn solve_derivative_lu_and_qr() {
 #[test]
 fn cholesky_solve_and_log_det_derivatives() {
     for (n, seed) in cases() {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let a = rng.spd(n);
         let da = sym_directions(&mut rng, n);
         let b = rng.vector(n);
@@ -312,7 +311,7 @@ fn cholesky_solve_and_log_det_derivatives() {
 #[test]
 fn qr_factor_derivatives_are_consistent() {
     for (n, seed) in cases() {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let a = rng.diag_dominant(n);
         let da = directions(&mut rng, n);
         let qr = lift(&a, &da).qr();
@@ -360,7 +359,7 @@ fn second_derivatives_of_det_and_inverse() {
 
 fn second_derivatives_of_det_and_inverse_body() {
     for (n, seed) in cases() {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let a = rng.diag_dominant(n);
         let da = rng.matrix(n, n);
         let ad = lift2(&a, &da);
@@ -399,7 +398,7 @@ fn second_derivatives_of_det_and_inverse_body() {
 /// quantity computed to ~1e-15 with h = 1e-3 loses ~6 digits to cancellation at worst).
 #[test]
 fn nested_det_second_derivative_matches_difference_of_first() {
-    let mut rng = Rng(99);
+    let mut rng = Rng::new(99);
     for n in 1..=6 {
         let a = rng.diag_dominant(n);
         let da = rng.matrix(n, n);
@@ -419,7 +418,7 @@ fn nested_det_second_derivative_matches_difference_of_first() {
 #[test]
 fn second_derivative_of_cholesky_log_det() {
     for (n, seed) in cases() {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let a = rng.spd(n);
         let da = rng.symmetric(n);
         let l = lift2(&a, &da).cholesky().unwrap().l();
@@ -442,7 +441,7 @@ fn second_derivative_of_cholesky_log_det() {
 /// Q·diag(λ)·Qᵀ with eigenvalues 1, 2, …, n (gap 1, condition number n) plus noise < 0.25.
 fn separated_symmetric(rng: &mut Rng, n: usize) -> DMatrix<f64> {
     let q = rng.orthogonal(n);
-    let lambda = DVector::from_fn(n, |i, _| i as f64 + 1.0 + 0.25 * rng.uniform());
+    let lambda = DVector::from_fn(n, |i, _| i as f64 + 1.0 + 0.25 * rng.uniform(-1.0, 1.0));
     &q * DMatrix::from_diagonal(&lambda) * q.transpose()
 }
 
@@ -454,7 +453,7 @@ fn separated_symmetric(rng: &mut Rng, n: usize) -> DMatrix<f64> {
 #[test]
 fn symmetric_eigen_derivatives() {
     for (n, seed) in cases() {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let a = separated_symmetric(&mut rng, n);
         let da = sym_directions(&mut rng, n);
         let eig = lift(&a, &da).symmetric_eigen();
@@ -495,7 +494,7 @@ fn symmetric_eigen_derivatives() {
 fn svd_singular_value_derivatives() {
     for (n, seed) in cases() {
         for extra in [0, 2] {
-            let mut rng = Rng(seed + 17 * extra as u64);
+            let mut rng = Rng::new(seed + 17 * extra as u64);
             let (r, c) = (n + extra, n);
             let mut a = rng.matrix(r, c);
             for i in 0..n {
@@ -530,7 +529,7 @@ fn svd_singular_value_derivatives() {
 #[test]
 fn norm_and_normalize_derivatives() {
     for (n, seed) in cases() {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let x = rng.vector(n);
         let dx = [rng.vector(n), rng.vector(n), rng.vector(n)];
         let xd = lift_vec(&x, &dx);
@@ -590,10 +589,10 @@ fn norm_at_the_zero_vector() {
 
 /// Random points in [−3, 3] (and away from 0 where a function has a pole or kink there).
 fn points(seed: u64, count: usize) -> Vec<f64> {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     (0..count)
         .map(|_| {
-            let x = 3.0 * rng.uniform();
+            let x = 3.0 * rng.uniform(-1.0, 1.0);
             if x.abs() < 0.1 { x + 0.2 } else { x }
         })
         .collect()
@@ -935,7 +934,7 @@ fn approx_compares_real_parts_and_all_parts_compares_everything() {
     // nalgebra: a matrix whose values are the identity is the identity, whatever its derivative
     let m = Matrix3::<D>::from_fn(|i, j| D::new(if i == j { 1.0 } else { 0.0 }, [1.0, 0.0, 0.0]));
     assert!(m.is_identity(D::constant(0.0)));
-    let rot = lift(&Rng(5).orthogonal(4), &directions(&mut Rng(6), 4));
+    let rot = lift(&Rng::new(5).orthogonal(4), &directions(&mut Rng::new(6), 4));
     assert!(rot.is_orthogonal(D::constant(1e-12)));
 }
 
@@ -971,9 +970,9 @@ fn quad_log_dyn_grad(x: &DVector<f64>) -> DVector<f64> {
 
 #[test]
 fn gradient_svector_matches_closed_form() {
-    let mut rng = Rng(42);
+    let mut rng = Rng::new(42);
     for _ in 0..20 {
-        let x = Vector4::from_fn(|_, _| 2.0 * rng.uniform());
+        let x = Vector4::from_fn(|_, _| 2.0 * rng.uniform(-1.0, 1.0));
         let (v, g) = gradient_svector(quad_log, &x);
         assert_eq!(v, quad_log(&x));
         let expected = quad_log_grad(&x);
@@ -981,7 +980,7 @@ fn gradient_svector_matches_closed_form() {
             (g - expected).amax() <= REL * expected.amax().max(1.0),
             "{g} vs {expected}"
         );
-        let x1 = SVector::<f64, 1>::new(rng.uniform());
+        let x1 = SVector::<f64, 1>::new(rng.uniform(-1.0, 1.0));
         let (_, g1) = gradient_svector(quad_log, &x1);
         assert_relative_eq!(g1[0], quad_log_grad(&x1)[0], max_relative = REL);
     }
@@ -990,7 +989,7 @@ fn gradient_svector_matches_closed_form() {
 /// Chunk widths {1, 4, 6, 12, 13} at n = 13 (remainder chunks), the default at n = 0, 1, 13, 40.
 #[test]
 fn gradient_dvector_all_chunk_widths() {
-    let mut rng = Rng(43);
+    let mut rng = Rng::new(43);
     let x = rng.vector(13) * 2.0;
     let expected = quad_log_dyn_grad(&x);
     let value = quad_log_dyn(&x);

@@ -16,6 +16,9 @@ use nilpotent::Dual;
 use nilpotent::reverse::{self, Tape, Var};
 use num_traits::Float;
 
+mod common;
+use common::Rng;
+
 /// Random directions per forward pass in the dot-product tests.
 const K: usize = 3;
 type D = Dual<f64, K>;
@@ -28,26 +31,18 @@ const REL: f64 = 1e-10;
 // helpers
 // ------------------------------------------------------------------------------------------------
 
-/// SplitMix64: small, seedable, good enough for test inputs.
-struct Rng(u64);
+/// Random matrices with entries uniform in [−1, 1), drawn from the shared generator.
+trait RandomMatrices {
+    fn matrix(&mut self, n: usize) -> DMatrix<f64>;
+    fn diag_dominant(&mut self, n: usize) -> DMatrix<f64>;
+    fn spd(&mut self, n: usize) -> DMatrix<f64>;
+    fn symmetric(&mut self, n: usize) -> DMatrix<f64>;
+    fn separated_symmetric(&mut self, n: usize) -> DMatrix<f64>;
+}
 
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [−1, 1).
-    fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-    }
-    fn vec(&mut self, n: usize) -> Vec<f64> {
-        (0..n).map(|_| self.uniform()).collect()
-    }
+impl RandomMatrices for Rng {
     fn matrix(&mut self, n: usize) -> DMatrix<f64> {
-        DMatrix::from_fn(n, n, |_, _| self.uniform())
+        DMatrix::from_fn(n, n, |_, _| self.uniform(-1.0, 1.0))
     }
     /// Random entries plus (n + 1)·I: strictly diagonally dominant, condition number ≲ 10, not
     /// symmetric (LU pivots on some inputs and not on others).
@@ -66,7 +61,7 @@ impl Rng {
     /// Q·diag(λ)·Qᵀ with eigenvalues 1, 2, …, n plus noise < 0.25 (gaps ≥ 0.5).
     fn separated_symmetric(&mut self, n: usize) -> DMatrix<f64> {
         let q = self.diag_dominant(n).qr().q();
-        let lambda = DVector::from_fn(n, |i, _| i as f64 + 1.0 + 0.25 * self.uniform());
+        let lambda = DVector::from_fn(n, |i, _| i as f64 + 1.0 + 0.25 * self.uniform(-1.0, 1.0));
         &q * DMatrix::from_diagonal(&lambda) * q.transpose()
     }
 }
@@ -123,9 +118,7 @@ fn both_modes(
     what: &str,
 ) -> (Vec<f64>, Vec<f64>) {
     let (values, jts) = reverse::vjp(rev, x, s);
-    let r: Vec<[f64; K]> = (0..x.len())
-        .map(|_| [rng.uniform(), rng.uniform(), rng.uniform()])
-        .collect();
+    let r: Vec<[f64; K]> = (0..x.len()).map(|_| rng.direction()).collect();
     let xd: Vec<D> = x.iter().zip(&r).map(|(&xi, &ri)| D::new(xi, ri)).collect();
     let y = fwd(&xd);
     assert_eq!(y.len(), values.len(), "{what}: output counts differ");
@@ -299,7 +292,7 @@ fn approx_compares_values() {
 #[test]
 fn determinant_gradient_is_jacobi() {
     for (n, seed) in cases() {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let a = rng.diag_dominant(n);
         let expected = flat(&(a.clone().try_inverse().unwrap().transpose() * a.determinant()));
         for (k, name) in ["determinant", "lu", "full_piv_lu"].iter().enumerate() {
@@ -325,9 +318,9 @@ fn determinant_gradient_is_jacobi() {
 #[test]
 fn inverse_gradient() {
     for (n, seed) in cases() {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let a = rng.diag_dominant(n);
-        let (s, t) = (rng.vec(n), rng.vec(n));
+        let (s, t) = (rng.vec(n, -1.0, 1.0), rng.vec(n, -1.0, 1.0));
         let ait = a.clone().try_inverse().unwrap().transpose();
         let sv = DVector::from_column_slice(&s);
         let tv = DVector::from_column_slice(&t);
@@ -355,10 +348,10 @@ fn inverse_gradient() {
 fn solve_vjp_lu_and_qr() {
     for (n, seed) in cases() {
         for how in ["lu", "qr"] {
-            let mut rng = Rng(seed);
+            let mut rng = Rng::new(seed);
             let a = rng.diag_dominant(n);
-            let b = rng.vec(n);
-            let s = rng.vec(n);
+            let b = rng.vec(n, -1.0, 1.0);
+            let s = rng.vec(n, -1.0, 1.0);
             let mut input = flat(&a);
             input.extend_from_slice(&b);
             let what = format!("{how} solve, n={n}");
@@ -387,10 +380,10 @@ fn solve_vjp_lu_and_qr() {
 #[test]
 fn cholesky_solve_vjp() {
     for (n, seed) in cases() {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let a = rng.spd(n);
-        let b = rng.vec(n);
-        let s = rng.vec(n);
+        let b = rng.vec(n, -1.0, 1.0);
+        let s = rng.vec(n, -1.0, 1.0);
         let mut input = flat(&a);
         input.extend_from_slice(&b);
         let what = format!("cholesky solve, n={n}");
@@ -419,7 +412,7 @@ fn cholesky_solve_vjp() {
 #[test]
 fn cholesky_log_det_gradient_is_inverse() {
     for (n, seed) in cases() {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let a = rng.spd(n);
         let what = format!("log det, n={n}");
         let (value, grad) = both_modes(
@@ -441,7 +434,7 @@ fn cholesky_log_det_gradient_is_inverse() {
 #[test]
 fn cholesky_log_det_hessian_vector_product() {
     for (n, seed) in cases() {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let a = rng.spd(n);
         let e = rng.symmetric(n);
         let (value, grad, hv) = reverse::hvp(|x| log_det_cholesky(x, n), &flat(&a), &flat(&e));
@@ -470,9 +463,9 @@ fn cholesky_log_det_hessian_vector_product() {
 #[test]
 fn symmetric_eigenvalue_gradients() {
     for (n, seed) in cases() {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let a = rng.separated_symmetric(n);
-        let s = rng.vec(n);
+        let s = rng.vec(n, -1.0, 1.0);
         let what = format!("symmetric eigenvalues, n={n}");
         let (lambda, jts) = both_modes(
             &flat(&a),
@@ -504,12 +497,12 @@ fn singular_values<T: RealField + Copy>(x: &[T], n: usize) -> Vec<T> {
 #[test]
 fn singular_value_gradients() {
     for (n, seed) in cases() {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let mut a = rng.matrix(n);
         for i in 0..n {
             a[(i, i)] += 2.0 * (i as f64 + 1.0);
         }
-        let s = rng.vec(n);
+        let s = rng.vec(n, -1.0, 1.0);
         let what = format!("singular values, n={n}");
         let (sigma, jts) = both_modes(
             &flat(&a),
@@ -542,10 +535,10 @@ fn singular_value_gradients() {
 #[test]
 fn norm_and_normalize_gradients() {
     for (n, seed) in cases() {
-        let mut rng = Rng(seed);
-        let x = rng.vec(n);
-        let w = rng.vec(n);
-        let s = rng.vec(3);
+        let mut rng = Rng::new(seed);
+        let x = rng.vec(n, -1.0, 1.0);
+        let w = rng.vec(n, -1.0, 1.0);
+        let s = rng.vec(3, -1.0, 1.0);
         let what = format!("norms, n={n}");
         let (_, jts) = both_modes(&x, &s, |v| norms(v, &w), |v| norms(v, &w), &mut rng, &what);
         let xv = DVector::from_column_slice(&x);
@@ -639,10 +632,10 @@ fn composite_methods_match_finite_differences() {
             |x| x.scale(V::constant(3.0)).unscale(x + 5.0),
         ),
     ];
-    let mut rng = Rng(99);
+    let mut rng = Rng::new(99);
     for (name, f64_version, var_version) in cases {
         for _ in 0..40 {
-            let x = 3.0 * rng.uniform();
+            let x = 3.0 * rng.uniform(-1.0, 1.0);
             let x = if x.abs() < 0.1 { x + 0.2 } else { x };
             let (value, grad) = reverse::gradient(|v| var_version(v[0]), &[x]);
             assert_eq!(
@@ -708,10 +701,13 @@ fn delegating_methods_equal_float_methods() {
             |x, _| Float::sqrt(Float::abs(x)),
         ),
     ];
-    let mut rng = Rng(11);
+    let mut rng = Rng::new(11);
     for (name, nalgebra_version, float_version) in pairs {
         for _ in 0..20 {
-            let x = [3.0 * rng.uniform(), 0.7 + 0.2 * rng.uniform()];
+            let x = [
+                3.0 * rng.uniform(-1.0, 1.0),
+                0.7 + 0.2 * rng.uniform(-1.0, 1.0),
+            ];
             let a = reverse::gradient(|v| nalgebra_version(v[0], v[1]), &x);
             let b = reverse::gradient(|v| float_version(v[0], v[1]), &x);
             assert_eq!(a.0.to_bits(), b.0.to_bits(), "{name}({x:?}): value");
