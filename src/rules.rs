@@ -29,7 +29,15 @@
 //! - `max`/`min` pass the derivative of the chosen argument, the average of both on a tie, and the
 //!   non-NaN argument's when the other is NaN;
 //! - `atan2(0, 0)` and `hypot(0, 0)` have zero partials;
-//! - `powf(x, y)`: the exponent's partial `xʸ ln x` is 0 at x = 0, y > 0; `x⁰` has zero partials.
+//! - `powf(x, y)`: the exponent's partial `xʸ ln x` is 0 at x = 0, y > 0; `∂x⁰/∂x` is 0 (a constant
+//!   where x⁻¹ is not finite, elsewhere the expression `y xʸ⁻¹`, whose own derivative is needed for
+//!   second derivatives).
+//!
+//! **Branches return expressions.** A partial is itself differentiated when `T` is a dual number
+//! (second and higher derivatives), so a rule that branches on a value returns a constant only
+//! where the exact partial is that constant on a whole neighbourhood (the piecewise-constant
+//! partials of `abs`, `max`, `floor`, …) or where the partial has no finite derivative at all
+//! (a convention, listed above). Everywhere else it returns the formula.
 //!
 //! A partial may be ±∞ or NaN (`sqrt` at 0, `ln` at 0, `acos` at 1). The table reports it as it is;
 //! the two modes make sure that it only reaches lanes (forward) or adjoints (reverse) that are nonzero,
@@ -413,11 +421,24 @@ impl Binary {
                 let (q, r) = div_rem_euclid(x, y);
                 (r, one, -q)
             }
-            // ∂xʸ/∂x = y xʸ⁻¹;  ∂xʸ/∂y = xʸ ln x, taken as 0 at x = 0 < y (the limit);
-            // x⁰ = 1 has ∂/∂x = 0 everywhere (also at x = 0, where y xʸ⁻¹ would be 0·∞)
+            // ∂xʸ/∂x = y xʸ⁻¹;  ∂xʸ/∂y = xʸ ln x.
+            //
+            // Both partials stay expressions wherever they are finite, also where their value is 0:
+            // under nesting (second derivatives) a partial's own derivative is needed, and at
+            // y = 0 that of y xʸ⁻¹ is y'·x⁻¹ ≠ 0. Only where the expression has no finite value is
+            // a constant used:
+            // - ∂/∂x at y = 0 where x⁻¹ is not finite (x = 0, tiny subnormal x, NaN): y xʸ⁻¹ would be
+            //   0·∞ or NaN; x⁰ = 1 for every x, so 0;
+            // - ∂/∂y at x = 0 < y: xʸ ln x would be 0·(−∞); the limit is 0, and so are all its
+            //   derivatives that are finite there (those of order < y), so a constant 0 is exact.
             Binary::Powf => {
                 let v = x.powf(y);
-                let dx = if y == zero { zero } else { y * x.powf(y - one) };
+                let p = x.powf(y - one);
+                let dx = if y == zero && !p.is_finite() {
+                    zero
+                } else {
+                    y * p
+                };
                 let dy = if x == zero && y > zero {
                     zero
                 } else {
