@@ -4,7 +4,7 @@
 
 use num_traits::{Float, Pow};
 
-use super::{Dual, scale_nonzero};
+use super::Dual;
 use crate::rules::{self, Binary};
 use crate::scalar::impl_num_traits;
 
@@ -28,18 +28,30 @@ impl<T: Float, const N: usize> Dual<T, N> {
     }
 
     /// `self·a + b` rounded once, and fused in every lane: `ε = fma(x', a, fma(x, a', b'))`.
+    ///
+    /// The zero-lane and zero-partial conventions of [`Dual::chain`] hold term by term: a product
+    /// term `x'·a` (or `x·a'`) is left out where its partial (`a` or `x`) is exactly zero or its
+    /// tangent is, so `sqrt(x).mul_add(0, y)` at x = 0 has the tangent of `y`, not `∞·0 = NaN`.
     #[inline(always)]
     fn fused_mul_add(self, a: Self, b: Self) -> Self {
         let (v, dx, da, db) = rules::mul_add(self.re, a.re, b.re);
         let mut eps = b.eps;
         let lanes = eps.iter_mut().zip(self.eps.iter().zip(a.eps.iter()));
-        if dx.is_finite() && da.is_finite() {
+        if dx.is_normal() && da.is_normal() {
+            // the ordinary case: both partials finite and nonzero
             for (e, (&xe, &ae)) in lanes {
                 *e = xe.mul_add(dx, ae.mul_add(da, *e * db));
             }
         } else {
             for (e, (&xe, &ae)) in lanes {
-                *e = scale_nonzero(xe, dx) + scale_nonzero(ae, da) + *e * db;
+                let mut acc = *e * db;
+                if !(ae.is_zero() || da.is_zero()) {
+                    acc = ae.mul_add(da, acc);
+                }
+                if !(xe.is_zero() || dx.is_zero()) {
+                    acc = xe.mul_add(dx, acc);
+                }
+                *e = acc;
             }
         }
         Dual { re: v, eps }
