@@ -107,7 +107,8 @@
 // `deny`, not `forbid`: two places opt out, each with its reason and safety argument at the site:
 // simba's `SimdValue` trait has two `unsafe fn` methods that `Dual` and `Var` must implement
 // (`src/linalg.rs`, bodies are safe code), and the tape reaches its active recording through a
-// thread-local raw pointer (`src/reverse/tape.rs`, `with_active`), which a benchmark showed pays.
+// thread-local raw pointer (`src/reverse/tape.rs`, `push_node` and its helpers), which a benchmark
+// showed pays.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 

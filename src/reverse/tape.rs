@@ -16,10 +16,19 @@
 //!   (`f64`, `f32`, `Dual<f64, N>` for forward over reverse), and recordings of different types
 //!   can nest (one of each type at a time).
 //!
-//! Every recording gets a fresh id from a global counter, and every variable carries the id of the
-//! recording it belongs to. An operation on a variable whose id is not the active recording's
-//! (another tape, or the same tape before [`Tape::record`] started over) panics with a message that
-//! says so, instead of silently reading a wrong node.
+//! Every recording gets a fresh id from a global 64-bit counter, and every variable carries the id
+//! of the recording it belongs to. An operation on a variable whose id is not the active
+//! recording's (another tape, or the same tape before [`Tape::record`] started over) panics with a
+//! message that says so, instead of silently reading a wrong node. The counter does not wrap in
+//! practice (at one recording per nanosecond, 2⁶⁴ ids last 584 years), so an id is never reused
+//! and a stale variable is always caught; it costs 8 bytes in each [`Var`] (24 bytes for `f64`).
+//!
+//! **No reference into the recording is alive while user code can run.** The active recording is
+//! reached through a raw pointer. Every check that can panic (a foreign variable, a full tape)
+//! is made before a `&mut` to the recording is formed, and the `&mut` lives only across a
+//! `Vec::push` into capacity reserved beforehand, which neither panics nor calls out. So a panic
+//! hook (user code that runs *during* a panic) may itself record operations without ever creating
+//! a second `&mut` to the same recording.
 //!
 //! A node stores two parent indices (`u32`) and the two local partials: 24 bytes for `f64`.
 //! Node 0 is a sink that the unused parent slot of a one-parent node points to (with partial 0),
@@ -30,7 +39,7 @@ use core::any::TypeId;
 use core::cell::{Cell, RefCell};
 use core::fmt;
 use core::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use num_traits::Float;
 
@@ -71,7 +80,7 @@ pub(crate) enum Op<T> {
 /// The nodes of one recording, and its id.
 #[derive(Debug)]
 pub(crate) struct Recording<T> {
-    pub(crate) id: u32,
+    pub(crate) id: u64,
     pub(crate) nodes: Vec<Node<T>>,
     tracing: bool,
     /// `(operation, value)` of each node, filled only while `tracing`.
@@ -89,34 +98,57 @@ impl<T> Recording<T> {
     }
 }
 
-impl<T: Float + 'static> Recording<T> {
-    /// Appends a node; returns its index and whether the recording is traced.
-    #[inline(always)]
-    fn push(&mut self, node: Node<T>) -> (u32, bool) {
-        let index = self.nodes.len();
-        if index == self.nodes.capacity() {
-            self.grow();
-        }
-        self.nodes.push(node);
-        (index as u32, self.tracing)
+/// Appends a node to the recording behind `rec`; returns its index and whether the recording is
+/// traced.
+///
+/// # Safety
+/// `rec` points to a live `Recording<T>` to which no reference exists during the call.
+#[inline(always)]
+#[allow(unsafe_code)]
+unsafe fn push<T>(rec: NonNull<Recording<T>>, node: Node<T>) -> (u32, bool) {
+    // SAFETY: by the caller's guarantee no other reference to `*rec` exists. The `&mut` is not
+    // used across `grow` (which may panic): it is made again afterwards.
+    let mut r = unsafe { &mut *rec.as_ptr() };
+    if r.nodes.len() == r.nodes.capacity() {
+        // SAFETY: as above; `grow` makes its checks (which may panic) before any reference.
+        unsafe { grow(rec) };
+        r = unsafe { &mut *rec.as_ptr() };
     }
+    // a push into reserved capacity: no reallocation, no panic
+    let index = r.nodes.len();
+    r.nodes.push(node);
+    (index as u32, r.tracing)
+}
 
-    /// Makes room for more nodes (kept out of the hot path). Indices must stay below `NONE`.
-    #[cold]
-    #[inline(never)]
-    fn grow(&mut self) {
-        let len = self.nodes.len();
-        assert!(
-            len < NONE as usize,
-            "nilpotent::reverse: the tape is full ({len} nodes)"
-        );
-        self.nodes.reserve(len.max(64));
+/// Makes room for more nodes (kept out of the hot path). Indices must stay below `NONE`.
+///
+/// # Safety
+/// As for [`push`].
+#[cold]
+#[inline(never)]
+#[allow(unsafe_code)]
+unsafe fn grow<T>(rec: NonNull<Recording<T>>) {
+    // SAFETY: no other reference to `*rec` exists (caller); this one is dropped at once.
+    let len = unsafe { rec.as_ref().nodes.len() };
+    if len >= NONE as usize {
+        tape_full(len);
+    }
+    // SAFETY: as above; `try_reserve` neither panics nor calls out while the `&mut` lives.
+    let reserved = unsafe { (*rec.as_ptr()).nodes.try_reserve(len.max(64)) };
+    if let Err(e) = reserved {
+        panic!("nilpotent::reverse: cannot grow the tape beyond {len} nodes: {e}");
     }
 }
 
 #[cold]
 #[inline(never)]
-fn foreign_variable(var_tape: u32, active: u32) -> ! {
+fn tape_full(len: usize) -> ! {
+    panic!("nilpotent::reverse: the tape is full ({len} nodes)")
+}
+
+#[cold]
+#[inline(never)]
+fn foreign_variable(var_tape: u64, active: u64) -> ! {
     panic!(
         "nilpotent::reverse: a variable from another tape, or from an earlier recording of this tape \
          (before it was reset), was used in the current recording (variable's recording #{var_tape}, \
@@ -143,50 +175,51 @@ thread_local! {
     static INNERMOST: Cell<Option<(TypeId, NonNull<()>)>> = const { Cell::new(None) };
 }
 
-/// Runs `f` on the recording of `T` that is active on this thread.
+/// The recording of `T` that is active on this thread.
 ///
 /// The usual case — the innermost active recording has type `T` — costs one thread-local read and
 /// a type-id comparison. Otherwise (an operation of an outer recording inside an inner recording of
 /// another type, or no recording at all) the cold path searches the list or panics.
+///
+/// The pointer was published by `Activation::new` from the `&mut Recording<T>` of a `Tape::record`
+/// call that is still running on this thread (the entry is removed by `Activation`'s `Drop` before
+/// `record` returns or unwinds), so it points to a live `Recording<T>` (the type id was compared
+/// here or in `find_active`). `record` holds the `&mut Tape` for its whole duration and uses
+/// neither the recording nor the pointer while the user's closure runs, and the thread-local is
+/// never shared with another thread: every reference to the recording is made from this pointer,
+/// by `push_node`, `push` and `grow`, none of which is alive when another can be made.
 #[inline(always)]
-fn with_active<T: Float + 'static, R>(f: impl FnOnce(&mut Recording<T>) -> R) -> R {
+fn active<T: Float + 'static>() -> NonNull<Recording<T>> {
     let ptr = match INNERMOST.with(Cell::get) {
         Some((id, ptr)) if id == TypeId::of::<T>() => ptr,
         _ => find_active::<T>(),
     };
-    // SAFETY: `ptr` was published by `Activation::new` from the `&mut Recording<T>` of a
-    // `Tape::record` call that is still running on this thread (the entry is removed by
-    // `Activation`'s `Drop` before `record` returns or unwinds), so it points to a live
-    // `Recording<T>` (the type id was compared above or in `find_active`). `record` holds the
-    // `&mut Tape` for its whole duration and uses neither the recording nor the pointer while the
-    // user's closure runs; this is the only place that dereferences it, the `&mut` made here lives
-    // only for `f`, which never calls back into user code or into `with_active`, and the
-    // thread-local is never shared with another thread. So no other reference to the recording
-    // exists while this one does.
-    #[allow(unsafe_code)]
-    let rec = unsafe { ptr.cast::<Recording<T>>().as_mut() };
-    f(rec)
+    ptr.cast::<Recording<T>>()
 }
 
 /// The active recording of `T` when it is not the innermost one; panics if there is none.
 #[cold]
 #[inline(never)]
 fn find_active<T: Float + 'static>() -> NonNull<()> {
-    ACTIVE.with(|active| {
+    let found = ACTIVE.with(|active| {
         let active = active.borrow();
-        match active.iter().rev().find(|(id, _)| *id == TypeId::of::<T>()) {
-            Some(&(_, ptr)) => ptr,
-            None => no_recording(core::any::type_name::<T>()),
-        }
-    })
+        active
+            .iter()
+            .rev()
+            .find(|(id, _)| *id == TypeId::of::<T>())
+            .map(|&(_, ptr)| ptr)
+    });
+    // the borrow of ACTIVE has ended: a panic hook may record operations
+    found.unwrap_or_else(|| no_recording(core::any::type_name::<T>()))
 }
 
 /// Publishes a recording as the active one of its type on this thread, for as long as it lives.
 ///
-/// Using raw pointers here (the only `unsafe` of the tape, in [`with_active`]) pays: the safe
-/// design it replaced moved the recording into a `RefCell` in a thread-local and paid a
-/// `RefCell` borrow and an out-of-line `LocalKey::with` call per recorded operation — about 30 %
-/// more instructions per node (callgrind, 1024-input Rosenbrock gradient; see BENCHMARKS.md).
+/// Using raw pointers here (the only `unsafe` of the tape, in `push_node`, `push`, `grow` and
+/// `push_trace`) pays: the safe design it replaced moved the recording into a `RefCell` in a
+/// thread-local and paid a `RefCell` borrow and an out-of-line `LocalKey::with` call per recorded
+/// operation — about 30 % more instructions per node (callgrind, 1024-input Rosenbrock gradient;
+/// see BENCHMARKS.md).
 struct Activation {
     ptr: NonNull<()>,
 }
@@ -196,17 +229,22 @@ impl Activation {
     /// If this thread already has an active recording of `T`.
     fn new<T: Float + 'static>(rec: &mut Recording<T>) -> Activation {
         let ptr = NonNull::from(rec).cast::<()>();
-        ACTIVE.with(|active| {
+        let started = ACTIVE.with(|active| {
             let mut active = active.borrow_mut();
-            assert!(
-                active.iter().all(|(id, _)| *id != TypeId::of::<T>()),
-                "nilpotent::reverse: this thread is already recording a tape of Var<{}>; nested \
-                 recordings need different scalar types",
-                core::any::type_name::<T>()
-            );
+            if active.iter().any(|(id, _)| *id == TypeId::of::<T>()) {
+                return false;
+            }
             active.push((TypeId::of::<T>(), ptr));
             INNERMOST.with(|innermost| innermost.set(active.last().copied()));
+            true
         });
+        // panic only after the borrow of ACTIVE has ended (a panic hook may record operations)
+        assert!(
+            started,
+            "nilpotent::reverse: this thread is already recording a tape of Var<{}>; nested \
+             recordings need different scalar types",
+            core::any::type_name::<T>()
+        );
         Activation { ptr }
     }
 }
@@ -275,33 +313,52 @@ fn push_node<T: Float + 'static>(
         parents: [x.index, second],
         partials: [dx, dy],
     };
-    let (x_tape, y_tape) = (x.tape, y.tape);
-    let (index, tracing) = with_active(|rec: &mut Recording<T>| {
-        if (x_tape != rec.id) | (y_tape != rec.id) {
-            foreign_variable(if x_tape != rec.id { x_tape } else { y_tape }, rec.id);
-        }
-        rec.push(node)
-    });
-    if tracing {
-        push_trace(op, value);
+    let rec = active::<T>();
+    // SAFETY: `rec` is the active recording (see `active`), and no reference to it is alive: this
+    // reads one field through the raw pointer without forming a reference.
+    #[allow(unsafe_code)]
+    let id = unsafe { (*rec.as_ptr()).id };
+    if (x.tape != id) | (y.tape != id) {
+        foreign_variable(if x.tape != id { x.tape } else { y.tape }, id);
     }
-    Var::recorded(value, index, x.tape)
+    // SAFETY: as above; no reference to the recording exists during the call.
+    #[allow(unsafe_code)]
+    let (index, tracing) = unsafe { push(rec, node) };
+    if tracing {
+        push_trace(rec, op, value);
+    }
+    Var::recorded(value, index, id)
 }
 
-/// Appends `(op, value)` to the active recording's trace.
+/// Appends `(op, value)` to the trace of the recording behind `rec` (the active one).
 #[cold]
 #[inline(never)]
-fn push_trace<T: Float + 'static>(op: Op<T>, value: T) {
-    with_active(|rec: &mut Recording<T>| rec.trace.push((op, value)));
+fn push_trace<T: Float + 'static>(rec: NonNull<Recording<T>>, op: Op<T>, value: T) {
+    // SAFETY: `rec` is the active recording and no reference to it is alive (see `push_node`);
+    // the reservation is checked before the `&mut` that pushes is formed, and `try_reserve` does
+    // not panic.
+    #[allow(unsafe_code)]
+    let reserved = unsafe { (*rec.as_ptr()).trace.try_reserve(1) };
+    if let Err(e) = reserved {
+        panic!("nilpotent::reverse: cannot grow the trace: {e}");
+    }
+    #[allow(unsafe_code)]
+    unsafe {
+        (*rec.as_ptr()).trace.push((op, value));
+    }
 }
 
-/// The next recording id (never 0, which marks "no recording").
-fn next_id() -> u32 {
-    static NEXT: AtomicU32 = AtomicU32::new(1);
-    let id = NEXT.fetch_add(1, Ordering::Relaxed);
-    assert!(id != 0, "nilpotent::reverse: recording ids exhausted");
-    id
+/// The next recording id: never 0 (which marks "no recording"), never reused.
+///
+/// 64 bits cannot be exhausted in practice (2⁶⁴ recordings at one per nanosecond take 584 years),
+/// so there is no check: ids are unique for the life of the process, and a variable of an old
+/// recording is always told apart from the current one.
+fn next_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
 }
+
+/// The id of the next recording (see [`next_id`]).
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A reusable tape for scalar type `T`: records a function evaluated on [`Var<T>`] inputs, then
 /// sweeps backward to get adjoints (gradients, vector-Jacobian products).
@@ -411,12 +468,19 @@ impl<T: Float + 'static> Tape<T> {
             parents: [SINK, SINK],
             partials: [T::zero(); 2],
         };
-        self.rec.push(no_parents); // the sink, node 0
+        assert!(
+            x.len() < NONE as usize - 1,
+            "nilpotent::reverse: {} inputs do not fit on a tape (at most {})",
+            x.len(),
+            NONE - 2
+        );
+        self.rec.nodes.push(no_parents); // the sink, node 0
         if self.rec.tracing {
             self.rec.trace.push((Op::Input, T::zero()));
         }
         for &xi in x {
-            let (index, _) = self.rec.push(no_parents);
+            let index = self.rec.nodes.len() as u32;
+            self.rec.nodes.push(no_parents);
             if self.rec.tracing {
                 self.rec.trace.push((Op::Input, xi));
             }
@@ -437,7 +501,7 @@ impl<T: Float + 'static> Tape<T> {
     /// If `output` does not belong to this tape's last recording.
     pub fn backward(&mut self, output: Var<T>) -> &[T] {
         self.sweep(&[output], &[T::one()]);
-        &self.adjoints[1..=self.n_inputs]
+        self.input_adjoints()
     }
 
     /// Sweeps backward from the outputs `ys` with seeds `s` (adjoint `s[i]` on `ys[i]`) and returns
@@ -454,7 +518,13 @@ impl<T: Float + 'static> Tape<T> {
             ys.len()
         );
         self.sweep(ys, s);
-        &self.adjoints[1..=self.n_inputs]
+        self.input_adjoints()
+    }
+
+    /// The adjoints of the inputs after a sweep (nodes `1..=n`); empty when nothing was recorded
+    /// (a new or cleared tape has no inputs, and a constant output has no derivative).
+    fn input_adjoints(&self) -> &[T] {
+        self.adjoints.get(1..=self.n_inputs).unwrap_or(&[])
     }
 
     /// The adjoint of any variable after a sweep (0 for constants).
@@ -664,5 +734,41 @@ fn binary_expr(b: Binary, x: &str, y: &str) -> String {
             format!("{x} {} {y}", b.name())
         }
         _ => format!("{}({x}, {y})", b.name()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With 32-bit ids, the recording after 2³²−1 panicked ("ids exhausted") and later ids were
+    /// reused, so a variable of recording k was accepted by recording k + 2³². Ids are 64-bit now:
+    /// move the counter to just below 2³² (only forward, so ids stay unique for every other test of
+    /// this process) and record across the old wrap-around.
+    #[test]
+    fn recording_ids_do_not_wrap_at_2_pow_32() {
+        let mut tape = Tape::new();
+        let first = tape.record(&[1.0], |x| x[0]);
+        NEXT_ID.fetch_max(first.tape + (1 << 32) - 2, Ordering::Relaxed);
+        let mut ids = Vec::new();
+        for _ in 0..4 {
+            let y = tape.record(&[2.0], |x| x[0] * 3.0);
+            assert_eq!(tape.backward(y), &[3.0]);
+            ids.push(y.tape);
+        }
+        // the recording whose 32-bit id equals `first`'s: still a different recording
+        assert!(
+            ids.contains(&(first.tape + (1 << 32))),
+            "{ids:?} {}",
+            first.tape
+        );
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut other = Tape::new();
+            other.gradient(|x| x[0] * x[1] + first * 10.0, &[1.0, 2.0, 3.0])
+        }));
+        assert!(
+            caught.is_err(),
+            "a variable of an old recording was accepted"
+        );
     }
 }

@@ -23,7 +23,7 @@ use crate::scalar::{impl_num_traits, impl_operators};
 pub struct Var<T> {
     value: T,
     pub(crate) index: u32,
-    pub(crate) tape: u32,
+    pub(crate) tape: u64,
 }
 
 impl<T: Float + 'static> Var<T> {
@@ -38,7 +38,7 @@ impl<T: Float + 'static> Var<T> {
     }
 
     #[inline(always)]
-    pub(crate) fn recorded(value: T, index: u32, tape: u32) -> Self {
+    pub(crate) fn recorded(value: T, index: u32, tape: u64) -> Self {
         Var { value, index, tape }
     }
 
