@@ -1,0 +1,194 @@
+//! Regression tests for defects found by outside test material and differential fuzzing, one test
+//! per defect, named after it, in every mode it concerned. Each expected value is a closed form
+//! (derived in the comment) or the other mode's result, never the code's own output.
+
+mod common;
+
+use common::{assert_close, fd1};
+use nilpotent::reverse::{self, Tape, Var};
+use nilpotent::{
+    Dual, gradient, gradient_fixed, hessian, hvp, second_derivative, third_derivative,
+};
+use num_traits::Float;
+
+// ----- 1. powf: a rule that returned a constant where the partial's own derivative is needed ----
+
+/// f(t) = t^(t−1) = exp((t−1) ln t):  f′ = f·(ln t + (t−1)/t),
+/// f″ = f·(ln t + (t−1)/t)² + f·(1/t + 1/t²);  at t = 1: f = 1, f′ = 0, f″ = 2.
+/// The exponent is 0 at t = 1, where the rule used to return the constant 0 for ∂xʸ/∂x.
+#[test]
+fn powf_zero_valued_exponent_second_derivative() {
+    fn f<T: Float>(t: T) -> T {
+        t.powf(t - T::one())
+    }
+    assert_eq!(second_derivative(f, 1.0), (1.0, 0.0, 2.0));
+    // and away from the special point, against finite differences of the first derivative
+    for t in [0.7, 1.3, 2.0] {
+        let (_, _, d2) = second_derivative(f, t);
+        let fd = fd1(|s| nilpotent::derivative(f, s).1, t);
+        assert_close(d2, fd, 1e-8, 1.0, "d²/dt² t^(t−1)");
+    }
+}
+
+/// f(x, y) = yˣ at (x, y) = (0, 2): ∂²f/∂x² = yˣ ln² y = ln² 2, ∂²f/∂x∂y = yˣ⁻¹(1 + x ln y) = ½,
+/// ∂²f/∂y² = x(x−1)yˣ⁻² = 0. Forward over forward, forward over reverse (Hessian and H·v) must all
+/// give the mixed partial ½ (they gave 0, 0.25 and 0).
+#[test]
+fn powf_mixed_partial_at_zero_exponent() {
+    fn f<T: Float>(v: &[T]) -> T {
+        v[1].powf(v[0])
+    }
+    let x = [0.0, 2.0];
+    let ln2 = 2.0f64.ln();
+    let want = [[ln2 * ln2, 0.5], [0.5, 0.0]];
+    let (_, _, hf) = hessian(f, &x);
+    let (_, _, hr) = reverse::hessian(|v| f(v), &x);
+    for i in 0..2 {
+        for j in 0..2 {
+            assert_close(hf[(i, j)], want[i][j], 1e-15, 1.0, "forward hessian of yˣ");
+            assert_close(hr[(i, j)], want[i][j], 1e-15, 1.0, "reverse hessian of yˣ");
+        }
+    }
+    for (k, e) in [[1.0, 0.0], [0.0, 1.0]].iter().enumerate() {
+        let (_, _, hv_r) = reverse::hvp(|v| f(v), &x, e);
+        let (_, _, hv_f) = hvp(f, &x, e);
+        for i in 0..2 {
+            assert_close(hv_r[i], want[i][k], 1e-15, 1.0, "reverse::hvp of yˣ");
+            assert_close(hv_f[i], want[i][k], 1e-15, 1.0, "hvp of yˣ");
+        }
+    }
+}
+
+/// f(x) = xˣ: f′ = f(ln x + 1), f″ = f(ln x + 1)² + f/x, f‴ = f(ln x + 1)³ + 3f(ln x + 1)/x − f/x²;
+/// at x = 1: 1, 1, 2, 3. The partial y·xʸ⁻¹ calls powf(y − 1) with y − 1 = 0 one level down.
+#[test]
+fn powf_self_power_third_derivative() {
+    assert_eq!(third_derivative(|x| x.powf(x), 1.0), (1.0, 1.0, 2.0, 3.0));
+}
+
+/// f(x) = x^(log₂ x) = exp(ln² x / ln 2): f″(1) = 2/ln 2 (found by the fuzzer as 1/ln 2).
+#[test]
+fn powf_log2_exponent_second_derivative() {
+    let (v, d1, d2) = second_derivative(|x| x.powf(x.log2()), 1.0);
+    assert_eq!((v, d1), (1.0, 0.0));
+    assert_close(d2, 2.0 / 2.0f64.ln(), 1e-15, 1.0, "d²/dx² x^(log₂ x) at 1");
+}
+
+// ----- 2. recording ids: a variable from an old recording must never be accepted --------------
+
+/// A variable of a finished recording used in a new one panics, even after many recordings (the
+/// ids are 64-bit and never reused; the wrap-around at 2³² is tested in the tape's unit tests).
+#[test]
+fn stale_variable_from_an_old_recording_is_rejected() {
+    let mut tape = Tape::new();
+    let stale = tape.record(&[1.0], |x| x[0]);
+    for _ in 0..1000 {
+        tape.record(&[1.0, 2.0], |x| x[0] * x[1]);
+    }
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        tape.gradient(|x| x[0] * x[1] + stale * 10.0, &[1.0, 2.0, 3.0])
+    }));
+    let msg = *caught
+        .expect_err("a stale variable was accepted")
+        .downcast::<String>()
+        .unwrap();
+    assert!(msg.contains("earlier recording"), "{msg}");
+}
+
+/// `Var<f64>` carries a 64-bit recording id and still fits in 24 bytes.
+#[test]
+fn var_f64_is_at_most_24_bytes() {
+    assert!(core::mem::size_of::<Var<f64>>() <= 24);
+}
+
+// ----- 3. forward mul_add and the zero-partial convention ---------------------------------------
+
+/// ∇ of `sqrt(x).mul_add(0, y)` at x = 0 is [0, 1], as for `sqrt(x)·0 + y` and in reverse mode: the
+/// zero partial 0 of the product term meets the infinite tangent of sqrt at 0 (forward gave NaN).
+#[test]
+fn mul_add_zero_partial_convention() {
+    fn fused<T: Float>(x: &[T]) -> T {
+        x[0].sqrt().mul_add(T::zero(), x[1])
+    }
+    fn fused_other_order<T: Float>(x: &[T]) -> T {
+        T::zero().mul_add(x[0].sqrt(), x[1])
+    }
+    fn unfused<T: Float>(x: &[T]) -> T {
+        x[0].sqrt() * T::zero() + x[1]
+    }
+    let x = [0.0, 3.0];
+    for f in [fused::<Dual<f64, 2>>, fused_other_order, unfused] {
+        assert_eq!(gradient_fixed(f, &x).1, [0.0, 1.0]);
+    }
+    for f in [fused::<Dual<f64, 8>>, fused_other_order, unfused] {
+        assert_eq!(gradient(f, &x).1, vec![0.0, 1.0]);
+    }
+    for f in [fused::<Var<f64>>, fused_other_order, unfused] {
+        assert_eq!(reverse::gradient(f, &x).1, vec![0.0, 1.0]);
+    }
+    // an ordinary point is unchanged: ∂/∂x (√x·a + y) = a/(2√x) with a = 2
+    let g = gradient_fixed(
+        |v: &[Dual<f64, 2>]| v[0].sqrt().mul_add(Dual::constant(2.0), v[1]),
+        &[4.0, 3.0],
+    );
+    assert_eq!(g.1, [0.5, 1.0]);
+}
+
+// ----- 4. cancelled tangents: a documented difference between the modes ------------------------
+
+/// `sqrt(x·y − y·x) + x`: the argument of sqrt is 0 with tangents that cancel to exactly 0. Forward
+/// mode sees those zero lanes and keeps them 0 (the zero-lane rule): ∇ = [1, 0], which is exact
+/// (the function is x). Reverse mode sees only the graph: the adjoint ∞ of sqrt's argument reaches
+/// x and y through both products with opposite signs, ∞ − ∞ = NaN. Pinned in both modes, as
+/// documented in the conventions table.
+#[test]
+fn cancelled_tangents_forward_is_exact() {
+    fn f<T: Float>(v: &[T]) -> T {
+        (v[0] * v[1] - v[1] * v[0]).sqrt() + v[0]
+    }
+    assert_eq!(gradient_fixed(f, &[2.0, 3.0]).1, [1.0, 0.0]);
+    assert_eq!(gradient(f, &[2.0, 3.0]).1, vec![1.0, 0.0]);
+}
+
+/// The reverse-mode side of [`cancelled_tangents_forward_is_exact`].
+#[test]
+fn cancelled_tangents_reverse_is_nan() {
+    fn f<T: Float>(v: &[T]) -> T {
+        (v[0] * v[1] - v[1] * v[0]).sqrt() + v[0]
+    }
+    let (value, g) = reverse::gradient(f, &[2.0, 3.0]);
+    assert_eq!(value, 2.0);
+    assert!(g[0].is_nan() && g[1].is_nan(), "{g:?}");
+}
+
+// ----- 6. backward on a tape with nothing recorded ---------------------------------------------
+
+/// A new or cleared tape has no inputs: backward from a constant returns the empty gradient
+/// (it panicked with "range start index 1 out of range for slice of length 0").
+#[test]
+fn backward_on_empty_tape_returns_empty_gradient() {
+    let mut tape = Tape::<f64>::new();
+    assert!(tape.backward(Var::constant(1.0)).is_empty());
+    assert!(
+        tape.backward_seeded(&[Var::constant(1.0)], &[1.0])
+            .is_empty()
+    );
+    tape.record(&[1.0, 2.0], |x| x[0] * x[1]);
+    tape.clear();
+    assert!(tape.backward(Var::constant(1.0)).is_empty());
+    // a constant output of a real recording: zeros, one per input
+    tape.record(&[1.0, 2.0], |x| x[0] * x[1]);
+    assert_eq!(tape.backward(Var::constant(1.0)), &[0.0, 0.0]);
+}
+
+/// After `clear()`, a variable of the cleared recording is reported as such.
+#[test]
+fn backward_after_clear_names_the_stale_variable() {
+    let mut tape = Tape::<f64>::new();
+    let y = tape.record(&[1.0, 2.0], |x| x[0] * x[1]);
+    tape.clear();
+    let caught =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tape.backward(y).to_vec()));
+    let msg = *caught.unwrap_err().downcast::<String>().unwrap();
+    assert!(msg.contains("before it was reset"), "{msg}");
+}
