@@ -57,7 +57,7 @@ fn c<T: Float>(x: f64) -> T {
 /// Elementary functions of one argument.
 ///
 /// [`Unary::eval`] returns `(f(x), f'(x))`. [`Unary::Powi`] carries its integer exponent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Unary {
     /// −x
     Neg,
@@ -328,7 +328,7 @@ impl Unary {
 /// Elementary functions of two arguments.
 ///
 /// [`Binary::eval`] returns `(f(x, y), ∂f/∂x, ∂f/∂y)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Binary {
     /// x + y
     Add,
@@ -399,6 +399,20 @@ impl Binary {
     /// `(f(x, y), ∂f/∂x, ∂f/∂y)`: the value exactly as `T` computes it, and the local partials.
     #[inline(always)]
     pub fn eval<T: Float>(self, x: T, y: T) -> (T, T, T) {
+        self.eval_for(x, y, Need::ALL)
+    }
+
+    /// [`Binary::eval`] for a caller that uses only some of the results: those not in `need` may be
+    /// skipped and returned as 0.
+    ///
+    /// Only the entries with a value-dependent branch that serves one result alone look at `need`
+    /// (`Powf`, `RemEuclid`). Graph mode builds derivatives by evaluating these rules on its
+    /// symbolic type, where every branch becomes a guard; asking only for what it uses keeps a
+    /// branch that serves an unused partial (the exponent's partial of `x.powf(2.5)`) from adding
+    /// a guard that could fail where nothing depends on it. Dual numbers and the tape ask for
+    /// everything (`need` is then a constant and the tests fold away).
+    #[inline(always)]
+    pub fn eval_for<T: Float>(self, x: T, y: T, need: Need) -> (T, T, T) {
         let (zero, one) = (T::zero(), T::one());
         let half = c::<T>(0.5);
         match self {
@@ -418,8 +432,12 @@ impl Binary {
             Binary::Rem => (x % y, one, -(x / y).trunc()),
             // rem_euclid(x, y) = x − q·y with q = div_euclid(x, y) piecewise constant: ∂ = (1, −q)
             Binary::RemEuclid => {
-                let (q, r) = div_rem_euclid(x, y);
-                (r, one, -q)
+                if need.value || need.dy {
+                    let (q, r) = div_rem_euclid(x, y);
+                    (r, one, -q)
+                } else {
+                    (zero, one, zero)
+                }
             }
             // ∂xʸ/∂x = y xʸ⁻¹;  ∂xʸ/∂y = xʸ ln x.
             //
@@ -433,13 +451,17 @@ impl Binary {
             //   derivatives that are finite there (those of order < y), so a constant 0 is exact.
             Binary::Powf => {
                 let v = x.powf(y);
-                let p = x.powf(y - one);
-                let dx = if y == zero && !p.is_finite() {
+                let dx = if !need.dx {
                     zero
                 } else {
-                    y * p
+                    let p = x.powf(y - one);
+                    if y == zero && !p.is_finite() {
+                        zero
+                    } else {
+                        y * p
+                    }
                 };
-                let dy = if x == zero && y > zero {
+                let dy = if !need.dy || (x == zero && y > zero) {
                     zero
                 } else {
                     v * x.ln()
@@ -508,6 +530,26 @@ impl Binary {
     }
 }
 
+/// The results of [`Binary::eval_for`] a caller uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Need {
+    /// the value f(x, y)
+    pub value: bool,
+    /// the partial ∂f/∂x
+    pub dx: bool,
+    /// the partial ∂f/∂y
+    pub dy: bool,
+}
+
+impl Need {
+    /// Every result (what [`Binary::eval`] asks for).
+    pub const ALL: Need = Need {
+        value: true,
+        dx: true,
+        dy: true,
+    };
+}
+
 /// `(div_euclid(x, y), rem_euclid(x, y))` for any [`Float`], computed exactly as `f64` does.
 #[inline(always)]
 pub fn div_rem_euclid<T: Float>(x: T, y: T) -> (T, T) {
@@ -520,6 +562,25 @@ pub fn div_rem_euclid<T: Float>(x: T, y: T) -> (T, T) {
     } else {
         (q, r)
     }
+}
+
+/// `x ⊙ y`, the product the chain rule multiplies a partial by a tangent or an adjoint with: `x·y`,
+/// except that it is exactly 0 where either factor is exactly zero, even against ±∞ or NaN.
+/// `(value, ∂/∂x, ∂/∂y) = (x ⊙ y, y, x)`.
+///
+/// This is the zero-lane and zero-partial convention as an operation: forward mode applies it lane
+/// by lane inside [`Dual::chain`](crate::Dual::chain), the tape by skipping zero adjoints and
+/// leaving out zero partials, and graph mode writes it into derivative graphs as a node, so that
+/// every mode gives `∂/∂x (√x·y) = 0` at x = 0, y = 0. "Zero" is [`Zero::is_zero`](num_traits::Zero::is_zero): for a
+/// dual number, all its parts.
+#[inline(always)]
+pub fn chain_mul<T: Float>(x: T, y: T) -> (T, T, T) {
+    let v = if x.is_zero() || y.is_zero() {
+        T::zero()
+    } else {
+        x * y
+    };
+    (v, y, x)
 }
 
 /// `x·y + z` rounded once: `(value, ∂/∂x, ∂/∂y, ∂/∂z) = (fma(x, y, z), y, x, 1)`.
