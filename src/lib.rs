@@ -94,7 +94,7 @@
 //! | zero local derivative | contributes nothing, even against an infinite tangent (`floor(sqrt(x))`, `sqrt(x)·0` at 0, also in `mul_add`) | "zero" means zero at every order: a partial whose value is 0 but whose own derivative is not (y·xʸ⁻¹ at y = 0) is propagated |
 //! | values | bit for bit the `f64` result (`powf(0, 2.5) = 0`, `powi(0, −1) = ∞`) | the innermost real part is the `f64` result bit for bit |
 //! | `powi(x, 0)`, `powf(x, 0)` with a constant 0 | 1 with zero tangent | zero derivatives of every order |
-//! | `powf(x, y)` with y varying | `xʸ ln x` term only where y's tangent is nonzero; 0 at x = 0 < y | exact at every order where the derivative is finite (`x^(x−1)`, `xˣ` at 1: f″ = 2, f‴ = 3); at x = 0 < y the exponent term is 0 at every order (exact below order y) |
+//! | `powf(x, y)` with y varying | `xʸ ln x` term only where y's tangent is nonzero; 0 at x = 0 < y | exact at every order where the derivative is finite (`x^(x−1)`, `xˣ` at 1: f″ = 2, f‴ = 3); at x = 0 < y the exponent term is 0 at every order (exact below order y). At x = 0, y ≤ 1 xʸ has no second derivative and the mixed partial depends on the order of differentiation (d/dx ∂/∂y is the convention's 0, d/dy ∂/∂x the formula's ±∞ or NaN), so drivers that read different triangles of H differ there |
 //! | `floor`, `ceil`, `round`, `trunc`, `signum` | zero tangent; `fract` passes it through | zero derivatives of every order; `fract`'s second derivative is the argument's |
 //! | `%` | `a − trunc(a/b)·b`, tangent `a′ − trunc(a/b)·b′` | the same formula at every order (`trunc(a/b)` is piecewise constant) |
 //! | `atan2(0, 0)`, `hypot(0, 0)` | zero partials | zero derivatives of every order (not differentiable there) |
@@ -119,6 +119,7 @@
 pub mod approx_impls;
 pub mod dual;
 pub mod forward;
+pub mod graph;
 pub mod higher;
 pub mod linalg;
 pub mod linalg_reverse;
