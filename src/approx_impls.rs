@@ -5,6 +5,11 @@
 //! For a [`Var`], the comparisons look at the value (as `==` does): a recorded variable and a
 //! constant with the same value are equal. The tolerances are `Var`s (`epsilon = Var::constant(1e-12)`).
 //!
+//! For graph mode's [`Sym`], `abs_diff_eq` and `relative_eq` are computed as `f64` computes them,
+//! with `Sym` arithmetic and comparisons, so the graph keeps each comparison as a guard (the test is
+//! asked again at every evaluation); `ulps_eq` looks at the bits, and the graph keeps both values
+//! exactly (any change of either fails the guard).
+//!
 //! # What is compared: the real part only
 //!
 //! `a.relative_eq(&b, eps, max_rel)` compares `a.re` with `b.re` by `T`'s own rule, with the real
@@ -40,6 +45,7 @@ use approx::{AbsDiffEq, RelativeEq, UlpsEq};
 use num_traits::Float;
 
 use crate::Dual;
+use crate::graph::{Observe, Sym};
 use crate::reverse::Var;
 
 /// Compares real parts: `|a.re − b.re| ≤ epsilon.re`, by `T`'s [`AbsDiffEq`].
@@ -122,6 +128,59 @@ impl<T: Float + UlpsEq<Epsilon = T> + 'static> UlpsEq for Var<T> {
     fn ulps_eq(&self, other: &Self, epsilon: Self, max_ulps: u32) -> bool {
         self.value()
             .ulps_eq(&other.value(), epsilon.value(), max_ulps)
+    }
+}
+
+/// `|a − b| ≤ epsilon` as `f64` computes it, in recorded arithmetic (the comparisons are guards).
+impl AbsDiffEq for Sym {
+    type Epsilon = Sym;
+
+    /// `f64`'s default tolerance, as a constant.
+    fn default_epsilon() -> Sym {
+        Sym::constant(f64::default_epsilon())
+    }
+    fn abs_diff_eq(&self, other: &Sym, epsilon: Sym) -> bool {
+        let (a, b) = (*self, *other);
+        let difference = if a > b { a - b } else { b - a };
+        difference <= epsilon
+    }
+}
+
+/// approx's relative comparison of `f64`, step by step in recorded arithmetic (the comparisons are
+/// guards).
+impl RelativeEq for Sym {
+    /// `f64`'s default relative tolerance, as a constant.
+    fn default_max_relative() -> Sym {
+        Sym::constant(f64::default_max_relative())
+    }
+    fn relative_eq(&self, other: &Sym, epsilon: Sym, max_relative: Sym) -> bool {
+        let (a, b) = (*self, *other);
+        if a == b {
+            return true;
+        }
+        if Float::is_infinite(a) || Float::is_infinite(b) {
+            return false;
+        }
+        let difference = Float::abs(a - b);
+        if difference <= epsilon {
+            return true;
+        }
+        let largest = Float::max(Float::abs(a), Float::abs(b));
+        difference <= largest * max_relative
+    }
+}
+
+/// By the bits of the values, which the graph keeps exactly.
+impl UlpsEq for Sym {
+    fn default_max_ulps() -> u32 {
+        f64::default_max_ulps()
+    }
+    fn ulps_eq(&self, other: &Sym, epsilon: Sym, max_ulps: u32) -> bool {
+        self.observe(Observe::Exact).ulps_eq(
+            &other.observe(Observe::Exact),
+            epsilon.observe(Observe::Exact),
+            max_ulps,
+        )
     }
 }
 

@@ -107,14 +107,15 @@ use crate::forward::{Chunk, DEFAULT_CHUNK, seed, unseed};
 // ----------------------------------------------------------------------------------------------
 
 /// Implements simba's `SimdValue`, `Field`, `SubsetOf` (itself, and `f32`/`f64` into it) and
-/// nalgebra's `ComplexField` and `RealField` for `$ty`, whose scalar type is `T`, with impl
-/// generics `$gen` (the fields additionally need `T: RealField`).
+/// nalgebra's `ComplexField` and `RealField` for `$ty`, whose scalar type is `$s`, with impl
+/// generics `$gen` (the fields additionally need `$s: RealField`).
 ///
 /// Like [`impl_num_traits`](crate::scalar), this is a plain list of trait methods, each forwarding
 /// to the type's [`Float`] impl (the rule table) or composing `Float` methods. It needs the
-/// inherent methods `constant(T) -> Self`, `value(&self) -> T` and `is_constant(&self) -> bool`.
+/// inherent methods `constant($s) -> Self`, `observe(&self, Observe) -> $s` (the value, for a
+/// branch: see [`crate::scalar`]) and `is_constant(&self) -> bool`.
 macro_rules! impl_real_field {
-    ([$($gen:tt)*] $ty:ty) => {
+    ([$($gen:tt)*] $ty:ty, $s:ty) => {
         /// A scalar to simba: one lane, whose element is the number itself.
         impl<$($gen)*> ::simba::simd::SimdValue for $ty {
             const LANES: usize = 1;
@@ -175,12 +176,12 @@ macro_rules! impl_real_field {
             }
         }
 
-        $crate::linalg::impl_real_field!(@subset f32, [$($gen)*] $ty);
-        $crate::linalg::impl_real_field!(@subset f64, [$($gen)*] $ty);
+        $crate::linalg::impl_real_field!(@subset f32, [$($gen)*] $ty, $s);
+        $crate::linalg::impl_real_field!(@subset f64, [$($gen)*] $ty, $s);
 
         impl<$($gen)*> ::nalgebra::ComplexField for $ty
                 where
-                    T: ::nalgebra::RealField,
+                    $s: ::nalgebra::RealField,
                 {
             type RealField = Self;
 
@@ -210,10 +211,10 @@ macro_rules! impl_real_field {
             /// The constant 0 if the value is ≥ 0, π otherwise (as for `f64`).
             #[inline]
             fn argument(self) -> Self {
-                if self.value() >= T::zero() {
+                if self.observe($crate::graph::Observe::ZeroOrder) >= <$s>::zero() {
                     <Self as ::num_traits::Zero>::zero()
                 } else {
-                    Self::constant(T::pi())
+                    Self::constant(<$s>::pi())
                 }
             }
             /// `|x|`.
@@ -234,8 +235,8 @@ macro_rules! impl_real_field {
             #[inline]
             fn to_exp(self) -> (Self, Self) {
                 let m = ::num_traits::Float::abs(self);
-                if m.value() == T::zero() {
-                    (<Self as ::num_traits::Zero>::zero(), Self::constant(T::one()))
+                if m.observe($crate::graph::Observe::ZeroOrder) == <$s>::zero() {
+                    (<Self as ::num_traits::Zero>::zero(), Self::constant(<$s>::one()))
                 } else {
                     (m, self / m)
                 }
@@ -344,16 +345,16 @@ macro_rules! impl_real_field {
             }
             /// `sin x / x`; at value 0 its Taylor polynomial (value 1, exact derivatives).
             fn sinc(self) -> Self {
-                if self.value() == T::zero() {
-                    $crate::linalg::cardinal_series::<Self, T>(self, -1.0)
+                if self.observe($crate::graph::Observe::ZeroOrder) == <$s>::zero() {
+                    $crate::linalg::cardinal_series::<Self, $s>(self, -1.0)
                 } else {
                     ::num_traits::Float::sin(self) / self
                 }
             }
             /// `sinh x / x`; at value 0 its Taylor polynomial (value 1, exact derivatives).
             fn sinhc(self) -> Self {
-                if self.value() == T::zero() {
-                    $crate::linalg::cardinal_series::<Self, T>(self, 1.0)
+                if self.observe($crate::graph::Observe::ZeroOrder) == <$s>::zero() {
+                    $crate::linalg::cardinal_series::<Self, $s>(self, 1.0)
                 } else {
                     ::num_traits::Float::sinh(self) / self
                 }
@@ -361,7 +362,7 @@ macro_rules! impl_real_field {
             /// `cos x / x`; at value 0 (a pole) simba's value 1, with a NaN derivative where `x`
             /// varies: `1 + (√x − √x)`, whose infinite partials give `∞ − ∞`.
             fn cosc(self) -> Self {
-                if self.value() == T::zero() {
+                if self.observe($crate::graph::Observe::ZeroOrder) == <$s>::zero() {
                     $crate::linalg::pole_value_one(self)
                 } else {
                     ::num_traits::Float::cos(self) / self
@@ -370,7 +371,7 @@ macro_rules! impl_real_field {
             /// `cosh x / x`; at value 0 (a pole) simba's value 1, with a NaN derivative where `x`
             /// varies: `1 + (√x − √x)`, whose infinite partials give `∞ − ∞`.
             fn coshc(self) -> Self {
-                if self.value() == T::zero() {
+                if self.observe($crate::graph::Observe::ZeroOrder) == <$s>::zero() {
                     $crate::linalg::pole_value_one(self)
                 } else {
                     ::num_traits::Float::cosh(self) / self
@@ -432,13 +433,13 @@ macro_rules! impl_real_field {
             /// Whether the value is finite.
             #[inline]
             fn is_finite(&self) -> bool {
-                self.value().is_finite()
+                self.observe($crate::graph::Observe::IsFinite).is_finite()
             }
             /// `Some(sqrt x)` if the value is ≥ 0 (at 0, zero tangent lanes of a dual stay 0), `None`
             /// otherwise.
             #[inline]
             fn try_sqrt(self) -> Option<Self> {
-                if self.value() >= T::zero() {
+                if self.observe($crate::graph::Observe::ZeroOrder) >= <$s>::zero() {
                     Some(::num_traits::Float::sqrt(self))
                 } else {
                     None
@@ -450,20 +451,20 @@ macro_rules! impl_real_field {
         /// no derivative.
         impl<$($gen)*> ::nalgebra::RealField for $ty
                 where
-                    T: ::nalgebra::RealField,
+                    $s: ::nalgebra::RealField,
                 {
             #[inline]
             fn is_sign_positive(&self) -> bool {
-                self.value().is_sign_positive()
+                self.observe($crate::graph::Observe::SignBit).is_sign_positive()
             }
             #[inline]
             fn is_sign_negative(&self) -> bool {
-                self.value().is_sign_negative()
+                self.observe($crate::graph::Observe::SignBit).is_sign_negative()
             }
             /// `|x|` if the sign bit of `sign`'s value is clear, `−|x|` otherwise (no derivative in `sign`).
             #[inline]
             fn copysign(self, sign: Self) -> Self {
-                if ::num_traits::Float::is_sign_negative(sign.value()) {
+                if ::num_traits::Float::is_sign_negative(sign.observe($crate::graph::Observe::SignBit)) {
                     -::num_traits::Float::abs(self)
                 } else {
                     ::num_traits::Float::abs(self)
@@ -494,104 +495,107 @@ macro_rules! impl_real_field {
             }
             #[inline]
             fn min_value() -> Option<Self> {
-                <T as ::nalgebra::RealField>::min_value().map(Self::constant)
+                <$s as ::nalgebra::RealField>::min_value().map(Self::constant)
             }
             #[inline]
             fn max_value() -> Option<Self> {
-                <T as ::nalgebra::RealField>::max_value().map(Self::constant)
+                <$s as ::nalgebra::RealField>::max_value().map(Self::constant)
             }
             #[inline]
             fn pi() -> Self {
-                Self::constant(T::pi())
+                Self::constant(<$s>::pi())
             }
             #[inline]
             fn two_pi() -> Self {
-                Self::constant(T::two_pi())
+                Self::constant(<$s>::two_pi())
             }
             #[inline]
             fn frac_pi_2() -> Self {
-                Self::constant(T::frac_pi_2())
+                Self::constant(<$s>::frac_pi_2())
             }
             #[inline]
             fn frac_pi_3() -> Self {
-                Self::constant(T::frac_pi_3())
+                Self::constant(<$s>::frac_pi_3())
             }
             #[inline]
             fn frac_pi_4() -> Self {
-                Self::constant(T::frac_pi_4())
+                Self::constant(<$s>::frac_pi_4())
             }
             #[inline]
             fn frac_pi_6() -> Self {
-                Self::constant(T::frac_pi_6())
+                Self::constant(<$s>::frac_pi_6())
             }
             #[inline]
             fn frac_pi_8() -> Self {
-                Self::constant(T::frac_pi_8())
+                Self::constant(<$s>::frac_pi_8())
             }
             #[inline]
             fn frac_1_pi() -> Self {
-                Self::constant(T::frac_1_pi())
+                Self::constant(<$s>::frac_1_pi())
             }
             #[inline]
             fn frac_2_pi() -> Self {
-                Self::constant(T::frac_2_pi())
+                Self::constant(<$s>::frac_2_pi())
             }
             #[inline]
             fn frac_2_sqrt_pi() -> Self {
-                Self::constant(T::frac_2_sqrt_pi())
+                Self::constant(<$s>::frac_2_sqrt_pi())
             }
             #[inline]
             fn e() -> Self {
-                Self::constant(T::e())
+                Self::constant(<$s>::e())
             }
             #[inline]
             fn log2_e() -> Self {
-                Self::constant(T::log2_e())
+                Self::constant(<$s>::log2_e())
             }
             #[inline]
             fn log10_e() -> Self {
-                Self::constant(T::log10_e())
+                Self::constant(<$s>::log10_e())
             }
             #[inline]
             fn ln_2() -> Self {
-                Self::constant(T::ln_2())
+                Self::constant(<$s>::ln_2())
             }
             #[inline]
             fn ln_10() -> Self {
-                Self::constant(T::ln_10())
+                Self::constant(<$s>::ln_10())
             }
         }
     };
 
     // `SubsetOf<$ty>` for the primitive float `$t`.
-    (@subset $t:ty, [$($gen:tt)*] $ty:ty) => {
+    (@subset $t:ty, [$($gen:tt)*] $ty:ty, $s:ty) => {
         /// A real number is a constant (`nalgebra::convert(0.5)` gives `constant(0.5)`); a number
         /// is a real number only if it carries no derivative (a dual with all tangents zero, a
         /// constant `Var`), and then converts to its value.
         impl<$($gen)*> ::simba::scalar::SubsetOf<$ty> for $t
         where
-            T: ::simba::scalar::SupersetOf<$t>,
+            $s: ::simba::scalar::SupersetOf<$t>,
         {
             #[inline]
             fn to_superset(&self) -> $ty {
-                <$ty>::constant(T::from_subset(self))
+                <$ty>::constant(<$s as ::simba::scalar::SupersetOf<$t>>::from_subset(self))
             }
             /// The value (any derivative is dropped).
             #[inline]
             fn from_superset_unchecked(element: &$ty) -> Self {
-                element.value().to_subset_unchecked()
+                <$s as ::simba::scalar::SupersetOf<$t>>::to_subset_unchecked(
+                    &element.observe($crate::graph::Observe::Exact),
+                )
             }
             /// True if `element` carries no derivative and its value converts.
             #[inline]
             fn is_in_subset(element: &$ty) -> bool {
-                element.is_constant() && element.value().is_in_subset()
+                element.is_constant()
+                    && <$s as ::simba::scalar::SupersetOf<$t>>::is_in_subset(&element.value())
             }
         }
     };
 }
 pub(crate) use impl_real_field;
 
-impl_real_field!([T: Float, const N: usize] Dual<T, N>);
+impl_real_field!([T: Float, const N: usize] Dual<T, N>, T);
 
 /// `Σ_{k ≤ 10} c_k x^{2k}` by Horner's rule in `S` arithmetic, with `c_k = sign^k / (2k+1)!`
 /// rounded to `T`: the Taylor polynomial of `sin x / x` (sign −1) or `sinh x / x` (sign +1).

@@ -53,12 +53,16 @@
 //! Hessian-vector product of log det). Eigenvectors, the `svd` factors and the general Schur path
 //! are not tested on `Var`.
 
-use num_traits::Float;
+use nalgebra::RealField;
+use num_traits::{Float, One, Zero};
 
 use crate::linalg::impl_real_field;
 use crate::reverse::Var;
 
-impl_real_field!([T: Float + 'static] Var<T>);
+impl_real_field!([T: Float + 'static] Var<T>, T);
+
+// Graph mode's symbolic scalar: matrix code over `T: RealField` records into a graph unchanged.
+impl_real_field!([] crate::graph::Sym, f64);
 
 // `Var<f64>` and forward over reverse are real fields.
 const _: () = {

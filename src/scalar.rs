@@ -14,6 +14,7 @@
 //! |---|---|
 //! | `constant(T) -> Self` | a value that carries no derivative |
 //! | `value(&self) -> T` | the value (real part) |
+//! | `observe(&self, Observe) -> T` | the value, for a branch or a conversion that asks the given question of it (graph mode keeps the answer as a guard; the other types return the value) |
 //! | `is_constant(&self) -> bool` | carries no derivative |
 //! | `is_additive_identity(&self) -> bool` | is exactly the constant 0 |
 //! | `unary(self, Unary) -> Self` | apply a rule of one argument |
@@ -21,14 +22,14 @@
 //! | `binary_const_rhs(self, Binary, T) -> Self` | the same with a constant second argument |
 //! | `fused_mul_add(self, Self, Self) -> Self` | `self·a + b` rounded once |
 
-/// Implements the num-traits family for `$ty`, whose scalar type is `T`, with impl generics `$gen`.
+/// Implements the num-traits family for `$ty`, whose scalar type is `$t`, with impl generics `$gen`.
 macro_rules! impl_num_traits {
-    ([$($gen:tt)*] $ty:ty) => {
+    ([$($gen:tt)*] $ty:ty, $t:ty) => {
         /// The constant 0.
         impl<$($gen)*> ::num_traits::Zero for $ty {
             #[inline]
             fn zero() -> Self {
-                Self::constant(T::zero())
+                Self::constant(<$t>::zero())
             }
             /// True only for the additive identity (for `Dual`: the real part **and every tangent** are zero,
             /// unlike `==`, which compares real parts).
@@ -42,149 +43,149 @@ macro_rules! impl_num_traits {
         impl<$($gen)*> ::num_traits::One for $ty {
             #[inline]
             fn one() -> Self {
-                Self::constant(T::one())
+                Self::constant(<$t>::one())
             }
         }
 
-        /// Parses a real constant, as `T::from_str_radix` does.
+        /// Parses a real constant, as `<$t>::from_str_radix` does.
         impl<$($gen)*> ::num_traits::Num for $ty {
-            type FromStrRadixErr = <T as ::num_traits::Num>::FromStrRadixErr;
+            type FromStrRadixErr = <$t as ::num_traits::Num>::FromStrRadixErr;
             fn from_str_radix(s: &str, radix: u32) -> Result<Self, Self::FromStrRadixErr> {
-                T::from_str_radix(s, radix).map(Self::constant)
+                <$t>::from_str_radix(s, radix).map(Self::constant)
             }
         }
 
         /// Conversions of the value (the real part).
         impl<$($gen)*> ::num_traits::ToPrimitive for $ty {
             fn to_i64(&self) -> Option<i64> {
-                self.value().to_i64()
+                self.observe($crate::graph::Observe::Trunc).to_i64()
             }
             fn to_u64(&self) -> Option<u64> {
-                self.value().to_u64()
+                self.observe($crate::graph::Observe::Trunc).to_u64()
             }
             fn to_i128(&self) -> Option<i128> {
-                self.value().to_i128()
+                self.observe($crate::graph::Observe::Trunc).to_i128()
             }
             fn to_u128(&self) -> Option<u128> {
-                self.value().to_u128()
+                self.observe($crate::graph::Observe::Trunc).to_u128()
             }
             fn to_isize(&self) -> Option<isize> {
-                self.value().to_isize()
+                self.observe($crate::graph::Observe::Trunc).to_isize()
             }
             fn to_usize(&self) -> Option<usize> {
-                self.value().to_usize()
+                self.observe($crate::graph::Observe::Trunc).to_usize()
             }
             fn to_i32(&self) -> Option<i32> {
-                self.value().to_i32()
+                self.observe($crate::graph::Observe::Trunc).to_i32()
             }
             fn to_u32(&self) -> Option<u32> {
-                self.value().to_u32()
+                self.observe($crate::graph::Observe::Trunc).to_u32()
             }
             fn to_f32(&self) -> Option<f32> {
-                self.value().to_f32()
+                self.observe($crate::graph::Observe::Exact).to_f32()
             }
             fn to_f64(&self) -> Option<f64> {
-                self.value().to_f64()
+                self.observe($crate::graph::Observe::Exact).to_f64()
             }
         }
 
-        /// A constant from any primitive number, as `T::from` converts it.
+        /// A constant from any primitive number, as `<$t>::from` converts it.
         impl<$($gen)*> ::num_traits::NumCast for $ty {
             fn from<P: ::num_traits::ToPrimitive>(n: P) -> Option<Self> {
-                <T as ::num_traits::NumCast>::from(n).map(Self::constant)
+                <$t as ::num_traits::NumCast>::from(n).map(Self::constant)
             }
         }
 
         /// A constant from any primitive number (through [`NumCast`](num_traits::NumCast), so no extra bound on `T`).
         impl<$($gen)*> ::num_traits::FromPrimitive for $ty {
             fn from_i64(n: i64) -> Option<Self> {
-                <T as ::num_traits::NumCast>::from(n).map(Self::constant)
+                <$t as ::num_traits::NumCast>::from(n).map(Self::constant)
             }
             fn from_u64(n: u64) -> Option<Self> {
-                <T as ::num_traits::NumCast>::from(n).map(Self::constant)
+                <$t as ::num_traits::NumCast>::from(n).map(Self::constant)
             }
             fn from_i128(n: i128) -> Option<Self> {
-                <T as ::num_traits::NumCast>::from(n).map(Self::constant)
+                <$t as ::num_traits::NumCast>::from(n).map(Self::constant)
             }
             fn from_u128(n: u128) -> Option<Self> {
-                <T as ::num_traits::NumCast>::from(n).map(Self::constant)
+                <$t as ::num_traits::NumCast>::from(n).map(Self::constant)
             }
             fn from_f32(n: f32) -> Option<Self> {
-                <T as ::num_traits::NumCast>::from(n).map(Self::constant)
+                <$t as ::num_traits::NumCast>::from(n).map(Self::constant)
             }
             fn from_f64(n: f64) -> Option<Self> {
-                <T as ::num_traits::NumCast>::from(n).map(Self::constant)
+                <$t as ::num_traits::NumCast>::from(n).map(Self::constant)
             }
         }
 
         /// `min_value`/`max_value` of the real type, as constants.
         impl<$($gen)*> ::num_traits::Bounded for $ty {
             fn min_value() -> Self {
-                Self::constant(T::min_value())
+                Self::constant(<$t as ::num_traits::Float>::min_value())
             }
             fn max_value() -> Self {
-                Self::constant(T::max_value())
+                Self::constant(<$t as ::num_traits::Float>::max_value())
             }
         }
 
         /// The constants of `T` (π, e, ln 2, …) with zero tangents.
-        impl<$($gen)*> ::num_traits::FloatConst for $ty where T: ::num_traits::FloatConst {
+        impl<$($gen)*> ::num_traits::FloatConst for $ty where $t: ::num_traits::FloatConst {
             fn E() -> Self {
-                Self::constant(T::E())
+                Self::constant(<$t>::E())
             }
             fn FRAC_1_PI() -> Self {
-                Self::constant(T::FRAC_1_PI())
+                Self::constant(<$t>::FRAC_1_PI())
             }
             fn FRAC_1_SQRT_2() -> Self {
-                Self::constant(T::FRAC_1_SQRT_2())
+                Self::constant(<$t>::FRAC_1_SQRT_2())
             }
             fn FRAC_2_PI() -> Self {
-                Self::constant(T::FRAC_2_PI())
+                Self::constant(<$t>::FRAC_2_PI())
             }
             fn FRAC_2_SQRT_PI() -> Self {
-                Self::constant(T::FRAC_2_SQRT_PI())
+                Self::constant(<$t>::FRAC_2_SQRT_PI())
             }
             fn FRAC_PI_2() -> Self {
-                Self::constant(T::FRAC_PI_2())
+                Self::constant(<$t>::FRAC_PI_2())
             }
             fn FRAC_PI_3() -> Self {
-                Self::constant(T::FRAC_PI_3())
+                Self::constant(<$t>::FRAC_PI_3())
             }
             fn FRAC_PI_4() -> Self {
-                Self::constant(T::FRAC_PI_4())
+                Self::constant(<$t>::FRAC_PI_4())
             }
             fn FRAC_PI_6() -> Self {
-                Self::constant(T::FRAC_PI_6())
+                Self::constant(<$t>::FRAC_PI_6())
             }
             fn FRAC_PI_8() -> Self {
-                Self::constant(T::FRAC_PI_8())
+                Self::constant(<$t>::FRAC_PI_8())
             }
             fn LN_10() -> Self {
-                Self::constant(T::LN_10())
+                Self::constant(<$t>::LN_10())
             }
             fn LN_2() -> Self {
-                Self::constant(T::LN_2())
+                Self::constant(<$t>::LN_2())
             }
             fn LOG10_E() -> Self {
-                Self::constant(T::LOG10_E())
+                Self::constant(<$t>::LOG10_E())
             }
             fn LOG2_E() -> Self {
-                Self::constant(T::LOG2_E())
+                Self::constant(<$t>::LOG2_E())
             }
             fn PI() -> Self {
-                Self::constant(T::PI())
+                Self::constant(<$t>::PI())
             }
             fn SQRT_2() -> Self {
-                Self::constant(T::SQRT_2())
+                Self::constant(<$t>::SQRT_2())
             }
             fn TAU() -> Self {
-                Self::constant(T::TAU())
+                Self::constant(<$t>::TAU())
             }
             fn LOG10_2() -> Self {
-                Self::constant(T::LOG10_2())
+                Self::constant(<$t>::LOG10_2())
             }
             fn LOG2_10() -> Self {
-                Self::constant(T::LOG2_10())
+                Self::constant(<$t>::LOG2_10())
             }
         }
 
@@ -203,10 +204,10 @@ macro_rules! impl_num_traits {
                 ::num_traits::Float::signum(*self)
             }
             fn is_positive(&self) -> bool {
-                self.value().is_sign_positive()
+                self.observe($crate::graph::Observe::SignBit).is_sign_positive()
             }
             fn is_negative(&self) -> bool {
-                self.value().is_sign_negative()
+                self.observe($crate::graph::Observe::SignBit).is_sign_negative()
             }
         }
 
@@ -253,7 +254,9 @@ macro_rules! impl_num_traits {
         /// `a' − q·b'` ([`$crate::rules::Binary::RemEuclid`]).
         impl<$($gen)*> ::num_traits::Euclid for $ty {
             fn div_euclid(&self, v: &Self) -> Self {
-                Self::constant($crate::rules::div_rem_euclid(self.value(), v.value()).0)
+                Self::constant(
+                    $crate::rules::div_rem_euclid(self.observe($crate::graph::Observe::Exact), v.observe($crate::graph::Observe::Exact)).0,
+                )
             }
             fn rem_euclid(&self, v: &Self) -> Self {
                 self.binary($crate::rules::Binary::RemEuclid, *v)
@@ -263,57 +266,57 @@ macro_rules! impl_num_traits {
         impl<$($gen)*> ::num_traits::Float for $ty {
             // ----- constants: zero tangents -----
             fn nan() -> Self {
-                Self::constant(T::nan())
+                Self::constant(<$t as ::num_traits::Float>::nan())
             }
             fn infinity() -> Self {
-                Self::constant(T::infinity())
+                Self::constant(<$t as ::num_traits::Float>::infinity())
             }
             fn neg_infinity() -> Self {
-                Self::constant(T::neg_infinity())
+                Self::constant(<$t as ::num_traits::Float>::neg_infinity())
             }
             fn neg_zero() -> Self {
-                Self::constant(T::neg_zero())
+                Self::constant(<$t as ::num_traits::Float>::neg_zero())
             }
             fn min_value() -> Self {
-                Self::constant(T::min_value())
+                Self::constant(<$t as ::num_traits::Float>::min_value())
             }
             fn min_positive_value() -> Self {
-                Self::constant(T::min_positive_value())
+                Self::constant(<$t as ::num_traits::Float>::min_positive_value())
             }
             fn epsilon() -> Self {
-                Self::constant(T::epsilon())
+                Self::constant(<$t as ::num_traits::Float>::epsilon())
             }
             fn max_value() -> Self {
-                Self::constant(T::max_value())
+                Self::constant(<$t as ::num_traits::Float>::max_value())
             }
 
             // ----- queries: the value (real part) only -----
             fn is_nan(self) -> bool {
-                self.value().is_nan()
+                self.observe($crate::graph::Observe::IsNan).is_nan()
             }
             fn is_infinite(self) -> bool {
-                self.value().is_infinite()
+                self.observe($crate::graph::Observe::IsInfinite).is_infinite()
             }
             fn is_finite(self) -> bool {
-                self.value().is_finite()
+                self.observe($crate::graph::Observe::IsFinite).is_finite()
             }
             fn is_normal(self) -> bool {
-                self.value().is_normal()
+                self.observe($crate::graph::Observe::IsNormal).is_normal()
             }
             fn is_subnormal(self) -> bool {
-                self.value().is_subnormal()
+                self.observe($crate::graph::Observe::IsSubnormal).is_subnormal()
             }
             fn classify(self) -> ::core::num::FpCategory {
-                self.value().classify()
+                self.observe($crate::graph::Observe::Class).classify()
             }
             fn is_sign_positive(self) -> bool {
-                self.value().is_sign_positive()
+                self.observe($crate::graph::Observe::SignBit).is_sign_positive()
             }
             fn is_sign_negative(self) -> bool {
-                self.value().is_sign_negative()
+                self.observe($crate::graph::Observe::SignBit).is_sign_negative()
             }
             fn integer_decode(self) -> (u64, i16, i8) {
-                self.value().integer_decode()
+                self.observe($crate::graph::Observe::Exact).integer_decode()
             }
 
             // ----- rounding: zero tangent (fract passes it through) -----
@@ -495,20 +498,28 @@ macro_rules! impl_num_traits {
 
 pub(crate) use impl_num_traits;
 
-/// Implements the arithmetic operators for `$ty` (scalar type `T`, impl generics `$gen`):
-/// `+ − × / %` as the rule-table entries `Binary::{Add, Sub, Mul, Div, Rem}` for `$ty ∘ $ty`,
-/// `$ty ∘ T` and, for the `f64`/`f32` instances `$ty64`/`$ty32` (impl generics `$cgen`), `f64 ∘ $ty64`
-/// and `f32 ∘ $ty32`; the assign forms; unary `−`; `Sum` and `Product`.
+/// Implements the arithmetic operators for `$ty` (scalar type `$t`, impl generics `$gen`):
+/// `+ − × / %` as the rule-table entries `Binary::{Add, Sub, Mul, Div, Rem}` for `$ty ∘ $ty` and
+/// `$ty ∘ $t`; for each listed pair of an instance `$tyf` (impl generics `$cgen`) and its plain
+/// float scalar type `$f`, `$f ∘ $tyf` (e.g. `f64 ∘ Dual<f64, N>`); the assign forms; unary `−`;
+/// `Sum` and `Product`.
 ///
 /// Besides the methods listed for [`impl_num_traits`], it needs the associated function
-/// `binary_const_lhs(Binary, T, Self) -> Self` (a constant first argument).
+/// `binary_const_lhs(Binary, $t, Self) -> Self` (a constant first argument).
 macro_rules! impl_operators {
-    ([$($gen:tt)*] $ty:ty, [$($cgen:tt)*] $ty64:ty, $ty32:ty) => {
-        impl_operators!(@op Add, add, AddAssign, add_assign, Add, [$($gen)*] $ty, [$($cgen)*] $ty64, $ty32);
-        impl_operators!(@op Sub, sub, SubAssign, sub_assign, Sub, [$($gen)*] $ty, [$($cgen)*] $ty64, $ty32);
-        impl_operators!(@op Mul, mul, MulAssign, mul_assign, Mul, [$($gen)*] $ty, [$($cgen)*] $ty64, $ty32);
-        impl_operators!(@op Div, div, DivAssign, div_assign, Div, [$($gen)*] $ty, [$($cgen)*] $ty64, $ty32);
-        impl_operators!(@op Rem, rem, RemAssign, rem_assign, Rem, [$($gen)*] $ty, [$($cgen)*] $ty64, $ty32);
+    ([$($gen:tt)*] $ty:ty, $t:ty $(, [$($cgen:tt)*] $tyf:ty, $f:ty)*) => {
+        impl_operators!(@op Add, add, AddAssign, add_assign, Add, [$($gen)*] $ty, $t);
+        impl_operators!(@op Sub, sub, SubAssign, sub_assign, Sub, [$($gen)*] $ty, $t);
+        impl_operators!(@op Mul, mul, MulAssign, mul_assign, Mul, [$($gen)*] $ty, $t);
+        impl_operators!(@op Div, div, DivAssign, div_assign, Div, [$($gen)*] $ty, $t);
+        impl_operators!(@op Rem, rem, RemAssign, rem_assign, Rem, [$($gen)*] $ty, $t);
+        $(
+            impl_operators!(@lhs Add, add, Add, [$($cgen)*] $tyf, $f);
+            impl_operators!(@lhs Sub, sub, Sub, [$($cgen)*] $tyf, $f);
+            impl_operators!(@lhs Mul, mul, Mul, [$($cgen)*] $tyf, $f);
+            impl_operators!(@lhs Div, div, Div, [$($cgen)*] $tyf, $f);
+            impl_operators!(@lhs Rem, rem, Rem, [$($cgen)*] $tyf, $f);
+        )*
 
         impl<$($gen)*> ::core::ops::Neg for $ty {
             type Output = Self;
@@ -521,32 +532,32 @@ macro_rules! impl_operators {
         /// Starts from −0, the additive identity of IEEE arithmetic (as `f64`'s `Sum`).
         impl<$($gen)*> ::core::iter::Sum for $ty {
             fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
-                iter.fold(Self::constant(T::neg_zero()), |a, b| a + b)
+                iter.fold(Self::constant(<$t>::neg_zero()), |a, b| a + b)
             }
         }
 
         impl<'a, $($gen)*> ::core::iter::Sum<&'a $ty> for $ty {
             fn sum<I: Iterator<Item = &'a Self>>(iter: I) -> Self {
-                iter.fold(Self::constant(T::neg_zero()), |a, b| a + *b)
+                iter.fold(Self::constant(<$t>::neg_zero()), |a, b| a + *b)
             }
         }
 
         impl<$($gen)*> ::core::iter::Product for $ty {
             fn product<I: Iterator<Item = Self>>(iter: I) -> Self {
-                iter.fold(Self::constant(T::one()), |a, b| a * b)
+                iter.fold(Self::constant(<$t>::one()), |a, b| a * b)
             }
         }
 
         impl<'a, $($gen)*> ::core::iter::Product<&'a $ty> for $ty {
             fn product<I: Iterator<Item = &'a Self>>(iter: I) -> Self {
-                iter.fold(Self::constant(T::one()), |a, b| a * *b)
+                iter.fold(Self::constant(<$t>::one()), |a, b| a * *b)
             }
         }
     };
 
     // One operator `$Op::$op` (and `$OpAssign::$op_assign`) as the table entry `Binary::$Rule`.
     (@op $Op:ident, $op:ident, $OpAssign:ident, $op_assign:ident, $Rule:ident,
-     [$($gen:tt)*] $ty:ty, [$($cgen:tt)*] $ty64:ty, $ty32:ty) => {
+     [$($gen:tt)*] $ty:ty, $t:ty) => {
         impl<$($gen)*> ::core::ops::$Op for $ty {
             type Output = Self;
             #[inline(always)]
@@ -555,27 +566,11 @@ macro_rules! impl_operators {
             }
         }
 
-        impl<$($gen)*> ::core::ops::$Op<T> for $ty {
+        impl<$($gen)*> ::core::ops::$Op<$t> for $ty {
             type Output = Self;
             #[inline(always)]
-            fn $op(self, rhs: T) -> Self {
+            fn $op(self, rhs: $t) -> Self {
                 self.binary_const_rhs($crate::rules::Binary::$Rule, rhs)
-            }
-        }
-
-        impl<$($cgen)*> ::core::ops::$Op<$ty64> for f64 {
-            type Output = $ty64;
-            #[inline(always)]
-            fn $op(self, rhs: $ty64) -> $ty64 {
-                <$ty64>::binary_const_lhs($crate::rules::Binary::$Rule, self, rhs)
-            }
-        }
-
-        impl<$($cgen)*> ::core::ops::$Op<$ty32> for f32 {
-            type Output = $ty32;
-            #[inline(always)]
-            fn $op(self, rhs: $ty32) -> $ty32 {
-                <$ty32>::binary_const_lhs($crate::rules::Binary::$Rule, self, rhs)
             }
         }
 
@@ -586,10 +581,21 @@ macro_rules! impl_operators {
             }
         }
 
-        impl<$($gen)*> ::core::ops::$OpAssign<T> for $ty {
+        impl<$($gen)*> ::core::ops::$OpAssign<$t> for $ty {
             #[inline(always)]
-            fn $op_assign(&mut self, rhs: T) {
+            fn $op_assign(&mut self, rhs: $t) {
                 *self = self.binary_const_rhs($crate::rules::Binary::$Rule, rhs);
+            }
+        }
+    };
+
+    // `$f ∘ $tyf`: a plain float `$f` (the scalar type of `$tyf`) on the left, as a constant.
+    (@lhs $Op:ident, $op:ident, $Rule:ident, [$($cgen:tt)*] $tyf:ty, $f:ty) => {
+        impl<$($cgen)*> ::core::ops::$Op<$tyf> for $f {
+            type Output = $tyf;
+            #[inline(always)]
+            fn $op(self, rhs: $tyf) -> $tyf {
+                <$tyf>::binary_const_lhs($crate::rules::Binary::$Rule, self, rhs)
             }
         }
     };

@@ -15,6 +15,13 @@ impl<T: Float, const N: usize> Dual<T, N> {
         self.re
     }
 
+    /// The real part, for a branch or conversion of generic code (the same as [`Dual::value`]; graph
+    /// mode's scalar records the question as a guard).
+    #[inline(always)]
+    pub(crate) fn observe(&self, _what: crate::graph::Observe) -> T {
+        self.re
+    }
+
     /// True if every tangent is exactly zero.
     #[inline(always)]
     pub fn is_constant(&self) -> bool {
@@ -58,7 +65,7 @@ impl<T: Float, const N: usize> Dual<T, N> {
     }
 }
 
-impl_num_traits!([T: Float, const N: usize] Dual<T, N>);
+impl_num_traits!([T: Float, const N: usize] Dual<T, N>, T);
 
 /// xʸ with a constant `f64` exponent.
 impl<const N: usize> Pow<f64> for Dual<f64, N> {

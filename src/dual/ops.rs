@@ -19,4 +19,8 @@ use num_traits::Float;
 use super::Dual;
 use crate::scalar::impl_operators;
 
-impl_operators!([T: Float, const N: usize] Dual<T, N>, [const N: usize] Dual<f64, N>, Dual<f32, N>);
+impl_operators!(
+    [T: Float, const N: usize] Dual<T, N>, T,
+    [const N: usize] Dual<f64, N>, f64,
+    [const N: usize] Dual<f32, N>, f32
+);

@@ -48,6 +48,13 @@ impl<T: Float + 'static> Var<T> {
         self.value
     }
 
+    /// The value, for a branch or conversion of generic code (the same as [`Var::value`]; graph
+    /// mode's scalar records the question as a guard).
+    #[inline(always)]
+    pub(crate) fn observe(&self, _what: crate::graph::Observe) -> T {
+        self.value
+    }
+
     /// True for a constant (a value with no node on any tape).
     #[inline(always)]
     pub fn is_constant(&self) -> bool {
@@ -98,8 +105,8 @@ impl<T: Float + 'static> Var<T> {
     }
 }
 
-impl_num_traits!([T: Float + 'static] Var<T>);
-impl_operators!([T: Float + 'static] Var<T>, [] Var<f64>, Var<f32>);
+impl_num_traits!([T: Float + 'static] Var<T>, T);
+impl_operators!([T: Float + 'static] Var<T>, T, [] Var<f64>, f64, [] Var<f32>, f32);
 
 /// xʸ with a constant `f64` exponent.
 impl Pow<f64> for Var<f64> {

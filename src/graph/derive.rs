@@ -1,0 +1,181 @@
+//! Derivatives as graphs: reverse accumulation over a recorded graph, writing the adjoints into a
+//! new graph, with every partial taken from the rule table evaluated on [`Sym`].
+//!
+//! The recorded graph is first replayed into a new recording (the same nodes, values and guards).
+//! Then, from an output back to the inputs, each node's local partials are obtained by evaluating
+//! its rule on the `Sym`s of its arguments — so the partials are graph expressions, built from the
+//! same formulas every other mode uses, and any branch a rule takes becomes a guard — and the
+//! adjoints are accumulated as `x̄ += ∂v/∂x ⊙ v̄` ([`rules::chain_mul`]: the zero-partial and
+//! zero-adjoint conventions of the other modes, as an operation). A structurally zero partial or
+//! adjoint (the constant 0) adds nothing at all.
+
+use super::Graph;
+use super::record::{Arg, Node};
+use super::sym::{self, Recording, Sym};
+use crate::rules::{self, Need};
+
+impl Graph {
+    /// The graph of the value and gradient: outputs `[f, ∂f/∂x₀, …, ∂f/∂xₙ₋₁]`.
+    ///
+    /// Built by reverse accumulation over this graph (one sweep), with every partial taken from
+    /// the rule table. Its inputs are the same; it keeps every guard of this graph and adds those
+    /// of the branches of the derivative rules (`abs`'s sign, a `max` choice, …) taken at the
+    /// recording point.
+    ///
+    /// # Panics
+    /// If the graph does not have exactly one output (see [`Graph::jacobian`]).
+    pub fn gradient(&self) -> Graph {
+        assert_eq!(
+            self.num_outputs(),
+            1,
+            "Graph::gradient: the graph has {} outputs; a gradient needs exactly one (use \
+             Graph::jacobian for several)",
+            self.num_outputs()
+        );
+        let (rec, syms) = self.replay();
+        let y = self.outputs[0];
+        let adjoints = self.sweep(&rec, &syms, y);
+        let mut outputs = vec![syms[y as usize].arg()];
+        outputs.extend(adjoints.iter().map(|a| a.map_or(Arg::Const(0.0), Sym::arg)));
+        rec.finish().finish(&outputs)
+    }
+
+    /// The graph of the values and Jacobian: outputs `[y₀, …, yₘ₋₁, then J row by row]`, with
+    /// `J[i][j] = ∂yᵢ/∂xⱼ` at output `m + i·n + j`. One reverse sweep per output.
+    pub fn jacobian(&self) -> Graph {
+        let (rec, syms) = self.replay();
+        let mut outputs: Vec<Arg> = self
+            .outputs
+            .iter()
+            .map(|&y| syms[y as usize].arg())
+            .collect();
+        for &y in &self.outputs {
+            let adjoints = self.sweep(&rec, &syms, y);
+            outputs.extend(adjoints.iter().map(|a| a.map_or(Arg::Const(0.0), Sym::arg)));
+        }
+        rec.finish().finish(&outputs)
+    }
+
+    /// The graph of the value, gradient and Hessian: outputs `[f, ∇f (n), H row by row (n²)]`,
+    /// `H[i][j] = ∂²f/∂xᵢ∂xⱼ` at output `1 + n + i·n + j`.
+    ///
+    /// The derivative of the gradient graph: one reverse sweep over [`Graph::gradient`] per
+    /// component of ∇f. Row i gives the entries `j ≥ i`; the entries below the diagonal are the
+    /// same nodes, so H is exactly symmetric. Entries that are structurally zero (no path from xⱼ
+    /// through a nonlinear node to ∂f/∂xᵢ) are the constant 0 and cost nothing to evaluate.
+    ///
+    /// # Panics
+    /// If the graph does not have exactly one output.
+    pub fn hessian(&self) -> Graph {
+        let g = self.gradient();
+        let n = self.n_inputs;
+        let (rec, syms) = g.replay();
+        let mut outputs: Vec<Arg> = g.outputs.iter().map(|&y| syms[y as usize].arg()).collect();
+        let mut h = vec![Arg::Const(0.0); n * n];
+        for i in 0..n {
+            let gi = g.outputs[1 + i];
+            let adjoints = g.sweep(&rec, &syms, gi);
+            for j in i..n {
+                let hij = adjoints[j].map_or(Arg::Const(0.0), Sym::arg);
+                h[i * n + j] = hij;
+                h[j * n + i] = hij;
+            }
+        }
+        outputs.extend(h);
+        rec.finish().finish(&outputs)
+    }
+
+    /// Records this graph again into a new recording at the same point: the same nodes (each keeps
+    /// its origin), values and guards. Returns the recording and the `Sym` of each node.
+    pub(crate) fn replay(&self) -> (Recording, Vec<Sym>) {
+        let (rec, inputs) = sym::start(&self.values[..self.n_inputs], 0);
+        let mut syms: Vec<Sym> = Vec::with_capacity(self.nodes.len());
+        for (i, node) in self.nodes.iter().enumerate() {
+            let level = self.origin[i];
+            rec.with(|b| b.level = level);
+            let s = |k: u32| syms[k as usize];
+            let v = match *node {
+                Node::Input(k) => inputs[k as usize],
+                Node::Const(bits) => Sym::constant(f64::from_bits(bits)),
+                Node::Unary(op, a) => s(a).unary(op),
+                Node::Binary(op, a, b) => s(a).binary(op, s(b)),
+                Node::MulAdd(a, b, c) => num_traits::Float::mul_add(s(a), s(b), s(c)),
+                Node::ChainMul(a, b) => s(a).chain_mul(s(b)),
+            };
+            syms.push(v);
+        }
+        let top = self.origin.iter().copied().max().unwrap_or(0);
+        rec.with(|b| {
+            for g in &self.guards {
+                let test = g.test.map(|k| b.materialize(syms[k as usize].arg()));
+                b.guard(test, g.expected);
+            }
+            b.level = top + 1;
+        });
+        (rec, syms)
+    }
+
+    /// Reverse accumulation from node `y` (seed 1) in the recording `rec` that replays this graph
+    /// (`syms[i]` is node i there). Returns the adjoint of each input, `None` where it is
+    /// structurally zero.
+    fn sweep(&self, rec: &Recording, syms: &[Sym], y: u32) -> Vec<Option<Sym>> {
+        let _ = rec; // the partials below are recorded into `rec` (the innermost recording)
+        let mut adj: Vec<Option<Sym>> = vec![None; y as usize + 1];
+        adj[y as usize] = Some(Sym::constant(1.0));
+        for i in (0..=y as usize).rev() {
+            let Some(a) = adj[i] else { continue };
+            let s = |k: u32| syms[k as usize];
+            match self.nodes[i] {
+                Node::Input(_) | Node::Const(_) => {}
+                Node::Unary(op, x) => {
+                    let (_, d) = op.eval(s(x));
+                    accumulate(&mut adj, x, d, a);
+                }
+                Node::Binary(op, x, z) => {
+                    let need = Need {
+                        value: false,
+                        dx: !s(x).is_constant(),
+                        dy: !s(z).is_constant(),
+                    };
+                    let (_, dx, dz) = op.eval_for(s(x), s(z), need);
+                    if need.dx {
+                        accumulate(&mut adj, x, dx, a);
+                    }
+                    if need.dy {
+                        accumulate(&mut adj, z, dz, a);
+                    }
+                }
+                Node::MulAdd(x, m, b) => {
+                    let (_, dx, dm, db) = rules::mul_add(s(x), s(m), s(b));
+                    accumulate(&mut adj, x, dx, a);
+                    accumulate(&mut adj, m, dm, a);
+                    accumulate(&mut adj, b, db, a);
+                }
+                Node::ChainMul(x, z) => {
+                    let (_, dx, dz) = rules::chain_mul(s(x), s(z));
+                    accumulate(&mut adj, x, dx, a);
+                    accumulate(&mut adj, z, dz, a);
+                }
+            }
+        }
+        adj.truncate(self.n_inputs);
+        adj.resize(self.n_inputs, None);
+        adj
+    }
+}
+
+/// `adj[x] += d ⊙ a`, where a structurally zero contribution (the constant 0) adds nothing.
+fn accumulate(adj: &mut [Option<Sym>], x: u32, d: Sym, a: Sym) {
+    if d.is_constant() && d.value() == 0.0 {
+        return;
+    }
+    let c = d.chain_mul(a);
+    if c.is_constant() && c.value() == 0.0 {
+        return;
+    }
+    let slot = &mut adj[x as usize];
+    *slot = Some(match *slot {
+        None => c,
+        Some(s) => s + c,
+    });
+}

@@ -1,0 +1,191 @@
+//! Seeing a graph: the SSA listing (`Display`) and Graphviz DOT ([`Graph::to_dot`]).
+
+use core::fmt::{self, Write};
+
+use super::Graph;
+use super::record::Node;
+use crate::rules::{Binary, Unary};
+
+/// The operation of `node` applied to operands named by `name`, as in the listing: `sin v1`,
+/// `v0 × v1`, `powf(v2, v3)`.
+fn expression(node: Node, name: impl Fn(u32) -> String) -> String {
+    match node {
+        Node::Input(i) => format!("x{i}"),
+        Node::Const(bits) => format!("{}", f64::from_bits(bits)),
+        Node::Unary(Unary::Neg, a) => format!("−{}", name(a)),
+        Node::Unary(Unary::Powi(k), a) => format!("powi({}, {k})", name(a)),
+        Node::Unary(op, a) => format!("{} {}", op.name(), name(a)),
+        Node::Binary(op, a, b) => match op {
+            Binary::Add | Binary::Sub | Binary::Mul | Binary::Div | Binary::Rem => {
+                format!("{} {} {}", name(a), op.name(), name(b))
+            }
+            _ => format!("{}({}, {})", op.name(), name(a), name(b)),
+        },
+        Node::MulAdd(a, b, c) => format!("mul_add({}, {}, {})", name(a), name(b), name(c)),
+        Node::ChainMul(a, b) => format!("{} ⊙ {}", name(a), name(b)),
+    }
+}
+
+/// The operation alone (a node's label in the drawing).
+fn operation(node: Node) -> String {
+    match node {
+        Node::Input(i) => format!("x{i}"),
+        Node::Const(bits) => format!("{}", f64::from_bits(bits)),
+        Node::Unary(Unary::Powi(k), _) => format!("powi {k}"),
+        Node::Unary(op, _) => op.name().to_string(),
+        Node::Binary(op, _, _) => op.name().to_string(),
+        Node::MulAdd(..) => "mul_add".to_string(),
+        Node::ChainMul(..) => "⊙".to_string(),
+    }
+}
+
+fn v(i: u32) -> String {
+    format!("v{i}")
+}
+
+/// What a node's origin is called in the listing and the drawing.
+fn part(origin: u8) -> String {
+    match origin {
+        0 => "function".to_string(),
+        1 => "first derivative".to_string(),
+        2 => "second derivative".to_string(),
+        k => format!("derivative of order {k}"),
+    }
+}
+
+/// The SSA listing: a header, one line per node (`v3 = sin v1`, with its value at the recording
+/// point), the guards with the answers recorded, and the outputs. A precision (`{:.4}`) applies to
+/// the values.
+///
+/// ```
+/// use nilpotent::graph::Graph;
+/// use num_traits::Float;
+/// fn f<T: Float>(x: &[T]) -> T { x[0].ln() + x[0] * x[1] - x[1].sin() }
+/// let listing = format!("{:.3}", Graph::record(&[2.0, 5.0], f));
+/// assert!(listing.contains("v2 = ln v0"));
+/// assert!(listing.contains("v6 = v4 − v5"));
+/// assert!(listing.contains("y0 = v6"));
+/// ```
+impl fmt::Display for Graph {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let precision = f.precision();
+        let value = |x: f64| match precision {
+            Some(p) => format!("{x:.p$}"),
+            None => format!("{x}"),
+        };
+        writeln!(
+            f,
+            "graph: {} inputs, {} outputs, {} operations, {} guards",
+            self.n_inputs,
+            self.num_outputs(),
+            self.len(),
+            self.guards.len()
+        )?;
+        let lines: Vec<String> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, &node)| format!("v{i} = {}", expression(node, v)))
+            .collect();
+        let width = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+        let mut last_part = None;
+        for (i, line) in lines.iter().enumerate() {
+            let origin = self.origin[i];
+            if self.origin.iter().any(|&o| o > 0) && last_part != Some(origin) {
+                writeln!(f, "# {}", part(origin))?;
+                last_part = Some(origin);
+            }
+            let pad = width - line.chars().count();
+            writeln!(f, "{line}{}   # {}", " ".repeat(pad), value(self.values[i]))?;
+        }
+        for (k, g) in self.guards.iter().enumerate() {
+            writeln!(f, "g{k}: {}", g.test.describe(g.expected, v))?;
+        }
+        for (k, &o) in self.outputs.iter().enumerate() {
+            writeln!(f, "y{k} = v{o}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Graph {
+    /// The graph in Graphviz's DOT language: inputs, constants and operations as boxes (an
+    /// operation labelled with its rule), edges from operands to results (numbered where the
+    /// order matters), guards as diamonds, outputs as ellipses. The nodes of the function and of
+    /// each derivative order are drawn in separate clusters. Render with `dot -Tsvg`.
+    ///
+    /// ```
+    /// use nilpotent::graph::Graph;
+    /// use num_traits::Float;
+    /// let g = Graph::record(&[1.0], |x| x[0].sin() * x[0]).gradient();
+    /// let dot = g.to_dot();
+    /// assert!(dot.starts_with("digraph"));
+    /// assert!(dot.contains("cluster_1")); // the derivative's nodes
+    /// ```
+    pub fn to_dot(&self) -> String {
+        let mut s = String::new();
+        let _ = self.write_dot(&mut s);
+        s
+    }
+
+    fn write_dot(&self, s: &mut String) -> fmt::Result {
+        writeln!(s, "digraph nilpotent {{")?;
+        writeln!(s, "  rankdir=LR;")?;
+        writeln!(s, "  node [shape=box, fontname=\"Helvetica\"];")?;
+        let levels = self.origin.iter().copied().max().unwrap_or(0);
+        for level in 0..=levels {
+            writeln!(s, "  subgraph cluster_{level} {{")?;
+            writeln!(s, "    label=\"{}\";", part(level))?;
+            for (i, &node) in self.nodes.iter().enumerate() {
+                if self.origin[i] != level {
+                    continue;
+                }
+                let (label, style) = match node {
+                    Node::Input(_) => (format!("v{i}\\n{}", operation(node)), ", style=bold"),
+                    Node::Const(_) => (operation(node), ", shape=plaintext"),
+                    _ => (format!("v{i}\\n{}", operation(node)), ""),
+                };
+                writeln!(s, "    v{i} [label=\"{}\"{style}];", escape(&label))?;
+            }
+            writeln!(s, "  }}")?;
+        }
+        for (i, node) in self.nodes.iter().enumerate() {
+            let (args, k) = node.args();
+            let ordered = matches!(
+                node,
+                Node::Binary(op, _, _) if !matches!(op, Binary::Add | Binary::Mul)
+            ) || matches!(node, Node::MulAdd(..));
+            for (j, &a) in args[..k].iter().enumerate() {
+                if ordered {
+                    writeln!(s, "  v{a} -> v{i} [label=\"{}\"];", j + 1)?;
+                } else {
+                    writeln!(s, "  v{a} -> v{i};")?;
+                }
+            }
+        }
+        for (k, g) in self.guards.iter().enumerate() {
+            let label = format!("g{k}: {}", g.test.describe(g.expected, v));
+            writeln!(
+                s,
+                "  g{k} [shape=diamond, label=\"{}\", color=red];",
+                escape(&label)
+            )?;
+            let (ops, m) = g.test.operands();
+            for &o in &ops[..m] {
+                writeln!(s, "  v{o} -> g{k} [style=dashed, color=red];")?;
+            }
+        }
+        for (k, &o) in self.outputs.iter().enumerate() {
+            writeln!(s, "  y{k} [shape=ellipse, label=\"y{k}\"];")?;
+            writeln!(s, "  v{o} -> y{k};")?;
+        }
+        writeln!(s, "}}")
+    }
+}
+
+/// `text` for a DOT string literal.
+fn escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace("\\\\n", "\\n")
+}

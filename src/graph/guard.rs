@@ -1,0 +1,253 @@
+//! Guards: the value-dependent decisions made while a graph was recorded, and the error an
+//! evaluation returns when one of them comes out differently.
+//!
+//! A graph is recorded at one point x₀. Wherever the recorded code (or a derivative rule) looked at
+//! a value to decide something — a comparison, `abs`'s sign, `is_nan`, a conversion to an integer —
+//! the graph keeps a guard: the question and the answer seen at x₀. Evaluating the graph at another
+//! input asks every question again; if an answer differs, the recorded operations are not the ones
+//! the function would perform there, and the evaluation returns [`GraphError::Guard`] instead of a
+//! number. The caller records again at that input.
+
+use core::cmp::Ordering;
+use core::fmt;
+use core::num::FpCategory;
+
+/// What generic code learns about a single value when it branches on it or converts it out of the
+/// number type. For dual numbers and the tape this is just the value; a graph records it as a guard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Observe {
+    /// `is_nan()`
+    IsNan,
+    /// `is_infinite()`
+    IsInfinite,
+    /// `is_finite()`
+    IsFinite,
+    /// `is_normal()`
+    IsNormal,
+    /// `is_subnormal()`
+    IsSubnormal,
+    /// `classify()`: the floating-point category
+    Class,
+    /// the sign bit (`is_sign_positive()`, `is_sign_negative()`, `Signed::is_positive`, …)
+    SignBit,
+    /// the order of the value against 0 (nalgebra's `argument`, `try_sqrt`, `to_exp`)
+    ZeroOrder,
+    /// the value truncated towards zero (conversions to integers: `to_i64()`, `to_usize()`, …)
+    Trunc,
+    /// the value itself, bit for bit (`to_f64()`, `to_f32()`, `integer_decode()`, values baked into
+    /// constants)
+    Exact,
+}
+
+impl Observe {
+    /// The answer for the value `v`, as a number compared exactly (every NaN answers alike).
+    pub fn outcome(self, v: f64) -> u64 {
+        match self {
+            Observe::IsNan => v.is_nan() as u64,
+            Observe::IsInfinite => v.is_infinite() as u64,
+            Observe::IsFinite => v.is_finite() as u64,
+            Observe::IsNormal => v.is_normal() as u64,
+            Observe::IsSubnormal => v.is_subnormal() as u64,
+            Observe::Class => match v.classify() {
+                FpCategory::Nan => 0,
+                FpCategory::Infinite => 1,
+                FpCategory::Zero => 2,
+                FpCategory::Subnormal => 3,
+                FpCategory::Normal => 4,
+            },
+            Observe::SignBit => v.is_sign_negative() as u64,
+            Observe::ZeroOrder => order_code(v.partial_cmp(&0.0)),
+            // −0 and +0 truncate to the same integer
+            Observe::Trunc => canonical_bits(v.trunc() + 0.0),
+            Observe::Exact => canonical_bits(v),
+        }
+    }
+
+    /// The question about `operand`, and the answer `outcome`, in words.
+    fn describe(self, operand: &str, outcome: u64) -> String {
+        let yes = outcome != 0;
+        match self {
+            Observe::IsNan => format!("{operand}.is_nan() = {yes}"),
+            Observe::IsInfinite => format!("{operand}.is_infinite() = {yes}"),
+            Observe::IsFinite => format!("{operand}.is_finite() = {yes}"),
+            Observe::IsNormal => format!("{operand}.is_normal() = {yes}"),
+            Observe::IsSubnormal => format!("{operand}.is_subnormal() = {yes}"),
+            Observe::Class => {
+                let class = ["NaN", "infinite", "zero", "subnormal", "normal"];
+                format!("{operand} is {}", class[outcome as usize])
+            }
+            Observe::SignBit => format!("{operand}.is_sign_negative() = {yes}"),
+            Observe::ZeroOrder => format!("{operand} {} 0", order_symbol(outcome)),
+            Observe::Trunc => format!("trunc({operand}) = {}", f64::from_bits(outcome)),
+            Observe::Exact => format!("{operand} = {:e}", f64::from_bits(outcome)),
+        }
+    }
+}
+
+/// A comparison of two values, as generic code makes it (`==`, `<`, `<=`, `partial_cmp`); `>` and
+/// `>=` are `<` and `<=` with the operands swapped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Compare {
+    /// `a == b`
+    Eq,
+    /// `a < b`
+    Lt,
+    /// `a <= b`
+    Le,
+    /// `a.partial_cmp(&b)`
+    Order,
+}
+
+impl Compare {
+    /// The answer for the values `a`, `b`, as a number compared exactly.
+    pub fn outcome(self, a: f64, b: f64) -> u64 {
+        match self {
+            Compare::Eq => (a == b) as u64,
+            Compare::Lt => (a < b) as u64,
+            Compare::Le => (a <= b) as u64,
+            Compare::Order => order_code(a.partial_cmp(&b)),
+        }
+    }
+
+    fn describe(self, a: &str, b: &str, outcome: u64) -> String {
+        let yes = outcome != 0;
+        match self {
+            Compare::Eq => format!("({a} == {b}) = {yes}"),
+            Compare::Lt => format!("({a} < {b}) = {yes}"),
+            Compare::Le => format!("({a} <= {b}) = {yes}"),
+            Compare::Order => format!("{a} {} {b}", order_symbol(outcome)),
+        }
+    }
+}
+
+fn order_code(o: Option<Ordering>) -> u64 {
+    match o {
+        Some(Ordering::Less) => 0,
+        Some(Ordering::Equal) => 1,
+        Some(Ordering::Greater) => 2,
+        None => 3,
+    }
+}
+
+fn order_symbol(code: u64) -> &'static str {
+    ["<", "==", ">", "is unordered with"][code as usize]
+}
+
+/// The bits of `v`, with every NaN mapped to one pattern (NaN payloads are not specified).
+fn canonical_bits(v: f64) -> u64 {
+    if v.is_nan() {
+        f64::NAN.to_bits()
+    } else {
+        v.to_bits()
+    }
+}
+
+/// The question a guard asks, about one or two nodes of the graph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Test {
+    Observe(Observe, u32),
+    Compare(Compare, u32, u32),
+}
+
+impl Test {
+    /// The nodes the question is about.
+    pub(crate) fn operands(self) -> ([u32; 2], usize) {
+        match self {
+            Test::Observe(_, a) => ([a, a], 1),
+            Test::Compare(_, a, b) => ([a, b], 2),
+        }
+    }
+
+    /// The same question about other nodes (`map` renumbers).
+    pub(crate) fn map(self, mut map: impl FnMut(u32) -> u32) -> Test {
+        match self {
+            Test::Observe(o, a) => Test::Observe(o, map(a)),
+            Test::Compare(c, a, b) => Test::Compare(c, map(a), map(b)),
+        }
+    }
+
+    /// The question with the answer `outcome`, naming nodes with `name`.
+    pub(crate) fn describe(self, outcome: u64, name: impl Fn(u32) -> String) -> String {
+        match self {
+            Test::Observe(o, a) => o.describe(&name(a), outcome),
+            Test::Compare(c, a, b) => c.describe(&name(a), &name(b), outcome),
+        }
+    }
+}
+
+/// A recorded decision: a question and the answer seen at the recording point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Guard {
+    pub(crate) test: Test,
+    pub(crate) expected: u64,
+}
+
+/// Why a graph could not be evaluated at an input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GraphError {
+    /// A decision taken while recording (a comparison, a sign, a rounding, a conversion — in the
+    /// recorded function or in a derivative rule) comes out differently at this input: the graph's
+    /// operations are not the ones the function performs here. Record the graph again at this
+    /// input.
+    Guard {
+        /// the guard's number (its position in the graph's listing)
+        index: usize,
+        /// the question and the answer seen at the recording point, e.g. `(v3 < v1) = true`
+        recorded: String,
+        /// the same question with the answer at this input
+        found: String,
+    },
+    /// The input does not have one value per input of the graph.
+    InputLength {
+        /// the graph's number of inputs
+        expected: usize,
+        /// the length of the input given
+        found: usize,
+    },
+    /// The output buffer does not have one entry per output of the graph.
+    OutputLength {
+        /// the graph's number of outputs
+        expected: usize,
+        /// the length of the buffer given
+        found: usize,
+    },
+}
+
+impl GraphError {
+    /// The error for guard `index` (used by evaluators; `recorded` and `found` are its question
+    /// with the two answers, in words).
+    pub fn guard(index: usize, recorded: String, found: String) -> GraphError {
+        GraphError::Guard {
+            index,
+            recorded,
+            found,
+        }
+    }
+}
+
+impl fmt::Display for GraphError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GraphError::Guard {
+                index,
+                recorded,
+                found,
+            } => write!(
+                f,
+                "guard g{index} fails: recorded {recorded}, but here {found}; the recorded \
+                 function takes another branch at this input (record the graph again here)"
+            ),
+            GraphError::InputLength { expected, found } => write!(
+                f,
+                "the graph has {expected} inputs but the input given has {found} values"
+            ),
+            GraphError::OutputLength { expected, found } => write!(
+                f,
+                "the graph has {expected} outputs but the output buffer has {found} entries"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for GraphError {}

@@ -1,0 +1,242 @@
+//! Graph mode: record a function once as a computation graph, build its derivatives as graphs,
+//! and evaluate them at any input.
+//!
+//! Reverse mode on a [tape](crate::reverse::Tape) records the operations of one evaluation with
+//! their partials as *numbers*: the sweep gives the gradient at that point and nothing else, and
+//! the next point needs a new recording. Graph mode records the operations as a graph of
+//! *symbols* ([`Sym`]), so the graph can be evaluated again at any input — and differentiated:
+//! reverse accumulation over the graph, with each local partial taken from the rule table
+//! evaluated on `Sym`, writes the gradient as a new graph, whose derivative in turn is the
+//! Hessian. This is the last section of the lecture the crate grew out of, "Reverse Mode – Graph".
+//!
+//! ```
+//! use nilpotent::graph::Graph;
+//! use num_traits::Float;
+//!
+//! fn f<T: Float>(x: &[T]) -> T {
+//!     x[0].ln() + x[0] * x[1] - x[1].sin()
+//! }
+//! let g = Graph::record(&[2.0, 5.0], f); // 2 inputs, 5 operations
+//! assert_eq!((g.num_inputs(), g.num_outputs(), g.len()), (2, 1, 5));
+//! let grad = g.gradient();               // outputs: f, ∂f/∂x₀, ∂f/∂x₁
+//! let out = grad.eval(&[2.0, 5.0]).unwrap();
+//! assert_eq!(out[1], 5.5);
+//! let out = grad.eval(&[1.0, 0.0]).unwrap(); // any other input: no new recording
+//! assert_eq!((out[1], out[2]), (1.0, 0.0)); // 1/x₀ + x₁, x₀ − cos x₁
+//!
+//! let h = g.hessian();                   // outputs: f, ∇f, H row by row
+//! let out = h.eval(&[2.0, 5.0]).unwrap();
+//! assert_eq!(out[3..], [-0.25, 1.0, 1.0, 5.0f64.sin()]);
+//! ```
+//!
+//! # What a graph is
+//!
+//! A flat list of nodes in SSA form (each node is computed once, from earlier nodes): the inputs,
+//! constants, and operations, every operation an entry of the rule table
+//! ([`Unary`](crate::rules::Unary), [`Binary`](crate::rules::Binary), `mul_add`) or `⊙`
+//! ([`rules::chain_mul`](crate::rules::chain_mul), the product derivative graphs multiply partials
+//! and adjoints with). `Display` prints it as a listing (`v3 = sin v1`), [`Graph::to_dot`] as a
+//! Graphviz drawing. While recording, the graph
+//!
+//! - shares common subexpressions (an operation on the same operands is the same node; the operands
+//!   of `+` and `×` are put in a canonical order first);
+//! - folds operations on constants (by evaluating the rule on them);
+//! - applies only the identities that hold for every IEEE value: `x·1 = x`, `x/1 = x`,
+//!   `x + (−0) = x`, `x − (+0) = x`, `−(−x) = x`. Never `x·0 = 0`, `x − x = 0` or `x/x = 1`: they
+//!   are false for ±∞ and NaN;
+//!
+//! and a finished graph keeps only what its outputs and guards need.
+//!
+//! # Branches: guards
+//!
+//! A graph is recorded at a point x₀ (values are computed alongside, as on the tape), so code that
+//! branches on values records the branch it takes at x₀. Every such decision — a comparison, a
+//! `max`/`min` or `abs` sign choice inside a derivative rule, `is_nan`, a conversion to an integer
+//! or out of the graph (`to_f64`) — is kept as a *guard*: the question and the answer seen at x₀.
+//! [`Graph::eval`] asks every question again and returns [`GraphError::Guard`] where an answer
+//! differs, naming the guard; it never returns the number of a branch the function would not
+//! take. Branch-free code has no guards, and the conventions of the other modes (zero lanes,
+//! zero partials) are operations in the graph, not guards.
+//!
+//! ```
+//! use nilpotent::graph::{Graph, GraphError};
+//! use num_traits::Float;
+//!
+//! fn relu_sq<T: Float>(x: &[T]) -> T {
+//!     if x[0] > T::zero() { x[0] * x[0] } else { T::zero() }
+//! }
+//! let g = Graph::record(&[3.0], relu_sq).gradient();
+//! assert_eq!(g.eval(&[4.0]).unwrap(), vec![16.0, 8.0]); // the same branch
+//! assert!(matches!(g.eval(&[-1.0]), Err(GraphError::Guard { .. }))); // the other one
+//! ```
+//!
+//! # When to use which mode
+//!
+//! | you have | use |
+//! |---|---|
+//! | the same derivative at many inputs, control flow that does not depend on the input (or rarely) | a graph: record once, evaluate many times ([`Program`] and [`Evaluator`] evaluate without allocating) |
+//! | one-off derivatives, or code that branches on values everywhere | the tape ([`crate::reverse`]) or forward mode |
+//! | a Hessian you will evaluate often | [`Graph::hessian`]: structural zeros cost nothing |
+//!
+//! # Evaluation
+//!
+//! [`Graph::program`] lowers a graph once into a flat list of instructions over a few work slots,
+//! reused as soon as a value is dead; an [`Evaluator`] runs it for any [`Value`] type — `f64`,
+//! `f32`, or dual numbers, which gives forward mode on the graph — without allocating. Values are
+//! the `f64` function's bit for bit where the same operations run in the same order.
+
+mod derive;
+mod display;
+mod guard;
+mod program;
+mod record;
+mod sym;
+
+use std::sync::OnceLock;
+
+pub use guard::{Compare, GraphError, Observe};
+pub use program::{Evaluator, Program, Value};
+pub use sym::Sym;
+
+use guard::Guard;
+use record::Node;
+
+/// A function recorded as a computation graph: see the [module documentation](self).
+#[derive(Clone, Debug)]
+pub struct Graph {
+    n_inputs: usize,
+    nodes: Vec<Node>,
+    /// the value of each node at the recording point
+    values: Vec<f64>,
+    /// 0 for a node of the recorded function, k for a node first made by the k-th derivative
+    origin: Vec<u8>,
+    outputs: Vec<u32>,
+    guards: Vec<Guard>,
+    program: OnceLock<Program>,
+}
+
+impl Graph {
+    pub(crate) fn from_parts(
+        n_inputs: usize,
+        nodes: Vec<Node>,
+        values: Vec<f64>,
+        origin: Vec<u8>,
+        outputs: Vec<u32>,
+        guards: Vec<Guard>,
+    ) -> Graph {
+        Graph {
+            n_inputs,
+            nodes,
+            values,
+            origin,
+            outputs,
+            guards,
+            program: OnceLock::new(),
+        }
+    }
+
+    /// Records `f: ℝⁿ → ℝ` evaluated at `x0` (n = `x0.len()` inputs, one output). `f` is a generic
+    /// function passed by name, or a closure, run once on [`Sym`] values.
+    ///
+    /// ```
+    /// use nilpotent::graph::Graph;
+    /// use num_traits::Float;
+    /// fn sigmoid<T: Float>(x: &[T]) -> T { T::one() / (T::one() + (-x[0]).exp()) }
+    /// let g = Graph::record(&[0.0], sigmoid);
+    /// assert_eq!(g.eval(&[0.0]).unwrap(), vec![0.5]);
+    /// let g2 = Graph::record(&[1.0, 2.0], |x| x[0] * x[1] + sigmoid(x));
+    /// assert_eq!(g2.num_inputs(), 2);
+    /// ```
+    pub fn record<F>(x0: &[f64], f: F) -> Graph
+    where
+        F: FnOnce(&[Sym]) -> Sym,
+    {
+        Self::record_vec(x0, |x| vec![f(x)])
+    }
+
+    /// Records `f: ℝⁿ → ℝᵐ` evaluated at `x0`; its outputs are the returned values, in order.
+    ///
+    /// ```
+    /// use nilpotent::graph::Graph;
+    /// use num_traits::Float;
+    /// fn polar<T: Float>(p: &[T]) -> Vec<T> { vec![p[0] * p[1].cos(), p[0] * p[1].sin()] }
+    /// let g = Graph::record_vec(&[2.0, 0.0], polar);
+    /// assert_eq!(g.num_outputs(), 2);
+    /// let jac = g.jacobian().eval(&[2.0, 0.0]).unwrap(); // [x, y, ∂x/∂r, ∂x/∂θ, ∂y/∂r, ∂y/∂θ]
+    /// assert_eq!(jac, vec![2.0, 0.0, 1.0, -0.0, 0.0, 2.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `f` returns a `Sym` of another recording, or panics itself (the recording is then
+    /// abandoned).
+    pub fn record_vec<F>(x0: &[f64], f: F) -> Graph
+    where
+        F: FnOnce(&[Sym]) -> Vec<Sym>,
+    {
+        let (rec, inputs) = sym::start(x0, 0);
+        let ys = f(&inputs);
+        let id = rec.id();
+        for y in &ys {
+            y.check_graph(id);
+        }
+        let outputs: Vec<_> = ys.iter().map(|y| y.arg()).collect();
+        rec.finish().finish(&outputs)
+    }
+
+    /// The number of inputs.
+    pub fn num_inputs(&self) -> usize {
+        self.n_inputs
+    }
+
+    /// The number of outputs.
+    pub fn num_outputs(&self) -> usize {
+        self.outputs.len()
+    }
+
+    /// The number of operations (nodes that are neither inputs nor constants).
+    pub fn len(&self) -> usize {
+        self.nodes.iter().filter(|n| n.is_operation()).count()
+    }
+
+    /// True if the graph has no operations (every output is an input or a constant).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The number of nodes: inputs, constants and operations.
+    pub fn num_nodes(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// The number of guards (decisions that evaluation checks).
+    pub fn num_guards(&self) -> usize {
+        self.guards.len()
+    }
+
+    /// The point the graph was recorded at.
+    pub fn recording_point(&self) -> &[f64] {
+        &self.values[..self.n_inputs]
+    }
+
+    /// The outputs at the recording point (computed while recording, no evaluation).
+    pub fn recorded_outputs(&self) -> Vec<f64> {
+        self.outputs
+            .iter()
+            .map(|&o| self.values[o as usize])
+            .collect()
+    }
+
+    /// The graph lowered for evaluation (made on first use and kept).
+    pub fn program(&self) -> &Program {
+        self.program.get_or_init(|| Program::new(self))
+    }
+
+    /// The outputs at `x`, or an error naming the first guard that comes out differently at `x`
+    /// than at the recording point (then record again at `x`), or an input of the wrong length.
+    ///
+    /// This allocates the result and a work buffer; for repeated evaluation without allocation
+    /// keep an [`Evaluator`] (`g.program().evaluator::<f64>()`).
+    pub fn eval(&self, x: &[f64]) -> Result<Vec<f64>, GraphError> {
+        self.program().evaluator::<f64>().eval(x)
+    }
+}

@@ -1,0 +1,424 @@
+//! The lowered form of a graph: a flat list of instructions over a small array of work slots, and
+//! the interpreter that runs it for any value type.
+
+use super::Graph;
+use super::guard::{Compare, GraphError, Observe, Test};
+use super::record::Node;
+use crate::Dual;
+use crate::rules::{self, Binary, Unary};
+use num_traits::Float;
+
+/// A value type a [`Program`] can be evaluated on: `f64`, `f32`, and dual numbers over them (so
+/// that forward mode runs on a graph: J·r of a recorded function in one evaluation).
+///
+/// Every operation is the rule table's: the value of [`Unary::eval`] and [`Binary::eval`] for
+/// plain floats, the full chain rule for dual numbers.
+pub trait Value: Copy {
+    /// The constant `c` (rounded to the type).
+    fn from_constant(c: f64) -> Self;
+    /// `op(self)`.
+    fn apply_unary(self, op: Unary) -> Self;
+    /// `op(self, y)`.
+    fn apply_binary(self, op: Binary, y: Self) -> Self;
+    /// `self·a + b` rounded once.
+    fn apply_mul_add(self, a: Self, b: Self) -> Self;
+    /// `self ⊙ y` ([`rules::chain_mul`]).
+    fn apply_chain_mul(self, y: Self) -> Self;
+    /// The (innermost) real value, which guards are checked on.
+    fn real_part(&self) -> f64;
+}
+
+impl Value for f64 {
+    #[inline(always)]
+    fn from_constant(c: f64) -> f64 {
+        c
+    }
+    #[inline(always)]
+    fn apply_unary(self, op: Unary) -> f64 {
+        op.eval(self).0
+    }
+    #[inline(always)]
+    fn apply_binary(self, op: Binary, y: f64) -> f64 {
+        op.eval(self, y).0
+    }
+    #[inline(always)]
+    fn apply_mul_add(self, a: f64, b: f64) -> f64 {
+        rules::mul_add(self, a, b).0
+    }
+    #[inline(always)]
+    fn apply_chain_mul(self, y: f64) -> f64 {
+        rules::chain_mul(self, y).0
+    }
+    #[inline(always)]
+    fn real_part(&self) -> f64 {
+        *self
+    }
+}
+
+impl Value for f32 {
+    #[inline(always)]
+    fn from_constant(c: f64) -> f32 {
+        c as f32
+    }
+    #[inline(always)]
+    fn apply_unary(self, op: Unary) -> f32 {
+        op.eval(self).0
+    }
+    #[inline(always)]
+    fn apply_binary(self, op: Binary, y: f32) -> f32 {
+        op.eval(self, y).0
+    }
+    #[inline(always)]
+    fn apply_mul_add(self, a: f32, b: f32) -> f32 {
+        rules::mul_add(self, a, b).0
+    }
+    #[inline(always)]
+    fn apply_chain_mul(self, y: f32) -> f32 {
+        rules::chain_mul(self, y).0
+    }
+    /// The value as `f64` (so a guard on `is_normal` or `classify` is checked on the `f64` value).
+    #[inline(always)]
+    fn real_part(&self) -> f64 {
+        f64::from(*self)
+    }
+}
+
+impl<T: Value + Float, const N: usize> Value for Dual<T, N> {
+    #[inline(always)]
+    fn from_constant(c: f64) -> Self {
+        Dual::constant(T::from_constant(c))
+    }
+    #[inline(always)]
+    fn apply_unary(self, op: Unary) -> Self {
+        self.unary(op)
+    }
+    #[inline(always)]
+    fn apply_binary(self, op: Binary, y: Self) -> Self {
+        self.binary(op, y)
+    }
+    #[inline(always)]
+    fn apply_mul_add(self, a: Self, b: Self) -> Self {
+        num_traits::Float::mul_add(self, a, b)
+    }
+    #[inline(always)]
+    fn apply_chain_mul(self, y: Self) -> Self {
+        rules::chain_mul(self, y).0
+    }
+    #[inline(always)]
+    fn real_part(&self) -> f64 {
+        self.re.real_part()
+    }
+}
+
+/// What an instruction does.
+#[derive(Clone, Copy, Debug)]
+enum Code {
+    Unary(Unary),
+    Binary(Binary),
+    MulAdd,
+    ChainMul,
+    /// check guard `dst` (a question about slot `a`)
+    Observe(Observe),
+    /// check guard `dst` (a comparison of slots `a` and `b`)
+    Compare(Compare),
+}
+
+/// One instruction: `slots[dst] = code(slots[a], slots[b], slots[c])`, or a guard check.
+#[derive(Clone, Copy, Debug)]
+struct Instr {
+    code: Code,
+    dst: u32,
+    a: u32,
+    b: u32,
+    c: u32,
+}
+
+/// A graph lowered for evaluation: its operations and guard checks in one flat list, in
+/// topological order, over work slots that are reused as soon as a value is dead (so the working
+/// set stays small), with the constants in slots of their own. Built once by [`Graph::program`];
+/// evaluated by an [`Evaluator`] for any [`Value`] type without allocating.
+#[derive(Clone, Debug)]
+pub struct Program {
+    n_inputs: usize,
+    n_slots: usize,
+    consts: Vec<(u32, f64)>,
+    /// the slot each input is written to (`u32::MAX` for an input nothing reads)
+    input_slots: Vec<u32>,
+    code: Vec<Instr>,
+    output_slots: Vec<u32>,
+    /// per guard: the question (on graph nodes, for messages) and the answer at the recording
+    /// point
+    guards: Vec<(Test, u64)>,
+}
+
+const UNUSED: u32 = u32::MAX;
+
+impl Program {
+    /// Lowers `g`.
+    pub(crate) fn new(g: &Graph) -> Program {
+        let nodes = &g.nodes;
+        let n = nodes.len();
+        // 1. the order: every operation, each guard right after the last of its operands
+        let mut guards_after: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut guards_first = Vec::new();
+        for (k, guard) in g.guards.iter().enumerate() {
+            let (ops, m) = guard.test.operands();
+            let ready = ops[..m]
+                .iter()
+                .copied()
+                .filter(|&o| nodes[o as usize].is_operation())
+                .max();
+            match ready {
+                Some(o) => guards_after[o as usize].push(k),
+                None => guards_first.push(k),
+            }
+        }
+        enum Step {
+            Op(usize),
+            Guard(usize),
+        }
+        let mut steps: Vec<Step> = guards_first.into_iter().map(Step::Guard).collect();
+        for (i, node) in nodes.iter().enumerate() {
+            if node.is_operation() {
+                steps.push(Step::Op(i));
+            }
+            steps.extend(guards_after[i].iter().map(|&k| Step::Guard(k)));
+        }
+        // 2. the last step that reads each node (outputs are read after the last step)
+        let mut last_use = vec![None::<usize>; n];
+        for (s, step) in steps.iter().enumerate() {
+            let (ops, m) = match *step {
+                Step::Op(i) => nodes[i].args(),
+                Step::Guard(k) => {
+                    let (ops, m) = g.guards[k].test.operands();
+                    ([ops[0], ops[1], 0], m)
+                }
+            };
+            for &o in &ops[..m] {
+                last_use[o as usize] = Some(s);
+            }
+        }
+        let keep = steps.len(); // "read after every step"
+        for &o in &g.outputs {
+            last_use[o as usize] = Some(keep);
+        }
+        // 3. slots: constants first (never reused), then values by liveness
+        let mut slot = vec![UNUSED; n];
+        let mut consts = Vec::new();
+        for (i, node) in nodes.iter().enumerate() {
+            if let Node::Const(bits) = *node {
+                slot[i] = consts.len() as u32;
+                consts.push((slot[i], f64::from_bits(bits)));
+            }
+        }
+        let mut n_slots = consts.len() as u32;
+        let mut free: Vec<u32> = Vec::new();
+        let mut take = |free: &mut Vec<u32>| {
+            free.pop().unwrap_or_else(|| {
+                n_slots += 1;
+                n_slots - 1
+            })
+        };
+        let mut input_slots = vec![UNUSED; g.n_inputs];
+        for (i, s) in input_slots.iter_mut().enumerate() {
+            if last_use[i].is_some() {
+                *s = take(&mut free);
+                slot[i] = *s;
+            }
+        }
+        let mut code = Vec::with_capacity(steps.len());
+        for (s, step) in steps.iter().enumerate() {
+            let (args, m) = match *step {
+                Step::Op(i) => nodes[i].args(),
+                Step::Guard(k) => {
+                    let (ops, m) = g.guards[k].test.operands();
+                    ([ops[0], ops[1], 0], m)
+                }
+            };
+            let mut a = [0u32; 3];
+            for j in 0..m {
+                a[j] = slot[args[j] as usize];
+            }
+            // free the slots whose value is read for the last time here (before the result is
+            // placed, so that it may take one of them)
+            for j in 0..m {
+                let o = args[j] as usize;
+                let first = args[..j].iter().all(|&p| p as usize != o);
+                if first && last_use[o] == Some(s) && !matches!(nodes[o], Node::Const(_)) {
+                    free.push(slot[o]);
+                }
+            }
+            let (code_of, dst) = match *step {
+                Step::Op(i) => {
+                    let dst = take(&mut free);
+                    slot[i] = dst;
+                    let c = match nodes[i] {
+                        Node::Unary(op, _) => Code::Unary(op),
+                        Node::Binary(op, _, _) => Code::Binary(op),
+                        Node::MulAdd(..) => Code::MulAdd,
+                        Node::ChainMul(..) => Code::ChainMul,
+                        Node::Input(_) | Node::Const(_) => unreachable!("not an operation"),
+                    };
+                    (c, dst)
+                }
+                Step::Guard(k) => {
+                    let c = match g.guards[k].test {
+                        Test::Observe(o, _) => Code::Observe(o),
+                        Test::Compare(c, _, _) => Code::Compare(c),
+                    };
+                    (c, k as u32)
+                }
+            };
+            code.push(Instr {
+                code: code_of,
+                dst,
+                a: a[0],
+                b: a[1],
+                c: a[2],
+            });
+        }
+        Program {
+            n_inputs: g.n_inputs,
+            n_slots: n_slots as usize,
+            consts,
+            input_slots,
+            code,
+            output_slots: g.outputs.iter().map(|&o| slot[o as usize]).collect(),
+            guards: g.guards.iter().map(|g| (g.test, g.expected)).collect(),
+        }
+    }
+
+    /// The number of inputs.
+    pub fn num_inputs(&self) -> usize {
+        self.n_inputs
+    }
+
+    /// The number of outputs.
+    pub fn num_outputs(&self) -> usize {
+        self.output_slots.len()
+    }
+
+    /// The number of work slots an evaluation uses (constants included): the working set, usually
+    /// far below the number of nodes.
+    pub fn num_slots(&self) -> usize {
+        self.n_slots
+    }
+
+    /// The number of instructions (operations and guard checks).
+    pub fn len(&self) -> usize {
+        self.code.len()
+    }
+
+    /// True if the program has no instructions (every output is an input or a constant).
+    pub fn is_empty(&self) -> bool {
+        self.code.is_empty()
+    }
+
+    /// An evaluator of this program on values of type `T`, with its work slots allocated once.
+    pub fn evaluator<T: Value>(&self) -> Evaluator<'_, T> {
+        let mut work = vec![T::from_constant(0.0); self.n_slots];
+        for &(s, c) in &self.consts {
+            work[s as usize] = T::from_constant(c);
+        }
+        Evaluator {
+            program: self,
+            work,
+        }
+    }
+
+    /// The error for guard `k`, which answered `found`.
+    #[cold]
+    #[inline(never)]
+    fn guard_error(&self, k: usize, found: u64) -> GraphError {
+        let (test, expected) = self.guards[k];
+        let name = |i: u32| format!("v{i}");
+        GraphError::guard(k, test.describe(expected, name), test.describe(found, name))
+    }
+}
+
+/// Evaluates a [`Program`] on values of type `T`, reusing its work slots: after it is made, an
+/// evaluation allocates nothing.
+///
+/// ```
+/// use nilpotent::graph::Graph;
+/// use num_traits::Float;
+/// fn f<T: Float>(x: &[T]) -> T { x[0].ln() + x[0] * x[1] - x[1].sin() }
+///
+/// let g = Graph::record(&[2.0, 5.0], f).gradient(); // outputs: f, ∂f/∂x₀, ∂f/∂x₁
+/// let program = g.program();
+/// let mut eval = program.evaluator::<f64>();
+/// let mut out = [0.0; 3];
+/// for x1 in [5.0, 6.0, 7.0] {
+///     eval.eval_into(&[2.0, x1], &mut out).unwrap();
+///     assert_eq!(out[1], 0.5 + x1); // ∂f/∂x₀ = 1/x₀ + x₁
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Evaluator<'p, T> {
+    program: &'p Program,
+    work: Vec<T>,
+}
+
+impl<T: Value> Evaluator<'_, T> {
+    /// Evaluates the program at `x`, writing the outputs into `out`. An error, and no number, if a
+    /// guard comes out differently at `x` than at the recording point, or if a length is wrong.
+    pub fn eval_into(&mut self, x: &[T], out: &mut [T]) -> Result<(), GraphError> {
+        let p = self.program;
+        if x.len() != p.n_inputs {
+            return Err(GraphError::InputLength {
+                expected: p.n_inputs,
+                found: x.len(),
+            });
+        }
+        if out.len() != p.output_slots.len() {
+            return Err(GraphError::OutputLength {
+                expected: p.output_slots.len(),
+                found: out.len(),
+            });
+        }
+        let w = &mut self.work[..];
+        for (&s, &xi) in p.input_slots.iter().zip(x) {
+            if s != UNUSED {
+                w[s as usize] = xi;
+            }
+        }
+        for ins in &p.code {
+            let (a, b, c) = (ins.a as usize, ins.b as usize, ins.c as usize);
+            let v = match ins.code {
+                Code::Unary(op) => w[a].apply_unary(op),
+                Code::Binary(op) => w[a].apply_binary(op, w[b]),
+                Code::MulAdd => w[a].apply_mul_add(w[b], w[c]),
+                Code::ChainMul => w[a].apply_chain_mul(w[b]),
+                Code::Observe(o) => {
+                    let k = ins.dst as usize;
+                    let found = o.outcome(w[a].real_part());
+                    if found != p.guards[k].1 {
+                        return Err(p.guard_error(k, found));
+                    }
+                    continue;
+                }
+                Code::Compare(cmp) => {
+                    let k = ins.dst as usize;
+                    let found = cmp.outcome(w[a].real_part(), w[b].real_part());
+                    if found != p.guards[k].1 {
+                        return Err(p.guard_error(k, found));
+                    }
+                    continue;
+                }
+            };
+            w[ins.dst as usize] = v;
+        }
+        for (o, &s) in out.iter_mut().zip(&p.output_slots) {
+            *o = w[s as usize];
+        }
+        Ok(())
+    }
+
+    /// Evaluates the program at `x` and returns the outputs (a new vector; see
+    /// [`Evaluator::eval_into`] to reuse one).
+    pub fn eval(&mut self, x: &[T]) -> Result<Vec<T>, GraphError> {
+        let mut out = vec![T::from_constant(0.0); self.program.num_outputs()];
+        self.eval_into(x, &mut out)?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,319 @@
+//! The graph under construction: nodes in SSA order, hash-consed, with constant folding and the
+//! IEEE-exact identities, the values at the recording point, and the guards.
+
+use core::hash::{BuildHasherDefault, Hasher};
+use std::collections::{HashMap, HashSet};
+
+use super::Graph;
+use super::guard::{Guard, Test};
+use crate::rules::{self, Binary, Unary};
+
+/// One node of a graph. Every operation is an entry of the rule table ([`Unary`], [`Binary`]),
+/// [`rules::mul_add`] or [`rules::chain_mul`]; arguments are indices of earlier nodes, so the list
+/// is in topological order by construction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Node {
+    /// the i-th input
+    Input(u32),
+    /// a constant (its bits, so that the node can be hashed)
+    Const(u64),
+    Unary(Unary, u32),
+    Binary(Binary, u32, u32),
+    /// `x·a + b` rounded once
+    MulAdd(u32, u32, u32),
+    /// `x ⊙ y` ([`rules::chain_mul`]): the product derivative graphs multiply partials by adjoints
+    /// with, exactly 0 where a factor is exactly 0
+    ChainMul(u32, u32),
+}
+
+impl Node {
+    /// The arguments (indices of earlier nodes).
+    pub(crate) fn args(&self) -> ([u32; 3], usize) {
+        match *self {
+            Node::Input(_) | Node::Const(_) => ([0; 3], 0),
+            Node::Unary(_, a) => ([a, 0, 0], 1),
+            Node::Binary(_, a, b) | Node::ChainMul(a, b) => ([a, b, 0], 2),
+            Node::MulAdd(a, b, c) => ([a, b, c], 3),
+        }
+    }
+
+    /// The same operation on renumbered arguments.
+    pub(crate) fn map(self, mut map: impl FnMut(u32) -> u32) -> Node {
+        match self {
+            Node::Input(_) | Node::Const(_) => self,
+            Node::Unary(op, a) => Node::Unary(op, map(a)),
+            Node::Binary(op, a, b) => Node::Binary(op, map(a), map(b)),
+            Node::MulAdd(a, b, c) => Node::MulAdd(map(a), map(b), map(c)),
+            Node::ChainMul(a, b) => Node::ChainMul(map(a), map(b)),
+        }
+    }
+
+    /// True for an operation (not an input or a constant).
+    pub(crate) fn is_operation(&self) -> bool {
+        !matches!(self, Node::Input(_) | Node::Const(_))
+    }
+}
+
+/// An operand while recording: a constant (not yet a node) or a node.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Arg {
+    Const(f64),
+    Node(u32),
+}
+
+/// A small multiplicative hash for node keys (integers only; the default SipHash costs more than
+/// the rest of recording an operation, and nothing here needs resistance to chosen inputs).
+#[derive(Default)]
+pub(crate) struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_i32(&mut self, i: i32) {
+        self.write_u64(i as u32 as u64);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    fn write_isize(&mut self, i: isize) {
+        self.write_u64(i as u64);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxBuild = BuildHasherDefault<FxHasher>;
+
+/// A graph being recorded.
+pub(crate) struct Builder {
+    /// the recording's id (every [`Sym`](super::Sym) carries the id of its recording)
+    pub(crate) id: u64,
+    pub(crate) n_inputs: usize,
+    pub(crate) nodes: Vec<Node>,
+    /// the value of every node at the recording point
+    pub(crate) values: Vec<f64>,
+    /// 0 for nodes of the recorded function, k for nodes first made by the k-th derivative
+    pub(crate) origin: Vec<u8>,
+    /// the origin given to new nodes
+    pub(crate) level: u8,
+    table: HashMap<Node, u32, FxBuild>,
+    pub(crate) guards: Vec<Guard>,
+    guard_set: HashSet<Guard, FxBuild>,
+}
+
+impl Builder {
+    /// A graph with the inputs `x0` (nodes `0..n`) and nothing else.
+    pub(crate) fn new(id: u64, x0: &[f64]) -> Builder {
+        let n = x0.len();
+        assert!(
+            n < u32::MAX as usize / 2,
+            "nilpotent::graph: {n} inputs are more than a graph can hold"
+        );
+        let mut b = Builder {
+            id,
+            n_inputs: n,
+            nodes: Vec::with_capacity(n + 16),
+            values: Vec::with_capacity(n + 16),
+            origin: Vec::with_capacity(n + 16),
+            level: 0,
+            table: HashMap::default(),
+            guards: Vec::new(),
+            guard_set: HashSet::default(),
+        };
+        for (i, &v) in x0.iter().enumerate() {
+            b.node(Node::Input(i as u32), v);
+        }
+        b
+    }
+
+    /// The node `node` with value `value`: an existing equal node, or a new one.
+    fn node(&mut self, node: Node, value: f64) -> u32 {
+        let next = self.nodes.len() as u32;
+        let index = *self.table.entry(node).or_insert(next);
+        if index == next {
+            assert!(
+                next < u32::MAX - 1,
+                "nilpotent::graph: the graph is full ({next} nodes)"
+            );
+            self.nodes.push(node);
+            self.values.push(value);
+            self.origin.push(self.level);
+        }
+        index
+    }
+
+    /// The node of an operand (a constant becomes a node).
+    pub(crate) fn materialize(&mut self, a: Arg) -> u32 {
+        match a {
+            Arg::Node(i) => i,
+            Arg::Const(c) => self.node(Node::Const(c.to_bits()), c),
+        }
+    }
+
+    /// The value of an operand at the recording point.
+    pub(crate) fn value(&self, a: Arg) -> f64 {
+        match a {
+            Arg::Node(i) => self.values[i as usize],
+            Arg::Const(c) => c,
+        }
+    }
+
+    /// `op(a)`: folded if `a` is a constant; `−(−x)` is `x`.
+    pub(crate) fn unary(&mut self, op: Unary, a: Arg) -> Arg {
+        let x = match a {
+            Arg::Const(c) => return Arg::Const(op.eval(c).0),
+            Arg::Node(x) => x,
+        };
+        if let (Unary::Neg, Node::Unary(Unary::Neg, inner)) = (op, self.nodes[x as usize]) {
+            return Arg::Node(inner);
+        }
+        let v = op.eval(self.values[x as usize]).0;
+        Arg::Node(self.node(Node::Unary(op, x), v))
+    }
+
+    /// `op(a, b)`: folded if both are constants; the IEEE-exact identities `x·1 = 1·x = x`,
+    /// `x/1 = x`, `x + (−0) = (−0) + x = x`, `x − (+0) = x` (and none that is not exact for every
+    /// x, such as `x·0 = 0`, `x − x = 0` or `x/x = 1`, which are false for ±∞ and NaN); the
+    /// operands of `+` and `×` in a canonical order, so that `a + b` and `b + a` are one node.
+    pub(crate) fn binary(&mut self, op: Binary, a: Arg, b: Arg) -> Arg {
+        match (a, b) {
+            (Arg::Const(x), Arg::Const(y)) => return Arg::Const(op.eval(x, y).0),
+            (x, Arg::Const(c)) | (Arg::Const(c), x) if op == Binary::Mul && c == 1.0 => {
+                return x;
+            }
+            (x, Arg::Const(c)) if op == Binary::Div && c == 1.0 => return x,
+            (x, Arg::Const(c)) | (Arg::Const(c), x)
+                if op == Binary::Add && c == 0.0 && c.is_sign_negative() =>
+            {
+                return x;
+            }
+            (x, Arg::Const(c)) if op == Binary::Sub && c == 0.0 && c.is_sign_positive() => {
+                return x;
+            }
+            _ => {}
+        }
+        let v = op.eval(self.value(a), self.value(b)).0;
+        let (mut x, mut y) = (self.materialize(a), self.materialize(b));
+        if matches!(op, Binary::Add | Binary::Mul) && x > y {
+            core::mem::swap(&mut x, &mut y);
+        }
+        Arg::Node(self.node(Node::Binary(op, x, y), v))
+    }
+
+    /// `x·a + b` rounded once (folded if all three are constants).
+    pub(crate) fn mul_add(&mut self, x: Arg, a: Arg, b: Arg) -> Arg {
+        if let (Arg::Const(x), Arg::Const(a), Arg::Const(b)) = (x, a, b) {
+            return Arg::Const(rules::mul_add(x, a, b).0);
+        }
+        let v = rules::mul_add(self.value(x), self.value(a), self.value(b)).0;
+        let (mut x, mut a, b) = (
+            self.materialize(x),
+            self.materialize(a),
+            self.materialize(b),
+        );
+        if x > a {
+            core::mem::swap(&mut x, &mut a);
+        }
+        Arg::Node(self.node(Node::MulAdd(x, a, b), v))
+    }
+
+    /// `a ⊙ b`: exactly 0 if either is the constant 0; the other operand if one is the constant 1,
+    /// its negation if one is −1; a plain product if one is another finite nonzero constant (then
+    /// the two agree for every value of the other).
+    pub(crate) fn chain_mul(&mut self, a: Arg, b: Arg) -> Arg {
+        match (a, b) {
+            (Arg::Const(x), Arg::Const(y)) => return Arg::Const(rules::chain_mul(x, y).0),
+            (_, Arg::Const(c)) | (Arg::Const(c), _) if c == 0.0 => return Arg::Const(0.0),
+            // x·(−1) is −x exactly (for every x but NaN, whose sign is not specified)
+            (x, Arg::Const(c)) | (Arg::Const(c), x) if c == -1.0 => {
+                return self.unary(Unary::Neg, x);
+            }
+            (x, Arg::Const(c)) | (Arg::Const(c), x) if c.is_finite() => {
+                return self.binary(Binary::Mul, x, Arg::Const(c));
+            }
+            _ => {}
+        }
+        let v = rules::chain_mul(self.value(a), self.value(b)).0;
+        let (mut x, mut y) = (self.materialize(a), self.materialize(b));
+        if x > y {
+            core::mem::swap(&mut x, &mut y);
+        }
+        Arg::Node(self.node(Node::ChainMul(x, y), v))
+    }
+
+    /// Records the decision `test` with the answer `expected` (once: an equal guard is kept only
+    /// the first time).
+    pub(crate) fn guard(&mut self, test: Test, expected: u64) {
+        let g = Guard { test, expected };
+        if self.guard_set.insert(g) {
+            self.guards.push(g);
+        }
+    }
+
+    /// The finished graph with the given outputs, without the nodes that neither an output nor a
+    /// guard needs (the inputs are always kept: they are the graph's interface).
+    pub(crate) fn finish(mut self, outputs: &[Arg]) -> Graph {
+        let outputs: Vec<u32> = outputs.iter().map(|&a| self.materialize(a)).collect();
+        let n = self.nodes.len();
+        let mut live = vec![false; n];
+        live[..self.n_inputs].fill(true);
+        for &o in &outputs {
+            live[o as usize] = true;
+        }
+        for g in &self.guards {
+            let (ops, k) = g.test.operands();
+            for &o in &ops[..k] {
+                live[o as usize] = true;
+            }
+        }
+        for i in (0..n).rev() {
+            if live[i] {
+                let (args, k) = self.nodes[i].args();
+                for &a in &args[..k] {
+                    live[a as usize] = true;
+                }
+            }
+        }
+        let mut index = vec![u32::MAX; n];
+        let mut nodes = Vec::with_capacity(n);
+        let mut values = Vec::with_capacity(n);
+        let mut origin = Vec::with_capacity(n);
+        for i in 0..n {
+            if live[i] {
+                index[i] = nodes.len() as u32;
+                nodes.push(self.nodes[i].map(|a| index[a as usize]));
+                values.push(self.values[i]);
+                origin.push(self.origin[i]);
+            }
+        }
+        let guards = self
+            .guards
+            .iter()
+            .map(|g| Guard {
+                test: g.test.map(|a| index[a as usize]),
+                expected: g.expected,
+            })
+            .collect();
+        Graph::from_parts(
+            self.n_inputs,
+            nodes,
+            values,
+            origin,
+            outputs.iter().map(|&o| index[o as usize]).collect(),
+            guards,
+        )
+    }
+}

@@ -1,0 +1,362 @@
+//! [`Sym`], the symbolic scalar that records a graph: a value at the recording point and the node
+//! that computes it.
+
+use core::cell::RefCell;
+use core::cmp::Ordering;
+use core::fmt;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+
+use num_traits::{Float, One, Pow};
+
+use super::guard::{Compare, Observe, Test};
+use super::record::{Arg, Builder};
+use crate::rules::{Binary, Unary};
+use crate::scalar::{impl_num_traits, impl_operators};
+
+/// The node index of a constant [`Sym`] (no node).
+const NONE: u32 = u32::MAX;
+
+/// A scalar recorded into a [`Graph`](super::Graph): its value at the recording point, and the
+/// graph node that computes it.
+///
+/// `Sym` implements [`Float`](num_traits::Float), the rest of the num-traits family and nalgebra's
+/// `RealField`, like [`Dual`](crate::Dual) and [`Var`](crate::reverse::Var): a generic function
+/// runs on it unchanged inside [`Graph::record`](super::Graph::record), and every operation adds
+/// (or finds, or folds) a node. Constants (`Float::zero()`, `NumCast::from`, literals mixed in as
+/// `f64`) are not nodes until they meet a recorded value.
+///
+/// Where generic code looks at a value — `==`, `<`, `max`/`min` in user code, `is_nan`, `to_f64`,
+/// the sign of a zero — the answer is the value's at the recording point, and the graph keeps it as
+/// a guard (see [`GraphError::Guard`](super::GraphError::Guard)).
+#[derive(Clone, Copy, Debug)]
+pub struct Sym {
+    value: f64,
+    node: u32,
+    graph: u64,
+}
+
+thread_local! {
+    /// The graphs being recorded on this thread, innermost last. Every operation on a `Sym` goes to
+    /// the innermost one, which must be the `Sym`'s own.
+    static RECORDING: RefCell<Vec<Builder>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The id of the next recording (0 marks constants; 64 bits are never exhausted).
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+#[cold]
+#[inline(never)]
+fn wrong_graph(graph: u64, active: Option<u64>) -> ! {
+    match active {
+        None => panic!(
+            "nilpotent::graph: an operation on a recorded Sym (graph #{graph}) happened outside of \
+             its recording; a Sym is only valid inside the closure passed to Graph::record"
+        ),
+        Some(active) => panic!(
+            "nilpotent::graph: a Sym of another graph recording (#{graph}) was used in the current \
+             recording (#{active}); create every Sym inside the closure passed to Graph::record"
+        ),
+    }
+}
+
+/// Runs `f` on the innermost recording, which must be `graph`. `f` never panics or calls user code
+/// while the recording is borrowed; a wrong graph panics after the borrow has ended.
+#[inline]
+fn with_builder<R>(graph: u64, f: impl FnOnce(&mut Builder) -> R) -> R {
+    let result = RECORDING.with(|r| {
+        let mut r = r.borrow_mut();
+        match r.last_mut() {
+            Some(b) if b.id == graph => Ok(f(b)),
+            Some(b) => Err(Some(b.id)),
+            None => Err(None),
+        }
+    });
+    result.unwrap_or_else(|active| wrong_graph(graph, active))
+}
+
+/// Starts a recording at `x0` whose new nodes have origin `level`; returns its id and the inputs.
+pub(crate) fn start(x0: &[f64], level: u8) -> (Recording, Vec<Sym>) {
+    let id = NEXT_ID.fetch_add(1, AtomicOrdering::Relaxed);
+    let mut b = Builder::new(id, x0);
+    b.level = level;
+    RECORDING.with(|r| r.borrow_mut().push(b));
+    let inputs = x0
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| Sym {
+            value: v,
+            node: i as u32,
+            graph: id,
+        })
+        .collect();
+    (Recording { id, done: false }, inputs)
+}
+
+/// A recording in progress: ends it (removes it from the thread's list) when finished or dropped,
+/// also when the recorded function panics.
+pub(crate) struct Recording {
+    id: u64,
+    done: bool,
+}
+
+impl Recording {
+    /// The id of this recording (for [`Sym::in_graph`]).
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Runs `f` on this recording's builder (for the graph's own constructions, which call no user
+    /// code).
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut Builder) -> R) -> R {
+        with_builder(self.id, f)
+    }
+
+    /// Ends the recording and returns what was recorded.
+    pub(crate) fn finish(mut self) -> Builder {
+        self.done = true;
+        let b = RECORDING.with(|r| r.borrow_mut().pop());
+        match b {
+            Some(b) if b.id == self.id => b,
+            _ => panic!("nilpotent::graph: graph recordings ended out of order"),
+        }
+    }
+}
+
+impl Drop for Recording {
+    fn drop(&mut self) {
+        if !self.done {
+            RECORDING.with(|r| {
+                let mut r = r.borrow_mut();
+                if r.last().is_some_and(|b| b.id == self.id) {
+                    r.pop();
+                }
+            });
+        }
+    }
+}
+
+impl Sym {
+    /// A constant: no node, no graph needed.
+    #[inline]
+    pub fn constant(value: f64) -> Sym {
+        Sym {
+            value,
+            node: NONE,
+            graph: 0,
+        }
+    }
+
+    /// The value at the recording point.
+    ///
+    /// This is for looking at a recording. To compute with the value (a conversion out of the
+    /// graph), use `to_f64()`, which the graph keeps as a guard: the value read here is not.
+    #[inline]
+    pub fn value(&self) -> f64 {
+        self.value
+    }
+
+    /// True for a constant (a value with no node).
+    #[inline]
+    pub fn is_constant(&self) -> bool {
+        self.node == NONE
+    }
+
+    /// The index of this value's node in the graph being recorded (`None` for a constant).
+    pub fn node(&self) -> Option<usize> {
+        (!self.is_constant()).then_some(self.node as usize)
+    }
+
+    /// Panics unless this is a constant or a value of the recording `id`.
+    pub(crate) fn check_graph(&self, id: u64) {
+        if !self.is_constant() && self.graph != id {
+            wrong_graph(self.graph, Some(id));
+        }
+    }
+
+    /// The operand this `Sym` is while recording.
+    pub(crate) fn arg(self) -> Arg {
+        if self.is_constant() {
+            Arg::Const(self.value)
+        } else {
+            Arg::Node(self.node)
+        }
+    }
+
+    /// The `Sym` of an operand of the recording `graph` (`b` is its builder).
+    pub(crate) fn from_arg(a: Arg, b: &Builder) -> Sym {
+        match a {
+            Arg::Const(c) => Sym::constant(c),
+            Arg::Node(i) => Sym {
+                value: b.values[i as usize],
+                node: i,
+                graph: b.id,
+            },
+        }
+    }
+
+    /// The recording of the non-constant operands (0 if all are constants); panics if two
+    /// operands come from different recordings.
+    #[inline]
+    fn graph_of(args: &[Sym]) -> u64 {
+        let mut graph = 0;
+        for a in args {
+            if a.graph != 0 {
+                if graph != 0 && a.graph != graph {
+                    wrong_graph(a.graph, Some(graph));
+                }
+                graph = a.graph;
+            }
+        }
+        graph
+    }
+
+    /// Applies `f` to the operands' recording, or folds when all are constants.
+    #[inline]
+    fn apply(args: &[Sym], f: impl FnOnce(&mut Builder) -> Arg, fold: impl FnOnce() -> f64) -> Sym {
+        let graph = Self::graph_of(args);
+        if graph == 0 {
+            return Sym::constant(fold());
+        }
+        with_builder(graph, |b| {
+            let a = f(b);
+            Sym::from_arg(a, b)
+        })
+    }
+
+    /// True for the constant 0 (a recorded value 0 is not: it carries a derivative).
+    #[inline]
+    fn is_additive_identity(&self) -> bool {
+        self.is_constant() && self.value == 0.0
+    }
+
+    #[inline]
+    pub(crate) fn unary(self, op: Unary) -> Sym {
+        Self::apply(
+            &[self],
+            |b| b.unary(op, self.arg()),
+            || op.eval(self.value).0,
+        )
+    }
+
+    #[inline]
+    pub(crate) fn binary(self, op: Binary, other: Sym) -> Sym {
+        Self::apply(
+            &[self, other],
+            |b| b.binary(op, self.arg(), other.arg()),
+            || op.eval(self.value, other.value).0,
+        )
+    }
+
+    #[inline]
+    pub(crate) fn binary_const_rhs(self, op: Binary, other: f64) -> Sym {
+        self.binary(op, Sym::constant(other))
+    }
+
+    #[inline]
+    pub(crate) fn binary_const_lhs(op: Binary, this: f64, other: Sym) -> Sym {
+        Sym::constant(this).binary(op, other)
+    }
+
+    /// `self·a + b` rounded once: one `mul_add` node.
+    #[inline]
+    fn fused_mul_add(self, a: Sym, b: Sym) -> Sym {
+        Self::apply(
+            &[self, a, b],
+            |bld| bld.mul_add(self.arg(), a.arg(), b.arg()),
+            || crate::rules::mul_add(self.value, a.value, b.value).0,
+        )
+    }
+
+    /// `self ⊙ other` ([`rules::chain_mul`](crate::rules::chain_mul)).
+    #[inline]
+    pub(crate) fn chain_mul(self, other: Sym) -> Sym {
+        Self::apply(
+            &[self, other],
+            |b| b.chain_mul(self.arg(), other.arg()),
+            || crate::rules::chain_mul(self.value, other.value).0,
+        )
+    }
+
+    /// The value, for a branch or conversion that asks `what` of it: the graph keeps the answer as
+    /// a guard (nothing is kept for a constant).
+    #[inline]
+    pub(crate) fn observe(&self, what: Observe) -> f64 {
+        if !self.is_constant() {
+            let expected = what.outcome(self.value);
+            with_builder(self.graph, |b| {
+                b.guard(Test::Observe(what, self.node), expected)
+            });
+        }
+        self.value
+    }
+
+    /// Records the comparison `op(self, other)` with its answer at the recording point.
+    fn compare(&self, op: Compare, other: &Sym) -> u64 {
+        let answer = op.outcome(self.value, other.value);
+        let graph = Self::graph_of(&[*self, *other]);
+        if graph != 0 {
+            with_builder(graph, |b| {
+                let (x, y) = (b.materialize(self.arg()), b.materialize(other.arg()));
+                b.guard(Test::Compare(op, x, y), answer);
+            });
+        }
+        answer
+    }
+}
+
+impl_num_traits!([] Sym, f64);
+impl_operators!([] Sym, f64, [] Sym, f64);
+
+/// xʸ with a constant `f64` exponent.
+impl Pow<f64> for Sym {
+    type Output = Sym;
+    fn pow(self, y: f64) -> Sym {
+        self.binary_const_rhs(Binary::Powf, y)
+    }
+}
+
+/// The constant 0.
+impl Default for Sym {
+    fn default() -> Sym {
+        Sym::constant(0.0)
+    }
+}
+
+/// Compares the values at the recording point; the graph keeps the answer as a guard.
+impl PartialEq for Sym {
+    fn eq(&self, other: &Sym) -> bool {
+        self.compare(Compare::Eq, other) != 0
+    }
+}
+
+/// Orders the values at the recording point; the graph keeps the answer as a guard (`>` and `>=`
+/// are kept as `<` and `<=` of the swapped operands).
+impl PartialOrd for Sym {
+    fn partial_cmp(&self, other: &Sym) -> Option<Ordering> {
+        match self.compare(Compare::Order, other) {
+            0 => Some(Ordering::Less),
+            1 => Some(Ordering::Equal),
+            2 => Some(Ordering::Greater),
+            _ => None,
+        }
+    }
+    fn lt(&self, other: &Sym) -> bool {
+        self.compare(Compare::Lt, other) != 0
+    }
+    fn le(&self, other: &Sym) -> bool {
+        self.compare(Compare::Le, other) != 0
+    }
+    fn gt(&self, other: &Sym) -> bool {
+        other.compare(Compare::Lt, self) != 0
+    }
+    fn ge(&self, other: &Sym) -> bool {
+        other.compare(Compare::Le, self) != 0
+    }
+}
+
+/// The value at the recording point (with the formatter's precision).
+impl fmt::Display for Sym {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.value, f)
+    }
+}
