@@ -21,6 +21,7 @@ use common::{
     rosenbrock,
 };
 use nalgebra::SVector;
+use nilpotent::graph::{Graph, Sym};
 use nilpotent::reverse::{self, Tape, Var};
 use nilpotent::{Chunk, Dual, derivative, gradient_fixed, jacobian_fixed};
 use num_dual::{Dual64, DualSVec64};
@@ -142,7 +143,26 @@ const CASES: &[&str] = &[
     "jacobian32_nilpotent",
     "hessian8_f64",
     "hessian8_reverse",
+    "lecture_graph",
+    "rosenbrock1024_graph",
+    "hessian32_f64",
+    "hessian32_graph",
 ];
+
+/// The gradient graph of Rosenbrock (n = 1024), or of another function: recorded once, outside the
+/// measured loop.
+fn graph_of(f: fn(&[Sym]) -> Sym, x: &[f64], hessian: bool) -> Graph {
+    let g = Graph::record(x, f);
+    let d = if hessian { g.hessian() } else { g.gradient() };
+    eprintln!(
+        "graph: {} operations, derivative graph: {} operations, program: {} instructions, {} slots",
+        g.len(),
+        d.len(),
+        d.program().len(),
+        d.program().num_slots()
+    );
+    d
+}
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -170,6 +190,15 @@ fn main() {
     let x8: [f64; 8] = point();
     let mut grad = vec![0.0; 1024];
     let mut tape = Tape::new();
+    // graph cases: record and lower once, before the loop
+    let graph = match case.as_str() {
+        "lecture_graph" => Some(graph_of(lecture, &lec, false)),
+        "rosenbrock1024_graph" => Some(graph_of(rosenbrock, &x1024, false)),
+        "hessian32_graph" => Some(graph_of(rosenbrock, &x32, true)),
+        _ => None,
+    };
+    let mut evaluator = graph.as_ref().map(|g| g.program().evaluator::<f64>());
+    let mut out = vec![0.0; graph.as_ref().map_or(0, |g| g.num_outputs())];
     // every result goes whole through `black_box`, so no part of the work can be dropped as unused
     for _ in 0..reps {
         match case.as_str() {
@@ -229,6 +258,19 @@ fn main() {
             }
             "hessian8_reverse" => {
                 black_box(hessian8_reverse(black_box(&x8)));
+            }
+            "hessian32_f64" => {
+                black_box(rosenbrock_f64(black_box(&x32)));
+            }
+            "lecture_graph" | "rosenbrock1024_graph" | "hessian32_graph" => {
+                let x: &[f64] = match case.as_str() {
+                    "lecture_graph" => &lec,
+                    "rosenbrock1024_graph" => &x1024,
+                    _ => &x32,
+                };
+                let ev = evaluator.as_mut().expect("made above");
+                black_box(ev.eval_into(black_box(x), &mut out).is_ok());
+                black_box(&out);
             }
             other => panic!("unknown case {other:?}; `profile --list` lists the cases"),
         }

@@ -10,7 +10,7 @@ set -euo pipefail
 case_name=${1:?usage: scripts/instructions.sh CASE [REPS] (cases: target/release/examples/profile --list)}
 case $case_name in
   recurrence_*) default=10 ;;
-  rosenbrock1024_* | jacobian32_* | hessian8_reverse) default=200 ;;
+  rosenbrock1024_* | jacobian32_* | hessian8_reverse | hessian32_graph) default=200 ;;
   *) default=20000 ;;
 esac
 reps=${2:-$default}
