@@ -9,6 +9,7 @@ use std::hint::black_box;
 use common::{Data, Nd, lecture, lecture_grad_by_hand, rosenbrock, rosenbrock_grad_by_hand};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use nalgebra::{Const, SVector, U1};
+use nilpotent::graph::Graph;
 use nilpotent::reverse::{Tape, Var};
 use nilpotent::{Chunk, Dual, gradient_fixed, gradient_with};
 use num_dual::{Derivative, DualNum, DualSVec64, DualVec};
@@ -58,6 +59,13 @@ fn lecture_gradient(c: &mut Criterion) {
             let v = tape.gradient_into(lecture::<Var<f64>>, black_box(&x), &mut g);
             (v, g)
         })
+    });
+    // graph mode: the gradient graph recorded once, evaluated by the interpreter (no allocation)
+    let graph = Graph::record(&x, lecture).gradient();
+    let mut eval = graph.program().evaluator::<f64>();
+    let mut out = [0.0; 3];
+    group.bench_function("nilpotent_graph", |b| {
+        b.iter(|| eval.eval_into(black_box(&x), &mut out).map(|_| out))
     });
     let xs = SVector::<f64, 2>::from(x);
     group.bench_function("num_dual_adapter", |b| {
@@ -111,6 +119,12 @@ fn rosenbrock_gradient(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("num_dual_chunk8", n), &x, |b, x| {
             b.iter(|| num_dual_gradient_chunked::<8>(rosenbrock, black_box(x), &mut g))
         });
+        let graph = Graph::record(&x, rosenbrock).gradient();
+        let mut eval = graph.program().evaluator::<f64>();
+        let mut out = vec![0.0; n + 1];
+        group.bench_with_input(BenchmarkId::new("nilpotent_graph", n), &x, |b, x| {
+            b.iter(|| eval.eval_into(black_box(x), &mut out).map(|_| out[0]))
+        });
     }
     group.finish();
 }
@@ -157,6 +171,12 @@ fn logistic_regression_gradient(c: &mut Criterion) {
     });
     group.bench_function("num_dual_chunk8", |b| {
         b.iter(|| num_dual_gradient_chunked::<8>(|v| data.loss(v), black_box(&w), &mut g))
+    });
+    let graph = Graph::record(&w, |v| data.loss(v)).gradient();
+    let mut eval = graph.program().evaluator::<f64>();
+    let mut out = vec![0.0; w.len() + 1];
+    group.bench_function("nilpotent_graph", |b| {
+        b.iter(|| eval.eval_into(black_box(&w), &mut out).map(|_| out[0]))
     });
     group.finish();
 }

@@ -9,6 +9,7 @@ use std::hint::black_box;
 use common::{Nd, rosenbrock, rosenbrock_hessian_by_hand};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use nalgebra::SVector;
+use nilpotent::graph::Graph;
 use nilpotent::reverse::{self, Var};
 use nilpotent::{Chunk, Dual};
 use num_dual::Dual2SVec64;
@@ -59,6 +60,12 @@ fn bench_n<const N: usize>(
             })
         },
     );
+    let graph = Graph::record(&x, rosenbrock).hessian();
+    let mut eval = graph.program().evaluator::<f64>();
+    let mut out = vec![0.0; 1 + N + N * N];
+    group.bench_with_input(BenchmarkId::new("nilpotent_graph", N), &x, |b, x| {
+        b.iter(|| eval.eval_into(black_box(x), &mut out).map(|_| out[0]))
+    });
     let xs = SVector::<f64, N>::from_column_slice(&x);
     group.bench_with_input(BenchmarkId::new("num_dual_hessian", N), &xs, |b, xs| {
         b.iter(|| {

@@ -8,6 +8,7 @@ use std::hint::black_box;
 use common::{Nd, dense_map, dense_map_jacobian_by_hand};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use nalgebra::{DVector, SVector};
+use nilpotent::graph::Graph;
 use nilpotent::reverse::{self, Var};
 use nilpotent::{Chunk, Dual, jacobian_fixed, jacobian_with};
 use num_dual::DualSVec64;
@@ -36,6 +37,12 @@ fn bench_n<const N: usize>(
     );
     group.bench_with_input(BenchmarkId::new("nilpotent_reverse", N), &xv, |b, x| {
         b.iter(|| reverse::jacobian(dense_map::<Var<f64>>, black_box(x)))
+    });
+    let graph = Graph::record_vec(&xv, dense_map).jacobian();
+    let mut eval = graph.program().evaluator::<f64>();
+    let mut out = vec![0.0; N + N * N];
+    group.bench_with_input(BenchmarkId::new("nilpotent_graph", N), &xv, |b, x| {
+        b.iter(|| eval.eval_into(black_box(x), &mut out).map(|_| out[0]))
     });
     let xs = SVector::<f64, N>::from_column_slice(&xv);
     group.bench_with_input(BenchmarkId::new("num_dual_jacobian", N), &xs, |b, xs| {

@@ -24,6 +24,17 @@ pub trait Value: Copy {
     fn apply_mul_add(self, a: Self, b: Self) -> Self;
     /// `self ⊙ y` ([`rules::chain_mul`]).
     fn apply_chain_mul(self, y: Self) -> Self;
+    /// `self·y + z` with two roundings (the product, then the sum).
+    #[inline(always)]
+    fn apply_mul_then_add(self, y: Self, z: Self) -> Self {
+        self.apply_binary(Binary::Mul, y)
+            .apply_binary(Binary::Add, z)
+    }
+    /// `(self ⊙ y) + z`.
+    #[inline(always)]
+    fn apply_chain_mul_then_add(self, y: Self, z: Self) -> Self {
+        self.apply_chain_mul(y).apply_binary(Binary::Add, z)
+    }
     /// The (innermost) real value, which guards are checked on.
     fn real_part(&self) -> f64;
 }
@@ -124,6 +135,10 @@ enum Code {
     Binary(Binary),
     MulAdd,
     ChainMul,
+    /// `a·b + c` with two roundings (a product used only by a sum: one dispatch instead of two)
+    MulThenAdd,
+    /// `(a ⊙ b) + c`, the accumulation step of derivative graphs (`x̄ += ∂v/∂x ⊙ v̄`)
+    ChainMulThenAdd,
     /// check guard `dst` (a question about slot `a`)
     Observe(Observe),
     /// check guard `dst` (a comparison of slots `a` and `b`)
@@ -180,13 +195,65 @@ impl Program {
                 None => guards_first.push(k),
             }
         }
+        // superinstructions: a product (or ⊙) whose only use is one sum is computed by the sum's
+        // instruction, with the same two roundings
+        let mut uses = vec![0u32; n];
+        for node in nodes {
+            let (args, m) = node.args();
+            for &a in &args[..m] {
+                uses[a as usize] += 1;
+            }
+        }
+        for guard in &g.guards {
+            let (ops, m) = guard.test.operands();
+            for &o in &ops[..m] {
+                uses[o as usize] += 1;
+            }
+        }
+        for &o in &g.outputs {
+            uses[o as usize] += 1;
+        }
+        let mut absorbed = vec![false; n];
+        let mut fused: Vec<Option<(Code, [u32; 3])>> = vec![None; n];
+        for (i, node) in nodes.iter().enumerate() {
+            if let Node::Binary(Binary::Add, p, q) = *node {
+                for (m, other) in [(p, q), (q, p)] {
+                    let code = match nodes[m as usize] {
+                        Node::Binary(Binary::Mul, x, y) => Some((Code::MulThenAdd, x, y)),
+                        Node::ChainMul(x, y) => Some((Code::ChainMulThenAdd, x, y)),
+                        _ => None,
+                    };
+                    if let Some((code, x, y)) = code
+                        && uses[m as usize] == 1
+                        && !absorbed[m as usize]
+                    {
+                        absorbed[m as usize] = true;
+                        fused[i] = Some((code, [x, y, other]));
+                        break;
+                    }
+                }
+            }
+        }
         enum Step {
             Op(usize),
             Guard(usize),
         }
+        // the operands a step reads
+        let reads = |step: &Step| -> ([u32; 3], usize) {
+            match *step {
+                Step::Op(i) => match fused[i] {
+                    Some((_, args)) => (args, 3),
+                    None => nodes[i].args(),
+                },
+                Step::Guard(k) => {
+                    let (ops, m) = g.guards[k].test.operands();
+                    ([ops[0], ops[1], 0], m)
+                }
+            }
+        };
         let mut steps: Vec<Step> = guards_first.into_iter().map(Step::Guard).collect();
         for (i, node) in nodes.iter().enumerate() {
-            if node.is_operation() {
+            if node.is_operation() && !absorbed[i] {
                 steps.push(Step::Op(i));
             }
             steps.extend(guards_after[i].iter().map(|&k| Step::Guard(k)));
@@ -194,13 +261,7 @@ impl Program {
         // 2. the last step that reads each node (outputs are read after the last step)
         let mut last_use = vec![None::<usize>; n];
         for (s, step) in steps.iter().enumerate() {
-            let (ops, m) = match *step {
-                Step::Op(i) => nodes[i].args(),
-                Step::Guard(k) => {
-                    let (ops, m) = g.guards[k].test.operands();
-                    ([ops[0], ops[1], 0], m)
-                }
-            };
+            let (ops, m) = reads(step);
             for &o in &ops[..m] {
                 last_use[o as usize] = Some(s);
             }
@@ -235,13 +296,7 @@ impl Program {
         }
         let mut code = Vec::with_capacity(steps.len());
         for (s, step) in steps.iter().enumerate() {
-            let (args, m) = match *step {
-                Step::Op(i) => nodes[i].args(),
-                Step::Guard(k) => {
-                    let (ops, m) = g.guards[k].test.operands();
-                    ([ops[0], ops[1], 0], m)
-                }
-            };
+            let (args, m) = reads(step);
             let mut a = [0u32; 3];
             for j in 0..m {
                 a[j] = slot[args[j] as usize];
@@ -259,16 +314,9 @@ impl Program {
                 Step::Op(i) => {
                     let dst = take(&mut free);
                     slot[i] = dst;
-                    let c = match nodes[i] {
-                        Node::Unary(Unary::Neg, _) => Code::Neg,
-                        Node::Unary(op, _) => Code::Unary(op),
-                        Node::Binary(Binary::Add, _, _) => Code::Add,
-                        Node::Binary(Binary::Sub, _, _) => Code::Sub,
-                        Node::Binary(Binary::Mul, _, _) => Code::Mul,
-                        Node::Binary(op, _, _) => Code::Binary(op),
-                        Node::MulAdd(..) => Code::MulAdd,
-                        Node::ChainMul(..) => Code::ChainMul,
-                        Node::Input(_) | Node::Const(_) => unreachable!("not an operation"),
+                    let c = match (fused[i], nodes[i]) {
+                        (Some((code, _)), _) => code,
+                        (None, node) => Self::code_of(node),
                     };
                     (c, dst)
                 }
@@ -293,7 +341,7 @@ impl Program {
         for ins in &code {
             let (reads, writes) = match ins.code {
                 Code::Unary(_) | Code::Neg => (1, true),
-                Code::MulAdd => (3, true),
+                Code::MulAdd | Code::MulThenAdd | Code::ChainMulThenAdd => (3, true),
                 Code::Observe(_) => (1, false),
                 Code::Compare(_) => (2, false),
                 _ => (2, true),
@@ -312,6 +360,21 @@ impl Program {
             code,
             output_slots: g.outputs.iter().map(|&o| slot[o as usize]).collect(),
             guards: g.guards.iter().map(|g| (g.test, g.expected)).collect(),
+        }
+    }
+
+    /// The code of an operation node.
+    fn code_of(node: Node) -> Code {
+        match node {
+            Node::Unary(Unary::Neg, _) => Code::Neg,
+            Node::Unary(op, _) => Code::Unary(op),
+            Node::Binary(Binary::Add, _, _) => Code::Add,
+            Node::Binary(Binary::Sub, _, _) => Code::Sub,
+            Node::Binary(Binary::Mul, _, _) => Code::Mul,
+            Node::Binary(op, _, _) => Code::Binary(op),
+            Node::MulAdd(..) => Code::MulAdd,
+            Node::ChainMul(..) => Code::ChainMul,
+            Node::Input(_) | Node::Const(_) => unreachable!("not an operation"),
         }
     }
 
@@ -427,6 +490,8 @@ impl<T: Value> Evaluator<'_, T> {
                 Code::Binary(op) => r(a).apply_binary(op, r(b)),
                 Code::MulAdd => r(a).apply_mul_add(r(b), r(c)),
                 Code::ChainMul => r(a).apply_chain_mul(r(b)),
+                Code::MulThenAdd => r(a).apply_mul_then_add(r(b), r(c)),
+                Code::ChainMulThenAdd => r(a).apply_chain_mul_then_add(r(b), r(c)),
                 Code::Observe(o) => {
                     let k = ins.dst as usize;
                     let found = o.outcome(r(a).real_part());
