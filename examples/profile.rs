@@ -147,6 +147,8 @@ const CASES: &[&str] = &[
     "rosenbrock1024_graph",
     "hessian32_f64",
     "hessian32_graph",
+    "record1024_graph",
+    "gradient1024_graph",
 ];
 
 /// The gradient graph of Rosenbrock (n = 1024), or of another function: recorded once, outside the
@@ -258,6 +260,16 @@ fn main() {
             }
             "hessian8_reverse" => {
                 black_box(hessian8_reverse(black_box(&x8)));
+            }
+            "record1024_graph" => {
+                black_box(Graph::record(black_box(&x1024), rosenbrock).len());
+            }
+            "gradient1024_graph" => {
+                black_box(
+                    Graph::record(black_box(&x1024), rosenbrock)
+                        .gradient()
+                        .len(),
+                );
             }
             "hessian32_f64" => {
                 black_box(rosenbrock_f64(black_box(&x32)));

@@ -1,16 +1,20 @@
 //! A tour of nilpotent on the lecture example f(x₁, x₂) = ln x₁ + x₁x₂ − sin x₂ at (2, 5):
 //! the forward primal and tangent traces, the reverse adjoint trace, the gradient by forward mode,
-//! reverse mode and finite differences side by side, then J·r and Jᵀ·s of a small vector function.
+//! reverse mode and finite differences side by side, J·r and Jᵀ·s of a small vector function, and
+//! the lecture's last section, reverse mode on a graph: f recorded once, its gradient built as a
+//! graph and evaluated at other points.
 //!
 //! Run with `cargo run --release --example tour`.
 //!
 //! Each section is computed by a function that returns its numbers ([`forward_trace`],
-//! [`reverse_trace`], [`gradients`], [`products`]) and printed by [`report`]; `tests/tour.rs`
+//! [`reverse_trace`], [`gradients`], [`products`], [`graph_section`]) and printed by [`report`];
+//! `tests/tour.rs`
 //! includes this file and asserts both the numbers and the printed text.
 
 use std::fmt::Write as _;
 
 use nalgebra::DMatrix;
+use nilpotent::graph::Graph;
 use nilpotent::numeric::{self, FiniteDiff};
 use nilpotent::reverse::{self, Tape};
 use nilpotent::{Dual, gradient, jacobian, jvp};
@@ -200,6 +204,40 @@ pub const G_R: [f64; 3] = [1.0, -1.0, 0.5];
 /// The weights s of Jᵀ·s in section 4.
 pub const G_S: [f64; 2] = [2.0, -1.0];
 
+/// The points section 5 evaluates the gradient graph at (the first is the recording point).
+pub const GRAPH_POINTS: [[f64; 2]; 3] = [[2.0, 5.0], [1.0, 0.0], [0.5, -2.0]];
+
+/// Section 5: f recorded once as a graph at [`X`], its gradient as a graph, and that graph
+/// evaluated at [`GRAPH_POINTS`].
+pub struct GraphSection {
+    /// The SSA listing of the gradient graph (function and derivative nodes).
+    pub listing: String,
+    /// Operations of the function graph and of the gradient graph.
+    pub sizes: (usize, usize),
+    /// `[f, ∂f/∂x₁, ∂f/∂x₂]` at each of [`GRAPH_POINTS`], by the gradient graph.
+    pub values: Vec<[f64; 3]>,
+}
+
+/// Records f at [`X`], builds its gradient graph and evaluates it at [`GRAPH_POINTS`].
+pub fn graph_section() -> GraphSection {
+    let graph = Graph::record(&X, f);
+    let grad = graph.gradient();
+    let values = GRAPH_POINTS
+        .iter()
+        .map(|x| {
+            let out = grad
+                .eval(x)
+                .expect("f has no branches, so its graph has no guard to fail");
+            [out[0], out[1], out[2]]
+        })
+        .collect();
+    GraphSection {
+        listing: format!("{grad:.4}"),
+        sizes: (graph.len(), grad.len()),
+        values,
+    }
+}
+
 /// `s` left-aligned in `width` columns, counting combining marks (the dot of v̇) as zero width so
 /// that the tables line up.
 fn pad(s: &str, width: usize) -> String {
@@ -316,6 +354,26 @@ pub fn report() -> String {
         "   check: sᵀ(J·r) = {:.15}, (Jᵀ·s)ᵀr = {:.15}",
         p.dot_jr, p.dot_jts
     );
+    let _ = writeln!(w);
+
+    let gs = graph_section();
+    let _ = writeln!(
+        w,
+        "5. Reverse mode on a graph: f recorded once, its gradient built as a graph\n   \
+         ({} operations for f, {} for f and ∇f; vᵢ = node i, xᵢ = input i)\n",
+        gs.sizes.0, gs.sizes.1
+    );
+    for line in gs.listing.lines().skip(1) {
+        let _ = writeln!(w, "   {line}");
+    }
+    let _ = writeln!(w, "\n   the same graph at other points (no new recording):");
+    for (x, v) in GRAPH_POINTS.iter().zip(&gs.values) {
+        let _ = writeln!(
+            w,
+            "   at ({:>4}, {:>4}): f = {:>10.6}, ∇f = ({:>9.6}, {:>9.6})",
+            x[0], x[1], v[0], v[1], v[2]
+        );
+    }
     out
 }
 

@@ -291,6 +291,33 @@ fn squash(line: &str) -> String {
     line.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Section 5: the gradient graph, recorded at (2, 5), evaluated there and at other points, against
+/// the closed forms (values bit for bit: the graph runs the same f64 operations in the same order
+/// as `f_exact`; gradients to 2 ulps).
+#[test]
+fn graph_section_against_closed_forms() {
+    let gs = tour::graph_section();
+    assert_eq!(gs.sizes.0, 5, "ln, ×, +, sin, −");
+    assert!(
+        gs.sizes.1 <= 4 * gs.sizes.0,
+        "cheap gradient: {:?}",
+        gs.sizes
+    );
+    for (x, v) in tour::GRAPH_POINTS.iter().zip(&gs.values) {
+        assert_eq!(v[0].to_bits(), f_exact(*x).to_bits(), "f at {x:?}");
+        let grad = [1.0 / x[0] + x[1], x[0] - x[1].cos()];
+        for k in 0..2 {
+            let tol = 2.0 * f64::EPSILON * grad[k].abs().max(1.0);
+            assert!(
+                (v[1 + k] - grad[k]).abs() <= tol,
+                "∂f/∂x{} at {x:?}: {}",
+                k + 1,
+                v[1 + k]
+            );
+        }
+    }
+}
+
 #[test]
 fn printed_report_contains_every_table() {
     let text = tour::report();
@@ -303,6 +330,7 @@ fn printed_report_contains_every_table() {
         "2. Reverse mode",
         "3. Value and gradient",
         "4. A vector function",
+        "5. Reverse mode on a graph",
     ] {
         assert!(has(header), "missing {header:?} in\n{text}");
     }
@@ -334,6 +362,13 @@ fn printed_report_contains_every_table() {
     assert!(has(
         "check: sᵀ(J·r) = 1.040367091367856, (Jᵀ·s)ᵀr = 1.040367091367856"
     ));
+    // section 5: the gradient graph's listing and its values at the recording point
+    assert!(has("v2 = ln v0 # 0.6931"), "{text}");
+    assert!(has("y1 = v"), "{text}");
+    assert!(
+        has("at ( 2, 5): f = 11.652071, ∇f = ( 5.500000, 1.716338)"),
+        "{text}"
+    );
     // the number of table rows: 2 × 7 forward rows and 7 reverse rows start with a v-label
     let rows = lines
         .iter()

@@ -89,6 +89,8 @@ impl Graph {
     /// its origin), values and guards. Returns the recording and the `Sym` of each node.
     pub(crate) fn replay(&self) -> (Recording, Vec<Sym>) {
         let (rec, inputs) = sym::start(&self.values[..self.n_inputs], 0);
+        // the replay, and room for a derivative a few times its size
+        rec.with(|b| b.reserve(4 * self.nodes.len()));
         let mut syms: Vec<Sym> = Vec::with_capacity(self.nodes.len());
         for (i, node) in self.nodes.iter().enumerate() {
             let level = self.origin[i];

@@ -139,6 +139,14 @@ impl Builder {
         b
     }
 
+    /// Makes room for `additional` more nodes without rehashing.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.nodes.reserve(additional);
+        self.values.reserve(additional);
+        self.origin.reserve(additional);
+        self.table.reserve(additional);
+    }
+
     /// The node `node` with value `value`: an existing equal node, or a new one.
     fn node(&mut self, node: Node, value: f64) -> u32 {
         let next = self.nodes.len() as u32;
@@ -286,6 +294,17 @@ impl Builder {
                     live[a as usize] = true;
                 }
             }
+        }
+        if live.iter().all(|&l| l) {
+            // nothing to remove (the usual case for a recorded function): keep the vectors
+            return Graph::from_parts(
+                self.n_inputs,
+                self.nodes,
+                self.values,
+                self.origin,
+                outputs,
+                self.guards,
+            );
         }
         let mut index = vec![u32::MAX; n];
         let mut nodes = Vec::with_capacity(n);
