@@ -74,10 +74,29 @@
 //! [`reverse::jacobian`], and by forward over reverse ([`Dual`] values on the tape)
 //! [`reverse::hvp`] and [`reverse::hessian`].
 //!
+//! ## The graph: reverse mode, recorded once
+//!
+//! The tape keeps numbers: its sweep gives the gradient at one point. [`graph::Graph::record`]
+//! records the function as a computation graph of symbols ([`graph::Sym`], also a `Float`)
+//! instead; reverse accumulation over that graph, with each partial taken from the rule table
+//! evaluated on symbols, builds the gradient *as another graph* ([`graph::Graph::gradient`]), which
+//! is evaluated at any input without recording again, printed as an SSA listing or Graphviz DOT,
+//! and differentiated again ([`graph::Graph::hessian`]). Branches taken while recording become
+//! guards: evaluating where one comes out differently is an error, never a wrong number.
+//!
+//! ```
+//! use nilpotent::graph::Graph;
+//! # use num_traits::Float;
+//! # fn f<T: Float>(x: &[T]) -> T { x[0].ln() + x[0] * x[1] - x[1].sin() }
+//! let grad = Graph::record(&[2.0, 5.0], f).gradient();
+//! assert_eq!(grad.eval(&[2.0, 5.0]).unwrap()[1], 5.5);
+//! assert_eq!(grad.eval(&[1.0, 0.0]).unwrap()[1], 1.0); // 1/x₁ + x₂ at another point
+//! ```
+//!
 //! ## One table of rules
 //!
 //! [`rules`] lists every elementary function with its value and local partial derivative(s), each
-//! with its formula in a comment. Both modes consume it; no derivative formula is written twice.
+//! with its formula in a comment. Every mode consumes it; no derivative formula is written twice.
 //!
 //! ## Conventions
 //!
