@@ -323,10 +323,21 @@ fn main() {
         // the graphs evaluate to the forward-mode derivatives
         let (_, d1, d2) = second_derivative(|x| logistic(x, n), x0);
         let out = h.eval(&[x0]).expect("the logistic map has no branches");
-        assert!((out[1] - d1).abs() <= 1e-9 * d1.abs().max(1.0), "dI/dx at n = {n}");
-        assert!((out[2] - d2).abs() <= 1e-9 * d2.abs().max(1.0), "d2I/dx2 at n = {n}");
+        assert!(
+            (out[1] - d1).abs() <= 1e-9 * d1.abs().max(1.0),
+            "dI/dx at n = {n}"
+        );
+        assert!(
+            (out[2] - d2).abs() <= 1e-9 * d2.abs().max(1.0),
+            "d2I/dx2 at n = {n}"
+        );
         // linear growth: a fixed number of operations per step
-        assert!(d.len() <= 9 * n && h.len() <= 24 * n, "n = {n}: {} and {}", d.len(), h.len());
+        assert!(
+            d.len() <= 9 * n && h.len() <= 24 * n,
+            "n = {n}: {} and {}",
+            d.len(),
+            h.len()
+        );
         println!(
             "   {n:>5}  {:>14}  {:>16}  {:>17}  {:>7.1}, {:>6.1}",
             g.len(),

@@ -1397,11 +1397,23 @@ fn powf_at_zero_base_mixed_partial_depends_on_the_order() {
         let (ex, ey) = ([1.0, 0.0], [0.0, 1.0]);
         let pinned = [
             ("hessian of x^y", hessian(xy, &p).2[(0, 1)], dx_of_dy),
-            ("hessian of x^y, swapped", hessian(yx, &q).2[(0, 1)], dy_of_dx),
+            (
+                "hessian of x^y, swapped",
+                hessian(yx, &q).2[(0, 1)],
+                dy_of_dx,
+            ),
             ("(H·eₓ)_y from hvp", hvp(xy, &p, &ex).2[1], dy_of_dx),
             ("(H·e_y)ₓ from hvp", hvp(xy, &p, &ey).2[0], dx_of_dy),
-            ("(H·eₓ)_y from reverse::hvp", reverse::hvp(xy, &p, &ex).2[1], dx_of_dy),
-            ("(H·e_y)ₓ from reverse::hvp", reverse::hvp(xy, &p, &ey).2[0], dy_of_dx),
+            (
+                "(H·eₓ)_y from reverse::hvp",
+                reverse::hvp(xy, &p, &ex).2[1],
+                dx_of_dy,
+            ),
+            (
+                "(H·e_y)ₓ from reverse::hvp",
+                reverse::hvp(xy, &p, &ey).2[0],
+                dy_of_dx,
+            ),
             // the average of both triangles
             (
                 "reverse::hessian of x^y",
