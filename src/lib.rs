@@ -100,8 +100,8 @@
 //!
 //! ## Conventions
 //!
-//! Where a function is not differentiable, or a derivative is infinite (the same in both modes except
-//! where the table says so):
+//! Where a function is not differentiable, or a derivative is infinite (the same in every mode —
+//! forward, tape and graph — except where the table says so):
 //!
 //! | case | first order | second and higher order (nested duals, duals on the tape) |
 //! |---|---|---|
@@ -119,7 +119,7 @@
 //! | `atan2(0, 0)`, `hypot(0, 0)` | zero partials | zero derivatives of every order (not differentiable there) |
 //! | `is_nan`, `classify`, `to_f64`, … | value only | value only |
 //! | `mul_add` | fused in every lane | fused in every lane of every level |
-//! | tangents that cancel to exactly 0 before an infinite partial (`sqrt(x·y − y·x)`) | **forward and reverse differ**: forward sees the zero lane and gives 0 (exact); reverse sees only the recorded operations and gives NaN (∞ − ∞) | the same difference: nested duals as forward, duals on the tape as reverse |
+//! | tangents that cancel to exactly 0 before an infinite partial (`sqrt(x·y − y·x)`) | **forward and reverse differ**: forward sees the zero lane and gives 0 (exact); reverse (tape and graph) sees only the recorded operations and gives NaN (∞ − ∞) | the same difference: nested duals as forward, duals on the tape and graph Hessians as reverse |
 //!
 //! ## Nesting and perturbation confusion
 //!

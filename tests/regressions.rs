@@ -161,6 +161,18 @@ fn cancelled_tangents_reverse_is_nan() {
     assert!(g[0].is_nan() && g[1].is_nan(), "{g:?}");
 }
 
+/// Graph mode is reverse accumulation over a graph: it gives what the tape gives.
+#[test]
+fn cancelled_tangents_graph_is_nan() {
+    fn f<T: Float>(v: &[T]) -> T {
+        (v[0] * v[1] - v[1] * v[0]).sqrt() + v[0]
+    }
+    let g = nilpotent::graph::Graph::record(&[2.0, 3.0], f).gradient();
+    let out = g.eval(&[2.0, 3.0]).unwrap();
+    assert_eq!(out[0], 2.0);
+    assert!(out[1].is_nan() && out[2].is_nan(), "{out:?}");
+}
+
 // ----- 6. backward on a tape with nothing recorded ---------------------------------------------
 
 /// A new or cleared tape has no inputs: backward from a constant returns the empty gradient
