@@ -54,16 +54,19 @@
 //! | `jvp` vs J·r, `reverse::gradient`/`jacobian` vs forward, `vjp` vs Jᵀ·s, sᵀ(J r) vs (Jᵀ s)ᵀ r | 1e-12 of the path magnitude | two routes to one derivative, different rounding |
 //! | gradient of `hessian(_with 2)`/`hvp(_with 2)` vs `gradient(_with 2)` | exact | documented in `hessian_with` (except the `rem_euclid` defect below) |
 //! | gradient of `reverse::hessian(_with 3)`/`hvp` vs `reverse::gradient` | 1e-12 of the path magnitude | the real parts of the adjoints |
-//! | `hessian_with 2`, `hvp_with 2` vs the default chunk; `hvp` vs H·v | 1e-10, floor max(1, ‖H‖, Σ\|Hᵢⱼvⱼ\|) | second derivatives by two routes |
-//! | `reverse::hessian(_with 3)` vs `hessian`, `reverse::hvp` vs `hvp` | 1e-10, same floors | forward over reverse vs forward over forward |
+//! | `hessian_with 2`, `hvp_with 2` vs the default chunk; `hvp` vs H·v | 1e-10 of the second-order path magnitude | second derivatives by two routes |
+//! | `reverse::hessian(_with 3)` vs `hessian`, `reverse::hvp` vs `hvp` | 1e-10 of the second-order path magnitude | forward over reverse vs forward over forward |
 //!
 //! **Path magnitudes** ([`path_magnitudes`]): an AD derivative ∂yᵢ/∂xⱼ is a sum over the paths from
 //! xⱼ to yᵢ of products of local partials, so two routes to it differ by rounding of order
 //! ε·depth·Pᵢⱼ, where Pᵢⱼ is that sum with every partial replaced by its absolute value. When the
 //! products cancel (`log_x(x)`, whose derivative 0 is computed as 1/(x ln x) − ln x/(x ln² x)), the
-//! derivative itself is no scale for the rounding, P is. 1e-12·P leaves a margin of ~100 over the
-//! worst seen. The floors of the second-order checks are cruder (max(1, |H|)); the worst errors
-//! seen are three orders below their tolerance.
+//! derivative itself is no scale for the rounding, P is: the comparisons are relative to
+//! max(|a|, |b|, P). The second-order checks use the analogous Q (the Hessian propagated with
+//! absolute local first and second partials, the latter enlarged by Cauchy's estimate |φ′|/R for
+//! the rounding inside the rule's own formula). The worst errors seen are ~1e-15 of these scales
+//! (a simpler floor of max(1, |H|) let a 2e-9 rounding difference of a `hypot` second partial,
+//! 1/h − x²/h³, look like a failure).
 //!
 //! The documented difference between the modes — tangents that cancel to exactly 0 before an
 //! infinite local partial give 0 forward and NaN in reverse — is counted separately, not failed
@@ -1038,9 +1041,9 @@ const KINDS: [(&str, &str, &str); 19] = [
     (
         "hessian_with 2, hvp_with 2 vs chunk 8",
         "fwd∘fwd",
-        "1e-10, floor |H|,1",
+        "1e-10 of paths",
     ),
-    ("hvp vs H·v", "fwd∘fwd", "1e-10, floor Σ|Hv|,1"),
+    ("hvp vs H·v", "fwd∘fwd", "1e-10 of paths"),
     (
         "gradient of reverse::hessian/hvp vs tape",
         "fwd∘rev",
@@ -1049,9 +1052,9 @@ const KINDS: [(&str, &str, &str); 19] = [
     (
         "reverse::hessian(_with 3) vs hessian",
         "fwd∘rev",
-        "1e-10, floor |H|,1",
+        "1e-10 of paths",
     ),
-    ("reverse::hvp vs hvp", "fwd∘rev", "1e-10, floor Σ|Hv|,1"),
+    ("reverse::hvp vs hvp", "fwd∘rev", "1e-10 of paths"),
 ];
 
 #[derive(Default)]
@@ -1287,45 +1290,117 @@ fn oracle(smp: &Sample) -> Result<Oracle, Reject> {
     Ok(Oracle { jacobian, hessian })
 }
 
-/// The path magnitudes of the graph at `x`: `p[i][j]` = Σ over the paths from xⱼ to output i of
-/// the product of the |local partials| along the path, i.e. the Jacobian of the graph with every
-/// local partial replaced by its absolute value. An AD evaluation of ∂yᵢ/∂xⱼ adds up these
-/// products, so its rounding error is of order ε·(depth)·`p[i][j]`, however much the products
-/// cancel: the scale for comparing two AD routes to the same first derivative. (The local partials
-/// are the rule table's, the very numbers both modes use; they only set a scale here.)
-fn path_magnitudes(e: &Expr, x: &[f64]) -> Vec<Vec<f64>> {
+/// The first and second local partials of a node with respect to its operand slots (a node such
+/// as `Mul(a, a)` has two slots on the same operand): `(first[p], second[p][q])`. They are the
+/// rule table's partials, evaluated on `Dual<f64, 3>` with one tangent per slot, so that the
+/// partials' own tangents are the second partials.
+fn local_partials(node: Node, v: &[f64]) -> ([f64; 3], [[f64; 3]; 3]) {
+    let var = |a: usize, slot: usize| Dual::<f64, 3>::variable(v[a], slot);
+    let c = Dual::<f64, 3>::constant;
+    let parts: Vec<Dual<f64, 3>> = match node {
+        Node::Input(_) | Node::Const(_) => vec![],
+        Node::Unary(op, a) => vec![op.eval(var(a, 0)).1],
+        Node::Binary(op, a, b) => {
+            let (_, da, db) = op.eval(var(a, 0), var(b, 1));
+            vec![da, db]
+        }
+        Node::MulAdd(a, b, d) => {
+            let (_, da, db, dd) = rules::mul_add(var(a, 0), var(b, 1), var(d, 2));
+            vec![da, db, dd]
+        }
+        Node::OpConst(op, a, k) => vec![op.eval(var(a, 0), c(k)).1],
+        Node::ConstOp(op, k, a) => vec![op.eval(c(k), var(a, 0)).2],
+        Node::PowConst(a, k) => vec![Binary::Powf.eval(var(a, 0), c(k)).1],
+    };
+    let mut first = [0.0; 3];
+    let mut second = [[0.0; 3]; 3];
+    for (p, d) in parts.iter().enumerate() {
+        first[p] = d.re;
+        second[p] = d.eps;
+    }
+    (first, second)
+}
+
+/// True for the ops whose partials are analytic functions computed by formulas (their second
+/// partials may come out of a cancellation inside the rule, as 1/h − x²/h³ for `hypot`); false
+/// for polynomial ops and for ops whose partials are piecewise constant (`abs`, `max`, `floor`,
+/// `%`, …).
+fn analytic(node: Node) -> bool {
+    match node {
+        Node::Unary(op, _) => !matches!(
+            op,
+            Unary::Neg
+                | Unary::Abs
+                | Unary::Signum
+                | Unary::Floor
+                | Unary::Ceil
+                | Unary::Round
+                | Unary::Trunc
+                | Unary::Fract
+                | Unary::ToDegrees
+                | Unary::ToRadians
+        ),
+        Node::Binary(op, _, _) => matches!(
+            op,
+            Binary::Div | Binary::Powf | Binary::Log | Binary::Atan2 | Binary::Hypot
+        ),
+        Node::ConstOp(op, _, _) => op == Binary::Div,
+        Node::PowConst(..) => true,
+        _ => false,
+    }
+}
+
+/// Path magnitudes: the scales against which two AD routes to the same derivative are compared.
+///
+/// An AD derivative ∂yᵢ/∂xⱼ is a sum over the paths from xⱼ to yᵢ of products of local partials, so
+/// two routes to it differ by rounding of order ε·(depth)·Pᵢⱼ, where Pᵢⱼ is that sum with every
+/// local partial replaced by its absolute value (the Jacobian of the graph propagated with
+/// |partials|), however much the products cancel. Likewise for the Hessian of output k: Qₖ is the
+/// Hessian propagated with |first| and |second| local partials, for a node φ(a, b):
+/// Q = Σ |φₚ| Qₚ + Σ (|φₚq| + E) Pₚ Pqᵀ, where E = Σ|φₚ|/R bounds the terms from which a rule
+/// computes its second partials (Cauchy's estimate: φ′ analytic on the disc of radius R = the
+/// node's [`radius`] has second derivatives ≲ |φ′|/R; a second partial such as 1/h − x²/h³ of
+/// `hypot` is small only by cancellation). Returns P (m × n) and Qₖ (n × n).
+fn path_magnitudes(e: &Expr, x: &[f64], k: usize) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
     let v = eval_all::<f64>(e, x);
     let n = x.len();
-    let mut t: Vec<Vec<f64>> = Vec::with_capacity(e.nodes.len());
+    let mut p: Vec<Vec<f64>> = Vec::with_capacity(e.nodes.len());
+    let mut q: Vec<Vec<Vec<f64>>> = Vec::with_capacity(e.nodes.len());
     for &node in &e.nodes {
-        // (local partial, operand) pairs
-        let terms: Vec<(f64, usize)> = match node {
-            Node::Input(_) | Node::Const(_) => vec![],
-            Node::Unary(op, a) => vec![(op.eval(v[a]).1, a)],
-            Node::Binary(op, a, b) => {
-                let (_, da, db) = op.eval(v[a], v[b]);
-                vec![(da, a), (db, b)]
-            }
-            Node::MulAdd(a, b, c) => {
-                let (_, da, db, dc) = rules::mul_add(v[a], v[b], v[c]);
-                vec![(da, a), (db, b), (dc, c)]
-            }
-            Node::OpConst(op, a, c) => vec![(op.eval(v[a], c).1, a)],
-            Node::ConstOp(op, c, a) => vec![(op.eval(c, v[a]).2, a)],
-            Node::PowConst(a, c) => vec![(Binary::Powf.eval(v[a], c).1, a)],
+        let (ops, count) = operands(node);
+        let (first, second) = local_partials(node, &v);
+        let terms = if analytic(node) {
+            first.iter().map(|d| d.abs()).sum::<f64>() / radius(node, &v)
+        } else {
+            0.0
         };
-        let mut row = vec![0.0; n];
+        let mut pi = vec![0.0; n];
+        let mut qi = vec![vec![0.0; n]; n];
         if let Node::Input(i) = node {
-            row[i] = 1.0;
+            pi[i] = 1.0;
         }
-        for (d, a) in terms {
-            for (r, ta) in row.iter_mut().zip(&t[a]) {
-                *r += d.abs() * ta;
+        for s in 0..count {
+            let (d, a) = (first[s].abs(), ops[s]);
+            for i in 0..n {
+                pi[i] += d * p[a][i];
+                for j in 0..n {
+                    qi[i][j] += d * q[a][i][j];
+                }
+            }
+            for t in 0..count {
+                let (dd, b) = (second[s][t].abs() + terms, ops[t]);
+                for i in 0..n {
+                    for j in 0..n {
+                        qi[i][j] += dd * p[a][i] * p[b][j];
+                    }
+                }
             }
         }
-        t.push(row);
+        p.push(pi);
+        q.push(qi);
     }
-    e.outputs.iter().map(|&o| t[o].clone()).collect()
+    let first = e.outputs.iter().map(|&o| p[o].clone()).collect();
+    (first, q[e.outputs[k]].clone())
 }
 
 /// Runs every driver on the sample and makes every check; the first failed check is returned.
@@ -1337,7 +1412,7 @@ fn check_sample(smp: &Sample, fd: &Oracle, st: &mut Stats) -> Result<(), String>
     let y = eval::<f64>(e, x);
     let fk = y[k];
     let jfd = &fd.jacobian;
-    let paths = path_magnitudes(e, x);
+    let (paths, hpaths) = path_magnitudes(e, x, k);
     let pk = &paths[k];
     let f_k = |p: &[Dual<f64, 8>]| eval(e, p)[k];
 
@@ -1486,7 +1561,6 @@ fn check_sample(smp: &Sample, fd: &Oracle, st: &mut Stats) -> Result<(), String>
             }
         }
     }
-    let hscale = max_scale(h.iter());
     st.hessian_entries.0 += h.len() as u64;
     st.hessian_entries.1 += h.iter().filter(|&&d| d != 0.0).count() as u64;
     let hfd = &fd.hessian;
@@ -1507,16 +1581,15 @@ fn check_sample(smp: &Sample, fd: &Oracle, st: &mut Stats) -> Result<(), String>
                 h2[(i, j)],
                 h[(i, j)],
                 SECOND_RTOL,
-                hscale,
+                hpaths[i][j],
                 &what,
             )?;
         }
     }
     let mut hv_floor = vec![0.0; n];
     for i in 0..n {
-        let row = (0..n).map(|j| h[(i, j)]);
-        let want: f64 = row.clone().zip(v).map(|(a, b)| a * b).sum();
-        hv_floor[i] = abs_dot(row, v).max(1.0);
+        let want: f64 = (0..n).map(|j| h[(i, j)] * v[j]).sum();
+        hv_floor[i] = abs_dot(hpaths[i].iter().copied(), v);
         let what = || format!("(H·v){i}");
         st.close(Kind::FofHvp, hv[i], want, SECOND_RTOL, hv_floor[i], &what)?;
         let what = || format!("hvp_with 2 (H·v){i}");
@@ -1559,7 +1632,7 @@ fn check_sample(smp: &Sample, fd: &Oracle, st: &mut Stats) -> Result<(), String>
                 qh[(i, j)],
                 h[(i, j)],
                 SECOND_RTOL,
-                hscale,
+                hpaths[i][j],
                 &what,
             )?;
             let what = || format!("reverse::hessian_with 3 ∂²y{k}/∂x{i}∂x{j}");
@@ -1568,7 +1641,7 @@ fn check_sample(smp: &Sample, fd: &Oracle, st: &mut Stats) -> Result<(), String>
                 qh3[(i, j)],
                 h[(i, j)],
                 SECOND_RTOL,
-                hscale,
+                hpaths[i][j],
                 &what,
             )?;
         }
