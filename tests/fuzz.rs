@@ -65,8 +65,8 @@
 //! max(|a|, |b|, P). The second-order checks use the analogous Q (the Hessian propagated with
 //! absolute local first and second partials, the latter enlarged by Cauchy's estimate |φ′|/R for
 //! the rounding inside the rule's own formula). The worst errors seen are ~1e-15 of these scales
-//! (a simpler floor of max(1, |H|) let a 2e-9 rounding difference of a `hypot` second partial,
-//! 1/h − x²/h³, look like a failure).
+//! (with a floor of max(1, |H|), or Q without the Cauchy term, a rounding difference in the
+//! `hypot` second partial 1/h − x²/h³ came within a factor 2 of 1e-10, or failed).
 //!
 //! The documented difference between the modes — tangents that cancel to exactly 0 before an
 //! infinite local partial give 0 forward and NaN in reverse — is counted separately, not failed
@@ -78,8 +78,10 @@
 //! contains `rem_euclid`, against `hessian_with`'s documentation: the rule `Binary::RemEuclid`
 //! evaluates its value on the inner dual numbers as `(a % b) + |b|` (`div_rem_euclid`), whose inner
 //! tangent rounds differently from the first-order a′ − q·b′. Minimal reproduction:
-//! `f(x) = x₀x₁.rem_euclid(sin x₁)` at (−1, 1.1): ∂f/∂x₁ = x₀ + 2 cos x₁ = −0.092807757148845383 (q =
-//! −2); `gradient` gives −0.09280775714884537 (0.6 ulp), `hessian` −0.09280775714884543 (2.3 ulp).
+//! `f(x) = (x₀x₁).rem_euclid(sin x₁)` at (−1, 1.1), where q = ⌊x₀x₁/sin x₁⌋ = −2:
+//! ∂f/∂x₁ = x₀ − q cos x₁ = −0.0928077571488453828 (50 digits, mpmath); `gradient` (and
+//! `gradient_with`, `reverse::gradient`) give −0.09280775714884537 (0.8 ulp off), `hessian`'s
+//! gradient −0.09280775714884543 (3.2 ulp off).
 //! For such graphs that one check is made to 1e-12 of the path magnitude instead of exactly.
 //!
 //! # Running
@@ -138,10 +140,12 @@ const FD_HESS_RTOL: f64 = 1e-6;
 /// The floor of the finite-difference comparisons (see the module documentation).
 const FD_FLOOR: f64 = 1.0;
 /// The same first derivative by two different routes (forward against reverse, J·r against the
-/// Jacobian times r, the dot-product test): only the rounding differs.
+/// Jacobian times r, the dot-product test): only the rounding differs. Relative to the largest of
+/// the two values and the path magnitude P ([`path_magnitudes`]).
 const ROUTE_RTOL: f64 = 1e-12;
 /// The same second derivative by two different routes (forward over forward against forward over
-/// reverse, H·v against H times v, other chunk widths).
+/// reverse, H·v against H times v, other chunk widths), relative to the largest of the two values
+/// and the second-order path magnitude Q.
 const SECOND_RTOL: f64 = 1e-10;
 
 /// Exponents drawn for `powi`.
@@ -1194,7 +1198,6 @@ impl Stats {
 
     /// [`Stats::close`] for a forward-mode `fwd` against a reverse-mode `rev`, where forward 0
     /// against reverse NaN is the documented cancelled-tangent difference: counted, not failed.
-    #[allow(clippy::too_many_arguments)]
     fn across(
         &mut self,
         kind: Kind,
