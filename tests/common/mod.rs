@@ -163,7 +163,12 @@ pub fn fd_gradient(f: impl Fn(&[f64]) -> f64, x: &[f64]) -> Vec<f64> {
 /// from the same 6 evaluations.
 pub fn fd_jacobian(f: impl Fn(&[f64]) -> Vec<f64>, x: &[f64]) -> Vec<Vec<f64>> {
     let scale = x.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
-    let h = step(scale);
+    fd_jacobian_step(f, x, step(scale))
+}
+
+/// [`fd_jacobian`] with the step `h` given (for instance half the default step, to see whether the
+/// differences have converged).
+pub fn fd_jacobian_step(f: impl Fn(&[f64]) -> Vec<f64>, x: &[f64], h: f64) -> Vec<Vec<f64>> {
     let m = f(x).len();
     let mut jac = vec![vec![0.0; x.len()]; m];
     let mut buf = x.to_vec();
