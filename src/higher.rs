@@ -320,7 +320,10 @@ where
 /// blocks are the mirror images. In a diagonal pair (I = J) the entries below the diagonal are not
 /// read either, so `h[(i, j)]` and `h[(j, i)]` are the same number: H is symmetric exactly, not up
 /// to rounding. The value and the gradient come from the real parts of the diagonal passes, equal
-/// to what [`gradient_with`](crate::gradient_with) with the same `N` returns.
+/// to what [`gradient_with`](crate::gradient_with) with the same `N` returns — bit for bit, except
+/// through `rem_euclid`: its value is `x % y`, plus `|y|` where that is negative, so on the inner
+/// level its tangent is rounded twice (`(x′ − trunc(x/y)·y′) ± y′`) where the first-order rule
+/// rounds once (`x′ − q·y′`), and the gradient may differ in the last bits (3 ulps seen).
 ///
 /// | n | N | evaluations |
 /// |---|---|---|
