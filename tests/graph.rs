@@ -77,7 +77,7 @@ const F32_RTOL: f64 = 1e-6;
 
 /// Random recordings per entry of the rule table (each evaluated at the recording point,
 /// [`NEAR`] points in the same branch and [`FAR`] points anywhere in the domain).
-const CASES: usize = 6;
+const CASES: usize = 16;
 const NEAR: usize = 2;
 const FAR: usize = 2;
 
@@ -177,12 +177,11 @@ impl Tally {
 }
 
 /// Checks the outputs `[f, ∇f]` of a gradient graph evaluated at `p` against the `f64` function,
-/// forward and reverse mode, and (if `fd`) finite differences.
+/// forward and reverse mode, and finite differences.
 fn check_gradient_output<F: Func>(
     f: &F,
     p: &[f64],
     out: &[f64],
-    fd: bool,
     what: &dyn Fn() -> String,
     t: &mut Tally,
 ) {
@@ -214,31 +213,28 @@ fn check_gradient_output<F: Func>(
             );
         }
     }
-    if fd {
-        let fdg = fd_gradient(|x| f.call(x), p);
-        for j in 0..n {
-            let scale = value.abs().max(1.0);
-            t.grad_fd.note(rel_err(out[1 + j], fdg[j], scale), || {
-                format!("{} ∂{j}", what())
-            });
-            assert!(
-                close(out[1 + j], fdg[j], FD_RTOL, scale),
-                "{}: ∂f/∂x{j} = {:e} from the graph, finite differences give {:e}",
-                what(),
-                out[1 + j],
-                fdg[j]
-            );
-        }
+    let fdg = fd_gradient(|x| f.call(x), p);
+    for j in 0..n {
+        let scale = value.abs().max(1.0);
+        t.grad_fd.note(rel_err(out[1 + j], fdg[j], scale), || {
+            format!("{} ∂{j}", what())
+        });
+        assert!(
+            close(out[1 + j], fdg[j], FD_RTOL, scale),
+            "{}: ∂f/∂x{j} = {:e} from the graph, finite differences give {:e}",
+            what(),
+            out[1 + j],
+            fdg[j]
+        );
     }
 }
 
 /// Checks the outputs `[f, ∇f, H]` of a Hessian graph evaluated at `p`: exact symmetry, and H
-/// against forward and reverse mode and (if `fd`) finite differences of the forward gradient.
+/// against forward and reverse mode and finite differences of the forward gradient.
 fn check_hessian_output<F: Func>(
     f: &F,
     p: &[f64],
     out: &[f64],
-    fd: bool,
     what: &dyn Fn() -> String,
     t: &mut Tally,
 ) {
@@ -249,7 +245,7 @@ fn check_hessian_output<F: Func>(
     let h = |i: usize, j: usize| out[1 + n + i * n + j];
     let (fh, rh) = second_order(f, p);
     let scale = max_abs(fh.iter().copied()).max(1.0);
-    let fdh = fd.then(|| fd_hessian(f, p));
+    let fdh = fd_hessian(f, p);
     let gscale = max_abs(out[1..=n].iter().copied()).max(1.0);
     for i in 0..n {
         for j in 0..n {
@@ -274,19 +270,17 @@ fn check_hessian_output<F: Func>(
                     h(i, j)
                 );
             }
-            if let Some(fdh) = &fdh {
-                t.hess_fd.note(rel_err(h(i, j), fdh[i][j], gscale), || {
-                    format!("{} H[{i}][{j}]", what())
-                });
-                assert!(
-                    close(h(i, j), fdh[i][j], FD_RTOL, gscale),
-                    "{}: H[{i}][{j}] = {:e} from the graph, finite differences of the gradient \
-                     give {:e}",
-                    what(),
-                    h(i, j),
-                    fdh[i][j]
-                );
-            }
+            t.hess_fd.note(rel_err(h(i, j), fdh[i][j], gscale), || {
+                format!("{} H[{i}][{j}]", what())
+            });
+            assert!(
+                close(h(i, j), fdh[i][j], FD_RTOL, gscale),
+                "{}: H[{i}][{j}] = {:e} from the graph, finite differences of the gradient give \
+                 {:e}",
+                what(),
+                h(i, j),
+                fdh[i][j]
+            );
         }
     }
 }
@@ -665,9 +659,9 @@ fn rule_table_gradients_and_hessians_at_other_points() {
                         Err(e) => panic!("{}: {e}", what()),
                     };
                     if is_hessian {
-                        check_hessian_output(&case, &p, &out, true, &what, &mut t);
+                        check_hessian_output(&case, &p, &out, &what, &mut t);
                     } else {
-                        check_gradient_output(&case, &p, &out, true, &what, &mut t);
+                        check_gradient_output(&case, &p, &out, &what, &mut t);
                     }
                 }
             }
@@ -739,8 +733,8 @@ fn reverse_second_level_exception(name: &str, p: &[f64], i: usize, j: usize) -> 
 
 /// Evaluates `f`'s gradient and Hessian graphs, recorded at `r`, at the special point `p`, and
 /// compares them with forward and reverse mode at `p` as numbers ([`same_value`]: +0 = −0,
-/// NaN = NaN). Returns false if a guard failed (the graph does not apply at `p`); pushes every
-/// disagreement into `bad`.
+/// NaN = NaN). Returns false if guards fail in both (the graphs do not apply at `p`); pushes
+/// every disagreement into `bad`.
 fn compare_at_special<F: Func>(
     f: &F,
     name: &str,
@@ -751,26 +745,30 @@ fn compare_at_special<F: Func>(
 ) -> bool {
     let n = p.len();
     let g = Graph::record(r, |x| f.call(x));
-    let (grad, hess) = match (g.gradient().eval(p), g.hessian().eval(p)) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(GraphError::Guard { .. }), _) | (_, Err(GraphError::Guard { .. })) => {
+    // each graph evaluates, or fails a guard (only away from its recording point)
+    let eval = |graph: Graph| match graph.eval(p) {
+        Ok(out) => Some(out),
+        Err(GraphError::Guard { .. }) => {
             assert_ne!(
                 r, p,
                 "{name}: a graph fails a guard at its own recording point"
             );
-            return false;
+            None
         }
-        (Err(e), _) | (_, Err(e)) => panic!("{name}: {e}"),
+        Err(e) => panic!("{name}: {e}"),
     };
+    let (grad, hess) = (eval(g.gradient()), eval(g.hessian()));
     let value = f.call(p);
-    assert!(
-        same_f64(grad[0], value) && same_f64(hess[0], value),
-        "{name} recorded at {r:?}, at {p:?}: graph value {:e}, f64 {value:e}",
-        grad[0]
-    );
-    for j in 0..n {
+    for out in grad.iter().chain(&hess) {
         assert!(
-            same_f64(hess[1 + j], grad[1 + j]),
+            same_f64(out[0], value),
+            "{name} recorded at {r:?}, at {p:?}: graph value {:e}, f64 {value:e}",
+            out[0]
+        );
+    }
+    if let (Some(grad), Some(hess)) = (&grad, &hess) {
+        assert!(
+            (1..=n).all(|j| same_f64(hess[j], grad[j])),
             "{name}: the Hessian graph's gradient differs from the gradient graph's"
         );
     }
@@ -783,13 +781,16 @@ fn compare_at_special<F: Func>(
         same_value(a, b) || (a.is_finite() && b.is_finite() && close(a, b, HESS_RTOL, scale))
     };
     for j in 0..n {
-        let gj = grad[1 + j];
-        if !same_value(gj, fg[j]) || !same_value(gj, rg[j]) {
-            bad.push(at(format!(
-                "∂f/∂x{j} = {gj:e} from the graph, {:e} forward, {:e} reverse",
-                fg[j], rg[j]
-            )));
+        if let Some(grad) = &grad {
+            let gj = grad[1 + j];
+            if !same_value(gj, fg[j]) || !same_value(gj, rg[j]) {
+                bad.push(at(format!(
+                    "∂f/∂x{j} = {gj:e} from the graph, {:e} forward, {:e} reverse",
+                    fg[j], rg[j]
+                )));
+            }
         }
+        let Some(hess) = &hess else { continue };
         for i in 0..n {
             let hij = hess[1 + n + i * n + j];
             assert_eq!(
@@ -832,7 +833,7 @@ fn compare_at_special<F: Func>(
             }
         }
     }
-    true
+    grad.is_some() || hess.is_some()
 }
 
 /// Every entry of the table at its special points: the graph, recorded at the point itself and
@@ -1209,7 +1210,7 @@ fn graph_is_reverse_accumulation_for_infinite_adjoints() {
 // ---------------------------------------------------------------------------------------------
 
 /// Random expressions generated.
-const EXPRESSIONS: usize = 60;
+const EXPRESSIONS: usize = 80;
 /// Points near the recording point each expression's graphs are evaluated at.
 const EXPR_POINTS: usize = 5;
 
@@ -1224,7 +1225,10 @@ const EXPR_POINTS: usize = 5;
 /// wrong or missing contribution is O(1).
 const EXPR_RTOL: f64 = 1e-12;
 
-/// A transform applied to an operand to keep it in a rule's domain and its value tame.
+/// A transform applied to an operand to keep it in a rule's domain, and its value and slope
+/// tame: every step multiplies derivatives by a few units at most, so that derivatives of all
+/// orders stay moderate and finite differences (whose error grows with the seventh derivative)
+/// stay accurate.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Pre {
     /// the operand itself
@@ -1239,6 +1243,8 @@ enum Pre {
     Above1,
     /// a² + 2 ≥ 2 (the base of `log`)
     Base,
+    /// a/50 (to_degrees, whose slope 57 would otherwise compound)
+    Tiny,
 }
 
 impl Pre {
@@ -1250,6 +1256,7 @@ impl Pre {
             Pre::Bnd => a.atan(),
             Pre::Above1 => a * a + k(1.25),
             Pre::Base => a * a + k(2.0),
+            Pre::Tiny => a / k(50.0),
         }
     }
 }
@@ -1297,13 +1304,11 @@ fn pres(e: Entry) -> [Pre; 3] {
                 | Unary::Ln1p => Pos,
                 Unary::Tan | Unary::Asin | Unary::Acos | Unary::Atanh => Unit,
                 Unary::Acosh => Above1,
-                Unary::Exp
-                | Unary::Exp2
-                | Unary::ExpM1
-                | Unary::Sinh
-                | Unary::Cosh
-                | Unary::ToDegrees => Bnd,
-                Unary::Powi(n) if n < 0 => Pos,
+                Unary::Exp | Unary::Exp2 | Unary::ExpM1 | Unary::Sinh | Unary::Cosh => Bnd,
+                Unary::ToDegrees => Tiny,
+                // slopes |n·aⁿ⁻¹| of a few units at most
+                Unary::Powi(n) if n < 0 => Above1,
+                Unary::Powi(n) if n > 3 => Unit,
                 Unary::Powi(_) => Bnd,
                 _ => Id,
             },
@@ -1515,6 +1520,12 @@ fn random_expressions_match_tape_forward_and_finite_differences() {
         let grad = g.gradient();
         guards += grad.num_guards();
         let hess = (e_index % 3 == 0).then(|| g.hessian());
+        // the values computed while recording are the interpreter's at the recording point
+        for gr in [Some(&g), Some(&grad), hess.as_ref()].into_iter().flatten() {
+            let (rec, ev) = (gr.recorded_outputs(), gr.eval(&x0).unwrap());
+            assert!(rec.iter().zip(&ev).all(|(&a, &b)| same_f64(a, b)), "{e:?}");
+            assert_eq!(gr.recording_point(), x0.as_slice());
+        }
         let mut points = vec![x0.clone()];
         for j in 0..EXPR_POINTS {
             let r = [0.01, 0.05, 0.2, 0.5, 1.0][j % 5];
@@ -2226,6 +2237,11 @@ fn constants_fold_and_only_exact_identities_apply() {
     assert!(eval1(&g, &[inf]).is_nan());
     assert!(same_f64(eval1(&g, &[-3.0]), -0.0));
     assert_eq!(ops(&[2.0], |x| x[0] * Sym::constant(0.0) + 0.0 * x[0]), 2);
+    // constants are nodes by their bits: x·0 and x·(−0) are two products (+0 and −0 at x = 1)
+    let g = Graph::record(&[2.0], |x| x[0] * 0.0 - x[0] * (-0.0));
+    assert_eq!(g.len(), 3, "{g}");
+    assert!(same_f64(eval1(&g, &[1.0]), 0.0), "0 − (−0) = +0");
+    assert!(same_f64(eval1(&g, &[-1.0]), -0.0), "(−0) − (+0) = −0");
     // x − x stays (NaN at ∞), x/x stays (NaN at 0)
     let g = Graph::record(&[2.0], |x| x[0] - x[0]);
     assert_eq!(g.len(), 1);
@@ -2285,6 +2301,16 @@ fn dead_code_is_removed() {
     assert_eq!(g.len(), 1, "{g}");
     assert_eq!(g.num_nodes(), 3);
     assert!(!g.to_string().contains("exp"), "{g}");
+    // no inputs at all, and an output that is an input: no operations
+    let g = Graph::record(&[], |_| Sym::constant(3.0));
+    assert_eq!((g.num_inputs(), g.len(), g.num_nodes()), (0, 0, 1));
+    assert_eq!(g.eval(&[]).unwrap(), vec![3.0]);
+    assert_eq!(g.gradient().eval(&[]).unwrap(), vec![3.0]);
+    assert_eq!(g.hessian().eval(&[]).unwrap(), vec![3.0]);
+    let g = Graph::record(&[1.0, 2.0], |x| x[1]);
+    assert!(g.is_empty());
+    assert_eq!(g.gradient().eval(&[3.0, 4.0]).unwrap(), vec![4.0, 0.0, 1.0]);
+    assert_eq!(g.hessian().eval(&[3.0, 4.0]).unwrap()[3..], [0.0; 4]);
     // an input nothing uses stays an input
     let g = Graph::record(&[1.0, 2.0, 3.0], |x| x[2].sin());
     assert_eq!((g.num_inputs(), g.num_nodes(), g.len()), (3, 4, 1));
@@ -2472,18 +2498,32 @@ fn dot_and_listing_are_well_formed() {
 }
 
 /// The DOT clusters (and the listing's section headers) name the derivative order that first made
-/// each node. When the gradient graph has no node of its own (the gradient of x₀x₁ is (x₁, x₀),
-/// two inputs), the Hessian's new nodes — the constants 0 = ∂²f/∂x₀² and 1 = ∂²f/∂x₀∂x₁, made by
-/// the sweep over the gradient graph — must be in `cluster_2` "second derivative"; they are drawn
-/// in `cluster_1` "first derivative" (`Graph::replay` gives new nodes the level one above the
-/// highest origin present, not the derivative order of the graph it replays).
+/// each node (`origin`: "0 for a node of the recorded function, k for a node first made by the
+/// k-th derivative"). Two cases where they do not:
+///
+/// 1. When the gradient graph has no node of its own (the gradient of x₀x₁ is (x₁, x₀), two
+///    inputs), the Hessian's new nodes — the constants 0 = ∂²f/∂x₀² and 1 = ∂²f/∂x₀∂x₁, made by
+///    the sweep over the gradient graph — are drawn in `cluster_1` "first derivative" instead of
+///    `cluster_2` "second derivative": `Graph::replay` gives new nodes the level one above the
+///    highest origin present, not the derivative order of the graph it replays.
+/// 2. A constant output of the function (`v1 = 3` in the function graph of `|_| 3`) is listed
+///    under "# first derivative" in its gradient graph: `replay` turns constant nodes into
+///    `Sym::constant`s, and the output re-materialises it at the derivative's level.
 #[test]
-#[ignore = "defect: Hessian nodes are labelled `first derivative` when the gradient graph made no node"]
+#[ignore = "defect: node origins (DOT clusters, listing sections) are off for Hessians of bilinear functions and for constant outputs"]
 fn dot_clusters_name_the_derivative_order_that_made_the_nodes() {
     let h = Graph::record(&[1.0, 2.0], |v| v[0] * v[1]).hessian();
-    let dot = h.to_dot();
-    assert!(dot.contains("subgraph cluster_2"), "{dot}");
+    assert!(h.to_dot().contains("subgraph cluster_2"), "{}", h.to_dot());
     assert!(h.to_string().contains("# second derivative"), "{h}");
+    assert!(!h.to_string().contains("# first derivative"), "{h}");
+
+    let g = Graph::record(&[1.0], |_| Sym::constant(3.0)).gradient();
+    let listing = g.to_string();
+    let function_part = listing.split("# first derivative").next().unwrap();
+    assert!(
+        function_part.contains("v1 = 3"),
+        "the function's constant output:\n{listing}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2633,7 +2673,7 @@ fn hessian_is_symmetric_and_keeps_structural_zeros() {
 /// J·r, compared with `nilpotent::jvp` (`Dual<f64, 1>`, one direction) and with three directions
 /// at once (`Dual<f64, 3>`); the gradient graph on duals gives H·v, compared with
 /// `nilpotent::hvp`. Values bit for bit; tangents within [`GRAD_ULPS`] (the same dual arithmetic
-/// on the same operations) and H·v within [`HESS_RTOL`].
+/// on the same operations), ∇f within [`EXPR_RTOL`] and H·v within [`HESS_RTOL`].
 #[test]
 fn dual_evaluation_is_forward_mode_on_the_graph() {
     let mut rng = Rng::for_test("graph duals");
@@ -2665,6 +2705,32 @@ fn dual_evaluation_is_forward_mode_on_the_graph() {
             }
         }
     }
+    // the function graph on nested duals: forward over forward, second derivatives along a line
+    let g = Graph::record(&[0.7, -0.2], |x| {
+        (x[0].sin() * x[1]).exp() + x[0].powi(3) / x[1]
+    });
+    let mut e = g.program().evaluator::<Dual<Dual<f64, 1>, 1>>();
+    let line = |t: f64| [0.3 + t, 1.1 - 2.0 * t];
+    let h = |x: &[f64]| (x[0].sin() * x[1]).exp() + x[0].powi(3) / x[1];
+    for t in [0.0, 0.25, -0.6] {
+        let p = line(t);
+        let xd = [
+            Dual::new(Dual::new(p[0], [1.0]), [Dual::new(1.0, [0.0])]),
+            Dual::new(Dual::new(p[1], [-2.0]), [Dual::new(-2.0, [0.0])]),
+        ];
+        let y = e.eval(&xd).unwrap()[0];
+        fn along<T: Float>(s: T) -> T {
+            let x = [s + k(0.3), k::<T>(1.1) - s * k(2.0)];
+            (x[0].sin() * x[1]).exp() + x[0].powi(3) / x[1]
+        }
+        let (v, d1, d2) = nilpotent::second_derivative(along, t);
+        assert!(same_f64(y.re.re, h(&p)) && same_f64(y.re.re, v));
+        assert!(close_ulps(y.re.eps[0], d1) && close_ulps(y.eps[0].re, d1));
+        assert!(
+            close(y.eps[0].eps[0], d2, HESS_RTOL, d2.abs().max(1.0)),
+            "f'' at {t}"
+        );
+    }
     // the gradient graph on duals: (∇f, H·v)
     let x: Vec<f64> = rng.vec(6, -1.0, 1.0);
     let grad = Graph::record(&x, rosenbrock).gradient();
@@ -2677,8 +2743,11 @@ fn dual_evaluation_is_forward_mode_on_the_graph() {
         let (value, g, hv) = hvp(rosenbrock, &p, &v);
         assert!(same_f64(out[0].re, value));
         let scale = max_abs(hv.iter().copied()).max(1.0);
+        // ∇f by reverse accumulation on the graph, by forward mode in hvp: sums of several
+        // products in two orders (EXPR_RTOL of the largest entry)
+        let gscale = max_abs(g.iter().copied()).max(1.0);
         for i in 0..6 {
-            assert!(close_ulps(out[1 + i].re, g[i]), "∇f at {p:?}");
+            assert!(close(out[1 + i].re, g[i], EXPR_RTOL, gscale), "∇f at {p:?}");
             assert!(
                 close(out[1 + i].eps[0], hv[i], HESS_RTOL, scale),
                 "H·v at {p:?}"
@@ -2734,6 +2803,112 @@ fn f32_evaluation_matches_the_f32_function() {
 /// A smooth function of three inputs with constants that are not exact in `f32`.
 fn lecture_like<T: Float>(x: &[T]) -> T {
     x[0].ln() * k(0.1) + x[0] * x[1] - x[1].sin() * x[2].sqrt() + (x[2] * k(1.3)).exp()
+}
+
+/// A derivative graph is a graph like any other: the Jacobian of a gradient graph is the Hessian
+/// (all n² entries from their own sweeps, so equal to [`Graph::hessian`]'s within rounding, not
+/// bit for bit), and Jacobians of Hessian graphs give third and fourth derivatives, compared at
+/// points other than the recording point with `third_derivative`/`fourth_derivative` (nested
+/// duals, [`HESS_RTOL`] of the largest derivative) and with finite differences of the nested-dual
+/// second (third) derivative ([`FD_RTOL`]).
+#[test]
+fn derivatives_of_derivative_graphs_are_higher_derivatives() {
+    fn f<T: Float>(x: &[T]) -> T {
+        (x[0].sin() * x[0]).exp() + x[0].powi(4) / (x[0] * x[0] + k(1.0))
+    }
+    fn f1<T: Float>(x: T) -> T {
+        f(&[x])
+    }
+    let h = Graph::record(&[0.7], f).hessian(); // [f, f′, f″]
+    let third = h.jacobian(); // [f, f′, f″, f′, f″, f‴]
+    let fourth = third.jacobian(); // … and the last output f⁗
+    assert_eq!((third.num_outputs(), fourth.num_outputs()), (6, 12));
+    assert!(fourth.to_dot().contains("derivative of order 4"));
+    for x in [-1.3, -0.2, 0.3, 0.7, 1.9] {
+        let o3 = third.eval(&[x]).unwrap();
+        let o4 = fourth.eval(&[x]).unwrap();
+        let (v, d1, d2, d3) = nilpotent::third_derivative(f1, x);
+        let (_, _, _, _, d4) = nilpotent::fourth_derivative(f1, x);
+        assert!(same_f64(o3[0], v) && same_f64(o4[0], v));
+        let scale = [d1, d2, d3, d4].iter().fold(1.0f64, |m, d| m.max(d.abs()));
+        for (got, want, what) in [
+            (o3[1], d1, "f′"),
+            (o3[2], d2, "f″"),
+            (o3[5], d3, "f‴"),
+            (o4[11], d4, "f⁗"),
+        ] {
+            assert!(
+                close(got, want, HESS_RTOL, scale),
+                "{what}({x}): {got:e} vs {want:e}"
+            );
+        }
+        let fd3 = common::fd1(|t| nilpotent::second_derivative(f1, t).2, x);
+        let fd4 = common::fd1(|t| nilpotent::third_derivative(f1, t).3, x);
+        assert!(
+            close(o3[5], fd3, FD_RTOL, scale),
+            "f‴({x}): {:e} vs {fd3:e}",
+            o3[5]
+        );
+        assert!(
+            close(o4[11], fd4, FD_RTOL, scale),
+            "f⁗({x}): {:e} vs {fd4:e}",
+            o4[11]
+        );
+    }
+    // n = 2: the Jacobian of the gradient graph is the Hessian
+    let g = Graph::record(&[0.3, 0.4], |x| {
+        (x[0] * x[1]).sin() + x[0].exp() * x[1].powi(3)
+    });
+    let (jh, hh) = (g.gradient().jacobian(), g.hessian());
+    for p in [[1.0, 2.0], [-0.5, 0.25], [2.0, -1.5]] {
+        let (a, b) = (jh.eval(&p).unwrap(), hh.eval(&p).unwrap());
+        // [f, ∇f, ∇f, H] against [f, ∇f, H]
+        assert_eq!(a[..3], b[..3]);
+        assert_eq!(a[3..5], b[1..3]);
+        let scale = max_abs(b[3..].iter().copied()).max(1.0);
+        for i in 0..4 {
+            assert!(close(a[5 + i], b[3 + i], HESS_RTOL, scale), "H at {p:?}");
+        }
+    }
+}
+
+/// Graphs are `Send + Sync`: one graph is evaluated from several threads at once, and recordings
+/// on different threads are independent (each thread has its own recording state).
+#[test]
+fn graphs_are_shared_across_threads_and_recordings_are_per_thread() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Graph>();
+    assert_send_sync::<nilpotent::graph::Program>();
+    let g = Graph::record(&[2.0, 5.0], lecture).gradient();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|t| {
+                let g = &g;
+                s.spawn(move || {
+                    // a recording of this thread's own, interleaved with evaluations of g
+                    let own = Graph::record(&[t as f64 + 1.0], |x| x[0] * x[0]).gradient();
+                    let mut e = g.program().evaluator::<f64>();
+                    let mut out = [0.0; 3];
+                    for i in 0..50 {
+                        let x0 = 1.0 + 0.01 * (i + t) as f64;
+                        e.eval_into(&[x0, 2.0], &mut out).unwrap();
+                        assert_eq!(out[1], 1.0 / x0 + 2.0);
+                    }
+                    own.eval(&[3.0]).unwrap()
+                })
+            })
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().unwrap(), vec![9.0, 6.0]);
+        }
+    });
+    // a Sym taken to another thread is outside of any recording there
+    let _ = Graph::record(&[1.0], |x| {
+        let y = x[0];
+        let msg = std::thread::scope(|s| s.spawn(move || panics(|| y + 1.0)).join().unwrap());
+        assert!(msg.contains("outside of its recording"), "{msg}");
+        x[0]
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
