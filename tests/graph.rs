@@ -3113,9 +3113,29 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
-/// Runs `f`, expects it to panic, and returns the panic's message.
+thread_local! {
+    /// Set while this thread runs a closure expected to panic (its message is checked, not
+    /// printed).
+    static EXPECTING_PANIC: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f`, expects it to panic, and returns the panic's message. The panic is not printed: the
+/// process's panic hook is wrapped once so that it stays silent on a thread inside `panics` and
+/// prints every other panic (a failing test's) as before.
 fn panics<R>(f: impl FnOnce() -> R) -> String {
-    match catch_unwind(AssertUnwindSafe(f)) {
+    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
+    QUIET_HOOK.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !EXPECTING_PANIC.with(Cell::get) {
+                default(info);
+            }
+        }));
+    });
+    EXPECTING_PANIC.with(|e| e.set(true));
+    let outcome = catch_unwind(AssertUnwindSafe(f));
+    EXPECTING_PANIC.with(|e| e.set(false));
+    match outcome {
         Ok(_) => panic!("expected a panic"),
         Err(payload) => panic_message(payload),
     }
