@@ -1,0 +1,209 @@
+//! Allocation counts of graph evaluation (its own test binary: it installs a counting global
+//! allocator, as `tests/reverse_alloc.rs` does).
+//!
+//! A graph is recorded, its derivatives built and lowered once; an [`Evaluator`] made from the
+//! program then evaluates at any input without allocating: on `f64`, `f32` and dual numbers, for
+//! function, gradient, Jacobian and Hessian graphs, also when the evaluation stops at a failing
+//! guard's check… except for the error itself, which carries two strings (counted separately).
+//!
+//! Only allocations made by the current thread while its `COUNTING` flag is set are counted, so the
+//! test harness's own threads cannot disturb the count.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use nilpotent::Dual;
+use nilpotent::graph::{Graph, GraphError};
+use num_traits::Float;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Set while the current thread's allocations are to be counted (const-initialised: reading
+    /// it never allocates).
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn note_allocation() {
+    // `try_with`: during thread teardown the thread-local may be gone; such allocations don't count
+    if COUNTING.try_with(Cell::get).unwrap_or(false) {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: forwarded unchanged to the system allocator, with the caller's guarantees.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: as above.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note_allocation();
+        // SAFETY: as above; `ptr` was allocated by `System` through this allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The number of allocations (alloc, alloc_zeroed, realloc) `f` makes on the current thread.
+fn allocations_in(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    COUNTING.with(|c| c.set(true));
+    f();
+    COUNTING.with(|c| c.set(false));
+    ALLOCATIONS.load(Ordering::Relaxed) - before
+}
+
+/// The chained Rosenbrock function.
+fn rosenbrock<T: Float>(x: &[T]) -> T {
+    let c100 = T::from(100.0).unwrap();
+    x.windows(2).fold(T::zero(), |s, w| {
+        let a = w[1] - w[0] * w[0];
+        let b = T::one() - w[0];
+        s + c100 * a * a + b * b
+    })
+}
+
+/// A function with a guard in its gradient graph (`abs`, `max`) and every kind of instruction
+/// (`mul_add`, a product used only by a sum, ⊙).
+fn guarded<T: Float>(x: &[T]) -> T {
+    x[0].abs().max(x[1]) * x[1].sqrt() + x[0].mul_add(x[1], x[2]) + x[2].sin() * x[0]
+}
+
+/// ℝ³ → ℝ²
+fn field<T: Float>(x: &[T]) -> Vec<T> {
+    vec![x[0] * x[1].sin() + x[2], (x[0] * x[2]).exp() - x[1]]
+}
+
+// One #[test] only: the numbers are easy to read, and no other test of this binary allocates
+// concurrently on this thread anyway.
+#[test]
+fn graph_evaluation_does_not_allocate() {
+    // the counter works: a Vec allocates once, and is seen
+    assert_eq!(
+        allocations_in(|| drop(std::hint::black_box(vec![1u8; 16]))),
+        1
+    );
+
+    let n = 50;
+    let mut x: Vec<f64> = (0..n).map(|i| 0.5 + 0.01 * i as f64).collect();
+    let g = Graph::record(&x, rosenbrock);
+    let (grad, hess) = (g.gradient(), Graph::record(&x[..8], rosenbrock).hessian());
+    let mut checksum = 0.0;
+
+    // gradient graph on f64: 100 evaluations at moving points, none allocates, and the results
+    // are a fresh evaluation's (the reused work slots keep nothing stale)
+    let program = grad.program();
+    let mut eval = program.evaluator::<f64>();
+    let mut out = vec![0.0; 1 + n];
+    let count = allocations_in(|| {
+        for step in 0..100 {
+            x[step % n] += 1e-3;
+            eval.eval_into(&x, &mut out).unwrap();
+            checksum += out[0] + out[1 + step % n];
+        }
+    });
+    assert_eq!(count, 0, "allocations in 100 gradient-graph evaluations");
+    assert_eq!(out, grad.eval(&x).unwrap());
+
+    // the function graph, on f64 and f32
+    let mut eval = g.program().evaluator::<f64>();
+    let mut out1 = [0.0];
+    let xf: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+    let mut eval32 = g.program().evaluator::<f32>();
+    let mut out32 = [0.0f32];
+    let count = allocations_in(|| {
+        for _ in 0..100 {
+            eval.eval_into(&x, &mut out1).unwrap();
+            eval32.eval_into(&xf, &mut out32).unwrap();
+            checksum += out1[0] + f64::from(out32[0]);
+        }
+    });
+    assert_eq!(count, 0, "allocations in 200 function-graph evaluations");
+
+    // the Hessian graph (n = 8: 1 + 8 + 64 outputs)
+    let mut eval = hess.program().evaluator::<f64>();
+    let mut outh = vec![0.0; 1 + 8 + 64];
+    let mut xh = x[..8].to_vec();
+    let count = allocations_in(|| {
+        for step in 0..100 {
+            xh[step % 8] -= 1e-3;
+            eval.eval_into(&xh, &mut outh).unwrap();
+            checksum += outh[9 + step % 64];
+        }
+    });
+    assert_eq!(count, 0, "allocations in 100 Hessian-graph evaluations");
+
+    // forward mode on the gradient graph (Dual<f64, 2>: H·v for two directions)
+    let mut eval = grad.program().evaluator::<Dual<f64, 2>>();
+    let xd: Vec<Dual<f64, 2>> = x
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| Dual::new(v, [(i % 2) as f64, 1.0]))
+        .collect();
+    let mut outd = vec![Dual::constant(0.0); 1 + n];
+    let count = allocations_in(|| {
+        for _ in 0..100 {
+            eval.eval_into(&xd, &mut outd).unwrap();
+            checksum += outd[1].eps[0];
+        }
+    });
+    assert_eq!(count, 0, "allocations in 100 dual evaluations");
+
+    // a Jacobian graph, and a gradient graph with guards checked on every evaluation
+    let jac = Graph::record_vec(&[0.3, 0.4, 0.5], field).jacobian();
+    let mut ej = jac.program().evaluator::<f64>();
+    let mut outj = [0.0; 2 + 6];
+    let gg = Graph::record(&[0.5, 1.5, 0.25], guarded).gradient();
+    assert!(gg.num_guards() > 0);
+    let mut eg = gg.program().evaluator::<f64>();
+    let mut outg = [0.0; 4];
+    let count = allocations_in(|| {
+        for step in 0..100 {
+            let t = step as f64 * 1e-3;
+            ej.eval_into(&[0.3 + t, 0.4, 0.5 - t], &mut outj).unwrap();
+            eg.eval_into(&[0.5 + t, 1.5, 0.25], &mut outg).unwrap();
+            checksum += outj[4] + outg[1];
+        }
+    });
+    assert_eq!(
+        count, 0,
+        "allocations in 200 Jacobian and guarded evaluations"
+    );
+
+    // wrong lengths are reported without allocating; a failing guard allocates only its error
+    // (the question and the two answers, in words)
+    let count = allocations_in(|| {
+        let r = eg.eval_into(&[0.5, 1.5], &mut outg);
+        assert!(matches!(r, Err(GraphError::InputLength { .. })));
+        let r = eg.eval_into(&[0.5, 1.5, 0.25], &mut outg[..2]);
+        assert!(matches!(r, Err(GraphError::OutputLength { .. })));
+    });
+    assert_eq!(count, 0, "allocations of the length errors");
+    let mut err = None;
+    let count = allocations_in(|| err = Some(eg.eval_into(&[2.0, 1.5, 0.25], &mut outg)));
+    assert!(matches!(err, Some(Err(GraphError::Guard { .. }))));
+    // the error's two descriptions of the question, formatted from the operands' names: a
+    // handful of small strings (7 today), not a copy of anything the size of the graph
+    assert!(count <= 8, "{count} allocations for a guard error");
+    drop(err);
+    // and the evaluator works as before after the error
+    let count = allocations_in(|| eg.eval_into(&[0.5, 1.5, 0.25], &mut outg).unwrap());
+    assert_eq!(count, 0);
+    assert_eq!(outg.to_vec(), gg.eval(&[0.5, 1.5, 0.25]).unwrap());
+    assert!(checksum.is_finite());
+}
