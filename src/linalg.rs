@@ -211,7 +211,7 @@ macro_rules! impl_real_field {
             /// The constant 0 if the value is ≥ 0, π otherwise (as for `f64`).
             #[inline]
             fn argument(self) -> Self {
-                if self.observe($crate::graph::Observe::ZeroOrder) >= <$s>::zero() {
+                if self.observe($crate::graph::Observe::AtLeastZero) >= <$s>::zero() {
                     <Self as ::num_traits::Zero>::zero()
                 } else {
                     Self::constant(<$s>::pi())
@@ -235,7 +235,7 @@ macro_rules! impl_real_field {
             #[inline]
             fn to_exp(self) -> (Self, Self) {
                 let m = ::num_traits::Float::abs(self);
-                if m.observe($crate::graph::Observe::ZeroOrder) == <$s>::zero() {
+                if m.observe($crate::graph::Observe::IsZero) == <$s>::zero() {
                     (<Self as ::num_traits::Zero>::zero(), Self::constant(<$s>::one()))
                 } else {
                     (m, self / m)
@@ -345,7 +345,7 @@ macro_rules! impl_real_field {
             }
             /// `sin x / x`; at value 0 its Taylor polynomial (value 1, exact derivatives).
             fn sinc(self) -> Self {
-                if self.observe($crate::graph::Observe::ZeroOrder) == <$s>::zero() {
+                if self.observe($crate::graph::Observe::IsZero) == <$s>::zero() {
                     $crate::linalg::cardinal_series::<Self, $s>(self, -1.0)
                 } else {
                     ::num_traits::Float::sin(self) / self
@@ -353,7 +353,7 @@ macro_rules! impl_real_field {
             }
             /// `sinh x / x`; at value 0 its Taylor polynomial (value 1, exact derivatives).
             fn sinhc(self) -> Self {
-                if self.observe($crate::graph::Observe::ZeroOrder) == <$s>::zero() {
+                if self.observe($crate::graph::Observe::IsZero) == <$s>::zero() {
                     $crate::linalg::cardinal_series::<Self, $s>(self, 1.0)
                 } else {
                     ::num_traits::Float::sinh(self) / self
@@ -362,7 +362,7 @@ macro_rules! impl_real_field {
             /// `cos x / x`; at value 0 (a pole) simba's value 1, with a NaN derivative where `x`
             /// varies: `1 + (√x − √x)`, whose infinite partials give `∞ − ∞`.
             fn cosc(self) -> Self {
-                if self.observe($crate::graph::Observe::ZeroOrder) == <$s>::zero() {
+                if self.observe($crate::graph::Observe::IsZero) == <$s>::zero() {
                     $crate::linalg::pole_value_one(self)
                 } else {
                     ::num_traits::Float::cos(self) / self
@@ -371,7 +371,7 @@ macro_rules! impl_real_field {
             /// `cosh x / x`; at value 0 (a pole) simba's value 1, with a NaN derivative where `x`
             /// varies: `1 + (√x − √x)`, whose infinite partials give `∞ − ∞`.
             fn coshc(self) -> Self {
-                if self.observe($crate::graph::Observe::ZeroOrder) == <$s>::zero() {
+                if self.observe($crate::graph::Observe::IsZero) == <$s>::zero() {
                     $crate::linalg::pole_value_one(self)
                 } else {
                     ::num_traits::Float::cosh(self) / self
@@ -439,7 +439,7 @@ macro_rules! impl_real_field {
             /// otherwise.
             #[inline]
             fn try_sqrt(self) -> Option<Self> {
-                if self.observe($crate::graph::Observe::ZeroOrder) >= <$s>::zero() {
+                if self.observe($crate::graph::Observe::AtLeastZero) >= <$s>::zero() {
                     Some(::num_traits::Float::sqrt(self))
                 } else {
                     None

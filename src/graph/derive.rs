@@ -86,7 +86,8 @@ impl Graph {
     }
 
     /// Records this graph again into a new recording at the same point: the same nodes (each keeps
-    /// its origin), values and guards. Returns the recording and the `Sym` of each node.
+    /// its origin), values and guards; new nodes made afterwards get the next derivative order.
+    /// Returns the recording and the `Sym` of each node.
     pub(crate) fn replay(&self) -> (Recording, Vec<Sym>) {
         let (rec, inputs) = sym::start(&self.values[..self.n_inputs], 0);
         // the replay, and room for a derivative a few times its size
@@ -98,7 +99,14 @@ impl Graph {
             let s = |k: u32| syms[k as usize];
             let v = match *node {
                 Node::Input(k) => inputs[k as usize],
-                Node::Const(bits) => Sym::constant(f64::from_bits(bits)),
+                Node::Const(bits) => {
+                    // a constant stays a constant to the rules (folding, structural zeros), but
+                    // its node is made now, so that it keeps its origin if an output or a guard
+                    // uses it later
+                    let c = f64::from_bits(bits);
+                    rec.with(|b| b.materialize(Arg::Const(c)));
+                    Sym::constant(c)
+                }
                 Node::Unary(op, a) => s(a).unary(op),
                 Node::Binary(op, a, b) => s(a).binary(op, s(b)),
                 Node::MulAdd(a, b, c) => num_traits::Float::mul_add(s(a), s(b), s(c)),
@@ -106,13 +114,13 @@ impl Graph {
             };
             syms.push(v);
         }
-        let top = self.origin.iter().copied().max().unwrap_or(0);
         rec.with(|b| {
             for g in &self.guards {
                 let test = g.test.map(|k| b.materialize(syms[k as usize].arg()));
                 b.guard(test, g.expected);
             }
-            b.level = top + 1;
+            // the nodes made from here on belong to the next derivative order
+            b.level = self.order + 1;
         });
         (rec, syms)
     }

@@ -30,8 +30,10 @@ pub enum Observe {
     Class,
     /// the sign bit (`is_sign_positive()`, `is_sign_negative()`, `Signed::is_positive`, …)
     SignBit,
-    /// the order of the value against 0 (nalgebra's `argument`, `try_sqrt`, `to_exp`)
-    ZeroOrder,
+    /// `== 0` (nalgebra's `to_exp`, `sinc`, …: a branch at zero)
+    IsZero,
+    /// `>= 0` (nalgebra's `argument`, `try_sqrt`)
+    AtLeastZero,
     /// the value truncated towards zero (conversions to integers: `to_i64()`, `to_usize()`, …)
     Trunc,
     /// the value itself, bit for bit (`to_f64()`, `to_f32()`, `integer_decode()`, values baked into
@@ -56,7 +58,8 @@ impl Observe {
                 FpCategory::Normal => 4,
             },
             Observe::SignBit => v.is_sign_negative() as u64,
-            Observe::ZeroOrder => order_code(v.partial_cmp(&0.0)),
+            Observe::IsZero => (v == 0.0) as u64,
+            Observe::AtLeastZero => (v >= 0.0) as u64,
             // −0 and +0 truncate to the same integer
             Observe::Trunc => canonical_bits(v.trunc() + 0.0),
             Observe::Exact => canonical_bits(v),
@@ -77,7 +80,8 @@ impl Observe {
                 format!("{operand} is {}", class[outcome as usize])
             }
             Observe::SignBit => format!("{operand}.is_sign_negative() = {yes}"),
-            Observe::ZeroOrder => format!("{operand} {} 0", order_symbol(outcome)),
+            Observe::IsZero => format!("({operand} == 0) = {yes}"),
+            Observe::AtLeastZero => format!("({operand} >= 0) = {yes}"),
             Observe::Trunc => format!("trunc({operand}) = {}", f64::from_bits(outcome)),
             Observe::Exact => format!("{operand} = {:e}", f64::from_bits(outcome)),
         }

@@ -112,6 +112,8 @@ pub struct Graph {
     origin: Vec<u8>,
     outputs: Vec<u32>,
     guards: Vec<Guard>,
+    /// 0 for a recorded function, k for the graph of its k-th derivative
+    order: u8,
     program: OnceLock<Program>,
 }
 
@@ -123,6 +125,7 @@ impl Graph {
         origin: Vec<u8>,
         outputs: Vec<u32>,
         guards: Vec<Guard>,
+        order: u8,
     ) -> Graph {
         Graph {
             n_inputs,
@@ -131,6 +134,7 @@ impl Graph {
             origin,
             outputs,
             guards,
+            order,
             program: OnceLock::new(),
         }
     }
@@ -206,6 +210,11 @@ impl Graph {
     /// The number of nodes: inputs, constants and operations.
     pub fn num_nodes(&self) -> usize {
         self.nodes.len()
+    }
+
+    /// 0 for a recorded function, 1 for its gradient or Jacobian graph, 2 for its Hessian graph.
+    pub fn derivative_order(&self) -> usize {
+        usize::from(self.order)
     }
 
     /// The number of guards (decisions that evaluation checks).

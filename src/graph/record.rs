@@ -272,7 +272,8 @@ impl Builder {
     }
 
     /// The finished graph with the given outputs, without the nodes that neither an output nor a
-    /// guard needs (the inputs are always kept: they are the graph's interface).
+    /// guard needs (the inputs are always kept: they are the graph's interface). Its derivative
+    /// order is the current `level` (0 for a recorded function).
     pub(crate) fn finish(mut self, outputs: &[Arg]) -> Graph {
         let outputs: Vec<u32> = outputs.iter().map(|&a| self.materialize(a)).collect();
         let n = self.nodes.len();
@@ -304,6 +305,7 @@ impl Builder {
                 self.origin,
                 outputs,
                 self.guards,
+                self.level,
             );
         }
         let mut index = vec![u32::MAX; n];
@@ -333,6 +335,7 @@ impl Builder {
             origin,
             outputs.iter().map(|&o| index[o as usize]).collect(),
             guards,
+            self.level,
         )
     }
 }
