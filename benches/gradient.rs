@@ -181,5 +181,24 @@ fn logistic_regression_gradient(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group! { name = benches; config = common::config(); targets = lecture_gradient, rosenbrock_gradient, logistic_regression_gradient }
+/// Graph mode's one-time costs: recording Rosenbrock (n = 1024, 8184 operations) with sharing,
+/// folding and the identities, building its gradient graph, and lowering that to a program.
+fn graph_construction(c: &mut Criterion) {
+    let mut group = c.benchmark_group("graph_construction");
+    let x: Vec<f64> = (0..1024).map(|i| 0.5 + 0.1 * ((i * 7) % 11) as f64).collect();
+    group.bench_function("record_rosenbrock_1024", |b| {
+        b.iter(|| Graph::record(black_box(&x), rosenbrock).len())
+    });
+    let g = Graph::record(&x, rosenbrock);
+    group.bench_function("gradient_graph_rosenbrock_1024", |b| {
+        b.iter(|| black_box(&g).gradient().len())
+    });
+    let grad = g.gradient();
+    group.bench_function("lower_gradient_rosenbrock_1024", |b| {
+        b.iter(|| black_box(&grad).clone().program().len())
+    });
+    group.finish();
+}
+
+criterion_group! { name = benches; config = common::config(); targets = lecture_gradient, rosenbrock_gradient, logistic_regression_gradient, graph_construction }
 criterion_main!(benches);

@@ -149,6 +149,11 @@ const CASES: &[&str] = &[
     "hessian32_graph",
     "record1024_graph",
     "gradient1024_graph",
+    "logistic_f64",
+    "logistic_reverse",
+    "logistic_graph",
+    "jacobian32_graph",
+    "hessian8_graph",
 ];
 
 /// The gradient graph of Rosenbrock (n = 1024), or of another function: recorded once, outside the
@@ -193,10 +198,17 @@ fn main() {
     let mut grad = vec![0.0; 1024];
     let mut tape = Tape::new();
     // graph cases: record and lower once, before the loop
+    // the logistic-regression loss of the benches (d = 100 features, m = 500 samples)
+    let data = common::Data::new(500, 100);
+    let w: Vec<f64> = (0..101).map(|j| 0.01 * ((j % 5) as f64 - 2.0)).collect();
+    let mut gw = vec![0.0; w.len()];
     let graph = match case.as_str() {
         "lecture_graph" => Some(graph_of(lecture, &lec, false)),
         "rosenbrock1024_graph" => Some(graph_of(rosenbrock, &x1024, false)),
         "hessian32_graph" => Some(graph_of(rosenbrock, &x32, true)),
+        "hessian8_graph" => Some(graph_of(rosenbrock, &x8, true)),
+        "logistic_graph" => Some(Graph::record(&w, |v| data.loss(v)).gradient()),
+        "jacobian32_graph" => Some(Graph::record_vec(&x32, common::dense_map).jacobian()),
         _ => None,
     };
     let mut evaluator = graph.as_ref().map(|g| g.program().evaluator::<f64>());
@@ -274,10 +286,27 @@ fn main() {
             "hessian32_f64" => {
                 black_box(rosenbrock_f64(black_box(&x32)));
             }
-            "lecture_graph" | "rosenbrock1024_graph" | "hessian32_graph" => {
+            "logistic_f64" => {
+                black_box(data.loss(black_box(&w)));
+            }
+            "logistic_reverse" => {
+                black_box(tape.gradient_into(
+                    |v: &[Var<f64>]| data.loss(v),
+                    black_box(&w),
+                    &mut gw,
+                ));
+            }
+            "lecture_graph"
+            | "rosenbrock1024_graph"
+            | "hessian32_graph"
+            | "hessian8_graph"
+            | "logistic_graph"
+            | "jacobian32_graph" => {
                 let x: &[f64] = match case.as_str() {
                     "lecture_graph" => &lec,
                     "rosenbrock1024_graph" => &x1024,
+                    "hessian8_graph" => &x8,
+                    "logistic_graph" => &w,
                     _ => &x32,
                 };
                 let ev = evaluator.as_mut().expect("made above");

@@ -11,7 +11,7 @@ case_name=${1:?usage: scripts/instructions.sh CASE [REPS] (cases: target/release
 case $case_name in
   recurrence_*) default=10 ;;
   rosenbrock1024_* | jacobian32_* | hessian8_reverse | hessian32_graph) default=200 ;;
-  record1024_graph | gradient1024_graph) default=20 ;;
+  record1024_graph | gradient1024_graph | logistic_*) default=20 ;;
   *) default=20000 ;;
 esac
 reps=${2:-$default}
