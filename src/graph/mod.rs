@@ -85,16 +85,23 @@
 //! `f32`, or dual numbers, which gives forward mode on the graph — without allocating. Values are
 //! the `f64` function's bit for bit where the same operations run in the same order.
 
+mod backend;
 mod derive;
 mod display;
+mod emit;
 mod guard;
+#[cfg(feature = "jit")]
+mod jit;
 mod program;
 mod record;
 mod sym;
 
 use std::sync::OnceLock;
 
+pub use backend::{Emitted, EmittedFn, Evaluate};
 pub use guard::{Compare, GraphError, Observe};
+#[cfg(feature = "jit")]
+pub use jit::{CompileError, Compiled};
 pub use program::{Evaluator, Program, Value};
 pub use sym::Sym;
 
