@@ -5,8 +5,8 @@
 //! graph's order, each guard checked where the interpreter checks it (a failing one stores its
 //! answer in `*found` and returns its index + 1), the outputs stored at the end, 0 returned.
 //!
-//! Bit for bit: `+`, `−`, `×`, `/`, `neg`, `sqrt` and `abs` are single IEEE instructions, which
-//! round exactly as Rust's operators and methods do; `powi` with a constant exponent is the
+//! Bit for bit: `+`, `−`, `×`, `/`, `neg`, `sqrt`, `abs` and `recip` (`1/x`) are single IEEE
+//! instructions, which round exactly as Rust's operators and methods do; `powi` with a constant exponent is the
 //! repeated squaring of the runtime's `powi` (the same products in the same order); `⊙` is a
 //! product and a select. Every other function — `sin`, `exp`, `powf`, `max`, `mul_add`,
 //! `round`, … — is a call, through a function pointer, of a small `extern "C"` function that
@@ -86,6 +86,7 @@ pub struct Compiled {
     n_outputs: usize,
     /// per guard: the question and the answer at the recording point (for the error)
     guards: Vec<(Test, u64)>,
+    code_size: usize,
     /// owns the memory `func` points into; freed on drop
     module: ManuallyDrop<JITModule>,
 }
@@ -121,6 +122,7 @@ impl fmt::Debug for Compiled {
             .field("n_inputs", &self.n_inputs)
             .field("n_outputs", &self.n_outputs)
             .field("n_guards", &self.guards.len())
+            .field("code_size", &self.code_size)
             .finish_non_exhaustive()
     }
 }
@@ -134,6 +136,13 @@ impl Compiled {
     /// The number of outputs.
     pub fn num_outputs(&self) -> usize {
         self.n_outputs
+    }
+
+    /// The size of the machine code, in bytes. Graph code is straight-line, so every evaluation
+    /// runs through all of it: past the processor's instruction caches (some hundreds of
+    /// kilobytes), evaluation is limited by fetching the code.
+    pub fn code_size(&self) -> usize {
+        self.code_size
     }
 
     /// Evaluates at `x`, writing the outputs into `out` (written only on success): the errors of
@@ -214,7 +223,6 @@ macro_rules! fn1 {
 }
 
 fn1! {
-    Recip => |x| x.recip(),
     Cbrt => |x| x.cbrt(),
     Exp => |x| x.exp(),
     Exp2 => |x| x.exp2(),
@@ -319,8 +327,12 @@ extern "C" fn order_outcome(a: f64, b: f64) -> u64 {
 
 // ----- code generation -----
 
-/// The host's code generator, with the settings the JIT uses.
-fn host_isa() -> Result<cranelift_codegen::isa::OwnedTargetIsa, CompileError> {
+/// Graphs of up to this many nodes are compiled with Cranelift's optimiser and its backtracking
+/// register allocator; larger ones with the fast settings (see [`host_isa`]).
+const OPTIMISE_UP_TO: usize = 4096;
+
+/// The host's code generator, with the settings the JIT uses for a graph of `nodes` nodes.
+fn host_isa(nodes: usize) -> Result<cranelift_codegen::isa::OwnedTargetIsa, CompileError> {
     let mut flags = settings::builder();
     let set = |flags: &mut settings::Builder, name: &str, value: &str| {
         flags
@@ -328,13 +340,19 @@ fn host_isa() -> Result<cranelift_codegen::isa::OwnedTargetIsa, CompileError> {
             .map_err(|e| CompileError::Codegen(format!("setting {name}: {e}")))
     };
     // Compile time is the JIT's cost, and graphs are large straight-line functions already
-    // optimised where it matters (shared subexpressions, folded constants): Cranelift's e-graph
-    // optimiser ("speed") and its backtracking register allocator cost 5 to 10 times the compile
-    // time of these settings on gradient graphs for a few percent of run time (Rosenbrock
+    // optimised where it matters (shared subexpressions, folded constants). On large graphs,
+    // Cranelift's e-graph optimiser ("speed") and its backtracking register allocator cost 5 to 10
+    // times the compile time of the fast settings for a few percent of run time (Rosenbrock
     // n = 1024, 17 000 nodes: 580 ms against 60 ms, 50 200 against 53 300 instructions per
-    // evaluation; BENCHMARKS.md).
-    set(&mut flags, "opt_level", "none")?;
-    set(&mut flags, "regalloc_algorithm", "single_pass")?;
+    // evaluation); on small graphs they cost little and pay (the Hessian of Rosenbrock n = 32,
+    // 900 nodes: BENCHMARKS.md).
+    if nodes <= OPTIMISE_UP_TO {
+        set(&mut flags, "opt_level", "speed")?;
+        set(&mut flags, "regalloc_algorithm", "backtracking")?;
+    } else {
+        set(&mut flags, "opt_level", "none")?;
+        set(&mut flags, "regalloc_algorithm", "single_pass")?;
+    }
     // code and callees are reached through absolute addresses (the JIT's memory is anywhere)
     set(&mut flags, "use_colocated_libcalls", "false")?;
     set(&mut flags, "is_pic", "false")?;
@@ -498,6 +516,11 @@ impl Gen<'_, '_> {
                     Unary::Neg => self.b.ins().fneg(x),
                     Unary::Sqrt => self.b.ins().sqrt(x),
                     Unary::Abs => self.b.ins().fabs(x),
+                    // std's `recip` is `1.0 / x`
+                    Unary::Recip => {
+                        let one = self.b.ins().f64const(1.0);
+                        self.b.ins().fdiv(one, x)
+                    }
                     Unary::Powi(n) => self.powi(x, n),
                     _ => {
                         let f = unary_fn(op).expect("every other unary entry is a call");
@@ -611,7 +634,7 @@ impl Graph {
     /// [`CompileError::UnsupportedHost`] where Cranelift has no code generator for this machine
     /// (the interpreter and emitted Rust work everywhere).
     pub fn compile(&self) -> Result<Compiled, CompileError> {
-        let isa = host_isa()?;
+        let isa = host_isa(self.nodes.len())?;
         let call_conv = isa.default_call_conv();
         let mut module = JITModule::new(JITBuilder::with_isa(
             isa,
@@ -725,6 +748,7 @@ impl Graph {
         module
             .define_function(id, &mut ctx)
             .map_err(|e| codegen(&format!("{e:?}")))?;
+        let code_size = ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
         module.clear_context(&mut ctx);
         module.finalize_definitions().map_err(|e| codegen(&e))?;
         let code = module.get_finalized_function(id);
@@ -740,6 +764,7 @@ impl Graph {
             n_inputs: self.n_inputs,
             n_outputs: self.outputs.len(),
             guards: self.guards.iter().map(|g| (g.test, g.expected)).collect(),
+            code_size,
             module: ManuallyDrop::new(module),
         })
     }
