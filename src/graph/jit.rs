@@ -329,7 +329,7 @@ extern "C" fn order_outcome(a: f64, b: f64) -> u64 {
 
 /// Graphs of up to this many nodes are compiled with Cranelift's optimiser and its backtracking
 /// register allocator; larger ones with the fast settings (see [`host_isa`]).
-const OPTIMISE_UP_TO: usize = 4096;
+const OPTIMISE_UP_TO: usize = 2048;
 
 /// The host's code generator, with the settings the JIT uses for a graph of `nodes` nodes.
 fn host_isa(nodes: usize) -> Result<cranelift_codegen::isa::OwnedTargetIsa, CompileError> {
@@ -344,8 +344,10 @@ fn host_isa(nodes: usize) -> Result<cranelift_codegen::isa::OwnedTargetIsa, Comp
     // Cranelift's e-graph optimiser ("speed") and its backtracking register allocator cost 5 to 10
     // times the compile time of the fast settings for a few percent of run time (Rosenbrock
     // n = 1024, 17 000 nodes: 580 ms against 60 ms, 50 200 against 53 300 instructions per
-    // evaluation); on small graphs they cost little and pay (the Hessian of Rosenbrock n = 32,
-    // 900 nodes: BENCHMARKS.md).
+    // evaluation), and their compile time grows faster than the graph (4 000 nodes: 73 ms
+    // against 15 ms). On small graphs they cost little and pay: the Hessian of Rosenbrock
+    // n = 32 (900 nodes) compiles in 9 ms and runs in 8.6× the time of the function, against 21×
+    // with the fast settings (BENCHMARKS.md).
     if nodes <= OPTIMISE_UP_TO {
         set(&mut flags, "opt_level", "speed")?;
         set(&mut flags, "regalloc_algorithm", "backtracking")?;
@@ -373,8 +375,9 @@ const NO_SLOT: u32 = u32::MAX;
 /// loaded at each use) instead of a register. Register allocation time grows with the number of
 /// values live at once, and faster than linearly: a gradient graph keeps most of the function's
 /// values until the reverse sweep reads them, so without this its compile time would grow with the
-/// square of the graph (Rosenbrock n = 1024, 17 000 nodes: 2.8 s instead of ~30 ms). The
-/// interpreter keeps every value in memory; this keeps the short-lived ones in registers.
+/// square of the graph (Rosenbrock n = 1024, 17 000 nodes, with the backtracking allocator: 3.8 s
+/// without, 0.13 s with). The interpreter keeps every value in memory; this keeps the short-lived
+/// ones in registers.
 const REGISTER_SPAN: usize = 32;
 
 /// The stack slot of each operation node whose value lives long (`NO_SLOT` for the others), and
