@@ -29,18 +29,8 @@ use super::{Evaluator, Graph, GraphError};
 /// // descend(&mut Emitted::new(lecture_gradient, 2, 3), &mut x); // emitted, included source
 /// ```
 ///
-/// # What each backend costs, and when it pays
-///
-/// | backend | made by | cost to make | cost per call |
-/// |---|---|---|---|
-/// | interpreter | `g.program().evaluator::<f64>()` | lowering: microseconds per thousand nodes | a dispatch per instruction (a few times the hand-written code) |
-/// | JIT | `g.compile()` (feature `jit`) | Cranelift: milliseconds per thousand nodes, at run time | native code, elementary functions called through pointers |
-/// | emitted Rust | `g.to_rust(name)`, then `include!` | rustc and LLVM: seconds per few thousand nodes, at build time | native code, optimised by LLVM: the speed of hand-written code |
-///
-/// The interpreter pays off for graphs evaluated a few times, or recorded anew often (branches);
-/// the JIT once a graph is evaluated many times (its compile time is that of some hundreds of
-/// interpreted evaluations) or when the graph is known only at run time; emitted Rust when the
-/// function is known when the program is built. `BENCHMARKS.md` has the measured figures.
+/// What each backend costs to make and to call, and when each pays: see the
+/// [module documentation](super#backends-the-interpreter-emitted-rust-the-jit).
 pub trait Evaluate {
     /// The number of inputs.
     fn num_inputs(&self) -> usize;

@@ -100,11 +100,11 @@
 //! e.eval_into(&x, &mut out)?;                               // the same call for all three
 //! ```
 //!
-//! | backend | made by | cost to make | cost per call |
+//! | backend | made by | cost to make | cost per call (× the `f64` function) |
 //! |---|---|---|---|
-//! | interpreter | [`Graph::program`], [`Program::evaluator`] | lowering: ~0.1 µs per node | one dispatch and memory traffic per instruction: 5–10× the `f64` function |
-//! | JIT (feature `jit`) | `Graph::compile` | Cranelift at run time: ~4 µs per node (Rosenbrock n = 1024, 17 000 nodes: ~70 ms) | native code, elementary functions called through pointers: 2–4× the `f64` function |
-//! | emitted Rust | [`Graph::to_rust`], written by a build script and `include!`d | rustc and LLVM at build time: ~1 ms per node (Rosenbrock n = 1024: ~12 s) | native code optimised by LLVM: 1.3–2× the `f64` function |
+//! | interpreter | [`Graph::program`], [`Program::evaluator`] | lowering: ~0.03 µs per node (Rosenbrock n = 1024, 18 400 nodes: 0.6 ms) | one dispatch and slot traffic per instruction: 2.7× (lecture) to 8.5× (Rosenbrock) and 37× (a Hessian) |
+//! | JIT (feature `jit`) | `Graph::compile` | Cranelift, at run time: ~3 µs per node (Rosenbrock: ~60 ms) | native code, elementary functions called through pointers: 1.9× (lecture), 2.5× (Rosenbrock), 8.6× (a Hessian) |
+//! | emitted Rust | [`Graph::to_rust`], written by a build script and `include!`d | rustc and LLVM, at build time: ~0.7 ms per node (Rosenbrock: ~13 s) | native code optimised by LLVM: 1.3× (lecture), 1.7× (Rosenbrock), 8.2× (a Hessian) |
 //!
 //! The interpreter pays for graphs evaluated a few hundred times or fewer, or recorded again
 //! often (code whose branches change with the input), and it runs on any [`Value`] type (`f32`,
