@@ -69,7 +69,9 @@ impl Graph {
     /// `pub fn name(x: &[f64], out: &mut [f64]) -> Result<(), nilpotent::graph::GraphError>`
     /// that computes what [`Graph::eval`] computes, bit for bit, with the same errors: straight-line
     /// code, one `let` per node (named `v{i}`, as in the listing), std's `f64` methods for the
-    /// elementary functions, the guards as early returns, in the interpreter's order. Every path is
+    /// elementary functions, the guards as early returns, in the interpreter's order (a large graph
+    /// is written in blocks of about √n statements that hand on the values read later: a function
+    /// of thousands of `let`s in a row overflows rustc's stack in debug builds). Every path is
     /// fully qualified (`::nilpotent::graph::GraphError`), so the source can be written to a file
     /// by a build script and `include!`d in any module of a crate that depends on nilpotent:
     ///
@@ -150,21 +152,19 @@ impl Graph {
              return ::core::result::Result::Err({GRAPH}::GraphError::OutputLength {{ expected: \
              {n_out}, found: out.len() }});\n        }}\n    }};"
         );
-        // inputs and constants first (as the interpreter fills its slots), then the guards on
-        // them alone, then every operation with the guards placed after it
+        // the statements: inputs and constants first (as the interpreter fills its slots), then
+        // the guards on them alone, then every operation with the guards placed after it
+        let mut stmts: Vec<Stmt> = Vec::with_capacity(nodes.len() + self.guards.len());
         for (i, node) in nodes.iter().enumerate() {
-            match *node {
-                Node::Input(k) => {
-                    let _ = writeln!(w, "    let v{i} = x[{k}];");
-                }
-                Node::Const(bits) => {
-                    let _ = writeln!(w, "    let v{i}: f64 = {};", constant(f64::from_bits(bits)));
-                }
-                _ => {}
-            }
+            let code = match *node {
+                Node::Input(k) => format!("let v{i} = x[{k}];"),
+                Node::Const(bits) => format!("let v{i}: f64 = {};", constant(f64::from_bits(bits))),
+                _ => continue,
+            };
+            stmts.push(Stmt::new(Some(i as u32), code, &[]));
         }
         for &k in &guards_first {
-            self.emit_guard(w, k);
+            stmts.push(self.guard_stmt(k));
         }
         let is_const = |a: u32| matches!(nodes[a as usize], Node::Const(_));
         // an operand the optimiser must not see as a constant (see the docs above)
@@ -194,11 +194,17 @@ impl Graph {
                     format!("if v{a} == 0.0 || v{b} == 0.0 {{ 0.0 }} else {{ v{a} * v{b} }}")
                 }
             };
-            let _ = writeln!(w, "    let v{i} = {e};");
+            let (args, m) = node.args();
+            stmts.push(Stmt::new(
+                Some(i as u32),
+                format!("let v{i} = {e};"),
+                &args[..m],
+            ));
             for &k in &guards_after[i] {
-                self.emit_guard(w, k);
+                stmts.push(self.guard_stmt(k));
             }
         }
+        write_chunked(w, &stmts, nodes.len(), &self.outputs);
         for (k, &o) in self.outputs.iter().enumerate() {
             let _ = writeln!(w, "    out[{k}] = v{o};");
         }
@@ -207,8 +213,8 @@ impl Graph {
     }
 
     /// The check of guard `k`: its outcome, compared with the recorded one, and the interpreter's
-    /// error if they differ.
-    fn emit_guard(&self, w: &mut String, k: usize) {
+    /// error if they differ (one `match`, which opens no scope for the statements after it).
+    fn guard_stmt(&self, k: usize) -> Stmt {
         let g = self.guards[k];
         let expected = g.expected;
         let (outcome, error) = match g.test {
@@ -224,11 +230,89 @@ impl Graph {
                 ),
             ),
         };
-        let _ = writeln!(
-            w,
-            "    let g{k} = {outcome};\n    if g{k} != {expected:#x} {{\n        \
-             return ::core::result::Result::Err({error}, {expected:#x}, g{k}));\n    }}"
+        let code = format!(
+            "match {outcome} {{\n    {expected:#x} => {{}}\n    found => return \
+             ::core::result::Result::Err({error}, {expected:#x}, found)),\n}}"
         );
+        let (ops, m) = g.test.operands();
+        Stmt::new(None, code, &ops[..m])
+    }
+}
+
+/// Up to this many statements, a function is written without blocks.
+const FLAT: usize = 256;
+
+/// One statement of an emitted function: the node it defines (if any), its code, and the nodes it
+/// reads.
+struct Stmt {
+    defines: Option<u32>,
+    code: String,
+    uses: Vec<u32>,
+}
+
+impl Stmt {
+    fn new(defines: Option<u32>, code: String, uses: &[u32]) -> Stmt {
+        Stmt {
+            defines,
+            code,
+            uses: uses.to_vec(),
+        }
+    }
+}
+
+/// Writes the statements in blocks of about √n, each block a `let (…) = { …; (…) };` that hands on
+/// the values later blocks and the outputs read.
+///
+/// Every `let` opens a scope that lasts to the end of its block, and rustc's debug information
+/// nests them: a function of 18 000 `let`s in a row overflows rustc's stack when compiled with
+/// debug information (the default `dev` profile). In blocks, the nesting is at most about 2√n
+/// deep, and the optimised code is the same. (Functions of up to [`FLAT`] statements are written
+/// without blocks.)
+fn write_chunked(w: &mut String, stmts: &[Stmt], n_nodes: usize, outputs: &[u32]) {
+    if stmts.len() <= FLAT {
+        for st in stmts {
+            for line in st.code.lines() {
+                let _ = writeln!(w, "    {line}");
+            }
+        }
+        return;
+    }
+    let size = (stmts.len() as f64).sqrt().ceil().max(64.0) as usize;
+    // the block of each statement, and the last block that reads each node
+    let block_of = |s: usize| s / size;
+    const OUTPUT: usize = usize::MAX;
+    let mut last_read = vec![0usize; n_nodes];
+    for (s, st) in stmts.iter().enumerate() {
+        for &u in &st.uses {
+            last_read[u as usize] = last_read[u as usize].max(block_of(s));
+        }
+    }
+    for &o in outputs {
+        last_read[o as usize] = OUTPUT;
+    }
+    for (b, block) in stmts.chunks(size).enumerate() {
+        let exports: Vec<u32> = block
+            .iter()
+            .filter_map(|st| st.defines)
+            .filter(|&d| last_read[d as usize] > b)
+            .collect();
+        let names: String = exports.iter().map(|d| format!("v{d}, ")).collect();
+        let names = names.trim_end();
+        let _ = if exports.is_empty() {
+            writeln!(w, "    {{")
+        } else {
+            writeln!(w, "    let ({names}) = {{")
+        };
+        for st in block {
+            for line in st.code.lines() {
+                let _ = writeln!(w, "        {line}");
+            }
+        }
+        let _ = if exports.is_empty() {
+            writeln!(w, "    }}")
+        } else {
+            writeln!(w, "        ({names})\n    }};")
+        };
     }
 }
 

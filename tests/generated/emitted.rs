@@ -1669,9 +1669,9 @@ pub fn rule_asinh_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v7: f64 = 0.0;
     let v1 = v0.asinh();
     let v3 = v0.hypot(::core::hint::black_box(v2));
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v3, v7);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v7", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v3, v7) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v7", 0x0, found)),
     }
     let v4 = v3.recip();
     let v5 = v4 * v4;
@@ -1911,9 +1911,9 @@ pub fn rule_abs_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     };
     let v0 = x[0];
     let v2: f64 = 1.0;
-    let g0 = ::nilpotent::graph::Observe::SignBit.outcome(v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v0", 0x0, g0));
+    match ::nilpotent::graph::Observe::SignBit.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v0", 0x0, found)),
     }
     let v1 = v0.abs();
     out[0] = v1;
@@ -1941,9 +1941,9 @@ pub fn rule_abs_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v0 = x[0];
     let v2: f64 = 1.0;
     let v3: f64 = 0.0;
-    let g0 = ::nilpotent::graph::Observe::SignBit.outcome(v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v0", 0x0, g0));
+    match ::nilpotent::graph::Observe::SignBit.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v0", 0x0, found)),
     }
     let v1 = v0.abs();
     out[0] = v1;
@@ -4153,9 +4153,9 @@ pub fn rule_rem_euclid_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::R
     let v8: f64 = 1.0;
     let v2 = v0.rem_euclid(v1);
     let v3 = v0 % v1;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v3, v6);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, found)),
     }
     let v4 = v0 / v1;
     let v5 = v4.trunc();
@@ -4189,9 +4189,9 @@ pub fn rule_rem_euclid_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Re
     let v8: f64 = 1.0;
     let v2 = v0.rem_euclid(v1);
     let v3 = v0 % v1;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v3, v6);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, found)),
     }
     let v4 = v0 / v1;
     let v5 = v4.trunc();
@@ -4302,9 +4302,9 @@ pub fn rule_rem_euclid_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::resu
     let v6: f64 = 0.0;
     let v2 = ::core::hint::black_box(v1).rem_euclid(v0);
     let v3 = ::core::hint::black_box(v1) % v0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v3, v6);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, found)),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
@@ -4410,9 +4410,9 @@ pub fn rule_rem_euclid_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::re
     let v6: f64 = 0.0;
     let v2 = ::core::hint::black_box(v1).rem_euclid(v0);
     let v3 = ::core::hint::black_box(v1) % v0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v3, v6);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, found)),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
@@ -4517,15 +4517,15 @@ pub fn rule_rem_euclid_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::res
     let v1: f64 = -1.0;
     let v6: f64 = 0.0;
     let v7: f64 = 1.0;
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v6, v0);
-    if g1 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v6", "v0", 0x1, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v6, v0) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v6", "v0", 0x1, found)),
     }
     let v2 = ::core::hint::black_box(v1).rem_euclid(v0);
     let v3 = ::core::hint::black_box(v1) % v0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v3, v6);
-    if g0 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x1, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x1, found)),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
@@ -4631,9 +4631,9 @@ pub fn rule_rem_euclid_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::resu
     let v1: f64 = 0.0;
     let v2 = ::core::hint::black_box(v1).rem_euclid(v0);
     let v3 = ::core::hint::black_box(v1) % v0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v3, v1);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v1", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v3, v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v1", 0x0, found)),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
@@ -4688,13 +4688,13 @@ pub fn rule_powf_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v1 = x[1];
     let v3: f64 = 1.0;
     let v6: f64 = 0.0;
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v1, v6);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v1", "v6", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v1, v6) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v1", "v6", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Compare::Eq.outcome(v0, v6);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v0", "v6", 0x0, g1));
+    match ::nilpotent::graph::Compare::Eq.outcome(v0, v6) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v0", "v6", 0x0, found)),
     }
     let v2 = v0.powf(v1);
     let v4 = v1 - v3;
@@ -4729,19 +4729,19 @@ pub fn rule_powf_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v1 = x[1];
     let v3: f64 = 1.0;
     let v6: f64 = 0.0;
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v1, v6);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v1", "v6", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v1, v6) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v1", "v6", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Compare::Eq.outcome(v0, v6);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v0", "v6", 0x0, g1));
+    match ::nilpotent::graph::Compare::Eq.outcome(v0, v6) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v0", "v6", 0x0, found)),
     }
     let v2 = v0.powf(v1);
     let v4 = v1 - v3;
-    let g2 = ::nilpotent::graph::Compare::Eq.outcome(v4, v6);
-    if g2 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Eq, "v4", "v6", 0x0, g2));
+    match ::nilpotent::graph::Compare::Eq.outcome(v4, v6) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Eq, "v4", "v6", 0x0, found)),
     }
     let v5 = v0.powf(v4);
     let v7 = v1 * v5;
@@ -5120,9 +5120,9 @@ pub fn rule_powf_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Re
     let v3: f64 = -1.0;
     let v2 = v0.powf(::core::hint::black_box(v1));
     let v4 = v0.powf(::core::hint::black_box(v3));
-    let g0 = ::nilpotent::graph::Observe::IsFinite.outcome(v4);
-    if g0 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsFinite, "v4", 0x1, g0));
+    match ::nilpotent::graph::Observe::IsFinite.outcome(v4) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsFinite, "v4", 0x1, found)),
     }
     let v5 = v1 * v4;
     out[0] = v2;
@@ -5173,9 +5173,9 @@ pub fn rule_powf_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Re
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g0 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
     let v2 = ::core::hint::black_box(v1).powf(v0);
     out[0] = v2;
@@ -5765,9 +5765,9 @@ pub fn rule_atan2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result
     let v4: f64 = 0.0;
     let v2 = v0.atan2(v1);
     let v3 = v0.hypot(v1);
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v3, v4);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -5802,9 +5802,9 @@ pub fn rule_atan2_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v4: f64 = 0.0;
     let v2 = v0.atan2(v1);
     let v3 = v0.hypot(v1);
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v3, v4);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -5886,9 +5886,9 @@ pub fn rule_atan2_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::R
     let v4: f64 = 0.0;
     let v2 = v0.atan2(::core::hint::black_box(v1));
     let v3 = v0.hypot(::core::hint::black_box(v1));
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v3, v4);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -5943,9 +5943,9 @@ pub fn rule_atan2_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::R
     let v4: f64 = 0.0;
     let v2 = ::core::hint::black_box(v1).atan2(v0);
     let v3 = ::core::hint::black_box(v1).hypot(v0);
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v3, v4);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -6001,9 +6001,9 @@ pub fn rule_atan2_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::core::result:
     let v4: f64 = 0.0;
     let v2 = v0.atan2(::core::hint::black_box(v1));
     let v3 = v0.hypot(::core::hint::black_box(v1));
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v3, v4);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -6058,9 +6058,9 @@ pub fn rule_atan2_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result:
     let v4: f64 = 0.0;
     let v2 = ::core::hint::black_box(v1).atan2(v0);
     let v3 = ::core::hint::black_box(v1).hypot(v0);
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v3, v4);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -6116,9 +6116,9 @@ pub fn rule_atan2_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::
     let v4: f64 = 0.0;
     let v2 = v0.atan2(::core::hint::black_box(v1));
     let v3 = v0.hypot(::core::hint::black_box(v1));
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v3, v4);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -6173,9 +6173,9 @@ pub fn rule_atan2_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::
     let v4: f64 = 0.0;
     let v2 = ::core::hint::black_box(v1).atan2(v0);
     let v3 = ::core::hint::black_box(v1).hypot(v0);
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v3, v4);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -6230,9 +6230,9 @@ pub fn rule_atan2_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::R
     let v1: f64 = 0.0;
     let v2 = v0.atan2(::core::hint::black_box(v1));
     let v3 = v0.hypot(::core::hint::black_box(v1));
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v3, v1);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v1", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v3, v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v1", 0x0, found)),
     }
     let v4 = v1 / v3;
     let v5 = v4 / v3;
@@ -6286,9 +6286,9 @@ pub fn rule_atan2_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::R
     let v1: f64 = 0.0;
     let v2 = ::core::hint::black_box(v1).atan2(v0);
     let v3 = ::core::hint::black_box(v1).hypot(v0);
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v3, v1);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v1", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v3, v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v1", 0x0, found)),
     }
     let v4 = v1 / v3;
     let v5 = v4 / v3;
@@ -6343,9 +6343,9 @@ pub fn rule_hypot_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result
     let v1 = x[1];
     let v3: f64 = 0.0;
     let v2 = v0.hypot(v1);
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v2, v3);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
     }
     let v4 = v0 / v2;
     let v5 = v1 / v2;
@@ -6376,9 +6376,9 @@ pub fn rule_hypot_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v1 = x[1];
     let v3: f64 = 0.0;
     let v2 = v0.hypot(v1);
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v2, v3);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
     }
     let v4 = v0 / v2;
     let v5 = v1 / v2;
@@ -6447,9 +6447,9 @@ pub fn rule_hypot_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::R
     let v1: f64 = 2.0;
     let v3: f64 = 0.0;
     let v2 = v0.hypot(::core::hint::black_box(v1));
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v2, v3);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -6502,9 +6502,9 @@ pub fn rule_hypot_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::R
     let v1: f64 = 2.0;
     let v3: f64 = 0.0;
     let v2 = ::core::hint::black_box(v1).hypot(v0);
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v2, v3);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -6557,9 +6557,9 @@ pub fn rule_hypot_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::core::result:
     let v1: f64 = 0.5;
     let v3: f64 = 0.0;
     let v2 = v0.hypot(::core::hint::black_box(v1));
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v2, v3);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -6612,9 +6612,9 @@ pub fn rule_hypot_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result:
     let v1: f64 = 0.5;
     let v3: f64 = 0.0;
     let v2 = ::core::hint::black_box(v1).hypot(v0);
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v2, v3);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -6667,9 +6667,9 @@ pub fn rule_hypot_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::
     let v1: f64 = -1.0;
     let v3: f64 = 0.0;
     let v2 = v0.hypot(::core::hint::black_box(v1));
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v2, v3);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -6722,9 +6722,9 @@ pub fn rule_hypot_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::
     let v1: f64 = -1.0;
     let v3: f64 = 0.0;
     let v2 = ::core::hint::black_box(v1).hypot(v0);
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v2, v3);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -6776,9 +6776,9 @@ pub fn rule_hypot_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::R
     let v0 = x[0];
     let v1: f64 = 0.0;
     let v2 = v0.hypot(::core::hint::black_box(v1));
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v2, v1);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v1", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v2, v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v1", 0x0, found)),
     }
     let v3 = v0 / v2;
     out[0] = v2;
@@ -6830,9 +6830,9 @@ pub fn rule_hypot_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::R
     let v0 = x[0];
     let v1: f64 = 0.0;
     let v2 = ::core::hint::black_box(v1).hypot(v0);
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v2, v1);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v1", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v2, v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v1", 0x0, found)),
     }
     let v3 = v0 / v2;
     out[0] = v2;
@@ -6885,21 +6885,21 @@ pub fn rule_max_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v1 = x[1];
     let v3: f64 = 0.0;
     let v4: f64 = 1.0;
-    let g0 = ::nilpotent::graph::Observe::IsNan.outcome(v1);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, g0));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
-    let g2 = ::nilpotent::graph::Observe::IsNan.outcome(v0);
-    if g2 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, g2));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
-    let g3 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g3 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, g3));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     let v2 = v0.max(v1);
     out[0] = v2;
@@ -6929,21 +6929,21 @@ pub fn rule_max_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v1 = x[1];
     let v3: f64 = 0.0;
     let v4: f64 = 1.0;
-    let g0 = ::nilpotent::graph::Observe::IsNan.outcome(v1);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, g0));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
-    let g2 = ::nilpotent::graph::Observe::IsNan.outcome(v0);
-    if g2 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, g2));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
-    let g3 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g3 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, g3));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     let v2 = v0.max(v1);
     out[0] = v2;
@@ -7000,17 +7000,17 @@ pub fn rule_max_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Res
     let v0 = x[0];
     let v1: f64 = 2.0;
     let v3: f64 = 0.0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Observe::IsNan.outcome(v0);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, g1));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
-    let g2 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g2 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, g2));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     let v2 = v0.max(::core::hint::black_box(v1));
     out[0] = v2;
@@ -7062,13 +7062,13 @@ pub fn rule_max_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Res
     let v0 = x[0];
     let v1: f64 = 2.0;
     let v3: f64 = 0.0;
-    let g0 = ::nilpotent::graph::Observe::IsNan.outcome(v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, g0));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g1 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     let v2 = ::core::hint::black_box(v1).max(v0);
     out[0] = v2;
@@ -7120,9 +7120,9 @@ pub fn rule_max_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::R
     let v0 = x[0];
     let v1: f64 = 0.5;
     let v3: f64 = 1.0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g0 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
     let v2 = v0.max(::core::hint::black_box(v1));
     out[0] = v2;
@@ -7174,17 +7174,17 @@ pub fn rule_max_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::R
     let v0 = x[0];
     let v1: f64 = 0.5;
     let v3: f64 = 1.0;
-    let g0 = ::nilpotent::graph::Observe::IsNan.outcome(v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, g0));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
     }
-    let g2 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g2 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, g2));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
     let v2 = ::core::hint::black_box(v1).max(v0);
     out[0] = v2;
@@ -7236,9 +7236,9 @@ pub fn rule_max_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Re
     let v0 = x[0];
     let v1: f64 = -1.0;
     let v3: f64 = 1.0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g0 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
     let v2 = v0.max(::core::hint::black_box(v1));
     out[0] = v2;
@@ -7290,17 +7290,17 @@ pub fn rule_max_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Re
     let v0 = x[0];
     let v1: f64 = -1.0;
     let v3: f64 = 1.0;
-    let g0 = ::nilpotent::graph::Observe::IsNan.outcome(v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, g0));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
     }
-    let g2 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g2 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, g2));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
     let v2 = ::core::hint::black_box(v1).max(v0);
     out[0] = v2;
@@ -7352,9 +7352,9 @@ pub fn rule_max_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Res
     let v0 = x[0];
     let v1: f64 = 0.0;
     let v3: f64 = 1.0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g0 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
     let v2 = v0.max(::core::hint::black_box(v1));
     out[0] = v2;
@@ -7406,17 +7406,17 @@ pub fn rule_max_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Res
     let v0 = x[0];
     let v1: f64 = 0.0;
     let v3: f64 = 1.0;
-    let g0 = ::nilpotent::graph::Observe::IsNan.outcome(v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, g0));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
     }
-    let g2 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g2 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, g2));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
     let v2 = ::core::hint::black_box(v1).max(v0);
     out[0] = v2;
@@ -7469,13 +7469,13 @@ pub fn rule_min_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v1 = x[1];
     let v3: f64 = 1.0;
     let v4: f64 = 0.0;
-    let g0 = ::nilpotent::graph::Observe::IsNan.outcome(v1);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, g0));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g1 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     let v2 = v0.min(v1);
     out[0] = v2;
@@ -7505,13 +7505,13 @@ pub fn rule_min_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v1 = x[1];
     let v3: f64 = 1.0;
     let v4: f64 = 0.0;
-    let g0 = ::nilpotent::graph::Observe::IsNan.outcome(v1);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, g0));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g1 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     let v2 = v0.min(v1);
     out[0] = v2;
@@ -7568,9 +7568,9 @@ pub fn rule_min_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Res
     let v0 = x[0];
     let v1: f64 = 2.0;
     let v3: f64 = 1.0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g0 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     let v2 = v0.min(::core::hint::black_box(v1));
     out[0] = v2;
@@ -7622,17 +7622,17 @@ pub fn rule_min_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Res
     let v0 = x[0];
     let v1: f64 = 2.0;
     let v3: f64 = 1.0;
-    let g0 = ::nilpotent::graph::Observe::IsNan.outcome(v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, g0));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
-    let g2 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g2 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, g2));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     let v2 = ::core::hint::black_box(v1).min(v0);
     out[0] = v2;
@@ -7684,17 +7684,17 @@ pub fn rule_min_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::R
     let v0 = x[0];
     let v1: f64 = 0.5;
     let v3: f64 = 0.0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Observe::IsNan.outcome(v0);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, g1));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
-    let g2 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g2 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, g2));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
     let v2 = v0.min(::core::hint::black_box(v1));
     out[0] = v2;
@@ -7746,13 +7746,13 @@ pub fn rule_min_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::R
     let v0 = x[0];
     let v1: f64 = 0.5;
     let v3: f64 = 0.0;
-    let g0 = ::nilpotent::graph::Observe::IsNan.outcome(v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, g0));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g1 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
     let v2 = ::core::hint::black_box(v1).min(v0);
     out[0] = v2;
@@ -7804,17 +7804,17 @@ pub fn rule_min_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Re
     let v0 = x[0];
     let v1: f64 = -1.0;
     let v3: f64 = 0.0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Observe::IsNan.outcome(v0);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, g1));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
-    let g2 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g2 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, g2));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
     let v2 = v0.min(::core::hint::black_box(v1));
     out[0] = v2;
@@ -7866,13 +7866,13 @@ pub fn rule_min_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Re
     let v0 = x[0];
     let v1: f64 = -1.0;
     let v3: f64 = 0.0;
-    let g0 = ::nilpotent::graph::Observe::IsNan.outcome(v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, g0));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g1 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
     let v2 = ::core::hint::black_box(v1).min(v0);
     out[0] = v2;
@@ -7923,17 +7923,17 @@ pub fn rule_min_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Res
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Observe::IsNan.outcome(v0);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, g1));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
-    let g2 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g2 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, g2));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
     let v2 = v0.min(::core::hint::black_box(v1));
     out[0] = v2;
@@ -7984,13 +7984,13 @@ pub fn rule_min_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Res
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let g0 = ::nilpotent::graph::Observe::IsNan.outcome(v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, g0));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g1 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
     let v2 = ::core::hint::black_box(v1).min(v0);
     out[0] = v2;
@@ -8042,13 +8042,13 @@ pub fn rule_abs_sub_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Resu
     let v0 = x[0];
     let v1 = x[1];
     let v3: f64 = 0.0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g1 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     let v2 = v0.abs_sub(v1);
     out[0] = v2;
@@ -8077,13 +8077,13 @@ pub fn rule_abs_sub_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Resul
     let v0 = x[0];
     let v1 = x[1];
     let v3: f64 = 0.0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g1 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     let v2 = v0.abs_sub(v1);
     out[0] = v2;
@@ -8140,13 +8140,13 @@ pub fn rule_abs_sub_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result:
     let v0 = x[0];
     let v1: f64 = 2.0;
     let v3: f64 = 0.0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g1 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     let v2 = v0.abs_sub(::core::hint::black_box(v1));
     out[0] = v2;
@@ -8198,9 +8198,9 @@ pub fn rule_abs_sub_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result:
     let v0 = x[0];
     let v1: f64 = 2.0;
     let v3: f64 = -1.0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g0 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     let v2 = ::core::hint::black_box(v1).abs_sub(v0);
     out[0] = v2;
@@ -8252,9 +8252,9 @@ pub fn rule_abs_sub_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::core::resul
     let v0 = x[0];
     let v1: f64 = 0.5;
     let v3: f64 = 1.0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g0 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
     let v2 = v0.abs_sub(::core::hint::black_box(v1));
     out[0] = v2;
@@ -8306,13 +8306,13 @@ pub fn rule_abs_sub_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::resul
     let v0 = x[0];
     let v1: f64 = 0.5;
     let v3: f64 = 0.0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g1 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
     let v2 = ::core::hint::black_box(v1).abs_sub(v0);
     out[0] = v2;
@@ -8364,9 +8364,9 @@ pub fn rule_abs_sub_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result
     let v0 = x[0];
     let v1: f64 = -1.0;
     let v3: f64 = 1.0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g0 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
     let v2 = v0.abs_sub(::core::hint::black_box(v1));
     out[0] = v2;
@@ -8418,13 +8418,13 @@ pub fn rule_abs_sub_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result
     let v0 = x[0];
     let v1: f64 = -1.0;
     let v3: f64 = 0.0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g1 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
     let v2 = ::core::hint::black_box(v1).abs_sub(v0);
     out[0] = v2;
@@ -8476,9 +8476,9 @@ pub fn rule_abs_sub_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::core::result:
     let v0 = x[0];
     let v1: f64 = 0.0;
     let v3: f64 = 1.0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g0 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
     let v2 = v0.abs_sub(::core::hint::black_box(v1));
     out[0] = v2;
@@ -8529,13 +8529,13 @@ pub fn rule_abs_sub_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result:
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g1 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
     let v2 = ::core::hint::black_box(v1).abs_sub(v0);
     out[0] = v2;
@@ -8685,9 +8685,9 @@ pub fn random_0_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v5: f64 = 1.0;
     let v8: f64 = 0.0;
     let v12: f64 = 2.0;
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v2, v8);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v8", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v2, v8) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v8", 0x0, found)),
     }
     let v3 = v2.powf(v2);
     let v4 = v3 + v3;
@@ -8729,16 +8729,16 @@ pub fn random_0_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v5: f64 = 1.0;
     let v8: f64 = 0.0;
     let v12: f64 = 2.0;
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v2, v8);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v8", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v2, v8) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v8", 0x0, found)),
     }
     let v3 = v2.powf(v2);
     let v4 = v3 + v3;
     let v6 = v2 - v5;
-    let g1 = ::nilpotent::graph::Compare::Eq.outcome(v6, v8);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v6", "v8", 0x0, g1));
+    match ::nilpotent::graph::Compare::Eq.outcome(v6, v8) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v6", "v8", 0x0, found)),
     }
     let v7 = v2.powf(v6);
     let v9 = v2 * v7;
@@ -9096,9 +9096,9 @@ pub fn random_3_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v2 = v0 / v1;
     let v4 = v1 * v3;
     let v5 = v4.floor();
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v5, v2);
-    if g0 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v5", "v2", 0x1, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v5, v2) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v5", "v2", 0x1, found)),
     }
     let v6 = v2.abs_sub(v5);
     let v7 = v1.recip();
@@ -9133,9 +9133,9 @@ pub fn random_3_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v2 = v0 / v1;
     let v4 = v1 * v3;
     let v5 = v4.floor();
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v5, v2);
-    if g0 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v5", "v2", 0x1, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v5, v2) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v5", "v2", 0x1, found)),
     }
     let v6 = v2.abs_sub(v5);
     let v7 = v1.recip();
@@ -9219,9 +9219,9 @@ pub fn random_4_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v9 = v8.sin();
     let v10 = v8.cos();
     let v11 = v6.hypot(::core::hint::black_box(v7));
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v11, v12);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v11", "v12", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v11, v12) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v11", "v12", 0x0, found)),
     }
     let v13 = v7 / v11;
     let v14 = v13 / v11;
@@ -9280,9 +9280,9 @@ pub fn random_4_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v9 = v8.sin();
     let v10 = v8.cos();
     let v11 = v6.hypot(::core::hint::black_box(v7));
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v11, v12);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v11", "v12", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v11, v12) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v11", "v12", 0x0, found)),
     }
     let v13 = v7 / v11;
     let v14 = v13 / v11;
@@ -9418,30 +9418,30 @@ pub fn random_5_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v9: f64 = 0.0;
     let v15: f64 = 1.0;
     let v1 = v0 + v0;
-    let g3 = ::nilpotent::graph::Observe::IsNan.outcome(v1);
-    if g3 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, g3));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
     let v2 = v1.ln_1p();
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v0, v2);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v2", 0x0, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v2) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v2", 0x0, found)),
     }
-    let g2 = ::nilpotent::graph::Compare::Lt.outcome(v2, v0);
-    if g2 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v2", "v0", 0x1, g2));
+    match ::nilpotent::graph::Compare::Lt.outcome(v2, v0) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v2", "v0", 0x1, found)),
     }
-    let g4 = ::nilpotent::graph::Compare::Lt.outcome(v1, v2);
-    if g4 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x0, g4));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v2) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x0, found)),
     }
-    let g5 = ::nilpotent::graph::Observe::IsNan.outcome(v2);
-    if g5 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::IsNan, "v2", 0x0, g5));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v2) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::IsNan, "v2", 0x0, found)),
     }
-    let g6 = ::nilpotent::graph::Compare::Lt.outcome(v2, v1);
-    if g6 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(6, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x1, g6));
+    match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(6, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x1, found)),
     }
     let v3 = v2.max(v1);
     let v4 = v2.abs_sub(v0);
@@ -9449,9 +9449,9 @@ pub fn random_5_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v6 = v5.ln();
     let v7 = v6.atan2(v4);
     let v8 = v6.hypot(v4);
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v8, v9);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v8", "v9", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v8, v9) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v8", "v9", 0x0, found)),
     }
     let v10 = v4 / v8;
     let v11 = v10 / v8;
@@ -9490,30 +9490,30 @@ pub fn random_5_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v15: f64 = 1.0;
     let v21: f64 = 2.0;
     let v1 = v0 + v0;
-    let g3 = ::nilpotent::graph::Observe::IsNan.outcome(v1);
-    if g3 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, g3));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
     let v2 = v1.ln_1p();
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v0, v2);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v2", 0x0, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v2) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v2", 0x0, found)),
     }
-    let g2 = ::nilpotent::graph::Compare::Lt.outcome(v2, v0);
-    if g2 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v2", "v0", 0x1, g2));
+    match ::nilpotent::graph::Compare::Lt.outcome(v2, v0) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v2", "v0", 0x1, found)),
     }
-    let g4 = ::nilpotent::graph::Compare::Lt.outcome(v1, v2);
-    if g4 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x0, g4));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v2) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x0, found)),
     }
-    let g5 = ::nilpotent::graph::Observe::IsNan.outcome(v2);
-    if g5 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::IsNan, "v2", 0x0, g5));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v2) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::IsNan, "v2", 0x0, found)),
     }
-    let g6 = ::nilpotent::graph::Compare::Lt.outcome(v2, v1);
-    if g6 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(6, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x1, g6));
+    match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(6, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x1, found)),
     }
     let v3 = v2.max(v1);
     let v4 = v2.abs_sub(v0);
@@ -9521,9 +9521,9 @@ pub fn random_5_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v6 = v5.ln();
     let v7 = v6.atan2(v4);
     let v8 = v6.hypot(v4);
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v8, v9);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v8", "v9", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v8, v9) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v8", "v9", 0x0, found)),
     }
     let v10 = v4 / v8;
     let v11 = v10 / v8;
@@ -9592,9 +9592,9 @@ pub fn random_6(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilp
     let v1 = x[1];
     let v3: f64 = 0.0;
     let v2 = v0 % v1;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v2, v3);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
     }
     let v4 = v2.powi(12);
     out[0] = v4;
@@ -9623,9 +9623,9 @@ pub fn random_6_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v3: f64 = 0.0;
     let v6: f64 = 12.0;
     let v2 = v0 % v1;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v2, v3);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
     }
     let v4 = v2.powi(12);
     let v5 = v2.powi(11);
@@ -9663,9 +9663,9 @@ pub fn random_6_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v6: f64 = 12.0;
     let v13: f64 = 11.0;
     let v2 = v0 % v1;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v2, v3);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
     }
     let v4 = v2.powi(12);
     let v5 = v2.powi(11);
@@ -9713,16 +9713,16 @@ pub fn random_7(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilp
     let v3: f64 = 0.0;
     let v6: f64 = -1.5;
     let v2 = v1 % v1;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v2, v3);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
     }
     let v4 = v1 * v2;
     let v5 = v4.acosh();
     let v7 = v2 % ::core::hint::black_box(v6);
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v7, v3);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v7", "v3", 0x0, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v7, v3) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v7", "v3", 0x0, found)),
     }
     let v8 = v5.to_degrees();
     let v9 = v1 / v8;
@@ -9756,16 +9756,16 @@ pub fn random_7_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v18: f64 = 57.29577951308232;
     let v20: f64 = 1.0;
     let v2 = v1 % v1;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v2, v3);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
     }
     let v4 = v1 * v2;
     let v5 = v4.acosh();
     let v7 = v2 % ::core::hint::black_box(v6);
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v7, v3);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v7", "v3", 0x0, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v7, v3) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v7", "v3", 0x0, found)),
     }
     let v8 = v5.to_degrees();
     let v9 = v1 / v8;
@@ -9825,16 +9825,16 @@ pub fn random_7_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v18: f64 = 57.29577951308232;
     let v20: f64 = 1.0;
     let v2 = v1 % v1;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v2, v3);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
     }
     let v4 = v1 * v2;
     let v5 = v4.acosh();
     let v7 = v2 % ::core::hint::black_box(v6);
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v7, v3);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v7", "v3", 0x0, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v7, v3) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v7", "v3", 0x0, found)),
     }
     let v8 = v5.to_degrees();
     let v9 = v1 / v8;
@@ -10062,9 +10062,9 @@ pub fn random_9(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilp
     let v4: f64 = 0.0;
     let v2 = v0.recip();
     let v3 = v1 % v1;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v3, v4);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x0, found)),
     }
     let v5 = v3 - v2;
     let v6 = v5.exp();
@@ -10094,9 +10094,9 @@ pub fn random_9_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v4: f64 = 0.0;
     let v2 = v0.recip();
     let v3 = v1 % v1;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v3, v4);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x0, found)),
     }
     let v5 = v3 - v2;
     let v6 = v5.exp();
@@ -10138,9 +10138,9 @@ pub fn random_9_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v24: f64 = 1.0;
     let v2 = v0.recip();
     let v3 = v1 % v1;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v3, v4);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x0, found)),
     }
     let v5 = v3 - v2;
     let v6 = v5.exp();
@@ -10223,23 +10223,23 @@ pub fn random_10_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v1 = x[1];
     let v2: f64 = 2.0;
     let v6: f64 = 0.0;
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v2, v1);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x0, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x0, found)),
     }
-    let g2 = ::nilpotent::graph::Observe::IsNan.outcome(v1);
-    if g2 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, g2));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
-    let g3 = ::nilpotent::graph::Compare::Lt.outcome(v1, v2);
-    if g3 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x1, g3));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v2) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x1, found)),
     }
     let v3 = v1.max(::core::hint::black_box(v2));
     let v4 = v3 - v3;
-    let g0 = ::nilpotent::graph::Observe::SignBit.outcome(v4);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v4", 0x0, g0));
+    match ::nilpotent::graph::Observe::SignBit.outcome(v4) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v4", 0x0, found)),
     }
     let v5 = v4.abs();
     out[0] = v5;
@@ -10269,23 +10269,23 @@ pub fn random_10_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v1 = x[1];
     let v2: f64 = 2.0;
     let v6: f64 = 0.0;
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v2, v1);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x0, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x0, found)),
     }
-    let g2 = ::nilpotent::graph::Observe::IsNan.outcome(v1);
-    if g2 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, g2));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
-    let g3 = ::nilpotent::graph::Compare::Lt.outcome(v1, v2);
-    if g3 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x1, g3));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v2) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x1, found)),
     }
     let v3 = v1.max(::core::hint::black_box(v2));
     let v4 = v3 - v3;
-    let g0 = ::nilpotent::graph::Observe::SignBit.outcome(v4);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v4", 0x0, g0));
+    match ::nilpotent::graph::Observe::SignBit.outcome(v4) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v4", 0x0, found)),
     }
     let v5 = v4.abs();
     out[0] = v5;
@@ -10348,13 +10348,13 @@ pub fn random_11_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v2 = -v1;
     let v3 = v2 - v0;
     let v4 = v3.fract();
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v4, v3);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v3", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v4, v3) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v3", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v3, v4);
-    if g1 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x1, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x1, found)),
     }
     let v5 = v3.abs_sub(v4);
     out[0] = v5;
@@ -10385,13 +10385,13 @@ pub fn random_11_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v2 = -v1;
     let v3 = v2 - v0;
     let v4 = v3.fract();
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v4, v3);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v3", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v4, v3) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v3", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v3, v4);
-    if g1 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x1, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x1, found)),
     }
     let v5 = v3.abs_sub(v4);
     out[0] = v5;
@@ -10423,9 +10423,9 @@ pub fn random_12(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nil
     let v2 = v1.exp2();
     let v3 = v0 + v1;
     let v4 = v0 % v0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v4, v5);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v5", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v4, v5) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v5", 0x0, found)),
     }
     let v6 = v2.atan2(v3);
     out[0] = v6;
@@ -10457,15 +10457,15 @@ pub fn random_12_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v2 = v1.exp2();
     let v3 = v0 + v1;
     let v4 = v0 % v0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v4, v5);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v5", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v4, v5) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v5", 0x0, found)),
     }
     let v6 = v2.atan2(v3);
     let v7 = v2.hypot(v3);
-    let g1 = ::nilpotent::graph::Compare::Eq.outcome(v7, v5);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v7", "v5", 0x0, g1));
+    match ::nilpotent::graph::Compare::Eq.outcome(v7, v5) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v7", "v5", 0x0, found)),
     }
     let v8 = v3 / v7;
     let v9 = v8 / v7;
@@ -10511,15 +10511,15 @@ pub fn random_12_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v2 = v1.exp2();
     let v3 = v0 + v1;
     let v4 = v0 % v0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v4, v5);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v5", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v4, v5) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v5", 0x0, found)),
     }
     let v6 = v2.atan2(v3);
     let v7 = v2.hypot(v3);
-    let g1 = ::nilpotent::graph::Compare::Eq.outcome(v7, v5);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v7", "v5", 0x0, g1));
+    match ::nilpotent::graph::Compare::Eq.outcome(v7, v5) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v7", "v5", 0x0, found)),
     }
     let v8 = v3 / v7;
     let v9 = v8 / v7;
@@ -10628,22 +10628,22 @@ pub fn random_13_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v0 = x[0];
     let v9: f64 = 1.0;
     let v14: f64 = 0.0;
-    let g0 = ::nilpotent::graph::Observe::IsNan.outcome(v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, g0));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     let v1 = v0.atan2(v0);
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
-    let g2 = ::nilpotent::graph::Observe::IsNan.outcome(v1);
-    if g2 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, g2));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
-    let g3 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g3 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, g3));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     let v2 = v0 / v0;
     let v3 = v1.min(v0);
@@ -10656,9 +10656,9 @@ pub fn random_13_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v11 = if v1 == 0.0 || v7 == 0.0 { 0.0 } else { v1 * v7 };
     let v12 = v10 + v11;
     let v13 = v0.hypot(v0);
-    let g4 = ::nilpotent::graph::Compare::Eq.outcome(v13, v14);
-    if g4 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Eq, "v13", "v14", 0x0, g4));
+    match ::nilpotent::graph::Compare::Eq.outcome(v13, v14) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Eq, "v13", "v14", 0x0, found)),
     }
     let v15 = v0 / v13;
     let v16 = v15 / v13;
@@ -10692,22 +10692,22 @@ pub fn random_13_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v0 = x[0];
     let v9: f64 = 1.0;
     let v14: f64 = 0.0;
-    let g0 = ::nilpotent::graph::Observe::IsNan.outcome(v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, g0));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     let v1 = v0.atan2(v0);
-    let g1 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, g1));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
-    let g2 = ::nilpotent::graph::Observe::IsNan.outcome(v1);
-    if g2 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, g2));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
-    let g3 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g3 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, g3));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     let v2 = v0 / v0;
     let v3 = v1.min(v0);
@@ -10720,9 +10720,9 @@ pub fn random_13_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v11 = if v1 == 0.0 || v7 == 0.0 { 0.0 } else { v1 * v7 };
     let v12 = v10 + v11;
     let v13 = v0.hypot(v0);
-    let g4 = ::nilpotent::graph::Compare::Eq.outcome(v13, v14);
-    if g4 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Eq, "v13", "v14", 0x0, g4));
+    match ::nilpotent::graph::Compare::Eq.outcome(v13, v14) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Eq, "v13", "v14", 0x0, found)),
     }
     let v15 = v0 / v13;
     let v16 = v15 / v13;
@@ -10796,9 +10796,9 @@ pub fn random_14(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nil
     let v8 = v6 % ::core::hint::black_box(v7);
     let v9 = v8.tan();
     let v10 = v1 % v3;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v10, v4);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v10", "v4", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v10, v4) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v10", "v4", 0x0, found)),
     }
     let v11 = v9.log(v9);
     out[0] = v11;
@@ -10834,9 +10834,9 @@ pub fn random_14_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v8 = v6 % ::core::hint::black_box(v7);
     let v9 = v8.tan();
     let v10 = v1 % v3;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v10, v4);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v10", "v4", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v10, v4) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v10", "v4", 0x0, found)),
     }
     let v11 = v9.log(v9);
     let v12 = v9.ln();
@@ -10891,9 +10891,9 @@ pub fn random_14_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v8 = v6 % ::core::hint::black_box(v7);
     let v9 = v8.tan();
     let v10 = v1 % v3;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v10, v4);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v10", "v4", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v10, v4) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v10", "v4", 0x0, found)),
     }
     let v11 = v9.log(v9);
     let v12 = v9.ln();
@@ -11097,9 +11097,9 @@ pub fn random_16_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v12: f64 = 1.0986122886681098;
     let v2 = v0.log(::core::hint::black_box(v1));
     let v3 = v0.hypot(v0);
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v3, v8);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v8", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v3, v8) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v8", 0x0, found)),
     }
     let v4 = v2 / v3;
     let v5 = v3.recip();
@@ -11141,9 +11141,9 @@ pub fn random_16_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v21: f64 = 2.0;
     let v2 = v0.log(::core::hint::black_box(v1));
     let v3 = v0.hypot(v0);
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v3, v8);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v8", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v3, v8) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v8", 0x0, found)),
     }
     let v4 = v2 / v3;
     let v5 = v3.recip();
@@ -11242,9 +11242,9 @@ pub fn random_17_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v9: f64 = f64::INFINITY;
     let v14: f64 = 0.5;
     let v16: f64 = -0.5;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v0, v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
     }
     let v2 = v0.abs_sub(v0);
     let v3 = v2.sin();
@@ -11288,9 +11288,9 @@ pub fn random_17_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v9: f64 = f64::INFINITY;
     let v14: f64 = 0.5;
     let v16: f64 = -0.5;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v0, v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
     }
     let v2 = v0.abs_sub(v0);
     let v3 = v2.sin();
@@ -11459,13 +11459,13 @@ pub fn random_19_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v8: f64 = 0.0;
     let v22: f64 = 0.5;
     let v26: f64 = 0.3333333333333333;
-    let g2 = ::nilpotent::graph::Observe::IsNan.outcome(v0);
-    if g2 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, g2));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
-    let g3 = ::nilpotent::graph::Compare::Lt.outcome(v0, v0);
-    if g3 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, g3));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
     }
     let v2 = v0 / v1;
     let v3 = v0.min(v0);
@@ -11473,9 +11473,9 @@ pub fn random_19_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v5 = v0 - v4;
     let v6 = v5.atan2(v2);
     let v7 = v5.hypot(v2);
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v7, v8);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v7", "v8", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v7, v8) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v7", "v8", 0x0, found)),
     }
     let v9 = v2 / v7;
     let v10 = v9 / v7;
@@ -11484,9 +11484,9 @@ pub fn random_19_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v13 = -v12;
     let v14 = -v10;
     let v15 = v3.hypot(v3);
-    let g1 = ::nilpotent::graph::Compare::Eq.outcome(v15, v8);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v15", "v8", 0x0, g1));
+    match ::nilpotent::graph::Compare::Eq.outcome(v15, v8) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v15", "v8", 0x0, found)),
     }
     let v16 = v3 / v15;
     let v17 = v16 / v15;
@@ -11528,13 +11528,13 @@ pub fn random_19_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v26: f64 = 0.3333333333333333;
     let v44: f64 = 1.0;
     let v48: f64 = -0.3333333333333333;
-    let g2 = ::nilpotent::graph::Observe::IsNan.outcome(v0);
-    if g2 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, g2));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
-    let g3 = ::nilpotent::graph::Compare::Lt.outcome(v0, v0);
-    if g3 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, g3));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
     }
     let v2 = v0 / v1;
     let v3 = v0.min(v0);
@@ -11542,9 +11542,9 @@ pub fn random_19_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v5 = v0 - v4;
     let v6 = v5.atan2(v2);
     let v7 = v5.hypot(v2);
-    let g0 = ::nilpotent::graph::Compare::Eq.outcome(v7, v8);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v7", "v8", 0x0, g0));
+    match ::nilpotent::graph::Compare::Eq.outcome(v7, v8) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v7", "v8", 0x0, found)),
     }
     let v9 = v2 / v7;
     let v10 = v9 / v7;
@@ -11553,9 +11553,9 @@ pub fn random_19_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v13 = -v12;
     let v14 = -v10;
     let v15 = v3.hypot(v3);
-    let g1 = ::nilpotent::graph::Compare::Eq.outcome(v15, v8);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v15", "v8", 0x0, g1));
+    match ::nilpotent::graph::Compare::Eq.outcome(v15, v8) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v15", "v8", 0x0, found)),
     }
     let v16 = v3 / v15;
     let v17 = v16 / v15;
@@ -11768,9 +11768,9 @@ pub fn random_21_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v0 = x[0];
     let v2: f64 = -1.5;
     let v4: f64 = 0.0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v0, v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
     }
     let v1 = v0.abs_sub(v0);
     let v3 = v1 + v2;
@@ -11799,9 +11799,9 @@ pub fn random_21_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v0 = x[0];
     let v2: f64 = -1.5;
     let v4: f64 = 0.0;
-    let g0 = ::nilpotent::graph::Compare::Lt.outcome(v0, v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, g0));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
     }
     let v1 = v0.abs_sub(v0);
     let v3 = v1 + v2;
@@ -12043,54 +12043,54 @@ pub fn guarded(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpo
     let v11: f64 = 0.0;
     let v15: f64 = 1.0;
     let v18: f64 = 0.5;
-    let g0 = ::nilpotent::graph::Observe::IsNan.outcome(v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, g0));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Observe::IsInfinite.outcome(v1);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, g1));
+    match ::nilpotent::graph::Observe::IsInfinite.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
     }
-    let g3 = ::nilpotent::graph::Observe::IsNormal.outcome(v1);
-    if g3 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, g3));
+    match ::nilpotent::graph::Observe::IsNormal.outcome(v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
     }
-    let g4 = ::nilpotent::graph::Observe::IsSubnormal.outcome(v0);
-    if g4 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, g4));
+    match ::nilpotent::graph::Observe::IsSubnormal.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
     }
-    let g6 = ::nilpotent::graph::Observe::SignBit.outcome(v1);
-    if g6 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, g6));
+    match ::nilpotent::graph::Observe::SignBit.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
     }
-    let g7 = ::nilpotent::graph::Compare::Eq.outcome(v0, v11);
-    if g7 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, g7));
+    match ::nilpotent::graph::Compare::Eq.outcome(v0, v11) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
     }
-    let g8 = ::nilpotent::graph::Compare::Le.outcome(v11, v1);
-    if g8 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, g8));
+    match ::nilpotent::graph::Compare::Le.outcome(v11, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
     }
-    let g9 = ::nilpotent::graph::Observe::Trunc.outcome(v0);
-    if g9 != 0x3ff0000000000000 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0x3ff0000000000000, g9));
+    match ::nilpotent::graph::Observe::Trunc.outcome(v0) {
+        0x3ff0000000000000 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0x3ff0000000000000, found)),
     }
-    let g10 = ::nilpotent::graph::Observe::Exact.outcome(v1);
-    if g10 != 0x4000000000000000 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x4000000000000000, g10));
+    match ::nilpotent::graph::Observe::Exact.outcome(v1) {
+        0x4000000000000000 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x4000000000000000, found)),
     }
-    let g11 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g11 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, g11));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
-    let g13 = ::nilpotent::graph::Compare::Eq.outcome(v0, v1);
-    if g13 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, g13));
+    match ::nilpotent::graph::Compare::Eq.outcome(v0, v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
     }
     let v2 = v0 * v1;
-    let g2 = ::nilpotent::graph::Observe::IsFinite.outcome(v2);
-    if g2 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, g2));
+    match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
@@ -12100,9 +12100,9 @@ pub fn guarded(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpo
     let v8 = v1.sin();
     let v9 = v7 + v8;
     let v10 = v0 - v1;
-    let g5 = ::nilpotent::graph::Observe::Class.outcome(v10);
-    if g5 != 0x4 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, g5));
+    match ::nilpotent::graph::Observe::Class.outcome(v10) {
+        0x4 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
     }
     let v12 = v1 * v1;
     let v13 = v9 + v12;
@@ -12110,14 +12110,14 @@ pub fn guarded(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpo
     let v16 = v14 + v15;
     let v17 = v0 + v16;
     let v19 = v1 * v18;
-    let g12 = ::nilpotent::graph::Compare::Le.outcome(v0, v19);
-    if g12 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x0, g12));
+    match ::nilpotent::graph::Compare::Le.outcome(v0, v19) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x0, found)),
     }
     let v20 = v1 - v15;
-    let g14 = ::nilpotent::graph::Compare::Order.outcome(v0, v20);
-    if g14 != 0x2 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v20", 0x2, g14));
+    match ::nilpotent::graph::Compare::Order.outcome(v0, v20) {
+        0x2 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v20", 0x2, found)),
     }
     let v21 = v17 - v0;
     out[0] = v21;
@@ -12146,66 +12146,66 @@ pub fn guarded_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v11: f64 = 0.0;
     let v15: f64 = 1.0;
     let v18: f64 = 0.5;
-    let g0 = ::nilpotent::graph::Observe::IsNan.outcome(v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, g0));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Observe::IsInfinite.outcome(v1);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, g1));
+    match ::nilpotent::graph::Observe::IsInfinite.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
     }
-    let g3 = ::nilpotent::graph::Observe::IsNormal.outcome(v1);
-    if g3 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, g3));
+    match ::nilpotent::graph::Observe::IsNormal.outcome(v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
     }
-    let g4 = ::nilpotent::graph::Observe::IsSubnormal.outcome(v0);
-    if g4 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, g4));
+    match ::nilpotent::graph::Observe::IsSubnormal.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
     }
-    let g6 = ::nilpotent::graph::Observe::SignBit.outcome(v1);
-    if g6 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, g6));
+    match ::nilpotent::graph::Observe::SignBit.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
     }
-    let g7 = ::nilpotent::graph::Compare::Eq.outcome(v0, v11);
-    if g7 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, g7));
+    match ::nilpotent::graph::Compare::Eq.outcome(v0, v11) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
     }
-    let g8 = ::nilpotent::graph::Compare::Le.outcome(v11, v1);
-    if g8 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, g8));
+    match ::nilpotent::graph::Compare::Le.outcome(v11, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
     }
-    let g9 = ::nilpotent::graph::Observe::Trunc.outcome(v0);
-    if g9 != 0x3ff0000000000000 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0x3ff0000000000000, g9));
+    match ::nilpotent::graph::Observe::Trunc.outcome(v0) {
+        0x3ff0000000000000 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0x3ff0000000000000, found)),
     }
-    let g10 = ::nilpotent::graph::Observe::Exact.outcome(v1);
-    if g10 != 0x4000000000000000 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x4000000000000000, g10));
+    match ::nilpotent::graph::Observe::Exact.outcome(v1) {
+        0x4000000000000000 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x4000000000000000, found)),
     }
-    let g11 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g11 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, g11));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
-    let g13 = ::nilpotent::graph::Compare::Eq.outcome(v0, v1);
-    if g13 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, g13));
+    match ::nilpotent::graph::Compare::Eq.outcome(v0, v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
     }
-    let g15 = ::nilpotent::graph::Observe::IsNan.outcome(v1);
-    if g15 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(15, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, g15));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(15, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
-    let g16 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g16 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, g16));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
-    let g17 = ::nilpotent::graph::Observe::SignBit.outcome(v0);
-    if g17 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(17, ::nilpotent::graph::Observe::SignBit, "v0", 0x0, g17));
+    match ::nilpotent::graph::Observe::SignBit.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(17, ::nilpotent::graph::Observe::SignBit, "v0", 0x0, found)),
     }
     let v2 = v0 * v1;
-    let g2 = ::nilpotent::graph::Observe::IsFinite.outcome(v2);
-    if g2 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, g2));
+    match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
@@ -12215,9 +12215,9 @@ pub fn guarded_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v8 = v1.sin();
     let v9 = v7 + v8;
     let v10 = v0 - v1;
-    let g5 = ::nilpotent::graph::Observe::Class.outcome(v10);
-    if g5 != 0x4 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, g5));
+    match ::nilpotent::graph::Observe::Class.outcome(v10) {
+        0x4 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
     }
     let v12 = v1 * v1;
     let v13 = v9 + v12;
@@ -12225,14 +12225,14 @@ pub fn guarded_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v16 = v14 + v15;
     let v17 = v0 + v16;
     let v19 = v1 * v18;
-    let g12 = ::nilpotent::graph::Compare::Le.outcome(v0, v19);
-    if g12 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x0, g12));
+    match ::nilpotent::graph::Compare::Le.outcome(v0, v19) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x0, found)),
     }
     let v20 = v1 - v15;
-    let g14 = ::nilpotent::graph::Compare::Order.outcome(v0, v20);
-    if g14 != 0x2 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v20", 0x2, g14));
+    match ::nilpotent::graph::Compare::Order.outcome(v0, v20) {
+        0x2 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v20", 0x2, found)),
     }
     let v21 = v17 - v0;
     let v22 = v1 + v15;
@@ -12274,66 +12274,66 @@ pub fn guarded_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(),
     let v11: f64 = 0.0;
     let v15: f64 = 1.0;
     let v18: f64 = 0.5;
-    let g0 = ::nilpotent::graph::Observe::IsNan.outcome(v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, g0));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Observe::IsInfinite.outcome(v1);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, g1));
+    match ::nilpotent::graph::Observe::IsInfinite.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
     }
-    let g3 = ::nilpotent::graph::Observe::IsNormal.outcome(v1);
-    if g3 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, g3));
+    match ::nilpotent::graph::Observe::IsNormal.outcome(v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
     }
-    let g4 = ::nilpotent::graph::Observe::IsSubnormal.outcome(v0);
-    if g4 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, g4));
+    match ::nilpotent::graph::Observe::IsSubnormal.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
     }
-    let g6 = ::nilpotent::graph::Observe::SignBit.outcome(v1);
-    if g6 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, g6));
+    match ::nilpotent::graph::Observe::SignBit.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
     }
-    let g7 = ::nilpotent::graph::Compare::Eq.outcome(v0, v11);
-    if g7 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, g7));
+    match ::nilpotent::graph::Compare::Eq.outcome(v0, v11) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
     }
-    let g8 = ::nilpotent::graph::Compare::Le.outcome(v11, v1);
-    if g8 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, g8));
+    match ::nilpotent::graph::Compare::Le.outcome(v11, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
     }
-    let g9 = ::nilpotent::graph::Observe::Trunc.outcome(v0);
-    if g9 != 0x3ff0000000000000 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0x3ff0000000000000, g9));
+    match ::nilpotent::graph::Observe::Trunc.outcome(v0) {
+        0x3ff0000000000000 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0x3ff0000000000000, found)),
     }
-    let g10 = ::nilpotent::graph::Observe::Exact.outcome(v1);
-    if g10 != 0x4000000000000000 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x4000000000000000, g10));
+    match ::nilpotent::graph::Observe::Exact.outcome(v1) {
+        0x4000000000000000 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x4000000000000000, found)),
     }
-    let g11 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g11 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, g11));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
-    let g13 = ::nilpotent::graph::Compare::Eq.outcome(v0, v1);
-    if g13 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, g13));
+    match ::nilpotent::graph::Compare::Eq.outcome(v0, v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
     }
-    let g15 = ::nilpotent::graph::Observe::IsNan.outcome(v1);
-    if g15 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(15, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, g15));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(15, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
-    let g16 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g16 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, g16));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
-    let g17 = ::nilpotent::graph::Observe::SignBit.outcome(v0);
-    if g17 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(17, ::nilpotent::graph::Observe::SignBit, "v0", 0x0, g17));
+    match ::nilpotent::graph::Observe::SignBit.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(17, ::nilpotent::graph::Observe::SignBit, "v0", 0x0, found)),
     }
     let v2 = v0 * v1;
-    let g2 = ::nilpotent::graph::Observe::IsFinite.outcome(v2);
-    if g2 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, g2));
+    match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
@@ -12343,9 +12343,9 @@ pub fn guarded_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(),
     let v8 = v1.sin();
     let v9 = v7 + v8;
     let v10 = v0 - v1;
-    let g5 = ::nilpotent::graph::Observe::Class.outcome(v10);
-    if g5 != 0x4 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, g5));
+    match ::nilpotent::graph::Observe::Class.outcome(v10) {
+        0x4 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
     }
     let v12 = v1 * v1;
     let v13 = v9 + v12;
@@ -12353,14 +12353,14 @@ pub fn guarded_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(),
     let v16 = v14 + v15;
     let v17 = v0 + v16;
     let v19 = v1 * v18;
-    let g12 = ::nilpotent::graph::Compare::Le.outcome(v0, v19);
-    if g12 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x0, g12));
+    match ::nilpotent::graph::Compare::Le.outcome(v0, v19) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x0, found)),
     }
     let v20 = v1 - v15;
-    let g14 = ::nilpotent::graph::Compare::Order.outcome(v0, v20);
-    if g14 != 0x2 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v20", 0x2, g14));
+    match ::nilpotent::graph::Compare::Order.outcome(v0, v20) {
+        0x2 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v20", 0x2, found)),
     }
     let v21 = v17 - v0;
     let v22 = v1 + v15;
@@ -12414,54 +12414,54 @@ pub fn guarded_other(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), :
     let v14: f64 = -1.0;
     let v18: f64 = 0.5;
     let v21: f64 = 1.0;
-    let g0 = ::nilpotent::graph::Observe::IsNan.outcome(v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, g0));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Observe::IsInfinite.outcome(v1);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, g1));
+    match ::nilpotent::graph::Observe::IsInfinite.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
     }
-    let g3 = ::nilpotent::graph::Observe::IsNormal.outcome(v1);
-    if g3 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, g3));
+    match ::nilpotent::graph::Observe::IsNormal.outcome(v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
     }
-    let g4 = ::nilpotent::graph::Observe::IsSubnormal.outcome(v0);
-    if g4 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, g4));
+    match ::nilpotent::graph::Observe::IsSubnormal.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
     }
-    let g6 = ::nilpotent::graph::Observe::SignBit.outcome(v1);
-    if g6 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, g6));
+    match ::nilpotent::graph::Observe::SignBit.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
     }
-    let g7 = ::nilpotent::graph::Compare::Eq.outcome(v0, v11);
-    if g7 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, g7));
+    match ::nilpotent::graph::Compare::Eq.outcome(v0, v11) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
     }
-    let g8 = ::nilpotent::graph::Compare::Le.outcome(v11, v1);
-    if g8 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, g8));
+    match ::nilpotent::graph::Compare::Le.outcome(v11, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
     }
-    let g9 = ::nilpotent::graph::Observe::Trunc.outcome(v0);
-    if g9 != 0xbff0000000000000 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0xbff0000000000000, g9));
+    match ::nilpotent::graph::Observe::Trunc.outcome(v0) {
+        0xbff0000000000000 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0xbff0000000000000, found)),
     }
-    let g10 = ::nilpotent::graph::Observe::Exact.outcome(v1);
-    if g10 != 0x3fe0000000000000 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x3fe0000000000000, g10));
+    match ::nilpotent::graph::Observe::Exact.outcome(v1) {
+        0x3fe0000000000000 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x3fe0000000000000, found)),
     }
-    let g11 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g11 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, g11));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
-    let g13 = ::nilpotent::graph::Compare::Eq.outcome(v0, v1);
-    if g13 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, g13));
+    match ::nilpotent::graph::Compare::Eq.outcome(v0, v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
     }
     let v2 = v0 * v1;
-    let g2 = ::nilpotent::graph::Observe::IsFinite.outcome(v2);
-    if g2 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, g2));
+    match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
@@ -12471,9 +12471,9 @@ pub fn guarded_other(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), :
     let v8 = v1.sin();
     let v9 = v7 + v8;
     let v10 = v0 - v1;
-    let g5 = ::nilpotent::graph::Observe::Class.outcome(v10);
-    if g5 != 0x4 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, g5));
+    match ::nilpotent::graph::Observe::Class.outcome(v10) {
+        0x4 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
     }
     let v12 = v1 * v1;
     let v13 = v9 + v12;
@@ -12481,15 +12481,15 @@ pub fn guarded_other(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), :
     let v16 = v13 + v15;
     let v17 = v0 + v16;
     let v19 = v1 * v18;
-    let g12 = ::nilpotent::graph::Compare::Le.outcome(v0, v19);
-    if g12 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x1, g12));
+    match ::nilpotent::graph::Compare::Le.outcome(v0, v19) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x1, found)),
     }
     let v20 = v17 - v1;
     let v22 = v1 - v21;
-    let g14 = ::nilpotent::graph::Compare::Order.outcome(v0, v22);
-    if g14 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v22", 0x0, g14));
+    match ::nilpotent::graph::Compare::Order.outcome(v0, v22) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v22", 0x0, found)),
     }
     let v23 = v0 + v20;
     out[0] = v23;
@@ -12521,66 +12521,66 @@ pub fn guarded_other_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Res
     let v21: f64 = 1.0;
     let v24: f64 = -2.0;
     let v29: f64 = 2.0;
-    let g0 = ::nilpotent::graph::Observe::IsNan.outcome(v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, g0));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Observe::IsInfinite.outcome(v1);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, g1));
+    match ::nilpotent::graph::Observe::IsInfinite.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
     }
-    let g3 = ::nilpotent::graph::Observe::IsNormal.outcome(v1);
-    if g3 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, g3));
+    match ::nilpotent::graph::Observe::IsNormal.outcome(v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
     }
-    let g4 = ::nilpotent::graph::Observe::IsSubnormal.outcome(v0);
-    if g4 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, g4));
+    match ::nilpotent::graph::Observe::IsSubnormal.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
     }
-    let g6 = ::nilpotent::graph::Observe::SignBit.outcome(v1);
-    if g6 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, g6));
+    match ::nilpotent::graph::Observe::SignBit.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
     }
-    let g7 = ::nilpotent::graph::Compare::Eq.outcome(v0, v11);
-    if g7 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, g7));
+    match ::nilpotent::graph::Compare::Eq.outcome(v0, v11) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
     }
-    let g8 = ::nilpotent::graph::Compare::Le.outcome(v11, v1);
-    if g8 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, g8));
+    match ::nilpotent::graph::Compare::Le.outcome(v11, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
     }
-    let g9 = ::nilpotent::graph::Observe::Trunc.outcome(v0);
-    if g9 != 0xbff0000000000000 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0xbff0000000000000, g9));
+    match ::nilpotent::graph::Observe::Trunc.outcome(v0) {
+        0xbff0000000000000 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0xbff0000000000000, found)),
     }
-    let g10 = ::nilpotent::graph::Observe::Exact.outcome(v1);
-    if g10 != 0x3fe0000000000000 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x3fe0000000000000, g10));
+    match ::nilpotent::graph::Observe::Exact.outcome(v1) {
+        0x3fe0000000000000 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x3fe0000000000000, found)),
     }
-    let g11 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g11 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, g11));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
-    let g13 = ::nilpotent::graph::Compare::Eq.outcome(v0, v1);
-    if g13 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, g13));
+    match ::nilpotent::graph::Compare::Eq.outcome(v0, v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
     }
-    let g15 = ::nilpotent::graph::Observe::IsNan.outcome(v1);
-    if g15 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(15, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, g15));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(15, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
-    let g16 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g16 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, g16));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
-    let g17 = ::nilpotent::graph::Observe::SignBit.outcome(v0);
-    if g17 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(17, ::nilpotent::graph::Observe::SignBit, "v0", 0x1, g17));
+    match ::nilpotent::graph::Observe::SignBit.outcome(v0) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(17, ::nilpotent::graph::Observe::SignBit, "v0", 0x1, found)),
     }
     let v2 = v0 * v1;
-    let g2 = ::nilpotent::graph::Observe::IsFinite.outcome(v2);
-    if g2 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, g2));
+    match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
@@ -12590,9 +12590,9 @@ pub fn guarded_other_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Res
     let v8 = v1.sin();
     let v9 = v7 + v8;
     let v10 = v0 - v1;
-    let g5 = ::nilpotent::graph::Observe::Class.outcome(v10);
-    if g5 != 0x4 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, g5));
+    match ::nilpotent::graph::Observe::Class.outcome(v10) {
+        0x4 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
     }
     let v12 = v1 * v1;
     let v13 = v9 + v12;
@@ -12600,15 +12600,15 @@ pub fn guarded_other_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Res
     let v16 = v13 + v15;
     let v17 = v0 + v16;
     let v19 = v1 * v18;
-    let g12 = ::nilpotent::graph::Compare::Le.outcome(v0, v19);
-    if g12 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x1, g12));
+    match ::nilpotent::graph::Compare::Le.outcome(v0, v19) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x1, found)),
     }
     let v20 = v17 - v1;
     let v22 = v1 - v21;
-    let g14 = ::nilpotent::graph::Compare::Order.outcome(v0, v22);
-    if g14 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v22", 0x0, g14));
+    match ::nilpotent::graph::Compare::Order.outcome(v0, v22) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v22", 0x0, found)),
     }
     let v23 = v0 + v20;
     let v25 = v1 + v24;
@@ -12654,66 +12654,66 @@ pub fn guarded_other_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Resu
     let v21: f64 = 1.0;
     let v24: f64 = -2.0;
     let v29: f64 = 2.0;
-    let g0 = ::nilpotent::graph::Observe::IsNan.outcome(v0);
-    if g0 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, g0));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
-    let g1 = ::nilpotent::graph::Observe::IsInfinite.outcome(v1);
-    if g1 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, g1));
+    match ::nilpotent::graph::Observe::IsInfinite.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
     }
-    let g3 = ::nilpotent::graph::Observe::IsNormal.outcome(v1);
-    if g3 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, g3));
+    match ::nilpotent::graph::Observe::IsNormal.outcome(v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
     }
-    let g4 = ::nilpotent::graph::Observe::IsSubnormal.outcome(v0);
-    if g4 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, g4));
+    match ::nilpotent::graph::Observe::IsSubnormal.outcome(v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
     }
-    let g6 = ::nilpotent::graph::Observe::SignBit.outcome(v1);
-    if g6 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, g6));
+    match ::nilpotent::graph::Observe::SignBit.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
     }
-    let g7 = ::nilpotent::graph::Compare::Eq.outcome(v0, v11);
-    if g7 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, g7));
+    match ::nilpotent::graph::Compare::Eq.outcome(v0, v11) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
     }
-    let g8 = ::nilpotent::graph::Compare::Le.outcome(v11, v1);
-    if g8 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, g8));
+    match ::nilpotent::graph::Compare::Le.outcome(v11, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
     }
-    let g9 = ::nilpotent::graph::Observe::Trunc.outcome(v0);
-    if g9 != 0xbff0000000000000 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0xbff0000000000000, g9));
+    match ::nilpotent::graph::Observe::Trunc.outcome(v0) {
+        0xbff0000000000000 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0xbff0000000000000, found)),
     }
-    let g10 = ::nilpotent::graph::Observe::Exact.outcome(v1);
-    if g10 != 0x3fe0000000000000 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x3fe0000000000000, g10));
+    match ::nilpotent::graph::Observe::Exact.outcome(v1) {
+        0x3fe0000000000000 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x3fe0000000000000, found)),
     }
-    let g11 = ::nilpotent::graph::Compare::Lt.outcome(v0, v1);
-    if g11 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, g11));
+    match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
-    let g13 = ::nilpotent::graph::Compare::Eq.outcome(v0, v1);
-    if g13 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, g13));
+    match ::nilpotent::graph::Compare::Eq.outcome(v0, v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
     }
-    let g15 = ::nilpotent::graph::Observe::IsNan.outcome(v1);
-    if g15 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(15, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, g15));
+    match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(15, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
-    let g16 = ::nilpotent::graph::Compare::Lt.outcome(v1, v0);
-    if g16 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, g16));
+    match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
-    let g17 = ::nilpotent::graph::Observe::SignBit.outcome(v0);
-    if g17 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(17, ::nilpotent::graph::Observe::SignBit, "v0", 0x1, g17));
+    match ::nilpotent::graph::Observe::SignBit.outcome(v0) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(17, ::nilpotent::graph::Observe::SignBit, "v0", 0x1, found)),
     }
     let v2 = v0 * v1;
-    let g2 = ::nilpotent::graph::Observe::IsFinite.outcome(v2);
-    if g2 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, g2));
+    match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
@@ -12723,9 +12723,9 @@ pub fn guarded_other_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Resu
     let v8 = v1.sin();
     let v9 = v7 + v8;
     let v10 = v0 - v1;
-    let g5 = ::nilpotent::graph::Observe::Class.outcome(v10);
-    if g5 != 0x4 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, g5));
+    match ::nilpotent::graph::Observe::Class.outcome(v10) {
+        0x4 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
     }
     let v12 = v1 * v1;
     let v13 = v9 + v12;
@@ -12733,15 +12733,15 @@ pub fn guarded_other_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Resu
     let v16 = v13 + v15;
     let v17 = v0 + v16;
     let v19 = v1 * v18;
-    let g12 = ::nilpotent::graph::Compare::Le.outcome(v0, v19);
-    if g12 != 0x1 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x1, g12));
+    match ::nilpotent::graph::Compare::Le.outcome(v0, v19) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x1, found)),
     }
     let v20 = v17 - v1;
     let v22 = v1 - v21;
-    let g14 = ::nilpotent::graph::Compare::Order.outcome(v0, v22);
-    if g14 != 0x0 {
-        return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v22", 0x0, g14));
+    match ::nilpotent::graph::Compare::Order.outcome(v0, v22) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v22", 0x0, found)),
     }
     let v23 = v0 + v20;
     let v25 = v1 + v24;
@@ -12791,1080 +12791,1131 @@ pub fn rosenbrock64_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Resu
             return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 65, found: out.len() });
         }
     };
-    let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
-    let v3 = x[3];
-    let v4 = x[4];
-    let v5 = x[5];
-    let v6 = x[6];
-    let v7 = x[7];
-    let v8 = x[8];
-    let v9 = x[9];
-    let v10 = x[10];
-    let v11 = x[11];
-    let v12 = x[12];
-    let v13 = x[13];
-    let v14 = x[14];
-    let v15 = x[15];
-    let v16 = x[16];
-    let v17 = x[17];
-    let v18 = x[18];
-    let v19 = x[19];
-    let v20 = x[20];
-    let v21 = x[21];
-    let v22 = x[22];
-    let v23 = x[23];
-    let v24 = x[24];
-    let v25 = x[25];
-    let v26 = x[26];
-    let v27 = x[27];
-    let v28 = x[28];
-    let v29 = x[29];
-    let v30 = x[30];
-    let v31 = x[31];
-    let v32 = x[32];
-    let v33 = x[33];
-    let v34 = x[34];
-    let v35 = x[35];
-    let v36 = x[36];
-    let v37 = x[37];
-    let v38 = x[38];
-    let v39 = x[39];
-    let v40 = x[40];
-    let v41 = x[41];
-    let v42 = x[42];
-    let v43 = x[43];
-    let v44 = x[44];
-    let v45 = x[45];
-    let v46 = x[46];
-    let v47 = x[47];
-    let v48 = x[48];
-    let v49 = x[49];
-    let v50 = x[50];
-    let v51 = x[51];
-    let v52 = x[52];
-    let v53 = x[53];
-    let v54 = x[54];
-    let v55 = x[55];
-    let v56 = x[56];
-    let v57 = x[57];
-    let v58 = x[58];
-    let v59 = x[59];
-    let v60 = x[60];
-    let v61 = x[61];
-    let v62 = x[62];
-    let v63 = x[63];
-    let v66: f64 = 1.0;
-    let v68: f64 = 100.0;
-    let v71: f64 = 0.0;
-    let v64 = v0 * v0;
-    let v65 = v1 - v64;
-    let v67 = v66 - v0;
-    let v69 = v65 * v68;
-    let v70 = v65 * v69;
-    let v72 = v70 + v71;
-    let v73 = v67 * v67;
-    let v74 = v72 + v73;
-    let v75 = v1 * v1;
-    let v76 = v2 - v75;
-    let v77 = v66 - v1;
-    let v78 = v68 * v76;
-    let v79 = v76 * v78;
-    let v80 = v74 + v79;
-    let v81 = v77 * v77;
-    let v82 = v80 + v81;
-    let v83 = v2 * v2;
-    let v84 = v3 - v83;
-    let v85 = v66 - v2;
-    let v86 = v68 * v84;
-    let v87 = v84 * v86;
-    let v88 = v82 + v87;
-    let v89 = v85 * v85;
-    let v90 = v88 + v89;
-    let v91 = v3 * v3;
-    let v92 = v4 - v91;
-    let v93 = v66 - v3;
-    let v94 = v68 * v92;
-    let v95 = v92 * v94;
-    let v96 = v90 + v95;
-    let v97 = v93 * v93;
-    let v98 = v96 + v97;
-    let v99 = v4 * v4;
-    let v100 = v5 - v99;
-    let v101 = v66 - v4;
-    let v102 = v68 * v100;
-    let v103 = v100 * v102;
-    let v104 = v98 + v103;
-    let v105 = v101 * v101;
-    let v106 = v104 + v105;
-    let v107 = v5 * v5;
-    let v108 = v6 - v107;
-    let v109 = v66 - v5;
-    let v110 = v68 * v108;
-    let v111 = v108 * v110;
-    let v112 = v106 + v111;
-    let v113 = v109 * v109;
-    let v114 = v112 + v113;
-    let v115 = v6 * v6;
-    let v116 = v7 - v115;
-    let v117 = v66 - v6;
-    let v118 = v68 * v116;
-    let v119 = v116 * v118;
-    let v120 = v114 + v119;
-    let v121 = v117 * v117;
-    let v122 = v120 + v121;
-    let v123 = v7 * v7;
-    let v124 = v8 - v123;
-    let v125 = v66 - v7;
-    let v126 = v68 * v124;
-    let v127 = v124 * v126;
-    let v128 = v122 + v127;
-    let v129 = v125 * v125;
-    let v130 = v128 + v129;
-    let v131 = v8 * v8;
-    let v132 = v9 - v131;
-    let v133 = v66 - v8;
-    let v134 = v68 * v132;
-    let v135 = v132 * v134;
-    let v136 = v130 + v135;
-    let v137 = v133 * v133;
-    let v138 = v136 + v137;
-    let v139 = v9 * v9;
-    let v140 = v10 - v139;
-    let v141 = v66 - v9;
-    let v142 = v68 * v140;
-    let v143 = v140 * v142;
-    let v144 = v138 + v143;
-    let v145 = v141 * v141;
-    let v146 = v144 + v145;
-    let v147 = v10 * v10;
-    let v148 = v11 - v147;
-    let v149 = v66 - v10;
-    let v150 = v68 * v148;
-    let v151 = v148 * v150;
-    let v152 = v146 + v151;
-    let v153 = v149 * v149;
-    let v154 = v152 + v153;
-    let v155 = v11 * v11;
-    let v156 = v12 - v155;
-    let v157 = v66 - v11;
-    let v158 = v68 * v156;
-    let v159 = v156 * v158;
-    let v160 = v154 + v159;
-    let v161 = v157 * v157;
-    let v162 = v160 + v161;
-    let v163 = v12 * v12;
-    let v164 = v13 - v163;
-    let v165 = v66 - v12;
-    let v166 = v68 * v164;
-    let v167 = v164 * v166;
-    let v168 = v162 + v167;
-    let v169 = v165 * v165;
-    let v170 = v168 + v169;
-    let v171 = v13 * v13;
-    let v172 = v14 - v171;
-    let v173 = v66 - v13;
-    let v174 = v68 * v172;
-    let v175 = v172 * v174;
-    let v176 = v170 + v175;
-    let v177 = v173 * v173;
-    let v178 = v176 + v177;
-    let v179 = v14 * v14;
-    let v180 = v15 - v179;
-    let v181 = v66 - v14;
-    let v182 = v68 * v180;
-    let v183 = v180 * v182;
-    let v184 = v178 + v183;
-    let v185 = v181 * v181;
-    let v186 = v184 + v185;
-    let v187 = v15 * v15;
-    let v188 = v16 - v187;
-    let v189 = v66 - v15;
-    let v190 = v68 * v188;
-    let v191 = v188 * v190;
-    let v192 = v186 + v191;
-    let v193 = v189 * v189;
-    let v194 = v192 + v193;
-    let v195 = v16 * v16;
-    let v196 = v17 - v195;
-    let v197 = v66 - v16;
-    let v198 = v68 * v196;
-    let v199 = v196 * v198;
-    let v200 = v194 + v199;
-    let v201 = v197 * v197;
-    let v202 = v200 + v201;
-    let v203 = v17 * v17;
-    let v204 = v18 - v203;
-    let v205 = v66 - v17;
-    let v206 = v68 * v204;
-    let v207 = v204 * v206;
-    let v208 = v202 + v207;
-    let v209 = v205 * v205;
-    let v210 = v208 + v209;
-    let v211 = v18 * v18;
-    let v212 = v19 - v211;
-    let v213 = v66 - v18;
-    let v214 = v68 * v212;
-    let v215 = v212 * v214;
-    let v216 = v210 + v215;
-    let v217 = v213 * v213;
-    let v218 = v216 + v217;
-    let v219 = v19 * v19;
-    let v220 = v20 - v219;
-    let v221 = v66 - v19;
-    let v222 = v68 * v220;
-    let v223 = v220 * v222;
-    let v224 = v218 + v223;
-    let v225 = v221 * v221;
-    let v226 = v224 + v225;
-    let v227 = v20 * v20;
-    let v228 = v21 - v227;
-    let v229 = v66 - v20;
-    let v230 = v68 * v228;
-    let v231 = v228 * v230;
-    let v232 = v226 + v231;
-    let v233 = v229 * v229;
-    let v234 = v232 + v233;
-    let v235 = v21 * v21;
-    let v236 = v22 - v235;
-    let v237 = v66 - v21;
-    let v238 = v68 * v236;
-    let v239 = v236 * v238;
-    let v240 = v234 + v239;
-    let v241 = v237 * v237;
-    let v242 = v240 + v241;
-    let v243 = v22 * v22;
-    let v244 = v23 - v243;
-    let v245 = v66 - v22;
-    let v246 = v68 * v244;
-    let v247 = v244 * v246;
-    let v248 = v242 + v247;
-    let v249 = v245 * v245;
-    let v250 = v248 + v249;
-    let v251 = v23 * v23;
-    let v252 = v24 - v251;
-    let v253 = v66 - v23;
-    let v254 = v68 * v252;
-    let v255 = v252 * v254;
-    let v256 = v250 + v255;
-    let v257 = v253 * v253;
-    let v258 = v256 + v257;
-    let v259 = v24 * v24;
-    let v260 = v25 - v259;
-    let v261 = v66 - v24;
-    let v262 = v68 * v260;
-    let v263 = v260 * v262;
-    let v264 = v258 + v263;
-    let v265 = v261 * v261;
-    let v266 = v264 + v265;
-    let v267 = v25 * v25;
-    let v268 = v26 - v267;
-    let v269 = v66 - v25;
-    let v270 = v68 * v268;
-    let v271 = v268 * v270;
-    let v272 = v266 + v271;
-    let v273 = v269 * v269;
-    let v274 = v272 + v273;
-    let v275 = v26 * v26;
-    let v276 = v27 - v275;
-    let v277 = v66 - v26;
-    let v278 = v68 * v276;
-    let v279 = v276 * v278;
-    let v280 = v274 + v279;
-    let v281 = v277 * v277;
-    let v282 = v280 + v281;
-    let v283 = v27 * v27;
-    let v284 = v28 - v283;
-    let v285 = v66 - v27;
-    let v286 = v68 * v284;
-    let v287 = v284 * v286;
-    let v288 = v282 + v287;
-    let v289 = v285 * v285;
-    let v290 = v288 + v289;
-    let v291 = v28 * v28;
-    let v292 = v29 - v291;
-    let v293 = v66 - v28;
-    let v294 = v68 * v292;
-    let v295 = v292 * v294;
-    let v296 = v290 + v295;
-    let v297 = v293 * v293;
-    let v298 = v296 + v297;
-    let v299 = v29 * v29;
-    let v300 = v30 - v299;
-    let v301 = v66 - v29;
-    let v302 = v68 * v300;
-    let v303 = v300 * v302;
-    let v304 = v298 + v303;
-    let v305 = v301 * v301;
-    let v306 = v304 + v305;
-    let v307 = v30 * v30;
-    let v308 = v31 - v307;
-    let v309 = v66 - v30;
-    let v310 = v68 * v308;
-    let v311 = v308 * v310;
-    let v312 = v306 + v311;
-    let v313 = v309 * v309;
-    let v314 = v312 + v313;
-    let v315 = v31 * v31;
-    let v316 = v32 - v315;
-    let v317 = v66 - v31;
-    let v318 = v68 * v316;
-    let v319 = v316 * v318;
-    let v320 = v314 + v319;
-    let v321 = v317 * v317;
-    let v322 = v320 + v321;
-    let v323 = v32 * v32;
-    let v324 = v33 - v323;
-    let v325 = v66 - v32;
-    let v326 = v68 * v324;
-    let v327 = v324 * v326;
-    let v328 = v322 + v327;
-    let v329 = v325 * v325;
-    let v330 = v328 + v329;
-    let v331 = v33 * v33;
-    let v332 = v34 - v331;
-    let v333 = v66 - v33;
-    let v334 = v68 * v332;
-    let v335 = v332 * v334;
-    let v336 = v330 + v335;
-    let v337 = v333 * v333;
-    let v338 = v336 + v337;
-    let v339 = v34 * v34;
-    let v340 = v35 - v339;
-    let v341 = v66 - v34;
-    let v342 = v68 * v340;
-    let v343 = v340 * v342;
-    let v344 = v338 + v343;
-    let v345 = v341 * v341;
-    let v346 = v344 + v345;
-    let v347 = v35 * v35;
-    let v348 = v36 - v347;
-    let v349 = v66 - v35;
-    let v350 = v68 * v348;
-    let v351 = v348 * v350;
-    let v352 = v346 + v351;
-    let v353 = v349 * v349;
-    let v354 = v352 + v353;
-    let v355 = v36 * v36;
-    let v356 = v37 - v355;
-    let v357 = v66 - v36;
-    let v358 = v68 * v356;
-    let v359 = v356 * v358;
-    let v360 = v354 + v359;
-    let v361 = v357 * v357;
-    let v362 = v360 + v361;
-    let v363 = v37 * v37;
-    let v364 = v38 - v363;
-    let v365 = v66 - v37;
-    let v366 = v68 * v364;
-    let v367 = v364 * v366;
-    let v368 = v362 + v367;
-    let v369 = v365 * v365;
-    let v370 = v368 + v369;
-    let v371 = v38 * v38;
-    let v372 = v39 - v371;
-    let v373 = v66 - v38;
-    let v374 = v68 * v372;
-    let v375 = v372 * v374;
-    let v376 = v370 + v375;
-    let v377 = v373 * v373;
-    let v378 = v376 + v377;
-    let v379 = v39 * v39;
-    let v380 = v40 - v379;
-    let v381 = v66 - v39;
-    let v382 = v68 * v380;
-    let v383 = v380 * v382;
-    let v384 = v378 + v383;
-    let v385 = v381 * v381;
-    let v386 = v384 + v385;
-    let v387 = v40 * v40;
-    let v388 = v41 - v387;
-    let v389 = v66 - v40;
-    let v390 = v68 * v388;
-    let v391 = v388 * v390;
-    let v392 = v386 + v391;
-    let v393 = v389 * v389;
-    let v394 = v392 + v393;
-    let v395 = v41 * v41;
-    let v396 = v42 - v395;
-    let v397 = v66 - v41;
-    let v398 = v68 * v396;
-    let v399 = v396 * v398;
-    let v400 = v394 + v399;
-    let v401 = v397 * v397;
-    let v402 = v400 + v401;
-    let v403 = v42 * v42;
-    let v404 = v43 - v403;
-    let v405 = v66 - v42;
-    let v406 = v68 * v404;
-    let v407 = v404 * v406;
-    let v408 = v402 + v407;
-    let v409 = v405 * v405;
-    let v410 = v408 + v409;
-    let v411 = v43 * v43;
-    let v412 = v44 - v411;
-    let v413 = v66 - v43;
-    let v414 = v68 * v412;
-    let v415 = v412 * v414;
-    let v416 = v410 + v415;
-    let v417 = v413 * v413;
-    let v418 = v416 + v417;
-    let v419 = v44 * v44;
-    let v420 = v45 - v419;
-    let v421 = v66 - v44;
-    let v422 = v68 * v420;
-    let v423 = v420 * v422;
-    let v424 = v418 + v423;
-    let v425 = v421 * v421;
-    let v426 = v424 + v425;
-    let v427 = v45 * v45;
-    let v428 = v46 - v427;
-    let v429 = v66 - v45;
-    let v430 = v68 * v428;
-    let v431 = v428 * v430;
-    let v432 = v426 + v431;
-    let v433 = v429 * v429;
-    let v434 = v432 + v433;
-    let v435 = v46 * v46;
-    let v436 = v47 - v435;
-    let v437 = v66 - v46;
-    let v438 = v68 * v436;
-    let v439 = v436 * v438;
-    let v440 = v434 + v439;
-    let v441 = v437 * v437;
-    let v442 = v440 + v441;
-    let v443 = v47 * v47;
-    let v444 = v48 - v443;
-    let v445 = v66 - v47;
-    let v446 = v68 * v444;
-    let v447 = v444 * v446;
-    let v448 = v442 + v447;
-    let v449 = v445 * v445;
-    let v450 = v448 + v449;
-    let v451 = v48 * v48;
-    let v452 = v49 - v451;
-    let v453 = v66 - v48;
-    let v454 = v68 * v452;
-    let v455 = v452 * v454;
-    let v456 = v450 + v455;
-    let v457 = v453 * v453;
-    let v458 = v456 + v457;
-    let v459 = v49 * v49;
-    let v460 = v50 - v459;
-    let v461 = v66 - v49;
-    let v462 = v68 * v460;
-    let v463 = v460 * v462;
-    let v464 = v458 + v463;
-    let v465 = v461 * v461;
-    let v466 = v464 + v465;
-    let v467 = v50 * v50;
-    let v468 = v51 - v467;
-    let v469 = v66 - v50;
-    let v470 = v68 * v468;
-    let v471 = v468 * v470;
-    let v472 = v466 + v471;
-    let v473 = v469 * v469;
-    let v474 = v472 + v473;
-    let v475 = v51 * v51;
-    let v476 = v52 - v475;
-    let v477 = v66 - v51;
-    let v478 = v68 * v476;
-    let v479 = v476 * v478;
-    let v480 = v474 + v479;
-    let v481 = v477 * v477;
-    let v482 = v480 + v481;
-    let v483 = v52 * v52;
-    let v484 = v53 - v483;
-    let v485 = v66 - v52;
-    let v486 = v68 * v484;
-    let v487 = v484 * v486;
-    let v488 = v482 + v487;
-    let v489 = v485 * v485;
-    let v490 = v488 + v489;
-    let v491 = v53 * v53;
-    let v492 = v54 - v491;
-    let v493 = v66 - v53;
-    let v494 = v68 * v492;
-    let v495 = v492 * v494;
-    let v496 = v490 + v495;
-    let v497 = v493 * v493;
-    let v498 = v496 + v497;
-    let v499 = v54 * v54;
-    let v500 = v55 - v499;
-    let v501 = v66 - v54;
-    let v502 = v68 * v500;
-    let v503 = v500 * v502;
-    let v504 = v498 + v503;
-    let v505 = v501 * v501;
-    let v506 = v504 + v505;
-    let v507 = v55 * v55;
-    let v508 = v56 - v507;
-    let v509 = v66 - v55;
-    let v510 = v68 * v508;
-    let v511 = v508 * v510;
-    let v512 = v506 + v511;
-    let v513 = v509 * v509;
-    let v514 = v512 + v513;
-    let v515 = v56 * v56;
-    let v516 = v57 - v515;
-    let v517 = v66 - v56;
-    let v518 = v68 * v516;
-    let v519 = v516 * v518;
-    let v520 = v514 + v519;
-    let v521 = v517 * v517;
-    let v522 = v520 + v521;
-    let v523 = v57 * v57;
-    let v524 = v58 - v523;
-    let v525 = v66 - v57;
-    let v526 = v68 * v524;
-    let v527 = v524 * v526;
-    let v528 = v522 + v527;
-    let v529 = v525 * v525;
-    let v530 = v528 + v529;
-    let v531 = v58 * v58;
-    let v532 = v59 - v531;
-    let v533 = v66 - v58;
-    let v534 = v68 * v532;
-    let v535 = v532 * v534;
-    let v536 = v530 + v535;
-    let v537 = v533 * v533;
-    let v538 = v536 + v537;
-    let v539 = v59 * v59;
-    let v540 = v60 - v539;
-    let v541 = v66 - v59;
-    let v542 = v68 * v540;
-    let v543 = v540 * v542;
-    let v544 = v538 + v543;
-    let v545 = v541 * v541;
-    let v546 = v544 + v545;
-    let v547 = v60 * v60;
-    let v548 = v61 - v547;
-    let v549 = v66 - v60;
-    let v550 = v68 * v548;
-    let v551 = v548 * v550;
-    let v552 = v546 + v551;
-    let v553 = v549 * v549;
-    let v554 = v552 + v553;
-    let v555 = v61 * v61;
-    let v556 = v62 - v555;
-    let v557 = v66 - v61;
-    let v558 = v68 * v556;
-    let v559 = v556 * v558;
-    let v560 = v554 + v559;
-    let v561 = v557 * v557;
-    let v562 = v560 + v561;
-    let v563 = v62 * v62;
-    let v564 = v63 - v563;
-    let v565 = v66 - v62;
-    let v566 = v68 * v564;
-    let v567 = v564 * v566;
-    let v568 = v562 + v567;
-    let v569 = v565 * v565;
-    let v570 = v568 + v569;
-    let v571 = v565 + v565;
-    let v572 = v566 + v566;
-    let v573 = -v571;
-    let v574 = -v572;
-    let v575 = if v62 == 0.0 || v574 == 0.0 { 0.0 } else { v62 * v574 };
-    let v576 = v573 + v575;
-    let v577 = v575 + v576;
-    let v578 = v557 + v557;
-    let v579 = v558 + v558;
-    let v580 = -v578;
-    let v581 = v577 + v579;
-    let v582 = -v579;
-    let v583 = if v61 == 0.0 || v582 == 0.0 { 0.0 } else { v61 * v582 };
-    let v584 = v580 + v583;
-    let v585 = v583 + v584;
-    let v586 = v549 + v549;
-    let v587 = v550 + v550;
-    let v588 = -v586;
-    let v589 = v585 + v587;
-    let v590 = -v587;
-    let v591 = if v60 == 0.0 || v590 == 0.0 { 0.0 } else { v60 * v590 };
-    let v592 = v588 + v591;
-    let v593 = v591 + v592;
-    let v594 = v541 + v541;
-    let v595 = v542 + v542;
-    let v596 = -v594;
-    let v597 = v593 + v595;
-    let v598 = -v595;
-    let v599 = if v59 == 0.0 || v598 == 0.0 { 0.0 } else { v59 * v598 };
-    let v600 = v596 + v599;
-    let v601 = v599 + v600;
-    let v602 = v533 + v533;
-    let v603 = v534 + v534;
-    let v604 = -v602;
-    let v605 = v601 + v603;
-    let v606 = -v603;
-    let v607 = if v58 == 0.0 || v606 == 0.0 { 0.0 } else { v58 * v606 };
-    let v608 = v604 + v607;
-    let v609 = v607 + v608;
-    let v610 = v525 + v525;
-    let v611 = v526 + v526;
-    let v612 = -v610;
-    let v613 = v609 + v611;
-    let v614 = -v611;
-    let v615 = if v57 == 0.0 || v614 == 0.0 { 0.0 } else { v57 * v614 };
-    let v616 = v612 + v615;
-    let v617 = v615 + v616;
-    let v618 = v517 + v517;
-    let v619 = v518 + v518;
-    let v620 = -v618;
-    let v621 = v617 + v619;
-    let v622 = -v619;
-    let v623 = if v56 == 0.0 || v622 == 0.0 { 0.0 } else { v56 * v622 };
-    let v624 = v620 + v623;
-    let v625 = v623 + v624;
-    let v626 = v509 + v509;
-    let v627 = v510 + v510;
-    let v628 = -v626;
-    let v629 = v625 + v627;
-    let v630 = -v627;
-    let v631 = if v55 == 0.0 || v630 == 0.0 { 0.0 } else { v55 * v630 };
-    let v632 = v628 + v631;
-    let v633 = v631 + v632;
-    let v634 = v501 + v501;
-    let v635 = v502 + v502;
-    let v636 = -v634;
-    let v637 = v633 + v635;
-    let v638 = -v635;
-    let v639 = if v54 == 0.0 || v638 == 0.0 { 0.0 } else { v54 * v638 };
-    let v640 = v636 + v639;
-    let v641 = v639 + v640;
-    let v642 = v493 + v493;
-    let v643 = v494 + v494;
-    let v644 = -v642;
-    let v645 = v641 + v643;
-    let v646 = -v643;
-    let v647 = if v53 == 0.0 || v646 == 0.0 { 0.0 } else { v53 * v646 };
-    let v648 = v644 + v647;
-    let v649 = v647 + v648;
-    let v650 = v485 + v485;
-    let v651 = v486 + v486;
-    let v652 = -v650;
-    let v653 = v649 + v651;
-    let v654 = -v651;
-    let v655 = if v52 == 0.0 || v654 == 0.0 { 0.0 } else { v52 * v654 };
-    let v656 = v652 + v655;
-    let v657 = v655 + v656;
-    let v658 = v477 + v477;
-    let v659 = v478 + v478;
-    let v660 = -v658;
-    let v661 = v657 + v659;
-    let v662 = -v659;
-    let v663 = if v51 == 0.0 || v662 == 0.0 { 0.0 } else { v51 * v662 };
-    let v664 = v660 + v663;
-    let v665 = v663 + v664;
-    let v666 = v469 + v469;
-    let v667 = v470 + v470;
-    let v668 = -v666;
-    let v669 = v665 + v667;
-    let v670 = -v667;
-    let v671 = if v50 == 0.0 || v670 == 0.0 { 0.0 } else { v50 * v670 };
-    let v672 = v668 + v671;
-    let v673 = v671 + v672;
-    let v674 = v461 + v461;
-    let v675 = v462 + v462;
-    let v676 = -v674;
-    let v677 = v673 + v675;
-    let v678 = -v675;
-    let v679 = if v49 == 0.0 || v678 == 0.0 { 0.0 } else { v49 * v678 };
-    let v680 = v676 + v679;
-    let v681 = v679 + v680;
-    let v682 = v453 + v453;
-    let v683 = v454 + v454;
-    let v684 = -v682;
-    let v685 = v681 + v683;
-    let v686 = -v683;
-    let v687 = if v48 == 0.0 || v686 == 0.0 { 0.0 } else { v48 * v686 };
-    let v688 = v684 + v687;
-    let v689 = v687 + v688;
-    let v690 = v445 + v445;
-    let v691 = v446 + v446;
-    let v692 = -v690;
-    let v693 = v689 + v691;
-    let v694 = -v691;
-    let v695 = if v47 == 0.0 || v694 == 0.0 { 0.0 } else { v47 * v694 };
-    let v696 = v692 + v695;
-    let v697 = v695 + v696;
-    let v698 = v437 + v437;
-    let v699 = v438 + v438;
-    let v700 = -v698;
-    let v701 = v697 + v699;
-    let v702 = -v699;
-    let v703 = if v46 == 0.0 || v702 == 0.0 { 0.0 } else { v46 * v702 };
-    let v704 = v700 + v703;
-    let v705 = v703 + v704;
-    let v706 = v429 + v429;
-    let v707 = v430 + v430;
-    let v708 = -v706;
-    let v709 = v705 + v707;
-    let v710 = -v707;
-    let v711 = if v45 == 0.0 || v710 == 0.0 { 0.0 } else { v45 * v710 };
-    let v712 = v708 + v711;
-    let v713 = v711 + v712;
-    let v714 = v421 + v421;
-    let v715 = v422 + v422;
-    let v716 = -v714;
-    let v717 = v713 + v715;
-    let v718 = -v715;
-    let v719 = if v44 == 0.0 || v718 == 0.0 { 0.0 } else { v44 * v718 };
-    let v720 = v716 + v719;
-    let v721 = v719 + v720;
-    let v722 = v413 + v413;
-    let v723 = v414 + v414;
-    let v724 = -v722;
-    let v725 = v721 + v723;
-    let v726 = -v723;
-    let v727 = if v43 == 0.0 || v726 == 0.0 { 0.0 } else { v43 * v726 };
-    let v728 = v724 + v727;
-    let v729 = v727 + v728;
-    let v730 = v405 + v405;
-    let v731 = v406 + v406;
-    let v732 = -v730;
-    let v733 = v729 + v731;
-    let v734 = -v731;
-    let v735 = if v42 == 0.0 || v734 == 0.0 { 0.0 } else { v42 * v734 };
-    let v736 = v732 + v735;
-    let v737 = v735 + v736;
-    let v738 = v397 + v397;
-    let v739 = v398 + v398;
-    let v740 = -v738;
-    let v741 = v737 + v739;
-    let v742 = -v739;
-    let v743 = if v41 == 0.0 || v742 == 0.0 { 0.0 } else { v41 * v742 };
-    let v744 = v740 + v743;
-    let v745 = v743 + v744;
-    let v746 = v389 + v389;
-    let v747 = v390 + v390;
-    let v748 = -v746;
-    let v749 = v745 + v747;
-    let v750 = -v747;
-    let v751 = if v40 == 0.0 || v750 == 0.0 { 0.0 } else { v40 * v750 };
-    let v752 = v748 + v751;
-    let v753 = v751 + v752;
-    let v754 = v381 + v381;
-    let v755 = v382 + v382;
-    let v756 = -v754;
-    let v757 = v753 + v755;
-    let v758 = -v755;
-    let v759 = if v39 == 0.0 || v758 == 0.0 { 0.0 } else { v39 * v758 };
-    let v760 = v756 + v759;
-    let v761 = v759 + v760;
-    let v762 = v373 + v373;
-    let v763 = v374 + v374;
-    let v764 = -v762;
-    let v765 = v761 + v763;
-    let v766 = -v763;
-    let v767 = if v38 == 0.0 || v766 == 0.0 { 0.0 } else { v38 * v766 };
-    let v768 = v764 + v767;
-    let v769 = v767 + v768;
-    let v770 = v365 + v365;
-    let v771 = v366 + v366;
-    let v772 = -v770;
-    let v773 = v769 + v771;
-    let v774 = -v771;
-    let v775 = if v37 == 0.0 || v774 == 0.0 { 0.0 } else { v37 * v774 };
-    let v776 = v772 + v775;
-    let v777 = v775 + v776;
-    let v778 = v357 + v357;
-    let v779 = v358 + v358;
-    let v780 = -v778;
-    let v781 = v777 + v779;
-    let v782 = -v779;
-    let v783 = if v36 == 0.0 || v782 == 0.0 { 0.0 } else { v36 * v782 };
-    let v784 = v780 + v783;
-    let v785 = v783 + v784;
-    let v786 = v349 + v349;
-    let v787 = v350 + v350;
-    let v788 = -v786;
-    let v789 = v785 + v787;
-    let v790 = -v787;
-    let v791 = if v35 == 0.0 || v790 == 0.0 { 0.0 } else { v35 * v790 };
-    let v792 = v788 + v791;
-    let v793 = v791 + v792;
-    let v794 = v341 + v341;
-    let v795 = v342 + v342;
-    let v796 = -v794;
-    let v797 = v793 + v795;
-    let v798 = -v795;
-    let v799 = if v34 == 0.0 || v798 == 0.0 { 0.0 } else { v34 * v798 };
-    let v800 = v796 + v799;
-    let v801 = v799 + v800;
-    let v802 = v333 + v333;
-    let v803 = v334 + v334;
-    let v804 = -v802;
-    let v805 = v801 + v803;
-    let v806 = -v803;
-    let v807 = if v33 == 0.0 || v806 == 0.0 { 0.0 } else { v33 * v806 };
-    let v808 = v804 + v807;
-    let v809 = v807 + v808;
-    let v810 = v325 + v325;
-    let v811 = v326 + v326;
-    let v812 = -v810;
-    let v813 = v809 + v811;
-    let v814 = -v811;
-    let v815 = if v32 == 0.0 || v814 == 0.0 { 0.0 } else { v32 * v814 };
-    let v816 = v812 + v815;
-    let v817 = v815 + v816;
-    let v818 = v317 + v317;
-    let v819 = v318 + v318;
-    let v820 = -v818;
-    let v821 = v817 + v819;
-    let v822 = -v819;
-    let v823 = if v31 == 0.0 || v822 == 0.0 { 0.0 } else { v31 * v822 };
-    let v824 = v820 + v823;
-    let v825 = v823 + v824;
-    let v826 = v309 + v309;
-    let v827 = v310 + v310;
-    let v828 = -v826;
-    let v829 = v825 + v827;
-    let v830 = -v827;
-    let v831 = if v30 == 0.0 || v830 == 0.0 { 0.0 } else { v30 * v830 };
-    let v832 = v828 + v831;
-    let v833 = v831 + v832;
-    let v834 = v301 + v301;
-    let v835 = v302 + v302;
-    let v836 = -v834;
-    let v837 = v833 + v835;
-    let v838 = -v835;
-    let v839 = if v29 == 0.0 || v838 == 0.0 { 0.0 } else { v29 * v838 };
-    let v840 = v836 + v839;
-    let v841 = v839 + v840;
-    let v842 = v293 + v293;
-    let v843 = v294 + v294;
-    let v844 = -v842;
-    let v845 = v841 + v843;
-    let v846 = -v843;
-    let v847 = if v28 == 0.0 || v846 == 0.0 { 0.0 } else { v28 * v846 };
-    let v848 = v844 + v847;
-    let v849 = v847 + v848;
-    let v850 = v285 + v285;
-    let v851 = v286 + v286;
-    let v852 = -v850;
-    let v853 = v849 + v851;
-    let v854 = -v851;
-    let v855 = if v27 == 0.0 || v854 == 0.0 { 0.0 } else { v27 * v854 };
-    let v856 = v852 + v855;
-    let v857 = v855 + v856;
-    let v858 = v277 + v277;
-    let v859 = v278 + v278;
-    let v860 = -v858;
-    let v861 = v857 + v859;
-    let v862 = -v859;
-    let v863 = if v26 == 0.0 || v862 == 0.0 { 0.0 } else { v26 * v862 };
-    let v864 = v860 + v863;
-    let v865 = v863 + v864;
-    let v866 = v269 + v269;
-    let v867 = v270 + v270;
-    let v868 = -v866;
-    let v869 = v865 + v867;
-    let v870 = -v867;
-    let v871 = if v25 == 0.0 || v870 == 0.0 { 0.0 } else { v25 * v870 };
-    let v872 = v868 + v871;
-    let v873 = v871 + v872;
-    let v874 = v261 + v261;
-    let v875 = v262 + v262;
-    let v876 = -v874;
-    let v877 = v873 + v875;
-    let v878 = -v875;
-    let v879 = if v24 == 0.0 || v878 == 0.0 { 0.0 } else { v24 * v878 };
-    let v880 = v876 + v879;
-    let v881 = v879 + v880;
-    let v882 = v253 + v253;
-    let v883 = v254 + v254;
-    let v884 = -v882;
-    let v885 = v881 + v883;
-    let v886 = -v883;
-    let v887 = if v23 == 0.0 || v886 == 0.0 { 0.0 } else { v23 * v886 };
-    let v888 = v884 + v887;
-    let v889 = v887 + v888;
-    let v890 = v245 + v245;
-    let v891 = v246 + v246;
-    let v892 = -v890;
-    let v893 = v889 + v891;
-    let v894 = -v891;
-    let v895 = if v22 == 0.0 || v894 == 0.0 { 0.0 } else { v22 * v894 };
-    let v896 = v892 + v895;
-    let v897 = v895 + v896;
-    let v898 = v237 + v237;
-    let v899 = v238 + v238;
-    let v900 = -v898;
-    let v901 = v897 + v899;
-    let v902 = -v899;
-    let v903 = if v21 == 0.0 || v902 == 0.0 { 0.0 } else { v21 * v902 };
-    let v904 = v900 + v903;
-    let v905 = v903 + v904;
-    let v906 = v229 + v229;
-    let v907 = v230 + v230;
-    let v908 = -v906;
-    let v909 = v905 + v907;
-    let v910 = -v907;
-    let v911 = if v20 == 0.0 || v910 == 0.0 { 0.0 } else { v20 * v910 };
-    let v912 = v908 + v911;
-    let v913 = v911 + v912;
-    let v914 = v221 + v221;
-    let v915 = v222 + v222;
-    let v916 = -v914;
-    let v917 = v913 + v915;
-    let v918 = -v915;
-    let v919 = if v19 == 0.0 || v918 == 0.0 { 0.0 } else { v19 * v918 };
-    let v920 = v916 + v919;
-    let v921 = v919 + v920;
-    let v922 = v213 + v213;
-    let v923 = v214 + v214;
-    let v924 = -v922;
-    let v925 = v921 + v923;
-    let v926 = -v923;
-    let v927 = if v18 == 0.0 || v926 == 0.0 { 0.0 } else { v18 * v926 };
-    let v928 = v924 + v927;
-    let v929 = v927 + v928;
-    let v930 = v205 + v205;
-    let v931 = v206 + v206;
-    let v932 = -v930;
-    let v933 = v929 + v931;
-    let v934 = -v931;
-    let v935 = if v17 == 0.0 || v934 == 0.0 { 0.0 } else { v17 * v934 };
-    let v936 = v932 + v935;
-    let v937 = v935 + v936;
-    let v938 = v197 + v197;
-    let v939 = v198 + v198;
-    let v940 = -v938;
-    let v941 = v937 + v939;
-    let v942 = -v939;
-    let v943 = if v16 == 0.0 || v942 == 0.0 { 0.0 } else { v16 * v942 };
-    let v944 = v940 + v943;
-    let v945 = v943 + v944;
-    let v946 = v189 + v189;
-    let v947 = v190 + v190;
-    let v948 = -v946;
-    let v949 = v945 + v947;
-    let v950 = -v947;
-    let v951 = if v15 == 0.0 || v950 == 0.0 { 0.0 } else { v15 * v950 };
-    let v952 = v948 + v951;
-    let v953 = v951 + v952;
-    let v954 = v181 + v181;
-    let v955 = v182 + v182;
-    let v956 = -v954;
-    let v957 = v953 + v955;
-    let v958 = -v955;
-    let v959 = if v14 == 0.0 || v958 == 0.0 { 0.0 } else { v14 * v958 };
-    let v960 = v956 + v959;
-    let v961 = v959 + v960;
-    let v962 = v173 + v173;
-    let v963 = v174 + v174;
-    let v964 = -v962;
-    let v965 = v961 + v963;
-    let v966 = -v963;
-    let v967 = if v13 == 0.0 || v966 == 0.0 { 0.0 } else { v13 * v966 };
-    let v968 = v964 + v967;
-    let v969 = v967 + v968;
-    let v970 = v165 + v165;
-    let v971 = v166 + v166;
-    let v972 = -v970;
-    let v973 = v969 + v971;
-    let v974 = -v971;
-    let v975 = if v12 == 0.0 || v974 == 0.0 { 0.0 } else { v12 * v974 };
-    let v976 = v972 + v975;
-    let v977 = v975 + v976;
-    let v978 = v157 + v157;
-    let v979 = v158 + v158;
-    let v980 = -v978;
-    let v981 = v977 + v979;
-    let v982 = -v979;
-    let v983 = if v11 == 0.0 || v982 == 0.0 { 0.0 } else { v11 * v982 };
-    let v984 = v980 + v983;
-    let v985 = v983 + v984;
-    let v986 = v149 + v149;
-    let v987 = v150 + v150;
-    let v988 = -v986;
-    let v989 = v985 + v987;
-    let v990 = -v987;
-    let v991 = if v10 == 0.0 || v990 == 0.0 { 0.0 } else { v10 * v990 };
-    let v992 = v988 + v991;
-    let v993 = v991 + v992;
-    let v994 = v141 + v141;
-    let v995 = v142 + v142;
-    let v996 = -v994;
-    let v997 = v993 + v995;
-    let v998 = -v995;
-    let v999 = if v9 == 0.0 || v998 == 0.0 { 0.0 } else { v9 * v998 };
-    let v1000 = v996 + v999;
-    let v1001 = v999 + v1000;
-    let v1002 = v133 + v133;
-    let v1003 = v134 + v134;
-    let v1004 = -v1002;
-    let v1005 = v1001 + v1003;
-    let v1006 = -v1003;
-    let v1007 = if v8 == 0.0 || v1006 == 0.0 { 0.0 } else { v8 * v1006 };
-    let v1008 = v1004 + v1007;
-    let v1009 = v1007 + v1008;
-    let v1010 = v125 + v125;
-    let v1011 = v126 + v126;
-    let v1012 = -v1010;
-    let v1013 = v1009 + v1011;
-    let v1014 = -v1011;
-    let v1015 = if v7 == 0.0 || v1014 == 0.0 { 0.0 } else { v7 * v1014 };
-    let v1016 = v1012 + v1015;
-    let v1017 = v1015 + v1016;
-    let v1018 = v117 + v117;
-    let v1019 = v118 + v118;
-    let v1020 = -v1018;
-    let v1021 = v1017 + v1019;
-    let v1022 = -v1019;
-    let v1023 = if v6 == 0.0 || v1022 == 0.0 { 0.0 } else { v6 * v1022 };
-    let v1024 = v1020 + v1023;
-    let v1025 = v1023 + v1024;
-    let v1026 = v109 + v109;
-    let v1027 = v110 + v110;
-    let v1028 = -v1026;
-    let v1029 = v1025 + v1027;
-    let v1030 = -v1027;
-    let v1031 = if v5 == 0.0 || v1030 == 0.0 { 0.0 } else { v5 * v1030 };
-    let v1032 = v1028 + v1031;
-    let v1033 = v1031 + v1032;
-    let v1034 = v101 + v101;
-    let v1035 = v102 + v102;
-    let v1036 = -v1034;
-    let v1037 = v1033 + v1035;
-    let v1038 = -v1035;
-    let v1039 = if v4 == 0.0 || v1038 == 0.0 { 0.0 } else { v4 * v1038 };
-    let v1040 = v1036 + v1039;
-    let v1041 = v1039 + v1040;
-    let v1042 = v93 + v93;
-    let v1043 = v94 + v94;
-    let v1044 = -v1042;
-    let v1045 = v1041 + v1043;
-    let v1046 = -v1043;
-    let v1047 = if v3 == 0.0 || v1046 == 0.0 { 0.0 } else { v3 * v1046 };
-    let v1048 = v1044 + v1047;
-    let v1049 = v1047 + v1048;
-    let v1050 = v85 + v85;
-    let v1051 = v86 + v86;
-    let v1052 = -v1050;
-    let v1053 = v1049 + v1051;
-    let v1054 = -v1051;
-    let v1055 = if v2 == 0.0 || v1054 == 0.0 { 0.0 } else { v2 * v1054 };
-    let v1056 = v1052 + v1055;
-    let v1057 = v1055 + v1056;
-    let v1058 = v77 + v77;
-    let v1059 = v78 + v78;
-    let v1060 = -v1058;
-    let v1061 = v1057 + v1059;
-    let v1062 = -v1059;
-    let v1063 = if v1 == 0.0 || v1062 == 0.0 { 0.0 } else { v1 * v1062 };
-    let v1064 = v1060 + v1063;
-    let v1065 = v1063 + v1064;
-    let v1066 = v67 + v67;
-    let v1067 = v69 + v69;
-    let v1068 = -v1066;
-    let v1069 = v1065 + v1067;
-    let v1070 = -v1067;
-    let v1071 = if v0 == 0.0 || v1070 == 0.0 { 0.0 } else { v0 * v1070 };
-    let v1072 = v1068 + v1071;
-    let v1073 = v1071 + v1072;
+    let (v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19, v20, v21, v22, v23, v24, v25, v26, v27, v28, v29, v30, v31, v32, v33, v34, v35, v36, v37, v38, v39, v40, v41, v42, v43, v44, v45, v46, v47, v48, v49, v50, v51, v52, v53, v54, v55, v56, v57, v58, v59, v60, v61, v62, v63,) = {
+        let v0 = x[0];
+        let v1 = x[1];
+        let v2 = x[2];
+        let v3 = x[3];
+        let v4 = x[4];
+        let v5 = x[5];
+        let v6 = x[6];
+        let v7 = x[7];
+        let v8 = x[8];
+        let v9 = x[9];
+        let v10 = x[10];
+        let v11 = x[11];
+        let v12 = x[12];
+        let v13 = x[13];
+        let v14 = x[14];
+        let v15 = x[15];
+        let v16 = x[16];
+        let v17 = x[17];
+        let v18 = x[18];
+        let v19 = x[19];
+        let v20 = x[20];
+        let v21 = x[21];
+        let v22 = x[22];
+        let v23 = x[23];
+        let v24 = x[24];
+        let v25 = x[25];
+        let v26 = x[26];
+        let v27 = x[27];
+        let v28 = x[28];
+        let v29 = x[29];
+        let v30 = x[30];
+        let v31 = x[31];
+        let v32 = x[32];
+        let v33 = x[33];
+        let v34 = x[34];
+        let v35 = x[35];
+        let v36 = x[36];
+        let v37 = x[37];
+        let v38 = x[38];
+        let v39 = x[39];
+        let v40 = x[40];
+        let v41 = x[41];
+        let v42 = x[42];
+        let v43 = x[43];
+        let v44 = x[44];
+        let v45 = x[45];
+        let v46 = x[46];
+        let v47 = x[47];
+        let v48 = x[48];
+        let v49 = x[49];
+        let v50 = x[50];
+        let v51 = x[51];
+        let v52 = x[52];
+        let v53 = x[53];
+        let v54 = x[54];
+        let v55 = x[55];
+        let v56 = x[56];
+        let v57 = x[57];
+        let v58 = x[58];
+        let v59 = x[59];
+        let v60 = x[60];
+        let v61 = x[61];
+        let v62 = x[62];
+        let v63 = x[63];
+        (v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19, v20, v21, v22, v23, v24, v25, v26, v27, v28, v29, v30, v31, v32, v33, v34, v35, v36, v37, v38, v39, v40, v41, v42, v43, v44, v45, v46, v47, v48, v49, v50, v51, v52, v53, v54, v55, v56, v57, v58, v59, v60, v61, v62, v63,)
+    };
+    let (v66, v68, v67, v69, v77, v78, v85, v86, v93, v94, v101, v102, v109, v110, v117, v118, v122, v125, v126, v127,) = {
+        let v66: f64 = 1.0;
+        let v68: f64 = 100.0;
+        let v71: f64 = 0.0;
+        let v64 = v0 * v0;
+        let v65 = v1 - v64;
+        let v67 = v66 - v0;
+        let v69 = v65 * v68;
+        let v70 = v65 * v69;
+        let v72 = v70 + v71;
+        let v73 = v67 * v67;
+        let v74 = v72 + v73;
+        let v75 = v1 * v1;
+        let v76 = v2 - v75;
+        let v77 = v66 - v1;
+        let v78 = v68 * v76;
+        let v79 = v76 * v78;
+        let v80 = v74 + v79;
+        let v81 = v77 * v77;
+        let v82 = v80 + v81;
+        let v83 = v2 * v2;
+        let v84 = v3 - v83;
+        let v85 = v66 - v2;
+        let v86 = v68 * v84;
+        let v87 = v84 * v86;
+        let v88 = v82 + v87;
+        let v89 = v85 * v85;
+        let v90 = v88 + v89;
+        let v91 = v3 * v3;
+        let v92 = v4 - v91;
+        let v93 = v66 - v3;
+        let v94 = v68 * v92;
+        let v95 = v92 * v94;
+        let v96 = v90 + v95;
+        let v97 = v93 * v93;
+        let v98 = v96 + v97;
+        let v99 = v4 * v4;
+        let v100 = v5 - v99;
+        let v101 = v66 - v4;
+        let v102 = v68 * v100;
+        let v103 = v100 * v102;
+        let v104 = v98 + v103;
+        let v105 = v101 * v101;
+        let v106 = v104 + v105;
+        let v107 = v5 * v5;
+        let v108 = v6 - v107;
+        let v109 = v66 - v5;
+        let v110 = v68 * v108;
+        let v111 = v108 * v110;
+        let v112 = v106 + v111;
+        let v113 = v109 * v109;
+        let v114 = v112 + v113;
+        let v115 = v6 * v6;
+        let v116 = v7 - v115;
+        let v117 = v66 - v6;
+        let v118 = v68 * v116;
+        let v119 = v116 * v118;
+        let v120 = v114 + v119;
+        let v121 = v117 * v117;
+        let v122 = v120 + v121;
+        let v123 = v7 * v7;
+        let v124 = v8 - v123;
+        let v125 = v66 - v7;
+        let v126 = v68 * v124;
+        let v127 = v124 * v126;
+        (v66, v68, v67, v69, v77, v78, v85, v86, v93, v94, v101, v102, v109, v110, v117, v118, v122, v125, v126, v127,)
+    };
+    let (v133, v134, v141, v142, v149, v150, v157, v158, v165, v166, v173, v174, v181, v182, v186, v189, v190, v191,) = {
+        let v128 = v122 + v127;
+        let v129 = v125 * v125;
+        let v130 = v128 + v129;
+        let v131 = v8 * v8;
+        let v132 = v9 - v131;
+        let v133 = v66 - v8;
+        let v134 = v68 * v132;
+        let v135 = v132 * v134;
+        let v136 = v130 + v135;
+        let v137 = v133 * v133;
+        let v138 = v136 + v137;
+        let v139 = v9 * v9;
+        let v140 = v10 - v139;
+        let v141 = v66 - v9;
+        let v142 = v68 * v140;
+        let v143 = v140 * v142;
+        let v144 = v138 + v143;
+        let v145 = v141 * v141;
+        let v146 = v144 + v145;
+        let v147 = v10 * v10;
+        let v148 = v11 - v147;
+        let v149 = v66 - v10;
+        let v150 = v68 * v148;
+        let v151 = v148 * v150;
+        let v152 = v146 + v151;
+        let v153 = v149 * v149;
+        let v154 = v152 + v153;
+        let v155 = v11 * v11;
+        let v156 = v12 - v155;
+        let v157 = v66 - v11;
+        let v158 = v68 * v156;
+        let v159 = v156 * v158;
+        let v160 = v154 + v159;
+        let v161 = v157 * v157;
+        let v162 = v160 + v161;
+        let v163 = v12 * v12;
+        let v164 = v13 - v163;
+        let v165 = v66 - v12;
+        let v166 = v68 * v164;
+        let v167 = v164 * v166;
+        let v168 = v162 + v167;
+        let v169 = v165 * v165;
+        let v170 = v168 + v169;
+        let v171 = v13 * v13;
+        let v172 = v14 - v171;
+        let v173 = v66 - v13;
+        let v174 = v68 * v172;
+        let v175 = v172 * v174;
+        let v176 = v170 + v175;
+        let v177 = v173 * v173;
+        let v178 = v176 + v177;
+        let v179 = v14 * v14;
+        let v180 = v15 - v179;
+        let v181 = v66 - v14;
+        let v182 = v68 * v180;
+        let v183 = v180 * v182;
+        let v184 = v178 + v183;
+        let v185 = v181 * v181;
+        let v186 = v184 + v185;
+        let v187 = v15 * v15;
+        let v188 = v16 - v187;
+        let v189 = v66 - v15;
+        let v190 = v68 * v188;
+        let v191 = v188 * v190;
+        (v133, v134, v141, v142, v149, v150, v157, v158, v165, v166, v173, v174, v181, v182, v186, v189, v190, v191,)
+    };
+    let (v197, v198, v205, v206, v213, v214, v221, v222, v229, v230, v237, v238, v245, v246, v250, v253, v254, v255,) = {
+        let v192 = v186 + v191;
+        let v193 = v189 * v189;
+        let v194 = v192 + v193;
+        let v195 = v16 * v16;
+        let v196 = v17 - v195;
+        let v197 = v66 - v16;
+        let v198 = v68 * v196;
+        let v199 = v196 * v198;
+        let v200 = v194 + v199;
+        let v201 = v197 * v197;
+        let v202 = v200 + v201;
+        let v203 = v17 * v17;
+        let v204 = v18 - v203;
+        let v205 = v66 - v17;
+        let v206 = v68 * v204;
+        let v207 = v204 * v206;
+        let v208 = v202 + v207;
+        let v209 = v205 * v205;
+        let v210 = v208 + v209;
+        let v211 = v18 * v18;
+        let v212 = v19 - v211;
+        let v213 = v66 - v18;
+        let v214 = v68 * v212;
+        let v215 = v212 * v214;
+        let v216 = v210 + v215;
+        let v217 = v213 * v213;
+        let v218 = v216 + v217;
+        let v219 = v19 * v19;
+        let v220 = v20 - v219;
+        let v221 = v66 - v19;
+        let v222 = v68 * v220;
+        let v223 = v220 * v222;
+        let v224 = v218 + v223;
+        let v225 = v221 * v221;
+        let v226 = v224 + v225;
+        let v227 = v20 * v20;
+        let v228 = v21 - v227;
+        let v229 = v66 - v20;
+        let v230 = v68 * v228;
+        let v231 = v228 * v230;
+        let v232 = v226 + v231;
+        let v233 = v229 * v229;
+        let v234 = v232 + v233;
+        let v235 = v21 * v21;
+        let v236 = v22 - v235;
+        let v237 = v66 - v21;
+        let v238 = v68 * v236;
+        let v239 = v236 * v238;
+        let v240 = v234 + v239;
+        let v241 = v237 * v237;
+        let v242 = v240 + v241;
+        let v243 = v22 * v22;
+        let v244 = v23 - v243;
+        let v245 = v66 - v22;
+        let v246 = v68 * v244;
+        let v247 = v244 * v246;
+        let v248 = v242 + v247;
+        let v249 = v245 * v245;
+        let v250 = v248 + v249;
+        let v251 = v23 * v23;
+        let v252 = v24 - v251;
+        let v253 = v66 - v23;
+        let v254 = v68 * v252;
+        let v255 = v252 * v254;
+        (v197, v198, v205, v206, v213, v214, v221, v222, v229, v230, v237, v238, v245, v246, v250, v253, v254, v255,)
+    };
+    let (v261, v262, v269, v270, v277, v278, v285, v286, v293, v294, v301, v302, v309, v310, v314, v317, v318, v319,) = {
+        let v256 = v250 + v255;
+        let v257 = v253 * v253;
+        let v258 = v256 + v257;
+        let v259 = v24 * v24;
+        let v260 = v25 - v259;
+        let v261 = v66 - v24;
+        let v262 = v68 * v260;
+        let v263 = v260 * v262;
+        let v264 = v258 + v263;
+        let v265 = v261 * v261;
+        let v266 = v264 + v265;
+        let v267 = v25 * v25;
+        let v268 = v26 - v267;
+        let v269 = v66 - v25;
+        let v270 = v68 * v268;
+        let v271 = v268 * v270;
+        let v272 = v266 + v271;
+        let v273 = v269 * v269;
+        let v274 = v272 + v273;
+        let v275 = v26 * v26;
+        let v276 = v27 - v275;
+        let v277 = v66 - v26;
+        let v278 = v68 * v276;
+        let v279 = v276 * v278;
+        let v280 = v274 + v279;
+        let v281 = v277 * v277;
+        let v282 = v280 + v281;
+        let v283 = v27 * v27;
+        let v284 = v28 - v283;
+        let v285 = v66 - v27;
+        let v286 = v68 * v284;
+        let v287 = v284 * v286;
+        let v288 = v282 + v287;
+        let v289 = v285 * v285;
+        let v290 = v288 + v289;
+        let v291 = v28 * v28;
+        let v292 = v29 - v291;
+        let v293 = v66 - v28;
+        let v294 = v68 * v292;
+        let v295 = v292 * v294;
+        let v296 = v290 + v295;
+        let v297 = v293 * v293;
+        let v298 = v296 + v297;
+        let v299 = v29 * v29;
+        let v300 = v30 - v299;
+        let v301 = v66 - v29;
+        let v302 = v68 * v300;
+        let v303 = v300 * v302;
+        let v304 = v298 + v303;
+        let v305 = v301 * v301;
+        let v306 = v304 + v305;
+        let v307 = v30 * v30;
+        let v308 = v31 - v307;
+        let v309 = v66 - v30;
+        let v310 = v68 * v308;
+        let v311 = v308 * v310;
+        let v312 = v306 + v311;
+        let v313 = v309 * v309;
+        let v314 = v312 + v313;
+        let v315 = v31 * v31;
+        let v316 = v32 - v315;
+        let v317 = v66 - v31;
+        let v318 = v68 * v316;
+        let v319 = v316 * v318;
+        (v261, v262, v269, v270, v277, v278, v285, v286, v293, v294, v301, v302, v309, v310, v314, v317, v318, v319,)
+    };
+    let (v325, v326, v333, v334, v341, v342, v349, v350, v357, v358, v365, v366, v373, v374, v378, v381, v382, v383,) = {
+        let v320 = v314 + v319;
+        let v321 = v317 * v317;
+        let v322 = v320 + v321;
+        let v323 = v32 * v32;
+        let v324 = v33 - v323;
+        let v325 = v66 - v32;
+        let v326 = v68 * v324;
+        let v327 = v324 * v326;
+        let v328 = v322 + v327;
+        let v329 = v325 * v325;
+        let v330 = v328 + v329;
+        let v331 = v33 * v33;
+        let v332 = v34 - v331;
+        let v333 = v66 - v33;
+        let v334 = v68 * v332;
+        let v335 = v332 * v334;
+        let v336 = v330 + v335;
+        let v337 = v333 * v333;
+        let v338 = v336 + v337;
+        let v339 = v34 * v34;
+        let v340 = v35 - v339;
+        let v341 = v66 - v34;
+        let v342 = v68 * v340;
+        let v343 = v340 * v342;
+        let v344 = v338 + v343;
+        let v345 = v341 * v341;
+        let v346 = v344 + v345;
+        let v347 = v35 * v35;
+        let v348 = v36 - v347;
+        let v349 = v66 - v35;
+        let v350 = v68 * v348;
+        let v351 = v348 * v350;
+        let v352 = v346 + v351;
+        let v353 = v349 * v349;
+        let v354 = v352 + v353;
+        let v355 = v36 * v36;
+        let v356 = v37 - v355;
+        let v357 = v66 - v36;
+        let v358 = v68 * v356;
+        let v359 = v356 * v358;
+        let v360 = v354 + v359;
+        let v361 = v357 * v357;
+        let v362 = v360 + v361;
+        let v363 = v37 * v37;
+        let v364 = v38 - v363;
+        let v365 = v66 - v37;
+        let v366 = v68 * v364;
+        let v367 = v364 * v366;
+        let v368 = v362 + v367;
+        let v369 = v365 * v365;
+        let v370 = v368 + v369;
+        let v371 = v38 * v38;
+        let v372 = v39 - v371;
+        let v373 = v66 - v38;
+        let v374 = v68 * v372;
+        let v375 = v372 * v374;
+        let v376 = v370 + v375;
+        let v377 = v373 * v373;
+        let v378 = v376 + v377;
+        let v379 = v39 * v39;
+        let v380 = v40 - v379;
+        let v381 = v66 - v39;
+        let v382 = v68 * v380;
+        let v383 = v380 * v382;
+        (v325, v326, v333, v334, v341, v342, v349, v350, v357, v358, v365, v366, v373, v374, v378, v381, v382, v383,)
+    };
+    let (v389, v390, v397, v398, v405, v406, v413, v414, v421, v422, v429, v430, v437, v438, v442, v445, v446, v447,) = {
+        let v384 = v378 + v383;
+        let v385 = v381 * v381;
+        let v386 = v384 + v385;
+        let v387 = v40 * v40;
+        let v388 = v41 - v387;
+        let v389 = v66 - v40;
+        let v390 = v68 * v388;
+        let v391 = v388 * v390;
+        let v392 = v386 + v391;
+        let v393 = v389 * v389;
+        let v394 = v392 + v393;
+        let v395 = v41 * v41;
+        let v396 = v42 - v395;
+        let v397 = v66 - v41;
+        let v398 = v68 * v396;
+        let v399 = v396 * v398;
+        let v400 = v394 + v399;
+        let v401 = v397 * v397;
+        let v402 = v400 + v401;
+        let v403 = v42 * v42;
+        let v404 = v43 - v403;
+        let v405 = v66 - v42;
+        let v406 = v68 * v404;
+        let v407 = v404 * v406;
+        let v408 = v402 + v407;
+        let v409 = v405 * v405;
+        let v410 = v408 + v409;
+        let v411 = v43 * v43;
+        let v412 = v44 - v411;
+        let v413 = v66 - v43;
+        let v414 = v68 * v412;
+        let v415 = v412 * v414;
+        let v416 = v410 + v415;
+        let v417 = v413 * v413;
+        let v418 = v416 + v417;
+        let v419 = v44 * v44;
+        let v420 = v45 - v419;
+        let v421 = v66 - v44;
+        let v422 = v68 * v420;
+        let v423 = v420 * v422;
+        let v424 = v418 + v423;
+        let v425 = v421 * v421;
+        let v426 = v424 + v425;
+        let v427 = v45 * v45;
+        let v428 = v46 - v427;
+        let v429 = v66 - v45;
+        let v430 = v68 * v428;
+        let v431 = v428 * v430;
+        let v432 = v426 + v431;
+        let v433 = v429 * v429;
+        let v434 = v432 + v433;
+        let v435 = v46 * v46;
+        let v436 = v47 - v435;
+        let v437 = v66 - v46;
+        let v438 = v68 * v436;
+        let v439 = v436 * v438;
+        let v440 = v434 + v439;
+        let v441 = v437 * v437;
+        let v442 = v440 + v441;
+        let v443 = v47 * v47;
+        let v444 = v48 - v443;
+        let v445 = v66 - v47;
+        let v446 = v68 * v444;
+        let v447 = v444 * v446;
+        (v389, v390, v397, v398, v405, v406, v413, v414, v421, v422, v429, v430, v437, v438, v442, v445, v446, v447,)
+    };
+    let (v453, v454, v461, v462, v469, v470, v477, v478, v485, v486, v493, v494, v501, v502, v506, v509, v510, v511,) = {
+        let v448 = v442 + v447;
+        let v449 = v445 * v445;
+        let v450 = v448 + v449;
+        let v451 = v48 * v48;
+        let v452 = v49 - v451;
+        let v453 = v66 - v48;
+        let v454 = v68 * v452;
+        let v455 = v452 * v454;
+        let v456 = v450 + v455;
+        let v457 = v453 * v453;
+        let v458 = v456 + v457;
+        let v459 = v49 * v49;
+        let v460 = v50 - v459;
+        let v461 = v66 - v49;
+        let v462 = v68 * v460;
+        let v463 = v460 * v462;
+        let v464 = v458 + v463;
+        let v465 = v461 * v461;
+        let v466 = v464 + v465;
+        let v467 = v50 * v50;
+        let v468 = v51 - v467;
+        let v469 = v66 - v50;
+        let v470 = v68 * v468;
+        let v471 = v468 * v470;
+        let v472 = v466 + v471;
+        let v473 = v469 * v469;
+        let v474 = v472 + v473;
+        let v475 = v51 * v51;
+        let v476 = v52 - v475;
+        let v477 = v66 - v51;
+        let v478 = v68 * v476;
+        let v479 = v476 * v478;
+        let v480 = v474 + v479;
+        let v481 = v477 * v477;
+        let v482 = v480 + v481;
+        let v483 = v52 * v52;
+        let v484 = v53 - v483;
+        let v485 = v66 - v52;
+        let v486 = v68 * v484;
+        let v487 = v484 * v486;
+        let v488 = v482 + v487;
+        let v489 = v485 * v485;
+        let v490 = v488 + v489;
+        let v491 = v53 * v53;
+        let v492 = v54 - v491;
+        let v493 = v66 - v53;
+        let v494 = v68 * v492;
+        let v495 = v492 * v494;
+        let v496 = v490 + v495;
+        let v497 = v493 * v493;
+        let v498 = v496 + v497;
+        let v499 = v54 * v54;
+        let v500 = v55 - v499;
+        let v501 = v66 - v54;
+        let v502 = v68 * v500;
+        let v503 = v500 * v502;
+        let v504 = v498 + v503;
+        let v505 = v501 * v501;
+        let v506 = v504 + v505;
+        let v507 = v55 * v55;
+        let v508 = v56 - v507;
+        let v509 = v66 - v55;
+        let v510 = v68 * v508;
+        let v511 = v508 * v510;
+        (v453, v454, v461, v462, v469, v470, v477, v478, v485, v486, v493, v494, v501, v502, v506, v509, v510, v511,)
+    };
+    let (v517, v518, v525, v526, v533, v534, v541, v542, v549, v550, v557, v558, v570, v572, v573, v575,) = {
+        let v512 = v506 + v511;
+        let v513 = v509 * v509;
+        let v514 = v512 + v513;
+        let v515 = v56 * v56;
+        let v516 = v57 - v515;
+        let v517 = v66 - v56;
+        let v518 = v68 * v516;
+        let v519 = v516 * v518;
+        let v520 = v514 + v519;
+        let v521 = v517 * v517;
+        let v522 = v520 + v521;
+        let v523 = v57 * v57;
+        let v524 = v58 - v523;
+        let v525 = v66 - v57;
+        let v526 = v68 * v524;
+        let v527 = v524 * v526;
+        let v528 = v522 + v527;
+        let v529 = v525 * v525;
+        let v530 = v528 + v529;
+        let v531 = v58 * v58;
+        let v532 = v59 - v531;
+        let v533 = v66 - v58;
+        let v534 = v68 * v532;
+        let v535 = v532 * v534;
+        let v536 = v530 + v535;
+        let v537 = v533 * v533;
+        let v538 = v536 + v537;
+        let v539 = v59 * v59;
+        let v540 = v60 - v539;
+        let v541 = v66 - v59;
+        let v542 = v68 * v540;
+        let v543 = v540 * v542;
+        let v544 = v538 + v543;
+        let v545 = v541 * v541;
+        let v546 = v544 + v545;
+        let v547 = v60 * v60;
+        let v548 = v61 - v547;
+        let v549 = v66 - v60;
+        let v550 = v68 * v548;
+        let v551 = v548 * v550;
+        let v552 = v546 + v551;
+        let v553 = v549 * v549;
+        let v554 = v552 + v553;
+        let v555 = v61 * v61;
+        let v556 = v62 - v555;
+        let v557 = v66 - v61;
+        let v558 = v68 * v556;
+        let v559 = v556 * v558;
+        let v560 = v554 + v559;
+        let v561 = v557 * v557;
+        let v562 = v560 + v561;
+        let v563 = v62 * v62;
+        let v564 = v63 - v563;
+        let v565 = v66 - v62;
+        let v566 = v68 * v564;
+        let v567 = v564 * v566;
+        let v568 = v562 + v567;
+        let v569 = v565 * v565;
+        let v570 = v568 + v569;
+        let v571 = v565 + v565;
+        let v572 = v566 + v566;
+        let v573 = -v571;
+        let v574 = -v572;
+        let v575 = if v62 == 0.0 || v574 == 0.0 { 0.0 } else { v62 * v574 };
+        (v517, v518, v525, v526, v533, v534, v541, v542, v549, v550, v557, v558, v570, v572, v573, v575,)
+    };
+    let (v581, v589, v597, v605, v613, v621, v629, v636, v637, v639,) = {
+        let v576 = v573 + v575;
+        let v577 = v575 + v576;
+        let v578 = v557 + v557;
+        let v579 = v558 + v558;
+        let v580 = -v578;
+        let v581 = v577 + v579;
+        let v582 = -v579;
+        let v583 = if v61 == 0.0 || v582 == 0.0 { 0.0 } else { v61 * v582 };
+        let v584 = v580 + v583;
+        let v585 = v583 + v584;
+        let v586 = v549 + v549;
+        let v587 = v550 + v550;
+        let v588 = -v586;
+        let v589 = v585 + v587;
+        let v590 = -v587;
+        let v591 = if v60 == 0.0 || v590 == 0.0 { 0.0 } else { v60 * v590 };
+        let v592 = v588 + v591;
+        let v593 = v591 + v592;
+        let v594 = v541 + v541;
+        let v595 = v542 + v542;
+        let v596 = -v594;
+        let v597 = v593 + v595;
+        let v598 = -v595;
+        let v599 = if v59 == 0.0 || v598 == 0.0 { 0.0 } else { v59 * v598 };
+        let v600 = v596 + v599;
+        let v601 = v599 + v600;
+        let v602 = v533 + v533;
+        let v603 = v534 + v534;
+        let v604 = -v602;
+        let v605 = v601 + v603;
+        let v606 = -v603;
+        let v607 = if v58 == 0.0 || v606 == 0.0 { 0.0 } else { v58 * v606 };
+        let v608 = v604 + v607;
+        let v609 = v607 + v608;
+        let v610 = v525 + v525;
+        let v611 = v526 + v526;
+        let v612 = -v610;
+        let v613 = v609 + v611;
+        let v614 = -v611;
+        let v615 = if v57 == 0.0 || v614 == 0.0 { 0.0 } else { v57 * v614 };
+        let v616 = v612 + v615;
+        let v617 = v615 + v616;
+        let v618 = v517 + v517;
+        let v619 = v518 + v518;
+        let v620 = -v618;
+        let v621 = v617 + v619;
+        let v622 = -v619;
+        let v623 = if v56 == 0.0 || v622 == 0.0 { 0.0 } else { v56 * v622 };
+        let v624 = v620 + v623;
+        let v625 = v623 + v624;
+        let v626 = v509 + v509;
+        let v627 = v510 + v510;
+        let v628 = -v626;
+        let v629 = v625 + v627;
+        let v630 = -v627;
+        let v631 = if v55 == 0.0 || v630 == 0.0 { 0.0 } else { v55 * v630 };
+        let v632 = v628 + v631;
+        let v633 = v631 + v632;
+        let v634 = v501 + v501;
+        let v635 = v502 + v502;
+        let v636 = -v634;
+        let v637 = v633 + v635;
+        let v638 = -v635;
+        let v639 = if v54 == 0.0 || v638 == 0.0 { 0.0 } else { v54 * v638 };
+        (v581, v589, v597, v605, v613, v621, v629, v636, v637, v639,)
+    };
+    let (v645, v653, v661, v669, v677, v685, v693, v700, v701, v703,) = {
+        let v640 = v636 + v639;
+        let v641 = v639 + v640;
+        let v642 = v493 + v493;
+        let v643 = v494 + v494;
+        let v644 = -v642;
+        let v645 = v641 + v643;
+        let v646 = -v643;
+        let v647 = if v53 == 0.0 || v646 == 0.0 { 0.0 } else { v53 * v646 };
+        let v648 = v644 + v647;
+        let v649 = v647 + v648;
+        let v650 = v485 + v485;
+        let v651 = v486 + v486;
+        let v652 = -v650;
+        let v653 = v649 + v651;
+        let v654 = -v651;
+        let v655 = if v52 == 0.0 || v654 == 0.0 { 0.0 } else { v52 * v654 };
+        let v656 = v652 + v655;
+        let v657 = v655 + v656;
+        let v658 = v477 + v477;
+        let v659 = v478 + v478;
+        let v660 = -v658;
+        let v661 = v657 + v659;
+        let v662 = -v659;
+        let v663 = if v51 == 0.0 || v662 == 0.0 { 0.0 } else { v51 * v662 };
+        let v664 = v660 + v663;
+        let v665 = v663 + v664;
+        let v666 = v469 + v469;
+        let v667 = v470 + v470;
+        let v668 = -v666;
+        let v669 = v665 + v667;
+        let v670 = -v667;
+        let v671 = if v50 == 0.0 || v670 == 0.0 { 0.0 } else { v50 * v670 };
+        let v672 = v668 + v671;
+        let v673 = v671 + v672;
+        let v674 = v461 + v461;
+        let v675 = v462 + v462;
+        let v676 = -v674;
+        let v677 = v673 + v675;
+        let v678 = -v675;
+        let v679 = if v49 == 0.0 || v678 == 0.0 { 0.0 } else { v49 * v678 };
+        let v680 = v676 + v679;
+        let v681 = v679 + v680;
+        let v682 = v453 + v453;
+        let v683 = v454 + v454;
+        let v684 = -v682;
+        let v685 = v681 + v683;
+        let v686 = -v683;
+        let v687 = if v48 == 0.0 || v686 == 0.0 { 0.0 } else { v48 * v686 };
+        let v688 = v684 + v687;
+        let v689 = v687 + v688;
+        let v690 = v445 + v445;
+        let v691 = v446 + v446;
+        let v692 = -v690;
+        let v693 = v689 + v691;
+        let v694 = -v691;
+        let v695 = if v47 == 0.0 || v694 == 0.0 { 0.0 } else { v47 * v694 };
+        let v696 = v692 + v695;
+        let v697 = v695 + v696;
+        let v698 = v437 + v437;
+        let v699 = v438 + v438;
+        let v700 = -v698;
+        let v701 = v697 + v699;
+        let v702 = -v699;
+        let v703 = if v46 == 0.0 || v702 == 0.0 { 0.0 } else { v46 * v702 };
+        (v645, v653, v661, v669, v677, v685, v693, v700, v701, v703,)
+    };
+    let (v709, v717, v725, v733, v741, v749, v757, v764, v765, v767,) = {
+        let v704 = v700 + v703;
+        let v705 = v703 + v704;
+        let v706 = v429 + v429;
+        let v707 = v430 + v430;
+        let v708 = -v706;
+        let v709 = v705 + v707;
+        let v710 = -v707;
+        let v711 = if v45 == 0.0 || v710 == 0.0 { 0.0 } else { v45 * v710 };
+        let v712 = v708 + v711;
+        let v713 = v711 + v712;
+        let v714 = v421 + v421;
+        let v715 = v422 + v422;
+        let v716 = -v714;
+        let v717 = v713 + v715;
+        let v718 = -v715;
+        let v719 = if v44 == 0.0 || v718 == 0.0 { 0.0 } else { v44 * v718 };
+        let v720 = v716 + v719;
+        let v721 = v719 + v720;
+        let v722 = v413 + v413;
+        let v723 = v414 + v414;
+        let v724 = -v722;
+        let v725 = v721 + v723;
+        let v726 = -v723;
+        let v727 = if v43 == 0.0 || v726 == 0.0 { 0.0 } else { v43 * v726 };
+        let v728 = v724 + v727;
+        let v729 = v727 + v728;
+        let v730 = v405 + v405;
+        let v731 = v406 + v406;
+        let v732 = -v730;
+        let v733 = v729 + v731;
+        let v734 = -v731;
+        let v735 = if v42 == 0.0 || v734 == 0.0 { 0.0 } else { v42 * v734 };
+        let v736 = v732 + v735;
+        let v737 = v735 + v736;
+        let v738 = v397 + v397;
+        let v739 = v398 + v398;
+        let v740 = -v738;
+        let v741 = v737 + v739;
+        let v742 = -v739;
+        let v743 = if v41 == 0.0 || v742 == 0.0 { 0.0 } else { v41 * v742 };
+        let v744 = v740 + v743;
+        let v745 = v743 + v744;
+        let v746 = v389 + v389;
+        let v747 = v390 + v390;
+        let v748 = -v746;
+        let v749 = v745 + v747;
+        let v750 = -v747;
+        let v751 = if v40 == 0.0 || v750 == 0.0 { 0.0 } else { v40 * v750 };
+        let v752 = v748 + v751;
+        let v753 = v751 + v752;
+        let v754 = v381 + v381;
+        let v755 = v382 + v382;
+        let v756 = -v754;
+        let v757 = v753 + v755;
+        let v758 = -v755;
+        let v759 = if v39 == 0.0 || v758 == 0.0 { 0.0 } else { v39 * v758 };
+        let v760 = v756 + v759;
+        let v761 = v759 + v760;
+        let v762 = v373 + v373;
+        let v763 = v374 + v374;
+        let v764 = -v762;
+        let v765 = v761 + v763;
+        let v766 = -v763;
+        let v767 = if v38 == 0.0 || v766 == 0.0 { 0.0 } else { v38 * v766 };
+        (v709, v717, v725, v733, v741, v749, v757, v764, v765, v767,)
+    };
+    let (v773, v781, v789, v797, v805, v813, v821, v828, v829, v831,) = {
+        let v768 = v764 + v767;
+        let v769 = v767 + v768;
+        let v770 = v365 + v365;
+        let v771 = v366 + v366;
+        let v772 = -v770;
+        let v773 = v769 + v771;
+        let v774 = -v771;
+        let v775 = if v37 == 0.0 || v774 == 0.0 { 0.0 } else { v37 * v774 };
+        let v776 = v772 + v775;
+        let v777 = v775 + v776;
+        let v778 = v357 + v357;
+        let v779 = v358 + v358;
+        let v780 = -v778;
+        let v781 = v777 + v779;
+        let v782 = -v779;
+        let v783 = if v36 == 0.0 || v782 == 0.0 { 0.0 } else { v36 * v782 };
+        let v784 = v780 + v783;
+        let v785 = v783 + v784;
+        let v786 = v349 + v349;
+        let v787 = v350 + v350;
+        let v788 = -v786;
+        let v789 = v785 + v787;
+        let v790 = -v787;
+        let v791 = if v35 == 0.0 || v790 == 0.0 { 0.0 } else { v35 * v790 };
+        let v792 = v788 + v791;
+        let v793 = v791 + v792;
+        let v794 = v341 + v341;
+        let v795 = v342 + v342;
+        let v796 = -v794;
+        let v797 = v793 + v795;
+        let v798 = -v795;
+        let v799 = if v34 == 0.0 || v798 == 0.0 { 0.0 } else { v34 * v798 };
+        let v800 = v796 + v799;
+        let v801 = v799 + v800;
+        let v802 = v333 + v333;
+        let v803 = v334 + v334;
+        let v804 = -v802;
+        let v805 = v801 + v803;
+        let v806 = -v803;
+        let v807 = if v33 == 0.0 || v806 == 0.0 { 0.0 } else { v33 * v806 };
+        let v808 = v804 + v807;
+        let v809 = v807 + v808;
+        let v810 = v325 + v325;
+        let v811 = v326 + v326;
+        let v812 = -v810;
+        let v813 = v809 + v811;
+        let v814 = -v811;
+        let v815 = if v32 == 0.0 || v814 == 0.0 { 0.0 } else { v32 * v814 };
+        let v816 = v812 + v815;
+        let v817 = v815 + v816;
+        let v818 = v317 + v317;
+        let v819 = v318 + v318;
+        let v820 = -v818;
+        let v821 = v817 + v819;
+        let v822 = -v819;
+        let v823 = if v31 == 0.0 || v822 == 0.0 { 0.0 } else { v31 * v822 };
+        let v824 = v820 + v823;
+        let v825 = v823 + v824;
+        let v826 = v309 + v309;
+        let v827 = v310 + v310;
+        let v828 = -v826;
+        let v829 = v825 + v827;
+        let v830 = -v827;
+        let v831 = if v30 == 0.0 || v830 == 0.0 { 0.0 } else { v30 * v830 };
+        (v773, v781, v789, v797, v805, v813, v821, v828, v829, v831,)
+    };
+    let (v837, v845, v853, v861, v869, v877, v885, v892, v893, v895,) = {
+        let v832 = v828 + v831;
+        let v833 = v831 + v832;
+        let v834 = v301 + v301;
+        let v835 = v302 + v302;
+        let v836 = -v834;
+        let v837 = v833 + v835;
+        let v838 = -v835;
+        let v839 = if v29 == 0.0 || v838 == 0.0 { 0.0 } else { v29 * v838 };
+        let v840 = v836 + v839;
+        let v841 = v839 + v840;
+        let v842 = v293 + v293;
+        let v843 = v294 + v294;
+        let v844 = -v842;
+        let v845 = v841 + v843;
+        let v846 = -v843;
+        let v847 = if v28 == 0.0 || v846 == 0.0 { 0.0 } else { v28 * v846 };
+        let v848 = v844 + v847;
+        let v849 = v847 + v848;
+        let v850 = v285 + v285;
+        let v851 = v286 + v286;
+        let v852 = -v850;
+        let v853 = v849 + v851;
+        let v854 = -v851;
+        let v855 = if v27 == 0.0 || v854 == 0.0 { 0.0 } else { v27 * v854 };
+        let v856 = v852 + v855;
+        let v857 = v855 + v856;
+        let v858 = v277 + v277;
+        let v859 = v278 + v278;
+        let v860 = -v858;
+        let v861 = v857 + v859;
+        let v862 = -v859;
+        let v863 = if v26 == 0.0 || v862 == 0.0 { 0.0 } else { v26 * v862 };
+        let v864 = v860 + v863;
+        let v865 = v863 + v864;
+        let v866 = v269 + v269;
+        let v867 = v270 + v270;
+        let v868 = -v866;
+        let v869 = v865 + v867;
+        let v870 = -v867;
+        let v871 = if v25 == 0.0 || v870 == 0.0 { 0.0 } else { v25 * v870 };
+        let v872 = v868 + v871;
+        let v873 = v871 + v872;
+        let v874 = v261 + v261;
+        let v875 = v262 + v262;
+        let v876 = -v874;
+        let v877 = v873 + v875;
+        let v878 = -v875;
+        let v879 = if v24 == 0.0 || v878 == 0.0 { 0.0 } else { v24 * v878 };
+        let v880 = v876 + v879;
+        let v881 = v879 + v880;
+        let v882 = v253 + v253;
+        let v883 = v254 + v254;
+        let v884 = -v882;
+        let v885 = v881 + v883;
+        let v886 = -v883;
+        let v887 = if v23 == 0.0 || v886 == 0.0 { 0.0 } else { v23 * v886 };
+        let v888 = v884 + v887;
+        let v889 = v887 + v888;
+        let v890 = v245 + v245;
+        let v891 = v246 + v246;
+        let v892 = -v890;
+        let v893 = v889 + v891;
+        let v894 = -v891;
+        let v895 = if v22 == 0.0 || v894 == 0.0 { 0.0 } else { v22 * v894 };
+        (v837, v845, v853, v861, v869, v877, v885, v892, v893, v895,)
+    };
+    let (v901, v909, v917, v925, v933, v941, v949, v956, v957, v959,) = {
+        let v896 = v892 + v895;
+        let v897 = v895 + v896;
+        let v898 = v237 + v237;
+        let v899 = v238 + v238;
+        let v900 = -v898;
+        let v901 = v897 + v899;
+        let v902 = -v899;
+        let v903 = if v21 == 0.0 || v902 == 0.0 { 0.0 } else { v21 * v902 };
+        let v904 = v900 + v903;
+        let v905 = v903 + v904;
+        let v906 = v229 + v229;
+        let v907 = v230 + v230;
+        let v908 = -v906;
+        let v909 = v905 + v907;
+        let v910 = -v907;
+        let v911 = if v20 == 0.0 || v910 == 0.0 { 0.0 } else { v20 * v910 };
+        let v912 = v908 + v911;
+        let v913 = v911 + v912;
+        let v914 = v221 + v221;
+        let v915 = v222 + v222;
+        let v916 = -v914;
+        let v917 = v913 + v915;
+        let v918 = -v915;
+        let v919 = if v19 == 0.0 || v918 == 0.0 { 0.0 } else { v19 * v918 };
+        let v920 = v916 + v919;
+        let v921 = v919 + v920;
+        let v922 = v213 + v213;
+        let v923 = v214 + v214;
+        let v924 = -v922;
+        let v925 = v921 + v923;
+        let v926 = -v923;
+        let v927 = if v18 == 0.0 || v926 == 0.0 { 0.0 } else { v18 * v926 };
+        let v928 = v924 + v927;
+        let v929 = v927 + v928;
+        let v930 = v205 + v205;
+        let v931 = v206 + v206;
+        let v932 = -v930;
+        let v933 = v929 + v931;
+        let v934 = -v931;
+        let v935 = if v17 == 0.0 || v934 == 0.0 { 0.0 } else { v17 * v934 };
+        let v936 = v932 + v935;
+        let v937 = v935 + v936;
+        let v938 = v197 + v197;
+        let v939 = v198 + v198;
+        let v940 = -v938;
+        let v941 = v937 + v939;
+        let v942 = -v939;
+        let v943 = if v16 == 0.0 || v942 == 0.0 { 0.0 } else { v16 * v942 };
+        let v944 = v940 + v943;
+        let v945 = v943 + v944;
+        let v946 = v189 + v189;
+        let v947 = v190 + v190;
+        let v948 = -v946;
+        let v949 = v945 + v947;
+        let v950 = -v947;
+        let v951 = if v15 == 0.0 || v950 == 0.0 { 0.0 } else { v15 * v950 };
+        let v952 = v948 + v951;
+        let v953 = v951 + v952;
+        let v954 = v181 + v181;
+        let v955 = v182 + v182;
+        let v956 = -v954;
+        let v957 = v953 + v955;
+        let v958 = -v955;
+        let v959 = if v14 == 0.0 || v958 == 0.0 { 0.0 } else { v14 * v958 };
+        (v901, v909, v917, v925, v933, v941, v949, v956, v957, v959,)
+    };
+    let (v965, v973, v981, v989, v997, v1005, v1013, v1020, v1021, v1023,) = {
+        let v960 = v956 + v959;
+        let v961 = v959 + v960;
+        let v962 = v173 + v173;
+        let v963 = v174 + v174;
+        let v964 = -v962;
+        let v965 = v961 + v963;
+        let v966 = -v963;
+        let v967 = if v13 == 0.0 || v966 == 0.0 { 0.0 } else { v13 * v966 };
+        let v968 = v964 + v967;
+        let v969 = v967 + v968;
+        let v970 = v165 + v165;
+        let v971 = v166 + v166;
+        let v972 = -v970;
+        let v973 = v969 + v971;
+        let v974 = -v971;
+        let v975 = if v12 == 0.0 || v974 == 0.0 { 0.0 } else { v12 * v974 };
+        let v976 = v972 + v975;
+        let v977 = v975 + v976;
+        let v978 = v157 + v157;
+        let v979 = v158 + v158;
+        let v980 = -v978;
+        let v981 = v977 + v979;
+        let v982 = -v979;
+        let v983 = if v11 == 0.0 || v982 == 0.0 { 0.0 } else { v11 * v982 };
+        let v984 = v980 + v983;
+        let v985 = v983 + v984;
+        let v986 = v149 + v149;
+        let v987 = v150 + v150;
+        let v988 = -v986;
+        let v989 = v985 + v987;
+        let v990 = -v987;
+        let v991 = if v10 == 0.0 || v990 == 0.0 { 0.0 } else { v10 * v990 };
+        let v992 = v988 + v991;
+        let v993 = v991 + v992;
+        let v994 = v141 + v141;
+        let v995 = v142 + v142;
+        let v996 = -v994;
+        let v997 = v993 + v995;
+        let v998 = -v995;
+        let v999 = if v9 == 0.0 || v998 == 0.0 { 0.0 } else { v9 * v998 };
+        let v1000 = v996 + v999;
+        let v1001 = v999 + v1000;
+        let v1002 = v133 + v133;
+        let v1003 = v134 + v134;
+        let v1004 = -v1002;
+        let v1005 = v1001 + v1003;
+        let v1006 = -v1003;
+        let v1007 = if v8 == 0.0 || v1006 == 0.0 { 0.0 } else { v8 * v1006 };
+        let v1008 = v1004 + v1007;
+        let v1009 = v1007 + v1008;
+        let v1010 = v125 + v125;
+        let v1011 = v126 + v126;
+        let v1012 = -v1010;
+        let v1013 = v1009 + v1011;
+        let v1014 = -v1011;
+        let v1015 = if v7 == 0.0 || v1014 == 0.0 { 0.0 } else { v7 * v1014 };
+        let v1016 = v1012 + v1015;
+        let v1017 = v1015 + v1016;
+        let v1018 = v117 + v117;
+        let v1019 = v118 + v118;
+        let v1020 = -v1018;
+        let v1021 = v1017 + v1019;
+        let v1022 = -v1019;
+        let v1023 = if v6 == 0.0 || v1022 == 0.0 { 0.0 } else { v6 * v1022 };
+        (v965, v973, v981, v989, v997, v1005, v1013, v1020, v1021, v1023,)
+    };
+    let (v1029, v1037, v1045, v1053, v1061, v1069, v1073,) = {
+        let v1024 = v1020 + v1023;
+        let v1025 = v1023 + v1024;
+        let v1026 = v109 + v109;
+        let v1027 = v110 + v110;
+        let v1028 = -v1026;
+        let v1029 = v1025 + v1027;
+        let v1030 = -v1027;
+        let v1031 = if v5 == 0.0 || v1030 == 0.0 { 0.0 } else { v5 * v1030 };
+        let v1032 = v1028 + v1031;
+        let v1033 = v1031 + v1032;
+        let v1034 = v101 + v101;
+        let v1035 = v102 + v102;
+        let v1036 = -v1034;
+        let v1037 = v1033 + v1035;
+        let v1038 = -v1035;
+        let v1039 = if v4 == 0.0 || v1038 == 0.0 { 0.0 } else { v4 * v1038 };
+        let v1040 = v1036 + v1039;
+        let v1041 = v1039 + v1040;
+        let v1042 = v93 + v93;
+        let v1043 = v94 + v94;
+        let v1044 = -v1042;
+        let v1045 = v1041 + v1043;
+        let v1046 = -v1043;
+        let v1047 = if v3 == 0.0 || v1046 == 0.0 { 0.0 } else { v3 * v1046 };
+        let v1048 = v1044 + v1047;
+        let v1049 = v1047 + v1048;
+        let v1050 = v85 + v85;
+        let v1051 = v86 + v86;
+        let v1052 = -v1050;
+        let v1053 = v1049 + v1051;
+        let v1054 = -v1051;
+        let v1055 = if v2 == 0.0 || v1054 == 0.0 { 0.0 } else { v2 * v1054 };
+        let v1056 = v1052 + v1055;
+        let v1057 = v1055 + v1056;
+        let v1058 = v77 + v77;
+        let v1059 = v78 + v78;
+        let v1060 = -v1058;
+        let v1061 = v1057 + v1059;
+        let v1062 = -v1059;
+        let v1063 = if v1 == 0.0 || v1062 == 0.0 { 0.0 } else { v1 * v1062 };
+        let v1064 = v1060 + v1063;
+        let v1065 = v1063 + v1064;
+        let v1066 = v67 + v67;
+        let v1067 = v69 + v69;
+        let v1068 = -v1066;
+        let v1069 = v1065 + v1067;
+        let v1070 = -v1067;
+        let v1071 = if v0 == 0.0 || v1070 == 0.0 { 0.0 } else { v0 * v1070 };
+        let v1072 = v1068 + v1071;
+        let v1073 = v1071 + v1072;
+        (v1029, v1037, v1045, v1053, v1061, v1069, v1073,)
+    };
     out[0] = v570;
     out[1] = v1073;
     out[2] = v1069;
