@@ -4,6 +4,13 @@
 
 mod common;
 
+/// Emitted Rust of the bench workloads (`Graph::to_rust`; regenerated and checked fresh by
+/// `tests/graph_emitted.rs`).
+mod emitted {
+    include!("generated/lecture_gradient.rs");
+    include!("generated/rosenbrock1024_gradient.rs");
+}
+
 use std::hint::black_box;
 
 use common::{Data, Nd, lecture, lecture_grad_by_hand, rosenbrock, rosenbrock_grad_by_hand};
@@ -67,6 +74,17 @@ fn lecture_gradient(c: &mut Criterion) {
     group.bench_function("nilpotent_graph", |b| {
         b.iter(|| eval.eval_into(black_box(&x), &mut out).map(|_| out))
     });
+    // the same graph as emitted Rust, and compiled at run time
+    group.bench_function("nilpotent_emitted", |b| {
+        b.iter(|| emitted::lecture_gradient(black_box(&x), &mut out).map(|_| out))
+    });
+    #[cfg(feature = "jit")]
+    {
+        let jit = graph.compile().unwrap();
+        group.bench_function("nilpotent_jit", |b| {
+            b.iter(|| jit.eval_into(black_box(&x), &mut out).map(|_| out))
+        });
+    }
     let xs = SVector::<f64, 2>::from(x);
     group.bench_function("num_dual_adapter", |b| {
         b.iter(|| {
@@ -125,6 +143,18 @@ fn rosenbrock_gradient(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("nilpotent_graph", n), &x, |b, x| {
             b.iter(|| eval.eval_into(black_box(x), &mut out).map(|_| out[0]))
         });
+        if n == 1024 {
+            group.bench_with_input(BenchmarkId::new("nilpotent_emitted", n), &x, |b, x| {
+                b.iter(|| emitted::rosenbrock1024_gradient(black_box(x), &mut out).map(|_| out[0]))
+            });
+        }
+        #[cfg(feature = "jit")]
+        {
+            let jit = graph.compile().unwrap();
+            group.bench_with_input(BenchmarkId::new("nilpotent_jit", n), &x, |b, x| {
+                b.iter(|| jit.eval_into(black_box(x), &mut out).map(|_| out[0]))
+            });
+        }
     }
     group.finish();
 }
@@ -178,6 +208,15 @@ fn logistic_regression_gradient(c: &mut Criterion) {
     group.bench_function("nilpotent_graph", |b| {
         b.iter(|| eval.eval_into(black_box(&w), &mut out).map(|_| out[0]))
     });
+    // (no emitted column: the gradient graph has 258 000 nodes, too large a function for rustc
+    // to compile in reasonable time; BENCHMARKS.md)
+    #[cfg(feature = "jit")]
+    {
+        let jit = graph.compile().unwrap();
+        group.bench_function("nilpotent_jit", |b| {
+            b.iter(|| jit.eval_into(black_box(&w), &mut out).map(|_| out[0]))
+        });
+    }
     group.finish();
 }
 

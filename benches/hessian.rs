@@ -4,6 +4,12 @@
 
 mod common;
 
+/// Emitted Rust of the Hessian graph for n = 32 (`Graph::to_rust`; regenerated and checked fresh
+/// by `tests/graph_emitted.rs`).
+mod emitted {
+    include!("generated/rosenbrock32_hessian.rs");
+}
+
 use std::hint::black_box;
 
 use common::{Nd, rosenbrock, rosenbrock_hessian_by_hand};
@@ -66,6 +72,18 @@ fn bench_n<const N: usize>(
     group.bench_with_input(BenchmarkId::new("nilpotent_graph", N), &x, |b, x| {
         b.iter(|| eval.eval_into(black_box(x), &mut out).map(|_| out[0]))
     });
+    if N == 32 {
+        group.bench_with_input(BenchmarkId::new("nilpotent_emitted", N), &x, |b, x| {
+            b.iter(|| emitted::rosenbrock32_hessian(black_box(x), &mut out).map(|_| out[0]))
+        });
+    }
+    #[cfg(feature = "jit")]
+    {
+        let jit = graph.compile().unwrap();
+        group.bench_with_input(BenchmarkId::new("nilpotent_jit", N), &x, |b, x| {
+            b.iter(|| jit.eval_into(black_box(x), &mut out).map(|_| out[0]))
+        });
+    }
     let xs = SVector::<f64, N>::from_column_slice(&x);
     group.bench_with_input(BenchmarkId::new("num_dual_hessian", N), &xs, |b, xs| {
         b.iter(|| {

@@ -44,6 +44,13 @@ fn bench_n<const N: usize>(
     group.bench_with_input(BenchmarkId::new("nilpotent_graph", N), &xv, |b, x| {
         b.iter(|| eval.eval_into(black_box(x), &mut out).map(|_| out[0]))
     });
+    #[cfg(feature = "jit")]
+    {
+        let jit = graph.compile().unwrap();
+        group.bench_with_input(BenchmarkId::new("nilpotent_jit", N), &xv, |b, x| {
+            b.iter(|| jit.eval_into(black_box(x), &mut out).map(|_| out[0]))
+        });
+    }
     let xs = SVector::<f64, N>::from_column_slice(&xv);
     group.bench_with_input(BenchmarkId::new("num_dual_jacobian", N), &xs, |b, xs| {
         b.iter(|| {

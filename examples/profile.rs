@@ -2,7 +2,7 @@
 //! behind `#[inline(never)]` and `black_box`, so that callgrind's counts can be divided per call.
 //!
 //! ```sh
-//! cargo build --release --example profile
+//! cargo build --release --example profile          # (--features jit for the `*_jit` cases)
 //! scripts/instructions.sh recurrence_nilpotent      # instructions per call, via callgrind
 //! target/release/examples/profile --list            # the cases
 //! ```
@@ -13,6 +13,13 @@
 
 #[path = "../benches/common/mod.rs"]
 mod common;
+
+/// The benches' emitted workloads (`Graph::to_rust`, `benches/generated/`).
+mod emitted {
+    include!("../benches/generated/lecture_gradient.rs");
+    include!("../benches/generated/rosenbrock1024_gradient.rs");
+    include!("../benches/generated/rosenbrock32_hessian.rs");
+}
 
 use std::hint::black_box;
 
@@ -154,6 +161,15 @@ const CASES: &[&str] = &[
     "logistic_graph",
     "jacobian32_graph",
     "hessian8_graph",
+    "rosenbrock1024_by_hand",
+    "hessian32_by_hand",
+    "lecture_emitted",
+    "rosenbrock1024_emitted",
+    "hessian32_emitted",
+    "lecture_jit",
+    "rosenbrock1024_jit",
+    "hessian32_jit",
+    "compile1024_jit",
 ];
 
 /// The gradient graph of Rosenbrock (n = 1024), or of another function: recorded once, outside the
@@ -203,14 +219,27 @@ fn main() {
     let w: Vec<f64> = (0..101).map(|j| 0.01 * ((j % 5) as f64 - 2.0)).collect();
     let mut gw = vec![0.0; w.len()];
     let graph = match case.as_str() {
-        "lecture_graph" => Some(graph_of(lecture, &lec, false)),
-        "rosenbrock1024_graph" => Some(graph_of(rosenbrock, &x1024, false)),
-        "hessian32_graph" => Some(graph_of(rosenbrock, &x32, true)),
+        "lecture_graph" | "lecture_jit" => Some(graph_of(lecture, &lec, false)),
+        "rosenbrock1024_graph" | "rosenbrock1024_jit" | "compile1024_jit" => {
+            Some(graph_of(rosenbrock, &x1024, false))
+        }
+        "hessian32_graph" | "hessian32_jit" => Some(graph_of(rosenbrock, &x32, true)),
         "hessian8_graph" => Some(graph_of(rosenbrock, &x8, true)),
         "logistic_graph" => Some(Graph::record(&w, |v| data.loss(v)).gradient()),
         "jacobian32_graph" => Some(Graph::record_vec(&x32, common::dense_map).jacobian()),
         _ => None,
     };
+    #[cfg(feature = "jit")]
+    let jit = match case.as_str() {
+        "lecture_jit" | "rosenbrock1024_jit" | "hessian32_jit" => {
+            Some(graph.as_ref().expect("made above").compile().unwrap())
+        }
+        _ => None,
+    };
+    let mut hess = vec![0.0; 32 * 32];
+    let mut out_lec = [0.0; 3];
+    let mut out1024 = vec![0.0; 1025];
+    let mut out32 = vec![0.0; 1 + 32 + 32 * 32];
     let mut evaluator = graph.as_ref().map(|g| g.program().evaluator::<f64>());
     let mut out = vec![0.0; graph.as_ref().map_or(0, |g| g.num_outputs())];
     // every result goes whole through `black_box`, so no part of the work can be dropped as unused
@@ -313,7 +342,50 @@ fn main() {
                 black_box(ev.eval_into(black_box(x), &mut out).is_ok());
                 black_box(&out);
             }
-            other => panic!("unknown case {other:?}; `profile --list` lists the cases"),
+            "rosenbrock1024_by_hand" => {
+                black_box(common::rosenbrock_grad_by_hand(
+                    black_box(&x1024),
+                    &mut grad,
+                ));
+            }
+            "hessian32_by_hand" => {
+                common::rosenbrock_hessian_by_hand(black_box(&x32), &mut hess);
+                black_box(&hess);
+            }
+            "lecture_emitted" => {
+                black_box(emitted::lecture_gradient(black_box(&lec), &mut out_lec).is_ok());
+                black_box(&out_lec);
+            }
+            "rosenbrock1024_emitted" => {
+                let r = emitted::rosenbrock1024_gradient(black_box(&x1024), &mut out1024);
+                black_box(r.is_ok());
+                black_box(&out1024);
+            }
+            "hessian32_emitted" => {
+                let r = emitted::rosenbrock32_hessian(black_box(&x32), &mut out32);
+                black_box(r.is_ok());
+                black_box(&out32);
+            }
+            #[cfg(feature = "jit")]
+            "lecture_jit" | "rosenbrock1024_jit" | "hessian32_jit" => {
+                let x: &[f64] = match case.as_str() {
+                    "lecture_jit" => &lec,
+                    "rosenbrock1024_jit" => &x1024,
+                    _ => &x32,
+                };
+                let c = jit.as_ref().expect("made above");
+                black_box(c.eval_into(black_box(x), &mut out).is_ok());
+                black_box(&out);
+            }
+            #[cfg(feature = "jit")]
+            "compile1024_jit" => {
+                let g = graph.as_ref().expect("made above");
+                black_box(g.compile().unwrap().code_size());
+            }
+            other => panic!(
+                "unknown case {other:?} (the `*_jit` cases need `--features jit`); `profile \
+                 --list` lists the cases"
+            ),
         }
         black_box(&grad);
     }

@@ -43,6 +43,7 @@ pub enum Observe {
 
 impl Observe {
     /// The answer for the value `v`, as a number compared exactly (every NaN answers alike).
+    #[inline]
     pub fn outcome(self, v: f64) -> u64 {
         match self {
             Observe::IsNan => v.is_nan() as u64,
@@ -66,8 +67,14 @@ impl Observe {
         }
     }
 
-    /// The question about `operand`, and the answer `outcome`, in words.
-    fn describe(self, operand: &str, outcome: u64) -> String {
+    /// The question about `operand` (a name, such as `v3`) with the answer `outcome`, in words:
+    /// what [`GraphError::Guard`] reports.
+    ///
+    /// ```
+    /// use nilpotent::graph::Observe;
+    /// assert_eq!(Observe::IsNan.describe("v3", 0), "v3.is_nan() = false");
+    /// ```
+    pub fn describe(self, operand: &str, outcome: u64) -> String {
         let yes = outcome != 0;
         match self {
             Observe::IsNan => format!("{operand}.is_nan() = {yes}"),
@@ -104,6 +111,7 @@ pub enum Compare {
 
 impl Compare {
     /// The answer for the values `a`, `b`, as a number compared exactly.
+    #[inline]
     pub fn outcome(self, a: f64, b: f64) -> u64 {
         match self {
             Compare::Eq => (a == b) as u64,
@@ -113,7 +121,14 @@ impl Compare {
         }
     }
 
-    fn describe(self, a: &str, b: &str, outcome: u64) -> String {
+    /// The comparison of `a` and `b` (names, such as `v3`) with the answer `outcome`, in words:
+    /// what [`GraphError::Guard`] reports.
+    ///
+    /// ```
+    /// use nilpotent::graph::Compare;
+    /// assert_eq!(Compare::Lt.describe("v1", "v4", 1), "(v1 < v4) = true");
+    /// ```
+    pub fn describe(self, a: &str, b: &str, outcome: u64) -> String {
         let yes = outcome != 0;
         match self {
             Compare::Eq => format!("({a} == {b}) = {yes}"),
@@ -177,6 +192,27 @@ impl Test {
             Test::Compare(c, a, b) => c.describe(&name(a), &name(b), outcome),
         }
     }
+
+    /// The error every backend returns when guard `index`, this question with the answer
+    /// `expected` at the recording point, answers `found` (nodes are named `v{i}`, as in the
+    /// listing).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn error(self, index: usize, expected: u64, found: u64) -> GraphError {
+        match self {
+            Test::Observe(o, a) => {
+                GraphError::observed(index, o, &format!("v{a}"), expected, found)
+            }
+            Test::Compare(c, a, b) => GraphError::compared(
+                index,
+                c,
+                &format!("v{a}"),
+                &format!("v{b}"),
+                expected,
+                found,
+            ),
+        }
+    }
 }
 
 /// A recorded decision: a question and the answer seen at the recording point.
@@ -227,6 +263,49 @@ impl GraphError {
             recorded,
             found,
         }
+    }
+}
+
+impl GraphError {
+    /// The error for guard `index`, the question `observe` about `operand` (a name, such as `v3`),
+    /// which answered `expected` at the recording point and `found` here (the outcomes of
+    /// [`Observe::outcome`]). Code emitted by [`Graph::to_rust`](super::Graph::to_rust) reports
+    /// failed guards with it.
+    #[cold]
+    #[inline(never)]
+    pub fn observed(
+        index: usize,
+        observe: Observe,
+        operand: &str,
+        expected: u64,
+        found: u64,
+    ) -> GraphError {
+        GraphError::guard(
+            index,
+            observe.describe(operand, expected),
+            observe.describe(operand, found),
+        )
+    }
+
+    /// The error for guard `index`, the comparison `compare` of `a` and `b` (names, such as
+    /// `v3`), which answered `expected` at the recording point and `found` here (the outcomes of
+    /// [`Compare::outcome`]). Code emitted by [`Graph::to_rust`](super::Graph::to_rust) reports
+    /// failed guards with it.
+    #[cold]
+    #[inline(never)]
+    pub fn compared(
+        index: usize,
+        compare: Compare,
+        a: &str,
+        b: &str,
+        expected: u64,
+        found: u64,
+    ) -> GraphError {
+        GraphError::guard(
+            index,
+            compare.describe(a, b, expected),
+            compare.describe(a, b, found),
+        )
     }
 }
 

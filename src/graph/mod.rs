@@ -85,16 +85,60 @@
 //! `f32`, or dual numbers, which gives forward mode on the graph — without allocating. Values are
 //! the `f64` function's bit for bit where the same operations run in the same order.
 
+//!
+//! # Backends: the interpreter, emitted Rust, the JIT
+//!
+//! One graph, three ways to run it at `f64` inputs, all with the same results bit for bit and the
+//! same errors (the guards are checked in the same order and report the same [`GraphError`]), all
+//! behind one trait, [`Evaluate`], so that switching is one line:
+//!
+//! ```ignore
+//! let mut grad = g.gradient();
+//! let mut e = grad.program().evaluator::<f64>();            // the interpreter
+//! let mut e = grad.compile()?;                              // the JIT (feature `jit`)
+//! let mut e = Emitted::of(&grad, my_gradient);              // emitted Rust, `include!`d
+//! e.eval_into(&x, &mut out)?;                               // the same call for all three
+//! ```
+//!
+//! | backend | made by | cost to make | cost per call (× the `f64` function) |
+//! |---|---|---|---|
+//! | interpreter | [`Graph::program`], [`Program::evaluator`] | lowering: ~0.03 µs per node (Rosenbrock n = 1024, 18 400 nodes: 0.6 ms) | one dispatch and slot traffic per instruction: 2.7× (lecture) to 8.5× (Rosenbrock) and 37× (a Hessian) |
+//! | JIT (feature `jit`) | `Graph::compile` | Cranelift, at run time: ~3 µs per node (Rosenbrock: ~60 ms) | native code, elementary functions called through pointers: 1.9× (lecture), 2.5× (Rosenbrock), 8.6× (a Hessian) |
+//! | emitted Rust | [`Graph::to_rust`], written by a build script and `include!`d | rustc and LLVM, at build time: ~0.7 ms per node (Rosenbrock: ~13 s) | native code optimised by LLVM: 1.3× (lecture), 1.7× (Rosenbrock), 8.2× (a Hessian) |
+//!
+//! The interpreter pays for graphs evaluated a few hundred times or fewer, or recorded again
+//! often (code whose branches change with the input), and it runs on any [`Value`] type (`f32`,
+//! dual numbers), which the other two do not. The JIT pays once a graph is evaluated more often than
+//! its compile time divided by the time it saves per call — a few thousand calls for gradient
+//! graphs — and when the function is known only at run time. Emitted Rust pays when the function
+//! is known when the program is built: the fastest calls, at the price of build time (keep it to
+//! graphs of up to some tens of thousands of nodes: rustc's time grows faster than the graph).
+//! The figures are measured in `BENCHMARKS.md`.
+//!
+//! Bit for bit: every backend computes each node with the operation the interpreter uses —
+//! IEEE arithmetic and std's `f64` methods (which is what the rule table's values are for `f64`),
+//! without fusing or reassociating anything (a fused multiply-add only for `mul_add` nodes) —
+//! and `tests/graph_emitted.rs` and `tests/graph_jit.rs` check it on every rule at special
+//! values, on random expressions and on gradient and Hessian graphs. NaN payloads are not
+//! specified (by IEEE 754 or by Rust), so "bit for bit" counts every NaN as equal.
+
+mod backend;
 mod derive;
 mod display;
+mod emit;
 mod guard;
+#[cfg(feature = "jit")]
+mod jit;
 mod program;
 mod record;
 mod sym;
 
 use std::sync::OnceLock;
 
+pub use backend::{Emitted, EmittedFn, Evaluate};
 pub use guard::{Compare, GraphError, Observe};
+#[cfg(feature = "jit")]
+pub use jit::{CompileError, Compiled};
 pub use program::{Evaluator, Program, Value};
 pub use sym::Sym;
 

@@ -181,20 +181,7 @@ impl Program {
         let nodes = &g.nodes;
         let n = nodes.len();
         // 1. the order: every operation, each guard right after the last of its operands
-        let mut guards_after: Vec<Vec<usize>> = vec![Vec::new(); n];
-        let mut guards_first = Vec::new();
-        for (k, guard) in g.guards.iter().enumerate() {
-            let (ops, m) = guard.test.operands();
-            let ready = ops[..m]
-                .iter()
-                .copied()
-                .filter(|&o| nodes[o as usize].is_operation())
-                .max();
-            match ready {
-                Some(o) => guards_after[o as usize].push(k),
-                None => guards_first.push(k),
-            }
-        }
+        let (guards_first, guards_after) = guard_placement(g);
         // superinstructions: a product (or ⊙) whose only use is one sum is computed by the sum's
         // instruction, with the same two roundings
         let mut uses = vec![0u32; n];
@@ -421,9 +408,32 @@ impl Program {
     #[inline(never)]
     fn guard_error(&self, k: usize, found: u64) -> GraphError {
         let (test, expected) = self.guards[k];
-        let name = |i: u32| format!("v{i}");
-        GraphError::guard(k, test.describe(expected, name), test.describe(found, name))
+        test.error(k, expected, found)
     }
+}
+
+/// Where evaluation checks each guard: right after the last operation among its operands, guards
+/// on the same node in their order; those on inputs and constants alone before any operation.
+/// Every backend checks guards in this order, so the first guard that fails is the same in all.
+///
+/// Returns the guards checked first, and for each node the guards checked right after it.
+pub(crate) fn guard_placement(g: &Graph) -> (Vec<usize>, Vec<Vec<usize>>) {
+    let nodes = &g.nodes;
+    let mut guards_after: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    let mut guards_first = Vec::new();
+    for (k, guard) in g.guards.iter().enumerate() {
+        let (ops, m) = guard.test.operands();
+        let ready = ops[..m]
+            .iter()
+            .copied()
+            .filter(|&o| nodes[o as usize].is_operation())
+            .max();
+        match ready {
+            Some(o) => guards_after[o as usize].push(k),
+            None => guards_first.push(k),
+        }
+    }
+    (guards_first, guards_after)
 }
 
 /// Evaluates a [`Program`] on values of type `T`, reusing its work slots: after it is made, an
@@ -447,6 +457,13 @@ impl Program {
 pub struct Evaluator<'p, T> {
     program: &'p Program,
     work: Vec<T>,
+}
+
+impl<'p, T> Evaluator<'p, T> {
+    /// The program this evaluator runs.
+    pub fn program(&self) -> &'p Program {
+        self.program
+    }
 }
 
 impl<T: Value> Evaluator<'_, T> {

@@ -1,0 +1,352 @@
+//! Rust source emission: a graph as a plain, straight-line Rust function ([`Graph::to_rust`]).
+
+use core::fmt::Write;
+
+use super::Graph;
+use super::guard::Test;
+use super::program::guard_placement;
+use super::record::Node;
+use crate::rules::{Binary, Unary};
+
+/// The path of the graph module in emitted code.
+const GRAPH: &str = "::nilpotent::graph";
+
+/// Rust's keywords (strict and reserved, 2024 edition), which cannot name a function.
+const KEYWORDS: [&str; 52] = [
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
+    "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
+];
+
+/// Panics unless `name` is a plain Rust identifier that can name a function.
+fn check_name(name: &str) {
+    let mut chars = name.chars();
+    let ok = match chars.next() {
+        Some(c) if c == '_' || c.is_ascii_alphabetic() => {
+            chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+        }
+        _ => false,
+    };
+    assert!(
+        ok && name != "_" && !KEYWORDS.contains(&name),
+        "nilpotent::graph::Graph::to_rust: {name:?} is not a Rust identifier that can name a \
+         function (ASCII letters, digits and `_`, not starting with a digit, not a keyword)"
+    );
+}
+
+/// A constant as a Rust expression of type `f64` that has exactly its bits.
+fn constant(c: f64) -> String {
+    if c.is_nan() {
+        format!("f64::from_bits({:#018x})", c.to_bits())
+    } else if c.is_infinite() {
+        if c > 0.0 {
+            "f64::INFINITY"
+        } else {
+            "f64::NEG_INFINITY"
+        }
+        .to_string()
+    } else {
+        // `{:?}` prints the shortest decimal that reads back as the same `f64` (`-0.0`, `1e-300`,
+        // `0.1`), and Rust's literals are rounded correctly
+        format!("{c:?}")
+    }
+}
+
+/// The std method that computes `op` on `f64` (the rule table's value for `f64` is this method:
+/// `num_traits::Float` forwards to it).
+fn unary_method(op: Unary) -> &'static str {
+    match op {
+        Unary::Neg | Unary::Powi(_) => unreachable!("written as an operator or with its exponent"),
+        // every other entry is named after its method
+        _ => op.name(),
+    }
+}
+
+impl Graph {
+    /// The graph as the Rust source of a plain function
+    /// `pub fn name(x: &[f64], out: &mut [f64]) -> Result<(), nilpotent::graph::GraphError>`
+    /// that computes what [`Graph::eval`] computes, bit for bit, with the same errors: straight-line
+    /// code, one `let` per node (named `v{i}`, as in the listing), std's `f64` methods for the
+    /// elementary functions, the guards as early returns, in the interpreter's order (a large graph
+    /// is written in blocks of about √n statements that hand on the values read later: a function
+    /// of thousands of `let`s in a row overflows rustc's stack in debug builds). Every path is
+    /// fully qualified (`::nilpotent::graph::GraphError`), so the source can be written to a file
+    /// by a build script and `include!`d in any module of a crate that depends on nilpotent:
+    ///
+    /// ```ignore
+    /// // build.rs
+    /// let g = nilpotent::graph::Graph::record(&[1.0, 2.0], f).gradient();
+    /// let out = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("f_grad.rs");
+    /// std::fs::write(out, g.to_rust("f_grad")).unwrap();
+    ///
+    /// // src/lib.rs
+    /// include!(concat!(env!("OUT_DIR"), "/f_grad.rs"));
+    /// ```
+    ///
+    /// The function checks the lengths of `x` and `out` first (the errors
+    /// [`GraphError::InputLength`](super::GraphError::InputLength) and
+    /// [`OutputLength`](super::GraphError::OutputLength)), then computes every node and checks
+    /// every guard in the interpreter's order, so that the first guard that fails is the one the
+    /// interpreter reports, with the same [`GraphError`](super::GraphError); `out` is written only
+    /// on success. Wrap it in an [`Emitted`](super::Emitted) to use it through the
+    /// [`Evaluate`](super::Evaluate) interface.
+    ///
+    /// ```
+    /// use nilpotent::graph::Graph;
+    /// use num_traits::Float;
+    /// fn f<T: Float>(x: &[T]) -> T { x[0].ln() + x[0] * x[1] - x[1].sin() }
+    /// let src = Graph::record(&[2.0, 5.0], f).gradient().to_rust("lecture_gradient");
+    /// assert!(src.contains("pub fn lecture_gradient(x: &[f64], out: &mut [f64])"));
+    /// assert!(src.contains("let v2 = v0.ln();"));
+    /// ```
+    ///
+    /// Where the compiler could see a constant operand of an elementary function (an exponent of
+    /// `powf`, a base of `log`, an argument of `atan2`, `hypot`, `max`, `min`, `%`, `rem_euclid`,
+    /// `abs_sub`), the constant passes through [`core::hint::black_box`]: otherwise LLVM rewrites
+    /// some such calls (`powf(x, 2.0)` as `x·x`, `powf(2.0, x)` as `exp2(x)`), which rounds
+    /// differently from the call the interpreter makes for some inputs.
+    ///
+    /// Compile time grows with the graph (rustc and LLVM take seconds for a few thousand nodes,
+    /// minutes for a hundred thousand): emit the graphs whose evaluation time matters.
+    ///
+    /// # Panics
+    /// If `name` is not a Rust identifier that can name a function.
+    pub fn to_rust(&self, name: &str) -> String {
+        check_name(name);
+        let nodes = &self.nodes;
+        let n_in = self.n_inputs;
+        let n_out = self.outputs.len();
+        let (guards_first, guards_after) = guard_placement(self);
+        let mut s = String::new();
+        let w = &mut s;
+        // (writing to a String cannot fail)
+        let _ = writeln!(
+            w,
+            "/// `{name}`: a graph of {n_in} inputs, {n_out} outputs, {} operations and {} guards, as \
+             Rust source\n/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the \
+             outputs to `out`, or returns the error\n/// `Graph::eval` returns.",
+            self.len(),
+            self.guards.len()
+        );
+        let _ = writeln!(
+            w,
+            "#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]\n\
+             pub fn {name}(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), \
+             {GRAPH}::GraphError> {{"
+        );
+        let _ = writeln!(
+            w,
+            "    let x: &[f64; {n_in}] = match x.try_into() {{\n        \
+             ::core::result::Result::Ok(x) => x,\n        \
+             ::core::result::Result::Err(_) => {{\n            \
+             return ::core::result::Result::Err({GRAPH}::GraphError::InputLength {{ expected: \
+             {n_in}, found: x.len() }});\n        }}\n    }};"
+        );
+        let _ = writeln!(
+            w,
+            "    let out: &mut [f64; {n_out}] = match out.try_into() {{\n        \
+             ::core::result::Result::Ok(out) => out,\n        \
+             ::core::result::Result::Err(_) => {{\n            \
+             return ::core::result::Result::Err({GRAPH}::GraphError::OutputLength {{ expected: \
+             {n_out}, found: out.len() }});\n        }}\n    }};"
+        );
+        // the statements: inputs and constants first (as the interpreter fills its slots), then
+        // the guards on them alone, then every operation with the guards placed after it
+        let mut stmts: Vec<Stmt> = Vec::with_capacity(nodes.len() + self.guards.len());
+        for (i, node) in nodes.iter().enumerate() {
+            let code = match *node {
+                Node::Input(k) => format!("let v{i} = x[{k}];"),
+                Node::Const(bits) => format!("let v{i}: f64 = {};", constant(f64::from_bits(bits))),
+                _ => continue,
+            };
+            stmts.push(Stmt::new(Some(i as u32), code, &[]));
+        }
+        for &k in &guards_first {
+            stmts.push(self.guard_stmt(k));
+        }
+        let is_const = |a: u32| matches!(nodes[a as usize], Node::Const(_));
+        // an operand the optimiser must not see as a constant (see the docs above)
+        let opaque = |a: u32| {
+            if is_const(a) {
+                format!("::core::hint::black_box(v{a})")
+            } else {
+                format!("v{a}")
+            }
+        };
+        for (i, node) in nodes.iter().enumerate() {
+            let e = match *node {
+                Node::Input(_) | Node::Const(_) => continue,
+                Node::Unary(Unary::Neg, a) => format!("-v{a}"),
+                Node::Unary(Unary::Powi(k), a) => format!("v{a}.powi({k})"),
+                Node::Unary(op, a) => format!("v{a}.{}()", unary_method(op)),
+                Node::Binary(op, a, b) => match op {
+                    Binary::Add => format!("v{a} + v{b}"),
+                    Binary::Sub => format!("v{a} - v{b}"),
+                    Binary::Mul => format!("v{a} * v{b}"),
+                    Binary::Div => format!("v{a} / v{b}"),
+                    Binary::Rem => format!("{} % {}", opaque(a), opaque(b)),
+                    _ => format!("{}.{}({})", opaque(a), op.name(), opaque(b)),
+                },
+                Node::MulAdd(a, b, c) => format!("v{a}.mul_add(v{b}, v{c})"),
+                Node::ChainMul(a, b) => {
+                    format!("if v{a} == 0.0 || v{b} == 0.0 {{ 0.0 }} else {{ v{a} * v{b} }}")
+                }
+            };
+            let (args, m) = node.args();
+            stmts.push(Stmt::new(
+                Some(i as u32),
+                format!("let v{i} = {e};"),
+                &args[..m],
+            ));
+            for &k in &guards_after[i] {
+                stmts.push(self.guard_stmt(k));
+            }
+        }
+        write_chunked(w, &stmts, nodes.len(), &self.outputs);
+        for (k, &o) in self.outputs.iter().enumerate() {
+            let _ = writeln!(w, "    out[{k}] = v{o};");
+        }
+        let _ = writeln!(w, "    ::core::result::Result::Ok(())\n}}");
+        s
+    }
+
+    /// The check of guard `k`: its outcome, compared with the recorded one, and the interpreter's
+    /// error if they differ (one `match`, which opens no scope for the statements after it).
+    fn guard_stmt(&self, k: usize) -> Stmt {
+        let g = self.guards[k];
+        let expected = g.expected;
+        let (outcome, error) = match g.test {
+            Test::Observe(o, a) => (
+                format!("{GRAPH}::Observe::{o:?}.outcome(v{a})"),
+                format!("{GRAPH}::GraphError::observed({k}, {GRAPH}::Observe::{o:?}, \"v{a}\""),
+            ),
+            Test::Compare(c, a, b) => (
+                format!("{GRAPH}::Compare::{c:?}.outcome(v{a}, v{b})"),
+                format!(
+                    "{GRAPH}::GraphError::compared({k}, {GRAPH}::Compare::{c:?}, \"v{a}\", \
+                     \"v{b}\""
+                ),
+            ),
+        };
+        let code = format!(
+            "match {outcome} {{\n    {expected:#x} => {{}}\n    found => return \
+             ::core::result::Result::Err({error}, {expected:#x}, found)),\n}}"
+        );
+        let (ops, m) = g.test.operands();
+        Stmt::new(None, code, &ops[..m])
+    }
+}
+
+/// Up to this many statements, a function is written without blocks.
+const FLAT: usize = 256;
+
+/// One statement of an emitted function: the node it defines (if any), its code, and the nodes it
+/// reads.
+struct Stmt {
+    defines: Option<u32>,
+    code: String,
+    uses: Vec<u32>,
+}
+
+impl Stmt {
+    fn new(defines: Option<u32>, code: String, uses: &[u32]) -> Stmt {
+        Stmt {
+            defines,
+            code,
+            uses: uses.to_vec(),
+        }
+    }
+}
+
+/// Writes the statements in blocks of about √n, each block a `let (…) = { …; (…) };` that hands on
+/// the values later blocks and the outputs read.
+///
+/// Every `let` opens a scope that lasts to the end of its block, and rustc's debug information
+/// nests them: a function of 18 000 `let`s in a row overflows rustc's stack when compiled with
+/// debug information (the default `dev` profile). In blocks, the nesting is at most about 2√n
+/// deep, and the optimised code is the same. (Functions of up to [`FLAT`] statements are written
+/// without blocks.)
+fn write_chunked(w: &mut String, stmts: &[Stmt], n_nodes: usize, outputs: &[u32]) {
+    if stmts.len() <= FLAT {
+        for st in stmts {
+            for line in st.code.lines() {
+                let _ = writeln!(w, "    {line}");
+            }
+        }
+        return;
+    }
+    let size = (stmts.len() as f64).sqrt().ceil().max(64.0) as usize;
+    // the block of each statement, and the last block that reads each node
+    let block_of = |s: usize| s / size;
+    const OUTPUT: usize = usize::MAX;
+    let mut last_read = vec![0usize; n_nodes];
+    for (s, st) in stmts.iter().enumerate() {
+        for &u in &st.uses {
+            last_read[u as usize] = last_read[u as usize].max(block_of(s));
+        }
+    }
+    for &o in outputs {
+        last_read[o as usize] = OUTPUT;
+    }
+    for (b, block) in stmts.chunks(size).enumerate() {
+        let exports: Vec<u32> = block
+            .iter()
+            .filter_map(|st| st.defines)
+            .filter(|&d| last_read[d as usize] > b)
+            .collect();
+        let names: String = exports.iter().map(|d| format!("v{d}, ")).collect();
+        let names = names.trim_end();
+        let _ = if exports.is_empty() {
+            writeln!(w, "    {{")
+        } else {
+            writeln!(w, "    let ({names}) = {{")
+        };
+        for st in block {
+            for line in st.code.lines() {
+                let _ = writeln!(w, "        {line}");
+            }
+        }
+        let _ = if exports.is_empty() {
+            writeln!(w, "    }}")
+        } else {
+            writeln!(w, "        ({names})\n    }};")
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked() {
+        for ok in ["f", "_f", "grad_2", "F"] {
+            check_name(ok);
+        }
+        for bad in ["", "_", "2f", "fn", "a-b", "é", "self", "a b"] {
+            let r = std::panic::catch_unwind(|| check_name(bad));
+            assert!(r.is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn constants_read_back_exactly() {
+        for c in [
+            0.0,
+            -0.0,
+            0.1,
+            1.0 / 3.0,
+            -2.5e-300,
+            f64::MIN_POSITIVE / 3.0,
+            f64::MAX,
+            f64::MIN,
+            5e-324,
+        ] {
+            assert_eq!(constant(c).parse::<f64>().unwrap().to_bits(), c.to_bits());
+        }
+        assert_eq!(constant(f64::INFINITY), "f64::INFINITY");
+        assert!(constant(f64::NAN).starts_with("f64::from_bits(0x"));
+    }
+}

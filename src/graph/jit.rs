@@ -1,0 +1,774 @@
+//! The JIT (feature `jit`): a graph compiled to native code at run time with Cranelift.
+//!
+//! The graph becomes one function `fn(x: *const f64, out: *mut f64, found: *mut u64) -> u64`:
+//! straight-line code over SSA values (Cranelift allocates the registers), the nodes in the
+//! graph's order, each guard checked where the interpreter checks it (a failing one stores its
+//! answer in `*found` and returns its index + 1), the outputs stored at the end, 0 returned.
+//!
+//! Bit for bit: `+`, `−`, `×`, `/`, `neg`, `sqrt`, `abs` and `recip` (`1/x`) are single IEEE
+//! instructions, which round exactly as Rust's operators and methods do; `powi` with a constant exponent is the
+//! repeated squaring of the runtime's `powi` (the same products in the same order); `⊙` is a
+//! product and a select. Every other function — `sin`, `exp`, `powf`, `max`, `mul_add`,
+//! `round`, … — is a call, through a function pointer, of a small `extern "C"` function that
+//! calls std's `f64` method, which is what the interpreter calls. No operation is fused or
+//! reassociated (Cranelift does neither), and no fused multiply-add is used but for `mul_add`
+//! nodes.
+
+use core::mem::ManuallyDrop;
+use std::fmt;
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    AbiParam, BlockArg, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind, Type,
+    Value as Val, types,
+};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{Linkage, Module};
+
+use super::guard::{Compare, GraphError, Observe, Test};
+use super::program::guard_placement;
+use super::record::Node;
+use super::{Evaluate, Graph};
+use crate::rules::{Binary, Unary};
+
+/// Why a graph could not be compiled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CompileError {
+    /// Cranelift cannot generate code for this machine (its architecture or operating system is
+    /// not supported, or a processor feature it needs is missing). The interpreter
+    /// ([`Graph::program`]) works everywhere.
+    UnsupportedHost(String),
+    /// Cranelift failed to compile the function (a bug: please report it with the graph).
+    Codegen(String),
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CompileError::UnsupportedHost(why) => write!(
+                f,
+                "this host is not supported by the JIT (Cranelift: {why}); use the interpreter \
+                 (Graph::program) or emitted Rust (Graph::to_rust) instead"
+            ),
+            CompileError::Codegen(why) => write!(f, "Cranelift could not compile the graph: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+/// The compiled function: `x` has the graph's number of inputs, `out` its number of outputs,
+/// `found` one writable `u64`; returns 0, or k + 1 after storing guard k's answer in `*found`.
+type RawFn = unsafe extern "C" fn(*const f64, *mut f64, *mut u64) -> u64;
+
+/// A graph compiled to native code by [`Graph::compile`] (feature `jit`). [`Compiled::eval`] and
+/// [`Compiled::eval_into`] behave exactly like [`Graph::eval`] and the interpreter's
+/// [`Evaluator::eval_into`](super::Evaluator::eval_into): the same outputs bit for bit (NaNs
+/// aside, whose payload is not specified), the same errors. Calls take `&self` and allocate
+/// nothing (but [`Compiled::eval`]'s result), and a `Compiled` can be shared between threads.
+///
+/// ```
+/// # #[cfg(feature = "jit")] {
+/// use nilpotent::graph::Graph;
+/// use num_traits::Float;
+/// fn f<T: Float>(x: &[T]) -> T { x[0].ln() + x[0] * x[1] - x[1].sin() }
+/// let g = Graph::record(&[2.0, 5.0], f).gradient();
+/// let compiled = g.compile().unwrap();
+/// assert_eq!(compiled.eval(&[2.0, 5.0]).unwrap(), g.eval(&[2.0, 5.0]).unwrap());
+/// # }
+/// ```
+pub struct Compiled {
+    func: RawFn,
+    n_inputs: usize,
+    n_outputs: usize,
+    /// per guard: the question and the answer at the recording point (for the error)
+    guards: Vec<(Test, u64)>,
+    code_size: usize,
+    /// owns the memory `func` points into; freed on drop
+    module: ManuallyDrop<JITModule>,
+}
+
+// SAFETY: a `Compiled` is a pointer to finished, read-only machine code, plus the `JITModule`
+// that owns that code. The module is never used after `Graph::compile` returns — no method of it
+// is called through `&Compiled`, which exposes only `func` — until `Drop` frees its memory, with
+// exclusive access. The code itself keeps no state: it reads `x`, writes `out` and `found` (all
+// given by the caller) and its own stack frame, and calls only the pure `extern "C"` functions
+// of this module. So calls from several threads at once are independent (`Sync`), and the owner
+// may move to, and drop in, another thread (`Send`): the module's parts are its memory
+// allocations, a target description, symbol tables and boxed `Send` closures, none tied to the
+// thread that made them.
+#[allow(unsafe_code)]
+unsafe impl Send for Compiled {}
+#[allow(unsafe_code)]
+unsafe impl Sync for Compiled {}
+
+impl Drop for Compiled {
+    fn drop(&mut self) {
+        // SAFETY: `drop` has exclusive access, so no call of `func` is running and none can start
+        // afterwards (`func` is private to this value); the module is taken exactly once.
+        #[allow(unsafe_code)]
+        unsafe {
+            ManuallyDrop::take(&mut self.module).free_memory();
+        }
+    }
+}
+
+impl fmt::Debug for Compiled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Compiled")
+            .field("n_inputs", &self.n_inputs)
+            .field("n_outputs", &self.n_outputs)
+            .field("n_guards", &self.guards.len())
+            .field("code_size", &self.code_size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Compiled {
+    /// The number of inputs.
+    pub fn num_inputs(&self) -> usize {
+        self.n_inputs
+    }
+
+    /// The number of outputs.
+    pub fn num_outputs(&self) -> usize {
+        self.n_outputs
+    }
+
+    /// The size of the machine code, in bytes. Graph code is straight-line, so every evaluation
+    /// runs through all of it: past the processor's instruction caches (some hundreds of
+    /// kilobytes), evaluation is limited by fetching the code.
+    pub fn code_size(&self) -> usize {
+        self.code_size
+    }
+
+    /// Evaluates at `x`, writing the outputs into `out` (written only on success): the errors of
+    /// the interpreter's [`Evaluator::eval_into`](super::Evaluator::eval_into), in the same cases.
+    pub fn eval_into(&self, x: &[f64], out: &mut [f64]) -> Result<(), GraphError> {
+        if x.len() != self.n_inputs {
+            return Err(GraphError::InputLength {
+                expected: self.n_inputs,
+                found: x.len(),
+            });
+        }
+        if out.len() != self.n_outputs {
+            return Err(GraphError::OutputLength {
+                expected: self.n_outputs,
+                found: out.len(),
+            });
+        }
+        let mut found = 0u64;
+        // SAFETY: `func` was compiled by `Graph::compile` for exactly this signature (three
+        // pointers, a `u64` result, the host's C calling convention, which is Cranelift's
+        // default for the host ISA) and is alive as long as `self.module`, which `self` owns.
+        // It reads `x[0..n_inputs]` and writes `out[0..n_outputs]` (lengths checked above) and
+        // one `u64` at `found`, nothing else; it cannot unwind (no code it calls panics).
+        #[allow(unsafe_code)]
+        let status = unsafe { (self.func)(x.as_ptr(), out.as_mut_ptr(), &mut found) };
+        if status == 0 {
+            Ok(())
+        } else {
+            let k = (status - 1) as usize;
+            let (test, expected) = self.guards[k];
+            Err(test.error(k, expected, found))
+        }
+    }
+
+    /// Evaluates at `x` and returns the outputs: [`Graph::eval`], on native code.
+    pub fn eval(&self, x: &[f64]) -> Result<Vec<f64>, GraphError> {
+        let mut out = vec![0.0; self.n_outputs];
+        self.eval_into(x, &mut out)?;
+        Ok(out)
+    }
+}
+
+impl Evaluate for Compiled {
+    fn num_inputs(&self) -> usize {
+        self.n_inputs
+    }
+    fn num_outputs(&self) -> usize {
+        self.n_outputs
+    }
+    fn eval_into(&mut self, x: &[f64], out: &mut [f64]) -> Result<(), GraphError> {
+        Compiled::eval_into(self, x, out)
+    }
+}
+
+// ----- the functions compiled code calls: std's `f64` methods, as the interpreter calls them -----
+
+type Fn1 = extern "C" fn(f64) -> f64;
+type Fn2 = extern "C" fn(f64, f64) -> f64;
+type Fn3 = extern "C" fn(f64, f64, f64) -> f64;
+type Outcome1 = extern "C" fn(f64) -> u64;
+type Outcome2 = extern "C" fn(f64, f64) -> u64;
+
+macro_rules! fn1 {
+    ($($op:ident => |$x:ident| $e:expr),* $(,)?) => {
+        /// The function compiled code calls for `op`, if it is a call.
+        fn unary_fn(op: Unary) -> Option<Fn1> {
+            match op {
+                $(Unary::$op => {
+                    extern "C" fn f($x: f64) -> f64 {
+                        $e
+                    }
+                    Some(f as Fn1)
+                })*
+                _ => None,
+            }
+        }
+    };
+}
+
+fn1! {
+    Cbrt => |x| x.cbrt(),
+    Exp => |x| x.exp(),
+    Exp2 => |x| x.exp2(),
+    ExpM1 => |x| x.exp_m1(),
+    Ln => |x| x.ln(),
+    Log2 => |x| x.log2(),
+    Log10 => |x| x.log10(),
+    Ln1p => |x| x.ln_1p(),
+    Sin => |x| x.sin(),
+    Cos => |x| x.cos(),
+    Tan => |x| x.tan(),
+    Asin => |x| x.asin(),
+    Acos => |x| x.acos(),
+    Atan => |x| x.atan(),
+    Sinh => |x| x.sinh(),
+    Cosh => |x| x.cosh(),
+    Tanh => |x| x.tanh(),
+    Asinh => |x| x.asinh(),
+    Acosh => |x| x.acosh(),
+    Atanh => |x| x.atanh(),
+    Signum => |x| x.signum(),
+    Floor => |x| x.floor(),
+    Ceil => |x| x.ceil(),
+    Round => |x| x.round(),
+    Trunc => |x| x.trunc(),
+    Fract => |x| x.fract(),
+    ToDegrees => |x| x.to_degrees(),
+    ToRadians => |x| x.to_radians(),
+}
+
+macro_rules! fn2 {
+    ($($op:ident => |$x:ident, $y:ident| $e:expr),* $(,)?) => {
+        /// The function compiled code calls for `op`, if it is a call.
+        fn binary_fn(op: Binary) -> Option<Fn2> {
+            match op {
+                $(Binary::$op => {
+                    extern "C" fn f($x: f64, $y: f64) -> f64 {
+                        $e
+                    }
+                    Some(f as Fn2)
+                })*
+                _ => None,
+            }
+        }
+    };
+}
+
+fn2! {
+    Rem => |x, y| x % y,
+    RemEuclid => |x, y| x.rem_euclid(y),
+    Powf => |x, y| x.powf(y),
+    Log => |x, y| x.log(y),
+    Atan2 => |x, y| x.atan2(y),
+    Hypot => |x, y| x.hypot(y),
+    Max => |x, y| x.max(y),
+    Min => |x, y| x.min(y),
+    AbsSub => |x, y| {
+        #[allow(deprecated)]
+        let v = x.abs_sub(y);
+        v
+    },
+}
+
+extern "C" fn mul_add(x: f64, y: f64, z: f64) -> f64 {
+    x.mul_add(y, z)
+}
+
+macro_rules! observe_fns {
+    ($($o:ident),* $(,)?) => {
+        /// The function compiled code calls for the guard question `o` (its outcome, exactly
+        /// as the interpreter computes it).
+        fn observe_fn(o: Observe) -> Outcome1 {
+            match o {
+                $(Observe::$o => {
+                    extern "C" fn f(v: f64) -> u64 {
+                        Observe::$o.outcome(v)
+                    }
+                    f as Outcome1
+                })*
+            }
+        }
+    };
+}
+
+observe_fns!(
+    IsNan,
+    IsInfinite,
+    IsFinite,
+    IsNormal,
+    IsSubnormal,
+    Class,
+    SignBit,
+    IsZero,
+    AtLeastZero,
+    Trunc,
+    Exact
+);
+
+extern "C" fn order_outcome(a: f64, b: f64) -> u64 {
+    Compare::Order.outcome(a, b)
+}
+
+// ----- code generation -----
+
+/// Graphs of up to this many nodes are compiled with Cranelift's optimiser and its backtracking
+/// register allocator; larger ones with the fast settings (see [`host_isa`]).
+const OPTIMISE_UP_TO: usize = 2048;
+
+/// The host's code generator, with the settings the JIT uses for a graph of `nodes` nodes.
+fn host_isa(nodes: usize) -> Result<cranelift_codegen::isa::OwnedTargetIsa, CompileError> {
+    let mut flags = settings::builder();
+    let set = |flags: &mut settings::Builder, name: &str, value: &str| {
+        flags
+            .set(name, value)
+            .map_err(|e| CompileError::Codegen(format!("setting {name}: {e}")))
+    };
+    // Compile time is the JIT's cost, and graphs are large straight-line functions already
+    // optimised where it matters (shared subexpressions, folded constants). On large graphs,
+    // Cranelift's e-graph optimiser ("speed") and its backtracking register allocator cost 5 to 10
+    // times the compile time of the fast settings for a few percent of run time (Rosenbrock
+    // n = 1024, 17 000 nodes: 580 ms against 60 ms, 50 200 against 53 300 instructions per
+    // evaluation), and their compile time grows faster than the graph (4 000 nodes: 73 ms
+    // against 15 ms). On small graphs they cost little and pay: the Hessian of Rosenbrock
+    // n = 32 (900 nodes) compiles in 9 ms and runs in 8.6× the time of the function, against 21×
+    // with the fast settings (BENCHMARKS.md).
+    if nodes <= OPTIMISE_UP_TO {
+        set(&mut flags, "opt_level", "speed")?;
+        set(&mut flags, "regalloc_algorithm", "backtracking")?;
+    } else {
+        set(&mut flags, "opt_level", "none")?;
+        set(&mut flags, "regalloc_algorithm", "single_pass")?;
+    }
+    // code and callees are reached through absolute addresses (the JIT's memory is anywhere)
+    set(&mut flags, "use_colocated_libcalls", "false")?;
+    set(&mut flags, "is_pic", "false")?;
+    // a graph with many long-lived values has a large stack frame: probe it page by page
+    set(&mut flags, "enable_probestack", "true")?;
+    set(&mut flags, "probestack_strategy", "inline")?;
+    // the IR is made by the code below, not by users: skip the verifier's pass (compile time)
+    set(&mut flags, "enable_verifier", "false")?;
+    let isa = cranelift_native::builder()
+        .map_err(|why| CompileError::UnsupportedHost(why.to_string()))?;
+    isa.finish(settings::Flags::new(flags))
+        .map_err(|e| CompileError::UnsupportedHost(e.to_string()))
+}
+
+const NO_SLOT: u32 = u32::MAX;
+
+/// A value read more than this many nodes after it is made lives in a stack slot (stored once,
+/// loaded at each use) instead of a register. Register allocation time grows with the number of
+/// values live at once, and faster than linearly: a gradient graph keeps most of the function's
+/// values until the reverse sweep reads them, so without this its compile time would grow with the
+/// square of the graph (Rosenbrock n = 1024, 17 000 nodes, with the backtracking allocator: 3.8 s
+/// without, 0.13 s with). The interpreter keeps every value in memory; this keeps the short-lived
+/// ones in registers.
+const REGISTER_SPAN: usize = 32;
+
+/// The stack slot of each operation node whose value lives long (`NO_SLOT` for the others), and
+/// the number of slots. A slot is reused once its value is dead (as the interpreter's work slots
+/// are), so the stack frame holds the values live at once, not every value.
+fn spill_slots(g: &Graph, guards_after: &[Vec<usize>]) -> (Vec<u32>, u32) {
+    let n = g.nodes.len();
+    let mut last_use = vec![0usize; n];
+    for (i, node) in g.nodes.iter().enumerate() {
+        let (args, m) = node.args();
+        for &a in &args[..m] {
+            last_use[a as usize] = last_use[a as usize].max(i);
+        }
+        for &k in &guards_after[i] {
+            let (ops, m) = g.guards[k].test.operands();
+            for &o in &ops[..m] {
+                last_use[o as usize] = last_use[o as usize].max(i);
+            }
+        }
+    }
+    for &o in &g.outputs {
+        last_use[o as usize] = n; // read after the last node
+    }
+    let mut slot = vec![NO_SLOT; n];
+    let mut dies_at: Vec<Vec<u32>> = vec![Vec::new(); n + 1];
+    let mut free: Vec<u32> = Vec::new();
+    let mut n_slots = 0u32;
+    for i in 0..n {
+        if g.nodes[i].is_operation() && last_use[i] > i + REGISTER_SPAN {
+            let s = free.pop().unwrap_or_else(|| {
+                n_slots += 1;
+                n_slots - 1
+            });
+            slot[i] = s;
+            dies_at[last_use[i]].push(s);
+        }
+        // after node i and its guards, the slots read for the last time are free
+        free.append(&mut dies_at[i]);
+    }
+    (slot, n_slots)
+}
+
+/// Generates the IR of the graph's function into `b`.
+struct Gen<'a, 'b> {
+    b: FunctionBuilder<'b>,
+    g: &'a Graph,
+    ptr: Type,
+    x: Val,
+    /// the SSA value of each operation node kept in a register (inputs and constants are made at
+    /// each use)
+    vals: Vec<Option<Val>>,
+    /// the stack slot of each operation node whose value lives long (see [`Graph::compile`])
+    spill: Vec<u32>,
+    slots: cranelift_codegen::ir::StackSlot,
+    sig1: cranelift_codegen::ir::SigRef,
+    sig2: cranelift_codegen::ir::SigRef,
+    sig3: cranelift_codegen::ir::SigRef,
+    outcome1: cranelift_codegen::ir::SigRef,
+    outcome2: cranelift_codegen::ir::SigRef,
+}
+
+fn trusted() -> MemFlagsData {
+    // aligned (f64 slices), never trapping (lengths checked before the call)
+    MemFlagsData::trusted()
+}
+
+impl Gen<'_, '_> {
+    /// The value of node `i` at this point of the code.
+    fn val(&mut self, i: u32) -> Val {
+        match self.g.nodes[i as usize] {
+            // an input is loaded where it is used (a load is cheaper than keeping it in a register
+            // or a spill slot across the whole function)
+            Node::Input(k) => {
+                let x = self.x;
+                self.b.ins().load(types::F64, trusted(), x, (k as i32) * 8)
+            }
+            Node::Const(bits) => self.b.ins().f64const(f64::from_bits(bits)),
+            _ => match self.spill[i as usize] {
+                NO_SLOT => self.vals[i as usize].expect("operands come before their uses"),
+                s => {
+                    let slots = self.slots;
+                    {
+                        let ptr = self.ptr;
+                        self.b
+                            .ins()
+                            .stack_load(ptr, types::F64, slots, (s * 8) as i32)
+                    }
+                }
+            },
+        }
+    }
+
+    /// A call of `f` (at its address) with `args`, of signature `sig`.
+    fn call(&mut self, sig: cranelift_codegen::ir::SigRef, f: usize, args: &[Val]) -> Val {
+        let callee = self.b.ins().iconst(self.ptr, f as i64);
+        let call = self.b.ins().call_indirect(sig, callee, args);
+        self.b.inst_results(call)[0]
+    }
+
+    /// `x⁻ⁿ`/`xⁿ` by the runtime's repeated squaring (`powi`'s algorithm: the same products in
+    /// the same order, then one reciprocal for a negative exponent).
+    fn powi(&mut self, x: Val, n: i32) -> Val {
+        let mut pow = n.unsigned_abs();
+        let mut a = x;
+        let mut acc: Option<Val> = None; // 1, not yet multiplied
+        loop {
+            if pow & 1 != 0 {
+                acc = Some(match acc {
+                    // 1 · a is a (exactly, for every a but a signalling NaN, which is quieted)
+                    None => a,
+                    Some(m) => self.b.ins().fmul(m, a),
+                });
+            }
+            pow >>= 1;
+            if pow == 0 {
+                break;
+            }
+            a = self.b.ins().fmul(a, a);
+        }
+        let m = match acc {
+            Some(m) => m,
+            None => self.b.ins().f64const(1.0),
+        };
+        if n < 0 {
+            let one = self.b.ins().f64const(1.0);
+            self.b.ins().fdiv(one, m)
+        } else {
+            m
+        }
+    }
+
+    /// The operation node `node`.
+    fn op(&mut self, node: Node) -> Val {
+        match node {
+            Node::Input(_) | Node::Const(_) => unreachable!("not an operation"),
+            Node::Unary(op, a) => {
+                let x = self.val(a);
+                match op {
+                    Unary::Neg => self.b.ins().fneg(x),
+                    Unary::Sqrt => self.b.ins().sqrt(x),
+                    Unary::Abs => self.b.ins().fabs(x),
+                    // std's `recip` is `1.0 / x`
+                    Unary::Recip => {
+                        let one = self.b.ins().f64const(1.0);
+                        self.b.ins().fdiv(one, x)
+                    }
+                    Unary::Powi(n) => self.powi(x, n),
+                    _ => {
+                        let f = unary_fn(op).expect("every other unary entry is a call");
+                        let sig = self.sig1;
+                        self.call(sig, f as usize, &[x])
+                    }
+                }
+            }
+            Node::Binary(op, a, b) => {
+                let (x, y) = (self.val(a), self.val(b));
+                match op {
+                    Binary::Add => self.b.ins().fadd(x, y),
+                    Binary::Sub => self.b.ins().fsub(x, y),
+                    Binary::Mul => self.b.ins().fmul(x, y),
+                    Binary::Div => self.b.ins().fdiv(x, y),
+                    _ => {
+                        let f = binary_fn(op).expect("every other binary entry is a call");
+                        let sig = self.sig2;
+                        self.call(sig, f as usize, &[x, y])
+                    }
+                }
+            }
+            Node::MulAdd(a, b, c) => {
+                let (x, y, z) = (self.val(a), self.val(b), self.val(c));
+                let sig = self.sig3;
+                self.call(sig, mul_add as Fn3 as usize, &[x, y, z])
+            }
+            Node::ChainMul(a, b) => {
+                // x ⊙ y = +0 if x == 0 or y == 0 (either sign), else x·y
+                let (x, y) = (self.val(a), self.val(b));
+                let zero = self.b.ins().f64const(0.0);
+                let product = self.b.ins().fmul(x, y);
+                let x0 = self.b.ins().fcmp(FloatCC::Equal, x, zero);
+                let y0 = self.b.ins().fcmp(FloatCC::Equal, y, zero);
+                let either = self.b.ins().bor(x0, y0);
+                self.b.ins().select(either, zero, product)
+            }
+        }
+    }
+
+    /// Guard `k`'s answer (an `i64`), computed as [`Observe::outcome`] / [`Compare::outcome`].
+    fn outcome(&mut self, test: Test) -> Val {
+        let flag = |cg: &mut Self, cc: FloatCC, a: Val, b: Val| {
+            let c = cg.b.ins().fcmp(cc, a, b);
+            cg.b.ins().uextend(types::I64, c)
+        };
+        match test {
+            Test::Observe(o, a) => {
+                let v = self.val(a);
+                match o {
+                    Observe::IsNan => flag(self, FloatCC::Unordered, v, v),
+                    Observe::IsZero => {
+                        let zero = self.b.ins().f64const(0.0);
+                        flag(self, FloatCC::Equal, v, zero)
+                    }
+                    Observe::AtLeastZero => {
+                        let zero = self.b.ins().f64const(0.0);
+                        flag(self, FloatCC::GreaterThanOrEqual, v, zero)
+                    }
+                    Observe::SignBit => {
+                        let bits = self.b.ins().bitcast(types::I64, MemFlagsData::new(), v);
+                        self.b.ins().ushr_imm_u(bits, 63)
+                    }
+                    _ => {
+                        let sig = self.outcome1;
+                        self.call(sig, observe_fn(o) as usize, &[v])
+                    }
+                }
+            }
+            Test::Compare(c, a, b) => {
+                let (x, y) = (self.val(a), self.val(b));
+                match c {
+                    Compare::Eq => flag(self, FloatCC::Equal, x, y),
+                    Compare::Lt => flag(self, FloatCC::LessThan, x, y),
+                    Compare::Le => flag(self, FloatCC::LessThanOrEqual, x, y),
+                    Compare::Order => {
+                        let sig = self.outcome2;
+                        self.call(sig, order_outcome as Outcome2 as usize, &[x, y])
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Graph {
+    /// Compiles the graph to native code at run time with Cranelift (feature `jit`). The result
+    /// evaluates exactly like [`Graph::eval`] — the same outputs bit for bit, the same errors for
+    /// the same inputs — at the speed of compiled code: see [`Compiled`], and the costs of the
+    /// backends at [`Evaluate`].
+    ///
+    /// Compiling takes time of the order of a millisecond per thousand nodes (measured in
+    /// `BENCHMARKS.md`); it pays once the function is evaluated often.
+    ///
+    /// ```
+    /// use nilpotent::graph::Graph;
+    /// use num_traits::Float;
+    /// fn rosenbrock<T: Float>(x: &[T]) -> T {
+    ///     let c = T::from(100.0).unwrap();
+    ///     (0..x.len() - 1)
+    ///         .map(|i| c * (x[i + 1] - x[i] * x[i]).powi(2) + (T::one() - x[i]).powi(2))
+    ///         .fold(T::zero(), |a, b| a + b)
+    /// }
+    /// let h = Graph::record(&[0.5; 8], rosenbrock).hessian();
+    /// let compiled = h.compile().unwrap();
+    /// let x = [1.5, -0.5, 0.25, 1.0, 2.0, 0.0, -1.0, 0.75];
+    /// assert_eq!(compiled.eval(&x).unwrap(), h.eval(&x).unwrap());
+    /// ```
+    ///
+    /// # Errors
+    /// [`CompileError::UnsupportedHost`] where Cranelift has no code generator for this machine
+    /// (the interpreter and emitted Rust work everywhere).
+    pub fn compile(&self) -> Result<Compiled, CompileError> {
+        let isa = host_isa(self.nodes.len())?;
+        let call_conv = isa.default_call_conv();
+        let mut module = JITModule::new(JITBuilder::with_isa(
+            isa,
+            cranelift_module::default_libcall_names(),
+        ));
+        let frontend = module.target_config();
+        let ptr = frontend.pointer_type();
+        let codegen = |e: &dyn fmt::Display| CompileError::Codegen(e.to_string());
+
+        let mut ctx = module.make_context();
+        let sig = &mut ctx.func.signature;
+        sig.params.extend([AbiParam::new(ptr); 3]);
+        sig.returns.push(AbiParam::new(types::I64));
+        let id = module
+            .declare_function("nilpotent_graph", Linkage::Local, &ctx.func.signature)
+            .map_err(|e| codegen(&e))?;
+        let signature = |params: &[Type], ret: Type| {
+            let mut s = Signature::new(call_conv);
+            s.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+            s.returns.push(AbiParam::new(ret));
+            s
+        };
+        let f64_ = types::F64;
+        let mut fctx = FunctionBuilderContext::new();
+        {
+            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+            let entry = b.create_block();
+            b.append_block_params_for_function_params(entry);
+            b.switch_to_block(entry);
+            let params = b.block_params(entry).to_vec();
+            let (x, out, found) = (params[0], params[1], params[2]);
+            // where a failing guard goes: store its answer, return its index + 1
+            let fail = b.create_block();
+            b.append_block_param(fail, types::I64); // index + 1
+            b.append_block_param(fail, types::I64); // answer
+            let sig1 = b.import_signature(signature(&[f64_], f64_));
+            let sig2 = b.import_signature(signature(&[f64_, f64_], f64_));
+            let sig3 = b.import_signature(signature(&[f64_, f64_, f64_], f64_));
+            let outcome1 = b.import_signature(signature(&[f64_], types::I64));
+            let outcome2 = b.import_signature(signature(&[f64_, f64_], types::I64));
+            let (guards_first, guards_after) = guard_placement(self);
+            let (spill, n_slots) = spill_slots(self, &guards_after);
+            let slots = b.create_sized_stack_slot(StackSlotData::new(
+                StackSlotKind::ExplicitSlot,
+                n_slots.max(1) * 8,
+                3,
+            ));
+            let mut cg = Gen {
+                b,
+                g: self,
+                ptr,
+                x,
+                vals: vec![None; self.nodes.len()],
+                spill,
+                slots,
+                sig1,
+                sig2,
+                sig3,
+                outcome1,
+                outcome2,
+            };
+            let check = |cg: &mut Gen<'_, '_>, k: usize| {
+                let guard = self.guards[k];
+                let answer = cg.outcome(guard.test);
+                let differs =
+                    cg.b.ins()
+                        .icmp_imm_u(IntCC::NotEqual, answer, guard.expected as i64);
+                let status = cg.b.ins().iconst(types::I64, k as i64 + 1);
+                let next = cg.b.create_block();
+                cg.b.ins().brif(
+                    differs,
+                    fail,
+                    &[BlockArg::Value(status), BlockArg::Value(answer)],
+                    next,
+                    &[],
+                );
+                cg.b.switch_to_block(next);
+            };
+            for &k in &guards_first {
+                check(&mut cg, k);
+            }
+            for (i, &node) in self.nodes.iter().enumerate() {
+                if node.is_operation() {
+                    let v = cg.op(node);
+                    match cg.spill[i] {
+                        NO_SLOT => cg.vals[i] = Some(v),
+                        s => {
+                            cg.b.ins().stack_store(ptr, v, slots, (s * 8) as i32);
+                        }
+                    }
+                }
+                for &k in &guards_after[i] {
+                    check(&mut cg, k);
+                }
+            }
+            for (k, &o) in self.outputs.iter().enumerate() {
+                let v = cg.val(o);
+                cg.b.ins().store(trusted(), v, out, (k as i32) * 8);
+            }
+            let ok = cg.b.ins().iconst(types::I64, 0);
+            cg.b.ins().return_(&[ok]);
+
+            let mut b = cg.b;
+            b.switch_to_block(fail);
+            let fp = b.block_params(fail).to_vec();
+            b.ins().store(trusted(), fp[1], found, 0);
+            b.ins().return_(&[fp[0]]);
+            b.seal_all_blocks();
+            b.finalize(frontend);
+        }
+        module
+            .define_function(id, &mut ctx)
+            .map_err(|e| codegen(&format!("{e:?}")))?;
+        let code_size = ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
+        module.clear_context(&mut ctx);
+        module.finalize_definitions().map_err(|e| codegen(&e))?;
+        let code = module.get_finalized_function(id);
+        // SAFETY: `code` is the entry of the function defined above, finalized (executable) and
+        // owned by `module`, which the returned `Compiled` keeps until it is dropped. Its
+        // signature is `(ptr, ptr, ptr) -> i64` in the host's default calling convention, which
+        // is the C convention `RawFn` names (`extern "C"`, pointer-sized arguments, a 64-bit
+        // integer result).
+        #[allow(unsafe_code)]
+        let func = unsafe { core::mem::transmute::<*const u8, RawFn>(code) };
+        Ok(Compiled {
+            func,
+            n_inputs: self.n_inputs,
+            n_outputs: self.outputs.len(),
+            guards: self.guards.iter().map(|g| (g.test, g.expected)).collect(),
+            code_size,
+            module: ManuallyDrop::new(module),
+        })
+    }
+}

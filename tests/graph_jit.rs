@@ -1,0 +1,145 @@
+//! The JIT ([`Graph::compile`], feature `jit`) against the interpreter, bit for bit: every rule of
+//! the table (alone, with constant operands, and their gradient and Hessian graphs), random
+//! expression graphs with their gradient and Hessian graphs, a function that asks every kind of
+//! guard question (the errors must be the interpreter's), larger gradient and Hessian graphs, a
+//! 20 000-node gradient graph (its compile time is printed), and a compiled function shared by
+//! several threads.
+#![cfg(feature = "jit")]
+
+mod compiled_cases;
+
+use std::time::Instant;
+
+use compiled_cases::{Rng, all_cases, random_cases, random_points, rosenbrock, same_result};
+use nilpotent::graph::{Compiled, Evaluate, Graph, GraphError};
+use num_traits::Float;
+
+fn check(name: &str, g: &Graph, c: &Compiled, points: &[Vec<f64>]) -> usize {
+    let mut errors = 0;
+    for p in points {
+        let want = g.eval(p);
+        if let Err(why) = same_result(&c.eval(p), &want) {
+            panic!("{name} at {p:?}: compiled {why}");
+        }
+        errors += want.is_err() as usize;
+    }
+    errors
+}
+
+#[test]
+fn compiled_code_equals_the_interpreter_bit_for_bit() {
+    let mut errors = 0;
+    for case in all_cases() {
+        let c = case.graph.compile().unwrap();
+        errors += check(&case.name, &case.graph, &c, &case.points);
+    }
+    assert!(
+        errors > 100,
+        "only {errors} guard errors: the cases must cross branches"
+    );
+}
+
+#[test]
+fn more_random_expressions() {
+    // other seeds than the emitted cases (the JIT needs no generated file)
+    let seed = Rng::for_test("more_random_expressions").next_u64();
+    for case in random_cases(150, seed) {
+        let c = case.graph.compile().unwrap();
+        check(&case.name, &case.graph, &c, &case.points);
+    }
+}
+
+#[test]
+fn lengths_are_checked_as_by_the_interpreter() {
+    let g = Graph::record(&[1.0, 2.0], rosenbrock).gradient();
+    let mut c = g.compile().unwrap();
+    assert_eq!((c.num_inputs(), Evaluate::num_outputs(&c)), (2, 3));
+    let mut out = [0.0; 3];
+    let mut ev = g.program().evaluator::<f64>();
+    for (x, m) in [
+        (&[1.0][..], 3),
+        (&[1.0, 2.0, 3.0][..], 3),
+        (&[1.0, 2.0][..], 2),
+        (&[1.0, 2.0][..], 4),
+    ] {
+        let mut a = vec![0.0; m];
+        let mut b = vec![0.0; m];
+        let want = ev.eval_into(x, &mut a);
+        assert!(want.is_err());
+        assert_eq!(c.eval_into(x, &mut b), want);
+        assert_eq!(Evaluate::eval_into(&mut c, x, &mut b), want);
+    }
+    // a failed guard leaves the output untouched (as the interpreter does)
+    let h = Graph::record(&[1.0], |x| x[0].abs()).gradient();
+    let ch = h.compile().unwrap();
+    let mut out1 = [7.0; 2];
+    assert!(matches!(
+        ch.eval_into(&[-1.0], &mut out1),
+        Err(GraphError::Guard { .. })
+    ));
+    assert_eq!(out1, [7.0; 2]);
+    c.eval_into(&[1.0, 2.0], &mut out).unwrap();
+    assert_eq!(out.to_vec(), g.eval(&[1.0, 2.0]).unwrap());
+}
+
+#[test]
+fn a_20000_node_gradient_graph_compiles() {
+    let x: Vec<f64> = (0..1200)
+        .map(|i| 0.5 + 0.1 * ((i * 7) % 11) as f64)
+        .collect();
+    let g = Graph::record(&x, rosenbrock).gradient();
+    assert!(g.num_nodes() >= 20_000, "{} nodes", g.num_nodes());
+    let start = Instant::now();
+    let c = g.compile().unwrap();
+    // reported, not asserted (tests do not time): BENCHMARKS.md has the measurements
+    eprintln!(
+        "compiled a gradient graph of {} nodes ({} operations) in {:?}",
+        g.num_nodes(),
+        g.len(),
+        start.elapsed()
+    );
+    let mut rng = Rng::for_test("a_20000_node_gradient_graph_compiles");
+    let mut points = vec![x.clone()];
+    points.extend((0..5).map(|_| rng.vec(x.len(), -2.0, 2.0)));
+    check("rosenbrock1200_gradient", &g, &c, &points);
+}
+
+#[test]
+fn a_compiled_function_is_shared_by_threads() {
+    let x0: Vec<f64> = (0..16).map(|i| 0.25 * i as f64 - 1.0).collect();
+    let g = Graph::record(&x0, rosenbrock).hessian();
+    let c = g.compile().unwrap();
+    let mut rng = Rng::for_test("a_compiled_function_is_shared_by_threads");
+    let points = random_points(16, 200, &mut rng);
+    let want: Vec<_> = points.iter().map(|p| g.eval(p)).collect();
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let (c, points, want) = (&c, &points, &want);
+            s.spawn(move || {
+                for _ in 0..20 {
+                    for (k, p) in points.iter().enumerate().skip(t) {
+                        same_result(&c.eval(p), &want[k]).unwrap();
+                    }
+                }
+            });
+        }
+    });
+    // moved to another thread, used and dropped there
+    let handle = std::thread::spawn(move || c.eval(&points[0]));
+    same_result(&handle.join().unwrap(), &want[0]).unwrap();
+}
+
+#[test]
+fn backends_switch_with_one_line() {
+    fn run(e: &mut dyn Evaluate, x: &[f64]) -> Vec<f64> {
+        e.eval(x).unwrap()
+    }
+    let g = Graph::record(&[2.0, 5.0], |x| x[0].ln() + x[0] * x[1] - x[1].sin()).gradient();
+    let mut backends: Vec<Box<dyn Evaluate + '_>> = vec![
+        Box::new(g.program().evaluator::<f64>()),
+        Box::new(g.compile().unwrap()),
+    ];
+    let a = run(&mut backends[0], &[1.5, 0.5]);
+    let b = run(&mut backends[1], &[1.5, 0.5]);
+    assert_eq!(a, b);
+}
