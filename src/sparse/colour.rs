@@ -33,12 +33,13 @@ pub enum Order {
     Natural,
     /// Decreasing degree in the conflict graph (ties in index order).
     LargestFirst,
-    /// Smallest-last (Matula and Beck): repeatedly remove a vertex of smallest remaining degree,
-    /// and colour in the reverse order of removal.
+    /// Smallest-last (Matula and Beck): repeatedly remove a vertex of smallest remaining degree
+    /// (ties: the one whose degree last changed, or the smaller index), and colour in the reverse
+    /// order of removal.
     SmallestLast,
     /// Dynamic: next the uncoloured vertex whose neighbours already have the most distinct colours
-    /// (DSATUR; ties: larger degree, then smaller index). Finds the 5 colours of a 5-point stencil,
-    /// where the static orders need 7.
+    /// (DSATUR; ties: larger degree, then smaller index). Finds the 5 colours of a 5-point stencil
+    /// on every grid tried, where natural and largest-first order need 7 (smallest-last 5 to 7).
     SaturationDegree,
     /// Each of the orders above; the colouring with the fewest colours (on a tie, the first in the
     /// order listed).
@@ -119,15 +120,17 @@ impl Colouring {
 /// A distance-1 colouring of the columns of `p`: no two columns of one colour have an entry in the
 /// same row. Its colours are the passes (lanes) of a compressed forward-mode Jacobian.
 pub fn column_colouring(p: &Pattern, order: Order) -> Colouring {
-    let adj = Adjacency::intersection(p);
-    colour(&adj, order, Rule::Distance1)
+    colour(&Conflicts::intersection(p), order, Rule::Distance1)
 }
 
 /// A distance-1 colouring of the rows of `p`: no two rows of one colour have an entry in the same
 /// column. Its colours are the sweeps of a compressed reverse-mode Jacobian.
 pub fn row_colouring(p: &Pattern, order: Order) -> Colouring {
-    let adj = Adjacency::intersection(&p.transpose());
-    colour(&adj, order, Rule::Distance1)
+    colour(
+        &Conflicts::intersection(&p.transpose()),
+        order,
+        Rule::Distance1,
+    )
 }
 
 /// A star colouring of the symmetric pattern `p` (a Hessian's): a distance-1 colouring of its
@@ -143,8 +146,7 @@ pub fn star_colouring(p: &Pattern, order: Order) -> Colouring {
         p.nrows(),
         p.ncols()
     );
-    let adj = Adjacency::symmetric(p);
-    colour(&adj, order, Rule::Star)
+    colour(&Conflicts::symmetric(p), order, Rule::Star)
 }
 
 /// What a vertex's colour must avoid.
@@ -156,79 +158,110 @@ enum Rule {
     Star,
 }
 
-/// A conflict graph: neighbour lists, sorted, without self-loops.
-struct Adjacency {
-    offsets: Vec<usize>,
-    nbrs: Vec<usize>,
+/// A conflict graph and its degrees.
+struct Conflicts<'a> {
+    kind: Kind<'a>,
+    degree: Vec<usize>,
 }
 
-impl Adjacency {
-    fn of(&self, v: usize) -> &[usize] {
-        &self.nbrs[self.offsets[v]..self.offsets[v + 1]]
+enum Kind<'a> {
+    /// The column intersection graph of `cols` (columns adjacent when they share a row), walked
+    /// through the rows instead of stored: its edges can far outnumber the pattern's entries (one
+    /// dense row makes it complete), so it takes O(nnz) memory and the time of a walk, with
+    /// neighbours seen once per shared row.
+    Intersection { cols: &'a Pattern, rows: Pattern },
+    /// The adjacency graph of a symmetric pattern: its off-diagonal entries.
+    Symmetric(&'a Pattern),
+}
+
+impl<'a> Conflicts<'a> {
+    fn intersection(cols: &'a Pattern) -> Conflicts<'a> {
+        let n = cols.ncols();
+        let mut c = Conflicts {
+            kind: Kind::Intersection {
+                cols,
+                rows: cols.transpose(), // column i of `rows` lists the columns of row i
+            },
+            degree: vec![0; n],
+        };
+        let mut stamp = vec![usize::MAX; n];
+        for v in 0..n {
+            let mut d = 0;
+            c.for_each(v, |w| {
+                if stamp[w] != v {
+                    stamp[w] = v;
+                    d += 1;
+                }
+            });
+            c.degree[v] = d;
+        }
+        c
+    }
+
+    fn symmetric(p: &'a Pattern) -> Conflicts<'a> {
+        let degree = (0..p.ncols())
+            .map(|v| p.col(v).len() - usize::from(p.contains(v, v)))
+            .collect();
+        Conflicts {
+            kind: Kind::Symmetric(p),
+            degree,
+        }
     }
 
     fn len(&self) -> usize {
-        self.offsets.len() - 1
+        self.degree.len()
     }
 
-    fn degree(&self, v: usize) -> usize {
-        self.offsets[v + 1] - self.offsets[v]
-    }
-
-    /// The column intersection graph of `p`: columns adjacent when some row has both.
-    fn intersection(p: &Pattern) -> Adjacency {
-        let rows = p.transpose(); // column i of `rows` lists the columns of row i
-        let n = p.ncols();
-        let mut stamp = vec![usize::MAX; n];
-        let mut offsets = Vec::with_capacity(n + 1);
-        offsets.push(0);
-        let mut nbrs = Vec::new();
-        for j in 0..n {
-            let start = nbrs.len();
-            for &i in p.col(j) {
-                for &k in rows.col(i) {
-                    if k != j && stamp[k] != j {
-                        stamp[k] = j;
-                        nbrs.push(k);
+    /// Calls `f` for each neighbour of `v` (more than once for a neighbour that shares several
+    /// rows with `v` in an intersection graph).
+    #[inline]
+    fn for_each(&self, v: usize, mut f: impl FnMut(usize)) {
+        match &self.kind {
+            Kind::Intersection { cols, rows } => {
+                for &i in cols.col(v) {
+                    for &w in rows.col(i) {
+                        if w != v {
+                            f(w);
+                        }
                     }
                 }
             }
-            nbrs[start..].sort_unstable();
-            offsets.push(nbrs.len());
+            Kind::Symmetric(p) => {
+                for &w in p.col(v) {
+                    if w != v {
+                        f(w);
+                    }
+                }
+            }
         }
-        Adjacency { offsets, nbrs }
     }
 
-    /// The adjacency graph of a symmetric pattern (its off-diagonal entries).
-    fn symmetric(p: &Pattern) -> Adjacency {
-        let n = p.ncols();
-        let mut offsets = Vec::with_capacity(n + 1);
-        offsets.push(0);
-        let mut nbrs = Vec::with_capacity(p.nnz());
-        for j in 0..n {
-            nbrs.extend(p.col(j).iter().copied().filter(|&i| i != j));
-            offsets.push(nbrs.len());
+    /// The neighbours of `v`, for the star rule (symmetric patterns only; they include `v` itself
+    /// where the diagonal is an entry, which the callers skip).
+    fn adjacent(&self, v: usize) -> &[usize] {
+        match &self.kind {
+            Kind::Symmetric(p) => p.col(v),
+            Kind::Intersection { .. } => unreachable!("the star rule is for symmetric patterns"),
         }
-        Adjacency { offsets, nbrs }
     }
 }
 
 const NONE: usize = usize::MAX;
 
-fn colour(adj: &Adjacency, order: Order, rule: Rule) -> Colouring {
+fn colour(g: &Conflicts<'_>, order: Order, rule: Rule) -> Colouring {
     if order == Order::Best {
         let mut best: Option<Colouring> = None;
         for o in Order::ALL {
-            let c = colour(adj, o, rule);
+            let c = colour(g, o, rule);
             if best.as_ref().is_none_or(|b| c.num_colours < b.num_colours) {
                 best = Some(c);
             }
         }
         return best.expect("Order::ALL is not empty");
     }
-    let n = adj.len();
+    let n = g.len();
     let mut greedy = Greedy {
-        adj,
+        g,
         rule,
         colours: vec![NONE; n],
         forbidden: Vec::new(),
@@ -237,29 +270,39 @@ fn colour(adj: &Adjacency, order: Order, rule: Rule) -> Colouring {
         Order::Natural => (0..n).for_each(|v| greedy.colour(v)),
         Order::LargestFirst => {
             let mut vs: Vec<usize> = (0..n).collect();
-            vs.sort_by_key(|&v| (Reverse(adj.degree(v)), v));
+            vs.sort_by_key(|&v| (Reverse(g.degree[v]), v));
             vs.into_iter().for_each(|v| greedy.colour(v));
         }
-        Order::SmallestLast => smallest_last(adj)
-            .into_iter()
-            .for_each(|v| greedy.colour(v)),
+        Order::SmallestLast => smallest_last(g).into_iter().for_each(|v| greedy.colour(v)),
         Order::SaturationDegree => {
-            // lazy max-heap of (distinct neighbour colours, degree, smallest index first)
-            let mut seen: Vec<Vec<usize>> = vec![Vec::new(); n];
+            // the distinct colours around each vertex as a bitset, and a lazy max-heap of
+            // (their number, degree, smallest index first)
+            let mut seen: Vec<Vec<u64>> = vec![Vec::new(); n];
+            let mut sat = vec![0usize; n];
             let mut heap: BinaryHeap<(usize, usize, Reverse<usize>)> =
-                (0..n).map(|v| (0, adj.degree(v), Reverse(v))).collect();
-            while let Some((sat, _, Reverse(v))) = heap.pop() {
-                if greedy.colours[v] != NONE || sat != seen[v].len() {
+                (0..n).map(|v| (0, g.degree[v], Reverse(v))).collect();
+            while let Some((s, _, Reverse(v))) = heap.pop() {
+                if greedy.colours[v] != NONE || s != sat[v] {
                     continue; // stale
                 }
                 greedy.colour(v);
                 let c = greedy.colours[v];
-                for &w in adj.of(v) {
-                    if greedy.colours[w] == NONE && !seen[w].contains(&c) {
-                        seen[w].push(c);
-                        heap.push((seen[w].len(), adj.degree(w), Reverse(w)));
+                let (word, bit) = (c / 64, 1u64 << (c % 64));
+                let colours = &greedy.colours;
+                g.for_each(v, |w| {
+                    if colours[w] != NONE {
+                        return;
                     }
-                }
+                    let set = &mut seen[w];
+                    if set.len() <= word {
+                        set.resize(word + 1, 0);
+                    }
+                    if set[word] & bit == 0 {
+                        set[word] |= bit;
+                        sat[w] += 1;
+                        heap.push((sat[w], g.degree[w], Reverse(w)));
+                    }
+                });
             }
         }
         Order::Best => unreachable!(),
@@ -272,73 +315,114 @@ fn colour(adj: &Adjacency, order: Order, rule: Rule) -> Colouring {
     }
 }
 
-/// Smallest-last order: vertices removed one at a time, each of smallest remaining degree (ties:
-/// smallest index), returned in the reverse order of removal.
-fn smallest_last(adj: &Adjacency) -> Vec<usize> {
-    let n = adj.len();
-    let mut degree: Vec<usize> = (0..n).map(|v| adj.degree(v)).collect();
-    let mut removed = vec![false; n];
-    let mut heap: BinaryHeap<Reverse<(usize, usize)>> =
-        (0..n).map(|v| Reverse((degree[v], v))).collect();
-    let mut order = Vec::with_capacity(n);
-    while let Some(Reverse((d, v))) = heap.pop() {
-        if removed[v] || d != degree[v] {
-            continue;
+/// Smallest-last order: vertices removed one at a time, each of smallest remaining degree,
+/// returned in the reverse order of removal. Buckets of vertices by remaining degree (doubly
+/// linked lists), so that each edge costs O(1).
+fn smallest_last(g: &Conflicts<'_>) -> Vec<usize> {
+    let n = g.len();
+    let mut degree = g.degree.clone();
+    let max_degree = degree.iter().copied().max().unwrap_or(0);
+    // head[d]: the first vertex of degree d; next/prev: the lists
+    let (mut head, mut next, mut prev) = (vec![NONE; max_degree + 1], vec![NONE; n], vec![NONE; n]);
+    let push = |v: usize, d: usize, head: &mut [usize], next: &mut [usize], prev: &mut [usize]| {
+        next[v] = head[d];
+        prev[v] = NONE;
+        if head[d] != NONE {
+            prev[head[d]] = v;
         }
+        head[d] = v;
+    };
+    let unlink =
+        |v: usize, d: usize, head: &mut [usize], next: &mut [usize], prev: &mut [usize]| {
+            if prev[v] != NONE {
+                next[prev[v]] = next[v];
+            } else {
+                head[d] = next[v];
+            }
+            if next[v] != NONE {
+                prev[next[v]] = prev[v];
+            }
+        };
+    for v in (0..n).rev() {
+        push(v, degree[v], &mut head, &mut next, &mut prev);
+    }
+    let mut removed = vec![false; n];
+    let mut stamp = vec![NONE; n];
+    let mut order = Vec::with_capacity(n);
+    let mut low = 0; // no vertex has a smaller degree than this
+    for _ in 0..n {
+        while head[low] == NONE {
+            low += 1;
+        }
+        let v = head[low];
+        unlink(v, low, &mut head, &mut next, &mut prev);
         removed[v] = true;
         order.push(v);
-        for &w in adj.of(v) {
-            if !removed[w] {
+        g.for_each(v, |w| {
+            if !removed[w] && stamp[w] != v {
+                stamp[w] = v;
+                unlink(w, degree[w], &mut head, &mut next, &mut prev);
                 degree[w] -= 1;
-                heap.push(Reverse((degree[w], w)));
+                push(w, degree[w], &mut head, &mut next, &mut prev);
             }
-        }
+        });
+        low = low.saturating_sub(1);
     }
     order.reverse();
     order
 }
 
-struct Greedy<'a> {
-    adj: &'a Adjacency,
+/// Marks colour `c` as not allowed for vertex `v`.
+#[inline]
+fn forbid(forbidden: &mut Vec<usize>, c: usize, v: usize) {
+    if c >= forbidden.len() {
+        forbidden.resize(c + 1, NONE);
+    }
+    forbidden[c] = v;
+}
+
+struct Greedy<'a, 'p> {
+    g: &'a Conflicts<'p>,
     rule: Rule,
     colours: Vec<usize>,
     /// `forbidden[c] == v` while colouring v: colour c is not allowed
     forbidden: Vec<usize>,
 }
 
-impl Greedy<'_> {
-    fn forbid(&mut self, c: usize, v: usize) {
-        if c >= self.forbidden.len() {
-            self.forbidden.resize(c + 1, NONE);
-        }
-        self.forbidden[c] = v;
-    }
-
+impl Greedy<'_, '_> {
     /// Gives v the smallest colour its rule allows.
     fn colour(&mut self, v: usize) {
-        let adj = self.adj;
-        for &w in adj.of(v) {
-            let cw = self.colours[w];
-            if cw != NONE {
-                self.forbid(cw, v);
+        let (g, colours, forbidden) = (self.g, &self.colours, &mut self.forbidden);
+        g.for_each(v, |w| {
+            if colours[w] != NONE {
+                forbid(forbidden, colours[w], v);
             }
-            if self.rule == Rule::Distance1 {
-                continue;
-            }
+        });
+        if self.rule == Rule::Star {
             // Star colouring (Gebremedhin, Manne and Pothen 2005, algorithm 4.1). Invariant: the
             // coloured neighbours of an uncoloured vertex have distinct colours, so v cannot be
             // the middle of a two-coloured path; what remains is a path v–w–x–y with
             // colour(v) = colour(x) and colour(w) = colour(y).
-            for &x in adj.of(w) {
-                let cx = self.colours[x];
-                if x == v || cx == NONE {
+            for &w in g.adjacent(v) {
+                if w == v {
                     continue;
                 }
-                if cw == NONE {
-                    // keep the invariant for w: v must differ from w's coloured neighbours
-                    self.forbid(cx, v);
-                } else if adj.of(x).iter().any(|&y| y != w && self.colours[y] == cw) {
-                    self.forbid(cx, v);
+                let cw = colours[w];
+                for &x in g.adjacent(w) {
+                    let cx = colours[x];
+                    if x == v || x == w || cx == NONE || forbidden.get(cx) == Some(&v) {
+                        continue; // nothing to forbid, or forbidden already
+                    }
+                    if cw == NONE {
+                        // keep the invariant for w: v must differ from w's coloured neighbours
+                        forbid(forbidden, cx, v);
+                    } else if g
+                        .adjacent(x)
+                        .iter()
+                        .any(|&y| y != w && y != x && colours[y] == cw)
+                    {
+                        forbid(forbidden, cx, v);
+                    }
                 }
             }
         }
