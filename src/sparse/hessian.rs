@@ -148,6 +148,7 @@ impl HessianPlan {
     /// The value, gradient and Hessian at `x`; an error if a guard of the graph (or of its
     /// gradient) comes out differently at `x` than where it was recorded, or if `x` has the wrong
     /// length. Allocates nothing.
+    #[inline]
     pub fn eval(&mut self, x: &[f64]) -> Result<(f64, &[f64], &CscMatrix<f64>), GraphError> {
         for p in &mut self.passes {
             p.run(&self.program, x)?;
@@ -158,6 +159,7 @@ impl HessianPlan {
     /// [`HessianPlan::eval`] with the passes run on rayon's thread pool: the same results bit for
     /// bit.
     #[cfg(feature = "rayon")]
+    #[inline]
     pub fn par_eval(&mut self, x: &[f64]) -> Result<(f64, &[f64], &CscMatrix<f64>), GraphError> {
         use rayon::prelude::*;
         let program = &self.program;

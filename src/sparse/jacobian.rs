@@ -272,6 +272,7 @@ impl JacobianPlan {
     /// The values `g(x)` and the Jacobian at `x`; an error if a guard of the graph comes out
     /// differently at `x` than where it was recorded (the pattern is that branch's), or if `x`
     /// has the wrong length. Allocates nothing.
+    #[inline]
     pub fn eval(&mut self, x: &[f64]) -> Result<(&[f64], &CscMatrix<f64>), GraphError> {
         match self.direction {
             Direction::Reverse => {
@@ -291,6 +292,7 @@ impl JacobianPlan {
     /// [`JacobianPlan::eval`] with the independent passes (or blocks of sweeps) run on rayon's
     /// thread pool: the same results bit for bit.
     #[cfg(feature = "rayon")]
+    #[inline]
     pub fn par_eval(&mut self, x: &[f64]) -> Result<(&[f64], &CscMatrix<f64>), GraphError> {
         use rayon::prelude::*;
         match self.direction {
