@@ -344,6 +344,76 @@ fn empty_and_degenerate_colourings() {
 }
 
 #[test]
+fn pattern_api() {
+    let p = Pattern::from_entries(2, 3, [(1, 2), (0, 0), (1, 0), (0, 0)]);
+    assert_eq!((p.nrows(), p.ncols(), p.nnz()), (2, 3, 3));
+    assert_eq!(p.entries().collect::<Vec<_>>(), [(0, 0), (1, 0), (1, 2)]);
+    assert_eq!(p.col(1), &[] as &[usize]);
+    assert!((p.density() - 0.5).abs() < 1e-15);
+    let t = p.transpose();
+    assert_eq!(t.entries().collect::<Vec<_>>(), [(0, 0), (0, 1), (2, 1)]);
+    assert_eq!(t.transpose(), p);
+    assert!(!p.is_symmetric());
+    let sp = p.to_sparsity_pattern();
+    assert_eq!((sp.major_dim(), sp.minor_dim(), sp.nnz()), (3, 2, 3));
+    assert_eq!(Pattern::from_entries(0, 0, []).density(), 0.0);
+}
+
+#[test]
+#[should_panic(expected = "outside a 2 × 2 matrix")]
+fn pattern_entries_in_range() {
+    Pattern::from_entries(2, 2, [(2, 0)]);
+}
+
+/// No inputs, no outputs, constant outputs: plans still evaluate (values only, empty matrices).
+#[test]
+fn degenerate_plans() {
+    use nilpotent::graph::Sym;
+    let g = Graph::record_vec(&[], |_| vec![Sym::constant(2.0)]);
+    let mut plan = JacobianPlan::new(&g);
+    let (y, jac) = plan.eval(&[]).unwrap();
+    assert_eq!((y, jac.nrows(), jac.ncols()), (&[2.0][..], 1, 0));
+    let g = Graph::record_vec(&[1.0, 2.0], |_| vec![]);
+    for direction in [Direction::Forward, Direction::Reverse, Direction::Auto] {
+        let mut plan = JacobianPlan::with_options(&g, direction, Order::Best);
+        assert_eq!(plan.direction(), Direction::Forward);
+        let (y, jac) = plan.eval(&[3.0, 4.0]).unwrap();
+        assert_eq!((y.len(), jac.nrows(), jac.ncols()), (0, 0, 2));
+    }
+    let g = Graph::record_vec(&[1.0, 2.0], |x| vec![x[0], Sym::constant(1.0), x[0] * x[1]]);
+    for direction in [Direction::Forward, Direction::Reverse] {
+        let mut plan = JacobianPlan::with_options(&g, direction, Order::Best);
+        let (y, jac) = plan.eval(&[3.0, 4.0]).unwrap();
+        assert_eq!(y, &[3.0, 1.0, 12.0]);
+        assert_eq!(
+            jac.triplet_iter()
+                .map(|(i, j, &v)| (i, j, v))
+                .collect::<Vec<_>>(),
+            [(0, 0, 1.0), (2, 0, 4.0), (2, 1, 3.0)]
+        );
+    }
+    let g = Graph::record(&[], |_| Sym::constant(5.0));
+    let (v, grad, h) = HessianPlan::new(&g)
+        .eval(&[])
+        .map(|(v, g, h)| (v, g.to_vec(), h.clone()))
+        .unwrap();
+    assert_eq!((v, grad.len(), h.nnz()), (5.0, 0, 0));
+    let g = Graph::record(&[1.0, 2.0], |x| x[0] + x[1]); // linear: an empty Hessian pattern
+    let mut plan = HessianPlan::new(&g);
+    assert_eq!(plan.pattern().nnz(), 0);
+    assert_eq!(plan.eval(&[5.0, 6.0]).unwrap().1, &[1.0, 1.0]);
+}
+
+#[test]
+fn plans_can_go_to_other_threads() {
+    fn check<T: Send + Sync + Clone + std::fmt::Debug>() {}
+    check::<JacobianPlan>();
+    check::<HessianPlan>();
+    check::<Pattern>();
+    check::<Colouring>();
+}
+
+#[test]
 #[should_panic(expected = "not square and symmetric")]
 fn star_colouring_needs_a_symmetric_pattern() {
     star_colouring(&Pattern::from_entries(2, 2, [(0, 1)]), Order::Natural);

@@ -66,10 +66,13 @@
 //!
 //! # Colours and passes
 //!
+//! [`JacobianPlan::new`] picks forward or reverse mode by a cost model ([`Direction::Auto`]); every
+//! colouring is greedy in the vertex [`Order`] that gives the fewest colours ([`Order::Best`]).
+//!
 //! | matrix | colouring | a pass | cost |
 //! |---|---|---|---|
 //! | Jacobian, forward ([`Direction::Forward`]) | [`column_colouring`] (distance 1: no two columns of a colour share a row) | the function on `Dual<f64, W>`, one lane per colour, W ≤ 8 | ⌈colours/8⌉ passes |
-//! | Jacobian, reverse ([`Direction::Reverse`], for m ≪ n) | [`row_colouring`] | one reverse sweep from the sum of the outputs of a colour | colours sweeps |
+//! | Jacobian, reverse ([`Direction::Reverse`], for m ≪ n) | [`row_colouring`] | one reverse sweep from the sum of the outputs of a colour (a derivative graph evaluated in `f64`) | ⌈colours/8⌉ programs of up to 8 sweeps; every row is swept once |
 //! | Hessian | [`star_colouring`] | the gradient graph on `Dual<f64, W>`: W Hessian-vector products | ⌈colours/8⌉ passes |
 //!
 //! # Parallel passes (feature `rayon`)
