@@ -30,6 +30,7 @@ use common::{
 use nalgebra::SVector;
 use nilpotent::graph::{Graph, Sym};
 use nilpotent::reverse::{self, Tape, Var};
+use nilpotent::sparse::{HessianPlan, JacobianPlan};
 use nilpotent::{Chunk, Dual, derivative, gradient_fixed, jacobian_fixed};
 use num_dual::{Dual64, DualSVec64};
 
@@ -93,6 +94,11 @@ fn recurrence_num_dual(x: f64) -> (f64, f64) {
 #[inline(never)]
 fn rosenbrock_f64(x: &[f64]) -> f64 {
     rosenbrock(x)
+}
+
+#[inline(never)]
+fn banded_f64(x: &[f64]) -> Vec<f64> {
+    common::banded_map(x)
 }
 
 #[inline(never)]
@@ -170,6 +176,11 @@ const CASES: &[&str] = &[
     "rosenbrock1024_jit",
     "hessian32_jit",
     "compile1024_jit",
+    "sparse_rosenbrock10k_f64",
+    "sparse_rosenbrock10k_hessian",
+    "sparse_banded10k_f64",
+    "sparse_banded10k_graph",
+    "sparse_banded10k_fn",
 ];
 
 /// The gradient graph of Rosenbrock (n = 1024), or of another function: recorded once, outside the
@@ -241,6 +252,32 @@ fn main() {
     let mut out1024 = vec![0.0; 1025];
     let mut out32 = vec![0.0; 1 + 32 + 32 * 32];
     let mut evaluator = graph.as_ref().map(|g| g.program().evaluator::<f64>());
+    // sparse cases (n = 10 000): the plan is built once, before the loop
+    let x10k: Vec<f64> = (0..10_000)
+        .map(|i| 0.5 + 0.1 * ((i * 7) % 11) as f64)
+        .collect();
+    let mut hessian_plan = (case == "sparse_rosenbrock10k_hessian")
+        .then(|| HessianPlan::new(&Graph::record(&x10k, rosenbrock)));
+    let mut jacobian_plan = matches!(
+        case.as_str(),
+        "sparse_banded10k_graph" | "sparse_banded10k_fn"
+    )
+    .then(|| JacobianPlan::new(&Graph::record_vec(&x10k, common::banded_map)));
+    if let Some(p) = &hessian_plan {
+        eprintln!(
+            "Hessian: {} colours, {} passes",
+            p.colouring().num_colours(),
+            p.num_passes()
+        );
+    }
+    if let Some(p) = &jacobian_plan {
+        eprintln!(
+            "Jacobian: {} colours, {} passes, {:?}",
+            p.colouring().num_colours(),
+            p.num_passes(),
+            p.direction()
+        );
+    }
     let mut out = vec![0.0; graph.as_ref().map_or(0, |g| g.num_outputs())];
     // every result goes whole through `black_box`, so no part of the work can be dropped as unused
     for _ in 0..reps {
@@ -381,6 +418,27 @@ fn main() {
             "compile1024_jit" => {
                 let g = graph.as_ref().expect("made above");
                 black_box(g.compile().unwrap().code_size());
+            }
+            "sparse_rosenbrock10k_f64" => {
+                black_box(rosenbrock_f64(black_box(&x10k)));
+            }
+            "sparse_rosenbrock10k_hessian" => {
+                let p = hessian_plan.as_mut().expect("made above");
+                black_box(p.eval(black_box(&x10k)).is_ok());
+            }
+            "sparse_banded10k_f64" => {
+                black_box(banded_f64(black_box(&x10k)));
+            }
+            "sparse_banded10k_graph" => {
+                let p = jacobian_plan.as_mut().expect("made above");
+                black_box(p.eval(black_box(&x10k)).is_ok());
+            }
+            "sparse_banded10k_fn" => {
+                let p = jacobian_plan.as_mut().expect("made above");
+                black_box(
+                    p.eval_fn(common::banded_map, black_box(&x10k), Chunk::<5>)
+                        .is_ok(),
+                );
             }
             other => panic!(
                 "unknown case {other:?} (the `*_jit` cases need `--features jit`); `profile \

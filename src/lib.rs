@@ -93,6 +93,26 @@
 //! assert_eq!(grad.eval(&[1.0, 0.0]).unwrap()[1], 1.0); // 1/x₁ + x₂ at another point
 //! ```
 //!
+//! ## Sparse Jacobians and Hessians
+//!
+//! When most entries of a large Jacobian or Hessian are structurally zero, [`sparse`] reads the
+//! pattern off the recorded graph, colours it (columns that share no row share a tangent lane),
+//! and pays for the colours instead of the dimension: a banded Jacobian in one pass of as many
+//! lanes as its bandwidth, a tridiagonal Hessian in three Hessian-vector products, whatever n is.
+//! Results are [`nalgebra_sparse::CscMatrix`]; a plan evaluates repeatedly without allocating. With
+//! the feature `rayon`, the independent passes of sparse and dense Jacobians and Hessians run on
+//! several cores.
+//!
+//! ```
+//! use nilpotent::sparse;
+//! # use num_traits::Float;
+//! fn f<T: Float>(x: &[T]) -> T {
+//!     (1..x.len()).fold(T::zero(), |s, i| s + (x[i] - x[i - 1].powi(2)).powi(2))
+//! }
+//! let (_, _, h) = sparse::hessian(f, &vec![0.5; 10_000]);
+//! assert_eq!(h.nnz(), 3 * 10_000 - 2); // from 3 Hessian-vector products
+//! ```
+//!
 //! ## One table of rules
 //!
 //! [`rules`] lists every elementary function with its value and local partial derivative(s), each
@@ -146,6 +166,7 @@ pub mod numeric;
 pub mod reverse;
 pub mod rules;
 mod scalar;
+pub mod sparse;
 
 pub use approx_impls::AllParts;
 pub use dual::Dual;

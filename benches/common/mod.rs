@@ -216,6 +216,30 @@ pub fn dense_map_jacobian_by_hand(x: &[f64], jac: &mut [f64]) {
     }
 }
 
+/// A banded map ℝⁿ → ℝⁿ of bandwidth 5 (a Bratu-like boundary-value residual): the fourth-order
+/// finite-difference Laplacian, a product of the two neighbours and an exponential,
+/// yᵢ = (−xᵢ₋₂ + 16xᵢ₋₁ − 30xᵢ + 16xᵢ₊₁ − xᵢ₊₂)/12 + xᵢ₋₁xᵢ₊₁ + 0.1·exp(xᵢ), with x = 0 outside
+/// 0..n. Its Jacobian has 5 diagonals; the function costs 11 flops and one `exp` per entry.
+pub fn banded_map<T: Real>(x: &[T]) -> Vec<T> {
+    let n = x.len();
+    let at = |k: usize| {
+        if k >= 2 && k - 2 < n {
+            x[k - 2]
+        } else {
+            T::cst(0.0)
+        }
+    };
+    (0..n)
+        .map(|i| {
+            let k = i + 2; // x[i + d] is at(k + d)
+            let stencil = T::cst(16.0) * (at(k - 1) + at(k + 1))
+                - (at(k - 2) + at(k + 2))
+                - T::cst(30.0) * at(k);
+            stencil * T::cst(1.0 / 12.0) + at(k - 1) * at(k + 1) + T::cst(0.1) * at(k).exp()
+        })
+        .collect()
+}
+
 /// A long scalar recurrence: `steps` explicit Euler steps of the logistic equation x' = x(1 − x)
 /// with step h = 10⁻³: xₙ₊₁ = xₙ + h·xₙ(1 − xₙ). (Unlike the chaotic logistic map, whose
 /// derivative overflows after ~1000 steps, dxₙ/dx₀ stays a normal number for 10⁴ steps.)

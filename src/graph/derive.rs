@@ -85,6 +85,39 @@ impl Graph {
         rec.finish().finish(&outputs)
     }
 
+    /// The graph of compressed reverse sweeps (for [`crate::sparse`]): outputs `[y₀, …, yₘ₋₁]` if
+    /// `with_values`, then for each group of outputs `groups[k]` the entries `inputs[k]` of the
+    /// gradient of their sum, in the order given. When no two outputs of a group depend on a
+    /// common input, that gradient holds each output's gradient entries unmixed.
+    ///
+    /// # Panics
+    /// If a group names an output or input that does not exist, or the two lists differ in length.
+    pub(crate) fn compressed_reverse(
+        &self,
+        groups: &[Vec<usize>],
+        inputs: &[Vec<usize>],
+        with_values: bool,
+    ) -> Graph {
+        assert_eq!(groups.len(), inputs.len());
+        let (rec, syms) = self.replay();
+        let mut outputs: Vec<Arg> = Vec::new();
+        if with_values {
+            outputs.extend(self.outputs.iter().map(|&y| syms[y as usize].arg()));
+        }
+        let mut seeds = Vec::new();
+        for (group, wanted) in groups.iter().zip(inputs) {
+            seeds.clear();
+            seeds.extend(group.iter().map(|&k| self.outputs[k]));
+            let adjoints = self.sweep_from(&rec, &syms, &seeds);
+            outputs.extend(
+                wanted
+                    .iter()
+                    .map(|&j| adjoints[j].map_or(Arg::Const(0.0), Sym::arg)),
+            );
+        }
+        rec.finish().finish(&outputs)
+    }
+
     /// Records this graph again into a new recording at the same point: the same nodes (each keeps
     /// its origin), values and guards; new nodes made afterwards get the next derivative order.
     /// Returns the recording and the `Sym` of each node.
@@ -129,10 +162,25 @@ impl Graph {
     /// (`syms[i]` is node i there). Returns the adjoint of each input, `None` where it is
     /// structurally zero.
     fn sweep(&self, rec: &Recording, syms: &[Sym], y: u32) -> Vec<Option<Sym>> {
+        self.sweep_from(rec, syms, &[y])
+    }
+
+    /// [`Graph::sweep`] from several nodes at once, each seeded with 1: the adjoints of their sum.
+    fn sweep_from(&self, rec: &Recording, syms: &[Sym], seeds: &[u32]) -> Vec<Option<Sym>> {
         let _ = rec; // the partials below are recorded into `rec` (the innermost recording)
-        let mut adj: Vec<Option<Sym>> = vec![None; y as usize + 1];
-        adj[y as usize] = Some(Sym::constant(1.0));
-        for i in (0..=y as usize).rev() {
+        let Some(&top) = seeds.iter().max() else {
+            return vec![None; self.n_inputs];
+        };
+        let mut adj: Vec<Option<Sym>> = vec![None; top as usize + 1];
+        for &y in seeds {
+            // a node that is two seeded outputs is seeded twice (the sum counts it twice)
+            let slot = &mut adj[y as usize];
+            *slot = Some(match *slot {
+                None => Sym::constant(1.0),
+                Some(s) => s + Sym::constant(1.0),
+            });
+        }
+        for i in (0..=top as usize).rev() {
             let Some(a) = adj[i] else { continue };
             let s = |k: u32| syms[k as usize];
             match self.nodes[i] {

@@ -143,7 +143,7 @@ pub use program::{Evaluator, Program, Value};
 pub use sym::Sym;
 
 use guard::Guard;
-use record::Node;
+pub(crate) use record::Node;
 
 /// A function recorded as a computation graph: see the [module documentation](self).
 #[derive(Clone, Debug)]
@@ -282,6 +282,16 @@ impl Graph {
     /// The graph lowered for evaluation (made on first use and kept).
     pub fn program(&self) -> &Program {
         self.program.get_or_init(|| Program::new(self))
+    }
+
+    /// The nodes in topological order (for the sparsity analysis of [`crate::sparse`]).
+    pub(crate) fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// The node of each output.
+    pub(crate) fn output_nodes(&self) -> &[u32] {
+        &self.outputs
     }
 
     /// The outputs at `x`, or an error naming the first guard that comes out differently at `x`

@@ -466,7 +466,31 @@ impl<'p, T> Evaluator<'p, T> {
     }
 }
 
-impl<T: Value> Evaluator<'_, T> {
+impl<'p, T: Value> Evaluator<'p, T> {
+    /// An evaluator of `program` that works in `work`, a buffer taken from
+    /// [`Evaluator::into_work`] of an evaluator of the same program (so that an owner of a
+    /// `Program` can keep its buffers without borrowing itself; no allocation). The constants are
+    /// written again, so any buffer of the right length gives the same results.
+    ///
+    /// # Panics
+    /// If `work` does not have one entry per slot (the unchecked slot access relies on it).
+    pub(crate) fn from_work(program: &'p Program, mut work: Vec<T>) -> Self {
+        assert_eq!(
+            work.len(),
+            program.n_slots,
+            "nilpotent::graph: a work buffer of another program (a bug)"
+        );
+        for &(s, c) in &program.consts {
+            work[s as usize] = T::from_constant(c);
+        }
+        Evaluator { program, work }
+    }
+
+    /// The work buffer, for [`Evaluator::from_work`].
+    pub(crate) fn into_work(self) -> Vec<T> {
+        self.work
+    }
+
     /// Evaluates the program at `x`, writing the outputs into `out`. An error, and no number, if a
     /// guard comes out differently at `x` than at the recording point, or if a length is wrong.
     pub fn eval_into(&mut self, x: &[T], out: &mut [T]) -> Result<(), GraphError> {

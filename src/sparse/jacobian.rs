@@ -1,0 +1,477 @@
+//! Sparse Jacobians: a plan (pattern, colouring, passes and their buffers) built once from a
+//! recorded graph and evaluated at any input.
+
+use nalgebra_sparse::CscMatrix;
+
+use super::colour::{Colouring, Order, column_colouring, row_colouring};
+use super::pass::{Entry, MAX_LANES, Pass};
+use super::pattern::{Pattern, jacobian_pattern};
+use crate::Dual;
+use crate::forward::Chunk;
+use crate::graph::{Evaluator, Graph, GraphError, Program};
+
+/// How a [`JacobianPlan`] compresses the Jacobian.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Forward mode over a column colouring: one tangent lane per colour, up to 8 lanes per pass
+    /// (`Dual<f64, W>`).
+    Forward,
+    /// Reverse mode over a row colouring: one reverse sweep per colour, from the sum of the outputs
+    /// of that colour (a derivative graph with up to 8 sweeps per program). Pays when there are
+    /// far fewer rows than columns.
+    Reverse,
+    /// The cheaper of the two by a cost model in units of one `f64` evaluation of the graph: a
+    /// forward pass of W lanes costs about 1 + W/3; reverse mode costs one evaluation per program
+    /// of up to 8 sweeps plus about 2 for all the sweeps together (each row is swept once, and rows
+    /// of one colour share no work). So a Jacobian with few rows, or whose rows need few colours,
+    /// goes reverse; a banded square one (5 colours either way: 2.7 against 3) forward.
+    Auto,
+}
+
+/// A reusable plan for the sparse Jacobian of a recorded graph `ℝⁿ → ℝᵐ`: its [pattern](Pattern),
+/// a [colouring](Colouring) of its columns (and rows), and the compressed passes with their
+/// buffers. Built once; [`JacobianPlan::eval`] then gives the values and the Jacobian at any input
+/// without allocating.
+///
+/// ```
+/// use nilpotent::graph::Graph;
+/// use nilpotent::sparse::JacobianPlan;
+/// use num_traits::Float;
+///
+/// // yᵢ = xᵢ² − xᵢ₋₁·xᵢ₊₁: a tridiagonal Jacobian, 3 colours whatever n is
+/// fn g<T: Float>(x: &[T]) -> Vec<T> {
+///     let n = x.len();
+///     (0..n)
+///         .map(|i| {
+///             let left = if i > 0 { x[i - 1] } else { T::one() };
+///             let right = if i + 1 < n { x[i + 1] } else { T::one() };
+///             x[i] * x[i] - left * right
+///         })
+///         .collect()
+/// }
+/// let x0 = vec![1.0; 100];
+/// let mut plan = JacobianPlan::new(&Graph::record_vec(&x0, g));
+/// assert_eq!(plan.colouring().num_colours(), 3);
+/// assert_eq!(plan.num_passes(), 1); // one pass of Dual<f64, 3>
+///
+/// let x: Vec<f64> = (0..100).map(|i| i as f64).collect();
+/// let (y, jac) = plan.eval(&x).unwrap();
+/// assert_eq!(y[5], 25.0 - 4.0 * 6.0);
+/// assert_eq!(jac.nnz(), 3 * 100 - 2);
+/// let row5: Vec<f64> = (4..7).map(|j| jac.get_entry(5, j).unwrap().into_value()).collect();
+/// assert_eq!(row5, vec![-6.0, 10.0, -4.0]); // ∂y₅/∂x₄ = −x₆, ∂y₅/∂x₅ = 2x₅, ∂y₅/∂x₆ = −x₄
+/// ```
+#[derive(Clone, Debug)]
+pub struct JacobianPlan {
+    pattern: Pattern,
+    columns: Colouring,
+    rows: Colouring,
+    direction: Direction,
+    /// the function's program (forward passes, and the guard check of `eval_fn`)
+    program: Program,
+    has_guards: bool,
+    /// forward passes and, for each, the entries it gives
+    passes: Vec<Pass>,
+    maps: Vec<Vec<Entry>>,
+    /// reverse mode: programs of up to 8 sweeps each
+    sweeps: Vec<Sweeps>,
+    /// the colour of the column of each entry (for `eval_fn`)
+    entry_colours: Vec<usize>,
+    /// f64 buffers for the guard check of `eval_fn`
+    check_work: Vec<f64>,
+    check_out: Vec<f64>,
+    values: Vec<f64>,
+    jac: CscMatrix<f64>,
+}
+
+/// One program of compressed reverse sweeps and its buffers.
+#[derive(Clone, Debug)]
+struct Sweeps {
+    program: Program,
+    work: Vec<f64>,
+    out: Vec<f64>,
+    /// (position in the Jacobian's values, output of the program)
+    map: Vec<(usize, usize)>,
+    /// whether the first m outputs are the function's values
+    has_values: bool,
+}
+
+impl Sweeps {
+    fn run(&mut self, x: &[f64]) -> Result<(), GraphError> {
+        let mut eval = Evaluator::from_work(&self.program, core::mem::take(&mut self.work));
+        let r = eval.eval_into(x, &mut self.out);
+        self.work = eval.into_work();
+        r
+    }
+}
+
+/// The estimated cost of forward passes over `colours` colours (see [`Direction::Auto`]).
+fn forward_cost(colours: usize) -> f64 {
+    (0..colours.max(1))
+        .step_by(MAX_LANES)
+        .map(|first| 1.0 + (colours - first).min(MAX_LANES) as f64 / 3.0)
+        .sum()
+}
+
+/// The estimated cost of reverse sweeps over `colours` colours (see [`Direction::Auto`]).
+fn reverse_cost(colours: usize) -> f64 {
+    colours.div_ceil(MAX_LANES) as f64 + 2.0
+}
+
+impl JacobianPlan {
+    /// The plan for `g` (recorded with [`Graph::record_vec`]), with the best colouring
+    /// ([`Order::Best`]) and [`Direction::Auto`].
+    pub fn new(g: &Graph) -> JacobianPlan {
+        Self::with_options(g, Direction::Auto, Order::Best)
+    }
+
+    /// The plan for `g` with the given direction and colouring order.
+    pub fn with_options(g: &Graph, direction: Direction, order: Order) -> JacobianPlan {
+        let m = g.num_outputs();
+        let pattern = jacobian_pattern(g);
+        let columns = column_colouring(&pattern, order);
+        let rows = row_colouring(&pattern, order);
+        let direction = match direction {
+            // no output, nothing to sweep from: forward passes (which also check the guards)
+            _ if m == 0 => Direction::Forward,
+            Direction::Auto => {
+                if reverse_cost(rows.num_colours()) < forward_cost(columns.num_colours()) {
+                    Direction::Reverse
+                } else {
+                    Direction::Forward
+                }
+            }
+            d => d,
+        };
+        let program = Program::new(g);
+        let (_, row_of) = pattern.parts();
+        let entry_colours: Vec<usize> = pattern.entries().map(|(_, j)| columns.colour(j)).collect();
+        let (mut passes, mut maps, mut sweeps) = (Vec::new(), Vec::new(), Vec::new());
+        match direction {
+            Direction::Forward => {
+                passes = Pass::plan(&program, columns.colours(), columns.num_colours());
+                maps = vec![Vec::new(); passes.len()];
+                for (pos, (&c, &i)) in entry_colours.iter().zip(row_of).enumerate() {
+                    maps[c / MAX_LANES].push(Entry {
+                        pos,
+                        output: i,
+                        lane: c % MAX_LANES,
+                    });
+                }
+            }
+            _ => {
+                // each sweep outputs only the entries of its rows (no two rows of a colour
+                // share a column), so the programs output nnz values in all
+                let groups = rows.groups();
+                let pt = pattern.transpose(); // column i: the columns of row i
+                let inputs: Vec<Vec<usize>> = groups
+                    .iter()
+                    .map(|group| {
+                        let mut cols: Vec<usize> = group
+                            .iter()
+                            .flat_map(|&i| pt.col(i).iter().copied())
+                            .collect();
+                        cols.sort_unstable();
+                        cols
+                    })
+                    .collect();
+                for (b, (block, wanted)) in groups
+                    .chunks(MAX_LANES)
+                    .zip(inputs.chunks(MAX_LANES))
+                    .enumerate()
+                {
+                    let graph = g.compressed_reverse(block, wanted, b == 0);
+                    let program = Program::new(&graph);
+                    sweeps.push(Sweeps {
+                        work: program.evaluator::<f64>().into_work(),
+                        out: vec![0.0; program.num_outputs()],
+                        program,
+                        map: Vec::new(),
+                        has_values: b == 0,
+                    });
+                }
+                // where colour c's entries start in its program's outputs (after the values in
+                // the first program)
+                let mut start = vec![0; groups.len()];
+                for (b, block) in inputs.chunks(MAX_LANES).enumerate() {
+                    let mut at = if b == 0 { m } else { 0 };
+                    for (k, cols) in block.iter().enumerate() {
+                        start[b * MAX_LANES + k] = at;
+                        at += cols.len();
+                    }
+                }
+                for (pos, (i, j)) in pattern.entries().enumerate() {
+                    let c = rows.colour(i);
+                    let k = inputs[c].binary_search(&j).expect("a column of the row");
+                    sweeps[c / MAX_LANES].map.push((pos, start[c] + k));
+                }
+            }
+        }
+        let check_work = program.evaluator::<f64>().into_work();
+        let jac = CscMatrix::try_from_pattern_and_values(
+            pattern.to_sparsity_pattern(),
+            vec![0.0; pattern.nnz()],
+        )
+        .expect("the values match the pattern");
+        JacobianPlan {
+            pattern,
+            columns,
+            rows,
+            direction,
+            has_guards: g.num_guards() > 0,
+            passes,
+            maps,
+            sweeps,
+            entry_colours,
+            check_work,
+            check_out: vec![0.0; m],
+            values: vec![0.0; m],
+            jac,
+            program,
+        }
+    }
+
+    /// The Jacobian's sparsity pattern (m × n).
+    pub fn pattern(&self) -> &Pattern {
+        &self.pattern
+    }
+
+    /// The colouring the plan evaluates with: of the columns in forward mode, of the rows in
+    /// reverse mode.
+    pub fn colouring(&self) -> &Colouring {
+        match self.direction {
+            Direction::Reverse => &self.rows,
+            _ => &self.columns,
+        }
+    }
+
+    /// The colouring of the columns (forward mode; also used by [`JacobianPlan::eval_fn`]).
+    pub fn column_colouring(&self) -> &Colouring {
+        &self.columns
+    }
+
+    /// The colouring of the rows (reverse mode).
+    pub fn row_colouring(&self) -> &Colouring {
+        &self.rows
+    }
+
+    /// [`Direction::Forward`] or [`Direction::Reverse`] (never `Auto`: what it chose).
+    pub fn direction(&self) -> Direction {
+        self.direction
+    }
+
+    /// The number of program evaluations per [`JacobianPlan::eval`]: ⌈colours / 8⌉ (each
+    /// carries up to 8 colours, as tangent lanes forward or as sweeps in reverse).
+    pub fn num_passes(&self) -> usize {
+        match self.direction {
+            Direction::Reverse => self.sweeps.len(),
+            _ => self.passes.len(),
+        }
+    }
+
+    /// The values `g(x)` and the Jacobian at `x`; an error if a guard of the graph comes out
+    /// differently at `x` than where it was recorded (the pattern is that branch's), or if `x`
+    /// has the wrong length. Allocates nothing.
+    #[inline]
+    pub fn eval(&mut self, x: &[f64]) -> Result<(&[f64], &CscMatrix<f64>), GraphError> {
+        match self.direction {
+            Direction::Reverse => {
+                for s in &mut self.sweeps {
+                    s.run(x)?;
+                }
+            }
+            _ => {
+                for p in &mut self.passes {
+                    p.run(&self.program, x)?;
+                }
+            }
+        }
+        Ok(self.collect())
+    }
+
+    /// [`JacobianPlan::eval`] with the independent passes (or blocks of sweeps) run on rayon's
+    /// thread pool: the same results bit for bit.
+    #[cfg(feature = "rayon")]
+    #[inline]
+    pub fn par_eval(&mut self, x: &[f64]) -> Result<(&[f64], &CscMatrix<f64>), GraphError> {
+        use rayon::prelude::*;
+        match self.direction {
+            Direction::Reverse => self.sweeps.par_iter_mut().try_for_each(|s| s.run(x))?,
+            _ => {
+                let program = &self.program;
+                self.passes
+                    .par_iter_mut()
+                    .try_for_each(|p| p.run(program, x))?;
+            }
+        }
+        Ok(self.collect())
+    }
+
+    /// The values and the Jacobian from the passes just run.
+    fn collect(&mut self) -> (&[f64], &CscMatrix<f64>) {
+        let dst = self.jac.values_mut();
+        match self.direction {
+            Direction::Reverse => {
+                for s in &self.sweeps {
+                    for &(pos, k) in &s.map {
+                        dst[pos] = s.out[k];
+                    }
+                    if s.has_values {
+                        let m = self.values.len();
+                        self.values.copy_from_slice(&s.out[..m]);
+                    }
+                }
+            }
+            _ => {
+                for (p, map) in self.passes.iter().zip(&self.maps) {
+                    p.gather(map, dst);
+                }
+                self.passes[0].values_into(0, &mut self.values);
+            }
+        }
+        (&self.values, &self.jac)
+    }
+
+    /// The values and the Jacobian at `x` by forward passes of the generic function `f` itself
+    /// (compiled code, usually faster than the graph's interpreter) on `Dual<f64, N>`, seeded with
+    /// the column colouring, ⌈colours / N⌉ passes. `f` must be the function the graph was recorded
+    /// from (at another number type: pass it by name).
+    ///
+    /// Guards: if the recording has any, the graph is evaluated at `x` first (in `f64`) to check
+    /// them, and an error is returned where one comes out differently, as [`JacobianPlan::eval`]
+    /// does; a recording without guards has no branch to check, and `f` runs alone. This path
+    /// allocates the seeded input (and `f` its output) per pass.
+    ///
+    /// ```
+    /// use nilpotent::graph::Graph;
+    /// use nilpotent::sparse::JacobianPlan;
+    /// use nilpotent::Chunk;
+    /// use num_traits::Float;
+    ///
+    /// fn g<T: Float>(x: &[T]) -> Vec<T> {
+    ///     (0..x.len()).map(|i| x[i].sin() * x[(i + 1) % x.len()]).collect()
+    /// }
+    /// let x = vec![0.5; 50];
+    /// let mut plan = JacobianPlan::new(&Graph::record_vec(&x, g));
+    /// let from_graph = plan.eval(&x).unwrap().1.clone();
+    /// let (_, jac) = plan.eval_fn(g, &x, Chunk::<4>).unwrap();
+    /// assert_eq!(jac, &from_graph);
+    /// ```
+    ///
+    /// # Panics
+    /// If `N` is 0, or if `f` returns a different number of values than the graph has outputs.
+    pub fn eval_fn<F, const N: usize>(
+        &mut self,
+        f: F,
+        x: &[f64],
+        _chunk: Chunk<N>,
+    ) -> Result<(&[f64], &CscMatrix<f64>), GraphError>
+    where
+        F: Fn(&[Dual<f64, N>]) -> Vec<Dual<f64, N>>,
+    {
+        self.check(x)?;
+        let firsts = self.firsts::<N>();
+        for first in firsts {
+            let y = self.pass_fn(&f, x, first);
+            self.store_fn(first, &y);
+        }
+        Ok((&self.values, &self.jac))
+    }
+
+    /// [`JacobianPlan::eval_fn`] with the passes run on rayon's thread pool: the same results bit
+    /// for bit.
+    #[cfg(feature = "rayon")]
+    pub fn par_eval_fn<F, const N: usize>(
+        &mut self,
+        f: F,
+        x: &[f64],
+        _chunk: Chunk<N>,
+    ) -> Result<(&[f64], &CscMatrix<f64>), GraphError>
+    where
+        F: Fn(&[Dual<f64, N>]) -> Vec<Dual<f64, N>> + Sync,
+    {
+        use rayon::prelude::*;
+        self.check(x)?;
+        let firsts: Vec<usize> = self.firsts::<N>().collect();
+        let this = &*self;
+        let ys: Vec<Vec<Dual<f64, N>>> = firsts
+            .par_iter()
+            .map(|&first| this.pass_fn(&f, x, first))
+            .collect();
+        for (&first, y) in firsts.iter().zip(&ys) {
+            self.store_fn(first, y);
+        }
+        Ok((&self.values, &self.jac))
+    }
+
+    /// Checks the length of `x` and, if the recording has guards, the guards at `x`.
+    fn check(&mut self, x: &[f64]) -> Result<(), GraphError> {
+        let n = self.pattern.ncols();
+        if x.len() != n {
+            return Err(GraphError::InputLength {
+                expected: n,
+                found: x.len(),
+            });
+        }
+        if self.has_guards {
+            let mut eval =
+                Evaluator::from_work(&self.program, core::mem::take(&mut self.check_work));
+            let r = eval.eval_into(x, &mut self.check_out);
+            self.check_work = eval.into_work();
+            r?;
+        }
+        Ok(())
+    }
+
+    /// The first colour of each pass of width `N` (one pass when there is no colour).
+    fn firsts<const N: usize>(&self) -> core::iter::StepBy<core::ops::Range<usize>> {
+        assert!(
+            N > 0,
+            "JacobianPlan::eval_fn: the chunk width must be at least 1"
+        );
+        (0..self.columns.num_colours().max(1)).step_by(N)
+    }
+
+    /// `f` at `x` seeded with the colours `first..first + N`.
+    fn pass_fn<F, const N: usize>(&self, f: &F, x: &[f64], first: usize) -> Vec<Dual<f64, N>>
+    where
+        F: Fn(&[Dual<f64, N>]) -> Vec<Dual<f64, N>>,
+    {
+        let xd: Vec<Dual<f64, N>> = x
+            .iter()
+            .zip(self.columns.colours())
+            .map(|(&v, &c)| {
+                let mut d = Dual::constant(v);
+                if (first..first + N).contains(&c) {
+                    d.eps[c - first] = 1.0;
+                }
+                d
+            })
+            .collect();
+        let y = f(&xd);
+        assert_eq!(
+            y.len(),
+            self.values.len(),
+            "JacobianPlan::eval_fn: f returned {} values but the graph has {} outputs",
+            y.len(),
+            self.values.len()
+        );
+        y
+    }
+
+    /// Stores the entries of the colours `first..first + N` (and the values, from the first pass).
+    fn store_fn<const N: usize>(&mut self, first: usize, y: &[Dual<f64, N>]) {
+        if first == 0 {
+            for (v, yi) in self.values.iter_mut().zip(y) {
+                *v = yi.re;
+            }
+        }
+        let (_, rows) = self.pattern.parts();
+        let dst = self.jac.values_mut();
+        for (pos, (&c, &i)) in self.entry_colours.iter().zip(rows).enumerate() {
+            if (first..first + N).contains(&c) {
+                dst[pos] = y[i].eps[c - first];
+            }
+        }
+    }
+}

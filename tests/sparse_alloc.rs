@@ -1,0 +1,138 @@
+//! Allocation counts of sparse plans (their own test binary: it installs a counting global
+//! allocator, as `tests/graph_alloc.rs` does).
+//!
+//! A plan is built once (pattern, colouring, passes and their buffers); evaluating it at new
+//! inputs allocates nothing: forward passes, reverse sweeps, Hessian passes, and the length
+//! errors.
+//!
+//! Only allocations made by the current thread while its `COUNTING` flag is set are counted, so the
+//! test harness's own threads cannot disturb the count.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use nilpotent::graph::{Graph, GraphError};
+use nilpotent::sparse::{Direction, HessianPlan, JacobianPlan, Order};
+use num_traits::Float;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Set while the current thread's allocations are to be counted (const-initialised: reading
+    /// it never allocates).
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn note_allocation() {
+    // `try_with`: during thread teardown the thread-local may be gone; such allocations don't count
+    if COUNTING.try_with(Cell::get).unwrap_or(false) {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: forwarded unchanged to the system allocator, with the caller's guarantees.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: as above.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note_allocation();
+        // SAFETY: as above; `ptr` was allocated by `System` through this allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The number of allocations (alloc, alloc_zeroed, realloc) `f` makes on the current thread.
+fn allocations_in(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    COUNTING.with(|c| c.set(true));
+    f();
+    COUNTING.with(|c| c.set(false));
+    ALLOCATIONS.load(Ordering::Relaxed) - before
+}
+
+/// The chained Rosenbrock function (tridiagonal Hessian).
+fn rosenbrock<T: Float>(x: &[T]) -> T {
+    let c100 = T::from(100.0).unwrap();
+    x.windows(2).fold(T::zero(), |s, w| {
+        let a = w[1] - w[0] * w[0];
+        let b = T::one() - w[0];
+        s + c100 * a * a + b * b
+    })
+}
+
+/// A banded map with guards (a comparison in the function, `abs` and `max` in its derivatives):
+/// half-bandwidth 1.
+fn banded<T: Float>(x: &[T]) -> Vec<T> {
+    let n = x.len();
+    (0..n)
+        .map(|i| {
+            let l = if i > 0 { x[i - 1] } else { T::zero() };
+            let r = if i + 1 < n { x[i + 1] } else { T::zero() };
+            let d = if x[i] > l { x[i] - l } else { l - x[i] };
+            d.abs().max(r) * x[i].sin()
+        })
+        .collect()
+}
+
+// One #[test] only: the numbers are easy to read, and no other test of this binary allocates
+// concurrently on this thread anyway.
+#[test]
+fn sparse_plans_do_not_allocate() {
+    // the counter works: a Vec allocates once, and is seen
+    assert_eq!(
+        allocations_in(|| drop(std::hint::black_box(vec![1u8; 16]))),
+        1
+    );
+    let n = 200;
+    let mut x: Vec<f64> = (0..n).map(|i| 0.5 + 0.3 * (i as f64).sin()).collect();
+    let g = Graph::record_vec(&x, banded);
+    assert!(g.num_guards() > 0);
+    let mut checksum = 0.0;
+    for direction in [Direction::Forward, Direction::Reverse] {
+        let mut plan = JacobianPlan::with_options(&g, direction, Order::Best);
+        let count = allocations_in(|| {
+            for step in 0..50 {
+                x[step % n] += 1e-9; // small moves: every guard holds
+                let (y, jac) = plan.eval(&x).unwrap();
+                checksum += y[0] + jac.values()[step];
+            }
+        });
+        assert_eq!(
+            count, 0,
+            "allocations in 50 {direction:?} Jacobian evaluations"
+        );
+        let count = allocations_in(|| {
+            let r = plan.eval(&x[1..]);
+            assert!(matches!(r, Err(GraphError::InputLength { .. })));
+        });
+        assert_eq!(count, 0, "allocations of the length error");
+    }
+    let f = Graph::record(&x, rosenbrock);
+    let mut plan = HessianPlan::new(&f);
+    let count = allocations_in(|| {
+        for step in 0..50 {
+            x[step % n] -= 1e-3;
+            let (v, grad, h) = plan.eval(&x).unwrap();
+            checksum += v + grad[step] + h.values()[step];
+        }
+    });
+    assert_eq!(count, 0, "allocations in 50 Hessian evaluations");
+    assert!(checksum.is_finite());
+}
