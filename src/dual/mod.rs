@@ -43,7 +43,7 @@ use core::fmt;
 
 use num_traits::Float;
 
-use crate::rules::{Binary, Unary};
+use crate::rules::{Binary, Unary, innermost};
 
 /// A dual number `re + eps[0]·ε₀ + … + eps[N−1]·ε_{N−1}` with εᵢεⱼ = 0: a value and `N` tangents.
 ///
@@ -185,10 +185,31 @@ impl<T: Float, const N: usize> Dual<T, N> {
         Dual { re: value, eps }
     }
 
+    // The four entries below apply the rule table. Each forces its body inline only at the
+    // innermost level (`T` = `f64`/`f32`), and calls it at outer levels through an `#[inline]`
+    // function reached by a function pointer, so that nested dual numbers compile in seconds
+    // instead of minutes: see `crate::rules::innermost`.
+
     /// Applies an entry of the rule table.
     #[cfg_attr(not(debug_assertions), inline(always))]
     #[cfg_attr(debug_assertions, inline)]
     pub(crate) fn unary(self, op: Unary) -> Self {
+        if const { innermost::<T>() } {
+            self.unary_body(op)
+        } else {
+            let outlined: fn(Self, Unary) -> Self = Self::unary_outlined;
+            outlined(self, op)
+        }
+    }
+
+    #[inline]
+    fn unary_outlined(self, op: Unary) -> Self {
+        self.unary_body(op)
+    }
+
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
+    fn unary_body(self, op: Unary) -> Self {
         let (v, d) = op.eval(self.re);
         self.chain(v, d)
     }
@@ -197,6 +218,22 @@ impl<T: Float, const N: usize> Dual<T, N> {
     #[cfg_attr(not(debug_assertions), inline(always))]
     #[cfg_attr(debug_assertions, inline)]
     pub(crate) fn binary(self, op: Binary, other: Self) -> Self {
+        if const { innermost::<T>() } {
+            self.binary_body(op, other)
+        } else {
+            let outlined: fn(Self, Binary, Self) -> Self = Self::binary_outlined;
+            outlined(self, op, other)
+        }
+    }
+
+    #[inline]
+    fn binary_outlined(self, op: Binary, other: Self) -> Self {
+        self.binary_body(op, other)
+    }
+
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
+    fn binary_body(self, op: Binary, other: Self) -> Self {
         let (v, dx, dy) = op.eval(self.re, other.re);
         // A product's partials are its factors, and a normal product xy has finite nonzero
         // factors: one test instead of two (`op` is a constant once inlined, so this folds away
@@ -213,6 +250,22 @@ impl<T: Float, const N: usize> Dual<T, N> {
     #[cfg_attr(not(debug_assertions), inline(always))]
     #[cfg_attr(debug_assertions, inline)]
     pub(crate) fn binary_const_rhs(self, op: Binary, other: T) -> Self {
+        if const { innermost::<T>() } {
+            self.binary_const_rhs_body(op, other)
+        } else {
+            let outlined: fn(Self, Binary, T) -> Self = Self::binary_const_rhs_outlined;
+            outlined(self, op, other)
+        }
+    }
+
+    #[inline]
+    fn binary_const_rhs_outlined(self, op: Binary, other: T) -> Self {
+        self.binary_const_rhs_body(op, other)
+    }
+
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
+    fn binary_const_rhs_body(self, op: Binary, other: T) -> Self {
         let (v, dx, _) = op.eval(self.re, other);
         self.chain(v, dx)
     }
@@ -221,6 +274,22 @@ impl<T: Float, const N: usize> Dual<T, N> {
     #[cfg_attr(not(debug_assertions), inline(always))]
     #[cfg_attr(debug_assertions, inline)]
     pub(crate) fn binary_const_lhs(op: Binary, this: T, other: Self) -> Self {
+        if const { innermost::<T>() } {
+            Self::binary_const_lhs_body(op, this, other)
+        } else {
+            let outlined: fn(Binary, T, Self) -> Self = Self::binary_const_lhs_outlined;
+            outlined(op, this, other)
+        }
+    }
+
+    #[inline]
+    fn binary_const_lhs_outlined(op: Binary, this: T, other: Self) -> Self {
+        Self::binary_const_lhs_body(op, this, other)
+    }
+
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
+    fn binary_const_lhs_body(op: Binary, this: T, other: Self) -> Self {
         let (v, _, dy) = op.eval(this, other.re);
         other.chain(v, dy)
     }
