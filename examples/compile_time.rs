@@ -55,39 +55,44 @@ fn arms8b<T: Float>(x: T, k: usize) -> T {
     }
 }
 
-/// The 29 elementary functions of one or two arguments, one arm each.
+/// The 29 elementary functions of one or two arguments, one arm each, composed with two others:
+/// arm k is `f_k(x, y) · f_{k+7}(y, x) + f_{k+13}(xy, y)` in the order of the list
+/// `sqrt, cbrt, exp, exp2, exp_m1, ln, log2, log10, ln_1p, sin, cos, tan, asin, acos, atan, sinh,
+/// cosh, tanh, asinh, acosh(· + 1), atanh, recip, powi(3), powf, hypot, atan2, log(·, · + 1),
+/// mul_add, max · min`.
 fn elementary<T: Float>(x: T, y: T, k: usize) -> T {
     let one = T::one();
+    let xy = x * y;
     match k % 29 {
-        0 => x.sqrt(),
-        1 => x.cbrt(),
-        2 => x.exp(),
-        3 => x.exp2(),
-        4 => x.exp_m1(),
-        5 => x.ln(),
-        6 => x.log2(),
-        7 => x.log10(),
-        8 => x.ln_1p(),
-        9 => x.sin(),
-        10 => x.cos(),
-        11 => x.tan(),
-        12 => x.asin(),
-        13 => x.acos(),
-        14 => x.atan(),
-        15 => x.sinh(),
-        16 => x.cosh(),
-        17 => x.tanh(),
-        18 => x.asinh(),
-        19 => (x + one).acosh(),
-        20 => x.atanh(),
-        21 => x.recip(),
-        22 => x.powi(3),
-        23 => x.powf(y),
-        24 => x.hypot(y),
-        25 => x.atan2(y),
-        26 => x.log(y + one),
-        27 => x.mul_add(y, x),
-        _ => x.max(y) * x.min(y),
+        0 => x.sqrt() * y.log10() + xy.acos(),
+        1 => x.cbrt() * y.ln_1p() + xy.atan(),
+        2 => x.exp() * y.sin() + xy.sinh(),
+        3 => x.exp2() * y.cos() + xy.cosh(),
+        4 => x.exp_m1() * y.tan() + xy.tanh(),
+        5 => x.ln() * y.asin() + xy.asinh(),
+        6 => x.log2() * y.acos() + (xy + one).acosh(),
+        7 => x.log10() * y.atan() + xy.atanh(),
+        8 => x.ln_1p() * y.sinh() + xy.recip(),
+        9 => x.sin() * y.cosh() + xy.powi(3),
+        10 => x.cos() * y.tanh() + xy.powf(y),
+        11 => x.tan() * y.asinh() + xy.hypot(y),
+        12 => x.asin() * (y + one).acosh() + xy.atan2(y),
+        13 => x.acos() * y.atanh() + xy.log(y + one),
+        14 => x.atan() * y.recip() + xy.mul_add(y, xy),
+        15 => x.sinh() * y.powi(3) + xy.max(y) * xy.min(y),
+        16 => x.cosh() * y.powf(x) + xy.sqrt(),
+        17 => x.tanh() * y.hypot(x) + xy.cbrt(),
+        18 => x.asinh() * y.atan2(x) + xy.exp(),
+        19 => (x + one).acosh() * y.log(x + one) + xy.exp2(),
+        20 => x.atanh() * y.mul_add(x, y) + xy.exp_m1(),
+        21 => x.recip() * y.max(x) * y.min(x) + xy.ln(),
+        22 => x.powi(3) * y.sqrt() + xy.log2(),
+        23 => x.powf(y) * y.cbrt() + xy.log10(),
+        24 => x.hypot(y) * y.exp() + xy.ln_1p(),
+        25 => x.atan2(y) * y.exp2() + xy.sin(),
+        26 => x.log(y + one) * y.exp_m1() + xy.cos(),
+        27 => x.mul_add(y, x) * y.ln() + xy.tan(),
+        _ => x.max(y) * x.min(y) * y.log2() + xy.asin(),
     }
 }
 
