@@ -185,7 +185,9 @@ fn logistic_regression_gradient(c: &mut Criterion) {
 /// folding and the identities, building its gradient graph, and lowering that to a program.
 fn graph_construction(c: &mut Criterion) {
     let mut group = c.benchmark_group("graph_construction");
-    let x: Vec<f64> = (0..1024).map(|i| 0.5 + 0.1 * ((i * 7) % 11) as f64).collect();
+    let x: Vec<f64> = (0..1024)
+        .map(|i| 0.5 + 0.1 * ((i * 7) % 11) as f64)
+        .collect();
     group.bench_function("record_rosenbrock_1024", |b| {
         b.iter(|| Graph::record(black_box(&x), rosenbrock).len())
     });
