@@ -31,8 +31,11 @@ use nalgebra::SVector;
 use nilpotent::graph::{Graph, Sym};
 use nilpotent::reverse::{self, Tape, Var};
 use nilpotent::sparse::{HessianPlan, JacobianPlan};
-use nilpotent::{Chunk, Dual, derivative, gradient_fixed, jacobian_fixed};
+use nilpotent::{
+    Chunk, Dual, derivative, gradient_fixed, hessian, hvp, jacobian_fixed, third_derivative,
+};
 use num_dual::{Dual64, DualSVec64};
+use num_traits::Float;
 
 const STEPS: usize = 10_000;
 
@@ -131,6 +134,37 @@ fn hessian8_reverse(x: &[f64]) -> (f64, Vec<f64>, nalgebra::DMatrix<f64>) {
     reverse::hessian_with(rosenbrock::<Var<Dual<f64, 8>>>, x, Chunk::<8>)
 }
 
+/// A scalar function of the elementary kind the nested cases differentiate (a product, a
+/// quotient, exp, sin, ln, sqrt, tanh).
+fn scalar_mix<T: Float>(x: T) -> T {
+    let one = T::one();
+    x.sin() * x.exp() + (x * x + one).ln() / (one + x.tanh()) - (x + one).sqrt()
+}
+
+#[inline(never)]
+fn third_derivative_f64(x: f64) -> f64 {
+    scalar_mix(x)
+}
+
+/// Nested forward mode, three levels: `Dual<Dual<Dual<f64, 1>, 1>, 1>`.
+#[inline(never)]
+fn third_derivative_nilpotent(x: f64) -> (f64, f64, f64, f64) {
+    third_derivative(scalar_mix, x)
+}
+
+/// Forward over forward: `Dual<Dual<f64, 8>, 8>`, one pass for 8 inputs.
+#[inline(never)]
+fn hessian8_forward(x: &[f64]) -> (f64, Vec<f64>, nalgebra::DMatrix<f64>) {
+    hessian(rosenbrock, x)
+}
+
+/// A Hessian-vector product by forward over forward: `Dual<Dual<f64, 8>, 1>`, two passes for 16
+/// inputs.
+#[inline(never)]
+fn hvp16_forward(x: &[f64], v: &[f64]) -> (f64, Vec<f64>, Vec<f64>) {
+    hvp(rosenbrock, x, v)
+}
+
 /// The input of the Rosenbrock and Jacobian cases (the benches' formula).
 fn point<const N: usize>() -> [f64; N] {
     core::array::from_fn(|i| 0.5 + 0.1 * ((i * 7) % 11) as f64)
@@ -181,6 +215,10 @@ const CASES: &[&str] = &[
     "sparse_banded10k_f64",
     "sparse_banded10k_graph",
     "sparse_banded10k_fn",
+    "hessian8_forward",
+    "hvp16_forward",
+    "third_derivative_f64",
+    "third_derivative_nilpotent",
 ];
 
 /// The gradient graph of Rosenbrock (n = 1024), or of another function: recorded once, outside the
@@ -222,6 +260,7 @@ fn main() {
         .collect();
     let x32: [f64; 32] = point();
     let x8: [f64; 8] = point();
+    let v16: [f64; 16] = core::array::from_fn(|i| if i % 2 == 0 { 1.0 } else { -0.5 });
     let mut grad = vec![0.0; 1024];
     let mut tape = Tape::new();
     // graph cases: record and lower once, before the loop
@@ -439,6 +478,18 @@ fn main() {
                     p.eval_fn(common::banded_map, black_box(&x10k), Chunk::<5>)
                         .is_ok(),
                 );
+            }
+            "hessian8_forward" => {
+                black_box(hessian8_forward(black_box(&x8)));
+            }
+            "hvp16_forward" => {
+                black_box(hvp16_forward(black_box(&x16), black_box(&v16)));
+            }
+            "third_derivative_f64" => {
+                black_box(third_derivative_f64(black_box(0.3)));
+            }
+            "third_derivative_nilpotent" => {
+                black_box(third_derivative_nilpotent(black_box(0.3)));
             }
             other => panic!(
                 "unknown case {other:?} (the `*_jit` cases need `--features jit`); `profile \

@@ -48,6 +48,56 @@
 
 use num_traits::Float;
 
+/// Whether the operations of a dual number over the part type `T` are forced inline in optimised
+/// builds: true for a part type no larger than an `f64` (`f64`, `f32`: the innermost level of every
+/// nesting), false for a part type that is itself a dual number (the outer levels of
+/// `Dual<Dual<f64, N>, M>`).
+///
+/// At the innermost level an operation and its rule-table entry fold to a few float instructions
+/// once the entry is a constant, and a call would cost more than the code: that is the hot path of
+/// first-order code (`Dual<f64, N>`), and it stays forced inline. At an outer level an operation
+/// is a body of operations of the level below; forcing those inline at every level copies the
+/// branches of the chain rule (ordinary lanes, zero partial, infinite partial) into each other
+/// level by level, so the code grows exponentially with the depth: a third derivative of one 8-arm
+/// function compiled for minutes. Outer levels are instead left to the optimiser's cost model (see
+/// BENCHMARKS.md, "Compile time", for the measurements).
+///
+/// The entries of `Dual` that apply the rule table (`unary`, `binary`, `binary_const_rhs`,
+/// `binary_const_lhs`, `fused_mul_add`) are each a forced-inline dispatcher:
+///
+/// ```text
+/// if const { innermost::<T>() } { body(op, …) }               // forced inline, as before
+/// else { let f: fn(…) -> Self = outlined::<{ index of op }>; f(…) }
+///                                // outlined::<I>: #[inline] fn, body(ALL[I], …)
+/// ```
+///
+/// `if const` compiles only the branch taken. The outer branch calls through a function pointer
+/// on purpose: rustc's MIR inliner runs before monomorphisation, where the `if const` is not yet
+/// decided, and would inline the small `outlined` forwarder straight back into the dispatcher,
+/// so that every caller again got the forced body (measured: the benchmark example still took
+/// more than 7 minutes of CPU). A call through a `fn` pointer is not inlined by the MIR inliner,
+/// while LLVM sees a direct call (the pointer is a constant) of an `#[inline]` function, which it
+/// inlines where its cost model says it pays. There is one such function per rule (its index in
+/// `Unary::ALL` or `Binary::ALL` a const parameter; the `match` that picks it folds away in the
+/// caller, where the rule is a constant), so the rule still folds inside it: constant partials
+/// skip their zero and ∞ tests, and cheap rules are small enough to be inlined. (Measured
+/// against one function per type taking the rule as an argument: nested run time 10–27 % lower,
+/// compile time of the benchmark example 8 → 13.5 s. `#[inline(never)]` instead of the pointer
+/// bounds compile time as well, but was slower still at run time.)
+///
+/// The tape's `Var<T>` keeps its entries forced at every level: its body is one rule of `T` plus a
+/// node on the tape, and the operations of `T` it calls are `Dual`'s dispatchers, so a `Var` level
+/// adds one level of forced code, not a chain of them. Forward over reverse (`Var<Dual<f64, 8>>`,
+/// the reverse-mode Hessian) was measured 1.5 times slower with `Var` outlined too; keeping it
+/// forced costs its part of the benchmark example about 5 s of CPU, as before this change.
+///
+/// An 8-byte dual number such as `Dual<f32, 1>` counts as innermost too: forcing then reaches one
+/// level further, which stays small.
+#[inline(always)]
+pub(crate) const fn innermost<T>() -> bool {
+    core::mem::size_of::<T>() <= core::mem::size_of::<f64>()
+}
+
 /// Converts an `f64` constant to `T` (used for 0.5, 2, 3, ln 2, … in the formulas below).
 #[inline(always)]
 fn c<T: Float>(x: f64) -> T {

@@ -43,7 +43,7 @@ use core::fmt;
 
 use num_traits::Float;
 
-use crate::rules::{Binary, Unary};
+use crate::rules::{Binary, Unary, innermost};
 
 /// A dual number `re + eps[0]·ε₀ + … + eps[N−1]·ε_{N−1}` with εᵢεⱼ = 0: a value and `N` tangents.
 ///
@@ -185,10 +185,35 @@ impl<T: Float, const N: usize> Dual<T, N> {
         Dual { re: value, eps }
     }
 
+    // The four entries below apply the rule table. Each forces its body inline only at the
+    // innermost level (`T` = `f64`/`f32`); at outer levels it calls an `#[inline]` function of
+    // its own, one per rule (so the rule still folds into it), reached by a function pointer, so
+    // that nested dual numbers compile in seconds instead of minutes: see
+    // `crate::rules::innermost`.
+
     /// Applies an entry of the rule table.
     #[cfg_attr(not(debug_assertions), inline(always))]
     #[cfg_attr(debug_assertions, inline)]
     pub(crate) fn unary(self, op: Unary) -> Self {
+        if const { innermost::<T>() } {
+            self.unary_body(op)
+        } else {
+            let outlined: fn(Self, i32) -> Self = per_unary_rule!(op, Self::unary_outlined);
+            let n = if let Unary::Powi(n) = op { n } else { 0 };
+            outlined(self, n)
+        }
+    }
+
+    /// [`Dual::unary`] at an outer level, one function per rule (`Unary::ALL[RULE]`, with
+    /// exponent `n` for `Powi`), so that the rule folds into it.
+    #[inline]
+    fn unary_outlined<const RULE: usize>(self, n: i32) -> Self {
+        self.unary_body(unary_at(RULE, n))
+    }
+
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
+    fn unary_body(self, op: Unary) -> Self {
         let (v, d) = op.eval(self.re);
         self.chain(v, d)
     }
@@ -197,6 +222,23 @@ impl<T: Float, const N: usize> Dual<T, N> {
     #[cfg_attr(not(debug_assertions), inline(always))]
     #[cfg_attr(debug_assertions, inline)]
     pub(crate) fn binary(self, op: Binary, other: Self) -> Self {
+        if const { innermost::<T>() } {
+            self.binary_body(op, other)
+        } else {
+            let outlined: fn(Self, Self) -> Self = per_binary_rule!(op, Self::binary_outlined);
+            outlined(self, other)
+        }
+    }
+
+    /// [`Dual::binary`] at an outer level, one function per rule (`Binary::ALL[RULE]`).
+    #[inline]
+    fn binary_outlined<const RULE: usize>(self, other: Self) -> Self {
+        self.binary_body(Binary::ALL[RULE], other)
+    }
+
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
+    fn binary_body(self, op: Binary, other: Self) -> Self {
         let (v, dx, dy) = op.eval(self.re, other.re);
         // A product's partials are its factors, and a normal product xy has finite nonzero
         // factors: one test instead of two (`op` is a constant once inlined, so this folds away
@@ -213,6 +255,23 @@ impl<T: Float, const N: usize> Dual<T, N> {
     #[cfg_attr(not(debug_assertions), inline(always))]
     #[cfg_attr(debug_assertions, inline)]
     pub(crate) fn binary_const_rhs(self, op: Binary, other: T) -> Self {
+        if const { innermost::<T>() } {
+            self.binary_const_rhs_body(op, other)
+        } else {
+            let outlined: fn(Self, T) -> Self =
+                per_binary_rule!(op, Self::binary_const_rhs_outlined);
+            outlined(self, other)
+        }
+    }
+
+    #[inline]
+    fn binary_const_rhs_outlined<const RULE: usize>(self, other: T) -> Self {
+        self.binary_const_rhs_body(Binary::ALL[RULE], other)
+    }
+
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
+    fn binary_const_rhs_body(self, op: Binary, other: T) -> Self {
         let (v, dx, _) = op.eval(self.re, other);
         self.chain(v, dx)
     }
@@ -221,8 +280,137 @@ impl<T: Float, const N: usize> Dual<T, N> {
     #[cfg_attr(not(debug_assertions), inline(always))]
     #[cfg_attr(debug_assertions, inline)]
     pub(crate) fn binary_const_lhs(op: Binary, this: T, other: Self) -> Self {
+        if const { innermost::<T>() } {
+            Self::binary_const_lhs_body(op, this, other)
+        } else {
+            let outlined: fn(T, Self) -> Self =
+                per_binary_rule!(op, Self::binary_const_lhs_outlined);
+            outlined(this, other)
+        }
+    }
+
+    #[inline]
+    fn binary_const_lhs_outlined<const RULE: usize>(this: T, other: Self) -> Self {
+        Self::binary_const_lhs_body(Binary::ALL[RULE], this, other)
+    }
+
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    #[cfg_attr(debug_assertions, inline)]
+    fn binary_const_lhs_body(op: Binary, this: T, other: Self) -> Self {
         let (v, _, dy) = op.eval(this, other.re);
         other.chain(v, dy)
+    }
+}
+
+/// The function `$f::<i>` for the rule `op`, `i` its index in [`Binary::ALL`] (a constant once
+/// `op` is: the match folds away in the caller).
+macro_rules! per_binary_rule {
+    ($op:expr, $($f:tt)+) => {
+        match $op {
+            Binary::Add => $($f)+::<{ Binary::Add as usize }>,
+            Binary::Sub => $($f)+::<{ Binary::Sub as usize }>,
+            Binary::Mul => $($f)+::<{ Binary::Mul as usize }>,
+            Binary::Div => $($f)+::<{ Binary::Div as usize }>,
+            Binary::Rem => $($f)+::<{ Binary::Rem as usize }>,
+            Binary::RemEuclid => $($f)+::<{ Binary::RemEuclid as usize }>,
+            Binary::Powf => $($f)+::<{ Binary::Powf as usize }>,
+            Binary::Log => $($f)+::<{ Binary::Log as usize }>,
+            Binary::Atan2 => $($f)+::<{ Binary::Atan2 as usize }>,
+            Binary::Hypot => $($f)+::<{ Binary::Hypot as usize }>,
+            Binary::Max => $($f)+::<{ Binary::Max as usize }>,
+            Binary::Min => $($f)+::<{ Binary::Min as usize }>,
+            Binary::AbsSub => $($f)+::<{ Binary::AbsSub as usize }>,
+        }
+    };
+}
+
+/// The function `$f::<i>` for the rule `op`, `i` its index in [`Unary::ALL`] ([`unary_index`]).
+macro_rules! per_unary_rule {
+    ($op:expr, $($f:tt)+) => {
+        match $op {
+            Unary::Neg => $($f)+::<{ unary_index(Unary::Neg) }>,
+            Unary::Recip => $($f)+::<{ unary_index(Unary::Recip) }>,
+            Unary::Sqrt => $($f)+::<{ unary_index(Unary::Sqrt) }>,
+            Unary::Cbrt => $($f)+::<{ unary_index(Unary::Cbrt) }>,
+            Unary::Exp => $($f)+::<{ unary_index(Unary::Exp) }>,
+            Unary::Exp2 => $($f)+::<{ unary_index(Unary::Exp2) }>,
+            Unary::ExpM1 => $($f)+::<{ unary_index(Unary::ExpM1) }>,
+            Unary::Ln => $($f)+::<{ unary_index(Unary::Ln) }>,
+            Unary::Log2 => $($f)+::<{ unary_index(Unary::Log2) }>,
+            Unary::Log10 => $($f)+::<{ unary_index(Unary::Log10) }>,
+            Unary::Ln1p => $($f)+::<{ unary_index(Unary::Ln1p) }>,
+            Unary::Sin => $($f)+::<{ unary_index(Unary::Sin) }>,
+            Unary::Cos => $($f)+::<{ unary_index(Unary::Cos) }>,
+            Unary::Tan => $($f)+::<{ unary_index(Unary::Tan) }>,
+            Unary::Asin => $($f)+::<{ unary_index(Unary::Asin) }>,
+            Unary::Acos => $($f)+::<{ unary_index(Unary::Acos) }>,
+            Unary::Atan => $($f)+::<{ unary_index(Unary::Atan) }>,
+            Unary::Sinh => $($f)+::<{ unary_index(Unary::Sinh) }>,
+            Unary::Cosh => $($f)+::<{ unary_index(Unary::Cosh) }>,
+            Unary::Tanh => $($f)+::<{ unary_index(Unary::Tanh) }>,
+            Unary::Asinh => $($f)+::<{ unary_index(Unary::Asinh) }>,
+            Unary::Acosh => $($f)+::<{ unary_index(Unary::Acosh) }>,
+            Unary::Atanh => $($f)+::<{ unary_index(Unary::Atanh) }>,
+            Unary::Abs => $($f)+::<{ unary_index(Unary::Abs) }>,
+            Unary::Signum => $($f)+::<{ unary_index(Unary::Signum) }>,
+            Unary::Floor => $($f)+::<{ unary_index(Unary::Floor) }>,
+            Unary::Ceil => $($f)+::<{ unary_index(Unary::Ceil) }>,
+            Unary::Round => $($f)+::<{ unary_index(Unary::Round) }>,
+            Unary::Trunc => $($f)+::<{ unary_index(Unary::Trunc) }>,
+            Unary::Fract => $($f)+::<{ unary_index(Unary::Fract) }>,
+            Unary::ToDegrees => $($f)+::<{ unary_index(Unary::ToDegrees) }>,
+            Unary::ToRadians => $($f)+::<{ unary_index(Unary::ToRadians) }>,
+            Unary::Powi(_) => $($f)+::<{ unary_index(Unary::Powi(0)) }>,
+        }
+    };
+}
+use {per_binary_rule, per_unary_rule};
+
+/// The index of `op`'s rule in [`Unary::ALL`] (any exponent for `Powi`).
+const fn unary_index(op: Unary) -> usize {
+    match op {
+        Unary::Neg => 0,
+        Unary::Recip => 1,
+        Unary::Sqrt => 2,
+        Unary::Cbrt => 3,
+        Unary::Exp => 4,
+        Unary::Exp2 => 5,
+        Unary::ExpM1 => 6,
+        Unary::Ln => 7,
+        Unary::Log2 => 8,
+        Unary::Log10 => 9,
+        Unary::Ln1p => 10,
+        Unary::Sin => 11,
+        Unary::Cos => 12,
+        Unary::Tan => 13,
+        Unary::Asin => 14,
+        Unary::Acos => 15,
+        Unary::Atan => 16,
+        Unary::Sinh => 17,
+        Unary::Cosh => 18,
+        Unary::Tanh => 19,
+        Unary::Asinh => 20,
+        Unary::Acosh => 21,
+        Unary::Atanh => 22,
+        Unary::Abs => 23,
+        Unary::Signum => 24,
+        Unary::Floor => 25,
+        Unary::Ceil => 26,
+        Unary::Round => 27,
+        Unary::Trunc => 28,
+        Unary::Fract => 29,
+        Unary::ToDegrees => 30,
+        Unary::ToRadians => 31,
+        Unary::Powi(_) => 32,
+    }
+}
+
+/// The rule `Unary::ALL[i]`, with exponent `n` if it is `Powi`: the inverse of [`unary_index`].
+#[inline(always)]
+const fn unary_at(i: usize, n: i32) -> Unary {
+    match Unary::ALL[i] {
+        Unary::Powi(_) => Unary::Powi(n),
+        op => op,
     }
 }
 
@@ -277,5 +465,24 @@ impl<T: fmt::Display, const N: usize> fmt::Display for Dual<T, N> {
             part(f, e)?;
         }
         f.write_str("]ε")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The per-rule functions of the outer levels are found by index: every rule must map to its
+    /// own index in `ALL` and back.
+    #[test]
+    fn rule_indices_round_trip() {
+        for (i, &op) in Unary::ALL.iter().enumerate() {
+            assert_eq!(unary_index(op), i, "{op:?}");
+            assert_eq!(unary_at(i, 3), op);
+        }
+        assert_eq!(unary_at(unary_index(Unary::Powi(-7)), -7), Unary::Powi(-7));
+        for (i, &op) in Binary::ALL.iter().enumerate() {
+            assert_eq!(op as usize, i, "{op:?}");
+        }
     }
 }

@@ -5,7 +5,7 @@
 use num_traits::{Float, Pow};
 
 use super::Dual;
-use crate::rules::{self, Binary};
+use crate::rules::{self, Binary, innermost};
 use crate::scalar::impl_num_traits;
 
 impl<T: Float, const N: usize> Dual<T, N> {
@@ -39,8 +39,26 @@ impl<T: Float, const N: usize> Dual<T, N> {
     /// The zero-lane and zero-partial conventions of [`Dual::chain`] hold term by term: a product
     /// term `x'·a` (or `x·a'`) is left out where its partial (`a` or `x`) is exactly zero or its
     /// tangent is, so `sqrt(x).mul_add(0, y)` at x = 0 has the tangent of `y`, not `∞·0 = NaN`.
+    ///
+    /// Forced inline at the innermost level only, like the rule-table entries (see
+    /// `crate::rules::innermost`).
     #[inline(always)]
     fn fused_mul_add(self, a: Self, b: Self) -> Self {
+        if const { innermost::<T>() } {
+            self.fused_mul_add_body(a, b)
+        } else {
+            let outlined: fn(Self, Self, Self) -> Self = Self::fused_mul_add_outlined;
+            outlined(self, a, b)
+        }
+    }
+
+    #[inline]
+    fn fused_mul_add_outlined(self, a: Self, b: Self) -> Self {
+        self.fused_mul_add_body(a, b)
+    }
+
+    #[inline(always)]
+    fn fused_mul_add_body(self, a: Self, b: Self) -> Self {
         let (v, dx, da, db) = rules::mul_add(self.re, a.re, b.re);
         let mut eps = b.eps;
         let lanes = eps.iter_mut().zip(self.eps.iter().zip(a.eps.iter()));
