@@ -163,6 +163,7 @@ pub mod higher;
 pub mod linalg;
 pub mod linalg_reverse;
 pub mod numeric;
+pub mod real;
 pub mod reverse;
 pub mod rules;
 mod scalar;
@@ -178,6 +179,7 @@ pub use higher::{
     DEFAULT_HESSIAN_CHUNK, fourth_derivative, hessian, hessian_with, hvp, hvp_with,
     second_derivative, third_derivative,
 };
+pub use real::{Literal, Real, Real32};
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
