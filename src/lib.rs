@@ -162,6 +162,7 @@ pub mod graph;
 pub mod higher;
 pub mod linalg;
 pub mod linalg_reverse;
+pub mod methods;
 pub mod numeric;
 pub mod real;
 pub mod reverse;

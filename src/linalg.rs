@@ -87,8 +87,10 @@
 //! # Method names
 //!
 //! `Dual` implements both [`Float`] and [`ComplexField`](nalgebra::ComplexField)/[`RealField`], which share method names
-//! (`sin`, `sqrt`, `abs`, …). With both traits in scope, a call `x.sin()` is ambiguous; write
-//! `Float::sin(x)` or `ComplexField::sin(x)` (they compute the same thing), or import only one.
+//! (`sin`, `sqrt`, `abs`, …). On a dual number (a concrete type) `x.sin()` is an inherent method
+//! that needs no import and is never ambiguous ([`crate::methods`]). In a generic function bounded
+//! on both traits, `x.sin()` is ambiguous; write `Float::sin(x)` or `ComplexField::sin(x)` (they
+//! compute the same thing), or bound on only one.
 //!
 //! # Drivers for nalgebra vectors
 //!

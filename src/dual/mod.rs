@@ -68,6 +68,10 @@ use crate::rules::{Binary, Unary, innermost};
 #[derive(Clone, Copy, Debug)]
 pub struct Dual<T, const N: usize> {
     /// The real part: the value of the computation.
+    ///
+    /// A plain number without the derivative: `x.re.sin()` is `f64::sin` and silently drops the
+    /// tangents. Call the method on the dual number, `x.sin()` (an inherent method, no import
+    /// needed; see [`crate::methods`]).
     pub re: T,
     /// The tangents: `eps[i]` is the derivative of the value along the i-th seed direction.
     pub eps: [T; N],
