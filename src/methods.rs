@@ -18,7 +18,15 @@
 //!
 //! In a generic function these inherent methods play no part: `x.sin()` with `T: Float` is
 //! `Float::sin`. A generic function bounded on both `Float` and `RealField` still has two `sin`
-//! methods to choose from; write `Float::sin(x)` there (or bound on one of the two).
+//! methods to choose from; write `Float::sin(x)` there (or bound on one of the two):
+//!
+//! ```compile_fail,E0034
+//! use nalgebra::RealField;
+//! use num_traits::Float;
+//! fn f<T: Float + RealField>(x: T) -> T {
+//!     x.sin() // ambiguous: write Float::sin(x)
+//! }
+//! ```
 //!
 //! **The real part is a plain number.** `x.re` (and `Var::value`, `Sym::value`) is the value without
 //! its derivative: `x.re.sin()` is `f64::sin` and silently drops the derivative. Call the method on
