@@ -28,8 +28,8 @@
 //!
 //! Every differentiable method goes through the [`Float`] impl of `Dual`, i.e. through the rule table
 //! of [`crate::rules`]; no formula is written here. Methods without a `Float` counterpart are
-//! compositions of `Float` methods: `modulus`/`norm1`/`abs` are `abs` (convention at ±0 of
-//! DESIGN §4), `modulus_squared` is `x·x`, `argument` is the constant 0 or π chosen by the real
+//! compositions of `Float` methods: `modulus`/`norm1`/`abs` are `abs` (the convention at ±0 of
+//! the [crate's conventions](crate#conventions)), `modulus_squared` is `x·x`, `argument` is the constant 0 or π chosen by the real
 //! part (as for `f64`), `copysign(x, s)` is `±abs(x)` with the sign bit of `s.re`, `signum` is
 //! `Float::signum` (zero tangent), `try_sqrt` is `Some(sqrt)` for `re ≥ 0` (at 0 the zero-lane rule
 //! keeps zero tangents exactly zero) and `None` otherwise, `powc` is `powf`. Constants (`pi()`,
