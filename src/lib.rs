@@ -316,6 +316,7 @@ pub mod reverse;
 pub mod rules;
 mod scalar;
 pub mod sparse;
+mod text;
 
 pub use approx_impls::AllParts;
 pub use dual::Dual;

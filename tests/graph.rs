@@ -3155,8 +3155,9 @@ fn wrong_lengths_are_errors() {
         assert_eq!(
             err.to_string(),
             format!(
-                "the graph has 2 inputs but the input given has {} values",
-                x.len()
+                "the graph has 2 inputs but the input given has {} {}",
+                x.len(),
+                if x.len() == 1 { "value" } else { "values" }
             )
         );
     }

@@ -104,7 +104,8 @@ impl<T: Float, const N: usize> Dual<T, N> {
     pub fn variable(re: T, i: usize) -> Self {
         assert!(
             i < N,
-            "Dual::variable: index {i} is out of range for a dual number with {N} tangent slots"
+            "Dual::variable: index {i} is out of range for a dual number with {}",
+            crate::text::count(N, "tangent slot", "tangent slots")
         );
         let mut d = Self::constant(re);
         d.eps[i] = T::one();
