@@ -89,7 +89,7 @@
 //! (`Dual<Dual<f64, 8>, 8>` is what [`hessian`](crate::hessian) evaluates on); the reverse-mode
 //! [`Var<T>`](crate::reverse::Var) over a `Real` `T` (`Var<f64>`, and `Var<Dual<f64, N>>` of
 //! [`reverse::hvp`](crate::reverse::hvp) and [`reverse::hessian`](crate::reverse::hessian)); and the
-//! graph's [`Sym`](crate::graph::Sym), for which a comparison with a literal is a guard like any
+//! graph's [`Sym`], for which a comparison with a literal is a guard like any
 //! other comparison.
 //!
 //! # Nesting levels do not mix
@@ -131,7 +131,7 @@ use crate::reverse::Var;
 ///
 /// Implemented for `f64` and `f32` (`Lit` is the type itself), [`Dual<T, N>`](crate::Dual) and
 /// [`Var<T>`](crate::reverse::Var) (`Lit` is `T`'s: `f64` for `Dual<Dual<f64, 8>, 8>`) and
-/// [`Sym`](crate::graph::Sym) (`f64`).
+/// [`Sym`] (`f64`).
 pub trait Literal: Sized {
     /// The plain float type at the bottom of the nesting (`f64` or `f32`).
     type Lit;
@@ -242,8 +242,8 @@ real_trait!(
     /// [`Product`], [`FloatConst`] (`T::PI()`) and [`Literal::cst`] (`T::cst(0.5)`, also for a
     /// number on the left: `T::cst(2.0) / x`).
     ///
-    /// Implemented for `f64`, [`Dual`](crate::Dual) over a `Real` at any depth,
-    /// [`Var`](crate::reverse::Var) over a `Real`, and the graph's [`Sym`](crate::graph::Sym);
+    /// Implemented for `f64`, [`Dual`] over a `Real` at any depth,
+    /// [`Var`] over a `Real`, and the graph's [`Sym`];
     /// every driver of the crate accepts a function `fn f<T: Real>(x: &[T]) -> T` by name, as it
     /// accepts one bounded on `Float`. See [the module](crate::real) for what it allows and what
     /// stays as with `Float`.
@@ -271,8 +271,8 @@ real_trait!(
     /// [`Real`] for `f32` users: [`Float`] plus arithmetic and comparison with a plain `f32` on
     /// the right, [`Sum`], [`Product`], [`FloatConst`] and [`Literal::cst`].
     ///
-    /// Implemented for `f32`, [`Dual`](crate::Dual) over a `Real32` at any depth, and
-    /// [`Var`](crate::reverse::Var) over a `Real32` (the graph records `f64` only).
+    /// Implemented for `f32`, [`Dual`] over a `Real32` at any depth, and
+    /// [`Var`] over a `Real32` (the graph records `f64` only).
     ///
     /// ```
     /// use nilpotent::{Real32, gradient};
