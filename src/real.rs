@@ -244,9 +244,9 @@ real_trait!(
     ///
     /// Implemented for `f64`, [`Dual`] over a `Real` at any depth,
     /// [`Var`] over a `Real`, and the graph's [`Sym`];
-    /// every driver of the crate accepts a function `fn f<T: Real>(x: &[T]) -> T` by name, as it
-    /// accepts one bounded on `Float`. See [the module](crate::real) for what it allows and what
-    /// stays as with `Float`.
+    /// every driver of the crate accepts a function `fn f<T: Real>(x: &[T]) -> T` by name at
+    /// `f64` inputs, as it accepts one bounded on `Float` (for `f32` inputs, bound on [`Real32`]).
+    /// See [the module](crate::real) for what it allows and what stays as with `Float`.
     ///
     /// ```
     /// use nilpotent::{Real, hessian};
