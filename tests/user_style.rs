@@ -190,6 +190,24 @@ fn constants_sum_and_float_const() {
     assert!(Sym::cst(0.5).is_constant());
 }
 
+/// Plain `f64` arithmetic and comparisons inside a `T: Real` function compile and mean what they
+/// mean for `f64` (`Real` puts no bound on `f64` itself, which would shadow `f64`'s own impls).
+#[test]
+fn plain_f64_arithmetic_next_to_real() {
+    fn g<T: Real>(x: T, k: f64, n: usize) -> T {
+        let h = k / 2.0 + 1.0 - 0.5 * k + k * k; // f64 ∘ literal, literal ∘ f64, f64 ∘ f64
+        let mean = n as f64 / 2.0;
+        if 2.0 < k && k >= 0.5 && x > mean {
+            x * h - mean
+        } else {
+            x
+        }
+    }
+    let (v, d) = derivative(|x| g(x, 3.0, 4), 5.0);
+    assert_eq!((v, d), (5.0 * 10.0 - 2.0, 10.0));
+    assert_eq!(g(1.0, 3.0, 4), 1.0);
+}
+
 /// `|x| x[0] * k` with a captured `f64`: for the gradient (Dual<f64, 8>), the Hessian
 /// (Dual<Dual<f64, 8>, 8>), the tape, and a plain number on the left of concrete types.
 #[test]
