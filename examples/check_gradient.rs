@@ -13,14 +13,13 @@
 //! Run with `cargo run --release --example check_gradient`.
 
 use nalgebra::DMatrix;
+use nilpotent::Real;
 use nilpotent::numeric::{check_gradient, check_jacobian};
-use num_traits::Float;
 
-/// The objective, written once for any `Float` (so AD can evaluate it on dual numbers).
-fn objective<T: Float>(x: &[T]) -> T {
-    let c = |v: f64| T::from(v).unwrap();
+/// The objective, written once for any `Real` (so AD can evaluate it on dual numbers).
+fn objective<T: Real>(x: &[T]) -> T {
     let (x1, x2) = (x[0], x[1]);
-    x1.exp() * (c(4.0) * x1 * x1 + c(2.0) * x2 * x2 + c(4.0) * x1 * x2 + c(2.0) * x2 + c(1.0))
+    x1.exp() * (x1 * x1 * 4.0 + x2 * x2 * 2.0 + x1 * x2 * 4.0 + x2 * 2.0 + 1.0)
 }
 
 /// The objective's hand-written gradient, as in the listing.
@@ -34,19 +33,18 @@ fn objective_grad(x: &[f64]) -> Vec<f64> {
 }
 
 /// The constraints c(x) = [c₁, c₂].
-fn constraints<T: Float>(x: &[T]) -> Vec<T> {
-    let c = |v: f64| T::from(v).unwrap();
+fn constraints<T: Real>(x: &[T]) -> Vec<T> {
     let (x1, x2) = (x[0], x[1]);
-    vec![c(1.5) + x1 * x2 - x1 - x2, -x1 * x2 - c(10.0)]
+    vec![x1 * x2 + 1.5 - x1 - x2, -x1 * x2 - 10.0]
 }
 
 /// c₁ alone, to check its gradient by itself.
-fn c1<T: Float>(x: &[T]) -> T {
+fn c1<T: Real>(x: &[T]) -> T {
     constraints(x)[0]
 }
 
 /// c₂ alone.
-fn c2<T: Float>(x: &[T]) -> T {
+fn c2<T: Real>(x: &[T]) -> T {
     constraints(x)[1]
 }
 

@@ -3,23 +3,21 @@
 //! Fit y = a·e^{−b·t} + c to 20 noisy samples. Gauss–Newton linearises the residuals r(θ) around
 //! the current parameters, r(θ + δ) ≈ r + J δ, and takes the δ that minimises ‖r + J δ‖², i.e. the
 //! solution of the normal equations JᵀJ δ = −Jᵀ r (solved here by Cholesky). The residual function
-//! is written once, generically over `Float`; its Jacobian J = ∂r/∂θ (20 × 3) comes from forward
-//! mode, the right mode for few parameters: one pass of `Dual<f64, 8>` covers all three columns.
+//! is written once, generically over `Real` (a `Float` that mixes with plain `f64` data); its
+//! Jacobian J = ∂r/∂θ (20 × 3) comes from forward mode, the right mode for few parameters: one
+//! pass of `Dual<f64, 8>` covers all three columns.
 //!
 //! Run with `cargo run --release --example gauss_newton`.
 
 use nalgebra::{DMatrix, DVector};
-use nilpotent::{jacobian, reverse};
-use num_traits::Float;
+use nilpotent::{Real, jacobian, reverse};
 
-/// The residuals rᵢ(θ) = a·e^{−b·tᵢ} + c − yᵢ of the model at θ = (a, b, c), for any `Float`.
-fn residuals<T: Float>(theta: &[T], data: &[(f64, f64)]) -> Vec<T> {
+/// The residuals rᵢ(θ) = a·e^{−b·tᵢ} + c − yᵢ of the model at θ = (a, b, c), for any `Real`: the
+/// data (tᵢ, yᵢ) are plain `f64` constants.
+fn residuals<T: Real>(theta: &[T], data: &[(f64, f64)]) -> Vec<T> {
     let (a, b, c) = (theta[0], theta[1], theta[2]);
     data.iter()
-        .map(|&(t, y)| {
-            let t = T::from(t).unwrap();
-            a * (-b * t).exp() + c - T::from(y).unwrap()
-        })
+        .map(|&(t, y)| a * (-b * t).exp() + c - y)
         .collect()
 }
 

@@ -49,7 +49,7 @@ fn logit<T: Float>(w: &[T], x: [f64; 2]) -> T {
 ///
 /// Why a branch and not the one-liner max(z, 0) + ln_1p(e^(−|z|)): that form has kinks in `max`
 /// and `abs` at z = 0 whose derivatives cancel only if both take the same one-sided slope.
-/// nilpotent's conventions (DESIGN §4) average the tangent of `max` at a tie (½) and take `abs`'s
+/// nilpotent's conventions (the Conventions table on the crate's front page) average the tangent of `max` at a tie (½) and take `abs`'s
 /// slope from the sign bit (+1 at +0), so at z = 0 exactly AD would give ½ − ½ = 0 instead of
 /// σ(0) = ½ — and z = 0 for every sample at the usual start ω = 0. The branch compares real parts
 /// only, and both branches have the derivative σ(z) everywhere, so the tangent is right at 0 too.

@@ -15,7 +15,8 @@
 //! `a.relative_eq(&b, eps, max_rel)` compares `a.re` with `b.re` by `T`'s own rule, with the real
 //! parts of `eps` and `max_rel`; the tangents are ignored. The reasons:
 //!
-//! - **Consistency with `==` and `<`**, which compare real parts (DESIGN §4). approx requires
+//! - **Consistency with `==` and `<`**, which compare real parts (the
+//!   [crate's conventions](crate#conventions)). approx requires
 //!   `PartialEq`, and `a == b` must imply `a.relative_eq(&b, …)`.
 //! - **nalgebra branches on these tests** (`is_identity`, `is_orthogonal`, `Unit` checks,
 //!   interpolation). A branch taken on duals must be the branch the `f64` program takes, or the real

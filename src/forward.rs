@@ -105,8 +105,8 @@ where
     assert_eq!(
         r.len(),
         x.len(),
-        "jvp: the direction r has {} entries but the input x has {}",
-        r.len(),
+        "jvp: the direction r has {}; expected {}, one per entry of x",
+        crate::text::count(r.len(), "entry", "entries"),
         x.len()
     );
     let xd: Vec<Dual<T, 1>> = x
@@ -256,9 +256,9 @@ where
             assert_eq!(
                 y.len(),
                 values.len(),
-                "jacobian: f returned {} values in one pass and {} in another",
-                values.len(),
-                y.len()
+                "jacobian: f returned {} in one pass and {} in another",
+                crate::text::count(values.len(), "value", "values"),
+                crate::text::count(y.len(), "value", "values")
             );
         }
         for (i, yi) in y.iter().enumerate() {

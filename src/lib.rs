@@ -23,6 +23,41 @@
 //! assert_eq!(grad, grad_rev);
 //! ```
 //!
+//! ```toml
+//! [dependencies]
+//! nilpotent = "0.1"
+//! ```
+//!
+//! nilpotent re-exports the versions of [`num_traits`] and [`nalgebra`] it is built with
+//! (`nilpotent::num_traits::Float`, `nilpotent::nalgebra::DMatrix`), so a program needs no
+//! dependency of its own on them, and one that has one should ask for the same versions
+//! (num-traits 0.2, nalgebra 0.35): a matrix of another nalgebra version is another type.
+//!
+//! ## Plain numbers in generic code: [`Real`]
+//!
+//! Bound on [`Real`] instead of `Float` to write numbers as they are: `x * 3.0`, `x + k` (an `f64`
+//! variable), `x > 0.0`, `x.pow(2.5)`, `T::cst(0.5)` for a named constant, `T::PI()`, `.sum()`.
+//! Every driver accepts such a function, as it accepts one bounded on `Float` (which keeps
+//! working everywhere). A plain number on the *left* of an operator is written `T::cst(2.0) / x`
+//! in generic code (the [`real`] module says why); on concrete types (`|x| 2.0 / x[0]` in a
+//! closure given to a driver) `2.0 / x` works as is.
+//!
+//! ```
+//! use nilpotent::{Real, hessian};
+//!
+//! fn rosenbrock<T: Real>(x: &[T]) -> T {
+//!     (-x[0] + 1.0).powi(2) + (x[1] - x[0] * x[0]).powi(2) * 100.0
+//! }
+//! let (_, _, h) = hessian(rosenbrock, &[1.0, 1.0]);
+//! assert_eq!((h[(0, 0)], h[(0, 1)], h[(1, 1)]), (802.0, -400.0, 200.0));
+//! ```
+//!
+//! On a concrete type (`Dual`, the tape's [`Var`](reverse::Var), the graph's
+//! [`Sym`](graph::Sym)) the math functions are inherent methods: `x.ln()` needs no trait import
+//! and is not ambiguous when both `Float` and nalgebra's `ComplexField` are imported
+//! ([`methods`]). **Careful with the real part:** `x.re` is a plain number, so `x.re.sin()` is the
+//! sine of the value *without* its derivative; write `x.sin()`.
+//!
 //! ## Dual numbers: forward mode
 //!
 //! Extend the reals by an element ε with ε² = 0 (it is *nilpotent* — hence the name). A dual number
@@ -113,6 +148,118 @@
 //! assert_eq!(h.nnz(), 3 * 10_000 - 2); // from 3 Hessian-vector products
 //! ```
 //!
+//! ## Hessians and second derivatives
+//!
+//! [`hessian`] nests dual numbers (forward over forward, `Dual<Dual<f64, 8>, 8>`) and returns the
+//! value, gradient and an exactly symmetric Hessian; [`hvp`] gives H·v in one pass per chunk of
+//! the gradient. [`reverse::hessian`] and [`reverse::hvp`] put dual numbers on the tape (forward
+//! over reverse): H·v for one recording and one sweep, whatever n is. [`second_derivative`],
+//! [`third_derivative`] and [`fourth_derivative`] do scalar functions; [`graph::Graph::hessian`]
+//! builds the Hessian as a graph; [`sparse::hessian`] colours a sparse one.
+//!
+//! ```
+//! use nilpotent::{Real, hessian, hvp, reverse};
+//! fn f<T: Real>(x: &[T]) -> T { x[0] * x[0] * x[1] + x[1].exp() }
+//! let x = [3.0, 0.0];
+//! let (_, _, h) = hessian(f, &x);                      // [[2y, 2x], [2x, eʸ]]
+//! assert_eq!((h[(0, 0)], h[(0, 1)], h[(1, 1)]), (0.0, 6.0, 1.0));
+//! let (_, _, hv) = hvp(f, &x, &[1.0, 0.0]);            // first column
+//! let (_, _, hv_rev) = reverse::hvp(f, &x, &[1.0, 0.0]);
+//! assert_eq!((hv.clone(), hv_rev), (vec![0.0, 6.0], vec![0.0, 6.0]));
+//! ```
+//!
+//! ## Reusing a tape
+//!
+//! The free functions of [`reverse`] make a new tape per call. In a loop (an optimiser, a
+//! training run) keep one [`Tape`](reverse::Tape) and call its methods: a recording reuses the
+//! buffers of the last one, so once the tape has grown to the function's size nothing is
+//! allocated ([`Tape::gradient_into`](reverse::Tape::gradient_into) also reuses the output).
+//!
+//! ```
+//! use nilpotent::{Real, reverse::Tape};
+//! fn loss<T: Real>(w: &[T]) -> T { w.iter().map(|&wi| (wi - 1.0).powi(2)).sum() }
+//!
+//! let mut tape = Tape::new();
+//! let (mut w, mut grad) = (vec![0.0; 4], vec![0.0; 4]);
+//! for _ in 0..100 {
+//!     tape.gradient_into(loss, &w, &mut grad);
+//!     for (wi, gi) in w.iter_mut().zip(&grad) {
+//!         *wi -= 0.1 * gi;
+//!     }
+//! }
+//! assert!(w.iter().all(|&wi| (wi - 1.0).abs() < 1e-9));
+//! ```
+//!
+//! ## nalgebra
+//!
+//! `Dual`, `Var` and `Sym` implement nalgebra's `RealField` ([`linalg`], [`linalg_reverse`]), so
+//! matrix code written over `T: RealField` — determinants, solves, decompositions, norms — runs on
+//! them and returns derivatives; Jacobians and Hessians come back as [`nalgebra::DMatrix`]. Build
+//! matrices from the input slice (`DMatrix::from_column_slice`), or use
+//! [`linalg::gradient_svector`] and [`linalg::gradient_dvector`] for functions of nalgebra
+//! vectors. In a function bounded on `RealField`, the math methods are `ComplexField`'s (bound on
+//! `RealField` alone, or write `Float::sin(x)` if you bound on both); constants come from
+//! `nalgebra::convert`.
+//!
+//! ```
+//! use nilpotent::nalgebra::{DMatrix, RealField};
+//! use nilpotent::reverse;
+//!
+//! // ∂ log det(A) / ∂A = A⁻ᵀ
+//! fn log_det<T: RealField + Copy>(a: &[T]) -> T {
+//!     DMatrix::from_column_slice(2, 2, a).determinant().ln()
+//! }
+//! let (_, grad) = reverse::gradient(log_det, &[4.0_f64, 1.0, 0.5, 3.0]); // column-major 2×2
+//! assert!((grad[0] - 3.0 / 11.5).abs() < 1e-15);
+//! ```
+//!
+//! ## Checking derivatives: [`numeric`]
+//!
+//! [`numeric`] has finite differences with step control (`numeric::gradient`, Richardson
+//! extrapolation by default) and a gradient checker for hand-written derivatives:
+//! [`numeric::check_gradient`] compares yours with AD and with finite differences and prints a
+//! table of the entries that disagree.
+//!
+//! ```
+//! use nilpotent::{Real, numeric};
+//! fn f<T: Real>(x: &[T]) -> T { x[0].exp() * x[1] * x[1] }
+//! let x = [0.5, 2.0];
+//! let mine = [0.5f64.exp() * 4.0, 0.5f64.exp() * 2.0];     // ∂f/∂x₂ is wrong: 2eˣ¹x₂ = 4e^½
+//! let report = numeric::check_gradient(f, &x, &mine);
+//! assert!(!report.passed());
+//! println!("{report}");
+//! assert!((numeric::gradient(f, &x)[1] - 4.0 * 0.5f64.exp()).abs() < 1e-9);
+//! ```
+//!
+//! ## Data and constants
+//!
+//! **Data** (measurements, parameters, a stiffness `k`) stays plain `f64` and enters through a
+//! closure: `gradient(|x| loss(x, &data), &x0)`. With `T: Real`, `x * k` and `x - data[i]` mix the
+//! `f64` in directly; with `T: Float`, convert it: `T::from(k).unwrap()`
+//! ([`NumCast`](num_traits::NumCast)) or `num_traits::cast(k).unwrap()`. Every such value is a
+//! constant: it carries no derivative.
+//!
+//! ```
+//! use nilpotent::{Real, gradient, hessian};
+//! fn loss<T: Real>(w: &[T], xs: &[f64], ys: &[f64]) -> T {
+//!     xs.iter().zip(ys).map(|(&x, &y)| (w[0] * x + w[1] - y).powi(2)).sum::<T>() * 0.5
+//! }
+//! let (xs, ys) = ([0.0, 1.0, 2.0], [1.0, 3.0, 5.0]);
+//! let (value, grad) = gradient(|w| loss(w, &xs, &ys), &[2.0, 1.0]);
+//! assert_eq!((value, grad), (0.0, vec![0.0, 0.0]));      // y = 2x + 1 fits exactly
+//! let (_, _, h) = hessian(|w| loss(w, &xs, &ys), &[2.0, 1.0]);
+//! assert_eq!((h[(0, 0)], h[(0, 1)], h[(1, 1)]), (5.0, 3.0, 3.0)); // Σx², Σx, n
+//! ```
+//!
+//! **Constants** in generic code: `T::cst(0.5)` with `T: Real` ([`Literal::cst`]), `T::PI()` and
+//! friends ([`FloatConst`](num_traits::FloatConst)), `T::zero()`, `T::one()`; in code over
+//! nalgebra's `RealField`, `nalgebra::convert(0.5)` and `T::pi()`. To read a value out (for
+//! printing or a stopping test), `x.to_f64()`, `nalgebra::try_convert(x)` (`None` for a number
+//! that carries a derivative) or the field/method of the concrete type (`x.re`, `x.value()`).
+//!
+//! **Values of an outer level** inside a nested derivative enter as constants of the inner level
+//! through [`Dual::constant`] (see [`higher`]); a plain `f64` is a constant at every level.
+//!
 //! ## One table of rules
 //!
 //! [`rules`] lists every elementary function with its value and local partial derivative(s), each
@@ -162,11 +309,14 @@ pub mod graph;
 pub mod higher;
 pub mod linalg;
 pub mod linalg_reverse;
+pub mod methods;
 pub mod numeric;
+pub mod real;
 pub mod reverse;
 pub mod rules;
 mod scalar;
 pub mod sparse;
+mod text;
 
 pub use approx_impls::AllParts;
 pub use dual::Dual;
@@ -178,6 +328,12 @@ pub use higher::{
     DEFAULT_HESSIAN_CHUNK, fourth_derivative, hessian, hessian_with, hvp, hvp_with,
     second_derivative, third_derivative,
 };
+pub use real::{Literal, Real, Real32};
+
+/// The nalgebra version nilpotent implements `RealField` for and returns matrices of.
+pub use nalgebra;
+/// The num-traits version nilpotent implements (`Float`, `FloatConst`, `Pow`, …).
+pub use num_traits;
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

@@ -28,8 +28,8 @@
 //!
 //! Every differentiable method goes through the [`Float`] impl of `Dual`, i.e. through the rule table
 //! of [`crate::rules`]; no formula is written here. Methods without a `Float` counterpart are
-//! compositions of `Float` methods: `modulus`/`norm1`/`abs` are `abs` (convention at ±0 of
-//! DESIGN §4), `modulus_squared` is `x·x`, `argument` is the constant 0 or π chosen by the real
+//! compositions of `Float` methods: `modulus`/`norm1`/`abs` are `abs` (the convention at ±0 of
+//! the [crate's conventions](crate#conventions)), `modulus_squared` is `x·x`, `argument` is the constant 0 or π chosen by the real
 //! part (as for `f64`), `copysign(x, s)` is `±abs(x)` with the sign bit of `s.re`, `signum` is
 //! `Float::signum` (zero tangent), `try_sqrt` is `Some(sqrt)` for `re ≥ 0` (at 0 the zero-lane rule
 //! keeps zero tangents exactly zero) and `None` otherwise, `powc` is `powf`. Constants (`pi()`,
@@ -87,8 +87,10 @@
 //! # Method names
 //!
 //! `Dual` implements both [`Float`] and [`ComplexField`](nalgebra::ComplexField)/[`RealField`], which share method names
-//! (`sin`, `sqrt`, `abs`, …). With both traits in scope, a call `x.sin()` is ambiguous; write
-//! `Float::sin(x)` or `ComplexField::sin(x)` (they compute the same thing), or import only one.
+//! (`sin`, `sqrt`, `abs`, …). On a dual number (a concrete type) `x.sin()` is an inherent method
+//! that needs no import and is never ambiguous ([`crate::methods`]). In a generic function bounded
+//! on both traits, `x.sin()` is ambiguous; write `Float::sin(x)` or `ComplexField::sin(x)` (they
+//! compute the same thing), or bound on only one.
 //!
 //! # Drivers for nalgebra vectors
 //!

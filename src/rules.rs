@@ -22,7 +22,8 @@
 //!
 //! The value returned is always the one `T` itself computes (`x.sin()` for `Sin`, `x % y` for
 //! `Rem`…), so the real part of a dual number is bit for bit the `f64` result. Where a function has
-//! no derivative the table still returns a number, chosen as in `DESIGN.md` §4:
+//! no derivative the table still returns a number, chosen as in the
+//! [crate's conventions](crate#conventions):
 //!
 //! - rounding functions (`floor`, `ceil`, `round`, `trunc`, `signum`) have derivative 0;
 //! - `abs` has derivative +1 at +0 and −1 at −0 (the sign bit decides);

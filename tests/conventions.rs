@@ -1,5 +1,5 @@
-//! One named test per convention of `DESIGN.md` §4 (forward mode), plus the other traits of the
-//! num-traits family on [`Dual`].
+//! One named test per convention of the crate's Conventions table (`src/lib.rs`; forward mode),
+//! plus the other traits of the num-traits family on [`Dual`].
 //!
 //! Property tests draw their inputs with quickcheck (whose `f64` generator also produces NaN, ±∞,
 //! ±0, extreme and subnormal values) or from the seeded generator of `tests/common`; the number of

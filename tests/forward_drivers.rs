@@ -484,9 +484,20 @@ fn variable_index_out_of_range() {
     let _ = Dual::<f64, 2>::variable(1.0, 2);
 }
 
+/// The same message with one slot, in the singular (the whole message, as `should_panic` would
+/// also accept "slots").
+#[test]
+fn variable_index_out_of_range_singular() {
+    let err = std::panic::catch_unwind(|| Dual::<f64, 1>::variable(1.0, 1)).unwrap_err();
+    assert_eq!(
+        err.downcast_ref::<String>().map(String::as_str),
+        Some("Dual::variable: index 1 is out of range for a dual number with 1 tangent slot")
+    );
+}
+
 /// `jvp` with a direction of the wrong length names both lengths.
 #[test]
-#[should_panic(expected = "jvp: the direction r has 3 entries but the input x has 2")]
+#[should_panic(expected = "jvp: the direction r has 3 entries; expected 2, one per entry of x")]
 fn jvp_length_mismatch() {
     let _ = jvp(wide, &[1.0, 2.0], &[1.0, 0.0, 0.0]);
 }
@@ -507,7 +518,7 @@ fn jacobian_with_zero_chunk() {
 
 /// A function whose output length changes between passes is detected, with both lengths.
 #[test]
-#[should_panic(expected = "jacobian: f returned 1 values in one pass and 2 in another")]
+#[should_panic(expected = "jacobian: f returned 1 value in one pass and 2 values in another")]
 fn jacobian_output_length_changes_between_passes() {
     let f = |x: &[Dual<f64, 1>]| {
         if x[0].eps[0] == 1.0 {

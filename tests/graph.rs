@@ -2508,7 +2508,7 @@ fn dead_code_is_removed() {
     assert_eq!(g.len(), 2, "{g}");
     assert_eq!(g.eval(&[1.0, 1.0]).unwrap(), vec![2.0, 3.0, -1.0]);
     // a guard keeps its operands alive although no output uses them
-    let g = Graph::record(&[1.0], |x| if x[0].exp() > k(2.0) { x[0] } else { -x[0] });
+    let g = Graph::record(&[1.0], |x| if x[0].exp() > 2.0 { x[0] } else { -x[0] });
     assert_eq!((g.num_guards(), g.len()), (1, 1), "{g}");
     assert!(g.to_string().contains("exp v0"), "{g}");
 }
@@ -3155,8 +3155,9 @@ fn wrong_lengths_are_errors() {
         assert_eq!(
             err.to_string(),
             format!(
-                "the graph has 2 inputs but the input given has {} values",
-                x.len()
+                "the graph has 2 inputs but the input given has {} {}",
+                x.len(),
+                if x.len() == 1 { "value" } else { "values" }
             )
         );
     }
@@ -3189,7 +3190,7 @@ fn wrong_lengths_are_errors() {
     let boxed: Box<dyn std::error::Error> = Box::new(g.eval(&[]).unwrap_err());
     assert!(boxed.to_string().starts_with("the graph has 2 inputs"));
     // a guard error leaves the evaluator usable, and a failed evaluation writes nothing
-    let g = Graph::record(&[1.0], |x| if x[0] > k(0.0) { x[0] } else { -x[0] });
+    let g = Graph::record(&[1.0], |x| if x[0] > 0.0 { x[0] } else { -x[0] });
     let mut e = g.program().evaluator::<f64>();
     let mut out = [7.0];
     assert!(e.eval_into(&[-1.0], &mut out).is_err());

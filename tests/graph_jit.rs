@@ -12,7 +12,6 @@ use std::time::Instant;
 
 use compiled_cases::{Rng, all_cases, random_cases, random_points, rosenbrock, same_result};
 use nilpotent::graph::{Compiled, Evaluate, Graph, GraphError};
-use num_traits::Float;
 
 fn check(name: &str, g: &Graph, c: &Compiled, points: &[Vec<f64>]) -> usize {
     let mut errors = 0;

@@ -715,13 +715,13 @@ fn jacobian_wrt_x_of_gradient_wrt_y_of_y_a_x_is_a() {
 // bad input
 
 #[test]
-#[should_panic(expected = "hvp: the direction v has 2 entries but the input x has 3")]
+#[should_panic(expected = "hvp: the direction v has 2 entries; expected 3, one per entry of x")]
 fn hvp_rejects_direction_of_wrong_length() {
     hvp(ext_rosenbrock, &[1.0, 2.0, 3.0], &[1.0, 0.0]);
 }
 
 #[test]
-#[should_panic(expected = "hvp: the direction v has 4 entries but the input x has 3")]
+#[should_panic(expected = "hvp: the direction v has 4 entries; expected 3, one per entry of x")]
 fn hvp_with_rejects_direction_of_wrong_length() {
     hvp_with(
         ext_rosenbrock,

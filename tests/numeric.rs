@@ -811,14 +811,16 @@ fn check_derivative_passes_right_and_fails_wrong_derivatives() {
 // bad input
 
 #[test]
-#[should_panic(expected = "check_gradient: the hand-written gradient has 3 entries but x has 2")]
+#[should_panic(
+    expected = "check_gradient: the hand-written gradient has 3 entries; expected 2, one per entry of x"
+)]
 fn check_gradient_rejects_a_gradient_of_the_wrong_length() {
     check_gradient(lecture, &[2.0, 5.0], &[1.0, 2.0, 3.0]);
 }
 
 #[test]
 #[should_panic(
-    expected = "check_jacobian: the hand-written Jacobian is 2×3 but f has 2 outputs and x has 2 inputs, so it must be 2×2"
+    expected = "check_jacobian: the hand-written Jacobian is 2×3; expected 2×2, as f has 2 outputs and x has 2 entries"
 )]
 fn check_jacobian_rejects_a_jacobian_of_the_wrong_shape() {
     check_jacobian(constraints, &[1.0, 2.0], &DMatrix::zeros(2, 3));
@@ -826,7 +828,7 @@ fn check_jacobian_rejects_a_jacobian_of_the_wrong_shape() {
 
 #[test]
 #[should_panic(
-    expected = "numeric directional: the direction v has 1 entries but the input x has 2"
+    expected = "numeric directional: the direction v has 1 entry; expected 2, one per entry of x"
 )]
 fn directional_rejects_a_direction_of_the_wrong_length() {
     numeric::directional(lecture, &[2.0, 5.0], &[1.0]);
@@ -861,7 +863,9 @@ fn a_step_below_the_spacing_of_floats_is_rejected() {
 }
 
 #[test]
-#[should_panic(expected = "numeric jacobian: f returned 1 values at one point and 2 at another")]
+#[should_panic(
+    expected = "numeric jacobian: f returned 1 value at one point and 2 values at another"
+)]
 fn jacobian_rejects_a_function_whose_output_length_varies() {
     FiniteDiff::central().jacobian(
         |x: &[f64]| vec![0.0; if x[0] > 1.0 { 1 } else { 2 }],
@@ -870,7 +874,9 @@ fn jacobian_rejects_a_function_whose_output_length_varies() {
 }
 
 #[test]
-#[should_panic(expected = "numeric jacobian: f returned 2 values for column 0 and 1 for column 1")]
+#[should_panic(
+    expected = "numeric jacobian: f returned 2 values for column 0 and 1 value for column 1"
+)]
 fn jacobian_rejects_columns_of_different_lengths() {
     // column 0 keeps x[1] = 5 (2 values); column 1 moves it (1 value)
     FiniteDiff::central().jacobian(

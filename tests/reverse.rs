@@ -784,19 +784,21 @@ fn hessian_with_chunk_widths_on_13_inputs() {
 }
 
 #[test]
-#[should_panic(expected = "vjp: the seed s has 1 entries but the function has 2 outputs")]
+#[should_panic(expected = "vjp: the seed s has 1 entry; expected 2, one per output of f")]
 fn vjp_seed_length_mismatch_panics() {
     reverse::vjp(|x| vec![x[0], x[1]], &[1.0, 2.0], &[1.0]);
 }
 
 #[test]
-#[should_panic(expected = "hvp: the direction v has 1 entries but the input x has 2")]
+#[should_panic(expected = "hvp: the direction v has 1 entry; expected 2, one per entry of x")]
 fn hvp_direction_length_mismatch_panics() {
     reverse::hvp(|x| x[0] * x[1], &[1.0, 2.0], &[1.0]);
 }
 
 #[test]
-#[should_panic(expected = "gradient_into: the output buffer has 1 entries but the input x has 2")]
+#[should_panic(
+    expected = "gradient_into: the output buffer has 1 entry; expected 2, one per entry of x"
+)]
 fn gradient_into_buffer_length_mismatch_panics() {
     let mut grad = [0.0; 1];
     Tape::new().gradient_into(|x| x[0] * x[1], &[1.0, 2.0], &mut grad);

@@ -1,4 +1,5 @@
-//! The conventions of DESIGN.md §4 hold identically in reverse mode.
+//! The conventions (the table on the crate's front page, `src/lib.rs`) hold identically in
+//! reverse mode.
 //!
 //! Each test carries the name of the convention (the same name as the forward-mode test) and
 //! compares the tape's value and gradient with what forward mode (`Dual`, through

@@ -26,7 +26,7 @@ use common::{
 };
 use nilpotent::Dual;
 use nilpotent::rules::{self, Binary, Unary};
-use num_traits::{Float, Pow};
+use num_traits::Pow;
 
 /// Random points per table entry and per check (each check of each entry draws its own `CASES`
 /// points; with ~50 entries and 5 checks the file runs well under a second in debug mode).

@@ -271,7 +271,7 @@ fn tour_functions_at_random_points() {
             let jts: f64 = (0..2).map(|i| jac[i][j] * s[i]).sum();
             assert!((p.jts[j] - jts).abs() < 1e-13, "case {case}");
         }
-        // Dot-product test, 1e-12 relative to the magnitudes summed (DESIGN §6).
+        // Dot-product test, 1e-12 relative to the magnitudes summed (the project's bar for forward/reverse consistency).
         let mag: f64 = (0..2)
             .map(|i| (s[i] * p.jr[i]).abs())
             .sum::<f64>()

@@ -68,6 +68,10 @@ use crate::rules::{Binary, Unary, innermost};
 #[derive(Clone, Copy, Debug)]
 pub struct Dual<T, const N: usize> {
     /// The real part: the value of the computation.
+    ///
+    /// A plain number without the derivative: `x.re.sin()` is `f64::sin` and silently drops the
+    /// tangents. Call the method on the dual number, `x.sin()` (an inherent method, no import
+    /// needed; see [`crate::methods`]).
     pub re: T,
     /// The tangents: `eps[i]` is the derivative of the value along the i-th seed direction.
     pub eps: [T; N],
@@ -100,7 +104,8 @@ impl<T: Float, const N: usize> Dual<T, N> {
     pub fn variable(re: T, i: usize) -> Self {
         assert!(
             i < N,
-            "Dual::variable: index {i} is out of range for a dual number with {N} tangent slots"
+            "Dual::variable: index {i} is out of range for a dual number with {}",
+            crate::text::count(N, "tangent slot", "tangent slots")
         );
         let mut d = Self::constant(re);
         d.eps[i] = T::one();

@@ -323,11 +323,15 @@ impl fmt::Display for GraphError {
             ),
             GraphError::InputLength { expected, found } => write!(
                 f,
-                "the graph has {expected} inputs but the input given has {found} values"
+                "the graph has {} but the input given has {}",
+                crate::text::count(*expected, "input", "inputs"),
+                crate::text::count(*found, "value", "values")
             ),
             GraphError::OutputLength { expected, found } => write!(
                 f,
-                "the graph has {expected} outputs but the output buffer has {found} entries"
+                "the graph has {} but the output buffer has {}",
+                crate::text::count(*expected, "output", "outputs"),
+                crate::text::count(*found, "entry", "entries")
             ),
         }
     }

@@ -149,7 +149,8 @@ impl Sym {
     /// The value at the recording point.
     ///
     /// This is for looking at a recording. To compute with the value (a conversion out of the
-    /// graph), use `to_f64()`, which the graph keeps as a guard: the value read here is not.
+    /// graph), use `to_f64()`, which the graph keeps as a guard: the value read here is not, and
+    /// `x.value().sin()` is a plain number outside the graph (call `x.sin()`).
     #[inline]
     pub fn value(&self) -> f64 {
         self.value

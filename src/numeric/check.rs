@@ -106,8 +106,8 @@ impl<T: Float> Checker<T> {
         assert_eq!(
             user.len(),
             x.len(),
-            "check_gradient: the hand-written gradient has {} entries but x has {}",
-            user.len(),
+            "check_gradient: the hand-written gradient has {}; expected {}, one per entry of x",
+            crate::text::count(user.len(), "entry", "entries"),
             x.len()
         );
         let (_, ad) = gradient_with(&f, x, Chunk::<1>);
@@ -129,10 +129,12 @@ impl<T: Float> Checker<T> {
         let (m, n) = (values.len(), x.len());
         assert!(
             user.nrows() == m && user.ncols() == n,
-            "check_jacobian: the hand-written Jacobian is {}×{} but f has {m} outputs and x has {n} \
-             inputs, so it must be {m}×{n}",
+            "check_jacobian: the hand-written Jacobian is {}×{}; expected {m}×{n}, as f has {} and x \
+             has {}",
             user.nrows(),
-            user.ncols()
+            user.ncols(),
+            crate::text::count(m, "output", "outputs"),
+            crate::text::count(n, "entry", "entries")
         );
         let fd = self.fd.jacobian(
             |xs| f(&constants(xs)).into_iter().map(|y| y.re).collect(),
@@ -443,15 +445,18 @@ impl<T: Float + fmt::Display + fmt::LowerExp> fmt::Display for CheckReport<T> {
         if n_fail == 0 {
             writeln!(
                 f,
-                "{what} check passed: all {} entries agree with AD within rtol = {rtol:.1e} at x = [{}]",
-                self.entries.len(),
+                "{what} check passed: {} with AD within rtol = {rtol:.1e} at x = [{}]",
+                match self.entries.len() {
+                    1 => "the 1 entry agrees".to_string(),
+                    n => format!("all {n} entries agree"),
+                },
                 x.join(", ")
             )?;
         } else {
             writeln!(
                 f,
-                "{what} check FAILED: {n_fail} of {} entries disagree with AD (rtol = {rtol:.1e}) at x = [{}]",
-                self.entries.len(),
+                "{what} check FAILED: {n_fail} of {} disagree with AD (rtol = {rtol:.1e}) at x = [{}]",
+                crate::text::count(self.entries.len(), "entry", "entries"),
                 x.join(", ")
             )?;
         }

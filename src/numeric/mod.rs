@@ -346,9 +346,9 @@ impl<T: Float> FiniteDiff<T> {
                 assert_eq!(
                     col.len(),
                     jac.nrows(),
-                    "numeric jacobian: f returned {} values for column 0 and {} for column {j}",
-                    jac.nrows(),
-                    col.len()
+                    "numeric jacobian: f returned {} for column 0 and {} for column {j}",
+                    crate::text::count(jac.nrows(), "value", "values"),
+                    crate::text::count(col.len(), "value", "values")
                 );
             }
             for (i, c) in col.into_iter().enumerate() {
@@ -379,8 +379,8 @@ impl<T: Float> FiniteDiff<T> {
         assert_eq!(
             v.len(),
             x.len(),
-            "numeric directional: the direction v has {} entries but the input x has {}",
-            v.len(),
+            "numeric directional: the direction v has {}; expected {}, one per entry of x",
+            crate::text::count(v.len(), "entry", "entries"),
             x.len()
         );
         let vmax = v.iter().fold(T::zero(), |m, vi| m.max(vi.abs()));
@@ -454,9 +454,9 @@ fn vec_lin<T: Float>(a: T, x: &Vec<T>, b: T, y: &Vec<T>) -> Vec<T> {
     assert_eq!(
         x.len(),
         y.len(),
-        "numeric jacobian: f returned {} values at one point and {} at another",
-        x.len(),
-        y.len()
+        "numeric jacobian: f returned {} at one point and {} at another",
+        crate::text::count(x.len(), "value", "values"),
+        crate::text::count(y.len(), "value", "values")
     );
     x.iter().zip(y).map(|(&xi, &yi)| a * xi + b * yi).collect()
 }

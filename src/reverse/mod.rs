@@ -130,8 +130,8 @@ where
     assert_eq!(
         v.len(),
         x.len(),
-        "hvp: the direction v has {} entries but the input x has {}",
-        v.len(),
+        "hvp: the direction v has {}; expected {}, one per entry of x",
+        crate::text::count(v.len(), "entry", "entries"),
         x.len()
     );
     let xd: Vec<Dual<T, 1>> = x

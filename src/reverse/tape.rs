@@ -513,8 +513,8 @@ impl<T: Float + 'static> Tape<T> {
         assert_eq!(
             s.len(),
             ys.len(),
-            "vjp: the seed s has {} entries but the function has {} outputs",
-            s.len(),
+            "vjp: the seed s has {}; expected {}, one per output of f",
+            crate::text::count(s.len(), "entry", "entries"),
             ys.len()
         );
         self.sweep(ys, s);
@@ -611,8 +611,8 @@ impl<T: Float + 'static> Tape<T> {
         assert_eq!(
             grad.len(),
             x.len(),
-            "gradient_into: the output buffer has {} entries but the input x has {}",
-            grad.len(),
+            "gradient_into: the output buffer has {}; expected {}, one per entry of x",
+            crate::text::count(grad.len(), "entry", "entries"),
             x.len()
         );
         let y = self.record(x, f);

@@ -42,7 +42,8 @@ impl<T: Float + 'static> Var<T> {
         Var { value, index, tape }
     }
 
-    /// The value.
+    /// The value, a plain number off the tape: `x.value().sin()` is not recorded and drops the
+    /// derivative; call `x.sin()` ([`crate::methods`]).
     #[inline(always)]
     pub fn value(&self) -> T {
         self.value

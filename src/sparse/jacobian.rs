@@ -452,8 +452,8 @@ impl JacobianPlan {
         assert_eq!(
             y.len(),
             self.values.len(),
-            "JacobianPlan::eval_fn: f returned {} values but the graph has {} outputs",
-            y.len(),
+            "JacobianPlan::eval_fn: f returned {}; expected {}, one per output of the graph",
+            crate::text::count(y.len(), "value", "values"),
             self.values.len()
         );
         y

@@ -64,9 +64,9 @@ where
         assert_eq!(
             y.len(),
             m,
-            "jacobian: f returned {} values in one pass and {} in another",
-            m,
-            y.len()
+            "jacobian: f returned {} in one pass and {} in another",
+            crate::text::count(m, "value", "values"),
+            crate::text::count(y.len(), "value", "values")
         );
         let end = (start + N).min(n);
         for (i, yi) in y.iter().enumerate() {

@@ -1,0 +1,529 @@
+//! Plain float literals in generic code: [`Real`] (`f64` literals) and [`Real32`] (`f32`).
+//!
+//! A function bounded on [`Float`] alone cannot mix in a plain number: `x * 3.0` is "expected type
+//! parameter `T`, found floating-point number", so generic code fills up with `T::from(3.0).unwrap()`.
+//! Bound on [`Real`] instead and write the numbers as they are:
+//!
+//! ```
+//! use nilpotent::{Real, gradient, hessian, reverse};
+//!
+//! fn f<T: Real>(x: &[T]) -> T {
+//!     let r2: T = x.iter().map(|&xi| xi * xi).sum();
+//!     let bump = if x[0] > 0.0 { x[0] * 3.0 } else { T::cst(2.0) / (-x[0] + 1.0) };
+//!     bump + r2.sqrt() * T::PI() - x[1].pow(2.5) + 0.5
+//! }
+//!
+//! let x = [3.0, 4.0];
+//! let (v, g) = gradient(f, &x);                   // Dual<f64, 8>
+//! let (_, _, h) = hessian(f, &x);                 // Dual<Dual<f64, 8>, 8>
+//! let (_, g_rev) = reverse::gradient(f, &x);      // Var<f64>
+//! assert_eq!(v, f(&x));                           // f64
+//! assert!((g[0] - (3.0 + 3.0 / 5.0 * std::f64::consts::PI)).abs() < 1e-14);
+//! assert!((g[1] - g_rev[1]).abs() < 1e-14);
+//! assert!((h[(0, 1)] - (-12.0 / 125.0 * std::f64::consts::PI)).abs() < 1e-14);
+//! ```
+//!
+//! What a `T: Real` gets, on top of everything [`Float`] has (`x: T`, `k: f64`):
+//!
+//! | you write | |
+//! |---|---|
+//! | arithmetic with a literal or an `f64` on the right | `x * 3.0`, `x / k`, `x + 1.0`, `x % 2.0` |
+//! | assignment forms | `x += 1.0`, `x *= k`, `x += y` |
+//! | comparison with a literal on the right | `x > 0.0`, `x <= k`, `x == 1.0` |
+//! | a named constant of type `T` (no derivative) | `T::cst(0.5)` ([`Literal::cst`]) |
+//! | a plain number on the left | `T::cst(2.0) / x`, `T::cst(1.0) - x` (or `T::one() - x`), `x > 0.0` for `0.0 < x` |
+//! | powers with a plain exponent ([`num_traits::Pow`]) | `x.pow(2.5)`, `x.pow(3)` |
+//! | sums and products of an iterator | `.sum()`, `.product()` (of `T` or `&T`) |
+//! | the constants of [`FloatConst`] | `T::PI()`, `T::E()`, `T::LN_2()` |
+//! | printing | `{}` and `{:?}` |
+//!
+//! A literal is a constant: it carries no derivative, exactly as `T::cst(…)` or `T::from(…)` would.
+//! Plain `f64` arithmetic inside the same function (`k * 0.5`, `n as f64 / 2.0`) is unaffected.
+//!
+//! # A plain number on the left: `T::cst(2.0) / x`
+//!
+//! `2.0 / x` with `x: T` does not compile in generic code. It would need the bound `f64: Div<T>`,
+//! and a bound whose subject is `f64` in a function's environment takes precedence over `f64`'s own
+//! impls: every `k / 2.0` and even `k * k` between plain `f64`s in that function would then fail
+//! with "expected type parameter `T`, found `f64`". So `Real` does not carry those bounds; write
+//! the constant as a `T`:
+//!
+//! ```compile_fail,E0277
+//! # use nilpotent::Real;
+//! fn f<T: Real>(x: T) -> T {
+//!     2.0 / x // write T::cst(2.0) / x
+//! }
+//! ```
+//!
+//! On a concrete type there is no such limit: `2.0 / x`, `1.0 - x` and `0.0 < x` work for `f64`,
+//! `Dual<f64, N>` and deeper duals, `Var<f64>`, `Var<Dual<f64, N>>` and `Sym`, so closures given to
+//! the drivers (`|x| 2.0 / x[0]`, `|x| x[0] * k` in [`hessian`](crate::hessian)) can use them.
+//!
+//! # What stays as with `Float`
+//!
+//! The methods of [`Float`] keep their signatures, so their arguments are `T`, not `f64`:
+//! `x.max(T::zero())`, `x.powf(T::cst(2.5))` (or `x.pow(2.5)`), `x.atan2(T::one())`. An integer
+//! literal is not a float: `x * 2.0`, not `x * 2`.
+//!
+//! ```compile_fail,E0308
+//! # use nilpotent::Real;
+//! fn f<T: Real>(x: T) -> T {
+//!     x.max(0.0) // Float::max takes a T: write x.max(T::zero()) or x.max(T::cst(0.0))
+//! }
+//! ```
+//!
+//! `Real` means `f64` literals; an `f32` does not mix in (nor does an `f64` with [`Real32`], the
+//! `f32` sibling, implemented for `f32`, `Dual` over a `Real32` and `Var` over a `Real32`; the graph
+//! records `f64` only):
+//!
+//! ```compile_fail,E0308
+//! # use nilpotent::Real;
+//! fn f<T: Real>(x: T) -> T {
+//!     x * 2.0_f32
+//! }
+//! ```
+//!
+//! # Which types are `Real`
+//!
+//! `f64`; [`Dual<T, N>`](crate::Dual) over a `Real` `T`, at any depth of nesting
+//! (`Dual<Dual<f64, 8>, 8>` is what [`hessian`](crate::hessian) evaluates on); the reverse-mode
+//! [`Var<T>`](crate::reverse::Var) over a `Real` `T` (`Var<f64>`, and `Var<Dual<f64, N>>` of
+//! [`reverse::hvp`](crate::reverse::hvp) and [`reverse::hessian`](crate::reverse::hessian)); and the
+//! graph's [`Sym`], for which a comparison with a literal is a guard like any
+//! other comparison.
+//!
+//! # Nesting levels do not mix
+//!
+//! A plain float is a constant at every level of nesting, so it mixes with all of them. A dual
+//! number of one level does not mix with another level except through
+//! [`Dual::constant`](crate::Dual::constant) (the lifting rule that prevents perturbation
+//! confusion; see [`crate::higher`]); the operator impls accept only the scalar type one level
+//! down:
+//!
+//! ```compile_fail,E0277
+//! use nilpotent::Dual;
+//! let inner = Dual::<f64, 1>::variable(2.0, 0);
+//! let outer = Dual::<Dual<Dual<f64, 1>, 1>, 1>::constant(Dual::constant(inner));
+//! let _ = outer * inner; // two levels apart: lift it, Dual::constant(Dual::constant(inner))
+//! ```
+//!
+//! # How it is built
+//!
+//! `Real` is [`Float`] plus a list of supertraits; the operators with an `f64` are bundled in
+//! [`LiteralRhs<f64>`]. For nested duals, `Dual<Dual<T, M>, N> ∘ f64` is an impl of its own, apart
+//! from `Dual<T, N> ∘ T` (one generic `Dual<T, N> ∘ f64` would overlap it where `T` is `f64`);
+//! `Var<Dual<T, M>> ∘ f64` likewise. These impls turn the `f64` into a constant with
+//! [`Literal::cst`] and then use the operator with the scalar type, so every operation still goes
+//! through the one rule table.
+
+use core::cmp::Ordering;
+use core::fmt::{Debug, Display};
+use core::iter::{Product, Sum};
+use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Rem, RemAssign, Sub, SubAssign};
+
+use num_traits::{Float, FloatConst, Pow};
+
+use crate::Dual;
+use crate::graph::Sym;
+use crate::reverse::Var;
+
+/// A scalar type built on a plain float type, [`Lit`](Literal::Lit), and the constants of that type.
+///
+/// Implemented for `f64` and `f32` (`Lit` is the type itself), [`Dual<T, N>`](crate::Dual) and
+/// [`Var<T>`](crate::reverse::Var) (`Lit` is `T`'s: `f64` for `Dual<Dual<f64, 8>, 8>`) and
+/// [`Sym`] (`f64`).
+pub trait Literal: Sized {
+    /// The plain float type at the bottom of the nesting (`f64` or `f32`).
+    type Lit;
+
+    /// The constant `x` (no derivative): `T::cst(0.5)` in a function generic over `T: Real`.
+    ///
+    /// ```
+    /// use nilpotent::{Dual, Literal};
+    /// let half = Dual::<Dual<f64, 2>, 3>::cst(0.5);
+    /// assert_eq!(half, Dual::constant(Dual::constant(0.5)));
+    /// ```
+    fn cst(x: Self::Lit) -> Self;
+}
+
+/// Arithmetic, assignment, comparison and [`Pow`] with a plain float `F` on the right: `x + F`,
+/// `x -= F`, `x < F`, `x.pow(F)`. Implemented for every type that has these operators; a bound of
+/// [`Real`] and [`Real32`].
+pub trait LiteralRhs<F>:
+    Sized
+    + Add<F, Output = Self>
+    + Sub<F, Output = Self>
+    + Mul<F, Output = Self>
+    + Div<F, Output = Self>
+    + Rem<F, Output = Self>
+    + AddAssign<F>
+    + SubAssign<F>
+    + MulAssign<F>
+    + DivAssign<F>
+    + RemAssign<F>
+    + PartialEq<F>
+    + PartialOrd<F>
+    + Pow<F, Output = Self>
+{
+}
+
+impl<S, F> LiteralRhs<F> for S where
+    S: Add<F, Output = S>
+        + Sub<F, Output = S>
+        + Mul<F, Output = S>
+        + Div<F, Output = S>
+        + Rem<F, Output = S>
+        + AddAssign<F>
+        + SubAssign<F>
+        + MulAssign<F>
+        + DivAssign<F>
+        + RemAssign<F>
+        + PartialEq<F>
+        + PartialOrd<F>
+        + Pow<F, Output = S>
+{
+}
+
+/// Defines the trait `$Real` for plain `$f` literals, with its impls for `$f`, `Dual` and `Var`.
+macro_rules! real_trait {
+    ($(#[$doc:meta])* $Real:ident, $f:ty) => {
+        $(#[$doc])*
+        pub trait $Real:
+            Float
+            + FloatConst
+            + Sum
+            + Product
+            + for<'a> Sum<&'a Self>
+            + for<'a> Product<&'a Self>
+            + AddAssign
+            + SubAssign
+            + MulAssign
+            + DivAssign
+            + RemAssign
+            + Pow<i32, Output = Self>
+            + LiteralRhs<$f>
+            + Literal<Lit = $f>
+            + Debug
+            + Display
+            + Default
+            + Send
+            + Sync
+            + 'static
+        {
+        }
+
+        impl $Real for $f {}
+
+        /// A dual number over a `
+        #[doc = stringify!($Real)]
+        /// ` type, at any depth of nesting.
+        impl<T: $Real, const N: usize> $Real for Dual<T, N>
+        where
+            Self: LiteralRhs<$f>,
+        {
+        }
+
+        /// A recorded variable over a `
+        #[doc = stringify!($Real)]
+        /// ` type (`Var<
+        #[doc = stringify!($f)]
+        /// >`, and `Var<Dual<…>>` for forward over reverse).
+        impl<T: $Real> $Real for Var<T>
+        where
+            Self: LiteralRhs<$f>,
+        {
+        }
+    };
+}
+
+real_trait!(
+    /// A scalar type for generic code that uses plain `f64` numbers: [`Float`] plus arithmetic and
+    /// comparison with an `f64` on the right (`x * 3.0`, `x + k`, `x > 0.0`), [`Sum`],
+    /// [`Product`], [`FloatConst`] (`T::PI()`) and [`Literal::cst`] (`T::cst(0.5)`, also for a
+    /// number on the left: `T::cst(2.0) / x`).
+    ///
+    /// Implemented for `f64`, [`Dual`] over a `Real` at any depth,
+    /// [`Var`] over a `Real`, and the graph's [`Sym`];
+    /// every driver of the crate accepts a function `fn f<T: Real>(x: &[T]) -> T` by name at
+    /// `f64` inputs, as it accepts one bounded on `Float` (for `f32` inputs, bound on [`Real32`]).
+    /// See [the module](crate::real) for what it allows and what stays as with `Float`.
+    ///
+    /// ```
+    /// use nilpotent::{Real, hessian};
+    ///
+    /// // a spring energy with a stiffness read from data
+    /// fn energy<T: Real>(x: &[T], k: f64) -> T {
+    ///     (x[0] - 1.0).powi(2) * (0.5 * k) + (-x[1].cos() + 1.0) * 2.0
+    /// }
+    /// let k = 4.0;
+    /// let (_, grad, h) = hessian(|x| energy(x, k), &[1.5, 0.0]);
+    /// assert_eq!(grad, vec![2.0, 0.0]);                  // k (x₀ − 1), 2 sin x₁
+    /// assert_eq!((h[(0, 0)], h[(1, 1)], h[(0, 1)]), (4.0, 2.0, 0.0));
+    /// ```
+    ///
+    /// Bounding on `Real` adds no method and no ambiguity to what `Float` has: `x.sin()` is
+    /// `Float::sin`, and a function bounded on `Float` alone keeps working everywhere.
+    Real,
+    f64
+);
+
+real_trait!(
+    /// [`Real`] for `f32` users: [`Float`] plus arithmetic and comparison with a plain `f32` on
+    /// the right, [`Sum`], [`Product`], [`FloatConst`] and [`Literal::cst`].
+    ///
+    /// Implemented for `f32`, [`Dual`] over a `Real32` at any depth, and
+    /// [`Var`] over a `Real32` (the graph records `f64` only).
+    ///
+    /// ```
+    /// use nilpotent::{Real32, gradient};
+    /// fn f<T: Real32>(x: &[T]) -> T { x[0] * 3.0 + x[1].recip() }
+    /// let (_, g) = gradient(f, &[1.0_f32, 2.0]);
+    /// assert_eq!(g, vec![3.0, -0.25]);
+    /// ```
+    Real32,
+    f32
+);
+
+/// The graph's symbolic scalar records `f64` values.
+impl Real for Sym {}
+
+// ----------------------------------------------------------------------------------------------
+// Literal
+// ----------------------------------------------------------------------------------------------
+
+impl Literal for f64 {
+    type Lit = f64;
+    #[inline(always)]
+    fn cst(x: f64) -> f64 {
+        x
+    }
+}
+
+impl Literal for f32 {
+    type Lit = f32;
+    #[inline(always)]
+    fn cst(x: f32) -> f32 {
+        x
+    }
+}
+
+impl<T: Literal + Float, const N: usize> Literal for Dual<T, N> {
+    type Lit = T::Lit;
+    #[inline(always)]
+    fn cst(x: T::Lit) -> Self {
+        Dual::constant(T::cst(x))
+    }
+}
+
+impl<T: Literal + Float + 'static> Literal for Var<T> {
+    type Lit = T::Lit;
+    #[inline(always)]
+    fn cst(x: T::Lit) -> Self {
+        Var::constant(T::cst(x))
+    }
+}
+
+impl Literal for Sym {
+    type Lit = f64;
+    #[inline(always)]
+    fn cst(x: f64) -> Sym {
+        Sym::constant(x)
+    }
+}
+
+// ----------------------------------------------------------------------------------------------
+// Comparisons with the scalar type, and with a plain float on the left (every depth)
+// ----------------------------------------------------------------------------------------------
+
+/// Compares the real part with a constant of the scalar type (as `==` between duals does).
+impl<T: Float, const N: usize> PartialEq<T> for Dual<T, N> {
+    #[inline]
+    fn eq(&self, other: &T) -> bool {
+        self.re == *other
+    }
+}
+
+/// Orders the real part against a constant of the scalar type (as `<` between duals does).
+impl<T: Float, const N: usize> PartialOrd<T> for Dual<T, N> {
+    #[inline]
+    fn partial_cmp(&self, other: &T) -> Option<Ordering> {
+        self.re.partial_cmp(other)
+    }
+}
+
+/// Compares the value with a constant of the scalar type (as `==` between variables does).
+impl<T: Float + 'static> PartialEq<T> for Var<T> {
+    #[inline]
+    fn eq(&self, other: &T) -> bool {
+        self.value() == *other
+    }
+}
+
+/// Orders the value against a constant of the scalar type (as `<` between variables does).
+impl<T: Float + 'static> PartialOrd<T> for Var<T> {
+    #[inline]
+    fn partial_cmp(&self, other: &T) -> Option<Ordering> {
+        self.value().partial_cmp(other)
+    }
+}
+
+/// Compares with a constant: a guard, as any comparison while recording.
+impl PartialEq<f64> for Sym {
+    fn eq(&self, other: &f64) -> bool {
+        *self == Sym::constant(*other)
+    }
+}
+
+/// Orders against a constant: a guard, as any comparison while recording.
+impl PartialOrd<f64> for Sym {
+    fn partial_cmp(&self, other: &f64) -> Option<Ordering> {
+        self.partial_cmp(&Sym::constant(*other))
+    }
+    fn lt(&self, other: &f64) -> bool {
+        *self < Sym::constant(*other)
+    }
+    fn le(&self, other: &f64) -> bool {
+        *self <= Sym::constant(*other)
+    }
+    fn gt(&self, other: &f64) -> bool {
+        *self > Sym::constant(*other)
+    }
+    fn ge(&self, other: &f64) -> bool {
+        *self >= Sym::constant(*other)
+    }
+}
+
+/// A constant compared with a symbol: a guard, as any comparison while recording.
+impl PartialEq<Sym> for f64 {
+    fn eq(&self, other: &Sym) -> bool {
+        Sym::constant(*self) == *other
+    }
+}
+
+/// A constant ordered against a symbol: a guard, as any comparison while recording.
+impl PartialOrd<Sym> for f64 {
+    fn partial_cmp(&self, other: &Sym) -> Option<Ordering> {
+        Sym::constant(*self).partial_cmp(other)
+    }
+    fn lt(&self, other: &Sym) -> bool {
+        Sym::constant(*self) < *other
+    }
+    fn le(&self, other: &Sym) -> bool {
+        Sym::constant(*self) <= *other
+    }
+    fn gt(&self, other: &Sym) -> bool {
+        Sym::constant(*self) > *other
+    }
+    fn ge(&self, other: &Sym) -> bool {
+        Sym::constant(*self) >= *other
+    }
+}
+
+/// Implements the operators between the plain float `$f` and the nested types (`Dual<Dual<…>>`,
+/// `Var<Dual<…>>`) whose literal type is `$f`, and the comparisons with `$f` on the left at every
+/// depth. The first level (`Dual<$f, N> ∘ $f`, `Var<$f> ∘ $f`) has its operators from
+/// `crate::scalar`.
+macro_rules! literal_ops {
+    ($f:ty) => {
+        literal_ops!(@nested $f, [T: Float + Literal<Lit = $f>, const M: usize, const N: usize]
+            Dual<Dual<T, M>, N>, Dual<T, M>);
+        literal_ops!(@nested $f, [T: Float + Literal<Lit = $f> + 'static, const M: usize]
+            Var<Dual<T, M>>, Dual<T, M>);
+
+        /// A plain float compared with the real part.
+        impl<T: Float + Literal<Lit = $f>, const N: usize> PartialEq<Dual<T, N>> for $f {
+            #[inline]
+            fn eq(&self, other: &Dual<T, N>) -> bool {
+                Dual::<T, N>::cst(*self) == *other
+            }
+        }
+
+        /// A plain float ordered against the real part.
+        impl<T: Float + Literal<Lit = $f>, const N: usize> PartialOrd<Dual<T, N>> for $f {
+            #[inline]
+            fn partial_cmp(&self, other: &Dual<T, N>) -> Option<Ordering> {
+                Dual::<T, N>::cst(*self).partial_cmp(other)
+            }
+        }
+
+        /// A plain float compared with the value.
+        impl<T: Float + Literal<Lit = $f> + 'static> PartialEq<Var<T>> for $f {
+            #[inline]
+            fn eq(&self, other: &Var<T>) -> bool {
+                Var::<T>::cst(*self) == *other
+            }
+        }
+
+        /// A plain float ordered against the value.
+        impl<T: Float + Literal<Lit = $f> + 'static> PartialOrd<Var<T>> for $f {
+            #[inline]
+            fn partial_cmp(&self, other: &Var<T>) -> Option<Ordering> {
+                Var::<T>::cst(*self).partial_cmp(other)
+            }
+        }
+    };
+
+    // `$ty ∘ $f` and `$f ∘ $ty` for a type `$ty` whose scalar type `$s` is itself a dual number:
+    // the `$f` becomes the constant `$s::cst(x)` (resp. `$ty::cst(x)` on the left).
+    (@nested $f:ty, [$($gen:tt)*] $ty:ty, $s:ty) => {
+        literal_ops!(@op $f, Add, add, AddAssign, add_assign, [$($gen)*] $ty, $s);
+        literal_ops!(@op $f, Sub, sub, SubAssign, sub_assign, [$($gen)*] $ty, $s);
+        literal_ops!(@op $f, Mul, mul, MulAssign, mul_assign, [$($gen)*] $ty, $s);
+        literal_ops!(@op $f, Div, div, DivAssign, div_assign, [$($gen)*] $ty, $s);
+        literal_ops!(@op $f, Rem, rem, RemAssign, rem_assign, [$($gen)*] $ty, $s);
+
+        /// Compares the value with a constant.
+        impl<$($gen)*> PartialEq<$f> for $ty {
+            #[inline]
+            fn eq(&self, other: &$f) -> bool {
+                *self == <$s>::cst(*other)
+            }
+        }
+
+        /// Orders the value against a constant.
+        impl<$($gen)*> PartialOrd<$f> for $ty {
+            #[inline]
+            fn partial_cmp(&self, other: &$f) -> Option<Ordering> {
+                self.partial_cmp(&<$s>::cst(*other))
+            }
+        }
+
+        /// xʸ with a constant exponent ([`Float::powf`] with a constant).
+        impl<$($gen)*> Pow<$f> for $ty {
+            type Output = Self;
+            #[inline]
+            fn pow(self, y: $f) -> Self {
+                self.powf(<$ty>::cst(y))
+            }
+        }
+    };
+
+    (@op $f:ty, $Op:ident, $op:ident, $OpAssign:ident, $op_assign:ident, [$($gen:tt)*] $ty:ty,
+     $s:ty) => {
+        impl<$($gen)*> $Op<$f> for $ty {
+            type Output = Self;
+            #[inline]
+            fn $op(self, rhs: $f) -> Self {
+                $Op::$op(self, <$s>::cst(rhs))
+            }
+        }
+
+        impl<$($gen)*> $OpAssign<$f> for $ty {
+            #[inline]
+            fn $op_assign(&mut self, rhs: $f) {
+                *self = $Op::$op(*self, <$s>::cst(rhs));
+            }
+        }
+
+        impl<$($gen)*> $Op<$ty> for $f {
+            type Output = $ty;
+            #[inline]
+            fn $op(self, rhs: $ty) -> $ty {
+                $Op::$op(<$ty>::cst(self), rhs)
+            }
+        }
+    };
+}
+
+literal_ops!(f64);
+literal_ops!(f32);

@@ -1,0 +1,437 @@
+//! Written as a user writes: generic functions with plain `f64` literals (`T: Real`), closures that
+//! capture data, `.sum()`, `T::PI()`, nalgebra imported next to (or instead of) `num_traits`, and
+//! math methods called on concrete dual numbers, tape variables and graph symbols. Every
+//! derivative is checked against its closed form (an oracle independent of the rule table), at
+//! random points and at special ones.
+
+mod common;
+
+use common::{Rng, assert_close};
+use nilpotent::graph::{Graph, Sym};
+use nilpotent::reverse::{self, Var};
+use nilpotent::{
+    Dual, Literal, Real, Real32, derivative, gradient, hessian, jacobian, second_derivative,
+    third_derivative,
+};
+
+use std::f64::consts::PI;
+
+const RTOL: f64 = 1e-12;
+
+/// A model with literals everywhere a user puts them: on the right of every operator, in a
+/// comparison, a named constant, `T::PI()`, a sum and a product over the inputs, `pow` with a
+/// plain exponent, and a plain number on the left through `T::cst`.
+fn model<T: Real>(x: &[T]) -> T {
+    let (a, b) = (x[0], x[1]);
+    let poly = a * a * 3.0 - a * b * 0.5 + 1.0; // 3a² − ab/2 + 1
+    let ratio = T::cst(2.0) / b; // 2/b
+    let wave = (a * T::PI()).sin(); // sin(πa)
+    let r2: T = x.iter().map(|&v| v * v).sum(); // a² + b²
+    let p: T = x.iter().product(); // ab
+    let branch = if a > 0.0 { a.pow(2.5) } else { -a }; // a^2.5 for a > 0, −a otherwise
+    let mut acc = poly + ratio + wave + r2.sqrt() + p * 2.0;
+    acc += branch;
+    acc
+}
+
+/// The closed forms of `model`: value, gradient and Hessian.
+fn model_exact(a: f64, b: f64) -> (f64, [f64; 2], [[f64; 2]; 2]) {
+    let r = (a * a + b * b).sqrt();
+    let pos = a > 0.0;
+    let value = 3.0 * a * a - a * b / 2.0
+        + 1.0
+        + 2.0 / b
+        + (PI * a).sin()
+        + r
+        + 2.0 * a * b
+        + if pos { a.powf(2.5) } else { -a };
+    let ga = 6.0 * a - b / 2.0
+        + PI * (PI * a).cos()
+        + a / r
+        + 2.0 * b
+        + if pos { 2.5 * a.powf(1.5) } else { -1.0 };
+    let gb = -a / 2.0 - 2.0 / (b * b) + b / r + 2.0 * a;
+    let r3 = r * r * r;
+    let haa = 6.0 - PI * PI * (PI * a).sin() + b * b / r3 + if pos { 3.75 * a.sqrt() } else { 0.0 };
+    let hab = -0.5 - a * b / r3 + 2.0;
+    let hbb = 4.0 / (b * b * b) + a * a / r3;
+    (value, [ga, gb], [[haa, hab], [hab, hbb]])
+}
+
+/// Random points on both sides of the branch, and special ones (a = 1 and a = −0.5 where sin(πa)
+/// is ±0 or ±1, b = 1).
+fn points(salt: &str) -> Vec<[f64; 2]> {
+    let mut rng = Rng::for_test(salt);
+    let mut p = vec![[1.0, 1.0], [-0.5, 1.0], [0.5, 2.0], [2.0, -1.5]];
+    for _ in 0..20 {
+        p.push([rng.uniform(-2.0, 2.0), rng.uniform(0.3, 3.0)]);
+    }
+    p
+}
+
+fn check_gradient(g: &[f64], exact: [f64; 2], what: &str) {
+    assert_eq!(g.len(), 2, "{what}: the gradient has 2 entries");
+    for i in 0..2 {
+        assert_close(g[i], exact[i], RTOL, 1.0, &format!("{what}: ∂{i}"));
+    }
+}
+
+#[test]
+fn literals_on_f64_dual_and_nested_dual() {
+    for [a, b] in points("literals forward") {
+        let (value, grad, hess) = model_exact(a, b);
+        let what = format!("model at ({a}, {b})");
+        assert_close(model(&[a, b]), value, RTOL, 1.0, &what);
+
+        let (v, g) = gradient(model, &[a, b]); // Dual<f64, 8>
+        assert_close(v, value, RTOL, 1.0, &what);
+        check_gradient(&g, grad, &format!("{what}, gradient"));
+
+        let (v, g, h) = hessian(model, &[a, b]); // Dual<Dual<f64, 8>, 8>
+        assert_close(v, value, RTOL, 1.0, &what);
+        check_gradient(&g, grad, &format!("{what}, hessian's gradient"));
+        for i in 0..2 {
+            for j in 0..2 {
+                assert_close(
+                    h[(i, j)],
+                    hess[i][j],
+                    RTOL,
+                    1.0,
+                    &format!("{what}: H{i}{j}"),
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn literals_on_the_tape() {
+    for [a, b] in points("literals reverse") {
+        let (value, grad, hess) = model_exact(a, b);
+        let what = format!("model at ({a}, {b})");
+        let (v, g) = reverse::gradient(model, &[a, b]); // Var<f64>
+        assert_close(v, value, RTOL, 1.0, &what);
+        check_gradient(&g, grad, &format!("{what}, reverse gradient"));
+
+        let (v, g, h) = reverse::hessian(model, &[a, b]); // Var<Dual<f64, 8>>
+        assert_close(v, value, RTOL, 1.0, &what);
+        check_gradient(&g, grad, &format!("{what}, reverse hessian's gradient"));
+        for i in 0..2 {
+            for j in 0..2 {
+                assert_close(
+                    h[(i, j)],
+                    hess[i][j],
+                    RTOL,
+                    1.0,
+                    &format!("{what}: H{i}{j}"),
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn literals_in_a_recorded_graph() {
+    // recorded at a > 0: the comparison `a > 0.0` is a guard
+    let g = Graph::record(&[0.7, 1.3], model::<Sym>).gradient();
+    let h = Graph::record(&[0.7, 1.3], model::<Sym>).hessian();
+    for [a, b] in points("literals graph") {
+        let (value, grad, hess) = model_exact(a, b);
+        let what = format!("graph of model at ({a}, {b})");
+        let out = g.eval(&[a, b]);
+        if a > 0.0 {
+            let out = out.unwrap();
+            assert_close(out[0], value, RTOL, 1.0, &what);
+            check_gradient(&out[1..], grad, &what);
+            let out = h.eval(&[a, b]).unwrap();
+            for i in 0..2 {
+                for j in 0..2 {
+                    assert_close(out[3 + 2 * i + j], hess[i][j], RTOL, 1.0, &what);
+                }
+            }
+        } else {
+            // the branch recorded does not hold: an error, not a wrong number
+            assert!(out.is_err(), "{what}: {out:?}");
+        }
+    }
+}
+
+#[test]
+fn constants_sum_and_float_const() {
+    fn f<T: Real>(x: &[T]) -> T {
+        // T::E(), T::cst, a sum of references, a product, assignment forms with literals
+        let mut s: T = x.iter().sum();
+        s *= 2.0;
+        s -= 1.0;
+        s /= 4.0;
+        let e = T::E() * T::cst(0.25);
+        let q: T = x.iter().copied().product();
+        s + e * q % 10.0
+    }
+    let x = [1.5, 2.5, -0.5];
+    // s = ((Σx)·2 − 1)/4, ∂s/∂xᵢ = 1/2; the product term e/4·Πx (|·| < 10, so % leaves it)
+    let q: f64 = x.iter().product();
+    let (v, g) = gradient(f, &x);
+    assert_close(
+        v,
+        ((3.5 * 2.0) - 1.0) / 4.0 + std::f64::consts::E / 4.0 * q,
+        RTOL,
+        1.0,
+        "f",
+    );
+    for i in 0..3 {
+        let dq = q / x[i];
+        assert_close(g[i], 0.5 + std::f64::consts::E / 4.0 * dq, RTOL, 1.0, "∂f");
+    }
+    assert_eq!(<Dual<Dual<f64, 2>, 3>>::cst(0.5).re.re, 0.5);
+    assert!(<Dual<Dual<f64, 2>, 3>>::cst(0.5).re.is_constant());
+    assert_eq!(<Var<f64>>::cst(0.5).value(), 0.5);
+    assert!(<Var<f64>>::cst(0.5).is_constant());
+    assert!(Sym::cst(0.5).is_constant());
+}
+
+/// Plain `f64` arithmetic and comparisons inside a `T: Real` function compile and mean what they
+/// mean for `f64` (`Real` puts no bound on `f64` itself, which would shadow `f64`'s own impls).
+#[test]
+fn plain_f64_arithmetic_next_to_real() {
+    fn g<T: Real>(x: T, k: f64, n: usize) -> T {
+        let h = k / 2.0 + 1.0 - 0.5 * k + k * k; // f64 ∘ literal, literal ∘ f64, f64 ∘ f64
+        let mean = n as f64 / 2.0;
+        if 2.0 < k && k != 7.5 && x > mean {
+            x * h - mean
+        } else {
+            x
+        }
+    }
+    let (v, d) = derivative(|x| g(x, 3.0, 4), 5.0);
+    assert_eq!((v, d), (5.0 * 10.0 - 2.0, 10.0));
+    assert_eq!(g(1.0, 3.0, 4), 1.0);
+}
+
+/// `|x| x[0] * k` with a captured `f64`: for the gradient (Dual<f64, 8>), the Hessian
+/// (Dual<Dual<f64, 8>, 8>), the tape, and a plain number on the left of concrete types.
+#[test]
+fn closures_capture_data() {
+    let k = 2.5;
+    let data = [1.0, -2.0, 0.5];
+    let x = [0.3, 1.7];
+    let (_, g) = gradient(|x| x[0] * k + x[1] * x[1] * k, &x);
+    assert_eq!(g, vec![k, 2.0 * k * x[1]]);
+    let (_, g, h) = hessian(|x| x[0] * k + x[1] * x[1] * k, &x);
+    assert_eq!(g, vec![k, 2.0 * k * x[1]]);
+    assert_eq!((h[(0, 0)], h[(0, 1)], h[(1, 1)]), (0.0, 0.0, 2.0 * k));
+
+    // a least-squares fit to data: Σ (x₀ + x₁ dᵢ − k)²
+    let loss = |x: &[Dual<Dual<f64, 8>, 8>]| {
+        data.iter()
+            .map(|&d| (x[0] + x[1] * d - k).powi(2))
+            .sum::<Dual<Dual<f64, 8>, 8>>()
+    };
+    let (_, _, h) = hessian(loss, &x);
+    let sd: f64 = data.iter().sum();
+    let sdd: f64 = data.iter().map(|d| d * d).sum();
+    assert_eq!(
+        (h[(0, 0)], h[(0, 1)], h[(1, 1)]),
+        (6.0, 2.0 * sd, 2.0 * sdd)
+    );
+
+    // a plain number on the left, and comparisons with it, on concrete types at every depth
+    let (_, g) = gradient(|x| 2.0 / x[0] + (1.0 - x[1]), &x);
+    assert_close(g[0], -2.0 / (x[0] * x[0]), RTOL, 1.0, "d(2/x)");
+    assert_eq!(g[1], -1.0);
+    let (_, _, h) = hessian(|x| if 0.0 < x[0] { 2.0 / x[0] } else { x[0] }, &x);
+    assert_close(h[(0, 0)], 4.0 / x[0].powi(3), RTOL, 1.0, "d²(2/x)");
+    let (_, g) = reverse::gradient(|x| 2.0 / x[0] - 3.0 * x[1], &x);
+    assert_close(g[0], -2.0 / (x[0] * x[0]), RTOL, 1.0, "reverse d(2/x)");
+    assert_eq!(g[1], -3.0);
+    let (_, _, h) = reverse::hessian(|x| 2.0 / x[0] + 1.0 - x[1] * k, &x);
+    assert_close(h[(0, 0)], 4.0 / x[0].powi(3), RTOL, 1.0, "reverse d²(2/x)");
+    let g = Graph::record(&x, |x| 2.0 / x[0] * k).gradient();
+    let out = g.eval(&[0.5, 0.0]).unwrap();
+    assert_eq!((out[0], out[1]), (10.0, -8.0 * k));
+}
+
+/// Third derivatives: `Dual<Dual<Dual<f64, 1>, 1>, 1>` is `Real` too.
+#[test]
+fn literals_at_depth_three() {
+    fn f<T: Real>(x: T) -> T {
+        x.pow(2.5) * 2.0 + T::cst(1.0) / x - 3.0
+    }
+    let mut rng = Rng::for_test("depth three");
+    for x in [1.0, 0.25, 4.0]
+        .into_iter()
+        .chain((0..10).map(|_| rng.uniform(0.1, 5.0)))
+    {
+        let (v, d1, d2, d3) = third_derivative(f, x);
+        assert_close(v, 2.0 * x.powf(2.5) + 1.0 / x - 3.0, RTOL, 1.0, "f");
+        assert_close(d1, 5.0 * x.powf(1.5) - 1.0 / (x * x), RTOL, 1.0, "f'");
+        assert_close(d2, 7.5 * x.sqrt() + 2.0 / x.powi(3), RTOL, 1.0, "f''");
+        assert_close(d3, 3.75 / x.sqrt() - 6.0 / x.powi(4), RTOL, 1.0, "f'''");
+    }
+}
+
+/// The `f32` sibling.
+#[test]
+fn real32() {
+    fn f<T: Real32>(x: &[T]) -> T {
+        let s: T = x.iter().map(|&v| v * v * 0.5).sum();
+        s + x[0] * 3.0 - T::cst(1.0) / x[1]
+    }
+    let (v, g) = gradient(f, &[2.0_f32, 4.0]);
+    assert_eq!(v, 2.0 + 8.0 + 6.0 - 0.25);
+    assert_eq!(g, vec![2.0 + 3.0, 4.0 + 1.0 / 16.0]);
+    let (_, g) = reverse::gradient(f, &[2.0_f32, 4.0]);
+    assert_eq!(g, vec![5.0, 4.0625]);
+}
+
+/// Only nalgebra's `RealField` imported: math methods on a `Dual`, a `Var` and a `Sym` are
+/// inherent, so they resolve, and they carry the derivative.
+mod realfield_only {
+    use super::common::{Rng, assert_close};
+    use nalgebra::RealField;
+    use nilpotent::Dual;
+    use nilpotent::graph::Graph;
+    use nilpotent::reverse;
+
+    #[test]
+    fn math_methods_without_num_traits() {
+        let mut rng = Rng::for_test("realfield only");
+        for x in [1.0, 0.5, 3.0]
+            .into_iter()
+            .chain((0..10).map(|_| rng.uniform(0.1, 4.0)))
+        {
+            let d = Dual::<f64, 1>::variable(x, 0);
+            let y = d.ln() + d.sin() * d.sqrt() - Dual::<f64, 1>::pi().cos() * d.exp();
+            let exact = 1.0 / x + x.cos() * x.sqrt() + x.sin() / (2.0 * x.sqrt()) + x.exp();
+            assert_close(y.eps[0], exact, 1e-12, 1.0, "d/dx via inherent methods");
+            // the same on the tape and in a graph
+            let (_, g) = reverse::gradient(|v| v[0].ln() + v[0].sin() * v[0].sqrt(), &[x]);
+            let e2 = 1.0 / x + x.cos() * x.sqrt() + x.sin() / (2.0 * x.sqrt());
+            assert_close(g[0], e2, 1e-12, 1.0, "reverse");
+            let gr = Graph::record(&[x], |v| v[0].ln() + v[0].sin() * v[0].sqrt()).gradient();
+            assert_close(gr.eval(&[x]).unwrap()[1], e2, 1e-12, 1.0, "graph");
+        }
+        // RealField's own methods still work where they do not collide (pi above)
+        assert_eq!(Dual::<f64, 1>::two_pi().re, std::f64::consts::TAU);
+    }
+
+    /// nalgebra code over `RealField`, a log-determinant, with only `RealField` imported.
+    #[test]
+    fn nalgebra_matrix_code() {
+        use nalgebra::Matrix2;
+        let t = Dual::<f64, 1>::variable(0.5, 0);
+        // det [[2 + t, t], [1, 3]] = 6 + 2t, log det' = 2 / (6 + 2t)
+        let m = Matrix2::new(t + 2.0, t, Dual::constant(1.0), Dual::constant(3.0));
+        let ld = m.determinant().ln();
+        assert_close(ld.eps[0], 2.0 / 7.0, 1e-14, 1.0, "d log det");
+    }
+}
+
+/// Both `Float` and `ComplexField` imported: every call on a concrete type is the inherent
+/// method, never E0034.
+mod float_and_complexfield {
+    use super::common::{Rng, assert_close};
+    use nalgebra::ComplexField;
+    use nilpotent::Dual;
+    use nilpotent::graph::Graph;
+    use nilpotent::reverse::{self, Var};
+    use num_traits::Float;
+
+    #[test]
+    fn no_ambiguity() {
+        let mut rng = Rng::for_test("float and complexfield");
+        for _ in 0..10 {
+            let (x, y) = (rng.uniform(0.2, 0.9), rng.uniform(0.2, 3.0));
+            let d = Dual::<f64, 2>::variable(x, 0);
+            let e = Dual::<f64, 2>::variable(y, 1);
+            let z = d.sin() * e.ln() + d.powi(3) - d.hypot(e) + d.atan2(e) + d.asin()
+                - e.powf(d).abs()
+                + d.mul_add(e, d).sqrt()
+                + d.max(e).tanh();
+            // the traits' own functions, where asked for by path
+            let w = Float::exp(d) + ComplexField::modulus(e);
+            assert!(z.is_finite() && !z.is_nan() && z.is_sign_positive() == (z.re >= 0.0));
+            let h = (x * x + y * y).sqrt();
+            let dx =
+                x.cos() * y.ln() + 3.0 * x * x - x / h + y / h / h + 1.0 / (1.0 - x * x).sqrt()
+                    - y.powf(x) * y.ln()
+                    + 0.5 * (1.0 + y) / (x * y + x).sqrt()
+                    + if x > y { 1.0 - x.tanh().powi(2) } else { 0.0 };
+            let dy = x.sin() / y - y / h - x / h / h - x * y.powf(x - 1.0)
+                + 0.5 * x / (x * y + x).sqrt()
+                + if y > x { 1.0 - y.tanh().powi(2) } else { 0.0 };
+            assert_close(z.eps[0], dx, 1e-12, 1.0, "∂z/∂x");
+            assert_close(z.eps[1], dy, 1e-12, 1.0, "∂z/∂y");
+            assert_eq!(w.eps, [x.exp(), 1.0]);
+
+            let (_, g) = reverse::gradient(|v: &[Var<f64>]| v[0].sin() * v[1].ln(), &[x, y]);
+            assert_close(g[0], x.cos() * y.ln(), 1e-12, 1.0, "reverse ∂x");
+            assert_close(g[1], x.sin() / y, 1e-12, 1.0, "reverse ∂y");
+            let gr = Graph::record(&[x, y], |v| v[0].sin() * v[1].ln()).gradient();
+            let out = gr.eval(&[x, y]).unwrap();
+            assert_close(out[1], x.cos() * y.ln(), 1e-12, 1.0, "graph ∂x");
+            assert_close(out[2], x.sin() / y, 1e-12, 1.0, "graph ∂y");
+        }
+    }
+}
+
+/// The special points of the conventions through the inherent methods: the same numbers as
+/// through `Float` (they forward to it).
+#[test]
+fn inherent_methods_at_special_points() {
+    use num_traits::Float;
+    let zero = Dual::<f64, 1>::variable(0.0, 0);
+    let neg_zero = Dual::<f64, 1>::variable(-0.0, 0);
+    assert_eq!(zero.abs().eps[0], 1.0);
+    assert_eq!(neg_zero.abs().eps[0], -1.0);
+    assert_eq!(zero.sqrt().re, 0.0);
+    assert!(zero.sqrt().eps[0].is_infinite());
+    // a lane with zero tangent stays zero at the singular point
+    assert_eq!(Dual::<f64, 1>::constant(0.0).sqrt().eps[0], 0.0);
+    let one = Dual::<f64, 1>::variable(1.0, 0);
+    assert_eq!(one.max(one).eps[0], 1.0); // tie: the average of equal tangents
+    assert_eq!(one.max(Dual::constant(1.0)).eps[0], 0.5);
+    assert_eq!(zero.atan2(Dual::constant(0.0)).eps[0], 0.0);
+    for x in [-2.0, -0.5, 0.0, 0.5, 1.0, 3.0] {
+        let d = Dual::<f64, 1>::variable(x, 0);
+        for (inh, tr) in [
+            (d.floor(), Float::floor(d)),
+            (d.signum(), Float::signum(d)),
+            (d.exp_m1(), Float::exp_m1(d)),
+            (d.ln_1p(), Float::ln_1p(d)),
+            (d.cbrt(), Float::cbrt(d)),
+            (
+                d.clamp(Dual::constant(-1.0), Dual::constant(1.0)),
+                Float::clamp(d, Dual::constant(-1.0), Dual::constant(1.0)),
+            ),
+            (
+                d.copysign(Dual::constant(-1.0)),
+                Float::copysign(d, Dual::constant(-1.0)),
+            ),
+        ] {
+            assert!(
+                inh.re.to_bits() == tr.re.to_bits()
+                    && (inh.eps[0].to_bits() == tr.eps[0].to_bits()
+                        || inh.eps[0].is_nan() && tr.eps[0].is_nan()),
+                "{inh} vs {tr} at {x}"
+            );
+        }
+    }
+}
+
+/// Functions bounded on `Float` only keep working everywhere, next to `Real` ones.
+#[test]
+fn float_bound_still_works() {
+    use num_traits::Float;
+    fn f<T: Float>(x: &[T]) -> T {
+        x[0].ln() + x[0] * x[1] - x[1].sin()
+    }
+    let (_, g) = gradient(f, &[2.0, 5.0]);
+    assert_eq!(g[0], 5.5);
+    let (_, g2) = reverse::gradient(f, &[2.0, 5.0]);
+    assert_eq!(g, g2);
+    let (_, j) = jacobian(|x| vec![f(x), x[0] * 2.0], &[2.0, 5.0]);
+    assert_eq!(j[(1, 0)], 2.0);
+    assert_eq!(derivative(|x| x * 3.0 + 1.0, 2.0), (7.0, 3.0));
+    assert_eq!(second_derivative(|x| x * x * 3.0, 2.0), (12.0, 12.0, 6.0));
+}
