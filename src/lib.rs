@@ -156,6 +156,7 @@
 #![warn(missing_docs)]
 
 pub mod approx_impls;
+pub mod custom;
 pub mod dual;
 pub mod forward;
 pub mod graph;

@@ -136,6 +136,7 @@ mod sym;
 use std::sync::OnceLock;
 
 pub use backend::{Emitted, EmittedFn, Evaluate};
+pub use emit::NoRustPath;
 pub use guard::{Compare, GraphError, Observe};
 #[cfg(feature = "jit")]
 pub use jit::{CompileError, Compiled};
@@ -143,7 +144,7 @@ pub use program::{Evaluator, Program, Value};
 pub use sym::Sym;
 
 use guard::Guard;
-pub(crate) use record::Node;
+pub(crate) use record::{Call, Node};
 
 /// A function recorded as a computation graph: see the [module documentation](self).
 #[derive(Clone, Debug)]
@@ -158,6 +159,8 @@ pub struct Graph {
     guards: Vec<Guard>,
     /// 0 for a recorded function, k for the graph of its k-th derivative
     order: u8,
+    /// the custom calls ([`crate::custom`]): `Node::Custom(k)` is `calls[k]`
+    calls: Vec<Call>,
     program: OnceLock<Program>,
 }
 
@@ -170,6 +173,7 @@ impl Graph {
         outputs: Vec<u32>,
         guards: Vec<Guard>,
         order: u8,
+        calls: Vec<Call>,
     ) -> Graph {
         Graph {
             n_inputs,
@@ -179,6 +183,7 @@ impl Graph {
             outputs,
             guards,
             order,
+            calls,
             program: OnceLock::new(),
         }
     }
@@ -287,6 +292,11 @@ impl Graph {
     /// The nodes in topological order (for the sparsity analysis of [`crate::sparse`]).
     pub(crate) fn nodes(&self) -> &[Node] {
         &self.nodes
+    }
+
+    /// The custom calls (`Node::Custom(k)` is `calls()[k]`).
+    pub(crate) fn calls(&self) -> &[Call] {
+        &self.calls
     }
 
     /// The node of each output.
