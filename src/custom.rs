@@ -5,7 +5,7 @@
 //! derivative, the derivative **written once, generically**. It is applied by one method,
 //! [`x.custom(&rule)`](Custom::custom) (ℝ → ℝ, a [`UnaryRule`]) or
 //! [`T::custom_n(&rule, &x)`](Custom::custom_n) (ℝⁿ → ℝ, a [`GradientRule`]), on every scalar type
-//! of the crate: `f64`, `f32`, [`Dual`] at any nesting depth, [`Var`](crate::reverse::Var)
+//! of the crate: `f64`, `f32`, [`Dual`] at any nesting depth, [`Var`]
 //! (also `Var<Dual<..>>`, for Hessians by forward over reverse) and [`Sym`] (graph mode). Generic
 //! code asks for it with the bound [`Custom`] (a [`Float`] with custom rules):
 //!
@@ -234,10 +234,8 @@ pub trait UnaryRule: Clone + Send + Sync + 'static {
 ///         }
 ///     }
 /// }
-/// let (v, g) = nilpotent::gradient(|x| T::custom_n(&LogSumExp, x), &[0.0, 0.0]);
-/// # fn _f<T: Custom>() {}
+/// let (v, g) = nilpotent::gradient(|x| Custom::custom_n(&LogSumExp, x), &[0.0, 0.0]);
 /// assert_eq!((v, g[0], g[1]), (2f64.ln(), 0.5, 0.5));
-/// # use num_traits::Float as T;
 /// ```
 pub trait GradientRule: Clone + Send + Sync + 'static {
     /// The function's name (listings, drawings, traces, messages).
@@ -490,7 +488,7 @@ mod sealed {
 }
 
 /// A [`Float`] that custom rules apply to: `f64`, `f32`, [`Dual`] over a `Custom` type (any
-/// nesting depth), [`Var`](crate::reverse::Var) over a `Custom` type, and [`Sym`]. Bound generic
+/// nesting depth), [`Var`] over a `Custom` type, and [`Sym`]. Bound generic
 /// code on it to call a rule (it cannot be implemented outside the crate).
 ///
 /// ```

@@ -662,14 +662,8 @@ fn black_boxes_give_first_derivatives_in_every_mode() {
         // forward mode on the graph (first order)
         let xd: Vec<Dual<f64, 3>> = (0..3).map(|i| Dual::variable(x[i], i)).collect();
         let y = g.program().evaluator::<Dual<f64, 3>>().eval(&xd).unwrap();
-        for i in 0..3 {
-            assert_close(
-                y[0].eps[i],
-                want[i],
-                1e-14,
-                1e-14,
-                "graph on duals, black box",
-            );
+        for (e, w) in y[0].eps.iter().zip(&want) {
+            assert_close(*e, *w, 1e-14, 1e-14, "graph on duals, black box");
         }
     }
     // the listing names the derivative nodes

@@ -173,7 +173,6 @@ impl Graph {
         outputs: Vec<u32>,
         guards: Vec<Guard>,
         order: u8,
-        calls: Vec<Call>,
     ) -> Graph {
         Graph {
             n_inputs,
@@ -183,9 +182,15 @@ impl Graph {
             outputs,
             guards,
             order,
-            calls,
+            calls: Vec::new(),
             program: OnceLock::new(),
         }
+    }
+
+    /// The graph with the custom calls `calls` (those its `Node::Custom` nodes refer to).
+    pub(crate) fn with_calls(mut self, calls: Vec<Call>) -> Graph {
+        self.calls = calls;
+        self
     }
 
     /// Records `f: ℝⁿ → ℝ` evaluated at `x0` (n = `x0.len()` inputs, one output). `f` is a generic

@@ -367,8 +367,8 @@ impl Builder {
                 outputs,
                 self.guards,
                 self.level,
-                self.calls,
-            );
+            )
+            .with_calls(self.calls);
         }
         let mut index = vec![u32::MAX; n];
         let mut nodes = Vec::with_capacity(n);
@@ -410,7 +410,7 @@ impl Builder {
             outputs.iter().map(|&o| index[o as usize]).collect(),
             guards,
             self.level,
-            calls,
         )
+        .with_calls(calls)
     }
 }
