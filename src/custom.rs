@@ -628,9 +628,9 @@ struct BoxEntry<B> {
 pub(crate) fn no_second_derivative(rule: &str, on: &str) -> ! {
     panic!(
         "nilpotent::custom: the custom rule `{rule}` has its derivative as an f64 function only \
-         (FirstOrder), so it has first derivatives but no second or higher ones; {on} needs a \
-         derivative of `{rule}`'s derivative. Give the derivative generically (UnaryRule or \
-         GradientRule) to get higher derivatives"
+         (FirstOrder), so it has first derivatives but no second or higher ones; {on} asks for \
+         one. Give the derivative generically (UnaryRule or GradientRule) to get higher \
+         derivatives"
     )
 }
 
@@ -705,7 +705,8 @@ impl<B: OwnedBox> Erased for BoxEntry<B> {
     fn gradient_f64(&self, _: &[f64], _: &mut [f64]) {
         no_second_derivative(
             self.rule.rule_name(),
-            "forward mode on a graph that contains its derivative",
+            "forward mode on a graph that contains its derivative (a gradient graph evaluated on \
+             dual numbers)",
         )
     }
     fn gradient_sym(&self, _: &[Sym], _: &mut [Sym]) {
@@ -840,7 +841,14 @@ impl<T: Custom, const N: usize> Custom for Dual<T, N> {
 
     fn opaque_gradient<B: BlackBox>(f: &B, x: &[Self], grad: &mut [Self]) {
         if !x.iter().all(tangent_free) {
-            no_second_derivative(f.name(), core::any::type_name::<Self>())
+            no_second_derivative(
+                f.name(),
+                &format!(
+                    "its derivative evaluated on {} (nested dual numbers, or dual numbers on a \
+                     tape)",
+                    core::any::type_name::<Self>()
+                ),
+            )
         }
         let re: Vec<T> = x.iter().map(|d| d.re).collect();
         let mut g = vec![T::zero(); x.len()];
@@ -892,7 +900,13 @@ impl<T: Custom + 'static> Custom for Var<T> {
 
     fn opaque_gradient<B: BlackBox>(f: &B, x: &[Self], grad: &mut [Self]) {
         if !x.iter().all(Var::is_constant) {
-            no_second_derivative(f.name(), core::any::type_name::<Self>())
+            no_second_derivative(
+                f.name(),
+                &format!(
+                    "its derivative recorded on {} (a tape inside a derivative)",
+                    core::any::type_name::<Self>()
+                ),
+            )
         }
         let values: Vec<T> = x.iter().map(|v| v.value()).collect();
         let mut g = vec![T::zero(); x.len()];
