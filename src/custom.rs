@@ -940,3 +940,69 @@ impl Custom for Sym {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::Graph;
+
+    #[derive(Clone, Copy)]
+    struct Sq;
+    impl UnaryRule for Sq {
+        fn name(&self) -> &'static str {
+            "sq"
+        }
+        fn value(&self, x: f64) -> f64 {
+            x * x
+        }
+        fn derivative<T: Custom>(&self, x: T) -> T {
+            x + x
+        }
+    }
+
+    #[derive(Clone, Copy)]
+    struct Prod3;
+    impl GradientRule for Prod3 {
+        fn name(&self) -> &'static str {
+            "prod3"
+        }
+        fn value(&self, x: &[f64]) -> f64 {
+            x[0] * x[1] * x[2]
+        }
+        fn gradient<T: Custom>(&self, x: &[T], g: &mut [T]) {
+            g[0] = x[1] * x[2];
+            g[1] = x[0] * x[2];
+            g[2] = x[0] * x[1];
+        }
+    }
+
+    /// The interpreter reads a custom call's operand slots without bounds checks: exercised here
+    /// on f64 and dual numbers, small enough for Miri (`cargo +nightly miri test --lib`).
+    #[test]
+    fn custom_instructions_on_the_interpreter() {
+        let x = [1.5, -2.0, 0.5];
+        let g = Graph::record(&x, |x| {
+            Sym::custom_n(&Prod3, &[x[0].custom(&Sq), x[1], x[2]]) + x[1].custom(&Sq)
+        });
+        let h = g.hessian();
+        let out = h.eval(&x).unwrap();
+        // f = x₀²x₁x₂ + x₁²
+        assert_eq!(out[0], 1.5 * 1.5 * -2.0 * 0.5 + 4.0);
+        assert_eq!(
+            out[1..4],
+            [
+                2.0 * 1.5 * -2.0 * 0.5,
+                1.5 * 1.5 * 0.5 + 2.0 * -2.0,
+                1.5 * 1.5 * -2.0
+            ]
+        );
+        assert_eq!(
+            out[4..7],
+            [2.0 * -2.0 * 0.5, 2.0 * 1.5 * 0.5, 2.0 * 1.5 * -2.0]
+        );
+        let mut e = g.program().evaluator::<Dual<f64, 3>>();
+        let xd: Vec<Dual<f64, 3>> = (0..3).map(|i| Dual::variable(x[i], i)).collect();
+        let y = e.eval(&xd).unwrap();
+        assert_eq!(y[0].eps, [out[1], out[2], out[3]]);
+    }
+}

@@ -35,7 +35,9 @@
 //! constants, and operations, every operation an entry of the rule table
 //! ([`Unary`](crate::rules::Unary), [`Binary`](crate::rules::Binary), `mul_add`) or `⊙`
 //! ([`rules::chain_mul`](crate::rules::chain_mul), the product derivative graphs multiply partials
-//! and adjoints with). `Display` prints it as a listing (`v3 = sin v1`), [`Graph::to_dot`] as a
+//! and adjoints with), or a [custom rule](crate::custom) applied to any number of operands (a node
+//! that calls the rule's `f64` value; derivative graphs record its derivative as ordinary nodes).
+//! `Display` prints it as a listing (`v3 = sin v1`, `v4 = erf(v3)`), [`Graph::to_dot`] as a
 //! Graphviz drawing. While recording, the graph
 //!
 //! - shares common subexpressions (an operation on the same operands is the same node; the operands

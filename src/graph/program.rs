@@ -126,6 +126,9 @@ impl Value for f32 {
     }
     /// Computed in `f64`, then rounded.
     fn apply_custom(op: &CustomFn, args: &[f32]) -> f32 {
+        if let [x] = args {
+            return op.value(&[f64::from(*x)]) as f32;
+        }
         let x: Vec<f64> = args.iter().map(|&v| f64::from(v)).collect();
         op.value(&x) as f32
     }
@@ -164,10 +167,23 @@ impl<T: Value + Float, const N: usize> Value for Dual<T, N> {
     fn real_part(&self) -> f64 {
         self.re.real_part()
     }
+    /// The value at the level below, the tangents from the gradient there (first derivatives:
+    /// the level below must be `f64` or `f32`). A rule of one operand allocates nothing; one of
+    /// several allocates two buffers.
     fn apply_custom(op: &CustomFn, args: &[Self]) -> Self {
+        let tangent_free = args.iter().all(|d| d.eps.iter().all(|e| e.is_zero()));
+        if let [x] = args {
+            let v = T::apply_custom(op, &[x.re]);
+            if tangent_free {
+                return Dual::constant(v);
+            }
+            let mut d = [T::zero()];
+            T::custom_gradient(op, &[x.re], &mut d);
+            return x.chain(v, d[0]);
+        }
         let re: Vec<T> = args.iter().map(|d| d.re).collect();
         let v = T::apply_custom(op, &re);
-        if args.iter().all(|d| d.eps.iter().all(|e| e.is_zero())) {
+        if tangent_free {
             return Dual::constant(v);
         }
         let mut grad = vec![T::zero(); args.len()];
