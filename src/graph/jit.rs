@@ -46,6 +46,20 @@ pub enum CompileError {
     /// The graph applies a custom rule ([`crate::custom`]), which the JIT does not compile (it
     /// calls Rust code the JIT cannot see). The interpreter ([`Graph::program`]) evaluates it, and
     /// emitted Rust ([`Graph::to_rust`]) calls the rule's `rust_path`.
+    ///
+    /// ```
+    /// use nilpotent::custom::{Custom, UnaryRule};
+    /// use nilpotent::graph::{CompileError, Graph};
+    /// #[derive(Clone, Copy)]
+    /// struct Sq;
+    /// impl UnaryRule for Sq {
+    ///     fn name(&self) -> &'static str { "sq" }
+    ///     fn value(&self, x: f64) -> f64 { x * x }
+    ///     fn derivative<T: Custom>(&self, x: T) -> T { x + x }
+    /// }
+    /// let g = Graph::record(&[3.0], |x| x[0].custom(&Sq));
+    /// assert_eq!(g.compile().unwrap_err(), CompileError::CustomRule { rule: "sq".into() });
+    /// ```
     CustomRule {
         /// the rule's name
         rule: String,

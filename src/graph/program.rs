@@ -491,14 +491,14 @@ impl Program {
 
     /// An evaluator of this program on values of type `T`, with its work slots allocated once.
     pub fn evaluator<T: Value>(&self) -> Evaluator<'_, T> {
-        let mut work = vec![T::from_constant(0.0); self.n_slots];
+        // the slots, then room for the operands of a custom call (none without one)
+        let mut work = vec![T::from_constant(0.0); self.n_slots + self.max_custom_args];
         for &(s, c) in &self.consts {
             work[s as usize] = T::from_constant(c);
         }
         Evaluator {
             program: self,
             work,
-            scratch: vec![T::from_constant(0.0); self.max_custom_args],
         }
     }
 
@@ -555,9 +555,8 @@ pub(crate) fn guard_placement(g: &Graph) -> (Vec<usize>, Vec<Vec<usize>>) {
 #[derive(Clone, Debug)]
 pub struct Evaluator<'p, T> {
     program: &'p Program,
+    /// the program's slots, then room for the operands of a custom call
     work: Vec<T>,
-    /// the operands of a custom call (empty for a program without one)
-    scratch: Vec<T>,
 }
 
 impl<'p, T> Evaluator<'p, T> {
@@ -578,17 +577,13 @@ impl<'p, T: Value> Evaluator<'p, T> {
     pub(crate) fn from_work(program: &'p Program, mut work: Vec<T>) -> Self {
         assert_eq!(
             work.len(),
-            program.n_slots,
+            program.n_slots + program.max_custom_args,
             "nilpotent::graph: a work buffer of another program (a bug)"
         );
         for &(s, c) in &program.consts {
             work[s as usize] = T::from_constant(c);
         }
-        Evaluator {
-            program,
-            work,
-            scratch: vec![T::from_constant(0.0); program.max_custom_args],
-        }
+        Evaluator { program, work }
     }
 
     /// The work buffer, for [`Evaluator::from_work`].
@@ -612,8 +607,7 @@ impl<'p, T: Value> Evaluator<'p, T> {
                 found: out.len(),
             });
         }
-        let w = &mut self.work[..];
-        let scratch = &mut self.scratch[..];
+        let (w, scratch) = self.work.split_at_mut(p.n_slots);
         for (&s, &xi) in p.input_slots.iter().zip(x) {
             if s != UNUSED {
                 w[s as usize] = xi;
@@ -623,8 +617,9 @@ impl<'p, T: Value> Evaluator<'p, T> {
             let (a, b, c) = (ins.a as usize, ins.b as usize, ins.c as usize);
             // SAFETY: every slot index of every instruction is below `p.n_slots` (checked once in
             // `Program::new`, and a `Program` cannot be changed afterwards), and `w` has exactly
-            // `p.n_slots` entries (made so in `Program::evaluator`; `work` is private and never
-            // resized). Unchecked access is measured to pay: 22.4 → 15.6 instructions per node on
+            // `p.n_slots` entries (the first part of `work`, which has `p.n_slots` entries and
+            // room for a custom call's operands after them: made so in `Program::evaluator`,
+            // checked in `Evaluator::from_work`; `work` is private and never resized). Unchecked access is measured to pay: 22.4 → 15.6 instructions per node on
             // the gradient of Rosenbrock (n = 1024; callgrind, BENCHMARKS.md).
             #[allow(unsafe_code)]
             let r = |i: usize| unsafe { *w.get_unchecked(i) };
