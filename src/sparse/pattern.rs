@@ -283,13 +283,14 @@ pub fn hessian_pattern(g: &Graph) -> Pattern {
                 interact(a, b);
                 interact(b, a);
             }
-            // a custom rule: nonlinear in all its operands (its derivative is not known here)
+            // a custom rule: nonlinear in all its operands (its derivative is not known here):
+            // every input of one operand meets every input of every operand
             Node::Custom(_) => {
-                for &p in args {
-                    for &q in args {
-                        interact(p, q);
-                    }
+                let mut all = Window::default();
+                for s in args.iter().flatten() {
+                    all.union_with(sets.get(*s));
                 }
+                all.for_each(|i| interactions[i].union_with(&all));
             }
         }
     });
