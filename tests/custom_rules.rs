@@ -480,10 +480,25 @@ fn graph_interpreter_on_dual_numbers_is_forward_mode() {
     let mut e32 = g.program().evaluator::<f32>();
     let y32 = e32.eval(&[0.4f32, -0.9, 1.1]).unwrap();
     assert_close(f64::from(y32[0]), f(&x), 1e-6, 1.0, "graph on f32");
+    let mut e32d = g.program().evaluator::<Dual<f32, 3>>();
+    let x32: Vec<Dual<f32, 3>> = (0..3).map(|i| Dual::variable(x[i] as f32, i)).collect();
+    let y32d = e32d.eval(&x32).unwrap();
+    assert_eq!(y32d[0].re, y32[0]);
+    for i in 0..3 {
+        assert_close(
+            f64::from(y32d[0].eps[i]),
+            grad[1 + i],
+            1e-5,
+            1.0,
+            "graph on f32 duals",
+        );
+    }
 }
 
 #[test]
-#[should_panic(expected = "the custom rule `erf`")]
+#[should_panic(
+    expected = "the custom rule `erf` on f64, f32 and dual numbers over them (first derivatives), not on dual numbers over nilpotent::dual::Dual<f64, 1>"
+)]
 fn graph_interpreter_on_nested_duals_names_the_rule() {
     let g = Graph::record(&[0.4], |x| x[0].custom(&Erf));
     let mut e = g.program().evaluator::<Dual<Dual<f64, 1>, 1>>();

@@ -56,11 +56,11 @@ pub trait Value: Copy {
         let _ = (args, grad);
         panic!(
             "nilpotent::graph: the interpreter evaluates the custom rule `{}` on f64, f32 and dual \
-             numbers over them (first derivatives), not on {} (nested dual numbers); for higher \
-             derivatives build derivative graphs (Graph::gradient, Graph::hessian) and evaluate \
-             those",
+             numbers over them (first derivatives), not on dual numbers over {} (nested dual \
+             numbers); for higher derivatives build derivative graphs (Graph::gradient, \
+             Graph::hessian) and evaluate those",
             op.name(),
-            core::any::type_name::<Dual<Self, 1>>()
+            core::any::type_name::<Self>()
         )
     }
 }
