@@ -98,7 +98,9 @@
 //!   [`UnaryRule::rust_path`] (`path(x)`, a `fn(f64) -> f64`) or [`GradientRule::rust_path`]
 //!   (`path(&[x₀, …])`, a `fn(&[f64]) -> f64`); without a path it panics naming the rule (see
 //!   [`Graph::try_to_rust`](crate::graph::Graph::try_to_rust)). The function at the path must
-//!   compute exactly what `value` computes for the results to agree bit for bit.
+//!   compute exactly what `value` computes for the results to agree bit for bit. A black box's
+//!   derivative nodes call [`FirstOrderUnary::derivative_rust_path`] /
+//!   [`FirstOrderGradient::gradient_rust_path`].
 //! - The JIT (feature `jit`) does not compile custom nodes: `Graph::compile` returns an error
 //!   naming the rule.
 //!
@@ -363,6 +365,49 @@ pub trait FirstOrderUnary: Clone + Send + Sync + 'static {
     /// assert_eq!(nilpotent::derivative(|x| x.custom(&FirstOrder(Cube)), 2.0).1, 12.0);
     /// ```
     fn derivative(&self, x: f64) -> f64;
+
+    /// The path of a function `fn(f64) -> f64` that computes [`FirstOrderUnary::value`], for
+    /// [`Graph::to_rust`](crate::graph::Graph::to_rust) (as [`UnaryRule::rust_path`]).
+    ///
+    /// ```
+    /// # use nilpotent::custom::{Custom, FirstOrder, FirstOrderUnary};
+    /// pub fn cube(x: f64) -> f64 { x * x * x }
+    /// pub fn cube_d(x: f64) -> f64 { 3.0 * x * x }
+    /// #[derive(Clone)] struct Cube;
+    /// impl FirstOrderUnary for Cube {
+    ///     fn name(&self) -> &'static str { "cube" }
+    ///     fn value(&self, x: f64) -> f64 { cube(x) }
+    ///     fn derivative(&self, x: f64) -> f64 { cube_d(x) }
+    ///     fn rust_path(&self) -> Option<&'static str> { Some("crate::cube") }
+    ///     fn derivative_rust_path(&self) -> Option<&'static str> { Some("crate::cube_d") }
+    /// }
+    /// let g = nilpotent::graph::Graph::record(&[2.0], |x| x[0].custom(&FirstOrder(Cube)));
+    /// assert!(g.to_rust("f").contains("crate::cube(v0)"));
+    /// assert!(g.gradient().to_rust("df").contains("crate::cube_d(v0)"));
+    /// ```
+    fn rust_path(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The path of a function `fn(f64) -> f64` that computes [`FirstOrderUnary::derivative`], for
+    /// emitting derivative graphs (see [`FirstOrderUnary::rust_path`] for an example).
+    ///
+    /// ```
+    /// # use nilpotent::custom::{Custom, FirstOrder, FirstOrderUnary};
+    /// # #[derive(Clone)] struct Cube;
+    /// # impl FirstOrderUnary for Cube {
+    /// #     fn name(&self) -> &'static str { "cube" }
+    /// #     fn value(&self, x: f64) -> f64 { x * x * x }
+    /// #     fn derivative(&self, x: f64) -> f64 { 3.0 * x * x }
+    /// #     fn rust_path(&self) -> Option<&'static str> { Some("crate::cube") }
+    /// # }
+    /// // without it, a gradient graph of the rule cannot be emitted
+    /// let g = nilpotent::graph::Graph::record(&[2.0], |x| x[0].custom(&FirstOrder(Cube)));
+    /// assert_eq!(g.gradient().try_to_rust("df").unwrap_err().rule, "cube′");
+    /// ```
+    fn derivative_rust_path(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// A function ℝⁿ → ℝ whose gradient is known only as an `f64` function (a black box, such as a
@@ -431,6 +476,53 @@ pub trait FirstOrderGradient: Clone + Send + Sync + 'static {
     /// assert_eq!(g, vec![2.0, 4.0]);
     /// ```
     fn gradient(&self, x: &[f64], grad: &mut [f64]);
+
+    /// The path of a function `fn(&[f64]) -> f64` that computes [`FirstOrderGradient::value`],
+    /// for [`Graph::to_rust`](crate::graph::Graph::to_rust) (as [`GradientRule::rust_path`]).
+    ///
+    /// ```
+    /// # use nilpotent::custom::{Custom, FirstOrder, FirstOrderGradient};
+    /// pub fn norm2(x: &[f64]) -> f64 { x.iter().map(|v| v * v).sum() }
+    /// pub fn norm2_grad(x: &[f64], g: &mut [f64]) {
+    ///     for (g, v) in g.iter_mut().zip(x) { *g = 2.0 * v; }
+    /// }
+    /// #[derive(Clone)] struct Norm2;
+    /// impl FirstOrderGradient for Norm2 {
+    ///     fn name(&self) -> &'static str { "norm2" }
+    ///     fn value(&self, x: &[f64]) -> f64 { norm2(x) }
+    ///     fn gradient(&self, x: &[f64], g: &mut [f64]) { norm2_grad(x, g) }
+    ///     fn rust_path(&self) -> Option<&'static str> { Some("crate::norm2") }
+    ///     fn gradient_rust_path(&self) -> Option<&'static str> { Some("crate::norm2_grad") }
+    /// }
+    /// let g = nilpotent::graph::Graph::record(&[1.0, 2.0], |x| Custom::custom_n(&FirstOrder(Norm2), x));
+    /// assert!(g.to_rust("f").contains("crate::norm2(&[v0, v1])"));
+    /// assert!(g.gradient().to_rust("df").contains("crate::norm2_grad(&[v0, v1], &mut g)"));
+    /// ```
+    fn rust_path(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The path of a function `fn(&[f64], &mut [f64])` that computes
+    /// [`FirstOrderGradient::gradient`], for emitting derivative graphs (each entry of the gradient
+    /// is a call that keeps one entry, as in the interpreter; see
+    /// [`FirstOrderGradient::rust_path`] for an example).
+    ///
+    /// ```
+    /// # use nilpotent::custom::{Custom, FirstOrder, FirstOrderGradient};
+    /// # #[derive(Clone)] struct Norm2;
+    /// # impl FirstOrderGradient for Norm2 {
+    /// #     fn name(&self) -> &'static str { "norm2" }
+    /// #     fn value(&self, x: &[f64]) -> f64 { x.iter().map(|v| v * v).sum() }
+    /// #     fn gradient(&self, x: &[f64], g: &mut [f64]) { for (g, v) in g.iter_mut().zip(x) { *g = 2.0 * v; } }
+    /// #     fn rust_path(&self) -> Option<&'static str> { Some("crate::norm2") }
+    /// # }
+    /// let g = nilpotent::graph::Graph::record(&[1.0, 2.0], |x| Custom::custom_n(&FirstOrder(Norm2), x));
+    /// // without it, a gradient graph of the rule cannot be emitted
+    /// assert_eq!(g.gradient().try_to_rust("df").unwrap_err().rule, "∂0 norm2");
+    /// ```
+    fn gradient_rust_path(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// A black-box rule ([`FirstOrderUnary`] or [`FirstOrderGradient`]) made applicable by
@@ -464,6 +556,9 @@ impl<R: FirstOrderUnary> UnaryRule for FirstOrder<R> {
         T::opaque_gradient(&UnaryBox(&self.0), &[x], &mut d);
         d[0]
     }
+    fn rust_path(&self) -> Option<&'static str> {
+        self.0.rust_path()
+    }
 }
 
 impl<R: FirstOrderGradient> GradientRule for FirstOrder<R> {
@@ -475,6 +570,9 @@ impl<R: FirstOrderGradient> GradientRule for FirstOrder<R> {
     }
     fn gradient<T: Custom>(&self, x: &[T], grad: &mut [T]) {
         T::opaque_gradient(&GradientBox(&self.0), x, grad);
+    }
+    fn rust_path(&self) -> Option<&'static str> {
+        self.0.rust_path()
     }
 }
 
@@ -597,6 +695,8 @@ struct GradientBoxOwned<R>(R);
 trait OwnedBox: Send + Sync + 'static {
     fn rule_name(&self) -> &'static str;
     fn gradient(&self, x: &[f64], grad: &mut [f64]);
+    /// Rust source for entry `i` of the gradient at `args`, if the rule has a path for it.
+    fn rust_call(&self, i: usize, args: &[String]) -> Option<String>;
 }
 impl<R: FirstOrderUnary> OwnedBox for UnaryBoxOwned<R> {
     fn rule_name(&self) -> &'static str {
@@ -605,6 +705,11 @@ impl<R: FirstOrderUnary> OwnedBox for UnaryBoxOwned<R> {
     fn gradient(&self, x: &[f64], grad: &mut [f64]) {
         grad[0] = self.0.derivative(x[0]);
     }
+    fn rust_call(&self, _: usize, args: &[String]) -> Option<String> {
+        self.0
+            .derivative_rust_path()
+            .map(|p| format!("{p}({})", args[0]))
+    }
 }
 impl<R: FirstOrderGradient> OwnedBox for GradientBoxOwned<R> {
     fn rule_name(&self) -> &'static str {
@@ -612,6 +717,15 @@ impl<R: FirstOrderGradient> OwnedBox for GradientBoxOwned<R> {
     }
     fn gradient(&self, x: &[f64], grad: &mut [f64]) {
         self.0.gradient(x, grad);
+    }
+    fn rust_call(&self, i: usize, args: &[String]) -> Option<String> {
+        self.0.gradient_rust_path().map(|p| {
+            format!(
+                "{{ let mut g = [0.0f64; {}]; {p}(&[{}], &mut g); g[{i}] }}",
+                args.len(),
+                args.join(", ")
+            )
+        })
     }
 }
 
@@ -719,8 +833,8 @@ impl<B: OwnedBox> Erased for BoxEntry<B> {
     fn key(&self) -> Option<TypeId> {
         None
     }
-    fn rust_call(&self, _: &[String]) -> Option<String> {
-        None
+    fn rust_call(&self, args: &[String]) -> Option<String> {
+        self.rule.rust_call(self.i, args)
     }
 }
 

@@ -37,13 +37,15 @@ pub fn lse(x: &[f64]) -> f64 {
     m + x.iter().map(|&v| (v - m).exp()).sum::<f64>().ln()
 }
 
-/// erf′(x) = 2/√π · e^(−x²), in `f64` (for the black box and the closed forms).
-fn erf_d1(x: f64) -> f64 {
+/// erf′(x) = 2/√π · e^(−x²), in `f64` (the black box's derivative, called by emitted code, and
+/// the closed forms).
+pub fn erf_d1(x: f64) -> f64 {
     TWO_OVER_SQRT_PI * (-x * x).exp()
 }
 
-/// softmax(x), the gradient of log-sum-exp, in `f64`.
-fn softmax(x: &[f64], g: &mut [f64]) {
+/// softmax(x), the gradient of log-sum-exp, in `f64` (the black box's gradient, called by
+/// emitted code).
+pub fn softmax(x: &[f64], g: &mut [f64]) {
     let m = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let s: f64 = x.iter().map(|&v| (v - m).exp()).sum();
     for (gi, &v) in g.iter_mut().zip(x) {
@@ -106,6 +108,12 @@ impl FirstOrderUnary for ErfBox {
     fn derivative(&self, x: f64) -> f64 {
         erf_d1(x)
     }
+    fn rust_path(&self) -> Option<&'static str> {
+        Some("crate::erf")
+    }
+    fn derivative_rust_path(&self) -> Option<&'static str> {
+        Some("crate::erf_d1")
+    }
 }
 
 /// log-sum-exp with its gradient as an `f64` function only.
@@ -121,6 +129,12 @@ impl FirstOrderGradient for LseBox {
     }
     fn gradient(&self, x: &[f64], grad: &mut [f64]) {
         softmax(x, grad)
+    }
+    fn rust_path(&self) -> Option<&'static str> {
+        Some("crate::lse")
+    }
+    fn gradient_rust_path(&self) -> Option<&'static str> {
+        Some("crate::softmax")
     }
 }
 
@@ -557,6 +571,10 @@ fn emitted_graphs() -> Vec<(&'static str, Graph)> {
         ("custom_value", g.clone()),
         ("custom_gradient", g.gradient()),
         ("custom_hessian", g.hessian()),
+        (
+            "black_box_gradient",
+            Graph::record(&[0.3, 0.7, -0.2], f_box).gradient(),
+        ),
     ]
 }
 
@@ -591,10 +609,11 @@ fn generated_code_is_fresh() {
 
 #[test]
 fn emitted_code_calls_the_rust_paths_and_equals_the_interpreter_bit_for_bit() {
-    let fns: [(&str, nilpotent::graph::EmittedFn); 3] = [
+    let fns: [(&str, nilpotent::graph::EmittedFn); 4] = [
         ("custom_value", generated::custom_value),
         ("custom_gradient", generated::custom_gradient),
         ("custom_hessian", generated::custom_hessian),
+        ("black_box_gradient", generated::black_box_gradient),
     ];
     let src = emitted_file();
     assert!(
@@ -605,6 +624,8 @@ fn emitted_code_calls_the_rust_paths_and_equals_the_interpreter_bit_for_bit() {
         src.contains("crate::lse(&[v"),
         "emits a call of the rule's path"
     );
+    assert!(src.contains("crate::erf_d1(v"), "the derivative's path");
+    assert!(src.contains("crate::softmax(&[v"), "the gradient's path");
     let mut rng = Rng::for_test("emitted");
     for ((name, g), (fname, func)) in emitted_graphs().into_iter().zip(fns) {
         assert_eq!(name, fname);

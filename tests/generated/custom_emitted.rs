@@ -233,3 +233,57 @@ pub fn custom_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), 
     ::core::result::Result::Ok(())
 }
 
+/// `black_box_gradient`: a graph of 3 inputs, 4 outputs, 26 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn black_box_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match x.try_into() {
+        ::core::result::Result::Ok(x) => x,
+        ::core::result::Result::Err(_) => {
+            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 4] = match out.try_into() {
+        ::core::result::Result::Ok(out) => out,
+        ::core::result::Result::Err(_) => {
+            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v13: f64 = 2.0;
+    let v3 = v0 * v1;
+    let v4 = v1.sin();
+    let v5 = crate::erf(v0);
+    let v6 = v1 * v5;
+    let v7 = crate::lse(&[v3, v4, v2]);
+    let v8 = v6 + v7;
+    let v9 = crate::erf(v2);
+    let v10 = v9.powi(2);
+    let v11 = v8 + v10;
+    let v12 = v9.powi(1);
+    let v14 = v12 * v13;
+    let v15 = crate::erf_d1(v2);
+    let v16 = if v14 == 0.0 || v15 == 0.0 { 0.0 } else { v14 * v15 };
+    let v17 = { let mut g = [0.0f64; 3]; crate::softmax(&[v3, v4, v2], &mut g); g[0] };
+    let v18 = { let mut g = [0.0f64; 3]; crate::softmax(&[v3, v4, v2], &mut g); g[1] };
+    let v19 = { let mut g = [0.0f64; 3]; crate::softmax(&[v3, v4, v2], &mut g); g[2] };
+    let v20 = v16 + v19;
+    let v21 = crate::erf_d1(v0);
+    let v22 = if v1 == 0.0 || v21 == 0.0 { 0.0 } else { v1 * v21 };
+    let v23 = v1.cos();
+    let v24 = if v18 == 0.0 || v23 == 0.0 { 0.0 } else { v18 * v23 };
+    let v25 = v5 + v24;
+    let v26 = if v1 == 0.0 || v17 == 0.0 { 0.0 } else { v1 * v17 };
+    let v27 = v22 + v26;
+    let v28 = if v0 == 0.0 || v17 == 0.0 { 0.0 } else { v0 * v17 };
+    let v29 = v25 + v28;
+    out[0] = v11;
+    out[1] = v27;
+    out[2] = v29;
+    out[3] = v20;
+    ::core::result::Result::Ok(())
+}
+
