@@ -759,3 +759,42 @@ fn black_boxes_refuse_second_derivatives_naming_the_rule() {
     });
     assert!(msg.contains("the custom rule `lse_box`"), "{msg}");
 }
+
+// ---------------------------------------------------------------- branches
+
+/// |x| with a derivative that branches: on `Sym` the branch becomes a guard of derivative graphs.
+#[derive(Clone, Copy, Debug)]
+struct BranchyAbs;
+
+impl UnaryRule for BranchyAbs {
+    fn name(&self) -> &'static str {
+        "branchy_abs"
+    }
+    fn value(&self, x: f64) -> f64 {
+        x.abs()
+    }
+    fn derivative<T: Custom>(&self, x: T) -> T {
+        if x > T::zero() { T::one() } else { -T::one() }
+    }
+}
+
+#[test]
+fn a_branch_in_the_derivative_is_a_guard_of_derivative_graphs() {
+    let g = Graph::record(&[2.0], |x| x[0].custom(&BranchyAbs) * x[0]);
+    // the value is one call: no guard, right on both sides
+    assert_eq!(g.num_guards(), 0);
+    assert_eq!(g.eval(&[-3.0]).unwrap(), vec![-9.0]);
+    // the derivative's branch, taken at 2, is checked at every evaluation
+    let grad = g.gradient();
+    assert_eq!(grad.num_guards(), 1);
+    assert_eq!(grad.eval(&[3.0]).unwrap(), vec![9.0, 6.0]);
+    assert!(matches!(
+        grad.eval(&[-3.0]),
+        Err(nilpotent::graph::GraphError::Guard { .. })
+    ));
+    // the other modes take the branch at each point
+    assert_eq!(
+        reverse::gradient(|x| x[0].custom(&BranchyAbs) * x[0], &[-3.0]).1,
+        vec![6.0]
+    );
+}
