@@ -265,6 +265,27 @@
 //! [`rules`] lists every elementary function with its value and local partial derivative(s), each
 //! with its formula in a comment. Every mode consumes it; no derivative formula is written twice.
 //!
+//! ## Custom rules
+//!
+//! A function the table does not have — a special function with a known derivative, a black box
+//! with a known gradient — is a [`custom`] rule: its `f64` value and its derivative, written once
+//! generically, applied as `x.custom(&rule)` (ℝ → ℝ) or `T::custom_n(&rule, &x)` (ℝⁿ → ℝ) in
+//! forward, reverse and graph mode alike, at any order:
+//!
+//! ```
+//! use nilpotent::custom::{Custom, UnaryRule};
+//! #[derive(Clone, Copy)]
+//! struct Softplus; // ln(1 + eˣ), derivative 1/(1 + e⁻ˣ)
+//! impl UnaryRule for Softplus {
+//!     fn name(&self) -> &'static str { "softplus" }
+//!     fn value(&self, x: f64) -> f64 { x.exp().ln_1p() }
+//!     fn derivative<T: Custom>(&self, x: T) -> T { T::one() / (T::one() + (-x).exp()) }
+//! }
+//! fn f<T: Custom>(x: &[T]) -> T { x[0].custom(&Softplus) * x[1] }
+//! assert_eq!(nilpotent::gradient(f, &[0.0, 2.0]).1, vec![1.0, 2f64.ln()]);
+//! assert_eq!(nilpotent::reverse::hessian(f, &[0.0, 2.0]).2[(0, 0)], 0.5); // softplus″(0)·2
+//! ```
+//!
 //! ## Conventions
 //!
 //! Where a function is not differentiable, or a derivative is infinite (the same in every mode —
@@ -303,6 +324,7 @@
 #![warn(missing_docs)]
 
 pub mod approx_impls;
+pub mod custom;
 pub mod dual;
 pub mod forward;
 pub mod graph;
@@ -319,6 +341,7 @@ pub mod sparse;
 mod text;
 
 pub use approx_impls::AllParts;
+pub use custom::{Custom, GradientRule, UnaryRule};
 pub use dual::Dual;
 pub use forward::{
     Chunk, DEFAULT_CHUNK, derivative, gradient, gradient_fixed, gradient_with, jacobian,

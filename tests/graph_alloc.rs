@@ -14,6 +14,7 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use nilpotent::Dual;
+use nilpotent::custom::{Custom, GradientRule, UnaryRule};
 use nilpotent::graph::{Graph, GraphError};
 use num_traits::Float;
 
@@ -82,6 +83,42 @@ fn rosenbrock<T: Float>(x: &[T]) -> T {
 /// (`mul_add`, a product used only by a sum, ⊙).
 fn guarded<T: Float>(x: &[T]) -> T {
     x[0].abs().max(x[1]) * x[1].sqrt() + x[0].mul_add(x[1], x[2]) + x[2].sin() * x[0]
+}
+
+/// A custom rule of one operand, x³ (derivative generic).
+#[derive(Clone, Copy)]
+struct Cube;
+impl UnaryRule for Cube {
+    fn name(&self) -> &'static str {
+        "cube"
+    }
+    fn value(&self, x: f64) -> f64 {
+        x * x * x
+    }
+    fn derivative<T: Custom>(&self, x: T) -> T {
+        T::from(3.0).unwrap() * x * x
+    }
+}
+
+/// A custom rule of three operands, x₀x₁x₂ (gradient generic).
+#[derive(Clone, Copy)]
+struct Prod3;
+impl GradientRule for Prod3 {
+    fn name(&self) -> &'static str {
+        "prod3"
+    }
+    fn value(&self, x: &[f64]) -> f64 {
+        x[0] * x[1] * x[2]
+    }
+    fn gradient<T: Custom>(&self, x: &[T], g: &mut [T]) {
+        g[0] = x[1] * x[2];
+        g[1] = x[0] * x[2];
+        g[2] = x[0] * x[1];
+    }
+}
+
+fn with_custom_rules<T: Custom>(x: &[T]) -> T {
+    T::custom_n(&Prod3, &[x[0].custom(&Cube), x[1], x[2]]) + x[1].custom(&Cube)
 }
 
 /// ℝ³ → ℝ²
@@ -205,5 +242,27 @@ fn graph_evaluation_does_not_allocate() {
     let count = allocations_in(|| eg.eval_into(&[0.5, 1.5, 0.25], &mut outg).unwrap());
     assert_eq!(count, 0);
     assert_eq!(outg.to_vec(), gg.eval(&[0.5, 1.5, 0.25]).unwrap());
+
+    // custom rules (crate::custom): their operands go to room at the end of the work buffer, on
+    // f64 for function, gradient and Hessian graphs, and on dual numbers for a rule of one operand
+    let xc = [0.5, 1.5, 0.25];
+    let gc = Graph::record(&xc, with_custom_rules);
+    let hc = gc.hessian();
+    let mut ec = hc.program().evaluator::<f64>();
+    let mut outc = vec![0.0; 1 + 3 + 9];
+    let gcd = Graph::record(&xc[..2], |x| x[0].custom(&Cube) * x[1]);
+    let mut ecd = gcd.program().evaluator::<Dual<f64, 2>>();
+    let xd = [Dual::new(0.5, [1.0, 0.0]), Dual::new(1.5, [0.0, 1.0])];
+    let mut outcd = [Dual::constant(0.0)];
+    let count = allocations_in(|| {
+        for step in 0..100 {
+            let t = step as f64 * 1e-3;
+            ec.eval_into(&[0.5 + t, 1.5, 0.25 - t], &mut outc).unwrap();
+            ecd.eval_into(&xd, &mut outcd).unwrap();
+            checksum += outc[5] + outcd[0].eps[0];
+        }
+    });
+    assert_eq!(count, 0, "allocations in 200 evaluations with custom rules");
+    assert_eq!(outc, hc.eval(&[0.599, 1.5, 0.151]).unwrap());
     assert!(checksum.is_finite());
 }

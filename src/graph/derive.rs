@@ -144,6 +144,11 @@ impl Graph {
                 Node::Binary(op, a, b) => s(a).binary(op, s(b)),
                 Node::MulAdd(a, b, c) => num_traits::Float::mul_add(s(a), s(b), s(c)),
                 Node::ChainMul(a, b) => s(a).chain_mul(s(b)),
+                Node::Custom(k) => {
+                    let call = &self.calls[k as usize];
+                    let args: Vec<Sym> = call.args.iter().map(|&a| s(a)).collect();
+                    Sym::custom_node(call.op.clone(), &args)
+                }
             };
             syms.push(v);
         }
@@ -213,6 +218,18 @@ impl Graph {
                     let (_, dx, dz) = rules::chain_mul(s(x), s(z));
                     accumulate(&mut adj, x, dx, a);
                     accumulate(&mut adj, z, dz, a);
+                }
+                Node::Custom(k) => {
+                    // the rule's derivative, recorded on `Sym` as ordinary nodes
+                    let call = &self.calls[k as usize];
+                    let args: Vec<Sym> = call.args.iter().map(|&x| s(x)).collect();
+                    let mut partials = vec![Sym::constant(0.0); args.len()];
+                    call.op.gradient_sym(&args, &mut partials);
+                    for (&x, &d) in call.args.iter().zip(&partials) {
+                        if !s(x).is_constant() {
+                            accumulate(&mut adj, x, d, a);
+                        }
+                    }
                 }
             }
         }

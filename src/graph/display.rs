@@ -3,12 +3,12 @@
 use core::fmt::{self, Write};
 
 use super::Graph;
-use super::record::Node;
+use super::record::{Call, Node};
 use crate::rules::{Binary, Unary};
 
 /// The operation of `node` applied to operands named by `name`, as in the listing: `sin v1`,
 /// `v0 × v1`, `powf(v2, v3)`.
-fn expression(node: Node, name: impl Fn(u32) -> String) -> String {
+fn expression(node: Node, calls: &[Call], name: impl Fn(u32) -> String) -> String {
     match node {
         Node::Input(i) => format!("x{i}"),
         Node::Const(bits) => format!("{}", f64::from_bits(bits)),
@@ -23,11 +23,16 @@ fn expression(node: Node, name: impl Fn(u32) -> String) -> String {
         },
         Node::MulAdd(a, b, c) => format!("mul_add({}, {}, {})", name(a), name(b), name(c)),
         Node::ChainMul(a, b) => format!("{} ⊙ {}", name(a), name(b)),
+        Node::Custom(k) => {
+            let call = &calls[k as usize];
+            let args: Vec<String> = call.args.iter().map(|&a| name(a)).collect();
+            format!("{}({})", call.op.name(), args.join(", "))
+        }
     }
 }
 
 /// The operation alone (a node's label in the drawing).
-fn operation(node: Node) -> String {
+fn operation(node: Node, calls: &[Call]) -> String {
     match node {
         Node::Input(i) => format!("x{i}"),
         Node::Const(bits) => format!("{}", f64::from_bits(bits)),
@@ -36,6 +41,7 @@ fn operation(node: Node) -> String {
         Node::Binary(op, _, _) => op.name().to_string(),
         Node::MulAdd(..) => "mul_add".to_string(),
         Node::ChainMul(..) => "⊙".to_string(),
+        Node::Custom(k) => calls[k as usize].op.name().to_string(),
     }
 }
 
@@ -85,7 +91,7 @@ impl fmt::Display for Graph {
             .nodes
             .iter()
             .enumerate()
-            .map(|(i, &node)| format!("v{i} = {}", expression(node, v)))
+            .map(|(i, &node)| format!("v{i} = {}", expression(node, &self.calls, v)))
             .collect();
         let width = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
         let mut last_part = None;
@@ -141,21 +147,24 @@ impl Graph {
                     continue;
                 }
                 let (label, style) = match node {
-                    Node::Input(_) => (format!("v{i}\\n{}", operation(node)), ", style=bold"),
-                    Node::Const(_) => (operation(node), ", shape=plaintext"),
-                    _ => (format!("v{i}\\n{}", operation(node)), ""),
+                    Node::Input(_) => (
+                        format!("v{i}\\n{}", operation(node, &self.calls)),
+                        ", style=bold",
+                    ),
+                    Node::Const(_) => (operation(node, &self.calls), ", shape=plaintext"),
+                    _ => (format!("v{i}\\n{}", operation(node, &self.calls)), ""),
                 };
                 writeln!(s, "    v{i} [label=\"{}\"{style}];", escape(&label))?;
             }
             writeln!(s, "  }}")?;
         }
         for (i, node) in self.nodes.iter().enumerate() {
-            let (args, k) = node.args();
+            let args = node.args(&self.calls);
             let ordered = matches!(
                 node,
                 Node::Binary(op, _, _) if !matches!(op, Binary::Add | Binary::Mul)
-            ) || matches!(node, Node::MulAdd(..));
-            for (j, &a) in args[..k].iter().enumerate() {
+            ) || matches!(node, Node::MulAdd(..) | Node::Custom(_));
+            for (j, &a) in args.iter().enumerate() {
                 if ordered {
                     writeln!(s, "  v{a} -> v{i} [label=\"{}\"];", j + 1)?;
                 } else {

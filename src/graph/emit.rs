@@ -64,6 +64,33 @@ fn unary_method(op: Unary) -> &'static str {
     }
 }
 
+/// Why [`Graph::try_to_rust`] cannot emit a graph: it applies a custom rule
+/// ([`crate::custom`]) that has no Rust path for emitted code to call.
+///
+/// ```
+/// let e = nilpotent::graph::NoRustPath { rule: "erf".to_string() };
+/// assert!(e.to_string().contains("`erf`"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoRustPath {
+    /// the name of the rule
+    pub rule: String,
+}
+
+impl core::fmt::Display for NoRustPath {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "the graph applies the custom rule `{}`, which has no Rust path for emitted code to \
+             call (implement `rust_path` of its UnaryRule or GradientRule to name a function \
+             `fn(f64) -> f64` or `fn(&[f64]) -> f64` that computes its value)",
+            self.rule
+        )
+    }
+}
+
+impl std::error::Error for NoRustPath {}
+
 impl Graph {
     /// The graph as the Rust source of a plain function
     /// `pub fn name(x: &[f64], out: &mut [f64]) -> Result<(), nilpotent::graph::GraphError>`
@@ -111,10 +138,53 @@ impl Graph {
     /// Compile time grows with the graph (rustc and LLVM take seconds for a few thousand nodes,
     /// minutes for a hundred thousand): emit the graphs whose evaluation time matters.
     ///
+    /// A custom rule ([`crate::custom`]) is emitted as a call of its Rust path
+    /// ([`UnaryRule::rust_path`](crate::custom::UnaryRule::rust_path): `path(v1)`;
+    /// [`GradientRule::rust_path`](crate::custom::GradientRule::rust_path): `path(&[v1, v2])`),
+    /// which must be in scope where the source is `include!`d.
+    ///
+    /// # Panics
+    /// If `name` is not a Rust identifier that can name a function, or if the graph applies a
+    /// custom rule that has no Rust path (the message names the rule; [`Graph::try_to_rust`]
+    /// returns that as an error instead).
+    pub fn to_rust(&self, name: &str) -> String {
+        self.try_to_rust(name)
+            .unwrap_or_else(|e| panic!("nilpotent::graph::Graph::to_rust: {e}"))
+    }
+
+    /// [`Graph::to_rust`], with an error instead of a panic where a custom rule has no Rust path.
+    ///
+    /// ```
+    /// use nilpotent::custom::{Custom, UnaryRule};
+    /// use nilpotent::graph::Graph;
+    /// #[derive(Clone, Copy)]
+    /// struct Sq;
+    /// impl UnaryRule for Sq {
+    ///     fn name(&self) -> &'static str { "sq" }
+    ///     fn value(&self, x: f64) -> f64 { x * x }
+    ///     fn derivative<T: Custom>(&self, x: T) -> T { x + x }
+    /// }
+    /// let g = Graph::record(&[3.0], |x| x[0].custom(&Sq));
+    /// let e = g.try_to_rust("f").unwrap_err();
+    /// assert_eq!(e.rule, "sq");
+    /// ```
+    ///
     /// # Panics
     /// If `name` is not a Rust identifier that can name a function.
-    pub fn to_rust(&self, name: &str) -> String {
+    pub fn try_to_rust(&self, name: &str) -> Result<String, NoRustPath> {
         check_name(name);
+        let mut custom_calls = Vec::with_capacity(self.calls.len());
+        for call in &self.calls {
+            let args: Vec<String> = call.args.iter().map(|a| format!("v{a}")).collect();
+            match call.op.rust_call(&args) {
+                Some(code) => custom_calls.push(code),
+                None => {
+                    return Err(NoRustPath {
+                        rule: call.op.name().to_string(),
+                    });
+                }
+            }
+        }
         let nodes = &self.nodes;
         let n_in = self.n_inputs;
         let n_out = self.outputs.len();
@@ -193,13 +263,10 @@ impl Graph {
                 Node::ChainMul(a, b) => {
                     format!("if v{a} == 0.0 || v{b} == 0.0 {{ 0.0 }} else {{ v{a} * v{b} }}")
                 }
+                Node::Custom(k) => custom_calls[k as usize].clone(),
             };
-            let (args, m) = node.args();
-            stmts.push(Stmt::new(
-                Some(i as u32),
-                format!("let v{i} = {e};"),
-                &args[..m],
-            ));
+            let args = node.args(&self.calls);
+            stmts.push(Stmt::new(Some(i as u32), format!("let v{i} = {e};"), &args));
             for &k in &guards_after[i] {
                 stmts.push(self.guard_stmt(k));
             }
@@ -209,7 +276,7 @@ impl Graph {
             let _ = writeln!(w, "    out[{k}] = v{o};");
         }
         let _ = writeln!(w, "    ::core::result::Result::Ok(())\n}}");
-        s
+        Ok(s)
     }
 
     /// The check of guard `k`: its outcome, compared with the recorded one, and the interpreter's

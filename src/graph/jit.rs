@@ -43,6 +43,27 @@ pub enum CompileError {
     UnsupportedHost(String),
     /// Cranelift failed to compile the function (a bug: please report it with the graph).
     Codegen(String),
+    /// The graph applies a custom rule ([`crate::custom`]), which the JIT does not compile (it
+    /// calls Rust code the JIT cannot see). The interpreter ([`Graph::program`]) evaluates it, and
+    /// emitted Rust ([`Graph::to_rust`]) calls the rule's `rust_path`.
+    ///
+    /// ```
+    /// use nilpotent::custom::{Custom, UnaryRule};
+    /// use nilpotent::graph::{CompileError, Graph};
+    /// #[derive(Clone, Copy)]
+    /// struct Sq;
+    /// impl UnaryRule for Sq {
+    ///     fn name(&self) -> &'static str { "sq" }
+    ///     fn value(&self, x: f64) -> f64 { x * x }
+    ///     fn derivative<T: Custom>(&self, x: T) -> T { x + x }
+    /// }
+    /// let g = Graph::record(&[3.0], |x| x[0].custom(&Sq));
+    /// assert_eq!(g.compile().unwrap_err(), CompileError::CustomRule { rule: "sq".into() });
+    /// ```
+    CustomRule {
+        /// the rule's name
+        rule: String,
+    },
 }
 
 impl fmt::Display for CompileError {
@@ -54,6 +75,12 @@ impl fmt::Display for CompileError {
                  (Graph::program) or emitted Rust (Graph::to_rust) instead"
             ),
             CompileError::Codegen(why) => write!(f, "Cranelift could not compile the graph: {why}"),
+            CompileError::CustomRule { rule } => write!(
+                f,
+                "the graph applies the custom rule `{rule}`, which the JIT does not compile; use \
+                 the interpreter (Graph::program) or emitted Rust (Graph::to_rust with the rule's \
+                 rust_path) instead"
+            ),
         }
     }
 }
@@ -387,8 +414,7 @@ fn spill_slots(g: &Graph, guards_after: &[Vec<usize>]) -> (Vec<u32>, u32) {
     let n = g.nodes.len();
     let mut last_use = vec![0usize; n];
     for (i, node) in g.nodes.iter().enumerate() {
-        let (args, m) = node.args();
-        for &a in &args[..m] {
+        for &a in node.args(&g.calls).iter() {
             last_use[a as usize] = last_use[a as usize].max(i);
         }
         for &k in &guards_after[i] {
@@ -513,6 +539,7 @@ impl Gen<'_, '_> {
     fn op(&mut self, node: Node) -> Val {
         match node {
             Node::Input(_) | Node::Const(_) => unreachable!("not an operation"),
+            Node::Custom(_) => unreachable!("refused by Graph::compile"),
             Node::Unary(op, a) => {
                 let x = self.val(a);
                 match op {
@@ -635,8 +662,14 @@ impl Graph {
     ///
     /// # Errors
     /// [`CompileError::UnsupportedHost`] where Cranelift has no code generator for this machine
-    /// (the interpreter and emitted Rust work everywhere).
+    /// (the interpreter and emitted Rust work everywhere); [`CompileError::CustomRule`] if the
+    /// graph applies a custom rule ([`crate::custom`]).
     pub fn compile(&self) -> Result<Compiled, CompileError> {
+        if let Some(call) = self.calls.first() {
+            return Err(CompileError::CustomRule {
+                rule: call.op.name().to_string(),
+            });
+        }
         let isa = host_isa(self.nodes.len())?;
         let call_conv = isa.default_call_conv();
         let mut module = JITModule::new(JITBuilder::with_isa(

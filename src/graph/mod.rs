@@ -35,7 +35,9 @@
 //! constants, and operations, every operation an entry of the rule table
 //! ([`Unary`](crate::rules::Unary), [`Binary`](crate::rules::Binary), `mul_add`) or `⊙`
 //! ([`rules::chain_mul`](crate::rules::chain_mul), the product derivative graphs multiply partials
-//! and adjoints with). `Display` prints it as a listing (`v3 = sin v1`), [`Graph::to_dot`] as a
+//! and adjoints with), or a [custom rule](crate::custom) applied to any number of operands (a node
+//! that calls the rule's `f64` value; derivative graphs record its derivative as ordinary nodes).
+//! `Display` prints it as a listing (`v3 = sin v1`, `v4 = erf(v3)`), [`Graph::to_dot`] as a
 //! Graphviz drawing. While recording, the graph
 //!
 //! - shares common subexpressions (an operation on the same operands is the same node; the operands
@@ -136,6 +138,7 @@ mod sym;
 use std::sync::OnceLock;
 
 pub use backend::{Emitted, EmittedFn, Evaluate};
+pub use emit::NoRustPath;
 pub use guard::{Compare, GraphError, Observe};
 #[cfg(feature = "jit")]
 pub use jit::{CompileError, Compiled};
@@ -143,7 +146,7 @@ pub use program::{Evaluator, Program, Value};
 pub use sym::Sym;
 
 use guard::Guard;
-pub(crate) use record::Node;
+pub(crate) use record::{Call, Node};
 
 /// A function recorded as a computation graph: see the [module documentation](self).
 #[derive(Clone, Debug)]
@@ -158,6 +161,8 @@ pub struct Graph {
     guards: Vec<Guard>,
     /// 0 for a recorded function, k for the graph of its k-th derivative
     order: u8,
+    /// the custom calls ([`crate::custom`]): `Node::Custom(k)` is `calls[k]`
+    calls: Vec<Call>,
     program: OnceLock<Program>,
 }
 
@@ -179,8 +184,15 @@ impl Graph {
             outputs,
             guards,
             order,
+            calls: Vec::new(),
             program: OnceLock::new(),
         }
+    }
+
+    /// The graph with the custom calls `calls` (those its `Node::Custom` nodes refer to).
+    pub(crate) fn with_calls(mut self, calls: Vec<Call>) -> Graph {
+        self.calls = calls;
+        self
     }
 
     /// Records `f: ℝⁿ → ℝ` evaluated at `x0` (n = `x0.len()` inputs, one output). `f` is a generic
@@ -287,6 +299,11 @@ impl Graph {
     /// The nodes in topological order (for the sparsity analysis of [`crate::sparse`]).
     pub(crate) fn nodes(&self) -> &[Node] {
         &self.nodes
+    }
+
+    /// The custom calls (`Node::Custom(k)` is `calls()[k]`).
+    pub(crate) fn calls(&self) -> &[Call] {
+        &self.calls
     }
 
     /// The node of each output.

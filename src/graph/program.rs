@@ -3,8 +3,9 @@
 
 use super::Graph;
 use super::guard::{Compare, GraphError, Observe, Test};
-use super::record::Node;
+use super::record::{Node, Operands};
 use crate::Dual;
+use crate::custom::CustomFn;
 use crate::rules::{self, Binary, Unary};
 use num_traits::Float;
 
@@ -37,6 +38,31 @@ pub trait Value: Copy {
     }
     /// The (innermost) real value, which guards are checked on.
     fn real_part(&self) -> f64;
+    /// A custom rule ([`crate::custom`]) applied to `args`. Implemented for `f64`, `f32` and dual
+    /// numbers over them; the default panics, naming the rule.
+    #[doc(hidden)]
+    fn apply_custom(op: &CustomFn, args: &[Self]) -> Self {
+        let _ = args;
+        panic!(
+            "nilpotent::graph: the custom rule `{}` cannot be evaluated on {}",
+            op.name(),
+            core::any::type_name::<Self>()
+        )
+    }
+    /// The gradient of a custom rule at `args`, in this type (for the tangents of dual numbers
+    /// over it). Implemented for `f64` and `f32`; the default panics, naming the rule.
+    #[doc(hidden)]
+    fn custom_gradient(op: &CustomFn, args: &[Self], grad: &mut [Self]) {
+        let _ = (args, grad);
+        panic!(
+            "nilpotent::graph: the interpreter evaluates the custom rule `{}` on f64, f32 and dual \
+             numbers over them (first derivatives), not on dual numbers over {} (nested dual \
+             numbers); for higher derivatives build derivative graphs (Graph::gradient, \
+             Graph::hessian) and evaluate those",
+            op.name(),
+            core::any::type_name::<Self>()
+        )
+    }
 }
 
 impl Value for f64 {
@@ -63,6 +89,12 @@ impl Value for f64 {
     #[inline(always)]
     fn real_part(&self) -> f64 {
         *self
+    }
+    fn apply_custom(op: &CustomFn, args: &[f64]) -> f64 {
+        op.value(args)
+    }
+    fn custom_gradient(op: &CustomFn, args: &[f64], grad: &mut [f64]) {
+        op.gradient_f64(args, grad)
     }
 }
 
@@ -92,6 +124,22 @@ impl Value for f32 {
     fn real_part(&self) -> f64 {
         f64::from(*self)
     }
+    /// Computed in `f64`, then rounded.
+    fn apply_custom(op: &CustomFn, args: &[f32]) -> f32 {
+        if let [x] = args {
+            return op.value(&[f64::from(*x)]) as f32;
+        }
+        let x: Vec<f64> = args.iter().map(|&v| f64::from(v)).collect();
+        op.value(&x) as f32
+    }
+    fn custom_gradient(op: &CustomFn, args: &[f32], grad: &mut [f32]) {
+        let x: Vec<f64> = args.iter().map(|&v| f64::from(v)).collect();
+        let mut g = vec![0.0; x.len()];
+        op.gradient_f64(&x, &mut g);
+        for (o, v) in grad.iter_mut().zip(g) {
+            *o = v as f32;
+        }
+    }
 }
 
 impl<T: Value + Float, const N: usize> Value for Dual<T, N> {
@@ -119,6 +167,29 @@ impl<T: Value + Float, const N: usize> Value for Dual<T, N> {
     fn real_part(&self) -> f64 {
         self.re.real_part()
     }
+    /// The value at the level below, the tangents from the gradient there (first derivatives:
+    /// the level below must be `f64` or `f32`). A rule of one operand allocates nothing; one of
+    /// several allocates two buffers.
+    fn apply_custom(op: &CustomFn, args: &[Self]) -> Self {
+        let tangent_free = args.iter().all(|d| d.eps.iter().all(|e| e.is_zero()));
+        if let [x] = args {
+            let v = T::apply_custom(op, &[x.re]);
+            if tangent_free {
+                return Dual::constant(v);
+            }
+            let mut d = [T::zero()];
+            T::custom_gradient(op, &[x.re], &mut d);
+            return x.chain(v, d[0]);
+        }
+        let re: Vec<T> = args.iter().map(|d| d.re).collect();
+        let v = T::apply_custom(op, &re);
+        if tangent_free {
+            return Dual::constant(v);
+        }
+        let mut grad = vec![T::zero(); args.len()];
+        T::custom_gradient(op, &re, &mut grad);
+        crate::custom::sum_of_chains(v, args, &grad)
+    }
 }
 
 /// What an instruction does. The arithmetic that derivative graphs are made of has codes of its
@@ -143,6 +214,8 @@ enum Code {
     Observe(Observe),
     /// check guard `dst` (a comparison of slots `a` and `b`)
     Compare(Compare),
+    /// the custom call `calls[a]` of the program (its rule and operand slots)
+    Custom,
 }
 
 /// One instruction: `slots[dst] = code(slots[a], slots[b], slots[c])`, or a guard check.
@@ -171,6 +244,10 @@ pub struct Program {
     /// per guard: the question (on graph nodes, for messages) and the answer at the recording
     /// point
     guards: Vec<(Test, u64)>,
+    /// the custom calls: the rule and the slots of its operands
+    calls: Vec<(CustomFn, Box<[u32]>)>,
+    /// the largest number of operands of a custom call
+    max_custom_args: usize,
 }
 
 const UNUSED: u32 = u32::MAX;
@@ -186,8 +263,7 @@ impl Program {
         // instruction, with the same two roundings
         let mut uses = vec![0u32; n];
         for node in nodes {
-            let (args, m) = node.args();
-            for &a in &args[..m] {
+            for &a in node.args(&g.calls).iter() {
                 uses[a as usize] += 1;
             }
         }
@@ -226,15 +302,15 @@ impl Program {
             Guard(usize),
         }
         // the operands a step reads
-        let reads = |step: &Step| -> ([u32; 3], usize) {
+        let reads = |step: &Step| -> Operands<'_> {
             match *step {
                 Step::Op(i) => match fused[i] {
-                    Some((_, args)) => (args, 3),
-                    None => nodes[i].args(),
+                    Some((_, args)) => Operands::Inline(args, 3),
+                    None => nodes[i].args(&g.calls),
                 },
                 Step::Guard(k) => {
                     let (ops, m) = g.guards[k].test.operands();
-                    ([ops[0], ops[1], 0], m)
+                    Operands::Inline([ops[0], ops[1], 0], m)
                 }
             }
         };
@@ -248,8 +324,7 @@ impl Program {
         // 2. the last step that reads each node (outputs are read after the last step)
         let mut last_use = vec![None::<usize>; n];
         for (s, step) in steps.iter().enumerate() {
-            let (ops, m) = reads(step);
-            for &o in &ops[..m] {
+            for &o in reads(step).iter() {
                 last_use[o as usize] = Some(s);
             }
         }
@@ -282,11 +357,22 @@ impl Program {
             }
         }
         let mut code = Vec::with_capacity(steps.len());
+        let mut calls = Vec::new();
         for (s, step) in steps.iter().enumerate() {
-            let (args, m) = reads(step);
+            let args = reads(step);
+            let m = args.len();
             let mut a = [0u32; 3];
-            for j in 0..m {
-                a[j] = slot[args[j] as usize];
+            if let Step::Op(i) = *step
+                && let Node::Custom(k) = nodes[i]
+            {
+                // the operands' slots go to the call's list, `a` is the call's index
+                let slots: Box<[u32]> = args.iter().map(|&o| slot[o as usize]).collect();
+                calls.push((g.calls[k as usize].op.clone(), slots));
+                a[0] = calls.len() as u32 - 1;
+            } else {
+                for j in 0..m {
+                    a[j] = slot[args[j] as usize];
+                }
             }
             // free the slots whose value is read for the last time here (before the result is
             // placed, so that it may take one of them)
@@ -326,6 +412,15 @@ impl Program {
         // The interpreter reads and writes slots without bounds checks: check every index once.
         let n_slots = n_slots as usize;
         for ins in &code {
+            if let Code::Custom = ins.code {
+                let ok = calls[ins.a as usize]
+                    .1
+                    .iter()
+                    .all(|&s| (s as usize) < n_slots)
+                    && (ins.dst as usize) < n_slots;
+                assert!(ok, "nilpotent::graph: a slot index is out of range (a bug)");
+                continue;
+            }
             let (reads, writes) = match ins.code {
                 Code::Unary(_) | Code::Neg => (1, true),
                 Code::MulAdd | Code::MulThenAdd | Code::ChainMulThenAdd => (3, true),
@@ -347,6 +442,8 @@ impl Program {
             code,
             output_slots: g.outputs.iter().map(|&o| slot[o as usize]).collect(),
             guards: g.guards.iter().map(|g| (g.test, g.expected)).collect(),
+            max_custom_args: calls.iter().map(|c| c.1.len()).max().unwrap_or(0),
+            calls,
         }
     }
 
@@ -361,6 +458,7 @@ impl Program {
             Node::Binary(op, _, _) => Code::Binary(op),
             Node::MulAdd(..) => Code::MulAdd,
             Node::ChainMul(..) => Code::ChainMul,
+            Node::Custom(_) => Code::Custom,
             Node::Input(_) | Node::Const(_) => unreachable!("not an operation"),
         }
     }
@@ -393,7 +491,8 @@ impl Program {
 
     /// An evaluator of this program on values of type `T`, with its work slots allocated once.
     pub fn evaluator<T: Value>(&self) -> Evaluator<'_, T> {
-        let mut work = vec![T::from_constant(0.0); self.n_slots];
+        // the slots, then room for the operands of a custom call (none without one)
+        let mut work = vec![T::from_constant(0.0); self.n_slots + self.max_custom_args];
         for &(s, c) in &self.consts {
             work[s as usize] = T::from_constant(c);
         }
@@ -456,6 +555,7 @@ pub(crate) fn guard_placement(g: &Graph) -> (Vec<usize>, Vec<Vec<usize>>) {
 #[derive(Clone, Debug)]
 pub struct Evaluator<'p, T> {
     program: &'p Program,
+    /// the program's slots, then room for the operands of a custom call
     work: Vec<T>,
 }
 
@@ -477,7 +577,7 @@ impl<'p, T: Value> Evaluator<'p, T> {
     pub(crate) fn from_work(program: &'p Program, mut work: Vec<T>) -> Self {
         assert_eq!(
             work.len(),
-            program.n_slots,
+            program.n_slots + program.max_custom_args,
             "nilpotent::graph: a work buffer of another program (a bug)"
         );
         for &(s, c) in &program.consts {
@@ -507,7 +607,7 @@ impl<'p, T: Value> Evaluator<'p, T> {
                 found: out.len(),
             });
         }
-        let w = &mut self.work[..];
+        let (w, scratch) = self.work.split_at_mut(p.n_slots);
         for (&s, &xi) in p.input_slots.iter().zip(x) {
             if s != UNUSED {
                 w[s as usize] = xi;
@@ -517,8 +617,9 @@ impl<'p, T: Value> Evaluator<'p, T> {
             let (a, b, c) = (ins.a as usize, ins.b as usize, ins.c as usize);
             // SAFETY: every slot index of every instruction is below `p.n_slots` (checked once in
             // `Program::new`, and a `Program` cannot be changed afterwards), and `w` has exactly
-            // `p.n_slots` entries (made so in `Program::evaluator`; `work` is private and never
-            // resized). Unchecked access is measured to pay: 22.4 → 15.6 instructions per node on
+            // `p.n_slots` entries (the first part of `work`, which has `p.n_slots` entries and
+            // room for a custom call's operands after them: made so in `Program::evaluator`,
+            // checked in `Evaluator::from_work`; `work` is private and never resized). Unchecked access is measured to pay: 22.4 → 15.6 instructions per node on
             // the gradient of Rosenbrock (n = 1024; callgrind, BENCHMARKS.md).
             #[allow(unsafe_code)]
             let r = |i: usize| unsafe { *w.get_unchecked(i) };
@@ -533,6 +634,14 @@ impl<'p, T: Value> Evaluator<'p, T> {
                 Code::ChainMul => r(a).apply_chain_mul(r(b)),
                 Code::MulThenAdd => r(a).apply_mul_then_add(r(b), r(c)),
                 Code::ChainMulThenAdd => r(a).apply_chain_mul_then_add(r(b), r(c)),
+                Code::Custom => {
+                    let (op, slots) = &p.calls[a];
+                    let args = &mut scratch[..slots.len()];
+                    for (x, &sl) in args.iter_mut().zip(slots.iter()) {
+                        *x = r(sl as usize);
+                    }
+                    T::apply_custom(op, args)
+                }
                 Code::Observe(o) => {
                     let k = ins.dst as usize;
                     let found = o.outcome(r(a).real_part());

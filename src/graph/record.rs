@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::Graph;
 use super::guard::{Guard, Test};
+use crate::custom::CustomFn;
 use crate::rules::{self, Binary, Unary};
 
 /// One node of a graph. Every operation is an entry of the rule table ([`Unary`], [`Binary`]),
@@ -24,23 +25,51 @@ pub(crate) enum Node {
     /// `x ⊙ y` ([`rules::chain_mul`]): the product derivative graphs multiply partials by adjoints
     /// with, exactly 0 where a factor is exactly 0
     ChainMul(u32, u32),
+    /// a custom rule ([`crate::custom`]): the call `calls[k]` of the graph, which holds the rule
+    /// and its operands (any number of them)
+    Custom(u32),
+}
+
+/// The application of a custom rule in a graph: the rule and its operands (earlier nodes).
+#[derive(Clone, Debug)]
+pub(crate) struct Call {
+    pub(crate) op: CustomFn,
+    pub(crate) args: Box<[u32]>,
+}
+
+/// The operands of a node: up to three inline, or a custom call's list.
+pub(crate) enum Operands<'a> {
+    Inline([u32; 3], usize),
+    Call(&'a [u32]),
+}
+
+impl core::ops::Deref for Operands<'_> {
+    type Target = [u32];
+    fn deref(&self) -> &[u32] {
+        match self {
+            Operands::Inline(a, k) => &a[..*k],
+            Operands::Call(a) => a,
+        }
+    }
 }
 
 impl Node {
-    /// The arguments (indices of earlier nodes).
-    pub(crate) fn args(&self) -> ([u32; 3], usize) {
+    /// The arguments (indices of earlier nodes); `calls` are the graph's custom calls.
+    pub(crate) fn args<'a>(&self, calls: &'a [Call]) -> Operands<'a> {
         match *self {
-            Node::Input(_) | Node::Const(_) => ([0; 3], 0),
-            Node::Unary(_, a) => ([a, 0, 0], 1),
-            Node::Binary(_, a, b) | Node::ChainMul(a, b) => ([a, b, 0], 2),
-            Node::MulAdd(a, b, c) => ([a, b, c], 3),
+            Node::Input(_) | Node::Const(_) => Operands::Inline([0; 3], 0),
+            Node::Unary(_, a) => Operands::Inline([a, 0, 0], 1),
+            Node::Binary(_, a, b) | Node::ChainMul(a, b) => Operands::Inline([a, b, 0], 2),
+            Node::MulAdd(a, b, c) => Operands::Inline([a, b, c], 3),
+            Node::Custom(k) => Operands::Call(&calls[k as usize].args),
         }
     }
 
-    /// The same operation on renumbered arguments.
+    /// The same operation on renumbered arguments (a custom call is renumbered with its list of
+    /// calls).
     pub(crate) fn map(self, mut map: impl FnMut(u32) -> u32) -> Node {
         match self {
-            Node::Input(_) | Node::Const(_) => self,
+            Node::Input(_) | Node::Const(_) | Node::Custom(_) => self,
             Node::Unary(op, a) => Node::Unary(op, map(a)),
             Node::Binary(op, a, b) => Node::Binary(op, map(a), map(b)),
             Node::MulAdd(a, b, c) => Node::MulAdd(map(a), map(b), map(c)),
@@ -112,6 +141,11 @@ pub(crate) struct Builder {
     table: HashMap<Node, u32, FxBuild>,
     pub(crate) guards: Vec<Guard>,
     guard_set: HashSet<Guard, FxBuild>,
+    /// the custom calls (`Node::Custom(k)` is `calls[k]`)
+    pub(crate) calls: Vec<Call>,
+    /// the node of each call of a zero-sized rule, by rule type and operands (shared
+    /// subexpressions; a rule that carries data is never merged)
+    call_table: HashMap<(core::any::TypeId, Box<[u32]>), u32>,
 }
 
 impl Builder {
@@ -132,6 +166,8 @@ impl Builder {
             table: HashMap::default(),
             guards: Vec::new(),
             guard_set: HashSet::default(),
+            calls: Vec::new(),
+            call_table: HashMap::new(),
         };
         for (i, &v) in x0.iter().enumerate() {
             b.node(Node::Input(i as u32), v);
@@ -262,6 +298,32 @@ impl Builder {
         Arg::Node(self.node(Node::ChainMul(x, y), v))
     }
 
+    /// The custom rule `op` applied to `args`: folded (by calling the rule) if all are constants;
+    /// the existing node for the same zero-sized rule on the same operands.
+    pub(crate) fn custom(&mut self, op: &CustomFn, args: &[Arg]) -> Arg {
+        let values: Vec<f64> = args.iter().map(|&a| self.value(a)).collect();
+        let v = op.value(&values);
+        if args.iter().all(|a| matches!(a, Arg::Const(_))) {
+            return Arg::Const(v);
+        }
+        let operands: Box<[u32]> = args.iter().map(|&a| self.materialize(a)).collect();
+        if let Some(key) = op.key()
+            && let Some(&i) = self.call_table.get(&(key, operands.clone()))
+        {
+            return Arg::Node(i);
+        }
+        let k = self.calls.len() as u32;
+        self.calls.push(Call {
+            op: op.clone(),
+            args: operands.clone(),
+        });
+        let i = self.node(Node::Custom(k), v);
+        if let Some(key) = op.key() {
+            self.call_table.insert((key, operands), i);
+        }
+        Arg::Node(i)
+    }
+
     /// Records the decision `test` with the answer `expected` (once: an equal guard is kept only
     /// the first time).
     pub(crate) fn guard(&mut self, test: Test, expected: u64) {
@@ -290,8 +352,7 @@ impl Builder {
         }
         for i in (0..n).rev() {
             if live[i] {
-                let (args, k) = self.nodes[i].args();
-                for &a in &args[..k] {
+                for &a in self.nodes[i].args(&self.calls).iter() {
                     live[a as usize] = true;
                 }
             }
@@ -306,16 +367,29 @@ impl Builder {
                 outputs,
                 self.guards,
                 self.level,
-            );
+            )
+            .with_calls(self.calls);
         }
         let mut index = vec![u32::MAX; n];
         let mut nodes = Vec::with_capacity(n);
         let mut values = Vec::with_capacity(n);
         let mut origin = Vec::with_capacity(n);
+        let mut calls = Vec::new();
         for i in 0..n {
             if live[i] {
                 index[i] = nodes.len() as u32;
-                nodes.push(self.nodes[i].map(|a| index[a as usize]));
+                let node = match self.nodes[i] {
+                    Node::Custom(k) => {
+                        let call = &self.calls[k as usize];
+                        calls.push(Call {
+                            op: call.op.clone(),
+                            args: call.args.iter().map(|&a| index[a as usize]).collect(),
+                        });
+                        Node::Custom(calls.len() as u32 - 1)
+                    }
+                    node => node,
+                };
+                nodes.push(node.map(|a| index[a as usize]));
                 values.push(self.values[i]);
                 origin.push(self.origin[i]);
             }
@@ -337,5 +411,6 @@ impl Builder {
             guards,
             self.level,
         )
+        .with_calls(calls)
     }
 }

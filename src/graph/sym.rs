@@ -268,6 +268,20 @@ impl Sym {
         )
     }
 
+    /// The custom rule `op` applied to `args` ([`crate::custom`]): a node that calls the rule,
+    /// or a constant if every operand is one.
+    pub(crate) fn custom_node(op: crate::custom::CustomFn, args: &[Sym]) -> Sym {
+        let values: Vec<f64> = args.iter().map(|a| a.value).collect();
+        Self::apply(
+            args,
+            |b| {
+                let operands: Vec<Arg> = args.iter().map(|a| a.arg()).collect();
+                b.custom(&op, &operands)
+            },
+            || op.value(&values),
+        )
+    }
+
     /// `self ⊙ other` ([`rules::chain_mul`](crate::rules::chain_mul)).
     #[inline]
     pub(crate) fn chain_mul(self, other: Sym) -> Sym {

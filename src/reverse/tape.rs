@@ -75,6 +75,9 @@ pub(crate) enum Op<T> {
     MulAddProduct,
     /// The sum that completes `x.mul_add(a, b)` (rounded once).
     MulAddSum,
+    /// A custom rule ([`crate::custom`]) by name: its first node (`true`), or a further node of a
+    /// rule with more than two operands, which adds one operand to the previous node.
+    Custom(&'static str, bool),
 }
 
 /// The nodes of one recording, and its id.
@@ -676,6 +679,11 @@ impl<T: Float + fmt::Display + 'static> fmt::Display for Trace<'_, T> {
                 Some(Op::BinaryConstLhs(b, c)) => binary_expr(b, &format!("{c}"), &name(0)),
                 Some(Op::MulAddProduct) => format!("{} × {}", name(0), name(1)),
                 Some(Op::MulAddSum) => format!("{} + {} (fused)", name(0), name(1)),
+                Some(Op::Custom(rule, true)) => match node.parents[1] {
+                    SINK => format!("{rule}({})", name(0)),
+                    _ => format!("{rule}({}, {})", name(0), name(1)),
+                },
+                Some(Op::Custom(rule, false)) => format!("{rule}(…{}, {})", name(0), name(1)),
                 None => "(not traced)".to_string(),
             };
             let value = entry.map(|e| format!("{:.prec$}", e.1)).unwrap_or_default();

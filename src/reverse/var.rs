@@ -97,6 +97,34 @@ impl<T: Float + 'static> Var<T> {
         record1(other, v, dy, Op::BinaryConstLhs(op, this))
     }
 
+    /// The node(s) of a custom rule ([`crate::custom`]) with value `value` and partial `partials[i]`
+    /// towards `args[i]`: one node for up to two operands that carry a derivative, otherwise a chain
+    /// of nodes (a node has at most two parents), each further one adding an operand with its
+    /// partial to the previous one with partial 1. Constant operands and zero partials are left
+    /// out, as in every node.
+    pub(crate) fn record_custom(
+        args: &[Self],
+        value: T,
+        partials: &[T],
+        name: &'static str,
+    ) -> Self {
+        let mut live = args
+            .iter()
+            .zip(partials)
+            .filter(|(a, d)| !a.is_constant() && !d.is_zero());
+        let Some((&first, &d0)) = live.next() else {
+            return Var::constant(value);
+        };
+        let mut acc = match live.next() {
+            None => return record1(first, value, d0, Op::Custom(name, true)),
+            Some((&second, &d1)) => record2(first, second, value, d0, d1, Op::Custom(name, true)),
+        };
+        for (&a, &d) in live {
+            acc = record2(acc, a, value, T::one(), d, Op::Custom(name, false));
+        }
+        acc
+    }
+
     /// `self·a + b` rounded once: a product node and a sum node (a node has at most two parents).
     #[inline(always)]
     fn fused_mul_add(self, a: Self, b: Self) -> Self {

@@ -245,7 +245,8 @@ pub fn hessian_pattern(g: &Graph) -> Pattern {
                 sets.get(a).for_each(|i| interactions[i].union_with(b));
             }
         };
-        let [a, b, _] = args;
+        let a = args.first().copied().flatten();
+        let b = args.get(1).copied().flatten();
         match node {
             Node::Input(_) | Node::Const(_) => {}
             Node::Unary(op, _) => {
@@ -281,6 +282,15 @@ pub fn hessian_pattern(g: &Graph) -> Pattern {
             Node::MulAdd(..) | Node::ChainMul(..) => {
                 interact(a, b);
                 interact(b, a);
+            }
+            // a custom rule: nonlinear in all its operands (its derivative is not known here):
+            // every input of one operand meets every input of every operand
+            Node::Custom(_) => {
+                let mut all = Window::default();
+                for s in args.iter().flatten() {
+                    all.union_with(sets.get(*s));
+                }
+                all.for_each(|i| interactions[i].union_with(&all));
             }
         }
     });
@@ -324,7 +334,7 @@ fn has_zero_derivative(op: Unary) -> bool {
 /// each node, kept for the outputs (`None`: the empty set, or a node released or not needed).
 fn propagate(
     g: &Graph,
-    mut visit: impl FnMut(&SetArena, Node, [Option<SetId>; 3]),
+    mut visit: impl FnMut(&SetArena, Node, &[Option<SetId>]),
 ) -> (SetArena, Vec<Option<SetId>>) {
     {
         let nodes = g.nodes();
@@ -343,8 +353,7 @@ fn propagate(
             if !live[v] || matches!(nodes[v], Node::Unary(op, _) if has_zero_derivative(op)) {
                 continue;
             }
-            let (args, k) = nodes[v].args();
-            for &a in &args[..k] {
+            for &a in nodes[v].args(g.calls()).iter() {
                 let a = a as usize;
                 live[a] = true;
                 if last_use[a] == 0 {
@@ -358,6 +367,7 @@ fn propagate(
         // is extended in place and sums accumulate in linear time.
         let mut sets = SetArena::default();
         let mut set_of: Vec<Option<SetId>> = vec![None; n];
+        let mut arg_sets: Vec<Option<SetId>> = Vec::new();
         for v in 0..n {
             if !live[v] {
                 continue;
@@ -367,12 +377,11 @@ fn propagate(
                 Node::Const(_) => None,
                 Node::Unary(op, _) if has_zero_derivative(op) => None,
                 node => {
-                    let (args, k) = node.args();
-                    let mut arg_sets = [None; 3];
-                    for (s, &a) in arg_sets.iter_mut().zip(&args[..k]) {
-                        *s = set_of[a as usize];
-                    }
-                    visit(&sets, node, arg_sets);
+                    let args = node.args(g.calls());
+                    let k = args.len();
+                    arg_sets.clear();
+                    arg_sets.extend(args.iter().map(|&a| set_of[a as usize]));
+                    visit(&sets, node, &arg_sets);
                     let mut acc: Option<SetId> = None;
                     for idx in 0..k {
                         if args[..idx].contains(&args[idx]) {
