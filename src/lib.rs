@@ -174,6 +174,10 @@ pub use forward::{
     Chunk, DEFAULT_CHUNK, derivative, gradient, gradient_fixed, gradient_with, jacobian,
     jacobian_fixed, jacobian_with, jvp,
 };
+pub use forward::{
+    gradient_into, gradient_with_into, jacobian_inplace, jacobian_inplace_into,
+    jacobian_inplace_with_into, jacobian_into, jacobian_with_into,
+};
 pub use higher::{
     DEFAULT_HESSIAN_CHUNK, fourth_derivative, hessian, hessian_with, hvp, hvp_with,
     second_derivative, third_derivative,
