@@ -363,9 +363,11 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// A reusable tape for scalar type `T`: records a function evaluated on [`Var<T>`] inputs, then
 /// sweeps backward to get adjoints (gradients, vector-Jacobian products).
 ///
-/// The free functions [`gradient`](super::gradient), [`vjp`](super::vjp) and
-/// [`jacobian`](super::jacobian) create a tape per call; keep a `Tape` and call its methods to
-/// evaluate many gradients without allocating after the first:
+/// The free functions [`gradient`](super::gradient), [`vjp`](super::vjp),
+/// [`jacobian`](super::jacobian), [`hvp`](super::hvp) and [`hessian`](super::hessian) reuse a tape
+/// kept by the thread; keep a `Tape` yourself and call its methods ([`Tape::gradient_into`],
+/// [`Tape::jacobian_into`], [`Tape::hessian_into`]) to evaluate many derivatives without
+/// allocating after the first:
 ///
 /// ```
 /// use nilpotent::reverse::Tape;
@@ -387,6 +389,9 @@ pub struct Tape<T> {
     n_inputs: usize,
     inputs: Vec<Var<T>>,
     adjoints: Vec<T>,
+    /// Scratch for drivers that record several times from seeded inputs (the Hessian's), kept so
+    /// that a reused tape does not allocate them again.
+    pub(super) seeds: Vec<T>,
 }
 
 impl<T: Float + 'static> Default for Tape<T> {
@@ -403,6 +408,7 @@ impl<T: Float + 'static> Tape<T> {
             n_inputs: 0,
             inputs: Vec::new(),
             adjoints: Vec::new(),
+            seeds: Vec::new(),
         }
     }
 
@@ -424,6 +430,11 @@ impl<T: Float + 'static> Tape<T> {
     /// (24 for `f64`). The value of a node is not stored; [`Var`] carries it.
     pub const fn bytes_per_node() -> usize {
         core::mem::size_of::<Node<T>>()
+    }
+
+    /// The number of nodes the tape has room for without growing.
+    pub(super) fn capacity(&self) -> usize {
+        self.rec.nodes.capacity()
     }
 
     /// The number of recorded nodes (inputs included).
