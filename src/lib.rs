@@ -163,6 +163,8 @@ pub mod higher;
 pub mod linalg;
 pub mod linalg_reverse;
 pub mod numeric;
+#[cfg(any(feature = "argmin", feature = "levenberg-marquardt"))]
+pub mod optim;
 pub mod reverse;
 pub mod rules;
 mod scalar;

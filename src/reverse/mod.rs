@@ -44,7 +44,7 @@ use num_traits::Float;
 
 use crate::Dual;
 use crate::forward::{Chunk, DEFAULT_CHUNK};
-use reuse::with_thread_tape;
+pub(crate) use reuse::with_thread_tape;
 
 pub use tape::{Tape, Trace};
 pub use var::Var;

@@ -34,7 +34,7 @@ thread_local! {
 /// No borrow of the thread-local is alive while `body` (user code) runs: the tape is moved out
 /// before and back in after. If `body` panics, the tape is dropped while unwinding and the next
 /// call starts with a new one, so a panic can leave no half-used tape behind.
-pub(super) fn with_thread_tape<T: Float + 'static, R>(body: impl FnOnce(&mut Tape<T>) -> R) -> R {
+pub(crate) fn with_thread_tape<T: Float + 'static, R>(body: impl FnOnce(&mut Tape<T>) -> R) -> R {
     let mut tape = take_spare::<T>().unwrap_or_else(|| Box::new(Tape::new()));
     let out = body(&mut tape);
     keep_spare(tape);
