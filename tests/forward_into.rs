@@ -182,7 +182,7 @@ fn jacobian_inplace_equals_jacobian() {
         for (k, o) in out.iter_mut().enumerate() {
             for (j, &xj) in x.iter().enumerate() {
                 if (j + k) % 3 == 0 {
-                    *o = *o + xj * xj;
+                    *o += xj * xj;
                 }
             }
         }

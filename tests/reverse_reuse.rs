@@ -334,7 +334,7 @@ fn matrix_product_records_one_node_per_multiply_and_add() {
     }
     let w: Vec<f64> = (0..9).map(|i| i as f64 + 1.0).collect();
     let mut tape = Tape::new();
-    let y = tape.record(&w, |w| product(w));
+    let y = tape.record(&w, product);
     // 9 inputs, 9 products, 6 sums inside the product, 3 in `sum()` (which starts from +0, and
     // +0 + y is not an identity at y = −0, so it is recorded): 9 + 9 + 6 + 3
     assert_eq!(tape.len(), 27);

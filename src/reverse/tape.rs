@@ -43,7 +43,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use num_traits::Float;
 
-use super::var::Var;
+use super::var::{Var, lhs_identity, rhs_identity};
 use crate::rules::{Binary, Unary};
 
 /// The index of a constant [`Var`] (no node).
@@ -287,9 +287,31 @@ pub(crate) fn record2<T: Float + 'static>(
     let y_live = !y.is_constant() && !dy.is_zero();
     match (x_live, y_live) {
         (true, true) => push_node(x, dx, y, dy, y.index, value, op),
+        // an operation with a constant that is an exact identity (`x·1`, `x + (−0)`…) is `x`
+        // itself: no node. Tested only here, off the path of two recorded operands.
+        (true, false) if y.is_constant() && identity_rhs(&op, &y.value()) => x,
         (true, false) => push_node(x, dx, x, T::zero(), SINK, value, op),
+        (false, true) if x.is_constant() && identity_lhs(&op, &x.value()) => y,
         (false, true) => push_node(y, dy, y, T::zero(), SINK, value, op),
         (false, false) => Var::constant(value),
+    }
+}
+
+/// True if `op` with the constant second operand `c` is the identity (see `var::rhs_identity`).
+#[inline(always)]
+fn identity_rhs<T: Float + 'static>(op: &Op<T>, c: &T) -> bool {
+    match *op {
+        Op::Binary(b) => rhs_identity(b, c),
+        _ => false,
+    }
+}
+
+/// True if `op` with the constant first operand `c` is the identity (see `var::lhs_identity`).
+#[inline(always)]
+fn identity_lhs<T: Float + 'static>(op: &Op<T>, c: &T) -> bool {
+    match *op {
+        Op::Binary(b) => lhs_identity(b, c),
+        _ => false,
     }
 }
 

@@ -86,13 +86,6 @@ impl<T: Float + 'static> Var<T> {
 
     #[inline(always)]
     pub(crate) fn binary(self, op: Binary, other: Self) -> Self {
-        // a constant operand that is an exact identity (see `rhs_identity`): no node
-        if other.is_constant() && rhs_identity(op, &other.value) {
-            return self;
-        }
-        if self.is_constant() && lhs_identity(op, &self.value) {
-            return other;
-        }
         let (v, dx, dy) = op.eval(self.value, other.value);
         record2(self, other, v, dx, dy, Op::Binary(op))
     }
@@ -130,7 +123,7 @@ impl<T: Float + 'static> Var<T> {
 /// Only a plain `f64` or `f32` constant is recognised; for another `T` (a dual number, whose
 /// equality compares real parts only) nothing is folded.
 #[inline(always)]
-fn rhs_identity<T: 'static>(op: Binary, c: &T) -> bool {
+pub(super) fn rhs_identity<T: 'static>(op: Binary, c: &T) -> bool {
     match op {
         Binary::Mul | Binary::Div => exactly(c, 1.0),
         Binary::Add => exactly(c, -0.0),
@@ -141,7 +134,7 @@ fn rhs_identity<T: 'static>(op: Binary, c: &T) -> bool {
 
 /// True if `c ∘ x` is `x` bit for bit for every `x`: `1·x` and `(−0) + x` (see [`rhs_identity`]).
 #[inline(always)]
-fn lhs_identity<T: 'static>(op: Binary, c: &T) -> bool {
+pub(super) fn lhs_identity<T: 'static>(op: Binary, c: &T) -> bool {
     match op {
         Binary::Mul => exactly(c, 1.0),
         Binary::Add => exactly(c, -0.0),
