@@ -57,6 +57,31 @@
 //! [`Chunk`]`::<N>`. For a small input whose length is known at compile time,
 //! [`gradient_fixed`]/[`jacobian_fixed`] make exactly one pass with `N` = the length and allocate
 //! nothing. For a gradient of many inputs (hundreds or more), prefer reverse mode.
+//!
+//! # Writing into the caller's buffers
+//!
+//! In a loop (an optimiser, a time stepper) the results can go into buffers allocated once:
+//! [`gradient_into`] (`grad.len() == x.len()`), [`jacobian_into`] (`values.len() == m`, `jac`
+//! m × n: a `DMatrix`, an `SMatrix` or a mutable view), and their `_with` forms for a chosen chunk
+//! width. A function that writes its outputs into a slice, `g(x, out)`, goes to
+//! [`jacobian_inplace`] or [`jacobian_inplace_into`]. A buffer of the wrong size panics with a
+//! message naming it, the size expected and the size found. For reverse mode, a reused
+//! [`Tape`](crate::reverse::Tape) has `gradient_into`, `jacobian_into` and `hessian_into`.
+//!
+//! ```
+//! use nalgebra::DMatrix;
+//! use nilpotent::{gradient_into, jacobian_into};
+//! use num_traits::Float;
+//! fn f<T: Float>(x: &[T]) -> T { x[0] * x[1].exp() }
+//! fn g<T: Float>(x: &[T]) -> Vec<T> { vec![x[0] + x[1], x[0] * x[1]] }
+//! let (mut grad, mut values, mut jac) = (vec![0.0; 2], vec![0.0; 2], DMatrix::zeros(2, 2));
+//! for step in 0..3 {
+//!     let x = [1.0 + step as f64, 0.0];
+//!     let value = gradient_into(f, &x, &mut grad);
+//!     jacobian_into(g, &x, &mut values, &mut jac);
+//!     assert_eq!((value, grad[1], jac[(1, 1)]), (x[0], x[0], x[0]));
+//! }
+//! ```
 
 use nalgebra::{DMatrix, Dim, Matrix, Scalar, StorageMut};
 use num_traits::Float;
