@@ -6,15 +6,15 @@
 //! cargo run --release --features argmin --example argmin_rosenbrock
 //! ```
 //!
-//! The glue between nilpotent and argmin is the `impl Objective` header (the function itself is
-//! ordinary generic code) and `Problem::new` / `Problem::nalgebra`: the lines marked `// glue`.
+//! The glue between nilpotent and argmin is one `objective!` line (the function itself is ordinary
+//! generic code) and `Problem::new` / `Problem::nalgebra`: the three lines marked `// glue`.
 
 use argmin::core::{Executor, State};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::newton::Newton;
 use argmin::solver::quasinewton::LBFGS;
 use nilpotent::optim::nalgebra034::DVector;
-use nilpotent::optim::{Objective, argmin::Problem};
+use nilpotent::optim::{argmin::Problem, objective};
 use num_traits::Float;
 
 /// f(x) = Σ (1 − xᵢ)² + 100 (xᵢ₊₁ − xᵢ²)², minimum 0 at (1, …, 1).
@@ -25,12 +25,7 @@ fn rosenbrock<T: Float>(x: &[T]) -> T {
     })
 }
 
-struct Rosenbrock; // glue
-impl Objective for Rosenbrock {
-    fn eval<T: Float>(&self, x: &[T]) -> T {
-        rosenbrock(x) // glue (the impl block: 3 lines and its closing braces)
-    }
-}
+objective!(Rosenbrock = rosenbrock); // glue: a type that implements Objective by calling it
 
 fn main() -> Result<(), argmin::core::Error> {
     // L-BFGS on Vec<f64>: the gradient by reverse mode

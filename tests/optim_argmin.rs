@@ -214,3 +214,32 @@ fn conversions_between_nalgebra_versions_round_trip() {
     assert_eq!(to_nalgebra034(&v).as_slice(), v.as_slice());
     assert_eq!(from_nalgebra034(&to_nalgebra034(&v)), v);
 }
+
+fn rosenbrock_fn<T: Float>(x: &[T]) -> T {
+    Rosenbrock.eval(x)
+}
+fn decay_fn<T: Float>(p: &[T]) -> Vec<T> {
+    decay().eval(p)
+}
+nilpotent::objective!(
+    /// Rosenbrock through the macro.
+    RosenbrockByMacro = rosenbrock_fn
+);
+nilpotent::optim::residuals!(pub(crate) DecayByMacro = decay_fn);
+
+#[test]
+fn macros_define_the_same_problems() {
+    let (a, b) = (Problem::new(Rosenbrock), Problem::new(RosenbrockByMacro));
+    let (c, d) = (
+        ResidualProblem::new(decay()),
+        ResidualProblem::new(DecayByMacro),
+    );
+    for x in POINTS {
+        let x = x.to_vec();
+        assert_eq!(b.cost(&x).unwrap(), a.cost(&x).unwrap());
+        assert_eq!(b.gradient(&x).unwrap(), a.gradient(&x).unwrap());
+        assert_eq!(b.hessian(&x).unwrap(), a.hessian(&x).unwrap());
+        assert_eq!(d.apply(&x).unwrap(), c.apply(&x).unwrap());
+        assert_eq!(d.jacobian(&x).unwrap(), c.jacobian(&x).unwrap());
+    }
+}

@@ -23,6 +23,9 @@
 //! assert_eq!(decay.eval(&[2.0, 0.0]), vec![0.0, 1.0]);
 //! ```
 //!
+//! For a function without data, [`objective!`] and [`residuals!`] write the type:
+//! `objective!(Rosenbrock = rosenbrock);`.
+//!
 //! # nalgebra 0.34 and 0.35
 //!
 //! argmin-math 0.5 (the linear algebra of argmin 0.11) and levenberg-marquardt 0.15 are built on
@@ -39,6 +42,61 @@
 pub mod argmin;
 #[cfg(feature = "levenberg-marquardt")]
 pub mod levenberg_marquardt;
+
+#[doc(hidden)]
+pub use num_traits as __num_traits;
+
+/// Defines a unit struct that implements [`Objective`] by calling a generic function
+/// `fn f<T: Float>(x: &[T]) -> T`: `objective!(Name = f);` is the whole glue for a function that
+/// needs no data.
+///
+/// ```
+/// use nilpotent::optim::{Objective, objective};
+/// use num_traits::Float;
+/// fn sphere<T: Float>(x: &[T]) -> T { x.iter().fold(T::zero(), |s, &v| s + v * v) }
+/// objective!(Sphere = sphere);
+/// assert_eq!(Sphere.eval(&[3.0, 4.0]), 25.0);
+/// ```
+#[macro_export]
+macro_rules! objective {
+    ($(#[$meta:meta])* $vis:vis $name:ident = $f:path) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, Default)]
+        $vis struct $name;
+        impl $crate::optim::Objective for $name {
+            fn eval<T: $crate::optim::__num_traits::Float>(&self, x: &[T]) -> T {
+                $f(x)
+            }
+        }
+    };
+}
+
+/// Defines a unit struct that implements [`Residuals`] by calling a generic function
+/// `fn r<T: Float>(x: &[T]) -> Vec<T>` (for residuals with data, implement [`Residuals`] on the
+/// type that holds the data instead).
+///
+/// ```
+/// use nilpotent::optim::{Residuals, residuals};
+/// use num_traits::Float;
+/// fn circle<T: Float>(p: &[T]) -> Vec<T> { vec![p[0] * p[0] + p[1] * p[1] - T::one(), p[0] - p[1]] }
+/// residuals!(Circle = circle);
+/// assert_eq!(Circle.eval(&[1.0, 1.0]), vec![1.0, 0.0]);
+/// ```
+#[macro_export]
+macro_rules! residuals {
+    ($(#[$meta:meta])* $vis:vis $name:ident = $f:path) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, Default)]
+        $vis struct $name;
+        impl $crate::optim::Residuals for $name {
+            fn eval<T: $crate::optim::__num_traits::Float>(&self, x: &[T]) -> ::std::vec::Vec<T> {
+                $f(x)
+            }
+        }
+    };
+}
+
+pub use crate::{objective, residuals};
 
 /// nalgebra 0.34, the version argmin-math 0.5 and levenberg-marquardt 0.15 use (re-exported so
 /// that its types can be named without a second nalgebra dependency).
