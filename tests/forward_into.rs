@@ -232,3 +232,30 @@ fn jacobian_inplace_into_rejects_buffers_of_the_wrong_shape() {
         "jacobian_inplace_into: `jac` must have 3 columns (one per input) but has 1"
     );
 }
+
+#[test]
+fn a_function_whose_output_count_changes_between_passes_is_rejected() {
+    // 9 inputs: two passes of 8; the function returns one more value when x₈ is seeded
+    let x = [1.0; 9];
+    let f = |x: &[nilpotent::Dual<f64, 8>]| {
+        let mut y = vec![x[0] * x[1], x[2]];
+        if x[8].eps[0] != 0.0 {
+            y.push(x[8]);
+        }
+        y
+    };
+    let msg = panic_message(|| {
+        jacobian_into(f, &x, &mut [0.0; 2], &mut DMatrix::zeros(2, 9));
+    });
+    assert_eq!(
+        msg,
+        "jacobian_into: f returned 2 values in one pass and 3 in another"
+    );
+    let msg = panic_message(|| {
+        jacobian(f, &x);
+    });
+    assert_eq!(
+        msg,
+        "jacobian: f returned 2 values in one pass and 3 in another"
+    );
+}
