@@ -103,6 +103,25 @@ impl<R> ResidualProblem<R, Vec<f64>> {
 impl<R> ResidualProblem<R, DVector<f64>> {
     /// The problem with nalgebra 0.34 `DVector<f64>` parameters and residuals (Jacobian
     /// `DMatrix<f64>`), for Gauss–Newton (which needs argmin-math's nalgebra backend).
+    ///
+    /// ```
+    /// use argmin::core::{Executor, State};
+    /// use argmin::solver::gaussnewton::GaussNewton;
+    /// use nilpotent::optim::{argmin::ResidualProblem, nalgebra034::DVector, residuals};
+    /// use num_traits::Float;
+    ///
+    /// // the intersection of the unit circle with the line x = y
+    /// fn circle<T: Float>(p: &[T]) -> Vec<T> {
+    ///     vec![p[0] * p[0] + p[1] * p[1] - T::one(), p[0] - p[1]]
+    /// }
+    /// residuals!(Circle = circle);
+    /// let result = Executor::new(ResidualProblem::nalgebra(Circle), GaussNewton::<f64>::new())
+    ///     .configure(|s| s.param(DVector::from_vec(vec![1.0, 0.5])).max_iters(20))
+    ///     .run()
+    ///     .unwrap();
+    /// let p = result.state().get_best_param().unwrap();
+    /// assert!((p[0] - 0.5.sqrt()).abs() < 1e-12 && (p[1] - 0.5.sqrt()).abs() < 1e-12);
+    /// ```
     pub fn nalgebra(residuals: R) -> Self {
         ResidualProblem {
             residuals,
