@@ -57,8 +57,33 @@
 //! [`Chunk`]`::<N>`. For a small input whose length is known at compile time,
 //! [`gradient_fixed`]/[`jacobian_fixed`] make exactly one pass with `N` = the length and allocate
 //! nothing. For a gradient of many inputs (hundreds or more), prefer reverse mode.
+//!
+//! # Writing into the caller's buffers
+//!
+//! In a loop (an optimiser, a time stepper) the results can go into buffers allocated once:
+//! [`gradient_into`] (`grad.len() == x.len()`), [`jacobian_into`] (`values.len() == m`, `jac`
+//! m × n: a `DMatrix`, an `SMatrix` or a mutable view), and their `_with` forms for a chosen chunk
+//! width. A function that writes its outputs into a slice, `g(x, out)`, goes to
+//! [`jacobian_inplace`] or [`jacobian_inplace_into`]. A buffer of the wrong size panics with a
+//! message naming it, the size expected and the size found. For reverse mode, a reused
+//! [`Tape`](crate::reverse::Tape) has `gradient_into`, `jacobian_into` and `hessian_into`.
+//!
+//! ```
+//! use nalgebra::DMatrix;
+//! use nilpotent::{gradient_into, jacobian_into};
+//! use num_traits::Float;
+//! fn f<T: Float>(x: &[T]) -> T { x[0] * x[1].exp() }
+//! fn g<T: Float>(x: &[T]) -> Vec<T> { vec![x[0] + x[1], x[0] * x[1]] }
+//! let (mut grad, mut values, mut jac) = (vec![0.0; 2], vec![0.0; 2], DMatrix::zeros(2, 2));
+//! for step in 0..3 {
+//!     let x = [1.0 + step as f64, 0.0];
+//!     let value = gradient_into(f, &x, &mut grad);
+//!     jacobian_into(g, &x, &mut values, &mut jac);
+//!     assert_eq!((value, grad[1], jac[(1, 1)]), (x[0], x[0], x[0]));
+//! }
+//! ```
 
-use nalgebra::{DMatrix, Scalar};
+use nalgebra::{DMatrix, Dim, Matrix, Scalar, StorageMut};
 use num_traits::Float;
 
 use crate::Dual;
@@ -150,16 +175,67 @@ where
 ///
 /// # Panics
 /// If `N` is 0.
-pub fn gradient_with<T, F, const N: usize>(f: F, x: &[T], _chunk: Chunk<N>) -> (T, Vec<T>)
+pub fn gradient_with<T, F, const N: usize>(f: F, x: &[T], chunk: Chunk<N>) -> (T, Vec<T>)
+where
+    T: Float,
+    F: Fn(&[Dual<T, N>]) -> Dual<T, N>,
+{
+    let mut grad = vec![T::zero(); x.len()];
+    let value = gradient_with_into(f, x, &mut grad, chunk);
+    (value, grad)
+}
+
+/// [`gradient`] writing the gradient into the caller's buffer `grad` (one entry per input, so
+/// `grad.len() == x.len()`); returns the value.
+///
+/// ```
+/// use nilpotent::gradient_into;
+/// use num_traits::Float;
+/// fn f<T: Float>(x: &[T]) -> T { x[0].ln() + x[0] * x[1] - x[1].sin() }
+/// let mut grad = [0.0; 2];
+/// let value = gradient_into(f, &[2.0, 5.0], &mut grad);
+/// assert_eq!(grad[0], 5.5);
+/// assert_eq!((value, grad.to_vec()), nilpotent::gradient(f, &[2.0, 5.0]));
+/// ```
+///
+/// It still allocates the seeded inputs (`x.len()` dual numbers) per call; for a small input of
+/// compile-time length, [`gradient_fixed`] allocates nothing.
+///
+/// # Panics
+/// If `grad.len() != x.len()`, before `f` is called.
+pub fn gradient_into<T, F>(f: F, x: &[T], grad: &mut [T]) -> T
+where
+    T: Float,
+    F: Fn(&[Dual<T, DEFAULT_CHUNK>]) -> Dual<T, DEFAULT_CHUNK>,
+{
+    gradient_with_into(f, x, grad, Chunk::<DEFAULT_CHUNK>)
+}
+
+/// [`gradient_into`] with a chosen chunk width `N`: ⌈n/N⌉ passes on `Dual<T, N>`.
+///
+/// # Panics
+/// If `N` is 0, or if `grad.len() != x.len()` (both before `f` is called).
+pub fn gradient_with_into<T, F, const N: usize>(
+    f: F,
+    x: &[T],
+    grad: &mut [T],
+    _chunk: Chunk<N>,
+) -> T
 where
     T: Float,
     F: Fn(&[Dual<T, N>]) -> Dual<T, N>,
 {
     assert!(N > 0, "gradient_with: the chunk width must be at least 1");
+    check_len(
+        "gradient_into",
+        "grad",
+        grad.len(),
+        x.len(),
+        "one per input",
+    );
     let mut xd: Vec<Dual<T, N>> = x.iter().map(|&xi| Dual::constant(xi)).collect();
-    let mut grad = vec![T::zero(); x.len()];
     if x.is_empty() {
-        return (f(&xd).re, grad);
+        return f(&xd).re;
     }
     let mut value = T::zero();
     for start in (0..x.len()).step_by(N) {
@@ -172,7 +248,7 @@ where
         }
         grad[start..end].copy_from_slice(&y.eps[..end - start]);
     }
-    (value, grad)
+    value
 }
 
 /// The value and gradient of `f: ℝᴺ → ℝ` for an input of compile-time length `N`, in one pass on
@@ -233,41 +309,291 @@ where
 {
     assert!(N > 0, "jacobian_with: the chunk width must be at least 1");
     let n = x.len();
-    let mut xd: Vec<Dual<T, N>> = x.iter().map(|&xi| Dual::constant(xi)).collect();
-    if n == 0 {
-        let y = f(&xd);
-        let m = y.len();
-        return (
-            y.into_iter().map(|yi| yi.re).collect(),
-            DMatrix::zeros(m, 0),
-        );
-    }
     let mut values = Vec::new();
     let mut jac = DMatrix::zeros(0, n);
-    for start in (0..n).step_by(N) {
-        let end = (start + N).min(n);
-        seed(&mut xd, start, end);
-        let y = f(&xd);
-        unseed(&mut xd, start, end);
+    passes(x, |xd, start, end| {
+        let y = f(xd);
         if start == 0 {
             values = y.iter().map(|yi| yi.re).collect();
             jac = DMatrix::zeros(y.len(), n);
         } else {
-            assert_eq!(
-                y.len(),
-                values.len(),
-                "jacobian: f returned {} in one pass and {} in another",
-                crate::text::count(values.len(), "value", "values"),
-                crate::text::count(y.len(), "value", "values")
-            );
+            same_outputs("jacobian", values.len(), y.len());
         }
-        for (i, yi) in y.iter().enumerate() {
-            for j in start..end {
-                jac[(i, j)] = yi.eps[j - start];
+        write_columns(&mut jac, &y, start, end);
+    });
+    (values, jac)
+}
+
+/// [`jacobian`] writing into the caller's buffers: the values `f(x)` into `values` and the
+/// Jacobian into `jac`, so for `f: ℝⁿ → ℝᵐ`, `values.len() == m` and `jac` is m × n (any
+/// nalgebra matrix or view with mutable storage: `DMatrix`, `SMatrix`, `view_mut`…).
+///
+/// ```
+/// use nalgebra::{DMatrix, Matrix3x2};
+/// use nilpotent::jacobian_into;
+/// use num_traits::Float;
+/// fn g<T: Float>(x: &[T]) -> Vec<T> { vec![x[0] * x[1], x[0].sin(), x[1] / x[0]] }
+/// let (mut values, mut jac) = (vec![0.0; 3], DMatrix::zeros(3, 2));
+/// jacobian_into(g, &[2.0, 5.0], &mut values, &mut jac);
+/// assert_eq!((values.clone(), jac.clone()), nilpotent::jacobian(g, &[2.0, 5.0]));
+/// let mut fixed = Matrix3x2::zeros(); // a statically sized buffer works too
+/// jacobian_into(g, &[2.0, 5.0], &mut values, &mut fixed);
+/// assert_eq!(fixed, jac);
+/// ```
+///
+/// It allocates the seeded inputs and what `f` returns; for a function that writes its outputs
+/// into a slice, see [`jacobian_inplace_into`].
+///
+/// # Panics
+/// If `jac` does not have one column per input (before `f` is called); if `values` does not have
+/// one entry per output of `f` or `jac` one row per output (after the first pass); if `f` returns
+/// a different number of values in different passes. The message names the buffer, the expected
+/// and the found size.
+pub fn jacobian_into<T, F, R, C, S>(f: F, x: &[T], values: &mut [T], jac: &mut Matrix<T, R, C, S>)
+where
+    T: Float + Scalar,
+    F: Fn(&[Dual<T, DEFAULT_CHUNK>]) -> Vec<Dual<T, DEFAULT_CHUNK>>,
+    R: Dim,
+    C: Dim,
+    S: StorageMut<T, R, C>,
+{
+    jacobian_with_into(f, x, values, jac, Chunk::<DEFAULT_CHUNK>)
+}
+
+/// [`jacobian_into`] with a chosen chunk width `N`: ⌈n/N⌉ passes on `Dual<T, N>`.
+///
+/// # Panics
+/// As [`jacobian_into`], and if `N` is 0.
+pub fn jacobian_with_into<T, F, R, C, S, const N: usize>(
+    f: F,
+    x: &[T],
+    values: &mut [T],
+    jac: &mut Matrix<T, R, C, S>,
+    _chunk: Chunk<N>,
+) where
+    T: Float + Scalar,
+    F: Fn(&[Dual<T, N>]) -> Vec<Dual<T, N>>,
+    R: Dim,
+    C: Dim,
+    S: StorageMut<T, R, C>,
+{
+    assert!(N > 0, "jacobian_with: the chunk width must be at least 1");
+    check_columns("jacobian_into", jac.ncols(), x.len());
+    passes(x, |xd, start, end| {
+        let y = f(xd);
+        if start == 0 {
+            check_outputs("jacobian_into", values.len(), jac, y.len(), x.len());
+            for (v, yi) in values.iter_mut().zip(&y) {
+                *v = yi.re;
+            }
+        } else {
+            same_outputs("jacobian_into", values.len(), y.len());
+        }
+        write_columns(jac, &y, start, end);
+    });
+}
+
+/// The values and Jacobian (m × n) of a function that writes its m outputs into a slice instead
+/// of returning a `Vec`: `g(x, out)` with `out.len() == m`, as ODE right-hand sides and residual
+/// functions are often written. ⌈n/[`DEFAULT_CHUNK`]⌉ passes; before each, `out` is set to 0, so an
+/// output that `g` does not write is 0 with zero derivative.
+///
+/// ```
+/// use nilpotent::jacobian_inplace;
+/// use num_traits::Float;
+/// fn g<T: Float>(x: &[T], out: &mut [T]) {
+///     out[0] = x[0] * x[1];
+///     out[1] = x[0].sin();
+///     out[2] = x[1] / x[0];
+/// }
+/// let (values, jac) = jacobian_inplace(g, &[2.0, 5.0], 3);
+/// assert_eq!(values[0], 10.0);
+/// assert_eq!((jac[(0, 0)], jac[(0, 1)], jac[(2, 1)]), (5.0, 2.0, 0.5));
+/// ```
+pub fn jacobian_inplace<T, G>(g: G, x: &[T], m: usize) -> (Vec<T>, DMatrix<T>)
+where
+    T: Float + Scalar,
+    G: Fn(&[Dual<T, DEFAULT_CHUNK>], &mut [Dual<T, DEFAULT_CHUNK>]),
+{
+    let mut values = vec![T::zero(); m];
+    let mut jac = DMatrix::zeros(m, x.len());
+    jacobian_inplace_into(g, x, &mut values, &mut jac);
+    (values, jac)
+}
+
+/// [`jacobian_inplace`] writing into the caller's buffers: `values` (its length is the number of
+/// outputs m, the length of the slice `g` writes into) and `jac`, which must be m × n.
+///
+/// ```
+/// use nalgebra::DMatrix;
+/// use nilpotent::jacobian_inplace_into;
+/// use num_traits::Float;
+/// fn g<T: Float>(x: &[T], out: &mut [T]) {
+///     out[0] = x[0] * x[1];
+///     out[1] = x[0].sin();
+/// }
+/// let (mut values, mut jac) = ([0.0; 2], DMatrix::zeros(2, 2));
+/// jacobian_inplace_into(g, &[2.0, 5.0], &mut values, &mut jac);
+/// assert_eq!(jac[(0, 1)], 2.0);
+/// ```
+///
+/// It allocates the seeded inputs and outputs (n + m dual numbers) per call.
+///
+/// # Panics
+/// If `jac` is not m × n (before `g` is called).
+pub fn jacobian_inplace_into<T, G, R, C, S>(
+    g: G,
+    x: &[T],
+    values: &mut [T],
+    jac: &mut Matrix<T, R, C, S>,
+) where
+    T: Float + Scalar,
+    G: Fn(&[Dual<T, DEFAULT_CHUNK>], &mut [Dual<T, DEFAULT_CHUNK>]),
+    R: Dim,
+    C: Dim,
+    S: StorageMut<T, R, C>,
+{
+    jacobian_inplace_with_into(g, x, values, jac, Chunk::<DEFAULT_CHUNK>)
+}
+
+/// [`jacobian_inplace_into`] with a chosen chunk width `N`: ⌈n/N⌉ passes on `Dual<T, N>`.
+///
+/// # Panics
+/// As [`jacobian_inplace_into`], and if `N` is 0.
+pub fn jacobian_inplace_with_into<T, G, R, C, S, const N: usize>(
+    g: G,
+    x: &[T],
+    values: &mut [T],
+    jac: &mut Matrix<T, R, C, S>,
+    _chunk: Chunk<N>,
+) where
+    T: Float + Scalar,
+    G: Fn(&[Dual<T, N>], &mut [Dual<T, N>]),
+    R: Dim,
+    C: Dim,
+    S: StorageMut<T, R, C>,
+{
+    assert!(N > 0, "jacobian_with: the chunk width must be at least 1");
+    let m = values.len();
+    check_columns("jacobian_inplace_into", jac.ncols(), x.len());
+    check_outputs("jacobian_inplace_into", m, jac, m, x.len());
+    let mut out = vec![Dual::constant(T::zero()); m];
+    passes(x, |xd, start, end| {
+        out.fill(Dual::constant(T::zero()));
+        g(xd, &mut out);
+        if start == 0 {
+            for (v, yi) in values.iter_mut().zip(&out) {
+                *v = yi.re;
             }
         }
+        write_columns(jac, &out, start, end);
+    });
+}
+
+/// The passes of a chunked forward driver: seeds inputs `start..end` (N at a time) and calls
+/// `pass(seeded inputs, start, end)`; once with `start == end == 0` for an empty input.
+fn passes<T: Float, const N: usize>(x: &[T], mut pass: impl FnMut(&[Dual<T, N>], usize, usize)) {
+    let mut xd: Vec<Dual<T, N>> = x.iter().map(|&xi| Dual::constant(xi)).collect();
+    if x.is_empty() {
+        pass(&xd, 0, 0);
+        return;
     }
-    (values, jac)
+    for start in (0..x.len()).step_by(N) {
+        let end = (start + N).min(x.len());
+        seed(&mut xd, start, end);
+        pass(&xd, start, end);
+        unseed(&mut xd, start, end);
+    }
+}
+
+/// Columns `start..end` of a Jacobian from the tangents of one pass's outputs.
+#[inline]
+fn write_columns<T, R, C, S, const N: usize>(
+    jac: &mut Matrix<T, R, C, S>,
+    y: &[Dual<T, N>],
+    start: usize,
+    end: usize,
+) where
+    T: Float + Scalar,
+    R: Dim,
+    C: Dim,
+    S: StorageMut<T, R, C>,
+{
+    for (i, yi) in y.iter().enumerate() {
+        for j in start..end {
+            jac[(i, j)] = yi.eps[j - start];
+        }
+    }
+}
+
+/// Panics unless a later pass returned as many values as the first.
+#[inline]
+#[track_caller]
+fn same_outputs(driver: &str, first: usize, now: usize) {
+    if now != first {
+        panic!(
+            "{driver}: f returned {} in one pass and {} in another",
+            crate::text::count(first, "value", "values"),
+            crate::text::count(now, "value", "values")
+        );
+    }
+}
+
+/// "1 entry", "2 entries".
+pub(crate) fn entries(n: usize) -> crate::text::Count {
+    crate::text::count(n, "entry", "entries")
+}
+
+/// "1 column", "2 columns".
+fn columns(n: usize) -> crate::text::Count {
+    crate::text::count(n, "column", "columns")
+}
+
+/// Panics unless the buffer `buf` of `driver` has `expected` entries (`per` says why).
+#[track_caller]
+pub(crate) fn check_len(driver: &str, buf: &str, found: usize, expected: usize, per: &str) {
+    if found != expected {
+        panic!(
+            "{driver}: `{buf}` must have {} ({per}) but has {}",
+            entries(expected),
+            entries(found)
+        );
+    }
+}
+
+/// Panics unless a Jacobian buffer has one column per input.
+#[track_caller]
+pub(crate) fn check_columns(driver: &str, found: usize, inputs: usize) {
+    if found != inputs {
+        panic!(
+            "{driver}: `jac` must have {} (one per input) but has {found}",
+            columns(inputs)
+        );
+    }
+}
+
+/// Panics unless `values` has one entry per output and `jac` one row per output (and one column
+/// per input).
+#[track_caller]
+pub(crate) fn check_outputs<T, R, C, S>(
+    driver: &str,
+    values: usize,
+    jac: &Matrix<T, R, C, S>,
+    outputs: usize,
+    inputs: usize,
+) where
+    R: Dim,
+    C: Dim,
+    S: nalgebra::RawStorage<T, R, C>,
+{
+    check_len(driver, "values", values, outputs, "one per output");
+    if jac.shape() != (outputs, inputs) {
+        panic!(
+            "{driver}: `jac` must be {outputs} × {inputs} (outputs × inputs) but is {} × {}",
+            jac.nrows(),
+            jac.ncols()
+        );
+    }
 }
 
 /// The values and Jacobian of `f: ℝᴺ → ℝᵐ` for an input of compile-time length `N`, in one pass on

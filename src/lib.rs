@@ -333,6 +333,8 @@ pub mod linalg;
 pub mod linalg_reverse;
 pub mod methods;
 pub mod numeric;
+#[cfg(any(feature = "argmin", feature = "levenberg-marquardt"))]
+pub mod optim;
 pub mod real;
 pub mod reverse;
 pub mod rules;
@@ -346,6 +348,10 @@ pub use dual::Dual;
 pub use forward::{
     Chunk, DEFAULT_CHUNK, derivative, gradient, gradient_fixed, gradient_with, jacobian,
     jacobian_fixed, jacobian_with, jvp,
+};
+pub use forward::{
+    gradient_into, gradient_with_into, jacobian_inplace, jacobian_inplace_into,
+    jacobian_inplace_with_into, jacobian_into, jacobian_with_into,
 };
 pub use higher::{
     DEFAULT_HESSIAN_CHUNK, fourth_derivative, hessian, hessian_with, hvp, hvp_with,

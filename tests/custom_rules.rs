@@ -661,7 +661,6 @@ fn emission_without_a_rust_path_is_an_error_naming_the_rule() {
 #[test]
 fn the_jit_refuses_custom_rules_by_name() {
     use nilpotent::graph::CompileError;
-    use num_traits::Float;
     let g = Graph::record(&[1.0, 2.0, 0.5], f).gradient();
     let e = g.compile().unwrap_err();
     assert_eq!(

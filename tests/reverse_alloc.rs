@@ -119,4 +119,44 @@ fn gradient_loops_do_not_allocate() {
     });
     assert_eq!(count, 0, "allocations in 100 gradient_fixed evaluations");
     assert!(checksum.is_finite());
+
+    // the free reverse functions reuse a tape kept by the thread: after the first call, only the
+    // result is allocated (the gradient `Vec`; for the Hessian the gradient and the matrix)
+    let _ = nilpotent::reverse::gradient(rosenbrock, &x);
+    let count = allocations_in(|| {
+        for _ in 0..100 {
+            checksum += nilpotent::reverse::gradient(rosenbrock, &x).0;
+        }
+    });
+    assert_eq!(count, 100, "allocations in 100 reverse::gradient calls");
+    let _ = nilpotent::reverse::hessian(rosenbrock, &y);
+    let count = allocations_in(|| {
+        for _ in 0..10 {
+            checksum += nilpotent::reverse::hessian(rosenbrock, &y).0;
+        }
+    });
+    assert_eq!(count, 20, "allocations in 10 reverse::hessian calls");
+
+    // a reused tape's Hessian and Jacobian into the caller's buffers: nothing (the Jacobian's
+    // function allocates the Vec it returns, and only that)
+    let mut hess_tape: Tape<nilpotent::Dual<f64, 4>> = Tape::new();
+    let (mut g6, mut h6) = ([0.0; 6], nalgebra::Matrix6::zeros());
+    hess_tape.hessian_into(rosenbrock, &y, &mut g6, &mut h6);
+    let count = allocations_in(|| {
+        for step in 0..10 {
+            y[step % 6] += 1e-3;
+            checksum += hess_tape.hessian_into(rosenbrock, &y, &mut g6, &mut h6);
+        }
+    });
+    assert_eq!(count, 0, "allocations in 10 Tape::hessian_into calls");
+    let pair = |v: &[nilpotent::reverse::Var<f64>]| vec![rosenbrock(v), v[0] * v[1]];
+    let (mut values, mut jac) = ([0.0; 2], nalgebra::Matrix2x6::zeros());
+    tape.jacobian_into(pair, &y, &mut values, &mut jac);
+    let count = allocations_in(|| {
+        for _ in 0..10 {
+            tape.jacobian_into(pair, &y, &mut values, &mut jac);
+        }
+    });
+    assert_eq!(count, 10, "allocations in 10 Tape::jacobian_into calls");
+    assert!(checksum.is_finite());
 }

@@ -35,6 +35,7 @@
 //! for the design (thread-local active recording, ids that catch variables from another tape) and
 //! for reusing a tape without allocating, and [`Tape::trace`] for printing the Wengert list.
 
+mod reuse;
 mod tape;
 mod var;
 
@@ -42,18 +43,24 @@ use nalgebra::{DMatrix, Scalar};
 use num_traits::Float;
 
 use crate::Dual;
-use crate::forward::{Chunk, DEFAULT_CHUNK, seed, unseed};
+use crate::forward::{Chunk, DEFAULT_CHUNK};
+pub(crate) use reuse::with_thread_tape;
 
 pub use tape::{Tape, Trace};
 pub use var::Var;
 
 /// The value and gradient of `f: ℝⁿ → ℝ` at `x`: one recording, one backward sweep.
+///
+/// Like every free function of this module, it records on a tape that the thread keeps between
+/// calls (one per scalar type, taken out while in use, so nested and recursive calls each get
+/// their own, and dropped if `f` panics): only the first call on a thread allocates the tape's
+/// buffers. [`Tape::gradient_into`] on a tape of your own also avoids allocating the result.
 pub fn gradient<T, F>(f: F, x: &[T]) -> (T, Vec<T>)
 where
     T: Float + 'static,
     F: FnOnce(&[Var<T>]) -> Var<T>,
 {
-    Tape::new().gradient(f, x)
+    with_thread_tape(|tape| tape.gradient(f, x))
 }
 
 /// The values `f(x)` and the vector-Jacobian product `Jᵀ·s` of `f: ℝⁿ → ℝᵐ`: one recording, one
@@ -75,13 +82,15 @@ where
     T: Float + 'static,
     F: FnOnce(&[Var<T>]) -> Vec<Var<T>>,
 {
-    let mut tape = Tape::new();
-    let ys = tape.record(x, f);
-    let jts = tape.backward_seeded(&ys, s).to_vec();
-    (ys.iter().map(Var::value).collect(), jts)
+    with_thread_tape(|tape| {
+        let ys = tape.record(x, f);
+        let jts = tape.backward_seeded(&ys, s).to_vec();
+        (ys.iter().map(Var::value).collect(), jts)
+    })
 }
 
 /// The values and Jacobian (m × n) of `f: ℝⁿ → ℝᵐ`: one recording, one backward sweep per output.
+/// [`Tape::jacobian_into`] writes into buffers of the caller's.
 ///
 /// ```
 /// use nilpotent::reverse;
@@ -95,15 +104,7 @@ where
     T: Float + Scalar,
     F: FnOnce(&[Var<T>]) -> Vec<Var<T>>,
 {
-    let mut tape = Tape::new();
-    let ys = tape.record(x, f);
-    let mut jac = DMatrix::zeros(ys.len(), x.len());
-    for (i, &y) in ys.iter().enumerate() {
-        for (j, &a) in tape.backward(y).iter().enumerate() {
-            jac[(i, j)] = a;
-        }
-    }
-    (ys.iter().map(Var::value).collect(), jac)
+    with_thread_tape(|tape| tape.jacobian(f, x))
 }
 
 /// The value, gradient and Hessian-vector product `H·v` of `f: ℝⁿ → ℝ`, by forward over reverse:
@@ -139,19 +140,21 @@ where
         .zip(v)
         .map(|(&xi, &vi)| Dual::new(xi, [vi]))
         .collect();
-    let mut tape = Tape::new();
-    let y = tape.record(&xd, f);
-    let adjoints = tape.backward(y);
-    let grad = adjoints.iter().map(|a| a.re).collect();
-    let hv = adjoints.iter().map(|a| a.eps[0]).collect();
-    (y.value().re, grad, hv)
+    with_thread_tape(|tape| {
+        let y = tape.record(&xd, f);
+        let adjoints = tape.backward(y);
+        let grad = adjoints.iter().map(|a| a.re).collect();
+        let hv = adjoints.iter().map(|a| a.eps[0]).collect();
+        (y.value().re, grad, hv)
+    })
 }
 
 /// The value, gradient and Hessian of `f: ℝⁿ → ℝ` by forward over reverse, in ⌈n/[`DEFAULT_CHUNK`]⌉
 /// recordings (each with `Dual<T, 8>` values, giving 8 columns of H in one backward sweep).
 ///
 /// The two triangles come from different sweeps and may differ in the last bits; the result is
-/// made exactly symmetric by averaging `(H + Hᵀ)/2`.
+/// made exactly symmetric by averaging `(H + Hᵀ)/2`. [`Tape::hessian_into`] writes into buffers of
+/// the caller's.
 pub fn hessian<T, F>(f: F, x: &[T]) -> (T, Vec<T>, DMatrix<T>)
 where
     T: Float + Scalar,
@@ -173,39 +176,5 @@ where
     T: Float + Scalar,
     F: Fn(&[Var<Dual<T, N>>]) -> Var<Dual<T, N>>,
 {
-    assert!(
-        N > 0,
-        "reverse::hessian_with: the chunk width must be at least 1"
-    );
-    let n = x.len();
-    let mut tape = Tape::new();
-    let mut xd: Vec<Dual<T, N>> = x.iter().map(|&xi| Dual::constant(xi)).collect();
-    let mut h = DMatrix::zeros(n, n);
-    let mut grad = vec![T::zero(); n];
-    let mut start = 0;
-    let value = loop {
-        let end = (start + N).min(n);
-        seed(&mut xd, start, end);
-        let y = tape.record(&xd, &f);
-        unseed(&mut xd, start, end);
-        for (i, a) in tape.backward(y).iter().enumerate() {
-            grad[i] = a.re;
-            for j in start..end {
-                h[(i, j)] = a.eps[j - start];
-            }
-        }
-        start = end;
-        if start >= n {
-            break y.value().re;
-        }
-    };
-    let half = T::from(0.5).unwrap();
-    for i in 0..n {
-        for j in 0..i {
-            let s = (h[(i, j)] + h[(j, i)]) * half;
-            h[(i, j)] = s;
-            h[(j, i)] = s;
-        }
-    }
-    (value, grad, h)
+    with_thread_tape(|tape: &mut Tape<Dual<T, N>>| tape.hessian(f, x))
 }

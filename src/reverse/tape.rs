@@ -43,7 +43,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use num_traits::Float;
 
-use super::var::Var;
+use super::var::{Var, lhs_identity, rhs_identity};
 use crate::rules::{Binary, Unary};
 
 /// The index of a constant [`Var`] (no node).
@@ -290,9 +290,31 @@ pub(crate) fn record2<T: Float + 'static>(
     let y_live = !y.is_constant() && !dy.is_zero();
     match (x_live, y_live) {
         (true, true) => push_node(x, dx, y, dy, y.index, value, op),
+        // an operation with a constant that is an exact identity (`x·1`, `x + (−0)`…) is `x`
+        // itself: no node. Tested only here, off the path of two recorded operands.
+        (true, false) if y.is_constant() && identity_rhs(&op, &y.value()) => x,
         (true, false) => push_node(x, dx, x, T::zero(), SINK, value, op),
+        (false, true) if x.is_constant() && identity_lhs(&op, &x.value()) => y,
         (false, true) => push_node(y, dy, y, T::zero(), SINK, value, op),
         (false, false) => Var::constant(value),
+    }
+}
+
+/// True if `op` with the constant second operand `c` is the identity (see `var::rhs_identity`).
+#[inline(always)]
+fn identity_rhs<T: Float + 'static>(op: &Op<T>, c: &T) -> bool {
+    match *op {
+        Op::Binary(b) => rhs_identity(b, c),
+        _ => false,
+    }
+}
+
+/// True if `op` with the constant first operand `c` is the identity (see `var::lhs_identity`).
+#[inline(always)]
+fn identity_lhs<T: Float + 'static>(op: &Op<T>, c: &T) -> bool {
+    match *op {
+        Op::Binary(b) => lhs_identity(b, c),
+        _ => false,
     }
 }
 
@@ -366,9 +388,11 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// A reusable tape for scalar type `T`: records a function evaluated on [`Var<T>`] inputs, then
 /// sweeps backward to get adjoints (gradients, vector-Jacobian products).
 ///
-/// The free functions [`gradient`](super::gradient), [`vjp`](super::vjp) and
-/// [`jacobian`](super::jacobian) create a tape per call; keep a `Tape` and call its methods to
-/// evaluate many gradients without allocating after the first:
+/// The free functions [`gradient`](super::gradient), [`vjp`](super::vjp),
+/// [`jacobian`](super::jacobian), [`hvp`](super::hvp) and [`hessian`](super::hessian) reuse a tape
+/// kept by the thread; keep a `Tape` yourself and call its methods ([`Tape::gradient_into`],
+/// [`Tape::jacobian_into`], [`Tape::hessian_into`]) to evaluate many derivatives without
+/// allocating after the first:
 ///
 /// ```
 /// use nilpotent::reverse::Tape;
@@ -390,6 +414,9 @@ pub struct Tape<T> {
     n_inputs: usize,
     inputs: Vec<Var<T>>,
     adjoints: Vec<T>,
+    /// Scratch for drivers that record several times from seeded inputs (the Hessian's), kept so
+    /// that a reused tape does not allocate them again.
+    pub(super) seeds: Vec<T>,
 }
 
 impl<T: Float + 'static> Default for Tape<T> {
@@ -406,6 +433,7 @@ impl<T: Float + 'static> Tape<T> {
             n_inputs: 0,
             inputs: Vec::new(),
             adjoints: Vec::new(),
+            seeds: Vec::new(),
         }
     }
 
@@ -427,6 +455,11 @@ impl<T: Float + 'static> Tape<T> {
     /// (24 for `f64`). The value of a node is not stored; [`Var`] carries it.
     pub const fn bytes_per_node() -> usize {
         core::mem::size_of::<Node<T>>()
+    }
+
+    /// The number of nodes the tape has room for without growing.
+    pub(super) fn capacity(&self) -> usize {
+        self.rec.nodes.capacity()
     }
 
     /// The number of recorded nodes (inputs included).

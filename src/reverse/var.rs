@@ -1,5 +1,6 @@
 //! [`Var`], the recorded variable: a value plus the index of the node that computed it.
 
+use core::any::Any;
 use core::cmp::Ordering;
 use core::fmt;
 
@@ -19,6 +20,11 @@ use crate::scalar::{impl_num_traits, impl_operators};
 /// in as `T`) are not recorded and need no tape.
 ///
 /// Comparisons (`==`, `<`, `max`/`min` choice) look at the value only.
+///
+/// Multiplying or dividing by the constant 1, adding −0 or subtracting +0 (IEEE identities, exact
+/// for every value) records nothing and returns the variable itself: nalgebra's matrix product
+/// computes `1·(a·b)` and `1·c + a·b`, which would otherwise add a node per product. For a `Var`
+/// over `f64` or `f32` only (not over a dual number).
 #[derive(Clone, Copy, Debug)]
 pub struct Var<T> {
     value: T,
@@ -87,12 +93,18 @@ impl<T: Float + 'static> Var<T> {
 
     #[inline(always)]
     pub(crate) fn binary_const_rhs(self, op: Binary, other: T) -> Self {
+        if rhs_identity(op, &other) {
+            return self;
+        }
         let (v, dx, _) = op.eval(self.value, other);
         record1(self, v, dx, Op::BinaryConstRhs(op, other))
     }
 
     #[inline(always)]
     pub(crate) fn binary_const_lhs(op: Binary, this: T, other: Self) -> Self {
+        if lhs_identity(op, &this) {
+            return other;
+        }
         let (v, _, dy) = op.eval(this, other.value);
         record1(other, v, dy, Op::BinaryConstLhs(op, this))
     }
@@ -131,6 +143,44 @@ impl<T: Float + 'static> Var<T> {
         let (v, dx, da, db) = rules::mul_add(self.value, a.value, b.value);
         let product = record2(self, a, self.value * a.value, dx, da, Op::MulAddProduct);
         record2(product, b, v, T::one(), db, Op::MulAddSum)
+    }
+}
+
+/// True if `x ∘ c` is `x` bit for bit for every `x`, by IEEE 754: `x·1`, `x/1`, `x + (−0)` and
+/// `x − (+0)`. (`x + (+0)` is not: it is +0 at x = −0; `x·0` is not either: it is NaN at ±∞ and
+/// −0 for negative x.) Such an operation records no node and returns its variable unchanged.
+/// Only a plain `f64` or `f32` constant is recognised; for another `T` (a dual number, whose
+/// equality compares real parts only) nothing is folded.
+#[inline(always)]
+pub(super) fn rhs_identity<T: 'static>(op: Binary, c: &T) -> bool {
+    match op {
+        Binary::Mul | Binary::Div => exactly(c, 1.0),
+        Binary::Add => exactly(c, -0.0),
+        Binary::Sub => exactly(c, 0.0),
+        _ => false,
+    }
+}
+
+/// True if `c ∘ x` is `x` bit for bit for every `x`: `1·x` and `(−0) + x` (see [`rhs_identity`]).
+#[inline(always)]
+pub(super) fn lhs_identity<T: 'static>(op: Binary, c: &T) -> bool {
+    match op {
+        Binary::Mul => exactly(c, 1.0),
+        Binary::Add => exactly(c, -0.0),
+        _ => false,
+    }
+}
+
+/// True if `c` is a plain `f64` or `f32` with the bits of `v` (so −0 is not +0).
+#[inline(always)]
+fn exactly<T: 'static>(c: &T, v: f64) -> bool {
+    let c = c as &dyn Any;
+    if let Some(c) = c.downcast_ref::<f64>() {
+        c.to_bits() == v.to_bits()
+    } else if let Some(c) = c.downcast_ref::<f32>() {
+        c.to_bits() == (v as f32).to_bits()
+    } else {
+        false
     }
 }
 
