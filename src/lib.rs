@@ -168,12 +168,17 @@
 //! assert_eq!((hv.clone(), hv_rev), (vec![0.0, 6.0], vec![0.0, 6.0]));
 //! ```
 //!
-//! ## Reusing a tape
+//! ## Reusing a tape, and results written into your buffers
 //!
-//! The free functions of [`reverse`] make a new tape per call. In a loop (an optimiser, a
-//! training run) keep one [`Tape`](reverse::Tape) and call its methods: a recording reuses the
-//! buffers of the last one, so once the tape has grown to the function's size nothing is
-//! allocated ([`Tape::gradient_into`](reverse::Tape::gradient_into) also reuses the output).
+//! The free functions of [`reverse`] reuse a spare tape that each thread keeps (one per scalar
+//! type), so only a thread's first call pays for growing it. In a loop (an optimiser, a training
+//! run) you can also keep one [`Tape`](reverse::Tape) and call its methods: a recording reuses
+//! the buffers of the last one, so once the tape has grown to the function's size nothing is
+//! allocated. [`Tape::gradient_into`](reverse::Tape::gradient_into),
+//! [`Tape::jacobian_into`](reverse::Tape::jacobian_into) and, on a tape of dual numbers,
+//! [`Tape::hessian_into`](reverse::Tape::hessian_into) write into the caller's buffers; forward
+//! mode has [`gradient_into`], [`jacobian_into`] and [`jacobian_inplace`] (for a function that
+//! writes its outputs into a slice).
 //!
 //! ```
 //! use nilpotent::{Real, reverse::Tape};
@@ -189,6 +194,15 @@
 //! }
 //! assert!(w.iter().all(|&wi| (wi - 1.0).abs() < 1e-9));
 //! ```
+//!
+//! ## Optimisers: argmin and levenberg-marquardt
+//!
+//! With the cargo feature `argmin` or `levenberg-marquardt`, `nilpotent::optim` turns one
+//! generic objective or residual function into argmin's cost, gradient, Hessian and Jacobian
+//! operators, or into a `LeastSquaresProblem` whose Jacobian comes from forward mode. Those
+//! crates use nalgebra 0.34; the adapters convert internally and re-export that version as
+//! `nilpotent::optim::nalgebra034`, so no second nalgebra is needed by hand. See
+//! `examples/argmin_rosenbrock.rs` and `examples/lm_curve_fit.rs`.
 //!
 //! ## nalgebra
 //!
