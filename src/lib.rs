@@ -38,9 +38,9 @@
 //! Bound on [`Real`] instead of `Float` to write numbers as they are: `x * 3.0`, `x + k` (an `f64`
 //! variable), `x > 0.0`, `x.pow(2.5)`, `T::cst(0.5)` for a named constant, `T::PI()`, `.sum()`.
 //! Every driver accepts such a function, as it accepts one bounded on `Float` (which keeps
-//! working everywhere). A plain number on the *left* of an operator is written `T::cst(2.0) / x`
-//! in generic code (the [`real`] module says why); on concrete types (`|x| 2.0 / x[0]` in a
-//! closure given to a driver) `2.0 / x` works as is.
+//! working everywhere). Plain numbers go on either side (`2.0 / x`, `1.0 - x`, `0.0 < x`), and
+//! plain `f64` arithmetic in the same function (`k * k`, `n as f64 / 2.0`) keeps its meaning (the
+//! [`real`] module shows how).
 //!
 //! ```
 //! use nilpotent::{Real, hessian};

@@ -9,7 +9,7 @@
 //!
 //! fn f<T: Real>(x: &[T]) -> T {
 //!     let r2: T = x.iter().map(|&xi| xi * xi).sum();
-//!     let bump = if x[0] > 0.0 { x[0] * 3.0 } else { T::cst(2.0) / (-x[0] + 1.0) };
+//!     let bump = if x[0] > 0.0 { x[0] * 3.0 } else { 2.0 / (1.0 - x[0]) };
 //!     bump + r2.sqrt() * T::PI() - x[1].pow(2.5) + 0.5
 //! }
 //!
@@ -27,11 +27,10 @@
 //!
 //! | you write | |
 //! |---|---|
-//! | arithmetic with a literal or an `f64` on the right | `x * 3.0`, `x / k`, `x + 1.0`, `x % 2.0` |
+//! | arithmetic with a literal or an `f64` on either side | `x * 3.0`, `x / k`, `x + 1.0`, `x % 2.0`, `2.0 / x`, `1.0 - x`, `k * x` |
 //! | assignment forms | `x += 1.0`, `x *= k`, `x += y` |
-//! | comparison with a literal on the right | `x > 0.0`, `x <= k`, `x == 1.0` |
+//! | comparison with a literal on either side | `x > 0.0`, `x <= k`, `x == 1.0`, `0.0 < x` |
 //! | a named constant of type `T` (no derivative) | `T::cst(0.5)` ([`Literal::cst`]) |
-//! | a plain number on the left | `T::cst(2.0) / x`, `T::cst(1.0) - x` (or `T::one() - x`), `x > 0.0` for `0.0 < x` |
 //! | powers with a plain exponent ([`num_traits::Pow`]) | `x.pow(2.5)`, `x.pow(3)` |
 //! | sums and products of an iterator | `.sum()`, `.product()` (of `T` or `&T`) |
 //! | the constants of [`FloatConst`] | `T::PI()`, `T::E()`, `T::LN_2()` |
@@ -40,22 +39,31 @@
 //! A literal is a constant: it carries no derivative, exactly as `T::cst(…)` or `T::from(…)` would.
 //! Plain `f64` arithmetic inside the same function (`k * 0.5`, `n as f64 / 2.0`) is unaffected.
 //!
-//! # A plain number on the left: `T::cst(2.0) / x`
+//! # A plain number on the left, and plain `f64` arithmetic next to it
 //!
-//! `2.0 / x` with `x: T` does not compile in generic code. It would need the bound `f64: Div<T>`,
-//! and a bound whose subject is `f64` in a function's environment takes precedence over `f64`'s own
-//! impls: every `k / 2.0` and even `k * k` between plain `f64`s in that function would then fail
-//! with "expected type parameter `T`, found `f64`". So `Real` does not carry those bounds; write
-//! the constant as a `T`:
+//! `2.0 / x` needs `f64: Div<T>`, a bound whose subject is `f64`. A `where` clause on a trait
+//! does not carry over to `fn f<T: Real>`; `Real` gets it through its associated type instead
+//! (`Literal<Lit: LiteralLhs<Self>>`, with `Lit = f64`). A bound on `f64` alone would take
+//! precedence over `f64`'s own impls and make every `k * k` or `k / 2.0` between plain numbers in
+//! the same function a type error ("expected type parameter `T`"); so `Real` also states
+//! `f64: LiteralLhs<f64>`, and with both candidates in view the compiler picks the one that
+//! matches the type on the right. Plain `f64` arithmetic inside the function keeps its meaning:
 //!
-//! ```compile_fail,E0277
-//! # use nilpotent::Real;
-//! fn f<T: Real>(x: T) -> T {
-//!     2.0 / x // write T::cst(2.0) / x
+//! ```
+//! use nilpotent::{Real, gradient};
+//! fn f<T: Real>(x: &[T], k: f64, n: usize) -> T {
+//!     let h = k * k + n as f64 / 2.0 - 1.0;        // plain f64 arithmetic: f64
+//!     let y = 2.0 / x[0] + (1.0 - x[1]) * h;         // a plain number on the left of a T
+//!     if 0.0 < x[0] { y } else { -y }
 //! }
+//! let (v, g) = gradient(|x| f(x, 3.0, 4), &[2.0, 0.5]);
+//! assert_eq!((v, g), (1.0 + 0.5 * 10.0, vec![-0.5, -10.0]));
 //! ```
 //!
-//! On a concrete type there is no such limit: `2.0 / x`, `1.0 - x` and `0.0 < x` work for `f64`,
+//! `T::cst(2.0)` names the same constant as a `T`, where a value of type `T` is wanted
+//! (`x.max(T::cst(0.0))`, a `let` of type `T`).
+//!
+//! On concrete types the same holds: `2.0 / x`, `1.0 - x` and `0.0 < x` work for `f64`,
 //! `Dual<f64, N>` and deeper duals, `Var<f64>`, `Var<Dual<f64, N>>` and `Sym`, so closures given to
 //! the drivers (`|x| 2.0 / x[0]`, `|x| x[0] * k` in [`hessian`](crate::hessian)) can use them.
 //!
@@ -109,8 +117,9 @@
 //!
 //! # How it is built
 //!
-//! `Real` is [`Float`] plus a list of supertraits; the operators with an `f64` are bundled in
-//! [`LiteralRhs<f64>`]. For nested duals, `Dual<Dual<T, M>, N> ∘ f64` is an impl of its own, apart
+//! `Real` is [`Float`] plus a list of supertraits; the operators with an `f64` on the right are
+//! bundled in [`LiteralRhs<f64>`], those with an `f64` on the left in [`LiteralLhs`] (required of
+//! `f64` through [`Literal::Lit`], see above). For nested duals, `Dual<Dual<T, M>, N> ∘ f64` is an impl of its own, apart
 //! from `Dual<T, N> ∘ T` (one generic `Dual<T, N> ∘ f64` would overlap it where `T` is `f64`);
 //! `Var<Dual<T, M>> ∘ f64` likewise. These impls turn the `f64` into a constant with
 //! [`Literal::cst`] and then use the operator with the scalar type, so every operation still goes
@@ -184,6 +193,35 @@ impl<S, F> LiteralRhs<F> for S where
 {
 }
 
+/// Arithmetic and comparison of a plain float (the implementing type, `f64` or `f32`) on the
+/// left with a `T` on the right: `2.0 / x`, `1.0 - x`, `0.0 < x`. Implemented for every type that
+/// has these operators; [`Real`] requires it of `f64` for `T = Self` (so `2.0 / x` works in
+/// generic code) and for `T = f64` (so that plain `f64` arithmetic next to it, `k * k` or
+/// `k / 2.0`, still means what it means without [`Real`]: with two candidates in view, the
+/// compiler picks by the type on the right).
+pub trait LiteralLhs<T>:
+    Sized
+    + Add<T, Output = T>
+    + Sub<T, Output = T>
+    + Mul<T, Output = T>
+    + Div<T, Output = T>
+    + Rem<T, Output = T>
+    + PartialEq<T>
+    + PartialOrd<T>
+{
+}
+
+impl<F, T> LiteralLhs<T> for F where
+    F: Add<T, Output = T>
+        + Sub<T, Output = T>
+        + Mul<T, Output = T>
+        + Div<T, Output = T>
+        + Rem<T, Output = T>
+        + PartialEq<T>
+        + PartialOrd<T>
+{
+}
+
 /// Defines the trait `$Real` for plain `$f` literals, with its impls for `$f`, `Dual` and `Var`.
 macro_rules! real_trait {
     ($(#[$doc:meta])* $Real:ident, $f:ty) => {
@@ -203,6 +241,7 @@ macro_rules! real_trait {
             + Pow<i32, Output = Self>
             + LiteralRhs<$f>
             + Literal<Lit = $f>
+            + Literal<Lit: LiteralLhs<Self> + LiteralLhs<$f>>
             + Debug
             + Display
             + Default
@@ -220,6 +259,7 @@ macro_rules! real_trait {
         impl<T: $Real, const N: usize> $Real for Dual<T, N>
         where
             Self: LiteralRhs<$f>,
+            $f: LiteralLhs<Self>,
         {
         }
 
@@ -231,6 +271,7 @@ macro_rules! real_trait {
         impl<T: $Real> $Real for Var<T>
         where
             Self: LiteralRhs<$f>,
+            $f: LiteralLhs<Self>,
         {
         }
     };
@@ -238,9 +279,8 @@ macro_rules! real_trait {
 
 real_trait!(
     /// A scalar type for generic code that uses plain `f64` numbers: [`Float`] plus arithmetic and
-    /// comparison with an `f64` on the right (`x * 3.0`, `x + k`, `x > 0.0`), [`Sum`],
-    /// [`Product`], [`FloatConst`] (`T::PI()`) and [`Literal::cst`] (`T::cst(0.5)`, also for a
-    /// number on the left: `T::cst(2.0) / x`).
+    /// comparison with an `f64` on either side (`x * 3.0`, `x + k`, `2.0 / x`, `x > 0.0`),
+    /// [`Sum`], [`Product`], [`FloatConst`] (`T::PI()`) and [`Literal::cst`] (`T::cst(0.5)`).
     ///
     /// Implemented for `f64`, [`Dual`] over a `Real` at any depth,
     /// [`Var`] over a `Real`, and the graph's [`Sym`];

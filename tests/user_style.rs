@@ -19,16 +19,16 @@ use std::f64::consts::PI;
 const RTOL: f64 = 1e-12;
 
 /// A model with literals everywhere a user puts them: on the right of every operator, in a
-/// comparison, a named constant, `T::PI()`, a sum and a product over the inputs, `pow` with a
-/// plain exponent, and a plain number on the left through `T::cst`.
+/// comparison, `T::PI()`, a sum and a product over the inputs, `pow` with a plain exponent, and
+/// plain numbers on the left (`1.0 - …`, `3.0 * a`, `2.0 / b`, `0.0 < a`).
 fn model<T: Real>(x: &[T]) -> T {
     let (a, b) = (x[0], x[1]);
-    let poly = a * a * 3.0 - a * b * 0.5 + 1.0; // 3a² − ab/2 + 1
-    let ratio = T::cst(2.0) / b; // 2/b
+    let poly = 1.0 - a * b * 0.5 + 3.0 * a * a; // 3a² − ab/2 + 1
+    let ratio = 2.0 / b; // 2/b
     let wave = (a * T::PI()).sin(); // sin(πa)
     let r2: T = x.iter().map(|&v| v * v).sum(); // a² + b²
     let p: T = x.iter().product(); // ab
-    let branch = if a > 0.0 { a.pow(2.5) } else { -a }; // a^2.5 for a > 0, −a otherwise
+    let branch = if 0.0 < a { a.pow(2.5) } else { -a }; // a^2.5 for a > 0, −a otherwise
     let mut acc = poly + ratio + wave + r2.sqrt() + p * 2.0;
     acc += branch;
     acc
@@ -132,7 +132,7 @@ fn literals_on_the_tape() {
 
 #[test]
 fn literals_in_a_recorded_graph() {
-    // recorded at a > 0: the comparison `a > 0.0` is a guard
+    // recorded at a > 0: the comparison `0.0 < a` is a guard
     let g = Graph::record(&[0.7, 1.3], model::<Sym>).gradient();
     let h = Graph::record(&[0.7, 1.3], model::<Sym>).hessian();
     for [a, b] in points("literals graph") {
