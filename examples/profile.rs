@@ -32,7 +32,8 @@ use nilpotent::graph::{Graph, Sym};
 use nilpotent::reverse::{self, Tape, Var};
 use nilpotent::sparse::{HessianPlan, JacobianPlan};
 use nilpotent::{
-    Chunk, Dual, derivative, gradient_fixed, hessian, hvp, jacobian_fixed, third_derivative,
+    Chunk, Dual, derivative, gradient_fixed, gradient_with, hessian, hvp, jacobian_fixed,
+    third_derivative,
 };
 use num_dual::{Dual64, DualSVec64};
 use num_traits::Float;
@@ -119,6 +120,12 @@ fn rosenbrock16_nilpotent(x: [f64; 16]) -> (f64, [f64; 16]) {
     gradient_fixed(rosenbrock::<Dual<f64, 16>>, &x)
 }
 
+/// Chunked forward mode over 64 inputs: ⌈64/N⌉ passes on `Dual<f64, N>`.
+#[inline(never)]
+fn rosenbrock64_chunked<const N: usize>(x: &[f64]) -> (f64, Vec<f64>) {
+    gradient_with(rosenbrock::<Dual<f64, N>>, x, Chunk::<N>)
+}
+
 #[inline(never)]
 fn rosenbrock_reverse(tape: &mut Tape<f64>, x: &[f64], g: &mut [f64]) -> f64 {
     tape.gradient_into(rosenbrock::<Var<f64>>, x, g)
@@ -184,6 +191,10 @@ const CASES: &[&str] = &[
     "rosenbrock2_num_dual",
     "rosenbrock16_f64",
     "rosenbrock16_nilpotent",
+    "rosenbrock64_f64",
+    "rosenbrock64_chunk8",
+    "rosenbrock64_chunk16",
+    "rosenbrock64_reverse",
     "rosenbrock1024_f64",
     "rosenbrock1024_reverse",
     "jacobian32_f64",
@@ -359,6 +370,22 @@ fn main() {
             }
             "rosenbrock16_nilpotent" => {
                 black_box(rosenbrock16_nilpotent(black_box(x16)));
+            }
+            "rosenbrock64_f64" => {
+                black_box(rosenbrock_f64(black_box(&x1024[..64])));
+            }
+            "rosenbrock64_chunk8" => {
+                black_box(rosenbrock64_chunked::<8>(black_box(&x1024[..64])));
+            }
+            "rosenbrock64_chunk16" => {
+                black_box(rosenbrock64_chunked::<16>(black_box(&x1024[..64])));
+            }
+            "rosenbrock64_reverse" => {
+                black_box(rosenbrock_reverse(
+                    &mut tape,
+                    black_box(&x1024[..64]),
+                    &mut grad[..64],
+                ));
             }
             "rosenbrock1024_f64" => {
                 black_box(rosenbrock_f64(black_box(&x1024)));
