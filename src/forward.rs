@@ -251,6 +251,11 @@ where
         unseed(&mut xd, start, end);
         if start == 0 {
             values = y.iter().map(|yi| yi.re).collect();
+            if end == n {
+                // one pass: the matrix straight from the tangents, without zeroing it first
+                jac = DMatrix::from_fn(y.len(), n, |i, j| y[i].eps[j]);
+                continue;
+            }
             jac = DMatrix::zeros(y.len(), n);
         } else {
             assert_eq!(
@@ -261,9 +266,10 @@ where
                 y.len()
             );
         }
-        for (i, yi) in y.iter().enumerate() {
-            for j in start..end {
-                jac[(i, j)] = yi.eps[j - start];
+        // column by column (the matrix is column-major): one bounds check per column
+        for (b, j) in (start..end).enumerate() {
+            for (dst, yi) in jac.column_mut(j).iter_mut().zip(&y) {
+                *dst = yi.eps[b];
             }
         }
     }
