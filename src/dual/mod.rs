@@ -417,11 +417,15 @@ const fn unary_at(i: usize, n: i32) -> Unary {
 /// True if `d` is finite and nonzero: a partial that needs none of the special cases of the
 /// chain rule (zero partial, ±∞ or NaN partial). `false` is always safe, only slower.
 ///
-/// At the innermost level (`f64`, `f32`) this is one integer comparison of the bits shifted left
-/// by one (the sign dropped): ±0 wraps to the maximum, ±∞ and NaN are at or above the bound, every
-/// finite nonzero number (subnormals included) below it. That is five instructions against the
-/// eleven of `is_normal` (which also has to set subnormals apart, for nothing here). At outer levels
-/// (`T` a dual number) the test is `is_normal` of the real part, as before.
+/// At the innermost level (`f64`, `f32`, and `Dual<f32, 1>` through its real part: types whose
+/// `to_f64` is exact) this is one integer comparison of the bits shifted left by one (the sign
+/// dropped, as `lea -1(,%r,2)`): ±0 wraps to the maximum, ±∞ and NaN are at or above the bound,
+/// every finite nonzero number (subnormals included) below it. That is four instructions
+/// (`movq`, `lea`, `cmp`, `jcc`) against the eleven of `is_normal` (which also has to set
+/// subnormals apart, for nothing here); a type without an `f64` value (`to_f64` = `None`) takes
+/// the slow path. At outer levels (`T` a dual number) the test is `is_normal` of the real part,
+/// as before: `to_f64` there would be the same number, but on a graph-mode `Sym` it would record
+/// an exact-value guard where `is_normal` records a normality guard.
 #[inline(always)]
 pub(super) fn finite_nonzero<T: Float>(d: T) -> bool {
     if const { innermost::<T>() } {
