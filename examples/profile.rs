@@ -32,7 +32,8 @@ use nilpotent::graph::{Graph, Sym};
 use nilpotent::reverse::{self, Tape, Var};
 use nilpotent::sparse::{HessianPlan, JacobianPlan};
 use nilpotent::{
-    Chunk, Dual, derivative, gradient_fixed, hessian, hvp, jacobian_fixed, third_derivative,
+    Chunk, Dual, derivative, gradient_fixed, gradient_with, hessian, hessian_with, hvp,
+    jacobian_fixed, third_derivative,
 };
 use num_dual::{Dual64, DualSVec64};
 use num_traits::Float;
@@ -119,6 +120,12 @@ fn rosenbrock16_nilpotent(x: [f64; 16]) -> (f64, [f64; 16]) {
     gradient_fixed(rosenbrock::<Dual<f64, 16>>, &x)
 }
 
+/// Chunked forward mode over 64 inputs: ⌈64/N⌉ passes on `Dual<f64, N>`.
+#[inline(never)]
+fn rosenbrock64_chunked<const N: usize>(x: &[f64]) -> (f64, Vec<f64>) {
+    gradient_with(rosenbrock::<Dual<f64, N>>, x, Chunk::<N>)
+}
+
 #[inline(never)]
 fn rosenbrock_reverse(tape: &mut Tape<f64>, x: &[f64], g: &mut [f64]) -> f64 {
     tape.gradient_into(rosenbrock::<Var<f64>>, x, g)
@@ -158,6 +165,13 @@ fn hessian8_forward(x: &[f64]) -> (f64, Vec<f64>, nalgebra::DMatrix<f64>) {
     hessian(rosenbrock, x)
 }
 
+/// Forward over forward with chunks of `N` inputs: c(c+1)/2 passes on `Dual<Dual<f64, N>, N>`,
+/// c = ⌈8/N⌉ (N = 1: one hyper-dual-style 2 × 2 block `Dual<Dual<f64, 1>, 1>` per pair i ≤ j).
+#[inline(never)]
+fn hessian8_forward_chunk<const N: usize>(x: &[f64]) -> (f64, Vec<f64>, nalgebra::DMatrix<f64>) {
+    hessian_with(rosenbrock::<Dual<Dual<f64, N>, N>>, x, Chunk::<N>)
+}
+
 /// A Hessian-vector product by forward over forward: `Dual<Dual<f64, 8>, 1>`, two passes for 16
 /// inputs.
 #[inline(never)]
@@ -184,6 +198,10 @@ const CASES: &[&str] = &[
     "rosenbrock2_num_dual",
     "rosenbrock16_f64",
     "rosenbrock16_nilpotent",
+    "rosenbrock64_f64",
+    "rosenbrock64_chunk8",
+    "rosenbrock64_chunk16",
+    "rosenbrock64_reverse",
     "rosenbrock1024_f64",
     "rosenbrock1024_reverse",
     "jacobian32_f64",
@@ -216,6 +234,9 @@ const CASES: &[&str] = &[
     "sparse_banded10k_graph",
     "sparse_banded10k_fn",
     "hessian8_forward",
+    "hessian8_forward_chunk1",
+    "hessian8_forward_chunk2",
+    "hessian8_forward_chunk4",
     "hvp16_forward",
     "third_derivative_f64",
     "third_derivative_nilpotent",
@@ -360,6 +381,22 @@ fn main() {
             "rosenbrock16_nilpotent" => {
                 black_box(rosenbrock16_nilpotent(black_box(x16)));
             }
+            "rosenbrock64_f64" => {
+                black_box(rosenbrock_f64(black_box(&x1024[..64])));
+            }
+            "rosenbrock64_chunk8" => {
+                black_box(rosenbrock64_chunked::<8>(black_box(&x1024[..64])));
+            }
+            "rosenbrock64_chunk16" => {
+                black_box(rosenbrock64_chunked::<16>(black_box(&x1024[..64])));
+            }
+            "rosenbrock64_reverse" => {
+                black_box(rosenbrock_reverse(
+                    &mut tape,
+                    black_box(&x1024[..64]),
+                    &mut grad[..64],
+                ));
+            }
             "rosenbrock1024_f64" => {
                 black_box(rosenbrock_f64(black_box(&x1024)));
             }
@@ -478,6 +515,15 @@ fn main() {
                     p.eval_fn(common::banded_map, black_box(&x10k), Chunk::<5>)
                         .is_ok(),
                 );
+            }
+            "hessian8_forward_chunk1" => {
+                black_box(hessian8_forward_chunk::<1>(black_box(&x8)));
+            }
+            "hessian8_forward_chunk2" => {
+                black_box(hessian8_forward_chunk::<2>(black_box(&x8)));
+            }
+            "hessian8_forward_chunk4" => {
+                black_box(hessian8_forward_chunk::<4>(black_box(&x8)));
             }
             "hessian8_forward" => {
                 black_box(hessian8_forward(black_box(&x8)));

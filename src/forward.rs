@@ -315,6 +315,11 @@ where
         let y = f(xd);
         if start == 0 {
             values = y.iter().map(|yi| yi.re).collect();
+            if end == n {
+                // one pass: the matrix straight from the tangents, without zeroing it first
+                jac = DMatrix::from_fn(y.len(), n, |i, j| y[i].eps[j]);
+                return;
+            }
             jac = DMatrix::zeros(y.len(), n);
         } else {
             same_outputs("jacobian", values.len(), y.len());
@@ -519,9 +524,10 @@ fn write_columns<T, R, C, S, const N: usize>(
     C: Dim,
     S: StorageMut<T, R, C>,
 {
-    for (i, yi) in y.iter().enumerate() {
-        for j in start..end {
-            jac[(i, j)] = yi.eps[j - start];
+    // column by column (the matrix is column-major): one bounds check per column
+    for (b, j) in (start..end).enumerate() {
+        for (dst, yi) in jac.column_mut(j).iter_mut().zip(y) {
+            *dst = yi.eps[b];
         }
     }
 }

@@ -137,8 +137,8 @@ impl<T: Float, const N: usize> Dual<T, N> {
     #[cfg_attr(debug_assertions, inline)]
     pub fn chain(self, value: T, derivative: T) -> Self {
         let mut eps = self.eps;
-        if derivative.is_normal() || (derivative.is_finite() && !derivative.is_zero()) {
-            // the ordinary case, one test for the usual normal number
+        if finite_nonzero(derivative) {
+            // the ordinary case: one test
             for e in eps.iter_mut() {
                 *e = *e * derivative;
             }
@@ -159,8 +159,8 @@ impl<T: Float, const N: usize> Dual<T, N> {
     #[cfg_attr(not(debug_assertions), inline(always))]
     #[cfg_attr(debug_assertions, inline)]
     pub fn chain2(self, other: Self, value: T, dx: T, dy: T) -> Self {
-        // the ordinary case first, with one test per partial (zero, ±∞ and NaN are not normal)
-        self.chain2_known(other, value, dx, dy, dx.is_normal() && dy.is_normal())
+        // the ordinary case first, with one test for both partials
+        self.chain2_known(other, value, dx, dy, both_finite_nonzero(dx, dy))
     }
 
     /// [`Dual::chain2`] where the caller has established whether both partials are finite and
@@ -245,13 +245,13 @@ impl<T: Float, const N: usize> Dual<T, N> {
     #[cfg_attr(debug_assertions, inline)]
     fn binary_body(self, op: Binary, other: Self) -> Self {
         let (v, dx, dy) = op.eval(self.re, other.re);
-        // A product's partials are its factors, and a normal product xy has finite nonzero
-        // factors: one test instead of two (`op` is a constant once inlined, so this folds away
-        // for every other entry).
+        // A product's partials are its factors, and a finite nonzero product xy has finite
+        // nonzero factors: one test of the value, no extra product (`op` is a constant once
+        // inlined, so this folds away for every other entry).
         let ordinary = if op == Binary::Mul {
-            v.is_normal()
+            finite_nonzero(v)
         } else {
-            dx.is_normal() && dy.is_normal()
+            both_finite_nonzero(dx, dy)
         };
         self.chain2_known(other, v, dx, dy, ordinary)
     }
@@ -416,6 +416,45 @@ const fn unary_at(i: usize, n: i32) -> Unary {
     match Unary::ALL[i] {
         Unary::Powi(_) => Unary::Powi(n),
         op => op,
+    }
+}
+
+/// True if `d` is finite and nonzero: a partial that needs none of the special cases of the
+/// chain rule (zero partial, ±∞ or NaN partial). `false` is always safe, only slower.
+///
+/// At the innermost level (`f64`, `f32`, and `Dual<f32, 1>` through its real part: types whose
+/// `to_f64` is exact) this is one integer comparison of the bits shifted left by one (the sign
+/// dropped, as `lea -1(,%r,2)`): ±0 wraps to the maximum, ±∞ and NaN are at or above the bound,
+/// every finite nonzero number (subnormals included) below it. That is four instructions
+/// (`movq`, `lea`, `cmp`, `jcc`) against the eleven of `is_normal` (which also has to set
+/// subnormals apart, for nothing here); a type without an `f64` value (`to_f64` = `None`) takes
+/// the slow path. At outer levels (`T` a dual number) the test is `is_normal` of the real part,
+/// as before: `to_f64` there would be the same number, but on a graph-mode `Sym` it would record
+/// an exact-value guard where `is_normal` records a normality guard.
+#[inline(always)]
+pub(super) fn finite_nonzero<T: Float>(d: T) -> bool {
+    if const { innermost::<T>() } {
+        match d.to_f64() {
+            Some(x) => {
+                (x.to_bits() << 1).wrapping_sub(1) < (f64::INFINITY.to_bits() << 1).wrapping_sub(1)
+            }
+            None => false,
+        }
+    } else {
+        d.is_normal()
+    }
+}
+
+/// True if both `dx` and `dy` are finite and nonzero, by one test at the innermost level: a
+/// finite nonzero product `dx·dy` has finite nonzero factors (a zero factor gives 0 or NaN, an
+/// infinite one ±∞ or NaN). The converse fails only where the product over- or underflows, which
+/// then takes the (always correct) slow path.
+#[inline(always)]
+pub(super) fn both_finite_nonzero<T: Float>(dx: T, dy: T) -> bool {
+    if const { innermost::<T>() } {
+        finite_nonzero(dx * dy)
+    } else {
+        dx.is_normal() && dy.is_normal()
     }
 }
 

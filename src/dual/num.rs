@@ -62,7 +62,7 @@ impl<T: Float, const N: usize> Dual<T, N> {
         let (v, dx, da, db) = rules::mul_add(self.re, a.re, b.re);
         let mut eps = b.eps;
         let lanes = eps.iter_mut().zip(self.eps.iter().zip(a.eps.iter()));
-        if dx.is_normal() && da.is_normal() {
+        if super::both_finite_nonzero(dx, da) {
             // the ordinary case: both partials finite and nonzero
             for (e, (&xe, &ae)) in lanes {
                 *e = xe.mul_add(dx, ae.mul_add(da, *e * db));
