@@ -512,11 +512,10 @@ pub fn rule_exp_m1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Resul
         }
     };
     let v0 = x[0];
-    let v2: f64 = 1.0;
     let v1 = v0.exp_m1();
-    let v3 = v1 + v2;
+    let v2 = v0.exp();
     out[0] = v1;
-    out[1] = v3;
+    out[1] = v2;
     ::core::result::Result::Ok(())
 }
 
@@ -538,12 +537,11 @@ pub fn rule_exp_m1_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result
         }
     };
     let v0 = x[0];
-    let v2: f64 = 1.0;
     let v1 = v0.exp_m1();
-    let v3 = v1 + v2;
+    let v2 = v0.exp();
     out[0] = v1;
-    out[1] = v3;
-    out[2] = v3;
+    out[1] = v2;
+    out[2] = v2;
     ::core::result::Result::Ok(())
 }
 
