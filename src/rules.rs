@@ -287,11 +287,8 @@ impl Unary {
                 let v = x.exp2();
                 (v, v * c::<T>(core::f64::consts::LN_2))
             }
-            // d(eˣ − 1) = eˣ = (eˣ − 1) + 1: one libm call, within an ulp of eˣ
-            Unary::ExpM1 => {
-                let v = x.exp_m1();
-                (v, v + T::one())
-            }
+            // d(eˣ − 1) = eˣ
+            Unary::ExpM1 => (x.exp_m1(), x.exp()),
             // d ln x = 1/x
             Unary::Ln => (x.ln(), x.recip()),
             // d log₂ x = 1/(x ln 2)
