@@ -2595,11 +2595,11 @@ fn check_listing(g: &Graph, what: &str) {
     assert_eq!(
         header,
         format!(
-            "graph: {} inputs, {} outputs, {} operations, {} guards",
-            g.num_inputs(),
-            g.num_outputs(),
-            g.len(),
-            g.num_guards()
+            "graph: {}, {}, {}, {}",
+            counted(g.num_inputs(), "input"),
+            counted(g.num_outputs(), "output"),
+            counted(g.len(), "operation"),
+            counted(g.num_guards(), "guard")
         )
     );
 }
@@ -3436,5 +3436,14 @@ fn node_count_report_and_cheap_gradient() {
         assert!(g.len() <= grad.len() && grad.len() <= hess.len());
         // the programs run every operation once (fused pairs count once) and check every guard
         assert!(grad.program().len() <= grad.len() + grad.num_guards());
+    }
+}
+
+/// "1 input", "2 inputs": the listing's header counts in words.
+fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }

@@ -28,9 +28,9 @@ impl Graph {
         assert_eq!(
             self.num_outputs(),
             1,
-            "Graph::gradient: the graph has {} outputs; a gradient needs exactly one (use \
+            "Graph::gradient: the graph has {}; a gradient needs exactly one (use \
              Graph::jacobian for several)",
-            self.num_outputs()
+            crate::text::count(self.num_outputs(), "output", "outputs")
         );
         let (rec, syms) = self.replay();
         let y = self.outputs[0];

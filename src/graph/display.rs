@@ -5,6 +5,7 @@ use core::fmt::{self, Write};
 use super::Graph;
 use super::record::{Call, Node};
 use crate::rules::{Binary, Unary};
+use crate::text::count;
 
 /// The operation of `node` applied to operands named by `name`, as in the listing: `sin v1`,
 /// `v0 × v1`, `powf(v2, v3)`.
@@ -81,11 +82,11 @@ impl fmt::Display for Graph {
         };
         writeln!(
             f,
-            "graph: {} inputs, {} outputs, {} operations, {} guards",
-            self.n_inputs,
-            self.num_outputs(),
-            self.len(),
-            self.guards.len()
+            "graph: {}, {}, {}, {}",
+            count(self.n_inputs, "input", "inputs"),
+            count(self.num_outputs(), "output", "outputs"),
+            count(self.len(), "operation", "operations"),
+            count(self.guards.len(), "guard", "guards")
         )?;
         let lines: Vec<String> = self
             .nodes

@@ -7,6 +7,7 @@ use super::guard::Test;
 use super::program::guard_placement;
 use super::record::Node;
 use crate::rules::{Binary, Unary};
+use crate::text::count;
 
 /// The path of the graph module in emitted code.
 const GRAPH: &str = "::nilpotent::graph";
@@ -194,11 +195,13 @@ impl Graph {
         // (writing to a String cannot fail)
         let _ = writeln!(
             w,
-            "/// `{name}`: a graph of {n_in} inputs, {n_out} outputs, {} operations and {} guards, as \
-             Rust source\n/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the \
-             outputs to `out`, or returns the error\n/// `Graph::eval` returns.",
-            self.len(),
-            self.guards.len()
+            "/// `{name}`: a graph of {}, {}, {} and {}, as Rust source\n/// (emitted by \
+             `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the \
+             error\n/// `Graph::eval` returns.",
+            count(n_in, "input", "inputs"),
+            count(n_out, "output", "outputs"),
+            count(self.len(), "operation", "operations"),
+            count(self.guards.len(), "guard", "guards")
         );
         let _ = writeln!(
             w,
