@@ -31,7 +31,9 @@ pub enum Direction {
 /// A reusable plan for the sparse Jacobian of a recorded graph `ℝⁿ → ℝᵐ`: its [pattern](Pattern),
 /// a [colouring](Colouring) of its columns (and rows), and the compressed passes with their
 /// buffers. Built once; [`JacobianPlan::eval`] then gives the values and the Jacobian at any input
-/// without allocating.
+/// without allocating. The generic-function forms keep their seeded inputs in the plan after
+/// their first call: [`JacobianPlan::eval_fn`] then allocates only the function's own `Vec`
+/// result per pass, [`JacobianPlan::eval_fn_inplace`] nothing.
 ///
 /// ```
 /// use nilpotent::graph::Graph;
