@@ -109,6 +109,11 @@ fn structured<T: Float>(x: &[T], rows: &Rows) -> Vec<T> {
         .collect()
 }
 
+/// [`structured`] writing its outputs into a slice (for `eval_fn_inplace`).
+fn structured_inplace<T: Float>(x: &[T], out: &mut [T], rows: &Rows) {
+    out.copy_from_slice(&structured(x, rows));
+}
+
 /// The pairs i < j of a Hessian structure.
 type Edges = Vec<(usize, usize)>;
 
@@ -656,6 +661,12 @@ fn sparse_jacobians_equal_forward_mode_on_many_structures() {
                 .eval_fn(|x| structured(x, rows), &x1, Chunk::<4>)
                 .unwrap();
             check_jacobian(rows, n, &x1, jac2, y2, 8, &mut rng);
+            // and written into a slice: the same bits as eval_fn
+            let (y2, jac2) = (y2.to_vec(), jac2.clone());
+            let (y3, jac3) = plan
+                .eval_fn_inplace(|x, out| structured_inplace(x, out, rows), &x1, Chunk::<4>)
+                .unwrap();
+            assert_eq!((y3, jac3), (y2.as_slice(), &jac2), "{name}");
         }
         // the one-call driver
         let rows = banded(n, 2);
@@ -967,6 +978,72 @@ fn compressed_hessians_of_random_programs() {
 // ---------------------------------------------------------------------------------------------
 
 /// Two branches with different patterns: x₀x₁ (and x₂ linear) on one side, x₂x₃ on the other.
+/// The plan keeps the generic-function path's seeded inputs between calls (for the chunk width
+/// of the last call): reused at new inputs, replaced for another width, cloned with the plan, it
+/// gives the same bits as a fresh plan; the in-place form the same as the `Vec` one, and an output
+/// the function does not write is 0 with zero derivative.
+#[test]
+fn eval_fn_reuses_its_buffers_bit_identically() {
+    let mut rng = Rng::for_test("eval_fn buffers");
+    let n = 150;
+    let x0 = rng.vec(n, -1.0, 1.0);
+    let rows = banded(n, 4); // 9 colours: 3 passes of 4 lanes, 2 of 8
+    let g = Graph::record_vec(&x0, |x| structured(x, &rows));
+    let mut plan = JacobianPlan::new(&g);
+    assert_eq!(plan.column_colouring().num_colours(), 9);
+    let fresh = |x: &[f64]| -> (Vec<f64>, CscMatrix<f64>) {
+        let mut p = JacobianPlan::new(&g);
+        let (y, jac) = p.eval_fn(|x| structured(x, &rows), x, Chunk::<4>).unwrap();
+        (y.to_vec(), jac.clone())
+    };
+    for step in 0..4 {
+        let x = rng.vec(n, -1.0, 1.0);
+        let want = fresh(&x);
+        let (y, jac) = plan
+            .eval_fn(|x| structured(x, &rows), &x, Chunk::<4>)
+            .unwrap();
+        assert_eq!((y, jac), (want.0.as_slice(), &want.1), "step {step}");
+        let (y, jac) = plan
+            .eval_fn_inplace(|x, out| structured_inplace(x, out, &rows), &x, Chunk::<4>)
+            .unwrap();
+        assert_eq!((y, jac), (want.0.as_slice(), &want.1), "step {step}");
+        // another width replaces the buffers; the entries are the same numbers
+        let (y, jac) = plan
+            .eval_fn(|x| structured(x, &rows), &x, Chunk::<8>)
+            .unwrap();
+        assert_eq!(y, want.0.as_slice(), "step {step}");
+        assert_eq!(jac.values(), want.1.values(), "step {step}");
+        // a clone keeps them
+        let mut copy = plan.clone();
+        let (y, jac) = copy
+            .eval_fn(|x| structured(x, &rows), &x, Chunk::<8>)
+            .unwrap();
+        assert_eq!((y, jac), (want.0.as_slice(), &want.1), "step {step}");
+    }
+    // an output not written: 0 with zero derivative, even right after a call that wrote it (the
+    // outputs are reset before each pass)
+    let x = rng.vec(n, -1.0, 1.0);
+    for _ in 0..2 {
+        let (y, jac) = plan
+            .eval_fn_inplace(|x, out| structured_inplace(x, out, &rows), &x, Chunk::<4>)
+            .unwrap();
+        assert!(y[3] != 0.0 && jac.get_entry(3, 3).unwrap().into_value() != 0.0);
+        let (y, jac) = plan
+            .eval_fn_inplace(
+                |x, out| {
+                    let mut full = structured(x, &rows);
+                    full.truncate(3);
+                    out[..3].copy_from_slice(&full);
+                },
+                &x,
+                Chunk::<4>,
+            )
+            .unwrap();
+        assert_eq!(y[3..], vec![0.0; n - 3][..]);
+        assert!((3..n).all(|i| jac.get_entry(i, i).unwrap().into_value() == 0.0));
+    }
+}
+
 fn branchy<T: Float>(x: &[T]) -> Vec<T> {
     if x[0] > T::zero() {
         vec![x[0] * x[1] + x[2], x[1].sin()]
@@ -1008,6 +1085,19 @@ fn guards_are_respected() {
             plan.eval_fn(branchy, &[1.0], Chunk::<2>),
             Err(GraphError::InputLength { .. })
         ));
+        let branchy_inplace = |x: &[_], out: &mut [_]| out.copy_from_slice(&branchy(x));
+        assert!(matches!(
+            plan.eval_fn_inplace(branchy_inplace, &other, Chunk::<2>),
+            Err(GraphError::Guard { .. })
+        ));
+        assert!(matches!(
+            plan.eval_fn_inplace(branchy_inplace, &[1.0], Chunk::<2>),
+            Err(GraphError::InputLength { .. })
+        ));
+        assert!(
+            plan.eval_fn_inplace(branchy_inplace, &same, Chunk::<2>)
+                .is_ok()
+        );
     }
     // Hessians: guards of the function and of its gradient (abs's sign)
     fn f<T: Float>(x: &[T]) -> T {
@@ -1065,6 +1155,10 @@ mod parallel {
         let fjac = bits(fjac);
         let (_, pfjac) = plan
             .par_eval_fn(|x| structured(x, &rows), &x, Chunk::<4>)
+            .unwrap();
+        assert_eq!(bits(pfjac), fjac);
+        let (_, pfjac) = plan
+            .par_eval_fn_inplace(|x, out| structured_inplace(x, out, &rows), &x, Chunk::<4>)
             .unwrap();
         assert_eq!(bits(pfjac), fjac);
         // reverse: 20 dense rows, 3 programs of sweeps

@@ -31,7 +31,9 @@ pub enum Direction {
 /// A reusable plan for the sparse Jacobian of a recorded graph `ℝⁿ → ℝᵐ`: its [pattern](Pattern),
 /// a [colouring](Colouring) of its columns (and rows), and the compressed passes with their
 /// buffers. Built once; [`JacobianPlan::eval`] then gives the values and the Jacobian at any input
-/// without allocating.
+/// without allocating. The generic-function forms keep their seeded inputs in the plan after
+/// their first call: [`JacobianPlan::eval_fn`] then allocates only the function's own `Vec`
+/// result per pass, [`JacobianPlan::eval_fn_inplace`] nothing.
 ///
 /// ```
 /// use nilpotent::graph::Graph;
@@ -80,6 +82,9 @@ pub struct JacobianPlan {
     /// f64 buffers for the guard check of `eval_fn`
     check_work: Vec<f64>,
     check_out: Vec<f64>,
+    /// the seeded inputs (and outputs) of the passes of `eval_fn` and `eval_fn_inplace`, for the
+    /// chunk width of the last call; made on the first call
+    fn_buffers: Option<Box<dyn FnBuffers>>,
     values: Vec<f64>,
     jac: CscMatrix<f64>,
 }
@@ -225,6 +230,7 @@ impl JacobianPlan {
             entry_colours,
             check_work,
             check_out: vec![0.0; m],
+            fn_buffers: None,
             values: vec![0.0; m],
             jac,
             program,
@@ -339,8 +345,13 @@ impl JacobianPlan {
     ///
     /// Guards: if the recording has any, the graph is evaluated at `x` first (in `f64`) to check
     /// them, and an error is returned where one comes out differently, as [`JacobianPlan::eval`]
-    /// does; a recording without guards has no branch to check, and `f` runs alone. This path
-    /// allocates the seeded input (and `f` its output) per pass.
+    /// does; a recording without guards has no branch to check, and `f` runs alone.
+    ///
+    /// Allocation: the first call with a given `N` allocates the seeded inputs of every pass
+    /// (n dual numbers each), which the plan then keeps (a call with another `N` replaces them);
+    /// later calls allocate nothing of their own. `f` returns a `Vec`, so it allocates its result
+    /// once per pass; for a function that writes its outputs into a slice instead, use
+    /// [`JacobianPlan::eval_fn_inplace`], which allocates nothing after its first call.
     ///
     /// ```
     /// use nilpotent::graph::Graph;
@@ -370,16 +381,70 @@ impl JacobianPlan {
         F: Fn(&[Dual<f64, N>]) -> Vec<Dual<f64, N>>,
     {
         self.check(x)?;
-        let firsts = self.firsts::<N>();
-        for first in firsts {
-            let y = self.pass_fn(&f, x, first);
-            self.store_fn(first, &y);
+        let (fn_passes, mut out) = self.fn_passes::<N>(x);
+        for p in fn_passes.iter() {
+            let y = f(&p.x);
+            out.store(p.first, &y);
+        }
+        Ok((&self.values, &self.jac))
+    }
+
+    /// [`JacobianPlan::eval_fn`] for a function that writes its m outputs into a slice instead of
+    /// returning a `Vec` (`f(x, out)` with `out.len() == m`, as in
+    /// [`jacobian_inplace`](crate::jacobian_inplace)): before each pass `out` is set to 0, so an
+    /// output that `f` does not write is 0 with zero derivative. The first call with a given `N`
+    /// allocates the seeded inputs and the outputs of every pass, which the plan keeps; later
+    /// calls allocate nothing (unless `f` itself does). The same results as
+    /// [`JacobianPlan::eval_fn`] on the same function bit for bit.
+    ///
+    /// ```
+    /// use nilpotent::graph::Graph;
+    /// use nilpotent::sparse::JacobianPlan;
+    /// use nilpotent::Chunk;
+    /// use num_traits::Float;
+    ///
+    /// // yᵢ = sin(xᵢ)·xᵢ₊₁ (cyclic), written into a slice
+    /// fn g<T: Float>(x: &[T], out: &mut [T]) {
+    ///     for (i, o) in out.iter_mut().enumerate() {
+    ///         *o = x[i].sin() * x[(i + 1) % x.len()];
+    ///     }
+    /// }
+    /// let x = vec![0.5; 50];
+    /// let graph = Graph::record_vec(&x, |x| {
+    ///     let mut out = vec![x[0]; x.len()];
+    ///     g(x, &mut out);
+    ///     out
+    /// });
+    /// let mut plan = JacobianPlan::new(&graph);
+    /// let from_graph = plan.eval(&x).unwrap().1.clone();
+    /// let (y, jac) = plan.eval_fn_inplace(g, &x, Chunk::<4>).unwrap();
+    /// assert_eq!(y[0], 0.5f64.sin() * 0.5);
+    /// assert_eq!(jac, &from_graph);
+    /// ```
+    ///
+    /// # Panics
+    /// If `N` is 0.
+    pub fn eval_fn_inplace<F, const N: usize>(
+        &mut self,
+        f: F,
+        x: &[f64],
+        _chunk: Chunk<N>,
+    ) -> Result<(&[f64], &CscMatrix<f64>), GraphError>
+    where
+        F: Fn(&[Dual<f64, N>], &mut [Dual<f64, N>]),
+    {
+        self.check(x)?;
+        let (fn_passes, mut out) = self.fn_passes::<N>(x);
+        for p in fn_passes.iter_mut() {
+            p.run_inplace(&f);
+            out.store(p.first, &p.y);
         }
         Ok((&self.values, &self.jac))
     }
 
     /// [`JacobianPlan::eval_fn`] with the passes run on rayon's thread pool: the same results bit
-    /// for bit.
+    /// for bit. Each pass's `f` allocates its result (on the thread that runs it); the plan keeps
+    /// the seeded inputs, as [`JacobianPlan::eval_fn`] does.
     #[cfg(feature = "rayon")]
     pub fn par_eval_fn<F, const N: usize>(
         &mut self,
@@ -392,14 +457,32 @@ impl JacobianPlan {
     {
         use rayon::prelude::*;
         self.check(x)?;
-        let firsts: Vec<usize> = self.firsts::<N>().collect();
-        let this = &*self;
-        let ys: Vec<Vec<Dual<f64, N>>> = firsts
-            .par_iter()
-            .map(|&first| this.pass_fn(&f, x, first))
-            .collect();
-        for (&first, y) in firsts.iter().zip(&ys) {
-            self.store_fn(first, y);
+        let (fn_passes, mut out) = self.fn_passes::<N>(x);
+        fn_passes.par_iter_mut().for_each(|p| p.y = f(&p.x));
+        for p in fn_passes.iter() {
+            out.store(p.first, &p.y);
+        }
+        Ok((&self.values, &self.jac))
+    }
+
+    /// [`JacobianPlan::eval_fn_inplace`] with the passes run on rayon's thread pool: the same
+    /// results bit for bit.
+    #[cfg(feature = "rayon")]
+    pub fn par_eval_fn_inplace<F, const N: usize>(
+        &mut self,
+        f: F,
+        x: &[f64],
+        _chunk: Chunk<N>,
+    ) -> Result<(&[f64], &CscMatrix<f64>), GraphError>
+    where
+        F: Fn(&[Dual<f64, N>], &mut [Dual<f64, N>]) + Sync,
+    {
+        use rayon::prelude::*;
+        self.check(x)?;
+        let (fn_passes, mut out) = self.fn_passes::<N>(x);
+        fn_passes.par_iter_mut().for_each(|p| p.run_inplace(&f));
+        for p in fn_passes.iter() {
+            out.store(p.first, &p.y);
         }
         Ok((&self.values, &self.jac))
     }
@@ -423,32 +506,126 @@ impl JacobianPlan {
         Ok(())
     }
 
-    /// The first colour of each pass of width `N` (one pass when there is no colour).
-    fn firsts<const N: usize>(&self) -> core::iter::StepBy<core::ops::Range<usize>> {
+    /// The kept passes of width `N` of the generic-function path (made on the first call with
+    /// this `N`), with `x` written into their inputs, and where their results go.
+    fn fn_passes<const N: usize>(&mut self, x: &[f64]) -> (&mut [FnPass<N>], FnOutput<'_>) {
         assert!(
             N > 0,
             "JacobianPlan::eval_fn: the chunk width must be at least 1"
         );
-        (0..self.columns.num_colours().max(1)).step_by(N)
+        let m = self.values.len();
+        let fresh = match &mut self.fn_buffers {
+            Some(b) => b.as_any_mut().downcast_mut::<FnPasses<N>>().is_none(),
+            None => true,
+        };
+        if fresh {
+            let colours = self.columns.colours();
+            let passes = (0..self.columns.num_colours().max(1))
+                .step_by(N)
+                .map(|first| FnPass {
+                    first,
+                    x: colours
+                        .iter()
+                        .map(|&c| {
+                            let mut d = Dual::constant(0.0);
+                            if (first..first + N).contains(&c) {
+                                d.eps[c - first] = 1.0;
+                            }
+                            d
+                        })
+                        .collect(),
+                    y: Vec::new(),
+                    m,
+                })
+                .collect();
+            self.fn_buffers = Some(Box::new(FnPasses::<N>(passes)));
+        }
+        let passes = &mut self
+            .fn_buffers
+            .as_mut()
+            .and_then(|b| b.as_any_mut().downcast_mut::<FnPasses<N>>())
+            .expect("made above")
+            .0;
+        for p in passes.iter_mut() {
+            for (d, &v) in p.x.iter_mut().zip(x) {
+                d.re = v;
+            }
+        }
+        let (_, rows) = self.pattern.parts();
+        let out = FnOutput {
+            values: &mut self.values,
+            jac: self.jac.values_mut(),
+            rows,
+            entry_colours: &self.entry_colours,
+        };
+        (passes, out)
     }
+}
 
-    /// `f` at `x` seeded with the colours `first..first + N`.
-    fn pass_fn<F, const N: usize>(&self, f: &F, x: &[f64], first: usize) -> Vec<Dual<f64, N>>
+/// The buffers of one pass of the generic-function path: the inputs, seeded once with the unit
+/// tangents of the colours `first..first + N` (each call writes only their values), and the
+/// outputs of the in-place form (and of the parallel one, which keeps `f`'s result here).
+#[derive(Clone, Debug)]
+struct FnPass<const N: usize> {
+    first: usize,
+    x: Vec<Dual<f64, N>>,
+    y: Vec<Dual<f64, N>>,
+    /// the number of outputs
+    m: usize,
+}
+
+impl<const N: usize> FnPass<N> {
+    /// `f(x, y)` with `y` set to 0 first (m values; allocated on the first call only).
+    fn run_inplace<F>(&mut self, f: &F)
     where
-        F: Fn(&[Dual<f64, N>]) -> Vec<Dual<f64, N>>,
+        F: Fn(&[Dual<f64, N>], &mut [Dual<f64, N>]),
     {
-        let xd: Vec<Dual<f64, N>> = x
-            .iter()
-            .zip(self.columns.colours())
-            .map(|(&v, &c)| {
-                let mut d = Dual::constant(v);
-                if (first..first + N).contains(&c) {
-                    d.eps[c - first] = 1.0;
-                }
-                d
-            })
-            .collect();
-        let y = f(&xd);
+        self.y.clear();
+        self.y.resize(self.m, Dual::constant(0.0));
+        f(&self.x, &mut self.y);
+    }
+}
+
+/// The passes of the generic-function path for one chunk width `N`.
+#[derive(Clone, Debug)]
+struct FnPasses<const N: usize>(Vec<FnPass<N>>);
+
+/// The kept passes of the generic-function path, whatever their chunk width (a type parameter of
+/// the call, not of the plan).
+trait FnBuffers: core::any::Any + Send + Sync + core::fmt::Debug {
+    fn clone_box(&self) -> Box<dyn FnBuffers>;
+    fn as_any_mut(&mut self) -> &mut dyn core::any::Any;
+}
+
+impl<const N: usize> FnBuffers for FnPasses<N> {
+    fn clone_box(&self) -> Box<dyn FnBuffers> {
+        Box::new(self.clone())
+    }
+    fn as_any_mut(&mut self) -> &mut dyn core::any::Any {
+        self
+    }
+}
+
+impl Clone for Box<dyn FnBuffers> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
+}
+
+/// Where the generic-function path's results go.
+struct FnOutput<'a> {
+    values: &'a mut [f64],
+    jac: &'a mut [f64],
+    rows: &'a [usize],
+    entry_colours: &'a [usize],
+}
+
+impl FnOutput<'_> {
+    /// Stores the entries of the colours `first..first + N` (and the values, from the first pass).
+    ///
+    /// # Panics
+    /// If `y` does not have one value per output.
+    fn store<const N: usize>(&mut self, first: usize, y: &[Dual<f64, N>]) {
         assert_eq!(
             y.len(),
             self.values.len(),
@@ -456,21 +633,14 @@ impl JacobianPlan {
             crate::text::count(y.len(), "value", "values"),
             self.values.len()
         );
-        y
-    }
-
-    /// Stores the entries of the colours `first..first + N` (and the values, from the first pass).
-    fn store_fn<const N: usize>(&mut self, first: usize, y: &[Dual<f64, N>]) {
         if first == 0 {
             for (v, yi) in self.values.iter_mut().zip(y) {
                 *v = yi.re;
             }
         }
-        let (_, rows) = self.pattern.parts();
-        let dst = self.jac.values_mut();
-        for (pos, (&c, &i)) in self.entry_colours.iter().zip(rows).enumerate() {
+        for (pos, (&c, &i)) in self.entry_colours.iter().zip(self.rows).enumerate() {
             if (first..first + N).contains(&c) {
-                dst[pos] = y[i].eps[c - first];
+                self.jac[pos] = y[i].eps[c - first];
             }
         }
     }

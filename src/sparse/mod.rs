@@ -47,8 +47,12 @@
 //! ```
 //!
 //! For the same derivatives at many inputs, build a [`JacobianPlan`] or [`HessianPlan`] once (the
-//! pattern, colouring, passes and their buffers) and evaluate it repeatedly: no allocation after
-//! it is built.
+//! pattern, colouring, passes and their buffers) and evaluate it repeatedly: `eval` allocates
+//! nothing after the plan is built. [`JacobianPlan::eval_fn`] (the generic function itself on the
+//! seeded duals) keeps its seeded inputs in the plan after its first call, so it then allocates
+//! only what the function does — a function returning a `Vec` allocates that result once per
+//! pass — and [`JacobianPlan::eval_fn_inplace`], for a function that writes its outputs into a
+//! slice, allocates nothing after its first call.
 //!
 //! # Patterns and guards
 //!
@@ -78,8 +82,8 @@
 //! # Parallel passes (feature `rayon`)
 //!
 //! With the cargo feature `rayon`, the independent passes of a Jacobian or Hessian run on rayon's
-//! thread pool: `JacobianPlan::par_eval`, `JacobianPlan::par_eval_fn` and `HessianPlan::par_eval`
-//! for sparse ones, and `sparse::par_jacobian_with`, `sparse::par_hessian_with` for dense ones
+//! thread pool: `JacobianPlan::par_eval`, `JacobianPlan::par_eval_fn`,
+//! `JacobianPlan::par_eval_fn_inplace` and `HessianPlan::par_eval` for sparse ones, and `sparse::par_jacobian_with`, `sparse::par_hessian_with` for dense ones
 //! (chunks of columns, pairs of chunks). These items exist only with the feature (their pages are
 //! in documentation built with `--features rayon`, as on docs.rs). Each pass is computed exactly as in the serial
 //! driver, so the results are the same bit for bit; only the wall-clock time changes (a plan with
