@@ -57,13 +57,13 @@ pub(crate) const SINK: u32 = 0;
 /// How the backward sweep tests an adjoint for exactly zero (its node is then skipped), as a type
 /// so that a driver can pass a cheaper test that gives the same answer (dual numbers: see
 /// `Dual::is_zero_bits`).
-pub(super) trait ZeroTest<T> {
+pub(crate) trait ZeroTest<T> {
     /// `a.is_zero()`, exactly.
     fn is_zero(a: &T) -> bool;
 }
 
 /// [`Zero::is_zero`](num_traits::Zero::is_zero) of `T` itself.
-pub(super) struct Plain;
+pub(crate) struct Plain;
 
 impl<T: Float> ZeroTest<T> for Plain {
     #[inline(always)]
