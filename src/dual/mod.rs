@@ -190,39 +190,6 @@ impl<T: Float, const N: usize> Dual<T, N> {
         Dual { re: value, eps }
     }
 
-    /// `self.is_zero()` (the real part and every tangent exactly zero), for `f64` and `f32` parts
-    /// as one OR of the bit patterns with the signs shifted out: branch-free and without the
-    /// per-lane floating-point compares, which the compiler evaluated for every adjoint of a
-    /// sweep even when the real part alone already said "nonzero".
-    #[inline(always)]
-    pub(crate) fn is_zero_bits(&self) -> bool
-    where
-        T: 'static,
-    {
-        use core::any::TypeId;
-        if TypeId::of::<T>() == TypeId::of::<f64>() || TypeId::of::<T>() == TypeId::of::<f32>() {
-            let bits = |x: T| x.to_f64().map_or(1, |x| x.to_bits() << 1);
-            if bits(self.re) != 0 {
-                return false;
-            }
-            self.tangents_zero_bits()
-        } else {
-            num_traits::Zero::is_zero(self)
-        }
-    }
-
-    /// True if every tangent is exactly zero, by bits (`T` is `f64` or `f32`): the rarer half of
-    /// [`Dual::is_zero_bits`]. Marked cold (but inlined) so that the compiler keeps it behind the
-    /// branch on the real part instead of evaluating it for every adjoint, as it did without the
-    /// mark (callgrind, `hessian8_reverse`: 13 665 → 13 102 instructions; out of line,
-    /// `#[inline(never)]`, the call cost more than it saved: 13 707).
-    #[cold]
-    #[inline(always)]
-    fn tangents_zero_bits(&self) -> bool {
-        let bits = |x: T| x.to_f64().map_or(1, |x| x.to_bits() << 1);
-        self.eps.iter().fold(0, |acc, &e| acc | bits(e)) == 0
-    }
-
     // The four entries below apply the rule table. Each forces its body inline only at the
     // innermost level (`T` = `f64`/`f32`); at outer levels it calls an `#[inline]` function of
     // its own, one per rule (so the rule still folds into it), reached by a function pointer, so
@@ -549,13 +516,16 @@ impl<T: fmt::Display, const N: usize> fmt::Display for Dual<T, N> {
 mod tests {
     use super::*;
 
-    /// The sweep's zero test by bits gives exactly `is_zero`'s answer: on every combination of
-    /// special parts (±0, ±∞, NaN, subnormals, ordinary numbers) in the real part and one tangent,
-    /// and on pseudo-random bit patterns in every part, for `f64` and `f32` parts, and for a nested
-    /// dual number (which takes `is_zero` itself).
+    /// `is_zero` (its tangents behind a cold branch on the real part) is true exactly when every
+    /// part compares equal to 0: on every combination of special parts (±0, ±∞, NaN, subnormals,
+    /// ordinary numbers) in the real part and one tangent, and on pseudo-random bit patterns, for
+    /// `f64` and `f32` parts and for a nested dual number.
     #[test]
-    fn is_zero_bits_is_is_zero() {
+    fn is_zero_is_every_part_zero() {
         use num_traits::Zero;
+        fn all_zero<const N: usize>(d: &Dual<f64, N>) -> bool {
+            d.re == 0.0 && d.eps.iter().all(|&e| e == 0.0)
+        }
         let special = [
             0.0,
             -0.0,
@@ -574,17 +544,15 @@ mod tests {
                 for lane in 0..3 {
                     let mut d = Dual::<f64, 3>::constant(re);
                     d.eps[lane] = e;
-                    assert_eq!(d.is_zero_bits(), d.is_zero(), "{re:?} {e:?} {lane}");
+                    assert_eq!(d.is_zero(), all_zero(&d), "{re:?} {e:?} {lane}");
                     let mut f = Dual::<f32, 3>::constant(re as f32);
                     f.eps[lane] = e as f32;
-                    assert_eq!(f.is_zero_bits(), f.is_zero(), "{re:?} {e:?} {lane} (f32)");
+                    let f_zero = f.re == 0.0 && f.eps.iter().all(|&x| x == 0.0);
+                    assert_eq!(f.is_zero(), f_zero, "{re:?} {e:?} {lane} (f32)");
                     let mut n = Dual::<Dual<f64, 1>, 2>::constant(Dual::new(re, [e]));
                     n.eps[lane % 2] = Dual::new(e, [re]);
-                    assert_eq!(
-                        n.is_zero_bits(),
-                        n.is_zero(),
-                        "{re:?} {e:?} {lane} (nested)"
-                    );
+                    let n_zero = all_zero(&n.re) && n.eps.iter().all(all_zero);
+                    assert_eq!(n.is_zero(), n_zero, "{re:?} {e:?} {lane} (nested)");
                 }
             }
         }
@@ -602,9 +570,7 @@ mod tests {
         };
         for _ in 0..100_000 {
             let d = Dual::<f64, 2>::new(next(), [next(), next()]);
-            assert_eq!(d.is_zero_bits(), d.is_zero(), "{d:?}");
-            let f = Dual::<f32, 2>::new(next() as f32, [next() as f32, next() as f32]);
-            assert_eq!(f.is_zero_bits(), f.is_zero(), "{f:?}");
+            assert_eq!(d.is_zero(), all_zero(&d), "{d:?}");
         }
     }
 

@@ -12,7 +12,6 @@ use core::cell::RefCell;
 use nalgebra::{DMatrix, Dim, Matrix, Scalar, StorageMut};
 use num_traits::Float;
 
-use super::tape::ZeroTest;
 use super::{Tape, Var};
 use crate::Dual;
 use crate::forward::{check_columns, check_len, check_outputs, seed, unseed};
@@ -244,8 +243,7 @@ impl<T: Float + Scalar, const N: usize> Tape<Dual<T, N>> {
             seed(&mut xd, start, end);
             let y = self.record(&xd, &f);
             unseed(&mut xd, start, end);
-            // the zero test of the adjoints by bits (the same answers as `is_zero`, fewer instructions)
-            let adjoints = self.backward_with::<DualZero>(y);
+            let adjoints = self.backward(y);
             for i in 0..n {
                 // a constant output has no adjoints: its gradient and Hessian are 0
                 let a = adjoints
@@ -272,91 +270,5 @@ impl<T: Float + Scalar, const N: usize> Tape<Dual<T, N>> {
             }
         }
         value
-    }
-}
-
-/// The sweep's zero test for dual numbers: [`Dual::is_zero_bits`].
-struct DualZero;
-
-impl<T: Float + 'static, const N: usize> ZeroTest<Dual<T, N>> for DualZero {
-    #[inline(always)]
-    fn is_zero(a: &Dual<T, N>) -> bool {
-        a.is_zero_bits()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::reverse::tape::Plain;
-
-    /// The sweep of `Tape<Dual>::hessian` (zero test by bits, [`DualZero`]) gives bit for bit the
-    /// adjoints of the generic sweep (`is_zero`, [`Plain`]), on functions whose partials and
-    /// adjoints take the special values the conventions are about (exact zeros, ±∞, NaN, −0),
-    /// at special and pseudo-random points.
-    #[test]
-    fn dual_zero_sweep_matches_the_generic_sweep_bit_for_bit() {
-        type D = Dual<f64, 3>;
-        fn f(x: &[Var<D>]) -> Var<D> {
-            let (a, b, c) = (x[0], x[1], x[2]);
-            let zero = Var::constant(D::constant(0.0));
-            a.sqrt() * b + (a * c).ln() - b.floor() * c.sqrt()
-                + (a - a) * b.recip()
-                + (c * zero).exp() * a.max(b)
-                + a.powi(3) / (b * b + c)
-                + (a * b * c).abs().sqrt()
-        }
-        let special = [
-            0.0,
-            -0.0,
-            1.0,
-            -2.0,
-            0.5,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::NAN,
-            f64::MIN_POSITIVE / 8.0,
-            1e300,
-        ];
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut random = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64 * 8.0 - 4.0
-        };
-        let mut points = Vec::new();
-        for &a in &special {
-            for &b in &special {
-                points.push([a, b, 0.0]);
-                points.push([a, b, 1.5]);
-                points.push([a, random(), b]);
-            }
-        }
-        for _ in 0..200 {
-            points.push([random(), random(), random()]);
-        }
-        let mut tape: Tape<D> = Tape::new();
-        let bits = |d: &D| (d.re.to_bits(), d.eps.map(f64::to_bits));
-        for x in &points {
-            // the inputs seeded as in `hessian_into`, and also with special tangents
-            for seeds in [
-                [1.0, 0.0, 0.0],
-                [0.0, f64::INFINITY, -0.0],
-                [f64::NAN, 0.0, 1.0],
-            ] {
-                let xd: Vec<D> = (0..3)
-                    .map(|i| {
-                        let mut d = D::constant(x[i]);
-                        d.eps[i] = seeds[i];
-                        d
-                    })
-                    .collect();
-                let y = tape.record(&xd, f);
-                let plain: Vec<_> = tape.backward_with::<Plain>(y).iter().map(bits).collect();
-                let by_bits: Vec<_> = tape.backward_with::<DualZero>(y).iter().map(bits).collect();
-                assert_eq!(plain, by_bits, "x = {x:?}, seeds {seeds:?}");
-            }
-        }
     }
 }

@@ -54,24 +54,6 @@ pub(crate) const NONE: u32 = u32::MAX;
 /// never read.
 pub(crate) const SINK: u32 = 0;
 
-/// How the backward sweep tests an adjoint for exactly zero (its node is then skipped), as a type
-/// so that a driver can pass a cheaper test that gives the same answer (dual numbers: see
-/// `Dual::is_zero_bits`).
-pub(crate) trait ZeroTest<T> {
-    /// `a.is_zero()`, exactly.
-    fn is_zero(a: &T) -> bool;
-}
-
-/// [`Zero::is_zero`](num_traits::Zero::is_zero) of `T` itself.
-pub(crate) struct Plain;
-
-impl<T: Float> ZeroTest<T> for Plain {
-    #[inline(always)]
-    fn is_zero(a: &T) -> bool {
-        a.is_zero()
-    }
-}
-
 /// One recorded operation: up to two parents and the local partial derivative towards each.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Node<T> {
@@ -558,12 +540,6 @@ impl<T: Float + 'static> Tape<T> {
         self.input_adjoints()
     }
 
-    /// [`Tape::backward`] with `Z::is_zero` as the sweep's test for a zero adjoint.
-    pub(super) fn backward_with<Z: ZeroTest<T>>(&mut self, output: Var<T>) -> &[T] {
-        self.sweep_with::<Z>(&[output], &[T::one()]);
-        self.input_adjoints()
-    }
-
     /// Sweeps backward from the outputs `ys` with seeds `s` (adjoint `s[i]` on `ys[i]`) and returns
     /// the input adjoints: `Jᵀ·s`.
     ///
@@ -609,12 +585,6 @@ impl<T: Float + 'static> Tape<T> {
     /// Nodes with a zero adjoint are skipped, so an infinite partial on a branch that does not
     /// reach the outputs injects no NaN.
     fn sweep(&mut self, ys: &[Var<T>], s: &[T]) {
-        self.sweep_with::<Plain>(ys, s);
-    }
-
-    /// [`Tape::sweep`] with `Z::is_zero` as the test for a zero adjoint.
-    #[inline(always)]
-    fn sweep_with<Z: ZeroTest<T>>(&mut self, ys: &[Var<T>], s: &[T]) {
         let nodes = &self.rec.nodes;
         self.adjoints.clear();
         self.adjoints.resize(nodes.len(), T::zero());
@@ -642,7 +612,7 @@ impl<T: Float + 'static> Tape<T> {
         let skip_sink = core::mem::size_of::<T>() > 16;
         for i in (self.n_inputs + 1..last).rev() {
             let a = adj[i];
-            if Z::is_zero(&a) {
+            if a.is_zero() {
                 continue;
             }
             let Node { parents, partials } = nodes[i];
