@@ -516,6 +516,64 @@ impl<T: fmt::Display, const N: usize> fmt::Display for Dual<T, N> {
 mod tests {
     use super::*;
 
+    /// `is_zero` (its tangents behind a cold branch on the real part) is true exactly when every
+    /// part compares equal to 0: on every combination of special parts (±0, ±∞, NaN, subnormals,
+    /// ordinary numbers) in the real part and one tangent, and on pseudo-random bit patterns, for
+    /// `f64` and `f32` parts and for a nested dual number.
+    #[test]
+    fn is_zero_is_every_part_zero() {
+        use num_traits::Zero;
+        fn all_zero<const N: usize>(d: &Dual<f64, N>) -> bool {
+            d.re == 0.0 && d.eps.iter().all(|&e| e == 0.0)
+        }
+        let special = [
+            0.0,
+            -0.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            -f64::NAN,
+            f64::MIN_POSITIVE / 4.0,
+            -f64::MIN_POSITIVE / 4.0,
+            1.0,
+            -2.5,
+            f64::MAX,
+        ];
+        for &re in &special {
+            for &e in &special {
+                for lane in 0..3 {
+                    let mut d = Dual::<f64, 3>::constant(re);
+                    d.eps[lane] = e;
+                    assert_eq!(d.is_zero(), all_zero(&d), "{re:?} {e:?} {lane}");
+                    let mut f = Dual::<f32, 3>::constant(re as f32);
+                    f.eps[lane] = e as f32;
+                    let f_zero = f.re == 0.0 && f.eps.iter().all(|&x| x == 0.0);
+                    assert_eq!(f.is_zero(), f_zero, "{re:?} {e:?} {lane} (f32)");
+                    let mut n = Dual::<Dual<f64, 1>, 2>::constant(Dual::new(re, [e]));
+                    n.eps[lane % 2] = Dual::new(e, [re]);
+                    let n_zero = all_zero(&n.re) && n.eps.iter().all(all_zero);
+                    assert_eq!(n.is_zero(), n_zero, "{re:?} {e:?} {lane} (nested)");
+                }
+            }
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            // about one part in four is ±0, so that all-zero values occur
+            match state % 8 {
+                0 => 0.0,
+                1 => -0.0,
+                _ => f64::from_bits(state),
+            }
+        };
+        for _ in 0..100_000 {
+            let d = Dual::<f64, 2>::new(next(), [next(), next()]);
+            assert_eq!(d.is_zero(), all_zero(&d), "{d:?}");
+        }
+    }
+
     /// The per-rule functions of the outer levels are found by index: every rule must map to its
     /// own index in `ALL` and back.
     #[test]

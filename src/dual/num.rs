@@ -29,9 +29,23 @@ impl<T: Float, const N: usize> Dual<T, N> {
     }
 
     /// True if the real part and every tangent are exactly zero.
+    ///
+    /// The tangents are looked at only if the real part is zero, and that half is marked cold: a
+    /// zero test is mostly asked of nonzero numbers (a partial about to be recorded on a tape),
+    /// and without the mark the compiler compared every tangent every time.
     #[inline(always)]
     fn is_additive_identity(&self) -> bool {
-        self.re.is_zero() && self.is_constant()
+        if !self.re.is_zero() {
+            return false;
+        }
+        self.is_constant_cold()
+    }
+
+    /// [`Dual::is_constant`] on the rarer side of a branch (see `is_additive_identity`).
+    #[cold]
+    #[inline(always)]
+    fn is_constant_cold(&self) -> bool {
+        self.is_constant()
     }
 
     /// `self·a + b` rounded once, and fused in every lane: `ε = fma(x', a, fma(x, a', b'))`.
