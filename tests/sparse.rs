@@ -690,9 +690,9 @@ fn banded_jacobian_needs_its_bandwidth_in_colours() {
         let g = Graph::record_vec(&x, |x| structured(x, &rows));
         let plan = JacobianPlan::with_options(&g, Direction::Forward, Order::Best);
         assert_eq!(plan.colouring().num_colours(), 2 * half + 1);
-        assert_eq!(plan.num_passes(), (2 * half + 1).div_ceil(8));
-        // reverse mode's rows need as many: the cost model keeps one pass forward, and takes
-        // 3 programs of sweeps over 3 passes of 8 lanes (see `Direction::Auto`)
+        assert_eq!(plan.num_passes(), (2 * half + 1).div_ceil(16));
+        // reverse mode's rows need as many: the cost model keeps up to 5 colours forward (one
+        // pass of 5 lanes: 2.7 against 3), and takes 9 or more in reverse (see `Direction::Auto`)
         let plan = JacobianPlan::new(&g);
         assert_eq!(plan.row_colouring().num_colours(), 2 * half + 1);
         let reverse = if half < 4 {
@@ -769,8 +769,8 @@ fn reverse_mode_over_row_colourings() {
         ((0..3).map(|_| (0..n).collect()).collect(), Some(3)),
         // 40 sparse rows: far fewer row colours than column colours
         (random_rows(40, n, 20, &mut rng), None),
-        // 12 dense rows: 2 programs of up to 8 sweeps
-        ((0..12).map(|_| (0..n).collect()).collect(), Some(12)),
+        // 20 dense rows: 2 backward sweeps of up to 16 lanes
+        ((0..20).map(|_| (0..n).collect()).collect(), Some(20)),
     ];
     for (rows, colours) in &cases {
         let g = Graph::record_vec(&x, |x| structured(x, rows));
@@ -779,7 +779,7 @@ fn reverse_mode_over_row_colourings() {
         assert_rows_orthogonal(plan.pattern(), plan.row_colouring());
         if let Some(c) = colours {
             assert_eq!(plan.colouring().num_colours(), *c);
-            assert_eq!(plan.num_passes(), c.div_ceil(8));
+            assert_eq!(plan.num_passes(), c.div_ceil(16));
         }
         let x1 = rng.vec(n, -1.0, 1.0);
         let (y, jac) = plan.eval(&x1).unwrap();
@@ -1140,8 +1140,8 @@ mod parallel {
         let mut rng = Rng::for_test("parallel sparse");
         let n = 300;
         let x = rng.vec(n, -1.0, 1.0);
-        // 21 column colours: 3 forward passes
-        let rows = banded(n, 10);
+        // 37 column colours: 3 forward passes (16, 16 and 5 lanes)
+        let rows = banded(n, 18);
         let g = Graph::record_vec(&x, |x| structured(x, &rows));
         let mut plan = JacobianPlan::with_options(&g, Direction::Forward, Order::Best);
         assert_eq!(plan.num_passes(), 3);
@@ -1161,8 +1161,8 @@ mod parallel {
             .par_eval_fn_inplace(|x, out| structured_inplace(x, out, &rows), &x, Chunk::<4>)
             .unwrap();
         assert_eq!(bits(pfjac), fjac);
-        // reverse: 20 dense rows, 3 programs of sweeps
-        let rows: Rows = (0..20).map(|_| (0..n).collect()).collect();
+        // reverse: 40 dense rows, 3 backward sweeps
+        let rows: Rows = (0..40).map(|_| (0..n).collect()).collect();
         let g = Graph::record_vec(&x, |x| structured(x, &rows));
         let mut plan = JacobianPlan::new(&g);
         assert_eq!(
@@ -1171,8 +1171,8 @@ mod parallel {
         );
         let jac = bits(plan.eval(&x).unwrap().1);
         assert_eq!(bits(plan.par_eval(&x).unwrap().1), jac);
-        // Hessian: blocks of 12, 12 colours, 2 passes
-        let edges = edges_of(&block_diagonal(n, 12));
+        // Hessian: blocks of 20, 20 colours, 2 passes
+        let edges = edges_of(&block_diagonal(n, 20));
         let g = Graph::record(&x, |x| coupled(x, &edges));
         let mut plan = HessianPlan::new(&g);
         assert_eq!(plan.num_passes(), 2);

@@ -3,9 +3,15 @@
 
 use nalgebra_sparse::CscMatrix;
 
-use super::colour::{Colouring, Order, column_colouring, row_colouring};
+use std::sync::OnceLock;
+
+use super::colour::{
+    Colouring, Order, column_colouring, column_colouring_within, column_lower_bound, row_colouring,
+    row_colouring_within, row_lower_bound,
+};
 use super::pass::{Entry, MAX_LANES, Pass};
 use super::pattern::{Pattern, jacobian_pattern};
+use super::sweep::{Sweep, Tape};
 use crate::Dual;
 use crate::forward::Chunk;
 use crate::graph::{Evaluator, Graph, GraphError, Program};
@@ -66,8 +72,11 @@ pub enum Direction {
 #[derive(Clone, Debug)]
 pub struct JacobianPlan {
     pattern: Pattern,
-    columns: Colouring,
-    rows: Colouring,
+    /// the colourings, made when needed: the one of the plan's direction when it is built, the
+    /// other only if it could win ([`Direction::Auto`]) or when asked for
+    columns: OnceLock<Colouring>,
+    rows: OnceLock<Colouring>,
+    order: Order,
     direction: Direction,
     /// the function's program (forward passes, and the guard check of `eval_fn`)
     program: Program,
@@ -75,10 +84,12 @@ pub struct JacobianPlan {
     /// forward passes and, for each, the entries it gives
     passes: Vec<Pass>,
     maps: Vec<Vec<Entry>>,
-    /// reverse mode: programs of up to 8 sweeps each
-    sweeps: Vec<Sweeps>,
-    /// the colour of the column of each entry (for `eval_fn`)
-    entry_colours: Vec<usize>,
+    /// reverse mode: the forward pass with the partials, and the backward sweeps (up to
+    /// `MAX_LANES` row colours each)
+    tape: Option<Tape>,
+    sweeps: Vec<Sweep>,
+    /// the colour of the column of each entry (for `eval_fn`; made on its first call)
+    entry_colours: OnceLock<Vec<usize>>,
     /// f64 buffers for the guard check of `eval_fn`
     check_work: Vec<f64>,
     check_out: Vec<f64>,
@@ -89,33 +100,30 @@ pub struct JacobianPlan {
     jac: CscMatrix<f64>,
 }
 
-/// One program of compressed reverse sweeps and its buffers.
-#[derive(Clone, Debug)]
-struct Sweeps {
-    program: Program,
-    work: Vec<f64>,
-    out: Vec<f64>,
-    /// (position in the Jacobian's values, output of the program)
-    map: Vec<(usize, usize)>,
-    /// whether the first m outputs are the function's values
-    has_values: bool,
-}
-
-impl Sweeps {
-    fn run(&mut self, x: &[f64]) -> Result<(), GraphError> {
-        let mut eval = Evaluator::from_work(&self.program, core::mem::take(&mut self.work));
-        let r = eval.eval_into(x, &mut self.out);
-        self.work = eval.into_work();
-        r
-    }
-}
-
 /// The estimated cost of forward passes over `colours` colours (see [`Direction::Auto`]).
 fn forward_cost(colours: usize) -> f64 {
     (0..colours.max(1))
         .step_by(MAX_LANES)
         .map(|first| 1.0 + (colours - first).min(MAX_LANES) as f64 / 3.0)
         .sum()
+}
+
+/// The largest `k` in `low..=high` with `ok(k)`, for `ok` true up to some point and false after
+/// it (`None` if `ok(low)` is false).
+fn largest_within(low: usize, high: usize, ok: impl Fn(usize) -> bool) -> Option<usize> {
+    if low > high || !ok(low) {
+        return None;
+    }
+    let (mut lo, mut hi) = (low, high); // ok(lo); the answer is in lo..=hi
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        if ok(mid) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    Some(lo)
 }
 
 /// The estimated cost of reverse sweeps over `colours` colours (see [`Direction::Auto`]).
@@ -131,32 +139,64 @@ impl JacobianPlan {
     }
 
     /// The plan for `g` with the given direction and colouring order.
+    ///
+    /// Only the colouring of the direction used is made: with [`Direction::Forward`] the rows are
+    /// never coloured (nor the columns with [`Direction::Reverse`], until
+    /// [`JacobianPlan::eval_fn`] needs them). [`Direction::Auto`] first colours the direction
+    /// whose lower bound (the largest number of entries in a row, for the columns; in a column,
+    /// for the rows) costs less, then the other only if its lower bound can still beat that,
+    /// abandoning it as soon as it needs too many colours. So a Jacobian with one dense row
+    /// (whose columns all conflict) goes reverse without colouring its columns.
     pub fn with_options(g: &Graph, direction: Direction, order: Order) -> JacobianPlan {
         let m = g.num_outputs();
         let pattern = jacobian_pattern(g);
-        let columns = column_colouring(&pattern, order);
-        let rows = row_colouring(&pattern, order);
+        let (columns, rows) = (OnceLock::new(), OnceLock::new());
         let direction = match direction {
             // no output, nothing to sweep from: forward passes (which also check the guards)
             _ if m == 0 => Direction::Forward,
             Direction::Auto => {
-                if reverse_cost(rows.num_colours()) < forward_cost(columns.num_colours()) {
-                    Direction::Reverse
+                let (low_c, low_r) = (column_lower_bound(&pattern), row_lower_bound(&pattern));
+                if forward_cost(low_c) <= reverse_cost(low_r) {
+                    let c = column_colouring(&pattern, order);
+                    // reverse wins only with fewer than this costs
+                    let cost = forward_cost(c.num_colours());
+                    let _ = columns.set(c);
+                    let limit = largest_within(low_r, pattern.nrows(), |r| reverse_cost(r) < cost);
+                    match limit.and_then(|r| row_colouring_within(&pattern, order, r)) {
+                        Some(r) => {
+                            let _ = rows.set(r);
+                            Direction::Reverse
+                        }
+                        None => Direction::Forward,
+                    }
                 } else {
-                    Direction::Forward
+                    let r = row_colouring(&pattern, order);
+                    // forward wins with this cost or less
+                    let cost = reverse_cost(r.num_colours());
+                    let _ = rows.set(r);
+                    let limit = largest_within(low_c, pattern.ncols(), |c| forward_cost(c) <= cost);
+                    match limit.and_then(|c| column_colouring_within(&pattern, order, c)) {
+                        Some(c) => {
+                            let _ = columns.set(c);
+                            Direction::Forward
+                        }
+                        None => Direction::Reverse,
+                    }
                 }
             }
             d => d,
         };
         let program = Program::new(g);
         let (_, row_of) = pattern.parts();
-        let entry_colours: Vec<usize> = pattern.entries().map(|(_, j)| columns.colour(j)).collect();
-        let (mut passes, mut maps, mut sweeps) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut passes, mut maps, mut sweeps, mut tape) =
+            (Vec::new(), Vec::new(), Vec::new(), None);
         match direction {
             Direction::Forward => {
+                let columns = columns.get_or_init(|| column_colouring(&pattern, order));
                 passes = Pass::plan(&program, columns.colours(), columns.num_colours());
                 maps = vec![Vec::new(); passes.len()];
-                for (pos, (&c, &i)) in entry_colours.iter().zip(row_of).enumerate() {
+                for (pos, (j, &i)) in pattern.entries().map(|(_, j)| j).zip(row_of).enumerate() {
+                    let c = columns.colour(j);
                     maps[c / MAX_LANES].push(Entry {
                         pos,
                         output: i,
@@ -165,51 +205,23 @@ impl JacobianPlan {
                 }
             }
             _ => {
-                // each sweep outputs only the entries of its rows (no two rows of a colour
-                // share a column), so the programs output nnz values in all
+                // one forward pass with the partials, then one backward sweep per block of up
+                // to MAX_LANES row colours; no two rows of a colour share a column, so lane c
+                // holds each of its rows' entries unmixed
+                let rows = rows.get_or_init(|| row_colouring(&pattern, order));
+                let t = Tape::new(g);
                 let groups = rows.groups();
-                let pt = pattern.transpose(); // column i: the columns of row i
-                let inputs: Vec<Vec<usize>> = groups
-                    .iter()
-                    .map(|group| {
-                        let mut cols: Vec<usize> = group
-                            .iter()
-                            .flat_map(|&i| pt.col(i).iter().copied())
-                            .collect();
-                        cols.sort_unstable();
-                        cols
-                    })
-                    .collect();
-                for (b, (block, wanted)) in groups
+                sweeps = groups
                     .chunks(MAX_LANES)
-                    .zip(inputs.chunks(MAX_LANES))
-                    .enumerate()
-                {
-                    let graph = g.compressed_reverse(block, wanted, b == 0);
-                    let program = Program::new(&graph);
-                    sweeps.push(Sweeps {
-                        work: program.evaluator::<f64>().into_work(),
-                        out: vec![0.0; program.num_outputs()],
-                        program,
-                        map: Vec::new(),
-                        has_values: b == 0,
-                    });
-                }
-                // where colour c's entries start in its program's outputs (after the values in
-                // the first program)
-                let mut start = vec![0; groups.len()];
-                for (b, block) in inputs.chunks(MAX_LANES).enumerate() {
-                    let mut at = if b == 0 { m } else { 0 };
-                    for (k, cols) in block.iter().enumerate() {
-                        start[b * MAX_LANES + k] = at;
-                        at += cols.len();
-                    }
-                }
+                    .map(|block| Sweep::new(&t, block))
+                    .collect();
                 for (pos, (i, j)) in pattern.entries().enumerate() {
                     let c = rows.colour(i);
-                    let k = inputs[c].binary_search(&j).expect("a column of the row");
-                    sweeps[c / MAX_LANES].map.push((pos, start[c] + k));
+                    let s = &mut sweeps[c / MAX_LANES];
+                    let slot = s.slot(j, c % MAX_LANES);
+                    s.map.push((pos, slot));
                 }
+                tape = Some(t);
             }
         }
         let check_work = program.evaluator::<f64>().into_work();
@@ -222,12 +234,14 @@ impl JacobianPlan {
             pattern,
             columns,
             rows,
+            order,
             direction,
             has_guards: g.num_guards() > 0,
             passes,
             maps,
+            tape,
             sweeps,
-            entry_colours,
+            entry_colours: OnceLock::new(),
             check_work,
             check_out: vec![0.0; m],
             fn_buffers: None,
@@ -246,19 +260,23 @@ impl JacobianPlan {
     /// reverse mode.
     pub fn colouring(&self) -> &Colouring {
         match self.direction {
-            Direction::Reverse => &self.rows,
-            _ => &self.columns,
+            Direction::Reverse => self.row_colouring(),
+            _ => self.column_colouring(),
         }
     }
 
-    /// The colouring of the columns (forward mode; also used by [`JacobianPlan::eval_fn`]).
+    /// The colouring of the columns (forward mode; also used by [`JacobianPlan::eval_fn`]). A
+    /// plan in reverse mode colours its columns on the first call of this or of `eval_fn`.
     pub fn column_colouring(&self) -> &Colouring {
-        &self.columns
+        self.columns
+            .get_or_init(|| column_colouring(&self.pattern, self.order))
     }
 
-    /// The colouring of the rows (reverse mode).
+    /// The colouring of the rows (reverse mode). A plan in forward mode colours its rows on the
+    /// first call of this.
     pub fn row_colouring(&self) -> &Colouring {
-        &self.rows
+        self.rows
+            .get_or_init(|| row_colouring(&self.pattern, self.order))
     }
 
     /// [`Direction::Forward`] or [`Direction::Reverse`] (never `Auto`: what it chose).
@@ -266,8 +284,9 @@ impl JacobianPlan {
         self.direction
     }
 
-    /// The number of program evaluations per [`JacobianPlan::eval`]: ⌈colours / 8⌉ (each
-    /// carries up to 8 colours, as tangent lanes forward or as sweeps in reverse).
+    /// The number of passes per [`JacobianPlan::eval`]: ⌈colours / 16⌉ (each carries up to 16
+    /// colours, as tangent lanes of a forward pass, or as the adjoint lanes of a backward sweep
+    /// in reverse mode, where one forward pass over the function comes first).
     pub fn num_passes(&self) -> usize {
         match self.direction {
             Direction::Reverse => self.sweeps.len(),
@@ -282,8 +301,10 @@ impl JacobianPlan {
     pub fn eval(&mut self, x: &[f64]) -> Result<(&[f64], &CscMatrix<f64>), GraphError> {
         match self.direction {
             Direction::Reverse => {
+                self.forward_tape(x)?;
+                let tape = self.tape.as_ref().expect("reverse mode has a tape");
                 for s in &mut self.sweeps {
-                    s.run(x)?;
+                    s.run(tape);
                 }
             }
             _ => {
@@ -302,7 +323,11 @@ impl JacobianPlan {
     pub fn par_eval(&mut self, x: &[f64]) -> Result<(&[f64], &CscMatrix<f64>), GraphError> {
         use rayon::prelude::*;
         match self.direction {
-            Direction::Reverse => self.sweeps.par_iter_mut().try_for_each(|s| s.run(x))?,
+            Direction::Reverse => {
+                self.forward_tape(x)?;
+                let tape = self.tape.as_ref().expect("reverse mode has a tape");
+                self.sweeps.par_iter_mut().for_each(|s| s.run(tape));
+            }
             _ => {
                 let program = &self.program;
                 self.passes
@@ -320,12 +345,12 @@ impl JacobianPlan {
             Direction::Reverse => {
                 for s in &self.sweeps {
                     for &(pos, k) in &s.map {
-                        dst[pos] = s.out[k];
+                        dst[pos] = s.adjoint(k);
                     }
-                    if s.has_values {
-                        let m = self.values.len();
-                        self.values.copy_from_slice(&s.out[..m]);
-                    }
+                }
+                let tape = self.tape.as_ref().expect("reverse mode has a tape");
+                for (k, v) in self.values.iter_mut().enumerate() {
+                    *v = tape.output(k);
                 }
             }
             _ => {
@@ -487,6 +512,16 @@ impl JacobianPlan {
         Ok((&self.values, &self.jac))
     }
 
+    /// Reverse mode: checks `x` (as [`JacobianPlan::check`]), then the forward pass of the tape.
+    fn forward_tape(&mut self, x: &[f64]) -> Result<(), GraphError> {
+        self.check(x)?;
+        self.tape
+            .as_mut()
+            .expect("reverse mode has a tape")
+            .forward(x);
+        Ok(())
+    }
+
     /// Checks the length of `x` and, if the recording has guards, the guards at `x`.
     fn check(&mut self, x: &[f64]) -> Result<(), GraphError> {
         let n = self.pattern.ncols();
@@ -518,9 +553,16 @@ impl JacobianPlan {
             Some(b) => b.as_any_mut().downcast_mut::<FnPasses<N>>().is_none(),
             None => true,
         };
+        let (pattern, order) = (&self.pattern, self.order);
+        let columns = self
+            .columns
+            .get_or_init(|| column_colouring(pattern, order));
+        let entry_colours = self
+            .entry_colours
+            .get_or_init(|| pattern.entries().map(|(_, j)| columns.colour(j)).collect());
         if fresh {
-            let colours = self.columns.colours();
-            let passes = (0..self.columns.num_colours().max(1))
+            let colours = columns.colours();
+            let passes = (0..columns.num_colours().max(1))
                 .step_by(N)
                 .map(|first| FnPass {
                     first,
@@ -556,7 +598,7 @@ impl JacobianPlan {
             values: &mut self.values,
             jac: self.jac.values_mut(),
             rows,
-            entry_colours: &self.entry_colours,
+            entry_colours,
         };
         (passes, out)
     }

@@ -102,6 +102,7 @@ mod jacobian;
 mod parallel;
 mod pass;
 mod pattern;
+mod sweep;
 
 pub use colour::{Colouring, Order, column_colouring, row_colouring, star_colouring};
 pub use hessian::HessianPlan;

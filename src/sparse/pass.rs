@@ -1,12 +1,13 @@
 //! One compressed forward pass over a graph program: inputs seeded with the unit tangents of a
 //! range of colours, evaluated on `Dual<f64, W>` with the lane width W = the number of colours in
-//! the range (1 to [`MAX_LANES`]), with its buffers kept between evaluations.
+//! the range (1 to 8), or 12 or 16 for 9 to 16 colours, with its buffers kept between evaluations.
 
 use crate::Dual;
 use crate::graph::{Evaluator, GraphError, Program};
 
-/// The most colours one pass carries (the crate's default chunk width: two AVX registers of f64).
-pub(crate) const MAX_LANES: usize = crate::forward::DEFAULT_CHUNK;
+/// The most colours one pass carries. One pass of 16 lanes costs less than two of 8 (the
+/// interpreter's dispatch and the values are paid once): 9 to 16 colours take one pass.
+pub(crate) const MAX_LANES: usize = 16;
 
 /// The buffers of a pass of width `W`.
 #[derive(Clone, Debug)]
@@ -54,7 +55,7 @@ impl<const W: usize> Lanes<W> {
     }
 }
 
-/// A pass of any width from 1 to [`MAX_LANES`].
+/// A pass of width 1 to 8, 12 or 16 ([`MAX_LANES`]).
 #[derive(Clone, Debug)]
 pub(crate) enum Pass {
     W1(Lanes<1>),
@@ -65,6 +66,8 @@ pub(crate) enum Pass {
     W6(Lanes<6>),
     W7(Lanes<7>),
     W8(Lanes<8>),
+    W12(Lanes<12>),
+    W16(Lanes<16>),
 }
 
 macro_rules! each {
@@ -78,14 +81,17 @@ macro_rules! each {
             Pass::W6($l) => $e,
             Pass::W7($l) => $e,
             Pass::W8($l) => $e,
+            Pass::W12($l) => $e,
+            Pass::W16($l) => $e,
         }
     };
 }
 
 impl Pass {
     /// The passes for `num_colours` colours: ⌈num_colours / MAX_LANES⌉ of them, all of width
-    /// [`MAX_LANES`] but the last, which takes the rest. Pass p covers colours
-    /// `p·MAX_LANES .. p·MAX_LANES + width`.
+    /// [`MAX_LANES`] but the last, which takes the rest (its width rounded up to 12 or 16 above
+    /// 8; the extra lanes are unseeded). Pass p covers colours `p·MAX_LANES ..`
+    /// `p·MAX_LANES + MAX_LANES`.
     /// With no colour at all (no inputs), one pass of width 1 without seeds gives the values.
     pub(crate) fn plan(program: &Program, colours: &[usize], num_colours: usize) -> Vec<Pass> {
         (0..num_colours.max(1))
@@ -100,7 +106,9 @@ impl Pass {
                     5 => Pass::W5(Lanes::new(program, colours, first)),
                     6 => Pass::W6(Lanes::new(program, colours, first)),
                     7 => Pass::W7(Lanes::new(program, colours, first)),
-                    _ => Pass::W8(Lanes::new(program, colours, first)),
+                    8 => Pass::W8(Lanes::new(program, colours, first)),
+                    9..=12 => Pass::W12(Lanes::new(program, colours, first)),
+                    _ => Pass::W16(Lanes::new(program, colours, first)),
                 }
             })
             .collect()
@@ -109,7 +117,7 @@ impl Pass {
     /// Evaluates the program at `x` (an error if a guard comes out differently).
     ///
     /// `#[inline]`, as are the plans' `eval`s that call it: the interpreter instantiated for
-    /// eight lane widths is most of this module's machine code, and an inline function is
+    /// ten lane widths is most of this module's machine code, and an inline function is
     /// compiled where it is used, so a build that never evaluates a sparse plan does not compile
     /// it (nilpotent's own release build: 10 s → 5 s).
     #[inline]

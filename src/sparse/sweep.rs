@@ -1,0 +1,201 @@
+//! Compressed reverse sweeps over a recorded graph, with the local partials computed at run time
+//! from the rule table (as the tape does), not recorded as a derivative graph.
+//!
+//! A derivative graph records the value-dependent choices of the derivative rules (the sign of
+//! `abs`, a `max`/`min` choice, `powf`'s special cases) as guards, so it fails wherever one of
+//! them comes out differently, even for a function without a single branch. Here the forward
+//! pass evaluates every node's rule on `f64` (its value and its partials, whatever branch the
+//! rule takes at this input), and each backward sweep pushes up to [`MAX_LANES`] adjoints (one
+//! lane per row colour) back through those numbers. The only guards are the function's own,
+//! checked on its program, so an error names the function's nodes.
+
+use crate::graph::{Call, Graph, Node, Value};
+use crate::rules::{self, Need};
+
+use super::pass::MAX_LANES;
+
+/// The forward pass: the graph's nodes, and after [`Tape::forward`] their values at the input
+/// and their local partials.
+#[derive(Clone, Debug)]
+pub(crate) struct Tape {
+    n_inputs: usize,
+    nodes: Vec<Node>,
+    calls: Vec<Call>,
+    outputs: Vec<u32>,
+    /// node i's partials (one per operand) are `partials[offsets[i]..offsets[i + 1]]`
+    offsets: Vec<u32>,
+    values: Vec<f64>,
+    partials: Vec<f64>,
+    /// the operands of a custom call
+    scratch: Vec<f64>,
+}
+
+impl Tape {
+    pub(crate) fn new(g: &Graph) -> Tape {
+        let nodes = g.nodes().to_vec();
+        let calls = g.calls().to_vec();
+        let mut offsets = Vec::with_capacity(nodes.len() + 1);
+        let mut at = 0u32;
+        let mut widest = 0;
+        for node in &nodes {
+            offsets.push(at);
+            let k = node.args(&calls).len();
+            widest = widest.max(k);
+            at += k as u32;
+        }
+        offsets.push(at);
+        Tape {
+            n_inputs: g.num_inputs(),
+            outputs: g.output_nodes().to_vec(),
+            values: vec![0.0; nodes.len()],
+            partials: vec![0.0; at as usize],
+            scratch: vec![0.0; widest],
+            offsets,
+            nodes,
+            calls,
+        }
+    }
+
+    /// The number of nodes.
+    pub(crate) fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Evaluates every node at `x` (`x.len()` is the number of inputs: the caller checks), with
+    /// its partials. The values are the interpreter's bit for bit (both are the rule table's).
+    pub(crate) fn forward(&mut self, x: &[f64]) {
+        debug_assert_eq!(x.len(), self.n_inputs);
+        let v = &mut self.values;
+        for (i, node) in self.nodes.iter().enumerate() {
+            let p = self.offsets[i] as usize;
+            let d = &mut self.partials[p..];
+            v[i] = match *node {
+                Node::Input(k) => x[k as usize],
+                Node::Const(bits) => f64::from_bits(bits),
+                Node::Unary(op, a) => {
+                    let (y, da) = op.eval(v[a as usize]);
+                    d[0] = da;
+                    y
+                }
+                Node::Binary(op, a, b) => {
+                    // what graph mode's derivative asks for (a constant operand's partial is
+                    // never used), so that the numbers are the same
+                    let need = Need {
+                        value: true,
+                        dx: !matches!(self.nodes[a as usize], Node::Const(_)),
+                        dy: !matches!(self.nodes[b as usize], Node::Const(_)),
+                    };
+                    let (y, da, db) = op.eval_for(v[a as usize], v[b as usize], need);
+                    d[0] = da;
+                    d[1] = db;
+                    y
+                }
+                Node::MulAdd(a, b, c) => {
+                    let (y, da, db, dc) =
+                        rules::mul_add(v[a as usize], v[b as usize], v[c as usize]);
+                    (d[0], d[1], d[2]) = (da, db, dc);
+                    y
+                }
+                Node::ChainMul(a, b) => {
+                    let (y, da, db) = rules::chain_mul(v[a as usize], v[b as usize]);
+                    (d[0], d[1]) = (da, db);
+                    y
+                }
+                Node::Custom(k) => {
+                    let call = &self.calls[k as usize];
+                    let args = &mut self.scratch[..call.args.len()];
+                    for (s, &a) in args.iter_mut().zip(call.args.iter()) {
+                        *s = v[a as usize];
+                    }
+                    f64::custom_gradient(&call.op, args, &mut d[..args.len()]);
+                    f64::apply_custom(&call.op, args)
+                }
+            };
+        }
+    }
+
+    /// The value of output `k` after [`Tape::forward`].
+    pub(crate) fn output(&self, k: usize) -> f64 {
+        self.values[self.outputs[k] as usize]
+    }
+}
+
+/// One backward sweep of `lanes` adjoints (1 to [`MAX_LANES`]): lane l seeded with 1 at the
+/// outputs of one row colour, so that it ends with the gradient of their sum.
+#[derive(Clone, Debug)]
+pub(crate) struct Sweep {
+    lanes: usize,
+    /// (output node, lane) pairs seeded with 1
+    seeds: Vec<(u32, usize)>,
+    /// the adjoints, `lanes` per node
+    adj: Vec<f64>,
+    /// (position in the Jacobian's values, index into `adj`)
+    pub(crate) map: Vec<(usize, usize)>,
+}
+
+impl Sweep {
+    /// A sweep over `tape` with one lane per group of outputs.
+    pub(crate) fn new(tape: &Tape, groups: &[Vec<usize>]) -> Sweep {
+        assert!((1..=MAX_LANES).contains(&groups.len()));
+        let lanes = groups.len();
+        let seeds = groups
+            .iter()
+            .enumerate()
+            .flat_map(|(l, g)| g.iter().map(move |&k| (tape.outputs[k], l)))
+            .collect();
+        Sweep {
+            lanes,
+            seeds,
+            adj: vec![0.0; tape.len() * lanes],
+            map: Vec::new(),
+        }
+    }
+
+    /// Where input `j`'s adjoint in lane `lane` is, for [`Sweep::map`].
+    pub(crate) fn slot(&self, j: usize, lane: usize) -> usize {
+        j * self.lanes + lane
+    }
+
+    /// The backward sweep over the partials of the last [`Tape::forward`]. Adjoints are
+    /// accumulated as `x̄ += ∂v/∂x ⊙ v̄` in reverse node order, operands in order, as graph
+    /// mode's derivative does: the same products and sums. A lane whose adjoint is 0 gets
+    /// nothing from a node (also where a partial is ±∞ or NaN: the zero-adjoint convention).
+    pub(crate) fn run(&mut self, tape: &Tape) {
+        let l = self.lanes;
+        self.adj.fill(0.0);
+        for &(y, lane) in &self.seeds {
+            self.adj[y as usize * l + lane] += 1.0;
+        }
+        for i in (0..tape.nodes.len()).rev() {
+            let (below, here) = self.adj.split_at_mut(i * l);
+            let a = &here[..l];
+            if a.iter().all(|&a| a == 0.0) {
+                continue;
+            }
+            let p = tape.offsets[i] as usize;
+            let args = tape.nodes[i].args(&tape.calls);
+            for (k, &x) in args.iter().enumerate() {
+                if matches!(tape.nodes[x as usize], Node::Const(_)) {
+                    continue;
+                }
+                let d = tape.partials[p + k];
+                if d == 0.0 {
+                    continue; // nothing to add (graph mode leaves a zero partial out too)
+                }
+                let dst = &mut below[x as usize * l..x as usize * l + l];
+                for (t, &s) in dst.iter_mut().zip(a) {
+                    // d ⊙ s: a lane whose adjoint is 0 gets nothing, even from a partial that
+                    // is ±∞ or NaN
+                    if s != 0.0 {
+                        *t += d * s;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The adjoint at `slot` after [`Sweep::run`].
+    pub(crate) fn adjoint(&self, slot: usize) -> f64 {
+        self.adj[slot]
+    }
+}
