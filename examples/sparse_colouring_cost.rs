@@ -10,7 +10,8 @@
 //! residual: N points, 20 cameras, each point seen by two cameras; 9 camera and 3 point
 //! parameters per residual pair), `band N` (yᵢ depends on xᵢ₋₆ … xᵢ₊₆: 13 colours).
 //! What: `plan` (`JacobianPlan::new`), `forward` (`Direction::Forward` asked), `jacobian`
-//! (`sparse::jacobian`), `eval` (plan built once, then `eval` repeated).
+//! (`sparse::jacobian`), `eval` (plan built once, then `eval` repeated), `feval` and `reval`
+//! (the same with `Direction::Forward` or `Direction::Reverse` asked).
 
 use std::time::Instant;
 
@@ -80,11 +81,11 @@ fn main() {
     let record = t.elapsed();
     let t = Instant::now();
     match what {
-        "plan" | "forward" | "eval" => {
-            let direction = if what == "forward" {
-                Direction::Forward
-            } else {
-                Direction::Auto
+        "plan" | "forward" | "eval" | "feval" | "reval" => {
+            let direction = match what {
+                "forward" | "feval" => Direction::Forward,
+                "reval" => Direction::Reverse,
+                _ => Direction::Auto,
             };
             let mut plan = JacobianPlan::with_options(&g, direction, Order::Best);
             let built = t.elapsed();
@@ -94,7 +95,7 @@ fn main() {
                 plan.colouring().num_colours(),
                 plan.num_passes()
             );
-            if what == "eval" {
+            if what.ends_with("eval") {
                 plan.eval(&x).unwrap();
                 let reps = 20;
                 let t = Instant::now();
@@ -112,6 +113,6 @@ fn main() {
                 jac.nnz()
             );
         }
-        _ => panic!("what: plan, forward, jacobian or eval"),
+        _ => panic!("what: plan, forward, jacobian, eval, feval or reval"),
     }
 }

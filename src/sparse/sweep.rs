@@ -9,29 +9,34 @@
 //! lane per row colour) back through those numbers. The only guards are the function's own,
 //! checked on its program, so an error names the function's nodes.
 
+use num_traits::Float;
+
 use crate::graph::{Call, Graph, Node, Value};
 use crate::rules::{self, Need};
 
 use super::pass::MAX_LANES;
 
 /// The forward pass: the graph's nodes, and after [`Tape::forward`] their values at the input
-/// and their local partials.
+/// and their local partials, in `T` (`f64` for Jacobians; dual numbers for Hessian-vector
+/// products, forward over this reverse sweep).
 #[derive(Clone, Debug)]
-pub(crate) struct Tape {
+pub(crate) struct Tape<T = f64> {
     n_inputs: usize,
     nodes: Vec<Node>,
     calls: Vec<Call>,
     outputs: Vec<u32>,
     /// node i's partials (one per operand) are `partials[offsets[i]..offsets[i + 1]]`
     offsets: Vec<u32>,
-    values: Vec<f64>,
-    partials: Vec<f64>,
+    values: Vec<T>,
+    partials: Vec<T>,
     /// the operands of a custom call
-    scratch: Vec<f64>,
+    scratch: Vec<T>,
 }
 
-impl Tape {
-    pub(crate) fn new(g: &Graph) -> Tape {
+impl<T: Value + Float> Tape<T> {
+    /// The tape of `g`. Its custom rules ([`crate::custom`]) are evaluated with their gradient
+    /// in `T` (`f64` only: the caller makes sure).
+    pub(crate) fn new(g: &Graph) -> Tape<T> {
         let nodes = g.nodes().to_vec();
         let calls = g.calls().to_vec();
         let mut offsets = Vec::with_capacity(nodes.len() + 1);
@@ -47,9 +52,9 @@ impl Tape {
         Tape {
             n_inputs: g.num_inputs(),
             outputs: g.output_nodes().to_vec(),
-            values: vec![0.0; nodes.len()],
-            partials: vec![0.0; at as usize],
-            scratch: vec![0.0; widest],
+            values: vec![T::zero(); nodes.len()],
+            partials: vec![T::zero(); at as usize],
+            scratch: vec![T::zero(); widest],
             offsets,
             nodes,
             calls,
@@ -63,7 +68,7 @@ impl Tape {
 
     /// Evaluates every node at `x` (`x.len()` is the number of inputs: the caller checks), with
     /// its partials. The values are the interpreter's bit for bit (both are the rule table's).
-    pub(crate) fn forward(&mut self, x: &[f64]) {
+    pub(crate) fn forward(&mut self, x: &[T]) {
         debug_assert_eq!(x.len(), self.n_inputs);
         let v = &mut self.values;
         for (i, node) in self.nodes.iter().enumerate() {
@@ -71,7 +76,7 @@ impl Tape {
             let d = &mut self.partials[p..];
             v[i] = match *node {
                 Node::Input(k) => x[k as usize],
-                Node::Const(bits) => f64::from_bits(bits),
+                Node::Const(bits) => T::from_constant(f64::from_bits(bits)),
                 Node::Unary(op, a) => {
                     let (y, da) = op.eval(v[a as usize]);
                     d[0] = da;
@@ -107,16 +112,44 @@ impl Tape {
                     for (s, &a) in args.iter_mut().zip(call.args.iter()) {
                         *s = v[a as usize];
                     }
-                    f64::custom_gradient(&call.op, args, &mut d[..args.len()]);
-                    f64::apply_custom(&call.op, args)
+                    T::custom_gradient(&call.op, args, &mut d[..args.len()]);
+                    T::apply_custom(&call.op, args)
                 }
             };
         }
     }
 
     /// The value of output `k` after [`Tape::forward`].
-    pub(crate) fn output(&self, k: usize) -> f64 {
+    pub(crate) fn output(&self, k: usize) -> T {
         self.values[self.outputs[k] as usize]
+    }
+
+    /// The gradient of output 0 at the input of the last [`Tape::forward`], into `adj` (one
+    /// entry per node; the first `n` are the inputs'): one reverse sweep with the adjoints in
+    /// `T`. Over dual numbers seeded with directions, the tangents of the result are
+    /// Hessian-vector products. Adjoints are accumulated as `x̄ += ∂v/∂x ⊙ v̄` in reverse node
+    /// order, operands in order, as graph mode's gradient does: the same products and sums.
+    pub(crate) fn gradient(&self, adj: &mut [T]) {
+        adj.fill(T::zero());
+        adj[self.outputs[0] as usize] = T::one();
+        for i in (0..self.nodes.len()).rev() {
+            let a = adj[i];
+            if a.is_zero() {
+                continue;
+            }
+            let p = self.offsets[i] as usize;
+            for (k, &x) in self.nodes[i].args(&self.calls).iter().enumerate() {
+                if matches!(self.nodes[x as usize], Node::Const(_)) {
+                    continue;
+                }
+                let d = self.partials[p + k];
+                if d.is_zero() {
+                    continue; // nothing to add (graph mode leaves a zero partial out too)
+                }
+                let c = rules::chain_mul(d, a).0;
+                adj[x as usize] = adj[x as usize] + c;
+            }
+        }
     }
 }
 
@@ -135,7 +168,7 @@ pub(crate) struct Sweep {
 
 impl Sweep {
     /// A sweep over `tape` with one lane per group of outputs.
-    pub(crate) fn new(tape: &Tape, groups: &[Vec<usize>]) -> Sweep {
+    pub(crate) fn new(tape: &Tape<f64>, groups: &[Vec<usize>]) -> Sweep {
         assert!((1..=MAX_LANES).contains(&groups.len()));
         let lanes = groups.len();
         let seeds = groups
@@ -160,7 +193,7 @@ impl Sweep {
     /// accumulated as `x̄ += ∂v/∂x ⊙ v̄` in reverse node order, operands in order, as graph
     /// mode's derivative does: the same products and sums. A lane whose adjoint is 0 gets
     /// nothing from a node (also where a partial is ±∞ or NaN: the zero-adjoint convention).
-    pub(crate) fn run(&mut self, tape: &Tape) {
+    pub(crate) fn run(&mut self, tape: &Tape<f64>) {
         let l = self.lanes;
         self.adj.fill(0.0);
         for &(y, lane) in &self.seeds {
