@@ -9,6 +9,8 @@
 //! Cases: `arrow N` (y₀ = Σxᵢ, yᵢ = xᵢ²: one dense row), `ba N` (a bundle-adjustment-like
 //! residual: N points, 20 cameras, each point seen by two cameras; 9 camera and 3 point
 //! parameters per residual pair), `band N` (yᵢ depends on xᵢ₋₆ … xᵢ₊₆: 13 colours).
+//! `hess N` (Rosenbrock) and `hessblock N` (blocks of 12 coupled inputs): `HessianPlan::eval`
+//! against the gradient graph's program on dual numbers (what its passes were before).
 //! What: `plan` (`JacobianPlan::new`), `forward` (`Direction::Forward` asked), `jacobian`
 //! (`sparse::jacobian`), `eval` (plan built once, then `eval` repeated), `feval` and `reval`
 //! (the same with `Direction::Forward` or `Direction::Reverse` asked).
@@ -63,8 +65,81 @@ fn band<T: Float>(x: &[T]) -> Vec<T> {
         .collect()
 }
 
+fn rosenbrock<T: Float>(x: &[T]) -> T {
+    let c = T::from(100.0).unwrap();
+    (1..x.len()).fold(T::zero(), |s, i| {
+        s + c * (x[i] - x[i - 1] * x[i - 1]).powi(2) + (T::one() - x[i - 1]).powi(2)
+    })
+}
+
+/// Blocks of 12 inputs, all pairs in a block coupled through sin: 12 colours.
+fn blocks<T: Float>(x: &[T]) -> T {
+    let mut s = T::zero();
+    for b in (0..x.len()).step_by(12) {
+        let e = (b + 12).min(x.len());
+        let t = x[b..e].iter().fold(T::zero(), |s, &v| s + v);
+        s = s + t.sin() + x[b..e].iter().fold(T::zero(), |s, &v| s + v.abs() * v);
+    }
+    s
+}
+
+/// `HessianPlan::eval` against what a pass cost before: the gradient graph's program on
+/// `Dual<f64, W>` (W = the colours), as many evaluations as the plan has passes.
+fn hessian_case(case: &str, n: usize) {
+    use nilpotent::Dual;
+    use nilpotent::sparse::HessianPlan;
+    let x: Vec<f64> = (0..n).map(|i| 0.5 + 0.25 * (i as f64).sin()).collect();
+    let g = match case {
+        "hess" => Graph::record(&x, rosenbrock),
+        _ => Graph::record(&x, blocks),
+    };
+    let t = Instant::now();
+    let mut plan = HessianPlan::new(&g);
+    println!(
+        "{case} n = {n}: plan {:?} ({} colours, {} passes)",
+        t.elapsed(),
+        plan.colouring().num_colours(),
+        plan.num_passes()
+    );
+    let reps = 20;
+    plan.eval(&x).unwrap();
+    let t = Instant::now();
+    for _ in 0..reps {
+        std::hint::black_box(plan.eval(&x).unwrap());
+    }
+    println!("  HessianPlan::eval: {:?} per call", t.elapsed() / reps);
+    let grad = g.gradient();
+    let program = grad.program();
+    macro_rules! lanes {
+        ($w:literal) => {{
+            let xd: Vec<Dual<f64, $w>> = x.iter().map(|&v| Dual::constant(v)).collect();
+            let mut e = program.evaluator::<Dual<f64, $w>>();
+            let mut out = vec![Dual::constant(0.0); program.num_outputs()];
+            let t = Instant::now();
+            for _ in 0..reps {
+                for _ in 0..plan.num_passes() {
+                    e.eval_into(&xd, &mut out).unwrap();
+                }
+            }
+            println!(
+                "  gradient graph on Dual<f64, {}>, {} passes: {:?} per call",
+                $w,
+                plan.num_passes(),
+                t.elapsed() / reps
+            );
+        }};
+    }
+    match plan.colouring().num_colours() {
+        3 => lanes!(3),
+        _ => lanes!(12),
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let Some(case @ ("hess" | "hessblock")) = args.get(1).map(|s| s.as_str()) {
+        return hessian_case(case, args.get(2).map_or(1000, |s| s.parse().unwrap()));
+    }
     let case = args.get(1).map_or("arrow", |s| s.as_str());
     let n: usize = args.get(2).map_or(5000, |s| s.parse().unwrap());
     let what = args.get(3).map_or("plan", |s| s.as_str());

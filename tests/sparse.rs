@@ -12,7 +12,7 @@
 mod common;
 
 use common::{Rng, close, rel_err};
-use nilpotent::graph::{Graph, GraphError};
+use nilpotent::graph::{Graph, GraphError, Sym};
 use nilpotent::sparse::{
     self, Colouring, CscMatrix, Direction, HessianPlan, JacobianPlan, Order, Pattern,
     column_colouring, hessian_pattern, jacobian_pattern, row_colouring, star_colouring,
@@ -1456,19 +1456,98 @@ fn spurious_guard_errors_in_reverse_jacobian_plans() {
     }
 }
 
+/// [`structured`] with kinks: yᵢ = sin(Σⱼ aᵢⱼ|xⱼ|) + Σⱼ bᵢⱼ·max(xⱼ, xᵢ)·xⱼ (|xⱼ| shared by every
+/// row of column j).
+fn kinked_structured<T: Float>(x: &[T], rows: &Rows) -> Vec<T> {
+    let abs: Vec<T> = x.iter().map(|v| v.abs()).collect();
+    rows.iter()
+        .enumerate()
+        .map(|(i, cols)| {
+            let (mut z, mut q) = (T::zero(), T::zero());
+            for &j in cols {
+                z = z + T::from(coef(i, j)).unwrap() * abs[j];
+                q = q + T::from(coef(j, i) - 1.0).unwrap() * x[j].max(x[i % x.len()]) * x[j];
+            }
+            z.sin() + q
+        })
+        .collect()
+}
+
+/// The same on random structures with 17 to 40 row colours (two or three sweeps of up to 16),
+/// with nodes shared by rows of different colours (|xⱼ|, xᵢ in every max), against the dense
+/// forward driver and the forward plan at inputs of mixed signs: sums of up to 20 terms of size
+/// ≤ 3 added in another order, so 1e-14 absolute.
+#[test]
+fn spurious_guard_errors_in_reverse_jacobian_plans_on_random_structures() {
+    let mut rng = Rng::for_test("kinked structures");
+    for _ in 0..6 {
+        let (m, n) = (40 + rng.below(20), 120);
+        let mut rows = random_rows(m, n, 12, &mut rng);
+        for r in rows.iter_mut().take(17 + rng.below(20)) {
+            r.push(0); // a dense-ish column: these rows need a colour each
+            r.sort_unstable();
+            r.dedup();
+        }
+        let x0 = rng.vec(n, 0.5, 1.0);
+        let g = Graph::record_vec(&x0, |x| kinked_structured(x, &rows));
+        assert_eq!(g.num_guards(), 0);
+        let mut plan = JacobianPlan::with_options(&g, Direction::Reverse, Order::Best);
+        assert!(
+            plan.num_passes() >= 2,
+            "{} colours",
+            plan.colouring().num_colours()
+        );
+        let mut forward = JacobianPlan::with_options(&g, Direction::Forward, Order::Best);
+        for x in [x0.clone(), rng.vec(n, -1.0, 1.0), rng.vec(n, -1.0, 1.0)] {
+            let (y, jac) = plan.eval(&x).expect("no guard in a branch-free plan");
+            let (y, jac) = (y.to_vec(), jac.clone());
+            assert_eq!(y, kinked_structured(&x, &rows));
+            let (_, dense) = jacobian_with(|x| kinked_structured(x, &rows), &x, Chunk::<8>);
+            let (_, fwd) = forward.eval(&x).unwrap();
+            for (i, j) in plan.pattern().entries() {
+                let v = entry(&jac, i, j);
+                assert!(
+                    close(v, dense[(i, j)], 1e-14, 1.0),
+                    "J({i}, {j}): {v} vs {}",
+                    dense[(i, j)]
+                );
+                assert!(close(v, entry(fwd, i, j), 1e-14, 1.0));
+            }
+            #[cfg(feature = "rayon")]
+            {
+                let bits =
+                    |m: &CscMatrix<f64>| m.values().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(plan.par_eval(&x).unwrap().1), bits(&jac));
+            }
+        }
+    }
+}
+
 /// A real branch of the function still fails in a reverse plan, serially and in parallel, with
 /// the error evaluating the function's own graph gives (naming its nodes, which its listing
 /// shows), not one about a node of an internal graph.
 #[test]
 fn spurious_guard_errors_in_reverse_jacobian_plans_name_the_users_nodes() {
+    // `branchy` (smooth on each branch), and one with kinks too (whose reverse sweeps compute
+    // the partials at run time)
+    fn branchy_kinked<T: Float>(x: &[T]) -> Vec<T> {
+        let y = branchy(x);
+        vec![y[0] * x[3].abs(), y[1].max(x[2])]
+    }
     let x0 = [1.0, 2.0, 3.0, 4.0];
-    let g = Graph::record_vec(&x0, branchy);
     let other = [-0.5, -1.0, 2.0, 7.0];
-    let want = g.eval(&other).unwrap_err();
-    assert!(matches!(want, GraphError::Guard { .. }));
-    let listing = g.to_string();
-    for direction in [Direction::Auto, Direction::Reverse, Direction::Forward] {
+    for (f, direction) in [branchy::<Sym> as fn(&[Sym]) -> Vec<Sym>, branchy_kinked]
+        .into_iter()
+        .flat_map(|f| {
+            [Direction::Auto, Direction::Reverse, Direction::Forward].map(move |d| (f, d))
+        })
+    {
+        let g = Graph::record_vec(&x0, f);
+        let want = g.eval(&other).unwrap_err();
+        assert!(matches!(want, GraphError::Guard { .. }));
+        let listing = g.to_string();
         let mut plan = JacobianPlan::with_options(&g, direction, Order::Best);
+        assert!(plan.eval(&x0).is_ok());
         let err = plan.eval(&other).unwrap_err();
         assert_eq!(err, want, "{direction:?}");
         #[cfg(feature = "rayon")]

@@ -85,6 +85,39 @@ impl Graph {
         rec.finish().finish(&outputs)
     }
 
+    /// The graph of compressed reverse sweeps (for [`crate::sparse`]): outputs `[y₀, …, yₘ₋₁]` if
+    /// `with_values`, then for each group of outputs `groups[k]` the entries `inputs[k]` of the
+    /// gradient of their sum, in the order given. When no two outputs of a group depend on a
+    /// common input, that gradient holds each output's gradient entries unmixed.
+    ///
+    /// # Panics
+    /// If a group names an output or input that does not exist, or the two lists differ in length.
+    pub(crate) fn compressed_reverse(
+        &self,
+        groups: &[Vec<usize>],
+        inputs: &[Vec<usize>],
+        with_values: bool,
+    ) -> Graph {
+        assert_eq!(groups.len(), inputs.len());
+        let (rec, syms) = self.replay();
+        let mut outputs: Vec<Arg> = Vec::new();
+        if with_values {
+            outputs.extend(self.outputs.iter().map(|&y| syms[y as usize].arg()));
+        }
+        let mut seeds = Vec::new();
+        for (group, wanted) in groups.iter().zip(inputs) {
+            seeds.clear();
+            seeds.extend(group.iter().map(|&k| self.outputs[k]));
+            let adjoints = self.sweep_from(&rec, &syms, &seeds);
+            outputs.extend(
+                wanted
+                    .iter()
+                    .map(|&j| adjoints[j].map_or(Arg::Const(0.0), Sym::arg)),
+            );
+        }
+        rec.finish().finish(&outputs)
+    }
+
     /// Records this graph again into a new recording at the same point: the same nodes (each keeps
     /// its origin), values and guards; new nodes made afterwards get the next derivative order.
     /// Returns the recording and the `Sym` of each node.

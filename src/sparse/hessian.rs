@@ -1,5 +1,5 @@
-//! Sparse Hessians: compressed Hessian-vector products (forward mode over the gradient graph),
-//! recovered directly through a star colouring.
+//! Sparse Hessians: compressed Hessian-vector products (forward mode over reverse mode: the
+//! gradient graph, or a reverse sweep at run time), recovered directly through a star colouring.
 
 use nalgebra_sparse::CscMatrix;
 
@@ -11,16 +11,16 @@ use crate::graph::{Evaluator, Graph, GraphError, Program};
 /// A reusable plan for the sparse Hessian of a recorded scalar function: its [pattern](Pattern), a
 /// [star colouring](super::star_colouring) of it, and the compressed passes with their buffers.
 ///
-/// Each pass evaluates the function on `Dual<f64, W>`, every input seeded with the unit tangent
-/// of its colour, and sweeps back through it with adjoints in `Dual<f64, W>`, the local partials
-/// computed at run time from the rule table: the adjoint of input i then carries
-/// (H·S)ᵢ,c = Σ over the inputs j of colour c of ∂²f/∂xᵢ∂xⱼ in lane c (forward mode over reverse
-/// mode: W Hessian-vector products per pass). The derivative rules' own branches (`abs`'s sign,
-/// a `max` choice) are taken anew at each input, so a plan has no guards but the function's:
-/// branch-free code evaluates everywhere. (A graph with [custom rules](crate::custom) evaluates
-/// its gradient graph ([`Graph::gradient`]) on the dual numbers instead, where those rules'
-/// derivatives are recorded as operations; that graph keeps the derivative rules' branches as
-/// guards.) The star colouring guarantees that every entry hᵢⱼ is alone
+/// Each pass evaluates the gradient of f on `Dual<f64, W>`, every input seeded with the unit
+/// tangent of its colour: ∂f/∂xᵢ then carries (H·S)ᵢ,c = Σ over the inputs j of colour c of
+/// ∂²f/∂xᵢ∂xⱼ in lane c (forward mode over reverse mode: W Hessian-vector products per pass).
+/// The gradient is the gradient graph ([`Graph::gradient`]) where the derivative rules take no
+/// value-dependent branch at the recording point; where they do (`abs`'s sign, a `max` choice),
+/// a reverse sweep at run time with the local partials computed from the rule table on the dual
+/// numbers, so those branches are taken anew at each input: a plan has no guards but the
+/// function's own, and branch-free code evaluates everywhere. (A graph with
+/// [custom rules](crate::custom) always uses the gradient graph, where those rules' derivatives
+/// are recorded as operations: there the derivative rules' branches stay guards.) The star colouring guarantees that every entry hᵢⱼ is alone
 /// in its colour in row i or in row j, so it is read off directly; both triangles come from the
 /// same number, so the result is exactly symmetric.
 ///
@@ -89,14 +89,18 @@ impl HessianPlan {
         let pattern = hessian_pattern(g);
         let colouring = star_colouring(&pattern, order);
         let program = Program::new(g);
-        let passes = if g.calls().is_empty() {
+        let gradient = g.gradient();
+        // the gradient graph where its rules add no guard (the faster passes: its program's few
+        // work slots stay in cache, where the tape keeps every node's value and partials);
+        // else the tape, which has none (a graph with custom rules has only the gradient graph)
+        let passes = if gradient.num_guards() > g.num_guards() && g.calls().is_empty() {
             Passes::Tape(HvpPass::plan(
                 g,
                 colouring.colours(),
                 colouring.num_colours(),
             ))
         } else {
-            let gradient = Program::new(&g.gradient());
+            let gradient = Program::new(&gradient);
             let passes = Pass::plan(&gradient, colouring.colours(), colouring.num_colours());
             Passes::Graph(gradient, passes)
         };

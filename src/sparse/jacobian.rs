@@ -19,17 +19,22 @@ use crate::graph::{Evaluator, Graph, GraphError, Program};
 /// How a [`JacobianPlan`] compresses the Jacobian.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Direction {
-    /// Forward mode over a column colouring: one tangent lane per colour, up to 8 lanes per pass
+    /// Forward mode over a column colouring: one tangent lane per colour, up to 16 lanes per pass
     /// (`Dual<f64, W>`).
     Forward,
-    /// Reverse mode over a row colouring: one reverse sweep per colour, from the sum of the outputs
-    /// of that colour (a derivative graph with up to 8 sweeps per program). Pays when there are
-    /// far fewer rows than columns.
+    /// Reverse mode over a row colouring: one reverse sweep per colour, from the sum of the
+    /// outputs of that colour, up to 16 per pass. The sweeps are a derivative graph in `f64`
+    /// where the derivative rules take no value-dependent branch at the recording point
+    /// (constant partials then fold away); where they do (`abs`'s sign, a `max`/`min` choice),
+    /// which a derivative graph would keep as guards, one forward pass computes every node's
+    /// local partials at the input from the rule table (as the tape does) and the sweeps run
+    /// over those numbers: branch-free code evaluates everywhere. Pays when there are far fewer
+    /// rows than columns.
     Reverse,
     /// The cheaper of the two by a cost model in units of one `f64` evaluation of the graph: a
-    /// forward pass of W lanes costs about 1 + W/3; reverse mode costs one evaluation per program
-    /// of up to 8 sweeps plus about 2 for all the sweeps together (each row is swept once, and rows
-    /// of one colour share no work). So a Jacobian with few rows, or whose rows need few colours,
+    /// forward pass of W lanes costs about 1 + W/3; reverse mode about 2 for the forward pass
+    /// with its partials plus 1 per sweep of up to 16 lanes (each row is swept once, and rows of
+    /// one colour share no work). So a Jacobian with few rows, or whose rows need few colours,
     /// goes reverse; a banded square one (5 colours either way: 2.7 against 3) forward.
     Auto,
 }
@@ -84,10 +89,8 @@ pub struct JacobianPlan {
     /// forward passes and, for each, the entries it gives
     passes: Vec<Pass>,
     maps: Vec<Vec<Entry>>,
-    /// reverse mode: the forward pass with the partials, and the backward sweeps (up to
-    /// `MAX_LANES` row colours each)
-    tape: Option<Tape>,
-    sweeps: Vec<Sweep>,
+    /// reverse mode: the sweeps
+    reverse: Option<Reverse>,
     /// the colour of the column of each entry (for `eval_fn`; made on its first call)
     entry_colours: OnceLock<Vec<usize>>,
     /// f64 buffers for the guard check of `eval_fn`
@@ -98,6 +101,105 @@ pub struct JacobianPlan {
     fn_buffers: Option<Box<dyn FnBuffers>>,
     values: Vec<f64>,
     jac: CscMatrix<f64>,
+}
+
+/// The compressed reverse sweeps of a plan in reverse mode.
+#[derive(Clone, Debug)]
+enum Reverse {
+    /// Derivative graphs of up to `MAX_LANES` sweeps each: where the derivative rules take no
+    /// value-dependent branch at the recording point (the graph's partials are then expressions
+    /// valid at every input), the faster way: constant partials and adjoints fold away.
+    Graphs(Vec<GraphSweeps>),
+    /// Where they do (`abs`'s sign, a `max` choice), which a derivative graph would keep as
+    /// guards: one forward pass that computes the partials at each input, then the sweeps.
+    Tape(Tape, Vec<Sweep>),
+}
+
+impl Reverse {
+    /// The number of programs of sweeps, or of sweeps over the tape.
+    fn len(&self) -> usize {
+        match self {
+            Reverse::Graphs(s) => s.len(),
+            Reverse::Tape(_, s) => s.len(),
+        }
+    }
+}
+
+/// One program of compressed reverse sweeps and its buffers.
+#[derive(Clone, Debug)]
+struct GraphSweeps {
+    program: Program,
+    work: Vec<f64>,
+    out: Vec<f64>,
+    /// (position in the Jacobian's values, output of the program)
+    map: Vec<(usize, usize)>,
+    /// whether the first m outputs are the function's values
+    has_values: bool,
+}
+
+impl GraphSweeps {
+    fn run(&mut self, x: &[f64]) -> Result<(), GraphError> {
+        let mut eval = Evaluator::from_work(&self.program, core::mem::take(&mut self.work));
+        let r = eval.eval_into(x, &mut self.out);
+        self.work = eval.into_work();
+        r
+    }
+
+    /// The programs for the row colouring `rows` of `pattern`, or `None` if they have guards
+    /// that `g` does not (branches of the derivative rules).
+    fn plan(g: &Graph, pattern: &Pattern, rows: &Colouring) -> Option<Vec<GraphSweeps>> {
+        // each sweep outputs only the entries of its rows (no two rows of a colour share a
+        // column), so the programs output nnz values in all
+        let m = g.num_outputs();
+        let groups = rows.groups();
+        let pt = pattern.transpose(); // column i: the columns of row i
+        let inputs: Vec<Vec<usize>> = groups
+            .iter()
+            .map(|group| {
+                let mut cols: Vec<usize> = group
+                    .iter()
+                    .flat_map(|&i| pt.col(i).iter().copied())
+                    .collect();
+                cols.sort_unstable();
+                cols
+            })
+            .collect();
+        let mut sweeps = Vec::new();
+        for (b, (block, wanted)) in groups
+            .chunks(MAX_LANES)
+            .zip(inputs.chunks(MAX_LANES))
+            .enumerate()
+        {
+            let graph = g.compressed_reverse(block, wanted, b == 0);
+            if graph.num_guards() > g.num_guards() {
+                return None;
+            }
+            let program = Program::new(&graph);
+            sweeps.push(GraphSweeps {
+                work: program.evaluator::<f64>().into_work(),
+                out: vec![0.0; program.num_outputs()],
+                program,
+                map: Vec::new(),
+                has_values: b == 0,
+            });
+        }
+        // where colour c's entries start in its program's outputs (after the values in the
+        // first program)
+        let mut start = vec![0; groups.len()];
+        for (b, block) in inputs.chunks(MAX_LANES).enumerate() {
+            let mut at = if b == 0 { m } else { 0 };
+            for (k, cols) in block.iter().enumerate() {
+                start[b * MAX_LANES + k] = at;
+                at += cols.len();
+            }
+        }
+        for (pos, (i, j)) in pattern.entries().enumerate() {
+            let c = rows.colour(i);
+            let k = inputs[c].binary_search(&j).expect("a column of the row");
+            sweeps[c / MAX_LANES].map.push((pos, start[c] + k));
+        }
+        Some(sweeps)
+    }
 }
 
 /// The estimated cost of forward passes over `colours` colours (see [`Direction::Auto`]).
@@ -188,8 +290,7 @@ impl JacobianPlan {
         };
         let program = Program::new(g);
         let (_, row_of) = pattern.parts();
-        let (mut passes, mut maps, mut sweeps, mut tape) =
-            (Vec::new(), Vec::new(), Vec::new(), None);
+        let (mut passes, mut maps, mut reverse) = (Vec::new(), Vec::new(), None);
         match direction {
             Direction::Forward => {
                 let columns = columns.get_or_init(|| column_colouring(&pattern, order));
@@ -205,23 +306,31 @@ impl JacobianPlan {
                 }
             }
             _ => {
-                // one forward pass with the partials, then one backward sweep per block of up
-                // to MAX_LANES row colours; no two rows of a colour share a column, so lane c
-                // holds each of its rows' entries unmixed
                 let rows = rows.get_or_init(|| row_colouring(&pattern, order));
+                if let Some(sweeps) = GraphSweeps::plan(g, &pattern, rows) {
+                    reverse = Some(Reverse::Graphs(sweeps));
+                }
+            }
+        }
+        if direction == Direction::Reverse && reverse.is_none() {
+            // one forward pass with the partials, then one backward sweep per block of up to
+            // MAX_LANES row colours; no two rows of a colour share a column, so colour c's
+            // adjoints hold each of its rows' entries unmixed
+            {
+                let rows = rows.get().expect("coloured above");
                 let t = Tape::new(g);
                 let groups = rows.groups();
-                sweeps = groups
-                    .chunks(MAX_LANES)
-                    .map(|block| Sweep::new(&t, block))
-                    .collect();
+                let mut entries = vec![Vec::new(); groups.len().div_ceil(MAX_LANES)];
                 for (pos, (i, j)) in pattern.entries().enumerate() {
                     let c = rows.colour(i);
-                    let s = &mut sweeps[c / MAX_LANES];
-                    let slot = s.slot(j, c % MAX_LANES);
-                    s.map.push((pos, slot));
+                    entries[c / MAX_LANES].push((pos, c % MAX_LANES, j as u32));
                 }
-                tape = Some(t);
+                let sweeps = groups
+                    .chunks(MAX_LANES)
+                    .zip(entries)
+                    .map(|(block, entries)| Sweep::new(&t, block, entries))
+                    .collect();
+                reverse = Some(Reverse::Tape(t, sweeps));
             }
         }
         let check_work = program.evaluator::<f64>().into_work();
@@ -239,8 +348,7 @@ impl JacobianPlan {
             has_guards: g.num_guards() > 0,
             passes,
             maps,
-            tape,
-            sweeps,
+            reverse,
             entry_colours: OnceLock::new(),
             check_work,
             check_out: vec![0.0; m],
@@ -289,7 +397,7 @@ impl JacobianPlan {
     /// in reverse mode, where one forward pass over the function comes first).
     pub fn num_passes(&self) -> usize {
         match self.direction {
-            Direction::Reverse => self.sweeps.len(),
+            Direction::Reverse => self.reverse.as_ref().map_or(0, Reverse::len),
             _ => self.passes.len(),
         }
     }
@@ -301,10 +409,19 @@ impl JacobianPlan {
     pub fn eval(&mut self, x: &[f64]) -> Result<(&[f64], &CscMatrix<f64>), GraphError> {
         match self.direction {
             Direction::Reverse => {
-                self.forward_tape(x)?;
-                let tape = self.tape.as_ref().expect("reverse mode has a tape");
-                for s in &mut self.sweeps {
-                    s.run(tape);
+                self.check(x)?;
+                match self.reverse.as_mut().expect("reverse mode has sweeps") {
+                    Reverse::Graphs(sweeps) => {
+                        for s in sweeps {
+                            s.run(x)?;
+                        }
+                    }
+                    Reverse::Tape(tape, sweeps) => {
+                        tape.forward(x);
+                        for s in sweeps {
+                            s.run(tape);
+                        }
+                    }
                 }
             }
             _ => {
@@ -324,9 +441,15 @@ impl JacobianPlan {
         use rayon::prelude::*;
         match self.direction {
             Direction::Reverse => {
-                self.forward_tape(x)?;
-                let tape = self.tape.as_ref().expect("reverse mode has a tape");
-                self.sweeps.par_iter_mut().for_each(|s| s.run(tape));
+                self.check(x)?;
+                match self.reverse.as_mut().expect("reverse mode has sweeps") {
+                    Reverse::Graphs(sweeps) => sweeps.par_iter_mut().try_for_each(|s| s.run(x))?,
+                    Reverse::Tape(tape, sweeps) => {
+                        tape.forward(x);
+                        let tape = &*tape;
+                        sweeps.par_iter_mut().for_each(|s| s.run(tape));
+                    }
+                }
             }
             _ => {
                 let program = &self.program;
@@ -342,17 +465,27 @@ impl JacobianPlan {
     fn collect(&mut self) -> (&[f64], &CscMatrix<f64>) {
         let dst = self.jac.values_mut();
         match self.direction {
-            Direction::Reverse => {
-                for s in &self.sweeps {
-                    for &(pos, k) in &s.map {
-                        dst[pos] = s.adjoint(k);
+            Direction::Reverse => match self.reverse.as_ref().expect("reverse mode has sweeps") {
+                Reverse::Graphs(sweeps) => {
+                    for s in sweeps {
+                        for &(pos, k) in &s.map {
+                            dst[pos] = s.out[k];
+                        }
+                        if s.has_values {
+                            let m = self.values.len();
+                            self.values.copy_from_slice(&s.out[..m]);
+                        }
                     }
                 }
-                let tape = self.tape.as_ref().expect("reverse mode has a tape");
-                for (k, v) in self.values.iter_mut().enumerate() {
-                    *v = tape.output(k);
+                Reverse::Tape(tape, sweeps) => {
+                    for s in sweeps {
+                        s.gather(dst);
+                    }
+                    for (k, v) in self.values.iter_mut().enumerate() {
+                        *v = tape.output(k);
+                    }
                 }
-            }
+            },
             _ => {
                 for (p, map) in self.passes.iter().zip(&self.maps) {
                     p.gather(map, dst);
@@ -510,16 +643,6 @@ impl JacobianPlan {
             out.store(p.first, &p.y);
         }
         Ok((&self.values, &self.jac))
-    }
-
-    /// Reverse mode: checks `x` (as [`JacobianPlan::check`]), then the forward pass of the tape.
-    fn forward_tape(&mut self, x: &[f64]) -> Result<(), GraphError> {
-        self.check(x)?;
-        self.tape
-            .as_mut()
-            .expect("reverse mode has a tape")
-            .forward(x);
-        Ok(())
     }
 
     /// Checks the length of `x` and, if the recording has guards, the guards at `x`.

@@ -5,16 +5,15 @@
 //! `abs`, a `max`/`min` choice, `powf`'s special cases) as guards, so it fails wherever one of
 //! them comes out differently, even for a function without a single branch. Here the forward
 //! pass evaluates every node's rule on `f64` (its value and its partials, whatever branch the
-//! rule takes at this input), and each backward sweep pushes up to [`MAX_LANES`] adjoints (one
-//! lane per row colour) back through those numbers. The only guards are the function's own,
-//! checked on its program, so an error names the function's nodes.
+//! rule takes at this input), and the backward sweeps (one per row colour, each over the nodes
+//! its rows depend on) push adjoints back through those numbers. The only guards are the
+//! function's own, checked on its program, so an error names the function's nodes. The same
+//! tape over dual numbers gives Hessian-vector products (forward over reverse).
 
 use num_traits::Float;
 
 use crate::graph::{Call, Graph, Node, Value};
 use crate::rules::{self, Need};
-
-use super::pass::MAX_LANES;
 
 /// The forward pass: the graph's nodes, and after [`Tape::forward`] their values at the input
 /// and their local partials, in `T` (`f64` for Jacobians; dual numbers for Hessian-vector
@@ -153,82 +152,128 @@ impl<T: Value + Float> Tape<T> {
     }
 }
 
-/// One backward sweep of `lanes` adjoints (1 to [`MAX_LANES`]): lane l seeded with 1 at the
-/// outputs of one row colour, so that it ends with the gradient of their sum.
+/// The backward sweep of a block of up to 16 row colours: one pass over the nodes in reverse
+/// order, carrying for each node one adjoint per colour whose rows depend on it (found when the
+/// plan is built: most nodes of a function with structure serve the rows of one colour only), so
+/// that every row is swept once, rows of one colour share no work, and nothing is spent on
+/// adjoints that are structurally 0.
 #[derive(Clone, Debug)]
 pub(crate) struct Sweep {
-    lanes: usize,
-    /// (output node, lane) pairs seeded with 1
-    seeds: Vec<(u32, usize)>,
-    /// the adjoints, `lanes` per node
+    /// per node: the colours of the block that reach it (bit k: colour k)
+    mask: Vec<u16>,
+    /// per node: where its adjoints start in `adj` (one per bit of its mask, in colour order)
+    start: Vec<u32>,
     adj: Vec<f64>,
+    /// the adjoints seeded with 1 (the outputs of each colour)
+    seeds: Vec<u32>,
     /// (position in the Jacobian's values, index into `adj`)
-    pub(crate) map: Vec<(usize, usize)>,
+    map: Vec<(usize, u32)>,
 }
 
 impl Sweep {
-    /// A sweep over `tape` with one lane per group of outputs.
-    pub(crate) fn new(tape: &Tape<f64>, groups: &[Vec<usize>]) -> Sweep {
-        assert!((1..=MAX_LANES).contains(&groups.len()));
-        let lanes = groups.len();
+    /// The sweep over `tape` for the outputs `groups[k]` of each colour k of the block (at most
+    /// 16), giving the entries `entries` (position in the Jacobian's values, colour k of the
+    /// block, input j).
+    pub(crate) fn new(
+        tape: &Tape<f64>,
+        groups: &[Vec<usize>],
+        entries: Vec<(usize, usize, u32)>,
+    ) -> Sweep {
+        assert!(groups.len() <= 16, "a sweep carries at most 16 colours");
+        let n = tape.len();
+        let mut mask = vec![0u16; n];
+        for (k, group) in groups.iter().enumerate() {
+            for &o in group {
+                mask[tape.outputs[o] as usize] |= 1 << k;
+            }
+        }
+        for i in (0..n).rev() {
+            let m = mask[i];
+            if m == 0 {
+                continue;
+            }
+            for &a in tape.nodes[i].args(&tape.calls).iter() {
+                if !matches!(tape.nodes[a as usize], Node::Const(_)) {
+                    mask[a as usize] |= m;
+                }
+            }
+        }
+        let mut start = Vec::with_capacity(n);
+        let mut at = 0u32;
+        for &m in &mask {
+            start.push(at);
+            at += m.count_ones();
+        }
+        let slot = |node: usize, k: usize| -> u32 {
+            debug_assert!(mask[node] & (1 << k) != 0);
+            start[node] + (mask[node] & ((1u16 << k) - 1)).count_ones()
+        };
         let seeds = groups
             .iter()
             .enumerate()
-            .flat_map(|(l, g)| g.iter().map(move |&k| (tape.outputs[k], l)))
+            .flat_map(|(k, group)| group.iter().map(move |&o| (k, o)))
+            .map(|(k, o)| slot(tape.outputs[o] as usize, k))
+            .collect();
+        let map = entries
+            .into_iter()
+            .map(|(pos, k, j)| (pos, slot(j as usize, k)))
             .collect();
         Sweep {
-            lanes,
+            adj: vec![0.0; at as usize],
+            mask,
+            start,
             seeds,
-            adj: vec![0.0; tape.len() * lanes],
-            map: Vec::new(),
+            map,
         }
-    }
-
-    /// Where input `j`'s adjoint in lane `lane` is, for [`Sweep::map`].
-    pub(crate) fn slot(&self, j: usize, lane: usize) -> usize {
-        j * self.lanes + lane
     }
 
     /// The backward sweep over the partials of the last [`Tape::forward`]. Adjoints are
     /// accumulated as `x̄ += ∂v/∂x ⊙ v̄` in reverse node order, operands in order, as graph
-    /// mode's derivative does: the same products and sums. A lane whose adjoint is 0 gets
-    /// nothing from a node (also where a partial is ±∞ or NaN: the zero-adjoint convention).
+    /// mode's derivative does: the same products and sums. A node whose adjoint is 0 passes
+    /// nothing on (also where a partial is ±∞ or NaN: the zero-adjoint convention).
     pub(crate) fn run(&mut self, tape: &Tape<f64>) {
-        let l = self.lanes;
-        self.adj.fill(0.0);
-        for &(y, lane) in &self.seeds {
-            self.adj[y as usize * l + lane] += 1.0;
+        let adj = &mut self.adj;
+        adj.fill(0.0);
+        for &s in &self.seeds {
+            adj[s as usize] += 1.0;
         }
-        for i in (0..tape.nodes.len()).rev() {
-            let (below, here) = self.adj.split_at_mut(i * l);
-            let a = &here[..l];
-            if a.iter().all(|&a| a == 0.0) {
+        for i in (0..self.mask.len()).rev() {
+            let m = self.mask[i];
+            if m == 0 {
                 continue;
             }
             let p = tape.offsets[i] as usize;
             let args = tape.nodes[i].args(&tape.calls);
-            for (k, &x) in args.iter().enumerate() {
-                if matches!(tape.nodes[x as usize], Node::Const(_)) {
+            let (mut bits, mut r) = (m, self.start[i] as usize);
+            while bits != 0 {
+                let below = (bits & bits.wrapping_neg()) - 1; // the colours before this one
+                bits &= bits - 1;
+                let a = adj[r];
+                r += 1;
+                if a == 0.0 {
                     continue;
                 }
-                let d = tape.partials[p + k];
-                if d == 0.0 {
-                    continue; // nothing to add (graph mode leaves a zero partial out too)
-                }
-                let dst = &mut below[x as usize * l..x as usize * l + l];
-                for (t, &s) in dst.iter_mut().zip(a) {
-                    // d ⊙ s: a lane whose adjoint is 0 gets nothing, even from a partial that
-                    // is ±∞ or NaN
-                    if s != 0.0 {
-                        *t += d * s;
+                for (q, &x) in args.iter().enumerate() {
+                    let x = x as usize;
+                    if matches!(tape.nodes[x], Node::Const(_)) {
+                        continue;
+                    }
+                    let d = tape.partials[p + q];
+                    if d != 0.0 {
+                        // d ⊙ a with both nonzero, into x's adjoint of this colour
+                        let at =
+                            self.start[x] as usize + (self.mask[x] & below).count_ones() as usize;
+                        adj[at] += d * a;
                     }
                 }
             }
         }
     }
 
-    /// The adjoint at `slot` after [`Sweep::run`].
-    pub(crate) fn adjoint(&self, slot: usize) -> f64 {
-        self.adj[slot]
+    /// The Jacobian entries of the last [`Sweep::run`], into `dst`.
+    pub(crate) fn gather(&self, dst: &mut [f64]) {
+        for &(pos, k) in &self.map {
+            dst[pos] = self.adj[k as usize];
+        }
     }
 }
