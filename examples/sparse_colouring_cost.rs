@@ -8,7 +8,8 @@
 //!
 //! Cases: `arrow N` (y₀ = Σxᵢ, yᵢ = xᵢ²: one dense row), `ba N` (a bundle-adjustment-like
 //! residual: N points, 20 cameras, each point seen by two cameras; 9 camera and 3 point
-//! parameters per residual pair), `band N` (yᵢ depends on xᵢ₋₆ … xᵢ₊₆: 13 colours).
+//! parameters per residual pair), `band N` (yᵢ depends on xᵢ₋₆ … xᵢ₊₆: 13 colours), `kband N`
+//! (the same with `abs`).
 //! `hess N` (Rosenbrock) and `hessblock N` (blocks of 12 coupled inputs): `HessianPlan::eval`
 //! against the gradient graph's program on dual numbers (what its passes were before).
 //! What: `plan` (`JacobianPlan::new`), `forward` (`Direction::Forward` asked), `jacobian`
@@ -135,6 +136,21 @@ fn hessian_case(case: &str, n: usize) {
     }
 }
 
+/// [`band`] with kinks: yᵢ = sin xᵢ + Σⱼ |xⱼ|·cos xᵢ (reverse sweeps then run over partials
+/// computed at each input).
+fn kband<T: Float>(x: &[T]) -> Vec<T> {
+    let n = x.len();
+    (0..n)
+        .map(|i| {
+            let mut s = x[i].sin();
+            for j in i.saturating_sub(6)..(i + 7).min(n) {
+                s = s + x[j].abs() * x[i].cos();
+            }
+            s
+        })
+        .collect()
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(case @ ("hess" | "hessblock")) = args.get(1).map(|s| s.as_str()) {
@@ -147,7 +163,8 @@ fn main() {
         "arrow" => arrow,
         "ba" => ba,
         "band" => band,
-        _ => panic!("case: arrow, ba or band"),
+        "kband" => kband,
+        _ => panic!("case: arrow, ba, band or kband"),
     };
     let inputs = if case == "ba" { 9 * CAMERAS + 3 * n } else { n };
     let x: Vec<f64> = (0..inputs).map(|i| 0.5 + 0.25 * (i as f64).sin()).collect();
