@@ -12,7 +12,7 @@
 mod common;
 
 use common::{Rng, close, rel_err};
-use nilpotent::graph::{Graph, GraphError};
+use nilpotent::graph::{Graph, GraphError, Sym};
 use nilpotent::sparse::{
     self, Colouring, CscMatrix, Direction, HessianPlan, JacobianPlan, Order, Pattern,
     column_colouring, hessian_pattern, jacobian_pattern, row_colouring, star_colouring,
@@ -690,9 +690,9 @@ fn banded_jacobian_needs_its_bandwidth_in_colours() {
         let g = Graph::record_vec(&x, |x| structured(x, &rows));
         let plan = JacobianPlan::with_options(&g, Direction::Forward, Order::Best);
         assert_eq!(plan.colouring().num_colours(), 2 * half + 1);
-        assert_eq!(plan.num_passes(), (2 * half + 1).div_ceil(8));
-        // reverse mode's rows need as many: the cost model keeps one pass forward, and takes
-        // 3 programs of sweeps over 3 passes of 8 lanes (see `Direction::Auto`)
+        assert_eq!(plan.num_passes(), (2 * half + 1).div_ceil(16));
+        // reverse mode's rows need as many: the cost model keeps up to 5 colours forward (one
+        // pass of 5 lanes: 2.7 against 3), and takes 9 or more in reverse (see `Direction::Auto`)
         let plan = JacobianPlan::new(&g);
         assert_eq!(plan.row_colouring().num_colours(), 2 * half + 1);
         let reverse = if half < 4 {
@@ -769,8 +769,8 @@ fn reverse_mode_over_row_colourings() {
         ((0..3).map(|_| (0..n).collect()).collect(), Some(3)),
         // 40 sparse rows: far fewer row colours than column colours
         (random_rows(40, n, 20, &mut rng), None),
-        // 12 dense rows: 2 programs of up to 8 sweeps
-        ((0..12).map(|_| (0..n).collect()).collect(), Some(12)),
+        // 20 dense rows: 2 backward sweeps of up to 16 lanes
+        ((0..20).map(|_| (0..n).collect()).collect(), Some(20)),
     ];
     for (rows, colours) in &cases {
         let g = Graph::record_vec(&x, |x| structured(x, rows));
@@ -779,7 +779,7 @@ fn reverse_mode_over_row_colourings() {
         assert_rows_orthogonal(plan.pattern(), plan.row_colouring());
         if let Some(c) = colours {
             assert_eq!(plan.colouring().num_colours(), *c);
-            assert_eq!(plan.num_passes(), c.div_ceil(8));
+            assert_eq!(plan.num_passes(), c.div_ceil(16));
         }
         let x1 = rng.vec(n, -1.0, 1.0);
         let (y, jac) = plan.eval(&x1).unwrap();
@@ -1099,7 +1099,8 @@ fn guards_are_respected() {
                 .is_ok()
         );
     }
-    // Hessians: guards of the function and of its gradient (abs's sign)
+    // Hessians: the guards of the function (the branch), not those of its derivative rules
+    // (abs's sign): d²/dx₂² (|x₂|·x₂) = 2·sign(x₂)
     fn f<T: Float>(x: &[T]) -> T {
         let s = x[0] * x[1];
         if s > T::one() {
@@ -1110,8 +1111,10 @@ fn guards_are_respected() {
     }
     let g = Graph::record(&x0[..3], f);
     let mut plan = HessianPlan::new(&g);
-    assert!(plan.eval(&[1.0, 2.0, -3.0]).is_err()); // abs changes sign
-    assert!(plan.eval(&[0.1, 2.0, 3.0]).is_err()); // the branch changes
+    let (_, _, h) = plan.eval(&[1.0, 2.0, -3.0]).unwrap(); // abs changes sign: no guard
+    assert_eq!(entry(h, 2, 2), -2.0);
+    let err = plan.eval(&[0.1, 2.0, 3.0]).unwrap_err(); // the branch changes
+    assert_eq!(err, g.eval(&[0.1, 2.0, 3.0]).unwrap_err());
     let (v, _, h) = plan.eval(&[1.5, 2.0, 0.5]).unwrap();
     assert_eq!(v, f(&[1.5, 2.0, 0.5]));
     assert_eq!(entry(h, 2, 2), 2.0);
@@ -1140,8 +1143,8 @@ mod parallel {
         let mut rng = Rng::for_test("parallel sparse");
         let n = 300;
         let x = rng.vec(n, -1.0, 1.0);
-        // 21 column colours: 3 forward passes
-        let rows = banded(n, 10);
+        // 37 column colours: 3 forward passes (16, 16 and 5 lanes)
+        let rows = banded(n, 18);
         let g = Graph::record_vec(&x, |x| structured(x, &rows));
         let mut plan = JacobianPlan::with_options(&g, Direction::Forward, Order::Best);
         assert_eq!(plan.num_passes(), 3);
@@ -1161,8 +1164,8 @@ mod parallel {
             .par_eval_fn_inplace(|x, out| structured_inplace(x, out, &rows), &x, Chunk::<4>)
             .unwrap();
         assert_eq!(bits(pfjac), fjac);
-        // reverse: 20 dense rows, 3 programs of sweeps
-        let rows: Rows = (0..20).map(|_| (0..n).collect()).collect();
+        // reverse: 40 dense rows, 3 backward sweeps
+        let rows: Rows = (0..40).map(|_| (0..n).collect()).collect();
         let g = Graph::record_vec(&x, |x| structured(x, &rows));
         let mut plan = JacobianPlan::new(&g);
         assert_eq!(
@@ -1171,8 +1174,8 @@ mod parallel {
         );
         let jac = bits(plan.eval(&x).unwrap().1);
         assert_eq!(bits(plan.par_eval(&x).unwrap().1), jac);
-        // Hessian: blocks of 12, 12 colours, 2 passes
-        let edges = edges_of(&block_diagonal(n, 12));
+        // Hessian: blocks of 20, 20 colours, 2 passes
+        let edges = edges_of(&block_diagonal(n, 20));
         let g = Graph::record(&x, |x| coupled(x, &edges));
         let mut plan = HessianPlan::new(&g);
         assert_eq!(plan.num_passes(), 2);
@@ -1220,5 +1223,407 @@ mod parallel {
             par_jacobian_with(f, &x, Chunk::<4>),
             jacobian_with(f, &x, Chunk::<4>)
         );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 20, item 7: colourings that go quadratic and waste work
+// ---------------------------------------------------------------------------------------------
+
+/// y₀ = Σ xᵢ, yᵢ = xᵢ² (i ≥ 1): one dense row, so the column intersection graph is complete (n
+/// colours forward) while the rows need 2.
+fn arrow<T: Float>(x: &[T]) -> Vec<T> {
+    let mut y = vec![x.iter().fold(T::zero(), |s, &v| s + v)];
+    y.extend(x[1..].iter().map(|&v| v * v));
+    y
+}
+
+/// yᵢ = x₀·xᵢ + xᵢ (i ≥ 1): one dense column, so the row intersection graph is complete (m
+/// colours in reverse) while the columns need 2.
+fn fan<T: Float>(x: &[T]) -> Vec<T> {
+    x[1..].iter().map(|&v| x[0] * v + v).collect()
+}
+
+/// The cost model of `Direction::Auto` as documented: a forward pass of W ≤ 16 lanes costs
+/// 1 + W/3, reverse mode ⌈colours/16⌉ + 2.
+fn documented_costs(columns: usize, rows: usize) -> (f64, f64) {
+    let forward = (0..columns.max(1))
+        .step_by(16)
+        .map(|first| 1.0 + (columns - first).min(16) as f64 / 3.0)
+        .sum();
+    (forward, rows.div_ceil(16) as f64 + 2.0)
+}
+
+/// The plan's direction and colouring are those the full colourings (every order, both
+/// directions, nothing abandoned) give: pruning by lower bounds and abandoning colourings only
+/// saves work. The structures are random (both directions win sometimes), plus the arrowhead and
+/// its transpose.
+#[test]
+fn colourings_go_quadratic_and_waste_work_pruning_changes_no_choice() {
+    let mut rng = Rng::for_test("pruned colourings");
+    let mut seen = [0usize; 2];
+    let mut cases: Vec<(Rows, usize)> = (0..60)
+        .map(|_| {
+            let (m, n) = (1 + rng.below(60), 1 + rng.below(60));
+            let per_row = rng.below(2 + n / 3);
+            (random_rows(m, n, per_row, &mut rng), n)
+        })
+        .collect();
+    cases.push((arrowhead(50), 50));
+    cases.push(((1..50).map(|i| vec![0, i]).collect(), 50));
+    for (rows, n) in &cases {
+        let x = rng.vec(*n, -1.0, 1.0);
+        let g = Graph::record_vec(&x, |x| structured(x, rows));
+        let p = jacobian_pattern(&g);
+        let (c, r) = (
+            column_colouring(&p, Order::Best),
+            row_colouring(&p, Order::Best),
+        );
+        let (fc, rc) = documented_costs(c.num_colours(), r.num_colours());
+        let want = if rc < fc {
+            Direction::Reverse
+        } else {
+            Direction::Forward
+        };
+        let plan = JacobianPlan::new(&g);
+        assert_eq!(plan.direction(), want, "{rows:?}");
+        seen[usize::from(want == Direction::Reverse)] += 1;
+        assert_eq!(
+            plan.colouring(),
+            if want == Direction::Reverse { &r } else { &c }
+        );
+        // the other colouring, made on demand, is the full one too
+        assert_eq!(plan.column_colouring(), &c);
+        assert_eq!(plan.row_colouring(), &r);
+        for d in [Direction::Forward, Direction::Reverse] {
+            let plan = JacobianPlan::with_options(&g, d, Order::Best);
+            let want = if d == Direction::Reverse { &r } else { &c };
+            assert_eq!(plan.colouring(), want);
+        }
+    }
+    assert!(
+        seen[0] > 5 && seen[1] > 5,
+        "both directions chosen: {seen:?}"
+    );
+}
+
+/// The arrowhead at n = 100 000: the columns form a clique of n (5·10⁹ column pairs), the rows
+/// need 2 colours. The plan must go reverse by the lower bounds alone, without walking the
+/// column pairs (before: minutes and gigabytes at n = 10 000); and the transposed structure (a
+/// dense column) forward without walking the row pairs. Entries against the closed forms.
+#[test]
+fn colourings_go_quadratic_and_waste_work() {
+    let n = 100_000;
+    let x: Vec<f64> = (0..n).map(|i| 0.5 + (i as f64 * 0.37).sin()).collect();
+    let g = Graph::record_vec(&x, arrow);
+    for plan in [
+        JacobianPlan::new(&g),
+        JacobianPlan::with_options(&g, Direction::Reverse, Order::Best),
+    ] {
+        let mut plan = plan;
+        assert_eq!(plan.direction(), Direction::Reverse);
+        assert_eq!((plan.colouring().num_colours(), plan.num_passes()), (2, 1));
+        let (y, jac) = plan.eval(&x).unwrap();
+        assert_eq!(y[7], x[7] * x[7]);
+        assert_eq!(jac.nnz(), 2 * n - 1);
+        for j in [0, 1, 777, n - 1] {
+            assert_eq!(entry(jac, 0, j), 1.0);
+            if j > 0 {
+                assert_eq!(entry(jac, j, j), 2.0 * x[j]);
+            }
+        }
+    }
+    let g = Graph::record_vec(&x, fan);
+    let mut plan = JacobianPlan::new(&g);
+    assert_eq!(plan.direction(), Direction::Forward);
+    assert_eq!((plan.colouring().num_colours(), plan.num_passes()), (2, 1));
+    let (_, jac) = plan.eval(&x).unwrap();
+    for i in [1, 2, 5000, n - 1] {
+        assert_eq!(entry(jac, i - 1, 0), x[i]);
+        assert_eq!(entry(jac, i - 1, i), x[0] + 1.0);
+    }
+    // forward asked on the arrowhead: n colours, found in index order (the lower bound: no other
+    // order is tried), ⌈n/16⌉ passes; entries against the closed forms
+    let n = 3000;
+    let g = Graph::record_vec(&x[..n], arrow);
+    let mut plan = JacobianPlan::with_options(&g, Direction::Forward, Order::Best);
+    assert_eq!(plan.colouring().num_colours(), n);
+    assert_eq!(plan.colouring().order(), Order::Natural);
+    assert_eq!(plan.num_passes(), n.div_ceil(16));
+    let (_, jac) = plan.eval(&x[..n]).unwrap();
+    for j in [0, 1, 1234, n - 1] {
+        assert_eq!(entry(jac, 0, j), 1.0);
+        if j > 0 {
+            assert_eq!(entry(jac, j, j), 2.0 * x[j]);
+        }
+    }
+}
+
+/// 9 to 16 colours take one pass (of 12 or 16 lanes), and its entries are those of passes of 8
+/// lanes (the generic function on `Dual<f64, 8>`: the same operations lane by lane) bit for bit.
+#[test]
+fn colourings_go_quadratic_and_waste_work_one_pass_for_up_to_16_colours() {
+    let mut rng = Rng::for_test("16 lanes");
+    let n = 400;
+    for half in [4, 5, 7] {
+        let rows = banded(n, half);
+        let x = rng.vec(n, -1.0, 1.0);
+        let g = Graph::record_vec(&x, |x| structured(x, &rows));
+        let mut plan = JacobianPlan::with_options(&g, Direction::Forward, Order::Best);
+        assert_eq!(plan.colouring().num_colours(), 2 * half + 1);
+        assert_eq!(plan.num_passes(), 1);
+        let (y, jac) = plan.eval(&x).unwrap();
+        let (y, jac) = (y.to_vec(), jac.clone());
+        let (y8, jac8) = plan
+            .eval_fn(|x| structured(x, &rows), &x, Chunk::<8>)
+            .unwrap();
+        assert_eq!(y8, y.as_slice());
+        let bits = |m: &CscMatrix<f64>| m.values().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(jac8), bits(&jac));
+        let (_, dense) = jacobian_with(|x| structured(x, &rows), &x, Chunk::<8>);
+        for (i, j) in pattern_of(&rows, n).entries() {
+            assert_eq!(entry(&jac, i, j), dense[(i, j)]);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 20, item 8: spurious guard errors in reverse Jacobian plans
+// ---------------------------------------------------------------------------------------------
+
+/// Branch-free, with kinks: `abs`, `max`, `min`. 3 rows, every column in row 1: reverse mode.
+fn kinks<T: Float>(x: &[T]) -> Vec<T> {
+    let n = x.len();
+    let half = T::from(0.5).unwrap();
+    let y0 = (0..n / 2).fold(T::zero(), |s, k| s + x[2 * k].abs() * x[2 * k + 1]);
+    let y1 = (0..n).fold(T::zero(), |s, i| s + x[i].max(x[(i + 1) % n]));
+    let y2 = (0..n / 2).fold(T::zero(), |s, k| s + x[2 * k + 1].min(half) * x[2 * k]);
+    vec![y0, y1, y2]
+}
+
+/// A plan in reverse mode on branch-free code with `abs`, `max` and `min` evaluates at inputs on
+/// both sides of every switch (before: `GraphError::Guard` naming a node of an internal
+/// derivative graph), serially and in parallel, with the entries of forward mode (the dense
+/// driver on `Dual`) and of the forward plan: each entry here is a single product or a sum of
+/// ones and halves, so they are equal as numbers. At the recording point's side, where graph
+/// mode's Jacobian graph evaluates too, the entries are that graph's bit for bit.
+#[test]
+fn spurious_guard_errors_in_reverse_jacobian_plans() {
+    let n = 40;
+    let x0: Vec<f64> = (0..n).map(|i| 1.0 + 0.1 * i as f64).collect(); // all kinks on one side
+    let g = Graph::record_vec(&x0, kinks);
+    assert_eq!(g.num_guards(), 0, "branch-free code records no guard");
+    let jac_graph = g.jacobian();
+    let mut rng = Rng::for_test("kinks");
+    let mut points = vec![x0.clone(), rng.vec(n, 0.1, 2.0)];
+    points.extend((0..3).map(|_| rng.vec(n, -1.0, 1.0))); // both sides of abs, max, min
+    let mut tie = rng.vec(n, -1.0, 1.0);
+    tie[3] = tie[4]; // a max tie (½ each) and a min tie (x₅ = ½)
+    tie[5] = 0.5;
+    tie[6] = -0.0; // abs at −0: sign bit, −1
+    points.push(tie);
+    let p = jacobian_pattern(&g);
+    for direction in [Direction::Auto, Direction::Reverse] {
+        let mut plan = JacobianPlan::with_options(&g, direction, Order::Best);
+        assert_eq!(plan.direction(), Direction::Reverse);
+        let mut forward = JacobianPlan::with_options(&g, Direction::Forward, Order::Best);
+        for x in &points {
+            let (y, jac) = plan.eval(x).expect("no guard in a branch-free plan");
+            let (y, jac) = (y.to_vec(), jac.clone());
+            assert_eq!(y, kinks(x));
+            let (_, dense) = jacobian_with(kinks, x, Chunk::<8>);
+            let (_, fwd) = forward.eval(x).unwrap();
+            for (i, j) in p.entries() {
+                assert_eq!(entry(&jac, i, j), dense[(i, j)], "J({i}, {j}) at {x:?}");
+                assert_eq!(entry(&jac, i, j), entry(fwd, i, j));
+            }
+            #[cfg(feature = "rayon")]
+            {
+                let (py, pjac) = plan.par_eval(x).unwrap();
+                assert_eq!(py, y.as_slice());
+                let bits =
+                    |m: &CscMatrix<f64>| m.values().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(pjac), bits(&jac));
+            }
+            if x.iter().all(|&v| v > 0.6) {
+                // graph mode's Jacobian graph (its rule guards hold on this side)
+                let out = jac_graph.eval(x).unwrap();
+                for (i, j) in p.entries() {
+                    assert_eq!(entry(&jac, i, j).to_bits(), out[3 + i * n + j].to_bits());
+                }
+            }
+        }
+    }
+}
+
+/// [`structured`] with kinks: yᵢ = sin(Σⱼ aᵢⱼ|xⱼ|) + Σⱼ bᵢⱼ·max(xⱼ, xᵢ)·xⱼ (|xⱼ| shared by every
+/// row of column j).
+fn kinked_structured<T: Float>(x: &[T], rows: &Rows) -> Vec<T> {
+    let abs: Vec<T> = x.iter().map(|v| v.abs()).collect();
+    rows.iter()
+        .enumerate()
+        .map(|(i, cols)| {
+            let (mut z, mut q) = (T::zero(), T::zero());
+            for &j in cols {
+                z = z + T::from(coef(i, j)).unwrap() * abs[j];
+                q = q + T::from(coef(j, i) - 1.0).unwrap() * x[j].max(x[i % x.len()]) * x[j];
+            }
+            z.sin() + q
+        })
+        .collect()
+}
+
+/// The same on random structures with 17 to 40 row colours (two or three sweeps of up to 16),
+/// with nodes shared by rows of different colours (|xⱼ|, xᵢ in every max), against the dense
+/// forward driver and the forward plan at inputs of mixed signs: sums of up to 20 terms of size
+/// ≤ 3 added in another order, so 1e-14 absolute.
+#[test]
+fn spurious_guard_errors_in_reverse_jacobian_plans_on_random_structures() {
+    let mut rng = Rng::for_test("kinked structures");
+    for _ in 0..6 {
+        let (m, n) = (40 + rng.below(20), 120);
+        let mut rows = random_rows(m, n, 12, &mut rng);
+        for r in rows.iter_mut().take(17 + rng.below(20)) {
+            r.push(0); // a dense-ish column: these rows need a colour each
+            r.sort_unstable();
+            r.dedup();
+        }
+        let x0 = rng.vec(n, 0.5, 1.0);
+        let g = Graph::record_vec(&x0, |x| kinked_structured(x, &rows));
+        assert_eq!(g.num_guards(), 0);
+        let mut plan = JacobianPlan::with_options(&g, Direction::Reverse, Order::Best);
+        assert!(
+            plan.num_passes() >= 2,
+            "{} colours",
+            plan.colouring().num_colours()
+        );
+        let mut forward = JacobianPlan::with_options(&g, Direction::Forward, Order::Best);
+        for x in [x0.clone(), rng.vec(n, -1.0, 1.0), rng.vec(n, -1.0, 1.0)] {
+            let (y, jac) = plan.eval(&x).expect("no guard in a branch-free plan");
+            let (y, jac) = (y.to_vec(), jac.clone());
+            assert_eq!(y, kinked_structured(&x, &rows));
+            let (_, dense) = jacobian_with(|x| kinked_structured(x, &rows), &x, Chunk::<8>);
+            let (_, fwd) = forward.eval(&x).unwrap();
+            for (i, j) in plan.pattern().entries() {
+                let v = entry(&jac, i, j);
+                assert!(
+                    close(v, dense[(i, j)], 1e-14, 1.0),
+                    "J({i}, {j}): {v} vs {}",
+                    dense[(i, j)]
+                );
+                assert!(close(v, entry(fwd, i, j), 1e-14, 1.0));
+            }
+            #[cfg(feature = "rayon")]
+            {
+                let bits =
+                    |m: &CscMatrix<f64>| m.values().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(plan.par_eval(&x).unwrap().1), bits(&jac));
+            }
+        }
+    }
+}
+
+/// A real branch of the function still fails in a reverse plan, serially and in parallel, with
+/// the error evaluating the function's own graph gives (naming its nodes, which its listing
+/// shows), not one about a node of an internal graph.
+#[test]
+fn spurious_guard_errors_in_reverse_jacobian_plans_name_the_users_nodes() {
+    // `branchy` (smooth on each branch), and one with kinks too (whose reverse sweeps compute
+    // the partials at run time)
+    fn branchy_kinked<T: Float>(x: &[T]) -> Vec<T> {
+        let y = branchy(x);
+        vec![y[0] * x[3].abs(), y[1].max(x[2])]
+    }
+    let x0 = [1.0, 2.0, 3.0, 4.0];
+    let other = [-0.5, -1.0, 2.0, 7.0];
+    for (f, direction) in [branchy::<Sym> as fn(&[Sym]) -> Vec<Sym>, branchy_kinked]
+        .into_iter()
+        .flat_map(|f| {
+            [Direction::Auto, Direction::Reverse, Direction::Forward].map(move |d| (f, d))
+        })
+    {
+        let g = Graph::record_vec(&x0, f);
+        let want = g.eval(&other).unwrap_err();
+        assert!(matches!(want, GraphError::Guard { .. }));
+        let listing = g.to_string();
+        let mut plan = JacobianPlan::with_options(&g, direction, Order::Best);
+        assert!(plan.eval(&x0).is_ok());
+        let err = plan.eval(&other).unwrap_err();
+        assert_eq!(err, want, "{direction:?}");
+        #[cfg(feature = "rayon")]
+        assert_eq!(plan.par_eval(&other).unwrap_err(), want);
+        // the node it names is one of the listing's
+        let message = err.to_string();
+        let named = message
+            .split(|c: char| !c.is_alphanumeric())
+            .find(|w| w.starts_with('v') && w[1..].parse::<u32>().is_ok())
+            .expect("the error names a node");
+        assert!(
+            listing.contains(&format!("{named} =")),
+            "{message}\n{listing}"
+        );
+    }
+}
+
+/// Branch-free, with kinks, for Hessians: `abs`, `max`, `min` in nonlinear terms.
+fn kinked_sum<T: Float>(x: &[T]) -> T {
+    let half = T::from(0.5).unwrap();
+    (0..x.len() - 2).fold(T::zero(), |s, i| {
+        let m = x[i].max(x[i + 1]);
+        s + x[i].abs() * x[i] * x[i + 1] + m * m + x[i].min(half) * x[i + 2]
+    })
+}
+
+/// The same defect in Hessian plans (their passes used the gradient graph, which carries the
+/// derivative rules' guards): branch-free code with `abs`, `max` and `min` evaluates at inputs
+/// on both sides of every switch, serially and in parallel (bit-identical), against forward over
+/// forward (`hessian_with`, dense). The entries are sums of a few terms of size ≤ 4 added in
+/// another order: 1e-14 absolute is a few ulps.
+#[test]
+fn spurious_guard_errors_in_hessian_plans() {
+    let n = 30;
+    let x0: Vec<f64> = (0..n).map(|i| 1.0 + 0.05 * i as f64).collect();
+    let g = Graph::record(&x0, kinked_sum);
+    assert_eq!(g.num_guards(), 0, "branch-free code records no guard");
+    let mut plan = HessianPlan::new(&g);
+    let mut rng = Rng::for_test("kinked Hessian");
+    let mut points = vec![x0.clone()];
+    points.extend((0..4).map(|_| rng.vec(n, -1.0, 1.0)));
+    let mut tie = rng.vec(n, -1.0, 1.0);
+    tie[3] = tie[4]; // a max tie
+    tie[7] = 0.5; // a min tie
+    tie[9] = -0.0; // abs at −0
+    points.push(tie);
+    let p = plan.pattern().clone();
+    for x in &points {
+        let (v, grad, h) = plan.eval(x).expect("no guard in a branch-free plan");
+        let (v, grad, h) = (v, grad.to_vec(), h.clone());
+        let (dv, dgrad, dh) = hessian_with(kinked_sum, x, Chunk::<4>);
+        assert_eq!(v, dv);
+        assert_eq!(v, kinked_sum(x));
+        for i in 0..n {
+            assert!(close(grad[i], dgrad[i], 1e-15, 1.0), "∂f/∂x{i}");
+        }
+        for i in 0..n {
+            for j in 0..n {
+                let want = dh[(i, j)];
+                if p.contains(i, j) {
+                    assert!(
+                        close(entry(&h, i, j), want, 1e-14, 1.0),
+                        "H({i}, {j}) at {x:?}"
+                    );
+                } else {
+                    assert_eq!(want, 0.0, "H({i}, {j}) outside the pattern");
+                }
+            }
+        }
+        #[cfg(feature = "rayon")]
+        {
+            let (pv, pgrad, ph) = plan.par_eval(x).unwrap();
+            let bits =
+                |m: &CscMatrix<f64>| m.values().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!((pv.to_bits(), pgrad), (v.to_bits(), grad.as_slice()));
+            assert_eq!(bits(ph), bits(&h));
+        }
     }
 }

@@ -22,7 +22,7 @@
 //! its constraints allow. [`Order::Best`] tries each order and keeps the fewest colours.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::BTreeSet;
 
 use super::Pattern;
 
@@ -42,7 +42,12 @@ pub enum Order {
     /// on every grid tried, where natural and largest-first order need 7 (smallest-last 5 to 7).
     SaturationDegree,
     /// Each of the orders above; the colouring with the fewest colours (on a tie, the first in the
-    /// order listed).
+    /// order listed). It stops early where no order can do better: as soon as a colouring
+    /// reaches the lower bound (for columns, the largest number of entries in one row; for rows,
+    /// in one column), and it abandons an order as soon as it needs as many colours as the best
+    /// so far. Every order walks the conflicts (for columns: the columns of the rows of each
+    /// column, Σ over rows of their count² steps); where one walk exceeds 2²⁶ ≈ 6.7·10⁷ steps,
+    /// it colours in index order alone (the others cost one to three walks more each).
     Best,
 }
 
@@ -120,17 +125,43 @@ impl Colouring {
 /// A distance-1 colouring of the columns of `p`: no two columns of one colour have an entry in the
 /// same row. Its colours are the passes (lanes) of a compressed forward-mode Jacobian.
 pub fn column_colouring(p: &Pattern, order: Order) -> Colouring {
-    colour(&Conflicts::intersection(p), order, Rule::Distance1)
+    column_colouring_within(p, order, usize::MAX).expect("no limit")
+}
+
+/// [`column_colouring`], abandoned (`None`) as soon as it needs more than `limit` colours.
+pub(crate) fn column_colouring_within(
+    p: &Pattern,
+    order: Order,
+    limit: usize,
+) -> Option<Colouring> {
+    colour_within(&Conflicts::intersection(p), order, Rule::Distance1, limit)
 }
 
 /// A distance-1 colouring of the rows of `p`: no two rows of one colour have an entry in the same
 /// column. Its colours are the sweeps of a compressed reverse-mode Jacobian.
 pub fn row_colouring(p: &Pattern, order: Order) -> Colouring {
-    colour(
-        &Conflicts::intersection(&p.transpose()),
-        order,
-        Rule::Distance1,
-    )
+    row_colouring_within(p, order, usize::MAX).expect("no limit")
+}
+
+/// [`row_colouring`], abandoned (`None`) as soon as it needs more than `limit` colours.
+pub(crate) fn row_colouring_within(p: &Pattern, order: Order, limit: usize) -> Option<Colouring> {
+    column_colouring_within(&p.transpose(), order, limit)
+}
+
+/// The fewest colours any column colouring of `p` can have: the largest number of entries in one
+/// row (those columns are pairwise adjacent).
+pub(crate) fn column_lower_bound(p: &Pattern) -> usize {
+    let mut count = vec![0usize; p.nrows()];
+    for (i, _) in p.entries() {
+        count[i] += 1;
+    }
+    count.into_iter().max().unwrap_or(0)
+}
+
+/// The fewest colours any row colouring of `p` can have: the largest number of entries in one
+/// column.
+pub(crate) fn row_lower_bound(p: &Pattern) -> usize {
+    (0..p.ncols()).map(|j| p.col(j).len()).max().unwrap_or(0)
 }
 
 /// A star colouring of the symmetric pattern `p` (a Hessian's): a distance-1 colouring of its
@@ -146,7 +177,7 @@ pub fn star_colouring(p: &Pattern, order: Order) -> Colouring {
         p.nrows(),
         p.ncols()
     );
-    colour(&Conflicts::symmetric(p), order, Rule::Star)
+    colour_within(&Conflicts::symmetric(p), order, Rule::Star, usize::MAX).expect("no limit")
 }
 
 /// What a vertex's colour must avoid.
@@ -158,11 +189,21 @@ enum Rule {
     Star,
 }
 
-/// A conflict graph and its degrees.
+/// A conflict graph, its degrees (computed when an order needs them) and what a walk over all
+/// its neighbourhoods costs.
 struct Conflicts<'a> {
     kind: Kind<'a>,
-    degree: Vec<usize>,
+    degree: std::cell::OnceCell<Vec<usize>>,
+    /// no colouring has fewer colours (a clique's size)
+    lower_bound: usize,
+    /// the neighbours a walk over every vertex's neighbourhood visits (with repetitions)
+    walk: usize,
 }
+
+/// The work (neighbours visited, [`Conflicts::walk`]) up to which [`Order::Best`] tries the
+/// orders after the first; above it, a colouring in index order alone (each further order costs
+/// one to three more walks, ~0.1 s each at this size).
+const BEST_WALK_BUDGET: usize = 1 << 26;
 
 enum Kind<'a> {
     /// The column intersection graph of `cols` (columns adjacent when they share a row), walked
@@ -176,40 +217,55 @@ enum Kind<'a> {
 
 impl<'a> Conflicts<'a> {
     fn intersection(cols: &'a Pattern) -> Conflicts<'a> {
-        let n = cols.ncols();
-        let mut c = Conflicts {
-            kind: Kind::Intersection {
-                cols,
-                rows: cols.transpose(), // column i of `rows` lists the columns of row i
-            },
-            degree: vec![0; n],
-        };
-        let mut stamp = vec![usize::MAX; n];
-        for v in 0..n {
-            let mut d = 0;
-            c.for_each(v, |w| {
-                if stamp[w] != v {
-                    stamp[w] = v;
-                    d += 1;
-                }
-            });
-            c.degree[v] = d;
+        let rows = cols.transpose(); // column i of `rows` lists the columns of row i
+        let counts = (0..rows.ncols()).map(|i| rows.col(i).len());
+        Conflicts {
+            lower_bound: counts.clone().max().unwrap_or(0),
+            walk: counts.map(|k| k * k).fold(0usize, usize::saturating_add),
+            kind: Kind::Intersection { cols, rows },
+            degree: std::cell::OnceCell::new(),
         }
-        c
     }
 
     fn symmetric(p: &'a Pattern) -> Conflicts<'a> {
-        let degree = (0..p.ncols())
-            .map(|v| p.col(v).len() - usize::from(p.contains(v, v)))
-            .collect();
         Conflicts {
             kind: Kind::Symmetric(p),
-            degree,
+            degree: std::cell::OnceCell::new(),
+            lower_bound: usize::from(p.nnz() > 0),
+            walk: p.nnz(),
         }
     }
 
     fn len(&self) -> usize {
-        self.degree.len()
+        match &self.kind {
+            Kind::Intersection { cols, .. } => cols.ncols(),
+            Kind::Symmetric(p) => p.ncols(),
+        }
+    }
+
+    /// The degree of each vertex (one walk over the neighbourhoods, the first time).
+    fn degree(&self) -> &[usize] {
+        self.degree.get_or_init(|| match &self.kind {
+            Kind::Intersection { .. } => {
+                let n = self.len();
+                let mut stamp = vec![usize::MAX; n];
+                (0..n)
+                    .map(|v| {
+                        let mut d = 0;
+                        self.for_each(v, |w| {
+                            if stamp[w] != v {
+                                stamp[w] = v;
+                                d += 1;
+                            }
+                        });
+                        d
+                    })
+                    .collect()
+            }
+            Kind::Symmetric(p) => (0..p.ncols())
+                .map(|v| p.col(v).len() - usize::from(p.contains(v, v)))
+                .collect(),
+        })
     }
 
     /// Calls `f` for each neighbour of `v` (more than once for a neighbour that shares several
@@ -248,45 +304,75 @@ impl<'a> Conflicts<'a> {
 
 const NONE: usize = usize::MAX;
 
-fn colour(g: &Conflicts<'_>, order: Order, rule: Rule) -> Colouring {
-    if order == Order::Best {
-        let mut best: Option<Colouring> = None;
-        for o in Order::ALL {
-            let c = colour(g, o, rule);
-            if best.as_ref().is_none_or(|b| c.num_colours < b.num_colours) {
-                best = Some(c);
-            }
-        }
-        return best.expect("Order::ALL is not empty");
+/// A colouring of `g` in `order`, or `None` as soon as it needs more than `limit` colours.
+fn colour_within(g: &Conflicts<'_>, order: Order, rule: Rule, limit: usize) -> Option<Colouring> {
+    if order != Order::Best {
+        return colour(g, order, rule, limit);
     }
+    let mut best: Option<Colouring> = None;
+    for o in Order::ALL {
+        if o != Order::Natural && g.walk > BEST_WALK_BUDGET {
+            break;
+        }
+        // only strictly fewer colours than the best so far can win
+        let within = best.as_ref().map_or(limit, |b| b.num_colours - 1);
+        if let Some(c) = colour(g, o, rule, within) {
+            best = Some(c);
+        }
+        if best
+            .as_ref()
+            .is_some_and(|b| b.num_colours <= g.lower_bound)
+        {
+            break; // optimal: no order can do better
+        }
+    }
+    best
+}
+
+/// Greedy colouring of `g` in `order` (not `Best`), abandoned as soon as a vertex needs a colour
+/// beyond the first `limit`.
+fn colour(g: &Conflicts<'_>, order: Order, rule: Rule, limit: usize) -> Option<Colouring> {
     let n = g.len();
+    if n > 0 && limit == 0 {
+        return None;
+    }
     let mut greedy = Greedy {
         g,
         rule,
         colours: vec![NONE; n],
         forbidden: Vec::new(),
+        limit,
     };
     match order {
-        Order::Natural => (0..n).for_each(|v| greedy.colour(v)),
-        Order::LargestFirst => {
-            let mut vs: Vec<usize> = (0..n).collect();
-            vs.sort_by_key(|&v| (Reverse(g.degree[v]), v));
-            vs.into_iter().for_each(|v| greedy.colour(v));
+        Order::Natural => {
+            for v in 0..n {
+                greedy.colour(v)?;
+            }
         }
-        Order::SmallestLast => smallest_last(g).into_iter().for_each(|v| greedy.colour(v)),
+        Order::LargestFirst => {
+            let degree = g.degree();
+            let mut vs: Vec<usize> = (0..n).collect();
+            vs.sort_by_key(|&v| (Reverse(degree[v]), v));
+            for v in vs {
+                greedy.colour(v)?;
+            }
+        }
+        Order::SmallestLast => {
+            for v in smallest_last(g) {
+                greedy.colour(v)?;
+            }
+        }
         Order::SaturationDegree => {
-            // the distinct colours around each vertex as a bitset, and a lazy max-heap of
-            // (their number, degree, smallest index first)
+            // the distinct colours around each vertex as a bitset (at most `limit` bits), and the
+            // uncoloured vertices ordered by (their number, degree, smallest index first): one
+            // entry per vertex, so O(n) memory whatever the number of edges
+            let degree = g.degree();
             let mut seen: Vec<Vec<u64>> = vec![Vec::new(); n];
             let mut sat = vec![0usize; n];
-            let mut heap: BinaryHeap<(usize, usize, Reverse<usize>)> =
-                (0..n).map(|v| (0, g.degree[v], Reverse(v))).collect();
-            while let Some((s, _, Reverse(v))) = heap.pop() {
-                if greedy.colours[v] != NONE || s != sat[v] {
-                    continue; // stale
-                }
-                greedy.colour(v);
-                let c = greedy.colours[v];
+            let mut queue: BTreeSet<(usize, usize, Reverse<usize>)> =
+                (0..n).map(|v| (0, degree[v], Reverse(v))).collect();
+            while let Some((_, _, Reverse(v))) = queue.pop_last() {
+                let c = greedy.colour(v)?;
                 let (word, bit) = (c / 64, 1u64 << (c % 64));
                 let colours = &greedy.colours;
                 g.for_each(v, |w| {
@@ -299,20 +385,21 @@ fn colour(g: &Conflicts<'_>, order: Order, rule: Rule) -> Colouring {
                     }
                     if set[word] & bit == 0 {
                         set[word] |= bit;
+                        queue.remove(&(sat[w], degree[w], Reverse(w)));
                         sat[w] += 1;
-                        heap.push((sat[w], g.degree[w], Reverse(w)));
+                        queue.insert((sat[w], degree[w], Reverse(w)));
                     }
                 });
             }
         }
-        Order::Best => unreachable!(),
+        Order::Best => unreachable!("handled by colour_within"),
     }
     let num_colours = greedy.colours.iter().map(|&c| c + 1).max().unwrap_or(0);
-    Colouring {
+    Some(Colouring {
         colours: greedy.colours,
         num_colours,
         order,
-    }
+    })
 }
 
 /// Smallest-last order: vertices removed one at a time, each of smallest remaining degree,
@@ -320,7 +407,7 @@ fn colour(g: &Conflicts<'_>, order: Order, rule: Rule) -> Colouring {
 /// linked lists), so that each edge costs O(1).
 fn smallest_last(g: &Conflicts<'_>) -> Vec<usize> {
     let n = g.len();
-    let mut degree = g.degree.clone();
+    let mut degree = g.degree().to_vec();
     let max_degree = degree.iter().copied().max().unwrap_or(0);
     // head[d]: the first vertex of degree d; next/prev: the lists
     let (mut head, mut next, mut prev) = (vec![NONE; max_degree + 1], vec![NONE; n], vec![NONE; n]);
@@ -387,11 +474,14 @@ struct Greedy<'a, 'p> {
     colours: Vec<usize>,
     /// `forbidden[c] == v` while colouring v: colour c is not allowed
     forbidden: Vec<usize>,
+    /// the number of colours allowed
+    limit: usize,
 }
 
 impl Greedy<'_, '_> {
-    /// Gives v the smallest colour its rule allows.
-    fn colour(&mut self, v: usize) {
+    /// Gives v the smallest colour its rule allows and returns it; `None` if that colour is
+    /// beyond the limit.
+    fn colour(&mut self, v: usize) -> Option<usize> {
         let (g, colours, forbidden) = (self.g, &self.colours, &mut self.forbidden);
         g.for_each(v, |w| {
             if colours[w] != NONE {
@@ -430,6 +520,10 @@ impl Greedy<'_, '_> {
         while c < self.forbidden.len() && self.forbidden[c] == v {
             c += 1;
         }
+        if c >= self.limit {
+            return None;
+        }
         self.colours[v] = c;
+        Some(c)
     }
 }

@@ -1,20 +1,26 @@
-//! Sparse Hessians: compressed Hessian-vector products (forward mode over the gradient graph),
-//! recovered directly through a star colouring.
+//! Sparse Hessians: compressed Hessian-vector products (forward mode over reverse mode: the
+//! gradient graph, or a reverse sweep at run time), recovered directly through a star colouring.
 
 use nalgebra_sparse::CscMatrix;
 
 use super::colour::{Colouring, Order, star_colouring};
-use super::pass::{Entry, MAX_LANES, Pass};
+use super::pass::{Entry, HvpPass, MAX_LANES, Pass};
 use super::pattern::{Pattern, hessian_pattern};
-use crate::graph::{Graph, GraphError, Program};
+use crate::graph::{Evaluator, Graph, GraphError, Program};
 
 /// A reusable plan for the sparse Hessian of a recorded scalar function: its [pattern](Pattern), a
 /// [star colouring](super::star_colouring) of it, and the compressed passes with their buffers.
 ///
-/// Each pass evaluates the gradient graph ([`Graph::gradient`]) on `Dual<f64, W>`, every input
-/// seeded with the unit tangent of its colour: output 1 + i then carries (H·S)ᵢ,c = Σ over the
-/// inputs j of colour c of ∂²f/∂xᵢ∂xⱼ in lane c (forward mode over the reverse-built gradient: W
-/// Hessian-vector products per pass). The star colouring guarantees that every entry hᵢⱼ is alone
+/// Each pass evaluates the gradient of f on `Dual<f64, W>`, every input seeded with the unit
+/// tangent of its colour: ∂f/∂xᵢ then carries (H·S)ᵢ,c = Σ over the inputs j of colour c of
+/// ∂²f/∂xᵢ∂xⱼ in lane c (forward mode over reverse mode: W Hessian-vector products per pass).
+/// The gradient is the gradient graph ([`Graph::gradient`]) where the derivative rules take no
+/// value-dependent branch at the recording point; where they do (`abs`'s sign, a `max` choice),
+/// a reverse sweep at run time with the local partials computed from the rule table on the dual
+/// numbers, so those branches are taken anew at each input: a plan has no guards but the
+/// function's own, and branch-free code evaluates everywhere. (A graph with
+/// [custom rules](crate::custom) always uses the gradient graph, where those rules' derivatives
+/// are recorded as operations: there the derivative rules' branches stay guards.) The star colouring guarantees that every entry hᵢⱼ is alone
 /// in its colour in row i or in row j, so it is read off directly; both triangles come from the
 /// same number, so the result is exactly symmetric.
 ///
@@ -42,13 +48,26 @@ use crate::graph::{Graph, GraphError, Program};
 pub struct HessianPlan {
     pattern: Pattern,
     colouring: Colouring,
-    /// the gradient graph's program: outputs f, ∂f/∂x₀, …
+    /// the function's program (its guards are checked on it first, if it has any)
     program: Program,
-    passes: Vec<Pass>,
+    has_guards: bool,
+    check_work: Vec<f64>,
+    check_out: Vec<f64>,
+    passes: Passes,
     maps: Vec<Vec<Entry>>,
     value: f64,
     gradient: Vec<f64>,
     hess: CscMatrix<f64>,
+}
+
+/// How the Hessian-vector products are computed.
+#[derive(Clone, Debug)]
+enum Passes {
+    /// forward over a reverse sweep at run time
+    Tape(Vec<HvpPass>),
+    /// forward over the gradient graph (whose program outputs f, ∂f/∂x₀, …): for graphs with
+    /// custom rules, whose second derivatives only a derivative graph has
+    Graph(Program, Vec<Pass>),
 }
 
 impl HessianPlan {
@@ -69,9 +88,27 @@ impl HessianPlan {
         let n = g.num_inputs();
         let pattern = hessian_pattern(g);
         let colouring = star_colouring(&pattern, order);
-        let program = Program::new(&g.gradient());
-        let passes = Pass::plan(&program, colouring.colours(), colouring.num_colours());
-        let mut maps = vec![Vec::new(); passes.len()];
+        let program = Program::new(g);
+        let gradient = g.gradient();
+        // the gradient graph where its rules add no guard (the faster passes: its program's few
+        // work slots stay in cache, where the tape keeps every node's value and partials);
+        // else the tape, which has none (a graph with custom rules has only the gradient graph)
+        let passes = if gradient.num_guards() > g.num_guards() && g.calls().is_empty() {
+            Passes::Tape(HvpPass::plan(
+                g,
+                colouring.colours(),
+                colouring.num_colours(),
+            ))
+        } else {
+            let gradient = Program::new(&gradient);
+            let passes = Pass::plan(&gradient, colouring.colours(), colouring.num_colours());
+            Passes::Graph(gradient, passes)
+        };
+        let num_passes = match &passes {
+            Passes::Tape(p) => p.len(),
+            Passes::Graph(_, p) => p.len(),
+        };
+        let mut maps = vec![Vec::new(); num_passes];
         let colour = |v: usize| colouring.colour(v);
         // unique[pos]: the colour of entry pos's row is the only one of its kind in its column
         // (= row, by symmetry)
@@ -120,6 +157,9 @@ impl HessianPlan {
         HessianPlan {
             pattern,
             colouring,
+            has_guards: g.num_guards() > 0,
+            check_work: program.evaluator::<f64>().into_work(),
+            check_out: vec![0.0; 1],
             program,
             passes,
             maps,
@@ -139,10 +179,13 @@ impl HessianPlan {
         &self.colouring
     }
 
-    /// The number of passes per [`HessianPlan::eval`]: ⌈colours / 8⌉ evaluations of the gradient
-    /// graph on dual numbers of up to 8 lanes.
+    /// The number of passes per [`HessianPlan::eval`]: ⌈colours / 16⌉, each a forward and a
+    /// reverse sweep on dual numbers of up to 16 lanes.
     pub fn num_passes(&self) -> usize {
-        self.passes.len()
+        match &self.passes {
+            Passes::Tape(p) => p.len(),
+            Passes::Graph(_, p) => p.len(),
+        }
     }
 
     /// The value, gradient and Hessian at `x`; an error if a guard of the graph (or of its
@@ -150,10 +193,36 @@ impl HessianPlan {
     /// length. Allocates nothing.
     #[inline]
     pub fn eval(&mut self, x: &[f64]) -> Result<(f64, &[f64], &CscMatrix<f64>), GraphError> {
-        for p in &mut self.passes {
-            p.run(&self.program, x)?;
+        self.check(x)?;
+        match &mut self.passes {
+            Passes::Tape(passes) => passes.iter_mut().for_each(|p| p.run(x)),
+            Passes::Graph(program, passes) => {
+                for p in passes {
+                    p.run(program, x)?;
+                }
+            }
         }
         Ok(self.collect())
+    }
+
+    /// Checks the length of `x` and, if the function has guards, its guards at `x` (on its own
+    /// program, so that an error names its nodes).
+    fn check(&mut self, x: &[f64]) -> Result<(), GraphError> {
+        let n = self.gradient.len();
+        if x.len() != n {
+            return Err(GraphError::InputLength {
+                expected: n,
+                found: x.len(),
+            });
+        }
+        if self.has_guards {
+            let mut eval =
+                Evaluator::from_work(&self.program, core::mem::take(&mut self.check_work));
+            let r = eval.eval_into(x, &mut self.check_out);
+            self.check_work = eval.into_work();
+            r?;
+        }
+        Ok(())
     }
 
     /// [`HessianPlan::eval`] with the passes run on rayon's thread pool: the same results bit for
@@ -162,20 +231,35 @@ impl HessianPlan {
     #[inline]
     pub fn par_eval(&mut self, x: &[f64]) -> Result<(f64, &[f64], &CscMatrix<f64>), GraphError> {
         use rayon::prelude::*;
-        let program = &self.program;
-        self.passes
-            .par_iter_mut()
-            .try_for_each(|p| p.run(program, x))?;
+        self.check(x)?;
+        match &mut self.passes {
+            Passes::Tape(passes) => passes.par_iter_mut().for_each(|p| p.run(x)),
+            Passes::Graph(program, passes) => {
+                let program = &*program;
+                passes.par_iter_mut().try_for_each(|p| p.run(program, x))?
+            }
+        }
         Ok(self.collect())
     }
 
     fn collect(&mut self) -> (f64, &[f64], &CscMatrix<f64>) {
         let dst = self.hess.values_mut();
-        for (p, map) in self.passes.iter().zip(&self.maps) {
-            p.gather(map, dst);
+        match &self.passes {
+            Passes::Tape(passes) => {
+                for (p, map) in passes.iter().zip(&self.maps) {
+                    p.gather(map, dst);
+                }
+                self.value = passes[0].value();
+                passes[0].gradient_into(&mut self.gradient);
+            }
+            Passes::Graph(_, passes) => {
+                for (p, map) in passes.iter().zip(&self.maps) {
+                    p.gather(map, dst);
+                }
+                self.value = passes[0].value(0);
+                passes[0].values_into(1, &mut self.gradient);
+            }
         }
-        self.value = self.passes[0].value(0);
-        self.passes[0].values_into(1, &mut self.gradient);
         (self.value, &self.gradient, &self.hess)
     }
 }

@@ -3,9 +3,15 @@
 
 use nalgebra_sparse::CscMatrix;
 
-use super::colour::{Colouring, Order, column_colouring, row_colouring};
+use std::sync::OnceLock;
+
+use super::colour::{
+    Colouring, Order, column_colouring, column_colouring_within, column_lower_bound, row_colouring,
+    row_colouring_within, row_lower_bound,
+};
 use super::pass::{Entry, MAX_LANES, Pass};
 use super::pattern::{Pattern, jacobian_pattern};
+use super::sweep::{Sweep, Tape};
 use crate::Dual;
 use crate::forward::Chunk;
 use crate::graph::{Evaluator, Graph, GraphError, Program};
@@ -13,17 +19,22 @@ use crate::graph::{Evaluator, Graph, GraphError, Program};
 /// How a [`JacobianPlan`] compresses the Jacobian.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Direction {
-    /// Forward mode over a column colouring: one tangent lane per colour, up to 8 lanes per pass
+    /// Forward mode over a column colouring: one tangent lane per colour, up to 16 lanes per pass
     /// (`Dual<f64, W>`).
     Forward,
-    /// Reverse mode over a row colouring: one reverse sweep per colour, from the sum of the outputs
-    /// of that colour (a derivative graph with up to 8 sweeps per program). Pays when there are
-    /// far fewer rows than columns.
+    /// Reverse mode over a row colouring: one reverse sweep per colour, from the sum of the
+    /// outputs of that colour, up to 16 per pass. The sweeps are a derivative graph in `f64`
+    /// where the derivative rules take no value-dependent branch at the recording point
+    /// (constant partials then fold away); where they do (`abs`'s sign, a `max`/`min` choice),
+    /// which a derivative graph would keep as guards, one forward pass computes every node's
+    /// local partials at the input from the rule table (as the tape does) and the sweeps run
+    /// over those numbers: branch-free code evaluates everywhere. Pays when there are far fewer
+    /// rows than columns.
     Reverse,
     /// The cheaper of the two by a cost model in units of one `f64` evaluation of the graph: a
-    /// forward pass of W lanes costs about 1 + W/3; reverse mode costs one evaluation per program
-    /// of up to 8 sweeps plus about 2 for all the sweeps together (each row is swept once, and rows
-    /// of one colour share no work). So a Jacobian with few rows, or whose rows need few colours,
+    /// forward pass of W lanes costs about 1 + W/3; reverse mode about 2 for the forward pass
+    /// with its partials plus 1 per sweep of up to 16 lanes (each row is swept once, and rows of
+    /// one colour share no work). So a Jacobian with few rows, or whose rows need few colours,
     /// goes reverse; a banded square one (5 colours either way: 2.7 against 3) forward.
     Auto,
 }
@@ -66,8 +77,11 @@ pub enum Direction {
 #[derive(Clone, Debug)]
 pub struct JacobianPlan {
     pattern: Pattern,
-    columns: Colouring,
-    rows: Colouring,
+    /// the colourings, made when needed: the one of the plan's direction when it is built, the
+    /// other only if it could win ([`Direction::Auto`]) or when asked for
+    columns: OnceLock<Colouring>,
+    rows: OnceLock<Colouring>,
+    order: Order,
     direction: Direction,
     /// the function's program (forward passes, and the guard check of `eval_fn`)
     program: Program,
@@ -75,10 +89,10 @@ pub struct JacobianPlan {
     /// forward passes and, for each, the entries it gives
     passes: Vec<Pass>,
     maps: Vec<Vec<Entry>>,
-    /// reverse mode: programs of up to 8 sweeps each
-    sweeps: Vec<Sweeps>,
-    /// the colour of the column of each entry (for `eval_fn`)
-    entry_colours: Vec<usize>,
+    /// reverse mode: the sweeps
+    reverse: Option<Reverse>,
+    /// the colour of the column of each entry (for `eval_fn`; made on its first call)
+    entry_colours: OnceLock<Vec<usize>>,
     /// f64 buffers for the guard check of `eval_fn`
     check_work: Vec<f64>,
     check_out: Vec<f64>,
@@ -89,9 +103,31 @@ pub struct JacobianPlan {
     jac: CscMatrix<f64>,
 }
 
+/// The compressed reverse sweeps of a plan in reverse mode.
+#[derive(Clone, Debug)]
+enum Reverse {
+    /// Derivative graphs of up to `MAX_LANES` sweeps each: where the derivative rules take no
+    /// value-dependent branch at the recording point (the graph's partials are then expressions
+    /// valid at every input), the faster way: constant partials and adjoints fold away.
+    Graphs(Vec<GraphSweeps>),
+    /// Where they do (`abs`'s sign, a `max` choice), which a derivative graph would keep as
+    /// guards: one forward pass that computes the partials at each input, then the sweeps.
+    Tape(Tape, Vec<Sweep>),
+}
+
+impl Reverse {
+    /// The number of programs of sweeps, or of sweeps over the tape.
+    fn len(&self) -> usize {
+        match self {
+            Reverse::Graphs(s) => s.len(),
+            Reverse::Tape(_, s) => s.len(),
+        }
+    }
+}
+
 /// One program of compressed reverse sweeps and its buffers.
 #[derive(Clone, Debug)]
-struct Sweeps {
+struct GraphSweeps {
     program: Program,
     work: Vec<f64>,
     out: Vec<f64>,
@@ -101,12 +137,68 @@ struct Sweeps {
     has_values: bool,
 }
 
-impl Sweeps {
+impl GraphSweeps {
     fn run(&mut self, x: &[f64]) -> Result<(), GraphError> {
         let mut eval = Evaluator::from_work(&self.program, core::mem::take(&mut self.work));
         let r = eval.eval_into(x, &mut self.out);
         self.work = eval.into_work();
         r
+    }
+
+    /// The programs for the row colouring `rows` of `pattern`, or `None` if they have guards
+    /// that `g` does not (branches of the derivative rules).
+    fn plan(g: &Graph, pattern: &Pattern, rows: &Colouring) -> Option<Vec<GraphSweeps>> {
+        // each sweep outputs only the entries of its rows (no two rows of a colour share a
+        // column), so the programs output nnz values in all
+        let m = g.num_outputs();
+        let groups = rows.groups();
+        let pt = pattern.transpose(); // column i: the columns of row i
+        let inputs: Vec<Vec<usize>> = groups
+            .iter()
+            .map(|group| {
+                let mut cols: Vec<usize> = group
+                    .iter()
+                    .flat_map(|&i| pt.col(i).iter().copied())
+                    .collect();
+                cols.sort_unstable();
+                cols
+            })
+            .collect();
+        let mut sweeps = Vec::new();
+        for (b, (block, wanted)) in groups
+            .chunks(MAX_LANES)
+            .zip(inputs.chunks(MAX_LANES))
+            .enumerate()
+        {
+            let graph = g.compressed_reverse(block, wanted, b == 0);
+            if graph.num_guards() > g.num_guards() {
+                return None;
+            }
+            let program = Program::new(&graph);
+            sweeps.push(GraphSweeps {
+                work: program.evaluator::<f64>().into_work(),
+                out: vec![0.0; program.num_outputs()],
+                program,
+                map: Vec::new(),
+                has_values: b == 0,
+            });
+        }
+        // where colour c's entries start in its program's outputs (after the values in the
+        // first program)
+        let mut start = vec![0; groups.len()];
+        for (b, block) in inputs.chunks(MAX_LANES).enumerate() {
+            let mut at = if b == 0 { m } else { 0 };
+            for (k, cols) in block.iter().enumerate() {
+                start[b * MAX_LANES + k] = at;
+                at += cols.len();
+            }
+        }
+        for (pos, (i, j)) in pattern.entries().enumerate() {
+            let c = rows.colour(i);
+            let k = inputs[c].binary_search(&j).expect("a column of the row");
+            sweeps[c / MAX_LANES].map.push((pos, start[c] + k));
+        }
+        Some(sweeps)
     }
 }
 
@@ -116,6 +208,24 @@ fn forward_cost(colours: usize) -> f64 {
         .step_by(MAX_LANES)
         .map(|first| 1.0 + (colours - first).min(MAX_LANES) as f64 / 3.0)
         .sum()
+}
+
+/// The largest `k` in `low..=high` with `ok(k)`, for `ok` true up to some point and false after
+/// it (`None` if `ok(low)` is false).
+fn largest_within(low: usize, high: usize, ok: impl Fn(usize) -> bool) -> Option<usize> {
+    if low > high || !ok(low) {
+        return None;
+    }
+    let (mut lo, mut hi) = (low, high); // ok(lo); the answer is in lo..=hi
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        if ok(mid) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    Some(lo)
 }
 
 /// The estimated cost of reverse sweeps over `colours` colours (see [`Direction::Auto`]).
@@ -131,32 +241,63 @@ impl JacobianPlan {
     }
 
     /// The plan for `g` with the given direction and colouring order.
+    ///
+    /// Only the colouring of the direction used is made: with [`Direction::Forward`] the rows are
+    /// never coloured (nor the columns with [`Direction::Reverse`], until
+    /// [`JacobianPlan::eval_fn`] needs them). [`Direction::Auto`] first colours the direction
+    /// whose lower bound (the largest number of entries in a row, for the columns; in a column,
+    /// for the rows) costs less, then the other only if its lower bound can still beat that,
+    /// abandoning it as soon as it needs too many colours. So a Jacobian with one dense row
+    /// (whose columns all conflict) goes reverse without colouring its columns.
     pub fn with_options(g: &Graph, direction: Direction, order: Order) -> JacobianPlan {
         let m = g.num_outputs();
         let pattern = jacobian_pattern(g);
-        let columns = column_colouring(&pattern, order);
-        let rows = row_colouring(&pattern, order);
+        let (columns, rows) = (OnceLock::new(), OnceLock::new());
         let direction = match direction {
             // no output, nothing to sweep from: forward passes (which also check the guards)
             _ if m == 0 => Direction::Forward,
             Direction::Auto => {
-                if reverse_cost(rows.num_colours()) < forward_cost(columns.num_colours()) {
-                    Direction::Reverse
+                let (low_c, low_r) = (column_lower_bound(&pattern), row_lower_bound(&pattern));
+                if forward_cost(low_c) <= reverse_cost(low_r) {
+                    let c = column_colouring(&pattern, order);
+                    // reverse wins only with fewer than this costs
+                    let cost = forward_cost(c.num_colours());
+                    let _ = columns.set(c);
+                    let limit = largest_within(low_r, pattern.nrows(), |r| reverse_cost(r) < cost);
+                    match limit.and_then(|r| row_colouring_within(&pattern, order, r)) {
+                        Some(r) => {
+                            let _ = rows.set(r);
+                            Direction::Reverse
+                        }
+                        None => Direction::Forward,
+                    }
                 } else {
-                    Direction::Forward
+                    let r = row_colouring(&pattern, order);
+                    // forward wins with this cost or less
+                    let cost = reverse_cost(r.num_colours());
+                    let _ = rows.set(r);
+                    let limit = largest_within(low_c, pattern.ncols(), |c| forward_cost(c) <= cost);
+                    match limit.and_then(|c| column_colouring_within(&pattern, order, c)) {
+                        Some(c) => {
+                            let _ = columns.set(c);
+                            Direction::Forward
+                        }
+                        None => Direction::Reverse,
+                    }
                 }
             }
             d => d,
         };
         let program = Program::new(g);
         let (_, row_of) = pattern.parts();
-        let entry_colours: Vec<usize> = pattern.entries().map(|(_, j)| columns.colour(j)).collect();
-        let (mut passes, mut maps, mut sweeps) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut passes, mut maps, mut reverse) = (Vec::new(), Vec::new(), None);
         match direction {
             Direction::Forward => {
+                let columns = columns.get_or_init(|| column_colouring(&pattern, order));
                 passes = Pass::plan(&program, columns.colours(), columns.num_colours());
                 maps = vec![Vec::new(); passes.len()];
-                for (pos, (&c, &i)) in entry_colours.iter().zip(row_of).enumerate() {
+                for (pos, (j, &i)) in pattern.entries().map(|(_, j)| j).zip(row_of).enumerate() {
+                    let c = columns.colour(j);
                     maps[c / MAX_LANES].push(Entry {
                         pos,
                         output: i,
@@ -165,51 +306,31 @@ impl JacobianPlan {
                 }
             }
             _ => {
-                // each sweep outputs only the entries of its rows (no two rows of a colour
-                // share a column), so the programs output nnz values in all
+                let rows = rows.get_or_init(|| row_colouring(&pattern, order));
+                if let Some(sweeps) = GraphSweeps::plan(g, &pattern, rows) {
+                    reverse = Some(Reverse::Graphs(sweeps));
+                }
+            }
+        }
+        if direction == Direction::Reverse && reverse.is_none() {
+            // one forward pass with the partials, then one backward sweep per block of up to
+            // MAX_LANES row colours; no two rows of a colour share a column, so colour c's
+            // adjoints hold each of its rows' entries unmixed
+            {
+                let rows = rows.get().expect("coloured above");
+                let t = Tape::new(g);
                 let groups = rows.groups();
-                let pt = pattern.transpose(); // column i: the columns of row i
-                let inputs: Vec<Vec<usize>> = groups
-                    .iter()
-                    .map(|group| {
-                        let mut cols: Vec<usize> = group
-                            .iter()
-                            .flat_map(|&i| pt.col(i).iter().copied())
-                            .collect();
-                        cols.sort_unstable();
-                        cols
-                    })
-                    .collect();
-                for (b, (block, wanted)) in groups
-                    .chunks(MAX_LANES)
-                    .zip(inputs.chunks(MAX_LANES))
-                    .enumerate()
-                {
-                    let graph = g.compressed_reverse(block, wanted, b == 0);
-                    let program = Program::new(&graph);
-                    sweeps.push(Sweeps {
-                        work: program.evaluator::<f64>().into_work(),
-                        out: vec![0.0; program.num_outputs()],
-                        program,
-                        map: Vec::new(),
-                        has_values: b == 0,
-                    });
-                }
-                // where colour c's entries start in its program's outputs (after the values in
-                // the first program)
-                let mut start = vec![0; groups.len()];
-                for (b, block) in inputs.chunks(MAX_LANES).enumerate() {
-                    let mut at = if b == 0 { m } else { 0 };
-                    for (k, cols) in block.iter().enumerate() {
-                        start[b * MAX_LANES + k] = at;
-                        at += cols.len();
-                    }
-                }
+                let mut entries = vec![Vec::new(); groups.len().div_ceil(MAX_LANES)];
                 for (pos, (i, j)) in pattern.entries().enumerate() {
                     let c = rows.colour(i);
-                    let k = inputs[c].binary_search(&j).expect("a column of the row");
-                    sweeps[c / MAX_LANES].map.push((pos, start[c] + k));
+                    entries[c / MAX_LANES].push((pos, c % MAX_LANES, j as u32));
                 }
+                let sweeps = groups
+                    .chunks(MAX_LANES)
+                    .zip(entries)
+                    .map(|(block, entries)| Sweep::new(&t, block, entries))
+                    .collect();
+                reverse = Some(Reverse::Tape(t, sweeps));
             }
         }
         let check_work = program.evaluator::<f64>().into_work();
@@ -222,12 +343,13 @@ impl JacobianPlan {
             pattern,
             columns,
             rows,
+            order,
             direction,
             has_guards: g.num_guards() > 0,
             passes,
             maps,
-            sweeps,
-            entry_colours,
+            reverse,
+            entry_colours: OnceLock::new(),
             check_work,
             check_out: vec![0.0; m],
             fn_buffers: None,
@@ -246,19 +368,23 @@ impl JacobianPlan {
     /// reverse mode.
     pub fn colouring(&self) -> &Colouring {
         match self.direction {
-            Direction::Reverse => &self.rows,
-            _ => &self.columns,
+            Direction::Reverse => self.row_colouring(),
+            _ => self.column_colouring(),
         }
     }
 
-    /// The colouring of the columns (forward mode; also used by [`JacobianPlan::eval_fn`]).
+    /// The colouring of the columns (forward mode; also used by [`JacobianPlan::eval_fn`]). A
+    /// plan in reverse mode colours its columns on the first call of this or of `eval_fn`.
     pub fn column_colouring(&self) -> &Colouring {
-        &self.columns
+        self.columns
+            .get_or_init(|| column_colouring(&self.pattern, self.order))
     }
 
-    /// The colouring of the rows (reverse mode).
+    /// The colouring of the rows (reverse mode). A plan in forward mode colours its rows on the
+    /// first call of this.
     pub fn row_colouring(&self) -> &Colouring {
-        &self.rows
+        self.rows
+            .get_or_init(|| row_colouring(&self.pattern, self.order))
     }
 
     /// [`Direction::Forward`] or [`Direction::Reverse`] (never `Auto`: what it chose).
@@ -266,11 +392,12 @@ impl JacobianPlan {
         self.direction
     }
 
-    /// The number of program evaluations per [`JacobianPlan::eval`]: ⌈colours / 8⌉ (each
-    /// carries up to 8 colours, as tangent lanes forward or as sweeps in reverse).
+    /// The number of passes per [`JacobianPlan::eval`]: ⌈colours / 16⌉ (each carries up to 16
+    /// colours, as tangent lanes of a forward pass, or as the adjoint lanes of a backward sweep
+    /// in reverse mode, where one forward pass over the function comes first).
     pub fn num_passes(&self) -> usize {
         match self.direction {
-            Direction::Reverse => self.sweeps.len(),
+            Direction::Reverse => self.reverse.as_ref().map_or(0, Reverse::len),
             _ => self.passes.len(),
         }
     }
@@ -282,8 +409,19 @@ impl JacobianPlan {
     pub fn eval(&mut self, x: &[f64]) -> Result<(&[f64], &CscMatrix<f64>), GraphError> {
         match self.direction {
             Direction::Reverse => {
-                for s in &mut self.sweeps {
-                    s.run(x)?;
+                self.check(x)?;
+                match self.reverse.as_mut().expect("reverse mode has sweeps") {
+                    Reverse::Graphs(sweeps) => {
+                        for s in sweeps {
+                            s.run(x)?;
+                        }
+                    }
+                    Reverse::Tape(tape, sweeps) => {
+                        tape.forward(x);
+                        for s in sweeps {
+                            s.run(tape);
+                        }
+                    }
                 }
             }
             _ => {
@@ -302,7 +440,17 @@ impl JacobianPlan {
     pub fn par_eval(&mut self, x: &[f64]) -> Result<(&[f64], &CscMatrix<f64>), GraphError> {
         use rayon::prelude::*;
         match self.direction {
-            Direction::Reverse => self.sweeps.par_iter_mut().try_for_each(|s| s.run(x))?,
+            Direction::Reverse => {
+                self.check(x)?;
+                match self.reverse.as_mut().expect("reverse mode has sweeps") {
+                    Reverse::Graphs(sweeps) => sweeps.par_iter_mut().try_for_each(|s| s.run(x))?,
+                    Reverse::Tape(tape, sweeps) => {
+                        tape.forward(x);
+                        let tape = &*tape;
+                        sweeps.par_iter_mut().for_each(|s| s.run(tape));
+                    }
+                }
+            }
             _ => {
                 let program = &self.program;
                 self.passes
@@ -317,17 +465,27 @@ impl JacobianPlan {
     fn collect(&mut self) -> (&[f64], &CscMatrix<f64>) {
         let dst = self.jac.values_mut();
         match self.direction {
-            Direction::Reverse => {
-                for s in &self.sweeps {
-                    for &(pos, k) in &s.map {
-                        dst[pos] = s.out[k];
-                    }
-                    if s.has_values {
-                        let m = self.values.len();
-                        self.values.copy_from_slice(&s.out[..m]);
+            Direction::Reverse => match self.reverse.as_ref().expect("reverse mode has sweeps") {
+                Reverse::Graphs(sweeps) => {
+                    for s in sweeps {
+                        for &(pos, k) in &s.map {
+                            dst[pos] = s.out[k];
+                        }
+                        if s.has_values {
+                            let m = self.values.len();
+                            self.values.copy_from_slice(&s.out[..m]);
+                        }
                     }
                 }
-            }
+                Reverse::Tape(tape, sweeps) => {
+                    for s in sweeps {
+                        s.gather(dst);
+                    }
+                    for (k, v) in self.values.iter_mut().enumerate() {
+                        *v = tape.output(k);
+                    }
+                }
+            },
             _ => {
                 for (p, map) in self.passes.iter().zip(&self.maps) {
                     p.gather(map, dst);
@@ -518,9 +676,16 @@ impl JacobianPlan {
             Some(b) => b.as_any_mut().downcast_mut::<FnPasses<N>>().is_none(),
             None => true,
         };
+        let (pattern, order) = (&self.pattern, self.order);
+        let columns = self
+            .columns
+            .get_or_init(|| column_colouring(pattern, order));
+        let entry_colours = self
+            .entry_colours
+            .get_or_init(|| pattern.entries().map(|(_, j)| columns.colour(j)).collect());
         if fresh {
-            let colours = self.columns.colours();
-            let passes = (0..self.columns.num_colours().max(1))
+            let colours = columns.colours();
+            let passes = (0..columns.num_colours().max(1))
                 .step_by(N)
                 .map(|first| FnPass {
                     first,
@@ -556,7 +721,7 @@ impl JacobianPlan {
             values: &mut self.values,
             jac: self.jac.values_mut(),
             rows,
-            entry_colours: &self.entry_colours,
+            entry_colours,
         };
         (passes, out)
     }

@@ -13,8 +13,8 @@
 //!    [`star_colouring`] for Hessians), greedily in a good vertex [`Order`];
 //! 3. evaluates **compressed passes**: `Dual<f64, W>` with one lane per colour, on the graph's
 //!    program or on the generic function itself; compressed reverse sweeps for row colourings;
-//!    compressed Hessian-vector products (forward over the gradient graph) for Hessians. Results
-//!    come as [`nalgebra_sparse::CscMatrix`].
+//!    compressed Hessian-vector products (forward over reverse) for Hessians. Results come as
+//!    [`nalgebra_sparse::CscMatrix`].
 //!
 //! ```
 //! use nilpotent::sparse;
@@ -59,8 +59,15 @@
 //! A pattern is read off the graph recorded at one point, so it is the pattern of the branch taken
 //! there. Value-dependent decisions are [guards](crate::graph#branches-guards): evaluating a plan
 //! at an input where one comes out differently returns [`GraphError::Guard`], exactly as
-//! evaluating the graph does, and never a matrix with the wrong pattern. Branch-free code has no
-//! guards and one pattern everywhere.
+//! evaluating the graph does (the same error, naming the same node of the recorded function), and
+//! never a matrix with the wrong pattern. Branch-free code has no guards and one pattern
+//! everywhere, and so does every plan made from it: the derivative rules' own choices (`abs`'s
+//! sign, a `max`/`min` choice, `powf`'s special cases) are made anew at each input, in forward
+//! passes as in reverse sweeps and Hessian-vector products: where those rules branch, the
+//! sweeps' local partials are computed at run time from the rule table (as the tape does) rather
+//! than recorded in a derivative graph, which would keep the branches as guards. (Exception: a
+//! Hessian plan of a graph with [custom rules](crate::custom) uses its gradient graph, guards
+//! included.)
 //!
 //! Patterns are structural: an entry is in the pattern if some path of operations connects the
 //! input to the output (for Jacobians) or the two inputs meet in a nonlinear node (for Hessians),
@@ -72,12 +79,19 @@
 //!
 //! [`JacobianPlan::new`] picks forward or reverse mode by a cost model ([`Direction::Auto`]); every
 //! colouring is greedy in the vertex [`Order`] that gives the fewest colours ([`Order::Best`]).
+//! Colourings are made only where they can pay: a plan colours the direction it is asked for (or,
+//! with `Auto`, the one whose lower bound is cheaper, then the other only if its lower bound can
+//! still win, abandoned as soon as it cannot), stops trying orders once a colouring reaches the
+//! lower bound, and walks conflicts through the pattern without storing the conflict graph:
+//! memory O(nnz + n) whatever the conflict graph's number of edges. A Jacobian with one dense
+//! row (all columns conflict: n colours forward) goes reverse in 2 colours without colouring its
+//! columns.
 //!
 //! | matrix | colouring | a pass | cost |
 //! |---|---|---|---|
-//! | Jacobian, forward ([`Direction::Forward`]) | [`column_colouring`] (distance 1: no two columns of a colour share a row) | the function on `Dual<f64, W>`, one lane per colour, W ≤ 8 | ⌈colours/8⌉ passes |
-//! | Jacobian, reverse ([`Direction::Reverse`], for m ≪ n) | [`row_colouring`] | one reverse sweep from the sum of the outputs of a colour (a derivative graph evaluated in `f64`) | ⌈colours/8⌉ programs of up to 8 sweeps; every row is swept once |
-//! | Hessian | [`star_colouring`] | the gradient graph on `Dual<f64, W>`: W Hessian-vector products | ⌈colours/8⌉ passes |
+//! | Jacobian, forward ([`Direction::Forward`]) | [`column_colouring`] (distance 1: no two columns of a colour share a row) | the function on `Dual<f64, W>`, one lane per colour, W ≤ 16 | ⌈colours/16⌉ passes |
+//! | Jacobian, reverse ([`Direction::Reverse`], for m ≪ n) | [`row_colouring`] | one reverse sweep from the sum of the outputs of a colour: a derivative graph in `f64`, or, where the derivative rules branch (`abs`, `max`, …), sweeps over partials computed at the input | ⌈colours/16⌉ programs of up to 16 sweeps (or one forward pass and ⌈colours/16⌉ sweeps); every row is swept once |
+//! | Hessian | [`star_colouring`] | the gradient on `Dual<f64, W>` (the gradient graph, or, where the derivative rules branch, a reverse sweep at run time): W Hessian-vector products | ⌈colours/16⌉ passes |
 //!
 //! # Parallel passes (feature `rayon`)
 //!
@@ -102,6 +116,7 @@ mod jacobian;
 mod parallel;
 mod pass;
 mod pattern;
+mod sweep;
 
 pub use colour::{Colouring, Order, column_colouring, row_colouring, star_colouring};
 pub use hessian::HessianPlan;

@@ -1,12 +1,14 @@
 //! One compressed forward pass over a graph program: inputs seeded with the unit tangents of a
 //! range of colours, evaluated on `Dual<f64, W>` with the lane width W = the number of colours in
-//! the range (1 to [`MAX_LANES`]), with its buffers kept between evaluations.
+//! the range (1 to 8), or 12 or 16 for 9 to 16 colours, with its buffers kept between evaluations.
 
+use super::sweep::Tape;
 use crate::Dual;
-use crate::graph::{Evaluator, GraphError, Program};
+use crate::graph::{Evaluator, Graph, GraphError, Program};
 
-/// The most colours one pass carries (the crate's default chunk width: two AVX registers of f64).
-pub(crate) const MAX_LANES: usize = crate::forward::DEFAULT_CHUNK;
+/// The most colours one pass carries. One pass of 16 lanes costs less than two of 8 (the
+/// interpreter's dispatch and the values are paid once): 9 to 16 colours take one pass.
+pub(crate) const MAX_LANES: usize = 16;
 
 /// The buffers of a pass of width `W`.
 #[derive(Clone, Debug)]
@@ -54,7 +56,7 @@ impl<const W: usize> Lanes<W> {
     }
 }
 
-/// A pass of any width from 1 to [`MAX_LANES`].
+/// A pass of width 1 to 8, 12 or 16 ([`MAX_LANES`]).
 #[derive(Clone, Debug)]
 pub(crate) enum Pass {
     W1(Lanes<1>),
@@ -65,6 +67,8 @@ pub(crate) enum Pass {
     W6(Lanes<6>),
     W7(Lanes<7>),
     W8(Lanes<8>),
+    W12(Lanes<12>),
+    W16(Lanes<16>),
 }
 
 macro_rules! each {
@@ -78,14 +82,17 @@ macro_rules! each {
             Pass::W6($l) => $e,
             Pass::W7($l) => $e,
             Pass::W8($l) => $e,
+            Pass::W12($l) => $e,
+            Pass::W16($l) => $e,
         }
     };
 }
 
 impl Pass {
     /// The passes for `num_colours` colours: ⌈num_colours / MAX_LANES⌉ of them, all of width
-    /// [`MAX_LANES`] but the last, which takes the rest. Pass p covers colours
-    /// `p·MAX_LANES .. p·MAX_LANES + width`.
+    /// [`MAX_LANES`] but the last, which takes the rest (its width rounded up to 12 or 16 above
+    /// 8; the extra lanes are unseeded). Pass p covers colours `p·MAX_LANES ..`
+    /// `p·MAX_LANES + MAX_LANES`.
     /// With no colour at all (no inputs), one pass of width 1 without seeds gives the values.
     pub(crate) fn plan(program: &Program, colours: &[usize], num_colours: usize) -> Vec<Pass> {
         (0..num_colours.max(1))
@@ -100,7 +107,9 @@ impl Pass {
                     5 => Pass::W5(Lanes::new(program, colours, first)),
                     6 => Pass::W6(Lanes::new(program, colours, first)),
                     7 => Pass::W7(Lanes::new(program, colours, first)),
-                    _ => Pass::W8(Lanes::new(program, colours, first)),
+                    8 => Pass::W8(Lanes::new(program, colours, first)),
+                    9..=12 => Pass::W12(Lanes::new(program, colours, first)),
+                    _ => Pass::W16(Lanes::new(program, colours, first)),
                 }
             })
             .collect()
@@ -109,7 +118,7 @@ impl Pass {
     /// Evaluates the program at `x` (an error if a guard comes out differently).
     ///
     /// `#[inline]`, as are the plans' `eval`s that call it: the interpreter instantiated for
-    /// eight lane widths is most of this module's machine code, and an inline function is
+    /// ten lane widths is most of this module's machine code, and an inline function is
     /// compiled where it is used, so a build that never evaluates a sparse plan does not compile
     /// it (nilpotent's own release build: 10 s → 5 s).
     #[inline]
@@ -148,4 +157,131 @@ pub(crate) struct Entry {
     pub(crate) pos: usize,
     pub(crate) output: usize,
     pub(crate) lane: usize,
+}
+
+/// The buffers of a pass of Hessian-vector products of width `W`, forward over a reverse sweep
+/// at run time: the inputs seeded with the unit tangents of W colours, the function's tape in
+/// `Dual<f64, W>` (values and local partials), and the adjoints, whose tangents are then
+/// (H·S)ᵢ,c. The rules' branches (`abs`'s sign, a `max` choice) are taken at each input anew, so
+/// the pass has no guards but the function's own (checked by the caller).
+#[derive(Clone, Debug)]
+pub(crate) struct HvpLanes<const W: usize> {
+    x: Vec<Dual<f64, W>>,
+    tape: Tape<Dual<f64, W>>,
+    adj: Vec<Dual<f64, W>>,
+}
+
+impl<const W: usize> HvpLanes<W> {
+    fn new(g: &Graph, colours: &[usize], first: usize) -> Self {
+        let x = colours
+            .iter()
+            .map(|&c| {
+                let mut d = Dual::constant(0.0);
+                if (first..first + W).contains(&c) {
+                    d.eps[c - first] = 1.0;
+                }
+                d
+            })
+            .collect();
+        let tape = Tape::new(g);
+        HvpLanes {
+            x,
+            adj: vec![Dual::constant(0.0); tape.len()],
+            tape,
+        }
+    }
+
+    fn run(&mut self, x: &[f64]) {
+        for (d, &v) in self.x.iter_mut().zip(x) {
+            d.re = v;
+        }
+        self.tape.forward(&self.x);
+        self.tape.gradient(&mut self.adj);
+    }
+}
+
+/// A pass of Hessian-vector products of width 1 to 8, 12 or 16 ([`MAX_LANES`]).
+#[derive(Clone, Debug)]
+pub(crate) enum HvpPass {
+    W1(HvpLanes<1>),
+    W2(HvpLanes<2>),
+    W3(HvpLanes<3>),
+    W4(HvpLanes<4>),
+    W5(HvpLanes<5>),
+    W6(HvpLanes<6>),
+    W7(HvpLanes<7>),
+    W8(HvpLanes<8>),
+    W12(HvpLanes<12>),
+    W16(HvpLanes<16>),
+}
+
+macro_rules! each_hvp {
+    ($self:expr, $l:ident => $e:expr) => {
+        match $self {
+            HvpPass::W1($l) => $e,
+            HvpPass::W2($l) => $e,
+            HvpPass::W3($l) => $e,
+            HvpPass::W4($l) => $e,
+            HvpPass::W5($l) => $e,
+            HvpPass::W6($l) => $e,
+            HvpPass::W7($l) => $e,
+            HvpPass::W8($l) => $e,
+            HvpPass::W12($l) => $e,
+            HvpPass::W16($l) => $e,
+        }
+    };
+}
+
+impl HvpPass {
+    /// The passes for `num_colours` colours, as [`Pass::plan`] makes them.
+    pub(crate) fn plan(g: &Graph, colours: &[usize], num_colours: usize) -> Vec<HvpPass> {
+        (0..num_colours.max(1))
+            .step_by(MAX_LANES)
+            .map(|first| {
+                let width = num_colours.saturating_sub(first).clamp(1, MAX_LANES);
+                match width {
+                    1 => HvpPass::W1(HvpLanes::new(g, colours, first)),
+                    2 => HvpPass::W2(HvpLanes::new(g, colours, first)),
+                    3 => HvpPass::W3(HvpLanes::new(g, colours, first)),
+                    4 => HvpPass::W4(HvpLanes::new(g, colours, first)),
+                    5 => HvpPass::W5(HvpLanes::new(g, colours, first)),
+                    6 => HvpPass::W6(HvpLanes::new(g, colours, first)),
+                    7 => HvpPass::W7(HvpLanes::new(g, colours, first)),
+                    8 => HvpPass::W8(HvpLanes::new(g, colours, first)),
+                    9..=12 => HvpPass::W12(HvpLanes::new(g, colours, first)),
+                    _ => HvpPass::W16(HvpLanes::new(g, colours, first)),
+                }
+            })
+            .collect()
+    }
+
+    /// The value, the gradient and the Hessian-vector products at `x` (whose length the caller
+    /// has checked).
+    #[inline]
+    pub(crate) fn run(&mut self, x: &[f64]) {
+        each_hvp!(self, l => l.run(x))
+    }
+
+    /// The function's value.
+    pub(crate) fn value(&self) -> f64 {
+        each_hvp!(self, l => l.tape.output(0).re)
+    }
+
+    /// The gradient, into `grad`.
+    pub(crate) fn gradient_into(&self, grad: &mut [f64]) {
+        each_hvp!(self, l => {
+            for (g, a) in grad.iter_mut().zip(&l.adj) {
+                *g = a.re;
+            }
+        })
+    }
+
+    /// For each entry of `map`: `dst[pos] = ` lane `lane` of (H·S) in row `output - 1`.
+    pub(crate) fn gather(&self, map: &[Entry], dst: &mut [f64]) {
+        each_hvp!(self, l => {
+            for e in map {
+                dst[e.pos] = l.adj[e.output - 1].eps[e.lane];
+            }
+        })
+    }
 }
