@@ -610,9 +610,13 @@ impl Gen<'_, '_> {
                         let zero = self.b.ins().f64const(0.0);
                         flag(self, FloatCC::GreaterThanOrEqual, v, zero)
                     }
+                    // the sign bit, 0 for every NaN (as `Observe::outcome`: a NaN's sign is not
+                    // specified, and Cranelift rewrites (−a)·(−b) as a·b)
                     Observe::SignBit => {
                         let bits = self.b.ins().bitcast(types::I64, MemFlagsData::new(), v);
-                        self.b.ins().ushr_imm_u(bits, 63)
+                        let sign = self.b.ins().ushr_imm_u(bits, 63);
+                        let ordered = flag(self, FloatCC::Ordered, v, v);
+                        self.b.ins().band(sign, ordered)
                     }
                     _ => {
                         let sig = self.outcome1;
