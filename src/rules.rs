@@ -337,15 +337,11 @@ impl Unary {
             ),
             // d artanh x = 1/(1 − x²) = 1/((1 − x)(1 + x))   (+∞ at ±1)
             Unary::Atanh => (x.atanh(), ((T::one() - x) * (T::one() + x)).recip()),
-            // d|x| = sign bit of x: +1 for x ≥ +0, −1 for x ≤ −0
-            Unary::Abs => (
-                x.abs(),
-                if x.is_sign_negative() {
-                    -T::one()
-                } else {
-                    T::one()
-                },
-            ),
+            // d|x| = signum x: +1 for x ≥ +0, −1 for x ≤ −0 (the sign bit decides at ±0), NaN at
+            // NaN. Not a branch on the sign bit: a NaN's sign is not specified (compilers rewrite
+            // (−a)·(−b) as a·b), so a derivative that read it would differ between backends;
+            // `signum` is NaN for every NaN, and piecewise constant (derivative 0) elsewhere.
+            Unary::Abs => (x.abs(), x.signum()),
             // piecewise constant: derivative 0 (also at the jumps, by convention)
             Unary::Signum => (x.signum(), T::zero()),
             Unary::Floor => (x.floor(), T::zero()),

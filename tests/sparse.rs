@@ -1099,7 +1099,7 @@ fn guards_are_respected() {
                 .is_ok()
         );
     }
-    // Hessians: guards of the function and of its gradient (abs's sign)
+    // Hessians: guards of the function (abs's derivative, signum, is a node: no guard)
     fn f<T: Float>(x: &[T]) -> T {
         let s = x[0] * x[1];
         if s > T::one() {
@@ -1110,7 +1110,10 @@ fn guards_are_respected() {
     }
     let g = Graph::record(&x0[..3], f);
     let mut plan = HessianPlan::new(&g);
-    assert!(plan.eval(&[1.0, 2.0, -3.0]).is_err()); // abs changes sign
+    // abs changes sign: d²(|x|·x)/dx² = 2·signum(x) = −2
+    let (v, _, h) = plan.eval(&[1.0, 2.0, -3.0]).unwrap();
+    assert_eq!(v, f(&[1.0, 2.0, -3.0]));
+    assert_eq!(entry(h, 2, 2), -2.0);
     assert!(plan.eval(&[0.1, 2.0, 3.0]).is_err()); // the branch changes
     let (v, _, h) = plan.eval(&[1.5, 2.0, 0.5]).unwrap();
     assert_eq!(v, f(&[1.5, 2.0, 0.5]));
