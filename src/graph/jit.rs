@@ -10,7 +10,8 @@
 //! repeated squaring of the runtime's `powi` (the same products in the same order); `⊙` is a
 //! product and a select. Every other function — `sin`, `exp`, `powf`, `max`, `mul_add`,
 //! `round`, … — is a call, through a function pointer, of a small `extern "C"` function that
-//! calls std's `f64` method, which is what the interpreter calls. No operation is fused or
+//! calls std's `f64` method, which is what the interpreter calls (for `max` and `min`, the crate's
+//! [`rules::max`](crate::rules::max) and [`rules::min`](crate::rules::min)). No operation is fused or
 //! reassociated (Cranelift does neither), and no fused multiply-add is used but for `mul_add`
 //! nodes.
 
@@ -304,8 +305,10 @@ fn2! {
     Log => |x, y| x.log(y),
     Atan2 => |x, y| x.atan2(y),
     Hypot => |x, y| x.hypot(y),
-    Max => |x, y| x.max(y),
-    Min => |x, y| x.min(y),
+    // not `f64::max`/`min`: their tie of −0 and +0 is unspecified (the crate's choice is
+    // `rules::max`/`min`, which the interpreter and emitted code compute too)
+    Max => |x, y| crate::rules::max(x, y),
+    Min => |x, y| crate::rules::min(x, y),
     AbsSub => |x, y| {
         #[allow(deprecated)]
         let v = x.abs_sub(y);
