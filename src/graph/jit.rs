@@ -6,7 +6,8 @@
 //! answer in `*found` and returns its index + 1), the outputs stored at the end, 0 returned.
 //!
 //! Bit for bit: `+`, `−`, `×`, `/`, `neg`, `sqrt`, `abs` and `recip` (`1/x`) are single IEEE
-//! instructions, which round exactly as Rust's operators and methods do; `powi` with a constant exponent is the
+//! instructions, which round exactly as Rust's operators and methods do; `signum` is a
+//! `copysign` and a select (as std's: `f64::NAN` for a NaN); `powi` with a constant exponent is the
 //! repeated squaring of the runtime's `powi` (the same products in the same order); `⊙` is a
 //! product and a select. Every other function — `sin`, `exp`, `powf`, `max`, `mul_add`,
 //! `round`, … — is a call, through a function pointer, of a small `extern "C"` function that
@@ -271,7 +272,6 @@ fn1! {
     Asinh => |x| x.asinh(),
     Acosh => |x| x.acosh(),
     Atanh => |x| x.atanh(),
-    Signum => |x| x.signum(),
     Floor => |x| x.floor(),
     Ceil => |x| x.ceil(),
     Round => |x| x.round(),
@@ -549,6 +549,15 @@ impl Gen<'_, '_> {
                     Unary::Neg => self.b.ins().fneg(x),
                     Unary::Sqrt => self.b.ins().sqrt(x),
                     Unary::Abs => self.b.ins().fabs(x),
+                    // std's `signum`: NaN for a NaN, else 1 with the sign of x (inline: `abs`'s
+                    // derivative, in every gradient graph of a function with `abs`)
+                    Unary::Signum => {
+                        let one = self.b.ins().f64const(1.0);
+                        let signed = self.b.ins().fcopysign(one, x);
+                        let nan = self.b.ins().f64const(f64::NAN);
+                        let is_nan = self.b.ins().fcmp(FloatCC::Unordered, x, x);
+                        self.b.ins().select(is_nan, nan, signed)
+                    }
                     // std's `recip` is `1.0 / x`
                     Unary::Recip => {
                         let one = self.b.ins().f64const(1.0);
