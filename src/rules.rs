@@ -26,9 +26,11 @@
 //! [crate's conventions](crate#conventions):
 //!
 //! - rounding functions (`floor`, `ceil`, `round`, `trunc`, `signum`) have derivative 0;
-//! - `abs` has derivative +1 at +0 and −1 at −0 (the sign bit decides);
+//! - `abs` has derivative `signum(x)`: +1 at +0 and −1 at −0 (the sign bit decides), NaN at NaN
+//!   (whatever its sign bit, which no backend computes reliably);
 //! - `max`/`min` pass the derivative of the chosen argument, the average of both on a tie, and the
-//!   non-NaN argument's when the other is NaN;
+//!   non-NaN argument's when the other is NaN; their value at the tie of −0 and +0 is +0 for
+//!   `max` and −0 for `min` ([`max`], [`min`]: `f64::max` leaves it unspecified);
 //! - `atan2(0, 0)` and `hypot(0, 0)` have zero partials;
 //! - `powf(x, y)`: the exponent's partial `xʸ ln x` is 0 at x = 0, y > 0; `∂x⁰/∂x` is 0 (a constant
 //!   where x⁻¹ is not finite, elsewhere the expression `y xʸ⁻¹`, whose own derivative is needed for
@@ -337,15 +339,11 @@ impl Unary {
             ),
             // d artanh x = 1/(1 − x²) = 1/((1 − x)(1 + x))   (+∞ at ±1)
             Unary::Atanh => (x.atanh(), ((T::one() - x) * (T::one() + x)).recip()),
-            // d|x| = sign bit of x: +1 for x ≥ +0, −1 for x ≤ −0
-            Unary::Abs => (
-                x.abs(),
-                if x.is_sign_negative() {
-                    -T::one()
-                } else {
-                    T::one()
-                },
-            ),
+            // d|x| = signum x: +1 for x ≥ +0, −1 for x ≤ −0 (the sign bit decides at ±0), NaN at
+            // NaN. Not a branch on the sign bit: a NaN's sign is not specified (compilers rewrite
+            // (−a)·(−b) as a·b), so a derivative that read it would differ between backends;
+            // `signum` is NaN for every NaN, and piecewise constant (derivative 0) elsewhere.
+            Unary::Abs => (x.abs(), x.signum()),
             // piecewise constant: derivative 0 (also at the jumps, by convention)
             Unary::Signum => (x.signum(), T::zero()),
             Unary::Floor => (x.floor(), T::zero()),
@@ -544,25 +542,26 @@ impl Binary {
                     (h, x / h, y / h)
                 }
             }
-            // the chosen argument's derivative; both halves on a tie; the non-NaN one if the other is NaN
+            // the chosen argument's derivative; both halves on a tie; the non-NaN one if the other
+            // is NaN. The value is chosen by comparison, never by `T::max`/`T::min` on `f64`, which
+            // leave the tie of −0 and +0 unspecified (and LLVM lowers it differently in different
+            // places): max(−0, +0) = +0 and min(−0, +0) = −0 in either order (see [`max`]).
             Binary::Max => {
-                let v = x.max(y);
                 if y.is_nan() || x > y {
-                    (v, one, zero)
+                    (x, one, zero)
                 } else if x.is_nan() || x < y {
-                    (v, zero, one)
+                    (y, zero, one)
                 } else {
-                    (v, half, half)
+                    (tie(x, y, need, false), half, half)
                 }
             }
             Binary::Min => {
-                let v = x.min(y);
                 if y.is_nan() || x < y {
-                    (v, one, zero)
+                    (x, one, zero)
                 } else if x.is_nan() || x > y {
-                    (v, zero, one)
+                    (y, zero, one)
                 } else {
-                    (v, half, half)
+                    (tie(x, y, need, true), half, half)
                 }
             }
             // max(x − y, 0):  (1, −1) above, (0, 0) below, the average (½, −½) at x = y
@@ -599,6 +598,56 @@ impl Need {
         dx: true,
         dy: true,
     };
+}
+
+/// The value of `max`/`min` at a tie `x == y` (neither NaN). Equal values of one sign are the same
+/// number: `T`'s own `max`/`min` (for a dual number, the rule again one level down, so that every
+/// level averages its tangents). −0 against +0: +0 for `max`, −0 for `min` (`is_min`), computed as
+/// the average `x/2 + y/2` (for `min`, the negated average of the negations), which is that zero,
+/// with the average of the tangents at every level (as the chain rule forms it, `½·ẋ + ½·ẏ`). Skipped (0) where the value is not needed: on a graph's symbolic
+/// type, the sign test would add a guard to a derivative graph that does not use the value.
+#[inline(always)]
+fn tie<T: Float>(x: T, y: T, need: Need, is_min: bool) -> T {
+    let half = c::<T>(0.5);
+    if !need.value {
+        T::zero()
+    } else if x.is_sign_negative() == y.is_sign_negative() {
+        if is_min { x.min(y) } else { x.max(y) }
+    } else if is_min {
+        -((-x) * half + (-y) * half)
+    } else {
+        x * half + y * half
+    }
+}
+
+/// The larger of `x` and `y`, as every mode and backend of this crate computes `max` (the value of
+/// [`Binary::Max`]): the non-NaN argument if one is NaN, and +0 for −0 against +0 in either order
+/// (the IEEE 754-2019 `maximumNumber`). `f64::max` leaves the sign of that tie unspecified, and
+/// compiled code does not always give the same one; code emitted by
+/// [`Graph::to_rust`](crate::graph::Graph::to_rust) calls this function instead.
+///
+/// ```
+/// use nilpotent::rules::max;
+/// assert!(max(-0.0_f64, 0.0).is_sign_positive() && max(0.0_f64, -0.0).is_sign_positive());
+/// assert_eq!(max(f64::NAN, 2.0), 2.0);
+/// ```
+#[inline]
+pub fn max<T: Float>(x: T, y: T) -> T {
+    Binary::Max.eval(x, y).0
+}
+
+/// The smaller of `x` and `y`, as every mode and backend of this crate computes `min` (the value of
+/// [`Binary::Min`]): the non-NaN argument if one is NaN, and −0 for −0 against +0 in either order
+/// (the IEEE 754-2019 `minimumNumber`); see [`max`].
+///
+/// ```
+/// use nilpotent::rules::min;
+/// assert!(min(-0.0_f64, 0.0).is_sign_negative() && min(0.0_f64, -0.0).is_sign_negative());
+/// assert_eq!(min(2.0, f64::NAN), 2.0);
+/// ```
+#[inline]
+pub fn min<T: Float>(x: T, y: T) -> T {
+    Binary::Min.eval(x, y).0
 }
 
 /// `(div_euclid(x, y), rem_euclid(x, y))` for any [`Float`], computed exactly as `f64` does.

@@ -44,7 +44,9 @@ mod common;
 
 use std::ops::{Add, Div, Mul, Rem, Sub};
 
-use common::{Rng, Worst, apply_binary, apply_mul_add, apply_unary, rel_err, richardson};
+use common::{
+    Rng, Worst, apply_binary, apply_mul_add, apply_unary, f64_binary, rel_err, richardson,
+};
 use common::{same_f64, same_value, step};
 use nalgebra::DMatrix;
 use nilpotent::reverse::{self, Tape, Var};
@@ -135,6 +137,15 @@ fn apply_entry<F: Float + Euclid>(e: Entry, a: &[F]) -> F {
         Entry::Unary(op) => apply_unary(op, a[0]),
         Entry::Binary(op) => apply_binary(op, a[0], a[1]),
         Entry::MulAdd => apply_mul_add(a[0], a[1], a[2]),
+    }
+}
+
+/// The `f64` oracle of an entry: [`apply_entry`] on `f64`, but `max`/`min` by the bits
+/// ([`f64_binary`]: `f64::max` leaves the tie of ±0 unspecified).
+fn f64_entry(e: Entry, a: &[f64]) -> f64 {
+    match e {
+        Entry::Binary(op) => f64_binary(op, a[0], a[1]),
+        _ => apply_entry(e, a),
     }
 }
 
@@ -432,7 +443,7 @@ impl Tally {
 fn check_smooth(e: Entry, p: &[f64], u: &[f64], v: &[f64], t: &mut Tally) {
     let n = p.len();
     let at = || format!("{e:?} at {p:?}");
-    let value = apply_entry(e, p);
+    let value = f64_entry(e, p);
     let forward_gradient = |q: &[f64]| gradient(|a| apply_entry(e, a), q).1;
     let grad = forward_gradient(p);
     let gscale = max_abs_vec(&grad);
@@ -549,7 +560,7 @@ fn check_smooth(e: Entry, p: &[f64], u: &[f64], v: &[f64], t: &mut Tally) {
 fn check_restriction_smooth(e: Entry, p: &[f64], k: usize, form: Form, t: &mut Tally) {
     let at = || format!("{e:?} at {p:?}, argument {k} varying, others {form:?}");
     let x = p[k];
-    let value = apply_entry(e, p);
+    let value = f64_entry(e, p);
     let first = |s: f64| derivative(|a: D1| apply_restricted(e, p, k, form, a, |c| c), s);
     let second =
         |s: f64| second_derivative(|a: D2| apply_restricted(e, p, k, form, a, D1::constant), s);
@@ -592,7 +603,7 @@ fn check_restriction_smooth(e: Entry, p: &[f64], k: usize, form: Form, t: &mut T
 fn check_kink(e: Entry, p: &[f64], want: &[f64], u: &[f64], t: &mut Tally) {
     let n = p.len();
     let at = || format!("{e:?} at {p:?} (convention)");
-    let value = apply_entry(e, p);
+    let value = f64_entry(e, p);
     let (v0, g0) = gradient(|a| apply_entry(e, a), p);
     let (vf, gf, hf) = hessian(|a| apply_entry(e, a), p);
     let (vf2, gf2, hf2) = hessian_with(|a| apply_entry(e, a), p, Chunk::<2>);
@@ -665,7 +676,7 @@ fn check_kink(e: Entry, p: &[f64], want: &[f64], u: &[f64], t: &mut Tally) {
 fn check_restriction_kink(e: Entry, p: &[f64], k: usize, form: Form, want: f64, t: &mut Tally) {
     let at = || format!("{e:?} at {p:?}, argument {k} varying, others {form:?} (convention)");
     let x = p[k];
-    let value = apply_entry(e, p);
+    let value = f64_entry(e, p);
     let (v1, d1) = derivative(|a: D1| apply_restricted(e, p, k, form, a, |c| c), x);
     let (v2, d1_2, d2) =
         second_derivative(|a: D2| apply_restricted(e, p, k, form, a, D1::constant), x);

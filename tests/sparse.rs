@@ -1100,7 +1100,7 @@ fn guards_are_respected() {
         );
     }
     // Hessians: the guards of the function (the branch), not those of its derivative rules
-    // (abs's sign): d²/dx₂² (|x₂|·x₂) = 2·sign(x₂)
+    // (abs's derivative, signum, is a node: no guard): d²/dx₂² (|x₂|·x₂) = 2·signum(x₂)
     fn f<T: Float>(x: &[T]) -> T {
         let s = x[0] * x[1];
         if s > T::one() {
@@ -1111,7 +1111,9 @@ fn guards_are_respected() {
     }
     let g = Graph::record(&x0[..3], f);
     let mut plan = HessianPlan::new(&g);
-    let (_, _, h) = plan.eval(&[1.0, 2.0, -3.0]).unwrap(); // abs changes sign: no guard
+    // abs changes sign: no guard
+    let (v, _, h) = plan.eval(&[1.0, 2.0, -3.0]).unwrap();
+    assert_eq!(v, f(&[1.0, 2.0, -3.0]));
     assert_eq!(entry(h, 2, 2), -2.0);
     let err = plan.eval(&[0.1, 2.0, 3.0]).unwrap_err(); // the branch changes
     assert_eq!(err, g.eval(&[0.1, 2.0, 3.0]).unwrap_err());

@@ -97,7 +97,8 @@ impl Graph {
     /// `pub fn name(x: &[f64], out: &mut [f64]) -> Result<(), nilpotent::graph::GraphError>`
     /// that computes what [`Graph::eval`] computes, bit for bit, with the same errors: straight-line
     /// code, one `let` per node (named `v{i}`, as in the listing), std's `f64` methods for the
-    /// elementary functions, the guards as early returns, in the interpreter's order (a large graph
+    /// elementary functions (but [`rules::max`](crate::rules::max) and
+    /// [`rules::min`](crate::rules::min), which fix the sign of a tie of zeros), the guards as early returns, in the interpreter's order (a large graph
     /// is written in blocks of about √n statements that hand on the values read later: a function
     /// of thousands of `let`s in a row overflows rustc's stack in debug builds). Every path is
     /// fully qualified (`::nilpotent::graph::GraphError`), so the source can be written to a file
@@ -260,6 +261,15 @@ impl Graph {
                     Binary::Mul => format!("v{a} * v{b}"),
                     Binary::Div => format!("v{a} / v{b}"),
                     Binary::Rem => format!("{} % {}", opaque(a), opaque(b)),
+                    // the crate's max/min (`f64::max` leaves the tie of −0 and +0 unspecified)
+                    Binary::Max | Binary::Min => {
+                        format!(
+                            "::nilpotent::rules::{}({}, {})",
+                            op.name(),
+                            opaque(a),
+                            opaque(b)
+                        )
+                    }
                     _ => format!("{}.{}({})", opaque(a), op.name(), opaque(b)),
                 },
                 Node::MulAdd(a, b, c) => format!("v{a}.mul_add(v{b}, v{c})"),

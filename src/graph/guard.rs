@@ -2,7 +2,7 @@
 //! evaluation returns when one of them comes out differently.
 //!
 //! A graph is recorded at one point x₀. Wherever the recorded code (or a derivative rule) looked at
-//! a value to decide something — a comparison, `abs`'s sign, `is_nan`, a conversion to an integer —
+//! a value to decide something — a comparison, a sign bit, `is_nan`, a conversion to an integer —
 //! the graph keeps a guard: the question and the answer seen at x₀. Evaluating the graph at another
 //! input asks every question again; if an answer differs, the recorded operations are not the ones
 //! the function would perform there, and the evaluation returns [`GraphError::Guard`] instead of a
@@ -28,7 +28,10 @@ pub enum Observe {
     IsSubnormal,
     /// `classify()`: the floating-point category
     Class,
-    /// the sign bit (`is_sign_positive()`, `is_sign_negative()`, `Signed::is_positive`, …)
+    /// the sign bit (`is_sign_positive()`, `is_sign_negative()`, `Signed::is_positive`, …); every
+    /// NaN answers as the canonical NaN [`f64::NAN`] does (positive): a NaN's sign is not specified
+    /// (IEEE 754 and Rust leave it open, and compilers rewrite `(−a)·(−b)` as `a·b`), so a guard
+    /// that read it could pass in one backend and fail in another
     SignBit,
     /// `== 0` (nalgebra's `to_exp`, `sinc`, …: a branch at zero)
     IsZero,
@@ -42,7 +45,14 @@ pub enum Observe {
 }
 
 impl Observe {
-    /// The answer for the value `v`, as a number compared exactly (every NaN answers alike).
+    /// The answer for the value `v`, as a number compared exactly (every NaN answers alike, also
+    /// to [`Observe::SignBit`] and [`Observe::Exact`]: as [`f64::NAN`]).
+    ///
+    /// ```
+    /// use nilpotent::graph::Observe;
+    /// assert_eq!(Observe::SignBit.outcome(-0.0), 1);
+    /// assert_eq!(Observe::SignBit.outcome(-f64::NAN), Observe::SignBit.outcome(f64::NAN));
+    /// ```
     #[inline]
     pub fn outcome(self, v: f64) -> u64 {
         match self {
@@ -58,7 +68,7 @@ impl Observe {
                 FpCategory::Subnormal => 3,
                 FpCategory::Normal => 4,
             },
-            Observe::SignBit => v.is_sign_negative() as u64,
+            Observe::SignBit => (v.is_sign_negative() && !v.is_nan()) as u64,
             Observe::IsZero => (v == 0.0) as u64,
             Observe::AtLeastZero => (v >= 0.0) as u64,
             // −0 and +0 truncate to the same integer
@@ -154,11 +164,14 @@ fn order_symbol(code: u64) -> &'static str {
 
 /// The bits of `v`, with every NaN mapped to one pattern (NaN payloads are not specified).
 fn canonical_bits(v: f64) -> u64 {
-    if v.is_nan() {
-        f64::NAN.to_bits()
-    } else {
-        v.to_bits()
-    }
+    canonical(v).to_bits()
+}
+
+/// `v`, with every NaN replaced by [`f64::NAN`] (positive, the quiet NaN of Rust's constant): the
+/// value a guard's question is asked about, and the value the recording answers with.
+#[inline]
+pub(crate) fn canonical(v: f64) -> f64 {
+    if v.is_nan() { f64::NAN } else { v }
 }
 
 /// The question a guard asks, about one or two nodes of the graph.

@@ -6,11 +6,13 @@
 //! answer in `*found` and returns its index + 1), the outputs stored at the end, 0 returned.
 //!
 //! Bit for bit: `+`, `−`, `×`, `/`, `neg`, `sqrt`, `abs` and `recip` (`1/x`) are single IEEE
-//! instructions, which round exactly as Rust's operators and methods do; `powi` with a constant exponent is the
+//! instructions, which round exactly as Rust's operators and methods do; `signum` is a
+//! `copysign` and a select (as std's: `f64::NAN` for a NaN); `powi` with a constant exponent is the
 //! repeated squaring of the runtime's `powi` (the same products in the same order); `⊙` is a
 //! product and a select. Every other function — `sin`, `exp`, `powf`, `max`, `mul_add`,
 //! `round`, … — is a call, through a function pointer, of a small `extern "C"` function that
-//! calls std's `f64` method, which is what the interpreter calls. No operation is fused or
+//! calls std's `f64` method, which is what the interpreter calls (for `max` and `min`, the crate's
+//! [`rules::max`](crate::rules::max) and [`rules::min`](crate::rules::min)). No operation is fused or
 //! reassociated (Cranelift does neither), and no fused multiply-add is used but for `mul_add`
 //! nodes.
 
@@ -270,7 +272,6 @@ fn1! {
     Asinh => |x| x.asinh(),
     Acosh => |x| x.acosh(),
     Atanh => |x| x.atanh(),
-    Signum => |x| x.signum(),
     Floor => |x| x.floor(),
     Ceil => |x| x.ceil(),
     Round => |x| x.round(),
@@ -304,8 +305,10 @@ fn2! {
     Log => |x, y| x.log(y),
     Atan2 => |x, y| x.atan2(y),
     Hypot => |x, y| x.hypot(y),
-    Max => |x, y| x.max(y),
-    Min => |x, y| x.min(y),
+    // not `f64::max`/`min`: their tie of −0 and +0 is unspecified (the crate's choice is
+    // `rules::max`/`min`, which the interpreter and emitted code compute too)
+    Max => |x, y| crate::rules::max(x, y),
+    Min => |x, y| crate::rules::min(x, y),
     AbsSub => |x, y| {
         #[allow(deprecated)]
         let v = x.abs_sub(y);
@@ -546,6 +549,15 @@ impl Gen<'_, '_> {
                     Unary::Neg => self.b.ins().fneg(x),
                     Unary::Sqrt => self.b.ins().sqrt(x),
                     Unary::Abs => self.b.ins().fabs(x),
+                    // std's `signum`: NaN for a NaN, else 1 with the sign of x (inline: `abs`'s
+                    // derivative, in every gradient graph of a function with `abs`)
+                    Unary::Signum => {
+                        let one = self.b.ins().f64const(1.0);
+                        let signed = self.b.ins().fcopysign(one, x);
+                        let nan = self.b.ins().f64const(f64::NAN);
+                        let is_nan = self.b.ins().fcmp(FloatCC::Unordered, x, x);
+                        self.b.ins().select(is_nan, nan, signed)
+                    }
                     // std's `recip` is `1.0 / x`
                     Unary::Recip => {
                         let one = self.b.ins().f64const(1.0);
@@ -610,9 +622,13 @@ impl Gen<'_, '_> {
                         let zero = self.b.ins().f64const(0.0);
                         flag(self, FloatCC::GreaterThanOrEqual, v, zero)
                     }
+                    // the sign bit, 0 for every NaN (as `Observe::outcome`: a NaN's sign is not
+                    // specified, and Cranelift rewrites (−a)·(−b) as a·b)
                     Observe::SignBit => {
                         let bits = self.b.ins().bitcast(types::I64, MemFlagsData::new(), v);
-                        self.b.ins().ushr_imm_u(bits, 63)
+                        let sign = self.b.ins().ushr_imm_u(bits, 63);
+                        let ordered = flag(self, FloatCC::Ordered, v, v);
+                        self.b.ins().band(sign, ordered)
                     }
                     _ => {
                         let sig = self.outcome1;

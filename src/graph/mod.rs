@@ -53,8 +53,11 @@
 //!
 //! A graph is recorded at a point x₀ (values are computed alongside, as on the tape), so code that
 //! branches on values records the branch it takes at x₀. Every such decision — a comparison, a
-//! `max`/`min` or `abs` sign choice inside a derivative rule, `is_nan`, a conversion to an integer
+//! `max`/`min` choice inside a derivative rule, `is_nan`, a sign bit, a conversion to an integer
 //! or out of the graph (`to_f64`) — is kept as a *guard*: the question and the answer seen at x₀.
+//! A question about a NaN is answered as about [`f64::NAN`] (positive, one payload), in the
+//! recording and in every backend: a NaN's sign and payload are not specified, and compilers
+//! change them.
 //! [`Graph::eval`] asks every question again and returns [`GraphError::Guard`] where an answer
 //! differs, naming the guard; it never returns the number of a branch the function would not
 //! take. Branch-free code has no guards, and the conventions of the other modes (zero lanes,

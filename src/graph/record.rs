@@ -249,11 +249,13 @@ impl Builder {
             }
             _ => {}
         }
-        let v = op.eval(self.value(a), self.value(b)).0;
         let (mut x, mut y) = (self.materialize(a), self.materialize(b));
         if matches!(op, Binary::Add | Binary::Mul) && x > y {
             core::mem::swap(&mut x, &mut y);
         }
+        // the value in the stored order, as the backends compute it (with two NaN operands, x86
+        // returns the first one: the recorded value must be that one)
+        let v = op.eval(self.values[x as usize], self.values[y as usize]).0;
         Arg::Node(self.node(Node::Binary(op, x, y), v))
     }
 
@@ -262,7 +264,6 @@ impl Builder {
         if let (Arg::Const(x), Arg::Const(a), Arg::Const(b)) = (x, a, b) {
             return Arg::Const(rules::mul_add(x, a, b).0);
         }
-        let v = rules::mul_add(self.value(x), self.value(a), self.value(b)).0;
         let (mut x, mut a, b) = (
             self.materialize(x),
             self.materialize(a),
@@ -271,6 +272,9 @@ impl Builder {
         if x > a {
             core::mem::swap(&mut x, &mut a);
         }
+        // in the stored order (see `binary`)
+        let vals = &self.values;
+        let v = rules::mul_add(vals[x as usize], vals[a as usize], vals[b as usize]).0;
         Arg::Node(self.node(Node::MulAdd(x, a, b), v))
     }
 
@@ -290,11 +294,12 @@ impl Builder {
             }
             _ => {}
         }
-        let v = rules::chain_mul(self.value(a), self.value(b)).0;
         let (mut x, mut y) = (self.materialize(a), self.materialize(b));
         if x > y {
             core::mem::swap(&mut x, &mut y);
         }
+        // in the stored order (see `binary`)
+        let v = rules::chain_mul(self.values[x as usize], self.values[y as usize]).0;
         Arg::Node(self.node(Node::ChainMul(x, y), v))
     }
 

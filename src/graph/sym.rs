@@ -293,16 +293,20 @@ impl Sym {
     }
 
     /// The value, for a branch or conversion that asks `what` of it: the graph keeps the answer as
-    /// a guard (nothing is kept for a constant).
+    /// a guard (nothing is kept for a constant). A NaN is returned as [`f64::NAN`], the NaN the
+    /// guard asks about: its sign and payload are not specified, every backend may compute another
+    /// one, and the guard accepts them all, so the recorded branch (`is_sign_negative()` is false)
+    /// and a converted value (`to_f64()`) must not depend on them either.
     #[inline]
     pub(crate) fn observe(&self, what: Observe) -> f64 {
+        let v = super::guard::canonical(self.value);
         if !self.is_constant() {
-            let expected = what.outcome(self.value);
+            let expected = what.outcome(v);
             with_builder(self.graph, |b| {
                 b.guard(Test::Observe(what, self.node), expected)
             });
         }
-        self.value
+        v
     }
 
     /// Records the comparison `op(self, other)` with its answer at the recording point.

@@ -333,6 +333,45 @@ pub fn apply_binary<F: Float + Euclid>(op: Binary, x: F, y: F) -> F {
     }
 }
 
+/// The larger of `x` and `y` as the crate defines `max` (IEEE 754-2019 `maximumNumber`), spelt out
+/// by the bits: the non-NaN argument against a NaN; of two equal zeros, −0 only if both are −0.
+/// (`f64::max` leaves the sign of that tie unspecified, so it is no oracle there.)
+pub fn ieee_max(x: f64, y: f64) -> f64 {
+    if x.is_nan() {
+        y
+    } else if y.is_nan() || x > y {
+        x
+    } else if y > x {
+        y
+    } else {
+        f64::from_bits(x.to_bits() & y.to_bits())
+    }
+}
+
+/// The smaller of `x` and `y` as the crate defines `min` (`minimumNumber`): of two equal zeros, −0
+/// if either is −0.
+pub fn ieee_min(x: f64, y: f64) -> f64 {
+    if x.is_nan() {
+        y
+    } else if y.is_nan() || x < y {
+        x
+    } else if y < x {
+        y
+    } else {
+        f64::from_bits(x.to_bits() | y.to_bits())
+    }
+}
+
+/// The `f64` value of a binary entry, the oracle of the number types: [`apply_binary`] on `f64`,
+/// but [`ieee_max`]/[`ieee_min`] for `max`/`min`.
+pub fn f64_binary(op: Binary, x: f64, y: f64) -> f64 {
+    match op {
+        Binary::Max => ieee_max(x, y),
+        Binary::Min => ieee_min(x, y),
+        _ => apply_binary(op, x, y),
+    }
+}
+
 /// `x·y + z` through `Float::mul_add`.
 pub fn apply_mul_add<F: Float>(x: F, y: F, z: F) -> F {
     x.mul_add(y, z)

@@ -12,7 +12,7 @@ use nilpotent::rules::{Binary, Unary};
 use num_traits::{Float, NumCast};
 
 #[path = "../common/mod.rs"]
-mod common;
+pub mod common;
 pub use common::{Rng, apply_binary, apply_mul_add, apply_unary};
 
 /// A graph to check, under the name its emitted function has.
