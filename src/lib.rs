@@ -355,6 +355,7 @@ pub mod rules;
 mod scalar;
 pub mod sparse;
 mod text;
+mod zero;
 
 pub use approx_impls::AllParts;
 pub use custom::{Custom, GradientRule, UnaryRule};
