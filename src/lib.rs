@@ -311,8 +311,8 @@
 //! | `max`/`min` tie | the average of the two tangents | the average at every order (the partials ½, ½ are constants) |
 //! | `max`/`min` with NaN | as `f64`: the other argument, with its tangent | the other argument with all its derivatives |
 //! | `abs` at ±0 | +1 at +0, −1 at −0 | second derivative 0 (the partial ±1 is a constant), so `d²/dx² abs(x)² = 2` at 0 |
-//! | zero tangent lanes | stay exactly 0 even where the local derivative is ±∞ or NaN (`sqrt(0)`, `ln(0)`) | a lane counts as zero only if all its parts are zero, so a nested lane that carries a higher derivative is propagated |
-//! | zero local derivative | contributes nothing, even against an infinite tangent (`floor(sqrt(x))`, `sqrt(x)·0` at 0, also in `mul_add`) | "zero" means zero at every order: a partial whose value is 0 but whose own derivative is not (y·xʸ⁻¹ at y = 0) is propagated |
+//! | zero tangent lanes | stay exactly 0 even where the local derivative is ±∞ or NaN (`sqrt(0)`, `ln(0)`) | decided by the values: a lane is multiplied by the product rule with this rule in every product (`(a + a′ε)·(b + b′ε)` → `a·b + (a′·b + a·b′)ε`, each `·` zero where a factor is 0), so a lane whose value is 0 keeps its higher derivatives, and its value is the first-order one (0 against ±∞, never NaN) |
+//! | zero local derivative | contributes nothing, even against an infinite tangent (`floor(sqrt(x))`, `sqrt(x)·0` at 0, also in `mul_add`) | the same rule by the values: a partial whose value is 0 but whose own derivative is not (y·xʸ⁻¹ at y = 0) is propagated; against an infinite tangent or adjoint its value is 0 and its derivative the product rule's ±∞ or NaN (∂²(√x·y)/∂x∂y = +∞ at x = 0 in every mode; the graph's `⊙` nodes evaluated on dual numbers do the same) |
 //! | values | bit for bit the `f64` result (`powf(0, 2.5) = 0`, `powi(0, −1) = ∞`) | the innermost real part is the `f64` result bit for bit |
 //! | `powi(x, 0)`, `powf(x, 0)` with a constant 0 | 1 with zero tangent | zero derivatives of every order |
 //! | `powf(x, y)` with y varying | `xʸ ln x` term only where y's tangent is nonzero; 0 at x = 0 < y | exact at every order where the derivative is finite (`x^(x−1)`, `xˣ` at 1: f″ = 2, f‴ = 3); at x = 0 < y the exponent term is 0 at every order (exact below order y). At x = 0, y ≤ 1 xʸ has no second derivative and the mixed partial depends on the order of differentiation (d/dx ∂/∂y is the convention's 0, d/dy ∂/∂x the formula's ±∞ or NaN), so drivers that read different triangles of H differ there |
@@ -320,6 +320,7 @@
 //! | `%` | `a − trunc(a/b)·b`, tangent `a′ − trunc(a/b)·b′` | the same formula at every order (`trunc(a/b)` is piecewise constant) |
 //! | `atan2(0, 0)`, `hypot(0, 0)` | zero partials | zero derivatives of every order (not differentiable there) |
 //! | `is_nan`, `classify`, `to_f64`, … | value only | value only |
+//! | `is_zero` (`Zero`) | the value only, as `f64` (±0 is zero, NaN is not; a tangent does not make it nonzero), so generic code and nalgebra's singularity tests (`try_inverse`, LU/QR solves, `is_invertible`) take the `f64` branch; graph mode records it as a guard. The rules' own zero tests (above) are separate | the innermost value only |
 //! | `mul_add` | fused in every lane | fused in every lane of every level |
 //! | tangents that cancel to exactly 0 before an infinite partial (`sqrt(x·y − y·x)`) | **forward and reverse differ**: forward sees the zero lane and gives 0 (exact); reverse (tape and graph) sees only the recorded operations and gives NaN (∞ − ∞) | the same difference: nested duals as forward, duals on the tape and graph Hessians as reverse |
 //!
