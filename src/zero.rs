@@ -79,7 +79,10 @@ pub(crate) fn product<T: Float>(x: T, y: T) -> T {
 fn zero_times<T: Float>(z: T, w: T) -> T {
     let c = z.cbrt();
     if w.is_nan() {
-        c - c
+        // on purpose: the value 0 − 0 = +0, the lanes ∞ − ∞ = NaN where z′ ≠ 0 (0 where z′ = 0)
+        #[allow(clippy::eq_op)]
+        let nan_lanes = c - c;
+        nan_lanes
     } else if w.is_sign_negative() {
         -c + T::zero()
     } else {
@@ -100,6 +103,46 @@ mod tests {
         assert!(!plain::<Dual<f64, 1>>());
         assert!(!plain::<crate::graph::Sym>());
         assert!(!plain::<crate::reverse::Var<f64>>());
+    }
+
+    /// On dual numbers over plain floats `x ⊙ y` is the product rule with the `f64` `⊙` in every
+    /// product, `(a ⊙ b, a′ ⊙ b + a ⊙ b′)`, lane by lane, bit for bit up to the sign of a zero:
+    /// also where a zero value meets ±∞ or NaN (the `∛` route) and against infinite tangents.
+    #[test]
+    fn product_is_the_product_rule_with_odot_in_every_product() {
+        let odot = |a: f64, b: f64| crate::rules::chain_mul(a, b).0;
+        let values = [
+            0.0,
+            -0.0,
+            2.0,
+            -0.5,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        let tangents = [
+            [1.0, 0.0, -2.0],
+            [0.0, f64::INFINITY, 3.0],
+            [-0.0, 0.0, f64::NAN],
+        ];
+        for &a in &values {
+            for &b in &values {
+                for ta in tangents {
+                    for tb in tangents {
+                        let p = product(Dual::<f64, 3>::new(a, ta), Dual::new(b, tb));
+                        assert_eq!(p.re.to_bits(), odot(a, b).to_bits(), "{a} ⊙ {b}");
+                        for i in 0..3 {
+                            let want = odot(ta[i], b) + odot(a, tb[i]);
+                            let got = p.eps[i];
+                            assert!(
+                                got == want || (got.is_nan() && want.is_nan()),
+                                "({a}, {ta:?}) ⊙ ({b}, {tb:?}), lane {i}: {got} against {want}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// The value of `x ⊙ y` on dual numbers is the `f64` `x.re ⊙ y.re` bit for bit, on every
