@@ -638,6 +638,12 @@ pub trait Custom: Float + sealed::Sealed {
     /// derivative of it is needed, a panic naming the rule where one is.
     #[doc(hidden)]
     fn opaque_gradient<B: BlackBox>(f: &B, x: &[Self], grad: &mut [Self]);
+
+    /// True if `self` is exactly zero in every part (value and every derivative, at every
+    /// level): the structural test a dual number over this type needs to know that a tangent is
+    /// absent ([`Zero::is_zero`](num_traits::Zero::is_zero) answers for the value only).
+    #[doc(hidden)]
+    fn is_exactly_zero(&self) -> bool;
 }
 
 /// The `f64` gradient of a black box (implemented by the crate for [`FirstOrder`]'s rules).
@@ -891,6 +897,11 @@ impl CustomFn {
 
 impl Custom for f64 {
     #[inline]
+    fn is_exactly_zero(&self) -> bool {
+        *self == 0.0
+    }
+
+    #[inline]
     fn custom<R: UnaryRule>(self, rule: &R) -> f64 {
         rule.value(self)
     }
@@ -906,6 +917,11 @@ impl Custom for f64 {
 
 /// Computed in `f64`, then rounded to `f32`.
 impl Custom for f32 {
+    #[inline]
+    fn is_exactly_zero(&self) -> bool {
+        *self == 0.0
+    }
+
     #[inline]
     fn custom<R: UnaryRule>(self, rule: &R) -> f32 {
         rule.value(f64::from(self)) as f32
@@ -926,13 +942,18 @@ impl Custom for f32 {
 
 /// True if every tangent of `x` is exactly zero (all its parts, at every level).
 #[inline]
-fn tangent_free<T: Float, const N: usize>(x: &Dual<T, N>) -> bool {
-    x.eps.iter().all(|e| e.is_zero())
+fn tangent_free<T: Custom, const N: usize>(x: &Dual<T, N>) -> bool {
+    x.eps.iter().all(Custom::is_exactly_zero)
 }
 
 /// The value at the level below, and the derivative evaluated there (so that it carries its own
 /// derivatives) times each tangent.
 impl<T: Custom, const N: usize> Custom for Dual<T, N> {
+    #[inline]
+    fn is_exactly_zero(&self) -> bool {
+        self.re.is_exactly_zero() && tangent_free(self)
+    }
+
     #[inline]
     fn custom<R: UnaryRule>(self, rule: &R) -> Self {
         let v = self.re.custom(rule);
@@ -992,6 +1013,11 @@ pub(crate) fn sum_of_chains<T: Float, const N: usize>(
 /// One node (several for more than two operands) whose partials are the derivative evaluated in
 /// `T`.
 impl<T: Custom + 'static> Custom for Var<T> {
+    /// The constant 0 (a recorded variable carries a derivative).
+    fn is_exactly_zero(&self) -> bool {
+        self.is_constant() && self.value().is_exactly_zero()
+    }
+
     fn custom<R: UnaryRule>(self, rule: &R) -> Self {
         let v = self.value().custom(rule);
         if self.is_constant() {
@@ -1033,6 +1059,11 @@ impl<T: Custom + 'static> Custom for Var<T> {
 
 /// A node that calls the rule's value; derivative graphs record its derivative on `Sym`.
 impl Custom for Sym {
+    /// The constant 0 (a recorded value carries a derivative).
+    fn is_exactly_zero(&self) -> bool {
+        self.is_constant() && self.value() == 0.0
+    }
+
     fn custom<R: UnaryRule>(self, rule: &R) -> Sym {
         if self.is_constant() {
             return Sym::constant(rule.value(self.value()));

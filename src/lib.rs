@@ -311,8 +311,8 @@
 //! | `max`/`min` tie | the average of the two tangents; the value of a tie of −0 and +0 is +0 for `max`, −0 for `min`, in either order (IEEE 754-2019 `maximumNumber`/`minimumNumber`: `rules::max`/`rules::min`), in every mode and backend (`f64::max` leaves it unspecified, and compiled code does not always give the same zero) | the average at every order (the partials ½, ½ are constants); the same zero at every level |
 //! | `max`/`min` with NaN | as `f64`: the other argument, with its tangent | the other argument with all its derivatives |
 //! | `abs` at ±0 and NaN | `signum(x)`: +1 at +0, −1 at −0; NaN at every NaN, whatever its sign bit (which no backend computes reliably) | second derivative 0 (`signum` is piecewise constant), so `d²/dx² abs(x)² = 2` at 0 |
-//! | zero tangent lanes | stay exactly 0 even where the local derivative is ±∞ or NaN (`sqrt(0)`, `ln(0)`) | a lane counts as zero only if all its parts are zero, so a nested lane that carries a higher derivative is propagated |
-//! | zero local derivative | contributes nothing, even against an infinite tangent (`floor(sqrt(x))`, `sqrt(x)·0` at 0, also in `mul_add`) | "zero" means zero at every order: a partial whose value is 0 but whose own derivative is not (y·xʸ⁻¹ at y = 0) is propagated |
+//! | zero tangent lanes | stay exactly 0 even where the local derivative is ±∞ or NaN (`sqrt(0)`, `ln(0)`) | decided by the values: a lane is multiplied by the product rule with this rule in every product (`(a + a′ε)·(b + b′ε)` → `a·b + (a′·b + a·b′)ε`, each `·` zero where a factor is 0), so a lane whose value is 0 keeps its higher derivatives, and its value is the first-order one (0 against ±∞, never NaN) |
+//! | zero local derivative | contributes nothing, even against an infinite tangent (`floor(sqrt(x))`, `sqrt(x)·0` at 0, also in `mul_add`) | the same rule by the values: a partial whose value is 0 but whose own derivative is not (y·xʸ⁻¹ at y = 0) is propagated; against an infinite tangent or adjoint its value is 0 and its derivative the product rule's ±∞ or NaN (∂²(√x·y)/∂x∂y = +∞ at x = 0 in every mode; the graph's `⊙` nodes evaluated on dual numbers do the same) |
 //! | values | bit for bit the `f64` result (`powf(0, 2.5) = 0`, `powi(0, −1) = ∞`; `max`/`min` at a tie of ±0: see above) | the innermost real part is the `f64` result bit for bit |
 //! | `powi(x, 0)`, `powf(x, 0)` with a constant 0 | 1 with zero tangent | zero derivatives of every order |
 //! | `powf(x, y)` with y varying | `xʸ ln x` term only where y's tangent is nonzero; 0 at x = 0 < y | exact at every order where the derivative is finite (`x^(x−1)`, `xˣ` at 1: f″ = 2, f‴ = 3); at x = 0 < y the exponent term is 0 at every order (exact below order y). At x = 0, y ≤ 1 xʸ has no second derivative and the mixed partial depends on the order of differentiation (d/dx ∂/∂y is the convention's 0, d/dy ∂/∂x the formula's ±∞ or NaN), so drivers that read different triangles of H differ there |
@@ -321,6 +321,7 @@
 //! | `atan2(0, 0)`, `hypot(0, 0)` | zero partials | zero derivatives of every order (not differentiable there) |
 //! | `is_nan`, `classify`, `to_f64`, … | value only | value only |
 //! | `is_sign_negative`, `is_sign_positive`, `Signed::is_negative`, … of a NaN | **graph mode differs**: forward and tape: the sign bit of the value, as `f64` answers (not specified for a NaN out of arithmetic: compilers rewrite `(−a)·(−b)` as `a·b`); graph mode: every NaN answers as `f64::NAN`, positive, in the recording and every backend (`to_f64` gives `f64::NAN` too), so that a guard never depends on a NaN's sign | the same |
+//! | `is_zero` (`Zero`) | the value only, as `f64` (±0 is zero, NaN is not; a tangent does not make it nonzero), so generic code and nalgebra's singularity tests (`try_inverse`, LU/QR solves, `is_invertible`) take the `f64` branch; graph mode records it as a guard. The rules' own zero tests (above) are separate | the innermost value only |
 //! | `mul_add` | fused in every lane | fused in every lane of every level |
 //! | tangents that cancel to exactly 0 before an infinite partial (`sqrt(x·y − y·x)`) | **forward and reverse differ**: forward sees the zero lane and gives 0 (exact); reverse (tape and graph) sees only the recorded operations and gives NaN (∞ − ∞) | the same difference: nested duals as forward, duals on the tape and graph Hessians as reverse |
 //!
@@ -356,6 +357,7 @@ pub mod rules;
 mod scalar;
 pub mod sparse;
 mod text;
+mod zero;
 
 pub use approx_impls::AllParts;
 pub use custom::{Custom, GradientRule, UnaryRule};

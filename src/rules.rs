@@ -671,16 +671,14 @@ pub fn div_rem_euclid<T: Float>(x: T, y: T) -> (T, T) {
 /// This is the zero-lane and zero-partial convention as an operation: forward mode applies it lane
 /// by lane inside [`Dual::chain`](crate::Dual::chain), the tape by skipping zero adjoints and
 /// leaving out zero partials, and graph mode writes it into derivative graphs as a node, so that
-/// every mode gives `∂/∂x (√x·y) = 0` at x = 0, y = 0. "Zero" is [`Zero::is_zero`](num_traits::Zero::is_zero): for a
-/// dual number, all its parts.
+/// every mode gives `∂/∂x (√x·y) = 0` at x = 0, y = 0. "Zero" is decided by the values: on dual
+/// numbers (a derivative graph evaluated on them) the product is left out only where one
+/// factor's value is 0 and the other's is ±∞ or NaN; against a finite factor a zero one is
+/// multiplied, so its own derivatives are kept (the real part is the `f64` `x.re ⊙ y.re` bit for
+/// bit either way).
 #[inline(always)]
 pub fn chain_mul<T: Float>(x: T, y: T) -> (T, T, T) {
-    let v = if x.is_zero() || y.is_zero() {
-        T::zero()
-    } else {
-        x * y
-    };
-    (v, y, x)
+    (crate::zero::product(x, y), y, x)
 }
 
 /// `x·y + z` rounded once: `(value, ∂/∂x, ∂/∂y, ∂/∂z) = (fma(x, y, z), y, x, 1)`.

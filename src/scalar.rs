@@ -15,8 +15,7 @@
 //! | `constant(T) -> Self` | a value that carries no derivative |
 //! | `value(&self) -> T` | the value (real part) |
 //! | `observe(&self, Observe) -> T` | the value, for a branch or a conversion that asks the given question of it (graph mode keeps the answer as a guard; the other types return the value) |
-//! | `is_constant(&self) -> bool` | carries no derivative |
-//! | `is_additive_identity(&self) -> bool` | is exactly the constant 0 |
+//! | `is_constant(&self) -> bool` | carries no derivative (`false` where that cannot be told) |
 //! | `unary(self, Unary) -> Self` | apply a rule of one argument |
 //! | `binary(self, Binary, Self) -> Self` | apply a rule of two arguments |
 //! | `binary_const_rhs(self, Binary, T) -> Self` | the same with a constant second argument |
@@ -31,11 +30,12 @@ macro_rules! impl_num_traits {
             fn zero() -> Self {
                 Self::constant(<$t>::zero())
             }
-            /// True only for the additive identity (for `Dual`: the real part **and every tangent** are zero,
-            /// unlike `==`, which compares real parts).
+            /// True if the value is zero (±0), as `f64` answers it, whatever the derivatives: the
+            /// question generic code and nalgebra's singularity tests ask, so every mode takes the
+            /// branch the `f64` program takes (graph mode records it as a guard).
             #[inline]
             fn is_zero(&self) -> bool {
-                self.is_additive_identity()
+                ::num_traits::Zero::is_zero(&self.observe($crate::graph::Observe::IsZero))
             }
         }
 

@@ -1,6 +1,6 @@
 //! The num-traits family for [`Dual`] (see [`crate::scalar`] for the list, written once for both
-//! modes), and the few methods in which forward mode differs: what counts as a constant and as the
-//! additive identity (all tangents zero), and a `mul_add` fused in every lane.
+//! modes), and the few methods in which forward mode differs: what counts as a constant (all
+//! tangents zero), and a `mul_add` fused in every lane.
 
 use num_traits::{Float, Pow};
 
@@ -22,37 +22,32 @@ impl<T: Float, const N: usize> Dual<T, N> {
         self.re
     }
 
-    /// True if every tangent is exactly zero.
+    /// True if every tangent is exactly zero: the number carries no derivative.
+    ///
+    /// Exact over plain floats (`Dual<f64, N>`, `Dual<f32, N>`). Over dual numbers
+    /// (`Dual<Dual<…>, N>`) generic code sees only the value of a tangent, and a tangent whose
+    /// value is 0 may still carry a higher derivative, so there the answer is `true` only for
+    /// `N = 0` (`false` means "may carry one").
+    ///
+    /// ```
+    /// use nilpotent::Dual;
+    /// assert!(Dual::<f64, 2>::constant(1.5).is_constant());
+    /// assert!(!Dual::<f64, 2>::variable(1.5, 1).is_constant());
+    /// // the outer tangent's value is 0, but it carries the mixed second derivative 1
+    /// let x = Dual::<Dual<f64, 1>, 1>::new(Dual::constant(2.0), [Dual::new(0.0, [1.0])]);
+    /// assert!(!x.is_constant());
+    /// ```
     #[inline(always)]
     pub fn is_constant(&self) -> bool {
-        self.eps.iter().all(|e| e.is_zero())
-    }
-
-    /// True if the real part and every tangent are exactly zero.
-    ///
-    /// The tangents are looked at only if the real part is zero, and that half is marked cold: a
-    /// zero test is mostly asked of nonzero numbers (a partial about to be recorded on a tape),
-    /// and without the mark the compiler compared every tangent every time.
-    #[inline(always)]
-    fn is_additive_identity(&self) -> bool {
-        if !self.re.is_zero() {
-            return false;
-        }
-        self.is_constant_cold()
-    }
-
-    /// [`Dual::is_constant`] on the rarer side of a branch (see `is_additive_identity`).
-    #[cold]
-    #[inline(always)]
-    fn is_constant_cold(&self) -> bool {
-        self.is_constant()
+        N == 0 || (crate::zero::plain::<T>() && self.eps.iter().all(|e| e.is_zero()))
     }
 
     /// `self·a + b` rounded once, and fused in every lane: `ε = fma(x', a, fma(x, a', b'))`.
     ///
     /// The zero-lane and zero-partial conventions of [`Dual::chain`] hold term by term: a product
     /// term `x'·a` (or `x·a'`) is left out where its partial (`a` or `x`) is exactly zero or its
-    /// tangent is, so `sqrt(x).mul_add(0, y)` at x = 0 has the tangent of `y`, not `∞·0 = NaN`.
+    /// tangent is, so `sqrt(x).mul_add(0, y)` at x = 0 has the tangent of `y`, not `∞·0 = NaN`
+    /// (over dual numbers: `⊙` by the values, see `crate::zero`).
     ///
     /// Forced inline at the innermost level only, like the rule-table entries (see
     /// `crate::rules::innermost`).
@@ -83,17 +78,27 @@ impl<T: Float, const N: usize> Dual<T, N> {
             }
         } else {
             for (e, (&xe, &ae)) in lanes {
-                let mut acc = *e * db;
-                if !(ae.is_zero() || da.is_zero()) {
-                    acc = ae.mul_add(da, acc);
-                }
-                if !(xe.is_zero() || dx.is_zero()) {
-                    acc = xe.mul_add(dx, acc);
-                }
-                *e = acc;
+                *e = fused_term(xe, dx, fused_term(ae, da, *e * db));
             }
         }
         Dual { re: v, eps }
+    }
+}
+
+/// `acc + t·d` rounded once, with the zero conventions of `⊙` (`crate::zero`): `acc` where `t` or
+/// `d` is 0 for plain floats; over dual numbers `acc + t ⊙ d` where a zero value meets ±∞ or NaN.
+#[inline(always)]
+fn fused_term<T: Float>(t: T, d: T, acc: T) -> T {
+    if const { crate::zero::plain::<T>() } {
+        if t.is_zero() || d.is_zero() {
+            acc
+        } else {
+            t.mul_add(d, acc)
+        }
+    } else if crate::zero::singular(t, d) {
+        acc + crate::zero::product(t, d)
+    } else {
+        t.mul_add(d, acc)
     }
 }
 

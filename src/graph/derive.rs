@@ -215,7 +215,9 @@ impl Graph {
                     accumulate(&mut adj, b, db, a);
                 }
                 Node::ChainMul(x, z) => {
-                    let (_, dx, dz) = rules::chain_mul(s(x), s(z));
+                    // the partials of x ⊙ z (`rules::chain_mul`), without computing its value on
+                    // `Sym` (which would record the value's zero tests as guards)
+                    let (dx, dz) = (s(z), s(x));
                     accumulate(&mut adj, x, dx, a);
                     accumulate(&mut adj, z, dz, a);
                 }

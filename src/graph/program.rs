@@ -38,6 +38,15 @@ pub trait Value: Copy {
     }
     /// The (innermost) real value, which guards are checked on.
     fn real_part(&self) -> f64;
+    /// True if every part (value and every derivative, at every level) is exactly zero: the
+    /// structural test that tells a dual number over this type carries no tangent
+    /// ([`Zero::is_zero`](num_traits::Zero::is_zero) answers for the value only). The default,
+    /// `false`, is always safe.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn is_exactly_zero(&self) -> bool {
+        false
+    }
     /// A custom rule ([`crate::custom`]) applied to `args`. Implemented for `f64`, `f32` and dual
     /// numbers over them; the default panics, naming the rule.
     #[doc(hidden)]
@@ -87,6 +96,10 @@ impl Value for f64 {
         rules::chain_mul(self, y).0
     }
     #[inline(always)]
+    fn is_exactly_zero(&self) -> bool {
+        *self == 0.0
+    }
+    #[inline(always)]
     fn real_part(&self) -> f64 {
         *self
     }
@@ -118,6 +131,10 @@ impl Value for f32 {
     #[inline(always)]
     fn apply_chain_mul(self, y: f32) -> f32 {
         rules::chain_mul(self, y).0
+    }
+    #[inline(always)]
+    fn is_exactly_zero(&self) -> bool {
+        *self == 0.0
     }
     /// The value as `f64` (so a guard on `is_normal` or `classify` is checked on the `f64` value).
     #[inline(always)]
@@ -167,11 +184,15 @@ impl<T: Value + Float, const N: usize> Value for Dual<T, N> {
     fn real_part(&self) -> f64 {
         self.re.real_part()
     }
+    #[inline(always)]
+    fn is_exactly_zero(&self) -> bool {
+        self.re.is_exactly_zero() && self.eps.iter().all(T::is_exactly_zero)
+    }
     /// The value at the level below, the tangents from the gradient there (first derivatives:
     /// the level below must be `f64` or `f32`). A rule of one operand allocates nothing; one of
     /// several allocates two buffers.
     fn apply_custom(op: &CustomFn, args: &[Self]) -> Self {
-        let tangent_free = args.iter().all(|d| d.eps.iter().all(|e| e.is_zero()));
+        let tangent_free = args.iter().all(|d| d.eps.iter().all(T::is_exactly_zero));
         if let [x] = args {
             let v = T::apply_custom(op, &[x.re]);
             if tangent_free {

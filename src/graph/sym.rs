@@ -224,12 +224,6 @@ impl Sym {
         })
     }
 
-    /// True for the constant 0 (a recorded value 0 is not: it carries a derivative).
-    #[inline]
-    fn is_additive_identity(&self) -> bool {
-        self.is_constant() && self.value == 0.0
-    }
-
     #[inline]
     pub(crate) fn unary(self, op: Unary) -> Sym {
         Self::apply(

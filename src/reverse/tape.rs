@@ -267,9 +267,13 @@ impl Drop for Activation {
 /// Records a node with one parent `x`. A constant `x`, or an exactly zero partial `d` (no
 /// dependence: `floor`, the losing side of `max`, a product with 0), gives a constant result and
 /// no node, as forward mode gives a constant.
+///
+/// Only a plain float partial is known to be zero from its value: over dual numbers a partial
+/// with value 0 may carry a higher derivative, so it is recorded and the sweep applies the ⊙
+/// rule to it (see `crate::zero`).
 #[inline(always)]
 pub(crate) fn record1<T: Float + 'static>(x: Var<T>, value: T, d: T, op: Op<T>) -> Var<T> {
-    if x.is_constant() || d.is_zero() {
+    if x.is_constant() || zero_partial(d) {
         return Var::constant(value);
     }
     push_node(x, d, x, T::zero(), SINK, value, op)
@@ -286,8 +290,8 @@ pub(crate) fn record2<T: Float + 'static>(
     dy: T,
     op: Op<T>,
 ) -> Var<T> {
-    let x_live = !x.is_constant() && !dx.is_zero();
-    let y_live = !y.is_constant() && !dy.is_zero();
+    let x_live = !x.is_constant() && !zero_partial(dx);
+    let y_live = !y.is_constant() && !zero_partial(dy);
     match (x_live, y_live) {
         (true, true) => push_node(x, dx, y, dy, y.index, value, op),
         // an operation with a constant that is an exact identity (`x·1`, `x + (−0)`…) is `x`
@@ -298,6 +302,13 @@ pub(crate) fn record2<T: Float + 'static>(
         (false, true) => push_node(y, dy, y, T::zero(), SINK, value, op),
         (false, false) => Var::constant(value),
     }
+}
+
+/// True if the partial `d` is known to be exactly zero, so that no node needs it: its value is 0
+/// and it is a plain float (over dual numbers a zero value may carry a higher derivative).
+#[inline(always)]
+pub(crate) fn zero_partial<T: Float>(d: T) -> bool {
+    crate::zero::plain::<T>() && d.is_zero()
 }
 
 /// True if `op` with the constant second operand `c` is the identity (see `var::rhs_identity`).
@@ -581,9 +592,10 @@ impl<T: Float + 'static> Tape<T> {
         }
     }
 
-    /// The backward sweep: `v̄ₚ += ∂vᵢ/∂vₚ · v̄ᵢ` for every node i from the last to the first.
-    /// Nodes with a zero adjoint are skipped, so an infinite partial on a branch that does not
-    /// reach the outputs injects no NaN.
+    /// The backward sweep: `v̄ₚ += ∂vᵢ/∂vₚ ⊙ v̄ᵢ` for every node i from the last to the first.
+    /// Nodes with a zero adjoint are skipped (over dual numbers: `⊙` by the values, see
+    /// `crate::zero`), so an infinite partial on a branch that does not reach the outputs injects
+    /// no NaN.
     fn sweep(&mut self, ys: &[Var<T>], s: &[T]) {
         let nodes = &self.rec.nodes;
         self.adjoints.clear();
@@ -610,6 +622,21 @@ impl<T: Float + 'static> Tape<T> {
         // for Hessians) that product is a full dual multiply-add, so skipping it pays (callgrind,
         // Hessian of Rosenbrock n = 8 on `Var<Dual<f64, 8>>`: see BENCHMARKS.md).
         let skip_sink = core::mem::size_of::<T>() > 16;
+        if !const { crate::zero::plain::<T>() } {
+            // Over dual numbers (forward over reverse) an adjoint or a partial whose value is 0
+            // may carry a higher derivative (the Hessian of x·y at y = 0), so nothing is
+            // skipped: each product is `partial ⊙ adjoint` by the values (`crate::zero`).
+            for i in (self.n_inputs + 1..last).rev() {
+                let a = adj[i];
+                let Node { parents, partials } = nodes[i];
+                let (p0, p1) = (parents[0] as usize, parents[1] as usize);
+                adj[p0] = adj[p0] + crate::zero::product(partials[0], a);
+                if !(skip_sink && p1 == SINK as usize) {
+                    adj[p1] = adj[p1] + crate::zero::product(partials[1], a);
+                }
+            }
+            return;
+        }
         for i in (self.n_inputs + 1..last).rev() {
             let a = adj[i];
             if a.is_zero() {

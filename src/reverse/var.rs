@@ -73,12 +73,6 @@ impl<T: Float + 'static> Var<T> {
         (!self.is_constant()).then_some(self.index as usize)
     }
 
-    /// True for the constant 0 (a recorded variable whose value is 0 still carries a derivative).
-    #[inline(always)]
-    fn is_additive_identity(&self) -> bool {
-        self.is_constant() && self.value.is_zero()
-    }
-
     #[inline(always)]
     pub(crate) fn unary(self, op: Unary) -> Self {
         let (v, d) = op.eval(self.value);
@@ -123,7 +117,7 @@ impl<T: Float + 'static> Var<T> {
         let mut live = args
             .iter()
             .zip(partials)
-            .filter(|(a, d)| !a.is_constant() && !d.is_zero());
+            .filter(|(a, d)| !a.is_constant() && !super::tape::zero_partial(**d));
         let Some((&first, &d0)) = live.next() else {
             return Var::constant(value);
         };

@@ -395,7 +395,37 @@ pub fn guard_cases() -> Vec<Case> {
     }
     let mut cases = three("guarded", &[1.5, 2.0], guarded, &points);
     cases.extend(three("guarded_other", &[-1.0, 0.5], guarded, &points));
+    // nalgebra's singularity test (`determinant().is_zero()`: an `== 0` guard), recorded at an
+    // invertible and at a singular matrix, evaluated at both kinds
+    let matrices = [
+        vec![1.0, 2.0, 3.0, 4.0],
+        vec![1.0, 2.0, 2.0, 4.0],
+        vec![0.0, 0.0, 0.0, 0.0],
+        vec![2.0, -1.0, -4.0, 2.0],
+        vec![0.5, 0.0, 0.0, -0.0],
+        vec![3.0, 1.0, 1.0, 3.0],
+    ];
+    cases.extend(three(
+        "inverse_entry",
+        &[1.0, 2.0, 3.0, 4.0],
+        inverse_entry,
+        &matrices,
+    ));
+    cases.extend(three(
+        "inverse_entry_singular",
+        &[1.0, 2.0, 2.0, 4.0],
+        inverse_entry,
+        &matrices,
+    ));
     cases
+}
+
+/// The (0, 0) entry of the inverse of the 2×2 matrix `x` (row-major), or −1 where nalgebra's
+/// `try_inverse` finds it singular (`determinant().is_zero()`, a guard in graph mode).
+pub fn inverse_entry(x: &[Sym]) -> Sym {
+    nalgebra::Matrix2::new(x[0], x[1], x[2], x[3])
+        .try_inverse()
+        .map_or(Sym::constant(-1.0), |inv| inv[(0, 0)])
 }
 
 /// The extended Rosenbrock function.

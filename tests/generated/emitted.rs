@@ -12749,6 +12749,325 @@ pub fn guarded_other_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Resu
     ::core::result::Result::Ok(())
 }
 
+/// `inverse_entry`: a graph of 4 inputs, 1 output, 4 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn inverse_entry(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match x.try_into() {
+        ::core::result::Result::Ok(x) => x,
+        ::core::result::Result::Err(_) => {
+            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match out.try_into() {
+        ::core::result::Result::Ok(out) => out,
+        ::core::result::Result::Err(_) => {
+            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = v0 * v3;
+    let v5 = v1 * v2;
+    let v6 = v4 - v5;
+    match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x0, found)),
+    }
+    let v7 = v3 / v6;
+    out[0] = v7;
+    ::core::result::Result::Ok(())
+}
+
+/// `inverse_entry_gradient`: a graph of 4 inputs, 5 outputs, 13 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn inverse_entry_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match x.try_into() {
+        ::core::result::Result::Ok(x) => x,
+        ::core::result::Result::Err(_) => {
+            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 5] = match out.try_into() {
+        ::core::result::Result::Ok(out) => out,
+        ::core::result::Result::Err(_) => {
+            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 5, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = v0 * v3;
+    let v5 = v1 * v2;
+    let v6 = v4 - v5;
+    match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x0, found)),
+    }
+    let v7 = v3 / v6;
+    let v8 = v6.recip();
+    let v9 = -v7;
+    let v10 = v8 * v9;
+    let v11 = -v10;
+    let v12 = if v2 == 0.0 || v11 == 0.0 { 0.0 } else { v2 * v11 };
+    let v13 = if v1 == 0.0 || v11 == 0.0 { 0.0 } else { v1 * v11 };
+    let v14 = if v3 == 0.0 || v10 == 0.0 { 0.0 } else { v3 * v10 };
+    let v15 = if v0 == 0.0 || v10 == 0.0 { 0.0 } else { v0 * v10 };
+    let v16 = v8 + v15;
+    out[0] = v7;
+    out[1] = v14;
+    out[2] = v12;
+    out[3] = v13;
+    out[4] = v16;
+    ::core::result::Result::Ok(())
+}
+
+/// `inverse_entry_hessian`: a graph of 4 inputs, 21 outputs, 65 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn inverse_entry_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match x.try_into() {
+        ::core::result::Result::Ok(x) => x,
+        ::core::result::Result::Err(_) => {
+            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 21] = match out.try_into() {
+        ::core::result::Result::Ok(out) => out,
+        ::core::result::Result::Err(_) => {
+            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 21, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v60: f64 = 1.0;
+    let v4 = v0 * v3;
+    let v5 = v1 * v2;
+    let v6 = v4 - v5;
+    match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
+        0x0 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x0, found)),
+    }
+    let v7 = v3 / v6;
+    let v8 = v6.recip();
+    let v9 = -v7;
+    let v10 = v8 * v9;
+    let v11 = -v10;
+    let v12 = if v2 == 0.0 || v11 == 0.0 { 0.0 } else { v2 * v11 };
+    let v13 = if v1 == 0.0 || v11 == 0.0 { 0.0 } else { v1 * v11 };
+    let v14 = if v3 == 0.0 || v10 == 0.0 { 0.0 } else { v3 * v10 };
+    let v15 = if v0 == 0.0 || v10 == 0.0 { 0.0 } else { v0 * v10 };
+    let v16 = v8 + v15;
+    let v17 = if v3 == 0.0 || v9 == 0.0 { 0.0 } else { v3 * v9 };
+    let v18 = if v3 == 0.0 || v8 == 0.0 { 0.0 } else { v3 * v8 };
+    let v19 = -v18;
+    let v20 = v8 * v8;
+    let v21 = -v20;
+    let v22 = if v17 == 0.0 || v21 == 0.0 { 0.0 } else { v17 * v21 };
+    let v23 = if v8 == 0.0 || v19 == 0.0 { 0.0 } else { v8 * v19 };
+    let v24 = v10 + v23;
+    let v25 = if v10 == 0.0 || v19 == 0.0 { 0.0 } else { v10 * v19 };
+    let v26 = v22 + v25;
+    let v27 = -v26;
+    let v28 = if v2 == 0.0 || v27 == 0.0 { 0.0 } else { v2 * v27 };
+    let v29 = if v1 == 0.0 || v27 == 0.0 { 0.0 } else { v1 * v27 };
+    let v30 = if v3 == 0.0 || v26 == 0.0 { 0.0 } else { v3 * v26 };
+    let v31 = if v0 == 0.0 || v26 == 0.0 { 0.0 } else { v0 * v26 };
+    let v32 = v24 + v31;
+    let v33 = -v2;
+    let v34 = if v9 == 0.0 || v33 == 0.0 { 0.0 } else { v9 * v33 };
+    let v35 = if v8 == 0.0 || v33 == 0.0 { 0.0 } else { v8 * v33 };
+    let v36 = -v35;
+    let v37 = if v21 == 0.0 || v34 == 0.0 { 0.0 } else { v21 * v34 };
+    let v38 = if v8 == 0.0 || v36 == 0.0 { 0.0 } else { v8 * v36 };
+    let v39 = if v10 == 0.0 || v36 == 0.0 { 0.0 } else { v10 * v36 };
+    let v40 = v37 + v39;
+    let v41 = -v40;
+    let v42 = if v2 == 0.0 || v41 == 0.0 { 0.0 } else { v2 * v41 };
+    let v43 = if v1 == 0.0 || v41 == 0.0 { 0.0 } else { v1 * v41 };
+    let v44 = v11 + v43;
+    let v45 = if v0 == 0.0 || v40 == 0.0 { 0.0 } else { v0 * v40 };
+    let v46 = v38 + v45;
+    let v47 = -v1;
+    let v48 = if v9 == 0.0 || v47 == 0.0 { 0.0 } else { v9 * v47 };
+    let v49 = if v8 == 0.0 || v47 == 0.0 { 0.0 } else { v8 * v47 };
+    let v50 = -v49;
+    let v51 = if v21 == 0.0 || v48 == 0.0 { 0.0 } else { v21 * v48 };
+    let v52 = if v8 == 0.0 || v50 == 0.0 { 0.0 } else { v8 * v50 };
+    let v53 = if v10 == 0.0 || v50 == 0.0 { 0.0 } else { v10 * v50 };
+    let v54 = v51 + v53;
+    let v55 = -v54;
+    let v56 = if v1 == 0.0 || v55 == 0.0 { 0.0 } else { v1 * v55 };
+    let v57 = if v0 == 0.0 || v54 == 0.0 { 0.0 } else { v0 * v54 };
+    let v58 = v52 + v57;
+    let v59 = if v0 == 0.0 || v9 == 0.0 { 0.0 } else { v0 * v9 };
+    let v61 = v59 + v60;
+    let v62 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    let v63 = -v62;
+    let v64 = if v21 == 0.0 || v61 == 0.0 { 0.0 } else { v21 * v61 };
+    let v65 = if v8 == 0.0 || v63 == 0.0 { 0.0 } else { v8 * v63 };
+    let v66 = if v10 == 0.0 || v63 == 0.0 { 0.0 } else { v10 * v63 };
+    let v67 = v64 + v66;
+    let v68 = if v0 == 0.0 || v67 == 0.0 { 0.0 } else { v0 * v67 };
+    let v69 = v65 + v68;
+    out[0] = v7;
+    out[1] = v14;
+    out[2] = v12;
+    out[3] = v13;
+    out[4] = v16;
+    out[5] = v30;
+    out[6] = v28;
+    out[7] = v29;
+    out[8] = v32;
+    out[9] = v28;
+    out[10] = v42;
+    out[11] = v44;
+    out[12] = v46;
+    out[13] = v29;
+    out[14] = v44;
+    out[15] = v56;
+    out[16] = v58;
+    out[17] = v32;
+    out[18] = v46;
+    out[19] = v58;
+    out[20] = v69;
+    ::core::result::Result::Ok(())
+}
+
+/// `inverse_entry_singular`: a graph of 4 inputs, 1 output, 3 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn inverse_entry_singular(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match x.try_into() {
+        ::core::result::Result::Ok(x) => x,
+        ::core::result::Result::Err(_) => {
+            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match out.try_into() {
+        ::core::result::Result::Ok(out) => out,
+        ::core::result::Result::Err(_) => {
+            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v7: f64 = -1.0;
+    let v4 = v0 * v3;
+    let v5 = v1 * v2;
+    let v6 = v4 - v5;
+    match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x1, found)),
+    }
+    out[0] = v7;
+    ::core::result::Result::Ok(())
+}
+
+/// `inverse_entry_singular_gradient`: a graph of 4 inputs, 5 outputs, 3 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn inverse_entry_singular_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match x.try_into() {
+        ::core::result::Result::Ok(x) => x,
+        ::core::result::Result::Err(_) => {
+            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 5] = match out.try_into() {
+        ::core::result::Result::Ok(out) => out,
+        ::core::result::Result::Err(_) => {
+            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 5, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v7: f64 = -1.0;
+    let v8: f64 = 0.0;
+    let v4 = v0 * v3;
+    let v5 = v1 * v2;
+    let v6 = v4 - v5;
+    match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x1, found)),
+    }
+    out[0] = v7;
+    out[1] = v8;
+    out[2] = v8;
+    out[3] = v8;
+    out[4] = v8;
+    ::core::result::Result::Ok(())
+}
+
+/// `inverse_entry_singular_hessian`: a graph of 4 inputs, 21 outputs, 3 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn inverse_entry_singular_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match x.try_into() {
+        ::core::result::Result::Ok(x) => x,
+        ::core::result::Result::Err(_) => {
+            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 21] = match out.try_into() {
+        ::core::result::Result::Ok(out) => out,
+        ::core::result::Result::Err(_) => {
+            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 21, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v7: f64 = -1.0;
+    let v8: f64 = 0.0;
+    let v4 = v0 * v3;
+    let v5 = v1 * v2;
+    let v6 = v4 - v5;
+    match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
+        0x1 => {}
+        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x1, found)),
+    }
+    out[0] = v7;
+    out[1] = v8;
+    out[2] = v8;
+    out[3] = v8;
+    out[4] = v8;
+    out[5] = v8;
+    out[6] = v8;
+    out[7] = v8;
+    out[8] = v8;
+    out[9] = v8;
+    out[10] = v8;
+    out[11] = v8;
+    out[12] = v8;
+    out[13] = v8;
+    out[14] = v8;
+    out[15] = v8;
+    out[16] = v8;
+    out[17] = v8;
+    out[18] = v8;
+    out[19] = v8;
+    out[20] = v8;
+    ::core::result::Result::Ok(())
+}
+
 /// `rosenbrock64_gradient`: a graph of 64 inputs, 65 outputs, 1007 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
@@ -14641,6 +14960,12 @@ pub const EMITTED: &[(&str, ::nilpotent::graph::EmittedFn)] = &[
     ("guarded_other", guarded_other),
     ("guarded_other_gradient", guarded_other_gradient),
     ("guarded_other_hessian", guarded_other_hessian),
+    ("inverse_entry", inverse_entry),
+    ("inverse_entry_gradient", inverse_entry_gradient),
+    ("inverse_entry_hessian", inverse_entry_hessian),
+    ("inverse_entry_singular", inverse_entry_singular),
+    ("inverse_entry_singular_gradient", inverse_entry_singular_gradient),
+    ("inverse_entry_singular_hessian", inverse_entry_singular_hessian),
     ("rosenbrock64_gradient", rosenbrock64_gradient),
     ("rosenbrock8_hessian", rosenbrock8_hessian),
 ];
