@@ -797,3 +797,124 @@ fn a_branch_in_the_derivative_is_a_guard_of_derivative_graphs() {
         vec![6.0]
     );
 }
+
+// ---------------------------------------------------------------- rules that record graphs
+
+/// x·sin x, by recording a graph of it (at 0.5) and evaluating that at x: a nested recording when
+/// the rule is applied to a `Sym`.
+fn x_sin_x_by_a_graph(x: f64) -> f64 {
+    Graph::record(&[0.5], |v| v[0] * v[0].sin())
+        .eval(&[x])
+        .unwrap()[0]
+}
+
+/// sin x + x·cos x, the derivative of x·sin x, by a graph recorded at 0.5.
+fn derivative_by_a_graph(x: f64) -> f64 {
+    Graph::record(&[0.5], |v| v[0].sin() + v[0] * v[0].cos())
+        .eval(&[x])
+        .unwrap()[0]
+}
+
+/// x·sin x, whose value records and evaluates a graph of its own.
+#[derive(Clone, Copy, Debug)]
+struct RecordsItsValue;
+
+impl UnaryRule for RecordsItsValue {
+    fn name(&self) -> &'static str {
+        "records_its_value"
+    }
+    fn value(&self, x: f64) -> f64 {
+        x_sin_x_by_a_graph(x)
+    }
+    fn derivative<T: Custom>(&self, x: T) -> T {
+        x.sin() + x * x.cos()
+    }
+}
+
+/// x·sin x with an `f64` derivative only, both recording and evaluating a graph of their own.
+#[derive(Clone, Copy, Debug)]
+struct RecordsItsDerivative;
+
+impl FirstOrderUnary for RecordsItsDerivative {
+    fn name(&self) -> &'static str {
+        "records_its_derivative"
+    }
+    fn value(&self, x: f64) -> f64 {
+        x_sin_x_by_a_graph(x)
+    }
+    fn derivative(&self, x: f64) -> f64 {
+        derivative_by_a_graph(x)
+    }
+}
+
+/// x₀·x₁ with an `f64` gradient only, value and gradient by graphs of their own (the gradient by
+/// a gradient graph).
+#[derive(Clone, Copy, Debug)]
+struct RecordsItsGradient;
+
+impl FirstOrderGradient for RecordsItsGradient {
+    fn name(&self) -> &'static str {
+        "records_its_gradient"
+    }
+    fn value(&self, x: &[f64]) -> f64 {
+        Graph::record(&[0.5, 0.25], |v| v[0] * v[1])
+            .eval(x)
+            .unwrap()[0]
+    }
+    fn gradient(&self, x: &[f64], grad: &mut [f64]) {
+        let g = Graph::record(&[0.5, 0.25], |v| v[0] * v[1]).gradient();
+        grad.copy_from_slice(&g.eval(x).unwrap()[1..]);
+    }
+}
+
+/// Issue 20, item 9 ("custom rule recording a graph"): a custom rule whose value (or `f64`
+/// derivative) records a graph ran while the thread's recording was borrowed, and panicked with
+/// an internal "RefCell already borrowed" when applied to a `Sym`. Recorded, differentiated
+/// and evaluated at other points, each graph equals the `f64` closed forms: the values bit for
+/// bit, the derivatives within a few ulps (the derivative graph may round in another order).
+#[test]
+fn custom_rule_recording_a_graph() {
+    let mut rng = Rng::for_test("records_a_graph");
+    fn unary<T: Custom>(x: &[T]) -> T {
+        x[0].custom(&RecordsItsValue) * x[1]
+    }
+    fn first_order<T: Custom>(x: &[T]) -> T {
+        x[0].custom(&FirstOrder(RecordsItsDerivative)) * x[1]
+    }
+    fn gradient_rule<T: Custom>(x: &[T]) -> T {
+        T::custom_n(&FirstOrder(RecordsItsGradient), &[x[0].sin(), x[1]])
+    }
+    let x0 = [0.7, 1.3];
+    let cases: [(&str, Graph); 3] = [
+        ("UnaryRule", Graph::record(&x0, unary)),
+        ("FirstOrderUnary", Graph::record(&x0, first_order)),
+        ("FirstOrderGradient", Graph::record(&x0, gradient_rule)),
+    ];
+    for (what, g) in &cases {
+        // the recording point's value, computed while recording
+        let want = if *what == "FirstOrderGradient" {
+            x0[0].sin() * x0[1]
+        } else {
+            x0[0] * x0[0].sin() * x0[1]
+        };
+        assert!(
+            same_f64(g.recorded_outputs()[0], want),
+            "{what}: recorded value"
+        );
+        let grad = g.gradient();
+        for _ in 0..10 {
+            let x = rng.vec(2, -2.0, 2.0);
+            let (a, b) = (x[0], x[1]);
+            let (value, da, db) = if *what == "FirstOrderGradient" {
+                (a.sin() * b, a.cos() * b, a.sin())
+            } else {
+                (a * a.sin() * b, (a.sin() + a * a.cos()) * b, a * a.sin())
+            };
+            assert!(same_f64(g.eval(&x).unwrap()[0], value), "{what} at {x:?}");
+            let y = grad.eval(&x).unwrap();
+            assert!(same_f64(y[0], value), "{what}: gradient graph at {x:?}");
+            assert_close(y[1], da, 1e-15, 1e-15, &format!("{what}: ∂/∂x0 at {x:?}"));
+            assert_close(y[2], db, 1e-15, 1e-15, &format!("{what}: ∂/∂x1 at {x:?}"));
+        }
+    }
+}

@@ -2693,6 +2693,98 @@ fn dot_and_listing_are_well_formed() {
     assert_eq!(diamonds, g.num_guards());
 }
 
+/// A chain of `n` operations (sine of a multiply-add, each with its own constant, so nothing is
+/// shared or folded away).
+fn chain<T: Float>(x: &[T], n: usize) -> T {
+    let mut y = x[0];
+    for i in 0..n / 3 {
+        y = (y * x[1] + k(i as f64 + 0.5)).sin();
+    }
+    y
+}
+
+/// Checks that each node line of `g`'s listing sits under the section header of the DOT
+/// cluster that draws it (the listing's sections against an independent oracle, the drawing).
+fn check_listing_sections(g: &Graph, what: &str) {
+    let dot = g.to_dot();
+    let mut cluster_of = vec![usize::MAX; g.num_nodes()];
+    let mut cluster = 0;
+    let mut label = BTreeMap::new();
+    for line in dot.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("subgraph cluster_") {
+            cluster = rest.trim_end_matches(" {").parse().unwrap();
+        } else if let Some(rest) = line.strip_prefix("label=\"") {
+            label.insert(cluster, rest.trim_end_matches("\";").to_string());
+        } else if !line.contains(" -> ")
+            && let Some((name, _)) = line.split_once(" [label=")
+            && let Some(i) = name.strip_prefix('v')
+        {
+            cluster_of[i.parse::<usize>().unwrap()] = cluster;
+        }
+    }
+    let listing = g.to_string();
+    // (a graph without derivative nodes is listed without section headers)
+    let headed = listing.lines().any(|l| l.starts_with("# "));
+    let mut section = (!headed).then(|| "function".to_string());
+    let mut node = 0;
+    for line in listing.lines() {
+        if let Some(name) = line.strip_prefix("# ") {
+            section = Some(name.to_string());
+        } else if line.starts_with('v') {
+            assert_eq!(
+                section.as_deref(),
+                Some(label[&cluster_of[node]].as_str()),
+                "{what}: the section of v{node}"
+            );
+            node += 1;
+        }
+    }
+    assert_eq!(node, g.num_nodes(), "{what}");
+}
+
+/// Issue 20, item 6 ("quadratic listing"): `Display for Graph` asked, for every line, whether any
+/// node of the graph is a derivative node, so listing a graph took time quadratic in its size
+/// (160 000 nodes: 10 s). A gradient graph of ≈ 200 000 nodes is listed correctly: one line per
+/// node, each under the section of its DOT cluster.
+#[test]
+fn quadratic_listing_of_a_large_gradient_graph() {
+    let g = Graph::record(&[0.3, 0.7], |x| chain(x, 67_000)).gradient();
+    assert!(g.num_nodes() > 190_000, "{} nodes", g.num_nodes());
+    check_listing(&g, "large gradient graph");
+    check_listing_sections(&g, "large gradient graph");
+    // and the small cases, whose sections are easier to read when this fails
+    for g in [
+        Graph::record(&[2.0, 5.0], lecture),
+        Graph::record(&[2.0, 5.0], lecture).gradient(),
+        Graph::record(&[2.0, 5.0], lecture).hessian(),
+    ] {
+        check_listing_sections(&g, &format!("lecture, order {}", g.derivative_order()));
+    }
+}
+
+/// Times the listing and the DOT drawing of gradient graphs of about 40 000 and 160 000 nodes
+/// (issue 20, "quadratic listing"; prints, asserts nothing about time):
+/// `cargo test --release --test graph listing_time -- --ignored --nocapture`.
+#[test]
+#[ignore = "prints timings"]
+fn listing_time() {
+    for ops in [13_400, 53_400] {
+        let g = Graph::record(&[0.3, 0.7], |x| chain(x, ops)).gradient();
+        let t = std::time::Instant::now();
+        let listing = g.to_string();
+        let listed = t.elapsed();
+        let t = std::time::Instant::now();
+        let dot = g.to_dot();
+        let drawn = t.elapsed();
+        println!(
+            "{} nodes: listing {listed:?} ({} bytes), DOT {drawn:?} ({} bytes)",
+            g.num_nodes(),
+            listing.len(),
+            dot.len()
+        );
+    }
+}
+
 /// The DOT clusters (and the listing's section headers) name the derivative order that first made
 /// each node (`origin`: "0 for a node of the recorded function, k for a node first made by the
 /// k-th derivative"). Two cases where they do not:

@@ -5,17 +5,17 @@
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn lecture_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn lecture_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -33,5 +33,5 @@ pub fn lecture_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     out[0] = v6;
     out[1] = v11;
     out[2] = v9;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }

@@ -5,17 +5,17 @@
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rosenbrock32_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 32] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 32, found: x.len() });
+pub fn rosenbrock32_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 32] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 32, found: x.len() });
         }
     };
-    let out: &mut [f64; 1057] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1057, found: out.len() });
+    let out: &mut [f64; 1057] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1057, found: out.len() });
         }
     };
     let (v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19, v20, v21, v22, v23, v24, v25, v26, v27, v28, v29, v30, v31, v34, v37, v39, v561, v582, v33, v35, v44, v45, v52, v53, v58, v60, v61,) = {
@@ -2023,5 +2023,5 @@ pub fn rosenbrock32_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Resul
     out[1054] = v39;
     out[1055] = v896;
     out[1056] = v582;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }

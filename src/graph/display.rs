@@ -95,10 +95,13 @@ impl fmt::Display for Graph {
             .map(|(i, &node)| format!("v{i} = {}", expression(node, &self.calls, v)))
             .collect();
         let width = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+        // Whether the graph holds derivative nodes at all, decided once (not per line: the
+        // listing stays linear in the number of nodes).
+        let has_derivatives = self.origin.iter().any(|&o| o > 0);
         let mut last_part = None;
         for (i, line) in lines.iter().enumerate() {
             let origin = self.origin[i];
-            if self.origin.iter().any(|&o| o > 0) && last_part != Some(origin) {
+            if has_derivatives && last_part != Some(origin) {
                 writeln!(f, "# {}", part(origin))?;
                 last_part = Some(origin);
             }

@@ -101,8 +101,11 @@ impl Graph {
     /// [`rules::min`](crate::rules::min), which fix the sign of a tie of zeros), the guards as early returns, in the interpreter's order (a large graph
     /// is written in blocks of about √n statements that hand on the values read later: a function
     /// of thousands of `let`s in a row overflows rustc's stack in debug builds). Every path is
-    /// fully qualified (`::nilpotent::graph::GraphError`), so the source can be written to a file
-    /// by a build script and `include!`d in any module of a crate that depends on nilpotent:
+    /// fully qualified (`::nilpotent::graph::GraphError`, `::std::convert::TryInto::try_into`), so
+    /// the source can be written to a file by a build script and `include!`d in any module of a
+    /// crate that depends on nilpotent, in any edition (in edition 2015, the crate root declares
+    /// `extern crate nilpotent;`, as it must there to name nilpotent's items; emitted code names
+    /// `::std`, not `::core`, which a 2015 crate root does not hold):
     ///
     /// ```ignore
     /// // build.rs
@@ -207,23 +210,23 @@ impl Graph {
         let _ = writeln!(
             w,
             "#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]\n\
-             pub fn {name}(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), \
+             pub fn {name}(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), \
              {GRAPH}::GraphError> {{"
         );
         let _ = writeln!(
             w,
-            "    let x: &[f64; {n_in}] = match x.try_into() {{\n        \
-             ::core::result::Result::Ok(x) => x,\n        \
-             ::core::result::Result::Err(_) => {{\n            \
-             return ::core::result::Result::Err({GRAPH}::GraphError::InputLength {{ expected: \
+            "    let x: &[f64; {n_in}] = match ::std::convert::TryInto::try_into(x) {{\n        \
+             ::std::result::Result::Ok(x) => x,\n        \
+             ::std::result::Result::Err(_) => {{\n            \
+             return ::std::result::Result::Err({GRAPH}::GraphError::InputLength {{ expected: \
              {n_in}, found: x.len() }});\n        }}\n    }};"
         );
         let _ = writeln!(
             w,
-            "    let out: &mut [f64; {n_out}] = match out.try_into() {{\n        \
-             ::core::result::Result::Ok(out) => out,\n        \
-             ::core::result::Result::Err(_) => {{\n            \
-             return ::core::result::Result::Err({GRAPH}::GraphError::OutputLength {{ expected: \
+            "    let out: &mut [f64; {n_out}] = match ::std::convert::TryInto::try_into(&mut *out) {{\n        \
+             ::std::result::Result::Ok(out) => out,\n        \
+             ::std::result::Result::Err(_) => {{\n            \
+             return ::std::result::Result::Err({GRAPH}::GraphError::OutputLength {{ expected: \
              {n_out}, found: out.len() }});\n        }}\n    }};"
         );
         // the statements: inputs and constants first (as the interpreter fills its slots), then
@@ -244,7 +247,7 @@ impl Graph {
         // an operand the optimiser must not see as a constant (see the docs above)
         let opaque = |a: u32| {
             if is_const(a) {
-                format!("::core::hint::black_box(v{a})")
+                format!("::std::hint::black_box(v{a})")
             } else {
                 format!("v{a}")
             }
@@ -288,7 +291,7 @@ impl Graph {
         for (k, &o) in self.outputs.iter().enumerate() {
             let _ = writeln!(w, "    out[{k}] = v{o};");
         }
-        let _ = writeln!(w, "    ::core::result::Result::Ok(())\n}}");
+        let _ = writeln!(w, "    ::std::result::Result::Ok(())\n}}");
         Ok(s)
     }
 
@@ -312,7 +315,7 @@ impl Graph {
         };
         let code = format!(
             "match {outcome} {{\n    {expected:#x} => {{}}\n    found => return \
-             ::core::result::Result::Err({error}, {expected:#x}, found)),\n}}"
+             ::std::result::Result::Err({error}, {expected:#x}, found)),\n}}"
         );
         let (ops, m) = g.test.operands();
         Stmt::new(None, code, &ops[..m])

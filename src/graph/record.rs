@@ -303,11 +303,11 @@ impl Builder {
         Arg::Node(self.node(Node::ChainMul(x, y), v))
     }
 
-    /// The custom rule `op` applied to `args`: folded (by calling the rule) if all are constants;
-    /// the existing node for the same zero-sized rule on the same operands.
-    pub(crate) fn custom(&mut self, op: &CustomFn, args: &[Arg]) -> Arg {
-        let values: Vec<f64> = args.iter().map(|&a| self.value(a)).collect();
-        let v = op.value(&values);
+    /// The custom rule `op` applied to `args`, whose value `v` the caller computed (the rule is
+    /// user code, which may record a graph of its own: it must not run while the recording is
+    /// borrowed): the constant `v` if all are constants; the existing node for the same
+    /// zero-sized rule on the same operands.
+    pub(crate) fn custom(&mut self, op: &CustomFn, args: &[Arg], v: f64) -> Arg {
         if args.iter().all(|a| matches!(a, Arg::Const(_))) {
             return Arg::Const(v);
         }

@@ -125,10 +125,14 @@ impl Recording {
 impl Drop for Recording {
     fn drop(&mut self) {
         if !self.done {
-            RECORDING.with(|r| {
+            // (the builder is dropped after the borrow: dropping it may drop the last handle on a
+            // custom rule, whose `Drop` is user code)
+            let _builder = RECORDING.with(|r| {
                 let mut r = r.borrow_mut();
                 if r.last().is_some_and(|b| b.id == self.id) {
-                    r.pop();
+                    r.pop()
+                } else {
+                    None
                 }
             });
         }
@@ -263,16 +267,18 @@ impl Sym {
     }
 
     /// The custom rule `op` applied to `args` ([`crate::custom`]): a node that calls the rule,
-    /// or a constant if every operand is one.
+    /// or a constant if every operand is one. The rule's value (user code, which may record a
+    /// graph of its own) is computed before the recording is borrowed.
     pub(crate) fn custom_node(op: crate::custom::CustomFn, args: &[Sym]) -> Sym {
         let values: Vec<f64> = args.iter().map(|a| a.value).collect();
+        let v = op.value(&values);
         Self::apply(
             args,
             |b| {
                 let operands: Vec<Arg> = args.iter().map(|a| a.arg()).collect();
-                b.custom(&op, &operands)
+                b.custom(&op, &operands, v)
             },
-            || op.value(&values),
+            || v,
         )
     }
 

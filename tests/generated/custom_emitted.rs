@@ -5,17 +5,17 @@
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn custom_value(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 3] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+pub fn custom_value(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -31,24 +31,24 @@ pub fn custom_value(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::
     let v10 = v9.powi(2);
     let v11 = v8 + v10;
     out[0] = v11;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `custom_gradient`: a graph of 3 inputs, 4 outputs, 38 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn custom_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 3] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+pub fn custom_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
         }
     };
-    let out: &mut [f64; 4] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
+    let out: &mut [f64; 4] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -99,24 +99,24 @@ pub fn custom_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(),
     out[1] = v41;
     out[2] = v43;
     out[3] = v31;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `custom_hessian`: a graph of 3 inputs, 13 outputs, 92 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn custom_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 3] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+pub fn custom_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
         }
     };
-    let out: &mut [f64; 13] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 13, found: out.len() });
+    let out: &mut [f64; 13] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 13, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -230,24 +230,24 @@ pub fn custom_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), 
     out[10] = v56;
     out[11] = v75;
     out[12] = v97;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `black_box_gradient`: a graph of 3 inputs, 4 outputs, 26 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn black_box_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 3] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+pub fn black_box_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
         }
     };
-    let out: &mut [f64; 4] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
+    let out: &mut [f64; 4] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -284,6 +284,6 @@ pub fn black_box_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     out[1] = v27;
     out[2] = v29;
     out[3] = v20;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 

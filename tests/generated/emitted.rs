@@ -5,40 +5,40 @@
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_neg(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_neg(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = -v0;
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_neg_gradient`: a graph of 1 input, 2 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_neg_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_neg_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -46,24 +46,24 @@ pub fn rule_neg_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v1 = -v0;
     out[0] = v1;
     out[1] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_neg_hessian`: a graph of 1 input, 3 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_neg_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_neg_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -73,47 +73,47 @@ pub fn rule_neg_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     out[0] = v1;
     out[1] = v2;
     out[2] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_recip`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_recip(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_recip(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.recip();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_recip_gradient`: a graph of 1 input, 2 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_recip_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_recip_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -122,24 +122,24 @@ pub fn rule_recip_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result
     let v3 = -v2;
     out[0] = v1;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_recip_hessian`: a graph of 1 input, 3 outputs, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_recip_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_recip_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -152,47 +152,47 @@ pub fn rule_recip_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     out[0] = v1;
     out[1] = v3;
     out[2] = v6;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_sqrt`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_sqrt(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_sqrt(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.sqrt();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_sqrt_gradient`: a graph of 1 input, 2 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_sqrt_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_sqrt_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -201,24 +201,24 @@ pub fn rule_sqrt_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v3 = v2.recip();
     out[0] = v1;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_sqrt_hessian`: a graph of 1 input, 3 outputs, 7 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_sqrt_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_sqrt_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -232,47 +232,47 @@ pub fn rule_sqrt_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v1;
     out[1] = v3;
     out[2] = v7;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_cbrt`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_cbrt(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_cbrt(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.cbrt();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_cbrt_gradient`: a graph of 1 input, 2 outputs, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_cbrt_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_cbrt_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -283,24 +283,24 @@ pub fn rule_cbrt_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v5 = v4.recip();
     out[0] = v1;
     out[1] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_cbrt_hessian`: a graph of 1 input, 3 outputs, 11 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_cbrt_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_cbrt_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -319,71 +319,71 @@ pub fn rule_cbrt_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v1;
     out[1] = v5;
     out[2] = v12;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_exp`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_exp(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_exp(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.exp();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_exp_gradient`: a graph of 1 input, 2 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_exp_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_exp_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.exp();
     out[0] = v1;
     out[1] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_exp_hessian`: a graph of 1 input, 3 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_exp_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_exp_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -391,47 +391,47 @@ pub fn rule_exp_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     out[0] = v1;
     out[1] = v1;
     out[2] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_exp2`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_exp2(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_exp2(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.exp2();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_exp2_gradient`: a graph of 1 input, 2 outputs, 2 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_exp2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_exp2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -440,24 +440,24 @@ pub fn rule_exp2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v3 = v1 * v2;
     out[0] = v1;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_exp2_hessian`: a graph of 1 input, 3 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_exp2_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_exp2_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -468,47 +468,47 @@ pub fn rule_exp2_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v1;
     out[1] = v3;
     out[2] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_exp_m1`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_exp_m1(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_exp_m1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.exp_m1();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_exp_m1_gradient`: a graph of 1 input, 2 outputs, 2 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_exp_m1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_exp_m1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -516,24 +516,24 @@ pub fn rule_exp_m1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Resul
     let v2 = v0.exp();
     out[0] = v1;
     out[1] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_exp_m1_hessian`: a graph of 1 input, 3 outputs, 2 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_exp_m1_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_exp_m1_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -542,47 +542,47 @@ pub fn rule_exp_m1_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result
     out[0] = v1;
     out[1] = v2;
     out[2] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_ln`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_ln(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_ln(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.ln();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_ln_gradient`: a graph of 1 input, 2 outputs, 2 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_ln_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_ln_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -590,24 +590,24 @@ pub fn rule_ln_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v2 = v0.recip();
     out[0] = v1;
     out[1] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_ln_hessian`: a graph of 1 input, 3 outputs, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_ln_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_ln_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -618,47 +618,47 @@ pub fn rule_ln_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(),
     out[0] = v1;
     out[1] = v2;
     out[2] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_log2`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_log2(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_log2(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.log2();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_log2_gradient`: a graph of 1 input, 2 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_log2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_log2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -668,24 +668,24 @@ pub fn rule_log2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v4 = v3.recip();
     out[0] = v1;
     out[1] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_log2_hessian`: a graph of 1 input, 3 outputs, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_log2_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_log2_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -699,47 +699,47 @@ pub fn rule_log2_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v1;
     out[1] = v4;
     out[2] = v7;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_log10`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_log10(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_log10(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.log10();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_log10_gradient`: a graph of 1 input, 2 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_log10_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_log10_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -749,24 +749,24 @@ pub fn rule_log10_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result
     let v4 = v3.recip();
     out[0] = v1;
     out[1] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_log10_hessian`: a graph of 1 input, 3 outputs, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_log10_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_log10_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -780,47 +780,47 @@ pub fn rule_log10_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     out[0] = v1;
     out[1] = v4;
     out[2] = v7;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_ln_1p`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_ln_1p(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_ln_1p(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.ln_1p();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_ln_1p_gradient`: a graph of 1 input, 2 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_ln_1p_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_ln_1p_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -830,24 +830,24 @@ pub fn rule_ln_1p_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result
     let v4 = v3.recip();
     out[0] = v1;
     out[1] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_ln_1p_hessian`: a graph of 1 input, 3 outputs, 5 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_ln_1p_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_ln_1p_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -860,47 +860,47 @@ pub fn rule_ln_1p_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     out[0] = v1;
     out[1] = v4;
     out[2] = v6;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_sin`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_sin(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_sin(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.sin();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_sin_gradient`: a graph of 1 input, 2 outputs, 2 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_sin_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_sin_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -908,24 +908,24 @@ pub fn rule_sin_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v2 = v0.cos();
     out[0] = v1;
     out[1] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_sin_hessian`: a graph of 1 input, 3 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_sin_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_sin_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -935,47 +935,47 @@ pub fn rule_sin_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     out[0] = v1;
     out[1] = v2;
     out[2] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_cos`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_cos(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_cos(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.cos();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_cos_gradient`: a graph of 1 input, 2 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_cos_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_cos_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -984,24 +984,24 @@ pub fn rule_cos_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v3 = -v2;
     out[0] = v1;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_cos_hessian`: a graph of 1 input, 3 outputs, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_cos_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_cos_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -1012,47 +1012,47 @@ pub fn rule_cos_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     out[0] = v1;
     out[1] = v3;
     out[2] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_tan`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_tan(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_tan(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.tan();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_tan_gradient`: a graph of 1 input, 2 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_tan_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_tan_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -1062,24 +1062,24 @@ pub fn rule_tan_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v4 = v2 + v3;
     out[0] = v1;
     out[1] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_tan_hessian`: a graph of 1 input, 3 outputs, 5 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_tan_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_tan_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -1092,47 +1092,47 @@ pub fn rule_tan_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     out[0] = v1;
     out[1] = v4;
     out[2] = v6;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_asin`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_asin(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_asin(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.asin();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_asin_gradient`: a graph of 1 input, 2 outputs, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_asin_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_asin_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -1145,24 +1145,24 @@ pub fn rule_asin_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v7 = v6.recip();
     out[0] = v1;
     out[1] = v7;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_asin_hessian`: a graph of 1 input, 3 outputs, 15 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_asin_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_asin_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -1185,47 +1185,47 @@ pub fn rule_asin_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v1;
     out[1] = v7;
     out[2] = v16;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_acos`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_acos(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_acos(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.acos();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_acos_gradient`: a graph of 1 input, 2 outputs, 7 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_acos_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_acos_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -1239,24 +1239,24 @@ pub fn rule_acos_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v8 = -v7;
     out[0] = v1;
     out[1] = v8;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_acos_hessian`: a graph of 1 input, 3 outputs, 15 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_acos_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_acos_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -1279,47 +1279,47 @@ pub fn rule_acos_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v1;
     out[1] = v8;
     out[2] = v16;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_atan`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_atan(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_atan(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.atan();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_atan_gradient`: a graph of 1 input, 2 outputs, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_atan_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_atan_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -1330,24 +1330,24 @@ pub fn rule_atan_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v5 = v4.recip();
     out[0] = v1;
     out[1] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_atan_hessian`: a graph of 1 input, 3 outputs, 8 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_atan_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_atan_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -1363,47 +1363,47 @@ pub fn rule_atan_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v1;
     out[1] = v5;
     out[2] = v9;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_sinh`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_sinh(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_sinh(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.sinh();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_sinh_gradient`: a graph of 1 input, 2 outputs, 2 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_sinh_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_sinh_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -1411,24 +1411,24 @@ pub fn rule_sinh_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v2 = v0.cosh();
     out[0] = v1;
     out[1] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_sinh_hessian`: a graph of 1 input, 3 outputs, 2 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_sinh_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_sinh_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -1437,47 +1437,47 @@ pub fn rule_sinh_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v1;
     out[1] = v2;
     out[2] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_cosh`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_cosh(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_cosh(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.cosh();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_cosh_gradient`: a graph of 1 input, 2 outputs, 2 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_cosh_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_cosh_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -1485,24 +1485,24 @@ pub fn rule_cosh_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v2 = v0.sinh();
     out[0] = v1;
     out[1] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_cosh_hessian`: a graph of 1 input, 3 outputs, 2 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_cosh_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_cosh_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -1511,47 +1511,47 @@ pub fn rule_cosh_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v1;
     out[1] = v2;
     out[2] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_tanh`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_tanh(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_tanh(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.tanh();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_tanh_gradient`: a graph of 1 input, 2 outputs, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_tanh_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_tanh_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -1561,24 +1561,24 @@ pub fn rule_tanh_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v4 = v3 * v3;
     out[0] = v1;
     out[1] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_tanh_hessian`: a graph of 1 input, 3 outputs, 9 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_tanh_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_tanh_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -1594,84 +1594,84 @@ pub fn rule_tanh_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v1;
     out[1] = v4;
     out[2] = v9;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_asinh`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_asinh(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_asinh(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.asinh();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_asinh_gradient`: a graph of 1 input, 2 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_asinh_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_asinh_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v2: f64 = 1.0;
     let v1 = v0.asinh();
-    let v3 = v0.hypot(::core::hint::black_box(v2));
+    let v3 = v0.hypot(::std::hint::black_box(v2));
     let v4 = v3.recip();
     out[0] = v1;
     out[1] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_asinh_hessian`: a graph of 1 input, 3 outputs, 7 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_asinh_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_asinh_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
     let v2: f64 = 1.0;
     let v7: f64 = 0.0;
     let v1 = v0.asinh();
-    let v3 = v0.hypot(::core::hint::black_box(v2));
+    let v3 = v0.hypot(::std::hint::black_box(v2));
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v7) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v7", 0x0, found)),
     }
     let v4 = v3.recip();
     let v5 = v4 * v4;
@@ -1681,47 +1681,47 @@ pub fn rule_asinh_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     out[0] = v1;
     out[1] = v4;
     out[2] = v9;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_acosh`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_acosh(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_acosh(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.acosh();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_acosh_gradient`: a graph of 1 input, 2 outputs, 7 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_acosh_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_acosh_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -1735,24 +1735,24 @@ pub fn rule_acosh_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result
     let v8 = v7.recip();
     out[0] = v1;
     out[1] = v8;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_acosh_hessian`: a graph of 1 input, 3 outputs, 18 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_acosh_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_acosh_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -1778,47 +1778,47 @@ pub fn rule_acosh_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     out[0] = v1;
     out[1] = v8;
     out[2] = v19;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_atanh`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_atanh(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_atanh(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.atanh();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_atanh_gradient`: a graph of 1 input, 2 outputs, 5 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_atanh_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_atanh_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -1830,24 +1830,24 @@ pub fn rule_atanh_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result
     let v6 = v5.recip();
     out[0] = v1;
     out[1] = v6;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_atanh_hessian`: a graph of 1 input, 3 outputs, 11 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_atanh_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_atanh_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -1866,122 +1866,130 @@ pub fn rule_atanh_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     out[0] = v1;
     out[1] = v6;
     out[2] = v12;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_abs`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_abs(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_abs(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.abs();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
-/// `rule_abs_gradient`: a graph of 1 input, 2 outputs, 2 operations and 0 guards, as Rust source
+/// `rule_abs_gradient`: a graph of 1 input, 2 outputs, 1 operation and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_abs_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_abs_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
+    let v2: f64 = 1.0;
+    match ::nilpotent::graph::Observe::SignBit.outcome(v0) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v0", 0x0, found)),
+    }
     let v1 = v0.abs();
-    let v2 = v0.signum();
     out[0] = v1;
     out[1] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
-/// `rule_abs_hessian`: a graph of 1 input, 3 outputs, 2 operations and 0 guards, as Rust source
+/// `rule_abs_hessian`: a graph of 1 input, 3 outputs, 1 operation and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_abs_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_abs_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
+    let v2: f64 = 1.0;
     let v3: f64 = 0.0;
+    match ::nilpotent::graph::Observe::SignBit.outcome(v0) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v0", 0x0, found)),
+    }
     let v1 = v0.abs();
-    let v2 = v0.signum();
     out[0] = v1;
     out[1] = v2;
     out[2] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_signum`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_signum(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_signum(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.signum();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_signum_gradient`: a graph of 1 input, 2 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_signum_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_signum_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -1989,24 +1997,24 @@ pub fn rule_signum_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Resul
     let v1 = v0.signum();
     out[0] = v1;
     out[1] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_signum_hessian`: a graph of 1 input, 3 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_signum_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_signum_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2015,47 +2023,47 @@ pub fn rule_signum_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result
     out[0] = v1;
     out[1] = v2;
     out[2] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_floor`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_floor(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_floor(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.floor();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_floor_gradient`: a graph of 1 input, 2 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_floor_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_floor_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2063,24 +2071,24 @@ pub fn rule_floor_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result
     let v1 = v0.floor();
     out[0] = v1;
     out[1] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_floor_hessian`: a graph of 1 input, 3 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_floor_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_floor_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2089,47 +2097,47 @@ pub fn rule_floor_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     out[0] = v1;
     out[1] = v2;
     out[2] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_ceil`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_ceil(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_ceil(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.ceil();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_ceil_gradient`: a graph of 1 input, 2 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_ceil_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_ceil_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2137,24 +2145,24 @@ pub fn rule_ceil_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v1 = v0.ceil();
     out[0] = v1;
     out[1] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_ceil_hessian`: a graph of 1 input, 3 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_ceil_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_ceil_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2163,47 +2171,47 @@ pub fn rule_ceil_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v1;
     out[1] = v2;
     out[2] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_round`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_round(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_round(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.round();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_round_gradient`: a graph of 1 input, 2 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_round_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_round_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2211,24 +2219,24 @@ pub fn rule_round_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result
     let v1 = v0.round();
     out[0] = v1;
     out[1] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_round_hessian`: a graph of 1 input, 3 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_round_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_round_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2237,47 +2245,47 @@ pub fn rule_round_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     out[0] = v1;
     out[1] = v2;
     out[2] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_trunc`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_trunc(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_trunc(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.trunc();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_trunc_gradient`: a graph of 1 input, 2 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_trunc_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_trunc_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2285,24 +2293,24 @@ pub fn rule_trunc_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result
     let v1 = v0.trunc();
     out[0] = v1;
     out[1] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_trunc_hessian`: a graph of 1 input, 3 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_trunc_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_trunc_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2311,47 +2319,47 @@ pub fn rule_trunc_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     out[0] = v1;
     out[1] = v2;
     out[2] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_fract`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_fract(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_fract(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.fract();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_fract_gradient`: a graph of 1 input, 2 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_fract_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_fract_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2359,24 +2367,24 @@ pub fn rule_fract_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result
     let v1 = v0.fract();
     out[0] = v1;
     out[1] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_fract_hessian`: a graph of 1 input, 3 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_fract_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_fract_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2386,47 +2394,47 @@ pub fn rule_fract_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     out[0] = v1;
     out[1] = v2;
     out[2] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_to_degrees`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_to_degrees(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_to_degrees(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.to_degrees();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_to_degrees_gradient`: a graph of 1 input, 2 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_to_degrees_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_to_degrees_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2434,24 +2442,24 @@ pub fn rule_to_degrees_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::R
     let v1 = v0.to_degrees();
     out[0] = v1;
     out[1] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_to_degrees_hessian`: a graph of 1 input, 3 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_to_degrees_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_to_degrees_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2461,47 +2469,47 @@ pub fn rule_to_degrees_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Re
     out[0] = v1;
     out[1] = v2;
     out[2] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_to_radians`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_to_radians(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_to_radians(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.to_radians();
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_to_radians_gradient`: a graph of 1 input, 2 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_to_radians_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_to_radians_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2509,24 +2517,24 @@ pub fn rule_to_radians_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::R
     let v1 = v0.to_radians();
     out[0] = v1;
     out[1] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_to_radians_hessian`: a graph of 1 input, 3 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_to_radians_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_to_radians_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2536,47 +2544,47 @@ pub fn rule_to_radians_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Re
     out[0] = v1;
     out[1] = v2;
     out[2] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_m3`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_m3(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_m3(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.powi(-3);
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_m3_gradient`: a graph of 1 input, 2 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_m3_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_m3_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2586,24 +2594,24 @@ pub fn rule_powi_m3_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Resu
     let v4 = v2 * v3;
     out[0] = v1;
     out[1] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_m3_hessian`: a graph of 1 input, 3 outputs, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_m3_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_m3_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2618,47 +2626,47 @@ pub fn rule_powi_m3_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Resul
     out[0] = v1;
     out[1] = v4;
     out[2] = v8;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_m2`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_m2(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_m2(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.powi(-2);
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_m2_gradient`: a graph of 1 input, 2 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_m2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_m2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2668,24 +2676,24 @@ pub fn rule_powi_m2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Resu
     let v4 = v2 * v3;
     out[0] = v1;
     out[1] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_m2_hessian`: a graph of 1 input, 3 outputs, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_m2_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_m2_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2700,47 +2708,47 @@ pub fn rule_powi_m2_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Resul
     out[0] = v1;
     out[1] = v4;
     out[2] = v8;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_m1`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_m1(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_m1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.powi(-1);
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_m1_gradient`: a graph of 1 input, 2 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_m1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_m1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2750,24 +2758,24 @@ pub fn rule_powi_m1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Resu
     let v4 = v2 * v3;
     out[0] = v1;
     out[1] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_m1_hessian`: a graph of 1 input, 3 outputs, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_m1_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_m1_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2782,47 +2790,47 @@ pub fn rule_powi_m1_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Resul
     out[0] = v1;
     out[1] = v4;
     out[2] = v8;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_0`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_0(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.powi(0);
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_0_gradient`: a graph of 1 input, 2 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_0_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2830,24 +2838,24 @@ pub fn rule_powi_0_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Resul
     let v1 = v0.powi(0);
     out[0] = v1;
     out[1] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_0_hessian`: a graph of 1 input, 3 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_0_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_0_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2856,47 +2864,47 @@ pub fn rule_powi_0_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result
     out[0] = v1;
     out[1] = v2;
     out[2] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_1`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_1(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.powi(1);
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_1_gradient`: a graph of 1 input, 2 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2904,24 +2912,24 @@ pub fn rule_powi_1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Resul
     let v1 = v0.powi(1);
     out[0] = v1;
     out[1] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_1_hessian`: a graph of 1 input, 3 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_1_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_1_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2931,47 +2939,47 @@ pub fn rule_powi_1_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result
     out[0] = v1;
     out[1] = v2;
     out[2] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_2`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_2(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_2(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.powi(2);
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_2_gradient`: a graph of 1 input, 2 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -2981,24 +2989,24 @@ pub fn rule_powi_2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Resul
     let v4 = v2 * v3;
     out[0] = v1;
     out[1] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_2_hessian`: a graph of 1 input, 3 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_2_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_2_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -3009,47 +3017,47 @@ pub fn rule_powi_2_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result
     out[0] = v1;
     out[1] = v4;
     out[2] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_3`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_3(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_3(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.powi(3);
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_3_gradient`: a graph of 1 input, 2 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_3_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_3_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -3059,24 +3067,24 @@ pub fn rule_powi_3_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Resul
     let v4 = v2 * v3;
     out[0] = v1;
     out[1] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_3_hessian`: a graph of 1 input, 3 outputs, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_3_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_3_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -3091,47 +3099,47 @@ pub fn rule_powi_3_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result
     out[0] = v1;
     out[1] = v4;
     out[2] = v8;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_5`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_5(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_5(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.powi(5);
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_5_gradient`: a graph of 1 input, 2 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_5_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -3141,24 +3149,24 @@ pub fn rule_powi_5_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Resul
     let v4 = v2 * v3;
     out[0] = v1;
     out[1] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_5_hessian`: a graph of 1 input, 3 outputs, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_5_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_5_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -3173,47 +3181,47 @@ pub fn rule_powi_5_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result
     out[0] = v1;
     out[1] = v4;
     out[2] = v8;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_12`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_12(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_12(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.powi(12);
     out[0] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_12_gradient`: a graph of 1 input, 2 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_12_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_12_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -3223,24 +3231,24 @@ pub fn rule_powi_12_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Resu
     let v4 = v2 * v3;
     out[0] = v1;
     out[1] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powi_12_hessian`: a graph of 1 input, 3 outputs, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powi_12_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powi_12_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -3255,48 +3263,48 @@ pub fn rule_powi_12_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Resul
     out[0] = v1;
     out[1] = v4;
     out[2] = v8;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_add`: a graph of 2 inputs, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_add(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_add(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = x[1];
     let v2 = v0 + v1;
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_add_gradient`: a graph of 2 inputs, 3 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_add_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_add_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -3306,24 +3314,24 @@ pub fn rule_add_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v2;
     out[1] = v3;
     out[2] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_add_hessian`: a graph of 2 inputs, 7 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_add_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_add_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -3338,48 +3346,48 @@ pub fn rule_add_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     out[4] = v4;
     out[5] = v4;
     out[6] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_sub`: a graph of 2 inputs, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_sub(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_sub(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = x[1];
     let v2 = v0 - v1;
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_sub_gradient`: a graph of 2 inputs, 3 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_sub_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_sub_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -3390,24 +3398,24 @@ pub fn rule_sub_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v2;
     out[1] = v3;
     out[2] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_sub_hessian`: a graph of 2 inputs, 7 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_sub_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_sub_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -3423,48 +3431,48 @@ pub fn rule_sub_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     out[4] = v5;
     out[5] = v5;
     out[6] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_mul`: a graph of 2 inputs, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_mul(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_mul(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = x[1];
     let v2 = v0 * v1;
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_mul_gradient`: a graph of 2 inputs, 3 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_mul_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_mul_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -3473,24 +3481,24 @@ pub fn rule_mul_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v2;
     out[1] = v1;
     out[2] = v0;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_mul_hessian`: a graph of 2 inputs, 7 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_mul_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_mul_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -3505,48 +3513,48 @@ pub fn rule_mul_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     out[4] = v4;
     out[5] = v4;
     out[6] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_div`: a graph of 2 inputs, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_div(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_div(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = x[1];
     let v2 = v0 / v1;
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_div_gradient`: a graph of 2 inputs, 3 outputs, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_div_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_div_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -3558,24 +3566,24 @@ pub fn rule_div_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v2;
     out[1] = v3;
     out[2] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_div_hessian`: a graph of 2 inputs, 7 outputs, 10 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_div_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_div_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -3598,48 +3606,48 @@ pub fn rule_div_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     out[4] = v7;
     out[5] = v7;
     out[6] = v11;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem`: a graph of 2 inputs, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_rem(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = x[1];
     let v2 = v0 % v1;
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_gradient`: a graph of 2 inputs, 3 outputs, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_rem_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -3652,24 +3660,24 @@ pub fn rule_rem_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v2;
     out[1] = v6;
     out[2] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_hessian`: a graph of 2 inputs, 7 outputs, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_rem_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -3687,456 +3695,456 @@ pub fn rule_rem_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     out[4] = v7;
     out[5] = v7;
     out[6] = v7;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_x_c2`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_x_c2(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_x_c2(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
-    let v2 = v0 % ::core::hint::black_box(v1);
+    let v2 = v0 % ::std::hint::black_box(v1);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_x_c2_gradient`: a graph of 1 input, 2 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
     let v3: f64 = 1.0;
-    let v2 = v0 % ::core::hint::black_box(v1);
+    let v2 = v0 % ::std::hint::black_box(v1);
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_c2_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_c2_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_c2_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
-    let v2 = ::core::hint::black_box(v1) % v0;
+    let v2 = ::std::hint::black_box(v1) % v0;
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_c2_x_gradient`: a graph of 1 input, 2 outputs, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
-    let v2 = ::core::hint::black_box(v1) % v0;
+    let v2 = ::std::hint::black_box(v1) % v0;
     let v3 = v1 / v0;
     let v4 = v3.trunc();
     let v5 = -v4;
     out[0] = v2;
     out[1] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_x_c0p5`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_x_c0p5(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_x_c0p5(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
-    let v2 = v0 % ::core::hint::black_box(v1);
+    let v2 = v0 % ::std::hint::black_box(v1);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_x_c0p5_gradient`: a graph of 1 input, 2 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
     let v3: f64 = 1.0;
-    let v2 = v0 % ::core::hint::black_box(v1);
+    let v2 = v0 % ::std::hint::black_box(v1);
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_c0p5_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_c0p5_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_c0p5_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
-    let v2 = ::core::hint::black_box(v1) % v0;
+    let v2 = ::std::hint::black_box(v1) % v0;
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_c0p5_x_gradient`: a graph of 1 input, 2 outputs, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
-    let v2 = ::core::hint::black_box(v1) % v0;
+    let v2 = ::std::hint::black_box(v1) % v0;
     let v3 = v1 / v0;
     let v4 = v3.trunc();
     let v5 = -v4;
     out[0] = v2;
     out[1] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_x_cm1`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_x_cm1(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_x_cm1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
-    let v2 = v0 % ::core::hint::black_box(v1);
+    let v2 = v0 % ::std::hint::black_box(v1);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_x_cm1_gradient`: a graph of 1 input, 2 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
     let v3: f64 = 1.0;
-    let v2 = v0 % ::core::hint::black_box(v1);
+    let v2 = v0 % ::std::hint::black_box(v1);
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_cm1_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_cm1_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_cm1_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
-    let v2 = ::core::hint::black_box(v1) % v0;
+    let v2 = ::std::hint::black_box(v1) % v0;
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_cm1_x_gradient`: a graph of 1 input, 2 outputs, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
-    let v2 = ::core::hint::black_box(v1) % v0;
+    let v2 = ::std::hint::black_box(v1) % v0;
     let v3 = v1 / v0;
     let v4 = v3.trunc();
     let v5 = -v4;
     out[0] = v2;
     out[1] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_x_c0`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_x_c0(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_x_c0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = v0 % ::core::hint::black_box(v1);
+    let v2 = v0 % ::std::hint::black_box(v1);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_x_c0_gradient`: a graph of 1 input, 2 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
     let v3: f64 = 1.0;
-    let v2 = v0 % ::core::hint::black_box(v1);
+    let v2 = v0 % ::std::hint::black_box(v1);
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_c0_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_c0_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_c0_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = ::core::hint::black_box(v1) % v0;
+    let v2 = ::std::hint::black_box(v1) % v0;
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_c0_x_gradient`: a graph of 1 input, 2 outputs, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = ::core::hint::black_box(v1) % v0;
+    let v2 = ::std::hint::black_box(v1) % v0;
     let v3 = v1 / v0;
     let v4 = v3.trunc();
     let v5 = -v4;
     out[0] = v2;
     out[1] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_euclid`: a graph of 2 inputs, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_euclid(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_rem_euclid(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = x[1];
     let v2 = v0.rem_euclid(v1);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_euclid_gradient`: a graph of 2 inputs, 3 outputs, 5 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_euclid_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_rem_euclid_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -4147,7 +4155,7 @@ pub fn rule_rem_euclid_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::R
     let v3 = v0 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, found)),
     }
     let v4 = v0 / v1;
     let v5 = v4.trunc();
@@ -4155,24 +4163,24 @@ pub fn rule_rem_euclid_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::R
     out[0] = v2;
     out[1] = v8;
     out[2] = v7;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_euclid_hessian`: a graph of 2 inputs, 7 outputs, 5 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_euclid_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_rem_euclid_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -4183,7 +4191,7 @@ pub fn rule_rem_euclid_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Re
     let v3 = v0 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, found)),
     }
     let v4 = v0 / v1;
     let v5 = v4.trunc();
@@ -4195,314 +4203,314 @@ pub fn rule_rem_euclid_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Re
     out[4] = v6;
     out[5] = v6;
     out[6] = v6;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_euclid_x_c2`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_euclid_x_c2(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_euclid_x_c2(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
-    let v2 = v0.rem_euclid(::core::hint::black_box(v1));
+    let v2 = v0.rem_euclid(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_euclid_x_c2_gradient`: a graph of 1 input, 2 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_euclid_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_euclid_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
     let v3: f64 = 1.0;
-    let v2 = v0.rem_euclid(::core::hint::black_box(v1));
+    let v2 = v0.rem_euclid(::std::hint::black_box(v1));
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_euclid_c2_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_euclid_c2_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_euclid_c2_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
-    let v2 = ::core::hint::black_box(v1).rem_euclid(v0);
+    let v2 = ::std::hint::black_box(v1).rem_euclid(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_euclid_c2_x_gradient`: a graph of 1 input, 2 outputs, 5 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_euclid_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_euclid_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
     let v6: f64 = 0.0;
-    let v2 = ::core::hint::black_box(v1).rem_euclid(v0);
-    let v3 = ::core::hint::black_box(v1) % v0;
+    let v2 = ::std::hint::black_box(v1).rem_euclid(v0);
+    let v3 = ::std::hint::black_box(v1) % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, found)),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
     let v7 = -v5;
     out[0] = v2;
     out[1] = v7;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_euclid_x_c0p5`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_euclid_x_c0p5(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_euclid_x_c0p5(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
-    let v2 = v0.rem_euclid(::core::hint::black_box(v1));
+    let v2 = v0.rem_euclid(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_euclid_x_c0p5_gradient`: a graph of 1 input, 2 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_euclid_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_euclid_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
     let v3: f64 = 1.0;
-    let v2 = v0.rem_euclid(::core::hint::black_box(v1));
+    let v2 = v0.rem_euclid(::std::hint::black_box(v1));
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_euclid_c0p5_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_euclid_c0p5_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_euclid_c0p5_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
-    let v2 = ::core::hint::black_box(v1).rem_euclid(v0);
+    let v2 = ::std::hint::black_box(v1).rem_euclid(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_euclid_c0p5_x_gradient`: a graph of 1 input, 2 outputs, 5 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_euclid_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_euclid_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
     let v6: f64 = 0.0;
-    let v2 = ::core::hint::black_box(v1).rem_euclid(v0);
-    let v3 = ::core::hint::black_box(v1) % v0;
+    let v2 = ::std::hint::black_box(v1).rem_euclid(v0);
+    let v3 = ::std::hint::black_box(v1) % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, found)),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
     let v7 = -v5;
     out[0] = v2;
     out[1] = v7;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_euclid_x_cm1`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_euclid_x_cm1(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_euclid_x_cm1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
-    let v2 = v0.rem_euclid(::core::hint::black_box(v1));
+    let v2 = v0.rem_euclid(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_euclid_x_cm1_gradient`: a graph of 1 input, 2 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_euclid_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_euclid_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
     let v3: f64 = 1.0;
-    let v2 = v0.rem_euclid(::core::hint::black_box(v1));
+    let v2 = v0.rem_euclid(::std::hint::black_box(v1));
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_euclid_cm1_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_euclid_cm1_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_euclid_cm1_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
-    let v2 = ::core::hint::black_box(v1).rem_euclid(v0);
+    let v2 = ::std::hint::black_box(v1).rem_euclid(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_euclid_cm1_x_gradient`: a graph of 1 input, 2 outputs, 6 operations and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_euclid_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_euclid_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -4511,13 +4519,13 @@ pub fn rule_rem_euclid_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::res
     let v7: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v0) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v6", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v6", "v0", 0x1, found)),
     }
-    let v2 = ::core::hint::black_box(v1).rem_euclid(v0);
-    let v3 = ::core::hint::black_box(v1) % v0;
+    let v2 = ::std::hint::black_box(v1).rem_euclid(v0);
+    let v3 = ::std::hint::black_box(v1) % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x1, found)),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
@@ -4525,155 +4533,155 @@ pub fn rule_rem_euclid_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::res
     let v9 = -v8;
     out[0] = v2;
     out[1] = v9;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_euclid_x_c0`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_euclid_x_c0(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_euclid_x_c0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = v0.rem_euclid(::core::hint::black_box(v1));
+    let v2 = v0.rem_euclid(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_euclid_x_c0_gradient`: a graph of 1 input, 2 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_euclid_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_euclid_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
     let v3: f64 = 1.0;
-    let v2 = v0.rem_euclid(::core::hint::black_box(v1));
+    let v2 = v0.rem_euclid(::std::hint::black_box(v1));
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_euclid_c0_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_euclid_c0_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_euclid_c0_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = ::core::hint::black_box(v1).rem_euclid(v0);
+    let v2 = ::std::hint::black_box(v1).rem_euclid(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_rem_euclid_c0_x_gradient`: a graph of 1 input, 2 outputs, 5 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_rem_euclid_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_rem_euclid_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = ::core::hint::black_box(v1).rem_euclid(v0);
-    let v3 = ::core::hint::black_box(v1) % v0;
+    let v2 = ::std::hint::black_box(v1).rem_euclid(v0);
+    let v3 = ::std::hint::black_box(v1) % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v1", 0x0, found)),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
     let v6 = -v5;
     out[0] = v2;
     out[1] = v6;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powf`: a graph of 2 inputs, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powf(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_powf(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = x[1];
     let v2 = v0.powf(v1);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powf_gradient`: a graph of 2 inputs, 3 outputs, 6 operations and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powf_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_powf_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -4682,11 +4690,11 @@ pub fn rule_powf_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v6) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v1", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v1", "v6", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v6) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v0", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v0", "v6", 0x0, found)),
     }
     let v2 = v0.powf(v1);
     let v4 = v1 - v3;
@@ -4697,24 +4705,24 @@ pub fn rule_powf_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     out[0] = v2;
     out[1] = v7;
     out[2] = v9;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powf_hessian`: a graph of 2 inputs, 7 outputs, 14 operations and 3 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powf_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_powf_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -4723,17 +4731,17 @@ pub fn rule_powf_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v6) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v1", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v1", "v6", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v6) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v0", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v0", "v6", 0x0, found)),
     }
     let v2 = v0.powf(v1);
     let v4 = v1 - v3;
     match ::nilpotent::graph::Compare::Eq.outcome(v4, v6) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Eq, "v4", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Eq, "v4", "v6", 0x0, found)),
     }
     let v5 = v0.powf(v4);
     let v7 = v1 * v5;
@@ -4754,466 +4762,466 @@ pub fn rule_powf_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[4] = v16;
     out[5] = v16;
     out[6] = v17;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powf_x_c2`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powf_x_c2(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powf_x_c2(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
-    let v2 = v0.powf(::core::hint::black_box(v1));
+    let v2 = v0.powf(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powf_x_c2_gradient`: a graph of 1 input, 2 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powf_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powf_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
     let v3: f64 = 1.0;
-    let v2 = v0.powf(::core::hint::black_box(v1));
-    let v4 = v0.powf(::core::hint::black_box(v3));
+    let v2 = v0.powf(::std::hint::black_box(v1));
+    let v4 = v0.powf(::std::hint::black_box(v3));
     let v5 = v1 * v4;
     out[0] = v2;
     out[1] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powf_c2_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powf_c2_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powf_c2_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
-    let v2 = ::core::hint::black_box(v1).powf(v0);
+    let v2 = ::std::hint::black_box(v1).powf(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powf_c2_x_gradient`: a graph of 1 input, 2 outputs, 2 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powf_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powf_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
     let v3: f64 = 0.6931471805599453;
-    let v2 = ::core::hint::black_box(v1).powf(v0);
+    let v2 = ::std::hint::black_box(v1).powf(v0);
     let v4 = v2 * v3;
     out[0] = v2;
     out[1] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powf_x_c0p5`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powf_x_c0p5(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powf_x_c0p5(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
-    let v2 = v0.powf(::core::hint::black_box(v1));
+    let v2 = v0.powf(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powf_x_c0p5_gradient`: a graph of 1 input, 2 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powf_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powf_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
     let v3: f64 = -0.5;
-    let v2 = v0.powf(::core::hint::black_box(v1));
-    let v4 = v0.powf(::core::hint::black_box(v3));
+    let v2 = v0.powf(::std::hint::black_box(v1));
+    let v4 = v0.powf(::std::hint::black_box(v3));
     let v5 = v1 * v4;
     out[0] = v2;
     out[1] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powf_c0p5_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powf_c0p5_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powf_c0p5_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
-    let v2 = ::core::hint::black_box(v1).powf(v0);
+    let v2 = ::std::hint::black_box(v1).powf(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powf_c0p5_x_gradient`: a graph of 1 input, 2 outputs, 2 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powf_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powf_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
     let v3: f64 = -0.6931471805599453;
-    let v2 = ::core::hint::black_box(v1).powf(v0);
+    let v2 = ::std::hint::black_box(v1).powf(v0);
     let v4 = v2 * v3;
     out[0] = v2;
     out[1] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powf_x_cm1`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powf_x_cm1(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powf_x_cm1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
-    let v2 = v0.powf(::core::hint::black_box(v1));
+    let v2 = v0.powf(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powf_x_cm1_gradient`: a graph of 1 input, 2 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powf_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powf_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
     let v3: f64 = -2.0;
-    let v2 = v0.powf(::core::hint::black_box(v1));
-    let v4 = v0.powf(::core::hint::black_box(v3));
+    let v2 = v0.powf(::std::hint::black_box(v1));
+    let v4 = v0.powf(::std::hint::black_box(v3));
     let v5 = v1 * v4;
     out[0] = v2;
     out[1] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powf_cm1_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powf_cm1_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powf_cm1_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
-    let v2 = ::core::hint::black_box(v1).powf(v0);
+    let v2 = ::std::hint::black_box(v1).powf(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powf_cm1_x_gradient`: a graph of 1 input, 2 outputs, 2 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powf_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powf_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
     let v3: f64 = f64::from_bits(0xfff8000000000000);
-    let v2 = ::core::hint::black_box(v1).powf(v0);
+    let v2 = ::std::hint::black_box(v1).powf(v0);
     let v4 = v2 * v3;
     out[0] = v2;
     out[1] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powf_x_c0`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powf_x_c0(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powf_x_c0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = v0.powf(::core::hint::black_box(v1));
+    let v2 = v0.powf(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powf_x_c0_gradient`: a graph of 1 input, 2 outputs, 3 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powf_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powf_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
     let v3: f64 = -1.0;
-    let v2 = v0.powf(::core::hint::black_box(v1));
-    let v4 = v0.powf(::core::hint::black_box(v3));
+    let v2 = v0.powf(::std::hint::black_box(v1));
+    let v4 = v0.powf(::std::hint::black_box(v3));
     match ::nilpotent::graph::Observe::IsFinite.outcome(v4) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsFinite, "v4", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsFinite, "v4", 0x1, found)),
     }
     let v5 = v1 * v4;
     out[0] = v2;
     out[1] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powf_c0_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powf_c0_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powf_c0_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = ::core::hint::black_box(v1).powf(v0);
+    let v2 = ::std::hint::black_box(v1).powf(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_powf_c0_x_gradient`: a graph of 1 input, 2 outputs, 1 operation and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_powf_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_powf_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = ::core::hint::black_box(v1).powf(v0);
+    let v2 = ::std::hint::black_box(v1).powf(v0);
     out[0] = v2;
     out[1] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_log`: a graph of 2 inputs, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_log(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_log(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = x[1];
     let v2 = v0.log(v1);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_log_gradient`: a graph of 2 inputs, 3 outputs, 9 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_log_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_log_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -5230,24 +5238,24 @@ pub fn rule_log_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v2;
     out[1] = v6;
     out[2] = v10;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_log_hessian`: a graph of 2 inputs, 7 outputs, 25 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_log_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_log_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -5284,472 +5292,472 @@ pub fn rule_log_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     out[4] = v16;
     out[5] = v16;
     out[6] = v26;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_log_x_c2`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_log_x_c2(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_log_x_c2(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
-    let v2 = v0.log(::core::hint::black_box(v1));
+    let v2 = v0.log(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_log_x_c2_gradient`: a graph of 1 input, 2 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_log_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_log_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
     let v3: f64 = 0.6931471805599453;
-    let v2 = v0.log(::core::hint::black_box(v1));
+    let v2 = v0.log(::std::hint::black_box(v1));
     let v4 = v0 * v3;
     let v5 = v4.recip();
     out[0] = v2;
     out[1] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_log_c2_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_log_c2_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_log_c2_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
-    let v2 = ::core::hint::black_box(v1).log(v0);
+    let v2 = ::std::hint::black_box(v1).log(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_log_c2_x_gradient`: a graph of 1 input, 2 outputs, 5 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_log_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_log_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
     let v6: f64 = -0.6931471805599453;
-    let v2 = ::core::hint::black_box(v1).log(v0);
+    let v2 = ::std::hint::black_box(v1).log(v0);
     let v3 = v0.ln();
     let v4 = v0 * v3;
     let v5 = v3 * v4;
     let v7 = v6 / v5;
     out[0] = v2;
     out[1] = v7;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_log_x_c0p5`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_log_x_c0p5(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_log_x_c0p5(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
-    let v2 = v0.log(::core::hint::black_box(v1));
+    let v2 = v0.log(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_log_x_c0p5_gradient`: a graph of 1 input, 2 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_log_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_log_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
     let v3: f64 = -0.6931471805599453;
-    let v2 = v0.log(::core::hint::black_box(v1));
+    let v2 = v0.log(::std::hint::black_box(v1));
     let v4 = v0 * v3;
     let v5 = v4.recip();
     out[0] = v2;
     out[1] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_log_c0p5_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_log_c0p5_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_log_c0p5_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
-    let v2 = ::core::hint::black_box(v1).log(v0);
+    let v2 = ::std::hint::black_box(v1).log(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_log_c0p5_x_gradient`: a graph of 1 input, 2 outputs, 5 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_log_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_log_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
     let v6: f64 = 0.6931471805599453;
-    let v2 = ::core::hint::black_box(v1).log(v0);
+    let v2 = ::std::hint::black_box(v1).log(v0);
     let v3 = v0.ln();
     let v4 = v0 * v3;
     let v5 = v3 * v4;
     let v7 = v6 / v5;
     out[0] = v2;
     out[1] = v7;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_log_x_cm1`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_log_x_cm1(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_log_x_cm1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
-    let v2 = v0.log(::core::hint::black_box(v1));
+    let v2 = v0.log(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_log_x_cm1_gradient`: a graph of 1 input, 2 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_log_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_log_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
     let v3: f64 = f64::from_bits(0xfff8000000000000);
-    let v2 = v0.log(::core::hint::black_box(v1));
+    let v2 = v0.log(::std::hint::black_box(v1));
     let v4 = v0 * v3;
     let v5 = v4.recip();
     out[0] = v2;
     out[1] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_log_cm1_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_log_cm1_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_log_cm1_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
-    let v2 = ::core::hint::black_box(v1).log(v0);
+    let v2 = ::std::hint::black_box(v1).log(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_log_cm1_x_gradient`: a graph of 1 input, 2 outputs, 5 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_log_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_log_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
     let v6: f64 = f64::from_bits(0x7ff8000000000000);
-    let v2 = ::core::hint::black_box(v1).log(v0);
+    let v2 = ::std::hint::black_box(v1).log(v0);
     let v3 = v0.ln();
     let v4 = v0 * v3;
     let v5 = v3 * v4;
     let v7 = v6 / v5;
     out[0] = v2;
     out[1] = v7;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_log_x_c0`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_log_x_c0(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_log_x_c0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = v0.log(::core::hint::black_box(v1));
+    let v2 = v0.log(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_log_x_c0_gradient`: a graph of 1 input, 2 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_log_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_log_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
     let v3: f64 = f64::NEG_INFINITY;
-    let v2 = v0.log(::core::hint::black_box(v1));
+    let v2 = v0.log(::std::hint::black_box(v1));
     let v4 = v0 * v3;
     let v5 = v4.recip();
     out[0] = v2;
     out[1] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_log_c0_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_log_c0_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_log_c0_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = ::core::hint::black_box(v1).log(v0);
+    let v2 = ::std::hint::black_box(v1).log(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_log_c0_x_gradient`: a graph of 1 input, 2 outputs, 5 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_log_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_log_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
     let v6: f64 = f64::INFINITY;
-    let v2 = ::core::hint::black_box(v1).log(v0);
+    let v2 = ::std::hint::black_box(v1).log(v0);
     let v3 = v0.ln();
     let v4 = v0 * v3;
     let v5 = v3 * v4;
     let v7 = v6 / v5;
     out[0] = v2;
     out[1] = v7;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_atan2`: a graph of 2 inputs, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_atan2(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_atan2(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = x[1];
     let v2 = v0.atan2(v1);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_atan2_gradient`: a graph of 2 inputs, 3 outputs, 7 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_atan2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_atan2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -5759,7 +5767,7 @@ pub fn rule_atan2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result
     let v3 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -5769,24 +5777,24 @@ pub fn rule_atan2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result
     out[0] = v2;
     out[1] = v6;
     out[2] = v9;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_atan2_hessian`: a graph of 2 inputs, 7 outputs, 26 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_atan2_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_atan2_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -5796,7 +5804,7 @@ pub fn rule_atan2_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v3 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -5829,506 +5837,506 @@ pub fn rule_atan2_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     out[4] = v20;
     out[5] = v20;
     out[6] = v28;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_atan2_x_c2`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_atan2_x_c2(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_atan2_x_c2(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
-    let v2 = v0.atan2(::core::hint::black_box(v1));
+    let v2 = v0.atan2(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_atan2_x_c2_gradient`: a graph of 1 input, 2 outputs, 4 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_atan2_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_atan2_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
     let v4: f64 = 0.0;
-    let v2 = v0.atan2(::core::hint::black_box(v1));
-    let v3 = v0.hypot(::core::hint::black_box(v1));
+    let v2 = v0.atan2(::std::hint::black_box(v1));
+    let v3 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
     out[0] = v2;
     out[1] = v6;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_atan2_c2_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_atan2_c2_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_atan2_c2_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
-    let v2 = ::core::hint::black_box(v1).atan2(v0);
+    let v2 = ::std::hint::black_box(v1).atan2(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_atan2_c2_x_gradient`: a graph of 1 input, 2 outputs, 5 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_atan2_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_atan2_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
     let v4: f64 = 0.0;
-    let v2 = ::core::hint::black_box(v1).atan2(v0);
-    let v3 = ::core::hint::black_box(v1).hypot(v0);
+    let v2 = ::std::hint::black_box(v1).atan2(v0);
+    let v3 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
     let v7 = -v6;
     out[0] = v2;
     out[1] = v7;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_atan2_x_c0p5`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_atan2_x_c0p5(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_atan2_x_c0p5(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
-    let v2 = v0.atan2(::core::hint::black_box(v1));
+    let v2 = v0.atan2(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_atan2_x_c0p5_gradient`: a graph of 1 input, 2 outputs, 4 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_atan2_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_atan2_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
     let v4: f64 = 0.0;
-    let v2 = v0.atan2(::core::hint::black_box(v1));
-    let v3 = v0.hypot(::core::hint::black_box(v1));
+    let v2 = v0.atan2(::std::hint::black_box(v1));
+    let v3 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
     out[0] = v2;
     out[1] = v6;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_atan2_c0p5_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_atan2_c0p5_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_atan2_c0p5_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
-    let v2 = ::core::hint::black_box(v1).atan2(v0);
+    let v2 = ::std::hint::black_box(v1).atan2(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_atan2_c0p5_x_gradient`: a graph of 1 input, 2 outputs, 5 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_atan2_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_atan2_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
     let v4: f64 = 0.0;
-    let v2 = ::core::hint::black_box(v1).atan2(v0);
-    let v3 = ::core::hint::black_box(v1).hypot(v0);
+    let v2 = ::std::hint::black_box(v1).atan2(v0);
+    let v3 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
     let v7 = -v6;
     out[0] = v2;
     out[1] = v7;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_atan2_x_cm1`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_atan2_x_cm1(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_atan2_x_cm1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
-    let v2 = v0.atan2(::core::hint::black_box(v1));
+    let v2 = v0.atan2(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_atan2_x_cm1_gradient`: a graph of 1 input, 2 outputs, 4 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_atan2_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_atan2_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
     let v4: f64 = 0.0;
-    let v2 = v0.atan2(::core::hint::black_box(v1));
-    let v3 = v0.hypot(::core::hint::black_box(v1));
+    let v2 = v0.atan2(::std::hint::black_box(v1));
+    let v3 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
     out[0] = v2;
     out[1] = v6;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_atan2_cm1_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_atan2_cm1_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_atan2_cm1_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
-    let v2 = ::core::hint::black_box(v1).atan2(v0);
+    let v2 = ::std::hint::black_box(v1).atan2(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_atan2_cm1_x_gradient`: a graph of 1 input, 2 outputs, 5 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_atan2_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_atan2_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
     let v4: f64 = 0.0;
-    let v2 = ::core::hint::black_box(v1).atan2(v0);
-    let v3 = ::core::hint::black_box(v1).hypot(v0);
+    let v2 = ::std::hint::black_box(v1).atan2(v0);
+    let v3 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
     let v7 = -v6;
     out[0] = v2;
     out[1] = v7;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_atan2_x_c0`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_atan2_x_c0(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_atan2_x_c0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = v0.atan2(::core::hint::black_box(v1));
+    let v2 = v0.atan2(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_atan2_x_c0_gradient`: a graph of 1 input, 2 outputs, 4 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_atan2_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_atan2_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = v0.atan2(::core::hint::black_box(v1));
-    let v3 = v0.hypot(::core::hint::black_box(v1));
+    let v2 = v0.atan2(::std::hint::black_box(v1));
+    let v3 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v1", 0x0, found)),
     }
     let v4 = v1 / v3;
     let v5 = v4 / v3;
     out[0] = v2;
     out[1] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_atan2_c0_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_atan2_c0_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_atan2_c0_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = ::core::hint::black_box(v1).atan2(v0);
+    let v2 = ::std::hint::black_box(v1).atan2(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_atan2_c0_x_gradient`: a graph of 1 input, 2 outputs, 5 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_atan2_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_atan2_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = ::core::hint::black_box(v1).atan2(v0);
-    let v3 = ::core::hint::black_box(v1).hypot(v0);
+    let v2 = ::std::hint::black_box(v1).atan2(v0);
+    let v3 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v1", 0x0, found)),
     }
     let v4 = v1 / v3;
     let v5 = v4 / v3;
     let v6 = -v5;
     out[0] = v2;
     out[1] = v6;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_hypot`: a graph of 2 inputs, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_hypot(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_hypot(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = x[1];
     let v2 = v0.hypot(v1);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_hypot_gradient`: a graph of 2 inputs, 3 outputs, 3 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_hypot_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_hypot_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -6337,31 +6345,31 @@ pub fn rule_hypot_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result
     let v2 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
     }
     let v4 = v0 / v2;
     let v5 = v1 / v2;
     out[0] = v2;
     out[1] = v4;
     out[2] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_hypot_hessian`: a graph of 2 inputs, 7 outputs, 13 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_hypot_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_hypot_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -6370,7 +6378,7 @@ pub fn rule_hypot_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v2 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
     }
     let v4 = v0 / v2;
     let v5 = v1 / v2;
@@ -6391,486 +6399,486 @@ pub fn rule_hypot_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     out[4] = v11;
     out[5] = v11;
     out[6] = v15;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_hypot_x_c2`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_hypot_x_c2(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_hypot_x_c2(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
-    let v2 = v0.hypot(::core::hint::black_box(v1));
+    let v2 = v0.hypot(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_hypot_x_c2_gradient`: a graph of 1 input, 2 outputs, 2 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_hypot_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_hypot_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
     let v3: f64 = 0.0;
-    let v2 = v0.hypot(::core::hint::black_box(v1));
+    let v2 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
     }
     let v4 = v0 / v2;
     out[0] = v2;
     out[1] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_hypot_c2_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_hypot_c2_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_hypot_c2_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
-    let v2 = ::core::hint::black_box(v1).hypot(v0);
+    let v2 = ::std::hint::black_box(v1).hypot(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_hypot_c2_x_gradient`: a graph of 1 input, 2 outputs, 2 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_hypot_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_hypot_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
     let v3: f64 = 0.0;
-    let v2 = ::core::hint::black_box(v1).hypot(v0);
+    let v2 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
     }
     let v4 = v0 / v2;
     out[0] = v2;
     out[1] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_hypot_x_c0p5`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_hypot_x_c0p5(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_hypot_x_c0p5(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
-    let v2 = v0.hypot(::core::hint::black_box(v1));
+    let v2 = v0.hypot(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_hypot_x_c0p5_gradient`: a graph of 1 input, 2 outputs, 2 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_hypot_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_hypot_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
     let v3: f64 = 0.0;
-    let v2 = v0.hypot(::core::hint::black_box(v1));
+    let v2 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
     }
     let v4 = v0 / v2;
     out[0] = v2;
     out[1] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_hypot_c0p5_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_hypot_c0p5_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_hypot_c0p5_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
-    let v2 = ::core::hint::black_box(v1).hypot(v0);
+    let v2 = ::std::hint::black_box(v1).hypot(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_hypot_c0p5_x_gradient`: a graph of 1 input, 2 outputs, 2 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_hypot_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_hypot_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
     let v3: f64 = 0.0;
-    let v2 = ::core::hint::black_box(v1).hypot(v0);
+    let v2 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
     }
     let v4 = v0 / v2;
     out[0] = v2;
     out[1] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_hypot_x_cm1`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_hypot_x_cm1(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_hypot_x_cm1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
-    let v2 = v0.hypot(::core::hint::black_box(v1));
+    let v2 = v0.hypot(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_hypot_x_cm1_gradient`: a graph of 1 input, 2 outputs, 2 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_hypot_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_hypot_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
     let v3: f64 = 0.0;
-    let v2 = v0.hypot(::core::hint::black_box(v1));
+    let v2 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
     }
     let v4 = v0 / v2;
     out[0] = v2;
     out[1] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_hypot_cm1_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_hypot_cm1_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_hypot_cm1_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
-    let v2 = ::core::hint::black_box(v1).hypot(v0);
+    let v2 = ::std::hint::black_box(v1).hypot(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_hypot_cm1_x_gradient`: a graph of 1 input, 2 outputs, 2 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_hypot_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_hypot_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
     let v3: f64 = 0.0;
-    let v2 = ::core::hint::black_box(v1).hypot(v0);
+    let v2 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
     }
     let v4 = v0 / v2;
     out[0] = v2;
     out[1] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_hypot_x_c0`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_hypot_x_c0(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_hypot_x_c0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = v0.hypot(::core::hint::black_box(v1));
+    let v2 = v0.hypot(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_hypot_x_c0_gradient`: a graph of 1 input, 2 outputs, 2 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_hypot_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_hypot_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = v0.hypot(::core::hint::black_box(v1));
+    let v2 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v1", 0x0, found)),
     }
     let v3 = v0 / v2;
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_hypot_c0_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_hypot_c0_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_hypot_c0_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = ::core::hint::black_box(v1).hypot(v0);
+    let v2 = ::std::hint::black_box(v1).hypot(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_hypot_c0_x_gradient`: a graph of 1 input, 2 outputs, 2 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_hypot_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_hypot_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = ::core::hint::black_box(v1).hypot(v0);
+    let v2 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v1", 0x0, found)),
     }
     let v3 = v0 / v2;
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_max`: a graph of 2 inputs, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_max(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_max(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = x[1];
-    let v2 = ::nilpotent::rules::max(v0, v1);
+    let v2 = v0.max(v1);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_max_gradient`: a graph of 2 inputs, 3 outputs, 1 operation and 4 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_max_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_max_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -6879,42 +6887,42 @@ pub fn rule_max_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v4: f64 = 1.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
-    let v2 = ::nilpotent::rules::max(v0, v1);
+    let v2 = v0.max(v1);
     out[0] = v2;
     out[1] = v3;
     out[2] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_max_hessian`: a graph of 2 inputs, 7 outputs, 1 operation and 4 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_max_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_max_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -6923,21 +6931,21 @@ pub fn rule_max_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v4: f64 = 1.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
-    let v2 = ::nilpotent::rules::max(v0, v1);
+    let v2 = v0.max(v1);
     out[0] = v2;
     out[1] = v3;
     out[2] = v4;
@@ -6945,48 +6953,48 @@ pub fn rule_max_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     out[4] = v3;
     out[5] = v3;
     out[6] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_max_x_c2`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_max_x_c2(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_max_x_c2(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
-    let v2 = ::nilpotent::rules::max(v0, ::core::hint::black_box(v1));
+    let v2 = v0.max(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_max_x_c2_gradient`: a graph of 1 input, 2 outputs, 1 operation and 3 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_max_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_max_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -6994,61 +7002,61 @@ pub fn rule_max_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Res
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
-    let v2 = ::nilpotent::rules::max(v0, ::core::hint::black_box(v1));
+    let v2 = v0.max(::std::hint::black_box(v1));
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_max_c2_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_max_c2_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_max_c2_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
-    let v2 = ::nilpotent::rules::max(::core::hint::black_box(v1), v0);
+    let v2 = ::std::hint::black_box(v1).max(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_max_c2_x_gradient`: a graph of 1 input, 2 outputs, 1 operation and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_max_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_max_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -7056,57 +7064,57 @@ pub fn rule_max_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Res
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
-    let v2 = ::nilpotent::rules::max(::core::hint::black_box(v1), v0);
+    let v2 = ::std::hint::black_box(v1).max(v0);
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_max_x_c0p5`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_max_x_c0p5(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_max_x_c0p5(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
-    let v2 = ::nilpotent::rules::max(v0, ::core::hint::black_box(v1));
+    let v2 = v0.max(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_max_x_c0p5_gradient`: a graph of 1 input, 2 outputs, 1 operation and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_max_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_max_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -7114,53 +7122,53 @@ pub fn rule_max_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::R
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = ::nilpotent::rules::max(v0, ::core::hint::black_box(v1));
+    let v2 = v0.max(::std::hint::black_box(v1));
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_max_c0p5_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_max_c0p5_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_max_c0p5_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
-    let v2 = ::nilpotent::rules::max(::core::hint::black_box(v1), v0);
+    let v2 = ::std::hint::black_box(v1).max(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_max_c0p5_x_gradient`: a graph of 1 input, 2 outputs, 1 operation and 3 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_max_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_max_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -7168,61 +7176,61 @@ pub fn rule_max_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::R
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = ::nilpotent::rules::max(::core::hint::black_box(v1), v0);
+    let v2 = ::std::hint::black_box(v1).max(v0);
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_max_x_cm1`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_max_x_cm1(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_max_x_cm1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
-    let v2 = ::nilpotent::rules::max(v0, ::core::hint::black_box(v1));
+    let v2 = v0.max(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_max_x_cm1_gradient`: a graph of 1 input, 2 outputs, 1 operation and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_max_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_max_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -7230,53 +7238,53 @@ pub fn rule_max_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Re
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = ::nilpotent::rules::max(v0, ::core::hint::black_box(v1));
+    let v2 = v0.max(::std::hint::black_box(v1));
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_max_cm1_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_max_cm1_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_max_cm1_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
-    let v2 = ::nilpotent::rules::max(::core::hint::black_box(v1), v0);
+    let v2 = ::std::hint::black_box(v1).max(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_max_cm1_x_gradient`: a graph of 1 input, 2 outputs, 1 operation and 3 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_max_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_max_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -7284,61 +7292,61 @@ pub fn rule_max_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Re
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = ::nilpotent::rules::max(::core::hint::black_box(v1), v0);
+    let v2 = ::std::hint::black_box(v1).max(v0);
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_max_x_c0`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_max_x_c0(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_max_x_c0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = ::nilpotent::rules::max(v0, ::core::hint::black_box(v1));
+    let v2 = v0.max(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_max_x_c0_gradient`: a graph of 1 input, 2 outputs, 1 operation and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_max_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_max_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -7346,53 +7354,53 @@ pub fn rule_max_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Res
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = ::nilpotent::rules::max(v0, ::core::hint::black_box(v1));
+    let v2 = v0.max(::std::hint::black_box(v1));
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_max_c0_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_max_c0_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_max_c0_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = ::nilpotent::rules::max(::core::hint::black_box(v1), v0);
+    let v2 = ::std::hint::black_box(v1).max(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_max_c0_x_gradient`: a graph of 1 input, 2 outputs, 1 operation and 3 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_max_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_max_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -7400,61 +7408,61 @@ pub fn rule_max_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Res
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = ::nilpotent::rules::max(::core::hint::black_box(v1), v0);
+    let v2 = ::std::hint::black_box(v1).max(v0);
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_min`: a graph of 2 inputs, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_min(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_min(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = x[1];
-    let v2 = ::nilpotent::rules::min(v0, v1);
+    let v2 = v0.min(v1);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_min_gradient`: a graph of 2 inputs, 3 outputs, 1 operation and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_min_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_min_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -7463,34 +7471,34 @@ pub fn rule_min_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
-    let v2 = ::nilpotent::rules::min(v0, v1);
+    let v2 = v0.min(v1);
     out[0] = v2;
     out[1] = v3;
     out[2] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_min_hessian`: a graph of 2 inputs, 7 outputs, 1 operation and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_min_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_min_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -7499,13 +7507,13 @@ pub fn rule_min_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
-    let v2 = ::nilpotent::rules::min(v0, v1);
+    let v2 = v0.min(v1);
     out[0] = v2;
     out[1] = v3;
     out[2] = v4;
@@ -7513,48 +7521,48 @@ pub fn rule_min_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     out[4] = v4;
     out[5] = v4;
     out[6] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_min_x_c2`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_min_x_c2(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_min_x_c2(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
-    let v2 = ::nilpotent::rules::min(v0, ::core::hint::black_box(v1));
+    let v2 = v0.min(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_min_x_c2_gradient`: a graph of 1 input, 2 outputs, 1 operation and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_min_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_min_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -7562,53 +7570,53 @@ pub fn rule_min_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Res
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
-    let v2 = ::nilpotent::rules::min(v0, ::core::hint::black_box(v1));
+    let v2 = v0.min(::std::hint::black_box(v1));
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_min_c2_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_min_c2_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_min_c2_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
-    let v2 = ::nilpotent::rules::min(::core::hint::black_box(v1), v0);
+    let v2 = ::std::hint::black_box(v1).min(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_min_c2_x_gradient`: a graph of 1 input, 2 outputs, 1 operation and 3 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_min_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_min_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -7616,61 +7624,61 @@ pub fn rule_min_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Res
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
-    let v2 = ::nilpotent::rules::min(::core::hint::black_box(v1), v0);
+    let v2 = ::std::hint::black_box(v1).min(v0);
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_min_x_c0p5`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_min_x_c0p5(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_min_x_c0p5(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
-    let v2 = ::nilpotent::rules::min(v0, ::core::hint::black_box(v1));
+    let v2 = v0.min(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_min_x_c0p5_gradient`: a graph of 1 input, 2 outputs, 1 operation and 3 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_min_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_min_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -7678,61 +7686,61 @@ pub fn rule_min_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::R
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = ::nilpotent::rules::min(v0, ::core::hint::black_box(v1));
+    let v2 = v0.min(::std::hint::black_box(v1));
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_min_c0p5_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_min_c0p5_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_min_c0p5_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
-    let v2 = ::nilpotent::rules::min(::core::hint::black_box(v1), v0);
+    let v2 = ::std::hint::black_box(v1).min(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_min_c0p5_x_gradient`: a graph of 1 input, 2 outputs, 1 operation and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_min_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_min_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -7740,57 +7748,57 @@ pub fn rule_min_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::R
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = ::nilpotent::rules::min(::core::hint::black_box(v1), v0);
+    let v2 = ::std::hint::black_box(v1).min(v0);
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_min_x_cm1`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_min_x_cm1(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_min_x_cm1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
-    let v2 = ::nilpotent::rules::min(v0, ::core::hint::black_box(v1));
+    let v2 = v0.min(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_min_x_cm1_gradient`: a graph of 1 input, 2 outputs, 1 operation and 3 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_min_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_min_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -7798,61 +7806,61 @@ pub fn rule_min_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Re
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = ::nilpotent::rules::min(v0, ::core::hint::black_box(v1));
+    let v2 = v0.min(::std::hint::black_box(v1));
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_min_cm1_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_min_cm1_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_min_cm1_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
-    let v2 = ::nilpotent::rules::min(::core::hint::black_box(v1), v0);
+    let v2 = ::std::hint::black_box(v1).min(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_min_cm1_x_gradient`: a graph of 1 input, 2 outputs, 1 operation and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_min_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_min_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -7860,175 +7868,175 @@ pub fn rule_min_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Re
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = ::nilpotent::rules::min(::core::hint::black_box(v1), v0);
+    let v2 = ::std::hint::black_box(v1).min(v0);
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_min_x_c0`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_min_x_c0(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_min_x_c0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = ::nilpotent::rules::min(v0, ::core::hint::black_box(v1));
+    let v2 = v0.min(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_min_x_c0_gradient`: a graph of 1 input, 2 outputs, 1 operation and 3 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_min_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_min_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = ::nilpotent::rules::min(v0, ::core::hint::black_box(v1));
+    let v2 = v0.min(::std::hint::black_box(v1));
     out[0] = v2;
     out[1] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_min_c0_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_min_c0_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_min_c0_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = ::nilpotent::rules::min(::core::hint::black_box(v1), v0);
+    let v2 = ::std::hint::black_box(v1).min(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_min_c0_x_gradient`: a graph of 1 input, 2 outputs, 1 operation and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_min_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_min_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = ::nilpotent::rules::min(::core::hint::black_box(v1), v0);
+    let v2 = ::std::hint::black_box(v1).min(v0);
     out[0] = v2;
     out[1] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_abs_sub`: a graph of 2 inputs, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_abs_sub(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_abs_sub(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = x[1];
     let v2 = v0.abs_sub(v1);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_abs_sub_gradient`: a graph of 2 inputs, 3 outputs, 1 operation and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_abs_sub_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_abs_sub_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -8036,34 +8044,34 @@ pub fn rule_abs_sub_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Resu
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     let v2 = v0.abs_sub(v1);
     out[0] = v2;
     out[1] = v3;
     out[2] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_abs_sub_hessian`: a graph of 2 inputs, 7 outputs, 1 operation and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_abs_sub_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn rule_abs_sub_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -8071,11 +8079,11 @@ pub fn rule_abs_sub_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Resul
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     let v2 = v0.abs_sub(v1);
     out[0] = v2;
@@ -8085,48 +8093,48 @@ pub fn rule_abs_sub_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Resul
     out[4] = v3;
     out[5] = v3;
     out[6] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_abs_sub_x_c2`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_abs_sub_x_c2(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_abs_sub_x_c2(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
-    let v2 = v0.abs_sub(::core::hint::black_box(v1));
+    let v2 = v0.abs_sub(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_abs_sub_x_c2_gradient`: a graph of 1 input, 2 outputs, 1 operation and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_abs_sub_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_abs_sub_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -8134,57 +8142,57 @@ pub fn rule_abs_sub_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result:
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
-    let v2 = v0.abs_sub(::core::hint::black_box(v1));
+    let v2 = v0.abs_sub(::std::hint::black_box(v1));
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_abs_sub_c2_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_abs_sub_c2_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_abs_sub_c2_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
-    let v2 = ::core::hint::black_box(v1).abs_sub(v0);
+    let v2 = ::std::hint::black_box(v1).abs_sub(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_abs_sub_c2_x_gradient`: a graph of 1 input, 2 outputs, 1 operation and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_abs_sub_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_abs_sub_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -8192,53 +8200,53 @@ pub fn rule_abs_sub_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result:
     let v3: f64 = -1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
-    let v2 = ::core::hint::black_box(v1).abs_sub(v0);
+    let v2 = ::std::hint::black_box(v1).abs_sub(v0);
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_abs_sub_x_c0p5`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_abs_sub_x_c0p5(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_abs_sub_x_c0p5(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
-    let v2 = v0.abs_sub(::core::hint::black_box(v1));
+    let v2 = v0.abs_sub(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_abs_sub_x_c0p5_gradient`: a graph of 1 input, 2 outputs, 1 operation and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_abs_sub_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_abs_sub_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -8246,53 +8254,53 @@ pub fn rule_abs_sub_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::core::resul
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = v0.abs_sub(::core::hint::black_box(v1));
+    let v2 = v0.abs_sub(::std::hint::black_box(v1));
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_abs_sub_c0p5_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_abs_sub_c0p5_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_abs_sub_c0p5_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
-    let v2 = ::core::hint::black_box(v1).abs_sub(v0);
+    let v2 = ::std::hint::black_box(v1).abs_sub(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_abs_sub_c0p5_x_gradient`: a graph of 1 input, 2 outputs, 1 operation and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_abs_sub_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_abs_sub_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -8300,57 +8308,57 @@ pub fn rule_abs_sub_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::resul
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = ::core::hint::black_box(v1).abs_sub(v0);
+    let v2 = ::std::hint::black_box(v1).abs_sub(v0);
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_abs_sub_x_cm1`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_abs_sub_x_cm1(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_abs_sub_x_cm1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
-    let v2 = v0.abs_sub(::core::hint::black_box(v1));
+    let v2 = v0.abs_sub(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_abs_sub_x_cm1_gradient`: a graph of 1 input, 2 outputs, 1 operation and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_abs_sub_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_abs_sub_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -8358,53 +8366,53 @@ pub fn rule_abs_sub_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = v0.abs_sub(::core::hint::black_box(v1));
+    let v2 = v0.abs_sub(::std::hint::black_box(v1));
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_abs_sub_cm1_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_abs_sub_cm1_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_abs_sub_cm1_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
-    let v2 = ::core::hint::black_box(v1).abs_sub(v0);
+    let v2 = ::std::hint::black_box(v1).abs_sub(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_abs_sub_cm1_x_gradient`: a graph of 1 input, 2 outputs, 1 operation and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_abs_sub_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_abs_sub_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -8412,57 +8420,57 @@ pub fn rule_abs_sub_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = ::core::hint::black_box(v1).abs_sub(v0);
+    let v2 = ::std::hint::black_box(v1).abs_sub(v0);
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_abs_sub_x_c0`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_abs_sub_x_c0(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_abs_sub_x_c0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = v0.abs_sub(::core::hint::black_box(v1));
+    let v2 = v0.abs_sub(::std::hint::black_box(v1));
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_abs_sub_x_c0_gradient`: a graph of 1 input, 2 outputs, 1 operation and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_abs_sub_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_abs_sub_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -8470,86 +8478,86 @@ pub fn rule_abs_sub_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::core::result:
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = v0.abs_sub(::core::hint::black_box(v1));
+    let v2 = v0.abs_sub(::std::hint::black_box(v1));
     out[0] = v2;
     out[1] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_abs_sub_c0_x`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_abs_sub_c0_x(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_abs_sub_c0_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = ::core::hint::black_box(v1).abs_sub(v0);
+    let v2 = ::std::hint::black_box(v1).abs_sub(v0);
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_abs_sub_c0_x_gradient`: a graph of 1 input, 2 outputs, 1 operation and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_abs_sub_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn rule_abs_sub_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = ::core::hint::black_box(v1).abs_sub(v0);
+    let v2 = ::std::hint::black_box(v1).abs_sub(v0);
     out[0] = v2;
     out[1] = v1;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_mul_add`: a graph of 3 inputs, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_mul_add(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 3] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+pub fn rule_mul_add(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -8557,24 +8565,24 @@ pub fn rule_mul_add(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::
     let v2 = x[2];
     let v3 = v0.mul_add(v1, v2);
     out[0] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_mul_add_gradient`: a graph of 3 inputs, 4 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_mul_add_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 3] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+pub fn rule_mul_add_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
         }
     };
-    let out: &mut [f64; 4] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
+    let out: &mut [f64; 4] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -8586,24 +8594,24 @@ pub fn rule_mul_add_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Resu
     out[1] = v1;
     out[2] = v0;
     out[3] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rule_mul_add_hessian`: a graph of 3 inputs, 13 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rule_mul_add_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 3] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+pub fn rule_mul_add_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
         }
     };
-    let out: &mut [f64; 13] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 13, found: out.len() });
+    let out: &mut [f64; 13] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 13, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -8625,24 +8633,24 @@ pub fn rule_mul_add_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Resul
     out[10] = v5;
     out[11] = v5;
     out[12] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_0`: a graph of 3 inputs, 1 output, 2 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_0(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 3] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+pub fn random_0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -8651,24 +8659,24 @@ pub fn random_0(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilp
     let v3 = v2.powf(v2);
     let v4 = v3 + v3;
     out[0] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_0_gradient`: a graph of 3 inputs, 4 outputs, 10 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_0_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 3] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+pub fn random_0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
         }
     };
-    let out: &mut [f64; 4] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
+    let out: &mut [f64; 4] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -8679,7 +8687,7 @@ pub fn random_0_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v12: f64 = 2.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v8) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v8", 0x0, found)),
     }
     let v3 = v2.powf(v2);
     let v4 = v3 + v3;
@@ -8695,24 +8703,24 @@ pub fn random_0_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[1] = v8;
     out[2] = v8;
     out[3] = v15;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_0_hessian`: a graph of 3 inputs, 13 outputs, 29 operations and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_0_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 3] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+pub fn random_0_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
         }
     };
-    let out: &mut [f64; 13] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 13, found: out.len() });
+    let out: &mut [f64; 13] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 13, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -8723,14 +8731,14 @@ pub fn random_0_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v12: f64 = 2.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v8) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v8", 0x0, found)),
     }
     let v3 = v2.powf(v2);
     let v4 = v3 + v3;
     let v6 = v2 - v5;
     match ::nilpotent::graph::Compare::Eq.outcome(v6, v8) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v6", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v6", "v8", 0x0, found)),
     }
     let v7 = v2.powf(v6);
     let v9 = v2 * v7;
@@ -8771,48 +8779,48 @@ pub fn random_0_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     out[10] = v8;
     out[11] = v8;
     out[12] = v34;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_1`: a graph of 2 inputs, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_1(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = x[1];
     let v2 = -v0;
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_1_gradient`: a graph of 2 inputs, 3 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -8823,24 +8831,24 @@ pub fn random_1_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v2;
     out[1] = v3;
     out[2] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_1_hessian`: a graph of 2 inputs, 7 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_1_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_1_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -8855,24 +8863,24 @@ pub fn random_1_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     out[4] = v4;
     out[5] = v4;
     out[6] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_2`: a graph of 2 inputs, 1 output, 7 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_2(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_2(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -8885,24 +8893,24 @@ pub fn random_2(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilp
     let v7 = v4 + v5;
     let v8 = v6 * v7;
     out[0] = v8;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_2_gradient`: a graph of 2 inputs, 3 outputs, 26 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -8939,24 +8947,24 @@ pub fn random_2_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v8;
     out[1] = v30;
     out[2] = v20;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_2_hessian`: a graph of 2 inputs, 7 outputs, 62 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_2_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_2_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -9034,24 +9042,24 @@ pub fn random_2_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     out[4] = v49;
     out[5] = v49;
     out[6] = v67;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_3`: a graph of 2 inputs, 1 output, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_3(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_3(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -9062,24 +9070,24 @@ pub fn random_3(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilp
     let v5 = v4.floor();
     let v6 = v2.abs_sub(v5);
     out[0] = v6;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_3_gradient`: a graph of 2 inputs, 3 outputs, 7 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_3_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_3_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -9090,7 +9098,7 @@ pub fn random_3_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v5 = v4.floor();
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v2) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v5", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v5", "v2", 0x1, found)),
     }
     let v6 = v2.abs_sub(v5);
     let v7 = v1.recip();
@@ -9099,24 +9107,24 @@ pub fn random_3_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v6;
     out[1] = v7;
     out[2] = v9;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_3_hessian`: a graph of 2 inputs, 7 outputs, 13 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_3_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_3_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -9127,7 +9135,7 @@ pub fn random_3_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v5 = v4.floor();
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v2) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v5", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v5", "v2", 0x1, found)),
     }
     let v6 = v2.abs_sub(v5);
     let v7 = v1.recip();
@@ -9146,24 +9154,24 @@ pub fn random_3_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     out[4] = v11;
     out[5] = v11;
     out[6] = v15;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_4`: a graph of 3 inputs, 1 output, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_4(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 3] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+pub fn random_4(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -9174,27 +9182,27 @@ pub fn random_4(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilp
     let v4 = v3.acosh();
     let v5 = v2.atanh();
     let v6 = v5 - v4;
-    let v8 = v6.atan2(::core::hint::black_box(v7));
+    let v8 = v6.atan2(::std::hint::black_box(v7));
     let v9 = v8.sin();
     out[0] = v9;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_4_gradient`: a graph of 3 inputs, 4 outputs, 27 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_4_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 3] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+pub fn random_4_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
         }
     };
-    let out: &mut [f64; 4] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
+    let out: &mut [f64; 4] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -9207,13 +9215,13 @@ pub fn random_4_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v4 = v3.acosh();
     let v5 = v2.atanh();
     let v6 = v5 - v4;
-    let v8 = v6.atan2(::core::hint::black_box(v7));
+    let v8 = v6.atan2(::std::hint::black_box(v7));
     let v9 = v8.sin();
     let v10 = v8.cos();
-    let v11 = v6.hypot(::core::hint::black_box(v7));
+    let v11 = v6.hypot(::std::hint::black_box(v7));
     match ::nilpotent::graph::Compare::Eq.outcome(v11, v12) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v11", "v12", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v11", "v12", 0x0, found)),
     }
     let v13 = v7 / v11;
     let v14 = v13 / v11;
@@ -9238,24 +9246,24 @@ pub fn random_4_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[1] = v12;
     out[2] = v12;
     out[3] = v32;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_4_hessian`: a graph of 3 inputs, 13 outputs, 76 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_4_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 3] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+pub fn random_4_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
         }
     };
-    let out: &mut [f64; 13] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 13, found: out.len() });
+    let out: &mut [f64; 13] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 13, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -9268,13 +9276,13 @@ pub fn random_4_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v4 = v3.acosh();
     let v5 = v2.atanh();
     let v6 = v5 - v4;
-    let v8 = v6.atan2(::core::hint::black_box(v7));
+    let v8 = v6.atan2(::std::hint::black_box(v7));
     let v9 = v8.sin();
     let v10 = v8.cos();
-    let v11 = v6.hypot(::core::hint::black_box(v7));
+    let v11 = v6.hypot(::std::hint::black_box(v7));
     match ::nilpotent::graph::Compare::Eq.outcome(v11, v12) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v11", "v12", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v11", "v12", 0x0, found)),
     }
     let v13 = v7 / v11;
     let v14 = v13 / v11;
@@ -9357,53 +9365,53 @@ pub fn random_4_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     out[10] = v12;
     out[11] = v12;
     out[12] = v81;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_5`: a graph of 1 input, 1 output, 7 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_5(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_5(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0 + v0;
     let v2 = v1.ln_1p();
-    let v3 = ::nilpotent::rules::max(v2, v1);
+    let v3 = v2.max(v1);
     let v4 = v2.abs_sub(v0);
     let v5 = v3 - v2;
     let v6 = v5.ln();
     let v7 = v6.atan2(v4);
     out[0] = v7;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_5_gradient`: a graph of 1 input, 2 outputs, 18 operations and 7 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_5_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -9412,30 +9420,30 @@ pub fn random_5_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v1 = v0 + v0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
     let v2 = v1.ln_1p();
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v2) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v2", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v0) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v2", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v2", "v0", 0x1, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v2) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v2) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::IsNan, "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::IsNan, "v2", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(6, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(6, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x1, found)),
     }
-    let v3 = ::nilpotent::rules::max(v2, v1);
+    let v3 = v2.max(v1);
     let v4 = v2.abs_sub(v0);
     let v5 = v3 - v2;
     let v6 = v5.ln();
@@ -9443,7 +9451,7 @@ pub fn random_5_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v8 = v6.hypot(v4);
     match ::nilpotent::graph::Compare::Eq.outcome(v8, v9) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v8", "v9", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v8", "v9", 0x0, found)),
     }
     let v10 = v4 / v8;
     let v11 = v10 / v8;
@@ -9457,24 +9465,24 @@ pub fn random_5_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v20 = v19 + v19;
     out[0] = v7;
     out[1] = v20;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_5_hessian`: a graph of 1 input, 3 outputs, 48 operations and 7 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_5_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_5_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -9484,30 +9492,30 @@ pub fn random_5_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v1 = v0 + v0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
     let v2 = v1.ln_1p();
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v2) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v2", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v0) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v2", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v2", "v0", 0x1, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v2) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v2) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::IsNan, "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::IsNan, "v2", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(6, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(6, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x1, found)),
     }
-    let v3 = ::nilpotent::rules::max(v2, v1);
+    let v3 = v2.max(v1);
     let v4 = v2.abs_sub(v0);
     let v5 = v3 - v2;
     let v6 = v5.ln();
@@ -9515,7 +9523,7 @@ pub fn random_5_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v8 = v6.hypot(v4);
     match ::nilpotent::graph::Compare::Eq.outcome(v8, v9) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v8", "v9", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v8", "v9", 0x0, found)),
     }
     let v10 = v4 / v8;
     let v11 = v10 / v8;
@@ -9560,24 +9568,24 @@ pub fn random_5_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     out[0] = v7;
     out[1] = v20;
     out[2] = v51;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_6`: a graph of 2 inputs, 1 output, 2 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_6(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_6(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -9586,28 +9594,28 @@ pub fn random_6(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilp
     let v2 = v0 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
     }
     let v4 = v2.powi(12);
     out[0] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_6_gradient`: a graph of 2 inputs, 3 outputs, 8 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_6_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_6_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -9617,7 +9625,7 @@ pub fn random_6_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v2 = v0 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
     }
     let v4 = v2.powi(12);
     let v5 = v2.powi(11);
@@ -9629,24 +9637,24 @@ pub fn random_6_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v4;
     out[1] = v7;
     out[2] = v11;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_6_hessian`: a graph of 2 inputs, 7 outputs, 15 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_6_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_6_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -9657,7 +9665,7 @@ pub fn random_6_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v2 = v0 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
     }
     let v4 = v2.powi(12);
     let v5 = v2.powi(11);
@@ -9680,24 +9688,24 @@ pub fn random_6_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     out[4] = v16;
     out[5] = v16;
     out[6] = v19;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_7`: a graph of 2 inputs, 1 output, 8 operations and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_7(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_7(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -9707,38 +9715,38 @@ pub fn random_7(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilp
     let v2 = v1 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
     }
     let v4 = v1 * v2;
     let v5 = v4.acosh();
-    let v7 = v2 % ::core::hint::black_box(v6);
+    let v7 = v2 % ::std::hint::black_box(v6);
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v3) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v7", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v7", "v3", 0x0, found)),
     }
     let v8 = v5.to_degrees();
     let v9 = v1 / v8;
     let v10 = v9 * v9;
     let v11 = v2 + v10;
     out[0] = v11;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_7_gradient`: a graph of 2 inputs, 3 outputs, 32 operations and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_7_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_7_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -9750,14 +9758,14 @@ pub fn random_7_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v2 = v1 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
     }
     let v4 = v1 * v2;
     let v5 = v4.acosh();
-    let v7 = v2 % ::core::hint::black_box(v6);
+    let v7 = v2 % ::std::hint::black_box(v6);
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v3) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v7", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v7", "v3", 0x0, found)),
     }
     let v8 = v5.to_degrees();
     let v9 = v1 / v8;
@@ -9790,24 +9798,24 @@ pub fn random_7_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v11;
     out[1] = v3;
     out[2] = v37;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_7_hessian`: a graph of 2 inputs, 7 outputs, 77 operations and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_7_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_7_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -9819,14 +9827,14 @@ pub fn random_7_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v2 = v1 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
     }
     let v4 = v1 * v2;
     let v5 = v4.acosh();
-    let v7 = v2 % ::core::hint::black_box(v6);
+    let v7 = v2 % ::std::hint::black_box(v6);
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v3) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v7", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v7", "v3", 0x0, found)),
     }
     let v8 = v5.to_degrees();
     let v9 = v1 / v8;
@@ -9908,24 +9916,24 @@ pub fn random_7_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     out[4] = v3;
     out[5] = v3;
     out[6] = v82;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_8`: a graph of 2 inputs, 1 output, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_8(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_8(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -9935,24 +9943,24 @@ pub fn random_8(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilp
     let v4 = v2 - v3;
     let v5 = v1 * v4;
     out[0] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_8_gradient`: a graph of 2 inputs, 3 outputs, 14 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_8_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_8_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -9974,24 +9982,24 @@ pub fn random_8_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v5;
     out[1] = v15;
     out[2] = v13;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_8_hessian`: a graph of 2 inputs, 7 outputs, 24 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_8_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_8_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -10029,24 +10037,24 @@ pub fn random_8_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     out[4] = v27;
     out[5] = v27;
     out[6] = v26;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_9`: a graph of 2 inputs, 1 output, 4 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_9(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_9(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -10056,29 +10064,29 @@ pub fn random_9(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilp
     let v3 = v1 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x0, found)),
     }
     let v5 = v3 - v2;
     let v6 = v5.exp();
     out[0] = v6;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_9_gradient`: a graph of 2 inputs, 3 outputs, 13 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_9_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_9_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -10088,7 +10096,7 @@ pub fn random_9_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v3 = v1 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x0, found)),
     }
     let v5 = v3 - v2;
     let v6 = v5.exp();
@@ -10104,24 +10112,24 @@ pub fn random_9_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v6;
     out[1] = v15;
     out[2] = v12;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_9_hessian`: a graph of 2 inputs, 7 outputs, 25 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_9_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_9_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -10132,7 +10140,7 @@ pub fn random_9_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v3 = v1 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x0, found)),
     }
     let v5 = v3 - v2;
     let v6 = v5.exp();
@@ -10164,51 +10172,51 @@ pub fn random_9_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     out[4] = v22;
     out[5] = v22;
     out[6] = v28;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_10`: a graph of 2 inputs, 1 output, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_10(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_10(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = x[1];
     let v2: f64 = 2.0;
-    let v3 = ::nilpotent::rules::max(v1, ::core::hint::black_box(v2));
+    let v3 = v1.max(::std::hint::black_box(v2));
     let v4 = v3 - v3;
     let v5 = v4.abs();
     out[0] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
-/// `random_10_gradient`: a graph of 2 inputs, 3 outputs, 3 operations and 3 guards, as Rust source
+/// `random_10_gradient`: a graph of 2 inputs, 3 outputs, 3 operations and 4 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_10_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_10_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -10217,40 +10225,44 @@ pub fn random_10_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v2) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x1, found)),
     }
-    let v3 = ::nilpotent::rules::max(v1, ::core::hint::black_box(v2));
+    let v3 = v1.max(::std::hint::black_box(v2));
     let v4 = v3 - v3;
+    match ::nilpotent::graph::Observe::SignBit.outcome(v4) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v4", 0x0, found)),
+    }
     let v5 = v4.abs();
     out[0] = v5;
     out[1] = v6;
     out[2] = v6;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
-/// `random_10_hessian`: a graph of 2 inputs, 7 outputs, 3 operations and 3 guards, as Rust source
+/// `random_10_hessian`: a graph of 2 inputs, 7 outputs, 3 operations and 4 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_10_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_10_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -10259,18 +10271,22 @@ pub fn random_10_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v2) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x1, found)),
     }
-    let v3 = ::nilpotent::rules::max(v1, ::core::hint::black_box(v2));
+    let v3 = v1.max(::std::hint::black_box(v2));
     let v4 = v3 - v3;
+    match ::nilpotent::graph::Observe::SignBit.outcome(v4) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v4", 0x0, found)),
+    }
     let v5 = v4.abs();
     out[0] = v5;
     out[1] = v6;
@@ -10279,24 +10295,24 @@ pub fn random_10_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[4] = v6;
     out[5] = v6;
     out[6] = v6;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_11`: a graph of 1 input, 1 output, 5 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_11(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_11(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -10306,24 +10322,24 @@ pub fn random_11(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nil
     let v4 = v3.fract();
     let v5 = v3.abs_sub(v4);
     out[0] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_11_gradient`: a graph of 1 input, 2 outputs, 5 operations and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_11_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_11_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -10334,33 +10350,33 @@ pub fn random_11_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v4 = v3.fract();
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v3) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v3", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x1, found)),
     }
     let v5 = v3.abs_sub(v4);
     out[0] = v5;
     out[1] = v6;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_11_hessian`: a graph of 1 input, 3 outputs, 5 operations and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_11_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_11_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -10371,34 +10387,34 @@ pub fn random_11_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v4 = v3.fract();
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v3) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v3", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x1, found)),
     }
     let v5 = v3.abs_sub(v4);
     out[0] = v5;
     out[1] = v6;
     out[2] = v6;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_12`: a graph of 1 input, 1 output, 5 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_12(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_12(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -10409,28 +10425,28 @@ pub fn random_12(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nil
     let v4 = v0 % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v5) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v5", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v5", 0x0, found)),
     }
     let v6 = v2.atan2(v3);
     out[0] = v6;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_12_gradient`: a graph of 1 input, 2 outputs, 20 operations and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_12_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_12_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -10443,13 +10459,13 @@ pub fn random_12_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v4 = v0 % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v5) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v5", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v5", 0x0, found)),
     }
     let v6 = v2.atan2(v3);
     let v7 = v2.hypot(v3);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v5) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v7", "v5", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v7", "v5", 0x0, found)),
     }
     let v8 = v3 / v7;
     let v9 = v8 / v7;
@@ -10467,24 +10483,24 @@ pub fn random_12_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v23 = v12 + v22;
     out[0] = v6;
     out[1] = v23;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_12_hessian`: a graph of 1 input, 3 outputs, 61 operations and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_12_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_12_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -10497,13 +10513,13 @@ pub fn random_12_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v4 = v0 % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v5) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v5", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v5", 0x0, found)),
     }
     let v6 = v2.atan2(v3);
     let v7 = v2.hypot(v3);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v5) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v7", "v5", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v7", "v5", 0x0, found)),
     }
     let v8 = v3 / v7;
     let v9 = v8 / v7;
@@ -10563,50 +10579,50 @@ pub fn random_12_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v6;
     out[1] = v23;
     out[2] = v64;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_13`: a graph of 1 input, 1 output, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_13(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_13(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = v0.atan2(v0);
     let v2 = v0 / v0;
-    let v3 = ::nilpotent::rules::min(v1, v0);
+    let v3 = v1.min(v0);
     let v4 = v1.mul_add(v2, v3);
     out[0] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_13_gradient`: a graph of 1 input, 2 outputs, 19 operations and 5 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_13_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_13_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -10614,23 +10630,23 @@ pub fn random_13_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v14: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     let v1 = v0.atan2(v0);
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     let v2 = v0 / v0;
-    let v3 = ::nilpotent::rules::min(v1, v0);
+    let v3 = v1.min(v0);
     let v4 = v1.mul_add(v2, v3);
     let v5 = v0.recip();
     let v6 = -v2;
@@ -10642,7 +10658,7 @@ pub fn random_13_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v13 = v0.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v13, v14) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Eq, "v13", "v14", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Eq, "v13", "v14", 0x0, found)),
     }
     let v15 = v0 / v13;
     let v16 = v15 / v13;
@@ -10653,24 +10669,24 @@ pub fn random_13_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v21 = v19 + v20;
     out[0] = v4;
     out[1] = v21;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_13_hessian`: a graph of 1 input, 3 outputs, 50 operations and 5 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_13_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_13_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -10678,23 +10694,23 @@ pub fn random_13_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v14: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     let v1 = v0.atan2(v0);
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     let v2 = v0 / v0;
-    let v3 = ::nilpotent::rules::min(v1, v0);
+    let v3 = v1.min(v0);
     let v4 = v1.mul_add(v2, v3);
     let v5 = v0.recip();
     let v6 = -v2;
@@ -10706,7 +10722,7 @@ pub fn random_13_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v13 = v0.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v13, v14) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Eq, "v13", "v14", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Eq, "v13", "v14", 0x0, found)),
     }
     let v15 = v0 / v13;
     let v16 = v15 / v13;
@@ -10749,24 +10765,24 @@ pub fn random_13_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v4;
     out[1] = v21;
     out[2] = v52;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_14`: a graph of 2 inputs, 1 output, 7 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_14(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_14(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -10777,33 +10793,33 @@ pub fn random_14(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nil
     let v3 = v1 / v2;
     let v5 = v1 + v4;
     let v6 = v5.acos();
-    let v8 = v6 % ::core::hint::black_box(v7);
+    let v8 = v6 % ::std::hint::black_box(v7);
     let v9 = v8.tan();
     let v10 = v1 % v3;
     match ::nilpotent::graph::Compare::Lt.outcome(v10, v4) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v10", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v10", "v4", 0x0, found)),
     }
     let v11 = v9.log(v9);
     out[0] = v11;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_14_gradient`: a graph of 2 inputs, 3 outputs, 24 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_14_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_14_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -10815,12 +10831,12 @@ pub fn random_14_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v3 = v1 / v2;
     let v5 = v1 + v4;
     let v6 = v5.acos();
-    let v8 = v6 % ::core::hint::black_box(v7);
+    let v8 = v6 % ::std::hint::black_box(v7);
     let v9 = v8.tan();
     let v10 = v1 % v3;
     match ::nilpotent::graph::Compare::Lt.outcome(v10, v4) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v10", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v10", "v4", 0x0, found)),
     }
     let v11 = v9.log(v9);
     let v12 = v9.ln();
@@ -10843,24 +10859,24 @@ pub fn random_14_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     out[0] = v11;
     out[1] = v4;
     out[2] = v29;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_14_hessian`: a graph of 2 inputs, 7 outputs, 62 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_14_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_14_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -10872,12 +10888,12 @@ pub fn random_14_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v3 = v1 / v2;
     let v5 = v1 + v4;
     let v6 = v5.acos();
-    let v8 = v6 % ::core::hint::black_box(v7);
+    let v8 = v6 % ::std::hint::black_box(v7);
     let v9 = v8.tan();
     let v10 = v1 % v3;
     match ::nilpotent::graph::Compare::Lt.outcome(v10, v4) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v10", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v10", "v4", 0x0, found)),
     }
     let v11 = v9.log(v9);
     let v12 = v9.ln();
@@ -10942,48 +10958,48 @@ pub fn random_14_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[4] = v4;
     out[5] = v4;
     out[6] = v67;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_15`: a graph of 2 inputs, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_15(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_15(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = x[1];
     let v2 = v0.cos();
     out[0] = v2;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_15_gradient`: a graph of 2 inputs, 3 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_15_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_15_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -10995,24 +11011,24 @@ pub fn random_15_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     out[0] = v2;
     out[1] = v4;
     out[2] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_15_hessian`: a graph of 2 inputs, 7 outputs, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_15_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_15_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -11029,61 +11045,61 @@ pub fn random_15_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[4] = v5;
     out[5] = v5;
     out[6] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_16`: a graph of 1 input, 1 output, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_16(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_16(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 3.0;
-    let v2 = v0.log(::core::hint::black_box(v1));
+    let v2 = v0.log(::std::hint::black_box(v1));
     let v3 = v0.hypot(v0);
     let v4 = v2 / v3;
     out[0] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_16_gradient`: a graph of 1 input, 2 outputs, 13 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_16_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_16_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 3.0;
     let v8: f64 = 0.0;
     let v12: f64 = 1.0986122886681098;
-    let v2 = v0.log(::core::hint::black_box(v1));
+    let v2 = v0.log(::std::hint::black_box(v1));
     let v3 = v0.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v8) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v8", 0x0, found)),
     }
     let v4 = v2 / v3;
     let v5 = v3.recip();
@@ -11098,24 +11114,24 @@ pub fn random_16_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v16 = v11 + v15;
     out[0] = v4;
     out[1] = v16;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_16_hessian`: a graph of 1 input, 3 outputs, 40 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_16_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_16_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -11123,11 +11139,11 @@ pub fn random_16_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v8: f64 = 0.0;
     let v12: f64 = 1.0986122886681098;
     let v21: f64 = 2.0;
-    let v2 = v0.log(::core::hint::black_box(v1));
+    let v2 = v0.log(::std::hint::black_box(v1));
     let v3 = v0.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v8) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v8", 0x0, found)),
     }
     let v4 = v2 / v3;
     let v5 = v3.recip();
@@ -11170,24 +11186,24 @@ pub fn random_16_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v4;
     out[1] = v16;
     out[2] = v44;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_17`: a graph of 2 inputs, 1 output, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_17(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_17(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -11200,24 +11216,24 @@ pub fn random_17(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nil
     let v7 = v5 / v6;
     let v8 = v1 * v7;
     out[0] = v8;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_17_gradient`: a graph of 2 inputs, 3 outputs, 13 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_17_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_17_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -11228,7 +11244,7 @@ pub fn random_17_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v16: f64 = -0.5;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
     }
     let v2 = v0.abs_sub(v0);
     let v3 = v2.sin();
@@ -11246,24 +11262,24 @@ pub fn random_17_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     out[0] = v8;
     out[1] = v18;
     out[2] = v7;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_17_hessian`: a graph of 2 inputs, 7 outputs, 13 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_17_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_17_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -11274,7 +11290,7 @@ pub fn random_17_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v16: f64 = -0.5;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
     }
     let v2 = v0.abs_sub(v0);
     let v3 = v2.sin();
@@ -11296,90 +11312,90 @@ pub fn random_17_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[4] = v6;
     out[5] = v6;
     out[6] = v6;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_18`: a graph of 2 inputs, 1 output, 5 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_18(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_18(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = x[1];
     let v2 = v1 / v1;
-    let v3 = ::nilpotent::rules::max(v2, v2);
+    let v3 = v2.max(v2);
     let v4 = v3 - v2;
     let v5 = v4 - v4;
     let v6 = v5.fract();
     out[0] = v6;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_18_gradient`: a graph of 2 inputs, 3 outputs, 5 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_18_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_18_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = x[1];
     let v7: f64 = 0.0;
     let v2 = v1 / v1;
-    let v3 = ::nilpotent::rules::max(v2, v2);
+    let v3 = v2.max(v2);
     let v4 = v3 - v2;
     let v5 = v4 - v4;
     let v6 = v5.fract();
     out[0] = v6;
     out[1] = v7;
     out[2] = v7;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_18_hessian`: a graph of 2 inputs, 7 outputs, 5 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_18_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn random_18_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1 = x[1];
     let v7: f64 = 0.0;
     let v2 = v1 / v1;
-    let v3 = ::nilpotent::rules::max(v2, v2);
+    let v3 = v2.max(v2);
     let v4 = v3 - v2;
     let v5 = v4 - v4;
     let v6 = v5.fract();
@@ -11390,52 +11406,52 @@ pub fn random_18_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[4] = v7;
     out[5] = v7;
     out[6] = v7;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_19`: a graph of 1 input, 1 output, 5 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_19(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_19(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
     let v1: f64 = 3.0;
     let v2 = v0 / v1;
-    let v3 = ::nilpotent::rules::min(v0, v0);
+    let v3 = v0.min(v0);
     let v4 = v3.atan2(v3);
     let v5 = v0 - v4;
     let v6 = v5.atan2(v2);
     out[0] = v6;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_19_gradient`: a graph of 1 input, 2 outputs, 24 operations and 4 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_19_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_19_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -11445,21 +11461,21 @@ pub fn random_19_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v26: f64 = 0.3333333333333333;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
     }
     let v2 = v0 / v1;
-    let v3 = ::nilpotent::rules::min(v0, v0);
+    let v3 = v0.min(v0);
     let v4 = v3.atan2(v3);
     let v5 = v0 - v4;
     let v6 = v5.atan2(v2);
     let v7 = v5.hypot(v2);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v8) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v7", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v7", "v8", 0x0, found)),
     }
     let v9 = v2 / v7;
     let v10 = v9 / v7;
@@ -11470,7 +11486,7 @@ pub fn random_19_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v15 = v3.hypot(v3);
     match ::nilpotent::graph::Compare::Eq.outcome(v15, v8) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v15", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v15", "v8", 0x0, found)),
     }
     let v16 = v3 / v15;
     let v17 = v16 / v15;
@@ -11485,24 +11501,24 @@ pub fn random_19_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v28 = v25 + v27;
     out[0] = v6;
     out[1] = v28;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_19_hessian`: a graph of 1 input, 3 outputs, 72 operations and 4 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_19_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_19_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -11514,21 +11530,21 @@ pub fn random_19_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v48: f64 = -0.3333333333333333;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
     }
     let v2 = v0 / v1;
-    let v3 = ::nilpotent::rules::min(v0, v0);
+    let v3 = v0.min(v0);
     let v4 = v3.atan2(v3);
     let v5 = v0 - v4;
     let v6 = v5.atan2(v2);
     let v7 = v5.hypot(v2);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v8) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v7", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v7", "v8", 0x0, found)),
     }
     let v9 = v2 / v7;
     let v10 = v9 / v7;
@@ -11539,7 +11555,7 @@ pub fn random_19_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v15 = v3.hypot(v3);
     match ::nilpotent::graph::Compare::Eq.outcome(v15, v8) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v15", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v15", "v8", 0x0, found)),
     }
     let v16 = v3 / v15;
     let v17 = v16 / v15;
@@ -11603,24 +11619,24 @@ pub fn random_19_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v6;
     out[1] = v28;
     out[2] = v78;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_20`: a graph of 3 inputs, 1 output, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_20(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 3] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+pub fn random_20(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -11631,24 +11647,24 @@ pub fn random_20(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nil
     let v5 = v3 / v4;
     let v6 = v5.ceil();
     out[0] = v6;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_20_gradient`: a graph of 3 inputs, 4 outputs, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_20_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 3] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+pub fn random_20_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
         }
     };
-    let out: &mut [f64; 4] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
+    let out: &mut [f64; 4] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -11663,24 +11679,24 @@ pub fn random_20_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     out[1] = v7;
     out[2] = v7;
     out[3] = v7;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_20_hessian`: a graph of 3 inputs, 13 outputs, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_20_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 3] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+pub fn random_20_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
         }
     };
-    let out: &mut [f64; 13] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 13, found: out.len() });
+    let out: &mut [f64; 13] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 13, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -11704,24 +11720,24 @@ pub fn random_20_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[10] = v7;
     out[11] = v7;
     out[12] = v7;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_21`: a graph of 1 input, 1 output, 2 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_21(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_21(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -11729,24 +11745,24 @@ pub fn random_21(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nil
     let v1 = v0.abs_sub(v0);
     let v3 = v1 + v2;
     out[0] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_21_gradient`: a graph of 1 input, 2 outputs, 2 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_21_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_21_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -11754,30 +11770,30 @@ pub fn random_21_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
     }
     let v1 = v0.abs_sub(v0);
     let v3 = v1 + v2;
     out[0] = v3;
     out[1] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_21_hessian`: a graph of 1 input, 3 outputs, 2 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_21_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_21_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -11785,31 +11801,31 @@ pub fn random_21_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
     }
     let v1 = v0.abs_sub(v0);
     let v3 = v1 + v2;
     out[0] = v3;
     out[1] = v4;
     out[2] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_22`: a graph of 1 input, 1 output, 5 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_22(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_22(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -11820,24 +11836,24 @@ pub fn random_22(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nil
     let v5 = v0 + v4;
     let v6 = v2 * v5;
     out[0] = v6;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_22_gradient`: a graph of 1 input, 2 outputs, 15 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_22_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_22_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -11859,24 +11875,24 @@ pub fn random_22_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v16 = v2 + v15;
     out[0] = v6;
     out[1] = v16;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_22_hessian`: a graph of 1 input, 3 outputs, 27 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_22_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_22_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -11912,24 +11928,24 @@ pub fn random_22_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v6;
     out[1] = v16;
     out[2] = v29;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_23`: a graph of 1 input, 1 output, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_23(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_23(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -11938,24 +11954,24 @@ pub fn random_23(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nil
     let v3 = v2.to_degrees();
     let v4 = v0 * v3;
     out[0] = v4;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_23_gradient`: a graph of 1 input, 2 outputs, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_23_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_23_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -11969,24 +11985,24 @@ pub fn random_23_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<
     let v8 = v3 + v7;
     out[0] = v4;
     out[1] = v8;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `random_23_hessian`: a graph of 1 input, 3 outputs, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn random_23_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 1] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+pub fn random_23_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -12002,24 +12018,24 @@ pub fn random_23_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(
     out[0] = v4;
     out[1] = v8;
     out[2] = v9;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `guarded`: a graph of 2 inputs, 1 output, 17 operations and 15 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn guarded(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn guarded(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -12029,56 +12045,56 @@ pub fn guarded(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpo
     let v18: f64 = 0.5;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsInfinite.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNormal.outcome(v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
     }
     match ::nilpotent::graph::Observe::IsSubnormal.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::SignBit.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v11) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Le.outcome(v11, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
     }
     match ::nilpotent::graph::Observe::Trunc.outcome(v0) {
         0x3ff0000000000000 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0x3ff0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0x3ff0000000000000, found)),
     }
     match ::nilpotent::graph::Observe::Exact.outcome(v1) {
         0x4000000000000000 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x4000000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x4000000000000000, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
     }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
-    let v5 = ::nilpotent::rules::max(v0, v1);
+    let v5 = v0.max(v1);
     let v6 = v4 + v5;
     let v7 = v0 * v6;
     let v8 = v1.sin();
@@ -12086,7 +12102,7 @@ pub fn guarded(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpo
     let v10 = v0 - v1;
     match ::nilpotent::graph::Observe::Class.outcome(v10) {
         0x4 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
     }
     let v12 = v1 * v1;
     let v13 = v9 + v12;
@@ -12096,33 +12112,33 @@ pub fn guarded(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpo
     let v19 = v1 * v18;
     match ::nilpotent::graph::Compare::Le.outcome(v0, v19) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x0, found)),
     }
     let v20 = v1 - v15;
     match ::nilpotent::graph::Compare::Order.outcome(v0, v20) {
         0x2 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v20", 0x2, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v20", 0x2, found)),
     }
     let v21 = v17 - v0;
     out[0] = v21;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
-/// `guarded_gradient`: a graph of 2 inputs, 3 outputs, 30 operations and 17 guards, as Rust source
+/// `guarded_gradient`: a graph of 2 inputs, 3 outputs, 28 operations and 18 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn guarded_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn guarded_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -12132,64 +12148,68 @@ pub fn guarded_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v18: f64 = 0.5;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsInfinite.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNormal.outcome(v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
     }
     match ::nilpotent::graph::Observe::IsSubnormal.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::SignBit.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v11) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Le.outcome(v11, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
     }
     match ::nilpotent::graph::Observe::Trunc.outcome(v0) {
         0x3ff0000000000000 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0x3ff0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0x3ff0000000000000, found)),
     }
     match ::nilpotent::graph::Observe::Exact.outcome(v1) {
         0x4000000000000000 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x4000000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x4000000000000000, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(15, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(15, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+    }
+    match ::nilpotent::graph::Observe::SignBit.outcome(v0) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(17, ::nilpotent::graph::Observe::SignBit, "v0", 0x0, found)),
     }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
-    let v5 = ::nilpotent::rules::max(v0, v1);
+    let v5 = v0.max(v1);
     let v6 = v4 + v5;
     let v7 = v0 * v6;
     let v8 = v1.sin();
@@ -12197,7 +12217,7 @@ pub fn guarded_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v10 = v0 - v1;
     match ::nilpotent::graph::Observe::Class.outcome(v10) {
         0x4 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
     }
     let v12 = v1 * v1;
     let v13 = v9 + v12;
@@ -12207,12 +12227,12 @@ pub fn guarded_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v19 = v1 * v18;
     match ::nilpotent::graph::Compare::Le.outcome(v0, v19) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x0, found)),
     }
     let v20 = v1 - v15;
     match ::nilpotent::graph::Compare::Order.outcome(v0, v20) {
         0x2 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v20", 0x2, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v20", 0x2, found)),
     }
     let v21 = v17 - v0;
     let v22 = v1 + v15;
@@ -12221,34 +12241,32 @@ pub fn guarded_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v25 = v23 + v24;
     let v26 = v6 + v11;
     let v27 = v0 + v25;
-    let v28 = v0.signum();
-    let v29 = if v0 == 0.0 || v28 == 0.0 { 0.0 } else { v0 * v28 };
-    let v30 = v26 + v29;
-    let v31 = if v0 == 0.0 || v1 == 0.0 { 0.0 } else { v0 * v1 };
-    let v32 = v30 + v31;
-    let v33 = if v0 == 0.0 || v0 == 0.0 { 0.0 } else { v0 * v0 };
-    let v34 = v27 + v33;
+    let v28 = v0 + v26;
+    let v29 = if v0 == 0.0 || v1 == 0.0 { 0.0 } else { v0 * v1 };
+    let v30 = v28 + v29;
+    let v31 = if v0 == 0.0 || v0 == 0.0 { 0.0 } else { v0 * v0 };
+    let v32 = v27 + v31;
     out[0] = v21;
-    out[1] = v32;
-    out[2] = v34;
-    ::core::result::Result::Ok(())
+    out[1] = v30;
+    out[2] = v32;
+    ::std::result::Result::Ok(())
 }
 
-/// `guarded_hessian`: a graph of 2 inputs, 7 outputs, 38 operations and 17 guards, as Rust source
+/// `guarded_hessian`: a graph of 2 inputs, 7 outputs, 35 operations and 18 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn guarded_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn guarded_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -12258,64 +12276,68 @@ pub fn guarded_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(),
     let v18: f64 = 0.5;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsInfinite.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNormal.outcome(v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
     }
     match ::nilpotent::graph::Observe::IsSubnormal.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::SignBit.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v11) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Le.outcome(v11, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
     }
     match ::nilpotent::graph::Observe::Trunc.outcome(v0) {
         0x3ff0000000000000 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0x3ff0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0x3ff0000000000000, found)),
     }
     match ::nilpotent::graph::Observe::Exact.outcome(v1) {
         0x4000000000000000 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x4000000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x4000000000000000, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(15, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(15, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+    }
+    match ::nilpotent::graph::Observe::SignBit.outcome(v0) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(17, ::nilpotent::graph::Observe::SignBit, "v0", 0x0, found)),
     }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
-    let v5 = ::nilpotent::rules::max(v0, v1);
+    let v5 = v0.max(v1);
     let v6 = v4 + v5;
     let v7 = v0 * v6;
     let v8 = v1.sin();
@@ -12323,7 +12345,7 @@ pub fn guarded_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(),
     let v10 = v0 - v1;
     match ::nilpotent::graph::Observe::Class.outcome(v10) {
         0x4 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
     }
     let v12 = v1 * v1;
     let v13 = v9 + v12;
@@ -12333,12 +12355,12 @@ pub fn guarded_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(),
     let v19 = v1 * v18;
     match ::nilpotent::graph::Compare::Le.outcome(v0, v19) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x0, found)),
     }
     let v20 = v1 - v15;
     match ::nilpotent::graph::Compare::Order.outcome(v0, v20) {
         0x2 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v20", 0x2, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v20", 0x2, found)),
     }
     let v21 = v17 - v0;
     let v22 = v1 + v15;
@@ -12347,46 +12369,43 @@ pub fn guarded_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(),
     let v25 = v23 + v24;
     let v26 = v6 + v11;
     let v27 = v0 + v25;
-    let v28 = v0.signum();
-    let v29 = if v0 == 0.0 || v28 == 0.0 { 0.0 } else { v0 * v28 };
-    let v30 = v26 + v29;
-    let v31 = if v0 == 0.0 || v1 == 0.0 { 0.0 } else { v0 * v1 };
-    let v32 = v30 + v31;
-    let v33 = if v0 == 0.0 || v0 == 0.0 { 0.0 } else { v0 * v0 };
-    let v34 = v27 + v33;
-    let v35 = v1 + v28;
-    let v36 = v0 + v15;
-    let v37 = v28 + v35;
-    let v38 = v1 + v37;
-    let v39 = v0 + v36;
-    let v40 = -v8;
-    let v41 = v15 + v40;
-    let v42 = v15 + v41;
+    let v28 = v0 + v26;
+    let v29 = if v0 == 0.0 || v1 == 0.0 { 0.0 } else { v0 * v1 };
+    let v30 = v28 + v29;
+    let v31 = if v0 == 0.0 || v0 == 0.0 { 0.0 } else { v0 * v0 };
+    let v32 = v27 + v31;
+    let v33 = v0 + v15;
+    let v34 = v15 + v22;
+    let v35 = v1 + v34;
+    let v36 = v0 + v33;
+    let v37 = -v8;
+    let v38 = v15 + v37;
+    let v39 = v15 + v38;
     out[0] = v21;
-    out[1] = v32;
-    out[2] = v34;
-    out[3] = v38;
-    out[4] = v39;
-    out[5] = v39;
-    out[6] = v42;
-    ::core::result::Result::Ok(())
+    out[1] = v30;
+    out[2] = v32;
+    out[3] = v35;
+    out[4] = v36;
+    out[5] = v36;
+    out[6] = v39;
+    ::std::result::Result::Ok(())
 }
 
 /// `guarded_other`: a graph of 2 inputs, 1 output, 18 operations and 15 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn guarded_other(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn guarded_other(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -12397,56 +12416,56 @@ pub fn guarded_other(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), :
     let v21: f64 = 1.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsInfinite.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNormal.outcome(v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
     }
     match ::nilpotent::graph::Observe::IsSubnormal.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::SignBit.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v11) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Le.outcome(v11, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
     }
     match ::nilpotent::graph::Observe::Trunc.outcome(v0) {
         0xbff0000000000000 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0xbff0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0xbff0000000000000, found)),
     }
     match ::nilpotent::graph::Observe::Exact.outcome(v1) {
         0x3fe0000000000000 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x3fe0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x3fe0000000000000, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
     }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
-    let v5 = ::nilpotent::rules::max(v0, v1);
+    let v5 = v0.max(v1);
     let v6 = v4 + v5;
     let v7 = v0 * v6;
     let v8 = v1.sin();
@@ -12454,7 +12473,7 @@ pub fn guarded_other(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), :
     let v10 = v0 - v1;
     match ::nilpotent::graph::Observe::Class.outcome(v10) {
         0x4 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
     }
     let v12 = v1 * v1;
     let v13 = v9 + v12;
@@ -12464,34 +12483,34 @@ pub fn guarded_other(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), :
     let v19 = v1 * v18;
     match ::nilpotent::graph::Compare::Le.outcome(v0, v19) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x1, found)),
     }
     let v20 = v17 - v1;
     let v22 = v1 - v21;
     match ::nilpotent::graph::Compare::Order.outcome(v0, v22) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v22", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v22", 0x0, found)),
     }
     let v23 = v0 + v20;
     out[0] = v23;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
-/// `guarded_other_gradient`: a graph of 2 inputs, 3 outputs, 31 operations and 17 guards, as Rust source
+/// `guarded_other_gradient`: a graph of 2 inputs, 3 outputs, 30 operations and 18 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn guarded_other_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn guarded_other_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -12504,64 +12523,68 @@ pub fn guarded_other_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Res
     let v29: f64 = 2.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsInfinite.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNormal.outcome(v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
     }
     match ::nilpotent::graph::Observe::IsSubnormal.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::SignBit.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v11) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Le.outcome(v11, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
     }
     match ::nilpotent::graph::Observe::Trunc.outcome(v0) {
         0xbff0000000000000 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0xbff0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0xbff0000000000000, found)),
     }
     match ::nilpotent::graph::Observe::Exact.outcome(v1) {
         0x3fe0000000000000 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x3fe0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x3fe0000000000000, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(15, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(15, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+    }
+    match ::nilpotent::graph::Observe::SignBit.outcome(v0) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(17, ::nilpotent::graph::Observe::SignBit, "v0", 0x1, found)),
     }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
-    let v5 = ::nilpotent::rules::max(v0, v1);
+    let v5 = v0.max(v1);
     let v6 = v4 + v5;
     let v7 = v0 * v6;
     let v8 = v1.sin();
@@ -12569,7 +12592,7 @@ pub fn guarded_other_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Res
     let v10 = v0 - v1;
     match ::nilpotent::graph::Observe::Class.outcome(v10) {
         0x4 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
     }
     let v12 = v1 * v1;
     let v13 = v9 + v12;
@@ -12579,13 +12602,13 @@ pub fn guarded_other_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Res
     let v19 = v1 * v18;
     match ::nilpotent::graph::Compare::Le.outcome(v0, v19) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x1, found)),
     }
     let v20 = v17 - v1;
     let v22 = v1 - v21;
     match ::nilpotent::graph::Compare::Order.outcome(v0, v22) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v22", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v22", 0x0, found)),
     }
     let v23 = v0 + v20;
     let v25 = v1 + v24;
@@ -12594,34 +12617,33 @@ pub fn guarded_other_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Res
     let v28 = v26 + v27;
     let v30 = v6 + v29;
     let v31 = v0 + v28;
-    let v32 = v0.signum();
-    let v33 = if v0 == 0.0 || v32 == 0.0 { 0.0 } else { v0 * v32 };
-    let v34 = v30 + v33;
-    let v35 = if v0 == 0.0 || v1 == 0.0 { 0.0 } else { v0 * v1 };
-    let v36 = v34 + v35;
-    let v37 = if v0 == 0.0 || v0 == 0.0 { 0.0 } else { v0 * v0 };
-    let v38 = v31 + v37;
+    let v32 = -v0;
+    let v33 = v30 + v32;
+    let v34 = if v0 == 0.0 || v1 == 0.0 { 0.0 } else { v0 * v1 };
+    let v35 = v33 + v34;
+    let v36 = if v0 == 0.0 || v0 == 0.0 { 0.0 } else { v0 * v0 };
+    let v37 = v31 + v36;
     out[0] = v23;
-    out[1] = v36;
-    out[2] = v38;
-    ::core::result::Result::Ok(())
+    out[1] = v35;
+    out[2] = v37;
+    ::std::result::Result::Ok(())
 }
 
-/// `guarded_other_hessian`: a graph of 2 inputs, 7 outputs, 39 operations and 17 guards, as Rust source
+/// `guarded_other_hessian`: a graph of 2 inputs, 7 outputs, 38 operations and 18 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn guarded_other_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn guarded_other_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -12634,64 +12656,68 @@ pub fn guarded_other_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Resu
     let v29: f64 = 2.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsInfinite.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNormal.outcome(v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
     }
     match ::nilpotent::graph::Observe::IsSubnormal.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::SignBit.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v11) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Le.outcome(v11, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
     }
     match ::nilpotent::graph::Observe::Trunc.outcome(v0) {
         0xbff0000000000000 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0xbff0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0xbff0000000000000, found)),
     }
     match ::nilpotent::graph::Observe::Exact.outcome(v1) {
         0x3fe0000000000000 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x3fe0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x3fe0000000000000, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(15, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(15, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+    }
+    match ::nilpotent::graph::Observe::SignBit.outcome(v0) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(17, ::nilpotent::graph::Observe::SignBit, "v0", 0x1, found)),
     }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
-    let v5 = ::nilpotent::rules::max(v0, v1);
+    let v5 = v0.max(v1);
     let v6 = v4 + v5;
     let v7 = v0 * v6;
     let v8 = v1.sin();
@@ -12699,7 +12725,7 @@ pub fn guarded_other_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Resu
     let v10 = v0 - v1;
     match ::nilpotent::graph::Observe::Class.outcome(v10) {
         0x4 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
     }
     let v12 = v1 * v1;
     let v13 = v9 + v12;
@@ -12709,13 +12735,13 @@ pub fn guarded_other_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Resu
     let v19 = v1 * v18;
     match ::nilpotent::graph::Compare::Le.outcome(v0, v19) {
         0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x1, found)),
     }
     let v20 = v17 - v1;
     let v22 = v1 - v21;
     match ::nilpotent::graph::Compare::Order.outcome(v0, v22) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v22", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v22", 0x0, found)),
     }
     let v23 = v0 + v20;
     let v25 = v1 + v24;
@@ -12724,365 +12750,45 @@ pub fn guarded_other_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Resu
     let v28 = v26 + v27;
     let v30 = v6 + v29;
     let v31 = v0 + v28;
-    let v32 = v0.signum();
-    let v33 = if v0 == 0.0 || v32 == 0.0 { 0.0 } else { v0 * v32 };
-    let v34 = v30 + v33;
-    let v35 = if v0 == 0.0 || v1 == 0.0 { 0.0 } else { v0 * v1 };
-    let v36 = v34 + v35;
-    let v37 = if v0 == 0.0 || v0 == 0.0 { 0.0 } else { v0 * v0 };
-    let v38 = v31 + v37;
-    let v39 = v1 + v32;
-    let v40 = v0 + v21;
-    let v41 = v32 + v39;
-    let v42 = v1 + v41;
-    let v43 = v0 + v40;
-    let v44 = -v8;
+    let v32 = -v0;
+    let v33 = v30 + v32;
+    let v34 = if v0 == 0.0 || v1 == 0.0 { 0.0 } else { v0 * v1 };
+    let v35 = v33 + v34;
+    let v36 = if v0 == 0.0 || v0 == 0.0 { 0.0 } else { v0 * v0 };
+    let v37 = v31 + v36;
+    let v38 = v1 + v14;
+    let v39 = v0 + v21;
+    let v40 = v14 + v38;
+    let v41 = v1 + v40;
+    let v42 = v0 + v39;
+    let v43 = -v8;
+    let v44 = v21 + v43;
     let v45 = v21 + v44;
-    let v46 = v21 + v45;
     out[0] = v23;
-    out[1] = v36;
-    out[2] = v38;
-    out[3] = v42;
-    out[4] = v43;
-    out[5] = v43;
-    out[6] = v46;
-    ::core::result::Result::Ok(())
-}
-
-/// `inverse_entry`: a graph of 4 inputs, 1 output, 4 operations and 1 guard, as Rust source
-/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
-/// `Graph::eval` returns.
-#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn inverse_entry(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 4] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
-        }
-    };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
-        }
-    };
-    let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
-    let v3 = x[3];
-    let v4 = v0 * v3;
-    let v5 = v1 * v2;
-    let v6 = v4 - v5;
-    match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
-        0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x0, found)),
-    }
-    let v7 = v3 / v6;
-    out[0] = v7;
-    ::core::result::Result::Ok(())
-}
-
-/// `inverse_entry_gradient`: a graph of 4 inputs, 5 outputs, 13 operations and 1 guard, as Rust source
-/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
-/// `Graph::eval` returns.
-#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn inverse_entry_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 4] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
-        }
-    };
-    let out: &mut [f64; 5] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 5, found: out.len() });
-        }
-    };
-    let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
-    let v3 = x[3];
-    let v4 = v0 * v3;
-    let v5 = v1 * v2;
-    let v6 = v4 - v5;
-    match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
-        0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x0, found)),
-    }
-    let v7 = v3 / v6;
-    let v8 = v6.recip();
-    let v9 = -v7;
-    let v10 = v8 * v9;
-    let v11 = -v10;
-    let v12 = if v2 == 0.0 || v11 == 0.0 { 0.0 } else { v2 * v11 };
-    let v13 = if v1 == 0.0 || v11 == 0.0 { 0.0 } else { v1 * v11 };
-    let v14 = if v3 == 0.0 || v10 == 0.0 { 0.0 } else { v3 * v10 };
-    let v15 = if v0 == 0.0 || v10 == 0.0 { 0.0 } else { v0 * v10 };
-    let v16 = v8 + v15;
-    out[0] = v7;
-    out[1] = v14;
-    out[2] = v12;
-    out[3] = v13;
-    out[4] = v16;
-    ::core::result::Result::Ok(())
-}
-
-/// `inverse_entry_hessian`: a graph of 4 inputs, 21 outputs, 65 operations and 1 guard, as Rust source
-/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
-/// `Graph::eval` returns.
-#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn inverse_entry_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 4] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
-        }
-    };
-    let out: &mut [f64; 21] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 21, found: out.len() });
-        }
-    };
-    let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
-    let v3 = x[3];
-    let v60: f64 = 1.0;
-    let v4 = v0 * v3;
-    let v5 = v1 * v2;
-    let v6 = v4 - v5;
-    match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
-        0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x0, found)),
-    }
-    let v7 = v3 / v6;
-    let v8 = v6.recip();
-    let v9 = -v7;
-    let v10 = v8 * v9;
-    let v11 = -v10;
-    let v12 = if v2 == 0.0 || v11 == 0.0 { 0.0 } else { v2 * v11 };
-    let v13 = if v1 == 0.0 || v11 == 0.0 { 0.0 } else { v1 * v11 };
-    let v14 = if v3 == 0.0 || v10 == 0.0 { 0.0 } else { v3 * v10 };
-    let v15 = if v0 == 0.0 || v10 == 0.0 { 0.0 } else { v0 * v10 };
-    let v16 = v8 + v15;
-    let v17 = if v3 == 0.0 || v9 == 0.0 { 0.0 } else { v3 * v9 };
-    let v18 = if v3 == 0.0 || v8 == 0.0 { 0.0 } else { v3 * v8 };
-    let v19 = -v18;
-    let v20 = v8 * v8;
-    let v21 = -v20;
-    let v22 = if v17 == 0.0 || v21 == 0.0 { 0.0 } else { v17 * v21 };
-    let v23 = if v8 == 0.0 || v19 == 0.0 { 0.0 } else { v8 * v19 };
-    let v24 = v10 + v23;
-    let v25 = if v10 == 0.0 || v19 == 0.0 { 0.0 } else { v10 * v19 };
-    let v26 = v22 + v25;
-    let v27 = -v26;
-    let v28 = if v2 == 0.0 || v27 == 0.0 { 0.0 } else { v2 * v27 };
-    let v29 = if v1 == 0.0 || v27 == 0.0 { 0.0 } else { v1 * v27 };
-    let v30 = if v3 == 0.0 || v26 == 0.0 { 0.0 } else { v3 * v26 };
-    let v31 = if v0 == 0.0 || v26 == 0.0 { 0.0 } else { v0 * v26 };
-    let v32 = v24 + v31;
-    let v33 = -v2;
-    let v34 = if v9 == 0.0 || v33 == 0.0 { 0.0 } else { v9 * v33 };
-    let v35 = if v8 == 0.0 || v33 == 0.0 { 0.0 } else { v8 * v33 };
-    let v36 = -v35;
-    let v37 = if v21 == 0.0 || v34 == 0.0 { 0.0 } else { v21 * v34 };
-    let v38 = if v8 == 0.0 || v36 == 0.0 { 0.0 } else { v8 * v36 };
-    let v39 = if v10 == 0.0 || v36 == 0.0 { 0.0 } else { v10 * v36 };
-    let v40 = v37 + v39;
-    let v41 = -v40;
-    let v42 = if v2 == 0.0 || v41 == 0.0 { 0.0 } else { v2 * v41 };
-    let v43 = if v1 == 0.0 || v41 == 0.0 { 0.0 } else { v1 * v41 };
-    let v44 = v11 + v43;
-    let v45 = if v0 == 0.0 || v40 == 0.0 { 0.0 } else { v0 * v40 };
-    let v46 = v38 + v45;
-    let v47 = -v1;
-    let v48 = if v9 == 0.0 || v47 == 0.0 { 0.0 } else { v9 * v47 };
-    let v49 = if v8 == 0.0 || v47 == 0.0 { 0.0 } else { v8 * v47 };
-    let v50 = -v49;
-    let v51 = if v21 == 0.0 || v48 == 0.0 { 0.0 } else { v21 * v48 };
-    let v52 = if v8 == 0.0 || v50 == 0.0 { 0.0 } else { v8 * v50 };
-    let v53 = if v10 == 0.0 || v50 == 0.0 { 0.0 } else { v10 * v50 };
-    let v54 = v51 + v53;
-    let v55 = -v54;
-    let v56 = if v1 == 0.0 || v55 == 0.0 { 0.0 } else { v1 * v55 };
-    let v57 = if v0 == 0.0 || v54 == 0.0 { 0.0 } else { v0 * v54 };
-    let v58 = v52 + v57;
-    let v59 = if v0 == 0.0 || v9 == 0.0 { 0.0 } else { v0 * v9 };
-    let v61 = v59 + v60;
-    let v62 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
-    let v63 = -v62;
-    let v64 = if v21 == 0.0 || v61 == 0.0 { 0.0 } else { v21 * v61 };
-    let v65 = if v8 == 0.0 || v63 == 0.0 { 0.0 } else { v8 * v63 };
-    let v66 = if v10 == 0.0 || v63 == 0.0 { 0.0 } else { v10 * v63 };
-    let v67 = v64 + v66;
-    let v68 = if v0 == 0.0 || v67 == 0.0 { 0.0 } else { v0 * v67 };
-    let v69 = v65 + v68;
-    out[0] = v7;
-    out[1] = v14;
-    out[2] = v12;
-    out[3] = v13;
-    out[4] = v16;
-    out[5] = v30;
-    out[6] = v28;
-    out[7] = v29;
-    out[8] = v32;
-    out[9] = v28;
-    out[10] = v42;
-    out[11] = v44;
-    out[12] = v46;
-    out[13] = v29;
-    out[14] = v44;
-    out[15] = v56;
-    out[16] = v58;
-    out[17] = v32;
-    out[18] = v46;
-    out[19] = v58;
-    out[20] = v69;
-    ::core::result::Result::Ok(())
-}
-
-/// `inverse_entry_singular`: a graph of 4 inputs, 1 output, 3 operations and 1 guard, as Rust source
-/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
-/// `Graph::eval` returns.
-#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn inverse_entry_singular(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 4] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
-        }
-    };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
-        }
-    };
-    let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
-    let v3 = x[3];
-    let v7: f64 = -1.0;
-    let v4 = v0 * v3;
-    let v5 = v1 * v2;
-    let v6 = v4 - v5;
-    match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
-        0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x1, found)),
-    }
-    out[0] = v7;
-    ::core::result::Result::Ok(())
-}
-
-/// `inverse_entry_singular_gradient`: a graph of 4 inputs, 5 outputs, 3 operations and 1 guard, as Rust source
-/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
-/// `Graph::eval` returns.
-#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn inverse_entry_singular_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 4] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
-        }
-    };
-    let out: &mut [f64; 5] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 5, found: out.len() });
-        }
-    };
-    let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
-    let v3 = x[3];
-    let v7: f64 = -1.0;
-    let v8: f64 = 0.0;
-    let v4 = v0 * v3;
-    let v5 = v1 * v2;
-    let v6 = v4 - v5;
-    match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
-        0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x1, found)),
-    }
-    out[0] = v7;
-    out[1] = v8;
-    out[2] = v8;
-    out[3] = v8;
-    out[4] = v8;
-    ::core::result::Result::Ok(())
-}
-
-/// `inverse_entry_singular_hessian`: a graph of 4 inputs, 21 outputs, 3 operations and 1 guard, as Rust source
-/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
-/// `Graph::eval` returns.
-#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn inverse_entry_singular_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 4] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
-        }
-    };
-    let out: &mut [f64; 21] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 21, found: out.len() });
-        }
-    };
-    let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
-    let v3 = x[3];
-    let v7: f64 = -1.0;
-    let v8: f64 = 0.0;
-    let v4 = v0 * v3;
-    let v5 = v1 * v2;
-    let v6 = v4 - v5;
-    match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
-        0x1 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x1, found)),
-    }
-    out[0] = v7;
-    out[1] = v8;
-    out[2] = v8;
-    out[3] = v8;
-    out[4] = v8;
-    out[5] = v8;
-    out[6] = v8;
-    out[7] = v8;
-    out[8] = v8;
-    out[9] = v8;
-    out[10] = v8;
-    out[11] = v8;
-    out[12] = v8;
-    out[13] = v8;
-    out[14] = v8;
-    out[15] = v8;
-    out[16] = v8;
-    out[17] = v8;
-    out[18] = v8;
-    out[19] = v8;
-    out[20] = v8;
-    ::core::result::Result::Ok(())
+    out[1] = v35;
+    out[2] = v37;
+    out[3] = v41;
+    out[4] = v42;
+    out[5] = v42;
+    out[6] = v45;
+    ::std::result::Result::Ok(())
 }
 
 /// `rosenbrock64_gradient`: a graph of 64 inputs, 65 outputs, 1007 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rosenbrock64_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 64] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 64, found: x.len() });
+pub fn rosenbrock64_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 64] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 64, found: x.len() });
         }
     };
-    let out: &mut [f64; 65] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 65, found: out.len() });
+    let out: &mut [f64; 65] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 65, found: out.len() });
         }
     };
     let (v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19, v20, v21, v22, v23, v24, v25, v26, v27, v28, v29, v30, v31, v32, v33, v34, v35, v36, v37, v38, v39, v40, v41, v42, v43, v44, v45, v46, v47, v48, v49, v50, v51, v52, v53, v54, v55, v56, v57, v58, v59, v60, v61, v62, v63,) = {
@@ -14275,24 +13981,24 @@ pub fn rosenbrock64_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Resu
     out[62] = v589;
     out[63] = v581;
     out[64] = v572;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `rosenbrock8_hessian`: a graph of 8 inputs, 73 outputs, 187 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn rosenbrock8_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 8] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 8, found: x.len() });
+pub fn rosenbrock8_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 8] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 8, found: x.len() });
         }
     };
-    let out: &mut [f64; 73] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 73, found: out.len() });
+    let out: &mut [f64; 73] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 73, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -14568,7 +14274,7 @@ pub fn rosenbrock8_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result
     out[70] = v15;
     out[71] = v193;
     out[72] = v143;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// Every function above, by name.
@@ -14960,12 +14666,6 @@ pub const EMITTED: &[(&str, ::nilpotent::graph::EmittedFn)] = &[
     ("guarded_other", guarded_other),
     ("guarded_other_gradient", guarded_other_gradient),
     ("guarded_other_hessian", guarded_other_hessian),
-    ("inverse_entry", inverse_entry),
-    ("inverse_entry_gradient", inverse_entry_gradient),
-    ("inverse_entry_hessian", inverse_entry_hessian),
-    ("inverse_entry_singular", inverse_entry_singular),
-    ("inverse_entry_singular_gradient", inverse_entry_singular_gradient),
-    ("inverse_entry_singular_hessian", inverse_entry_singular_hessian),
     ("rosenbrock64_gradient", rosenbrock64_gradient),
     ("rosenbrock8_hessian", rosenbrock8_hessian),
 ];
