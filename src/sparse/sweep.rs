@@ -133,7 +133,9 @@ impl<T: Value + Float> Tape<T> {
         adj[self.outputs[0] as usize] = T::one();
         for i in (0..self.nodes.len()).rev() {
             let a = adj[i];
-            if a.is_zero() {
+            // over dual numbers a zero value may carry a derivative (see `crate::zero`): only a
+            // plain float adjoint or partial is skipped for its value; `⊙` handles the rest
+            if crate::zero::plain::<T>() && a.is_zero() {
                 continue;
             }
             let p = self.offsets[i] as usize;
@@ -142,7 +144,7 @@ impl<T: Value + Float> Tape<T> {
                     continue;
                 }
                 let d = self.partials[p + k];
-                if d.is_zero() {
+                if crate::zero::plain::<T>() && d.is_zero() {
                     continue; // nothing to add (graph mode leaves a zero partial out too)
                 }
                 let c = rules::chain_mul(d, a).0;
