@@ -18,7 +18,7 @@
 //! nodes.
 
 use core::cell::Cell;
-use core::mem::ManuallyDrop;
+use core::mem::{ManuallyDrop, MaybeUninit};
 use std::fmt;
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
@@ -95,6 +95,11 @@ impl std::error::Error for CompileError {}
 /// returns 0, or k + 1 after storing guard k's answer in `*found`.
 type RawFn = unsafe extern "C" fn(*const f64, *mut f64, *mut u64, *mut f64) -> u64;
 
+/// Work areas of up to this many `f64` slots are on the stack of [`Compiled::eval_into`] (2 KiB),
+/// larger ones in the thread's work area: a thread-local access costs more than the evaluation of
+/// a small graph.
+const LOCAL_WORK: usize = 256;
+
 thread_local! {
     /// The work area of the compiled functions evaluated on this thread: as long as the largest
     /// one's ([`Compiled::eval_into`] takes it out while it runs).
@@ -109,11 +114,12 @@ thread_local! {
 /// `Compiled` can be shared between threads.
 ///
 /// The values the code keeps for long (in a gradient graph, most of the function's, until the
-/// reverse sweep reads them) live in a work area on the heap, not on the machine stack, so a
+/// reverse sweep reads them) live in a work area, not in the machine code's stack frame, so a
 /// compiled graph of any size runs on a thread with a small stack (Rust's and rayon's default of
-/// 2 MiB). Each thread keeps one work area, as large as the largest a compiled function has
-/// needed on it (8 bytes per value live at once), reused by every later call and freed when the
-/// thread ends; the first call on a thread that needs more allocates it.
+/// 2 MiB): up to 256 such values in a buffer on the stack of the call (2 KiB), more in a work area
+/// on the heap that each thread keeps, as large as the largest a compiled function has needed on
+/// it (8 bytes per value live at once), reused by every later call and freed when the thread
+/// ends; the first call on a thread that needs more allocates it.
 ///
 /// ```
 /// # #[cfg(feature = "jit")] {
@@ -126,8 +132,10 @@ thread_local! {
 /// # }
 /// ```
 pub struct Compiled {
-    /// the graph's code, in pieces run one after the other (see [`CHUNK`])
-    funcs: Box<[RawFn]>,
+    /// the graph's code, in pieces run one after the other (see [`CHUNK`]): the first piece,
+    /// and the others
+    first: RawFn,
+    rest: Box<[RawFn]>,
     n_inputs: usize,
     n_outputs: usize,
     /// per guard: the question and the answer at the recording point (for the error)
@@ -210,39 +218,22 @@ impl Compiled {
             });
         }
         let mut found = 0u64;
-        // the thread's work area, taken out while the code runs (a thread being torn down, whose
-        // area is gone, makes one for the call)
-        let mut work = if self.n_work == 0 {
-            Vec::new()
+        let status = if self.n_work <= LOCAL_WORK {
+            // a small work area on this function's stack (every slot the code reads it wrote
+            // before: nothing needs initialising)
+            let mut local = [MaybeUninit::<f64>::uninit(); LOCAL_WORK];
+            self.run(x, out, &mut found, local.as_mut_ptr().cast())
         } else {
-            WORK.try_with(Cell::take).unwrap_or_default()
-        };
-        if work.len() < self.n_work {
-            work.resize(self.n_work, 0.0);
-        }
-        // SAFETY: `func` was compiled by `Graph::compile` for exactly this signature (four
-        // pointers, a `u64` result, the host's C calling convention, which is Cranelift's
-        // default for the host ISA) and is alive as long as `self.module`, which `self` owns.
-        // It reads `x[0..n_inputs]` and writes `out[0..n_outputs]` (lengths checked above), one
-        // `u64` at `found`, and reads and writes `work[0..n_work]` (its length made at least
-        // `n_work` above; none if `n_work` is 0, where the pointer is a dangling, unused one;
-        // every slot is written before it is read), nothing else; it cannot unwind (no code it
-        // calls panics).
-        let mut status = 0;
-        for f in &self.funcs {
-            // SAFETY: as said above, for each piece of the code (the pieces run in order, each
-            // reading the work slots the earlier ones wrote; only the last writes `out`)
-            #[allow(unsafe_code)]
-            {
-                status = unsafe { f(x.as_ptr(), out.as_mut_ptr(), &mut found, work.as_mut_ptr()) };
+            // the thread's work area, taken out while the code runs (a thread being torn down,
+            // whose area is gone, makes one for the call)
+            let mut work = WORK.try_with(Cell::take).unwrap_or_default();
+            if work.len() < self.n_work {
+                work.resize(self.n_work, 0.0);
             }
-            if status != 0 {
-                break;
-            }
-        }
-        if self.n_work != 0 {
+            let status = self.run(x, out, &mut found, work.as_mut_ptr());
             let _ = WORK.try_with(|w| w.set(work));
-        }
+            status
+        };
         if status == 0 {
             Ok(())
         } else {
@@ -250,6 +241,34 @@ impl Compiled {
             let (test, expected) = self.guards[k];
             Err(test.error(k, expected, found))
         }
+    }
+
+    /// Runs the code: its pieces in order until one returns a guard's failure. `x` and `out` have
+    /// the lengths of the graph's inputs and outputs, `work` points to at least `n_work` `f64`s.
+    #[inline]
+    fn run(&self, x: &[f64], out: &mut [f64], found: &mut u64, work: *mut f64) -> u64 {
+        let (x, out) = (x.as_ptr(), out.as_mut_ptr());
+        // SAFETY: each piece of `funcs` was compiled by `Graph::compile` for exactly this
+        // signature (four pointers, a `u64` result, the host's C calling convention, which is
+        // Cranelift's default for the host ISA) and is alive as long as `self.module`, which
+        // `self` owns. It reads `x[0..n_inputs]`, writes `out[0..n_outputs]` (the caller checked
+        // both lengths; only the last piece writes `out`, and only on success) and one `u64` at
+        // `found`, and reads and writes `work[0..n_work]` (the caller's work area has at least
+        // `n_work` slots; every slot is written, by this piece or an earlier one, before it is
+        // read), nothing else; it cannot unwind (no code it calls panics).
+        #[allow(unsafe_code)]
+        let mut status = unsafe { (self.first)(x, out, found, work) };
+        for f in &self.rest {
+            if status != 0 {
+                break;
+            }
+            // SAFETY: as for the first piece
+            #[allow(unsafe_code)]
+            {
+                status = unsafe { f(x, out, found, work) };
+            }
+        }
+        status
     }
 
     /// Evaluates at `x` and returns the outputs: [`Graph::eval`], on native code.
@@ -878,7 +897,7 @@ impl Graph {
             module.clear_context(&mut ctx);
         }
         module.finalize_definitions().map_err(|e| codegen(&e))?;
-        let funcs = ids
+        let mut funcs: Vec<RawFn> = ids
             .iter()
             .map(|&id| {
                 let code = module.get_finalized_function(id);
@@ -893,8 +912,10 @@ impl Graph {
                 }
             })
             .collect();
+        let first = funcs.remove(0);
         Ok(Compiled {
-            funcs,
+            first,
+            rest: funcs.into_boxed_slice(),
             n_inputs: self.n_inputs,
             n_outputs: self.outputs.len(),
             guards: self.guards.iter().map(|g| (g.test, g.expected)).collect(),
