@@ -224,15 +224,7 @@ impl Compiled {
             let mut local = [MaybeUninit::<f64>::uninit(); LOCAL_WORK];
             self.run(x, out, &mut found, local.as_mut_ptr().cast())
         } else {
-            // the thread's work area, taken out while the code runs (a thread being torn down,
-            // whose area is gone, makes one for the call)
-            let mut work = WORK.try_with(Cell::take).unwrap_or_default();
-            if work.len() < self.n_work {
-                work.resize(self.n_work, 0.0);
-            }
-            let status = self.run(x, out, &mut found, work.as_mut_ptr());
-            let _ = WORK.try_with(|w| w.set(work));
-            status
+            self.run_with_thread_work(x, out, &mut found)
         };
         if status == 0 {
             Ok(())
@@ -241,6 +233,20 @@ impl Compiled {
             let (test, expected) = self.guards[k];
             Err(test.error(k, expected, found))
         }
+    }
+
+    /// [`Compiled::run`] with the thread's work area, taken out while the code runs (a thread
+    /// being torn down, whose area is gone, makes one for the call). Out of line: it would make
+    /// every call of a small graph pay for its registers.
+    #[inline(never)]
+    fn run_with_thread_work(&self, x: &[f64], out: &mut [f64], found: &mut u64) -> u64 {
+        let mut work = WORK.try_with(Cell::take).unwrap_or_default();
+        if work.len() < self.n_work {
+            work.resize(self.n_work, 0.0);
+        }
+        let status = self.run(x, out, found, work.as_mut_ptr());
+        let _ = WORK.try_with(|w| w.set(work));
+        status
     }
 
     /// Runs the code: its pieces in order until one returns a guard's failure. `x` and `out` have
@@ -257,15 +263,26 @@ impl Compiled {
         // `n_work` slots; every slot is written, by this piece or an earlier one, before it is
         // read), nothing else; it cannot unwind (no code it calls panics).
         #[allow(unsafe_code)]
-        let mut status = unsafe { (self.first)(x, out, found, work) };
+        let status = unsafe { (self.first)(x, out, found, work) };
+        if status != 0 || self.rest.is_empty() {
+            return status;
+        }
+        self.run_rest(x, out, found, work)
+    }
+
+    /// The pieces after the first, in order until one returns a guard's failure (see
+    /// [`Compiled::run`]). Out of line: a graph in one piece does not pay for the loop.
+    #[inline(never)]
+    fn run_rest(&self, x: *const f64, out: *mut f64, found: &mut u64, work: *mut f64) -> u64 {
+        let mut status = 0;
         for f in &self.rest {
-            if status != 0 {
-                break;
-            }
-            // SAFETY: as for the first piece
+            // SAFETY: as for the first piece in `run`, whose caller's checks hold here
             #[allow(unsafe_code)]
             {
                 status = unsafe { f(x, out, found, work) };
+            }
+            if status != 0 {
+                break;
             }
         }
         status
