@@ -148,3 +148,82 @@ fn backends_switch_with_one_line() {
     let b = run(&mut backends[1], &[1.5, 0.5]);
     assert_eq!(a, b);
 }
+
+/// A chain of `ops` operations whose every intermediate value the reverse sweep of its gradient
+/// reads again: y ← sin(y·x₁ + cᵢ).
+fn long_chain<T: num_traits::Float>(x: &[T], ops: usize) -> T {
+    let mut y = x[0];
+    for i in 0..ops / 3 {
+        y = (y * x[1] + T::from(0.5 + i as f64 * 1e-6).unwrap()).sin();
+    }
+    y
+}
+
+/// Issue 20, item 5 ("the JIT aborts the process"): values that live long were kept in the
+/// compiled function's stack frame, which grew with the graph's live set, so evaluating the
+/// gradient graph of a long function overflowed a spawned thread's 2 MiB stack (the default of
+/// Rust's threads and rayon's) and aborted the process with SIGSEGV/SIGABRT. Evaluated on a
+/// thread with a 2 MiB stack, the compiled gradient graph equals the interpreter bit for bit.
+///
+/// (300 000 nodes: a few seconds in a release build, minutes in a debug build, where it is
+/// ignored; `.ci/run` runs it with `--release`. `compiled_pieces_hand_on_values_and_guards` checks
+/// the same code paths on a smaller graph in every build.)
+#[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "minutes in a debug build: run with --release (as .ci/run does)"
+)]
+fn the_jit_aborts_the_process() {
+    let x0 = [0.3, 0.7];
+    let g = Graph::record(&x0, |x| long_chain(x, 100_000)).gradient();
+    let start = Instant::now();
+    let c = g.compile().unwrap();
+    eprintln!(
+        "compiled a gradient graph of {} nodes in {:?}",
+        g.num_nodes(),
+        start.elapsed()
+    );
+    let points = [vec![0.3, 0.7], vec![-1.25, 0.5], vec![2.0, -0.9]];
+    let got = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || points.iter().map(|p| c.eval(p)).collect::<Vec<_>>())
+        .unwrap()
+        .join()
+        .unwrap();
+    let points = [vec![0.3, 0.7], vec![-1.25, 0.5], vec![2.0, -0.9]];
+    for (p, got) in points.iter().zip(&got) {
+        same_result(got, &g.eval(p)).unwrap_or_else(|why| panic!("at {p:?}: compiled {why}"));
+    }
+}
+
+/// A graph of more than 4 096 nodes is compiled in pieces that hand on values in the work area:
+/// a gradient graph of some 12 000 nodes (three pieces) whose guards (a comparison, `abs`) sit in
+/// its second piece, and whose long-lived values fill more than the small work area on the stack, evaluated
+/// on a 2 MiB thread where the guards hold and where they fail: the interpreter's outputs and
+/// errors.
+#[test]
+fn compiled_pieces_hand_on_values_and_guards() {
+    fn f<T: num_traits::Float>(x: &[T]) -> T {
+        let y = long_chain(x, 4_000);
+        let z = if y > T::zero() { y * x[0] } else { y - x[1] };
+        z.abs() + z.abs().sqrt()
+    }
+    let g = Graph::record(&[0.3, 0.7], f).gradient();
+    assert!(g.num_nodes() > 2 * 4096, "{} nodes", g.num_nodes());
+    assert!(g.num_guards() >= 2, "{} guards", g.num_guards());
+    let c = g.compile().unwrap();
+    let mut rng = Rng::for_test("compiled_pieces_hand_on_values_and_guards");
+    let mut points = vec![vec![0.3, 0.7]];
+    points.extend((0..40).map(|_| rng.vec(2, -2.0, 2.0)));
+    let g2 = g.clone();
+    let errors = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || check("pieces", &g2, &c, &points))
+        .unwrap()
+        .join()
+        .unwrap();
+    assert!(
+        (1..40).contains(&errors),
+        "{errors} guard errors: the points must cross the branches"
+    );
+}

@@ -1,9 +1,12 @@
 //! The JIT (feature `jit`): a graph compiled to native code at run time with Cranelift.
 //!
-//! The graph becomes one function `fn(x: *const f64, out: *mut f64, found: *mut u64) -> u64`:
-//! straight-line code over SSA values (Cranelift allocates the registers), the nodes in the
-//! graph's order, each guard checked where the interpreter checks it (a failing one stores its
-//! answer in `*found` and returns its index + 1), the outputs stored at the end, 0 returned.
+//! The graph becomes one function
+//! `fn(x: *const f64, out: *mut f64, found: *mut u64, work: *mut f64) -> u64`: straight-line code
+//! over SSA values (Cranelift allocates the registers), the nodes in the graph's order, each guard
+//! checked where the interpreter checks it (a failing one stores its answer in `*found` and returns
+//! its index + 1), the outputs stored at the end, 0 returned. Values that live long are kept in
+//! `work`, a work area on the heap (see [`spill_slots`]), so the machine stack frame stays small
+//! whatever the size of the graph.
 //!
 //! Bit for bit: `+`, `−`, `×`, `/`, `neg`, `sqrt`, `abs` and `recip` (`1/x`) are single IEEE
 //! instructions, which round exactly as Rust's operators and methods do; `signum` is a
@@ -16,13 +19,13 @@
 //! reassociated (Cranelift does neither), and no fused multiply-add is used but for `mul_add`
 //! nodes.
 
-use core::mem::ManuallyDrop;
+use core::cell::Cell;
+use core::mem::{ManuallyDrop, MaybeUninit};
 use std::fmt;
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
-    AbiParam, BlockArg, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind, Type,
-    Value as Val, types,
+    AbiParam, BlockArg, InstBuilder, MemFlagsData, Signature, Type, Value as Val, types,
 };
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -90,14 +93,35 @@ impl fmt::Display for CompileError {
 impl std::error::Error for CompileError {}
 
 /// The compiled function: `x` has the graph's number of inputs, `out` its number of outputs,
-/// `found` one writable `u64`; returns 0, or k + 1 after storing guard k's answer in `*found`.
-type RawFn = unsafe extern "C" fn(*const f64, *mut f64, *mut u64) -> u64;
+/// `found` one writable `u64`, `work` the function's number of work slots (any pointer if none);
+/// returns 0, or k + 1 after storing guard k's answer in `*found`.
+type RawFn = unsafe extern "C" fn(*const f64, *mut f64, *mut u64, *mut f64) -> u64;
+
+/// Work areas of up to this many `f64` slots are on the stack of [`Compiled::eval_into`] (2 KiB),
+/// larger ones in the thread's work area: a thread-local access costs more than the evaluation of
+/// a small graph.
+const LOCAL_WORK: usize = 256;
+
+thread_local! {
+    /// The work area of the compiled functions evaluated on this thread: as long as the largest
+    /// one's ([`Compiled::eval_into`] takes it out while it runs).
+    static WORK: Cell<Vec<f64>> = const { Cell::new(Vec::new()) };
+}
 
 /// A graph compiled to native code by [`Graph::compile`] (feature `jit`). [`Compiled::eval`] and
 /// [`Compiled::eval_into`] behave exactly like [`Graph::eval`] and the interpreter's
 /// [`Evaluator::eval_into`](super::Evaluator::eval_into): the same outputs bit for bit (NaNs
 /// aside, whose payload is not specified), the same errors. Calls take `&self` and allocate
-/// nothing (but [`Compiled::eval`]'s result), and a `Compiled` can be shared between threads.
+/// nothing (but [`Compiled::eval`]'s result, and a work area per thread, see below), and a
+/// `Compiled` can be shared between threads.
+///
+/// The values the code keeps for long (in a gradient graph, most of the function's, until the
+/// reverse sweep reads them) live in a work area, not in the machine code's stack frame, so a
+/// compiled graph of any size runs on a thread with a small stack (Rust's and rayon's default of
+/// 2 MiB): up to 256 such values in a buffer on the stack of the call (2 KiB), more in a work area
+/// on the heap that each thread keeps, as large as the largest a compiled function has needed on
+/// it (8 bytes per value live at once), reused by every later call and freed when the thread
+/// ends; the first call on a thread that needs more allocates it.
 ///
 /// ```
 /// # #[cfg(feature = "jit")] {
@@ -110,12 +134,17 @@ type RawFn = unsafe extern "C" fn(*const f64, *mut f64, *mut u64) -> u64;
 /// # }
 /// ```
 pub struct Compiled {
-    func: RawFn,
+    /// the graph's code, in pieces run one after the other (see [`CHUNK`]): the first piece,
+    /// and the others
+    first: RawFn,
+    rest: Box<[RawFn]>,
     n_inputs: usize,
     n_outputs: usize,
     /// per guard: the question and the answer at the recording point (for the error)
     guards: Vec<(Test, u64)>,
     code_size: usize,
+    /// the number of `f64` slots of the work area the code keeps long-lived values in
+    n_work: usize,
     /// owns the memory `func` points into; freed on drop
     module: ManuallyDrop<JITModule>,
 }
@@ -124,7 +153,8 @@ pub struct Compiled {
 // that owns that code. The module is never used after `Graph::compile` returns — no method of it
 // is called through `&Compiled`, which exposes only `func` — until `Drop` frees its memory, with
 // exclusive access. The code itself keeps no state: it reads `x`, writes `out` and `found` (all
-// given by the caller) and its own stack frame, and calls only the pure `extern "C"` functions
+// given by the caller), its own stack frame and the work area the caller passes (each thread's
+// own, see `WORK`), and calls only the pure `extern "C"` functions
 // of this module. So calls from several threads at once are independent (`Sync`), and the owner
 // may move to, and drop in, another thread (`Send`): the module's parts are its memory
 // allocations, a target description, symbol tables and boxed `Send` closures, none tied to the
@@ -190,13 +220,14 @@ impl Compiled {
             });
         }
         let mut found = 0u64;
-        // SAFETY: `func` was compiled by `Graph::compile` for exactly this signature (three
-        // pointers, a `u64` result, the host's C calling convention, which is Cranelift's
-        // default for the host ISA) and is alive as long as `self.module`, which `self` owns.
-        // It reads `x[0..n_inputs]` and writes `out[0..n_outputs]` (lengths checked above) and
-        // one `u64` at `found`, nothing else; it cannot unwind (no code it calls panics).
-        #[allow(unsafe_code)]
-        let status = unsafe { (self.func)(x.as_ptr(), out.as_mut_ptr(), &mut found) };
+        let status = if self.n_work <= LOCAL_WORK {
+            // a small work area on this function's stack (every slot the code reads it wrote
+            // before: nothing needs initialising)
+            let mut local = [MaybeUninit::<f64>::uninit(); LOCAL_WORK];
+            self.run(x, out, &mut found, local.as_mut_ptr().cast())
+        } else {
+            self.run_with_thread_work(x, out, &mut found)
+        };
         if status == 0 {
             Ok(())
         } else {
@@ -204,6 +235,59 @@ impl Compiled {
             let (test, expected) = self.guards[k];
             Err(test.error(k, expected, found))
         }
+    }
+
+    /// [`Compiled::run`] with the thread's work area, taken out while the code runs (a thread
+    /// being torn down, whose area is gone, makes one for the call). Out of line: it would make
+    /// every call of a small graph pay for its registers.
+    #[inline(never)]
+    fn run_with_thread_work(&self, x: &[f64], out: &mut [f64], found: &mut u64) -> u64 {
+        let mut work = WORK.try_with(Cell::take).unwrap_or_default();
+        if work.len() < self.n_work {
+            work.resize(self.n_work, 0.0);
+        }
+        let status = self.run(x, out, found, work.as_mut_ptr());
+        let _ = WORK.try_with(|w| w.set(work));
+        status
+    }
+
+    /// Runs the code: its pieces in order until one returns a guard's failure. `x` and `out` have
+    /// the lengths of the graph's inputs and outputs, `work` points to at least `n_work` `f64`s.
+    #[inline]
+    fn run(&self, x: &[f64], out: &mut [f64], found: &mut u64, work: *mut f64) -> u64 {
+        let (x, out) = (x.as_ptr(), out.as_mut_ptr());
+        // SAFETY: each piece of `funcs` was compiled by `Graph::compile` for exactly this
+        // signature (four pointers, a `u64` result, the host's C calling convention, which is
+        // Cranelift's default for the host ISA) and is alive as long as `self.module`, which
+        // `self` owns. It reads `x[0..n_inputs]`, writes `out[0..n_outputs]` (the caller checked
+        // both lengths; only the last piece writes `out`, and only on success) and one `u64` at
+        // `found`, and reads and writes `work[0..n_work]` (the caller's work area has at least
+        // `n_work` slots; every slot is written, by this piece or an earlier one, before it is
+        // read), nothing else; it cannot unwind (no code it calls panics).
+        #[allow(unsafe_code)]
+        let status = unsafe { (self.first)(x, out, found, work) };
+        if status != 0 || self.rest.is_empty() {
+            return status;
+        }
+        self.run_rest(x, out, found, work)
+    }
+
+    /// The pieces after the first, in order until one returns a guard's failure (see
+    /// [`Compiled::run`]). Out of line: a graph in one piece does not pay for the loop.
+    #[inline(never)]
+    fn run_rest(&self, x: *const f64, out: *mut f64, found: &mut u64, work: *mut f64) -> u64 {
+        let mut status = 0;
+        for f in &self.rest {
+            // SAFETY: as for the first piece in `run`, whose caller's checks hold here
+            #[allow(unsafe_code)]
+            {
+                status = unsafe { f(x, out, found, work) };
+            }
+            if status != 0 {
+                break;
+            }
+        }
+        status
     }
 
     /// Evaluates at `x` and returns the outputs: [`Graph::eval`], on native code.
@@ -388,7 +472,8 @@ fn host_isa(nodes: usize) -> Result<cranelift_codegen::isa::OwnedTargetIsa, Comp
     // code and callees are reached through absolute addresses (the JIT's memory is anywhere)
     set(&mut flags, "use_colocated_libcalls", "false")?;
     set(&mut flags, "is_pic", "false")?;
-    // a graph with many long-lived values has a large stack frame: probe it page by page
+    // the register allocator's spill slots can make a frame larger than a page: probe it page by
+    // page (the graph's long-lived values are in the work area, not in the frame)
     set(&mut flags, "enable_probestack", "true")?;
     set(&mut flags, "probestack_strategy", "inline")?;
     // the IR is made by the code below, not by users: skip the verifier's pass (compile time)
@@ -401,8 +486,18 @@ fn host_isa(nodes: usize) -> Result<cranelift_codegen::isa::OwnedTargetIsa, Comp
 
 const NO_SLOT: u32 = u32::MAX;
 
-/// A value read more than this many nodes after it is made lives in a stack slot (stored once,
-/// loaded at each use) instead of a register. Register allocation time grows with the number of
+/// A graph of more nodes is compiled as several functions of this many nodes, called one after
+/// the other, which hand on values in the work area (every value read in a later piece lives
+/// there). Cranelift's fast register allocator gives every value it spills a stack slot of its
+/// own, so a function's frame grows with its number of values (about 8 bytes per node): the
+/// gradient graph of a function of 100 000 operations, in one function, overflowed a spawned
+/// thread's 2 MiB stack. In pieces, the frame stays under some tens of kilobytes, and the cost
+/// is a call per piece and the values of the last [`REGISTER_SPAN`] nodes of each piece stored
+/// and loaded.
+const CHUNK: usize = 4096;
+
+/// A value read more than this many nodes after it is made lives in a slot of the work area
+/// (stored once, loaded at each use) instead of a register. Register allocation time grows with the number of
 /// values live at once, and faster than linearly: a gradient graph keeps most of the function's
 /// values until the reverse sweep reads them, so without this its compile time would grow with the
 /// square of the graph (Rosenbrock n = 1024, 17 000 nodes, with the backtracking allocator: 3.8 s
@@ -410,10 +505,15 @@ const NO_SLOT: u32 = u32::MAX;
 /// ones in registers.
 const REGISTER_SPAN: usize = 32;
 
-/// The stack slot of each operation node whose value lives long (`NO_SLOT` for the others), and
+/// The work slot of each operation node whose value lives long (`NO_SLOT` for the others), and
 /// the number of slots. A slot is reused once its value is dead (as the interpreter's work slots
-/// are), so the stack frame holds the values live at once, not every value.
-fn spill_slots(g: &Graph, guards_after: &[Vec<usize>]) -> (Vec<u32>, u32) {
+/// are), so the work area holds the values live at once, not every value.
+///
+/// The work area is on the heap, passed in by [`Compiled::eval_into`], not in the machine stack
+/// frame: the values live at once grow with the graph (the gradient graph of a function of
+/// 100 000 operations keeps some 100 000 of them), and a frame that large overflowed the 2 MiB
+/// stack of a spawned thread, which aborts the process.
+fn spill_slots(g: &Graph, guards_after: &[Vec<usize>], n_chunks: usize) -> (Vec<u32>, u32) {
     let n = g.nodes.len();
     let mut last_use = vec![0usize; n];
     for (i, node) in g.nodes.iter().enumerate() {
@@ -434,8 +534,12 @@ fn spill_slots(g: &Graph, guards_after: &[Vec<usize>]) -> (Vec<u32>, u32) {
     let mut dies_at: Vec<Vec<u32>> = vec![Vec::new(); n + 1];
     let mut free: Vec<u32> = Vec::new();
     let mut n_slots = 0u32;
+    // the piece of code (see `CHUNK`) that computes node `k` (that stores the outputs: `n`)
+    let chunk_of = |k: usize| (k / CHUNK).min(n_chunks - 1);
     for i in 0..n {
-        if g.nodes[i].is_operation() && last_use[i] > i + REGISTER_SPAN {
+        if g.nodes[i].is_operation()
+            && (last_use[i] > i + REGISTER_SPAN || chunk_of(last_use[i]) != chunk_of(i))
+        {
             let s = free.pop().unwrap_or_else(|| {
                 n_slots += 1;
                 n_slots - 1
@@ -458,14 +562,21 @@ struct Gen<'a, 'b> {
     /// the SSA value of each operation node kept in a register (inputs and constants are made at
     /// each use)
     vals: Vec<Option<Val>>,
-    /// the stack slot of each operation node whose value lives long (see [`Graph::compile`])
+    /// the work slot of each operation node whose value lives long (see [`spill_slots`])
     spill: Vec<u32>,
-    slots: cranelift_codegen::ir::StackSlot,
+    /// the work area's address
+    work: Val,
     sig1: cranelift_codegen::ir::SigRef,
     sig2: cranelift_codegen::ir::SigRef,
     sig3: cranelift_codegen::ir::SigRef,
     outcome1: cranelift_codegen::ir::SigRef,
     outcome2: cranelift_codegen::ir::SigRef,
+}
+
+/// The byte offset of work slot `s` (a work area of more than 2³¹ bytes is refused by
+/// [`Graph::compile`]).
+fn slot_offset(s: u32) -> i32 {
+    (s as usize * 8) as i32
 }
 
 fn trusted() -> MemFlagsData {
@@ -487,13 +598,10 @@ impl Gen<'_, '_> {
             _ => match self.spill[i as usize] {
                 NO_SLOT => self.vals[i as usize].expect("operands come before their uses"),
                 s => {
-                    let slots = self.slots;
-                    {
-                        let ptr = self.ptr;
-                        self.b
-                            .ins()
-                            .stack_load(ptr, types::F64, slots, (s * 8) as i32)
-                    }
+                    let work = self.work;
+                    self.b
+                        .ins()
+                        .load(types::F64, trusted(), work, slot_offset(s))
                 }
             },
         }
@@ -696,13 +804,16 @@ impl Graph {
         let ptr = frontend.pointer_type();
         let codegen = |e: &dyn fmt::Display| CompileError::Codegen(e.to_string());
 
-        let mut ctx = module.make_context();
-        let sig = &mut ctx.func.signature;
-        sig.params.extend([AbiParam::new(ptr); 3]);
-        sig.returns.push(AbiParam::new(types::I64));
-        let id = module
-            .declare_function("nilpotent_graph", Linkage::Local, &ctx.func.signature)
-            .map_err(|e| codegen(&e))?;
+        // the graph's nodes in pieces of `CHUNK`, one function each (see `CHUNK`)
+        let n = self.nodes.len();
+        let n_chunks = n.div_ceil(CHUNK).max(1);
+        let (guards_first, guards_after) = guard_placement(self);
+        let (mut spill_of, n_slots) = spill_slots(self, &guards_after, n_chunks);
+        if n_slots as usize * 8 > i32::MAX as usize {
+            return Err(CompileError::Codegen(format!(
+                "{n_slots} values live at once: more than 2 GiB of work area"
+            )));
+        }
         let signature = |params: &[Type], ret: Type| {
             let mut s = Signature::new(call_conv);
             s.params.extend(params.iter().map(|&t| AbiParam::new(t)));
@@ -710,14 +821,31 @@ impl Graph {
             s
         };
         let f64_ = types::F64;
+        let mut ctx = module.make_context();
         let mut fctx = FunctionBuilderContext::new();
-        {
+        let mut ids = Vec::with_capacity(n_chunks);
+        let mut code_size = 0;
+        // the SSA value of each node kept in a register, in the function being generated
+        let mut vals: Vec<Option<Val>> = vec![None; n];
+        for chunk in 0..n_chunks {
+            let last = chunk + 1 == n_chunks;
+            let sig = &mut ctx.func.signature;
+            sig.params.extend([AbiParam::new(ptr); 4]);
+            sig.returns.push(AbiParam::new(types::I64));
+            let id = module
+                .declare_function(
+                    &format!("nilpotent_graph_{chunk}"),
+                    Linkage::Local,
+                    &ctx.func.signature,
+                )
+                .map_err(|e| codegen(&e))?;
+            ids.push(id);
             let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
             let entry = b.create_block();
             b.append_block_params_for_function_params(entry);
             b.switch_to_block(entry);
             let params = b.block_params(entry).to_vec();
-            let (x, out, found) = (params[0], params[1], params[2]);
+            let (x, out, found, work) = (params[0], params[1], params[2], params[3]);
             // where a failing guard goes: store its answer, return its index + 1
             let fail = b.create_block();
             b.append_block_param(fail, types::I64); // index + 1
@@ -727,21 +855,14 @@ impl Graph {
             let sig3 = b.import_signature(signature(&[f64_, f64_, f64_], f64_));
             let outcome1 = b.import_signature(signature(&[f64_], types::I64));
             let outcome2 = b.import_signature(signature(&[f64_, f64_], types::I64));
-            let (guards_first, guards_after) = guard_placement(self);
-            let (spill, n_slots) = spill_slots(self, &guards_after);
-            let slots = b.create_sized_stack_slot(StackSlotData::new(
-                StackSlotKind::ExplicitSlot,
-                n_slots.max(1) * 8,
-                3,
-            ));
             let mut cg = Gen {
                 b,
                 g: self,
                 ptr,
                 x,
-                vals: vec![None; self.nodes.len()],
-                spill,
-                slots,
+                vals: core::mem::take(&mut vals),
+                spill: core::mem::take(&mut spill_of),
+                work,
                 sig1,
                 sig2,
                 sig3,
@@ -765,30 +886,36 @@ impl Graph {
                 );
                 cg.b.switch_to_block(next);
             };
-            for &k in &guards_first {
-                check(&mut cg, k);
+            if chunk == 0 {
+                for &k in &guards_first {
+                    check(&mut cg, k);
+                }
             }
-            for (i, &node) in self.nodes.iter().enumerate() {
+            let nodes = self.nodes.iter().zip(&guards_after).enumerate();
+            for (i, (&node, after)) in nodes.skip(chunk * CHUNK).take(CHUNK) {
                 if node.is_operation() {
                     let v = cg.op(node);
                     match cg.spill[i] {
                         NO_SLOT => cg.vals[i] = Some(v),
                         s => {
-                            cg.b.ins().stack_store(ptr, v, slots, (s * 8) as i32);
+                            cg.b.ins().store(trusted(), v, work, slot_offset(s));
                         }
                     }
                 }
-                for &k in &guards_after[i] {
+                for &k in after {
                     check(&mut cg, k);
                 }
             }
-            for (k, &o) in self.outputs.iter().enumerate() {
-                let v = cg.val(o);
-                cg.b.ins().store(trusted(), v, out, (k as i32) * 8);
+            if last {
+                for (k, &o) in self.outputs.iter().enumerate() {
+                    let v = cg.val(o);
+                    cg.b.ins().store(trusted(), v, out, (k as i32) * 8);
+                }
             }
             let ok = cg.b.ins().iconst(types::I64, 0);
             cg.b.ins().return_(&[ok]);
-
+            vals = cg.vals;
+            spill_of = cg.spill;
             let mut b = cg.b;
             b.switch_to_block(fail);
             let fp = b.block_params(fail).to_vec();
@@ -796,27 +923,37 @@ impl Graph {
             b.ins().return_(&[fp[0]]);
             b.seal_all_blocks();
             b.finalize(frontend);
+            module
+                .define_function(id, &mut ctx)
+                .map_err(|e| codegen(&format!("{e:?}")))?;
+            code_size += ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
+            module.clear_context(&mut ctx);
         }
-        module
-            .define_function(id, &mut ctx)
-            .map_err(|e| codegen(&format!("{e:?}")))?;
-        let code_size = ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
-        module.clear_context(&mut ctx);
         module.finalize_definitions().map_err(|e| codegen(&e))?;
-        let code = module.get_finalized_function(id);
-        // SAFETY: `code` is the entry of the function defined above, finalized (executable) and
-        // owned by `module`, which the returned `Compiled` keeps until it is dropped. Its
-        // signature is `(ptr, ptr, ptr) -> i64` in the host's default calling convention, which
-        // is the C convention `RawFn` names (`extern "C"`, pointer-sized arguments, a 64-bit
-        // integer result).
-        #[allow(unsafe_code)]
-        let func = unsafe { core::mem::transmute::<*const u8, RawFn>(code) };
+        let mut funcs: Vec<RawFn> = ids
+            .iter()
+            .map(|&id| {
+                let code = module.get_finalized_function(id);
+                // SAFETY: `code` is the entry of a function defined above, finalized (executable)
+                // and owned by `module`, which the returned `Compiled` keeps until it is dropped.
+                // Its signature is `(ptr, ptr, ptr, ptr) -> i64` in the host's default calling
+                // convention, which is the C convention `RawFn` names (`extern "C"`,
+                // pointer-sized arguments, a 64-bit integer result).
+                #[allow(unsafe_code)]
+                unsafe {
+                    core::mem::transmute::<*const u8, RawFn>(code)
+                }
+            })
+            .collect();
+        let first = funcs.remove(0);
         Ok(Compiled {
-            func,
+            first,
+            rest: funcs.into_boxed_slice(),
             n_inputs: self.n_inputs,
             n_outputs: self.outputs.len(),
             guards: self.guards.iter().map(|g| (g.test, g.expected)).collect(),
             code_size,
+            n_work: n_slots as usize,
             module: ManuallyDrop::new(module),
         })
     }
