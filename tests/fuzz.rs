@@ -96,6 +96,14 @@
 
 mod common;
 
+// The branchy programs, nalgebra decompositions and sparsity patterns of the extended fuzz test.
+#[path = "fuzz/branchy.rs"]
+mod branchy;
+#[path = "fuzz/decompositions.rs"]
+mod decompositions;
+#[path = "fuzz/patterns.rs"]
+mod patterns;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::{Add, Div, Mul, Rem, Sub};
