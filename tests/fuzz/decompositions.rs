@@ -15,7 +15,7 @@
 //! every NaN equal). The graph recorded at each of the three matrices is evaluated at the two
 //! others: `Ok(r)` bit for bit or `Err(GraphError::Guard)`, never another number (a graph
 //! recorded at an invertible matrix and evaluated at a singular one must not return `[1, ±∞…]`),
-//! and the JIT (feature `jit`) exactly as the interpreter.
+//! and the JIT (feature `jit`; in a debug build for every 8th case) exactly as the interpreter.
 
 use std::collections::BTreeMap;
 use std::panic::{self, AssertUnwindSafe};
@@ -233,8 +233,16 @@ fn check_at(
     }
 }
 
-/// The graph recorded at one matrix, evaluated at another: `Ok(f64)` or a guard error.
-fn check_cross(g: &Graph, which: Decomp, k: usize, a: &[f64], fails: &mut Vec<Failure>) -> bool {
+/// The graph recorded at one matrix, evaluated at another: `Ok(f64)` or a guard error; its JIT
+/// code (`jit`, feature `jit`) exactly as the interpreter.
+fn check_cross(
+    g: &Graph,
+    #[cfg(feature = "jit")] jit: Option<&nilpotent::graph::Compiled>,
+    which: Decomp,
+    k: usize,
+    a: &[f64],
+    fails: &mut Vec<Failure>,
+) -> bool {
     let r = decomp::<f64>(which, k, a);
     let ev = g.eval(a);
     match &ev {
@@ -246,22 +254,19 @@ fn check_cross(g: &Graph, which: Decomp, k: usize, a: &[f64], fails: &mut Vec<Fa
         Err(e) => fails.push(("graph: an error other than a guard", format!("{e}"))),
     }
     #[cfg(feature = "jit")]
-    match g.compile() {
-        Ok(c) => {
-            let jv = c.eval(a);
-            let agree = match (&jv, &ev) {
-                (Ok(x), Ok(y)) => same(x, y),
-                (Err(x), Err(y)) => x == y,
-                _ => false,
-            };
-            if !agree {
-                fails.push((
-                    "JIT vs interpreter",
-                    format!("{} vs {}", fmt(&jv), fmt(&ev)),
-                ));
-            }
+    if let Some(c) = jit {
+        let jv = c.eval(a);
+        let agree = match (&jv, &ev) {
+            (Ok(x), Ok(y)) => same(x, y),
+            (Err(x), Err(y)) => x == y,
+            _ => false,
+        };
+        if !agree {
+            fails.push((
+                "JIT vs interpreter",
+                format!("{} vs {}", fmt(&jv), fmt(&ev)),
+            ));
         }
-        Err(e) => fails.push(("the JIT refuses the graph", format!("{e}"))),
     }
     ev.is_ok()
 }
@@ -306,10 +311,30 @@ fn run() {
         }
         for (gi, g) in graphs.iter().enumerate() {
             let Some(g) = g else { continue };
+            #[cfg(feature = "jit")]
+            let jit = if super::branchy::jit_case(case) {
+                match g.compile() {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        fails_by.push((mats[gi].0, ("the JIT refuses the graph", format!("{e}"))));
+                        None
+                    }
+                }
+            } else {
+                None
+            };
             for (ai, (name, a)) in mats.iter().enumerate() {
                 if ai != gi {
                     let mut f = Vec::new();
-                    let ok = check_cross(g, which, k, a, &mut f);
+                    let ok = check_cross(
+                        g,
+                        #[cfg(feature = "jit")]
+                        jit.as_ref(),
+                        which,
+                        k,
+                        a,
+                        &mut f,
+                    );
                     cross[ok as usize] += 1;
                     fails_by.extend(f.into_iter().map(|(c, m)| {
                         (
