@@ -6,7 +6,7 @@
 //! A [`Prog`] is plain data: `n` inputs (1–4), then 3–12 operations, each a rule-table entry
 //! (`Unary::ALL`, `Binary::ALL`, `mul_add`, through the public `Float` API), a constant (0, −0,
 //! ±1, 2, ½, ±∞, ±NaN), or a branch: `if c { v[a] } else { v[b] }` ([`Op::Select`]) or
-//! `if c { u₁(v[a]) } else { u₂(v[a]) }` ([`Op::IfOp`], only the taken arm computed), where the
+//! `if c { u₁(v[a]) } else { u₂(v[a]) }` ([`Op::IfUnary`], only the taken arm computed), where the
 //! condition `c` ([`Cond`]) is a comparison `< ≤ > ≥ == ≠` between two values or a value and a
 //! constant, `is_zero()`, `is_sign_negative()`, `is_sign_positive()`, `is_nan()`, `is_finite()`
 //! or `is_infinite()`. `max`/`min` take ±0 constants often, so that ±0 ties happen by
@@ -73,7 +73,7 @@ pub const JIT_EVERY_IN_DEBUG: u64 = 8;
 
 /// Whether case `case` compiles its graphs with the JIT (feature `jit`).
 pub fn jit_case(case: u64) -> bool {
-    !cfg!(debug_assertions) || case % JIT_EVERY_IN_DEBUG == 0
+    !cfg!(debug_assertions) || case.is_multiple_of(JIT_EVERY_IN_DEBUG)
 }
 
 /// Derivatives by two modes (forward, reverse on the tape, reverse on the graph): relative to the
@@ -128,7 +128,7 @@ pub enum Op {
     /// `if c { v[a] } else { v[b] }`
     Select(Cond, usize, usize),
     /// `if c { u₁(v[a]) } else { u₂(v[a]) }`
-    IfOp(Cond, Unary, Unary, usize),
+    IfUnary(Cond, Unary, Unary, usize),
 }
 
 /// A program: `n` inputs (the first `n` ops are `Input(0..n)`), operations, outputs.
@@ -221,7 +221,7 @@ pub fn prog_all<T: Float + Euclid + 'static>(p: &Prog, x: &[T]) -> Vec<T> {
                     v[b]
                 }
             }
-            Op::IfOp(c, u1, u2, a) => {
+            Op::IfUnary(c, u1, u2, a) => {
                 if cond(c, &v) {
                     apply_unary(u1, v[a])
                 } else {
@@ -240,21 +240,20 @@ pub fn prog<T: Float + Euclid + 'static>(p: &Prog, x: &[T]) -> Vec<T> {
     p.outputs.iter().map(|&o| v[o]).collect()
 }
 
-/// What the `f64` run at a point met, for classifying failures: a ±0 tie in `max`/`min`, an
-/// `is_zero()` asked, the sign of a NaN asked, a NaN value.
+/// What the `f64` run at a point met, for classifying failures: a ±0 tie in `max`/`min`,
+/// `is_zero()` asked of a zero, the sign of a NaN asked, a NaN value.
 fn features(p: &Prog, v: &[f64]) -> String {
     let (nan_sign, tie) = f64_run_flags(p, v);
-    let is_zero = p.ops.iter().any(|op| {
-        matches!(
-            op,
-            Op::Select(Cond::IsZero(_), ..) | Op::IfOp(Cond::IsZero(_), ..)
-        )
+    // `is_zero()` asked of a value 0 (where a structural test answers otherwise)
+    let is_zero = p.ops.iter().any(|op| match op {
+        Op::Select(Cond::IsZero(a), ..) | Op::IfUnary(Cond::IsZero(a), ..) => v[*a] == 0.0,
+        _ => false,
     });
     let nan = v.iter().any(|x| x.is_nan());
     let mut f = Vec::new();
     for (on, name) in [
         (tie, "±0 tie"),
-        (is_zero, "is_zero"),
+        (is_zero, "is_zero of 0"),
         (nan_sign, "NaN sign asked"),
         (nan, "NaN value"),
     ] {
@@ -276,7 +275,7 @@ fn f64_run_flags(p: &Prog, v: &[f64]) -> (bool, bool) {
     let mut tie = false;
     for op in &p.ops {
         match *op {
-            Op::Select(c, ..) | Op::IfOp(c, ..) => {
+            Op::Select(c, ..) | Op::IfUnary(c, ..) => {
                 if let Cond::SignNeg(a) | Cond::SignPos(a) = c {
                     nan_sign |= v[a].is_nan();
                 }
@@ -390,7 +389,7 @@ pub fn generate(rng: &mut Rng) -> Prog {
                 match rng.below(3) {
                     0 => Op::Unary(Unary::Abs, p),
                     1 => Op::Select(Cond::SignNeg(p), operand(rng, len), p),
-                    _ => Op::IfOp(Cond::SignPos(p), gen_unary(rng), Unary::Abs, p),
+                    _ => Op::IfUnary(Cond::SignPos(p), gen_unary(rng), Unary::Abs, p),
                 }
             }
             21 | 22 => {
@@ -473,7 +472,7 @@ pub fn generate(rng: &mut Rng) -> Prog {
             _ => {
                 let c = gen_cond(rng, &mut ops);
                 let len = ops.len();
-                Op::IfOp(c, gen_unary(rng), gen_unary(rng), operand(rng, len))
+                Op::IfUnary(c, gen_unary(rng), gen_unary(rng), operand(rng, len))
             }
         };
         ops.push(op);
@@ -715,13 +714,13 @@ fn check_point(p: &Prog, rec: &Recorded, x: &[f64], st: &mut Stats) -> Vec<Failu
         Err(e) => fails.push(("recording panics", panic_text(&e))),
         Ok(fg) => {
             let recorded = fg.recorded_outputs();
-            if let Some(w) = oracle {
-                if !same(&recorded, w) {
-                    fails.push((
-                        "fresh recording's values vs the f64 program",
-                        format!("{} vs {}", fmt_point(&recorded), fmt_point(w)),
-                    ));
-                }
+            if let Some(w) = oracle
+                && !same(&recorded, w)
+            {
+                fails.push((
+                    "fresh recording's values vs the f64 program",
+                    format!("{} vs {}", fmt_point(&recorded), fmt_point(w)),
+                ));
             }
             let fv = fg.eval(x);
             match &fv {
@@ -731,13 +730,13 @@ fn check_point(p: &Prog, rec: &Recorded, x: &[f64], st: &mut Stats) -> Vec<Failu
                     format!("{} vs recorded {}", fmt_result(&fv), fmt_point(&recorded)),
                 )),
             }
-            if let Ok(v) = &gv {
-                if !same(v, &recorded) {
-                    fails.push((
-                        "graph recorded at x0 (Ok at x) vs graph recorded at x",
-                        format!("{} vs {}", fmt_point(v), fmt_point(&recorded)),
-                    ));
-                }
+            if let Ok(v) = &gv
+                && !same(v, &recorded)
+            {
+                fails.push((
+                    "graph recorded at x0 (Ok at x) vs graph recorded at x",
+                    format!("{} vs {}", fmt_point(v), fmt_point(&recorded)),
+                ));
             }
         }
     }
@@ -853,8 +852,9 @@ fn check_point(p: &Prog, rec: &Recorded, x: &[f64], st: &mut Stats) -> Vec<Failu
                     .flatten()
                     .filter(|v| v.is_finite())
                     .fold(1.0f64, |s, v| s.max(v.abs()));
-                for k in 0..n {
-                    let vals = [rows[0][k], rows[1][k], rows[2][k]];
+                let entries = rows[0].iter().zip(&rows[1]).zip(&rows[2]).enumerate();
+                for (k, ((&a0, &a1), &a2)) in entries {
+                    let vals = [a0, a1, a2];
                     st.derivative_entries += 1;
                     if !vals.iter().all(|v| v.is_finite()) {
                         if !(vals.iter().all(|v| v.is_nan()) || vals.iter().all(|&v| v == vals[0]))

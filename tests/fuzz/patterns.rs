@@ -49,11 +49,14 @@ enum Phi {
     Max(f64),
 }
 
+/// One output: its (input, φ, coefficient) terms and its products of two inputs.
+type Row = (Vec<(usize, Phi, f64)>, Vec<(usize, usize)>);
+
 #[derive(Clone, Debug)]
 struct SparseFn {
     n: usize,
     /// per output: (input, φ, coefficient) terms and products of two inputs
-    rows: Vec<(Vec<(usize, Phi, f64)>, Vec<(usize, usize)>)>,
+    rows: Vec<Row>,
     /// the row squared in the scalar function
     square: usize,
     /// where the kinks are: (input, position)
@@ -185,6 +188,10 @@ fn compare(
     }
 }
 
+fn same_vec(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(&x, &y)| same_f64(x, y))
+}
+
 fn same_csc(a: &CscMatrix<f64>, b: &CscMatrix<f64>) -> bool {
     a.pattern() == b.pattern()
         && a.values()
@@ -223,7 +230,7 @@ fn check_point(
                 continue;
             }
         };
-        if !(y.len() == r.len() && y.iter().zip(&r).all(|(&a, &b)| same_f64(a, b))) {
+        if !same_vec(&y, &r) {
             fails.push((
                 "Jacobian plan values vs f64",
                 format!("{dir:?}: {y:?} vs {r:?}"),
@@ -258,9 +265,7 @@ fn check_point(
             match &one_shot {
                 Err(_) => fails.push(("sparse::jacobian panics", String::new())),
                 Ok((oy, oj)) => {
-                    if !(oy.len() == y.len() && oy.iter().zip(&y).all(|(&a, &b)| same_f64(a, b)))
-                        || !same_csc(oj, &jac)
-                    {
+                    if !same_vec(oy, &y) || !same_csc(oj, &jac) {
                         fails.push((
                             "one-shot sparse::jacobian vs the Auto plan",
                             format!("values {oy:?} vs {y:?}"),
@@ -304,10 +309,7 @@ fn check_point(
     })) {
         Err(_) => fails.push(("sparse::hessian panics", String::new())),
         Ok((ov, og, oh)) => {
-            if !same_f64(ov, hv)
-                || !og.iter().zip(&hg).all(|(&a, &b)| same_f64(a, b))
-                || !same_csc(&oh, &hh)
-            {
+            if !same_f64(ov, hv) || !same_vec(&og, &hg) || !same_csc(&oh, &hh) {
                 fails.push((
                     "one-shot sparse::hessian vs the Hessian plan",
                     format!("value {ov:?} vs {hv:?}, gradient {og:?} vs {hg:?}"),
