@@ -32,7 +32,7 @@
 //! | tape `reverse::jacobian` | values r |
 //! | the graph and the Jacobian graph evaluated on `Dual<f64, 4>` (`Evaluator`) | the same `Ok`/`Err` as in `f64`, real parts the `f64` outputs bit for bit |
 //! | the Jacobian graph's values | where `Ok`, the graph's values at x |
-//! | Jacobian graph vs forward vs tape | where every value of the program is finite, no guard fires and every mode has the values r: the same to 1e-8 of the row's largest entry (floor 1); an entry finite in one mode and not in the other (the documented cancelled-tangent difference) is counted, not failed |
+//! | Jacobian graph vs forward vs tape | where every value of the program is finite, no guard fires and every mode has the values r: the same to 1e-8 of the larger and the path magnitude P (the sum over paths of the products of absolute local partials; floor 1); an entry finite in one mode and not in the other (the documented cancelled-tangent difference) is counted, not failed |
 //! | `sparse::jacobian` and `sparse::hessian` at x₀ | no panic; the values of the graph at x₀ |
 //!
 //! "Bit for bit" counts every NaN equal to every NaN: neither the payload nor the **sign of a
@@ -77,7 +77,7 @@ pub fn jit_case(case: u64) -> bool {
 }
 
 /// Derivatives by two modes (forward, reverse on the tape, reverse on the graph): relative to the
-/// largest entry of the row (floor 1).
+/// larger of the two and the path magnitude ([`path_magnitudes`]), floor 1.
 const ROUTE_RTOL: f64 = 1e-8;
 /// The most inputs of a program (the Jacobian graph is evaluated on `Dual<f64, MAX_INPUTS>`).
 const MAX_INPUTS: usize = 4;
@@ -241,7 +241,7 @@ pub fn prog<T: Float + Euclid + 'static>(p: &Prog, x: &[T]) -> Vec<T> {
 }
 
 /// What the `f64` run at a point met, for classifying failures: a ±0 tie in `max`/`min`,
-/// `is_zero()` asked of a zero, the sign of a NaN asked, a NaN value.
+/// `is_zero()` asked of a zero, the sign of a NaN asked, `abs` of a NaN, a NaN value.
 fn features(p: &Prog, v: &[f64]) -> String {
     let (nan_sign, tie) = f64_run_flags(p, v);
     // `is_zero()` asked of a value 0 (where a structural test answers otherwise)
@@ -250,11 +250,20 @@ fn features(p: &Prog, v: &[f64]) -> String {
         _ => false,
     });
     let nan = v.iter().any(|x| x.is_nan());
+    // `abs` of a NaN: its derivative rule asks the NaN's sign
+    let abs_nan = p.ops.iter().any(|op| match *op {
+        Op::Unary(Unary::Abs, a) => v[a].is_nan(),
+        Op::IfUnary(c, u1, u2, a) => {
+            (if cond(c, v) { u1 } else { u2 }) == Unary::Abs && v[a].is_nan()
+        }
+        _ => false,
+    });
     let mut f = Vec::new();
     for (on, name) in [
         (tie, "±0 tie"),
         (is_zero, "is_zero of 0"),
         (nan_sign, "NaN sign asked"),
+        (abs_nan, "abs of NaN"),
         (nan, "NaN value"),
     ] {
         if on {
@@ -266,6 +275,41 @@ fn features(p: &Prog, v: &[f64]) -> String {
     } else {
         f.join(" + ")
     }
+}
+
+/// The path magnitudes of the program at the point where its values are `v`: for each value and
+/// input, the sum over the paths from the input to the value of the products of the absolute
+/// local partials (rule table, `f64`). Two routes to a derivative differ by rounding of order
+/// ε·depth·P, also where the derivative itself cancels to 0.
+fn path_magnitudes(p: &Prog, v: &[f64]) -> Vec<Vec<f64>> {
+    let mut pm: Vec<Vec<f64>> = Vec::with_capacity(p.ops.len());
+    let comb = |terms: &[(f64, &Vec<f64>)]| -> Vec<f64> {
+        (0..p.n)
+            .map(|k| terms.iter().map(|(d, q)| d.abs() * q[k]).sum())
+            .collect()
+    };
+    for &op in &p.ops {
+        let row = match op {
+            Op::Input(i) => (0..p.n).map(|k| if k == i { 1.0 } else { 0.0 }).collect(),
+            Op::Const(_) => vec![0.0; p.n],
+            Op::Unary(u, a) => comb(&[(u.eval(v[a]).1, &pm[a])]),
+            Op::Binary(b, a, c) => {
+                let (_, da, dc) = b.eval(v[a], v[c]);
+                comb(&[(da, &pm[a]), (dc, &pm[c])])
+            }
+            Op::MulAdd(a, b, c) => {
+                let (_, da, db, dc) = nilpotent::rules::mul_add(v[a], v[b], v[c]);
+                comb(&[(da, &pm[a]), (db, &pm[b]), (dc, &pm[c])])
+            }
+            Op::Select(c, a, b) => pm[if cond(c, v) { a } else { b }].clone(),
+            Op::IfUnary(c, u1, u2, a) => {
+                let u = if cond(c, v) { u1 } else { u2 };
+                comb(&[(u.eval(v[a]).1, &pm[a])])
+            }
+        };
+        pm.push(row);
+    }
+    pm
 }
 
 /// Whether the `f64` run at `x` asked the sign of a NaN (its branch is then unspecified), and
@@ -848,14 +892,11 @@ fn check_point(p: &Prog, rec: &Recorded, x: &[f64], st: &mut Stats) -> Vec<Failu
         if values_agree && !nan_sign && all.iter().all(|v| v.is_finite()) {
             let jgraph = &o[m..];
             let jt: Vec<f64> = tape.1.transpose().iter().copied().collect();
+            let pm = path_magnitudes(p, &all);
             for i in 0..m {
                 let row = |j: &[f64]| j[i * n..(i + 1) * n].to_vec();
                 let rows = [row(jgraph), row(&j8), row(&jt)];
-                let scale = rows
-                    .iter()
-                    .flatten()
-                    .filter(|v| v.is_finite())
-                    .fold(1.0f64, |s, v| s.max(v.abs()));
+                let paths = &pm[p.outputs[i]];
                 let entries = rows[0].iter().zip(&rows[1]).zip(&rows[2]).enumerate();
                 for (k, ((&a0, &a1), &a2)) in entries {
                     let vals = [a0, a1, a2];
@@ -867,12 +908,17 @@ fn check_point(p: &Prog, rec: &Recorded, x: &[f64], st: &mut Stats) -> Vec<Failu
                         }
                         continue;
                     }
+                    // relative to the path magnitude (rounding of two routes), floor 1
+                    let scale = paths[k].max(1.0);
+                    if !scale.is_finite() {
+                        continue;
+                    }
                     for (a, b, what) in [
                         (vals[0], vals[1], "Jacobian graph vs forward"),
                         (vals[2], vals[1], "tape vs forward"),
                         (vals[0], vals[2], "Jacobian graph vs tape"),
                     ] {
-                        let err = (a - b).abs() / scale;
+                        let err = (a - b).abs() / scale.max(a.abs()).max(b.abs());
                         st.worst_route = st.worst_route.max(err);
                         if err > ROUTE_RTOL {
                             fails.push((
