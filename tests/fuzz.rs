@@ -93,8 +93,39 @@
 //! (`NILPOTENT_TEST_SEED`, see `tests/common`) and its index, so a failing case reruns alone with
 //! `NILPOTENT_FUZZ_FIRST=<case> NILPOTENT_FUZZ_CASES=1`; `NILPOTENT_FUZZ_KEEP_GOING=1` reports
 //! every failing case instead of stopping at the first.
+//!
+//! # Branches, decompositions, sparsity patterns
+//!
+//! Three more tests, in `tests/fuzz/`, look where the graphs above cannot: at branches and at the
+//! special values this test's rejection rule keeps out.
+//!
+//! - [`branchy`]: random programs with branches (comparisons, `is_zero`, sign tests, `max`/`min`
+//!   ties, NaN-producing operations), recorded once and evaluated at many points: the
+//!   interpreter, the JIT, a fresh recording, forward mode, the tape and derivative graphs on dual
+//!   numbers against the `f64` program run fresh at each point — the same number bit for bit, or
+//!   a guard error, never a different number;
+//! - [`decompositions`]: nalgebra's `try_inverse`, `lu().solve`, `qr().solve`, `cholesky`,
+//!   `full_piv_lu().is_invertible()` and `determinant` at singular, near-singular and regular
+//!   matrices in every mode;
+//! - [`patterns`]: sparse Jacobian and Hessian plans on random sparsity patterns (dense rows and
+//!   columns included) against the dense drivers and the one-shot `sparse::jacobian`/`hessian`.
+//!
+//! They take the same knobs (`NILPOTENT_FUZZ_CASES`, `NILPOTENT_FUZZ_FIRST`,
+//! `NILPOTENT_FUZZ_KEEP_GOING`, `NILPOTENT_TEST_SEED`), print what they checked, and with
+//! `NILPOTENT_FUZZ_KEEP_GOING` every failure classified by check (and, for the programs, by what
+//! the point met: a ±0 tie, `is_zero` of 0, the sign of a NaN asked). Run one alone with its name:
+//! `NILPOTENT_FUZZ_CASES=100000 cargo test --release --features jit --test fuzz branchy --
+//! --nocapture`.
 
 mod common;
+
+// The branchy programs, nalgebra decompositions and sparsity patterns of the extended fuzz test.
+#[path = "fuzz/branchy.rs"]
+mod branchy;
+#[path = "fuzz/decompositions.rs"]
+mod decompositions;
+#[path = "fuzz/patterns.rs"]
+mod patterns;
 
 use std::collections::BTreeMap;
 use std::fmt;
