@@ -286,19 +286,20 @@ fn compiler_crash_forward_mode_through_nalgebra_wide_lanes_match_narrow() {
     // tangents: a mix of zeros and specials in different lanes
     fn tangents<const N: usize>(k: usize, special: &[f64]) -> [f64; N] {
         core::array::from_fn(|i| {
-            if (i + k) % 3 == 0 {
+            if (i + k).is_multiple_of(3) {
                 0.0
             } else {
                 special[(i * 5 + k) % special.len()]
             }
         })
     }
+    type Op<const N: usize> = fn(Dual<f64, N>, Dual<f64, N>) -> Dual<f64, N>;
     fn all<const N: usize>(special: &[f64]) {
         for (a, &x) in special.iter().enumerate() {
             for (b, &y) in special.iter().enumerate() {
                 let u = Dual::<f64, N>::new(x, tangents(a, special));
                 let v = Dual::<f64, N>::new(y, tangents(b + 3, special));
-                let ops: [(&str, fn(Dual<f64, N>, Dual<f64, N>) -> Dual<f64, N>); 7] = [
+                let ops: [(&str, Op<N>); 7] = [
                     ("x·y", |u, v| u * v),
                     ("x/y", |u, v| u / v),
                     ("x − y", |u, v| u - v),
@@ -309,7 +310,7 @@ fn compiler_crash_forward_mode_through_nalgebra_wide_lanes_match_narrow() {
                         u.chain2(v, 1.0, f64::INFINITY, v.re)
                     }),
                 ];
-                let narrow_ops: [fn(Dual<f64, 1>, Dual<f64, 1>) -> Dual<f64, 1>; 7] = [
+                let narrow_ops: [Op<1>; 7] = [
                     |u, v| u * v,
                     |u, v| u / v,
                     |u, v| u - v,
