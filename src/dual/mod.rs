@@ -153,6 +153,8 @@ impl<T: Float, const N: usize> Dual<T, N> {
         } else if derivative.is_zero() {
             // no dependence: a constant, even if some incoming tangent is ±∞ or NaN
             return Self::constant(value);
+        } else if const { wide::<T, N>() } {
+            eps = scaled_nonzero(&[eps], derivative);
         } else {
             for e in eps.iter_mut() {
                 *e = scale_nonzero(*e, derivative);
@@ -185,18 +187,32 @@ impl<T: Float, const N: usize> Dual<T, N> {
             return Dual { re: value, eps };
         }
         if !ordinary {
-            if dy.is_zero() {
-                return self.chain(value, dx);
-            }
-            if dx.is_zero() {
-                return other.chain(value, dy);
-            }
-            if !(dx.is_finite() && dy.is_finite()) {
-                let mut eps = self.eps;
-                for (e, o) in eps.iter_mut().zip(other.eps.iter()) {
-                    *e = scale_nonzero(*e, dx) + scale_nonzero(*o, dy);
+            if const { wide::<T, N>() } {
+                // the same cases with one copy of `chain` and the infinite/NaN lanes out of line:
+                // see `wide`
+                let dy_zero = dy.is_zero();
+                if dy_zero || dx.is_zero() {
+                    let (x, d) = if dy_zero { (self, dx) } else { (other, dy) };
+                    return x.chain(value, d);
                 }
-                return Dual { re: value, eps };
+                if !(dx.is_finite() && dy.is_finite()) {
+                    let eps = scaled_nonzero2(&[self.eps, other.eps], dx, dy);
+                    return Dual { re: value, eps };
+                }
+            } else {
+                if dy.is_zero() {
+                    return self.chain(value, dx);
+                }
+                if dx.is_zero() {
+                    return other.chain(value, dy);
+                }
+                if !(dx.is_finite() && dy.is_finite()) {
+                    let mut eps = self.eps;
+                    for (e, o) in eps.iter_mut().zip(other.eps.iter()) {
+                        *e = scale_nonzero(*e, dx) + scale_nonzero(*o, dy);
+                    }
+                    return Dual { re: value, eps };
+                }
             }
         }
         let mut eps = self.eps;
@@ -472,6 +488,51 @@ pub(super) fn both_finite_nonzero<T: Float>(dx: T, dy: T) -> bool {
     } else {
         dx.is_normal() && dy.is_normal()
     }
+}
+
+/// True if the tangents of `Dual<T, N>` take 64 bytes or more (8 or more `f64` lanes): then the
+/// special cases of the chain rule are compiled smaller, in [`Dual::chain`] and `chain2_known`.
+///
+/// Every operation on dual numbers is compiled inline at the innermost level, with the branches of
+/// its chain rule: an ordinary branch, and special cases for a zero partial (one operand does not
+/// count) and for an infinite or NaN one (zero lanes stay zero). On 8 lanes of `f64` each branch is
+/// 8 multiplications and more, held in 4 SSE registers per operand, and nalgebra's unrolled 4 × 4
+/// inverse (`do_inverse4`, compiled into every `DMatrix::try_inverse`) is about 300 such operations
+/// in one function: with every branch copied into each, stable rustc 1.95 (LLVM 22) crashed with a
+/// segmentation fault in the register coalescer on `DMatrix::<Dual<f64, 8>>::try_inverse`
+/// (`examples/nalgebra_decompositions.rs`; not with AVX, where 8 lanes take 2 registers, nor with 4
+/// lanes). For wide tangents the zero-partial case therefore applies one copy of `chain` to the
+/// operand that counts (instead of one copy per operand), and the lanes of an infinite or NaN
+/// partial are computed out of line ([`scaled_nonzero`], [`scaled_nonzero2`]). The results are the
+/// same operations in the same order, bit for bit; narrower duals compile exactly as before.
+const fn wide<T, const N: usize>() -> bool {
+    core::mem::size_of::<[T; N]>() >= 64
+}
+
+/// [`scale_nonzero`] in every lane of `eps[0]`: the tangents of [`Dual::chain`] for an infinite
+/// or NaN partial `d`.
+///
+/// Out of line and cold, like [`scaled_nonzero2`], for wide tangents ([`wide`]): a partial is ±∞
+/// or NaN only at a singular point, and inlined these per-lane selects were the largest special
+/// case of an operation. The argument is an
+/// array built for the call (`&[eps]`), so that only that copy, made on the cold path, has its
+/// address taken, and the operands on the ordinary path stay in registers.
+#[cold]
+#[inline(never)]
+fn scaled_nonzero<T: Float, const N: usize>(eps: &[[T; N]; 1], d: T) -> [T; N] {
+    eps[0].map(|e| scale_nonzero(e, d))
+}
+
+/// `scale_nonzero(x, dx) + scale_nonzero(y, dy)` in every lane of `xy = [x, y]`: the tangents of
+/// [`Dual::chain2`] where a partial is ±∞ or NaN (out of line and cold, see [`scaled_nonzero`]).
+#[cold]
+#[inline(never)]
+fn scaled_nonzero2<T: Float, const N: usize>(xy: &[[T; N]; 2], dx: T, dy: T) -> [T; N] {
+    let mut eps = xy[0];
+    for (e, o) in eps.iter_mut().zip(xy[1].iter()) {
+        *e = scale_nonzero(*e, dx) + scale_nonzero(*o, dy);
+    }
+    eps
 }
 
 /// `d·e`, except that an exactly zero `e` gives exactly zero whatever `d` is (even ±∞ or NaN).

@@ -292,16 +292,20 @@ pub(crate) fn record2<T: Float + 'static>(
 ) -> Var<T> {
     let x_live = !x.is_constant() && !zero_partial(dx);
     let y_live = !y.is_constant() && !zero_partial(dy);
-    match (x_live, y_live) {
-        (true, true) => push_node(x, dx, y, dy, y.index, value, op),
+    // One inlined `push_node` for the three cases that record a node, their operands chosen
+    // first: with one copy per case, forward over reverse through nalgebra's unrolled 4 × 4
+    // inverse (`Var<Dual<f64, 8>>`) compiled three copies of the node's write per operation.
+    let (a, da, b, db, second) = match (x_live, y_live) {
+        (true, true) => (x, dx, y, dy, y.index),
         // an operation with a constant that is an exact identity (`x·1`, `x + (−0)`…) is `x`
         // itself: no node. Tested only here, off the path of two recorded operands.
-        (true, false) if y.is_constant() && identity_rhs(&op, &y.value()) => x,
-        (true, false) => push_node(x, dx, x, T::zero(), SINK, value, op),
-        (false, true) if x.is_constant() && identity_lhs(&op, &x.value()) => y,
-        (false, true) => push_node(y, dy, y, T::zero(), SINK, value, op),
-        (false, false) => Var::constant(value),
-    }
+        (true, false) if y.is_constant() && identity_rhs(&op, &y.value()) => return x,
+        (true, false) => (x, dx, x, T::zero(), SINK),
+        (false, true) if x.is_constant() && identity_lhs(&op, &x.value()) => return y,
+        (false, true) => (y, dy, y, T::zero(), SINK),
+        (false, false) => return Var::constant(value),
+    };
+    push_node(a, da, b, db, second, value, op)
 }
 
 /// True if the partial `d` is known to be exactly zero, so that no node needs it: its value is 0
