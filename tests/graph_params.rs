@@ -513,3 +513,72 @@ fn sparsity_patterns_of_a_graph_with_parameters_are_with_respect_to_x() {
         (0..n).map(|i| (i, i)).collect::<Vec<_>>()
     );
 }
+
+/// Sparse plans on graphs with parameters: `eval_with` gives the Jacobian (forward passes and
+/// reverse sweeps) and the Hessian with respect to `x` at new data, equal to the dense derivative
+/// graphs' entries; `eval` without the parameters is `MissingParams`, wrong lengths `ParamLength`.
+#[test]
+fn sparse_plans_evaluate_graphs_with_parameters() {
+    use nilpotent::sparse::{Direction, HessianPlan, JacobianPlan, Order};
+    let n = 12;
+    let field = |x: &[Sym], p: &[Sym]| -> Vec<Sym> {
+        (0..n - 1)
+            .map(|i| p[i] * x[i] * x[i] - (x[i + 1] * p[n]).sin())
+            .collect()
+    };
+    let g = Graph::record_vec_with(&vec![0.5; n], &vec![1.0; n + 1], field);
+    let dense = g.jacobian();
+    let mut rng = Rng::for_test("params_sparse");
+    for direction in [Direction::Forward, Direction::Reverse] {
+        let mut plan = JacobianPlan::with_options(&g, direction, Order::Best);
+        assert!(matches!(
+            plan.eval(&vec![0.5; n]),
+            Err(GraphError::MissingParams { .. })
+        ));
+        assert!(matches!(
+            plan.eval_with(&vec![0.5; n], &vec![1.0; n]),
+            Err(GraphError::ParamLength { .. })
+        ));
+        for _ in 0..5 {
+            let x = rng.vec(n, -2.0, 2.0);
+            let p = rng.vec(n + 1, -2.0, 2.0);
+            let want = dense.eval_with(&x, &p).unwrap();
+            let (y, jac) = plan.eval_with(&x, &p).unwrap();
+            assert_eq!(y, &want[..n - 1]);
+            for i in 0..n - 1 {
+                for j in 0..n {
+                    let e = jac.get_entry(i, j).map_or(0.0, |e| e.into_value());
+                    assert_eq!(e, want[n - 1 + i * n + j], "{direction:?} ({i}, {j})");
+                }
+            }
+        }
+    }
+    let s = Graph::record_with(&vec![0.5; n], &vec![1.0; n], |x, p| {
+        (1..n).fold(p[0] * x[0] * x[0], |a, i| a + p[i] * x[i] * x[i - 1].cos())
+    });
+    let dense = s.hessian();
+    let mut plan = HessianPlan::new(&s);
+    assert!(matches!(
+        plan.eval(&vec![0.5; n]),
+        Err(GraphError::MissingParams { .. })
+    ));
+    for _ in 0..5 {
+        let x = rng.vec(n, -2.0, 2.0);
+        let p = rng.vec(n, -2.0, 2.0);
+        let want = dense.eval_with(&x, &p).unwrap();
+        let (v, grad, h) = plan.eval_with(&x, &p).unwrap();
+        assert_eq!(v, want[0]);
+        assert_eq!(grad, &want[1..=n]);
+        for i in 0..n {
+            for j in 0..n {
+                let e = h.get_entry(i, j).map_or(0.0, |e| e.into_value());
+                let w = want[1 + n + i * n + j];
+                let scale = w.abs().max(1.0);
+                assert!(
+                    close(e, w, RTOL, scale),
+                    "H({i}, {j}) = {e:e} sparse, {w:e} dense"
+                );
+            }
+        }
+    }
+}

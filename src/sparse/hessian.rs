@@ -156,6 +156,24 @@ impl HessianPlan {
         Ok(self.collect())
     }
 
+    /// [`HessianPlan::eval`] for a graph recorded with parameters
+    /// ([`Graph::record_with`](crate::graph::Graph::record_with)): the value, gradient and
+    /// Hessian with respect to `x` at the inputs `x` and the parameters `p` (the pattern is with
+    /// respect to `x`). The errors of `eval`, and [`GraphError::ParamLength`] if `p` does not have
+    /// one value per parameter (`eval` on a graph with parameters is
+    /// [`GraphError::MissingParams`]). Allocates nothing.
+    #[inline]
+    pub fn eval_with(
+        &mut self,
+        x: &[f64],
+        p: &[f64],
+    ) -> Result<(f64, &[f64], &CscMatrix<f64>), GraphError> {
+        for pass in &mut self.passes {
+            pass.run_with(&self.program, x, p)?;
+        }
+        Ok(self.collect())
+    }
+
     /// [`HessianPlan::eval`] with the passes run on rayon's thread pool: the same results bit for
     /// bit.
     #[cfg(feature = "rayon")]

@@ -108,6 +108,13 @@ impl Sweeps {
         self.work = eval.into_work();
         r
     }
+
+    fn run_with(&mut self, x: &[f64], p: &[f64]) -> Result<(), GraphError> {
+        let mut eval = Evaluator::from_work(&self.program, core::mem::take(&mut self.work));
+        let r = eval.eval_with_into(x, p, &mut self.out);
+        self.work = eval.into_work();
+        r
+    }
 }
 
 /// The estimated cost of forward passes over `colours` colours (see [`Direction::Auto`]).
@@ -289,6 +296,47 @@ impl JacobianPlan {
             _ => {
                 for p in &mut self.passes {
                     p.run(&self.program, x)?;
+                }
+            }
+        }
+        Ok(self.collect())
+    }
+
+    /// [`JacobianPlan::eval`] for a graph recorded with parameters
+    /// ([`Graph::record_vec_with`](crate::graph::Graph::record_vec_with)): the values and the
+    /// Jacobian with respect to `x` at the inputs `x` and the parameters `p`; the pattern is with
+    /// respect to `x` (parameters are not differentiated). The errors of `eval`, and
+    /// [`GraphError::ParamLength`] if `p` does not have one value per parameter (`eval` on a graph
+    /// with parameters is [`GraphError::MissingParams`]). Allocates nothing.
+    ///
+    /// ```
+    /// use nilpotent::graph::Graph;
+    /// use nilpotent::sparse::JacobianPlan;
+    /// // yᵢ = pᵢ·xᵢ² − xᵢ₊₁: the data p is a parameter
+    /// let g = Graph::record_vec_with(&[1.0; 4], &[1.0; 3], |x, p| {
+    ///     (0..3).map(|i| p[i] * x[i] * x[i] - x[i + 1]).collect()
+    /// });
+    /// let mut plan = JacobianPlan::new(&g);
+    /// let (y, jac) = plan.eval_with(&[1.0, 2.0, 3.0, 4.0], &[2.0, 3.0, 4.0]).unwrap();
+    /// assert_eq!(y, &[0.0, 9.0, 32.0]);
+    /// assert_eq!(jac.get_entry(1, 1).unwrap().into_value(), 12.0); // 2·p₁·x₁
+    /// assert!(plan.eval(&[1.0; 4]).is_err()); // the parameters are missing
+    /// ```
+    #[inline]
+    pub fn eval_with(
+        &mut self,
+        x: &[f64],
+        p: &[f64],
+    ) -> Result<(&[f64], &CscMatrix<f64>), GraphError> {
+        match self.direction {
+            Direction::Reverse => {
+                for s in &mut self.sweeps {
+                    s.run_with(x, p)?;
+                }
+            }
+            _ => {
+                for pass in &mut self.passes {
+                    pass.run_with(&self.program, x, p)?;
                 }
             }
         }

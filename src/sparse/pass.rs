@@ -13,6 +13,8 @@ pub(crate) const MAX_LANES: usize = crate::forward::DEFAULT_CHUNK;
 pub(crate) struct Lanes<const W: usize> {
     /// the inputs: tangents seeded once, values written by each evaluation
     x: Vec<Dual<f64, W>>,
+    /// the parameters (constants: no tangent), written by each evaluation with parameters
+    p: Vec<Dual<f64, W>>,
     out: Vec<Dual<f64, W>>,
     work: Vec<Dual<f64, W>>,
 }
@@ -32,6 +34,7 @@ impl<const W: usize> Lanes<W> {
             .collect();
         Lanes {
             x,
+            p: vec![Dual::constant(0.0); program.num_params()],
             out: vec![Dual::constant(0.0); program.num_outputs()],
             work: program.evaluator::<Dual<f64, W>>().into_work(),
         }
@@ -49,6 +52,32 @@ impl<const W: usize> Lanes<W> {
         }
         let mut eval = Evaluator::from_work(program, core::mem::take(&mut self.work));
         let r = eval.eval_into(&self.x, &mut self.out);
+        self.work = eval.into_work();
+        r
+    }
+
+    /// [`Lanes::run`] with the parameters `p` (of a graph recorded with parameters).
+    fn run_with(&mut self, program: &Program, x: &[f64], p: &[f64]) -> Result<(), GraphError> {
+        if x.len() != self.x.len() {
+            return Err(GraphError::InputLength {
+                expected: self.x.len(),
+                found: x.len(),
+            });
+        }
+        if p.len() != self.p.len() {
+            return Err(GraphError::ParamLength {
+                expected: self.p.len(),
+                found: p.len(),
+            });
+        }
+        for (d, &v) in self.x.iter_mut().zip(x) {
+            d.re = v;
+        }
+        for (d, &v) in self.p.iter_mut().zip(p) {
+            d.re = v;
+        }
+        let mut eval = Evaluator::from_work(program, core::mem::take(&mut self.work));
+        let r = eval.eval_with_into(&self.x, &self.p, &mut self.out);
         self.work = eval.into_work();
         r
     }
@@ -115,6 +144,17 @@ impl Pass {
     #[inline]
     pub(crate) fn run(&mut self, program: &Program, x: &[f64]) -> Result<(), GraphError> {
         each!(self, l => l.run(program, x))
+    }
+
+    /// [`Pass::run`] with the parameters `p`.
+    #[inline]
+    pub(crate) fn run_with(
+        &mut self,
+        program: &Program,
+        x: &[f64],
+        p: &[f64],
+    ) -> Result<(), GraphError> {
+        each!(self, l => l.run_with(program, x, p))
     }
 
     /// Output k's value.
