@@ -322,6 +322,7 @@
 //! | `is_nan`, `classify`, `to_f64`, … | value only | value only |
 //! | `mul_add` | fused in every lane | fused in every lane of every level |
 //! | tangents that cancel to exactly 0 before an infinite partial (`sqrt(x·y − y·x)`) | **forward and reverse differ**: forward sees the zero lane and gives 0 (exact); reverse (tape and graph) sees only the recorded operations and gives NaN (∞ − ∞) | the same difference: nested duals as forward, duals on the tape and graph Hessians as reverse |
+//! | graph parameters (`Graph::record_with`) | not differentiated: derivative graphs are with respect to `x` only, and a node computed from parameters and constants alone gets no adjoint; a branch on a parameter is a guard, checked on the new data; a graph with parameters evaluated without them is `GraphError::MissingParams` (never the recorded values); lengths are checked in the order x, p, out | the same at every order (`hessian()` is with respect to `x`); dual numbers given as parameters to an evaluator carry their tangents (forward mode with respect to the data) |
 //!
 //! ## Nesting and perturbation confusion
 //!
