@@ -4,7 +4,6 @@
 //! measured time), against recording the graph again at every step with the minibatch captured as
 //! constants, and against the tape.
 
-#[allow(dead_code)]
 mod common;
 
 #[path = "../examples/training_sgd/mod.rs"]

@@ -8,7 +8,6 @@
 //! Run with `cargo run --release --example data_as_parameters [--features jit]`.
 
 #[path = "../benches/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use std::hint::black_box;

@@ -363,7 +363,7 @@ fn evaluators_with_parameters_run_on_f32_and_dual_numbers() {
     fn f<T: Float>(x: &[T], p: &[T]) -> T {
         (x[0] * p[0]).sin() + p[1] * x[1].exp() - (p[0] / x[1]).ln()
     }
-    let g = Graph::record_with(&[0.5, 1.5], &[2.0, -1.0], |x, p| f(x, p));
+    let g = Graph::record_with(&[0.5, 1.5], &[2.0, -1.0], f);
     let mut ev = g.program().evaluator::<f32>();
     let mut rng = Rng::for_test("params_f32");
     for _ in 0..50 {

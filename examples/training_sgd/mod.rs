@@ -76,7 +76,7 @@ pub fn loss<T: Float>(w: &[T], p: &[T]) -> T {
 /// first minibatch, for minibatches of `batch` samples. Outputs: the loss, then ∂/∂w₀, ∂/∂w₁,
 /// ∂/∂w₂. No constant depends on the data.
 pub fn gradient_graph(w0: &[f64], first: &[f64]) -> Graph {
-    Graph::record_with(w0, first, |w, p| loss(w, p)).gradient()
+    Graph::record_with(w0, first, loss).gradient()
 }
 
 /// `steps` SGD steps `w ← w − lr·∇L(w; minibatch)` from `w0`, the gradient from `grad` (any

@@ -44,7 +44,7 @@ fn three(
     let (grad, hess) = (g.gradient(), g.hessian());
     vec![
         ParamCase {
-            name: format!("{name}"),
+            name: name.to_string(),
             graph: g,
             points: all.clone(),
         },
