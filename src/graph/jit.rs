@@ -90,8 +90,9 @@ impl fmt::Display for CompileError {
 impl std::error::Error for CompileError {}
 
 /// The compiled function: `x` has the graph's number of inputs, `out` its number of outputs,
-/// `found` one writable `u64`; returns 0, or k + 1 after storing guard k's answer in `*found`.
-type RawFn = unsafe extern "C" fn(*const f64, *mut f64, *mut u64) -> u64;
+/// `found` one writable `u64`, `p` the graph's number of parameters (read only by a graph with
+/// parameters); returns 0, or k + 1 after storing guard k's answer in `*found`.
+type RawFn = unsafe extern "C" fn(*const f64, *mut f64, *mut u64, *const f64) -> u64;
 
 /// A graph compiled to native code by [`Graph::compile`] (feature `jit`). [`Compiled::eval`] and
 /// [`Compiled::eval_into`] behave exactly like [`Graph::eval`] and the interpreter's
@@ -112,6 +113,7 @@ type RawFn = unsafe extern "C" fn(*const f64, *mut f64, *mut u64) -> u64;
 pub struct Compiled {
     func: RawFn,
     n_inputs: usize,
+    n_params: usize,
     n_outputs: usize,
     /// per guard: the question and the answer at the recording point (for the error)
     guards: Vec<(Test, u64)>,
@@ -149,6 +151,7 @@ impl fmt::Debug for Compiled {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Compiled")
             .field("n_inputs", &self.n_inputs)
+            .field("n_params", &self.n_params)
             .field("n_outputs", &self.n_outputs)
             .field("n_guards", &self.guards.len())
             .field("code_size", &self.code_size)
@@ -174,13 +177,39 @@ impl Compiled {
         self.code_size
     }
 
+    /// The number of parameters (see [`Graph::record_with`]).
+    pub fn num_params(&self) -> usize {
+        self.n_params
+    }
+
     /// Evaluates at `x`, writing the outputs into `out` (written only on success): the errors of
-    /// the interpreter's [`Evaluator::eval_into`](super::Evaluator::eval_into), in the same cases.
+    /// the interpreter's [`Evaluator::eval_into`](super::Evaluator::eval_into), in the same cases
+    /// ([`GraphError::MissingParams`] for a graph with parameters: see
+    /// [`Compiled::eval_with_into`]).
     pub fn eval_into(&self, x: &[f64], out: &mut [f64]) -> Result<(), GraphError> {
+        if self.n_params > 0 {
+            return Err(GraphError::MissingParams {
+                expected: self.n_params,
+            });
+        }
+        self.eval_with_into(x, &[], out)
+    }
+
+    /// Evaluates at the inputs `x` and the parameters `p`, writing the outputs into `out` (written
+    /// only on success): the interpreter's
+    /// [`Evaluator::eval_with_into`](super::Evaluator::eval_with_into), on native code, with the
+    /// same results and errors.
+    pub fn eval_with_into(&self, x: &[f64], p: &[f64], out: &mut [f64]) -> Result<(), GraphError> {
         if x.len() != self.n_inputs {
             return Err(GraphError::InputLength {
                 expected: self.n_inputs,
                 found: x.len(),
+            });
+        }
+        if p.len() != self.n_params {
+            return Err(GraphError::ParamLength {
+                expected: self.n_params,
+                found: p.len(),
             });
         }
         if out.len() != self.n_outputs {
@@ -190,13 +219,14 @@ impl Compiled {
             });
         }
         let mut found = 0u64;
-        // SAFETY: `func` was compiled by `Graph::compile` for exactly this signature (three
+        // SAFETY: `func` was compiled by `Graph::compile` for exactly this signature (four
         // pointers, a `u64` result, the host's C calling convention, which is Cranelift's
         // default for the host ISA) and is alive as long as `self.module`, which `self` owns.
-        // It reads `x[0..n_inputs]` and writes `out[0..n_outputs]` (lengths checked above) and
-        // one `u64` at `found`, nothing else; it cannot unwind (no code it calls panics).
+        // It reads `x[0..n_inputs]` and `p[0..n_params]`, writes `out[0..n_outputs]` (lengths
+        // checked above; `p` is not read when `n_params` is 0) and one `u64` at `found`, nothing
+        // else; it cannot unwind (no code it calls panics).
         #[allow(unsafe_code)]
-        let status = unsafe { (self.func)(x.as_ptr(), out.as_mut_ptr(), &mut found) };
+        let status = unsafe { (self.func)(x.as_ptr(), out.as_mut_ptr(), &mut found, p.as_ptr()) };
         if status == 0 {
             Ok(())
         } else {
@@ -212,6 +242,14 @@ impl Compiled {
         self.eval_into(x, &mut out)?;
         Ok(out)
     }
+
+    /// Evaluates at the inputs `x` and the parameters `p` and returns the outputs:
+    /// [`Graph::eval_with`], on native code.
+    pub fn eval_with(&self, x: &[f64], p: &[f64]) -> Result<Vec<f64>, GraphError> {
+        let mut out = vec![0.0; self.n_outputs];
+        self.eval_with_into(x, p, &mut out)?;
+        Ok(out)
+    }
 }
 
 impl Evaluate for Compiled {
@@ -223,6 +261,12 @@ impl Evaluate for Compiled {
     }
     fn eval_into(&mut self, x: &[f64], out: &mut [f64]) -> Result<(), GraphError> {
         Compiled::eval_into(self, x, out)
+    }
+    fn num_params(&self) -> usize {
+        self.n_params
+    }
+    fn eval_with_into(&mut self, x: &[f64], p: &[f64], out: &mut [f64]) -> Result<(), GraphError> {
+        Compiled::eval_with_into(self, x, p, out)
     }
 }
 
@@ -455,6 +499,8 @@ struct Gen<'a, 'b> {
     g: &'a Graph,
     ptr: Type,
     x: Val,
+    /// the parameters' pointer
+    p: Val,
     /// the SSA value of each operation node kept in a register (inputs and constants are made at
     /// each use)
     vals: Vec<Option<Val>>,
@@ -482,6 +528,11 @@ impl Gen<'_, '_> {
             Node::Input(k) => {
                 let x = self.x;
                 self.b.ins().load(types::F64, trusted(), x, (k as i32) * 8)
+            }
+            // a parameter too
+            Node::Param(k) => {
+                let p = self.p;
+                self.b.ins().load(types::F64, trusted(), p, (k as i32) * 8)
             }
             Node::Const(bits) => self.b.ins().f64const(f64::from_bits(bits)),
             _ => match self.spill[i as usize] {
@@ -541,7 +592,7 @@ impl Gen<'_, '_> {
     /// The operation node `node`.
     fn op(&mut self, node: Node) -> Val {
         match node {
-            Node::Input(_) | Node::Const(_) => unreachable!("not an operation"),
+            Node::Input(_) | Node::Param(_) | Node::Const(_) => unreachable!("not an operation"),
             Node::Custom(_) => unreachable!("refused by Graph::compile"),
             Node::Unary(op, a) => {
                 let x = self.val(a);
@@ -698,7 +749,7 @@ impl Graph {
 
         let mut ctx = module.make_context();
         let sig = &mut ctx.func.signature;
-        sig.params.extend([AbiParam::new(ptr); 3]);
+        sig.params.extend([AbiParam::new(ptr); 4]);
         sig.returns.push(AbiParam::new(types::I64));
         let id = module
             .declare_function("nilpotent_graph", Linkage::Local, &ctx.func.signature)
@@ -717,7 +768,7 @@ impl Graph {
             b.append_block_params_for_function_params(entry);
             b.switch_to_block(entry);
             let params = b.block_params(entry).to_vec();
-            let (x, out, found) = (params[0], params[1], params[2]);
+            let (x, out, found, p) = (params[0], params[1], params[2], params[3]);
             // where a failing guard goes: store its answer, return its index + 1
             let fail = b.create_block();
             b.append_block_param(fail, types::I64); // index + 1
@@ -739,6 +790,7 @@ impl Graph {
                 g: self,
                 ptr,
                 x,
+                p,
                 vals: vec![None; self.nodes.len()],
                 spill,
                 slots,
@@ -806,7 +858,7 @@ impl Graph {
         let code = module.get_finalized_function(id);
         // SAFETY: `code` is the entry of the function defined above, finalized (executable) and
         // owned by `module`, which the returned `Compiled` keeps until it is dropped. Its
-        // signature is `(ptr, ptr, ptr) -> i64` in the host's default calling convention, which
+        // signature is `(ptr, ptr, ptr, ptr) -> i64` in the host's default calling convention, which
         // is the C convention `RawFn` names (`extern "C"`, pointer-sized arguments, a 64-bit
         // integer result).
         #[allow(unsafe_code)]
@@ -814,6 +866,7 @@ impl Graph {
         Ok(Compiled {
             func,
             n_inputs: self.n_inputs,
+            n_params: self.n_params,
             n_outputs: self.outputs.len(),
             guards: self.guards.iter().map(|g| (g.test, g.expected)).collect(),
             code_size,

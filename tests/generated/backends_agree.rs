@@ -5,17 +5,17 @@
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn product_sign_pos(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn product_sign_pos(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -26,28 +26,28 @@ pub fn product_sign_pos(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v4 = v2 * v3;
     match ::nilpotent::graph::Observe::SignBit.outcome(v4) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v4", 0x0, found)),
     }
     let v6 = v0 * v5;
     out[0] = v6;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `abs_product_pos_gradient`: a graph of 2 inputs, 3 outputs, 9 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn abs_product_pos_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn abs_product_pos_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -64,24 +64,24 @@ pub fn abs_product_pos_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::R
     out[0] = v5;
     out[1] = v10;
     out[2] = v9;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `abs_product_pos_hessian`: a graph of 2 inputs, 7 outputs, 9 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn abs_product_pos_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn abs_product_pos_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -103,24 +103,24 @@ pub fn abs_product_pos_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Re
     out[4] = v6;
     out[5] = v6;
     out[6] = v11;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `product_sign_neg`: a graph of 2 inputs, 1 output, 4 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn product_sign_neg(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn product_sign_neg(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -131,28 +131,28 @@ pub fn product_sign_neg(x: &[f64], out: &mut [f64]) -> ::core::result::Result<()
     let v4 = v2 * v3;
     match ::nilpotent::graph::Observe::SignBit.outcome(v4) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v4", 0x0, found)),
     }
     let v6 = v0 * v5;
     out[0] = v6;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `abs_product_neg_gradient`: a graph of 2 inputs, 3 outputs, 9 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn abs_product_neg_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn abs_product_neg_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -169,24 +169,24 @@ pub fn abs_product_neg_gradient(x: &[f64], out: &mut [f64]) -> ::core::result::R
     out[0] = v5;
     out[1] = v10;
     out[2] = v9;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `abs_product_neg_hessian`: a graph of 2 inputs, 7 outputs, 9 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn abs_product_neg_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn abs_product_neg_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -208,24 +208,24 @@ pub fn abs_product_neg_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Re
     out[4] = v6;
     out[5] = v6;
     out[6] = v11;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `sum_sign_nan_negnan_hessian`: a graph of 2 inputs, 7 outputs, 3 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn sum_sign_nan_negnan_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn sum_sign_nan_negnan_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -235,7 +235,7 @@ pub fn sum_sign_nan_negnan_hessian(x: &[f64], out: &mut [f64]) -> ::core::result
     let v2 = v0 + v1;
     match ::nilpotent::graph::Observe::SignBit.outcome(v2) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v2", 0x0, found)),
     }
     let v3 = v0 * v0;
     let v4 = v0 + v0;
@@ -246,24 +246,24 @@ pub fn sum_sign_nan_negnan_hessian(x: &[f64], out: &mut [f64]) -> ::core::result
     out[4] = v5;
     out[5] = v5;
     out[6] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `sum_sign_nan_negnan`: a graph of 2 inputs, 1 output, 2 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn sum_sign_nan_negnan(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn sum_sign_nan_negnan(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -271,28 +271,28 @@ pub fn sum_sign_nan_negnan(x: &[f64], out: &mut [f64]) -> ::core::result::Result
     let v2 = v0 + v1;
     match ::nilpotent::graph::Observe::SignBit.outcome(v2) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v2", 0x0, found)),
     }
     let v3 = v0 * v0;
     out[0] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `sum_sign_negnan_nan_hessian`: a graph of 2 inputs, 7 outputs, 3 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn sum_sign_negnan_nan_hessian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn sum_sign_negnan_nan_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 7] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -302,7 +302,7 @@ pub fn sum_sign_negnan_nan_hessian(x: &[f64], out: &mut [f64]) -> ::core::result
     let v2 = v0 + v1;
     match ::nilpotent::graph::Observe::SignBit.outcome(v2) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v2", 0x0, found)),
     }
     let v3 = v0 * v0;
     let v4 = v0 + v0;
@@ -313,24 +313,24 @@ pub fn sum_sign_negnan_nan_hessian(x: &[f64], out: &mut [f64]) -> ::core::result
     out[4] = v5;
     out[5] = v5;
     out[6] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `sum_sign_negnan_nan`: a graph of 2 inputs, 1 output, 2 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn sum_sign_negnan_nan(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn sum_sign_negnan_nan(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 1] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -338,28 +338,28 @@ pub fn sum_sign_negnan_nan(x: &[f64], out: &mut [f64]) -> ::core::result::Result
     let v2 = v0 + v1;
     match ::nilpotent::graph::Observe::SignBit.outcome(v2) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v2", 0x0, found)),
     }
     let v3 = v0 * v0;
     out[0] = v3;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `recip_max_min_0_jacobian`: a graph of 2 inputs, 6 outputs, 10 operations and 4 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn recip_max_min_0_jacobian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn recip_max_min_0_jacobian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 6] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 6, found: out.len() });
+    let out: &mut [f64; 6] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 6, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -367,19 +367,19 @@ pub fn recip_max_min_0_jacobian(x: &[f64], out: &mut [f64]) -> ::core::result::R
     let v8: f64 = 0.5;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
     }
     let v2 = ::nilpotent::rules::max(v0, v1);
     let v3 = v2.recip();
@@ -397,24 +397,24 @@ pub fn recip_max_min_0_jacobian(x: &[f64], out: &mut [f64]) -> ::core::result::R
     out[3] = v9;
     out[4] = v12;
     out[5] = v12;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `recip_max_min_0`: a graph of 2 inputs, 2 outputs, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn recip_max_min_0(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn recip_max_min_0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -425,24 +425,24 @@ pub fn recip_max_min_0(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(),
     let v5 = v4.recip();
     out[0] = v3;
     out[1] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `recip_max_min_1_jacobian`: a graph of 2 inputs, 6 outputs, 10 operations and 4 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn recip_max_min_1_jacobian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn recip_max_min_1_jacobian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 6] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 6, found: out.len() });
+    let out: &mut [f64; 6] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 6, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -450,19 +450,19 @@ pub fn recip_max_min_1_jacobian(x: &[f64], out: &mut [f64]) -> ::core::result::R
     let v8: f64 = 0.5;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
     }
     let v2 = ::nilpotent::rules::max(v0, v1);
     let v3 = v2.recip();
@@ -480,24 +480,24 @@ pub fn recip_max_min_1_jacobian(x: &[f64], out: &mut [f64]) -> ::core::result::R
     out[3] = v9;
     out[4] = v12;
     out[5] = v12;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `recip_max_min_1`: a graph of 2 inputs, 2 outputs, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn recip_max_min_1(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn recip_max_min_1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -508,24 +508,24 @@ pub fn recip_max_min_1(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(),
     let v5 = v4.recip();
     out[0] = v3;
     out[1] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `recip_max_min_2_jacobian`: a graph of 2 inputs, 6 outputs, 10 operations and 4 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn recip_max_min_2_jacobian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn recip_max_min_2_jacobian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 6] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 6, found: out.len() });
+    let out: &mut [f64; 6] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 6, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -533,19 +533,19 @@ pub fn recip_max_min_2_jacobian(x: &[f64], out: &mut [f64]) -> ::core::result::R
     let v8: f64 = 0.5;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
     }
     let v2 = ::nilpotent::rules::max(v0, v1);
     let v3 = v2.recip();
@@ -563,24 +563,24 @@ pub fn recip_max_min_2_jacobian(x: &[f64], out: &mut [f64]) -> ::core::result::R
     out[3] = v9;
     out[4] = v12;
     out[5] = v12;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `recip_max_min_2`: a graph of 2 inputs, 2 outputs, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn recip_max_min_2(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn recip_max_min_2(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -591,24 +591,24 @@ pub fn recip_max_min_2(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(),
     let v5 = v4.recip();
     out[0] = v3;
     out[1] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `recip_max_min_3_jacobian`: a graph of 2 inputs, 6 outputs, 10 operations and 4 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn recip_max_min_3_jacobian(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn recip_max_min_3_jacobian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 6] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 6, found: out.len() });
+    let out: &mut [f64; 6] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 6, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -616,19 +616,19 @@ pub fn recip_max_min_3_jacobian(x: &[f64], out: &mut [f64]) -> ::core::result::R
     let v8: f64 = 0.5;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::core::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
     }
     let v2 = ::nilpotent::rules::max(v0, v1);
     let v3 = v2.recip();
@@ -646,24 +646,24 @@ pub fn recip_max_min_3_jacobian(x: &[f64], out: &mut [f64]) -> ::core::result::R
     out[3] = v9;
     out[4] = v12;
     out[5] = v12;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// `recip_max_min_3`: a graph of 2 inputs, 2 outputs, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn recip_max_min_3(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match x.try_into() {
-        ::core::result::Result::Ok(x) => x,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+pub fn recip_max_min_3(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match out.try_into() {
-        ::core::result::Result::Ok(out) => out,
-        ::core::result::Result::Err(_) => {
-            return ::core::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -674,7 +674,7 @@ pub fn recip_max_min_3(x: &[f64], out: &mut [f64]) -> ::core::result::Result<(),
     let v5 = v4.recip();
     out[0] = v3;
     out[1] = v5;
-    ::core::result::Result::Ok(())
+    ::std::result::Result::Ok(())
 }
 
 /// Every function above, by name.

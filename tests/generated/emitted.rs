@@ -1892,7 +1892,7 @@ pub fn rule_abs(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
     ::std::result::Result::Ok(())
 }
 
-/// `rule_abs_gradient`: a graph of 1 input, 2 outputs, 1 operation and 1 guard, as Rust source
+/// `rule_abs_gradient`: a graph of 1 input, 2 outputs, 2 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -1910,18 +1910,14 @@ pub fn rule_abs_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
         }
     };
     let v0 = x[0];
-    let v2: f64 = 1.0;
-    match ::nilpotent::graph::Observe::SignBit.outcome(v0) {
-        0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v0", 0x0, found)),
-    }
     let v1 = v0.abs();
+    let v2 = v0.signum();
     out[0] = v1;
     out[1] = v2;
     ::std::result::Result::Ok(())
 }
 
-/// `rule_abs_hessian`: a graph of 1 input, 3 outputs, 1 operation and 1 guard, as Rust source
+/// `rule_abs_hessian`: a graph of 1 input, 3 outputs, 2 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -1939,13 +1935,9 @@ pub fn rule_abs_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
         }
     };
     let v0 = x[0];
-    let v2: f64 = 1.0;
     let v3: f64 = 0.0;
-    match ::nilpotent::graph::Observe::SignBit.outcome(v0) {
-        0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v0", 0x0, found)),
-    }
     let v1 = v0.abs();
+    let v2 = v0.signum();
     out[0] = v1;
     out[1] = v2;
     out[2] = v3;
@@ -6859,7 +6851,7 @@ pub fn rule_max(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
     };
     let v0 = x[0];
     let v1 = x[1];
-    let v2 = v0.max(v1);
+    let v2 = ::nilpotent::rules::max(v0, v1);
     out[0] = v2;
     ::std::result::Result::Ok(())
 }
@@ -6901,7 +6893,7 @@ pub fn rule_max_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
         0x1 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
-    let v2 = v0.max(v1);
+    let v2 = ::nilpotent::rules::max(v0, v1);
     out[0] = v2;
     out[1] = v3;
     out[2] = v4;
@@ -6945,7 +6937,7 @@ pub fn rule_max_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
         0x1 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
-    let v2 = v0.max(v1);
+    let v2 = ::nilpotent::rules::max(v0, v1);
     out[0] = v2;
     out[1] = v3;
     out[2] = v4;
@@ -6975,7 +6967,7 @@ pub fn rule_max_x_c2(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
-    let v2 = v0.max(::std::hint::black_box(v1));
+    let v2 = ::nilpotent::rules::max(v0, ::std::hint::black_box(v1));
     out[0] = v2;
     ::std::result::Result::Ok(())
 }
@@ -7012,7 +7004,7 @@ pub fn rule_max_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
         0x1 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
-    let v2 = v0.max(::std::hint::black_box(v1));
+    let v2 = ::nilpotent::rules::max(v0, ::std::hint::black_box(v1));
     out[0] = v2;
     out[1] = v3;
     ::std::result::Result::Ok(())
@@ -7037,7 +7029,7 @@ pub fn rule_max_c2_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
-    let v2 = ::std::hint::black_box(v1).max(v0);
+    let v2 = ::nilpotent::rules::max(::std::hint::black_box(v1), v0);
     out[0] = v2;
     ::std::result::Result::Ok(())
 }
@@ -7070,7 +7062,7 @@ pub fn rule_max_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
         0x1 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
-    let v2 = ::std::hint::black_box(v1).max(v0);
+    let v2 = ::nilpotent::rules::max(::std::hint::black_box(v1), v0);
     out[0] = v2;
     out[1] = v3;
     ::std::result::Result::Ok(())
@@ -7095,7 +7087,7 @@ pub fn rule_max_x_c0p5(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), 
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
-    let v2 = v0.max(::std::hint::black_box(v1));
+    let v2 = ::nilpotent::rules::max(v0, ::std::hint::black_box(v1));
     out[0] = v2;
     ::std::result::Result::Ok(())
 }
@@ -7124,7 +7116,7 @@ pub fn rule_max_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
         0x1 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = v0.max(::std::hint::black_box(v1));
+    let v2 = ::nilpotent::rules::max(v0, ::std::hint::black_box(v1));
     out[0] = v2;
     out[1] = v3;
     ::std::result::Result::Ok(())
@@ -7149,7 +7141,7 @@ pub fn rule_max_c0p5_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), 
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
-    let v2 = ::std::hint::black_box(v1).max(v0);
+    let v2 = ::nilpotent::rules::max(::std::hint::black_box(v1), v0);
     out[0] = v2;
     ::std::result::Result::Ok(())
 }
@@ -7186,7 +7178,7 @@ pub fn rule_max_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
         0x1 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = ::std::hint::black_box(v1).max(v0);
+    let v2 = ::nilpotent::rules::max(::std::hint::black_box(v1), v0);
     out[0] = v2;
     out[1] = v3;
     ::std::result::Result::Ok(())
@@ -7211,7 +7203,7 @@ pub fn rule_max_x_cm1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), :
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
-    let v2 = v0.max(::std::hint::black_box(v1));
+    let v2 = ::nilpotent::rules::max(v0, ::std::hint::black_box(v1));
     out[0] = v2;
     ::std::result::Result::Ok(())
 }
@@ -7240,7 +7232,7 @@ pub fn rule_max_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Res
         0x1 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = v0.max(::std::hint::black_box(v1));
+    let v2 = ::nilpotent::rules::max(v0, ::std::hint::black_box(v1));
     out[0] = v2;
     out[1] = v3;
     ::std::result::Result::Ok(())
@@ -7265,7 +7257,7 @@ pub fn rule_max_cm1_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), :
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
-    let v2 = ::std::hint::black_box(v1).max(v0);
+    let v2 = ::nilpotent::rules::max(::std::hint::black_box(v1), v0);
     out[0] = v2;
     ::std::result::Result::Ok(())
 }
@@ -7302,7 +7294,7 @@ pub fn rule_max_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Res
         0x1 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = ::std::hint::black_box(v1).max(v0);
+    let v2 = ::nilpotent::rules::max(::std::hint::black_box(v1), v0);
     out[0] = v2;
     out[1] = v3;
     ::std::result::Result::Ok(())
@@ -7327,7 +7319,7 @@ pub fn rule_max_x_c0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = v0.max(::std::hint::black_box(v1));
+    let v2 = ::nilpotent::rules::max(v0, ::std::hint::black_box(v1));
     out[0] = v2;
     ::std::result::Result::Ok(())
 }
@@ -7356,7 +7348,7 @@ pub fn rule_max_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
         0x1 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = v0.max(::std::hint::black_box(v1));
+    let v2 = ::nilpotent::rules::max(v0, ::std::hint::black_box(v1));
     out[0] = v2;
     out[1] = v3;
     ::std::result::Result::Ok(())
@@ -7381,7 +7373,7 @@ pub fn rule_max_c0_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = ::std::hint::black_box(v1).max(v0);
+    let v2 = ::nilpotent::rules::max(::std::hint::black_box(v1), v0);
     out[0] = v2;
     ::std::result::Result::Ok(())
 }
@@ -7418,7 +7410,7 @@ pub fn rule_max_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
         0x1 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = ::std::hint::black_box(v1).max(v0);
+    let v2 = ::nilpotent::rules::max(::std::hint::black_box(v1), v0);
     out[0] = v2;
     out[1] = v3;
     ::std::result::Result::Ok(())
@@ -7443,7 +7435,7 @@ pub fn rule_min(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
     };
     let v0 = x[0];
     let v1 = x[1];
-    let v2 = v0.min(v1);
+    let v2 = ::nilpotent::rules::min(v0, v1);
     out[0] = v2;
     ::std::result::Result::Ok(())
 }
@@ -7477,7 +7469,7 @@ pub fn rule_min_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
         0x1 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
-    let v2 = v0.min(v1);
+    let v2 = ::nilpotent::rules::min(v0, v1);
     out[0] = v2;
     out[1] = v3;
     out[2] = v4;
@@ -7513,7 +7505,7 @@ pub fn rule_min_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
         0x1 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
-    let v2 = v0.min(v1);
+    let v2 = ::nilpotent::rules::min(v0, v1);
     out[0] = v2;
     out[1] = v3;
     out[2] = v4;
@@ -7543,7 +7535,7 @@ pub fn rule_min_x_c2(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
-    let v2 = v0.min(::std::hint::black_box(v1));
+    let v2 = ::nilpotent::rules::min(v0, ::std::hint::black_box(v1));
     out[0] = v2;
     ::std::result::Result::Ok(())
 }
@@ -7572,7 +7564,7 @@ pub fn rule_min_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
         0x1 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
-    let v2 = v0.min(::std::hint::black_box(v1));
+    let v2 = ::nilpotent::rules::min(v0, ::std::hint::black_box(v1));
     out[0] = v2;
     out[1] = v3;
     ::std::result::Result::Ok(())
@@ -7597,7 +7589,7 @@ pub fn rule_min_c2_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::
     };
     let v0 = x[0];
     let v1: f64 = 2.0;
-    let v2 = ::std::hint::black_box(v1).min(v0);
+    let v2 = ::nilpotent::rules::min(::std::hint::black_box(v1), v0);
     out[0] = v2;
     ::std::result::Result::Ok(())
 }
@@ -7634,7 +7626,7 @@ pub fn rule_min_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
         0x1 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
-    let v2 = ::std::hint::black_box(v1).min(v0);
+    let v2 = ::nilpotent::rules::min(::std::hint::black_box(v1), v0);
     out[0] = v2;
     out[1] = v3;
     ::std::result::Result::Ok(())
@@ -7659,7 +7651,7 @@ pub fn rule_min_x_c0p5(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), 
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
-    let v2 = v0.min(::std::hint::black_box(v1));
+    let v2 = ::nilpotent::rules::min(v0, ::std::hint::black_box(v1));
     out[0] = v2;
     ::std::result::Result::Ok(())
 }
@@ -7696,7 +7688,7 @@ pub fn rule_min_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
         0x1 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = v0.min(::std::hint::black_box(v1));
+    let v2 = ::nilpotent::rules::min(v0, ::std::hint::black_box(v1));
     out[0] = v2;
     out[1] = v3;
     ::std::result::Result::Ok(())
@@ -7721,7 +7713,7 @@ pub fn rule_min_c0p5_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), 
     };
     let v0 = x[0];
     let v1: f64 = 0.5;
-    let v2 = ::std::hint::black_box(v1).min(v0);
+    let v2 = ::nilpotent::rules::min(::std::hint::black_box(v1), v0);
     out[0] = v2;
     ::std::result::Result::Ok(())
 }
@@ -7754,7 +7746,7 @@ pub fn rule_min_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
         0x1 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = ::std::hint::black_box(v1).min(v0);
+    let v2 = ::nilpotent::rules::min(::std::hint::black_box(v1), v0);
     out[0] = v2;
     out[1] = v3;
     ::std::result::Result::Ok(())
@@ -7779,7 +7771,7 @@ pub fn rule_min_x_cm1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), :
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
-    let v2 = v0.min(::std::hint::black_box(v1));
+    let v2 = ::nilpotent::rules::min(v0, ::std::hint::black_box(v1));
     out[0] = v2;
     ::std::result::Result::Ok(())
 }
@@ -7816,7 +7808,7 @@ pub fn rule_min_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Res
         0x1 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = v0.min(::std::hint::black_box(v1));
+    let v2 = ::nilpotent::rules::min(v0, ::std::hint::black_box(v1));
     out[0] = v2;
     out[1] = v3;
     ::std::result::Result::Ok(())
@@ -7841,7 +7833,7 @@ pub fn rule_min_cm1_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), :
     };
     let v0 = x[0];
     let v1: f64 = -1.0;
-    let v2 = ::std::hint::black_box(v1).min(v0);
+    let v2 = ::nilpotent::rules::min(::std::hint::black_box(v1), v0);
     out[0] = v2;
     ::std::result::Result::Ok(())
 }
@@ -7874,7 +7866,7 @@ pub fn rule_min_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Res
         0x1 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = ::std::hint::black_box(v1).min(v0);
+    let v2 = ::nilpotent::rules::min(::std::hint::black_box(v1), v0);
     out[0] = v2;
     out[1] = v3;
     ::std::result::Result::Ok(())
@@ -7899,7 +7891,7 @@ pub fn rule_min_x_c0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = v0.min(::std::hint::black_box(v1));
+    let v2 = ::nilpotent::rules::min(v0, ::std::hint::black_box(v1));
     out[0] = v2;
     ::std::result::Result::Ok(())
 }
@@ -7935,7 +7927,7 @@ pub fn rule_min_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
         0x1 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = v0.min(::std::hint::black_box(v1));
+    let v2 = ::nilpotent::rules::min(v0, ::std::hint::black_box(v1));
     out[0] = v2;
     out[1] = v1;
     ::std::result::Result::Ok(())
@@ -7960,7 +7952,7 @@ pub fn rule_min_c0_x(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::
     };
     let v0 = x[0];
     let v1: f64 = 0.0;
-    let v2 = ::std::hint::black_box(v1).min(v0);
+    let v2 = ::nilpotent::rules::min(::std::hint::black_box(v1), v0);
     out[0] = v2;
     ::std::result::Result::Ok(())
 }
@@ -7992,7 +7984,7 @@ pub fn rule_min_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
         0x1 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
     }
-    let v2 = ::std::hint::black_box(v1).min(v0);
+    let v2 = ::nilpotent::rules::min(::std::hint::black_box(v1), v0);
     out[0] = v2;
     out[1] = v1;
     ::std::result::Result::Ok(())
@@ -9388,7 +9380,7 @@ pub fn random_5(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
     let v0 = x[0];
     let v1 = v0 + v0;
     let v2 = v1.ln_1p();
-    let v3 = v2.max(v1);
+    let v3 = ::nilpotent::rules::max(v2, v1);
     let v4 = v2.abs_sub(v0);
     let v5 = v3 - v2;
     let v6 = v5.ln();
@@ -9443,7 +9435,7 @@ pub fn random_5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
         0x1 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(6, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x1, found)),
     }
-    let v3 = v2.max(v1);
+    let v3 = ::nilpotent::rules::max(v2, v1);
     let v4 = v2.abs_sub(v0);
     let v5 = v3 - v2;
     let v6 = v5.ln();
@@ -9515,7 +9507,7 @@ pub fn random_5_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
         0x1 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(6, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x1, found)),
     }
-    let v3 = v2.max(v1);
+    let v3 = ::nilpotent::rules::max(v2, v1);
     let v4 = v2.abs_sub(v0);
     let v5 = v3 - v2;
     let v6 = v5.ln();
@@ -10195,14 +10187,14 @@ pub fn random_10(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
     let v0 = x[0];
     let v1 = x[1];
     let v2: f64 = 2.0;
-    let v3 = v1.max(::std::hint::black_box(v2));
+    let v3 = ::nilpotent::rules::max(v1, ::std::hint::black_box(v2));
     let v4 = v3 - v3;
     let v5 = v4.abs();
     out[0] = v5;
     ::std::result::Result::Ok(())
 }
 
-/// `random_10_gradient`: a graph of 2 inputs, 3 outputs, 3 operations and 4 guards, as Rust source
+/// `random_10_gradient`: a graph of 2 inputs, 3 outputs, 3 operations and 3 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10225,22 +10217,18 @@ pub fn random_10_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x1, found)),
     }
-    let v3 = v1.max(::std::hint::black_box(v2));
+    let v3 = ::nilpotent::rules::max(v1, ::std::hint::black_box(v2));
     let v4 = v3 - v3;
-    match ::nilpotent::graph::Observe::SignBit.outcome(v4) {
-        0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v4", 0x0, found)),
-    }
     let v5 = v4.abs();
     out[0] = v5;
     out[1] = v6;
@@ -10248,7 +10236,7 @@ pub fn random_10_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     ::std::result::Result::Ok(())
 }
 
-/// `random_10_hessian`: a graph of 2 inputs, 7 outputs, 3 operations and 4 guards, as Rust source
+/// `random_10_hessian`: a graph of 2 inputs, 7 outputs, 3 operations and 3 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10271,22 +10259,18 @@ pub fn random_10_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x1, found)),
     }
-    let v3 = v1.max(::std::hint::black_box(v2));
+    let v3 = ::nilpotent::rules::max(v1, ::std::hint::black_box(v2));
     let v4 = v3 - v3;
-    match ::nilpotent::graph::Observe::SignBit.outcome(v4) {
-        0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v4", 0x0, found)),
-    }
     let v5 = v4.abs();
     out[0] = v5;
     out[1] = v6;
@@ -10602,7 +10586,7 @@ pub fn random_13(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
     let v0 = x[0];
     let v1 = v0.atan2(v0);
     let v2 = v0 / v0;
-    let v3 = v1.min(v0);
+    let v3 = ::nilpotent::rules::min(v1, v0);
     let v4 = v1.mul_add(v2, v3);
     out[0] = v4;
     ::std::result::Result::Ok(())
@@ -10646,7 +10630,7 @@ pub fn random_13_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     let v2 = v0 / v0;
-    let v3 = v1.min(v0);
+    let v3 = ::nilpotent::rules::min(v1, v0);
     let v4 = v1.mul_add(v2, v3);
     let v5 = v0.recip();
     let v6 = -v2;
@@ -10710,7 +10694,7 @@ pub fn random_13_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
     }
     let v2 = v0 / v0;
-    let v3 = v1.min(v0);
+    let v3 = ::nilpotent::rules::min(v1, v0);
     let v4 = v1.mul_add(v2, v3);
     let v5 = v0.recip();
     let v6 = -v2;
@@ -11335,7 +11319,7 @@ pub fn random_18(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
     let v0 = x[0];
     let v1 = x[1];
     let v2 = v1 / v1;
-    let v3 = v2.max(v2);
+    let v3 = ::nilpotent::rules::max(v2, v2);
     let v4 = v3 - v2;
     let v5 = v4 - v4;
     let v6 = v5.fract();
@@ -11364,7 +11348,7 @@ pub fn random_18_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v1 = x[1];
     let v7: f64 = 0.0;
     let v2 = v1 / v1;
-    let v3 = v2.max(v2);
+    let v3 = ::nilpotent::rules::max(v2, v2);
     let v4 = v3 - v2;
     let v5 = v4 - v4;
     let v6 = v5.fract();
@@ -11395,7 +11379,7 @@ pub fn random_18_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v1 = x[1];
     let v7: f64 = 0.0;
     let v2 = v1 / v1;
-    let v3 = v2.max(v2);
+    let v3 = ::nilpotent::rules::max(v2, v2);
     let v4 = v3 - v2;
     let v5 = v4 - v4;
     let v6 = v5.fract();
@@ -11429,7 +11413,7 @@ pub fn random_19(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
     let v0 = x[0];
     let v1: f64 = 3.0;
     let v2 = v0 / v1;
-    let v3 = v0.min(v0);
+    let v3 = ::nilpotent::rules::min(v0, v0);
     let v4 = v3.atan2(v3);
     let v5 = v0 - v4;
     let v6 = v5.atan2(v2);
@@ -11468,7 +11452,7 @@ pub fn random_19_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
     }
     let v2 = v0 / v1;
-    let v3 = v0.min(v0);
+    let v3 = ::nilpotent::rules::min(v0, v0);
     let v4 = v3.atan2(v3);
     let v5 = v0 - v4;
     let v6 = v5.atan2(v2);
@@ -11537,7 +11521,7 @@ pub fn random_19_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
     }
     let v2 = v0 / v1;
-    let v3 = v0.min(v0);
+    let v3 = ::nilpotent::rules::min(v0, v0);
     let v4 = v3.atan2(v3);
     let v5 = v0 - v4;
     let v6 = v5.atan2(v2);
@@ -12094,7 +12078,7 @@ pub fn guarded(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpot
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
-    let v5 = v0.max(v1);
+    let v5 = ::nilpotent::rules::max(v0, v1);
     let v6 = v4 + v5;
     let v7 = v0 * v6;
     let v8 = v1.sin();
@@ -12124,7 +12108,7 @@ pub fn guarded(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpot
     ::std::result::Result::Ok(())
 }
 
-/// `guarded_gradient`: a graph of 2 inputs, 3 outputs, 28 operations and 18 guards, as Rust source
+/// `guarded_gradient`: a graph of 2 inputs, 3 outputs, 30 operations and 17 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -12198,10 +12182,6 @@ pub fn guarded_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
-    match ::nilpotent::graph::Observe::SignBit.outcome(v0) {
-        0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(17, ::nilpotent::graph::Observe::SignBit, "v0", 0x0, found)),
-    }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
         0x1 => {}
@@ -12209,7 +12189,7 @@ pub fn guarded_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
-    let v5 = v0.max(v1);
+    let v5 = ::nilpotent::rules::max(v0, v1);
     let v6 = v4 + v5;
     let v7 = v0 * v6;
     let v8 = v1.sin();
@@ -12241,18 +12221,20 @@ pub fn guarded_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v25 = v23 + v24;
     let v26 = v6 + v11;
     let v27 = v0 + v25;
-    let v28 = v0 + v26;
-    let v29 = if v0 == 0.0 || v1 == 0.0 { 0.0 } else { v0 * v1 };
-    let v30 = v28 + v29;
-    let v31 = if v0 == 0.0 || v0 == 0.0 { 0.0 } else { v0 * v0 };
-    let v32 = v27 + v31;
+    let v28 = v0.signum();
+    let v29 = if v0 == 0.0 || v28 == 0.0 { 0.0 } else { v0 * v28 };
+    let v30 = v26 + v29;
+    let v31 = if v0 == 0.0 || v1 == 0.0 { 0.0 } else { v0 * v1 };
+    let v32 = v30 + v31;
+    let v33 = if v0 == 0.0 || v0 == 0.0 { 0.0 } else { v0 * v0 };
+    let v34 = v27 + v33;
     out[0] = v21;
-    out[1] = v30;
-    out[2] = v32;
+    out[1] = v32;
+    out[2] = v34;
     ::std::result::Result::Ok(())
 }
 
-/// `guarded_hessian`: a graph of 2 inputs, 7 outputs, 35 operations and 18 guards, as Rust source
+/// `guarded_hessian`: a graph of 2 inputs, 7 outputs, 38 operations and 17 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -12326,10 +12308,6 @@ pub fn guarded_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), 
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
-    match ::nilpotent::graph::Observe::SignBit.outcome(v0) {
-        0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(17, ::nilpotent::graph::Observe::SignBit, "v0", 0x0, found)),
-    }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
         0x1 => {}
@@ -12337,7 +12315,7 @@ pub fn guarded_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), 
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
-    let v5 = v0.max(v1);
+    let v5 = ::nilpotent::rules::max(v0, v1);
     let v6 = v4 + v5;
     let v7 = v0 * v6;
     let v8 = v1.sin();
@@ -12369,25 +12347,28 @@ pub fn guarded_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), 
     let v25 = v23 + v24;
     let v26 = v6 + v11;
     let v27 = v0 + v25;
-    let v28 = v0 + v26;
-    let v29 = if v0 == 0.0 || v1 == 0.0 { 0.0 } else { v0 * v1 };
-    let v30 = v28 + v29;
-    let v31 = if v0 == 0.0 || v0 == 0.0 { 0.0 } else { v0 * v0 };
-    let v32 = v27 + v31;
-    let v33 = v0 + v15;
-    let v34 = v15 + v22;
-    let v35 = v1 + v34;
-    let v36 = v0 + v33;
-    let v37 = -v8;
-    let v38 = v15 + v37;
-    let v39 = v15 + v38;
+    let v28 = v0.signum();
+    let v29 = if v0 == 0.0 || v28 == 0.0 { 0.0 } else { v0 * v28 };
+    let v30 = v26 + v29;
+    let v31 = if v0 == 0.0 || v1 == 0.0 { 0.0 } else { v0 * v1 };
+    let v32 = v30 + v31;
+    let v33 = if v0 == 0.0 || v0 == 0.0 { 0.0 } else { v0 * v0 };
+    let v34 = v27 + v33;
+    let v35 = v1 + v28;
+    let v36 = v0 + v15;
+    let v37 = v28 + v35;
+    let v38 = v1 + v37;
+    let v39 = v0 + v36;
+    let v40 = -v8;
+    let v41 = v15 + v40;
+    let v42 = v15 + v41;
     out[0] = v21;
-    out[1] = v30;
-    out[2] = v32;
-    out[3] = v35;
-    out[4] = v36;
-    out[5] = v36;
-    out[6] = v39;
+    out[1] = v32;
+    out[2] = v34;
+    out[3] = v38;
+    out[4] = v39;
+    out[5] = v39;
+    out[6] = v42;
     ::std::result::Result::Ok(())
 }
 
@@ -12465,7 +12446,7 @@ pub fn guarded_other(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
-    let v5 = v0.max(v1);
+    let v5 = ::nilpotent::rules::max(v0, v1);
     let v6 = v4 + v5;
     let v7 = v0 * v6;
     let v8 = v1.sin();
@@ -12496,7 +12477,7 @@ pub fn guarded_other(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::
     ::std::result::Result::Ok(())
 }
 
-/// `guarded_other_gradient`: a graph of 2 inputs, 3 outputs, 30 operations and 18 guards, as Rust source
+/// `guarded_other_gradient`: a graph of 2 inputs, 3 outputs, 31 operations and 17 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -12573,10 +12554,6 @@ pub fn guarded_other_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
-    match ::nilpotent::graph::Observe::SignBit.outcome(v0) {
-        0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(17, ::nilpotent::graph::Observe::SignBit, "v0", 0x1, found)),
-    }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
         0x1 => {}
@@ -12584,7 +12561,7 @@ pub fn guarded_other_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
-    let v5 = v0.max(v1);
+    let v5 = ::nilpotent::rules::max(v0, v1);
     let v6 = v4 + v5;
     let v7 = v0 * v6;
     let v8 = v1.sin();
@@ -12617,19 +12594,20 @@ pub fn guarded_other_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v28 = v26 + v27;
     let v30 = v6 + v29;
     let v31 = v0 + v28;
-    let v32 = -v0;
-    let v33 = v30 + v32;
-    let v34 = if v0 == 0.0 || v1 == 0.0 { 0.0 } else { v0 * v1 };
-    let v35 = v33 + v34;
-    let v36 = if v0 == 0.0 || v0 == 0.0 { 0.0 } else { v0 * v0 };
-    let v37 = v31 + v36;
+    let v32 = v0.signum();
+    let v33 = if v0 == 0.0 || v32 == 0.0 { 0.0 } else { v0 * v32 };
+    let v34 = v30 + v33;
+    let v35 = if v0 == 0.0 || v1 == 0.0 { 0.0 } else { v0 * v1 };
+    let v36 = v34 + v35;
+    let v37 = if v0 == 0.0 || v0 == 0.0 { 0.0 } else { v0 * v0 };
+    let v38 = v31 + v37;
     out[0] = v23;
-    out[1] = v35;
-    out[2] = v37;
+    out[1] = v36;
+    out[2] = v38;
     ::std::result::Result::Ok(())
 }
 
-/// `guarded_other_hessian`: a graph of 2 inputs, 7 outputs, 38 operations and 18 guards, as Rust source
+/// `guarded_other_hessian`: a graph of 2 inputs, 7 outputs, 39 operations and 17 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -12706,10 +12684,6 @@ pub fn guarded_other_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Resul
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
     }
-    match ::nilpotent::graph::Observe::SignBit.outcome(v0) {
-        0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(17, ::nilpotent::graph::Observe::SignBit, "v0", 0x1, found)),
-    }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
         0x1 => {}
@@ -12717,7 +12691,7 @@ pub fn guarded_other_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Resul
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
-    let v5 = v0.max(v1);
+    let v5 = ::nilpotent::rules::max(v0, v1);
     let v6 = v4 + v5;
     let v7 = v0 * v6;
     let v8 = v1.sin();
@@ -12750,27 +12724,347 @@ pub fn guarded_other_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Resul
     let v28 = v26 + v27;
     let v30 = v6 + v29;
     let v31 = v0 + v28;
-    let v32 = -v0;
-    let v33 = v30 + v32;
-    let v34 = if v0 == 0.0 || v1 == 0.0 { 0.0 } else { v0 * v1 };
-    let v35 = v33 + v34;
-    let v36 = if v0 == 0.0 || v0 == 0.0 { 0.0 } else { v0 * v0 };
-    let v37 = v31 + v36;
-    let v38 = v1 + v14;
-    let v39 = v0 + v21;
-    let v40 = v14 + v38;
-    let v41 = v1 + v40;
-    let v42 = v0 + v39;
-    let v43 = -v8;
-    let v44 = v21 + v43;
+    let v32 = v0.signum();
+    let v33 = if v0 == 0.0 || v32 == 0.0 { 0.0 } else { v0 * v32 };
+    let v34 = v30 + v33;
+    let v35 = if v0 == 0.0 || v1 == 0.0 { 0.0 } else { v0 * v1 };
+    let v36 = v34 + v35;
+    let v37 = if v0 == 0.0 || v0 == 0.0 { 0.0 } else { v0 * v0 };
+    let v38 = v31 + v37;
+    let v39 = v1 + v32;
+    let v40 = v0 + v21;
+    let v41 = v32 + v39;
+    let v42 = v1 + v41;
+    let v43 = v0 + v40;
+    let v44 = -v8;
     let v45 = v21 + v44;
+    let v46 = v21 + v45;
     out[0] = v23;
-    out[1] = v35;
-    out[2] = v37;
-    out[3] = v41;
-    out[4] = v42;
-    out[5] = v42;
-    out[6] = v45;
+    out[1] = v36;
+    out[2] = v38;
+    out[3] = v42;
+    out[4] = v43;
+    out[5] = v43;
+    out[6] = v46;
+    ::std::result::Result::Ok(())
+}
+
+/// `inverse_entry`: a graph of 4 inputs, 1 output, 4 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn inverse_entry(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = v0 * v3;
+    let v5 = v1 * v2;
+    let v6 = v4 - v5;
+    match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x0, found)),
+    }
+    let v7 = v3 / v6;
+    out[0] = v7;
+    ::std::result::Result::Ok(())
+}
+
+/// `inverse_entry_gradient`: a graph of 4 inputs, 5 outputs, 13 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn inverse_entry_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 5] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 5, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = v0 * v3;
+    let v5 = v1 * v2;
+    let v6 = v4 - v5;
+    match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x0, found)),
+    }
+    let v7 = v3 / v6;
+    let v8 = v6.recip();
+    let v9 = -v7;
+    let v10 = v8 * v9;
+    let v11 = -v10;
+    let v12 = if v2 == 0.0 || v11 == 0.0 { 0.0 } else { v2 * v11 };
+    let v13 = if v1 == 0.0 || v11 == 0.0 { 0.0 } else { v1 * v11 };
+    let v14 = if v3 == 0.0 || v10 == 0.0 { 0.0 } else { v3 * v10 };
+    let v15 = if v0 == 0.0 || v10 == 0.0 { 0.0 } else { v0 * v10 };
+    let v16 = v8 + v15;
+    out[0] = v7;
+    out[1] = v14;
+    out[2] = v12;
+    out[3] = v13;
+    out[4] = v16;
+    ::std::result::Result::Ok(())
+}
+
+/// `inverse_entry_hessian`: a graph of 4 inputs, 21 outputs, 65 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn inverse_entry_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 21] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 21, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v60: f64 = 1.0;
+    let v4 = v0 * v3;
+    let v5 = v1 * v2;
+    let v6 = v4 - v5;
+    match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x0, found)),
+    }
+    let v7 = v3 / v6;
+    let v8 = v6.recip();
+    let v9 = -v7;
+    let v10 = v8 * v9;
+    let v11 = -v10;
+    let v12 = if v2 == 0.0 || v11 == 0.0 { 0.0 } else { v2 * v11 };
+    let v13 = if v1 == 0.0 || v11 == 0.0 { 0.0 } else { v1 * v11 };
+    let v14 = if v3 == 0.0 || v10 == 0.0 { 0.0 } else { v3 * v10 };
+    let v15 = if v0 == 0.0 || v10 == 0.0 { 0.0 } else { v0 * v10 };
+    let v16 = v8 + v15;
+    let v17 = if v3 == 0.0 || v9 == 0.0 { 0.0 } else { v3 * v9 };
+    let v18 = if v3 == 0.0 || v8 == 0.0 { 0.0 } else { v3 * v8 };
+    let v19 = -v18;
+    let v20 = v8 * v8;
+    let v21 = -v20;
+    let v22 = if v17 == 0.0 || v21 == 0.0 { 0.0 } else { v17 * v21 };
+    let v23 = if v8 == 0.0 || v19 == 0.0 { 0.0 } else { v8 * v19 };
+    let v24 = v10 + v23;
+    let v25 = if v10 == 0.0 || v19 == 0.0 { 0.0 } else { v10 * v19 };
+    let v26 = v22 + v25;
+    let v27 = -v26;
+    let v28 = if v2 == 0.0 || v27 == 0.0 { 0.0 } else { v2 * v27 };
+    let v29 = if v1 == 0.0 || v27 == 0.0 { 0.0 } else { v1 * v27 };
+    let v30 = if v3 == 0.0 || v26 == 0.0 { 0.0 } else { v3 * v26 };
+    let v31 = if v0 == 0.0 || v26 == 0.0 { 0.0 } else { v0 * v26 };
+    let v32 = v24 + v31;
+    let v33 = -v2;
+    let v34 = if v9 == 0.0 || v33 == 0.0 { 0.0 } else { v9 * v33 };
+    let v35 = if v8 == 0.0 || v33 == 0.0 { 0.0 } else { v8 * v33 };
+    let v36 = -v35;
+    let v37 = if v21 == 0.0 || v34 == 0.0 { 0.0 } else { v21 * v34 };
+    let v38 = if v8 == 0.0 || v36 == 0.0 { 0.0 } else { v8 * v36 };
+    let v39 = if v10 == 0.0 || v36 == 0.0 { 0.0 } else { v10 * v36 };
+    let v40 = v37 + v39;
+    let v41 = -v40;
+    let v42 = if v2 == 0.0 || v41 == 0.0 { 0.0 } else { v2 * v41 };
+    let v43 = if v1 == 0.0 || v41 == 0.0 { 0.0 } else { v1 * v41 };
+    let v44 = v11 + v43;
+    let v45 = if v0 == 0.0 || v40 == 0.0 { 0.0 } else { v0 * v40 };
+    let v46 = v38 + v45;
+    let v47 = -v1;
+    let v48 = if v9 == 0.0 || v47 == 0.0 { 0.0 } else { v9 * v47 };
+    let v49 = if v8 == 0.0 || v47 == 0.0 { 0.0 } else { v8 * v47 };
+    let v50 = -v49;
+    let v51 = if v21 == 0.0 || v48 == 0.0 { 0.0 } else { v21 * v48 };
+    let v52 = if v8 == 0.0 || v50 == 0.0 { 0.0 } else { v8 * v50 };
+    let v53 = if v10 == 0.0 || v50 == 0.0 { 0.0 } else { v10 * v50 };
+    let v54 = v51 + v53;
+    let v55 = -v54;
+    let v56 = if v1 == 0.0 || v55 == 0.0 { 0.0 } else { v1 * v55 };
+    let v57 = if v0 == 0.0 || v54 == 0.0 { 0.0 } else { v0 * v54 };
+    let v58 = v52 + v57;
+    let v59 = if v0 == 0.0 || v9 == 0.0 { 0.0 } else { v0 * v9 };
+    let v61 = v59 + v60;
+    let v62 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    let v63 = -v62;
+    let v64 = if v21 == 0.0 || v61 == 0.0 { 0.0 } else { v21 * v61 };
+    let v65 = if v8 == 0.0 || v63 == 0.0 { 0.0 } else { v8 * v63 };
+    let v66 = if v10 == 0.0 || v63 == 0.0 { 0.0 } else { v10 * v63 };
+    let v67 = v64 + v66;
+    let v68 = if v0 == 0.0 || v67 == 0.0 { 0.0 } else { v0 * v67 };
+    let v69 = v65 + v68;
+    out[0] = v7;
+    out[1] = v14;
+    out[2] = v12;
+    out[3] = v13;
+    out[4] = v16;
+    out[5] = v30;
+    out[6] = v28;
+    out[7] = v29;
+    out[8] = v32;
+    out[9] = v28;
+    out[10] = v42;
+    out[11] = v44;
+    out[12] = v46;
+    out[13] = v29;
+    out[14] = v44;
+    out[15] = v56;
+    out[16] = v58;
+    out[17] = v32;
+    out[18] = v46;
+    out[19] = v58;
+    out[20] = v69;
+    ::std::result::Result::Ok(())
+}
+
+/// `inverse_entry_singular`: a graph of 4 inputs, 1 output, 3 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn inverse_entry_singular(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v7: f64 = -1.0;
+    let v4 = v0 * v3;
+    let v5 = v1 * v2;
+    let v6 = v4 - v5;
+    match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x1, found)),
+    }
+    out[0] = v7;
+    ::std::result::Result::Ok(())
+}
+
+/// `inverse_entry_singular_gradient`: a graph of 4 inputs, 5 outputs, 3 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn inverse_entry_singular_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 5] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 5, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v7: f64 = -1.0;
+    let v8: f64 = 0.0;
+    let v4 = v0 * v3;
+    let v5 = v1 * v2;
+    let v6 = v4 - v5;
+    match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x1, found)),
+    }
+    out[0] = v7;
+    out[1] = v8;
+    out[2] = v8;
+    out[3] = v8;
+    out[4] = v8;
+    ::std::result::Result::Ok(())
+}
+
+/// `inverse_entry_singular_hessian`: a graph of 4 inputs, 21 outputs, 3 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn inverse_entry_singular_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 21] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 21, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v7: f64 = -1.0;
+    let v8: f64 = 0.0;
+    let v4 = v0 * v3;
+    let v5 = v1 * v2;
+    let v6 = v4 - v5;
+    match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x1, found)),
+    }
+    out[0] = v7;
+    out[1] = v8;
+    out[2] = v8;
+    out[3] = v8;
+    out[4] = v8;
+    out[5] = v8;
+    out[6] = v8;
+    out[7] = v8;
+    out[8] = v8;
+    out[9] = v8;
+    out[10] = v8;
+    out[11] = v8;
+    out[12] = v8;
+    out[13] = v8;
+    out[14] = v8;
+    out[15] = v8;
+    out[16] = v8;
+    out[17] = v8;
+    out[18] = v8;
+    out[19] = v8;
+    out[20] = v8;
     ::std::result::Result::Ok(())
 }
 
@@ -14666,6 +14960,12 @@ pub const EMITTED: &[(&str, ::nilpotent::graph::EmittedFn)] = &[
     ("guarded_other", guarded_other),
     ("guarded_other_gradient", guarded_other_gradient),
     ("guarded_other_hessian", guarded_other_hessian),
+    ("inverse_entry", inverse_entry),
+    ("inverse_entry_gradient", inverse_entry_gradient),
+    ("inverse_entry_hessian", inverse_entry_hessian),
+    ("inverse_entry_singular", inverse_entry_singular),
+    ("inverse_entry_singular_gradient", inverse_entry_singular_gradient),
+    ("inverse_entry_singular_hessian", inverse_entry_singular_hessian),
     ("rosenbrock64_gradient", rosenbrock64_gradient),
     ("rosenbrock8_hessian", rosenbrock8_hessian),
 ];
