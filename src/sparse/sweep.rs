@@ -158,9 +158,13 @@ impl<T: Value + Float> Tape<T> {
     pub(crate) fn gradient(&self, adj: &mut [T]) {
         adj.fill(T::zero());
         adj[self.outputs[0] as usize] = T::one();
+        // Only an adjoint or a partial that is exactly zero in every part is skipped:
+        // `is_zero` answers for the value alone, and over dual numbers a zero value may carry a
+        // second derivative (d²/dx² of max(x, y)² at x = 0 > y is 2, from the adjoint 2·max = 0
+        // with tangent 2); `⊙` then keeps it.
         for i in (0..self.nodes.len()).rev() {
             let a = adj[i];
-            if a.is_zero() {
+            if a.is_exactly_zero() {
                 continue;
             }
             let p = self.offsets[i] as usize;
@@ -169,7 +173,7 @@ impl<T: Value + Float> Tape<T> {
                     continue;
                 }
                 let d = self.partials[p + k];
-                if d.is_zero() {
+                if d.is_exactly_zero() {
                     continue; // nothing to add (graph mode leaves a zero partial out too)
                 }
                 let c = rules::chain_mul(d, a).0;
