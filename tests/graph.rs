@@ -2606,11 +2606,13 @@ fn check_listing(g: &Graph, what: &str) {
     assert_eq!(
         header,
         format!(
-            "graph: {}, {}, {}, {}",
+            "graph: {}, {}, {}, {}, {}",
             counted(g.num_inputs(), "input"),
             counted(g.num_outputs(), "output"),
             counted(g.len(), "operation"),
-            counted(g.num_guards(), "guard")
+            counted(g.num_guards(), "guard"),
+            // the constants, so that data baked into a graph shows (issue "Data as parameters")
+            counted(g.num_constants(), "constant")
         )
     );
 }

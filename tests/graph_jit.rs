@@ -227,3 +227,43 @@ fn compiled_pieces_hand_on_values_and_guards() {
         "{errors} guard errors: the points must cross the branches"
     );
 }
+
+/// Issue "Data as parameters": compiled code of graphs with parameters (every rule with a
+/// parameter in every operand position, random expressions over inputs and parameters, a guard on
+/// a label) equals the interpreter bit for bit at new inputs with new parameters, errors included;
+/// wrong parameter lengths and missing parameters are the interpreter's `GraphError`s.
+#[test]
+fn compiled_code_with_parameters_equals_the_interpreter_bit_for_bit() {
+    use compiled_cases::params::{all_param_cases, interpret};
+    let mut errors = 0;
+    for case in all_param_cases() {
+        let mut c = case.graph.compile().unwrap();
+        assert_eq!(
+            (c.num_params(), Evaluate::num_params(&c)),
+            (case.graph.num_params(), case.graph.num_params())
+        );
+        for point in &case.points {
+            let want = interpret(&case.graph, point);
+            if let Err(why) = same_result(&c.eval_with(&point.0, &point.1), &want) {
+                panic!("{} at {point:?}: compiled {why}", case.name);
+            }
+            errors += want.is_err() as usize;
+        }
+        let (x, p) = &case.points[0];
+        assert_eq!(c.eval(x), case.graph.eval(x));
+        assert!(matches!(c.eval(x), Err(GraphError::MissingParams { .. })));
+        let mut out = vec![0.0; case.graph.num_outputs()];
+        let mut ev = case.graph.program().evaluator::<f64>();
+        for bad in [p.len() + 1, p.len() - 1] {
+            let q = vec![0.5; bad];
+            let want = ev.eval_with_into(x, &q, &mut out);
+            assert!(matches!(want, Err(GraphError::ParamLength { .. })));
+            assert_eq!(c.eval_with_into(x, &q, &mut out), want);
+            assert_eq!(Evaluate::eval_with_into(&mut c, x, &q, &mut out), want);
+        }
+    }
+    assert!(
+        errors > 100,
+        "only {errors} guard errors: the cases must cross branches"
+    );
+}

@@ -1629,3 +1629,42 @@ fn spurious_guard_errors_in_hessian_plans() {
         }
     }
 }
+
+/// Hessian plans over run-time sweeps dropped second derivatives behind a zero adjoint: the
+/// sweep skipped every adjoint whose *value* is 0 (`is_zero`, which on dual numbers answers for
+/// the value alone), but over dual numbers such an adjoint may carry a tangent.
+/// f = max(x₀, x₁)² + x₀·|x₀|·x₂ at x₀ = ±0 > x₁: the adjoint of the max is 2·max = 0 with tangent 2 in x₀'s lane,
+/// so ∂²f/∂x₀² = 2 + 2·signum(x₀)·x₂; checked against forward over forward mode and against the
+/// Hessian graph recorded at the point.
+#[test]
+fn hessian_plans_keep_second_derivatives_behind_a_zero_adjoint() {
+    fn f<T: Float>(x: &[T]) -> T {
+        let m = x[0].max(x[1]);
+        m * m + x[0] * x[0].abs() * x[2]
+    }
+    let g = Graph::record(&[1.0, 0.5, 2.0], f);
+    assert!(
+        g.gradient().num_guards() > g.num_guards(),
+        "a plan over run-time sweeps"
+    );
+    let mut plan = HessianPlan::new(&g);
+    for x in [[0.0, -1.0, 3.0], [-0.0, -1.0, 3.0], [0.0, -0.5, -2.0]] {
+        let (_, grad, h) = plan.eval(&x).unwrap();
+        let (grad, h) = (grad.to_vec(), h.clone());
+        let (_, fgrad, fh) = hessian_with(f, &x, Chunk::<3>);
+        let dense = Graph::record(&x, f).hessian().eval(&x).unwrap();
+        assert_eq!(grad, fgrad);
+        let h00 = 2.0 + 2.0 * 1f64.copysign(x[0]) * x[2];
+        for i in 0..3 {
+            for j in 0..3 {
+                assert_eq!(entry(&h, i, j), fh[(i, j)], "H({i}, {j}) at {x:?}");
+                assert_eq!(
+                    entry(&h, i, j),
+                    dense[4 + 3 * i + j],
+                    "H({i}, {j}) at {x:?}"
+                );
+            }
+        }
+        assert_eq!(entry(&h, 0, 0), h00, "at {x:?}");
+    }
+}

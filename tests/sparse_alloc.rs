@@ -144,5 +144,63 @@ fn sparse_plans_do_not_allocate() {
         });
         assert_eq!(count, 0, "allocations in 50 Hessian evaluations");
     }
+
+    // with parameters (data read at each evaluation): `eval_with` on every path allocates
+    // nothing either — forward passes, reverse sweeps from derivative graphs (`banded`, smooth
+    // rules) and at run time (with kinks), Hessian passes over the gradient graph and over a
+    // run-time sweep
+    let mut p: Vec<f64> = (0..n).map(|i| 1.0 + 0.01 * i as f64).collect();
+    let scaled = |x: &[nilpotent::graph::Sym], p: &[nilpotent::graph::Sym]| -> Vec<_> {
+        let y = banded(x);
+        y.iter().zip(p).map(|(&y, &p)| y * p).collect()
+    };
+    let kinked_scaled = |x: &[nilpotent::graph::Sym], p: &[nilpotent::graph::Sym]| -> Vec<_> {
+        (0..n)
+            .map(|i| (x[i] * p[i]).abs() * x[(i + 1) % n] + x[i].max(p[(i + 2) % n]))
+            .collect()
+    };
+    for g in [
+        Graph::record_vec_with(&x, &p, scaled),
+        Graph::record_vec_with(&x, &p, kinked_scaled),
+    ] {
+        for direction in [Direction::Forward, Direction::Reverse] {
+            let mut plan = JacobianPlan::with_options(&g, direction, Order::Best);
+            let count = allocations_in(|| {
+                for step in 0..50 {
+                    x[step % n] += 1e-9;
+                    p[step % n] -= 1e-9;
+                    let (y, jac) = plan.eval_with(&x, &p).unwrap();
+                    checksum += y[0] + jac.values()[step];
+                }
+            });
+            assert_eq!(
+                count, 0,
+                "allocations in 50 {direction:?} Jacobian evaluations with parameters"
+            );
+        }
+    }
+    let rosenbrock_with =
+        |x: &[nilpotent::graph::Sym], p: &[nilpotent::graph::Sym]| rosenbrock(x) * p[0];
+    let kinked_with = |x: &[nilpotent::graph::Sym], p: &[nilpotent::graph::Sym]| {
+        rosenbrock(x) + (x[0] * p[0]).abs() * x[1] + x[2].max(p[1]) * x[4]
+    };
+    for f in [
+        Graph::record_with(&x, &p, rosenbrock_with),
+        Graph::record_with(&x, &p, kinked_with),
+    ] {
+        let mut plan = HessianPlan::new(&f);
+        let count = allocations_in(|| {
+            for step in 0..50 {
+                x[step % n] -= 1e-3;
+                p[step % n] += 1e-3;
+                let (v, grad, h) = plan.eval_with(&x, &p).unwrap();
+                checksum += v + grad[step] + h.values()[step];
+            }
+        });
+        assert_eq!(
+            count, 0,
+            "allocations in 50 Hessian evaluations with parameters"
+        );
+    }
     assert!(checksum.is_finite());
 }

@@ -122,7 +122,8 @@ impl Graph {
     /// its origin), values and guards; new nodes made afterwards get the next derivative order.
     /// Returns the recording and the `Sym` of each node.
     pub(crate) fn replay(&self) -> (Recording, Vec<Sym>) {
-        let (rec, inputs) = sym::start(&self.values[..self.n_inputs], 0);
+        let (n, np) = (self.n_inputs, self.n_params);
+        let (rec, inputs, params) = sym::start_with(&self.values[..n], &self.values[n..n + np], 0);
         // the replay, and room for a derivative a few times its size
         rec.with(|b| b.reserve(4 * self.nodes.len()));
         let mut syms: Vec<Sym> = Vec::with_capacity(self.nodes.len());
@@ -132,6 +133,7 @@ impl Graph {
             let s = |k: u32| syms[k as usize];
             let v = match *node {
                 Node::Input(k) => inputs[k as usize],
+                Node::Param(k) => params[k as usize],
                 Node::Const(bits) => {
                     // a constant stays a constant to the rules (folding, structural zeros), but
                     // its node is made now, so that it keeps its origin if an output or a guard
@@ -176,6 +178,10 @@ impl Graph {
         let Some(&top) = seeds.iter().max() else {
             return vec![None; self.n_inputs];
         };
+        // with parameters: the nodes that do not depend on an input (computed from parameters and
+        // constants alone) get no adjoint, as constants get none
+        let passive = self.passive();
+        let active = |k: u32| passive.as_ref().is_none_or(|p| !p[k as usize]);
         let mut adj: Vec<Option<Sym>> = vec![None; top as usize + 1];
         for &y in seeds {
             // a node that is two seeded outputs is seeded twice (the sum counts it twice)
@@ -189,16 +195,18 @@ impl Graph {
             let Some(a) = adj[i] else { continue };
             let s = |k: u32| syms[k as usize];
             match self.nodes[i] {
-                Node::Input(_) | Node::Const(_) => {}
+                Node::Input(_) | Node::Param(_) | Node::Const(_) => {}
                 Node::Unary(op, x) => {
-                    let (_, d) = op.eval(s(x));
-                    accumulate(&mut adj, x, d, a);
+                    if active(x) {
+                        let (_, d) = op.eval(s(x));
+                        accumulate(&mut adj, x, d, a);
+                    }
                 }
                 Node::Binary(op, x, z) => {
                     let need = Need {
                         value: false,
-                        dx: !s(x).is_constant(),
-                        dy: !s(z).is_constant(),
+                        dx: !s(x).is_constant() && active(x),
+                        dy: !s(z).is_constant() && active(z),
                     };
                     let (_, dx, dz) = op.eval_for(s(x), s(z), need);
                     if need.dx {
@@ -210,16 +218,21 @@ impl Graph {
                 }
                 Node::MulAdd(x, m, b) => {
                     let (_, dx, dm, db) = rules::mul_add(s(x), s(m), s(b));
-                    accumulate(&mut adj, x, dx, a);
-                    accumulate(&mut adj, m, dm, a);
-                    accumulate(&mut adj, b, db, a);
+                    for (k, d) in [(x, dx), (m, dm), (b, db)] {
+                        if active(k) {
+                            accumulate(&mut adj, k, d, a);
+                        }
+                    }
                 }
                 Node::ChainMul(x, z) => {
                     // the partials of x ⊙ z (`rules::chain_mul`), without computing its value on
                     // `Sym` (which would record the value's zero tests as guards)
                     let (dx, dz) = (s(z), s(x));
-                    accumulate(&mut adj, x, dx, a);
-                    accumulate(&mut adj, z, dz, a);
+                    for (k, d) in [(x, dx), (z, dz)] {
+                        if active(k) {
+                            accumulate(&mut adj, k, d, a);
+                        }
+                    }
                 }
                 Node::Custom(k) => {
                     // the rule's derivative, recorded on `Sym` as ordinary nodes
@@ -228,7 +241,7 @@ impl Graph {
                     let mut partials = vec![Sym::constant(0.0); args.len()];
                     call.op.gradient_sym(&args, &mut partials);
                     for (&x, &d) in call.args.iter().zip(&partials) {
-                        if !s(x).is_constant() {
+                        if !s(x).is_constant() && active(x) {
                             accumulate(&mut adj, x, d, a);
                         }
                     }
@@ -238,6 +251,25 @@ impl Graph {
         adj.truncate(self.n_inputs);
         adj.resize(self.n_inputs, None);
         adj
+    }
+
+    /// For a graph with parameters, whether each node is passive: a parameter, a constant, or
+    /// computed from those alone (no input reaches it, so its derivative with respect to `x` is
+    /// structurally zero). `None` without parameters (then only constants are passive, and the
+    /// sweep sees those as constant `Sym`s).
+    fn passive(&self) -> Option<Vec<bool>> {
+        if self.n_params == 0 {
+            return None;
+        }
+        let mut passive = vec![false; self.nodes.len()];
+        for (i, node) in self.nodes.iter().enumerate() {
+            passive[i] = match node {
+                Node::Input(_) => false,
+                Node::Param(_) | Node::Const(_) => true,
+                _ => node.args(&self.calls).iter().all(|&a| passive[a as usize]),
+            };
+        }
+        Some(passive)
     }
 }
 

@@ -12,6 +12,7 @@ use crate::text::count;
 fn expression(node: Node, calls: &[Call], name: impl Fn(u32) -> String) -> String {
     match node {
         Node::Input(i) => format!("x{i}"),
+        Node::Param(k) => format!("p{k}"),
         Node::Const(bits) => format!("{}", f64::from_bits(bits)),
         Node::Unary(Unary::Neg, a) => format!("−{}", name(a)),
         Node::Unary(Unary::Powi(k), a) => format!("powi({}, {k})", name(a)),
@@ -36,6 +37,7 @@ fn expression(node: Node, calls: &[Call], name: impl Fn(u32) -> String) -> Strin
 fn operation(node: Node, calls: &[Call]) -> String {
     match node {
         Node::Input(i) => format!("x{i}"),
+        Node::Param(k) => format!("p{k}"),
         Node::Const(bits) => format!("{}", f64::from_bits(bits)),
         Node::Unary(Unary::Powi(k), _) => format!("powi {k}"),
         Node::Unary(op, _) => op.name().to_string(),
@@ -80,13 +82,18 @@ impl fmt::Display for Graph {
             Some(p) => format!("{x:.p$}"),
             None => format!("{x}"),
         };
+        let params = match self.n_params {
+            0 => String::new(),
+            k => format!(", {}", count(k, "parameter", "parameters")),
+        };
         writeln!(
             f,
-            "graph: {}, {}, {}, {}",
+            "graph: {}{params}, {}, {}, {}, {}",
             count(self.n_inputs, "input", "inputs"),
             count(self.num_outputs(), "output", "outputs"),
             count(self.len(), "operation", "operations"),
-            count(self.guards.len(), "guard", "guards")
+            count(self.guards.len(), "guard", "guards"),
+            count(self.num_constants(), "constant", "constants")
         )?;
         let lines: Vec<String> = self
             .nodes
@@ -154,6 +161,10 @@ impl Graph {
                     Node::Input(_) => (
                         format!("v{i}\\n{}", operation(node, &self.calls)),
                         ", style=bold",
+                    ),
+                    Node::Param(_) => (
+                        format!("v{i}\\n{}", operation(node, &self.calls)),
+                        ", style=\"bold,dashed\"",
                     ),
                     Node::Const(_) => (operation(node, &self.calls), ", shape=plaintext"),
                     _ => (format!("v{i}\\n{}", operation(node, &self.calls)), ""),

@@ -202,15 +202,24 @@ impl Graph {
             "/// `{name}`: a graph of {}, {}, {} and {}, as Rust source\n/// (emitted by \
              `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the \
              error\n/// `Graph::eval` returns.",
-            count(n_in, "input", "inputs"),
+            match self.n_params {
+                0 => count(n_in, "input", "inputs").to_string(),
+                np => format!(
+                    "{}, {}",
+                    count(n_in, "input", "inputs"),
+                    count(np, "parameter", "parameters")
+                ),
+            },
             count(n_out, "output", "outputs"),
             count(self.len(), "operation", "operations"),
             count(self.guards.len(), "guard", "guards")
         );
+        // a graph with parameters takes them between the inputs and the outputs
+        let p_arg = if self.n_params > 0 { "p: &[f64], " } else { "" };
         let _ = writeln!(
             w,
             "#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]\n\
-             pub fn {name}(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), \
+             pub fn {name}(x: &[f64], {p_arg}out: &mut [f64]) -> ::std::result::Result<(), \
              {GRAPH}::GraphError> {{"
         );
         let _ = writeln!(
@@ -221,6 +230,9 @@ impl Graph {
              return ::std::result::Result::Err({GRAPH}::GraphError::InputLength {{ expected: \
              {n_in}, found: x.len() }});\n        }}\n    }};"
         );
+        if self.n_params > 0 {
+            self.emit_param_check(w);
+        }
         let _ = writeln!(
             w,
             "    let out: &mut [f64; {n_out}] = match ::std::convert::TryInto::try_into(&mut *out) {{\n        \
@@ -235,6 +247,7 @@ impl Graph {
         for (i, node) in nodes.iter().enumerate() {
             let code = match *node {
                 Node::Input(k) => format!("let v{i} = x[{k}];"),
+                Node::Param(k) => format!("let v{i} = p[{k}];"),
                 Node::Const(bits) => format!("let v{i}: f64 = {};", constant(f64::from_bits(bits))),
                 _ => continue,
             };
@@ -254,7 +267,7 @@ impl Graph {
         };
         for (i, node) in nodes.iter().enumerate() {
             let e = match *node {
-                Node::Input(_) | Node::Const(_) => continue,
+                Node::Input(_) | Node::Param(_) | Node::Const(_) => continue,
                 Node::Unary(Unary::Neg, a) => format!("-v{a}"),
                 Node::Unary(Unary::Powi(k), a) => format!("v{a}.powi({k})"),
                 Node::Unary(op, a) => format!("v{a}.{}()", unary_method(op)),
@@ -293,6 +306,20 @@ impl Graph {
         }
         let _ = writeln!(w, "    ::std::result::Result::Ok(())\n}}");
         Ok(s)
+    }
+
+    /// The check of the parameters' length (after the inputs', before the outputs', as the
+    /// interpreter checks them).
+    fn emit_param_check(&self, w: &mut String) {
+        let n_p = self.n_params;
+        let _ = writeln!(
+            w,
+            "    let p: &[f64; {n_p}] = match ::std::convert::TryInto::try_into(p) {{\n        \
+             ::std::result::Result::Ok(p) => p,\n        \
+             ::std::result::Result::Err(_) => {{\n            \
+             return ::std::result::Result::Err({GRAPH}::GraphError::ParamLength {{ expected: \
+             {n_p}, found: p.len() }});\n        }}\n    }};"
+        );
     }
 
     /// The check of guard `k`: its outcome, compared with the recorded one, and the interpreter's

@@ -265,6 +265,21 @@ pub enum GraphError {
         /// the length of the buffer given
         found: usize,
     },
+    /// The parameters given do not have one value per parameter of the graph (see
+    /// [`Graph::record_with`](super::Graph::record_with)).
+    ParamLength {
+        /// the graph's number of parameters
+        expected: usize,
+        /// the number of parameters given
+        found: usize,
+    },
+    /// The graph has parameters and was evaluated without them (`eval(&x)` or `eval_into`
+    /// instead of `eval_with(&x, &p)` or `eval_with_into`): a parameter never takes a default
+    /// value, not even the one it was recorded with.
+    MissingParams {
+        /// the graph's number of parameters (`p0` to `p{expected − 1}`, all missing)
+        expected: usize,
+    },
 }
 
 impl GraphError {
@@ -345,6 +360,28 @@ impl fmt::Display for GraphError {
                 "the graph has {} but the output buffer has {}",
                 crate::text::count(*expected, "output", "outputs"),
                 crate::text::count(*found, "entry", "entries")
+            ),
+            GraphError::ParamLength { expected, found } => write!(
+                f,
+                "the graph has {} but {} given",
+                crate::text::count(*expected, "parameter", "parameters"),
+                match found {
+                    1 => "1 parameter value was".to_string(),
+                    k => format!("{k} parameter values were"),
+                }
+            ),
+            GraphError::MissingParams { expected } => write!(
+                f,
+                "the graph's {} ({}) {} not given: a graph recorded with parameters is \
+                 evaluated with eval_with(&x, &p) or eval_with_into(&x, &p, &mut out)",
+                crate::text::count(*expected, "parameter", "parameters"),
+                match expected {
+                    1 => "p0".to_string(),
+                    2 => "p0, p1".to_string(),
+                    3 => "p0, p1, p2".to_string(),
+                    k => format!("p0 … p{}", k - 1),
+                },
+                if *expected == 1 { "was" } else { "were" }
             ),
         }
     }

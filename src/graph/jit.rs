@@ -93,9 +93,10 @@ impl fmt::Display for CompileError {
 impl std::error::Error for CompileError {}
 
 /// The compiled function: `x` has the graph's number of inputs, `out` its number of outputs,
-/// `found` one writable `u64`, `work` the function's number of work slots (any pointer if none);
-/// returns 0, or k + 1 after storing guard k's answer in `*found`.
-type RawFn = unsafe extern "C" fn(*const f64, *mut f64, *mut u64, *mut f64) -> u64;
+/// `found` one writable `u64`, `work` the function's number of work slots (any pointer if none),
+/// `p` the graph's number of parameters (read only by a graph with parameters); returns 0, or
+/// k + 1 after storing guard k's answer in `*found`.
+type RawFn = unsafe extern "C" fn(*const f64, *mut f64, *mut u64, *mut f64, *const f64) -> u64;
 
 /// Work areas of up to this many `f64` slots are on the stack of [`Compiled::eval_into`] (2 KiB),
 /// larger ones in the thread's work area: a thread-local access costs more than the evaluation of
@@ -139,6 +140,7 @@ pub struct Compiled {
     first: RawFn,
     rest: Box<[RawFn]>,
     n_inputs: usize,
+    n_params: usize,
     n_outputs: usize,
     /// per guard: the question and the answer at the recording point (for the error)
     guards: Vec<(Test, u64)>,
@@ -179,6 +181,7 @@ impl fmt::Debug for Compiled {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Compiled")
             .field("n_inputs", &self.n_inputs)
+            .field("n_params", &self.n_params)
             .field("n_outputs", &self.n_outputs)
             .field("n_guards", &self.guards.len())
             .field("code_size", &self.code_size)
@@ -204,13 +207,39 @@ impl Compiled {
         self.code_size
     }
 
+    /// The number of parameters (see [`Graph::record_with`]).
+    pub fn num_params(&self) -> usize {
+        self.n_params
+    }
+
     /// Evaluates at `x`, writing the outputs into `out` (written only on success): the errors of
-    /// the interpreter's [`Evaluator::eval_into`](super::Evaluator::eval_into), in the same cases.
+    /// the interpreter's [`Evaluator::eval_into`](super::Evaluator::eval_into), in the same cases
+    /// ([`GraphError::MissingParams`] for a graph with parameters: see
+    /// [`Compiled::eval_with_into`]).
     pub fn eval_into(&self, x: &[f64], out: &mut [f64]) -> Result<(), GraphError> {
+        if self.n_params > 0 {
+            return Err(GraphError::MissingParams {
+                expected: self.n_params,
+            });
+        }
+        self.eval_with_into(x, &[], out)
+    }
+
+    /// Evaluates at the inputs `x` and the parameters `p`, writing the outputs into `out` (written
+    /// only on success): the interpreter's
+    /// [`Evaluator::eval_with_into`](super::Evaluator::eval_with_into), on native code, with the
+    /// same results and errors.
+    pub fn eval_with_into(&self, x: &[f64], p: &[f64], out: &mut [f64]) -> Result<(), GraphError> {
         if x.len() != self.n_inputs {
             return Err(GraphError::InputLength {
                 expected: self.n_inputs,
                 found: x.len(),
+            });
+        }
+        if p.len() != self.n_params {
+            return Err(GraphError::ParamLength {
+                expected: self.n_params,
+                found: p.len(),
             });
         }
         if out.len() != self.n_outputs {
@@ -224,9 +253,9 @@ impl Compiled {
             // a small work area on this function's stack (every slot the code reads it wrote
             // before: nothing needs initialising)
             let mut local = [MaybeUninit::<f64>::uninit(); LOCAL_WORK];
-            self.run(x, out, &mut found, local.as_mut_ptr().cast())
+            self.run(x, p, out, &mut found, local.as_mut_ptr().cast())
         } else {
-            self.run_with_thread_work(x, out, &mut found)
+            self.run_with_thread_work(x, p, out, &mut found)
         };
         if status == 0 {
             Ok(())
@@ -241,47 +270,56 @@ impl Compiled {
     /// being torn down, whose area is gone, makes one for the call). Out of line: it would make
     /// every call of a small graph pay for its registers.
     #[inline(never)]
-    fn run_with_thread_work(&self, x: &[f64], out: &mut [f64], found: &mut u64) -> u64 {
+    fn run_with_thread_work(&self, x: &[f64], p: &[f64], out: &mut [f64], found: &mut u64) -> u64 {
         let mut work = WORK.try_with(Cell::take).unwrap_or_default();
         if work.len() < self.n_work {
             work.resize(self.n_work, 0.0);
         }
-        let status = self.run(x, out, found, work.as_mut_ptr());
+        let status = self.run(x, p, out, found, work.as_mut_ptr());
         let _ = WORK.try_with(|w| w.set(work));
         status
     }
 
-    /// Runs the code: its pieces in order until one returns a guard's failure. `x` and `out` have
-    /// the lengths of the graph's inputs and outputs, `work` points to at least `n_work` `f64`s.
+    /// Runs the code: its pieces in order until one returns a guard's failure. `x`, `p` and `out`
+    /// have the lengths of the graph's inputs, parameters and outputs, `work` points to at least
+    /// `n_work` `f64`s.
     #[inline]
-    fn run(&self, x: &[f64], out: &mut [f64], found: &mut u64, work: *mut f64) -> u64 {
-        let (x, out) = (x.as_ptr(), out.as_mut_ptr());
+    fn run(&self, x: &[f64], p: &[f64], out: &mut [f64], found: &mut u64, work: *mut f64) -> u64 {
+        let (x, p, out) = (x.as_ptr(), p.as_ptr(), out.as_mut_ptr());
         // SAFETY: each piece of `funcs` was compiled by `Graph::compile` for exactly this
-        // signature (four pointers, a `u64` result, the host's C calling convention, which is
+        // signature (five pointers, a `u64` result, the host's C calling convention, which is
         // Cranelift's default for the host ISA) and is alive as long as `self.module`, which
-        // `self` owns. It reads `x[0..n_inputs]`, writes `out[0..n_outputs]` (the caller checked
-        // both lengths; only the last piece writes `out`, and only on success) and one `u64` at
+        // `self` owns. It reads `x[0..n_inputs]` and `p[0..n_params]` (`p` is not read when
+        // `n_params` is 0), writes `out[0..n_outputs]` (the caller checked the three lengths;
+        // only the last piece writes `out`, and only on success) and one `u64` at
         // `found`, and reads and writes `work[0..n_work]` (the caller's work area has at least
         // `n_work` slots; every slot is written, by this piece or an earlier one, before it is
         // read), nothing else; it cannot unwind (no code it calls panics).
         #[allow(unsafe_code)]
-        let status = unsafe { (self.first)(x, out, found, work) };
+        let status = unsafe { (self.first)(x, out, found, work, p) };
         if status != 0 || self.rest.is_empty() {
             return status;
         }
-        self.run_rest(x, out, found, work)
+        self.run_rest(x, p, out, found, work)
     }
 
     /// The pieces after the first, in order until one returns a guard's failure (see
     /// [`Compiled::run`]). Out of line: a graph in one piece does not pay for the loop.
     #[inline(never)]
-    fn run_rest(&self, x: *const f64, out: *mut f64, found: &mut u64, work: *mut f64) -> u64 {
+    fn run_rest(
+        &self,
+        x: *const f64,
+        p: *const f64,
+        out: *mut f64,
+        found: &mut u64,
+        work: *mut f64,
+    ) -> u64 {
         let mut status = 0;
         for f in &self.rest {
             // SAFETY: as for the first piece in `run`, whose caller's checks hold here
             #[allow(unsafe_code)]
             {
-                status = unsafe { f(x, out, found, work) };
+                status = unsafe { f(x, out, found, work, p) };
             }
             if status != 0 {
                 break;
@@ -296,6 +334,14 @@ impl Compiled {
         self.eval_into(x, &mut out)?;
         Ok(out)
     }
+
+    /// Evaluates at the inputs `x` and the parameters `p` and returns the outputs:
+    /// [`Graph::eval_with`], on native code.
+    pub fn eval_with(&self, x: &[f64], p: &[f64]) -> Result<Vec<f64>, GraphError> {
+        let mut out = vec![0.0; self.n_outputs];
+        self.eval_with_into(x, p, &mut out)?;
+        Ok(out)
+    }
 }
 
 impl Evaluate for Compiled {
@@ -307,6 +353,12 @@ impl Evaluate for Compiled {
     }
     fn eval_into(&mut self, x: &[f64], out: &mut [f64]) -> Result<(), GraphError> {
         Compiled::eval_into(self, x, out)
+    }
+    fn num_params(&self) -> usize {
+        self.n_params
+    }
+    fn eval_with_into(&mut self, x: &[f64], p: &[f64], out: &mut [f64]) -> Result<(), GraphError> {
+        Compiled::eval_with_into(self, x, p, out)
     }
 }
 
@@ -559,6 +611,8 @@ struct Gen<'a, 'b> {
     g: &'a Graph,
     ptr: Type,
     x: Val,
+    /// the parameters' pointer
+    p: Val,
     /// the SSA value of each operation node kept in a register (inputs and constants are made at
     /// each use)
     vals: Vec<Option<Val>>,
@@ -593,6 +647,11 @@ impl Gen<'_, '_> {
             Node::Input(k) => {
                 let x = self.x;
                 self.b.ins().load(types::F64, trusted(), x, (k as i32) * 8)
+            }
+            // a parameter too
+            Node::Param(k) => {
+                let p = self.p;
+                self.b.ins().load(types::F64, trusted(), p, (k as i32) * 8)
             }
             Node::Const(bits) => self.b.ins().f64const(f64::from_bits(bits)),
             _ => match self.spill[i as usize] {
@@ -649,7 +708,7 @@ impl Gen<'_, '_> {
     /// The operation node `node`.
     fn op(&mut self, node: Node) -> Val {
         match node {
-            Node::Input(_) | Node::Const(_) => unreachable!("not an operation"),
+            Node::Input(_) | Node::Param(_) | Node::Const(_) => unreachable!("not an operation"),
             Node::Custom(_) => unreachable!("refused by Graph::compile"),
             Node::Unary(op, a) => {
                 let x = self.val(a);
@@ -830,7 +889,7 @@ impl Graph {
         for chunk in 0..n_chunks {
             let last = chunk + 1 == n_chunks;
             let sig = &mut ctx.func.signature;
-            sig.params.extend([AbiParam::new(ptr); 4]);
+            sig.params.extend([AbiParam::new(ptr); 5]);
             sig.returns.push(AbiParam::new(types::I64));
             let id = module
                 .declare_function(
@@ -845,7 +904,7 @@ impl Graph {
             b.append_block_params_for_function_params(entry);
             b.switch_to_block(entry);
             let params = b.block_params(entry).to_vec();
-            let (x, out, found, work) = (params[0], params[1], params[2], params[3]);
+            let (x, out, found, work, p) = (params[0], params[1], params[2], params[3], params[4]);
             // where a failing guard goes: store its answer, return its index + 1
             let fail = b.create_block();
             b.append_block_param(fail, types::I64); // index + 1
@@ -860,6 +919,7 @@ impl Graph {
                 g: self,
                 ptr,
                 x,
+                p,
                 vals: core::mem::take(&mut vals),
                 spill: core::mem::take(&mut spill_of),
                 work,
@@ -936,7 +996,7 @@ impl Graph {
                 let code = module.get_finalized_function(id);
                 // SAFETY: `code` is the entry of a function defined above, finalized (executable)
                 // and owned by `module`, which the returned `Compiled` keeps until it is dropped.
-                // Its signature is `(ptr, ptr, ptr, ptr) -> i64` in the host's default calling
+                // Its signature is `(ptr, ptr, ptr, ptr, ptr) -> i64` in the host's default calling
                 // convention, which is the C convention `RawFn` names (`extern "C"`,
                 // pointer-sized arguments, a 64-bit integer result).
                 #[allow(unsafe_code)]
@@ -950,6 +1010,7 @@ impl Graph {
             first,
             rest: funcs.into_boxed_slice(),
             n_inputs: self.n_inputs,
+            n_params: self.n_params,
             n_outputs: self.outputs.len(),
             guards: self.guards.iter().map(|g| (g.test, g.expected)).collect(),
             code_size,

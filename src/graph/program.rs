@@ -260,6 +260,8 @@ pub struct Program {
     consts: Vec<(u32, f64)>,
     /// the slot each input is written to (`u32::MAX` for an input nothing reads)
     input_slots: Vec<u32>,
+    /// the slot each parameter is written to (`u32::MAX` for a parameter nothing reads)
+    param_slots: Vec<u32>,
     code: Vec<Instr>,
     output_slots: Vec<u32>,
     /// per guard: the question (on graph nodes, for messages) and the answer at the recording
@@ -377,6 +379,14 @@ impl Program {
                 slot[i] = *s;
             }
         }
+        let mut param_slots = vec![UNUSED; g.n_params];
+        for (k, s) in param_slots.iter_mut().enumerate() {
+            let i = g.n_inputs + k;
+            if last_use[i].is_some() {
+                *s = take(&mut free);
+                slot[i] = *s;
+            }
+        }
         let mut code = Vec::with_capacity(steps.len());
         let mut calls = Vec::new();
         for (s, step) in steps.iter().enumerate() {
@@ -460,6 +470,7 @@ impl Program {
             n_slots,
             consts,
             input_slots,
+            param_slots,
             code,
             output_slots: g.outputs.iter().map(|&o| slot[o as usize]).collect(),
             guards: g.guards.iter().map(|g| (g.test, g.expected)).collect(),
@@ -480,13 +491,20 @@ impl Program {
             Node::MulAdd(..) => Code::MulAdd,
             Node::ChainMul(..) => Code::ChainMul,
             Node::Custom(_) => Code::Custom,
-            Node::Input(_) | Node::Const(_) => unreachable!("not an operation"),
+            Node::Input(_) | Node::Param(_) | Node::Const(_) => {
+                unreachable!("not an operation")
+            }
         }
     }
 
     /// The number of inputs.
     pub fn num_inputs(&self) -> usize {
         self.n_inputs
+    }
+
+    /// The number of parameters (see [`Graph::record_with`]).
+    pub fn num_params(&self) -> usize {
+        self.param_slots.len()
     }
 
     /// The number of outputs.
@@ -533,7 +551,8 @@ impl Program {
 }
 
 /// Where evaluation checks each guard: right after the last operation among its operands, guards
-/// on the same node in their order; those on inputs and constants alone before any operation.
+/// on the same node in their order; those on inputs, parameters and constants alone before any
+/// operation.
 /// Every backend checks guards in this order, so the first guard that fails is the same in all.
 ///
 /// Returns the guards checked first, and for each node the guards checked right after it.
@@ -613,13 +632,52 @@ impl<'p, T: Value> Evaluator<'p, T> {
     }
 
     /// Evaluates the program at `x`, writing the outputs into `out`. An error, and no number, if a
-    /// guard comes out differently at `x` than at the recording point, or if a length is wrong.
+    /// guard comes out differently at `x` than at the recording point, or if a length is wrong;
+    /// for a program with parameters, [`GraphError::MissingParams`] (see
+    /// [`Evaluator::eval_with_into`]).
     pub fn eval_into(&mut self, x: &[T], out: &mut [T]) -> Result<(), GraphError> {
+        if !self.program.param_slots.is_empty() {
+            return Err(GraphError::MissingParams {
+                expected: self.program.param_slots.len(),
+            });
+        }
+        self.eval_with_into(x, &[], out)
+    }
+
+    /// Evaluates the program at the inputs `x` and the parameters `params` (see
+    /// [`Graph::record_with`]), writing the outputs into `out`: [`Evaluator::eval_into`] with the
+    /// parameters, and [`GraphError::ParamLength`] if `params` does not have one value per
+    /// parameter. The parameters are values of `T` like the inputs (for dual numbers, their
+    /// tangents give derivatives with respect to the parameters by forward mode).
+    ///
+    /// ```
+    /// use nilpotent::graph::Graph;
+    /// // y = a·x² with the parameter a; the derivative graph keeps it
+    /// let g = Graph::record_with(&[1.0], &[3.0], |x, p| p[0] * x[0] * x[0]).gradient();
+    /// let mut eval = g.program().evaluator::<f64>();
+    /// let mut out = [0.0; 2];
+    /// for a in [1.0, 2.0, 5.0] {
+    ///     eval.eval_with_into(&[2.0], &[a], &mut out).unwrap();
+    ///     assert_eq!(out, [4.0 * a, 4.0 * a]); // a·x², 2a·x at x = 2
+    /// }
+    /// ```
+    pub fn eval_with_into(
+        &mut self,
+        x: &[T],
+        params: &[T],
+        out: &mut [T],
+    ) -> Result<(), GraphError> {
         let p = self.program;
         if x.len() != p.n_inputs {
             return Err(GraphError::InputLength {
                 expected: p.n_inputs,
                 found: x.len(),
+            });
+        }
+        if params.len() != p.param_slots.len() {
+            return Err(GraphError::ParamLength {
+                expected: p.param_slots.len(),
+                found: params.len(),
             });
         }
         if out.len() != p.output_slots.len() {
@@ -632,6 +690,11 @@ impl<'p, T: Value> Evaluator<'p, T> {
         for (&s, &xi) in p.input_slots.iter().zip(x) {
             if s != UNUSED {
                 w[s as usize] = xi;
+            }
+        }
+        for (&s, &pk) in p.param_slots.iter().zip(params) {
+            if s != UNUSED {
+                w[s as usize] = pk;
             }
         }
         for ins in &p.code {
@@ -697,6 +760,14 @@ impl<'p, T: Value> Evaluator<'p, T> {
     pub fn eval(&mut self, x: &[T]) -> Result<Vec<T>, GraphError> {
         let mut out = vec![T::from_constant(0.0); self.program.num_outputs()];
         self.eval_into(x, &mut out)?;
+        Ok(out)
+    }
+
+    /// Evaluates the program at the inputs `x` and the parameters `params` and returns the
+    /// outputs (a new vector; see [`Evaluator::eval_with_into`] to reuse one).
+    pub fn eval_with(&mut self, x: &[T], params: &[T]) -> Result<Vec<T>, GraphError> {
+        let mut out = vec![T::from_constant(0.0); self.program.num_outputs()];
+        self.eval_with_into(x, params, &mut out)?;
         Ok(out)
     }
 }

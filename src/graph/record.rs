@@ -16,6 +16,9 @@ use crate::rules::{self, Binary, Unary};
 pub(crate) enum Node {
     /// the i-th input
     Input(u32),
+    /// the k-th parameter: a runtime input that is not differentiated (data); a leaf like an
+    /// input, never folded into or merged with a constant
+    Param(u32),
     /// a constant (its bits, so that the node can be hashed)
     Const(u64),
     Unary(Unary, u32),
@@ -57,7 +60,7 @@ impl Node {
     /// The arguments (indices of earlier nodes); `calls` are the graph's custom calls.
     pub(crate) fn args<'a>(&self, calls: &'a [Call]) -> Operands<'a> {
         match *self {
-            Node::Input(_) | Node::Const(_) => Operands::Inline([0; 3], 0),
+            Node::Input(_) | Node::Param(_) | Node::Const(_) => Operands::Inline([0; 3], 0),
             Node::Unary(_, a) => Operands::Inline([a, 0, 0], 1),
             Node::Binary(_, a, b) | Node::ChainMul(a, b) => Operands::Inline([a, b, 0], 2),
             Node::MulAdd(a, b, c) => Operands::Inline([a, b, c], 3),
@@ -69,7 +72,7 @@ impl Node {
     /// calls).
     pub(crate) fn map(self, mut map: impl FnMut(u32) -> u32) -> Node {
         match self {
-            Node::Input(_) | Node::Const(_) | Node::Custom(_) => self,
+            Node::Input(_) | Node::Param(_) | Node::Const(_) | Node::Custom(_) => self,
             Node::Unary(op, a) => Node::Unary(op, map(a)),
             Node::Binary(op, a, b) => Node::Binary(op, map(a), map(b)),
             Node::MulAdd(a, b, c) => Node::MulAdd(map(a), map(b), map(c)),
@@ -77,9 +80,9 @@ impl Node {
         }
     }
 
-    /// True for an operation (not an input or a constant).
+    /// True for an operation (not an input, a parameter or a constant).
     pub(crate) fn is_operation(&self) -> bool {
-        !matches!(self, Node::Input(_) | Node::Const(_))
+        !matches!(self, Node::Input(_) | Node::Param(_) | Node::Const(_))
     }
 }
 
@@ -131,6 +134,8 @@ pub(crate) struct Builder {
     /// the recording's id (every [`Sym`](super::Sym) carries the id of its recording)
     pub(crate) id: u64,
     pub(crate) n_inputs: usize,
+    /// the number of parameters (nodes `n_inputs..n_inputs + n_params`)
+    pub(crate) n_params: usize,
     pub(crate) nodes: Vec<Node>,
     /// the value of every node at the recording point
     pub(crate) values: Vec<f64>,
@@ -151,14 +156,26 @@ pub(crate) struct Builder {
 impl Builder {
     /// A graph with the inputs `x0` (nodes `0..n`) and nothing else.
     pub(crate) fn new(id: u64, x0: &[f64]) -> Builder {
+        Builder::with_params(id, x0, &[])
+    }
+
+    /// A graph with the inputs `x0` (nodes `0..n`), the parameters `p0` (nodes `n..n + p0.len()`)
+    /// and nothing else.
+    pub(crate) fn with_params(id: u64, x0: &[f64], p0: &[f64]) -> Builder {
         let n = x0.len();
         assert!(
             n < u32::MAX as usize / 2,
             "nilpotent::graph: {n} inputs are more than a graph can hold"
         );
+        assert!(
+            p0.len() < u32::MAX as usize / 2 - n,
+            "nilpotent::graph: {} parameters are more than a graph can hold",
+            p0.len()
+        );
         let mut b = Builder {
             id,
             n_inputs: n,
+            n_params: p0.len(),
             nodes: Vec::with_capacity(n + 16),
             values: Vec::with_capacity(n + 16),
             origin: Vec::with_capacity(n + 16),
@@ -171,6 +188,9 @@ impl Builder {
         };
         for (i, &v) in x0.iter().enumerate() {
             b.node(Node::Input(i as u32), v);
+        }
+        for (k, &v) in p0.iter().enumerate() {
+            b.node(Node::Param(k as u32), v);
         }
         b
     }
@@ -204,14 +224,6 @@ impl Builder {
         match a {
             Arg::Node(i) => i,
             Arg::Const(c) => self.node(Node::Const(c.to_bits()), c),
-        }
-    }
-
-    /// The value of an operand at the recording point.
-    pub(crate) fn value(&self, a: Arg) -> f64 {
-        match a {
-            Arg::Node(i) => self.values[i as usize],
-            Arg::Const(c) => c,
         }
     }
 
@@ -339,13 +351,13 @@ impl Builder {
     }
 
     /// The finished graph with the given outputs, without the nodes that neither an output nor a
-    /// guard needs (the inputs are always kept: they are the graph's interface). Its derivative
-    /// order is the current `level` (0 for a recorded function).
+    /// guard needs (the inputs and parameters are always kept: they are the graph's interface).
+    /// Its derivative order is the current `level` (0 for a recorded function).
     pub(crate) fn finish(mut self, outputs: &[Arg]) -> Graph {
         let outputs: Vec<u32> = outputs.iter().map(|&a| self.materialize(a)).collect();
         let n = self.nodes.len();
         let mut live = vec![false; n];
-        live[..self.n_inputs].fill(true);
+        live[..self.n_inputs + self.n_params].fill(true);
         for &o in &outputs {
             live[o as usize] = true;
         }
@@ -373,7 +385,8 @@ impl Builder {
                 self.guards,
                 self.level,
             )
-            .with_calls(self.calls);
+            .with_calls(self.calls)
+            .with_params(self.n_params);
         }
         let mut index = vec![u32::MAX; n];
         let mut nodes = Vec::with_capacity(n);
@@ -417,5 +430,6 @@ impl Builder {
             self.level,
         )
         .with_calls(calls)
+        .with_params(self.n_params)
     }
 }

@@ -79,6 +79,32 @@ pub(crate) fn start(x0: &[f64], level: u8) -> (Recording, Vec<Sym>) {
     let id = NEXT_ID.fetch_add(1, AtomicOrdering::Relaxed);
     let mut b = Builder::new(id, x0);
     b.level = level;
+    started(b, x0)
+}
+
+/// [`start`] with the parameters `p0` (nodes after the inputs); returns the recording, the
+/// inputs and the parameters.
+pub(crate) fn start_with(x0: &[f64], p0: &[f64], level: u8) -> (Recording, Vec<Sym>, Vec<Sym>) {
+    let id = NEXT_ID.fetch_add(1, AtomicOrdering::Relaxed);
+    let mut b = Builder::with_params(id, x0, p0);
+    b.level = level;
+    let n = x0.len();
+    let (rec, inputs) = started(b, x0);
+    let params = p0
+        .iter()
+        .enumerate()
+        .map(|(k, &v)| Sym {
+            value: v,
+            node: (n + k) as u32,
+            graph: id,
+        })
+        .collect();
+    (rec, inputs, params)
+}
+
+/// Makes `b` the innermost recording; returns it and the `Sym`s of its inputs.
+fn started(b: Builder, x0: &[f64]) -> (Recording, Vec<Sym>) {
+    let id = b.id;
     RECORDING.with(|r| r.borrow_mut().push(b));
     let inputs = x0
         .iter()

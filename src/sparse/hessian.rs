@@ -190,24 +190,66 @@ impl HessianPlan {
 
     /// The value, gradient and Hessian at `x`; an error if a guard of the graph (or of its
     /// gradient) comes out differently at `x` than where it was recorded, or if `x` has the wrong
-    /// length. Allocates nothing.
+    /// length. A graph with parameters is evaluated with [`HessianPlan::eval_with`]: here it is
+    /// [`GraphError::MissingParams`]. Allocates nothing.
     #[inline]
     pub fn eval(&mut self, x: &[f64]) -> Result<(f64, &[f64], &CscMatrix<f64>), GraphError> {
-        self.check(x)?;
+        self.no_params()?;
+        self.eval_with(x, &[])
+    }
+
+    /// [`HessianPlan::eval`] for a graph recorded with parameters
+    /// ([`Graph::record_with`](crate::graph::Graph::record_with)): the value, gradient and
+    /// Hessian with respect to `x` at the inputs `x` and the parameters `p` (the pattern is with
+    /// respect to `x`). The errors of `eval`, and [`GraphError::ParamLength`] if `p` does not have
+    /// one value per parameter (`eval` on a graph with parameters is
+    /// [`GraphError::MissingParams`]). Allocates nothing.
+    ///
+    /// ```
+    /// use nilpotent::graph::Graph;
+    /// use nilpotent::sparse::HessianPlan;
+    /// // f = Σ pᵢ·|xᵢ|³: the weights p are parameters
+    /// let g = Graph::record_with(&[1.0; 3], &[1.0; 3], |x, p| {
+    ///     (0..3).map(|i| p[i] * x[i].abs().powi(3)).reduce(|s, t| s + t).unwrap()
+    /// });
+    /// let mut plan = HessianPlan::new(&g);
+    /// // the point is on the other side of abs's kink in x₁ than the recording
+    /// let (f, grad, h) = plan.eval_with(&[1.0, -1.0, 2.0], &[2.0, 3.0, 4.0]).unwrap();
+    /// assert_eq!(f, 2.0 + 3.0 + 4.0 * 8.0);
+    /// assert_eq!(grad, &[6.0, -9.0, 48.0]); // 3pᵢ·xᵢ·|xᵢ|
+    /// assert_eq!(h.get_entry(1, 1).unwrap().into_value(), 18.0); // 6pᵢ·|xᵢ|
+    /// assert_eq!(h.get_entry(2, 2).unwrap().into_value(), 48.0);
+    /// assert!(plan.eval(&[1.0; 3]).is_err()); // the parameters are missing
+    /// ```
+    #[inline]
+    pub fn eval_with(
+        &mut self,
+        x: &[f64],
+        p: &[f64],
+    ) -> Result<(f64, &[f64], &CscMatrix<f64>), GraphError> {
+        self.check_with(x, p)?;
         match &mut self.passes {
-            Passes::Tape(passes) => passes.iter_mut().for_each(|p| p.run(x)),
+            Passes::Tape(passes) => passes.iter_mut().for_each(|pass| pass.run(x, p)),
             Passes::Graph(program, passes) => {
-                for p in passes {
-                    p.run(program, x)?;
+                for pass in passes {
+                    pass.run_with(program, x, p)?;
                 }
             }
         }
         Ok(self.collect())
     }
 
-    /// Checks the length of `x` and, if the function has guards, its guards at `x` (on its own
-    /// program, so that an error names its nodes).
-    fn check(&mut self, x: &[f64]) -> Result<(), GraphError> {
+    /// [`GraphError::MissingParams`] if the graph has parameters (for the forms without them).
+    fn no_params(&self) -> Result<(), GraphError> {
+        match self.program.num_params() {
+            0 => Ok(()),
+            expected => Err(GraphError::MissingParams { expected }),
+        }
+    }
+
+    /// Checks the lengths of `x` and `p` and, if the function has guards, its guards at `x` and
+    /// `p` (on its own program, so that an error names its nodes).
+    fn check_with(&mut self, x: &[f64], p: &[f64]) -> Result<(), GraphError> {
         let n = self.gradient.len();
         if x.len() != n {
             return Err(GraphError::InputLength {
@@ -215,10 +257,17 @@ impl HessianPlan {
                 found: x.len(),
             });
         }
+        let np = self.program.num_params();
+        if p.len() != np {
+            return Err(GraphError::ParamLength {
+                expected: np,
+                found: p.len(),
+            });
+        }
         if self.has_guards {
             let mut eval =
                 Evaluator::from_work(&self.program, core::mem::take(&mut self.check_work));
-            let r = eval.eval_into(x, &mut self.check_out);
+            let r = eval.eval_with_into(x, p, &mut self.check_out);
             self.check_work = eval.into_work();
             r?;
         }
@@ -230,13 +279,28 @@ impl HessianPlan {
     #[cfg(feature = "rayon")]
     #[inline]
     pub fn par_eval(&mut self, x: &[f64]) -> Result<(f64, &[f64], &CscMatrix<f64>), GraphError> {
+        self.no_params()?;
+        self.par_eval_with(x, &[])
+    }
+
+    /// [`HessianPlan::eval_with`] with the passes run on rayon's thread pool: the same results
+    /// bit for bit.
+    #[cfg(feature = "rayon")]
+    #[inline]
+    pub fn par_eval_with(
+        &mut self,
+        x: &[f64],
+        p: &[f64],
+    ) -> Result<(f64, &[f64], &CscMatrix<f64>), GraphError> {
         use rayon::prelude::*;
-        self.check(x)?;
+        self.check_with(x, p)?;
         match &mut self.passes {
-            Passes::Tape(passes) => passes.par_iter_mut().for_each(|p| p.run(x)),
+            Passes::Tape(passes) => passes.par_iter_mut().for_each(|pass| pass.run(x, p)),
             Passes::Graph(program, passes) => {
                 let program = &*program;
-                passes.par_iter_mut().try_for_each(|p| p.run(program, x))?
+                passes
+                    .par_iter_mut()
+                    .try_for_each(|pass| pass.run_with(program, x, p))?
             }
         }
         Ok(self.collect())

@@ -112,7 +112,7 @@ enum Reverse {
     Graphs(Vec<GraphSweeps>),
     /// Where they do (`abs`'s sign, a `max` choice), which a derivative graph would keep as
     /// guards: one forward pass that computes the partials at each input, then the sweeps.
-    Tape(Tape, Vec<Sweep>),
+    Tape(Box<Tape>, Vec<Sweep>),
 }
 
 impl Reverse {
@@ -138,9 +138,9 @@ struct GraphSweeps {
 }
 
 impl GraphSweeps {
-    fn run(&mut self, x: &[f64]) -> Result<(), GraphError> {
+    fn run_with(&mut self, x: &[f64], p: &[f64]) -> Result<(), GraphError> {
         let mut eval = Evaluator::from_work(&self.program, core::mem::take(&mut self.work));
-        let r = eval.eval_into(x, &mut self.out);
+        let r = eval.eval_with_into(x, p, &mut self.out);
         self.work = eval.into_work();
         r
     }
@@ -330,7 +330,7 @@ impl JacobianPlan {
                     .zip(entries)
                     .map(|(block, entries)| Sweep::new(&t, block, entries))
                     .collect();
-                reverse = Some(Reverse::Tape(t, sweeps));
+                reverse = Some(Reverse::Tape(Box::new(t), sweeps));
             }
         }
         let check_work = program.evaluator::<f64>().into_work();
@@ -404,20 +404,51 @@ impl JacobianPlan {
 
     /// The values `g(x)` and the Jacobian at `x`; an error if a guard of the graph comes out
     /// differently at `x` than where it was recorded (the pattern is that branch's), or if `x`
-    /// has the wrong length. Allocates nothing.
+    /// has the wrong length. A graph with parameters is evaluated with
+    /// [`JacobianPlan::eval_with`]: here it is [`GraphError::MissingParams`]. Allocates nothing.
     #[inline]
     pub fn eval(&mut self, x: &[f64]) -> Result<(&[f64], &CscMatrix<f64>), GraphError> {
+        self.no_params()?;
+        self.eval_with(x, &[])
+    }
+
+    /// [`JacobianPlan::eval`] for a graph recorded with parameters
+    /// ([`Graph::record_vec_with`](crate::graph::Graph::record_vec_with)): the values and the
+    /// Jacobian with respect to `x` at the inputs `x` and the parameters `p`; the pattern is with
+    /// respect to `x` (parameters are not differentiated). The errors of `eval`, and
+    /// [`GraphError::ParamLength`] if `p` does not have one value per parameter (`eval` on a graph
+    /// with parameters is [`GraphError::MissingParams`]). Allocates nothing.
+    ///
+    /// ```
+    /// use nilpotent::graph::Graph;
+    /// use nilpotent::sparse::JacobianPlan;
+    /// // yᵢ = pᵢ·xᵢ² − xᵢ₊₁: the data p is a parameter
+    /// let g = Graph::record_vec_with(&[1.0; 4], &[1.0; 3], |x, p| {
+    ///     (0..3).map(|i| p[i] * x[i] * x[i] - x[i + 1]).collect()
+    /// });
+    /// let mut plan = JacobianPlan::new(&g);
+    /// let (y, jac) = plan.eval_with(&[1.0, 2.0, 3.0, 4.0], &[2.0, 3.0, 4.0]).unwrap();
+    /// assert_eq!(y, &[0.0, 9.0, 32.0]);
+    /// assert_eq!(jac.get_entry(1, 1).unwrap().into_value(), 12.0); // 2·p₁·x₁
+    /// assert!(plan.eval(&[1.0; 4]).is_err()); // the parameters are missing
+    /// ```
+    #[inline]
+    pub fn eval_with(
+        &mut self,
+        x: &[f64],
+        p: &[f64],
+    ) -> Result<(&[f64], &CscMatrix<f64>), GraphError> {
         match self.direction {
             Direction::Reverse => {
-                self.check(x)?;
+                self.check_with(x, p)?;
                 match self.reverse.as_mut().expect("reverse mode has sweeps") {
                     Reverse::Graphs(sweeps) => {
                         for s in sweeps {
-                            s.run(x)?;
+                            s.run_with(x, p)?;
                         }
                     }
                     Reverse::Tape(tape, sweeps) => {
-                        tape.forward(x);
+                        tape.forward(x, p);
                         for s in sweeps {
                             s.run(tape);
                         }
@@ -425,8 +456,8 @@ impl JacobianPlan {
                 }
             }
             _ => {
-                for p in &mut self.passes {
-                    p.run(&self.program, x)?;
+                for pass in &mut self.passes {
+                    pass.run_with(&self.program, x, p)?;
                 }
             }
         }
@@ -438,15 +469,30 @@ impl JacobianPlan {
     #[cfg(feature = "rayon")]
     #[inline]
     pub fn par_eval(&mut self, x: &[f64]) -> Result<(&[f64], &CscMatrix<f64>), GraphError> {
+        self.no_params()?;
+        self.par_eval_with(x, &[])
+    }
+
+    /// [`JacobianPlan::eval_with`] with the independent passes (or blocks of sweeps) run on
+    /// rayon's thread pool: the same results bit for bit.
+    #[cfg(feature = "rayon")]
+    #[inline]
+    pub fn par_eval_with(
+        &mut self,
+        x: &[f64],
+        p: &[f64],
+    ) -> Result<(&[f64], &CscMatrix<f64>), GraphError> {
         use rayon::prelude::*;
         match self.direction {
             Direction::Reverse => {
-                self.check(x)?;
+                self.check_with(x, p)?;
                 match self.reverse.as_mut().expect("reverse mode has sweeps") {
-                    Reverse::Graphs(sweeps) => sweeps.par_iter_mut().try_for_each(|s| s.run(x))?,
+                    Reverse::Graphs(sweeps) => {
+                        sweeps.par_iter_mut().try_for_each(|s| s.run_with(x, p))?
+                    }
                     Reverse::Tape(tape, sweeps) => {
-                        tape.forward(x);
-                        let tape = &*tape;
+                        tape.forward(x, p);
+                        let tape: &Tape = tape;
                         sweeps.par_iter_mut().for_each(|s| s.run(tape));
                     }
                 }
@@ -455,7 +501,7 @@ impl JacobianPlan {
                 let program = &self.program;
                 self.passes
                     .par_iter_mut()
-                    .try_for_each(|p| p.run(program, x))?;
+                    .try_for_each(|pass| pass.run_with(program, x, p))?;
             }
         }
         Ok(self.collect())
@@ -503,7 +549,9 @@ impl JacobianPlan {
     ///
     /// Guards: if the recording has any, the graph is evaluated at `x` first (in `f64`) to check
     /// them, and an error is returned where one comes out differently, as [`JacobianPlan::eval`]
-    /// does; a recording without guards has no branch to check, and `f` runs alone.
+    /// does; a recording without guards has no branch to check, and `f` runs alone. A graph
+    /// recorded with parameters is [`GraphError::MissingParams`] here (`f` takes no parameters;
+    /// use [`JacobianPlan::eval_with`]).
     ///
     /// Allocation: the first call with a given `N` allocates the seeded inputs of every pass
     /// (n dual numbers each), which the plan then keeps (a call with another `N` replaces them);
@@ -645,8 +693,24 @@ impl JacobianPlan {
         Ok((&self.values, &self.jac))
     }
 
-    /// Checks the length of `x` and, if the recording has guards, the guards at `x`.
+    /// [`GraphError::MissingParams`] if the graph has parameters (for the forms without them).
+    fn no_params(&self) -> Result<(), GraphError> {
+        match self.program.num_params() {
+            0 => Ok(()),
+            expected => Err(GraphError::MissingParams { expected }),
+        }
+    }
+
+    /// Checks that the graph has no parameters, the length of `x` and, if the recording has
+    /// guards, the guards at `x`.
     fn check(&mut self, x: &[f64]) -> Result<(), GraphError> {
+        self.no_params()?;
+        self.check_with(x, &[])
+    }
+
+    /// Checks the lengths of `x` and `p` and, if the recording has guards, the guards at `x` and
+    /// `p` (on the function's own program, so that an error names its nodes).
+    fn check_with(&mut self, x: &[f64], p: &[f64]) -> Result<(), GraphError> {
         let n = self.pattern.ncols();
         if x.len() != n {
             return Err(GraphError::InputLength {
@@ -654,10 +718,17 @@ impl JacobianPlan {
                 found: x.len(),
             });
         }
+        let np = self.program.num_params();
+        if p.len() != np {
+            return Err(GraphError::ParamLength {
+                expected: np,
+                found: p.len(),
+            });
+        }
         if self.has_guards {
             let mut eval =
                 Evaluator::from_work(&self.program, core::mem::take(&mut self.check_work));
-            let r = eval.eval_into(x, &mut self.check_out);
+            let r = eval.eval_with_into(x, p, &mut self.check_out);
             self.check_work = eval.into_work();
             r?;
         }

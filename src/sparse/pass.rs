@@ -15,6 +15,8 @@ pub(crate) const MAX_LANES: usize = 16;
 pub(crate) struct Lanes<const W: usize> {
     /// the inputs: tangents seeded once, values written by each evaluation
     x: Vec<Dual<f64, W>>,
+    /// the parameters (constants: no tangent), written by each evaluation with parameters
+    p: Vec<Dual<f64, W>>,
     out: Vec<Dual<f64, W>>,
     work: Vec<Dual<f64, W>>,
 }
@@ -34,23 +36,35 @@ impl<const W: usize> Lanes<W> {
             .collect();
         Lanes {
             x,
+            p: vec![Dual::constant(0.0); program.num_params()],
             out: vec![Dual::constant(0.0); program.num_outputs()],
             work: program.evaluator::<Dual<f64, W>>().into_work(),
         }
     }
 
-    fn run(&mut self, program: &Program, x: &[f64]) -> Result<(), GraphError> {
+    /// Evaluates the program at the inputs `x` and the parameters `p` (empty for a graph
+    /// without parameters).
+    fn run_with(&mut self, program: &Program, x: &[f64], p: &[f64]) -> Result<(), GraphError> {
         if x.len() != self.x.len() {
             return Err(GraphError::InputLength {
                 expected: self.x.len(),
                 found: x.len(),
             });
         }
+        if p.len() != self.p.len() {
+            return Err(GraphError::ParamLength {
+                expected: self.p.len(),
+                found: p.len(),
+            });
+        }
         for (d, &v) in self.x.iter_mut().zip(x) {
             d.re = v;
         }
+        for (d, &v) in self.p.iter_mut().zip(p) {
+            d.re = v;
+        }
         let mut eval = Evaluator::from_work(program, core::mem::take(&mut self.work));
-        let r = eval.eval_into(&self.x, &mut self.out);
+        let r = eval.eval_with_into(&self.x, &self.p, &mut self.out);
         self.work = eval.into_work();
         r
     }
@@ -115,15 +129,21 @@ impl Pass {
             .collect()
     }
 
-    /// Evaluates the program at `x` (an error if a guard comes out differently).
+    /// Evaluates the program at the inputs `x` and the parameters `p` (empty for a graph
+    /// without parameters; an error if a guard comes out differently, or a length is wrong).
     ///
     /// `#[inline]`, as are the plans' `eval`s that call it: the interpreter instantiated for
     /// ten lane widths is most of this module's machine code, and an inline function is
     /// compiled where it is used, so a build that never evaluates a sparse plan does not compile
     /// it (nilpotent's own release build: 10 s → 5 s).
     #[inline]
-    pub(crate) fn run(&mut self, program: &Program, x: &[f64]) -> Result<(), GraphError> {
-        each!(self, l => l.run(program, x))
+    pub(crate) fn run_with(
+        &mut self,
+        program: &Program,
+        x: &[f64],
+        p: &[f64],
+    ) -> Result<(), GraphError> {
+        each!(self, l => l.run_with(program, x, p))
     }
 
     /// Output k's value.
@@ -167,6 +187,8 @@ pub(crate) struct Entry {
 #[derive(Clone, Debug)]
 pub(crate) struct HvpLanes<const W: usize> {
     x: Vec<Dual<f64, W>>,
+    /// the parameters (constants: no tangent), written by each evaluation with parameters
+    p: Vec<Dual<f64, W>>,
     tape: Tape<Dual<f64, W>>,
     adj: Vec<Dual<f64, W>>,
 }
@@ -186,16 +208,20 @@ impl<const W: usize> HvpLanes<W> {
         let tape = Tape::new(g);
         HvpLanes {
             x,
+            p: vec![Dual::constant(0.0); g.num_params()],
             adj: vec![Dual::constant(0.0); tape.len()],
             tape,
         }
     }
 
-    fn run(&mut self, x: &[f64]) {
+    fn run(&mut self, x: &[f64], p: &[f64]) {
         for (d, &v) in self.x.iter_mut().zip(x) {
             d.re = v;
         }
-        self.tape.forward(&self.x);
+        for (d, &v) in self.p.iter_mut().zip(p) {
+            d.re = v;
+        }
+        self.tape.forward(&self.x, &self.p);
         self.tape.gradient(&mut self.adj);
     }
 }
@@ -255,11 +281,11 @@ impl HvpPass {
             .collect()
     }
 
-    /// The value, the gradient and the Hessian-vector products at `x` (whose length the caller
-    /// has checked).
+    /// The value, the gradient and the Hessian-vector products at the inputs `x` and the
+    /// parameters `p` (whose lengths the caller has checked; `p` is empty without parameters).
     #[inline]
-    pub(crate) fn run(&mut self, x: &[f64]) {
-        each_hvp!(self, l => l.run(x))
+    pub(crate) fn run(&mut self, x: &[f64], p: &[f64]) {
+        each_hvp!(self, l => l.run(x, p))
     }
 
     /// The function's value.

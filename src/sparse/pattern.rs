@@ -248,7 +248,7 @@ pub fn hessian_pattern(g: &Graph) -> Pattern {
         let a = args.first().copied().flatten();
         let b = args.get(1).copied().flatten();
         match node {
-            Node::Input(_) | Node::Const(_) => {}
+            Node::Input(_) | Node::Param(_) | Node::Const(_) => {}
             Node::Unary(op, _) => {
                 if !is_linear(op) {
                     interact(a, a);
@@ -374,7 +374,8 @@ fn propagate(
             }
             set_of[v] = match nodes[v] {
                 Node::Input(i) => Some(sets.singleton(i as usize)),
-                Node::Const(_) => None,
+                // a parameter is not differentiated: like a constant, it depends on no input
+                Node::Param(_) | Node::Const(_) => None,
                 Node::Unary(op, _) if has_zero_derivative(op) => None,
                 node => {
                     let args = node.args(g.calls());

@@ -9,6 +9,10 @@
 //! its rows depend on) push adjoints back through those numbers. The only guards are the
 //! function's own, checked on its program, so an error names the function's nodes. The same
 //! tape over dual numbers gives Hessian-vector products (forward over reverse).
+//!
+//! Parameters ([`Graph::record_with`]) are leaves read from `p` at each evaluation and never
+//! differentiated: as in graph mode's derivative, a parameter, a constant and every node computed
+//! from those alone get no adjoint (and their partials are never asked for).
 
 use num_traits::Float;
 
@@ -21,7 +25,12 @@ use crate::rules::{self, Need};
 #[derive(Clone, Debug)]
 pub(crate) struct Tape<T = f64> {
     n_inputs: usize,
+    n_params: usize,
     nodes: Vec<Node>,
+    /// per node: whether it is passive (gets no adjoint): a constant and, in a graph with
+    /// parameters, a parameter or a node computed from parameters and constants alone (no input
+    /// reaches it), as in graph mode's derivative
+    passive: Vec<bool>,
     calls: Vec<Call>,
     outputs: Vec<u32>,
     /// node i's partials (one per operand) are `partials[offsets[i]..offsets[i + 1]]`
@@ -48,8 +57,23 @@ impl<T: Value + Float> Tape<T> {
             at += k as u32;
         }
         offsets.push(at);
+        let passive = if g.num_params() == 0 {
+            nodes.iter().map(|n| matches!(n, Node::Const(_))).collect()
+        } else {
+            let mut passive = vec![false; nodes.len()];
+            for (i, node) in nodes.iter().enumerate() {
+                passive[i] = match node {
+                    Node::Input(_) => false,
+                    Node::Param(_) | Node::Const(_) => true,
+                    _ => node.args(&calls).iter().all(|&a| passive[a as usize]),
+                };
+            }
+            passive
+        };
         Tape {
             n_inputs: g.num_inputs(),
+            n_params: g.num_params(),
+            passive,
             outputs: g.output_nodes().to_vec(),
             values: vec![T::zero(); nodes.len()],
             partials: vec![T::zero(); at as usize],
@@ -65,16 +89,19 @@ impl<T: Value + Float> Tape<T> {
         self.nodes.len()
     }
 
-    /// Evaluates every node at `x` (`x.len()` is the number of inputs: the caller checks), with
-    /// its partials. The values are the interpreter's bit for bit (both are the rule table's).
-    pub(crate) fn forward(&mut self, x: &[T]) {
+    /// Evaluates every node at the inputs `x` and the parameters `p` (one value each: the caller
+    /// checks), with its partials. The values are the interpreter's bit for bit (both are the
+    /// rule table's).
+    pub(crate) fn forward(&mut self, x: &[T], p: &[T]) {
         debug_assert_eq!(x.len(), self.n_inputs);
+        debug_assert_eq!(p.len(), self.n_params);
         let v = &mut self.values;
         for (i, node) in self.nodes.iter().enumerate() {
-            let p = self.offsets[i] as usize;
-            let d = &mut self.partials[p..];
+            let at = self.offsets[i] as usize;
+            let d = &mut self.partials[at..];
             v[i] = match *node {
                 Node::Input(k) => x[k as usize],
+                Node::Param(k) => p[k as usize],
                 Node::Const(bits) => T::from_constant(f64::from_bits(bits)),
                 Node::Unary(op, a) => {
                     let (y, da) = op.eval(v[a as usize]);
@@ -82,12 +109,12 @@ impl<T: Value + Float> Tape<T> {
                     y
                 }
                 Node::Binary(op, a, b) => {
-                    // what graph mode's derivative asks for (a constant operand's partial is
+                    // what graph mode's derivative asks for (a passive operand's partial is
                     // never used), so that the numbers are the same
                     let need = Need {
                         value: true,
-                        dx: !matches!(self.nodes[a as usize], Node::Const(_)),
-                        dy: !matches!(self.nodes[b as usize], Node::Const(_)),
+                        dx: !self.passive[a as usize],
+                        dy: !self.passive[b as usize],
                     };
                     let (y, da, db) = op.eval_for(v[a as usize], v[b as usize], need);
                     d[0] = da;
@@ -131,20 +158,22 @@ impl<T: Value + Float> Tape<T> {
     pub(crate) fn gradient(&self, adj: &mut [T]) {
         adj.fill(T::zero());
         adj[self.outputs[0] as usize] = T::one();
+        // Only an adjoint or a partial that is exactly zero in every part is skipped:
+        // `is_zero` answers for the value alone, and over dual numbers a zero value may carry a
+        // second derivative (d²/dx² of max(x, y)² at x = 0 > y is 2, from the adjoint 2·max = 0
+        // with tangent 2); `⊙` then keeps it.
         for i in (0..self.nodes.len()).rev() {
             let a = adj[i];
-            // over dual numbers a zero value may carry a derivative (see `crate::zero`): only a
-            // plain float adjoint or partial is skipped for its value; `⊙` handles the rest
-            if crate::zero::plain::<T>() && a.is_zero() {
+            if a.is_exactly_zero() {
                 continue;
             }
             let p = self.offsets[i] as usize;
             for (k, &x) in self.nodes[i].args(&self.calls).iter().enumerate() {
-                if matches!(self.nodes[x as usize], Node::Const(_)) {
+                if self.passive[x as usize] {
                     continue;
                 }
                 let d = self.partials[p + k];
-                if crate::zero::plain::<T>() && d.is_zero() {
+                if d.is_exactly_zero() {
                     continue; // nothing to add (graph mode leaves a zero partial out too)
                 }
                 let c = rules::chain_mul(d, a).0;
@@ -195,7 +224,7 @@ impl Sweep {
                 continue;
             }
             for &a in tape.nodes[i].args(&tape.calls).iter() {
-                if !matches!(tape.nodes[a as usize], Node::Const(_)) {
+                if !tape.passive[a as usize] {
                     mask[a as usize] |= m;
                 }
             }
@@ -257,7 +286,7 @@ impl Sweep {
                 }
                 for (q, &x) in args.iter().enumerate() {
                     let x = x as usize;
-                    if matches!(tape.nodes[x], Node::Const(_)) {
+                    if tape.passive[x] {
                         continue;
                     }
                     let d = tape.partials[p + q];

@@ -462,6 +462,9 @@ pub fn larger_cases(rng: &mut Rng) -> Vec<Case> {
     ]
 }
 
+/// Graphs with parameters (`Graph::record_with`).
+pub mod params;
+
 /// Every case, in a fixed order.
 pub fn all_cases() -> Vec<Case> {
     let mut cases = rule_cases();

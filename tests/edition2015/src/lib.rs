@@ -11,6 +11,12 @@ pub mod emitted {
     include!("../../generated/emitted.rs");
 }
 
+/// The Rust that tests/graph_emitted.rs emitted for graphs with parameters
+/// (`fn name(x, p, out)`).
+pub mod emitted_params {
+    include!("../../generated/emitted_params.rs");
+}
+
 /// The Rust that tests/custom_rules.rs emitted: calls of custom rules' Rust paths.
 pub mod custom_emitted {
     include!("../../generated/custom_emitted.rs");

@@ -1,0 +1,249 @@
+//! Graphs with parameters ([`Graph::record_with`]) for the backends to be checked on against the
+//! interpreter: every rule of the table with a parameter in every operand position (a parameter
+//! operand, both operands parameters, the parameter only in a guard), random expressions over
+//! inputs and parameters, and a guard on a parameter (a label), each with its gradient and Hessian
+//! graphs and evaluated at points that pair new inputs with new parameters.
+//!
+//! Deterministic (fixed seeds), like the rest of `compiled_cases`.
+#![allow(dead_code)]
+
+use nilpotent::graph::{Graph, GraphError, Sym};
+use nilpotent::rules::{Binary, Unary};
+use num_traits::{Float, Zero};
+
+use super::{Rng, SPECIAL, apply_binary, apply_mul_add, apply_unary, random_expr, unary_ops};
+
+/// A graph with parameters to check, under the name its emitted function has.
+pub struct ParamCase {
+    pub name: String,
+    pub graph: Graph,
+    /// the (inputs, parameters) to evaluate it at (the recording point first)
+    pub points: Vec<(Vec<f64>, Vec<f64>)>,
+}
+
+/// A name for a unary rule in an identifier.
+fn unary_name(op: Unary) -> String {
+    match op {
+        Unary::Powi(n) if n < 0 => format!("powi_m{}", -n),
+        Unary::Powi(n) => format!("powi_{n}"),
+        op => op.name().into(),
+    }
+}
+
+/// The graph of `f(x; p)`, its gradient and its Hessian, each with `points`.
+fn three(
+    name: &str,
+    x0: &[f64],
+    p0: &[f64],
+    f: impl FnOnce(&[Sym], &[Sym]) -> Sym,
+    points: &[(Vec<f64>, Vec<f64>)],
+) -> Vec<ParamCase> {
+    let g = Graph::record_with(x0, p0, f);
+    let mut all = vec![(x0.to_vec(), p0.to_vec())];
+    all.extend(points.iter().cloned());
+    let (grad, hess) = (g.gradient(), g.hessian());
+    vec![
+        ParamCase {
+            name: name.to_string(),
+            graph: g,
+            points: all.clone(),
+        },
+        ParamCase {
+            name: format!("{name}_gradient"),
+            graph: grad,
+            points: all.clone(),
+        },
+        ParamCase {
+            name: format!("{name}_hessian"),
+            graph: hess,
+            points: all,
+        },
+    ]
+}
+
+/// Pairs of an input and a parameter: special values on both sides.
+fn grid(nx: usize, np: usize, values: &[f64]) -> Vec<(Vec<f64>, Vec<f64>)> {
+    let k = nx + np;
+    let mut out = Vec::new();
+    let mut idx = vec![0usize; k];
+    loop {
+        let v: Vec<f64> = idx.iter().map(|&i| values[i]).collect();
+        out.push((v[..nx].to_vec(), v[nx..].to_vec()));
+        let mut j = 0;
+        while j < k {
+            idx[j] += 1;
+            if idx[j] < values.len() {
+                break;
+            }
+            idx[j] = 0;
+            j += 1;
+        }
+        if j == k {
+            return out;
+        }
+    }
+}
+
+/// Every rule with a parameter in every operand position: `op(p₀)·x₀` (a unary rule on a
+/// parameter), `op(x₀, p₀)` and `op(p₀, x₀)` (a parameter operand), `op(p₀, p₁)·x₀` (both operands
+/// parameters), `mul_add` with parameters in each position, and `op(x₀, x₁)` whose sign is chosen
+/// by a guard on `p₀` (the parameter only in a guard).
+pub fn param_rule_cases() -> Vec<ParamCase> {
+    let few = [
+        0.0,
+        -0.0,
+        0.5,
+        -2.5,
+        1.0,
+        3.0,
+        1e-310,
+        1e300,
+        f64::INFINITY,
+        f64::NAN,
+    ];
+    let mut cases = Vec::new();
+    let pairs = grid(1, 1, &SPECIAL);
+    for op in unary_ops() {
+        let name = format!("param_{}", unary_name(op));
+        let p0 = if op == Unary::Acosh { 1.5 } else { 0.5 };
+        cases.extend(three(
+            &format!("{name}_of_p"),
+            &[0.7],
+            &[p0],
+            |x, p| apply_unary(op, p[0]) * x[0],
+            &pairs,
+        ));
+    }
+    let triples = grid(1, 2, &few);
+    let guard_points = grid(2, 1, &few);
+    for op in Binary::ALL {
+        let name = format!("param_{}", super::op_name(op.name()));
+        cases.extend(three(
+            &format!("{name}_x_p"),
+            &[0.7],
+            &[1.3],
+            |x, p| apply_binary(op, x[0], p[0]),
+            &pairs,
+        ));
+        cases.extend(three(
+            &format!("{name}_p_x"),
+            &[0.7],
+            &[1.3],
+            |x, p| apply_binary(op, p[0], x[0]),
+            &pairs,
+        ));
+        cases.extend(three(
+            &format!("{name}_p_p"),
+            &[0.7],
+            &[1.3, 0.6],
+            |x, p| apply_binary(op, p[0], p[1]) * x[0],
+            &triples,
+        ));
+        cases.extend(three(
+            &format!("{name}_guarded_by_p"),
+            &[0.7, 1.3],
+            &[0.5],
+            |x, p| {
+                let v = apply_binary(op, x[0], x[1]);
+                if p[0] > Sym::zero() { v } else { -v }
+            },
+            &guard_points,
+        ));
+    }
+    let mixed = grid(2, 1, &few);
+    cases.extend(three(
+        "param_mul_add_x_p_x",
+        &[0.7, -0.4],
+        &[1.3],
+        |x, p| apply_mul_add(x[0], p[0], x[1]),
+        &mixed,
+    ));
+    cases.extend(three(
+        "param_mul_add_p_p_x",
+        &[0.7],
+        &[1.3, -0.4],
+        |x, p| apply_mul_add(p[0], p[1], x[0]),
+        &triples,
+    ));
+    cases.extend(three(
+        "param_mul_add_x_x_p",
+        &[0.7, -0.4],
+        &[1.3],
+        |x, p| apply_mul_add(x[0], x[1], p[0]),
+        &mixed,
+    ));
+    cases
+}
+
+/// A random expression over inputs and parameters (its first `nx` variables are the inputs).
+pub fn random_param_cases(count: usize, seed: u64) -> Vec<ParamCase> {
+    let mut rng = Rng::new(seed);
+    let mut cases = Vec::new();
+    for k in 0..count {
+        let nx = 1 + rng.below(3);
+        let np = 1 + rng.below(3);
+        let e = random_expr(nx + np, 4 + rng.below(10), &mut rng);
+        let x0: Vec<f64> = (0..nx).map(|_| rng.uniform(0.2, 1.8)).collect();
+        let p0: Vec<f64> = (0..np).map(|_| rng.uniform(0.2, 1.8)).collect();
+        let points: Vec<(Vec<f64>, Vec<f64>)> = super::random_points(nx + np, 40, &mut rng)
+            .into_iter()
+            .map(|v| (v[..nx].to_vec(), v[nx..].to_vec()))
+            .collect();
+        cases.extend(three(
+            &format!("param_random_{k}"),
+            &x0,
+            &p0,
+            |x, p| {
+                let v: Vec<Sym> = x.iter().chain(p).copied().collect();
+                e.eval(&v)
+            },
+            &points,
+        ));
+    }
+    cases
+}
+
+/// A loss with a branch on a label (a parameter): `y·log σ(w·t) + (1 − y)·log(1 − σ(w·t))`,
+/// written with `if y > 0.5`, so that the label decides the branch and is a guard.
+pub fn labelled<T: Float>(w: &[T], p: &[T]) -> T {
+    let (t, y) = (p[0], p[1]);
+    let z = w[0] * t + w[1];
+    let s = T::one() / (T::one() + (-z).exp());
+    if y > T::from(0.5).unwrap() {
+        -s.ln()
+    } else {
+        -(T::one() - s).ln()
+    }
+}
+
+/// [`labelled`] and its derivative graphs, evaluated with labels on both sides of the branch.
+pub fn label_cases() -> Vec<ParamCase> {
+    let mut points = Vec::new();
+    for w0 in [-1.0, 0.5, 2.0] {
+        for t in [-2.0, 0.0, 1.5] {
+            for y in [0.0, 1.0, 0.5, f64::NAN] {
+                points.push((vec![w0, 0.25], vec![t, y]));
+            }
+        }
+    }
+    three(
+        "param_labelled",
+        &[0.5, -0.25],
+        &[1.0, 1.0],
+        labelled,
+        &points,
+    )
+}
+
+/// Every case with parameters, in a fixed order.
+pub fn all_param_cases() -> Vec<ParamCase> {
+    let mut cases = param_rule_cases();
+    cases.extend(random_param_cases(16, 0x7061_7261_6d73));
+    cases.extend(label_cases());
+    cases
+}
+
+/// The interpreter's result for a case at a point.
+pub fn interpret(g: &Graph, point: &(Vec<f64>, Vec<f64>)) -> Result<Vec<f64>, GraphError> {
+    g.eval_with(&point.0, &point.1)
+}
