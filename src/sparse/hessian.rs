@@ -6,7 +6,7 @@ use nalgebra_sparse::CscMatrix;
 use super::colour::{Colouring, Order, star_colouring};
 use super::pass::{Entry, HvpPass, MAX_LANES, Pass};
 use super::pattern::{Pattern, hessian_pattern};
-use crate::graph::{Evaluator, Graph, GraphError, Program};
+use crate::graph::{Graph, GraphError, Program};
 
 /// A reusable plan for the sparse Hessian of a recorded scalar function: its [pattern](Pattern), a
 /// [star colouring](super::star_colouring) of it, and the compressed passes with their buffers.
@@ -241,37 +241,21 @@ impl HessianPlan {
 
     /// [`GraphError::MissingParams`] if the graph has parameters (for the forms without them).
     fn no_params(&self) -> Result<(), GraphError> {
-        match self.program.num_params() {
-            0 => Ok(()),
-            expected => Err(GraphError::MissingParams { expected }),
-        }
+        super::pass::no_params(&self.program)
     }
 
     /// Checks the lengths of `x` and `p` and, if the function has guards, its guards at `x` and
     /// `p` (on its own program, so that an error names its nodes).
     fn check_with(&mut self, x: &[f64], p: &[f64]) -> Result<(), GraphError> {
-        let n = self.gradient.len();
-        if x.len() != n {
-            return Err(GraphError::InputLength {
-                expected: n,
-                found: x.len(),
-            });
-        }
-        let np = self.program.num_params();
-        if p.len() != np {
-            return Err(GraphError::ParamLength {
-                expected: np,
-                found: p.len(),
-            });
-        }
-        if self.has_guards {
-            let mut eval =
-                Evaluator::from_work(&self.program, core::mem::take(&mut self.check_work));
-            let r = eval.eval_with_into(x, p, &mut self.check_out);
-            self.check_work = eval.into_work();
-            r?;
-        }
-        Ok(())
+        super::pass::check_point(
+            &self.program,
+            self.gradient.len(),
+            self.has_guards,
+            &mut self.check_work,
+            &mut self.check_out,
+            x,
+            p,
+        )
     }
 
     /// [`HessianPlan::eval`] with the passes run on rayon's thread pool: the same results bit for

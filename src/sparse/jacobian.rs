@@ -695,10 +695,7 @@ impl JacobianPlan {
 
     /// [`GraphError::MissingParams`] if the graph has parameters (for the forms without them).
     fn no_params(&self) -> Result<(), GraphError> {
-        match self.program.num_params() {
-            0 => Ok(()),
-            expected => Err(GraphError::MissingParams { expected }),
-        }
+        super::pass::no_params(&self.program)
     }
 
     /// Checks that the graph has no parameters, the length of `x` and, if the recording has
@@ -711,28 +708,15 @@ impl JacobianPlan {
     /// Checks the lengths of `x` and `p` and, if the recording has guards, the guards at `x` and
     /// `p` (on the function's own program, so that an error names its nodes).
     fn check_with(&mut self, x: &[f64], p: &[f64]) -> Result<(), GraphError> {
-        let n = self.pattern.ncols();
-        if x.len() != n {
-            return Err(GraphError::InputLength {
-                expected: n,
-                found: x.len(),
-            });
-        }
-        let np = self.program.num_params();
-        if p.len() != np {
-            return Err(GraphError::ParamLength {
-                expected: np,
-                found: p.len(),
-            });
-        }
-        if self.has_guards {
-            let mut eval =
-                Evaluator::from_work(&self.program, core::mem::take(&mut self.check_work));
-            let r = eval.eval_with_into(x, p, &mut self.check_out);
-            self.check_work = eval.into_work();
-            r?;
-        }
-        Ok(())
+        super::pass::check_point(
+            &self.program,
+            self.pattern.ncols(),
+            self.has_guards,
+            &mut self.check_work,
+            &mut self.check_out,
+            x,
+            p,
+        )
     }
 
     /// The kept passes of width `N` of the generic-function path (made on the first call with

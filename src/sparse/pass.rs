@@ -311,3 +311,47 @@ impl HvpPass {
         })
     }
 }
+
+/// [`GraphError::MissingParams`] if `program` has parameters: what a plan's forms without
+/// parameters (`eval`, `par_eval`, `eval_fn`) answer for such a graph.
+pub(crate) fn no_params(program: &Program) -> Result<(), GraphError> {
+    match program.num_params() {
+        0 => Ok(()),
+        expected => Err(GraphError::MissingParams { expected }),
+    }
+}
+
+/// What every plan checks before it evaluates at the inputs `x` and the parameters `p`: their
+/// lengths (`n` inputs, `program`'s parameters) and, if the function has guards, its guards at
+/// `(x, p)`, on its own `program` so that an error names its nodes (`work` and `out` are the
+/// plan's buffers for that evaluation).
+pub(crate) fn check_point(
+    program: &Program,
+    n: usize,
+    has_guards: bool,
+    work: &mut Vec<f64>,
+    out: &mut [f64],
+    x: &[f64],
+    p: &[f64],
+) -> Result<(), GraphError> {
+    if x.len() != n {
+        return Err(GraphError::InputLength {
+            expected: n,
+            found: x.len(),
+        });
+    }
+    let np = program.num_params();
+    if p.len() != np {
+        return Err(GraphError::ParamLength {
+            expected: np,
+            found: p.len(),
+        });
+    }
+    if has_guards {
+        let mut eval = Evaluator::from_work(program, core::mem::take(work));
+        let r = eval.eval_with_into(x, p, out);
+        *work = eval.into_work();
+        r?;
+    }
+    Ok(())
+}
