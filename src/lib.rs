@@ -348,6 +348,7 @@ pub mod graph;
 pub mod higher;
 pub mod linalg;
 pub mod linalg_reverse;
+pub mod loops;
 pub mod methods;
 pub mod numeric;
 #[cfg(any(feature = "argmin", feature = "levenberg-marquardt"))]
@@ -375,6 +376,7 @@ pub use higher::{
     DEFAULT_HESSIAN_CHUNK, fourth_derivative, hessian, hessian_with, hvp, hvp_with,
     second_derivative, third_derivative,
 };
+pub use loops::{Loops, fold, map_rows, scan, sum_map, sum_windows};
 pub use real::{Literal, Real, Real32};
 
 /// The nalgebra version nilpotent implements `RealField` for and returns matrices of.

@@ -228,6 +228,7 @@ macro_rules! real_trait {
         $(#[$doc])*
         pub trait $Real:
             Float
+            + crate::loops::Loops
             + FloatConst
             + Sum
             + Product
