@@ -67,6 +67,7 @@ pub struct LoopSpec<'a, T> {
     /// the number of values the body returns to be kept per iteration
     pub stacked: usize,
     /// `(state, window) -> [new state, sums, stacked]`
+    #[allow(clippy::type_complexity)]
     pub body: &'a dyn Fn(&[T], &[T]) -> Vec<T>,
 }
 
@@ -88,7 +89,16 @@ pub trait Loops: Float {
 impl Loops for f64 {}
 impl Loops for f32 {}
 impl<T: Loops, const N: usize> Loops for Dual<T, N> where Dual<T, N>: Float {}
-impl<T: Loops> Loops for Var<T> where Var<T>: Float {}
+/// The tape runs [`scan`] and [`fold`] in memory that does not grow with the number of steps
+/// (see the module's docs); the other combinators loop.
+impl<T: Loops + 'static> Loops for Var<T>
+where
+    Var<T>: Float,
+{
+    fn record_loop(spec: &LoopSpec<'_, Self>) -> Option<Vec<Self>> {
+        crate::reverse::record_loop(spec)
+    }
+}
 /// Graph mode runs the loop as a plain loop for now: the body is recorded once per iteration.
 impl Loops for crate::graph::Sym {}
 
@@ -102,7 +112,7 @@ fn windows(what: &str, len: usize, size: usize, stride: usize) -> usize {
         return 0;
     }
     assert!(
-        len >= size && (len - size) % stride == 0,
+        len >= size && (len - size).is_multiple_of(stride),
         "nilpotent::{what}: windows of {size} entries, {stride} apart, do not tile the {len} \
          entries of the data exactly (the last window must end at the last entry)"
     );
@@ -242,8 +252,9 @@ pub fn sum_windows<T: Loops>(xs: &[T], size: usize, stride: usize, body: impl Fn
 fn check_state(what: &str, got: usize, want: usize, k: usize) {
     assert!(
         got == want,
-        "nilpotent::{what}: the step returned {got} values at iteration {k} for a state of \
-         {want} (the length of init)"
+        "nilpotent::{what}: the step returned {} at iteration {k} for a state of {want} (the \
+         length of init)",
+        crate::text::count(got, "value", "values")
     );
 }
 
@@ -272,6 +283,7 @@ pub fn scan<T: Loops>(
 ) -> Vec<T> {
     let n = self::rows("scan", "xs", xs.len(), width);
     let c = init.len();
+    let k = core::cell::Cell::new(0);
     let spec = LoopSpec {
         init,
         seq: xs,
@@ -282,7 +294,8 @@ pub fn scan<T: Loops>(
         stacked: 0,
         body: &|s, x| {
             let next = step(s, x);
-            check_state("scan", next.len(), c, 0);
+            check_state("scan", next.len(), c, k.get());
+            k.set(k.get() + 1);
             next
         },
     };
@@ -314,6 +327,7 @@ pub fn scan<T: Loops>(
 /// ```
 pub fn fold<T: Loops>(init: &[T], steps: usize, step: impl Fn(&[T]) -> Vec<T>) -> Vec<T> {
     let c = init.len();
+    let k = core::cell::Cell::new(0);
     let spec = LoopSpec {
         init,
         seq: &[],
@@ -324,7 +338,8 @@ pub fn fold<T: Loops>(init: &[T], steps: usize, step: impl Fn(&[T]) -> Vec<T>) -
         stacked: 0,
         body: &|s, _| {
             let next = step(s);
-            check_state("fold", next.len(), c, 0);
+            check_state("fold", next.len(), c, k.get());
+            k.set(k.get() + 1);
             next
         },
     };

@@ -35,6 +35,7 @@
 //! for the design (thread-local active recording, ids that catch variables from another tape) and
 //! for reusing a tape without allocating, and [`Tape::trace`] for printing the Wengert list.
 
+mod loops;
 mod reuse;
 mod tape;
 mod var;
@@ -44,6 +45,7 @@ use num_traits::Float;
 
 use crate::Dual;
 use crate::forward::{Chunk, DEFAULT_CHUNK};
+pub(crate) use loops::record_loop;
 pub(crate) use reuse::with_thread_tape;
 
 pub use tape::{Tape, Trace};

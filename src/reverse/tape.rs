@@ -151,7 +151,7 @@ fn tape_full(len: usize) -> ! {
 
 #[cold]
 #[inline(never)]
-fn foreign_variable(var_tape: u64, active: u64) -> ! {
+pub(crate) fn foreign_variable(var_tape: u64, active: u64) -> ! {
     panic!(
         "nilpotent::reverse: a variable from another tape, or from an earlier recording of this tape \
          (before it was reset), was used in the current recording (variable's recording #{var_tape}, \
@@ -368,6 +368,89 @@ fn push_node<T: Float + 'static>(
         push_trace(rec, op, value);
     }
     Var::recorded(value, index, id)
+}
+
+/// The active recording of `T` on this thread, if any (unlike [`active`], no panic without one).
+fn try_active<T: Float + 'static>() -> Option<NonNull<Recording<T>>> {
+    let ptr = match INNERMOST.with(Cell::get) {
+        Some((id, ptr)) if id == TypeId::of::<T>() => Some(ptr),
+        _ => ACTIVE.with(|active| {
+            let active = active.borrow();
+            active
+                .iter()
+                .rev()
+                .find(|(id, _)| *id == TypeId::of::<T>())
+                .map(|&(_, ptr)| ptr)
+        }),
+    };
+    ptr.map(NonNull::cast::<Recording<T>>)
+}
+
+/// The id, the number of nodes and the tracing flag of the active recording of `T`, if any: for
+/// the loops of [`super::loops`], which record a step, read its nodes and cut them off again.
+pub(crate) fn active_recording<T: Float + 'static>() -> Option<(u64, usize, bool)> {
+    let rec = try_active::<T>()?;
+    // SAFETY: `rec` is the active recording (see `active`); no reference to it is alive (no user
+    // code is running in this function), and these reads through the pointer end at once.
+    #[allow(unsafe_code)]
+    let state = unsafe {
+        let r = rec.as_ptr();
+        ((*r).id, (*r).nodes.len(), (*r).tracing)
+    };
+    Some(state)
+}
+
+/// Appends a node without parents (an input of a loop's step, like a tape input) with value
+/// `value` to the active recording of `T`.
+pub(crate) fn push_leaf<T: Float + 'static>(value: T) -> Var<T> {
+    let node = Node {
+        parents: [SINK, SINK],
+        partials: [T::zero(); 2],
+    };
+    let rec = active::<T>();
+    // SAFETY: as in `push_node`.
+    #[allow(unsafe_code)]
+    let id = unsafe { (*rec.as_ptr()).id };
+    // SAFETY: as in `push_node`.
+    #[allow(unsafe_code)]
+    let (index, tracing) = unsafe { push(rec, node) };
+    if tracing {
+        push_trace(rec, Op::Input, value);
+    }
+    Var::recorded(value, index, id)
+}
+
+/// Moves the nodes from `start` on of the active recording of `T` into `out` (cleared first) and
+/// cuts the recording back to `start` nodes. Nothing happens to a recording that is not traced
+/// and has at most `start` nodes.
+///
+/// # Panics
+/// If no recording of `T` is active, or it is traced (the trace would lose its rows).
+pub(crate) fn cut_nodes<T: Float + 'static>(start: usize, out: &mut Vec<Node<T>>) {
+    let rec = active::<T>();
+    // SAFETY: as in `active_recording`.
+    #[allow(unsafe_code)]
+    let (len, tracing) = unsafe { ((*rec.as_ptr()).nodes.len(), (*rec.as_ptr()).tracing) };
+    assert!(
+        !tracing,
+        "nilpotent::reverse: a traced recording cannot be cut back"
+    );
+    out.clear();
+    // reserve before any reference to the recording exists: this may panic (or abort)
+    out.reserve(len.saturating_sub(start));
+    for i in start..len {
+        // SAFETY: `rec` is live and no reference to it is alive; `i < len` is in bounds and the
+        // node is copied out bitwise (`Node<T>: Copy`; no user code runs), the shared reference
+        // made by the indexing ending with the copy.
+        #[allow(unsafe_code)]
+        let node = unsafe { (&(*rec.as_ptr()).nodes)[i] };
+        out.push(node); // into reserved capacity: no reallocation, no panic
+    }
+    // SAFETY: as above; `truncate` of `Copy` nodes runs no destructor and cannot panic.
+    #[allow(unsafe_code)]
+    unsafe {
+        (*rec.as_ptr()).nodes.truncate(start);
+    }
 }
 
 /// Appends `(op, value)` to the trace of the recording behind `rec` (the active one).

@@ -1,0 +1,218 @@
+//! `scan` and `fold` on the tape in memory that does not grow with the number of steps.
+//!
+//! A loop written as a plain `for` on the tape records every operation of every step: the
+//! gradient of a 10⁶-step integration keeps 10⁶ copies of the step (gigabytes). The tape's
+//! [`Loops`](crate::Loops) hook runs [`scan`](crate::scan) and [`fold`](crate::fold) differently:
+//!
+//! 1. the state enters each step as fresh leaves (nodes without parents), and the step is
+//!    recorded on the tape as usual;
+//! 2. one backward sweep over the step's nodes only, with one adjoint lane per state component,
+//!    gives the step's local Jacobians: `A = ∂s'/∂s` (towards the leaves) and `B = ∂s'/∂o`
+//!    towards the nodes outside the step that it reads (captured parameters, the initial state);
+//! 3. the step's nodes are cut off the tape again, and the running Jacobian of the state with
+//!    respect to those outside nodes is updated, `J ← A·J + B` (forward accumulation over the
+//!    steps: the chain rule in the order the steps run, so nothing about a step is kept);
+//! 4. after the last step, each component of the final state is recorded as one node (a chain of
+//!    two-parent nodes) whose partials are its row of `J`.
+//!
+//! Memory: one step's nodes, its `c` adjoint lanes and `J` (c × the outside nodes read), whatever
+//! the number of steps; nothing is recomputed. Time per step: the recording, a sweep with `c`
+//! lanes, and `c² × (outside nodes)` multiply-adds for `J`. The products follow the tape's zero
+//! conventions (`crate::zero`: `⊙`), so the derivatives are the full tape's up to the order of the
+//! additions (the chain rule is associated differently: not bit for bit).
+//!
+//! The plain loop (the full tape) is kept where this would not pay or not be exact: data rows that
+//! are themselves recorded (`J` would gain columns at every step: quadratic time), a traced tape
+//! (its table lists every node), loops that return sums or per-row values (`sum_map`,
+//! `map_rows`, `sum_windows`: their tape grows with the rows anyway only in proportion to the
+//! body, and their adjoints need no state), no iterations, an empty state, or no recording of `T`
+//! active.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use num_traits::Float;
+
+use super::tape::{self, Node, SINK};
+use super::var::Var;
+use crate::loops::LoopSpec;
+
+/// A hasher for node indices (a multiplicative hash: the keys are `u32`s chosen by nobody
+/// adversarial, and the map is looked up once per edge of every step).
+#[derive(Default)]
+struct NodeHasher(u64);
+
+impl Hasher for NodeHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+/// The running Jacobian of the loop's state with respect to the nodes outside the loop's steps:
+/// `jac[q·c + i] = ∂sᵢ/∂(node cols[q])`, column-major so that a new column is an append.
+struct Outside<T> {
+    c: usize,
+    cols: Vec<u32>,
+    col_of: HashMap<u32, usize, BuildHasherDefault<NodeHasher>>,
+    jac: Vec<T>,
+}
+
+impl<T: Float> Outside<T> {
+    fn column(&mut self, node: u32) -> usize {
+        if let Some(&q) = self.col_of.get(&node) {
+            return q;
+        }
+        let q = self.cols.len();
+        self.cols.push(node);
+        self.col_of.insert(node, q);
+        self.jac.resize(self.jac.len() + self.c, T::zero());
+        q
+    }
+}
+
+/// `scan`/`fold` with bounded memory on the tape (see the module); `None` runs the plain loop.
+pub(crate) fn record_loop<T: Float + 'static>(spec: &LoopSpec<'_, Var<T>>) -> Option<Vec<Var<T>>> {
+    let c = spec.init.len();
+    if c == 0 || spec.sums != 0 || spec.stacked != 0 || spec.iterations == 0 {
+        return None;
+    }
+    if spec.seq.iter().any(|v| !v.is_constant()) {
+        return None;
+    }
+    let (id, _, tracing) = tape::active_recording::<T>()?;
+    if tracing || spec.init.iter().any(|v| !v.is_constant() && v.tape != id) {
+        // a variable of another recording: the plain loop reports it where it is used
+        return None;
+    }
+    let plain = const { crate::zero::plain::<T>() };
+    let mut out = Outside {
+        c,
+        cols: Vec::new(),
+        col_of: HashMap::default(),
+        jac: Vec::new(),
+    };
+    let mut values: Vec<T> = spec.init.iter().map(Var::value).collect();
+    for (i, v) in spec.init.iter().enumerate() {
+        if !v.is_constant() {
+            let q = out.column(v.index);
+            out.jac[q * c + i] = T::one();
+        }
+    }
+    let mut nodes: Vec<Node<T>> = Vec::new();
+    let mut adj: Vec<T> = Vec::new();
+    let mut next: Vec<T> = Vec::new();
+    let mut leaves: Vec<Var<T>> = Vec::with_capacity(c);
+    for k in 0..spec.iterations {
+        let (_, start, _) = tape::active_recording::<T>()?;
+        leaves.clear();
+        leaves.extend(values.iter().map(|&v| tape::push_leaf(v)));
+        let window = match spec.size {
+            0 => &[][..], // fold: no data (and `seq` is empty)
+            size => &spec.seq[k * spec.stride..k * spec.stride + size],
+        };
+        let new_state = (spec.body)(&leaves, window);
+        // (the combinators' body checks the state's length)
+        debug_assert_eq!(new_state.len(), c);
+        tape::cut_nodes::<T>(start, &mut nodes);
+        let to_local = |index: u32| (index as usize).checked_sub(start);
+        // the new J: B (the step's partials towards outside nodes) first, then + A·J
+        next.clear();
+        next.resize(out.jac.len(), T::zero());
+        adj.clear();
+        adj.resize(nodes.len() * c, T::zero());
+        for (j, v) in new_state.iter().enumerate() {
+            if v.is_constant() {
+                continue;
+            }
+            if v.tape != id {
+                tape::foreign_variable(v.tape, id);
+            }
+            match to_local(v.index) {
+                Some(l) => adj[l * c + j] = adj[l * c + j] + T::one(),
+                None => {
+                    let q = out.column(v.index);
+                    next.resize(out.jac.len(), T::zero());
+                    next[q * c + j] = next[q * c + j] + T::one();
+                }
+            }
+        }
+        // the sweep over the step's nodes above its leaves, c lanes at a time
+        for i in (c..nodes.len()).rev() {
+            let Node { parents, partials } = nodes[i];
+            for (&p, &d) in parents.iter().zip(&partials) {
+                if p == SINK {
+                    continue;
+                }
+                // where the parent's adjoints go: the step's own node, or J's column
+                let (base, into_next) = match to_local(p) {
+                    Some(l) => (l * c, false),
+                    None => {
+                        let q = out.column(p);
+                        next.resize(out.jac.len(), T::zero());
+                        (q * c, true)
+                    }
+                };
+                for j in 0..c {
+                    let a = adj[i * c + j];
+                    if plain && a.is_zero() {
+                        continue;
+                    }
+                    let contribution = crate::zero::product(d, a);
+                    let target = if into_next {
+                        &mut next[base + j]
+                    } else {
+                        &mut adj[base + j]
+                    };
+                    *target = *target + contribution;
+                }
+            }
+        }
+        // + A·J, A[j][i] = the adjoint of leaf i in lane j
+        for q in 0..out.cols.len() {
+            for i in 0..c {
+                let jqi = out.jac[q * c + i];
+                if plain && jqi.is_zero() {
+                    continue;
+                }
+                for j in 0..c {
+                    let aji = adj[i * c + j];
+                    if plain && aji.is_zero() {
+                        continue;
+                    }
+                    next[q * c + j] = next[q * c + j] + crate::zero::product(aji, jqi);
+                }
+            }
+        }
+        core::mem::swap(&mut out.jac, &mut next);
+        for (v, s) in values.iter_mut().zip(&new_state) {
+            *v = s.value();
+        }
+    }
+    // the final state: one node (chain) per component, its partials a row of J
+    let args: Vec<Var<T>> = out
+        .cols
+        .iter()
+        .map(|&n| Var::recorded(T::zero(), n, id))
+        .collect();
+    let mut row = vec![T::zero(); out.cols.len()];
+    let result = (0..c)
+        .map(|i| {
+            for (q, r) in row.iter_mut().enumerate() {
+                *r = out.jac[q * c + i];
+            }
+            Var::record_custom(&args, values[i], &row, "loop")
+        })
+        .collect();
+    Some(result)
+}
