@@ -70,7 +70,12 @@ struct Outside<T> {
 
 impl<T: Float> Outside<T> {
     fn column(&mut self, node: u32) -> usize {
-        if let Some(&q) = self.col_of.get(&node) {
+        // a few columns (parameters, the initial state): a scan is faster than hashing
+        if self.cols.len() <= 16 {
+            if let Some(q) = self.cols.iter().position(|&n| n == node) {
+                return q;
+            }
+        } else if let Some(&q) = self.col_of.get(&node) {
             return q;
         }
         let q = self.cols.len();
@@ -150,31 +155,32 @@ pub(crate) fn record_loop<T: Float + 'static>(spec: &LoopSpec<'_, Var<T>>) -> Op
         // the sweep over the step's nodes above its leaves, c lanes at a time
         for i in (c..nodes.len()).rev() {
             let Node { parents, partials } = nodes[i];
+            // the parents are below i: their lanes are in `below`
+            let (below, lanes) = adj.split_at_mut(i * c);
+            let a = &lanes[..c];
+            if plain && a.iter().all(|v| v.is_zero()) {
+                continue;
+            }
             for (&p, &d) in parents.iter().zip(&partials) {
                 if p == SINK {
                     continue;
                 }
                 // where the parent's adjoints go: the step's own node, or J's column
-                let (base, into_next) = match to_local(p) {
-                    Some(l) => (l * c, false),
+                let target = match to_local(p) {
+                    Some(l) => &mut below[l * c..(l + 1) * c],
                     None => {
                         let q = out.column(p);
-                        next.resize(out.jac.len(), T::zero());
-                        (q * c, true)
+                        if next.len() < out.jac.len() {
+                            next.resize(out.jac.len(), T::zero());
+                        }
+                        &mut next[q * c..(q + 1) * c]
                     }
                 };
-                for j in 0..c {
-                    let a = adj[i * c + j];
-                    if plain && a.is_zero() {
+                for (t, &aj) in target.iter_mut().zip(a) {
+                    if plain && aj.is_zero() {
                         continue;
                     }
-                    let contribution = crate::zero::product(d, a);
-                    let target = if into_next {
-                        &mut next[base + j]
-                    } else {
-                        &mut adj[base + j]
-                    };
-                    *target = *target + contribution;
+                    *t = *t + crate::zero::product(d, aj);
                 }
             }
         }
@@ -215,4 +221,43 @@ pub(crate) fn record_loop<T: Float + 'static>(spec: &LoopSpec<'_, Var<T>>) -> Op
         })
         .collect();
     Some(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::reverse::{self, Tape};
+    use crate::{fold, scan};
+
+    /// The step's nodes are cut off the tape (the unsafe copy of `tape::cut_nodes`, which Miri
+    /// checks through `cargo miri test --lib`), nested loops included, and the gradient is the
+    /// plain loop's.
+    #[test]
+    fn a_fold_is_cut_off_the_tape_step_by_step_with_the_plain_loops_gradient() {
+        let f = |x: &[reverse::Var<f64>]| {
+            let s = fold(&[x[0], x[1]], 6, |s| {
+                let t = scan(&[s[1]], &[], 1, |t, _| t.to_vec())[0];
+                let u = fold(&[t], 2, |u| vec![u[0] * x[2]])[0];
+                vec![s[0] * 0.5 + u, s[0].sin()]
+            });
+            s[0] + s[1] * 3.0
+        };
+        let plain = |x: &[reverse::Var<f64>]| {
+            let mut s = vec![x[0], x[1]];
+            for _ in 0..6 {
+                let u = s[1] * x[2] * x[2];
+                s = vec![s[0] * 0.5 + u, s[0].sin()];
+            }
+            s[0] + s[1] * 3.0
+        };
+        let x = [0.3, -0.7, 0.9];
+        let mut tape = Tape::new();
+        let y = tape.record(&x, f);
+        assert!(tape.len() <= 3 + 2 * 3, "{} nodes", tape.len());
+        let g = tape.backward(y).to_vec();
+        let (v, gp) = reverse::gradient(plain, &x);
+        assert_eq!(y.value(), v);
+        for (a, b) in g.iter().zip(&gp) {
+            assert!((a - b).abs() <= 1e-14 * b.abs().max(1.0), "{g:?} vs {gp:?}");
+        }
+    }
 }
