@@ -11,7 +11,9 @@
 //! new recording (the last column of the timing table). Passed as parameters
 //! (`Graph::record_with`), it is read at each evaluation (`eval_with_into`). The loss is written
 //! without a branch on the data: a branch on a label would be a guard that the next minibatch
-//! trips.
+//! trips. Its sum over the samples is `nilpotent::sum_map` over rows of (x₁, x₂, y): the row's
+//! expression written once, a plain loop on the tape, and in graph mode a loop whose recording
+//! does not grow with the batch.
 //!
 //! Run with `cargo run --release --example training [-- STEPS]` (default 240: 12 epochs), and
 //! `--features jit` to train on compiled code too.

@@ -8,7 +8,7 @@
 
 use nilpotent::graph::{Evaluate, Graph};
 use nilpotent::reverse;
-use num_traits::Float;
+use nilpotent::{Real, sum_map};
 
 /// Features per sample (x₁, x₂), as in the lecture's logistic regression.
 pub const D: usize = 2;
@@ -61,15 +61,31 @@ pub fn minibatch(data: &[[f64; STRIDE]], step: usize, batch: usize, p: &mut [f64
 /// or on z (as the tour's overflow-safe softplus takes) would be a guard of the graph, and the
 /// next minibatch would take the other branch somewhere. (`ln(1 + e^z)` is exact enough here:
 /// |z| stays below 10.)
-pub fn loss<T: Float>(w: &[T], p: &[T]) -> T {
+///
+/// The sum over the samples is [`sum_map`] over rows of [`STRIDE`] entries: a plain loop on `f64`,
+/// dual numbers and the tape, and in graph mode the row's expression recorded once whatever the
+/// batch size (the weights it captures become the loop's inputs).
+pub fn loss<T: Real>(w: &[T], p: &[T]) -> T {
+    let batch = p.len() / STRIDE;
+    let sum = sum_map(p, STRIDE, |s| {
+        let z = w[0] + w[1] * s[0] + w[2] * s[1];
+        (z.exp() + 1.0).ln() - s[2] * z
+    });
+    let reg = w[0] * w[0] + w[1] * w[1] + w[2] * w[2];
+    sum / batch as f64 + reg * LAMBDA
+}
+
+/// [`loss`] with the sum written as a plain `for` loop (what `sum_map` stands for): the same
+/// operations in the same order.
+pub fn loss_unrolled<T: Real>(w: &[T], p: &[T]) -> T {
     let batch = p.len() / STRIDE;
     let mut sum = T::zero();
     for s in p.chunks_exact(STRIDE) {
         let z = w[0] + w[1] * s[0] + w[2] * s[1];
-        sum = sum + ((z.exp() + T::one()).ln() - s[2] * z);
+        sum = sum + ((z.exp() + 1.0).ln() - s[2] * z);
     }
     let reg = w[0] * w[0] + w[1] * w[1] + w[2] * w[2];
-    sum / T::from(batch).unwrap() + T::from(LAMBDA).unwrap() * reg
+    sum / batch as f64 + reg * LAMBDA
 }
 
 /// The gradient graph of [`loss`] with the minibatch as parameters: recorded once, at `w0` and the
