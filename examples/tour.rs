@@ -2,12 +2,13 @@
 //! the forward primal and tangent traces, the reverse adjoint trace, the gradient by forward mode,
 //! reverse mode and finite differences side by side, J·r and Jᵀ·s of a small vector function, and
 //! the lecture's last section, reverse mode on a graph: f recorded once, its gradient built as a
-//! graph and evaluated at other points.
+//! graph and evaluated at other points; and loops written once for every mode (`sum_map` over
+//! rows of data, `fold` over time steps).
 //!
 //! Run with `cargo run --release --example tour`.
 //!
 //! Each section is computed by a function that returns its numbers ([`forward_trace`],
-//! [`reverse_trace`], [`gradients`], [`products`], [`graph_section`]) and printed by [`report`];
+//! [`reverse_trace`], [`gradients`], [`products`], [`graph_section`], [`loops_section`]) and printed by [`report`];
 //! `tests/tour.rs`
 //! includes this file and asserts both the numbers and the printed text.
 
@@ -17,7 +18,7 @@ use nalgebra::DMatrix;
 use nilpotent::graph::Graph;
 use nilpotent::numeric::{self, FiniteDiff};
 use nilpotent::reverse::{self, Tape};
-use nilpotent::{Dual, gradient, jacobian, jvp};
+use nilpotent::{Dual, Real, fold, gradient, jacobian, jvp, sum_map};
 use num_traits::Float;
 
 /// The lecture's point (x₁, x₂).
@@ -238,6 +239,67 @@ pub fn graph_section() -> GraphSection {
     }
 }
 
+/// The data of section 6: rows (aₖ, bₖ).
+pub const ROWS_AB: [f64; 8] = [0.0, 1.0, 1.0, 2.5, 2.0, 5.0, 3.0, 7.5];
+/// The point (w₁, w₂) of section 6.
+pub const W: [f64; 2] = [2.0, 0.5];
+/// The decay rate θ, initial value y₀, step h and number of steps of section 6's `fold`.
+pub const DECAY: (f64, f64, f64, usize) = (0.5, 2.0, 1e-3, 1000);
+
+/// The least-squares loss L(w) = Σₖ (w₁aₖ + w₂ − bₖ)² over the rows (aₖ, bₖ) of `data`, written
+/// once with [`sum_map`]: the row's expression is the loop's body, the weights are captured.
+pub fn least_squares<T: Real>(w: &[T], data: &[T]) -> T {
+    sum_map(data, 2, |r| (w[0] * r[0] + w[1] - r[1]).powi(2))
+}
+
+/// Explicit Euler for y' = −θy: `steps` steps of `y ← y − h·θ·y` from y₀, written with [`fold`].
+/// `x = (θ, y₀)`.
+pub fn decay<T: Real>(x: &[T], h: f64, steps: usize) -> T {
+    fold(&[x[1]], steps, |y| vec![y[0] - x[0] * y[0] * h])[0]
+}
+
+/// Section 6: loops written once, run in every mode.
+pub struct LoopsSection {
+    /// L(W) and ∇L(W) by forward mode, the tape and the gradient graph.
+    pub loss: [[f64; 3]; 3],
+    /// y after the steps and ∂y/∂θ, ∂y/∂y₀ on the tape.
+    pub decay: [f64; 3],
+    /// The tape's number of nodes for the decay written with `fold` and as a plain `for` loop.
+    pub tape_nodes: (usize, usize),
+}
+
+/// Computes section 6.
+pub fn loops_section() -> LoopsSection {
+    let data = ROWS_AB;
+    let (lf, gf) = gradient(|w| least_squares(w, &data.map(Dual::constant)), &W);
+    let (lr, gr) = reverse::gradient(|w| least_squares(w, &data.map(reverse::Var::constant)), &W);
+    let graph = Graph::record_with(&W, &data, least_squares).gradient();
+    let lg = graph.eval_with(&W, &data).expect("no branch: no guard");
+    let (theta, y0, h, steps) = DECAY;
+    let x = [theta, y0];
+    let mut tape = Tape::new();
+    let y = tape.record(&x, |v| decay(v, h, steps));
+    let with_fold = tape.len();
+    let dy = tape.backward(y).to_vec();
+    let mut plain = Tape::new();
+    plain.record(&x, |v| {
+        let mut y = v[1];
+        for _ in 0..steps {
+            y = y - v[0] * y * h;
+        }
+        y
+    });
+    LoopsSection {
+        loss: [
+            [lf, gf[0], gf[1]],
+            [lr, gr[0], gr[1]],
+            [lg[0], lg[1], lg[2]],
+        ],
+        decay: [y.value(), dy[0], dy[1]],
+        tape_nodes: (with_fold, plain.len()),
+    }
+}
+
 /// `s` left-aligned in `width` columns, counting combining marks (the dot of v̇) as zero width so
 /// that the tables line up.
 fn pad(s: &str, width: usize) -> String {
@@ -374,6 +436,34 @@ pub fn report() -> String {
             x[0], x[1], v[0], v[1], v[2]
         );
     }
+    let _ = writeln!(w);
+
+    let ls = loops_section();
+    let _ = writeln!(
+        w,
+        "6. Loops written once: sum_map over rows of data, fold over steps\n\n   \
+         L(w) = Σₖ (w₁aₖ + w₂ − bₖ)² over the rows (a, b) = {:?}:\n   \
+         sum_map(data, 2, |r| (w[0] * r[0] + w[1] - r[1]).powi(2)) at w = ({}, {})",
+        ROWS_AB.chunks(2).map(|r| (r[0], r[1])).collect::<Vec<_>>(),
+        W[0],
+        W[1]
+    );
+    for (name, v) in ["forward", "tape", "graph"].iter().zip(&ls.loss) {
+        let _ = writeln!(
+            w,
+            "   {name:<8} L = {:.6}, ∇L = ({:.6}, {:.6})",
+            v[0], v[1], v[2]
+        );
+    }
+    let (theta, y0, h, steps) = DECAY;
+    let _ = writeln!(
+        w,
+        "\n   y' = −θy by {steps} Euler steps: fold(&[y₀], {steps}, |y| vec![y[0] - θ·y[0]·h]) at \
+         θ = {theta}, y₀ = {y0}, h = {h}\n   \
+         y = {:.9}, ∂y/∂θ = {:.9}, ∂y/∂y₀ = {:.9} (tape)\n   \
+         tape nodes: {} with fold (its steps are not kept), {} as a for loop",
+        ls.decay[0], ls.decay[1], ls.decay[2], ls.tape_nodes.0, ls.tape_nodes.1
+    );
     out
 }
 

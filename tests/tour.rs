@@ -318,6 +318,48 @@ fn graph_section_against_closed_forms() {
     }
 }
 
+/// Section 6 (loops written once): the least-squares loss and gradient against the closed forms
+/// Σ rₖ², 2Σ rₖaₖ, 2Σ rₖ in three modes (values bit for bit: the same loop), the Euler decay
+/// against y₀(1 − θh)ⁿ and its derivatives, and the tape of the `fold` against the `for` loop's.
+#[test]
+fn loops_section_against_closed_forms() {
+    let ls = tour::loops_section();
+    let (w, d) = (tour::W, tour::ROWS_AB);
+    let mut exact = [0.0; 3];
+    for r in d.chunks(2) {
+        let res = w[0] * r[0] + w[1] - r[1];
+        exact[0] += res * res;
+        exact[1] += 2.0 * res * r[0];
+        exact[2] += 2.0 * res;
+    }
+    for v in &ls.loss {
+        assert_eq!(v[0].to_bits(), ls.loss[0][0].to_bits(), "{:?}", ls.loss);
+        for k in 0..3 {
+            assert!(
+                (v[k] - exact[k]).abs() <= 1e-14 * exact[k].abs().max(1.0),
+                "{:?} vs {exact:?}",
+                ls.loss
+            );
+        }
+    }
+    let (theta, y0, h, n) = tour::DECAY;
+    let q = 1.0 - theta * h;
+    let exact = [
+        y0 * q.powi(n as i32),
+        -y0 * n as f64 * h * q.powi(n as i32 - 1),
+        q.powi(n as i32),
+    ];
+    for k in 0..3 {
+        assert!(
+            (ls.decay[k] - exact[k]).abs() <= 1e-12 * exact[k].abs(),
+            "{:?} vs {exact:?}",
+            ls.decay
+        );
+    }
+    // the tape of the fold: the 2 inputs and one node per input; the for loop's: 3 per step
+    assert_eq!(ls.tape_nodes, (2 + 1, 2 + 3 * n), "{:?}", ls.tape_nodes);
+}
+
 #[test]
 fn printed_report_contains_every_table() {
     let text = tour::report();
@@ -331,6 +373,7 @@ fn printed_report_contains_every_table() {
         "3. Value and gradient",
         "4. A vector function",
         "5. Reverse mode on a graph",
+        "6. Loops written once",
     ] {
         assert!(has(header), "missing {header:?} in\n{text}");
     }
@@ -369,6 +412,16 @@ fn printed_report_contains_every_table() {
         has("at ( 2, 5): f = 11.652071, ∇f = ( 5.500000, 1.716338)"),
         "{text}"
     );
+    // section 6
+    assert!(
+        has("tape L = 1.500000, ∇L = (-8.000000, -4.000000)"),
+        "{text}"
+    );
+    assert!(
+        has("graph L = 1.500000, ∇L = (-8.000000, -4.000000)"),
+        "{text}"
+    );
+    assert!(has("tape nodes: 3 with fold"), "{text}");
     // the number of table rows: 2 × 7 forward rows and 7 reverse rows start with a v-label
     let rows = lines
         .iter()
