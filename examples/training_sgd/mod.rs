@@ -77,6 +77,7 @@ pub fn loss<T: Real>(w: &[T], p: &[T]) -> T {
 
 /// [`loss`] with the sum written as a plain `for` loop (what `sum_map` stands for): the same
 /// operations in the same order.
+#[allow(clippy::assign_op_pattern)] // spelled as sum_map's definition
 pub fn loss_unrolled<T: Real>(w: &[T], p: &[T]) -> T {
     let batch = p.len() / STRIDE;
     let mut sum = T::zero();
