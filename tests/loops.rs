@@ -413,6 +413,29 @@ impl Case for OddSteps {
     }
 }
 
+/// `fold` with a state of 6 (more lanes than the tape's fixed-width sweeps): a ring of coupled
+/// units, x = (k, s₀ … s₅), 20 steps.
+struct Ring;
+fn ring_step<T: Real>(s: &[T], k: T) -> Vec<T> {
+    (0..6)
+        .map(|i| s[i] + ((s[(i + 5) % 6]).sin() - s[i] * k) * 0.1)
+        .collect()
+}
+impl Case for Ring {
+    const NAME: &'static str = "fold ring of 6";
+    fn looped<T: Real>(x: &[T], _: &[T]) -> T {
+        let s = fold(&x[1..7], 20, |s| ring_step(s, x[0]));
+        s[0] * s[3] + s[5]
+    }
+    fn unrolled<T: Real>(x: &[T], _: &[T]) -> T {
+        let mut s = x[1..7].to_vec();
+        for _ in 0..20 {
+            s = ring_step(&s, x[0]);
+        }
+        s[0] * s[3] + s[5]
+    }
+}
+
 // ---- the tests --------------------------------------------------------------------------------
 
 #[test]
@@ -512,6 +535,7 @@ fn fold_in_every_mode_equals_the_unrolled_loop() {
     check::<LogisticMap>(&[0.5, 0.0], &[]); // the fixed point 0
     check::<OddSteps>(&rng.vec(3, -1.0, 1.0), &rng.vec(3, -1.0, 1.0));
     check::<OddSteps>(&[0.0, 1.0, -1.0], &[]);
+    check::<Ring>(&[0.7, 0.1, -0.2, 0.3, 0.0, 1.0, -1.0], &[]);
 }
 
 /// The full tape of a `fold` keeps every step's nodes (here 10⁴ steps of a 3-state step); the
