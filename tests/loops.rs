@@ -436,6 +436,23 @@ impl Case for Ring {
     }
 }
 
+/// `fold` from a constant state at the singular point of its step (√0: an infinite partial
+/// towards a state that depends on no input), x = (p).
+struct SingularStart;
+impl Case for SingularStart {
+    const NAME: &'static str = "fold from a constant at √0";
+    fn looped<T: Real>(x: &[T], _: &[T]) -> T {
+        fold(&[T::cst(0.0)], 3, |s| vec![s[0].sqrt() + x[0]])[0]
+    }
+    fn unrolled<T: Real>(x: &[T], _: &[T]) -> T {
+        let mut s = T::cst(0.0);
+        for _ in 0..3 {
+            s = s.sqrt() + x[0];
+        }
+        s
+    }
+}
+
 // ---- the tests --------------------------------------------------------------------------------
 
 #[test]
@@ -536,6 +553,16 @@ fn fold_in_every_mode_equals_the_unrolled_loop() {
     check::<OddSteps>(&rng.vec(3, -1.0, 1.0), &rng.vec(3, -1.0, 1.0));
     check::<OddSteps>(&[0.0, 1.0, -1.0], &[]);
     check::<Ring>(&[0.7, 0.1, -0.2, 0.3, 0.0, 1.0, -1.0], &[]);
+}
+
+/// The tape's `fold` takes the state as recorded leaves, so a constant initial state at √0 has an
+/// infinite partial on the tape where the plain loop records nothing: the zero rules keep it out
+/// of the derivatives (no NaN), in the gradient and in the Hessian (duals on the tape).
+#[test]
+fn a_fold_from_a_constant_state_at_a_singular_point_gives_no_nan() {
+    check::<SingularStart>(&[0.5], &[]);
+    let (_, g) = reverse::gradient(|x| SingularStart::looped(x, &[]), &[0.5]);
+    assert!(g[0].is_finite(), "{g:?}");
 }
 
 /// The full tape of a `fold` keeps every step's nodes (here 10⁴ steps of a 3-state step); the
