@@ -134,10 +134,14 @@ fn main() {
         }
         let reply = match serde_json::from_str::<Value>(&line) {
             Ok(msg) => answer(&msg),
-            Err(e) => json!({"error": format!("nilpotent-gradbench: a line that is not JSON: {e}")}),
+            Err(e) => {
+                json!({"error": format!("nilpotent-gradbench: a line that is not JSON: {e}")})
+            }
         };
         serde_json::to_writer(&mut out, &reply).expect("nilpotent-gradbench: cannot write stdout");
-        out.write_all(b"\n").expect("nilpotent-gradbench: cannot write stdout");
-        out.flush().expect("nilpotent-gradbench: cannot write stdout");
+        out.write_all(b"\n")
+            .expect("nilpotent-gradbench: cannot write stdout");
+        out.flush()
+            .expect("nilpotent-gradbench: cannot write stdout");
     }
 }

@@ -19,11 +19,11 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Timed, String> {
         "square" => {
             let (y, times) = timed(runs, || square(x));
             done(y, times)
-        },
+        }
         "double" => {
             let (y, times) = timed(runs, || derivative(square, x).1);
             done(y, times)
-        },
+        }
         _ => Err(super::no_function(function, &["square", "double"])),
     }
 }

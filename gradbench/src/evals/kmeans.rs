@@ -62,7 +62,7 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Timed, String> {
         "cost" => {
             let (y, times) = timed(runs, || cost(&points, d, &c));
             done(y, times)
-        },
+        }
         "dir" => {
             let mut tape = Tape::new();
             let mut out = vec![0.0; c.len()];

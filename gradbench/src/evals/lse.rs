@@ -24,7 +24,7 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Timed, String> {
         "primal" => {
             let (y, times) = timed(runs, || lse(&x));
             done(y, times)
-        },
+        }
         "gradient" => {
             let mut tape = Tape::new();
             let mut g = vec![0.0; x.len()];

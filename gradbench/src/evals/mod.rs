@@ -1,12 +1,14 @@
 //! The evals: each objective written once, generic over nilpotent's number types, and its
 //! derivative by the mode that serves that eval best.
 
+pub mod ba;
 pub mod det;
 pub mod gmm;
 pub mod hello;
 pub mod kmeans;
 pub mod llsq;
 pub mod lse;
+pub mod lstm;
 pub mod nested;
 pub mod ode;
 pub mod particle;
@@ -17,7 +19,9 @@ use serde_json::Value;
 use crate::Timed;
 
 /// The modules this tool defines.
-pub const MODULES: &[&str] = &["hello", "lse", "llsq", "det", "ode", "kmeans", "gmm", "particle", "saddle"];
+pub const MODULES: &[&str] = &[
+    "hello", "lse", "llsq", "det", "ode", "kmeans", "gmm", "particle", "saddle", "ba", "lstm",
+];
 
 /// Runs `module.function` on `input`.
 pub fn evaluate(module: &str, function: &str, input: &Value) -> Result<Timed, String> {
@@ -29,6 +33,8 @@ pub fn evaluate(module: &str, function: &str, input: &Value) -> Result<Timed, St
         "ode" => ode::evaluate(function, input),
         "kmeans" => kmeans::evaluate(function, input),
         "gmm" => gmm::evaluate(function, input),
+        "ba" => ba::evaluate(function, input),
+        "lstm" => lstm::evaluate(function, input),
         "particle" => particle::evaluate(function, input),
         "saddle" => saddle::evaluate(function, input),
         _ => return Err(format!("no module named {module:?}")),

@@ -47,9 +47,5 @@ pub fn argmin<S: Real>(f: impl Fn(&[S]) -> S, g: impl Fn(&[S]) -> Vec<S>, x: &[S
 
 /// The argmax of f from x: the argmin of −f.
 pub fn argmax<S: Real>(f: impl Fn(&[S]) -> S, g: impl Fn(&[S]) -> Vec<S>, x: &[S]) -> Vec<S> {
-    argmin(
-        |v| -f(v),
-        |v| g(v).into_iter().map(|d| -d).collect(),
-        x,
-    )
+    argmin(|v| -f(v), |v| g(v).into_iter().map(|d| -d).collect(), x)
 }

@@ -83,13 +83,13 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Timed, String> {
         "primal" => {
             let (y, times) = timed(runs, || primal(&x, s));
             done(y, times)
-        },
+        }
         "gradient" => {
             let mut tape = Tape::new();
             {
-            let (y, times) = timed(runs, || gradient(&mut tape, &x, s));
-            done(y, times)
-        }
+                let (y, times) = timed(runs, || gradient(&mut tape, &x, s));
+                done(y, times)
+            }
         }
         _ => Err(super::no_function(function, &["primal", "gradient"])),
     }

@@ -4,8 +4,8 @@
 //! derivatives in the four combinations: `ff` (forward over forward: `Dual<Dual<f64, 2>, 1>`),
 //! `fr` (`Var<Dual<f64, 1>>`), `rf` (`Dual<Var<f64>, 2>`), `rr` (`Var<Var<f64>>`).
 
-use nilpotent::reverse::{self, Var};
 use nilpotent::num_traits::Float;
+use nilpotent::reverse::{self, Var};
 use nilpotent::{Dual, Real, derivative, gradient_fixed};
 use serde_json::Value;
 

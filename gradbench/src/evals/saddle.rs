@@ -3,8 +3,8 @@
 //! derivatives in the four combinations (outer, inner): `ff` (`Dual<Dual<f64, 2>, 2>`), `fr`
 //! (`Var<Dual<f64, 2>>`), `rf` (`Dual<Var<f64>, 2>`), `rr` (`Var<Var<f64>>`).
 
-use nilpotent::reverse::{self, Var};
 use nilpotent::num_traits::Float;
+use nilpotent::reverse::{self, Var};
 use nilpotent::{Dual, Real, gradient_fixed};
 use serde_json::Value;
 
@@ -74,7 +74,11 @@ pub trait Outer {
 
 impl Outer for Fwd {
     fn outer_grad<I: Mode>(p1: [f64; 2], start: [f64; 2]) -> [f64; 2] {
-        gradient_fixed(|v: &[Dual<f64, 2>]| inner_max::<_, I>([v[0], v[1]], start), &p1).1
+        gradient_fixed(
+            |v: &[Dual<f64, 2>]| inner_max::<_, I>([v[0], v[1]], start),
+            &p1,
+        )
+        .1
     }
 }
 
