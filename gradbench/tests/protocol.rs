@@ -148,6 +148,7 @@ fn the_tool_answers_the_protocol_messages() {
     assert_eq!(r["tool"], json!("nilpotent"));
     for m in [
         "hello", "lse", "llsq", "det", "ode", "kmeans", "gmm", "particle", "saddle", "ba", "lstm",
+        "ht",
     ] {
         let r = t.send(json!({"kind": "define", "module": m}));
         assert_eq!(r["success"], json!(true), "define {m}: {r}");
@@ -607,5 +608,123 @@ fn particle_and_saddle_find_the_published_optima_in_all_four_nestings() {
             &[8.246324826140356e-06; 4],
             1e-9,
         );
+    }
+}
+
+/// A hand of 22 bones in a chain: base relatives are small rotations about z plus a shift (or the
+/// identity), inverse base absolutes the identity, 6 vertices blended from two bones each.
+fn hand_input(theta: &[f64], us: Option<&[f64]>, identity: bool) -> Value {
+    let nb = 22;
+    let rel = |b: usize| -> Vec<Vec<f64>> {
+        if identity {
+            return (0..4)
+                .map(|r| (0..4).map(|c| if r == c { 1.0 } else { 0.0 }).collect())
+                .collect();
+        }
+        let a = 0.1 * (b as f64 + 1.0);
+        vec![
+            vec![a.cos(), -a.sin(), 0.0, 0.3],
+            vec![a.sin(), a.cos(), 0.0, 0.1],
+            vec![0.0, 0.0, 1.0, -0.2],
+            vec![0.0, 0.0, 0.0, 1.0],
+        ]
+    };
+    let eye: Vec<Vec<f64>> = (0..4)
+        .map(|r| (0..4).map(|c| if r == c { 1.0 } else { 0.0 }).collect())
+        .collect();
+    let nv = 6;
+    let pos: Vec<Vec<f64>> = rand(3 * nv, 20)
+        .chunks(3)
+        .map(|p| vec![p[0], p[1], p[2], 1.0])
+        .collect();
+    let weights: Vec<Vec<f64>> = (0..nv)
+        .map(|v| {
+            (0..nb)
+                .map(|b| {
+                    if b == 3 + 3 * v {
+                        0.25
+                    } else if b == 4 + 3 * v {
+                        0.75
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let points: Vec<Vec<f64>> = rand(9, 21).chunks(3).map(|p| p.to_vec()).collect();
+    json!({
+        "theta": theta,
+        "us": us.map(|u| u.chunks(2).map(|c| c.to_vec()).collect::<Vec<_>>()).unwrap_or_default(),
+        "data": {
+            "model": {
+                "bone_count": nb,
+                "bone_names": (0..nb).map(|b| format!("b{b}")).collect::<Vec<_>>(),
+                "parents": (0..nb as i64).map(|b| b - 1).collect::<Vec<_>>(),
+                "base_relatives": (0..nb).map(rel).collect::<Vec<_>>(),
+                "inverse_base_absolutes": vec![eye; nb],
+                "base_positions": pos,
+                "weights": weights,
+                "triangles": [[0, 1, 2], [3, 4, 5], [1, 3, 5]],
+                "is_mirrored": false,
+            },
+            "correspondences": if us.is_some() { vec![2, 0, 1] } else { vec![5, 0, 3] },
+            "points": points,
+        },
+    })
+}
+
+#[test]
+fn ht_against_the_rest_pose_and_finite_differences() {
+    let mut t = Tool::start();
+    // at θ = 0 but a translation, with identity transforms, the model points are the base
+    // positions moved by the translation
+    let mut theta0 = vec![0.0; 26];
+    theta0[3..6].copy_from_slice(&[0.5, -1.0, 2.0]);
+    let input = hand_input(&theta0, None, true);
+    let pos = floats(&input["data"]["model"]["base_positions"]);
+    let pts = floats(&input["data"]["points"]);
+    let want: Vec<f64> = [5usize, 0, 3]
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &c)| (0..3).map(move |j| (i, c, j)))
+        .map(|(i, c, j)| pts[3 * i + j] - (pos[4 * c + j] + theta0[3 + j]))
+        .collect();
+    close(
+        "ht rest pose",
+        &t.vec("ht", "objective", input),
+        &want,
+        1e-14,
+    );
+    // posed: the Jacobian against central differences of the tool's objective
+    let theta: Vec<f64> = rand(26, 22).iter().map(|v| v - 0.5).collect();
+    let us = rand(6, 23).iter().map(|v| 0.5 * v).collect::<Vec<_>>();
+    for variant in [None, Some(us.as_slice())] {
+        let jac = t.eval("ht", "jacobian", hand_input(&theta, variant, false));
+        let jac: Vec<Vec<f64>> = jac.as_array().unwrap().iter().map(floats).collect();
+        assert_eq!(jac.len(), 9);
+        let off = if variant.is_some() { 2 } else { 0 };
+        for row in &jac {
+            assert_eq!(row.len(), 26 + off);
+        }
+        for k in 0..9 {
+            let mut f = |p: &[f64]| t.vec("ht", "objective", hand_input(p, variant, false))[k];
+            let want = fd(&mut f, &theta);
+            close(&format!("ht ∂r{k}/∂θ"), &jac[k][off..], &want, 1e-7);
+        }
+        if let Some(us) = variant {
+            // row k of point i = k / 3 depends on that point's u only
+            for k in 0..9 {
+                let i = k / 3;
+                let mut f = |q: &[f64]| {
+                    let mut u = us.to_vec();
+                    u[2 * i] = q[0];
+                    u[2 * i + 1] = q[1];
+                    t.vec("ht", "objective", hand_input(&theta, Some(&u), false))[k]
+                };
+                let want = fd(&mut f, &us[2 * i..2 * i + 2]);
+                close(&format!("ht ∂r{k}/∂u"), &jac[k][..2], &want, 1e-7);
+            }
+        }
     }
 }

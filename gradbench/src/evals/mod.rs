@@ -5,6 +5,7 @@ pub mod ba;
 pub mod det;
 pub mod gmm;
 pub mod hello;
+pub mod ht;
 pub mod kmeans;
 pub mod llsq;
 pub mod lse;
@@ -20,7 +21,7 @@ use crate::Timed;
 
 /// The modules this tool defines.
 pub const MODULES: &[&str] = &[
-    "hello", "lse", "llsq", "det", "ode", "kmeans", "gmm", "particle", "saddle", "ba", "lstm",
+    "hello", "lse", "llsq", "det", "ode", "kmeans", "gmm", "particle", "saddle", "ba", "lstm", "ht",
 ];
 
 /// Runs `module.function` on `input`.
@@ -35,6 +36,7 @@ pub fn evaluate(module: &str, function: &str, input: &Value) -> Result<Timed, St
         "gmm" => gmm::evaluate(function, input),
         "ba" => ba::evaluate(function, input),
         "lstm" => lstm::evaluate(function, input),
+        "ht" => ht::evaluate(function, input),
         "particle" => particle::evaluate(function, input),
         "saddle" => saddle::evaluate(function, input),
         _ => return Err(format!("no module named {module:?}")),
