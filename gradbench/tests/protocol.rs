@@ -3,6 +3,10 @@
 //! forms, other algorithms, central finite differences of the tool's own primal, the constants
 //! GradBench's evals check against). No GradBench checkout is needed.
 
+// The reference computations are written as index loops over the formulas' indices, on purpose:
+// they should read like the formulas, not like the tool's code.
+#![allow(clippy::needless_range_loop, clippy::too_many_arguments)]
+
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 

@@ -75,10 +75,11 @@ pub fn data_term<T: Real>(theta: &[T], xs: &[T], dims: Dims) -> T {
                 xc[i] = x[i] - muj[i];
                 qx[i] = qj[i] * xc[i];
             }
+            // the strictly lower part, column by column
             let mut idx = 0;
-            for i in 0..d {
-                for r in i + 1..d {
-                    qx[r] += lj[idx] * xc[i];
+            for (i, &xi) in xc.iter().enumerate() {
+                for q in qx[i + 1..].iter_mut() {
+                    *q += lj[idx] * xi;
                     idx += 1;
                 }
             }

@@ -26,13 +26,18 @@ fn mul4<T: Real>(a: &M4<T>, b: &M4<T>) -> M4<T> {
     })
 }
 
+/// A vertex: its homogeneous rest position, and its (bone, weight) pairs with nonzero weight.
+type Vertex = ([f64; 4], Vec<(usize, f64)>);
+
+/// The input of `ht`: θ, the points' barycentric coordinates u (in `complicated`), the hand.
+type HtInput = (Vec<f64>, Option<Vec<f64>>, Hand);
+
 /// The hand model and the observed points.
 struct Hand {
     parents: Vec<Option<usize>>,
     base_relatives: Vec<M4<f64>>,
     inverse_base_absolutes: Vec<M4<f64>>,
-    /// per vertex: homogeneous position, and its (bone, weight) pairs with nonzero weight
-    vertices: Vec<([f64; 4], Vec<(usize, f64)>)>,
+    vertices: Vec<Vertex>,
     triangles: Vec<[usize; 3]>,
     mirrored: bool,
     correspondences: Vec<usize>,
@@ -160,7 +165,7 @@ impl Hand {
 }
 
 /// Reads the eval's input: (θ, us if complicated, the hand).
-fn read(input: &Value) -> Result<(Vec<f64>, Option<Vec<f64>>, Hand), String> {
+fn read(input: &Value) -> Result<HtInput, String> {
     let theta = json::vec(json::field(input, "theta")?, "theta")?;
     if theta.len() != 26 {
         return Err(format!("theta has {} entries; expected 26", theta.len()));

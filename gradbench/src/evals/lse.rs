@@ -29,7 +29,7 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Timed, String> {
             let mut tape = Tape::new();
             let mut g = vec![0.0; x.len()];
             let (_, times) = timed(runs, || {
-                tape.gradient_into(|v| lse(v), &x, &mut g);
+                tape.gradient_into(lse, &x, &mut g);
             });
             done(g, times)
         }
