@@ -1,0 +1,53 @@
+//! The evals: each objective written once, generic over nilpotent's number types, and its
+//! derivative by the mode that serves that eval best.
+
+pub mod ba;
+pub mod det;
+pub mod gmm;
+pub mod hello;
+pub mod ht;
+pub mod kmeans;
+pub mod llsq;
+pub mod lse;
+pub mod lstm;
+pub mod nested;
+pub mod ode;
+pub mod particle;
+pub mod saddle;
+
+use serde_json::Value;
+
+use crate::Timed;
+
+/// The modules this tool defines.
+pub const MODULES: &[&str] = &[
+    "hello", "lse", "llsq", "det", "ode", "kmeans", "gmm", "particle", "saddle", "ba", "lstm", "ht",
+];
+
+/// Runs `module.function` on `input`.
+pub fn evaluate(module: &str, function: &str, input: &Value) -> Result<Timed, String> {
+    let r = match module {
+        "hello" => hello::evaluate(function, input),
+        "lse" => lse::evaluate(function, input),
+        "llsq" => llsq::evaluate(function, input),
+        "det" => det::evaluate(function, input),
+        "ode" => ode::evaluate(function, input),
+        "kmeans" => kmeans::evaluate(function, input),
+        "gmm" => gmm::evaluate(function, input),
+        "ba" => ba::evaluate(function, input),
+        "lstm" => lstm::evaluate(function, input),
+        "ht" => ht::evaluate(function, input),
+        "particle" => particle::evaluate(function, input),
+        "saddle" => saddle::evaluate(function, input),
+        _ => return Err(format!("no module named {module:?}")),
+    };
+    r.map_err(|e| format!("{module}.{function}: {e}"))
+}
+
+/// The error for a function name a module does not have.
+pub fn no_function(function: &str, has: &[&str]) -> String {
+    format!(
+        "no function named {function:?} (the module has {})",
+        has.join(", ")
+    )
+}

@@ -1,0 +1,124 @@
+//! `saddle`: min over p₁ of max over p of f(p₁, p) = (p₁₀² + p₁₁²) − (p₀² + p₁²), both by gradient
+//! descent from the same start, the inner maximisation running inside the outer derivative. Nested
+//! derivatives in the four combinations (outer, inner): `ff` (`Dual<Dual<f64, 2>, 2>`), `fr`
+//! (`Var<Dual<f64, 2>>`), `rf` (`Dual<Var<f64>, 2>`), `rr` (`Var<Var<f64>>`).
+
+use nilpotent::num_traits::Float;
+use nilpotent::reverse::{self, Var};
+use nilpotent::{Dual, Real, gradient_fixed};
+use serde_json::Value;
+
+use super::nested::{argmax, argmin};
+use crate::{Runs, Timed, done, json, timed};
+
+/// f(p₁, p) = (p₁₀² + p₁₁²) − (p₀² + p₁²) (bounded on `Float`: `rf` runs it on
+/// `Dual<Var<f64>, 2>`, which is not `Real`)
+pub fn cost<T: Float>(p1: &[T], p: &[T]) -> T {
+    (p1[0] * p1[0] + p1[1] * p1[1]) - (p[0] * p[0] + p[1] * p[1])
+}
+
+/// How a gradient of `cost` in its second argument is taken (at any number type).
+pub trait Mode {
+    /// ∇ₚ cost(p₁, p)
+    fn grad<S: Real>(p1: [S; 2], p: [S; 2]) -> [S; 2]
+    where
+        Dual<S, 2>: Float,
+        Var<S>: Float;
+}
+
+/// Gradients by forward mode.
+pub struct Fwd;
+/// Gradients by reverse mode.
+pub struct Rev;
+
+impl Mode for Fwd {
+    fn grad<S: Real>(p1: [S; 2], p: [S; 2]) -> [S; 2]
+    where
+        Dual<S, 2>: Float,
+        Var<S>: Float,
+    {
+        let p1 = p1.map(Dual::constant);
+        gradient_fixed(|v: &[Dual<S, 2>]| cost(&p1, v), &p).1
+    }
+}
+
+impl Mode for Rev {
+    fn grad<S: Real>(p1: [S; 2], p: [S; 2]) -> [S; 2]
+    where
+        Dual<S, 2>: Float,
+        Var<S>: Float,
+    {
+        let p1 = p1.map(Var::constant);
+        let g = reverse::gradient(|v: &[Var<S>]| cost(&p1, v), &p).1;
+        [g[0], g[1]]
+    }
+}
+
+/// max over p of cost(p₁, p), by gradient ascent from `start` with gradients of mode I.
+pub fn inner_max<S: Real, I: Mode>(p1: [S; 2], start: [f64; 2]) -> S
+where
+    Dual<S, 2>: Float,
+    Var<S>: Float,
+{
+    let f = |p: &[S]| cost(&p1, p);
+    let g = |p: &[S]| I::grad(p1, [p[0], p[1]]).to_vec();
+    let p = argmax(f, g, &start.map(S::cst));
+    cost(&p1, &p)
+}
+
+/// How the outer gradient (of `inner_max` in p₁) is taken.
+pub trait Outer {
+    /// ∇ inner_max at p₁
+    fn outer_grad<I: Mode>(p1: [f64; 2], start: [f64; 2]) -> [f64; 2];
+}
+
+impl Outer for Fwd {
+    fn outer_grad<I: Mode>(p1: [f64; 2], start: [f64; 2]) -> [f64; 2] {
+        gradient_fixed(
+            |v: &[Dual<f64, 2>]| inner_max::<_, I>([v[0], v[1]], start),
+            &p1,
+        )
+        .1
+    }
+}
+
+impl Outer for Rev {
+    fn outer_grad<I: Mode>(p1: [f64; 2], start: [f64; 2]) -> [f64; 2] {
+        let g = reverse::gradient(|v: &[Var<f64>]| inner_max::<_, I>([v[0], v[1]], start), &p1).1;
+        [g[0], g[1]]
+    }
+}
+
+/// [r₁, r₂]: r₁ = argmin of the inner max, r₂ = argmax of cost(r₁, ·).
+fn saddle<O: Outer + Mode, I: Mode>(start: [f64; 2]) -> Vec<f64> {
+    let r1 = argmin(
+        |p| inner_max::<f64, I>([p[0], p[1]], start),
+        |p| O::outer_grad::<I>([p[0], p[1]], start).to_vec(),
+        &start,
+    );
+    let r1a = [r1[0], r1[1]];
+    let r2 = argmax(
+        |p| cost(&r1a, p),
+        |p| <O as Mode>::grad(r1a, [p[0], p[1]]).to_vec(),
+        &start,
+    );
+    [r1, r2].concat()
+}
+
+/// Runs `saddle.function` on `input`.
+pub fn evaluate(function: &str, input: &Value) -> Result<Timed, String> {
+    let start = json::vec(json::field(input, "start")?, "start")?;
+    let start: [f64; 2] = start
+        .try_into()
+        .map_err(|v: Vec<f64>| format!("start has {} entries; expected 2", v.len()))?;
+    let runs = Runs::of(input);
+    let f: fn([f64; 2]) -> Vec<f64> = match function {
+        "ff" => saddle::<Fwd, Fwd>,
+        "fr" => saddle::<Fwd, Rev>,
+        "rf" => saddle::<Rev, Fwd>,
+        "rr" => saddle::<Rev, Rev>,
+        _ => return Err(super::no_function(function, &["rr", "ff", "fr", "rf"])),
+    };
+    let (y, times) = timed(runs, || f(start));
+    done(y, times)
+}

@@ -1,0 +1,734 @@
+//! The protocol smoke test: the tool answers small inputs of every eval's shape, made here,
+//! through its stdin/stdout, and the answers are checked against independent computations (closed
+//! forms, other algorithms, central finite differences of the tool's own primal, the constants
+//! GradBench's evals check against). No GradBench checkout is needed.
+
+// The reference computations are written as index loops over the formulas' indices, on purpose:
+// they should read like the formulas, not like the tool's code.
+#![allow(clippy::needless_range_loop, clippy::too_many_arguments)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use serde_json::{Value, json};
+
+/// The tool, running.
+struct Tool {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    id: u64,
+}
+
+impl Tool {
+    fn start() -> Tool {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_nilpotent-gradbench"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("cannot start the tool");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        Tool {
+            child,
+            stdin,
+            stdout,
+            id: 0,
+        }
+    }
+
+    /// Sends `msg` with the next id; returns the response, whose id must be that id.
+    fn send(&mut self, mut msg: Value) -> Value {
+        let id = self.id;
+        self.id += 1;
+        msg["id"] = json!(id);
+        writeln!(self.stdin, "{msg}").unwrap();
+        self.stdin.flush().unwrap();
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).unwrap();
+        let resp: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {line:?} for {msg}"));
+        assert_eq!(resp["id"], json!(id), "the response's id: {resp}");
+        resp
+    }
+
+    /// `module.function(input)` with one run; its output. Checks the timings' shape.
+    fn eval(&mut self, module: &str, function: &str, mut input: Value) -> Value {
+        if input.is_object() {
+            input["min_runs"] = json!(2);
+            input["min_seconds"] = json!(0.0);
+        }
+        let resp = self.send(
+            json!({"kind": "evaluate", "module": module, "function": function,
+                                    "input": input, "description": "smoke"}),
+        );
+        assert_eq!(resp["success"], json!(true), "{module}.{function}: {resp}");
+        assert!(resp.get("error").is_none(), "{resp}");
+        let timings = resp["timings"].as_array().expect("timings");
+        assert!(
+            timings.len() >= if input.is_object() { 2 } else { 1 },
+            "{module}.{function}: min_runs = 2 gave {} timings",
+            timings.len()
+        );
+        for t in timings {
+            assert_eq!(t["name"], json!("evaluate"));
+            assert!(t["nanoseconds"].is_u64(), "integer nanoseconds: {t}");
+        }
+        resp["output"].clone()
+    }
+
+    fn num(&mut self, module: &str, function: &str, input: Value) -> f64 {
+        let out = self.eval(module, function, input);
+        out.as_f64()
+            .unwrap_or_else(|| panic!("{module}.{function}: not a number: {out}"))
+    }
+
+    fn vec(&mut self, module: &str, function: &str, input: Value) -> Vec<f64> {
+        floats(&self.eval(module, function, input))
+    }
+}
+
+impl Drop for Tool {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// All the numbers of a JSON value, in order.
+fn floats(v: &Value) -> Vec<f64> {
+    match v {
+        Value::Number(n) => vec![n.as_f64().unwrap()],
+        Value::Array(a) => a.iter().flat_map(floats).collect(),
+        _ => panic!("not numbers: {v}"),
+    }
+}
+
+/// |a − b| ≤ tol·max(1, |b|), entry by entry.
+fn close(what: &str, a: &[f64], b: &[f64], tol: f64) {
+    assert_eq!(a.len(), b.len(), "{what}: lengths");
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        assert!(
+            (x - y).abs() <= tol * y.abs().max(1.0),
+            "{what}[{i}]: {x} vs {y} (tolerance {tol})\n{a:?}\n{b:?}"
+        );
+    }
+}
+
+/// Central differences of `f` at `x`, step 1e-6·max(1, |xᵢ|).
+fn fd(f: &mut dyn FnMut(&[f64]) -> f64, x: &[f64]) -> Vec<f64> {
+    (0..x.len())
+        .map(|i| {
+            let h = 1e-6 * x[i].abs().max(1.0);
+            let mut p = x.to_vec();
+            p[i] = x[i] + h;
+            let fp = f(&p);
+            p[i] = x[i] - h;
+            let fm = f(&p);
+            (fp - fm) / (2.0 * h)
+        })
+        .collect()
+}
+
+/// A small deterministic pseudo-random sequence in [0, 1).
+fn rand(n: usize, seed: u64) -> Vec<f64> {
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        })
+        .collect()
+}
+
+#[test]
+fn the_tool_answers_the_protocol_messages() {
+    let mut t = Tool::start();
+    let r = t.send(json!({"kind": "start", "eval": "hello"}));
+    assert_eq!(r["tool"], json!("nilpotent"));
+    for m in [
+        "hello", "lse", "llsq", "det", "ode", "kmeans", "gmm", "particle", "saddle", "ba", "lstm",
+        "ht",
+    ] {
+        let r = t.send(json!({"kind": "define", "module": m}));
+        assert_eq!(r["success"], json!(true), "define {m}: {r}");
+    }
+    let r = t.send(json!({"kind": "define", "module": "nonesuch"}));
+    assert_eq!(r["success"], json!(false));
+    assert!(r["error"].as_str().unwrap().contains("nonesuch"), "{r}");
+    // an unknown kind and an analysis are answered with the id alone
+    let r = t.send(json!({"kind": "analysis", "of": 3, "valid": true}));
+    assert_eq!(r.as_object().unwrap().len(), 1, "{r}");
+    let r = t.send(json!({"kind": "something-new"}));
+    assert_eq!(r.as_object().unwrap().len(), 1, "{r}");
+    // bad input: a failed evaluate naming the problem, and the tool goes on
+    let r = t.send(
+        json!({"kind": "evaluate", "module": "lse", "function": "primal",
+                          "input": {"y": [1.0]}}),
+    );
+    assert_eq!(r["success"], json!(false));
+    assert!(r["error"].as_str().unwrap().contains("\"x\""), "{r}");
+    let r = t.send(
+        json!({"kind": "evaluate", "module": "det", "function": "primal",
+                          "input": {"A": [1.0, 2.0, 3.0], "ell": 2}}),
+    );
+    assert_eq!(r["success"], json!(false));
+    assert!(r["error"].as_str().unwrap().contains("ell"), "{r}");
+    assert_eq!(t.num("hello", "square", json!(3.0)), 9.0);
+}
+
+#[test]
+fn hello_double_is_the_derivative_of_square() {
+    let mut t = Tool::start();
+    for x in [1.0, -2.5, 64.0] {
+        assert_eq!(t.num("hello", "square", json!(x)), x * x);
+        assert_eq!(t.num("hello", "double", json!(x)), 2.0 * x);
+    }
+}
+
+#[test]
+fn lse_against_the_softmax() {
+    let mut t = Tool::start();
+    let x: Vec<f64> = rand(50, 1).iter().map(|v| 40.0 * v - 20.0).collect();
+    let m = x.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let s: f64 = x.iter().map(|v| (v - m).exp()).sum();
+    let y = t.num("lse", "primal", json!({ "x": x }));
+    close("lse", &[y], &[m + s.ln()], 1e-14);
+    let g = t.vec("lse", "gradient", json!({ "x": x }));
+    let softmax: Vec<f64> = x.iter().map(|v| (v - m).exp() / s).collect();
+    close("∇lse", &g, &softmax, 1e-14);
+}
+
+#[test]
+fn llsq_against_the_normal_equations_gradient() {
+    let mut t = Tool::start();
+    let (n, m) = (9, 5);
+    let x = rand(m, 2);
+    let residuals: Vec<(f64, f64)> = (0..n)
+        .map(|i| {
+            let ti = -1.0 + 2.0 * i as f64 / (n as f64 - 1.0);
+            // Horner's rule, a different order from the tool's powers
+            let poly = x.iter().rev().fold(0.0, |acc, &c| acc * ti + c);
+            let s = if ti > 0.0 {
+                1.0
+            } else if ti < 0.0 {
+                -1.0
+            } else {
+                0.0
+            };
+            (ti, s - poly)
+        })
+        .collect();
+    let y = t.num("llsq", "primal", json!({"x": x, "n": n}));
+    close(
+        "llsq",
+        &[y],
+        &[0.5 * residuals.iter().map(|r| r.1 * r.1).sum::<f64>()],
+        1e-13,
+    );
+    let g = t.vec("llsq", "gradient", json!({"x": x, "n": n}));
+    let want: Vec<f64> = (0..m)
+        .map(|j| {
+            -residuals
+                .iter()
+                .map(|(ti, r)| r * ti.powi(j as i32))
+                .sum::<f64>()
+        })
+        .collect();
+    close("∇llsq", &g, &want, 1e-13);
+}
+
+/// det A by Gaussian elimination with partial pivoting (another algorithm than the tool's).
+fn lu_det(a: &[f64], n: usize) -> f64 {
+    let mut a = a.to_vec();
+    let mut det = 1.0;
+    for c in 0..n {
+        let p = (c..n)
+            .max_by(|&i, &j| a[i * n + c].abs().total_cmp(&a[j * n + c].abs()))
+            .unwrap();
+        if p != c {
+            for k in 0..n {
+                a.swap(c * n + k, p * n + k);
+            }
+            det = -det;
+        }
+        det *= a[c * n + c];
+        for r in c + 1..n {
+            let f = a[r * n + c] / a[c * n + c];
+            for k in c..n {
+                a[r * n + k] -= f * a[c * n + k];
+            }
+        }
+    }
+    det
+}
+
+#[test]
+fn det_against_elimination_and_finite_differences() {
+    let mut t = Tool::start();
+    for ell in [1, 2, 4, 5] {
+        let a = rand(ell * ell, ell as u64);
+        let y = t.num("det", "primal", json!({"A": a, "ell": ell}));
+        close("det", &[y], &[lu_det(&a, ell)], 1e-12);
+        let g = t.vec("det", "gradient", json!({"A": a, "ell": ell}));
+        // det is affine in each entry: central differences are exact up to rounding
+        let want = fd(&mut |p| lu_det(p, ell), &a);
+        close("∇det", &g, &want, 1e-8);
+    }
+}
+
+#[test]
+fn ode_against_the_exact_solution_and_finite_differences() {
+    let mut t = Tool::start();
+    let n = 4;
+    let x: Vec<f64> = rand(n, 3).iter().map(|v| 0.5 + v).collect();
+    // exact solution of y₀′ = x₀, yᵢ′ = xᵢ yᵢ₋₁ from 0: yᵣ(2) = x₀·Πᵢ≤ᵣ xᵢ · 2^(r+1)/(r+1)!
+    let mut exact = Vec::new();
+    let (mut prod, mut pow, mut fact) = (1.0, 1.0, 1.0);
+    for (r, &xr) in x.iter().enumerate() {
+        prod *= xr;
+        pow *= 2.0;
+        fact *= (r + 1) as f64;
+        exact.push(prod * pow / fact);
+    }
+    let y = t.vec("ode", "primal", json!({"x": x, "s": 200}));
+    close("ode", &y, &exact, 1e-9);
+    for s in [1, 3, 10] {
+        let g = t.vec("ode", "gradient", json!({"x": x, "s": s}));
+        let want = fd(
+            &mut |p| {
+                *t.vec("ode", "primal", json!({"x": p, "s": s}))
+                    .last()
+                    .unwrap()
+            },
+            &x,
+        );
+        close("∇ode", &g, &want, 1e-8);
+    }
+}
+
+#[test]
+fn kmeans_direction_is_the_step_to_the_cluster_means() {
+    let mut t = Tool::start();
+    let (n, k, d) = (40, 3, 2);
+    let pts = rand(n * d, 4);
+    let points: Vec<Vec<f64>> = pts.chunks(d).map(|r| r.to_vec()).collect();
+    let centroids: Vec<Vec<f64>> = points[n - k..].to_vec();
+    let input = json!({"points": points, "centroids": centroids});
+    let nearest = |p: &[f64]| {
+        (0..k)
+            .map(|j| {
+                (0..d)
+                    .map(|l| (p[l] - centroids[j][l]).powi(2))
+                    .sum::<f64>()
+            })
+            .enumerate()
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap()
+    };
+    let cost: f64 = points.iter().map(|p| nearest(p).1).sum();
+    close(
+        "kmeans cost",
+        &[t.num("kmeans", "cost", input.clone())],
+        &[cost],
+        1e-14,
+    );
+    let mut sums = vec![vec![0.0; d]; k];
+    let mut counts = vec![0.0; k];
+    for p in &points {
+        let j = nearest(p).0;
+        counts[j] += 1.0;
+        for l in 0..d {
+            sums[j][l] += p[l];
+        }
+    }
+    let want: Vec<f64> = (0..k)
+        .flat_map(|j| (0..d).map(move |l| (j, l)))
+        .map(|(j, l)| centroids[j][l] - sums[j][l] / counts[j])
+        .collect();
+    close("kmeans dir", &t.vec("kmeans", "dir", input), &want, 1e-13);
+}
+
+/// The GMM log-posterior written plainly: Q built as a matrix, the log-density of each point
+/// summed by log-sum-exp, the Wishart prior term by term.
+fn gmm_naive(
+    d: usize,
+    k: usize,
+    xs: &[Vec<f64>],
+    alpha: &[f64],
+    mu: &[Vec<f64>],
+    q: &[Vec<f64>],
+    l: &[Vec<f64>],
+    m: i64,
+    gamma: f64,
+) -> f64 {
+    let lse = |v: &[f64]| {
+        let a = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        a + v.iter().map(|x| (x - a).exp()).sum::<f64>().ln()
+    };
+    let qmat = |j: usize| {
+        let mut m = vec![vec![0.0; d]; d];
+        let mut idx = 0;
+        for c in 0..d {
+            m[c][c] = q[j][c].exp();
+            for r in c + 1..d {
+                m[r][c] = l[j][idx];
+                idx += 1;
+            }
+        }
+        m
+    };
+    let n = xs.len() as f64;
+    let mut total = -n * d as f64 * 0.5 * (2.0 * std::f64::consts::PI).ln() - n * lse(alpha);
+    for x in xs {
+        let beta: Vec<f64> = (0..k)
+            .map(|j| {
+                let qm = qmat(j);
+                let v: Vec<f64> = (0..d)
+                    .map(|r| (0..d).map(|c| qm[r][c] * (x[c] - mu[j][c])).sum())
+                    .collect();
+                alpha[j] + q[j].iter().sum::<f64>() - 0.5 * v.iter().map(|a| a * a).sum::<f64>()
+            })
+            .collect();
+        total += lse(&beta);
+    }
+    let dof = (d as i64 + m + 1) as f64;
+    let mut lgd = 0.25 * (d * (d - 1)) as f64 * std::f64::consts::PI.ln();
+    for jj in 1..=d {
+        lgd += libm::lgamma(0.5 * dof + 0.5 * (1.0 - jj as f64));
+    }
+    let c = dof * d as f64 * (gamma.ln() - 0.5 * 2f64.ln()) - lgd;
+    for j in 0..k {
+        let qm = qmat(j);
+        let frob: f64 = qm.iter().flatten().map(|a| a * a).sum();
+        total += -(0.5 * gamma * gamma * frob - m as f64 * q[j].iter().sum::<f64>()) + c;
+    }
+    total
+}
+
+#[test]
+fn gmm_against_a_plain_formula_and_finite_differences() {
+    let mut t = Tool::start();
+    let (d, k, n, m, gamma) = (3, 2, 6, 2, 1.5);
+    let rows =
+        |v: Vec<f64>, w: usize| -> Vec<Vec<f64>> { v.chunks(w).map(|r| r.to_vec()).collect() };
+    let xs = rows(rand(n * d, 5), d);
+    let alpha = rand(k, 6);
+    let mu = rows(rand(k * d, 7), d);
+    let q = rows(rand(k * d, 8).iter().map(|v| v - 0.5).collect(), d);
+    let l = rows(rand(k * 3, 9).iter().map(|v| v - 0.5).collect(), 3);
+    let input = |alpha: &[f64], mu: &[Vec<f64>], q: &[Vec<f64>], l: &[Vec<f64>]| {
+        json!({"d": d, "k": k, "n": n, "x": xs, "m": m, "gamma": gamma, "alpha": alpha,
+               "mu": mu, "q": q, "l": l})
+    };
+    let y = t.num("gmm", "objective", input(&alpha, &mu, &q, &l));
+    close(
+        "gmm",
+        &[y],
+        &[gmm_naive(d, k, &xs, &alpha, &mu, &q, &l, m, gamma)],
+        1e-12,
+    );
+    let jac = t.eval("gmm", "jacobian", input(&alpha, &mu, &q, &l));
+    let keys: Vec<&String> = jac.as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), 4, "exactly alpha, mu, q, l: {jac}");
+    let theta: Vec<f64> = [alpha.clone(), mu.concat(), q.concat(), l.concat()].concat();
+    let split = |p: &[f64]| {
+        (
+            p[..k].to_vec(),
+            rows(p[k..k + k * d].to_vec(), d),
+            rows(p[k + k * d..k + 2 * k * d].to_vec(), d),
+            rows(p[k + 2 * k * d..].to_vec(), 3),
+        )
+    };
+    let want = fd(
+        &mut |p| {
+            let (a, mu, q, l) = split(p);
+            gmm_naive(d, k, &xs, &a, &mu, &q, &l, m, gamma)
+        },
+        &theta,
+    );
+    let got: Vec<f64> = ["alpha", "mu", "q", "l"]
+        .iter()
+        .flat_map(|key| floats(&jac[*key]))
+        .collect();
+    close("∇gmm", &got, &want, 1e-7);
+}
+
+#[test]
+fn ba_against_a_rotation_matrix_and_finite_differences() {
+    let mut t = Tool::start();
+    let cam = [0.1, -0.2, 0.3, 0.5, 0.2, -1.0, 2.0, 0.1, -0.1, 0.01, 0.002];
+    let x = [0.3, -0.4, 5.0];
+    let (w, feat) = (0.7, [0.2, -0.3]);
+    let (n, m, p) = (2, 3, 5);
+    let input = |cam: &[f64], x: &[f64], w: f64| json!({"n": n, "m": m, "p": p, "cam": cam, "x": x, "w": w, "feat": feat});
+    // the reprojection with the rotation matrix R = I + sin θ K + (1 − cos θ) K²
+    let reproj = |cam: &[f64], x: &[f64], w: f64| -> [f64; 2] {
+        let th = (cam[0] * cam[0] + cam[1] * cam[1] + cam[2] * cam[2]).sqrt();
+        let k = [cam[0] / th, cam[1] / th, cam[2] / th];
+        let km = [[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]];
+        let mut r = [[0.0; 3]; 3];
+        for i in 0..3 {
+            for j in 0..3 {
+                let k2: f64 = (0..3).map(|l| km[i][l] * km[l][j]).sum();
+                r[i][j] =
+                    if i == j { 1.0 } else { 0.0 } + th.sin() * km[i][j] + (1.0 - th.cos()) * k2;
+            }
+        }
+        let xo = [x[0] - cam[3], x[1] - cam[4], x[2] - cam[5]];
+        let xc: Vec<f64> = (0..3)
+            .map(|i| (0..3).map(|j| r[i][j] * xo[j]).sum())
+            .collect();
+        let (u, v) = (xc[0] / xc[2], xc[1] / xc[2]);
+        let rsq = u * u + v * v;
+        let dist = 1.0 + cam[9] * rsq + cam[10] * rsq * rsq;
+        [
+            w * (u * dist * cam[6] + cam[7] - feat[0]),
+            w * (v * dist * cam[6] + cam[8] - feat[1]),
+        ]
+    };
+    let obj = t.eval("ba", "objective", input(&cam, &x, w));
+    let e = reproj(&cam, &x, w);
+    close(
+        "ba reprojection",
+        &floats(&obj["reproj_error"]["elements"]),
+        &e,
+        1e-12,
+    );
+    assert_eq!(obj["reproj_error"]["repeated"], json!(p));
+    close(
+        "ba weight error",
+        &[obj["w_err"]["element"].as_f64().unwrap()],
+        &[1.0 - w * w],
+        1e-15,
+    );
+    let jac = t.eval("ba", "jacobian", input(&cam, &x, w));
+    let v: Vec<f64> = cam.iter().chain(&x).chain([&w]).copied().collect();
+    let mut want = Vec::new();
+    for row in 0..2 {
+        want.extend(fd(&mut |q| reproj(&q[..11], &q[11..14], q[14])[row], &v));
+    }
+    want.push(-2.0 * w);
+    close("ba jacobian values", &floats(&jac["vals"]), &want, 1e-7);
+    let rows: Vec<f64> = (0..30)
+        .map(|r| 15.0 * r as f64)
+        .chain([31.0 * p as f64])
+        .collect();
+    close("ba jacobian rows", &floats(&jac["rows"]), &rows, 0.0);
+    let c0: Vec<f64> = (0..11)
+        .map(|c| c as f64)
+        .chain([22.0, 23.0, 24.0, 31.0])
+        .collect();
+    let cols: Vec<f64> = c0
+        .iter()
+        .chain(&c0)
+        .copied()
+        .chain([(11 * n + 3 * m + p - 1) as f64])
+        .collect();
+    close("ba jacobian cols", &floats(&jac["cols"]), &cols, 0.0);
+}
+
+/// The LSTM loss written plainly (the benchmark's definition), for finite differences.
+fn lstm_naive(
+    l: usize,
+    b: usize,
+    main: &[f64],
+    extra: &[f64],
+    state: &[f64],
+    seq: &[Vec<f64>],
+) -> f64 {
+    let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
+    let mut st = state.to_vec();
+    let mut total = 0.0;
+    for t in 0..seq.len() - 1 {
+        let mut inp: Vec<f64> = (0..b).map(|i| seq[t][i] * extra[i]).collect();
+        for layer in 0..l {
+            let p = &main[8 * b * layer..];
+            for i in 0..b {
+                let (h, c) = (st[2 * b * layer + i], st[2 * b * layer + b + i]);
+                let f = sig(inp[i] * p[i] + p[4 * b + i]);
+                let ig = sig(h * p[b + i] + p[5 * b + i]);
+                let o = sig(inp[i] * p[2 * b + i] + p[6 * b + i]);
+                let ch = (h * p[3 * b + i] + p[7 * b + i]).tanh();
+                let c2 = c * f + ig * ch;
+                st[2 * b * layer + b + i] = c2;
+                st[2 * b * layer + i] = o * c2.tanh();
+            }
+            inp = st[2 * b * layer..2 * b * layer + b].to_vec();
+        }
+        let y: Vec<f64> = (0..b)
+            .map(|i| inp[i] * extra[b + i] + extra[2 * b + i])
+            .collect();
+        let lse = (y.iter().map(|v| v.exp()).sum::<f64>() + 2.0).ln();
+        total += (0..b).map(|i| seq[t + 1][i] * (y[i] - lse)).sum::<f64>();
+    }
+    -total / ((seq.len() - 1) * b) as f64
+}
+
+#[test]
+fn lstm_against_a_plain_loop_and_finite_differences() {
+    let mut t = Tool::start();
+    let (l, b, c) = (2, 3, 5);
+    let rows =
+        |v: Vec<f64>, w: usize| -> Vec<Vec<f64>> { v.chunks(w).map(|r| r.to_vec()).collect() };
+    let main = rand(2 * l * 4 * b, 10);
+    let extra = rand(3 * b, 11);
+    let state = rand(2 * l * b, 12);
+    let seq: Vec<Vec<f64>> = rows(rand(c * b, 13).iter().map(|v| v.round()).collect(), b);
+    let input = json!({"main_params": rows(main.clone(), 4 * b), "extra_params": rows(extra.clone(), b),
+                       "state": rows(state.clone(), b), "sequence": seq});
+    let y = t.num("lstm", "objective", input.clone());
+    close(
+        "lstm",
+        &[y],
+        &[lstm_naive(l, b, &main, &extra, &state, &seq)],
+        1e-13,
+    );
+    let g = t.vec("lstm", "jacobian", input);
+    let params: Vec<f64> = [main.clone(), extra.clone()].concat();
+    let nm = main.len();
+    let want = fd(
+        &mut |p| lstm_naive(l, b, &p[..nm], &p[nm..], &state, &seq),
+        &params,
+    );
+    close("∇lstm", &g, &want, 1e-7);
+}
+
+#[test]
+fn particle_and_saddle_find_the_published_optima_in_all_four_nestings() {
+    let mut t = Tool::start();
+    for f in ["rr", "ff", "fr", "rf"] {
+        // the values GradBench's evals check against (evals/particle, evals/saddle)
+        let w = t.num("particle", f, json!({"w": 0.0}));
+        close(&format!("particle {f}"), &[w], &[0.2071918746486116], 1e-6);
+        let s = t.vec("saddle", f, json!({"start": [1.0, 1.0]}));
+        close(
+            &format!("saddle {f}"),
+            &s,
+            &[8.246324826140356e-06; 4],
+            1e-9,
+        );
+    }
+}
+
+/// A hand of 22 bones in a chain: base relatives are small rotations about z plus a shift (or the
+/// identity), inverse base absolutes the identity, 6 vertices blended from two bones each.
+fn hand_input(theta: &[f64], us: Option<&[f64]>, identity: bool) -> Value {
+    let nb = 22;
+    let rel = |b: usize| -> Vec<Vec<f64>> {
+        if identity {
+            return (0..4)
+                .map(|r| (0..4).map(|c| if r == c { 1.0 } else { 0.0 }).collect())
+                .collect();
+        }
+        let a = 0.1 * (b as f64 + 1.0);
+        vec![
+            vec![a.cos(), -a.sin(), 0.0, 0.3],
+            vec![a.sin(), a.cos(), 0.0, 0.1],
+            vec![0.0, 0.0, 1.0, -0.2],
+            vec![0.0, 0.0, 0.0, 1.0],
+        ]
+    };
+    let eye: Vec<Vec<f64>> = (0..4)
+        .map(|r| (0..4).map(|c| if r == c { 1.0 } else { 0.0 }).collect())
+        .collect();
+    let nv = 6;
+    let pos: Vec<Vec<f64>> = rand(3 * nv, 20)
+        .chunks(3)
+        .map(|p| vec![p[0], p[1], p[2], 1.0])
+        .collect();
+    let weights: Vec<Vec<f64>> = (0..nv)
+        .map(|v| {
+            (0..nb)
+                .map(|b| {
+                    if b == 3 + 3 * v {
+                        0.25
+                    } else if b == 4 + 3 * v {
+                        0.75
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let points: Vec<Vec<f64>> = rand(9, 21).chunks(3).map(|p| p.to_vec()).collect();
+    json!({
+        "theta": theta,
+        "us": us.map(|u| u.chunks(2).map(|c| c.to_vec()).collect::<Vec<_>>()).unwrap_or_default(),
+        "data": {
+            "model": {
+                "bone_count": nb,
+                "bone_names": (0..nb).map(|b| format!("b{b}")).collect::<Vec<_>>(),
+                "parents": (0..nb as i64).map(|b| b - 1).collect::<Vec<_>>(),
+                "base_relatives": (0..nb).map(rel).collect::<Vec<_>>(),
+                "inverse_base_absolutes": vec![eye; nb],
+                "base_positions": pos,
+                "weights": weights,
+                "triangles": [[0, 1, 2], [3, 4, 5], [1, 3, 5]],
+                "is_mirrored": false,
+            },
+            "correspondences": if us.is_some() { vec![2, 0, 1] } else { vec![5, 0, 3] },
+            "points": points,
+        },
+    })
+}
+
+#[test]
+fn ht_against_the_rest_pose_and_finite_differences() {
+    let mut t = Tool::start();
+    // at θ = 0 but a translation, with identity transforms, the model points are the base
+    // positions moved by the translation
+    let mut theta0 = vec![0.0; 26];
+    theta0[3..6].copy_from_slice(&[0.5, -1.0, 2.0]);
+    let input = hand_input(&theta0, None, true);
+    let pos = floats(&input["data"]["model"]["base_positions"]);
+    let pts = floats(&input["data"]["points"]);
+    let want: Vec<f64> = [5usize, 0, 3]
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &c)| (0..3).map(move |j| (i, c, j)))
+        .map(|(i, c, j)| pts[3 * i + j] - (pos[4 * c + j] + theta0[3 + j]))
+        .collect();
+    close(
+        "ht rest pose",
+        &t.vec("ht", "objective", input),
+        &want,
+        1e-14,
+    );
+    // posed: the Jacobian against central differences of the tool's objective
+    let theta: Vec<f64> = rand(26, 22).iter().map(|v| v - 0.5).collect();
+    let us = rand(6, 23).iter().map(|v| 0.5 * v).collect::<Vec<_>>();
+    for variant in [None, Some(us.as_slice())] {
+        let jac = t.eval("ht", "jacobian", hand_input(&theta, variant, false));
+        let jac: Vec<Vec<f64>> = jac.as_array().unwrap().iter().map(floats).collect();
+        assert_eq!(jac.len(), 9);
+        let off = if variant.is_some() { 2 } else { 0 };
+        for row in &jac {
+            assert_eq!(row.len(), 26 + off);
+        }
+        for k in 0..9 {
+            let mut f = |p: &[f64]| t.vec("ht", "objective", hand_input(p, variant, false))[k];
+            let want = fd(&mut f, &theta);
+            close(&format!("ht ∂r{k}/∂θ"), &jac[k][off..], &want, 1e-7);
+        }
+        if let Some(us) = variant {
+            // row k of point i = k / 3 depends on that point's u only
+            for k in 0..9 {
+                let i = k / 3;
+                let mut f = |q: &[f64]| {
+                    let mut u = us.to_vec();
+                    u[2 * i] = q[0];
+                    u[2 * i + 1] = q[1];
+                    t.vec("ht", "objective", hand_input(&theta, Some(&u), false))[k]
+                };
+                let want = fd(&mut f, &us[2 * i..2 * i + 2]);
+                close(&format!("ht ∂r{k}/∂u"), &jac[k][..2], &want, 1e-7);
+            }
+        }
+    }
+}
