@@ -32,6 +32,9 @@ impl Graph {
              Graph::jacobian for several)",
             crate::text::count(self.num_outputs(), "output", "outputs")
         );
+        if self.has_loops() {
+            return self.unrolled().gradient();
+        }
         let (rec, syms) = self.replay();
         let y = self.outputs[0];
         let adjoints = self.sweep(&rec, &syms, y);
@@ -43,6 +46,9 @@ impl Graph {
     /// The graph of the values and Jacobian: outputs `[y₀, …, yₘ₋₁, then J row by row]`, with
     /// `J[i][j] = ∂yᵢ/∂xⱼ` at output `m + i·n + j`. One reverse sweep per output.
     pub fn jacobian(&self) -> Graph {
+        if self.has_loops() {
+            return self.unrolled().jacobian();
+        }
         let (rec, syms) = self.replay();
         let mut outputs: Vec<Arg> = self
             .outputs
@@ -67,6 +73,9 @@ impl Graph {
     /// # Panics
     /// If the graph does not have exactly one output.
     pub fn hessian(&self) -> Graph {
+        if self.has_loops() {
+            return self.unrolled().hessian();
+        }
         let g = self.gradient();
         let n = self.n_inputs;
         let (rec, syms) = g.replay();
@@ -99,6 +108,11 @@ impl Graph {
         with_values: bool,
     ) -> Graph {
         assert_eq!(groups.len(), inputs.len());
+        if self.has_loops() {
+            return self
+                .unrolled()
+                .compressed_reverse(groups, inputs, with_values);
+        }
         let (rec, syms) = self.replay();
         let mut outputs: Vec<Arg> = Vec::new();
         if with_values {
@@ -126,39 +140,8 @@ impl Graph {
         let (rec, inputs, params) = sym::start_with(&self.values[..n], &self.values[n..n + np], 0);
         // the replay, and room for a derivative a few times its size
         rec.with(|b| b.reserve(4 * self.nodes.len()));
-        let mut syms: Vec<Sym> = Vec::with_capacity(self.nodes.len());
-        for (i, node) in self.nodes.iter().enumerate() {
-            let level = self.origin[i];
-            rec.with(|b| b.level = level);
-            let s = |k: u32| syms[k as usize];
-            let v = match *node {
-                Node::Input(k) => inputs[k as usize],
-                Node::Param(k) => params[k as usize],
-                Node::Const(bits) => {
-                    // a constant stays a constant to the rules (folding, structural zeros), but
-                    // its node is made now, so that it keeps its origin if an output or a guard
-                    // uses it later
-                    let c = f64::from_bits(bits);
-                    rec.with(|b| b.materialize(Arg::Const(c)));
-                    Sym::constant(c)
-                }
-                Node::Unary(op, a) => s(a).unary(op),
-                Node::Binary(op, a, b) => s(a).binary(op, s(b)),
-                Node::MulAdd(a, b, c) => num_traits::Float::mul_add(s(a), s(b), s(c)),
-                Node::ChainMul(a, b) => s(a).chain_mul(s(b)),
-                Node::Custom(k) => {
-                    let call = &self.calls[k as usize];
-                    let args: Vec<Sym> = call.args.iter().map(|&a| s(a)).collect();
-                    Sym::custom_node(call.op.clone(), &args)
-                }
-            };
-            syms.push(v);
-        }
+        let syms = self.inline(&inputs, &params, false, true);
         rec.with(|b| {
-            for g in &self.guards {
-                let test = g.test.map(|k| b.materialize(syms[k as usize].arg()));
-                b.guard(test, g.expected);
-            }
             // the nodes made from here on belong to the next derivative order
             b.level = self.order + 1;
         });
@@ -233,6 +216,9 @@ impl Graph {
                             accumulate(&mut adj, k, d, a);
                         }
                     }
+                }
+                Node::Loop(_) | Node::LoopOut(..) => {
+                    unreachable!("nilpotent::graph: a loop in a reverse sweep (a bug)")
                 }
                 Node::Custom(k) => {
                     // the rule's derivative, recorded on `Sym` as ordinary nodes

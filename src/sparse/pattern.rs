@@ -198,6 +198,9 @@ impl Pattern {
 /// assert_eq!(entries, [(0, 0), (0, 1), (1, 2), (2, 2)]); // floor has derivative 0
 /// ```
 pub fn jacobian_pattern(g: &Graph) -> Pattern {
+    if g.has_loops() {
+        return jacobian_pattern(&g.unrolled());
+    }
     let (sets, set_of) = propagate(g, |_, _, _| {});
     let mut cols: Vec<Vec<usize>> = vec![Vec::new(); g.num_inputs()];
     for (k, &y) in g.output_nodes().iter().enumerate() {
@@ -234,6 +237,9 @@ pub fn hessian_pattern(g: &Graph) -> Pattern {
         "sparse::hessian_pattern: the graph has {} outputs; a Hessian needs exactly one",
         g.num_outputs()
     );
+    if g.has_loops() {
+        return hessian_pattern(&g.unrolled());
+    }
     let n = g.num_inputs();
     // interactions[i]: the inputs that meet input i in a nonlinear node
     let mut interactions: Vec<Window> = vec![Window::default(); n];
@@ -249,6 +255,7 @@ pub fn hessian_pattern(g: &Graph) -> Pattern {
         let b = args.get(1).copied().flatten();
         match node {
             Node::Input(_) | Node::Param(_) | Node::Const(_) => {}
+            Node::Loop(_) | Node::LoopOut(..) => unreachable!("loops are unrolled first"),
             Node::Unary(op, _) => {
                 if !is_linear(op) {
                     interact(a, a);

@@ -1,0 +1,317 @@
+//! Issue "Loops as loops", graph side: the loop combinators (`sum_map`, `map_rows`,
+//! `sum_windows`, `scan`, `fold`) recorded on `Sym` as one loop node, checked against the plain
+//! `f64` loop (bit for bit: the same operations in the same order), against the unrolled graph
+//! (`Graph::unrolled`), and their derivative graphs against the tape and finite differences.
+
+use nilpotent::graph::{Graph, GraphError};
+use nilpotent::{Real, fold, map_rows, reverse, scan, sum_map, sum_windows};
+
+/// A small deterministic generator (xorshift), values in [-1, 1).
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+    }
+    fn vec(&mut self, n: usize) -> Vec<f64> {
+        (0..n).map(|_| self.next()).collect()
+    }
+}
+
+/// Bitwise equality, every NaN equal.
+fn same(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
+}
+
+fn close(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol * b.abs().max(1.0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// the functions under test, generic over every number type
+
+/// Logistic loss over rows [x (d), y] with labels 0/1, the label tested with a branch.
+fn logistic_branch<T: Real>(w: &[T], rows: &[T]) -> T {
+    let d = w.len();
+    sum_map(rows, d + 1, |r| {
+        let z = (0..d).fold(T::zero(), |s, j| s + w[j] * r[j]);
+        if r[d] > 0.5 {
+            (T::one() + (-z).exp()).ln()
+        } else {
+            (T::one() + z.exp()).ln()
+        }
+    })
+}
+
+/// Logistic loss without a branch: y·log(1 + e^−z) + (1 − y)·log(1 + e^z).
+fn logistic<T: Real>(w: &[T], rows: &[T]) -> T {
+    let d = w.len();
+    sum_map(rows, d + 1, |r| {
+        let z = (0..d).fold(T::zero(), |s, j| s + w[j] * r[j]);
+        let y = r[d];
+        y * (T::one() + (-z).exp()).ln() + (-y + 1.0) * (T::one() + z.exp()).ln()
+    })
+}
+
+/// The logistic map x ← a·x·(1 − x), k steps.
+fn logistic_map<T: Real>(a: T, x0: T, k: usize) -> T {
+    fold(&[x0], k, |s| vec![a * s[0] * (-s[0] + 1.0)])[0]
+}
+
+/// A driven recurrence over inputs u (2 per step), a state of 2.
+fn driven<T: Real>(p: &[T], u: &[T]) -> Vec<T> {
+    scan(&[p[0], p[1]], u, 2, |s, x| {
+        vec![
+            s[0] * p[2] + (s[1] * x[0]).sin(),
+            s[1] * 0.9 + x[1] * s[0] - p[2] * x[0],
+        ]
+    })
+}
+
+/// Chained Rosenbrock over windows (x[k], x[k+1]).
+fn rosenbrock<T: Real>(x: &[T]) -> T {
+    sum_windows(x, 2, 1, |w| {
+        (w[1] - w[0] * w[0]).powi(2) * 100.0 + (-w[0] + 1.0).powi(2)
+    })
+}
+
+/// The plain loops, for the oracle: the same arithmetic with `for`.
+fn logistic_branch_plain(w: &[f64], rows: &[f64]) -> f64 {
+    let d = w.len();
+    let mut acc = 0.0;
+    for r in rows.chunks(d + 1) {
+        let z = (0..d).fold(0.0, |s, j| s + w[j] * r[j]);
+        acc += if r[d] > 0.5 {
+            (1.0 + (-z).exp()).ln()
+        } else {
+            (1.0 + z.exp()).ln()
+        };
+    }
+    acc
+}
+
+fn data(rng: &mut Rng, m: usize, d: usize) -> Vec<f64> {
+    let mut rows = Vec::with_capacity(m * (d + 1));
+    for k in 0..m {
+        rows.extend(rng.vec(d));
+        rows.push(if k % 3 == 0 { 1.0 } else { 0.0 });
+    }
+    rows
+}
+
+// ---------------------------------------------------------------------------------------------
+// values: one loop node, bit for bit equal to the plain loop and to the unrolled graph
+
+#[test]
+fn sum_map_with_data_as_parameters_is_one_loop_node_equal_to_the_plain_loop_bit_for_bit() {
+    let mut rng = Rng(7);
+    let d = 4;
+    let w = rng.vec(d);
+    let rows = data(&mut rng, 50, d);
+    let g = Graph::record_with(&w, &rows, |w, p| logistic(w, p));
+    let u = g.unrolled();
+    assert!(!u.has_loops() && g.has_loops());
+    assert!(g.len() < 10, "{} operations:\n{g}", g.len());
+    assert!(u.len() > 50 * d);
+    for _ in 0..5 {
+        let w = rng.vec(d);
+        let rows = data(&mut rng, 50, d);
+        let want = logistic(&w, &rows);
+        let got = g.eval_with(&w, &rows).unwrap();
+        assert!(same(&got, &[want]), "{got:?} against {want}");
+        assert!(same(&u.eval_with(&w, &rows).unwrap(), &got));
+    }
+    // the recorded value too
+    assert!(same(&g.recorded_outputs(), &[logistic(&w, &rows)]));
+}
+
+#[test]
+fn node_count_of_a_sum_map_does_not_grow_with_the_data() {
+    let mut rng = Rng(11);
+    let d = 10;
+    let w = rng.vec(d);
+    let mut counts = Vec::new();
+    for m in [5, 50, 500] {
+        let rows = data(&mut rng, m, d);
+        let g = Graph::record_with(&w, &rows, |w, p| logistic(w, p));
+        counts.push(g.len());
+    }
+    assert_eq!(counts[0], counts[1]);
+    assert_eq!(counts[1], counts[2]);
+}
+
+#[test]
+fn scan_and_fold_record_one_loop_node_equal_to_the_plain_loop() {
+    let g = Graph::record(&[3.7, 0.2], |p| logistic_map(p[0], p[1], 10_000));
+    assert!(g.num_nodes() <= 50, "{} nodes", g.num_nodes());
+    for (a, x0) in [(3.7, 0.2), (2.5, 0.9), (3.99, 0.5), (0.0, 0.0), (1.0, 1.0)] {
+        let want = logistic_map(a, x0, 10_000);
+        assert!(same(&g.eval(&[a, x0]).unwrap(), &[want]));
+    }
+    let mut rng = Rng(5);
+    let p = [0.3, -0.2, 0.7];
+    let u = rng.vec(2 * 40);
+    let g = Graph::record_vec_with(&p, &u, |p, u| driven(p, u));
+    assert!(g.len() < 12, "{g}");
+    for _ in 0..4 {
+        let p = rng.vec(3);
+        let u = rng.vec(80);
+        let want = driven(&p, &u);
+        assert!(same(&g.eval_with(&p, &u).unwrap(), &want));
+        assert!(same(&g.unrolled().eval_with(&p, &u).unwrap(), &want));
+    }
+}
+
+#[test]
+fn map_rows_and_sum_windows_agree_with_the_plain_loop() {
+    let mut rng = Rng(3);
+    let x = rng.vec(9);
+    let g = Graph::record(&x, rosenbrock);
+    assert!(g.len() < 12, "{g}");
+    for _ in 0..4 {
+        let x = rng.vec(9);
+        assert!(same(&g.eval(&x).unwrap(), &[rosenbrock(&x)]));
+    }
+    let rows = rng.vec(12);
+    let g = Graph::record_vec(&rows, |r| map_rows(r, 3, |r| r[0] * r[1] - r[2].sin()));
+    assert_eq!(g.num_outputs(), 4);
+    let rows = rng.vec(12);
+    let want = map_rows(&rows, 3, |r| r[0] * r[1] - r[2].sin());
+    assert!(same(&g.eval(&rows).unwrap(), &want));
+}
+
+// ---------------------------------------------------------------------------------------------
+// branches differing across rows
+
+#[test]
+fn a_branch_on_the_label_differing_across_rows_records_one_variant_per_path() {
+    let mut rng = Rng(13);
+    let d = 3;
+    let w = rng.vec(d);
+    let rows = data(&mut rng, 30, d);
+    let g = Graph::record_with(&w, &rows, |w, p| logistic_branch(w, p));
+    for _ in 0..5 {
+        let w = rng.vec(d);
+        let rows = data(&mut rng, 30, d);
+        let want = logistic_branch_plain(&w, &rows);
+        assert!(same(&g.eval_with(&w, &rows).unwrap(), &[want]));
+    }
+    // the unrolled graph has one guard per row: it applies to the labels recorded
+    let u = g.unrolled();
+    assert!(u.num_guards() >= 30);
+    let w2 = rng.vec(d);
+    let want = logistic_branch_plain(&w2, &rows);
+    assert!(same(&u.eval_with(&w2, &rows).unwrap(), &[want]));
+    assert!(same(&g.eval_with(&w2, &rows).unwrap(), &[want]));
+    // all labels 0: the same graph still applies (the variant for y ≤ 0.5)
+    let mut rows0 = data(&mut rng, 30, d);
+    for k in 0..30 {
+        rows0[k * (d + 1) + d] = 0.0;
+    }
+    let want = logistic_branch_plain(&w, &rows0);
+    assert!(same(&g.eval_with(&w, &rows0).unwrap(), &[want]));
+}
+
+#[test]
+fn a_row_whose_branch_no_variant_took_is_an_error_naming_the_iteration() {
+    let d = 2;
+    // every label 1 at the recording: one variant only
+    let rows = [0.5, 0.25, 1.0, -0.5, 0.75, 1.0, 0.1, 0.2, 1.0];
+    let w = [0.3, -0.4];
+    let g = Graph::record_with(&w, &rows, |w, p| logistic_branch(w, p));
+    let mut other = rows;
+    other[2 * (d + 1) + d] = 0.0; // row 2 takes the other branch
+    match g.eval_with(&w, &other) {
+        Err(GraphError::LoopGuard { iteration, .. }) => assert_eq!(iteration, 2),
+        r => panic!("expected a loop guard error at iteration 2, got {r:?}"),
+    }
+    let message = g.eval_with(&w, &other).unwrap_err().to_string();
+    assert!(message.contains("iteration 2"), "{message}");
+    // never a value
+    assert!(g.unrolled().eval_with(&w, &other).is_err());
+}
+
+// ---------------------------------------------------------------------------------------------
+// derivatives
+
+#[test]
+fn gradient_of_a_loop_graph_agrees_with_the_tape() {
+    let mut rng = Rng(17);
+    let d = 3;
+    let w = rng.vec(d);
+    let rows = data(&mut rng, 20, d);
+    let g = Graph::record_with(&w, &rows, |w, p| logistic_branch(w, p)).gradient();
+    for _ in 0..4 {
+        let w = rng.vec(d);
+        let rows = data(&mut rng, 20, d);
+        let out = g.eval_with(&w, &rows).unwrap();
+        let (v, grad) = reverse::gradient(
+            |w| {
+                let r: Vec<_> = rows.iter().map(|&x| nilpotent::Literal::cst(x)).collect();
+                logistic_branch(w, &r)
+            },
+            &w,
+        );
+        assert!(close(out[0], v, 1e-14));
+        for j in 0..d {
+            assert!(
+                close(out[1 + j], grad[j], 1e-13),
+                "{out:?} against {grad:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn wrong_width_panics_naming_both_numbers() {
+    let r = std::panic::catch_unwind(|| {
+        Graph::record(&[1.0, 2.0, 3.0], |x| sum_map(x, 2, |r| r[0] * r[1]))
+    });
+    let e = r.unwrap_err();
+    let msg = e.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(msg.contains("3") && msg.contains("width = 2"), "{msg}");
+}
+
+#[test]
+fn a_step_returning_a_state_of_another_length_panics_naming_both() {
+    let r = std::panic::catch_unwind(|| {
+        Graph::record(&[1.0, 2.0], |x| {
+            scan(&[x[0]], &[x[1]], 1, |s, u| vec![s[0], u[0]])[0]
+        })
+    });
+    let e = r.unwrap_err();
+    let msg = e.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        msg.contains("returned 2") && msg.contains("state of 1"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn nested_loops_a_sum_map_inside_a_scan_step() {
+    fn f<T: Real>(p: &[T], xs: &[T]) -> T {
+        let s = scan(&[p[0]], xs, 3, |s, row| {
+            let inner = sum_map(row, 1, |v| (v[0] * p[1] + s[0]).sin());
+            vec![s[0] * 0.5 + inner]
+        });
+        s[0]
+    }
+    let mut rng = Rng(23);
+    let p = rng.vec(2);
+    let xs = rng.vec(12);
+    let g = Graph::record_with(&p, &xs, |p, xs| f(p, xs));
+    for _ in 0..3 {
+        let p = rng.vec(2);
+        let xs = rng.vec(12);
+        assert!(same(&g.eval_with(&p, &xs).unwrap(), &[f(&p, &xs)]));
+        assert!(same(
+            &g.unrolled().eval_with(&p, &xs).unwrap(),
+            &[f(&p, &xs)]
+        ));
+    }
+}
