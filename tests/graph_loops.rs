@@ -313,5 +313,210 @@ fn nested_loops_a_sum_map_inside_a_scan_step() {
             &g.unrolled().eval_with(&p, &xs).unwrap(),
             &[f(&p, &xs)]
         ));
+        // the gradient keeps both loops (the inner one reversed inside the outer reverse)
+        check_gradient(&g, |p, xs| f(p, xs), &p, &xs);
+        let h = g.hessian().eval_with(&p, &xs).unwrap();
+        let hu = g.unrolled().hessian().eval_with(&p, &xs).unwrap();
+        for j in 0..h.len() {
+            assert!(close(h[j], hu[j], 1e-12), "{h:?} against {hu:?}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// derivative graphs keep the loops
+
+/// `(value, gradient)` by the tape, data captured as constants.
+fn tape_gradient(
+    f: impl Fn(&[reverse::Var<f64>], &[reverse::Var<f64>]) -> reverse::Var<f64>,
+    x: &[f64],
+    p: &[f64],
+) -> (f64, Vec<f64>) {
+    reverse::gradient(
+        |x| {
+            let p: Vec<_> = p.iter().map(|&v| nilpotent::Literal::cst(v)).collect();
+            f(x, &p)
+        },
+        x,
+    )
+}
+
+/// Central differences of the graph's first output along each input.
+fn finite_differences(g: &Graph, x: &[f64], p: &[f64]) -> Vec<f64> {
+    (0..x.len())
+        .map(|j| {
+            let h = 1e-6 * x[j].abs().max(1.0);
+            let (mut a, mut b) = (x.to_vec(), x.to_vec());
+            a[j] += h;
+            b[j] -= h;
+            (g.eval_with(&a, p).unwrap()[0] - g.eval_with(&b, p).unwrap()[0]) / (2.0 * h)
+        })
+        .collect()
+}
+
+fn check_gradient(
+    g: &Graph,
+    f: impl Fn(&[reverse::Var<f64>], &[reverse::Var<f64>]) -> reverse::Var<f64>,
+    x: &[f64],
+    p: &[f64],
+) {
+    let grad = g.gradient();
+    assert!(
+        grad.has_loops(),
+        "the gradient graph keeps the loops:\n{grad}"
+    );
+    let out = grad.eval_with(x, p).unwrap();
+    let (v, want) = tape_gradient(&f, x, p);
+    assert!(close(out[0], v, 1e-14), "{} against {v}", out[0]);
+    let fd = finite_differences(g, x, p);
+    for j in 0..x.len() {
+        assert!(
+            close(out[1 + j], want[j], 1e-12),
+            "∂{j}: {} against the tape's {}",
+            out[1 + j],
+            want[j]
+        );
+        assert!(
+            close(out[1 + j], fd[j], 1e-5),
+            "∂{j}: {} against differences {}",
+            out[1 + j],
+            fd[j]
+        );
+    }
+    // and the unrolled gradient: the same values up to the order of the adjoint sums
+    let u = g.unrolled().gradient().eval_with(x, p).unwrap();
+    for j in 0..out.len() {
+        assert!(close(out[j], u[j], 1e-12), "{out:?} against {u:?}");
+    }
+}
+
+#[test]
+fn gradient_graph_of_sum_map_keeps_the_loop_with_the_same_node_count_for_any_data_size() {
+    let mut rng = Rng(29);
+    let d = 5;
+    let w = rng.vec(d);
+    let mut counts = Vec::new();
+    for m in [5, 50, 500] {
+        let rows = data(&mut rng, m, d);
+        let g = Graph::record_with(&w, &rows, |w, p| logistic(w, p));
+        let grad = g.gradient();
+        counts.push(grad.len());
+        check_gradient(&g, |w, p| logistic(w, p), &rng.vec(d), &rows);
+    }
+    assert_eq!(counts[0], counts[1]);
+    assert_eq!(counts[1], counts[2]);
+}
+
+#[test]
+fn gradient_of_scan_and_fold_runs_the_step_backwards() {
+    let g = Graph::record(&[3.7, 0.2], |p| logistic_map(p[0], p[1], 1000));
+    let grad = g.gradient();
+    assert!(
+        grad.num_nodes() <= 60,
+        "{} nodes:\n{grad}",
+        grad.num_nodes()
+    );
+    for (a, x0) in [(3.2, 0.3), (2.5, 0.7), (1.0, 0.5)] {
+        let small = Graph::record(&[a, x0], |p| logistic_map(p[0], p[1], 30));
+        check_gradient(&small, |x, _| logistic_map(x[0], x[1], 30), &[a, x0], &[]);
+        let out = grad.eval(&[a, x0]).unwrap();
+        let (_, want) = reverse::gradient(|x| logistic_map(x[0], x[1], 1000), &[a, x0]);
+        for j in 0..2 {
+            assert!(close(out[1 + j], want[j], 1e-9), "{out:?} against {want:?}");
+        }
+    }
+    let mut rng = Rng(31);
+    let p = [0.3, -0.2, 0.7];
+    let u = rng.vec(2 * 12);
+    let g = Graph::record_with(&p, &u, |p, u| {
+        let s = driven(p, u);
+        s[0] * s[1]
+    });
+    check_gradient(
+        &g,
+        |p, u| {
+            let s = driven(p, u);
+            s[0] * s[1]
+        },
+        &rng.vec(3),
+        &u,
+    );
+}
+
+#[test]
+fn gradient_of_sum_windows_over_the_inputs_accumulates_overlapping_windows() {
+    let mut rng = Rng(37);
+    let x = rng.vec(7);
+    let g = Graph::record(&x, rosenbrock);
+    for x in [rng.vec(7), vec![0.0; 7], vec![1.0; 7], vec![-1.0; 7]] {
+        check_gradient(&g, |x, _| rosenbrock(x), &x, &[]);
+    }
+    let rows = rng.vec(12);
+    let g = Graph::record(&rows, |r| {
+        map_rows(r, 3, |r| r[0] * r[1] - r[2].sin())
+            .iter()
+            .enumerate()
+            .fold(nilpotent::graph::Sym::constant(0.0), |s, (k, &v)| {
+                s + v * (k as f64 + 1.0)
+            })
+    });
+    let mapped = |r: &[reverse::Var<f64>], _: &[reverse::Var<f64>]| {
+        map_rows(r, 3, |r| r[0] * r[1] - r[2].sin())
+            .iter()
+            .enumerate()
+            .fold(reverse::Var::constant(0.0), |s, (k, &v)| {
+                s + v * (k as f64 + 1.0)
+            })
+    };
+    check_gradient(&g, mapped, &rng.vec(12), &[]);
+}
+
+#[test]
+fn gradient_with_branches_differing_across_rows_uses_one_vjp_per_variant() {
+    let mut rng = Rng(41);
+    let d = 3;
+    let w = rng.vec(d);
+    let rows = data(&mut rng, 25, d);
+    let g = Graph::record_with(&w, &rows, |w, p| logistic_branch(w, p));
+    for _ in 0..3 {
+        let rows = data(&mut rng, 25, d);
+        check_gradient(&g, |w, p| logistic_branch(w, p), &rng.vec(d), &rows);
+    }
+}
+
+#[test]
+fn hessian_of_a_loop_graph_agrees_with_the_unrolled_hessian() {
+    let mut rng = Rng(43);
+    let d = 3;
+    let w = rng.vec(d);
+    let rows = data(&mut rng, 20, d);
+    let g = Graph::record_with(&w, &rows, |w, p| logistic(w, p));
+    let h = g.hessian();
+    assert!(h.has_loops());
+    let hu = g.unrolled().hessian();
+    let x = rng.vec(d);
+    let (a, b) = (
+        h.eval_with(&x, &rows).unwrap(),
+        hu.eval_with(&x, &rows).unwrap(),
+    );
+    for j in 0..a.len() {
+        assert!(close(a[j], b[j], 1e-12), "{a:?} against {b:?}");
+    }
+    let x = rng.vec(5);
+    let g = Graph::record(&x, rosenbrock);
+    let (a, b) = (
+        g.hessian().eval(&x).unwrap(),
+        g.unrolled().hessian().eval(&x).unwrap(),
+    );
+    for j in 0..a.len() {
+        assert!(close(a[j], b[j], 1e-12), "{a:?} against {b:?}");
+    }
+    let g = Graph::record(&[3.2, 0.3], |p| logistic_map(p[0], p[1], 20));
+    let (a, b) = (
+        g.hessian().eval(&[3.1, 0.4]).unwrap(),
+        g.unrolled().hessian().eval(&[3.1, 0.4]).unwrap(),
+    );
+    for j in 0..a.len() {
+        assert!(close(a[j], b[j], 1e-9), "{a:?} against {b:?}");
     }
 }

@@ -50,13 +50,26 @@ fn expression(node: Node, calls: &[Call], name: impl Fn(u32) -> String) -> Strin
             let mut at = def.state;
             let mut parts = vec![format!("state [{}]", list(0, def.state))];
             for w in &def.seqs {
-                parts.push(format!(
-                    "windows of {} step {} of [{}]",
-                    w.size,
-                    w.stride,
-                    list(at, w.len)
-                ));
-                at += w.len;
+                match w.from_loop {
+                    None => {
+                        parts.push(format!(
+                            "windows of {} step {} of [{}]",
+                            w.size,
+                            w.stride,
+                            list(at, w.len)
+                        ));
+                        at += w.len;
+                    }
+                    Some(off) => {
+                        parts.push(format!(
+                            "windows of {} step {} of the results of {} from [{off}]",
+                            w.size,
+                            w.stride,
+                            name(call.args[at])
+                        ));
+                        at += 1;
+                    }
+                }
             }
             parts.push(format!("free [{}]", list(at, def.free)));
             format!(

@@ -415,8 +415,15 @@ impl Program {
             } else if let Step::Op(i) = *step
                 && let Node::Loop(k) = nodes[i]
             {
-                // the operands' slots go to the loop's list, `a` is the loop's index
-                let slots: Box<[u32]> = args.iter().map(|&o| slot[o as usize]).collect();
+                // the operands' slots go to the loop's list, `a` is the loop's index (a sequence
+                // read from another loop's results: that loop's index)
+                let slots: Box<[u32]> = args
+                    .iter()
+                    .map(|&o| match nodes[o as usize] {
+                        Node::Loop(_) => loop_index[o as usize],
+                        _ => slot[o as usize],
+                    })
+                    .collect();
                 loops.push((g.loop_def(k).clone(), slots));
                 loop_index[i] = loops.len() as u32 - 1;
                 a[0] = loop_index[i];
@@ -468,10 +475,24 @@ impl Program {
         let n_slots = n_slots as usize;
         for ins in &code {
             if let Code::Loop = ins.code {
-                let ok = loops[ins.a as usize]
-                    .1
-                    .iter()
-                    .all(|&s| (s as usize) < n_slots);
+                let (def, slots) = &loops[ins.a as usize];
+                let mut at = 0;
+                let mut ok = true;
+                for (len, from) in def.groups() {
+                    match from {
+                        None => {
+                            ok &= slots[at..at + len].iter().all(|&s| (s as usize) < n_slots);
+                            at += len;
+                        }
+                        Some(off) => {
+                            // an earlier loop with the results read
+                            let f = slots[at];
+                            ok &= f < ins.a && off + len <= loops[f as usize].0.num_results();
+                            at += 1;
+                        }
+                    }
+                }
+                ok &= at == slots.len();
                 assert!(ok, "nilpotent::graph: a slot index is out of range (a bug)");
                 continue;
             }
@@ -816,9 +837,26 @@ impl<'p, T: Value> Evaluator<'p, T> {
                 }
                 Code::Loop => {
                     let (def, slots) = &p.loops[a];
-                    let lw = &mut loops[a];
-                    for (x, &sl) in lw.args.iter_mut().zip(slots.iter()) {
-                        *x = r(sl as usize);
+                    let (before, rest) = loops.split_at_mut(a);
+                    let lw = &mut rest[0];
+                    let (mut at, mut to) = (0, 0);
+                    for (len, from) in def.groups() {
+                        match from {
+                            None => {
+                                for (x, &sl) in
+                                    lw.args[to..to + len].iter_mut().zip(&slots[at..at + len])
+                                {
+                                    *x = r(sl as usize);
+                                }
+                                at += len;
+                            }
+                            Some(off) => {
+                                let f = &before[slots[at] as usize].results;
+                                lw.args[to..to + len].copy_from_slice(&f[off..off + len]);
+                                at += 1;
+                            }
+                        }
+                        to += len;
                     }
                     let LoopWork {
                         evals,

@@ -258,15 +258,15 @@ impl Builder {
     }
 
     /// The loop `body` applied to the operands `args` (a new node, never merged with another),
-    /// and its `outs` results with their values: returns the node of result 0 (the others follow
-    /// it).
+    /// and its results with their values: returns the loop node and the node of result 0 (the
+    /// others follow it).
     pub(crate) fn add_loop(
         &mut self,
         op: CustomFn,
         body: std::sync::Arc<super::loops::LoopDef>,
         args: Box<[u32]>,
         values: &[f64],
-    ) -> u32 {
+    ) -> (u32, u32) {
         let k = self.calls.len() as u32;
         self.calls.push(Call {
             op,
@@ -278,7 +278,7 @@ impl Builder {
         for (j, &v) in values.iter().enumerate() {
             self.node(Node::LoopOut(l, j as u32), v);
         }
-        first
+        (l, first)
     }
 
     /// Moves the inputs (made in any order while a loop body was recorded) to the front, in the
