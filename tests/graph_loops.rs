@@ -113,7 +113,7 @@ fn sum_map_with_data_as_parameters_is_one_loop_node_equal_to_the_plain_loop_bit_
     let d = 4;
     let w = rng.vec(d);
     let rows = data(&mut rng, 50, d);
-    let g = Graph::record_with(&w, &rows, |w, p| logistic(w, p));
+    let g = Graph::record_with(&w, &rows, logistic);
     let u = g.unrolled();
     assert!(!u.has_loops() && g.has_loops());
     assert!(g.len() < 10, "{} operations:\n{g}", g.len());
@@ -138,7 +138,7 @@ fn node_count_of_a_sum_map_does_not_grow_with_the_data() {
     let mut counts = Vec::new();
     for m in [5, 50, 500] {
         let rows = data(&mut rng, m, d);
-        let g = Graph::record_with(&w, &rows, |w, p| logistic(w, p));
+        let g = Graph::record_with(&w, &rows, logistic);
         counts.push(g.len());
     }
     assert_eq!(counts[0], counts[1]);
@@ -156,7 +156,7 @@ fn scan_and_fold_record_one_loop_node_equal_to_the_plain_loop() {
     let mut rng = Rng(5);
     let p = [0.3, -0.2, 0.7];
     let u = rng.vec(2 * 40);
-    let g = Graph::record_vec_with(&p, &u, |p, u| driven(p, u));
+    let g = Graph::record_vec_with(&p, &u, driven);
     assert!(g.len() < 12, "{g}");
     for _ in 0..4 {
         let p = rng.vec(3);
@@ -194,7 +194,7 @@ fn a_branch_on_the_label_differing_across_rows_records_one_variant_per_path() {
     let d = 3;
     let w = rng.vec(d);
     let rows = data(&mut rng, 30, d);
-    let g = Graph::record_with(&w, &rows, |w, p| logistic_branch(w, p));
+    let g = Graph::record_with(&w, &rows, logistic_branch);
     for _ in 0..5 {
         let w = rng.vec(d);
         let rows = data(&mut rng, 30, d);
@@ -223,7 +223,7 @@ fn a_row_whose_branch_no_variant_took_is_an_error_naming_the_iteration() {
     // every label 1 at the recording: one variant only
     let rows = [0.5, 0.25, 1.0, -0.5, 0.75, 1.0, 0.1, 0.2, 1.0];
     let w = [0.3, -0.4];
-    let g = Graph::record_with(&w, &rows, |w, p| logistic_branch(w, p));
+    let g = Graph::record_with(&w, &rows, logistic_branch);
     let mut other = rows;
     other[2 * (d + 1) + d] = 0.0; // row 2 takes the other branch
     match g.eval_with(&w, &other) {
@@ -245,7 +245,7 @@ fn gradient_of_a_loop_graph_agrees_with_the_tape() {
     let d = 3;
     let w = rng.vec(d);
     let rows = data(&mut rng, 20, d);
-    let g = Graph::record_with(&w, &rows, |w, p| logistic_branch(w, p)).gradient();
+    let g = Graph::record_with(&w, &rows, logistic_branch).gradient();
     for _ in 0..4 {
         let w = rng.vec(d);
         let rows = data(&mut rng, 20, d);
@@ -304,7 +304,7 @@ fn nested_loops_a_sum_map_inside_a_scan_step() {
     let mut rng = Rng(23);
     let p = rng.vec(2);
     let xs = rng.vec(12);
-    let g = Graph::record_with(&p, &xs, |p, xs| f(p, xs));
+    let g = Graph::record_with(&p, &xs, f);
     for _ in 0..3 {
         let p = rng.vec(2);
         let xs = rng.vec(12);
@@ -314,7 +314,7 @@ fn nested_loops_a_sum_map_inside_a_scan_step() {
             &[f(&p, &xs)]
         ));
         // the gradient keeps both loops (the inner one reversed inside the outer reverse)
-        check_gradient(&g, |p, xs| f(p, xs), &p, &xs);
+        check_gradient(&g, f, &p, &xs);
         let h = g.hessian().eval_with(&p, &xs).unwrap();
         let hu = g.unrolled().hessian().eval_with(&p, &xs).unwrap();
         for j in 0..h.len() {
@@ -398,10 +398,10 @@ fn gradient_graph_of_sum_map_keeps_the_loop_with_the_same_node_count_for_any_dat
     let mut counts = Vec::new();
     for m in [5, 50, 500] {
         let rows = data(&mut rng, m, d);
-        let g = Graph::record_with(&w, &rows, |w, p| logistic(w, p));
+        let g = Graph::record_with(&w, &rows, logistic);
         let grad = g.gradient();
         counts.push(grad.len());
-        check_gradient(&g, |w, p| logistic(w, p), &rng.vec(d), &rows);
+        check_gradient(&g, logistic, &rng.vec(d), &rows);
     }
     assert_eq!(counts[0], counts[1]);
     assert_eq!(counts[1], counts[2]);
@@ -477,10 +477,10 @@ fn gradient_with_branches_differing_across_rows_uses_one_vjp_per_variant() {
     let d = 3;
     let w = rng.vec(d);
     let rows = data(&mut rng, 25, d);
-    let g = Graph::record_with(&w, &rows, |w, p| logistic_branch(w, p));
+    let g = Graph::record_with(&w, &rows, logistic_branch);
     for _ in 0..3 {
         let rows = data(&mut rng, 25, d);
-        check_gradient(&g, |w, p| logistic_branch(w, p), &rng.vec(d), &rows);
+        check_gradient(&g, logistic_branch, &rng.vec(d), &rows);
     }
 }
 
@@ -490,7 +490,7 @@ fn hessian_of_a_loop_graph_agrees_with_the_unrolled_hessian() {
     let d = 3;
     let w = rng.vec(d);
     let rows = data(&mut rng, 20, d);
-    let g = Graph::record_with(&w, &rows, |w, p| logistic(w, p));
+    let g = Graph::record_with(&w, &rows, logistic);
     let h = g.hessian();
     assert!(h.has_loops());
     let hu = g.unrolled().hessian();

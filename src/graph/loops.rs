@@ -802,9 +802,7 @@ fn record_vjp(v: &Graph, lay: &Layout, sums: usize, stacked: usize, x0: &[f64]) 
     vin.extend_from_slice(&xs[lay.free..lay.free + f]);
     let vs = v.inline(&vin, &[], Mode::Stack, false);
     let mut seeds: Vec<(u32, Sym)> = Vec::new();
-    for j in 0..c {
-        seeds.push((v.outputs[j], xs[j]));
-    }
+    seeds.extend((0..c).map(|j| (v.outputs[j], xs[j])));
     for j in 0..sums {
         seeds.push((v.outputs[c + j], xs[lay.free + f + j]));
     }
