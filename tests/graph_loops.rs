@@ -520,3 +520,53 @@ fn hessian_of_a_loop_graph_agrees_with_the_unrolled_hessian() {
         assert!(close(a[j], b[j], 1e-9), "{a:?} against {b:?}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// sparsity detection sees through loop nodes
+
+#[test]
+fn sparsity_patterns_of_loop_graphs_equal_those_of_the_unrolled_graphs() {
+    use nilpotent::sparse::{HessianPlan, hessian_pattern, jacobian_pattern};
+    let mut rng = Rng(47);
+    let x = rng.vec(12);
+    let g = Graph::record(&x, rosenbrock);
+    let (p, pu) = (hessian_pattern(&g), hessian_pattern(&g.unrolled()));
+    assert_eq!(
+        p.entries().collect::<Vec<_>>(),
+        pu.entries().collect::<Vec<_>>()
+    );
+    // tridiagonal: the Hessian plan of the loop graph still finds 3 colours
+    let mut plan = HessianPlan::new(&g);
+    assert_eq!(plan.colouring().num_colours(), 3);
+    let (v, grad, h) = plan.eval(&x).unwrap();
+    let hd = g.unrolled().hessian().eval(&x).unwrap();
+    assert!(close(v, hd[0], 1e-14));
+    for j in 0..12 {
+        assert!(close(grad[j], hd[1 + j], 1e-12));
+    }
+    for (i, j, &hij) in h.triplet_iter() {
+        assert!(close(hij, hd[1 + 12 + i * 12 + j], 1e-12));
+    }
+    // a Jacobian: map_rows over the inputs (one row per output), a scan, nested loops
+    let rows = rng.vec(12);
+    let g = Graph::record_vec(&rows, |r| map_rows(r, 3, |r| r[0] * r[1] - r[2].sin()));
+    let (p, pu) = (jacobian_pattern(&g), jacobian_pattern(&g.unrolled()));
+    assert_eq!(
+        p.entries().collect::<Vec<_>>(),
+        pu.entries().collect::<Vec<_>>()
+    );
+    assert_eq!(p.nnz(), 12);
+    let u = rng.vec(8);
+    let g = Graph::record_vec(&u, |u| driven(&[u[0], u[1], u[2]], &u[2..]));
+    let (p, pu) = (jacobian_pattern(&g), jacobian_pattern(&g.unrolled()));
+    assert_eq!(
+        p.entries().collect::<Vec<_>>(),
+        pu.entries().collect::<Vec<_>>()
+    );
+    let g = Graph::record(&u, |u| logistic_map(u[0], u[1], 10) * u[3]);
+    let (p, pu) = (hessian_pattern(&g), hessian_pattern(&g.unrolled()));
+    assert_eq!(
+        p.entries().collect::<Vec<_>>(),
+        pu.entries().collect::<Vec<_>>()
+    );
+}

@@ -111,12 +111,12 @@ impl LoopDef {
     /// Copies the windows of iteration `k` from the loop's operands `args` to the body's inputs
     /// `input` (after the state).
     #[inline]
-    pub(crate) fn read_windows<X: Copy>(&self, args: &[X], k: usize, input: &mut [X]) {
+    pub(crate) fn read_windows<X: Clone>(&self, args: &[X], k: usize, input: &mut [X]) {
         let (mut at, mut src) = (self.state, self.state);
         for w in &self.seqs {
             if w.size > 0 {
                 let start = src + k * w.stride;
-                input[at..at + w.size].copy_from_slice(&args[start..start + w.size]);
+                input[at..at + w.size].clone_from_slice(&args[start..start + w.size]);
             }
             at += w.size;
             src += w.len;

@@ -171,7 +171,7 @@ pub use program::{Evaluator, Program, Value};
 pub use sym::Sym;
 
 use guard::Guard;
-pub(crate) use loops::record_loop;
+pub(crate) use loops::{LoopDef, record_loop};
 pub(crate) use record::{Call, Node};
 
 /// A function recorded as a computation graph: see the [module documentation](self).
