@@ -570,3 +570,57 @@ fn sparsity_patterns_of_loop_graphs_equal_those_of_the_unrolled_graphs() {
         pu.entries().collect::<Vec<_>>()
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// other evaluators of loop graphs
+
+#[test]
+fn forward_mode_on_a_loop_graph_evaluated_on_dual_numbers_agrees_with_its_gradient_graph() {
+    use nilpotent::Dual;
+    let mut rng = Rng(53);
+    let p = [0.3, -0.2, 0.7];
+    let u = rng.vec(2 * 10);
+    let g = Graph::record_with(&p, &u, |p, u| {
+        let s = driven(p, u);
+        s[0] * s[1]
+    });
+    let grad = g.gradient().eval_with(&p, &u).unwrap();
+    let mut e = g.program().evaluator::<Dual<f64, 3>>();
+    let x: Vec<Dual<f64, 3>> = (0..3)
+        .map(|j| {
+            let mut eps = [0.0; 3];
+            eps[j] = 1.0;
+            Dual::new(p[j], eps)
+        })
+        .collect();
+    let pd: Vec<Dual<f64, 3>> = u.iter().map(|&v| Dual::constant(v)).collect();
+    let out = e.eval_with(&x, &pd).unwrap();
+    assert!(same(&[out[0].re], &grad[..1]));
+    for j in 0..3 {
+        assert!(close(out[0].eps[j], grad[1 + j], 1e-13), "{out:?} against {grad:?}");
+    }
+}
+
+#[test]
+fn emitted_rust_of_a_loop_graph_is_the_unrolled_graphs() {
+    let g = Graph::record(&[0.5, 0.25, 0.75], rosenbrock).gradient();
+    assert_eq!(g.to_rust("f"), g.unrolled().to_rust("f"));
+}
+
+#[cfg(feature = "jit")]
+#[test]
+fn the_jit_runs_loop_graphs_with_the_interpreters_results_bit_for_bit() {
+    let mut rng = Rng(59);
+    let d = 3;
+    let w = rng.vec(d);
+    let rows = data(&mut rng, 15, d);
+    let g = Graph::record_with(&w, &rows, logistic_branch).gradient();
+    let c = g.compile().unwrap();
+    for _ in 0..3 {
+        let w = rng.vec(d);
+        assert!(same(
+            &c.eval_with(&w, &rows).unwrap(),
+            &g.eval_with(&w, &rows).unwrap()
+        ));
+    }
+}
