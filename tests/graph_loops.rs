@@ -597,7 +597,10 @@ fn forward_mode_on_a_loop_graph_evaluated_on_dual_numbers_agrees_with_its_gradie
     let out = e.eval_with(&x, &pd).unwrap();
     assert!(same(&[out[0].re], &grad[..1]));
     for j in 0..3 {
-        assert!(close(out[0].eps[j], grad[1 + j], 1e-13), "{out:?} against {grad:?}");
+        assert!(
+            close(out[0].eps[j], grad[1 + j], 1e-13),
+            "{out:?} against {grad:?}"
+        );
     }
 }
 
@@ -623,4 +626,51 @@ fn the_jit_runs_loop_graphs_with_the_interpreters_results_bit_for_bit() {
             &g.eval_with(&w, &rows).unwrap()
         ));
     }
+}
+
+/// Hinge loss Σ max(0, 1 − y·z) with labels ±1: the derivative rule of `max` branches per row
+/// (and at a tie, 1 − y·z = 0, takes the average of the two sides).
+fn hinge<T: Real>(w: &[T], rows: &[T]) -> T {
+    let d = w.len();
+    sum_map(rows, d + 1, |r| {
+        let z = (0..d).fold(T::zero(), |s, j| s + w[j] * r[j]);
+        (-(r[d] * z) + 1.0).max(T::zero())
+    })
+}
+
+#[test]
+fn gradient_of_a_body_whose_derivative_rule_branches_per_row_at_ties_and_both_sides() {
+    // rows [x0, x1, y]; at w = (1, 0): margins 1 − y·x0 = 0 (a tie), > 0 and < 0
+    let rows = [
+        1.0, 0.5, 1.0, 0.5, -1.0, 1.0, 2.0, 0.25, 1.0, -1.0, 2.0, 1.0, 3.0, 1.0, -1.0,
+    ];
+    let g = Graph::record_with(&[1.0, 0.0], &rows, hinge);
+    // the reverse loop has one variant per path through max's derivative rule
+    let listing = g.gradient().to_string();
+    assert!(listing.contains("variant 2 of 3"), "{listing}");
+    for w in [[1.0, 0.0], [0.0, 0.0], [-1.0, 1.0], [0.3, -0.7]] {
+        let out = g.gradient().eval_with(&w, &rows).unwrap();
+        let (v, want) = tape_gradient(hinge, &w, &rows);
+        assert!(same(&out[..1], &[v]), "{out:?} against {v}");
+        for j in 0..2 {
+            assert!(
+                close(out[1 + j], want[j], 1e-14),
+                "{out:?} against {want:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn sum_map_over_rows_that_are_inputs_gives_every_rows_adjoint() {
+    let mut rng = Rng(61);
+    let d = 2;
+    let f = |x: &[reverse::Var<f64>], _: &[reverse::Var<f64>]| logistic(&x[..d], &x[d..]);
+    let mut x = rng.vec(d);
+    x.extend(data(&mut rng, 6, d));
+    let g = Graph::record(&x, |x| logistic(&x[..d], &x[d..]));
+    let mut x2 = rng.vec(d);
+    x2.extend(data(&mut rng, 6, d));
+    check_gradient(&g, f, &x2, &[]);
+    check_gradient(&g, f, &vec![0.0; x.len()], &[]);
 }
