@@ -674,3 +674,42 @@ fn sum_map_over_rows_that_are_inputs_gives_every_rows_adjoint() {
     check_gradient(&g, f, &x2, &[]);
     check_gradient(&g, f, &vec![0.0; x.len()], &[]);
 }
+
+#[test]
+fn hessian_graph_of_loops_agrees_with_nested_dual_numbers_at_random_and_special_points() {
+    let mut rng = Rng(67);
+    let n = 6;
+    let g = Graph::record(&rng.vec(n), rosenbrock).hessian();
+    assert!(g.has_loops());
+    let nested = |x: &[f64]| nilpotent::hessian(|x| rosenbrock(x), x);
+    let logistic_nested = |x: &[f64]| nilpotent::hessian(|x| logistic_map(x[0], x[1], 25), x);
+    for x in [rng.vec(n), vec![0.0; n], vec![1.0; n], vec![-1.0; n]] {
+        let out = g.eval(&x).unwrap();
+        let (v, grad, h) = nested(&x);
+        assert!(close(out[0], v, 1e-14));
+        for i in 0..n {
+            assert!(close(out[1 + i], grad[i], 1e-13));
+            for j in 0..n {
+                assert!(
+                    close(out[1 + n + i * n + j], h[(i, j)], 1e-12),
+                    "H[{i}][{j}]"
+                );
+            }
+        }
+    }
+    let g = Graph::record(&[3.3, 0.4], |p| logistic_map(p[0], p[1], 25)).hessian();
+    for x in [[3.3, 0.4], [2.0, 0.5], [1.0, 0.0], [-1.0, 1.0]] {
+        let out = g.eval(&x).unwrap();
+        let (v, grad, h) = logistic_nested(&x);
+        assert!(close(out[0], v, 1e-14));
+        for i in 0..2 {
+            assert!(close(out[1 + i], grad[i], 1e-9), "{out:?} against {grad:?}");
+            for j in 0..2 {
+                assert!(
+                    close(out[3 + i * 2 + j], h[(i, j)], 1e-9),
+                    "{out:?} against {h}"
+                );
+            }
+        }
+    }
+}
