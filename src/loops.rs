@@ -126,8 +126,13 @@ where
         crate::reverse::record_loop(spec)
     }
 }
-/// Graph mode runs the loop as a plain loop for now: the body is recorded once per iteration.
-impl Loops for crate::graph::Sym {}
+/// Graph mode records the body once (one variant per path through its branches) and the loop as
+/// one node; outside of a recording, a plain loop.
+impl Loops for crate::graph::Sym {
+    fn record_loop(spec: &LoopSpec<'_, Self>) -> Option<Vec<Self>> {
+        crate::graph::record_loop(spec)
+    }
+}
 
 /// The number of windows of `size` entries, `stride` apart, that tile `len` entries exactly.
 fn windows(what: &str, len: usize, size: usize, stride: usize) -> usize {
