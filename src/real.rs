@@ -304,6 +304,12 @@ real_trait!(
     ///
     /// Bounding on `Real` adds no method and no ambiguity to what `Float` has: `x.sin()` is
     /// `Float::sin`, and a function bounded on `Float` alone keeps working everywhere.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not `nilpotent::Real` (a float type that mixes with plain `f64` numbers)",
+        label = "a function bounded on `T: nilpotent::Real` is called with `{Self}` here",
+        note = "`Real` is implemented for `f64`, `Dual<T, N>` and `Var<T>` over a `Real` `T`, and `Sym`",
+        note = "in generic code, add the bound where `T` is declared: `fn f<T: nilpotent::Real>(x: &[T]) -> T`; for `f32` numbers, bound on `nilpotent::Real32`"
+    )]
     Real,
     f64
 );
@@ -321,6 +327,12 @@ real_trait!(
     /// let (_, g) = gradient(f, &[1.0_f32, 2.0]);
     /// assert_eq!(g, vec![3.0, -0.25]);
     /// ```
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not `nilpotent::Real32` (a float type that mixes with plain `f32` numbers)",
+        label = "a function bounded on `T: nilpotent::Real32` is called with `{Self}` here",
+        note = "`Real32` is implemented for `f32`, and `Dual<T, N>` and `Var<T>` over a `Real32` `T`",
+        note = "in generic code, add the bound where `T` is declared: `fn f<T: nilpotent::Real32>(x: &[T]) -> T`; for `f64` numbers, bound on `nilpotent::Real`"
+    )]
     Real32,
     f32
 );
