@@ -13,9 +13,9 @@ use argmin::core::{Executor, State};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::newton::Newton;
 use argmin::solver::quasinewton::LBFGS;
+use nilpotent::Real;
 use nilpotent::optim::nalgebra034::DVector;
 use nilpotent::optim::{argmin::Problem, objective};
-use nilpotent::Real;
 
 /// f(x) = Σ (1 − xᵢ)² + 100 (xᵢ₊₁ − xᵢ²)², minimum 0 at (1, …, 1).
 fn rosenbrock<T: Real>(x: &[T]) -> T {

@@ -10,8 +10,8 @@
 //! `// glue`.
 
 use levenberg_marquardt::LevenbergMarquardt;
-use nilpotent::optim::{Residuals, levenberg_marquardt::LeastSquares};
 use nilpotent::Real;
+use nilpotent::optim::{Residuals, levenberg_marquardt::LeastSquares};
 
 /// Measurements `(t, y)`.
 struct Decay {

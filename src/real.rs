@@ -422,6 +422,7 @@ impl<T: Float + 'static> PartialOrd<T> for Var<T> {
 
 /// Compares with a constant: a guard, as any comparison while recording.
 impl PartialEq<f64> for Sym {
+    #[track_caller]
     fn eq(&self, other: &f64) -> bool {
         *self == Sym::constant(*other)
     }
@@ -429,18 +430,23 @@ impl PartialEq<f64> for Sym {
 
 /// Orders against a constant: a guard, as any comparison while recording.
 impl PartialOrd<f64> for Sym {
+    #[track_caller]
     fn partial_cmp(&self, other: &f64) -> Option<Ordering> {
         self.partial_cmp(&Sym::constant(*other))
     }
+    #[track_caller]
     fn lt(&self, other: &f64) -> bool {
         *self < Sym::constant(*other)
     }
+    #[track_caller]
     fn le(&self, other: &f64) -> bool {
         *self <= Sym::constant(*other)
     }
+    #[track_caller]
     fn gt(&self, other: &f64) -> bool {
         *self > Sym::constant(*other)
     }
+    #[track_caller]
     fn ge(&self, other: &f64) -> bool {
         *self >= Sym::constant(*other)
     }
@@ -448,6 +454,7 @@ impl PartialOrd<f64> for Sym {
 
 /// A constant compared with a symbol: a guard, as any comparison while recording.
 impl PartialEq<Sym> for f64 {
+    #[track_caller]
     fn eq(&self, other: &Sym) -> bool {
         Sym::constant(*self) == *other
     }
@@ -455,18 +462,23 @@ impl PartialEq<Sym> for f64 {
 
 /// A constant ordered against a symbol: a guard, as any comparison while recording.
 impl PartialOrd<Sym> for f64 {
+    #[track_caller]
     fn partial_cmp(&self, other: &Sym) -> Option<Ordering> {
         Sym::constant(*self).partial_cmp(other)
     }
+    #[track_caller]
     fn lt(&self, other: &Sym) -> bool {
         Sym::constant(*self) < *other
     }
+    #[track_caller]
     fn le(&self, other: &Sym) -> bool {
         Sym::constant(*self) <= *other
     }
+    #[track_caller]
     fn gt(&self, other: &Sym) -> bool {
         Sym::constant(*self) > *other
     }
+    #[track_caller]
     fn ge(&self, other: &Sym) -> bool {
         Sym::constant(*self) >= *other
     }

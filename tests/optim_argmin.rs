@@ -291,11 +291,17 @@ fn a_real_rosenbrock_works_unchanged_with_argmin() {
         .run()
         .unwrap();
     let x = result.state().get_best_param().unwrap();
-    assert!((x[0] - 1.0).abs() < 1e-6 && (x[1] - 1.0).abs() < 1e-6, "{x:?}");
+    assert!(
+        (x[0] - 1.0).abs() < 1e-6 && (x[1] - 1.0).abs() < 1e-6,
+        "{x:?}"
+    );
     let result = Executor::new(Problem::nalgebra(RosenbrockReal), Newton::<f64>::new())
         .configure(|s| s.param(DVector::from_vec(vec![-1.2, 1.0])).max_iters(8))
         .run()
         .unwrap();
     let x = result.state().get_param().unwrap();
-    assert!((x[0] - 1.0).abs() < 1e-12 && (x[1] - 1.0).abs() < 1e-12, "{x:?}");
+    assert!(
+        (x[0] - 1.0).abs() < 1e-12 && (x[1] - 1.0).abs() < 1e-12,
+        "{x:?}"
+    );
 }

@@ -435,3 +435,90 @@ fn float_bound_still_works() {
     assert_eq!(derivative(|x| x * 3.0 + 1.0, 2.0), (7.0, 3.0));
     assert_eq!(second_derivative(|x| x * x * 3.0, 2.0), (12.0, 12.0, 6.0));
 }
+
+// ---------------------------------------------------------------- issue 25: one style everywhere
+
+/// A model with a branch, as a user writes it: the comparison's line is kept for the message.
+fn branchy<T: Real>(x: &[T]) -> T {
+    if x[0] > 0.0 { x[0] * x[1] } else { x[1] - x[0] } // BRANCH
+}
+
+/// The line of `branchy`'s comparison in this file (found in the source, not hard-coded).
+fn branch_line() -> String {
+    let src = include_str!("user_style.rs");
+    let line = src
+        .lines()
+        .position(|l| l.contains("} // BRANCH") && l.contains("if x[0] > 0.0"))
+        .unwrap()
+        + 1;
+    format!("{}:{line}:", file!())
+}
+
+/// Issue 25: "a guard failure reads `guard g0 fails: recorded (v2 < v0) = true` for the source
+/// `x[0] > 0.0`: operands swapped, a constant node the user never named". Now it reads as
+/// written, where it was written, with the input's value: in the function's graph, in its
+/// derivative graphs, on every evaluator.
+#[test]
+fn guard_failures_read_in_the_users_words() {
+    let want_recorded = format!("x[0] > 0.0 at {}", branch_line());
+    let check = |err: nilpotent::graph::GraphError, what: &str| {
+        let msg = err.to_string();
+        let (recorded, found) = match err {
+            nilpotent::graph::GraphError::Guard {
+                recorded, found, ..
+            } => (recorded, found),
+            other => panic!("{what}: {other:?}"),
+        };
+        assert!(
+            recorded.starts_with(&want_recorded) && recorded.ends_with(" was true"),
+            "{what}: {recorded}"
+        );
+        assert_eq!(found, "false (x[0] = -1)", "{what}");
+        assert!(
+            msg.contains("was true at recording, but here false (x[0] = -1)"),
+            "{what}: {msg}"
+        );
+        // no internal node numbers
+        assert!(!msg.contains("v0") && !msg.contains("v2"), "{what}: {msg}");
+    };
+    let g = Graph::record(&[1.0, 2.0], branchy::<Sym>);
+    let at = [-1.0, 2.0];
+    check(g.eval(&at).unwrap_err(), "function graph");
+    check(g.gradient().eval(&at).unwrap_err(), "gradient graph");
+    check(g.hessian().eval(&at).unwrap_err(), "Hessian graph");
+    check(
+        g.program()
+            .evaluator::<Dual<f64, 2>>()
+            .eval(&[Dual::variable(-1.0, 0), Dual::variable(2.0, 1)])
+            .unwrap_err(),
+        "interpreter on dual numbers",
+    );
+    #[cfg(feature = "jit")]
+    check(g.compile().unwrap().eval(&at).unwrap_err(), "JIT");
+    // the node-number form stays in the listing, under the guard's name, with the place
+    let listing = g.to_string();
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.starts_with("g0: (") && l.contains(&branch_line())),
+        "{listing}"
+    );
+    // the other comparisons, in source order with the operator as written
+    let h = Graph::record(&[1.0, 2.0], |x: &[Sym]| {
+        if 2.0 <= x[1] && x[0] != x[1] {
+            x[0]
+        } else {
+            x[1]
+        }
+    });
+    let msg = h.eval(&[1.0, 1.5]).unwrap_err().to_string();
+    assert!(
+        msg.contains("2.0 <= x[1] at ") && msg.contains("(x[1] = 1.5)"),
+        "{msg}"
+    );
+    let msg = h.eval(&[2.0, 2.0]).unwrap_err().to_string();
+    assert!(
+        msg.contains("x[0] != x[1] at ") && msg.contains("x[0] = 2, x[1] = 2"),
+        "{msg}"
+    );
+}

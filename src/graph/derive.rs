@@ -157,7 +157,7 @@ impl Graph {
         rec.with(|b| {
             for g in &self.guards {
                 let test = g.test.map(|k| b.materialize(syms[k as usize].arg()));
-                b.guard(test, g.expected);
+                b.guard_at(test, g.expected, g.origin);
             }
             // the nodes made from here on belong to the next derivative order
             b.level = self.order + 1;

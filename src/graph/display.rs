@@ -33,6 +33,40 @@ fn expression(node: Node, calls: &[Call], name: impl Fn(u32) -> String) -> Strin
     }
 }
 
+/// Node `a` of `g` as the user wrote it, for messages: `x[0]`, `p[1]`, `0.5`, or a short
+/// expression of them (`x[0] * x[1]`); an expression longer than `max` characters (or nested
+/// deeper than four operations) is named by its node, `v12`.
+pub(crate) fn spelt_out(g: &Graph, a: u32, max: usize) -> String {
+    fn go(g: &Graph, a: u32, depth: u32) -> Option<String> {
+        Some(match g.nodes[a as usize] {
+            Node::Input(i) => format!("x[{i}]"),
+            Node::Param(k) => format!("p[{k}]"),
+            Node::Const(bits) => format!("{:?}", f64::from_bits(bits)),
+            _ if depth == 0 => return None,
+            node => {
+                let failed = core::cell::Cell::new(false);
+                let e = expression(node, &g.calls, |b| {
+                    go(g, b, depth - 1).unwrap_or_else(|| {
+                        failed.set(true);
+                        String::new()
+                    })
+                });
+                if failed.get() {
+                    return None;
+                }
+                match node {
+                    Node::Binary(..) | Node::ChainMul(..) if depth < 4 => format!("({e})"),
+                    _ => e,
+                }
+            }
+        })
+    }
+    match go(g, a, 4) {
+        Some(e) if e.chars().count() <= max => e,
+        _ => format!("v{a}"),
+    }
+}
+
 /// The operation alone (a node's label in the drawing).
 fn operation(node: Node, calls: &[Call]) -> String {
     match node {
@@ -116,7 +150,12 @@ impl fmt::Display for Graph {
             writeln!(f, "{line}{}   # {}", " ".repeat(pad), value(self.values[i]))?;
         }
         for (k, g) in self.guards.iter().enumerate() {
-            writeln!(f, "g{k}: {}", g.test.describe(g.expected, v))?;
+            write!(f, "g{k}: {}", g.test.describe(g.expected, v))?;
+            match g.origin {
+                // where the recorded code made the comparison
+                Some(o) => writeln!(f, "   # {}", super::guard::place(o.at))?,
+                None => writeln!(f)?,
+            }
         }
         for (k, &o) in self.outputs.iter().enumerate() {
             writeln!(f, "y{k} = v{o}")?;

@@ -2,7 +2,7 @@
 //! the interpreter that runs it for any value type.
 
 use super::Graph;
-use super::guard::{Compare, GraphError, Observe, Test};
+use super::guard::{Compare, GraphError, Observe, Test, Words};
 use super::record::{Node, Operands};
 use crate::Dual;
 use crate::custom::CustomFn;
@@ -267,6 +267,8 @@ pub struct Program {
     /// per guard: the question (on graph nodes, for messages) and the answer at the recording
     /// point
     guards: Vec<(Test, u64)>,
+    /// per guard: its operands as the user wrote them and where (for the error)
+    words: Box<[Words]>,
     /// the custom calls: the rule and the slots of its operands
     calls: Vec<(CustomFn, Box<[u32]>)>,
     /// the largest number of operands of a custom call
@@ -474,6 +476,7 @@ impl Program {
             code,
             output_slots: g.outputs.iter().map(|&o| slot[o as usize]).collect(),
             guards: g.guards.iter().map(|g| (g.test, g.expected)).collect(),
+            words: g.guards.iter().map(|k| Words::of(g, k)).collect(),
             max_custom_args: calls.iter().map(|c| c.1.len()).max().unwrap_or(0),
             calls,
         }
@@ -544,9 +547,9 @@ impl Program {
     /// The error for guard `k`, which answered `found`.
     #[cold]
     #[inline(never)]
-    fn guard_error(&self, k: usize, found: u64) -> GraphError {
+    fn guard_error(&self, k: usize, found: u64, values: [f64; 2]) -> GraphError {
         let (test, expected) = self.guards[k];
-        test.error(k, expected, found)
+        self.words[k].error(k, test, expected, found, values)
     }
 }
 
@@ -730,7 +733,7 @@ impl<'p, T: Value> Evaluator<'p, T> {
                     let k = ins.dst as usize;
                     let found = o.outcome(r(a).real_part());
                     if found != p.guards[k].1 {
-                        return Err(p.guard_error(k, found));
+                        return Err(p.guard_error(k, found, [r(a).real_part(); 2]));
                     }
                     continue;
                 }
@@ -738,7 +741,8 @@ impl<'p, T: Value> Evaluator<'p, T> {
                     let k = ins.dst as usize;
                     let found = cmp.outcome(r(a).real_part(), r(b).real_part());
                     if found != p.guards[k].1 {
-                        return Err(p.guard_error(k, found));
+                        let values = [r(a).real_part(), r(b).real_part()];
+                        return Err(p.guard_error(k, found, values));
                     }
                     continue;
                 }

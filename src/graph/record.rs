@@ -5,7 +5,7 @@ use core::hash::{BuildHasherDefault, Hasher};
 use std::collections::{HashMap, HashSet};
 
 use super::Graph;
-use super::guard::{Guard, Test};
+use super::guard::{Guard, Origin, Test};
 use crate::custom::CustomFn;
 use crate::rules::{self, Binary, Unary};
 
@@ -344,7 +344,16 @@ impl Builder {
     /// Records the decision `test` with the answer `expected` (once: an equal guard is kept only
     /// the first time).
     pub(crate) fn guard(&mut self, test: Test, expected: u64) {
-        let g = Guard { test, expected };
+        self.guard_at(test, expected, None);
+    }
+
+    /// [`Builder::guard`] for a decision made at `origin` in the recorded code.
+    pub(crate) fn guard_at(&mut self, test: Test, expected: u64, origin: Option<Origin>) {
+        let g = Guard {
+            test,
+            expected,
+            origin,
+        };
         if self.guard_set.insert(g) {
             self.guards.push(g);
         }
@@ -417,7 +426,7 @@ impl Builder {
             .iter()
             .map(|g| Guard {
                 test: g.test.map(|a| index[a as usize]),
-                expected: g.expected,
+                ..*g
             })
             .collect();
         Graph::from_parts(

@@ -1671,7 +1671,7 @@ pub fn rule_asinh_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v3 = v0.hypot(::std::hint::black_box(v2));
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 1.0)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v3.recip();
     let v5 = v4 * v4;
@@ -4147,7 +4147,7 @@ pub fn rule_rem_euclid_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v3 = v0 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % x[1]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v1;
     let v5 = v4.trunc();
@@ -4183,7 +4183,7 @@ pub fn rule_rem_euclid_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     let v3 = v0 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % x[1]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v1;
     let v5 = v4.trunc();
@@ -4296,7 +4296,7 @@ pub fn rule_rem_euclid_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::resul
     let v3 = ::std::hint::black_box(v1) % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["2.0 % x[0]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
@@ -4404,7 +4404,7 @@ pub fn rule_rem_euclid_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::res
     let v3 = ::std::hint::black_box(v1) % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5 % x[0]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
@@ -4511,13 +4511,13 @@ pub fn rule_rem_euclid_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::resu
     let v7: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v6", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::std::hint::black_box(v1).rem_euclid(v0);
     let v3 = ::std::hint::black_box(v1) % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["-1.0 % x[0]", "0.0"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
@@ -4625,7 +4625,7 @@ pub fn rule_rem_euclid_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::resul
     let v3 = ::std::hint::black_box(v1) % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0 % x[0]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
@@ -4682,11 +4682,11 @@ pub fn rule_powf_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v1", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["x[1]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v0", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = v0.powf(v1);
     let v4 = v1 - v3;
@@ -4723,17 +4723,17 @@ pub fn rule_powf_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v1", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["x[1]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v0", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = v0.powf(v1);
     let v4 = v1 - v3;
     match ::nilpotent::graph::Compare::Eq.outcome(v4, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Eq, "v4", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Eq, ["x[1] − 1.0", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v0.powf(v4);
     let v7 = v1 * v5;
@@ -5114,7 +5114,7 @@ pub fn rule_powf_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     let v4 = v0.powf(::std::hint::black_box(v3));
     match ::nilpotent::graph::Observe::IsFinite.outcome(v4) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsFinite, "v4", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsFinite, "powf(x[0], -1.0)", 0x1, found, ::std::option::Option::None)),
     }
     let v5 = v1 * v4;
     out[0] = v2;
@@ -5167,7 +5167,7 @@ pub fn rule_powf_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     let v1: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::std::hint::black_box(v1).powf(v0);
     out[0] = v2;
@@ -5759,7 +5759,7 @@ pub fn rule_atan2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<
     let v3 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -5796,7 +5796,7 @@ pub fn rule_atan2_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v3 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -5880,7 +5880,7 @@ pub fn rule_atan2_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v3 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 2.0)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -5937,7 +5937,7 @@ pub fn rule_atan2_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v3 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(2.0, x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -5995,7 +5995,7 @@ pub fn rule_atan2_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::
     let v3 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 0.5)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -6052,7 +6052,7 @@ pub fn rule_atan2_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::
     let v3 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(0.5, x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -6110,7 +6110,7 @@ pub fn rule_atan2_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::R
     let v3 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], -1.0)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -6167,7 +6167,7 @@ pub fn rule_atan2_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::R
     let v3 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(-1.0, x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -6224,7 +6224,7 @@ pub fn rule_atan2_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v3 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 0.0)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 / v3;
     let v5 = v4 / v3;
@@ -6280,7 +6280,7 @@ pub fn rule_atan2_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v3 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(0.0, x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 / v3;
     let v5 = v4 / v3;
@@ -6337,7 +6337,7 @@ pub fn rule_hypot_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<
     let v2 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     let v5 = v1 / v2;
@@ -6370,7 +6370,7 @@ pub fn rule_hypot_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v2 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     let v5 = v1 / v2;
@@ -6441,7 +6441,7 @@ pub fn rule_hypot_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v2 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 2.0)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -6496,7 +6496,7 @@ pub fn rule_hypot_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v2 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(2.0, x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -6551,7 +6551,7 @@ pub fn rule_hypot_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::
     let v2 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 0.5)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -6606,7 +6606,7 @@ pub fn rule_hypot_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::
     let v2 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(0.5, x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -6661,7 +6661,7 @@ pub fn rule_hypot_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::R
     let v2 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], -1.0)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -6716,7 +6716,7 @@ pub fn rule_hypot_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::R
     let v2 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(-1.0, x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -6770,7 +6770,7 @@ pub fn rule_hypot_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v2 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 0.0)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v3 = v0 / v2;
     out[0] = v2;
@@ -6824,7 +6824,7 @@ pub fn rule_hypot_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v2 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(0.0, x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v3 = v0 / v2;
     out[0] = v2;
@@ -6879,19 +6879,19 @@ pub fn rule_max_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v4: f64 = 1.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v0, v1);
     out[0] = v2;
@@ -6923,19 +6923,19 @@ pub fn rule_max_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v4: f64 = 1.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v0, v1);
     out[0] = v2;
@@ -6994,15 +6994,15 @@ pub fn rule_max_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["2.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[0]", "2.0"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = ::nilpotent::rules::max(v0, ::std::hint::black_box(v1));
     out[0] = v2;
@@ -7056,11 +7056,11 @@ pub fn rule_max_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "2.0"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = ::nilpotent::rules::max(::std::hint::black_box(v1), v0);
     out[0] = v2;
@@ -7114,7 +7114,7 @@ pub fn rule_max_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::max(v0, ::std::hint::black_box(v1));
     out[0] = v2;
@@ -7168,15 +7168,15 @@ pub fn rule_max_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "0.5"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["0.5", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::max(::std::hint::black_box(v1), v0);
     out[0] = v2;
@@ -7230,7 +7230,7 @@ pub fn rule_max_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["-1.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::max(v0, ::std::hint::black_box(v1));
     out[0] = v2;
@@ -7284,15 +7284,15 @@ pub fn rule_max_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "-1.0"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["-1.0", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::max(::std::hint::black_box(v1), v0);
     out[0] = v2;
@@ -7346,7 +7346,7 @@ pub fn rule_max_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::max(v0, ::std::hint::black_box(v1));
     out[0] = v2;
@@ -7400,15 +7400,15 @@ pub fn rule_max_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "0.0"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::max(::std::hint::black_box(v1), v0);
     out[0] = v2;
@@ -7463,11 +7463,11 @@ pub fn rule_min_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::min(v0, v1);
     out[0] = v2;
@@ -7499,11 +7499,11 @@ pub fn rule_min_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::min(v0, v1);
     out[0] = v2;
@@ -7562,7 +7562,7 @@ pub fn rule_min_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "2.0"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = ::nilpotent::rules::min(v0, ::std::hint::black_box(v1));
     out[0] = v2;
@@ -7616,15 +7616,15 @@ pub fn rule_min_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["2.0", "x[0]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[0]", "2.0"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = ::nilpotent::rules::min(::std::hint::black_box(v1), v0);
     out[0] = v2;
@@ -7678,15 +7678,15 @@ pub fn rule_min_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "0.5"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["0.5", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::min(v0, ::std::hint::black_box(v1));
     out[0] = v2;
@@ -7740,11 +7740,11 @@ pub fn rule_min_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["0.5", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::min(::std::hint::black_box(v1), v0);
     out[0] = v2;
@@ -7798,15 +7798,15 @@ pub fn rule_min_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "-1.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["-1.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::min(v0, ::std::hint::black_box(v1));
     out[0] = v2;
@@ -7860,11 +7860,11 @@ pub fn rule_min_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["-1.0", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::min(::std::hint::black_box(v1), v0);
     out[0] = v2;
@@ -7917,15 +7917,15 @@ pub fn rule_min_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v1: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::min(v0, ::std::hint::black_box(v1));
     out[0] = v2;
@@ -7978,11 +7978,11 @@ pub fn rule_min_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v1: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::min(::std::hint::black_box(v1), v0);
     out[0] = v2;
@@ -8036,11 +8036,11 @@ pub fn rule_abs_sub_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resul
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = v0.abs_sub(v1);
     out[0] = v2;
@@ -8071,11 +8071,11 @@ pub fn rule_abs_sub_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = v0.abs_sub(v1);
     out[0] = v2;
@@ -8134,11 +8134,11 @@ pub fn rule_abs_sub_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["2.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "2.0"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = v0.abs_sub(::std::hint::black_box(v1));
     out[0] = v2;
@@ -8192,7 +8192,7 @@ pub fn rule_abs_sub_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::
     let v3: f64 = -1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "2.0"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = ::std::hint::black_box(v1).abs_sub(v0);
     out[0] = v2;
@@ -8246,7 +8246,7 @@ pub fn rule_abs_sub_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = v0.abs_sub(::std::hint::black_box(v1));
     out[0] = v2;
@@ -8300,11 +8300,11 @@ pub fn rule_abs_sub_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "0.5"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["0.5", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::std::hint::black_box(v1).abs_sub(v0);
     out[0] = v2;
@@ -8358,7 +8358,7 @@ pub fn rule_abs_sub_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result:
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["-1.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = v0.abs_sub(::std::hint::black_box(v1));
     out[0] = v2;
@@ -8412,11 +8412,11 @@ pub fn rule_abs_sub_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result:
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "-1.0"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["-1.0", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::std::hint::black_box(v1).abs_sub(v0);
     out[0] = v2;
@@ -8470,7 +8470,7 @@ pub fn rule_abs_sub_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = v0.abs_sub(::std::hint::black_box(v1));
     out[0] = v2;
@@ -8523,11 +8523,11 @@ pub fn rule_abs_sub_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::
     let v1: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "0.0"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::std::hint::black_box(v1).abs_sub(v0);
     out[0] = v2;
@@ -8679,7 +8679,7 @@ pub fn random_0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v12: f64 = 2.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["x[2]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v2), ::std::option::Option::None])),
     }
     let v3 = v2.powf(v2);
     let v4 = v3 + v3;
@@ -8723,14 +8723,14 @@ pub fn random_0_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v12: f64 = 2.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["x[2]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v2), ::std::option::Option::None])),
     }
     let v3 = v2.powf(v2);
     let v4 = v3 + v3;
     let v6 = v2 - v5;
     match ::nilpotent::graph::Compare::Eq.outcome(v6, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v6", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["x[2] − 1.0", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v2.powf(v6);
     let v9 = v2 * v7;
@@ -9090,7 +9090,7 @@ pub fn random_3_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v5 = v4.floor();
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v5", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["floor (x[1] × 0.0)", "x[0] / x[1]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v2.abs_sub(v5);
     let v7 = v1.recip();
@@ -9127,7 +9127,7 @@ pub fn random_3_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v5 = v4.floor();
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v5", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["floor (x[1] × 0.0)", "x[0] / x[1]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v2.abs_sub(v5);
     let v7 = v1.recip();
@@ -9213,7 +9213,7 @@ pub fn random_4_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v11 = v6.hypot(::std::hint::black_box(v7));
     match ::nilpotent::graph::Compare::Eq.outcome(v11, v12) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v11", "v12", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot((atanh x[2] − acosh sinh x[2]), -1.5)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v13 = v7 / v11;
     let v14 = v13 / v11;
@@ -9274,7 +9274,7 @@ pub fn random_4_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v11 = v6.hypot(::std::hint::black_box(v7));
     match ::nilpotent::graph::Compare::Eq.outcome(v11, v12) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v11", "v12", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot((atanh x[2] − acosh sinh x[2]), -1.5)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v13 = v7 / v11;
     let v14 = v13 / v11;
@@ -9412,28 +9412,28 @@ pub fn random_5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v1 = v0 + v0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(3, ::nilpotent::graph::Observe::IsNan, "x[0] + x[0]", 0x0, found, ::std::option::Option::None)),
     }
     let v2 = v1.ln_1p();
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "ln_1p (x[0] + x[0])"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v2", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["ln_1p (x[0] + x[0])", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Lt, ["x[0] + x[0]", "ln_1p (x[0] + x[0])"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::IsNan, "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(5, ::nilpotent::graph::Observe::IsNan, "ln_1p (x[0] + x[0])", 0x0, found, ::std::option::Option::None)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(6, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(6, ::nilpotent::graph::Compare::Lt, ["ln_1p (x[0] + x[0])", "x[0] + x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v3 = ::nilpotent::rules::max(v2, v1);
     let v4 = v2.abs_sub(v0);
@@ -9443,7 +9443,7 @@ pub fn random_5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v8 = v6.hypot(v4);
     match ::nilpotent::graph::Compare::Eq.outcome(v8, v9) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v8", "v9", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["v8", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v10 = v4 / v8;
     let v11 = v10 / v8;
@@ -9484,28 +9484,28 @@ pub fn random_5_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v1 = v0 + v0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(3, ::nilpotent::graph::Observe::IsNan, "x[0] + x[0]", 0x0, found, ::std::option::Option::None)),
     }
     let v2 = v1.ln_1p();
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "ln_1p (x[0] + x[0])"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v2", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["ln_1p (x[0] + x[0])", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Lt, ["x[0] + x[0]", "ln_1p (x[0] + x[0])"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::IsNan, "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(5, ::nilpotent::graph::Observe::IsNan, "ln_1p (x[0] + x[0])", 0x0, found, ::std::option::Option::None)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(6, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(6, ::nilpotent::graph::Compare::Lt, ["ln_1p (x[0] + x[0])", "x[0] + x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v3 = ::nilpotent::rules::max(v2, v1);
     let v4 = v2.abs_sub(v0);
@@ -9515,7 +9515,7 @@ pub fn random_5_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v8 = v6.hypot(v4);
     match ::nilpotent::graph::Compare::Eq.outcome(v8, v9) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v8", "v9", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["v8", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v10 = v4 / v8;
     let v11 = v10 / v8;
@@ -9586,7 +9586,7 @@ pub fn random_6(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
     let v2 = v0 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v2.powi(12);
     out[0] = v4;
@@ -9617,7 +9617,7 @@ pub fn random_6_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v2 = v0 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v2.powi(12);
     let v5 = v2.powi(11);
@@ -9657,7 +9657,7 @@ pub fn random_6_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v2 = v0 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v2.powi(12);
     let v5 = v2.powi(11);
@@ -9707,14 +9707,14 @@ pub fn random_7(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
     let v2 = v1 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 * v2;
     let v5 = v4.acosh();
     let v7 = v2 % ::std::hint::black_box(v6);
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v7", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["(x[1] % x[1]) % -1.5", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v5.to_degrees();
     let v9 = v1 / v8;
@@ -9750,14 +9750,14 @@ pub fn random_7_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v2 = v1 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 * v2;
     let v5 = v4.acosh();
     let v7 = v2 % ::std::hint::black_box(v6);
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v7", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["(x[1] % x[1]) % -1.5", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v5.to_degrees();
     let v9 = v1 / v8;
@@ -9819,14 +9819,14 @@ pub fn random_7_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v2 = v1 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 * v2;
     let v5 = v4.acosh();
     let v7 = v2 % ::std::hint::black_box(v6);
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v7", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["(x[1] % x[1]) % -1.5", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v5.to_degrees();
     let v9 = v1 / v8;
@@ -10056,7 +10056,7 @@ pub fn random_9(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
     let v3 = v1 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v3 - v2;
     let v6 = v5.exp();
@@ -10088,7 +10088,7 @@ pub fn random_9_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v3 = v1 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v3 - v2;
     let v6 = v5.exp();
@@ -10132,7 +10132,7 @@ pub fn random_9_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v3 = v1 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v3 - v2;
     let v6 = v5.exp();
@@ -10217,15 +10217,15 @@ pub fn random_10_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["2.0", "x[1]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[1]", "2.0"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     let v3 = ::nilpotent::rules::max(v1, ::std::hint::black_box(v2));
     let v4 = v3 - v3;
@@ -10259,15 +10259,15 @@ pub fn random_10_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["2.0", "x[1]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[1]", "2.0"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     let v3 = ::nilpotent::rules::max(v1, ::std::hint::black_box(v2));
     let v4 = v3 - v3;
@@ -10334,11 +10334,11 @@ pub fn random_11_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v4 = v3.fract();
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["fract (−(x[0] / x[0]) − x[0])", "−(x[0] / x[0]) − x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["−(x[0] / x[0]) − x[0]", "fract (−(x[0] / x[0]) − x[0])"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v3.abs_sub(v4);
     out[0] = v5;
@@ -10371,11 +10371,11 @@ pub fn random_11_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v4 = v3.fract();
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["fract (−(x[0] / x[0]) − x[0])", "−(x[0] / x[0]) − x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["−(x[0] / x[0]) − x[0]", "fract (−(x[0] / x[0]) − x[0])"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v3.abs_sub(v4);
     out[0] = v5;
@@ -10409,7 +10409,7 @@ pub fn random_12(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
     let v4 = v0 % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v5) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v5", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % x[0]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v2.atan2(v3);
     out[0] = v6;
@@ -10443,13 +10443,13 @@ pub fn random_12_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v4 = v0 % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v5) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v5", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % x[0]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v2.atan2(v3);
     let v7 = v2.hypot(v3);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v5) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v7", "v5", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(exp2 atanh x[0], (x[0] + atanh x[0]))", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v3 / v7;
     let v9 = v8 / v7;
@@ -10497,13 +10497,13 @@ pub fn random_12_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v4 = v0 % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v5) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v5", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % x[0]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v2.atan2(v3);
     let v7 = v2.hypot(v3);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v5) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v7", "v5", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(exp2 atanh x[0], (x[0] + atanh x[0]))", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v3 / v7;
     let v9 = v8 / v7;
@@ -10614,20 +10614,20 @@ pub fn random_13_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v14: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     let v1 = v0.atan2(v0);
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["atan2(x[0], x[0])", "x[0]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "atan2(x[0], x[0])", 0x0, found, ::std::option::Option::None)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "atan2(x[0], x[0])"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = v0 / v0;
     let v3 = ::nilpotent::rules::min(v1, v0);
@@ -10642,7 +10642,7 @@ pub fn random_13_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v13 = v0.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v13, v14) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Eq, "v13", "v14", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v15 = v0 / v13;
     let v16 = v15 / v13;
@@ -10678,20 +10678,20 @@ pub fn random_13_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v14: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     let v1 = v0.atan2(v0);
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["atan2(x[0], x[0])", "x[0]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "atan2(x[0], x[0])", 0x0, found, ::std::option::Option::None)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "atan2(x[0], x[0])"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = v0 / v0;
     let v3 = ::nilpotent::rules::min(v1, v0);
@@ -10706,7 +10706,7 @@ pub fn random_13_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v13 = v0.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v13, v14) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Eq, "v13", "v14", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v15 = v0 / v13;
     let v16 = v15 / v13;
@@ -10782,7 +10782,7 @@ pub fn random_14(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
     let v10 = v1 % v3;
     match ::nilpotent::graph::Compare::Lt.outcome(v10, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v10", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % (x[1] / 2.0)", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v11 = v9.log(v9);
     out[0] = v11;
@@ -10820,7 +10820,7 @@ pub fn random_14_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v10 = v1 % v3;
     match ::nilpotent::graph::Compare::Lt.outcome(v10, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v10", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % (x[1] / 2.0)", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v11 = v9.log(v9);
     let v12 = v9.ln();
@@ -10877,7 +10877,7 @@ pub fn random_14_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v10 = v1 % v3;
     match ::nilpotent::graph::Compare::Lt.outcome(v10, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v10", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % (x[1] / 2.0)", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v11 = v9.log(v9);
     let v12 = v9.ln();
@@ -11083,7 +11083,7 @@ pub fn random_16_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v3 = v0.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v2 / v3;
     let v5 = v3.recip();
@@ -11127,7 +11127,7 @@ pub fn random_16_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v3 = v0.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v2 / v3;
     let v5 = v3.recip();
@@ -11228,7 +11228,7 @@ pub fn random_17_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v16: f64 = -0.5;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
     }
     let v2 = v0.abs_sub(v0);
     let v3 = v2.sin();
@@ -11274,7 +11274,7 @@ pub fn random_17_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v16: f64 = -0.5;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
     }
     let v2 = v0.abs_sub(v0);
     let v3 = v2.sin();
@@ -11445,11 +11445,11 @@ pub fn random_19_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v26: f64 = 0.3333333333333333;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
     }
     let v2 = v0 / v1;
     let v3 = ::nilpotent::rules::min(v0, v0);
@@ -11459,7 +11459,7 @@ pub fn random_19_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v7 = v5.hypot(v2);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v7", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["v7", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v2 / v7;
     let v10 = v9 / v7;
@@ -11470,7 +11470,7 @@ pub fn random_19_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v15 = v3.hypot(v3);
     match ::nilpotent::graph::Compare::Eq.outcome(v15, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v15", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot((min(x[0], x[0])), (min(x[0], x[0])))", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v16 = v3 / v15;
     let v17 = v16 / v15;
@@ -11514,11 +11514,11 @@ pub fn random_19_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v48: f64 = -0.3333333333333333;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
     }
     let v2 = v0 / v1;
     let v3 = ::nilpotent::rules::min(v0, v0);
@@ -11528,7 +11528,7 @@ pub fn random_19_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v7 = v5.hypot(v2);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v7", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["v7", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v2 / v7;
     let v10 = v9 / v7;
@@ -11539,7 +11539,7 @@ pub fn random_19_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v15 = v3.hypot(v3);
     match ::nilpotent::graph::Compare::Eq.outcome(v15, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v15", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot((min(x[0], x[0])), (min(x[0], x[0])))", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v16 = v3 / v15;
     let v17 = v16 / v15;
@@ -11754,7 +11754,7 @@ pub fn random_21_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
     }
     let v1 = v0.abs_sub(v0);
     let v3 = v1 + v2;
@@ -11785,7 +11785,7 @@ pub fn random_21_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
     }
     let v1 = v0.abs_sub(v0);
     let v3 = v1 + v2;
@@ -12029,52 +12029,52 @@ pub fn guarded(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpot
     let v18: f64 = 0.5;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::IsInfinite.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsInfinite, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Observe::IsNormal.outcome(v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(3, ::nilpotent::graph::Observe::IsNormal, "x[1]", 0x1, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Observe::IsSubnormal.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(4, ::nilpotent::graph::Observe::IsSubnormal, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::SignBit.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(6, ::nilpotent::graph::Observe::SignBit, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v11) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(7, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "tests/compiled_cases/mod.rs:347:8", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Le.outcome(v11, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(8, ::nilpotent::graph::Compare::Le, ["0.0", "x[1]"], "tests/compiled_cases/mod.rs:350:8", 3, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::Trunc.outcome(v0) {
         0x3ff0000000000000 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0x3ff0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(9, ::nilpotent::graph::Observe::Trunc, "x[0]", 0x3ff0000000000000, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::Exact.outcome(v1) {
         0x4000000000000000 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x4000000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(10, ::nilpotent::graph::Observe::Exact, "x[1]", 0x4000000000000000, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(11, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "tests/compiled_cases/mod.rs:358:8", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(13, ::nilpotent::graph::Compare::Eq, ["x[0]", "x[1]"], "tests/compiled_cases/mod.rs:364:8", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsFinite, "x[0] × x[1]", 0x1, found, ::std::option::Option::None)),
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
@@ -12086,7 +12086,7 @@ pub fn guarded(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpot
     let v10 = v0 - v1;
     match ::nilpotent::graph::Observe::Class.outcome(v10) {
         0x4 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(5, ::nilpotent::graph::Observe::Class, "x[0] − x[1]", 0x4, found, ::std::option::Option::None)),
     }
     let v12 = v1 * v1;
     let v13 = v9 + v12;
@@ -12096,12 +12096,12 @@ pub fn guarded(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpot
     let v19 = v1 * v18;
     match ::nilpotent::graph::Compare::Le.outcome(v0, v19) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(12, ::nilpotent::graph::Compare::Le, ["x[0]", "x[1] × 0.5"], "tests/compiled_cases/mod.rs:361:8", 1, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v20 = v1 - v15;
     match ::nilpotent::graph::Compare::Order.outcome(v0, v20) {
         0x2 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v20", 0x2, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(14, ::nilpotent::graph::Compare::Order, ["x[0]", "x[1] − 1.0"], "tests/compiled_cases/mod.rs:367:13", 6, 0x2, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v21 = v17 - v0;
     out[0] = v21;
@@ -12132,60 +12132,60 @@ pub fn guarded_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v18: f64 = 0.5;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::IsInfinite.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsInfinite, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Observe::IsNormal.outcome(v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(3, ::nilpotent::graph::Observe::IsNormal, "x[1]", 0x1, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Observe::IsSubnormal.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(4, ::nilpotent::graph::Observe::IsSubnormal, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::SignBit.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(6, ::nilpotent::graph::Observe::SignBit, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v11) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(7, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "tests/compiled_cases/mod.rs:347:8", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Le.outcome(v11, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(8, ::nilpotent::graph::Compare::Le, ["0.0", "x[1]"], "tests/compiled_cases/mod.rs:350:8", 3, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::Trunc.outcome(v0) {
         0x3ff0000000000000 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0x3ff0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(9, ::nilpotent::graph::Observe::Trunc, "x[0]", 0x3ff0000000000000, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::Exact.outcome(v1) {
         0x4000000000000000 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x4000000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(10, ::nilpotent::graph::Observe::Exact, "x[1]", 0x4000000000000000, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(11, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "tests/compiled_cases/mod.rs:358:8", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(13, ::nilpotent::graph::Compare::Eq, ["x[0]", "x[1]"], "tests/compiled_cases/mod.rs:364:8", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(15, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(15, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(16, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsFinite, "x[0] × x[1]", 0x1, found, ::std::option::Option::None)),
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
@@ -12197,7 +12197,7 @@ pub fn guarded_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v10 = v0 - v1;
     match ::nilpotent::graph::Observe::Class.outcome(v10) {
         0x4 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(5, ::nilpotent::graph::Observe::Class, "x[0] − x[1]", 0x4, found, ::std::option::Option::None)),
     }
     let v12 = v1 * v1;
     let v13 = v9 + v12;
@@ -12207,12 +12207,12 @@ pub fn guarded_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v19 = v1 * v18;
     match ::nilpotent::graph::Compare::Le.outcome(v0, v19) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(12, ::nilpotent::graph::Compare::Le, ["x[0]", "x[1] × 0.5"], "tests/compiled_cases/mod.rs:361:8", 1, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v20 = v1 - v15;
     match ::nilpotent::graph::Compare::Order.outcome(v0, v20) {
         0x2 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v20", 0x2, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(14, ::nilpotent::graph::Compare::Order, ["x[0]", "x[1] − 1.0"], "tests/compiled_cases/mod.rs:367:13", 6, 0x2, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v21 = v17 - v0;
     let v22 = v1 + v15;
@@ -12258,60 +12258,60 @@ pub fn guarded_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), 
     let v18: f64 = 0.5;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::IsInfinite.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsInfinite, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Observe::IsNormal.outcome(v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(3, ::nilpotent::graph::Observe::IsNormal, "x[1]", 0x1, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Observe::IsSubnormal.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(4, ::nilpotent::graph::Observe::IsSubnormal, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::SignBit.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(6, ::nilpotent::graph::Observe::SignBit, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v11) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(7, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "tests/compiled_cases/mod.rs:347:8", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Le.outcome(v11, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(8, ::nilpotent::graph::Compare::Le, ["0.0", "x[1]"], "tests/compiled_cases/mod.rs:350:8", 3, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::Trunc.outcome(v0) {
         0x3ff0000000000000 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0x3ff0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(9, ::nilpotent::graph::Observe::Trunc, "x[0]", 0x3ff0000000000000, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::Exact.outcome(v1) {
         0x4000000000000000 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x4000000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(10, ::nilpotent::graph::Observe::Exact, "x[1]", 0x4000000000000000, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(11, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "tests/compiled_cases/mod.rs:358:8", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(13, ::nilpotent::graph::Compare::Eq, ["x[0]", "x[1]"], "tests/compiled_cases/mod.rs:364:8", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(15, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(15, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(16, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsFinite, "x[0] × x[1]", 0x1, found, ::std::option::Option::None)),
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
@@ -12323,7 +12323,7 @@ pub fn guarded_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), 
     let v10 = v0 - v1;
     match ::nilpotent::graph::Observe::Class.outcome(v10) {
         0x4 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(5, ::nilpotent::graph::Observe::Class, "x[0] − x[1]", 0x4, found, ::std::option::Option::None)),
     }
     let v12 = v1 * v1;
     let v13 = v9 + v12;
@@ -12333,12 +12333,12 @@ pub fn guarded_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), 
     let v19 = v1 * v18;
     match ::nilpotent::graph::Compare::Le.outcome(v0, v19) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(12, ::nilpotent::graph::Compare::Le, ["x[0]", "x[1] × 0.5"], "tests/compiled_cases/mod.rs:361:8", 1, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v20 = v1 - v15;
     match ::nilpotent::graph::Compare::Order.outcome(v0, v20) {
         0x2 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v20", 0x2, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(14, ::nilpotent::graph::Compare::Order, ["x[0]", "x[1] − 1.0"], "tests/compiled_cases/mod.rs:367:13", 6, 0x2, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v21 = v17 - v0;
     let v22 = v1 + v15;
@@ -12397,52 +12397,52 @@ pub fn guarded_other(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::
     let v21: f64 = 1.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::IsInfinite.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsInfinite, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Observe::IsNormal.outcome(v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(3, ::nilpotent::graph::Observe::IsNormal, "x[1]", 0x1, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Observe::IsSubnormal.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(4, ::nilpotent::graph::Observe::IsSubnormal, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::SignBit.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(6, ::nilpotent::graph::Observe::SignBit, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v11) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(7, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "tests/compiled_cases/mod.rs:347:8", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Le.outcome(v11, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(8, ::nilpotent::graph::Compare::Le, ["0.0", "x[1]"], "tests/compiled_cases/mod.rs:350:8", 3, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::Trunc.outcome(v0) {
         0xbff0000000000000 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0xbff0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(9, ::nilpotent::graph::Observe::Trunc, "x[0]", 0xbff0000000000000, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::Exact.outcome(v1) {
         0x3fe0000000000000 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x3fe0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(10, ::nilpotent::graph::Observe::Exact, "x[1]", 0x3fe0000000000000, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(11, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "tests/compiled_cases/mod.rs:358:8", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(13, ::nilpotent::graph::Compare::Eq, ["x[0]", "x[1]"], "tests/compiled_cases/mod.rs:364:8", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsFinite, "x[0] × x[1]", 0x1, found, ::std::option::Option::None)),
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
@@ -12454,7 +12454,7 @@ pub fn guarded_other(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::
     let v10 = v0 - v1;
     match ::nilpotent::graph::Observe::Class.outcome(v10) {
         0x4 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(5, ::nilpotent::graph::Observe::Class, "x[0] − x[1]", 0x4, found, ::std::option::Option::None)),
     }
     let v12 = v1 * v1;
     let v13 = v9 + v12;
@@ -12464,13 +12464,13 @@ pub fn guarded_other(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::
     let v19 = v1 * v18;
     match ::nilpotent::graph::Compare::Le.outcome(v0, v19) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(12, ::nilpotent::graph::Compare::Le, ["x[0]", "x[1] × 0.5"], "tests/compiled_cases/mod.rs:361:8", 1, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v20 = v17 - v1;
     let v22 = v1 - v21;
     match ::nilpotent::graph::Compare::Order.outcome(v0, v22) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v22", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(14, ::nilpotent::graph::Compare::Order, ["x[0]", "x[1] − 1.0"], "tests/compiled_cases/mod.rs:367:13", 6, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v23 = v0 + v20;
     out[0] = v23;
@@ -12504,60 +12504,60 @@ pub fn guarded_other_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v29: f64 = 2.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::IsInfinite.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsInfinite, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Observe::IsNormal.outcome(v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(3, ::nilpotent::graph::Observe::IsNormal, "x[1]", 0x1, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Observe::IsSubnormal.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(4, ::nilpotent::graph::Observe::IsSubnormal, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::SignBit.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(6, ::nilpotent::graph::Observe::SignBit, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v11) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(7, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "tests/compiled_cases/mod.rs:347:8", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Le.outcome(v11, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(8, ::nilpotent::graph::Compare::Le, ["0.0", "x[1]"], "tests/compiled_cases/mod.rs:350:8", 3, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::Trunc.outcome(v0) {
         0xbff0000000000000 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0xbff0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(9, ::nilpotent::graph::Observe::Trunc, "x[0]", 0xbff0000000000000, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::Exact.outcome(v1) {
         0x3fe0000000000000 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x3fe0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(10, ::nilpotent::graph::Observe::Exact, "x[1]", 0x3fe0000000000000, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(11, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "tests/compiled_cases/mod.rs:358:8", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(13, ::nilpotent::graph::Compare::Eq, ["x[0]", "x[1]"], "tests/compiled_cases/mod.rs:364:8", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(15, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(15, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(16, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsFinite, "x[0] × x[1]", 0x1, found, ::std::option::Option::None)),
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
@@ -12569,7 +12569,7 @@ pub fn guarded_other_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v10 = v0 - v1;
     match ::nilpotent::graph::Observe::Class.outcome(v10) {
         0x4 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(5, ::nilpotent::graph::Observe::Class, "x[0] − x[1]", 0x4, found, ::std::option::Option::None)),
     }
     let v12 = v1 * v1;
     let v13 = v9 + v12;
@@ -12579,13 +12579,13 @@ pub fn guarded_other_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v19 = v1 * v18;
     match ::nilpotent::graph::Compare::Le.outcome(v0, v19) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(12, ::nilpotent::graph::Compare::Le, ["x[0]", "x[1] × 0.5"], "tests/compiled_cases/mod.rs:361:8", 1, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v20 = v17 - v1;
     let v22 = v1 - v21;
     match ::nilpotent::graph::Compare::Order.outcome(v0, v22) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v22", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(14, ::nilpotent::graph::Compare::Order, ["x[0]", "x[1] − 1.0"], "tests/compiled_cases/mod.rs:367:13", 6, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v23 = v0 + v20;
     let v25 = v1 + v24;
@@ -12634,60 +12634,60 @@ pub fn guarded_other_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Resul
     let v29: f64 = 2.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::IsInfinite.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsInfinite, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Observe::IsNormal.outcome(v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(3, ::nilpotent::graph::Observe::IsNormal, "x[1]", 0x1, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Observe::IsSubnormal.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(4, ::nilpotent::graph::Observe::IsSubnormal, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::SignBit.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(6, ::nilpotent::graph::Observe::SignBit, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v11) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(7, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "tests/compiled_cases/mod.rs:347:8", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Le.outcome(v11, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(8, ::nilpotent::graph::Compare::Le, ["0.0", "x[1]"], "tests/compiled_cases/mod.rs:350:8", 3, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::Trunc.outcome(v0) {
         0xbff0000000000000 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0xbff0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(9, ::nilpotent::graph::Observe::Trunc, "x[0]", 0xbff0000000000000, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::Exact.outcome(v1) {
         0x3fe0000000000000 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x3fe0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(10, ::nilpotent::graph::Observe::Exact, "x[1]", 0x3fe0000000000000, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(11, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "tests/compiled_cases/mod.rs:358:8", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(13, ::nilpotent::graph::Compare::Eq, ["x[0]", "x[1]"], "tests/compiled_cases/mod.rs:364:8", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(15, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(15, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(16, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsFinite, "x[0] × x[1]", 0x1, found, ::std::option::Option::None)),
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
@@ -12699,7 +12699,7 @@ pub fn guarded_other_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Resul
     let v10 = v0 - v1;
     match ::nilpotent::graph::Observe::Class.outcome(v10) {
         0x4 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(5, ::nilpotent::graph::Observe::Class, "x[0] − x[1]", 0x4, found, ::std::option::Option::None)),
     }
     let v12 = v1 * v1;
     let v13 = v9 + v12;
@@ -12709,13 +12709,13 @@ pub fn guarded_other_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Resul
     let v19 = v1 * v18;
     match ::nilpotent::graph::Compare::Le.outcome(v0, v19) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(12, ::nilpotent::graph::Compare::Le, ["x[0]", "x[1] × 0.5"], "tests/compiled_cases/mod.rs:361:8", 1, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v20 = v17 - v1;
     let v22 = v1 - v21;
     match ::nilpotent::graph::Compare::Order.outcome(v0, v22) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v22", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(14, ::nilpotent::graph::Compare::Order, ["x[0]", "x[1] − 1.0"], "tests/compiled_cases/mod.rs:367:13", 6, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v23 = v0 + v20;
     let v25 = v1 + v24;
@@ -12775,7 +12775,7 @@ pub fn inverse_entry(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::
     let v6 = v4 - v5;
     match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsZero, "(x[0] × x[3]) − (x[1] × x[2])", 0x0, found, ::std::option::Option::None)),
     }
     let v7 = v3 / v6;
     out[0] = v7;
@@ -12808,7 +12808,7 @@ pub fn inverse_entry_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v6 = v4 - v5;
     match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsZero, "(x[0] × x[3]) − (x[1] × x[2])", 0x0, found, ::std::option::Option::None)),
     }
     let v7 = v3 / v6;
     let v8 = v6.recip();
@@ -12855,7 +12855,7 @@ pub fn inverse_entry_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Resul
     let v6 = v4 - v5;
     match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsZero, "(x[0] × x[3]) − (x[1] × x[2])", 0x0, found, ::std::option::Option::None)),
     }
     let v7 = v3 / v6;
     let v8 = v6.recip();
@@ -12970,7 +12970,7 @@ pub fn inverse_entry_singular(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v6 = v4 - v5;
     match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsZero, "(x[0] × x[3]) − (x[1] × x[2])", 0x1, found, ::std::option::Option::None)),
     }
     out[0] = v7;
     ::std::result::Result::Ok(())
@@ -13004,7 +13004,7 @@ pub fn inverse_entry_singular_gradient(x: &[f64], out: &mut [f64]) -> ::std::res
     let v6 = v4 - v5;
     match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsZero, "(x[0] × x[3]) − (x[1] × x[2])", 0x1, found, ::std::option::Option::None)),
     }
     out[0] = v7;
     out[1] = v8;
@@ -13042,7 +13042,7 @@ pub fn inverse_entry_singular_hessian(x: &[f64], out: &mut [f64]) -> ::std::resu
     let v6 = v4 - v5;
     match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsZero, "(x[0] × x[3]) − (x[1] × x[2])", 0x1, found, ::std::option::Option::None)),
     }
     out[0] = v7;
     out[1] = v8;

@@ -4299,7 +4299,7 @@ pub fn param_add_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 + v1;
     out[0] = v3;
@@ -4336,7 +4336,7 @@ pub fn param_add_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) ->
     let v5: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 + v1;
     out[0] = v3;
@@ -4375,7 +4375,7 @@ pub fn param_add_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> 
     let v5: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 + v1;
     out[0] = v3;
@@ -4709,7 +4709,7 @@ pub fn param_sub_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 - v1;
     out[0] = v3;
@@ -4747,7 +4747,7 @@ pub fn param_sub_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) ->
     let v6: f64 = -1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 - v1;
     out[0] = v3;
@@ -4787,7 +4787,7 @@ pub fn param_sub_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> 
     let v6: f64 = -1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 - v1;
     out[0] = v3;
@@ -5117,7 +5117,7 @@ pub fn param_mul_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 * v1;
     out[0] = v3;
@@ -5153,7 +5153,7 @@ pub fn param_mul_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) ->
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 * v1;
     out[0] = v3;
@@ -5192,7 +5192,7 @@ pub fn param_mul_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> 
     let v5: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 * v1;
     out[0] = v3;
@@ -5535,7 +5535,7 @@ pub fn param_div_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 / v1;
     out[0] = v3;
@@ -5571,7 +5571,7 @@ pub fn param_div_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) ->
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 / v1;
     let v5 = v1.recip();
@@ -5612,7 +5612,7 @@ pub fn param_div_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> 
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 / v1;
     let v5 = v1.recip();
@@ -5959,7 +5959,7 @@ pub fn param_rem_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 % v1;
     out[0] = v3;
@@ -5996,7 +5996,7 @@ pub fn param_rem_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) ->
     let v8: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 % v1;
     let v5 = v0 / v1;
@@ -6038,7 +6038,7 @@ pub fn param_rem_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> 
     let v8: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 % v1;
     let v5 = v0 / v1;
@@ -6210,7 +6210,7 @@ pub fn param_rem_euclid_p_x_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> :
     let v3 = v1 % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["p[0] % x[0]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
@@ -6250,7 +6250,7 @@ pub fn param_rem_euclid_p_x_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::
     let v3 = v1 % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["p[0] % x[0]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
@@ -6390,7 +6390,7 @@ pub fn param_rem_euclid_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> :
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.rem_euclid(v1);
     out[0] = v3;
@@ -6427,13 +6427,13 @@ pub fn param_rem_euclid_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f
     let v9: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.rem_euclid(v1);
     let v5 = v0 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v5", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0] % x[1]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v0 / v1;
     let v7 = v6.trunc();
@@ -6474,13 +6474,13 @@ pub fn param_rem_euclid_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f6
     let v9: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.rem_euclid(v1);
     let v5 = v0 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v5", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0] % x[1]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v0 / v1;
     let v7 = v6.trunc();
@@ -6554,7 +6554,7 @@ pub fn param_powf_x_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v1", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     let v2 = v0.powf(v1);
     let v4 = v1 - v3;
@@ -6594,13 +6594,13 @@ pub fn param_powf_x_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v1", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     let v2 = v0.powf(v1);
     let v4 = v1 - v3;
     match ::nilpotent::graph::Compare::Eq.outcome(v4, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v4", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["p[0] − 1.0", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v0.powf(v4);
     let v7 = v1 * v5;
@@ -6672,7 +6672,7 @@ pub fn param_powf_p_x_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v1", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     let v2 = v1.powf(v0);
     let v4 = v1.ln();
@@ -6710,7 +6710,7 @@ pub fn param_powf_p_x_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v1", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     let v2 = v1.powf(v0);
     let v4 = v1.ln();
@@ -6851,7 +6851,7 @@ pub fn param_powf_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.powf(v1);
     out[0] = v3;
@@ -6888,15 +6888,15 @@ pub fn param_powf_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -
     let v5: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v1", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["x[1]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Eq, "v0", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v3 = v0.powf(v1);
     let v6 = v1 - v5;
@@ -6940,21 +6940,21 @@ pub fn param_powf_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) ->
     let v5: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v1", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["x[1]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Eq, "v0", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v3 = v0.powf(v1);
     let v6 = v1 - v5;
     match ::nilpotent::graph::Compare::Eq.outcome(v6, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Eq, "v6", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Eq, ["x[1] − 1.0", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v0.powf(v6);
     let v8 = v1 * v7;
@@ -7325,7 +7325,7 @@ pub fn param_log_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.log(v1);
     out[0] = v3;
@@ -7361,7 +7361,7 @@ pub fn param_log_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) ->
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.log(v1);
     let v5 = v0.ln();
@@ -7407,7 +7407,7 @@ pub fn param_log_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> 
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.log(v1);
     let v5 = v0.ln();
@@ -7504,7 +7504,7 @@ pub fn param_atan2_x_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v3 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], p[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -7543,7 +7543,7 @@ pub fn param_atan2_x_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v3 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], p[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -7622,7 +7622,7 @@ pub fn param_atan2_p_x_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v3 = v1.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(p[0], x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -7662,7 +7662,7 @@ pub fn param_atan2_p_x_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v3 = v1.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(p[0], x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -7780,7 +7780,7 @@ pub fn param_atan2_p_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v5 = v1.hypot(v2);
     match ::nilpotent::graph::Compare::Eq.outcome(v5, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v5", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(p[0], p[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     out[0] = v4;
     out[1] = v3;
@@ -7817,7 +7817,7 @@ pub fn param_atan2_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.atan2(v1);
     out[0] = v3;
@@ -7853,13 +7853,13 @@ pub fn param_atan2_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) 
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.atan2(v1);
     let v5 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v5, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v5", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v1 / v5;
     let v7 = v6 / v5;
@@ -7901,13 +7901,13 @@ pub fn param_atan2_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.atan2(v1);
     let v5 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v5, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v5", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v1 / v5;
     let v7 = v6 / v5;
@@ -8002,7 +8002,7 @@ pub fn param_hypot_x_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v2 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], p[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -8039,7 +8039,7 @@ pub fn param_hypot_x_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v2 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], p[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     let v5 = v2.recip();
@@ -8112,7 +8112,7 @@ pub fn param_hypot_p_x_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v2 = v1.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(p[0], x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -8149,7 +8149,7 @@ pub fn param_hypot_p_x_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v2 = v1.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(p[0], x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     let v5 = v2.recip();
@@ -8258,7 +8258,7 @@ pub fn param_hypot_p_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v3 = v1.hypot(v2);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v5) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v5", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(p[0], p[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 * v3;
     out[0] = v4;
@@ -8296,7 +8296,7 @@ pub fn param_hypot_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.hypot(v1);
     out[0] = v3;
@@ -8332,12 +8332,12 @@ pub fn param_hypot_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) 
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v0 / v3;
     let v6 = v1 / v3;
@@ -8376,12 +8376,12 @@ pub fn param_hypot_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v0 / v3;
     let v6 = v1 / v3;
@@ -8463,19 +8463,19 @@ pub fn param_max_x_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "p[0]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["p[0]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v0, v1);
     out[0] = v2;
@@ -8511,19 +8511,19 @@ pub fn param_max_x_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::re
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "p[0]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["p[0]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v0, v1);
     out[0] = v2;
@@ -8590,11 +8590,11 @@ pub fn param_max_p_x_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v1, v0);
     out[0] = v2;
@@ -8630,11 +8630,11 @@ pub fn param_max_p_x_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::re
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v1, v0);
     out[0] = v2;
@@ -8737,11 +8737,11 @@ pub fn param_max_p_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::re
     let v5: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "p[1]", 0x0, found, ::std::option::Option::Some(v2))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["p[1]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v2), ::std::option::Option::Some(v1)])),
     }
     let v3 = ::nilpotent::rules::max(v1, v2);
     let v4 = v0 * v3;
@@ -8780,7 +8780,7 @@ pub fn param_max_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = ::nilpotent::rules::max(v0, v1);
     out[0] = v3;
@@ -8817,23 +8817,23 @@ pub fn param_max_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) ->
     let v5: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(3, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v3 = ::nilpotent::rules::max(v0, v1);
     out[0] = v3;
@@ -8872,23 +8872,23 @@ pub fn param_max_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> 
     let v5: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(3, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v3 = ::nilpotent::rules::max(v0, v1);
     out[0] = v3;
@@ -8959,11 +8959,11 @@ pub fn param_min_x_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "p[0]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::min(v0, v1);
     out[0] = v2;
@@ -9000,11 +9000,11 @@ pub fn param_min_x_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::re
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "p[0]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::min(v0, v1);
     out[0] = v2;
@@ -9071,19 +9071,19 @@ pub fn param_min_p_x_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["p[0]", "x[0]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "p[0]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::min(v1, v0);
     out[0] = v2;
@@ -9120,19 +9120,19 @@ pub fn param_min_p_x_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::re
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["p[0]", "x[0]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "p[0]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::min(v1, v0);
     out[0] = v2;
@@ -9235,19 +9235,19 @@ pub fn param_min_p_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::re
     let v5: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "p[1]", 0x0, found, ::std::option::Option::Some(v2))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["p[0]", "p[1]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v2)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "p[0]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["p[1]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v2), ::std::option::Option::Some(v1)])),
     }
     let v3 = ::nilpotent::rules::min(v1, v2);
     let v4 = v0 * v3;
@@ -9286,7 +9286,7 @@ pub fn param_min_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = ::nilpotent::rules::min(v0, v1);
     out[0] = v3;
@@ -9323,15 +9323,15 @@ pub fn param_min_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) ->
     let v5: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v3 = ::nilpotent::rules::min(v0, v1);
     out[0] = v3;
@@ -9370,15 +9370,15 @@ pub fn param_min_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> 
     let v5: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v3 = ::nilpotent::rules::min(v0, v1);
     out[0] = v3;
@@ -9449,11 +9449,11 @@ pub fn param_abs_sub_x_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::st
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["p[0]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = v0.abs_sub(v1);
     out[0] = v2;
@@ -9489,11 +9489,11 @@ pub fn param_abs_sub_x_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["p[0]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = v0.abs_sub(v1);
     out[0] = v2;
@@ -9560,7 +9560,7 @@ pub fn param_abs_sub_p_x_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::st
     let v3: f64 = -1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = v1.abs_sub(v0);
     out[0] = v2;
@@ -9597,7 +9597,7 @@ pub fn param_abs_sub_p_x_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = v1.abs_sub(v0);
     out[0] = v2;
@@ -9700,7 +9700,7 @@ pub fn param_abs_sub_p_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std
     let v5: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["p[1]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v2), ::std::option::Option::Some(v1)])),
     }
     let v3 = v1.abs_sub(v2);
     let v4 = v0 * v3;
@@ -9739,7 +9739,7 @@ pub fn param_abs_sub_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::st
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.abs_sub(v1);
     out[0] = v3;
@@ -9775,15 +9775,15 @@ pub fn param_abs_sub_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v3 = v0.abs_sub(v1);
     out[0] = v3;
@@ -9821,15 +9821,15 @@ pub fn param_abs_sub_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64])
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v3 = v0.abs_sub(v1);
     out[0] = v3;
@@ -10346,7 +10346,7 @@ pub fn param_random_1_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v15 = v2.hypot(v2);
     match ::nilpotent::graph::Compare::Eq.outcome(v15, v16) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v15", "v16", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[2], x[2])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v17 = v2 / v15;
     let v18 = v17 / v15;
@@ -10403,7 +10403,7 @@ pub fn param_random_1_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v15 = v2.hypot(v2);
     match ::nilpotent::graph::Compare::Eq.outcome(v15, v16) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v15", "v16", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[2], x[2])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v17 = v2 / v15;
     let v18 = v17 / v15;
@@ -10649,12 +10649,12 @@ pub fn param_random_3(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     let v6 = v0 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v6", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % (log(p[1], p[0]))", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v5 % v4;
     match ::nilpotent::graph::Compare::Lt.outcome(v8, v7) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v8", "v7", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["(log(p[1], p[0])) % p[2]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v4.abs();
     let v10 = v8 + v9;
@@ -10665,7 +10665,7 @@ pub fn param_random_3(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     let v15 = v10 % v13;
     match ::nilpotent::graph::Compare::Lt.outcome(v15, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v15", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["v15", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v16 = v14.hypot(v15);
     out[0] = v16;
@@ -10708,44 +10708,44 @@ pub fn param_random_3_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v6 = v0 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v6", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % (log(p[1], p[0]))", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::IsNan, "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(6, ::nilpotent::graph::Observe::IsNan, "x[0] % (log(p[1], p[0]))", 0x0, found, ::std::option::Option::None)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Lt, "v6", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(7, ::nilpotent::graph::Compare::Lt, ["x[0] % (log(p[1], p[0]))", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v8 = v5 % v4;
     match ::nilpotent::graph::Compare::Lt.outcome(v8, v7) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v8", "v7", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["(log(p[1], p[0])) % p[2]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v4.abs();
     let v10 = v8 + v9;
     let v11 = ::nilpotent::rules::max(v0, v6);
     match ::nilpotent::graph::Compare::Eq.outcome(v11, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(5, ::nilpotent::graph::Compare::Eq, "v11", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(5, ::nilpotent::graph::Compare::Eq, ["max(x[0], (x[0] % (log(p[1], p[0]))))", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v12 = v0.powi(2);
     match ::nilpotent::graph::Compare::Eq.outcome(v12, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Eq, "v12", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["powi(x[0], 2)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v13 = v11.powf(v12);
     let v14 = v13.log10();
     let v15 = v10 % v13;
     match ::nilpotent::graph::Compare::Lt.outcome(v15, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v15", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["v15", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v16 = v14.hypot(v15);
     match ::nilpotent::graph::Compare::Eq.outcome(v16, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Eq, "v16", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Eq, ["v16", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v17 = v14 / v16;
     let v18 = v15 / v16;
@@ -10810,44 +10810,44 @@ pub fn param_random_3_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v6 = v0 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v6", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % (log(p[1], p[0]))", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::IsNan, "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(6, ::nilpotent::graph::Observe::IsNan, "x[0] % (log(p[1], p[0]))", 0x0, found, ::std::option::Option::None)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Lt, "v6", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(7, ::nilpotent::graph::Compare::Lt, ["x[0] % (log(p[1], p[0]))", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v8 = v5 % v4;
     match ::nilpotent::graph::Compare::Lt.outcome(v8, v7) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v8", "v7", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["(log(p[1], p[0])) % p[2]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v4.abs();
     let v10 = v8 + v9;
     let v11 = ::nilpotent::rules::max(v0, v6);
     match ::nilpotent::graph::Compare::Eq.outcome(v11, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(5, ::nilpotent::graph::Compare::Eq, "v11", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(5, ::nilpotent::graph::Compare::Eq, ["max(x[0], (x[0] % (log(p[1], p[0]))))", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v12 = v0.powi(2);
     match ::nilpotent::graph::Compare::Eq.outcome(v12, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Eq, "v12", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["powi(x[0], 2)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v13 = v11.powf(v12);
     let v14 = v13.log10();
     let v15 = v10 % v13;
     match ::nilpotent::graph::Compare::Lt.outcome(v15, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v15", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["v15", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v16 = v14.hypot(v15);
     match ::nilpotent::graph::Compare::Eq.outcome(v16, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Eq, "v16", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Eq, ["v16", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v17 = v14 / v16;
     let v18 = v15 / v16;
@@ -10862,7 +10862,7 @@ pub fn param_random_3_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v29 = v12 - v28;
     match ::nilpotent::graph::Compare::Eq.outcome(v29, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Eq, "v29", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(8, ::nilpotent::graph::Compare::Eq, ["powi(x[0], 2) − 1.0", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v30 = v11.powf(v29);
     let v31 = v12 * v30;
@@ -11013,7 +11013,7 @@ pub fn param_random_4_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v6 = v4 - v3;
     match ::nilpotent::graph::Compare::Eq.outcome(v6, v19) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v6", "v19", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[1] − p[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v5 - v6;
     let v8 = v3.powi(12);
@@ -11072,7 +11072,7 @@ pub fn param_random_4_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v6 = v4 - v3;
     match ::nilpotent::graph::Compare::Eq.outcome(v6, v19) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v6", "v19", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[1] − p[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v5 - v6;
     let v8 = v3.powi(12);
@@ -11085,7 +11085,7 @@ pub fn param_random_4_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v17 = v6 - v16;
     match ::nilpotent::graph::Compare::Eq.outcome(v17, v19) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v17", "v19", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["(p[1] − p[0]) − 1.0", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v18 = v13.powf(v17);
     let v20 = v6 * v18;
@@ -11330,11 +11330,11 @@ pub fn param_random_6_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v7 = v6.trunc();
     match ::nilpotent::graph::Observe::IsNan.outcome(v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "trunc exp2 cos p[1]", 0x0, found, ::std::option::Option::None)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v5) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v7", "v5", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["trunc exp2 cos p[1]", "acosh mul_add(p[1], p[1], p[0])"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = ::nilpotent::rules::max(v5, v7);
     out[0] = v8;
@@ -11376,11 +11376,11 @@ pub fn param_random_6_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v7 = v6.trunc();
     match ::nilpotent::graph::Observe::IsNan.outcome(v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "trunc exp2 cos p[1]", 0x0, found, ::std::option::Option::None)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v5) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v7", "v5", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["trunc exp2 cos p[1]", "acosh mul_add(p[1], p[1], p[0])"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = ::nilpotent::rules::max(v5, v7);
     out[0] = v8;
@@ -11423,7 +11423,7 @@ pub fn param_random_7(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     let v7 = v4 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v7", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["(x[0] − p[1]) % round x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v6 + v6;
     let v10 = v9.log10();
@@ -11468,7 +11468,7 @@ pub fn param_random_7_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v7 = v4 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v7", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["(x[0] − p[1]) % round x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v6 + v6;
     let v10 = v9.log10();
@@ -11527,7 +11527,7 @@ pub fn param_random_7_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v7 = v4 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v7", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["(x[0] − p[1]) % round x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v6 + v6;
     let v10 = v9.log10();
@@ -11907,7 +11907,7 @@ pub fn param_random_10_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v7 = v0.hypot(v6);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v7", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], powi((log(p[1], p[1])), 3))", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v0 / v7;
     out[0] = v7;
@@ -11951,7 +11951,7 @@ pub fn param_random_10_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v7 = v0.hypot(v6);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v7", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], powi((log(p[1], p[1])), 3))", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v0 / v7;
     let v10 = v7.recip();
@@ -12007,7 +12007,7 @@ pub fn param_random_11(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::
     let v5 = v4 % v3;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v5", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["cos x[1] % p[0]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v3.mul_add(v3, v5);
     let v8 = v0 + v7;
@@ -12048,7 +12048,7 @@ pub fn param_random_11_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v5 = v4 % v3;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v5", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["cos x[1] % p[0]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v3.mul_add(v3, v5);
     let v8 = v0 + v7;
@@ -12094,7 +12094,7 @@ pub fn param_random_11_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v5 = v4 % v3;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v5", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["cos x[1] % p[0]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v3.mul_add(v3, v5);
     let v8 = v0 + v7;
@@ -12191,7 +12191,7 @@ pub fn param_random_12_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v7 = v2.powi(-1);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v15) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v7", "v15", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["powi(p[0], -1)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v6.powf(v7);
     let v9 = v8 - v7;
@@ -12244,7 +12244,7 @@ pub fn param_random_12_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v7 = v2.powi(-1);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v15) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v7", "v15", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["powi(p[0], -1)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v6.powf(v7);
     let v9 = v8 - v7;
@@ -12253,7 +12253,7 @@ pub fn param_random_12_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v13 = v7 - v12;
     match ::nilpotent::graph::Compare::Eq.outcome(v13, v15) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v13", "v15", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["powi(p[0], -1) − 1.0", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v14 = v6.powf(v13);
     let v16 = v7 * v14;
@@ -12641,7 +12641,7 @@ pub fn param_labelled(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     let v11: f64 = 0.5;
     match ::nilpotent::graph::Compare::Lt.outcome(v11, v3) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v11", "v3", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "p[1]"], "tests/compiled_cases/params.rs:212:8", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     let v4 = v0 * v2;
     let v5 = v1 + v4;
@@ -12686,7 +12686,7 @@ pub fn param_labelled_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v11: f64 = 0.5;
     match ::nilpotent::graph::Compare::Lt.outcome(v11, v3) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v11", "v3", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "p[1]"], "tests/compiled_cases/params.rs:212:8", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     let v4 = v0 * v2;
     let v5 = v1 + v4;
@@ -12742,7 +12742,7 @@ pub fn param_labelled_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v11: f64 = 0.5;
     match ::nilpotent::graph::Compare::Lt.outcome(v11, v3) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v11", "v3", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "p[1]"], "tests/compiled_cases/params.rs:212:8", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     let v4 = v0 * v2;
     let v5 = v1 + v4;
