@@ -522,3 +522,90 @@ fn guard_failures_read_in_the_users_words() {
         "{msg}"
     );
 }
+
+/// Three branches, chosen by comparisons of the inputs.
+fn three_branches<T: Real>(x: &[T]) -> T {
+    if x[0] > 0.0 {
+        x[0] * x[0] * x[1]
+    } else if x[1] > x[0] * -2.0 {
+        (x[1] * 0.5).sin() - x[0]
+    } else {
+        x[0].exp() * x[1]
+    }
+}
+
+/// The branch `three_branches` takes at `x` (computed in f64, independently of the graph).
+fn branch_of(x: &[f64]) -> usize {
+    if x[0] > 0.0 {
+        0
+    } else if x[1] > -2.0 * x[0] {
+        1
+    } else {
+        2
+    }
+}
+
+/// Issue 25: "graphs with branches need hand-written re-recording (11 lines in the trial)".
+/// `CachedGraph` records again where a guard fails: evaluated across the three branches of a
+/// function, in random order, every value is the f64 program's, every gradient and Hessian
+/// forward mode's (another mode), and it records once per branch while the variants fit, once
+/// per change of branch with a single variant.
+#[test]
+fn a_cached_graph_records_itself_again_across_branches() {
+    use nilpotent::graph::CachedGraph;
+    let mut rng = Rng::for_test("cached graph");
+    let points: Vec<[f64; 2]> = (0..60)
+        .map(|_| [rng.uniform(-2.0, 2.0), rng.uniform(-3.0, 3.0)])
+        .collect();
+    let branches: std::collections::HashSet<usize> = points.iter().map(|p| branch_of(p)).collect();
+    assert_eq!(branches.len(), 3, "the points cover the three branches");
+    let changes = 1 + points
+        .windows(2)
+        .filter(|w| branch_of(&w[0]) != branch_of(&w[1]))
+        .count();
+
+    let mut value = CachedGraph::new(three_branches::<Sym>);
+    let mut grad = CachedGraph::new(three_branches::<Sym>).gradient();
+    let mut hess = CachedGraph::new(three_branches::<Sym>).hessian();
+    let mut single = CachedGraph::new(three_branches::<Sym>)
+        .gradient()
+        .max_variants(1);
+    for x in &points {
+        let what = format!("at {x:?} (branch {})", branch_of(x));
+        let want = three_branches(x);
+        assert_eq!(value.eval(x).unwrap(), vec![want], "{what}");
+        let (v, g) = gradient(three_branches, x);
+        let out = grad.eval(x).unwrap();
+        assert_eq!(out[0], want, "{what}");
+        assert_close(v, want, RTOL, 1.0, &what);
+        check_gradient(&out[1..], [g[0], g[1]], &what);
+        assert_eq!(single.eval(x).unwrap(), out, "{what}: one variant");
+        let (_, _, h) = hessian(three_branches, x);
+        let out = hess.eval(x).unwrap();
+        for i in 0..2 {
+            for j in 0..2 {
+                assert_close(
+                    out[3 + 2 * i + j],
+                    h[(i, j)],
+                    RTOL,
+                    1.0,
+                    &format!("{what}: H{i}{j}"),
+                );
+            }
+        }
+    }
+    for c in [&value, &grad, &hess] {
+        assert_eq!((c.recordings(), c.variants()), (3, 3), "{c:?}");
+        let keys: std::collections::HashSet<&[u64]> = c.keys().collect();
+        assert_eq!(keys.len(), 3, "three variants, three sets of answers");
+    }
+    assert_eq!((single.recordings(), single.variants()), (changes, 1));
+    // the input length is fixed by the first input
+    assert_eq!(
+        value.eval(&[1.0]),
+        Err(nilpotent::graph::GraphError::InputLength {
+            expected: 2,
+            found: 1
+        })
+    );
+}
