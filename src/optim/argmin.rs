@@ -117,7 +117,7 @@ impl<R> ResidualProblem<R, DVector<f64>> {
     ///     .run()
     ///     .unwrap();
     /// let p = result.state().get_best_param().unwrap();
-    /// assert!((p[0] - 0.5.sqrt()).abs() < 1e-12 && (p[1] - 0.5.sqrt()).abs() < 1e-12);
+    /// assert!((p[0] - 0.5f64.sqrt()).abs() < 1e-12 && (p[1] - 0.5f64.sqrt()).abs() < 1e-12);
     /// ```
     pub fn nalgebra(residuals: R) -> Self {
         ResidualProblem {

@@ -11,7 +11,7 @@
 //! Instruction counts do not vary between runs on a shared machine, unlike times; BENCHMARKS.md
 //! uses them to attribute costs.
 
-#[path = "../benches/common/mod.rs"]
+#[path = "../../benches/common/mod.rs"]
 mod common;
 
 /// The benches' emitted workloads (`Graph::to_rust`, `benches/generated/`).
