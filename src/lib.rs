@@ -213,7 +213,10 @@
 //! [`linalg::gradient_svector`] and [`linalg::gradient_dvector`] for functions of nalgebra
 //! vectors. In a function bounded on `RealField`, the math methods are `ComplexField`'s (bound on
 //! `RealField` alone, or write `Float::sin(x)` if you bound on both); constants come from
-//! `nalgebra::convert`.
+//! `nalgebra::convert`. For plain-number literals *and* decompositions in one function, bound on
+//! [`linalg::RealLinalg`] (`Real` plus `T::cholesky(a)`, `T::try_inverse(a)`, `T::solve(a, b)`,
+//! … on plain matrices): no two traits then define `exp` (`T: Real + RealField` is ambiguous,
+//! E0034). Matrix products alone need only `Real`.
 //!
 //! ```
 //! use nilpotent::nalgebra::{DMatrix, RealField};

@@ -67,17 +67,76 @@
 //! `Dual<f64, N>` and deeper duals, `Var<f64>`, `Var<Dual<f64, N>>` and `Sym`, so closures given to
 //! the drivers (`|x| 2.0 / x[0]`, `|x| x[0] * k` in [`hessian`](crate::hessian)) can use them.
 //!
-//! # What stays as with `Float`
+//! # What stays as with `Float`: a method's argument is a `T`
 //!
-//! The methods of [`Float`] keep their signatures, so their arguments are `T`, not `f64`:
-//! `x.max(T::zero())`, `x.powf(T::cst(2.5))` (or `x.pow(2.5)`), `x.atan2(T::one())`. An integer
-//! literal is not a float: `x * 2.0`, not `x * 2`.
+//! The methods of [`Float`] keep their signatures, so their arguments are `T`, not `f64`. What to
+//! write for the literal arguments everyone writes first:
+//!
+//! | instead of (error E0308) | write |
+//! |---|---|
+//! | `x.powf(2.5)` | `x.pow(2.5)` ([`Pow<f64>`](num_traits::Pow), part of `Real`) or `x.powf(T::cst(2.5))` |
+//! | `x.powi(2)` | works as it is (`powi` takes an `i32`) |
+//! | `x.max(0.5)`, `x.min(1.0)` | `x.max(T::cst(0.5))`, `x.min(T::cst(1.0))` |
+//! | `x.atan2(1.0)`, `x.hypot(3.0)` | `x.atan2(T::cst(1.0))`, `x.hypot(T::cst(3.0))` |
+//! | `x.mul_add(2.0, 1.0)` | `x * 2.0 + 1.0` (two roundings) or `x.mul_add(T::cst(2.0), T::cst(1.0))` |
+//!
+//! Why this cannot be made to compile: in `fn f<T: Real>`, `x.powf(…)` is looked up among the
+//! methods of `T`'s bounds, and [`Float`] (a supertrait of `Real`) has `powf(self, n: Self)`. A
+//! second `powf` taking an `f64` in `Real` or any trait `Real` implies would not be chosen by its
+//! argument type: Rust reports the call as ambiguous (E0034) for every user, also for
+//! `x.powf(y)` with `y: T`, which works today. Letting a subtrait's method shadow its
+//! supertrait's ("supertrait item shadowing", RFC 3624) is not in stable Rust (1.95). So these
+//! stay the compiler's E0308, "expected type parameter `T`, found floating-point number", pinned
+//! below, and the table above is what to write. An integer literal is not a float either:
+//! `x * 2.0`, not `x * 2`.
 //!
 //! ```compile_fail,E0308
 //! # use nilpotent::Real;
 //! fn f<T: Real>(x: T) -> T {
-//!     x.max(0.0) // Float::max takes a T: write x.max(T::zero()) or x.max(T::cst(0.0))
+//!     x.max(0.0) // Float::max takes a T: write x.max(T::cst(0.0))
 //! }
+//! ```
+//!
+//! ```compile_fail,E0308
+//! # use nilpotent::Real;
+//! fn f<T: Real>(x: T) -> T {
+//!     x.powf(2.5) // Float::powf takes a T: write x.pow(2.5) or x.powf(T::cst(2.5))
+//! }
+//! ```
+//!
+//! ```compile_fail,E0308
+//! # use nilpotent::Real;
+//! fn f<T: Real>(x: T) -> T {
+//!     x.min(1.0) // write x.min(T::cst(1.0))
+//! }
+//! ```
+//!
+//! ```compile_fail,E0308
+//! # use nilpotent::Real;
+//! fn f<T: Real>(x: T) -> T {
+//!     x.atan2(1.0) // write x.atan2(T::cst(1.0))
+//! }
+//! ```
+//!
+//! ```compile_fail,E0308
+//! # use nilpotent::Real;
+//! fn f<T: Real>(x: T) -> T {
+//!     x.hypot(3.0) // write x.hypot(T::cst(3.0))
+//! }
+//! ```
+//!
+//! What to write instead compiles and gives the derivatives of the plain-number form:
+//!
+//! ```
+//! use nilpotent::{Real, gradient};
+//! fn f<T: Real>(x: &[T]) -> T {
+//!     x[0].pow(2.5) + x[0].max(T::cst(0.5)) + x[1].min(T::cst(1.0))
+//!         + x[0].atan2(T::cst(1.0)) + x[1].hypot(T::cst(3.0))
+//! }
+//! let (_, g) = gradient(f, &[2.0, 4.0]);
+//! let want0 = 2.5 * 2f64.powf(1.5) + 1.0 + 1.0 / (1.0 + 4.0);
+//! let want1 = 0.0 + 4.0 / 5.0;
+//! assert!((g[0] - want0).abs() < 1e-14 && (g[1] - want1).abs() < 1e-15);
 //! ```
 //!
 //! `Real` means `f64` literals; an `f32` does not mix in (nor does an `f64` with [`Real32`], the
