@@ -699,3 +699,79 @@ fn an_mlp_with_literals_and_a_solve() {
         assert_close(g[k], fd, 1e-6, 1e-8, &format!("∂/∂w{k}"));
     }
 }
+
+/// Issue 25: "the README quick start does not compile as pasted (`use num_traits::Float` needs
+/// the crate's re-export or a dependency the snippet does not add)". Every Rust block of the
+/// README that is compiled imports only from `nilpotent` (which re-exports num-traits and
+/// nalgebra) and `std`/`core`: the one dependency its `[dependencies]` snippet adds.
+#[test]
+fn readme_snippets_compile_with_the_one_dependency_they_declare() {
+    let readme = include_str!("../README.md");
+    let mut in_rust = false;
+    let mut checked = 0;
+    for (i, line) in readme.lines().enumerate() {
+        let t = line.trim_start();
+        if let Some(lang) = t.strip_prefix("```") {
+            in_rust = !in_rust
+                && (lang == "rust" || lang.starts_with("rust,") && !lang.contains("ignore"));
+            continue;
+        }
+        if in_rust && let Some(path) = t.strip_prefix("use ") {
+            let root = path.split("::").next().unwrap().trim_start_matches('{');
+            assert!(
+                ["nilpotent", "std", "core"].contains(&root),
+                "README line {}: `{t}` needs a dependency the README does not add",
+                i + 1
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "the README's imports were found ({checked})");
+}
+
+/// The panic message of `f`.
+fn panic_message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+    let err = std::panic::catch_unwind(f).expect_err("a panic");
+    err.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap()
+}
+
+/// Issue 25: "several length checks still print `assert_eq!`'s `left/right` (`jvp`, `vjp`,
+/// `hvp`, `Tape::gradient_into`)". Each says in words what was wrong, and only that.
+#[test]
+fn length_errors_say_what_was_wrong_without_left_and_right() {
+    fn g<T: Real>(x: &[T]) -> Vec<T> {
+        vec![x[0] * x[1], x[0] + 1.0]
+    }
+    fn f<T: Real>(x: &[T]) -> T {
+        x[0] * x[1]
+    }
+    let x = [1.0, 2.0];
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "jvp",
+            panic_message(|| drop(nilpotent::jvp(g, &x, &[1.0, 0.0, 0.0]))),
+        ),
+        ("vjp", panic_message(|| drop(reverse::vjp(g, &x, &[1.0])))),
+        ("hvp", panic_message(|| drop(nilpotent::hvp(f, &x, &[1.0])))),
+        ("hvp", panic_message(|| drop(reverse::hvp(f, &x, &[1.0])))),
+        (
+            "gradient_into",
+            panic_message(|| {
+                let mut tape = reverse::Tape::new();
+                let mut grad = [0.0; 3];
+                tape.gradient_into(f, &x, &mut grad);
+            }),
+        ),
+    ];
+    for (name, msg) in cases {
+        assert!(msg.starts_with(&format!("{name}: ")), "{msg}");
+        assert!(msg.contains("expected 2, one per"), "{msg}");
+        assert!(
+            !msg.contains("left") && !msg.contains("right"),
+            "{name}: {msg}"
+        );
+    }
+}
