@@ -775,3 +775,34 @@ fn length_errors_say_what_was_wrong_without_left_and_right() {
         );
     }
 }
+
+/// Issue 25: "DOT drawings name outputs only `y0…yN` (nothing says f, ∂f/∂x₀, H₀₁), constants
+/// are bare text, `⊙` has no legend". The drawing and the listing name each output by what it
+/// is, and the drawing has a legend (with `⊙` where the graph has one).
+#[test]
+fn drawings_name_the_outputs_and_explain_their_symbols() {
+    fn f<T: Real>(x: &[T]) -> T {
+        x[0] * x[1] + x[0].sin() * 2.0
+    }
+    let g = Graph::record(&[1.0, 2.0], f::<Sym>);
+    let grad = g.gradient();
+    let hess = g.hessian();
+    let dot = grad.to_dot();
+    for name in ["y0 = f", "y1 = ∂f/∂x₀", "y2 = ∂f/∂x₁"] {
+        assert!(dot.contains(name), "{name}\n{dot}");
+    }
+    assert!(dot.contains("legend [shape=note"), "{dot}");
+    let has_chain_mul = grad.to_string().contains('⊙');
+    assert_eq!(dot.contains("a ⊙ b:"), has_chain_mul, "{dot}");
+    let dot = hess.to_dot();
+    for name in ["y3 = H₀₀", "y4 = H₀₁", "y6 = H₁₁"] {
+        assert!(dot.contains(name), "{name}\n{dot}");
+    }
+    // the names are the outputs' order: H₀₁ is ∂²f/∂x₀∂x₁ = 1 here (an independent closed form)
+    let out = hess.eval(&[1.0, 2.0]).unwrap();
+    assert_eq!(out[4], 1.0);
+    assert!(hess.to_string().contains("# H₀₁"), "{hess}");
+    let vector = Graph::record_vec(&[1.0, 2.0], |x: &[Sym]| vec![x[0] * x[1], x[0] + x[1]]);
+    let dot = vector.jacobian().to_dot();
+    assert!(dot.contains("y1 = f₁") && dot.contains("y5 = ∂f₁/∂x₁"), "{dot}");
+}

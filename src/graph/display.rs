@@ -157,8 +157,12 @@ impl fmt::Display for Graph {
                 None => writeln!(f)?,
             }
         }
+        let names = self.output_names();
         for (k, &o) in self.outputs.iter().enumerate() {
-            writeln!(f, "y{k} = v{o}")?;
+            match &names {
+                Some(n) => writeln!(f, "y{k} = v{o}   # {}", n[k])?,
+                None => writeln!(f, "y{k} = v{o}")?,
+            }
         }
         Ok(())
     }
@@ -238,11 +242,79 @@ impl Graph {
                 writeln!(s, "  v{o} -> g{k} [style=dashed, color=red];")?;
             }
         }
+        let names = self.output_names();
         for (k, &o) in self.outputs.iter().enumerate() {
-            writeln!(s, "  y{k} [shape=ellipse, label=\"y{k}\"];")?;
+            let label = match &names {
+                Some(n) => format!("y{k} = {}", n[k]),
+                None => format!("y{k}"),
+            };
+            writeln!(s, "  y{k} [shape=ellipse, label=\"{}\"];", escape(&label))?;
             writeln!(s, "  v{o} -> y{k};")?;
         }
+        // what the shapes and symbols mean
+        let mut legend = String::from(
+            "legend\\lbold box: input xᵢ (vᵢ)\\ldashed box: parameter pₖ\\lplain text: \
+             constant\\lbox: operation (edge numbers: operand order)\\lellipse: output",
+        );
+        if !self.guards.is_empty() {
+            legend.push_str("\\lred diamond: guard (a decision checked at each evaluation)");
+        }
+        if self.nodes.iter().any(|n| matches!(n, Node::ChainMul(..))) {
+            legend.push_str(
+                "\\la ⊙ b: a·b, but exactly 0 where a factor is 0\\l  (a zero adjoint stays \
+                 zero through ±∞ and NaN partials)",
+            );
+        }
+        writeln!(
+            s,
+            "  legend [shape=note, fontsize=10, label=\"{legend}\\l\"];"
+        )?;
         writeln!(s, "}}")
+    }
+
+    /// What each output is, where the graph's shape tells: `f` (or `f₀ … fₘ₋₁`) for a recorded
+    /// function, then `∂f/∂x₀ …` (`∂fᵢ/∂xⱼ` row by row) for a gradient or Jacobian graph, then
+    /// `Hᵢⱼ` row by row for a Hessian graph; `None` for other shapes (a derivative of order 3 or
+    /// more, a Jacobian of a Jacobian).
+    fn output_names(&self) -> Option<Vec<String>> {
+        let (n, outs) = (self.n_inputs, self.outputs.len());
+        let sub = |i: usize| -> String {
+            i.to_string()
+                .chars()
+                .map(|c| char::from_u32('₀' as u32 + c.to_digit(10).unwrap()).unwrap())
+                .collect()
+        };
+        match self.order {
+            0 => Some(if outs == 1 {
+                vec!["f".to_string()]
+            } else {
+                (0..outs).map(|i| format!("f{}", sub(i))).collect()
+            }),
+            1 if outs % (1 + n) == 0 => {
+                let m = outs / (1 + n);
+                let f = |i: usize| {
+                    if m == 1 { "f".to_string() } else { format!("f{}", sub(i)) }
+                };
+                let mut names: Vec<String> = (0..m).map(f).collect();
+                for i in 0..m {
+                    for j in 0..n {
+                        names.push(format!("∂{}/∂x{}", f(i), sub(j)));
+                    }
+                }
+                Some(names)
+            }
+            2 if outs == 1 + n + n * n => {
+                let mut names = vec!["f".to_string()];
+                names.extend((0..n).map(|j| format!("∂f/∂x{}", sub(j))));
+                for i in 0..n {
+                    for j in 0..n {
+                        names.push(format!("H{}{}", sub(i), sub(j)));
+                    }
+                }
+                Some(names)
+            }
+            _ => None,
+        }
     }
 }
 
