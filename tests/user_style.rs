@@ -804,5 +804,47 @@ fn drawings_name_the_outputs_and_explain_their_symbols() {
     assert!(hess.to_string().contains("# H₀₁"), "{hess}");
     let vector = Graph::record_vec(&[1.0, 2.0], |x: &[Sym]| vec![x[0] * x[1], x[0] + x[1]]);
     let dot = vector.jacobian().to_dot();
-    assert!(dot.contains("y1 = f₁") && dot.contains("y5 = ∂f₁/∂x₁"), "{dot}");
+    assert!(
+        dot.contains("y1 = f₁") && dot.contains("y5 = ∂f₁/∂x₁"),
+        "{dot}"
+    );
+}
+
+/// Issue 25: "listings keep `powi(v5, 1)`". The derivative of `powi(x, 2)` is `2·x`, not
+/// `2·powi(x, 1)`, in the graph; its values are forward mode's (powi(x, 1) = x exactly, also at
+/// ±0, ±∞ and NaN).
+#[test]
+fn listings_drop_powi_of_one() {
+    fn f<T: Real>(x: &[T]) -> T {
+        x[0].powi(2) * x[1] + x[1].powi(3)
+    }
+    let h = Graph::record(&[1.5, -2.0], f::<Sym>).hessian();
+    let listing = h.to_string();
+    assert!(!listing.contains(", 1)"), "{listing}");
+    for x in [
+        [1.5, -2.0],
+        [0.0, -0.0],
+        [f64::INFINITY, 1.0],
+        [-3.0, f64::NAN],
+    ] {
+        let out = h.eval(&x).unwrap();
+        let (v, g, hf) = hessian(f, &x);
+        let want = [
+            v,
+            g[0],
+            g[1],
+            hf[(0, 0)],
+            hf[(0, 1)],
+            hf[(1, 0)],
+            hf[(1, 1)],
+        ];
+        for (o, w) in out.iter().zip(want) {
+            // (equal as numbers: the graph's Hessian is reverse over reverse, forward mode's
+            // forward over forward; the sign of a zero may differ between the two orders)
+            assert!(
+                o == &w || o.is_nan() && w.is_nan(),
+                "{x:?}: {out:?} vs {want:?}"
+            );
+        }
+    }
 }

@@ -16,9 +16,9 @@ mod common;
 
 /// The benches' emitted workloads (`Graph::to_rust`, `benches/generated/`).
 mod emitted {
-    include!("../benches/generated/lecture_gradient.rs");
-    include!("../benches/generated/rosenbrock1024_gradient.rs");
-    include!("../benches/generated/rosenbrock32_hessian.rs");
+    include!("../../benches/generated/lecture_gradient.rs");
+    include!("../../benches/generated/rosenbrock1024_gradient.rs");
+    include!("../../benches/generated/rosenbrock32_hessian.rs");
 }
 
 use std::hint::black_box;

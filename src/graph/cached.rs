@@ -12,6 +12,9 @@ enum Kind {
     Hessian,
 }
 
+/// Records the function at an input.
+type Recorder<'f> = Box<dyn Fn(&[f64]) -> Graph + 'f>;
+
 /// One recording: the graph evaluated, and the answers its guards were recorded with (the key
 /// that tells variants apart).
 struct Variant {
@@ -57,7 +60,7 @@ struct Variant {
 /// do). Evaluating through the interpreter allocates its work slots at each call; for a branch
 /// that never changes, a [`Graph`] and an [`Evaluator`](super::Evaluator) are cheaper.
 pub struct CachedGraph<'f> {
-    record: Box<dyn Fn(&[f64]) -> Graph + 'f>,
+    record: Recorder<'f>,
     kind: Kind,
     variants: Vec<Variant>,
     max_variants: usize,
@@ -83,7 +86,7 @@ impl<'f> CachedGraph<'f> {
         Self::with_recorder(Box::new(move |x| Graph::record_vec(x, &f)))
     }
 
-    fn with_recorder(record: Box<dyn Fn(&[f64]) -> Graph + 'f>) -> CachedGraph<'f> {
+    fn with_recorder(record: Recorder<'f>) -> CachedGraph<'f> {
         CachedGraph {
             record,
             kind: Kind::Value,

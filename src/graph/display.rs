@@ -293,7 +293,11 @@ impl Graph {
             1 if outs % (1 + n) == 0 => {
                 let m = outs / (1 + n);
                 let f = |i: usize| {
-                    if m == 1 { "f".to_string() } else { format!("f{}", sub(i)) }
+                    if m == 1 {
+                        "f".to_string()
+                    } else {
+                        format!("f{}", sub(i))
+                    }
                 };
                 let mut names: Vec<String> = (0..m).map(f).collect();
                 for i in 0..m {

@@ -264,11 +264,9 @@ pub struct Program {
     param_slots: Vec<u32>,
     code: Vec<Instr>,
     output_slots: Vec<u32>,
-    /// per guard: the question (on graph nodes, for messages) and the answer at the recording
-    /// point
-    guards: Vec<(Test, u64)>,
-    /// per guard: its operands as the user wrote them and where (for the error)
-    words: Box<[Words]>,
+    /// per guard: the question (on graph nodes), the answer at the recording point, and its
+    /// operands as the user wrote them and where (for the error)
+    guards: Vec<(Test, u64, Words)>,
     /// the custom calls: the rule and the slots of its operands
     calls: Vec<(CustomFn, Box<[u32]>)>,
     /// the largest number of operands of a custom call
@@ -475,8 +473,11 @@ impl Program {
             param_slots,
             code,
             output_slots: g.outputs.iter().map(|&o| slot[o as usize]).collect(),
-            guards: g.guards.iter().map(|g| (g.test, g.expected)).collect(),
-            words: g.guards.iter().map(|k| Words::of(g, k)).collect(),
+            guards: g
+                .guards
+                .iter()
+                .map(|k| (k.test, k.expected, Words::of(g, k)))
+                .collect(),
             max_custom_args: calls.iter().map(|c| c.1.len()).max().unwrap_or(0),
             calls,
         }
@@ -548,8 +549,8 @@ impl Program {
     #[cold]
     #[inline(never)]
     fn guard_error(&self, k: usize, found: u64, values: [f64; 2]) -> GraphError {
-        let (test, expected) = self.guards[k];
-        self.words[k].error(k, test, expected, found, values)
+        let (test, expected, ref words) = self.guards[k];
+        words.error(k, test, expected, found, values)
     }
 }
 

@@ -227,7 +227,8 @@ impl Builder {
         }
     }
 
-    /// `op(a)`: folded if `a` is a constant; `−(−x)` is `x`.
+    /// `op(a)`: folded if `a` is a constant; `−(−x)` is `x`, `powi(x, 1)` is `x` (exact for
+    /// every x, ±0, ±∞ and NaN included: the derivative of `powi(x, 2)` makes it).
     pub(crate) fn unary(&mut self, op: Unary, a: Arg) -> Arg {
         let x = match a {
             Arg::Const(c) => return Arg::Const(op.eval(c).0),
@@ -235,6 +236,9 @@ impl Builder {
         };
         if let (Unary::Neg, Node::Unary(Unary::Neg, inner)) = (op, self.nodes[x as usize]) {
             return Arg::Node(inner);
+        }
+        if op == Unary::Powi(1) {
+            return Arg::Node(x);
         }
         let v = op.eval(self.values[x as usize]).0;
         Arg::Node(self.node(Node::Unary(op, x), v))

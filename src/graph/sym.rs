@@ -376,6 +376,8 @@ impl PartialEq for Sym {
     fn eq(&self, other: &Sym) -> bool {
         self.compare(Compare::Eq, other, Written::Eq) != 0
     }
+    // `!=` is recorded as `==`, but remembered as written (for the guard's message)
+    #[allow(clippy::partialeq_ne_impl)]
     #[track_caller]
     fn ne(&self, other: &Sym) -> bool {
         self.compare(Compare::Eq, other, Written::Ne) == 0
