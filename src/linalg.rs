@@ -75,6 +75,14 @@
 //! `is_identity`, `is_orthogonal`; with `Dual<Dual<f64, 1>, 1>` (second derivatives):
 //! `determinant`, `lu().determinant()`, `try_inverse`, `cholesky`.
 //!
+//! **Cholesky reads the lower triangle only.** nalgebra's `cholesky` (as LAPACK's) takes `A` to be
+//! symmetric and never reads the entries above the diagonal, so derivatives with respect to the
+//! entries of `A` are those of a function of its lower triangle: the gradient of `log det A`
+//! through Cholesky is `2 (A⁻¹)ᵢⱼ` below the diagonal, `(A⁻¹)ᵢᵢ` on it and 0 above — correct for
+//! the code, but not the textbook `A⁻ᵀ`, which treats `Aᵢⱼ` and `Aⱼᵢ` as independent (both give
+//! the same derivative along every symmetric direction). For `A⁻ᵀ`, go through LU
+//! (`determinant`, `lu`) or symmetrise first. See [`RealLinalg::cholesky`].
+//!
 //! **Stack in debug builds.** nalgebra's unrolled 4×4 `try_inverse` on `Dual<Dual<f64, 1>, 1>`
 //! needs 3–4 MB of stack in an unoptimised build (each inlined dual temporary gets its own stack
 //! slot), more than a test thread's 2 MB; `Dual<f64, 3>` needs under 512 KB. Optimised builds are
@@ -90,7 +98,8 @@
 //! (`sin`, `sqrt`, `abs`, …). On a dual number (a concrete type) `x.sin()` is an inherent method
 //! that needs no import and is never ambiguous ([`crate::methods`]). In a generic function bounded
 //! on both traits, `x.sin()` is ambiguous; write `Float::sin(x)` or `ComplexField::sin(x)` (they
-//! compute the same thing), or bound on only one.
+//! compute the same thing), or bound on only one — for plain-number literals and decompositions
+//! together, on [`RealLinalg`].
 //!
 //! # Drivers for nalgebra vectors
 //!
