@@ -363,6 +363,15 @@ real_trait!(
     ///
     /// Bounding on `Real` adds no method and no ambiguity to what `Float` has: `x.sin()` is
     /// `Float::sin`, and a function bounded on `Float` alone keeps working everywhere.
+    ///
+    /// A type that is not `Real` (here `Dual<f32, 8>`, from `f32` inputs) is E0277, whose message
+    /// says "`…` is not `nilpotent::Real`", lists the types that are and the bound to write (for
+    /// `f32` numbers, [`Real32`]):
+    ///
+    /// ```compile_fail,E0277
+    /// fn f<T: nilpotent::Real>(x: &[T]) -> T { x[0] * 2.0 }
+    /// let _ = nilpotent::gradient(f, &[1.0_f32]);
+    /// ```
     #[diagnostic::on_unimplemented(
         message = "`{Self}` is not `nilpotent::Real` (a float type that mixes with plain `f64` numbers)",
         label = "a function bounded on `T: nilpotent::Real` is called with `{Self}` here",
