@@ -2859,7 +2859,7 @@ pub fn rule_powi_0_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<
     ::std::result::Result::Ok(())
 }
 
-/// `rule_powi_1`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
+/// `rule_powi_1`: a graph of 1 input, 1 output, 0 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -2877,12 +2877,11 @@ pub fn rule_powi_1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::ni
         }
     };
     let v0 = x[0];
-    let v1 = v0.powi(1);
-    out[0] = v1;
+    out[0] = v0;
     ::std::result::Result::Ok(())
 }
 
-/// `rule_powi_1_gradient`: a graph of 1 input, 2 outputs, 1 operation and 0 guards, as Rust source
+/// `rule_powi_1_gradient`: a graph of 1 input, 2 outputs, 0 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -2900,14 +2899,13 @@ pub fn rule_powi_1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result
         }
     };
     let v0 = x[0];
-    let v2: f64 = 1.0;
-    let v1 = v0.powi(1);
-    out[0] = v1;
-    out[1] = v2;
+    let v1: f64 = 1.0;
+    out[0] = v0;
+    out[1] = v1;
     ::std::result::Result::Ok(())
 }
 
-/// `rule_powi_1_hessian`: a graph of 1 input, 3 outputs, 1 operation and 0 guards, as Rust source
+/// `rule_powi_1_hessian`: a graph of 1 input, 3 outputs, 0 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -2925,12 +2923,11 @@ pub fn rule_powi_1_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<
         }
     };
     let v0 = x[0];
-    let v2: f64 = 1.0;
-    let v3: f64 = 0.0;
-    let v1 = v0.powi(1);
-    out[0] = v1;
-    out[1] = v2;
-    out[2] = v3;
+    let v1: f64 = 1.0;
+    let v2: f64 = 0.0;
+    out[0] = v0;
+    out[1] = v1;
+    out[2] = v2;
     ::std::result::Result::Ok(())
 }
 
@@ -2957,7 +2954,7 @@ pub fn rule_powi_2(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::ni
     ::std::result::Result::Ok(())
 }
 
-/// `rule_powi_2_gradient`: a graph of 1 input, 2 outputs, 3 operations and 0 guards, as Rust source
+/// `rule_powi_2_gradient`: a graph of 1 input, 2 outputs, 2 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -2975,16 +2972,15 @@ pub fn rule_powi_2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result
         }
     };
     let v0 = x[0];
-    let v3: f64 = 2.0;
+    let v2: f64 = 2.0;
     let v1 = v0.powi(2);
-    let v2 = v0.powi(1);
-    let v4 = v2 * v3;
+    let v3 = v0 * v2;
     out[0] = v1;
-    out[1] = v4;
+    out[1] = v3;
     ::std::result::Result::Ok(())
 }
 
-/// `rule_powi_2_hessian`: a graph of 1 input, 3 outputs, 3 operations and 0 guards, as Rust source
+/// `rule_powi_2_hessian`: a graph of 1 input, 3 outputs, 2 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -3002,13 +2998,12 @@ pub fn rule_powi_2_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<
         }
     };
     let v0 = x[0];
-    let v3: f64 = 2.0;
+    let v2: f64 = 2.0;
     let v1 = v0.powi(2);
-    let v2 = v0.powi(1);
-    let v4 = v2 * v3;
+    let v3 = v0 * v2;
     out[0] = v1;
-    out[1] = v4;
-    out[2] = v3;
+    out[1] = v3;
+    out[2] = v2;
     ::std::result::Result::Ok(())
 }
 
@@ -3062,7 +3057,7 @@ pub fn rule_powi_3_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result
     ::std::result::Result::Ok(())
 }
 
-/// `rule_powi_3_hessian`: a graph of 1 input, 3 outputs, 6 operations and 0 guards, as Rust source
+/// `rule_powi_3_hessian`: a graph of 1 input, 3 outputs, 5 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -3081,16 +3076,15 @@ pub fn rule_powi_3_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<
     };
     let v0 = x[0];
     let v3: f64 = 3.0;
-    let v6: f64 = 2.0;
+    let v5: f64 = 2.0;
     let v1 = v0.powi(3);
     let v2 = v0.powi(2);
     let v4 = v2 * v3;
-    let v5 = v0.powi(1);
-    let v7 = v5 * v6;
-    let v8 = v3 * v7;
+    let v6 = v0 * v5;
+    let v7 = v3 * v6;
     out[0] = v1;
     out[1] = v4;
-    out[2] = v8;
+    out[2] = v7;
     ::std::result::Result::Ok(())
 }
 
@@ -8888,7 +8882,7 @@ pub fn random_2(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
     ::std::result::Result::Ok(())
 }
 
-/// `random_2_gradient`: a graph of 2 inputs, 3 outputs, 26 operations and 0 guards, as Rust source
+/// `random_2_gradient`: a graph of 2 inputs, 3 outputs, 25 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -8908,8 +8902,8 @@ pub fn random_2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v0 = x[0];
     let v1 = x[1];
     let v10: f64 = -2.0;
-    let v17: f64 = 2.0;
-    let v21: f64 = 3.0;
+    let v16: f64 = 2.0;
+    let v20: f64 = 3.0;
     let v2 = v0.tanh();
     let v3 = v0.cbrt();
     let v4 = v1.powi(2);
@@ -8923,26 +8917,25 @@ pub fn random_2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v13 = v6 + v12;
     let v14 = if v3 == 0.0 || v6 == 0.0 { 0.0 } else { v3 * v6 };
     let v15 = if v1 == 0.0 || v6 == 0.0 { 0.0 } else { v1 * v6 };
-    let v16 = v1.powi(1);
-    let v18 = v16 * v17;
-    let v19 = if v13 == 0.0 || v18 == 0.0 { 0.0 } else { v13 * v18 };
-    let v20 = v14 + v19;
+    let v17 = v1 * v16;
+    let v18 = if v13 == 0.0 || v17 == 0.0 { 0.0 } else { v13 * v17 };
+    let v19 = v14 + v18;
+    let v21 = v3 * v20;
     let v22 = v3 * v21;
-    let v23 = v3 * v22;
-    let v24 = v23.recip();
-    let v25 = if v15 == 0.0 || v24 == 0.0 { 0.0 } else { v15 * v24 };
-    let v26 = v0.cosh();
-    let v27 = v26.recip();
-    let v28 = v27 * v27;
-    let v29 = if v6 == 0.0 || v28 == 0.0 { 0.0 } else { v6 * v28 };
-    let v30 = v25 + v29;
+    let v23 = v22.recip();
+    let v24 = if v15 == 0.0 || v23 == 0.0 { 0.0 } else { v15 * v23 };
+    let v25 = v0.cosh();
+    let v26 = v25.recip();
+    let v27 = v26 * v26;
+    let v28 = if v6 == 0.0 || v27 == 0.0 { 0.0 } else { v6 * v27 };
+    let v29 = v24 + v28;
     out[0] = v8;
-    out[1] = v30;
-    out[2] = v20;
+    out[1] = v29;
+    out[2] = v19;
     ::std::result::Result::Ok(())
 }
 
-/// `random_2_hessian`: a graph of 2 inputs, 7 outputs, 62 operations and 0 guards, as Rust source
+/// `random_2_hessian`: a graph of 2 inputs, 7 outputs, 61 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -8962,9 +8955,9 @@ pub fn random_2_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v0 = x[0];
     let v1 = x[1];
     let v10: f64 = -2.0;
-    let v17: f64 = 2.0;
-    let v21: f64 = 3.0;
-    let v58: f64 = -3.0;
+    let v16: f64 = 2.0;
+    let v20: f64 = 3.0;
+    let v57: f64 = -3.0;
     let v2 = v0.tanh();
     let v3 = v0.cbrt();
     let v4 = v1.powi(2);
@@ -8978,62 +8971,61 @@ pub fn random_2_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v13 = v6 + v12;
     let v14 = if v3 == 0.0 || v6 == 0.0 { 0.0 } else { v3 * v6 };
     let v15 = if v1 == 0.0 || v6 == 0.0 { 0.0 } else { v1 * v6 };
-    let v16 = v1.powi(1);
-    let v18 = v16 * v17;
-    let v19 = if v13 == 0.0 || v18 == 0.0 { 0.0 } else { v13 * v18 };
-    let v20 = v14 + v19;
+    let v17 = v1 * v16;
+    let v18 = if v13 == 0.0 || v17 == 0.0 { 0.0 } else { v13 * v17 };
+    let v19 = v14 + v18;
+    let v21 = v3 * v20;
     let v22 = v3 * v21;
-    let v23 = v3 * v22;
-    let v24 = v23.recip();
-    let v25 = if v15 == 0.0 || v24 == 0.0 { 0.0 } else { v15 * v24 };
-    let v26 = v0.cosh();
-    let v27 = v26.recip();
-    let v28 = v27 * v27;
-    let v29 = if v6 == 0.0 || v28 == 0.0 { 0.0 } else { v6 * v28 };
-    let v30 = v25 + v29;
-    let v31 = if v6 == 0.0 || v27 == 0.0 { 0.0 } else { v6 * v27 };
-    let v32 = v31 + v31;
-    let v33 = -v28;
-    let v34 = if v32 == 0.0 || v33 == 0.0 { 0.0 } else { v32 * v33 };
-    let v35 = v0.sinh();
-    let v36 = if v34 == 0.0 || v35 == 0.0 { 0.0 } else { v34 * v35 };
-    let v37 = v24 * v24;
-    let v38 = -v37;
-    let v39 = if v15 == 0.0 || v38 == 0.0 { 0.0 } else { v15 * v38 };
-    let v40 = if v22 == 0.0 || v39 == 0.0 { 0.0 } else { v22 * v39 };
-    let v41 = if v3 == 0.0 || v39 == 0.0 { 0.0 } else { v3 * v39 };
-    let v42 = v21 * v41;
-    let v43 = v40 + v42;
-    let v44 = if v6 == 0.0 || v24 == 0.0 { 0.0 } else { v6 * v24 };
-    let v45 = if v1 == 0.0 || v24 == 0.0 { 0.0 } else { v1 * v24 };
-    let v46 = v28 + v45;
-    let v47 = if v11 == 0.0 || v46 == 0.0 { 0.0 } else { v11 * v46 };
-    let v48 = if v18 == 0.0 || v47 == 0.0 { 0.0 } else { v18 * v47 };
-    let v49 = v44 + v48;
-    let v50 = if v24 == 0.0 || v43 == 0.0 { 0.0 } else { v24 * v43 };
-    let v51 = v36 + v50;
-    let v52 = v13 * v17;
-    let v53 = v3 + v18;
-    let v54 = if v11 == 0.0 || v18 == 0.0 { 0.0 } else { v11 * v18 };
-    let v55 = if v7 == 0.0 || v18 == 0.0 { 0.0 } else { v7 * v18 };
-    let v56 = v10 * v55;
-    let v57 = v4.powi(-4);
-    let v59 = v57 * v58;
-    let v60 = if v56 == 0.0 || v59 == 0.0 { 0.0 } else { v56 * v59 };
-    let v61 = v54 + v60;
-    let v62 = if v11 == 0.0 || v53 == 0.0 { 0.0 } else { v11 * v53 };
-    let v63 = v61 + v62;
-    let v64 = if v3 == 0.0 || v54 == 0.0 { 0.0 } else { v3 * v54 };
-    let v65 = v52 + v64;
-    let v66 = if v18 == 0.0 || v63 == 0.0 { 0.0 } else { v18 * v63 };
-    let v67 = v65 + v66;
+    let v23 = v22.recip();
+    let v24 = if v15 == 0.0 || v23 == 0.0 { 0.0 } else { v15 * v23 };
+    let v25 = v0.cosh();
+    let v26 = v25.recip();
+    let v27 = v26 * v26;
+    let v28 = if v6 == 0.0 || v27 == 0.0 { 0.0 } else { v6 * v27 };
+    let v29 = v24 + v28;
+    let v30 = if v6 == 0.0 || v26 == 0.0 { 0.0 } else { v6 * v26 };
+    let v31 = v30 + v30;
+    let v32 = -v27;
+    let v33 = if v31 == 0.0 || v32 == 0.0 { 0.0 } else { v31 * v32 };
+    let v34 = v0.sinh();
+    let v35 = if v33 == 0.0 || v34 == 0.0 { 0.0 } else { v33 * v34 };
+    let v36 = v23 * v23;
+    let v37 = -v36;
+    let v38 = if v15 == 0.0 || v37 == 0.0 { 0.0 } else { v15 * v37 };
+    let v39 = if v21 == 0.0 || v38 == 0.0 { 0.0 } else { v21 * v38 };
+    let v40 = if v3 == 0.0 || v38 == 0.0 { 0.0 } else { v3 * v38 };
+    let v41 = v20 * v40;
+    let v42 = v39 + v41;
+    let v43 = if v6 == 0.0 || v23 == 0.0 { 0.0 } else { v6 * v23 };
+    let v44 = if v1 == 0.0 || v23 == 0.0 { 0.0 } else { v1 * v23 };
+    let v45 = v27 + v44;
+    let v46 = if v11 == 0.0 || v45 == 0.0 { 0.0 } else { v11 * v45 };
+    let v47 = if v17 == 0.0 || v46 == 0.0 { 0.0 } else { v17 * v46 };
+    let v48 = v43 + v47;
+    let v49 = if v23 == 0.0 || v42 == 0.0 { 0.0 } else { v23 * v42 };
+    let v50 = v35 + v49;
+    let v51 = v13 * v16;
+    let v52 = v3 + v17;
+    let v53 = if v11 == 0.0 || v17 == 0.0 { 0.0 } else { v11 * v17 };
+    let v54 = if v7 == 0.0 || v17 == 0.0 { 0.0 } else { v7 * v17 };
+    let v55 = v10 * v54;
+    let v56 = v4.powi(-4);
+    let v58 = v56 * v57;
+    let v59 = if v55 == 0.0 || v58 == 0.0 { 0.0 } else { v55 * v58 };
+    let v60 = v53 + v59;
+    let v61 = if v11 == 0.0 || v52 == 0.0 { 0.0 } else { v11 * v52 };
+    let v62 = v60 + v61;
+    let v63 = if v3 == 0.0 || v53 == 0.0 { 0.0 } else { v3 * v53 };
+    let v64 = v51 + v63;
+    let v65 = if v17 == 0.0 || v62 == 0.0 { 0.0 } else { v17 * v62 };
+    let v66 = v64 + v65;
     out[0] = v8;
-    out[1] = v30;
-    out[2] = v20;
-    out[3] = v51;
-    out[4] = v49;
-    out[5] = v49;
-    out[6] = v67;
+    out[1] = v29;
+    out[2] = v19;
+    out[3] = v50;
+    out[4] = v48;
+    out[5] = v48;
+    out[6] = v66;
     ::std::result::Result::Ok(())
 }
 
@@ -11862,7 +11854,7 @@ pub fn random_22_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     ::std::result::Result::Ok(())
 }
 
-/// `random_22_hessian`: a graph of 1 input, 3 outputs, 27 operations and 0 guards, as Rust source
+/// `random_22_hessian`: a graph of 1 input, 3 outputs, 26 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11881,7 +11873,7 @@ pub fn random_22_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     };
     let v0 = x[0];
     let v2: f64 = 3.0;
-    let v19: f64 = 2.0;
+    let v18: f64 = 2.0;
     let v1 = v0.powi(3);
     let v3 = v1.mul_add(v2, v1);
     let v4 = v1.mul_add(v3, v3);
@@ -11898,20 +11890,19 @@ pub fn random_22_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v15 = if v12 == 0.0 || v14 == 0.0 { 0.0 } else { v12 * v14 };
     let v16 = v2 + v15;
     let v17 = v2 * v12;
-    let v18 = v0.powi(1);
-    let v20 = v18 * v19;
-    let v21 = if v17 == 0.0 || v20 == 0.0 { 0.0 } else { v17 * v20 };
-    let v22 = v2 * v14;
-    let v23 = v14 + v22;
-    let v24 = v2 * v23;
-    let v25 = v2 * v22;
-    let v26 = v24 + v25;
-    let v27 = v22 + v26;
-    let v28 = if v14 == 0.0 || v27 == 0.0 { 0.0 } else { v14 * v27 };
-    let v29 = v21 + v28;
+    let v19 = v0 * v18;
+    let v20 = if v17 == 0.0 || v19 == 0.0 { 0.0 } else { v17 * v19 };
+    let v21 = v2 * v14;
+    let v22 = v14 + v21;
+    let v23 = v2 * v22;
+    let v24 = v2 * v21;
+    let v25 = v23 + v24;
+    let v26 = v21 + v25;
+    let v27 = if v14 == 0.0 || v26 == 0.0 { 0.0 } else { v14 * v26 };
+    let v28 = v20 + v27;
     out[0] = v6;
     out[1] = v16;
-    out[2] = v29;
+    out[2] = v28;
     ::std::result::Result::Ok(())
 }
 

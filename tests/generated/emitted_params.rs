@@ -3493,7 +3493,7 @@ pub fn param_powi_0_of_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std
     ::std::result::Result::Ok(())
 }
 
-/// `param_powi_1_of_p`: a graph of 1 input, 1 parameter, 1 output, 2 operations and 0 guards, as Rust source
+/// `param_powi_1_of_p`: a graph of 1 input, 1 parameter, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -3518,13 +3518,12 @@ pub fn param_powi_1_of_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result
     };
     let v0 = x[0];
     let v1 = p[0];
-    let v2 = v1.powi(1);
-    let v3 = v0 * v2;
-    out[0] = v3;
+    let v2 = v0 * v1;
+    out[0] = v2;
     ::std::result::Result::Ok(())
 }
 
-/// `param_powi_1_of_p_gradient`: a graph of 1 input, 1 parameter, 2 outputs, 2 operations and 0 guards, as Rust source
+/// `param_powi_1_of_p_gradient`: a graph of 1 input, 1 parameter, 2 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -3549,14 +3548,13 @@ pub fn param_powi_1_of_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::st
     };
     let v0 = x[0];
     let v1 = p[0];
-    let v2 = v1.powi(1);
-    let v3 = v0 * v2;
-    out[0] = v3;
-    out[1] = v2;
+    let v2 = v0 * v1;
+    out[0] = v2;
+    out[1] = v1;
     ::std::result::Result::Ok(())
 }
 
-/// `param_powi_1_of_p_hessian`: a graph of 1 input, 1 parameter, 3 outputs, 2 operations and 0 guards, as Rust source
+/// `param_powi_1_of_p_hessian`: a graph of 1 input, 1 parameter, 3 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -3581,12 +3579,11 @@ pub fn param_powi_1_of_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std
     };
     let v0 = x[0];
     let v1 = p[0];
-    let v4: f64 = 0.0;
-    let v2 = v1.powi(1);
-    let v3 = v0 * v2;
-    out[0] = v3;
-    out[1] = v2;
-    out[2] = v4;
+    let v3: f64 = 0.0;
+    let v2 = v0 * v1;
+    out[0] = v2;
+    out[1] = v1;
+    out[2] = v3;
     ::std::result::Result::Ok(())
 }
 
@@ -10672,7 +10669,7 @@ pub fn param_random_3(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_3_gradient`: a graph of 2 inputs, 3 parameters, 3 outputs, 32 operations and 8 guards, as Rust source
+/// `param_random_3_gradient`: a graph of 2 inputs, 3 parameters, 3 outputs, 31 operations and 8 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10703,7 +10700,7 @@ pub fn param_random_3_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v7: f64 = 0.0;
     let v23: f64 = 2.302585092994046;
     let v28: f64 = 1.0;
-    let v37: f64 = 2.0;
+    let v36: f64 = 2.0;
     let v5 = v3.log(v2);
     let v6 = v0 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v7) {
@@ -10764,17 +10761,16 @@ pub fn param_random_3_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v33 = v13 * v32;
     let v34 = if v27 == 0.0 || v31 == 0.0 { 0.0 } else { v27 * v31 };
     let v35 = if v27 == 0.0 || v33 == 0.0 { 0.0 } else { v27 * v33 };
-    let v36 = v0.powi(1);
-    let v38 = v36 * v37;
-    let v39 = if v35 == 0.0 || v38 == 0.0 { 0.0 } else { v35 * v38 };
-    let v40 = v34 + v39;
+    let v37 = v0 * v36;
+    let v38 = if v35 == 0.0 || v37 == 0.0 { 0.0 } else { v35 * v37 };
+    let v39 = v34 + v38;
     out[0] = v16;
-    out[1] = v40;
+    out[1] = v39;
     out[2] = v7;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_3_hessian`: a graph of 2 inputs, 3 parameters, 7 outputs, 83 operations and 9 guards, as Rust source
+/// `param_random_3_hessian`: a graph of 2 inputs, 3 parameters, 7 outputs, 82 operations and 9 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10805,7 +10801,7 @@ pub fn param_random_3_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v7: f64 = 0.0;
     let v23: f64 = 2.302585092994046;
     let v28: f64 = 1.0;
-    let v37: f64 = 2.0;
+    let v36: f64 = 2.0;
     let v5 = v3.log(v2);
     let v6 = v0 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v7) {
@@ -10870,65 +10866,64 @@ pub fn param_random_3_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v33 = v13 * v32;
     let v34 = if v27 == 0.0 || v31 == 0.0 { 0.0 } else { v27 * v31 };
     let v35 = if v27 == 0.0 || v33 == 0.0 { 0.0 } else { v27 * v33 };
-    let v36 = v0.powi(1);
-    let v38 = v36 * v37;
-    let v39 = if v35 == 0.0 || v38 == 0.0 { 0.0 } else { v35 * v38 };
-    let v40 = v34 + v39;
-    let v41 = v35 * v37;
-    let v42 = if v33 == 0.0 || v38 == 0.0 { 0.0 } else { v33 * v38 };
-    let v43 = if v27 == 0.0 || v38 == 0.0 { 0.0 } else { v27 * v38 };
-    let v44 = v31 + v42;
-    let v45 = if v32 == 0.0 || v43 == 0.0 { 0.0 } else { v32 * v43 };
-    let v46 = if v13 == 0.0 || v43 == 0.0 { 0.0 } else { v13 * v43 };
-    let v47 = v11.recip();
-    let v48 = if v46 == 0.0 || v47 == 0.0 { 0.0 } else { v46 * v47 };
-    let v49 = if v27 == 0.0 || v30 == 0.0 { 0.0 } else { v27 * v30 };
-    let v50 = if v12 == 0.0 || v27 == 0.0 { 0.0 } else { v12 * v27 };
-    let v51 = v29 - v28;
-    let v52 = v11.powf(v51);
-    let v53 = v29 * v52;
-    let v54 = v30 * v32;
-    let v55 = if v50 == 0.0 || v53 == 0.0 { 0.0 } else { v50 * v53 };
-    let v56 = v48 + v55;
-    let v57 = if v50 == 0.0 || v54 == 0.0 { 0.0 } else { v50 * v54 };
-    let v58 = v49 + v57;
-    let v59 = if v25 == 0.0 || v44 == 0.0 { 0.0 } else { v25 * v44 };
-    let v60 = if v17 == 0.0 || v44 == 0.0 { 0.0 } else { v17 * v44 };
-    let v61 = v25 * v25;
-    let v62 = -v61;
-    let v63 = if v60 == 0.0 || v62 == 0.0 { 0.0 } else { v60 * v62 };
-    let v64 = v23 * v63;
-    let v65 = v45 + v64;
-    let v66 = if v21 == 0.0 || v44 == 0.0 { 0.0 } else { v21 * v44 };
-    let v67 = v16.recip();
-    let v68 = -v18;
-    let v69 = v67 * v68;
-    let v70 = if v66 == 0.0 || v67 == 0.0 { 0.0 } else { v66 * v67 };
-    let v71 = if v66 == 0.0 || v69 == 0.0 { 0.0 } else { v66 * v69 };
-    let v72 = -v17;
-    let v73 = v67 * v72;
-    let v74 = if v59 == 0.0 || v67 == 0.0 { 0.0 } else { v59 * v67 };
-    let v75 = if v59 == 0.0 || v73 == 0.0 { 0.0 } else { v59 * v73 };
-    let v76 = v71 + v75;
-    let v77 = if v17 == 0.0 || v76 == 0.0 { 0.0 } else { v17 * v76 };
-    let v78 = v74 + v77;
-    let v79 = if v18 == 0.0 || v76 == 0.0 { 0.0 } else { v18 * v76 };
-    let v80 = v70 + v79;
-    let v81 = if v21 == 0.0 || v80 == 0.0 { 0.0 } else { v21 * v80 };
-    let v82 = v65 + v81;
-    let v83 = if v25 == 0.0 || v78 == 0.0 { 0.0 } else { v25 * v78 };
-    let v84 = v82 + v83;
-    let v85 = if v31 == 0.0 || v84 == 0.0 { 0.0 } else { v31 * v84 };
-    let v86 = v56 + v85;
-    let v87 = if v33 == 0.0 || v84 == 0.0 { 0.0 } else { v33 * v84 };
-    let v88 = v58 + v87;
-    let v89 = if v38 == 0.0 || v88 == 0.0 { 0.0 } else { v38 * v88 };
-    let v90 = v41 + v89;
-    let v91 = v86 + v90;
+    let v37 = v0 * v36;
+    let v38 = if v35 == 0.0 || v37 == 0.0 { 0.0 } else { v35 * v37 };
+    let v39 = v34 + v38;
+    let v40 = v35 * v36;
+    let v41 = if v33 == 0.0 || v37 == 0.0 { 0.0 } else { v33 * v37 };
+    let v42 = if v27 == 0.0 || v37 == 0.0 { 0.0 } else { v27 * v37 };
+    let v43 = v31 + v41;
+    let v44 = if v32 == 0.0 || v42 == 0.0 { 0.0 } else { v32 * v42 };
+    let v45 = if v13 == 0.0 || v42 == 0.0 { 0.0 } else { v13 * v42 };
+    let v46 = v11.recip();
+    let v47 = if v45 == 0.0 || v46 == 0.0 { 0.0 } else { v45 * v46 };
+    let v48 = if v27 == 0.0 || v30 == 0.0 { 0.0 } else { v27 * v30 };
+    let v49 = if v12 == 0.0 || v27 == 0.0 { 0.0 } else { v12 * v27 };
+    let v50 = v29 - v28;
+    let v51 = v11.powf(v50);
+    let v52 = v29 * v51;
+    let v53 = v30 * v32;
+    let v54 = if v49 == 0.0 || v52 == 0.0 { 0.0 } else { v49 * v52 };
+    let v55 = v47 + v54;
+    let v56 = if v49 == 0.0 || v53 == 0.0 { 0.0 } else { v49 * v53 };
+    let v57 = v48 + v56;
+    let v58 = if v25 == 0.0 || v43 == 0.0 { 0.0 } else { v25 * v43 };
+    let v59 = if v17 == 0.0 || v43 == 0.0 { 0.0 } else { v17 * v43 };
+    let v60 = v25 * v25;
+    let v61 = -v60;
+    let v62 = if v59 == 0.0 || v61 == 0.0 { 0.0 } else { v59 * v61 };
+    let v63 = v23 * v62;
+    let v64 = v44 + v63;
+    let v65 = if v21 == 0.0 || v43 == 0.0 { 0.0 } else { v21 * v43 };
+    let v66 = v16.recip();
+    let v67 = -v18;
+    let v68 = v66 * v67;
+    let v69 = if v65 == 0.0 || v66 == 0.0 { 0.0 } else { v65 * v66 };
+    let v70 = if v65 == 0.0 || v68 == 0.0 { 0.0 } else { v65 * v68 };
+    let v71 = -v17;
+    let v72 = v66 * v71;
+    let v73 = if v58 == 0.0 || v66 == 0.0 { 0.0 } else { v58 * v66 };
+    let v74 = if v58 == 0.0 || v72 == 0.0 { 0.0 } else { v58 * v72 };
+    let v75 = v70 + v74;
+    let v76 = if v17 == 0.0 || v75 == 0.0 { 0.0 } else { v17 * v75 };
+    let v77 = v73 + v76;
+    let v78 = if v18 == 0.0 || v75 == 0.0 { 0.0 } else { v18 * v75 };
+    let v79 = v69 + v78;
+    let v80 = if v21 == 0.0 || v79 == 0.0 { 0.0 } else { v21 * v79 };
+    let v81 = v64 + v80;
+    let v82 = if v25 == 0.0 || v77 == 0.0 { 0.0 } else { v25 * v77 };
+    let v83 = v81 + v82;
+    let v84 = if v31 == 0.0 || v83 == 0.0 { 0.0 } else { v31 * v83 };
+    let v85 = v55 + v84;
+    let v86 = if v33 == 0.0 || v83 == 0.0 { 0.0 } else { v33 * v83 };
+    let v87 = v57 + v86;
+    let v88 = if v37 == 0.0 || v87 == 0.0 { 0.0 } else { v37 * v87 };
+    let v89 = v40 + v88;
+    let v90 = v85 + v89;
     out[0] = v16;
-    out[1] = v40;
+    out[1] = v39;
     out[2] = v7;
-    out[3] = v91;
+    out[3] = v90;
     out[4] = v7;
     out[5] = v7;
     out[6] = v7;
