@@ -139,13 +139,21 @@ impl Compare {
     /// assert_eq!(Compare::Lt.describe("v1", "v4", 1), "(v1 < v4) = true");
     /// ```
     pub fn describe(self, a: &str, b: &str, outcome: u64) -> String {
+        let mut s = String::new();
+        self.write(&mut s, a, b, outcome);
+        s
+    }
+
+    /// [`Compare::describe`], appended to `s`.
+    fn write(self, s: &mut String, a: &str, b: &str, outcome: u64) {
+        use core::fmt::Write as _;
         let yes = outcome != 0;
-        match self {
-            Compare::Eq => format!("({a} == {b}) = {yes}"),
-            Compare::Lt => format!("({a} < {b}) = {yes}"),
-            Compare::Le => format!("({a} <= {b}) = {yes}"),
-            Compare::Order => format!("{a} {} {b}", order_symbol(outcome)),
-        }
+        let _ = match self {
+            Compare::Eq => write!(s, "({a} == {b}) = {yes}"),
+            Compare::Lt => write!(s, "({a} < {b}) = {yes}"),
+            Compare::Le => write!(s, "({a} <= {b}) = {yes}"),
+            Compare::Order => write!(s, "{a} {} {b}", order_symbol(outcome)),
+        };
     }
 }
 
@@ -396,19 +404,25 @@ impl GraphError {
         found: u64,
         values: [Option<f64>; 2],
     ) -> GraphError {
+        use core::fmt::Write as _;
         let [a, b] = names;
-        let at = if at.is_empty() {
-            String::new()
-        } else {
-            format!(" at {at}")
-        };
         let written = Written::from_code(written)
             .filter(|&w| (compare == Compare::Order) == (w == Written::PartialCmp));
-        let (recorded, now) = match written {
-            Some(Written::PartialCmp) => (
-                format!("{a}.partial_cmp(&{b}){at} was {}", order_name(expected)),
-                order_name(found).to_string(),
-            ),
+        // two strings, each allocated once at its final size (an error path, but a cheap one)
+        let room = a.len() + b.len() + at.len() + 48;
+        let (mut recorded, mut now) = (String::with_capacity(room), String::with_capacity(room));
+        let at = |s: &mut String| {
+            if !at.is_empty() {
+                let _ = write!(s, " at {at}");
+            }
+        };
+        match written {
+            Some(Written::PartialCmp) => {
+                let _ = write!(recorded, "{a}.partial_cmp(&{b})");
+                at(&mut recorded);
+                let _ = write!(recorded, " was {}", order_name(expected));
+                now.push_str(order_name(found));
+            }
             Some(w) => {
                 // operands in source order, the operator as written
                 let (l, r, sym, negate) = match w {
@@ -420,31 +434,31 @@ impl GraphError {
                     _ => (a, b, "!=", true),
                 };
                 let yes = |v: u64| (v != 0) != negate;
-                (
-                    format!("{l} {sym} {r}{at} was {}", yes(expected)),
-                    yes(found).to_string(),
-                )
+                let _ = write!(recorded, "{l} {sym} {r}");
+                at(&mut recorded);
+                let _ = write!(recorded, " was {}", yes(expected));
+                let _ = write!(now, "{}", yes(found));
             }
-            None => (
-                format!("{}{at}", compare.describe(a, b, expected)),
-                compare.describe(a, b, found),
-            ),
-        };
-        let mut shown: Vec<String> = Vec::new();
-        for (name, v) in names.iter().zip(values) {
-            if let Some(v) = v {
-                let s = format!("{name} = {v}");
-                if !shown.contains(&s) {
-                    shown.push(s);
-                }
+            None => {
+                compare.write(&mut recorded, a, b, expected);
+                at(&mut recorded);
+                compare.write(&mut now, a, b, found);
             }
         }
-        let found = if shown.is_empty() {
-            now
-        } else {
-            format!("{now} ({})", shown.join(", "))
-        };
-        GraphError::guard(index, recorded, found)
+        // the values of the operands that are inputs or parameters: `(x[0] = -1, p[1] = 2)`
+        let mut first = true;
+        for (i, (name, v)) in names.iter().zip(values).enumerate() {
+            if let Some(v) = v
+                && !(i == 1 && values[0].is_some() && names[0] == *name)
+            {
+                let _ = write!(now, "{}{name} = {v}", if first { " (" } else { ", " });
+                first = false;
+            }
+        }
+        if !first {
+            now.push(')');
+        }
+        GraphError::guard(index, recorded, now)
     }
 
     /// The error for guard `index`, the question `observe` about `name` (as the user wrote it),
