@@ -28,7 +28,7 @@
 //!
 //! # `Real` or `Float`
 //!
-//! The traits and macros take functions bounded on [`Real`](crate::Real) (plain `f64` numbers
+//! The traits and macros take functions bounded on [`Real`] (plain `f64` numbers
 //! in the code: `x * 100.0`, `1.0 - x`) as well as on [`Float`] (`T::from(100.0).unwrap()`):
 //! the optimisers evaluate them on `f64`, `Var<f64>`, `Dual<f64, N>` and `Var<Dual<f64, N>>`,
 //! which are all `Real`. An implementation may declare `fn eval<T: Float>` (a weaker bound than
