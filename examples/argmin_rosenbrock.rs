@@ -13,16 +13,15 @@ use argmin::core::{Executor, State};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::newton::Newton;
 use argmin::solver::quasinewton::LBFGS;
+use nilpotent::Real;
 use nilpotent::optim::nalgebra034::DVector;
 use nilpotent::optim::{argmin::Problem, objective};
-use num_traits::Float;
 
 /// f(x) = Σ (1 − xᵢ)² + 100 (xᵢ₊₁ − xᵢ²)², minimum 0 at (1, …, 1).
-fn rosenbrock<T: Float>(x: &[T]) -> T {
-    let hundred = T::from(100.0).unwrap();
-    x.windows(2).fold(T::zero(), |s, w| {
-        s + (T::one() - w[0]).powi(2) + hundred * (w[1] - w[0] * w[0]).powi(2)
-    })
+fn rosenbrock<T: Real>(x: &[T]) -> T {
+    x.windows(2)
+        .map(|w| (1.0 - w[0]).powi(2) + 100.0 * (w[1] - w[0] * w[0]).powi(2))
+        .sum()
 }
 
 objective!(Rosenbrock = rosenbrock); // glue: a type that implements Objective by calling it

@@ -10,8 +10,8 @@
 //! `// glue`.
 
 use levenberg_marquardt::LevenbergMarquardt;
+use nilpotent::Real;
 use nilpotent::optim::{Residuals, levenberg_marquardt::LeastSquares};
-use num_traits::Float;
 
 /// Measurements `(t, y)`.
 struct Decay {
@@ -21,13 +21,12 @@ struct Decay {
 
 impl Residuals for Decay {
     // glue: this header and the next line
-    fn eval<T: Float>(&self, p: &[T]) -> Vec<T> {
-        let c = |v: f64| T::from(v).unwrap(); // the data enter as constants
+    fn eval<T: Real>(&self, p: &[T]) -> Vec<T> {
         let (a, b, offset) = (p[0], p[1], p[2]);
         self.t
             .iter()
-            .zip(&self.y)
-            .map(|(&t, &y)| a * (-b * c(t)).exp() + offset - c(y))
+            .zip(&self.y) // the data (plain f64) enter as constants
+            .map(|(&t, &y)| a * (-b * t).exp() + offset - y)
             .collect()
     }
 }

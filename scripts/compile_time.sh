@@ -10,8 +10,9 @@
 # the build CI runs, which rustc 1.95 crashed on) or nalgebra_compile_time (the same with 1, 4, 8
 # and 16 lanes, nested forward mode and `reverse::hessian` through `try_inverse`: minutes).
 #
-# First builds everything the example depends on (the crate and the dev-dependencies, through the
-# small `tour` example), then RUNS times (default 1): touches examples/EXAMPLE.rs (default
+# First builds everything the example depends on (the crate and its dev-dependencies, through the
+# small `tour` example; the benches' criterion and num-dual are the workspace member dev/'s and are
+# not built), then RUNS times (default 1): touches examples/EXAMPLE.rs (default
 # compile_time), so that only the example recompiles, and builds it with every process's CPU time
 # capped at CAP_CPU_SECONDS (default 1200, `ulimit -t`) and the wall time at 4 × CAP. Prints per
 # run the wall time, the CPU time (user + sys of cargo, rustc and the linker), rustc's peak memory

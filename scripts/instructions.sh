@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Instructions per call of one case of examples/profile.rs, counted by callgrind.
+# Instructions per call of one case of dev/examples/profile.rs (package nilpotent-dev), counted
+# by callgrind.
 #
 #   scripts/instructions.sh CASE [REPS]
 #
@@ -21,7 +22,7 @@ reps=${2:-$default}
 if [ -n "${PROFILE_BIN:-}" ]; then
   bin=$PROFILE_BIN # a binary built earlier (to compare two versions of the crate)
 else
-  cargo build -q --release --features jit --example profile
+  cargo build -q --release -p nilpotent-dev --features jit --example profile
   bin=target/release/examples/profile
 fi
 count() {

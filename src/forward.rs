@@ -127,9 +127,8 @@ where
     T: Float,
     F: Fn(&[Dual<T, 1>]) -> Vec<Dual<T, 1>>,
 {
-    assert_eq!(
-        r.len(),
-        x.len(),
+    assert!(
+        r.len() == x.len(),
         "jvp: the direction r has {}; expected {}, one per entry of x",
         crate::text::count(r.len(), "entry", "entries"),
         x.len()

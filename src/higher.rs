@@ -466,9 +466,8 @@ where
     T: Float,
     F: Fn(&[Dual<Dual<T, N>, 1>]) -> Dual<Dual<T, N>, 1>,
 {
-    assert_eq!(
-        v.len(),
-        x.len(),
+    assert!(
+        v.len() == x.len(),
         "hvp: the direction v has {}; expected {}, one per entry of x",
         crate::text::count(v.len(), "entry", "entries"),
         x.len()

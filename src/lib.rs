@@ -213,7 +213,10 @@
 //! [`linalg::gradient_svector`] and [`linalg::gradient_dvector`] for functions of nalgebra
 //! vectors. In a function bounded on `RealField`, the math methods are `ComplexField`'s (bound on
 //! `RealField` alone, or write `Float::sin(x)` if you bound on both); constants come from
-//! `nalgebra::convert`.
+//! `nalgebra::convert`. For plain-number literals *and* decompositions in one function, bound on
+//! [`linalg::RealLinalg`] (`Real` plus `T::cholesky(a)`, `T::try_inverse(a)`, `T::solve(a, b)`,
+//! … on plain matrices): no two traits then define `exp` (`T: Real + RealField` is ambiguous,
+//! E0034). Matrix products alone need only `Real`.
 //!
 //! ```
 //! use nilpotent::nalgebra::{DMatrix, RealField};
@@ -327,6 +330,7 @@
 //! | graph parameters (`Graph::record_with`) | not differentiated: derivative graphs are with respect to `x` only, and a node computed from parameters and constants alone gets no adjoint; a branch on a parameter is a guard, checked on the new data; a graph with parameters evaluated without them is `GraphError::MissingParams` (never the recorded values); lengths are checked in the order x, p, out; sparse plans take them in `eval_with`/`par_eval_with` on every path (their run-time reverse sweeps read them as leaves with zero adjoint), and `eval`, `par_eval`, `eval_fn` on such a plan are `MissingParams` | the same at every order (`hessian()` is with respect to `x`); dual numbers given as parameters to an evaluator carry their tangents (forward mode with respect to the data) |
 //! | loops (`sum_map`, `map_rows`, `sum_windows`, `scan`, `fold`) | each is the plain `for` loop it stands for (a sum starts from 0 and adds the rows in order): values bit for bit that loop's in every mode, forward derivatives too; the tape runs `scan` and `fold` step by step with the state's Jacobian accumulated in the order of the steps (memory independent of the number of steps), so its derivatives are the unrolled loop's up to rounding; no rows is no iterations (`sum_map` gives 0, `scan` its `init`); width 0 only without rows (`fold` counts steps) | the same; on the tape's dual numbers the Jacobian's products follow the rule for zero factors above |
 //! | loops in graph mode (`sum_map`, `map_rows`, `sum_windows`, `scan`, `fold` on `Sym`) | one loop node, its body recorded once; values bit for bit the plain loop's (sums added to +0 in the order of the iterations; `Graph::unrolled` is the reference); a value-dependent branch in the body: one recorded variant of the body per path taken while recording (at most 8, beyond that a panic asking for the branch without a comparison on the data, e.g. `y·f + (1 − y)·g`); each iteration runs the first variant whose guards hold, and an iteration no variant accepts is `GraphError::LoopGuard` naming the iteration, never a value; no rows: a plain loop (nothing recorded) | derivative graphs keep the loops (a reverse loop over the body's vector-Jacobian product, one per variant and per path through the derivative rules' branches, over the states the forward loop stacked); adjoints over the iterations are summed in the reverse loop's order, so derivative values agree with the unrolled graph's to rounding, not bit for bit |
+//! | a symmetric matrix through Cholesky (`nalgebra`'s `cholesky`, `linalg::RealLinalg::cholesky`) | only the lower triangle is read: the derivative with respect to `Aᵢⱼ` is 0 above the diagonal, and below it carries both `Aᵢⱼ` and `Aⱼᵢ` (for `log det A`: `2 (A⁻¹)ᵢⱼ` below, `(A⁻¹)ᵢᵢ` on the diagonal, not the textbook `A⁻ᵀ`; the same for every symmetric direction). For `A⁻ᵀ`, go through LU or symmetrise first | the same at every order (test `literals_and_decompositions_in_one_bound`) |
 //!
 //! ## Nesting and perturbation confusion
 //!

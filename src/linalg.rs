@@ -75,6 +75,14 @@
 //! `is_identity`, `is_orthogonal`; with `Dual<Dual<f64, 1>, 1>` (second derivatives):
 //! `determinant`, `lu().determinant()`, `try_inverse`, `cholesky`.
 //!
+//! **Cholesky reads the lower triangle only.** nalgebra's `cholesky` (as LAPACK's) takes `A` to be
+//! symmetric and never reads the entries above the diagonal, so derivatives with respect to the
+//! entries of `A` are those of a function of its lower triangle: the gradient of `log det A`
+//! through Cholesky is `2 (A⁻¹)ᵢⱼ` below the diagonal, `(A⁻¹)ᵢᵢ` on it and 0 above — correct for
+//! the code, but not the textbook `A⁻ᵀ`, which treats `Aᵢⱼ` and `Aⱼᵢ` as independent (both give
+//! the same derivative along every symmetric direction). For `A⁻ᵀ`, go through LU
+//! (`determinant`, `lu`) or symmetrise first. See [`RealLinalg::cholesky`].
+//!
 //! **Stack in debug builds.** nalgebra's unrolled 4×4 `try_inverse` on `Dual<Dual<f64, 1>, 1>`
 //! needs 3–4 MB of stack in an unoptimised build (each inlined dual temporary gets its own stack
 //! slot), more than a test thread's 2 MB; `Dual<f64, 3>` needs under 512 KB. Optimised builds are
@@ -90,7 +98,8 @@
 //! (`sin`, `sqrt`, `abs`, …). On a dual number (a concrete type) `x.sin()` is an inherent method
 //! that needs no import and is never ambiguous ([`crate::methods`]). In a generic function bounded
 //! on both traits, `x.sin()` is ambiguous; write `Float::sin(x)` or `ComplexField::sin(x)` (they
-//! compute the same thing), or bound on only one.
+//! compute the same thing), or bound on only one — for plain-number literals and decompositions
+//! together, on [`RealLinalg`].
 //!
 //! # Drivers for nalgebra vectors
 //!
@@ -733,4 +742,101 @@ where
         }
     }
     (value, grad)
+}
+
+// ----------------------------------------------------------------------------------------------
+// RealLinalg: literals and decompositions in one generic function
+// ----------------------------------------------------------------------------------------------
+
+/// Plain-number literals ([`Real`](crate::Real)) *and* nalgebra's decompositions in one generic
+/// function, without the ambiguity errors of `T: Real + RealField`.
+///
+/// A bound `T: Real + RealField` puts two sets of math methods on `T`: [`Float`]'s and
+/// nalgebra's `ComplexField`'s, which share their names (`exp`, `ln`, `sqrt`, `powi`, `max`,
+/// `min`, …), so every `x.exp()` is ambiguous (E0034, then E0689 and E0277 once the literals
+/// lose their type):
+///
+/// ```compile_fail,E0034
+/// use nilpotent::{Real, nalgebra::RealField};
+/// fn f<T: Real + RealField>(x: T) -> T {
+///     x.exp() * 2.0 // Float::exp or ComplexField::exp?
+/// }
+/// ```
+///
+/// `RealLinalg` is `Real` plus the decompositions as associated functions that take and return
+/// plain matrices: it has no `ComplexField` methods to collide with, so `x.exp()` is `Float::exp`,
+/// `x * 2.0` is a literal, and the decompositions are `T::cholesky(a)`, `T::try_inverse(a)`, …
+/// It is implemented for every type that is both `Real` and `RealField`: `f64`, `Dual` over them
+/// at any depth, `Var` over them, and `Sym`. Matrix products, sums and transposes need no more than
+/// `Real` (an MLP's layers are `T: Real` code).
+///
+/// The log-determinant of a symmetric positive definite matrix, and its gradient:
+///
+/// ```
+/// use nilpotent::linalg::RealLinalg;
+/// use nilpotent::nalgebra::DMatrix;
+/// use nilpotent::reverse;
+///
+/// /// log det(A) from the Cholesky factor: 2 Σ ln Lᵢᵢ (A column-major, n × n)
+/// fn log_det<T: RealLinalg>(a: &[T], n: usize) -> T {
+///     let l = T::cholesky(DMatrix::from_column_slice(n, n, a)).expect("A is positive definite");
+///     l.diagonal().iter().map(|d| d.ln()).sum::<T>() * 2.0
+/// }
+/// let a = [4.0, 1.0, 1.0, 3.0];
+/// let (v, g) = reverse::gradient(|a| log_det(a, 2), &a);
+/// assert!((v - 11.0f64.ln()).abs() < 1e-15);
+/// // Cholesky reads the lower triangle only: the gradient is 2 (A⁻¹)₁₀ below the diagonal,
+/// // 0 above (see `RealLinalg::cholesky`)
+/// assert!((g[1] - 2.0 * (-1.0 / 11.0)).abs() < 1e-15 && g[2] == 0.0);
+/// ```
+pub trait RealLinalg: crate::Real {
+    /// The lower-triangular factor `L` of `A = L Lᵀ` (nalgebra's `cholesky().l()`), or `None` if
+    /// `A` is not positive definite.
+    ///
+    /// **Only the lower triangle of `A` is read** (as by nalgebra's Cholesky, and LAPACK's): `A` is
+    /// taken to be symmetric, and the entries above the diagonal do not enter the result. So a
+    /// derivative with respect to the entries of `A` is the derivative of a function of the lower
+    /// triangle: for `log det A` it is `2 (A⁻¹)ᵢⱼ` below the diagonal, `(A⁻¹)ᵢᵢ` on it and 0 above,
+    /// not the textbook `A⁻ᵀ` (which treats `Aᵢⱼ` and `Aⱼᵢ` as independent). The two agree on every
+    /// symmetric direction `dA`: `Σ Gᵢⱼ dAᵢⱼ` is the same. For the textbook gradient, go through
+    /// an LU ([`RealLinalg::determinant`], [`RealLinalg::try_inverse`]) or symmetrise first
+    /// (`(A + Aᵀ) · 0.5`).
+    fn cholesky(a: DMatrix<Self>) -> Option<DMatrix<Self>>;
+
+    /// The determinant (nalgebra's `determinant`, by LU with partial pivoting).
+    fn determinant(a: &DMatrix<Self>) -> Self;
+
+    /// The inverse (nalgebra's `try_inverse`), or `None` if `A` is singular.
+    fn try_inverse(a: DMatrix<Self>) -> Option<DMatrix<Self>>;
+
+    /// The solution `X` of `A X = B` by LU with partial pivoting (nalgebra's `lu().solve`), or
+    /// `None` if `A` is singular.
+    fn solve(a: DMatrix<Self>, b: &DMatrix<Self>) -> Option<DMatrix<Self>>;
+
+    /// The factors `(Q, R)` of `A = Q R` (nalgebra's `qr()`: Householder reflections).
+    fn qr(a: DMatrix<Self>) -> (DMatrix<Self>, DMatrix<Self>);
+}
+
+use nalgebra::DMatrix;
+
+impl<T: crate::Real + RealField> RealLinalg for T {
+    fn cholesky(a: DMatrix<T>) -> Option<DMatrix<T>> {
+        a.cholesky().map(|c| c.l())
+    }
+
+    fn determinant(a: &DMatrix<T>) -> T {
+        a.determinant()
+    }
+
+    fn try_inverse(a: DMatrix<T>) -> Option<DMatrix<T>> {
+        a.try_inverse()
+    }
+
+    fn solve(a: DMatrix<T>, b: &DMatrix<T>) -> Option<DMatrix<T>> {
+        a.lu().solve(b)
+    }
+
+    fn qr(a: DMatrix<T>) -> (DMatrix<T>, DMatrix<T>) {
+        a.qr().unpack()
+    }
 }

@@ -67,17 +67,76 @@
 //! `Dual<f64, N>` and deeper duals, `Var<f64>`, `Var<Dual<f64, N>>` and `Sym`, so closures given to
 //! the drivers (`|x| 2.0 / x[0]`, `|x| x[0] * k` in [`hessian`](crate::hessian)) can use them.
 //!
-//! # What stays as with `Float`
+//! # What stays as with `Float`: a method's argument is a `T`
 //!
-//! The methods of [`Float`] keep their signatures, so their arguments are `T`, not `f64`:
-//! `x.max(T::zero())`, `x.powf(T::cst(2.5))` (or `x.pow(2.5)`), `x.atan2(T::one())`. An integer
-//! literal is not a float: `x * 2.0`, not `x * 2`.
+//! The methods of [`Float`] keep their signatures, so their arguments are `T`, not `f64`. What to
+//! write for the literal arguments everyone writes first:
+//!
+//! | instead of (error E0308) | write |
+//! |---|---|
+//! | `x.powf(2.5)` | `x.pow(2.5)` ([`Pow<f64>`](num_traits::Pow), part of `Real`) or `x.powf(T::cst(2.5))` |
+//! | `x.powi(2)` | works as it is (`powi` takes an `i32`) |
+//! | `x.max(0.5)`, `x.min(1.0)` | `x.max(T::cst(0.5))`, `x.min(T::cst(1.0))` |
+//! | `x.atan2(1.0)`, `x.hypot(3.0)` | `x.atan2(T::cst(1.0))`, `x.hypot(T::cst(3.0))` |
+//! | `x.mul_add(2.0, 1.0)` | `x * 2.0 + 1.0` (two roundings) or `x.mul_add(T::cst(2.0), T::cst(1.0))` |
+//!
+//! Why this cannot be made to compile: in `fn f<T: Real>`, `x.powf(…)` is looked up among the
+//! methods of `T`'s bounds, and [`Float`] (a supertrait of `Real`) has `powf(self, n: Self)`. A
+//! second `powf` taking an `f64` in `Real` or any trait `Real` implies would not be chosen by its
+//! argument type: Rust reports the call as ambiguous (E0034) for every user, also for
+//! `x.powf(y)` with `y: T`, which works today. Letting a subtrait's method shadow its
+//! supertrait's ("supertrait item shadowing", RFC 3624) is not in stable Rust (1.95). So these
+//! stay the compiler's E0308, "expected type parameter `T`, found floating-point number", pinned
+//! below, and the table above is what to write. An integer literal is not a float either:
+//! `x * 2.0`, not `x * 2`.
 //!
 //! ```compile_fail,E0308
 //! # use nilpotent::Real;
 //! fn f<T: Real>(x: T) -> T {
-//!     x.max(0.0) // Float::max takes a T: write x.max(T::zero()) or x.max(T::cst(0.0))
+//!     x.max(0.0) // Float::max takes a T: write x.max(T::cst(0.0))
 //! }
+//! ```
+//!
+//! ```compile_fail,E0308
+//! # use nilpotent::Real;
+//! fn f<T: Real>(x: T) -> T {
+//!     x.powf(2.5) // Float::powf takes a T: write x.pow(2.5) or x.powf(T::cst(2.5))
+//! }
+//! ```
+//!
+//! ```compile_fail,E0308
+//! # use nilpotent::Real;
+//! fn f<T: Real>(x: T) -> T {
+//!     x.min(1.0) // write x.min(T::cst(1.0))
+//! }
+//! ```
+//!
+//! ```compile_fail,E0308
+//! # use nilpotent::Real;
+//! fn f<T: Real>(x: T) -> T {
+//!     x.atan2(1.0) // write x.atan2(T::cst(1.0))
+//! }
+//! ```
+//!
+//! ```compile_fail,E0308
+//! # use nilpotent::Real;
+//! fn f<T: Real>(x: T) -> T {
+//!     x.hypot(3.0) // write x.hypot(T::cst(3.0))
+//! }
+//! ```
+//!
+//! What to write instead compiles and gives the derivatives of the plain-number form:
+//!
+//! ```
+//! use nilpotent::{Real, gradient};
+//! fn f<T: Real>(x: &[T]) -> T {
+//!     x[0].pow(2.5) + x[0].max(T::cst(0.5)) + x[1].min(T::cst(1.0))
+//!         + x[0].atan2(T::cst(1.0)) + x[1].hypot(T::cst(3.0))
+//! }
+//! let (_, g) = gradient(f, &[2.0, 4.0]);
+//! let want0 = 2.5 * 2f64.powf(1.5) + 1.0 + 1.0 / (1.0 + 4.0);
+//! let want1 = 0.0 + 4.0 / 5.0;
+//! assert!((g[0] - want0).abs() < 1e-14 && (g[1] - want1).abs() < 1e-15);
 //! ```
 //!
 //! `Real` means `f64` literals; an `f32` does not mix in (nor does an `f64` with [`Real32`], the
@@ -304,6 +363,21 @@ real_trait!(
     ///
     /// Bounding on `Real` adds no method and no ambiguity to what `Float` has: `x.sin()` is
     /// `Float::sin`, and a function bounded on `Float` alone keeps working everywhere.
+    ///
+    /// A type that is not `Real` (here `Dual<f32, 8>`, from `f32` inputs) is E0277, whose message
+    /// says "`…` is not `nilpotent::Real`", lists the types that are and the bound to write (for
+    /// `f32` numbers, [`Real32`]):
+    ///
+    /// ```compile_fail,E0277
+    /// fn f<T: nilpotent::Real>(x: &[T]) -> T { x[0] * 2.0 }
+    /// let _ = nilpotent::gradient(f, &[1.0_f32]);
+    /// ```
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not `nilpotent::Real` (a float type that mixes with plain `f64` numbers)",
+        label = "a function bounded on `T: nilpotent::Real` is called with `{Self}` here",
+        note = "`Real` is implemented for `f64`, `Dual<T, N>` and `Var<T>` over a `Real` `T`, and `Sym`",
+        note = "in generic code, add the bound where `T` is declared: `fn f<T: nilpotent::Real>(x: &[T]) -> T`; for `f32` numbers, bound on `nilpotent::Real32`"
+    )]
     Real,
     f64
 );
@@ -321,6 +395,12 @@ real_trait!(
     /// let (_, g) = gradient(f, &[1.0_f32, 2.0]);
     /// assert_eq!(g, vec![3.0, -0.25]);
     /// ```
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not `nilpotent::Real32` (a float type that mixes with plain `f32` numbers)",
+        label = "a function bounded on `T: nilpotent::Real32` is called with `{Self}` here",
+        note = "`Real32` is implemented for `f32`, and `Dual<T, N>` and `Var<T>` over a `Real32` `T`",
+        note = "in generic code, add the bound where `T` is declared: `fn f<T: nilpotent::Real32>(x: &[T]) -> T`; for `f64` numbers, bound on `nilpotent::Real`"
+    )]
     Real32,
     f32
 );
@@ -410,6 +490,7 @@ impl<T: Float + 'static> PartialOrd<T> for Var<T> {
 
 /// Compares with a constant: a guard, as any comparison while recording.
 impl PartialEq<f64> for Sym {
+    #[track_caller]
     fn eq(&self, other: &f64) -> bool {
         *self == Sym::constant(*other)
     }
@@ -417,18 +498,23 @@ impl PartialEq<f64> for Sym {
 
 /// Orders against a constant: a guard, as any comparison while recording.
 impl PartialOrd<f64> for Sym {
+    #[track_caller]
     fn partial_cmp(&self, other: &f64) -> Option<Ordering> {
         self.partial_cmp(&Sym::constant(*other))
     }
+    #[track_caller]
     fn lt(&self, other: &f64) -> bool {
         *self < Sym::constant(*other)
     }
+    #[track_caller]
     fn le(&self, other: &f64) -> bool {
         *self <= Sym::constant(*other)
     }
+    #[track_caller]
     fn gt(&self, other: &f64) -> bool {
         *self > Sym::constant(*other)
     }
+    #[track_caller]
     fn ge(&self, other: &f64) -> bool {
         *self >= Sym::constant(*other)
     }
@@ -436,6 +522,7 @@ impl PartialOrd<f64> for Sym {
 
 /// A constant compared with a symbol: a guard, as any comparison while recording.
 impl PartialEq<Sym> for f64 {
+    #[track_caller]
     fn eq(&self, other: &Sym) -> bool {
         Sym::constant(*self) == *other
     }
@@ -443,18 +530,23 @@ impl PartialEq<Sym> for f64 {
 
 /// A constant ordered against a symbol: a guard, as any comparison while recording.
 impl PartialOrd<Sym> for f64 {
+    #[track_caller]
     fn partial_cmp(&self, other: &Sym) -> Option<Ordering> {
         Sym::constant(*self).partial_cmp(other)
     }
+    #[track_caller]
     fn lt(&self, other: &Sym) -> bool {
         Sym::constant(*self) < *other
     }
+    #[track_caller]
     fn le(&self, other: &Sym) -> bool {
         Sym::constant(*self) <= *other
     }
+    #[track_caller]
     fn gt(&self, other: &Sym) -> bool {
         Sym::constant(*self) > *other
     }
+    #[track_caller]
     fn ge(&self, other: &Sym) -> bool {
         Sym::constant(*self) >= *other
     }

@@ -215,10 +215,11 @@ fn conversions_between_nalgebra_versions_round_trip() {
     assert_eq!(from_nalgebra034(&to_nalgebra034(&v)), v);
 }
 
-fn rosenbrock_fn<T: Float>(x: &[T]) -> T {
+// calling `eval` from generic code: the caller's bound is the trait's, `Real`
+fn rosenbrock_fn<T: nilpotent::Real>(x: &[T]) -> T {
     Rosenbrock.eval(x)
 }
-fn decay_fn<T: Float>(p: &[T]) -> Vec<T> {
+fn decay_fn<T: nilpotent::Real>(p: &[T]) -> Vec<T> {
     decay().eval(p)
 }
 nilpotent::objective!(
@@ -242,4 +243,65 @@ fn macros_define_the_same_problems() {
         assert_eq!(d.apply(&x).unwrap(), c.apply(&x).unwrap());
         assert_eq!(d.jacobian(&x).unwrap(), c.jacobian(&x).unwrap());
     }
+}
+
+/// Rosenbrock as the README writes it: `T: Real`, plain numbers, no `T::from(…).unwrap()`.
+fn rosenbrock_real<T: nilpotent::Real>(x: &[T]) -> T {
+    (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2)
+}
+nilpotent::optim::objective!(RosenbrockReal = rosenbrock_real);
+
+/// Issue 25: "a `fn rosenbrock<T: Real>` must be rewritten with `T::from(100.0).unwrap()`" for
+/// `objective!` and `Objective::eval`. Now it is given as written: its cost, gradient and Hessian
+/// are the closed forms' and argmin's L-BFGS and Newton reach the minimum (1, 1).
+#[test]
+fn a_real_rosenbrock_works_unchanged_with_argmin() {
+    /// the same function implemented by hand on the trait, with data as fields
+    struct Scaled {
+        a: f64,
+        b: f64,
+    }
+    impl Objective for Scaled {
+        fn eval<T: nilpotent::Real>(&self, x: &[T]) -> T {
+            (self.a - x[0]).powi(2) + self.b * (x[1] - x[0] * x[0]).powi(2)
+        }
+    }
+    let by_hand = Problem::new(Scaled { a: 1.0, b: 100.0 });
+    let p = Problem::new(RosenbrockReal);
+    for x in POINTS {
+        let x = x.to_vec();
+        let exact = (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2);
+        assert!(close(p.cost(&x).unwrap(), exact));
+        assert!(close(by_hand.cost(&x).unwrap(), exact));
+        for g in [p.gradient(&x).unwrap(), by_hand.gradient(&x).unwrap()] {
+            for (a, b) in g.iter().zip(rosenbrock_gradient(&x)) {
+                assert!(close(*a, b), "{a} vs {b}");
+            }
+        }
+        let (h, e) = (p.hessian(&x).unwrap(), rosenbrock_hessian(&x));
+        for i in 0..2 {
+            for j in 0..2 {
+                assert!(close(h[i][j], e[i][j]), "H[{i}][{j}]");
+            }
+        }
+    }
+    let solver = LBFGS::new(MoreThuenteLineSearch::new(), 7);
+    let result = Executor::new(p, solver)
+        .configure(|s| s.param(vec![-1.2, 1.0]).max_iters(100))
+        .run()
+        .unwrap();
+    let x = result.state().get_best_param().unwrap();
+    assert!(
+        (x[0] - 1.0).abs() < 1e-6 && (x[1] - 1.0).abs() < 1e-6,
+        "{x:?}"
+    );
+    let result = Executor::new(Problem::nalgebra(RosenbrockReal), Newton::<f64>::new())
+        .configure(|s| s.param(DVector::from_vec(vec![-1.2, 1.0])).max_iters(8))
+        .run()
+        .unwrap();
+    let x = result.state().get_param().unwrap();
+    assert!(
+        (x[0] - 1.0).abs() < 1e-12 && (x[1] - 1.0).abs() < 1e-12,
+        "{x:?}"
+    );
 }

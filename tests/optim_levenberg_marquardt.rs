@@ -65,3 +65,38 @@ fn levenberg_marquardt_recovers_noise_free_parameters() {
         }
     }
 }
+
+/// Issue 25: `Residuals::eval` did not accept `Real`, so data could not enter as plain numbers.
+/// The same model with `T: Real` (`p[0] * (-p[1] * t).exp() + p[2] - y`, `t` and `y` plain `f64`)
+/// has the closed-form Jacobian and levenberg-marquardt recovers the parameters.
+#[test]
+fn a_real_residual_function_works_unchanged_with_levenberg_marquardt() {
+    struct RealDecay(Decay);
+    impl Residuals for RealDecay {
+        fn eval<T: nilpotent::Real>(&self, p: &[T]) -> Vec<T> {
+            let d = &self.0;
+            d.t.iter()
+                .zip(&d.y)
+                .map(|(&t, &y)| p[0] * (-p[1] * t).exp() + p[2] - y)
+                .collect()
+        }
+    }
+    let d = decay(2.0, 0.7, -0.3);
+    let p = [1.5, 0.4, 0.2];
+    let mut problem = LeastSquares::new(RealDecay(d.clone()), &p);
+    assert_eq!(problem.residuals().unwrap().as_slice(), &d.eval(&p)[..]);
+    let jac = problem.jacobian().unwrap();
+    for (i, &t) in d.t.iter().enumerate() {
+        let e = (-p[1] * t).exp();
+        let expected = [e, -p[0] * t * e, 1.0];
+        for j in 0..3 {
+            assert!((jac[(i, j)] - expected[j]).abs() <= 1e-15 * (1.0 + expected[j].abs()));
+        }
+    }
+    problem.set_params(&DVector::from_vec(vec![1.0, 1.0, 0.0]));
+    let (fit, report) = LevenbergMarquardt::new().minimize(problem);
+    assert!(report.termination.was_successful(), "{report:?}");
+    for (p, t) in fit.x().iter().zip([2.0, 0.7, -0.3]) {
+        assert!((p - t).abs() < 1e-8, "{:?}", fit.x());
+    }
+}

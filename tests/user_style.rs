@@ -435,3 +435,416 @@ fn float_bound_still_works() {
     assert_eq!(derivative(|x| x * 3.0 + 1.0, 2.0), (7.0, 3.0));
     assert_eq!(second_derivative(|x| x * x * 3.0, 2.0), (12.0, 12.0, 6.0));
 }
+
+// ---------------------------------------------------------------- issue 25: one style everywhere
+
+/// A model with a branch, as a user writes it: the comparison's line is kept for the message.
+fn branchy<T: Real>(x: &[T]) -> T {
+    if x[0] > 0.0 { x[0] * x[1] } else { x[1] - x[0] } // BRANCH
+}
+
+/// The line of `branchy`'s comparison in this file (found in the source, not hard-coded).
+fn branch_line() -> String {
+    let src = include_str!("user_style.rs");
+    let line = src
+        .lines()
+        .position(|l| l.contains("} // BRANCH") && l.contains("if x[0] > 0.0"))
+        .unwrap()
+        + 1;
+    format!("{}:{line}:", file!())
+}
+
+/// Issue 25: "a guard failure reads `guard g0 fails: recorded (v2 < v0) = true` for the source
+/// `x[0] > 0.0`: operands swapped, a constant node the user never named". Now it reads as
+/// written, where it was written, with the input's value: in the function's graph, in its
+/// derivative graphs, on every evaluator.
+#[test]
+fn guard_failures_read_in_the_users_words() {
+    let want_recorded = format!("x[0] > 0.0 at {}", branch_line());
+    let check = |err: nilpotent::graph::GraphError, what: &str| {
+        let msg = err.to_string();
+        let (recorded, found) = match err {
+            nilpotent::graph::GraphError::Guard {
+                recorded, found, ..
+            } => (recorded, found),
+            other => panic!("{what}: {other:?}"),
+        };
+        assert!(
+            recorded.starts_with(&want_recorded) && recorded.ends_with(" was true"),
+            "{what}: {recorded}"
+        );
+        assert_eq!(found, "false (x[0] = -1)", "{what}");
+        assert!(
+            msg.contains("was true at recording, but here false (x[0] = -1)"),
+            "{what}: {msg}"
+        );
+        // no internal node numbers
+        assert!(!msg.contains("v0") && !msg.contains("v2"), "{what}: {msg}");
+    };
+    let g = Graph::record(&[1.0, 2.0], branchy::<Sym>);
+    let at = [-1.0, 2.0];
+    check(g.eval(&at).unwrap_err(), "function graph");
+    check(g.gradient().eval(&at).unwrap_err(), "gradient graph");
+    check(g.hessian().eval(&at).unwrap_err(), "Hessian graph");
+    check(
+        g.program()
+            .evaluator::<Dual<f64, 2>>()
+            .eval(&[Dual::variable(-1.0, 0), Dual::variable(2.0, 1)])
+            .unwrap_err(),
+        "interpreter on dual numbers",
+    );
+    #[cfg(feature = "jit")]
+    check(g.compile().unwrap().eval(&at).unwrap_err(), "JIT");
+    // the node-number form stays in the listing, under the guard's name, with the place
+    let listing = g.to_string();
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.starts_with("g0: (") && l.contains(&branch_line())),
+        "{listing}"
+    );
+    // the other comparisons, in source order with the operator as written
+    let h = Graph::record(&[1.0, 2.0], |x: &[Sym]| {
+        if 2.0 <= x[1] && x[0] != x[1] {
+            x[0]
+        } else {
+            x[1]
+        }
+    });
+    let msg = h.eval(&[1.0, 1.5]).unwrap_err().to_string();
+    assert!(
+        msg.contains("2.0 <= x[1] at ") && msg.contains("(x[1] = 1.5)"),
+        "{msg}"
+    );
+    let msg = h.eval(&[2.0, 2.0]).unwrap_err().to_string();
+    assert!(
+        msg.contains("x[0] != x[1] at ") && msg.contains("x[0] = 2, x[1] = 2"),
+        "{msg}"
+    );
+}
+
+/// Three branches, chosen by comparisons of the inputs.
+fn three_branches<T: Real>(x: &[T]) -> T {
+    if x[0] > 0.0 {
+        x[0] * x[0] * x[1]
+    } else if x[1] > x[0] * -2.0 {
+        (x[1] * 0.5).sin() - x[0]
+    } else {
+        x[0].exp() * x[1]
+    }
+}
+
+/// The branch `three_branches` takes at `x` (computed in f64, independently of the graph).
+fn branch_of(x: &[f64]) -> usize {
+    if x[0] > 0.0 {
+        0
+    } else if x[1] > -2.0 * x[0] {
+        1
+    } else {
+        2
+    }
+}
+
+/// Issue 25: "graphs with branches need hand-written re-recording (11 lines in the trial)".
+/// `CachedGraph` records again where a guard fails: evaluated across the three branches of a
+/// function, in random order, every value is the f64 program's, every gradient and Hessian
+/// forward mode's (another mode), and it records once per branch while the variants fit, once
+/// per change of branch with a single variant.
+#[test]
+fn a_cached_graph_records_itself_again_across_branches() {
+    use nilpotent::graph::CachedGraph;
+    let mut rng = Rng::for_test("cached graph");
+    let points: Vec<[f64; 2]> = (0..60)
+        .map(|_| [rng.uniform(-2.0, 2.0), rng.uniform(-3.0, 3.0)])
+        .collect();
+    let branches: std::collections::HashSet<usize> = points.iter().map(|p| branch_of(p)).collect();
+    assert_eq!(branches.len(), 3, "the points cover the three branches");
+    let changes = 1 + points
+        .windows(2)
+        .filter(|w| branch_of(&w[0]) != branch_of(&w[1]))
+        .count();
+
+    let mut value = CachedGraph::new(three_branches::<Sym>);
+    let mut grad = CachedGraph::new(three_branches::<Sym>).gradient();
+    let mut hess = CachedGraph::new(three_branches::<Sym>).hessian();
+    let mut single = CachedGraph::new(three_branches::<Sym>)
+        .gradient()
+        .max_variants(1);
+    for x in &points {
+        let what = format!("at {x:?} (branch {})", branch_of(x));
+        let want = three_branches(x);
+        assert_eq!(value.eval(x).unwrap(), vec![want], "{what}");
+        let (v, g) = gradient(three_branches, x);
+        let out = grad.eval(x).unwrap();
+        assert_eq!(out[0], want, "{what}");
+        assert_close(v, want, RTOL, 1.0, &what);
+        check_gradient(&out[1..], [g[0], g[1]], &what);
+        assert_eq!(single.eval(x).unwrap(), out, "{what}: one variant");
+        let (_, _, h) = hessian(three_branches, x);
+        let out = hess.eval(x).unwrap();
+        for i in 0..2 {
+            for j in 0..2 {
+                assert_close(
+                    out[3 + 2 * i + j],
+                    h[(i, j)],
+                    RTOL,
+                    1.0,
+                    &format!("{what}: H{i}{j}"),
+                );
+            }
+        }
+    }
+    for c in [&value, &grad, &hess] {
+        assert_eq!((c.recordings(), c.variants()), (3, 3), "{c:?}");
+        let keys: std::collections::HashSet<&[u64]> = c.keys().collect();
+        assert_eq!(keys.len(), 3, "three variants, three sets of answers");
+    }
+    assert_eq!((single.recordings(), single.variants()), (changes, 1));
+    // the input length is fixed by the first input
+    assert_eq!(
+        value.eval(&[1.0]),
+        Err(nilpotent::graph::GraphError::InputLength {
+            expected: 2,
+            found: 1
+        })
+    );
+}
+
+/// log det(A) through the Cholesky factor, with literals and `ln` as a user writes them.
+fn log_det_cholesky<T: nilpotent::linalg::RealLinalg>(a: &[T], n: usize) -> T {
+    let l = T::cholesky(nalgebra::DMatrix::from_column_slice(n, n, a)).unwrap();
+    l.diagonal().iter().map(|d| d.ln()).sum::<T>() * 2.0
+}
+
+/// log |det(A)| through LU, the same style.
+fn log_det_lu<T: nilpotent::linalg::RealLinalg>(a: &[T], n: usize) -> T {
+    T::determinant(&nalgebra::DMatrix::from_column_slice(n, n, a))
+        .abs()
+        .ln()
+}
+
+/// Issue 25: "`T: Real + RealField` makes `exp`, `ln`, `powi`, `max`, `min`, `sqrt` ambiguous
+/// (E0034)". `RealLinalg` gives literals and the decompositions in one bound: the log-determinant
+/// through Cholesky and through LU, forward and reverse, against the closed form from the f64
+/// inverse (textbook A⁻ᵀ through LU; its lower-triangle form through Cholesky, as documented).
+#[test]
+fn literals_and_decompositions_in_one_bound() {
+    let n = 3;
+    let mut rng = Rng::for_test("realLinalg");
+    for _ in 0..5 {
+        // A = B Bᵀ + n I: symmetric positive definite
+        let b = nalgebra::DMatrix::from_fn(n, n, |_, _| rng.uniform(-1.0, 1.0));
+        let a = &b * b.transpose() + nalgebra::DMatrix::identity(n, n) * n as f64;
+        let inv = a.clone().try_inverse().unwrap();
+        let exact = a.determinant().ln();
+        let x = a.as_slice().to_vec();
+        let (v, g_chol) = reverse::gradient(|a| log_det_cholesky(a, n), &x);
+        let (v_fwd, g_chol_fwd) = gradient(|a| log_det_cholesky(a, n), &x);
+        let (v_lu, g_lu) = reverse::gradient(|a| log_det_lu(a, n), &x);
+        for (got, what) in [(v, "cholesky"), (v_fwd, "cholesky, forward"), (v_lu, "lu")] {
+            assert_close(got, exact, RTOL, 1.0, what);
+        }
+        for j in 0..n {
+            for i in 0..n {
+                let k = i + j * n; // column-major (i, j)
+                let textbook = inv[(j, i)]; // (A⁻ᵀ)ᵢⱼ
+                assert_close(g_lu[k], textbook, 1e-10, 1.0, &format!("LU ({i}, {j})"));
+                let lower = match i.cmp(&j) {
+                    std::cmp::Ordering::Greater => 2.0 * inv[(i, j)],
+                    std::cmp::Ordering::Equal => inv[(i, i)],
+                    std::cmp::Ordering::Less => 0.0,
+                };
+                assert_close(
+                    g_chol[k],
+                    lower,
+                    1e-10,
+                    1.0,
+                    &format!("Cholesky ({i}, {j})"),
+                );
+                assert_close(g_chol_fwd[k], lower, 1e-10, 1.0, &format!("fwd ({i}, {j})"));
+            }
+        }
+    }
+}
+
+/// A two-layer perceptron in the same style: matrix products, literals, `tanh`, `max` with
+/// `T::cst`, and a solve; its gradient (reverse) against the f64 program's central differences.
+#[test]
+fn an_mlp_with_literals_and_a_solve() {
+    use nalgebra::DMatrix;
+    use nilpotent::linalg::RealLinalg;
+    fn loss<T: RealLinalg>(w: &[T], xs: &DMatrix<f64>, ys: &[f64]) -> T {
+        let w1 = DMatrix::from_column_slice(3, 2, &w[..6]);
+        let w2 = DMatrix::from_column_slice(1, 3, &w[6..9]);
+        let x = xs.map(T::cst);
+        let h = (&w1 * &x).map(|v| (v * 0.5).tanh() + v.max(T::cst(0.0)) * 0.1);
+        let out = &w2 * &h;
+        // a ridge term through a solve: (I + W1ᵀW1)⁻¹ 1
+        let m = DMatrix::identity(2, 2) + w1.transpose() * &w1;
+        let s = T::solve(m, &DMatrix::from_element(2, 1, T::cst(1.0))).unwrap();
+        let fit: T = out.iter().zip(ys).map(|(&o, &y)| (o - y).powi(2)).sum();
+        fit / ys.len() as f64 + s.iter().copied().sum::<T>() * 0.01
+    }
+    let xs = DMatrix::from_column_slice(2, 4, &[0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0]);
+    let ys = [0.0, 1.0, 1.0, 0.0];
+    let w: Vec<f64> = (0..9).map(|i| ((i * 7 % 5) as f64 - 2.0) * 0.3).collect();
+    let (v, g) = reverse::gradient(|w| loss(w, &xs, &ys), &w);
+    assert_eq!(v, loss(&w, &xs, &ys));
+    for k in 0..w.len() {
+        let h = 1e-6;
+        let (mut up, mut down) = (w.clone(), w.clone());
+        up[k] += h;
+        down[k] -= h;
+        let fd = (loss(&up, &xs, &ys) - loss(&down, &xs, &ys)) / (2.0 * h);
+        assert_close(g[k], fd, 1e-6, 1e-8, &format!("∂/∂w{k}"));
+    }
+}
+
+/// Issue 25: "the README quick start does not compile as pasted (`use num_traits::Float` needs
+/// the crate's re-export or a dependency the snippet does not add)". Every Rust block of the
+/// README that is compiled imports only from `nilpotent` (which re-exports num-traits and
+/// nalgebra) and `std`/`core`: the one dependency its `[dependencies]` snippet adds.
+#[test]
+fn readme_snippets_compile_with_the_one_dependency_they_declare() {
+    let readme = include_str!("../README.md");
+    let mut in_rust = false;
+    let mut checked = 0;
+    for (i, line) in readme.lines().enumerate() {
+        let t = line.trim_start();
+        if let Some(lang) = t.strip_prefix("```") {
+            in_rust = !in_rust
+                && (lang == "rust" || lang.starts_with("rust,") && !lang.contains("ignore"));
+            continue;
+        }
+        if in_rust && let Some(path) = t.strip_prefix("use ") {
+            let root = path.split("::").next().unwrap().trim_start_matches('{');
+            assert!(
+                ["nilpotent", "std", "core"].contains(&root),
+                "README line {}: `{t}` needs a dependency the README does not add",
+                i + 1
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "the README's imports were found ({checked})");
+}
+
+/// The panic message of `f`.
+fn panic_message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+    let err = std::panic::catch_unwind(f).expect_err("a panic");
+    err.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap()
+}
+
+/// Issue 25: "several length checks still print `assert_eq!`'s `left/right` (`jvp`, `vjp`,
+/// `hvp`, `Tape::gradient_into`)". Each says in words what was wrong, and only that.
+#[test]
+fn length_errors_say_what_was_wrong_without_left_and_right() {
+    fn g<T: Real>(x: &[T]) -> Vec<T> {
+        vec![x[0] * x[1], x[0] + 1.0]
+    }
+    fn f<T: Real>(x: &[T]) -> T {
+        x[0] * x[1]
+    }
+    let x = [1.0, 2.0];
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "jvp",
+            panic_message(|| drop(nilpotent::jvp(g, &x, &[1.0, 0.0, 0.0]))),
+        ),
+        ("vjp", panic_message(|| drop(reverse::vjp(g, &x, &[1.0])))),
+        ("hvp", panic_message(|| drop(nilpotent::hvp(f, &x, &[1.0])))),
+        ("hvp", panic_message(|| drop(reverse::hvp(f, &x, &[1.0])))),
+        (
+            "gradient_into",
+            panic_message(|| {
+                let mut tape = reverse::Tape::new();
+                let mut grad = [0.0; 3];
+                tape.gradient_into(f, &x, &mut grad);
+            }),
+        ),
+    ];
+    for (name, msg) in cases {
+        assert!(msg.starts_with(&format!("{name}: ")), "{msg}");
+        assert!(msg.contains("expected 2, one per"), "{msg}");
+        assert!(
+            !msg.contains("left") && !msg.contains("right"),
+            "{name}: {msg}"
+        );
+    }
+}
+
+/// Issue 25: "DOT drawings name outputs only `y0…yN` (nothing says f, ∂f/∂x₀, H₀₁), constants
+/// are bare text, `⊙` has no legend". The drawing and the listing name each output by what it
+/// is, and the drawing has a legend (with `⊙` where the graph has one).
+#[test]
+fn drawings_name_the_outputs_and_explain_their_symbols() {
+    fn f<T: Real>(x: &[T]) -> T {
+        x[0] * x[1] + x[0].sin() * 2.0
+    }
+    let g = Graph::record(&[1.0, 2.0], f::<Sym>);
+    let grad = g.gradient();
+    let hess = g.hessian();
+    let dot = grad.to_dot();
+    for name in ["y0 = f", "y1 = ∂f/∂x₀", "y2 = ∂f/∂x₁"] {
+        assert!(dot.contains(name), "{name}\n{dot}");
+    }
+    assert!(dot.contains("legend [shape=note"), "{dot}");
+    let has_chain_mul = grad.to_string().contains('⊙');
+    assert_eq!(dot.contains("a ⊙ b:"), has_chain_mul, "{dot}");
+    let dot = hess.to_dot();
+    for name in ["y3 = H₀₀", "y4 = H₀₁", "y6 = H₁₁"] {
+        assert!(dot.contains(name), "{name}\n{dot}");
+    }
+    // the names are the outputs' order: H₀₁ is ∂²f/∂x₀∂x₁ = 1 here (an independent closed form)
+    let out = hess.eval(&[1.0, 2.0]).unwrap();
+    assert_eq!(out[4], 1.0);
+    assert!(hess.to_string().contains("# H₀₁"), "{hess}");
+    let vector = Graph::record_vec(&[1.0, 2.0], |x: &[Sym]| vec![x[0] * x[1], x[0] + x[1]]);
+    let dot = vector.jacobian().to_dot();
+    assert!(
+        dot.contains("y1 = f₁") && dot.contains("y5 = ∂f₁/∂x₁"),
+        "{dot}"
+    );
+}
+
+/// Issue 25: "listings keep `powi(v5, 1)`". The derivative of `powi(x, 2)` is `2·x`, not
+/// `2·powi(x, 1)`, in the graph; its values are forward mode's (powi(x, 1) = x exactly, also at
+/// ±0, ±∞ and NaN).
+#[test]
+fn listings_drop_powi_of_one() {
+    fn f<T: Real>(x: &[T]) -> T {
+        x[0].powi(2) * x[1] + x[1].powi(3)
+    }
+    let h = Graph::record(&[1.5, -2.0], f::<Sym>).hessian();
+    let listing = h.to_string();
+    assert!(!listing.contains(", 1)"), "{listing}");
+    for x in [
+        [1.5, -2.0],
+        [0.0, -0.0],
+        [f64::INFINITY, 1.0],
+        [-3.0, f64::NAN],
+    ] {
+        let out = h.eval(&x).unwrap();
+        let (v, g, hf) = hessian(f, &x);
+        let want = [
+            v,
+            g[0],
+            g[1],
+            hf[(0, 0)],
+            hf[(0, 1)],
+            hf[(1, 0)],
+            hf[(1, 1)],
+        ];
+        for (o, w) in out.iter().zip(want) {
+            // (equal as numbers: the graph's Hessian is reverse over reverse, forward mode's
+            // forward over forward; the sign of a zero may differ between the two orders)
+            assert!(
+                o == &w || o.is_nan() && w.is_nan(),
+                "{x:?}: {out:?} vs {want:?}"
+            );
+        }
+    }
+}

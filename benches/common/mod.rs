@@ -9,12 +9,19 @@
 
 #![allow(dead_code)]
 
+// The criterion settings and the num-dual adapter exist where those crates do: in the benches and
+// the profiler (package nilpotent-dev, whose build script sets `nilpotent_bench_peers`), not in
+// nilpotent's own examples and tests that share the workloads.
+
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
+#[cfg(nilpotent_bench_peers)]
 use criterion::Criterion;
+#[cfg(nilpotent_bench_peers)]
 use num_dual::DualNum;
 use num_traits::Float;
 
+#[cfg(nilpotent_bench_peers)]
 /// The criterion settings of every bench: short warm-up and measurement, so that `cargo bench`
 /// runs all cases (about 90 of them) in a few minutes.
 pub fn config() -> Criterion {
@@ -73,10 +80,12 @@ impl<T: Float> Real for T {
     }
 }
 
+#[cfg(nilpotent_bench_peers)]
 /// A num-dual number, seen through [`Real`].
 #[derive(Clone, Copy, Debug)]
 pub struct Nd<D>(pub D);
 
+#[cfg(nilpotent_bench_peers)]
 macro_rules! nd_op {
     ($Op:ident, $op:ident) => {
         impl<D: DualNum<Primitive = f64> + Copy> $Op for Nd<D> {
@@ -88,11 +97,16 @@ macro_rules! nd_op {
         }
     };
 }
+#[cfg(nilpotent_bench_peers)]
 nd_op!(Add, add);
+#[cfg(nilpotent_bench_peers)]
 nd_op!(Sub, sub);
+#[cfg(nilpotent_bench_peers)]
 nd_op!(Mul, mul);
+#[cfg(nilpotent_bench_peers)]
 nd_op!(Div, div);
 
+#[cfg(nilpotent_bench_peers)]
 impl<D: DualNum<Primitive = f64> + Copy> Neg for Nd<D> {
     type Output = Self;
     #[inline(always)]
@@ -101,6 +115,7 @@ impl<D: DualNum<Primitive = f64> + Copy> Neg for Nd<D> {
     }
 }
 
+#[cfg(nilpotent_bench_peers)]
 impl<D: DualNum<Primitive = f64> + Copy> Real for Nd<D> {
     #[inline(always)]
     fn cst(x: f64) -> Self {

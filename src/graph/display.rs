@@ -83,6 +83,40 @@ fn expression(node: Node, calls: &[Call], name: impl Fn(u32) -> String) -> Strin
     }
 }
 
+/// Node `a` of `g` as the user wrote it, for messages: `x[0]`, `p[1]`, `0.5`, or a short
+/// expression of them (`x[0] * x[1]`); an expression longer than `max` characters (or nested
+/// deeper than four operations) is named by its node, `v12`.
+pub(crate) fn spelt_out(g: &Graph, a: u32, max: usize) -> String {
+    fn go(g: &Graph, a: u32, depth: u32) -> Option<String> {
+        Some(match g.nodes[a as usize] {
+            Node::Input(i) => format!("x[{i}]"),
+            Node::Param(k) => format!("p[{k}]"),
+            Node::Const(bits) => format!("{:?}", f64::from_bits(bits)),
+            _ if depth == 0 => return None,
+            node => {
+                let failed = core::cell::Cell::new(false);
+                let e = expression(node, &g.calls, |b| {
+                    go(g, b, depth - 1).unwrap_or_else(|| {
+                        failed.set(true);
+                        String::new()
+                    })
+                });
+                if failed.get() {
+                    return None;
+                }
+                match node {
+                    Node::Binary(..) | Node::ChainMul(..) if depth < 4 => format!("({e})"),
+                    _ => e,
+                }
+            }
+        })
+    }
+    match go(g, a, 4) {
+        Some(e) if e.chars().count() <= max => e,
+        _ => format!("v{a}"),
+    }
+}
+
 /// The operation alone (a node's label in the drawing).
 fn operation(node: Node, calls: &[Call]) -> String {
     match node {
@@ -168,10 +202,19 @@ impl fmt::Display for Graph {
             writeln!(f, "{line}{}   # {}", " ".repeat(pad), value(self.values[i]))?;
         }
         for (k, g) in self.guards.iter().enumerate() {
-            writeln!(f, "g{k}: {}", g.test.describe(g.expected, v))?;
+            write!(f, "g{k}: {}", g.test.describe(g.expected, v))?;
+            match g.origin {
+                // where the recorded code made the comparison
+                Some(o) => writeln!(f, "   # {}", super::guard::place(o.at))?,
+                None => writeln!(f)?,
+            }
         }
+        let names = self.output_names();
         for (k, &o) in self.outputs.iter().enumerate() {
-            writeln!(f, "y{k} = v{o}")?;
+            match &names {
+                Some(n) => writeln!(f, "y{k} = v{o}   # {}", n[k])?,
+                None => writeln!(f, "y{k} = v{o}")?,
+            }
         }
         // the loops' bodies: inputs [state, windows, free], outputs [state, sums, stacked]
         for (i, node) in self.nodes.iter().enumerate() {
@@ -278,11 +321,83 @@ impl Graph {
                 writeln!(s, "  v{o} -> g{k} [style=dashed, color=red];")?;
             }
         }
+        let names = self.output_names();
         for (k, &o) in self.outputs.iter().enumerate() {
-            writeln!(s, "  y{k} [shape=ellipse, label=\"y{k}\"];")?;
+            let label = match &names {
+                Some(n) => format!("y{k} = {}", n[k]),
+                None => format!("y{k}"),
+            };
+            writeln!(s, "  y{k} [shape=ellipse, label=\"{}\"];", escape(&label))?;
             writeln!(s, "  v{o} -> y{k};")?;
         }
+        // what the shapes and symbols mean
+        let mut legend = String::from(
+            "legend\\lbold box: input xᵢ (vᵢ)\\ldashed box: parameter pₖ\\lplain text: \
+             constant\\lbox: operation (edge numbers: operand order)\\lellipse: output",
+        );
+        if !self.guards.is_empty() {
+            legend.push_str("\\lred diamond: guard (a decision checked at each evaluation)");
+        }
+        if self.nodes.iter().any(|n| matches!(n, Node::ChainMul(..))) {
+            legend.push_str(
+                "\\la ⊙ b: a·b, but exactly 0 where a factor is 0\\l  (a zero adjoint stays \
+                 zero through ±∞ and NaN partials)",
+            );
+        }
+        writeln!(
+            s,
+            "  legend [shape=note, fontsize=10, label=\"{legend}\\l\"];"
+        )?;
         writeln!(s, "}}")
+    }
+
+    /// What each output is, where the graph's shape tells: `f` (or `f₀ … fₘ₋₁`) for a recorded
+    /// function, then `∂f/∂x₀ …` (`∂fᵢ/∂xⱼ` row by row) for a gradient or Jacobian graph, then
+    /// `Hᵢⱼ` row by row for a Hessian graph; `None` for other shapes (a derivative of order 3 or
+    /// more, a Jacobian of a Jacobian).
+    fn output_names(&self) -> Option<Vec<String>> {
+        let (n, outs) = (self.n_inputs, self.outputs.len());
+        let sub = |i: usize| -> String {
+            i.to_string()
+                .chars()
+                .map(|c| char::from_u32('₀' as u32 + c.to_digit(10).unwrap()).unwrap())
+                .collect()
+        };
+        match self.order {
+            0 => Some(if outs == 1 {
+                vec!["f".to_string()]
+            } else {
+                (0..outs).map(|i| format!("f{}", sub(i))).collect()
+            }),
+            1 if outs % (1 + n) == 0 => {
+                let m = outs / (1 + n);
+                let f = |i: usize| {
+                    if m == 1 {
+                        "f".to_string()
+                    } else {
+                        format!("f{}", sub(i))
+                    }
+                };
+                let mut names: Vec<String> = (0..m).map(f).collect();
+                for i in 0..m {
+                    for j in 0..n {
+                        names.push(format!("∂{}/∂x{}", f(i), sub(j)));
+                    }
+                }
+                Some(names)
+            }
+            2 if outs == 1 + n + n * n => {
+                let mut names = vec!["f".to_string()];
+                names.extend((0..n).map(|j| format!("∂f/∂x{}", sub(j))));
+                for i in 0..n {
+                    for j in 0..n {
+                        names.push(format!("H{}{}", sub(i), sub(j)));
+                    }
+                }
+                Some(names)
+            }
+            _ => None,
+        }
     }
 }
 

@@ -331,22 +331,39 @@ impl Graph {
     fn guard_stmt(&self, k: usize) -> Stmt {
         let g = self.guards[k];
         let expected = g.expected;
+        // the interpreter's error, in the user's words (`Words`), written into the code
+        let w = super::guard::Words::of(self, &g);
+        let shown = |i: usize, a: u32| match w.leaf[i] {
+            Some(_) => format!("::std::option::Option::Some(v{a})"),
+            None => "::std::option::Option::None".to_string(),
+        };
         let (outcome, error) = match g.test {
             Test::Observe(o, a) => (
                 format!("{GRAPH}::Observe::{o:?}.outcome(v{a})"),
-                format!("{GRAPH}::GraphError::observed({k}, {GRAPH}::Observe::{o:?}, \"v{a}\""),
+                format!(
+                    "{GRAPH}::GraphError::__observed_in_words({k}, {GRAPH}::Observe::{o:?}, \
+                     {:?}, {expected:#x}, found, {})",
+                    w.names[0],
+                    shown(0, a)
+                ),
             ),
             Test::Compare(c, a, b) => (
                 format!("{GRAPH}::Compare::{c:?}.outcome(v{a}, v{b})"),
                 format!(
-                    "{GRAPH}::GraphError::compared({k}, {GRAPH}::Compare::{c:?}, \"v{a}\", \
-                     \"v{b}\""
+                    "{GRAPH}::GraphError::__compared_in_words({k}, {GRAPH}::Compare::{c:?}, \
+                     [{:?}, {:?}], {:?}, {}, {expected:#x}, found, [{}, {}])",
+                    w.names[0],
+                    w.names[1],
+                    w.at,
+                    w.written,
+                    shown(0, a),
+                    shown(1, b)
                 ),
             ),
         };
         let code = format!(
             "match {outcome} {{\n    {expected:#x} => {{}}\n    found => return \
-             ::std::result::Result::Err({error}, {expected:#x}, found)),\n}}"
+             ::std::result::Result::Err({error}),\n}}"
         );
         let (ops, m) = g.test.operands();
         Stmt::new(None, code, &ops[..m])

@@ -139,13 +139,21 @@ impl Compare {
     /// assert_eq!(Compare::Lt.describe("v1", "v4", 1), "(v1 < v4) = true");
     /// ```
     pub fn describe(self, a: &str, b: &str, outcome: u64) -> String {
+        let mut s = String::new();
+        self.write(&mut s, a, b, outcome);
+        s
+    }
+
+    /// [`Compare::describe`], appended to `s`.
+    fn write(self, s: &mut String, a: &str, b: &str, outcome: u64) {
+        use core::fmt::Write as _;
         let yes = outcome != 0;
-        match self {
-            Compare::Eq => format!("({a} == {b}) = {yes}"),
-            Compare::Lt => format!("({a} < {b}) = {yes}"),
-            Compare::Le => format!("({a} <= {b}) = {yes}"),
-            Compare::Order => format!("{a} {} {b}", order_symbol(outcome)),
-        }
+        let _ = match self {
+            Compare::Eq => write!(s, "({a} == {b}) = {yes}"),
+            Compare::Lt => write!(s, "({a} < {b}) = {yes}"),
+            Compare::Le => write!(s, "({a} <= {b}) = {yes}"),
+            Compare::Order => write!(s, "{a} {} {b}", order_symbol(outcome)),
+        };
     }
 }
 
@@ -205,34 +213,304 @@ impl Test {
             Test::Compare(c, a, b) => c.describe(&name(a), &name(b), outcome),
         }
     }
+}
 
-    /// The error every backend returns when guard `index`, this question with the answer
-    /// `expected` at the recording point, answers `found` (nodes are named `v{i}`, as in the
-    /// listing).
-    #[cold]
-    #[inline(never)]
-    pub(crate) fn error(self, index: usize, expected: u64, found: u64) -> GraphError {
-        match self {
-            Test::Observe(o, a) => {
-                GraphError::observed(index, o, &format!("v{a}"), expected, found)
-            }
-            Test::Compare(c, a, b) => GraphError::compared(
-                index,
-                c,
-                &format!("v{a}"),
-                &format!("v{b}"),
-                expected,
-                found,
-            ),
+/// A recorded decision: a question and the answer seen at the recording point, and where in the
+/// recorded code it was asked (two guards with the same question and answer are equal wherever
+/// they were asked: the graph keeps the first).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Guard {
+    pub(crate) test: Test,
+    pub(crate) expected: u64,
+    pub(crate) origin: Option<Origin>,
+}
+
+impl PartialEq for Guard {
+    fn eq(&self, other: &Guard) -> bool {
+        (self.test, self.expected) == (other.test, other.expected)
+    }
+}
+
+impl Eq for Guard {}
+
+impl core::hash::Hash for Guard {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        (self.test, self.expected).hash(state);
+    }
+}
+
+/// A comparison as the user wrote it: `>` and `>=` are recorded as `<` and `<=` of the swapped
+/// operands, `!=` as `==` with the answer negated; this puts them back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Written {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+    PartialCmp,
+}
+
+/// Where a comparison was made in the recorded code (the caller of `<`, `>`, `==`, … on
+/// [`Sym`](super::Sym), through `#[track_caller]`) and how it was written.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Origin {
+    pub(crate) at: &'static core::panic::Location<'static>,
+    pub(crate) written: Written,
+}
+
+impl Origin {
+    /// The origin of a comparison written `written`, made by the caller.
+    #[track_caller]
+    #[inline]
+    pub(crate) fn here(written: Written) -> Origin {
+        Origin {
+            at: core::panic::Location::caller(),
+            written,
         }
     }
 }
 
-/// A recorded decision: a question and the answer seen at the recording point.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct Guard {
-    pub(crate) test: Test,
-    pub(crate) expected: u64,
+/// A guard in the user's words: its operands named as in the source (`x[0]`, `p[1]`, a constant,
+/// a short expression of them) and where it was asked. Made once per guard when a graph is
+/// lowered ([`Words::of`]); every backend reports a failed guard with it (emitted code through
+/// the same constructors, [`GraphError::__compared_in_words`] and
+/// [`GraphError::__observed_in_words`], with the words written into the code).
+#[derive(Clone, Debug)]
+pub(crate) struct Words {
+    pub(crate) names: [String; 2],
+    /// each operand that is an input (`Some((false, i))`) or a parameter (`Some((true, k))`):
+    /// its value at the failing input is shown
+    pub(crate) leaf: [Option<(bool, u32)>; 2],
+    /// where the comparison was made (empty if not known: a question that is not a comparison)
+    pub(crate) at: String,
+    /// how the comparison was written ([`Written::code`]; `u8::MAX` if not known)
+    pub(crate) written: u8,
+}
+
+/// The longest operand expression spelt out; a longer one is named by its node (`v12`).
+const MAX_EXPRESSION: usize = 48;
+
+impl Words {
+    /// The words of guard `guard` of `g`.
+    pub(crate) fn of(g: &super::Graph, guard: &Guard) -> Words {
+        let (ops, m) = guard.test.operands();
+        let name = |a: u32| super::display::spelt_out(g, a, MAX_EXPRESSION);
+        let leaf = |a: u32| match g.nodes[a as usize] {
+            super::Node::Input(i) => Some((false, i)),
+            super::Node::Param(k) => Some((true, k)),
+            _ => None,
+        };
+        let names = [
+            name(ops[0]),
+            if m > 1 { name(ops[1]) } else { String::new() },
+        ];
+        Words {
+            names,
+            leaf: [leaf(ops[0]), if m > 1 { leaf(ops[1]) } else { None }],
+            at: guard.origin.map(|o| place(o.at)).unwrap_or_default(),
+            written: guard.origin.map_or(u8::MAX, |o| o.written.code()),
+        }
+    }
+
+    /// The error for guard `index`, the question `test` (whose operands `self` names) with the
+    /// answer `expected` at the recording point and `found` here; `values` are the operands'
+    /// values here.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn error(
+        &self,
+        index: usize,
+        test: Test,
+        expected: u64,
+        found: u64,
+        values: [f64; 2],
+    ) -> GraphError {
+        let shown = |i: usize| self.leaf[i].map(|_| values[i]);
+        match test {
+            Test::Compare(c, ..) => GraphError::__compared_in_words(
+                index,
+                c,
+                [&self.names[0], &self.names[1]],
+                &self.at,
+                self.written,
+                expected,
+                found,
+                [shown(0), shown(1)],
+            ),
+            Test::Observe(o, _) => {
+                GraphError::__observed_in_words(index, o, &self.names[0], expected, found, shown(0))
+            }
+        }
+    }
+
+    /// [`Words::error`] where the operands' values are not at hand (compiled code): those to show
+    /// (inputs and parameters) are read from the inputs `x` and the parameters `p`.
+    #[cold]
+    #[inline(never)]
+    #[cfg_attr(not(feature = "jit"), allow(dead_code))]
+    pub(crate) fn error_at(
+        &self,
+        index: usize,
+        test: Test,
+        expected: u64,
+        found: u64,
+        x: &[f64],
+        p: &[f64],
+    ) -> GraphError {
+        let value = |l: Option<(bool, u32)>| match l {
+            Some((false, i)) => x[i as usize],
+            Some((true, k)) => p[k as usize],
+            None => f64::NAN,
+        };
+        let values = [value(self.leaf[0]), value(self.leaf[1])];
+        self.error(index, test, expected, found, values)
+    }
+}
+
+impl Written {
+    /// The code of the written form, for [`GraphError::__compared_in_words`].
+    pub(crate) fn code(self) -> u8 {
+        self as u8
+    }
+
+    fn from_code(code: u8) -> Option<Written> {
+        use Written::*;
+        [Lt, Le, Gt, Ge, Eq, Ne, PartialCmp]
+            .get(code as usize)
+            .copied()
+    }
+}
+
+impl GraphError {
+    /// The error for guard `index`, the comparison `compare` of the operands `names` (as the
+    /// user wrote them: `x[0]`, `0.0`), made at `at` (a source location, or empty) and written
+    /// as `written` (a code of the crate's, `u8::MAX` if not known), which answered `expected`
+    /// at the recording point and `found` here; `values` are the operands' values here, for
+    /// those to show (inputs and parameters). Used by every backend, emitted code included; not
+    /// part of the API.
+    #[doc(hidden)]
+    #[cold]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn __compared_in_words(
+        index: usize,
+        compare: Compare,
+        names: [&str; 2],
+        at: &str,
+        written: u8,
+        expected: u64,
+        found: u64,
+        values: [Option<f64>; 2],
+    ) -> GraphError {
+        use core::fmt::Write as _;
+        let [a, b] = names;
+        let written = Written::from_code(written)
+            .filter(|&w| (compare == Compare::Order) == (w == Written::PartialCmp));
+        // two strings, each allocated once at its final size (an error path, but a cheap one)
+        let room = a.len() + b.len() + at.len() + 48;
+        let (mut recorded, mut now) = (String::with_capacity(room), String::with_capacity(room));
+        let at = |s: &mut String| {
+            if !at.is_empty() {
+                let _ = write!(s, " at {at}");
+            }
+        };
+        match written {
+            Some(Written::PartialCmp) => {
+                let _ = write!(recorded, "{a}.partial_cmp(&{b})");
+                at(&mut recorded);
+                let _ = write!(recorded, " was {}", order_name(expected));
+                now.push_str(order_name(found));
+            }
+            Some(w) => {
+                // operands in source order, the operator as written
+                let (l, r, sym, negate) = match w {
+                    Written::Lt => (a, b, "<", false),
+                    Written::Le => (a, b, "<=", false),
+                    Written::Gt => (b, a, ">", false),
+                    Written::Ge => (b, a, ">=", false),
+                    Written::Eq => (a, b, "==", false),
+                    _ => (a, b, "!=", true),
+                };
+                let yes = |v: u64| (v != 0) != negate;
+                let _ = write!(recorded, "{l} {sym} {r}");
+                at(&mut recorded);
+                let _ = write!(recorded, " was {}", yes(expected));
+                let _ = write!(now, "{}", yes(found));
+            }
+            None => {
+                compare.write(&mut recorded, a, b, expected);
+                at(&mut recorded);
+                compare.write(&mut now, a, b, found);
+            }
+        }
+        // the values of the operands that are inputs or parameters: `(x[0] = -1, p[1] = 2)`
+        let mut first = true;
+        for (i, (name, v)) in names.iter().zip(values).enumerate() {
+            if let Some(v) = v
+                && !(i == 1 && values[0].is_some() && names[0] == *name)
+            {
+                let _ = write!(now, "{}{name} = {v}", if first { " (" } else { ", " });
+                first = false;
+            }
+        }
+        if !first {
+            now.push(')');
+        }
+        GraphError::guard(index, recorded, now)
+    }
+
+    /// The error for guard `index`, the question `observe` about `name` (as the user wrote it),
+    /// which answered `expected` at the recording point and `found` here; `value` is the
+    /// operand's value here if it is to be shown (an input or a parameter). Used by every
+    /// backend, emitted code included; not part of the API.
+    #[doc(hidden)]
+    #[cold]
+    #[inline(never)]
+    pub fn __observed_in_words(
+        index: usize,
+        observe: Observe,
+        name: &str,
+        expected: u64,
+        found: u64,
+        value: Option<f64>,
+    ) -> GraphError {
+        // a method call on an expression: `(x[0] + x[1]).is_nan()`
+        let operand = if name.contains(' ') {
+            format!("({name})")
+        } else {
+            name.to_string()
+        };
+        let now = observe.describe(&operand, found);
+        GraphError::guard(
+            index,
+            observe.describe(&operand, expected),
+            match value {
+                Some(v) => format!("{now} ({name} = {v})"),
+                None => now,
+            },
+        )
+    }
+}
+
+/// Where a comparison was made: `src/model.rs:12:8`, or `nilpotent's src/rules.rs` for one
+/// made by the crate itself (a derivative rule's branch), not by the recorded code (without a
+/// line: it would mean nothing to the user, and code emitted from the graph would change with
+/// every edit of the crate).
+pub(crate) fn place(at: &core::panic::Location<'_>) -> String {
+    // this file is `<the crate's source directory>graph/guard.rs`
+    let own = file!().strip_suffix("graph/guard.rs").unwrap_or("src/");
+    if !own.is_empty() && at.file().starts_with(own) {
+        format!("nilpotent's {}", at.file())
+    } else {
+        format!("{}:{}:{}", at.file(), at.line(), at.column())
+    }
+}
+
+/// `a.partial_cmp(&b)`'s answer, by its code ([`Compare::outcome`]).
+fn order_name(code: u64) -> &'static str {
+    ["Some(Less)", "Some(Equal)", "Some(Greater)", "None"][code as usize]
 }
 
 /// Why a graph could not be evaluated at an input.
@@ -358,8 +636,9 @@ impl fmt::Display for GraphError {
                 found,
             } => write!(
                 f,
-                "guard g{index} fails: recorded {recorded}, but here {found}; the recorded \
-                 function takes another branch at this input (record the graph again here)"
+                "guard g{index} fails: {recorded} at recording, but here {found}; the recorded \
+                 function takes another branch at this input (record the graph again here, or \
+                 evaluate through a CachedGraph, which does)"
             ),
             GraphError::InputLength { expected, found } => write!(
                 f,

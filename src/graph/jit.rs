@@ -32,7 +32,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, Module};
 
-use super::guard::{Compare, GraphError, Observe, Test};
+use super::guard::{Compare, GraphError, Observe, Test, Words};
 use super::program::guard_placement;
 use super::record::Node;
 use super::{Evaluate, Graph};
@@ -144,6 +144,8 @@ pub struct Compiled {
     n_outputs: usize,
     /// per guard: the question and the answer at the recording point (for the error)
     guards: Vec<(Test, u64)>,
+    /// per guard: its operands as the user wrote them and where (for the error)
+    words: Box<[Words]>,
     code_size: usize,
     /// the number of `f64` slots of the work area the code keeps long-lived values in
     n_work: usize,
@@ -262,7 +264,7 @@ impl Compiled {
         } else {
             let k = (status - 1) as usize;
             let (test, expected) = self.guards[k];
-            Err(test.error(k, expected, found))
+            Err(self.words[k].error_at(k, test, expected, found, x, p))
         }
     }
 
@@ -1017,6 +1019,7 @@ impl Graph {
             n_params: self.n_params,
             n_outputs: self.outputs.len(),
             guards: self.guards.iter().map(|g| (g.test, g.expected)).collect(),
+            words: self.guards.iter().map(|g| Words::of(self, g)).collect(),
             code_size,
             n_work: n_slots as usize,
             module: ManuallyDrop::new(module),

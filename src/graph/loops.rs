@@ -288,6 +288,7 @@ fn widen(g: &Graph, total: usize, extra: &[f64]) -> Graph {
         .map(|gd| super::guard::Guard {
             test: gd.test.map(map),
             expected: gd.expected,
+            origin: gd.origin,
         })
         .collect();
     Graph::from_parts(
@@ -701,7 +702,7 @@ impl Graph {
         sym::with_innermost(|b| {
             for g in &self.guards {
                 let test = g.test.map(|k| b.materialize(syms[k as usize].arg()));
-                b.guard(test, g.expected);
+                b.guard_at(test, g.expected, g.origin);
             }
         });
         syms

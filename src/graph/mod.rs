@@ -189,6 +189,7 @@
 //! specified (by IEEE 754 or by Rust), so "bit for bit" counts every NaN as equal.
 
 mod backend;
+mod cached;
 mod derive;
 mod display;
 mod emit;
@@ -203,6 +204,7 @@ mod sym;
 use std::sync::OnceLock;
 
 pub use backend::{Emitted, EmittedFn, EmittedWithFn, Evaluate};
+pub use cached::CachedGraph;
 pub use emit::NoRustPath;
 pub use guard::{Compare, GraphError, Observe};
 #[cfg(feature = "jit")]

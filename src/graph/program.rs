@@ -2,7 +2,7 @@
 //! the interpreter that runs it for any value type.
 
 use super::Graph;
-use super::guard::{Compare, GraphError, Observe, Test};
+use super::guard::{Compare, GraphError, Observe, Test, Words};
 use super::record::{Node, Operands};
 use crate::Dual;
 use crate::custom::CustomFn;
@@ -270,9 +270,9 @@ pub struct Program {
     param_slots: Vec<u32>,
     code: Vec<Instr>,
     output_slots: Vec<u32>,
-    /// per guard: the question (on graph nodes, for messages) and the answer at the recording
-    /// point
-    guards: Vec<(Test, u64)>,
+    /// per guard: the question (on graph nodes), the answer at the recording point, and its
+    /// operands as the user wrote them and where (for the error)
+    guards: Vec<(Test, u64, Words)>,
     /// the custom calls: the rule and the slots of its operands
     calls: Vec<(CustomFn, Box<[u32]>)>,
     /// the loops: the loop and the slots of its operands
@@ -540,7 +540,11 @@ impl Program {
             param_slots,
             code,
             output_slots: g.outputs.iter().map(|&o| slot[o as usize]).collect(),
-            guards: g.guards.iter().map(|g| (g.test, g.expected)).collect(),
+            guards: g
+                .guards
+                .iter()
+                .map(|k| (k.test, k.expected, Words::of(g, k)))
+                .collect(),
             calls,
             loops: loops.into_boxed_slice(),
         }
@@ -623,9 +627,9 @@ impl Program {
     /// The error for guard `k`, which answered `found`.
     #[cold]
     #[inline(never)]
-    fn guard_error(&self, k: usize, found: u64) -> GraphError {
-        let (test, expected) = self.guards[k];
-        test.error(k, expected, found)
+    fn guard_error(&self, k: usize, found: u64, values: [f64; 2]) -> GraphError {
+        let (test, expected, ref words) = self.guards[k];
+        words.error(k, test, expected, found, values)
     }
 }
 
@@ -888,7 +892,7 @@ impl<'p, T: Value> Evaluator<'p, T> {
                     let k = ins.dst as usize;
                     let found = o.outcome(r(a).real_part());
                     if found != p.guards[k].1 {
-                        return Err(p.guard_error(k, found));
+                        return Err(p.guard_error(k, found, [r(a).real_part(); 2]));
                     }
                     continue;
                 }
@@ -896,7 +900,8 @@ impl<'p, T: Value> Evaluator<'p, T> {
                     let k = ins.dst as usize;
                     let found = cmp.outcome(r(a).real_part(), r(b).real_part());
                     if found != p.guards[k].1 {
-                        return Err(p.guard_error(k, found));
+                        let values = [r(a).real_part(), r(b).real_part()];
+                        return Err(p.guard_error(k, found, values));
                     }
                     continue;
                 }

@@ -5,7 +5,7 @@ use core::hash::{BuildHasherDefault, Hasher};
 use std::collections::{HashMap, HashSet};
 
 use super::Graph;
-use super::guard::{Guard, Test};
+use super::guard::{Guard, Origin, Test};
 use crate::custom::CustomFn;
 use crate::rules::{self, Binary, Unary};
 
@@ -351,7 +351,8 @@ impl Builder {
         }
     }
 
-    /// `op(a)`: folded if `a` is a constant; `−(−x)` is `x`.
+    /// `op(a)`: folded if `a` is a constant; `−(−x)` is `x`, `powi(x, 1)` is `x` (exact for
+    /// every x, ±0, ±∞ and NaN included: the derivative of `powi(x, 2)` makes it).
     pub(crate) fn unary(&mut self, op: Unary, a: Arg) -> Arg {
         let x = match a {
             Arg::Const(c) => return Arg::Const(op.eval(c).0),
@@ -359,6 +360,9 @@ impl Builder {
         };
         if let (Unary::Neg, Node::Unary(Unary::Neg, inner)) = (op, self.nodes[x as usize]) {
             return Arg::Node(inner);
+        }
+        if op == Unary::Powi(1) {
+            return Arg::Node(x);
         }
         let v = op.eval(self.values[x as usize]).0;
         Arg::Node(self.node(Node::Unary(op, x), v))
@@ -469,7 +473,16 @@ impl Builder {
     /// Records the decision `test` with the answer `expected` (once: an equal guard is kept only
     /// the first time).
     pub(crate) fn guard(&mut self, test: Test, expected: u64) {
-        let g = Guard { test, expected };
+        self.guard_at(test, expected, None);
+    }
+
+    /// [`Builder::guard`] for a decision made at `origin` in the recorded code.
+    pub(crate) fn guard_at(&mut self, test: Test, expected: u64, origin: Option<Origin>) {
+        let g = Guard {
+            test,
+            expected,
+            origin,
+        };
         if self.guard_set.insert(g) {
             self.guards.push(g);
         }
@@ -558,7 +571,7 @@ impl Builder {
             .iter()
             .map(|g| Guard {
                 test: g.test.map(|a| index[a as usize]),
-                expected: g.expected,
+                ..*g
             })
             .collect();
         Graph::from_parts(

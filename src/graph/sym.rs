@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 use num_traits::{Float, One, Pow};
 
-use super::guard::{Compare, Observe, Test};
+use super::guard::{Compare, Observe, Origin, Test, Written};
 use super::record::{Arg, Builder};
 use crate::rules::{Binary, Unary};
 use crate::scalar::{impl_num_traits, impl_operators};
@@ -401,14 +401,17 @@ impl Sym {
         v
     }
 
-    /// Records the comparison `op(self, other)` with its answer at the recording point.
-    fn compare(&self, op: Compare, other: &Sym) -> u64 {
+    /// Records the comparison `op(self, other)` with its answer at the recording point, written
+    /// `written` by the caller.
+    #[track_caller]
+    fn compare(&self, op: Compare, other: &Sym, written: Written) -> u64 {
         let answer = op.outcome(self.value, other.value);
         if !(self.is_constant() && other.is_constant()) {
+            let origin = Origin::here(written);
             let mut ops = [Arg::Const(0.0); 2];
             with_operands(&[*self, *other], &mut ops, |b, ops| {
                 let (x, y) = (b.materialize(ops[0]), b.materialize(ops[1]));
-                b.guard(Test::Compare(op, x, y), answer);
+                b.guard_at(Test::Compare(op, x, y), answer, Some(origin));
             });
         }
         answer
@@ -435,33 +438,45 @@ impl Default for Sym {
 
 /// Compares the values at the recording point; the graph keeps the answer as a guard.
 impl PartialEq for Sym {
+    #[track_caller]
     fn eq(&self, other: &Sym) -> bool {
-        self.compare(Compare::Eq, other) != 0
+        self.compare(Compare::Eq, other, Written::Eq) != 0
+    }
+    // `!=` is recorded as `==`, but remembered as written (for the guard's message)
+    #[allow(clippy::partialeq_ne_impl)]
+    #[track_caller]
+    fn ne(&self, other: &Sym) -> bool {
+        self.compare(Compare::Eq, other, Written::Ne) == 0
     }
 }
 
 /// Orders the values at the recording point; the graph keeps the answer as a guard (`>` and `>=`
 /// are kept as `<` and `<=` of the swapped operands).
 impl PartialOrd for Sym {
+    #[track_caller]
     fn partial_cmp(&self, other: &Sym) -> Option<Ordering> {
-        match self.compare(Compare::Order, other) {
+        match self.compare(Compare::Order, other, Written::PartialCmp) {
             0 => Some(Ordering::Less),
             1 => Some(Ordering::Equal),
             2 => Some(Ordering::Greater),
             _ => None,
         }
     }
+    #[track_caller]
     fn lt(&self, other: &Sym) -> bool {
-        self.compare(Compare::Lt, other) != 0
+        self.compare(Compare::Lt, other, Written::Lt) != 0
     }
+    #[track_caller]
     fn le(&self, other: &Sym) -> bool {
-        self.compare(Compare::Le, other) != 0
+        self.compare(Compare::Le, other, Written::Le) != 0
     }
+    #[track_caller]
     fn gt(&self, other: &Sym) -> bool {
-        other.compare(Compare::Lt, self) != 0
+        other.compare(Compare::Lt, self, Written::Gt) != 0
     }
+    #[track_caller]
     fn ge(&self, other: &Sym) -> bool {
-        other.compare(Compare::Le, self) != 0
+        other.compare(Compare::Le, self, Written::Ge) != 0
     }
 }
 

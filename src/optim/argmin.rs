@@ -18,16 +18,13 @@
 //! use argmin::core::{Executor, State};
 //! use argmin::solver::linesearch::MoreThuenteLineSearch;
 //! use argmin::solver::quasinewton::LBFGS;
-//! use nilpotent::optim::{Objective, argmin::Problem};
-//! use num_traits::Float;
+//! use nilpotent::Real;
+//! use nilpotent::optim::{argmin::Problem, objective};
 //!
-//! struct Rosenbrock;
-//! impl Objective for Rosenbrock {
-//!     fn eval<T: Float>(&self, x: &[T]) -> T {
-//!         let c = |v: f64| T::from(v).unwrap();
-//!         (c(1.0) - x[0]).powi(2) + c(100.0) * (x[1] - x[0] * x[0]).powi(2)
-//!     }
+//! fn rosenbrock<T: Real>(x: &[T]) -> T {
+//!     (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2)
 //! }
+//! objective!(Rosenbrock = rosenbrock);
 //! let solver = LBFGS::new(MoreThuenteLineSearch::new(), 7);
 //! let result = Executor::new(Problem::new(Rosenbrock), solver)
 //!     .configure(|state| state.param(vec![-1.2, 1.0]).max_iters(100))
@@ -108,11 +105,11 @@ impl<R> ResidualProblem<R, DVector<f64>> {
     /// use argmin::core::{Executor, State};
     /// use argmin::solver::gaussnewton::GaussNewton;
     /// use nilpotent::optim::{argmin::ResidualProblem, nalgebra034::DVector, residuals};
-    /// use num_traits::Float;
+    /// use nilpotent::Real;
     ///
     /// // the intersection of the unit circle with the line x = y
-    /// fn circle<T: Float>(p: &[T]) -> Vec<T> {
-    ///     vec![p[0] * p[0] + p[1] * p[1] - T::one(), p[0] - p[1]]
+    /// fn circle<T: Real>(p: &[T]) -> Vec<T> {
+    ///     vec![p[0] * p[0] + p[1] * p[1] - 1.0, p[0] - p[1]]
     /// }
     /// residuals!(Circle = circle);
     /// let result = Executor::new(ResidualProblem::nalgebra(Circle), GaussNewton::<f64>::new())
@@ -120,7 +117,7 @@ impl<R> ResidualProblem<R, DVector<f64>> {
     ///     .run()
     ///     .unwrap();
     /// let p = result.state().get_best_param().unwrap();
-    /// assert!((p[0] - 0.5.sqrt()).abs() < 1e-12 && (p[1] - 0.5.sqrt()).abs() < 1e-12);
+    /// assert!((p[0] - 0.5f64.sqrt()).abs() < 1e-12 && (p[1] - 0.5f64.sqrt()).abs() < 1e-12);
     /// ```
     pub fn nalgebra(residuals: R) -> Self {
         ResidualProblem {

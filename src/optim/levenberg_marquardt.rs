@@ -7,15 +7,14 @@
 //!
 //! ```
 //! use levenberg_marquardt::LevenbergMarquardt;
+//! use nilpotent::Real;
 //! use nilpotent::optim::{Residuals, levenberg_marquardt::LeastSquares};
-//! use num_traits::Float;
 //!
 //! /// y = a·exp(−b·t) sampled without noise at a = 3, b = 0.5
 //! struct Decay { t: Vec<f64>, y: Vec<f64> }
 //! impl Residuals for Decay {
-//!     fn eval<T: Float>(&self, p: &[T]) -> Vec<T> {
-//!         let c = |v: f64| T::from(v).unwrap();
-//!         self.t.iter().zip(&self.y).map(|(&t, &y)| p[0] * (-p[1] * c(t)).exp() - c(y)).collect()
+//!     fn eval<T: Real>(&self, p: &[T]) -> Vec<T> {
+//!         self.t.iter().zip(&self.y).map(|(&t, &y)| p[0] * (-p[1] * t).exp() - y).collect()
 //!     }
 //! }
 //! let t: Vec<f64> = (0..10).map(|i| i as f64 * 0.5).collect();

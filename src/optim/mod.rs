@@ -8,15 +8,15 @@
 //! residuals for least squares). Its data (measurements, constants) are the fields of the type:
 //!
 //! ```
+//! use nilpotent::Real;
 //! use nilpotent::optim::Residuals;
-//! use num_traits::Float;
 //!
 //! /// y ≈ a·exp(−b·t): the residuals of the model at the measurements
 //! struct Decay { t: Vec<f64>, y: Vec<f64> }
 //! impl Residuals for Decay {
-//!     fn eval<T: Float>(&self, p: &[T]) -> Vec<T> {
-//!         let c = |v: f64| T::from(v).unwrap(); // data enter as constants
-//!         self.t.iter().zip(&self.y).map(|(&t, &y)| p[0] * (-p[1] * c(t)).exp() - c(y)).collect()
+//!     fn eval<T: Real>(&self, p: &[T]) -> Vec<T> {
+//!         // data are plain f64: they enter as constants
+//!         self.t.iter().zip(&self.y).map(|(&t, &y)| p[0] * (-p[1] * t).exp() - y).collect()
 //!     }
 //! }
 //! let decay = Decay { t: vec![0.0, 1.0], y: vec![2.0, 1.0] };
@@ -25,6 +25,18 @@
 //!
 //! For a function without data, [`objective!`] and [`residuals!`] write the type:
 //! `objective!(Rosenbrock = rosenbrock);`.
+//!
+//! # `Real` or `Float`
+//!
+//! The traits and macros take functions bounded on [`Real`] (plain `f64` numbers
+//! in the code: `x * 100.0`, `1.0 - x`) as well as on [`Float`] (`T::from(100.0).unwrap()`):
+//! the optimisers evaluate them on `f64`, `Var<f64>`, `Dual<f64, N>` and `Var<Dual<f64, N>>`,
+//! which are all `Real`. An implementation may declare `fn eval<T: Float>` (a weaker bound than
+//! the trait's `T: Real`) and keeps compiling; generic code that *calls* `eval` bounds its own
+//! `T` on `Real` (the compiler's E0277 says so and names `nilpotent::Real`). A function that needs more than `Real` (nalgebra's
+//! `RealField`, say) cannot be given to them: the types above have it, but the trait promises
+//! only `Real`; put the extra bound in a helper the function calls on concrete types, or use the
+//! drivers (`nilpotent::gradient`, …) directly.
 //!
 //! # nalgebra 0.34 and 0.35
 //!
@@ -47,8 +59,20 @@ pub mod levenberg_marquardt;
 pub use num_traits as __num_traits;
 
 /// Defines a unit struct that implements [`Objective`] by calling a generic function
-/// `fn f<T: Float>(x: &[T]) -> T`: `objective!(Name = f);` is the whole glue for a function that
-/// needs no data.
+/// `fn f<T: Real>(x: &[T]) -> T` (or `T: Float`): `objective!(Name = f);` is the whole glue for a
+/// function that needs no data.
+///
+/// ```
+/// use nilpotent::Real;
+/// use nilpotent::optim::{Objective, objective};
+/// fn rosenbrock<T: Real>(x: &[T]) -> T {
+///     (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2)
+/// }
+/// objective!(Rosenbrock = rosenbrock);
+/// assert_eq!(Rosenbrock.eval(&[1.0, 1.0]), 0.0);
+/// ```
+///
+/// A function bounded on `Float` is accepted as well:
 ///
 /// ```
 /// use nilpotent::optim::{Objective, objective};
@@ -64,7 +88,7 @@ macro_rules! objective {
         #[derive(Clone, Copy, Debug, Default)]
         $vis struct $name;
         impl $crate::optim::Objective for $name {
-            fn eval<T: $crate::optim::__num_traits::Float>(&self, x: &[T]) -> T {
+            fn eval<T: $crate::Real>(&self, x: &[T]) -> T {
                 $f(x)
             }
         }
@@ -72,13 +96,13 @@ macro_rules! objective {
 }
 
 /// Defines a unit struct that implements [`Residuals`] by calling a generic function
-/// `fn r<T: Float>(x: &[T]) -> Vec<T>` (for residuals with data, implement [`Residuals`] on the
+/// `fn r<T: Real>(x: &[T]) -> Vec<T>` (or `T: Float`) (for residuals with data, implement [`Residuals`] on the
 /// type that holds the data instead).
 ///
 /// ```
+/// use nilpotent::Real;
 /// use nilpotent::optim::{Residuals, residuals};
-/// use num_traits::Float;
-/// fn circle<T: Float>(p: &[T]) -> Vec<T> { vec![p[0] * p[0] + p[1] * p[1] - T::one(), p[0] - p[1]] }
+/// fn circle<T: Real>(p: &[T]) -> Vec<T> { vec![p[0] * p[0] + p[1] * p[1] - 1.0, p[0] - p[1]] }
 /// residuals!(Circle = circle);
 /// assert_eq!(Circle.eval(&[1.0, 1.0]), vec![1.0, 0.0]);
 /// ```
@@ -89,7 +113,7 @@ macro_rules! residuals {
         #[derive(Clone, Copy, Debug, Default)]
         $vis struct $name;
         impl $crate::optim::Residuals for $name {
-            fn eval<T: $crate::optim::__num_traits::Float>(&self, x: &[T]) -> ::std::vec::Vec<T> {
+            fn eval<T: $crate::Real>(&self, x: &[T]) -> ::std::vec::Vec<T> {
                 $f(x)
             }
         }
@@ -102,33 +126,40 @@ pub use crate::{objective, residuals};
 /// that its types can be named without a second nalgebra dependency).
 pub use nalgebra034;
 
+#[cfg(doc)]
 use num_traits::Float;
 
-/// A scalar function `f: ℝⁿ → ℝ` written once for every [`Float`] type, for the optimiser
+use crate::Real;
+
+/// A scalar function `f: ℝⁿ → ℝ` written once for every [`Real`] type, for the optimiser
 /// adapters (which evaluate it on `f64`, on recorded variables and on dual numbers).
 ///
 /// ```
+/// use nilpotent::Real;
 /// use nilpotent::optim::Objective;
-/// use num_traits::Float;
-/// struct Rosenbrock;
+/// /// (a − x₀)² + b (x₁ − x₀²)²
+/// struct Rosenbrock { a: f64, b: f64 }
 /// impl Objective for Rosenbrock {
-///     fn eval<T: Float>(&self, x: &[T]) -> T {
-///         let c = |v: f64| T::from(v).unwrap();
-///         (c(1.0) - x[0]).powi(2) + c(100.0) * (x[1] - x[0] * x[0]).powi(2)
+///     fn eval<T: Real>(&self, x: &[T]) -> T {
+///         (self.a - x[0]).powi(2) + self.b * (x[1] - x[0] * x[0]).powi(2)
 ///     }
 /// }
-/// assert_eq!(Rosenbrock.eval(&[1.0, 1.0]), 0.0);
+/// assert_eq!(Rosenbrock { a: 1.0, b: 100.0 }.eval(&[1.0, 1.0]), 0.0);
 /// ```
+///
+/// An implementation bounded on [`Float`] (`fn eval<T: Float>`) is accepted too: it asks less
+/// than the trait gives.
 pub trait Objective {
     /// The value at `x`.
-    fn eval<T: Float>(&self, x: &[T]) -> T;
+    fn eval<T: Real>(&self, x: &[T]) -> T;
 }
 
 /// A vector function `r: ℝⁿ → ℝᵐ` (the residuals of a least-squares problem, minimised as
-/// ½‖r(x)‖²) written once for every [`Float`] type; see the [module documentation](self).
+/// ½‖r(x)‖²) written once for every [`Real`] type (an implementation may declare
+/// `T: Float` instead); see the [module documentation](self).
 pub trait Residuals {
     /// The residuals at `x` (the same number m at every `x`).
-    fn eval<T: Float>(&self, x: &[T]) -> Vec<T>;
+    fn eval<T: Real>(&self, x: &[T]) -> Vec<T>;
 }
 
 /// Conversion of a nalgebra 0.35 matrix or vector (nilpotent's) to nalgebra 0.34 (the

@@ -130,9 +130,8 @@ where
     T: Float + 'static,
     F: FnOnce(&[Var<Dual<T, 1>>]) -> Var<Dual<T, 1>>,
 {
-    assert_eq!(
-        v.len(),
-        x.len(),
+    assert!(
+        v.len() == x.len(),
         "hvp: the direction v has {}; expected {}, one per entry of x",
         crate::text::count(v.len(), "entry", "entries"),
         x.len()

@@ -650,9 +650,8 @@ impl<T: Float + 'static> Tape<T> {
     /// # Panics
     /// If `ys` and `s` have different lengths, or an output does not belong to this tape.
     pub fn backward_seeded(&mut self, ys: &[Var<T>], s: &[T]) -> &[T] {
-        assert_eq!(
-            s.len(),
-            ys.len(),
+        assert!(
+            s.len() == ys.len(),
             "vjp: the seed s has {}; expected {}, one per output of f",
             crate::text::count(s.len(), "entry", "entries"),
             ys.len()
@@ -764,9 +763,8 @@ impl<T: Float + 'static> Tape<T> {
     where
         F: FnOnce(&[Var<T>]) -> Var<T>,
     {
-        assert_eq!(
-            grad.len(),
-            x.len(),
+        assert!(
+            grad.len() == x.len(),
             "gradient_into: the output buffer has {}; expected {}, one per entry of x",
             crate::text::count(grad.len(), "entry", "entries"),
             x.len()

@@ -138,6 +138,13 @@ use crate::graph::{Graph, Sym};
 /// [`Sym`]) or as a closure over `&[Sym]`. For the Jacobian at many inputs, keep a
 /// [`JacobianPlan`] instead of calling this again (each call records and colours anew).
 ///
+/// # Cost
+///
+/// Every call records `g`, finds the pattern and colours it, then evaluates once: most of the
+/// time goes to the first three, which a [`JacobianPlan`] does once. Use this for one Jacobian;
+/// in a loop (Newton steps, a solver's iterations), make the plan before the loop and call
+/// [`JacobianPlan::eval`] in it.
+///
 /// ```
 /// use nilpotent::sparse;
 /// use num_traits::Float;
@@ -169,6 +176,30 @@ where
 ///
 /// `f` is passed by name (a generic `fn f<T: Float>(x: &[T]) -> T`) or as a closure over
 /// `&[Sym]`. For the Hessian at many inputs, keep a [`HessianPlan`].
+///
+/// # Cost
+///
+/// Every call records `f`, builds its gradient graph, finds the Hessian's pattern and
+/// star-colours it, then evaluates once. Measured in a user's trial (a sparse Newton step on a
+/// grid of 10⁴ unknowns): 206–526 ms per call, against 2.0–2.8 ms for [`HessianPlan::eval`] of a
+/// plan made once; at n = 100 the dense [`reverse::hessian`](crate::reverse::hessian) (0.3 ms) is
+/// faster than this call. Use it for one Hessian; in a loop, make the plan once:
+///
+/// ```
+/// use nilpotent::graph::Graph;
+/// use nilpotent::sparse::HessianPlan;
+/// use nilpotent::Real;
+/// fn f<T: Real>(x: &[T]) -> T {
+///     x.windows(2).map(|w| (w[1] - w[0] * w[0]).powi(2)).sum()
+/// }
+/// let mut x = vec![0.5; 100];
+/// let mut plan = HessianPlan::new(&Graph::record(&x, f::<nilpotent::graph::Sym>)); // once
+/// for _ in 0..3 {
+///     let (_, _, h) = plan.eval(&x).unwrap(); // each step: evaluation only
+///     assert_eq!(h.nrows(), 100);
+///     x[0] += 0.1;
+/// }
+/// ```
 ///
 /// ```
 /// use nilpotent::sparse;

@@ -26,7 +26,7 @@ pub fn product_sign_pos(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v4 = v2 * v3;
     match ::nilpotent::graph::Observe::SignBit.outcome(v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::SignBit, "−x[0] × −x[1]", 0x0, found, ::std::option::Option::None)),
     }
     let v6 = v0 * v5;
     out[0] = v6;
@@ -131,7 +131,7 @@ pub fn product_sign_neg(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v4 = v2 * v3;
     match ::nilpotent::graph::Observe::SignBit.outcome(v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::SignBit, "−x[0] × −x[1]", 0x0, found, ::std::option::Option::None)),
     }
     let v6 = v0 * v5;
     out[0] = v6;
@@ -235,7 +235,7 @@ pub fn sum_sign_nan_negnan_hessian(x: &[f64], out: &mut [f64]) -> ::std::result:
     let v2 = v0 + v1;
     match ::nilpotent::graph::Observe::SignBit.outcome(v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::SignBit, "x[0] + x[1]", 0x0, found, ::std::option::Option::None)),
     }
     let v3 = v0 * v0;
     let v4 = v0 + v0;
@@ -271,7 +271,7 @@ pub fn sum_sign_nan_negnan(x: &[f64], out: &mut [f64]) -> ::std::result::Result<
     let v2 = v0 + v1;
     match ::nilpotent::graph::Observe::SignBit.outcome(v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::SignBit, "x[0] + x[1]", 0x0, found, ::std::option::Option::None)),
     }
     let v3 = v0 * v0;
     out[0] = v3;
@@ -302,7 +302,7 @@ pub fn sum_sign_negnan_nan_hessian(x: &[f64], out: &mut [f64]) -> ::std::result:
     let v2 = v0 + v1;
     match ::nilpotent::graph::Observe::SignBit.outcome(v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::SignBit, "x[0] + x[1]", 0x0, found, ::std::option::Option::None)),
     }
     let v3 = v0 * v0;
     let v4 = v0 + v0;
@@ -338,7 +338,7 @@ pub fn sum_sign_negnan_nan(x: &[f64], out: &mut [f64]) -> ::std::result::Result<
     let v2 = v0 + v1;
     match ::nilpotent::graph::Observe::SignBit.outcome(v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::SignBit, "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::SignBit, "x[0] + x[1]", 0x0, found, ::std::option::Option::None)),
     }
     let v3 = v0 * v0;
     out[0] = v3;
@@ -367,19 +367,19 @@ pub fn recip_max_min_0_jacobian(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v8: f64 = 0.5;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v0, v1);
     let v3 = v2.recip();
@@ -450,19 +450,19 @@ pub fn recip_max_min_1_jacobian(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v8: f64 = 0.5;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v0, v1);
     let v3 = v2.recip();
@@ -533,19 +533,19 @@ pub fn recip_max_min_2_jacobian(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v8: f64 = 0.5;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v0, v1);
     let v3 = v2.recip();
@@ -616,19 +616,19 @@ pub fn recip_max_min_3_jacobian(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v8: f64 = 0.5;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v0, v1);
     let v3 = v2.recip();

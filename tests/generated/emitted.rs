@@ -1671,7 +1671,7 @@ pub fn rule_asinh_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v3 = v0.hypot(::std::hint::black_box(v2));
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 1.0)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v3.recip();
     let v5 = v4 * v4;
@@ -2859,7 +2859,7 @@ pub fn rule_powi_0_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<
     ::std::result::Result::Ok(())
 }
 
-/// `rule_powi_1`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
+/// `rule_powi_1`: a graph of 1 input, 1 output, 0 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -2877,12 +2877,11 @@ pub fn rule_powi_1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::ni
         }
     };
     let v0 = x[0];
-    let v1 = v0.powi(1);
-    out[0] = v1;
+    out[0] = v0;
     ::std::result::Result::Ok(())
 }
 
-/// `rule_powi_1_gradient`: a graph of 1 input, 2 outputs, 1 operation and 0 guards, as Rust source
+/// `rule_powi_1_gradient`: a graph of 1 input, 2 outputs, 0 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -2900,14 +2899,13 @@ pub fn rule_powi_1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result
         }
     };
     let v0 = x[0];
-    let v2: f64 = 1.0;
-    let v1 = v0.powi(1);
-    out[0] = v1;
-    out[1] = v2;
+    let v1: f64 = 1.0;
+    out[0] = v0;
+    out[1] = v1;
     ::std::result::Result::Ok(())
 }
 
-/// `rule_powi_1_hessian`: a graph of 1 input, 3 outputs, 1 operation and 0 guards, as Rust source
+/// `rule_powi_1_hessian`: a graph of 1 input, 3 outputs, 0 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -2925,12 +2923,11 @@ pub fn rule_powi_1_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<
         }
     };
     let v0 = x[0];
-    let v2: f64 = 1.0;
-    let v3: f64 = 0.0;
-    let v1 = v0.powi(1);
-    out[0] = v1;
-    out[1] = v2;
-    out[2] = v3;
+    let v1: f64 = 1.0;
+    let v2: f64 = 0.0;
+    out[0] = v0;
+    out[1] = v1;
+    out[2] = v2;
     ::std::result::Result::Ok(())
 }
 
@@ -2957,7 +2954,7 @@ pub fn rule_powi_2(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::ni
     ::std::result::Result::Ok(())
 }
 
-/// `rule_powi_2_gradient`: a graph of 1 input, 2 outputs, 3 operations and 0 guards, as Rust source
+/// `rule_powi_2_gradient`: a graph of 1 input, 2 outputs, 2 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -2975,16 +2972,15 @@ pub fn rule_powi_2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result
         }
     };
     let v0 = x[0];
-    let v3: f64 = 2.0;
+    let v2: f64 = 2.0;
     let v1 = v0.powi(2);
-    let v2 = v0.powi(1);
-    let v4 = v2 * v3;
+    let v3 = v0 * v2;
     out[0] = v1;
-    out[1] = v4;
+    out[1] = v3;
     ::std::result::Result::Ok(())
 }
 
-/// `rule_powi_2_hessian`: a graph of 1 input, 3 outputs, 3 operations and 0 guards, as Rust source
+/// `rule_powi_2_hessian`: a graph of 1 input, 3 outputs, 2 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -3002,13 +2998,12 @@ pub fn rule_powi_2_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<
         }
     };
     let v0 = x[0];
-    let v3: f64 = 2.0;
+    let v2: f64 = 2.0;
     let v1 = v0.powi(2);
-    let v2 = v0.powi(1);
-    let v4 = v2 * v3;
+    let v3 = v0 * v2;
     out[0] = v1;
-    out[1] = v4;
-    out[2] = v3;
+    out[1] = v3;
+    out[2] = v2;
     ::std::result::Result::Ok(())
 }
 
@@ -3062,7 +3057,7 @@ pub fn rule_powi_3_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result
     ::std::result::Result::Ok(())
 }
 
-/// `rule_powi_3_hessian`: a graph of 1 input, 3 outputs, 6 operations and 0 guards, as Rust source
+/// `rule_powi_3_hessian`: a graph of 1 input, 3 outputs, 5 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -3081,16 +3076,15 @@ pub fn rule_powi_3_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<
     };
     let v0 = x[0];
     let v3: f64 = 3.0;
-    let v6: f64 = 2.0;
+    let v5: f64 = 2.0;
     let v1 = v0.powi(3);
     let v2 = v0.powi(2);
     let v4 = v2 * v3;
-    let v5 = v0.powi(1);
-    let v7 = v5 * v6;
-    let v8 = v3 * v7;
+    let v6 = v0 * v5;
+    let v7 = v3 * v6;
     out[0] = v1;
     out[1] = v4;
-    out[2] = v8;
+    out[2] = v7;
     ::std::result::Result::Ok(())
 }
 
@@ -4147,7 +4141,7 @@ pub fn rule_rem_euclid_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v3 = v0 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % x[1]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v1;
     let v5 = v4.trunc();
@@ -4183,7 +4177,7 @@ pub fn rule_rem_euclid_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     let v3 = v0 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % x[1]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v1;
     let v5 = v4.trunc();
@@ -4296,7 +4290,7 @@ pub fn rule_rem_euclid_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::resul
     let v3 = ::std::hint::black_box(v1) % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["2.0 % x[0]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
@@ -4404,7 +4398,7 @@ pub fn rule_rem_euclid_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::res
     let v3 = ::std::hint::black_box(v1) % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5 % x[0]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
@@ -4511,13 +4505,13 @@ pub fn rule_rem_euclid_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::resu
     let v7: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v6", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::std::hint::black_box(v1).rem_euclid(v0);
     let v3 = ::std::hint::black_box(v1) % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["-1.0 % x[0]", "0.0"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
@@ -4625,7 +4619,7 @@ pub fn rule_rem_euclid_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::resul
     let v3 = ::std::hint::black_box(v1) % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0 % x[0]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
@@ -4682,11 +4676,11 @@ pub fn rule_powf_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v1", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["x[1]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v0", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = v0.powf(v1);
     let v4 = v1 - v3;
@@ -4723,17 +4717,17 @@ pub fn rule_powf_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v1", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["x[1]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v0", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = v0.powf(v1);
     let v4 = v1 - v3;
     match ::nilpotent::graph::Compare::Eq.outcome(v4, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Eq, "v4", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Eq, ["x[1] − 1.0", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v0.powf(v4);
     let v7 = v1 * v5;
@@ -5114,7 +5108,7 @@ pub fn rule_powf_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     let v4 = v0.powf(::std::hint::black_box(v3));
     match ::nilpotent::graph::Observe::IsFinite.outcome(v4) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsFinite, "v4", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsFinite, "powf(x[0], -1.0)", 0x1, found, ::std::option::Option::None)),
     }
     let v5 = v1 * v4;
     out[0] = v2;
@@ -5167,7 +5161,7 @@ pub fn rule_powf_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     let v1: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::std::hint::black_box(v1).powf(v0);
     out[0] = v2;
@@ -5759,7 +5753,7 @@ pub fn rule_atan2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<
     let v3 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -5796,7 +5790,7 @@ pub fn rule_atan2_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v3 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -5880,7 +5874,7 @@ pub fn rule_atan2_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v3 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 2.0)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -5937,7 +5931,7 @@ pub fn rule_atan2_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v3 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(2.0, x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -5995,7 +5989,7 @@ pub fn rule_atan2_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::
     let v3 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 0.5)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -6052,7 +6046,7 @@ pub fn rule_atan2_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::
     let v3 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(0.5, x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -6110,7 +6104,7 @@ pub fn rule_atan2_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::R
     let v3 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], -1.0)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -6167,7 +6161,7 @@ pub fn rule_atan2_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::R
     let v3 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(-1.0, x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -6224,7 +6218,7 @@ pub fn rule_atan2_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v3 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 0.0)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 / v3;
     let v5 = v4 / v3;
@@ -6280,7 +6274,7 @@ pub fn rule_atan2_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v3 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(0.0, x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 / v3;
     let v5 = v4 / v3;
@@ -6337,7 +6331,7 @@ pub fn rule_hypot_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<
     let v2 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     let v5 = v1 / v2;
@@ -6370,7 +6364,7 @@ pub fn rule_hypot_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v2 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     let v5 = v1 / v2;
@@ -6441,7 +6435,7 @@ pub fn rule_hypot_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v2 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 2.0)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -6496,7 +6490,7 @@ pub fn rule_hypot_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v2 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(2.0, x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -6551,7 +6545,7 @@ pub fn rule_hypot_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::
     let v2 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 0.5)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -6606,7 +6600,7 @@ pub fn rule_hypot_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::
     let v2 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(0.5, x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -6661,7 +6655,7 @@ pub fn rule_hypot_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::R
     let v2 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], -1.0)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -6716,7 +6710,7 @@ pub fn rule_hypot_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::R
     let v2 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(-1.0, x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -6770,7 +6764,7 @@ pub fn rule_hypot_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v2 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 0.0)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v3 = v0 / v2;
     out[0] = v2;
@@ -6824,7 +6818,7 @@ pub fn rule_hypot_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v2 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(0.0, x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v3 = v0 / v2;
     out[0] = v2;
@@ -6879,19 +6873,19 @@ pub fn rule_max_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v4: f64 = 1.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v0, v1);
     out[0] = v2;
@@ -6923,19 +6917,19 @@ pub fn rule_max_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v4: f64 = 1.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v0, v1);
     out[0] = v2;
@@ -6994,15 +6988,15 @@ pub fn rule_max_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["2.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[0]", "2.0"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = ::nilpotent::rules::max(v0, ::std::hint::black_box(v1));
     out[0] = v2;
@@ -7056,11 +7050,11 @@ pub fn rule_max_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "2.0"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = ::nilpotent::rules::max(::std::hint::black_box(v1), v0);
     out[0] = v2;
@@ -7114,7 +7108,7 @@ pub fn rule_max_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::max(v0, ::std::hint::black_box(v1));
     out[0] = v2;
@@ -7168,15 +7162,15 @@ pub fn rule_max_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "0.5"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["0.5", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::max(::std::hint::black_box(v1), v0);
     out[0] = v2;
@@ -7230,7 +7224,7 @@ pub fn rule_max_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["-1.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::max(v0, ::std::hint::black_box(v1));
     out[0] = v2;
@@ -7284,15 +7278,15 @@ pub fn rule_max_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "-1.0"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["-1.0", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::max(::std::hint::black_box(v1), v0);
     out[0] = v2;
@@ -7346,7 +7340,7 @@ pub fn rule_max_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::max(v0, ::std::hint::black_box(v1));
     out[0] = v2;
@@ -7400,15 +7394,15 @@ pub fn rule_max_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "0.0"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::max(::std::hint::black_box(v1), v0);
     out[0] = v2;
@@ -7463,11 +7457,11 @@ pub fn rule_min_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::min(v0, v1);
     out[0] = v2;
@@ -7499,11 +7493,11 @@ pub fn rule_min_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::min(v0, v1);
     out[0] = v2;
@@ -7562,7 +7556,7 @@ pub fn rule_min_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "2.0"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = ::nilpotent::rules::min(v0, ::std::hint::black_box(v1));
     out[0] = v2;
@@ -7616,15 +7610,15 @@ pub fn rule_min_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["2.0", "x[0]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[0]", "2.0"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = ::nilpotent::rules::min(::std::hint::black_box(v1), v0);
     out[0] = v2;
@@ -7678,15 +7672,15 @@ pub fn rule_min_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "0.5"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["0.5", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::min(v0, ::std::hint::black_box(v1));
     out[0] = v2;
@@ -7740,11 +7734,11 @@ pub fn rule_min_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["0.5", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::min(::std::hint::black_box(v1), v0);
     out[0] = v2;
@@ -7798,15 +7792,15 @@ pub fn rule_min_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "-1.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["-1.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::min(v0, ::std::hint::black_box(v1));
     out[0] = v2;
@@ -7860,11 +7854,11 @@ pub fn rule_min_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["-1.0", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::min(::std::hint::black_box(v1), v0);
     out[0] = v2;
@@ -7917,15 +7911,15 @@ pub fn rule_min_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v1: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::min(v0, ::std::hint::black_box(v1));
     out[0] = v2;
@@ -7978,11 +7972,11 @@ pub fn rule_min_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v1: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::min(::std::hint::black_box(v1), v0);
     out[0] = v2;
@@ -8036,11 +8030,11 @@ pub fn rule_abs_sub_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resul
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = v0.abs_sub(v1);
     out[0] = v2;
@@ -8071,11 +8065,11 @@ pub fn rule_abs_sub_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = v0.abs_sub(v1);
     out[0] = v2;
@@ -8134,11 +8128,11 @@ pub fn rule_abs_sub_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["2.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "2.0"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = v0.abs_sub(::std::hint::black_box(v1));
     out[0] = v2;
@@ -8192,7 +8186,7 @@ pub fn rule_abs_sub_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::
     let v3: f64 = -1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "2.0"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = ::std::hint::black_box(v1).abs_sub(v0);
     out[0] = v2;
@@ -8246,7 +8240,7 @@ pub fn rule_abs_sub_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = v0.abs_sub(::std::hint::black_box(v1));
     out[0] = v2;
@@ -8300,11 +8294,11 @@ pub fn rule_abs_sub_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "0.5"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["0.5", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::std::hint::black_box(v1).abs_sub(v0);
     out[0] = v2;
@@ -8358,7 +8352,7 @@ pub fn rule_abs_sub_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result:
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["-1.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = v0.abs_sub(::std::hint::black_box(v1));
     out[0] = v2;
@@ -8412,11 +8406,11 @@ pub fn rule_abs_sub_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result:
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "-1.0"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["-1.0", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::std::hint::black_box(v1).abs_sub(v0);
     out[0] = v2;
@@ -8470,7 +8464,7 @@ pub fn rule_abs_sub_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = v0.abs_sub(::std::hint::black_box(v1));
     out[0] = v2;
@@ -8523,11 +8517,11 @@ pub fn rule_abs_sub_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::
     let v1: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "0.0"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::std::hint::black_box(v1).abs_sub(v0);
     out[0] = v2;
@@ -8679,7 +8673,7 @@ pub fn random_0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v12: f64 = 2.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["x[2]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v2), ::std::option::Option::None])),
     }
     let v3 = v2.powf(v2);
     let v4 = v3 + v3;
@@ -8723,14 +8717,14 @@ pub fn random_0_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v12: f64 = 2.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["x[2]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v2), ::std::option::Option::None])),
     }
     let v3 = v2.powf(v2);
     let v4 = v3 + v3;
     let v6 = v2 - v5;
     match ::nilpotent::graph::Compare::Eq.outcome(v6, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v6", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["x[2] − 1.0", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v2.powf(v6);
     let v9 = v2 * v7;
@@ -8888,7 +8882,7 @@ pub fn random_2(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
     ::std::result::Result::Ok(())
 }
 
-/// `random_2_gradient`: a graph of 2 inputs, 3 outputs, 26 operations and 0 guards, as Rust source
+/// `random_2_gradient`: a graph of 2 inputs, 3 outputs, 25 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -8908,8 +8902,8 @@ pub fn random_2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v0 = x[0];
     let v1 = x[1];
     let v10: f64 = -2.0;
-    let v17: f64 = 2.0;
-    let v21: f64 = 3.0;
+    let v16: f64 = 2.0;
+    let v20: f64 = 3.0;
     let v2 = v0.tanh();
     let v3 = v0.cbrt();
     let v4 = v1.powi(2);
@@ -8923,26 +8917,25 @@ pub fn random_2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v13 = v6 + v12;
     let v14 = if v3 == 0.0 || v6 == 0.0 { 0.0 } else { v3 * v6 };
     let v15 = if v1 == 0.0 || v6 == 0.0 { 0.0 } else { v1 * v6 };
-    let v16 = v1.powi(1);
-    let v18 = v16 * v17;
-    let v19 = if v13 == 0.0 || v18 == 0.0 { 0.0 } else { v13 * v18 };
-    let v20 = v14 + v19;
+    let v17 = v1 * v16;
+    let v18 = if v13 == 0.0 || v17 == 0.0 { 0.0 } else { v13 * v17 };
+    let v19 = v14 + v18;
+    let v21 = v3 * v20;
     let v22 = v3 * v21;
-    let v23 = v3 * v22;
-    let v24 = v23.recip();
-    let v25 = if v15 == 0.0 || v24 == 0.0 { 0.0 } else { v15 * v24 };
-    let v26 = v0.cosh();
-    let v27 = v26.recip();
-    let v28 = v27 * v27;
-    let v29 = if v6 == 0.0 || v28 == 0.0 { 0.0 } else { v6 * v28 };
-    let v30 = v25 + v29;
+    let v23 = v22.recip();
+    let v24 = if v15 == 0.0 || v23 == 0.0 { 0.0 } else { v15 * v23 };
+    let v25 = v0.cosh();
+    let v26 = v25.recip();
+    let v27 = v26 * v26;
+    let v28 = if v6 == 0.0 || v27 == 0.0 { 0.0 } else { v6 * v27 };
+    let v29 = v24 + v28;
     out[0] = v8;
-    out[1] = v30;
-    out[2] = v20;
+    out[1] = v29;
+    out[2] = v19;
     ::std::result::Result::Ok(())
 }
 
-/// `random_2_hessian`: a graph of 2 inputs, 7 outputs, 62 operations and 0 guards, as Rust source
+/// `random_2_hessian`: a graph of 2 inputs, 7 outputs, 61 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -8962,9 +8955,9 @@ pub fn random_2_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v0 = x[0];
     let v1 = x[1];
     let v10: f64 = -2.0;
-    let v17: f64 = 2.0;
-    let v21: f64 = 3.0;
-    let v58: f64 = -3.0;
+    let v16: f64 = 2.0;
+    let v20: f64 = 3.0;
+    let v57: f64 = -3.0;
     let v2 = v0.tanh();
     let v3 = v0.cbrt();
     let v4 = v1.powi(2);
@@ -8978,62 +8971,61 @@ pub fn random_2_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v13 = v6 + v12;
     let v14 = if v3 == 0.0 || v6 == 0.0 { 0.0 } else { v3 * v6 };
     let v15 = if v1 == 0.0 || v6 == 0.0 { 0.0 } else { v1 * v6 };
-    let v16 = v1.powi(1);
-    let v18 = v16 * v17;
-    let v19 = if v13 == 0.0 || v18 == 0.0 { 0.0 } else { v13 * v18 };
-    let v20 = v14 + v19;
+    let v17 = v1 * v16;
+    let v18 = if v13 == 0.0 || v17 == 0.0 { 0.0 } else { v13 * v17 };
+    let v19 = v14 + v18;
+    let v21 = v3 * v20;
     let v22 = v3 * v21;
-    let v23 = v3 * v22;
-    let v24 = v23.recip();
-    let v25 = if v15 == 0.0 || v24 == 0.0 { 0.0 } else { v15 * v24 };
-    let v26 = v0.cosh();
-    let v27 = v26.recip();
-    let v28 = v27 * v27;
-    let v29 = if v6 == 0.0 || v28 == 0.0 { 0.0 } else { v6 * v28 };
-    let v30 = v25 + v29;
-    let v31 = if v6 == 0.0 || v27 == 0.0 { 0.0 } else { v6 * v27 };
-    let v32 = v31 + v31;
-    let v33 = -v28;
-    let v34 = if v32 == 0.0 || v33 == 0.0 { 0.0 } else { v32 * v33 };
-    let v35 = v0.sinh();
-    let v36 = if v34 == 0.0 || v35 == 0.0 { 0.0 } else { v34 * v35 };
-    let v37 = v24 * v24;
-    let v38 = -v37;
-    let v39 = if v15 == 0.0 || v38 == 0.0 { 0.0 } else { v15 * v38 };
-    let v40 = if v22 == 0.0 || v39 == 0.0 { 0.0 } else { v22 * v39 };
-    let v41 = if v3 == 0.0 || v39 == 0.0 { 0.0 } else { v3 * v39 };
-    let v42 = v21 * v41;
-    let v43 = v40 + v42;
-    let v44 = if v6 == 0.0 || v24 == 0.0 { 0.0 } else { v6 * v24 };
-    let v45 = if v1 == 0.0 || v24 == 0.0 { 0.0 } else { v1 * v24 };
-    let v46 = v28 + v45;
-    let v47 = if v11 == 0.0 || v46 == 0.0 { 0.0 } else { v11 * v46 };
-    let v48 = if v18 == 0.0 || v47 == 0.0 { 0.0 } else { v18 * v47 };
-    let v49 = v44 + v48;
-    let v50 = if v24 == 0.0 || v43 == 0.0 { 0.0 } else { v24 * v43 };
-    let v51 = v36 + v50;
-    let v52 = v13 * v17;
-    let v53 = v3 + v18;
-    let v54 = if v11 == 0.0 || v18 == 0.0 { 0.0 } else { v11 * v18 };
-    let v55 = if v7 == 0.0 || v18 == 0.0 { 0.0 } else { v7 * v18 };
-    let v56 = v10 * v55;
-    let v57 = v4.powi(-4);
-    let v59 = v57 * v58;
-    let v60 = if v56 == 0.0 || v59 == 0.0 { 0.0 } else { v56 * v59 };
-    let v61 = v54 + v60;
-    let v62 = if v11 == 0.0 || v53 == 0.0 { 0.0 } else { v11 * v53 };
-    let v63 = v61 + v62;
-    let v64 = if v3 == 0.0 || v54 == 0.0 { 0.0 } else { v3 * v54 };
-    let v65 = v52 + v64;
-    let v66 = if v18 == 0.0 || v63 == 0.0 { 0.0 } else { v18 * v63 };
-    let v67 = v65 + v66;
+    let v23 = v22.recip();
+    let v24 = if v15 == 0.0 || v23 == 0.0 { 0.0 } else { v15 * v23 };
+    let v25 = v0.cosh();
+    let v26 = v25.recip();
+    let v27 = v26 * v26;
+    let v28 = if v6 == 0.0 || v27 == 0.0 { 0.0 } else { v6 * v27 };
+    let v29 = v24 + v28;
+    let v30 = if v6 == 0.0 || v26 == 0.0 { 0.0 } else { v6 * v26 };
+    let v31 = v30 + v30;
+    let v32 = -v27;
+    let v33 = if v31 == 0.0 || v32 == 0.0 { 0.0 } else { v31 * v32 };
+    let v34 = v0.sinh();
+    let v35 = if v33 == 0.0 || v34 == 0.0 { 0.0 } else { v33 * v34 };
+    let v36 = v23 * v23;
+    let v37 = -v36;
+    let v38 = if v15 == 0.0 || v37 == 0.0 { 0.0 } else { v15 * v37 };
+    let v39 = if v21 == 0.0 || v38 == 0.0 { 0.0 } else { v21 * v38 };
+    let v40 = if v3 == 0.0 || v38 == 0.0 { 0.0 } else { v3 * v38 };
+    let v41 = v20 * v40;
+    let v42 = v39 + v41;
+    let v43 = if v6 == 0.0 || v23 == 0.0 { 0.0 } else { v6 * v23 };
+    let v44 = if v1 == 0.0 || v23 == 0.0 { 0.0 } else { v1 * v23 };
+    let v45 = v27 + v44;
+    let v46 = if v11 == 0.0 || v45 == 0.0 { 0.0 } else { v11 * v45 };
+    let v47 = if v17 == 0.0 || v46 == 0.0 { 0.0 } else { v17 * v46 };
+    let v48 = v43 + v47;
+    let v49 = if v23 == 0.0 || v42 == 0.0 { 0.0 } else { v23 * v42 };
+    let v50 = v35 + v49;
+    let v51 = v13 * v16;
+    let v52 = v3 + v17;
+    let v53 = if v11 == 0.0 || v17 == 0.0 { 0.0 } else { v11 * v17 };
+    let v54 = if v7 == 0.0 || v17 == 0.0 { 0.0 } else { v7 * v17 };
+    let v55 = v10 * v54;
+    let v56 = v4.powi(-4);
+    let v58 = v56 * v57;
+    let v59 = if v55 == 0.0 || v58 == 0.0 { 0.0 } else { v55 * v58 };
+    let v60 = v53 + v59;
+    let v61 = if v11 == 0.0 || v52 == 0.0 { 0.0 } else { v11 * v52 };
+    let v62 = v60 + v61;
+    let v63 = if v3 == 0.0 || v53 == 0.0 { 0.0 } else { v3 * v53 };
+    let v64 = v51 + v63;
+    let v65 = if v17 == 0.0 || v62 == 0.0 { 0.0 } else { v17 * v62 };
+    let v66 = v64 + v65;
     out[0] = v8;
-    out[1] = v30;
-    out[2] = v20;
-    out[3] = v51;
-    out[4] = v49;
-    out[5] = v49;
-    out[6] = v67;
+    out[1] = v29;
+    out[2] = v19;
+    out[3] = v50;
+    out[4] = v48;
+    out[5] = v48;
+    out[6] = v66;
     ::std::result::Result::Ok(())
 }
 
@@ -9090,7 +9082,7 @@ pub fn random_3_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v5 = v4.floor();
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v5", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["floor (x[1] × 0.0)", "x[0] / x[1]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v2.abs_sub(v5);
     let v7 = v1.recip();
@@ -9127,7 +9119,7 @@ pub fn random_3_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v5 = v4.floor();
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v5", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["floor (x[1] × 0.0)", "x[0] / x[1]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v2.abs_sub(v5);
     let v7 = v1.recip();
@@ -9213,7 +9205,7 @@ pub fn random_4_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v11 = v6.hypot(::std::hint::black_box(v7));
     match ::nilpotent::graph::Compare::Eq.outcome(v11, v12) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v11", "v12", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot((atanh x[2] − acosh sinh x[2]), -1.5)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v13 = v7 / v11;
     let v14 = v13 / v11;
@@ -9274,7 +9266,7 @@ pub fn random_4_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v11 = v6.hypot(::std::hint::black_box(v7));
     match ::nilpotent::graph::Compare::Eq.outcome(v11, v12) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v11", "v12", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot((atanh x[2] − acosh sinh x[2]), -1.5)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v13 = v7 / v11;
     let v14 = v13 / v11;
@@ -9412,28 +9404,28 @@ pub fn random_5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v1 = v0 + v0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(3, ::nilpotent::graph::Observe::IsNan, "x[0] + x[0]", 0x0, found, ::std::option::Option::None)),
     }
     let v2 = v1.ln_1p();
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "ln_1p (x[0] + x[0])"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v2", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["ln_1p (x[0] + x[0])", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Lt, ["x[0] + x[0]", "ln_1p (x[0] + x[0])"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::IsNan, "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(5, ::nilpotent::graph::Observe::IsNan, "ln_1p (x[0] + x[0])", 0x0, found, ::std::option::Option::None)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(6, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(6, ::nilpotent::graph::Compare::Lt, ["ln_1p (x[0] + x[0])", "x[0] + x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v3 = ::nilpotent::rules::max(v2, v1);
     let v4 = v2.abs_sub(v0);
@@ -9443,7 +9435,7 @@ pub fn random_5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v8 = v6.hypot(v4);
     match ::nilpotent::graph::Compare::Eq.outcome(v8, v9) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v8", "v9", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["v8", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v10 = v4 / v8;
     let v11 = v10 / v8;
@@ -9484,28 +9476,28 @@ pub fn random_5_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v1 = v0 + v0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(3, ::nilpotent::graph::Observe::IsNan, "x[0] + x[0]", 0x0, found, ::std::option::Option::None)),
     }
     let v2 = v1.ln_1p();
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "ln_1p (x[0] + x[0])"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v2", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["ln_1p (x[0] + x[0])", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Lt, ["x[0] + x[0]", "ln_1p (x[0] + x[0])"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::IsNan, "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(5, ::nilpotent::graph::Observe::IsNan, "ln_1p (x[0] + x[0])", 0x0, found, ::std::option::Option::None)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(6, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(6, ::nilpotent::graph::Compare::Lt, ["ln_1p (x[0] + x[0])", "x[0] + x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v3 = ::nilpotent::rules::max(v2, v1);
     let v4 = v2.abs_sub(v0);
@@ -9515,7 +9507,7 @@ pub fn random_5_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v8 = v6.hypot(v4);
     match ::nilpotent::graph::Compare::Eq.outcome(v8, v9) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v8", "v9", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["v8", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v10 = v4 / v8;
     let v11 = v10 / v8;
@@ -9586,7 +9578,7 @@ pub fn random_6(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
     let v2 = v0 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v2.powi(12);
     out[0] = v4;
@@ -9617,7 +9609,7 @@ pub fn random_6_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v2 = v0 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v2.powi(12);
     let v5 = v2.powi(11);
@@ -9657,7 +9649,7 @@ pub fn random_6_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v2 = v0 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v2.powi(12);
     let v5 = v2.powi(11);
@@ -9707,14 +9699,14 @@ pub fn random_7(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
     let v2 = v1 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 * v2;
     let v5 = v4.acosh();
     let v7 = v2 % ::std::hint::black_box(v6);
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v7", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["(x[1] % x[1]) % -1.5", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v5.to_degrees();
     let v9 = v1 / v8;
@@ -9750,14 +9742,14 @@ pub fn random_7_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v2 = v1 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 * v2;
     let v5 = v4.acosh();
     let v7 = v2 % ::std::hint::black_box(v6);
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v7", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["(x[1] % x[1]) % -1.5", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v5.to_degrees();
     let v9 = v1 / v8;
@@ -9819,14 +9811,14 @@ pub fn random_7_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v2 = v1 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 * v2;
     let v5 = v4.acosh();
     let v7 = v2 % ::std::hint::black_box(v6);
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v7", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["(x[1] % x[1]) % -1.5", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v5.to_degrees();
     let v9 = v1 / v8;
@@ -10056,7 +10048,7 @@ pub fn random_9(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
     let v3 = v1 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v3 - v2;
     let v6 = v5.exp();
@@ -10088,7 +10080,7 @@ pub fn random_9_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v3 = v1 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v3 - v2;
     let v6 = v5.exp();
@@ -10132,7 +10124,7 @@ pub fn random_9_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v3 = v1 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v3 - v2;
     let v6 = v5.exp();
@@ -10217,15 +10209,15 @@ pub fn random_10_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["2.0", "x[1]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[1]", "2.0"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     let v3 = ::nilpotent::rules::max(v1, ::std::hint::black_box(v2));
     let v4 = v3 - v3;
@@ -10259,15 +10251,15 @@ pub fn random_10_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["2.0", "x[1]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[1]", "2.0"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     let v3 = ::nilpotent::rules::max(v1, ::std::hint::black_box(v2));
     let v4 = v3 - v3;
@@ -10334,11 +10326,11 @@ pub fn random_11_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v4 = v3.fract();
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["fract (−(x[0] / x[0]) − x[0])", "−(x[0] / x[0]) − x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["−(x[0] / x[0]) − x[0]", "fract (−(x[0] / x[0]) − x[0])"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v3.abs_sub(v4);
     out[0] = v5;
@@ -10371,11 +10363,11 @@ pub fn random_11_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v4 = v3.fract();
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["fract (−(x[0] / x[0]) − x[0])", "−(x[0] / x[0]) − x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v4", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["−(x[0] / x[0]) − x[0]", "fract (−(x[0] / x[0]) − x[0])"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v3.abs_sub(v4);
     out[0] = v5;
@@ -10409,7 +10401,7 @@ pub fn random_12(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
     let v4 = v0 % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v5) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v5", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % x[0]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v2.atan2(v3);
     out[0] = v6;
@@ -10443,13 +10435,13 @@ pub fn random_12_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v4 = v0 % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v5) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v5", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % x[0]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v2.atan2(v3);
     let v7 = v2.hypot(v3);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v5) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v7", "v5", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(exp2 atanh x[0], (x[0] + atanh x[0]))", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v3 / v7;
     let v9 = v8 / v7;
@@ -10497,13 +10489,13 @@ pub fn random_12_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v4 = v0 % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v5) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v5", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % x[0]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v2.atan2(v3);
     let v7 = v2.hypot(v3);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v5) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v7", "v5", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(exp2 atanh x[0], (x[0] + atanh x[0]))", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v3 / v7;
     let v9 = v8 / v7;
@@ -10614,20 +10606,20 @@ pub fn random_13_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v14: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     let v1 = v0.atan2(v0);
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["atan2(x[0], x[0])", "x[0]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "atan2(x[0], x[0])", 0x0, found, ::std::option::Option::None)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "atan2(x[0], x[0])"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = v0 / v0;
     let v3 = ::nilpotent::rules::min(v1, v0);
@@ -10642,7 +10634,7 @@ pub fn random_13_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v13 = v0.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v13, v14) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Eq, "v13", "v14", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v15 = v0 / v13;
     let v16 = v15 / v13;
@@ -10678,20 +10670,20 @@ pub fn random_13_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v14: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     let v1 = v0.atan2(v0);
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["atan2(x[0], x[0])", "x[0]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "atan2(x[0], x[0])", 0x0, found, ::std::option::Option::None)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "atan2(x[0], x[0])"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = v0 / v0;
     let v3 = ::nilpotent::rules::min(v1, v0);
@@ -10706,7 +10698,7 @@ pub fn random_13_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v13 = v0.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v13, v14) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Eq, "v13", "v14", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v15 = v0 / v13;
     let v16 = v15 / v13;
@@ -10782,7 +10774,7 @@ pub fn random_14(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
     let v10 = v1 % v3;
     match ::nilpotent::graph::Compare::Lt.outcome(v10, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v10", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % (x[1] / 2.0)", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v11 = v9.log(v9);
     out[0] = v11;
@@ -10820,7 +10812,7 @@ pub fn random_14_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v10 = v1 % v3;
     match ::nilpotent::graph::Compare::Lt.outcome(v10, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v10", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % (x[1] / 2.0)", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v11 = v9.log(v9);
     let v12 = v9.ln();
@@ -10877,7 +10869,7 @@ pub fn random_14_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v10 = v1 % v3;
     match ::nilpotent::graph::Compare::Lt.outcome(v10, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v10", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % (x[1] / 2.0)", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v11 = v9.log(v9);
     let v12 = v9.ln();
@@ -11083,7 +11075,7 @@ pub fn random_16_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v3 = v0.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v2 / v3;
     let v5 = v3.recip();
@@ -11127,7 +11119,7 @@ pub fn random_16_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v3 = v0.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v2 / v3;
     let v5 = v3.recip();
@@ -11228,7 +11220,7 @@ pub fn random_17_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v16: f64 = -0.5;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
     }
     let v2 = v0.abs_sub(v0);
     let v3 = v2.sin();
@@ -11274,7 +11266,7 @@ pub fn random_17_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v16: f64 = -0.5;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
     }
     let v2 = v0.abs_sub(v0);
     let v3 = v2.sin();
@@ -11445,11 +11437,11 @@ pub fn random_19_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v26: f64 = 0.3333333333333333;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
     }
     let v2 = v0 / v1;
     let v3 = ::nilpotent::rules::min(v0, v0);
@@ -11459,7 +11451,7 @@ pub fn random_19_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v7 = v5.hypot(v2);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v7", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["v7", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v2 / v7;
     let v10 = v9 / v7;
@@ -11470,7 +11462,7 @@ pub fn random_19_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v15 = v3.hypot(v3);
     match ::nilpotent::graph::Compare::Eq.outcome(v15, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v15", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot((min(x[0], x[0])), (min(x[0], x[0])))", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v16 = v3 / v15;
     let v17 = v16 / v15;
@@ -11514,11 +11506,11 @@ pub fn random_19_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v48: f64 = -0.3333333333333333;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
     }
     let v2 = v0 / v1;
     let v3 = ::nilpotent::rules::min(v0, v0);
@@ -11528,7 +11520,7 @@ pub fn random_19_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v7 = v5.hypot(v2);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v7", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["v7", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v2 / v7;
     let v10 = v9 / v7;
@@ -11539,7 +11531,7 @@ pub fn random_19_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v15 = v3.hypot(v3);
     match ::nilpotent::graph::Compare::Eq.outcome(v15, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v15", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot((min(x[0], x[0])), (min(x[0], x[0])))", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v16 = v3 / v15;
     let v17 = v16 / v15;
@@ -11754,7 +11746,7 @@ pub fn random_21_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
     }
     let v1 = v0.abs_sub(v0);
     let v3 = v1 + v2;
@@ -11785,7 +11777,7 @@ pub fn random_21_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
     }
     let v1 = v0.abs_sub(v0);
     let v3 = v1 + v2;
@@ -11862,7 +11854,7 @@ pub fn random_22_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     ::std::result::Result::Ok(())
 }
 
-/// `random_22_hessian`: a graph of 1 input, 3 outputs, 27 operations and 0 guards, as Rust source
+/// `random_22_hessian`: a graph of 1 input, 3 outputs, 26 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11881,7 +11873,7 @@ pub fn random_22_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     };
     let v0 = x[0];
     let v2: f64 = 3.0;
-    let v19: f64 = 2.0;
+    let v18: f64 = 2.0;
     let v1 = v0.powi(3);
     let v3 = v1.mul_add(v2, v1);
     let v4 = v1.mul_add(v3, v3);
@@ -11898,20 +11890,19 @@ pub fn random_22_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v15 = if v12 == 0.0 || v14 == 0.0 { 0.0 } else { v12 * v14 };
     let v16 = v2 + v15;
     let v17 = v2 * v12;
-    let v18 = v0.powi(1);
-    let v20 = v18 * v19;
-    let v21 = if v17 == 0.0 || v20 == 0.0 { 0.0 } else { v17 * v20 };
-    let v22 = v2 * v14;
-    let v23 = v14 + v22;
-    let v24 = v2 * v23;
-    let v25 = v2 * v22;
-    let v26 = v24 + v25;
-    let v27 = v22 + v26;
-    let v28 = if v14 == 0.0 || v27 == 0.0 { 0.0 } else { v14 * v27 };
-    let v29 = v21 + v28;
+    let v19 = v0 * v18;
+    let v20 = if v17 == 0.0 || v19 == 0.0 { 0.0 } else { v17 * v19 };
+    let v21 = v2 * v14;
+    let v22 = v14 + v21;
+    let v23 = v2 * v22;
+    let v24 = v2 * v21;
+    let v25 = v23 + v24;
+    let v26 = v21 + v25;
+    let v27 = if v14 == 0.0 || v26 == 0.0 { 0.0 } else { v14 * v26 };
+    let v28 = v20 + v27;
     out[0] = v6;
     out[1] = v16;
-    out[2] = v29;
+    out[2] = v28;
     ::std::result::Result::Ok(())
 }
 
@@ -12029,52 +12020,52 @@ pub fn guarded(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpot
     let v18: f64 = 0.5;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::IsInfinite.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsInfinite, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Observe::IsNormal.outcome(v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(3, ::nilpotent::graph::Observe::IsNormal, "x[1]", 0x1, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Observe::IsSubnormal.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(4, ::nilpotent::graph::Observe::IsSubnormal, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::SignBit.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(6, ::nilpotent::graph::Observe::SignBit, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v11) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(7, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "tests/compiled_cases/mod.rs:347:8", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Le.outcome(v11, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(8, ::nilpotent::graph::Compare::Le, ["0.0", "x[1]"], "tests/compiled_cases/mod.rs:350:8", 3, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::Trunc.outcome(v0) {
         0x3ff0000000000000 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0x3ff0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(9, ::nilpotent::graph::Observe::Trunc, "x[0]", 0x3ff0000000000000, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::Exact.outcome(v1) {
         0x4000000000000000 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x4000000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(10, ::nilpotent::graph::Observe::Exact, "x[1]", 0x4000000000000000, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(11, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "tests/compiled_cases/mod.rs:358:8", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(13, ::nilpotent::graph::Compare::Eq, ["x[0]", "x[1]"], "tests/compiled_cases/mod.rs:364:8", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsFinite, "x[0] × x[1]", 0x1, found, ::std::option::Option::None)),
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
@@ -12086,7 +12077,7 @@ pub fn guarded(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpot
     let v10 = v0 - v1;
     match ::nilpotent::graph::Observe::Class.outcome(v10) {
         0x4 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(5, ::nilpotent::graph::Observe::Class, "x[0] − x[1]", 0x4, found, ::std::option::Option::None)),
     }
     let v12 = v1 * v1;
     let v13 = v9 + v12;
@@ -12096,12 +12087,12 @@ pub fn guarded(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpot
     let v19 = v1 * v18;
     match ::nilpotent::graph::Compare::Le.outcome(v0, v19) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(12, ::nilpotent::graph::Compare::Le, ["x[0]", "x[1] × 0.5"], "tests/compiled_cases/mod.rs:361:8", 1, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v20 = v1 - v15;
     match ::nilpotent::graph::Compare::Order.outcome(v0, v20) {
         0x2 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v20", 0x2, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(14, ::nilpotent::graph::Compare::Order, ["x[0]", "x[1] − 1.0"], "tests/compiled_cases/mod.rs:367:13", 6, 0x2, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v21 = v17 - v0;
     out[0] = v21;
@@ -12132,60 +12123,60 @@ pub fn guarded_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v18: f64 = 0.5;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::IsInfinite.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsInfinite, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Observe::IsNormal.outcome(v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(3, ::nilpotent::graph::Observe::IsNormal, "x[1]", 0x1, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Observe::IsSubnormal.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(4, ::nilpotent::graph::Observe::IsSubnormal, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::SignBit.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(6, ::nilpotent::graph::Observe::SignBit, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v11) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(7, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "tests/compiled_cases/mod.rs:347:8", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Le.outcome(v11, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(8, ::nilpotent::graph::Compare::Le, ["0.0", "x[1]"], "tests/compiled_cases/mod.rs:350:8", 3, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::Trunc.outcome(v0) {
         0x3ff0000000000000 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0x3ff0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(9, ::nilpotent::graph::Observe::Trunc, "x[0]", 0x3ff0000000000000, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::Exact.outcome(v1) {
         0x4000000000000000 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x4000000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(10, ::nilpotent::graph::Observe::Exact, "x[1]", 0x4000000000000000, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(11, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "tests/compiled_cases/mod.rs:358:8", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(13, ::nilpotent::graph::Compare::Eq, ["x[0]", "x[1]"], "tests/compiled_cases/mod.rs:364:8", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(15, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(15, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(16, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsFinite, "x[0] × x[1]", 0x1, found, ::std::option::Option::None)),
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
@@ -12197,7 +12188,7 @@ pub fn guarded_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v10 = v0 - v1;
     match ::nilpotent::graph::Observe::Class.outcome(v10) {
         0x4 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(5, ::nilpotent::graph::Observe::Class, "x[0] − x[1]", 0x4, found, ::std::option::Option::None)),
     }
     let v12 = v1 * v1;
     let v13 = v9 + v12;
@@ -12207,12 +12198,12 @@ pub fn guarded_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v19 = v1 * v18;
     match ::nilpotent::graph::Compare::Le.outcome(v0, v19) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(12, ::nilpotent::graph::Compare::Le, ["x[0]", "x[1] × 0.5"], "tests/compiled_cases/mod.rs:361:8", 1, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v20 = v1 - v15;
     match ::nilpotent::graph::Compare::Order.outcome(v0, v20) {
         0x2 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v20", 0x2, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(14, ::nilpotent::graph::Compare::Order, ["x[0]", "x[1] − 1.0"], "tests/compiled_cases/mod.rs:367:13", 6, 0x2, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v21 = v17 - v0;
     let v22 = v1 + v15;
@@ -12258,60 +12249,60 @@ pub fn guarded_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), 
     let v18: f64 = 0.5;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::IsInfinite.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsInfinite, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Observe::IsNormal.outcome(v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(3, ::nilpotent::graph::Observe::IsNormal, "x[1]", 0x1, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Observe::IsSubnormal.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(4, ::nilpotent::graph::Observe::IsSubnormal, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::SignBit.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(6, ::nilpotent::graph::Observe::SignBit, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v11) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(7, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "tests/compiled_cases/mod.rs:347:8", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Le.outcome(v11, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(8, ::nilpotent::graph::Compare::Le, ["0.0", "x[1]"], "tests/compiled_cases/mod.rs:350:8", 3, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::Trunc.outcome(v0) {
         0x3ff0000000000000 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0x3ff0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(9, ::nilpotent::graph::Observe::Trunc, "x[0]", 0x3ff0000000000000, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::Exact.outcome(v1) {
         0x4000000000000000 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x4000000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(10, ::nilpotent::graph::Observe::Exact, "x[1]", 0x4000000000000000, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(11, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "tests/compiled_cases/mod.rs:358:8", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(13, ::nilpotent::graph::Compare::Eq, ["x[0]", "x[1]"], "tests/compiled_cases/mod.rs:364:8", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(15, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(15, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(16, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsFinite, "x[0] × x[1]", 0x1, found, ::std::option::Option::None)),
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
@@ -12323,7 +12314,7 @@ pub fn guarded_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), 
     let v10 = v0 - v1;
     match ::nilpotent::graph::Observe::Class.outcome(v10) {
         0x4 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(5, ::nilpotent::graph::Observe::Class, "x[0] − x[1]", 0x4, found, ::std::option::Option::None)),
     }
     let v12 = v1 * v1;
     let v13 = v9 + v12;
@@ -12333,12 +12324,12 @@ pub fn guarded_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), 
     let v19 = v1 * v18;
     match ::nilpotent::graph::Compare::Le.outcome(v0, v19) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(12, ::nilpotent::graph::Compare::Le, ["x[0]", "x[1] × 0.5"], "tests/compiled_cases/mod.rs:361:8", 1, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v20 = v1 - v15;
     match ::nilpotent::graph::Compare::Order.outcome(v0, v20) {
         0x2 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v20", 0x2, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(14, ::nilpotent::graph::Compare::Order, ["x[0]", "x[1] − 1.0"], "tests/compiled_cases/mod.rs:367:13", 6, 0x2, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v21 = v17 - v0;
     let v22 = v1 + v15;
@@ -12397,52 +12388,52 @@ pub fn guarded_other(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::
     let v21: f64 = 1.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::IsInfinite.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsInfinite, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Observe::IsNormal.outcome(v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(3, ::nilpotent::graph::Observe::IsNormal, "x[1]", 0x1, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Observe::IsSubnormal.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(4, ::nilpotent::graph::Observe::IsSubnormal, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::SignBit.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(6, ::nilpotent::graph::Observe::SignBit, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v11) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(7, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "tests/compiled_cases/mod.rs:347:8", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Le.outcome(v11, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(8, ::nilpotent::graph::Compare::Le, ["0.0", "x[1]"], "tests/compiled_cases/mod.rs:350:8", 3, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::Trunc.outcome(v0) {
         0xbff0000000000000 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0xbff0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(9, ::nilpotent::graph::Observe::Trunc, "x[0]", 0xbff0000000000000, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::Exact.outcome(v1) {
         0x3fe0000000000000 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x3fe0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(10, ::nilpotent::graph::Observe::Exact, "x[1]", 0x3fe0000000000000, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(11, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "tests/compiled_cases/mod.rs:358:8", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(13, ::nilpotent::graph::Compare::Eq, ["x[0]", "x[1]"], "tests/compiled_cases/mod.rs:364:8", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsFinite, "x[0] × x[1]", 0x1, found, ::std::option::Option::None)),
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
@@ -12454,7 +12445,7 @@ pub fn guarded_other(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::
     let v10 = v0 - v1;
     match ::nilpotent::graph::Observe::Class.outcome(v10) {
         0x4 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(5, ::nilpotent::graph::Observe::Class, "x[0] − x[1]", 0x4, found, ::std::option::Option::None)),
     }
     let v12 = v1 * v1;
     let v13 = v9 + v12;
@@ -12464,13 +12455,13 @@ pub fn guarded_other(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::
     let v19 = v1 * v18;
     match ::nilpotent::graph::Compare::Le.outcome(v0, v19) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(12, ::nilpotent::graph::Compare::Le, ["x[0]", "x[1] × 0.5"], "tests/compiled_cases/mod.rs:361:8", 1, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v20 = v17 - v1;
     let v22 = v1 - v21;
     match ::nilpotent::graph::Compare::Order.outcome(v0, v22) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v22", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(14, ::nilpotent::graph::Compare::Order, ["x[0]", "x[1] − 1.0"], "tests/compiled_cases/mod.rs:367:13", 6, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v23 = v0 + v20;
     out[0] = v23;
@@ -12504,60 +12495,60 @@ pub fn guarded_other_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v29: f64 = 2.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::IsInfinite.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsInfinite, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Observe::IsNormal.outcome(v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(3, ::nilpotent::graph::Observe::IsNormal, "x[1]", 0x1, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Observe::IsSubnormal.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(4, ::nilpotent::graph::Observe::IsSubnormal, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::SignBit.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(6, ::nilpotent::graph::Observe::SignBit, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v11) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(7, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "tests/compiled_cases/mod.rs:347:8", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Le.outcome(v11, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(8, ::nilpotent::graph::Compare::Le, ["0.0", "x[1]"], "tests/compiled_cases/mod.rs:350:8", 3, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::Trunc.outcome(v0) {
         0xbff0000000000000 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0xbff0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(9, ::nilpotent::graph::Observe::Trunc, "x[0]", 0xbff0000000000000, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::Exact.outcome(v1) {
         0x3fe0000000000000 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x3fe0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(10, ::nilpotent::graph::Observe::Exact, "x[1]", 0x3fe0000000000000, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(11, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "tests/compiled_cases/mod.rs:358:8", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(13, ::nilpotent::graph::Compare::Eq, ["x[0]", "x[1]"], "tests/compiled_cases/mod.rs:364:8", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(15, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(15, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(16, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsFinite, "x[0] × x[1]", 0x1, found, ::std::option::Option::None)),
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
@@ -12569,7 +12560,7 @@ pub fn guarded_other_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v10 = v0 - v1;
     match ::nilpotent::graph::Observe::Class.outcome(v10) {
         0x4 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(5, ::nilpotent::graph::Observe::Class, "x[0] − x[1]", 0x4, found, ::std::option::Option::None)),
     }
     let v12 = v1 * v1;
     let v13 = v9 + v12;
@@ -12579,13 +12570,13 @@ pub fn guarded_other_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v19 = v1 * v18;
     match ::nilpotent::graph::Compare::Le.outcome(v0, v19) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(12, ::nilpotent::graph::Compare::Le, ["x[0]", "x[1] × 0.5"], "tests/compiled_cases/mod.rs:361:8", 1, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v20 = v17 - v1;
     let v22 = v1 - v21;
     match ::nilpotent::graph::Compare::Order.outcome(v0, v22) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v22", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(14, ::nilpotent::graph::Compare::Order, ["x[0]", "x[1] − 1.0"], "tests/compiled_cases/mod.rs:367:13", 6, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v23 = v0 + v20;
     let v25 = v1 + v24;
@@ -12634,60 +12625,60 @@ pub fn guarded_other_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Resul
     let v29: f64 = 2.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::IsInfinite.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsInfinite, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsInfinite, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Observe::IsNormal.outcome(v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNormal, "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(3, ::nilpotent::graph::Observe::IsNormal, "x[1]", 0x1, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Observe::IsSubnormal.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(4, ::nilpotent::graph::Observe::IsSubnormal, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(4, ::nilpotent::graph::Observe::IsSubnormal, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::SignBit.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::SignBit, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(6, ::nilpotent::graph::Observe::SignBit, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v11) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Eq, "v0", "v11", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(7, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "tests/compiled_cases/mod.rs:347:8", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Le.outcome(v11, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Le, "v11", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(8, ::nilpotent::graph::Compare::Le, ["0.0", "x[1]"], "tests/compiled_cases/mod.rs:350:8", 3, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::Trunc.outcome(v0) {
         0xbff0000000000000 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(9, ::nilpotent::graph::Observe::Trunc, "v0", 0xbff0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(9, ::nilpotent::graph::Observe::Trunc, "x[0]", 0xbff0000000000000, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Observe::Exact.outcome(v1) {
         0x3fe0000000000000 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(10, ::nilpotent::graph::Observe::Exact, "v1", 0x3fe0000000000000, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(10, ::nilpotent::graph::Observe::Exact, "x[1]", 0x3fe0000000000000, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(11, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(11, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "tests/compiled_cases/mod.rs:358:8", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(13, ::nilpotent::graph::Compare::Eq, "v0", "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(13, ::nilpotent::graph::Compare::Eq, ["x[0]", "x[1]"], "tests/compiled_cases/mod.rs:364:8", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(15, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(15, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(16, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(16, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsFinite, "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsFinite, "x[0] × x[1]", 0x1, found, ::std::option::Option::None)),
     }
     let v3 = v0.abs();
     let v4 = v2 + v3;
@@ -12699,7 +12690,7 @@ pub fn guarded_other_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Resul
     let v10 = v0 - v1;
     match ::nilpotent::graph::Observe::Class.outcome(v10) {
         0x4 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(5, ::nilpotent::graph::Observe::Class, "v10", 0x4, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(5, ::nilpotent::graph::Observe::Class, "x[0] − x[1]", 0x4, found, ::std::option::Option::None)),
     }
     let v12 = v1 * v1;
     let v13 = v9 + v12;
@@ -12709,13 +12700,13 @@ pub fn guarded_other_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Resul
     let v19 = v1 * v18;
     match ::nilpotent::graph::Compare::Le.outcome(v0, v19) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(12, ::nilpotent::graph::Compare::Le, "v0", "v19", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(12, ::nilpotent::graph::Compare::Le, ["x[0]", "x[1] × 0.5"], "tests/compiled_cases/mod.rs:361:8", 1, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v20 = v17 - v1;
     let v22 = v1 - v21;
     match ::nilpotent::graph::Compare::Order.outcome(v0, v22) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(14, ::nilpotent::graph::Compare::Order, "v0", "v22", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(14, ::nilpotent::graph::Compare::Order, ["x[0]", "x[1] − 1.0"], "tests/compiled_cases/mod.rs:367:13", 6, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v23 = v0 + v20;
     let v25 = v1 + v24;
@@ -12775,7 +12766,7 @@ pub fn inverse_entry(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::
     let v6 = v4 - v5;
     match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsZero, "(x[0] × x[3]) − (x[1] × x[2])", 0x0, found, ::std::option::Option::None)),
     }
     let v7 = v3 / v6;
     out[0] = v7;
@@ -12808,7 +12799,7 @@ pub fn inverse_entry_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v6 = v4 - v5;
     match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsZero, "(x[0] × x[3]) − (x[1] × x[2])", 0x0, found, ::std::option::Option::None)),
     }
     let v7 = v3 / v6;
     let v8 = v6.recip();
@@ -12855,7 +12846,7 @@ pub fn inverse_entry_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Resul
     let v6 = v4 - v5;
     match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsZero, "(x[0] × x[3]) − (x[1] × x[2])", 0x0, found, ::std::option::Option::None)),
     }
     let v7 = v3 / v6;
     let v8 = v6.recip();
@@ -12970,7 +12961,7 @@ pub fn inverse_entry_singular(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v6 = v4 - v5;
     match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsZero, "(x[0] × x[3]) − (x[1] × x[2])", 0x1, found, ::std::option::Option::None)),
     }
     out[0] = v7;
     ::std::result::Result::Ok(())
@@ -13004,7 +12995,7 @@ pub fn inverse_entry_singular_gradient(x: &[f64], out: &mut [f64]) -> ::std::res
     let v6 = v4 - v5;
     match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsZero, "(x[0] × x[3]) − (x[1] × x[2])", 0x1, found, ::std::option::Option::None)),
     }
     out[0] = v7;
     out[1] = v8;
@@ -13042,7 +13033,7 @@ pub fn inverse_entry_singular_hessian(x: &[f64], out: &mut [f64]) -> ::std::resu
     let v6 = v4 - v5;
     match ::nilpotent::graph::Observe::IsZero.outcome(v6) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsZero, "v6", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsZero, "(x[0] × x[3]) − (x[1] × x[2])", 0x1, found, ::std::option::Option::None)),
     }
     out[0] = v7;
     out[1] = v8;

@@ -3493,7 +3493,7 @@ pub fn param_powi_0_of_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std
     ::std::result::Result::Ok(())
 }
 
-/// `param_powi_1_of_p`: a graph of 1 input, 1 parameter, 1 output, 2 operations and 0 guards, as Rust source
+/// `param_powi_1_of_p`: a graph of 1 input, 1 parameter, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -3518,13 +3518,12 @@ pub fn param_powi_1_of_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result
     };
     let v0 = x[0];
     let v1 = p[0];
-    let v2 = v1.powi(1);
-    let v3 = v0 * v2;
-    out[0] = v3;
+    let v2 = v0 * v1;
+    out[0] = v2;
     ::std::result::Result::Ok(())
 }
 
-/// `param_powi_1_of_p_gradient`: a graph of 1 input, 1 parameter, 2 outputs, 2 operations and 0 guards, as Rust source
+/// `param_powi_1_of_p_gradient`: a graph of 1 input, 1 parameter, 2 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -3549,14 +3548,13 @@ pub fn param_powi_1_of_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::st
     };
     let v0 = x[0];
     let v1 = p[0];
-    let v2 = v1.powi(1);
-    let v3 = v0 * v2;
-    out[0] = v3;
-    out[1] = v2;
+    let v2 = v0 * v1;
+    out[0] = v2;
+    out[1] = v1;
     ::std::result::Result::Ok(())
 }
 
-/// `param_powi_1_of_p_hessian`: a graph of 1 input, 1 parameter, 3 outputs, 2 operations and 0 guards, as Rust source
+/// `param_powi_1_of_p_hessian`: a graph of 1 input, 1 parameter, 3 outputs, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -3581,12 +3579,11 @@ pub fn param_powi_1_of_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std
     };
     let v0 = x[0];
     let v1 = p[0];
-    let v4: f64 = 0.0;
-    let v2 = v1.powi(1);
-    let v3 = v0 * v2;
-    out[0] = v3;
-    out[1] = v2;
-    out[2] = v4;
+    let v3: f64 = 0.0;
+    let v2 = v0 * v1;
+    out[0] = v2;
+    out[1] = v1;
+    out[2] = v3;
     ::std::result::Result::Ok(())
 }
 
@@ -4299,7 +4296,7 @@ pub fn param_add_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 + v1;
     out[0] = v3;
@@ -4336,7 +4333,7 @@ pub fn param_add_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) ->
     let v5: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 + v1;
     out[0] = v3;
@@ -4375,7 +4372,7 @@ pub fn param_add_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> 
     let v5: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 + v1;
     out[0] = v3;
@@ -4709,7 +4706,7 @@ pub fn param_sub_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 - v1;
     out[0] = v3;
@@ -4747,7 +4744,7 @@ pub fn param_sub_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) ->
     let v6: f64 = -1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 - v1;
     out[0] = v3;
@@ -4787,7 +4784,7 @@ pub fn param_sub_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> 
     let v6: f64 = -1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 - v1;
     out[0] = v3;
@@ -5117,7 +5114,7 @@ pub fn param_mul_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 * v1;
     out[0] = v3;
@@ -5153,7 +5150,7 @@ pub fn param_mul_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) ->
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 * v1;
     out[0] = v3;
@@ -5192,7 +5189,7 @@ pub fn param_mul_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> 
     let v5: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 * v1;
     out[0] = v3;
@@ -5535,7 +5532,7 @@ pub fn param_div_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 / v1;
     out[0] = v3;
@@ -5571,7 +5568,7 @@ pub fn param_div_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) ->
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 / v1;
     let v5 = v1.recip();
@@ -5612,7 +5609,7 @@ pub fn param_div_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> 
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 / v1;
     let v5 = v1.recip();
@@ -5959,7 +5956,7 @@ pub fn param_rem_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 % v1;
     out[0] = v3;
@@ -5996,7 +5993,7 @@ pub fn param_rem_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) ->
     let v8: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 % v1;
     let v5 = v0 / v1;
@@ -6038,7 +6035,7 @@ pub fn param_rem_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> 
     let v8: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0 % v1;
     let v5 = v0 / v1;
@@ -6210,7 +6207,7 @@ pub fn param_rem_euclid_p_x_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> :
     let v3 = v1 % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["p[0] % x[0]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
@@ -6250,7 +6247,7 @@ pub fn param_rem_euclid_p_x_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::
     let v3 = v1 % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v3", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["p[0] % x[0]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
@@ -6390,7 +6387,7 @@ pub fn param_rem_euclid_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> :
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.rem_euclid(v1);
     out[0] = v3;
@@ -6427,13 +6424,13 @@ pub fn param_rem_euclid_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f
     let v9: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.rem_euclid(v1);
     let v5 = v0 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v5", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0] % x[1]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v0 / v1;
     let v7 = v6.trunc();
@@ -6474,13 +6471,13 @@ pub fn param_rem_euclid_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f6
     let v9: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.rem_euclid(v1);
     let v5 = v0 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v5", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0] % x[1]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v0 / v1;
     let v7 = v6.trunc();
@@ -6554,7 +6551,7 @@ pub fn param_powf_x_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v1", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     let v2 = v0.powf(v1);
     let v4 = v1 - v3;
@@ -6594,13 +6591,13 @@ pub fn param_powf_x_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v1", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     let v2 = v0.powf(v1);
     let v4 = v1 - v3;
     match ::nilpotent::graph::Compare::Eq.outcome(v4, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v4", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["p[0] − 1.0", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v0.powf(v4);
     let v7 = v1 * v5;
@@ -6672,7 +6669,7 @@ pub fn param_powf_p_x_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v1", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     let v2 = v1.powf(v0);
     let v4 = v1.ln();
@@ -6710,7 +6707,7 @@ pub fn param_powf_p_x_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v1", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     let v2 = v1.powf(v0);
     let v4 = v1.ln();
@@ -6851,7 +6848,7 @@ pub fn param_powf_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.powf(v1);
     out[0] = v3;
@@ -6888,15 +6885,15 @@ pub fn param_powf_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -
     let v5: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v1", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["x[1]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Eq, "v0", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v3 = v0.powf(v1);
     let v6 = v1 - v5;
@@ -6940,21 +6937,21 @@ pub fn param_powf_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) ->
     let v5: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v1", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["x[1]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Eq, "v0", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v3 = v0.powf(v1);
     let v6 = v1 - v5;
     match ::nilpotent::graph::Compare::Eq.outcome(v6, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Eq, "v6", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Eq, ["x[1] − 1.0", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v0.powf(v6);
     let v8 = v1 * v7;
@@ -7325,7 +7322,7 @@ pub fn param_log_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.log(v1);
     out[0] = v3;
@@ -7361,7 +7358,7 @@ pub fn param_log_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) ->
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.log(v1);
     let v5 = v0.ln();
@@ -7407,7 +7404,7 @@ pub fn param_log_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> 
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.log(v1);
     let v5 = v0.ln();
@@ -7504,7 +7501,7 @@ pub fn param_atan2_x_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v3 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], p[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -7543,7 +7540,7 @@ pub fn param_atan2_x_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v3 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], p[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -7622,7 +7619,7 @@ pub fn param_atan2_p_x_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v3 = v1.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(p[0], x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -7662,7 +7659,7 @@ pub fn param_atan2_p_x_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v3 = v1.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(p[0], x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -7780,7 +7777,7 @@ pub fn param_atan2_p_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v5 = v1.hypot(v2);
     match ::nilpotent::graph::Compare::Eq.outcome(v5, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v5", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(p[0], p[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     out[0] = v4;
     out[1] = v3;
@@ -7817,7 +7814,7 @@ pub fn param_atan2_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.atan2(v1);
     out[0] = v3;
@@ -7853,13 +7850,13 @@ pub fn param_atan2_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) 
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.atan2(v1);
     let v5 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v5, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v5", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v1 / v5;
     let v7 = v6 / v5;
@@ -7901,13 +7898,13 @@ pub fn param_atan2_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.atan2(v1);
     let v5 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v5, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v5", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v1 / v5;
     let v7 = v6 / v5;
@@ -8002,7 +7999,7 @@ pub fn param_hypot_x_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v2 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], p[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -8039,7 +8036,7 @@ pub fn param_hypot_x_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v2 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], p[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     let v5 = v2.recip();
@@ -8112,7 +8109,7 @@ pub fn param_hypot_p_x_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v2 = v1.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(p[0], x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -8149,7 +8146,7 @@ pub fn param_hypot_p_x_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v2 = v1.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v2", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(p[0], x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     let v5 = v2.recip();
@@ -8258,7 +8255,7 @@ pub fn param_hypot_p_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v3 = v1.hypot(v2);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v5) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v3", "v5", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(p[0], p[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 * v3;
     out[0] = v4;
@@ -8296,7 +8293,7 @@ pub fn param_hypot_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.hypot(v1);
     out[0] = v3;
@@ -8332,12 +8329,12 @@ pub fn param_hypot_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) 
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v0 / v3;
     let v6 = v1 / v3;
@@ -8376,12 +8373,12 @@ pub fn param_hypot_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v3", "v4", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v0 / v3;
     let v6 = v1 / v3;
@@ -8463,19 +8460,19 @@ pub fn param_max_x_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "p[0]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["p[0]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v0, v1);
     out[0] = v2;
@@ -8511,19 +8508,19 @@ pub fn param_max_x_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::re
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "p[0]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["p[0]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v0, v1);
     out[0] = v2;
@@ -8590,11 +8587,11 @@ pub fn param_max_p_x_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v1, v0);
     out[0] = v2;
@@ -8630,11 +8627,11 @@ pub fn param_max_p_x_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::re
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v1, v0);
     out[0] = v2;
@@ -8737,11 +8734,11 @@ pub fn param_max_p_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::re
     let v5: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "p[1]", 0x0, found, ::std::option::Option::Some(v2))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["p[1]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v2), ::std::option::Option::Some(v1)])),
     }
     let v3 = ::nilpotent::rules::max(v1, v2);
     let v4 = v0 * v3;
@@ -8780,7 +8777,7 @@ pub fn param_max_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = ::nilpotent::rules::max(v0, v1);
     out[0] = v3;
@@ -8817,23 +8814,23 @@ pub fn param_max_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) ->
     let v5: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(3, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v3 = ::nilpotent::rules::max(v0, v1);
     out[0] = v3;
@@ -8872,23 +8869,23 @@ pub fn param_max_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> 
     let v5: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(3, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(3, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v3 = ::nilpotent::rules::max(v0, v1);
     out[0] = v3;
@@ -8959,11 +8956,11 @@ pub fn param_min_x_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "p[0]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::min(v0, v1);
     out[0] = v2;
@@ -9000,11 +8997,11 @@ pub fn param_min_x_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::re
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "p[0]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::min(v0, v1);
     out[0] = v2;
@@ -9071,19 +9068,19 @@ pub fn param_min_p_x_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["p[0]", "x[0]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "p[0]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::min(v1, v0);
     out[0] = v2;
@@ -9120,19 +9117,19 @@ pub fn param_min_p_x_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::re
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[0]", 0x0, found, ::std::option::Option::Some(v0))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["p[0]", "x[0]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "p[0]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::min(v1, v0);
     out[0] = v2;
@@ -9235,19 +9232,19 @@ pub fn param_min_p_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::re
     let v5: f64 = 0.0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "p[1]", 0x0, found, ::std::option::Option::Some(v2))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v2", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["p[0]", "p[1]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v2)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(2, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "p[0]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["p[1]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v2), ::std::option::Option::Some(v1)])),
     }
     let v3 = ::nilpotent::rules::min(v1, v2);
     let v4 = v0 * v3;
@@ -9286,7 +9283,7 @@ pub fn param_min_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = ::nilpotent::rules::min(v0, v1);
     out[0] = v3;
@@ -9323,15 +9320,15 @@ pub fn param_min_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) ->
     let v5: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v3 = ::nilpotent::rules::min(v0, v1);
     out[0] = v3;
@@ -9370,15 +9367,15 @@ pub fn param_min_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> 
     let v5: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(1, ::nilpotent::graph::Observe::IsNan, "v1", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(1, ::nilpotent::graph::Observe::IsNan, "x[1]", 0x0, found, ::std::option::Option::Some(v1))),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v3 = ::nilpotent::rules::min(v0, v1);
     out[0] = v3;
@@ -9449,11 +9446,11 @@ pub fn param_abs_sub_x_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::st
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["p[0]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = v0.abs_sub(v1);
     out[0] = v2;
@@ -9489,11 +9486,11 @@ pub fn param_abs_sub_x_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["p[0]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = v0.abs_sub(v1);
     out[0] = v2;
@@ -9560,7 +9557,7 @@ pub fn param_abs_sub_p_x_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::st
     let v3: f64 = -1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = v1.abs_sub(v0);
     out[0] = v2;
@@ -9597,7 +9594,7 @@ pub fn param_abs_sub_p_x_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = v1.abs_sub(v0);
     out[0] = v2;
@@ -9700,7 +9697,7 @@ pub fn param_abs_sub_p_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std
     let v5: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v2", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["p[1]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v2), ::std::option::Option::Some(v1)])),
     }
     let v3 = v1.abs_sub(v2);
     let v4 = v0 * v3;
@@ -9739,7 +9736,7 @@ pub fn param_abs_sub_guarded_by_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::st
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     let v3 = v0.abs_sub(v1);
     out[0] = v3;
@@ -9775,15 +9772,15 @@ pub fn param_abs_sub_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v3 = v0.abs_sub(v1);
     out[0] = v3;
@@ -9821,15 +9818,15 @@ pub fn param_abs_sub_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64])
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v4", "v2", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "p[0]"], "tests/compiled_cases/params.rs:148:20", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v2)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v1", "v0", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v0", "v1", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v3 = v0.abs_sub(v1);
     out[0] = v3;
@@ -10346,7 +10343,7 @@ pub fn param_random_1_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v15 = v2.hypot(v2);
     match ::nilpotent::graph::Compare::Eq.outcome(v15, v16) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v15", "v16", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[2], x[2])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v17 = v2 / v15;
     let v18 = v17 / v15;
@@ -10403,7 +10400,7 @@ pub fn param_random_1_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v15 = v2.hypot(v2);
     match ::nilpotent::graph::Compare::Eq.outcome(v15, v16) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v15", "v16", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[2], x[2])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v17 = v2 / v15;
     let v18 = v17 / v15;
@@ -10649,12 +10646,12 @@ pub fn param_random_3(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     let v6 = v0 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v6", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % (log(p[1], p[0]))", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v5 % v4;
     match ::nilpotent::graph::Compare::Lt.outcome(v8, v7) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v8", "v7", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["(log(p[1], p[0])) % p[2]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v4.abs();
     let v10 = v8 + v9;
@@ -10665,14 +10662,14 @@ pub fn param_random_3(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     let v15 = v10 % v13;
     match ::nilpotent::graph::Compare::Lt.outcome(v15, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v15", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["v15", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v16 = v14.hypot(v15);
     out[0] = v16;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_3_gradient`: a graph of 2 inputs, 3 parameters, 3 outputs, 32 operations and 8 guards, as Rust source
+/// `param_random_3_gradient`: a graph of 2 inputs, 3 parameters, 3 outputs, 31 operations and 8 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10703,49 +10700,49 @@ pub fn param_random_3_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v7: f64 = 0.0;
     let v23: f64 = 2.302585092994046;
     let v28: f64 = 1.0;
-    let v37: f64 = 2.0;
+    let v36: f64 = 2.0;
     let v5 = v3.log(v2);
     let v6 = v0 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v6", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % (log(p[1], p[0]))", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::IsNan, "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(6, ::nilpotent::graph::Observe::IsNan, "x[0] % (log(p[1], p[0]))", 0x0, found, ::std::option::Option::None)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Lt, "v6", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(7, ::nilpotent::graph::Compare::Lt, ["x[0] % (log(p[1], p[0]))", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v8 = v5 % v4;
     match ::nilpotent::graph::Compare::Lt.outcome(v8, v7) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v8", "v7", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["(log(p[1], p[0])) % p[2]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v4.abs();
     let v10 = v8 + v9;
     let v11 = ::nilpotent::rules::max(v0, v6);
     match ::nilpotent::graph::Compare::Eq.outcome(v11, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(5, ::nilpotent::graph::Compare::Eq, "v11", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(5, ::nilpotent::graph::Compare::Eq, ["max(x[0], (x[0] % (log(p[1], p[0]))))", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v12 = v0.powi(2);
     match ::nilpotent::graph::Compare::Eq.outcome(v12, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Eq, "v12", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["powi(x[0], 2)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v13 = v11.powf(v12);
     let v14 = v13.log10();
     let v15 = v10 % v13;
     match ::nilpotent::graph::Compare::Lt.outcome(v15, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v15", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["v15", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v16 = v14.hypot(v15);
     match ::nilpotent::graph::Compare::Eq.outcome(v16, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Eq, "v16", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Eq, ["v16", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v17 = v14 / v16;
     let v18 = v15 / v16;
@@ -10764,17 +10761,16 @@ pub fn param_random_3_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v33 = v13 * v32;
     let v34 = if v27 == 0.0 || v31 == 0.0 { 0.0 } else { v27 * v31 };
     let v35 = if v27 == 0.0 || v33 == 0.0 { 0.0 } else { v27 * v33 };
-    let v36 = v0.powi(1);
-    let v38 = v36 * v37;
-    let v39 = if v35 == 0.0 || v38 == 0.0 { 0.0 } else { v35 * v38 };
-    let v40 = v34 + v39;
+    let v37 = v0 * v36;
+    let v38 = if v35 == 0.0 || v37 == 0.0 { 0.0 } else { v35 * v37 };
+    let v39 = v34 + v38;
     out[0] = v16;
-    out[1] = v40;
+    out[1] = v39;
     out[2] = v7;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_3_hessian`: a graph of 2 inputs, 3 parameters, 7 outputs, 83 operations and 9 guards, as Rust source
+/// `param_random_3_hessian`: a graph of 2 inputs, 3 parameters, 7 outputs, 82 operations and 9 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10805,49 +10801,49 @@ pub fn param_random_3_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v7: f64 = 0.0;
     let v23: f64 = 2.302585092994046;
     let v28: f64 = 1.0;
-    let v37: f64 = 2.0;
+    let v36: f64 = 2.0;
     let v5 = v3.log(v2);
     let v6 = v0 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v6", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % (log(p[1], p[0]))", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(6, ::nilpotent::graph::Observe::IsNan, "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(6, ::nilpotent::graph::Observe::IsNan, "x[0] % (log(p[1], p[0]))", 0x0, found, ::std::option::Option::None)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(7, ::nilpotent::graph::Compare::Lt, "v6", "v0", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(7, ::nilpotent::graph::Compare::Lt, ["x[0] % (log(p[1], p[0]))", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v8 = v5 % v4;
     match ::nilpotent::graph::Compare::Lt.outcome(v8, v7) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v8", "v7", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["(log(p[1], p[0])) % p[2]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v4.abs();
     let v10 = v8 + v9;
     let v11 = ::nilpotent::rules::max(v0, v6);
     match ::nilpotent::graph::Compare::Eq.outcome(v11, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(5, ::nilpotent::graph::Compare::Eq, "v11", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(5, ::nilpotent::graph::Compare::Eq, ["max(x[0], (x[0] % (log(p[1], p[0]))))", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v12 = v0.powi(2);
     match ::nilpotent::graph::Compare::Eq.outcome(v12, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(4, ::nilpotent::graph::Compare::Eq, "v12", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["powi(x[0], 2)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v13 = v11.powf(v12);
     let v14 = v13.log10();
     let v15 = v10 % v13;
     match ::nilpotent::graph::Compare::Lt.outcome(v15, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(2, ::nilpotent::graph::Compare::Lt, "v15", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["v15", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v16 = v14.hypot(v15);
     match ::nilpotent::graph::Compare::Eq.outcome(v16, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(3, ::nilpotent::graph::Compare::Eq, "v16", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Eq, ["v16", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v17 = v14 / v16;
     let v18 = v15 / v16;
@@ -10862,7 +10858,7 @@ pub fn param_random_3_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v29 = v12 - v28;
     match ::nilpotent::graph::Compare::Eq.outcome(v29, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(8, ::nilpotent::graph::Compare::Eq, "v29", "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(8, ::nilpotent::graph::Compare::Eq, ["powi(x[0], 2) − 1.0", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v30 = v11.powf(v29);
     let v31 = v12 * v30;
@@ -10870,65 +10866,64 @@ pub fn param_random_3_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v33 = v13 * v32;
     let v34 = if v27 == 0.0 || v31 == 0.0 { 0.0 } else { v27 * v31 };
     let v35 = if v27 == 0.0 || v33 == 0.0 { 0.0 } else { v27 * v33 };
-    let v36 = v0.powi(1);
-    let v38 = v36 * v37;
-    let v39 = if v35 == 0.0 || v38 == 0.0 { 0.0 } else { v35 * v38 };
-    let v40 = v34 + v39;
-    let v41 = v35 * v37;
-    let v42 = if v33 == 0.0 || v38 == 0.0 { 0.0 } else { v33 * v38 };
-    let v43 = if v27 == 0.0 || v38 == 0.0 { 0.0 } else { v27 * v38 };
-    let v44 = v31 + v42;
-    let v45 = if v32 == 0.0 || v43 == 0.0 { 0.0 } else { v32 * v43 };
-    let v46 = if v13 == 0.0 || v43 == 0.0 { 0.0 } else { v13 * v43 };
-    let v47 = v11.recip();
-    let v48 = if v46 == 0.0 || v47 == 0.0 { 0.0 } else { v46 * v47 };
-    let v49 = if v27 == 0.0 || v30 == 0.0 { 0.0 } else { v27 * v30 };
-    let v50 = if v12 == 0.0 || v27 == 0.0 { 0.0 } else { v12 * v27 };
-    let v51 = v29 - v28;
-    let v52 = v11.powf(v51);
-    let v53 = v29 * v52;
-    let v54 = v30 * v32;
-    let v55 = if v50 == 0.0 || v53 == 0.0 { 0.0 } else { v50 * v53 };
-    let v56 = v48 + v55;
-    let v57 = if v50 == 0.0 || v54 == 0.0 { 0.0 } else { v50 * v54 };
-    let v58 = v49 + v57;
-    let v59 = if v25 == 0.0 || v44 == 0.0 { 0.0 } else { v25 * v44 };
-    let v60 = if v17 == 0.0 || v44 == 0.0 { 0.0 } else { v17 * v44 };
-    let v61 = v25 * v25;
-    let v62 = -v61;
-    let v63 = if v60 == 0.0 || v62 == 0.0 { 0.0 } else { v60 * v62 };
-    let v64 = v23 * v63;
-    let v65 = v45 + v64;
-    let v66 = if v21 == 0.0 || v44 == 0.0 { 0.0 } else { v21 * v44 };
-    let v67 = v16.recip();
-    let v68 = -v18;
-    let v69 = v67 * v68;
-    let v70 = if v66 == 0.0 || v67 == 0.0 { 0.0 } else { v66 * v67 };
-    let v71 = if v66 == 0.0 || v69 == 0.0 { 0.0 } else { v66 * v69 };
-    let v72 = -v17;
-    let v73 = v67 * v72;
-    let v74 = if v59 == 0.0 || v67 == 0.0 { 0.0 } else { v59 * v67 };
-    let v75 = if v59 == 0.0 || v73 == 0.0 { 0.0 } else { v59 * v73 };
-    let v76 = v71 + v75;
-    let v77 = if v17 == 0.0 || v76 == 0.0 { 0.0 } else { v17 * v76 };
-    let v78 = v74 + v77;
-    let v79 = if v18 == 0.0 || v76 == 0.0 { 0.0 } else { v18 * v76 };
-    let v80 = v70 + v79;
-    let v81 = if v21 == 0.0 || v80 == 0.0 { 0.0 } else { v21 * v80 };
-    let v82 = v65 + v81;
-    let v83 = if v25 == 0.0 || v78 == 0.0 { 0.0 } else { v25 * v78 };
-    let v84 = v82 + v83;
-    let v85 = if v31 == 0.0 || v84 == 0.0 { 0.0 } else { v31 * v84 };
-    let v86 = v56 + v85;
-    let v87 = if v33 == 0.0 || v84 == 0.0 { 0.0 } else { v33 * v84 };
-    let v88 = v58 + v87;
-    let v89 = if v38 == 0.0 || v88 == 0.0 { 0.0 } else { v38 * v88 };
-    let v90 = v41 + v89;
-    let v91 = v86 + v90;
+    let v37 = v0 * v36;
+    let v38 = if v35 == 0.0 || v37 == 0.0 { 0.0 } else { v35 * v37 };
+    let v39 = v34 + v38;
+    let v40 = v35 * v36;
+    let v41 = if v33 == 0.0 || v37 == 0.0 { 0.0 } else { v33 * v37 };
+    let v42 = if v27 == 0.0 || v37 == 0.0 { 0.0 } else { v27 * v37 };
+    let v43 = v31 + v41;
+    let v44 = if v32 == 0.0 || v42 == 0.0 { 0.0 } else { v32 * v42 };
+    let v45 = if v13 == 0.0 || v42 == 0.0 { 0.0 } else { v13 * v42 };
+    let v46 = v11.recip();
+    let v47 = if v45 == 0.0 || v46 == 0.0 { 0.0 } else { v45 * v46 };
+    let v48 = if v27 == 0.0 || v30 == 0.0 { 0.0 } else { v27 * v30 };
+    let v49 = if v12 == 0.0 || v27 == 0.0 { 0.0 } else { v12 * v27 };
+    let v50 = v29 - v28;
+    let v51 = v11.powf(v50);
+    let v52 = v29 * v51;
+    let v53 = v30 * v32;
+    let v54 = if v49 == 0.0 || v52 == 0.0 { 0.0 } else { v49 * v52 };
+    let v55 = v47 + v54;
+    let v56 = if v49 == 0.0 || v53 == 0.0 { 0.0 } else { v49 * v53 };
+    let v57 = v48 + v56;
+    let v58 = if v25 == 0.0 || v43 == 0.0 { 0.0 } else { v25 * v43 };
+    let v59 = if v17 == 0.0 || v43 == 0.0 { 0.0 } else { v17 * v43 };
+    let v60 = v25 * v25;
+    let v61 = -v60;
+    let v62 = if v59 == 0.0 || v61 == 0.0 { 0.0 } else { v59 * v61 };
+    let v63 = v23 * v62;
+    let v64 = v44 + v63;
+    let v65 = if v21 == 0.0 || v43 == 0.0 { 0.0 } else { v21 * v43 };
+    let v66 = v16.recip();
+    let v67 = -v18;
+    let v68 = v66 * v67;
+    let v69 = if v65 == 0.0 || v66 == 0.0 { 0.0 } else { v65 * v66 };
+    let v70 = if v65 == 0.0 || v68 == 0.0 { 0.0 } else { v65 * v68 };
+    let v71 = -v17;
+    let v72 = v66 * v71;
+    let v73 = if v58 == 0.0 || v66 == 0.0 { 0.0 } else { v58 * v66 };
+    let v74 = if v58 == 0.0 || v72 == 0.0 { 0.0 } else { v58 * v72 };
+    let v75 = v70 + v74;
+    let v76 = if v17 == 0.0 || v75 == 0.0 { 0.0 } else { v17 * v75 };
+    let v77 = v73 + v76;
+    let v78 = if v18 == 0.0 || v75 == 0.0 { 0.0 } else { v18 * v75 };
+    let v79 = v69 + v78;
+    let v80 = if v21 == 0.0 || v79 == 0.0 { 0.0 } else { v21 * v79 };
+    let v81 = v64 + v80;
+    let v82 = if v25 == 0.0 || v77 == 0.0 { 0.0 } else { v25 * v77 };
+    let v83 = v81 + v82;
+    let v84 = if v31 == 0.0 || v83 == 0.0 { 0.0 } else { v31 * v83 };
+    let v85 = v55 + v84;
+    let v86 = if v33 == 0.0 || v83 == 0.0 { 0.0 } else { v33 * v83 };
+    let v87 = v57 + v86;
+    let v88 = if v37 == 0.0 || v87 == 0.0 { 0.0 } else { v37 * v87 };
+    let v89 = v40 + v88;
+    let v90 = v85 + v89;
     out[0] = v16;
-    out[1] = v40;
+    out[1] = v39;
     out[2] = v7;
-    out[3] = v91;
+    out[3] = v90;
     out[4] = v7;
     out[5] = v7;
     out[6] = v7;
@@ -11013,7 +11008,7 @@ pub fn param_random_4_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v6 = v4 - v3;
     match ::nilpotent::graph::Compare::Eq.outcome(v6, v19) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v6", "v19", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[1] − p[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v5 - v6;
     let v8 = v3.powi(12);
@@ -11072,7 +11067,7 @@ pub fn param_random_4_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v6 = v4 - v3;
     match ::nilpotent::graph::Compare::Eq.outcome(v6, v19) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v6", "v19", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[1] − p[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v5 - v6;
     let v8 = v3.powi(12);
@@ -11085,7 +11080,7 @@ pub fn param_random_4_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v17 = v6 - v16;
     match ::nilpotent::graph::Compare::Eq.outcome(v17, v19) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v17", "v19", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["(p[1] − p[0]) − 1.0", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v18 = v13.powf(v17);
     let v20 = v6 * v18;
@@ -11330,11 +11325,11 @@ pub fn param_random_6_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v7 = v6.trunc();
     match ::nilpotent::graph::Observe::IsNan.outcome(v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "trunc exp2 cos p[1]", 0x0, found, ::std::option::Option::None)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v5) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v7", "v5", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["trunc exp2 cos p[1]", "acosh mul_add(p[1], p[1], p[0])"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = ::nilpotent::rules::max(v5, v7);
     out[0] = v8;
@@ -11376,11 +11371,11 @@ pub fn param_random_6_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v7 = v6.trunc();
     match ::nilpotent::graph::Observe::IsNan.outcome(v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::observed(0, ::nilpotent::graph::Observe::IsNan, "v7", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "trunc exp2 cos p[1]", 0x0, found, ::std::option::Option::None)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v5) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v7", "v5", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["trunc exp2 cos p[1]", "acosh mul_add(p[1], p[1], p[0])"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = ::nilpotent::rules::max(v5, v7);
     out[0] = v8;
@@ -11423,7 +11418,7 @@ pub fn param_random_7(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     let v7 = v4 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v7", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["(x[0] − p[1]) % round x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v6 + v6;
     let v10 = v9.log10();
@@ -11468,7 +11463,7 @@ pub fn param_random_7_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v7 = v4 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v7", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["(x[0] − p[1]) % round x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v6 + v6;
     let v10 = v9.log10();
@@ -11527,7 +11522,7 @@ pub fn param_random_7_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v7 = v4 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v7", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["(x[0] − p[1]) % round x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v6 + v6;
     let v10 = v9.log10();
@@ -11907,7 +11902,7 @@ pub fn param_random_10_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v7 = v0.hypot(v6);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v7", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], powi((log(p[1], p[1])), 3))", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v0 / v7;
     out[0] = v7;
@@ -11951,7 +11946,7 @@ pub fn param_random_10_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v7 = v0.hypot(v6);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v7", "v8", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], powi((log(p[1], p[1])), 3))", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v0 / v7;
     let v10 = v7.recip();
@@ -12007,7 +12002,7 @@ pub fn param_random_11(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::
     let v5 = v4 % v3;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v5", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["cos x[1] % p[0]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v3.mul_add(v3, v5);
     let v8 = v0 + v7;
@@ -12048,7 +12043,7 @@ pub fn param_random_11_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v5 = v4 % v3;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v5", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["cos x[1] % p[0]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v3.mul_add(v3, v5);
     let v8 = v0 + v7;
@@ -12094,7 +12089,7 @@ pub fn param_random_11_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v5 = v4 % v3;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v5", "v6", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["cos x[1] % p[0]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v3.mul_add(v3, v5);
     let v8 = v0 + v7;
@@ -12191,7 +12186,7 @@ pub fn param_random_12_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v7 = v2.powi(-1);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v15) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v7", "v15", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["powi(p[0], -1)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v6.powf(v7);
     let v9 = v8 - v7;
@@ -12244,7 +12239,7 @@ pub fn param_random_12_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v7 = v2.powi(-1);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v15) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Eq, "v7", "v15", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["powi(p[0], -1)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v6.powf(v7);
     let v9 = v8 - v7;
@@ -12253,7 +12248,7 @@ pub fn param_random_12_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v13 = v7 - v12;
     match ::nilpotent::graph::Compare::Eq.outcome(v13, v15) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Eq, "v13", "v15", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["powi(p[0], -1) − 1.0", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v14 = v6.powf(v13);
     let v16 = v7 * v14;
@@ -12641,7 +12636,7 @@ pub fn param_labelled(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     let v11: f64 = 0.5;
     match ::nilpotent::graph::Compare::Lt.outcome(v11, v3) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v11", "v3", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "p[1]"], "tests/compiled_cases/params.rs:212:8", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     let v4 = v0 * v2;
     let v5 = v1 + v4;
@@ -12686,7 +12681,7 @@ pub fn param_labelled_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v11: f64 = 0.5;
     match ::nilpotent::graph::Compare::Lt.outcome(v11, v3) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v11", "v3", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "p[1]"], "tests/compiled_cases/params.rs:212:8", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     let v4 = v0 * v2;
     let v5 = v1 + v4;
@@ -12742,7 +12737,7 @@ pub fn param_labelled_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v11: f64 = 0.5;
     match ::nilpotent::graph::Compare::Lt.outcome(v11, v3) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v11", "v3", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "p[1]"], "tests/compiled_cases/params.rs:212:8", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     let v4 = v0 * v2;
     let v5 = v1 + v4;

@@ -11,14 +11,14 @@
 //! Instruction counts do not vary between runs on a shared machine, unlike times; BENCHMARKS.md
 //! uses them to attribute costs.
 
-#[path = "../benches/common/mod.rs"]
+#[path = "../../benches/common/mod.rs"]
 mod common;
 
 /// The benches' emitted workloads (`Graph::to_rust`, `benches/generated/`).
 mod emitted {
-    include!("../benches/generated/lecture_gradient.rs");
-    include!("../benches/generated/rosenbrock1024_gradient.rs");
-    include!("../benches/generated/rosenbrock32_hessian.rs");
+    include!("../../benches/generated/lecture_gradient.rs");
+    include!("../../benches/generated/rosenbrock1024_gradient.rs");
+    include!("../../benches/generated/rosenbrock32_hessian.rs");
 }
 
 use std::hint::black_box;

@@ -5,6 +5,7 @@
 //! ±0, extreme and subnormal values) or from the seeded generator of `tests/common`; the number of
 //! cases is stated at each test.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use core::num::FpCategory;
