@@ -89,8 +89,13 @@ impl Loops for f64 {}
 impl Loops for f32 {}
 impl<T: Loops, const N: usize> Loops for Dual<T, N> where Dual<T, N>: Float {}
 impl<T: Loops> Loops for Var<T> where Var<T>: Float {}
-/// Graph mode runs the loop as a plain loop for now: the body is recorded once per iteration.
-impl Loops for crate::graph::Sym {}
+/// Graph mode records the body once (one variant per path through its branches) and the loop as
+/// one node; outside of a recording, a plain loop.
+impl Loops for crate::graph::Sym {
+    fn record_loop(spec: &LoopSpec<'_, Self>) -> Option<Vec<Self>> {
+        crate::graph::record_loop(spec)
+    }
+}
 
 /// The number of windows of `size` entries, `stride` apart, that tile `len` entries exactly.
 fn windows(what: &str, len: usize, size: usize, stride: usize) -> usize {

@@ -126,39 +126,8 @@ impl Graph {
         let (rec, inputs, params) = sym::start_with(&self.values[..n], &self.values[n..n + np], 0);
         // the replay, and room for a derivative a few times its size
         rec.with(|b| b.reserve(4 * self.nodes.len()));
-        let mut syms: Vec<Sym> = Vec::with_capacity(self.nodes.len());
-        for (i, node) in self.nodes.iter().enumerate() {
-            let level = self.origin[i];
-            rec.with(|b| b.level = level);
-            let s = |k: u32| syms[k as usize];
-            let v = match *node {
-                Node::Input(k) => inputs[k as usize],
-                Node::Param(k) => params[k as usize],
-                Node::Const(bits) => {
-                    // a constant stays a constant to the rules (folding, structural zeros), but
-                    // its node is made now, so that it keeps its origin if an output or a guard
-                    // uses it later
-                    let c = f64::from_bits(bits);
-                    rec.with(|b| b.materialize(Arg::Const(c)));
-                    Sym::constant(c)
-                }
-                Node::Unary(op, a) => s(a).unary(op),
-                Node::Binary(op, a, b) => s(a).binary(op, s(b)),
-                Node::MulAdd(a, b, c) => num_traits::Float::mul_add(s(a), s(b), s(c)),
-                Node::ChainMul(a, b) => s(a).chain_mul(s(b)),
-                Node::Custom(k) => {
-                    let call = &self.calls[k as usize];
-                    let args: Vec<Sym> = call.args.iter().map(|&a| s(a)).collect();
-                    Sym::custom_node(call.op.clone(), &args)
-                }
-            };
-            syms.push(v);
-        }
+        let syms = self.inline(&inputs, &params, super::loops::Mode::Stack, true);
         rec.with(|b| {
-            for g in &self.guards {
-                let test = g.test.map(|k| b.materialize(syms[k as usize].arg()));
-                b.guard(test, g.expected);
-            }
             // the nodes made from here on belong to the next derivative order
             b.level = self.order + 1;
         });
@@ -175,7 +144,15 @@ impl Graph {
     /// [`Graph::sweep`] from several nodes at once, each seeded with 1: the adjoints of their sum.
     fn sweep_from(&self, rec: &Recording, syms: &[Sym], seeds: &[u32]) -> Vec<Option<Sym>> {
         let _ = rec; // the partials below are recorded into `rec` (the innermost recording)
-        let Some(&top) = seeds.iter().max() else {
+        let seeds: Vec<(u32, Sym)> = seeds.iter().map(|&y| (y, Sym::constant(1.0))).collect();
+        self.sweep_seeded(syms, &seeds)
+    }
+
+    /// Reverse accumulation in the innermost recording, which replays this graph (`syms[i]` is
+    /// node i there), from the nodes `seeds` with their adjoints: the adjoint of each input,
+    /// `None` where it is structurally zero.
+    pub(crate) fn sweep_seeded(&self, syms: &[Sym], seeds: &[(u32, Sym)]) -> Vec<Option<Sym>> {
+        let Some(top) = seeds.iter().map(|s| s.0).max() else {
             return vec![None; self.n_inputs];
         };
         // with parameters: the nodes that do not depend on an input (computed from parameters and
@@ -183,15 +160,23 @@ impl Graph {
         let passive = self.passive();
         let active = |k: u32| passive.as_ref().is_none_or(|p| !p[k as usize]);
         let mut adj: Vec<Option<Sym>> = vec![None; top as usize + 1];
-        for &y in seeds {
+        for &(y, a) in seeds {
             // a node that is two seeded outputs is seeded twice (the sum counts it twice)
             let slot = &mut adj[y as usize];
             *slot = Some(match *slot {
-                None => Sym::constant(1.0),
-                Some(s) => s + Sym::constant(1.0),
+                None => a,
+                Some(s) => s + a,
             });
         }
+        // the adjoints of the results of each loop met (its `LoopOut` nodes)
+        let mut loop_adj: std::collections::HashMap<u32, Vec<Option<Sym>>> = Default::default();
         for i in (0..=top as usize).rev() {
+            if let Node::Loop(k) = self.nodes[i] {
+                if let Some(res) = loop_adj.remove(&(i as u32)) {
+                    self.reverse_loop(i, k, syms, &res, &active, &mut adj, &mut loop_adj);
+                }
+                continue;
+            }
             let Some(a) = adj[i] else { continue };
             let s = |k: u32| syms[k as usize];
             match self.nodes[i] {
@@ -234,6 +219,21 @@ impl Graph {
                         }
                     }
                 }
+                Node::Loop(_) => unreachable!("handled above"),
+                Node::LoopOut(l, j) => {
+                    if active(l) {
+                        let Node::Loop(k) = self.nodes[l as usize] else {
+                            unreachable!("a loop's result reads a loop node")
+                        };
+                        let n = self.loop_def(k).num_results();
+                        let res = loop_adj.entry(l).or_insert_with(|| vec![None; n]);
+                        let slot = &mut res[j as usize];
+                        *slot = Some(match *slot {
+                            None => a,
+                            Some(s) => s + a,
+                        });
+                    }
+                }
                 Node::Custom(k) => {
                     // the rule's derivative, recorded on `Sym` as ordinary nodes
                     let call = &self.calls[k as usize];
@@ -257,7 +257,7 @@ impl Graph {
     /// computed from those alone (no input reaches it, so its derivative with respect to `x` is
     /// structurally zero). `None` without parameters (then only constants are passive, and the
     /// sweep sees those as constant `Sym`s).
-    fn passive(&self) -> Option<Vec<bool>> {
+    pub(crate) fn passive(&self) -> Option<Vec<bool>> {
         if self.n_params == 0 {
             return None;
         }
@@ -274,7 +274,7 @@ impl Graph {
 }
 
 /// `adj[x] += d ⊙ a`, where a structurally zero contribution (the constant 0) adds nothing.
-fn accumulate(adj: &mut [Option<Sym>], x: u32, d: Sym, a: Sym) {
+pub(crate) fn accumulate(adj: &mut [Option<Sym>], x: u32, d: Sym, a: Sym) {
     if d.is_constant() && d.value() == 0.0 {
         return;
     }

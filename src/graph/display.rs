@@ -30,6 +30,56 @@ fn expression(node: Node, calls: &[Call], name: impl Fn(u32) -> String) -> Strin
             let args: Vec<String> = call.args.iter().map(|&a| name(a)).collect();
             format!("{}({})", call.op.name(), args.join(", "))
         }
+        Node::Loop(k) => {
+            let call = &calls[k as usize];
+            let def = call.body.as_ref().expect("a loop's body");
+            // the operands: state, sequences, free values (a long sequence abbreviated)
+            let list = |from: usize, len: usize| -> String {
+                let a = &call.args[from..from + len];
+                if a.len() <= 6 {
+                    a.iter().map(|&x| name(x)).collect::<Vec<_>>().join(", ")
+                } else {
+                    format!(
+                        "{}, {}, …, {} ({len})",
+                        name(a[0]),
+                        name(a[1]),
+                        name(a[len - 1])
+                    )
+                }
+            };
+            let mut at = def.state;
+            let mut parts = vec![format!("state [{}]", list(0, def.state))];
+            for w in &def.seqs {
+                match w.from_loop {
+                    None => {
+                        parts.push(format!(
+                            "windows of {} step {} of [{}]",
+                            w.size,
+                            w.stride,
+                            list(at, w.len)
+                        ));
+                        at += w.len;
+                    }
+                    Some(off) => {
+                        parts.push(format!(
+                            "windows of {} step {} of the results of {} from [{off}]",
+                            w.size,
+                            w.stride,
+                            name(call.args[at])
+                        ));
+                        at += 1;
+                    }
+                }
+            }
+            parts.push(format!("free [{}]", list(at, def.free)));
+            format!(
+                "loop{k}{}({} iterations; {})",
+                if def.reverse { " reversed" } else { "" },
+                def.iterations,
+                parts.join("; ")
+            )
+        }
+        Node::LoopOut(l, j) => format!("{}[{j}]", name(l)),
     }
 }
 
@@ -45,6 +95,8 @@ fn operation(node: Node, calls: &[Call]) -> String {
         Node::MulAdd(..) => "mul_add".to_string(),
         Node::ChainMul(..) => "⊙".to_string(),
         Node::Custom(k) => calls[k as usize].op.name().to_string(),
+        Node::Loop(k) => format!("loop{k}"),
+        Node::LoopOut(_, j) => format!("[{j}]"),
     }
 }
 
@@ -120,6 +172,33 @@ impl fmt::Display for Graph {
         }
         for (k, &o) in self.outputs.iter().enumerate() {
             writeln!(f, "y{k} = v{o}")?;
+        }
+        // the loops' bodies: inputs [state, windows, free], outputs [state, sums, stacked]
+        for (i, node) in self.nodes.iter().enumerate() {
+            if let Node::Loop(k) = *node {
+                let def = self.calls[k as usize].body.as_ref().expect("a loop's body");
+                for (v, body) in def.variants.iter().enumerate() {
+                    writeln!(
+                        f,
+                        "loop{k} (v{i}) body, variant {v} of {}: inputs [state {}, windows {}, \
+                         free {}], outputs [state {}, sums {}, stacked {}]",
+                        def.variants.len(),
+                        def.state,
+                        def.window_total(),
+                        def.free,
+                        def.state,
+                        def.sums,
+                        def.stacked
+                    )?;
+                    let inner = match precision {
+                        Some(p) => format!("{body:.p$}"),
+                        None => format!("{body}"),
+                    };
+                    for line in inner.lines() {
+                        writeln!(f, "    {line}")?;
+                    }
+                }
+            }
         }
         Ok(())
     }

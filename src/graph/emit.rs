@@ -178,6 +178,9 @@ impl Graph {
     /// If `name` is not a Rust identifier that can name a function.
     pub fn try_to_rust(&self, name: &str) -> Result<String, NoRustPath> {
         check_name(name);
+        if self.has_loops() {
+            return self.unrolled().try_to_rust(name);
+        }
         let mut custom_calls = Vec::with_capacity(self.calls.len());
         for call in &self.calls {
             let args: Vec<String> = call.args.iter().map(|a| format!("v{a}")).collect();
@@ -268,6 +271,7 @@ impl Graph {
         for (i, node) in nodes.iter().enumerate() {
             let e = match *node {
                 Node::Input(_) | Node::Param(_) | Node::Const(_) => continue,
+                Node::Loop(_) | Node::LoopOut(..) => unreachable!("loops are unrolled first"),
                 Node::Unary(Unary::Neg, a) => format!("-v{a}"),
                 Node::Unary(Unary::Powi(k), a) => format!("v{a}.powi({k})"),
                 Node::Unary(op, a) => format!("v{a}.{}()", unary_method(op)),

@@ -280,6 +280,18 @@ pub enum GraphError {
         /// the graph's number of parameters (`p0` to `p{expected − 1}`, all missing)
         expected: usize,
     },
+    /// An iteration of a loop ([`crate::loops`]) takes a path through the loop body's branches
+    /// that none of the paths recorded for the body takes (each recorded path, a *variant* of the
+    /// body, is tried in turn and one of its guards fails). Record the graph again at this input,
+    /// or write the branch without a comparison on the data.
+    LoopGuard {
+        /// the iteration (the row, counted from 0)
+        iteration: usize,
+        /// the number of recorded variants of the body
+        variants: usize,
+        /// why the first variant does not apply, in words
+        first: String,
+    },
 }
 
 impl GraphError {
@@ -369,6 +381,16 @@ impl fmt::Display for GraphError {
                     1 => "1 parameter value was".to_string(),
                     k => format!("{k} parameter values were"),
                 }
+            ),
+            GraphError::LoopGuard {
+                iteration,
+                variants,
+                first,
+            } => write!(
+                f,
+                "iteration {iteration} of a loop takes a path through the loop body's branches \
+                 that none of its {} takes ({first}); record the graph again at this input",
+                crate::text::count(*variants, "recorded variant", "recorded variants")
             ),
             GraphError::MissingParams { expected } => write!(
                 f,

@@ -730,6 +730,7 @@ impl Gen<'_, '_> {
         match node {
             Node::Input(_) | Node::Param(_) | Node::Const(_) => unreachable!("not an operation"),
             Node::Custom(_) => unreachable!("refused by Graph::compile"),
+            Node::Loop(_) | Node::LoopOut(..) => unreachable!("loops are unrolled first"),
             Node::Unary(op, a) => {
                 let x = self.val(a);
                 match op {
@@ -934,6 +935,9 @@ impl Graph {
     /// (the interpreter and emitted Rust work everywhere); [`CompileError::CustomRule`] if the
     /// graph applies a custom rule ([`crate::custom`]).
     pub fn compile(&self) -> Result<Compiled, CompileError> {
+        if self.has_loops() {
+            return self.unrolled().compile();
+        }
         if let Some(call) = self.calls.first() {
             return Err(CompileError::CustomRule {
                 rule: call.op.name().to_string(),

@@ -155,6 +155,7 @@ mod emit;
 mod guard;
 #[cfg(feature = "jit")]
 mod jit;
+mod loops;
 mod program;
 mod record;
 mod sym;
@@ -170,6 +171,7 @@ pub use program::{Evaluator, Program, Value};
 pub use sym::Sym;
 
 use guard::Guard;
+pub(crate) use loops::{LoopDef, record_loop};
 pub(crate) use record::{Call, Node};
 
 /// A function recorded as a computation graph: see the [module documentation](self).

@@ -8,6 +8,9 @@ use crate::Dual;
 use crate::custom::CustomFn;
 use crate::rules::{self, Binary, Unary};
 use num_traits::Float;
+use std::sync::Arc;
+
+use super::loops::LoopDef;
 
 /// A value type a [`Program`] can be evaluated on: `f64`, `f32`, and dual numbers over them (so
 /// that forward mode runs on a graph: J·r of a recorded function in one evaluation).
@@ -237,6 +240,10 @@ enum Code {
     Compare(Compare),
     /// the custom call `calls[a]` of the program (its rule and operand slots)
     Custom,
+    /// run the loop `loops[a]` of the program (its results go to the evaluator's buffer for it)
+    Loop,
+    /// result `b` of the loop `loops[a]`
+    LoopOut,
 }
 
 /// One instruction: `slots[dst] = code(slots[a], slots[b], slots[c])`, or a guard check.
@@ -255,7 +262,6 @@ struct Instr {
 /// evaluated by an [`Evaluator`] for any [`Value`] type without allocating.
 #[derive(Clone, Debug)]
 pub struct Program {
-    n_inputs: usize,
     n_slots: usize,
     consts: Vec<(u32, f64)>,
     /// the slot each input is written to (`u32::MAX` for an input nothing reads)
@@ -272,11 +278,14 @@ pub struct Program {
     guards: Vec<(Test, u64)>,
     /// the custom calls: the rule and the slots of its operands
     calls: Vec<(CustomFn, Box<[u32]>)>,
-    /// the largest number of operands of a custom call
-    max_custom_args: usize,
+    /// the loops: the loop and the slots of its operands
+    loops: Box<[LoopSlots]>,
 }
 
 const UNUSED: u32 = u32::MAX;
+
+/// A loop of a program: the loop and the slots of its operands.
+type LoopSlots = (Arc<LoopDef>, Box<[u32]>);
 
 impl Program {
     /// Lowers `g`.
@@ -389,6 +398,9 @@ impl Program {
         }
         let mut code = Vec::with_capacity(steps.len());
         let mut calls = Vec::new();
+        let mut loops: Vec<LoopSlots> = Vec::new();
+        // the index in `loops` of each loop node
+        let mut loop_index = vec![u32::MAX; n];
         for (s, step) in steps.iter().enumerate() {
             let args = reads(step);
             let m = args.len();
@@ -400,6 +412,25 @@ impl Program {
                 let slots: Box<[u32]> = args.iter().map(|&o| slot[o as usize]).collect();
                 calls.push((g.calls[k as usize].op.clone(), slots));
                 a[0] = calls.len() as u32 - 1;
+            } else if let Step::Op(i) = *step
+                && let Node::Loop(k) = nodes[i]
+            {
+                // the operands' slots go to the loop's list, `a` is the loop's index (a sequence
+                // read from another loop's results: that loop's index)
+                let slots: Box<[u32]> = args
+                    .iter()
+                    .map(|&o| match nodes[o as usize] {
+                        Node::Loop(_) => loop_index[o as usize],
+                        _ => slot[o as usize],
+                    })
+                    .collect();
+                loops.push((g.loop_def(k).clone(), slots));
+                loop_index[i] = loops.len() as u32 - 1;
+                a[0] = loop_index[i];
+            } else if let Step::Op(i) = *step
+                && let Node::LoopOut(l, j) = nodes[i]
+            {
+                a = [loop_index[l as usize], j, 0];
             } else {
                 for j in 0..m {
                     a[j] = slot[args[j] as usize];
@@ -446,6 +477,34 @@ impl Program {
         // The interpreter reads and writes slots without bounds checks: check every index once.
         let n_slots = n_slots as usize;
         for ins in &code {
+            if let Code::Loop = ins.code {
+                let (def, slots) = &loops[ins.a as usize];
+                let mut at = 0;
+                let mut ok = true;
+                for (len, from) in def.groups() {
+                    match from {
+                        None => {
+                            ok &= slots[at..at + len].iter().all(|&s| (s as usize) < n_slots);
+                            at += len;
+                        }
+                        Some(off) => {
+                            // an earlier loop with the results read
+                            let f = slots[at];
+                            ok &= f < ins.a && off + len <= loops[f as usize].0.num_results();
+                            at += 1;
+                        }
+                    }
+                }
+                ok &= at == slots.len();
+                assert!(ok, "nilpotent::graph: a slot index is out of range (a bug)");
+                continue;
+            }
+            if let Code::LoopOut = ins.code {
+                let (def, _) = &loops[ins.a as usize];
+                let ok = (ins.b as usize) < def.num_results() && (ins.dst as usize) < n_slots;
+                assert!(ok, "nilpotent::graph: a slot index is out of range (a bug)");
+                continue;
+            }
             if let Code::Custom = ins.code {
                 let ok = calls[ins.a as usize]
                     .1
@@ -469,7 +528,6 @@ impl Program {
             assert!(ok, "nilpotent::graph: a slot index is out of range (a bug)");
         }
         Program {
-            n_inputs: g.n_inputs,
             n_slots,
             consts,
             input_slots,
@@ -478,8 +536,8 @@ impl Program {
             code,
             output_slots: g.outputs.iter().map(|&o| slot[o as usize]).collect(),
             guards: g.guards.iter().map(|g| (g.test, g.expected)).collect(),
-            max_custom_args: calls.iter().map(|c| c.1.len()).max().unwrap_or(0),
             calls,
+            loops: loops.into_boxed_slice(),
         }
     }
 
@@ -495,15 +553,22 @@ impl Program {
             Node::MulAdd(..) => Code::MulAdd,
             Node::ChainMul(..) => Code::ChainMul,
             Node::Custom(_) => Code::Custom,
+            Node::Loop(_) => Code::Loop,
+            Node::LoopOut(..) => Code::LoopOut,
             Node::Input(_) | Node::Param(_) | Node::Const(_) => {
                 unreachable!("not an operation")
             }
         }
     }
 
+    /// The largest number of operands of a custom call (0 without one).
+    fn max_custom_args(&self) -> usize {
+        self.calls.iter().map(|c| c.1.len()).max().unwrap_or(0)
+    }
+
     /// The number of inputs.
     pub fn num_inputs(&self) -> usize {
-        self.n_inputs
+        self.input_slots.len()
     }
 
     /// The number of parameters (see [`Graph::record_with`]).
@@ -535,13 +600,18 @@ impl Program {
     /// An evaluator of this program on values of type `T`, with its work slots allocated once.
     pub fn evaluator<T: Value>(&self) -> Evaluator<'_, T> {
         // the slots, then room for the operands of a custom call (none without one)
-        let mut work = vec![T::from_constant(0.0); self.n_slots + self.max_custom_args];
+        let mut work = vec![T::from_constant(0.0); self.n_slots + self.max_custom_args()];
         for &(s, c) in &self.consts {
             work[s as usize] = T::from_constant(c);
         }
         Evaluator {
             program: self,
             work,
+            loops: self
+                .loops
+                .iter()
+                .map(|(def, _)| LoopWork::new(def))
+                .collect(),
         }
     }
 
@@ -601,6 +671,36 @@ pub struct Evaluator<'p, T> {
     program: &'p Program,
     /// the program's slots, then room for the operands of a custom call
     work: Vec<T>,
+    /// the buffers of each loop of the program
+    loops: Vec<LoopWork<'p, T>>,
+}
+
+/// What an evaluator keeps for one loop: an evaluator of each variant of its body, the body's
+/// inputs and outputs, the loop's operands and results.
+#[derive(Clone, Debug)]
+struct LoopWork<'p, T> {
+    evals: Vec<Evaluator<'p, T>>,
+    args: Vec<T>,
+    input: Vec<T>,
+    out: Vec<T>,
+    results: Vec<T>,
+}
+
+impl<'p, T: Value> LoopWork<'p, T> {
+    fn new(def: &'p LoopDef) -> Self {
+        let zero = T::from_constant(0.0);
+        LoopWork {
+            evals: def
+                .variants
+                .iter()
+                .map(|g| g.program().evaluator())
+                .collect(),
+            args: vec![zero; def.num_args()],
+            input: vec![zero; def.body_inputs()],
+            out: vec![zero; def.body_outputs()],
+            results: vec![zero; def.num_results()],
+        }
+    }
 }
 
 impl<'p, T> Evaluator<'p, T> {
@@ -621,13 +721,21 @@ impl<'p, T: Value> Evaluator<'p, T> {
     pub(crate) fn from_work(program: &'p Program, mut work: Vec<T>) -> Self {
         assert_eq!(
             work.len(),
-            program.n_slots + program.max_custom_args,
+            program.n_slots + program.max_custom_args(),
             "nilpotent::graph: a work buffer of another program (a bug)"
         );
         for &(s, c) in &program.consts {
             work[s as usize] = T::from_constant(c);
         }
-        Evaluator { program, work }
+        Evaluator {
+            program,
+            work,
+            loops: program
+                .loops
+                .iter()
+                .map(|(def, _)| LoopWork::new(def))
+                .collect(),
+        }
     }
 
     /// The work buffer, for [`Evaluator::from_work`].
@@ -672,9 +780,9 @@ impl<'p, T: Value> Evaluator<'p, T> {
         out: &mut [T],
     ) -> Result<(), GraphError> {
         let p = self.program;
-        if x.len() != p.n_inputs {
+        if x.len() != p.input_slots.len() {
             return Err(GraphError::InputLength {
-                expected: p.n_inputs,
+                expected: p.input_slots.len(),
                 found: x.len(),
             });
         }
@@ -691,6 +799,7 @@ impl<'p, T: Value> Evaluator<'p, T> {
             });
         }
         let (w, scratch) = self.work.split_at_mut(p.n_slots);
+        let loops = &mut self.loops;
         for (&s, &xi) in p.input_slots.iter().zip(x) {
             if s != UNUSED {
                 w[s as usize] = xi;
@@ -726,6 +835,46 @@ impl<'p, T: Value> Evaluator<'p, T> {
                     }
                     T::apply_custom(op, args)
                 }
+                Code::Loop => {
+                    let (def, slots) = &p.loops[a];
+                    let (before, rest) = loops.split_at_mut(a);
+                    let lw = &mut rest[0];
+                    let (mut at, mut to) = (0, 0);
+                    for (len, from) in def.groups() {
+                        match from {
+                            None => {
+                                for (x, &sl) in
+                                    lw.args[to..to + len].iter_mut().zip(&slots[at..at + len])
+                                {
+                                    *x = r(sl as usize);
+                                }
+                                at += len;
+                            }
+                            Some(off) => {
+                                let f = &before[slots[at] as usize].results;
+                                lw.args[to..to + len].copy_from_slice(&f[off..off + len]);
+                                at += 1;
+                            }
+                        }
+                        to += len;
+                    }
+                    let LoopWork {
+                        evals,
+                        args,
+                        input,
+                        out,
+                        results,
+                    } = lw;
+                    if let Err((t, e)) = def.run(args, evals, input, out, results, 0) {
+                        return Err(GraphError::LoopGuard {
+                            iteration: def.iteration(t),
+                            variants: def.variants.len(),
+                            first: e.to_string(),
+                        });
+                    }
+                    continue;
+                }
+                Code::LoopOut => loops[a].results[b],
                 Code::Observe(o) => {
                     let k = ins.dst as usize;
                     let found = o.outcome(r(a).real_part());

@@ -31,6 +31,12 @@ pub(crate) enum Node {
     /// a custom rule ([`crate::custom`]): the call `calls[k]` of the graph, which holds the rule
     /// and its operands (any number of them)
     Custom(u32),
+    /// a loop ([`crate::loops`]): the call `calls[k]` of the graph, whose operands are the loop's
+    /// (initial state, data, captured values) and whose `body` is the recorded loop. Its results
+    /// are read by `LoopOut` nodes; the node itself has no value.
+    Loop(u32),
+    /// result `j` of the loop node `l` (final state, sums, then the stacked values)
+    LoopOut(u32, u32),
 }
 
 /// The application of a custom rule in a graph: the rule and its operands (earlier nodes).
@@ -38,6 +44,8 @@ pub(crate) enum Node {
 pub(crate) struct Call {
     pub(crate) op: CustomFn,
     pub(crate) args: Box<[u32]>,
+    /// the loop of a `Node::Loop` (then `op` is a placeholder that is never called)
+    pub(crate) body: Option<std::sync::Arc<super::loops::LoopDef>>,
 }
 
 /// The operands of a node: up to three inline, or a custom call's list.
@@ -64,7 +72,8 @@ impl Node {
             Node::Unary(_, a) => Operands::Inline([a, 0, 0], 1),
             Node::Binary(_, a, b) | Node::ChainMul(a, b) => Operands::Inline([a, b, 0], 2),
             Node::MulAdd(a, b, c) => Operands::Inline([a, b, c], 3),
-            Node::Custom(k) => Operands::Call(&calls[k as usize].args),
+            Node::Custom(k) | Node::Loop(k) => Operands::Call(&calls[k as usize].args),
+            Node::LoopOut(l, _) => Operands::Inline([l, 0, 0], 1),
         }
     }
 
@@ -72,7 +81,10 @@ impl Node {
     /// calls).
     pub(crate) fn map(self, mut map: impl FnMut(u32) -> u32) -> Node {
         match self {
-            Node::Input(_) | Node::Param(_) | Node::Const(_) | Node::Custom(_) => self,
+            Node::Input(_) | Node::Param(_) | Node::Const(_) | Node::Custom(_) | Node::Loop(_) => {
+                self
+            }
+            Node::LoopOut(l, j) => Node::LoopOut(map(l), j),
             Node::Unary(op, a) => Node::Unary(op, map(a)),
             Node::Binary(op, a, b) => Node::Binary(op, map(a), map(b)),
             Node::MulAdd(a, b, c) => Node::MulAdd(map(a), map(b), map(c)),
@@ -151,6 +163,21 @@ pub(crate) struct Builder {
     /// the node of each call of a zero-sized rule, by rule type and operands (shared
     /// subexpressions; a rule that carries data is never merged)
     call_table: HashMap<(core::any::TypeId, Box<[u32]>), u32>,
+    /// for the body of a loop being recorded: how values of the enclosing recording become inputs
+    pub(crate) lift: Option<Lift>,
+}
+
+/// The values of the enclosing recording a loop body uses (its free inputs): each becomes an input
+/// of the body, made the first time the body uses it.
+pub(crate) struct Lift {
+    /// the enclosing recording's id
+    pub(crate) parent: u64,
+    /// the body's input for each node of the enclosing recording used so far
+    map: HashMap<u32, u32, FxBuild>,
+    /// the nodes of the enclosing recording used, in the order of their inputs
+    pub(crate) free: Vec<u32>,
+    /// the index of the first free input (after the state and the windows)
+    first: u32,
 }
 
 impl Builder {
@@ -185,6 +212,7 @@ impl Builder {
             guard_set: HashSet::default(),
             calls: Vec::new(),
             call_table: HashMap::new(),
+            lift: None,
         };
         for (i, &v) in x0.iter().enumerate() {
             b.node(Node::Input(i as u32), v);
@@ -193,6 +221,102 @@ impl Builder {
             b.node(Node::Param(k as u32), v);
         }
         b
+    }
+
+    /// A loop body's recording: the inputs `x0` (state and windows), then the free inputs
+    /// `free` (nodes of the recording `parent`, with their values), which a body recorded earlier
+    /// for the same loop uses; more are added as the body uses them.
+    pub(crate) fn body(id: u64, x0: &[f64], parent: u64, free: &[(u32, f64)]) -> Builder {
+        let mut b = Builder::new(id, x0);
+        b.lift = Some(Lift {
+            parent,
+            map: HashMap::default(),
+            free: Vec::new(),
+            first: x0.len() as u32,
+        });
+        for &(outer, v) in free {
+            b.lift_node(outer, v);
+        }
+        b
+    }
+
+    /// The body's input for the node `outer` of the enclosing recording, whose value is `value`
+    /// (made on first use).
+    pub(crate) fn lift_node(&mut self, outer: u32, value: f64) -> u32 {
+        let lift = self
+            .lift
+            .as_mut()
+            .expect("nilpotent::graph: a value lifted into a recording that is not a loop body");
+        if let Some(&i) = lift.map.get(&outer) {
+            return i;
+        }
+        let index = lift.first + lift.free.len() as u32;
+        lift.free.push(outer);
+        let i = self.node(Node::Input(index), value);
+        self.lift.as_mut().map(|l| l.map.insert(outer, i));
+        i
+    }
+
+    /// The loop `body` applied to the operands `args` (a new node, never merged with another),
+    /// and its results with their values: returns the loop node and the node of result 0 (the
+    /// others follow it).
+    pub(crate) fn add_loop(
+        &mut self,
+        op: CustomFn,
+        body: std::sync::Arc<super::loops::LoopDef>,
+        args: Box<[u32]>,
+        values: &[f64],
+    ) -> (u32, u32) {
+        let k = self.calls.len() as u32;
+        self.calls.push(Call {
+            op,
+            args,
+            body: Some(body),
+        });
+        let l = self.node(Node::Loop(k), 0.0);
+        let first = self.nodes.len() as u32;
+        for (j, &v) in values.iter().enumerate() {
+            self.node(Node::LoopOut(l, j as u32), v);
+        }
+        (l, first)
+    }
+
+    /// Moves the inputs (made in any order while a loop body was recorded) to the front, in the
+    /// order of their indices; returns the new index of every node.
+    pub(crate) fn hoist_inputs(&mut self) -> Vec<u32> {
+        let n = self.nodes.len();
+        let mut inputs: Vec<(u32, usize)> = Vec::new();
+        for (i, node) in self.nodes.iter().enumerate() {
+            if let Node::Input(k) = *node {
+                inputs.push((k, i));
+            }
+        }
+        inputs.sort_unstable();
+        let mut order: Vec<usize> = inputs.iter().map(|&(_, i)| i).collect();
+        order.extend((0..n).filter(|&i| !matches!(self.nodes[i], Node::Input(_))));
+        let mut index = vec![0u32; n];
+        for (new, &old) in order.iter().enumerate() {
+            index[old] = new as u32;
+        }
+        self.nodes = order
+            .iter()
+            .map(|&old| self.nodes[old].map(|a| index[a as usize]))
+            .collect();
+        self.values = order.iter().map(|&old| self.values[old]).collect();
+        self.origin = order.iter().map(|&old| self.origin[old]).collect();
+        for call in &mut self.calls {
+            for a in call.args.iter_mut() {
+                *a = index[*a as usize];
+            }
+        }
+        for g in &mut self.guards {
+            g.test = g.test.map(|a| index[a as usize]);
+        }
+        self.guard_set = self.guards.iter().copied().collect();
+        self.table.clear();
+        self.call_table.clear();
+        self.n_inputs = inputs.len();
+        index
     }
 
     /// Makes room for `additional` more nodes without rehashing.
@@ -333,6 +457,7 @@ impl Builder {
         self.calls.push(Call {
             op: op.clone(),
             args: operands.clone(),
+            body: None,
         });
         let i = self.node(Node::Custom(k), v);
         if let Some(key) = op.key() {
@@ -360,6 +485,17 @@ impl Builder {
         live[..self.n_inputs + self.n_params].fill(true);
         for &o in &outputs {
             live[o as usize] = true;
+        }
+        // a loop whose body checks guards is kept as the unrolled loop's guards would be
+        for (i, node) in self.nodes.iter().enumerate() {
+            if let Node::Loop(k) = *node
+                && self.calls[k as usize]
+                    .body
+                    .as_ref()
+                    .is_some_and(|b| b.has_guards())
+            {
+                live[i] = true;
+            }
         }
         for g in &self.guards {
             let (ops, k) = g.test.operands();
@@ -397,13 +533,18 @@ impl Builder {
             if live[i] {
                 index[i] = nodes.len() as u32;
                 let node = match self.nodes[i] {
-                    Node::Custom(k) => {
+                    Node::Custom(k) | Node::Loop(k) => {
                         let call = &self.calls[k as usize];
                         calls.push(Call {
                             op: call.op.clone(),
                             args: call.args.iter().map(|&a| index[a as usize]).collect(),
+                            body: call.body.clone(),
                         });
-                        Node::Custom(calls.len() as u32 - 1)
+                        let k = calls.len() as u32 - 1;
+                        match self.nodes[i] {
+                            Node::Loop(_) => Node::Loop(k),
+                            _ => Node::Custom(k),
+                        }
                     }
                     node => node,
                 };

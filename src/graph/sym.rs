@@ -74,6 +74,74 @@ fn with_builder<R>(graph: u64, f: impl FnOnce(&mut Builder) -> R) -> R {
     result.unwrap_or_else(|active| wrong_graph(graph, active))
 }
 
+/// Runs `f` on the innermost recording with the operands `args` as nodes or constants there.
+/// An operand is a constant, a value of the innermost recording, or — inside a loop body being
+/// recorded — a value of an enclosing recording, which becomes an input of the body (of every
+/// body between the two). Any other operand panics (after the borrow has ended).
+#[inline]
+fn with_operands<R>(args: &[Sym], ops: &mut [Arg], f: impl FnOnce(&mut Builder, &[Arg]) -> R) -> R {
+    let result = RECORDING.with(|r| {
+        let mut r = r.borrow_mut();
+        let Some(top) = r.last().map(|b| b.id) else {
+            let g = args.iter().find(|a| a.graph != 0).map_or(0, |a| a.graph);
+            return Err((g, None));
+        };
+        for (k, a) in args.iter().enumerate() {
+            ops[k] = a.arg();
+            if a.graph != 0 && a.graph != top {
+                match lift_into(&mut r, a) {
+                    Some(i) => ops[k] = Arg::Node(i),
+                    None => return Err((a.graph, Some(top))),
+                }
+            }
+        }
+        let b = r.last_mut().expect("the innermost recording");
+        Ok(f(b, ops))
+    });
+    result.unwrap_or_else(|(graph, active)| wrong_graph(graph, active))
+}
+
+/// The node of the innermost recording for `s`, a value of an enclosing one, if every recording
+/// from there to the innermost is a loop body of the one before (`None` otherwise).
+#[cold]
+fn lift_into(r: &mut [Builder], s: &Sym) -> Option<u32> {
+    let p = r.iter().rposition(|b| b.id == s.graph)?;
+    for q in p + 1..r.len() {
+        if r[q].lift.as_ref().map(|l| l.parent) != Some(r[q - 1].id) {
+            return None;
+        }
+    }
+    let mut node = s.node;
+    for b in &mut r[p + 1..] {
+        node = b.lift_node(node, s.value);
+    }
+    Some(node)
+}
+
+/// Runs `f` on the innermost recording (for the graph's own constructions, which call no user
+/// code).
+pub(crate) fn with_innermost<R>(f: impl FnOnce(&mut Builder) -> R) -> R {
+    RECORDING.with(|r| {
+        let mut r = r.borrow_mut();
+        f(r.last_mut()
+            .expect("nilpotent::graph: no recording (a bug)"))
+    })
+}
+
+/// The id of the innermost recording on this thread, if any.
+pub(crate) fn innermost() -> Option<u64> {
+    RECORDING.with(|r| r.borrow().last().map(|b| b.id))
+}
+
+/// Starts the recording of a loop body inside the innermost recording: its inputs are `x0` (state
+/// and windows), then the values `free` of the innermost recording (nodes and values) that a
+/// body recorded before for the same loop uses. Returns the recording and the `Sym`s of `x0`.
+pub(crate) fn start_body(x0: &[f64], free: &[(u32, f64)]) -> (Recording, Vec<Sym>) {
+    let parent = innermost().expect("nilpotent::graph: a loop body outside of a recording");
+    let id = NEXT_ID.fetch_add(1, AtomicOrdering::Relaxed);
+    started(Builder::body(id, x0, parent, free), x0)
+}
+
 /// Starts a recording at `x0` whose new nodes have origin `level`; returns its id and the inputs.
 pub(crate) fn start(x0: &[f64], level: u8) -> (Recording, Vec<Sym>) {
     let id = NEXT_ID.fetch_add(1, AtomicOrdering::Relaxed);
@@ -225,49 +293,44 @@ impl Sym {
         }
     }
 
-    /// The recording of the non-constant operands (0 if all are constants); panics if two
-    /// operands come from different recordings.
+    /// Applies `f` to the operands in the innermost recording, or folds when all are constants.
     #[inline]
-    fn graph_of(args: &[Sym]) -> u64 {
-        let mut graph = 0;
-        for a in args {
-            if a.graph != 0 {
-                if graph != 0 && a.graph != graph {
-                    wrong_graph(a.graph, Some(graph));
-                }
-                graph = a.graph;
-            }
-        }
-        graph
-    }
-
-    /// Applies `f` to the operands' recording, or folds when all are constants.
-    #[inline]
-    fn apply(args: &[Sym], f: impl FnOnce(&mut Builder) -> Arg, fold: impl FnOnce() -> f64) -> Sym {
-        let graph = Self::graph_of(args);
-        if graph == 0 {
+    fn apply<const N: usize>(
+        args: [Sym; N],
+        f: impl FnOnce(&mut Builder, [Arg; N]) -> Arg,
+        fold: impl FnOnce() -> f64,
+    ) -> Sym {
+        if args.iter().all(Sym::is_constant) {
             return Sym::constant(fold());
         }
-        with_builder(graph, |b| {
-            let a = f(b);
+        let mut ops = [Arg::Const(0.0); N];
+        with_operands(&args, &mut ops, |b, ops| {
+            let ops: [Arg; N] = ops.try_into().expect("N operands");
+            let a = f(b, ops);
             Sym::from_arg(a, b)
         })
     }
 
+    /// This value in the innermost recording: itself, or — inside a loop body — the body's input
+    /// for a value of an enclosing recording.
+    pub(crate) fn localize(self) -> Sym {
+        if self.is_constant() {
+            return self;
+        }
+        let mut ops = [Arg::Const(0.0)];
+        with_operands(&[self], &mut ops, |b, ops| Sym::from_arg(ops[0], b))
+    }
+
     #[inline]
     pub(crate) fn unary(self, op: Unary) -> Sym {
-        Self::apply(
-            &[self],
-            |b| b.unary(op, self.arg()),
-            || op.eval(self.value).0,
-        )
+        Self::apply([self], |b, [a]| b.unary(op, a), || op.eval(self.value).0)
     }
 
     #[inline]
     pub(crate) fn binary(self, op: Binary, other: Sym) -> Sym {
         Self::apply(
-            &[self, other],
-            |b| b.binary(op, self.arg(), other.arg()),
+            [self, other],
+            |b, [x, y]| b.binary(op, x, y),
             || op.eval(self.value, other.value).0,
         )
     }
@@ -286,8 +349,8 @@ impl Sym {
     #[inline]
     fn fused_mul_add(self, a: Sym, b: Sym) -> Sym {
         Self::apply(
-            &[self, a, b],
-            |bld| bld.mul_add(self.arg(), a.arg(), b.arg()),
+            [self, a, b],
+            |bld, [x, y, z]| bld.mul_add(x, y, z),
             || crate::rules::mul_add(self.value, a.value, b.value).0,
         )
     }
@@ -298,22 +361,22 @@ impl Sym {
     pub(crate) fn custom_node(op: crate::custom::CustomFn, args: &[Sym]) -> Sym {
         let values: Vec<f64> = args.iter().map(|a| a.value).collect();
         let v = op.value(&values);
-        Self::apply(
-            args,
-            |b| {
-                let operands: Vec<Arg> = args.iter().map(|a| a.arg()).collect();
-                b.custom(&op, &operands, v)
-            },
-            || v,
-        )
+        if args.iter().all(Sym::is_constant) {
+            return Sym::constant(v);
+        }
+        let mut ops = vec![Arg::Const(0.0); args.len()];
+        with_operands(args, &mut ops, |b, ops| {
+            let a = b.custom(&op, ops, v);
+            Sym::from_arg(a, b)
+        })
     }
 
     /// `self ⊙ other` ([`rules::chain_mul`](crate::rules::chain_mul)).
     #[inline]
     pub(crate) fn chain_mul(self, other: Sym) -> Sym {
         Self::apply(
-            &[self, other],
-            |b| b.chain_mul(self.arg(), other.arg()),
+            [self, other],
+            |b, [x, y]| b.chain_mul(x, y),
             || crate::rules::chain_mul(self.value, other.value).0,
         )
     }
@@ -328,8 +391,11 @@ impl Sym {
         let v = super::guard::canonical(self.value);
         if !self.is_constant() {
             let expected = what.outcome(v);
-            with_builder(self.graph, |b| {
-                b.guard(Test::Observe(what, self.node), expected)
+            let mut ops = [Arg::Const(0.0)];
+            with_operands(&[*self], &mut ops, |b, ops| {
+                if let Arg::Node(x) = ops[0] {
+                    b.guard(Test::Observe(what, x), expected)
+                }
             });
         }
         v
@@ -338,10 +404,10 @@ impl Sym {
     /// Records the comparison `op(self, other)` with its answer at the recording point.
     fn compare(&self, op: Compare, other: &Sym) -> u64 {
         let answer = op.outcome(self.value, other.value);
-        let graph = Self::graph_of(&[*self, *other]);
-        if graph != 0 {
-            with_builder(graph, |b| {
-                let (x, y) = (b.materialize(self.arg()), b.materialize(other.arg()));
+        if !(self.is_constant() && other.is_constant()) {
+            let mut ops = [Arg::Const(0.0); 2];
+            with_operands(&[*self, *other], &mut ops, |b, ops| {
+                let (x, y) = (b.materialize(ops[0]), b.materialize(ops[1]));
                 b.guard(Test::Compare(op, x, y), answer);
             });
         }

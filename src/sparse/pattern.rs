@@ -20,7 +20,7 @@
 
 use nalgebra_sparse::pattern::SparsityPattern;
 
-use crate::graph::{Graph, Node};
+use crate::graph::{Graph, LoopDef, Node};
 use crate::rules::{Binary, Unary};
 
 /// Which entries of an `nrows × ncols` matrix may be nonzero (the *structural* nonzeros), stored
@@ -198,7 +198,7 @@ impl Pattern {
 /// assert_eq!(entries, [(0, 0), (0, 1), (1, 2), (2, 2)]); // floor has derivative 0
 /// ```
 pub fn jacobian_pattern(g: &Graph) -> Pattern {
-    let (sets, set_of) = propagate(g, |_, _, _| {});
+    let (sets, set_of) = propagate(g, &mut Vec::new(), |_, _, _, _| {});
     let mut cols: Vec<Vec<usize>> = vec![Vec::new(); g.num_inputs()];
     for (k, &y) in g.output_nodes().iter().enumerate() {
         if let Some(id) = set_of[y as usize] {
@@ -235,9 +235,25 @@ pub fn hessian_pattern(g: &Graph) -> Pattern {
         g.num_outputs()
     );
     let n = g.num_inputs();
+    let interactions = interaction_sets(g);
+    let cols = interactions
+        .iter()
+        .map(|w| {
+            let mut c = Vec::new();
+            w.for_each(|j| c.push(j));
+            c
+        })
+        .collect();
+    Pattern::from_columns(n, cols)
+}
+
+/// For each input i, the inputs that meet input i in a nonlinear node on a path to an output
+/// (any number of outputs).
+fn interaction_sets(g: &Graph) -> Vec<Window> {
+    let n = g.num_inputs();
     // interactions[i]: the inputs that meet input i in a nonlinear node
     let mut interactions: Vec<Window> = vec![Window::default(); n];
-    propagate(g, |sets, node, args| {
+    propagate(g, &mut interactions, |interactions, sets, node, args| {
         // for i in a: interactions[i] ∪= b
         let mut interact = |a: Option<SetId>, b: Option<SetId>| {
             if let (Some(a), Some(b)) = (a, b) {
@@ -249,6 +265,8 @@ pub fn hessian_pattern(g: &Graph) -> Pattern {
         let b = args.get(1).copied().flatten();
         match node {
             Node::Input(_) | Node::Param(_) | Node::Const(_) => {}
+            // (a loop's interactions are met by `propagate`, iteration by iteration)
+            Node::Loop(_) | Node::LoopOut(..) => {}
             Node::Unary(op, _) => {
                 if !is_linear(op) {
                     interact(a, a);
@@ -294,15 +312,87 @@ pub fn hessian_pattern(g: &Graph) -> Pattern {
             }
         }
     });
-    let cols = interactions
-        .iter()
-        .map(|w| {
-            let mut c = Vec::new();
-            w.for_each(|j| c.push(j));
-            c
-        })
-        .collect();
-    Pattern::from_columns(n, cols)
+    interactions
+}
+
+/// What the sparsity analysis knows of a loop's body (all its variants together): the body
+/// inputs each output depends on, and the pairs of inputs that meet in a nonlinear node.
+struct BodyPattern {
+    deps: Vec<Vec<usize>>,
+    pairs: Vec<(usize, usize)>,
+}
+
+impl BodyPattern {
+    fn of(def: &LoopDef) -> BodyPattern {
+        let n_in = def.body_inputs();
+        let n_out = def.body_outputs();
+        let mut deps: Vec<Window> = vec![Window::default(); n_out];
+        let mut pairs: Vec<Window> = vec![Window::default(); n_in];
+        for v in &def.variants {
+            let p = jacobian_pattern(v);
+            for (i, j) in p.entries() {
+                let mut w = Window::default();
+                w.lo = j / 64;
+                w.words.push(1u64 << (j % 64));
+                deps[i].union_with(&w);
+            }
+            for (a, w) in interaction_sets(v).iter().enumerate() {
+                pairs[a].union_with(w);
+            }
+        }
+        let list = |w: &Window| {
+            let mut l = Vec::new();
+            w.for_each(|j| l.push(j));
+            l
+        };
+        BodyPattern {
+            deps: deps.iter().map(list).collect(),
+            pairs: pairs
+                .iter()
+                .enumerate()
+                .flat_map(|(a, w)| list(w).into_iter().map(move |b| (a, b)))
+                .collect(),
+        }
+    }
+}
+
+/// The input sets of a loop's results, iteration by iteration, from the sets of its operands
+/// `operand` (one per value read, in the order of [`LoopDef::groups`]), meeting the pairs of the
+/// body's nonlinear nodes in `interactions` (when it is not empty).
+fn loop_sets(def: &LoopDef, operand: &[Window], interactions: &mut [Window]) -> Vec<Window> {
+    let body = BodyPattern::of(def);
+    let (c, s, o) = (def.state, def.sums, def.stacked);
+    let mut results = vec![Window::default(); def.num_results()];
+    let mut input = vec![Window::default(); def.body_inputs()];
+    input[..c].clone_from_slice(&operand[..c]);
+    let free_at = operand.len() - def.free;
+    let w_total = def.window_total();
+    input[c + w_total..].clone_from_slice(&operand[free_at..]);
+    let mut out = vec![Window::default(); def.body_outputs()];
+    for t in 0..def.iterations {
+        let k = def.iteration(t);
+        def.read_windows(operand, k, &mut input);
+        if !interactions.is_empty() {
+            for &(a, b) in &body.pairs {
+                let w = &input[b];
+                input[a].for_each(|i| interactions[i].union_with(w));
+            }
+        }
+        for (j, dep) in body.deps.iter().enumerate() {
+            let mut w = Window::default();
+            for &i in dep {
+                w.union_with(&input[i]);
+            }
+            out[j] = w;
+        }
+        input[..c].clone_from_slice(&out[..c]);
+        for j in 0..s {
+            results[c + j].union_with(&out[c + j]);
+        }
+        results[c + s + k * o..c + s + (k + 1) * o].clone_from_slice(&out[c + s..]);
+    }
+    results[..c].clone_from_slice(&input[..c]);
+    results
 }
 
 /// True for the functions of one argument whose derivative is piecewise constant (so that their
@@ -334,7 +424,8 @@ fn has_zero_derivative(op: Unary) -> bool {
 /// each node, kept for the outputs (`None`: the empty set, or a node released or not needed).
 fn propagate(
     g: &Graph,
-    mut visit: impl FnMut(&SetArena, Node, &[Option<SetId>]),
+    interactions: &mut Vec<Window>,
+    mut visit: impl FnMut(&mut Vec<Window>, &SetArena, Node, &[Option<SetId>]),
 ) -> (SetArena, Vec<Option<SetId>>) {
     {
         let nodes = g.nodes();
@@ -368,11 +459,51 @@ fn propagate(
         let mut sets = SetArena::default();
         let mut set_of: Vec<Option<SetId>> = vec![None; n];
         let mut arg_sets: Vec<Option<SetId>> = Vec::new();
+        // the sets of each loop's results
+        let mut loop_results: std::collections::HashMap<usize, Vec<Option<SetId>>> =
+            Default::default();
         for v in 0..n {
             if !live[v] {
                 continue;
             }
             set_of[v] = match nodes[v] {
+                Node::Loop(k) => {
+                    let def = g.calls()[k as usize].body.as_ref().expect("a loop's body");
+                    let ops = &g.calls()[k as usize].args;
+                    // the set of every value the loop reads (its operands are not released: a
+                    // loop reads them all)
+                    let mut operand: Vec<Window> = Vec::with_capacity(def.num_args());
+                    let mut at = 0;
+                    for (len, from) in def.groups() {
+                        match from {
+                            None => {
+                                for &a in &ops[at..at + len] {
+                                    operand.push(
+                                        set_of[a as usize]
+                                            .map_or_else(Window::default, |s| sets.get(s).clone()),
+                                    );
+                                }
+                                at += len;
+                            }
+                            Some(off) => {
+                                let r = &loop_results[&(ops[at] as usize)];
+                                for x in &r[off..off + len] {
+                                    operand.push(
+                                        x.map_or_else(Window::default, |s| sets.get(s).clone()),
+                                    );
+                                }
+                                at += 1;
+                            }
+                        }
+                    }
+                    let results = loop_sets(def, &operand, interactions);
+                    let ids = results.iter().map(|w| sets.from_window(w)).collect();
+                    loop_results.insert(v, ids);
+                    None
+                }
+                Node::LoopOut(l, j) => {
+                    loop_results[&(l as usize)][j as usize].map(|s| sets.share(s))
+                }
                 Node::Input(i) => Some(sets.singleton(i as usize)),
                 // a parameter is not differentiated: like a constant, it depends on no input
                 Node::Param(_) | Node::Const(_) => None,
@@ -382,7 +513,7 @@ fn propagate(
                     let k = args.len();
                     arg_sets.clear();
                     arg_sets.extend(args.iter().map(|&a| set_of[a as usize]));
-                    visit(&sets, node, &arg_sets);
+                    visit(interactions, &sets, node, &arg_sets);
                     let mut acc: Option<SetId> = None;
                     for idx in 0..k {
                         if args[..idx].contains(&args[idx]) {
@@ -498,6 +629,19 @@ impl SetArena {
                 (self.sets.len() - 1) as SetId
             }
         }
+    }
+
+    /// A new set equal to `w` (`None` if it is empty).
+    fn from_window(&mut self, w: &Window) -> Option<SetId> {
+        if w.words.iter().all(|&x| x == 0) {
+            return None;
+        }
+        let id = self.alloc();
+        let s = &mut self.sets[id as usize];
+        s.lo = w.lo;
+        s.words.clear();
+        s.words.extend_from_slice(&w.words);
+        Some(id)
     }
 
     fn singleton(&mut self, i: usize) -> SetId {

@@ -45,6 +45,9 @@ impl<T: Value + Float> Tape<T> {
     /// The tape of `g`. Its custom rules ([`crate::custom`]) are evaluated with their gradient
     /// in `T` (`f64` only: the caller makes sure).
     pub(crate) fn new(g: &Graph) -> Tape<T> {
+        if g.has_loops() {
+            return Tape::new(&g.unrolled());
+        }
         let nodes = g.nodes().to_vec();
         let calls = g.calls().to_vec();
         let mut offsets = Vec::with_capacity(nodes.len() + 1);
@@ -103,6 +106,7 @@ impl<T: Value + Float> Tape<T> {
                 Node::Input(k) => x[k as usize],
                 Node::Param(k) => p[k as usize],
                 Node::Const(bits) => T::from_constant(f64::from_bits(bits)),
+                Node::Loop(_) | Node::LoopOut(..) => unreachable!("loops are unrolled first"),
                 Node::Unary(op, a) => {
                     let (y, da) = op.eval(v[a as usize]);
                     d[0] = da;

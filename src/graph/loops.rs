@@ -1,0 +1,1083 @@
+//! Loops as nodes: the body of a [`crate::loops`] combinator recorded once as a graph of its own
+//! (one or more *variants*, one per branch taken), and the loop as one node of the graph that
+//! runs it.
+//!
+//! A loop node `Node::Loop(k)` is the call `calls[k]` of its graph: its operands are the initial
+//! state (c values), the data it reads (one or more sequences, read a window per iteration) and
+//! the values of the enclosing computation the body uses (its *free* inputs: weights, a step
+//! size). Each variant of the body is a [`Graph`] with the inputs `[state (c), window of each
+//! sequence, free (f)]` and the outputs `[new state (c), sums (s), stacked (o)]`. The loop's
+//! results, read by `Node::LoopOut(loop, j)` nodes, are the final state, the sums (added from +0 in
+//! the order of the iterations, as the plain loop of [`crate::loops`] adds them) and the stacked
+//! values of every iteration (iteration k at `c + s + k·o`).
+//!
+//! Branches: each iteration runs the first variant whose guards all hold. A variant is recorded,
+//! while the loop is recorded, for every iteration that no variant recorded so far accepts (up to
+//! [`MAX_VARIANTS`]); an evaluation at which no variant accepts an iteration is the error
+//! [`GraphError::LoopGuard`], naming the iteration.
+
+use std::sync::Arc;
+
+use super::Graph;
+use super::guard::GraphError;
+use super::program::{Evaluator, Value};
+use super::record::{Arg, Node};
+use super::sym::{self, Sym};
+use crate::custom::{Custom, CustomFn, UnaryRule};
+use crate::loops::LoopSpec;
+
+/// The largest number of variants of a loop body (paths through its branches) a recording makes.
+pub(crate) const MAX_VARIANTS: usize = 8;
+
+/// One sequence a loop reads: iteration k reads the window `[k·stride, k·stride + size)` of its
+/// `len` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Window {
+    pub(crate) size: usize,
+    pub(crate) stride: usize,
+    pub(crate) len: usize,
+    /// `None`: the values are `len` operands of the loop node; `Some(offset)`: they are the
+    /// results `offset..offset + len` of another loop, whose loop node is the one operand here
+    /// (the reverse of a loop reads the states its forward loop stacked, without a node each)
+    pub(crate) from_loop: Option<usize>,
+}
+
+/// A loop: its body's variants and its shape (see the [module documentation](self)).
+#[derive(Debug)]
+pub(crate) struct LoopDef {
+    /// the body, one graph per path through its branches, in the order they are tried
+    pub(crate) variants: Vec<Graph>,
+    /// c: the length of the carried state
+    pub(crate) state: usize,
+    /// the sequences read, in the order of their windows among the body's inputs
+    pub(crate) seqs: Vec<Window>,
+    /// f: the number of free inputs
+    pub(crate) free: usize,
+    /// n: the number of iterations
+    pub(crate) iterations: usize,
+    /// s: the number of values summed over the iterations
+    pub(crate) sums: usize,
+    /// o: the number of values kept per iteration
+    pub(crate) stacked: usize,
+    /// iterate k = n − 1, …, 0 instead of 0, …, n − 1 (the reverse sweep of a loop)
+    pub(crate) reverse: bool,
+}
+
+impl LoopDef {
+    /// The total length of the windows (the body's inputs after the state).
+    pub(crate) fn window_total(&self) -> usize {
+        self.seqs.iter().map(|w| w.size).sum()
+    }
+
+    /// The number of the body's inputs.
+    pub(crate) fn body_inputs(&self) -> usize {
+        self.state + self.window_total() + self.free
+    }
+
+    /// The number of the body's outputs.
+    pub(crate) fn body_outputs(&self) -> usize {
+        self.state + self.sums + self.stacked
+    }
+
+    /// The number of the values the loop reads (its operands, a sequence read from another
+    /// loop counted by its values).
+    pub(crate) fn num_args(&self) -> usize {
+        self.state + self.seqs.iter().map(|w| w.len).sum::<usize>() + self.free
+    }
+
+    /// The groups of the loop's operands, in order: the state, each sequence, the free values;
+    /// each as its number of values and, for a sequence read from another loop, the offset in
+    /// that loop's results (then the group is one operand: that loop's node).
+    pub(crate) fn groups(&self) -> impl Iterator<Item = (usize, Option<usize>)> + '_ {
+        core::iter::once((self.state, None))
+            .chain(self.seqs.iter().map(|w| (w.len, w.from_loop)))
+            .chain(core::iter::once((self.free, None)))
+    }
+
+    /// The number of the loop's results.
+    pub(crate) fn num_results(&self) -> usize {
+        self.state + self.sums + self.iterations * self.stacked
+    }
+
+    /// True if an evaluation can fail inside the loop (a body with guards or several variants).
+    pub(crate) fn has_guards(&self) -> bool {
+        self.variants.len() > 1
+            || self
+                .variants
+                .iter()
+                .any(|g| g.num_guards() > 0 || g.has_loops())
+    }
+
+    /// Copies the windows of iteration `k` from the loop's operands `args` to the body's inputs
+    /// `input` (after the state).
+    #[inline]
+    pub(crate) fn read_windows<X: Clone>(&self, args: &[X], k: usize, input: &mut [X]) {
+        let (mut at, mut src) = (self.state, self.state);
+        for w in &self.seqs {
+            if w.size > 0 {
+                let start = src + k * w.stride;
+                input[at..at + w.size].clone_from_slice(&args[start..start + w.size]);
+            }
+            at += w.size;
+            src += w.len;
+        }
+    }
+
+    /// The iteration run at step `t` (`t`-th in time).
+    #[inline]
+    pub(crate) fn iteration(&self, t: usize) -> usize {
+        if self.reverse {
+            self.iterations - 1 - t
+        } else {
+            t
+        }
+    }
+
+    /// Runs the loop on values of `T`: `args` are the loop's operands, `evals` an evaluator of
+    /// each variant, `input` and `out` buffers of the body's inputs and outputs, `results` the
+    /// loop's results. `Err((k, e))` if no variant accepts iteration k (`e` is the first
+    /// variant's error there).
+    pub(crate) fn run<T: Value>(
+        &self,
+        args: &[T],
+        evals: &mut [Evaluator<'_, T>],
+        input: &mut [T],
+        out: &mut [T],
+        results: &mut [T],
+        from: usize,
+    ) -> Result<(), (usize, GraphError)> {
+        let (c, s, o) = (self.state, self.sums, self.stacked);
+        let w_total = self.window_total();
+        let free_at = args.len() - self.free;
+        input[c + w_total..].copy_from_slice(&args[free_at..]);
+        if from == 0 {
+            input[..c].copy_from_slice(&args[..c]);
+            for r in &mut results[c..c + s] {
+                *r = T::from_constant(0.0);
+            }
+        }
+        for t in from..self.iterations {
+            let k = self.iteration(t);
+            self.read_windows(args, k, input);
+            let mut first_error = None;
+            let mut ok = false;
+            for e in evals.iter_mut() {
+                match e.eval_into(input, out) {
+                    Ok(()) => {
+                        ok = true;
+                        break;
+                    }
+                    Err(err) => {
+                        first_error.get_or_insert(err);
+                    }
+                }
+            }
+            if !ok {
+                let e = first_error.unwrap_or(GraphError::LoopGuard {
+                    iteration: k,
+                    variants: 0,
+                    first: "no variant".to_string(),
+                });
+                return Err((t, e));
+            }
+            input[..c].copy_from_slice(&out[..c]);
+            for j in 0..s {
+                results[c + j] = results[c + j].apply_binary(crate::rules::Binary::Add, out[c + j]);
+            }
+            let at = c + s + k * o;
+            results[at..at + o].copy_from_slice(&out[c + s..c + s + o]);
+        }
+        results[..c].copy_from_slice(&input[..c]);
+        Ok(())
+    }
+}
+
+/// The rule a loop node's call names (never called: a loop node is run by its body).
+#[derive(Clone, Copy)]
+struct LoopRule;
+
+impl UnaryRule for LoopRule {
+    fn name(&self) -> &'static str {
+        "loop"
+    }
+    fn value(&self, _: f64) -> f64 {
+        unreachable!("nilpotent::graph: a loop node called as a custom rule (a bug)")
+    }
+    fn derivative<T: Custom>(&self, _: T) -> T {
+        unreachable!("nilpotent::graph: a loop node differentiated as a custom rule (a bug)")
+    }
+}
+
+/// The placeholder rule of a loop node's call.
+pub(crate) fn loop_op() -> CustomFn {
+    CustomFn::unary(&LoopRule)
+}
+
+/// Records the body at the state `state` and the windows `window` (values), with the free inputs
+/// `free` known so far (nodes of the innermost recording and their values; the body may add to
+/// them): one variant.
+fn record_variant(
+    spec: &LoopSpec<'_, Sym>,
+    state: &[f64],
+    window: &[f64],
+    free: &mut Vec<(u32, f64)>,
+) -> Graph {
+    let c = state.len();
+    let x0: Vec<f64> = state.iter().chain(window).copied().collect();
+    let (rec, xs) = sym::start_body(&x0, free);
+    let ys = (spec.body)(&xs[..c], &xs[c..]);
+    let want = c + spec.sums + spec.stacked;
+    assert!(
+        ys.len() == want,
+        "nilpotent::graph: a loop body returned {} values where the loop expects {want} (state \
+         {c}, sums {}, stacked {})",
+        ys.len(),
+        spec.sums,
+        spec.stacked
+    );
+    // a result that is a value of the enclosing computation becomes a free input
+    let outputs: Vec<Arg> = ys.iter().map(|y| y.localize().arg()).collect();
+    let mut b = rec.finish();
+    let index = b.hoist_inputs();
+    let outputs: Vec<Arg> = outputs
+        .iter()
+        .map(|&a| match a {
+            Arg::Node(i) => Arg::Node(index[i as usize]),
+            a => a,
+        })
+        .collect();
+    let lift = b.lift.take().expect("a loop body's recording");
+    free.clear();
+    free.extend(
+        lift.free
+            .iter()
+            .enumerate()
+            .map(|(k, &outer)| (outer, b.values[x0.len() + k])),
+    );
+    b.finish(&outputs)
+}
+
+/// `g` with `total` inputs (the extra inputs, unused, take the values `extra`).
+fn widen(g: &Graph, total: usize, extra: &[f64]) -> Graph {
+    let n = g.n_inputs;
+    if total == n {
+        return g.clone();
+    }
+    let shift = (total - n) as u32;
+    let map = |a: u32| if (a as usize) < n { a } else { a + shift };
+    let mut nodes: Vec<Node> = g.nodes[..n].to_vec();
+    let mut values: Vec<f64> = g.values[..n].to_vec();
+    let mut origin: Vec<u8> = g.origin[..n].to_vec();
+    for (k, &v) in extra.iter().enumerate() {
+        nodes.push(Node::Input((n + k) as u32));
+        values.push(v);
+        origin.push(0);
+    }
+    nodes.extend(g.nodes[n..].iter().map(|node| node.map(map)));
+    values.extend_from_slice(&g.values[n..]);
+    origin.extend_from_slice(&g.origin[n..]);
+    let mut calls = g.calls.clone();
+    for call in &mut calls {
+        for a in call.args.iter_mut() {
+            *a = map(*a);
+        }
+    }
+    let guards = g
+        .guards
+        .iter()
+        .map(|gd| super::guard::Guard {
+            test: gd.test.map(map),
+            expected: gd.expected,
+        })
+        .collect();
+    Graph::from_parts(
+        total,
+        nodes,
+        values,
+        origin,
+        g.outputs.iter().map(|&o| map(o)).collect(),
+        guards,
+        g.order,
+    )
+    .with_calls(calls)
+}
+
+/// The loop `spec` recorded as one node of the innermost recording (see [`crate::loops`]); `None`
+/// (run as a plain loop) outside of a recording or for no iterations.
+pub(crate) fn record_loop(spec: &LoopSpec<'_, Sym>) -> Option<Vec<Sym>> {
+    sym::innermost()?;
+    let n = spec.iterations;
+    if n == 0 {
+        return None;
+    }
+    let c = spec.init.len();
+    let (s, o) = (spec.sums, spec.stacked);
+    let init: Vec<Sym> = spec.init.iter().map(|x| x.localize()).collect();
+    let seq: Vec<Sym> = spec.seq.iter().map(|x| x.localize()).collect();
+    let seq_values: Vec<f64> = seq.iter().map(Sym::value).collect();
+    let window = |k: usize| match spec.size {
+        0 => &[][..],
+        size => &seq_values[k * spec.stride..k * spec.stride + size],
+    };
+    let mut free: Vec<(u32, f64)> = Vec::new();
+    let init_values: Vec<f64> = init.iter().map(Sym::value).collect();
+    let mut variants = vec![record_variant(spec, &init_values, window(0), &mut free)];
+    let mut def = LoopDef {
+        variants: Vec::new(),
+        state: c,
+        seqs: vec![Window {
+            size: spec.size,
+            stride: spec.stride,
+            len: seq.len(),
+            from_loop: None,
+        }],
+        free: 0,
+        iterations: n,
+        sums: s,
+        stacked: o,
+        reverse: false,
+    };
+    let mut results = vec![0.0; c + s + n * o];
+    let mut input = vec![0.0; def.body_inputs()];
+    let mut out = vec![0.0; c + s + o];
+    let mut from = 0;
+    loop {
+        def.free = free.len();
+        input.resize(def.body_inputs(), 0.0);
+        let args: Vec<f64> = init_values
+            .iter()
+            .chain(&seq_values)
+            .copied()
+            .chain(free.iter().map(|f| f.1))
+            .collect();
+        // each variant reads the free inputs it knows (a prefix of them)
+        let wide: Vec<Graph> = variants
+            .iter()
+            .map(|g| {
+                let extra: Vec<f64> = free[g.n_inputs - c - spec.size..]
+                    .iter()
+                    .map(|f| f.1)
+                    .collect();
+                widen(g, def.body_inputs(), &extra)
+            })
+            .collect();
+        let mut evals: Vec<Evaluator<'_, f64>> =
+            wide.iter().map(|g| g.program().evaluator()).collect();
+        match def.run(&args, &mut evals, &mut input, &mut out, &mut results, from) {
+            Ok(()) => {
+                drop(evals);
+                def.variants = wide;
+                break;
+            }
+            Err((t, _)) => {
+                assert!(
+                    variants.len() < MAX_VARIANTS,
+                    "nilpotent::graph: a loop body takes more than {MAX_VARIANTS} different paths \
+                     through its branches (at iteration {t}); write the branch without a \
+                     comparison on the data (for example with a product by an indicator that is \
+                     data: y·f(x) + (1 − y)·g(x)), or record the loop unrolled"
+                );
+                // the state at iteration t is in `input`; record the path taken there
+                let state: Vec<f64> = input[..c].to_vec();
+                variants.push(record_variant(spec, &state, window(t), &mut free));
+                from = t;
+            }
+        }
+    }
+    let def = Arc::new(def);
+    let outputs = sym::with_innermost(|b| {
+        let args: Box<[u32]> = init
+            .iter()
+            .chain(&seq)
+            .map(|x| b.materialize(x.arg()))
+            .chain(free.iter().map(|f| f.0))
+            .collect();
+        let (_, first) = b.add_loop(loop_op(), def, args, &results);
+        (0..results.len())
+            .map(|j| Sym::from_arg(Arg::Node(first + j as u32), b))
+            .collect()
+    });
+    Some(outputs)
+}
+
+/// How [`Graph::inline`] records a loop node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// expanded into the operations of its iterations
+    Unroll,
+    /// as a loop node that also stacks the state before each iteration (when it has a state and
+    /// depends on an input: the loop a reverse sweep reverses)
+    Stack,
+}
+
+/// Result `j` of a loop whose `o` stacked values per iteration got the `c` states appended.
+fn stacked_index(j: usize, c: usize, s: usize, o: usize) -> usize {
+    if j < c + s {
+        j
+    } else {
+        let r = j - c - s;
+        c + s + (r / o) * (o + c) + r % o
+    }
+}
+
+/// A graph with the outputs `extra` appended (its program made anew).
+fn with_outputs(g: &Graph, extra: impl Iterator<Item = u32>) -> Graph {
+    let mut outputs = g.outputs.clone();
+    outputs.extend(extra);
+    Graph::from_parts(
+        g.n_inputs,
+        g.nodes.clone(),
+        g.values.clone(),
+        g.origin.clone(),
+        outputs,
+        g.guards.clone(),
+        g.order,
+    )
+    .with_calls(g.calls.clone())
+    .with_params(g.n_params)
+}
+
+impl LoopDef {
+    /// The same loop that also stacks the state before each iteration after its stacked values
+    /// (iteration k's state at `c + s + k·(o + c) + o`).
+    fn with_stacked_states(&self) -> LoopDef {
+        let c = self.state as u32;
+        LoopDef {
+            variants: self
+                .variants
+                .iter()
+                .map(|g| with_outputs(g, 0..c))
+                .collect(),
+            seqs: self.seqs.clone(),
+            stacked: self.stacked + self.state,
+            ..*self
+        }
+    }
+
+    /// The loop's results at the operand values `args` (in `f64`), or the iteration no variant
+    /// accepts.
+    pub(crate) fn run_f64(&self, args: &[f64]) -> Result<Vec<f64>, (usize, GraphError)> {
+        let mut evals: Vec<Evaluator<'_, f64>> = self
+            .variants
+            .iter()
+            .map(|g| g.program().evaluator())
+            .collect();
+        let mut input = vec![0.0; self.body_inputs()];
+        let mut out = vec![0.0; self.body_outputs()];
+        let mut results = vec![0.0; self.num_results()];
+        self.run(args, &mut evals, &mut input, &mut out, &mut results, 0)?;
+        Ok(results)
+    }
+}
+
+impl Clone for LoopDef {
+    fn clone(&self) -> LoopDef {
+        LoopDef {
+            variants: self.variants.clone(),
+            seqs: self.seqs.clone(),
+            ..*self
+        }
+    }
+}
+
+/// What [`Graph::inline`] keeps of a loop node: its results in the new recording and their
+/// values, and `Some(o)` if it stacks the states after its `o` stacked values.
+struct Replayed {
+    outs: Vec<Sym>,
+    values: Vec<f64>,
+    stacked: Option<usize>,
+    state: usize,
+    sums: usize,
+}
+
+impl Replayed {
+    /// The index in `outs` of result `j` of the loop as it was.
+    fn index(&self, j: usize) -> usize {
+        match self.stacked {
+            Some(o) => stacked_index(j, self.state, self.sums, o),
+            None => j,
+        }
+    }
+}
+
+impl Graph {
+    /// True if the graph has a loop node (recorded by a combinator of [`crate::loops`]).
+    pub fn has_loops(&self) -> bool {
+        self.nodes.iter().any(|n| matches!(n, Node::Loop(_)))
+    }
+
+    /// The loop of a loop node's call.
+    pub(crate) fn loop_def(&self, k: u32) -> &Arc<LoopDef> {
+        self.calls[k as usize]
+            .body
+            .as_ref()
+            .expect("a loop node's call has a body")
+    }
+
+    /// The same function with every loop node expanded into the operations of its iterations:
+    /// the graph a plain `for` loop records. Its values are this graph's bit for bit (the same
+    /// operations in the same order: sums are added from +0 in the order of the iterations), so
+    /// it is the reference a loop node is checked against; every iteration's branch is a guard of
+    /// the unrolled graph (where a loop node picks the variant of its body for each iteration).
+    /// A graph without loops is returned as it is (a copy).
+    ///
+    /// ```
+    /// use nilpotent::{graph::Graph, sum_map};
+    /// let data = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+    /// let g = Graph::record_with(&[0.5], &data, |w, p| sum_map(p, 2, |r| (w[0] * r[0] - r[1]).powi(2)));
+    /// let u = g.unrolled();
+    /// assert!(u.len() > g.len()); // 3 copies of the row's expression
+    /// assert_eq!(g.eval_with(&[0.7], &data).unwrap(), u.eval_with(&[0.7], &data).unwrap());
+    /// ```
+    pub fn unrolled(&self) -> Graph {
+        if !self.has_loops() {
+            return self.clone();
+        }
+        let (n, np) = (self.n_inputs, self.n_params);
+        let (rec, inputs, params) =
+            sym::start_with(&self.values[..n], &self.values[n..n + np], self.order);
+        let syms = self.inline(&inputs, &params, Mode::Unroll, true);
+        rec.with(|b| b.level = self.order);
+        let outputs: Vec<Arg> = self
+            .outputs
+            .iter()
+            .map(|&o| syms[o as usize].arg())
+            .collect();
+        rec.finish().finish(&outputs)
+    }
+
+    /// Records the nodes of this graph into the innermost recording, on the inputs `inputs` and
+    /// the parameters `params` (`Sym`s there), with its guards; returns the `Sym` of each node
+    /// (of a kept loop node: its node; of an expanded one: a placeholder). Loop nodes are recorded
+    /// as `mode` says. With `levels`, each node keeps its origin (the nodes of an expanded loop
+    /// take the loop node's).
+    pub(crate) fn inline(
+        &self,
+        inputs: &[Sym],
+        params: &[Sym],
+        mode: Mode,
+        levels: bool,
+    ) -> Vec<Sym> {
+        let mut syms: Vec<Sym> = Vec::with_capacity(self.nodes.len());
+        // the loops recorded so far
+        let mut loops: std::collections::HashMap<u32, Replayed> = Default::default();
+        let passive = if mode == Mode::Stack {
+            self.passive()
+        } else {
+            None
+        };
+        for (i, node) in self.nodes.iter().enumerate() {
+            if levels {
+                let level = self.origin[i];
+                sym::with_innermost(|b| b.level = level);
+            }
+            let s = |k: u32| syms[k as usize];
+            let v = match *node {
+                Node::Input(k) => inputs[k as usize],
+                Node::Param(k) => params[k as usize],
+                Node::Const(bits) => {
+                    // a constant stays a constant to the rules (folding, structural zeros), but
+                    // its node is made now, so that it keeps its origin if an output or a guard
+                    // uses it later
+                    let c = f64::from_bits(bits);
+                    sym::with_innermost(|b| b.materialize(Arg::Const(c)));
+                    Sym::constant(c)
+                }
+                Node::Unary(op, a) => s(a).unary(op),
+                Node::Binary(op, a, b) => s(a).binary(op, s(b)),
+                Node::MulAdd(a, b, c) => num_traits::Float::mul_add(s(a), s(b), s(c)),
+                Node::ChainMul(a, b) => s(a).chain_mul(s(b)),
+                Node::Custom(k) => {
+                    let call = &self.calls[k as usize];
+                    let args: Vec<Sym> = call.args.iter().map(|&a| s(a)).collect();
+                    Sym::custom_node(call.op.clone(), &args)
+                }
+                Node::Loop(k) => {
+                    let def = self.loop_def(k);
+                    let ops = &self.calls[k as usize].args;
+                    // the operands in the new recording, their values (one per value read), and
+                    // the sequences read from other loops as those are recorded now
+                    let mut op_syms: Vec<Sym> = Vec::with_capacity(ops.len());
+                    let mut val_syms: Vec<Sym> = Vec::new();
+                    let mut vals: Vec<f64> = Vec::with_capacity(def.num_args());
+                    let mut seqs = def.seqs.clone();
+                    let mut at = 0;
+                    for (q, (len, from)) in def.groups().enumerate() {
+                        match from {
+                            None => {
+                                for &e in &ops[at..at + len] {
+                                    op_syms.push(s(e));
+                                    vals.push(s(e).value());
+                                    if mode == Mode::Unroll {
+                                        val_syms.push(s(e));
+                                    }
+                                }
+                                at += len;
+                            }
+                            Some(off) => {
+                                let f = &loops[&ops[at]];
+                                let w = &mut seqs[q - 1];
+                                // the window in the results as recorded now
+                                let first = f.index(off);
+                                if let Some(o) = f.stacked {
+                                    assert!(
+                                        w.stride == o && w.size <= o,
+                                        "nilpotent::graph: a loop reads another's results \
+                                         across its iterations (a bug)"
+                                    );
+                                    w.stride = o + f.state;
+                                    w.len = match def.iterations {
+                                        0 => 0,
+                                        n => (n - 1) * w.stride + w.size,
+                                    };
+                                }
+                                w.from_loop = Some(first);
+                                for r in first..first + w.len {
+                                    vals.push(f.values[r]);
+                                    if mode == Mode::Unroll {
+                                        val_syms.push(f.outs[r]);
+                                    }
+                                }
+                                op_syms.push(s(ops[at]));
+                                at += 1;
+                            }
+                        }
+                    }
+                    if mode == Mode::Unroll {
+                        let outs = expand(def, &val_syms);
+                        let values = outs.iter().map(Sym::value).collect();
+                        loops.insert(
+                            i as u32,
+                            Replayed {
+                                outs,
+                                values,
+                                stacked: None,
+                                state: def.state,
+                                sums: def.sums,
+                            },
+                        );
+                        Sym::constant(0.0)
+                    } else {
+                        let active = passive.as_ref().is_none_or(|p| !p[i]);
+                        let stack = mode == Mode::Stack && def.state > 0 && active;
+                        let same = seqs == def.seqs;
+                        let def2: Arc<LoopDef> = match (stack, same) {
+                            (false, true) => def.clone(),
+                            _ => {
+                                let d = LoopDef {
+                                    seqs,
+                                    ..(**def).clone()
+                                };
+                                Arc::new(if stack { d.with_stacked_states() } else { d })
+                            }
+                        };
+                        let values = def2.run_f64(&vals).unwrap_or_else(|(t, e)| {
+                            panic!(
+                                "nilpotent::graph: a loop fails at iteration {t} at its recorded \
+                                 values ({e}; a bug)"
+                            )
+                        });
+                        let (node, outs) = add_loop(def2, &op_syms, &values);
+                        loops.insert(
+                            i as u32,
+                            Replayed {
+                                outs,
+                                values,
+                                stacked: stack.then_some(def.stacked),
+                                state: def.state,
+                                sums: def.sums,
+                            },
+                        );
+                        node
+                    }
+                }
+                Node::LoopOut(l, j) => {
+                    let r = &loops[&l];
+                    r.outs[r.index(j as usize)]
+                }
+            };
+            syms.push(v);
+        }
+        sym::with_innermost(|b| {
+            for g in &self.guards {
+                let test = g.test.map(|k| b.materialize(syms[k as usize].arg()));
+                b.guard(test, g.expected);
+            }
+        });
+        syms
+    }
+}
+
+/// The loop `def` as a node of the innermost recording on the operands `args`, its results having
+/// the values `values`; returns the `Sym` of the loop node and of each result.
+pub(crate) fn add_loop(def: Arc<LoopDef>, args: &[Sym], values: &[f64]) -> (Sym, Vec<Sym>) {
+    sym::with_innermost(|b| {
+        let ops: Box<[u32]> = args.iter().map(|x| b.materialize(x.arg())).collect();
+        let (node, first) = b.add_loop(loop_op(), def, ops, values);
+        let outs = (0..values.len())
+            .map(|j| Sym::from_arg(Arg::Node(first + j as u32), b))
+            .collect();
+        (Sym::from_arg(Arg::Node(node), b), outs)
+    })
+}
+
+/// The loop `def` on the operands `args`, expanded into the innermost recording: every iteration
+/// the operations of the variant whose guards hold at the recorded values. Returns the results.
+fn expand(def: &LoopDef, args: &[Sym]) -> Vec<Sym> {
+    let (c, s, o) = (def.state, def.sums, def.stacked);
+    let w_total = def.window_total();
+    let mut results = vec![Sym::constant(0.0); def.num_results()];
+    let mut input: Vec<Sym> = vec![Sym::constant(0.0); def.body_inputs()];
+    input[..c].copy_from_slice(&args[..c]);
+    let free_at = args.len() - def.free;
+    input[c + w_total..].copy_from_slice(&args[free_at..]);
+    let mut evals: Vec<Evaluator<'_, f64>> = def
+        .variants
+        .iter()
+        .map(|g| g.program().evaluator())
+        .collect();
+    let mut values = vec![0.0; def.body_inputs()];
+    let mut out = vec![0.0; def.body_outputs()];
+    for t in 0..def.iterations {
+        let k = def.iteration(t);
+        def.read_windows(args, k, &mut input);
+        for (v, x) in values.iter_mut().zip(&input) {
+            *v = x.value();
+        }
+        let variant = evals
+            .iter_mut()
+            .position(|e| e.eval_into(&values, &mut out).is_ok())
+            .unwrap_or_else(|| {
+                panic!(
+                    "nilpotent::graph: no variant of a loop body accepts iteration {k} at the \
+                     recorded values (a bug)"
+                )
+            });
+        let ys = def.variants[variant].inline(&input, &[], Mode::Unroll, false);
+        let ys: Vec<Sym> = def.variants[variant]
+            .outputs
+            .iter()
+            .map(|&y| ys[y as usize])
+            .collect();
+        input[..c].copy_from_slice(&ys[..c]);
+        for j in 0..s {
+            results[c + j] += ys[c + j];
+        }
+        results[c + s + k * o..c + s + (k + 1) * o].copy_from_slice(&ys[c + s..]);
+    }
+    results[..c].copy_from_slice(&input[..c]);
+    results
+}
+
+/// Where the reverse of a loop finds things among its body's inputs:
+/// `[λ (c) | the loop's windows | the state (c, if c > 0) | the stacked values' adjoints (o, if
+/// any) | free (f) | the sums' adjoints (s)]`.
+struct Layout {
+    c: usize,
+    /// the total size of the loop's windows
+    windows: usize,
+    /// the state's window
+    states: usize,
+    /// the stacked values' adjoints' window, if the reverse reads them
+    adj_stacked: Option<usize>,
+    /// the free values
+    free: usize,
+    /// the free inputs whose adjoint is wanted (indices among the free values)
+    free_active: Vec<usize>,
+    /// the windows whose adjoint is wanted: (offset among the windows, size)
+    seq_active: Vec<(usize, usize)>,
+}
+
+/// The vector-Jacobian product of the body variant `v` (of a loop with `sums` sums and
+/// `stacked` stacked values) as a graph with the inputs of the reverse loop's body (see
+/// [`Layout`]), recorded at `x0`: outputs the adjoint of the state, of the wanted free inputs,
+/// and of the wanted windows.
+fn record_vjp(v: &Graph, lay: &Layout, sums: usize, stacked: usize, x0: &[f64]) -> Graph {
+    let (c, w) = (lay.c, lay.windows);
+    let f = v.n_inputs - c - w;
+    let (rec, xs) = sym::start(x0, 0);
+    let mut vin: Vec<Sym> = Vec::with_capacity(v.n_inputs);
+    vin.extend_from_slice(&xs[lay.states..lay.states + c]);
+    vin.extend_from_slice(&xs[c..c + w]);
+    vin.extend_from_slice(&xs[lay.free..lay.free + f]);
+    let vs = v.inline(&vin, &[], Mode::Stack, false);
+    let mut seeds: Vec<(u32, Sym)> = Vec::new();
+    seeds.extend((0..c).map(|j| (v.outputs[j], xs[j])));
+    for j in 0..sums {
+        seeds.push((v.outputs[c + j], xs[lay.free + f + j]));
+    }
+    if let Some(at) = lay.adj_stacked {
+        for j in 0..stacked {
+            seeds.push((v.outputs[c + sums + j], xs[at + j]));
+        }
+    }
+    let a = v.sweep_seeded(&vs, &seeds);
+    let z = |x: Option<Sym>| x.map_or(Arg::Const(0.0), Sym::arg);
+    let mut outputs: Vec<Arg> = (0..c).map(|j| z(a[j])).collect();
+    outputs.extend(lay.free_active.iter().map(|&j| z(a[c + w + j])));
+    for &(off, size) in &lay.seq_active {
+        outputs.extend((off..off + size).map(|m| z(a[c + m])));
+    }
+    rec.finish().finish(&outputs)
+}
+
+/// The `Sym` of node `x` of the innermost recording.
+fn node_sym(x: u32) -> Sym {
+    sym::with_innermost(|b| Sym::from_arg(Arg::Node(x), b))
+}
+
+impl Graph {
+    /// The reverse sweep through the loop node `i` (`calls[k]`) of this graph, replayed into the
+    /// innermost recording (`syms`), whose results have the adjoints `res`: records the reverse
+    /// loop — its body the vector-Jacobian product of the body's variants, iterating backwards
+    /// over the states the replay stacked — and adds the adjoints of the loop's operands to `adj`
+    /// (and, for a sequence read from another loop's results, to that loop's `loop_adj`).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn reverse_loop(
+        &self,
+        i: usize,
+        k: u32,
+        syms: &[Sym],
+        res: &[Option<Sym>],
+        active: &dyn Fn(u32) -> bool,
+        adj: &mut [Option<Sym>],
+        loop_adj: &mut std::collections::HashMap<u32, Vec<Option<Sym>>>,
+    ) {
+        let def = self.loop_def(k);
+        let ops = &self.calls[k as usize].args;
+        let (c, s, o, n, f) = (def.state, def.sums, def.stacked, def.iterations, def.free);
+        let one = Sym::constant(1.0);
+        let is_active = |x: u32| active(x) && !syms[x as usize].is_constant();
+        if n == 0 {
+            for j in 0..c {
+                if let Some(a) = res[j]
+                    && is_active(ops[j])
+                {
+                    super::derive::accumulate(adj, ops[j], one, a);
+                }
+            }
+            return;
+        }
+        // the loop as replayed (with the states stacked), its operands and its results' values
+        let ln = syms[i].node().expect("a replayed loop node") as u32;
+        let (fdef, fops, fvals) = sym::with_innermost(|b| {
+            let Node::Loop(kk) = b.nodes[ln as usize] else {
+                unreachable!("a replayed loop node")
+            };
+            let d = b.calls[kk as usize].body.clone().expect("a loop's body");
+            let vals = b.values[ln as usize + 1..ln as usize + 1 + d.num_results()].to_vec();
+            (d, b.calls[kk as usize].args.to_vec(), vals)
+        });
+        assert!(
+            c == 0 || fdef.stacked == o + c,
+            "nilpotent::graph: a loop to reverse without its states (a bug)"
+        );
+        // which operands need an adjoint, group by group (in this graph's numbering)
+        let mut seq_ops: Vec<(usize, Option<usize>)> = Vec::new(); // (first operand, from_loop)
+        let mut at = c;
+        for w in &def.seqs {
+            seq_ops.push((at, w.from_loop));
+            at += if w.from_loop.is_some() { 1 } else { w.len };
+        }
+        let free_at = at;
+        let free_active: Vec<usize> = (0..f).filter(|&j| is_active(ops[free_at + j])).collect();
+        let mut seq_active: Vec<(usize, usize)> = Vec::new();
+        let mut active_seqs: Vec<usize> = Vec::new();
+        let mut woff = 0;
+        for (q, w) in def.seqs.iter().enumerate() {
+            let (first, from) = seq_ops[q];
+            let act = match from {
+                Some(_) => active(ops[first]),
+                None => ops[first..first + w.len].iter().any(|&x| is_active(x)),
+            };
+            if act && w.size > 0 {
+                seq_active.push((woff, w.size));
+                active_seqs.push(q);
+            }
+            woff += w.size;
+        }
+        let windows = woff;
+        let has_adj_stacked = o > 0 && res[c + s..].iter().any(Option::is_some);
+        let states = c + windows;
+        let mut at = states + if c > 0 { c } else { 0 };
+        let adj_stacked = has_adj_stacked.then_some(at);
+        if has_adj_stacked {
+            at += o;
+        }
+        let lay = Layout {
+            c,
+            windows,
+            states,
+            adj_stacked,
+            free: at,
+            free_active,
+            seq_active,
+        };
+        // the reverse loop's operands (in the innermost recording) and their values
+        let zero = Sym::constant(0.0);
+        let mut r_ops: Vec<Sym> = (0..c).map(|j| res[j].unwrap_or(zero)).collect();
+        let mut r_vals: Vec<f64> = r_ops.iter().map(Sym::value).collect();
+        let mut seqs = fdef.seqs.clone();
+        let mut fat = c;
+        for w in &fdef.seqs {
+            match w.from_loop {
+                None => {
+                    for &x in &fops[fat..fat + w.len] {
+                        let sx = node_sym(x);
+                        r_vals.push(sx.value());
+                        r_ops.push(sx);
+                    }
+                    fat += w.len;
+                }
+                Some(off) => {
+                    let x = fops[fat];
+                    r_ops.push(node_sym(x));
+                    sym::with_innermost(|b| {
+                        let at = x as usize + 1 + off;
+                        r_vals.extend_from_slice(&b.values[at..at + w.len]);
+                    });
+                    fat += 1;
+                }
+            }
+        }
+        if c > 0 {
+            let w = Window {
+                size: c,
+                stride: o + c,
+                len: (n - 1) * (o + c) + c,
+                from_loop: Some(c + s + o),
+            };
+            r_ops.push(syms[i]);
+            r_vals.extend_from_slice(&fvals[c + s + o..c + s + o + w.len]);
+            seqs.push(w);
+        }
+        if has_adj_stacked {
+            for j in 0..n * o {
+                let a = res[c + s + j].unwrap_or(zero);
+                r_vals.push(a.value());
+                r_ops.push(a);
+            }
+            seqs.push(Window {
+                size: o,
+                stride: o,
+                len: n * o,
+                from_loop: None,
+            });
+        }
+        for &x in &fops[fat..fat + f] {
+            let sx = node_sym(x);
+            r_vals.push(sx.value());
+            r_ops.push(sx);
+        }
+        for j in 0..s {
+            let a = res[c + j].unwrap_or(zero);
+            r_vals.push(a.value());
+            r_ops.push(a);
+        }
+        let mut rdef = LoopDef {
+            variants: Vec::new(),
+            state: c,
+            seqs,
+            free: f + s,
+            iterations: n,
+            sums: lay.free_active.len(),
+            stacked: lay.seq_active.iter().map(|a| a.1).sum(),
+            reverse: !def.reverse,
+        };
+        // the variants: the vector-Jacobian product of the body's variant each iteration takes,
+        // recorded at the first iteration no variant recorded so far accepts
+        let mut input = vec![0.0; rdef.body_inputs()];
+        let mut out = vec![0.0; rdef.body_outputs()];
+        let mut results = vec![0.0; rdef.num_results()];
+        let mut from = 0;
+        loop {
+            let mut evals: Vec<Evaluator<'_, f64>> = rdef
+                .variants
+                .iter()
+                .map(|g| g.program().evaluator())
+                .collect();
+            match rdef.run(
+                &r_vals,
+                &mut evals,
+                &mut input,
+                &mut out,
+                &mut results,
+                from,
+            ) {
+                Ok(()) => break,
+                Err((t, _)) => {
+                    drop(evals);
+                    assert!(
+                        rdef.variants.len() < 4 * MAX_VARIANTS,
+                        "nilpotent::graph: the derivative of a loop body takes more than {} \
+                         paths through the branches of its derivative rules (at iteration {}); \
+                         write the body without them or record the loop unrolled",
+                        4 * MAX_VARIANTS,
+                        rdef.iteration(t)
+                    );
+                    // the forward variant of this iteration
+                    let mut vin: Vec<f64> = input[states..states + c].to_vec();
+                    vin.extend_from_slice(&input[c..c + windows]);
+                    vin.extend_from_slice(&input[lay.free..lay.free + f]);
+                    let v = def
+                        .variants
+                        .iter()
+                        .position(|g| g.program().evaluator::<f64>().eval(&vin).is_ok())
+                        .unwrap_or_else(|| {
+                            panic!(
+                                "nilpotent::graph: no variant of a loop body accepts iteration \
+                                 {} at its recorded values (a bug)",
+                                rdef.iteration(t)
+                            )
+                        });
+                    let g = record_vjp(&def.variants[v], &lay, s, o, &input);
+                    rdef.variants.push(g);
+                    from = t;
+                }
+            }
+        }
+        let (_, rout) = add_loop(Arc::new(rdef), &r_ops, &results);
+        // the adjoints of the operands
+        for j in 0..c {
+            if is_active(ops[j]) {
+                super::derive::accumulate(adj, ops[j], one, rout[j]);
+            }
+        }
+        for (idx, &j) in lay.free_active.iter().enumerate() {
+            super::derive::accumulate(adj, ops[free_at + j], one, rout[c + idx]);
+        }
+        let r_stacked: usize = lay.seq_active.iter().map(|a| a.1).sum();
+        let mut soff = 0;
+        for &q in &active_seqs {
+            let w = def.seqs[q];
+            let (first, from) = seq_ops[q];
+            for kk in 0..n {
+                for m in 0..w.size {
+                    let e = kk * w.stride + m;
+                    let a = rout[c + lay.free_active.len() + kk * r_stacked + soff + m];
+                    match from {
+                        None => {
+                            if is_active(ops[first + e]) {
+                                super::derive::accumulate(adj, ops[first + e], one, a);
+                            }
+                        }
+                        Some(off) => {
+                            let src = ops[first];
+                            let Node::Loop(k2) = self.nodes[src as usize] else {
+                                unreachable!("a sequence read from a loop")
+                            };
+                            let nr = self.loop_def(k2).num_results();
+                            let slot =
+                                &mut loop_adj.entry(src).or_insert_with(|| vec![None; nr])[off + e];
+                            *slot = Some(match *slot {
+                                None => a,
+                                Some(x) => x + a,
+                            });
+                        }
+                    }
+                }
+            }
+            soff += w.size;
+        }
+    }
+}
