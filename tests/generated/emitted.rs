@@ -8645,8 +8645,6 @@ pub fn random_0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
-    let v0 = x[0];
-    let v1 = x[1];
     let v2 = x[2];
     let v3 = v2.powf(v2);
     let v4 = v3 + v3;
@@ -8671,8 +8669,6 @@ pub fn random_0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
         }
     };
-    let v0 = x[0];
-    let v1 = x[1];
     let v2 = x[2];
     let v5: f64 = 1.0;
     let v8: f64 = 0.0;
@@ -8715,8 +8711,6 @@ pub fn random_0_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 13, found: out.len() });
         }
     };
-    let v0 = x[0];
-    let v1 = x[1];
     let v2 = x[2];
     let v5: f64 = 1.0;
     let v8: f64 = 0.0;
@@ -8792,7 +8786,6 @@ pub fn random_1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
     let v2 = -v0;
     out[0] = v2;
     ::std::result::Result::Ok(())
@@ -8816,7 +8809,6 @@ pub fn random_1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
     let v3: f64 = -1.0;
     let v4: f64 = 0.0;
     let v2 = -v0;
@@ -8844,7 +8836,6 @@ pub fn random_1_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
     let v3: f64 = -1.0;
     let v4: f64 = 0.0;
     let v2 = -v0;
@@ -9166,8 +9157,6 @@ pub fn random_4(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
-    let v0 = x[0];
-    let v1 = x[1];
     let v2 = x[2];
     let v7: f64 = -1.5;
     let v3 = v2.sinh();
@@ -9197,8 +9186,6 @@ pub fn random_4_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
         }
     };
-    let v0 = x[0];
-    let v1 = x[1];
     let v2 = x[2];
     let v7: f64 = -1.5;
     let v12: f64 = 0.0;
@@ -9258,8 +9245,6 @@ pub fn random_4_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 13, found: out.len() });
         }
     };
-    let v0 = x[0];
-    let v1 = x[1];
     let v2 = x[2];
     let v7: f64 = -1.5;
     let v12: f64 = 0.0;
@@ -9700,7 +9685,6 @@ pub fn random_7(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v3: f64 = 0.0;
     let v6: f64 = -1.5;
@@ -9741,7 +9725,6 @@ pub fn random_7_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v3: f64 = 0.0;
     let v6: f64 = -1.5;
@@ -9810,7 +9793,6 @@ pub fn random_7_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v3: f64 = 0.0;
     let v6: f64 = -1.5;
@@ -10184,7 +10166,6 @@ pub fn random_10(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v2: f64 = 2.0;
     let v3 = ::nilpotent::rules::max(v1, ::std::hint::black_box(v2));
@@ -10211,7 +10192,6 @@ pub fn random_10_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v2: f64 = 2.0;
     let v6: f64 = 0.0;
@@ -10253,7 +10233,6 @@ pub fn random_10_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v2: f64 = 2.0;
     let v6: f64 = 0.0;
@@ -10769,7 +10748,6 @@ pub fn random_14(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v2: f64 = 2.0;
     let v4: f64 = 0.0;
@@ -10806,7 +10784,6 @@ pub fn random_14_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v2: f64 = 2.0;
     let v4: f64 = 0.0;
@@ -10863,7 +10840,6 @@ pub fn random_14_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v2: f64 = 2.0;
     let v4: f64 = 0.0;
@@ -10963,7 +10939,6 @@ pub fn random_15(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
     let v2 = v0.cos();
     out[0] = v2;
     ::std::result::Result::Ok(())
@@ -10987,7 +10962,6 @@ pub fn random_15_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
     let v5: f64 = 0.0;
     let v2 = v0.cos();
     let v3 = v0.sin();
@@ -11016,7 +10990,6 @@ pub fn random_15_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
     let v5: f64 = 0.0;
     let v2 = v0.cos();
     let v3 = v0.sin();
@@ -11316,7 +11289,6 @@ pub fn random_18(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v2 = v1 / v1;
     let v3 = ::nilpotent::rules::max(v2, v2);
@@ -11344,7 +11316,6 @@ pub fn random_18_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v7: f64 = 0.0;
     let v2 = v1 / v1;
@@ -11375,7 +11346,6 @@ pub fn random_18_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v7: f64 = 0.0;
     let v2 = v1 / v1;
@@ -11624,7 +11594,6 @@ pub fn random_20(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
     let v2 = x[2];
     let v3 = v0.exp();
     let v4 = v2.sin();
@@ -11652,7 +11621,6 @@ pub fn random_20_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
     let v2 = x[2];
     let v7: f64 = 0.0;
     let v3 = v0.exp();
@@ -11684,7 +11652,6 @@ pub fn random_20_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
     let v2 = x[2];
     let v7: f64 = 0.0;
     let v3 = v0.exp();
