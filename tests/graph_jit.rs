@@ -383,3 +383,50 @@ fn jit_code_with_data_as_parameters_is_not_twice_that_with_data_as_constants() {
         cb.code_size()
     );
 }
+
+/// Issue "Loops as loops": the JIT runs a loop node as a loop (the body's variants compiled as
+/// functions of their own, called per iteration), not unrolled: the code of the logistic loss's
+/// gradient over `sum_map` with the data as parameters has the same size for 20 and 400 rows,
+/// its outputs are the interpreter's bit for bit, and a row that no recorded variant of the body
+/// accepts is the interpreter's `LoopGuard` error, naming the same iteration.
+#[test]
+fn jit_runs_loop_nodes_as_loops_bit_for_bit() {
+    use compiled_cases::params::loop_logistic;
+    let d = 4;
+    let w = [0.5, -0.25, 1.0, 0.125];
+    let mut rng = Rng::for_test("jit_runs_loop_nodes_as_loops");
+    let rows = |rng: &mut Rng, m: usize| -> Vec<f64> {
+        let mut r = Vec::new();
+        for k in 0..m {
+            r.extend((0..d).map(|_| rng.uniform(-1.0, 1.0)));
+            r.push((k % 3 == 0) as u8 as f64);
+        }
+        r
+    };
+    let mut sizes = Vec::new();
+    for m in [20, 400] {
+        let p0 = rows(&mut rng, m);
+        let g = Graph::record_with(&w, &p0, loop_logistic).gradient();
+        assert!(g.has_loops());
+        let c = g.compile().unwrap();
+        sizes.push(c.code_size());
+        for _ in 0..3 {
+            let x: Vec<f64> = (0..d).map(|_| rng.uniform(-2.0, 2.0)).collect();
+            let p = rows(&mut rng, m);
+            let want = g.eval_with(&x, &p);
+            assert!(want.is_ok());
+            if let Err(why) = same_result(&c.eval_with(&x, &p), &want) {
+                panic!("m = {m}: compiled {why}");
+            }
+        }
+        let mut p = rows(&mut rng, m);
+        p[7 * (d + 1) + d] = -1.0; // row 7: the branch no variant took
+        let want = g.eval_with(&w, &p);
+        assert!(
+            matches!(want, Err(GraphError::LoopGuard { iteration: 7, .. })),
+            "{want:?}"
+        );
+        assert_eq!(c.eval_with(&w, &p), want);
+    }
+    assert_eq!(sizes[0], sizes[1], "the code does not grow with the rows");
+}

@@ -32,7 +32,10 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, Module};
 
+use std::sync::Arc;
+
 use super::guard::{Compare, GraphError, Observe, Test};
+use super::loops::LoopDef;
 use super::program::guard_placement;
 use super::record::Node;
 use super::{Evaluate, Graph};
@@ -145,8 +148,17 @@ pub struct Compiled {
     /// per guard: the question and the answer at the recording point (for the error)
     guards: Vec<(Test, u64)>,
     code_size: usize,
-    /// the number of `f64` slots of the work area the code keeps long-lived values in
+    /// the number of `f64` slots of the work area the code keeps long-lived values in (and the
+    /// loops' operands and results)
     n_work: usize,
+    /// the loop nodes' loops with their bodies compiled (the code calls [`run_loop`] with a
+    /// pointer to one; their addresses are fixed: a boxed slice, never changed). Read only by
+    /// that code: kept alive here.
+    #[allow(dead_code)]
+    loops: Box<[LoopRt]>,
+    /// the graph, for the error of an iteration of a loop that no variant of its body accepts
+    /// (made again by the interpreter: the error path only); `None` without loops
+    graph: Option<Box<Graph>>,
     /// owns the memory `func` points into; freed on drop
     module: ManuallyDrop<JITModule>,
 }
@@ -249,20 +261,48 @@ impl Compiled {
             });
         }
         let mut found = 0u64;
-        let status = if self.n_work <= LOCAL_WORK {
-            // a small work area on this function's stack (every slot the code reads it wrote
-            // before: nothing needs initialising)
-            let mut local = [MaybeUninit::<f64>::uninit(); LOCAL_WORK];
-            self.run(x, p, out, &mut found, local.as_mut_ptr().cast())
-        } else {
-            self.run_with_thread_work(x, p, out, &mut found)
-        };
+        let status = self.status(x, p, out, &mut found);
+        if status == LOOP_FAILED {
+            return Err(self.loop_error(x, p));
+        }
         if status == 0 {
             Ok(())
         } else {
             let k = (status - 1) as usize;
             let (test, expected) = self.guards[k];
             Err(test.error(k, expected, found))
+        }
+    }
+
+    /// Runs the code on inputs of the right lengths (checked by the caller) with a work area:
+    /// 0, [`LOOP_FAILED`], or guard k's index + 1 with its answer in `found`.
+    #[inline]
+    fn status(&self, x: &[f64], p: &[f64], out: &mut [f64], found: &mut u64) -> u64 {
+        if self.n_work <= LOCAL_WORK {
+            // a small work area on this function's stack (every slot the code reads it wrote
+            // before: nothing needs initialising)
+            let mut local = [MaybeUninit::<f64>::uninit(); LOCAL_WORK];
+            self.run(x, p, out, found, local.as_mut_ptr().cast())
+        } else {
+            self.run_with_thread_work(x, p, out, found)
+        }
+    }
+
+    /// The error of an evaluation whose code reported an iteration of a loop that no variant of
+    /// its body accepts: the interpreter's, made by the interpreter (the same guards checked in
+    /// the same order, so the same first error).
+    #[cold]
+    #[inline(never)]
+    fn loop_error(&self, x: &[f64], p: &[f64]) -> GraphError {
+        let g = self
+            .graph
+            .as_ref()
+            .expect("nilpotent::graph: a loop failed in compiled code without loops (a bug)");
+        match g.program().evaluator::<f64>().eval_with(x, p) {
+            Err(e) => e,
+            Ok(_) => panic!(
+                "nilpotent::graph: a loop failed in compiled code but not in the interpreter (a bug)"
+            ),
         }
     }
 
@@ -491,6 +531,99 @@ extern "C" fn order_outcome(a: f64, b: f64) -> u64 {
     Compare::Order.outcome(a, b)
 }
 
+// ----- loops -----
+
+/// The status compiled code returns when an iteration of a loop has no variant of its body that
+/// accepts it (the error is then made by the interpreter, see [`Compiled::loop_error`]).
+const LOOP_FAILED: u64 = u64::MAX;
+
+/// A loop node of compiled code: the loop and each variant of its body compiled on its own.
+struct LoopRt {
+    def: Arc<LoopDef>,
+    bodies: Vec<Compiled>,
+}
+
+impl LoopRt {
+    /// Runs the loop as the interpreter's [`LoopDef::run`] does (the same operations in the same
+    /// order): `groups` are the values of its operand groups (the state, each sequence, the free
+    /// values), `results` its results. False if an iteration has no variant that accepts it.
+    fn run(&self, groups: &[&[f64]], results: &mut [f64]) -> bool {
+        let def = &*self.def;
+        let (c, s, o) = (def.state, def.sums, def.stacked);
+        let w_total = def.window_total();
+        let mut input = vec![0.0; def.body_inputs()];
+        let mut out = vec![0.0; def.body_outputs()];
+        input[..c].copy_from_slice(groups[0]);
+        input[c + w_total..].copy_from_slice(groups[groups.len() - 1]);
+        results[c..c + s].fill(0.0);
+        for t in 0..def.iterations {
+            let k = def.iteration(t);
+            let mut at = c;
+            for (w, seq) in def.seqs.iter().zip(&groups[1..]) {
+                if w.size > 0 {
+                    let start = k * w.stride;
+                    input[at..at + w.size].copy_from_slice(&seq[start..start + w.size]);
+                }
+                at += w.size;
+            }
+            let mut found = 0;
+            if !self
+                .bodies
+                .iter()
+                .any(|b| b.status(&input, &[], &mut out, &mut found) == 0)
+            {
+                return false;
+            }
+            input[..c].copy_from_slice(&out[..c]);
+            for j in c..c + s {
+                results[j] += out[j];
+            }
+            let at = c + s + k * o;
+            results[at..at + o].copy_from_slice(&out[c + s..c + s + o]);
+        }
+        results[..c].copy_from_slice(&input[..c]);
+        true
+    }
+}
+
+/// The function compiled code calls for a loop node: `rt` is the loop, `groups` points to one
+/// pointer per operand group (to its values), `results` to the loop's results. Returns 0, or 1
+/// if an iteration has no variant of the body that accepts it.
+extern "C" fn run_loop(rt: *const LoopRt, groups: *const *const f64, results: *mut f64) -> u64 {
+    // SAFETY: the code passes a pointer to a `LoopRt` of the `Compiled` that runs it (alive as
+    // long as the code); `groups` points to one pointer per operand group of its loop, each to as
+    // many `f64`s as the group has values (the inputs, the parameters, or the work area, whose
+    // lengths the caller of the code checked or made), and `results` to the loop's results in
+    // the work area (`num_results` slots, written by nothing else while this runs).
+    #[allow(unsafe_code)]
+    let ok = unsafe {
+        let rt = &*rt;
+        let lens: Vec<usize> = rt.def.groups().map(|(len, _)| len).collect();
+        let groups: Vec<&[f64]> = lens
+            .iter()
+            .enumerate()
+            .map(|(g, &len)| core::slice::from_raw_parts(*groups.add(g), len))
+            .collect();
+        let results = core::slice::from_raw_parts_mut(results, rt.def.num_results());
+        rt.run(&groups, results)
+    };
+    !ok as u64
+}
+
+/// Where a loop node's operands and results are in the work area (slot indices).
+#[derive(Clone, Copy)]
+struct LoopLayout {
+    /// the loop's index in [`Compiled::loops`]
+    rt: usize,
+    /// its results
+    results: u32,
+    /// the operands that are not a slice of the inputs or parameters or an earlier loop's
+    /// results, copied here
+    staged: u32,
+    /// one pointer per operand group
+    pointers: u32,
+}
+
 // ----- code generation -----
 
 /// Graphs of up to this many nodes are compiled with Cranelift's optimiser and its backtracking
@@ -626,11 +759,86 @@ struct Gen<'a, 'b> {
     current: usize,
     /// the operands of recent `⊙`s (see [`Gen::operand_mask`])
     masks: Vec<Operand>,
+    /// where each loop node's operands and results are in the work area
+    layout: &'a [Option<LoopLayout>],
+    /// the address of each loop's [`LoopRt`]
+    rts: &'a [usize],
+    /// the signature of [`run_loop`]
+    sig_loop: cranelift_codegen::ir::SigRef,
     sig1: cranelift_codegen::ir::SigRef,
     sig2: cranelift_codegen::ir::SigRef,
     sig3: cranelift_codegen::ir::SigRef,
     outcome1: cranelift_codegen::ir::SigRef,
     outcome2: cranelift_codegen::ir::SigRef,
+}
+
+/// If the nodes `ops` are consecutive inputs (`true`) or parameters (`false`), and the first one's
+/// index.
+fn consecutive(g: &Graph, ops: &[u32]) -> Option<(bool, usize)> {
+    let (input, start) = match g.nodes[*ops.first()? as usize] {
+        Node::Input(k) => (true, k),
+        Node::Param(k) => (false, k),
+        _ => return None,
+    };
+    let all = ops
+        .iter()
+        .enumerate()
+        .all(|(j, &o)| match g.nodes[o as usize] {
+            Node::Input(k) => input && k == start + j as u32,
+            Node::Param(k) => !input && k == start + j as u32,
+            _ => false,
+        });
+    all.then_some((input, start as usize))
+}
+
+/// The work-area layout of the loop nodes of `g`, whose other values take `n_slots` slots, with
+/// each loop's body compiled: the layouts, the loops and the total number of slots.
+fn loop_layouts(
+    g: &Graph,
+    n_slots: u32,
+) -> Result<(Vec<Option<LoopLayout>>, Vec<LoopRt>, usize), CompileError> {
+    let mut layout = vec![None; g.nodes.len()];
+    let mut rts = Vec::new();
+    let mut total = n_slots as usize;
+    for (i, node) in g.nodes.iter().enumerate() {
+        let Node::Loop(k) = *node else { continue };
+        let def = g.loop_def(k).clone();
+        let args = node.args(&g.calls);
+        let (mut at, mut staged) = (0, 0);
+        let mut groups = 0;
+        for (len, from) in def.groups() {
+            let m = if from.is_some() { 1 } else { len };
+            if from.is_none() && consecutive(g, &args[at..at + m]).is_none() {
+                staged += len;
+            }
+            at += m;
+            groups += 1;
+        }
+        let results = total;
+        total += def.num_results();
+        let staged_at = total;
+        total += staged;
+        let pointers = total;
+        total += groups;
+        if total * 8 > i32::MAX as usize {
+            return Err(CompileError::Codegen(format!(
+                "{total} values in the work area: more than 2 GiB"
+            )));
+        }
+        let bodies = def
+            .variants
+            .iter()
+            .map(Graph::compile)
+            .collect::<Result<Vec<_>, _>>()?;
+        layout[i] = Some(LoopLayout {
+            rt: rts.len(),
+            results: results as u32,
+            staged: staged_at as u32,
+            pointers: pointers as u32,
+        });
+        rts.push(LoopRt { def, bodies });
+    }
+    Ok((layout, rts, total))
 }
 
 /// An operand of a recent `⊙` (see [`Gen::operand_mask`]).
@@ -730,7 +938,14 @@ impl Gen<'_, '_> {
         match node {
             Node::Input(_) | Node::Param(_) | Node::Const(_) => unreachable!("not an operation"),
             Node::Custom(_) => unreachable!("refused by Graph::compile"),
-            Node::Loop(_) | Node::LoopOut(..) => unreachable!("loops are unrolled first"),
+            Node::Loop(_) => unreachable!("a loop node is a call (Gen::loop_call)"),
+            Node::LoopOut(l, j) => {
+                let at = self.layout[l as usize].expect("a loop node").results + j;
+                let work = self.work;
+                self.b
+                    .ins()
+                    .load(types::F64, trusted(), work, slot_offset(at))
+            }
             Node::Unary(op, a) => {
                 let x = self.val(a);
                 match op {
@@ -780,6 +995,67 @@ impl Gen<'_, '_> {
             }
             Node::ChainMul(a, b) => self.chain_mul(a, b),
         }
+    }
+
+    /// The call of [`run_loop`] for the loop node `i`: a pointer to each of its operand groups
+    /// (a slice of the inputs or parameters where the group is consecutive inputs or parameters,
+    /// an earlier loop's results for a sequence read from them, else its values stored in the
+    /// work area) in the work area, then the call; returns its status (0 or 1).
+    fn loop_call(&mut self, i: usize) -> Val {
+        let g = self.g;
+        let Node::Loop(k) = g.nodes[i] else {
+            unreachable!("a loop node")
+        };
+        let def = g.loop_def(k).clone();
+        let lay = self.layout[i].expect("a loop node");
+        let args = g.nodes[i].args(&g.calls);
+        let work = self.work;
+        let (mut at, mut staged) = (0, lay.staged);
+        for (grp, (len, from)) in def.groups().enumerate() {
+            let m = if from.is_some() { 1 } else { len };
+            let ops = &args[at..at + m];
+            at += m;
+            let ptr = match from {
+                Some(off) => {
+                    let base = self.layout[ops[0] as usize].expect("a loop node").results;
+                    self.b
+                        .ins()
+                        .iadd_imm_s(work, i64::from(slot_offset(base + off as u32)))
+                }
+                None => match consecutive(g, ops) {
+                    Some((true, start)) => self.b.ins().iadd_imm_s(self.x, 8 * start as i64),
+                    Some((false, start)) => self.b.ins().iadd_imm_s(self.p, 8 * start as i64),
+                    None => {
+                        for (j, &o) in ops.iter().enumerate() {
+                            let v = self.val(o);
+                            self.b
+                                .ins()
+                                .store(trusted(), v, work, slot_offset(staged + j as u32));
+                        }
+                        let ptr = self
+                            .b
+                            .ins()
+                            .iadd_imm_s(work, i64::from(slot_offset(staged)));
+                        staged += len as u32;
+                        ptr
+                    }
+                },
+            };
+            self.b
+                .ins()
+                .store(trusted(), ptr, work, slot_offset(lay.pointers + grp as u32));
+        }
+        let rt = self.b.ins().iconst(self.ptr, self.rts[lay.rt] as i64);
+        let groups = self
+            .b
+            .ins()
+            .iadd_imm_s(work, i64::from(slot_offset(lay.pointers)));
+        let results = self
+            .b
+            .ins()
+            .iadd_imm_s(work, i64::from(slot_offset(lay.results)));
+        let sig = self.sig_loop;
+        self.call(sig, run_loop as *const () as usize, &[rt, groups, results])
     }
 
     /// `x ⊙ y` for the nodes `a` and `b`: +0 if x == 0 or y == 0 (either sign), else x·y.
@@ -935,10 +1211,7 @@ impl Graph {
     /// (the interpreter and emitted Rust work everywhere); [`CompileError::CustomRule`] if the
     /// graph applies a custom rule ([`crate::custom`]).
     pub fn compile(&self) -> Result<Compiled, CompileError> {
-        if self.has_loops() {
-            return self.unrolled().compile();
-        }
-        if let Some(call) = self.calls.first() {
+        if let Some(call) = self.calls.iter().find(|c| c.body.is_none()) {
             return Err(CompileError::CustomRule {
                 rule: call.op.name().to_string(),
             });
@@ -965,6 +1238,10 @@ impl Graph {
                 "{n_slots} values live at once: more than 2 GiB of work area"
             )));
         }
+        // the loops' operands and results after the values (see `LoopLayout`)
+        let (layout, loops, n_work) = loop_layouts(self, n_slots)?;
+        let loops = loops.into_boxed_slice();
+        let rts: Vec<usize> = loops.iter().map(|r| r as *const LoopRt as usize).collect();
         let signature = |params: &[Type], ret: Type| {
             let mut s = Signature::new(call_conv);
             s.params.extend(params.iter().map(|&t| AbiParam::new(t)));
@@ -1006,6 +1283,7 @@ impl Graph {
             let sig3 = b.import_signature(signature(&[f64_, f64_, f64_], f64_));
             let outcome1 = b.import_signature(signature(&[f64_], types::I64));
             let outcome2 = b.import_signature(signature(&[f64_, f64_], types::I64));
+            let sig_loop = b.import_signature(signature(&[ptr, ptr, ptr], types::I64));
             let mut cg = Gen {
                 b,
                 g: self,
@@ -1018,6 +1296,9 @@ impl Graph {
                 vector_masks,
                 current: 0,
                 masks: Vec::with_capacity(KEPT_MASKS),
+                layout: &layout,
+                rts: &rts,
+                sig_loop,
                 sig1,
                 sig2,
                 sig3,
@@ -1048,7 +1329,22 @@ impl Graph {
             }
             let nodes = self.nodes.iter().zip(&guards_after).enumerate();
             for (i, (&node, after)) in nodes.skip(chunk * CHUNK).take(CHUNK) {
-                if node.is_operation() {
+                if let Node::Loop(_) = node {
+                    // the loop runs, its results go to the work area; a failed iteration returns
+                    // LOOP_FAILED
+                    let status = cg.loop_call(i);
+                    let failed = cg.b.ins().iconst(types::I64, LOOP_FAILED as i64);
+                    let zero = cg.b.ins().iconst(types::I64, 0);
+                    let next = cg.b.create_block();
+                    cg.b.ins().brif(
+                        status,
+                        fail,
+                        &[BlockArg::Value(failed), BlockArg::Value(zero)],
+                        next,
+                        &[],
+                    );
+                    cg.b.switch_to_block(next);
+                } else if node.is_operation() {
                     cg.current = i;
                     let v = cg.op(node);
                     match cg.spill[i] {
@@ -1110,7 +1406,9 @@ impl Graph {
             n_outputs: self.outputs.len(),
             guards: self.guards.iter().map(|g| (g.test, g.expected)).collect(),
             code_size,
-            n_work: n_slots as usize,
+            n_work,
+            graph: (!loops.is_empty()).then(|| Box::new(self.clone())),
+            loops,
             module: ManuallyDrop::new(module),
         })
     }
