@@ -116,8 +116,13 @@ thread_local! {
 /// [`Compiled::eval_into`] behave exactly like [`Graph::eval`] and the interpreter's
 /// [`Evaluator::eval_into`](super::Evaluator::eval_into): the same outputs bit for bit (NaNs
 /// aside, whose payload is not specified), the same errors. Calls take `&self` and allocate
-/// nothing (but [`Compiled::eval`]'s result, and a work area per thread, see below), and a
-/// `Compiled` can be shared between threads.
+/// nothing (but [`Compiled::eval`]'s result, a work area per thread, see below, and for a graph
+/// with loop nodes the buffers of each loop's body, per call), and a `Compiled` can be shared
+/// between threads.
+///
+/// A loop node ([`crate::sum_map`], [`crate::scan`], …) stays a loop: each variant of its body is
+/// compiled as a function of its own, called once per iteration (the first variant whose guards
+/// hold, as the interpreter tries them), so the code does not grow with the data.
 ///
 /// The values the code keeps for long (in a gradient graph, most of the function's, until the
 /// reverse sweep reads them) live in a work area, not in the machine code's stack frame, so a
@@ -791,12 +796,12 @@ fn consecutive(g: &Graph, ops: &[u32]) -> Option<(bool, usize)> {
     all.then_some((input, start as usize))
 }
 
+/// The layout of each node that is a loop, the loops, and the number of work slots.
+type Layouts = (Vec<Option<LoopLayout>>, Vec<LoopRt>, usize);
+
 /// The work-area layout of the loop nodes of `g`, whose other values take `n_slots` slots, with
 /// each loop's body compiled: the layouts, the loops and the total number of slots.
-fn loop_layouts(
-    g: &Graph,
-    n_slots: u32,
-) -> Result<(Vec<Option<LoopLayout>>, Vec<LoopRt>, usize), CompileError> {
+fn loop_layouts(g: &Graph, n_slots: u32) -> Result<Layouts, CompileError> {
     let mut layout = vec![None; g.nodes.len()];
     let mut rts = Vec::new();
     let mut total = n_slots as usize;
@@ -1257,6 +1262,16 @@ impl Graph {
         let mut vals: Vec<Option<Val>> = vec![None; n];
         for chunk in 0..n_chunks {
             let last = chunk + 1 == n_chunks;
+            // a piece of only inputs, parameters and constants has no code: skipped (a graph
+            // with 50 000 parameters starts with a dozen such pieces)
+            let range = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
+            let empty = !last
+                && (chunk > 0 || guards_first.is_empty())
+                && self.nodes[range.clone()].iter().all(|n| !n.is_operation())
+                && guards_after[range].iter().all(Vec::is_empty);
+            if empty {
+                continue;
+            }
             let sig = &mut ctx.func.signature;
             sig.params.extend([AbiParam::new(ptr); 5]);
             sig.returns.push(AbiParam::new(types::I64));
