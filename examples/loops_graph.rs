@@ -58,11 +58,13 @@ fn main() {
         }
         let w: Vec<f64> = (0..d).map(|j| 0.01 * j as f64 - 0.5).collect();
         let t = Instant::now();
-        let g = Graph::record_with(&w, &rows, |w, p| logistic(w, p));
+        let g = Graph::record_with(&w, &rows, logistic);
         let t_record = t.elapsed().as_secs_f64();
+        eprintln!("recorded m = {m} in {t_record} s");
         let t = Instant::now();
         let grad = g.gradient();
         let t_grad = t.elapsed().as_secs_f64();
+        eprintln!("gradient graph in {t_grad} s");
         let reps = (200_000 / m).max(1);
         let t_f64 = time(reps, || {
             black_box(logistic(black_box(&w[..]), black_box(&rows[..])));
@@ -73,6 +75,22 @@ fn main() {
             e.eval_with_into(black_box(&w), black_box(&rows), &mut out)
                 .unwrap();
         });
+        if m == 500 {
+            // the same gradient unrolled (the graph a plain for loop records)
+            let u = g.unrolled().gradient();
+            let mut e = u.program().evaluator::<f64>();
+            let t_u = time(reps, || {
+                e.eval_with_into(black_box(&w), black_box(&rows), &mut out)
+                    .unwrap();
+            });
+            println!(
+                "  m = {m:>5}, unrolled: gradient graph {} operations; interpreter {:.3} ms = \
+                 {:.2}× the f64 loss",
+                u.len(),
+                1e3 * t_u,
+                t_u / t_f64
+            );
+        }
         println!(
             "  m = {m:>5}: function {} operations; gradient graph {} operations, {} nodes \
              besides the {} inputs and parameters; record {:.2} ms, gradient graph {:.2} ms; \

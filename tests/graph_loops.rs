@@ -570,3 +570,150 @@ fn sparsity_patterns_of_loop_graphs_equal_those_of_the_unrolled_graphs() {
         pu.entries().collect::<Vec<_>>()
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// other evaluators of loop graphs
+
+#[test]
+fn forward_mode_on_a_loop_graph_evaluated_on_dual_numbers_agrees_with_its_gradient_graph() {
+    use nilpotent::Dual;
+    let mut rng = Rng(53);
+    let p = [0.3, -0.2, 0.7];
+    let u = rng.vec(2 * 10);
+    let g = Graph::record_with(&p, &u, |p, u| {
+        let s = driven(p, u);
+        s[0] * s[1]
+    });
+    let grad = g.gradient().eval_with(&p, &u).unwrap();
+    let mut e = g.program().evaluator::<Dual<f64, 3>>();
+    let x: Vec<Dual<f64, 3>> = (0..3)
+        .map(|j| {
+            let mut eps = [0.0; 3];
+            eps[j] = 1.0;
+            Dual::new(p[j], eps)
+        })
+        .collect();
+    let pd: Vec<Dual<f64, 3>> = u.iter().map(|&v| Dual::constant(v)).collect();
+    let out = e.eval_with(&x, &pd).unwrap();
+    assert!(same(&[out[0].re], &grad[..1]));
+    for j in 0..3 {
+        assert!(
+            close(out[0].eps[j], grad[1 + j], 1e-13),
+            "{out:?} against {grad:?}"
+        );
+    }
+}
+
+/// Emitted Rust keeps a loop a `for` loop (its results against the interpreter's, bit for bit,
+/// in tests/graph_emitted.rs with the loop cases of tests/compiled_cases).
+#[test]
+fn emitted_rust_of_a_loop_graph_keeps_the_loops() {
+    let g = Graph::record(&[0.5, 0.25, 0.75], rosenbrock).gradient();
+    let src = g.to_rust("f");
+    assert_eq!(src.matches("for t in 0..").count(), 2, "{src}");
+    assert!(!g.unrolled().to_rust("f").contains("for t in"));
+}
+
+#[cfg(feature = "jit")]
+#[test]
+fn the_jit_runs_loop_graphs_with_the_interpreters_results_bit_for_bit() {
+    let mut rng = Rng(59);
+    let d = 3;
+    let w = rng.vec(d);
+    let rows = data(&mut rng, 15, d);
+    let g = Graph::record_with(&w, &rows, logistic_branch).gradient();
+    let c = g.compile().unwrap();
+    for _ in 0..3 {
+        let w = rng.vec(d);
+        assert!(same(
+            &c.eval_with(&w, &rows).unwrap(),
+            &g.eval_with(&w, &rows).unwrap()
+        ));
+    }
+}
+
+/// Hinge loss Σ max(0, 1 − y·z) with labels ±1: the derivative rule of `max` branches per row
+/// (and at a tie, 1 − y·z = 0, takes the average of the two sides).
+fn hinge<T: Real>(w: &[T], rows: &[T]) -> T {
+    let d = w.len();
+    sum_map(rows, d + 1, |r| {
+        let z = (0..d).fold(T::zero(), |s, j| s + w[j] * r[j]);
+        (-(r[d] * z) + 1.0).max(T::zero())
+    })
+}
+
+#[test]
+fn gradient_of_a_body_whose_derivative_rule_branches_per_row_at_ties_and_both_sides() {
+    // rows [x0, x1, y]; at w = (1, 0): margins 1 − y·x0 = 0 (a tie), > 0 and < 0
+    let rows = [
+        1.0, 0.5, 1.0, 0.5, -1.0, 1.0, 2.0, 0.25, 1.0, -1.0, 2.0, 1.0, 3.0, 1.0, -1.0,
+    ];
+    let g = Graph::record_with(&[1.0, 0.0], &rows, hinge);
+    // the reverse loop has one variant per path through max's derivative rule
+    let listing = g.gradient().to_string();
+    assert!(listing.contains("variant 2 of 3"), "{listing}");
+    for w in [[1.0, 0.0], [0.0, 0.0], [-1.0, 1.0], [0.3, -0.7]] {
+        let out = g.gradient().eval_with(&w, &rows).unwrap();
+        let (v, want) = tape_gradient(hinge, &w, &rows);
+        assert!(same(&out[..1], &[v]), "{out:?} against {v}");
+        for j in 0..2 {
+            assert!(
+                close(out[1 + j], want[j], 1e-14),
+                "{out:?} against {want:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn sum_map_over_rows_that_are_inputs_gives_every_rows_adjoint() {
+    let mut rng = Rng(61);
+    let d = 2;
+    let f = |x: &[reverse::Var<f64>], _: &[reverse::Var<f64>]| logistic(&x[..d], &x[d..]);
+    let mut x = rng.vec(d);
+    x.extend(data(&mut rng, 6, d));
+    let g = Graph::record(&x, |x| logistic(&x[..d], &x[d..]));
+    let mut x2 = rng.vec(d);
+    x2.extend(data(&mut rng, 6, d));
+    check_gradient(&g, f, &x2, &[]);
+    check_gradient(&g, f, &vec![0.0; x.len()], &[]);
+}
+
+#[test]
+fn hessian_graph_of_loops_agrees_with_nested_dual_numbers_at_random_and_special_points() {
+    let mut rng = Rng(67);
+    let n = 6;
+    let g = Graph::record(&rng.vec(n), rosenbrock).hessian();
+    assert!(g.has_loops());
+    let nested = |x: &[f64]| nilpotent::hessian(rosenbrock, x);
+    let logistic_nested = |x: &[f64]| nilpotent::hessian(|x| logistic_map(x[0], x[1], 25), x);
+    for x in [rng.vec(n), vec![0.0; n], vec![1.0; n], vec![-1.0; n]] {
+        let out = g.eval(&x).unwrap();
+        let (v, grad, h) = nested(&x);
+        assert!(close(out[0], v, 1e-14));
+        for i in 0..n {
+            assert!(close(out[1 + i], grad[i], 1e-13));
+            for j in 0..n {
+                assert!(
+                    close(out[1 + n + i * n + j], h[(i, j)], 1e-12),
+                    "H[{i}][{j}]"
+                );
+            }
+        }
+    }
+    let g = Graph::record(&[3.3, 0.4], |p| logistic_map(p[0], p[1], 25)).hessian();
+    for x in [[3.3, 0.4], [2.0, 0.5], [1.0, 0.0], [-1.0, 1.0]] {
+        let out = g.eval(&x).unwrap();
+        let (v, grad, h) = logistic_nested(&x);
+        assert!(close(out[0], v, 1e-14));
+        for i in 0..2 {
+            assert!(close(out[1 + i], grad[i], 1e-9), "{out:?} against {grad:?}");
+            for j in 0..2 {
+                assert!(
+                    close(out[3 + i * 2 + j], h[(i, j)], 1e-9),
+                    "{out:?} against {h}"
+                );
+            }
+        }
+    }
+}

@@ -96,6 +96,46 @@
 //! convention for any data, where a baked finite constant allows a plain product). The training
 //! loop of `examples/training.rs` records its gradient once and evaluates it on every minibatch.
 //!
+//! # Loops
+//!
+//! A plain `for` loop is unrolled: a loss over m rows records m copies of the row's expression. The
+//! combinators of [`crate::loops`] ([`sum_map`](crate::sum_map), [`map_rows`](crate::map_rows),
+//! [`sum_windows`](crate::sum_windows), [`scan`](crate::scan), [`fold`](crate::fold)) record the
+//! body once, as a graph of its own, and the loop as one node, whatever the number of rows or
+//! steps: the graph's size is the program's. Values the body uses from outside (weights, a step
+//! size) become inputs of the body; rows may be parameters (data) or inputs. The interpreter runs
+//! the body's program once per iteration, with the values of the plain loop bit for bit (sums are
+//! added to +0 in the order of the iterations); [`Graph::unrolled`] expands every loop, the
+//! reference they are tested against. Derivative graphs keep the loops: the reverse of a loop is a
+//! loop over the body's vector-Jacobian product, run backwards over the states the forward loop
+//! stacked, so the gradient of a `sum_map` over data has the same number of nodes for any number of
+//! rows, and its Hessian is again a graph with loops. Sparsity detection ([`crate::sparse`]) reads
+//! through loop nodes without unrolling them. Emitted Rust and the JIT unroll loops for now
+//! ([`Graph::unrolled`] first), with the same results.
+//!
+//! A branch in the body on a value (the label test `if y > 0.5`) may go either way from row to
+//! row: the body is recorded once per path taken while recording the loop (each such *variant* is
+//! recorded at the first row that takes its path, at most 8), and each iteration runs the first
+//! variant whose guards hold. A row that takes a path no variant took is
+//! [`GraphError::LoopGuard`], naming the iteration — never a value. To cover every row whatever
+//! the data, write the branch without a comparison: `y·f(x) + (1 − y)·g(x)`.
+//!
+//! ```
+//! use nilpotent::{Real, graph::Graph, sum_map};
+//! // Σ over rows [x₀, x₁, y] of the logistic loss, the label tested with a branch
+//! fn loss<T: Real>(w: &[T], rows: &[T]) -> T {
+//!     sum_map(rows, 3, |r| {
+//!         let z = w[0] * r[0] + w[1] * r[1];
+//!         if r[2] > 0.5 { (T::one() + (-z).exp()).ln() } else { (T::one() + z.exp()).ln() }
+//!     })
+//! }
+//! let rows = [0.5, 1.0, 1.0, -1.0, 0.5, 0.0, 2.0, -0.5, 1.0];
+//! let g = Graph::record_with(&[0.1, 0.2], &rows, |w, p| loss(w, p));
+//! let grad = g.gradient(); // loops too: its size does not depend on the number of rows
+//! let out = grad.eval_with(&[0.3, -0.1], &rows).unwrap();
+//! assert_eq!(out[0], loss(&[0.3, -0.1], &rows));
+//! ```
+//!
 //! # When to use which mode
 //!
 //! | you have | use |

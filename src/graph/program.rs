@@ -398,6 +398,8 @@ impl Program {
         }
         let mut code = Vec::with_capacity(steps.len());
         let mut calls = Vec::new();
+        // the step at which each node's slot was freed (operands read twice are freed once)
+        let mut freed_at = vec![usize::MAX; n];
         let mut loops: Vec<LoopSlots> = Vec::new();
         // the index in `loops` of each loop node
         let mut loop_index = vec![u32::MAX; n];
@@ -440,12 +442,19 @@ impl Program {
             // placed, so that it may take one of them)
             for j in 0..m {
                 let o = args[j] as usize;
-                let first = args[..j].iter().all(|&p| p as usize != o);
+                // (an operand read twice is freed once; a loop's long operand list is checked
+                // with a mark per node, not by a scan)
+                let first = if m <= 3 {
+                    args[..j].iter().all(|&p| p as usize != o)
+                } else {
+                    freed_at[o] != s
+                };
                 if first
                     && last_use[o] == Some(s)
                     && !matches!(nodes[o], Node::Const(_) | Node::Param(_))
                 {
                     free.push(slot[o]);
+                    freed_at[o] = s;
                 }
             }
             let (code_of, dst) = match *step {

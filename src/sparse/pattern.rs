@@ -331,9 +331,10 @@ impl BodyPattern {
         for v in &def.variants {
             let p = jacobian_pattern(v);
             for (i, j) in p.entries() {
-                let mut w = Window::default();
-                w.lo = j / 64;
-                w.words.push(1u64 << (j % 64));
+                let w = Window {
+                    lo: j / 64,
+                    words: vec![1u64 << (j % 64)],
+                };
                 deps[i].union_with(&w);
             }
             for (a, w) in interaction_sets(v).iter().enumerate() {
@@ -497,7 +498,7 @@ fn propagate(
                         }
                     }
                     let results = loop_sets(def, &operand, interactions);
-                    let ids = results.iter().map(|w| sets.from_window(w)).collect();
+                    let ids = results.iter().map(|w| sets.copy_of(w)).collect();
                     loop_results.insert(v, ids);
                     None
                 }
@@ -632,7 +633,7 @@ impl SetArena {
     }
 
     /// A new set equal to `w` (`None` if it is empty).
-    fn from_window(&mut self, w: &Window) -> Option<SetId> {
+    fn copy_of(&mut self, w: &Window) -> Option<SetId> {
         if w.words.iter().all(|&x| x == 0) {
             return None;
         }
