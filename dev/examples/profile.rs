@@ -217,6 +217,9 @@ const CASES: &[&str] = &[
     "logistic_f64",
     "logistic_reverse",
     "logistic_graph",
+    "logistic_params_graph",
+    "logistic_jit",
+    "logistic_params_jit",
     "jacobian32_graph",
     "hessian8_graph",
     "rosenbrock1024_by_hand",
@@ -241,6 +244,32 @@ const CASES: &[&str] = &[
     "third_derivative_f64",
     "third_derivative_nilpotent",
 ];
+
+/// `common::Data::loss` with the data read from the parameters `p` (the m × d features row by
+/// row, then the m labels): the same operations in the same order (examples/data_as_parameters.rs).
+fn loss_params<T: Float>(w: &[T], p: &[T], m: usize, d: usize) -> T {
+    let (features, labels) = p.split_at(m * d);
+    let lambda = T::from(1e-3).unwrap();
+    let mut loss = T::zero();
+    for (row, &y) in features.chunks_exact(d).zip(labels) {
+        let mut z = w[0];
+        for (wj, &xj) in w[1..].iter().zip(row) {
+            z = z + *wj * xj;
+        }
+        let p = T::one() / (T::one() + (-z).exp());
+        loss = loss
+            - if y > T::from(0.5).unwrap() {
+                p.ln()
+            } else {
+                (T::one() - p).ln()
+            };
+    }
+    let mut reg = T::zero();
+    for &wj in w {
+        reg = reg + wj * wj;
+    }
+    loss + lambda * reg
+}
 
 /// The gradient graph of Rosenbrock (n = 1024), or of another function: recorded once, outside the
 /// measured loop.
@@ -289,6 +318,8 @@ fn main() {
     let data = common::Data::new(500, 100);
     let w: Vec<f64> = (0..101).map(|j| 0.01 * ((j % 5) as f64 - 2.0)).collect();
     let mut gw = vec![0.0; w.len()];
+    // the same data as parameters (the features row by row, then the labels)
+    let logistic_params: Vec<f64> = data.features.iter().chain(&data.labels).copied().collect();
     let graph = match case.as_str() {
         "lecture_graph" | "lecture_jit" => Some(graph_of(lecture, &lec, false)),
         "rosenbrock1024_graph" | "rosenbrock1024_jit" | "compile1024_jit" => {
@@ -296,15 +327,23 @@ fn main() {
         }
         "hessian32_graph" | "hessian32_jit" => Some(graph_of(rosenbrock, &x32, true)),
         "hessian8_graph" => Some(graph_of(rosenbrock, &x8, true)),
-        "logistic_graph" => Some(Graph::record(&w, |v| data.loss(v)).gradient()),
+        "logistic_graph" | "logistic_jit" => Some(Graph::record(&w, |v| data.loss(v)).gradient()),
+        "logistic_params_graph" | "logistic_params_jit" => Some(
+            Graph::record_with(&w, &logistic_params, |v, q| {
+                loss_params(v, q, data.labels.len(), data.d)
+            })
+            .gradient(),
+        ),
         "jacobian32_graph" => Some(Graph::record_vec(&x32, common::dense_map).jacobian()),
         _ => None,
     };
     #[cfg(feature = "jit")]
     let jit = match case.as_str() {
-        "lecture_jit" | "rosenbrock1024_jit" | "hessian32_jit" => {
-            Some(graph.as_ref().expect("made above").compile().unwrap())
-        }
+        "lecture_jit"
+        | "rosenbrock1024_jit"
+        | "hessian32_jit"
+        | "logistic_jit"
+        | "logistic_params_jit" => Some(graph.as_ref().expect("made above").compile().unwrap()),
         _ => None,
     };
     let mut hess = vec![0.0; 32 * 32];
@@ -453,6 +492,24 @@ fn main() {
                 };
                 let ev = evaluator.as_mut().expect("made above");
                 black_box(ev.eval_into(black_box(x), &mut out).is_ok());
+                black_box(&out);
+            }
+            "logistic_params_graph" => {
+                let ev = evaluator.as_mut().expect("made above");
+                let r = ev.eval_with_into(black_box(&w), black_box(&logistic_params), &mut out);
+                black_box(r.is_ok());
+                black_box(&out);
+            }
+            #[cfg(feature = "jit")]
+            "logistic_jit" | "logistic_params_jit" => {
+                let c = jit.as_ref().expect("made above");
+                let p: &[f64] = if case == "logistic_jit" {
+                    &[]
+                } else {
+                    &logistic_params
+                };
+                let r = c.eval_with_into(black_box(&w), black_box(p), &mut out);
+                black_box(r.is_ok());
                 black_box(&out);
             }
             "rosenbrock1024_by_hand" => {

@@ -178,11 +178,13 @@ impl Graph {
     /// If `name` is not a Rust identifier that can name a function.
     pub fn try_to_rust(&self, name: &str) -> Result<String, NoRustPath> {
         check_name(name);
-        if self.has_loops() {
-            return self.unrolled().try_to_rust(name);
-        }
         let mut custom_calls = Vec::with_capacity(self.calls.len());
         for call in &self.calls {
+            if call.body.is_some() {
+                // a loop node's placeholder (emitted by `loop_stmt`)
+                custom_calls.push(String::new());
+                continue;
+            }
             let args: Vec<String> = call.args.iter().map(|a| format!("v{a}")).collect();
             match call.op.rust_call(&args) {
                 Some(code) => custom_calls.push(code),
@@ -247,7 +249,13 @@ impl Graph {
         // the statements: inputs and constants first (as the interpreter fills its slots), then
         // the guards on them alone, then every operation with the guards placed after it
         let mut stmts: Vec<Stmt> = Vec::with_capacity(nodes.len() + self.guards.len());
+        // the loops' bodies, as functions of their own after this one
+        let mut bodies = String::new();
+        let read = self.read_outside_slices();
         for (i, node) in nodes.iter().enumerate() {
+            if !read[i] {
+                continue;
+            }
             let code = match *node {
                 Node::Input(k) => format!("let v{i} = x[{k}];"),
                 Node::Param(k) => format!("let v{i} = p[{k}];"),
@@ -271,7 +279,13 @@ impl Graph {
         for (i, node) in nodes.iter().enumerate() {
             let e = match *node {
                 Node::Input(_) | Node::Param(_) | Node::Const(_) => continue,
-                Node::Loop(_) | Node::LoopOut(..) => unreachable!("loops are unrolled first"),
+                Node::Loop(k) => {
+                    let code = self.loop_stmt(name, i, k, &mut bodies)?;
+                    let args = node.args(&self.calls);
+                    stmts.push(Stmt::new(Some(i as u32), code, &args));
+                    continue;
+                }
+                Node::LoopOut(l, j) => format!("v{l}[{j}]"),
                 Node::Unary(Unary::Neg, a) => format!("-v{a}"),
                 Node::Unary(Unary::Powi(k), a) => format!("v{a}.powi({k})"),
                 Node::Unary(op, a) => format!("v{a}.{}()", unary_method(op)),
@@ -309,6 +323,7 @@ impl Graph {
             let _ = writeln!(w, "    out[{k}] = v{o};");
         }
         let _ = writeln!(w, "    ::std::result::Result::Ok(())\n}}");
+        s.push_str(&bodies);
         Ok(s)
     }
 
@@ -367,6 +382,207 @@ impl Graph {
         );
         let (ops, m) = g.test.operands();
         Stmt::new(None, code, &ops[..m])
+    }
+}
+
+/// A loop's results up to this many are an array on the stack of the emitted function, more a
+/// `Vec`.
+const RESULTS_ON_STACK: usize = 4096;
+
+impl Graph {
+    /// The sequence of `len` operands `ops` read by a loop as a slice of the inputs or the
+    /// parameters (`x[a..b]`, `p[a..b]`), if they are consecutive inputs or parameters.
+    fn as_slice(&self, ops: &[u32]) -> Option<String> {
+        let first = *ops.first()?;
+        let (name, start) = match self.nodes[first as usize] {
+            Node::Input(k) => ("x", k),
+            Node::Param(k) => ("p", k),
+            _ => return None,
+        };
+        let consecutive = ops.iter().enumerate().all(|(j, &o)| {
+            matches!(
+                (self.nodes[o as usize], name),
+                (Node::Input(k), "x") | (Node::Param(k), "p") if k == start + j as u32
+            )
+        });
+        consecutive.then(|| format!("{name}[{start}..{}]", start as usize + ops.len()))
+    }
+
+    /// For each node, whether the emitted code reads it as a variable: every node, but inputs and
+    /// parameters read only as parts of a loop's sequence that is a slice of `x` or `p` (a
+    /// minibatch of 50 000 data would otherwise be 50 000 `let`s for the compiler to see through).
+    fn read_outside_slices(&self) -> Vec<bool> {
+        let n = self.nodes.len();
+        let mut read = vec![false; n];
+        for (i, node) in self.nodes.iter().enumerate() {
+            match *node {
+                Node::Input(_) | Node::Param(_) | Node::Const(_) => {}
+                Node::Loop(k) => {
+                    let def = self.loop_def(k);
+                    let args = node.args(&self.calls);
+                    let mut at = 0;
+                    for (g, (len, from)) in def.groups().enumerate() {
+                        let is_seq = g > 0 && g <= def.seqs.len();
+                        let m = if from.is_some() { 1 } else { len };
+                        let ops = &args[at..at + m];
+                        if !(is_seq && from.is_none() && self.as_slice(ops).is_some()) {
+                            for &o in ops.iter() {
+                                read[o as usize] = true;
+                            }
+                        }
+                        at += m;
+                    }
+                }
+                _ => {
+                    for &a in node.args(&self.calls).iter() {
+                        read[a as usize] = true;
+                    }
+                }
+            }
+            let _ = i;
+        }
+        for g in &self.guards {
+            let (ops, m) = g.test.operands();
+            for &o in &ops[..m] {
+                read[o as usize] = true;
+            }
+        }
+        for &o in &self.outputs {
+            read[o as usize] = true;
+        }
+        // a node that is not an input or a parameter is always defined (its own statement)
+        for (r, node) in read.iter_mut().zip(&self.nodes) {
+            if !matches!(node, Node::Input(_) | Node::Param(_)) {
+                *r = true;
+            }
+        }
+        read
+    }
+
+    /// The statement `let v{i} = …;` of the loop node `i` (the call `k`): a `for` loop over its
+    /// iterations that calls a function per variant of its body (written to `bodies`), tries the
+    /// variants in order as the interpreter does, and leaves the loop's results (final state,
+    /// sums, stacked values) in the array or `Vec` `v{i}`, which `LoopOut` nodes index.
+    fn loop_stmt(
+        &self,
+        name: &str,
+        i: usize,
+        k: u32,
+        bodies: &mut String,
+    ) -> Result<String, NoRustPath> {
+        let def = self.loop_def(k);
+        let args = self.nodes[i].args(&self.calls);
+        let (c, s, o, n) = (def.state, def.sums, def.stacked, def.iterations);
+        let (b_in, b_out, r) = (def.body_inputs(), def.body_outputs(), def.num_results());
+        let wt = def.window_total();
+        let body_names: Vec<String> = (0..def.variants.len())
+            .map(|j| format!("{name}_loop{i}_v{j}"))
+            .collect();
+        for (g, body) in def.variants.iter().zip(&body_names) {
+            bodies.push('\n');
+            bodies.push_str(&g.try_to_rust(body)?);
+        }
+        let mut w = String::new();
+        let zeros = |len: usize| {
+            if len <= RESULTS_ON_STACK {
+                format!("[0.0f64; {len}]")
+            } else {
+                format!("::std::vec![0.0f64; {len}]")
+            }
+        };
+        let _ = writeln!(w, "let v{i} = {{");
+        let _ = writeln!(w, "    let mut results = {};", zeros(r));
+        let _ = writeln!(w, "    let mut input = [0.0f64; {b_in}];");
+        let _ = writeln!(w, "    let mut body = [0.0f64; {b_out}];");
+        // the operands: the state, the sequences (slices), the free values
+        let mut at = 0;
+        let mut seqs = Vec::new();
+        for (g, (len, from)) in def.groups().enumerate() {
+            let m = if from.is_some() { 1 } else { len };
+            let ops = &args[at..at + m];
+            at += m;
+            if g == 0 {
+                for (j, &a) in ops.iter().enumerate() {
+                    let _ = writeln!(w, "    input[{j}] = v{a};");
+                }
+            } else if g <= def.seqs.len() {
+                let q = g - 1;
+                let seq = match from {
+                    Some(off) => format!("&v{}[{off}..{}]", ops[0], off + len),
+                    None => match self.as_slice(ops) {
+                        Some(slice) => format!("&{slice}"),
+                        None => {
+                            let vs: Vec<String> = ops.iter().map(|a| format!("v{a}")).collect();
+                            let _ =
+                                writeln!(w, "    let s{q}: [f64; {len}] = [{}];", vs.join(", "));
+                            format!("&s{q}")
+                        }
+                    },
+                };
+                let _ = writeln!(w, "    let seq{q}: &[f64] = {seq};");
+                seqs.push(q);
+            } else {
+                for (j, &a) in ops.iter().enumerate() {
+                    let _ = writeln!(w, "    input[{}] = v{a};", c + wt + j);
+                }
+            }
+        }
+        let _ = writeln!(w, "    for t in 0..{n}usize {{");
+        if def.reverse {
+            let _ = writeln!(w, "        let k = {} - t;", n - 1);
+        } else {
+            let _ = writeln!(w, "        let k = t;");
+        }
+        let mut to = c;
+        for (q, win) in def.seqs.iter().enumerate() {
+            if win.size > 0 {
+                let _ = writeln!(
+                    w,
+                    "        input[{to}..{}].copy_from_slice(&seq{q}[k * {}..k * {} + {}]);",
+                    to + win.size,
+                    win.stride,
+                    win.stride,
+                    win.size
+                );
+            }
+            to += win.size;
+        }
+        // the variants in order: the first whose guards hold; none is the interpreter's error
+        let mut call = format!(
+            "return ::std::result::Result::Err({GRAPH}::GraphError::LoopGuard {{ iteration: k, \
+             variants: {}, first: ::std::string::ToString::to_string(&e0) }})",
+            def.variants.len()
+        );
+        for (j, body) in body_names.iter().enumerate().rev() {
+            let err = if j == 0 { "e0" } else { "_" };
+            call = format!(
+                "match {body}(&input, &mut body) {{ ::std::result::Result::Ok(()) => {{}} \
+                 ::std::result::Result::Err({err}) => {call} }}"
+            );
+        }
+        let _ = writeln!(w, "        {call}");
+        if c > 0 {
+            let _ = writeln!(w, "        input[..{c}].copy_from_slice(&body[..{c}]);");
+        }
+        for j in c..c + s {
+            let _ = writeln!(w, "        results[{j}] = results[{j}] + body[{j}];");
+        }
+        if o > 0 {
+            let _ = writeln!(
+                w,
+                "        results[{} + k * {o}..{} + k * {o} + {o}].copy_from_slice(&body[{}..]);",
+                c + s,
+                c + s,
+                c + s
+            );
+        }
+        let _ = writeln!(w, "    }}");
+        if c > 0 {
+            let _ = writeln!(w, "    results[..{c}].copy_from_slice(&input[..{c}]);");
+        }
+        let _ = writeln!(w, "    results\n}};");
+        let _ = seqs;
+        Ok(w)
     }
 }
 

@@ -12,7 +12,7 @@
 //! instructions, which round exactly as Rust's operators and methods do; `signum` is a
 //! `copysign` and a select (as std's: `f64::NAN` for a NaN); `powi` with a constant exponent is the
 //! repeated squaring of the runtime's `powi` (the same products in the same order); `⊙` is a
-//! product and a select. Every other function — `sin`, `exp`, `powf`, `max`, `mul_add`,
+//! product with its bits cleared where a factor is 0 (see `Gen::chain_mul`). Every other function — `sin`, `exp`, `powf`, `max`, `mul_add`,
 //! `round`, … — is a call, through a function pointer, of a small `extern "C"` function that
 //! calls std's `f64` method, which is what the interpreter calls (for `max` and `min`, the crate's
 //! [`rules::max`](crate::rules::max) and [`rules::min`](crate::rules::min)). No operation is fused or
@@ -32,7 +32,10 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, Module};
 
+use std::sync::Arc;
+
 use super::guard::{Compare, GraphError, Observe, Test, Words};
+use super::loops::LoopDef;
 use super::program::guard_placement;
 use super::record::Node;
 use super::{Evaluate, Graph};
@@ -113,8 +116,13 @@ thread_local! {
 /// [`Compiled::eval_into`] behave exactly like [`Graph::eval`] and the interpreter's
 /// [`Evaluator::eval_into`](super::Evaluator::eval_into): the same outputs bit for bit (NaNs
 /// aside, whose payload is not specified), the same errors. Calls take `&self` and allocate
-/// nothing (but [`Compiled::eval`]'s result, and a work area per thread, see below), and a
-/// `Compiled` can be shared between threads.
+/// nothing (but [`Compiled::eval`]'s result, a work area per thread, see below, and for a graph
+/// with loop nodes the buffers of each loop's body, per call), and a `Compiled` can be shared
+/// between threads.
+///
+/// A loop node ([`crate::sum_map`], [`crate::scan`], …) stays a loop: each variant of its body is
+/// compiled as a function of its own, called once per iteration (the first variant whose guards
+/// hold, as the interpreter tries them), so the code does not grow with the data.
 ///
 /// The values the code keeps for long (in a gradient graph, most of the function's, until the
 /// reverse sweep reads them) live in a work area, not in the machine code's stack frame, so a
@@ -147,8 +155,17 @@ pub struct Compiled {
     /// per guard: its operands as the user wrote them and where (for the error)
     words: Box<[Words]>,
     code_size: usize,
-    /// the number of `f64` slots of the work area the code keeps long-lived values in
+    /// the number of `f64` slots of the work area the code keeps long-lived values in (and the
+    /// loops' operands and results)
     n_work: usize,
+    /// the loop nodes' loops with their bodies compiled (the code calls [`run_loop`] with a
+    /// pointer to one; their addresses are fixed: a boxed slice, never changed). Read only by
+    /// that code: kept alive here.
+    #[allow(dead_code)]
+    loops: Box<[LoopRt]>,
+    /// the graph, for the error of an iteration of a loop that no variant of its body accepts
+    /// (made again by the interpreter: the error path only); `None` without loops
+    graph: Option<Box<Graph>>,
     /// owns the memory `func` points into; freed on drop
     module: ManuallyDrop<JITModule>,
 }
@@ -251,20 +268,48 @@ impl Compiled {
             });
         }
         let mut found = 0u64;
-        let status = if self.n_work <= LOCAL_WORK {
-            // a small work area on this function's stack (every slot the code reads it wrote
-            // before: nothing needs initialising)
-            let mut local = [MaybeUninit::<f64>::uninit(); LOCAL_WORK];
-            self.run(x, p, out, &mut found, local.as_mut_ptr().cast())
-        } else {
-            self.run_with_thread_work(x, p, out, &mut found)
-        };
+        let status = self.status(x, p, out, &mut found);
+        if status == LOOP_FAILED {
+            return Err(self.loop_error(x, p));
+        }
         if status == 0 {
             Ok(())
         } else {
             let k = (status - 1) as usize;
             let (test, expected) = self.guards[k];
             Err(self.words[k].error_at(k, test, expected, found, x, p))
+        }
+    }
+
+    /// Runs the code on inputs of the right lengths (checked by the caller) with a work area:
+    /// 0, [`LOOP_FAILED`], or guard k's index + 1 with its answer in `found`.
+    #[inline]
+    fn status(&self, x: &[f64], p: &[f64], out: &mut [f64], found: &mut u64) -> u64 {
+        if self.n_work <= LOCAL_WORK {
+            // a small work area on this function's stack (every slot the code reads it wrote
+            // before: nothing needs initialising)
+            let mut local = [MaybeUninit::<f64>::uninit(); LOCAL_WORK];
+            self.run(x, p, out, found, local.as_mut_ptr().cast())
+        } else {
+            self.run_with_thread_work(x, p, out, found)
+        }
+    }
+
+    /// The error of an evaluation whose code reported an iteration of a loop that no variant of
+    /// its body accepts: the interpreter's, made by the interpreter (the same guards checked in
+    /// the same order, so the same first error).
+    #[cold]
+    #[inline(never)]
+    fn loop_error(&self, x: &[f64], p: &[f64]) -> GraphError {
+        let g = self
+            .graph
+            .as_ref()
+            .expect("nilpotent::graph: a loop failed in compiled code without loops (a bug)");
+        match g.program().evaluator::<f64>().eval_with(x, p) {
+            Err(e) => e,
+            Ok(_) => panic!(
+                "nilpotent::graph: a loop failed in compiled code but not in the interpreter (a bug)"
+            ),
         }
     }
 
@@ -493,6 +538,99 @@ extern "C" fn order_outcome(a: f64, b: f64) -> u64 {
     Compare::Order.outcome(a, b)
 }
 
+// ----- loops -----
+
+/// The status compiled code returns when an iteration of a loop has no variant of its body that
+/// accepts it (the error is then made by the interpreter, see [`Compiled::loop_error`]).
+const LOOP_FAILED: u64 = u64::MAX;
+
+/// A loop node of compiled code: the loop and each variant of its body compiled on its own.
+struct LoopRt {
+    def: Arc<LoopDef>,
+    bodies: Vec<Compiled>,
+}
+
+impl LoopRt {
+    /// Runs the loop as the interpreter's [`LoopDef::run`] does (the same operations in the same
+    /// order): `groups` are the values of its operand groups (the state, each sequence, the free
+    /// values), `results` its results. False if an iteration has no variant that accepts it.
+    fn run(&self, groups: &[&[f64]], results: &mut [f64]) -> bool {
+        let def = &*self.def;
+        let (c, s, o) = (def.state, def.sums, def.stacked);
+        let w_total = def.window_total();
+        let mut input = vec![0.0; def.body_inputs()];
+        let mut out = vec![0.0; def.body_outputs()];
+        input[..c].copy_from_slice(groups[0]);
+        input[c + w_total..].copy_from_slice(groups[groups.len() - 1]);
+        results[c..c + s].fill(0.0);
+        for t in 0..def.iterations {
+            let k = def.iteration(t);
+            let mut at = c;
+            for (w, seq) in def.seqs.iter().zip(&groups[1..]) {
+                if w.size > 0 {
+                    let start = k * w.stride;
+                    input[at..at + w.size].copy_from_slice(&seq[start..start + w.size]);
+                }
+                at += w.size;
+            }
+            let mut found = 0;
+            if !self
+                .bodies
+                .iter()
+                .any(|b| b.status(&input, &[], &mut out, &mut found) == 0)
+            {
+                return false;
+            }
+            input[..c].copy_from_slice(&out[..c]);
+            for j in c..c + s {
+                results[j] += out[j];
+            }
+            let at = c + s + k * o;
+            results[at..at + o].copy_from_slice(&out[c + s..c + s + o]);
+        }
+        results[..c].copy_from_slice(&input[..c]);
+        true
+    }
+}
+
+/// The function compiled code calls for a loop node: `rt` is the loop, `groups` points to one
+/// pointer per operand group (to its values), `results` to the loop's results. Returns 0, or 1
+/// if an iteration has no variant of the body that accepts it.
+extern "C" fn run_loop(rt: *const LoopRt, groups: *const *const f64, results: *mut f64) -> u64 {
+    // SAFETY: the code passes a pointer to a `LoopRt` of the `Compiled` that runs it (alive as
+    // long as the code); `groups` points to one pointer per operand group of its loop, each to as
+    // many `f64`s as the group has values (the inputs, the parameters, or the work area, whose
+    // lengths the caller of the code checked or made), and `results` to the loop's results in
+    // the work area (`num_results` slots, written by nothing else while this runs).
+    #[allow(unsafe_code)]
+    let ok = unsafe {
+        let rt = &*rt;
+        let lens: Vec<usize> = rt.def.groups().map(|(len, _)| len).collect();
+        let groups: Vec<&[f64]> = lens
+            .iter()
+            .enumerate()
+            .map(|(g, &len)| core::slice::from_raw_parts(*groups.add(g), len))
+            .collect();
+        let results = core::slice::from_raw_parts_mut(results, rt.def.num_results());
+        rt.run(&groups, results)
+    };
+    !ok as u64
+}
+
+/// Where a loop node's operands and results are in the work area (slot indices).
+#[derive(Clone, Copy)]
+struct LoopLayout {
+    /// the loop's index in [`Compiled::loops`]
+    rt: usize,
+    /// its results
+    results: u32,
+    /// the operands that are not a slice of the inputs or parameters or an earlier loop's
+    /// results, copied here
+    staged: u32,
+    /// one pointer per operand group
+    pointers: u32,
+}
+
 // ----- code generation -----
 
 /// Graphs of up to this many nodes are compiled with Cranelift's optimiser and its backtracking
@@ -622,12 +760,107 @@ struct Gen<'a, 'b> {
     spill: Vec<u32>,
     /// the work area's address
     work: Val,
+    /// `⊙` with vector masks (see [`Gen::chain_mul`])
+    vector_masks: bool,
+    /// the node being generated
+    current: usize,
+    /// the operands of recent `⊙`s (see [`Gen::operand_mask`])
+    masks: Vec<Operand>,
+    /// where each loop node's operands and results are in the work area
+    layout: &'a [Option<LoopLayout>],
+    /// the address of each loop's [`LoopRt`]
+    rts: &'a [usize],
+    /// the signature of [`run_loop`]
+    sig_loop: cranelift_codegen::ir::SigRef,
     sig1: cranelift_codegen::ir::SigRef,
     sig2: cranelift_codegen::ir::SigRef,
     sig3: cranelift_codegen::ir::SigRef,
     outcome1: cranelift_codegen::ir::SigRef,
     outcome2: cranelift_codegen::ir::SigRef,
 }
+
+/// If the nodes `ops` are consecutive inputs (`true`) or parameters (`false`), and the first one's
+/// index.
+fn consecutive(g: &Graph, ops: &[u32]) -> Option<(bool, usize)> {
+    let (input, start) = match g.nodes[*ops.first()? as usize] {
+        Node::Input(k) => (true, k),
+        Node::Param(k) => (false, k),
+        _ => return None,
+    };
+    let all = ops
+        .iter()
+        .enumerate()
+        .all(|(j, &o)| match g.nodes[o as usize] {
+            Node::Input(k) => input && k == start + j as u32,
+            Node::Param(k) => !input && k == start + j as u32,
+            _ => false,
+        });
+    all.then_some((input, start as usize))
+}
+
+/// The layout of each node that is a loop, the loops, and the number of work slots.
+type Layouts = (Vec<Option<LoopLayout>>, Vec<LoopRt>, usize);
+
+/// The work-area layout of the loop nodes of `g`, whose other values take `n_slots` slots, with
+/// each loop's body compiled: the layouts, the loops and the total number of slots.
+fn loop_layouts(g: &Graph, n_slots: u32) -> Result<Layouts, CompileError> {
+    let mut layout = vec![None; g.nodes.len()];
+    let mut rts = Vec::new();
+    let mut total = n_slots as usize;
+    for (i, node) in g.nodes.iter().enumerate() {
+        let Node::Loop(k) = *node else { continue };
+        let def = g.loop_def(k).clone();
+        let args = node.args(&g.calls);
+        let (mut at, mut staged) = (0, 0);
+        let mut groups = 0;
+        for (len, from) in def.groups() {
+            let m = if from.is_some() { 1 } else { len };
+            if from.is_none() && consecutive(g, &args[at..at + m]).is_none() {
+                staged += len;
+            }
+            at += m;
+            groups += 1;
+        }
+        let results = total;
+        total += def.num_results();
+        let staged_at = total;
+        total += staged;
+        let pointers = total;
+        total += groups;
+        if total * 8 > i32::MAX as usize {
+            return Err(CompileError::Codegen(format!(
+                "{total} values in the work area: more than 2 GiB"
+            )));
+        }
+        let bodies = def
+            .variants
+            .iter()
+            .map(Graph::compile)
+            .collect::<Result<Vec<_>, _>>()?;
+        layout[i] = Some(LoopLayout {
+            rt: rts.len(),
+            results: results as u32,
+            staged: staged_at as u32,
+            pointers: pointers as u32,
+        });
+        rts.push(LoopRt { def, bodies });
+    }
+    Ok((layout, rts, total))
+}
+
+/// An operand of a recent `⊙` (see [`Gen::operand_mask`]).
+struct Operand {
+    node: u32,
+    /// its value in both lanes of a vector
+    splat: Val,
+    /// `== 0` in both lanes
+    mask: Val,
+    /// the node it was last used at
+    used: usize,
+}
+
+/// The number of `⊙` operands whose splat and mask the generated code keeps in registers.
+const KEPT_MASKS: usize = 2;
 
 /// The byte offset of work slot `s` (a work area of more than 2³¹ bytes is refused by
 /// [`Graph::compile`]).
@@ -712,7 +945,14 @@ impl Gen<'_, '_> {
         match node {
             Node::Input(_) | Node::Param(_) | Node::Const(_) => unreachable!("not an operation"),
             Node::Custom(_) => unreachable!("refused by Graph::compile"),
-            Node::Loop(_) | Node::LoopOut(..) => unreachable!("loops are unrolled first"),
+            Node::Loop(_) => unreachable!("a loop node is a call (Gen::loop_call)"),
+            Node::LoopOut(l, j) => {
+                let at = self.layout[l as usize].expect("a loop node").results + j;
+                let work = self.work;
+                self.b
+                    .ins()
+                    .load(types::F64, trusted(), work, slot_offset(at))
+            }
             Node::Unary(op, a) => {
                 let x = self.val(a);
                 match op {
@@ -760,17 +1000,144 @@ impl Gen<'_, '_> {
                 let sig = self.sig3;
                 self.call(sig, mul_add as Fn3 as usize, &[x, y, z])
             }
-            Node::ChainMul(a, b) => {
-                // x ⊙ y = +0 if x == 0 or y == 0 (either sign), else x·y
-                let (x, y) = (self.val(a), self.val(b));
-                let zero = self.b.ins().f64const(0.0);
-                let product = self.b.ins().fmul(x, y);
-                let x0 = self.b.ins().fcmp(FloatCC::Equal, x, zero);
-                let y0 = self.b.ins().fcmp(FloatCC::Equal, y, zero);
-                let either = self.b.ins().bor(x0, y0);
-                self.b.ins().select(either, zero, product)
-            }
+            Node::ChainMul(a, b) => self.chain_mul(a, b),
         }
+    }
+
+    /// The call of [`run_loop`] for the loop node `i`: a pointer to each of its operand groups
+    /// (a slice of the inputs or parameters where the group is consecutive inputs or parameters,
+    /// an earlier loop's results for a sequence read from them, else its values stored in the
+    /// work area) in the work area, then the call; returns its status (0 or 1).
+    fn loop_call(&mut self, i: usize) -> Val {
+        let g = self.g;
+        let Node::Loop(k) = g.nodes[i] else {
+            unreachable!("a loop node")
+        };
+        let def = g.loop_def(k).clone();
+        let lay = self.layout[i].expect("a loop node");
+        let args = g.nodes[i].args(&g.calls);
+        let work = self.work;
+        let (mut at, mut staged) = (0, lay.staged);
+        for (grp, (len, from)) in def.groups().enumerate() {
+            let m = if from.is_some() { 1 } else { len };
+            let ops = &args[at..at + m];
+            at += m;
+            let ptr = match from {
+                Some(off) => {
+                    let base = self.layout[ops[0] as usize].expect("a loop node").results;
+                    self.b
+                        .ins()
+                        .iadd_imm_s(work, i64::from(slot_offset(base + off as u32)))
+                }
+                None => match consecutive(g, ops) {
+                    Some((true, start)) => self.b.ins().iadd_imm_s(self.x, 8 * start as i64),
+                    Some((false, start)) => self.b.ins().iadd_imm_s(self.p, 8 * start as i64),
+                    None => {
+                        for (j, &o) in ops.iter().enumerate() {
+                            let v = self.val(o);
+                            self.b
+                                .ins()
+                                .store(trusted(), v, work, slot_offset(staged + j as u32));
+                        }
+                        let ptr = self
+                            .b
+                            .ins()
+                            .iadd_imm_s(work, i64::from(slot_offset(staged)));
+                        staged += len as u32;
+                        ptr
+                    }
+                },
+            };
+            self.b
+                .ins()
+                .store(trusted(), ptr, work, slot_offset(lay.pointers + grp as u32));
+        }
+        let rt = self.b.ins().iconst(self.ptr, self.rts[lay.rt] as i64);
+        let groups = self
+            .b
+            .ins()
+            .iadd_imm_s(work, i64::from(slot_offset(lay.pointers)));
+        let results = self
+            .b
+            .ins()
+            .iadd_imm_s(work, i64::from(slot_offset(lay.results)));
+        let sig = self.sig_loop;
+        self.call(sig, run_loop as *const () as usize, &[rt, groups, results])
+    }
+
+    /// `x ⊙ y` for the nodes `a` and `b`: +0 if x == 0 or y == 0 (either sign), else x·y.
+    ///
+    /// Where the host has 128-bit vector registers (x86-64, AArch64), without a branch or a flag:
+    /// the product with its bits cleared by the mask `x == 0 | y == 0`, the comparisons in lane 0
+    /// of vector registers (`cmpeqpd`, `por`, `andnpd` on x86-64; a NaN compares unequal to 0, so
+    /// it is multiplied), and an operand's splat and mask are reused by the `⊙`s that follow
+    /// shortly (see [`Gen::operand_mask`]): a gradient graph multiplies one adjoint by every
+    /// partial of its node in a row. The scalar comparisons, their flags and a select took some
+    /// fifteen instructions and 60 bytes: the gradient of the logistic loss with the data as
+    /// parameters (a `⊙` per datum, its partial a parameter, whose value may be 0) had twice the
+    /// code of the same graph with the data as constants (whose nonzero partials make plain
+    /// products), and ran 5 times slower.
+    fn chain_mul(&mut self, a: u32, b: u32) -> Val {
+        if !self.vector_masks {
+            let (x, y) = (self.val(a), self.val(b));
+            let product = self.b.ins().fmul(x, y);
+            let zero = self.b.ins().f64const(0.0);
+            let x0 = self.b.ins().fcmp(FloatCC::Equal, x, zero);
+            let y0 = self.b.ins().fcmp(FloatCC::Equal, y, zero);
+            let either = self.b.ins().bor(x0, y0);
+            return self.b.ins().select(either, zero, product);
+        }
+        let (xv, x0) = self.operand_mask(a);
+        let (yv, y0) = self.operand_mask(b);
+        let either = self.b.ins().bor(x0, y0);
+        let mut little = MemFlagsData::new();
+        little.set_endianness(cranelift_codegen::ir::Endianness::Little);
+        let either = self.b.ins().bitcast(types::F64X2, little, either);
+        let product = self.b.ins().fmul(xv, yv);
+        let kept = self.b.ins().band_not(product, either);
+        self.b.ins().extractlane(kept, 0)
+    }
+
+    /// Node `a`'s value in both lanes of a vector and the mask `a == 0` (all ones in a lane where
+    /// it is ±0), for [`Gen::chain_mul`]: made again unless made or used within the last
+    /// [`REGISTER_SPAN`] nodes of this piece of code (then the registers are reused; a few are
+    /// kept, the most recently used).
+    fn operand_mask(&mut self, a: u32) -> (Val, Val) {
+        let now = self.current;
+        let recent = |made: usize| now <= made + REGISTER_SPAN;
+        if let Some(k) = self
+            .masks
+            .iter()
+            .position(|m| m.node == a && recent(m.used))
+        {
+            let m = &mut self.masks[k];
+            m.used = now;
+            return (m.splat, m.mask);
+        }
+        let v = types::F64X2;
+        let x = self.val(a);
+        let splat = self.b.ins().splat(v, x);
+        // (made at each use: kept, it is spilled and reloaded, which takes more code)
+        let zero = self
+            .b
+            .func
+            .dfg
+            .constants
+            .insert([0u8; 16].as_slice().into());
+        let zero = self.b.ins().vconst(v, zero);
+        let mask = self.b.ins().fcmp(FloatCC::Equal, splat, zero);
+        let entry = Operand {
+            node: a,
+            splat,
+            mask,
+            used: now,
+        };
+        if self.masks.len() < KEPT_MASKS {
+            self.masks.push(entry);
+        } else if let Some(oldest) = self.masks.iter_mut().min_by_key(|m| m.used) {
+            *oldest = entry;
+        }
+        (splat, mask)
     }
 
     /// Guard `k`'s answer (an `i64`), computed as [`Observe::outcome`] / [`Compare::outcome`].
@@ -851,15 +1218,14 @@ impl Graph {
     /// (the interpreter and emitted Rust work everywhere); [`CompileError::CustomRule`] if the
     /// graph applies a custom rule ([`crate::custom`]).
     pub fn compile(&self) -> Result<Compiled, CompileError> {
-        if self.has_loops() {
-            return self.unrolled().compile();
-        }
-        if let Some(call) = self.calls.first() {
+        if let Some(call) = self.calls.iter().find(|c| c.body.is_none()) {
             return Err(CompileError::CustomRule {
                 rule: call.op.name().to_string(),
             });
         }
         let isa = host_isa(self.nodes.len())?;
+        // (the JIT compiles for the host, the machine this crate was built for)
+        let vector_masks = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
         let call_conv = isa.default_call_conv();
         let mut module = JITModule::new(JITBuilder::with_isa(
             isa,
@@ -879,6 +1245,10 @@ impl Graph {
                 "{n_slots} values live at once: more than 2 GiB of work area"
             )));
         }
+        // the loops' operands and results after the values (see `LoopLayout`)
+        let (layout, loops, n_work) = loop_layouts(self, n_slots)?;
+        let loops = loops.into_boxed_slice();
+        let rts: Vec<usize> = loops.iter().map(|r| r as *const LoopRt as usize).collect();
         let signature = |params: &[Type], ret: Type| {
             let mut s = Signature::new(call_conv);
             s.params.extend(params.iter().map(|&t| AbiParam::new(t)));
@@ -894,6 +1264,16 @@ impl Graph {
         let mut vals: Vec<Option<Val>> = vec![None; n];
         for chunk in 0..n_chunks {
             let last = chunk + 1 == n_chunks;
+            // a piece of only inputs, parameters and constants has no code: skipped (a graph
+            // with 50 000 parameters starts with a dozen such pieces)
+            let range = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
+            let empty = !last
+                && (chunk > 0 || guards_first.is_empty())
+                && self.nodes[range.clone()].iter().all(|n| !n.is_operation())
+                && guards_after[range].iter().all(Vec::is_empty);
+            if empty {
+                continue;
+            }
             let sig = &mut ctx.func.signature;
             sig.params.extend([AbiParam::new(ptr); 5]);
             sig.returns.push(AbiParam::new(types::I64));
@@ -920,6 +1300,7 @@ impl Graph {
             let sig3 = b.import_signature(signature(&[f64_, f64_, f64_], f64_));
             let outcome1 = b.import_signature(signature(&[f64_], types::I64));
             let outcome2 = b.import_signature(signature(&[f64_, f64_], types::I64));
+            let sig_loop = b.import_signature(signature(&[ptr, ptr, ptr], types::I64));
             let mut cg = Gen {
                 b,
                 g: self,
@@ -929,6 +1310,12 @@ impl Graph {
                 vals: core::mem::take(&mut vals),
                 spill: core::mem::take(&mut spill_of),
                 work,
+                vector_masks,
+                current: 0,
+                masks: Vec::with_capacity(KEPT_MASKS),
+                layout: &layout,
+                rts: &rts,
+                sig_loop,
                 sig1,
                 sig2,
                 sig3,
@@ -959,7 +1346,23 @@ impl Graph {
             }
             let nodes = self.nodes.iter().zip(&guards_after).enumerate();
             for (i, (&node, after)) in nodes.skip(chunk * CHUNK).take(CHUNK) {
-                if node.is_operation() {
+                if let Node::Loop(_) = node {
+                    // the loop runs, its results go to the work area; a failed iteration returns
+                    // LOOP_FAILED
+                    let status = cg.loop_call(i);
+                    let failed = cg.b.ins().iconst(types::I64, LOOP_FAILED as i64);
+                    let zero = cg.b.ins().iconst(types::I64, 0);
+                    let next = cg.b.create_block();
+                    cg.b.ins().brif(
+                        status,
+                        fail,
+                        &[BlockArg::Value(failed), BlockArg::Value(zero)],
+                        next,
+                        &[],
+                    );
+                    cg.b.switch_to_block(next);
+                } else if node.is_operation() {
+                    cg.current = i;
                     let v = cg.op(node);
                     match cg.spill[i] {
                         NO_SLOT => cg.vals[i] = Some(v),
@@ -1021,7 +1424,9 @@ impl Graph {
             guards: self.guards.iter().map(|g| (g.test, g.expected)).collect(),
             words: self.guards.iter().map(|g| Words::of(self, g)).collect(),
             code_size,
-            n_work: n_slots as usize,
+            n_work,
+            graph: (!loops.is_empty()).then(|| Box::new(self.clone())),
+            loops,
             module: ManuallyDrop::new(module),
         })
     }

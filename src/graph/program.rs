@@ -266,8 +266,11 @@ pub struct Program {
     consts: Vec<(u32, f64)>,
     /// the slot each input is written to (`u32::MAX` for an input nothing reads)
     input_slots: Vec<u32>,
-    /// the slot each parameter is written to (`u32::MAX` for a parameter nothing reads)
-    param_slots: Vec<u32>,
+    /// the parameters' slots: `param_base..param_base + n_params`, right after the constants and,
+    /// like them, never reused, so that evaluation copies the parameters in with one
+    /// `copy_from_slice` (one slot per parameter, read or not)
+    param_base: usize,
+    n_params: usize,
     code: Vec<Instr>,
     output_slots: Vec<u32>,
     /// per guard: the question (on graph nodes), the answer at the recording point, and its
@@ -373,7 +376,12 @@ impl Program {
                 consts.push((slot[i], f64::from_bits(bits)));
             }
         }
-        let mut n_slots = consts.len() as u32;
+        // the parameters next, in their order (see `Program::param_base`)
+        let param_base = consts.len();
+        for k in 0..g.n_params {
+            slot[g.n_inputs + k] = (param_base + k) as u32;
+        }
+        let mut n_slots = (param_base + g.n_params) as u32;
         let mut free: Vec<u32> = Vec::new();
         let mut take = |free: &mut Vec<u32>| {
             free.pop().unwrap_or_else(|| {
@@ -383,14 +391,6 @@ impl Program {
         };
         let mut input_slots = vec![UNUSED; g.n_inputs];
         for (i, s) in input_slots.iter_mut().enumerate() {
-            if last_use[i].is_some() {
-                *s = take(&mut free);
-                slot[i] = *s;
-            }
-        }
-        let mut param_slots = vec![UNUSED; g.n_params];
-        for (k, s) in param_slots.iter_mut().enumerate() {
-            let i = g.n_inputs + k;
             if last_use[i].is_some() {
                 *s = take(&mut free);
                 slot[i] = *s;
@@ -449,7 +449,10 @@ impl Program {
                 } else {
                     freed_at[o] != s
                 };
-                if first && last_use[o] == Some(s) && !matches!(nodes[o], Node::Const(_)) {
+                if first
+                    && last_use[o] == Some(s)
+                    && !matches!(nodes[o], Node::Const(_) | Node::Param(_))
+                {
                     free.push(slot[o]);
                     freed_at[o] = s;
                 }
@@ -537,7 +540,8 @@ impl Program {
             n_slots,
             consts,
             input_slots,
-            param_slots,
+            param_base,
+            n_params: g.n_params,
             code,
             output_slots: g.outputs.iter().map(|&o| slot[o as usize]).collect(),
             guards: g
@@ -582,7 +586,7 @@ impl Program {
 
     /// The number of parameters (see [`Graph::record_with`]).
     pub fn num_params(&self) -> usize {
-        self.param_slots.len()
+        self.n_params
     }
 
     /// The number of outputs.
@@ -757,9 +761,9 @@ impl<'p, T: Value> Evaluator<'p, T> {
     /// for a program with parameters, [`GraphError::MissingParams`] (see
     /// [`Evaluator::eval_with_into`]).
     pub fn eval_into(&mut self, x: &[T], out: &mut [T]) -> Result<(), GraphError> {
-        if !self.program.param_slots.is_empty() {
+        if self.program.n_params != 0 {
             return Err(GraphError::MissingParams {
-                expected: self.program.param_slots.len(),
+                expected: self.program.n_params,
             });
         }
         self.eval_with_into(x, &[], out)
@@ -795,9 +799,9 @@ impl<'p, T: Value> Evaluator<'p, T> {
                 found: x.len(),
             });
         }
-        if params.len() != p.param_slots.len() {
+        if params.len() != p.n_params {
             return Err(GraphError::ParamLength {
-                expected: p.param_slots.len(),
+                expected: p.n_params,
                 found: params.len(),
             });
         }
@@ -814,11 +818,7 @@ impl<'p, T: Value> Evaluator<'p, T> {
                 w[s as usize] = xi;
             }
         }
-        for (&s, &pk) in p.param_slots.iter().zip(params) {
-            if s != UNUSED {
-                w[s as usize] = pk;
-            }
-        }
+        w[p.param_base..p.param_base + p.n_params].copy_from_slice(params);
         for ins in &p.code {
             let (a, b, c) = (ins.a as usize, ins.b as usize, ins.c as usize);
             // SAFETY: every slot index of every instruction is below `p.n_slots` (checked once in

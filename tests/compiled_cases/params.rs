@@ -235,11 +235,149 @@ pub fn label_cases() -> Vec<ParamCase> {
     )
 }
 
+/// A loss over rows `[t (d), y]` of the parameters by `sum_map`, with a three-way branch on the
+/// label: recorded with labels 0 and 1 only (two variants of the body), so a row labelled −1 is
+/// the error naming its iteration.
+pub fn loop_logistic<T: nilpotent::Real>(w: &[T], rows: &[T]) -> T {
+    let d = w.len();
+    nilpotent::sum_map(rows, d + 1, |r| {
+        let z = (0..d).fold(T::zero(), |s, j| s + w[j] * r[j]);
+        if r[d] > 0.5 {
+            (T::one() + (-z).exp()).ln()
+        } else if r[d] < -0.5 {
+            z * z
+        } else {
+            (T::one() + z.exp()).ln()
+        }
+    })
+}
+
+/// A driven recurrence: the state `(x₀, x₁)` stepped by `scan` over the parameters two at a time,
+/// with the input `x₂` captured by the step.
+pub fn loop_driven<T: nilpotent::Real>(x: &[T], u: &[T]) -> T {
+    let s = nilpotent::scan(&[x[0], x[1]], u, 2, |s, v| {
+        vec![
+            s[0] * x[2] + (s[1] * v[0]).sin(),
+            s[1] * 0.9 + v[1] * s[0] - x[2] * v[0],
+        ]
+    });
+    s[0] + s[1] * s[1]
+}
+
+/// Rosenbrock over windows of the inputs (a sequence that is the inputs), plus the logistic map
+/// as a `fold` of 5 steps (no data: a step count) with the parameter as its rate, and the rows of
+/// the parameters mapped (`map_rows`, one value per row) and weighted by the inputs.
+pub fn loop_mixed<T: nilpotent::Real>(x: &[T], p: &[T]) -> T {
+    let r = nilpotent::sum_windows(x, 2, 1, |w| {
+        (w[1] - w[0] * w[0]).powi(2) * 100.0 + (-w[0] + 1.0).powi(2)
+    });
+    let m = nilpotent::fold(&[x[0] * 0.1 + 0.5], 5, |s| {
+        vec![p[0] * s[0] * (-s[0] + 1.0)]
+    })[0];
+    let rows = nilpotent::map_rows(&p[1..], 2, |row| (row[0] * x[1]).tanh() + row[1]);
+    let weighted = rows
+        .iter()
+        .zip(x)
+        .fold(T::zero(), |acc, (&v, &xi)| acc + v * xi);
+    r + m + weighted
+}
+
+/// A `sum_map` inside a `scan`'s step (nested loops).
+pub fn loop_nested<T: nilpotent::Real>(x: &[T], xs: &[T]) -> T {
+    let s = nilpotent::scan(&[x[0]], xs, 3, |s, row| {
+        let inner = nilpotent::sum_map(row, 1, |v| (v[0] * x[1] + s[0]).sin());
+        vec![s[0] * 0.5 + inner]
+    });
+    s[0]
+}
+
+/// Graphs with loop nodes (issue "Loops as loops") and their derivative graphs (reverse loops,
+/// stacked states read from the forward loop), at new inputs and data; the branch cases include a
+/// row no recorded variant takes.
+pub fn loop_cases() -> Vec<ParamCase> {
+    let mut rng = Rng::new(0x6c6f_6f70);
+    let mut cases = Vec::new();
+    let d = 3;
+    let rows = |rng: &mut Rng, labels: &[f64]| -> Vec<f64> {
+        let mut r = Vec::new();
+        for &y in labels {
+            r.extend((0..d).map(|_| rng.uniform(-1.0, 1.0)));
+            r.push(y);
+        }
+        r
+    };
+    let p0 = rows(&mut rng, &[1.0, 0.0, 0.0, 1.0, 1.0, 0.0]);
+    let mut points = Vec::new();
+    for labels in [
+        [0.0, 1.0, 1.0, 0.0, 1.0, 1.0],
+        [1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+        [0.0, 1.0, -1.0, 0.0, 1.0, 1.0],
+        [f64::NAN, 0.0, 0.0, 1.0, 1.0, 0.0],
+    ] {
+        let w: Vec<f64> = (0..d).map(|_| rng.uniform(-2.0, 2.0)).collect();
+        points.push((w, rows(&mut rng, &labels)));
+    }
+    cases.extend(three(
+        "loop_logistic",
+        &[0.5, -0.25, 1.0],
+        &p0,
+        loop_logistic,
+        &points,
+    ));
+    let u0: Vec<f64> = (0..8).map(|_| rng.uniform(-1.0, 1.0)).collect();
+    let points: Vec<_> = (0..4)
+        .map(|_| {
+            let x: Vec<f64> = (0..3).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            (x, (0..8).map(|_| rng.uniform(-1.0, 1.0)).collect())
+        })
+        .collect();
+    cases.extend(three(
+        "loop_driven",
+        &[0.3, -0.2, 0.8],
+        &u0,
+        loop_driven,
+        &points,
+    ));
+    let points: Vec<_> = (0..4)
+        .map(|_| {
+            let x: Vec<f64> = (0..4).map(|_| rng.uniform(-1.5, 1.5)).collect();
+            let mut p = vec![rng.uniform(2.5, 3.9)];
+            p.extend((0..6).map(|_| rng.uniform(-1.0, 1.0)));
+            (x, p)
+        })
+        .collect();
+    let mut q0 = vec![3.2];
+    q0.extend((0..6).map(|k| 0.1 * k as f64 - 0.2));
+    cases.extend(three(
+        "loop_mixed",
+        &[0.5, 1.5, -0.5, 1.0],
+        &q0,
+        loop_mixed,
+        &points,
+    ));
+    let xs0: Vec<f64> = (0..9).map(|_| rng.uniform(-1.0, 1.0)).collect();
+    let points: Vec<_> = (0..3)
+        .map(|_| {
+            let x: Vec<f64> = (0..2).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            (x, (0..9).map(|_| rng.uniform(-1.0, 1.0)).collect())
+        })
+        .collect();
+    cases.extend(three(
+        "loop_nested",
+        &[0.2, 0.7],
+        &xs0,
+        loop_nested,
+        &points,
+    ));
+    cases
+}
+
 /// Every case with parameters, in a fixed order.
 pub fn all_param_cases() -> Vec<ParamCase> {
     let mut cases = param_rule_cases();
     cases.extend(random_param_cases(16, 0x7061_7261_6d73));
     cases.extend(label_cases());
+    cases.extend(loop_cases());
     cases
 }
 

@@ -8639,8 +8639,6 @@ pub fn random_0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
-    let v0 = x[0];
-    let v1 = x[1];
     let v2 = x[2];
     let v3 = v2.powf(v2);
     let v4 = v3 + v3;
@@ -8665,8 +8663,6 @@ pub fn random_0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
         }
     };
-    let v0 = x[0];
-    let v1 = x[1];
     let v2 = x[2];
     let v5: f64 = 1.0;
     let v8: f64 = 0.0;
@@ -8709,8 +8705,6 @@ pub fn random_0_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 13, found: out.len() });
         }
     };
-    let v0 = x[0];
-    let v1 = x[1];
     let v2 = x[2];
     let v5: f64 = 1.0;
     let v8: f64 = 0.0;
@@ -8786,7 +8780,6 @@ pub fn random_1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
     let v2 = -v0;
     out[0] = v2;
     ::std::result::Result::Ok(())
@@ -8810,7 +8803,6 @@ pub fn random_1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
     let v3: f64 = -1.0;
     let v4: f64 = 0.0;
     let v2 = -v0;
@@ -8838,7 +8830,6 @@ pub fn random_1_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
     let v3: f64 = -1.0;
     let v4: f64 = 0.0;
     let v2 = -v0;
@@ -9158,8 +9149,6 @@ pub fn random_4(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
-    let v0 = x[0];
-    let v1 = x[1];
     let v2 = x[2];
     let v7: f64 = -1.5;
     let v3 = v2.sinh();
@@ -9189,8 +9178,6 @@ pub fn random_4_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
         }
     };
-    let v0 = x[0];
-    let v1 = x[1];
     let v2 = x[2];
     let v7: f64 = -1.5;
     let v12: f64 = 0.0;
@@ -9250,8 +9237,6 @@ pub fn random_4_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 13, found: out.len() });
         }
     };
-    let v0 = x[0];
-    let v1 = x[1];
     let v2 = x[2];
     let v7: f64 = -1.5;
     let v12: f64 = 0.0;
@@ -9692,7 +9677,6 @@ pub fn random_7(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v3: f64 = 0.0;
     let v6: f64 = -1.5;
@@ -9733,7 +9717,6 @@ pub fn random_7_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v3: f64 = 0.0;
     let v6: f64 = -1.5;
@@ -9802,7 +9785,6 @@ pub fn random_7_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v3: f64 = 0.0;
     let v6: f64 = -1.5;
@@ -10176,7 +10158,6 @@ pub fn random_10(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v2: f64 = 2.0;
     let v3 = ::nilpotent::rules::max(v1, ::std::hint::black_box(v2));
@@ -10203,7 +10184,6 @@ pub fn random_10_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v2: f64 = 2.0;
     let v6: f64 = 0.0;
@@ -10245,7 +10225,6 @@ pub fn random_10_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v2: f64 = 2.0;
     let v6: f64 = 0.0;
@@ -10761,7 +10740,6 @@ pub fn random_14(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v2: f64 = 2.0;
     let v4: f64 = 0.0;
@@ -10798,7 +10776,6 @@ pub fn random_14_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v2: f64 = 2.0;
     let v4: f64 = 0.0;
@@ -10855,7 +10832,6 @@ pub fn random_14_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v2: f64 = 2.0;
     let v4: f64 = 0.0;
@@ -10955,7 +10931,6 @@ pub fn random_15(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
     let v2 = v0.cos();
     out[0] = v2;
     ::std::result::Result::Ok(())
@@ -10979,7 +10954,6 @@ pub fn random_15_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
     let v5: f64 = 0.0;
     let v2 = v0.cos();
     let v3 = v0.sin();
@@ -11008,7 +10982,6 @@ pub fn random_15_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
     let v5: f64 = 0.0;
     let v2 = v0.cos();
     let v3 = v0.sin();
@@ -11308,7 +11281,6 @@ pub fn random_18(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v2 = v1 / v1;
     let v3 = ::nilpotent::rules::max(v2, v2);
@@ -11336,7 +11308,6 @@ pub fn random_18_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v7: f64 = 0.0;
     let v2 = v1 / v1;
@@ -11367,7 +11338,6 @@ pub fn random_18_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v7: f64 = 0.0;
     let v2 = v1 / v1;
@@ -11616,7 +11586,6 @@ pub fn random_20(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
     let v2 = x[2];
     let v3 = v0.exp();
     let v4 = v2.sin();
@@ -11644,7 +11613,6 @@ pub fn random_20_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
     let v2 = x[2];
     let v7: f64 = 0.0;
     let v3 = v0.exp();
@@ -11676,7 +11644,6 @@ pub fn random_20_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
     let v2 = x[2];
     let v7: f64 = 0.0;
     let v3 = v0.exp();

@@ -10168,10 +10168,8 @@ pub fn param_random_0(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v2 = x[2];
-    let v3 = p[0];
     let v4: f64 = 0.0;
     let v5 = v2 * v4;
     let v6 = v2 % v5;
@@ -10203,10 +10201,8 @@ pub fn param_random_0_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v2 = x[2];
-    let v3 = p[0];
     let v4: f64 = 0.0;
     let v8: f64 = 1.0;
     let v5 = v2 * v4;
@@ -10242,10 +10238,8 @@ pub fn param_random_0_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 13, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v2 = x[2];
-    let v3 = p[0];
     let v4: f64 = 0.0;
     let v8: f64 = 1.0;
     let v5 = v2 * v4;
@@ -10290,10 +10284,7 @@ pub fn param_random_1(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
-    let v0 = x[0];
-    let v1 = x[1];
     let v2 = x[2];
-    let v3 = p[0];
     let v4 = v2.atan2(v2);
     let v5 = v4.sqrt();
     let v6 = v5.atanh();
@@ -10324,10 +10315,7 @@ pub fn param_random_1_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
         }
     };
-    let v0 = x[0];
-    let v1 = x[1];
     let v2 = x[2];
-    let v3 = p[0];
     let v7: f64 = 1.0;
     let v16: f64 = 0.0;
     let v4 = v2.atan2(v2);
@@ -10381,10 +10369,7 @@ pub fn param_random_1_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 13, found: out.len() });
         }
     };
-    let v0 = x[0];
-    let v1 = x[1];
     let v2 = x[2];
-    let v3 = p[0];
     let v7: f64 = 1.0;
     let v16: f64 = 0.0;
     let v4 = v2.atan2(v2);
@@ -10482,7 +10467,6 @@ pub fn param_random_2(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
         }
     };
     let v0 = x[0];
-    let v1 = p[0];
     let v3: f64 = 0.0;
     let v5: f64 = -1.5;
     let v2 = v0.exp_m1();
@@ -10518,7 +10502,6 @@ pub fn param_random_2_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
         }
     };
     let v0 = x[0];
-    let v1 = p[0];
     let v3: f64 = 0.0;
     let v5: f64 = -1.5;
     let v15: f64 = f64::INFINITY;
@@ -10566,7 +10549,6 @@ pub fn param_random_2_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
         }
     };
     let v0 = x[0];
-    let v1 = p[0];
     let v3: f64 = 0.0;
     let v5: f64 = -1.5;
     let v15: f64 = f64::INFINITY;
@@ -10637,7 +10619,6 @@ pub fn param_random_3(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
     let v2 = p[0];
     let v3 = p[1];
     let v4 = p[2];
@@ -10693,7 +10674,6 @@ pub fn param_random_3_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
     let v2 = p[0];
     let v3 = p[1];
     let v4 = p[2];
@@ -10794,7 +10774,6 @@ pub fn param_random_3_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
     let v2 = p[0];
     let v3 = p[1];
     let v4 = p[2];
@@ -10953,7 +10932,6 @@ pub fn param_random_4(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v2 = x[2];
     let v3 = p[0];
@@ -10996,7 +10974,6 @@ pub fn param_random_4_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v2 = x[2];
     let v3 = p[0];
@@ -11055,7 +11032,6 @@ pub fn param_random_4_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 13, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = x[1];
     let v2 = x[2];
     let v3 = p[0];
@@ -11278,7 +11254,6 @@ pub fn param_random_6(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = p[0];
     let v2 = p[1];
     let v3 = v2.mul_add(v2, v1);
@@ -11314,7 +11289,6 @@ pub fn param_random_6_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = p[0];
     let v2 = p[1];
     let v9: f64 = 0.0;
@@ -11360,7 +11334,6 @@ pub fn param_random_6_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = p[0];
     let v2 = p[1];
     let v9: f64 = 0.0;
@@ -11409,7 +11382,6 @@ pub fn param_random_7(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     };
     let v0 = x[0];
     let v1 = x[1];
-    let v2 = p[0];
     let v3 = p[1];
     let v8: f64 = 0.0;
     let v4 = v0 - v3;
@@ -11453,7 +11425,6 @@ pub fn param_random_7_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     };
     let v0 = x[0];
     let v1 = x[1];
-    let v2 = p[0];
     let v3 = p[1];
     let v8: f64 = 0.0;
     let v17: f64 = 2.302585092994046;
@@ -11510,7 +11481,6 @@ pub fn param_random_7_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     };
     let v0 = x[0];
     let v1 = x[1];
-    let v2 = p[0];
     let v3 = p[1];
     let v8: f64 = 0.0;
     let v17: f64 = 2.302585092994046;
@@ -11595,10 +11565,7 @@ pub fn param_random_8(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
-    let v0 = x[0];
-    let v1 = x[1];
     let v2 = x[2];
-    let v3 = p[0];
     let v4 = v2.round();
     let v5 = v2.powi(12);
     let v6 = v4 * v4;
@@ -11632,10 +11599,7 @@ pub fn param_random_8_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
         }
     };
-    let v0 = x[0];
-    let v1 = x[1];
     let v2 = x[2];
-    let v3 = p[0];
     let v10: f64 = 0.0;
     let v4 = v2.round();
     let v5 = v2.powi(12);
@@ -11673,10 +11637,7 @@ pub fn param_random_8_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 13, found: out.len() });
         }
     };
-    let v0 = x[0];
-    let v1 = x[1];
     let v2 = x[2];
-    let v3 = p[0];
     let v10: f64 = 0.0;
     let v4 = v2.round();
     let v5 = v2.powi(12);
@@ -11724,8 +11685,6 @@ pub fn param_random_9(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
     let v3 = p[0];
     let v4 = p[1];
     let v5 = v4.powi(5);
@@ -11762,8 +11721,6 @@ pub fn param_random_9_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
     let v3 = p[0];
     let v4 = p[1];
     let v11: f64 = -1.0;
@@ -11805,8 +11762,6 @@ pub fn param_random_9_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
     let v3 = p[0];
     let v4 = p[1];
     let v11: f64 = -1.0;
@@ -11857,9 +11812,6 @@ pub fn param_random_10(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
-    let v3 = p[0];
     let v4 = p[1];
     let v5 = v4.log(v4);
     let v6 = v5.powi(3);
@@ -11892,9 +11844,6 @@ pub fn param_random_10_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
-    let v3 = p[0];
     let v4 = p[1];
     let v8: f64 = 0.0;
     let v5 = v4.log(v4);
@@ -11936,9 +11885,6 @@ pub fn param_random_10_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
-    let v3 = p[0];
     let v4 = p[1];
     let v8: f64 = 0.0;
     let v5 = v4.log(v4);
@@ -11995,7 +11941,6 @@ pub fn param_random_11(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::
     };
     let v0 = x[0];
     let v1 = x[1];
-    let v2 = x[2];
     let v3 = p[0];
     let v6: f64 = 0.0;
     let v4 = v1.cos();
@@ -12035,7 +11980,6 @@ pub fn param_random_11_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     };
     let v0 = x[0];
     let v1 = x[1];
-    let v2 = x[2];
     let v3 = p[0];
     let v6: f64 = 0.0;
     let v11: f64 = 1.0;
@@ -12081,7 +12025,6 @@ pub fn param_random_11_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     };
     let v0 = x[0];
     let v1 = x[1];
-    let v2 = x[2];
     let v3 = p[0];
     let v6: f64 = 0.0;
     let v11: f64 = 1.0;
@@ -12136,7 +12079,6 @@ pub fn param_random_12(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
     let v2 = p[0];
     let v3 = p[1];
     let v4 = p[2];
@@ -12175,7 +12117,6 @@ pub fn param_random_12_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
     let v2 = p[0];
     let v3 = p[1];
     let v4 = p[2];
@@ -12228,7 +12169,6 @@ pub fn param_random_12_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
     let v2 = p[0];
     let v3 = p[1];
     let v4 = p[2];
@@ -12298,7 +12238,6 @@ pub fn param_random_13(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = p[0];
     let v2 = v1.powi(0);
     let v3 = v1 - v2;
@@ -12330,7 +12269,6 @@ pub fn param_random_13_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = p[0];
     let v5: f64 = 0.0;
     let v2 = v1.powi(0);
@@ -12364,7 +12302,6 @@ pub fn param_random_13_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = p[0];
     let v5: f64 = 0.0;
     let v2 = v1.powi(0);
@@ -12399,9 +12336,7 @@ pub fn param_random_14(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = p[0];
-    let v2 = p[1];
     let v3 = p[2];
     let v8: f64 = -1.5;
     let v4 = v1.ln_1p();
@@ -12436,9 +12371,7 @@ pub fn param_random_14_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = p[0];
-    let v2 = p[1];
     let v3 = p[2];
     let v8: f64 = -1.5;
     let v10: f64 = 0.0;
@@ -12475,9 +12408,7 @@ pub fn param_random_14_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
-    let v0 = x[0];
     let v1 = p[0];
-    let v2 = p[1];
     let v3 = p[2];
     let v8: f64 = -1.5;
     let v10: f64 = 0.0;
@@ -12515,8 +12446,6 @@ pub fn param_random_15(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
         }
     };
-    let v0 = x[0];
-    let v1 = p[0];
     let v2 = p[1];
     let v3 = p[2];
     let v4 = v2.atan2(v3);
@@ -12551,8 +12480,6 @@ pub fn param_random_15_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
         }
     };
-    let v0 = x[0];
-    let v1 = p[0];
     let v2 = p[1];
     let v3 = p[2];
     let v9: f64 = 0.0;
@@ -12589,8 +12516,6 @@ pub fn param_random_15_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
-    let v0 = x[0];
-    let v1 = p[0];
     let v2 = p[1];
     let v3 = p[2];
     let v9: f64 = 0.0;
@@ -12801,6 +12726,4669 @@ pub fn param_labelled_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     out[4] = v43;
     out[5] = v43;
     out[6] = v60;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_logistic`: a graph of 3 inputs, 24 parameters, 1 output, 2 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_logistic(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let p: &[f64; 24] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 24, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v27 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 7];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &p[0..24];
+        input[4] = v0;
+        input[5] = v1;
+        input[6] = v2;
+        for t in 0..6usize {
+            let k = t;
+            input[0..4].copy_from_slice(&seq0[k * 4..k * 4 + 4]);
+            match loop_logistic_loop27_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => match loop_logistic_loop27_v1(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(_) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 2, first: ::std::string::ToString::to_string(&e0) }) } }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v28 = v27[0];
+    out[0] = v28;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_logistic_loop27_v0`: a graph of 7 inputs, 1 output, 10 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_logistic_loop27_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v8: f64 = 0.0;
+    let v14: f64 = 0.5;
+    let v17: f64 = 1.0;
+    match ::nilpotent::graph::Compare::Lt.outcome(v14, v3) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v14", "v3", 0x1, found)),
+    }
+    let v7 = v0 * v4;
+    let v9 = v7 + v8;
+    let v10 = v1 * v5;
+    let v11 = v9 + v10;
+    let v12 = v2 * v6;
+    let v13 = v11 + v12;
+    let v15 = -v13;
+    let v16 = v15.exp();
+    let v18 = v16 + v17;
+    let v19 = v18.ln();
+    out[0] = v19;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_logistic_loop27_v1`: a graph of 7 inputs, 1 output, 9 operations and 2 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_logistic_loop27_v1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v8: f64 = 0.0;
+    let v14: f64 = 0.5;
+    let v15: f64 = -0.5;
+    let v17: f64 = 1.0;
+    match ::nilpotent::graph::Compare::Lt.outcome(v14, v3) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v14", "v3", 0x0, found)),
+    }
+    match ::nilpotent::graph::Compare::Lt.outcome(v3, v15) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v15", 0x0, found)),
+    }
+    let v7 = v0 * v4;
+    let v9 = v7 + v8;
+    let v10 = v1 * v5;
+    let v11 = v9 + v10;
+    let v12 = v2 * v6;
+    let v13 = v11 + v12;
+    let v16 = v13.exp();
+    let v18 = v16 + v17;
+    let v19 = v18.ln();
+    out[0] = v19;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_logistic_gradient`: a graph of 3 inputs, 24 parameters, 4 outputs, 6 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_logistic_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let p: &[f64; 24] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 24, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 4] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v29: f64 = 1.0;
+    let v27 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 7];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &p[0..24];
+        input[4] = v0;
+        input[5] = v1;
+        input[6] = v2;
+        for t in 0..6usize {
+            let k = t;
+            input[0..4].copy_from_slice(&seq0[k * 4..k * 4 + 4]);
+            match loop_logistic_gradient_loop27_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => match loop_logistic_gradient_loop27_v1(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(_) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 2, first: ::std::string::ToString::to_string(&e0) }) } }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v28 = v27[0];
+    let v30 = {
+        let mut results = [0.0f64; 3];
+        let mut input = [0.0f64; 8];
+        let mut body = [0.0f64; 3];
+        let seq0: &[f64] = &p[0..24];
+        input[4] = v0;
+        input[5] = v1;
+        input[6] = v2;
+        input[7] = v29;
+        for t in 0..6usize {
+            let k = 5 - t;
+            input[0..4].copy_from_slice(&seq0[k * 4..k * 4 + 4]);
+            match loop_logistic_gradient_loop30_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => match loop_logistic_gradient_loop30_v1(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(_) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 2, first: ::std::string::ToString::to_string(&e0) }) } }
+            results[0] = results[0] + body[0];
+            results[1] = results[1] + body[1];
+            results[2] = results[2] + body[2];
+        }
+        results
+    };
+    let v31 = v30[0];
+    let v32 = v30[1];
+    let v33 = v30[2];
+    out[0] = v28;
+    out[1] = v31;
+    out[2] = v32;
+    out[3] = v33;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_logistic_gradient_loop27_v0`: a graph of 7 inputs, 1 output, 10 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_logistic_gradient_loop27_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v8: f64 = 0.0;
+    let v14: f64 = 0.5;
+    let v17: f64 = 1.0;
+    match ::nilpotent::graph::Compare::Lt.outcome(v14, v3) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v14", "v3", 0x1, found)),
+    }
+    let v7 = v0 * v4;
+    let v9 = v7 + v8;
+    let v10 = v1 * v5;
+    let v11 = v9 + v10;
+    let v12 = v2 * v6;
+    let v13 = v11 + v12;
+    let v15 = -v13;
+    let v16 = v15.exp();
+    let v18 = v16 + v17;
+    let v19 = v18.ln();
+    out[0] = v19;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_logistic_gradient_loop27_v1`: a graph of 7 inputs, 1 output, 9 operations and 2 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_logistic_gradient_loop27_v1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v8: f64 = 0.0;
+    let v14: f64 = 0.5;
+    let v15: f64 = -0.5;
+    let v17: f64 = 1.0;
+    match ::nilpotent::graph::Compare::Lt.outcome(v14, v3) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v14", "v3", 0x0, found)),
+    }
+    match ::nilpotent::graph::Compare::Lt.outcome(v3, v15) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v15", 0x0, found)),
+    }
+    let v7 = v0 * v4;
+    let v9 = v7 + v8;
+    let v10 = v1 * v5;
+    let v11 = v9 + v10;
+    let v12 = v2 * v6;
+    let v13 = v11 + v12;
+    let v16 = v13.exp();
+    let v18 = v16 + v17;
+    let v19 = v18.ln();
+    out[0] = v19;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_logistic_gradient_loop30_v0`: a graph of 8 inputs, 3 outputs, 14 operations and 2 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_logistic_gradient_loop30_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 8] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 8, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = x[7];
+    let v9: f64 = 0.0;
+    let v15: f64 = 0.5;
+    let v16: f64 = -0.5;
+    let v18: f64 = 1.0;
+    match ::nilpotent::graph::Compare::Lt.outcome(v15, v3) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v15", "v3", 0x0, found)),
+    }
+    match ::nilpotent::graph::Compare::Lt.outcome(v3, v16) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v16", 0x0, found)),
+    }
+    let v8 = v0 * v4;
+    let v10 = v8 + v9;
+    let v11 = v1 * v5;
+    let v12 = v10 + v11;
+    let v13 = v2 * v6;
+    let v14 = v12 + v13;
+    let v17 = v14.exp();
+    let v19 = v17 + v18;
+    let v20 = v19.recip();
+    let v21 = if v7 == 0.0 || v20 == 0.0 { 0.0 } else { v7 * v20 };
+    let v22 = if v17 == 0.0 || v21 == 0.0 { 0.0 } else { v17 * v21 };
+    let v23 = if v2 == 0.0 || v22 == 0.0 { 0.0 } else { v2 * v22 };
+    let v24 = if v1 == 0.0 || v22 == 0.0 { 0.0 } else { v1 * v22 };
+    let v25 = if v0 == 0.0 || v22 == 0.0 { 0.0 } else { v0 * v22 };
+    out[0] = v25;
+    out[1] = v24;
+    out[2] = v23;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_logistic_gradient_loop30_v1`: a graph of 8 inputs, 3 outputs, 16 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_logistic_gradient_loop30_v1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 8] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 8, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = x[7];
+    let v9: f64 = 0.0;
+    let v15: f64 = 0.5;
+    let v18: f64 = 1.0;
+    match ::nilpotent::graph::Compare::Lt.outcome(v15, v3) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v15", "v3", 0x1, found)),
+    }
+    let v8 = v0 * v4;
+    let v10 = v8 + v9;
+    let v11 = v1 * v5;
+    let v12 = v10 + v11;
+    let v13 = v2 * v6;
+    let v14 = v12 + v13;
+    let v16 = -v14;
+    let v17 = v16.exp();
+    let v19 = v17 + v18;
+    let v20 = v19.recip();
+    let v21 = if v7 == 0.0 || v20 == 0.0 { 0.0 } else { v7 * v20 };
+    let v22 = if v17 == 0.0 || v21 == 0.0 { 0.0 } else { v17 * v21 };
+    let v23 = -v22;
+    let v24 = if v2 == 0.0 || v23 == 0.0 { 0.0 } else { v2 * v23 };
+    let v25 = if v1 == 0.0 || v23 == 0.0 { 0.0 } else { v1 * v23 };
+    let v26 = if v0 == 0.0 || v23 == 0.0 { 0.0 } else { v0 * v23 };
+    out[0] = v26;
+    out[1] = v25;
+    out[2] = v24;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_logistic_hessian`: a graph of 3 inputs, 24 parameters, 13 outputs, 15 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_logistic_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let p: &[f64; 24] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 24, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 13] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 13, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v29: f64 = 1.0;
+    let v34: f64 = 0.0;
+    let v27 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 7];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &p[0..24];
+        input[4] = v0;
+        input[5] = v1;
+        input[6] = v2;
+        for t in 0..6usize {
+            let k = t;
+            input[0..4].copy_from_slice(&seq0[k * 4..k * 4 + 4]);
+            match loop_logistic_hessian_loop27_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => match loop_logistic_hessian_loop27_v1(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(_) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 2, first: ::std::string::ToString::to_string(&e0) }) } }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v28 = v27[0];
+    let v30 = {
+        let mut results = [0.0f64; 3];
+        let mut input = [0.0f64; 8];
+        let mut body = [0.0f64; 3];
+        let seq0: &[f64] = &p[0..24];
+        input[4] = v0;
+        input[5] = v1;
+        input[6] = v2;
+        input[7] = v29;
+        for t in 0..6usize {
+            let k = 5 - t;
+            input[0..4].copy_from_slice(&seq0[k * 4..k * 4 + 4]);
+            match loop_logistic_hessian_loop30_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => match loop_logistic_hessian_loop30_v1(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(_) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 2, first: ::std::string::ToString::to_string(&e0) }) } }
+            results[0] = results[0] + body[0];
+            results[1] = results[1] + body[1];
+            results[2] = results[2] + body[2];
+        }
+        results
+    };
+    let v31 = v30[0];
+    let v32 = v30[1];
+    let v33 = v30[2];
+    let v35 = {
+        let mut results = [0.0f64; 3];
+        let mut input = [0.0f64; 11];
+        let mut body = [0.0f64; 3];
+        let seq0: &[f64] = &p[0..24];
+        input[4] = v0;
+        input[5] = v1;
+        input[6] = v2;
+        input[7] = v29;
+        input[8] = v29;
+        input[9] = v34;
+        input[10] = v34;
+        for t in 0..6usize {
+            let k = t;
+            input[0..4].copy_from_slice(&seq0[k * 4..k * 4 + 4]);
+            match loop_logistic_hessian_loop35_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => match loop_logistic_hessian_loop35_v1(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(_) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 2, first: ::std::string::ToString::to_string(&e0) }) } }
+            results[0] = results[0] + body[0];
+            results[1] = results[1] + body[1];
+            results[2] = results[2] + body[2];
+        }
+        results
+    };
+    let v36 = v35[0];
+    let v37 = v35[1];
+    let v38 = v35[2];
+    let v39 = {
+        let mut results = [0.0f64; 3];
+        let mut input = [0.0f64; 11];
+        let mut body = [0.0f64; 3];
+        let seq0: &[f64] = &p[0..24];
+        input[4] = v0;
+        input[5] = v1;
+        input[6] = v2;
+        input[7] = v29;
+        input[8] = v34;
+        input[9] = v29;
+        input[10] = v34;
+        for t in 0..6usize {
+            let k = t;
+            input[0..4].copy_from_slice(&seq0[k * 4..k * 4 + 4]);
+            match loop_logistic_hessian_loop39_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => match loop_logistic_hessian_loop39_v1(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(_) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 2, first: ::std::string::ToString::to_string(&e0) }) } }
+            results[0] = results[0] + body[0];
+            results[1] = results[1] + body[1];
+            results[2] = results[2] + body[2];
+        }
+        results
+    };
+    let v40 = v39[1];
+    let v41 = v39[2];
+    let v42 = {
+        let mut results = [0.0f64; 3];
+        let mut input = [0.0f64; 11];
+        let mut body = [0.0f64; 3];
+        let seq0: &[f64] = &p[0..24];
+        input[4] = v0;
+        input[5] = v1;
+        input[6] = v2;
+        input[7] = v29;
+        input[8] = v34;
+        input[9] = v34;
+        input[10] = v29;
+        for t in 0..6usize {
+            let k = t;
+            input[0..4].copy_from_slice(&seq0[k * 4..k * 4 + 4]);
+            match loop_logistic_hessian_loop42_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => match loop_logistic_hessian_loop42_v1(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(_) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 2, first: ::std::string::ToString::to_string(&e0) }) } }
+            results[0] = results[0] + body[0];
+            results[1] = results[1] + body[1];
+            results[2] = results[2] + body[2];
+        }
+        results
+    };
+    let v43 = v42[2];
+    out[0] = v28;
+    out[1] = v31;
+    out[2] = v32;
+    out[3] = v33;
+    out[4] = v36;
+    out[5] = v37;
+    out[6] = v38;
+    out[7] = v37;
+    out[8] = v40;
+    out[9] = v41;
+    out[10] = v38;
+    out[11] = v41;
+    out[12] = v43;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_logistic_hessian_loop27_v0`: a graph of 7 inputs, 1 output, 10 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_logistic_hessian_loop27_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v8: f64 = 0.0;
+    let v14: f64 = 0.5;
+    let v17: f64 = 1.0;
+    match ::nilpotent::graph::Compare::Lt.outcome(v14, v3) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v14", "v3", 0x1, found)),
+    }
+    let v7 = v0 * v4;
+    let v9 = v7 + v8;
+    let v10 = v1 * v5;
+    let v11 = v9 + v10;
+    let v12 = v2 * v6;
+    let v13 = v11 + v12;
+    let v15 = -v13;
+    let v16 = v15.exp();
+    let v18 = v16 + v17;
+    let v19 = v18.ln();
+    out[0] = v19;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_logistic_hessian_loop27_v1`: a graph of 7 inputs, 1 output, 9 operations and 2 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_logistic_hessian_loop27_v1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v8: f64 = 0.0;
+    let v14: f64 = 0.5;
+    let v15: f64 = -0.5;
+    let v17: f64 = 1.0;
+    match ::nilpotent::graph::Compare::Lt.outcome(v14, v3) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v14", "v3", 0x0, found)),
+    }
+    match ::nilpotent::graph::Compare::Lt.outcome(v3, v15) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v15", 0x0, found)),
+    }
+    let v7 = v0 * v4;
+    let v9 = v7 + v8;
+    let v10 = v1 * v5;
+    let v11 = v9 + v10;
+    let v12 = v2 * v6;
+    let v13 = v11 + v12;
+    let v16 = v13.exp();
+    let v18 = v16 + v17;
+    let v19 = v18.ln();
+    out[0] = v19;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_logistic_hessian_loop30_v0`: a graph of 8 inputs, 3 outputs, 14 operations and 2 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_logistic_hessian_loop30_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 8] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 8, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = x[7];
+    let v9: f64 = 0.0;
+    let v15: f64 = 0.5;
+    let v16: f64 = -0.5;
+    let v18: f64 = 1.0;
+    match ::nilpotent::graph::Compare::Lt.outcome(v15, v3) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v15", "v3", 0x0, found)),
+    }
+    match ::nilpotent::graph::Compare::Lt.outcome(v3, v16) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v16", 0x0, found)),
+    }
+    let v8 = v0 * v4;
+    let v10 = v8 + v9;
+    let v11 = v1 * v5;
+    let v12 = v10 + v11;
+    let v13 = v2 * v6;
+    let v14 = v12 + v13;
+    let v17 = v14.exp();
+    let v19 = v17 + v18;
+    let v20 = v19.recip();
+    let v21 = if v7 == 0.0 || v20 == 0.0 { 0.0 } else { v7 * v20 };
+    let v22 = if v17 == 0.0 || v21 == 0.0 { 0.0 } else { v17 * v21 };
+    let v23 = if v2 == 0.0 || v22 == 0.0 { 0.0 } else { v2 * v22 };
+    let v24 = if v1 == 0.0 || v22 == 0.0 { 0.0 } else { v1 * v22 };
+    let v25 = if v0 == 0.0 || v22 == 0.0 { 0.0 } else { v0 * v22 };
+    out[0] = v25;
+    out[1] = v24;
+    out[2] = v23;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_logistic_hessian_loop30_v1`: a graph of 8 inputs, 3 outputs, 16 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_logistic_hessian_loop30_v1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 8] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 8, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = x[7];
+    let v9: f64 = 0.0;
+    let v15: f64 = 0.5;
+    let v18: f64 = 1.0;
+    match ::nilpotent::graph::Compare::Lt.outcome(v15, v3) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v15", "v3", 0x1, found)),
+    }
+    let v8 = v0 * v4;
+    let v10 = v8 + v9;
+    let v11 = v1 * v5;
+    let v12 = v10 + v11;
+    let v13 = v2 * v6;
+    let v14 = v12 + v13;
+    let v16 = -v14;
+    let v17 = v16.exp();
+    let v19 = v17 + v18;
+    let v20 = v19.recip();
+    let v21 = if v7 == 0.0 || v20 == 0.0 { 0.0 } else { v7 * v20 };
+    let v22 = if v17 == 0.0 || v21 == 0.0 { 0.0 } else { v17 * v21 };
+    let v23 = -v22;
+    let v24 = if v2 == 0.0 || v23 == 0.0 { 0.0 } else { v2 * v23 };
+    let v25 = if v1 == 0.0 || v23 == 0.0 { 0.0 } else { v1 * v23 };
+    let v26 = if v0 == 0.0 || v23 == 0.0 { 0.0 } else { v0 * v23 };
+    out[0] = v26;
+    out[1] = v25;
+    out[2] = v24;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_logistic_hessian_loop35_v0`: a graph of 11 inputs, 3 outputs, 29 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_logistic_hessian_loop35_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 11] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 11, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = x[7];
+    let v8 = x[8];
+    let v9 = x[9];
+    let v10 = x[10];
+    let v12: f64 = 0.0;
+    let v18: f64 = 0.5;
+    let v21: f64 = 1.0;
+    match ::nilpotent::graph::Compare::Lt.outcome(v18, v3) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v18", "v3", 0x1, found)),
+    }
+    let v11 = v0 * v4;
+    let v13 = v11 + v12;
+    let v14 = v1 * v5;
+    let v15 = v13 + v14;
+    let v16 = v2 * v6;
+    let v17 = v15 + v16;
+    let v19 = -v17;
+    let v20 = v19.exp();
+    let v22 = v20 + v21;
+    let v23 = v22.recip();
+    let v24 = if v7 == 0.0 || v23 == 0.0 { 0.0 } else { v7 * v23 };
+    let v25 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    let v26 = if v1 == 0.0 || v9 == 0.0 { 0.0 } else { v1 * v9 };
+    let v27 = v25 + v26;
+    let v28 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
+    let v29 = v27 + v28;
+    let v30 = -v29;
+    let v31 = if v24 == 0.0 || v30 == 0.0 { 0.0 } else { v24 * v30 };
+    let v32 = if v20 == 0.0 || v30 == 0.0 { 0.0 } else { v20 * v30 };
+    let v33 = if v7 == 0.0 || v32 == 0.0 { 0.0 } else { v7 * v32 };
+    let v34 = v23 * v23;
+    let v35 = -v34;
+    let v36 = if v33 == 0.0 || v35 == 0.0 { 0.0 } else { v33 * v35 };
+    let v37 = v31 + v36;
+    let v38 = if v20 == 0.0 || v37 == 0.0 { 0.0 } else { v20 * v37 };
+    let v39 = -v38;
+    let v40 = if v2 == 0.0 || v39 == 0.0 { 0.0 } else { v2 * v39 };
+    let v41 = if v1 == 0.0 || v39 == 0.0 { 0.0 } else { v1 * v39 };
+    let v42 = if v0 == 0.0 || v39 == 0.0 { 0.0 } else { v0 * v39 };
+    out[0] = v42;
+    out[1] = v41;
+    out[2] = v40;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_logistic_hessian_loop35_v1`: a graph of 11 inputs, 3 outputs, 26 operations and 2 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_logistic_hessian_loop35_v1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 11] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 11, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = x[7];
+    let v8 = x[8];
+    let v9 = x[9];
+    let v10 = x[10];
+    let v12: f64 = 0.0;
+    let v18: f64 = 0.5;
+    let v19: f64 = -0.5;
+    let v21: f64 = 1.0;
+    match ::nilpotent::graph::Compare::Lt.outcome(v18, v3) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v18", "v3", 0x0, found)),
+    }
+    match ::nilpotent::graph::Compare::Lt.outcome(v3, v19) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v19", 0x0, found)),
+    }
+    let v11 = v0 * v4;
+    let v13 = v11 + v12;
+    let v14 = v1 * v5;
+    let v15 = v13 + v14;
+    let v16 = v2 * v6;
+    let v17 = v15 + v16;
+    let v20 = v17.exp();
+    let v22 = v20 + v21;
+    let v23 = v22.recip();
+    let v24 = if v7 == 0.0 || v23 == 0.0 { 0.0 } else { v7 * v23 };
+    let v25 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    let v26 = if v1 == 0.0 || v9 == 0.0 { 0.0 } else { v1 * v9 };
+    let v27 = v25 + v26;
+    let v28 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
+    let v29 = v27 + v28;
+    let v30 = if v24 == 0.0 || v29 == 0.0 { 0.0 } else { v24 * v29 };
+    let v31 = if v20 == 0.0 || v29 == 0.0 { 0.0 } else { v20 * v29 };
+    let v32 = if v7 == 0.0 || v31 == 0.0 { 0.0 } else { v7 * v31 };
+    let v33 = v23 * v23;
+    let v34 = -v33;
+    let v35 = if v32 == 0.0 || v34 == 0.0 { 0.0 } else { v32 * v34 };
+    let v36 = v30 + v35;
+    let v37 = if v20 == 0.0 || v36 == 0.0 { 0.0 } else { v20 * v36 };
+    let v38 = if v2 == 0.0 || v37 == 0.0 { 0.0 } else { v2 * v37 };
+    let v39 = if v1 == 0.0 || v37 == 0.0 { 0.0 } else { v1 * v37 };
+    let v40 = if v0 == 0.0 || v37 == 0.0 { 0.0 } else { v0 * v37 };
+    out[0] = v40;
+    out[1] = v39;
+    out[2] = v38;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_logistic_hessian_loop39_v0`: a graph of 11 inputs, 3 outputs, 29 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_logistic_hessian_loop39_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 11] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 11, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = x[7];
+    let v8 = x[8];
+    let v9 = x[9];
+    let v10 = x[10];
+    let v12: f64 = 0.0;
+    let v18: f64 = 0.5;
+    let v21: f64 = 1.0;
+    match ::nilpotent::graph::Compare::Lt.outcome(v18, v3) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v18", "v3", 0x1, found)),
+    }
+    let v11 = v0 * v4;
+    let v13 = v11 + v12;
+    let v14 = v1 * v5;
+    let v15 = v13 + v14;
+    let v16 = v2 * v6;
+    let v17 = v15 + v16;
+    let v19 = -v17;
+    let v20 = v19.exp();
+    let v22 = v20 + v21;
+    let v23 = v22.recip();
+    let v24 = if v7 == 0.0 || v23 == 0.0 { 0.0 } else { v7 * v23 };
+    let v25 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    let v26 = if v1 == 0.0 || v9 == 0.0 { 0.0 } else { v1 * v9 };
+    let v27 = v25 + v26;
+    let v28 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
+    let v29 = v27 + v28;
+    let v30 = -v29;
+    let v31 = if v24 == 0.0 || v30 == 0.0 { 0.0 } else { v24 * v30 };
+    let v32 = if v20 == 0.0 || v30 == 0.0 { 0.0 } else { v20 * v30 };
+    let v33 = if v7 == 0.0 || v32 == 0.0 { 0.0 } else { v7 * v32 };
+    let v34 = v23 * v23;
+    let v35 = -v34;
+    let v36 = if v33 == 0.0 || v35 == 0.0 { 0.0 } else { v33 * v35 };
+    let v37 = v31 + v36;
+    let v38 = if v20 == 0.0 || v37 == 0.0 { 0.0 } else { v20 * v37 };
+    let v39 = -v38;
+    let v40 = if v2 == 0.0 || v39 == 0.0 { 0.0 } else { v2 * v39 };
+    let v41 = if v1 == 0.0 || v39 == 0.0 { 0.0 } else { v1 * v39 };
+    let v42 = if v0 == 0.0 || v39 == 0.0 { 0.0 } else { v0 * v39 };
+    out[0] = v42;
+    out[1] = v41;
+    out[2] = v40;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_logistic_hessian_loop39_v1`: a graph of 11 inputs, 3 outputs, 26 operations and 2 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_logistic_hessian_loop39_v1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 11] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 11, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = x[7];
+    let v8 = x[8];
+    let v9 = x[9];
+    let v10 = x[10];
+    let v12: f64 = 0.0;
+    let v18: f64 = 0.5;
+    let v19: f64 = -0.5;
+    let v21: f64 = 1.0;
+    match ::nilpotent::graph::Compare::Lt.outcome(v18, v3) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v18", "v3", 0x0, found)),
+    }
+    match ::nilpotent::graph::Compare::Lt.outcome(v3, v19) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v19", 0x0, found)),
+    }
+    let v11 = v0 * v4;
+    let v13 = v11 + v12;
+    let v14 = v1 * v5;
+    let v15 = v13 + v14;
+    let v16 = v2 * v6;
+    let v17 = v15 + v16;
+    let v20 = v17.exp();
+    let v22 = v20 + v21;
+    let v23 = v22.recip();
+    let v24 = if v7 == 0.0 || v23 == 0.0 { 0.0 } else { v7 * v23 };
+    let v25 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    let v26 = if v1 == 0.0 || v9 == 0.0 { 0.0 } else { v1 * v9 };
+    let v27 = v25 + v26;
+    let v28 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
+    let v29 = v27 + v28;
+    let v30 = if v24 == 0.0 || v29 == 0.0 { 0.0 } else { v24 * v29 };
+    let v31 = if v20 == 0.0 || v29 == 0.0 { 0.0 } else { v20 * v29 };
+    let v32 = if v7 == 0.0 || v31 == 0.0 { 0.0 } else { v7 * v31 };
+    let v33 = v23 * v23;
+    let v34 = -v33;
+    let v35 = if v32 == 0.0 || v34 == 0.0 { 0.0 } else { v32 * v34 };
+    let v36 = v30 + v35;
+    let v37 = if v20 == 0.0 || v36 == 0.0 { 0.0 } else { v20 * v36 };
+    let v38 = if v2 == 0.0 || v37 == 0.0 { 0.0 } else { v2 * v37 };
+    let v39 = if v1 == 0.0 || v37 == 0.0 { 0.0 } else { v1 * v37 };
+    let v40 = if v0 == 0.0 || v37 == 0.0 { 0.0 } else { v0 * v37 };
+    out[0] = v40;
+    out[1] = v39;
+    out[2] = v38;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_logistic_hessian_loop42_v0`: a graph of 11 inputs, 3 outputs, 29 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_logistic_hessian_loop42_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 11] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 11, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = x[7];
+    let v8 = x[8];
+    let v9 = x[9];
+    let v10 = x[10];
+    let v12: f64 = 0.0;
+    let v18: f64 = 0.5;
+    let v21: f64 = 1.0;
+    match ::nilpotent::graph::Compare::Lt.outcome(v18, v3) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v18", "v3", 0x1, found)),
+    }
+    let v11 = v0 * v4;
+    let v13 = v11 + v12;
+    let v14 = v1 * v5;
+    let v15 = v13 + v14;
+    let v16 = v2 * v6;
+    let v17 = v15 + v16;
+    let v19 = -v17;
+    let v20 = v19.exp();
+    let v22 = v20 + v21;
+    let v23 = v22.recip();
+    let v24 = if v7 == 0.0 || v23 == 0.0 { 0.0 } else { v7 * v23 };
+    let v25 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    let v26 = if v1 == 0.0 || v9 == 0.0 { 0.0 } else { v1 * v9 };
+    let v27 = v25 + v26;
+    let v28 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
+    let v29 = v27 + v28;
+    let v30 = -v29;
+    let v31 = if v24 == 0.0 || v30 == 0.0 { 0.0 } else { v24 * v30 };
+    let v32 = if v20 == 0.0 || v30 == 0.0 { 0.0 } else { v20 * v30 };
+    let v33 = if v7 == 0.0 || v32 == 0.0 { 0.0 } else { v7 * v32 };
+    let v34 = v23 * v23;
+    let v35 = -v34;
+    let v36 = if v33 == 0.0 || v35 == 0.0 { 0.0 } else { v33 * v35 };
+    let v37 = v31 + v36;
+    let v38 = if v20 == 0.0 || v37 == 0.0 { 0.0 } else { v20 * v37 };
+    let v39 = -v38;
+    let v40 = if v2 == 0.0 || v39 == 0.0 { 0.0 } else { v2 * v39 };
+    let v41 = if v1 == 0.0 || v39 == 0.0 { 0.0 } else { v1 * v39 };
+    let v42 = if v0 == 0.0 || v39 == 0.0 { 0.0 } else { v0 * v39 };
+    out[0] = v42;
+    out[1] = v41;
+    out[2] = v40;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_logistic_hessian_loop42_v1`: a graph of 11 inputs, 3 outputs, 26 operations and 2 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_logistic_hessian_loop42_v1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 11] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 11, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = x[7];
+    let v8 = x[8];
+    let v9 = x[9];
+    let v10 = x[10];
+    let v12: f64 = 0.0;
+    let v18: f64 = 0.5;
+    let v19: f64 = -0.5;
+    let v21: f64 = 1.0;
+    match ::nilpotent::graph::Compare::Lt.outcome(v18, v3) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v18", "v3", 0x0, found)),
+    }
+    match ::nilpotent::graph::Compare::Lt.outcome(v3, v19) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v19", 0x0, found)),
+    }
+    let v11 = v0 * v4;
+    let v13 = v11 + v12;
+    let v14 = v1 * v5;
+    let v15 = v13 + v14;
+    let v16 = v2 * v6;
+    let v17 = v15 + v16;
+    let v20 = v17.exp();
+    let v22 = v20 + v21;
+    let v23 = v22.recip();
+    let v24 = if v7 == 0.0 || v23 == 0.0 { 0.0 } else { v7 * v23 };
+    let v25 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    let v26 = if v1 == 0.0 || v9 == 0.0 { 0.0 } else { v1 * v9 };
+    let v27 = v25 + v26;
+    let v28 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
+    let v29 = v27 + v28;
+    let v30 = if v24 == 0.0 || v29 == 0.0 { 0.0 } else { v24 * v29 };
+    let v31 = if v20 == 0.0 || v29 == 0.0 { 0.0 } else { v20 * v29 };
+    let v32 = if v7 == 0.0 || v31 == 0.0 { 0.0 } else { v7 * v31 };
+    let v33 = v23 * v23;
+    let v34 = -v33;
+    let v35 = if v32 == 0.0 || v34 == 0.0 { 0.0 } else { v32 * v34 };
+    let v36 = v30 + v35;
+    let v37 = if v20 == 0.0 || v36 == 0.0 { 0.0 } else { v20 * v36 };
+    let v38 = if v2 == 0.0 || v37 == 0.0 { 0.0 } else { v2 * v37 };
+    let v39 = if v1 == 0.0 || v37 == 0.0 { 0.0 } else { v1 * v37 };
+    let v40 = if v0 == 0.0 || v37 == 0.0 { 0.0 } else { v0 * v37 };
+    out[0] = v40;
+    out[1] = v39;
+    out[2] = v38;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_driven`: a graph of 3 inputs, 8 parameters, 1 output, 5 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_driven(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let p: &[f64; 8] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 8, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v11 = {
+        let mut results = [0.0f64; 2];
+        let mut input = [0.0f64; 5];
+        let mut body = [0.0f64; 2];
+        input[0] = v0;
+        input[1] = v1;
+        let seq0: &[f64] = &p[0..8];
+        input[4] = v2;
+        for t in 0..4usize {
+            let k = t;
+            input[2..4].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            match loop_driven_loop11_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..2].copy_from_slice(&body[..2]);
+        }
+        results[..2].copy_from_slice(&input[..2]);
+        results
+    };
+    let v12 = v11[0];
+    let v13 = v11[1];
+    let v14 = v13 * v13;
+    let v15 = v12 + v14;
+    out[0] = v15;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_driven_loop11_v0`: a graph of 5 inputs, 2 outputs, 9 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_driven_loop11_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 5, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v9: f64 = 0.9;
+    let v5 = v0 * v4;
+    let v6 = v1 * v2;
+    let v7 = v6.sin();
+    let v8 = v5 + v7;
+    let v10 = v1 * v9;
+    let v11 = v0 * v3;
+    let v12 = v10 + v11;
+    let v13 = v2 * v4;
+    let v14 = v12 - v13;
+    out[0] = v8;
+    out[1] = v14;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_driven_gradient`: a graph of 3 inputs, 8 parameters, 4 outputs, 10 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_driven_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let p: &[f64; 8] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 8, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 4] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v17: f64 = 1.0;
+    let v11 = {
+        let mut results = [0.0f64; 10];
+        let mut input = [0.0f64; 5];
+        let mut body = [0.0f64; 4];
+        input[0] = v0;
+        input[1] = v1;
+        let seq0: &[f64] = &p[0..8];
+        input[4] = v2;
+        for t in 0..4usize {
+            let k = t;
+            input[2..4].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            match loop_driven_gradient_loop11_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..2].copy_from_slice(&body[..2]);
+            results[2 + k * 2..2 + k * 2 + 2].copy_from_slice(&body[2..]);
+        }
+        results[..2].copy_from_slice(&input[..2]);
+        results
+    };
+    let v12 = v11[0];
+    let v13 = v11[1];
+    let v14 = v13 * v13;
+    let v15 = v12 + v14;
+    let v16 = v13 + v13;
+    let v18 = {
+        let mut results = [0.0f64; 3];
+        let mut input = [0.0f64; 7];
+        let mut body = [0.0f64; 3];
+        input[0] = v17;
+        input[1] = v16;
+        let seq0: &[f64] = &p[0..8];
+        let seq1: &[f64] = &v11[2..10];
+        input[6] = v2;
+        for t in 0..4usize {
+            let k = 3 - t;
+            input[2..4].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            input[4..6].copy_from_slice(&seq1[k * 2..k * 2 + 2]);
+            match loop_driven_gradient_loop18_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..2].copy_from_slice(&body[..2]);
+            results[2] = results[2] + body[2];
+        }
+        results[..2].copy_from_slice(&input[..2]);
+        results
+    };
+    let v19 = v18[0];
+    let v20 = v18[1];
+    let v21 = v18[2];
+    out[0] = v15;
+    out[1] = v19;
+    out[2] = v20;
+    out[3] = v21;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_driven_gradient_loop11_v0`: a graph of 5 inputs, 4 outputs, 9 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_driven_gradient_loop11_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 5, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 4] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v9: f64 = 0.9;
+    let v5 = v0 * v4;
+    let v6 = v1 * v2;
+    let v7 = v6.sin();
+    let v8 = v5 + v7;
+    let v10 = v1 * v9;
+    let v11 = v0 * v3;
+    let v12 = v10 + v11;
+    let v13 = v2 * v4;
+    let v14 = v12 - v13;
+    out[0] = v8;
+    out[1] = v14;
+    out[2] = v0;
+    out[3] = v1;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_driven_gradient_loop18_v0`: a graph of 7 inputs, 3 outputs, 13 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_driven_gradient_loop18_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v8: f64 = 0.9;
+    let v7 = v2 * v5;
+    let v9 = -v1;
+    let v10 = if v2 == 0.0 || v9 == 0.0 { 0.0 } else { v2 * v9 };
+    let v11 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
+    let v12 = v1 * v8;
+    let v13 = v7.cos();
+    let v14 = if v0 == 0.0 || v13 == 0.0 { 0.0 } else { v0 * v13 };
+    let v15 = if v2 == 0.0 || v14 == 0.0 { 0.0 } else { v2 * v14 };
+    let v16 = v12 + v15;
+    let v17 = if v0 == 0.0 || v6 == 0.0 { 0.0 } else { v0 * v6 };
+    let v18 = v11 + v17;
+    let v19 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
+    let v20 = v10 + v19;
+    out[0] = v18;
+    out[1] = v16;
+    out[2] = v20;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_driven_hessian`: a graph of 3 inputs, 8 parameters, 13 outputs, 58 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_driven_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let p: &[f64; 8] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 8, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 13] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 13, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v17: f64 = 1.0;
+    let v22: f64 = 0.0;
+    let v11 = {
+        let mut results = [0.0f64; 18];
+        let mut input = [0.0f64; 5];
+        let mut body = [0.0f64; 6];
+        input[0] = v0;
+        input[1] = v1;
+        let seq0: &[f64] = &p[0..8];
+        input[4] = v2;
+        for t in 0..4usize {
+            let k = t;
+            input[2..4].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            match loop_driven_hessian_loop11_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..2].copy_from_slice(&body[..2]);
+            results[2 + k * 4..2 + k * 4 + 4].copy_from_slice(&body[2..]);
+        }
+        results[..2].copy_from_slice(&input[..2]);
+        results
+    };
+    let v12 = v11[0];
+    let v13 = v11[1];
+    let v14 = v13 * v13;
+    let v15 = v12 + v14;
+    let v16 = v13 + v13;
+    let v18 = {
+        let mut results = [0.0f64; 11];
+        let mut input = [0.0f64; 7];
+        let mut body = [0.0f64; 5];
+        input[0] = v17;
+        input[1] = v16;
+        let seq0: &[f64] = &p[0..8];
+        let seq1: &[f64] = &v11[2..16];
+        input[6] = v2;
+        for t in 0..4usize {
+            let k = 3 - t;
+            input[2..4].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            input[4..6].copy_from_slice(&seq1[k * 4..k * 4 + 2]);
+            match loop_driven_hessian_loop18_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..2].copy_from_slice(&body[..2]);
+            results[2] = results[2] + body[2];
+            results[3 + k * 2..3 + k * 2 + 2].copy_from_slice(&body[3..]);
+        }
+        results[..2].copy_from_slice(&input[..2]);
+        results
+    };
+    let v19 = v18[0];
+    let v20 = v18[1];
+    let v21 = v18[2];
+    let v23 = {
+        let mut results = [0.0f64; 11];
+        let mut input = [0.0f64; 10];
+        let mut body = [0.0f64; 5];
+        input[0] = v17;
+        input[1] = v22;
+        let seq0: &[f64] = &p[0..8];
+        let seq1: &[f64] = &v11[2..16];
+        let seq2: &[f64] = &v18[3..11];
+        input[8] = v2;
+        input[9] = v22;
+        for t in 0..4usize {
+            let k = t;
+            input[2..4].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            input[4..6].copy_from_slice(&seq1[k * 4..k * 4 + 2]);
+            input[6..8].copy_from_slice(&seq2[k * 2..k * 2 + 2]);
+            match loop_driven_hessian_loop23_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..2].copy_from_slice(&body[..2]);
+            results[2] = results[2] + body[2];
+            results[3 + k * 2..3 + k * 2 + 2].copy_from_slice(&body[3..]);
+        }
+        results[..2].copy_from_slice(&input[..2]);
+        results
+    };
+    let v24 = v23[1];
+    let v25 = v23[2];
+    let v26 = v23[3];
+    let v27 = v23[4];
+    let v28 = v23[5];
+    let v29 = v23[6];
+    let v30 = v23[7];
+    let v31 = v23[8];
+    let v32 = v23[9];
+    let v33 = v23[10];
+    let v34 = v24 + v24;
+    let v35 = {
+        let mut results = [0.0f64; 3];
+        let mut input = [0.0f64; 9];
+        let mut body = [0.0f64; 3];
+        input[0] = v22;
+        input[1] = v34;
+        let seq0: &[f64] = &p[0..8];
+        let seq1: &[f64] = &v11[4..18];
+        let s2: [f64; 8] = [v26, v27, v28, v29, v30, v31, v32, v33];
+        let seq2: &[f64] = &s2;
+        input[8] = v2;
+        for t in 0..4usize {
+            let k = 3 - t;
+            input[2..4].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            input[4..6].copy_from_slice(&seq1[k * 4..k * 4 + 2]);
+            input[6..8].copy_from_slice(&seq2[k * 2..k * 2 + 2]);
+            match loop_driven_hessian_loop35_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..2].copy_from_slice(&body[..2]);
+            results[2] = results[2] + body[2];
+        }
+        results[..2].copy_from_slice(&input[..2]);
+        results
+    };
+    let v36 = v35[0];
+    let v37 = v35[1];
+    let v38 = v35[2];
+    let v39 = v25 + v38;
+    let v40 = {
+        let mut results = [0.0f64; 11];
+        let mut input = [0.0f64; 10];
+        let mut body = [0.0f64; 5];
+        input[0] = v22;
+        input[1] = v17;
+        let seq0: &[f64] = &p[0..8];
+        let seq1: &[f64] = &v11[2..16];
+        let seq2: &[f64] = &v18[3..11];
+        input[8] = v2;
+        input[9] = v22;
+        for t in 0..4usize {
+            let k = t;
+            input[2..4].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            input[4..6].copy_from_slice(&seq1[k * 4..k * 4 + 2]);
+            input[6..8].copy_from_slice(&seq2[k * 2..k * 2 + 2]);
+            match loop_driven_hessian_loop40_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..2].copy_from_slice(&body[..2]);
+            results[2] = results[2] + body[2];
+            results[3 + k * 2..3 + k * 2 + 2].copy_from_slice(&body[3..]);
+        }
+        results[..2].copy_from_slice(&input[..2]);
+        results
+    };
+    let v41 = v40[1];
+    let v42 = v40[2];
+    let v43 = v40[3];
+    let v44 = v40[4];
+    let v45 = v40[5];
+    let v46 = v40[6];
+    let v47 = v40[7];
+    let v48 = v40[8];
+    let v49 = v40[9];
+    let v50 = v40[10];
+    let v51 = v41 + v41;
+    let v52 = {
+        let mut results = [0.0f64; 3];
+        let mut input = [0.0f64; 9];
+        let mut body = [0.0f64; 3];
+        input[0] = v22;
+        input[1] = v51;
+        let seq0: &[f64] = &p[0..8];
+        let seq1: &[f64] = &v11[4..18];
+        let s2: [f64; 8] = [v43, v44, v45, v46, v47, v48, v49, v50];
+        let seq2: &[f64] = &s2;
+        input[8] = v2;
+        for t in 0..4usize {
+            let k = 3 - t;
+            input[2..4].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            input[4..6].copy_from_slice(&seq1[k * 4..k * 4 + 2]);
+            input[6..8].copy_from_slice(&seq2[k * 2..k * 2 + 2]);
+            match loop_driven_hessian_loop52_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..2].copy_from_slice(&body[..2]);
+            results[2] = results[2] + body[2];
+        }
+        results[..2].copy_from_slice(&input[..2]);
+        results
+    };
+    let v53 = v52[1];
+    let v54 = v52[2];
+    let v55 = v42 + v54;
+    let v56 = {
+        let mut results = [0.0f64; 11];
+        let mut input = [0.0f64; 10];
+        let mut body = [0.0f64; 5];
+        input[0] = v22;
+        input[1] = v22;
+        let seq0: &[f64] = &p[0..8];
+        let seq1: &[f64] = &v11[2..16];
+        let seq2: &[f64] = &v18[3..11];
+        input[8] = v2;
+        input[9] = v17;
+        for t in 0..4usize {
+            let k = t;
+            input[2..4].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            input[4..6].copy_from_slice(&seq1[k * 4..k * 4 + 2]);
+            input[6..8].copy_from_slice(&seq2[k * 2..k * 2 + 2]);
+            match loop_driven_hessian_loop56_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..2].copy_from_slice(&body[..2]);
+            results[2] = results[2] + body[2];
+            results[3 + k * 2..3 + k * 2 + 2].copy_from_slice(&body[3..]);
+        }
+        results[..2].copy_from_slice(&input[..2]);
+        results
+    };
+    let v57 = v56[1];
+    let v58 = v56[2];
+    let v59 = v56[3];
+    let v60 = v56[4];
+    let v61 = v56[5];
+    let v62 = v56[6];
+    let v63 = v56[7];
+    let v64 = v56[8];
+    let v65 = v56[9];
+    let v66 = v56[10];
+    let v67 = v57 + v57;
+    let v68 = {
+        let mut results = [0.0f64; 3];
+        let mut input = [0.0f64; 9];
+        let mut body = [0.0f64; 3];
+        input[0] = v22;
+        input[1] = v67;
+        let seq0: &[f64] = &p[0..8];
+        let seq1: &[f64] = &v11[4..18];
+        let s2: [f64; 8] = [v59, v60, v61, v62, v63, v64, v65, v66];
+        let seq2: &[f64] = &s2;
+        input[8] = v2;
+        for t in 0..4usize {
+            let k = 3 - t;
+            input[2..4].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            input[4..6].copy_from_slice(&seq1[k * 4..k * 4 + 2]);
+            input[6..8].copy_from_slice(&seq2[k * 2..k * 2 + 2]);
+            match loop_driven_hessian_loop68_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..2].copy_from_slice(&body[..2]);
+            results[2] = results[2] + body[2];
+        }
+        results[..2].copy_from_slice(&input[..2]);
+        results
+    };
+    let v69 = v68[2];
+    let v70 = v58 + v69;
+    out[0] = v15;
+    out[1] = v19;
+    out[2] = v20;
+    out[3] = v21;
+    out[4] = v36;
+    out[5] = v37;
+    out[6] = v39;
+    out[7] = v37;
+    out[8] = v53;
+    out[9] = v55;
+    out[10] = v39;
+    out[11] = v55;
+    out[12] = v70;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_driven_hessian_loop11_v0`: a graph of 5 inputs, 6 outputs, 9 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_driven_hessian_loop11_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 5, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 6] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 6, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v9: f64 = 0.9;
+    let v5 = v0 * v4;
+    let v6 = v1 * v2;
+    let v7 = v6.sin();
+    let v8 = v5 + v7;
+    let v10 = v1 * v9;
+    let v11 = v0 * v3;
+    let v12 = v10 + v11;
+    let v13 = v2 * v4;
+    let v14 = v12 - v13;
+    out[0] = v8;
+    out[1] = v14;
+    out[2] = v0;
+    out[3] = v1;
+    out[4] = v0;
+    out[5] = v1;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_driven_hessian_loop18_v0`: a graph of 7 inputs, 5 outputs, 13 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_driven_hessian_loop18_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 5] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 5, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v8: f64 = 0.9;
+    let v7 = v2 * v5;
+    let v9 = -v1;
+    let v10 = if v2 == 0.0 || v9 == 0.0 { 0.0 } else { v2 * v9 };
+    let v11 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
+    let v12 = v1 * v8;
+    let v13 = v7.cos();
+    let v14 = if v0 == 0.0 || v13 == 0.0 { 0.0 } else { v0 * v13 };
+    let v15 = if v2 == 0.0 || v14 == 0.0 { 0.0 } else { v2 * v14 };
+    let v16 = v12 + v15;
+    let v17 = if v0 == 0.0 || v6 == 0.0 { 0.0 } else { v0 * v6 };
+    let v18 = v11 + v17;
+    let v19 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
+    let v20 = v10 + v19;
+    out[0] = v18;
+    out[1] = v16;
+    out[2] = v20;
+    out[3] = v0;
+    out[4] = v1;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_driven_hessian_loop23_v0`: a graph of 10 inputs, 5 outputs, 21 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_driven_hessian_loop23_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 10] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 10, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 5] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 5, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v8 = x[8];
+    let v9 = x[9];
+    let v11: f64 = 0.9;
+    let v10 = v2 * v5;
+    let v12 = v10.cos();
+    let v13 = if v4 == 0.0 || v9 == 0.0 { 0.0 } else { v4 * v9 };
+    let v14 = if v6 == 0.0 || v9 == 0.0 { 0.0 } else { v6 * v9 };
+    let v15 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    let v16 = v13 + v15;
+    let v17 = if v0 == 0.0 || v6 == 0.0 { 0.0 } else { v0 * v6 };
+    let v18 = if v1 == 0.0 || v2 == 0.0 { 0.0 } else { v1 * v2 };
+    let v19 = if v12 == 0.0 || v18 == 0.0 { 0.0 } else { v12 * v18 };
+    let v20 = v16 + v19;
+    let v21 = if v6 == 0.0 || v18 == 0.0 { 0.0 } else { v6 * v18 };
+    let v22 = v10.sin();
+    let v23 = -v22;
+    let v24 = if v21 == 0.0 || v23 == 0.0 { 0.0 } else { v21 * v23 };
+    let v25 = v1 * v11;
+    let v26 = if v0 == 0.0 || v3 == 0.0 { 0.0 } else { v0 * v3 };
+    let v27 = v25 + v26;
+    let v28 = if v2 == 0.0 || v9 == 0.0 { 0.0 } else { v2 * v9 };
+    let v29 = -v28;
+    let v30 = v27 + v29;
+    let v31 = if v2 == 0.0 || v24 == 0.0 { 0.0 } else { v2 * v24 };
+    out[0] = v20;
+    out[1] = v30;
+    out[2] = v17;
+    out[3] = v14;
+    out[4] = v31;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_driven_hessian_loop35_v0`: a graph of 9 inputs, 3 outputs, 15 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_driven_hessian_loop35_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 9] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 9, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = x[7];
+    let v8 = x[8];
+    let v10: f64 = 0.9;
+    let v9 = v2 * v5;
+    let v11 = -v1;
+    let v12 = if v2 == 0.0 || v11 == 0.0 { 0.0 } else { v2 * v11 };
+    let v13 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
+    let v14 = v6 + v13;
+    let v15 = v1 * v10;
+    let v16 = v7 + v15;
+    let v17 = v9.cos();
+    let v18 = if v0 == 0.0 || v17 == 0.0 { 0.0 } else { v0 * v17 };
+    let v19 = if v2 == 0.0 || v18 == 0.0 { 0.0 } else { v2 * v18 };
+    let v20 = v16 + v19;
+    let v21 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    let v22 = v14 + v21;
+    let v23 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
+    let v24 = v12 + v23;
+    out[0] = v22;
+    out[1] = v20;
+    out[2] = v24;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_driven_hessian_loop40_v0`: a graph of 10 inputs, 5 outputs, 21 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_driven_hessian_loop40_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 10] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 10, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 5] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 5, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v8 = x[8];
+    let v9 = x[9];
+    let v11: f64 = 0.9;
+    let v10 = v2 * v5;
+    let v12 = v10.cos();
+    let v13 = if v4 == 0.0 || v9 == 0.0 { 0.0 } else { v4 * v9 };
+    let v14 = if v6 == 0.0 || v9 == 0.0 { 0.0 } else { v6 * v9 };
+    let v15 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    let v16 = v13 + v15;
+    let v17 = if v0 == 0.0 || v6 == 0.0 { 0.0 } else { v0 * v6 };
+    let v18 = if v1 == 0.0 || v2 == 0.0 { 0.0 } else { v1 * v2 };
+    let v19 = if v12 == 0.0 || v18 == 0.0 { 0.0 } else { v12 * v18 };
+    let v20 = v16 + v19;
+    let v21 = if v6 == 0.0 || v18 == 0.0 { 0.0 } else { v6 * v18 };
+    let v22 = v10.sin();
+    let v23 = -v22;
+    let v24 = if v21 == 0.0 || v23 == 0.0 { 0.0 } else { v21 * v23 };
+    let v25 = v1 * v11;
+    let v26 = if v0 == 0.0 || v3 == 0.0 { 0.0 } else { v0 * v3 };
+    let v27 = v25 + v26;
+    let v28 = if v2 == 0.0 || v9 == 0.0 { 0.0 } else { v2 * v9 };
+    let v29 = -v28;
+    let v30 = v27 + v29;
+    let v31 = if v2 == 0.0 || v24 == 0.0 { 0.0 } else { v2 * v24 };
+    out[0] = v20;
+    out[1] = v30;
+    out[2] = v17;
+    out[3] = v14;
+    out[4] = v31;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_driven_hessian_loop52_v0`: a graph of 9 inputs, 3 outputs, 15 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_driven_hessian_loop52_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 9] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 9, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = x[7];
+    let v8 = x[8];
+    let v10: f64 = 0.9;
+    let v9 = v2 * v5;
+    let v11 = -v1;
+    let v12 = if v2 == 0.0 || v11 == 0.0 { 0.0 } else { v2 * v11 };
+    let v13 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
+    let v14 = v6 + v13;
+    let v15 = v1 * v10;
+    let v16 = v7 + v15;
+    let v17 = v9.cos();
+    let v18 = if v0 == 0.0 || v17 == 0.0 { 0.0 } else { v0 * v17 };
+    let v19 = if v2 == 0.0 || v18 == 0.0 { 0.0 } else { v2 * v18 };
+    let v20 = v16 + v19;
+    let v21 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    let v22 = v14 + v21;
+    let v23 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
+    let v24 = v12 + v23;
+    out[0] = v22;
+    out[1] = v20;
+    out[2] = v24;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_driven_hessian_loop56_v0`: a graph of 10 inputs, 5 outputs, 21 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_driven_hessian_loop56_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 10] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 10, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 5] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 5, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v8 = x[8];
+    let v9 = x[9];
+    let v11: f64 = 0.9;
+    let v10 = v2 * v5;
+    let v12 = v10.cos();
+    let v13 = if v4 == 0.0 || v9 == 0.0 { 0.0 } else { v4 * v9 };
+    let v14 = if v6 == 0.0 || v9 == 0.0 { 0.0 } else { v6 * v9 };
+    let v15 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    let v16 = v13 + v15;
+    let v17 = if v0 == 0.0 || v6 == 0.0 { 0.0 } else { v0 * v6 };
+    let v18 = if v1 == 0.0 || v2 == 0.0 { 0.0 } else { v1 * v2 };
+    let v19 = if v12 == 0.0 || v18 == 0.0 { 0.0 } else { v12 * v18 };
+    let v20 = v16 + v19;
+    let v21 = if v6 == 0.0 || v18 == 0.0 { 0.0 } else { v6 * v18 };
+    let v22 = v10.sin();
+    let v23 = -v22;
+    let v24 = if v21 == 0.0 || v23 == 0.0 { 0.0 } else { v21 * v23 };
+    let v25 = v1 * v11;
+    let v26 = if v0 == 0.0 || v3 == 0.0 { 0.0 } else { v0 * v3 };
+    let v27 = v25 + v26;
+    let v28 = if v2 == 0.0 || v9 == 0.0 { 0.0 } else { v2 * v9 };
+    let v29 = -v28;
+    let v30 = v27 + v29;
+    let v31 = if v2 == 0.0 || v24 == 0.0 { 0.0 } else { v2 * v24 };
+    out[0] = v20;
+    out[1] = v30;
+    out[2] = v17;
+    out[3] = v14;
+    out[4] = v31;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_driven_hessian_loop68_v0`: a graph of 9 inputs, 3 outputs, 15 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_driven_hessian_loop68_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 9] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 9, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = x[7];
+    let v8 = x[8];
+    let v10: f64 = 0.9;
+    let v9 = v2 * v5;
+    let v11 = -v1;
+    let v12 = if v2 == 0.0 || v11 == 0.0 { 0.0 } else { v2 * v11 };
+    let v13 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
+    let v14 = v6 + v13;
+    let v15 = v1 * v10;
+    let v16 = v7 + v15;
+    let v17 = v9.cos();
+    let v18 = if v0 == 0.0 || v17 == 0.0 { 0.0 } else { v0 * v17 };
+    let v19 = if v2 == 0.0 || v18 == 0.0 { 0.0 } else { v2 * v18 };
+    let v20 = v16 + v19;
+    let v21 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    let v22 = v14 + v21;
+    let v23 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
+    let v24 = v12 + v23;
+    out[0] = v22;
+    out[1] = v20;
+    out[2] = v24;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed`: a graph of 4 inputs, 7 parameters, 1 output, 18 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let p: &[f64; 7] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 7, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v4 = p[0];
+    let v13: f64 = 0.1;
+    let v15: f64 = 0.5;
+    let v24: f64 = 0.0;
+    let v11 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 2];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &x[0..4];
+        for t in 0..3usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
+            match loop_mixed_loop11_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v12 = v11[0];
+    let v14 = v0 * v13;
+    let v16 = v14 + v15;
+    let v17 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 2];
+        let mut body = [0.0f64; 1];
+        input[0] = v16;
+        let s0: [f64; 0] = [];
+        let seq0: &[f64] = &s0;
+        input[1] = v4;
+        for t in 0..5usize {
+            let k = t;
+            match loop_mixed_loop17_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..1].copy_from_slice(&body[..1]);
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v18 = v17[0];
+    let v19 = {
+        let mut results = [0.0f64; 3];
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &p[1..7];
+        input[2] = v1;
+        for t in 0..3usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            match loop_mixed_loop19_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0 + k * 1..0 + k * 1 + 1].copy_from_slice(&body[0..]);
+        }
+        results
+    };
+    let v20 = v19[0];
+    let v21 = v19[1];
+    let v22 = v19[2];
+    let v23 = v0 * v20;
+    let v25 = v23 + v24;
+    let v26 = v1 * v21;
+    let v27 = v25 + v26;
+    let v28 = v2 * v22;
+    let v29 = v27 + v28;
+    let v30 = v12 + v18;
+    let v31 = v29 + v30;
+    out[0] = v31;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_loop11_v0`: a graph of 2 inputs, 1 output, 8 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_loop11_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v5: f64 = 100.0;
+    let v8: f64 = 1.0;
+    let v2 = v0 * v0;
+    let v3 = v1 - v2;
+    let v4 = v3.powi(2);
+    let v6 = v4 * v5;
+    let v7 = -v0;
+    let v9 = v7 + v8;
+    let v10 = v9.powi(2);
+    let v11 = v6 + v10;
+    out[0] = v11;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_loop17_v0`: a graph of 2 inputs, 1 output, 4 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_loop17_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v4: f64 = 1.0;
+    let v2 = v0 * v1;
+    let v3 = -v0;
+    let v5 = v3 + v4;
+    let v6 = v2 * v5;
+    out[0] = v6;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_loop19_v0`: a graph of 3 inputs, 1 output, 3 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_loop19_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = v0 * v2;
+    let v4 = v3.tanh();
+    let v5 = v1 + v4;
+    out[0] = v5;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_gradient`: a graph of 4 inputs, 7 parameters, 5 outputs, 37 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let p: &[f64; 7] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 7, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 5] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 5, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v4 = p[0];
+    let v13: f64 = 0.1;
+    let v15: f64 = 0.5;
+    let v24: f64 = 0.0;
+    let v35: f64 = 1.0;
+    let v11 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 2];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &x[0..4];
+        for t in 0..3usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
+            match loop_mixed_gradient_loop11_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v12 = v11[0];
+    let v14 = v0 * v13;
+    let v16 = v14 + v15;
+    let v17 = {
+        let mut results = [0.0f64; 6];
+        let mut input = [0.0f64; 2];
+        let mut body = [0.0f64; 2];
+        input[0] = v16;
+        let s0: [f64; 0] = [];
+        let seq0: &[f64] = &s0;
+        input[1] = v4;
+        for t in 0..5usize {
+            let k = t;
+            match loop_mixed_gradient_loop17_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..1].copy_from_slice(&body[..1]);
+            results[1 + k * 1..1 + k * 1 + 1].copy_from_slice(&body[1..]);
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v18 = v17[0];
+    let v19 = {
+        let mut results = [0.0f64; 3];
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &p[1..7];
+        input[2] = v1;
+        for t in 0..3usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            match loop_mixed_gradient_loop19_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0 + k * 1..0 + k * 1 + 1].copy_from_slice(&body[0..]);
+        }
+        results
+    };
+    let v20 = v19[0];
+    let v21 = v19[1];
+    let v22 = v19[2];
+    let v23 = v0 * v20;
+    let v25 = v23 + v24;
+    let v26 = v1 * v21;
+    let v27 = v25 + v26;
+    let v28 = v2 * v22;
+    let v29 = v27 + v28;
+    let v30 = v12 + v18;
+    let v31 = v29 + v30;
+    let v32 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 4];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &p[1..7];
+        let seq1: &[f64] = &x[0..3];
+        input[3] = v1;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            input[2..3].copy_from_slice(&seq1[k * 1..k * 1 + 1]);
+            match loop_mixed_gradient_loop32_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v33 = v32[0];
+    let v34 = v21 + v33;
+    let v36 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 1];
+        input[0] = v35;
+        let s0: [f64; 0] = [];
+        let seq0: &[f64] = &s0;
+        let seq1: &[f64] = &v17[1..6];
+        input[2] = v4;
+        for t in 0..5usize {
+            let k = 4 - t;
+            input[1..2].copy_from_slice(&seq1[k * 1..k * 1 + 1]);
+            match loop_mixed_gradient_loop36_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..1].copy_from_slice(&body[..1]);
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v37 = v36[0];
+    let v38 = v13 * v37;
+    let v39 = v20 + v38;
+    let v40 = {
+        let mut results = [0.0f64; 6];
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 2];
+        let seq0: &[f64] = &x[0..4];
+        input[2] = v35;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
+            match loop_mixed_gradient_loop40_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0 + k * 2..0 + k * 2 + 2].copy_from_slice(&body[0..]);
+        }
+        results
+    };
+    let v41 = v40[0];
+    let v42 = v40[1];
+    let v43 = v40[2];
+    let v44 = v40[3];
+    let v45 = v40[4];
+    let v46 = v40[5];
+    let v47 = v39 + v41;
+    let v48 = v34 + v42;
+    let v49 = v43 + v48;
+    let v50 = v22 + v44;
+    let v51 = v45 + v50;
+    out[0] = v31;
+    out[1] = v47;
+    out[2] = v49;
+    out[3] = v51;
+    out[4] = v46;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_gradient_loop11_v0`: a graph of 2 inputs, 1 output, 8 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_gradient_loop11_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v5: f64 = 100.0;
+    let v8: f64 = 1.0;
+    let v2 = v0 * v0;
+    let v3 = v1 - v2;
+    let v4 = v3.powi(2);
+    let v6 = v4 * v5;
+    let v7 = -v0;
+    let v9 = v7 + v8;
+    let v10 = v9.powi(2);
+    let v11 = v6 + v10;
+    out[0] = v11;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_gradient_loop17_v0`: a graph of 2 inputs, 2 outputs, 4 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_gradient_loop17_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v4: f64 = 1.0;
+    let v2 = v0 * v1;
+    let v3 = -v0;
+    let v5 = v3 + v4;
+    let v6 = v2 * v5;
+    out[0] = v6;
+    out[1] = v0;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_gradient_loop19_v0`: a graph of 3 inputs, 1 output, 3 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_gradient_loop19_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = v0 * v2;
+    let v4 = v3.tanh();
+    let v5 = v1 + v4;
+    out[0] = v5;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_gradient_loop32_v0`: a graph of 4 inputs, 1 output, 6 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_gradient_loop32_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = v0 * v3;
+    let v5 = v4.cosh();
+    let v6 = v5.recip();
+    let v7 = v6 * v6;
+    let v8 = if v2 == 0.0 || v7 == 0.0 { 0.0 } else { v2 * v7 };
+    let v9 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    out[0] = v9;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_gradient_loop36_v0`: a graph of 3 inputs, 1 output, 8 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_gradient_loop36_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v5: f64 = 1.0;
+    let v3 = v1 * v2;
+    let v4 = -v1;
+    let v6 = v4 + v5;
+    let v7 = if v0 == 0.0 || v6 == 0.0 { 0.0 } else { v0 * v6 };
+    let v8 = if v0 == 0.0 || v3 == 0.0 { 0.0 } else { v0 * v3 };
+    let v9 = -v8;
+    let v10 = if v2 == 0.0 || v7 == 0.0 { 0.0 } else { v2 * v7 };
+    let v11 = v9 + v10;
+    out[0] = v11;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_gradient_loop40_v0`: a graph of 3 inputs, 2 outputs, 16 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_gradient_loop40_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v5: f64 = 100.0;
+    let v7: f64 = 1.0;
+    let v10: f64 = 2.0;
+    let v3 = v0 * v0;
+    let v4 = v1 - v3;
+    let v6 = -v0;
+    let v8 = v6 + v7;
+    let v9 = v8.powi(1);
+    let v11 = v9 * v10;
+    let v12 = if v2 == 0.0 || v11 == 0.0 { 0.0 } else { v2 * v11 };
+    let v13 = -v12;
+    let v14 = v2 * v5;
+    let v15 = v4.powi(1);
+    let v16 = v10 * v15;
+    let v17 = if v14 == 0.0 || v16 == 0.0 { 0.0 } else { v14 * v16 };
+    let v18 = -v17;
+    let v19 = if v0 == 0.0 || v18 == 0.0 { 0.0 } else { v0 * v18 };
+    let v20 = v13 + v19;
+    let v21 = v19 + v20;
+    out[0] = v21;
+    out[1] = v17;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_hessian`: a graph of 4 inputs, 7 parameters, 21 outputs, 84 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let p: &[f64; 7] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 7, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 21] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 21, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v4 = p[0];
+    let v13: f64 = 0.1;
+    let v15: f64 = 0.5;
+    let v24: f64 = 0.0;
+    let v35: f64 = 1.0;
+    let v11 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 2];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &x[0..4];
+        for t in 0..3usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
+            match loop_mixed_hessian_loop11_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v12 = v11[0];
+    let v14 = v0 * v13;
+    let v16 = v14 + v15;
+    let v17 = {
+        let mut results = [0.0f64; 11];
+        let mut input = [0.0f64; 2];
+        let mut body = [0.0f64; 3];
+        input[0] = v16;
+        let s0: [f64; 0] = [];
+        let seq0: &[f64] = &s0;
+        input[1] = v4;
+        for t in 0..5usize {
+            let k = t;
+            match loop_mixed_hessian_loop17_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..1].copy_from_slice(&body[..1]);
+            results[1 + k * 2..1 + k * 2 + 2].copy_from_slice(&body[1..]);
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v18 = v17[0];
+    let v19 = {
+        let mut results = [0.0f64; 3];
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &p[1..7];
+        input[2] = v1;
+        for t in 0..3usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            match loop_mixed_hessian_loop19_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0 + k * 1..0 + k * 1 + 1].copy_from_slice(&body[0..]);
+        }
+        results
+    };
+    let v20 = v19[0];
+    let v21 = v19[1];
+    let v22 = v19[2];
+    let v23 = v0 * v20;
+    let v25 = v23 + v24;
+    let v26 = v1 * v21;
+    let v27 = v25 + v26;
+    let v28 = v2 * v22;
+    let v29 = v27 + v28;
+    let v30 = v12 + v18;
+    let v31 = v29 + v30;
+    let v32 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 4];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &p[1..7];
+        let seq1: &[f64] = &x[0..3];
+        input[3] = v1;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            input[2..3].copy_from_slice(&seq1[k * 1..k * 1 + 1]);
+            match loop_mixed_hessian_loop32_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v33 = v32[0];
+    let v34 = v21 + v33;
+    let v36 = {
+        let mut results = [0.0f64; 6];
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 2];
+        input[0] = v35;
+        let s0: [f64; 0] = [];
+        let seq0: &[f64] = &s0;
+        let seq1: &[f64] = &v17[1..10];
+        input[2] = v4;
+        for t in 0..5usize {
+            let k = 4 - t;
+            input[1..2].copy_from_slice(&seq1[k * 2..k * 2 + 1]);
+            match loop_mixed_hessian_loop36_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..1].copy_from_slice(&body[..1]);
+            results[1 + k * 1..1 + k * 1 + 1].copy_from_slice(&body[1..]);
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v37 = v36[0];
+    let v38 = v13 * v37;
+    let v39 = v20 + v38;
+    let v40 = {
+        let mut results = [0.0f64; 6];
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 2];
+        let seq0: &[f64] = &x[0..4];
+        input[2] = v35;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
+            match loop_mixed_hessian_loop40_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0 + k * 2..0 + k * 2 + 2].copy_from_slice(&body[0..]);
+        }
+        results
+    };
+    let v41 = v40[0];
+    let v42 = v40[1];
+    let v43 = v40[2];
+    let v44 = v40[3];
+    let v45 = v40[4];
+    let v46 = v40[5];
+    let v47 = v39 + v41;
+    let v48 = v34 + v42;
+    let v49 = v43 + v48;
+    let v50 = v22 + v44;
+    let v51 = v45 + v50;
+    let v52 = {
+        let mut results = [0.0f64; 6];
+        let mut input = [0.0f64; 5];
+        let mut body = [0.0f64; 2];
+        let seq0: &[f64] = &x[0..4];
+        let s1: [f64; 6] = [v35, v24, v24, v24, v24, v24];
+        let seq1: &[f64] = &s1;
+        input[4] = v35;
+        for t in 0..3usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
+            input[2..4].copy_from_slice(&seq1[k * 2..k * 2 + 2]);
+            match loop_mixed_hessian_loop52_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0 + k * 2..0 + k * 2 + 2].copy_from_slice(&body[0..]);
+        }
+        results
+    };
+    let v53 = v52[0];
+    let v54 = v52[1];
+    let v55 = v52[2];
+    let v56 = v52[3];
+    let v57 = v52[4];
+    let v58 = v52[5];
+    let v59 = v54 + v55;
+    let v60 = v56 + v57;
+    let v61 = {
+        let mut results = [0.0f64; 6];
+        let mut input = [0.0f64; 4];
+        let mut body = [0.0f64; 2];
+        input[0] = v13;
+        let s0: [f64; 0] = [];
+        let seq0: &[f64] = &s0;
+        let seq1: &[f64] = &v17[1..10];
+        let seq2: &[f64] = &v36[1..6];
+        input[3] = v4;
+        for t in 0..5usize {
+            let k = t;
+            input[1..2].copy_from_slice(&seq1[k * 2..k * 2 + 1]);
+            input[2..3].copy_from_slice(&seq2[k * 1..k * 1 + 1]);
+            match loop_mixed_hessian_loop61_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..1].copy_from_slice(&body[..1]);
+            results[1 + k * 1..1 + k * 1 + 1].copy_from_slice(&body[1..]);
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v62 = v61[1];
+    let v63 = v61[2];
+    let v64 = v61[3];
+    let v65 = v61[4];
+    let v66 = v61[5];
+    let v67 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 4];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &p[1..7];
+        let s1: [f64; 3] = [v35, v24, v24];
+        let seq1: &[f64] = &s1;
+        input[3] = v1;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            input[2..3].copy_from_slice(&seq1[k * 1..k * 1 + 1]);
+            match loop_mixed_hessian_loop67_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v68 = v67[0];
+    let v69 = v59 + v68;
+    let v70 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 4];
+        let mut body = [0.0f64; 1];
+        input[0] = v24;
+        let s0: [f64; 0] = [];
+        let seq0: &[f64] = &s0;
+        let seq1: &[f64] = &v17[2..11];
+        let s2: [f64; 5] = [v62, v63, v64, v65, v66];
+        let seq2: &[f64] = &s2;
+        input[3] = v4;
+        for t in 0..5usize {
+            let k = 4 - t;
+            input[1..2].copy_from_slice(&seq1[k * 2..k * 2 + 1]);
+            input[2..3].copy_from_slice(&seq2[k * 1..k * 1 + 1]);
+            match loop_mixed_hessian_loop70_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..1].copy_from_slice(&body[..1]);
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v71 = v70[0];
+    let v72 = v13 * v71;
+    let v73 = v53 + v72;
+    let v74 = {
+        let mut results = [0.0f64; 6];
+        let mut input = [0.0f64; 5];
+        let mut body = [0.0f64; 2];
+        let seq0: &[f64] = &x[0..4];
+        let s1: [f64; 6] = [v24, v35, v35, v24, v24, v24];
+        let seq1: &[f64] = &s1;
+        input[4] = v35;
+        for t in 0..3usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
+            input[2..4].copy_from_slice(&seq1[k * 2..k * 2 + 2]);
+            match loop_mixed_hessian_loop74_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0 + k * 2..0 + k * 2 + 2].copy_from_slice(&body[0..]);
+        }
+        results
+    };
+    let v75 = v74[1];
+    let v76 = v74[2];
+    let v77 = v74[3];
+    let v78 = v74[4];
+    let v79 = v74[5];
+    let v80 = v75 + v76;
+    let v81 = v77 + v78;
+    let v82 = {
+        let mut results = [0.0f64; 4];
+        let mut input = [0.0f64; 5];
+        let mut body = [0.0f64; 2];
+        let seq0: &[f64] = &p[1..7];
+        let seq1: &[f64] = &x[0..3];
+        input[3] = v1;
+        input[4] = v35;
+        for t in 0..3usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            input[2..3].copy_from_slice(&seq1[k * 1..k * 1 + 1]);
+            match loop_mixed_hessian_loop82_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+            results[1 + k * 1..1 + k * 1 + 1].copy_from_slice(&body[1..]);
+        }
+        results
+    };
+    let v83 = v82[0];
+    let v84 = v82[2];
+    let v85 = v82[3];
+    let v86 = v80 + v83;
+    let v87 = v84 + v86;
+    let v88 = v81 + v85;
+    let v89 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 4];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &p[1..7];
+        let s1: [f64; 3] = [v24, v35, v24];
+        let seq1: &[f64] = &s1;
+        input[3] = v1;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            input[2..3].copy_from_slice(&seq1[k * 1..k * 1 + 1]);
+            match loop_mixed_hessian_loop89_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v90 = v89[0];
+    let v91 = v87 + v90;
+    let v92 = {
+        let mut results = [0.0f64; 6];
+        let mut input = [0.0f64; 5];
+        let mut body = [0.0f64; 2];
+        let seq0: &[f64] = &x[0..4];
+        let s1: [f64; 6] = [v24, v24, v24, v35, v35, v24];
+        let seq1: &[f64] = &s1;
+        input[4] = v35;
+        for t in 0..3usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
+            input[2..4].copy_from_slice(&seq1[k * 2..k * 2 + 2]);
+            match loop_mixed_hessian_loop92_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0 + k * 2..0 + k * 2 + 2].copy_from_slice(&body[0..]);
+        }
+        results
+    };
+    let v93 = v92[3];
+    let v94 = v92[4];
+    let v95 = v92[5];
+    let v96 = v93 + v94;
+    let v97 = {
+        let mut results = [0.0f64; 6];
+        let mut input = [0.0f64; 5];
+        let mut body = [0.0f64; 2];
+        let seq0: &[f64] = &x[0..4];
+        let s1: [f64; 6] = [v24, v24, v24, v24, v24, v35];
+        let seq1: &[f64] = &s1;
+        input[4] = v35;
+        for t in 0..3usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
+            input[2..4].copy_from_slice(&seq1[k * 2..k * 2 + 2]);
+            match loop_mixed_hessian_loop97_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0 + k * 2..0 + k * 2 + 2].copy_from_slice(&body[0..]);
+        }
+        results
+    };
+    let v98 = v97[5];
+    out[0] = v31;
+    out[1] = v47;
+    out[2] = v49;
+    out[3] = v51;
+    out[4] = v46;
+    out[5] = v73;
+    out[6] = v69;
+    out[7] = v60;
+    out[8] = v58;
+    out[9] = v69;
+    out[10] = v91;
+    out[11] = v88;
+    out[12] = v79;
+    out[13] = v60;
+    out[14] = v88;
+    out[15] = v96;
+    out[16] = v95;
+    out[17] = v58;
+    out[18] = v79;
+    out[19] = v95;
+    out[20] = v98;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_hessian_loop11_v0`: a graph of 2 inputs, 1 output, 8 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_hessian_loop11_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v5: f64 = 100.0;
+    let v8: f64 = 1.0;
+    let v2 = v0 * v0;
+    let v3 = v1 - v2;
+    let v4 = v3.powi(2);
+    let v6 = v4 * v5;
+    let v7 = -v0;
+    let v9 = v7 + v8;
+    let v10 = v9.powi(2);
+    let v11 = v6 + v10;
+    out[0] = v11;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_hessian_loop17_v0`: a graph of 2 inputs, 3 outputs, 4 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_hessian_loop17_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v4: f64 = 1.0;
+    let v2 = v0 * v1;
+    let v3 = -v0;
+    let v5 = v3 + v4;
+    let v6 = v2 * v5;
+    out[0] = v6;
+    out[1] = v0;
+    out[2] = v0;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_hessian_loop19_v0`: a graph of 3 inputs, 1 output, 3 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_hessian_loop19_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = v0 * v2;
+    let v4 = v3.tanh();
+    let v5 = v1 + v4;
+    out[0] = v5;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_hessian_loop32_v0`: a graph of 4 inputs, 1 output, 6 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_hessian_loop32_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = v0 * v3;
+    let v5 = v4.cosh();
+    let v6 = v5.recip();
+    let v7 = v6 * v6;
+    let v8 = if v2 == 0.0 || v7 == 0.0 { 0.0 } else { v2 * v7 };
+    let v9 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    out[0] = v9;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_hessian_loop36_v0`: a graph of 3 inputs, 2 outputs, 8 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_hessian_loop36_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v5: f64 = 1.0;
+    let v3 = v1 * v2;
+    let v4 = -v1;
+    let v6 = v4 + v5;
+    let v7 = if v0 == 0.0 || v6 == 0.0 { 0.0 } else { v0 * v6 };
+    let v8 = if v0 == 0.0 || v3 == 0.0 { 0.0 } else { v0 * v3 };
+    let v9 = -v8;
+    let v10 = if v2 == 0.0 || v7 == 0.0 { 0.0 } else { v2 * v7 };
+    let v11 = v9 + v10;
+    out[0] = v11;
+    out[1] = v0;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_hessian_loop40_v0`: a graph of 3 inputs, 2 outputs, 16 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_hessian_loop40_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v5: f64 = 100.0;
+    let v7: f64 = 1.0;
+    let v10: f64 = 2.0;
+    let v3 = v0 * v0;
+    let v4 = v1 - v3;
+    let v6 = -v0;
+    let v8 = v6 + v7;
+    let v9 = v8.powi(1);
+    let v11 = v9 * v10;
+    let v12 = if v2 == 0.0 || v11 == 0.0 { 0.0 } else { v2 * v11 };
+    let v13 = -v12;
+    let v14 = v2 * v5;
+    let v15 = v4.powi(1);
+    let v16 = v10 * v15;
+    let v17 = if v14 == 0.0 || v16 == 0.0 { 0.0 } else { v14 * v16 };
+    let v18 = -v17;
+    let v19 = if v0 == 0.0 || v18 == 0.0 { 0.0 } else { v0 * v18 };
+    let v20 = v13 + v19;
+    let v21 = v19 + v20;
+    out[0] = v21;
+    out[1] = v17;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_hessian_loop52_v0`: a graph of 5 inputs, 2 outputs, 23 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_hessian_loop52_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 5, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v7: f64 = 100.0;
+    let v8: f64 = 2.0;
+    let v5 = v0 * v0;
+    let v6 = v1 - v5;
+    let v9 = v4 * v7;
+    let v10 = v6.powi(1);
+    let v11 = v8 * v10;
+    let v12 = if v9 == 0.0 || v11 == 0.0 { 0.0 } else { v9 * v11 };
+    let v13 = -v12;
+    let v14 = v2 + v2;
+    let v15 = if v13 == 0.0 || v14 == 0.0 { 0.0 } else { v13 * v14 };
+    let v16 = if v0 == 0.0 || v14 == 0.0 { 0.0 } else { v0 * v14 };
+    let v17 = -v16;
+    let v18 = v3 + v17;
+    let v19 = if v9 == 0.0 || v18 == 0.0 { 0.0 } else { v9 * v18 };
+    let v20 = v8 * v19;
+    let v21 = -v2;
+    let v22 = if v4 == 0.0 || v21 == 0.0 { 0.0 } else { v4 * v21 };
+    let v23 = v8 * v22;
+    let v24 = -v23;
+    let v25 = v15 + v24;
+    let v26 = -v20;
+    let v27 = if v0 == 0.0 || v26 == 0.0 { 0.0 } else { v0 * v26 };
+    let v28 = v25 + v27;
+    let v29 = v27 + v28;
+    out[0] = v29;
+    out[1] = v20;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_hessian_loop61_v0`: a graph of 4 inputs, 2 outputs, 13 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_hessian_loop61_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v6: f64 = 1.0;
+    let v4 = v1 * v3;
+    let v5 = -v1;
+    let v7 = v5 + v6;
+    let v8 = if v0 == 0.0 || v3 == 0.0 { 0.0 } else { v0 * v3 };
+    let v9 = -v0;
+    let v10 = if v4 == 0.0 || v9 == 0.0 { 0.0 } else { v4 * v9 };
+    let v11 = if v2 == 0.0 || v9 == 0.0 { 0.0 } else { v2 * v9 };
+    let v12 = if v7 == 0.0 || v8 == 0.0 { 0.0 } else { v7 * v8 };
+    let v13 = v10 + v12;
+    let v14 = if v2 == 0.0 || v8 == 0.0 { 0.0 } else { v2 * v8 };
+    let v15 = -v14;
+    let v16 = if v3 == 0.0 || v11 == 0.0 { 0.0 } else { v3 * v11 };
+    let v17 = v15 + v16;
+    out[0] = v13;
+    out[1] = v17;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_hessian_loop67_v0`: a graph of 4 inputs, 1 output, 6 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_hessian_loop67_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = v0 * v3;
+    let v5 = v4.cosh();
+    let v6 = v5.recip();
+    let v7 = v6 * v6;
+    let v8 = if v2 == 0.0 || v7 == 0.0 { 0.0 } else { v2 * v7 };
+    let v9 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    out[0] = v9;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_hessian_loop70_v0`: a graph of 4 inputs, 1 output, 9 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_hessian_loop70_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v6: f64 = 1.0;
+    let v4 = v1 * v3;
+    let v5 = -v1;
+    let v7 = v5 + v6;
+    let v8 = if v0 == 0.0 || v7 == 0.0 { 0.0 } else { v0 * v7 };
+    let v9 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
+    let v10 = -v9;
+    let v11 = v2 + v10;
+    let v12 = if v3 == 0.0 || v8 == 0.0 { 0.0 } else { v3 * v8 };
+    let v13 = v11 + v12;
+    out[0] = v13;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_hessian_loop74_v0`: a graph of 5 inputs, 2 outputs, 23 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_hessian_loop74_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 5, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v7: f64 = 100.0;
+    let v8: f64 = 2.0;
+    let v5 = v0 * v0;
+    let v6 = v1 - v5;
+    let v9 = v4 * v7;
+    let v10 = v6.powi(1);
+    let v11 = v8 * v10;
+    let v12 = if v9 == 0.0 || v11 == 0.0 { 0.0 } else { v9 * v11 };
+    let v13 = -v12;
+    let v14 = v2 + v2;
+    let v15 = if v13 == 0.0 || v14 == 0.0 { 0.0 } else { v13 * v14 };
+    let v16 = if v0 == 0.0 || v14 == 0.0 { 0.0 } else { v0 * v14 };
+    let v17 = -v16;
+    let v18 = v3 + v17;
+    let v19 = if v9 == 0.0 || v18 == 0.0 { 0.0 } else { v9 * v18 };
+    let v20 = v8 * v19;
+    let v21 = -v2;
+    let v22 = if v4 == 0.0 || v21 == 0.0 { 0.0 } else { v4 * v21 };
+    let v23 = v8 * v22;
+    let v24 = -v23;
+    let v25 = v15 + v24;
+    let v26 = -v20;
+    let v27 = if v0 == 0.0 || v26 == 0.0 { 0.0 } else { v0 * v26 };
+    let v28 = v25 + v27;
+    let v29 = v27 + v28;
+    out[0] = v29;
+    out[1] = v20;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_hessian_loop82_v0`: a graph of 5 inputs, 2 outputs, 14 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_hessian_loop82_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 5, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = v0 * v3;
+    let v6 = v5.cosh();
+    let v7 = v6.recip();
+    let v8 = v7 * v7;
+    let v9 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
+    let v10 = if v8 == 0.0 || v9 == 0.0 { 0.0 } else { v8 * v9 };
+    let v11 = if v2 == 0.0 || v9 == 0.0 { 0.0 } else { v2 * v9 };
+    let v12 = if v7 == 0.0 || v11 == 0.0 { 0.0 } else { v7 * v11 };
+    let v13 = v12 + v12;
+    let v14 = -v8;
+    let v15 = if v13 == 0.0 || v14 == 0.0 { 0.0 } else { v13 * v14 };
+    let v16 = v5.sinh();
+    let v17 = if v15 == 0.0 || v16 == 0.0 { 0.0 } else { v15 * v16 };
+    let v18 = if v0 == 0.0 || v17 == 0.0 { 0.0 } else { v0 * v17 };
+    out[0] = v18;
+    out[1] = v10;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_hessian_loop89_v0`: a graph of 4 inputs, 1 output, 6 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_hessian_loop89_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = v0 * v3;
+    let v5 = v4.cosh();
+    let v6 = v5.recip();
+    let v7 = v6 * v6;
+    let v8 = if v2 == 0.0 || v7 == 0.0 { 0.0 } else { v2 * v7 };
+    let v9 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    out[0] = v9;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_hessian_loop92_v0`: a graph of 5 inputs, 2 outputs, 23 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_hessian_loop92_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 5, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v7: f64 = 100.0;
+    let v8: f64 = 2.0;
+    let v5 = v0 * v0;
+    let v6 = v1 - v5;
+    let v9 = v4 * v7;
+    let v10 = v6.powi(1);
+    let v11 = v8 * v10;
+    let v12 = if v9 == 0.0 || v11 == 0.0 { 0.0 } else { v9 * v11 };
+    let v13 = -v12;
+    let v14 = v2 + v2;
+    let v15 = if v13 == 0.0 || v14 == 0.0 { 0.0 } else { v13 * v14 };
+    let v16 = if v0 == 0.0 || v14 == 0.0 { 0.0 } else { v0 * v14 };
+    let v17 = -v16;
+    let v18 = v3 + v17;
+    let v19 = if v9 == 0.0 || v18 == 0.0 { 0.0 } else { v9 * v18 };
+    let v20 = v8 * v19;
+    let v21 = -v2;
+    let v22 = if v4 == 0.0 || v21 == 0.0 { 0.0 } else { v4 * v21 };
+    let v23 = v8 * v22;
+    let v24 = -v23;
+    let v25 = v15 + v24;
+    let v26 = -v20;
+    let v27 = if v0 == 0.0 || v26 == 0.0 { 0.0 } else { v0 * v26 };
+    let v28 = v25 + v27;
+    let v29 = v27 + v28;
+    out[0] = v29;
+    out[1] = v20;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_hessian_loop97_v0`: a graph of 5 inputs, 2 outputs, 23 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_hessian_loop97_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 5, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v7: f64 = 100.0;
+    let v8: f64 = 2.0;
+    let v5 = v0 * v0;
+    let v6 = v1 - v5;
+    let v9 = v4 * v7;
+    let v10 = v6.powi(1);
+    let v11 = v8 * v10;
+    let v12 = if v9 == 0.0 || v11 == 0.0 { 0.0 } else { v9 * v11 };
+    let v13 = -v12;
+    let v14 = v2 + v2;
+    let v15 = if v13 == 0.0 || v14 == 0.0 { 0.0 } else { v13 * v14 };
+    let v16 = if v0 == 0.0 || v14 == 0.0 { 0.0 } else { v0 * v14 };
+    let v17 = -v16;
+    let v18 = v3 + v17;
+    let v19 = if v9 == 0.0 || v18 == 0.0 { 0.0 } else { v9 * v18 };
+    let v20 = v8 * v19;
+    let v21 = -v2;
+    let v22 = if v4 == 0.0 || v21 == 0.0 { 0.0 } else { v4 * v21 };
+    let v23 = v8 * v22;
+    let v24 = -v23;
+    let v25 = v15 + v24;
+    let v26 = -v20;
+    let v27 = if v0 == 0.0 || v26 == 0.0 { 0.0 } else { v0 * v26 };
+    let v28 = v25 + v27;
+    let v29 = v27 + v28;
+    out[0] = v29;
+    out[1] = v20;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_nested`: a graph of 2 inputs, 9 parameters, 1 output, 2 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_nested(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+        }
+    };
+    let p: &[f64; 9] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 9, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v11 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 5];
+        let mut body = [0.0f64; 1];
+        input[0] = v0;
+        let seq0: &[f64] = &p[0..9];
+        input[4] = v1;
+        for t in 0..3usize {
+            let k = t;
+            input[1..4].copy_from_slice(&seq0[k * 3..k * 3 + 3]);
+            match loop_nested_loop11_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..1].copy_from_slice(&body[..1]);
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v12 = v11[0];
+    out[0] = v12;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_nested_loop11_v0`: a graph of 5 inputs, 1 output, 4 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_nested_loop11_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 5, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v4 = x[4];
+    let v7: f64 = 0.5;
+    let v5 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &x[1..4];
+        input[1] = v4;
+        input[2] = v0;
+        for t in 0..3usize {
+            let k = t;
+            input[0..1].copy_from_slice(&seq0[k * 1..k * 1 + 1]);
+            match loop_nested_loop11_v0_loop5_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v6 = v5[0];
+    let v8 = v0 * v7;
+    let v9 = v6 + v8;
+    out[0] = v9;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_nested_loop11_v0_loop5_v0`: a graph of 3 inputs, 1 output, 3 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_nested_loop11_v0_loop5_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = v0 * v1;
+    let v4 = v3 + v2;
+    let v5 = v4.sin();
+    out[0] = v5;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_nested_gradient`: a graph of 2 inputs, 9 parameters, 3 outputs, 5 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_nested_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+        }
+    };
+    let p: &[f64; 9] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 9, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v13: f64 = 1.0;
+    let v11 = {
+        let mut results = [0.0f64; 4];
+        let mut input = [0.0f64; 5];
+        let mut body = [0.0f64; 2];
+        input[0] = v0;
+        let seq0: &[f64] = &p[0..9];
+        input[4] = v1;
+        for t in 0..3usize {
+            let k = t;
+            input[1..4].copy_from_slice(&seq0[k * 3..k * 3 + 3]);
+            match loop_nested_gradient_loop11_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..1].copy_from_slice(&body[..1]);
+            results[1 + k * 1..1 + k * 1 + 1].copy_from_slice(&body[1..]);
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v12 = v11[0];
+    let v14 = {
+        let mut results = [0.0f64; 2];
+        let mut input = [0.0f64; 6];
+        let mut body = [0.0f64; 2];
+        input[0] = v13;
+        let seq0: &[f64] = &p[0..9];
+        let seq1: &[f64] = &v11[1..4];
+        input[5] = v1;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[1..4].copy_from_slice(&seq0[k * 3..k * 3 + 3]);
+            input[4..5].copy_from_slice(&seq1[k * 1..k * 1 + 1]);
+            match loop_nested_gradient_loop14_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..1].copy_from_slice(&body[..1]);
+            results[1] = results[1] + body[1];
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v15 = v14[0];
+    let v16 = v14[1];
+    out[0] = v12;
+    out[1] = v15;
+    out[2] = v16;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_nested_gradient_loop11_v0`: a graph of 5 inputs, 2 outputs, 4 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_nested_gradient_loop11_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 5, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v4 = x[4];
+    let v7: f64 = 0.5;
+    let v5 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &x[1..4];
+        input[1] = v4;
+        input[2] = v0;
+        for t in 0..3usize {
+            let k = t;
+            input[0..1].copy_from_slice(&seq0[k * 1..k * 1 + 1]);
+            match loop_nested_gradient_loop11_v0_loop5_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v6 = v5[0];
+    let v8 = v0 * v7;
+    let v9 = v6 + v8;
+    out[0] = v9;
+    out[1] = v0;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_nested_gradient_loop11_v0_loop5_v0`: a graph of 3 inputs, 1 output, 3 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_nested_gradient_loop11_v0_loop5_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = v0 * v1;
+    let v4 = v3 + v2;
+    let v5 = v4.sin();
+    out[0] = v5;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_nested_gradient_loop14_v0`: a graph of 6 inputs, 2 outputs, 5 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_nested_gradient_loop14_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 6] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 6, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6: f64 = 0.5;
+    let v7 = v0 * v6;
+    let v8 = {
+        let mut results = [0.0f64; 5];
+        let mut input = [0.0f64; 4];
+        let mut body = [0.0f64; 3];
+        let seq0: &[f64] = &x[1..4];
+        input[1] = v5;
+        input[2] = v4;
+        input[3] = v0;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[0..1].copy_from_slice(&seq0[k * 1..k * 1 + 1]);
+            match loop_nested_gradient_loop14_v0_loop8_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+            results[1] = results[1] + body[1];
+            results[2 + k * 1..2 + k * 1 + 1].copy_from_slice(&body[2..]);
+        }
+        results
+    };
+    let v9 = v8[0];
+    let v10 = v8[1];
+    let v11 = v7 + v10;
+    out[0] = v11;
+    out[1] = v9;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_nested_gradient_loop14_v0_loop8_v0`: a graph of 4 inputs, 3 outputs, 6 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_nested_gradient_loop14_v0_loop8_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = v0 * v1;
+    let v5 = v2 + v4;
+    let v6 = v5.cos();
+    let v7 = if v3 == 0.0 || v6 == 0.0 { 0.0 } else { v3 * v6 };
+    let v8 = if v1 == 0.0 || v7 == 0.0 { 0.0 } else { v1 * v7 };
+    let v9 = if v0 == 0.0 || v7 == 0.0 { 0.0 } else { v0 * v7 };
+    out[0] = v9;
+    out[1] = v7;
+    out[2] = v8;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_nested_hessian`: a graph of 2 inputs, 9 parameters, 7 outputs, 22 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_nested_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+        }
+    };
+    let p: &[f64; 9] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 9, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 7] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 7, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v13: f64 = 1.0;
+    let v17: f64 = 0.0;
+    let v11 = {
+        let mut results = [0.0f64; 7];
+        let mut input = [0.0f64; 5];
+        let mut body = [0.0f64; 3];
+        input[0] = v0;
+        let seq0: &[f64] = &p[0..9];
+        input[4] = v1;
+        for t in 0..3usize {
+            let k = t;
+            input[1..4].copy_from_slice(&seq0[k * 3..k * 3 + 3]);
+            match loop_nested_hessian_loop11_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..1].copy_from_slice(&body[..1]);
+            results[1 + k * 2..1 + k * 2 + 2].copy_from_slice(&body[1..]);
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v12 = v11[0];
+    let v14 = {
+        let mut results = [0.0f64; 5];
+        let mut input = [0.0f64; 6];
+        let mut body = [0.0f64; 3];
+        input[0] = v13;
+        let seq0: &[f64] = &p[0..9];
+        let seq1: &[f64] = &v11[1..6];
+        input[5] = v1;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[1..4].copy_from_slice(&seq0[k * 3..k * 3 + 3]);
+            input[4..5].copy_from_slice(&seq1[k * 2..k * 2 + 1]);
+            match loop_nested_hessian_loop14_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..1].copy_from_slice(&body[..1]);
+            results[1] = results[1] + body[1];
+            results[2 + k * 1..2 + k * 1 + 1].copy_from_slice(&body[2..]);
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v15 = v14[0];
+    let v16 = v14[1];
+    let v18 = {
+        let mut results = [0.0f64; 5];
+        let mut input = [0.0f64; 8];
+        let mut body = [0.0f64; 3];
+        input[0] = v13;
+        let seq0: &[f64] = &p[0..9];
+        let seq1: &[f64] = &v11[1..6];
+        let seq2: &[f64] = &v14[2..5];
+        input[6] = v1;
+        input[7] = v17;
+        for t in 0..3usize {
+            let k = t;
+            input[1..4].copy_from_slice(&seq0[k * 3..k * 3 + 3]);
+            input[4..5].copy_from_slice(&seq1[k * 2..k * 2 + 1]);
+            input[5..6].copy_from_slice(&seq2[k * 1..k * 1 + 1]);
+            match loop_nested_hessian_loop18_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..1].copy_from_slice(&body[..1]);
+            results[1] = results[1] + body[1];
+            results[2 + k * 1..2 + k * 1 + 1].copy_from_slice(&body[2..]);
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v19 = v18[1];
+    let v20 = v18[2];
+    let v21 = v18[3];
+    let v22 = v18[4];
+    let v23 = {
+        let mut results = [0.0f64; 2];
+        let mut input = [0.0f64; 7];
+        let mut body = [0.0f64; 2];
+        input[0] = v17;
+        let seq0: &[f64] = &p[0..9];
+        let seq1: &[f64] = &v11[2..7];
+        let s2: [f64; 3] = [v20, v21, v22];
+        let seq2: &[f64] = &s2;
+        input[6] = v1;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[1..4].copy_from_slice(&seq0[k * 3..k * 3 + 3]);
+            input[4..5].copy_from_slice(&seq1[k * 2..k * 2 + 1]);
+            input[5..6].copy_from_slice(&seq2[k * 1..k * 1 + 1]);
+            match loop_nested_hessian_loop23_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..1].copy_from_slice(&body[..1]);
+            results[1] = results[1] + body[1];
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v24 = v23[0];
+    let v25 = v23[1];
+    let v26 = v19 + v25;
+    let v27 = {
+        let mut results = [0.0f64; 5];
+        let mut input = [0.0f64; 8];
+        let mut body = [0.0f64; 3];
+        input[0] = v17;
+        let seq0: &[f64] = &p[0..9];
+        let seq1: &[f64] = &v11[1..6];
+        let seq2: &[f64] = &v14[2..5];
+        input[6] = v1;
+        input[7] = v13;
+        for t in 0..3usize {
+            let k = t;
+            input[1..4].copy_from_slice(&seq0[k * 3..k * 3 + 3]);
+            input[4..5].copy_from_slice(&seq1[k * 2..k * 2 + 1]);
+            input[5..6].copy_from_slice(&seq2[k * 1..k * 1 + 1]);
+            match loop_nested_hessian_loop27_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..1].copy_from_slice(&body[..1]);
+            results[1] = results[1] + body[1];
+            results[2 + k * 1..2 + k * 1 + 1].copy_from_slice(&body[2..]);
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v28 = v27[1];
+    let v29 = v27[2];
+    let v30 = v27[3];
+    let v31 = v27[4];
+    let v32 = {
+        let mut results = [0.0f64; 2];
+        let mut input = [0.0f64; 7];
+        let mut body = [0.0f64; 2];
+        input[0] = v17;
+        let seq0: &[f64] = &p[0..9];
+        let seq1: &[f64] = &v11[2..7];
+        let s2: [f64; 3] = [v29, v30, v31];
+        let seq2: &[f64] = &s2;
+        input[6] = v1;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[1..4].copy_from_slice(&seq0[k * 3..k * 3 + 3]);
+            input[4..5].copy_from_slice(&seq1[k * 2..k * 2 + 1]);
+            input[5..6].copy_from_slice(&seq2[k * 1..k * 1 + 1]);
+            match loop_nested_hessian_loop32_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..1].copy_from_slice(&body[..1]);
+            results[1] = results[1] + body[1];
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v33 = v32[1];
+    let v34 = v28 + v33;
+    out[0] = v12;
+    out[1] = v15;
+    out[2] = v16;
+    out[3] = v24;
+    out[4] = v26;
+    out[5] = v26;
+    out[6] = v34;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_nested_hessian_loop11_v0`: a graph of 5 inputs, 3 outputs, 4 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_nested_hessian_loop11_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 5, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v4 = x[4];
+    let v7: f64 = 0.5;
+    let v5 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &x[1..4];
+        input[1] = v4;
+        input[2] = v0;
+        for t in 0..3usize {
+            let k = t;
+            input[0..1].copy_from_slice(&seq0[k * 1..k * 1 + 1]);
+            match loop_nested_hessian_loop11_v0_loop5_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v6 = v5[0];
+    let v8 = v0 * v7;
+    let v9 = v6 + v8;
+    out[0] = v9;
+    out[1] = v0;
+    out[2] = v0;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_nested_hessian_loop11_v0_loop5_v0`: a graph of 3 inputs, 1 output, 3 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_nested_hessian_loop11_v0_loop5_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = v0 * v1;
+    let v4 = v3 + v2;
+    let v5 = v4.sin();
+    out[0] = v5;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_nested_hessian_loop14_v0`: a graph of 6 inputs, 3 outputs, 5 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_nested_hessian_loop14_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 6] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 6, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6: f64 = 0.5;
+    let v7 = v0 * v6;
+    let v8 = {
+        let mut results = [0.0f64; 5];
+        let mut input = [0.0f64; 4];
+        let mut body = [0.0f64; 3];
+        let seq0: &[f64] = &x[1..4];
+        input[1] = v5;
+        input[2] = v4;
+        input[3] = v0;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[0..1].copy_from_slice(&seq0[k * 1..k * 1 + 1]);
+            match loop_nested_hessian_loop14_v0_loop8_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+            results[1] = results[1] + body[1];
+            results[2 + k * 1..2 + k * 1 + 1].copy_from_slice(&body[2..]);
+        }
+        results
+    };
+    let v9 = v8[0];
+    let v10 = v8[1];
+    let v11 = v7 + v10;
+    out[0] = v11;
+    out[1] = v9;
+    out[2] = v0;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_nested_hessian_loop14_v0_loop8_v0`: a graph of 4 inputs, 3 outputs, 6 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_nested_hessian_loop14_v0_loop8_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = v0 * v1;
+    let v5 = v2 + v4;
+    let v6 = v5.cos();
+    let v7 = if v3 == 0.0 || v6 == 0.0 { 0.0 } else { v3 * v6 };
+    let v8 = if v1 == 0.0 || v7 == 0.0 { 0.0 } else { v1 * v7 };
+    let v9 = if v0 == 0.0 || v7 == 0.0 { 0.0 } else { v0 * v7 };
+    out[0] = v9;
+    out[1] = v7;
+    out[2] = v8;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_nested_hessian_loop18_v0`: a graph of 8 inputs, 3 outputs, 6 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_nested_hessian_loop18_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 8] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 8, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = x[7];
+    let v8: f64 = 0.5;
+    let v9 = {
+        let mut results = [0.0f64; 6];
+        let mut input = [0.0f64; 6];
+        let mut body = [0.0f64; 4];
+        let seq0: &[f64] = &x[1..4];
+        input[1] = v6;
+        input[2] = v4;
+        input[3] = v5;
+        input[4] = v7;
+        input[5] = v0;
+        for t in 0..3usize {
+            let k = t;
+            input[0..1].copy_from_slice(&seq0[k * 1..k * 1 + 1]);
+            match loop_nested_hessian_loop18_v0_loop9_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+            results[1] = results[1] + body[1];
+            results[2] = results[2] + body[2];
+            results[3 + k * 1..3 + k * 1 + 1].copy_from_slice(&body[3..]);
+        }
+        results
+    };
+    let v10 = v9[0];
+    let v11 = v9[1];
+    let v12 = v9[2];
+    let v13 = v0 * v8;
+    let v14 = v12 + v13;
+    out[0] = v14;
+    out[1] = v10;
+    out[2] = v11;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_nested_hessian_loop18_v0_loop9_v0`: a graph of 6 inputs, 4 outputs, 15 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_nested_hessian_loop18_v0_loop9_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 6] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 6, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 4] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = v0 * v1;
+    let v7 = v2 + v6;
+    let v8 = v7.cos();
+    let v9 = if v3 == 0.0 || v8 == 0.0 { 0.0 } else { v3 * v8 };
+    let v10 = if v4 == 0.0 || v9 == 0.0 { 0.0 } else { v4 * v9 };
+    let v11 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
+    let v12 = v5 + v11;
+    let v13 = if v8 == 0.0 || v12 == 0.0 { 0.0 } else { v8 * v12 };
+    let v14 = if v3 == 0.0 || v12 == 0.0 { 0.0 } else { v3 * v12 };
+    let v15 = v7.sin();
+    let v16 = -v15;
+    let v17 = if v14 == 0.0 || v16 == 0.0 { 0.0 } else { v14 * v16 };
+    let v18 = if v1 == 0.0 || v17 == 0.0 { 0.0 } else { v1 * v17 };
+    let v19 = v10 + v18;
+    let v20 = if v0 == 0.0 || v17 == 0.0 { 0.0 } else { v0 * v17 };
+    out[0] = v20;
+    out[1] = v17;
+    out[2] = v13;
+    out[3] = v19;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_nested_hessian_loop23_v0`: a graph of 7 inputs, 2 outputs, 6 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_nested_hessian_loop23_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7: f64 = 0.5;
+    let v8 = v0 * v7;
+    let v9 = v5 + v8;
+    let v10 = {
+        let mut results = [0.0f64; 5];
+        let mut input = [0.0f64; 4];
+        let mut body = [0.0f64; 3];
+        let seq0: &[f64] = &x[1..4];
+        input[1] = v6;
+        input[2] = v4;
+        input[3] = v0;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[0..1].copy_from_slice(&seq0[k * 1..k * 1 + 1]);
+            match loop_nested_hessian_loop23_v0_loop10_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+            results[1] = results[1] + body[1];
+            results[2 + k * 1..2 + k * 1 + 1].copy_from_slice(&body[2..]);
+        }
+        results
+    };
+    let v11 = v10[0];
+    let v12 = v10[1];
+    let v13 = v9 + v12;
+    out[0] = v13;
+    out[1] = v11;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_nested_hessian_loop23_v0_loop10_v0`: a graph of 4 inputs, 3 outputs, 6 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_nested_hessian_loop23_v0_loop10_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = v0 * v1;
+    let v5 = v2 + v4;
+    let v6 = v5.cos();
+    let v7 = if v3 == 0.0 || v6 == 0.0 { 0.0 } else { v3 * v6 };
+    let v8 = if v1 == 0.0 || v7 == 0.0 { 0.0 } else { v1 * v7 };
+    let v9 = if v0 == 0.0 || v7 == 0.0 { 0.0 } else { v0 * v7 };
+    out[0] = v9;
+    out[1] = v7;
+    out[2] = v8;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_nested_hessian_loop27_v0`: a graph of 8 inputs, 3 outputs, 6 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_nested_hessian_loop27_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 8] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 8, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = x[7];
+    let v8: f64 = 0.5;
+    let v9 = {
+        let mut results = [0.0f64; 6];
+        let mut input = [0.0f64; 6];
+        let mut body = [0.0f64; 4];
+        let seq0: &[f64] = &x[1..4];
+        input[1] = v6;
+        input[2] = v4;
+        input[3] = v5;
+        input[4] = v7;
+        input[5] = v0;
+        for t in 0..3usize {
+            let k = t;
+            input[0..1].copy_from_slice(&seq0[k * 1..k * 1 + 1]);
+            match loop_nested_hessian_loop27_v0_loop9_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+            results[1] = results[1] + body[1];
+            results[2] = results[2] + body[2];
+            results[3 + k * 1..3 + k * 1 + 1].copy_from_slice(&body[3..]);
+        }
+        results
+    };
+    let v10 = v9[0];
+    let v11 = v9[1];
+    let v12 = v9[2];
+    let v13 = v0 * v8;
+    let v14 = v12 + v13;
+    out[0] = v14;
+    out[1] = v10;
+    out[2] = v11;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_nested_hessian_loop27_v0_loop9_v0`: a graph of 6 inputs, 4 outputs, 15 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_nested_hessian_loop27_v0_loop9_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 6] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 6, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 4] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = v0 * v1;
+    let v7 = v2 + v6;
+    let v8 = v7.cos();
+    let v9 = if v3 == 0.0 || v8 == 0.0 { 0.0 } else { v3 * v8 };
+    let v10 = if v4 == 0.0 || v9 == 0.0 { 0.0 } else { v4 * v9 };
+    let v11 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
+    let v12 = v5 + v11;
+    let v13 = if v8 == 0.0 || v12 == 0.0 { 0.0 } else { v8 * v12 };
+    let v14 = if v3 == 0.0 || v12 == 0.0 { 0.0 } else { v3 * v12 };
+    let v15 = v7.sin();
+    let v16 = -v15;
+    let v17 = if v14 == 0.0 || v16 == 0.0 { 0.0 } else { v14 * v16 };
+    let v18 = if v1 == 0.0 || v17 == 0.0 { 0.0 } else { v1 * v17 };
+    let v19 = v10 + v18;
+    let v20 = if v0 == 0.0 || v17 == 0.0 { 0.0 } else { v0 * v17 };
+    out[0] = v20;
+    out[1] = v17;
+    out[2] = v13;
+    out[3] = v19;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_nested_hessian_loop32_v0`: a graph of 7 inputs, 2 outputs, 6 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_nested_hessian_loop32_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7: f64 = 0.5;
+    let v8 = v0 * v7;
+    let v9 = v5 + v8;
+    let v10 = {
+        let mut results = [0.0f64; 5];
+        let mut input = [0.0f64; 4];
+        let mut body = [0.0f64; 3];
+        let seq0: &[f64] = &x[1..4];
+        input[1] = v6;
+        input[2] = v4;
+        input[3] = v0;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[0..1].copy_from_slice(&seq0[k * 1..k * 1 + 1]);
+            match loop_nested_hessian_loop32_v0_loop10_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+            results[1] = results[1] + body[1];
+            results[2 + k * 1..2 + k * 1 + 1].copy_from_slice(&body[2..]);
+        }
+        results
+    };
+    let v11 = v10[0];
+    let v12 = v10[1];
+    let v13 = v9 + v12;
+    out[0] = v13;
+    out[1] = v11;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_nested_hessian_loop32_v0_loop10_v0`: a graph of 4 inputs, 3 outputs, 6 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_nested_hessian_loop32_v0_loop10_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = v0 * v1;
+    let v5 = v2 + v4;
+    let v6 = v5.cos();
+    let v7 = if v3 == 0.0 || v6 == 0.0 { 0.0 } else { v3 * v6 };
+    let v8 = if v1 == 0.0 || v7 == 0.0 { 0.0 } else { v1 * v7 };
+    let v9 = if v0 == 0.0 || v7 == 0.0 { 0.0 } else { v0 * v7 };
+    out[0] = v9;
+    out[1] = v7;
+    out[2] = v8;
     ::std::result::Result::Ok(())
 }
 
@@ -13145,4 +17733,16 @@ pub const EMITTED: &[(&str, ::nilpotent::graph::EmittedWithFn)] = &[
     ("param_labelled", param_labelled),
     ("param_labelled_gradient", param_labelled_gradient),
     ("param_labelled_hessian", param_labelled_hessian),
+    ("loop_logistic", loop_logistic),
+    ("loop_logistic_gradient", loop_logistic_gradient),
+    ("loop_logistic_hessian", loop_logistic_hessian),
+    ("loop_driven", loop_driven),
+    ("loop_driven_gradient", loop_driven_gradient),
+    ("loop_driven_hessian", loop_driven_hessian),
+    ("loop_mixed", loop_mixed),
+    ("loop_mixed_gradient", loop_mixed_gradient),
+    ("loop_mixed_hessian", loop_mixed_hessian),
+    ("loop_nested", loop_nested),
+    ("loop_nested_gradient", loop_nested_gradient),
+    ("loop_nested_hessian", loop_nested_hessian),
 ];

@@ -1,0 +1,137 @@
+//! Loops as loops in compiled code (issue "Loops as loops"): the JIT and emitted Rust run a loop
+//! node as a loop. Prints, for the logistic-regression gradient over `sum_map` with the data as
+//! parameters (d = 100, m = 500) and the Rosenbrock gradient over windows (n = 10⁶): the f64
+//! function's time, the interpreter's and the JIT's (and their ratios), the JIT's compile time and
+//! code size; writes the emitted Rust of the logistic gradient to the file given as the first
+//! argument (for timing its build).
+//!
+//! `cargo run --release --features jit --example loops_compiled [FILE]`
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use nilpotent::graph::Graph;
+use nilpotent::{Real, sum_map, sum_windows};
+
+/// Logistic loss over rows [x (d), y], y in {0, 1}.
+fn logistic<T: Real>(w: &[T], rows: &[T]) -> T {
+    let d = w.len();
+    sum_map(rows, d + 1, |r| {
+        let z = (0..d).fold(T::zero(), |s, j| s + w[j] * r[j]);
+        let y = r[d];
+        y * (T::one() + (-z).exp()).ln() + (-y + 1.0) * (T::one() + z.exp()).ln()
+    })
+}
+
+fn rosenbrock<T: Real>(x: &[T]) -> T {
+    sum_windows(x, 2, 1, |w| {
+        (w[1] - w[0] * w[0]).powi(2) * 100.0 + (-w[0] + 1.0).powi(2)
+    })
+}
+
+/// Seconds per call of `f`, the best of 5 runs of `reps` calls.
+fn time(reps: usize, mut f: impl FnMut()) -> f64 {
+    (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..reps {
+                f();
+            }
+            t.elapsed().as_secs_f64() / reps as f64
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn report(name: &str, g: &Graph, x: &[f64], p: &[f64], f64_s: f64, reps: usize) {
+    let mut eval = g.program().evaluator::<f64>();
+    let mut out = vec![0.0; g.num_outputs()];
+    let interp = time(reps, || {
+        eval.eval_with_into(black_box(x), black_box(p), &mut out)
+            .unwrap()
+    });
+    println!(
+        "{name}: {} nodes; f64 {:.1} µs; interpreter {:.1} µs ({:.2}× f64)",
+        g.num_nodes(),
+        f64_s * 1e6,
+        interp * 1e6,
+        interp / f64_s
+    );
+    #[cfg(feature = "jit")]
+    {
+        // the best of 3 compilations
+        let mut compile = f64::INFINITY;
+        for _ in 0..3 {
+            let t = Instant::now();
+            black_box(g.compile().unwrap());
+            compile = compile.min(t.elapsed().as_secs_f64());
+        }
+        let c = g.compile().unwrap();
+        let want = g.eval_with(x, p).unwrap();
+        let got = c.eval_with(x, p).unwrap();
+        let same = want
+            .iter()
+            .zip(&got)
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+        let jit = time(reps, || {
+            c.eval_with_into(black_box(x), black_box(p), &mut out)
+                .unwrap()
+        });
+        println!(
+            "  JIT: compile {:.2} ms, code {} B, {:.1} µs ({:.2}× f64), bit for bit: {same}",
+            compile * 1e3,
+            c.code_size(),
+            jit * 1e6,
+            jit / f64_s
+        );
+    }
+}
+
+fn main() {
+    let (m, d) = (500, 100);
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    };
+    let mut rows = Vec::with_capacity(m * (d + 1));
+    for k in 0..m {
+        rows.extend((0..d).map(|_| next()));
+        rows.push((k % 3 == 0) as u8 as f64);
+    }
+    let w: Vec<f64> = (0..d).map(|j| 0.01 * ((j % 5) as f64 - 2.0)).collect();
+    let g = Graph::record_with(&w, &rows, logistic).gradient();
+    let f64_s = time(200, || {
+        black_box(logistic(black_box(&w[..]), black_box(&rows[..])));
+    });
+    report(
+        "logistic gradient (sum_map, d = 100, m = 500, data as parameters)",
+        &g,
+        &w,
+        &rows,
+        f64_s,
+        200,
+    );
+    if let Some(file) = std::env::args().nth(1) {
+        std::fs::write(&file, g.to_rust("logistic_gradient")).unwrap();
+        println!("  emitted Rust written to {file}");
+    }
+    let n: usize = std::env::var("ROSENBROCK_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let x: Vec<f64> = (0..n).map(|i| 0.5 + 0.1 * ((i * 7) % 11) as f64).collect();
+    let g = Graph::record(&x, rosenbrock).gradient();
+    let f64_s = time(5, || {
+        black_box(rosenbrock(black_box(&x[..])));
+    });
+    report(
+        "Rosenbrock gradient (sum_windows, n = 10⁶)",
+        &g,
+        &x,
+        &[],
+        f64_s,
+        5,
+    );
+}
