@@ -12805,7 +12805,7 @@ pub fn loop_logistic_loop27_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     let v17: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v14, v3) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v14", "v3", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/compiled_cases/params.rs:245:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     let v7 = v0 * v4;
     let v9 = v7 + v8;
@@ -12851,11 +12851,11 @@ pub fn loop_logistic_loop27_v1(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     let v17: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v14, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v14", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/compiled_cases/params.rs:245:12", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v15) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v15", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[3]", "-0.5"], "tests/compiled_cases/params.rs:247:19", 0, 0x0, found, [::std::option::Option::Some(v3), ::std::option::Option::None])),
     }
     let v7 = v0 * v4;
     let v9 = v7 + v8;
@@ -12972,7 +12972,7 @@ pub fn loop_logistic_gradient_loop27_v0(x: &[f64], out: &mut [f64]) -> ::std::re
     let v17: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v14, v3) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v14", "v3", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/compiled_cases/params.rs:245:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     let v7 = v0 * v4;
     let v9 = v7 + v8;
@@ -13018,11 +13018,11 @@ pub fn loop_logistic_gradient_loop27_v1(x: &[f64], out: &mut [f64]) -> ::std::re
     let v17: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v14, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v14", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/compiled_cases/params.rs:245:12", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v15) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v15", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[3]", "-0.5"], "tests/compiled_cases/params.rs:247:19", 0, 0x0, found, [::std::option::Option::Some(v3), ::std::option::Option::None])),
     }
     let v7 = v0 * v4;
     let v9 = v7 + v8;
@@ -13068,11 +13068,11 @@ pub fn loop_logistic_gradient_loop30_v0(x: &[f64], out: &mut [f64]) -> ::std::re
     let v18: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v15, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v15", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/compiled_cases/params.rs:245:12", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v16) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v16", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[3]", "-0.5"], "tests/compiled_cases/params.rs:247:19", 0, 0x0, found, [::std::option::Option::Some(v3), ::std::option::Option::None])),
     }
     let v8 = v0 * v4;
     let v10 = v8 + v9;
@@ -13124,7 +13124,7 @@ pub fn loop_logistic_gradient_loop30_v1(x: &[f64], out: &mut [f64]) -> ::std::re
     let v18: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v15, v3) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v15", "v3", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/compiled_cases/params.rs:245:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     let v8 = v0 * v4;
     let v10 = v8 + v9;
@@ -13332,7 +13332,7 @@ pub fn loop_logistic_hessian_loop27_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v17: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v14, v3) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v14", "v3", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/compiled_cases/params.rs:245:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     let v7 = v0 * v4;
     let v9 = v7 + v8;
@@ -13378,11 +13378,11 @@ pub fn loop_logistic_hessian_loop27_v1(x: &[f64], out: &mut [f64]) -> ::std::res
     let v17: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v14, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v14", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/compiled_cases/params.rs:245:12", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v15) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v15", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[3]", "-0.5"], "tests/compiled_cases/params.rs:247:19", 0, 0x0, found, [::std::option::Option::Some(v3), ::std::option::Option::None])),
     }
     let v7 = v0 * v4;
     let v9 = v7 + v8;
@@ -13428,11 +13428,11 @@ pub fn loop_logistic_hessian_loop30_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v18: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v15, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v15", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/compiled_cases/params.rs:245:12", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v16) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v16", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[3]", "-0.5"], "tests/compiled_cases/params.rs:247:19", 0, 0x0, found, [::std::option::Option::Some(v3), ::std::option::Option::None])),
     }
     let v8 = v0 * v4;
     let v10 = v8 + v9;
@@ -13484,7 +13484,7 @@ pub fn loop_logistic_hessian_loop30_v1(x: &[f64], out: &mut [f64]) -> ::std::res
     let v18: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v15, v3) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v15", "v3", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/compiled_cases/params.rs:245:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     let v8 = v0 * v4;
     let v10 = v8 + v9;
@@ -13541,7 +13541,7 @@ pub fn loop_logistic_hessian_loop35_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v21: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v18, v3) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v18", "v3", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/compiled_cases/params.rs:245:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     let v11 = v0 * v4;
     let v13 = v11 + v12;
@@ -13612,11 +13612,11 @@ pub fn loop_logistic_hessian_loop35_v1(x: &[f64], out: &mut [f64]) -> ::std::res
     let v21: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v18, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v18", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/compiled_cases/params.rs:245:12", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v19) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v19", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[3]", "-0.5"], "tests/compiled_cases/params.rs:247:19", 0, 0x0, found, [::std::option::Option::Some(v3), ::std::option::Option::None])),
     }
     let v11 = v0 * v4;
     let v13 = v11 + v12;
@@ -13683,7 +13683,7 @@ pub fn loop_logistic_hessian_loop39_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v21: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v18, v3) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v18", "v3", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/compiled_cases/params.rs:245:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     let v11 = v0 * v4;
     let v13 = v11 + v12;
@@ -13754,11 +13754,11 @@ pub fn loop_logistic_hessian_loop39_v1(x: &[f64], out: &mut [f64]) -> ::std::res
     let v21: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v18, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v18", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/compiled_cases/params.rs:245:12", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v19) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v19", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[3]", "-0.5"], "tests/compiled_cases/params.rs:247:19", 0, 0x0, found, [::std::option::Option::Some(v3), ::std::option::Option::None])),
     }
     let v11 = v0 * v4;
     let v13 = v11 + v12;
@@ -13825,7 +13825,7 @@ pub fn loop_logistic_hessian_loop42_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v21: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v18, v3) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v18", "v3", 0x1, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/compiled_cases/params.rs:245:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     let v11 = v0 * v4;
     let v13 = v11 + v12;
@@ -13896,11 +13896,11 @@ pub fn loop_logistic_hessian_loop42_v1(x: &[f64], out: &mut [f64]) -> ::std::res
     let v21: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v18, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(0, ::nilpotent::graph::Compare::Lt, "v18", "v3", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/compiled_cases/params.rs:245:12", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v19) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::compared(1, ::nilpotent::graph::Compare::Lt, "v3", "v19", 0x0, found)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[3]", "-0.5"], "tests/compiled_cases/params.rs:247:19", 0, 0x0, found, [::std::option::Option::Some(v3), ::std::option::Option::None])),
     }
     let v11 = v0 * v4;
     let v13 = v11 + v12;
@@ -15352,7 +15352,7 @@ pub fn loop_mixed_gradient_loop36_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_gradient_loop40_v0`: a graph of 3 inputs, 2 outputs, 16 operations and 0 guards, as Rust source
+/// `loop_mixed_gradient_loop40_v0`: a graph of 3 inputs, 2 outputs, 14 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -15374,25 +15374,23 @@ pub fn loop_mixed_gradient_loop40_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
     let v2 = x[2];
     let v5: f64 = 100.0;
     let v7: f64 = 1.0;
-    let v10: f64 = 2.0;
+    let v9: f64 = 2.0;
     let v3 = v0 * v0;
     let v4 = v1 - v3;
     let v6 = -v0;
     let v8 = v6 + v7;
-    let v9 = v8.powi(1);
-    let v11 = v9 * v10;
-    let v12 = if v2 == 0.0 || v11 == 0.0 { 0.0 } else { v2 * v11 };
-    let v13 = -v12;
-    let v14 = v2 * v5;
-    let v15 = v4.powi(1);
-    let v16 = v10 * v15;
-    let v17 = if v14 == 0.0 || v16 == 0.0 { 0.0 } else { v14 * v16 };
-    let v18 = -v17;
-    let v19 = if v0 == 0.0 || v18 == 0.0 { 0.0 } else { v0 * v18 };
-    let v20 = v13 + v19;
-    let v21 = v19 + v20;
-    out[0] = v21;
-    out[1] = v17;
+    let v10 = v8 * v9;
+    let v11 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
+    let v12 = -v11;
+    let v13 = v2 * v5;
+    let v14 = v4 * v9;
+    let v15 = if v13 == 0.0 || v14 == 0.0 { 0.0 } else { v13 * v14 };
+    let v16 = -v15;
+    let v17 = if v0 == 0.0 || v16 == 0.0 { 0.0 } else { v0 * v16 };
+    let v18 = v12 + v17;
+    let v19 = v17 + v18;
+    out[0] = v19;
+    out[1] = v15;
     ::std::result::Result::Ok(())
 }
 
@@ -15929,7 +15927,7 @@ pub fn loop_mixed_hessian_loop36_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop40_v0`: a graph of 3 inputs, 2 outputs, 16 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop40_v0`: a graph of 3 inputs, 2 outputs, 14 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -15951,29 +15949,27 @@ pub fn loop_mixed_hessian_loop40_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     let v2 = x[2];
     let v5: f64 = 100.0;
     let v7: f64 = 1.0;
-    let v10: f64 = 2.0;
+    let v9: f64 = 2.0;
     let v3 = v0 * v0;
     let v4 = v1 - v3;
     let v6 = -v0;
     let v8 = v6 + v7;
-    let v9 = v8.powi(1);
-    let v11 = v9 * v10;
-    let v12 = if v2 == 0.0 || v11 == 0.0 { 0.0 } else { v2 * v11 };
-    let v13 = -v12;
-    let v14 = v2 * v5;
-    let v15 = v4.powi(1);
-    let v16 = v10 * v15;
-    let v17 = if v14 == 0.0 || v16 == 0.0 { 0.0 } else { v14 * v16 };
-    let v18 = -v17;
-    let v19 = if v0 == 0.0 || v18 == 0.0 { 0.0 } else { v0 * v18 };
-    let v20 = v13 + v19;
-    let v21 = v19 + v20;
-    out[0] = v21;
-    out[1] = v17;
+    let v10 = v8 * v9;
+    let v11 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
+    let v12 = -v11;
+    let v13 = v2 * v5;
+    let v14 = v4 * v9;
+    let v15 = if v13 == 0.0 || v14 == 0.0 { 0.0 } else { v13 * v14 };
+    let v16 = -v15;
+    let v17 = if v0 == 0.0 || v16 == 0.0 { 0.0 } else { v0 * v16 };
+    let v18 = v12 + v17;
+    let v19 = v17 + v18;
+    out[0] = v19;
+    out[1] = v15;
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop52_v0`: a graph of 5 inputs, 2 outputs, 23 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop52_v0`: a graph of 5 inputs, 2 outputs, 22 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -16000,28 +15996,27 @@ pub fn loop_mixed_hessian_loop52_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     let v5 = v0 * v0;
     let v6 = v1 - v5;
     let v9 = v4 * v7;
-    let v10 = v6.powi(1);
-    let v11 = v8 * v10;
-    let v12 = if v9 == 0.0 || v11 == 0.0 { 0.0 } else { v9 * v11 };
-    let v13 = -v12;
-    let v14 = v2 + v2;
-    let v15 = if v13 == 0.0 || v14 == 0.0 { 0.0 } else { v13 * v14 };
-    let v16 = if v0 == 0.0 || v14 == 0.0 { 0.0 } else { v0 * v14 };
-    let v17 = -v16;
-    let v18 = v3 + v17;
-    let v19 = if v9 == 0.0 || v18 == 0.0 { 0.0 } else { v9 * v18 };
-    let v20 = v8 * v19;
-    let v21 = -v2;
-    let v22 = if v4 == 0.0 || v21 == 0.0 { 0.0 } else { v4 * v21 };
-    let v23 = v8 * v22;
-    let v24 = -v23;
-    let v25 = v15 + v24;
-    let v26 = -v20;
-    let v27 = if v0 == 0.0 || v26 == 0.0 { 0.0 } else { v0 * v26 };
-    let v28 = v25 + v27;
-    let v29 = v27 + v28;
-    out[0] = v29;
-    out[1] = v20;
+    let v10 = v6 * v8;
+    let v11 = if v9 == 0.0 || v10 == 0.0 { 0.0 } else { v9 * v10 };
+    let v12 = -v11;
+    let v13 = v2 + v2;
+    let v14 = if v12 == 0.0 || v13 == 0.0 { 0.0 } else { v12 * v13 };
+    let v15 = if v0 == 0.0 || v13 == 0.0 { 0.0 } else { v0 * v13 };
+    let v16 = -v15;
+    let v17 = v3 + v16;
+    let v18 = if v9 == 0.0 || v17 == 0.0 { 0.0 } else { v9 * v17 };
+    let v19 = v8 * v18;
+    let v20 = -v2;
+    let v21 = if v4 == 0.0 || v20 == 0.0 { 0.0 } else { v4 * v20 };
+    let v22 = v8 * v21;
+    let v23 = -v22;
+    let v24 = v14 + v23;
+    let v25 = -v19;
+    let v26 = if v0 == 0.0 || v25 == 0.0 { 0.0 } else { v0 * v25 };
+    let v27 = v24 + v26;
+    let v28 = v26 + v27;
+    out[0] = v28;
+    out[1] = v19;
     ::std::result::Result::Ok(())
 }
 
@@ -16130,7 +16125,7 @@ pub fn loop_mixed_hessian_loop70_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop74_v0`: a graph of 5 inputs, 2 outputs, 23 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop74_v0`: a graph of 5 inputs, 2 outputs, 22 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -16157,28 +16152,27 @@ pub fn loop_mixed_hessian_loop74_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     let v5 = v0 * v0;
     let v6 = v1 - v5;
     let v9 = v4 * v7;
-    let v10 = v6.powi(1);
-    let v11 = v8 * v10;
-    let v12 = if v9 == 0.0 || v11 == 0.0 { 0.0 } else { v9 * v11 };
-    let v13 = -v12;
-    let v14 = v2 + v2;
-    let v15 = if v13 == 0.0 || v14 == 0.0 { 0.0 } else { v13 * v14 };
-    let v16 = if v0 == 0.0 || v14 == 0.0 { 0.0 } else { v0 * v14 };
-    let v17 = -v16;
-    let v18 = v3 + v17;
-    let v19 = if v9 == 0.0 || v18 == 0.0 { 0.0 } else { v9 * v18 };
-    let v20 = v8 * v19;
-    let v21 = -v2;
-    let v22 = if v4 == 0.0 || v21 == 0.0 { 0.0 } else { v4 * v21 };
-    let v23 = v8 * v22;
-    let v24 = -v23;
-    let v25 = v15 + v24;
-    let v26 = -v20;
-    let v27 = if v0 == 0.0 || v26 == 0.0 { 0.0 } else { v0 * v26 };
-    let v28 = v25 + v27;
-    let v29 = v27 + v28;
-    out[0] = v29;
-    out[1] = v20;
+    let v10 = v6 * v8;
+    let v11 = if v9 == 0.0 || v10 == 0.0 { 0.0 } else { v9 * v10 };
+    let v12 = -v11;
+    let v13 = v2 + v2;
+    let v14 = if v12 == 0.0 || v13 == 0.0 { 0.0 } else { v12 * v13 };
+    let v15 = if v0 == 0.0 || v13 == 0.0 { 0.0 } else { v0 * v13 };
+    let v16 = -v15;
+    let v17 = v3 + v16;
+    let v18 = if v9 == 0.0 || v17 == 0.0 { 0.0 } else { v9 * v17 };
+    let v19 = v8 * v18;
+    let v20 = -v2;
+    let v21 = if v4 == 0.0 || v20 == 0.0 { 0.0 } else { v4 * v20 };
+    let v22 = v8 * v21;
+    let v23 = -v22;
+    let v24 = v14 + v23;
+    let v25 = -v19;
+    let v26 = if v0 == 0.0 || v25 == 0.0 { 0.0 } else { v0 * v25 };
+    let v27 = v24 + v26;
+    let v28 = v26 + v27;
+    out[0] = v28;
+    out[1] = v19;
     ::std::result::Result::Ok(())
 }
 
@@ -16252,7 +16246,7 @@ pub fn loop_mixed_hessian_loop89_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop92_v0`: a graph of 5 inputs, 2 outputs, 23 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop92_v0`: a graph of 5 inputs, 2 outputs, 22 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -16279,32 +16273,31 @@ pub fn loop_mixed_hessian_loop92_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     let v5 = v0 * v0;
     let v6 = v1 - v5;
     let v9 = v4 * v7;
-    let v10 = v6.powi(1);
-    let v11 = v8 * v10;
-    let v12 = if v9 == 0.0 || v11 == 0.0 { 0.0 } else { v9 * v11 };
-    let v13 = -v12;
-    let v14 = v2 + v2;
-    let v15 = if v13 == 0.0 || v14 == 0.0 { 0.0 } else { v13 * v14 };
-    let v16 = if v0 == 0.0 || v14 == 0.0 { 0.0 } else { v0 * v14 };
-    let v17 = -v16;
-    let v18 = v3 + v17;
-    let v19 = if v9 == 0.0 || v18 == 0.0 { 0.0 } else { v9 * v18 };
-    let v20 = v8 * v19;
-    let v21 = -v2;
-    let v22 = if v4 == 0.0 || v21 == 0.0 { 0.0 } else { v4 * v21 };
-    let v23 = v8 * v22;
-    let v24 = -v23;
-    let v25 = v15 + v24;
-    let v26 = -v20;
-    let v27 = if v0 == 0.0 || v26 == 0.0 { 0.0 } else { v0 * v26 };
-    let v28 = v25 + v27;
-    let v29 = v27 + v28;
-    out[0] = v29;
-    out[1] = v20;
+    let v10 = v6 * v8;
+    let v11 = if v9 == 0.0 || v10 == 0.0 { 0.0 } else { v9 * v10 };
+    let v12 = -v11;
+    let v13 = v2 + v2;
+    let v14 = if v12 == 0.0 || v13 == 0.0 { 0.0 } else { v12 * v13 };
+    let v15 = if v0 == 0.0 || v13 == 0.0 { 0.0 } else { v0 * v13 };
+    let v16 = -v15;
+    let v17 = v3 + v16;
+    let v18 = if v9 == 0.0 || v17 == 0.0 { 0.0 } else { v9 * v17 };
+    let v19 = v8 * v18;
+    let v20 = -v2;
+    let v21 = if v4 == 0.0 || v20 == 0.0 { 0.0 } else { v4 * v20 };
+    let v22 = v8 * v21;
+    let v23 = -v22;
+    let v24 = v14 + v23;
+    let v25 = -v19;
+    let v26 = if v0 == 0.0 || v25 == 0.0 { 0.0 } else { v0 * v25 };
+    let v27 = v24 + v26;
+    let v28 = v26 + v27;
+    out[0] = v28;
+    out[1] = v19;
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop97_v0`: a graph of 5 inputs, 2 outputs, 23 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop97_v0`: a graph of 5 inputs, 2 outputs, 22 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -16331,28 +16324,27 @@ pub fn loop_mixed_hessian_loop97_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     let v5 = v0 * v0;
     let v6 = v1 - v5;
     let v9 = v4 * v7;
-    let v10 = v6.powi(1);
-    let v11 = v8 * v10;
-    let v12 = if v9 == 0.0 || v11 == 0.0 { 0.0 } else { v9 * v11 };
-    let v13 = -v12;
-    let v14 = v2 + v2;
-    let v15 = if v13 == 0.0 || v14 == 0.0 { 0.0 } else { v13 * v14 };
-    let v16 = if v0 == 0.0 || v14 == 0.0 { 0.0 } else { v0 * v14 };
-    let v17 = -v16;
-    let v18 = v3 + v17;
-    let v19 = if v9 == 0.0 || v18 == 0.0 { 0.0 } else { v9 * v18 };
-    let v20 = v8 * v19;
-    let v21 = -v2;
-    let v22 = if v4 == 0.0 || v21 == 0.0 { 0.0 } else { v4 * v21 };
-    let v23 = v8 * v22;
-    let v24 = -v23;
-    let v25 = v15 + v24;
-    let v26 = -v20;
-    let v27 = if v0 == 0.0 || v26 == 0.0 { 0.0 } else { v0 * v26 };
-    let v28 = v25 + v27;
-    let v29 = v27 + v28;
-    out[0] = v29;
-    out[1] = v20;
+    let v10 = v6 * v8;
+    let v11 = if v9 == 0.0 || v10 == 0.0 { 0.0 } else { v9 * v10 };
+    let v12 = -v11;
+    let v13 = v2 + v2;
+    let v14 = if v12 == 0.0 || v13 == 0.0 { 0.0 } else { v12 * v13 };
+    let v15 = if v0 == 0.0 || v13 == 0.0 { 0.0 } else { v0 * v13 };
+    let v16 = -v15;
+    let v17 = v3 + v16;
+    let v18 = if v9 == 0.0 || v17 == 0.0 { 0.0 } else { v9 * v17 };
+    let v19 = v8 * v18;
+    let v20 = -v2;
+    let v21 = if v4 == 0.0 || v20 == 0.0 { 0.0 } else { v4 * v20 };
+    let v22 = v8 * v21;
+    let v23 = -v22;
+    let v24 = v14 + v23;
+    let v25 = -v19;
+    let v26 = if v0 == 0.0 || v25 == 0.0 { 0.0 } else { v0 * v25 };
+    let v27 = v24 + v26;
+    let v28 = v26 + v27;
+    out[0] = v28;
+    out[1] = v19;
     ::std::result::Result::Ok(())
 }
 
