@@ -31,6 +31,7 @@ use super::{case_rng, env_u64};
 const DEFAULT_CASES: u64 = 150;
 /// In a debug build, Cranelift compiles the graphs of a 5×5 LU slowly: the JIT checks run for
 /// every `JIT_EVERY_IN_DEBUG`-th case only (every case in a release build).
+#[cfg(feature = "jit")]
 const JIT_EVERY_IN_DEBUG: u64 = 30;
 
 /// The decomposition a case applies.
