@@ -965,3 +965,210 @@ fn sparse_plans_of_graphs_with_parameters_need_them_on_every_path() {
         })
     ));
 }
+
+// ---------------------------------------------------------------------------------------------
+// `JacobianPlan::eval_fn_with`: the generic function itself with the parameters, on the plan of a
+// graph recorded with parameters (before, only `eval_with` took them: `eval_fn` on such a plan
+// was `MissingParams` and had no form with parameters).
+// ---------------------------------------------------------------------------------------------
+
+/// The duals of a chunk of 4 (`eval_fn_with(f, …, Chunk::<4>)`).
+type D4 = Dual<f64, 4>;
+
+/// Banded, smooth (a reverse plan sweeps derivative graphs): yᵢ = pᵢ·xᵢ² − sin(xᵢ₋₁·p_n)·xᵢ₊₁,
+/// `p` has n + 1 entries.
+fn banded_with<T: Float>(x: &[T], p: &[T]) -> Vec<T> {
+    let n = x.len();
+    (0..n)
+        .map(|i| {
+            let left = if i > 0 { x[i - 1] } else { p[n] };
+            p[i] * x[i] * x[i] - (left * p[n]).sin() * x[(i + 1) % n]
+        })
+        .collect()
+}
+
+/// The bits of a sparse matrix's values.
+fn bits(m: &nalgebra_sparse::CscMatrix<f64>) -> Vec<u64> {
+    m.values().iter().map(|v| v.to_bits()).collect()
+}
+
+/// Checks `eval_fn_with` (and its in-place and parallel forms) of `f` on plans of `g` (recorded
+/// from `f` with `np` parameters) in every direction: bit for bit the forward plan's `eval_with`
+/// (the same forward passes, by the interpreter), close to the plan's own `eval_with`, the dense
+/// Jacobian graph (where its rule guards hold) and forward mode on the function with the
+/// parameters as constants; the same errors as `eval_with` for wrong lengths; `MissingParams` for
+/// the forms without parameters.
+fn check_eval_fn_with(
+    g: &Graph,
+    f: fn(&[D4], &[D4]) -> Vec<D4>,
+    x0: &[f64],
+    np: usize,
+    rng: &mut Rng,
+) {
+    use nilpotent::sparse::{Direction, JacobianPlan, Order};
+    let (n, m) = (g.num_inputs(), g.num_outputs());
+    let f_inplace = |x: &[D4], p: &[D4], out: &mut [D4]| out.copy_from_slice(&f(x, p));
+    let dense = g.jacobian();
+    let p0 = vec![0.5; np];
+    let points = kink_points(n, np, x0, &p0, rng);
+    let mut forward = JacobianPlan::with_options(g, Direction::Forward, Order::Best);
+    for direction in [Direction::Forward, Direction::Reverse, Direction::Auto] {
+        let mut plan = JacobianPlan::with_options(g, direction, Order::Best);
+        for (x, p) in &points {
+            let (y, jac) = plan.eval_fn_with(f, x, p, Chunk::<4>).unwrap();
+            let (y, jac) = (y.to_vec(), jac.clone());
+            let (fy, fjac) = forward.eval_with(x, p).unwrap();
+            assert_eq!(
+                (
+                    bits(&jac),
+                    y.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+                ),
+                (bits(fjac), fy.iter().map(|v| v.to_bits()).collect()),
+                "{direction:?}: eval_fn_with against the forward plan's eval_with"
+            );
+            assert_eq!(y, g.eval_with(x, p).unwrap());
+            let (_, own) = plan.eval_with(x, p).unwrap();
+            let own = own.clone();
+            let (_, fwd_dense) = jacobian_with(|xs| f(xs, &consts(p)), x, Chunk::<4>);
+            let graph_dense = dense.eval_with(x, p).ok();
+            for i in 0..m {
+                for j in 0..n {
+                    let e = entry(&jac, i, j);
+                    let want = fwd_dense[(i, j)];
+                    let scale = want.abs().max(1.0);
+                    assert!(
+                        close(e, want, RTOL, scale),
+                        "J({i}, {j}) = {e}, forward {want}"
+                    );
+                    assert!(
+                        close(e, entry(&own, i, j), RTOL, scale),
+                        "J({i}, {j}) eval_with"
+                    );
+                    if let Some(d) = &graph_dense {
+                        assert!(close(e, d[m + i * n + j], RTOL, scale), "J({i}, {j}) graph");
+                    }
+                }
+            }
+            let (iy, ijac) = plan
+                .eval_fn_inplace_with(f_inplace, x, p, Chunk::<4>)
+                .unwrap();
+            assert_eq!((iy, bits(ijac)), (y.as_slice(), bits(&jac)), "in place");
+            #[cfg(feature = "rayon")]
+            {
+                let (py, pjac) = plan.par_eval_fn_with(f, x, p, Chunk::<4>).unwrap();
+                assert_eq!((py, bits(pjac)), (y.as_slice(), bits(&jac)), "parallel");
+                let (py, pjac) = plan
+                    .par_eval_fn_inplace_with(f_inplace, x, p, Chunk::<4>)
+                    .unwrap();
+                assert_eq!(
+                    (py, bits(pjac)),
+                    (y.as_slice(), bits(&jac)),
+                    "parallel in place"
+                );
+            }
+        }
+        // wrong lengths: the errors of eval_with, before f runs
+        let (x, p) = &points[1];
+        for (xs, ps) in [(&x[..], &p[..np - 1]), (&x[1..], &p[..]), (&x[..], &[][..])] {
+            let want = plan.eval_with(xs, ps).map(|_| ()).unwrap_err();
+            assert!(matches!(
+                want,
+                GraphError::ParamLength { .. } | GraphError::InputLength { .. }
+            ));
+            let got = plan.eval_fn_with(f, xs, ps, Chunk::<4>).map(|_| ());
+            assert_eq!(got.unwrap_err(), want, "{direction:?}");
+            let got = plan.eval_fn_inplace_with(f_inplace, xs, ps, Chunk::<4>);
+            assert_eq!(got.map(|_| ()).unwrap_err(), want);
+            #[cfg(feature = "rayon")]
+            {
+                let got = plan.par_eval_fn_with(f, xs, ps, Chunk::<4>).map(|_| ());
+                assert_eq!(got.unwrap_err(), want);
+                let got = plan.par_eval_fn_inplace_with(f_inplace, xs, ps, Chunk::<4>);
+                assert_eq!(got.map(|_| ()).unwrap_err(), want);
+            }
+        }
+        // the forms without parameters: MissingParams, never the recorded parameters
+        let missing = GraphError::MissingParams { expected: np };
+        let r = plan.eval_fn(|x| f(x, &consts(&p0)), x, Chunk::<4>);
+        assert_eq!(r.map(|_| ()).unwrap_err(), missing);
+        let r = plan.eval_fn_inplace(|x, out| f_inplace(x, &consts(&p0), out), x, Chunk::<4>);
+        assert_eq!(r.map(|_| ()).unwrap_err(), missing);
+        #[cfg(feature = "rayon")]
+        {
+            let r = plan.par_eval_fn(|x| f(x, &consts(&p0)), x, Chunk::<4>);
+            assert_eq!(r.map(|_| ()).unwrap_err(), missing);
+            let r = plan.par_eval_fn_inplace(|x, o| f_inplace(x, &consts(&p0), o), x, Chunk::<4>);
+            assert_eq!(r.map(|_| ()).unwrap_err(), missing);
+        }
+    }
+}
+
+/// `eval_fn` on a plan built from a graph with parameters was `MissingParams` with no way to give
+/// them: `eval_fn_with(f, &x, &p, chunk)` takes them, for a smooth banded function (reverse plans
+/// sweep derivative graphs) and a kinked one (run-time sweeps), at random inputs and parameters
+/// on both sides of every kink.
+#[test]
+fn eval_fn_on_a_sparse_plan_of_a_graph_with_parameters_takes_the_parameters() {
+    let mut rng = Rng::for_test("eval_fn_with");
+    let n = 24;
+    let x0: Vec<f64> = (0..n).map(|i| 1.0 + 0.1 * i as f64).collect();
+    let g = Graph::record_vec_with(&x0, &vec![0.5; n + 1], banded_with);
+    check_eval_fn_with(&g, banded_with, &x0, n + 1, &mut rng);
+    let g = Graph::record_vec_with(&x0, &vec![0.5; n + 2], kinks_with);
+    check_eval_fn_with(&g, kinks_with, &x0, n + 2, &mut rng);
+}
+
+/// `eval_fn_with` checks the function's guards with the parameters before the function runs: a
+/// branch on a parameter taken the other way is the error the graph gives (naming its nodes), in
+/// every direction; on a graph without parameters `eval_fn_with(f, &x, &[], chunk)` is
+/// `eval_fn(f, &x, chunk)` bit for bit, and parameters given to it are `ParamLength`.
+#[test]
+fn eval_fn_with_checks_a_guard_on_a_parameter_and_takes_no_parameters_for_a_graph_without() {
+    use nilpotent::sparse::{Direction, JacobianPlan, Order};
+    fn signed<T: Float>(x: &[T], p: &[T]) -> Vec<T> {
+        let s = if p[0] > T::zero() { x[0] } else { -x[1] };
+        (0..x.len() - 1)
+            .map(|i| s * x[i] * p[1] + x[i + 1].sin())
+            .collect()
+    }
+    let n = 8;
+    let x: Vec<f64> = (0..n).map(|i| 0.3 - 0.1 * i as f64).collect();
+    let g = Graph::record_vec_with(&vec![0.75; n], &[1.0, 0.5], signed);
+    assert_eq!(g.num_guards(), 1);
+    let (same, other) = ([2.0, -0.5], [-2.0, -0.5]);
+    let want = g.eval_with(&x, &other).unwrap_err();
+    assert!(matches!(want, GraphError::Guard { .. }));
+    for direction in [Direction::Forward, Direction::Reverse] {
+        let mut plan = JacobianPlan::with_options(&g, direction, Order::Best);
+        let (y, _) = plan.eval_fn_with(signed, &x, &same, Chunk::<2>).unwrap();
+        assert_eq!(y, signed(&x, &same).as_slice());
+        let r = plan.eval_fn_with(signed, &x, &other, Chunk::<2>);
+        assert_eq!(r.map(|_| ()).unwrap_err(), want, "{direction:?}");
+        #[cfg(feature = "rayon")]
+        assert_eq!(
+            plan.par_eval_fn_with(signed, &x, &other, Chunk::<2>)
+                .map(|_| ())
+                .unwrap_err(),
+            want
+        );
+    }
+    let p = [0.5, 2.0];
+    let h = Graph::record_vec(&x, |x| signed(x, &consts(&p)));
+    let mut plan = JacobianPlan::new(&h);
+    let (y, jac) = plan
+        .eval_fn(|x| signed(x, &consts(&p)), &x, Chunk::<2>)
+        .unwrap();
+    let (y, jac) = (y.to_vec(), jac.clone());
+    let (y2, jac2) = plan
+        .eval_fn_with(|x, _| signed(x, &consts(&p)), &x, &[], Chunk::<2>)
+        .unwrap();
+    assert_eq!((y2, bits(jac2)), (y.as_slice(), bits(&jac)));
+    let r = plan.eval_fn_with(|x, _| signed(x, &consts(&p)), &x, &[1.0], Chunk::<2>);
+    assert_eq!(
+        r.map(|_| ()).unwrap_err(),
+        GraphError::ParamLength {
+            expected: 0,
+            found: 1
+        }
+    );
+}
