@@ -13,7 +13,7 @@ use compiled_cases::{Rng, random_expr, random_points};
 use nilpotent::graph::{Graph, GraphError, Sym};
 use nilpotent::reverse;
 use nilpotent::sparse::{hessian_pattern, jacobian_pattern};
-use nilpotent::{Chunk, Dual, hessian_with, jacobian_with};
+use nilpotent::{Chunk, Dual, Loops, hessian_with, jacobian_with, sum_map};
 use num_traits::Float;
 
 /// `|a − b| ≤ rtol·scale`, or the same non-finite value (both NaN, or equal infinities).
@@ -1171,4 +1171,117 @@ fn eval_fn_with_checks_a_guard_on_a_parameter_and_takes_no_parameters_for_a_grap
             found: 1
         }
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sparse plans of graphs with loop nodes over parameter rows (`sum_map` over a minibatch).
+// ---------------------------------------------------------------------------------------------
+
+/// Per output k, a `sum_map` over the rows [r₀ … r_{d−1}, r_d] of the parameters, reading xₖ and
+/// xₖ₊₁ (cyclic): a cyclic bidiagonal Jacobian. `kinky` adds `abs` in the body (a derivative
+/// rule that branches on the value, on both sides at random points).
+fn loop_rows<T: Loops>(x: &[T], p: &[T], kinky: bool) -> Vec<T> {
+    let d = x.len();
+    (0..d)
+        .map(|k| {
+            sum_map(p, d + 1, |r| {
+                let t = (x[k] * r[k] + x[(k + 1) % d] * r[d]).sin();
+                if kinky { t + (x[k] * r[d]).abs() } else { t }
+            })
+        })
+        .collect()
+}
+
+/// A scalar `sum_map` over the parameter rows with a cyclic tridiagonal Hessian.
+fn loop_loss<T: Loops>(x: &[T], p: &[T], kinky: bool) -> T {
+    let d = x.len();
+    sum_map(p, d + 1, |r| {
+        (0..d).fold(T::zero(), |s, k| {
+            let e = x[k] * r[k] - x[(k + 1) % d] * r[d];
+            if kinky { s + e * e.abs() } else { s + e * e }
+        })
+    })
+}
+
+/// Sparse plans of graphs whose loop nodes run over parameter rows: the patterns are those of the
+/// unrolled graph (and sparse), and the Jacobians (every direction, `eval_with` and
+/// `eval_fn_with`) and Hessians agree with the unrolled graph's dense derivatives and with
+/// forward mode on the plain loop, at new inputs and new data (the same number of rows), without
+/// a new recording.
+#[test]
+fn sparse_plans_work_on_graphs_with_loop_nodes_over_parameter_rows() {
+    use nilpotent::sparse::{Direction, HessianPlan, JacobianPlan, Order};
+    let mut rng = Rng::for_test("sparse loops params");
+    let d = 7;
+    let x0 = rng.vec(d, -1.0, 1.0);
+    let p0 = rng.vec(5 * (d + 1), -1.0, 1.0);
+    for kinky in [false, true] {
+        let g = Graph::record_vec_with(&x0, &p0, |x, p| loop_rows(x, p, kinky));
+        assert!(g.has_loops());
+        let u = g.unrolled();
+        assert!(!u.has_loops());
+        let dense = u.jacobian();
+        for direction in [Direction::Forward, Direction::Reverse, Direction::Auto] {
+            let mut plan = JacobianPlan::with_options(&g, direction, Order::Best);
+            assert_eq!(
+                plan.pattern(),
+                &jacobian_pattern(&u),
+                "{kinky} {direction:?}"
+            );
+            assert_eq!(plan.pattern().nnz(), 2 * d);
+            for _ in 0..3 {
+                let x = rng.vec(d, -1.0, 1.0);
+                let p = rng.vec(5 * (d + 1), -1.0, 1.0);
+                let (y, jac) = plan.eval_with(&x, &p).unwrap();
+                let (y, jac) = (y.to_vec(), jac.clone());
+                assert_eq!(y, loop_rows(&x, &p, kinky));
+                let (_, fwd) =
+                    jacobian_with(|xs| loop_rows(xs, &consts(&p), kinky), &x, Chunk::<4>);
+                let want = dense.eval_with(&x, &p).ok();
+                let (fy, fjac) = plan
+                    .eval_fn_with(|x, p| loop_rows(x, p, kinky), &x, &p, Chunk::<4>)
+                    .unwrap();
+                assert_eq!(fy, y.as_slice());
+                for i in 0..d {
+                    for j in 0..d {
+                        let e = entry(&jac, i, j);
+                        let scale = fwd[(i, j)].abs().max(1.0);
+                        assert!(close(e, fwd[(i, j)], RTOL, scale), "J({i}, {j}) forward");
+                        assert!(
+                            close(entry(fjac, i, j), e, RTOL, scale),
+                            "J({i}, {j}) eval_fn"
+                        );
+                        if let Some(w) = &want {
+                            assert!(close(e, w[d + i * d + j], RTOL, scale), "J({i}, {j})");
+                        }
+                    }
+                }
+            }
+        }
+        let f = Graph::record_with(&x0, &p0, |x, p| loop_loss(x, p, kinky));
+        assert!(f.has_loops());
+        let u = f.unrolled();
+        let mut plan = HessianPlan::new(&f);
+        assert_eq!(plan.pattern(), &hessian_pattern(&u), "{kinky}");
+        assert_eq!(plan.pattern().nnz(), 3 * d);
+        for _ in 0..3 {
+            let x = rng.vec(d, -1.0, 1.0);
+            let p = rng.vec(5 * (d + 1), -1.0, 1.0);
+            let (v, grad, h) = plan.eval_with(&x, &p).unwrap();
+            let (fv, fgrad, fh) =
+                hessian_with(|xs| loop_loss(xs, &consts(&p), kinky), &x, Chunk::<4>);
+            assert_eq!(v, fv);
+            for i in 0..d {
+                let scale = fgrad[i].abs().max(1.0);
+                assert!(close(grad[i], fgrad[i], RTOL, scale), "∂f/∂x{i}");
+                for j in 0..d {
+                    let scale = fh[(i, j)].abs().max(1.0);
+                    assert!(
+                        close(entry(h, i, j), fh[(i, j)], RTOL, scale),
+                        "H({i}, {j})"
+                    );
+                }
+            }
+        }
+    }
 }
