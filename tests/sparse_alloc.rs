@@ -188,14 +188,14 @@ fn sparse_plans_do_not_allocate() {
     let scaled_fn = |x: &[D2], p: &[D2]| -> Vec<D2> {
         let mut y = banded(x);
         for (y, &p) in y.iter_mut().zip(p) {
-            *y = *y * p;
+            *y *= p;
         }
         y
     };
     let scaled_inplace = |x: &[D2], p: &[D2], out: &mut [D2]| {
         banded_inplace(x, out);
         for (y, &p) in out.iter_mut().zip(p) {
-            *y = *y * p;
+            *y *= p;
         }
     };
     let g = Graph::record_vec_with(&x, &p, scaled);
