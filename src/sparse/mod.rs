@@ -55,7 +55,7 @@
 //! slice, allocates nothing after its first call. A graph recorded with parameters (data) is
 //! evaluated with `eval_with(&x, &p)`, and by the generic function with
 //! [`JacobianPlan::eval_fn_with`] (`f(x, p)`, the parameters as dual numbers with zero tangents);
-//! the forms without `p` are [`GraphError::MissingParams`](crate::graph::GraphError::MissingParams) there.
+//! the forms without `p` are [`GraphError::MissingParams`] there.
 //!
 //! # Patterns and guards
 //!
