@@ -13,7 +13,7 @@ use compiled_cases::{Rng, random_expr, random_points};
 use nilpotent::graph::{Graph, GraphError, Sym};
 use nilpotent::reverse;
 use nilpotent::sparse::{hessian_pattern, jacobian_pattern};
-use nilpotent::{Chunk, Dual, hessian_with, jacobian_with};
+use nilpotent::{Chunk, Dual, Loops, hessian_with, jacobian_with, sum_map};
 use num_traits::Float;
 
 /// `|a − b| ≤ rtol·scale`, or the same non-finite value (both NaN, or equal infinities).
@@ -964,4 +964,324 @@ fn sparse_plans_of_graphs_with_parameters_need_them_on_every_path() {
             found: 1
         })
     ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// `JacobianPlan::eval_fn_with`: the generic function itself with the parameters, on the plan of a
+// graph recorded with parameters (before, only `eval_with` took them: `eval_fn` on such a plan
+// was `MissingParams` and had no form with parameters).
+// ---------------------------------------------------------------------------------------------
+
+/// The duals of a chunk of 4 (`eval_fn_with(f, …, Chunk::<4>)`).
+type D4 = Dual<f64, 4>;
+
+/// Banded, smooth (a reverse plan sweeps derivative graphs): yᵢ = pᵢ·xᵢ² − sin(xᵢ₋₁·p_n)·xᵢ₊₁,
+/// `p` has n + 1 entries.
+fn banded_with<T: Float>(x: &[T], p: &[T]) -> Vec<T> {
+    let n = x.len();
+    (0..n)
+        .map(|i| {
+            let left = if i > 0 { x[i - 1] } else { p[n] };
+            p[i] * x[i] * x[i] - (left * p[n]).sin() * x[(i + 1) % n]
+        })
+        .collect()
+}
+
+/// The bits of a sparse matrix's values.
+fn bits(m: &nalgebra_sparse::CscMatrix<f64>) -> Vec<u64> {
+    m.values().iter().map(|v| v.to_bits()).collect()
+}
+
+/// Checks `eval_fn_with` (and its in-place and parallel forms) of `f` on plans of `g` (recorded
+/// from `f` with `np` parameters) in every direction: bit for bit the forward plan's `eval_with`
+/// (the same forward passes, by the interpreter), close to the plan's own `eval_with`, the dense
+/// Jacobian graph (where its rule guards hold) and forward mode on the function with the
+/// parameters as constants; the same errors as `eval_with` for wrong lengths; `MissingParams` for
+/// the forms without parameters.
+fn check_eval_fn_with(
+    g: &Graph,
+    f: fn(&[D4], &[D4]) -> Vec<D4>,
+    x0: &[f64],
+    np: usize,
+    rng: &mut Rng,
+) {
+    use nilpotent::sparse::{Direction, JacobianPlan, Order};
+    let (n, m) = (g.num_inputs(), g.num_outputs());
+    let f_inplace = |x: &[D4], p: &[D4], out: &mut [D4]| out.copy_from_slice(&f(x, p));
+    let dense = g.jacobian();
+    let p0 = vec![0.5; np];
+    let points = kink_points(n, np, x0, &p0, rng);
+    let mut forward = JacobianPlan::with_options(g, Direction::Forward, Order::Best);
+    for direction in [Direction::Forward, Direction::Reverse, Direction::Auto] {
+        let mut plan = JacobianPlan::with_options(g, direction, Order::Best);
+        for (x, p) in &points {
+            let (y, jac) = plan.eval_fn_with(f, x, p, Chunk::<4>).unwrap();
+            let (y, jac) = (y.to_vec(), jac.clone());
+            let (fy, fjac) = forward.eval_with(x, p).unwrap();
+            assert_eq!(
+                (
+                    bits(&jac),
+                    y.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+                ),
+                (bits(fjac), fy.iter().map(|v| v.to_bits()).collect()),
+                "{direction:?}: eval_fn_with against the forward plan's eval_with"
+            );
+            assert_eq!(y, g.eval_with(x, p).unwrap());
+            let (_, own) = plan.eval_with(x, p).unwrap();
+            let own = own.clone();
+            let (_, fwd_dense) = jacobian_with(|xs| f(xs, &consts(p)), x, Chunk::<4>);
+            let graph_dense = dense.eval_with(x, p).ok();
+            for i in 0..m {
+                for j in 0..n {
+                    let e = entry(&jac, i, j);
+                    let want = fwd_dense[(i, j)];
+                    let scale = want.abs().max(1.0);
+                    assert!(
+                        close(e, want, RTOL, scale),
+                        "J({i}, {j}) = {e}, forward {want}"
+                    );
+                    assert!(
+                        close(e, entry(&own, i, j), RTOL, scale),
+                        "J({i}, {j}) eval_with"
+                    );
+                    if let Some(d) = &graph_dense {
+                        assert!(close(e, d[m + i * n + j], RTOL, scale), "J({i}, {j}) graph");
+                    }
+                }
+            }
+            let (iy, ijac) = plan
+                .eval_fn_inplace_with(f_inplace, x, p, Chunk::<4>)
+                .unwrap();
+            assert_eq!((iy, bits(ijac)), (y.as_slice(), bits(&jac)), "in place");
+            #[cfg(feature = "rayon")]
+            {
+                let (py, pjac) = plan.par_eval_fn_with(f, x, p, Chunk::<4>).unwrap();
+                assert_eq!((py, bits(pjac)), (y.as_slice(), bits(&jac)), "parallel");
+                let (py, pjac) = plan
+                    .par_eval_fn_inplace_with(f_inplace, x, p, Chunk::<4>)
+                    .unwrap();
+                assert_eq!(
+                    (py, bits(pjac)),
+                    (y.as_slice(), bits(&jac)),
+                    "parallel in place"
+                );
+            }
+        }
+        // wrong lengths: the errors of eval_with, before f runs
+        let (x, p) = &points[1];
+        for (xs, ps) in [(&x[..], &p[..np - 1]), (&x[1..], &p[..]), (&x[..], &[][..])] {
+            let want = plan.eval_with(xs, ps).map(|_| ()).unwrap_err();
+            assert!(matches!(
+                want,
+                GraphError::ParamLength { .. } | GraphError::InputLength { .. }
+            ));
+            let got = plan.eval_fn_with(f, xs, ps, Chunk::<4>).map(|_| ());
+            assert_eq!(got.unwrap_err(), want, "{direction:?}");
+            let got = plan.eval_fn_inplace_with(f_inplace, xs, ps, Chunk::<4>);
+            assert_eq!(got.map(|_| ()).unwrap_err(), want);
+            #[cfg(feature = "rayon")]
+            {
+                let got = plan.par_eval_fn_with(f, xs, ps, Chunk::<4>).map(|_| ());
+                assert_eq!(got.unwrap_err(), want);
+                let got = plan.par_eval_fn_inplace_with(f_inplace, xs, ps, Chunk::<4>);
+                assert_eq!(got.map(|_| ()).unwrap_err(), want);
+            }
+        }
+        // the forms without parameters: MissingParams, never the recorded parameters
+        let missing = GraphError::MissingParams { expected: np };
+        let r = plan.eval_fn(|x| f(x, &consts(&p0)), x, Chunk::<4>);
+        assert_eq!(r.map(|_| ()).unwrap_err(), missing);
+        let r = plan.eval_fn_inplace(|x, out| f_inplace(x, &consts(&p0), out), x, Chunk::<4>);
+        assert_eq!(r.map(|_| ()).unwrap_err(), missing);
+        #[cfg(feature = "rayon")]
+        {
+            let r = plan.par_eval_fn(|x| f(x, &consts(&p0)), x, Chunk::<4>);
+            assert_eq!(r.map(|_| ()).unwrap_err(), missing);
+            let r = plan.par_eval_fn_inplace(|x, o| f_inplace(x, &consts(&p0), o), x, Chunk::<4>);
+            assert_eq!(r.map(|_| ()).unwrap_err(), missing);
+        }
+    }
+}
+
+/// `eval_fn` on a plan built from a graph with parameters was `MissingParams` with no way to give
+/// them: `eval_fn_with(f, &x, &p, chunk)` takes them, for a smooth banded function (reverse plans
+/// sweep derivative graphs) and a kinked one (run-time sweeps), at random inputs and parameters
+/// on both sides of every kink.
+#[test]
+fn eval_fn_on_a_sparse_plan_of_a_graph_with_parameters_takes_the_parameters() {
+    let mut rng = Rng::for_test("eval_fn_with");
+    let n = 24;
+    let x0: Vec<f64> = (0..n).map(|i| 1.0 + 0.1 * i as f64).collect();
+    let g = Graph::record_vec_with(&x0, &vec![0.5; n + 1], banded_with);
+    check_eval_fn_with(&g, banded_with, &x0, n + 1, &mut rng);
+    let g = Graph::record_vec_with(&x0, &vec![0.5; n + 2], kinks_with);
+    check_eval_fn_with(&g, kinks_with, &x0, n + 2, &mut rng);
+}
+
+/// `eval_fn_with` checks the function's guards with the parameters before the function runs: a
+/// branch on a parameter taken the other way is the error the graph gives (naming its nodes), in
+/// every direction; on a graph without parameters `eval_fn_with(f, &x, &[], chunk)` is
+/// `eval_fn(f, &x, chunk)` bit for bit, and parameters given to it are `ParamLength`.
+#[test]
+fn eval_fn_with_checks_a_guard_on_a_parameter_and_takes_no_parameters_for_a_graph_without() {
+    use nilpotent::sparse::{Direction, JacobianPlan, Order};
+    fn signed<T: Float>(x: &[T], p: &[T]) -> Vec<T> {
+        let s = if p[0] > T::zero() { x[0] } else { -x[1] };
+        (0..x.len() - 1)
+            .map(|i| s * x[i] * p[1] + x[i + 1].sin())
+            .collect()
+    }
+    let n = 8;
+    let x: Vec<f64> = (0..n).map(|i| 0.3 - 0.1 * i as f64).collect();
+    let g = Graph::record_vec_with(&vec![0.75; n], &[1.0, 0.5], signed);
+    assert_eq!(g.num_guards(), 1);
+    let (same, other) = ([2.0, -0.5], [-2.0, -0.5]);
+    let want = g.eval_with(&x, &other).unwrap_err();
+    assert!(matches!(want, GraphError::Guard { .. }));
+    for direction in [Direction::Forward, Direction::Reverse] {
+        let mut plan = JacobianPlan::with_options(&g, direction, Order::Best);
+        let (y, _) = plan.eval_fn_with(signed, &x, &same, Chunk::<2>).unwrap();
+        assert_eq!(y, signed(&x, &same).as_slice());
+        let r = plan.eval_fn_with(signed, &x, &other, Chunk::<2>);
+        assert_eq!(r.map(|_| ()).unwrap_err(), want, "{direction:?}");
+        #[cfg(feature = "rayon")]
+        assert_eq!(
+            plan.par_eval_fn_with(signed, &x, &other, Chunk::<2>)
+                .map(|_| ())
+                .unwrap_err(),
+            want
+        );
+    }
+    let p = [0.5, 2.0];
+    let h = Graph::record_vec(&x, |x| signed(x, &consts(&p)));
+    let mut plan = JacobianPlan::new(&h);
+    let (y, jac) = plan
+        .eval_fn(|x| signed(x, &consts(&p)), &x, Chunk::<2>)
+        .unwrap();
+    let (y, jac) = (y.to_vec(), jac.clone());
+    let (y2, jac2) = plan
+        .eval_fn_with(|x, _| signed(x, &consts(&p)), &x, &[], Chunk::<2>)
+        .unwrap();
+    assert_eq!((y2, bits(jac2)), (y.as_slice(), bits(&jac)));
+    let r = plan.eval_fn_with(|x, _| signed(x, &consts(&p)), &x, &[1.0], Chunk::<2>);
+    assert_eq!(
+        r.map(|_| ()).unwrap_err(),
+        GraphError::ParamLength {
+            expected: 0,
+            found: 1
+        }
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sparse plans of graphs with loop nodes over parameter rows (`sum_map` over a minibatch).
+// ---------------------------------------------------------------------------------------------
+
+/// Per output k, a `sum_map` over the rows [r₀ … r_{d−1}, r_d] of the parameters, reading xₖ and
+/// xₖ₊₁ (cyclic): a cyclic bidiagonal Jacobian. `kinky` adds `abs` in the body (a derivative
+/// rule that branches on the value, on both sides at random points).
+fn loop_rows<T: Loops>(x: &[T], p: &[T], kinky: bool) -> Vec<T> {
+    let d = x.len();
+    (0..d)
+        .map(|k| {
+            sum_map(p, d + 1, |r| {
+                let t = (x[k] * r[k] + x[(k + 1) % d] * r[d]).sin();
+                if kinky { t + (x[k] * r[d]).abs() } else { t }
+            })
+        })
+        .collect()
+}
+
+/// A scalar `sum_map` over the parameter rows with a cyclic tridiagonal Hessian.
+fn loop_loss<T: Loops>(x: &[T], p: &[T], kinky: bool) -> T {
+    let d = x.len();
+    sum_map(p, d + 1, |r| {
+        (0..d).fold(T::zero(), |s, k| {
+            let e = x[k] * r[k] - x[(k + 1) % d] * r[d];
+            if kinky { s + e * e.abs() } else { s + e * e }
+        })
+    })
+}
+
+/// Sparse plans of graphs whose loop nodes run over parameter rows: the patterns are those of the
+/// unrolled graph (and sparse), and the Jacobians (every direction, `eval_with` and
+/// `eval_fn_with`) and Hessians agree with the unrolled graph's dense derivatives and with
+/// forward mode on the plain loop, at new inputs and new data (the same number of rows), without
+/// a new recording.
+#[test]
+fn sparse_plans_work_on_graphs_with_loop_nodes_over_parameter_rows() {
+    use nilpotent::sparse::{Direction, HessianPlan, JacobianPlan, Order};
+    let mut rng = Rng::for_test("sparse loops params");
+    let d = 7;
+    let x0 = rng.vec(d, -1.0, 1.0);
+    let p0 = rng.vec(5 * (d + 1), -1.0, 1.0);
+    for kinky in [false, true] {
+        let g = Graph::record_vec_with(&x0, &p0, |x, p| loop_rows(x, p, kinky));
+        assert!(g.has_loops());
+        let u = g.unrolled();
+        assert!(!u.has_loops());
+        let dense = u.jacobian();
+        for direction in [Direction::Forward, Direction::Reverse, Direction::Auto] {
+            let mut plan = JacobianPlan::with_options(&g, direction, Order::Best);
+            assert_eq!(
+                plan.pattern(),
+                &jacobian_pattern(&u),
+                "{kinky} {direction:?}"
+            );
+            assert_eq!(plan.pattern().nnz(), 2 * d);
+            for _ in 0..3 {
+                let x = rng.vec(d, -1.0, 1.0);
+                let p = rng.vec(5 * (d + 1), -1.0, 1.0);
+                let (y, jac) = plan.eval_with(&x, &p).unwrap();
+                let (y, jac) = (y.to_vec(), jac.clone());
+                assert_eq!(y, loop_rows(&x, &p, kinky));
+                let (_, fwd) =
+                    jacobian_with(|xs| loop_rows(xs, &consts(&p), kinky), &x, Chunk::<4>);
+                let want = dense.eval_with(&x, &p).ok();
+                let (fy, fjac) = plan
+                    .eval_fn_with(|x, p| loop_rows(x, p, kinky), &x, &p, Chunk::<4>)
+                    .unwrap();
+                assert_eq!(fy, y.as_slice());
+                for i in 0..d {
+                    for j in 0..d {
+                        let e = entry(&jac, i, j);
+                        let scale = fwd[(i, j)].abs().max(1.0);
+                        assert!(close(e, fwd[(i, j)], RTOL, scale), "J({i}, {j}) forward");
+                        assert!(
+                            close(entry(fjac, i, j), e, RTOL, scale),
+                            "J({i}, {j}) eval_fn"
+                        );
+                        if let Some(w) = &want {
+                            assert!(close(e, w[d + i * d + j], RTOL, scale), "J({i}, {j})");
+                        }
+                    }
+                }
+            }
+        }
+        let f = Graph::record_with(&x0, &p0, |x, p| loop_loss(x, p, kinky));
+        assert!(f.has_loops());
+        let u = f.unrolled();
+        let mut plan = HessianPlan::new(&f);
+        assert_eq!(plan.pattern(), &hessian_pattern(&u), "{kinky}");
+        assert_eq!(plan.pattern().nnz(), 3 * d);
+        for _ in 0..3 {
+            let x = rng.vec(d, -1.0, 1.0);
+            let p = rng.vec(5 * (d + 1), -1.0, 1.0);
+            let (v, grad, h) = plan.eval_with(&x, &p).unwrap();
+            let (fv, fgrad, fh) =
+                hessian_with(|xs| loop_loss(xs, &consts(&p), kinky), &x, Chunk::<4>);
+            assert_eq!(v, fv);
+            for i in 0..d {
+                let scale = fgrad[i].abs().max(1.0);
+                assert!(close(grad[i], fgrad[i], RTOL, scale), "∂f/∂x{i}");
+                for j in 0..d {
+                    let scale = fh[(i, j)].abs().max(1.0);
+                    assert!(
+                        close(entry(h, i, j), fh[(i, j)], RTOL, scale),
+                        "H({i}, {j})"
+                    );
+                }
+            }
+        }
+    }
 }

@@ -3,9 +3,10 @@
 //!
 //! A plan is built once (pattern, colouring, passes and their buffers); evaluating it at new
 //! inputs allocates nothing: forward passes, reverse sweeps, Hessian passes, and the length
-//! errors. The generic-function path (`eval_fn`, `eval_fn_inplace`) keeps its seeded inputs in the
-//! plan after its first call: then `eval_fn` allocates only the user function's `Vec` result, one
-//! per pass, and `eval_fn_inplace` nothing.
+//! errors. The generic-function path (`eval_fn`, `eval_fn_inplace`, and their `_with` forms with
+//! parameters) keeps its seeded inputs (and parameters) in the plan after its first call: then
+//! `eval_fn` allocates only the user function's `Vec` result, one per pass, and `eval_fn_inplace`
+//! nothing.
 //!
 //! Only allocations made by the current thread while its `COUNTING` flag is set are counted, so the
 //! test harness's own threads cannot disturb the count.
@@ -178,6 +179,59 @@ fn sparse_plans_do_not_allocate() {
                 "allocations in 50 {direction:?} Jacobian evaluations with parameters"
             );
         }
+    }
+    // the generic function with the parameters (`eval_fn_with`): the plan keeps them as dual
+    // numbers with the seeded inputs, so after a first call `eval_fn_with` allocates only the
+    // function's result, once per pass, `eval_fn_inplace_with` nothing, and a parameter-length
+    // error nothing
+    type D2 = nilpotent::Dual<f64, 2>;
+    let scaled_fn = |x: &[D2], p: &[D2]| -> Vec<D2> {
+        let mut y = banded(x);
+        for (y, &p) in y.iter_mut().zip(p) {
+            *y *= p;
+        }
+        y
+    };
+    let scaled_inplace = |x: &[D2], p: &[D2], out: &mut [D2]| {
+        banded_inplace(x, out);
+        for (y, &p) in out.iter_mut().zip(p) {
+            *y *= p;
+        }
+    };
+    let g = Graph::record_vec_with(&x, &p, scaled);
+    for direction in [Direction::Forward, Direction::Reverse] {
+        let mut plan = JacobianPlan::with_options(&g, direction, Order::Best);
+        let passes = plan.column_colouring().num_colours().div_ceil(2);
+        assert!(passes > 1);
+        plan.eval_fn_with(scaled_fn, &x, &p, Chunk::<2>).unwrap();
+        let count = allocations_in(|| {
+            for step in 0..50 {
+                x[step % n] += 1e-9;
+                p[step % n] -= 1e-9;
+                let (y, jac) = plan.eval_fn_with(scaled_fn, &x, &p, Chunk::<2>).unwrap();
+                checksum += y[0] + jac.values()[step];
+            }
+        });
+        eprintln!("eval_fn_with: {count} allocations in 50 calls of {passes} passes");
+        assert_eq!(count, 50 * passes, "allocations in 50 eval_fn_with calls");
+        plan.eval_fn_inplace_with(scaled_inplace, &x, &p, Chunk::<2>)
+            .unwrap();
+        let count = allocations_in(|| {
+            for step in 0..50 {
+                x[step % n] += 1e-9;
+                p[step % n] -= 1e-9;
+                let (y, jac) = plan
+                    .eval_fn_inplace_with(scaled_inplace, &x, &p, Chunk::<2>)
+                    .unwrap();
+                checksum += y[0] + jac.values()[step];
+            }
+        });
+        assert_eq!(count, 0, "allocations in 50 eval_fn_inplace_with calls");
+        let count = allocations_in(|| {
+            let r = plan.eval_fn_with(scaled_fn, &x, &p[1..], Chunk::<2>);
+            assert!(matches!(r, Err(GraphError::ParamLength { .. })));
+        });
+        assert_eq!(count, 0, "allocations of eval_fn_with's length error");
     }
     let rosenbrock_with =
         |x: &[nilpotent::graph::Sym], p: &[nilpotent::graph::Sym]| rosenbrock(x) * p[0];

@@ -551,7 +551,7 @@ impl JacobianPlan {
     /// them, and an error is returned where one comes out differently, as [`JacobianPlan::eval`]
     /// does; a recording without guards has no branch to check, and `f` runs alone. A graph
     /// recorded with parameters is [`GraphError::MissingParams`] here (`f` takes no parameters;
-    /// use [`JacobianPlan::eval_with`]).
+    /// use [`JacobianPlan::eval_fn_with`]).
     ///
     /// Allocation: the first call with a given `N` allocates the seeded inputs of every pass
     /// (n dual numbers each), which the plan then keeps (a call with another `N` replaces them);
@@ -581,16 +581,63 @@ impl JacobianPlan {
         &mut self,
         f: F,
         x: &[f64],
-        _chunk: Chunk<N>,
+        chunk: Chunk<N>,
     ) -> Result<(&[f64], &CscMatrix<f64>), GraphError>
     where
         F: Fn(&[Dual<f64, N>]) -> Vec<Dual<f64, N>>,
     {
-        self.check(x)?;
-        let (fn_passes, mut out) = self.fn_passes::<N>(x);
-        for p in fn_passes.iter() {
-            let y = f(&p.x);
-            out.store(p.first, &y);
+        self.no_params()?;
+        self.eval_fn_with(|x, _| f(x), x, &[], chunk)
+    }
+
+    /// [`JacobianPlan::eval_fn`] for a graph recorded with parameters
+    /// ([`Graph::record_vec_with`](crate::graph::Graph::record_vec_with)): `f(x, p)` is the
+    /// function the graph was recorded from, here on `Dual<f64, N>`, its parameters `p` given as
+    /// dual numbers with zero tangents (they are not differentiated), so a generic
+    /// `fn f<T: Float>(x: &[T], p: &[T]) -> Vec<T>` is passed by name to both. The values and the
+    /// Jacobian with respect to `x` at `x` and `p`: the same results as
+    /// [`JacobianPlan::eval_with`] and the same errors ([`GraphError::InputLength`],
+    /// [`GraphError::ParamLength`], a guard that comes out differently at `x` and `p`), checked
+    /// before `f` runs. The plan keeps the dual parameters with the seeded inputs, so a call
+    /// allocates no more than [`JacobianPlan::eval_fn`]. A graph without parameters takes `&[]`.
+    ///
+    /// ```
+    /// use nilpotent::graph::Graph;
+    /// use nilpotent::sparse::JacobianPlan;
+    /// use nilpotent::Chunk;
+    /// use num_traits::Float;
+    ///
+    /// // yᵢ = pᵢ·sin(xᵢ)·xᵢ₊₁ (cyclic): the weights p are data, recorded as parameters
+    /// fn g<T: Float>(x: &[T], p: &[T]) -> Vec<T> {
+    ///     (0..x.len()).map(|i| p[i] * x[i].sin() * x[(i + 1) % x.len()]).collect()
+    /// }
+    /// let (x, p) = (vec![0.5; 50], vec![2.0; 50]);
+    /// let mut plan = JacobianPlan::new(&Graph::record_vec_with(&x, &p, g));
+    /// let p: Vec<f64> = (0..50).map(|i| i as f64).collect(); // new data, no new recording
+    /// let from_graph = plan.eval_with(&x, &p).unwrap().1.clone();
+    /// let (y, jac) = plan.eval_fn_with(g, &x, &p, Chunk::<4>).unwrap();
+    /// assert_eq!(y[3], 3.0 * 0.5f64.sin() * 0.5);
+    /// assert_eq!(jac, &from_graph);
+    /// assert!(plan.eval_fn_with(g, &x, &p[1..], Chunk::<4>).is_err()); // one parameter short
+    /// ```
+    ///
+    /// # Panics
+    /// If `N` is 0, or if `f` returns a different number of values than the graph has outputs.
+    pub fn eval_fn_with<F, const N: usize>(
+        &mut self,
+        f: F,
+        x: &[f64],
+        p: &[f64],
+        _chunk: Chunk<N>,
+    ) -> Result<(&[f64], &CscMatrix<f64>), GraphError>
+    where
+        F: Fn(&[Dual<f64, N>], &[Dual<f64, N>]) -> Vec<Dual<f64, N>>,
+    {
+        self.check_with(x, p)?;
+        let (fn_passes, params, mut out) = self.fn_passes::<N>(x, p);
+        for pass in fn_passes.iter() {
+            let y = f(&pass.x, params);
+            out.store(pass.first, &y);
         }
         Ok((&self.values, &self.jac))
     }
@@ -634,16 +681,37 @@ impl JacobianPlan {
         &mut self,
         f: F,
         x: &[f64],
-        _chunk: Chunk<N>,
+        chunk: Chunk<N>,
     ) -> Result<(&[f64], &CscMatrix<f64>), GraphError>
     where
         F: Fn(&[Dual<f64, N>], &mut [Dual<f64, N>]),
     {
-        self.check(x)?;
-        let (fn_passes, mut out) = self.fn_passes::<N>(x);
-        for p in fn_passes.iter_mut() {
-            p.run_inplace(&f);
-            out.store(p.first, &p.y);
+        self.no_params()?;
+        self.eval_fn_inplace_with(|x, _, out| f(x, out), x, &[], chunk)
+    }
+
+    /// [`JacobianPlan::eval_fn_inplace`] for a graph recorded with parameters: `f(x, p, out)`,
+    /// its parameters given as in [`JacobianPlan::eval_fn_with`] (dual numbers with zero
+    /// tangents, kept by the plan). The same results and errors as [`JacobianPlan::eval_with`];
+    /// allocates nothing after its first call with a given `N` (unless `f` itself does).
+    ///
+    /// # Panics
+    /// If `N` is 0.
+    pub fn eval_fn_inplace_with<F, const N: usize>(
+        &mut self,
+        f: F,
+        x: &[f64],
+        p: &[f64],
+        _chunk: Chunk<N>,
+    ) -> Result<(&[f64], &CscMatrix<f64>), GraphError>
+    where
+        F: Fn(&[Dual<f64, N>], &[Dual<f64, N>], &mut [Dual<f64, N>]),
+    {
+        self.check_with(x, p)?;
+        let (fn_passes, params, mut out) = self.fn_passes::<N>(x, p);
+        for pass in fn_passes.iter_mut() {
+            pass.run_inplace(&f, params);
+            out.store(pass.first, &pass.y);
         }
         Ok((&self.values, &self.jac))
     }
@@ -656,17 +724,36 @@ impl JacobianPlan {
         &mut self,
         f: F,
         x: &[f64],
-        _chunk: Chunk<N>,
+        chunk: Chunk<N>,
     ) -> Result<(&[f64], &CscMatrix<f64>), GraphError>
     where
         F: Fn(&[Dual<f64, N>]) -> Vec<Dual<f64, N>> + Sync,
     {
+        self.no_params()?;
+        self.par_eval_fn_with(|x, _| f(x), x, &[], chunk)
+    }
+
+    /// [`JacobianPlan::eval_fn_with`] with the passes run on rayon's thread pool: the same
+    /// results bit for bit.
+    #[cfg(feature = "rayon")]
+    pub fn par_eval_fn_with<F, const N: usize>(
+        &mut self,
+        f: F,
+        x: &[f64],
+        p: &[f64],
+        _chunk: Chunk<N>,
+    ) -> Result<(&[f64], &CscMatrix<f64>), GraphError>
+    where
+        F: Fn(&[Dual<f64, N>], &[Dual<f64, N>]) -> Vec<Dual<f64, N>> + Sync,
+    {
         use rayon::prelude::*;
-        self.check(x)?;
-        let (fn_passes, mut out) = self.fn_passes::<N>(x);
-        fn_passes.par_iter_mut().for_each(|p| p.y = f(&p.x));
-        for p in fn_passes.iter() {
-            out.store(p.first, &p.y);
+        self.check_with(x, p)?;
+        let (fn_passes, params, mut out) = self.fn_passes::<N>(x, p);
+        fn_passes
+            .par_iter_mut()
+            .for_each(|pass| pass.y = f(&pass.x, params));
+        for pass in fn_passes.iter() {
+            out.store(pass.first, &pass.y);
         }
         Ok((&self.values, &self.jac))
     }
@@ -678,17 +765,36 @@ impl JacobianPlan {
         &mut self,
         f: F,
         x: &[f64],
-        _chunk: Chunk<N>,
+        chunk: Chunk<N>,
     ) -> Result<(&[f64], &CscMatrix<f64>), GraphError>
     where
         F: Fn(&[Dual<f64, N>], &mut [Dual<f64, N>]) + Sync,
     {
+        self.no_params()?;
+        self.par_eval_fn_inplace_with(|x, _, out| f(x, out), x, &[], chunk)
+    }
+
+    /// [`JacobianPlan::eval_fn_inplace_with`] with the passes run on rayon's thread pool: the
+    /// same results bit for bit.
+    #[cfg(feature = "rayon")]
+    pub fn par_eval_fn_inplace_with<F, const N: usize>(
+        &mut self,
+        f: F,
+        x: &[f64],
+        p: &[f64],
+        _chunk: Chunk<N>,
+    ) -> Result<(&[f64], &CscMatrix<f64>), GraphError>
+    where
+        F: Fn(&[Dual<f64, N>], &[Dual<f64, N>], &mut [Dual<f64, N>]) + Sync,
+    {
         use rayon::prelude::*;
-        self.check(x)?;
-        let (fn_passes, mut out) = self.fn_passes::<N>(x);
-        fn_passes.par_iter_mut().for_each(|p| p.run_inplace(&f));
-        for p in fn_passes.iter() {
-            out.store(p.first, &p.y);
+        self.check_with(x, p)?;
+        let (fn_passes, params, mut out) = self.fn_passes::<N>(x, p);
+        fn_passes
+            .par_iter_mut()
+            .for_each(|pass| pass.run_inplace(&f, params));
+        for pass in fn_passes.iter() {
+            out.store(pass.first, &pass.y);
         }
         Ok((&self.values, &self.jac))
     }
@@ -696,13 +802,6 @@ impl JacobianPlan {
     /// [`GraphError::MissingParams`] if the graph has parameters (for the forms without them).
     fn no_params(&self) -> Result<(), GraphError> {
         super::pass::no_params(&self.program)
-    }
-
-    /// Checks that the graph has no parameters, the length of `x` and, if the recording has
-    /// guards, the guards at `x`.
-    fn check(&mut self, x: &[f64]) -> Result<(), GraphError> {
-        self.no_params()?;
-        self.check_with(x, &[])
     }
 
     /// Checks the lengths of `x` and `p` and, if the recording has guards, the guards at `x` and
@@ -720,8 +819,14 @@ impl JacobianPlan {
     }
 
     /// The kept passes of width `N` of the generic-function path (made on the first call with
-    /// this `N`), with `x` written into their inputs, and where their results go.
-    fn fn_passes<const N: usize>(&mut self, x: &[f64]) -> (&mut [FnPass<N>], FnOutput<'_>) {
+    /// this `N`), with `x` written into their inputs, the parameters `p` as dual numbers (zero
+    /// tangents), and where their results go. `x` and `p` have been checked.
+    #[allow(clippy::type_complexity)]
+    fn fn_passes<const N: usize>(
+        &mut self,
+        x: &[f64],
+        p: &[f64],
+    ) -> (&mut [FnPass<N>], &[Dual<f64, N>], FnOutput<'_>) {
         assert!(
             N > 0,
             "JacobianPlan::eval_fn: the chunk width must be at least 1"
@@ -758,18 +863,23 @@ impl JacobianPlan {
                     m,
                 })
                 .collect();
-            self.fn_buffers = Some(Box::new(FnPasses::<N>(passes)));
+            self.fn_buffers = Some(Box::new(FnPasses::<N> {
+                passes,
+                params: vec![Dual::constant(0.0); self.program.num_params()],
+            }));
         }
-        let passes = &mut self
+        let FnPasses { passes, params } = self
             .fn_buffers
             .as_mut()
             .and_then(|b| b.as_any_mut().downcast_mut::<FnPasses<N>>())
-            .expect("made above")
-            .0;
-        for p in passes.iter_mut() {
-            for (d, &v) in p.x.iter_mut().zip(x) {
+            .expect("made above");
+        for pass in passes.iter_mut() {
+            for (d, &v) in pass.x.iter_mut().zip(x) {
                 d.re = v;
             }
+        }
+        for (d, &v) in params.iter_mut().zip(p) {
+            d.re = v;
         }
         let (_, rows) = self.pattern.parts();
         let out = FnOutput {
@@ -778,7 +888,7 @@ impl JacobianPlan {
             rows,
             entry_colours,
         };
-        (passes, out)
+        (passes, params, out)
     }
 }
 
@@ -795,20 +905,24 @@ struct FnPass<const N: usize> {
 }
 
 impl<const N: usize> FnPass<N> {
-    /// `f(x, y)` with `y` set to 0 first (m values; allocated on the first call only).
-    fn run_inplace<F>(&mut self, f: &F)
+    /// `f(x, p, y)` with `y` set to 0 first (m values; allocated on the first call only).
+    fn run_inplace<F>(&mut self, f: &F, p: &[Dual<f64, N>])
     where
-        F: Fn(&[Dual<f64, N>], &mut [Dual<f64, N>]),
+        F: Fn(&[Dual<f64, N>], &[Dual<f64, N>], &mut [Dual<f64, N>]),
     {
         self.y.clear();
         self.y.resize(self.m, Dual::constant(0.0));
-        f(&self.x, &mut self.y);
+        f(&self.x, p, &mut self.y);
     }
 }
 
-/// The passes of the generic-function path for one chunk width `N`.
+/// The passes of the generic-function path for one chunk width `N`, and the parameters they
+/// share (dual numbers with zero tangents; empty for a graph without parameters).
 #[derive(Clone, Debug)]
-struct FnPasses<const N: usize>(Vec<FnPass<N>>);
+struct FnPasses<const N: usize> {
+    passes: Vec<FnPass<N>>,
+    params: Vec<Dual<f64, N>>,
+}
 
 /// The kept passes of the generic-function path, whatever their chunk width (a type parameter of
 /// the call, not of the plan).

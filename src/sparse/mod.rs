@@ -52,7 +52,10 @@
 //! seeded duals) keeps its seeded inputs in the plan after its first call, so it then allocates
 //! only what the function does — a function returning a `Vec` allocates that result once per
 //! pass — and [`JacobianPlan::eval_fn_inplace`], for a function that writes its outputs into a
-//! slice, allocates nothing after its first call.
+//! slice, allocates nothing after its first call. A graph recorded with parameters (data) is
+//! evaluated with `eval_with(&x, &p)`, and by the generic function with
+//! [`JacobianPlan::eval_fn_with`] (`f(x, p)`, the parameters as dual numbers with zero tangents);
+//! the forms without `p` are [`GraphError::MissingParams`] there.
 //!
 //! # Patterns and guards
 //!
@@ -97,7 +100,7 @@
 //!
 //! With the cargo feature `rayon`, the independent passes of a Jacobian or Hessian run on rayon's
 //! thread pool: `JacobianPlan::par_eval`, `JacobianPlan::par_eval_fn`,
-//! `JacobianPlan::par_eval_fn_inplace` and `HessianPlan::par_eval` for sparse ones, and `sparse::par_jacobian_with`, `sparse::par_hessian_with` for dense ones
+//! `JacobianPlan::par_eval_fn_inplace` and `HessianPlan::par_eval` (each with its `_with` form taking parameters) for sparse ones, and `sparse::par_jacobian_with`, `sparse::par_hessian_with` for dense ones
 //! (chunks of columns, pairs of chunks). These items exist only with the feature (their pages are
 //! in documentation built with `--features rayon`, as on docs.rs). Each pass is computed exactly as in the serial
 //! driver, so the results are the same bit for bit; only the wall-clock time changes (a plan with

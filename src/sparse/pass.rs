@@ -313,7 +313,7 @@ impl HvpPass {
 }
 
 /// [`GraphError::MissingParams`] if `program` has parameters: what a plan's forms without
-/// parameters (`eval`, `par_eval`, `eval_fn`) answer for such a graph.
+/// parameters (`eval`, `par_eval`, `eval_fn` and its forms) answer for such a graph.
 pub(crate) fn no_params(program: &Program) -> Result<(), GraphError> {
     match program.num_params() {
         0 => Ok(()),
