@@ -58,9 +58,12 @@ const H: f64 = 1e-5; // 10⁶ steps: t from 0 to 10
 const REPEATS: usize = 3;
 const X: [f64; 6] = [10.0, 28.0, 8.0 / 3.0, 1.0, 1.0, 1.0];
 
+/// An evaluation of the gradient graph at a point.
+type Eval<'a> = Box<dyn Fn(&[f64]) -> Vec<f64> + 'a>;
+
 /// The gradient graph's evaluation: the interpreter, or with `jit` the code Cranelift compiles
 /// (feature `jit`).
-fn evaluator(d: &Graph, jit: bool) -> Box<dyn Fn(&[f64]) -> Vec<f64> + '_> {
+fn evaluator(d: &Graph, jit: bool) -> Eval<'_> {
     if !jit {
         return Box::new(|x| d.eval(x).expect("the gradient evaluates"));
     }
