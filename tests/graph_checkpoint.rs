@@ -194,3 +194,62 @@ fn checkpointed_gradient_emitted_rust_keeps_the_nested_loops() {
     // forward and reverse loop; then segments, each segment's loop inside, the remainder
     assert!(ckpt > stored, "{ckpt} loops checkpointed, {stored} stored");
 }
+
+/// A scan over data given as parameters, its step with a branch on the data (two body variants).
+fn scan_data<T: Real>(w: &[T], data: &[T]) -> T {
+    scan(&[w[0]], data, 2, |s, r| {
+        let z = if r[1] > 0.5 {
+            w[1] * r[0]
+        } else {
+            -(w[1] * r[0])
+        };
+        vec![(s[0] * 0.9 + z).sin()]
+    })[0]
+}
+
+#[test]
+fn checkpointed_scan_over_parameters_with_branches_equals_stored_reverse_and_tape() {
+    let data: Vec<f64> = (0..2 * STEPS)
+        .map(|i| {
+            if i % 2 == 1 {
+                ((i / 2) % 3) as f64 * 0.4
+            } else {
+                0.1 * (i % 7) as f64
+            }
+        })
+        .collect();
+    let g = Graph::record_with(&[0.3, 0.8], &data, scan_data);
+    let stored = g.gradient();
+    for k in KS {
+        let cg = g.with_checkpoints(k).gradient();
+        for w in [[0.3, 0.8], [-0.2, 1.1]] {
+            let (s, q) = (
+                stored.eval_with(&w, &data).unwrap(),
+                cg.eval_with(&w, &data).unwrap(),
+            );
+            assert_eq!(
+                s[..2].iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                q[..2].iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                "k = {k}"
+            );
+            let (_, t) = reverse::gradient(
+                |v| {
+                    let d: Vec<_> = data
+                        .iter()
+                        .map(|&x| nilpotent::reverse::Var::constant(x))
+                        .collect();
+                    scan_data(v, &d)
+                },
+                &w,
+            );
+            assert!(
+                close(q[2], s[2], 1e-13) && close(q[2], t[1], 1e-12),
+                "k = {k}: {} {} {}",
+                q[2],
+                s[2],
+                t[1]
+            );
+            assert!(close(q[1], t[0], 1e-12), "k = {k}");
+        }
+    }
+}
