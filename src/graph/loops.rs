@@ -409,6 +409,11 @@ pub(crate) enum Mode {
     /// as a loop node that also stacks the state before each iteration (when it has a state and
     /// depends on an input: the loop a reverse sweep reverses)
     Stack,
+    /// a fold (a state, no sums, no stacked values) of more iterations than the segment length
+    /// as an outer loop over segments of that length, whose body is the inner loop over one
+    /// segment, followed by a loop over the remaining iterations (see
+    /// [`Graph::with_checkpoints`]); other loops kept as they are
+    Checkpoint(usize),
 }
 
 /// Result `j` of a loop whose `o` stacked values per iteration got the `c` states appended.
@@ -547,6 +552,85 @@ impl Graph {
         rec.finish().finish(&outputs)
     }
 
+    /// The same function with every long fold (a loop with a state and no sums or per-iteration
+    /// outputs: [`crate::fold`], [`crate::scan`]) split into about `checkpoints` segments, so
+    /// that the reverse sweep of its derivative graphs ([`Graph::gradient`], [`Graph::hessian`],
+    /// …) stores one state per segment instead of one per iteration and recomputes a segment's
+    /// states from its checkpoint when it reverses it (√n checkpointing with `checkpoints = √n`).
+    ///
+    /// A fold of `n` iterations becomes an outer loop over `q = n / L` segments of
+    /// `L = ⌈n / checkpoints⌉` iterations (its body the inner loop over one segment), then a loop
+    /// over the `n mod L` remaining iterations. The reverse sweep then holds at once about
+    /// `q + 2·L` states (`q ≤ checkpoints` checkpoints, one segment's states, the remainder's),
+    /// see [`Graph::stored_loop_values`], and runs each iteration's step twice (the forward sweep
+    /// and the recomputation): a recomputation factor of 2 in the steps' cost. The operations
+    /// and their order are the same, so values are this graph's bit for bit, and so are the
+    /// adjoints of the state; the adjoints of values the step reads every iteration (its
+    /// parameters) are summed per segment, then over the segments, so they may differ from the
+    /// stored reverse's in the last bits. Loops of at most `L` iterations, loops inside loop
+    /// bodies and other loops are kept as they are.
+    ///
+    /// ```
+    /// use nilpotent::{fold, graph::Graph};
+    /// let g = Graph::record(&[1.0, 0.5], |p| fold(&[p[0]], 1000, |s| vec![s[0] - 0.001 * p[1] * s[0]])[0]);
+    /// let c = g.with_checkpoints(32);
+    /// let (gs, gc) = (g.gradient(), c.gradient());
+    /// assert!(gc.stored_loop_values() < gs.stored_loop_values() / 10);
+    /// assert_eq!(gs.eval(&[1.0, 0.5]).unwrap()[..2], gc.eval(&[1.0, 0.5]).unwrap()[..2]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `checkpoints` is 0.
+    pub fn with_checkpoints(&self, checkpoints: usize) -> Graph {
+        assert!(
+            checkpoints > 0,
+            "Graph::with_checkpoints: the number of checkpoints is 0; it must be at least 1"
+        );
+        if !self.has_loops() {
+            return self.clone();
+        }
+        let (n, np) = (self.n_inputs, self.n_params);
+        let (rec, inputs, params) =
+            sym::start_with(&self.values[..n], &self.values[n..n + np], self.order);
+        let mut seen = std::collections::HashMap::new();
+        for node in &self.nodes {
+            if let Node::Loop(k) = *node {
+                let it = self.loop_def(k).iterations;
+                seen.insert(k, it.div_ceil(checkpoints).max(1));
+            }
+        }
+        // one segment length for every loop: that of the longest
+        let seg = seen.values().copied().max().unwrap_or(1);
+        let syms = self.inline(&inputs, &params, Mode::Checkpoint(seg), true);
+        rec.with(|b| b.level = self.order);
+        let outputs: Vec<Arg> = self
+            .outputs
+            .iter()
+            .map(|&o| syms[o as usize].arg())
+            .collect();
+        rec.finish().finish(&outputs)
+    }
+
+    /// The number of values the loop nodes of this graph hold at once when it is evaluated: each
+    /// loop node's results (its final state, sums, and the values it keeps per iteration, such as
+    /// the states a reverse sweep reads), plus the most any loop body holds at once. For the
+    /// gradient of a graph with a fold of n steps of a state of c values this is about n·c, and
+    /// about (checkpoints + 2·n / checkpoints)·c after [`Graph::with_checkpoints`].
+    pub fn stored_loop_values(&self) -> usize {
+        let mut own = 0;
+        let mut inner = 0;
+        for node in &self.nodes {
+            if let Node::Loop(k) = *node {
+                let def = self.loop_def(k);
+                own += def.num_results();
+                for v in &def.variants {
+                    inner = inner.max(v.stored_loop_values());
+                }
+            }
+        }
+        own + inner
+    }
+
     /// Records the nodes of this graph into the innermost recording, on the inputs `inputs` and
     /// the parameters `params` (`Sym`s there), with its guards; returns the `Sym` of each node
     /// (of a kept loop node: its node; of an expanded one: a placeholder). Loop nodes are recorded
@@ -658,6 +742,21 @@ impl Graph {
                             },
                         );
                         Sym::constant(0.0)
+                    } else if let Mode::Checkpoint(seg) = mode
+                        && def.segmentable(seg)
+                    {
+                        let (node, outs, values) = add_segmented(def, &op_syms, &vals, seg);
+                        loops.insert(
+                            i as u32,
+                            Replayed {
+                                outs,
+                                values,
+                                stacked: None,
+                                state: def.state,
+                                sums: 0,
+                            },
+                        );
+                        node
                     } else {
                         let active = passive.as_ref().is_none_or(|p| !p[i]);
                         let stack = mode == Mode::Stack && def.state > 0 && active;
@@ -820,6 +919,126 @@ fn record_vjp(v: &Graph, lay: &Layout, sums: usize, stacked: usize, x0: &[f64]) 
         outputs.extend((off..off + size).map(|m| z(a[c + m])));
     }
     rec.finish().finish(&outputs)
+}
+
+impl LoopDef {
+    /// True if [`Mode::Checkpoint`] splits this loop into segments of `seg` iterations: a forward
+    /// loop with a state, no sums and no stacked values, reading only its own operands, of more
+    /// than `seg` iterations.
+    fn segmentable(&self, seg: usize) -> bool {
+        self.state > 0
+            && self.sums == 0
+            && self.stacked == 0
+            && !self.reverse
+            && self.iterations > seg
+            && self.seqs.iter().all(|w| w.from_loop.is_none())
+    }
+}
+
+/// The fold `def` (see [`LoopDef::segmentable`]) on the operands `ops` (values `vals`) recorded
+/// into the innermost recording as `q = n / seg` segments — an outer loop of `q` iterations
+/// whose body is the inner loop of `seg` iterations — then a loop of the `n mod seg` remaining
+/// iterations (if any) from the outer loop's final state. The same operations in the same order
+/// as `def`, so the same values bit for bit; a reverse sweep then stacks one state per segment
+/// (the outer loop's) and, in the reverse of a segment, recomputes that segment's states from
+/// its checkpoint. Returns the last loop node, its results and their values.
+fn add_segmented(
+    def: &LoopDef,
+    ops: &[Sym],
+    vals: &[f64],
+    seg: usize,
+) -> (Sym, Vec<Sym>, Vec<f64>) {
+    let (c, n, f) = (def.state, def.iterations, def.free);
+    let (q, r) = (n / seg, n % seg);
+    // the values of a segment's window of each sequence
+    let seg_len = |w: &Window| {
+        if w.size == 0 || w.len == 0 {
+            0
+        } else {
+            (seg - 1) * w.stride + w.size
+        }
+    };
+    let inner = LoopDef {
+        variants: def.variants.clone(),
+        seqs: def
+            .seqs
+            .iter()
+            .map(|w| Window {
+                len: seg_len(w),
+                ..*w
+            })
+            .collect(),
+        iterations: seg,
+        ..*def
+    };
+    // the outer body, recorded at the first segment's values
+    let mut x0: Vec<f64> = vals[..c].to_vec();
+    let mut at = c;
+    for w in &def.seqs {
+        x0.extend_from_slice(&vals[at..at + seg_len(w)]);
+        at += w.len;
+    }
+    x0.extend_from_slice(&vals[vals.len() - f..]);
+    let inner_vals = inner.run_f64(&x0).unwrap_or_else(|(t, e)| {
+        panic!(
+            "nilpotent::graph: a loop fails at iteration {t} at its recorded values ({e}; a bug)"
+        )
+    });
+    let (rec, xs) = sym::start(&x0, 0);
+    let (_, inner_outs) = add_loop(Arc::new(inner), &xs, &inner_vals);
+    let body_out: Vec<Arg> = inner_outs[..c].iter().map(|x| x.arg()).collect();
+    let body = rec.finish().finish(&body_out);
+    let outer = LoopDef {
+        variants: vec![body],
+        seqs: def
+            .seqs
+            .iter()
+            .map(|w| Window {
+                size: seg_len(w),
+                stride: seg * w.stride,
+                ..*w
+            })
+            .collect(),
+        iterations: q,
+        ..*def
+    };
+    let values = outer.run_f64(vals).unwrap_or_else(|(t, e)| {
+        panic!("nilpotent::graph: a loop fails at segment {t} at its recorded values ({e}; a bug)")
+    });
+    let (node, outs) = add_loop(Arc::new(outer), ops, &values);
+    if r == 0 {
+        return (node, outs, values);
+    }
+    // the remaining iterations: the windows from iteration q·seg on
+    let mut r_ops: Vec<Sym> = outs[..c].to_vec();
+    let mut r_vals: Vec<f64> = values[..c].to_vec();
+    let mut seqs = Vec::with_capacity(def.seqs.len());
+    let mut at = c;
+    for w in &def.seqs {
+        let shift = (q * seg * w.stride).min(w.len);
+        r_ops.extend_from_slice(&ops[at + shift..at + w.len]);
+        r_vals.extend_from_slice(&vals[at + shift..at + w.len]);
+        seqs.push(Window {
+            len: w.len - shift,
+            ..*w
+        });
+        at += w.len;
+    }
+    r_ops.extend_from_slice(&ops[ops.len() - f..]);
+    r_vals.extend_from_slice(&vals[vals.len() - f..]);
+    let rest = LoopDef {
+        variants: def.variants.clone(),
+        seqs,
+        iterations: r,
+        ..*def
+    };
+    let values = rest.run_f64(&r_vals).unwrap_or_else(|(t, e)| {
+        panic!(
+            "nilpotent::graph: a loop fails at iteration {t} at its recorded values ({e}; a bug)"
+        )
+    });
+    let (node, outs) = add_loop(Arc::new(rest), &r_ops, &values);
+    (node, outs, values)
 }
 
 /// The `Sym` of node `x` of the innermost recording.
