@@ -280,6 +280,9 @@ pub struct Program {
     calls: Vec<(CustomFn, Box<[u32]>)>,
     /// the loops: the loop and the slots of its operands
     loops: Box<[LoopSlots]>,
+    /// no input's slot is reused (a loop body's program: the loop writes the values that do not
+    /// change between iterations once per run)
+    inputs_kept: bool,
 }
 
 const UNUSED: u32 = u32::MAX;
@@ -290,6 +293,17 @@ type LoopSlots = (Arc<LoopDef>, Box<[u32]>);
 impl Program {
     /// Lowers `g`.
     pub(crate) fn new(g: &Graph) -> Program {
+        Self::lower(g, false)
+    }
+
+    /// Lowers `g` as a loop body: the same instructions as [`Program::new`], but the slots of the
+    /// inputs are never reused.
+    pub(crate) fn with_inputs_kept(g: &Graph) -> Program {
+        Self::lower(g, true)
+    }
+
+    /// Lowers `g`, reusing the slots of dead inputs unless `inputs_kept`.
+    fn lower(g: &Graph, inputs_kept: bool) -> Program {
         let nodes = &g.nodes;
         let n = nodes.len();
         // 1. the order: every operation, each guard right after the last of its operands
@@ -452,6 +466,7 @@ impl Program {
                 if first
                     && last_use[o] == Some(s)
                     && !matches!(nodes[o], Node::Const(_) | Node::Param(_))
+                    && !(inputs_kept && o < g.n_inputs)
                 {
                     free.push(slot[o]);
                     freed_at[o] = s;
@@ -551,6 +566,7 @@ impl Program {
                 .collect(),
             calls,
             loops: loops.into_boxed_slice(),
+            inputs_kept,
         }
     }
 
@@ -575,6 +591,21 @@ impl Program {
     }
 
     /// The largest number of operands of a custom call (0 without one).
+    /// The slot of each input (`u32::MAX` for an input nothing reads).
+    pub(crate) fn input_slots(&self) -> &[u32] {
+        &self.input_slots
+    }
+
+    /// The slot of each output.
+    pub(crate) fn output_slots(&self) -> &[u32] {
+        &self.output_slots
+    }
+
+    /// True if no input's slot is reused (see [`Program::with_inputs_kept`]).
+    pub(crate) fn inputs_kept(&self) -> bool {
+        self.inputs_kept
+    }
+
     fn max_custom_args(&self) -> usize {
         self.calls.iter().map(|c| c.1.len()).max().unwrap_or(0)
     }
@@ -706,7 +737,7 @@ impl<'p, T: Value> LoopWork<'p, T> {
             evals: def
                 .variants
                 .iter()
-                .map(|g| g.program().evaluator())
+                .map(|g| g.body_program().evaluator())
                 .collect(),
             args: vec![zero; def.num_args()],
             input: vec![zero; def.body_inputs()],
@@ -811,14 +842,38 @@ impl<'p, T: Value> Evaluator<'p, T> {
                 found: out.len(),
             });
         }
-        let (w, scratch) = self.work.split_at_mut(p.n_slots);
-        let loops = &mut self.loops;
+        let w = &mut self.work[..p.n_slots];
         for (&s, &xi) in p.input_slots.iter().zip(x) {
             if s != UNUSED {
                 w[s as usize] = xi;
             }
         }
         w[p.param_base..p.param_base + p.n_params].copy_from_slice(params);
+        self.exec()?;
+        let w = &self.work[..p.n_slots];
+        for (o, &s) in out.iter_mut().zip(&p.output_slots) {
+            *o = w[s as usize];
+        }
+        Ok(())
+    }
+
+    /// The work slots (the inputs' slots are written here by a loop; see
+    /// [`Program::input_slots`]).
+    pub(crate) fn slots_mut(&mut self) -> &mut [T] {
+        &mut self.work[..self.program.n_slots]
+    }
+
+    /// The work slots (the outputs are read here by a loop; see [`Program::output_slots`]).
+    pub(crate) fn slots(&self) -> &[T] {
+        &self.work[..self.program.n_slots]
+    }
+
+    /// Runs the program's instructions on the slots as they are (inputs and parameters already
+    /// written; no length checks: for a loop, which checked them once per run).
+    pub(crate) fn exec(&mut self) -> Result<(), GraphError> {
+        let p = self.program;
+        let (w, scratch) = self.work.split_at_mut(p.n_slots);
+        let loops = &mut self.loops;
         for ins in &p.code {
             let (a, b, c) = (ins.a as usize, ins.b as usize, ins.c as usize);
             // SAFETY: every slot index of every instruction is below `p.n_slots` (checked once in
@@ -911,9 +966,6 @@ impl<'p, T: Value> Evaluator<'p, T> {
             unsafe {
                 *w.get_unchecked_mut(ins.dst as usize) = v;
             }
-        }
-        for (o, &s) in out.iter_mut().zip(&p.output_slots) {
-            *o = w[s as usize];
         }
         Ok(())
     }
