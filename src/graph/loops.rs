@@ -159,7 +159,7 @@ impl LoopDef {
         // (a body has no parameters; one with some would fail on each iteration below)
         if evals
             .iter()
-            .all(|e| e.program().inputs_kept() && e.program().num_params() == 0)
+            .all(|e| e.program().kept_inputs_at().is_some() && e.program().num_params() == 0)
         {
             return self.run_in_slots(args, evals, input, results, from);
         }
@@ -212,37 +212,26 @@ impl LoopDef {
         from: usize,
     ) -> Result<(), (usize, GraphError)> {
         let (c, s, o) = (self.state, self.sums, self.stacked);
-        let w_total = self.window_total();
-        // write `values` to the slots `slots` of `w` (an input nothing reads has none)
-        fn put<T: Copy>(w: &mut [T], slots: &[u32], values: &[T]) {
-            for (&sl, &v) in slots.iter().zip(values) {
-                if sl != u32::MAX {
-                    w[sl as usize] = v;
-                }
-            }
-        }
+        let (w_total, n_in) = (self.window_total(), self.body_inputs());
+        // the slot of each variant's first input (its inputs follow in order)
+        let at_of = |e: &Evaluator<'_, T>| e.program().kept_inputs_at().unwrap_or(0);
         for e in evals.iter_mut() {
-            let p = e.program();
-            put(
-                e.slots_mut(),
-                &p.input_slots()[c + w_total..],
-                &input[c + w_total..],
-            );
+            let at = at_of(e);
+            e.slots_mut()[at + c + w_total..at + n_in].copy_from_slice(&input[c + w_total..]);
         }
         for t in from..self.iterations {
             let k = self.iteration(t);
             let mut first_error = None;
             let mut ran = None;
             for (v, e) in evals.iter_mut().enumerate() {
-                let p = e.program();
-                let slots = p.input_slots();
+                let base = at_of(e);
                 let w = e.slots_mut();
-                put(w, &slots[..c], &input[..c]);
-                let (mut at, mut src) = (c, c);
+                w[base..base + c].copy_from_slice(&input[..c]);
+                let (mut at, mut src) = (base + c, c);
                 for win in &self.seqs {
                     if win.size > 0 {
                         let start = src + k * win.stride;
-                        put(w, &slots[at..at + win.size], &args[start..start + win.size]);
+                        w[at..at + win.size].copy_from_slice(&args[start..start + win.size]);
                     }
                     at += win.size;
                     src += win.len;

@@ -280,9 +280,10 @@ pub struct Program {
     calls: Vec<(CustomFn, Box<[u32]>)>,
     /// the loops: the loop and the slots of its operands
     loops: Box<[LoopSlots]>,
-    /// no input's slot is reused (a loop body's program: the loop writes the values that do not
-    /// change between iterations once per run)
-    inputs_kept: bool,
+    /// `Some(first)` if no input's slot is reused and input `i` is in slot `first + i` (a loop
+    /// body's program: the loop writes the values that do not change between iterations once
+    /// per run, and each window in one piece)
+    kept_inputs_at: Option<usize>,
 }
 
 const UNUSED: u32 = u32::MAX;
@@ -296,8 +297,8 @@ impl Program {
         Self::lower(g, false)
     }
 
-    /// Lowers `g` as a loop body: the same instructions as [`Program::new`], but the slots of the
-    /// inputs are never reused.
+    /// Lowers `g` as a loop body: the same instructions as [`Program::new`], but every input has
+    /// a slot, the inputs' slots follow each other in order, and they are never reused.
     pub(crate) fn with_inputs_kept(g: &Graph) -> Program {
         Self::lower(g, true)
     }
@@ -405,7 +406,8 @@ impl Program {
         };
         let mut input_slots = vec![UNUSED; g.n_inputs];
         for (i, s) in input_slots.iter_mut().enumerate() {
-            if last_use[i].is_some() {
+            // (a loop body's inputs all get a slot, in order: a window is copied in one piece)
+            if last_use[i].is_some() || inputs_kept {
                 *s = take(&mut free);
                 slot[i] = *s;
             }
@@ -551,6 +553,14 @@ impl Program {
                 && (!writes || (ins.dst as usize) < n_slots);
             assert!(ok, "nilpotent::graph: a slot index is out of range (a bug)");
         }
+        let first = input_slots
+            .first()
+            .map_or(param_base + g.n_params, |&s| s as usize);
+        let in_order = input_slots
+            .iter()
+            .enumerate()
+            .all(|(i, &s)| s as usize == first + i && first + i < n_slots);
+        let kept_inputs_at = (inputs_kept && in_order).then_some(first);
         Program {
             n_slots,
             consts,
@@ -566,7 +576,7 @@ impl Program {
                 .collect(),
             calls,
             loops: loops.into_boxed_slice(),
-            inputs_kept,
+            kept_inputs_at,
         }
     }
 
@@ -591,19 +601,15 @@ impl Program {
     }
 
     /// The largest number of operands of a custom call (0 without one).
-    /// The slot of each input (`u32::MAX` for an input nothing reads).
-    pub(crate) fn input_slots(&self) -> &[u32] {
-        &self.input_slots
-    }
-
     /// The slot of each output.
     pub(crate) fn output_slots(&self) -> &[u32] {
         &self.output_slots
     }
 
-    /// True if no input's slot is reused (see [`Program::with_inputs_kept`]).
-    pub(crate) fn inputs_kept(&self) -> bool {
-        self.inputs_kept
+    /// `Some(first)` if no input's slot is reused and input `i` is in slot `first + i` (see
+    /// [`Program::with_inputs_kept`]).
+    pub(crate) fn kept_inputs_at(&self) -> Option<usize> {
+        self.kept_inputs_at
     }
 
     fn max_custom_args(&self) -> usize {
@@ -857,8 +863,8 @@ impl<'p, T: Value> Evaluator<'p, T> {
         Ok(())
     }
 
-    /// The work slots (the inputs' slots are written here by a loop; see
-    /// [`Program::input_slots`]).
+    /// The work slots (a loop writes its body's inputs here; see
+    /// [`Program::kept_inputs_at`]).
     pub(crate) fn slots_mut(&mut self) -> &mut [T] {
         &mut self.work[..self.program.n_slots]
     }
