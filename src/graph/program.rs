@@ -280,6 +280,9 @@ pub struct Program {
     calls: Vec<(CustomFn, Box<[u32]>)>,
     /// the loops: the loop and the slots of its operands
     loops: Box<[LoopSlots]>,
+    /// per loop, per group of its operands (see `LoopDef::groups`): true if the group's values
+    /// are in consecutive slots (data as parameters: the loop copies them in one piece)
+    loop_blocks: Box<[Box<[bool]>]>,
     /// `Some(first)` if no input's slot is reused and input `i` is in slot `first + i` (a loop
     /// body's program: the loop writes the values that do not change between iterations once
     /// per run, and each window in one piece)
@@ -561,6 +564,25 @@ impl Program {
             .enumerate()
             .all(|(i, &s)| s as usize == first + i && first + i < n_slots);
         let kept_inputs_at = (inputs_kept && in_order).then_some(first);
+        let loop_blocks = loops
+            .iter()
+            .map(|(def, slots)| {
+                let mut at = 0;
+                def.groups()
+                    .map(|(len, from)| match from {
+                        None => {
+                            let group = &slots[at..at + len];
+                            at += len;
+                            group.windows(2).all(|p| p[1] == p[0] + 1)
+                        }
+                        Some(_) => {
+                            at += 1;
+                            false
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
         Program {
             n_slots,
             consts,
@@ -576,6 +598,7 @@ impl Program {
                 .collect(),
             calls,
             loops: loops.into_boxed_slice(),
+            loop_blocks,
             kept_inputs_at,
         }
     }
@@ -914,8 +937,13 @@ impl<'p, T: Value> Evaluator<'p, T> {
                     let (before, rest) = loops.split_at_mut(a);
                     let lw = &mut rest[0];
                     let (mut at, mut to) = (0, 0);
-                    for (len, from) in def.groups() {
+                    for ((len, from), &block) in def.groups().zip(&p.loop_blocks[a]) {
                         match from {
+                            None if block && len > 0 => {
+                                let first = slots[at] as usize;
+                                lw.args[to..to + len].copy_from_slice(&w[first..first + len]);
+                                at += len;
+                            }
                             None => {
                                 for (x, &sl) in
                                     lw.args[to..to + len].iter_mut().zip(&slots[at..at + len])
