@@ -280,19 +280,18 @@ pub struct Program {
     calls: Vec<(CustomFn, Box<[u32]>)>,
     /// the loops: the loop and the slots of its operands
     loops: Box<[LoopSlots]>,
-    /// per loop, per group of its operands (see `LoopDef::groups`): true if the group's values
-    /// are in consecutive slots (data as parameters: the loop copies them in one piece)
-    loop_blocks: Box<[Box<[bool]>]>,
     /// `Some(first)` if no input's slot is reused and input `i` is in slot `first + i` (a loop
     /// body's program: the loop writes the values that do not change between iterations once
     /// per run, and each window in one piece)
-    kept_inputs_at: Option<usize>,
+    kept_inputs_at: Option<u32>,
 }
 
 const UNUSED: u32 = u32::MAX;
 
-/// A loop of a program: the loop and the slots of its operands.
-type LoopSlots = (Arc<LoopDef>, Box<[u32]>);
+/// A loop of a program: the loop, the slots of its operands and, per group of its operands (see
+/// `LoopDef::groups`), true if the group's values are in consecutive slots (data as parameters:
+/// the loop copies them in one piece; filled in at the end of `Program::lower`).
+type LoopSlots = (Arc<LoopDef>, Box<[u32]>, Box<[bool]>);
 
 impl Program {
     /// Lowers `g`.
@@ -445,7 +444,7 @@ impl Program {
                         _ => slot[o as usize],
                     })
                     .collect();
-                loops.push((g.loop_def(k).clone(), slots));
+                loops.push((g.loop_def(k).clone(), slots, Box::new([])));
                 loop_index[i] = loops.len() as u32 - 1;
                 a[0] = loop_index[i];
             } else if let Step::Op(i) = *step
@@ -507,7 +506,7 @@ impl Program {
         let n_slots = n_slots as usize;
         for ins in &code {
             if let Code::Loop = ins.code {
-                let (def, slots) = &loops[ins.a as usize];
+                let (def, slots, _) = &loops[ins.a as usize];
                 let mut at = 0;
                 let mut ok = true;
                 for (len, from) in def.groups() {
@@ -529,7 +528,7 @@ impl Program {
                 continue;
             }
             if let Code::LoopOut = ins.code {
-                let (def, _) = &loops[ins.a as usize];
+                let (def, _, _) = &loops[ins.a as usize];
                 let ok = (ins.b as usize) < def.num_results() && (ins.dst as usize) < n_slots;
                 assert!(ok, "nilpotent::graph: a slot index is out of range (a bug)");
                 continue;
@@ -563,26 +562,24 @@ impl Program {
             .iter()
             .enumerate()
             .all(|(i, &s)| s as usize == first + i && first + i < n_slots);
-        let kept_inputs_at = (inputs_kept && in_order).then_some(first);
-        let loop_blocks = loops
-            .iter()
-            .map(|(def, slots)| {
-                let mut at = 0;
-                def.groups()
-                    .map(|(len, from)| match from {
-                        None => {
-                            let group = &slots[at..at + len];
-                            at += len;
-                            group.windows(2).all(|p| p[1] == p[0] + 1)
-                        }
-                        Some(_) => {
-                            at += 1;
-                            false
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
+        let kept_inputs_at = (inputs_kept && in_order).then_some(first as u32);
+        for (def, slots, blocks) in &mut loops {
+            let mut at = 0;
+            *blocks = def
+                .groups()
+                .map(|(len, from)| match from {
+                    None => {
+                        let group = &slots[at..at + len];
+                        at += len;
+                        group.windows(2).all(|p| p[1] == p[0] + 1)
+                    }
+                    Some(_) => {
+                        at += 1;
+                        false
+                    }
+                })
+                .collect();
+        }
         Program {
             n_slots,
             consts,
@@ -598,7 +595,6 @@ impl Program {
                 .collect(),
             calls,
             loops: loops.into_boxed_slice(),
-            loop_blocks,
             kept_inputs_at,
         }
     }
@@ -632,7 +628,7 @@ impl Program {
     /// `Some(first)` if no input's slot is reused and input `i` is in slot `first + i` (see
     /// [`Program::with_inputs_kept`]).
     pub(crate) fn kept_inputs_at(&self) -> Option<usize> {
-        self.kept_inputs_at
+        self.kept_inputs_at.map(|s| s as usize)
     }
 
     fn max_custom_args(&self) -> usize {
@@ -683,7 +679,7 @@ impl Program {
             loops: self
                 .loops
                 .iter()
-                .map(|(def, _)| LoopWork::new(def))
+                .map(|(def, _, _)| LoopWork::new(def))
                 .collect(),
         }
     }
@@ -806,7 +802,7 @@ impl<'p, T: Value> Evaluator<'p, T> {
             loops: program
                 .loops
                 .iter()
-                .map(|(def, _)| LoopWork::new(def))
+                .map(|(def, _, _)| LoopWork::new(def))
                 .collect(),
         }
     }
@@ -933,11 +929,11 @@ impl<'p, T: Value> Evaluator<'p, T> {
                     T::apply_custom(op, args)
                 }
                 Code::Loop => {
-                    let (def, slots) = &p.loops[a];
+                    let (def, slots, blocks) = &p.loops[a];
                     let (before, rest) = loops.split_at_mut(a);
                     let lw = &mut rest[0];
                     let (mut at, mut to) = (0, 0);
-                    for ((len, from), &block) in def.groups().zip(&p.loop_blocks[a]) {
+                    for ((len, from), &block) in def.groups().zip(blocks.iter()) {
                         match from {
                             None if block && len > 0 => {
                                 let first = slots[at] as usize;
