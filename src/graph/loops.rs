@@ -156,11 +156,16 @@ impl LoopDef {
                 *r = T::from_constant(0.0);
             }
         }
-        // (a body has no parameters; one with some would fail on each iteration below)
-        if evals
-            .iter()
-            .all(|e| e.program().kept_inputs_at().is_some() && e.program().num_params() == 0)
-        {
+        // (the fast path only for variants of the loop's shape, without parameters: any other is
+        // rejected by `eval_into` below with its length error, as before)
+        let (n_in, n_out) = (self.body_inputs(), self.body_outputs());
+        if evals.iter().all(|e| {
+            let p = e.program();
+            p.kept_inputs_at().is_some()
+                && p.num_params() == 0
+                && p.num_inputs() == n_in
+                && p.num_outputs() == n_out
+        }) {
             return self.run_in_slots(args, evals, input, results, from);
         }
         for t in from..self.iterations {
