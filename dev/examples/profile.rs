@@ -220,6 +220,8 @@ const CASES: &[&str] = &[
     "logistic_params_graph",
     "logistic_jit",
     "logistic_params_jit",
+    "logistic_loop_f64",
+    "logistic_loop_graph",
     "jacobian32_graph",
     "hessian8_graph",
     "rosenbrock1024_by_hand",
@@ -244,6 +246,17 @@ const CASES: &[&str] = &[
     "third_derivative_f64",
     "third_derivative_nilpotent",
 ];
+
+/// The logistic loss over rows [x (d), y] with `sum_map` (examples/loops_graph.rs): recorded in
+/// graph mode as one loop node.
+fn logistic_loop<T: nilpotent::Real>(w: &[T], rows: &[T]) -> T {
+    let d = w.len();
+    nilpotent::sum_map(rows, d + 1, |r| {
+        let z = (0..d).fold(T::zero(), |s, j| s + w[j] * r[j]);
+        let y = r[d];
+        y * (T::one() + (-z).exp()).ln() + (-y + 1.0) * (T::one() + z.exp()).ln()
+    })
+}
 
 /// `common::Data::loss` with the data read from the parameters `p` (the m × d features row by
 /// row, then the m labels): the same operations in the same order (examples/data_as_parameters.rs).
@@ -320,7 +333,21 @@ fn main() {
     let mut gw = vec![0.0; w.len()];
     // the same data as parameters (the features row by row, then the labels)
     let logistic_params: Vec<f64> = data.features.iter().chain(&data.labels).copied().collect();
+    // the same data as rows [x (d), y] for `logistic_loop` (d = 100 weights, m = 500 rows)
+    let loop_rows: Vec<f64> = (0..data.labels.len())
+        .flat_map(|k| {
+            let d = data.d;
+            data.features[k * d..(k + 1) * d]
+                .iter()
+                .chain(core::iter::once(&data.labels[k]))
+                .copied()
+        })
+        .collect();
+    let loop_w = &w[..data.d];
     let graph = match case.as_str() {
+        "logistic_loop_graph" => {
+            Some(Graph::record_with(loop_w, &loop_rows, logistic_loop).gradient())
+        }
         "lecture_graph" | "lecture_jit" => Some(graph_of(lecture, &lec, false)),
         "rosenbrock1024_graph" | "rosenbrock1024_jit" | "compile1024_jit" => {
             Some(graph_of(rosenbrock, &x1024, false))
@@ -466,6 +493,15 @@ fn main() {
             }
             "hessian32_f64" => {
                 black_box(rosenbrock_f64(black_box(&x32)));
+            }
+            "logistic_loop_f64" => {
+                black_box(logistic_loop(black_box(loop_w), black_box(&loop_rows)));
+            }
+            "logistic_loop_graph" => {
+                let ev = evaluator.as_mut().expect("made above");
+                let r = ev.eval_with_into(black_box(loop_w), black_box(&loop_rows), &mut out);
+                black_box(r.is_ok());
+                black_box(&out);
             }
             "logistic_f64" => {
                 black_box(data.loss(black_box(&w)));

@@ -156,6 +156,18 @@ impl LoopDef {
                 *r = T::from_constant(0.0);
             }
         }
+        // (the fast path only for variants of the loop's shape, without parameters: any other is
+        // rejected by `eval_into` below with its length error, as before)
+        let (n_in, n_out) = (self.body_inputs(), self.body_outputs());
+        if evals.iter().all(|e| {
+            let p = e.program();
+            p.kept_inputs_at().is_some()
+                && p.num_params() == 0
+                && p.num_inputs() == n_in
+                && p.num_outputs() == n_out
+        }) {
+            return self.run_in_slots(args, evals, input, results, from);
+        }
         for t in from..self.iterations {
             let k = self.iteration(t);
             self.read_windows(args, k, input);
@@ -186,6 +198,79 @@ impl LoopDef {
             }
             let at = c + s + k * o;
             results[at..at + o].copy_from_slice(&out[c + s..c + s + o]);
+        }
+        results[..c].copy_from_slice(&input[..c]);
+        Ok(())
+    }
+
+    /// [`LoopDef::run`] with evaluators of programs that keep their inputs' slots
+    /// ([`Graph::body_program`]), after `input` holds the state and the free values: the same
+    /// operations in the same order, but the free values are written to each variant's slots
+    /// once per run, each window straight from `args` to its slots, and the outputs read from
+    /// the slots (no copy of the body's inputs or outputs per iteration).
+    fn run_in_slots<T: Value>(
+        &self,
+        args: &[T],
+        evals: &mut [Evaluator<'_, T>],
+        input: &mut [T],
+        results: &mut [T],
+        from: usize,
+    ) -> Result<(), (usize, GraphError)> {
+        let (c, s, o) = (self.state, self.sums, self.stacked);
+        let (w_total, n_in) = (self.window_total(), self.body_inputs());
+        // the slot of each variant's first input (its inputs follow in order)
+        let at_of = |e: &Evaluator<'_, T>| e.program().kept_inputs_at().unwrap_or(0);
+        for e in evals.iter_mut() {
+            let at = at_of(e);
+            e.slots_mut()[at + c + w_total..at + n_in].copy_from_slice(&input[c + w_total..]);
+        }
+        for t in from..self.iterations {
+            let k = self.iteration(t);
+            let mut first_error = None;
+            let mut ran = None;
+            for (v, e) in evals.iter_mut().enumerate() {
+                let base = at_of(e);
+                let w = e.slots_mut();
+                w[base..base + c].copy_from_slice(&input[..c]);
+                let (mut at, mut src) = (base + c, c);
+                for win in &self.seqs {
+                    if win.size > 0 {
+                        let start = src + k * win.stride;
+                        w[at..at + win.size].copy_from_slice(&args[start..start + win.size]);
+                    }
+                    at += win.size;
+                    src += win.len;
+                }
+                match e.exec() {
+                    Ok(()) => {
+                        ran = Some(v);
+                        break;
+                    }
+                    Err(err) => {
+                        first_error.get_or_insert(err);
+                    }
+                }
+            }
+            let Some(v) = ran else {
+                let e = first_error.unwrap_or(GraphError::LoopGuard {
+                    iteration: k,
+                    variants: 0,
+                    first: "no variant".to_string(),
+                });
+                return Err((t, e));
+            };
+            let e = &evals[v];
+            let (outs, w) = (e.program().output_slots(), e.slots());
+            for (x, &sl) in input[..c].iter_mut().zip(&outs[..c]) {
+                *x = w[sl as usize];
+            }
+            for (r, &sl) in results[c..c + s].iter_mut().zip(&outs[c..c + s]) {
+                *r = r.apply_binary(crate::rules::Binary::Add, w[sl as usize]);
+            }
+            let at = c + s + k * o;
+            for (r, &sl) in results[at..at + o].iter_mut().zip(&outs[c + s..]) {
+                *r = w[sl as usize];
+            }
         }
         results[..c].copy_from_slice(&input[..c]);
         Ok(())
@@ -466,7 +551,7 @@ impl LoopDef {
         let mut evals: Vec<Evaluator<'_, f64>> = self
             .variants
             .iter()
-            .map(|g| g.program().evaluator())
+            .map(|g| g.body_program().evaluator())
             .collect();
         let mut input = vec![0.0; self.body_inputs()];
         let mut out = vec![0.0; self.body_outputs()];

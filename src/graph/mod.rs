@@ -236,6 +236,9 @@ pub struct Graph {
     /// the custom calls ([`crate::custom`]): `Node::Custom(k)` is `calls[k]`
     calls: Vec<Call>,
     program: OnceLock<Program>,
+    /// the graph lowered as a loop body (its inputs' slots never reused; see
+    /// [`Graph::body_program`])
+    body_program: OnceLock<Program>,
 }
 
 impl Graph {
@@ -259,6 +262,7 @@ impl Graph {
             order,
             calls: Vec::new(),
             program: OnceLock::new(),
+            body_program: OnceLock::new(),
         }
     }
 
@@ -453,6 +457,14 @@ impl Graph {
     /// The graph lowered for evaluation (made on first use and kept).
     pub fn program(&self) -> &Program {
         self.program.get_or_init(|| Program::new(self))
+    }
+
+    /// The graph lowered for evaluation as a loop body: like [`Graph::program`] (the same
+    /// operations in the same order), but no input's slot is reused, so that a loop writes the
+    /// values that do not change between iterations once per run (made on first use and kept).
+    pub(crate) fn body_program(&self) -> &Program {
+        self.body_program
+            .get_or_init(|| Program::with_inputs_kept(self))
     }
 
     /// The nodes in topological order (for the sparsity analysis of [`crate::sparse`]).

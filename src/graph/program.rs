@@ -280,16 +280,33 @@ pub struct Program {
     calls: Vec<(CustomFn, Box<[u32]>)>,
     /// the loops: the loop and the slots of its operands
     loops: Box<[LoopSlots]>,
+    /// `Some(first)` if no input's slot is reused and input `i` is in slot `first + i` (a loop
+    /// body's program: the loop writes the values that do not change between iterations once
+    /// per run, and each window in one piece)
+    kept_inputs_at: Option<u32>,
 }
 
 const UNUSED: u32 = u32::MAX;
 
-/// A loop of a program: the loop and the slots of its operands.
-type LoopSlots = (Arc<LoopDef>, Box<[u32]>);
+/// A loop of a program: the loop, the slots of its operands and, per group of its operands (see
+/// `LoopDef::groups`), true if the group's values are in consecutive slots (data as parameters:
+/// the loop copies them in one piece; filled in at the end of `Program::lower`).
+type LoopSlots = (Arc<LoopDef>, Box<[u32]>, Box<[bool]>);
 
 impl Program {
     /// Lowers `g`.
     pub(crate) fn new(g: &Graph) -> Program {
+        Self::lower(g, false)
+    }
+
+    /// Lowers `g` as a loop body: the same instructions as [`Program::new`], but every input has
+    /// a slot, the inputs' slots follow each other in order, and they are never reused.
+    pub(crate) fn with_inputs_kept(g: &Graph) -> Program {
+        Self::lower(g, true)
+    }
+
+    /// Lowers `g`, reusing the slots of dead inputs unless `inputs_kept`.
+    fn lower(g: &Graph, inputs_kept: bool) -> Program {
         let nodes = &g.nodes;
         let n = nodes.len();
         // 1. the order: every operation, each guard right after the last of its operands
@@ -391,7 +408,8 @@ impl Program {
         };
         let mut input_slots = vec![UNUSED; g.n_inputs];
         for (i, s) in input_slots.iter_mut().enumerate() {
-            if last_use[i].is_some() {
+            // (a loop body's inputs all get a slot, in order: a window is copied in one piece)
+            if last_use[i].is_some() || inputs_kept {
                 *s = take(&mut free);
                 slot[i] = *s;
             }
@@ -426,7 +444,7 @@ impl Program {
                         _ => slot[o as usize],
                     })
                     .collect();
-                loops.push((g.loop_def(k).clone(), slots));
+                loops.push((g.loop_def(k).clone(), slots, Box::new([])));
                 loop_index[i] = loops.len() as u32 - 1;
                 a[0] = loop_index[i];
             } else if let Step::Op(i) = *step
@@ -452,6 +470,7 @@ impl Program {
                 if first
                     && last_use[o] == Some(s)
                     && !matches!(nodes[o], Node::Const(_) | Node::Param(_))
+                    && !(inputs_kept && o < g.n_inputs)
                 {
                     free.push(slot[o]);
                     freed_at[o] = s;
@@ -487,7 +506,7 @@ impl Program {
         let n_slots = n_slots as usize;
         for ins in &code {
             if let Code::Loop = ins.code {
-                let (def, slots) = &loops[ins.a as usize];
+                let (def, slots, _) = &loops[ins.a as usize];
                 let mut at = 0;
                 let mut ok = true;
                 for (len, from) in def.groups() {
@@ -509,7 +528,7 @@ impl Program {
                 continue;
             }
             if let Code::LoopOut = ins.code {
-                let (def, _) = &loops[ins.a as usize];
+                let (def, _, _) = &loops[ins.a as usize];
                 let ok = (ins.b as usize) < def.num_results() && (ins.dst as usize) < n_slots;
                 assert!(ok, "nilpotent::graph: a slot index is out of range (a bug)");
                 continue;
@@ -536,6 +555,31 @@ impl Program {
                 && (!writes || (ins.dst as usize) < n_slots);
             assert!(ok, "nilpotent::graph: a slot index is out of range (a bug)");
         }
+        let first = input_slots
+            .first()
+            .map_or(param_base + g.n_params, |&s| s as usize);
+        let in_order = input_slots
+            .iter()
+            .enumerate()
+            .all(|(i, &s)| s as usize == first + i && first + i < n_slots);
+        let kept_inputs_at = (inputs_kept && in_order).then_some(first as u32);
+        for (def, slots, blocks) in &mut loops {
+            let mut at = 0;
+            *blocks = def
+                .groups()
+                .map(|(len, from)| match from {
+                    None => {
+                        let group = &slots[at..at + len];
+                        at += len;
+                        group.windows(2).all(|p| p[1] == p[0] + 1)
+                    }
+                    Some(_) => {
+                        at += 1;
+                        false
+                    }
+                })
+                .collect();
+        }
         Program {
             n_slots,
             consts,
@@ -551,6 +595,7 @@ impl Program {
                 .collect(),
             calls,
             loops: loops.into_boxed_slice(),
+            kept_inputs_at,
         }
     }
 
@@ -575,6 +620,17 @@ impl Program {
     }
 
     /// The largest number of operands of a custom call (0 without one).
+    /// The slot of each output.
+    pub(crate) fn output_slots(&self) -> &[u32] {
+        &self.output_slots
+    }
+
+    /// `Some(first)` if no input's slot is reused and input `i` is in slot `first + i` (see
+    /// [`Program::with_inputs_kept`]).
+    pub(crate) fn kept_inputs_at(&self) -> Option<usize> {
+        self.kept_inputs_at.map(|s| s as usize)
+    }
+
     fn max_custom_args(&self) -> usize {
         self.calls.iter().map(|c| c.1.len()).max().unwrap_or(0)
     }
@@ -623,7 +679,7 @@ impl Program {
             loops: self
                 .loops
                 .iter()
-                .map(|(def, _)| LoopWork::new(def))
+                .map(|(def, _, _)| LoopWork::new(def))
                 .collect(),
         }
     }
@@ -706,7 +762,7 @@ impl<'p, T: Value> LoopWork<'p, T> {
             evals: def
                 .variants
                 .iter()
-                .map(|g| g.program().evaluator())
+                .map(|g| g.body_program().evaluator())
                 .collect(),
             args: vec![zero; def.num_args()],
             input: vec![zero; def.body_inputs()],
@@ -746,7 +802,7 @@ impl<'p, T: Value> Evaluator<'p, T> {
             loops: program
                 .loops
                 .iter()
-                .map(|(def, _)| LoopWork::new(def))
+                .map(|(def, _, _)| LoopWork::new(def))
                 .collect(),
         }
     }
@@ -811,14 +867,38 @@ impl<'p, T: Value> Evaluator<'p, T> {
                 found: out.len(),
             });
         }
-        let (w, scratch) = self.work.split_at_mut(p.n_slots);
-        let loops = &mut self.loops;
+        let w = &mut self.work[..p.n_slots];
         for (&s, &xi) in p.input_slots.iter().zip(x) {
             if s != UNUSED {
                 w[s as usize] = xi;
             }
         }
         w[p.param_base..p.param_base + p.n_params].copy_from_slice(params);
+        self.exec()?;
+        let w = &self.work[..p.n_slots];
+        for (o, &s) in out.iter_mut().zip(&p.output_slots) {
+            *o = w[s as usize];
+        }
+        Ok(())
+    }
+
+    /// The work slots (a loop writes its body's inputs here; see
+    /// [`Program::kept_inputs_at`]).
+    pub(crate) fn slots_mut(&mut self) -> &mut [T] {
+        &mut self.work[..self.program.n_slots]
+    }
+
+    /// The work slots (the outputs are read here by a loop; see [`Program::output_slots`]).
+    pub(crate) fn slots(&self) -> &[T] {
+        &self.work[..self.program.n_slots]
+    }
+
+    /// Runs the program's instructions on the slots as they are (inputs and parameters already
+    /// written; no length checks: for a loop, which checked them once per run).
+    pub(crate) fn exec(&mut self) -> Result<(), GraphError> {
+        let p = self.program;
+        let (w, scratch) = self.work.split_at_mut(p.n_slots);
+        let loops = &mut self.loops;
         for ins in &p.code {
             let (a, b, c) = (ins.a as usize, ins.b as usize, ins.c as usize);
             // SAFETY: every slot index of every instruction is below `p.n_slots` (checked once in
@@ -849,12 +929,17 @@ impl<'p, T: Value> Evaluator<'p, T> {
                     T::apply_custom(op, args)
                 }
                 Code::Loop => {
-                    let (def, slots) = &p.loops[a];
+                    let (def, slots, blocks) = &p.loops[a];
                     let (before, rest) = loops.split_at_mut(a);
                     let lw = &mut rest[0];
                     let (mut at, mut to) = (0, 0);
-                    for (len, from) in def.groups() {
+                    for ((len, from), &block) in def.groups().zip(blocks.iter()) {
                         match from {
+                            None if block && len > 0 => {
+                                let first = slots[at] as usize;
+                                lw.args[to..to + len].copy_from_slice(&w[first..first + len]);
+                                at += len;
+                            }
                             None => {
                                 for (x, &sl) in
                                     lw.args[to..to + len].iter_mut().zip(&slots[at..at + len])
@@ -911,9 +996,6 @@ impl<'p, T: Value> Evaluator<'p, T> {
             unsafe {
                 *w.get_unchecked_mut(ins.dst as usize) = v;
             }
-        }
-        for (o, &s) in out.iter_mut().zip(&p.output_slots) {
-            *o = w[s as usize];
         }
         Ok(())
     }

@@ -13508,7 +13508,7 @@ pub fn loop_logistic_hessian_loop30_v1(x: &[f64], out: &mut [f64]) -> ::std::res
     ::std::result::Result::Ok(())
 }
 
-/// `loop_logistic_hessian_loop35_v0`: a graph of 11 inputs, 3 outputs, 29 operations and 1 guard, as Rust source
+/// `loop_logistic_hessian_loop35_v0`: a graph of 11 inputs, 3 outputs, 26 operations and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -13538,10 +13538,15 @@ pub fn loop_logistic_hessian_loop35_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v10 = x[10];
     let v12: f64 = 0.0;
     let v18: f64 = 0.5;
+    let v19: f64 = -0.5;
     let v21: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v18, v3) {
-        0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/compiled_cases/params.rs:245:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/compiled_cases/params.rs:245:12", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
+    }
+    match ::nilpotent::graph::Compare::Lt.outcome(v3, v19) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[3]", "-0.5"], "tests/compiled_cases/params.rs:247:19", 0, 0x0, found, [::std::option::Option::Some(v3), ::std::option::Option::None])),
     }
     let v11 = v0 * v4;
     let v13 = v11 + v12;
@@ -13549,8 +13554,7 @@ pub fn loop_logistic_hessian_loop35_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v15 = v13 + v14;
     let v16 = v2 * v6;
     let v17 = v15 + v16;
-    let v19 = -v17;
-    let v20 = v19.exp();
+    let v20 = v17.exp();
     let v22 = v20 + v21;
     let v23 = v22.recip();
     let v24 = if v7 == 0.0 || v23 == 0.0 { 0.0 } else { v7 * v23 };
@@ -13559,26 +13563,24 @@ pub fn loop_logistic_hessian_loop35_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v27 = v25 + v26;
     let v28 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
     let v29 = v27 + v28;
-    let v30 = -v29;
-    let v31 = if v24 == 0.0 || v30 == 0.0 { 0.0 } else { v24 * v30 };
-    let v32 = if v20 == 0.0 || v30 == 0.0 { 0.0 } else { v20 * v30 };
-    let v33 = if v7 == 0.0 || v32 == 0.0 { 0.0 } else { v7 * v32 };
-    let v34 = v23 * v23;
-    let v35 = -v34;
-    let v36 = if v33 == 0.0 || v35 == 0.0 { 0.0 } else { v33 * v35 };
-    let v37 = v31 + v36;
-    let v38 = if v20 == 0.0 || v37 == 0.0 { 0.0 } else { v20 * v37 };
-    let v39 = -v38;
-    let v40 = if v2 == 0.0 || v39 == 0.0 { 0.0 } else { v2 * v39 };
-    let v41 = if v1 == 0.0 || v39 == 0.0 { 0.0 } else { v1 * v39 };
-    let v42 = if v0 == 0.0 || v39 == 0.0 { 0.0 } else { v0 * v39 };
-    out[0] = v42;
-    out[1] = v41;
-    out[2] = v40;
+    let v30 = if v24 == 0.0 || v29 == 0.0 { 0.0 } else { v24 * v29 };
+    let v31 = if v20 == 0.0 || v29 == 0.0 { 0.0 } else { v20 * v29 };
+    let v32 = if v7 == 0.0 || v31 == 0.0 { 0.0 } else { v7 * v31 };
+    let v33 = v23 * v23;
+    let v34 = -v33;
+    let v35 = if v32 == 0.0 || v34 == 0.0 { 0.0 } else { v32 * v34 };
+    let v36 = v30 + v35;
+    let v37 = if v20 == 0.0 || v36 == 0.0 { 0.0 } else { v20 * v36 };
+    let v38 = if v2 == 0.0 || v37 == 0.0 { 0.0 } else { v2 * v37 };
+    let v39 = if v1 == 0.0 || v37 == 0.0 { 0.0 } else { v1 * v37 };
+    let v40 = if v0 == 0.0 || v37 == 0.0 { 0.0 } else { v0 * v37 };
+    out[0] = v40;
+    out[1] = v39;
+    out[2] = v38;
     ::std::result::Result::Ok(())
 }
 
-/// `loop_logistic_hessian_loop35_v1`: a graph of 11 inputs, 3 outputs, 26 operations and 2 guards, as Rust source
+/// `loop_logistic_hessian_loop35_v1`: a graph of 11 inputs, 3 outputs, 29 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -13608,15 +13610,10 @@ pub fn loop_logistic_hessian_loop35_v1(x: &[f64], out: &mut [f64]) -> ::std::res
     let v10 = x[10];
     let v12: f64 = 0.0;
     let v18: f64 = 0.5;
-    let v19: f64 = -0.5;
     let v21: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v18, v3) {
-        0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/compiled_cases/params.rs:245:12", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
-    }
-    match ::nilpotent::graph::Compare::Lt.outcome(v3, v19) {
-        0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[3]", "-0.5"], "tests/compiled_cases/params.rs:247:19", 0, 0x0, found, [::std::option::Option::Some(v3), ::std::option::Option::None])),
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/compiled_cases/params.rs:245:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     let v11 = v0 * v4;
     let v13 = v11 + v12;
@@ -13624,7 +13621,8 @@ pub fn loop_logistic_hessian_loop35_v1(x: &[f64], out: &mut [f64]) -> ::std::res
     let v15 = v13 + v14;
     let v16 = v2 * v6;
     let v17 = v15 + v16;
-    let v20 = v17.exp();
+    let v19 = -v17;
+    let v20 = v19.exp();
     let v22 = v20 + v21;
     let v23 = v22.recip();
     let v24 = if v7 == 0.0 || v23 == 0.0 { 0.0 } else { v7 * v23 };
@@ -13633,24 +13631,26 @@ pub fn loop_logistic_hessian_loop35_v1(x: &[f64], out: &mut [f64]) -> ::std::res
     let v27 = v25 + v26;
     let v28 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
     let v29 = v27 + v28;
-    let v30 = if v24 == 0.0 || v29 == 0.0 { 0.0 } else { v24 * v29 };
-    let v31 = if v20 == 0.0 || v29 == 0.0 { 0.0 } else { v20 * v29 };
-    let v32 = if v7 == 0.0 || v31 == 0.0 { 0.0 } else { v7 * v31 };
-    let v33 = v23 * v23;
-    let v34 = -v33;
-    let v35 = if v32 == 0.0 || v34 == 0.0 { 0.0 } else { v32 * v34 };
-    let v36 = v30 + v35;
-    let v37 = if v20 == 0.0 || v36 == 0.0 { 0.0 } else { v20 * v36 };
-    let v38 = if v2 == 0.0 || v37 == 0.0 { 0.0 } else { v2 * v37 };
-    let v39 = if v1 == 0.0 || v37 == 0.0 { 0.0 } else { v1 * v37 };
-    let v40 = if v0 == 0.0 || v37 == 0.0 { 0.0 } else { v0 * v37 };
-    out[0] = v40;
-    out[1] = v39;
-    out[2] = v38;
+    let v30 = -v29;
+    let v31 = if v24 == 0.0 || v30 == 0.0 { 0.0 } else { v24 * v30 };
+    let v32 = if v20 == 0.0 || v30 == 0.0 { 0.0 } else { v20 * v30 };
+    let v33 = if v7 == 0.0 || v32 == 0.0 { 0.0 } else { v7 * v32 };
+    let v34 = v23 * v23;
+    let v35 = -v34;
+    let v36 = if v33 == 0.0 || v35 == 0.0 { 0.0 } else { v33 * v35 };
+    let v37 = v31 + v36;
+    let v38 = if v20 == 0.0 || v37 == 0.0 { 0.0 } else { v20 * v37 };
+    let v39 = -v38;
+    let v40 = if v2 == 0.0 || v39 == 0.0 { 0.0 } else { v2 * v39 };
+    let v41 = if v1 == 0.0 || v39 == 0.0 { 0.0 } else { v1 * v39 };
+    let v42 = if v0 == 0.0 || v39 == 0.0 { 0.0 } else { v0 * v39 };
+    out[0] = v42;
+    out[1] = v41;
+    out[2] = v40;
     ::std::result::Result::Ok(())
 }
 
-/// `loop_logistic_hessian_loop39_v0`: a graph of 11 inputs, 3 outputs, 29 operations and 1 guard, as Rust source
+/// `loop_logistic_hessian_loop39_v0`: a graph of 11 inputs, 3 outputs, 26 operations and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -13680,10 +13680,15 @@ pub fn loop_logistic_hessian_loop39_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v10 = x[10];
     let v12: f64 = 0.0;
     let v18: f64 = 0.5;
+    let v19: f64 = -0.5;
     let v21: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v18, v3) {
-        0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/compiled_cases/params.rs:245:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/compiled_cases/params.rs:245:12", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
+    }
+    match ::nilpotent::graph::Compare::Lt.outcome(v3, v19) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[3]", "-0.5"], "tests/compiled_cases/params.rs:247:19", 0, 0x0, found, [::std::option::Option::Some(v3), ::std::option::Option::None])),
     }
     let v11 = v0 * v4;
     let v13 = v11 + v12;
@@ -13691,8 +13696,7 @@ pub fn loop_logistic_hessian_loop39_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v15 = v13 + v14;
     let v16 = v2 * v6;
     let v17 = v15 + v16;
-    let v19 = -v17;
-    let v20 = v19.exp();
+    let v20 = v17.exp();
     let v22 = v20 + v21;
     let v23 = v22.recip();
     let v24 = if v7 == 0.0 || v23 == 0.0 { 0.0 } else { v7 * v23 };
@@ -13701,26 +13705,24 @@ pub fn loop_logistic_hessian_loop39_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v27 = v25 + v26;
     let v28 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
     let v29 = v27 + v28;
-    let v30 = -v29;
-    let v31 = if v24 == 0.0 || v30 == 0.0 { 0.0 } else { v24 * v30 };
-    let v32 = if v20 == 0.0 || v30 == 0.0 { 0.0 } else { v20 * v30 };
-    let v33 = if v7 == 0.0 || v32 == 0.0 { 0.0 } else { v7 * v32 };
-    let v34 = v23 * v23;
-    let v35 = -v34;
-    let v36 = if v33 == 0.0 || v35 == 0.0 { 0.0 } else { v33 * v35 };
-    let v37 = v31 + v36;
-    let v38 = if v20 == 0.0 || v37 == 0.0 { 0.0 } else { v20 * v37 };
-    let v39 = -v38;
-    let v40 = if v2 == 0.0 || v39 == 0.0 { 0.0 } else { v2 * v39 };
-    let v41 = if v1 == 0.0 || v39 == 0.0 { 0.0 } else { v1 * v39 };
-    let v42 = if v0 == 0.0 || v39 == 0.0 { 0.0 } else { v0 * v39 };
-    out[0] = v42;
-    out[1] = v41;
-    out[2] = v40;
+    let v30 = if v24 == 0.0 || v29 == 0.0 { 0.0 } else { v24 * v29 };
+    let v31 = if v20 == 0.0 || v29 == 0.0 { 0.0 } else { v20 * v29 };
+    let v32 = if v7 == 0.0 || v31 == 0.0 { 0.0 } else { v7 * v31 };
+    let v33 = v23 * v23;
+    let v34 = -v33;
+    let v35 = if v32 == 0.0 || v34 == 0.0 { 0.0 } else { v32 * v34 };
+    let v36 = v30 + v35;
+    let v37 = if v20 == 0.0 || v36 == 0.0 { 0.0 } else { v20 * v36 };
+    let v38 = if v2 == 0.0 || v37 == 0.0 { 0.0 } else { v2 * v37 };
+    let v39 = if v1 == 0.0 || v37 == 0.0 { 0.0 } else { v1 * v37 };
+    let v40 = if v0 == 0.0 || v37 == 0.0 { 0.0 } else { v0 * v37 };
+    out[0] = v40;
+    out[1] = v39;
+    out[2] = v38;
     ::std::result::Result::Ok(())
 }
 
-/// `loop_logistic_hessian_loop39_v1`: a graph of 11 inputs, 3 outputs, 26 operations and 2 guards, as Rust source
+/// `loop_logistic_hessian_loop39_v1`: a graph of 11 inputs, 3 outputs, 29 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -13750,6 +13752,76 @@ pub fn loop_logistic_hessian_loop39_v1(x: &[f64], out: &mut [f64]) -> ::std::res
     let v10 = x[10];
     let v12: f64 = 0.0;
     let v18: f64 = 0.5;
+    let v21: f64 = 1.0;
+    match ::nilpotent::graph::Compare::Lt.outcome(v18, v3) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/compiled_cases/params.rs:245:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
+    }
+    let v11 = v0 * v4;
+    let v13 = v11 + v12;
+    let v14 = v1 * v5;
+    let v15 = v13 + v14;
+    let v16 = v2 * v6;
+    let v17 = v15 + v16;
+    let v19 = -v17;
+    let v20 = v19.exp();
+    let v22 = v20 + v21;
+    let v23 = v22.recip();
+    let v24 = if v7 == 0.0 || v23 == 0.0 { 0.0 } else { v7 * v23 };
+    let v25 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    let v26 = if v1 == 0.0 || v9 == 0.0 { 0.0 } else { v1 * v9 };
+    let v27 = v25 + v26;
+    let v28 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
+    let v29 = v27 + v28;
+    let v30 = -v29;
+    let v31 = if v24 == 0.0 || v30 == 0.0 { 0.0 } else { v24 * v30 };
+    let v32 = if v20 == 0.0 || v30 == 0.0 { 0.0 } else { v20 * v30 };
+    let v33 = if v7 == 0.0 || v32 == 0.0 { 0.0 } else { v7 * v32 };
+    let v34 = v23 * v23;
+    let v35 = -v34;
+    let v36 = if v33 == 0.0 || v35 == 0.0 { 0.0 } else { v33 * v35 };
+    let v37 = v31 + v36;
+    let v38 = if v20 == 0.0 || v37 == 0.0 { 0.0 } else { v20 * v37 };
+    let v39 = -v38;
+    let v40 = if v2 == 0.0 || v39 == 0.0 { 0.0 } else { v2 * v39 };
+    let v41 = if v1 == 0.0 || v39 == 0.0 { 0.0 } else { v1 * v39 };
+    let v42 = if v0 == 0.0 || v39 == 0.0 { 0.0 } else { v0 * v39 };
+    out[0] = v42;
+    out[1] = v41;
+    out[2] = v40;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_logistic_hessian_loop42_v0`: a graph of 11 inputs, 3 outputs, 26 operations and 2 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_logistic_hessian_loop42_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 11] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 11, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = x[7];
+    let v8 = x[8];
+    let v9 = x[9];
+    let v10 = x[10];
+    let v12: f64 = 0.0;
+    let v18: f64 = 0.5;
     let v19: f64 = -0.5;
     let v21: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v18, v3) {
@@ -13792,11 +13864,11 @@ pub fn loop_logistic_hessian_loop39_v1(x: &[f64], out: &mut [f64]) -> ::std::res
     ::std::result::Result::Ok(())
 }
 
-/// `loop_logistic_hessian_loop42_v0`: a graph of 11 inputs, 3 outputs, 29 operations and 1 guard, as Rust source
+/// `loop_logistic_hessian_loop42_v1`: a graph of 11 inputs, 3 outputs, 29 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_logistic_hessian_loop42_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_logistic_hessian_loop42_v1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 11] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -13859,78 +13931,6 @@ pub fn loop_logistic_hessian_loop42_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     out[0] = v42;
     out[1] = v41;
     out[2] = v40;
-    ::std::result::Result::Ok(())
-}
-
-/// `loop_logistic_hessian_loop42_v1`: a graph of 11 inputs, 3 outputs, 26 operations and 2 guards, as Rust source
-/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
-/// `Graph::eval` returns.
-#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_logistic_hessian_loop42_v1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 11] = match ::std::convert::TryInto::try_into(x) {
-        ::std::result::Result::Ok(x) => x,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 11, found: x.len() });
-        }
-    };
-    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
-        ::std::result::Result::Ok(out) => out,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
-        }
-    };
-    let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
-    let v3 = x[3];
-    let v4 = x[4];
-    let v5 = x[5];
-    let v6 = x[6];
-    let v7 = x[7];
-    let v8 = x[8];
-    let v9 = x[9];
-    let v10 = x[10];
-    let v12: f64 = 0.0;
-    let v18: f64 = 0.5;
-    let v19: f64 = -0.5;
-    let v21: f64 = 1.0;
-    match ::nilpotent::graph::Compare::Lt.outcome(v18, v3) {
-        0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/compiled_cases/params.rs:245:12", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
-    }
-    match ::nilpotent::graph::Compare::Lt.outcome(v3, v19) {
-        0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[3]", "-0.5"], "tests/compiled_cases/params.rs:247:19", 0, 0x0, found, [::std::option::Option::Some(v3), ::std::option::Option::None])),
-    }
-    let v11 = v0 * v4;
-    let v13 = v11 + v12;
-    let v14 = v1 * v5;
-    let v15 = v13 + v14;
-    let v16 = v2 * v6;
-    let v17 = v15 + v16;
-    let v20 = v17.exp();
-    let v22 = v20 + v21;
-    let v23 = v22.recip();
-    let v24 = if v7 == 0.0 || v23 == 0.0 { 0.0 } else { v7 * v23 };
-    let v25 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
-    let v26 = if v1 == 0.0 || v9 == 0.0 { 0.0 } else { v1 * v9 };
-    let v27 = v25 + v26;
-    let v28 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
-    let v29 = v27 + v28;
-    let v30 = if v24 == 0.0 || v29 == 0.0 { 0.0 } else { v24 * v29 };
-    let v31 = if v20 == 0.0 || v29 == 0.0 { 0.0 } else { v20 * v29 };
-    let v32 = if v7 == 0.0 || v31 == 0.0 { 0.0 } else { v7 * v31 };
-    let v33 = v23 * v23;
-    let v34 = -v33;
-    let v35 = if v32 == 0.0 || v34 == 0.0 { 0.0 } else { v32 * v34 };
-    let v36 = v30 + v35;
-    let v37 = if v20 == 0.0 || v36 == 0.0 { 0.0 } else { v20 * v36 };
-    let v38 = if v2 == 0.0 || v37 == 0.0 { 0.0 } else { v2 * v37 };
-    let v39 = if v1 == 0.0 || v37 == 0.0 { 0.0 } else { v1 * v37 };
-    let v40 = if v0 == 0.0 || v37 == 0.0 { 0.0 } else { v0 * v37 };
-    out[0] = v40;
-    out[1] = v39;
-    out[2] = v38;
     ::std::result::Result::Ok(())
 }
 
