@@ -27,6 +27,9 @@ use nilpotent::graph::Graph;
 use nilpotent::reverse::{self, Tape, Var};
 use nilpotent::{Real, fold, gradient, sum_map, sum_windows};
 
+#[path = "../examples/lorenz_common/mod.rs"]
+mod lorenz_common;
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(500))
@@ -243,33 +246,15 @@ fn logistic_map_fold(c: &mut Criterion) {
 
 const LORENZ_STEPS: usize = 10_000;
 
-fn rk4<T: Real>(s: &[T], q: &[T], h: f64) -> Vec<T> {
-    let f = |s: [T; 3]| {
-        [
-            q[0] * (s[1] - s[0]),
-            s[0] * (q[1] - s[2]) - s[1],
-            s[0] * s[1] - q[2] * s[2],
-        ]
-    };
-    let s0 = [s[0], s[1], s[2]];
-    let k1 = f(s0);
-    let k2 = f(core::array::from_fn(|i| s0[i] + k1[i] * (h / 2.0)));
-    let k3 = f(core::array::from_fn(|i| s0[i] + k2[i] * (h / 2.0)));
-    let k4 = f(core::array::from_fn(|i| s0[i] + k3[i] * h));
-    (0..3)
-        .map(|i| s0[i] + (k1[i] + (k2[i] + k3[i]) * 2.0 + k4[i]) * (h / 6.0))
-        .collect()
-}
-
 /// x(T) after LORENZ_STEPS steps of h = 10⁻³; x = (σ, ρ, β, x₀, y₀, z₀).
 fn lorenz<T: Real>(x: &[T]) -> T {
-    fold(&x[3..6], LORENZ_STEPS, |s| rk4(s, &x[..3], 1e-3))[0]
+    lorenz_common::with_fold(x, LORENZ_STEPS, 1e-3)
 }
 
 fn lorenz_for_loop<T: Real>(x: &[T]) -> T {
     let mut s = x[3..6].to_vec();
     for _ in 0..LORENZ_STEPS {
-        s = rk4(&s, &x[..3], 1e-3);
+        s = lorenz_common::rk4(&s, &x[..3], 1e-3);
     }
     s[0]
 }

@@ -20,38 +20,8 @@
 use std::time::Instant;
 
 use nilpotent::graph::Graph;
-use nilpotent::{Real, fold};
-
-/// One RK4 step of the Lorenz system with parameters q = (σ, ρ, β).
-fn rk4<T: Real>(s: &[T], q: &[T], h: f64) -> Vec<T> {
-    let f = |s: [T; 3]| {
-        [
-            q[0] * (s[1] - s[0]),
-            s[0] * (q[1] - s[2]) - s[1],
-            s[0] * s[1] - q[2] * s[2],
-        ]
-    };
-    let s0 = [s[0], s[1], s[2]];
-    let k1 = f(s0);
-    let k2 = f(core::array::from_fn(|i| s0[i] + k1[i] * (h / 2.0)));
-    let k3 = f(core::array::from_fn(|i| s0[i] + k2[i] * (h / 2.0)));
-    let k4 = f(core::array::from_fn(|i| s0[i] + k3[i] * h));
-    (0..3)
-        .map(|i| s0[i] + (k1[i] + (k2[i] + k3[i]) * 2.0 + k4[i]) * (h / 6.0))
-        .collect()
-}
-
-/// The final x coordinate after `steps` steps from `x = (σ, ρ, β, x₀, y₀, z₀)`, with `fold`.
-fn with_fold<T: Real>(x: &[T], steps: usize, h: f64) -> T {
-    fold(&x[3..6], steps, |s| rk4(s, &x[..3], h))[0]
-}
-
-/// The process's peak resident memory in kB (`VmHWM`), if the system reports it.
-fn peak_kb() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
+mod lorenz_common;
+use lorenz_common::{peak_kb, with_fold};
 
 const H: f64 = 1e-5; // 10⁶ steps: t from 0 to 10
 /// Each time is the least of this many runs (the machine is shared).
