@@ -347,26 +347,34 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod approx_impls;
-pub mod custom;
-pub mod dual;
+// The layers (see ARCHITECTURE.md): base ← modes (forward, reverse, graph) ← analyses (sparse,
+// numeric) ← adapters (optim). A module imports only from layers to its left; `reverse` and `graph`
+// do not import each other; `scripts/layers.sh` checks it in CI.
+mod base;
+
 pub mod forward;
 pub mod graph;
-pub mod higher;
-pub mod linalg;
-pub mod linalg_reverse;
-pub mod loops;
-pub mod methods;
+pub mod reverse;
+
 pub mod numeric;
+pub mod sparse;
+
 #[cfg(any(feature = "argmin", feature = "levenberg-marquardt"))]
 pub mod optim;
-pub mod real;
-pub mod reverse;
-pub mod rules;
-mod scalar;
-pub mod sparse;
-mod text;
-mod zero;
+
+// The public paths of the modules that live in a layer's folder.
+#[doc(inline)]
+pub use base::approx_eq as approx_impls;
+#[doc(inline)]
+pub use base::{custom, loops, methods, real, rules};
+#[doc(inline)]
+pub use forward::dual;
+#[doc(inline)]
+pub use forward::nalgebra as linalg;
+#[doc(inline)]
+pub use forward::nested as higher;
+#[doc(inline)]
+pub use reverse::nalgebra as linalg_reverse;
 
 pub use approx_impls::AllParts;
 pub use custom::{Custom, GradientRule, UnaryRule};

@@ -511,7 +511,7 @@ fn graph_interpreter_on_dual_numbers_is_forward_mode() {
 
 #[test]
 #[should_panic(
-    expected = "the custom rule `erf` on f64, f32 and dual numbers over them (first derivatives), not on dual numbers over nilpotent::dual::Dual<f64, 1>"
+    expected = "the custom rule `erf` on f64, f32 and dual numbers over them (first derivatives), not on dual numbers over nilpotent::forward::dual::Dual<f64, 1>"
 )]
 fn graph_interpreter_on_nested_duals_names_the_rule() {
     let g = Graph::record(&[0.4], |x| x[0].custom(&Erf));

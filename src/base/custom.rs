@@ -117,10 +117,6 @@ use std::sync::Arc;
 
 use num_traits::Float;
 
-use crate::Dual;
-use crate::graph::Sym;
-use crate::reverse::Var;
-
 /// A function ℝ → ℝ with a known derivative, written generically: apply it with
 /// [`Custom::custom`].
 ///
@@ -576,13 +572,11 @@ impl<R: FirstOrderGradient> GradientRule for FirstOrder<R> {
     }
 }
 
-mod sealed {
+/// Only the crate's number types are [`Custom`]: each mode implements `Sealed` for its type.
+pub(crate) mod sealed {
     pub trait Sealed {}
     impl Sealed for f64 {}
     impl Sealed for f32 {}
-    impl<T, const N: usize> Sealed for crate::Dual<T, N> {}
-    impl<T> Sealed for crate::reverse::Var<T> {}
-    impl Sealed for crate::graph::Sym {}
 }
 
 /// A [`Float`] that custom rules apply to: `f64`, `f32`, [`Dual`] over a `Custom` type (any
@@ -654,7 +648,7 @@ pub trait BlackBox {
     /// the gradient in `f64`
     fn gradient(&self, x: &[f64], grad: &mut [f64]);
     /// entry `i` of the gradient as a graph operation
-    fn entry(&self, i: usize) -> CustomFn;
+    fn entry<S: Custom>(&self, i: usize) -> CustomFn<S>;
 }
 
 struct UnaryBox<'a, R>(&'a R);
@@ -667,7 +661,7 @@ impl<R: FirstOrderUnary> BlackBox for UnaryBox<'_, R> {
     fn gradient(&self, x: &[f64], grad: &mut [f64]) {
         grad[0] = self.0.derivative(x[0]);
     }
-    fn entry(&self, _: usize) -> CustomFn {
+    fn entry<S: Custom>(&self, _: usize) -> CustomFn<S> {
         CustomFn(Arc::new(BoxEntry {
             rule: UnaryBoxOwned(self.0.clone()),
             i: 0,
@@ -683,7 +677,7 @@ impl<R: FirstOrderGradient> BlackBox for GradientBox<'_, R> {
     fn gradient(&self, x: &[f64], grad: &mut [f64]) {
         self.0.gradient(x, grad);
     }
-    fn entry(&self, i: usize) -> CustomFn {
+    fn entry<S: Custom>(&self, i: usize) -> CustomFn<S> {
         CustomFn(Arc::new(BoxEntry {
             rule: GradientBoxOwned(self.0.clone()),
             i,
@@ -755,11 +749,11 @@ pub(crate) fn no_second_derivative(rule: &str, on: &str) -> ! {
 }
 
 /// A custom operation as a graph keeps it: a rule, type-erased.
-trait Erased: Send + Sync {
+trait Erased<S>: Send + Sync {
     fn name(&self) -> &str;
     fn value(&self, x: &[f64]) -> f64;
     fn gradient_f64(&self, x: &[f64], grad: &mut [f64]);
-    fn gradient_sym(&self, x: &[Sym], grad: &mut [Sym]);
+    fn gradient_sym(&self, x: &[S], grad: &mut [S]);
     /// the rule's type, for a zero-sized rule (all its values are the same rule)
     fn key(&self) -> Option<TypeId>;
     /// a call of the rule's Rust path on the operands, if it has one
@@ -769,7 +763,7 @@ trait Erased: Send + Sync {
 struct ErasedUnary<R>(R);
 struct ErasedGradient<R>(R);
 
-impl<R: UnaryRule> Erased for ErasedUnary<R> {
+impl<R: UnaryRule, S: Custom> Erased<S> for ErasedUnary<R> {
     fn name(&self) -> &str {
         self.0.name()
     }
@@ -779,7 +773,7 @@ impl<R: UnaryRule> Erased for ErasedUnary<R> {
     fn gradient_f64(&self, x: &[f64], grad: &mut [f64]) {
         grad[0] = self.0.derivative(x[0]);
     }
-    fn gradient_sym(&self, x: &[Sym], grad: &mut [Sym]) {
+    fn gradient_sym(&self, x: &[S], grad: &mut [S]) {
         grad[0] = self.0.derivative(x[0]);
     }
     fn key(&self) -> Option<TypeId> {
@@ -790,7 +784,7 @@ impl<R: UnaryRule> Erased for ErasedUnary<R> {
     }
 }
 
-impl<R: GradientRule> Erased for ErasedGradient<R> {
+impl<R: GradientRule, S: Custom> Erased<S> for ErasedGradient<R> {
     fn name(&self) -> &str {
         self.0.name()
     }
@@ -800,7 +794,7 @@ impl<R: GradientRule> Erased for ErasedGradient<R> {
     fn gradient_f64(&self, x: &[f64], grad: &mut [f64]) {
         self.0.gradient(x, grad);
     }
-    fn gradient_sym(&self, x: &[Sym], grad: &mut [Sym]) {
+    fn gradient_sym(&self, x: &[S], grad: &mut [S]) {
         self.0.gradient(x, grad);
     }
     fn key(&self) -> Option<TypeId> {
@@ -813,7 +807,7 @@ impl<R: GradientRule> Erased for ErasedGradient<R> {
     }
 }
 
-impl<B: OwnedBox> Erased for BoxEntry<B> {
+impl<B: OwnedBox, S> Erased<S> for BoxEntry<B> {
     fn name(&self) -> &str {
         &self.name
     }
@@ -829,7 +823,7 @@ impl<B: OwnedBox> Erased for BoxEntry<B> {
              dual numbers)",
         )
     }
-    fn gradient_sym(&self, _: &[Sym], _: &mut [Sym]) {
+    fn gradient_sym(&self, _: &[S], _: &mut [S]) {
         no_second_derivative(
             self.rule.rule_name(),
             "the derivative of a graph that contains its derivative (Graph::hessian, or \
@@ -845,30 +839,39 @@ impl<B: OwnedBox> Erased for BoxEntry<B> {
 }
 
 /// A custom operation as a graph keeps it (a rule, type-erased and shared). Not constructed by
-/// users: graph mode makes one when a rule is applied to a [`Sym`].
+/// users: graph mode makes one when a rule is applied to its symbol type `S` (the graph's
+/// [`Sym`](crate::graph::Sym)), whose values the rule's derivative is recorded on.
 #[doc(hidden)]
-#[derive(Clone)]
-pub struct CustomFn(Arc<dyn Erased>);
+pub struct CustomFn<S: 'static>(Arc<dyn Erased<S>>);
+
+impl<S> Clone for CustomFn<S> {
+    fn clone(&self) -> Self {
+        CustomFn(Arc::clone(&self.0))
+    }
+}
 
 // A graph stays `UnwindSafe` and `RefUnwindSafe`, as it was before custom rules: the graph only
 // calls a rule through `&self`, and a rule is `Sync`, so any state it changes is behind a lock or
 // an atomic (which a panic leaves consistent or poisoned, never half-written and unnoticed).
-impl std::panic::UnwindSafe for CustomFn {}
-impl std::panic::RefUnwindSafe for CustomFn {}
+impl<S> std::panic::UnwindSafe for CustomFn<S> {}
+impl<S> std::panic::RefUnwindSafe for CustomFn<S> {}
 
-impl fmt::Debug for CustomFn {
+impl<S> fmt::Debug for CustomFn<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "CustomFn({})", self.name())
     }
 }
 
-impl CustomFn {
-    pub(crate) fn unary<R: UnaryRule>(rule: &R) -> CustomFn {
+impl<S: Custom> CustomFn<S> {
+    pub(crate) fn unary<R: UnaryRule>(rule: &R) -> Self {
         CustomFn(Arc::new(ErasedUnary(rule.clone())))
     }
-    pub(crate) fn gradient<R: GradientRule>(rule: &R) -> CustomFn {
+    pub(crate) fn gradient<R: GradientRule>(rule: &R) -> Self {
         CustomFn(Arc::new(ErasedGradient(rule.clone())))
     }
+}
+
+impl<S> CustomFn<S> {
     /// The rule's name.
     pub fn name(&self) -> &str {
         self.0.name()
@@ -882,7 +885,7 @@ impl CustomFn {
         self.0.gradient_f64(x, grad)
     }
     /// The gradient at `x` recorded into the active graph (panics for a black box's derivative).
-    pub(crate) fn gradient_sym(&self, x: &[Sym], grad: &mut [Sym]) {
+    pub(crate) fn gradient_sym(&self, x: &[S], grad: &mut [S]) {
         self.0.gradient_sym(x, grad)
     }
     /// Equal keys: the same rule (`None`: compare by identity only).
@@ -937,217 +940,5 @@ impl Custom for f32 {
         for (o, v) in grad.iter_mut().zip(g) {
             *o = v as f32;
         }
-    }
-}
-
-/// True if every tangent of `x` is exactly zero (all its parts, at every level).
-#[inline]
-fn tangent_free<T: Custom, const N: usize>(x: &Dual<T, N>) -> bool {
-    x.eps.iter().all(Custom::is_exactly_zero)
-}
-
-/// The value at the level below, and the derivative evaluated there (so that it carries its own
-/// derivatives) times each tangent.
-impl<T: Custom, const N: usize> Custom for Dual<T, N> {
-    #[inline]
-    fn is_exactly_zero(&self) -> bool {
-        self.re.is_exactly_zero() && tangent_free(self)
-    }
-
-    #[inline]
-    fn custom<R: UnaryRule>(self, rule: &R) -> Self {
-        let v = self.re.custom(rule);
-        if tangent_free(&self) {
-            return Dual::constant(v);
-        }
-        self.chain(v, rule.derivative(self.re))
-    }
-
-    fn custom_n<R: GradientRule>(rule: &R, x: &[Self]) -> Self {
-        let re: Vec<T> = x.iter().map(|d| d.re).collect();
-        let v = T::custom_n(rule, &re);
-        if x.iter().all(tangent_free) {
-            return Dual::constant(v);
-        }
-        let mut grad = vec![T::zero(); x.len()];
-        rule.gradient(&re, &mut grad);
-        sum_of_chains(v, x, &grad)
-    }
-
-    fn opaque_gradient<B: BlackBox>(f: &B, x: &[Self], grad: &mut [Self]) {
-        if !x.iter().all(tangent_free) {
-            no_second_derivative(
-                f.name(),
-                &format!(
-                    "its derivative evaluated on {} (nested dual numbers, or dual numbers on a \
-                     tape)",
-                    core::any::type_name::<Self>()
-                ),
-            )
-        }
-        let re: Vec<T> = x.iter().map(|d| d.re).collect();
-        let mut g = vec![T::zero(); x.len()];
-        T::opaque_gradient(f, &re, &mut g);
-        for (o, v) in grad.iter_mut().zip(g) {
-            *o = Dual::constant(v);
-        }
-    }
-}
-
-/// `value + Σᵢ grad[i]·x[i].eps`, each term with the zero conventions of [`Dual::chain`].
-pub(crate) fn sum_of_chains<T: Float, const N: usize>(
-    value: T,
-    x: &[Dual<T, N>],
-    grad: &[T],
-) -> Dual<T, N> {
-    let mut eps = [T::zero(); N];
-    for (xi, &gi) in x.iter().zip(grad) {
-        let term = xi.chain(T::zero(), gi);
-        for (e, t) in eps.iter_mut().zip(term.eps) {
-            *e = *e + t;
-        }
-    }
-    Dual::new(value, eps)
-}
-
-/// One node (several for more than two operands) whose partials are the derivative evaluated in
-/// `T`.
-impl<T: Custom + 'static> Custom for Var<T> {
-    /// The constant 0 (a recorded variable carries a derivative).
-    fn is_exactly_zero(&self) -> bool {
-        self.is_constant() && self.value().is_exactly_zero()
-    }
-
-    fn custom<R: UnaryRule>(self, rule: &R) -> Self {
-        let v = self.value().custom(rule);
-        if self.is_constant() {
-            return Var::constant(v);
-        }
-        let d = rule.derivative(self.value());
-        Var::record_custom(&[self], v, &[d], rule.name())
-    }
-
-    fn custom_n<R: GradientRule>(rule: &R, x: &[Self]) -> Self {
-        let values: Vec<T> = x.iter().map(|v| v.value()).collect();
-        let v = T::custom_n(rule, &values);
-        if x.iter().all(Var::is_constant) {
-            return Var::constant(v);
-        }
-        let mut grad = vec![T::zero(); x.len()];
-        rule.gradient(&values, &mut grad);
-        Var::record_custom(x, v, &grad, rule.name())
-    }
-
-    fn opaque_gradient<B: BlackBox>(f: &B, x: &[Self], grad: &mut [Self]) {
-        if !x.iter().all(Var::is_constant) {
-            no_second_derivative(
-                f.name(),
-                &format!(
-                    "its derivative recorded on {} (a tape inside a derivative)",
-                    core::any::type_name::<Self>()
-                ),
-            )
-        }
-        let values: Vec<T> = x.iter().map(|v| v.value()).collect();
-        let mut g = vec![T::zero(); x.len()];
-        T::opaque_gradient(f, &values, &mut g);
-        for (o, v) in grad.iter_mut().zip(g) {
-            *o = Var::constant(v);
-        }
-    }
-}
-
-/// A node that calls the rule's value; derivative graphs record its derivative on `Sym`.
-impl Custom for Sym {
-    /// The constant 0 (a recorded value carries a derivative).
-    fn is_exactly_zero(&self) -> bool {
-        self.is_constant() && self.value() == 0.0
-    }
-
-    fn custom<R: UnaryRule>(self, rule: &R) -> Sym {
-        if self.is_constant() {
-            return Sym::constant(rule.value(self.value()));
-        }
-        Sym::custom_node(CustomFn::unary(rule), &[self])
-    }
-
-    fn custom_n<R: GradientRule>(rule: &R, x: &[Sym]) -> Sym {
-        if x.iter().all(Sym::is_constant) {
-            let values: Vec<f64> = x.iter().map(Sym::value).collect();
-            return Sym::constant(rule.value(&values));
-        }
-        Sym::custom_node(CustomFn::gradient(rule), x)
-    }
-
-    fn opaque_gradient<B: BlackBox>(f: &B, x: &[Sym], grad: &mut [Sym]) {
-        for (i, o) in grad.iter_mut().enumerate() {
-            *o = Sym::custom_node(f.entry(i), x);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::graph::Graph;
-
-    #[derive(Clone, Copy)]
-    struct Sq;
-    impl UnaryRule for Sq {
-        fn name(&self) -> &'static str {
-            "sq"
-        }
-        fn value(&self, x: f64) -> f64 {
-            x * x
-        }
-        fn derivative<T: Custom>(&self, x: T) -> T {
-            x + x
-        }
-    }
-
-    #[derive(Clone, Copy)]
-    struct Prod3;
-    impl GradientRule for Prod3 {
-        fn name(&self) -> &'static str {
-            "prod3"
-        }
-        fn value(&self, x: &[f64]) -> f64 {
-            x[0] * x[1] * x[2]
-        }
-        fn gradient<T: Custom>(&self, x: &[T], g: &mut [T]) {
-            g[0] = x[1] * x[2];
-            g[1] = x[0] * x[2];
-            g[2] = x[0] * x[1];
-        }
-    }
-
-    /// The interpreter reads a custom call's operand slots without bounds checks: exercised here
-    /// on f64 and dual numbers, small enough for Miri (`cargo +nightly miri test --lib`).
-    #[test]
-    fn custom_instructions_on_the_interpreter() {
-        let x = [1.5, -2.0, 0.5];
-        let g = Graph::record(&x, |x| {
-            Sym::custom_n(&Prod3, &[x[0].custom(&Sq), x[1], x[2]]) + x[1].custom(&Sq)
-        });
-        let h = g.hessian();
-        let out = h.eval(&x).unwrap();
-        // f = x₀²x₁x₂ + x₁²
-        assert_eq!(out[0], 1.5 * 1.5 * -2.0 * 0.5 + 4.0);
-        assert_eq!(
-            out[1..4],
-            [
-                2.0 * 1.5 * -2.0 * 0.5,
-                1.5 * 1.5 * 0.5 + 2.0 * -2.0,
-                1.5 * 1.5 * -2.0
-            ]
-        );
-        assert_eq!(
-            out[4..7],
-            [2.0 * -2.0 * 0.5, 2.0 * 1.5 * 0.5, 2.0 * 1.5 * -2.0]
-        );
-        let mut e = g.program().evaluator::<Dual<f64, 3>>();
-        let xd: Vec<Dual<f64, 3>> = (0..3).map(|i| Dual::variable(x[i], i)).collect();
-        let y = e.eval(&xd).unwrap();
-        assert_eq!(y[0].eps, [out[1], out[2], out[3]]);
     }
 }

@@ -68,9 +68,6 @@
 
 use num_traits::Float;
 
-use crate::Dual;
-use crate::reverse::Var;
-
 /// A loop as the combinators hand it to a number type that records loops (graph mode): `iterations`
 /// runs of `body`, each on the carried state and one window of `seq`.
 ///
@@ -115,24 +112,6 @@ pub trait Loops: Float {
 
 impl Loops for f64 {}
 impl Loops for f32 {}
-impl<T: Loops, const N: usize> Loops for Dual<T, N> where Dual<T, N>: Float {}
-/// The tape runs [`scan`] and [`fold`] in memory that does not grow with the number of steps
-/// (see the module's docs); the other combinators loop.
-impl<T: Loops + 'static> Loops for Var<T>
-where
-    Var<T>: Float,
-{
-    fn record_loop(spec: &LoopSpec<'_, Self>) -> Option<Vec<Self>> {
-        crate::reverse::record_loop(spec)
-    }
-}
-/// Graph mode records the body once (one variant per path through its branches) and the loop as
-/// one node; outside of a recording, a plain loop.
-impl Loops for crate::graph::Sym {
-    fn record_loop(spec: &LoopSpec<'_, Self>) -> Option<Vec<Self>> {
-        crate::graph::record_loop(spec)
-    }
-}
 
 /// The number of windows of `size` entries, `stride` apart, that tile `len` entries exactly.
 fn windows(what: &str, len: usize, size: usize, stride: usize) -> usize {
@@ -286,7 +265,7 @@ fn check_state(what: &str, got: usize, want: usize, k: usize) {
         got == want,
         "nilpotent::{what}: the step returned {} at iteration {k} for a state of {want} (the \
          length of init)",
-        crate::text::count(got, "value", "values")
+        crate::base::text::count(got, "value", "values")
     );
 }
 

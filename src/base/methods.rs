@@ -32,12 +32,6 @@
 //! its derivative: `x.re.sin()` is `f64::sin` and silently drops the derivative. Call the method on
 //! the number itself, `x.sin()`.
 
-use num_traits::Float;
-
-use crate::Dual;
-use crate::graph::Sym;
-use crate::reverse::Var;
-
 /// Defines the inherent method `$name` with the signature of [`Float::$name`], forwarding to it.
 macro_rules! forward_to_float {
     ([$($gen:tt)*] $ty:ty; $($name:ident ($($arg:ident: $argty:ty),*) -> $ret:ty;)*) => {
@@ -114,6 +108,4 @@ macro_rules! math_methods {
     };
 }
 
-math_methods!([T: Float, const N: usize] Dual<T, N>);
-math_methods!([T: Float + 'static] Var<T>);
-math_methods!([] Sym);
+pub(crate) use {forward_to_float, math_methods};

@@ -184,16 +184,11 @@
 //! [`Literal::cst`] and then use the operator with the scalar type, so every operation still goes
 //! through the one rule table.
 
-use core::cmp::Ordering;
 use core::fmt::{Debug, Display};
 use core::iter::{Product, Sum};
 use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Rem, RemAssign, Sub, SubAssign};
 
 use num_traits::{Float, FloatConst, Pow};
-
-use crate::Dual;
-use crate::graph::Sym;
-use crate::reverse::Var;
 
 /// A scalar type built on a plain float type, [`Lit`](Literal::Lit), and the constants of that type.
 ///
@@ -281,13 +276,14 @@ impl<F, T> LiteralLhs<T> for F where
 {
 }
 
-/// Defines the trait `$Real` for plain `$f` literals, with its impls for `$f`, `Dual` and `Var`.
+/// Defines the trait `$Real` for plain `$f` literals and its impl for `$f` (each mode implements
+/// it for its own type: `forward::scalar`, `reverse::scalar`, `graph::scalar`).
 macro_rules! real_trait {
     ($(#[$doc:meta])* $Real:ident, $f:ty) => {
         $(#[$doc])*
         pub trait $Real:
             Float
-            + crate::loops::Loops
+            + crate::base::loops::Loops
             + FloatConst
             + Sum
             + Product
@@ -312,28 +308,6 @@ macro_rules! real_trait {
         }
 
         impl $Real for $f {}
-
-        /// A dual number over a `
-        #[doc = stringify!($Real)]
-        /// ` type, at any depth of nesting.
-        impl<T: $Real, const N: usize> $Real for Dual<T, N>
-        where
-            Self: LiteralRhs<$f>,
-            $f: LiteralLhs<Self>,
-        {
-        }
-
-        /// A recorded variable over a `
-        #[doc = stringify!($Real)]
-        /// ` type (`Var<
-        #[doc = stringify!($f)]
-        /// >`, and `Var<Dual<…>>` for forward over reverse).
-        impl<T: $Real> $Real for Var<T>
-        where
-            Self: LiteralRhs<$f>,
-            $f: LiteralLhs<Self>,
-        {
-        }
     };
 }
 
@@ -405,9 +379,6 @@ real_trait!(
     f32
 );
 
-/// The graph's symbolic scalar records `f64` values.
-impl Real for Sym {}
-
 // ----------------------------------------------------------------------------------------------
 // Literal
 // ----------------------------------------------------------------------------------------------
@@ -428,170 +399,28 @@ impl Literal for f32 {
     }
 }
 
-impl<T: Literal + Float, const N: usize> Literal for Dual<T, N> {
-    type Lit = T::Lit;
-    #[inline(always)]
-    fn cst(x: T::Lit) -> Self {
-        Dual::constant(T::cst(x))
-    }
-}
-
-impl<T: Literal + Float + 'static> Literal for Var<T> {
-    type Lit = T::Lit;
-    #[inline(always)]
-    fn cst(x: T::Lit) -> Self {
-        Var::constant(T::cst(x))
-    }
-}
-
-impl Literal for Sym {
-    type Lit = f64;
-    #[inline(always)]
-    fn cst(x: f64) -> Sym {
-        Sym::constant(x)
-    }
-}
-
 // ----------------------------------------------------------------------------------------------
 // Comparisons with the scalar type, and with a plain float on the left (every depth)
 // ----------------------------------------------------------------------------------------------
 
-/// Compares the real part with a constant of the scalar type (as `==` between duals does).
-impl<T: Float, const N: usize> PartialEq<T> for Dual<T, N> {
-    #[inline]
-    fn eq(&self, other: &T) -> bool {
-        self.re == *other
-    }
-}
-
-/// Orders the real part against a constant of the scalar type (as `<` between duals does).
-impl<T: Float, const N: usize> PartialOrd<T> for Dual<T, N> {
-    #[inline]
-    fn partial_cmp(&self, other: &T) -> Option<Ordering> {
-        self.re.partial_cmp(other)
-    }
-}
-
-/// Compares the value with a constant of the scalar type (as `==` between variables does).
-impl<T: Float + 'static> PartialEq<T> for Var<T> {
-    #[inline]
-    fn eq(&self, other: &T) -> bool {
-        self.value() == *other
-    }
-}
-
-/// Orders the value against a constant of the scalar type (as `<` between variables does).
-impl<T: Float + 'static> PartialOrd<T> for Var<T> {
-    #[inline]
-    fn partial_cmp(&self, other: &T) -> Option<Ordering> {
-        self.value().partial_cmp(other)
-    }
-}
-
-/// Compares with a constant: a guard, as any comparison while recording.
-impl PartialEq<f64> for Sym {
-    #[track_caller]
-    fn eq(&self, other: &f64) -> bool {
-        *self == Sym::constant(*other)
-    }
-}
-
-/// Orders against a constant: a guard, as any comparison while recording.
-impl PartialOrd<f64> for Sym {
-    #[track_caller]
-    fn partial_cmp(&self, other: &f64) -> Option<Ordering> {
-        self.partial_cmp(&Sym::constant(*other))
-    }
-    #[track_caller]
-    fn lt(&self, other: &f64) -> bool {
-        *self < Sym::constant(*other)
-    }
-    #[track_caller]
-    fn le(&self, other: &f64) -> bool {
-        *self <= Sym::constant(*other)
-    }
-    #[track_caller]
-    fn gt(&self, other: &f64) -> bool {
-        *self > Sym::constant(*other)
-    }
-    #[track_caller]
-    fn ge(&self, other: &f64) -> bool {
-        *self >= Sym::constant(*other)
-    }
-}
-
-/// A constant compared with a symbol: a guard, as any comparison while recording.
-impl PartialEq<Sym> for f64 {
-    #[track_caller]
-    fn eq(&self, other: &Sym) -> bool {
-        Sym::constant(*self) == *other
-    }
-}
-
-/// A constant ordered against a symbol: a guard, as any comparison while recording.
-impl PartialOrd<Sym> for f64 {
-    #[track_caller]
-    fn partial_cmp(&self, other: &Sym) -> Option<Ordering> {
-        Sym::constant(*self).partial_cmp(other)
-    }
-    #[track_caller]
-    fn lt(&self, other: &Sym) -> bool {
-        Sym::constant(*self) < *other
-    }
-    #[track_caller]
-    fn le(&self, other: &Sym) -> bool {
-        Sym::constant(*self) <= *other
-    }
-    #[track_caller]
-    fn gt(&self, other: &Sym) -> bool {
-        Sym::constant(*self) > *other
-    }
-    #[track_caller]
-    fn ge(&self, other: &Sym) -> bool {
-        Sym::constant(*self) >= *other
-    }
-}
-
-/// Implements the operators between the plain float `$f` and the nested types (`Dual<Dual<…>>`,
-/// `Var<Dual<…>>`) whose literal type is `$f`, and the comparisons with `$f` on the left at every
-/// depth. The first level (`Dual<$f, N> ∘ $f`, `Var<$f> ∘ $f`) has its operators from
-/// `crate::scalar`.
+/// The operators and comparisons that mix a plain float `$f` with a number type, written once
+/// and invoked by each mode for its own type (`forward::scalar`, `reverse::scalar`):
+/// - `@compare_lhs`: `$f == $ty`, `$f < $ty` (the float becomes the constant `$ty::cst(x)`);
+/// - `@nested`: `$ty ∘ $f` and `$f ∘ $ty` for a type whose scalar type `$s` is itself a dual
+///   number (where the generic `$ty ∘ $s` impls do not cover `$f`).
 macro_rules! literal_ops {
-    ($f:ty) => {
-        literal_ops!(@nested $f, [T: Float + Literal<Lit = $f>, const M: usize, const N: usize]
-            Dual<Dual<T, M>, N>, Dual<T, M>);
-        literal_ops!(@nested $f, [T: Float + Literal<Lit = $f> + 'static, const M: usize]
-            Var<Dual<T, M>>, Dual<T, M>);
-
-        /// A plain float compared with the real part.
-        impl<T: Float + Literal<Lit = $f>, const N: usize> PartialEq<Dual<T, N>> for $f {
+    (@compare_lhs $f:ty, [$($gen:tt)*] $ty:ty) => {
+        impl<$($gen)*> PartialEq<$ty> for $f {
             #[inline]
-            fn eq(&self, other: &Dual<T, N>) -> bool {
-                Dual::<T, N>::cst(*self) == *other
+            fn eq(&self, other: &$ty) -> bool {
+                <$ty>::cst(*self) == *other
             }
         }
 
-        /// A plain float ordered against the real part.
-        impl<T: Float + Literal<Lit = $f>, const N: usize> PartialOrd<Dual<T, N>> for $f {
+        impl<$($gen)*> PartialOrd<$ty> for $f {
             #[inline]
-            fn partial_cmp(&self, other: &Dual<T, N>) -> Option<Ordering> {
-                Dual::<T, N>::cst(*self).partial_cmp(other)
-            }
-        }
-
-        /// A plain float compared with the value.
-        impl<T: Float + Literal<Lit = $f> + 'static> PartialEq<Var<T>> for $f {
-            #[inline]
-            fn eq(&self, other: &Var<T>) -> bool {
-                Var::<T>::cst(*self) == *other
-            }
-        }
-
-        /// A plain float ordered against the value.
-        impl<T: Float + Literal<Lit = $f> + 'static> PartialOrd<Var<T>> for $f {
-            #[inline]
-            fn partial_cmp(&self, other: &Var<T>) -> Option<Ordering> {
-                Var::<T>::cst(*self).partial_cmp(other)
+            fn partial_cmp(&self, other: &$ty) -> Option<core::cmp::Ordering> {
+                <$ty>::cst(*self).partial_cmp(other)
             }
         }
     };
@@ -616,13 +445,13 @@ macro_rules! literal_ops {
         /// Orders the value against a constant.
         impl<$($gen)*> PartialOrd<$f> for $ty {
             #[inline]
-            fn partial_cmp(&self, other: &$f) -> Option<Ordering> {
+            fn partial_cmp(&self, other: &$f) -> Option<core::cmp::Ordering> {
                 self.partial_cmp(&<$s>::cst(*other))
             }
         }
 
         /// xʸ with a constant exponent ([`Float::powf`] with a constant).
-        impl<$($gen)*> Pow<$f> for $ty {
+        impl<$($gen)*> num_traits::Pow<$f> for $ty {
             type Output = Self;
             #[inline]
             fn pow(self, y: $f) -> Self {
@@ -633,30 +462,28 @@ macro_rules! literal_ops {
 
     (@op $f:ty, $Op:ident, $op:ident, $OpAssign:ident, $op_assign:ident, [$($gen:tt)*] $ty:ty,
      $s:ty) => {
-        impl<$($gen)*> $Op<$f> for $ty {
+        impl<$($gen)*> core::ops::$Op<$f> for $ty {
             type Output = Self;
             #[inline]
             fn $op(self, rhs: $f) -> Self {
-                $Op::$op(self, <$s>::cst(rhs))
+                core::ops::$Op::$op(self, <$s>::cst(rhs))
             }
         }
 
-        impl<$($gen)*> $OpAssign<$f> for $ty {
+        impl<$($gen)*> core::ops::$OpAssign<$f> for $ty {
             #[inline]
             fn $op_assign(&mut self, rhs: $f) {
-                *self = $Op::$op(*self, <$s>::cst(rhs));
+                *self = core::ops::$Op::$op(*self, <$s>::cst(rhs));
             }
         }
 
-        impl<$($gen)*> $Op<$ty> for $f {
+        impl<$($gen)*> core::ops::$Op<$ty> for $f {
             type Output = $ty;
             #[inline]
             fn $op(self, rhs: $ty) -> $ty {
-                $Op::$op(<$ty>::cst(self), rhs)
+                core::ops::$Op::$op(<$ty>::cst(self), rhs)
             }
         }
     };
 }
-
-literal_ops!(f64);
-literal_ops!(f32);
+pub(crate) use literal_ops;

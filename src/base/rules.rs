@@ -682,7 +682,7 @@ pub fn div_rem_euclid<T: Float>(x: T, y: T) -> (T, T) {
 /// bit either way).
 #[inline(always)]
 pub fn chain_mul<T: Float>(x: T, y: T) -> (T, T, T) {
-    (crate::zero::product(x, y), y, x)
+    (crate::base::zero::product(x, y), y, x)
 }
 
 /// `x·y + z` rounded once: `(value, ∂/∂x, ∂/∂y, ∂/∂z) = (fma(x, y, z), y, x, 1)`.

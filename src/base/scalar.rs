@@ -35,7 +35,7 @@ macro_rules! impl_num_traits {
             /// branch the `f64` program takes (graph mode records it as a guard).
             #[inline]
             fn is_zero(&self) -> bool {
-                ::num_traits::Zero::is_zero(&self.observe($crate::graph::Observe::IsZero))
+                ::num_traits::Zero::is_zero(&self.observe($crate::base::observe::Observe::IsZero))
             }
         }
 
@@ -58,34 +58,34 @@ macro_rules! impl_num_traits {
         /// Conversions of the value (the real part).
         impl<$($gen)*> ::num_traits::ToPrimitive for $ty {
             fn to_i64(&self) -> Option<i64> {
-                self.observe($crate::graph::Observe::Trunc).to_i64()
+                self.observe($crate::base::observe::Observe::Trunc).to_i64()
             }
             fn to_u64(&self) -> Option<u64> {
-                self.observe($crate::graph::Observe::Trunc).to_u64()
+                self.observe($crate::base::observe::Observe::Trunc).to_u64()
             }
             fn to_i128(&self) -> Option<i128> {
-                self.observe($crate::graph::Observe::Trunc).to_i128()
+                self.observe($crate::base::observe::Observe::Trunc).to_i128()
             }
             fn to_u128(&self) -> Option<u128> {
-                self.observe($crate::graph::Observe::Trunc).to_u128()
+                self.observe($crate::base::observe::Observe::Trunc).to_u128()
             }
             fn to_isize(&self) -> Option<isize> {
-                self.observe($crate::graph::Observe::Trunc).to_isize()
+                self.observe($crate::base::observe::Observe::Trunc).to_isize()
             }
             fn to_usize(&self) -> Option<usize> {
-                self.observe($crate::graph::Observe::Trunc).to_usize()
+                self.observe($crate::base::observe::Observe::Trunc).to_usize()
             }
             fn to_i32(&self) -> Option<i32> {
-                self.observe($crate::graph::Observe::Trunc).to_i32()
+                self.observe($crate::base::observe::Observe::Trunc).to_i32()
             }
             fn to_u32(&self) -> Option<u32> {
-                self.observe($crate::graph::Observe::Trunc).to_u32()
+                self.observe($crate::base::observe::Observe::Trunc).to_u32()
             }
             fn to_f32(&self) -> Option<f32> {
-                self.observe($crate::graph::Observe::Exact).to_f32()
+                self.observe($crate::base::observe::Observe::Exact).to_f32()
             }
             fn to_f64(&self) -> Option<f64> {
-                self.observe($crate::graph::Observe::Exact).to_f64()
+                self.observe($crate::base::observe::Observe::Exact).to_f64()
             }
         }
 
@@ -204,10 +204,10 @@ macro_rules! impl_num_traits {
                 ::num_traits::Float::signum(*self)
             }
             fn is_positive(&self) -> bool {
-                self.observe($crate::graph::Observe::SignBit).is_sign_positive()
+                self.observe($crate::base::observe::Observe::SignBit).is_sign_positive()
             }
             fn is_negative(&self) -> bool {
-                self.observe($crate::graph::Observe::SignBit).is_sign_negative()
+                self.observe($crate::base::observe::Observe::SignBit).is_sign_negative()
             }
         }
 
@@ -255,11 +255,11 @@ macro_rules! impl_num_traits {
         impl<$($gen)*> ::num_traits::Euclid for $ty {
             fn div_euclid(&self, v: &Self) -> Self {
                 Self::constant(
-                    $crate::rules::div_rem_euclid(self.observe($crate::graph::Observe::Exact), v.observe($crate::graph::Observe::Exact)).0,
+                    $crate::base::rules::div_rem_euclid(self.observe($crate::base::observe::Observe::Exact), v.observe($crate::base::observe::Observe::Exact)).0,
                 )
             }
             fn rem_euclid(&self, v: &Self) -> Self {
-                self.binary($crate::rules::Binary::RemEuclid, *v)
+                self.binary($crate::base::rules::Binary::RemEuclid, *v)
             }
         }
 
@@ -292,61 +292,61 @@ macro_rules! impl_num_traits {
 
             // ----- queries: the value (real part) only -----
             fn is_nan(self) -> bool {
-                self.observe($crate::graph::Observe::IsNan).is_nan()
+                self.observe($crate::base::observe::Observe::IsNan).is_nan()
             }
             fn is_infinite(self) -> bool {
-                self.observe($crate::graph::Observe::IsInfinite).is_infinite()
+                self.observe($crate::base::observe::Observe::IsInfinite).is_infinite()
             }
             fn is_finite(self) -> bool {
-                self.observe($crate::graph::Observe::IsFinite).is_finite()
+                self.observe($crate::base::observe::Observe::IsFinite).is_finite()
             }
             fn is_normal(self) -> bool {
-                self.observe($crate::graph::Observe::IsNormal).is_normal()
+                self.observe($crate::base::observe::Observe::IsNormal).is_normal()
             }
             fn is_subnormal(self) -> bool {
-                self.observe($crate::graph::Observe::IsSubnormal).is_subnormal()
+                self.observe($crate::base::observe::Observe::IsSubnormal).is_subnormal()
             }
             fn classify(self) -> ::core::num::FpCategory {
-                self.observe($crate::graph::Observe::Class).classify()
+                self.observe($crate::base::observe::Observe::Class).classify()
             }
             fn is_sign_positive(self) -> bool {
-                self.observe($crate::graph::Observe::SignBit).is_sign_positive()
+                self.observe($crate::base::observe::Observe::SignBit).is_sign_positive()
             }
             fn is_sign_negative(self) -> bool {
-                self.observe($crate::graph::Observe::SignBit).is_sign_negative()
+                self.observe($crate::base::observe::Observe::SignBit).is_sign_negative()
             }
             fn integer_decode(self) -> (u64, i16, i8) {
-                self.observe($crate::graph::Observe::Exact).integer_decode()
+                self.observe($crate::base::observe::Observe::Exact).integer_decode()
             }
 
             // ----- rounding: zero tangent (fract passes it through) -----
             #[inline]
             fn floor(self) -> Self {
-                self.unary($crate::rules::Unary::Floor)
+                self.unary($crate::base::rules::Unary::Floor)
             }
             #[inline]
             fn ceil(self) -> Self {
-                self.unary($crate::rules::Unary::Ceil)
+                self.unary($crate::base::rules::Unary::Ceil)
             }
             #[inline]
             fn round(self) -> Self {
-                self.unary($crate::rules::Unary::Round)
+                self.unary($crate::base::rules::Unary::Round)
             }
             #[inline]
             fn trunc(self) -> Self {
-                self.unary($crate::rules::Unary::Trunc)
+                self.unary($crate::base::rules::Unary::Trunc)
             }
             #[inline]
             fn fract(self) -> Self {
-                self.unary($crate::rules::Unary::Fract)
+                self.unary($crate::base::rules::Unary::Fract)
             }
             #[inline]
             fn signum(self) -> Self {
-                self.unary($crate::rules::Unary::Signum)
+                self.unary($crate::base::rules::Unary::Signum)
             }
             #[inline]
             fn abs(self) -> Self {
-                self.unary($crate::rules::Unary::Abs)
+                self.unary($crate::base::rules::Unary::Abs)
             }
 
             // ----- elementary functions from the rule table -----
@@ -357,104 +357,104 @@ macro_rules! impl_num_traits {
             }
             #[inline]
             fn recip(self) -> Self {
-                self.unary($crate::rules::Unary::Recip)
+                self.unary($crate::base::rules::Unary::Recip)
             }
             #[inline]
             fn powi(self, n: i32) -> Self {
-                self.unary($crate::rules::Unary::Powi(n))
+                self.unary($crate::base::rules::Unary::Powi(n))
             }
             /// xʸ. A constant exponent (zero tangents, or not recorded) skips the `xʸ ln x` term.
             #[inline]
             fn powf(self, n: Self) -> Self {
                 if n.is_constant() {
-                    self.binary_const_rhs($crate::rules::Binary::Powf, n.value())
+                    self.binary_const_rhs($crate::base::rules::Binary::Powf, n.value())
                 } else {
-                    self.binary($crate::rules::Binary::Powf, n)
+                    self.binary($crate::base::rules::Binary::Powf, n)
                 }
             }
             #[inline]
             fn sqrt(self) -> Self {
-                self.unary($crate::rules::Unary::Sqrt)
+                self.unary($crate::base::rules::Unary::Sqrt)
             }
             #[inline]
             fn exp(self) -> Self {
-                self.unary($crate::rules::Unary::Exp)
+                self.unary($crate::base::rules::Unary::Exp)
             }
             #[inline]
             fn exp2(self) -> Self {
-                self.unary($crate::rules::Unary::Exp2)
+                self.unary($crate::base::rules::Unary::Exp2)
             }
             #[inline]
             fn ln(self) -> Self {
-                self.unary($crate::rules::Unary::Ln)
+                self.unary($crate::base::rules::Unary::Ln)
             }
             #[inline]
             fn log(self, base: Self) -> Self {
-                self.binary($crate::rules::Binary::Log, base)
+                self.binary($crate::base::rules::Binary::Log, base)
             }
             #[inline]
             fn log2(self) -> Self {
-                self.unary($crate::rules::Unary::Log2)
+                self.unary($crate::base::rules::Unary::Log2)
             }
             #[inline]
             fn log10(self) -> Self {
-                self.unary($crate::rules::Unary::Log10)
+                self.unary($crate::base::rules::Unary::Log10)
             }
             #[inline]
             fn to_degrees(self) -> Self {
-                self.unary($crate::rules::Unary::ToDegrees)
+                self.unary($crate::base::rules::Unary::ToDegrees)
             }
             #[inline]
             fn to_radians(self) -> Self {
-                self.unary($crate::rules::Unary::ToRadians)
+                self.unary($crate::base::rules::Unary::ToRadians)
             }
             #[inline]
             fn max(self, other: Self) -> Self {
-                self.binary($crate::rules::Binary::Max, other)
+                self.binary($crate::base::rules::Binary::Max, other)
             }
             #[inline]
             fn min(self, other: Self) -> Self {
-                self.binary($crate::rules::Binary::Min, other)
+                self.binary($crate::base::rules::Binary::Min, other)
             }
             #[inline]
             fn abs_sub(self, other: Self) -> Self {
-                self.binary($crate::rules::Binary::AbsSub, other)
+                self.binary($crate::base::rules::Binary::AbsSub, other)
             }
             #[inline]
             fn cbrt(self) -> Self {
-                self.unary($crate::rules::Unary::Cbrt)
+                self.unary($crate::base::rules::Unary::Cbrt)
             }
             #[inline]
             fn hypot(self, other: Self) -> Self {
-                self.binary($crate::rules::Binary::Hypot, other)
+                self.binary($crate::base::rules::Binary::Hypot, other)
             }
             #[inline]
             fn sin(self) -> Self {
-                self.unary($crate::rules::Unary::Sin)
+                self.unary($crate::base::rules::Unary::Sin)
             }
             #[inline]
             fn cos(self) -> Self {
-                self.unary($crate::rules::Unary::Cos)
+                self.unary($crate::base::rules::Unary::Cos)
             }
             #[inline]
             fn tan(self) -> Self {
-                self.unary($crate::rules::Unary::Tan)
+                self.unary($crate::base::rules::Unary::Tan)
             }
             #[inline]
             fn asin(self) -> Self {
-                self.unary($crate::rules::Unary::Asin)
+                self.unary($crate::base::rules::Unary::Asin)
             }
             #[inline]
             fn acos(self) -> Self {
-                self.unary($crate::rules::Unary::Acos)
+                self.unary($crate::base::rules::Unary::Acos)
             }
             #[inline]
             fn atan(self) -> Self {
-                self.unary($crate::rules::Unary::Atan)
+                self.unary($crate::base::rules::Unary::Atan)
             }
             #[inline]
             fn atan2(self, other: Self) -> Self {
-                self.binary($crate::rules::Binary::Atan2, other)
+                self.binary($crate::base::rules::Binary::Atan2, other)
             }
             #[inline]
             fn sin_cos(self) -> (Self, Self) {
@@ -462,35 +462,35 @@ macro_rules! impl_num_traits {
             }
             #[inline]
             fn exp_m1(self) -> Self {
-                self.unary($crate::rules::Unary::ExpM1)
+                self.unary($crate::base::rules::Unary::ExpM1)
             }
             #[inline]
             fn ln_1p(self) -> Self {
-                self.unary($crate::rules::Unary::Ln1p)
+                self.unary($crate::base::rules::Unary::Ln1p)
             }
             #[inline]
             fn sinh(self) -> Self {
-                self.unary($crate::rules::Unary::Sinh)
+                self.unary($crate::base::rules::Unary::Sinh)
             }
             #[inline]
             fn cosh(self) -> Self {
-                self.unary($crate::rules::Unary::Cosh)
+                self.unary($crate::base::rules::Unary::Cosh)
             }
             #[inline]
             fn tanh(self) -> Self {
-                self.unary($crate::rules::Unary::Tanh)
+                self.unary($crate::base::rules::Unary::Tanh)
             }
             #[inline]
             fn asinh(self) -> Self {
-                self.unary($crate::rules::Unary::Asinh)
+                self.unary($crate::base::rules::Unary::Asinh)
             }
             #[inline]
             fn acosh(self) -> Self {
-                self.unary($crate::rules::Unary::Acosh)
+                self.unary($crate::base::rules::Unary::Acosh)
             }
             #[inline]
             fn atanh(self) -> Self {
-                self.unary($crate::rules::Unary::Atanh)
+                self.unary($crate::base::rules::Unary::Atanh)
             }
         }
     };
@@ -525,7 +525,7 @@ macro_rules! impl_operators {
             type Output = Self;
             #[inline(always)]
             fn neg(self) -> Self {
-                self.unary($crate::rules::Unary::Neg)
+                self.unary($crate::base::rules::Unary::Neg)
             }
         }
 
@@ -562,7 +562,7 @@ macro_rules! impl_operators {
             type Output = Self;
             #[inline(always)]
             fn $op(self, rhs: Self) -> Self {
-                self.binary($crate::rules::Binary::$Rule, rhs)
+                self.binary($crate::base::rules::Binary::$Rule, rhs)
             }
         }
 
@@ -570,21 +570,21 @@ macro_rules! impl_operators {
             type Output = Self;
             #[inline(always)]
             fn $op(self, rhs: $t) -> Self {
-                self.binary_const_rhs($crate::rules::Binary::$Rule, rhs)
+                self.binary_const_rhs($crate::base::rules::Binary::$Rule, rhs)
             }
         }
 
         impl<$($gen)*> ::core::ops::$OpAssign for $ty {
             #[inline(always)]
             fn $op_assign(&mut self, rhs: Self) {
-                *self = self.binary($crate::rules::Binary::$Rule, rhs);
+                *self = self.binary($crate::base::rules::Binary::$Rule, rhs);
             }
         }
 
         impl<$($gen)*> ::core::ops::$OpAssign<$t> for $ty {
             #[inline(always)]
             fn $op_assign(&mut self, rhs: $t) {
-                *self = self.binary_const_rhs($crate::rules::Binary::$Rule, rhs);
+                *self = self.binary_const_rhs($crate::base::rules::Binary::$Rule, rhs);
             }
         }
     };
@@ -595,7 +595,7 @@ macro_rules! impl_operators {
             type Output = $tyf;
             #[inline(always)]
             fn $op(self, rhs: $tyf) -> $tyf {
-                <$tyf>::binary_const_lhs($crate::rules::Binary::$Rule, self, rhs)
+                <$tyf>::binary_const_lhs($crate::base::rules::Binary::$Rule, self, rhs)
             }
         }
     };

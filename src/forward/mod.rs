@@ -83,22 +83,24 @@
 //! }
 //! ```
 
-use nalgebra::{DMatrix, Dim, Matrix, Scalar, StorageMut};
+use ::nalgebra::{DMatrix, Dim, Matrix, Scalar, StorageMut};
 use num_traits::Float;
 
-use crate::Dual;
+mod custom;
+#[doc(hidden)]
+pub mod dual;
+#[doc(hidden)]
+pub mod nalgebra;
+#[doc(hidden)]
+pub mod nested;
+mod scalar;
 
-/// The number of tangent slots [`gradient`] and [`jacobian`] use per pass.
-///
-/// Eight `f64` lanes fill two AVX registers (or one AVX-512 register), and cost about as much as the
-/// book-keeping of a pass for small functions; for `n < 8` inputs prefer [`gradient_fixed`] or
-/// [`gradient_with`] with a narrower [`Chunk`].
-pub const DEFAULT_CHUNK: usize = 8;
+pub(crate) use custom::sum_of_chains;
+pub use dual::Dual;
 
-/// A chunk width, chosen by the caller: `gradient_with(f, &x, Chunk::<4>)` evaluates `f` on
-/// `Dual<T, 4>` and so computes 4 partial derivatives per pass.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Chunk<const N: usize>;
+use crate::base::driver::{check_columns, check_len, check_outputs};
+
+pub use crate::base::driver::{Chunk, DEFAULT_CHUNK};
 
 /// The value and the derivative of a scalar function of one variable, in one pass.
 ///
@@ -130,7 +132,7 @@ where
     assert!(
         r.len() == x.len(),
         "jvp: the direction r has {}; expected {}, one per entry of x",
-        crate::text::count(r.len(), "entry", "entries"),
+        crate::base::text::count(r.len(), "entry", "entries"),
         x.len()
     );
     let xd: Vec<Dual<T, 1>> = x
@@ -538,65 +540,8 @@ fn same_outputs(driver: &str, first: usize, now: usize) {
     if now != first {
         panic!(
             "{driver}: f returned {} in one pass and {} in another",
-            crate::text::count(first, "value", "values"),
-            crate::text::count(now, "value", "values")
-        );
-    }
-}
-
-/// "1 entry", "2 entries".
-pub(crate) fn entries(n: usize) -> crate::text::Count {
-    crate::text::count(n, "entry", "entries")
-}
-
-/// "1 column", "2 columns".
-fn columns(n: usize) -> crate::text::Count {
-    crate::text::count(n, "column", "columns")
-}
-
-/// Panics unless the buffer `buf` of `driver` has `expected` entries (`per` says why).
-#[track_caller]
-pub(crate) fn check_len(driver: &str, buf: &str, found: usize, expected: usize, per: &str) {
-    if found != expected {
-        panic!(
-            "{driver}: `{buf}` must have {} ({per}) but has {}",
-            entries(expected),
-            entries(found)
-        );
-    }
-}
-
-/// Panics unless a Jacobian buffer has one column per input.
-#[track_caller]
-pub(crate) fn check_columns(driver: &str, found: usize, inputs: usize) {
-    if found != inputs {
-        panic!(
-            "{driver}: `jac` must have {} (one per input) but has {found}",
-            columns(inputs)
-        );
-    }
-}
-
-/// Panics unless `values` has one entry per output and `jac` one row per output (and one column
-/// per input).
-#[track_caller]
-pub(crate) fn check_outputs<T, R, C, S>(
-    driver: &str,
-    values: usize,
-    jac: &Matrix<T, R, C, S>,
-    outputs: usize,
-    inputs: usize,
-) where
-    R: Dim,
-    C: Dim,
-    S: nalgebra::RawStorage<T, R, C>,
-{
-    check_len(driver, "values", values, outputs, "one per output");
-    if jac.shape() != (outputs, inputs) {
-        panic!(
-            "{driver}: `jac` must be {outputs} × {inputs} (outputs × inputs) but is {} × {}",
-            jac.nrows(),
-            jac.ncols()
+            crate::base::text::count(first, "value", "values"),
+            crate::base::text::count(now, "value", "values")
         );
     }
 }

@@ -194,7 +194,7 @@
 use nalgebra::{DMatrix, Scalar};
 use num_traits::Float;
 
-use crate::Dual;
+use crate::forward::Dual;
 use crate::forward::{Chunk, DEFAULT_CHUNK};
 
 /// The chunk width [`hessian`] and [`hvp`] use: [`DEFAULT_CHUNK`].
@@ -469,7 +469,7 @@ where
     assert!(
         v.len() == x.len(),
         "hvp: the direction v has {}; expected {}, one per entry of x",
-        crate::text::count(v.len(), "entry", "entries"),
+        crate::base::text::count(v.len(), "entry", "entries"),
         x.len()
     );
     assert!(N > 0, "hvp_with: the chunk width must be at least 1");

@@ -12,7 +12,7 @@
 use super::Graph;
 use super::record::{Arg, Node};
 use super::sym::{self, Recording, Sym};
-use crate::rules::{self, Need};
+use crate::base::rules::{self, Need};
 
 impl Graph {
     /// The graph of the value and gradient: outputs `[f, ∂f/∂x₀, …, ∂f/∂xₙ₋₁]`.
@@ -30,7 +30,7 @@ impl Graph {
             1,
             "Graph::gradient: the graph has {}; a gradient needs exactly one (use \
              Graph::jacobian for several)",
-            crate::text::count(self.num_outputs(), "output", "outputs")
+            crate::base::text::count(self.num_outputs(), "output", "outputs")
         );
         let (rec, syms) = self.replay();
         let y = self.outputs[0];

@@ -4,8 +4,8 @@ use core::fmt::{self, Write};
 
 use super::Graph;
 use super::record::{Call, Node};
-use crate::rules::{Binary, Unary};
-use crate::text::count;
+use crate::base::rules::{Binary, Unary};
+use crate::base::text::count;
 
 /// The operation of `node` applied to operands named by `name`, as in the listing: `sin v1`,
 /// `v0 × v1`, `powf(v2, v3)`.

@@ -6,8 +6,8 @@ use super::Graph;
 use super::guard::Test;
 use super::program::guard_placement;
 use super::record::Node;
-use crate::rules::{Binary, Unary};
-use crate::text::count;
+use crate::base::rules::{Binary, Unary};
+use crate::base::text::count;
 
 /// The path of the graph module in emitted code.
 const GRAPH: &str = "::nilpotent::graph";

@@ -34,12 +34,13 @@ use cranelift_module::{Linkage, Module};
 
 use std::sync::Arc;
 
-use super::guard::{Compare, GraphError, Observe, Test, Words};
+use super::guard::{GraphError, Test, Words};
 use super::loops::LoopDef;
 use super::program::guard_placement;
 use super::record::Node;
 use super::{Evaluate, Graph};
-use crate::rules::{Binary, Unary};
+use crate::base::observe::{Compare, Observe};
+use crate::base::rules::{Binary, Unary};
 
 /// Why a graph could not be compiled.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -490,8 +491,8 @@ fn2! {
     Hypot => |x, y| x.hypot(y),
     // not `f64::max`/`min`: their tie of −0 and +0 is unspecified (the crate's choice is
     // `rules::max`/`min`, which the interpreter and emitted code compute too)
-    Max => |x, y| crate::rules::max(x, y),
-    Min => |x, y| crate::rules::min(x, y),
+    Max => |x, y| crate::base::rules::max(x, y),
+    Min => |x, y| crate::base::rules::min(x, y),
     AbsSub => |x, y| {
         #[allow(deprecated)]
         let v = x.abs_sub(y);

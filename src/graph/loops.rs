@@ -19,12 +19,13 @@
 use std::sync::Arc;
 
 use super::Graph;
+use super::custom::CustomFn;
 use super::guard::GraphError;
 use super::program::{Evaluator, Value};
 use super::record::{Arg, Node};
 use super::sym::{self, Sym};
-use crate::custom::{Custom, CustomFn, UnaryRule};
-use crate::loops::LoopSpec;
+use crate::base::custom::{Custom, UnaryRule};
+use crate::base::loops::LoopSpec;
 
 /// The largest number of variants of a loop body (paths through its branches) a recording makes.
 pub(crate) const MAX_VARIANTS: usize = 8;
@@ -194,7 +195,8 @@ impl LoopDef {
             }
             input[..c].copy_from_slice(&out[..c]);
             for j in 0..s {
-                results[c + j] = results[c + j].apply_binary(crate::rules::Binary::Add, out[c + j]);
+                results[c + j] =
+                    results[c + j].apply_binary(crate::base::rules::Binary::Add, out[c + j]);
             }
             let at = c + s + k * o;
             results[at..at + o].copy_from_slice(&out[c + s..c + s + o]);
@@ -265,7 +267,7 @@ impl LoopDef {
                 *x = w[sl as usize];
             }
             for (r, &sl) in results[c..c + s].iter_mut().zip(&outs[c..c + s]) {
-                *r = r.apply_binary(crate::rules::Binary::Add, w[sl as usize]);
+                *r = r.apply_binary(crate::base::rules::Binary::Add, w[sl as usize]);
             }
             let at = c + s + k * o;
             for (r, &sl) in results[at..at + o].iter_mut().zip(&outs[c + s..]) {

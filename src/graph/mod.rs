@@ -192,6 +192,7 @@
 
 mod backend;
 mod cached;
+mod custom;
 mod derive;
 mod display;
 mod emit;
@@ -199,23 +200,26 @@ mod guard;
 #[cfg(feature = "jit")]
 mod jit;
 mod loops;
+mod nalgebra;
 mod program;
 mod record;
+mod scalar;
 mod sym;
 
 use std::sync::OnceLock;
 
+pub use crate::base::observe::{Compare, Observe};
 pub use backend::{Emitted, EmittedFn, EmittedWithFn, Evaluate};
 pub use cached::CachedGraph;
 pub use emit::NoRustPath;
-pub use guard::{Compare, GraphError, Observe};
+pub use guard::GraphError;
 #[cfg(feature = "jit")]
 pub use jit::{CompileError, Compiled};
 pub use program::{Evaluator, Program, Value};
 pub use sym::Sym;
 
 use guard::Guard;
-pub(crate) use loops::{LoopDef, record_loop};
+pub(crate) use loops::LoopDef;
 pub(crate) use record::{Call, Node};
 
 /// A function recorded as a computation graph: see the [module documentation](self).

@@ -2,11 +2,12 @@
 //! the interpreter that runs it for any value type.
 
 use super::Graph;
-use super::guard::{Compare, GraphError, Observe, Test, Words};
+use super::guard::{GraphError, Test, Words};
 use super::record::{Node, Operands};
-use crate::Dual;
-use crate::custom::CustomFn;
-use crate::rules::{self, Binary, Unary};
+use crate::base::observe::{Compare, Observe};
+use crate::base::rules::{self, Binary, Unary};
+use crate::forward::Dual;
+use crate::graph::custom::CustomFn;
 use num_traits::Float;
 use std::sync::Arc;
 
@@ -212,7 +213,7 @@ impl<T: Value + Float, const N: usize> Value for Dual<T, N> {
         }
         let mut grad = vec![T::zero(); args.len()];
         T::custom_gradient(op, &re, &mut grad);
-        crate::custom::sum_of_chains(v, args, &grad)
+        crate::forward::sum_of_chains(v, args, &grad)
     }
 }
 

@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use super::Graph;
 use super::guard::{Guard, Origin, Test};
-use crate::custom::CustomFn;
-use crate::rules::{self, Binary, Unary};
+use crate::base::rules::{self, Binary, Unary};
+use crate::graph::custom::CustomFn;
 
 /// One node of a graph. Every operation is an entry of the rule table ([`Unary`], [`Binary`]),
 /// [`rules::mul_add`] or [`rules::chain_mul`]; arguments are indices of earlier nodes, so the list

@@ -8,10 +8,11 @@ use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 use num_traits::{Float, One, Pow};
 
-use super::guard::{Compare, Observe, Origin, Test, Written};
+use super::guard::{Origin, Test, Written};
 use super::record::{Arg, Builder};
-use crate::rules::{Binary, Unary};
-use crate::scalar::{impl_num_traits, impl_operators};
+use crate::base::observe::{Compare, Observe};
+use crate::base::rules::{Binary, Unary};
+use crate::base::scalar::{impl_num_traits, impl_operators};
 
 /// The node index of a constant [`Sym`] (no node).
 const NONE: u32 = u32::MAX;
@@ -351,14 +352,14 @@ impl Sym {
         Self::apply(
             [self, a, b],
             |bld, [x, y, z]| bld.mul_add(x, y, z),
-            || crate::rules::mul_add(self.value, a.value, b.value).0,
+            || crate::base::rules::mul_add(self.value, a.value, b.value).0,
         )
     }
 
     /// The custom rule `op` applied to `args` ([`crate::custom`]): a node that calls the rule,
     /// or a constant if every operand is one. The rule's value (user code, which may record a
     /// graph of its own) is computed before the recording is borrowed.
-    pub(crate) fn custom_node(op: crate::custom::CustomFn, args: &[Sym]) -> Sym {
+    pub(crate) fn custom_node(op: crate::graph::custom::CustomFn, args: &[Sym]) -> Sym {
         let values: Vec<f64> = args.iter().map(|a| a.value).collect();
         let v = op.value(&values);
         if args.iter().all(Sym::is_constant) {
@@ -377,7 +378,7 @@ impl Sym {
         Self::apply(
             [self, other],
             |b, [x, y]| b.chain_mul(x, y),
-            || crate::rules::chain_mul(self.value, other.value).0,
+            || crate::base::rules::chain_mul(self.value, other.value).0,
         )
     }
 
@@ -388,7 +389,7 @@ impl Sym {
     /// and a converted value (`to_f64()`) must not depend on them either.
     #[inline]
     pub(crate) fn observe(&self, what: Observe) -> f64 {
-        let v = super::guard::canonical(self.value);
+        let v = crate::base::observe::canonical(self.value);
         if !self.is_constant() {
             let expected = what.outcome(v);
             let mut ops = [Arg::Const(0.0)];

@@ -7,7 +7,7 @@ use nalgebra::{DMatrix, Scalar};
 use num_traits::Float;
 
 use super::FiniteDiff;
-use crate::Dual;
+use crate::forward::Dual;
 use crate::forward::{Chunk, gradient_with, jacobian_with};
 
 /// Tolerances and finite-difference method of a derivative check; [`check_gradient`] and friends
@@ -107,7 +107,7 @@ impl<T: Float> Checker<T> {
             user.len(),
             x.len(),
             "check_gradient: the hand-written gradient has {}; expected {}, one per entry of x",
-            crate::text::count(user.len(), "entry", "entries"),
+            crate::base::text::count(user.len(), "entry", "entries"),
             x.len()
         );
         let (_, ad) = gradient_with(&f, x, Chunk::<1>);
@@ -133,8 +133,8 @@ impl<T: Float> Checker<T> {
              has {}",
             user.nrows(),
             user.ncols(),
-            crate::text::count(m, "output", "outputs"),
-            crate::text::count(n, "entry", "entries")
+            crate::base::text::count(m, "output", "outputs"),
+            crate::base::text::count(n, "entry", "entries")
         );
         let fd = self.fd.jacobian(
             |xs| f(&constants(xs)).into_iter().map(|y| y.re).collect(),
@@ -456,7 +456,7 @@ impl<T: Float + fmt::Display + fmt::LowerExp> fmt::Display for CheckReport<T> {
             writeln!(
                 f,
                 "{what} check FAILED: {n_fail} of {} disagree with AD (rtol = {rtol:.1e}) at x = [{}]",
-                crate::text::count(self.entries.len(), "entry", "entries"),
+                crate::base::text::count(self.entries.len(), "entry", "entries"),
                 x.join(", ")
             )?;
         }

@@ -347,8 +347,8 @@ impl<T: Float> FiniteDiff<T> {
                     col.len(),
                     jac.nrows(),
                     "numeric jacobian: f returned {} for column 0 and {} for column {j}",
-                    crate::text::count(jac.nrows(), "value", "values"),
-                    crate::text::count(col.len(), "value", "values")
+                    crate::base::text::count(jac.nrows(), "value", "values"),
+                    crate::base::text::count(col.len(), "value", "values")
                 );
             }
             for (i, c) in col.into_iter().enumerate() {
@@ -380,7 +380,7 @@ impl<T: Float> FiniteDiff<T> {
             v.len(),
             x.len(),
             "numeric directional: the direction v has {}; expected {}, one per entry of x",
-            crate::text::count(v.len(), "entry", "entries"),
+            crate::base::text::count(v.len(), "entry", "entries"),
             x.len()
         );
         let vmax = v.iter().fold(T::zero(), |m, vi| m.max(vi.abs()));
@@ -455,8 +455,8 @@ fn vec_lin<T: Float>(a: T, x: &Vec<T>, b: T, y: &Vec<T>) -> Vec<T> {
         x.len(),
         y.len(),
         "numeric jacobian: f returned {} at one point and {} at another",
-        crate::text::count(x.len(), "value", "values"),
-        crate::text::count(y.len(), "value", "values")
+        crate::base::text::count(x.len(), "value", "values"),
+        crate::base::text::count(y.len(), "value", "values")
     );
     x.iter().zip(y).map(|(&xi, &yi)| a * xi + b * yi).collect()
 }

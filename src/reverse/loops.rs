@@ -35,7 +35,7 @@ use num_traits::Float;
 
 use super::tape::{self, Node, SINK};
 use super::var::Var;
-use crate::loops::LoopSpec;
+use crate::base::loops::LoopSpec;
 
 /// A hasher for node indices (a multiplicative hash: the keys are `u32`s chosen by nobody
 /// adversarial, and the map is looked up once per edge of every step).
@@ -91,10 +91,10 @@ impl<T: Float> Outside<T> {
 /// with a zero adjoint); over dual numbers the `⊙` of `crate::zero`.
 #[inline(always)]
 fn lane<T: Float>(d: T, a: T) -> T {
-    if const { crate::zero::plain::<T>() } {
+    if const { crate::base::zero::plain::<T>() } {
         if a.is_zero() { T::zero() } else { d * a }
     } else {
-        crate::zero::product(d, a)
+        crate::base::zero::product(d, a)
     }
 }
 
@@ -112,7 +112,7 @@ fn sweep<T: Float, const C: usize>(
     for i in (C..nodes.len()).rev() {
         let Node { parents, partials } = nodes[i];
         let a = adj[i];
-        if const { crate::zero::plain::<T>() } && a.iter().all(|v| v.is_zero()) {
+        if const { crate::base::zero::plain::<T>() } && a.iter().all(|v| v.is_zero()) {
             continue;
         }
         for (&p, &d) in parents.iter().zip(&partials) {
@@ -153,7 +153,7 @@ fn sweep_any<T: Float>(
         // the parents are below i: their lanes are in `below`
         let (below, lanes) = adj.split_at_mut(i * c);
         let a = &lanes[..c];
-        if const { crate::zero::plain::<T>() } && a.iter().all(|v| v.is_zero()) {
+        if const { crate::base::zero::plain::<T>() } && a.iter().all(|v| v.is_zero()) {
             continue;
         }
         for (&p, &d) in parents.iter().zip(&partials) {
@@ -191,7 +191,7 @@ pub(crate) fn record_loop<T: Float + 'static>(spec: &LoopSpec<'_, Var<T>>) -> Op
         // a variable of another recording: the plain loop reports it where it is used
         return None;
     }
-    let plain = const { crate::zero::plain::<T>() };
+    let plain = const { crate::base::zero::plain::<T>() };
     let mut out = Outside {
         c,
         cols: Vec::new(),
@@ -265,7 +265,7 @@ pub(crate) fn record_loop<T: Float + 'static>(spec: &LoopSpec<'_, Var<T>>) -> Op
                     if plain && aji.is_zero() {
                         continue;
                     }
-                    next[q * c + j] = next[q * c + j] + crate::zero::product(aji, jqi);
+                    next[q * c + j] = next[q * c + j] + crate::base::zero::product(aji, jqi);
                 }
             }
         }

@@ -35,17 +35,20 @@
 //! for the design (thread-local active recording, ids that catch variables from another tape) and
 //! for reusing a tape without allocating, and [`Tape::trace`] for printing the Wengert list.
 
+mod custom;
 mod loops;
+#[doc(hidden)]
+pub mod nalgebra;
 mod reuse;
+mod scalar;
 mod tape;
 mod var;
 
-use nalgebra::{DMatrix, Scalar};
+use ::nalgebra::{DMatrix, Scalar};
 use num_traits::Float;
 
-use crate::Dual;
-use crate::forward::{Chunk, DEFAULT_CHUNK};
-pub(crate) use loops::record_loop;
+use crate::base::driver::{Chunk, DEFAULT_CHUNK};
+use crate::forward::Dual;
 pub(crate) use reuse::with_thread_tape;
 
 pub use tape::{Tape, Trace};
@@ -133,7 +136,7 @@ where
     assert!(
         v.len() == x.len(),
         "hvp: the direction v has {}; expected {}, one per entry of x",
-        crate::text::count(v.len(), "entry", "entries"),
+        crate::base::text::count(v.len(), "entry", "entries"),
         x.len()
     );
     let xd: Vec<Dual<T, 1>> = x

@@ -53,22 +53,18 @@
 //! Hessian-vector product of log det). Eigenvectors, the `svd` factors and the general Schur path
 //! are not tested on `Var`.
 
-use nalgebra::RealField;
-use num_traits::{Float, One, Zero};
+use num_traits::Float;
 
-use crate::linalg::impl_real_field;
-use crate::reverse::Var;
+use super::Var;
+use crate::base::linalg::impl_real_field;
 
 impl_real_field!([T: Float + 'static] Var<T>, T);
-
-// Graph mode's symbolic scalar: matrix code over `T: RealField` records into a graph unchanged.
-impl_real_field!([] crate::graph::Sym, f64);
 
 // `Var<f64>` and forward over reverse are real fields.
 const _: () = {
     const fn assert_real_field<X: nalgebra::RealField>() {}
     assert_real_field::<Var<f64>>();
     assert_real_field::<Var<f32>>();
-    assert_real_field::<Var<crate::Dual<f64, 1>>>();
-    assert_real_field::<Var<crate::Dual<f64, 8>>>();
+    assert_real_field::<Var<crate::forward::Dual<f64, 1>>>();
+    assert_real_field::<Var<crate::forward::Dual<f64, 8>>>();
 };

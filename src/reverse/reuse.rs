@@ -13,8 +13,9 @@ use nalgebra::{DMatrix, Dim, Matrix, Scalar, StorageMut};
 use num_traits::Float;
 
 use super::{Tape, Var};
-use crate::Dual;
-use crate::forward::{check_columns, check_len, check_outputs, seed, unseed};
+use crate::base::driver::{check_columns, check_len, check_outputs};
+use crate::forward::Dual;
+use crate::forward::{seed, unseed};
 
 /// A spare tape larger than this (in nodes) is dropped instead of kept by the thread, so that one
 /// huge recording does not pin its memory for the life of the thread (2²⁰ nodes: 24 MiB for

@@ -44,7 +44,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use num_traits::Float;
 
 use super::var::{Var, lhs_identity, rhs_identity};
-use crate::rules::{Binary, Unary};
+use crate::base::rules::{Binary, Unary};
 
 /// The index of a constant [`Var`] (no node).
 pub(crate) const NONE: u32 = u32::MAX;
@@ -312,7 +312,7 @@ pub(crate) fn record2<T: Float + 'static>(
 /// and it is a plain float (over dual numbers a zero value may carry a higher derivative).
 #[inline(always)]
 pub(crate) fn zero_partial<T: Float>(d: T) -> bool {
-    crate::zero::plain::<T>() && d.is_zero()
+    crate::base::zero::plain::<T>() && d.is_zero()
 }
 
 /// True if `op` with the constant second operand `c` is the identity (see `var::rhs_identity`).
@@ -653,7 +653,7 @@ impl<T: Float + 'static> Tape<T> {
         assert!(
             s.len() == ys.len(),
             "vjp: the seed s has {}; expected {}, one per output of f",
-            crate::text::count(s.len(), "entry", "entries"),
+            crate::base::text::count(s.len(), "entry", "entries"),
             ys.len()
         );
         self.sweep(ys, s);
@@ -714,7 +714,7 @@ impl<T: Float + 'static> Tape<T> {
         // for Hessians) that product is a full dual multiply-add, so skipping it pays (callgrind,
         // Hessian of Rosenbrock n = 8 on `Var<Dual<f64, 8>>`: see BENCHMARKS.md).
         let skip_sink = core::mem::size_of::<T>() > 16;
-        if !const { crate::zero::plain::<T>() } {
+        if !const { crate::base::zero::plain::<T>() } {
             // Over dual numbers (forward over reverse) an adjoint or a partial whose value is 0
             // may carry a higher derivative (the Hessian of x·y at y = 0), so nothing is
             // skipped: each product is `partial ⊙ adjoint` by the values (`crate::zero`).
@@ -722,9 +722,9 @@ impl<T: Float + 'static> Tape<T> {
                 let a = adj[i];
                 let Node { parents, partials } = nodes[i];
                 let (p0, p1) = (parents[0] as usize, parents[1] as usize);
-                adj[p0] = adj[p0] + crate::zero::product(partials[0], a);
+                adj[p0] = adj[p0] + crate::base::zero::product(partials[0], a);
                 if !(skip_sink && p1 == SINK as usize) {
-                    adj[p1] = adj[p1] + crate::zero::product(partials[1], a);
+                    adj[p1] = adj[p1] + crate::base::zero::product(partials[1], a);
                 }
             }
             return;
@@ -766,7 +766,7 @@ impl<T: Float + 'static> Tape<T> {
         assert!(
             grad.len() == x.len(),
             "gradient_into: the output buffer has {}; expected {}, one per entry of x",
-            crate::text::count(grad.len(), "entry", "entries"),
+            crate::base::text::count(grad.len(), "entry", "entries"),
             x.len()
         );
         let y = self.record(x, f);

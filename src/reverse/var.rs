@@ -7,8 +7,8 @@ use core::fmt;
 use num_traits::{Float, Pow};
 
 use super::tape::{NONE, Op, record1, record2};
-use crate::rules::{self, Binary, Unary};
-use crate::scalar::{impl_num_traits, impl_operators};
+use crate::base::rules::{self, Binary, Unary};
+use crate::base::scalar::{impl_num_traits, impl_operators};
 
 /// A variable recorded on a [`Tape`](super::Tape): its value, and where on the tape it came from.
 ///
@@ -58,7 +58,7 @@ impl<T: Float + 'static> Var<T> {
     /// The value, for a branch or conversion of generic code (the same as [`Var::value`]; graph
     /// mode's scalar records the question as a guard).
     #[inline(always)]
-    pub(crate) fn observe(&self, _what: crate::graph::Observe) -> T {
+    pub(crate) fn observe(&self, _what: crate::base::observe::Observe) -> T {
         self.value
     }
 

@@ -12,8 +12,8 @@ use super::colour::{
 use super::pass::{Entry, MAX_LANES, Pass};
 use super::pattern::{Pattern, jacobian_pattern};
 use super::sweep::{Sweep, Tape};
-use crate::Dual;
 use crate::forward::Chunk;
+use crate::forward::Dual;
 use crate::graph::{Evaluator, Graph, GraphError, Program};
 
 /// How a [`JacobianPlan`] compresses the Jacobian.
@@ -964,7 +964,7 @@ impl FnOutput<'_> {
             y.len(),
             self.values.len(),
             "JacobianPlan::eval_fn: f returned {}; expected {}, one per output of the graph",
-            crate::text::count(y.len(), "value", "values"),
+            crate::base::text::count(y.len(), "value", "values"),
             self.values.len()
         );
         if first == 0 {

@@ -4,10 +4,10 @@ use nalgebra::{DMatrix, Scalar};
 use num_traits::Float;
 use rayon::prelude::*;
 
-use crate::Dual;
+use crate::forward::Dual;
 use crate::forward::{Chunk, seed, unseed};
 
-/// [`jacobian_with`](crate::jacobian_with) with its ⌈n/N⌉ passes (chunks of N columns) on rayon's
+/// [`jacobian_with`](crate::forward::jacobian_with) with its ⌈n/N⌉ passes (chunks of N columns) on rayon's
 /// thread pool. Each pass is the serial driver's, so the values and the Jacobian are the same bit
 /// for bit.
 ///
@@ -40,7 +40,7 @@ where
     );
     let n = x.len();
     if n == 0 {
-        return crate::jacobian_with(f, x, chunk);
+        return crate::forward::jacobian_with(f, x, chunk);
     }
     let xd: Vec<Dual<T, N>> = x.iter().map(|&xi| Dual::constant(xi)).collect();
     let starts: Vec<usize> = (0..n).step_by(N).collect();
@@ -65,8 +65,8 @@ where
             y.len(),
             m,
             "jacobian: f returned {} in one pass and {} in another",
-            crate::text::count(m, "value", "values"),
-            crate::text::count(y.len(), "value", "values")
+            crate::base::text::count(m, "value", "values"),
+            crate::base::text::count(y.len(), "value", "values")
         );
         let end = (start + N).min(n);
         for (i, yi) in y.iter().enumerate() {
@@ -78,7 +78,7 @@ where
     (values, jac)
 }
 
-/// [`hessian_with`](crate::hessian_with) with its c(c+1)/2 passes (pairs of chunks of N inputs,
+/// [`hessian_with`](crate::forward::nested::hessian_with) with its c(c+1)/2 passes (pairs of chunks of N inputs,
 /// c = ⌈n/N⌉) on rayon's thread pool. Each pass is the serial driver's, so the value, gradient and
 /// Hessian are the same bit for bit.
 ///
@@ -111,7 +111,7 @@ where
     );
     let n = x.len();
     if n == 0 {
-        return crate::hessian_with(f, x, chunk);
+        return crate::forward::nested::hessian_with(f, x, chunk);
     }
     let xd: Vec<Dual<Dual<T, N>, N>> = x
         .iter()

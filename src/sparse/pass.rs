@@ -3,7 +3,7 @@
 //! the range (1 to 8), or 12 or 16 for 9 to 16 colours, with its buffers kept between evaluations.
 
 use super::sweep::Tape;
-use crate::Dual;
+use crate::forward::Dual;
 use crate::graph::{Evaluator, Graph, GraphError, Program};
 
 /// The most colours one pass carries. One pass of 16 lanes costs less than two of 8 (the

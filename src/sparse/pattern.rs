@@ -20,8 +20,8 @@
 
 use nalgebra_sparse::pattern::SparsityPattern;
 
+use crate::base::rules::{Binary, Unary};
 use crate::graph::{Graph, LoopDef, Node};
-use crate::rules::{Binary, Unary};
 
 /// Which entries of an `nrows × ncols` matrix may be nonzero (the *structural* nonzeros), stored
 /// column by column with the row indices of each column sorted.

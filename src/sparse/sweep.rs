@@ -16,8 +16,8 @@
 
 use num_traits::Float;
 
+use crate::base::rules::{self, Need};
 use crate::graph::{Call, Graph, Node, Value};
-use crate::rules::{self, Need};
 
 /// The forward pass: the graph's nodes, and after [`Tape::forward`] their values at the input
 /// and their local partials, in `T` (`f64` for Jacobians; dual numbers for Hessian-vector

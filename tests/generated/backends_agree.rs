@@ -371,7 +371,7 @@ pub fn recip_max_min_0_jacobian(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
@@ -379,7 +379,7 @@ pub fn recip_max_min_0_jacobian(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/base/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v0, v1);
     let v3 = v2.recip();
@@ -454,7 +454,7 @@ pub fn recip_max_min_1_jacobian(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
@@ -462,7 +462,7 @@ pub fn recip_max_min_1_jacobian(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/base/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v0, v1);
     let v3 = v2.recip();
@@ -537,7 +537,7 @@ pub fn recip_max_min_2_jacobian(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
@@ -545,7 +545,7 @@ pub fn recip_max_min_2_jacobian(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/base/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v0, v1);
     let v3 = v2.recip();
@@ -620,7 +620,7 @@ pub fn recip_max_min_3_jacobian(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
@@ -628,7 +628,7 @@ pub fn recip_max_min_3_jacobian(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/base/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v0, v1);
     let v3 = v2.recip();

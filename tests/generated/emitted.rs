@@ -1671,7 +1671,7 @@ pub fn rule_asinh_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v3 = v0.hypot(::std::hint::black_box(v2));
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 1.0)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 1.0)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v3.recip();
     let v5 = v4 * v4;
@@ -4141,7 +4141,7 @@ pub fn rule_rem_euclid_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v3 = v0 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % x[1]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % x[1]", "0.0"], "nilpotent's src/base/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v1;
     let v5 = v4.trunc();
@@ -4177,7 +4177,7 @@ pub fn rule_rem_euclid_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     let v3 = v0 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % x[1]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % x[1]", "0.0"], "nilpotent's src/base/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v1;
     let v5 = v4.trunc();
@@ -4290,7 +4290,7 @@ pub fn rule_rem_euclid_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::resul
     let v3 = ::std::hint::black_box(v1) % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["2.0 % x[0]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["2.0 % x[0]", "0.0"], "nilpotent's src/base/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
@@ -4398,7 +4398,7 @@ pub fn rule_rem_euclid_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::res
     let v3 = ::std::hint::black_box(v1) % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5 % x[0]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5 % x[0]", "0.0"], "nilpotent's src/base/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
@@ -4505,13 +4505,13 @@ pub fn rule_rem_euclid_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::resu
     let v7: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::std::hint::black_box(v1).rem_euclid(v0);
     let v3 = ::std::hint::black_box(v1) % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["-1.0 % x[0]", "0.0"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["-1.0 % x[0]", "0.0"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
@@ -4619,7 +4619,7 @@ pub fn rule_rem_euclid_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::resul
     let v3 = ::std::hint::black_box(v1) % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0 % x[0]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0 % x[0]", "0.0"], "nilpotent's src/base/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
@@ -4676,11 +4676,11 @@ pub fn rule_powf_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["x[1]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["x[1]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = v0.powf(v1);
     let v4 = v1 - v3;
@@ -4717,17 +4717,17 @@ pub fn rule_powf_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["x[1]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["x[1]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = v0.powf(v1);
     let v4 = v1 - v3;
     match ::nilpotent::graph::Compare::Eq.outcome(v4, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Eq, ["x[1] − 1.0", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Eq, ["x[1] − 1.0", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v0.powf(v4);
     let v7 = v1 * v5;
@@ -5161,7 +5161,7 @@ pub fn rule_powf_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     let v1: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::std::hint::black_box(v1).powf(v0);
     out[0] = v2;
@@ -5753,7 +5753,7 @@ pub fn rule_atan2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<
     let v3 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -5790,7 +5790,7 @@ pub fn rule_atan2_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v3 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -5874,7 +5874,7 @@ pub fn rule_atan2_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v3 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 2.0)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 2.0)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -5931,7 +5931,7 @@ pub fn rule_atan2_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v3 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(2.0, x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(2.0, x[0])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -5989,7 +5989,7 @@ pub fn rule_atan2_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::
     let v3 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 0.5)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 0.5)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -6046,7 +6046,7 @@ pub fn rule_atan2_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::
     let v3 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(0.5, x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(0.5, x[0])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -6104,7 +6104,7 @@ pub fn rule_atan2_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::R
     let v3 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], -1.0)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], -1.0)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -6161,7 +6161,7 @@ pub fn rule_atan2_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::R
     let v3 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(-1.0, x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(-1.0, x[0])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -6218,7 +6218,7 @@ pub fn rule_atan2_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v3 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 0.0)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 0.0)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 / v3;
     let v5 = v4 / v3;
@@ -6274,7 +6274,7 @@ pub fn rule_atan2_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v3 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(0.0, x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(0.0, x[0])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 / v3;
     let v5 = v4 / v3;
@@ -6331,7 +6331,7 @@ pub fn rule_hypot_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<
     let v2 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     let v5 = v1 / v2;
@@ -6364,7 +6364,7 @@ pub fn rule_hypot_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v2 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     let v5 = v1 / v2;
@@ -6435,7 +6435,7 @@ pub fn rule_hypot_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v2 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 2.0)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 2.0)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -6490,7 +6490,7 @@ pub fn rule_hypot_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v2 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(2.0, x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(2.0, x[0])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -6545,7 +6545,7 @@ pub fn rule_hypot_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::
     let v2 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 0.5)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 0.5)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -6600,7 +6600,7 @@ pub fn rule_hypot_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::
     let v2 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(0.5, x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(0.5, x[0])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -6655,7 +6655,7 @@ pub fn rule_hypot_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::R
     let v2 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], -1.0)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], -1.0)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -6710,7 +6710,7 @@ pub fn rule_hypot_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::R
     let v2 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(-1.0, x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(-1.0, x[0])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -6764,7 +6764,7 @@ pub fn rule_hypot_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v2 = v0.hypot(::std::hint::black_box(v1));
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 0.0)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 0.0)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v3 = v0 / v2;
     out[0] = v2;
@@ -6818,7 +6818,7 @@ pub fn rule_hypot_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v2 = ::std::hint::black_box(v1).hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(0.0, x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(0.0, x[0])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v3 = v0 / v2;
     out[0] = v2;
@@ -6877,7 +6877,7 @@ pub fn rule_max_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
@@ -6885,7 +6885,7 @@ pub fn rule_max_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v0, v1);
     out[0] = v2;
@@ -6921,7 +6921,7 @@ pub fn rule_max_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
@@ -6929,7 +6929,7 @@ pub fn rule_max_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v0, v1);
     out[0] = v2;
@@ -6988,7 +6988,7 @@ pub fn rule_max_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["2.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["2.0", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
@@ -6996,7 +6996,7 @@ pub fn rule_max_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[0]", "2.0"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[0]", "2.0"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = ::nilpotent::rules::max(v0, ::std::hint::black_box(v1));
     out[0] = v2;
@@ -7054,7 +7054,7 @@ pub fn rule_max_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "2.0"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "2.0"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = ::nilpotent::rules::max(::std::hint::black_box(v1), v0);
     out[0] = v2;
@@ -7108,7 +7108,7 @@ pub fn rule_max_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::max(v0, ::std::hint::black_box(v1));
     out[0] = v2;
@@ -7166,11 +7166,11 @@ pub fn rule_max_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "0.5"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "0.5"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["0.5", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["0.5", "x[0]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::max(::std::hint::black_box(v1), v0);
     out[0] = v2;
@@ -7224,7 +7224,7 @@ pub fn rule_max_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["-1.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["-1.0", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::max(v0, ::std::hint::black_box(v1));
     out[0] = v2;
@@ -7282,11 +7282,11 @@ pub fn rule_max_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "-1.0"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "-1.0"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["-1.0", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["-1.0", "x[0]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::max(::std::hint::black_box(v1), v0);
     out[0] = v2;
@@ -7340,7 +7340,7 @@ pub fn rule_max_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::max(v0, ::std::hint::black_box(v1));
     out[0] = v2;
@@ -7398,11 +7398,11 @@ pub fn rule_max_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "0.0"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "0.0"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::max(::std::hint::black_box(v1), v0);
     out[0] = v2;
@@ -7461,7 +7461,7 @@ pub fn rule_min_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::min(v0, v1);
     out[0] = v2;
@@ -7497,7 +7497,7 @@ pub fn rule_min_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::min(v0, v1);
     out[0] = v2;
@@ -7556,7 +7556,7 @@ pub fn rule_min_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "2.0"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "2.0"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = ::nilpotent::rules::min(v0, ::std::hint::black_box(v1));
     out[0] = v2;
@@ -7614,11 +7614,11 @@ pub fn rule_min_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["2.0", "x[0]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["2.0", "x[0]"], "nilpotent's src/base/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[0]", "2.0"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[0]", "2.0"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = ::nilpotent::rules::min(::std::hint::black_box(v1), v0);
     out[0] = v2;
@@ -7672,7 +7672,7 @@ pub fn rule_min_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "0.5"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "0.5"], "nilpotent's src/base/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
@@ -7680,7 +7680,7 @@ pub fn rule_min_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["0.5", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["0.5", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::min(v0, ::std::hint::black_box(v1));
     out[0] = v2;
@@ -7738,7 +7738,7 @@ pub fn rule_min_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Re
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["0.5", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["0.5", "x[0]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::min(::std::hint::black_box(v1), v0);
     out[0] = v2;
@@ -7792,7 +7792,7 @@ pub fn rule_min_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "-1.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "-1.0"], "nilpotent's src/base/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
@@ -7800,7 +7800,7 @@ pub fn rule_min_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["-1.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["-1.0", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::min(v0, ::std::hint::black_box(v1));
     out[0] = v2;
@@ -7858,7 +7858,7 @@ pub fn rule_min_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["-1.0", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["-1.0", "x[0]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::min(::std::hint::black_box(v1), v0);
     out[0] = v2;
@@ -7911,7 +7911,7 @@ pub fn rule_min_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     let v1: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "0.0"], "nilpotent's src/base/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
@@ -7919,7 +7919,7 @@ pub fn rule_min_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::min(v0, ::std::hint::black_box(v1));
     out[0] = v2;
@@ -7976,7 +7976,7 @@ pub fn rule_min_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::nilpotent::rules::min(::std::hint::black_box(v1), v0);
     out[0] = v2;
@@ -8030,11 +8030,11 @@ pub fn rule_abs_sub_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resul
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = v0.abs_sub(v1);
     out[0] = v2;
@@ -8065,11 +8065,11 @@ pub fn rule_abs_sub_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = v0.abs_sub(v1);
     out[0] = v2;
@@ -8128,11 +8128,11 @@ pub fn rule_abs_sub_x_c2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["2.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["2.0", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "2.0"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "2.0"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = v0.abs_sub(::std::hint::black_box(v1));
     out[0] = v2;
@@ -8186,7 +8186,7 @@ pub fn rule_abs_sub_c2_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::
     let v3: f64 = -1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "2.0"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "2.0"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = ::std::hint::black_box(v1).abs_sub(v0);
     out[0] = v2;
@@ -8240,7 +8240,7 @@ pub fn rule_abs_sub_x_c0p5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = v0.abs_sub(::std::hint::black_box(v1));
     out[0] = v2;
@@ -8294,11 +8294,11 @@ pub fn rule_abs_sub_c0p5_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "0.5"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "0.5"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["0.5", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["0.5", "x[0]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::std::hint::black_box(v1).abs_sub(v0);
     out[0] = v2;
@@ -8352,7 +8352,7 @@ pub fn rule_abs_sub_x_cm1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result:
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["-1.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["-1.0", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = v0.abs_sub(::std::hint::black_box(v1));
     out[0] = v2;
@@ -8406,11 +8406,11 @@ pub fn rule_abs_sub_cm1_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result:
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "-1.0"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "-1.0"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["-1.0", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["-1.0", "x[0]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::std::hint::black_box(v1).abs_sub(v0);
     out[0] = v2;
@@ -8464,7 +8464,7 @@ pub fn rule_abs_sub_x_c0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::
     let v3: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = v0.abs_sub(::std::hint::black_box(v1));
     out[0] = v2;
@@ -8517,11 +8517,11 @@ pub fn rule_abs_sub_c0_x_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::
     let v1: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "0.0"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "0.0"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["0.0", "x[0]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v2 = ::std::hint::black_box(v1).abs_sub(v0);
     out[0] = v2;
@@ -8669,7 +8669,7 @@ pub fn random_0_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v12: f64 = 2.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["x[2]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v2), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["x[2]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v2), ::std::option::Option::None])),
     }
     let v3 = v2.powf(v2);
     let v4 = v3 + v3;
@@ -8711,14 +8711,14 @@ pub fn random_0_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v12: f64 = 2.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["x[2]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v2), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["x[2]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v2), ::std::option::Option::None])),
     }
     let v3 = v2.powf(v2);
     let v4 = v3 + v3;
     let v6 = v2 - v5;
     match ::nilpotent::graph::Compare::Eq.outcome(v6, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["x[2] − 1.0", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["x[2] − 1.0", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v2.powf(v6);
     let v9 = v2 * v7;
@@ -9073,7 +9073,7 @@ pub fn random_3_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v5 = v4.floor();
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["floor (x[1] × 0.0)", "x[0] / x[1]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["floor (x[1] × 0.0)", "x[0] / x[1]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v2.abs_sub(v5);
     let v7 = v1.recip();
@@ -9110,7 +9110,7 @@ pub fn random_3_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v5 = v4.floor();
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["floor (x[1] × 0.0)", "x[0] / x[1]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["floor (x[1] × 0.0)", "x[0] / x[1]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v2.abs_sub(v5);
     let v7 = v1.recip();
@@ -9192,7 +9192,7 @@ pub fn random_4_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v11 = v6.hypot(::std::hint::black_box(v7));
     match ::nilpotent::graph::Compare::Eq.outcome(v11, v12) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot((atanh x[2] − acosh sinh x[2]), -1.5)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot((atanh x[2] − acosh sinh x[2]), -1.5)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v13 = v7 / v11;
     let v14 = v13 / v11;
@@ -9251,7 +9251,7 @@ pub fn random_4_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v11 = v6.hypot(::std::hint::black_box(v7));
     match ::nilpotent::graph::Compare::Eq.outcome(v11, v12) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot((atanh x[2] − acosh sinh x[2]), -1.5)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot((atanh x[2] − acosh sinh x[2]), -1.5)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v13 = v7 / v11;
     let v14 = v13 / v11;
@@ -9394,15 +9394,15 @@ pub fn random_5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v2 = v1.ln_1p();
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "ln_1p (x[0] + x[0])"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "ln_1p (x[0] + x[0])"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["ln_1p (x[0] + x[0])", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["ln_1p (x[0] + x[0])", "x[0]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Lt, ["x[0] + x[0]", "ln_1p (x[0] + x[0])"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Lt, ["x[0] + x[0]", "ln_1p (x[0] + x[0])"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v2) {
         0x0 => {}
@@ -9410,7 +9410,7 @@ pub fn random_5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(6, ::nilpotent::graph::Compare::Lt, ["ln_1p (x[0] + x[0])", "x[0] + x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(6, ::nilpotent::graph::Compare::Lt, ["ln_1p (x[0] + x[0])", "x[0] + x[0]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v3 = ::nilpotent::rules::max(v2, v1);
     let v4 = v2.abs_sub(v0);
@@ -9420,7 +9420,7 @@ pub fn random_5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v8 = v6.hypot(v4);
     match ::nilpotent::graph::Compare::Eq.outcome(v8, v9) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["v8", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["v8", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v10 = v4 / v8;
     let v11 = v10 / v8;
@@ -9466,15 +9466,15 @@ pub fn random_5_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v2 = v1.ln_1p();
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "ln_1p (x[0] + x[0])"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "ln_1p (x[0] + x[0])"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["ln_1p (x[0] + x[0])", "x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["ln_1p (x[0] + x[0])", "x[0]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Lt, ["x[0] + x[0]", "ln_1p (x[0] + x[0])"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Lt, ["x[0] + x[0]", "ln_1p (x[0] + x[0])"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v2) {
         0x0 => {}
@@ -9482,7 +9482,7 @@ pub fn random_5_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(6, ::nilpotent::graph::Compare::Lt, ["ln_1p (x[0] + x[0])", "x[0] + x[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(6, ::nilpotent::graph::Compare::Lt, ["ln_1p (x[0] + x[0])", "x[0] + x[0]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v3 = ::nilpotent::rules::max(v2, v1);
     let v4 = v2.abs_sub(v0);
@@ -9492,7 +9492,7 @@ pub fn random_5_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v8 = v6.hypot(v4);
     match ::nilpotent::graph::Compare::Eq.outcome(v8, v9) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["v8", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["v8", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v10 = v4 / v8;
     let v11 = v10 / v8;
@@ -10189,7 +10189,7 @@ pub fn random_10_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["2.0", "x[1]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["2.0", "x[1]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
@@ -10197,7 +10197,7 @@ pub fn random_10_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[1]", "2.0"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[1]", "2.0"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     let v3 = ::nilpotent::rules::max(v1, ::std::hint::black_box(v2));
     let v4 = v3 - v3;
@@ -10230,7 +10230,7 @@ pub fn random_10_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["2.0", "x[1]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["2.0", "x[1]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
@@ -10238,7 +10238,7 @@ pub fn random_10_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[1]", "2.0"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[1]", "2.0"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     let v3 = ::nilpotent::rules::max(v1, ::std::hint::black_box(v2));
     let v4 = v3 - v3;
@@ -10305,11 +10305,11 @@ pub fn random_11_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v4 = v3.fract();
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["fract (−(x[0] / x[0]) − x[0])", "−(x[0] / x[0]) − x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["fract (−(x[0] / x[0]) − x[0])", "−(x[0] / x[0]) − x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["−(x[0] / x[0]) − x[0]", "fract (−(x[0] / x[0]) − x[0])"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["−(x[0] / x[0]) − x[0]", "fract (−(x[0] / x[0]) − x[0])"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v3.abs_sub(v4);
     out[0] = v5;
@@ -10342,11 +10342,11 @@ pub fn random_11_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v4 = v3.fract();
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["fract (−(x[0] / x[0]) − x[0])", "−(x[0] / x[0]) − x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["fract (−(x[0] / x[0]) − x[0])", "−(x[0] / x[0]) − x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["−(x[0] / x[0]) − x[0]", "fract (−(x[0] / x[0]) − x[0])"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["−(x[0] / x[0]) − x[0]", "fract (−(x[0] / x[0]) − x[0])"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v3.abs_sub(v4);
     out[0] = v5;
@@ -10420,7 +10420,7 @@ pub fn random_12_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v7 = v2.hypot(v3);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v5) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(exp2 atanh x[0], (x[0] + atanh x[0]))", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(exp2 atanh x[0], (x[0] + atanh x[0]))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v3 / v7;
     let v9 = v8 / v7;
@@ -10474,7 +10474,7 @@ pub fn random_12_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v7 = v2.hypot(v3);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v5) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(exp2 atanh x[0], (x[0] + atanh x[0]))", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(exp2 atanh x[0], (x[0] + atanh x[0]))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v3 / v7;
     let v9 = v8 / v7;
@@ -10590,7 +10590,7 @@ pub fn random_13_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v1 = v0.atan2(v0);
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["atan2(x[0], x[0])", "x[0]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["atan2(x[0], x[0])", "x[0]"], "nilpotent's src/base/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
@@ -10598,7 +10598,7 @@ pub fn random_13_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "atan2(x[0], x[0])"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "atan2(x[0], x[0])"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = v0 / v0;
     let v3 = ::nilpotent::rules::min(v1, v0);
@@ -10613,7 +10613,7 @@ pub fn random_13_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v13 = v0.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v13, v14) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[0])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v15 = v0 / v13;
     let v16 = v15 / v13;
@@ -10654,7 +10654,7 @@ pub fn random_13_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v1 = v0.atan2(v0);
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["atan2(x[0], x[0])", "x[0]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["atan2(x[0], x[0])", "x[0]"], "nilpotent's src/base/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
@@ -10662,7 +10662,7 @@ pub fn random_13_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "atan2(x[0], x[0])"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "atan2(x[0], x[0])"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v2 = v0 / v0;
     let v3 = ::nilpotent::rules::min(v1, v0);
@@ -10677,7 +10677,7 @@ pub fn random_13_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v13 = v0.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v13, v14) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[0])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v15 = v0 / v13;
     let v16 = v15 / v13;
@@ -11048,7 +11048,7 @@ pub fn random_16_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v3 = v0.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[0])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v2 / v3;
     let v5 = v3.recip();
@@ -11092,7 +11092,7 @@ pub fn random_16_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v3 = v0.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[0])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v2 / v3;
     let v5 = v3.recip();
@@ -11193,7 +11193,7 @@ pub fn random_17_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v16: f64 = -0.5;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
     }
     let v2 = v0.abs_sub(v0);
     let v3 = v2.sin();
@@ -11239,7 +11239,7 @@ pub fn random_17_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v16: f64 = -0.5;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
     }
     let v2 = v0.abs_sub(v0);
     let v3 = v2.sin();
@@ -11411,7 +11411,7 @@ pub fn random_19_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/base/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
     }
     let v2 = v0 / v1;
     let v3 = ::nilpotent::rules::min(v0, v0);
@@ -11421,7 +11421,7 @@ pub fn random_19_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v7 = v5.hypot(v2);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["v7", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["v7", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v2 / v7;
     let v10 = v9 / v7;
@@ -11432,7 +11432,7 @@ pub fn random_19_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v15 = v3.hypot(v3);
     match ::nilpotent::graph::Compare::Eq.outcome(v15, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot((min(x[0], x[0])), (min(x[0], x[0])))", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot((min(x[0], x[0])), (min(x[0], x[0])))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v16 = v3 / v15;
     let v17 = v16 / v15;
@@ -11480,7 +11480,7 @@ pub fn random_19_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/base/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
     }
     let v2 = v0 / v1;
     let v3 = ::nilpotent::rules::min(v0, v0);
@@ -11490,7 +11490,7 @@ pub fn random_19_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v7 = v5.hypot(v2);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["v7", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["v7", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v2 / v7;
     let v10 = v9 / v7;
@@ -11501,7 +11501,7 @@ pub fn random_19_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v15 = v3.hypot(v3);
     match ::nilpotent::graph::Compare::Eq.outcome(v15, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot((min(x[0], x[0])), (min(x[0], x[0])))", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot((min(x[0], x[0])), (min(x[0], x[0])))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v16 = v3 / v15;
     let v17 = v16 / v15;
@@ -11713,7 +11713,7 @@ pub fn random_21_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
     }
     let v1 = v0.abs_sub(v0);
     let v3 = v1 + v2;
@@ -11744,7 +11744,7 @@ pub fn random_21_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
     }
     let v1 = v0.abs_sub(v0);
     let v3 = v1 + v2;
@@ -12138,7 +12138,7 @@ pub fn guarded_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(16, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(16, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
@@ -12264,7 +12264,7 @@ pub fn guarded_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), 
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(16, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(16, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
@@ -12510,7 +12510,7 @@ pub fn guarded_other_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Resu
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(16, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(16, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {
@@ -12640,7 +12640,7 @@ pub fn guarded_other_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Resul
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(16, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(16, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     let v2 = v0 * v1;
     match ::nilpotent::graph::Observe::IsFinite.outcome(v2) {

@@ -6207,7 +6207,7 @@ pub fn param_rem_euclid_p_x_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> :
     let v3 = v1 % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["p[0] % x[0]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["p[0] % x[0]", "0.0"], "nilpotent's src/base/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
@@ -6247,7 +6247,7 @@ pub fn param_rem_euclid_p_x_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::
     let v3 = v1 % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["p[0] % x[0]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["p[0] % x[0]", "0.0"], "nilpotent's src/base/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 / v0;
     let v5 = v4.trunc();
@@ -6430,7 +6430,7 @@ pub fn param_rem_euclid_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f
     let v5 = v0 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0] % x[1]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0] % x[1]", "0.0"], "nilpotent's src/base/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v0 / v1;
     let v7 = v6.trunc();
@@ -6477,7 +6477,7 @@ pub fn param_rem_euclid_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f6
     let v5 = v0 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0] % x[1]", "0.0"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0] % x[1]", "0.0"], "nilpotent's src/base/rules.rs", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v0 / v1;
     let v7 = v6.trunc();
@@ -6551,7 +6551,7 @@ pub fn param_powf_x_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     let v2 = v0.powf(v1);
     let v4 = v1 - v3;
@@ -6591,13 +6591,13 @@ pub fn param_powf_x_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     let v2 = v0.powf(v1);
     let v4 = v1 - v3;
     match ::nilpotent::graph::Compare::Eq.outcome(v4, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["p[0] − 1.0", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["p[0] − 1.0", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v0.powf(v4);
     let v7 = v1 * v5;
@@ -6669,7 +6669,7 @@ pub fn param_powf_p_x_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     let v2 = v1.powf(v0);
     let v4 = v1.ln();
@@ -6707,7 +6707,7 @@ pub fn param_powf_p_x_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     let v2 = v1.powf(v0);
     let v4 = v1.ln();
@@ -6889,11 +6889,11 @@ pub fn param_powf_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["x[1]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["x[1]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v3 = v0.powf(v1);
     let v6 = v1 - v5;
@@ -6941,17 +6941,17 @@ pub fn param_powf_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) ->
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v1, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["x[1]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["x[1]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Eq.outcome(v0, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Eq, ["x[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::None])),
     }
     let v3 = v0.powf(v1);
     let v6 = v1 - v5;
     match ::nilpotent::graph::Compare::Eq.outcome(v6, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Eq, ["x[1] − 1.0", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Eq, ["x[1] − 1.0", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v0.powf(v6);
     let v8 = v1 * v7;
@@ -7501,7 +7501,7 @@ pub fn param_atan2_x_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v3 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], p[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], p[0])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -7540,7 +7540,7 @@ pub fn param_atan2_x_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v3 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], p[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], p[0])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -7619,7 +7619,7 @@ pub fn param_atan2_p_x_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v3 = v1.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(p[0], x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(p[0], x[0])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -7659,7 +7659,7 @@ pub fn param_atan2_p_x_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v3 = v1.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(p[0], x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(p[0], x[0])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v1 / v3;
     let v6 = v5 / v3;
@@ -7777,7 +7777,7 @@ pub fn param_atan2_p_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v5 = v1.hypot(v2);
     match ::nilpotent::graph::Compare::Eq.outcome(v5, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(p[0], p[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(p[0], p[1])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     out[0] = v4;
     out[1] = v3;
@@ -7856,7 +7856,7 @@ pub fn param_atan2_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) 
     let v5 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v5, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v1 / v5;
     let v7 = v6 / v5;
@@ -7904,7 +7904,7 @@ pub fn param_atan2_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -
     let v5 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v5, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v1 / v5;
     let v7 = v6 / v5;
@@ -7999,7 +7999,7 @@ pub fn param_hypot_x_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v2 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], p[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], p[0])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -8036,7 +8036,7 @@ pub fn param_hypot_x_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v2 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], p[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], p[0])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     let v5 = v2.recip();
@@ -8109,7 +8109,7 @@ pub fn param_hypot_p_x_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v2 = v1.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(p[0], x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(p[0], x[0])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     out[0] = v2;
@@ -8146,7 +8146,7 @@ pub fn param_hypot_p_x_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v2 = v1.hypot(v0);
     match ::nilpotent::graph::Compare::Eq.outcome(v2, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(p[0], x[0])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(p[0], x[0])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 / v2;
     let v5 = v2.recip();
@@ -8255,7 +8255,7 @@ pub fn param_hypot_p_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v3 = v1.hypot(v2);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v5) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(p[0], p[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(p[0], p[1])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v0 * v3;
     out[0] = v4;
@@ -8334,7 +8334,7 @@ pub fn param_hypot_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) 
     let v3 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v0 / v3;
     let v6 = v1 / v3;
@@ -8378,7 +8378,7 @@ pub fn param_hypot_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -
     let v3 = v0.hypot(v1);
     match ::nilpotent::graph::Compare::Eq.outcome(v3, v4) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], x[1])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v0 / v3;
     let v6 = v1 / v3;
@@ -8464,7 +8464,7 @@ pub fn param_max_x_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["p[0]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["p[0]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
@@ -8472,7 +8472,7 @@ pub fn param_max_x_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v0, v1);
     out[0] = v2;
@@ -8512,7 +8512,7 @@ pub fn param_max_x_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::re
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["p[0]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["p[0]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
@@ -8520,7 +8520,7 @@ pub fn param_max_x_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::re
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v0, v1);
     out[0] = v2;
@@ -8591,7 +8591,7 @@ pub fn param_max_p_x_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v1, v0);
     out[0] = v2;
@@ -8631,7 +8631,7 @@ pub fn param_max_p_x_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::re
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::max(v1, v0);
     out[0] = v2;
@@ -8738,7 +8738,7 @@ pub fn param_max_p_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::re
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["p[1]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v2), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["p[1]", "p[0]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v2), ::std::option::Option::Some(v1)])),
     }
     let v3 = ::nilpotent::rules::max(v1, v2);
     let v4 = v0 * v3;
@@ -8822,7 +8822,7 @@ pub fn param_max_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) ->
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
@@ -8830,7 +8830,7 @@ pub fn param_max_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) ->
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v3 = ::nilpotent::rules::max(v0, v1);
     out[0] = v3;
@@ -8877,7 +8877,7 @@ pub fn param_max_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> 
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v0) {
         0x0 => {}
@@ -8885,7 +8885,7 @@ pub fn param_max_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> 
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v3 = ::nilpotent::rules::max(v0, v1);
     out[0] = v3;
@@ -8960,7 +8960,7 @@ pub fn param_min_x_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::min(v0, v1);
     out[0] = v2;
@@ -9001,7 +9001,7 @@ pub fn param_min_x_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::re
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::min(v0, v1);
     out[0] = v2;
@@ -9072,7 +9072,7 @@ pub fn param_min_p_x_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["p[0]", "x[0]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["p[0]", "x[0]"], "nilpotent's src/base/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
@@ -9080,7 +9080,7 @@ pub fn param_min_p_x_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::min(v1, v0);
     out[0] = v2;
@@ -9121,7 +9121,7 @@ pub fn param_min_p_x_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::re
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["p[0]", "x[0]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["p[0]", "x[0]"], "nilpotent's src/base/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
@@ -9129,7 +9129,7 @@ pub fn param_min_p_x_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::re
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = ::nilpotent::rules::min(v1, v0);
     out[0] = v2;
@@ -9236,7 +9236,7 @@ pub fn param_min_p_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::re
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v2) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["p[0]", "p[1]"], "nilpotent's src/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v2)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["p[0]", "p[1]"], "nilpotent's src/base/rules.rs", 0, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v2)])),
     }
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
@@ -9244,7 +9244,7 @@ pub fn param_min_p_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::re
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["p[1]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v2), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["p[1]", "p[0]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v2), ::std::option::Option::Some(v1)])),
     }
     let v3 = ::nilpotent::rules::min(v1, v2);
     let v4 = v0 * v3;
@@ -9328,7 +9328,7 @@ pub fn param_min_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) ->
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v3 = ::nilpotent::rules::min(v0, v1);
     out[0] = v3;
@@ -9375,7 +9375,7 @@ pub fn param_min_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> 
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v3 = ::nilpotent::rules::min(v0, v1);
     out[0] = v3;
@@ -9446,11 +9446,11 @@ pub fn param_abs_sub_x_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::st
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["p[0]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["p[0]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = v0.abs_sub(v1);
     out[0] = v2;
@@ -9486,11 +9486,11 @@ pub fn param_abs_sub_x_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std
     let v3: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["p[0]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["p[0]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = v0.abs_sub(v1);
     out[0] = v2;
@@ -9557,7 +9557,7 @@ pub fn param_abs_sub_p_x_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::st
     let v3: f64 = -1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = v1.abs_sub(v0);
     out[0] = v2;
@@ -9594,7 +9594,7 @@ pub fn param_abs_sub_p_x_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std
     let v4: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "p[0]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v2 = v1.abs_sub(v0);
     out[0] = v2;
@@ -9697,7 +9697,7 @@ pub fn param_abs_sub_p_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std
     let v5: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["p[1]", "p[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v2), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["p[1]", "p[0]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::Some(v2), ::std::option::Option::Some(v1)])),
     }
     let v3 = v1.abs_sub(v2);
     let v4 = v0 * v3;
@@ -9776,11 +9776,11 @@ pub fn param_abs_sub_guarded_by_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v3 = v0.abs_sub(v1);
     out[0] = v3;
@@ -9822,11 +9822,11 @@ pub fn param_abs_sub_guarded_by_p_hessian(x: &[f64], p: &[f64], out: &mut [f64])
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v1, v0) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v1), ::std::option::Option::Some(v0)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v0, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(2, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[1]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v1)])),
     }
     let v3 = v0.abs_sub(v1);
     out[0] = v3;
@@ -10331,7 +10331,7 @@ pub fn param_random_1_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v15 = v2.hypot(v2);
     match ::nilpotent::graph::Compare::Eq.outcome(v15, v16) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[2], x[2])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[2], x[2])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v17 = v2 / v15;
     let v18 = v17 / v15;
@@ -10385,7 +10385,7 @@ pub fn param_random_1_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v15 = v2.hypot(v2);
     match ::nilpotent::graph::Compare::Eq.outcome(v15, v16) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[2], x[2])", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[2], x[2])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v17 = v2 / v15;
     let v18 = v17 / v15;
@@ -10693,7 +10693,7 @@ pub fn param_random_3_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(7, ::nilpotent::graph::Compare::Lt, ["x[0] % (log(p[1], p[0]))", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(7, ::nilpotent::graph::Compare::Lt, ["x[0] % (log(p[1], p[0]))", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v8 = v5 % v4;
     match ::nilpotent::graph::Compare::Lt.outcome(v8, v7) {
@@ -10705,12 +10705,12 @@ pub fn param_random_3_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v11 = ::nilpotent::rules::max(v0, v6);
     match ::nilpotent::graph::Compare::Eq.outcome(v11, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(5, ::nilpotent::graph::Compare::Eq, ["max(x[0], (x[0] % (log(p[1], p[0]))))", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(5, ::nilpotent::graph::Compare::Eq, ["max(x[0], (x[0] % (log(p[1], p[0]))))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v12 = v0.powi(2);
     match ::nilpotent::graph::Compare::Eq.outcome(v12, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["powi(x[0], 2)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["powi(x[0], 2)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v13 = v11.powf(v12);
     let v14 = v13.log10();
@@ -10722,7 +10722,7 @@ pub fn param_random_3_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v16 = v14.hypot(v15);
     match ::nilpotent::graph::Compare::Eq.outcome(v16, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Eq, ["v16", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Eq, ["v16", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v17 = v14 / v16;
     let v18 = v15 / v16;
@@ -10793,7 +10793,7 @@ pub fn param_random_3_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v0) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(7, ::nilpotent::graph::Compare::Lt, ["x[0] % (log(p[1], p[0]))", "x[0]"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(7, ::nilpotent::graph::Compare::Lt, ["x[0] % (log(p[1], p[0]))", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
     }
     let v8 = v5 % v4;
     match ::nilpotent::graph::Compare::Lt.outcome(v8, v7) {
@@ -10805,12 +10805,12 @@ pub fn param_random_3_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v11 = ::nilpotent::rules::max(v0, v6);
     match ::nilpotent::graph::Compare::Eq.outcome(v11, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(5, ::nilpotent::graph::Compare::Eq, ["max(x[0], (x[0] % (log(p[1], p[0]))))", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(5, ::nilpotent::graph::Compare::Eq, ["max(x[0], (x[0] % (log(p[1], p[0]))))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v12 = v0.powi(2);
     match ::nilpotent::graph::Compare::Eq.outcome(v12, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["powi(x[0], 2)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["powi(x[0], 2)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v13 = v11.powf(v12);
     let v14 = v13.log10();
@@ -10822,7 +10822,7 @@ pub fn param_random_3_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v16 = v14.hypot(v15);
     match ::nilpotent::graph::Compare::Eq.outcome(v16, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Eq, ["v16", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Eq, ["v16", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v17 = v14 / v16;
     let v18 = v15 / v16;
@@ -10837,7 +10837,7 @@ pub fn param_random_3_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v29 = v12 - v28;
     match ::nilpotent::graph::Compare::Eq.outcome(v29, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(8, ::nilpotent::graph::Compare::Eq, ["powi(x[0], 2) − 1.0", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(8, ::nilpotent::graph::Compare::Eq, ["powi(x[0], 2) − 1.0", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v30 = v11.powf(v29);
     let v31 = v12 * v30;
@@ -10985,7 +10985,7 @@ pub fn param_random_4_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v6 = v4 - v3;
     match ::nilpotent::graph::Compare::Eq.outcome(v6, v19) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[1] − p[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[1] − p[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v5 - v6;
     let v8 = v3.powi(12);
@@ -11043,7 +11043,7 @@ pub fn param_random_4_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v6 = v4 - v3;
     match ::nilpotent::graph::Compare::Eq.outcome(v6, v19) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[1] − p[0]", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[1] − p[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v5 - v6;
     let v8 = v3.powi(12);
@@ -11056,7 +11056,7 @@ pub fn param_random_4_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v17 = v6 - v16;
     match ::nilpotent::graph::Compare::Eq.outcome(v17, v19) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["(p[1] − p[0]) − 1.0", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["(p[1] − p[0]) − 1.0", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v18 = v13.powf(v17);
     let v20 = v6 * v18;
@@ -11303,7 +11303,7 @@ pub fn param_random_6_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v5) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["trunc exp2 cos p[1]", "acosh mul_add(p[1], p[1], p[0])"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["trunc exp2 cos p[1]", "acosh mul_add(p[1], p[1], p[0])"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = ::nilpotent::rules::max(v5, v7);
     out[0] = v8;
@@ -11348,7 +11348,7 @@ pub fn param_random_6_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v5) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["trunc exp2 cos p[1]", "acosh mul_add(p[1], p[1], p[0])"], "nilpotent's src/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["trunc exp2 cos p[1]", "acosh mul_add(p[1], p[1], p[0])"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = ::nilpotent::rules::max(v5, v7);
     out[0] = v8;
@@ -11851,7 +11851,7 @@ pub fn param_random_10_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v7 = v0.hypot(v6);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], powi((log(p[1], p[1])), 3))", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], powi((log(p[1], p[1])), 3))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v0 / v7;
     out[0] = v7;
@@ -11892,7 +11892,7 @@ pub fn param_random_10_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v7 = v0.hypot(v6);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], powi((log(p[1], p[1])), 3))", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], powi((log(p[1], p[1])), 3))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v0 / v7;
     let v10 = v7.recip();
@@ -12127,7 +12127,7 @@ pub fn param_random_12_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v7 = v2.powi(-1);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v15) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["powi(p[0], -1)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["powi(p[0], -1)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v6.powf(v7);
     let v9 = v8 - v7;
@@ -12179,7 +12179,7 @@ pub fn param_random_12_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v7 = v2.powi(-1);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v15) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["powi(p[0], -1)", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["powi(p[0], -1)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v6.powf(v7);
     let v9 = v8 - v7;
@@ -12188,7 +12188,7 @@ pub fn param_random_12_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v13 = v7 - v12;
     match ::nilpotent::graph::Compare::Eq.outcome(v13, v15) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["powi(p[0], -1) − 1.0", "0.0"], "nilpotent's src/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["powi(p[0], -1) − 1.0", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v14 = v6.powf(v13);
     let v16 = v7 * v14;

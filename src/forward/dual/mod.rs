@@ -43,7 +43,7 @@ use core::fmt;
 
 use num_traits::Float;
 
-use crate::rules::{Binary, Unary, innermost};
+use crate::base::rules::{Binary, Unary, innermost};
 
 /// A dual number `re + eps[0]·ε₀ + … + eps[N−1]·ε_{N−1}` with εᵢεⱼ = 0: a value and `N` tangents.
 ///
@@ -105,7 +105,7 @@ impl<T: Float, const N: usize> Dual<T, N> {
         assert!(
             i < N,
             "Dual::variable: index {i} is out of range for a dual number with {}",
-            crate::text::count(N, "tangent slot", "tangent slots")
+            crate::base::text::count(N, "tangent slot", "tangent slots")
         );
         let mut d = Self::constant(re);
         d.eps[i] = T::one();
@@ -145,10 +145,10 @@ impl<T: Float, const N: usize> Dual<T, N> {
             for e in eps.iter_mut() {
                 *e = *e * derivative;
             }
-        } else if !const { crate::zero::plain::<T>() } {
+        } else if !const { crate::base::zero::plain::<T>() } {
             // over dual numbers a zero value does not mean a zero number: see `crate::zero`
             for e in eps.iter_mut() {
-                *e = crate::zero::product(*e, derivative);
+                *e = crate::base::zero::product(*e, derivative);
             }
         } else if derivative.is_zero() {
             // no dependence: a constant, even if some incoming tangent is ±∞ or NaN
@@ -178,11 +178,11 @@ impl<T: Float, const N: usize> Dual<T, N> {
     #[cfg_attr(not(debug_assertions), inline(always))]
     #[cfg_attr(debug_assertions, inline)]
     fn chain2_known(self, other: Self, value: T, dx: T, dy: T, ordinary: bool) -> Self {
-        if !ordinary && !const { crate::zero::plain::<T>() } {
+        if !ordinary && !const { crate::base::zero::plain::<T>() } {
             // over dual numbers a zero value does not mean a zero number: see `crate::zero`
             let mut eps = self.eps;
             for (e, o) in eps.iter_mut().zip(other.eps.iter()) {
-                *e = crate::zero::product(*e, dx) + crate::zero::product(*o, dy);
+                *e = crate::base::zero::product(*e, dx) + crate::base::zero::product(*o, dy);
             }
             return Dual { re: value, eps };
         }

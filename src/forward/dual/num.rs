@@ -5,8 +5,8 @@
 use num_traits::{Float, Pow};
 
 use super::Dual;
-use crate::rules::{self, Binary, innermost};
-use crate::scalar::impl_num_traits;
+use crate::base::rules::{self, Binary, innermost};
+use crate::base::scalar::impl_num_traits;
 
 impl<T: Float, const N: usize> Dual<T, N> {
     /// The real part (the same as the field `re`).
@@ -18,7 +18,7 @@ impl<T: Float, const N: usize> Dual<T, N> {
     /// The real part, for a branch or conversion of generic code (the same as [`Dual::value`]; graph
     /// mode's scalar records the question as a guard).
     #[inline(always)]
-    pub(crate) fn observe(&self, _what: crate::graph::Observe) -> T {
+    pub(crate) fn observe(&self, _what: crate::base::observe::Observe) -> T {
         self.re
     }
 
@@ -39,7 +39,7 @@ impl<T: Float, const N: usize> Dual<T, N> {
     /// ```
     #[inline(always)]
     pub fn is_constant(&self) -> bool {
-        N == 0 || (crate::zero::plain::<T>() && self.eps.iter().all(|e| e.is_zero()))
+        N == 0 || (crate::base::zero::plain::<T>() && self.eps.iter().all(|e| e.is_zero()))
     }
 
     /// `self·a + b` rounded once, and fused in every lane: `ε = fma(x', a, fma(x, a', b'))`.
@@ -89,14 +89,14 @@ impl<T: Float, const N: usize> Dual<T, N> {
 /// `d` is 0 for plain floats; over dual numbers `acc + t ⊙ d` where a zero value meets ±∞ or NaN.
 #[inline(always)]
 fn fused_term<T: Float>(t: T, d: T, acc: T) -> T {
-    if const { crate::zero::plain::<T>() } {
+    if const { crate::base::zero::plain::<T>() } {
         if t.is_zero() || d.is_zero() {
             acc
         } else {
             t.mul_add(d, acc)
         }
-    } else if crate::zero::singular(t, d) {
-        acc + crate::zero::product(t, d)
+    } else if crate::base::zero::singular(t, d) {
+        acc + crate::base::zero::product(t, d)
     } else {
         t.mul_add(d, acc)
     }

@@ -17,7 +17,7 @@
 use num_traits::Float;
 
 use super::Dual;
-use crate::scalar::impl_operators;
+use crate::base::scalar::impl_operators;
 
 impl_operators!(
     [T: Float, const N: usize] Dual<T, N>, T,
