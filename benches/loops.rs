@@ -27,8 +27,8 @@ use nilpotent::graph::Graph;
 use nilpotent::reverse::{self, Tape, Var};
 use nilpotent::{Real, fold, gradient, sum_map, sum_windows};
 
-#[path = "../examples/lorenz_common/mod.rs"]
-mod lorenz_common;
+#[path = "../dev/examples/lorenz_system/mod.rs"]
+mod lorenz_system;
 
 fn config() -> Criterion {
     Criterion::default()
@@ -248,13 +248,13 @@ const LORENZ_STEPS: usize = 10_000;
 
 /// x(T) after LORENZ_STEPS steps of h = 10⁻³; x = (σ, ρ, β, x₀, y₀, z₀).
 fn lorenz<T: Real>(x: &[T]) -> T {
-    lorenz_common::with_fold(x, LORENZ_STEPS, 1e-3)
+    lorenz_system::with_fold(x, LORENZ_STEPS, 1e-3)
 }
 
 fn lorenz_for_loop<T: Real>(x: &[T]) -> T {
     let mut s = x[3..6].to_vec();
     for _ in 0..LORENZ_STEPS {
-        s = lorenz_common::rk4(&s, &x[..3], 1e-3);
+        s = lorenz_system::rk4(&s, &x[..3], 1e-3);
     }
     s[0]
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Compile time of nested dual numbers: times `cargo build --release --example compile_time`
-# (third derivatives of two 8-arm functions, a Hessian-vector product and a reverse-mode Hessian
-# over a 29-arm `match`, see examples/compile_time.rs).
+# Compile time of nested dual numbers: times
+# `cargo build --release -p nilpotent-dev --example compile_time` (third derivatives of two 8-arm
+# functions, a Hessian-vector product and a reverse-mode Hessian over a 29-arm `match`, see
+# dev/examples/compile_time.rs; the probes are examples of the workspace member dev/, package
+# nilpotent-dev, not user examples).
 #
 #   scripts/compile_time.sh [RUNS] [CAP_CPU_SECONDS] [EXAMPLE]
 #
@@ -10,14 +12,13 @@
 # the build CI runs, which rustc 1.95 crashed on) or nalgebra_compile_time (the same with 1, 4, 8
 # and 16 lanes, nested forward mode and `reverse::hessian` through `try_inverse`: minutes).
 #
-# First builds everything the example depends on (the crate and its dev-dependencies, through the
-# small `tour` example; the benches' criterion and num-dual are the workspace member dev/'s and are
-# not built), then RUNS times (default 1): touches examples/EXAMPLE.rs (default
-# compile_time), so that only the example recompiles, and builds it with every process's CPU time
-# capped at CAP_CPU_SECONDS (default 1200, `ulimit -t`) and the wall time at 4 × CAP. Prints per
-# run the wall time, the CPU time (user + sys of cargo, rustc and the linker), rustc's peak memory
-# and how the build ended: ok, "capped: > CAP s CPU", or the failure, e.g. a rustc crash with its
-# signal.
+# First builds everything the example depends on (the crate, the package's dependencies and its
+# build script, through the small `loops_graph` example of the same package), then RUNS times
+# (default 1): touches dev/examples/EXAMPLE.rs (default compile_time), so that only the example
+# recompiles, and builds it with every process's CPU time capped at CAP_CPU_SECONDS (default
+# 1200, `ulimit -t`) and the wall time at 4 × CAP. Prints per run the wall time, the CPU time
+# (user + sys of cargo, rustc and the linker), rustc's peak memory and how the build ended: ok,
+# "capped: > CAP s CPU", or the failure, e.g. a rustc crash with its signal.
 #
 # Compare CPU times rather than wall times. The example is one crate compiled by one rustc
 # process, so on an idle machine CPU ≈ wall; on a machine shared with other builds the wall time
@@ -30,10 +31,10 @@ runs=${1:-1}
 cap=${2:-1200}
 example=${3:-compile_time}
 
-cargo build -q --release --example tour || exit 1
+cargo build -q --release -p nilpotent-dev --example loops_graph || exit 1
 
 for run in $(seq 1 "$runs"); do
-  touch "examples/$example.rs"
+  touch "dev/examples/$example.rs"
   log=$(mktemp)
   # %e wall, %U user, %S sys of cargo and every child it waited for (rustc, the linker; a rustc
   # killed at the cap is still waited for by cargo, so its CPU time counts), %M peak resident set
@@ -41,7 +42,7 @@ for run in $(seq 1 "$runs"); do
   # SIGXCPU at the soft limit and SIGKILL at the hard one (only SIGKILL if both are equal).
   /usr/bin/time -o "$log.time" -f '%e %U %S %M' bash -c '
     ulimit -S -t "$1" && ulimit -H -t "$(($1 + 10))" || exit 1
-    exec timeout --kill-after=10 "$(($1 * 4))" cargo build -q --release --example "$2"
+    exec timeout --kill-after=10 "$(($1 * 4))" cargo build -q --release -p nilpotent-dev --example "$2"
   ' _ "$cap" "$example" >"$log" 2>&1
   status=$?
   # /usr/bin/time writes "Command exited with non-zero status N" first when the status is not 0

@@ -33,6 +33,34 @@
 //! dependency of its own on them, and one that has one should ask for the same versions
 //! (num-traits 0.2, nalgebra 0.35): a matrix of another nalgebra version is another type.
 //!
+//! ## Which module for what
+//!
+//! The crate root re-exports the forward-mode drivers, the nested (higher-order) drivers, the loop
+//! combinators and the traits a generic function is bounded on, so most programs import from
+//! `nilpotent` directly. The modules:
+//!
+//! | module | what | use it when |
+//! |---|---|---|
+//! | [`forward`] (re-exported at the root), [`dual`] | [`Dual<T, N>`](Dual) and its drivers: [`gradient`], [`gradient_fixed`], [`jacobian`], [`jvp`], their `_into`/`_with` forms | few inputs (≲ 30), or J·r |
+//! | [`higher`] (re-exported at the root) | nested duals: [`hessian`], [`hvp`], [`second_derivative`], …, and the nesting rules | second and higher derivatives in forward mode |
+//! | [`reverse`] | the tape's [`Var`](reverse::Var), [`Tape`](reverse::Tape) and its drivers (`gradient`, `vjp`, `jacobian`, `hvp`, `hessian`) | many inputs and one output (a loss), Jᵀ·s, Hessians by forward over reverse |
+//! | [`graph`] | [`Graph`](graph::Graph) recorded once from [`Sym`](graph::Sym), derivative graphs, the interpreter, emitted Rust, the JIT (feature `jit`) | the same derivative at many inputs; generated code |
+//! | [`loops`] (re-exported at the root) | [`sum_map`], [`map_rows`], [`sum_windows`], [`scan`], [`fold`] | a loss over rows of data, a stencil, a recurrence, a time integration: written once for every mode |
+//! | [`sparse`] | sparsity patterns, colourings, [`JacobianPlan`](sparse::JacobianPlan), [`HessianPlan`](sparse::HessianPlan); with feature `rayon`, parallel passes | large Jacobians or Hessians that are mostly structural zeros |
+//! | [`custom`] | custom derivative rules applied in every mode | a function the rule table does not have |
+//! | [`numeric`] | finite differences, [`numeric::check_gradient`] | checking a hand-written derivative |
+//! | [`linalg`], [`linalg_reverse`] | nalgebra's `RealField` for the number types, [`linalg::RealLinalg`] | matrix code: determinants, solves, decompositions |
+//! | [`real`], [`methods`], [`approx_impls`] | the [`Real`] bound (plain numbers in generic code), inherent math methods, `approx` comparisons | writing the generic function |
+//! | [`rules`] | the table of elementary functions and their partial derivatives | reading what a derivative is, or the conventions' code |
+//! | `optim` (features `argmin`, `levenberg-marquardt`) | problem types for argmin and levenberg-marquardt | optimisers |
+//!
+//! The README shows one snippet per mode; the sections below are the reference, and the
+//! [Conventions](#conventions) table at the end says what every mode does where a function is not
+//! differentiable. Measurements (forward against reverse mode, the graph backends, sparse plans,
+//! compile times) are in BENCHMARKS.md in the repository, and a maintainer's guide to the code in its
+//! ARCHITECTURE.md.
+//!
+//!
 //! ## Plain numbers in generic code: [`Real`]
 //!
 //! Bound on [`Real`] instead of `Float` to write numbers as they are: `x * 3.0`, `x + k` (an `f64`
@@ -50,6 +78,23 @@
 //! }
 //! let (_, _, h) = hessian(rosenbrock, &[1.0, 1.0]);
 //! assert_eq!((h[(0, 0)], h[(0, 1)], h[(1, 1)]), (802.0, -400.0, 200.0));
+//! ```
+//!
+//! Data and literals mix in directly, on either side of an operator:
+//!
+//! ```rust
+//! use nilpotent::{Real, gradient, hessian};
+//!
+//! fn energy<T: Real>(x: &[T], k: f64) -> T {
+//!     let stretch = (x[0] - 1.0).powi(2) * (0.5 * k);  // literals and data mix in directly
+//!     let bend = if x[1] > 0.0 { x[1].pow(2.5) } else { -x[1] * 2.0 };
+//!     stretch + bend + 1.0 / (x[0] * x[0] + 1.0)          // a number on the left too
+//! }
+//! let k = 4.0;
+//! let (_, grad) = gradient(|x| energy(x, k), &[2.0, 1.0]);
+//! assert_eq!(grad[1], 2.5);                             // d/dx x^2.5 at 1
+//! let (_, _, h) = hessian(|x| energy(x, k) * 3.0, &[2.0, 1.0]);
+//! assert_eq!(h[(1, 1)], 3.0 * 3.75);
 //! ```
 //!
 //! On a concrete type (`Dual`, the tape's [`Var`](reverse::Var), the graph's
@@ -109,6 +154,21 @@
 //! [`reverse::jacobian`], and by forward over reverse ([`Dual`] values on the tape)
 //! [`reverse::hvp`] and [`reverse::hessian`].
 //!
+//! The tape records every operation and can print it. For the lecture example above, recorded in
+//! the lecture's order and swept once ([`Tape::set_tracing`](reverse::Tape::set_tracing),
+//! `tape.record(…)`, `tape.backward(y)`, `println!("{:.3}", tape.trace())`):
+//!
+//! ```text
+//! v     operation   value    adjoint v̄
+//! v₋₁   x₁          2.000    5.500
+//! v₀    x₂          5.000    1.716
+//! v₁    ln v₋₁      0.693    1.000
+//! v₂    v₋₁ × v₀    10.000   1.000
+//! v₃    sin v₀      -0.959   -1.000
+//! v₄    v₁ + v₂     10.693   1.000
+//! v₅    v₄ − v₃     11.652   1.000
+//! ```
+//!
 //! ## The graph: reverse mode, recorded once
 //!
 //! The tape keeps numbers: its sweep gives the gradient at one point. [`graph::Graph::record`]
@@ -126,6 +186,65 @@
 //! let grad = Graph::record(&[2.0, 5.0], f).gradient();
 //! assert_eq!(grad.eval(&[2.0, 5.0]).unwrap()[1], 5.5);
 //! assert_eq!(grad.eval(&[1.0, 0.0]).unwrap()[1], 1.0); // 1/x₁ + x₂ at another point
+//! ```
+//!
+//! **Data belongs in parameters.** A graph records a constant node for every `f64` its function
+//! captures: data captured by the closure (a data set, labels, a minibatch) is baked into the graph,
+//! its derivatives and their compiled code, and new data means a new recording. Pass data as
+//! parameters instead — runtime inputs that are not differentiated — and record once
+//! ([`graph::Graph::record_with`]):
+//!
+//! ```rust
+//! use nilpotent::graph::Graph;
+//! # let (w0, batch0, batch1) = ([0.0; 2], [1.0, 2.0, 0.5, 1.0], [3.0, 1.0, -1.0, 0.0]);
+//! // least squares of y ≈ w₀ + w₁t over the points (t, y) in p
+//! let grad = Graph::record_with(&w0, &batch0, |w, p| {
+//!     let r = |k: usize| w[0] + w[1] * p[2 * k] - p[2 * k + 1];
+//!     r(0) * r(0) + r(1) * r(1)
+//! })
+//! .gradient();                                   // ∂/∂w only; the same parameters
+//! let g0 = grad.eval_with(&w0, &batch0).unwrap(); // [loss, ∂/∂w₀, ∂/∂w₁]
+//! let g1 = grad.eval_with(&w0, &batch1).unwrap(); // new data, no new recording
+//! assert_eq!(grad.num_constants(), 0);            // nothing from the data is baked in
+//! assert!(grad.eval(&w0).is_err());               // parameters are never defaulted
+//! # let _ = (g0, g1);
+//! ```
+//!
+//! **Three backends** run the same graph with the same results bit for bit and the same guard
+//! errors, behind one trait ([`graph::Evaluate`]): the interpreter (no set-up cost, any
+//! [`graph::Value`] type), the JIT (feature `jit`: Cranelift at run time) and emitted Rust (a build
+//! script writes the source, the crate `include!`s it; `examples/build_script/` in the repository
+//! does it). When each pays is in the [`graph`] module's documentation.
+//!
+//! ```rust
+//! use nilpotent::graph::{Evaluate, Graph};
+//! use nilpotent::num_traits::Float; // re-exported: no second dependency to add
+//!
+//! fn rosenbrock<T: Float>(x: &[T]) -> T {
+//!     let c = T::from(100.0).unwrap();
+//!     (0..x.len() - 1).fold(T::zero(), |s, i| {
+//!         let (a, b) = (x[i + 1] - x[i] * x[i], T::one() - x[i]);
+//!         s + c * a * a + b * b
+//!     })
+//! }
+//! let x = vec![0.5; 16];
+//! let grad = Graph::record(&x, rosenbrock).gradient();
+//!
+//! // 1. the interpreter: no set-up cost
+//! let mut backend: Box<dyn Evaluate + '_> = Box::new(grad.program().evaluator::<f64>());
+//! // 2. the JIT (feature `jit`): Cranelift compiles the graph at run time
+//! #[cfg(feature = "jit")]
+//! let mut backend: Box<dyn Evaluate> = Box::new(grad.compile().unwrap());
+//! // 3. emitted Rust: a build script writes the source, the crate includes it
+//! //      build.rs:   std::fs::write(out_dir.join("grad.rs"), grad.to_rust("rosenbrock_gradient"))
+//! //      src/lib.rs: include!(concat!(env!("OUT_DIR"), "/grad.rs"));
+//! //      then:       let mut backend = Emitted::of(&grad, rosenbrock_gradient);
+//! let source = grad.to_rust("rosenbrock_gradient");
+//! assert!(source.starts_with("/// `rosenbrock_gradient`"));
+//!
+//! let mut out = vec![0.0; grad.num_outputs()];
+//! backend.eval_into(&x, &mut out).unwrap(); // f, then ∂f/∂x₀ … ∂f/∂x₁₅
+//! assert_eq!(out, grad.eval(&x).unwrap());
 //! ```
 //!
 //! ## Sparse Jacobians and Hessians
@@ -305,8 +424,10 @@
 //!
 //! ## Conventions
 //!
-//! Where a function is not differentiable, or a derivative is infinite (the same in every mode —
-//! forward, tape and graph — except where the table says so):
+//! Where a function is not differentiable, or a derivative is infinite, nilpotent does the following
+//! (the same in every mode — forward, tape and graph — except where the table says so; each has a
+//! named test). This table is the one place the conventions are written down; the README links
+//! here.
 //!
 //! | case | first order | second and higher order (nested duals, duals on the tape) |
 //! |---|---|---|

@@ -235,7 +235,7 @@ fn exp_m1_derivative_keeps_relative_accuracy_for_negative_arguments() {
 /// rustc 1.95 crashed (LLVM's register coalescer) compiling `DMatrix::<Dual<f64, 8>>::try_inverse`
 /// in release mode; the fix compiles the special cases of the chain rule smaller for tangents of 8
 /// or more `f64` lanes (one copy of `chain` for a zero partial, the lanes of an infinite or NaN
-/// partial out of line). The build itself is checked by CI (`examples/nalgebra_decompositions.rs`,
+/// partial out of line). The build itself is checked by CI (`dev/examples/nalgebra_decompositions.rs`,
 /// release). Here: that smaller code computes what the code for narrow duals computes, bit for
 /// bit, lane by lane: every lane of a `Dual<f64, 8>` (and `Dual<f64, 16>`) result against the same
 /// operation on `Dual<f64, 1>` with that lane's tangents, on operands with zero, infinite and NaN

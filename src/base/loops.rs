@@ -16,10 +16,9 @@
 //!   sweep, and the step's nodes are dropped; the final state is recorded with the accumulated
 //!   Jacobian as its partials. Memory: one step's nodes plus `state × (state + captured)` numbers;
 //!   nothing is recomputed; each step costs its recording, a sweep with one lane per state
-//!   component and `state² × (state + captured)` multiply-adds. (A 10⁶-step RK4 gradient of the
-//!   Lorenz system: 1.9 MB of peak memory instead of 2.1 GB, about 30× the `f64` integration's
-//!   time; `examples/lorenz_memory.rs`.) The plain
-//!   loop is kept where rows of `xs` are themselves recorded (the Jacobian would gain columns at
+//!   component and `state² × (state + captured)` multiply-adds. (The peak memory and time of a
+//!   10⁶-step RK4 gradient of the Lorenz system, against the same steps as a `for` loop: see
+//!   BENCHMARKS.md, section "Loops and parameters", in the repository.) The plain loop is kept where rows of `xs` are themselves recorded (the Jacobian would gain columns at
 //!   every step) and on a tape that is traced ([`Tape::set_tracing`](crate::reverse::Tape::set_tracing)).
 //!   A very large state makes a step cost a sweep per component: write such a loop as a `for` loop;
 //! - on the graph's [`Sym`](crate::graph::Sym), the contract is that the body is recorded once, as a

@@ -1196,8 +1196,8 @@ impl Graph {
     /// the same inputs — at the speed of compiled code: see [`Compiled`], and the costs of the
     /// backends at [`Evaluate`].
     ///
-    /// Compiling takes time of the order of a millisecond per thousand nodes (measured in
-    /// `BENCHMARKS.md`); it pays once the function is evaluated often.
+    /// Compiling takes time linear in the number of nodes (measured: see BENCHMARKS.md, section
+    /// "Graph mode", in the repository); it pays once the function is evaluated often.
     ///
     /// ```
     /// use nilpotent::graph::Graph;

@@ -88,13 +88,14 @@
 //! with parameters evaluated without them is [`GraphError::MissingParams`].
 //! [`Graph::num_constants`] (also in `Display`'s header) shows what a graph has baked in.
 //!
-//! Measured on the logistic-regression gradient of the benchmarks (d = 100, m = 500;
-//! `examples/data_as_parameters.rs`): with the data captured, 258 010 nodes of which 50 003
-//! constants; with the data as parameters, 4 constants and the same outputs bit for bit, the
-//! interpreter at 1.14× the baked graph's time (the parameters are copied in at each call, and a
-//! partial that is a parameter is multiplied by the adjoint with `⊙`, which keeps the zero-adjoint
-//! convention for any data, where a baked finite constant allows a plain product). The training
-//! loop of `examples/training.rs` records its gradient once and evaluates it on every minibatch.
+//! With the data as parameters a graph keeps a handful of constants instead of one per datum and
+//! gives the same outputs bit for bit; the interpreter is somewhat slower on it than on the baked
+//! graph (the parameters are copied in at each call, and a partial that is a parameter is
+//! multiplied by the adjoint with `⊙`, which keeps the zero-adjoint convention for any data, where
+//! a baked finite constant allows a plain product). The measurements on the logistic-regression
+//! gradient of the benchmarks are in BENCHMARKS.md, section "Graph mode", "Data as parameters", in
+//! the repository. The training loop of `examples/training.rs` records its gradient once and
+//! evaluates it on every minibatch.
 //!
 //! # Loops
 //!
@@ -168,11 +169,11 @@
 //! e.eval_into(&x, &mut out)?;                               // the same call for all three
 //! ```
 //!
-//! | backend | made by | cost to make | cost per call (× the `f64` function) |
+//! | backend | made by | cost to make | cost per call |
 //! |---|---|---|---|
-//! | interpreter | [`Graph::program`], [`Program::evaluator`] | lowering: ~0.03 µs per node (Rosenbrock n = 1024, 18 400 nodes: 0.6 ms) | one dispatch and slot traffic per instruction: 2.7× (lecture) to 8.5× (Rosenbrock) and 37× (a Hessian) |
-//! | JIT (feature `jit`) | `Graph::compile` | Cranelift, at run time: ~3 µs per node (Rosenbrock: ~60 ms) | native code, elementary functions called through pointers: 1.9× (lecture), 2.5× (Rosenbrock), 8.6× (a Hessian) |
-//! | emitted Rust | [`Graph::to_rust`], written by a build script and `include!`d | rustc and LLVM, at build time: ~0.7 ms per node (Rosenbrock: ~13 s) | native code optimised by LLVM: 1.3× (lecture), 1.7× (Rosenbrock), 8.2× (a Hessian) |
+//! | interpreter | [`Graph::program`], [`Program::evaluator`] | lowering, linear in the number of nodes: the cheapest | one dispatch and slot traffic per instruction: the slowest calls |
+//! | JIT (feature `jit`) | `Graph::compile` | Cranelift, at run time, linear in the number of nodes | native code, elementary functions called through pointers |
+//! | emitted Rust | [`Graph::to_rust`], written by a build script and `include!`d | rustc and LLVM, at build time: the most expensive | native code optimised by LLVM: the fastest calls |
 //!
 //! The interpreter pays for graphs evaluated a few hundred times or fewer, or recorded again
 //! often (code whose branches change with the input), and it runs on any [`Value`] type (`f32`,
@@ -181,7 +182,9 @@
 //! graphs — and when the function is known only at run time. Emitted Rust pays when the function
 //! is known when the program is built: the fastest calls, at the price of build time (keep it to
 //! graphs of up to some tens of thousands of nodes: rustc's time grows faster than the graph).
-//! The figures are measured in `BENCHMARKS.md`.
+//! The measured costs (per node to make, per call against the `f64` function, on the lecture
+//! example, Rosenbrock and a Hessian) are in BENCHMARKS.md, section "Graph mode", in the
+//! repository.
 //!
 //! Bit for bit: every backend computes each node with the operation the interpreter uses —
 //! IEEE arithmetic and std's `f64` methods (which is what the rule table's values are for `f64`),

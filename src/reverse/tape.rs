@@ -440,7 +440,7 @@ pub(crate) fn cut_nodes<T: Float + 'static>(start: usize, out: &mut Vec<Node<T>>
     // reserve before any reference to the recording exists: this may panic (or abort)
     out.reserve(n);
     // One copy of the whole range (a node-by-node copy through the pointer took 11 % of a
-    // 10⁶-step `fold`'s gradient: perf, examples/lorenz_memory.rs).
+    // 10⁶-step `fold`'s gradient: perf, dev/examples/lorenz_memory.rs).
     // SAFETY: `rec` is live and no reference to it is alive (no user code runs here); the source
     // `nodes[start..len]` is in bounds, `out` (a different allocation) has room for `n` nodes, and
     // `Node<T>: Copy`, so the bitwise copy makes `n` valid nodes, which `set_len` then owns.

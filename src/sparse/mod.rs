@@ -183,10 +183,11 @@ where
 /// # Cost
 ///
 /// Every call records `f`, builds its gradient graph, finds the Hessian's pattern and
-/// star-colours it, then evaluates once. Measured in a user's trial (a sparse Newton step on a
-/// grid of 10⁴ unknowns): 206–526 ms per call, against 2.0–2.8 ms for [`HessianPlan::eval`] of a
-/// plan made once; at n = 100 the dense [`reverse::hessian`](crate::reverse::hessian) (0.3 ms) is
-/// faster than this call. Use it for one Hessian; in a loop, make the plan once:
+/// star-colours it, then evaluates once: on a sparse Newton step this call costs two orders of
+/// magnitude more than [`HessianPlan::eval`] of a plan made once, and at small n (100) the dense
+/// [`reverse::hessian`](crate::reverse::hessian) is faster than it (the measurements: see
+/// BENCHMARKS.md, section "Sparse Jacobians and Hessians", in the repository). Use it for one
+/// Hessian; in a loop, make the plan once:
 ///
 /// ```
 /// use nilpotent::graph::Graph;

@@ -500,9 +500,9 @@ pub(super) fn both_finite_nonzero<T: Float>(dx: T, dy: T) -> bool {
 /// inverse (`do_inverse4`, compiled into every `DMatrix::try_inverse`) is about 300 such operations
 /// in one function: with every branch copied into each, stable rustc 1.95 (LLVM 22) crashed with a
 /// segmentation fault in the register coalescer on `DMatrix::<Dual<f64, 8>>::try_inverse`
-/// (`examples/nalgebra_decompositions.rs`; not with AVX, where 8 lanes take 2 registers, nor with 4
-/// lanes). For wide tangents the zero-partial case therefore applies one copy of `chain` to the
-/// operand that counts (instead of one copy per operand), and the lanes of an infinite or NaN
+/// (`dev/examples/nalgebra_decompositions.rs`; not with AVX, where 8 lanes take 2 registers, nor
+/// with 4 lanes). For wide tangents the zero-partial case therefore applies one copy of `chain` to
+/// the operand that counts (instead of one copy per operand), and the lanes of an infinite or NaN
 /// partial are computed out of line ([`scaled_nonzero`], [`scaled_nonzero2`]). The results are the
 /// same operations in the same order, bit for bit; narrower duals compile exactly as before.
 const fn wide<T, const N: usize>() -> bool {

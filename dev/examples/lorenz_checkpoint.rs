@@ -12,16 +12,16 @@
 //! no argument the example runs them all as child processes and prints a table:
 //!
 //! ```text
-//! cargo run --release --example lorenz_checkpoint [STEPS]
-//! cargo run --release --example lorenz_checkpoint -- checkpoint 1000 [STEPS]
-//! cargo run --release --features jit --example lorenz_checkpoint   # also the JIT's times
+//! cargo run --release -p nilpotent-dev --example lorenz_checkpoint [STEPS]
+//! cargo run --release -p nilpotent-dev --example lorenz_checkpoint -- checkpoint 1000 [STEPS]
+//! cargo run --release -p nilpotent-dev --features jit --example lorenz_checkpoint   # also the JIT's times
 //! ```
 
 use std::time::Instant;
 
 use nilpotent::graph::Graph;
-mod lorenz_common;
-use lorenz_common::{peak_kb, with_fold};
+mod lorenz_system;
+use lorenz_system::{peak_kb, with_fold};
 
 const H: f64 = 1e-5; // 10⁶ steps: t from 0 to 10
 /// Each time is the least of this many runs (the machine is shared).

@@ -1,5 +1,5 @@
-//! The functions shared by `examples/nalgebra_decompositions.rs` and
-//! `examples/nalgebra_compile_time.rs`: nalgebra's decompositions as scalar functions of a
+//! The functions shared by `dev/examples/nalgebra_decompositions.rs` and
+//! `dev/examples/nalgebra_compile_time.rs`: nalgebra's decompositions as scalar functions of a
 //! matrix's entries, the test point, central finite differences and a relative comparison.
 
 use nalgebra::{DMatrix, DVector, RealField};

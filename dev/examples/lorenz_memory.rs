@@ -11,17 +11,17 @@
 //! in its own process:
 //!
 //! ```text
-//! cargo run --release --example lorenz_memory -- fold [STEPS]
-//! cargo run --release --example lorenz_memory -- full [STEPS]
-//! cargo run --release --example lorenz_memory -- f64  [STEPS]
+//! cargo run --release -p nilpotent-dev --example lorenz_memory -- fold [STEPS]
+//! cargo run --release -p nilpotent-dev --example lorenz_memory -- full [STEPS]
+//! cargo run --release -p nilpotent-dev --example lorenz_memory -- f64  [STEPS]
 //! ```
 
 use std::time::Instant;
 
 use nilpotent::{Real, reverse};
 
-mod lorenz_common;
-use lorenz_common::{peak_kb, rk4, with_fold};
+mod lorenz_system;
+use lorenz_system::{peak_kb, rk4, with_fold};
 
 /// The same as a plain loop.
 fn with_for<T: Real>(x: &[T], steps: usize, h: f64) -> T {

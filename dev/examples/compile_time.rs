@@ -6,8 +6,8 @@
 //! Hessian).
 //!
 //! ```sh
-//! scripts/compile_time.sh          # times `cargo build --release --example compile_time`
-//! cargo run --release --example compile_time
+//! scripts/compile_time.sh          # times `cargo build --release -p nilpotent-dev --example compile_time`
+//! cargo run --release -p nilpotent-dev --example compile_time
 //! ```
 //!
 //! The arm is chosen at run time (from the number of command-line arguments), so the compiler must

@@ -1,6 +1,6 @@
 //! Loops as loops in graph mode: graph sizes and interpreter times of the targets.
 //!
-//! `cargo run --release --example loops_graph`
+//! `cargo run --release -p nilpotent-dev --example loops_graph`
 
 use std::hint::black_box;
 use std::time::Instant;

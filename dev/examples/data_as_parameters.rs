@@ -5,9 +5,9 @@
 //! the interpreter's time per evaluation (and, with `--features jit`, the JIT's code size and
 //! time), each against the `f64` loss in the same run.
 //!
-//! Run with `cargo run --release --example data_as_parameters [--features jit]`.
+//! Run with `cargo run --release -p nilpotent-dev --example data_as_parameters [--features jit]`.
 
-#[path = "../benches/common/mod.rs"]
+#[path = "../../benches/common/mod.rs"]
 mod common;
 
 use std::hint::black_box;

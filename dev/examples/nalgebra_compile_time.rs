@@ -6,10 +6,10 @@
 //!
 //! ```sh
 //! scripts/compile_time.sh 1 1200 nalgebra_compile_time   # its compile time (minutes)
-//! cargo run --release --example nalgebra_compile_time
+//! cargo run --release -p nilpotent-dev --example nalgebra_compile_time
 //! ```
 //!
-//! A compile-time benchmark first (`examples/nalgebra_decompositions.rs` is the smaller build CI
+//! A compile-time benchmark first (`dev/examples/nalgebra_decompositions.rs` is the smaller build CI
 //! runs): the unrolled 4 × 4 inverse of `try_inverse` (every `DMatrix` inverse instantiates it,
 //! whatever the size at run time) made rustc 1.95 crash inside LLVM's register coalescer on
 //! `Dual<f64, 8>` and `Dual<f64, 16>`, and `reverse::hessian` through it took minutes. It then
@@ -17,10 +17,10 @@
 //! error below 1e-6), at a 4 × 4 matrix (the unrolled inverse) and a 5 × 5 one (LU), and the
 //! second derivatives of the three second-order drivers against each other.
 
-#[path = "nalgebra_common/mod.rs"]
-mod common;
+#[path = "decompositions/mod.rs"]
+mod decompositions;
 
-use common::*;
+use decompositions::*;
 use nalgebra::DVector;
 use nilpotent::{Chunk, gradient_with, hessian, hvp, reverse};
 

@@ -5,7 +5,7 @@
 //! code size; writes the emitted Rust of the logistic gradient to the file given as the first
 //! argument (for timing its build).
 //!
-//! `cargo run --release --features jit --example loops_compiled [FILE]`
+//! `cargo run --release -p nilpotent-dev --features jit --example loops_compiled [FILE]`
 
 use std::hint::black_box;
 use std::time::Instant;

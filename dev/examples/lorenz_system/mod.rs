@@ -1,6 +1,6 @@
-//! The Lorenz system shared by `examples/lorenz_memory.rs`, `examples/lorenz_checkpoint.rs` and
-//! `benches/loops.rs`: one RK4 step, the final x coordinate after a `fold` of steps, and the
-//! process's peak memory.
+//! The Lorenz system shared by `dev/examples/lorenz_memory.rs`,
+//! `dev/examples/lorenz_checkpoint.rs` and `benches/loops.rs`: one RK4 step, the final x
+//! coordinate after a `fold` of steps, and the process's peak memory.
 
 use nilpotent::{Real, fold};
 

@@ -2,7 +2,7 @@
 //! against the next ones, and the nodes an MLP's nalgebra matrix products record.
 //!
 //! ```sh
-//! cargo build --release --example tape_reuse
+//! cargo build --release -p nilpotent-dev --example tape_reuse
 //! target/release/examples/tape_reuse nodes                # nodes recorded by an MLP's loss
 //! target/release/examples/tape_reuse gradient 1           # CASE REPS: run a driver REPS times
 //! ```

@@ -4,10 +4,10 @@
 //! serial and one parallel call; the fastest of each is kept (the least disturbed by other work).
 //!
 //! ```sh
-//! cargo run --release --features rayon --example rayon_speedup
+//! cargo run --release -p nilpotent-dev --features rayon --example rayon_speedup
 //! ```
 
-#[path = "../benches/common/mod.rs"]
+#[path = "../../benches/common/mod.rs"]
 mod common;
 
 use std::hint::black_box;

@@ -3,7 +3,7 @@
 //! `nilpotent::gradient` (8 lanes, `Dual<f64, 8>`).
 //!
 //! ```sh
-//! cargo run --release --example nalgebra_decompositions
+//! cargo run --release -p nilpotent-dev --example nalgebra_decompositions
 //! scripts/compile_time.sh 3 1200 nalgebra_decompositions   # its compile time
 //! ```
 //!
@@ -13,13 +13,13 @@
 //! dual number was compiled inline with all the special cases of its chain rule. It then checks
 //! every gradient against central finite differences of the `f64` function (relative error below
 //! 1e-6) and its value against the `f64` function bit for bit, at a 4 × 4 matrix (the unrolled
-//! inverse) and a 5 × 5 one (LU). `examples/nalgebra_compile_time.rs` is the same with 1, 4, 8 and
+//! inverse) and a 5 × 5 one (LU). `dev/examples/nalgebra_compile_time.rs` is the same with 1, 4, 8 and
 //! 16 lanes, nested forward mode and forward over reverse (a build of minutes).
 
-#[path = "nalgebra_common/mod.rs"]
-mod common;
+#[path = "decompositions/mod.rs"]
+mod decompositions;
 
-use common::*;
+use decompositions::*;
 use nilpotent::gradient;
 
 /// The gradient of `$f` by `nilpotent::gradient` (8 lanes), against finite differences.

@@ -2,7 +2,7 @@
 //! intersection graph is dense, and of evaluating plans with 9–16 colours.
 //!
 //! ```sh
-//! cargo run --release --example sparse_colouring_cost -- arrow 10000 plan
+//! cargo run --release -p nilpotent-dev --example sparse_colouring_cost -- arrow 10000 plan
 //! /usr/bin/time -v target/release/examples/sparse_colouring_cost arrow 20000 jacobian
 //! ```
 //!
