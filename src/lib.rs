@@ -460,11 +460,11 @@
 //! outer one cannot be mixed up by accident. A value of an outer level enters an inner computation
 //! only as a constant: lift it with [`Dual::constant`]. See [`higher`] for the details.
 
-// `deny`, not `forbid`: two places opt out, each with its reason and safety argument at the site:
-// simba's `SimdValue` trait has two `unsafe fn` methods that `Dual` and `Var` must implement
-// (`src/linalg.rs`, bodies are safe code), and the tape reaches its active recording through a
-// thread-local raw pointer (`src/reverse/tape.rs`, `push_node` and its helpers), which a benchmark
-// showed pays.
+// `deny`, not `forbid`: four places opt out, each with `#[allow(unsafe_code)]`, its reason and
+// its safety argument at the site: simba's `unsafe fn` trait methods (`base/linalg.rs`, safe
+// bodies), the tape's active recording behind a thread-local raw pointer (`reverse/tape.rs`), the
+// interpreter's unchecked slot access (`graph/program.rs`) and calls into JIT-compiled code
+// (`graph/jit.rs`). ARCHITECTURE.md lists them with their arguments.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 

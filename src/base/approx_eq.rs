@@ -1,11 +1,11 @@
-//! The [approx](https://docs.rs/approx/0.5) traits for [`Dual`] and the reverse-mode [`Var`]:
+//! The [approx](https://docs.rs/approx/0.5) traits for [`Dual`](crate::Dual) and the reverse-mode [`Var`](crate::reverse::Var):
 //! [`AbsDiffEq`], [`RelativeEq`], [`UlpsEq`] (required by nalgebra's `RealField`), and [`AllParts`]
 //! for comparing the tangents of duals too.
 //!
-//! For a [`Var`], the comparisons look at the value (as `==` does): a recorded variable and a
+//! For a [`Var`](crate::reverse::Var), the comparisons look at the value (as `==` does): a recorded variable and a
 //! constant with the same value are equal. The tolerances are `Var`s (`epsilon = Var::constant(1e-12)`).
 //!
-//! For graph mode's [`Sym`], `abs_diff_eq` and `relative_eq` are computed as `f64` computes them,
+//! For graph mode's [`Sym`](crate::graph::Sym), `abs_diff_eq` and `relative_eq` are computed as `f64` computes them,
 //! with `Sym` arithmetic and comparisons, so the graph keeps each comparison as a guard (the test is
 //! asked again at every evaluation); `ulps_eq` looks at the bits, and the graph keeps both values
 //! exactly (any change of either fails the guard).

@@ -5,9 +5,9 @@
 //! derivative, the derivative **written once, generically**. It is applied by one method,
 //! [`x.custom(&rule)`](Custom::custom) (ℝ → ℝ, a [`UnaryRule`]) or
 //! [`T::custom_n(&rule, &x)`](Custom::custom_n) (ℝⁿ → ℝ, a [`GradientRule`]), on every scalar type
-//! of the crate: `f64`, `f32`, [`Dual`] at any nesting depth, [`Var`]
-//! (also `Var<Dual<..>>`, for Hessians by forward over reverse) and [`Sym`] (graph mode). Generic
-//! code asks for it with the bound [`Custom`] (a [`Float`] with custom rules):
+//! of the crate: `f64`, `f32`, [`Dual`](crate::Dual) at any nesting depth, [`Var`](crate::reverse::Var)
+//! (also `Var<Dual<..>>`, for Hessians by forward over reverse) and [`Sym`](crate::graph::Sym) (graph mode). Generic
+//! code asks for it with the bound [`Custom`] (a [`Float`](num_traits::Float) with custom rules):
 //!
 //! ```
 //! use nilpotent::custom::{Custom, UnaryRule};
@@ -53,7 +53,7 @@
 //! | type | value | derivative |
 //! |---|---|---|
 //! | `f64`, `f32` | [`UnaryRule::value`] (for `f32`: computed in `f64`, then rounded) | — |
-//! | `Dual<T, N>` | the rule applied at the level below (`T`), down to `f64` | [`UnaryRule::derivative`] evaluated in `T`, times each tangent ([`Dual::chain`]). Because it is evaluated in `T`, it carries its own derivatives: nested duals give second, third, … derivatives |
+//! | `Dual<T, N>` | the rule applied at the level below (`T`), down to `f64` | [`UnaryRule::derivative`] evaluated in `T`, times each tangent ([`Dual::chain`](crate::Dual::chain)). Because it is evaluated in `T`, it carries its own derivatives: nested duals give second, third, … derivatives |
 //! | `Var<T>` | the rule applied in `T` | one node whose partial is the derivative evaluated in `T` (`T = Dual<..>` gives forward over reverse) |
 //! | `Sym` | a node of the graph that calls [`UnaryRule::value`] | [`Graph::gradient`](crate::graph::Graph::gradient) records `derivative::<Sym>` as ordinary nodes, so gradient graphs can be differentiated again (Hessian graphs) |
 //!
@@ -122,7 +122,7 @@ use num_traits::Float;
 ///
 /// The derivative is generic over [`Custom`] so that it can be evaluated on every scalar type —
 /// on dual numbers it is differentiated in turn (higher derivatives), on `Sym` it is recorded into
-/// derivative graphs. Write it with [`Float`] methods (and other custom rules, if it needs them).
+/// derivative graphs. Write it with [`Float`](num_traits::Float) methods (and other custom rules, if it needs them).
 ///
 /// The rule must be `Clone + Send + Sync + 'static` because graph mode keeps a copy of it in the
 /// graph (a unit struct with `#[derive(Clone, Copy)]` is all it takes).
@@ -579,8 +579,8 @@ pub(crate) mod sealed {
     impl Sealed for f32 {}
 }
 
-/// A [`Float`] that custom rules apply to: `f64`, `f32`, [`Dual`] over a `Custom` type (any
-/// nesting depth), [`Var`] over a `Custom` type, and [`Sym`]. Bound generic
+/// A [`Float`](num_traits::Float) that custom rules apply to: `f64`, `f32`, [`Dual`](crate::Dual) over a `Custom` type (any
+/// nesting depth), [`Var`](crate::reverse::Var) over a `Custom` type, and [`Sym`](crate::graph::Sym). Bound generic
 /// code on it to call a rule (it cannot be implemented outside the crate).
 ///
 /// ```

@@ -7,9 +7,9 @@
 //! these combinators instead, the same generic function (bounded on [`Real`](crate::Real), or on
 //! [`Loops`] next to `Float`) runs in every mode:
 //!
-//! - on `f64`, `f32` and [`Dual`] at any depth it simply loops: the combinator is the
+//! - on `f64`, `f32` and [`Dual`](crate::Dual) at any depth it simply loops: the combinator is the
 //!   `for` loop, and nothing is recorded about it;
-//! - on the tape's [`Var`], [`sum_map`], [`map_rows`] and [`sum_windows`]
+//! - on the tape's [`Var`](crate::reverse::Var), [`sum_map`], [`map_rows`] and [`sum_windows`]
 //!   loop (their tape grows with the rows, as the data does), while [`scan`] and [`fold`] run in
 //!   memory that does not depend on the number of steps: each step is recorded, its Jacobian with
 //!   respect to the state and to the values it captures is taken off the tape by a local backward
@@ -95,7 +95,7 @@ pub struct LoopSpec<'a, T> {
 }
 
 /// The number types the loop combinators run on: every [`Real`](crate::Real) and
-/// [`Real32`](crate::Real32) type is one (`f64`, `f32`, [`Dual`] at any depth, [`Var`], and the
+/// [`Real32`](crate::Real32) type is one (`f64`, `f32`, [`Dual`](crate::Dual) at any depth, [`Var`](crate::reverse::Var), and the
 /// graph's [`Sym`](crate::graph::Sym)).
 ///
 /// Nothing to call: the trait says how a type runs a loop. Plain and dual numbers and the tape's

@@ -1,9 +1,9 @@
-//! The math methods of [`Float`] as inherent methods of [`Dual`], [`Var`] and [`Sym`], so that
+//! The math methods of [`Float`](num_traits::Float) as inherent methods of [`Dual`](crate::Dual), [`Var`](crate::reverse::Var) and [`Sym`](crate::graph::Sym), so that
 //! `x.ln()` on a concrete dual number works without importing any trait, and is not ambiguous when
-//! both [`Float`] and nalgebra's `ComplexField`/`RealField` (which have methods of the same names)
+//! both [`Float`](num_traits::Float) and nalgebra's `ComplexField`/`RealField` (which have methods of the same names)
 //! are imported. `f64` has its math functions as inherent methods for the same reason.
 //!
-//! Each method is one line: it calls the [`Float`] method of the same name, with the same
+//! Each method is one line: it calls the [`Float`](num_traits::Float) method of the same name, with the same
 //! signature, so every derivative still comes from the rule table ([`crate::rules`]).
 //!
 //! ```

@@ -72,7 +72,7 @@ impl Observe {
     }
 
     /// The question about `operand` (a name, such as `v3`) with the answer `outcome`, in words:
-    /// what [`GraphError::Guard`] reports.
+    /// what [`GraphError::Guard`](crate::graph::GraphError::Guard) reports.
     ///
     /// ```
     /// use nilpotent::graph::Observe;
@@ -126,7 +126,7 @@ impl Compare {
     }
 
     /// The comparison of `a` and `b` (names, such as `v3`) with the answer `outcome`, in words:
-    /// what [`GraphError::Guard`] reports.
+    /// what [`GraphError::Guard`](crate::graph::GraphError::Guard) reports.
     ///
     /// ```
     /// use nilpotent::graph::Compare;

@@ -156,7 +156,7 @@
 //! (`Dual<Dual<f64, 8>, 8>` is what [`hessian`](crate::hessian) evaluates on); the reverse-mode
 //! [`Var<T>`](crate::reverse::Var) over a `Real` `T` (`Var<f64>`, and `Var<Dual<f64, N>>` of
 //! [`reverse::hvp`](crate::reverse::hvp) and [`reverse::hessian`](crate::reverse::hessian)); and the
-//! graph's [`Sym`], for which a comparison with a literal is a guard like any
+//! graph's [`Sym`](crate::graph::Sym), for which a comparison with a literal is a guard like any
 //! other comparison.
 //!
 //! # Nesting levels do not mix
@@ -194,7 +194,7 @@ use num_traits::{Float, FloatConst, Pow};
 ///
 /// Implemented for `f64` and `f32` (`Lit` is the type itself), [`Dual<T, N>`](crate::Dual) and
 /// [`Var<T>`](crate::reverse::Var) (`Lit` is `T`'s: `f64` for `Dual<Dual<f64, 8>, 8>`) and
-/// [`Sym`] (`f64`).
+/// [`Sym`](crate::graph::Sym) (`f64`).
 pub trait Literal: Sized {
     /// The plain float type at the bottom of the nesting (`f64` or `f32`).
     type Lit;
@@ -316,8 +316,8 @@ real_trait!(
     /// comparison with an `f64` on either side (`x * 3.0`, `x + k`, `2.0 / x`, `x > 0.0`),
     /// [`Sum`], [`Product`], [`FloatConst`] (`T::PI()`) and [`Literal::cst`] (`T::cst(0.5)`).
     ///
-    /// Implemented for `f64`, [`Dual`] over a `Real` at any depth,
-    /// [`Var`] over a `Real`, and the graph's [`Sym`];
+    /// Implemented for `f64`, [`Dual`](crate::Dual) over a `Real` at any depth,
+    /// [`Var`](crate::reverse::Var) over a `Real`, and the graph's [`Sym`](crate::graph::Sym);
     /// every driver of the crate accepts a function `fn f<T: Real>(x: &[T]) -> T` by name at
     /// `f64` inputs, as it accepts one bounded on `Float` (for `f32` inputs, bound on [`Real32`]).
     /// See [the module](crate::real) for what it allows and what stays as with `Float`.
@@ -360,8 +360,8 @@ real_trait!(
     /// [`Real`] for `f32` users: [`Float`] plus arithmetic and comparison with a plain `f32` on
     /// the right, [`Sum`], [`Product`], [`FloatConst`] and [`Literal::cst`].
     ///
-    /// Implemented for `f32`, [`Dual`] over a `Real32` at any depth, and
-    /// [`Var`] over a `Real32` (the graph records `f64` only).
+    /// Implemented for `f32`, [`Dual`](crate::Dual) over a `Real32` at any depth, and
+    /// [`Var`](crate::reverse::Var) over a `Real32` (the graph records `f64` only).
     ///
     /// ```
     /// use nilpotent::{Real32, gradient};

@@ -1,4 +1,4 @@
-//! nalgebra for the reverse-mode variable: [`Var<T>`](Var) is a [`RealField`]
+//! nalgebra for the reverse-mode variable: [`Var<T>`](Var) is a [`RealField`](nalgebra::RealField)
 //! (and so a `ComplexField`, `SimdRealField`, …) whenever `T` is a `RealField + Float`, so matrix
 //! code written over `T: RealField` runs on the tape: one recording and one backward sweep give the
 //! gradient of a scalar function of a matrix (a determinant, a log-likelihood, a least-squares

@@ -62,7 +62,7 @@ literal_ops!(@nested f64, [T: Float + Literal<Lit = f64> + 'static, const M: usi
 literal_ops!(@nested f32, [T: Float + Literal<Lit = f32> + 'static, const M: usize]
     Var<Dual<T, M>>, Dual<T, M>);
 
-/// The tape runs [`scan`] and [`fold`] in memory that does not grow with the number of steps
+/// The tape runs [`scan`](crate::scan) and [`fold`](crate::fold) in memory that does not grow with the number of steps
 /// (see the module's docs); the other combinators loop.
 impl<T: Loops + 'static> Loops for Var<T>
 where
