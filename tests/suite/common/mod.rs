@@ -6,6 +6,7 @@
 //! Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+pub mod domains;
 pub mod functions;
 
 use nilpotent::rules::{Binary, Unary};

@@ -10,9 +10,9 @@
 
 #[allow(dead_code)] // `main` and a few accessors are only used by the example binary
 #[path = "../../../examples/tour.rs"]
-mod tour;
+mod tour_example;
 
-use tour::{G_R, G_S, G_X, X};
+use tour_example::{G_R, G_S, G_X, X};
 
 /// The lecture's value f(2, 5) and ∂f/∂x₂ = 2 − cos 5, as printed in the course notes (17
 /// significant digits, i.e. the f64 nearest to the exact value).
@@ -51,7 +51,7 @@ impl SplitMix {
 
 #[test]
 fn value_at_the_lecture_point() {
-    let g = tour::gradients(X);
+    let g = tour_example::gradients(X);
     // 1e-14: about 7 ulps at 11.65; the sum of three correctly rounded terms may differ from the
     // nearest f64 in the last bit or two.
     assert!(
@@ -72,7 +72,7 @@ fn value_at_the_lecture_point() {
 
 #[test]
 fn gradients_at_the_lecture_point() {
-    let g = tour::gradients(X);
+    let g = tour_example::gradients(X);
     for (name, grad) in [("forward", &g.forward), ("reverse", &g.reverse)] {
         // ∂f/∂x₁ = 1/2 + 5 is exact in binary and every step producing it is exact.
         assert_eq!(grad[0], 5.5, "{name}");
@@ -85,7 +85,7 @@ fn gradients_at_the_lecture_point() {
 
 #[test]
 fn finite_difference_errors_are_below_their_bounds() {
-    let g = tour::gradients(X);
+    let g = tour_example::gradients(X);
     // Bounds: central differences reach ≈ ε^(2/3) ≈ 4e-11 relative in theory (observed 5.8e-11
     // and 4.1e-11 absolute on a gradient of size ≈ 5); Richardson O(h⁶) ≈ 1e-13 (observed 6.2e-14
     // and 1.4e-13). The bounds leave about 10× headroom and are far below what a wrong step rule
@@ -102,7 +102,7 @@ fn finite_difference_errors_are_below_their_bounds() {
 
 #[test]
 fn forward_tangent_trace_seed_e1() {
-    let t = tour::forward_trace(X, [1.0, 0.0]);
+    let t = tour_example::forward_trace(X, [1.0, 0.0]);
     assert_eq!(t.seed, [1.0, 0.0]);
     // v̇₋₁ = 1, v̇₀ = 0, v̇₁ = 1/2, v̇₂ = 1·5 + 2·0 = 5, v̇₃ = cos 5 · 0 = 0, v̇₄ = v̇₅ = 5.5: all
     // exact in binary and every step exact, so compared exactly.
@@ -112,7 +112,7 @@ fn forward_tangent_trace_seed_e1() {
 
 #[test]
 fn forward_tangent_trace_seed_e2() {
-    let t = tour::forward_trace(X, [0.0, 1.0]);
+    let t = tour_example::forward_trace(X, [0.0, 1.0]);
     assert_eq!(t.seed, [0.0, 1.0]);
     // v̇₋₁ = 0, v̇₀ = 1, v̇₁ = 0, v̇₂ = 0·5 + 2·1 = 2, v̇₃ = cos 5, v̇₄ = 2, v̇₅ = 2 − cos 5.
     assert_eq!(&t.tangents[..3], &[0.0, 1.0, 0.0]);
@@ -142,7 +142,7 @@ fn assert_primal_trace(values: &[f64; 7]) {
 
 #[test]
 fn reverse_adjoint_trace() {
-    let t = tour::reverse_trace(X);
+    let t = tour_example::reverse_trace(X);
     assert_primal_trace(&t.values);
     // v̄₅ = 1, v̄₄ = 1, v̄₃ = −1, v̄₂ = 1, v̄₁ = 1, x̄₂ = v̄₀ = v̄₂·v₋₁ + v̄₃·cos v₀ = 2 − cos 5,
     // x̄₁ = v̄₋₁ = v̄₁/v₋₁ + v̄₂·v₀ = 0.5 + 5.
@@ -154,7 +154,7 @@ fn reverse_adjoint_trace() {
 
 #[test]
 fn jacobian_products_against_closed_forms() {
-    let p = tour::products(G_X, G_R, G_S);
+    let p = tour_example::products(G_X, G_R, G_S);
     let jac = g_jacobian_exact(G_X);
     // 1e-14 absolute on entries of size ≤ 4.2: a few ulps (AD evaluates the same closed forms
     // through the rule table, possibly in another order).
@@ -186,7 +186,7 @@ fn jacobian_products_against_closed_forms() {
 
 #[test]
 fn dot_product_check() {
-    let p = tour::products(G_X, G_R, G_S);
+    let p = tour_example::products(G_X, G_R, G_S);
     // 1e-13 relative: both sides are sums of a few products of O(1) numbers, each a few ulps off.
     let scale = p.dot_jr.abs().max(1.0);
     assert!(
@@ -211,7 +211,7 @@ fn tour_functions_at_random_points() {
     for case in 0..200 {
         // x₁ in [0.5, 5] keeps ln and its derivatives moderate for the finite differences.
         let x = [rng.uniform(0.5, 5.0), rng.uniform(-10.0, 10.0)];
-        let g = tour::gradients(x);
+        let g = tour_example::gradients(x);
         let scale = g.exact[0].abs().max(g.exact[1].abs()).max(1.0);
         assert_eq!(g.value_forward, f_exact(x), "case {case}");
         assert_eq!(g.value_reverse, f_exact(x), "case {case}");
@@ -234,9 +234,9 @@ fn tour_functions_at_random_points() {
             );
         }
 
-        let ft1 = tour::forward_trace(x, [1.0, 0.0]);
-        let ft2 = tour::forward_trace(x, [0.0, 1.0]);
-        let rt = tour::reverse_trace(x);
+        let ft1 = tour_example::forward_trace(x, [1.0, 0.0]);
+        let ft2 = tour_example::forward_trace(x, [0.0, 1.0]);
+        let rt = tour_example::reverse_trace(x);
         // The tangents of v₅ along e₁, e₂ and the input adjoints are the gradient.
         assert_eq!(ft1.tangents[6], g.forward[0], "case {case}");
         assert_eq!(ft2.tangents[6], g.forward[1], "case {case}");
@@ -256,7 +256,7 @@ fn tour_functions_at_random_points() {
             rng.uniform(-1.0, 1.0),
         ];
         let s = [rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0)];
-        let p = tour::products(gx, r, s);
+        let p = tour_example::products(gx, r, s);
         let jac = g_jacobian_exact(gx);
         // 1e-14 + 1e-15·|entry|: |J| ≤ 2e² ≈ 15 here, a few ulps.
         for i in 0..2 {
@@ -296,14 +296,14 @@ fn squash(line: &str) -> String {
 /// as `f_exact`; gradients to 2 ulps).
 #[test]
 fn graph_section_against_closed_forms() {
-    let gs = tour::graph_section();
+    let gs = tour_example::graph_section();
     assert_eq!(gs.sizes.0, 5, "ln, ×, +, sin, −");
     assert!(
         gs.sizes.1 <= 4 * gs.sizes.0,
         "cheap gradient: {:?}",
         gs.sizes
     );
-    for (x, v) in tour::GRAPH_POINTS.iter().zip(&gs.values) {
+    for (x, v) in tour_example::GRAPH_POINTS.iter().zip(&gs.values) {
         assert_eq!(v[0].to_bits(), f_exact(*x).to_bits(), "f at {x:?}");
         let grad = [1.0 / x[0] + x[1], x[0] - x[1].cos()];
         for k in 0..2 {
@@ -323,8 +323,8 @@ fn graph_section_against_closed_forms() {
 /// against y₀(1 − θh)ⁿ and its derivatives, and the tape of the `fold` against the `for` loop's.
 #[test]
 fn loops_section_against_closed_forms() {
-    let ls = tour::loops_section();
-    let (w, d) = (tour::W, tour::ROWS_AB);
+    let ls = tour_example::loops_section();
+    let (w, d) = (tour_example::W, tour_example::ROWS_AB);
     let mut exact = [0.0; 3];
     for r in d.chunks(2) {
         let res = w[0] * r[0] + w[1] - r[1];
@@ -342,7 +342,7 @@ fn loops_section_against_closed_forms() {
             );
         }
     }
-    let (theta, y0, h, n) = tour::DECAY;
+    let (theta, y0, h, n) = tour_example::DECAY;
     let q = 1.0 - theta * h;
     let exact = [
         y0 * q.powi(n as i32),
@@ -362,7 +362,7 @@ fn loops_section_against_closed_forms() {
 
 #[test]
 fn printed_report_contains_every_table() {
-    let text = tour::report();
+    let text = tour_example::report();
     let lines: Vec<String> = text.lines().map(squash).collect();
     let has = |needle: &str| lines.iter().any(|l| l.contains(needle));
     for header in [

@@ -41,6 +41,7 @@
 //! the order of differentiation: [`powf_at_zero_base_mixed_partial_depends_on_the_order`].
 
 use crate::common;
+use crate::common::domains::{binary_domain, unary_domain};
 
 use std::ops::{Add, Div, Mul, Rem, Sub};
 
@@ -705,86 +706,8 @@ fn check_restriction_kink(e: Entry, p: &[f64], k: usize, form: Form, want: f64, 
 }
 
 // ---------------------------------------------------------------------------------------------
-// In-domain inputs (the domains of tests/suite/base/rules.rs)
+// In-domain inputs (the shared domains of `common::domains`)
 // ---------------------------------------------------------------------------------------------
-
-/// A unary entry's sampler and, for piecewise entries, a monotone "piece" function that is constant
-/// exactly where the entry is smooth (samples whose ±2h neighbourhood crosses a jump are redrawn).
-type Domain1 = (fn(&mut Rng) -> f64, Option<fn(f64) -> f64>);
-
-/// The input domain of each unary entry, ≥ 0.1 from singularities. No `_` arm.
-fn unary_domain(op: Unary) -> Domain1 {
-    match op {
-        Unary::Neg | Unary::Sin | Unary::Cos | Unary::Atan | Unary::Asinh => {
-            (|r| r.uniform(-10.0, 10.0), None)
-        }
-        Unary::ToDegrees | Unary::ToRadians => (|r| r.uniform(-10.0, 10.0), None),
-        Unary::Exp | Unary::Exp2 | Unary::ExpM1 => (|r| r.uniform(-5.0, 5.0), None),
-        Unary::Sinh | Unary::Cosh | Unary::Tanh => (|r| r.uniform(-5.0, 5.0), None),
-        Unary::Recip => (|r| r.signed(0.2, 10.0), None),
-        Unary::Cbrt => (|r| r.signed(0.1, 10.0), None),
-        Unary::Powi(_) => (|r| r.signed(0.2, 3.0), None),
-        Unary::Sqrt | Unary::Ln | Unary::Log2 | Unary::Log10 => (|r| r.uniform(0.1, 10.0), None),
-        Unary::Ln1p => (|r| r.uniform(-0.9, 10.0), None),
-        Unary::Tan => (|r| r.uniform(-1.4, 1.4), None),
-        Unary::Asin | Unary::Acos | Unary::Atanh => (|r| r.uniform(-0.9, 0.9), None),
-        Unary::Acosh => (|r| r.uniform(1.1, 10.0), None),
-        Unary::Abs | Unary::Signum => (|r| r.signed(0.05, 10.0), Some(f64::signum)),
-        Unary::Floor => (|r| r.uniform(-10.0, 10.0), Some(f64::floor)),
-        Unary::Ceil => (|r| r.uniform(-10.0, 10.0), Some(f64::ceil)),
-        Unary::Round => (|r| r.uniform(-10.0, 10.0), Some(f64::round)),
-        Unary::Trunc | Unary::Fract => (|r| r.uniform(-10.0, 10.0), Some(f64::trunc)),
-    }
-}
-
-/// A binary entry's sampler and, for piecewise entries, a piece function monotone in each argument
-/// (equal values at the corners of the ±2h box mean no jump inside it).
-type Domain2 = (fn(&mut Rng) -> (f64, f64), Option<fn(f64, f64) -> f64>);
-
-/// The input domain of each binary entry. No `_` arm.
-fn binary_domain(op: Binary) -> Domain2 {
-    match op {
-        Binary::Add | Binary::Sub | Binary::Mul => {
-            (|r| (r.uniform(-10.0, 10.0), r.uniform(-10.0, 10.0)), None)
-        }
-        Binary::Div => (|r| (r.uniform(-10.0, 10.0), r.signed(0.2, 10.0)), None),
-        // jumps where x/y is an integer; the quotient is the piece index
-        Binary::Rem => (
-            |r| (r.uniform(-10.0, 10.0), r.signed(0.5, 5.0)),
-            Some(|x, y| (x / y).trunc()),
-        ),
-        Binary::RemEuclid => (
-            |r| (r.uniform(-10.0, 10.0), r.signed(0.5, 5.0)),
-            Some(|x, y| x.div_euclid(y)),
-        ),
-        // x > 0 (ln x in ∂/∂y)
-        Binary::Powf => (|r| (r.uniform(0.2, 5.0), r.uniform(-3.0, 3.0)), None),
-        // x > 0, base y with |ln y| ≥ 0.2 (base 1 is singular)
-        Binary::Log => (|r| (r.uniform(0.2, 10.0), r.signed(0.2, 2.0).exp()), None),
-        // polar sample: radius ≥ 0.2, angle ≥ 0.14 from the branch cut at ±π
-        Binary::Atan2 => (
-            |r| {
-                let (rad, a) = (r.uniform(0.2, 5.0), r.uniform(-3.0, 3.0));
-                (rad * a.sin(), rad * a.cos())
-            },
-            None,
-        ),
-        Binary::Hypot => (
-            |r| loop {
-                let (x, y) = (r.uniform(-10.0, 10.0), r.uniform(-10.0, 10.0));
-                if x.hypot(y) >= 0.2 {
-                    return (x, y);
-                }
-            },
-            None,
-        ),
-        // kink on the diagonal x = y
-        Binary::Max | Binary::Min | Binary::AbsSub => (
-            |r| (r.uniform(-10.0, 10.0), r.uniform(-10.0, 10.0)),
-            Some(|x, y| (x - y).signum()),
-        ),
-    }
-}
 
 /// Draws an in-domain point for `e`, with the ±2h neighbourhood (h = [`step`] of the largest
 /// coordinate) inside one smooth piece.
@@ -792,7 +715,8 @@ fn sample(e: Entry, rng: &mut Rng) -> Vec<f64> {
     loop {
         match e {
             Entry::Unary(op) => {
-                let (draw, piece) = unary_domain(op);
+                let d = unary_domain(op);
+                let (draw, piece) = (d.sample, d.piece);
                 let x = draw(rng);
                 let h = 2.0 * step(x);
                 match piece {
@@ -801,7 +725,8 @@ fn sample(e: Entry, rng: &mut Rng) -> Vec<f64> {
                 }
             }
             Entry::Binary(op) => {
-                let (draw, piece) = binary_domain(op);
+                let d = binary_domain(op);
+                let (draw, piece) = (d.sample, d.piece);
                 let (x, y) = draw(rng);
                 let h = 2.0 * step(x.abs().max(y.abs()));
                 if let Some(pc) = piece {

@@ -36,6 +36,7 @@ mod loops;
 mod params;
 
 use crate::common;
+use crate::common::domains::{binary_domain, unary_domain};
 use crate::common::functions::{lecture, rosenbrock};
 
 use std::cell::Cell;
@@ -407,49 +408,7 @@ impl Func for Case {
     }
 }
 
-// The domains of `tests/suite/base/rules.rs` (copied: test binaries do not share code but through
-// `tests/suite/common`), with predicates for points made by moving a sample.
-
-/// A unary entry's inputs: a sampler and, for piecewise entries, a monotone "piece" function that
-/// is constant exactly where the entry is smooth.
-struct Domain1 {
-    sample: fn(&mut Rng) -> f64,
-    piece: Option<fn(f64) -> f64>,
-}
-
-/// The input domain of each unary entry. No `_` arm: a new entry must state its domain.
-fn unary_domain(op: Unary) -> Domain1 {
-    let smooth = |sample: fn(&mut Rng) -> f64| Domain1 {
-        sample,
-        piece: None,
-    };
-    let piecewise = |sample: fn(&mut Rng) -> f64, piece: fn(f64) -> f64| Domain1 {
-        sample,
-        piece: Some(piece),
-    };
-    match op {
-        Unary::Neg | Unary::Sin | Unary::Cos | Unary::Atan | Unary::Asinh => {
-            smooth(|r| r.uniform(-10.0, 10.0))
-        }
-        Unary::ToDegrees | Unary::ToRadians => smooth(|r| r.uniform(-10.0, 10.0)),
-        Unary::Exp | Unary::Exp2 | Unary::ExpM1 => smooth(|r| r.uniform(-5.0, 5.0)),
-        Unary::Sinh | Unary::Cosh | Unary::Tanh => smooth(|r| r.uniform(-5.0, 5.0)),
-        Unary::Recip => smooth(|r| r.signed(0.2, 10.0)),
-        Unary::Cbrt => smooth(|r| r.signed(0.1, 10.0)),
-        Unary::Powi(_) => smooth(|r| r.signed(0.2, 3.0)),
-        Unary::Sqrt | Unary::Ln | Unary::Log2 | Unary::Log10 => smooth(|r| r.uniform(0.1, 10.0)),
-        Unary::Ln1p => smooth(|r| r.uniform(-0.9, 10.0)),
-        Unary::Tan => smooth(|r| r.uniform(-1.4, 1.4)),
-        Unary::Asin | Unary::Acos | Unary::Atanh => smooth(|r| r.uniform(-0.9, 0.9)),
-        Unary::Acosh => smooth(|r| r.uniform(1.1, 10.0)),
-        Unary::Abs | Unary::Signum => piecewise(|r| r.signed(0.05, 10.0), f64::signum),
-        Unary::Floor => piecewise(|r| r.uniform(-10.0, 10.0), f64::floor),
-        Unary::Ceil => piecewise(|r| r.uniform(-10.0, 10.0), f64::ceil),
-        Unary::Round => piecewise(|r| r.uniform(-10.0, 10.0), f64::round),
-        Unary::Trunc => piecewise(|r| r.uniform(-10.0, 10.0), f64::trunc),
-        Unary::Fract => piecewise(|r| r.uniform(-10.0, 10.0), f64::trunc),
-    }
-}
+// Predicates for points made by moving a sample of the shared domains (`common::domains`).
 
 /// True if `x` is in the range [`unary_domain`] samples from and 2h from a jump or kink.
 fn unary_ok(op: Unary, x: f64) -> bool {
@@ -476,57 +435,6 @@ fn unary_ok(op: Unary, x: f64) -> bool {
             Some(p) => p(x - h) == p(x) && p(x + h) == p(x),
             None => true,
         }
-}
-
-/// A binary entry's inputs: a sampler of (x, y) and, for piecewise entries, a piece function
-/// monotone in each argument.
-struct Domain2 {
-    sample: fn(&mut Rng) -> (f64, f64),
-    piece: Option<fn(f64, f64) -> f64>,
-}
-
-/// The input domain of each binary entry. No `_` arm.
-fn binary_domain(op: Binary) -> Domain2 {
-    let smooth = |sample: fn(&mut Rng) -> (f64, f64)| Domain2 {
-        sample,
-        piece: None,
-    };
-    let piecewise = |sample: fn(&mut Rng) -> (f64, f64), piece: fn(f64, f64) -> f64| Domain2 {
-        sample,
-        piece: Some(piece),
-    };
-    match op {
-        Binary::Add | Binary::Sub | Binary::Mul => {
-            smooth(|r| (r.uniform(-10.0, 10.0), r.uniform(-10.0, 10.0)))
-        }
-        Binary::Div => smooth(|r| (r.uniform(-10.0, 10.0), r.signed(0.2, 10.0))),
-        Binary::Rem => piecewise(
-            |r| (r.uniform(-10.0, 10.0), r.signed(0.5, 5.0)),
-            |x, y| (x / y).trunc(),
-        ),
-        Binary::RemEuclid => piecewise(
-            |r| (r.uniform(-10.0, 10.0), r.signed(0.5, 5.0)),
-            |x, y| x.div_euclid(y),
-        ),
-        Binary::Powf => smooth(|r| (r.uniform(0.2, 5.0), r.uniform(-3.0, 3.0))),
-        Binary::Log => smooth(|r| (r.uniform(0.2, 10.0), r.signed(0.2, 2.0).exp())),
-        Binary::Atan2 => smooth(|r| {
-            let (rad, t) = (r.uniform(0.2, 5.0), r.uniform(-3.0, 3.0));
-            (rad * t.sin(), rad * t.cos())
-        }),
-        Binary::Hypot => smooth(|r| {
-            loop {
-                let (x, y) = (r.uniform(-10.0, 10.0), r.uniform(-10.0, 10.0));
-                if x.hypot(y) >= 0.2 {
-                    return (x, y);
-                }
-            }
-        }),
-        Binary::Max | Binary::Min | Binary::AbsSub => piecewise(
-            |r| (r.uniform(-10.0, 10.0), r.uniform(-10.0, 10.0)),
-            |x, y| (x - y).signum(),
-        ),
-    }
 }
 
 /// True if (x, y) is in the range [`binary_domain`] samples from, with the ±2h box inside one
