@@ -5,8 +5,12 @@
 //!
 //! * [`check_table`] is generic over a [`Mode`]: a differentiation mode is plugged in by
 //!   implementing `Mode` (three functions: value and partials of a unary, binary and `mul_add`
-//!   entry at a point) and adding one `#[test]` that calls `check_table::<ThatMode>()`. The forward
-//!   mode `Dual<f64, 1>` is [`Forward`]; the reverse-mode tape variable will be the second.
+//!   entry at a point) and adding one `#[test]` that calls `check_table::<ThatMode>()`. The modes
+//!   walked: forward mode `Dual<f64, 1>` ([`Forward`]), the tape `Var<f64>` ([`Tape`]) and graph
+//!   mode's interpreter ([`Interpreter`]). The backends that run compiled graphs (emitted Rust,
+//!   the JIT) are checked against the interpreter bit for bit on every entry in `graph::emit` and
+//!   `graph::jit`; the modes' own exactness checks (reverse against forward to the bit, `f32`,
+//!   second order) are in `reverse::rules` and `forward::nested_rules`.
 //! * Forward-only checks follow: `Dual<f64, 4>` with random seed directions (each lane is a
 //!   directional derivative), `Dual<f32, 2>`, nested `Dual<Dual<f64, 1>, 1>` (second derivatives),
 //!   and the `Dual ∘ T` / `T ∘ Dual` operator forms (their own code paths).
@@ -26,6 +30,8 @@ use common::{
     same_f32, same_f64, step,
 };
 use nilpotent::Dual;
+use nilpotent::graph::{Graph, Sym};
+use nilpotent::reverse::Var;
 use nilpotent::rules::{self, Binary, Unary};
 use num_traits::Pow;
 
@@ -308,6 +314,78 @@ fn check_table<M: Mode>() {
 #[test]
 fn forward_rule_table_matches_finite_differences() {
     check_table::<Forward>();
+}
+
+/// Reverse mode on the tape variable `Var<f64>`: one recording per point, all partials from one
+/// backward pass ([`nilpotent::reverse::gradient`]).
+struct Tape;
+
+impl Mode for Tape {
+    const NAME: &'static str = "reverse Var<f64>";
+
+    fn unary(op: Unary, x: f64) -> (f64, f64) {
+        let (v, g) = nilpotent::reverse::gradient(|p: &[Var<f64>]| apply_unary(op, p[0]), &[x]);
+        (v, g[0])
+    }
+
+    fn binary(op: Binary, x: f64, y: f64) -> (f64, f64, f64) {
+        let (v, g) =
+            nilpotent::reverse::gradient(|p: &[Var<f64>]| apply_binary(op, p[0], p[1]), &[x, y]);
+        (v, g[0], g[1])
+    }
+
+    fn mul_add(x: f64, y: f64, z: f64) -> (f64, [f64; 3]) {
+        let (v, g) = nilpotent::reverse::gradient(
+            |p: &[Var<f64>]| apply_mul_add(p[0], p[1], p[2]),
+            &[x, y, z],
+        );
+        (v, [g[0], g[1], g[2]])
+    }
+}
+
+/// The whole table in reverse mode, by the same walk and oracle as forward mode.
+#[test]
+fn reverse_rule_table_matches_finite_differences() {
+    check_table::<Tape>();
+}
+
+/// Graph mode: the entry recorded on `Sym` at the point, its gradient graph built
+/// ([`Graph::gradient`]) and run by the interpreter at that point (value and partials in one
+/// output).
+struct Interpreter;
+
+impl Interpreter {
+    fn run(x: &[f64], f: impl Fn(&[Sym]) -> Sym) -> Vec<f64> {
+        Graph::record(x, f)
+            .gradient()
+            .eval(x)
+            .unwrap_or_else(|e| panic!("graph of an entry at {x:?}: {e}"))
+    }
+}
+
+impl Mode for Interpreter {
+    const NAME: &'static str = "graph interpreter";
+
+    fn unary(op: Unary, x: f64) -> (f64, f64) {
+        let out = Self::run(&[x], |p| apply_unary(op, p[0]));
+        (out[0], out[1])
+    }
+
+    fn binary(op: Binary, x: f64, y: f64) -> (f64, f64, f64) {
+        let out = Self::run(&[x, y], |p| apply_binary(op, p[0], p[1]));
+        (out[0], out[1], out[2])
+    }
+
+    fn mul_add(x: f64, y: f64, z: f64) -> (f64, [f64; 3]) {
+        let out = Self::run(&[x, y, z], |p| apply_mul_add(p[0], p[1], p[2]));
+        (out[0], [out[1], out[2], out[3]])
+    }
+}
+
+/// The whole table in graph mode (the interpreter), by the same walk and oracle as forward mode.
+#[test]
+fn graph_rule_table_matches_finite_differences() {
+    check_table::<Interpreter>();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1051,3 +1051,154 @@ fn slice_drivers_take_nalgebra_vectors() {
         assert_relative_eq!(*gi, xi.sin() + xi * xi.cos(), max_relative = 1e-14);
     }
 }
+
+// ----- issue 20, item 11: the compiler crashed on forward mode through nalgebra -----------------
+
+/// rustc 1.95 crashed (LLVM's register coalescer) compiling `DMatrix::<Dual<f64, 8>>::try_inverse`
+/// in release mode; the fix compiles the special cases of the chain rule smaller for tangents of 8
+/// or more `f64` lanes (one copy of `chain` for a zero partial, the lanes of an infinite or NaN
+/// partial out of line). The build itself is checked by CI (`examples/nalgebra_decompositions.rs`,
+/// release). Here: that smaller code computes what the code for narrow duals computes, bit for
+/// bit, lane by lane: every lane of a `Dual<f64, 8>` (and `Dual<f64, 16>`) result against the same
+/// operation on `Dual<f64, 1>` with that lane's tangents, on operands with zero, infinite and NaN
+/// values and tangents, for products, quotients, powers, `atan2`, `hypot`, `chain` and `chain2`
+/// with infinite, NaN and zero partials, and through nalgebra's unrolled 4 × 4 inverse and LU.
+#[test]
+fn compiler_crash_forward_mode_through_nalgebra_wide_lanes_match_narrow() {
+    use nalgebra::DMatrix;
+    // bit for bit, except that NaNs are all alike and, for `powf` only, the sign of a zero
+    // tangent: `x^y` at y = ±0 returns the constant 1 (+0 tangents) when the whole exponent is a
+    // constant, so on one lane a zero-tangent exponent gives +0 where 8 lanes (another lane of the
+    // exponent nonzero) give x′·0 = −0 for a negative x′; the same before this fix
+    fn same(a: f64, b: f64, zero_sign: bool) -> bool {
+        a.to_bits() == b.to_bits()
+            || (a.is_nan() && b.is_nan())
+            || (!zero_sign && a == 0.0 && b == 0.0)
+    }
+    fn lane<const N: usize>(d: &Dual<f64, N>, i: usize) -> Dual<f64, 1> {
+        Dual::new(d.re, [d.eps[i]])
+    }
+    fn check<const N: usize>(
+        what: &str,
+        wide: Dual<f64, N>,
+        narrow: impl Fn(usize) -> Dual<f64, 1>,
+    ) {
+        for i in 0..N {
+            let n = narrow(i);
+            assert!(
+                same(wide.re, n.re, true) && same(wide.eps[i], n.eps[0], !what.starts_with("x^y")),
+                "{what}, lane {i}: {:?} + {:?}ε against {:?} + {:?}ε on one lane",
+                wide.re,
+                wide.eps[i],
+                n.re,
+                n.eps[0]
+            );
+        }
+    }
+    let special = [
+        0.0,
+        -0.0,
+        1.5,
+        -2.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        1e-310,
+    ];
+    // tangents: a mix of zeros and specials in different lanes
+    fn tangents<const N: usize>(k: usize, special: &[f64]) -> [f64; N] {
+        core::array::from_fn(|i| {
+            if (i + k).is_multiple_of(3) {
+                0.0
+            } else {
+                special[(i * 5 + k) % special.len()]
+            }
+        })
+    }
+    type Op<const N: usize> = fn(Dual<f64, N>, Dual<f64, N>) -> Dual<f64, N>;
+    fn all<const N: usize>(special: &[f64]) {
+        for (a, &x) in special.iter().enumerate() {
+            for (b, &y) in special.iter().enumerate() {
+                let u = Dual::<f64, N>::new(x, tangents(a, special));
+                let v = Dual::<f64, N>::new(y, tangents(b + 3, special));
+                let ops: [(&str, Op<N>); 7] = [
+                    ("x·y", |u, v| u * v),
+                    ("x/y", |u, v| u / v),
+                    ("x − y", |u, v| u - v),
+                    ("x^y", |u, v| u.powf(v)),
+                    ("atan2", |u, v| u.atan2(v)),
+                    ("hypot", |u, v| u.hypot(v)),
+                    ("chain2(∞, y)", |u, v| {
+                        u.chain2(v, 1.0, f64::INFINITY, v.re)
+                    }),
+                ];
+                let narrow_ops: [Op<1>; 7] = [
+                    |u, v| u * v,
+                    |u, v| u / v,
+                    |u, v| u - v,
+                    |u, v| u.powf(v),
+                    |u, v| u.atan2(v),
+                    |u, v| u.hypot(v),
+                    |u, v| u.chain2(v, 1.0, f64::INFINITY, v.re),
+                ];
+                for ((name, op), narrow) in ops.iter().zip(narrow_ops) {
+                    check(
+                        &format!("{name}({x:?}, {y:?}) on {N} lanes"),
+                        op(u, v),
+                        |i| narrow(lane(&u, i), lane(&v, i)),
+                    );
+                }
+            }
+            let u = Dual::<f64, N>::new(x, tangents(a, special));
+            for &d in special.iter() {
+                check(
+                    &format!("chain({x:?}, derivative {d:?})"),
+                    u.chain(2.0, d),
+                    |i| lane(&u, i).chain(2.0, d),
+                );
+            }
+            check(&format!("sqrt({x:?})"), u.sqrt(), |i| lane(&u, i).sqrt());
+            check(&format!("ln({x:?})"), u.ln(), |i| lane(&u, i).ln());
+        }
+    }
+    all::<8>(&special);
+    all::<16>(&special);
+
+    // through nalgebra: the unrolled 4 × 4 inverse and LU (5 × 5), with zero entries (zero
+    // partials) and one zero tangent lane
+    for n in [4, 5] {
+        let a: Vec<Dual<f64, 8>> = (0..n * n)
+            .map(|k| {
+                let re = if k % 7 == 3 {
+                    0.0
+                } else {
+                    ((k + 1) as f64 * 0.37).sin()
+                };
+                let re = if k % (n + 1) == 0 { re + 3.0 } else { re };
+                Dual::new(
+                    re,
+                    core::array::from_fn(|i| {
+                        if i == 5 {
+                            0.0
+                        } else {
+                            ((k * 8 + i) as f64).cos()
+                        }
+                    }),
+                )
+            })
+            .collect();
+        let inv = DMatrix::from_row_slice(n, n, &a).try_inverse().unwrap();
+        for i in 0..8 {
+            let narrow: Vec<Dual<f64, 1>> = a.iter().map(|d| lane(d, i)).collect();
+            let inv1 = DMatrix::from_row_slice(n, n, &narrow)
+                .try_inverse()
+                .unwrap();
+            for (w, s) in inv.iter().zip(inv1.iter()) {
+                assert!(
+                    same(w.re, s.re, true) && same(w.eps[i], s.eps[0], true),
+                    "try_inverse {n}×{n}, lane {i}: {w:?} against {s:?}"
+                );
+            }
+        }
+    }
+}

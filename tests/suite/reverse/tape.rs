@@ -790,3 +790,62 @@ fn gradient_into_buffer_length_mismatch_panics() {
     let mut grad = [0.0; 1];
     Tape::new().gradient_into(|x| x[0] * x[1], &[1.0, 2.0], &mut grad);
 }
+
+// ----- 2. recording ids: a variable from an old recording must never be accepted --------------
+
+/// A variable of a finished recording used in a new one panics, even after many recordings (the
+/// ids are 64-bit and never reused; the wrap-around at 2³² is tested in the tape's unit tests).
+#[test]
+fn stale_variable_from_an_old_recording_is_rejected() {
+    let mut tape = Tape::new();
+    let stale = tape.record(&[1.0], |x| x[0]);
+    for _ in 0..1000 {
+        tape.record(&[1.0, 2.0], |x| x[0] * x[1]);
+    }
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        tape.gradient(|x| x[0] * x[1] + stale * 10.0, &[1.0, 2.0, 3.0])
+    }));
+    let msg = *caught
+        .expect_err("a stale variable was accepted")
+        .downcast::<String>()
+        .unwrap();
+    assert!(msg.contains("earlier recording"), "{msg}");
+}
+
+/// `Var<f64>` carries a 64-bit recording id and still fits in 24 bytes.
+#[test]
+fn var_f64_is_at_most_24_bytes() {
+    assert!(core::mem::size_of::<Var<f64>>() <= 24);
+}
+
+// ----- 6. backward on a tape with nothing recorded ---------------------------------------------
+
+/// A new or cleared tape has no inputs: backward from a constant returns the empty gradient
+/// (it panicked with "range start index 1 out of range for slice of length 0").
+#[test]
+fn backward_on_empty_tape_returns_empty_gradient() {
+    let mut tape = Tape::<f64>::new();
+    assert!(tape.backward(Var::constant(1.0)).is_empty());
+    assert!(
+        tape.backward_seeded(&[Var::constant(1.0)], &[1.0])
+            .is_empty()
+    );
+    tape.record(&[1.0, 2.0], |x| x[0] * x[1]);
+    tape.clear();
+    assert!(tape.backward(Var::constant(1.0)).is_empty());
+    // a constant output of a real recording: zeros, one per input
+    tape.record(&[1.0, 2.0], |x| x[0] * x[1]);
+    assert_eq!(tape.backward(Var::constant(1.0)), &[0.0, 0.0]);
+}
+
+/// After `clear()`, a variable of the cleared recording is reported as such.
+#[test]
+fn backward_after_clear_names_the_stale_variable() {
+    let mut tape = Tape::<f64>::new();
+    let y = tape.record(&[1.0, 2.0], |x| x[0] * x[1]);
+    tape.clear();
+    let caught =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tape.backward(y).to_vec()));
+    let msg = *caught.unwrap_err().downcast::<String>().unwrap();
+    assert!(msg.contains("before it was reset"), "{msg}");
+}
