@@ -29,7 +29,7 @@ fn close(a: f64, b: f64, rtol: f64, scale: f64) -> bool {
 
 /// The tolerance against the tape (sums of partial products that the tape and the graph may
 /// accumulate in a different order; the tolerance of the random-expression tests of
-/// `tests/suite/graph/mod.rs`).
+/// `tests/suite/graph/random.rs`).
 const RTOL: f64 = 1e-12;
 
 /// Derivative graphs of random expressions over inputs and parameters against the tape (with the
@@ -53,7 +53,7 @@ fn derivative_graphs_with_parameters_agree_with_the_tape_at_random_points_with_r
         let g = Graph::record_with(&x0, &p0, f);
         let (grad, hess) = (g.gradient(), g.hessian());
         assert_eq!((grad.num_params(), hess.num_params()), (np, np));
-        // points around the recording's, as the random-expression tests of tests/suite/graph/mod.rs take
+        // points around the recording's, as the random-expression tests of tests/suite/graph/random.rs take
         // them (far points and special values, where the modes' documented conventions for
         // overflow differ, are the backend tests' business)
         let v0: Vec<f64> = x0.iter().chain(&p0).copied().collect();
@@ -107,7 +107,7 @@ fn derivative_graphs_with_parameters_agree_with_the_tape_at_random_points_with_r
                 Err(err) => panic!("case {case} at {point:?}: {err}"),
             };
             // (forward mode: the Hessian oracle of the random-expression tests of
-            // tests/suite/graph/mod.rs, whose zero conventions at second order are the graph's)
+            // tests/suite/graph/random.rs, whose zero conventions at second order are the graph's)
             let forward_h = |v: &[Dual<Dual<f64, 4>, 4>]| {
                 let mut all = v.to_vec();
                 all.extend(p.iter().map(|&c| Dual::constant(Dual::constant(c))));
