@@ -86,27 +86,12 @@ impl Func for Case {
     }
 }
 
-// Predicates for points made by moving a sample of the shared domains (`common::domains`).
+// Predicates for points made by moving a sample: the shared domains (`common::domains`) and
+// their pieces.
 
 /// True if `x` is in the range [`unary_domain`] samples from and 2h from a jump or kink.
 fn unary_ok(op: Unary, x: f64) -> bool {
-    let a = x.abs();
-    let in_range = match op {
-        Unary::Neg | Unary::Sin | Unary::Cos | Unary::Atan | Unary::Asinh => a <= 10.0,
-        Unary::ToDegrees | Unary::ToRadians => a <= 10.0,
-        Unary::Exp | Unary::Exp2 | Unary::ExpM1 => a <= 5.0,
-        Unary::Sinh | Unary::Cosh | Unary::Tanh => a <= 5.0,
-        Unary::Recip => (0.2..=10.0).contains(&a),
-        Unary::Cbrt => (0.1..=10.0).contains(&a),
-        Unary::Powi(_) => (0.2..=3.0).contains(&a),
-        Unary::Sqrt | Unary::Ln | Unary::Log2 | Unary::Log10 => (0.1..=10.0).contains(&x),
-        Unary::Ln1p => (-0.9..=10.0).contains(&x),
-        Unary::Tan => a <= 1.4,
-        Unary::Asin | Unary::Acos | Unary::Atanh => a <= 0.9,
-        Unary::Acosh => (1.1..=10.0).contains(&x),
-        Unary::Abs | Unary::Signum => (0.05..=10.0).contains(&a),
-        Unary::Floor | Unary::Ceil | Unary::Round | Unary::Trunc | Unary::Fract => a <= 10.0,
-    };
+    let in_range = (unary_domain(op).contains)(x);
     let h = 2.0 * step(x);
     in_range
         && match unary_domain(op).piece {
@@ -118,18 +103,7 @@ fn unary_ok(op: Unary, x: f64) -> bool {
 /// True if (x, y) is in the range [`binary_domain`] samples from, with the ±2h box inside one
 /// smooth piece.
 fn binary_ok(op: Binary, x: f64, y: f64) -> bool {
-    let box10 = x.abs() <= 10.0 && y.abs() <= 10.0;
-    let in_range = match op {
-        Binary::Add | Binary::Sub | Binary::Mul | Binary::Max | Binary::Min | Binary::AbsSub => {
-            box10
-        }
-        Binary::Div => box10 && y.abs() >= 0.2,
-        Binary::Rem | Binary::RemEuclid => box10 && (0.5..=5.0).contains(&y.abs()),
-        Binary::Powf => (0.2..=5.0).contains(&x) && y.abs() <= 3.0,
-        Binary::Log => (0.2..=10.0).contains(&x) && y > 0.0 && (0.2..=2.0).contains(&y.ln().abs()),
-        Binary::Atan2 => (0.2..=5.0).contains(&x.hypot(y)) && x.atan2(y).abs() <= 3.0,
-        Binary::Hypot => box10 && x.hypot(y) >= 0.2,
-    };
+    let in_range = (binary_domain(op).contains)(x, y);
     if !in_range {
         return false;
     }
