@@ -1,8 +1,9 @@
 //! The integration tests of nilpotent, one test binary whose modules mirror the crate's layers:
 //!
-//! * [`base`]: what every mode shares — the rule table walked through every mode and backend,
-//!   custom rules, loop combinators, zero tests, generic user code, rule partials at special
-//!   points, conventions pinned in several modes;
+//! * [`base`]: what every mode shares — the rule table walked through forward mode, the tape and
+//!   the graph interpreter by one driver (`base::rules`), custom rules, loop combinators, zero
+//!   tests, generic user code, rule partials at special points, conventions pinned in several
+//!   modes;
 //! * [`forward`]: dual numbers and the forward drivers, nested (higher-order) forward mode,
 //!   nalgebra on dual numbers;
 //! * [`reverse`]: the tape, its drivers and reuse, its conventions and rules, nalgebra on `Var`;
