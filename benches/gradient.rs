@@ -5,7 +5,7 @@
 mod common;
 
 /// Emitted Rust of the bench workloads (`Graph::to_rust`; regenerated and checked fresh by
-/// `tests/graph_emitted.rs`).
+/// `tests/suite/graph/emit.rs`).
 mod emitted {
     include!("generated/lecture_gradient.rs");
     include!("generated/rosenbrock1024_gradient.rs");

@@ -5,7 +5,7 @@
 mod common;
 
 /// Emitted Rust of the Hessian graph for n = 32 (`Graph::to_rust`; regenerated and checked fresh
-/// by `tests/graph_emitted.rs`).
+/// by `tests/suite/graph/emit.rs`).
 mod emitted {
     include!("generated/rosenbrock32_hessian.rs");
 }

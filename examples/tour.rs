@@ -9,7 +9,7 @@
 //!
 //! Each section is computed by a function that returns its numbers ([`forward_trace`],
 //! [`reverse_trace`], [`gradients`], [`products`], [`graph_section`], [`loops_section`]) and printed by [`report`];
-//! `tests/tour.rs`
+//! `tests/suite/examples/tour.rs`
 //! includes this file and asserts both the numbers and the printed text.
 
 use std::fmt::Write as _;

@@ -2,10 +2,10 @@
 //! plus the other traits of the num-traits family on [`Dual`].
 //!
 //! Property tests draw their inputs with quickcheck (whose `f64` generator also produces NaN, ±∞,
-//! ±0, extreme and subnormal values) or from the seeded generator of `tests/common`; the number of
+//! ±0, extreme and subnormal values) or from the seeded generator of `tests/suite/common`; the number of
 //! cases is stated at each test.
 
-#[path = "../../tests/common/mod.rs"]
+#[path = "../../tests/suite/common/mod.rs"]
 mod common;
 
 use core::num::FpCategory;

@@ -1,8 +1,8 @@
-//! The core of `examples/training.rs`, shared with its test (`tests/training.rs`): logistic
+//! The core of `examples/training.rs`, shared with its test (`tests/suite/examples/training.rs`): logistic
 //! regression trained by minibatch SGD, with the loss gradient from a graph recorded once with the
 //! minibatch as parameters, or from the tape.
 //!
-//! Not an example of its own (no `main`): `examples/training.rs` and `tests/training.rs` include it
+//! Not an example of its own (no `main`): `examples/training.rs` and `tests/suite/examples/training.rs` include it
 //! with `#[path]`.
 #![allow(dead_code)]
 

@@ -46,7 +46,7 @@
 //! the two modes make sure that it only reaches lanes (forward) or adjoints (reverse) that are nonzero,
 //! so that a singularity on one lane never poisons another.
 //!
-//! The tests in `tests/rule_table.rs` walk [`Unary::ALL`] and [`Binary::ALL`] and compare each entry
+//! The tests in `tests/suite/base/rules.rs` walk [`Unary::ALL`] and [`Binary::ALL`] and compare each entry
 //! with finite differences, in both modes.
 
 use num_traits::Float;

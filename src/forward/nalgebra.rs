@@ -62,13 +62,13 @@
 //!   parts have converged. The tangents are then the derivative of the finite iteration. For
 //!   well-separated eigen-/singular values they agree with the closed forms dλᵢ = vᵢᵀ dA vᵢ,
 //!   dvᵢ = Σ_{j≠i} vⱼ (vⱼᵀ dA vᵢ)/(λᵢ − λⱼ) and dσᵢ = uᵢᵀ dA vᵢ to about 1e-12 in
-//!   `tests/linalg.rs` (the iteration converges quadratically, so by the time the values have
+//!   `tests/suite/forward/nalgebra.rs` (the iteration converges quadratically, so by the time the values have
 //!   converged the tangents have too), but nothing in nalgebra checks the tangents' convergence:
 //!   there is no guarantee beyond what those tests show. At repeated eigenvalues or singular values
 //!   the derivatives do not exist in general (eigen- and singular vectors are not even continuous
 //!   there). The general Schur/`eigenvalues()` path is not tested.
 //!
-//! Tested in `tests/linalg.rs` with `Dual<f64, 3>` (first derivatives along three random directions
+//! Tested in `tests/suite/forward/nalgebra.rs` with `Dual<f64, 3>` (first derivatives along three random directions
 //! per pass): `determinant`, `lu` (`determinant`, `solve`, `try_inverse`), `full_piv_lu`,
 //! `try_inverse`, `qr` (factors, `solve`), `col_piv_qr().solve`, `cholesky` (`solve`, `l`),
 //! `symmetric_eigen`, `svd`, `singular_values`, `norm`, `normalize`, `try_normalize`,

@@ -189,7 +189,7 @@
 //! Bit for bit: every backend computes each node with the operation the interpreter uses —
 //! IEEE arithmetic and std's `f64` methods (which is what the rule table's values are for `f64`),
 //! without fusing or reassociating anything (a fused multiply-add only for `mul_add` nodes) —
-//! and `tests/graph_emitted.rs` and `tests/graph_jit.rs` check it on every rule at special
+//! and `tests/suite/graph/emit.rs` and `tests/suite/graph/jit.rs` check it on every rule at special
 //! values, on random expressions and on gradient and Hessian graphs. NaN payloads are not
 //! specified (by IEEE 754 or by Rust), so "bit for bit" counts every NaN as equal.
 

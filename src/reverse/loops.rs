@@ -324,7 +324,7 @@ mod tests {
         assert!(tape.len() <= 3 + 2 * 3, "{} nodes", tape.len());
         let g = tape.backward(y).to_vec();
         let (v, gp) = reverse::gradient(plain, &x);
-        // Bit for bit equal in a native build (tests/loops.rs checks that); Miri, which this test
+        // Bit for bit equal in a native build (tests/suite/base/loops.rs checks that); Miri, which this test
         // is for, gives `sin` a random error of a few ulps per call, so the two runs are compared
         // to rounding here.
         assert!(

@@ -45,7 +45,7 @@
 //! ([`reverse::hvp`](crate::reverse::hvp), [`reverse::hessian`](crate::reverse::hessian)):
 //! Hessian-vector products of a log determinant, for example.
 //!
-//! Tested in `tests/linalg_reverse.rs` with `Var<f64>` (against closed forms, and against forward
+//! Tested in `tests/suite/reverse/nalgebra.rs` with `Var<f64>` (against closed forms, and against forward
 //! mode by the dot-product test): `determinant`, `lu` (`determinant`, `solve`, `try_inverse`),
 //! `full_piv_lu().determinant()`, `try_inverse`, `qr().solve`, `cholesky` (`solve`, `l`),
 //! `symmetric_eigen` (eigenvalues), `singular_values`, `norm`, `normalize`, `try_normalize`,

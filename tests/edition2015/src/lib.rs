@@ -1,23 +1,23 @@
 //! Emitted Rust (`nilpotent::graph::Graph::to_rust`) compiled in an edition-2015 crate: the
-//! functions that tests/graph_emitted.rs and tests/custom_rules.rs emit and run, `include!`d as
+//! functions that tests/suite/graph/emit.rs and tests/suite/base/custom.rs emit and run, `include!`d as
 //! a build script's output would be. Only compiled (`cargo check`): those tests run the same code
 //! against the interpreter.
 
 // (in edition 2015, `::nilpotent` in emitted code names this item of the crate root)
 extern crate nilpotent;
 
-/// The Rust that tests/graph_emitted.rs emitted: every rule, guards, large graphs.
+/// The Rust that tests/suite/graph/emit.rs emitted: every rule, guards, large graphs.
 pub mod emitted {
     include!("../../generated/emitted.rs");
 }
 
-/// The Rust that tests/graph_emitted.rs emitted for graphs with parameters
+/// The Rust that tests/suite/graph/emit.rs emitted for graphs with parameters
 /// (`fn name(x, p, out)`).
 pub mod emitted_params {
     include!("../../generated/emitted_params.rs");
 }
 
-/// The Rust that tests/custom_rules.rs emitted: calls of custom rules' Rust paths.
+/// The Rust that tests/suite/base/custom.rs emitted: calls of custom rules' Rust paths.
 pub mod custom_emitted {
     include!("../../generated/custom_emitted.rs");
 }

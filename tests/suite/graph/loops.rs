@@ -1,0 +1,764 @@
+//! Issue "Loops as loops", graph side: the loop combinators (`sum_map`, `map_rows`,
+//! `sum_windows`, `scan`, `fold`) recorded on `Sym` as one loop node, checked against the plain
+//! `f64` loop (bit for bit: the same operations in the same order), against the unrolled graph
+//! (`Graph::unrolled`), and their derivative graphs against the tape and finite differences.
+
+use nilpotent::graph::{Graph, GraphError};
+use nilpotent::{Real, fold, map_rows, reverse, scan, sum_map, sum_windows};
+
+/// A small deterministic generator (xorshift), values in [-1, 1).
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+    }
+    fn vec(&mut self, n: usize) -> Vec<f64> {
+        (0..n).map(|_| self.next()).collect()
+    }
+}
+
+/// Bitwise equality, every NaN equal.
+fn same(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
+}
+
+fn close(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol * b.abs().max(1.0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// the functions under test, generic over every number type
+
+/// Logistic loss over rows [x (d), y] with labels 0/1, the label tested with a branch.
+fn logistic_branch<T: Real>(w: &[T], rows: &[T]) -> T {
+    let d = w.len();
+    sum_map(rows, d + 1, |r| {
+        let z = (0..d).fold(T::zero(), |s, j| s + w[j] * r[j]);
+        if r[d] > 0.5 {
+            (T::one() + (-z).exp()).ln()
+        } else {
+            (T::one() + z.exp()).ln()
+        }
+    })
+}
+
+/// Logistic loss without a branch: y·log(1 + e^−z) + (1 − y)·log(1 + e^z).
+fn logistic<T: Real>(w: &[T], rows: &[T]) -> T {
+    let d = w.len();
+    sum_map(rows, d + 1, |r| {
+        let z = (0..d).fold(T::zero(), |s, j| s + w[j] * r[j]);
+        let y = r[d];
+        y * (T::one() + (-z).exp()).ln() + (-y + 1.0) * (T::one() + z.exp()).ln()
+    })
+}
+
+/// The logistic map x ← a·x·(1 − x), k steps.
+fn logistic_map<T: Real>(a: T, x0: T, k: usize) -> T {
+    fold(&[x0], k, |s| vec![a * s[0] * (-s[0] + 1.0)])[0]
+}
+
+/// A driven recurrence over inputs u (2 per step), a state of 2.
+fn driven<T: Real>(p: &[T], u: &[T]) -> Vec<T> {
+    scan(&[p[0], p[1]], u, 2, |s, x| {
+        vec![
+            s[0] * p[2] + (s[1] * x[0]).sin(),
+            s[1] * 0.9 + x[1] * s[0] - p[2] * x[0],
+        ]
+    })
+}
+
+/// Chained Rosenbrock over windows (x[k], x[k+1]).
+fn rosenbrock<T: Real>(x: &[T]) -> T {
+    sum_windows(x, 2, 1, |w| {
+        (w[1] - w[0] * w[0]).powi(2) * 100.0 + (-w[0] + 1.0).powi(2)
+    })
+}
+
+/// The plain loops, for the oracle: the same arithmetic with `for`.
+fn logistic_branch_plain(w: &[f64], rows: &[f64]) -> f64 {
+    let d = w.len();
+    let mut acc = 0.0;
+    for r in rows.chunks(d + 1) {
+        let z = (0..d).fold(0.0, |s, j| s + w[j] * r[j]);
+        acc += if r[d] > 0.5 {
+            (1.0 + (-z).exp()).ln()
+        } else {
+            (1.0 + z.exp()).ln()
+        };
+    }
+    acc
+}
+
+fn data(rng: &mut Rng, m: usize, d: usize) -> Vec<f64> {
+    let mut rows = Vec::with_capacity(m * (d + 1));
+    for k in 0..m {
+        rows.extend(rng.vec(d));
+        rows.push(if k % 3 == 0 { 1.0 } else { 0.0 });
+    }
+    rows
+}
+
+// ---------------------------------------------------------------------------------------------
+// values: one loop node, bit for bit equal to the plain loop and to the unrolled graph
+
+#[test]
+fn sum_map_with_data_as_parameters_is_one_loop_node_equal_to_the_plain_loop_bit_for_bit() {
+    let mut rng = Rng(7);
+    let d = 4;
+    let w = rng.vec(d);
+    let rows = data(&mut rng, 50, d);
+    let g = Graph::record_with(&w, &rows, logistic);
+    let u = g.unrolled();
+    assert!(!u.has_loops() && g.has_loops());
+    assert!(g.len() < 10, "{} operations:\n{g}", g.len());
+    assert!(u.len() > 50 * d);
+    for _ in 0..5 {
+        let w = rng.vec(d);
+        let rows = data(&mut rng, 50, d);
+        let want = logistic(&w, &rows);
+        let got = g.eval_with(&w, &rows).unwrap();
+        assert!(same(&got, &[want]), "{got:?} against {want}");
+        assert!(same(&u.eval_with(&w, &rows).unwrap(), &got));
+    }
+    // the recorded value too
+    assert!(same(&g.recorded_outputs(), &[logistic(&w, &rows)]));
+}
+
+#[test]
+fn node_count_of_a_sum_map_does_not_grow_with_the_data() {
+    let mut rng = Rng(11);
+    let d = 10;
+    let w = rng.vec(d);
+    let mut counts = Vec::new();
+    for m in [5, 50, 500] {
+        let rows = data(&mut rng, m, d);
+        let g = Graph::record_with(&w, &rows, logistic);
+        counts.push(g.len());
+    }
+    assert_eq!(counts[0], counts[1]);
+    assert_eq!(counts[1], counts[2]);
+}
+
+#[test]
+fn scan_and_fold_record_one_loop_node_equal_to_the_plain_loop() {
+    let g = Graph::record(&[3.7, 0.2], |p| logistic_map(p[0], p[1], 10_000));
+    assert!(g.num_nodes() <= 50, "{} nodes", g.num_nodes());
+    for (a, x0) in [(3.7, 0.2), (2.5, 0.9), (3.99, 0.5), (0.0, 0.0), (1.0, 1.0)] {
+        let want = logistic_map(a, x0, 10_000);
+        assert!(same(&g.eval(&[a, x0]).unwrap(), &[want]));
+    }
+    let mut rng = Rng(5);
+    let p = [0.3, -0.2, 0.7];
+    let u = rng.vec(2 * 40);
+    let g = Graph::record_vec_with(&p, &u, driven);
+    assert!(g.len() < 12, "{g}");
+    for _ in 0..4 {
+        let p = rng.vec(3);
+        let u = rng.vec(80);
+        let want = driven(&p, &u);
+        assert!(same(&g.eval_with(&p, &u).unwrap(), &want));
+        assert!(same(&g.unrolled().eval_with(&p, &u).unwrap(), &want));
+    }
+}
+
+#[test]
+fn map_rows_and_sum_windows_agree_with_the_plain_loop() {
+    let mut rng = Rng(3);
+    let x = rng.vec(9);
+    let g = Graph::record(&x, rosenbrock);
+    assert!(g.len() < 12, "{g}");
+    for _ in 0..4 {
+        let x = rng.vec(9);
+        assert!(same(&g.eval(&x).unwrap(), &[rosenbrock(&x)]));
+    }
+    let rows = rng.vec(12);
+    let g = Graph::record_vec(&rows, |r| map_rows(r, 3, |r| r[0] * r[1] - r[2].sin()));
+    assert_eq!(g.num_outputs(), 4);
+    let rows = rng.vec(12);
+    let want = map_rows(&rows, 3, |r| r[0] * r[1] - r[2].sin());
+    assert!(same(&g.eval(&rows).unwrap(), &want));
+}
+
+// ---------------------------------------------------------------------------------------------
+// branches differing across rows
+
+#[test]
+fn a_branch_on_the_label_differing_across_rows_records_one_variant_per_path() {
+    let mut rng = Rng(13);
+    let d = 3;
+    let w = rng.vec(d);
+    let rows = data(&mut rng, 30, d);
+    let g = Graph::record_with(&w, &rows, logistic_branch);
+    for _ in 0..5 {
+        let w = rng.vec(d);
+        let rows = data(&mut rng, 30, d);
+        let want = logistic_branch_plain(&w, &rows);
+        assert!(same(&g.eval_with(&w, &rows).unwrap(), &[want]));
+    }
+    // the unrolled graph has one guard per row: it applies to the labels recorded
+    let u = g.unrolled();
+    assert!(u.num_guards() >= 30);
+    let w2 = rng.vec(d);
+    let want = logistic_branch_plain(&w2, &rows);
+    assert!(same(&u.eval_with(&w2, &rows).unwrap(), &[want]));
+    assert!(same(&g.eval_with(&w2, &rows).unwrap(), &[want]));
+    // all labels 0: the same graph still applies (the variant for y ≤ 0.5)
+    let mut rows0 = data(&mut rng, 30, d);
+    for k in 0..30 {
+        rows0[k * (d + 1) + d] = 0.0;
+    }
+    let want = logistic_branch_plain(&w, &rows0);
+    assert!(same(&g.eval_with(&w, &rows0).unwrap(), &[want]));
+}
+
+#[test]
+fn a_row_whose_branch_no_variant_took_is_an_error_naming_the_iteration() {
+    let d = 2;
+    // every label 1 at the recording: one variant only
+    let rows = [0.5, 0.25, 1.0, -0.5, 0.75, 1.0, 0.1, 0.2, 1.0];
+    let w = [0.3, -0.4];
+    let g = Graph::record_with(&w, &rows, logistic_branch);
+    let mut other = rows;
+    other[2 * (d + 1) + d] = 0.0; // row 2 takes the other branch
+    match g.eval_with(&w, &other) {
+        Err(GraphError::LoopGuard { iteration, .. }) => assert_eq!(iteration, 2),
+        r => panic!("expected a loop guard error at iteration 2, got {r:?}"),
+    }
+    let message = g.eval_with(&w, &other).unwrap_err().to_string();
+    assert!(message.contains("iteration 2"), "{message}");
+    // never a value
+    assert!(g.unrolled().eval_with(&w, &other).is_err());
+}
+
+// ---------------------------------------------------------------------------------------------
+// derivatives
+
+#[test]
+fn gradient_of_a_loop_graph_agrees_with_the_tape() {
+    let mut rng = Rng(17);
+    let d = 3;
+    let w = rng.vec(d);
+    let rows = data(&mut rng, 20, d);
+    let g = Graph::record_with(&w, &rows, logistic_branch).gradient();
+    for _ in 0..4 {
+        let w = rng.vec(d);
+        let rows = data(&mut rng, 20, d);
+        let out = g.eval_with(&w, &rows).unwrap();
+        let (v, grad) = reverse::gradient(
+            |w| {
+                let r: Vec<_> = rows.iter().map(|&x| nilpotent::Literal::cst(x)).collect();
+                logistic_branch(w, &r)
+            },
+            &w,
+        );
+        assert!(close(out[0], v, 1e-14));
+        for j in 0..d {
+            assert!(
+                close(out[1 + j], grad[j], 1e-13),
+                "{out:?} against {grad:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn wrong_width_panics_naming_both_numbers() {
+    let r = std::panic::catch_unwind(|| {
+        Graph::record(&[1.0, 2.0, 3.0], |x| sum_map(x, 2, |r| r[0] * r[1]))
+    });
+    let e = r.unwrap_err();
+    let msg = e.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(msg.contains("3") && msg.contains("width = 2"), "{msg}");
+}
+
+#[test]
+fn a_step_returning_a_state_of_another_length_panics_naming_both() {
+    let r = std::panic::catch_unwind(|| {
+        Graph::record(&[1.0, 2.0], |x| {
+            scan(&[x[0]], &[x[1]], 1, |s, u| vec![s[0], u[0]])[0]
+        })
+    });
+    let e = r.unwrap_err();
+    let msg = e.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        msg.contains("returned 2") && msg.contains("state of 1"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn nested_loops_a_sum_map_inside_a_scan_step() {
+    fn f<T: Real>(p: &[T], xs: &[T]) -> T {
+        let s = scan(&[p[0]], xs, 3, |s, row| {
+            let inner = sum_map(row, 1, |v| (v[0] * p[1] + s[0]).sin());
+            vec![s[0] * 0.5 + inner]
+        });
+        s[0]
+    }
+    let mut rng = Rng(23);
+    let p = rng.vec(2);
+    let xs = rng.vec(12);
+    let g = Graph::record_with(&p, &xs, f);
+    for _ in 0..3 {
+        let p = rng.vec(2);
+        let xs = rng.vec(12);
+        assert!(same(&g.eval_with(&p, &xs).unwrap(), &[f(&p, &xs)]));
+        assert!(same(
+            &g.unrolled().eval_with(&p, &xs).unwrap(),
+            &[f(&p, &xs)]
+        ));
+        // the gradient keeps both loops (the inner one reversed inside the outer reverse)
+        check_gradient(&g, f, &p, &xs);
+        let h = g.hessian().eval_with(&p, &xs).unwrap();
+        let hu = g.unrolled().hessian().eval_with(&p, &xs).unwrap();
+        for j in 0..h.len() {
+            assert!(close(h[j], hu[j], 1e-12), "{h:?} against {hu:?}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// derivative graphs keep the loops
+
+/// `(value, gradient)` by the tape, data captured as constants.
+fn tape_gradient(
+    f: impl Fn(&[reverse::Var<f64>], &[reverse::Var<f64>]) -> reverse::Var<f64>,
+    x: &[f64],
+    p: &[f64],
+) -> (f64, Vec<f64>) {
+    reverse::gradient(
+        |x| {
+            let p: Vec<_> = p.iter().map(|&v| nilpotent::Literal::cst(v)).collect();
+            f(x, &p)
+        },
+        x,
+    )
+}
+
+/// Central differences of the graph's first output along each input.
+fn finite_differences(g: &Graph, x: &[f64], p: &[f64]) -> Vec<f64> {
+    (0..x.len())
+        .map(|j| {
+            let h = 1e-6 * x[j].abs().max(1.0);
+            let (mut a, mut b) = (x.to_vec(), x.to_vec());
+            a[j] += h;
+            b[j] -= h;
+            (g.eval_with(&a, p).unwrap()[0] - g.eval_with(&b, p).unwrap()[0]) / (2.0 * h)
+        })
+        .collect()
+}
+
+fn check_gradient(
+    g: &Graph,
+    f: impl Fn(&[reverse::Var<f64>], &[reverse::Var<f64>]) -> reverse::Var<f64>,
+    x: &[f64],
+    p: &[f64],
+) {
+    let grad = g.gradient();
+    assert!(
+        grad.has_loops(),
+        "the gradient graph keeps the loops:\n{grad}"
+    );
+    let out = grad.eval_with(x, p).unwrap();
+    let (v, want) = tape_gradient(&f, x, p);
+    assert!(close(out[0], v, 1e-14), "{} against {v}", out[0]);
+    let fd = finite_differences(g, x, p);
+    for j in 0..x.len() {
+        assert!(
+            close(out[1 + j], want[j], 1e-12),
+            "∂{j}: {} against the tape's {}",
+            out[1 + j],
+            want[j]
+        );
+        assert!(
+            close(out[1 + j], fd[j], 1e-5),
+            "∂{j}: {} against differences {}",
+            out[1 + j],
+            fd[j]
+        );
+    }
+    // and the unrolled gradient: the same values up to the order of the adjoint sums
+    let u = g.unrolled().gradient().eval_with(x, p).unwrap();
+    for j in 0..out.len() {
+        assert!(close(out[j], u[j], 1e-12), "{out:?} against {u:?}");
+    }
+}
+
+#[test]
+fn gradient_graph_of_sum_map_keeps_the_loop_with_the_same_node_count_for_any_data_size() {
+    let mut rng = Rng(29);
+    let d = 5;
+    let w = rng.vec(d);
+    let mut counts = Vec::new();
+    for m in [5, 50, 500] {
+        let rows = data(&mut rng, m, d);
+        let g = Graph::record_with(&w, &rows, logistic);
+        let grad = g.gradient();
+        counts.push(grad.len());
+        check_gradient(&g, logistic, &rng.vec(d), &rows);
+    }
+    assert_eq!(counts[0], counts[1]);
+    assert_eq!(counts[1], counts[2]);
+}
+
+#[test]
+fn gradient_of_scan_and_fold_runs_the_step_backwards() {
+    let g = Graph::record(&[3.7, 0.2], |p| logistic_map(p[0], p[1], 1000));
+    let grad = g.gradient();
+    assert!(
+        grad.num_nodes() <= 60,
+        "{} nodes:\n{grad}",
+        grad.num_nodes()
+    );
+    for (a, x0) in [(3.2, 0.3), (2.5, 0.7), (1.0, 0.5)] {
+        let small = Graph::record(&[a, x0], |p| logistic_map(p[0], p[1], 30));
+        check_gradient(&small, |x, _| logistic_map(x[0], x[1], 30), &[a, x0], &[]);
+        let out = grad.eval(&[a, x0]).unwrap();
+        let (_, want) = reverse::gradient(|x| logistic_map(x[0], x[1], 1000), &[a, x0]);
+        for j in 0..2 {
+            assert!(close(out[1 + j], want[j], 1e-9), "{out:?} against {want:?}");
+        }
+    }
+    let mut rng = Rng(31);
+    let p = [0.3, -0.2, 0.7];
+    let u = rng.vec(2 * 12);
+    let g = Graph::record_with(&p, &u, |p, u| {
+        let s = driven(p, u);
+        s[0] * s[1]
+    });
+    check_gradient(
+        &g,
+        |p, u| {
+            let s = driven(p, u);
+            s[0] * s[1]
+        },
+        &rng.vec(3),
+        &u,
+    );
+}
+
+#[test]
+fn gradient_of_sum_windows_over_the_inputs_accumulates_overlapping_windows() {
+    let mut rng = Rng(37);
+    let x = rng.vec(7);
+    let g = Graph::record(&x, rosenbrock);
+    for x in [rng.vec(7), vec![0.0; 7], vec![1.0; 7], vec![-1.0; 7]] {
+        check_gradient(&g, |x, _| rosenbrock(x), &x, &[]);
+    }
+    let rows = rng.vec(12);
+    let g = Graph::record(&rows, |r| {
+        map_rows(r, 3, |r| r[0] * r[1] - r[2].sin())
+            .iter()
+            .enumerate()
+            .fold(nilpotent::graph::Sym::constant(0.0), |s, (k, &v)| {
+                s + v * (k as f64 + 1.0)
+            })
+    });
+    let mapped = |r: &[reverse::Var<f64>], _: &[reverse::Var<f64>]| {
+        map_rows(r, 3, |r| r[0] * r[1] - r[2].sin())
+            .iter()
+            .enumerate()
+            .fold(reverse::Var::constant(0.0), |s, (k, &v)| {
+                s + v * (k as f64 + 1.0)
+            })
+    };
+    check_gradient(&g, mapped, &rng.vec(12), &[]);
+}
+
+#[test]
+fn gradient_with_branches_differing_across_rows_uses_one_vjp_per_variant() {
+    let mut rng = Rng(41);
+    let d = 3;
+    let w = rng.vec(d);
+    let rows = data(&mut rng, 25, d);
+    let g = Graph::record_with(&w, &rows, logistic_branch);
+    for _ in 0..3 {
+        let rows = data(&mut rng, 25, d);
+        check_gradient(&g, logistic_branch, &rng.vec(d), &rows);
+    }
+}
+
+#[test]
+fn hessian_of_a_loop_graph_agrees_with_the_unrolled_hessian() {
+    let mut rng = Rng(43);
+    let d = 3;
+    let w = rng.vec(d);
+    let rows = data(&mut rng, 20, d);
+    let g = Graph::record_with(&w, &rows, logistic);
+    let h = g.hessian();
+    assert!(h.has_loops());
+    let hu = g.unrolled().hessian();
+    let x = rng.vec(d);
+    let (a, b) = (
+        h.eval_with(&x, &rows).unwrap(),
+        hu.eval_with(&x, &rows).unwrap(),
+    );
+    for j in 0..a.len() {
+        assert!(close(a[j], b[j], 1e-12), "{a:?} against {b:?}");
+    }
+    let x = rng.vec(5);
+    let g = Graph::record(&x, rosenbrock);
+    let (a, b) = (
+        g.hessian().eval(&x).unwrap(),
+        g.unrolled().hessian().eval(&x).unwrap(),
+    );
+    for j in 0..a.len() {
+        assert!(close(a[j], b[j], 1e-12), "{a:?} against {b:?}");
+    }
+    let g = Graph::record(&[3.2, 0.3], |p| logistic_map(p[0], p[1], 20));
+    let (a, b) = (
+        g.hessian().eval(&[3.1, 0.4]).unwrap(),
+        g.unrolled().hessian().eval(&[3.1, 0.4]).unwrap(),
+    );
+    for j in 0..a.len() {
+        assert!(close(a[j], b[j], 1e-9), "{a:?} against {b:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// sparsity detection sees through loop nodes
+
+#[test]
+fn sparsity_patterns_of_loop_graphs_equal_those_of_the_unrolled_graphs() {
+    use nilpotent::sparse::{HessianPlan, hessian_pattern, jacobian_pattern};
+    let mut rng = Rng(47);
+    let x = rng.vec(12);
+    let g = Graph::record(&x, rosenbrock);
+    let (p, pu) = (hessian_pattern(&g), hessian_pattern(&g.unrolled()));
+    assert_eq!(
+        p.entries().collect::<Vec<_>>(),
+        pu.entries().collect::<Vec<_>>()
+    );
+    // tridiagonal: the Hessian plan of the loop graph still finds 3 colours
+    let mut plan = HessianPlan::new(&g);
+    assert_eq!(plan.colouring().num_colours(), 3);
+    let (v, grad, h) = plan.eval(&x).unwrap();
+    let hd = g.unrolled().hessian().eval(&x).unwrap();
+    assert!(close(v, hd[0], 1e-14));
+    for j in 0..12 {
+        assert!(close(grad[j], hd[1 + j], 1e-12));
+    }
+    for (i, j, &hij) in h.triplet_iter() {
+        assert!(close(hij, hd[1 + 12 + i * 12 + j], 1e-12));
+    }
+    // a Jacobian: map_rows over the inputs (one row per output), a scan, nested loops
+    let rows = rng.vec(12);
+    let g = Graph::record_vec(&rows, |r| map_rows(r, 3, |r| r[0] * r[1] - r[2].sin()));
+    let (p, pu) = (jacobian_pattern(&g), jacobian_pattern(&g.unrolled()));
+    assert_eq!(
+        p.entries().collect::<Vec<_>>(),
+        pu.entries().collect::<Vec<_>>()
+    );
+    assert_eq!(p.nnz(), 12);
+    let u = rng.vec(8);
+    let g = Graph::record_vec(&u, |u| driven(&[u[0], u[1], u[2]], &u[2..]));
+    let (p, pu) = (jacobian_pattern(&g), jacobian_pattern(&g.unrolled()));
+    assert_eq!(
+        p.entries().collect::<Vec<_>>(),
+        pu.entries().collect::<Vec<_>>()
+    );
+    let g = Graph::record(&u, |u| logistic_map(u[0], u[1], 10) * u[3]);
+    let (p, pu) = (hessian_pattern(&g), hessian_pattern(&g.unrolled()));
+    assert_eq!(
+        p.entries().collect::<Vec<_>>(),
+        pu.entries().collect::<Vec<_>>()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// other evaluators of loop graphs
+
+#[test]
+fn forward_mode_on_a_loop_graph_evaluated_on_dual_numbers_agrees_with_its_gradient_graph() {
+    use nilpotent::Dual;
+    let mut rng = Rng(53);
+    let p = [0.3, -0.2, 0.7];
+    let u = rng.vec(2 * 10);
+    let g = Graph::record_with(&p, &u, |p, u| {
+        let s = driven(p, u);
+        s[0] * s[1]
+    });
+    let grad = g.gradient().eval_with(&p, &u).unwrap();
+    let mut e = g.program().evaluator::<Dual<f64, 3>>();
+    let x: Vec<Dual<f64, 3>> = (0..3)
+        .map(|j| {
+            let mut eps = [0.0; 3];
+            eps[j] = 1.0;
+            Dual::new(p[j], eps)
+        })
+        .collect();
+    let pd: Vec<Dual<f64, 3>> = u.iter().map(|&v| Dual::constant(v)).collect();
+    let out = e.eval_with(&x, &pd).unwrap();
+    assert!(same(&[out[0].re], &grad[..1]));
+    for j in 0..3 {
+        assert!(
+            close(out[0].eps[j], grad[1 + j], 1e-13),
+            "{out:?} against {grad:?}"
+        );
+    }
+}
+
+/// Emitted Rust keeps a loop a `for` loop (its results against the interpreter's, bit for bit,
+/// in tests/suite/graph/emit.rs with the loop cases of tests/suite/graph/cases).
+#[test]
+fn emitted_rust_of_a_loop_graph_keeps_the_loops() {
+    let g = Graph::record(&[0.5, 0.25, 0.75], rosenbrock).gradient();
+    let src = g.to_rust("f");
+    assert_eq!(src.matches("for t in 0..").count(), 2, "{src}");
+    assert!(!g.unrolled().to_rust("f").contains("for t in"));
+}
+
+#[cfg(feature = "jit")]
+#[test]
+fn the_jit_runs_loop_graphs_with_the_interpreters_results_bit_for_bit() {
+    let mut rng = Rng(59);
+    let d = 3;
+    let w = rng.vec(d);
+    let rows = data(&mut rng, 15, d);
+    let g = Graph::record_with(&w, &rows, logistic_branch).gradient();
+    let c = g.compile().unwrap();
+    for _ in 0..3 {
+        let w = rng.vec(d);
+        assert!(same(
+            &c.eval_with(&w, &rows).unwrap(),
+            &g.eval_with(&w, &rows).unwrap()
+        ));
+    }
+}
+
+/// Hinge loss Σ max(0, 1 − y·z) with labels ±1: the derivative rule of `max` branches per row
+/// (and at a tie, 1 − y·z = 0, takes the average of the two sides).
+fn hinge<T: Real>(w: &[T], rows: &[T]) -> T {
+    let d = w.len();
+    sum_map(rows, d + 1, |r| {
+        let z = (0..d).fold(T::zero(), |s, j| s + w[j] * r[j]);
+        (-(r[d] * z) + 1.0).max(T::zero())
+    })
+}
+
+#[test]
+fn gradient_of_a_body_whose_derivative_rule_branches_per_row_at_ties_and_both_sides() {
+    // rows [x0, x1, y]; at w = (1, 0): margins 1 − y·x0 = 0 (a tie), > 0 and < 0
+    let rows = [
+        1.0, 0.5, 1.0, 0.5, -1.0, 1.0, 2.0, 0.25, 1.0, -1.0, 2.0, 1.0, 3.0, 1.0, -1.0,
+    ];
+    let g = Graph::record_with(&[1.0, 0.0], &rows, hinge);
+    // the reverse loop has one variant per path through max's derivative rule
+    let listing = g.gradient().to_string();
+    assert!(listing.contains("variant 2 of 3"), "{listing}");
+    for w in [[1.0, 0.0], [0.0, 0.0], [-1.0, 1.0], [0.3, -0.7]] {
+        let out = g.gradient().eval_with(&w, &rows).unwrap();
+        let (v, want) = tape_gradient(hinge, &w, &rows);
+        assert!(same(&out[..1], &[v]), "{out:?} against {v}");
+        for j in 0..2 {
+            assert!(
+                close(out[1 + j], want[j], 1e-14),
+                "{out:?} against {want:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn sum_map_over_rows_that_are_inputs_gives_every_rows_adjoint() {
+    let mut rng = Rng(61);
+    let d = 2;
+    let f = |x: &[reverse::Var<f64>], _: &[reverse::Var<f64>]| logistic(&x[..d], &x[d..]);
+    let mut x = rng.vec(d);
+    x.extend(data(&mut rng, 6, d));
+    let g = Graph::record(&x, |x| logistic(&x[..d], &x[d..]));
+    let mut x2 = rng.vec(d);
+    x2.extend(data(&mut rng, 6, d));
+    check_gradient(&g, f, &x2, &[]);
+    check_gradient(&g, f, &vec![0.0; x.len()], &[]);
+}
+
+#[test]
+fn hessian_graph_of_loops_agrees_with_nested_dual_numbers_at_random_and_special_points() {
+    let mut rng = Rng(67);
+    let n = 6;
+    let g = Graph::record(&rng.vec(n), rosenbrock).hessian();
+    assert!(g.has_loops());
+    let nested = |x: &[f64]| nilpotent::hessian(rosenbrock, x);
+    let logistic_nested = |x: &[f64]| nilpotent::hessian(|x| logistic_map(x[0], x[1], 25), x);
+    for x in [rng.vec(n), vec![0.0; n], vec![1.0; n], vec![-1.0; n]] {
+        let out = g.eval(&x).unwrap();
+        let (v, grad, h) = nested(&x);
+        assert!(close(out[0], v, 1e-14));
+        for i in 0..n {
+            assert!(close(out[1 + i], grad[i], 1e-13));
+            for j in 0..n {
+                assert!(
+                    close(out[1 + n + i * n + j], h[(i, j)], 1e-12),
+                    "H[{i}][{j}]"
+                );
+            }
+        }
+    }
+    let g = Graph::record(&[3.3, 0.4], |p| logistic_map(p[0], p[1], 25)).hessian();
+    for x in [[3.3, 0.4], [2.0, 0.5], [1.0, 0.0], [-1.0, 1.0]] {
+        let out = g.eval(&x).unwrap();
+        let (v, grad, h) = logistic_nested(&x);
+        assert!(close(out[0], v, 1e-14));
+        for i in 0..2 {
+            assert!(close(out[1 + i], grad[i], 1e-9), "{out:?} against {grad:?}");
+            for j in 0..2 {
+                assert!(
+                    close(out[3 + i * 2 + j], h[(i, j)], 1e-9),
+                    "{out:?} against {h}"
+                );
+            }
+        }
+    }
+}
+
+/// Issue 23 (the interpreter's speed on loop nodes): a loop body's inputs stay in fixed slots
+/// (the free values written once per run, the state and the windows per iteration), so a body
+/// whose state comes back swapped, whose free values are read after many temporaries, and that
+/// reads windows of two sizes must still give the plain `f64` loop bit for bit, at points other
+/// than the recording point, for values and through the gradient graph (checked against the
+/// gradient of the unrolled graph).
+#[test]
+fn loop_body_inputs_kept_in_fixed_slots_give_the_plain_loop_bit_for_bit() {
+    fn f<T: Real>(x: &[T]) -> Vec<T> {
+        let (a, b) = (x[0], x[1]);
+        let seq = &x[4..];
+        // the state (s0, s1) comes back swapped; a, b are free, b read after all temporaries
+        let s = fold(&[x[2], x[3]], 5, |s| {
+            let t = (s[0] * a).sin() + (s[1] - a).exp() * T::from(0.25).unwrap();
+            vec![s[1], t.tanh() + b]
+        });
+        let m = sum_windows(seq, 3, 2, |w| w[0] * w[2] * a - w[1] * b + s[0]);
+        vec![s[0], s[1], m]
+    }
+    let mut rng = Rng(23);
+    let x0 = rng.vec(4 + 9);
+    let g = Graph::record_vec(&x0, f);
+    let grad = g.jacobian();
+    let unrolled = g.unrolled().jacobian();
+    let mut e = g.program().evaluator::<f64>();
+    let mut eg = grad.program().evaluator::<f64>();
+    let mut eu = unrolled.program().evaluator::<f64>();
+    for _ in 0..5 {
+        let x = rng.vec(4 + 9);
+        assert!(same(&e.eval(&x).unwrap(), &f(&x)), "values at {x:?}");
+        // twice with the same evaluator: nothing left over from the previous run
+        assert!(
+            same(&e.eval(&x).unwrap(), &f(&x)),
+            "values at {x:?} (again)"
+        );
+        let (j, ju) = (eg.eval(&x).unwrap(), eu.eval(&x).unwrap());
+        for (p, q) in j.iter().zip(&ju) {
+            assert!(
+                (p - q).abs() <= 1e-13 * q.abs().max(1.0),
+                "{p} vs {q} at {x:?}"
+            );
+        }
+    }
+}
