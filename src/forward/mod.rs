@@ -86,6 +86,7 @@
 use ::nalgebra::{DMatrix, Dim, Matrix, Scalar, StorageMut};
 use num_traits::Float;
 
+mod chunked;
 mod custom;
 #[doc(hidden)]
 pub mod dual;
@@ -95,10 +96,9 @@ pub mod nalgebra;
 pub mod nested;
 mod scalar;
 
+pub use chunked::Forward;
 pub(crate) use custom::sum_of_chains;
 pub use dual::Dual;
-
-use crate::base::driver::{check_columns, check_len, check_outputs};
 
 pub use crate::base::driver::{Chunk, DEFAULT_CHUNK};
 
@@ -129,19 +129,7 @@ where
     T: Float,
     F: Fn(&[Dual<T, 1>]) -> Vec<Dual<T, 1>>,
 {
-    assert!(
-        r.len() == x.len(),
-        "jvp: the direction r has {}; expected {}, one per entry of x",
-        crate::base::text::count(r.len(), "entry", "entries"),
-        x.len()
-    );
-    let xd: Vec<Dual<T, 1>> = x
-        .iter()
-        .zip(r)
-        .map(|(&xi, &ri)| Dual::new(xi, [ri]))
-        .collect();
-    let y = f(&xd);
-    y.iter().map(|yi| (yi.re, yi.eps[0])).unzip()
+    Forward::<T, 1>::new().jvp_named("jvp", f, x, r)
 }
 
 /// The value and gradient of `f: ℝⁿ → ℝ`, in ⌈n/[`DEFAULT_CHUNK`]⌉ passes.
@@ -176,13 +164,13 @@ where
 ///
 /// # Panics
 /// If `N` is 0.
-pub fn gradient_with<T, F, const N: usize>(f: F, x: &[T], chunk: Chunk<N>) -> (T, Vec<T>)
+pub fn gradient_with<T, F, const N: usize>(f: F, x: &[T], _chunk: Chunk<N>) -> (T, Vec<T>)
 where
     T: Float,
     F: Fn(&[Dual<T, N>]) -> Dual<T, N>,
 {
     let mut grad = vec![T::zero(); x.len()];
-    let value = gradient_with_into(f, x, &mut grad, chunk);
+    let value = Forward::<T, N>::new().gradient_into_named("gradient_with", f, x, &mut grad);
     (value, grad)
 }
 
@@ -209,7 +197,7 @@ where
     T: Float,
     F: Fn(&[Dual<T, DEFAULT_CHUNK>]) -> Dual<T, DEFAULT_CHUNK>,
 {
-    gradient_with_into(f, x, grad, Chunk::<DEFAULT_CHUNK>)
+    Forward::<T, DEFAULT_CHUNK>::new().gradient_into_named("gradient_into", f, x, grad)
 }
 
 /// [`gradient_into`] with a chosen chunk width `N`: ⌈n/N⌉ passes on `Dual<T, N>`.
@@ -226,30 +214,7 @@ where
     T: Float,
     F: Fn(&[Dual<T, N>]) -> Dual<T, N>,
 {
-    assert!(N > 0, "gradient_with: the chunk width must be at least 1");
-    check_len(
-        "gradient_into",
-        "grad",
-        grad.len(),
-        x.len(),
-        "one per input",
-    );
-    let mut xd: Vec<Dual<T, N>> = x.iter().map(|&xi| Dual::constant(xi)).collect();
-    if x.is_empty() {
-        return f(&xd).re;
-    }
-    let mut value = T::zero();
-    for start in (0..x.len()).step_by(N) {
-        let end = (start + N).min(x.len());
-        seed(&mut xd, start, end);
-        let y = f(&xd);
-        unseed(&mut xd, start, end);
-        if start == 0 {
-            value = y.re;
-        }
-        grad[start..end].copy_from_slice(&y.eps[..end - start]);
-    }
-    value
+    Forward::<T, N>::new().gradient_into_named("gradient_with_into", f, x, grad)
 }
 
 /// The value and gradient of `f: ℝᴺ → ℝ` for an input of compile-time length `N`, in one pass on
@@ -296,7 +261,7 @@ where
     T: Float + Scalar,
     F: Fn(&[Dual<T, DEFAULT_CHUNK>]) -> Vec<Dual<T, DEFAULT_CHUNK>>,
 {
-    jacobian_with(f, x, Chunk::<DEFAULT_CHUNK>)
+    Forward::<T, DEFAULT_CHUNK>::new().jacobian_named("jacobian", f, x)
 }
 
 /// [`jacobian`] with a chosen chunk width `N`: ⌈n/N⌉ passes on `Dual<T, N>`.
@@ -308,26 +273,9 @@ where
     T: Float + Scalar,
     F: Fn(&[Dual<T, N>]) -> Vec<Dual<T, N>>,
 {
-    assert!(N > 0, "jacobian_with: the chunk width must be at least 1");
-    let n = x.len();
-    let mut values = Vec::new();
-    let mut jac = DMatrix::zeros(0, n);
-    passes(x, |xd, start, end| {
-        let y = f(xd);
-        if start == 0 {
-            values = y.iter().map(|yi| yi.re).collect();
-            if end == n {
-                // one pass: the matrix straight from the tangents, without zeroing it first
-                jac = DMatrix::from_fn(y.len(), n, |i, j| y[i].eps[j]);
-                return;
-            }
-            jac = DMatrix::zeros(y.len(), n);
-        } else {
-            same_outputs("jacobian", values.len(), y.len());
-        }
-        write_columns(&mut jac, &y, start, end);
-    });
-    (values, jac)
+    // the chunk's message names `jacobian_with`, the others `jacobian` (as they always have)
+    chunked::check_chunk::<N>("jacobian_with");
+    Forward::<T, N>::new().jacobian_named("jacobian", f, x)
 }
 
 /// [`jacobian`] writing into the caller's buffers: the values `f(x)` into `values` and the
@@ -363,7 +311,7 @@ where
     C: Dim,
     S: StorageMut<T, R, C>,
 {
-    jacobian_with_into(f, x, values, jac, Chunk::<DEFAULT_CHUNK>)
+    Forward::<T, DEFAULT_CHUNK>::new().jacobian_into_named("jacobian_into", f, x, values, jac)
 }
 
 /// [`jacobian_into`] with a chosen chunk width `N`: ⌈n/N⌉ passes on `Dual<T, N>`.
@@ -383,20 +331,7 @@ pub fn jacobian_with_into<T, F, R, C, S, const N: usize>(
     C: Dim,
     S: StorageMut<T, R, C>,
 {
-    assert!(N > 0, "jacobian_with: the chunk width must be at least 1");
-    check_columns("jacobian_into", jac.ncols(), x.len());
-    passes(x, |xd, start, end| {
-        let y = f(xd);
-        if start == 0 {
-            check_outputs("jacobian_into", values.len(), jac, y.len(), x.len());
-            for (v, yi) in values.iter_mut().zip(&y) {
-                *v = yi.re;
-            }
-        } else {
-            same_outputs("jacobian_into", values.len(), y.len());
-        }
-        write_columns(jac, &y, start, end);
-    });
+    Forward::<T, N>::new().jacobian_into_named("jacobian_with_into", f, x, values, jac)
 }
 
 /// The values and Jacobian (m × n) of a function that writes its m outputs into a slice instead
@@ -423,7 +358,13 @@ where
 {
     let mut values = vec![T::zero(); m];
     let mut jac = DMatrix::zeros(m, x.len());
-    jacobian_inplace_into(g, x, &mut values, &mut jac);
+    Forward::<T, DEFAULT_CHUNK>::new().jacobian_inplace_into_named(
+        "jacobian_inplace_into",
+        g,
+        x,
+        &mut values,
+        &mut jac,
+    );
     (values, jac)
 }
 
@@ -459,7 +400,13 @@ pub fn jacobian_inplace_into<T, G, R, C, S>(
     C: Dim,
     S: StorageMut<T, R, C>,
 {
-    jacobian_inplace_with_into(g, x, values, jac, Chunk::<DEFAULT_CHUNK>)
+    Forward::<T, DEFAULT_CHUNK>::new().jacobian_inplace_into_named(
+        "jacobian_inplace_into",
+        g,
+        x,
+        values,
+        jac,
+    )
 }
 
 /// [`jacobian_inplace_into`] with a chosen chunk width `N`: ⌈n/N⌉ passes on `Dual<T, N>`.
@@ -479,71 +426,13 @@ pub fn jacobian_inplace_with_into<T, G, R, C, S, const N: usize>(
     C: Dim,
     S: StorageMut<T, R, C>,
 {
-    assert!(N > 0, "jacobian_with: the chunk width must be at least 1");
-    let m = values.len();
-    check_columns("jacobian_inplace_into", jac.ncols(), x.len());
-    check_outputs("jacobian_inplace_into", m, jac, m, x.len());
-    let mut out = vec![Dual::constant(T::zero()); m];
-    passes(x, |xd, start, end| {
-        out.fill(Dual::constant(T::zero()));
-        g(xd, &mut out);
-        if start == 0 {
-            for (v, yi) in values.iter_mut().zip(&out) {
-                *v = yi.re;
-            }
-        }
-        write_columns(jac, &out, start, end);
-    });
-}
-
-/// The passes of a chunked forward driver: seeds inputs `start..end` (N at a time) and calls
-/// `pass(seeded inputs, start, end)`; once with `start == end == 0` for an empty input.
-fn passes<T: Float, const N: usize>(x: &[T], mut pass: impl FnMut(&[Dual<T, N>], usize, usize)) {
-    let mut xd: Vec<Dual<T, N>> = x.iter().map(|&xi| Dual::constant(xi)).collect();
-    if x.is_empty() {
-        pass(&xd, 0, 0);
-        return;
-    }
-    for start in (0..x.len()).step_by(N) {
-        let end = (start + N).min(x.len());
-        seed(&mut xd, start, end);
-        pass(&xd, start, end);
-        unseed(&mut xd, start, end);
-    }
-}
-
-/// Columns `start..end` of a Jacobian from the tangents of one pass's outputs.
-#[inline]
-fn write_columns<T, R, C, S, const N: usize>(
-    jac: &mut Matrix<T, R, C, S>,
-    y: &[Dual<T, N>],
-    start: usize,
-    end: usize,
-) where
-    T: Float + Scalar,
-    R: Dim,
-    C: Dim,
-    S: StorageMut<T, R, C>,
-{
-    // column by column (the matrix is column-major): one bounds check per column
-    for (b, j) in (start..end).enumerate() {
-        for (dst, yi) in jac.column_mut(j).iter_mut().zip(y) {
-            *dst = yi.eps[b];
-        }
-    }
-}
-
-/// Panics unless a later pass returned as many values as the first.
-#[inline]
-#[track_caller]
-fn same_outputs(driver: &str, first: usize, now: usize) {
-    if now != first {
-        panic!(
-            "{driver}: f returned {} in one pass and {} in another",
-            crate::base::text::count(first, "value", "values"),
-            crate::base::text::count(now, "value", "values")
-        );
-    }
+    Forward::<T, N>::new().jacobian_inplace_into_named(
+        "jacobian_inplace_with_into",
+        g,
+        x,
+        values,
+        jac,
+    )
 }
 
 /// The values and Jacobian of `f: ℝᴺ → ℝᵐ` for an input of compile-time length `N`, in one pass on
