@@ -338,7 +338,7 @@ fn forward_into_drivers_allocate_their_dual_buffers_every_call() {
 fn forward_gradient_equals_free_functions_lane_by_lane_and_closed_form() {
     let mut rng = Rng::for_test("Forward::gradient");
     let mut fwd8: Forward<f64> = Forward::new(); // one object across every size
-    let mut fwd3: Forward<f64, 3> = Forward::new();
+    let mut fwd3 = Forward::with_chunk(Chunk::<3>);
     for n in SIZES {
         let mut xs = points(&mut rng, n);
         xs.push(vec![1.0; n]);
@@ -385,7 +385,7 @@ fn forward_gradient_equals_free_functions_lane_by_lane_and_closed_form() {
 fn forward_jacobian_equals_free_functions_lane_by_lane_and_finite_differences() {
     let mut rng = Rng::for_test("Forward::jacobian");
     let mut fwd8: Forward<f64> = Forward::new();
-    let mut fwd3: Forward<f64, 3> = Forward::new();
+    let mut fwd3 = Forward::with_chunk(Chunk::<3>);
     for n in SIZES.into_iter().filter(|&n| n > 0) {
         for x in points(&mut rng, n) {
             let (values, jac) = fwd8.jacobian(vector, &x);
@@ -457,7 +457,7 @@ fn forward_jvp_equals_free_jvp_and_the_jacobian_times_r() {
 fn forward_hessian_equals_free_hessian_lane_by_lane_closed_form_and_reverse() {
     let mut rng = Rng::for_test("Forward::hessian");
     let mut fwd8: Forward<Dual<f64, 8>> = Forward::new();
-    let mut fwd3: Forward<Dual<f64, 3>, 3> = Forward::new();
+    let mut fwd3: Forward<Dual<f64, 3>, 3> = Forward::with_chunk(Chunk::<3>);
     for n in SIZES {
         let mut xs = points(&mut rng, n);
         xs.push(vec![1.0; n]);
@@ -504,7 +504,7 @@ fn forward_hessian_equals_free_hessian_lane_by_lane_closed_form_and_reverse() {
 fn forward_hvp_equals_free_hvp_lane_by_lane_and_the_hessian_times_v() {
     let mut rng = Rng::for_test("Forward::hvp");
     let mut fwd8: Forward<Dual<f64, 8>> = Forward::new();
-    let mut fwd3: Forward<Dual<f64, 3>, 3> = Forward::new();
+    let mut fwd3: Forward<Dual<f64, 3>, 3> = Forward::with_chunk(Chunk::<3>);
     for n in SIZES {
         let x = rng.vec(n, 0.2, 2.0);
         let v = rng.vec(n, -1.0, 1.0);
@@ -629,7 +629,7 @@ fn forward_methods_reject_buffers_of_the_wrong_size() {
         "Forward::hvp_into: `hv` must have 3 entries (one per input) but has 4 entries"
     );
     assert_eq!(
-        panic_message(|| drop(Forward::<f64, 0>::new().gradient(|x| x[0], &[1.0]))),
+        panic_message(|| drop(Forward::with_chunk(Chunk::<0>).gradient(|x| x[0], &[1.0]))),
         "Forward::gradient: the chunk width must be at least 1"
     );
 }

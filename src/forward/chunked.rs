@@ -8,13 +8,13 @@ use ::nalgebra::{DMatrix, Dim, Matrix, Scalar, StorageMut};
 use num_traits::Float;
 
 use super::{Dual, seed, unseed};
-use crate::base::driver::{DEFAULT_CHUNK, check_columns, check_len, check_outputs};
+use crate::base::driver::{Chunk, DEFAULT_CHUNK, check_columns, check_len, check_outputs};
 
 /// A reusable forward-mode differentiator: the drivers of [`forward`](super) as methods, with the
 /// seeded dual numbers kept between calls, as [`Tape`](crate::reverse::Tape) is for reverse mode.
 ///
 /// Each method evaluates `f` on `Dual<T, N>` in ⌈n/N⌉ passes of `N` directions, `N` the chunk
-/// width ([`DEFAULT_CHUNK`] unless chosen: `Forward::<f64, 4>::new()`). The seeded inputs (and, for
+/// width ([`DEFAULT_CHUNK`] from [`Forward::new`], or chosen: [`Forward::with_chunk`]`(Chunk::<4>)`). The seeded inputs (and, for
 /// [`jacobian_inplace_into`](Forward::jacobian_inplace_into), the dual outputs) live in the
 /// object: the first call allocates them, later calls of the same size or smaller reuse them, so
 /// the `_into` methods allocate nothing but what `f` itself allocates (a function returning a
@@ -45,10 +45,10 @@ use crate::base::driver::{DEFAULT_CHUNK, check_columns, check_len, check_outputs
 ///
 /// ```
 /// use nalgebra::Matrix2;
-/// use nilpotent::{Dual, forward::Forward};
+/// use nilpotent::{Chunk, Dual, forward::Forward};
 /// use num_traits::Float;
 /// fn f<T: Float>(x: &[T]) -> T { x[0] * x[0] * x[1] } // H = [[2y, 2x], [2x, 0]]
-/// let mut fwd: Forward<Dual<f64, 2>, 2> = Forward::new();
+/// let mut fwd: Forward<Dual<f64, 2>, 2> = Forward::with_chunk(Chunk::<2>); // 2 × 2 blocks of H
 /// let (mut grad, mut h) = ([0.0; 2], Matrix2::zeros());
 /// for y in [1.0, 2.0] {
 ///     let value = fwd.hessian_into(f, &[3.0, y], &mut grad, &mut h);
@@ -69,14 +69,34 @@ pub struct Forward<T, const N: usize = DEFAULT_CHUNK> {
 }
 
 impl<T, const N: usize> Default for Forward<T, N> {
+    /// [`Forward::with_chunk`] for the `N` of the type.
     fn default() -> Self {
-        Self::new()
+        Self::with_chunk(Chunk)
+    }
+}
+
+impl<T> Forward<T> {
+    /// A forward differentiator with the default chunk width [`DEFAULT_CHUNK`] and no buffers yet
+    /// (it allocates them at its first call).
+    pub const fn new() -> Self {
+        Self::with_chunk(Chunk)
     }
 }
 
 impl<T, const N: usize> Forward<T, N> {
-    /// A forward differentiator with no buffers yet (it allocates them at its first call).
-    pub const fn new() -> Self {
+    /// A forward differentiator with chunk width `N` (`Forward::with_chunk(Chunk::<4>)`: 4
+    /// directions per pass on `Dual<T, 4>`) and no buffers yet.
+    ///
+    /// ```
+    /// use nilpotent::{Chunk, forward::Forward};
+    /// use num_traits::Float;
+    /// fn sum_sq<T: Float>(x: &[T]) -> T { x.iter().fold(T::zero(), |s, &v| s + v * v) }
+    /// let mut fwd = Forward::with_chunk(Chunk::<4>);
+    /// let x: Vec<f64> = (0..13).map(|i| i as f64).collect();
+    /// let (_, g) = fwd.gradient(sum_sq, &x); // 4 passes, the last one with 1 live lane
+    /// assert_eq!(g[12], 24.0);
+    /// ```
+    pub const fn with_chunk(_chunk: Chunk<N>) -> Self {
         Forward {
             seeds: Vec::new(),
             outputs: Vec::new(),

@@ -358,7 +358,7 @@ where
     let mut grad = vec![T::zero(); n];
     let mut h = DMatrix::zeros(n, n);
     let value =
-        Forward::<Dual<T, N>, N>::new().hessian_into_named("hessian_with", f, x, &mut grad, &mut h);
+        Forward::with_chunk(Chunk::<N>).hessian_into_named("hessian_with", f, x, &mut grad, &mut h);
     (value, grad, h)
 }
 
@@ -428,7 +428,7 @@ where
     let mut grad = vec![T::zero(); n];
     let mut hv = vec![T::zero(); n];
     let value =
-        Forward::<Dual<T, N>, N>::new().hvp_into_named("hvp_with", f, x, v, &mut grad, &mut hv);
+        Forward::with_chunk(Chunk::<N>).hvp_into_named("hvp_with", f, x, v, &mut grad, &mut hv);
     (value, grad, hv)
 }
 
