@@ -14,7 +14,8 @@ use crate::base::driver::{Chunk, DEFAULT_CHUNK, check_columns, check_len, check_
 /// seeded dual numbers kept between calls, as [`Tape`](crate::reverse::Tape) is for reverse mode.
 ///
 /// Each method evaluates `f` on `Dual<T, N>` in ⌈n/N⌉ passes of `N` directions, `N` the chunk
-/// width ([`DEFAULT_CHUNK`] from [`Forward::new`], or chosen: [`Forward::with_chunk`]`(Chunk::<4>)`). The seeded inputs (and, for
+/// width: [`DEFAULT_CHUNK`] from [`Forward::new`], or chosen with
+/// [`Forward::with_chunk`]`(Chunk::<4>)`. The seeded inputs (and, for
 /// [`jacobian_inplace_into`](Forward::jacobian_inplace_into), the dual outputs) live in the
 /// object: the first call allocates them, later calls of the same size or smaller reuse them, so
 /// the `_into` methods allocate nothing but what `f` itself allocates (a function returning a
