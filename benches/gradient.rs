@@ -16,9 +16,10 @@ use std::hint::black_box;
 use common::{Data, Nd, lecture, lecture_grad_by_hand, rosenbrock, rosenbrock_grad_by_hand};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use nalgebra::{Const, SVector, U1};
+use nilpotent::forward::Forward;
 use nilpotent::graph::Graph;
 use nilpotent::reverse::{Tape, Var};
-use nilpotent::{Chunk, Dual, gradient_fixed, gradient_with};
+use nilpotent::{Chunk, Dual, gradient_fixed, gradient_into, gradient_with, jacobian_inplace_into};
 use num_dual::{Derivative, DualNum, DualSVec64, DualVec};
 
 /// num-dual's best general path for many inputs: chunks of `N` inputs per pass on `DualSVec64<N>`,
@@ -241,5 +242,45 @@ fn graph_construction(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group! { name = benches; config = common::config(); targets = lecture_gradient, rosenbrock_gradient, logistic_regression_gradient, graph_construction }
+/// n residuals of n inputs, written into a slice: `out[i] = xᵢ·xᵢ₊₁ − xᵢ` (cyclic).
+fn residuals<T: common::Real>(x: &[T], out: &mut [T]) {
+    let n = x.len();
+    for i in 0..n {
+        out[i] = x[i] * x[(i + 1) % n] - x[i];
+    }
+}
+
+/// Forward mode in a loop: the free `_into` drivers (seeded inputs allocated per call) against one
+/// reused `forward::Forward` (nothing allocated after its first call), same chunk width (8).
+fn forward_reuse(c: &mut Criterion) {
+    let mut group = c.benchmark_group("forward_reuse");
+    for n in [4usize, 19, 64] {
+        let x: Vec<f64> = (0..n).map(|i| 0.5 + 0.1 * ((i * 7) % 11) as f64).collect();
+        let mut g = vec![0.0; n];
+        group.bench_with_input(BenchmarkId::new("gradient_into_free", n), &x, |b, x| {
+            b.iter(|| gradient_into(rosenbrock::<Dual<f64, 8>>, black_box(x), &mut g))
+        });
+        let mut fwd = Forward::new();
+        group.bench_with_input(BenchmarkId::new("gradient_into_object", n), &x, |b, x| {
+            b.iter(|| fwd.gradient_into(rosenbrock::<Dual<f64, 8>>, black_box(x), &mut g))
+        });
+        let mut values = vec![0.0; n];
+        let mut jac = nalgebra::DMatrix::zeros(n, n);
+        group.bench_with_input(
+            BenchmarkId::new("jacobian_inplace_into_free", n),
+            &x,
+            |b, x| b.iter(|| jacobian_inplace_into(residuals, black_box(x), &mut values, &mut jac)),
+        );
+        group.bench_with_input(
+            BenchmarkId::new("jacobian_inplace_into_object", n),
+            &x,
+            |b, x| {
+                b.iter(|| fwd.jacobian_inplace_into(residuals, black_box(x), &mut values, &mut jac))
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group! { name = benches; config = common::config(); targets = lecture_gradient, rosenbrock_gradient, logistic_regression_gradient, graph_construction, forward_reuse }
 criterion_main!(benches);

@@ -41,7 +41,7 @@
 //!
 //! | module | what | use it when |
 //! |---|---|---|
-//! | [`forward`] (re-exported at the root), [`dual`] | [`Dual<T, N>`](Dual) and its drivers: [`gradient`], [`gradient_fixed`], [`jacobian`], [`jvp`], their `_into`/`_with` forms | few inputs (≲ 30), or J·r |
+//! | [`forward`] (re-exported at the root), [`dual`] | [`Dual<T, N>`](Dual) and its drivers: [`gradient`], [`gradient_fixed`], [`jacobian`], [`jvp`], their `_into`/`_with` forms, the reusable [`Forward`] with the same methods as the tape | few inputs (≲ 30), or J·r |
 //! | [`higher`] (re-exported at the root) | nested duals: [`hessian`], [`hvp`], [`second_derivative`], …, and the nesting rules | second and higher derivatives in forward mode |
 //! | [`reverse`] | the tape's [`Var`](reverse::Var), [`Tape`](reverse::Tape) and its drivers (`gradient`, `vjp`, `jacobian`, `hvp`, `hessian`) | many inputs and one output (a loss), Jᵀ·s, Hessians by forward over reverse |
 //! | [`graph`] | [`Graph`](graph::Graph) recorded once from [`Sym`](graph::Sym), derivative graphs, the interpreter, emitted Rust, the JIT (feature `jit`) | the same derivative at many inputs; generated code |
@@ -296,8 +296,9 @@
 //! allocated. [`Tape::gradient_into`](reverse::Tape::gradient_into),
 //! [`Tape::jacobian_into`](reverse::Tape::jacobian_into) and, on a tape of dual numbers,
 //! [`Tape::hessian_into`](reverse::Tape::hessian_into) write into the caller's buffers; forward
-//! mode has [`gradient_into`], [`jacobian_into`] and [`jacobian_inplace`] (for a function that
-//! writes its outputs into a slice).
+//! mode has the same methods on a reused [`Forward`] (and [`Forward::jacobian_inplace_into`] for a function
+//! that writes its outputs into a slice), which keeps its seeded inputs between calls; the free
+//! [`gradient_into`], [`jacobian_into`] and [`jacobian_inplace`] are shortcuts for one call.
 //!
 //! ```
 //! use nilpotent::{Real, reverse::Tape};
@@ -501,7 +502,7 @@ pub use approx_impls::AllParts;
 pub use custom::{Custom, GradientRule, UnaryRule};
 pub use dual::Dual;
 pub use forward::{
-    Chunk, DEFAULT_CHUNK, derivative, gradient, gradient_fixed, gradient_with, jacobian,
+    Chunk, DEFAULT_CHUNK, Forward, derivative, gradient, gradient_fixed, gradient_with, jacobian,
     jacobian_fixed, jacobian_with, jvp,
 };
 pub use forward::{

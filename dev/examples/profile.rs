@@ -28,12 +28,13 @@ use common::{
     rosenbrock,
 };
 use nalgebra::SVector;
+use nilpotent::forward::Forward;
 use nilpotent::graph::{Graph, Sym};
 use nilpotent::reverse::{self, Tape, Var};
 use nilpotent::sparse::{HessianPlan, JacobianPlan};
 use nilpotent::{
-    Chunk, Dual, derivative, gradient_fixed, gradient_with, hessian, hessian_with, hvp,
-    jacobian_fixed, third_derivative,
+    Chunk, Dual, derivative, gradient_fixed, gradient_into, gradient_with, hessian, hessian_with,
+    hvp, jacobian_fixed, third_derivative,
 };
 use num_dual::{Dual64, DualSVec64};
 use num_traits::Float;
@@ -172,6 +173,19 @@ fn hessian8_forward_chunk<const N: usize>(x: &[f64]) -> (f64, Vec<f64>, nalgebra
     hessian_with(rosenbrock::<Dual<Dual<f64, N>, N>>, x, Chunk::<N>)
 }
 
+/// Forward mode in a loop, 19 inputs (3 passes of 8): the free `gradient_into`, which allocates
+/// its seeded inputs on every call.
+#[inline(never)]
+fn forward19_free(x: &[f64], g: &mut [f64]) -> f64 {
+    gradient_into(rosenbrock::<Dual<f64, 8>>, x, g)
+}
+
+/// The same on one reused `forward::Forward` (nothing allocated after its first call).
+#[inline(never)]
+fn forward19_object(fwd: &mut Forward<f64>, x: &[f64], g: &mut [f64]) -> f64 {
+    fwd.gradient_into(rosenbrock::<Dual<f64, 8>>, x, g)
+}
+
 /// A Hessian-vector product by forward over forward: `Dual<Dual<f64, 8>, 1>`, two passes for 16
 /// inputs.
 #[inline(never)]
@@ -243,6 +257,8 @@ const CASES: &[&str] = &[
     "hessian8_forward_chunk2",
     "hessian8_forward_chunk4",
     "hvp16_forward",
+    "forward19_free",
+    "forward19_object",
     "third_derivative_f64",
     "third_derivative_nilpotent",
 ];
@@ -326,6 +342,7 @@ fn main() {
     let v16: [f64; 16] = core::array::from_fn(|i| if i % 2 == 0 { 1.0 } else { -0.5 });
     let mut grad = vec![0.0; 1024];
     let mut tape = Tape::new();
+    let mut fwd = Forward::new();
     // graph cases: record and lower once, before the loop
     // the logistic-regression loss of the benches (d = 100 features, m = 500 samples)
     let data = common::Data::new(500, 100);
@@ -623,6 +640,16 @@ fn main() {
             }
             "hvp16_forward" => {
                 black_box(hvp16_forward(black_box(&x16), black_box(&v16)));
+            }
+            "forward19_free" => {
+                black_box(forward19_free(black_box(&x1024[..19]), &mut grad[..19]));
+            }
+            "forward19_object" => {
+                black_box(forward19_object(
+                    &mut fwd,
+                    black_box(&x1024[..19]),
+                    &mut grad[..19],
+                ));
             }
             "third_derivative_f64" => {
                 black_box(third_derivative_f64(black_box(0.3)));

@@ -58,27 +58,38 @@
 //! [`gradient_fixed`]/[`jacobian_fixed`] make exactly one pass with `N` = the length and allocate
 //! nothing. For a gradient of many inputs (hundreds or more), prefer reverse mode.
 //!
-//! # Writing into the caller's buffers
+//! # Which to reach for
 //!
-//! In a loop (an optimiser, a time stepper) the results can go into buffers allocated once:
-//! [`gradient_into`] (`grad.len() == x.len()`), [`jacobian_into`] (`values.len() == m`, `jac`
-//! m × n: a `DMatrix`, an `SMatrix` or a mutable view), and their `_with` forms for a chosen chunk
-//! width. A function that writes its outputs into a slice, `g(x, out)`, goes to
-//! [`jacobian_inplace`] or [`jacobian_inplace_into`]. A buffer of the wrong size panics with a
-//! message naming it, the size expected and the size found. For reverse mode, a reused
-//! [`Tape`](crate::reverse::Tape) has `gradient_into`, `jacobian_into` and `hessian_into`.
+//! Every mode has the same two styles: a one-liner for one evaluation, and a reusable object with
+//! the same method names for a loop ([`Tape`](crate::reverse::Tape) in reverse mode, the graph's
+//! evaluators, the sparse plans; here [`Forward`]).
+//!
+//! | you want | reach for |
+//! |---|---|
+//! | a derivative at one point | [`derivative`], [`gradient`], [`jacobian`], [`jvp`]; second order [`hessian`](crate::hessian), [`hvp`](crate::hvp) |
+//! | … with a chunk width of your choice | [`gradient_with`], [`jacobian_with`] ([`Chunk`]`::<N>`), or [`Forward::with_chunk`] |
+//! | a small input of compile-time length | [`gradient_fixed`], [`jacobian_fixed`]: one pass, no allocation |
+//! | the same derivative many times (an optimiser, a time stepper) | one [`Forward`] and its methods `gradient_into`, `jacobian_into`, `jacobian_inplace_into`, `jvp_into` (on `Forward<Dual<T, N>, N>`: `hessian_into`, `hvp_into`): results into your buffers, the seeded inputs kept in the object, nothing allocated after the first call |
+//! | the Jacobian of a function that writes its outputs into a slice, `g(x, out)` | [`Forward::jacobian_inplace_into`] (or [`jacobian_inplace`] once) |
+//!
+//! The buffers: `grad.len() == x.len()`; `values.len() == m` and `jac` m × n, any nalgebra matrix
+//! with mutable storage (a `DMatrix`, an `SMatrix`, a mutable view). A buffer of the wrong size
+//! panics with a message naming it, the size expected and the size found. The free functions
+//! [`gradient_into`], [`jacobian_into`], [`jacobian_inplace_into`] and their `_with` forms are
+//! shortcuts for one call on a new [`Forward`]: they allocate the seeded inputs on every call.
 //!
 //! ```
 //! use nalgebra::DMatrix;
-//! use nilpotent::{gradient_into, jacobian_into};
+//! use nilpotent::forward::Forward;
 //! use num_traits::Float;
 //! fn f<T: Float>(x: &[T]) -> T { x[0] * x[1].exp() }
 //! fn g<T: Float>(x: &[T]) -> Vec<T> { vec![x[0] + x[1], x[0] * x[1]] }
+//! let mut fwd = Forward::new(); // Forward<f64, DEFAULT_CHUNK>
 //! let (mut grad, mut values, mut jac) = (vec![0.0; 2], vec![0.0; 2], DMatrix::zeros(2, 2));
 //! for step in 0..3 {
 //!     let x = [1.0 + step as f64, 0.0];
-//!     let value = gradient_into(f, &x, &mut grad);
-//!     jacobian_into(g, &x, &mut values, &mut jac);
+//!     let value = fwd.gradient_into(f, &x, &mut grad);
+//!     fwd.jacobian_into(g, &x, &mut values, &mut jac);
 //!     assert_eq!((value, grad[1], jac[(1, 1)]), (x[0], x[0], x[0]));
 //! }
 //! ```
@@ -86,6 +97,7 @@
 use ::nalgebra::{DMatrix, Dim, Matrix, Scalar, StorageMut};
 use num_traits::Float;
 
+mod chunked;
 mod custom;
 #[doc(hidden)]
 pub mod dual;
@@ -95,10 +107,9 @@ pub mod nalgebra;
 pub mod nested;
 mod scalar;
 
+pub use chunked::Forward;
 pub(crate) use custom::sum_of_chains;
 pub use dual::Dual;
-
-use crate::base::driver::{check_columns, check_len, check_outputs};
 
 pub use crate::base::driver::{Chunk, DEFAULT_CHUNK};
 
@@ -129,19 +140,7 @@ where
     T: Float,
     F: Fn(&[Dual<T, 1>]) -> Vec<Dual<T, 1>>,
 {
-    assert!(
-        r.len() == x.len(),
-        "jvp: the direction r has {}; expected {}, one per entry of x",
-        crate::base::text::count(r.len(), "entry", "entries"),
-        x.len()
-    );
-    let xd: Vec<Dual<T, 1>> = x
-        .iter()
-        .zip(r)
-        .map(|(&xi, &ri)| Dual::new(xi, [ri]))
-        .collect();
-    let y = f(&xd);
-    y.iter().map(|yi| (yi.re, yi.eps[0])).unzip()
+    Forward::with_chunk(Chunk::<1>).jvp_named("jvp", f, x, r)
 }
 
 /// The value and gradient of `f: ℝⁿ → ℝ`, in ⌈n/[`DEFAULT_CHUNK`]⌉ passes.
@@ -176,13 +175,14 @@ where
 ///
 /// # Panics
 /// If `N` is 0.
-pub fn gradient_with<T, F, const N: usize>(f: F, x: &[T], chunk: Chunk<N>) -> (T, Vec<T>)
+pub fn gradient_with<T, F, const N: usize>(f: F, x: &[T], _chunk: Chunk<N>) -> (T, Vec<T>)
 where
     T: Float,
     F: Fn(&[Dual<T, N>]) -> Dual<T, N>,
 {
     let mut grad = vec![T::zero(); x.len()];
-    let value = gradient_with_into(f, x, &mut grad, chunk);
+    let value =
+        Forward::with_chunk(Chunk::<N>).gradient_into_named("gradient_with", f, x, &mut grad);
     (value, grad)
 }
 
@@ -199,8 +199,10 @@ where
 /// assert_eq!((value, grad.to_vec()), nilpotent::gradient(f, &[2.0, 5.0]));
 /// ```
 ///
-/// It still allocates the seeded inputs (`x.len()` dual numbers) per call; for a small input of
-/// compile-time length, [`gradient_fixed`] allocates nothing.
+/// A shortcut for one call of [`Forward::gradient_into`] on a new [`Forward`]: it allocates the
+/// seeded inputs (`x.len()` dual numbers) per call. In a loop, keep a [`Forward`] (nothing
+/// allocated after its first call); for a small input of compile-time length, [`gradient_fixed`]
+/// allocates nothing.
 ///
 /// # Panics
 /// If `grad.len() != x.len()`, before `f` is called.
@@ -209,10 +211,11 @@ where
     T: Float,
     F: Fn(&[Dual<T, DEFAULT_CHUNK>]) -> Dual<T, DEFAULT_CHUNK>,
 {
-    gradient_with_into(f, x, grad, Chunk::<DEFAULT_CHUNK>)
+    Forward::new().gradient_into_named("gradient_into", f, x, grad)
 }
 
-/// [`gradient_into`] with a chosen chunk width `N`: ⌈n/N⌉ passes on `Dual<T, N>`.
+/// [`gradient_into`] with a chosen chunk width `N`: ⌈n/N⌉ passes on `Dual<T, N>` (one call of
+/// [`Forward::gradient_into`] on a new `Forward<T, N>`).
 ///
 /// # Panics
 /// If `N` is 0, or if `grad.len() != x.len()` (both before `f` is called).
@@ -226,30 +229,7 @@ where
     T: Float,
     F: Fn(&[Dual<T, N>]) -> Dual<T, N>,
 {
-    assert!(N > 0, "gradient_with: the chunk width must be at least 1");
-    check_len(
-        "gradient_into",
-        "grad",
-        grad.len(),
-        x.len(),
-        "one per input",
-    );
-    let mut xd: Vec<Dual<T, N>> = x.iter().map(|&xi| Dual::constant(xi)).collect();
-    if x.is_empty() {
-        return f(&xd).re;
-    }
-    let mut value = T::zero();
-    for start in (0..x.len()).step_by(N) {
-        let end = (start + N).min(x.len());
-        seed(&mut xd, start, end);
-        let y = f(&xd);
-        unseed(&mut xd, start, end);
-        if start == 0 {
-            value = y.re;
-        }
-        grad[start..end].copy_from_slice(&y.eps[..end - start]);
-    }
-    value
+    Forward::with_chunk(Chunk::<N>).gradient_into_named("gradient_with_into", f, x, grad)
 }
 
 /// The value and gradient of `f: ℝᴺ → ℝ` for an input of compile-time length `N`, in one pass on
@@ -296,7 +276,7 @@ where
     T: Float + Scalar,
     F: Fn(&[Dual<T, DEFAULT_CHUNK>]) -> Vec<Dual<T, DEFAULT_CHUNK>>,
 {
-    jacobian_with(f, x, Chunk::<DEFAULT_CHUNK>)
+    Forward::new().jacobian_named("jacobian", f, x)
 }
 
 /// [`jacobian`] with a chosen chunk width `N`: ⌈n/N⌉ passes on `Dual<T, N>`.
@@ -308,26 +288,9 @@ where
     T: Float + Scalar,
     F: Fn(&[Dual<T, N>]) -> Vec<Dual<T, N>>,
 {
-    assert!(N > 0, "jacobian_with: the chunk width must be at least 1");
-    let n = x.len();
-    let mut values = Vec::new();
-    let mut jac = DMatrix::zeros(0, n);
-    passes(x, |xd, start, end| {
-        let y = f(xd);
-        if start == 0 {
-            values = y.iter().map(|yi| yi.re).collect();
-            if end == n {
-                // one pass: the matrix straight from the tangents, without zeroing it first
-                jac = DMatrix::from_fn(y.len(), n, |i, j| y[i].eps[j]);
-                return;
-            }
-            jac = DMatrix::zeros(y.len(), n);
-        } else {
-            same_outputs("jacobian", values.len(), y.len());
-        }
-        write_columns(&mut jac, &y, start, end);
-    });
-    (values, jac)
+    // the chunk's message names `jacobian_with`, the others `jacobian` (as they always have)
+    chunked::check_chunk::<N>("jacobian_with");
+    Forward::with_chunk(Chunk::<N>).jacobian_named("jacobian", f, x)
 }
 
 /// [`jacobian`] writing into the caller's buffers: the values `f(x)` into `values` and the
@@ -347,8 +310,9 @@ where
 /// assert_eq!(fixed, jac);
 /// ```
 ///
-/// It allocates the seeded inputs and what `f` returns; for a function that writes its outputs
-/// into a slice, see [`jacobian_inplace_into`].
+/// A shortcut for one call of [`Forward::jacobian_into`] on a new [`Forward`]: it allocates the
+/// seeded inputs and what `f` returns per call (a reused [`Forward`], only what `f` returns); for
+/// a function that writes its outputs into a slice, see [`Forward::jacobian_inplace_into`].
 ///
 /// # Panics
 /// If `jac` does not have one column per input (before `f` is called); if `values` does not have
@@ -363,10 +327,11 @@ where
     C: Dim,
     S: StorageMut<T, R, C>,
 {
-    jacobian_with_into(f, x, values, jac, Chunk::<DEFAULT_CHUNK>)
+    Forward::new().jacobian_into_named("jacobian_into", f, x, values, jac)
 }
 
-/// [`jacobian_into`] with a chosen chunk width `N`: ⌈n/N⌉ passes on `Dual<T, N>`.
+/// [`jacobian_into`] with a chosen chunk width `N`: ⌈n/N⌉ passes on `Dual<T, N>` (one call of
+/// [`Forward::jacobian_into`] on a new `Forward<T, N>`).
 ///
 /// # Panics
 /// As [`jacobian_into`], and if `N` is 0.
@@ -383,20 +348,7 @@ pub fn jacobian_with_into<T, F, R, C, S, const N: usize>(
     C: Dim,
     S: StorageMut<T, R, C>,
 {
-    assert!(N > 0, "jacobian_with: the chunk width must be at least 1");
-    check_columns("jacobian_into", jac.ncols(), x.len());
-    passes(x, |xd, start, end| {
-        let y = f(xd);
-        if start == 0 {
-            check_outputs("jacobian_into", values.len(), jac, y.len(), x.len());
-            for (v, yi) in values.iter_mut().zip(&y) {
-                *v = yi.re;
-            }
-        } else {
-            same_outputs("jacobian_into", values.len(), y.len());
-        }
-        write_columns(jac, &y, start, end);
-    });
+    Forward::with_chunk(Chunk::<N>).jacobian_into_named("jacobian_with_into", f, x, values, jac)
 }
 
 /// The values and Jacobian (m × n) of a function that writes its m outputs into a slice instead
@@ -423,7 +375,13 @@ where
 {
     let mut values = vec![T::zero(); m];
     let mut jac = DMatrix::zeros(m, x.len());
-    jacobian_inplace_into(g, x, &mut values, &mut jac);
+    Forward::new().jacobian_inplace_into_named(
+        "jacobian_inplace_into",
+        g,
+        x,
+        &mut values,
+        &mut jac,
+    );
     (values, jac)
 }
 
@@ -443,7 +401,9 @@ where
 /// assert_eq!(jac[(0, 1)], 2.0);
 /// ```
 ///
-/// It allocates the seeded inputs and outputs (n + m dual numbers) per call.
+/// A shortcut for one call of [`Forward::jacobian_inplace_into`] on a new [`Forward`]: it
+/// allocates the seeded inputs and outputs (n + m dual numbers) per call, a reused [`Forward`]
+/// nothing after its first call.
 ///
 /// # Panics
 /// If `jac` is not m × n (before `g` is called).
@@ -459,10 +419,11 @@ pub fn jacobian_inplace_into<T, G, R, C, S>(
     C: Dim,
     S: StorageMut<T, R, C>,
 {
-    jacobian_inplace_with_into(g, x, values, jac, Chunk::<DEFAULT_CHUNK>)
+    Forward::new().jacobian_inplace_into_named("jacobian_inplace_into", g, x, values, jac)
 }
 
-/// [`jacobian_inplace_into`] with a chosen chunk width `N`: ⌈n/N⌉ passes on `Dual<T, N>`.
+/// [`jacobian_inplace_into`] with a chosen chunk width `N`: ⌈n/N⌉ passes on `Dual<T, N>` (one call of
+/// [`Forward::jacobian_inplace_into`] on a new `Forward<T, N>`).
 ///
 /// # Panics
 /// As [`jacobian_inplace_into`], and if `N` is 0.
@@ -479,71 +440,13 @@ pub fn jacobian_inplace_with_into<T, G, R, C, S, const N: usize>(
     C: Dim,
     S: StorageMut<T, R, C>,
 {
-    assert!(N > 0, "jacobian_with: the chunk width must be at least 1");
-    let m = values.len();
-    check_columns("jacobian_inplace_into", jac.ncols(), x.len());
-    check_outputs("jacobian_inplace_into", m, jac, m, x.len());
-    let mut out = vec![Dual::constant(T::zero()); m];
-    passes(x, |xd, start, end| {
-        out.fill(Dual::constant(T::zero()));
-        g(xd, &mut out);
-        if start == 0 {
-            for (v, yi) in values.iter_mut().zip(&out) {
-                *v = yi.re;
-            }
-        }
-        write_columns(jac, &out, start, end);
-    });
-}
-
-/// The passes of a chunked forward driver: seeds inputs `start..end` (N at a time) and calls
-/// `pass(seeded inputs, start, end)`; once with `start == end == 0` for an empty input.
-fn passes<T: Float, const N: usize>(x: &[T], mut pass: impl FnMut(&[Dual<T, N>], usize, usize)) {
-    let mut xd: Vec<Dual<T, N>> = x.iter().map(|&xi| Dual::constant(xi)).collect();
-    if x.is_empty() {
-        pass(&xd, 0, 0);
-        return;
-    }
-    for start in (0..x.len()).step_by(N) {
-        let end = (start + N).min(x.len());
-        seed(&mut xd, start, end);
-        pass(&xd, start, end);
-        unseed(&mut xd, start, end);
-    }
-}
-
-/// Columns `start..end` of a Jacobian from the tangents of one pass's outputs.
-#[inline]
-fn write_columns<T, R, C, S, const N: usize>(
-    jac: &mut Matrix<T, R, C, S>,
-    y: &[Dual<T, N>],
-    start: usize,
-    end: usize,
-) where
-    T: Float + Scalar,
-    R: Dim,
-    C: Dim,
-    S: StorageMut<T, R, C>,
-{
-    // column by column (the matrix is column-major): one bounds check per column
-    for (b, j) in (start..end).enumerate() {
-        for (dst, yi) in jac.column_mut(j).iter_mut().zip(y) {
-            *dst = yi.eps[b];
-        }
-    }
-}
-
-/// Panics unless a later pass returned as many values as the first.
-#[inline]
-#[track_caller]
-fn same_outputs(driver: &str, first: usize, now: usize) {
-    if now != first {
-        panic!(
-            "{driver}: f returned {} in one pass and {} in another",
-            crate::base::text::count(first, "value", "values"),
-            crate::base::text::count(now, "value", "values")
-        );
-    }
+    Forward::with_chunk(Chunk::<N>).jacobian_inplace_into_named(
+        "jacobian_inplace_with_into",
+        g,
+        x,
+        values,
+        jac,
+    )
 }
 
 /// The values and Jacobian of `f: ℝᴺ → ℝᵐ` for an input of compile-time length `N`, in one pass on

@@ -191,11 +191,12 @@
 //! it could not be a `nalgebra` matrix element (`Scalar: 'static`) inside a differentiated
 //! function; this crate keeps `Dual: 'static` and relies on the lifting rule above.
 
-use nalgebra::{DMatrix, Scalar};
+use nalgebra::{DMatrix, Dim, Matrix, Scalar, StorageMut};
 use num_traits::Float;
 
-use crate::forward::Dual;
-use crate::forward::{Chunk, DEFAULT_CHUNK};
+use crate::base::driver::check_len;
+use crate::forward::chunked::{check_chunk, check_direction};
+use crate::forward::{Chunk, DEFAULT_CHUNK, Dual, Forward};
 
 /// The chunk width [`hessian`] and [`hvp`] use: [`DEFAULT_CHUNK`].
 ///
@@ -353,56 +354,11 @@ where
     T: Float + Scalar,
     F: Fn(&[Dual<Dual<T, N>, N>]) -> Dual<Dual<T, N>, N>,
 {
-    assert!(N > 0, "hessian_with: the chunk width must be at least 1");
     let n = x.len();
-    let mut xd: Vec<Dual<Dual<T, N>, N>> = x
-        .iter()
-        .map(|&xi| Dual::constant(Dual::constant(xi)))
-        .collect();
     let mut grad = vec![T::zero(); n];
     let mut h = DMatrix::zeros(n, n);
-    if n == 0 {
-        return (f(&xd).re.re, grad, h);
-    }
-    let mut value = T::zero();
-    for start_i in (0..n).step_by(N) {
-        let end_i = (start_i + N).min(n);
-        // inner tangents: unit vectors of chunk I
-        for (a, d) in xd[start_i..end_i].iter_mut().enumerate() {
-            d.re.eps[a] = T::one();
-        }
-        for start_j in (start_i..n).step_by(N) {
-            let end_j = (start_j + N).min(n);
-            // outer tangents: unit vectors of chunk J (constants of the inner level)
-            for (b, d) in xd[start_j..end_j].iter_mut().enumerate() {
-                d.eps[b] = Dual::constant(T::one());
-            }
-            let y = f(&xd);
-            for d in xd[start_j..end_j].iter_mut() {
-                d.eps = [Dual::constant(T::zero()); N];
-            }
-            if start_j == start_i {
-                if start_i == 0 {
-                    value = y.re.re;
-                }
-                grad[start_i..end_i].copy_from_slice(&y.re.eps[..end_i - start_i]);
-            }
-            // y.eps[b].eps[a] = ∂²f/∂x_{start_j+b}∂x_{start_i+a}; keep i ≤ j only and mirror it
-            for (b, outer) in y.eps[..end_j - start_j].iter().enumerate() {
-                let j = start_j + b;
-                for (a, &hij) in outer.eps[..end_i - start_i].iter().enumerate() {
-                    let i = start_i + a;
-                    if i <= j {
-                        h[(i, j)] = hij;
-                        h[(j, i)] = hij;
-                    }
-                }
-            }
-        }
-        for d in xd[start_i..end_i].iter_mut() {
-            d.re.eps = [T::zero(); N];
-        }
-    }
+    let value =
+        Forward::with_chunk(Chunk::<N>).hessian_into_named("hessian_with", f, x, &mut grad, &mut h);
     (value, grad, h)
 }
 
@@ -466,39 +422,231 @@ where
     T: Float,
     F: Fn(&[Dual<Dual<T, N>, 1>]) -> Dual<Dual<T, N>, 1>,
 {
-    assert!(
-        v.len() == x.len(),
-        "hvp: the direction v has {}; expected {}, one per entry of x",
-        crate::base::text::count(v.len(), "entry", "entries"),
-        x.len()
-    );
-    assert!(N > 0, "hvp_with: the chunk width must be at least 1");
+    // the message says `hvp` (the name users know) for both hvp and hvp_with
+    check_direction("hvp", "v", v.len(), x.len());
     let n = x.len();
-    let mut xd: Vec<Dual<Dual<T, N>, 1>> = x
-        .iter()
-        .zip(v)
-        .map(|(&xi, &vi)| Dual::new(Dual::constant(xi), [Dual::constant(vi)]))
-        .collect();
     let mut grad = vec![T::zero(); n];
     let mut hv = vec![T::zero(); n];
-    if n == 0 {
-        return (f(&xd).re.re, grad, hv);
-    }
-    let mut value = T::zero();
-    for start in (0..n).step_by(N) {
-        let end = (start + N).min(n);
-        for (a, d) in xd[start..end].iter_mut().enumerate() {
-            d.re.eps[a] = T::one();
-        }
-        let y = f(&xd);
-        for d in xd[start..end].iter_mut() {
-            d.re.eps = [T::zero(); N];
-        }
-        if start == 0 {
-            value = y.re.re;
-        }
-        grad[start..end].copy_from_slice(&y.re.eps[..end - start]);
-        hv[start..end].copy_from_slice(&y.eps[0].eps[..end - start]);
-    }
+    let value =
+        Forward::with_chunk(Chunk::<N>).hvp_into_named("hvp_with", f, x, v, &mut grad, &mut hv);
     (value, grad, hv)
+}
+
+/// Second order on a [`Forward`] of dual numbers: `Forward<Dual<T, N>, N>` keeps the inputs of
+/// [`hessian_with`] (`Dual<Dual<T, N>, N>`) and of [`hvp_with`] (`Dual<Dual<T, N>, 1>`) between
+/// calls, as a [`Tape`](crate::reverse::Tape) of dual numbers does for reverse mode.
+impl<T: Float + Scalar, const N: usize> Forward<Dual<T, N>, N> {
+    /// The value, gradient and Hessian of `f: ℝⁿ → ℝ` by forward over forward, as
+    /// [`hessian_with`] with chunk width `N`: c(c+1)/2 passes on `Dual<Dual<T, N>, N>`,
+    /// c = ⌈n/N⌉, H exactly symmetric. The results are new; see [`Forward::hessian_into`].
+    ///
+    /// ```
+    /// use nilpotent::{Dual, forward::Forward};
+    /// use num_traits::Float;
+    /// fn f<T: Float>(x: &[T]) -> T { x[0] * x[0] * x[1] + x[1].exp() }
+    /// let mut fwd: Forward<Dual<f64, 8>> = Forward::new(); // chunks of 8 on both levels
+    /// let (value, grad, h) = fwd.hessian(f, &[3.0, 0.0]);
+    /// assert_eq!((value, grad.clone(), h.clone()), nilpotent::hessian(f, &[3.0, 0.0]));
+    /// assert_eq!((h[(0, 0)], h[(0, 1)], h[(1, 1)]), (0.0, 6.0, 1.0));
+    /// ```
+    ///
+    /// # Panics
+    /// If `N` is 0.
+    pub fn hessian<F>(&mut self, f: F, x: &[T]) -> (T, Vec<T>, DMatrix<T>)
+    where
+        F: Fn(&[Dual<Dual<T, N>, N>]) -> Dual<Dual<T, N>, N>,
+    {
+        let n = x.len();
+        let mut grad = vec![T::zero(); n];
+        let mut h = DMatrix::zeros(n, n);
+        let value = self.hessian_into_named("Forward::hessian", f, x, &mut grad, &mut h);
+        (value, grad, h)
+    }
+
+    /// [`Forward::hessian`] writing the gradient into `grad` (one entry per input) and the
+    /// Hessian into `hess` (n × n, any nalgebra matrix or view with mutable storage; every entry
+    /// is written); returns the value. Allocates nothing once the object has seen an input this
+    /// long.
+    ///
+    /// # Panics
+    /// If `N` is 0, `grad.len() != x.len()` or `hess` is not n × n (before `f` is called).
+    pub fn hessian_into<F, R, C, S>(
+        &mut self,
+        f: F,
+        x: &[T],
+        grad: &mut [T],
+        hess: &mut Matrix<T, R, C, S>,
+    ) -> T
+    where
+        F: Fn(&[Dual<Dual<T, N>, N>]) -> Dual<Dual<T, N>, N>,
+        R: Dim,
+        C: Dim,
+        S: StorageMut<T, R, C>,
+    {
+        self.hessian_into_named("Forward::hessian_into", f, x, grad, hess)
+    }
+
+    /// [`Forward::hessian_into`], its panics naming `driver`.
+    #[track_caller]
+    pub(super) fn hessian_into_named<F, R, C, S>(
+        &mut self,
+        driver: &str,
+        f: F,
+        x: &[T],
+        grad: &mut [T],
+        h: &mut Matrix<T, R, C, S>,
+    ) -> T
+    where
+        F: Fn(&[Dual<Dual<T, N>, N>]) -> Dual<Dual<T, N>, N>,
+        R: Dim,
+        C: Dim,
+        S: StorageMut<T, R, C>,
+    {
+        check_chunk::<N>(driver);
+        let n = x.len();
+        check_len(driver, "grad", grad.len(), n, "one per input");
+        if h.shape() != (n, n) {
+            panic!(
+                "{driver}: `hess` must be {n} × {n} (inputs × inputs) but is {} × {}",
+                h.nrows(),
+                h.ncols()
+            );
+        }
+        let xd = &mut self.seeds;
+        xd.clear();
+        xd.extend(x.iter().map(|&xi| Dual::constant(Dual::constant(xi))));
+        if n == 0 {
+            return f(xd).re.re;
+        }
+        let mut value = T::zero();
+        for start_i in (0..n).step_by(N) {
+            let end_i = (start_i + N).min(n);
+            // inner tangents: unit vectors of chunk I
+            for (a, d) in xd[start_i..end_i].iter_mut().enumerate() {
+                d.re.eps[a] = T::one();
+            }
+            for start_j in (start_i..n).step_by(N) {
+                let end_j = (start_j + N).min(n);
+                // outer tangents: unit vectors of chunk J (constants of the inner level)
+                for (b, d) in xd[start_j..end_j].iter_mut().enumerate() {
+                    d.eps[b] = Dual::constant(T::one());
+                }
+                let y = f(xd);
+                for d in xd[start_j..end_j].iter_mut() {
+                    d.eps = [Dual::constant(T::zero()); N];
+                }
+                if start_j == start_i {
+                    if start_i == 0 {
+                        value = y.re.re;
+                    }
+                    grad[start_i..end_i].copy_from_slice(&y.re.eps[..end_i - start_i]);
+                }
+                // y.eps[b].eps[a] = ∂²f/∂x_{start_j+b}∂x_{start_i+a}; keep i ≤ j only and mirror it
+                for (b, outer) in y.eps[..end_j - start_j].iter().enumerate() {
+                    let j = start_j + b;
+                    for (a, &hij) in outer.eps[..end_i - start_i].iter().enumerate() {
+                        let i = start_i + a;
+                        if i <= j {
+                            h[(i, j)] = hij;
+                            h[(j, i)] = hij;
+                        }
+                    }
+                }
+            }
+            for d in xd[start_i..end_i].iter_mut() {
+                d.re.eps = [T::zero(); N];
+            }
+        }
+        value
+    }
+}
+
+impl<T: Float, const N: usize> Forward<Dual<T, N>, N> {
+    /// The value, gradient and Hessian-vector product `∇²f(x)·v` of `f: ℝⁿ → ℝ`, as
+    /// [`hvp_with`] with chunk width `N`: ⌈n/N⌉ passes on `Dual<Dual<T, N>, 1>`. The results are
+    /// new; see [`Forward::hvp_into`].
+    ///
+    /// ```
+    /// use nilpotent::{Dual, forward::Forward};
+    /// use num_traits::Float;
+    /// fn f<T: Float>(x: &[T]) -> T { x[0] * x[0] * x[1] + x[1].exp() }
+    /// let mut fwd: Forward<Dual<f64, 8>> = Forward::new();
+    /// let (value, grad, hv) = fwd.hvp(f, &[3.0, 0.0], &[1.0, 2.0]);
+    /// assert_eq!((value, grad, hv), (1.0, vec![0.0, 10.0], vec![12.0, 8.0]));
+    /// ```
+    ///
+    /// # Panics
+    /// If `v` and `x` have different lengths, or if `N` is 0.
+    pub fn hvp<F>(&mut self, f: F, x: &[T], v: &[T]) -> (T, Vec<T>, Vec<T>)
+    where
+        F: Fn(&[Dual<Dual<T, N>, 1>]) -> Dual<Dual<T, N>, 1>,
+    {
+        let n = x.len();
+        let mut grad = vec![T::zero(); n];
+        let mut hv = vec![T::zero(); n];
+        let value = self.hvp_into_named("Forward::hvp", f, x, v, &mut grad, &mut hv);
+        (value, grad, hv)
+    }
+
+    /// [`Forward::hvp`] writing the gradient into `grad` and `H·v` into `hv` (one entry per
+    /// input each); returns the value. Allocates nothing once the object has seen an input this
+    /// long.
+    ///
+    /// # Panics
+    /// If `v`, `grad` or `hv` does not have one entry per input, or if `N` is 0 (before `f` is
+    /// called).
+    pub fn hvp_into<F>(&mut self, f: F, x: &[T], v: &[T], grad: &mut [T], hv: &mut [T]) -> T
+    where
+        F: Fn(&[Dual<Dual<T, N>, 1>]) -> Dual<Dual<T, N>, 1>,
+    {
+        self.hvp_into_named("Forward::hvp_into", f, x, v, grad, hv)
+    }
+
+    /// [`Forward::hvp_into`], its panics naming `driver`.
+    #[track_caller]
+    pub(super) fn hvp_into_named<F>(
+        &mut self,
+        driver: &str,
+        f: F,
+        x: &[T],
+        v: &[T],
+        grad: &mut [T],
+        hv: &mut [T],
+    ) -> T
+    where
+        F: Fn(&[Dual<Dual<T, N>, 1>]) -> Dual<Dual<T, N>, 1>,
+    {
+        let n = x.len();
+        check_direction(driver, "v", v.len(), n);
+        check_chunk::<N>(driver);
+        check_len(driver, "grad", grad.len(), n, "one per input");
+        check_len(driver, "hv", hv.len(), n, "one per input");
+        let xd = &mut self.directions;
+        xd.clear();
+        xd.extend(
+            x.iter()
+                .zip(v)
+                .map(|(&xi, &vi)| Dual::new(Dual::constant(xi), [Dual::constant(vi)])),
+        );
+        if n == 0 {
+            return f(xd).re.re;
+        }
+        let mut value = T::zero();
+        for start in (0..n).step_by(N) {
+            let end = (start + N).min(n);
+            for (a, d) in xd[start..end].iter_mut().enumerate() {
+                d.re.eps[a] = T::one();
+            }
+            let y = f(xd);
+            for d in xd[start..end].iter_mut() {
+                d.re.eps = [T::zero(); N];
+            }
+            if start == 0 {
+                value = y.re.re;
+            }
+            grad[start..end].copy_from_slice(&y.re.eps[..end - start]);
+            hv[start..end].copy_from_slice(&y.eps[0].eps[..end - start]);
+        }
+        value
+    }
 }
