@@ -1,9 +1,14 @@
 //! Allocation counts: one test binary, because it installs a counting global allocator
-//! ([`counting`]). The counts are per thread, so the tests of the three modules run in parallel
+//! ([`counting`]). The counts are per thread, so the tests of the modules run in parallel
 //! without disturbing each other's counts.
 
+// the suite's shared test material (its random numbers), of which these tests use a part
+#[allow(dead_code)]
+#[path = "../suite/common/mod.rs"]
+mod common;
 mod counting;
 
+mod forward;
 mod graph;
 mod reverse;
 mod sparse;

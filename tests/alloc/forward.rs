@@ -20,12 +20,9 @@ use nilpotent::{
 };
 use num_traits::Float;
 
-mod common;
-#[path = "common/counting_alloc.rs"]
-mod counting_alloc;
 
-use common::Rng;
-use counting_alloc::allocations_in;
+use crate::common::Rng;
+use crate::counting::allocations_in;
 
 /// The extended Rosenbrock function (consecutive pairs): allocation-free itself.
 fn rosenbrock<T: Float>(x: &[T]) -> T {
