@@ -20,7 +20,6 @@ use nilpotent::{
 };
 use num_traits::Float;
 
-
 use crate::common::Rng;
 use crate::counting::allocations_in;
 

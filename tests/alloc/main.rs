@@ -2,8 +2,7 @@
 //! ([`counting`]). The counts are per thread, so the tests of the modules run in parallel
 //! without disturbing each other's counts.
 
-// the suite's shared test material (its random numbers), of which these tests use a part
-#[allow(dead_code)]
+// the suite's shared test material (its random numbers; it allows dead code itself)
 #[path = "../suite/common/mod.rs"]
 mod common;
 mod counting;
