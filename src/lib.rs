@@ -498,6 +498,7 @@ pub use forward::nested as higher;
 pub use reverse::nalgebra as linalg_reverse;
 
 pub use approx_impls::AllParts;
+pub use base::elementary::Elementary;
 pub use custom::{Custom, GradientRule, UnaryRule};
 pub use dual::Dual;
 pub use forward::{

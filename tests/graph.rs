@@ -89,7 +89,7 @@ const FAR: usize = 2;
 /// table) runs on `f64`, `Sym`, dual numbers and tape variables alike (a closure cannot be
 /// generic).
 trait Func {
-    fn call<T: Float + Euclid>(&self, x: &[T]) -> T;
+    fn call<T: Float + Euclid + nilpotent::Elementary>(&self, x: &[T]) -> T;
     /// The `f64` oracle: [`Func::call`] on `f64`, where that is the crate's value (see [`Case`]).
     fn value(&self, x: &[f64]) -> f64 {
         self.call(x)
@@ -102,7 +102,7 @@ macro_rules! func {
         #[derive(Clone, Copy, Debug)]
         struct $name;
         impl Func for $name {
-            fn call<T: Float + Euclid>(&self, $x: &[T]) -> T {
+            fn call<T: Float + Euclid + nilpotent::Elementary>(&self, $x: &[T]) -> T {
                 $body
             }
         }
@@ -372,7 +372,7 @@ impl Case {
 }
 
 impl Func for Case {
-    fn call<T: Float + Euclid>(&self, v: &[T]) -> T {
+    fn call<T: Float + Euclid + nilpotent::Elementary>(&self, v: &[T]) -> T {
         match (self.entry, self.form) {
             (Entry::Unary(op), _) => apply_unary(op, v[0]),
             (Entry::Binary(op), Form::Inputs) => apply_binary(op, v[0], v[1]),
@@ -418,7 +418,7 @@ fn unary_domain(op: Unary) -> Domain1 {
         }
         Unary::ToDegrees | Unary::ToRadians => smooth(|r| r.uniform(-10.0, 10.0)),
         Unary::Exp | Unary::Exp2 | Unary::ExpM1 => smooth(|r| r.uniform(-5.0, 5.0)),
-        Unary::Sinh | Unary::Cosh | Unary::Tanh => smooth(|r| r.uniform(-5.0, 5.0)),
+        Unary::Sinh | Unary::Cosh | Unary::Tanh | Unary::Erf => smooth(|r| r.uniform(-5.0, 5.0)),
         Unary::Recip => smooth(|r| r.signed(0.2, 10.0)),
         Unary::Cbrt => smooth(|r| r.signed(0.1, 10.0)),
         Unary::Powi(_) => smooth(|r| r.signed(0.2, 3.0)),
@@ -443,7 +443,7 @@ fn unary_ok(op: Unary, x: f64) -> bool {
         Unary::Neg | Unary::Sin | Unary::Cos | Unary::Atan | Unary::Asinh => a <= 10.0,
         Unary::ToDegrees | Unary::ToRadians => a <= 10.0,
         Unary::Exp | Unary::Exp2 | Unary::ExpM1 => a <= 5.0,
-        Unary::Sinh | Unary::Cosh | Unary::Tanh => a <= 5.0,
+        Unary::Sinh | Unary::Cosh | Unary::Tanh | Unary::Erf => a <= 5.0,
         Unary::Recip => (0.2..=10.0).contains(&a),
         Unary::Cbrt => (0.1..=10.0).contains(&a),
         Unary::Powi(_) => (0.2..=3.0).contains(&a),
@@ -1342,7 +1342,7 @@ fn pres(e: Entry) -> [Pre; 3] {
 
 impl Expr {
     /// The values of every input and step at `x`, and the output.
-    fn values<T: Float + Euclid>(&self, x: &[T]) -> (Vec<T>, T) {
+    fn values<T: Float + Euclid + nilpotent::Elementary>(&self, x: &[T]) -> (Vec<T>, T) {
         let mut v: Vec<T> = x.to_vec();
         let arg = |v: &[T], o: Operand| {
             let a = match o.src {
@@ -1431,7 +1431,7 @@ fn operands(s: &Step) -> Vec<Operand> {
 }
 
 impl Func for Expr {
-    fn call<T: Float + Euclid>(&self, x: &[T]) -> T {
+    fn call<T: Float + Euclid + nilpotent::Elementary>(&self, x: &[T]) -> T {
         self.values(x).1
     }
 }

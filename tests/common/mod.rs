@@ -6,6 +6,7 @@
 //! Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+use nilpotent::Elementary;
 use nilpotent::rules::{Binary, Unary};
 use num_traits::{Euclid, Float};
 
@@ -274,7 +275,7 @@ impl Worst {
 /// Evaluates a unary entry through the public `Float` API of `F` (not through `Unary::eval`), so
 /// that the number type's plumbing is tested along with the rule. No `_` arm: a new entry does not
 /// compile until it is tested.
-pub fn apply_unary<F: Float>(op: Unary, x: F) -> F {
+pub fn apply_unary<F: Float + Elementary>(op: Unary, x: F) -> F {
     match op {
         Unary::Neg => -x,
         Unary::Recip => x.recip(),
@@ -309,6 +310,7 @@ pub fn apply_unary<F: Float>(op: Unary, x: F) -> F {
         Unary::ToDegrees => x.to_degrees(),
         Unary::ToRadians => x.to_radians(),
         Unary::Powi(n) => x.powi(n),
+        Unary::Erf => x.erf(),
     }
 }
 

@@ -3105,6 +3105,103 @@ pub fn param_to_radians_of_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> :
     ::std::result::Result::Ok(())
 }
 
+/// `param_erf_of_p`: a graph of 1 input, 1 parameter, 1 output, 2 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn param_erf_of_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let p: &[f64; 1] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 1, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = p[0];
+    let v2 = ::nilpotent::Elementary::erf(v1);
+    let v3 = v0 * v2;
+    out[0] = v3;
+    ::std::result::Result::Ok(())
+}
+
+/// `param_erf_of_p_gradient`: a graph of 1 input, 1 parameter, 2 outputs, 2 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn param_erf_of_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let p: &[f64; 1] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 1, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = p[0];
+    let v2 = ::nilpotent::Elementary::erf(v1);
+    let v3 = v0 * v2;
+    out[0] = v3;
+    out[1] = v2;
+    ::std::result::Result::Ok(())
+}
+
+/// `param_erf_of_p_hessian`: a graph of 1 input, 1 parameter, 3 outputs, 2 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn param_erf_of_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let p: &[f64; 1] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 1, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = p[0];
+    let v4: f64 = 0.0;
+    let v2 = ::nilpotent::Elementary::erf(v1);
+    let v3 = v0 * v2;
+    out[0] = v3;
+    out[1] = v2;
+    out[2] = v4;
+    ::std::result::Result::Ok(())
+}
+
 /// `param_powi_m3_of_p`: a graph of 1 input, 1 parameter, 1 output, 2 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
@@ -10286,13 +10383,13 @@ pub fn param_random_1(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     };
     let v2 = x[2];
     let v4 = v2.atan2(v2);
-    let v5 = v4.sqrt();
-    let v6 = v5.atanh();
+    let v5 = v4.log10();
+    let v6 = v5.fract();
     out[0] = v6;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_1_gradient`: a graph of 3 inputs, 1 parameter, 4 outputs, 17 operations and 1 guard, as Rust source
+/// `param_random_1_gradient`: a graph of 3 inputs, 1 parameter, 4 outputs, 12 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10316,37 +10413,32 @@ pub fn param_random_1_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
         }
     };
     let v2 = x[2];
-    let v7: f64 = 1.0;
-    let v16: f64 = 0.0;
+    let v7: f64 = 2.302585092994046;
+    let v11: f64 = 0.0;
     let v4 = v2.atan2(v2);
-    let v5 = v4.sqrt();
-    let v6 = v5.atanh();
-    let v8 = v7 - v5;
-    let v9 = v5 + v7;
-    let v10 = v8 * v9;
-    let v11 = v10.recip();
-    let v12 = v5 + v5;
-    let v13 = v12.recip();
-    let v14 = if v11 == 0.0 || v13 == 0.0 { 0.0 } else { v11 * v13 };
-    let v15 = v2.hypot(v2);
-    match ::nilpotent::graph::Compare::Eq.outcome(v15, v16) {
+    let v5 = v4.log10();
+    let v6 = v5.fract();
+    let v8 = v4 * v7;
+    let v9 = v8.recip();
+    let v10 = v2.hypot(v2);
+    match ::nilpotent::graph::Compare::Eq.outcome(v10, v11) {
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[2], x[2])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v17 = v2 / v15;
-    let v18 = v17 / v15;
-    let v19 = -v18;
-    let v20 = if v14 == 0.0 || v18 == 0.0 { 0.0 } else { v14 * v18 };
-    let v21 = if v14 == 0.0 || v19 == 0.0 { 0.0 } else { v14 * v19 };
-    let v22 = v20 + v21;
+    let v12 = v2 / v10;
+    let v13 = v12 / v10;
+    let v14 = -v13;
+    let v15 = if v9 == 0.0 || v13 == 0.0 { 0.0 } else { v9 * v13 };
+    let v16 = if v9 == 0.0 || v14 == 0.0 { 0.0 } else { v9 * v14 };
+    let v17 = v15 + v16;
     out[0] = v6;
-    out[1] = v16;
-    out[2] = v16;
-    out[3] = v22;
+    out[1] = v11;
+    out[2] = v11;
+    out[3] = v17;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_1_hessian`: a graph of 3 inputs, 1 parameter, 13 outputs, 51 operations and 1 guard, as Rust source
+/// `param_random_1_hessian`: a graph of 3 inputs, 1 parameter, 13 outputs, 35 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10370,76 +10462,60 @@ pub fn param_random_1_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
         }
     };
     let v2 = x[2];
-    let v7: f64 = 1.0;
-    let v16: f64 = 0.0;
+    let v7: f64 = 2.302585092994046;
+    let v11: f64 = 0.0;
     let v4 = v2.atan2(v2);
-    let v5 = v4.sqrt();
-    let v6 = v5.atanh();
-    let v8 = v7 - v5;
-    let v9 = v5 + v7;
-    let v10 = v8 * v9;
-    let v11 = v10.recip();
-    let v12 = v5 + v5;
-    let v13 = v12.recip();
-    let v14 = if v11 == 0.0 || v13 == 0.0 { 0.0 } else { v11 * v13 };
-    let v15 = v2.hypot(v2);
-    match ::nilpotent::graph::Compare::Eq.outcome(v15, v16) {
+    let v5 = v4.log10();
+    let v6 = v5.fract();
+    let v8 = v4 * v7;
+    let v9 = v8.recip();
+    let v10 = v2.hypot(v2);
+    match ::nilpotent::graph::Compare::Eq.outcome(v10, v11) {
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[2], x[2])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v17 = v2 / v15;
-    let v18 = v17 / v15;
-    let v19 = -v18;
-    let v20 = if v14 == 0.0 || v18 == 0.0 { 0.0 } else { v14 * v18 };
-    let v21 = if v14 == 0.0 || v19 == 0.0 { 0.0 } else { v14 * v19 };
-    let v22 = v20 + v21;
-    let v23 = v18 + v19;
-    let v24 = -v14;
-    let v25 = v14 + v24;
-    let v26 = v15.recip();
-    let v27 = v19 * v26;
-    let v28 = if v25 == 0.0 || v26 == 0.0 { 0.0 } else { v25 * v26 };
-    let v29 = if v25 == 0.0 || v27 == 0.0 { 0.0 } else { v25 * v27 };
-    let v30 = -v17;
-    let v31 = v26 * v30;
-    let v32 = if v26 == 0.0 || v28 == 0.0 { 0.0 } else { v26 * v28 };
-    let v33 = if v28 == 0.0 || v31 == 0.0 { 0.0 } else { v28 * v31 };
-    let v34 = v29 + v33;
-    let v35 = if v17 == 0.0 || v34 == 0.0 { 0.0 } else { v17 * v34 };
-    let v36 = v32 + v35;
-    let v37 = v35 + v36;
-    let v38 = if v13 == 0.0 || v23 == 0.0 { 0.0 } else { v13 * v23 };
-    let v39 = if v11 == 0.0 || v23 == 0.0 { 0.0 } else { v11 * v23 };
-    let v40 = v13 * v13;
-    let v41 = -v40;
-    let v42 = if v39 == 0.0 || v41 == 0.0 { 0.0 } else { v39 * v41 };
-    let v43 = v42 + v42;
-    let v44 = v11 * v11;
-    let v45 = -v44;
-    let v46 = if v38 == 0.0 || v45 == 0.0 { 0.0 } else { v38 * v45 };
-    let v47 = if v9 == 0.0 || v46 == 0.0 { 0.0 } else { v9 * v46 };
-    let v48 = if v8 == 0.0 || v46 == 0.0 { 0.0 } else { v8 * v46 };
-    let v49 = v43 + v48;
-    let v50 = -v47;
-    let v51 = v49 + v50;
-    let v52 = if v13 == 0.0 || v51 == 0.0 { 0.0 } else { v13 * v51 };
-    let v53 = if v18 == 0.0 || v52 == 0.0 { 0.0 } else { v18 * v52 };
-    let v54 = v37 + v53;
-    let v55 = if v19 == 0.0 || v52 == 0.0 { 0.0 } else { v19 * v52 };
-    let v56 = v54 + v55;
+    let v12 = v2 / v10;
+    let v13 = v12 / v10;
+    let v14 = -v13;
+    let v15 = if v9 == 0.0 || v13 == 0.0 { 0.0 } else { v9 * v13 };
+    let v16 = if v9 == 0.0 || v14 == 0.0 { 0.0 } else { v9 * v14 };
+    let v17 = v15 + v16;
+    let v18 = v13 + v14;
+    let v19 = -v9;
+    let v20 = v9 + v19;
+    let v21 = v10.recip();
+    let v22 = v14 * v21;
+    let v23 = if v20 == 0.0 || v21 == 0.0 { 0.0 } else { v20 * v21 };
+    let v24 = if v20 == 0.0 || v22 == 0.0 { 0.0 } else { v20 * v22 };
+    let v25 = -v12;
+    let v26 = v21 * v25;
+    let v27 = if v21 == 0.0 || v23 == 0.0 { 0.0 } else { v21 * v23 };
+    let v28 = if v23 == 0.0 || v26 == 0.0 { 0.0 } else { v23 * v26 };
+    let v29 = v24 + v28;
+    let v30 = if v12 == 0.0 || v29 == 0.0 { 0.0 } else { v12 * v29 };
+    let v31 = v27 + v30;
+    let v32 = v30 + v31;
+    let v33 = v9 * v9;
+    let v34 = -v33;
+    let v35 = if v18 == 0.0 || v34 == 0.0 { 0.0 } else { v18 * v34 };
+    let v36 = v7 * v35;
+    let v37 = if v13 == 0.0 || v36 == 0.0 { 0.0 } else { v13 * v36 };
+    let v38 = v32 + v37;
+    let v39 = if v14 == 0.0 || v36 == 0.0 { 0.0 } else { v14 * v36 };
+    let v40 = v38 + v39;
     out[0] = v6;
-    out[1] = v16;
-    out[2] = v16;
-    out[3] = v22;
-    out[4] = v16;
-    out[5] = v16;
-    out[6] = v16;
-    out[7] = v16;
-    out[8] = v16;
-    out[9] = v16;
-    out[10] = v16;
-    out[11] = v16;
-    out[12] = v56;
+    out[1] = v11;
+    out[2] = v11;
+    out[3] = v17;
+    out[4] = v11;
+    out[5] = v11;
+    out[6] = v11;
+    out[7] = v11;
+    out[8] = v11;
+    out[9] = v11;
+    out[10] = v11;
+    out[11] = v11;
+    out[12] = v40;
     ::std::result::Result::Ok(())
 }
 
@@ -10469,7 +10545,7 @@ pub fn param_random_2(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     let v0 = x[0];
     let v3: f64 = 0.0;
     let v5: f64 = -1.5;
-    let v2 = v0.exp_m1();
+    let v2 = -v0;
     let v4 = v2 / v3;
     let v6 = v4 - v5;
     let v7 = v6 / v2;
@@ -10478,7 +10554,7 @@ pub fn param_random_2(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_2_gradient`: a graph of 1 input, 1 parameter, 2 outputs, 15 operations and 0 guards, as Rust source
+/// `param_random_2_gradient`: a graph of 1 input, 1 parameter, 2 outputs, 14 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10505,7 +10581,7 @@ pub fn param_random_2_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v3: f64 = 0.0;
     let v5: f64 = -1.5;
     let v15: f64 = f64::INFINITY;
-    let v2 = v0.exp_m1();
+    let v2 = -v0;
     let v4 = v2 / v3;
     let v6 = v4 - v5;
     let v7 = v6 / v2;
@@ -10518,14 +10594,13 @@ pub fn param_random_2_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v14 = if v9 == 0.0 || v12 == 0.0 { 0.0 } else { v9 * v12 };
     let v16 = if v13 == 0.0 || v15 == 0.0 { 0.0 } else { v13 * v15 };
     let v17 = v14 + v16;
-    let v18 = v0.exp();
-    let v19 = if v17 == 0.0 || v18 == 0.0 { 0.0 } else { v17 * v18 };
+    let v18 = -v17;
     out[0] = v8;
-    out[1] = v19;
+    out[1] = v18;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_2_hessian`: a graph of 1 input, 1 parameter, 3 outputs, 37 operations and 0 guards, as Rust source
+/// `param_random_2_hessian`: a graph of 1 input, 1 parameter, 3 outputs, 34 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10552,7 +10627,8 @@ pub fn param_random_2_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v3: f64 = 0.0;
     let v5: f64 = -1.5;
     let v15: f64 = f64::INFINITY;
-    let v2 = v0.exp_m1();
+    let v21: f64 = f64::NEG_INFINITY;
+    let v2 = -v0;
     let v4 = v2 / v3;
     let v6 = v4 - v5;
     let v7 = v6 / v2;
@@ -10565,33 +10641,30 @@ pub fn param_random_2_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v14 = if v9 == 0.0 || v12 == 0.0 { 0.0 } else { v9 * v12 };
     let v16 = if v13 == 0.0 || v15 == 0.0 { 0.0 } else { v13 * v15 };
     let v17 = v14 + v16;
-    let v18 = v0.exp();
-    let v19 = if v17 == 0.0 || v18 == 0.0 { 0.0 } else { v17 * v18 };
-    let v20 = if v15 == 0.0 || v18 == 0.0 { 0.0 } else { v15 * v18 };
-    let v21 = if v12 == 0.0 || v18 == 0.0 { 0.0 } else { v12 * v18 };
-    let v22 = if v9 == 0.0 || v18 == 0.0 { 0.0 } else { v9 * v18 };
-    let v23 = if v10 == 0.0 || v20 == 0.0 { 0.0 } else { v10 * v20 };
-    let v24 = v21 + v23;
-    let v25 = if v9 == 0.0 || v20 == 0.0 { 0.0 } else { v9 * v20 };
-    let v26 = if v11 == 0.0 || v22 == 0.0 { 0.0 } else { v11 * v22 };
-    let v27 = v25 + v26;
-    let v28 = if v10 == 0.0 || v22 == 0.0 { 0.0 } else { v10 * v22 };
-    let v29 = -v28;
-    let v30 = v10 * v10;
-    let v31 = -v30;
-    let v32 = if v27 == 0.0 || v31 == 0.0 { 0.0 } else { v27 * v31 };
-    let v33 = v24 + v29;
-    let v34 = v24 + v33;
-    let v35 = if v10 == 0.0 || v34 == 0.0 { 0.0 } else { v10 * v34 };
-    let v36 = if v12 == 0.0 || v34 == 0.0 { 0.0 } else { v12 * v34 };
-    let v37 = v32 + v36;
-    let v38 = if v15 == 0.0 || v35 == 0.0 { 0.0 } else { v15 * v35 };
-    let v39 = v37 + v38;
-    let v40 = if v18 == 0.0 || v39 == 0.0 { 0.0 } else { v18 * v39 };
-    let v41 = v19 + v40;
+    let v18 = -v17;
+    let v19 = -v12;
+    let v20 = -v9;
+    let v22 = if v10 == 0.0 || v21 == 0.0 { 0.0 } else { v10 * v21 };
+    let v23 = v19 + v22;
+    let v24 = if v9 == 0.0 || v21 == 0.0 { 0.0 } else { v9 * v21 };
+    let v25 = if v11 == 0.0 || v20 == 0.0 { 0.0 } else { v11 * v20 };
+    let v26 = v24 + v25;
+    let v27 = if v10 == 0.0 || v20 == 0.0 { 0.0 } else { v10 * v20 };
+    let v28 = -v27;
+    let v29 = v10 * v10;
+    let v30 = -v29;
+    let v31 = if v26 == 0.0 || v30 == 0.0 { 0.0 } else { v26 * v30 };
+    let v32 = v23 + v28;
+    let v33 = v23 + v32;
+    let v34 = if v10 == 0.0 || v33 == 0.0 { 0.0 } else { v10 * v33 };
+    let v35 = if v12 == 0.0 || v33 == 0.0 { 0.0 } else { v12 * v33 };
+    let v36 = v31 + v35;
+    let v37 = if v15 == 0.0 || v34 == 0.0 { 0.0 } else { v15 * v34 };
+    let v38 = v36 + v37;
+    let v39 = -v38;
     out[0] = v8;
-    out[1] = v19;
-    out[2] = v41;
+    out[1] = v18;
+    out[2] = v39;
     ::std::result::Result::Ok(())
 }
 
@@ -10637,9 +10710,9 @@ pub fn param_random_3(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     let v9 = v4.abs();
     let v10 = v8 + v9;
     let v11 = ::nilpotent::rules::max(v0, v6);
-    let v12 = v0.powi(2);
+    let v12 = v0.tan();
     let v13 = v11.powf(v12);
-    let v14 = v13.log10();
+    let v14 = v13.to_degrees();
     let v15 = v10 % v13;
     match ::nilpotent::graph::Compare::Lt.outcome(v15, v7) {
         0x0 => {}
@@ -10650,7 +10723,7 @@ pub fn param_random_3(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_3_gradient`: a graph of 2 inputs, 3 parameters, 3 outputs, 31 operations and 8 guards, as Rust source
+/// `param_random_3_gradient`: a graph of 2 inputs, 3 parameters, 3 outputs, 30 operations and 8 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10678,9 +10751,8 @@ pub fn param_random_3_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v3 = p[1];
     let v4 = p[2];
     let v7: f64 = 0.0;
-    let v23: f64 = 2.302585092994046;
-    let v28: f64 = 1.0;
-    let v36: f64 = 2.0;
+    let v23: f64 = 57.29577951308232;
+    let v26: f64 = 1.0;
     let v5 = v3.log(v2);
     let v6 = v0 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v7) {
@@ -10707,13 +10779,13 @@ pub fn param_random_3_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(5, ::nilpotent::graph::Compare::Eq, ["max(x[0], (x[0] % (log(p[1], p[0]))))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v12 = v0.powi(2);
+    let v12 = v0.tan();
     match ::nilpotent::graph::Compare::Eq.outcome(v12, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["powi(x[0], 2)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["tan x[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v13 = v11.powf(v12);
-    let v14 = v13.log10();
+    let v14 = v13.to_degrees();
     let v15 = v10 % v13;
     match ::nilpotent::graph::Compare::Lt.outcome(v15, v7) {
         0x0 => {}
@@ -10730,27 +10802,26 @@ pub fn param_random_3_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v20 = v19.trunc();
     let v21 = -v20;
     let v22 = if v18 == 0.0 || v21 == 0.0 { 0.0 } else { v18 * v21 };
-    let v24 = v13 * v23;
-    let v25 = v24.recip();
-    let v26 = if v17 == 0.0 || v25 == 0.0 { 0.0 } else { v17 * v25 };
-    let v27 = v22 + v26;
-    let v29 = v12 - v28;
-    let v30 = v11.powf(v29);
-    let v31 = v12 * v30;
-    let v32 = v11.ln();
-    let v33 = v13 * v32;
-    let v34 = if v27 == 0.0 || v31 == 0.0 { 0.0 } else { v27 * v31 };
-    let v35 = if v27 == 0.0 || v33 == 0.0 { 0.0 } else { v27 * v33 };
-    let v37 = v0 * v36;
-    let v38 = if v35 == 0.0 || v37 == 0.0 { 0.0 } else { v35 * v37 };
-    let v39 = v34 + v38;
+    let v24 = v17 * v23;
+    let v25 = v22 + v24;
+    let v27 = v12 - v26;
+    let v28 = v11.powf(v27);
+    let v29 = v12 * v28;
+    let v30 = v11.ln();
+    let v31 = v13 * v30;
+    let v32 = if v25 == 0.0 || v29 == 0.0 { 0.0 } else { v25 * v29 };
+    let v33 = if v25 == 0.0 || v31 == 0.0 { 0.0 } else { v25 * v31 };
+    let v34 = v12 * v12;
+    let v35 = v26 + v34;
+    let v36 = if v33 == 0.0 || v35 == 0.0 { 0.0 } else { v33 * v35 };
+    let v37 = v32 + v36;
     out[0] = v16;
-    out[1] = v39;
+    out[1] = v37;
     out[2] = v7;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_3_hessian`: a graph of 2 inputs, 3 parameters, 7 outputs, 82 operations and 9 guards, as Rust source
+/// `param_random_3_hessian`: a graph of 2 inputs, 3 parameters, 7 outputs, 76 operations and 9 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10778,9 +10849,8 @@ pub fn param_random_3_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v3 = p[1];
     let v4 = p[2];
     let v7: f64 = 0.0;
-    let v23: f64 = 2.302585092994046;
-    let v28: f64 = 1.0;
-    let v36: f64 = 2.0;
+    let v23: f64 = 57.29577951308232;
+    let v26: f64 = 1.0;
     let v5 = v3.log(v2);
     let v6 = v0 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v7) {
@@ -10807,13 +10877,13 @@ pub fn param_random_3_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(5, ::nilpotent::graph::Compare::Eq, ["max(x[0], (x[0] % (log(p[1], p[0]))))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v12 = v0.powi(2);
+    let v12 = v0.tan();
     match ::nilpotent::graph::Compare::Eq.outcome(v12, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["powi(x[0], 2)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["tan x[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v13 = v11.powf(v12);
-    let v14 = v13.log10();
+    let v14 = v13.to_degrees();
     let v15 = v10 % v13;
     match ::nilpotent::graph::Compare::Lt.outcome(v15, v7) {
         0x0 => {}
@@ -10830,79 +10900,73 @@ pub fn param_random_3_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v20 = v19.trunc();
     let v21 = -v20;
     let v22 = if v18 == 0.0 || v21 == 0.0 { 0.0 } else { v18 * v21 };
-    let v24 = v13 * v23;
-    let v25 = v24.recip();
-    let v26 = if v17 == 0.0 || v25 == 0.0 { 0.0 } else { v17 * v25 };
-    let v27 = v22 + v26;
-    let v29 = v12 - v28;
-    match ::nilpotent::graph::Compare::Eq.outcome(v29, v7) {
+    let v24 = v17 * v23;
+    let v25 = v22 + v24;
+    let v27 = v12 - v26;
+    match ::nilpotent::graph::Compare::Eq.outcome(v27, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(8, ::nilpotent::graph::Compare::Eq, ["powi(x[0], 2) − 1.0", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(8, ::nilpotent::graph::Compare::Eq, ["tan x[0] − 1.0", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v30 = v11.powf(v29);
-    let v31 = v12 * v30;
-    let v32 = v11.ln();
-    let v33 = v13 * v32;
-    let v34 = if v27 == 0.0 || v31 == 0.0 { 0.0 } else { v27 * v31 };
-    let v35 = if v27 == 0.0 || v33 == 0.0 { 0.0 } else { v27 * v33 };
-    let v37 = v0 * v36;
-    let v38 = if v35 == 0.0 || v37 == 0.0 { 0.0 } else { v35 * v37 };
-    let v39 = v34 + v38;
-    let v40 = v35 * v36;
-    let v41 = if v33 == 0.0 || v37 == 0.0 { 0.0 } else { v33 * v37 };
-    let v42 = if v27 == 0.0 || v37 == 0.0 { 0.0 } else { v27 * v37 };
-    let v43 = v31 + v41;
-    let v44 = if v32 == 0.0 || v42 == 0.0 { 0.0 } else { v32 * v42 };
-    let v45 = if v13 == 0.0 || v42 == 0.0 { 0.0 } else { v13 * v42 };
-    let v46 = v11.recip();
-    let v47 = if v45 == 0.0 || v46 == 0.0 { 0.0 } else { v45 * v46 };
-    let v48 = if v27 == 0.0 || v30 == 0.0 { 0.0 } else { v27 * v30 };
-    let v49 = if v12 == 0.0 || v27 == 0.0 { 0.0 } else { v12 * v27 };
-    let v50 = v29 - v28;
+    let v28 = v11.powf(v27);
+    let v29 = v12 * v28;
+    let v30 = v11.ln();
+    let v31 = v13 * v30;
+    let v32 = if v25 == 0.0 || v29 == 0.0 { 0.0 } else { v25 * v29 };
+    let v33 = if v25 == 0.0 || v31 == 0.0 { 0.0 } else { v25 * v31 };
+    let v34 = v12 * v12;
+    let v35 = v26 + v34;
+    let v36 = if v33 == 0.0 || v35 == 0.0 { 0.0 } else { v33 * v35 };
+    let v37 = v32 + v36;
+    let v38 = if v12 == 0.0 || v33 == 0.0 { 0.0 } else { v12 * v33 };
+    let v39 = v38 + v38;
+    let v40 = if v31 == 0.0 || v35 == 0.0 { 0.0 } else { v31 * v35 };
+    let v41 = if v25 == 0.0 || v35 == 0.0 { 0.0 } else { v25 * v35 };
+    let v42 = v29 + v40;
+    let v43 = if v30 == 0.0 || v41 == 0.0 { 0.0 } else { v30 * v41 };
+    let v44 = if v13 == 0.0 || v41 == 0.0 { 0.0 } else { v13 * v41 };
+    let v45 = v11.recip();
+    let v46 = if v44 == 0.0 || v45 == 0.0 { 0.0 } else { v44 * v45 };
+    let v47 = if v25 == 0.0 || v28 == 0.0 { 0.0 } else { v25 * v28 };
+    let v48 = v39 + v47;
+    let v49 = if v12 == 0.0 || v25 == 0.0 { 0.0 } else { v12 * v25 };
+    let v50 = v27 - v26;
     let v51 = v11.powf(v50);
-    let v52 = v29 * v51;
-    let v53 = v30 * v32;
+    let v52 = v27 * v51;
+    let v53 = v28 * v30;
     let v54 = if v49 == 0.0 || v52 == 0.0 { 0.0 } else { v49 * v52 };
-    let v55 = v47 + v54;
+    let v55 = v46 + v54;
     let v56 = if v49 == 0.0 || v53 == 0.0 { 0.0 } else { v49 * v53 };
     let v57 = v48 + v56;
-    let v58 = if v25 == 0.0 || v43 == 0.0 { 0.0 } else { v25 * v43 };
-    let v59 = if v17 == 0.0 || v43 == 0.0 { 0.0 } else { v17 * v43 };
-    let v60 = v25 * v25;
-    let v61 = -v60;
-    let v62 = if v59 == 0.0 || v61 == 0.0 { 0.0 } else { v59 * v61 };
-    let v63 = v23 * v62;
-    let v64 = v44 + v63;
-    let v65 = if v21 == 0.0 || v43 == 0.0 { 0.0 } else { v21 * v43 };
-    let v66 = v16.recip();
-    let v67 = -v18;
-    let v68 = v66 * v67;
-    let v69 = if v65 == 0.0 || v66 == 0.0 { 0.0 } else { v65 * v66 };
-    let v70 = if v65 == 0.0 || v68 == 0.0 { 0.0 } else { v65 * v68 };
-    let v71 = -v17;
-    let v72 = v66 * v71;
-    let v73 = if v58 == 0.0 || v66 == 0.0 { 0.0 } else { v58 * v66 };
-    let v74 = if v58 == 0.0 || v72 == 0.0 { 0.0 } else { v58 * v72 };
-    let v75 = v70 + v74;
-    let v76 = if v17 == 0.0 || v75 == 0.0 { 0.0 } else { v17 * v75 };
-    let v77 = v73 + v76;
-    let v78 = if v18 == 0.0 || v75 == 0.0 { 0.0 } else { v18 * v75 };
-    let v79 = v69 + v78;
-    let v80 = if v21 == 0.0 || v79 == 0.0 { 0.0 } else { v21 * v79 };
-    let v81 = v64 + v80;
-    let v82 = if v25 == 0.0 || v77 == 0.0 { 0.0 } else { v25 * v77 };
-    let v83 = v81 + v82;
-    let v84 = if v31 == 0.0 || v83 == 0.0 { 0.0 } else { v31 * v83 };
-    let v85 = v55 + v84;
-    let v86 = if v33 == 0.0 || v83 == 0.0 { 0.0 } else { v33 * v83 };
-    let v87 = v57 + v86;
-    let v88 = if v37 == 0.0 || v87 == 0.0 { 0.0 } else { v37 * v87 };
-    let v89 = v40 + v88;
-    let v90 = v85 + v89;
+    let v58 = v23 * v42;
+    let v59 = if v21 == 0.0 || v42 == 0.0 { 0.0 } else { v21 * v42 };
+    let v60 = v16.recip();
+    let v61 = -v18;
+    let v62 = v60 * v61;
+    let v63 = if v59 == 0.0 || v60 == 0.0 { 0.0 } else { v59 * v60 };
+    let v64 = if v59 == 0.0 || v62 == 0.0 { 0.0 } else { v59 * v62 };
+    let v65 = -v17;
+    let v66 = v60 * v65;
+    let v67 = if v58 == 0.0 || v60 == 0.0 { 0.0 } else { v58 * v60 };
+    let v68 = if v58 == 0.0 || v66 == 0.0 { 0.0 } else { v58 * v66 };
+    let v69 = v64 + v68;
+    let v70 = if v17 == 0.0 || v69 == 0.0 { 0.0 } else { v17 * v69 };
+    let v71 = v67 + v70;
+    let v72 = if v18 == 0.0 || v69 == 0.0 { 0.0 } else { v18 * v69 };
+    let v73 = v63 + v72;
+    let v74 = if v21 == 0.0 || v73 == 0.0 { 0.0 } else { v21 * v73 };
+    let v75 = v43 + v74;
+    let v76 = v23 * v71;
+    let v77 = v75 + v76;
+    let v78 = if v29 == 0.0 || v77 == 0.0 { 0.0 } else { v29 * v77 };
+    let v79 = v55 + v78;
+    let v80 = if v31 == 0.0 || v77 == 0.0 { 0.0 } else { v31 * v77 };
+    let v81 = v57 + v80;
+    let v82 = if v35 == 0.0 || v81 == 0.0 { 0.0 } else { v35 * v81 };
+    let v83 = v79 + v82;
     out[0] = v16;
-    out[1] = v39;
+    out[1] = v37;
     out[2] = v7;
-    out[3] = v90;
+    out[3] = v83;
     out[4] = v7;
     out[5] = v7;
     out[6] = v7;
@@ -10940,7 +11004,7 @@ pub fn param_random_4(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     let v12: f64 = 2.0;
     let v6 = v4 - v3;
     let v7 = v5 - v6;
-    let v8 = v3.powi(12);
+    let v8 = v3.powi(5);
     let v9 = v2 - v8;
     let v10 = v1 + v7;
     let v11 = v9 * v10;
@@ -10988,7 +11052,7 @@ pub fn param_random_4_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[1] − p[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v5 - v6;
-    let v8 = v3.powi(12);
+    let v8 = v3.powi(5);
     let v9 = v2 - v8;
     let v10 = v1 + v7;
     let v11 = v9 * v10;
@@ -11046,7 +11110,7 @@ pub fn param_random_4_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[1] − p[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v5 - v6;
-    let v8 = v3.powi(12);
+    let v8 = v3.powi(5);
     let v9 = v2 - v8;
     let v10 = v1 + v7;
     let v11 = v9 * v10;
@@ -11257,16 +11321,16 @@ pub fn param_random_6(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     let v1 = p[0];
     let v2 = p[1];
     let v3 = v2.mul_add(v2, v1);
-    let v4 = v2.cos();
-    let v5 = v3.acosh();
-    let v6 = v4.exp2();
-    let v7 = v6.trunc();
+    let v4 = v2.atanh();
+    let v5 = v3.sqrt();
+    let v6 = v4.to_degrees();
+    let v7 = v6.round();
     let v8 = ::nilpotent::rules::max(v5, v7);
     out[0] = v8;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_6_gradient`: a graph of 1 input, 2 parameters, 2 outputs, 6 operations and 2 guards, as Rust source
+/// `param_random_6_gradient`: a graph of 1 input, 2 parameters, 2 outputs, 6 operations and 4 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11293,17 +11357,25 @@ pub fn param_random_6_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v2 = p[1];
     let v9: f64 = 0.0;
     let v3 = v2.mul_add(v2, v1);
-    let v4 = v2.cos();
-    let v5 = v3.acosh();
-    let v6 = v4.exp2();
-    let v7 = v6.trunc();
+    let v4 = v2.atanh();
+    let v5 = v3.sqrt();
+    match ::nilpotent::graph::Observe::IsNan.outcome(v5) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "sqrt mul_add(p[1], p[1], p[0])", 0x0, found, ::std::option::Option::None)),
+    }
+    let v6 = v4.to_degrees();
+    let v7 = v6.round();
     match ::nilpotent::graph::Observe::IsNan.outcome(v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "trunc exp2 cos p[1]", 0x0, found, ::std::option::Option::None)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "round to_degrees atanh p[1]", 0x0, found, ::std::option::Option::None)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v5) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["round to_degrees atanh p[1]", "sqrt mul_add(p[1], p[1], p[0])"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+    }
+    match ::nilpotent::graph::Compare::Lt.outcome(v5, v7) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["trunc exp2 cos p[1]", "acosh mul_add(p[1], p[1], p[0])"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["sqrt mul_add(p[1], p[1], p[0])", "round to_degrees atanh p[1]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = ::nilpotent::rules::max(v5, v7);
     out[0] = v8;
@@ -11311,7 +11383,7 @@ pub fn param_random_6_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_6_hessian`: a graph of 1 input, 2 parameters, 3 outputs, 6 operations and 2 guards, as Rust source
+/// `param_random_6_hessian`: a graph of 1 input, 2 parameters, 3 outputs, 6 operations and 4 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11338,17 +11410,25 @@ pub fn param_random_6_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v2 = p[1];
     let v9: f64 = 0.0;
     let v3 = v2.mul_add(v2, v1);
-    let v4 = v2.cos();
-    let v5 = v3.acosh();
-    let v6 = v4.exp2();
-    let v7 = v6.trunc();
+    let v4 = v2.atanh();
+    let v5 = v3.sqrt();
+    match ::nilpotent::graph::Observe::IsNan.outcome(v5) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "sqrt mul_add(p[1], p[1], p[0])", 0x0, found, ::std::option::Option::None)),
+    }
+    let v6 = v4.to_degrees();
+    let v7 = v6.round();
     match ::nilpotent::graph::Observe::IsNan.outcome(v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "trunc exp2 cos p[1]", 0x0, found, ::std::option::Option::None)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "round to_degrees atanh p[1]", 0x0, found, ::std::option::Option::None)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v5) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["round to_degrees atanh p[1]", "sqrt mul_add(p[1], p[1], p[0])"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+    }
+    match ::nilpotent::graph::Compare::Lt.outcome(v5, v7) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["trunc exp2 cos p[1]", "acosh mul_add(p[1], p[1], p[0])"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["sqrt mul_add(p[1], p[1], p[0])", "round to_degrees atanh p[1]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = ::nilpotent::rules::max(v5, v7);
     out[0] = v8;
@@ -11385,22 +11465,22 @@ pub fn param_random_7(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     let v3 = p[1];
     let v8: f64 = 0.0;
     let v4 = v0 - v3;
-    let v5 = v1.round();
+    let v5 = v1.powi(-3);
     let v6 = v4 % v3;
     let v7 = v4 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["(x[0] − p[1]) % round x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["(x[0] − p[1]) % powi(x[1], -3)", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v6 + v6;
-    let v10 = v9.log10();
+    let v10 = v9.asin();
     let v11 = v0 - v10;
     let v12 = v9 / v11;
     out[0] = v12;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_7_gradient`: a graph of 2 inputs, 2 parameters, 3 outputs, 18 operations and 1 guard, as Rust source
+/// `param_random_7_gradient`: a graph of 2 inputs, 2 parameters, 3 outputs, 21 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11427,36 +11507,39 @@ pub fn param_random_7_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v1 = x[1];
     let v3 = p[1];
     let v8: f64 = 0.0;
-    let v17: f64 = 2.302585092994046;
+    let v17: f64 = 1.0;
     let v4 = v0 - v3;
-    let v5 = v1.round();
+    let v5 = v1.powi(-3);
     let v6 = v4 % v3;
     let v7 = v4 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["(x[0] − p[1]) % round x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["(x[0] − p[1]) % powi(x[1], -3)", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v6 + v6;
-    let v10 = v9.log10();
+    let v10 = v9.asin();
     let v11 = v0 - v10;
     let v12 = v9 / v11;
     let v13 = v11.recip();
     let v14 = -v12;
     let v15 = v13 * v14;
     let v16 = -v15;
-    let v18 = v9 * v17;
-    let v19 = v18.recip();
-    let v20 = if v16 == 0.0 || v19 == 0.0 { 0.0 } else { v16 * v19 };
-    let v21 = v13 + v20;
-    let v22 = v21 + v21;
-    let v23 = v15 + v22;
+    let v18 = v17 - v9;
+    let v19 = v9 + v17;
+    let v20 = v18 * v19;
+    let v21 = v20.sqrt();
+    let v22 = v21.recip();
+    let v23 = if v16 == 0.0 || v22 == 0.0 { 0.0 } else { v16 * v22 };
+    let v24 = v13 + v23;
+    let v25 = v24 + v24;
+    let v26 = v15 + v25;
     out[0] = v12;
-    out[1] = v23;
+    out[1] = v26;
     out[2] = v8;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_7_hessian`: a graph of 2 inputs, 2 parameters, 7 outputs, 42 operations and 1 guard, as Rust source
+/// `param_random_7_hessian`: a graph of 2 inputs, 2 parameters, 7 outputs, 51 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11483,59 +11566,67 @@ pub fn param_random_7_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v1 = x[1];
     let v3 = p[1];
     let v8: f64 = 0.0;
-    let v17: f64 = 2.302585092994046;
-    let v24: f64 = 2.0;
-    let v32: f64 = 1.0;
+    let v17: f64 = 1.0;
+    let v27: f64 = 2.0;
     let v4 = v0 - v3;
-    let v5 = v1.round();
+    let v5 = v1.powi(-3);
     let v6 = v4 % v3;
     let v7 = v4 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["(x[0] − p[1]) % round x[1]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["(x[0] − p[1]) % powi(x[1], -3)", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v6 + v6;
-    let v10 = v9.log10();
+    let v10 = v9.asin();
     let v11 = v0 - v10;
     let v12 = v9 / v11;
     let v13 = v11.recip();
     let v14 = -v12;
     let v15 = v13 * v14;
     let v16 = -v15;
-    let v18 = v9 * v17;
-    let v19 = v18.recip();
-    let v20 = if v16 == 0.0 || v19 == 0.0 { 0.0 } else { v16 * v19 };
-    let v21 = v13 + v20;
-    let v22 = v21 + v21;
-    let v23 = v15 + v22;
-    let v25 = v19 * v24;
-    let v26 = v16 * v24;
-    let v27 = v19 * v19;
-    let v28 = -v27;
-    let v29 = if v26 == 0.0 || v28 == 0.0 { 0.0 } else { v26 * v28 };
-    let v30 = v17 * v29;
-    let v31 = -v25;
-    let v33 = v31 + v32;
-    let v34 = if v14 == 0.0 || v33 == 0.0 { 0.0 } else { v14 * v33 };
-    let v35 = v24 + v34;
-    let v36 = if v13 == 0.0 || v33 == 0.0 { 0.0 } else { v13 * v33 };
-    let v37 = -v36;
-    let v38 = v13 * v13;
-    let v39 = -v38;
-    let v40 = if v35 == 0.0 || v39 == 0.0 { 0.0 } else { v35 * v39 };
-    let v41 = if v13 == 0.0 || v37 == 0.0 { 0.0 } else { v13 * v37 };
-    let v42 = v30 + v41;
-    let v43 = if v15 == 0.0 || v37 == 0.0 { 0.0 } else { v15 * v37 };
-    let v44 = v40 + v43;
+    let v18 = v17 - v9;
+    let v19 = v9 + v17;
+    let v20 = v18 * v19;
+    let v21 = v20.sqrt();
+    let v22 = v21.recip();
+    let v23 = if v16 == 0.0 || v22 == 0.0 { 0.0 } else { v16 * v22 };
+    let v24 = v13 + v23;
+    let v25 = v24 + v24;
+    let v26 = v15 + v25;
+    let v28 = v22 * v27;
+    let v29 = v16 * v27;
+    let v30 = v22 * v22;
+    let v31 = -v30;
+    let v32 = if v29 == 0.0 || v31 == 0.0 { 0.0 } else { v29 * v31 };
+    let v33 = v21 + v21;
+    let v34 = v33.recip();
+    let v35 = if v32 == 0.0 || v34 == 0.0 { 0.0 } else { v32 * v34 };
+    let v36 = if v19 == 0.0 || v35 == 0.0 { 0.0 } else { v19 * v35 };
+    let v37 = if v18 == 0.0 || v35 == 0.0 { 0.0 } else { v18 * v35 };
+    let v38 = -v36;
+    let v39 = v37 + v38;
+    let v40 = -v28;
+    let v41 = v17 + v40;
+    let v42 = if v14 == 0.0 || v41 == 0.0 { 0.0 } else { v14 * v41 };
+    let v43 = v27 + v42;
+    let v44 = if v13 == 0.0 || v41 == 0.0 { 0.0 } else { v13 * v41 };
     let v45 = -v44;
-    let v46 = if v19 == 0.0 || v45 == 0.0 { 0.0 } else { v19 * v45 };
-    let v47 = v42 + v46;
-    let v48 = v47 + v47;
-    let v49 = v44 + v48;
+    let v46 = v13 * v13;
+    let v47 = -v46;
+    let v48 = if v43 == 0.0 || v47 == 0.0 { 0.0 } else { v43 * v47 };
+    let v49 = if v13 == 0.0 || v45 == 0.0 { 0.0 } else { v13 * v45 };
+    let v50 = v39 + v49;
+    let v51 = if v15 == 0.0 || v45 == 0.0 { 0.0 } else { v15 * v45 };
+    let v52 = v48 + v51;
+    let v53 = -v52;
+    let v54 = if v22 == 0.0 || v53 == 0.0 { 0.0 } else { v22 * v53 };
+    let v55 = v50 + v54;
+    let v56 = v55 + v55;
+    let v57 = v52 + v56;
     out[0] = v12;
-    out[1] = v23;
+    out[1] = v26;
     out[2] = v8;
-    out[3] = v49;
+    out[3] = v57;
     out[4] = v8;
     out[5] = v8;
     out[6] = v8;
@@ -11566,12 +11657,12 @@ pub fn param_random_8(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
         }
     };
     let v2 = x[2];
-    let v4 = v2.round();
-    let v5 = v2.powi(12);
+    let v4 = v2.log10();
+    let v5 = v2.powi(0);
     let v6 = v4 * v4;
     let v7 = v5 * v6;
     let v8 = ::nilpotent::rules::max(v6, v7);
-    let v9 = v8.round();
+    let v9 = v8.signum();
     out[0] = v9;
     ::std::result::Result::Ok(())
 }
@@ -11601,12 +11692,12 @@ pub fn param_random_8_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     };
     let v2 = x[2];
     let v10: f64 = 0.0;
-    let v4 = v2.round();
-    let v5 = v2.powi(12);
+    let v4 = v2.log10();
+    let v5 = v2.powi(0);
     let v6 = v4 * v4;
     let v7 = v5 * v6;
     let v8 = ::nilpotent::rules::max(v6, v7);
-    let v9 = v8.round();
+    let v9 = v8.signum();
     out[0] = v9;
     out[1] = v10;
     out[2] = v10;
@@ -11639,12 +11730,12 @@ pub fn param_random_8_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     };
     let v2 = x[2];
     let v10: f64 = 0.0;
-    let v4 = v2.round();
-    let v5 = v2.powi(12);
+    let v4 = v2.log10();
+    let v5 = v2.powi(0);
     let v6 = v4 * v4;
     let v7 = v5 * v6;
     let v8 = ::nilpotent::rules::max(v6, v7);
-    let v9 = v8.round();
+    let v9 = v8.signum();
     out[0] = v9;
     out[1] = v10;
     out[2] = v10;
@@ -11687,17 +11778,17 @@ pub fn param_random_9(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     let v0 = x[0];
     let v3 = p[0];
     let v4 = p[1];
-    let v5 = v4.powi(5);
-    let v6 = v3.acos();
-    let v7 = v6.atan();
-    let v8 = v7.atanh();
+    let v5 = v4.atan();
+    let v6 = v3.powi(0);
+    let v7 = v6.fract();
+    let v8 = v7.cbrt();
     let v9 = v5.mul_add(v8, v0);
-    let v10 = -v9;
+    let v10 = v9.asinh();
     out[0] = v10;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_9_gradient`: a graph of 3 inputs, 2 parameters, 4 outputs, 6 operations and 0 guards, as Rust source
+/// `param_random_9_gradient`: a graph of 3 inputs, 2 parameters, 4 outputs, 8 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11723,22 +11814,24 @@ pub fn param_random_9_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v0 = x[0];
     let v3 = p[0];
     let v4 = p[1];
-    let v11: f64 = -1.0;
-    let v12: f64 = 0.0;
-    let v5 = v4.powi(5);
-    let v6 = v3.acos();
-    let v7 = v6.atan();
-    let v8 = v7.atanh();
+    let v11: f64 = 1.0;
+    let v14: f64 = 0.0;
+    let v5 = v4.atan();
+    let v6 = v3.powi(0);
+    let v7 = v6.fract();
+    let v8 = v7.cbrt();
     let v9 = v5.mul_add(v8, v0);
-    let v10 = -v9;
+    let v10 = v9.asinh();
+    let v12 = v9.hypot(::std::hint::black_box(v11));
+    let v13 = v12.recip();
     out[0] = v10;
-    out[1] = v11;
-    out[2] = v12;
-    out[3] = v12;
+    out[1] = v13;
+    out[2] = v14;
+    out[3] = v14;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_9_hessian`: a graph of 3 inputs, 2 parameters, 13 outputs, 6 operations and 0 guards, as Rust source
+/// `param_random_9_hessian`: a graph of 3 inputs, 2 parameters, 13 outputs, 12 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11764,27 +11857,37 @@ pub fn param_random_9_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v0 = x[0];
     let v3 = p[0];
     let v4 = p[1];
-    let v11: f64 = -1.0;
-    let v12: f64 = 0.0;
-    let v5 = v4.powi(5);
-    let v6 = v3.acos();
-    let v7 = v6.atan();
-    let v8 = v7.atanh();
+    let v11: f64 = 1.0;
+    let v14: f64 = 0.0;
+    let v5 = v4.atan();
+    let v6 = v3.powi(0);
+    let v7 = v6.fract();
+    let v8 = v7.cbrt();
     let v9 = v5.mul_add(v8, v0);
-    let v10 = -v9;
+    let v10 = v9.asinh();
+    let v12 = v9.hypot(::std::hint::black_box(v11));
+    match ::nilpotent::graph::Compare::Eq.outcome(v12, v14) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["v12", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+    }
+    let v13 = v12.recip();
+    let v15 = v13 * v13;
+    let v16 = -v15;
+    let v17 = v9 / v12;
+    let v18 = if v16 == 0.0 || v17 == 0.0 { 0.0 } else { v16 * v17 };
     out[0] = v10;
-    out[1] = v11;
-    out[2] = v12;
-    out[3] = v12;
-    out[4] = v12;
-    out[5] = v12;
-    out[6] = v12;
-    out[7] = v12;
-    out[8] = v12;
-    out[9] = v12;
-    out[10] = v12;
-    out[11] = v12;
-    out[12] = v12;
+    out[1] = v13;
+    out[2] = v14;
+    out[3] = v14;
+    out[4] = v18;
+    out[5] = v14;
+    out[6] = v14;
+    out[7] = v14;
+    out[8] = v14;
+    out[9] = v14;
+    out[10] = v14;
+    out[11] = v14;
+    out[12] = v14;
     ::std::result::Result::Ok(())
 }
 
@@ -11814,7 +11917,7 @@ pub fn param_random_10(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::
     let v0 = x[0];
     let v4 = p[1];
     let v5 = v4.log(v4);
-    let v6 = v5.powi(3);
+    let v6 = v5.sinh();
     let v7 = v0.hypot(v6);
     out[0] = v7;
     ::std::result::Result::Ok(())
@@ -11847,11 +11950,11 @@ pub fn param_random_10_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v4 = p[1];
     let v8: f64 = 0.0;
     let v5 = v4.log(v4);
-    let v6 = v5.powi(3);
+    let v6 = v5.sinh();
     let v7 = v0.hypot(v6);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], powi((log(p[1], p[1])), 3))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], sinh (log(p[1], p[1])))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v0 / v7;
     out[0] = v7;
@@ -11888,11 +11991,11 @@ pub fn param_random_10_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v4 = p[1];
     let v8: f64 = 0.0;
     let v5 = v4.log(v4);
-    let v6 = v5.powi(3);
+    let v6 = v5.sinh();
     let v7 = v0.hypot(v6);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], powi((log(p[1], p[1])), 3))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], sinh (log(p[1], p[1])))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v0 / v7;
     let v10 = v7.recip();
@@ -11943,11 +12046,11 @@ pub fn param_random_11(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::
     let v1 = x[1];
     let v3 = p[0];
     let v6: f64 = 0.0;
-    let v4 = v1.cos();
+    let v4 = v1.floor();
     let v5 = v4 % v3;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["cos x[1] % p[0]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["floor x[1] % p[0]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v3.mul_add(v3, v5);
     let v8 = v0 + v7;
@@ -11955,7 +12058,7 @@ pub fn param_random_11(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_11_gradient`: a graph of 3 inputs, 1 parameter, 4 outputs, 6 operations and 1 guard, as Rust source
+/// `param_random_11_gradient`: a graph of 3 inputs, 1 parameter, 4 outputs, 4 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11982,25 +12085,23 @@ pub fn param_random_11_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v1 = x[1];
     let v3 = p[0];
     let v6: f64 = 0.0;
-    let v11: f64 = 1.0;
-    let v4 = v1.cos();
+    let v9: f64 = 1.0;
+    let v4 = v1.floor();
     let v5 = v4 % v3;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["cos x[1] % p[0]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["floor x[1] % p[0]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v3.mul_add(v3, v5);
     let v8 = v0 + v7;
-    let v9 = v1.sin();
-    let v10 = -v9;
     out[0] = v8;
-    out[1] = v11;
-    out[2] = v10;
+    out[1] = v9;
+    out[2] = v6;
     out[3] = v6;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_11_hessian`: a graph of 3 inputs, 1 parameter, 13 outputs, 7 operations and 1 guard, as Rust source
+/// `param_random_11_hessian`: a graph of 3 inputs, 1 parameter, 13 outputs, 4 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -12027,27 +12128,24 @@ pub fn param_random_11_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v1 = x[1];
     let v3 = p[0];
     let v6: f64 = 0.0;
-    let v11: f64 = 1.0;
-    let v4 = v1.cos();
+    let v9: f64 = 1.0;
+    let v4 = v1.floor();
     let v5 = v4 % v3;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v6) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["cos x[1] % p[0]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["floor x[1] % p[0]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v3.mul_add(v3, v5);
     let v8 = v0 + v7;
-    let v9 = v1.sin();
-    let v10 = -v9;
-    let v12 = -v4;
     out[0] = v8;
-    out[1] = v11;
-    out[2] = v10;
+    out[1] = v9;
+    out[2] = v6;
     out[3] = v6;
     out[4] = v6;
     out[5] = v6;
     out[6] = v6;
     out[7] = v6;
-    out[8] = v12;
+    out[8] = v6;
     out[9] = v6;
     out[10] = v6;
     out[11] = v6;
@@ -12084,7 +12182,7 @@ pub fn param_random_12(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::
     let v4 = p[2];
     let v5 = v3 / v2;
     let v6 = v0 * v5;
-    let v7 = v2.powi(-1);
+    let v7 = -v2;
     let v8 = v6.powf(v7);
     let v9 = v8 - v7;
     let v10 = v6 - v4;
@@ -12124,10 +12222,10 @@ pub fn param_random_12_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v15: f64 = 0.0;
     let v5 = v3 / v2;
     let v6 = v0 * v5;
-    let v7 = v2.powi(-1);
+    let v7 = -v2;
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v15) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["powi(p[0], -1)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["−p[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v6.powf(v7);
     let v9 = v8 - v7;
@@ -12176,10 +12274,10 @@ pub fn param_random_12_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v15: f64 = 0.0;
     let v5 = v3 / v2;
     let v6 = v0 * v5;
-    let v7 = v2.powi(-1);
+    let v7 = -v2;
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v15) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["powi(p[0], -1)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["−p[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v6.powf(v7);
     let v9 = v8 - v7;
@@ -12188,7 +12286,7 @@ pub fn param_random_12_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v13 = v7 - v12;
     match ::nilpotent::graph::Compare::Eq.outcome(v13, v15) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["powi(p[0], -1) − 1.0", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["−p[0] − 1.0", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v14 = v6.powf(v13);
     let v16 = v7 * v14;
@@ -12239,7 +12337,7 @@ pub fn param_random_13(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::
         }
     };
     let v1 = p[0];
-    let v2 = v1.powi(0);
+    let v2 = v1.ln();
     let v3 = v1 - v2;
     let v4 = v3 % v3;
     out[0] = v4;
@@ -12271,7 +12369,7 @@ pub fn param_random_13_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     };
     let v1 = p[0];
     let v5: f64 = 0.0;
-    let v2 = v1.powi(0);
+    let v2 = v1.ln();
     let v3 = v1 - v2;
     let v4 = v3 % v3;
     out[0] = v4;
@@ -12304,7 +12402,7 @@ pub fn param_random_13_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     };
     let v1 = p[0];
     let v5: f64 = 0.0;
-    let v2 = v1.powi(0);
+    let v2 = v1.ln();
     let v3 = v1 - v2;
     let v4 = v3 % v3;
     out[0] = v4;
@@ -12339,10 +12437,10 @@ pub fn param_random_14(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::
     let v1 = p[0];
     let v3 = p[2];
     let v8: f64 = -1.5;
-    let v4 = v1.ln_1p();
+    let v4 = v1.asin();
     let v5 = v3 + v4;
     let v6 = ::nilpotent::rules::min(v5, v5);
-    let v7 = v6.trunc();
+    let v7 = v6.to_radians();
     let v9 = v7 * v8;
     out[0] = v9;
     ::std::result::Result::Ok(())
@@ -12375,10 +12473,10 @@ pub fn param_random_14_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v3 = p[2];
     let v8: f64 = -1.5;
     let v10: f64 = 0.0;
-    let v4 = v1.ln_1p();
+    let v4 = v1.asin();
     let v5 = v3 + v4;
     let v6 = ::nilpotent::rules::min(v5, v5);
-    let v7 = v6.trunc();
+    let v7 = v6.to_radians();
     let v9 = v7 * v8;
     out[0] = v9;
     out[1] = v10;
@@ -12412,10 +12510,10 @@ pub fn param_random_14_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v3 = p[2];
     let v8: f64 = -1.5;
     let v10: f64 = 0.0;
-    let v4 = v1.ln_1p();
+    let v4 = v1.asin();
     let v5 = v3 + v4;
     let v6 = ::nilpotent::rules::min(v5, v5);
-    let v7 = v6.trunc();
+    let v7 = v6.to_radians();
     let v9 = v7 * v8;
     out[0] = v9;
     out[1] = v10;
@@ -17482,6 +17580,9 @@ pub const EMITTED: &[(&str, ::nilpotent::graph::EmittedWithFn)] = &[
     ("param_to_radians_of_p", param_to_radians_of_p),
     ("param_to_radians_of_p_gradient", param_to_radians_of_p_gradient),
     ("param_to_radians_of_p_hessian", param_to_radians_of_p_hessian),
+    ("param_erf_of_p", param_erf_of_p),
+    ("param_erf_of_p_gradient", param_erf_of_p_gradient),
+    ("param_erf_of_p_hessian", param_erf_of_p_hessian),
     ("param_powi_m3_of_p", param_powi_m3_of_p),
     ("param_powi_m3_of_p_gradient", param_powi_m3_of_p_gradient),
     ("param_powi_m3_of_p_hessian", param_powi_m3_of_p_hessian),
