@@ -290,3 +290,69 @@ fn erf_is_listed_in_the_rule_table_with_its_name() {
     let g = Graph::record(&[0.5], |v| v[0].erf());
     assert!(format!("{g}").contains("erf v0"), "{g}");
 }
+
+/// erfc, added after erf through the checklist alone (its list entry, its formula, its input
+/// domain): libm's value bit for bit and the closed forms erfc′ = −erf′, erfc″ = −erf″ in every
+/// mode, at the special and random points.
+#[test]
+fn erfc_matches_libm_and_the_closed_forms_in_every_mode() {
+    let g = Graph::record(&[0.5], |v| v[0].erfc());
+    let (gg, gh) = (g.gradient(), g.hessian());
+    #[cfg(feature = "jit")]
+    let (cg, ch) = (gg.compile().unwrap(), gh.compile().unwrap());
+    for x in all_points("erfc") {
+        let want = libm::erfc(x);
+        let (want1, want2) = (-d1(x), if x.is_infinite() { 0.0 } else { -d2(x) });
+        let y = Dual::<f64, 1>::variable(x, 0).erfc();
+        let (rv, rg) = reverse::gradient(|v| v[0].erfc(), &[x]);
+        let (_, _, s) = nilpotent::second_derivative(|t| t.erfc(), x);
+        let (_, _, hr) = reverse::hessian(|v| v[0].erfc(), &[x]);
+        for (name, v) in [
+            ("Dual", y.re),
+            ("Var", rv),
+            ("graph", g.eval(&[x]).unwrap()[0]),
+            ("f64", <f64 as Elementary>::erfc(x)),
+        ] {
+            assert!(
+                same_f64(v, want),
+                "{name}: erfc({x:e}) = {v:e}, libm {want:e}"
+            );
+        }
+        let mut firsts = vec![
+            ("Dual", y.eps[0]),
+            ("Var", rg[0]),
+            ("graph gradient", gg.eval(&[x]).unwrap()[1]),
+        ];
+        let mut seconds = vec![
+            ("nested Dual", s),
+            ("forward over reverse", hr[(0, 0)]),
+            ("graph hessian", gh.eval(&[x]).unwrap()[2]),
+        ];
+        #[cfg(feature = "jit")]
+        {
+            firsts.push(("JIT gradient", cg.eval(&[x]).unwrap()[1]));
+            seconds.push(("JIT hessian", ch.eval(&[x]).unwrap()[2]));
+        }
+        for (name, d) in firsts {
+            assert!(
+                agree(d, want1, 1e-15, 1e-300),
+                "{name}: erfc′({x:e}) = {d:e}, closed form {want1:e}"
+            );
+        }
+        for (name, d) in seconds {
+            assert!(
+                agree(d, want2, 1e-14, 1e-300),
+                "{name}: erfc″({x:e}) = {d:e}, closed form {want2:e}"
+            );
+        }
+    }
+    // finite differences of libm's erfc
+    for x in random_points("erfc finite differences") {
+        let fd = fd1(libm::erfc, x);
+        let d = Dual::<f64, 1>::variable(x, 0).erfc().eps[0];
+        assert!(
+            close(d, fd, 1e-8, 1.0),
+            "erfc′({x:e}) = {d:e}, finite differences {fd:e}"
+        );
+    }
+}

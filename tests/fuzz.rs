@@ -409,7 +409,7 @@ fn unary_radius(op: Unary, a: f64) -> f64 {
         Unary::Exp | Unary::Exp2 | Unary::ExpM1 | Unary::Sin | Unary::Cos => ENTIRE_SCALE,
         // tanh has poles at ±iπ/2, atan and asinh branch points at ±i: all at distance ≥ 1
         Unary::Sinh | Unary::Cosh | Unary::Tanh | Unary::Atan | Unary::Asinh => ENTIRE_SCALE,
-        Unary::Erf => ENTIRE_SCALE,
+        Unary::Erf | Unary::Erfc => ENTIRE_SCALE,
         Unary::Tan => {
             let half_pi = std::f64::consts::FRAC_PI_2;
             let k = ((a - half_pi) / std::f64::consts::PI).round();

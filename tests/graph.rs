@@ -418,7 +418,8 @@ fn unary_domain(op: Unary) -> Domain1 {
         }
         Unary::ToDegrees | Unary::ToRadians => smooth(|r| r.uniform(-10.0, 10.0)),
         Unary::Exp | Unary::Exp2 | Unary::ExpM1 => smooth(|r| r.uniform(-5.0, 5.0)),
-        Unary::Sinh | Unary::Cosh | Unary::Tanh | Unary::Erf => smooth(|r| r.uniform(-5.0, 5.0)),
+        Unary::Sinh | Unary::Cosh | Unary::Tanh => smooth(|r| r.uniform(-5.0, 5.0)),
+        Unary::Erf | Unary::Erfc => smooth(|r| r.uniform(-5.0, 5.0)),
         Unary::Recip => smooth(|r| r.signed(0.2, 10.0)),
         Unary::Cbrt => smooth(|r| r.signed(0.1, 10.0)),
         Unary::Powi(_) => smooth(|r| r.signed(0.2, 3.0)),
@@ -443,7 +444,7 @@ fn unary_ok(op: Unary, x: f64) -> bool {
         Unary::Neg | Unary::Sin | Unary::Cos | Unary::Atan | Unary::Asinh => a <= 10.0,
         Unary::ToDegrees | Unary::ToRadians => a <= 10.0,
         Unary::Exp | Unary::Exp2 | Unary::ExpM1 => a <= 5.0,
-        Unary::Sinh | Unary::Cosh | Unary::Tanh | Unary::Erf => a <= 5.0,
+        Unary::Sinh | Unary::Cosh | Unary::Tanh | Unary::Erf | Unary::Erfc => a <= 5.0,
         Unary::Recip => (0.2..=10.0).contains(&a),
         Unary::Cbrt => (0.1..=10.0).contains(&a),
         Unary::Powi(_) => (0.2..=3.0).contains(&a),

@@ -726,7 +726,8 @@ fn unary_domain(op: Unary) -> Domain1 {
         }
         Unary::ToDegrees | Unary::ToRadians => (|r| r.uniform(-10.0, 10.0), None),
         Unary::Exp | Unary::Exp2 | Unary::ExpM1 => (|r| r.uniform(-5.0, 5.0), None),
-        Unary::Sinh | Unary::Cosh | Unary::Tanh | Unary::Erf => (|r| r.uniform(-5.0, 5.0), None),
+        Unary::Sinh | Unary::Cosh | Unary::Tanh => (|r| r.uniform(-5.0, 5.0), None),
+        Unary::Erf | Unary::Erfc => (|r| r.uniform(-5.0, 5.0), None),
         Unary::Recip => (|r| r.signed(0.2, 10.0), None),
         Unary::Cbrt => (|r| r.signed(0.1, 10.0), None),
         Unary::Powi(_) => (|r| r.signed(0.2, 3.0), None),
@@ -862,7 +863,8 @@ fn unary_point_kind(op: Unary, x: f64) -> Kind {
         | Unary::Asinh
         | Unary::ToDegrees
         | Unary::ToRadians
-        | Unary::Erf => Kind::Smooth,
+        | Unary::Erf
+        | Unary::Erfc => Kind::Smooth,
         // poles at ±π/2, 0.43 beyond the special points
         Unary::Tan => Kind::Smooth,
         Unary::Recip | Unary::Cbrt => smooth_if(x != 0.0),

@@ -87,7 +87,8 @@ fn sample_unary(u: Unary, rng: &mut Rng) -> (f64, f64) {
         | Unary::Tanh
         | Unary::ToDegrees
         | Unary::ToRadians
-        | Unary::Erf => (rng.uniform(-5.0, 5.0), 1.0),
+        | Unary::Erf
+        | Unary::Erfc => (rng.uniform(-5.0, 5.0), 1.0),
         Unary::Asinh => (rng.uniform(-10.0, 10.0), 1.0),
         Unary::ExpM1 => (near_zero_or(rng, -5.0, 5.0), 1.0),
         Unary::Ln1p => {

@@ -103,7 +103,8 @@ fn unary_domain(op: Unary) -> Domain1 {
         }
         Unary::ToDegrees | Unary::ToRadians => smooth(|r| r.uniform(-10.0, 10.0)),
         Unary::Exp | Unary::Exp2 | Unary::ExpM1 => smooth(|r| r.uniform(-5.0, 5.0)),
-        Unary::Sinh | Unary::Cosh | Unary::Tanh | Unary::Erf => smooth(|r| r.uniform(-5.0, 5.0)),
+        Unary::Sinh | Unary::Cosh | Unary::Tanh => smooth(|r| r.uniform(-5.0, 5.0)),
+        Unary::Erf | Unary::Erfc => smooth(|r| r.uniform(-5.0, 5.0)),
         // singular at 0
         Unary::Recip => smooth(|r| r.signed(0.2, 10.0)),
         Unary::Cbrt => smooth(|r| r.signed(0.1, 10.0)),

@@ -117,6 +117,8 @@ macro_rules! elementary {
                 Powi(3)       powi(n: i32)    Float       inline,
                 /// the error function erf x = 2/√π ∫₀ˣ e^(−t²) dt
                 Erf           erf()           Elementary  call,
+                /// the complementary error function erfc x = 1 − erf x, accurate where erf x ≈ 1
+                Erfc          erfc()          Elementary  call,
             }
             binary {
                 //  variant   name            method            home

@@ -324,6 +324,11 @@ impl Unary {
                 through_f64(x, need, libm::erf, "erf"),
                 c::<T>(core::f64::consts::FRAC_2_SQRT_PI) * (-(x * x)).exp(),
             ),
+            // d erfc x = −2/√π · e^(−x²)
+            Unary::Erfc => (
+                through_f64(x, need, libm::erfc, "erfc"),
+                -(c::<T>(core::f64::consts::FRAC_2_SQRT_PI) * (-(x * x)).exp()),
+            ),
         }
     }
 }

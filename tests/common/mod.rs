@@ -311,6 +311,7 @@ pub fn apply_unary<F: Float + Elementary>(op: Unary, x: F) -> F {
         Unary::ToRadians => x.to_radians(),
         Unary::Powi(n) => x.powi(n),
         Unary::Erf => x.erf(),
+        Unary::Erfc => x.erfc(),
     }
 }
 

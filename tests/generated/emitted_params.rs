@@ -3202,6 +3202,103 @@ pub fn param_erf_of_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     ::std::result::Result::Ok(())
 }
 
+/// `param_erfc_of_p`: a graph of 1 input, 1 parameter, 1 output, 2 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn param_erfc_of_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let p: &[f64; 1] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 1, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = p[0];
+    let v2 = ::nilpotent::Elementary::erfc(v1);
+    let v3 = v0 * v2;
+    out[0] = v3;
+    ::std::result::Result::Ok(())
+}
+
+/// `param_erfc_of_p_gradient`: a graph of 1 input, 1 parameter, 2 outputs, 2 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn param_erfc_of_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let p: &[f64; 1] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 1, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = p[0];
+    let v2 = ::nilpotent::Elementary::erfc(v1);
+    let v3 = v0 * v2;
+    out[0] = v3;
+    out[1] = v2;
+    ::std::result::Result::Ok(())
+}
+
+/// `param_erfc_of_p_hessian`: a graph of 1 input, 1 parameter, 3 outputs, 2 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn param_erfc_of_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let p: &[f64; 1] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 1, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = p[0];
+    let v4: f64 = 0.0;
+    let v2 = ::nilpotent::Elementary::erfc(v1);
+    let v3 = v0 * v2;
+    out[0] = v3;
+    out[1] = v2;
+    out[2] = v4;
+    ::std::result::Result::Ok(())
+}
+
 /// `param_powi_m3_of_p`: a graph of 1 input, 1 parameter, 1 output, 2 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
@@ -10358,7 +10455,7 @@ pub fn param_random_0_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_1`: a graph of 3 inputs, 1 parameter, 1 output, 3 operations and 0 guards, as Rust source
+/// `param_random_1`: a graph of 3 inputs, 1 parameter, 1 output, 2 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10383,9 +10480,8 @@ pub fn param_random_1(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     };
     let v2 = x[2];
     let v4 = v2.atan2(v2);
-    let v5 = v4.log10();
-    let v6 = v5.fract();
-    out[0] = v6;
+    let v5 = v4.tanh();
+    out[0] = v5;
     ::std::result::Result::Ok(())
 }
 
@@ -10413,32 +10509,31 @@ pub fn param_random_1_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
         }
     };
     let v2 = x[2];
-    let v7: f64 = 2.302585092994046;
-    let v11: f64 = 0.0;
+    let v10: f64 = 0.0;
     let v4 = v2.atan2(v2);
-    let v5 = v4.log10();
-    let v6 = v5.fract();
-    let v8 = v4 * v7;
-    let v9 = v8.recip();
-    let v10 = v2.hypot(v2);
-    match ::nilpotent::graph::Compare::Eq.outcome(v10, v11) {
+    let v5 = v4.tanh();
+    let v6 = v4.cosh();
+    let v7 = v6.recip();
+    let v8 = v7 * v7;
+    let v9 = v2.hypot(v2);
+    match ::nilpotent::graph::Compare::Eq.outcome(v9, v10) {
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[2], x[2])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v12 = v2 / v10;
-    let v13 = v12 / v10;
-    let v14 = -v13;
-    let v15 = if v9 == 0.0 || v13 == 0.0 { 0.0 } else { v9 * v13 };
-    let v16 = if v9 == 0.0 || v14 == 0.0 { 0.0 } else { v9 * v14 };
-    let v17 = v15 + v16;
-    out[0] = v6;
-    out[1] = v11;
-    out[2] = v11;
-    out[3] = v17;
+    let v11 = v2 / v9;
+    let v12 = v11 / v9;
+    let v13 = -v12;
+    let v14 = if v8 == 0.0 || v12 == 0.0 { 0.0 } else { v8 * v12 };
+    let v15 = if v8 == 0.0 || v13 == 0.0 { 0.0 } else { v8 * v13 };
+    let v16 = v14 + v15;
+    out[0] = v5;
+    out[1] = v10;
+    out[2] = v10;
+    out[3] = v16;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_1_hessian`: a graph of 3 inputs, 1 parameter, 13 outputs, 35 operations and 1 guard, as Rust source
+/// `param_random_1_hessian`: a graph of 3 inputs, 1 parameter, 13 outputs, 36 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10462,59 +10557,59 @@ pub fn param_random_1_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
         }
     };
     let v2 = x[2];
-    let v7: f64 = 2.302585092994046;
-    let v11: f64 = 0.0;
+    let v10: f64 = 0.0;
     let v4 = v2.atan2(v2);
-    let v5 = v4.log10();
-    let v6 = v5.fract();
-    let v8 = v4 * v7;
-    let v9 = v8.recip();
-    let v10 = v2.hypot(v2);
-    match ::nilpotent::graph::Compare::Eq.outcome(v10, v11) {
+    let v5 = v4.tanh();
+    let v6 = v4.cosh();
+    let v7 = v6.recip();
+    let v8 = v7 * v7;
+    let v9 = v2.hypot(v2);
+    match ::nilpotent::graph::Compare::Eq.outcome(v9, v10) {
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[2], x[2])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v12 = v2 / v10;
-    let v13 = v12 / v10;
-    let v14 = -v13;
-    let v15 = if v9 == 0.0 || v13 == 0.0 { 0.0 } else { v9 * v13 };
-    let v16 = if v9 == 0.0 || v14 == 0.0 { 0.0 } else { v9 * v14 };
-    let v17 = v15 + v16;
-    let v18 = v13 + v14;
-    let v19 = -v9;
-    let v20 = v9 + v19;
-    let v21 = v10.recip();
-    let v22 = v14 * v21;
-    let v23 = if v20 == 0.0 || v21 == 0.0 { 0.0 } else { v20 * v21 };
-    let v24 = if v20 == 0.0 || v22 == 0.0 { 0.0 } else { v20 * v22 };
-    let v25 = -v12;
-    let v26 = v21 * v25;
-    let v27 = if v21 == 0.0 || v23 == 0.0 { 0.0 } else { v21 * v23 };
-    let v28 = if v23 == 0.0 || v26 == 0.0 { 0.0 } else { v23 * v26 };
-    let v29 = v24 + v28;
-    let v30 = if v12 == 0.0 || v29 == 0.0 { 0.0 } else { v12 * v29 };
-    let v31 = v27 + v30;
-    let v32 = v30 + v31;
-    let v33 = v9 * v9;
-    let v34 = -v33;
-    let v35 = if v18 == 0.0 || v34 == 0.0 { 0.0 } else { v18 * v34 };
-    let v36 = v7 * v35;
-    let v37 = if v13 == 0.0 || v36 == 0.0 { 0.0 } else { v13 * v36 };
-    let v38 = v32 + v37;
-    let v39 = if v14 == 0.0 || v36 == 0.0 { 0.0 } else { v14 * v36 };
+    let v11 = v2 / v9;
+    let v12 = v11 / v9;
+    let v13 = -v12;
+    let v14 = if v8 == 0.0 || v12 == 0.0 { 0.0 } else { v8 * v12 };
+    let v15 = if v8 == 0.0 || v13 == 0.0 { 0.0 } else { v8 * v13 };
+    let v16 = v14 + v15;
+    let v17 = v12 + v13;
+    let v18 = -v8;
+    let v19 = v8 + v18;
+    let v20 = v9.recip();
+    let v21 = v13 * v20;
+    let v22 = if v19 == 0.0 || v20 == 0.0 { 0.0 } else { v19 * v20 };
+    let v23 = if v19 == 0.0 || v21 == 0.0 { 0.0 } else { v19 * v21 };
+    let v24 = -v11;
+    let v25 = v20 * v24;
+    let v26 = if v20 == 0.0 || v22 == 0.0 { 0.0 } else { v20 * v22 };
+    let v27 = if v22 == 0.0 || v25 == 0.0 { 0.0 } else { v22 * v25 };
+    let v28 = v23 + v27;
+    let v29 = if v11 == 0.0 || v28 == 0.0 { 0.0 } else { v11 * v28 };
+    let v30 = v26 + v29;
+    let v31 = v29 + v30;
+    let v32 = if v7 == 0.0 || v17 == 0.0 { 0.0 } else { v7 * v17 };
+    let v33 = v32 + v32;
+    let v34 = if v18 == 0.0 || v33 == 0.0 { 0.0 } else { v18 * v33 };
+    let v35 = v4.sinh();
+    let v36 = if v34 == 0.0 || v35 == 0.0 { 0.0 } else { v34 * v35 };
+    let v37 = if v12 == 0.0 || v36 == 0.0 { 0.0 } else { v12 * v36 };
+    let v38 = v31 + v37;
+    let v39 = if v13 == 0.0 || v36 == 0.0 { 0.0 } else { v13 * v36 };
     let v40 = v38 + v39;
-    out[0] = v6;
-    out[1] = v11;
-    out[2] = v11;
-    out[3] = v17;
-    out[4] = v11;
-    out[5] = v11;
-    out[6] = v11;
-    out[7] = v11;
-    out[8] = v11;
-    out[9] = v11;
-    out[10] = v11;
-    out[11] = v11;
+    out[0] = v5;
+    out[1] = v10;
+    out[2] = v10;
+    out[3] = v16;
+    out[4] = v10;
+    out[5] = v10;
+    out[6] = v10;
+    out[7] = v10;
+    out[8] = v10;
+    out[9] = v10;
+    out[10] = v10;
+    out[11] = v10;
     out[12] = v40;
     ::std::result::Result::Ok(())
 }
@@ -10545,7 +10640,7 @@ pub fn param_random_2(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     let v0 = x[0];
     let v3: f64 = 0.0;
     let v5: f64 = -1.5;
-    let v2 = -v0;
+    let v2 = v0.asinh();
     let v4 = v2 / v3;
     let v6 = v4 - v5;
     let v7 = v6 / v2;
@@ -10554,7 +10649,7 @@ pub fn param_random_2(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_2_gradient`: a graph of 1 input, 1 parameter, 2 outputs, 14 operations and 0 guards, as Rust source
+/// `param_random_2_gradient`: a graph of 1 input, 1 parameter, 2 outputs, 16 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10581,7 +10676,8 @@ pub fn param_random_2_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v3: f64 = 0.0;
     let v5: f64 = -1.5;
     let v15: f64 = f64::INFINITY;
-    let v2 = -v0;
+    let v18: f64 = 1.0;
+    let v2 = v0.asinh();
     let v4 = v2 / v3;
     let v6 = v4 - v5;
     let v7 = v6 / v2;
@@ -10594,13 +10690,15 @@ pub fn param_random_2_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v14 = if v9 == 0.0 || v12 == 0.0 { 0.0 } else { v9 * v12 };
     let v16 = if v13 == 0.0 || v15 == 0.0 { 0.0 } else { v13 * v15 };
     let v17 = v14 + v16;
-    let v18 = -v17;
+    let v19 = v0.hypot(::std::hint::black_box(v18));
+    let v20 = v19.recip();
+    let v21 = if v17 == 0.0 || v20 == 0.0 { 0.0 } else { v17 * v20 };
     out[0] = v8;
-    out[1] = v18;
+    out[1] = v21;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_2_hessian`: a graph of 1 input, 1 parameter, 3 outputs, 34 operations and 0 guards, as Rust source
+/// `param_random_2_hessian`: a graph of 1 input, 1 parameter, 3 outputs, 43 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10627,8 +10725,8 @@ pub fn param_random_2_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v3: f64 = 0.0;
     let v5: f64 = -1.5;
     let v15: f64 = f64::INFINITY;
-    let v21: f64 = f64::NEG_INFINITY;
-    let v2 = -v0;
+    let v18: f64 = 1.0;
+    let v2 = v0.asinh();
     let v4 = v2 / v3;
     let v6 = v4 - v5;
     let v7 = v6 / v2;
@@ -10641,30 +10739,43 @@ pub fn param_random_2_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v14 = if v9 == 0.0 || v12 == 0.0 { 0.0 } else { v9 * v12 };
     let v16 = if v13 == 0.0 || v15 == 0.0 { 0.0 } else { v13 * v15 };
     let v17 = v14 + v16;
-    let v18 = -v17;
-    let v19 = -v12;
-    let v20 = -v9;
-    let v22 = if v10 == 0.0 || v21 == 0.0 { 0.0 } else { v10 * v21 };
-    let v23 = v19 + v22;
-    let v24 = if v9 == 0.0 || v21 == 0.0 { 0.0 } else { v9 * v21 };
-    let v25 = if v11 == 0.0 || v20 == 0.0 { 0.0 } else { v11 * v20 };
-    let v26 = v24 + v25;
-    let v27 = if v10 == 0.0 || v20 == 0.0 { 0.0 } else { v10 * v20 };
-    let v28 = -v27;
-    let v29 = v10 * v10;
-    let v30 = -v29;
-    let v31 = if v26 == 0.0 || v30 == 0.0 { 0.0 } else { v26 * v30 };
-    let v32 = v23 + v28;
-    let v33 = v23 + v32;
-    let v34 = if v10 == 0.0 || v33 == 0.0 { 0.0 } else { v10 * v33 };
-    let v35 = if v12 == 0.0 || v33 == 0.0 { 0.0 } else { v12 * v33 };
-    let v36 = v31 + v35;
-    let v37 = if v15 == 0.0 || v34 == 0.0 { 0.0 } else { v15 * v34 };
-    let v38 = v36 + v37;
-    let v39 = -v38;
+    let v19 = v0.hypot(::std::hint::black_box(v18));
+    match ::nilpotent::graph::Compare::Eq.outcome(v19, v3) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 1.0)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+    }
+    let v20 = v19.recip();
+    let v21 = if v17 == 0.0 || v20 == 0.0 { 0.0 } else { v17 * v20 };
+    let v22 = v20 * v20;
+    let v23 = -v22;
+    let v24 = if v17 == 0.0 || v23 == 0.0 { 0.0 } else { v17 * v23 };
+    let v25 = v0 / v19;
+    let v26 = if v24 == 0.0 || v25 == 0.0 { 0.0 } else { v24 * v25 };
+    let v27 = if v15 == 0.0 || v20 == 0.0 { 0.0 } else { v15 * v20 };
+    let v28 = if v12 == 0.0 || v20 == 0.0 { 0.0 } else { v12 * v20 };
+    let v29 = if v9 == 0.0 || v20 == 0.0 { 0.0 } else { v9 * v20 };
+    let v30 = if v10 == 0.0 || v27 == 0.0 { 0.0 } else { v10 * v27 };
+    let v31 = v28 + v30;
+    let v32 = if v9 == 0.0 || v27 == 0.0 { 0.0 } else { v9 * v27 };
+    let v33 = if v11 == 0.0 || v29 == 0.0 { 0.0 } else { v11 * v29 };
+    let v34 = v32 + v33;
+    let v35 = if v10 == 0.0 || v29 == 0.0 { 0.0 } else { v10 * v29 };
+    let v36 = -v35;
+    let v37 = v10 * v10;
+    let v38 = -v37;
+    let v39 = if v34 == 0.0 || v38 == 0.0 { 0.0 } else { v34 * v38 };
+    let v40 = v31 + v36;
+    let v41 = v31 + v40;
+    let v42 = if v10 == 0.0 || v41 == 0.0 { 0.0 } else { v10 * v41 };
+    let v43 = if v12 == 0.0 || v41 == 0.0 { 0.0 } else { v12 * v41 };
+    let v44 = v39 + v43;
+    let v45 = if v15 == 0.0 || v42 == 0.0 { 0.0 } else { v15 * v42 };
+    let v46 = v44 + v45;
+    let v47 = if v20 == 0.0 || v46 == 0.0 { 0.0 } else { v20 * v46 };
+    let v48 = v26 + v47;
     out[0] = v8;
-    out[1] = v18;
-    out[2] = v39;
+    out[1] = v21;
+    out[2] = v48;
     ::std::result::Result::Ok(())
 }
 
@@ -10710,9 +10821,9 @@ pub fn param_random_3(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     let v9 = v4.abs();
     let v10 = v8 + v9;
     let v11 = ::nilpotent::rules::max(v0, v6);
-    let v12 = v0.tan();
+    let v12 = v0.sin();
     let v13 = v11.powf(v12);
-    let v14 = v13.to_degrees();
+    let v14 = v13.floor();
     let v15 = v10 % v13;
     match ::nilpotent::graph::Compare::Lt.outcome(v15, v7) {
         0x0 => {}
@@ -10723,7 +10834,7 @@ pub fn param_random_3(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_3_gradient`: a graph of 2 inputs, 3 parameters, 3 outputs, 30 operations and 8 guards, as Rust source
+/// `param_random_3_gradient`: a graph of 2 inputs, 3 parameters, 3 outputs, 26 operations and 8 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10751,8 +10862,7 @@ pub fn param_random_3_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v3 = p[1];
     let v4 = p[2];
     let v7: f64 = 0.0;
-    let v23: f64 = 57.29577951308232;
-    let v26: f64 = 1.0;
+    let v22: f64 = 1.0;
     let v5 = v3.log(v2);
     let v6 = v0 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v7) {
@@ -10779,13 +10889,13 @@ pub fn param_random_3_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(5, ::nilpotent::graph::Compare::Eq, ["max(x[0], (x[0] % (log(p[1], p[0]))))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v12 = v0.tan();
+    let v12 = v0.sin();
     match ::nilpotent::graph::Compare::Eq.outcome(v12, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["tan x[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["sin x[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v13 = v11.powf(v12);
-    let v14 = v13.to_degrees();
+    let v14 = v13.floor();
     let v15 = v10 % v13;
     match ::nilpotent::graph::Compare::Lt.outcome(v15, v7) {
         0x0 => {}
@@ -10796,32 +10906,28 @@ pub fn param_random_3_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Eq, ["v16", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v17 = v14 / v16;
-    let v18 = v15 / v16;
-    let v19 = v10 / v13;
-    let v20 = v19.trunc();
-    let v21 = -v20;
-    let v22 = if v18 == 0.0 || v21 == 0.0 { 0.0 } else { v18 * v21 };
-    let v24 = v17 * v23;
-    let v25 = v22 + v24;
-    let v27 = v12 - v26;
-    let v28 = v11.powf(v27);
-    let v29 = v12 * v28;
-    let v30 = v11.ln();
-    let v31 = v13 * v30;
-    let v32 = if v25 == 0.0 || v29 == 0.0 { 0.0 } else { v25 * v29 };
-    let v33 = if v25 == 0.0 || v31 == 0.0 { 0.0 } else { v25 * v31 };
-    let v34 = v12 * v12;
-    let v35 = v26 + v34;
-    let v36 = if v33 == 0.0 || v35 == 0.0 { 0.0 } else { v33 * v35 };
-    let v37 = v32 + v36;
+    let v17 = v15 / v16;
+    let v18 = v10 / v13;
+    let v19 = v18.trunc();
+    let v20 = -v19;
+    let v21 = if v17 == 0.0 || v20 == 0.0 { 0.0 } else { v17 * v20 };
+    let v23 = v12 - v22;
+    let v24 = v11.powf(v23);
+    let v25 = v12 * v24;
+    let v26 = v11.ln();
+    let v27 = v13 * v26;
+    let v28 = if v21 == 0.0 || v25 == 0.0 { 0.0 } else { v21 * v25 };
+    let v29 = if v21 == 0.0 || v27 == 0.0 { 0.0 } else { v21 * v27 };
+    let v30 = v0.cos();
+    let v31 = if v29 == 0.0 || v30 == 0.0 { 0.0 } else { v29 * v30 };
+    let v32 = v28 + v31;
     out[0] = v16;
-    out[1] = v37;
+    out[1] = v32;
     out[2] = v7;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_3_hessian`: a graph of 2 inputs, 3 parameters, 7 outputs, 76 operations and 9 guards, as Rust source
+/// `param_random_3_hessian`: a graph of 2 inputs, 3 parameters, 7 outputs, 62 operations and 9 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10849,8 +10955,7 @@ pub fn param_random_3_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v3 = p[1];
     let v4 = p[2];
     let v7: f64 = 0.0;
-    let v23: f64 = 57.29577951308232;
-    let v26: f64 = 1.0;
+    let v22: f64 = 1.0;
     let v5 = v3.log(v2);
     let v6 = v0 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v7) {
@@ -10877,13 +10982,13 @@ pub fn param_random_3_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(5, ::nilpotent::graph::Compare::Eq, ["max(x[0], (x[0] % (log(p[1], p[0]))))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v12 = v0.tan();
+    let v12 = v0.sin();
     match ::nilpotent::graph::Compare::Eq.outcome(v12, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["tan x[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["sin x[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v13 = v11.powf(v12);
-    let v14 = v13.to_degrees();
+    let v14 = v13.floor();
     let v15 = v10 % v13;
     match ::nilpotent::graph::Compare::Lt.outcome(v15, v7) {
         0x0 => {}
@@ -10894,79 +10999,65 @@ pub fn param_random_3_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Eq, ["v16", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v17 = v14 / v16;
-    let v18 = v15 / v16;
-    let v19 = v10 / v13;
-    let v20 = v19.trunc();
-    let v21 = -v20;
-    let v22 = if v18 == 0.0 || v21 == 0.0 { 0.0 } else { v18 * v21 };
-    let v24 = v17 * v23;
-    let v25 = v22 + v24;
-    let v27 = v12 - v26;
-    match ::nilpotent::graph::Compare::Eq.outcome(v27, v7) {
+    let v17 = v15 / v16;
+    let v18 = v10 / v13;
+    let v19 = v18.trunc();
+    let v20 = -v19;
+    let v21 = if v17 == 0.0 || v20 == 0.0 { 0.0 } else { v17 * v20 };
+    let v23 = v12 - v22;
+    match ::nilpotent::graph::Compare::Eq.outcome(v23, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(8, ::nilpotent::graph::Compare::Eq, ["tan x[0] − 1.0", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(8, ::nilpotent::graph::Compare::Eq, ["sin x[0] − 1.0", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v28 = v11.powf(v27);
-    let v29 = v12 * v28;
-    let v30 = v11.ln();
-    let v31 = v13 * v30;
-    let v32 = if v25 == 0.0 || v29 == 0.0 { 0.0 } else { v25 * v29 };
-    let v33 = if v25 == 0.0 || v31 == 0.0 { 0.0 } else { v25 * v31 };
-    let v34 = v12 * v12;
-    let v35 = v26 + v34;
-    let v36 = if v33 == 0.0 || v35 == 0.0 { 0.0 } else { v33 * v35 };
-    let v37 = v32 + v36;
-    let v38 = if v12 == 0.0 || v33 == 0.0 { 0.0 } else { v12 * v33 };
-    let v39 = v38 + v38;
-    let v40 = if v31 == 0.0 || v35 == 0.0 { 0.0 } else { v31 * v35 };
-    let v41 = if v25 == 0.0 || v35 == 0.0 { 0.0 } else { v25 * v35 };
-    let v42 = v29 + v40;
-    let v43 = if v30 == 0.0 || v41 == 0.0 { 0.0 } else { v30 * v41 };
-    let v44 = if v13 == 0.0 || v41 == 0.0 { 0.0 } else { v13 * v41 };
-    let v45 = v11.recip();
-    let v46 = if v44 == 0.0 || v45 == 0.0 { 0.0 } else { v44 * v45 };
-    let v47 = if v25 == 0.0 || v28 == 0.0 { 0.0 } else { v25 * v28 };
-    let v48 = v39 + v47;
-    let v49 = if v12 == 0.0 || v25 == 0.0 { 0.0 } else { v12 * v25 };
-    let v50 = v27 - v26;
-    let v51 = v11.powf(v50);
-    let v52 = v27 * v51;
-    let v53 = v28 * v30;
-    let v54 = if v49 == 0.0 || v52 == 0.0 { 0.0 } else { v49 * v52 };
-    let v55 = v46 + v54;
-    let v56 = if v49 == 0.0 || v53 == 0.0 { 0.0 } else { v49 * v53 };
-    let v57 = v48 + v56;
-    let v58 = v23 * v42;
-    let v59 = if v21 == 0.0 || v42 == 0.0 { 0.0 } else { v21 * v42 };
-    let v60 = v16.recip();
-    let v61 = -v18;
-    let v62 = v60 * v61;
-    let v63 = if v59 == 0.0 || v60 == 0.0 { 0.0 } else { v59 * v60 };
-    let v64 = if v59 == 0.0 || v62 == 0.0 { 0.0 } else { v59 * v62 };
-    let v65 = -v17;
-    let v66 = v60 * v65;
-    let v67 = if v58 == 0.0 || v60 == 0.0 { 0.0 } else { v58 * v60 };
-    let v68 = if v58 == 0.0 || v66 == 0.0 { 0.0 } else { v58 * v66 };
-    let v69 = v64 + v68;
-    let v70 = if v17 == 0.0 || v69 == 0.0 { 0.0 } else { v17 * v69 };
-    let v71 = v67 + v70;
-    let v72 = if v18 == 0.0 || v69 == 0.0 { 0.0 } else { v18 * v69 };
-    let v73 = v63 + v72;
-    let v74 = if v21 == 0.0 || v73 == 0.0 { 0.0 } else { v21 * v73 };
-    let v75 = v43 + v74;
-    let v76 = v23 * v71;
-    let v77 = v75 + v76;
-    let v78 = if v29 == 0.0 || v77 == 0.0 { 0.0 } else { v29 * v77 };
-    let v79 = v55 + v78;
-    let v80 = if v31 == 0.0 || v77 == 0.0 { 0.0 } else { v31 * v77 };
-    let v81 = v57 + v80;
-    let v82 = if v35 == 0.0 || v81 == 0.0 { 0.0 } else { v35 * v81 };
-    let v83 = v79 + v82;
+    let v24 = v11.powf(v23);
+    let v25 = v12 * v24;
+    let v26 = v11.ln();
+    let v27 = v13 * v26;
+    let v28 = if v21 == 0.0 || v25 == 0.0 { 0.0 } else { v21 * v25 };
+    let v29 = if v21 == 0.0 || v27 == 0.0 { 0.0 } else { v21 * v27 };
+    let v30 = v0.cos();
+    let v31 = if v29 == 0.0 || v30 == 0.0 { 0.0 } else { v29 * v30 };
+    let v32 = v28 + v31;
+    let v33 = -v12;
+    let v34 = if v29 == 0.0 || v33 == 0.0 { 0.0 } else { v29 * v33 };
+    let v35 = if v27 == 0.0 || v30 == 0.0 { 0.0 } else { v27 * v30 };
+    let v36 = if v21 == 0.0 || v30 == 0.0 { 0.0 } else { v21 * v30 };
+    let v37 = v25 + v35;
+    let v38 = if v26 == 0.0 || v36 == 0.0 { 0.0 } else { v26 * v36 };
+    let v39 = if v13 == 0.0 || v36 == 0.0 { 0.0 } else { v13 * v36 };
+    let v40 = v11.recip();
+    let v41 = if v39 == 0.0 || v40 == 0.0 { 0.0 } else { v39 * v40 };
+    let v42 = if v21 == 0.0 || v24 == 0.0 { 0.0 } else { v21 * v24 };
+    let v43 = if v12 == 0.0 || v21 == 0.0 { 0.0 } else { v12 * v21 };
+    let v44 = v23 - v22;
+    let v45 = v11.powf(v44);
+    let v46 = v23 * v45;
+    let v47 = v24 * v26;
+    let v48 = if v43 == 0.0 || v46 == 0.0 { 0.0 } else { v43 * v46 };
+    let v49 = v41 + v48;
+    let v50 = if v43 == 0.0 || v47 == 0.0 { 0.0 } else { v43 * v47 };
+    let v51 = v42 + v50;
+    let v52 = if v20 == 0.0 || v37 == 0.0 { 0.0 } else { v20 * v37 };
+    let v53 = v16.recip();
+    let v54 = -v17;
+    let v55 = v53 * v54;
+    let v56 = if v52 == 0.0 || v53 == 0.0 { 0.0 } else { v52 * v53 };
+    let v57 = if v52 == 0.0 || v55 == 0.0 { 0.0 } else { v52 * v55 };
+    let v58 = if v17 == 0.0 || v57 == 0.0 { 0.0 } else { v17 * v57 };
+    let v59 = v56 + v58;
+    let v60 = if v20 == 0.0 || v59 == 0.0 { 0.0 } else { v20 * v59 };
+    let v61 = v38 + v60;
+    let v62 = if v25 == 0.0 || v61 == 0.0 { 0.0 } else { v25 * v61 };
+    let v63 = v49 + v62;
+    let v64 = if v27 == 0.0 || v61 == 0.0 { 0.0 } else { v27 * v61 };
+    let v65 = v51 + v64;
+    let v66 = if v30 == 0.0 || v65 == 0.0 { 0.0 } else { v30 * v65 };
+    let v67 = v34 + v66;
+    let v68 = v63 + v67;
     out[0] = v16;
-    out[1] = v37;
+    out[1] = v32;
     out[2] = v7;
-    out[3] = v83;
+    out[3] = v68;
     out[4] = v7;
     out[5] = v7;
     out[6] = v7;
@@ -11004,7 +11095,7 @@ pub fn param_random_4(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     let v12: f64 = 2.0;
     let v6 = v4 - v3;
     let v7 = v5 - v6;
-    let v8 = v3.powi(5);
+    let v8 = v3.exp2();
     let v9 = v2 - v8;
     let v10 = v1 + v7;
     let v11 = v9 * v10;
@@ -11052,7 +11143,7 @@ pub fn param_random_4_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[1] − p[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v5 - v6;
-    let v8 = v3.powi(5);
+    let v8 = v3.exp2();
     let v9 = v2 - v8;
     let v10 = v1 + v7;
     let v11 = v9 * v10;
@@ -11110,7 +11201,7 @@ pub fn param_random_4_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[1] − p[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v5 - v6;
-    let v8 = v3.powi(5);
+    let v8 = v3.exp2();
     let v9 = v2 - v8;
     let v10 = v1 + v7;
     let v11 = v9 * v10;
@@ -11321,16 +11412,16 @@ pub fn param_random_6(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     let v1 = p[0];
     let v2 = p[1];
     let v3 = v2.mul_add(v2, v1);
-    let v4 = v2.atanh();
-    let v5 = v3.sqrt();
-    let v6 = v4.to_degrees();
-    let v7 = v6.round();
+    let v4 = v2.to_radians();
+    let v5 = v3.atanh();
+    let v6 = v4.abs();
+    let v7 = v6.tan();
     let v8 = ::nilpotent::rules::max(v5, v7);
     out[0] = v8;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_6_gradient`: a graph of 1 input, 2 parameters, 2 outputs, 6 operations and 4 guards, as Rust source
+/// `param_random_6_gradient`: a graph of 1 input, 2 parameters, 2 outputs, 6 operations and 3 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11357,25 +11448,21 @@ pub fn param_random_6_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v2 = p[1];
     let v9: f64 = 0.0;
     let v3 = v2.mul_add(v2, v1);
-    let v4 = v2.atanh();
-    let v5 = v3.sqrt();
+    let v4 = v2.to_radians();
+    let v5 = v3.atanh();
     match ::nilpotent::graph::Observe::IsNan.outcome(v5) {
-        0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "sqrt mul_add(p[1], p[1], p[0])", 0x0, found, ::std::option::Option::None)),
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "atanh mul_add(p[1], p[1], p[0])", 0x1, found, ::std::option::Option::None)),
     }
-    let v6 = v4.to_degrees();
-    let v7 = v6.round();
+    let v6 = v4.abs();
+    let v7 = v6.tan();
     match ::nilpotent::graph::Observe::IsNan.outcome(v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "round to_degrees atanh p[1]", 0x0, found, ::std::option::Option::None)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "tan abs to_radians p[1]", 0x0, found, ::std::option::Option::None)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v5) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["round to_degrees atanh p[1]", "sqrt mul_add(p[1], p[1], p[0])"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
-    }
-    match ::nilpotent::graph::Compare::Lt.outcome(v5, v7) {
-        0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["sqrt mul_add(p[1], p[1], p[0])", "round to_degrees atanh p[1]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["tan abs to_radians p[1]", "atanh mul_add(p[1], p[1], p[0])"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = ::nilpotent::rules::max(v5, v7);
     out[0] = v8;
@@ -11383,7 +11470,7 @@ pub fn param_random_6_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_6_hessian`: a graph of 1 input, 2 parameters, 3 outputs, 6 operations and 4 guards, as Rust source
+/// `param_random_6_hessian`: a graph of 1 input, 2 parameters, 3 outputs, 6 operations and 3 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11410,25 +11497,21 @@ pub fn param_random_6_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v2 = p[1];
     let v9: f64 = 0.0;
     let v3 = v2.mul_add(v2, v1);
-    let v4 = v2.atanh();
-    let v5 = v3.sqrt();
+    let v4 = v2.to_radians();
+    let v5 = v3.atanh();
     match ::nilpotent::graph::Observe::IsNan.outcome(v5) {
-        0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "sqrt mul_add(p[1], p[1], p[0])", 0x0, found, ::std::option::Option::None)),
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "atanh mul_add(p[1], p[1], p[0])", 0x1, found, ::std::option::Option::None)),
     }
-    let v6 = v4.to_degrees();
-    let v7 = v6.round();
+    let v6 = v4.abs();
+    let v7 = v6.tan();
     match ::nilpotent::graph::Observe::IsNan.outcome(v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "round to_degrees atanh p[1]", 0x0, found, ::std::option::Option::None)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "tan abs to_radians p[1]", 0x0, found, ::std::option::Option::None)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v5) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["round to_degrees atanh p[1]", "sqrt mul_add(p[1], p[1], p[0])"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
-    }
-    match ::nilpotent::graph::Compare::Lt.outcome(v5, v7) {
-        0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Lt, ["sqrt mul_add(p[1], p[1], p[0])", "round to_degrees atanh p[1]"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["tan abs to_radians p[1]", "atanh mul_add(p[1], p[1], p[0])"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = ::nilpotent::rules::max(v5, v7);
     out[0] = v8;
@@ -11473,14 +11556,14 @@ pub fn param_random_7(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["(x[0] − p[1]) % powi(x[1], -3)", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v6 + v6;
-    let v10 = v9.asin();
+    let v10 = v9.atan();
     let v11 = v0 - v10;
     let v12 = v9 / v11;
     out[0] = v12;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_7_gradient`: a graph of 2 inputs, 2 parameters, 3 outputs, 21 operations and 1 guard, as Rust source
+/// `param_random_7_gradient`: a graph of 2 inputs, 2 parameters, 3 outputs, 19 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11507,7 +11590,7 @@ pub fn param_random_7_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v1 = x[1];
     let v3 = p[1];
     let v8: f64 = 0.0;
-    let v17: f64 = 1.0;
+    let v18: f64 = 1.0;
     let v4 = v0 - v3;
     let v5 = v1.powi(-3);
     let v6 = v4 % v3;
@@ -11517,29 +11600,27 @@ pub fn param_random_7_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["(x[0] − p[1]) % powi(x[1], -3)", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v6 + v6;
-    let v10 = v9.asin();
+    let v10 = v9.atan();
     let v11 = v0 - v10;
     let v12 = v9 / v11;
     let v13 = v11.recip();
     let v14 = -v12;
     let v15 = v13 * v14;
     let v16 = -v15;
-    let v18 = v17 - v9;
-    let v19 = v9 + v17;
-    let v20 = v18 * v19;
-    let v21 = v20.sqrt();
-    let v22 = v21.recip();
-    let v23 = if v16 == 0.0 || v22 == 0.0 { 0.0 } else { v16 * v22 };
-    let v24 = v13 + v23;
-    let v25 = v24 + v24;
-    let v26 = v15 + v25;
+    let v17 = v9 * v9;
+    let v19 = v17 + v18;
+    let v20 = v19.recip();
+    let v21 = if v16 == 0.0 || v20 == 0.0 { 0.0 } else { v16 * v20 };
+    let v22 = v13 + v21;
+    let v23 = v22 + v22;
+    let v24 = v15 + v23;
     out[0] = v12;
-    out[1] = v26;
+    out[1] = v24;
     out[2] = v8;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_7_hessian`: a graph of 2 inputs, 2 parameters, 7 outputs, 51 operations and 1 guard, as Rust source
+/// `param_random_7_hessian`: a graph of 2 inputs, 2 parameters, 7 outputs, 44 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11566,8 +11647,8 @@ pub fn param_random_7_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v1 = x[1];
     let v3 = p[1];
     let v8: f64 = 0.0;
-    let v17: f64 = 1.0;
-    let v27: f64 = 2.0;
+    let v18: f64 = 1.0;
+    let v25: f64 = 2.0;
     let v4 = v0 - v3;
     let v5 = v1.powi(-3);
     let v6 = v4 % v3;
@@ -11577,56 +11658,49 @@ pub fn param_random_7_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["(x[0] − p[1]) % powi(x[1], -3)", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v6 + v6;
-    let v10 = v9.asin();
+    let v10 = v9.atan();
     let v11 = v0 - v10;
     let v12 = v9 / v11;
     let v13 = v11.recip();
     let v14 = -v12;
     let v15 = v13 * v14;
     let v16 = -v15;
-    let v18 = v17 - v9;
-    let v19 = v9 + v17;
-    let v20 = v18 * v19;
-    let v21 = v20.sqrt();
-    let v22 = v21.recip();
-    let v23 = if v16 == 0.0 || v22 == 0.0 { 0.0 } else { v16 * v22 };
-    let v24 = v13 + v23;
-    let v25 = v24 + v24;
-    let v26 = v15 + v25;
-    let v28 = v22 * v27;
-    let v29 = v16 * v27;
-    let v30 = v22 * v22;
-    let v31 = -v30;
-    let v32 = if v29 == 0.0 || v31 == 0.0 { 0.0 } else { v29 * v31 };
-    let v33 = v21 + v21;
-    let v34 = v33.recip();
-    let v35 = if v32 == 0.0 || v34 == 0.0 { 0.0 } else { v32 * v34 };
-    let v36 = if v19 == 0.0 || v35 == 0.0 { 0.0 } else { v19 * v35 };
-    let v37 = if v18 == 0.0 || v35 == 0.0 { 0.0 } else { v18 * v35 };
-    let v38 = -v36;
-    let v39 = v37 + v38;
-    let v40 = -v28;
-    let v41 = v17 + v40;
-    let v42 = if v14 == 0.0 || v41 == 0.0 { 0.0 } else { v14 * v41 };
-    let v43 = v27 + v42;
-    let v44 = if v13 == 0.0 || v41 == 0.0 { 0.0 } else { v13 * v41 };
-    let v45 = -v44;
-    let v46 = v13 * v13;
-    let v47 = -v46;
-    let v48 = if v43 == 0.0 || v47 == 0.0 { 0.0 } else { v43 * v47 };
-    let v49 = if v13 == 0.0 || v45 == 0.0 { 0.0 } else { v13 * v45 };
-    let v50 = v39 + v49;
-    let v51 = if v15 == 0.0 || v45 == 0.0 { 0.0 } else { v15 * v45 };
-    let v52 = v48 + v51;
-    let v53 = -v52;
-    let v54 = if v22 == 0.0 || v53 == 0.0 { 0.0 } else { v22 * v53 };
-    let v55 = v50 + v54;
-    let v56 = v55 + v55;
-    let v57 = v52 + v56;
+    let v17 = v9 * v9;
+    let v19 = v17 + v18;
+    let v20 = v19.recip();
+    let v21 = if v16 == 0.0 || v20 == 0.0 { 0.0 } else { v16 * v20 };
+    let v22 = v13 + v21;
+    let v23 = v22 + v22;
+    let v24 = v15 + v23;
+    let v26 = v20 * v25;
+    let v27 = v16 * v25;
+    let v28 = v20 * v20;
+    let v29 = -v28;
+    let v30 = if v27 == 0.0 || v29 == 0.0 { 0.0 } else { v27 * v29 };
+    let v31 = if v9 == 0.0 || v30 == 0.0 { 0.0 } else { v9 * v30 };
+    let v32 = v31 + v31;
+    let v33 = -v26;
+    let v34 = v18 + v33;
+    let v35 = if v14 == 0.0 || v34 == 0.0 { 0.0 } else { v14 * v34 };
+    let v36 = v25 + v35;
+    let v37 = if v13 == 0.0 || v34 == 0.0 { 0.0 } else { v13 * v34 };
+    let v38 = -v37;
+    let v39 = v13 * v13;
+    let v40 = -v39;
+    let v41 = if v36 == 0.0 || v40 == 0.0 { 0.0 } else { v36 * v40 };
+    let v42 = if v13 == 0.0 || v38 == 0.0 { 0.0 } else { v13 * v38 };
+    let v43 = v32 + v42;
+    let v44 = if v15 == 0.0 || v38 == 0.0 { 0.0 } else { v15 * v38 };
+    let v45 = v41 + v44;
+    let v46 = -v45;
+    let v47 = if v20 == 0.0 || v46 == 0.0 { 0.0 } else { v20 * v46 };
+    let v48 = v43 + v47;
+    let v49 = v48 + v48;
+    let v50 = v45 + v49;
     out[0] = v12;
-    out[1] = v26;
+    out[1] = v24;
     out[2] = v8;
-    out[3] = v57;
+    out[3] = v50;
     out[4] = v8;
     out[5] = v8;
     out[6] = v8;
@@ -11657,17 +11731,17 @@ pub fn param_random_8(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
         }
     };
     let v2 = x[2];
-    let v4 = v2.log10();
-    let v5 = v2.powi(0);
+    let v4 = v2.ln();
+    let v5 = v2.powi(3);
     let v6 = v4 * v4;
     let v7 = v5 * v6;
     let v8 = ::nilpotent::rules::max(v6, v7);
-    let v9 = v8.signum();
+    let v9 = v8.to_radians();
     out[0] = v9;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_8_gradient`: a graph of 3 inputs, 1 parameter, 4 outputs, 6 operations and 0 guards, as Rust source
+/// `param_random_8_gradient`: a graph of 3 inputs, 1 parameter, 4 outputs, 10 operations and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11691,21 +11765,34 @@ pub fn param_random_8_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
         }
     };
     let v2 = x[2];
-    let v10: f64 = 0.0;
-    let v4 = v2.log10();
-    let v5 = v2.powi(0);
+    let v10: f64 = 0.017453292519943295;
+    let v15: f64 = 0.0;
+    let v4 = v2.ln();
+    let v5 = v2.powi(3);
     let v6 = v4 * v4;
     let v7 = v5 * v6;
+    match ::nilpotent::graph::Observe::IsNan.outcome(v7) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "powi(x[2], 3) × (ln x[2] × ln x[2])", 0x0, found, ::std::option::Option::None)),
+    }
+    match ::nilpotent::graph::Compare::Lt.outcome(v7, v6) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["powi(x[2], 3) × (ln x[2] × ln x[2])", "ln x[2] × ln x[2]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
+    }
     let v8 = ::nilpotent::rules::max(v6, v7);
-    let v9 = v8.signum();
+    let v9 = v8.to_radians();
+    let v11 = v4 * v10;
+    let v12 = v11 + v11;
+    let v13 = v2.recip();
+    let v14 = if v12 == 0.0 || v13 == 0.0 { 0.0 } else { v12 * v13 };
     out[0] = v9;
-    out[1] = v10;
-    out[2] = v10;
-    out[3] = v10;
+    out[1] = v15;
+    out[2] = v15;
+    out[3] = v14;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_8_hessian`: a graph of 3 inputs, 1 parameter, 13 outputs, 6 operations and 0 guards, as Rust source
+/// `param_random_8_hessian`: a graph of 3 inputs, 1 parameter, 13 outputs, 17 operations and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11729,26 +11816,46 @@ pub fn param_random_8_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
         }
     };
     let v2 = x[2];
-    let v10: f64 = 0.0;
-    let v4 = v2.log10();
-    let v5 = v2.powi(0);
+    let v10: f64 = 0.017453292519943295;
+    let v15: f64 = 0.0;
+    let v4 = v2.ln();
+    let v5 = v2.powi(3);
     let v6 = v4 * v4;
     let v7 = v5 * v6;
+    match ::nilpotent::graph::Observe::IsNan.outcome(v7) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "powi(x[2], 3) × (ln x[2] × ln x[2])", 0x0, found, ::std::option::Option::None)),
+    }
+    match ::nilpotent::graph::Compare::Lt.outcome(v7, v6) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["powi(x[2], 3) × (ln x[2] × ln x[2])", "ln x[2] × ln x[2]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
+    }
     let v8 = ::nilpotent::rules::max(v6, v7);
-    let v9 = v8.signum();
+    let v9 = v8.to_radians();
+    let v11 = v4 * v10;
+    let v12 = v11 + v11;
+    let v13 = v2.recip();
+    let v14 = if v12 == 0.0 || v13 == 0.0 { 0.0 } else { v12 * v13 };
+    let v16 = v13 * v13;
+    let v17 = -v16;
+    let v18 = if v12 == 0.0 || v17 == 0.0 { 0.0 } else { v12 * v17 };
+    let v19 = v13 + v13;
+    let v20 = v10 * v19;
+    let v21 = if v13 == 0.0 || v20 == 0.0 { 0.0 } else { v13 * v20 };
+    let v22 = v18 + v21;
     out[0] = v9;
-    out[1] = v10;
-    out[2] = v10;
-    out[3] = v10;
-    out[4] = v10;
-    out[5] = v10;
-    out[6] = v10;
-    out[7] = v10;
-    out[8] = v10;
-    out[9] = v10;
-    out[10] = v10;
-    out[11] = v10;
-    out[12] = v10;
+    out[1] = v15;
+    out[2] = v15;
+    out[3] = v14;
+    out[4] = v15;
+    out[5] = v15;
+    out[6] = v15;
+    out[7] = v15;
+    out[8] = v15;
+    out[9] = v15;
+    out[10] = v15;
+    out[11] = v15;
+    out[12] = v22;
     ::std::result::Result::Ok(())
 }
 
@@ -11778,17 +11885,17 @@ pub fn param_random_9(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     let v0 = x[0];
     let v3 = p[0];
     let v4 = p[1];
-    let v5 = v4.atan();
-    let v6 = v3.powi(0);
-    let v7 = v6.fract();
-    let v8 = v7.cbrt();
+    let v5 = v4.to_degrees();
+    let v6 = v3.cos();
+    let v7 = v6.sin();
+    let v8 = v7.exp();
     let v9 = v5.mul_add(v8, v0);
-    let v10 = v9.asinh();
+    let v10 = v9.fract();
     out[0] = v10;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_9_gradient`: a graph of 3 inputs, 2 parameters, 4 outputs, 8 operations and 0 guards, as Rust source
+/// `param_random_9_gradient`: a graph of 3 inputs, 2 parameters, 4 outputs, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11815,23 +11922,21 @@ pub fn param_random_9_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v3 = p[0];
     let v4 = p[1];
     let v11: f64 = 1.0;
-    let v14: f64 = 0.0;
-    let v5 = v4.atan();
-    let v6 = v3.powi(0);
-    let v7 = v6.fract();
-    let v8 = v7.cbrt();
+    let v12: f64 = 0.0;
+    let v5 = v4.to_degrees();
+    let v6 = v3.cos();
+    let v7 = v6.sin();
+    let v8 = v7.exp();
     let v9 = v5.mul_add(v8, v0);
-    let v10 = v9.asinh();
-    let v12 = v9.hypot(::std::hint::black_box(v11));
-    let v13 = v12.recip();
+    let v10 = v9.fract();
     out[0] = v10;
-    out[1] = v13;
-    out[2] = v14;
-    out[3] = v14;
+    out[1] = v11;
+    out[2] = v12;
+    out[3] = v12;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_9_hessian`: a graph of 3 inputs, 2 parameters, 13 outputs, 12 operations and 1 guard, as Rust source
+/// `param_random_9_hessian`: a graph of 3 inputs, 2 parameters, 13 outputs, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11858,36 +11963,26 @@ pub fn param_random_9_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v3 = p[0];
     let v4 = p[1];
     let v11: f64 = 1.0;
-    let v14: f64 = 0.0;
-    let v5 = v4.atan();
-    let v6 = v3.powi(0);
-    let v7 = v6.fract();
-    let v8 = v7.cbrt();
+    let v12: f64 = 0.0;
+    let v5 = v4.to_degrees();
+    let v6 = v3.cos();
+    let v7 = v6.sin();
+    let v8 = v7.exp();
     let v9 = v5.mul_add(v8, v0);
-    let v10 = v9.asinh();
-    let v12 = v9.hypot(::std::hint::black_box(v11));
-    match ::nilpotent::graph::Compare::Eq.outcome(v12, v14) {
-        0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["v12", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
-    }
-    let v13 = v12.recip();
-    let v15 = v13 * v13;
-    let v16 = -v15;
-    let v17 = v9 / v12;
-    let v18 = if v16 == 0.0 || v17 == 0.0 { 0.0 } else { v16 * v17 };
+    let v10 = v9.fract();
     out[0] = v10;
-    out[1] = v13;
-    out[2] = v14;
-    out[3] = v14;
-    out[4] = v18;
-    out[5] = v14;
-    out[6] = v14;
-    out[7] = v14;
-    out[8] = v14;
-    out[9] = v14;
-    out[10] = v14;
-    out[11] = v14;
-    out[12] = v14;
+    out[1] = v11;
+    out[2] = v12;
+    out[3] = v12;
+    out[4] = v12;
+    out[5] = v12;
+    out[6] = v12;
+    out[7] = v12;
+    out[8] = v12;
+    out[9] = v12;
+    out[10] = v12;
+    out[11] = v12;
+    out[12] = v12;
     ::std::result::Result::Ok(())
 }
 
@@ -11917,7 +12012,7 @@ pub fn param_random_10(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::
     let v0 = x[0];
     let v4 = p[1];
     let v5 = v4.log(v4);
-    let v6 = v5.sinh();
+    let v6 = ::nilpotent::Elementary::erf(v5);
     let v7 = v0.hypot(v6);
     out[0] = v7;
     ::std::result::Result::Ok(())
@@ -11950,11 +12045,11 @@ pub fn param_random_10_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v4 = p[1];
     let v8: f64 = 0.0;
     let v5 = v4.log(v4);
-    let v6 = v5.sinh();
+    let v6 = ::nilpotent::Elementary::erf(v5);
     let v7 = v0.hypot(v6);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], sinh (log(p[1], p[1])))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], erf (log(p[1], p[1])))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v0 / v7;
     out[0] = v7;
@@ -11991,11 +12086,11 @@ pub fn param_random_10_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v4 = p[1];
     let v8: f64 = 0.0;
     let v5 = v4.log(v4);
-    let v6 = v5.sinh();
+    let v6 = ::nilpotent::Elementary::erf(v5);
     let v7 = v0.hypot(v6);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], sinh (log(p[1], p[1])))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], erf (log(p[1], p[1])))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v0 / v7;
     let v10 = v7.recip();
@@ -12019,7 +12114,7 @@ pub fn param_random_10_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_11`: a graph of 3 inputs, 1 parameter, 1 output, 4 operations and 1 guard, as Rust source
+/// `param_random_11`: a graph of 3 inputs, 1 parameter, 1 output, 3 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -12045,20 +12140,19 @@ pub fn param_random_11(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::
     let v0 = x[0];
     let v1 = x[1];
     let v3 = p[0];
-    let v6: f64 = 0.0;
-    let v4 = v1.floor();
-    let v5 = v4 % v3;
-    match ::nilpotent::graph::Compare::Lt.outcome(v5, v6) {
+    let v5: f64 = 0.0;
+    let v4 = v1 % v3;
+    match ::nilpotent::graph::Compare::Lt.outcome(v4, v5) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["floor x[1] % p[0]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % p[0]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v7 = v3.mul_add(v3, v5);
-    let v8 = v0 + v7;
-    out[0] = v8;
+    let v6 = v3.mul_add(v3, v4);
+    let v7 = v0 + v6;
+    out[0] = v7;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_11_gradient`: a graph of 3 inputs, 1 parameter, 4 outputs, 4 operations and 1 guard, as Rust source
+/// `param_random_11_gradient`: a graph of 3 inputs, 1 parameter, 4 outputs, 3 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -12084,24 +12178,23 @@ pub fn param_random_11_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v0 = x[0];
     let v1 = x[1];
     let v3 = p[0];
-    let v6: f64 = 0.0;
-    let v9: f64 = 1.0;
-    let v4 = v1.floor();
-    let v5 = v4 % v3;
-    match ::nilpotent::graph::Compare::Lt.outcome(v5, v6) {
+    let v5: f64 = 0.0;
+    let v8: f64 = 1.0;
+    let v4 = v1 % v3;
+    match ::nilpotent::graph::Compare::Lt.outcome(v4, v5) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["floor x[1] % p[0]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % p[0]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v7 = v3.mul_add(v3, v5);
-    let v8 = v0 + v7;
-    out[0] = v8;
-    out[1] = v9;
-    out[2] = v6;
-    out[3] = v6;
+    let v6 = v3.mul_add(v3, v4);
+    let v7 = v0 + v6;
+    out[0] = v7;
+    out[1] = v8;
+    out[2] = v8;
+    out[3] = v5;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_11_hessian`: a graph of 3 inputs, 1 parameter, 13 outputs, 4 operations and 1 guard, as Rust source
+/// `param_random_11_hessian`: a graph of 3 inputs, 1 parameter, 13 outputs, 3 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -12127,29 +12220,28 @@ pub fn param_random_11_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v0 = x[0];
     let v1 = x[1];
     let v3 = p[0];
-    let v6: f64 = 0.0;
-    let v9: f64 = 1.0;
-    let v4 = v1.floor();
-    let v5 = v4 % v3;
-    match ::nilpotent::graph::Compare::Lt.outcome(v5, v6) {
+    let v5: f64 = 0.0;
+    let v8: f64 = 1.0;
+    let v4 = v1 % v3;
+    match ::nilpotent::graph::Compare::Lt.outcome(v4, v5) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["floor x[1] % p[0]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % p[0]", "0.0"], "tests/compiled_cases/mod.rs:235:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v7 = v3.mul_add(v3, v5);
-    let v8 = v0 + v7;
-    out[0] = v8;
-    out[1] = v9;
-    out[2] = v6;
-    out[3] = v6;
-    out[4] = v6;
-    out[5] = v6;
-    out[6] = v6;
-    out[7] = v6;
-    out[8] = v6;
-    out[9] = v6;
-    out[10] = v6;
-    out[11] = v6;
-    out[12] = v6;
+    let v6 = v3.mul_add(v3, v4);
+    let v7 = v0 + v6;
+    out[0] = v7;
+    out[1] = v8;
+    out[2] = v8;
+    out[3] = v5;
+    out[4] = v5;
+    out[5] = v5;
+    out[6] = v5;
+    out[7] = v5;
+    out[8] = v5;
+    out[9] = v5;
+    out[10] = v5;
+    out[11] = v5;
+    out[12] = v5;
     ::std::result::Result::Ok(())
 }
 
@@ -12182,7 +12274,7 @@ pub fn param_random_12(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::
     let v4 = p[2];
     let v5 = v3 / v2;
     let v6 = v0 * v5;
-    let v7 = -v2;
+    let v7 = v2.recip();
     let v8 = v6.powf(v7);
     let v9 = v8 - v7;
     let v10 = v6 - v4;
@@ -12222,10 +12314,10 @@ pub fn param_random_12_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v15: f64 = 0.0;
     let v5 = v3 / v2;
     let v6 = v0 * v5;
-    let v7 = -v2;
+    let v7 = v2.recip();
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v15) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["−p[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["recip p[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v6.powf(v7);
     let v9 = v8 - v7;
@@ -12274,10 +12366,10 @@ pub fn param_random_12_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v15: f64 = 0.0;
     let v5 = v3 / v2;
     let v6 = v0 * v5;
-    let v7 = -v2;
+    let v7 = v2.recip();
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v15) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["−p[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["recip p[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v6.powf(v7);
     let v9 = v8 - v7;
@@ -12286,7 +12378,7 @@ pub fn param_random_12_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v13 = v7 - v12;
     match ::nilpotent::graph::Compare::Eq.outcome(v13, v15) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["−p[0] − 1.0", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["recip p[0] − 1.0", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v14 = v6.powf(v13);
     let v16 = v7 * v14;
@@ -12337,7 +12429,7 @@ pub fn param_random_13(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::
         }
     };
     let v1 = p[0];
-    let v2 = v1.ln();
+    let v2 = v1.trunc();
     let v3 = v1 - v2;
     let v4 = v3 % v3;
     out[0] = v4;
@@ -12369,7 +12461,7 @@ pub fn param_random_13_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     };
     let v1 = p[0];
     let v5: f64 = 0.0;
-    let v2 = v1.ln();
+    let v2 = v1.trunc();
     let v3 = v1 - v2;
     let v4 = v3 % v3;
     out[0] = v4;
@@ -12402,7 +12494,7 @@ pub fn param_random_13_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     };
     let v1 = p[0];
     let v5: f64 = 0.0;
-    let v2 = v1.ln();
+    let v2 = v1.trunc();
     let v3 = v1 - v2;
     let v4 = v3 % v3;
     out[0] = v4;
@@ -12437,10 +12529,10 @@ pub fn param_random_14(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::
     let v1 = p[0];
     let v3 = p[2];
     let v8: f64 = -1.5;
-    let v4 = v1.asin();
+    let v4 = v1.to_degrees();
     let v5 = v3 + v4;
     let v6 = ::nilpotent::rules::min(v5, v5);
-    let v7 = v6.to_radians();
+    let v7 = v6.sqrt();
     let v9 = v7 * v8;
     out[0] = v9;
     ::std::result::Result::Ok(())
@@ -12473,10 +12565,10 @@ pub fn param_random_14_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v3 = p[2];
     let v8: f64 = -1.5;
     let v10: f64 = 0.0;
-    let v4 = v1.asin();
+    let v4 = v1.to_degrees();
     let v5 = v3 + v4;
     let v6 = ::nilpotent::rules::min(v5, v5);
-    let v7 = v6.to_radians();
+    let v7 = v6.sqrt();
     let v9 = v7 * v8;
     out[0] = v9;
     out[1] = v10;
@@ -12510,10 +12602,10 @@ pub fn param_random_14_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v3 = p[2];
     let v8: f64 = -1.5;
     let v10: f64 = 0.0;
-    let v4 = v1.asin();
+    let v4 = v1.to_degrees();
     let v5 = v3 + v4;
     let v6 = ::nilpotent::rules::min(v5, v5);
-    let v7 = v6.to_radians();
+    let v7 = v6.sqrt();
     let v9 = v7 * v8;
     out[0] = v9;
     out[1] = v10;
@@ -17583,6 +17675,9 @@ pub const EMITTED: &[(&str, ::nilpotent::graph::EmittedWithFn)] = &[
     ("param_erf_of_p", param_erf_of_p),
     ("param_erf_of_p_gradient", param_erf_of_p_gradient),
     ("param_erf_of_p_hessian", param_erf_of_p_hessian),
+    ("param_erfc_of_p", param_erfc_of_p),
+    ("param_erfc_of_p_gradient", param_erfc_of_p_gradient),
+    ("param_erfc_of_p_hessian", param_erfc_of_p_hessian),
     ("param_powi_m3_of_p", param_powi_m3_of_p),
     ("param_powi_m3_of_p_gradient", param_powi_m3_of_p_gradient),
     ("param_powi_m3_of_p_hessian", param_powi_m3_of_p_hessian),
