@@ -1,7 +1,7 @@
 //! The elementary functions, declared once: the list every per-rule table of the crate is generated
 //! from, and [`Elementary`], the trait of the functions [`Float`] lacks.
 //!
-//! [`elementary!`] holds one line per function of the rule table ([`Unary`], [`Binary`]). The
+//! `elementary!` holds one line per function of the rule table ([`Unary`], [`Binary`]). The
 //! formulas are not here: each function's value and partials are one hand-written arm of
 //! [`Unary::eval_for`] / [`Binary::eval_for`] in [`rules`](crate::rules). Everything else that
 //! lists the rules is generated from this list, with exhaustive `match`es (a new entry that a
@@ -33,7 +33,6 @@
 //! [`Binary`]: crate::rules::Binary
 //! [`Unary::eval_for`]: crate::rules::Unary::eval_for
 //! [`Binary::eval_for`]: crate::rules::Binary::eval_for
-//! [`elementary!`]: self#the-list
 
 use num_traits::Float;
 

@@ -1,7 +1,10 @@
 //! The table of elementary derivative rules: the only place in the crate where a derivative formula
 //! is written.
 //!
-//! Every elementary function is an entry of [`Unary`] (one argument) or [`Binary`] (two arguments).
+//! Every elementary function is an entry of [`Unary`] (one argument) or [`Binary`] (two arguments),
+//! declared once in the crate's list of elementary functions (from which these enums and every
+//! other per-rule table are generated); this file holds the formulas. The functions
+//! [`Float`] lacks (`erf`, `erfc`) are applied through [`Elementary`](crate::Elementary).
 //! Evaluating an entry at a point gives the function's value and its *local* partial derivative(s)
 //! at that point, as plain numbers of any [`Float`] type:
 //!
@@ -192,9 +195,9 @@ use declare_rules;
 impl Unary {
     /// `(f(x), f'(x))`: the value exactly as `T` computes it, and the local derivative.
     ///
-    /// For the functions [`Float`] lacks ([`Unary::Erf`]: those of [`Elementary`]) the value is
+    /// For the functions [`Float`] lacks ([`Unary::Erf`]: those of [`Elementary`](crate::Elementary)) the value is
     /// `libm`'s `f64` function, rounded to `T`: this is for plain floats (`f64`, `f32`). A type
-    /// that carries derivatives applies them through [`Elementary`] (which takes the value from
+    /// that carries derivatives applies them through [`Elementary`](crate::Elementary) (which takes the value from
     /// the level below and only the derivative from here); asked for the value here, such a type
     /// panics rather than drop its derivatives.
     #[inline(always)]
@@ -207,7 +210,7 @@ impl Unary {
     ///
     /// Only the entries whose value is not a [`Float`] method look at `need` (`Erf`): graph mode
     /// builds derivatives by evaluating these rules on its symbolic type, which asks for the
-    /// derivative alone, and so do [`Elementary`]'s impls for dual numbers and the tape.
+    /// derivative alone, and so do [`Elementary`](crate::Elementary)'s impls for dual numbers and the tape.
     #[inline(always)]
     pub fn eval_for<T: Float>(self, x: T, need: Need) -> (T, T) {
         match self {
