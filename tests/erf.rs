@@ -356,3 +356,53 @@ fn erfc_matches_libm_and_the_closed_forms_in_every_mode() {
         );
     }
 }
+
+/// Regression: the sparse plans' sweep evaluated erf's rule-table value on dual numbers (a panic
+/// naming `Elementary`, found by the fuzz tests); it takes the value from the level below now.
+#[test]
+fn sparse_plans_with_erf_panicked_on_their_dual_number_sweep() {
+    // hypot's derivative adds a guard, which sends the Hessian plan to its tape sweep; two rows
+    // of four columns send the Jacobian plan to its reverse sweep
+    fn f<T: Float + Elementary>(x: &[T]) -> T {
+        (x[0] * x[1]).erf() + x[2].erfc() * x[0] + x[3].hypot(x[1])
+    }
+    fn g<T: Float + Elementary>(x: &[T]) -> Vec<T> {
+        vec![
+            (x[0] * x[1] * x[2] * x[3]).erf(),
+            (x[0] + x[1] + x[2] + x[3]).erfc(),
+        ]
+    }
+    let x = [0.3, -0.7, 1.1, 0.4];
+    let (v, grad, h) = nilpotent::sparse::hessian(f, &x);
+    let (vd, gd, hd) = nilpotent::hessian(f, &x);
+    assert!(same_f64(v, vd));
+    for i in 0..4 {
+        assert!(
+            close(grad[i], gd[i], 1e-15, 1e-300),
+            "∂{i}: {} vs {}",
+            grad[i],
+            gd[i]
+        );
+        for j in 0..4 {
+            let s = h.get_entry(i, j).map_or(0.0, |e| e.into_value());
+            assert!(
+                close(s, hd[(i, j)], 1e-14, 1e-300),
+                "H[{i},{j}]: {s} vs {}",
+                hd[(i, j)]
+            );
+        }
+    }
+    let (y, jac) = nilpotent::sparse::jacobian(g, &x);
+    let (yd, jd) = nilpotent::jacobian(g, &x);
+    for i in 0..2 {
+        assert!(same_f64(y[i], yd[i]));
+        for j in 0..4 {
+            let s = jac.get_entry(i, j).map_or(0.0, |e| e.into_value());
+            assert!(
+                close(s, jd[(i, j)], 1e-15, 1e-300),
+                "J[{i},{j}]: {s} vs {}",
+                jd[(i, j)]
+            );
+        }
+    }
+}

@@ -1334,7 +1334,7 @@ fn local_partials(node: Node, v: &[f64]) -> ([f64; 3], [[f64; 3]; 3]) {
     let c = Dual::<f64, 3>::constant;
     let parts: Vec<Dual<f64, 3>> = match node {
         Node::Input(_) | Node::Const(_) => vec![],
-        Node::Unary(op, a) => vec![op.eval(var(a, 0)).1],
+        Node::Unary(op, a) => vec![op.eval_for(var(a, 0), rules::Need::DERIVATIVE).1],
         Node::Binary(op, a, b) => {
             let (_, da, db) = op.eval(var(a, 0), var(b, 1));
             vec![da, db]
