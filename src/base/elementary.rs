@@ -12,7 +12,7 @@
 //! | the enums [`Unary`], [`Binary`], their `ALL`, `name()` and (crate-internal) `index()` | `base/rules.rs` |
 //! | the [`Float`] methods of `Dual`, `Var` and `Sym` that apply a rule | `base/scalar.rs` |
 //! | the inherent math methods of `Dual`, `Var` and `Sym` | `base/methods.rs` |
-//! | the methods of [`Elementary`] and its impls for `f64` and `f32` | here |
+//! | the methods of [`Elementary`] (its impls: `f64`, `f32` here, `Dual`, `Var`, `Sym` in their modes) | here |
 //! | the per-rule dispatch of the outer levels of nested dual numbers | `forward/dual/mod.rs` |
 //! | the JIT's lowering of each unary rule (an instruction, or a call) | `graph/jit.rs` |
 //! | the Rust that emitted code writes for each unary rule | `graph/emit.rs` |
@@ -25,6 +25,11 @@
 //! `graph/jit.rs`; `call`: a call of the `f64` function). A binary entry has the variant, its name
 //! in listings (the operator for arithmetic), the method with its parameter name, and its home
 //! (`Ops`: an operator, `Euclid`: `num_traits::Euclid`, `Float`).
+//!
+//! Written by hand, but exhaustive (the compiler lists them for a new entry): the binary arms of
+//! the JIT (`graph/jit.rs`), the emitter (`graph/emit.rs`) and the sparsity pattern
+//! (`sparse/pattern.rs`). Unary entries default to "nonlinear" in the sparsity pattern (always
+//! right; list a new entry in `is_linear` there if its derivative is piecewise constant).
 //!
 //! A consumer is a `macro_rules!` invoked as `elementary!(path::to::consumer, extra tokens…)`: it
 //! receives `[extra tokens…] unary { … } binary { … }` and matches the columns it needs.
@@ -156,7 +161,9 @@ macro_rules! elementary {
 
 pub(crate) use elementary;
 
-/// The elementary functions of the rule table that [`Float`] lacks: [`erf`](Elementary::erf).
+/// The elementary functions of the rule table that [`Float`] lacks: [`erf`](Elementary::erf) and
+/// [`erfc`](Elementary::erfc) (generated from the list: one provided method per entry whose home is
+/// `Elementary`).
 /// Implemented for `f64`, `f32`, [`Dual`](crate::Dual) over an `Elementary` type (any nesting
 /// depth), [`Var`](crate::reverse::Var) over an `Elementary` type and
 /// [`Sym`](crate::graph::Sym); it cannot be implemented outside the crate. Generic code bounds on
