@@ -51,7 +51,7 @@
 //! | [`numeric`] | finite differences, [`numeric::check_gradient`] | checking a hand-written derivative |
 //! | [`linalg`], [`linalg_reverse`] | nalgebra's `RealField` for the number types, [`linalg::RealLinalg`] | matrix code: determinants, solves, decompositions |
 //! | [`real`], [`methods`], [`approx_impls`] | the [`Real`] bound (plain numbers in generic code), inherent math methods, `approx` comparisons | writing the generic function |
-//! | [`rules`] | the table of elementary functions and their partial derivatives | reading what a derivative is, or the conventions' code |
+//! | [`rules`], [`Elementary`] | the table of elementary functions and their partial derivatives; the functions `Float` lacks (`erf`, `erfc`) | reading what a derivative is, or the conventions' code; the error function in generic code (`T: Float + Elementary`) |
 //! | `optim` (features `argmin`, `levenberg-marquardt`) | problem types for argmin and levenberg-marquardt | optimisers |
 //!
 //! The README shows one snippet per mode; the sections below are the reference, and the
@@ -448,6 +448,7 @@
 //! | `is_sign_negative`, `is_sign_positive`, `Signed::is_negative`, … of a NaN | **graph mode differs**: forward and tape: the sign bit of the value, as `f64` answers (not specified for a NaN out of arithmetic: compilers rewrite `(−a)·(−b)` as `a·b`); graph mode: every NaN answers as `f64::NAN`, positive, in the recording and every backend (`to_f64` gives `f64::NAN` too), so that a guard never depends on a NaN's sign | the same |
 //! | `is_zero` (`Zero`) | the value only, as `f64` (±0 is zero, NaN is not; a tangent does not make it nonzero), so generic code and nalgebra's singularity tests (`try_inverse`, LU/QR solves, `is_invertible`) take the `f64` branch; graph mode records it as a guard. The rules' own zero tests (above) are separate | the innermost value only |
 //! | `mul_add` | fused in every lane | fused in every lane of every level |
+//! | `erf`, `erfc` ([`Elementary`]: functions `Float` lacks) | value: `libm`'s `f64` function in every mode and backend (`f32`: computed in `f64`, rounded once); derivative ∓2/√π·e^(−x²), 0 at ±∞. `rules::Unary::eval` computes the value through `f64`, so on a dual number it panics (naming `Elementary`) instead of dropping its derivatives | dual numbers and the tape take the value from the level below and the derivative from the table there: exact at every order; at ±∞ every higher derivative is the limit 0 (zero local derivative, above) |
 //! | tangents that cancel to exactly 0 before an infinite partial (`sqrt(x·y − y·x)`) | **forward and reverse differ**: forward sees the zero lane and gives 0 (exact); reverse (tape and graph) sees only the recorded operations and gives NaN (∞ − ∞) | the same difference: nested duals as forward, duals on the tape and graph Hessians as reverse |
 //! | graph parameters (`Graph::record_with`) | not differentiated: derivative graphs are with respect to `x` only, and a node computed from parameters and constants alone gets no adjoint; a branch on a parameter is a guard, checked on the new data; a graph with parameters evaluated without them is `GraphError::MissingParams` (never the recorded values); lengths are checked in the order x, p, out; sparse plans take them in `eval_with`/`par_eval_with` on every path (their run-time reverse sweeps read them as leaves with zero adjoint) and in `JacobianPlan::eval_fn_with` (and its `_inplace_with`, `par_` forms), whose function gets them as dual numbers with zero tangents, bit for bit `eval_with`'s results with its errors; `eval`, `par_eval`, `eval_fn` (and its forms without parameters) on such a plan are `MissingParams` | the same at every order (`hessian()` is with respect to `x`); dual numbers given as parameters to an evaluator carry their tangents (forward mode with respect to the data) |
 //! | loops (`sum_map`, `map_rows`, `sum_windows`, `scan`, `fold`) | each is the plain `for` loop it stands for (a sum starts from 0 and adds the rows in order): values bit for bit that loop's in every mode, forward derivatives too; the tape runs `scan` and `fold` step by step with the state's Jacobian accumulated in the order of the steps (memory independent of the number of steps), so its derivatives are the unrolled loop's up to rounding; no rows is no iterations (`sum_map` gives 0, `scan` its `init`); width 0 only without rows (`fold` counts steps) | the same; on the tape's dual numbers the Jacobian's products follow the rule for zero factors above |
@@ -499,6 +500,7 @@ pub use forward::nested as higher;
 pub use reverse::nalgebra as linalg_reverse;
 
 pub use approx_impls::AllParts;
+pub use base::elementary::Elementary;
 pub use custom::{Custom, GradientRule, UnaryRule};
 pub use dual::Dual;
 pub use forward::{

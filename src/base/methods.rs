@@ -32,16 +32,28 @@
 //! its derivative: `x.re.sin()` is `f64::sin` and silently drops the derivative. Call the method on
 //! the number itself, `x.sin()`.
 
-/// Defines the inherent method `$name` with the signature of [`Float::$name`], forwarding to it.
+/// Defines the inherent method `$name` with the signature of the method of the same name of
+/// [`Float`](num_traits::Float) (or, with `, Elementary`, of [`Elementary`](crate::Elementary), for
+/// the instances of `$ty` that implement it), forwarding to it.
 macro_rules! forward_to_float {
-    ([$($gen:tt)*] $ty:ty; $($name:ident ($($arg:ident: $argty:ty),*) -> $ret:ty;)*) => {
-        impl<$($gen)*> $ty {
+    ([$($gen:tt)*] $ty:ty; $($list:tt)*) => {
+        $crate::base::methods::forward_to_float!(@impl [$($gen)*] $ty, [] ::num_traits::Float,
+            "Float", "num_traits::Float"; $($list)*);
+    };
+    ([$($gen:tt)*] $ty:ty, Elementary; $($list:tt)*) => {
+        $crate::base::methods::forward_to_float!(@impl [$($gen)*] $ty,
+            [where $ty: $crate::base::elementary::Elementary] $crate::base::elementary::Elementary, "Elementary", "Elementary";
+            $($list)*);
+    };
+    (@impl [$($gen:tt)*] $ty:ty, [$($where:tt)*] $tr:path, $trname:literal, $link:literal;
+     $($name:ident ($($arg:ident: $argty:ty),*) -> $ret:ty;)*) => {
+        impl<$($gen)*> $ty $($where)* {
             $(
-                #[doc = concat!("[`Float::", stringify!($name), "`](num_traits::Float::",
+                #[doc = concat!("[`", $trname, "::", stringify!($name), "`](", $link, "::",
                     stringify!($name), "), with its derivative; callable without importing a trait.")]
                 #[inline(always)]
                 pub fn $name(self $(, $arg: $argty)*) -> $ret {
-                    <Self as Float>::$name(self $(, $arg)*)
+                    <Self as $tr>::$name(self $(, $arg)*)
                 }
             )*
         }
@@ -51,48 +63,9 @@ macro_rules! forward_to_float {
 /// The list of methods, for the type `$ty` with impl generics `$gen`.
 macro_rules! math_methods {
     ([$($gen:tt)*] $ty:ty) => {
+        // the elementary functions: every rule-table entry that is a method
+        $crate::base::elementary::elementary!($crate::base::methods::rule_methods, [$($gen)*] $ty);
         forward_to_float!([$($gen)*] $ty;
-            // elementary functions (the rule table's `Unary` entries)
-            recip() -> Self;
-            sqrt() -> Self;
-            cbrt() -> Self;
-            exp() -> Self;
-            exp2() -> Self;
-            exp_m1() -> Self;
-            ln() -> Self;
-            log2() -> Self;
-            log10() -> Self;
-            ln_1p() -> Self;
-            sin() -> Self;
-            cos() -> Self;
-            tan() -> Self;
-            asin() -> Self;
-            acos() -> Self;
-            atan() -> Self;
-            sinh() -> Self;
-            cosh() -> Self;
-            tanh() -> Self;
-            asinh() -> Self;
-            acosh() -> Self;
-            atanh() -> Self;
-            abs() -> Self;
-            signum() -> Self;
-            floor() -> Self;
-            ceil() -> Self;
-            round() -> Self;
-            trunc() -> Self;
-            fract() -> Self;
-            to_degrees() -> Self;
-            to_radians() -> Self;
-            powi(n: i32) -> Self;
-            // two arguments (the rule table's `Binary` entries)
-            powf(n: Self) -> Self;
-            log(base: Self) -> Self;
-            atan2(other: Self) -> Self;
-            hypot(other: Self) -> Self;
-            max(other: Self) -> Self;
-            min(other: Self) -> Self;
-            abs_sub(other: Self) -> Self;
             // compositions and fused operations
             mul_add(a: Self, b: Self) -> Self;
             sin_cos() -> (Self, Self);
@@ -108,4 +81,43 @@ macro_rules! math_methods {
     };
 }
 
-pub(crate) use {forward_to_float, math_methods};
+/// The inherent methods of the rule-table entries (from the list of elementary functions): those
+/// whose home is `Float` forward to `Float`, those whose home is `Elementary` to `Elementary` (for
+/// the instances of `$ty` that implement it).
+macro_rules! rule_methods {
+    ([[$($gen:tt)*] $ty:ty]
+     unary { $($(#[$udoc:meta])* $u:ident $(($rep:literal))? $um:ident ($($p:ident: $pt:ty)?)
+        $uhome:ident $jit:ident,)* }
+     binary { $($(#[$bdoc:meta])* $b:ident $bname:literal $bm:ident ($arg:ident) $bhome:ident,)* }) => {
+        $crate::base::methods::rule_methods!(@collect [$($gen)*] $ty; Float; [];
+            $($uhome $um ($($p: $pt)?),)* $($bhome $bm ($arg: Self),)*);
+        $crate::base::methods::rule_methods!(@collect [$($gen)*] $ty; Elementary; [];
+            $($uhome $um ($($p: $pt)?),)*);
+    };
+    // keeps the entries whose home is `$home`, then defines them
+    (@collect [$($gen:tt)*] $ty:ty; $home:ident; [$($acc:tt)*];) => {
+        $crate::base::methods::rule_methods!(@define $home [$($gen)*] $ty; $($acc)*);
+    };
+    (@collect [$($gen:tt)*] $ty:ty; Float; [$($acc:tt)*]; Float $m:ident ($($p:ident: $pt:ty)?),
+     $($rest:tt)*) => {
+        $crate::base::methods::rule_methods!(@collect [$($gen)*] $ty; Float;
+            [$($acc)* $m($($p: $pt)?) -> Self;]; $($rest)*);
+    };
+    (@collect [$($gen:tt)*] $ty:ty; Elementary; [$($acc:tt)*]; Elementary $m:ident
+     ($($p:ident: $pt:ty)?), $($rest:tt)*) => {
+        $crate::base::methods::rule_methods!(@collect [$($gen)*] $ty; Elementary;
+            [$($acc)* $m($($p: $pt)?) -> Self;]; $($rest)*);
+    };
+    (@collect [$($gen:tt)*] $ty:ty; $home:ident; [$($acc:tt)*]; $other:ident $m:ident
+     ($($p:ident: $pt:ty)?), $($rest:tt)*) => {
+        $crate::base::methods::rule_methods!(@collect [$($gen)*] $ty; $home; [$($acc)*]; $($rest)*);
+    };
+    (@define Float [$($gen:tt)*] $ty:ty; $($list:tt)*) => {
+        $crate::base::methods::forward_to_float!([$($gen)*] $ty; $($list)*);
+    };
+    (@define Elementary [$($gen:tt)*] $ty:ty; $($list:tt)*) => {
+        $crate::base::methods::forward_to_float!([$($gen)*] $ty, Elementary; $($list)*);
+    };
+}
+
+pub(crate) use {forward_to_float, math_methods, rule_methods};

@@ -11,6 +11,7 @@
 pub mod approx_eq;
 pub mod custom;
 pub mod driver;
+pub mod elementary;
 pub(crate) mod linalg;
 pub mod loops;
 pub mod methods;

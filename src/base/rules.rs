@@ -1,7 +1,10 @@
 //! The table of elementary derivative rules: the only place in the crate where a derivative formula
 //! is written.
 //!
-//! Every elementary function is an entry of [`Unary`] (one argument) or [`Binary`] (two arguments).
+//! Every elementary function is an entry of [`Unary`] (one argument) or [`Binary`] (two arguments),
+//! declared once in the crate's list of elementary functions (from which these enums and every
+//! other per-rule table are generated); this file holds the formulas. The functions
+//! [`Float`] lacks (`erf`, `erfc`) are applied through [`Elementary`](crate::Elementary).
 //! Evaluating an entry at a point gives the function's value and its *local* partial derivative(s)
 //! at that point, as plain numbers of any [`Float`] type:
 //!
@@ -50,6 +53,8 @@
 //! with finite differences, in both modes.
 
 use num_traits::Float;
+
+use super::elementary::{elementary, through_f64};
 
 /// Whether the operations of a dual number over the part type `T` are forced inline in optimised
 /// builds: true for a part type no larger than an `f64` (`f64`, `f32`: the innermost level of every
@@ -111,160 +116,103 @@ fn c<T: Float>(x: f64) -> T {
     T::from(x).expect("a small f64 constant is representable in every Float type")
 }
 
-/// Elementary functions of one argument.
-///
-/// [`Unary::eval`] returns `(f(x), f'(x))`. [`Unary::Powi`] carries its integer exponent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Unary {
-    /// −x
-    Neg,
-    /// 1/x
-    Recip,
-    /// √x
-    Sqrt,
-    /// ∛x
-    Cbrt,
-    /// eˣ
-    Exp,
-    /// 2ˣ
-    Exp2,
-    /// eˣ − 1, accurate near 0
-    ExpM1,
-    /// ln x
-    Ln,
-    /// log₂ x
-    Log2,
-    /// log₁₀ x
-    Log10,
-    /// ln(1 + x), accurate near 0
-    Ln1p,
-    /// sin x
-    Sin,
-    /// cos x
-    Cos,
-    /// tan x
-    Tan,
-    /// arcsin x
-    Asin,
-    /// arccos x
-    Acos,
-    /// arctan x
-    Atan,
-    /// sinh x
-    Sinh,
-    /// cosh x
-    Cosh,
-    /// tanh x
-    Tanh,
-    /// arsinh x
-    Asinh,
-    /// arcosh x
-    Acosh,
-    /// artanh x
-    Atanh,
-    /// |x|
-    Abs,
-    /// sign of x (±1, NaN for NaN)
-    Signum,
-    /// ⌊x⌋
-    Floor,
-    /// ⌈x⌉
-    Ceil,
-    /// x rounded half away from zero
-    Round,
-    /// x rounded towards zero
-    Trunc,
-    /// x − trunc(x)
-    Fract,
-    /// x in radians → degrees
-    ToDegrees,
-    /// x in degrees → radians
-    ToRadians,
-    /// xⁿ for an integer n
-    Powi(i32),
+elementary!(declare_rules);
+
+/// Generates [`Unary`] and [`Binary`] from the list of the elementary functions: the enums, their
+/// `ALL` (in the list's order) and `name`, and `index` (the position in `ALL`).
+macro_rules! declare_rules {
+    ([] unary { $($(#[$udoc:meta])* $u:ident $(($rep:literal))? $um:ident ($($p:ident: $pt:ty)?)
+        $uhome:ident $jit:ident,)* }
+     binary { $($(#[$bdoc:meta])* $b:ident $bname:literal $bm:ident ($arg:ident) $bhome:ident,)* }) => {
+        /// Elementary functions of one argument.
+        ///
+        /// [`Unary::eval`] returns `(f(x), f'(x))`. [`Unary::Powi`] carries its integer exponent.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Unary {
+            $($(#[$udoc])* $u $(($pt))?,)*
+        }
+
+        /// Elementary functions of two arguments.
+        ///
+        /// [`Binary::eval`] returns `(f(x, y), ∂f/∂x, ∂f/∂y)`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Binary {
+            $($(#[$bdoc])* $b,)*
+        }
+
+        /// The positions of the unary entries in `Unary::ALL`.
+        #[allow(dead_code)]
+        enum UnaryIndex {
+            $($u,)*
+        }
+
+        impl Unary {
+            /// Every entry of the table (with a representative exponent for `Powi`; the tests also
+            /// sweep other exponents).
+            pub const ALL: [Unary; [$(stringify!($u)),*].len()] = [$(Unary::$u $(($rep))?,)*];
+
+            /// The function's name as a method of [`Float`] (or of
+            /// [`Elementary`](crate::Elementary)), used in traces and test messages.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Unary::$u { .. } => stringify!($um),)*
+                }
+            }
+
+            /// The position of the entry in [`Unary::ALL`] (any exponent for `Powi`).
+            pub(crate) const fn index(self) -> usize {
+                match self {
+                    $(Unary::$u { .. } => UnaryIndex::$u as usize,)*
+                }
+            }
+
+            /// True for the functions [`Float`] lacks (home `Elementary`): a type with
+            /// derivatives takes their value from the level below, never from [`Unary::eval`].
+            pub(crate) const fn float_lacks(self) -> bool {
+                match self {
+                    $(Unary::$u { .. } => declare_rules!(@lacks $uhome),)*
+                }
+            }
+        }
+
+        impl Binary {
+            /// Every entry of the table.
+            pub const ALL: [Binary; [$(stringify!($b)),*].len()] = [$(Binary::$b,)*];
+
+            /// The function's name: the operator for arithmetic, otherwise the [`Float`] method.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Binary::$b => $bname,)*
+                }
+            }
+        }
+    };
+    (@lacks Elementary) => { true };
+    (@lacks $home:ident) => { false };
 }
+use declare_rules;
 
 impl Unary {
-    /// Every entry of the table (with a representative exponent for `Powi`; the tests also sweep
-    /// other exponents).
-    pub const ALL: [Unary; 33] = [
-        Unary::Neg,
-        Unary::Recip,
-        Unary::Sqrt,
-        Unary::Cbrt,
-        Unary::Exp,
-        Unary::Exp2,
-        Unary::ExpM1,
-        Unary::Ln,
-        Unary::Log2,
-        Unary::Log10,
-        Unary::Ln1p,
-        Unary::Sin,
-        Unary::Cos,
-        Unary::Tan,
-        Unary::Asin,
-        Unary::Acos,
-        Unary::Atan,
-        Unary::Sinh,
-        Unary::Cosh,
-        Unary::Tanh,
-        Unary::Asinh,
-        Unary::Acosh,
-        Unary::Atanh,
-        Unary::Abs,
-        Unary::Signum,
-        Unary::Floor,
-        Unary::Ceil,
-        Unary::Round,
-        Unary::Trunc,
-        Unary::Fract,
-        Unary::ToDegrees,
-        Unary::ToRadians,
-        Unary::Powi(3),
-    ];
-
-    /// The function's name as a method of [`Float`] (used in traces and test messages).
-    pub fn name(self) -> &'static str {
-        match self {
-            Unary::Neg => "neg",
-            Unary::Recip => "recip",
-            Unary::Sqrt => "sqrt",
-            Unary::Cbrt => "cbrt",
-            Unary::Exp => "exp",
-            Unary::Exp2 => "exp2",
-            Unary::ExpM1 => "exp_m1",
-            Unary::Ln => "ln",
-            Unary::Log2 => "log2",
-            Unary::Log10 => "log10",
-            Unary::Ln1p => "ln_1p",
-            Unary::Sin => "sin",
-            Unary::Cos => "cos",
-            Unary::Tan => "tan",
-            Unary::Asin => "asin",
-            Unary::Acos => "acos",
-            Unary::Atan => "atan",
-            Unary::Sinh => "sinh",
-            Unary::Cosh => "cosh",
-            Unary::Tanh => "tanh",
-            Unary::Asinh => "asinh",
-            Unary::Acosh => "acosh",
-            Unary::Atanh => "atanh",
-            Unary::Abs => "abs",
-            Unary::Signum => "signum",
-            Unary::Floor => "floor",
-            Unary::Ceil => "ceil",
-            Unary::Round => "round",
-            Unary::Trunc => "trunc",
-            Unary::Fract => "fract",
-            Unary::ToDegrees => "to_degrees",
-            Unary::ToRadians => "to_radians",
-            Unary::Powi(_) => "powi",
-        }
-    }
-
     /// `(f(x), f'(x))`: the value exactly as `T` computes it, and the local derivative.
+    ///
+    /// For the functions [`Float`] lacks ([`Unary::Erf`]: those of [`Elementary`](crate::Elementary)) the value is
+    /// `libm`'s `f64` function, rounded to `T`: this is for plain floats (`f64`, `f32`). A type
+    /// that carries derivatives applies them through [`Elementary`](crate::Elementary) (which takes the value from
+    /// the level below and only the derivative from here); asked for the value here, such a type
+    /// panics rather than drop its derivatives.
     #[inline(always)]
     pub fn eval<T: Float>(self, x: T) -> (T, T) {
+        self.eval_for(x, Need::ALL)
+    }
+
+    /// [`Unary::eval`] for a caller that uses only some of the results: the value may be skipped
+    /// (returned as 0) where `need.value` is false (`need.dy` is not looked at).
+    ///
+    /// Only the entries whose value is not a [`Float`] method look at `need` (`Erf`): graph mode
+    /// builds derivatives by evaluating these rules on its symbolic type, which asks for the
+    /// derivative alone, and so do [`Elementary`](crate::Elementary)'s impls for dual numbers and the tape.
+    #[inline(always)]
+    pub fn eval_for<T: Float>(self, x: T, need: Need) -> (T, T) {
         match self {
             // d(−x) = −1
             Unary::Neg => (-x, -T::one()),
@@ -374,81 +322,21 @@ impl Unary {
                 };
                 (v, d)
             }
+            // d erf x = 2/√π · e^(−x²)
+            Unary::Erf => (
+                through_f64(x, need, libm::erf, "erf"),
+                c::<T>(core::f64::consts::FRAC_2_SQRT_PI) * (-(x * x)).exp(),
+            ),
+            // d erfc x = −2/√π · e^(−x²)
+            Unary::Erfc => (
+                through_f64(x, need, libm::erfc, "erfc"),
+                -(c::<T>(core::f64::consts::FRAC_2_SQRT_PI) * (-(x * x)).exp()),
+            ),
         }
     }
-}
-
-/// Elementary functions of two arguments.
-///
-/// [`Binary::eval`] returns `(f(x, y), ∂f/∂x, ∂f/∂y)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Binary {
-    /// x + y
-    Add,
-    /// x − y
-    Sub,
-    /// x · y
-    Mul,
-    /// x / y
-    Div,
-    /// x % y = x − trunc(x/y)·y (the sign of x, as Rust's `%`)
-    Rem,
-    /// Euclidean remainder x − q·y with q = `div_euclid(x, y)`, never negative (as `f64::rem_euclid`)
-    RemEuclid,
-    /// xʸ
-    Powf,
-    /// log_y x = ln x / ln y
-    Log,
-    /// `x.atan2(y)`: the angle of the point whose abscissa is the *second* argument `y` and whose
-    /// ordinate is the first argument `x` (Rust's argument order)
-    Atan2,
-    /// √(x² + y²) without overflow
-    Hypot,
-    /// the larger of x and y
-    Max,
-    /// the smaller of x and y
-    Min,
-    /// max(x − y, 0)
-    AbsSub,
 }
 
 impl Binary {
-    /// Every entry of the table.
-    pub const ALL: [Binary; 13] = [
-        Binary::Add,
-        Binary::Sub,
-        Binary::Mul,
-        Binary::Div,
-        Binary::Rem,
-        Binary::RemEuclid,
-        Binary::Powf,
-        Binary::Log,
-        Binary::Atan2,
-        Binary::Hypot,
-        Binary::Max,
-        Binary::Min,
-        Binary::AbsSub,
-    ];
-
-    /// The function's name: the operator for arithmetic, otherwise the [`Float`] method.
-    pub fn name(self) -> &'static str {
-        match self {
-            Binary::Add => "+",
-            Binary::Sub => "−",
-            Binary::Mul => "×",
-            Binary::Div => "/",
-            Binary::Rem => "%",
-            Binary::RemEuclid => "rem_euclid",
-            Binary::Powf => "powf",
-            Binary::Log => "log",
-            Binary::Atan2 => "atan2",
-            Binary::Hypot => "hypot",
-            Binary::Max => "max",
-            Binary::Min => "min",
-            Binary::AbsSub => "abs_sub",
-        }
-    }
-
     /// `(f(x, y), ∂f/∂x, ∂f/∂y)`: the value exactly as `T` computes it, and the local partials.
     #[inline(always)]
     pub fn eval<T: Float>(self, x: T, y: T) -> (T, T, T) {
@@ -601,6 +489,13 @@ impl Need {
         value: true,
         dx: true,
         dy: true,
+    };
+
+    /// The partial of a unary entry alone (∂f/∂x, no value).
+    pub const DERIVATIVE: Need = Need {
+        value: false,
+        dx: true,
+        dy: false,
     };
 }
 

@@ -319,49 +319,14 @@ macro_rules! impl_num_traits {
                 self.observe($crate::base::observe::Observe::Exact).integer_decode()
             }
 
-            // ----- rounding: zero tangent (fract passes it through) -----
-            #[inline]
-            fn floor(self) -> Self {
-                self.unary($crate::base::rules::Unary::Floor)
-            }
-            #[inline]
-            fn ceil(self) -> Self {
-                self.unary($crate::base::rules::Unary::Ceil)
-            }
-            #[inline]
-            fn round(self) -> Self {
-                self.unary($crate::base::rules::Unary::Round)
-            }
-            #[inline]
-            fn trunc(self) -> Self {
-                self.unary($crate::base::rules::Unary::Trunc)
-            }
-            #[inline]
-            fn fract(self) -> Self {
-                self.unary($crate::base::rules::Unary::Fract)
-            }
-            #[inline]
-            fn signum(self) -> Self {
-                self.unary($crate::base::rules::Unary::Signum)
-            }
-            #[inline]
-            fn abs(self) -> Self {
-                self.unary($crate::base::rules::Unary::Abs)
-            }
+            // ----- the elementary functions of one argument: their rule-table entries -----
+            $crate::base::elementary::elementary!($crate::base::scalar::float_unary_methods);
 
-            // ----- elementary functions from the rule table -----
+            // ----- functions of two arguments and fused operations -----
             /// `self·a + b` rounded once (in every tangent lane too).
             #[inline]
             fn mul_add(self, a: Self, b: Self) -> Self {
                 self.fused_mul_add(a, b)
-            }
-            #[inline]
-            fn recip(self) -> Self {
-                self.unary($crate::base::rules::Unary::Recip)
-            }
-            #[inline]
-            fn powi(self, n: i32) -> Self {
-                self.unary($crate::base::rules::Unary::Powi(n))
             }
             /// xʸ. A constant exponent (zero tangents, or not recorded) skips the `xʸ ln x` term.
             #[inline]
@@ -373,40 +338,8 @@ macro_rules! impl_num_traits {
                 }
             }
             #[inline]
-            fn sqrt(self) -> Self {
-                self.unary($crate::base::rules::Unary::Sqrt)
-            }
-            #[inline]
-            fn exp(self) -> Self {
-                self.unary($crate::base::rules::Unary::Exp)
-            }
-            #[inline]
-            fn exp2(self) -> Self {
-                self.unary($crate::base::rules::Unary::Exp2)
-            }
-            #[inline]
-            fn ln(self) -> Self {
-                self.unary($crate::base::rules::Unary::Ln)
-            }
-            #[inline]
             fn log(self, base: Self) -> Self {
                 self.binary($crate::base::rules::Binary::Log, base)
-            }
-            #[inline]
-            fn log2(self) -> Self {
-                self.unary($crate::base::rules::Unary::Log2)
-            }
-            #[inline]
-            fn log10(self) -> Self {
-                self.unary($crate::base::rules::Unary::Log10)
-            }
-            #[inline]
-            fn to_degrees(self) -> Self {
-                self.unary($crate::base::rules::Unary::ToDegrees)
-            }
-            #[inline]
-            fn to_radians(self) -> Self {
-                self.unary($crate::base::rules::Unary::ToRadians)
             }
             #[inline]
             fn max(self, other: Self) -> Self {
@@ -421,36 +354,8 @@ macro_rules! impl_num_traits {
                 self.binary($crate::base::rules::Binary::AbsSub, other)
             }
             #[inline]
-            fn cbrt(self) -> Self {
-                self.unary($crate::base::rules::Unary::Cbrt)
-            }
-            #[inline]
             fn hypot(self, other: Self) -> Self {
                 self.binary($crate::base::rules::Binary::Hypot, other)
-            }
-            #[inline]
-            fn sin(self) -> Self {
-                self.unary($crate::base::rules::Unary::Sin)
-            }
-            #[inline]
-            fn cos(self) -> Self {
-                self.unary($crate::base::rules::Unary::Cos)
-            }
-            #[inline]
-            fn tan(self) -> Self {
-                self.unary($crate::base::rules::Unary::Tan)
-            }
-            #[inline]
-            fn asin(self) -> Self {
-                self.unary($crate::base::rules::Unary::Asin)
-            }
-            #[inline]
-            fn acos(self) -> Self {
-                self.unary($crate::base::rules::Unary::Acos)
-            }
-            #[inline]
-            fn atan(self) -> Self {
-                self.unary($crate::base::rules::Unary::Atan)
             }
             #[inline]
             fn atan2(self, other: Self) -> Self {
@@ -460,43 +365,29 @@ macro_rules! impl_num_traits {
             fn sin_cos(self) -> (Self, Self) {
                 (self.sin(), self.cos())
             }
-            #[inline]
-            fn exp_m1(self) -> Self {
-                self.unary($crate::base::rules::Unary::ExpM1)
-            }
-            #[inline]
-            fn ln_1p(self) -> Self {
-                self.unary($crate::base::rules::Unary::Ln1p)
-            }
-            #[inline]
-            fn sinh(self) -> Self {
-                self.unary($crate::base::rules::Unary::Sinh)
-            }
-            #[inline]
-            fn cosh(self) -> Self {
-                self.unary($crate::base::rules::Unary::Cosh)
-            }
-            #[inline]
-            fn tanh(self) -> Self {
-                self.unary($crate::base::rules::Unary::Tanh)
-            }
-            #[inline]
-            fn asinh(self) -> Self {
-                self.unary($crate::base::rules::Unary::Asinh)
-            }
-            #[inline]
-            fn acosh(self) -> Self {
-                self.unary($crate::base::rules::Unary::Acosh)
-            }
-            #[inline]
-            fn atanh(self) -> Self {
-                self.unary($crate::base::rules::Unary::Atanh)
-            }
         }
     };
 }
 
 pub(crate) use impl_num_traits;
+
+/// The [`Float`](num_traits::Float) methods that apply a unary rule-table entry (those whose home
+/// in the list of elementary functions is `Float`), inside [`impl_num_traits`]'s `Float` impl.
+macro_rules! float_unary_methods {
+    ([] unary { $($(#[$doc:meta])* $u:ident $(($rep:literal))? $m:ident ($($p:ident: $pt:ty)?)
+        $home:ident $jit:ident,)* } binary { $($b:tt)* }) => {
+        $($crate::base::scalar::float_unary_methods!(@$home $u $m ($($p: $pt)?));)*
+    };
+    (@Float $u:ident $m:ident ($($p:ident: $pt:ty)?)) => {
+        #[inline]
+        fn $m(self $(, $p: $pt)?) -> Self {
+            self.unary($crate::base::rules::Unary::$u $(($p))?)
+        }
+    };
+    (@$home:ident $($rest:tt)*) => {};
+}
+
+pub(crate) use float_unary_methods;
 
 /// Implements the arithmetic operators for `$ty` (scalar type `$t`, impl generics `$gen`):
 /// `+ − × / %` as the rule-table entries `Binary::{Add, Sub, Mul, Div, Rem}` for `$ty ∘ $ty` and

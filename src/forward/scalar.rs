@@ -8,9 +8,11 @@ use num_traits::Float;
 
 use super::Dual;
 use crate::base::approx_eq::AllParts;
+use crate::base::elementary::Elementary;
 use crate::base::loops::Loops;
 use crate::base::methods::{forward_to_float, math_methods};
 use crate::base::real::{Literal, LiteralLhs, LiteralRhs, Real, Real32, literal_ops};
+use crate::base::rules::{Need, Unary};
 
 /// A dual number over a `Real` type, at any depth of nesting.
 impl<T: Real, const N: usize> Real for Dual<T, N>
@@ -62,6 +64,19 @@ literal_ops!(@nested f32, [T: Float + Literal<Lit = f32>, const M: usize, const 
 impl<T: Loops, const N: usize> Loops for Dual<T, N> where Dual<T, N>: Float {}
 
 math_methods!([T: Float, const N: usize] Dual<T, N>);
+
+/// A dual number over an `Elementary` type (any nesting depth): the value at the level below, the
+/// derivative from the rule table evaluated there (so that it carries its own derivatives), times
+/// each tangent.
+impl<T: Elementary, const N: usize> Elementary for Dual<T, N> {
+    #[inline]
+    fn elementary(self, op: Unary) -> Self {
+        self.chain(
+            self.re.elementary(op),
+            op.eval_for(self.re, Need::DERIVATIVE).1,
+        )
+    }
+}
 
 /// Compares real parts: `|a.re − b.re| ≤ epsilon.re`, by `T`'s [`AbsDiffEq`].
 impl<T: Float + AbsDiffEq<Epsilon = T>, const N: usize> AbsDiffEq for Dual<T, N> {

@@ -183,7 +183,7 @@ impl Graph {
                 Node::Input(_) | Node::Param(_) | Node::Const(_) => {}
                 Node::Unary(op, x) => {
                     if active(x) {
-                        let (_, d) = op.eval(s(x));
+                        let (_, d) = op.eval_for(s(x), Need::DERIVATIVE);
                         accumulate(&mut adj, x, d, a);
                     }
                 }

@@ -6,6 +6,7 @@ use super::Graph;
 use super::guard::Test;
 use super::program::guard_placement;
 use super::record::Node;
+use crate::base::elementary::elementary;
 use crate::base::rules::{Binary, Unary};
 use crate::base::text::count;
 
@@ -55,15 +56,30 @@ fn constant(c: f64) -> String {
     }
 }
 
-/// The std method that computes `op` on `f64` (the rule table's value for `f64` is this method:
-/// `num_traits::Float` forwards to it).
-fn unary_method(op: Unary) -> &'static str {
-    match op {
-        Unary::Neg | Unary::Powi(_) => unreachable!("written as an operator or with its exponent"),
-        // every other entry is named after its method
-        _ => op.name(),
-    }
+/// The Rust expression that computes the unary rule `op` on the `f64` named `v{a}`, as the rule
+/// table computes its value for `f64`: the operator for `Neg`, std's method for a `Float` entry
+/// (`num_traits::Float` forwards to it), [`Elementary`](crate::Elementary)'s for the others.
+/// Generated from the list of elementary functions.
+fn unary_expr(op: Unary, a: u32) -> String {
+    elementary!(unary_exprs, op, a)
 }
+
+/// The `match` of [`unary_expr`], one arm per unary entry, by its home.
+macro_rules! unary_exprs {
+    ([$op:ident, $a:ident] unary { $($(#[$doc:meta])* $u:ident $(($rep:literal))? $m:ident
+        ($($p:ident: $pt:ty)?) $home:ident $jit:ident,)* } binary { $($b:tt)* }) => {
+        match $op {
+            $(Unary::$u $(($p))? => unary_exprs!(@$home $a, $m $(, $p)?),)*
+        }
+    };
+    (@Neg $a:ident, $m:ident) => { format!("-v{}", $a) };
+    (@Float $a:ident, $m:ident) => { format!("v{}.{}()", $a, stringify!($m)) };
+    (@Float $a:ident, $m:ident, $p:ident) => { format!("v{}.{}({})", $a, stringify!($m), $p) };
+    (@Elementary $a:ident, $m:ident) => {
+        format!("::nilpotent::Elementary::{}(v{})", stringify!($m), $a)
+    };
+}
+use unary_exprs;
 
 /// Why [`Graph::try_to_rust`] cannot emit a graph: it applies a custom rule
 /// ([`crate::custom`]) that has no Rust path for emitted code to call.
@@ -286,9 +302,7 @@ impl Graph {
                     continue;
                 }
                 Node::LoopOut(l, j) => format!("v{l}[{j}]"),
-                Node::Unary(Unary::Neg, a) => format!("-v{a}"),
-                Node::Unary(Unary::Powi(k), a) => format!("v{a}.powi({k})"),
-                Node::Unary(op, a) => format!("v{a}.{}()", unary_method(op)),
+                Node::Unary(op, a) => unary_expr(op, a),
                 Node::Binary(op, a, b) => match op {
                     Binary::Add => format!("v{a} + v{b}"),
                     Binary::Sub => format!("v{a} - v{b}"),
@@ -304,7 +318,14 @@ impl Graph {
                             opaque(b)
                         )
                     }
-                    _ => format!("{}.{}({})", opaque(a), op.name(), opaque(b)),
+                    Binary::RemEuclid
+                    | Binary::Powf
+                    | Binary::Log
+                    | Binary::Atan2
+                    | Binary::Hypot
+                    | Binary::AbsSub => {
+                        format!("{}.{}({})", opaque(a), op.name(), opaque(b))
+                    }
                 },
                 Node::MulAdd(a, b, c) => format!("v{a}.mul_add(v{b}, v{c})"),
                 Node::ChainMul(a, b) => {

@@ -39,6 +39,7 @@ use super::loops::LoopDef;
 use super::program::guard_placement;
 use super::record::Node;
 use super::{Evaluate, Graph};
+use crate::base::elementary::elementary;
 use crate::base::observe::{Compare, Observe};
 use crate::base::rules::{Binary, Unary};
 
@@ -418,71 +419,90 @@ type Fn3 = extern "C" fn(f64, f64, f64) -> f64;
 type Outcome1 = extern "C" fn(f64) -> u64;
 type Outcome2 = extern "C" fn(f64, f64) -> u64;
 
-macro_rules! fn1 {
-    ($($op:ident => |$x:ident| $e:expr),* $(,)?) => {
-        /// The function compiled code calls for `op`, if it is a call.
-        fn unary_fn(op: Unary) -> Option<Fn1> {
-            match op {
-                $(Unary::$op => {
-                    extern "C" fn f($x: f64) -> f64 {
-                        $e
-                    }
-                    Some(f as Fn1)
-                })*
-                _ => None,
+/// The lowering of each unary rule, generated from the list of elementary functions: an entry
+/// marked `inline` is written as instructions by the method of [`Gen`] of the same name (below);
+/// one marked `call` calls an `extern "C"` function that computes it as the interpreter does
+/// (std's `f64` method for a `Float` entry, [`Elementary`](crate::Elementary)'s for the others).
+macro_rules! lower_unary {
+    ([] unary { $($(#[$doc:meta])* $u:ident $(($rep:literal))? $m:ident ($($p:ident: $pt:ty)?)
+        $home:ident $jit:ident,)* } binary { $($b:tt)* }) => {
+        impl Gen<'_, '_> {
+            /// The unary rule `op` applied to `x`.
+            fn unary(&mut self, op: Unary, x: Val) -> Val {
+                match op {
+                    $(Unary::$u $(($p))? => lower_unary!(@$jit self, x, $home $m $(, $p)?),)*
+                }
             }
         }
     };
+    (@inline $g:ident, $x:ident, $home:ident $m:ident $(, $p:ident)?) => {
+        $g.$m($x $(, $p)?)
+    };
+    (@call $g:ident, $x:ident, $home:ident $m:ident) => {{
+        extern "C" fn f(x: f64) -> f64 {
+            lower_unary!(@f64 $home $m x)
+        }
+        let sig = $g.sig1;
+        $g.call(sig, f as Fn1 as usize, &[$x])
+    }};
+    (@f64 Neg $m:ident $x:ident) => { -$x };
+    (@f64 Float $m:ident $x:ident) => { $x.$m() };
+    (@f64 Elementary $m:ident $x:ident) => {
+        <f64 as $crate::base::elementary::Elementary>::$m($x)
+    };
 }
 
-fn1! {
-    Cbrt => |x| x.cbrt(),
-    Exp => |x| x.exp(),
-    Exp2 => |x| x.exp2(),
-    ExpM1 => |x| x.exp_m1(),
-    Ln => |x| x.ln(),
-    Log2 => |x| x.log2(),
-    Log10 => |x| x.log10(),
-    Ln1p => |x| x.ln_1p(),
-    Sin => |x| x.sin(),
-    Cos => |x| x.cos(),
-    Tan => |x| x.tan(),
-    Asin => |x| x.asin(),
-    Acos => |x| x.acos(),
-    Atan => |x| x.atan(),
-    Sinh => |x| x.sinh(),
-    Cosh => |x| x.cosh(),
-    Tanh => |x| x.tanh(),
-    Asinh => |x| x.asinh(),
-    Acosh => |x| x.acosh(),
-    Atanh => |x| x.atanh(),
-    Floor => |x| x.floor(),
-    Ceil => |x| x.ceil(),
-    Round => |x| x.round(),
-    Trunc => |x| x.trunc(),
-    Fract => |x| x.fract(),
-    ToDegrees => |x| x.to_degrees(),
-    ToRadians => |x| x.to_radians(),
+elementary!(lower_unary);
+
+/// The unary rules the JIT writes as instructions (marked `inline` in the list of elementary
+/// functions; `powi` is with the other helpers above).
+impl Gen<'_, '_> {
+    fn neg(&mut self, x: Val) -> Val {
+        self.b.ins().fneg(x)
+    }
+    fn sqrt(&mut self, x: Val) -> Val {
+        self.b.ins().sqrt(x)
+    }
+    fn abs(&mut self, x: Val) -> Val {
+        self.b.ins().fabs(x)
+    }
+    /// std's `signum`: NaN for a NaN, else 1 with the sign of x (inline: `abs`'s derivative, in
+    /// every gradient graph of a function with `abs`)
+    fn signum(&mut self, x: Val) -> Val {
+        let one = self.b.ins().f64const(1.0);
+        let signed = self.b.ins().fcopysign(one, x);
+        let nan = self.b.ins().f64const(f64::NAN);
+        let is_nan = self.b.ins().fcmp(FloatCC::Unordered, x, x);
+        self.b.ins().select(is_nan, nan, signed)
+    }
+    /// std's `recip` is `1.0 / x`
+    fn recip(&mut self, x: Val) -> Val {
+        let one = self.b.ins().f64const(1.0);
+        self.b.ins().fdiv(one, x)
+    }
 }
 
 macro_rules! fn2 {
     ($($op:ident => |$x:ident, $y:ident| $e:expr),* $(,)?) => {
-        /// The function compiled code calls for `op`, if it is a call.
-        fn binary_fn(op: Binary) -> Option<Fn2> {
+        /// The function compiled code calls for `op` (`+ − × /` are instructions instead).
+        fn binary_fn(op: Binary) -> Fn2 {
             match op {
                 $(Binary::$op => {
                     extern "C" fn f($x: f64, $y: f64) -> f64 {
                         $e
                     }
-                    Some(f as Fn2)
+                    f as Fn2
                 })*
-                _ => None,
             }
         }
     };
 }
 
 fn2! {
+    Add => |x, y| x + y,
+    Sub => |x, y| x - y,
+    Mul => |x, y| x * y,
+    Div => |x, y| x / y,
     Rem => |x, y| x % y,
     RemEuclid => |x, y| x.rem_euclid(y),
     Powf => |x, y| x.powf(y),
@@ -956,31 +976,7 @@ impl Gen<'_, '_> {
             }
             Node::Unary(op, a) => {
                 let x = self.val(a);
-                match op {
-                    Unary::Neg => self.b.ins().fneg(x),
-                    Unary::Sqrt => self.b.ins().sqrt(x),
-                    Unary::Abs => self.b.ins().fabs(x),
-                    // std's `signum`: NaN for a NaN, else 1 with the sign of x (inline: `abs`'s
-                    // derivative, in every gradient graph of a function with `abs`)
-                    Unary::Signum => {
-                        let one = self.b.ins().f64const(1.0);
-                        let signed = self.b.ins().fcopysign(one, x);
-                        let nan = self.b.ins().f64const(f64::NAN);
-                        let is_nan = self.b.ins().fcmp(FloatCC::Unordered, x, x);
-                        self.b.ins().select(is_nan, nan, signed)
-                    }
-                    // std's `recip` is `1.0 / x`
-                    Unary::Recip => {
-                        let one = self.b.ins().f64const(1.0);
-                        self.b.ins().fdiv(one, x)
-                    }
-                    Unary::Powi(n) => self.powi(x, n),
-                    _ => {
-                        let f = unary_fn(op).expect("every other unary entry is a call");
-                        let sig = self.sig1;
-                        self.call(sig, f as usize, &[x])
-                    }
-                }
+                self.unary(op, x)
             }
             Node::Binary(op, a, b) => {
                 let (x, y) = (self.val(a), self.val(b));
@@ -989,10 +985,17 @@ impl Gen<'_, '_> {
                     Binary::Sub => self.b.ins().fsub(x, y),
                     Binary::Mul => self.b.ins().fmul(x, y),
                     Binary::Div => self.b.ins().fdiv(x, y),
-                    _ => {
-                        let f = binary_fn(op).expect("every other binary entry is a call");
+                    Binary::Rem
+                    | Binary::RemEuclid
+                    | Binary::Powf
+                    | Binary::Log
+                    | Binary::Atan2
+                    | Binary::Hypot
+                    | Binary::Max
+                    | Binary::Min
+                    | Binary::AbsSub => {
                         let sig = self.sig2;
-                        self.call(sig, f as usize, &[x, y])
+                        self.call(sig, binary_fn(op) as usize, &[x, y])
                     }
                 }
             }

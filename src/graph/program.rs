@@ -168,9 +168,16 @@ impl<T: Value + Float, const N: usize> Value for Dual<T, N> {
     fn from_constant(c: f64) -> Self {
         Dual::constant(T::from_constant(c))
     }
+    /// The rule table's entry; a function [`Float`] lacks takes its value from the level below
+    /// (as [`Elementary`](crate::Elementary) does), so that nested dual numbers keep its derivatives.
     #[inline(always)]
     fn apply_unary(self, op: Unary) -> Self {
-        self.unary(op)
+        if op.float_lacks() {
+            let d = op.eval_for(self.re, rules::Need::DERIVATIVE).1;
+            self.chain(self.re.apply_unary(op), d)
+        } else {
+            self.unary(op)
+        }
     }
     #[inline(always)]
     fn apply_binary(self, op: Binary, y: Self) -> Self {

@@ -8,10 +8,12 @@ use core::cmp::Ordering;
 use num_traits::Float;
 
 use super::Sym;
+use crate::base::elementary::Elementary;
 use crate::base::loops::{LoopSpec, Loops};
 use crate::base::methods::{forward_to_float, math_methods};
 use crate::base::observe::Observe;
 use crate::base::real::{Literal, Real};
+use crate::base::rules::Unary;
 
 /// The graph's symbolic scalar records `f64` values.
 impl Real for Sym {}
@@ -97,6 +99,14 @@ impl Loops for Sym {
 }
 
 math_methods!([] Sym);
+
+/// A node of the graph, as every other rule-table entry (its value computed on `f64`).
+impl Elementary for Sym {
+    #[inline]
+    fn elementary(self, op: Unary) -> Sym {
+        self.unary(op)
+    }
+}
 
 /// `|a − b| ≤ epsilon` as `f64` computes it, in recorded arithmetic (the comparisons are guards).
 impl AbsDiffEq for Sym {

@@ -8,9 +8,12 @@ use core::cmp::Ordering;
 use num_traits::Float;
 
 use super::Var;
+use super::tape::{Op, record1};
+use crate::base::elementary::Elementary;
 use crate::base::loops::{LoopSpec, Loops};
 use crate::base::methods::{forward_to_float, math_methods};
 use crate::base::real::{Literal, LiteralLhs, LiteralRhs, Real, Real32, literal_ops};
+use crate::base::rules::{Need, Unary};
 use crate::forward::Dual;
 
 /// A recorded variable over a `Real` type (`Var<f64>`, and `Var<Dual<…>>` for forward over
@@ -74,6 +77,17 @@ where
 }
 
 math_methods!([T: Float + 'static] Var<T>);
+
+/// A variable over an `Elementary` type: the value in `T`, one node whose partial is the rule
+/// table's derivative evaluated in `T` (`T = Dual<..>` gives forward over reverse).
+impl<T: Elementary + 'static> Elementary for Var<T> {
+    #[inline]
+    fn elementary(self, op: Unary) -> Self {
+        let v = self.value().elementary(op);
+        let (_, d) = op.eval_for(self.value(), Need::DERIVATIVE);
+        record1(self, v, d, Op::Unary(op))
+    }
+}
 
 /// Compares values: `|a − b| ≤ epsilon` on the values, by `T`'s [`AbsDiffEq`] (consistent with
 /// `==`, which compares values; a recorded variable and a constant with the same value are equal).

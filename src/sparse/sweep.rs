@@ -107,6 +107,12 @@ impl<T: Value + Float> Tape<T> {
                 Node::Param(k) => p[k as usize],
                 Node::Const(bits) => T::from_constant(f64::from_bits(bits)),
                 Node::Loop(_) | Node::LoopOut(..) => unreachable!("loops are unrolled first"),
+                // a function `Float` lacks (erf) takes its value from the level below, as the
+                // interpreter does, so that dual numbers keep its derivatives
+                Node::Unary(op, a) if op.float_lacks() => {
+                    d[0] = op.eval_for(v[a as usize], Need::DERIVATIVE).1;
+                    v[a as usize].apply_unary(op)
+                }
                 Node::Unary(op, a) => {
                     let (y, da) = op.eval(v[a as usize]);
                     d[0] = da;

@@ -2539,6 +2539,180 @@ pub fn rule_to_radians_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     ::std::result::Result::Ok(())
 }
 
+/// `rule_erf`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn rule_erf(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = ::nilpotent::Elementary::erf(v0);
+    out[0] = v1;
+    ::std::result::Result::Ok(())
+}
+
+/// `rule_erf_gradient`: a graph of 1 input, 2 outputs, 5 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn rule_erf_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v5: f64 = 1.1283791670955126;
+    let v1 = ::nilpotent::Elementary::erf(v0);
+    let v2 = v0 * v0;
+    let v3 = -v2;
+    let v4 = v3.exp();
+    let v6 = v4 * v5;
+    out[0] = v1;
+    out[1] = v6;
+    ::std::result::Result::Ok(())
+}
+
+/// `rule_erf_hessian`: a graph of 1 input, 3 outputs, 8 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn rule_erf_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v5: f64 = 1.1283791670955126;
+    let v1 = ::nilpotent::Elementary::erf(v0);
+    let v2 = v0 * v0;
+    let v3 = -v2;
+    let v4 = v3.exp();
+    let v6 = v4 * v5;
+    let v7 = -v6;
+    let v8 = if v0 == 0.0 || v7 == 0.0 { 0.0 } else { v0 * v7 };
+    let v9 = v8 + v8;
+    out[0] = v1;
+    out[1] = v6;
+    out[2] = v9;
+    ::std::result::Result::Ok(())
+}
+
+/// `rule_erfc`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn rule_erfc(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = ::nilpotent::Elementary::erfc(v0);
+    out[0] = v1;
+    ::std::result::Result::Ok(())
+}
+
+/// `rule_erfc_gradient`: a graph of 1 input, 2 outputs, 6 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn rule_erfc_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v5: f64 = 1.1283791670955126;
+    let v1 = ::nilpotent::Elementary::erfc(v0);
+    let v2 = v0 * v0;
+    let v3 = -v2;
+    let v4 = v3.exp();
+    let v6 = v4 * v5;
+    let v7 = -v6;
+    out[0] = v1;
+    out[1] = v7;
+    ::std::result::Result::Ok(())
+}
+
+/// `rule_erfc_hessian`: a graph of 1 input, 3 outputs, 10 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn rule_erfc_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v5: f64 = 1.1283791670955126;
+    let v8: f64 = -1.1283791670955126;
+    let v1 = ::nilpotent::Elementary::erfc(v0);
+    let v2 = v0 * v0;
+    let v3 = -v2;
+    let v4 = v3.exp();
+    let v6 = v4 * v5;
+    let v7 = -v6;
+    let v9 = v4 * v8;
+    let v10 = -v9;
+    let v11 = if v0 == 0.0 || v10 == 0.0 { 0.0 } else { v0 * v10 };
+    let v12 = v11 + v11;
+    out[0] = v1;
+    out[1] = v7;
+    out[2] = v12;
+    ::std::result::Result::Ok(())
+}
+
 /// `rule_powi_m3`: a graph of 1 input, 1 output, 1 operation and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
@@ -8780,12 +8954,12 @@ pub fn random_1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
         }
     };
     let v0 = x[0];
-    let v2 = -v0;
+    let v2 = v0.asinh();
     out[0] = v2;
     ::std::result::Result::Ok(())
 }
 
-/// `random_1_gradient`: a graph of 2 inputs, 3 outputs, 1 operation and 0 guards, as Rust source
+/// `random_1_gradient`: a graph of 2 inputs, 3 outputs, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -8803,16 +8977,18 @@ pub fn random_1_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
         }
     };
     let v0 = x[0];
-    let v3: f64 = -1.0;
-    let v4: f64 = 0.0;
-    let v2 = -v0;
+    let v3: f64 = 1.0;
+    let v6: f64 = 0.0;
+    let v2 = v0.asinh();
+    let v4 = v0.hypot(::std::hint::black_box(v3));
+    let v5 = v4.recip();
     out[0] = v2;
-    out[1] = v3;
-    out[2] = v4;
+    out[1] = v5;
+    out[2] = v6;
     ::std::result::Result::Ok(())
 }
 
-/// `random_1_hessian`: a graph of 2 inputs, 7 outputs, 1 operation and 0 guards, as Rust source
+/// `random_1_hessian`: a graph of 2 inputs, 7 outputs, 7 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -8830,16 +9006,26 @@ pub fn random_1_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
         }
     };
     let v0 = x[0];
-    let v3: f64 = -1.0;
-    let v4: f64 = 0.0;
-    let v2 = -v0;
+    let v3: f64 = 1.0;
+    let v6: f64 = 0.0;
+    let v2 = v0.asinh();
+    let v4 = v0.hypot(::std::hint::black_box(v3));
+    match ::nilpotent::graph::Compare::Eq.outcome(v4, v6) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 1.0)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+    }
+    let v5 = v4.recip();
+    let v7 = v5 * v5;
+    let v8 = -v7;
+    let v9 = v0 / v4;
+    let v10 = if v8 == 0.0 || v9 == 0.0 { 0.0 } else { v8 * v9 };
     out[0] = v2;
-    out[1] = v3;
-    out[2] = v4;
-    out[3] = v4;
-    out[4] = v4;
-    out[5] = v4;
-    out[6] = v4;
+    out[1] = v5;
+    out[2] = v6;
+    out[3] = v10;
+    out[4] = v6;
+    out[5] = v6;
+    out[6] = v6;
     ::std::result::Result::Ok(())
 }
 
@@ -8862,18 +9048,18 @@ pub fn random_2(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
     };
     let v0 = x[0];
     let v1 = x[1];
-    let v2 = v0.tanh();
-    let v3 = v0.cbrt();
-    let v4 = v1.powi(2);
+    let v2 = v0.sin();
+    let v3 = v0.acos();
+    let v4 = v1.powi(12);
     let v5 = v1.mul_add(v3, v2);
-    let v6 = v4.powi(-2);
+    let v6 = v4.powi(-1);
     let v7 = v4 + v5;
     let v8 = v6 * v7;
     out[0] = v8;
     ::std::result::Result::Ok(())
 }
 
-/// `random_2_gradient`: a graph of 2 inputs, 3 outputs, 25 operations and 0 guards, as Rust source
+/// `random_2_gradient`: a graph of 2 inputs, 3 outputs, 27 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -8892,41 +9078,43 @@ pub fn random_2_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     };
     let v0 = x[0];
     let v1 = x[1];
-    let v10: f64 = -2.0;
-    let v16: f64 = 2.0;
-    let v20: f64 = 3.0;
-    let v2 = v0.tanh();
-    let v3 = v0.cbrt();
-    let v4 = v1.powi(2);
+    let v10: f64 = -1.0;
+    let v17: f64 = 12.0;
+    let v21: f64 = 1.0;
+    let v2 = v0.sin();
+    let v3 = v0.acos();
+    let v4 = v1.powi(12);
     let v5 = v1.mul_add(v3, v2);
-    let v6 = v4.powi(-2);
+    let v6 = v4.powi(-1);
     let v7 = v4 + v5;
     let v8 = v6 * v7;
-    let v9 = v4.powi(-3);
+    let v9 = v4.powi(-2);
     let v11 = v9 * v10;
     let v12 = if v7 == 0.0 || v11 == 0.0 { 0.0 } else { v7 * v11 };
     let v13 = v6 + v12;
     let v14 = if v3 == 0.0 || v6 == 0.0 { 0.0 } else { v3 * v6 };
     let v15 = if v1 == 0.0 || v6 == 0.0 { 0.0 } else { v1 * v6 };
-    let v17 = v1 * v16;
-    let v18 = if v13 == 0.0 || v17 == 0.0 { 0.0 } else { v13 * v17 };
-    let v19 = v14 + v18;
-    let v21 = v3 * v20;
-    let v22 = v3 * v21;
-    let v23 = v22.recip();
-    let v24 = if v15 == 0.0 || v23 == 0.0 { 0.0 } else { v15 * v23 };
-    let v25 = v0.cosh();
+    let v16 = v1.powi(11);
+    let v18 = v16 * v17;
+    let v19 = if v13 == 0.0 || v18 == 0.0 { 0.0 } else { v13 * v18 };
+    let v20 = v14 + v19;
+    let v22 = v21 - v0;
+    let v23 = v0 + v21;
+    let v24 = v22 * v23;
+    let v25 = v24.sqrt();
     let v26 = v25.recip();
-    let v27 = v26 * v26;
-    let v28 = if v6 == 0.0 || v27 == 0.0 { 0.0 } else { v6 * v27 };
-    let v29 = v24 + v28;
+    let v27 = -v26;
+    let v28 = if v15 == 0.0 || v27 == 0.0 { 0.0 } else { v15 * v27 };
+    let v29 = v0.cos();
+    let v30 = if v6 == 0.0 || v29 == 0.0 { 0.0 } else { v6 * v29 };
+    let v31 = v28 + v30;
     out[0] = v8;
-    out[1] = v29;
-    out[2] = v19;
+    out[1] = v31;
+    out[2] = v20;
     ::std::result::Result::Ok(())
 }
 
-/// `random_2_hessian`: a graph of 2 inputs, 7 outputs, 61 operations and 0 guards, as Rust source
+/// `random_2_hessian`: a graph of 2 inputs, 7 outputs, 65 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -8945,78 +9133,83 @@ pub fn random_2_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     };
     let v0 = x[0];
     let v1 = x[1];
-    let v10: f64 = -2.0;
-    let v16: f64 = 2.0;
-    let v20: f64 = 3.0;
-    let v57: f64 = -3.0;
-    let v2 = v0.tanh();
-    let v3 = v0.cbrt();
-    let v4 = v1.powi(2);
+    let v10: f64 = -1.0;
+    let v17: f64 = 12.0;
+    let v21: f64 = 1.0;
+    let v54: f64 = 11.0;
+    let v62: f64 = -2.0;
+    let v2 = v0.sin();
+    let v3 = v0.acos();
+    let v4 = v1.powi(12);
     let v5 = v1.mul_add(v3, v2);
-    let v6 = v4.powi(-2);
+    let v6 = v4.powi(-1);
     let v7 = v4 + v5;
     let v8 = v6 * v7;
-    let v9 = v4.powi(-3);
+    let v9 = v4.powi(-2);
     let v11 = v9 * v10;
     let v12 = if v7 == 0.0 || v11 == 0.0 { 0.0 } else { v7 * v11 };
     let v13 = v6 + v12;
     let v14 = if v3 == 0.0 || v6 == 0.0 { 0.0 } else { v3 * v6 };
     let v15 = if v1 == 0.0 || v6 == 0.0 { 0.0 } else { v1 * v6 };
-    let v17 = v1 * v16;
-    let v18 = if v13 == 0.0 || v17 == 0.0 { 0.0 } else { v13 * v17 };
-    let v19 = v14 + v18;
-    let v21 = v3 * v20;
-    let v22 = v3 * v21;
-    let v23 = v22.recip();
-    let v24 = if v15 == 0.0 || v23 == 0.0 { 0.0 } else { v15 * v23 };
-    let v25 = v0.cosh();
+    let v16 = v1.powi(11);
+    let v18 = v16 * v17;
+    let v19 = if v13 == 0.0 || v18 == 0.0 { 0.0 } else { v13 * v18 };
+    let v20 = v14 + v19;
+    let v22 = v21 - v0;
+    let v23 = v0 + v21;
+    let v24 = v22 * v23;
+    let v25 = v24.sqrt();
     let v26 = v25.recip();
-    let v27 = v26 * v26;
-    let v28 = if v6 == 0.0 || v27 == 0.0 { 0.0 } else { v6 * v27 };
-    let v29 = v24 + v28;
-    let v30 = if v6 == 0.0 || v26 == 0.0 { 0.0 } else { v6 * v26 };
-    let v31 = v30 + v30;
-    let v32 = -v27;
-    let v33 = if v31 == 0.0 || v32 == 0.0 { 0.0 } else { v31 * v32 };
-    let v34 = v0.sinh();
-    let v35 = if v33 == 0.0 || v34 == 0.0 { 0.0 } else { v33 * v34 };
-    let v36 = v23 * v23;
-    let v37 = -v36;
-    let v38 = if v15 == 0.0 || v37 == 0.0 { 0.0 } else { v15 * v37 };
-    let v39 = if v21 == 0.0 || v38 == 0.0 { 0.0 } else { v21 * v38 };
-    let v40 = if v3 == 0.0 || v38 == 0.0 { 0.0 } else { v3 * v38 };
-    let v41 = v20 * v40;
-    let v42 = v39 + v41;
-    let v43 = if v6 == 0.0 || v23 == 0.0 { 0.0 } else { v6 * v23 };
-    let v44 = if v1 == 0.0 || v23 == 0.0 { 0.0 } else { v1 * v23 };
-    let v45 = v27 + v44;
-    let v46 = if v11 == 0.0 || v45 == 0.0 { 0.0 } else { v11 * v45 };
-    let v47 = if v17 == 0.0 || v46 == 0.0 { 0.0 } else { v17 * v46 };
-    let v48 = v43 + v47;
-    let v49 = if v23 == 0.0 || v42 == 0.0 { 0.0 } else { v23 * v42 };
-    let v50 = v35 + v49;
-    let v51 = v13 * v16;
-    let v52 = v3 + v17;
-    let v53 = if v11 == 0.0 || v17 == 0.0 { 0.0 } else { v11 * v17 };
-    let v54 = if v7 == 0.0 || v17 == 0.0 { 0.0 } else { v7 * v17 };
-    let v55 = v10 * v54;
-    let v56 = v4.powi(-4);
-    let v58 = v56 * v57;
-    let v59 = if v55 == 0.0 || v58 == 0.0 { 0.0 } else { v55 * v58 };
-    let v60 = v53 + v59;
-    let v61 = if v11 == 0.0 || v52 == 0.0 { 0.0 } else { v11 * v52 };
-    let v62 = v60 + v61;
-    let v63 = if v3 == 0.0 || v53 == 0.0 { 0.0 } else { v3 * v53 };
-    let v64 = v51 + v63;
-    let v65 = if v17 == 0.0 || v62 == 0.0 { 0.0 } else { v17 * v62 };
-    let v66 = v64 + v65;
+    let v27 = -v26;
+    let v28 = if v15 == 0.0 || v27 == 0.0 { 0.0 } else { v15 * v27 };
+    let v29 = v0.cos();
+    let v30 = if v6 == 0.0 || v29 == 0.0 { 0.0 } else { v6 * v29 };
+    let v31 = v28 + v30;
+    let v32 = -v2;
+    let v33 = if v6 == 0.0 || v32 == 0.0 { 0.0 } else { v6 * v32 };
+    let v34 = -v15;
+    let v35 = v26 * v26;
+    let v36 = -v35;
+    let v37 = if v34 == 0.0 || v36 == 0.0 { 0.0 } else { v34 * v36 };
+    let v38 = v25 + v25;
+    let v39 = v38.recip();
+    let v40 = if v37 == 0.0 || v39 == 0.0 { 0.0 } else { v37 * v39 };
+    let v41 = if v23 == 0.0 || v40 == 0.0 { 0.0 } else { v23 * v40 };
+    let v42 = if v22 == 0.0 || v40 == 0.0 { 0.0 } else { v22 * v40 };
+    let v43 = v33 + v42;
+    let v44 = -v41;
+    let v45 = v43 + v44;
+    let v46 = if v6 == 0.0 || v27 == 0.0 { 0.0 } else { v6 * v27 };
+    let v47 = if v1 == 0.0 || v27 == 0.0 { 0.0 } else { v1 * v27 };
+    let v48 = v29 + v47;
+    let v49 = if v11 == 0.0 || v48 == 0.0 { 0.0 } else { v11 * v48 };
+    let v50 = if v18 == 0.0 || v49 == 0.0 { 0.0 } else { v18 * v49 };
+    let v51 = v46 + v50;
+    let v52 = v13 * v17;
+    let v53 = v1.powi(10);
+    let v55 = v53 * v54;
+    let v56 = if v52 == 0.0 || v55 == 0.0 { 0.0 } else { v52 * v55 };
+    let v57 = v3 + v18;
+    let v58 = if v11 == 0.0 || v18 == 0.0 { 0.0 } else { v11 * v18 };
+    let v59 = if v7 == 0.0 || v18 == 0.0 { 0.0 } else { v7 * v18 };
+    let v60 = -v59;
+    let v61 = v4.powi(-3);
+    let v63 = v61 * v62;
+    let v64 = if v60 == 0.0 || v63 == 0.0 { 0.0 } else { v60 * v63 };
+    let v65 = v58 + v64;
+    let v66 = if v11 == 0.0 || v57 == 0.0 { 0.0 } else { v11 * v57 };
+    let v67 = v65 + v66;
+    let v68 = if v3 == 0.0 || v58 == 0.0 { 0.0 } else { v3 * v58 };
+    let v69 = v56 + v68;
+    let v70 = if v18 == 0.0 || v67 == 0.0 { 0.0 } else { v18 * v67 };
+    let v71 = v69 + v70;
     out[0] = v8;
-    out[1] = v29;
-    out[2] = v19;
-    out[3] = v50;
-    out[4] = v48;
-    out[5] = v48;
-    out[6] = v66;
+    out[1] = v31;
+    out[2] = v20;
+    out[3] = v45;
+    out[4] = v51;
+    out[5] = v51;
+    out[6] = v71;
     ::std::result::Result::Ok(())
 }
 
@@ -9042,7 +9235,7 @@ pub fn random_3(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
     let v3: f64 = 0.0;
     let v2 = v0 / v1;
     let v4 = v1 * v3;
-    let v5 = v4.floor();
+    let v5 = v4.powi(3);
     let v6 = v2.abs_sub(v5);
     out[0] = v6;
     ::std::result::Result::Ok(())
@@ -9070,10 +9263,10 @@ pub fn random_3_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v3: f64 = 0.0;
     let v2 = v0 / v1;
     let v4 = v1 * v3;
-    let v5 = v4.floor();
+    let v5 = v4.powi(3);
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["floor (x[1] × 0.0)", "x[0] / x[1]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["powi((x[1] × 0.0), 3)", "x[0] / x[1]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v2.abs_sub(v5);
     let v7 = v1.recip();
@@ -9107,10 +9300,10 @@ pub fn random_3_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v3: f64 = 0.0;
     let v2 = v0 / v1;
     let v4 = v1 * v3;
-    let v5 = v4.floor();
+    let v5 = v4.powi(3);
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v2) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["floor (x[1] × 0.0)", "x[0] / x[1]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["powi((x[1] × 0.0), 3)", "x[0] / x[1]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v6 = v2.abs_sub(v5);
     let v7 = v1.recip();
@@ -9151,17 +9344,17 @@ pub fn random_4(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
     };
     let v2 = x[2];
     let v7: f64 = -1.5;
-    let v3 = v2.sinh();
-    let v4 = v3.acosh();
-    let v5 = v2.atanh();
+    let v3 = v2.acos();
+    let v4 = v3.recip();
+    let v5 = v2.tanh();
     let v6 = v5 - v4;
     let v8 = v6.atan2(::std::hint::black_box(v7));
-    let v9 = v8.sin();
+    let v9 = v8.powi(-1);
     out[0] = v9;
     ::std::result::Result::Ok(())
 }
 
-/// `random_4_gradient`: a graph of 3 inputs, 4 outputs, 27 operations and 1 guard, as Rust source
+/// `random_4_gradient`: a graph of 3 inputs, 4 outputs, 28 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -9180,47 +9373,49 @@ pub fn random_4_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     };
     let v2 = x[2];
     let v7: f64 = -1.5;
-    let v12: f64 = 0.0;
-    let v17: f64 = 1.0;
-    let v3 = v2.sinh();
-    let v4 = v3.acosh();
-    let v5 = v2.atanh();
+    let v11: f64 = -1.0;
+    let v14: f64 = 0.0;
+    let v26: f64 = 1.0;
+    let v3 = v2.acos();
+    let v4 = v3.recip();
+    let v5 = v2.tanh();
     let v6 = v5 - v4;
     let v8 = v6.atan2(::std::hint::black_box(v7));
-    let v9 = v8.sin();
-    let v10 = v8.cos();
-    let v11 = v6.hypot(::std::hint::black_box(v7));
-    match ::nilpotent::graph::Compare::Eq.outcome(v11, v12) {
+    let v9 = v8.powi(-1);
+    let v10 = v8.powi(-2);
+    let v12 = v10 * v11;
+    let v13 = v6.hypot(::std::hint::black_box(v7));
+    match ::nilpotent::graph::Compare::Eq.outcome(v13, v14) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot((atanh x[2] − acosh sinh x[2]), -1.5)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot((tanh x[2] − recip acos x[2]), -1.5)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v13 = v7 / v11;
-    let v14 = v13 / v11;
-    let v15 = if v10 == 0.0 || v14 == 0.0 { 0.0 } else { v10 * v14 };
-    let v16 = -v15;
-    let v18 = v17 - v2;
-    let v19 = v2 + v17;
-    let v20 = v18 * v19;
-    let v21 = v20.recip();
-    let v22 = if v15 == 0.0 || v21 == 0.0 { 0.0 } else { v15 * v21 };
-    let v23 = v3 - v17;
-    let v24 = v23.sqrt();
-    let v25 = v3 + v17;
-    let v26 = v25.sqrt();
-    let v27 = v24 * v26;
-    let v28 = v27.recip();
-    let v29 = if v16 == 0.0 || v28 == 0.0 { 0.0 } else { v16 * v28 };
-    let v30 = v2.cosh();
-    let v31 = if v29 == 0.0 || v30 == 0.0 { 0.0 } else { v29 * v30 };
-    let v32 = v22 + v31;
+    let v15 = v7 / v13;
+    let v16 = v15 / v13;
+    let v17 = if v12 == 0.0 || v16 == 0.0 { 0.0 } else { v12 * v16 };
+    let v18 = -v17;
+    let v19 = v2.cosh();
+    let v20 = v19.recip();
+    let v21 = v20 * v20;
+    let v22 = if v17 == 0.0 || v21 == 0.0 { 0.0 } else { v17 * v21 };
+    let v23 = v4 * v4;
+    let v24 = -v23;
+    let v25 = if v18 == 0.0 || v24 == 0.0 { 0.0 } else { v18 * v24 };
+    let v27 = v26 - v2;
+    let v28 = v2 + v26;
+    let v29 = v27 * v28;
+    let v30 = v29.sqrt();
+    let v31 = v30.recip();
+    let v32 = -v31;
+    let v33 = if v25 == 0.0 || v32 == 0.0 { 0.0 } else { v25 * v32 };
+    let v34 = v22 + v33;
     out[0] = v9;
-    out[1] = v12;
-    out[2] = v12;
-    out[3] = v32;
+    out[1] = v14;
+    out[2] = v14;
+    out[3] = v34;
     ::std::result::Result::Ok(())
 }
 
-/// `random_4_hessian`: a graph of 3 inputs, 13 outputs, 76 operations and 1 guard, as Rust source
+/// `random_4_hessian`: a graph of 3 inputs, 13 outputs, 79 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -9239,101 +9434,106 @@ pub fn random_4_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     };
     let v2 = x[2];
     let v7: f64 = -1.5;
-    let v12: f64 = 0.0;
-    let v17: f64 = 1.0;
-    let v3 = v2.sinh();
-    let v4 = v3.acosh();
-    let v5 = v2.atanh();
+    let v11: f64 = -1.0;
+    let v14: f64 = 0.0;
+    let v26: f64 = 1.0;
+    let v75: f64 = -2.0;
+    let v3 = v2.acos();
+    let v4 = v3.recip();
+    let v5 = v2.tanh();
     let v6 = v5 - v4;
     let v8 = v6.atan2(::std::hint::black_box(v7));
-    let v9 = v8.sin();
-    let v10 = v8.cos();
-    let v11 = v6.hypot(::std::hint::black_box(v7));
-    match ::nilpotent::graph::Compare::Eq.outcome(v11, v12) {
+    let v9 = v8.powi(-1);
+    let v10 = v8.powi(-2);
+    let v12 = v10 * v11;
+    let v13 = v6.hypot(::std::hint::black_box(v7));
+    match ::nilpotent::graph::Compare::Eq.outcome(v13, v14) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot((atanh x[2] − acosh sinh x[2]), -1.5)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot((tanh x[2] − recip acos x[2]), -1.5)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v13 = v7 / v11;
-    let v14 = v13 / v11;
-    let v15 = if v10 == 0.0 || v14 == 0.0 { 0.0 } else { v10 * v14 };
-    let v16 = -v15;
-    let v18 = v17 - v2;
-    let v19 = v2 + v17;
-    let v20 = v18 * v19;
-    let v21 = v20.recip();
-    let v22 = if v15 == 0.0 || v21 == 0.0 { 0.0 } else { v15 * v21 };
-    let v23 = v3 - v17;
-    let v24 = v23.sqrt();
-    let v25 = v3 + v17;
-    let v26 = v25.sqrt();
-    let v27 = v24 * v26;
-    let v28 = v27.recip();
-    let v29 = if v16 == 0.0 || v28 == 0.0 { 0.0 } else { v16 * v28 };
-    let v30 = v2.cosh();
-    let v31 = if v29 == 0.0 || v30 == 0.0 { 0.0 } else { v29 * v30 };
-    let v32 = v22 + v31;
-    let v33 = if v3 == 0.0 || v29 == 0.0 { 0.0 } else { v3 * v29 };
-    let v34 = if v28 == 0.0 || v30 == 0.0 { 0.0 } else { v28 * v30 };
-    let v35 = if v16 == 0.0 || v30 == 0.0 { 0.0 } else { v16 * v30 };
-    let v36 = v28 * v28;
+    let v15 = v7 / v13;
+    let v16 = v15 / v13;
+    let v17 = if v12 == 0.0 || v16 == 0.0 { 0.0 } else { v12 * v16 };
+    let v18 = -v17;
+    let v19 = v2.cosh();
+    let v20 = v19.recip();
+    let v21 = v20 * v20;
+    let v22 = if v17 == 0.0 || v21 == 0.0 { 0.0 } else { v17 * v21 };
+    let v23 = v4 * v4;
+    let v24 = -v23;
+    let v25 = if v18 == 0.0 || v24 == 0.0 { 0.0 } else { v18 * v24 };
+    let v27 = v26 - v2;
+    let v28 = v2 + v26;
+    let v29 = v27 * v28;
+    let v30 = v29.sqrt();
+    let v31 = v30.recip();
+    let v32 = -v31;
+    let v33 = if v25 == 0.0 || v32 == 0.0 { 0.0 } else { v25 * v32 };
+    let v34 = v22 + v33;
+    let v35 = -v25;
+    let v36 = v31 * v31;
     let v37 = -v36;
     let v38 = if v35 == 0.0 || v37 == 0.0 { 0.0 } else { v35 * v37 };
-    let v39 = if v26 == 0.0 || v38 == 0.0 { 0.0 } else { v26 * v38 };
-    let v40 = if v24 == 0.0 || v38 == 0.0 { 0.0 } else { v24 * v38 };
-    let v41 = v26 + v26;
-    let v42 = v41.recip();
-    let v43 = if v40 == 0.0 || v42 == 0.0 { 0.0 } else { v40 * v42 };
-    let v44 = v24 + v24;
-    let v45 = v44.recip();
-    let v46 = if v39 == 0.0 || v45 == 0.0 { 0.0 } else { v39 * v45 };
-    let v47 = v43 + v46;
-    let v48 = v21 * v21;
-    let v49 = -v48;
-    let v50 = if v15 == 0.0 || v49 == 0.0 { 0.0 } else { v15 * v49 };
-    let v51 = if v19 == 0.0 || v50 == 0.0 { 0.0 } else { v19 * v50 };
-    let v52 = if v18 == 0.0 || v50 == 0.0 { 0.0 } else { v18 * v50 };
-    let v53 = v33 + v52;
-    let v54 = -v51;
-    let v55 = v53 + v54;
-    let v56 = -v34;
-    let v57 = v21 + v56;
-    let v58 = if v14 == 0.0 || v57 == 0.0 { 0.0 } else { v14 * v57 };
-    let v59 = if v10 == 0.0 || v57 == 0.0 { 0.0 } else { v10 * v57 };
-    let v60 = v11.recip();
-    let v61 = -v14;
-    let v62 = v60 * v61;
-    let v63 = if v59 == 0.0 || v60 == 0.0 { 0.0 } else { v59 * v60 };
-    let v64 = if v59 == 0.0 || v62 == 0.0 { 0.0 } else { v59 * v62 };
-    let v65 = -v13;
-    let v66 = v60 * v65;
-    let v67 = if v63 == 0.0 || v66 == 0.0 { 0.0 } else { v63 * v66 };
-    let v68 = v64 + v67;
-    let v69 = v6 / v11;
-    let v70 = if v68 == 0.0 || v69 == 0.0 { 0.0 } else { v68 * v69 };
-    let v71 = -v9;
-    let v72 = if v58 == 0.0 || v71 == 0.0 { 0.0 } else { v58 * v71 };
-    let v73 = if v14 == 0.0 || v72 == 0.0 { 0.0 } else { v14 * v72 };
-    let v74 = v70 + v73;
-    let v75 = -v74;
-    let v76 = if v21 == 0.0 || v74 == 0.0 { 0.0 } else { v21 * v74 };
-    let v77 = v55 + v76;
-    let v78 = if v28 == 0.0 || v75 == 0.0 { 0.0 } else { v28 * v75 };
-    let v79 = v47 + v78;
-    let v80 = if v30 == 0.0 || v79 == 0.0 { 0.0 } else { v30 * v79 };
-    let v81 = v77 + v80;
+    let v39 = v30 + v30;
+    let v40 = v39.recip();
+    let v41 = if v38 == 0.0 || v40 == 0.0 { 0.0 } else { v38 * v40 };
+    let v42 = if v28 == 0.0 || v41 == 0.0 { 0.0 } else { v28 * v41 };
+    let v43 = if v27 == 0.0 || v41 == 0.0 { 0.0 } else { v27 * v41 };
+    let v44 = -v42;
+    let v45 = v43 + v44;
+    let v46 = if v24 == 0.0 || v32 == 0.0 { 0.0 } else { v24 * v32 };
+    let v47 = if v18 == 0.0 || v32 == 0.0 { 0.0 } else { v18 * v32 };
+    let v48 = -v47;
+    let v49 = if v4 == 0.0 || v48 == 0.0 { 0.0 } else { v4 * v48 };
+    let v50 = v49 + v49;
+    let v51 = if v17 == 0.0 || v20 == 0.0 { 0.0 } else { v17 * v20 };
+    let v52 = v51 + v51;
+    let v53 = -v21;
+    let v54 = if v52 == 0.0 || v53 == 0.0 { 0.0 } else { v52 * v53 };
+    let v55 = v2.sinh();
+    let v56 = if v54 == 0.0 || v55 == 0.0 { 0.0 } else { v54 * v55 };
+    let v57 = v45 + v56;
+    let v58 = -v46;
+    let v59 = v21 + v58;
+    let v60 = if v16 == 0.0 || v59 == 0.0 { 0.0 } else { v16 * v59 };
+    let v61 = if v12 == 0.0 || v59 == 0.0 { 0.0 } else { v12 * v59 };
+    let v62 = v13.recip();
+    let v63 = -v16;
+    let v64 = v62 * v63;
+    let v65 = if v61 == 0.0 || v62 == 0.0 { 0.0 } else { v61 * v62 };
+    let v66 = if v61 == 0.0 || v64 == 0.0 { 0.0 } else { v61 * v64 };
+    let v67 = -v15;
+    let v68 = v62 * v67;
+    let v69 = if v65 == 0.0 || v68 == 0.0 { 0.0 } else { v65 * v68 };
+    let v70 = v66 + v69;
+    let v71 = v6 / v13;
+    let v72 = if v70 == 0.0 || v71 == 0.0 { 0.0 } else { v70 * v71 };
+    let v73 = -v60;
+    let v74 = v8.powi(-3);
+    let v76 = v74 * v75;
+    let v77 = if v73 == 0.0 || v76 == 0.0 { 0.0 } else { v73 * v76 };
+    let v78 = if v16 == 0.0 || v77 == 0.0 { 0.0 } else { v16 * v77 };
+    let v79 = v72 + v78;
+    let v80 = -v79;
+    let v81 = v50 + v80;
+    let v82 = if v21 == 0.0 || v79 == 0.0 { 0.0 } else { v21 * v79 };
+    let v83 = v57 + v82;
+    let v84 = if v24 == 0.0 || v81 == 0.0 { 0.0 } else { v24 * v81 };
+    let v85 = if v32 == 0.0 || v84 == 0.0 { 0.0 } else { v32 * v84 };
+    let v86 = v83 + v85;
     out[0] = v9;
-    out[1] = v12;
-    out[2] = v12;
-    out[3] = v32;
-    out[4] = v12;
-    out[5] = v12;
-    out[6] = v12;
-    out[7] = v12;
-    out[8] = v12;
-    out[9] = v12;
-    out[10] = v12;
-    out[11] = v12;
-    out[12] = v81;
+    out[1] = v14;
+    out[2] = v14;
+    out[3] = v34;
+    out[4] = v14;
+    out[5] = v14;
+    out[6] = v14;
+    out[7] = v14;
+    out[8] = v14;
+    out[9] = v14;
+    out[10] = v14;
+    out[11] = v14;
+    out[12] = v86;
     ::std::result::Result::Ok(())
 }
 
@@ -9360,13 +9560,13 @@ pub fn random_5(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
     let v3 = ::nilpotent::rules::max(v2, v1);
     let v4 = v2.abs_sub(v0);
     let v5 = v3 - v2;
-    let v6 = v5.ln();
+    let v6 = v5.powi(-3);
     let v7 = v6.atan2(v4);
     out[0] = v7;
     ::std::result::Result::Ok(())
 }
 
-/// `random_5_gradient`: a graph of 1 input, 2 outputs, 18 operations and 7 guards, as Rust source
+/// `random_5_gradient`: a graph of 1 input, 2 outputs, 19 operations and 7 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -9385,7 +9585,8 @@ pub fn random_5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     };
     let v0 = x[0];
     let v9: f64 = 0.0;
-    let v15: f64 = 1.0;
+    let v13: f64 = -3.0;
+    let v17: f64 = 1.0;
     let v1 = v0 + v0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
@@ -9415,7 +9616,7 @@ pub fn random_5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v3 = ::nilpotent::rules::max(v2, v1);
     let v4 = v2.abs_sub(v0);
     let v5 = v3 - v2;
-    let v6 = v5.ln();
+    let v6 = v5.powi(-3);
     let v7 = v6.atan2(v4);
     let v8 = v6.hypot(v4);
     match ::nilpotent::graph::Compare::Eq.outcome(v8, v9) {
@@ -9424,20 +9625,21 @@ pub fn random_5_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     }
     let v10 = v4 / v8;
     let v11 = v10 / v8;
-    let v12 = v5.recip();
-    let v13 = if v11 == 0.0 || v12 == 0.0 { 0.0 } else { v11 * v12 };
-    let v14 = -v13;
-    let v16 = v1 + v15;
-    let v17 = v16.recip();
-    let v18 = if v14 == 0.0 || v17 == 0.0 { 0.0 } else { v14 * v17 };
-    let v19 = v13 + v18;
-    let v20 = v19 + v19;
+    let v12 = v5.powi(-4);
+    let v14 = v12 * v13;
+    let v15 = if v11 == 0.0 || v14 == 0.0 { 0.0 } else { v11 * v14 };
+    let v16 = -v15;
+    let v18 = v1 + v17;
+    let v19 = v18.recip();
+    let v20 = if v16 == 0.0 || v19 == 0.0 { 0.0 } else { v16 * v19 };
+    let v21 = v15 + v20;
+    let v22 = v21 + v21;
     out[0] = v7;
-    out[1] = v20;
+    out[1] = v22;
     ::std::result::Result::Ok(())
 }
 
-/// `random_5_hessian`: a graph of 1 input, 3 outputs, 48 operations and 7 guards, as Rust source
+/// `random_5_hessian`: a graph of 1 input, 3 outputs, 50 operations and 7 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -9456,8 +9658,10 @@ pub fn random_5_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     };
     let v0 = x[0];
     let v9: f64 = 0.0;
-    let v15: f64 = 1.0;
-    let v21: f64 = 2.0;
+    let v13: f64 = -3.0;
+    let v17: f64 = 1.0;
+    let v23: f64 = 2.0;
+    let v35: f64 = -4.0;
     let v1 = v0 + v0;
     match ::nilpotent::graph::Observe::IsNan.outcome(v1) {
         0x0 => {}
@@ -9487,7 +9691,7 @@ pub fn random_5_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v3 = ::nilpotent::rules::max(v2, v1);
     let v4 = v2.abs_sub(v0);
     let v5 = v3 - v2;
-    let v6 = v5.ln();
+    let v6 = v5.powi(-3);
     let v7 = v6.atan2(v4);
     let v8 = v6.hypot(v4);
     match ::nilpotent::graph::Compare::Eq.outcome(v8, v9) {
@@ -9496,47 +9700,49 @@ pub fn random_5_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     }
     let v10 = v4 / v8;
     let v11 = v10 / v8;
-    let v12 = v5.recip();
-    let v13 = if v11 == 0.0 || v12 == 0.0 { 0.0 } else { v11 * v12 };
-    let v14 = -v13;
-    let v16 = v1 + v15;
-    let v17 = v16.recip();
-    let v18 = if v14 == 0.0 || v17 == 0.0 { 0.0 } else { v14 * v17 };
-    let v19 = v13 + v18;
-    let v20 = v19 + v19;
-    let v22 = v17 * v21;
-    let v23 = v14 * v21;
-    let v24 = v17 * v17;
-    let v25 = -v24;
-    let v26 = if v23 == 0.0 || v25 == 0.0 { 0.0 } else { v23 * v25 };
-    let v27 = -v22;
-    let v28 = v21 + v27;
-    let v29 = if v12 == 0.0 || v28 == 0.0 { 0.0 } else { v12 * v28 };
-    let v30 = if v11 == 0.0 || v28 == 0.0 { 0.0 } else { v11 * v28 };
-    let v31 = v12 * v12;
-    let v32 = -v31;
-    let v33 = if v30 == 0.0 || v32 == 0.0 { 0.0 } else { v30 * v32 };
-    let v34 = v8.recip();
-    let v35 = -v11;
+    let v12 = v5.powi(-4);
+    let v14 = v12 * v13;
+    let v15 = if v11 == 0.0 || v14 == 0.0 { 0.0 } else { v11 * v14 };
+    let v16 = -v15;
+    let v18 = v1 + v17;
+    let v19 = v18.recip();
+    let v20 = if v16 == 0.0 || v19 == 0.0 { 0.0 } else { v16 * v19 };
+    let v21 = v15 + v20;
+    let v22 = v21 + v21;
+    let v24 = v19 * v23;
+    let v25 = v16 * v23;
+    let v26 = v19 * v19;
+    let v27 = -v26;
+    let v28 = if v25 == 0.0 || v27 == 0.0 { 0.0 } else { v25 * v27 };
+    let v29 = -v24;
+    let v30 = v23 + v29;
+    let v31 = if v14 == 0.0 || v30 == 0.0 { 0.0 } else { v14 * v30 };
+    let v32 = if v11 == 0.0 || v30 == 0.0 { 0.0 } else { v11 * v30 };
+    let v33 = v13 * v32;
+    let v34 = v5.powi(-5);
     let v36 = v34 * v35;
-    let v37 = if v29 == 0.0 || v34 == 0.0 { 0.0 } else { v29 * v34 };
-    let v38 = if v29 == 0.0 || v36 == 0.0 { 0.0 } else { v29 * v36 };
-    let v39 = -v10;
-    let v40 = v34 * v39;
-    let v41 = if v37 == 0.0 || v40 == 0.0 { 0.0 } else { v37 * v40 };
-    let v42 = v38 + v41;
-    let v43 = v6 / v8;
-    let v44 = if v42 == 0.0 || v43 == 0.0 { 0.0 } else { v42 * v43 };
-    let v45 = if v12 == 0.0 || v44 == 0.0 { 0.0 } else { v12 * v44 };
-    let v46 = v33 + v45;
-    let v47 = -v46;
-    let v48 = v26 + v46;
-    let v49 = if v17 == 0.0 || v47 == 0.0 { 0.0 } else { v17 * v47 };
-    let v50 = v48 + v49;
-    let v51 = v50 + v50;
+    let v37 = if v33 == 0.0 || v36 == 0.0 { 0.0 } else { v33 * v36 };
+    let v38 = v8.recip();
+    let v39 = -v11;
+    let v40 = v38 * v39;
+    let v41 = if v31 == 0.0 || v38 == 0.0 { 0.0 } else { v31 * v38 };
+    let v42 = if v31 == 0.0 || v40 == 0.0 { 0.0 } else { v31 * v40 };
+    let v43 = -v10;
+    let v44 = v38 * v43;
+    let v45 = if v41 == 0.0 || v44 == 0.0 { 0.0 } else { v41 * v44 };
+    let v46 = v42 + v45;
+    let v47 = v6 / v8;
+    let v48 = if v46 == 0.0 || v47 == 0.0 { 0.0 } else { v46 * v47 };
+    let v49 = if v14 == 0.0 || v48 == 0.0 { 0.0 } else { v14 * v48 };
+    let v50 = v37 + v49;
+    let v51 = -v50;
+    let v52 = v28 + v50;
+    let v53 = if v19 == 0.0 || v51 == 0.0 { 0.0 } else { v19 * v51 };
+    let v54 = v52 + v53;
+    let v55 = v54 + v54;
     out[0] = v7;
-    out[1] = v20;
-    out[2] = v51;
+    out[1] = v22;
+    out[2] = v55;
     ::std::result::Result::Ok(())
 }
 
@@ -9565,12 +9771,12 @@ pub fn random_6(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % x[1]", "0.0"], "tests/suite/graph/cases/mod.rs:234:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v4 = v2.powi(12);
+    let v4 = v2.powi(0);
     out[0] = v4;
     ::std::result::Result::Ok(())
 }
 
-/// `random_6_gradient`: a graph of 2 inputs, 3 outputs, 8 operations and 1 guard, as Rust source
+/// `random_6_gradient`: a graph of 2 inputs, 3 outputs, 2 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -9590,26 +9796,19 @@ pub fn random_6_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v0 = x[0];
     let v1 = x[1];
     let v3: f64 = 0.0;
-    let v6: f64 = 12.0;
     let v2 = v0 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % x[1]", "0.0"], "tests/suite/graph/cases/mod.rs:234:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v4 = v2.powi(12);
-    let v5 = v2.powi(11);
-    let v7 = v5 * v6;
-    let v8 = v0 / v1;
-    let v9 = v8.trunc();
-    let v10 = -v9;
-    let v11 = if v7 == 0.0 || v10 == 0.0 { 0.0 } else { v7 * v10 };
+    let v4 = v2.powi(0);
     out[0] = v4;
-    out[1] = v7;
-    out[2] = v11;
+    out[1] = v3;
+    out[2] = v3;
     ::std::result::Result::Ok(())
 }
 
-/// `random_6_hessian`: a graph of 2 inputs, 7 outputs, 15 operations and 1 guard, as Rust source
+/// `random_6_hessian`: a graph of 2 inputs, 7 outputs, 2 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -9629,34 +9828,19 @@ pub fn random_6_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v0 = x[0];
     let v1 = x[1];
     let v3: f64 = 0.0;
-    let v6: f64 = 12.0;
-    let v13: f64 = 11.0;
     let v2 = v0 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0] % x[1]", "0.0"], "tests/suite/graph/cases/mod.rs:234:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v4 = v2.powi(12);
-    let v5 = v2.powi(11);
-    let v7 = v5 * v6;
-    let v8 = v0 / v1;
-    let v9 = v8.trunc();
-    let v10 = -v9;
-    let v11 = if v7 == 0.0 || v10 == 0.0 { 0.0 } else { v7 * v10 };
-    let v12 = v2.powi(10);
-    let v14 = v12 * v13;
-    let v15 = v6 * v14;
-    let v16 = if v10 == 0.0 || v15 == 0.0 { 0.0 } else { v10 * v15 };
-    let v17 = v6 * v10;
-    let v18 = if v14 == 0.0 || v17 == 0.0 { 0.0 } else { v14 * v17 };
-    let v19 = if v10 == 0.0 || v18 == 0.0 { 0.0 } else { v10 * v18 };
+    let v4 = v2.powi(0);
     out[0] = v4;
-    out[1] = v7;
-    out[2] = v11;
-    out[3] = v15;
-    out[4] = v16;
-    out[5] = v16;
-    out[6] = v19;
+    out[1] = v3;
+    out[2] = v3;
+    out[3] = v3;
+    out[4] = v3;
+    out[5] = v3;
+    out[6] = v3;
     ::std::result::Result::Ok(())
 }
 
@@ -9686,13 +9870,13 @@ pub fn random_7(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % x[1]", "0.0"], "tests/suite/graph/cases/mod.rs:234:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 * v2;
-    let v5 = v4.acosh();
+    let v5 = v4.trunc();
     let v7 = v2 % ::std::hint::black_box(v6);
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v3) {
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["(x[1] % x[1]) % -1.5", "0.0"], "tests/suite/graph/cases/mod.rs:234:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v8 = v5.to_degrees();
+    let v8 = v5.powi(-3);
     let v9 = v1 / v8;
     let v10 = v9 * v9;
     let v11 = v2 + v10;
@@ -9700,7 +9884,7 @@ pub fn random_7(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
     ::std::result::Result::Ok(())
 }
 
-/// `random_7_gradient`: a graph of 2 inputs, 3 outputs, 32 operations and 2 guards, as Rust source
+/// `random_7_gradient`: a graph of 2 inputs, 3 outputs, 16 operations and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -9720,55 +9904,38 @@ pub fn random_7_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v1 = x[1];
     let v3: f64 = 0.0;
     let v6: f64 = -1.5;
-    let v18: f64 = 57.29577951308232;
-    let v20: f64 = 1.0;
+    let v18: f64 = 1.0;
     let v2 = v1 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % x[1]", "0.0"], "tests/suite/graph/cases/mod.rs:234:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 * v2;
-    let v5 = v4.acosh();
+    let v5 = v4.trunc();
     let v7 = v2 % ::std::hint::black_box(v6);
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v3) {
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["(x[1] % x[1]) % -1.5", "0.0"], "tests/suite/graph/cases/mod.rs:234:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v8 = v5.to_degrees();
+    let v8 = v5.powi(-3);
     let v9 = v1 / v8;
     let v10 = v9 * v9;
     let v11 = v2 + v10;
     let v12 = v9 + v9;
     let v13 = v8.recip();
-    let v14 = -v9;
-    let v15 = v13 * v14;
-    let v16 = if v12 == 0.0 || v13 == 0.0 { 0.0 } else { v12 * v13 };
-    let v17 = if v12 == 0.0 || v15 == 0.0 { 0.0 } else { v12 * v15 };
-    let v19 = v17 * v18;
-    let v21 = v4 - v20;
-    let v22 = v21.sqrt();
-    let v23 = v4 + v20;
-    let v24 = v23.sqrt();
-    let v25 = v22 * v24;
-    let v26 = v25.recip();
-    let v27 = if v19 == 0.0 || v26 == 0.0 { 0.0 } else { v19 * v26 };
-    let v28 = if v2 == 0.0 || v27 == 0.0 { 0.0 } else { v2 * v27 };
-    let v29 = v16 + v28;
-    let v30 = if v1 == 0.0 || v27 == 0.0 { 0.0 } else { v1 * v27 };
-    let v31 = v20 + v30;
-    let v32 = v1 / v1;
-    let v33 = v32.trunc();
-    let v34 = -v33;
-    let v35 = v29 + v31;
-    let v36 = if v31 == 0.0 || v34 == 0.0 { 0.0 } else { v31 * v34 };
-    let v37 = v35 + v36;
+    let v14 = if v12 == 0.0 || v13 == 0.0 { 0.0 } else { v12 * v13 };
+    let v15 = v1 / v1;
+    let v16 = v15.trunc();
+    let v17 = -v16;
+    let v19 = v14 + v18;
+    let v20 = v17 + v19;
     out[0] = v11;
     out[1] = v3;
-    out[2] = v37;
+    out[2] = v20;
     ::std::result::Result::Ok(())
 }
 
-/// `random_7_hessian`: a graph of 2 inputs, 7 outputs, 77 operations and 2 guards, as Rust source
+/// `random_7_hessian`: a graph of 2 inputs, 7 outputs, 18 operations and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -9788,100 +9955,40 @@ pub fn random_7_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v1 = x[1];
     let v3: f64 = 0.0;
     let v6: f64 = -1.5;
-    let v18: f64 = 57.29577951308232;
-    let v20: f64 = 1.0;
+    let v18: f64 = 1.0;
     let v2 = v1 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v2, v3) {
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % x[1]", "0.0"], "tests/suite/graph/cases/mod.rs:234:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v4 = v1 * v2;
-    let v5 = v4.acosh();
+    let v5 = v4.trunc();
     let v7 = v2 % ::std::hint::black_box(v6);
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v3) {
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["(x[1] % x[1]) % -1.5", "0.0"], "tests/suite/graph/cases/mod.rs:234:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v8 = v5.to_degrees();
+    let v8 = v5.powi(-3);
     let v9 = v1 / v8;
     let v10 = v9 * v9;
     let v11 = v2 + v10;
     let v12 = v9 + v9;
     let v13 = v8.recip();
-    let v14 = -v9;
-    let v15 = v13 * v14;
-    let v16 = if v12 == 0.0 || v13 == 0.0 { 0.0 } else { v12 * v13 };
-    let v17 = if v12 == 0.0 || v15 == 0.0 { 0.0 } else { v12 * v15 };
-    let v19 = v17 * v18;
-    let v21 = v4 - v20;
-    let v22 = v21.sqrt();
-    let v23 = v4 + v20;
-    let v24 = v23.sqrt();
-    let v25 = v22 * v24;
-    let v26 = v25.recip();
-    let v27 = if v19 == 0.0 || v26 == 0.0 { 0.0 } else { v19 * v26 };
-    let v28 = if v2 == 0.0 || v27 == 0.0 { 0.0 } else { v2 * v27 };
-    let v29 = v16 + v28;
-    let v30 = if v1 == 0.0 || v27 == 0.0 { 0.0 } else { v1 * v27 };
-    let v31 = v20 + v30;
-    let v32 = v1 / v1;
-    let v33 = v32.trunc();
-    let v34 = -v33;
-    let v35 = v29 + v31;
-    let v36 = if v31 == 0.0 || v34 == 0.0 { 0.0 } else { v31 * v34 };
-    let v37 = v35 + v36;
-    let v38 = v20 + v34;
-    let v39 = if v27 == 0.0 || v38 == 0.0 { 0.0 } else { v27 * v38 };
-    let v40 = if v1 == 0.0 || v38 == 0.0 { 0.0 } else { v1 * v38 };
-    let v41 = v2 + v40;
-    let v42 = if v26 == 0.0 || v41 == 0.0 { 0.0 } else { v26 * v41 };
-    let v43 = if v19 == 0.0 || v41 == 0.0 { 0.0 } else { v19 * v41 };
-    let v44 = v26 * v26;
-    let v45 = -v44;
-    let v46 = if v43 == 0.0 || v45 == 0.0 { 0.0 } else { v43 * v45 };
-    let v47 = if v24 == 0.0 || v46 == 0.0 { 0.0 } else { v24 * v46 };
-    let v48 = if v22 == 0.0 || v46 == 0.0 { 0.0 } else { v22 * v46 };
-    let v49 = v24 + v24;
-    let v50 = v49.recip();
-    let v51 = if v48 == 0.0 || v50 == 0.0 { 0.0 } else { v48 * v50 };
-    let v52 = v22 + v22;
-    let v53 = v52.recip();
-    let v54 = if v47 == 0.0 || v53 == 0.0 { 0.0 } else { v47 * v53 };
-    let v55 = v51 + v54;
-    let v56 = v18 * v42;
-    let v57 = if v15 == 0.0 || v56 == 0.0 { 0.0 } else { v15 * v56 };
-    let v58 = if v12 == 0.0 || v56 == 0.0 { 0.0 } else { v12 * v56 };
-    let v59 = v13 + v57;
-    let v60 = if v14 == 0.0 || v58 == 0.0 { 0.0 } else { v14 * v58 };
-    let v61 = v12 + v60;
-    let v62 = if v13 == 0.0 || v58 == 0.0 { 0.0 } else { v13 * v58 };
-    let v63 = -v62;
-    let v64 = v13 * v13;
-    let v65 = -v64;
-    let v66 = if v61 == 0.0 || v65 == 0.0 { 0.0 } else { v61 * v65 };
-    let v67 = v59 + v63;
-    let v68 = v59 + v67;
-    let v69 = if v13 == 0.0 || v68 == 0.0 { 0.0 } else { v13 * v68 };
-    let v70 = v39 + v69;
-    let v71 = if v15 == 0.0 || v68 == 0.0 { 0.0 } else { v15 * v68 };
-    let v72 = v66 + v71;
-    let v73 = v18 * v72;
-    let v74 = if v26 == 0.0 || v73 == 0.0 { 0.0 } else { v26 * v73 };
-    let v75 = v55 + v74;
-    let v76 = if v2 == 0.0 || v75 == 0.0 { 0.0 } else { v2 * v75 };
-    let v77 = v70 + v76;
-    let v78 = if v1 == 0.0 || v75 == 0.0 { 0.0 } else { v1 * v75 };
-    let v79 = v27 + v78;
-    let v80 = v77 + v79;
-    let v81 = if v34 == 0.0 || v79 == 0.0 { 0.0 } else { v34 * v79 };
-    let v82 = v80 + v81;
+    let v14 = if v12 == 0.0 || v13 == 0.0 { 0.0 } else { v12 * v13 };
+    let v15 = v1 / v1;
+    let v16 = v15.trunc();
+    let v17 = -v16;
+    let v19 = v14 + v18;
+    let v20 = v17 + v19;
+    let v21 = v13 + v13;
+    let v22 = if v13 == 0.0 || v21 == 0.0 { 0.0 } else { v13 * v21 };
     out[0] = v11;
     out[1] = v3;
-    out[2] = v37;
+    out[2] = v20;
     out[3] = v3;
     out[4] = v3;
     out[5] = v3;
-    out[6] = v82;
+    out[6] = v22;
     ::std::result::Result::Ok(())
 }
 
@@ -10026,7 +10133,7 @@ pub fn random_9(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpo
     let v0 = x[0];
     let v1 = x[1];
     let v4: f64 = 0.0;
-    let v2 = v0.recip();
+    let v2 = v0.cos();
     let v3 = v1 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
         0x0 => {}
@@ -10058,7 +10165,7 @@ pub fn random_9_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v0 = x[0];
     let v1 = x[1];
     let v4: f64 = 0.0;
-    let v2 = v0.recip();
+    let v2 = v0.cos();
     let v3 = v1 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
         0x0 => {}
@@ -10072,7 +10179,7 @@ pub fn random_9_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v10 = -v9;
     let v11 = if v6 == 0.0 || v10 == 0.0 { 0.0 } else { v6 * v10 };
     let v12 = v6 + v11;
-    let v13 = v2 * v2;
+    let v13 = v0.sin();
     let v14 = -v13;
     let v15 = if v7 == 0.0 || v14 == 0.0 { 0.0 } else { v7 * v14 };
     out[0] = v6;
@@ -10081,7 +10188,7 @@ pub fn random_9_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     ::std::result::Result::Ok(())
 }
 
-/// `random_9_hessian`: a graph of 2 inputs, 7 outputs, 25 operations and 1 guard, as Rust source
+/// `random_9_hessian`: a graph of 2 inputs, 7 outputs, 24 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10101,8 +10208,8 @@ pub fn random_9_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v0 = x[0];
     let v1 = x[1];
     let v4: f64 = 0.0;
-    let v24: f64 = 1.0;
-    let v2 = v0.recip();
+    let v23: f64 = 1.0;
+    let v2 = v0.cos();
     let v3 = v1 % v1;
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
         0x0 => {}
@@ -10116,28 +10223,27 @@ pub fn random_9_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(),
     let v10 = -v9;
     let v11 = if v6 == 0.0 || v10 == 0.0 { 0.0 } else { v6 * v10 };
     let v12 = v6 + v11;
-    let v13 = v2 * v2;
+    let v13 = v0.sin();
     let v14 = -v13;
     let v15 = if v7 == 0.0 || v14 == 0.0 { 0.0 } else { v7 * v14 };
     let v16 = if v2 == 0.0 || v6 == 0.0 { 0.0 } else { v2 * v6 };
-    let v17 = v16 + v16;
-    let v18 = if v6 == 0.0 || v13 == 0.0 { 0.0 } else { v6 * v13 };
-    let v19 = -v18;
+    let v17 = if v6 == 0.0 || v13 == 0.0 { 0.0 } else { v6 * v13 };
+    let v18 = -v17;
+    let v19 = if v10 == 0.0 || v17 == 0.0 { 0.0 } else { v10 * v17 };
     let v20 = v17 + v19;
-    let v21 = if v10 == 0.0 || v18 == 0.0 { 0.0 } else { v10 * v18 };
-    let v22 = v18 + v21;
-    let v23 = if v14 == 0.0 || v20 == 0.0 { 0.0 } else { v14 * v20 };
-    let v25 = v10 + v24;
-    let v26 = if v6 == 0.0 || v25 == 0.0 { 0.0 } else { v6 * v25 };
-    let v27 = if v10 == 0.0 || v26 == 0.0 { 0.0 } else { v10 * v26 };
-    let v28 = v26 + v27;
+    let v21 = if v14 == 0.0 || v18 == 0.0 { 0.0 } else { v14 * v18 };
+    let v22 = v16 + v21;
+    let v24 = v10 + v23;
+    let v25 = if v6 == 0.0 || v24 == 0.0 { 0.0 } else { v6 * v24 };
+    let v26 = if v10 == 0.0 || v25 == 0.0 { 0.0 } else { v10 * v25 };
+    let v27 = v25 + v26;
     out[0] = v6;
     out[1] = v15;
     out[2] = v12;
-    out[3] = v23;
-    out[4] = v22;
-    out[5] = v22;
-    out[6] = v28;
+    out[3] = v22;
+    out[4] = v20;
+    out[5] = v20;
+    out[6] = v27;
     ::std::result::Result::Ok(())
 }
 
@@ -10162,7 +10268,7 @@ pub fn random_10(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
     let v2: f64 = 2.0;
     let v3 = ::nilpotent::rules::max(v1, ::std::hint::black_box(v2));
     let v4 = v3 - v3;
-    let v5 = v4.abs();
+    let v5 = v4.to_degrees();
     out[0] = v5;
     ::std::result::Result::Ok(())
 }
@@ -10201,7 +10307,7 @@ pub fn random_10_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     }
     let v3 = ::nilpotent::rules::max(v1, ::std::hint::black_box(v2));
     let v4 = v3 - v3;
-    let v5 = v4.abs();
+    let v5 = v4.to_degrees();
     out[0] = v5;
     out[1] = v6;
     out[2] = v6;
@@ -10242,7 +10348,7 @@ pub fn random_10_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     }
     let v3 = ::nilpotent::rules::max(v1, ::std::hint::black_box(v2));
     let v4 = v3 - v3;
-    let v5 = v4.abs();
+    let v5 = v4.to_degrees();
     out[0] = v5;
     out[1] = v6;
     out[2] = v6;
@@ -10272,9 +10378,9 @@ pub fn random_11(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
     };
     let v0 = x[0];
     let v1 = v0 / v0;
-    let v2 = -v1;
+    let v2 = v1.round();
     let v3 = v2 - v0;
-    let v4 = v3.fract();
+    let v4 = v3.recip();
     let v5 = v3.abs_sub(v4);
     out[0] = v5;
     ::std::result::Result::Ok(())
@@ -10300,16 +10406,16 @@ pub fn random_11_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v0 = x[0];
     let v6: f64 = 0.0;
     let v1 = v0 / v0;
-    let v2 = -v1;
+    let v2 = v1.round();
     let v3 = v2 - v0;
-    let v4 = v3.fract();
+    let v4 = v3.recip();
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["fract (−(x[0] / x[0]) − x[0])", "−(x[0] / x[0]) − x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["recip (round (x[0] / x[0]) − x[0])", "round (x[0] / x[0]) − x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["−(x[0] / x[0]) − x[0]", "fract (−(x[0] / x[0]) − x[0])"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["round (x[0] / x[0]) − x[0]", "recip (round (x[0] / x[0]) − x[0])"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v3.abs_sub(v4);
     out[0] = v5;
@@ -10337,16 +10443,16 @@ pub fn random_11_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v0 = x[0];
     let v6: f64 = 0.0;
     let v1 = v0 / v0;
-    let v2 = -v1;
+    let v2 = v1.round();
     let v3 = v2 - v0;
-    let v4 = v3.fract();
+    let v4 = v3.recip();
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["fract (−(x[0] / x[0]) − x[0])", "−(x[0] / x[0]) − x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["recip (round (x[0] / x[0]) − x[0])", "round (x[0] / x[0]) − x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v4) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["−(x[0] / x[0]) − x[0]", "fract (−(x[0] / x[0]) − x[0])"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["round (x[0] / x[0]) − x[0]", "recip (round (x[0] / x[0]) − x[0])"], "nilpotent's src/base/rules.rs", 0, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v5 = v3.abs_sub(v4);
     out[0] = v5;
@@ -10374,8 +10480,8 @@ pub fn random_12(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
     };
     let v0 = x[0];
     let v5: f64 = 0.0;
-    let v1 = v0.atanh();
-    let v2 = v1.exp2();
+    let v1 = v0.sin();
+    let v2 = v1.log10();
     let v3 = v0 + v1;
     let v4 = v0 % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v5) {
@@ -10387,7 +10493,7 @@ pub fn random_12(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
     ::std::result::Result::Ok(())
 }
 
-/// `random_12_gradient`: a graph of 1 input, 2 outputs, 20 operations and 2 guards, as Rust source
+/// `random_12_gradient`: a graph of 1 input, 2 outputs, 18 operations and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10406,10 +10512,9 @@ pub fn random_12_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     };
     let v0 = x[0];
     let v5: f64 = 0.0;
-    let v13: f64 = 0.6931471805599453;
-    let v17: f64 = 1.0;
-    let v1 = v0.atanh();
-    let v2 = v1.exp2();
+    let v13: f64 = 2.302585092994046;
+    let v1 = v0.sin();
+    let v2 = v1.log10();
     let v3 = v0 + v1;
     let v4 = v0 % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v5) {
@@ -10420,28 +10525,26 @@ pub fn random_12_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v7 = v2.hypot(v3);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v5) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(exp2 atanh x[0], (x[0] + atanh x[0]))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(log10 sin x[0], (x[0] + sin x[0]))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v3 / v7;
     let v9 = v8 / v7;
     let v10 = v2 / v7;
     let v11 = v10 / v7;
     let v12 = -v11;
-    let v14 = v2 * v13;
-    let v15 = if v9 == 0.0 || v14 == 0.0 { 0.0 } else { v9 * v14 };
-    let v16 = v12 + v15;
-    let v18 = v17 - v0;
-    let v19 = v0 + v17;
-    let v20 = v18 * v19;
-    let v21 = v20.recip();
-    let v22 = if v16 == 0.0 || v21 == 0.0 { 0.0 } else { v16 * v21 };
-    let v23 = v12 + v22;
+    let v14 = v1 * v13;
+    let v15 = v14.recip();
+    let v16 = if v9 == 0.0 || v15 == 0.0 { 0.0 } else { v9 * v15 };
+    let v17 = v12 + v16;
+    let v18 = v0.cos();
+    let v19 = if v17 == 0.0 || v18 == 0.0 { 0.0 } else { v17 * v18 };
+    let v20 = v12 + v19;
     out[0] = v6;
-    out[1] = v23;
+    out[1] = v20;
     ::std::result::Result::Ok(())
 }
 
-/// `random_12_hessian`: a graph of 1 input, 3 outputs, 61 operations and 2 guards, as Rust source
+/// `random_12_hessian`: a graph of 1 input, 3 outputs, 57 operations and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10460,10 +10563,10 @@ pub fn random_12_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     };
     let v0 = x[0];
     let v5: f64 = 0.0;
-    let v13: f64 = 0.6931471805599453;
-    let v17: f64 = 1.0;
-    let v1 = v0.atanh();
-    let v2 = v1.exp2();
+    let v13: f64 = 2.302585092994046;
+    let v23: f64 = 1.0;
+    let v1 = v0.sin();
+    let v2 = v1.log10();
     let v3 = v0 + v1;
     let v4 = v0 % v0;
     match ::nilpotent::graph::Compare::Lt.outcome(v4, v5) {
@@ -10474,66 +10577,62 @@ pub fn random_12_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v7 = v2.hypot(v3);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v5) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(exp2 atanh x[0], (x[0] + atanh x[0]))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["hypot(log10 sin x[0], (x[0] + sin x[0]))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v3 / v7;
     let v9 = v8 / v7;
     let v10 = v2 / v7;
     let v11 = v10 / v7;
     let v12 = -v11;
-    let v14 = v2 * v13;
-    let v15 = if v9 == 0.0 || v14 == 0.0 { 0.0 } else { v9 * v14 };
-    let v16 = v12 + v15;
-    let v18 = v17 - v0;
-    let v19 = v0 + v17;
-    let v20 = v18 * v19;
-    let v21 = v20.recip();
-    let v22 = if v16 == 0.0 || v21 == 0.0 { 0.0 } else { v16 * v21 };
-    let v23 = v12 + v22;
-    let v24 = v21 * v21;
-    let v25 = -v24;
-    let v26 = if v16 == 0.0 || v25 == 0.0 { 0.0 } else { v16 * v25 };
-    let v27 = if v19 == 0.0 || v26 == 0.0 { 0.0 } else { v19 * v26 };
-    let v28 = if v18 == 0.0 || v26 == 0.0 { 0.0 } else { v18 * v26 };
-    let v29 = -v27;
-    let v30 = v28 + v29;
-    let v31 = v17 + v21;
-    let v32 = if v14 == 0.0 || v21 == 0.0 { 0.0 } else { v14 * v21 };
-    let v33 = if v9 == 0.0 || v21 == 0.0 { 0.0 } else { v9 * v21 };
-    let v34 = v13 * v33;
-    let v35 = -v31;
-    let v36 = v7.recip();
-    let v37 = v12 * v36;
-    let v38 = if v35 == 0.0 || v36 == 0.0 { 0.0 } else { v35 * v36 };
-    let v39 = if v35 == 0.0 || v37 == 0.0 { 0.0 } else { v35 * v37 };
-    let v40 = -v10;
-    let v41 = v36 * v40;
-    let v42 = if v36 == 0.0 || v38 == 0.0 { 0.0 } else { v36 * v38 };
-    let v43 = v34 + v42;
-    let v44 = if v38 == 0.0 || v41 == 0.0 { 0.0 } else { v38 * v41 };
-    let v45 = v39 + v44;
-    let v46 = -v9;
-    let v47 = v36 * v46;
-    let v48 = if v32 == 0.0 || v36 == 0.0 { 0.0 } else { v32 * v36 };
-    let v49 = if v32 == 0.0 || v47 == 0.0 { 0.0 } else { v32 * v47 };
+    let v14 = v1 * v13;
+    let v15 = v14.recip();
+    let v16 = if v9 == 0.0 || v15 == 0.0 { 0.0 } else { v9 * v15 };
+    let v17 = v12 + v16;
+    let v18 = v0.cos();
+    let v19 = if v17 == 0.0 || v18 == 0.0 { 0.0 } else { v17 * v18 };
+    let v20 = v12 + v19;
+    let v21 = -v1;
+    let v22 = if v17 == 0.0 || v21 == 0.0 { 0.0 } else { v17 * v21 };
+    let v24 = v18 + v23;
+    let v25 = if v15 == 0.0 || v18 == 0.0 { 0.0 } else { v15 * v18 };
+    let v26 = if v9 == 0.0 || v18 == 0.0 { 0.0 } else { v9 * v18 };
+    let v27 = v15 * v15;
+    let v28 = -v27;
+    let v29 = if v26 == 0.0 || v28 == 0.0 { 0.0 } else { v26 * v28 };
+    let v30 = v13 * v29;
+    let v31 = -v24;
+    let v32 = v7.recip();
+    let v33 = v12 * v32;
+    let v34 = if v31 == 0.0 || v32 == 0.0 { 0.0 } else { v31 * v32 };
+    let v35 = if v31 == 0.0 || v33 == 0.0 { 0.0 } else { v31 * v33 };
+    let v36 = -v10;
+    let v37 = v32 * v36;
+    let v38 = if v32 == 0.0 || v34 == 0.0 { 0.0 } else { v32 * v34 };
+    let v39 = if v34 == 0.0 || v37 == 0.0 { 0.0 } else { v34 * v37 };
+    let v40 = v35 + v39;
+    let v41 = -v9;
+    let v42 = v32 * v41;
+    let v43 = if v25 == 0.0 || v32 == 0.0 { 0.0 } else { v25 * v32 };
+    let v44 = if v25 == 0.0 || v42 == 0.0 { 0.0 } else { v25 * v42 };
+    let v45 = v40 + v44;
+    let v46 = -v8;
+    let v47 = v32 * v46;
+    let v48 = if v32 == 0.0 || v43 == 0.0 { 0.0 } else { v32 * v43 };
+    let v49 = if v43 == 0.0 || v47 == 0.0 { 0.0 } else { v43 * v47 };
     let v50 = v45 + v49;
-    let v51 = -v8;
-    let v52 = v36 * v51;
-    let v53 = if v36 == 0.0 || v48 == 0.0 { 0.0 } else { v36 * v48 };
-    let v54 = if v48 == 0.0 || v52 == 0.0 { 0.0 } else { v48 * v52 };
-    let v55 = v50 + v54;
-    let v56 = if v10 == 0.0 || v55 == 0.0 { 0.0 } else { v10 * v55 };
-    let v57 = v43 + v56;
-    let v58 = if v8 == 0.0 || v55 == 0.0 { 0.0 } else { v8 * v55 };
-    let v59 = v53 + v58;
-    let v60 = v30 + v59;
-    let v61 = if v14 == 0.0 || v57 == 0.0 { 0.0 } else { v14 * v57 };
-    let v62 = v59 + v61;
-    let v63 = if v21 == 0.0 || v62 == 0.0 { 0.0 } else { v21 * v62 };
-    let v64 = v60 + v63;
+    let v51 = if v10 == 0.0 || v50 == 0.0 { 0.0 } else { v10 * v50 };
+    let v52 = v38 + v51;
+    let v53 = if v8 == 0.0 || v50 == 0.0 { 0.0 } else { v8 * v50 };
+    let v54 = v48 + v53;
+    let v55 = v22 + v54;
+    let v56 = v30 + v54;
+    let v57 = if v15 == 0.0 || v52 == 0.0 { 0.0 } else { v15 * v52 };
+    let v58 = v56 + v57;
+    let v59 = if v18 == 0.0 || v58 == 0.0 { 0.0 } else { v18 * v58 };
+    let v60 = v55 + v59;
     out[0] = v6;
-    out[1] = v23;
-    out[2] = v64;
+    out[1] = v20;
+    out[2] = v60;
     ::std::result::Result::Ok(())
 }
 
@@ -10746,9 +10845,9 @@ pub fn random_14(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
     let v7: f64 = -1.5;
     let v3 = v1 / v2;
     let v5 = v1 + v4;
-    let v6 = v5.acos();
+    let v6 = v5.signum();
     let v8 = v6 % ::std::hint::black_box(v7);
-    let v9 = v8.tan();
+    let v9 = v8.log10();
     let v10 = v1 % v3;
     match ::nilpotent::graph::Compare::Lt.outcome(v10, v4) {
         0x0 => {}
@@ -10759,7 +10858,7 @@ pub fn random_14(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
     ::std::result::Result::Ok(())
 }
 
-/// `random_14_gradient`: a graph of 2 inputs, 3 outputs, 24 operations and 1 guard, as Rust source
+/// `random_14_gradient`: a graph of 2 inputs, 3 outputs, 7 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10780,42 +10879,24 @@ pub fn random_14_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v2: f64 = 2.0;
     let v4: f64 = 0.0;
     let v7: f64 = -1.5;
-    let v20: f64 = 1.0;
     let v3 = v1 / v2;
     let v5 = v1 + v4;
-    let v6 = v5.acos();
+    let v6 = v5.signum();
     let v8 = v6 % ::std::hint::black_box(v7);
-    let v9 = v8.tan();
+    let v9 = v8.log10();
     let v10 = v1 % v3;
     match ::nilpotent::graph::Compare::Lt.outcome(v10, v4) {
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % (x[1] / 2.0)", "0.0"], "tests/suite/graph/cases/mod.rs:234:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v11 = v9.log(v9);
-    let v12 = v9.ln();
-    let v13 = v9 * v12;
-    let v14 = v13.recip();
-    let v15 = -v12;
-    let v16 = v12 * v13;
-    let v17 = v15 / v16;
-    let v18 = v14 + v17;
-    let v19 = v9 * v9;
-    let v21 = v19 + v20;
-    let v22 = if v18 == 0.0 || v21 == 0.0 { 0.0 } else { v18 * v21 };
-    let v23 = v20 - v5;
-    let v24 = v5 + v20;
-    let v25 = v23 * v24;
-    let v26 = v25.sqrt();
-    let v27 = v26.recip();
-    let v28 = -v27;
-    let v29 = if v22 == 0.0 || v28 == 0.0 { 0.0 } else { v22 * v28 };
     out[0] = v11;
     out[1] = v4;
-    out[2] = v29;
+    out[2] = v4;
     ::std::result::Result::Ok(())
 }
 
-/// `random_14_hessian`: a graph of 2 inputs, 7 outputs, 62 operations and 1 guard, as Rust source
+/// `random_14_hessian`: a graph of 2 inputs, 7 outputs, 7 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10836,80 +10917,24 @@ pub fn random_14_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v2: f64 = 2.0;
     let v4: f64 = 0.0;
     let v7: f64 = -1.5;
-    let v20: f64 = 1.0;
     let v3 = v1 / v2;
     let v5 = v1 + v4;
-    let v6 = v5.acos();
+    let v6 = v5.signum();
     let v8 = v6 % ::std::hint::black_box(v7);
-    let v9 = v8.tan();
+    let v9 = v8.log10();
     let v10 = v1 % v3;
     match ::nilpotent::graph::Compare::Lt.outcome(v10, v4) {
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % (x[1] / 2.0)", "0.0"], "tests/suite/graph/cases/mod.rs:234:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v11 = v9.log(v9);
-    let v12 = v9.ln();
-    let v13 = v9 * v12;
-    let v14 = v13.recip();
-    let v15 = -v12;
-    let v16 = v12 * v13;
-    let v17 = v15 / v16;
-    let v18 = v14 + v17;
-    let v19 = v9 * v9;
-    let v21 = v19 + v20;
-    let v22 = if v18 == 0.0 || v21 == 0.0 { 0.0 } else { v18 * v21 };
-    let v23 = v20 - v5;
-    let v24 = v5 + v20;
-    let v25 = v23 * v24;
-    let v26 = v25.sqrt();
-    let v27 = v26.recip();
-    let v28 = -v27;
-    let v29 = if v22 == 0.0 || v28 == 0.0 { 0.0 } else { v22 * v28 };
-    let v30 = -v22;
-    let v31 = v27 * v27;
-    let v32 = -v31;
-    let v33 = if v30 == 0.0 || v32 == 0.0 { 0.0 } else { v30 * v32 };
-    let v34 = v26 + v26;
-    let v35 = v34.recip();
-    let v36 = if v33 == 0.0 || v35 == 0.0 { 0.0 } else { v33 * v35 };
-    let v37 = if v24 == 0.0 || v36 == 0.0 { 0.0 } else { v24 * v36 };
-    let v38 = if v23 == 0.0 || v36 == 0.0 { 0.0 } else { v23 * v36 };
-    let v39 = -v37;
-    let v40 = v38 + v39;
-    let v41 = if v21 == 0.0 || v28 == 0.0 { 0.0 } else { v21 * v28 };
-    let v42 = if v18 == 0.0 || v28 == 0.0 { 0.0 } else { v18 * v28 };
-    let v43 = if v9 == 0.0 || v42 == 0.0 { 0.0 } else { v9 * v42 };
-    let v44 = v43 + v43;
-    let v45 = v16.recip();
-    let v46 = -v17;
-    let v47 = v45 * v46;
-    let v48 = if v41 == 0.0 || v45 == 0.0 { 0.0 } else { v41 * v45 };
-    let v49 = if v41 == 0.0 || v47 == 0.0 { 0.0 } else { v41 * v47 };
-    let v50 = if v13 == 0.0 || v49 == 0.0 { 0.0 } else { v13 * v49 };
-    let v51 = if v12 == 0.0 || v49 == 0.0 { 0.0 } else { v12 * v49 };
-    let v52 = -v48;
-    let v53 = v50 + v52;
-    let v54 = v14 * v14;
-    let v55 = -v54;
-    let v56 = if v41 == 0.0 || v55 == 0.0 { 0.0 } else { v41 * v55 };
-    let v57 = v51 + v56;
-    let v58 = if v12 == 0.0 || v57 == 0.0 { 0.0 } else { v12 * v57 };
-    let v59 = v44 + v58;
-    let v60 = if v9 == 0.0 || v57 == 0.0 { 0.0 } else { v9 * v57 };
-    let v61 = v53 + v60;
-    let v62 = v9.recip();
-    let v63 = if v61 == 0.0 || v62 == 0.0 { 0.0 } else { v61 * v62 };
-    let v64 = v59 + v63;
-    let v65 = if v21 == 0.0 || v64 == 0.0 { 0.0 } else { v21 * v64 };
-    let v66 = if v28 == 0.0 || v65 == 0.0 { 0.0 } else { v28 * v65 };
-    let v67 = v40 + v66;
     out[0] = v11;
     out[1] = v4;
-    out[2] = v29;
+    out[2] = v4;
     out[3] = v4;
     out[4] = v4;
     out[5] = v4;
-    out[6] = v67;
+    out[6] = v4;
     ::std::result::Result::Ok(())
 }
 
@@ -10931,7 +10956,7 @@ pub fn random_15(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
         }
     };
     let v0 = x[0];
-    let v2 = v0.cos();
+    let v2 = v0.powi(-3);
     out[0] = v2;
     ::std::result::Result::Ok(())
 }
@@ -10954,17 +10979,18 @@ pub fn random_15_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
         }
     };
     let v0 = x[0];
-    let v5: f64 = 0.0;
-    let v2 = v0.cos();
-    let v3 = v0.sin();
-    let v4 = -v3;
+    let v4: f64 = -3.0;
+    let v6: f64 = 0.0;
+    let v2 = v0.powi(-3);
+    let v3 = v0.powi(-4);
+    let v5 = v3 * v4;
     out[0] = v2;
-    out[1] = v4;
-    out[2] = v5;
+    out[1] = v5;
+    out[2] = v6;
     ::std::result::Result::Ok(())
 }
 
-/// `random_15_hessian`: a graph of 2 inputs, 7 outputs, 4 operations and 0 guards, as Rust source
+/// `random_15_hessian`: a graph of 2 inputs, 7 outputs, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10982,18 +11008,22 @@ pub fn random_15_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
         }
     };
     let v0 = x[0];
-    let v5: f64 = 0.0;
-    let v2 = v0.cos();
-    let v3 = v0.sin();
-    let v4 = -v3;
-    let v6 = -v2;
+    let v4: f64 = -3.0;
+    let v6: f64 = 0.0;
+    let v8: f64 = -4.0;
+    let v2 = v0.powi(-3);
+    let v3 = v0.powi(-4);
+    let v5 = v3 * v4;
+    let v7 = v0.powi(-5);
+    let v9 = v7 * v8;
+    let v10 = v4 * v9;
     out[0] = v2;
-    out[1] = v4;
-    out[2] = v5;
-    out[3] = v6;
-    out[4] = v5;
-    out[5] = v5;
-    out[6] = v5;
+    out[1] = v5;
+    out[2] = v6;
+    out[3] = v10;
+    out[4] = v6;
+    out[5] = v6;
+    out[6] = v6;
     ::std::result::Result::Ok(())
 }
 
@@ -11159,8 +11189,8 @@ pub fn random_17(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
     let v1 = x[1];
     let v6: f64 = 0.0;
     let v2 = v0.abs_sub(v0);
-    let v3 = v2.sin();
-    let v4 = v3.round();
+    let v3 = v2.floor();
+    let v4 = v3.abs();
     let v5 = v3 * v4;
     let v7 = v5 / v6;
     let v8 = v1 * v7;
@@ -11168,7 +11198,7 @@ pub fn random_17(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
     ::std::result::Result::Ok(())
 }
 
-/// `random_17_gradient`: a graph of 2 inputs, 3 outputs, 13 operations and 1 guard, as Rust source
+/// `random_17_gradient`: a graph of 2 inputs, 3 outputs, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11188,33 +11218,19 @@ pub fn random_17_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v0 = x[0];
     let v1 = x[1];
     let v6: f64 = 0.0;
-    let v9: f64 = f64::INFINITY;
-    let v14: f64 = 0.5;
-    let v16: f64 = -0.5;
-    match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
-        0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
-    }
     let v2 = v0.abs_sub(v0);
-    let v3 = v2.sin();
-    let v4 = v3.round();
+    let v3 = v2.floor();
+    let v4 = v3.abs();
     let v5 = v3 * v4;
     let v7 = v5 / v6;
     let v8 = v1 * v7;
-    let v10 = if v1 == 0.0 || v9 == 0.0 { 0.0 } else { v1 * v9 };
-    let v11 = if v4 == 0.0 || v10 == 0.0 { 0.0 } else { v4 * v10 };
-    let v12 = v2.cos();
-    let v13 = if v11 == 0.0 || v12 == 0.0 { 0.0 } else { v11 * v12 };
-    let v15 = v13 * v14;
-    let v17 = v13 * v16;
-    let v18 = v15 + v17;
     out[0] = v8;
-    out[1] = v18;
+    out[1] = v6;
     out[2] = v7;
     ::std::result::Result::Ok(())
 }
 
-/// `random_17_hessian`: a graph of 2 inputs, 7 outputs, 13 operations and 1 guard, as Rust source
+/// `random_17_hessian`: a graph of 2 inputs, 7 outputs, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11234,28 +11250,14 @@ pub fn random_17_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v0 = x[0];
     let v1 = x[1];
     let v6: f64 = 0.0;
-    let v9: f64 = f64::INFINITY;
-    let v14: f64 = 0.5;
-    let v16: f64 = -0.5;
-    match ::nilpotent::graph::Compare::Lt.outcome(v0, v0) {
-        0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[0]", "x[0]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::Some(v0), ::std::option::Option::Some(v0)])),
-    }
     let v2 = v0.abs_sub(v0);
-    let v3 = v2.sin();
-    let v4 = v3.round();
+    let v3 = v2.floor();
+    let v4 = v3.abs();
     let v5 = v3 * v4;
     let v7 = v5 / v6;
     let v8 = v1 * v7;
-    let v10 = if v1 == 0.0 || v9 == 0.0 { 0.0 } else { v1 * v9 };
-    let v11 = if v4 == 0.0 || v10 == 0.0 { 0.0 } else { v4 * v10 };
-    let v12 = v2.cos();
-    let v13 = if v11 == 0.0 || v12 == 0.0 { 0.0 } else { v11 * v12 };
-    let v15 = v13 * v14;
-    let v17 = v13 * v16;
-    let v18 = v15 + v17;
     out[0] = v8;
-    out[1] = v18;
+    out[1] = v6;
     out[2] = v7;
     out[3] = v6;
     out[4] = v6;
@@ -11286,12 +11288,12 @@ pub fn random_18(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
     let v3 = ::nilpotent::rules::max(v2, v2);
     let v4 = v3 - v2;
     let v5 = v4 - v4;
-    let v6 = v5.fract();
+    let v6 = v5.cbrt();
     out[0] = v6;
     ::std::result::Result::Ok(())
 }
 
-/// `random_18_gradient`: a graph of 2 inputs, 3 outputs, 5 operations and 0 guards, as Rust source
+/// `random_18_gradient`: a graph of 2 inputs, 3 outputs, 20 operations and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11309,19 +11311,44 @@ pub fn random_18_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
         }
     };
     let v1 = x[1];
-    let v7: f64 = 0.0;
+    let v7: f64 = 3.0;
+    let v14: f64 = 0.5;
+    let v24: f64 = 0.0;
     let v2 = v1 / v1;
+    match ::nilpotent::graph::Observe::IsNan.outcome(v2) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[1] / x[1]", 0x0, found, ::std::option::Option::None)),
+    }
+    match ::nilpotent::graph::Compare::Lt.outcome(v2, v2) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1] / x[1]", "x[1] / x[1]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+    }
     let v3 = ::nilpotent::rules::max(v2, v2);
     let v4 = v3 - v2;
     let v5 = v4 - v4;
-    let v6 = v5.fract();
+    let v6 = v5.cbrt();
+    let v8 = v6 * v7;
+    let v9 = v6 * v8;
+    let v10 = v9.recip();
+    let v11 = -v10;
+    let v12 = v10 + v11;
+    let v13 = -v12;
+    let v15 = v12 * v14;
+    let v16 = v13 + v15;
+    let v17 = v15 + v16;
+    let v18 = v1.recip();
+    let v19 = -v2;
+    let v20 = v18 * v19;
+    let v21 = if v17 == 0.0 || v18 == 0.0 { 0.0 } else { v17 * v18 };
+    let v22 = if v17 == 0.0 || v20 == 0.0 { 0.0 } else { v17 * v20 };
+    let v23 = v21 + v22;
     out[0] = v6;
-    out[1] = v7;
-    out[2] = v7;
+    out[1] = v24;
+    out[2] = v23;
     ::std::result::Result::Ok(())
 }
 
-/// `random_18_hessian`: a graph of 2 inputs, 7 outputs, 5 operations and 0 guards, as Rust source
+/// `random_18_hessian`: a graph of 2 inputs, 7 outputs, 52 operations and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11339,19 +11366,76 @@ pub fn random_18_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
         }
     };
     let v1 = x[1];
-    let v7: f64 = 0.0;
+    let v7: f64 = 3.0;
+    let v14: f64 = 0.5;
+    let v24: f64 = 0.0;
     let v2 = v1 / v1;
+    match ::nilpotent::graph::Observe::IsNan.outcome(v2) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "x[1] / x[1]", 0x0, found, ::std::option::Option::None)),
+    }
+    match ::nilpotent::graph::Compare::Lt.outcome(v2, v2) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[1] / x[1]", "x[1] / x[1]"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+    }
     let v3 = ::nilpotent::rules::max(v2, v2);
     let v4 = v3 - v2;
     let v5 = v4 - v4;
-    let v6 = v5.fract();
+    let v6 = v5.cbrt();
+    let v8 = v6 * v7;
+    let v9 = v6 * v8;
+    let v10 = v9.recip();
+    let v11 = -v10;
+    let v12 = v10 + v11;
+    let v13 = -v12;
+    let v15 = v12 * v14;
+    let v16 = v13 + v15;
+    let v17 = v15 + v16;
+    let v18 = v1.recip();
+    let v19 = -v2;
+    let v20 = v18 * v19;
+    let v21 = if v17 == 0.0 || v18 == 0.0 { 0.0 } else { v17 * v18 };
+    let v22 = if v17 == 0.0 || v20 == 0.0 { 0.0 } else { v17 * v20 };
+    let v23 = v21 + v22;
+    let v25 = v18 + v20;
+    let v26 = if v17 == 0.0 || v19 == 0.0 { 0.0 } else { v17 * v19 };
+    let v27 = v17 + v26;
+    let v28 = -v21;
+    let v29 = v18 * v18;
+    let v30 = -v29;
+    let v31 = if v27 == 0.0 || v30 == 0.0 { 0.0 } else { v27 * v30 };
+    let v32 = v25 + v25;
+    let v33 = v14 * v32;
+    let v34 = -v25;
+    let v35 = v33 + v34;
+    let v36 = -v35;
+    let v37 = v35 + v36;
+    let v38 = v10 * v10;
+    let v39 = -v38;
+    let v40 = if v37 == 0.0 || v39 == 0.0 { 0.0 } else { v37 * v39 };
+    let v41 = if v8 == 0.0 || v40 == 0.0 { 0.0 } else { v8 * v40 };
+    let v42 = if v6 == 0.0 || v40 == 0.0 { 0.0 } else { v6 * v40 };
+    let v43 = v7 * v42;
+    let v44 = v41 + v43;
+    let v45 = if v10 == 0.0 || v44 == 0.0 { 0.0 } else { v10 * v44 };
+    let v46 = -v45;
+    let v47 = v45 + v46;
+    let v48 = -v47;
+    let v49 = v28 + v48;
+    let v50 = v14 * v47;
+    let v51 = v49 + v50;
+    let v52 = v50 + v51;
+    let v53 = if v18 == 0.0 || v52 == 0.0 { 0.0 } else { v18 * v52 };
+    let v54 = v31 + v53;
+    let v55 = if v20 == 0.0 || v52 == 0.0 { 0.0 } else { v20 * v52 };
+    let v56 = v54 + v55;
     out[0] = v6;
-    out[1] = v7;
-    out[2] = v7;
-    out[3] = v7;
-    out[4] = v7;
-    out[5] = v7;
-    out[6] = v7;
+    out[1] = v24;
+    out[2] = v23;
+    out[3] = v24;
+    out[4] = v24;
+    out[5] = v24;
+    out[6] = v56;
     ::std::result::Result::Ok(())
 }
 
@@ -11587,15 +11671,15 @@ pub fn random_20(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
     };
     let v0 = x[0];
     let v2 = x[2];
-    let v3 = v0.exp();
-    let v4 = v2.sin();
+    let v3 = -v0;
+    let v4 = v2.ln();
     let v5 = v3 / v4;
-    let v6 = v5.ceil();
+    let v6 = -v5;
     out[0] = v6;
     ::std::result::Result::Ok(())
 }
 
-/// `random_20_gradient`: a graph of 3 inputs, 4 outputs, 4 operations and 0 guards, as Rust source
+/// `random_20_gradient`: a graph of 3 inputs, 4 outputs, 9 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11614,19 +11698,24 @@ pub fn random_20_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     };
     let v0 = x[0];
     let v2 = x[2];
-    let v7: f64 = 0.0;
-    let v3 = v0.exp();
-    let v4 = v2.sin();
+    let v12: f64 = 0.0;
+    let v3 = -v0;
+    let v4 = v2.ln();
     let v5 = v3 / v4;
-    let v6 = v5.ceil();
+    let v6 = -v5;
+    let v7 = v4.recip();
+    let v8 = v6 * v7;
+    let v9 = -v8;
+    let v10 = v2.recip();
+    let v11 = if v9 == 0.0 || v10 == 0.0 { 0.0 } else { v9 * v10 };
     out[0] = v6;
     out[1] = v7;
-    out[2] = v7;
-    out[3] = v7;
+    out[2] = v12;
+    out[3] = v11;
     ::std::result::Result::Ok(())
 }
 
-/// `random_20_hessian`: a graph of 3 inputs, 13 outputs, 4 operations and 0 guards, as Rust source
+/// `random_20_hessian`: a graph of 3 inputs, 13 outputs, 24 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11645,24 +11734,44 @@ pub fn random_20_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     };
     let v0 = x[0];
     let v2 = x[2];
-    let v7: f64 = 0.0;
-    let v3 = v0.exp();
-    let v4 = v2.sin();
+    let v12: f64 = 0.0;
+    let v3 = -v0;
+    let v4 = v2.ln();
     let v5 = v3 / v4;
-    let v6 = v5.ceil();
+    let v6 = -v5;
+    let v7 = v4.recip();
+    let v8 = v6 * v7;
+    let v9 = -v8;
+    let v10 = v2.recip();
+    let v11 = if v9 == 0.0 || v10 == 0.0 { 0.0 } else { v9 * v10 };
+    let v13 = v7 * v7;
+    let v14 = -v13;
+    let v15 = if v10 == 0.0 || v14 == 0.0 { 0.0 } else { v10 * v14 };
+    let v16 = v10 * v10;
+    let v17 = -v16;
+    let v18 = if v9 == 0.0 || v17 == 0.0 { 0.0 } else { v9 * v17 };
+    let v19 = -v10;
+    let v20 = if v7 == 0.0 || v19 == 0.0 { 0.0 } else { v7 * v19 };
+    let v21 = if v6 == 0.0 || v19 == 0.0 { 0.0 } else { v6 * v19 };
+    let v22 = if v14 == 0.0 || v21 == 0.0 { 0.0 } else { v14 * v21 };
+    let v23 = -v20;
+    let v24 = if v8 == 0.0 || v23 == 0.0 { 0.0 } else { v8 * v23 };
+    let v25 = v22 + v24;
+    let v26 = if v10 == 0.0 || v25 == 0.0 { 0.0 } else { v10 * v25 };
+    let v27 = v18 + v26;
     out[0] = v6;
     out[1] = v7;
-    out[2] = v7;
-    out[3] = v7;
-    out[4] = v7;
-    out[5] = v7;
-    out[6] = v7;
-    out[7] = v7;
-    out[8] = v7;
-    out[9] = v7;
-    out[10] = v7;
-    out[11] = v7;
-    out[12] = v7;
+    out[2] = v12;
+    out[3] = v11;
+    out[4] = v12;
+    out[5] = v12;
+    out[6] = v15;
+    out[7] = v12;
+    out[8] = v12;
+    out[9] = v12;
+    out[10] = v15;
+    out[11] = v12;
+    out[12] = v27;
     ::std::result::Result::Ok(())
 }
 
@@ -11773,7 +11882,7 @@ pub fn random_22(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
     };
     let v0 = x[0];
     let v2: f64 = 3.0;
-    let v1 = v0.powi(3);
+    let v1 = v0.ln();
     let v3 = v1.mul_add(v2, v1);
     let v4 = v1.mul_add(v3, v3);
     let v5 = v0 + v4;
@@ -11782,7 +11891,7 @@ pub fn random_22(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
     ::std::result::Result::Ok(())
 }
 
-/// `random_22_gradient`: a graph of 1 input, 2 outputs, 15 operations and 0 guards, as Rust source
+/// `random_22_gradient`: a graph of 1 input, 2 outputs, 14 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11801,7 +11910,7 @@ pub fn random_22_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     };
     let v0 = x[0];
     let v2: f64 = 3.0;
-    let v1 = v0.powi(3);
+    let v1 = v0.ln();
     let v3 = v1.mul_add(v2, v1);
     let v4 = v1.mul_add(v3, v3);
     let v5 = v0 + v4;
@@ -11812,16 +11921,15 @@ pub fn random_22_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     let v10 = v2 * v9;
     let v11 = v7 + v10;
     let v12 = v9 + v11;
-    let v13 = v0.powi(2);
-    let v14 = v2 * v13;
-    let v15 = if v12 == 0.0 || v14 == 0.0 { 0.0 } else { v12 * v14 };
-    let v16 = v2 + v15;
+    let v13 = v0.recip();
+    let v14 = if v12 == 0.0 || v13 == 0.0 { 0.0 } else { v12 * v13 };
+    let v15 = v2 + v14;
     out[0] = v6;
-    out[1] = v16;
+    out[1] = v15;
     ::std::result::Result::Ok(())
 }
 
-/// `random_22_hessian`: a graph of 1 input, 3 outputs, 26 operations and 0 guards, as Rust source
+/// `random_22_hessian`: a graph of 1 input, 3 outputs, 25 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11840,8 +11948,7 @@ pub fn random_22_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     };
     let v0 = x[0];
     let v2: f64 = 3.0;
-    let v18: f64 = 2.0;
-    let v1 = v0.powi(3);
+    let v1 = v0.ln();
     let v3 = v1.mul_add(v2, v1);
     let v4 = v1.mul_add(v3, v3);
     let v5 = v0 + v4;
@@ -11852,24 +11959,23 @@ pub fn random_22_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     let v10 = v2 * v9;
     let v11 = v7 + v10;
     let v12 = v9 + v11;
-    let v13 = v0.powi(2);
-    let v14 = v2 * v13;
-    let v15 = if v12 == 0.0 || v14 == 0.0 { 0.0 } else { v12 * v14 };
-    let v16 = v2 + v15;
-    let v17 = v2 * v12;
-    let v19 = v0 * v18;
-    let v20 = if v17 == 0.0 || v19 == 0.0 { 0.0 } else { v17 * v19 };
-    let v21 = v2 * v14;
-    let v22 = v14 + v21;
-    let v23 = v2 * v22;
-    let v24 = v2 * v21;
-    let v25 = v23 + v24;
-    let v26 = v21 + v25;
-    let v27 = if v14 == 0.0 || v26 == 0.0 { 0.0 } else { v14 * v26 };
-    let v28 = v20 + v27;
+    let v13 = v0.recip();
+    let v14 = if v12 == 0.0 || v13 == 0.0 { 0.0 } else { v12 * v13 };
+    let v15 = v2 + v14;
+    let v16 = v13 * v13;
+    let v17 = -v16;
+    let v18 = if v12 == 0.0 || v17 == 0.0 { 0.0 } else { v12 * v17 };
+    let v19 = v2 * v13;
+    let v20 = v13 + v19;
+    let v21 = v2 * v20;
+    let v22 = v2 * v19;
+    let v23 = v21 + v22;
+    let v24 = v19 + v23;
+    let v25 = if v13 == 0.0 || v24 == 0.0 { 0.0 } else { v13 * v24 };
+    let v26 = v18 + v25;
     out[0] = v6;
-    out[1] = v16;
-    out[2] = v28;
+    out[1] = v15;
+    out[2] = v26;
     ::std::result::Result::Ok(())
 }
 
@@ -11893,13 +11999,13 @@ pub fn random_23(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilp
     let v0 = x[0];
     let v1: f64 = 3.0;
     let v2 = v0 * v1;
-    let v3 = v2.to_degrees();
+    let v3 = v2.fract();
     let v4 = v0 * v3;
     out[0] = v4;
     ::std::result::Result::Ok(())
 }
 
-/// `random_23_gradient`: a graph of 1 input, 2 outputs, 6 operations and 0 guards, as Rust source
+/// `random_23_gradient`: a graph of 1 input, 2 outputs, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11918,19 +12024,16 @@ pub fn random_23_gradient(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(
     };
     let v0 = x[0];
     let v1: f64 = 3.0;
-    let v5: f64 = 57.29577951308232;
     let v2 = v0 * v1;
-    let v3 = v2.to_degrees();
+    let v3 = v2.fract();
     let v4 = v0 * v3;
-    let v6 = v0 * v5;
-    let v7 = v1 * v6;
-    let v8 = v3 + v7;
+    let v5 = v2 + v3;
     out[0] = v4;
-    out[1] = v8;
+    out[1] = v5;
     ::std::result::Result::Ok(())
 }
 
-/// `random_23_hessian`: a graph of 1 input, 3 outputs, 6 operations and 0 guards, as Rust source
+/// `random_23_hessian`: a graph of 1 input, 3 outputs, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11949,17 +12052,14 @@ pub fn random_23_hessian(x: &[f64], out: &mut [f64]) -> ::std::result::Result<()
     };
     let v0 = x[0];
     let v1: f64 = 3.0;
-    let v5: f64 = 57.29577951308232;
-    let v9: f64 = 343.77467707849394;
+    let v6: f64 = 6.0;
     let v2 = v0 * v1;
-    let v3 = v2.to_degrees();
+    let v3 = v2.fract();
     let v4 = v0 * v3;
-    let v6 = v0 * v5;
-    let v7 = v1 * v6;
-    let v8 = v3 + v7;
+    let v5 = v2 + v3;
     out[0] = v4;
-    out[1] = v8;
-    out[2] = v9;
+    out[1] = v5;
+    out[2] = v6;
     ::std::result::Result::Ok(())
 }
 
@@ -14627,6 +14727,12 @@ pub const EMITTED: &[(&str, ::nilpotent::graph::EmittedFn)] = &[
     ("rule_to_radians", rule_to_radians),
     ("rule_to_radians_gradient", rule_to_radians_gradient),
     ("rule_to_radians_hessian", rule_to_radians_hessian),
+    ("rule_erf", rule_erf),
+    ("rule_erf_gradient", rule_erf_gradient),
+    ("rule_erf_hessian", rule_erf_hessian),
+    ("rule_erfc", rule_erfc),
+    ("rule_erfc_gradient", rule_erfc_gradient),
+    ("rule_erfc_hessian", rule_erfc_hessian),
     ("rule_powi_m3", rule_powi_m3),
     ("rule_powi_m3_gradient", rule_powi_m3_gradient),
     ("rule_powi_m3_hessian", rule_powi_m3_hessian),

@@ -3105,6 +3105,200 @@ pub fn param_to_radians_of_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> :
     ::std::result::Result::Ok(())
 }
 
+/// `param_erf_of_p`: a graph of 1 input, 1 parameter, 1 output, 2 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn param_erf_of_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let p: &[f64; 1] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 1, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = p[0];
+    let v2 = ::nilpotent::Elementary::erf(v1);
+    let v3 = v0 * v2;
+    out[0] = v3;
+    ::std::result::Result::Ok(())
+}
+
+/// `param_erf_of_p_gradient`: a graph of 1 input, 1 parameter, 2 outputs, 2 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn param_erf_of_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let p: &[f64; 1] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 1, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = p[0];
+    let v2 = ::nilpotent::Elementary::erf(v1);
+    let v3 = v0 * v2;
+    out[0] = v3;
+    out[1] = v2;
+    ::std::result::Result::Ok(())
+}
+
+/// `param_erf_of_p_hessian`: a graph of 1 input, 1 parameter, 3 outputs, 2 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn param_erf_of_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let p: &[f64; 1] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 1, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = p[0];
+    let v4: f64 = 0.0;
+    let v2 = ::nilpotent::Elementary::erf(v1);
+    let v3 = v0 * v2;
+    out[0] = v3;
+    out[1] = v2;
+    out[2] = v4;
+    ::std::result::Result::Ok(())
+}
+
+/// `param_erfc_of_p`: a graph of 1 input, 1 parameter, 1 output, 2 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn param_erfc_of_p(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let p: &[f64; 1] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 1, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = p[0];
+    let v2 = ::nilpotent::Elementary::erfc(v1);
+    let v3 = v0 * v2;
+    out[0] = v3;
+    ::std::result::Result::Ok(())
+}
+
+/// `param_erfc_of_p_gradient`: a graph of 1 input, 1 parameter, 2 outputs, 2 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn param_erfc_of_p_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let p: &[f64; 1] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 1, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = p[0];
+    let v2 = ::nilpotent::Elementary::erfc(v1);
+    let v3 = v0 * v2;
+    out[0] = v3;
+    out[1] = v2;
+    ::std::result::Result::Ok(())
+}
+
+/// `param_erfc_of_p_hessian`: a graph of 1 input, 1 parameter, 3 outputs, 2 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn param_erfc_of_p_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let p: &[f64; 1] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 1, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = p[0];
+    let v4: f64 = 0.0;
+    let v2 = ::nilpotent::Elementary::erfc(v1);
+    let v3 = v0 * v2;
+    out[0] = v3;
+    out[1] = v2;
+    out[2] = v4;
+    ::std::result::Result::Ok(())
+}
+
 /// `param_powi_m3_of_p`: a graph of 1 input, 1 parameter, 1 output, 2 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
@@ -10261,7 +10455,7 @@ pub fn param_random_0_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_1`: a graph of 3 inputs, 1 parameter, 1 output, 3 operations and 0 guards, as Rust source
+/// `param_random_1`: a graph of 3 inputs, 1 parameter, 1 output, 2 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10286,13 +10480,12 @@ pub fn param_random_1(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     };
     let v2 = x[2];
     let v4 = v2.atan2(v2);
-    let v5 = v4.sqrt();
-    let v6 = v5.atanh();
-    out[0] = v6;
+    let v5 = v4.tanh();
+    out[0] = v5;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_1_gradient`: a graph of 3 inputs, 1 parameter, 4 outputs, 17 operations and 1 guard, as Rust source
+/// `param_random_1_gradient`: a graph of 3 inputs, 1 parameter, 4 outputs, 12 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10316,37 +10509,31 @@ pub fn param_random_1_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
         }
     };
     let v2 = x[2];
-    let v7: f64 = 1.0;
-    let v16: f64 = 0.0;
+    let v10: f64 = 0.0;
     let v4 = v2.atan2(v2);
-    let v5 = v4.sqrt();
-    let v6 = v5.atanh();
-    let v8 = v7 - v5;
-    let v9 = v5 + v7;
-    let v10 = v8 * v9;
-    let v11 = v10.recip();
-    let v12 = v5 + v5;
-    let v13 = v12.recip();
-    let v14 = if v11 == 0.0 || v13 == 0.0 { 0.0 } else { v11 * v13 };
-    let v15 = v2.hypot(v2);
-    match ::nilpotent::graph::Compare::Eq.outcome(v15, v16) {
+    let v5 = v4.tanh();
+    let v6 = v4.cosh();
+    let v7 = v6.recip();
+    let v8 = v7 * v7;
+    let v9 = v2.hypot(v2);
+    match ::nilpotent::graph::Compare::Eq.outcome(v9, v10) {
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[2], x[2])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v17 = v2 / v15;
-    let v18 = v17 / v15;
-    let v19 = -v18;
-    let v20 = if v14 == 0.0 || v18 == 0.0 { 0.0 } else { v14 * v18 };
-    let v21 = if v14 == 0.0 || v19 == 0.0 { 0.0 } else { v14 * v19 };
-    let v22 = v20 + v21;
-    out[0] = v6;
-    out[1] = v16;
-    out[2] = v16;
-    out[3] = v22;
+    let v11 = v2 / v9;
+    let v12 = v11 / v9;
+    let v13 = -v12;
+    let v14 = if v8 == 0.0 || v12 == 0.0 { 0.0 } else { v8 * v12 };
+    let v15 = if v8 == 0.0 || v13 == 0.0 { 0.0 } else { v8 * v13 };
+    let v16 = v14 + v15;
+    out[0] = v5;
+    out[1] = v10;
+    out[2] = v10;
+    out[3] = v16;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_1_hessian`: a graph of 3 inputs, 1 parameter, 13 outputs, 51 operations and 1 guard, as Rust source
+/// `param_random_1_hessian`: a graph of 3 inputs, 1 parameter, 13 outputs, 36 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10370,76 +10557,60 @@ pub fn param_random_1_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
         }
     };
     let v2 = x[2];
-    let v7: f64 = 1.0;
-    let v16: f64 = 0.0;
+    let v10: f64 = 0.0;
     let v4 = v2.atan2(v2);
-    let v5 = v4.sqrt();
-    let v6 = v5.atanh();
-    let v8 = v7 - v5;
-    let v9 = v5 + v7;
-    let v10 = v8 * v9;
-    let v11 = v10.recip();
-    let v12 = v5 + v5;
-    let v13 = v12.recip();
-    let v14 = if v11 == 0.0 || v13 == 0.0 { 0.0 } else { v11 * v13 };
-    let v15 = v2.hypot(v2);
-    match ::nilpotent::graph::Compare::Eq.outcome(v15, v16) {
+    let v5 = v4.tanh();
+    let v6 = v4.cosh();
+    let v7 = v6.recip();
+    let v8 = v7 * v7;
+    let v9 = v2.hypot(v2);
+    match ::nilpotent::graph::Compare::Eq.outcome(v9, v10) {
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[2], x[2])", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v17 = v2 / v15;
-    let v18 = v17 / v15;
-    let v19 = -v18;
-    let v20 = if v14 == 0.0 || v18 == 0.0 { 0.0 } else { v14 * v18 };
-    let v21 = if v14 == 0.0 || v19 == 0.0 { 0.0 } else { v14 * v19 };
-    let v22 = v20 + v21;
-    let v23 = v18 + v19;
-    let v24 = -v14;
-    let v25 = v14 + v24;
-    let v26 = v15.recip();
-    let v27 = v19 * v26;
-    let v28 = if v25 == 0.0 || v26 == 0.0 { 0.0 } else { v25 * v26 };
-    let v29 = if v25 == 0.0 || v27 == 0.0 { 0.0 } else { v25 * v27 };
-    let v30 = -v17;
-    let v31 = v26 * v30;
-    let v32 = if v26 == 0.0 || v28 == 0.0 { 0.0 } else { v26 * v28 };
-    let v33 = if v28 == 0.0 || v31 == 0.0 { 0.0 } else { v28 * v31 };
-    let v34 = v29 + v33;
-    let v35 = if v17 == 0.0 || v34 == 0.0 { 0.0 } else { v17 * v34 };
-    let v36 = v32 + v35;
-    let v37 = v35 + v36;
-    let v38 = if v13 == 0.0 || v23 == 0.0 { 0.0 } else { v13 * v23 };
-    let v39 = if v11 == 0.0 || v23 == 0.0 { 0.0 } else { v11 * v23 };
-    let v40 = v13 * v13;
-    let v41 = -v40;
-    let v42 = if v39 == 0.0 || v41 == 0.0 { 0.0 } else { v39 * v41 };
-    let v43 = v42 + v42;
-    let v44 = v11 * v11;
-    let v45 = -v44;
-    let v46 = if v38 == 0.0 || v45 == 0.0 { 0.0 } else { v38 * v45 };
-    let v47 = if v9 == 0.0 || v46 == 0.0 { 0.0 } else { v9 * v46 };
-    let v48 = if v8 == 0.0 || v46 == 0.0 { 0.0 } else { v8 * v46 };
-    let v49 = v43 + v48;
-    let v50 = -v47;
-    let v51 = v49 + v50;
-    let v52 = if v13 == 0.0 || v51 == 0.0 { 0.0 } else { v13 * v51 };
-    let v53 = if v18 == 0.0 || v52 == 0.0 { 0.0 } else { v18 * v52 };
-    let v54 = v37 + v53;
-    let v55 = if v19 == 0.0 || v52 == 0.0 { 0.0 } else { v19 * v52 };
-    let v56 = v54 + v55;
-    out[0] = v6;
-    out[1] = v16;
-    out[2] = v16;
-    out[3] = v22;
-    out[4] = v16;
-    out[5] = v16;
-    out[6] = v16;
-    out[7] = v16;
-    out[8] = v16;
-    out[9] = v16;
-    out[10] = v16;
-    out[11] = v16;
-    out[12] = v56;
+    let v11 = v2 / v9;
+    let v12 = v11 / v9;
+    let v13 = -v12;
+    let v14 = if v8 == 0.0 || v12 == 0.0 { 0.0 } else { v8 * v12 };
+    let v15 = if v8 == 0.0 || v13 == 0.0 { 0.0 } else { v8 * v13 };
+    let v16 = v14 + v15;
+    let v17 = v12 + v13;
+    let v18 = -v8;
+    let v19 = v8 + v18;
+    let v20 = v9.recip();
+    let v21 = v13 * v20;
+    let v22 = if v19 == 0.0 || v20 == 0.0 { 0.0 } else { v19 * v20 };
+    let v23 = if v19 == 0.0 || v21 == 0.0 { 0.0 } else { v19 * v21 };
+    let v24 = -v11;
+    let v25 = v20 * v24;
+    let v26 = if v20 == 0.0 || v22 == 0.0 { 0.0 } else { v20 * v22 };
+    let v27 = if v22 == 0.0 || v25 == 0.0 { 0.0 } else { v22 * v25 };
+    let v28 = v23 + v27;
+    let v29 = if v11 == 0.0 || v28 == 0.0 { 0.0 } else { v11 * v28 };
+    let v30 = v26 + v29;
+    let v31 = v29 + v30;
+    let v32 = if v7 == 0.0 || v17 == 0.0 { 0.0 } else { v7 * v17 };
+    let v33 = v32 + v32;
+    let v34 = if v18 == 0.0 || v33 == 0.0 { 0.0 } else { v18 * v33 };
+    let v35 = v4.sinh();
+    let v36 = if v34 == 0.0 || v35 == 0.0 { 0.0 } else { v34 * v35 };
+    let v37 = if v12 == 0.0 || v36 == 0.0 { 0.0 } else { v12 * v36 };
+    let v38 = v31 + v37;
+    let v39 = if v13 == 0.0 || v36 == 0.0 { 0.0 } else { v13 * v36 };
+    let v40 = v38 + v39;
+    out[0] = v5;
+    out[1] = v10;
+    out[2] = v10;
+    out[3] = v16;
+    out[4] = v10;
+    out[5] = v10;
+    out[6] = v10;
+    out[7] = v10;
+    out[8] = v10;
+    out[9] = v10;
+    out[10] = v10;
+    out[11] = v10;
+    out[12] = v40;
     ::std::result::Result::Ok(())
 }
 
@@ -10469,7 +10640,7 @@ pub fn param_random_2(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     let v0 = x[0];
     let v3: f64 = 0.0;
     let v5: f64 = -1.5;
-    let v2 = v0.exp_m1();
+    let v2 = v0.asinh();
     let v4 = v2 / v3;
     let v6 = v4 - v5;
     let v7 = v6 / v2;
@@ -10478,7 +10649,7 @@ pub fn param_random_2(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_2_gradient`: a graph of 1 input, 1 parameter, 2 outputs, 15 operations and 0 guards, as Rust source
+/// `param_random_2_gradient`: a graph of 1 input, 1 parameter, 2 outputs, 16 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10505,7 +10676,8 @@ pub fn param_random_2_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v3: f64 = 0.0;
     let v5: f64 = -1.5;
     let v15: f64 = f64::INFINITY;
-    let v2 = v0.exp_m1();
+    let v18: f64 = 1.0;
+    let v2 = v0.asinh();
     let v4 = v2 / v3;
     let v6 = v4 - v5;
     let v7 = v6 / v2;
@@ -10518,14 +10690,15 @@ pub fn param_random_2_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v14 = if v9 == 0.0 || v12 == 0.0 { 0.0 } else { v9 * v12 };
     let v16 = if v13 == 0.0 || v15 == 0.0 { 0.0 } else { v13 * v15 };
     let v17 = v14 + v16;
-    let v18 = v0.exp();
-    let v19 = if v17 == 0.0 || v18 == 0.0 { 0.0 } else { v17 * v18 };
+    let v19 = v0.hypot(::std::hint::black_box(v18));
+    let v20 = v19.recip();
+    let v21 = if v17 == 0.0 || v20 == 0.0 { 0.0 } else { v17 * v20 };
     out[0] = v8;
-    out[1] = v19;
+    out[1] = v21;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_2_hessian`: a graph of 1 input, 1 parameter, 3 outputs, 37 operations and 0 guards, as Rust source
+/// `param_random_2_hessian`: a graph of 1 input, 1 parameter, 3 outputs, 43 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10552,7 +10725,8 @@ pub fn param_random_2_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v3: f64 = 0.0;
     let v5: f64 = -1.5;
     let v15: f64 = f64::INFINITY;
-    let v2 = v0.exp_m1();
+    let v18: f64 = 1.0;
+    let v2 = v0.asinh();
     let v4 = v2 / v3;
     let v6 = v4 - v5;
     let v7 = v6 / v2;
@@ -10565,33 +10739,43 @@ pub fn param_random_2_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v14 = if v9 == 0.0 || v12 == 0.0 { 0.0 } else { v9 * v12 };
     let v16 = if v13 == 0.0 || v15 == 0.0 { 0.0 } else { v13 * v15 };
     let v17 = v14 + v16;
-    let v18 = v0.exp();
-    let v19 = if v17 == 0.0 || v18 == 0.0 { 0.0 } else { v17 * v18 };
-    let v20 = if v15 == 0.0 || v18 == 0.0 { 0.0 } else { v15 * v18 };
-    let v21 = if v12 == 0.0 || v18 == 0.0 { 0.0 } else { v12 * v18 };
-    let v22 = if v9 == 0.0 || v18 == 0.0 { 0.0 } else { v9 * v18 };
-    let v23 = if v10 == 0.0 || v20 == 0.0 { 0.0 } else { v10 * v20 };
-    let v24 = v21 + v23;
-    let v25 = if v9 == 0.0 || v20 == 0.0 { 0.0 } else { v9 * v20 };
-    let v26 = if v11 == 0.0 || v22 == 0.0 { 0.0 } else { v11 * v22 };
-    let v27 = v25 + v26;
-    let v28 = if v10 == 0.0 || v22 == 0.0 { 0.0 } else { v10 * v22 };
-    let v29 = -v28;
-    let v30 = v10 * v10;
-    let v31 = -v30;
-    let v32 = if v27 == 0.0 || v31 == 0.0 { 0.0 } else { v27 * v31 };
-    let v33 = v24 + v29;
-    let v34 = v24 + v33;
-    let v35 = if v10 == 0.0 || v34 == 0.0 { 0.0 } else { v10 * v34 };
-    let v36 = if v12 == 0.0 || v34 == 0.0 { 0.0 } else { v12 * v34 };
-    let v37 = v32 + v36;
-    let v38 = if v15 == 0.0 || v35 == 0.0 { 0.0 } else { v15 * v35 };
-    let v39 = v37 + v38;
-    let v40 = if v18 == 0.0 || v39 == 0.0 { 0.0 } else { v18 * v39 };
-    let v41 = v19 + v40;
+    let v19 = v0.hypot(::std::hint::black_box(v18));
+    match ::nilpotent::graph::Compare::Eq.outcome(v19, v3) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], 1.0)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+    }
+    let v20 = v19.recip();
+    let v21 = if v17 == 0.0 || v20 == 0.0 { 0.0 } else { v17 * v20 };
+    let v22 = v20 * v20;
+    let v23 = -v22;
+    let v24 = if v17 == 0.0 || v23 == 0.0 { 0.0 } else { v17 * v23 };
+    let v25 = v0 / v19;
+    let v26 = if v24 == 0.0 || v25 == 0.0 { 0.0 } else { v24 * v25 };
+    let v27 = if v15 == 0.0 || v20 == 0.0 { 0.0 } else { v15 * v20 };
+    let v28 = if v12 == 0.0 || v20 == 0.0 { 0.0 } else { v12 * v20 };
+    let v29 = if v9 == 0.0 || v20 == 0.0 { 0.0 } else { v9 * v20 };
+    let v30 = if v10 == 0.0 || v27 == 0.0 { 0.0 } else { v10 * v27 };
+    let v31 = v28 + v30;
+    let v32 = if v9 == 0.0 || v27 == 0.0 { 0.0 } else { v9 * v27 };
+    let v33 = if v11 == 0.0 || v29 == 0.0 { 0.0 } else { v11 * v29 };
+    let v34 = v32 + v33;
+    let v35 = if v10 == 0.0 || v29 == 0.0 { 0.0 } else { v10 * v29 };
+    let v36 = -v35;
+    let v37 = v10 * v10;
+    let v38 = -v37;
+    let v39 = if v34 == 0.0 || v38 == 0.0 { 0.0 } else { v34 * v38 };
+    let v40 = v31 + v36;
+    let v41 = v31 + v40;
+    let v42 = if v10 == 0.0 || v41 == 0.0 { 0.0 } else { v10 * v41 };
+    let v43 = if v12 == 0.0 || v41 == 0.0 { 0.0 } else { v12 * v41 };
+    let v44 = v39 + v43;
+    let v45 = if v15 == 0.0 || v42 == 0.0 { 0.0 } else { v15 * v42 };
+    let v46 = v44 + v45;
+    let v47 = if v20 == 0.0 || v46 == 0.0 { 0.0 } else { v20 * v46 };
+    let v48 = v26 + v47;
     out[0] = v8;
-    out[1] = v19;
-    out[2] = v41;
+    out[1] = v21;
+    out[2] = v48;
     ::std::result::Result::Ok(())
 }
 
@@ -10637,9 +10821,9 @@ pub fn param_random_3(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     let v9 = v4.abs();
     let v10 = v8 + v9;
     let v11 = ::nilpotent::rules::max(v0, v6);
-    let v12 = v0.powi(2);
+    let v12 = v0.sin();
     let v13 = v11.powf(v12);
-    let v14 = v13.log10();
+    let v14 = v13.floor();
     let v15 = v10 % v13;
     match ::nilpotent::graph::Compare::Lt.outcome(v15, v7) {
         0x0 => {}
@@ -10650,7 +10834,7 @@ pub fn param_random_3(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_3_gradient`: a graph of 2 inputs, 3 parameters, 3 outputs, 31 operations and 8 guards, as Rust source
+/// `param_random_3_gradient`: a graph of 2 inputs, 3 parameters, 3 outputs, 26 operations and 8 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10678,9 +10862,7 @@ pub fn param_random_3_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v3 = p[1];
     let v4 = p[2];
     let v7: f64 = 0.0;
-    let v23: f64 = 2.302585092994046;
-    let v28: f64 = 1.0;
-    let v36: f64 = 2.0;
+    let v22: f64 = 1.0;
     let v5 = v3.log(v2);
     let v6 = v0 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v7) {
@@ -10707,13 +10889,13 @@ pub fn param_random_3_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(5, ::nilpotent::graph::Compare::Eq, ["max(x[0], (x[0] % (log(p[1], p[0]))))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v12 = v0.powi(2);
+    let v12 = v0.sin();
     match ::nilpotent::graph::Compare::Eq.outcome(v12, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["powi(x[0], 2)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["sin x[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v13 = v11.powf(v12);
-    let v14 = v13.log10();
+    let v14 = v13.floor();
     let v15 = v10 % v13;
     match ::nilpotent::graph::Compare::Lt.outcome(v15, v7) {
         0x0 => {}
@@ -10724,33 +10906,28 @@ pub fn param_random_3_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Eq, ["v16", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v17 = v14 / v16;
-    let v18 = v15 / v16;
-    let v19 = v10 / v13;
-    let v20 = v19.trunc();
-    let v21 = -v20;
-    let v22 = if v18 == 0.0 || v21 == 0.0 { 0.0 } else { v18 * v21 };
-    let v24 = v13 * v23;
-    let v25 = v24.recip();
-    let v26 = if v17 == 0.0 || v25 == 0.0 { 0.0 } else { v17 * v25 };
-    let v27 = v22 + v26;
-    let v29 = v12 - v28;
-    let v30 = v11.powf(v29);
-    let v31 = v12 * v30;
-    let v32 = v11.ln();
-    let v33 = v13 * v32;
-    let v34 = if v27 == 0.0 || v31 == 0.0 { 0.0 } else { v27 * v31 };
-    let v35 = if v27 == 0.0 || v33 == 0.0 { 0.0 } else { v27 * v33 };
-    let v37 = v0 * v36;
-    let v38 = if v35 == 0.0 || v37 == 0.0 { 0.0 } else { v35 * v37 };
-    let v39 = v34 + v38;
+    let v17 = v15 / v16;
+    let v18 = v10 / v13;
+    let v19 = v18.trunc();
+    let v20 = -v19;
+    let v21 = if v17 == 0.0 || v20 == 0.0 { 0.0 } else { v17 * v20 };
+    let v23 = v12 - v22;
+    let v24 = v11.powf(v23);
+    let v25 = v12 * v24;
+    let v26 = v11.ln();
+    let v27 = v13 * v26;
+    let v28 = if v21 == 0.0 || v25 == 0.0 { 0.0 } else { v21 * v25 };
+    let v29 = if v21 == 0.0 || v27 == 0.0 { 0.0 } else { v21 * v27 };
+    let v30 = v0.cos();
+    let v31 = if v29 == 0.0 || v30 == 0.0 { 0.0 } else { v29 * v30 };
+    let v32 = v28 + v31;
     out[0] = v16;
-    out[1] = v39;
+    out[1] = v32;
     out[2] = v7;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_3_hessian`: a graph of 2 inputs, 3 parameters, 7 outputs, 82 operations and 9 guards, as Rust source
+/// `param_random_3_hessian`: a graph of 2 inputs, 3 parameters, 7 outputs, 62 operations and 9 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -10778,9 +10955,7 @@ pub fn param_random_3_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v3 = p[1];
     let v4 = p[2];
     let v7: f64 = 0.0;
-    let v23: f64 = 2.302585092994046;
-    let v28: f64 = 1.0;
-    let v36: f64 = 2.0;
+    let v22: f64 = 1.0;
     let v5 = v3.log(v2);
     let v6 = v0 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v7) {
@@ -10807,13 +10982,13 @@ pub fn param_random_3_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(5, ::nilpotent::graph::Compare::Eq, ["max(x[0], (x[0] % (log(p[1], p[0]))))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v12 = v0.powi(2);
+    let v12 = v0.sin();
     match ::nilpotent::graph::Compare::Eq.outcome(v12, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["powi(x[0], 2)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(4, ::nilpotent::graph::Compare::Eq, ["sin x[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v13 = v11.powf(v12);
-    let v14 = v13.log10();
+    let v14 = v13.floor();
     let v15 = v10 % v13;
     match ::nilpotent::graph::Compare::Lt.outcome(v15, v7) {
         0x0 => {}
@@ -10824,85 +10999,65 @@ pub fn param_random_3_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
         0x0 => {}
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(3, ::nilpotent::graph::Compare::Eq, ["v16", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v17 = v14 / v16;
-    let v18 = v15 / v16;
-    let v19 = v10 / v13;
-    let v20 = v19.trunc();
-    let v21 = -v20;
-    let v22 = if v18 == 0.0 || v21 == 0.0 { 0.0 } else { v18 * v21 };
-    let v24 = v13 * v23;
-    let v25 = v24.recip();
-    let v26 = if v17 == 0.0 || v25 == 0.0 { 0.0 } else { v17 * v25 };
-    let v27 = v22 + v26;
-    let v29 = v12 - v28;
-    match ::nilpotent::graph::Compare::Eq.outcome(v29, v7) {
+    let v17 = v15 / v16;
+    let v18 = v10 / v13;
+    let v19 = v18.trunc();
+    let v20 = -v19;
+    let v21 = if v17 == 0.0 || v20 == 0.0 { 0.0 } else { v17 * v20 };
+    let v23 = v12 - v22;
+    match ::nilpotent::graph::Compare::Eq.outcome(v23, v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(8, ::nilpotent::graph::Compare::Eq, ["powi(x[0], 2) − 1.0", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(8, ::nilpotent::graph::Compare::Eq, ["sin x[0] − 1.0", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v30 = v11.powf(v29);
-    let v31 = v12 * v30;
-    let v32 = v11.ln();
-    let v33 = v13 * v32;
-    let v34 = if v27 == 0.0 || v31 == 0.0 { 0.0 } else { v27 * v31 };
-    let v35 = if v27 == 0.0 || v33 == 0.0 { 0.0 } else { v27 * v33 };
-    let v37 = v0 * v36;
-    let v38 = if v35 == 0.0 || v37 == 0.0 { 0.0 } else { v35 * v37 };
-    let v39 = v34 + v38;
-    let v40 = v35 * v36;
-    let v41 = if v33 == 0.0 || v37 == 0.0 { 0.0 } else { v33 * v37 };
-    let v42 = if v27 == 0.0 || v37 == 0.0 { 0.0 } else { v27 * v37 };
-    let v43 = v31 + v41;
-    let v44 = if v32 == 0.0 || v42 == 0.0 { 0.0 } else { v32 * v42 };
-    let v45 = if v13 == 0.0 || v42 == 0.0 { 0.0 } else { v13 * v42 };
-    let v46 = v11.recip();
-    let v47 = if v45 == 0.0 || v46 == 0.0 { 0.0 } else { v45 * v46 };
-    let v48 = if v27 == 0.0 || v30 == 0.0 { 0.0 } else { v27 * v30 };
-    let v49 = if v12 == 0.0 || v27 == 0.0 { 0.0 } else { v12 * v27 };
-    let v50 = v29 - v28;
-    let v51 = v11.powf(v50);
-    let v52 = v29 * v51;
-    let v53 = v30 * v32;
-    let v54 = if v49 == 0.0 || v52 == 0.0 { 0.0 } else { v49 * v52 };
-    let v55 = v47 + v54;
-    let v56 = if v49 == 0.0 || v53 == 0.0 { 0.0 } else { v49 * v53 };
-    let v57 = v48 + v56;
-    let v58 = if v25 == 0.0 || v43 == 0.0 { 0.0 } else { v25 * v43 };
-    let v59 = if v17 == 0.0 || v43 == 0.0 { 0.0 } else { v17 * v43 };
-    let v60 = v25 * v25;
-    let v61 = -v60;
-    let v62 = if v59 == 0.0 || v61 == 0.0 { 0.0 } else { v59 * v61 };
-    let v63 = v23 * v62;
-    let v64 = v44 + v63;
-    let v65 = if v21 == 0.0 || v43 == 0.0 { 0.0 } else { v21 * v43 };
-    let v66 = v16.recip();
-    let v67 = -v18;
-    let v68 = v66 * v67;
-    let v69 = if v65 == 0.0 || v66 == 0.0 { 0.0 } else { v65 * v66 };
-    let v70 = if v65 == 0.0 || v68 == 0.0 { 0.0 } else { v65 * v68 };
-    let v71 = -v17;
-    let v72 = v66 * v71;
-    let v73 = if v58 == 0.0 || v66 == 0.0 { 0.0 } else { v58 * v66 };
-    let v74 = if v58 == 0.0 || v72 == 0.0 { 0.0 } else { v58 * v72 };
-    let v75 = v70 + v74;
-    let v76 = if v17 == 0.0 || v75 == 0.0 { 0.0 } else { v17 * v75 };
-    let v77 = v73 + v76;
-    let v78 = if v18 == 0.0 || v75 == 0.0 { 0.0 } else { v18 * v75 };
-    let v79 = v69 + v78;
-    let v80 = if v21 == 0.0 || v79 == 0.0 { 0.0 } else { v21 * v79 };
-    let v81 = v64 + v80;
-    let v82 = if v25 == 0.0 || v77 == 0.0 { 0.0 } else { v25 * v77 };
-    let v83 = v81 + v82;
-    let v84 = if v31 == 0.0 || v83 == 0.0 { 0.0 } else { v31 * v83 };
-    let v85 = v55 + v84;
-    let v86 = if v33 == 0.0 || v83 == 0.0 { 0.0 } else { v33 * v83 };
-    let v87 = v57 + v86;
-    let v88 = if v37 == 0.0 || v87 == 0.0 { 0.0 } else { v37 * v87 };
-    let v89 = v40 + v88;
-    let v90 = v85 + v89;
+    let v24 = v11.powf(v23);
+    let v25 = v12 * v24;
+    let v26 = v11.ln();
+    let v27 = v13 * v26;
+    let v28 = if v21 == 0.0 || v25 == 0.0 { 0.0 } else { v21 * v25 };
+    let v29 = if v21 == 0.0 || v27 == 0.0 { 0.0 } else { v21 * v27 };
+    let v30 = v0.cos();
+    let v31 = if v29 == 0.0 || v30 == 0.0 { 0.0 } else { v29 * v30 };
+    let v32 = v28 + v31;
+    let v33 = -v12;
+    let v34 = if v29 == 0.0 || v33 == 0.0 { 0.0 } else { v29 * v33 };
+    let v35 = if v27 == 0.0 || v30 == 0.0 { 0.0 } else { v27 * v30 };
+    let v36 = if v21 == 0.0 || v30 == 0.0 { 0.0 } else { v21 * v30 };
+    let v37 = v25 + v35;
+    let v38 = if v26 == 0.0 || v36 == 0.0 { 0.0 } else { v26 * v36 };
+    let v39 = if v13 == 0.0 || v36 == 0.0 { 0.0 } else { v13 * v36 };
+    let v40 = v11.recip();
+    let v41 = if v39 == 0.0 || v40 == 0.0 { 0.0 } else { v39 * v40 };
+    let v42 = if v21 == 0.0 || v24 == 0.0 { 0.0 } else { v21 * v24 };
+    let v43 = if v12 == 0.0 || v21 == 0.0 { 0.0 } else { v12 * v21 };
+    let v44 = v23 - v22;
+    let v45 = v11.powf(v44);
+    let v46 = v23 * v45;
+    let v47 = v24 * v26;
+    let v48 = if v43 == 0.0 || v46 == 0.0 { 0.0 } else { v43 * v46 };
+    let v49 = v41 + v48;
+    let v50 = if v43 == 0.0 || v47 == 0.0 { 0.0 } else { v43 * v47 };
+    let v51 = v42 + v50;
+    let v52 = if v20 == 0.0 || v37 == 0.0 { 0.0 } else { v20 * v37 };
+    let v53 = v16.recip();
+    let v54 = -v17;
+    let v55 = v53 * v54;
+    let v56 = if v52 == 0.0 || v53 == 0.0 { 0.0 } else { v52 * v53 };
+    let v57 = if v52 == 0.0 || v55 == 0.0 { 0.0 } else { v52 * v55 };
+    let v58 = if v17 == 0.0 || v57 == 0.0 { 0.0 } else { v17 * v57 };
+    let v59 = v56 + v58;
+    let v60 = if v20 == 0.0 || v59 == 0.0 { 0.0 } else { v20 * v59 };
+    let v61 = v38 + v60;
+    let v62 = if v25 == 0.0 || v61 == 0.0 { 0.0 } else { v25 * v61 };
+    let v63 = v49 + v62;
+    let v64 = if v27 == 0.0 || v61 == 0.0 { 0.0 } else { v27 * v61 };
+    let v65 = v51 + v64;
+    let v66 = if v30 == 0.0 || v65 == 0.0 { 0.0 } else { v30 * v65 };
+    let v67 = v34 + v66;
+    let v68 = v63 + v67;
     out[0] = v16;
-    out[1] = v39;
+    out[1] = v32;
     out[2] = v7;
-    out[3] = v90;
+    out[3] = v68;
     out[4] = v7;
     out[5] = v7;
     out[6] = v7;
@@ -10940,7 +11095,7 @@ pub fn param_random_4(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     let v12: f64 = 2.0;
     let v6 = v4 - v3;
     let v7 = v5 - v6;
-    let v8 = v3.powi(12);
+    let v8 = v3.exp2();
     let v9 = v2 - v8;
     let v10 = v1 + v7;
     let v11 = v9 * v10;
@@ -10988,7 +11143,7 @@ pub fn param_random_4_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[1] − p[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v5 - v6;
-    let v8 = v3.powi(12);
+    let v8 = v3.exp2();
     let v9 = v2 - v8;
     let v10 = v1 + v7;
     let v11 = v9 * v10;
@@ -11046,7 +11201,7 @@ pub fn param_random_4_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
         found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["p[1] − p[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v7 = v5 - v6;
-    let v8 = v3.powi(12);
+    let v8 = v3.exp2();
     let v9 = v2 - v8;
     let v10 = v1 + v7;
     let v11 = v9 * v10;
@@ -11257,16 +11412,16 @@ pub fn param_random_6(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     let v1 = p[0];
     let v2 = p[1];
     let v3 = v2.mul_add(v2, v1);
-    let v4 = v2.cos();
-    let v5 = v3.acosh();
-    let v6 = v4.exp2();
-    let v7 = v6.trunc();
+    let v4 = v2.to_radians();
+    let v5 = v3.atanh();
+    let v6 = v4.abs();
+    let v7 = v6.tan();
     let v8 = ::nilpotent::rules::max(v5, v7);
     out[0] = v8;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_6_gradient`: a graph of 1 input, 2 parameters, 2 outputs, 6 operations and 2 guards, as Rust source
+/// `param_random_6_gradient`: a graph of 1 input, 2 parameters, 2 outputs, 6 operations and 3 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11293,17 +11448,21 @@ pub fn param_random_6_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v2 = p[1];
     let v9: f64 = 0.0;
     let v3 = v2.mul_add(v2, v1);
-    let v4 = v2.cos();
-    let v5 = v3.acosh();
-    let v6 = v4.exp2();
-    let v7 = v6.trunc();
+    let v4 = v2.to_radians();
+    let v5 = v3.atanh();
+    match ::nilpotent::graph::Observe::IsNan.outcome(v5) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "atanh mul_add(p[1], p[1], p[0])", 0x1, found, ::std::option::Option::None)),
+    }
+    let v6 = v4.abs();
+    let v7 = v6.tan();
     match ::nilpotent::graph::Observe::IsNan.outcome(v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "trunc exp2 cos p[1]", 0x0, found, ::std::option::Option::None)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "tan abs to_radians p[1]", 0x0, found, ::std::option::Option::None)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v5) {
-        0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["trunc exp2 cos p[1]", "acosh mul_add(p[1], p[1], p[0])"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["tan abs to_radians p[1]", "atanh mul_add(p[1], p[1], p[0])"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = ::nilpotent::rules::max(v5, v7);
     out[0] = v8;
@@ -11311,7 +11470,7 @@ pub fn param_random_6_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_6_hessian`: a graph of 1 input, 2 parameters, 3 outputs, 6 operations and 2 guards, as Rust source
+/// `param_random_6_hessian`: a graph of 1 input, 2 parameters, 3 outputs, 6 operations and 3 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11338,17 +11497,21 @@ pub fn param_random_6_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v2 = p[1];
     let v9: f64 = 0.0;
     let v3 = v2.mul_add(v2, v1);
-    let v4 = v2.cos();
-    let v5 = v3.acosh();
-    let v6 = v4.exp2();
-    let v7 = v6.trunc();
+    let v4 = v2.to_radians();
+    let v5 = v3.atanh();
+    match ::nilpotent::graph::Observe::IsNan.outcome(v5) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(2, ::nilpotent::graph::Observe::IsNan, "atanh mul_add(p[1], p[1], p[0])", 0x1, found, ::std::option::Option::None)),
+    }
+    let v6 = v4.abs();
+    let v7 = v6.tan();
     match ::nilpotent::graph::Observe::IsNan.outcome(v7) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "trunc exp2 cos p[1]", 0x0, found, ::std::option::Option::None)),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "tan abs to_radians p[1]", 0x0, found, ::std::option::Option::None)),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v5) {
-        0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["trunc exp2 cos p[1]", "acosh mul_add(p[1], p[1], p[0])"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["tan abs to_radians p[1]", "atanh mul_add(p[1], p[1], p[0])"], "nilpotent's src/base/rules.rs", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = ::nilpotent::rules::max(v5, v7);
     out[0] = v8;
@@ -11385,22 +11548,22 @@ pub fn param_random_7(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     let v3 = p[1];
     let v8: f64 = 0.0;
     let v4 = v0 - v3;
-    let v5 = v1.round();
+    let v5 = v1.powi(-3);
     let v6 = v4 % v3;
     let v7 = v4 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["(x[0] − p[1]) % round x[1]", "0.0"], "tests/suite/graph/cases/mod.rs:234:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["(x[0] − p[1]) % powi(x[1], -3)", "0.0"], "tests/suite/graph/cases/mod.rs:234:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v6 + v6;
-    let v10 = v9.log10();
+    let v10 = v9.atan();
     let v11 = v0 - v10;
     let v12 = v9 / v11;
     out[0] = v12;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_7_gradient`: a graph of 2 inputs, 2 parameters, 3 outputs, 18 operations and 1 guard, as Rust source
+/// `param_random_7_gradient`: a graph of 2 inputs, 2 parameters, 3 outputs, 19 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11427,36 +11590,37 @@ pub fn param_random_7_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v1 = x[1];
     let v3 = p[1];
     let v8: f64 = 0.0;
-    let v17: f64 = 2.302585092994046;
+    let v18: f64 = 1.0;
     let v4 = v0 - v3;
-    let v5 = v1.round();
+    let v5 = v1.powi(-3);
     let v6 = v4 % v3;
     let v7 = v4 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["(x[0] − p[1]) % round x[1]", "0.0"], "tests/suite/graph/cases/mod.rs:234:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["(x[0] − p[1]) % powi(x[1], -3)", "0.0"], "tests/suite/graph/cases/mod.rs:234:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v6 + v6;
-    let v10 = v9.log10();
+    let v10 = v9.atan();
     let v11 = v0 - v10;
     let v12 = v9 / v11;
     let v13 = v11.recip();
     let v14 = -v12;
     let v15 = v13 * v14;
     let v16 = -v15;
-    let v18 = v9 * v17;
-    let v19 = v18.recip();
-    let v20 = if v16 == 0.0 || v19 == 0.0 { 0.0 } else { v16 * v19 };
-    let v21 = v13 + v20;
-    let v22 = v21 + v21;
-    let v23 = v15 + v22;
+    let v17 = v9 * v9;
+    let v19 = v17 + v18;
+    let v20 = v19.recip();
+    let v21 = if v16 == 0.0 || v20 == 0.0 { 0.0 } else { v16 * v20 };
+    let v22 = v13 + v21;
+    let v23 = v22 + v22;
+    let v24 = v15 + v23;
     out[0] = v12;
-    out[1] = v23;
+    out[1] = v24;
     out[2] = v8;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_7_hessian`: a graph of 2 inputs, 2 parameters, 7 outputs, 42 operations and 1 guard, as Rust source
+/// `param_random_7_hessian`: a graph of 2 inputs, 2 parameters, 7 outputs, 44 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11483,59 +11647,60 @@ pub fn param_random_7_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v1 = x[1];
     let v3 = p[1];
     let v8: f64 = 0.0;
-    let v17: f64 = 2.302585092994046;
-    let v24: f64 = 2.0;
-    let v32: f64 = 1.0;
+    let v18: f64 = 1.0;
+    let v25: f64 = 2.0;
     let v4 = v0 - v3;
-    let v5 = v1.round();
+    let v5 = v1.powi(-3);
     let v6 = v4 % v3;
     let v7 = v4 % v5;
     match ::nilpotent::graph::Compare::Lt.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["(x[0] − p[1]) % round x[1]", "0.0"], "tests/suite/graph/cases/mod.rs:234:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["(x[0] − p[1]) % powi(x[1], -3)", "0.0"], "tests/suite/graph/cases/mod.rs:234:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v6 + v6;
-    let v10 = v9.log10();
+    let v10 = v9.atan();
     let v11 = v0 - v10;
     let v12 = v9 / v11;
     let v13 = v11.recip();
     let v14 = -v12;
     let v15 = v13 * v14;
     let v16 = -v15;
-    let v18 = v9 * v17;
-    let v19 = v18.recip();
-    let v20 = if v16 == 0.0 || v19 == 0.0 { 0.0 } else { v16 * v19 };
-    let v21 = v13 + v20;
-    let v22 = v21 + v21;
-    let v23 = v15 + v22;
-    let v25 = v19 * v24;
-    let v26 = v16 * v24;
-    let v27 = v19 * v19;
-    let v28 = -v27;
-    let v29 = if v26 == 0.0 || v28 == 0.0 { 0.0 } else { v26 * v28 };
-    let v30 = v17 * v29;
-    let v31 = -v25;
-    let v33 = v31 + v32;
-    let v34 = if v14 == 0.0 || v33 == 0.0 { 0.0 } else { v14 * v33 };
-    let v35 = v24 + v34;
-    let v36 = if v13 == 0.0 || v33 == 0.0 { 0.0 } else { v13 * v33 };
-    let v37 = -v36;
-    let v38 = v13 * v13;
-    let v39 = -v38;
-    let v40 = if v35 == 0.0 || v39 == 0.0 { 0.0 } else { v35 * v39 };
-    let v41 = if v13 == 0.0 || v37 == 0.0 { 0.0 } else { v13 * v37 };
-    let v42 = v30 + v41;
-    let v43 = if v15 == 0.0 || v37 == 0.0 { 0.0 } else { v15 * v37 };
-    let v44 = v40 + v43;
-    let v45 = -v44;
-    let v46 = if v19 == 0.0 || v45 == 0.0 { 0.0 } else { v19 * v45 };
-    let v47 = v42 + v46;
-    let v48 = v47 + v47;
-    let v49 = v44 + v48;
+    let v17 = v9 * v9;
+    let v19 = v17 + v18;
+    let v20 = v19.recip();
+    let v21 = if v16 == 0.0 || v20 == 0.0 { 0.0 } else { v16 * v20 };
+    let v22 = v13 + v21;
+    let v23 = v22 + v22;
+    let v24 = v15 + v23;
+    let v26 = v20 * v25;
+    let v27 = v16 * v25;
+    let v28 = v20 * v20;
+    let v29 = -v28;
+    let v30 = if v27 == 0.0 || v29 == 0.0 { 0.0 } else { v27 * v29 };
+    let v31 = if v9 == 0.0 || v30 == 0.0 { 0.0 } else { v9 * v30 };
+    let v32 = v31 + v31;
+    let v33 = -v26;
+    let v34 = v18 + v33;
+    let v35 = if v14 == 0.0 || v34 == 0.0 { 0.0 } else { v14 * v34 };
+    let v36 = v25 + v35;
+    let v37 = if v13 == 0.0 || v34 == 0.0 { 0.0 } else { v13 * v34 };
+    let v38 = -v37;
+    let v39 = v13 * v13;
+    let v40 = -v39;
+    let v41 = if v36 == 0.0 || v40 == 0.0 { 0.0 } else { v36 * v40 };
+    let v42 = if v13 == 0.0 || v38 == 0.0 { 0.0 } else { v13 * v38 };
+    let v43 = v32 + v42;
+    let v44 = if v15 == 0.0 || v38 == 0.0 { 0.0 } else { v15 * v38 };
+    let v45 = v41 + v44;
+    let v46 = -v45;
+    let v47 = if v20 == 0.0 || v46 == 0.0 { 0.0 } else { v20 * v46 };
+    let v48 = v43 + v47;
+    let v49 = v48 + v48;
+    let v50 = v45 + v49;
     out[0] = v12;
-    out[1] = v23;
+    out[1] = v24;
     out[2] = v8;
-    out[3] = v49;
+    out[3] = v50;
     out[4] = v8;
     out[5] = v8;
     out[6] = v8;
@@ -11566,17 +11731,17 @@ pub fn param_random_8(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
         }
     };
     let v2 = x[2];
-    let v4 = v2.round();
-    let v5 = v2.powi(12);
+    let v4 = v2.ln();
+    let v5 = v2.powi(3);
     let v6 = v4 * v4;
     let v7 = v5 * v6;
     let v8 = ::nilpotent::rules::max(v6, v7);
-    let v9 = v8.round();
+    let v9 = v8.to_radians();
     out[0] = v9;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_8_gradient`: a graph of 3 inputs, 1 parameter, 4 outputs, 6 operations and 0 guards, as Rust source
+/// `param_random_8_gradient`: a graph of 3 inputs, 1 parameter, 4 outputs, 10 operations and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11600,21 +11765,34 @@ pub fn param_random_8_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
         }
     };
     let v2 = x[2];
-    let v10: f64 = 0.0;
-    let v4 = v2.round();
-    let v5 = v2.powi(12);
+    let v10: f64 = 0.017453292519943295;
+    let v15: f64 = 0.0;
+    let v4 = v2.ln();
+    let v5 = v2.powi(3);
     let v6 = v4 * v4;
     let v7 = v5 * v6;
+    match ::nilpotent::graph::Observe::IsNan.outcome(v7) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "powi(x[2], 3) × (ln x[2] × ln x[2])", 0x0, found, ::std::option::Option::None)),
+    }
+    match ::nilpotent::graph::Compare::Lt.outcome(v7, v6) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["powi(x[2], 3) × (ln x[2] × ln x[2])", "ln x[2] × ln x[2]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
+    }
     let v8 = ::nilpotent::rules::max(v6, v7);
-    let v9 = v8.round();
+    let v9 = v8.to_radians();
+    let v11 = v4 * v10;
+    let v12 = v11 + v11;
+    let v13 = v2.recip();
+    let v14 = if v12 == 0.0 || v13 == 0.0 { 0.0 } else { v12 * v13 };
     out[0] = v9;
-    out[1] = v10;
-    out[2] = v10;
-    out[3] = v10;
+    out[1] = v15;
+    out[2] = v15;
+    out[3] = v14;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_8_hessian`: a graph of 3 inputs, 1 parameter, 13 outputs, 6 operations and 0 guards, as Rust source
+/// `param_random_8_hessian`: a graph of 3 inputs, 1 parameter, 13 outputs, 17 operations and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11638,26 +11816,46 @@ pub fn param_random_8_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
         }
     };
     let v2 = x[2];
-    let v10: f64 = 0.0;
-    let v4 = v2.round();
-    let v5 = v2.powi(12);
+    let v10: f64 = 0.017453292519943295;
+    let v15: f64 = 0.0;
+    let v4 = v2.ln();
+    let v5 = v2.powi(3);
     let v6 = v4 * v4;
     let v7 = v5 * v6;
+    match ::nilpotent::graph::Observe::IsNan.outcome(v7) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__observed_in_words(0, ::nilpotent::graph::Observe::IsNan, "powi(x[2], 3) × (ln x[2] × ln x[2])", 0x0, found, ::std::option::Option::None)),
+    }
+    match ::nilpotent::graph::Compare::Lt.outcome(v7, v6) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["powi(x[2], 3) × (ln x[2] × ln x[2])", "ln x[2] × ln x[2]"], "nilpotent's src/base/rules.rs", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::None])),
+    }
     let v8 = ::nilpotent::rules::max(v6, v7);
-    let v9 = v8.round();
+    let v9 = v8.to_radians();
+    let v11 = v4 * v10;
+    let v12 = v11 + v11;
+    let v13 = v2.recip();
+    let v14 = if v12 == 0.0 || v13 == 0.0 { 0.0 } else { v12 * v13 };
+    let v16 = v13 * v13;
+    let v17 = -v16;
+    let v18 = if v12 == 0.0 || v17 == 0.0 { 0.0 } else { v12 * v17 };
+    let v19 = v13 + v13;
+    let v20 = v10 * v19;
+    let v21 = if v13 == 0.0 || v20 == 0.0 { 0.0 } else { v13 * v20 };
+    let v22 = v18 + v21;
     out[0] = v9;
-    out[1] = v10;
-    out[2] = v10;
-    out[3] = v10;
-    out[4] = v10;
-    out[5] = v10;
-    out[6] = v10;
-    out[7] = v10;
-    out[8] = v10;
-    out[9] = v10;
-    out[10] = v10;
-    out[11] = v10;
-    out[12] = v10;
+    out[1] = v15;
+    out[2] = v15;
+    out[3] = v14;
+    out[4] = v15;
+    out[5] = v15;
+    out[6] = v15;
+    out[7] = v15;
+    out[8] = v15;
+    out[9] = v15;
+    out[10] = v15;
+    out[11] = v15;
+    out[12] = v22;
     ::std::result::Result::Ok(())
 }
 
@@ -11687,12 +11885,12 @@ pub fn param_random_9(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::R
     let v0 = x[0];
     let v3 = p[0];
     let v4 = p[1];
-    let v5 = v4.powi(5);
-    let v6 = v3.acos();
-    let v7 = v6.atan();
-    let v8 = v7.atanh();
+    let v5 = v4.to_degrees();
+    let v6 = v3.cos();
+    let v7 = v6.sin();
+    let v8 = v7.exp();
     let v9 = v5.mul_add(v8, v0);
-    let v10 = -v9;
+    let v10 = v9.fract();
     out[0] = v10;
     ::std::result::Result::Ok(())
 }
@@ -11723,14 +11921,14 @@ pub fn param_random_9_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v0 = x[0];
     let v3 = p[0];
     let v4 = p[1];
-    let v11: f64 = -1.0;
+    let v11: f64 = 1.0;
     let v12: f64 = 0.0;
-    let v5 = v4.powi(5);
-    let v6 = v3.acos();
-    let v7 = v6.atan();
-    let v8 = v7.atanh();
+    let v5 = v4.to_degrees();
+    let v6 = v3.cos();
+    let v7 = v6.sin();
+    let v8 = v7.exp();
     let v9 = v5.mul_add(v8, v0);
-    let v10 = -v9;
+    let v10 = v9.fract();
     out[0] = v10;
     out[1] = v11;
     out[2] = v12;
@@ -11764,14 +11962,14 @@ pub fn param_random_9_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::r
     let v0 = x[0];
     let v3 = p[0];
     let v4 = p[1];
-    let v11: f64 = -1.0;
+    let v11: f64 = 1.0;
     let v12: f64 = 0.0;
-    let v5 = v4.powi(5);
-    let v6 = v3.acos();
-    let v7 = v6.atan();
-    let v8 = v7.atanh();
+    let v5 = v4.to_degrees();
+    let v6 = v3.cos();
+    let v7 = v6.sin();
+    let v8 = v7.exp();
     let v9 = v5.mul_add(v8, v0);
-    let v10 = -v9;
+    let v10 = v9.fract();
     out[0] = v10;
     out[1] = v11;
     out[2] = v12;
@@ -11814,7 +12012,7 @@ pub fn param_random_10(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::
     let v0 = x[0];
     let v4 = p[1];
     let v5 = v4.log(v4);
-    let v6 = v5.powi(3);
+    let v6 = ::nilpotent::Elementary::erf(v5);
     let v7 = v0.hypot(v6);
     out[0] = v7;
     ::std::result::Result::Ok(())
@@ -11847,11 +12045,11 @@ pub fn param_random_10_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v4 = p[1];
     let v8: f64 = 0.0;
     let v5 = v4.log(v4);
-    let v6 = v5.powi(3);
+    let v6 = ::nilpotent::Elementary::erf(v5);
     let v7 = v0.hypot(v6);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], powi((log(p[1], p[1])), 3))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], erf (log(p[1], p[1])))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v0 / v7;
     out[0] = v7;
@@ -11888,11 +12086,11 @@ pub fn param_random_10_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v4 = p[1];
     let v8: f64 = 0.0;
     let v5 = v4.log(v4);
-    let v6 = v5.powi(3);
+    let v6 = ::nilpotent::Elementary::erf(v5);
     let v7 = v0.hypot(v6);
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v8) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], powi((log(p[1], p[1])), 3))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["hypot(x[0], erf (log(p[1], p[1])))", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v9 = v0 / v7;
     let v10 = v7.recip();
@@ -11916,7 +12114,7 @@ pub fn param_random_10_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_11`: a graph of 3 inputs, 1 parameter, 1 output, 4 operations and 1 guard, as Rust source
+/// `param_random_11`: a graph of 3 inputs, 1 parameter, 1 output, 3 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11942,20 +12140,19 @@ pub fn param_random_11(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::
     let v0 = x[0];
     let v1 = x[1];
     let v3 = p[0];
-    let v6: f64 = 0.0;
-    let v4 = v1.cos();
-    let v5 = v4 % v3;
-    match ::nilpotent::graph::Compare::Lt.outcome(v5, v6) {
+    let v5: f64 = 0.0;
+    let v4 = v1 % v3;
+    match ::nilpotent::graph::Compare::Lt.outcome(v4, v5) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["cos x[1] % p[0]", "0.0"], "tests/suite/graph/cases/mod.rs:234:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % p[0]", "0.0"], "tests/suite/graph/cases/mod.rs:234:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v7 = v3.mul_add(v3, v5);
-    let v8 = v0 + v7;
-    out[0] = v8;
+    let v6 = v3.mul_add(v3, v4);
+    let v7 = v0 + v6;
+    out[0] = v7;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_11_gradient`: a graph of 3 inputs, 1 parameter, 4 outputs, 6 operations and 1 guard, as Rust source
+/// `param_random_11_gradient`: a graph of 3 inputs, 1 parameter, 4 outputs, 3 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -11981,26 +12178,23 @@ pub fn param_random_11_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v0 = x[0];
     let v1 = x[1];
     let v3 = p[0];
-    let v6: f64 = 0.0;
-    let v11: f64 = 1.0;
-    let v4 = v1.cos();
-    let v5 = v4 % v3;
-    match ::nilpotent::graph::Compare::Lt.outcome(v5, v6) {
+    let v5: f64 = 0.0;
+    let v8: f64 = 1.0;
+    let v4 = v1 % v3;
+    match ::nilpotent::graph::Compare::Lt.outcome(v4, v5) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["cos x[1] % p[0]", "0.0"], "tests/suite/graph/cases/mod.rs:234:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % p[0]", "0.0"], "tests/suite/graph/cases/mod.rs:234:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v7 = v3.mul_add(v3, v5);
-    let v8 = v0 + v7;
-    let v9 = v1.sin();
-    let v10 = -v9;
-    out[0] = v8;
-    out[1] = v11;
-    out[2] = v10;
-    out[3] = v6;
+    let v6 = v3.mul_add(v3, v4);
+    let v7 = v0 + v6;
+    out[0] = v7;
+    out[1] = v8;
+    out[2] = v8;
+    out[3] = v5;
     ::std::result::Result::Ok(())
 }
 
-/// `param_random_11_hessian`: a graph of 3 inputs, 1 parameter, 13 outputs, 7 operations and 1 guard, as Rust source
+/// `param_random_11_hessian`: a graph of 3 inputs, 1 parameter, 13 outputs, 3 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -12026,32 +12220,28 @@ pub fn param_random_11_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v0 = x[0];
     let v1 = x[1];
     let v3 = p[0];
-    let v6: f64 = 0.0;
-    let v11: f64 = 1.0;
-    let v4 = v1.cos();
-    let v5 = v4 % v3;
-    match ::nilpotent::graph::Compare::Lt.outcome(v5, v6) {
+    let v5: f64 = 0.0;
+    let v8: f64 = 1.0;
+    let v4 = v1 % v3;
+    match ::nilpotent::graph::Compare::Lt.outcome(v4, v5) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["cos x[1] % p[0]", "0.0"], "tests/suite/graph/cases/mod.rs:234:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["x[1] % p[0]", "0.0"], "tests/suite/graph/cases/mod.rs:234:16", 0, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
-    let v7 = v3.mul_add(v3, v5);
-    let v8 = v0 + v7;
-    let v9 = v1.sin();
-    let v10 = -v9;
-    let v12 = -v4;
-    out[0] = v8;
-    out[1] = v11;
-    out[2] = v10;
-    out[3] = v6;
-    out[4] = v6;
-    out[5] = v6;
-    out[6] = v6;
-    out[7] = v6;
-    out[8] = v12;
-    out[9] = v6;
-    out[10] = v6;
-    out[11] = v6;
-    out[12] = v6;
+    let v6 = v3.mul_add(v3, v4);
+    let v7 = v0 + v6;
+    out[0] = v7;
+    out[1] = v8;
+    out[2] = v8;
+    out[3] = v5;
+    out[4] = v5;
+    out[5] = v5;
+    out[6] = v5;
+    out[7] = v5;
+    out[8] = v5;
+    out[9] = v5;
+    out[10] = v5;
+    out[11] = v5;
+    out[12] = v5;
     ::std::result::Result::Ok(())
 }
 
@@ -12084,7 +12274,7 @@ pub fn param_random_12(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::
     let v4 = p[2];
     let v5 = v3 / v2;
     let v6 = v0 * v5;
-    let v7 = v2.powi(-1);
+    let v7 = v2.recip();
     let v8 = v6.powf(v7);
     let v9 = v8 - v7;
     let v10 = v6 - v4;
@@ -12124,10 +12314,10 @@ pub fn param_random_12_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v15: f64 = 0.0;
     let v5 = v3 / v2;
     let v6 = v0 * v5;
-    let v7 = v2.powi(-1);
+    let v7 = v2.recip();
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v15) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["powi(p[0], -1)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["recip p[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v6.powf(v7);
     let v9 = v8 - v7;
@@ -12176,10 +12366,10 @@ pub fn param_random_12_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v15: f64 = 0.0;
     let v5 = v3 / v2;
     let v6 = v0 * v5;
-    let v7 = v2.powi(-1);
+    let v7 = v2.recip();
     match ::nilpotent::graph::Compare::Eq.outcome(v7, v15) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["powi(p[0], -1)", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Eq, ["recip p[0]", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v8 = v6.powf(v7);
     let v9 = v8 - v7;
@@ -12188,7 +12378,7 @@ pub fn param_random_12_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v13 = v7 - v12;
     match ::nilpotent::graph::Compare::Eq.outcome(v13, v15) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["powi(p[0], -1) − 1.0", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Eq, ["recip p[0] − 1.0", "0.0"], "nilpotent's src/base/rules.rs", 4, 0x0, found, [::std::option::Option::None, ::std::option::Option::None])),
     }
     let v14 = v6.powf(v13);
     let v16 = v7 * v14;
@@ -12239,7 +12429,7 @@ pub fn param_random_13(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::
         }
     };
     let v1 = p[0];
-    let v2 = v1.powi(0);
+    let v2 = v1.trunc();
     let v3 = v1 - v2;
     let v4 = v3 % v3;
     out[0] = v4;
@@ -12271,7 +12461,7 @@ pub fn param_random_13_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     };
     let v1 = p[0];
     let v5: f64 = 0.0;
-    let v2 = v1.powi(0);
+    let v2 = v1.trunc();
     let v3 = v1 - v2;
     let v4 = v3 % v3;
     out[0] = v4;
@@ -12304,7 +12494,7 @@ pub fn param_random_13_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     };
     let v1 = p[0];
     let v5: f64 = 0.0;
-    let v2 = v1.powi(0);
+    let v2 = v1.trunc();
     let v3 = v1 - v2;
     let v4 = v3 % v3;
     out[0] = v4;
@@ -12339,10 +12529,10 @@ pub fn param_random_14(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::
     let v1 = p[0];
     let v3 = p[2];
     let v8: f64 = -1.5;
-    let v4 = v1.ln_1p();
+    let v4 = v1.to_degrees();
     let v5 = v3 + v4;
     let v6 = ::nilpotent::rules::min(v5, v5);
-    let v7 = v6.trunc();
+    let v7 = v6.sqrt();
     let v9 = v7 * v8;
     out[0] = v9;
     ::std::result::Result::Ok(())
@@ -12375,10 +12565,10 @@ pub fn param_random_14_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std:
     let v3 = p[2];
     let v8: f64 = -1.5;
     let v10: f64 = 0.0;
-    let v4 = v1.ln_1p();
+    let v4 = v1.to_degrees();
     let v5 = v3 + v4;
     let v6 = ::nilpotent::rules::min(v5, v5);
-    let v7 = v6.trunc();
+    let v7 = v6.sqrt();
     let v9 = v7 * v8;
     out[0] = v9;
     out[1] = v10;
@@ -12412,10 +12602,10 @@ pub fn param_random_14_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::
     let v3 = p[2];
     let v8: f64 = -1.5;
     let v10: f64 = 0.0;
-    let v4 = v1.ln_1p();
+    let v4 = v1.to_degrees();
     let v5 = v3 + v4;
     let v6 = ::nilpotent::rules::min(v5, v5);
-    let v7 = v6.trunc();
+    let v7 = v6.sqrt();
     let v9 = v7 * v8;
     out[0] = v9;
     out[1] = v10;
@@ -17482,6 +17672,12 @@ pub const EMITTED: &[(&str, ::nilpotent::graph::EmittedWithFn)] = &[
     ("param_to_radians_of_p", param_to_radians_of_p),
     ("param_to_radians_of_p_gradient", param_to_radians_of_p_gradient),
     ("param_to_radians_of_p_hessian", param_to_radians_of_p_hessian),
+    ("param_erf_of_p", param_erf_of_p),
+    ("param_erf_of_p_gradient", param_erf_of_p_gradient),
+    ("param_erf_of_p_hessian", param_erf_of_p_hessian),
+    ("param_erfc_of_p", param_erfc_of_p),
+    ("param_erfc_of_p_gradient", param_erfc_of_p_gradient),
+    ("param_erfc_of_p_hessian", param_erfc_of_p_hessian),
     ("param_powi_m3_of_p", param_powi_m3_of_p),
     ("param_powi_m3_of_p_gradient", param_powi_m3_of_p_gradient),
     ("param_powi_m3_of_p_hessian", param_powi_m3_of_p_hessian),

@@ -43,6 +43,7 @@ use core::fmt;
 
 use num_traits::Float;
 
+use crate::base::elementary::elementary;
 use crate::base::rules::{Binary, Unary, innermost};
 
 /// A dual number `re + eps[0]·ε₀ + … + eps[N−1]·ε_{N−1}` with εᵢεⱼ = 0: a value and `N` tangents.
@@ -235,7 +236,7 @@ impl<T: Float, const N: usize> Dual<T, N> {
         if const { innermost::<T>() } {
             self.unary_body(op)
         } else {
-            let outlined: fn(Self, i32) -> Self = per_unary_rule!(op, Self::unary_outlined);
+            let outlined: fn(Self, i32) -> Self = elementary!(per_unary_rule, op, unary_outlined);
             let n = if let Unary::Powi(n) = op { n } else { 0 };
             outlined(self, n)
         }
@@ -262,7 +263,8 @@ impl<T: Float, const N: usize> Dual<T, N> {
         if const { innermost::<T>() } {
             self.binary_body(op, other)
         } else {
-            let outlined: fn(Self, Self) -> Self = per_binary_rule!(op, Self::binary_outlined);
+            let outlined: fn(Self, Self) -> Self =
+                elementary!(per_binary_rule, op, binary_outlined);
             outlined(self, other)
         }
     }
@@ -296,7 +298,7 @@ impl<T: Float, const N: usize> Dual<T, N> {
             self.binary_const_rhs_body(op, other)
         } else {
             let outlined: fn(Self, T) -> Self =
-                per_binary_rule!(op, Self::binary_const_rhs_outlined);
+                elementary!(per_binary_rule, op, binary_const_rhs_outlined);
             outlined(self, other)
         }
     }
@@ -321,7 +323,7 @@ impl<T: Float, const N: usize> Dual<T, N> {
             Self::binary_const_lhs_body(op, this, other)
         } else {
             let outlined: fn(T, Self) -> Self =
-                per_binary_rule!(op, Self::binary_const_lhs_outlined);
+                elementary!(per_binary_rule, op, binary_const_lhs_outlined);
             outlined(this, other)
         }
     }
@@ -339,110 +341,31 @@ impl<T: Float, const N: usize> Dual<T, N> {
     }
 }
 
-/// The function `$f::<i>` for the rule `op`, `i` its index in [`Binary::ALL`] (a constant once
-/// `op` is: the match folds away in the caller).
-macro_rules! per_binary_rule {
-    ($op:expr, $($f:tt)+) => {
+/// `Self::$f::<i>` for the rule `$op`, `i` its index in [`Unary::ALL`] (`per_unary_rule`) or
+/// [`Binary::ALL`] (`per_binary_rule`): a constant once `op` is, so that the match folds away in the
+/// caller. Generated from the list of elementary functions: invoked as
+/// `elementary!(per_unary_rule, op, f)`.
+macro_rules! per_unary_rule {
+    ([$op:expr, $f:ident] unary { $($(#[$doc:meta])* $u:ident $(($rep:literal))? $m:ident
+        ($($p:ident: $pt:ty)?) $home:ident $jit:ident,)* } binary { $($b:tt)* }) => {
         match $op {
-            Binary::Add => $($f)+::<{ Binary::Add as usize }>,
-            Binary::Sub => $($f)+::<{ Binary::Sub as usize }>,
-            Binary::Mul => $($f)+::<{ Binary::Mul as usize }>,
-            Binary::Div => $($f)+::<{ Binary::Div as usize }>,
-            Binary::Rem => $($f)+::<{ Binary::Rem as usize }>,
-            Binary::RemEuclid => $($f)+::<{ Binary::RemEuclid as usize }>,
-            Binary::Powf => $($f)+::<{ Binary::Powf as usize }>,
-            Binary::Log => $($f)+::<{ Binary::Log as usize }>,
-            Binary::Atan2 => $($f)+::<{ Binary::Atan2 as usize }>,
-            Binary::Hypot => $($f)+::<{ Binary::Hypot as usize }>,
-            Binary::Max => $($f)+::<{ Binary::Max as usize }>,
-            Binary::Min => $($f)+::<{ Binary::Min as usize }>,
-            Binary::AbsSub => $($f)+::<{ Binary::AbsSub as usize }>,
+            $(Unary::$u { .. } => Self::$f::<{ Unary::$u $(($rep))?.index() }>,)*
         }
     };
 }
 
-/// The function `$f::<i>` for the rule `op`, `i` its index in [`Unary::ALL`] ([`unary_index`]).
-macro_rules! per_unary_rule {
-    ($op:expr, $($f:tt)+) => {
+/// See [`per_unary_rule`].
+macro_rules! per_binary_rule {
+    ([$op:expr, $f:ident] unary { $($u:tt)* }
+     binary { $($(#[$doc:meta])* $b:ident $name:literal $m:ident ($arg:ident) $home:ident,)* }) => {
         match $op {
-            Unary::Neg => $($f)+::<{ unary_index(Unary::Neg) }>,
-            Unary::Recip => $($f)+::<{ unary_index(Unary::Recip) }>,
-            Unary::Sqrt => $($f)+::<{ unary_index(Unary::Sqrt) }>,
-            Unary::Cbrt => $($f)+::<{ unary_index(Unary::Cbrt) }>,
-            Unary::Exp => $($f)+::<{ unary_index(Unary::Exp) }>,
-            Unary::Exp2 => $($f)+::<{ unary_index(Unary::Exp2) }>,
-            Unary::ExpM1 => $($f)+::<{ unary_index(Unary::ExpM1) }>,
-            Unary::Ln => $($f)+::<{ unary_index(Unary::Ln) }>,
-            Unary::Log2 => $($f)+::<{ unary_index(Unary::Log2) }>,
-            Unary::Log10 => $($f)+::<{ unary_index(Unary::Log10) }>,
-            Unary::Ln1p => $($f)+::<{ unary_index(Unary::Ln1p) }>,
-            Unary::Sin => $($f)+::<{ unary_index(Unary::Sin) }>,
-            Unary::Cos => $($f)+::<{ unary_index(Unary::Cos) }>,
-            Unary::Tan => $($f)+::<{ unary_index(Unary::Tan) }>,
-            Unary::Asin => $($f)+::<{ unary_index(Unary::Asin) }>,
-            Unary::Acos => $($f)+::<{ unary_index(Unary::Acos) }>,
-            Unary::Atan => $($f)+::<{ unary_index(Unary::Atan) }>,
-            Unary::Sinh => $($f)+::<{ unary_index(Unary::Sinh) }>,
-            Unary::Cosh => $($f)+::<{ unary_index(Unary::Cosh) }>,
-            Unary::Tanh => $($f)+::<{ unary_index(Unary::Tanh) }>,
-            Unary::Asinh => $($f)+::<{ unary_index(Unary::Asinh) }>,
-            Unary::Acosh => $($f)+::<{ unary_index(Unary::Acosh) }>,
-            Unary::Atanh => $($f)+::<{ unary_index(Unary::Atanh) }>,
-            Unary::Abs => $($f)+::<{ unary_index(Unary::Abs) }>,
-            Unary::Signum => $($f)+::<{ unary_index(Unary::Signum) }>,
-            Unary::Floor => $($f)+::<{ unary_index(Unary::Floor) }>,
-            Unary::Ceil => $($f)+::<{ unary_index(Unary::Ceil) }>,
-            Unary::Round => $($f)+::<{ unary_index(Unary::Round) }>,
-            Unary::Trunc => $($f)+::<{ unary_index(Unary::Trunc) }>,
-            Unary::Fract => $($f)+::<{ unary_index(Unary::Fract) }>,
-            Unary::ToDegrees => $($f)+::<{ unary_index(Unary::ToDegrees) }>,
-            Unary::ToRadians => $($f)+::<{ unary_index(Unary::ToRadians) }>,
-            Unary::Powi(_) => $($f)+::<{ unary_index(Unary::Powi(0)) }>,
+            $(Binary::$b => Self::$f::<{ Binary::$b as usize }>,)*
         }
     };
 }
 use {per_binary_rule, per_unary_rule};
 
-/// The index of `op`'s rule in [`Unary::ALL`] (any exponent for `Powi`).
-const fn unary_index(op: Unary) -> usize {
-    match op {
-        Unary::Neg => 0,
-        Unary::Recip => 1,
-        Unary::Sqrt => 2,
-        Unary::Cbrt => 3,
-        Unary::Exp => 4,
-        Unary::Exp2 => 5,
-        Unary::ExpM1 => 6,
-        Unary::Ln => 7,
-        Unary::Log2 => 8,
-        Unary::Log10 => 9,
-        Unary::Ln1p => 10,
-        Unary::Sin => 11,
-        Unary::Cos => 12,
-        Unary::Tan => 13,
-        Unary::Asin => 14,
-        Unary::Acos => 15,
-        Unary::Atan => 16,
-        Unary::Sinh => 17,
-        Unary::Cosh => 18,
-        Unary::Tanh => 19,
-        Unary::Asinh => 20,
-        Unary::Acosh => 21,
-        Unary::Atanh => 22,
-        Unary::Abs => 23,
-        Unary::Signum => 24,
-        Unary::Floor => 25,
-        Unary::Ceil => 26,
-        Unary::Round => 27,
-        Unary::Trunc => 28,
-        Unary::Fract => 29,
-        Unary::ToDegrees => 30,
-        Unary::ToRadians => 31,
-        Unary::Powi(_) => 32,
-    }
-}
-
-/// The rule `Unary::ALL[i]`, with exponent `n` if it is `Powi`: the inverse of [`unary_index`].
+/// The rule `Unary::ALL[i]`, with exponent `n` if it is `Powi`: the inverse of [`Unary::index`].
 #[inline(always)]
 const fn unary_at(i: usize, n: i32) -> Unary {
     match Unary::ALL[i] {
@@ -657,10 +580,10 @@ mod tests {
     #[test]
     fn rule_indices_round_trip() {
         for (i, &op) in Unary::ALL.iter().enumerate() {
-            assert_eq!(unary_index(op), i, "{op:?}");
+            assert_eq!(op.index(), i, "{op:?}");
             assert_eq!(unary_at(i, 3), op);
         }
-        assert_eq!(unary_at(unary_index(Unary::Powi(-7)), -7), Unary::Powi(-7));
+        assert_eq!(unary_at(Unary::Powi(-7).index(), -7), Unary::Powi(-7));
         for (i, &op) in Binary::ALL.iter().enumerate() {
             assert_eq!(op as usize, i, "{op:?}");
         }

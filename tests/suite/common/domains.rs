@@ -46,6 +46,7 @@ pub fn unary_domain(op: Unary) -> Domain1 {
         Unary::Sinh | Unary::Cosh | Unary::Tanh => {
             smooth(|r| r.uniform(-5.0, 5.0), |x| x.abs() <= 5.0)
         }
+        Unary::Erf | Unary::Erfc => smooth(|r| r.uniform(-5.0, 5.0), |x| x.abs() <= 5.0),
         // singular at 0
         Unary::Recip => smooth(|r| r.signed(0.2, 10.0), |x| (0.2..=10.0).contains(&x.abs())),
         Unary::Cbrt => smooth(|r| r.signed(0.1, 10.0), |x| (0.1..=10.0).contains(&x.abs())),

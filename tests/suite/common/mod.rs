@@ -9,6 +9,7 @@
 pub mod domains;
 pub mod functions;
 
+use nilpotent::Elementary;
 use nilpotent::rules::{Binary, Unary};
 use num_traits::{Euclid, Float};
 
@@ -277,7 +278,7 @@ impl Worst {
 /// Evaluates a unary entry through the public `Float` API of `F` (not through `Unary::eval`), so
 /// that the number type's plumbing is tested along with the rule. No `_` arm: a new entry does not
 /// compile until it is tested.
-pub fn apply_unary<F: Float>(op: Unary, x: F) -> F {
+pub fn apply_unary<F: Float + Elementary>(op: Unary, x: F) -> F {
     match op {
         Unary::Neg => -x,
         Unary::Recip => x.recip(),
@@ -312,6 +313,8 @@ pub fn apply_unary<F: Float>(op: Unary, x: F) -> F {
         Unary::ToDegrees => x.to_degrees(),
         Unary::ToRadians => x.to_radians(),
         Unary::Powi(n) => x.powi(n),
+        Unary::Erf => x.erf(),
+        Unary::Erfc => x.erfc(),
     }
 }
 

@@ -50,6 +50,7 @@ use common::{
 };
 use common::{same_f64, same_value, step};
 use nalgebra::DMatrix;
+use nilpotent::Elementary;
 use nilpotent::reverse::{self, Tape, Var};
 use nilpotent::rules::{Binary, Unary};
 use nilpotent::{
@@ -133,7 +134,7 @@ impl Entry {
 
 /// Applies an entry through the public API of `F` (see `tests/suite/common`: operators, `Float`
 /// methods, `Euclid::rem_euclid`, `Float::mul_add`).
-fn apply_entry<F: Float + Euclid>(e: Entry, a: &[F]) -> F {
+fn apply_entry<F: Float + Euclid + Elementary>(e: Entry, a: &[F]) -> F {
     match e {
         Entry::Unary(op) => apply_unary(op, a[0]),
         Entry::Binary(op) => apply_binary(op, a[0], a[1]),
@@ -212,7 +213,12 @@ fn form_applies(e: Entry, k: usize, form: Form) -> bool {
 /// [`Form::PartOperator`].
 fn apply_restricted<F, S>(e: Entry, p: &[f64], k: usize, form: Form, t: F, part: fn(f64) -> S) -> F
 where
-    F: Float + Euclid + Add<S, Output = F> + Sub<S, Output = F> + Mul<S, Output = F>,
+    F: Float
+        + Euclid
+        + nilpotent::Elementary
+        + Add<S, Output = F>
+        + Sub<S, Output = F>
+        + Mul<S, Output = F>,
     F: Div<S, Output = F> + Rem<S, Output = F>,
 {
     match (form, e) {
@@ -780,7 +786,9 @@ fn unary_point_kind(op: Unary, x: f64) -> Kind {
         | Unary::Tanh
         | Unary::Asinh
         | Unary::ToDegrees
-        | Unary::ToRadians => Kind::Smooth,
+        | Unary::ToRadians
+        | Unary::Erf
+        | Unary::Erfc => Kind::Smooth,
         // poles at ±π/2, 0.43 beyond the special points
         Unary::Tan => Kind::Smooth,
         Unary::Recip | Unary::Cbrt => smooth_if(x != 0.0),

@@ -194,7 +194,7 @@ fn cond<T: Float>(c: Cond, v: &[T]) -> bool {
 }
 
 /// Every value of the program at `x`, on any number type.
-pub fn prog_all<T: Float + Euclid + 'static>(p: &Prog, x: &[T]) -> Vec<T> {
+pub fn prog_all<T: Float + Euclid + nilpotent::Elementary + 'static>(p: &Prog, x: &[T]) -> Vec<T> {
     let is_f64 = TypeId::of::<T>() == TypeId::of::<f64>();
     let mut v: Vec<T> = Vec::with_capacity(p.ops.len());
     for &op in &p.ops {
@@ -235,7 +235,7 @@ pub fn prog_all<T: Float + Euclid + 'static>(p: &Prog, x: &[T]) -> Vec<T> {
 }
 
 /// The program's outputs at `x`.
-pub fn prog<T: Float + Euclid + 'static>(p: &Prog, x: &[T]) -> Vec<T> {
+pub fn prog<T: Float + Euclid + nilpotent::Elementary + 'static>(p: &Prog, x: &[T]) -> Vec<T> {
     let v = prog_all(p, x);
     p.outputs.iter().map(|&o| v[o]).collect()
 }

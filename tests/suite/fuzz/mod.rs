@@ -202,7 +202,7 @@ const OPERATORS: [Binary; 5] = [
 /// with the constant on the left and no `Pow<f64>`: there the constant enters as a constant of
 /// the type itself (`Self::constant(c) ∘ x`, `x.powf(Self::constant(c))`), the same function by
 /// another path.
-trait Scalar: Float + Euclid {
+trait Scalar: Float + Euclid + nilpotent::Elementary {
     /// `self ∘ c`
     fn op_const(self, op: Binary, c: f64) -> Self;
     /// `c ∘ x`
@@ -406,6 +406,7 @@ fn unary_radius(op: Unary, a: f64) -> f64 {
         Unary::Exp | Unary::Exp2 | Unary::ExpM1 | Unary::Sin | Unary::Cos => ENTIRE_SCALE,
         // tanh has poles at ±iπ/2, atan and asinh branch points at ±i: all at distance ≥ 1
         Unary::Sinh | Unary::Cosh | Unary::Tanh | Unary::Atan | Unary::Asinh => ENTIRE_SCALE,
+        Unary::Erf | Unary::Erfc => ENTIRE_SCALE,
         Unary::Tan => {
             let half_pi = std::f64::consts::FRAC_PI_2;
             let k = ((a - half_pi) / std::f64::consts::PI).round();
@@ -1330,7 +1331,7 @@ fn local_partials(node: Node, v: &[f64]) -> ([f64; 3], [[f64; 3]; 3]) {
     let c = Dual::<f64, 3>::constant;
     let parts: Vec<Dual<f64, 3>> = match node {
         Node::Input(_) | Node::Const(_) => vec![],
-        Node::Unary(op, a) => vec![op.eval(var(a, 0)).1],
+        Node::Unary(op, a) => vec![op.eval_for(var(a, 0), rules::Need::DERIVATIVE).1],
         Node::Binary(op, a, b) => {
             let (_, da, db) = op.eval(var(a, 0), var(b, 1));
             vec![da, db]

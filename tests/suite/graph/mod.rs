@@ -106,7 +106,7 @@ const FAR: usize = 2;
 /// table) runs on `f64`, `Sym`, dual numbers and tape variables alike (a closure cannot be
 /// generic).
 trait Func {
-    fn call<T: Float + Euclid>(&self, x: &[T]) -> T;
+    fn call<T: Float + Euclid + nilpotent::Elementary>(&self, x: &[T]) -> T;
     /// The `f64` oracle: [`Func::call`] on `f64`, where that is the crate's value (see [`Case`]).
     fn value(&self, x: &[f64]) -> f64 {
         self.call(x)
@@ -119,7 +119,7 @@ macro_rules! func {
         #[derive(Clone, Copy, Debug)]
         struct $name;
         impl Func for $name {
-            fn call<T: Float + Euclid>(&self, $x: &[T]) -> T {
+            fn call<T: Float + Euclid + nilpotent::Elementary>(&self, $x: &[T]) -> T {
                 $body
             }
         }

@@ -60,7 +60,7 @@ fn pres(e: Entry) -> [Pre; 3] {
 
 impl Expr {
     /// The values of every input and step at `x`, and the output.
-    fn values<T: Float + Euclid>(&self, x: &[T]) -> (Vec<T>, T) {
+    fn values<T: Float + Euclid + nilpotent::Elementary>(&self, x: &[T]) -> (Vec<T>, T) {
         let mut v: Vec<T> = x.to_vec();
         let arg = |v: &[T], o: Operand| {
             let a = match o.src {
@@ -141,7 +141,7 @@ impl Expr {
 }
 
 impl Func for Expr {
-    fn call<T: Float + Euclid>(&self, x: &[T]) -> T {
+    fn call<T: Float + Euclid + nilpotent::Elementary>(&self, x: &[T]) -> T {
         self.values(x).1
     }
 }

@@ -66,7 +66,7 @@ impl Case {
 }
 
 impl Func for Case {
-    fn call<T: Float + Euclid>(&self, v: &[T]) -> T {
+    fn call<T: Float + Euclid + nilpotent::Elementary>(&self, v: &[T]) -> T {
         match (self.entry, self.form) {
             (Entry::Unary(op), _) => apply_unary(op, v[0]),
             (Entry::Binary(op), Form::Inputs) => apply_binary(op, v[0], v[1]),

@@ -86,7 +86,9 @@ fn sample_unary(u: Unary, rng: &mut Rng) -> (f64, f64) {
         | Unary::Cosh
         | Unary::Tanh
         | Unary::ToDegrees
-        | Unary::ToRadians => (rng.uniform(-5.0, 5.0), 1.0),
+        | Unary::ToRadians
+        | Unary::Erf
+        | Unary::Erfc => (rng.uniform(-5.0, 5.0), 1.0),
         Unary::Asinh => (rng.uniform(-10.0, 10.0), 1.0),
         Unary::ExpM1 => (near_zero_or(rng, -5.0, 5.0), 1.0),
         Unary::Ln1p => {

@@ -207,7 +207,7 @@ pub struct Expr {
 
 impl Expr {
     /// Evaluates the expression (on `Sym` to record it, on `f64` to compare).
-    pub fn eval<T: Float>(&self, x: &[T]) -> T {
+    pub fn eval<T: Float + nilpotent::Elementary>(&self, x: &[T]) -> T {
         let mut v: Vec<T> = x.to_vec();
         for &(op, [a, b, c], k) in &self.steps {
             // an optional constant second operand
