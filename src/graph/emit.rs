@@ -4,8 +4,8 @@ use core::fmt::Write;
 
 use super::Graph;
 use super::guard::Test;
+use super::ir::Node;
 use super::program::guard_placement;
-use super::record::Node;
 use crate::base::rules::{Binary, Unary};
 use crate::base::text::count;
 
@@ -178,8 +178,8 @@ impl Graph {
     /// If `name` is not a Rust identifier that can name a function.
     pub fn try_to_rust(&self, name: &str) -> Result<String, NoRustPath> {
         check_name(name);
-        let mut custom_calls = Vec::with_capacity(self.calls.len());
-        for call in &self.calls {
+        let mut custom_calls = Vec::with_capacity(self.calls().len());
+        for call in self.calls() {
             if call.body.is_some() {
                 // a loop node's placeholder (emitted by `loop_stmt`)
                 custom_calls.push(String::new());
@@ -195,9 +195,9 @@ impl Graph {
                 }
             }
         }
-        let nodes = &self.nodes;
-        let n_in = self.n_inputs;
-        let n_out = self.outputs.len();
+        let nodes = self.nodes();
+        let n_in = self.num_inputs();
+        let n_out = self.output_nodes().len();
         let (guards_first, guards_after) = guard_placement(self);
         let mut s = String::new();
         let w = &mut s;
@@ -207,7 +207,7 @@ impl Graph {
             "/// `{name}`: a graph of {}, {}, {} and {}, as Rust source\n/// (emitted by \
              `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the \
              error\n/// `Graph::eval` returns.",
-            match self.n_params {
+            match self.num_params() {
                 0 => count(n_in, "input", "inputs").to_string(),
                 np => format!(
                     "{}, {}",
@@ -217,10 +217,14 @@ impl Graph {
             },
             count(n_out, "output", "outputs"),
             count(self.len(), "operation", "operations"),
-            count(self.guards.len(), "guard", "guards")
+            count(self.guards().len(), "guard", "guards")
         );
         // a graph with parameters takes them between the inputs and the outputs
-        let p_arg = if self.n_params > 0 { "p: &[f64], " } else { "" };
+        let p_arg = if self.num_params() > 0 {
+            "p: &[f64], "
+        } else {
+            ""
+        };
         let _ = writeln!(
             w,
             "#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]\n\
@@ -235,7 +239,7 @@ impl Graph {
              return ::std::result::Result::Err({GRAPH}::GraphError::InputLength {{ expected: \
              {n_in}, found: x.len() }});\n        }}\n    }};"
         );
-        if self.n_params > 0 {
+        if self.num_params() > 0 {
             self.emit_param_check(w);
         }
         let _ = writeln!(
@@ -248,7 +252,7 @@ impl Graph {
         );
         // the statements: inputs and constants first (as the interpreter fills its slots), then
         // the guards on them alone, then every operation with the guards placed after it
-        let mut stmts: Vec<Stmt> = Vec::with_capacity(nodes.len() + self.guards.len());
+        let mut stmts: Vec<Stmt> = Vec::with_capacity(nodes.len() + self.guards().len());
         // the loops' bodies, as functions of their own after this one
         let mut bodies = String::new();
         let read = self.read_outside_slices();
@@ -281,7 +285,7 @@ impl Graph {
                 Node::Input(_) | Node::Param(_) | Node::Const(_) => continue,
                 Node::Loop(k) => {
                     let code = self.loop_stmt(name, i, k, &mut bodies)?;
-                    let args = node.args(&self.calls);
+                    let args = node.args(self.calls());
                     stmts.push(Stmt::new(Some(i as u32), code, &args));
                     continue;
                 }
@@ -312,14 +316,14 @@ impl Graph {
                 }
                 Node::Custom(k) => custom_calls[k as usize].clone(),
             };
-            let args = node.args(&self.calls);
+            let args = node.args(self.calls());
             stmts.push(Stmt::new(Some(i as u32), format!("let v{i} = {e};"), &args));
             for &k in &guards_after[i] {
                 stmts.push(self.guard_stmt(k));
             }
         }
-        write_chunked(w, &stmts, nodes.len(), &self.outputs);
-        for (k, &o) in self.outputs.iter().enumerate() {
+        write_chunked(w, &stmts, nodes.len(), self.output_nodes());
+        for (k, &o) in self.output_nodes().iter().enumerate() {
             let _ = writeln!(w, "    out[{k}] = v{o};");
         }
         let _ = writeln!(w, "    ::std::result::Result::Ok(())\n}}");
@@ -330,7 +334,7 @@ impl Graph {
     /// The check of the parameters' length (after the inputs', before the outputs', as the
     /// interpreter checks them).
     fn emit_param_check(&self, w: &mut String) {
-        let n_p = self.n_params;
+        let n_p = self.num_params();
         let _ = writeln!(
             w,
             "    let p: &[f64; {n_p}] = match ::std::convert::TryInto::try_into(p) {{\n        \
@@ -344,7 +348,7 @@ impl Graph {
     /// The check of guard `k`: its outcome, compared with the recorded one, and the interpreter's
     /// error if they differ (one `match`, which opens no scope for the statements after it).
     fn guard_stmt(&self, k: usize) -> Stmt {
-        let g = self.guards[k];
+        let g = self.guards()[k];
         let expected = g.expected;
         // the interpreter's error, in the user's words (`Words`), written into the code
         let w = super::guard::Words::of(self, &g);
@@ -394,14 +398,14 @@ impl Graph {
     /// parameters (`x[a..b]`, `p[a..b]`), if they are consecutive inputs or parameters.
     fn as_slice(&self, ops: &[u32]) -> Option<String> {
         let first = *ops.first()?;
-        let (name, start) = match self.nodes[first as usize] {
+        let (name, start) = match self.nodes()[first as usize] {
             Node::Input(k) => ("x", k),
             Node::Param(k) => ("p", k),
             _ => return None,
         };
         let consecutive = ops.iter().enumerate().all(|(j, &o)| {
             matches!(
-                (self.nodes[o as usize], name),
+                (self.nodes()[o as usize], name),
                 (Node::Input(k), "x") | (Node::Param(k), "p") if k == start + j as u32
             )
         });
@@ -412,14 +416,14 @@ impl Graph {
     /// parameters read only as parts of a loop's sequence that is a slice of `x` or `p` (a
     /// minibatch of 50 000 data would otherwise be 50 000 `let`s for the compiler to see through).
     fn read_outside_slices(&self) -> Vec<bool> {
-        let n = self.nodes.len();
+        let n = self.nodes().len();
         let mut read = vec![false; n];
-        for (i, node) in self.nodes.iter().enumerate() {
+        for (i, node) in self.nodes().iter().enumerate() {
             match *node {
                 Node::Input(_) | Node::Param(_) | Node::Const(_) => {}
                 Node::Loop(k) => {
                     let def = self.loop_def(k);
-                    let args = node.args(&self.calls);
+                    let args = node.args(self.calls());
                     let mut at = 0;
                     for (g, (len, from)) in def.groups().enumerate() {
                         let is_seq = g > 0 && g <= def.seqs.len();
@@ -434,24 +438,24 @@ impl Graph {
                     }
                 }
                 _ => {
-                    for &a in node.args(&self.calls).iter() {
+                    for &a in node.args(self.calls()).iter() {
                         read[a as usize] = true;
                     }
                 }
             }
             let _ = i;
         }
-        for g in &self.guards {
+        for g in self.guards() {
             let (ops, m) = g.test.operands();
             for &o in &ops[..m] {
                 read[o as usize] = true;
             }
         }
-        for &o in &self.outputs {
+        for &o in self.output_nodes() {
             read[o as usize] = true;
         }
         // a node that is not an input or a parameter is always defined (its own statement)
-        for (r, node) in read.iter_mut().zip(&self.nodes) {
+        for (r, node) in read.iter_mut().zip(self.nodes()) {
             if !matches!(node, Node::Input(_) | Node::Param(_)) {
                 *r = true;
             }
@@ -471,7 +475,7 @@ impl Graph {
         bodies: &mut String,
     ) -> Result<String, NoRustPath> {
         let def = self.loop_def(k);
-        let args = self.nodes[i].args(&self.calls);
+        let args = self.nodes()[i].args(self.calls());
         let (c, s, o, n) = (def.state, def.sums, def.stacked, def.iterations);
         let (b_in, b_out, r) = (def.body_inputs(), def.body_outputs(), def.num_results());
         let wt = def.window_total();

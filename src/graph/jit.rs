@@ -35,9 +35,9 @@ use cranelift_module::{Linkage, Module};
 use std::sync::Arc;
 
 use super::guard::{GraphError, Test, Words};
+use super::ir::Node;
 use super::loops::LoopDef;
 use super::program::guard_placement;
-use super::record::Node;
 use super::{Evaluate, Graph};
 use crate::base::observe::{Compare, Observe};
 use crate::base::rules::{Binary, Unary};
@@ -707,20 +707,20 @@ const REGISTER_SPAN: usize = 32;
 /// 100 000 operations keeps some 100 000 of them), and a frame that large overflowed the 2 MiB
 /// stack of a spawned thread, which aborts the process.
 fn spill_slots(g: &Graph, guards_after: &[Vec<usize>], n_chunks: usize) -> (Vec<u32>, u32) {
-    let n = g.nodes.len();
+    let n = g.nodes().len();
     let mut last_use = vec![0usize; n];
-    for (i, node) in g.nodes.iter().enumerate() {
-        for &a in node.args(&g.calls).iter() {
+    for (i, node) in g.nodes().iter().enumerate() {
+        for &a in node.args(g.calls()).iter() {
             last_use[a as usize] = last_use[a as usize].max(i);
         }
         for &k in &guards_after[i] {
-            let (ops, m) = g.guards[k].test.operands();
+            let (ops, m) = g.guards()[k].test.operands();
             for &o in &ops[..m] {
                 last_use[o as usize] = last_use[o as usize].max(i);
             }
         }
     }
-    for &o in &g.outputs {
+    for &o in g.output_nodes() {
         last_use[o as usize] = n; // read after the last node
     }
     let mut slot = vec![NO_SLOT; n];
@@ -730,7 +730,7 @@ fn spill_slots(g: &Graph, guards_after: &[Vec<usize>], n_chunks: usize) -> (Vec<
     // the piece of code (see `CHUNK`) that computes node `k` (that stores the outputs: `n`)
     let chunk_of = |k: usize| (k / CHUNK).min(n_chunks - 1);
     for i in 0..n {
-        if g.nodes[i].is_operation()
+        if g.nodes()[i].is_operation()
             && (last_use[i] > i + REGISTER_SPAN || chunk_of(last_use[i]) != chunk_of(i))
         {
             let s = free.pop().unwrap_or_else(|| {
@@ -783,7 +783,7 @@ struct Gen<'a, 'b> {
 /// If the nodes `ops` are consecutive inputs (`true`) or parameters (`false`), and the first one's
 /// index.
 fn consecutive(g: &Graph, ops: &[u32]) -> Option<(bool, usize)> {
-    let (input, start) = match g.nodes[*ops.first()? as usize] {
+    let (input, start) = match g.nodes()[*ops.first()? as usize] {
         Node::Input(k) => (true, k),
         Node::Param(k) => (false, k),
         _ => return None,
@@ -791,7 +791,7 @@ fn consecutive(g: &Graph, ops: &[u32]) -> Option<(bool, usize)> {
     let all = ops
         .iter()
         .enumerate()
-        .all(|(j, &o)| match g.nodes[o as usize] {
+        .all(|(j, &o)| match g.nodes()[o as usize] {
             Node::Input(k) => input && k == start + j as u32,
             Node::Param(k) => !input && k == start + j as u32,
             _ => false,
@@ -805,13 +805,13 @@ type Layouts = (Vec<Option<LoopLayout>>, Vec<LoopRt>, usize);
 /// The work-area layout of the loop nodes of `g`, whose other values take `n_slots` slots, with
 /// each loop's body compiled: the layouts, the loops and the total number of slots.
 fn loop_layouts(g: &Graph, n_slots: u32) -> Result<Layouts, CompileError> {
-    let mut layout = vec![None; g.nodes.len()];
+    let mut layout = vec![None; g.nodes().len()];
     let mut rts = Vec::new();
     let mut total = n_slots as usize;
-    for (i, node) in g.nodes.iter().enumerate() {
+    for (i, node) in g.nodes().iter().enumerate() {
         let Node::Loop(k) = *node else { continue };
         let def = g.loop_def(k).clone();
-        let args = node.args(&g.calls);
+        let args = node.args(g.calls());
         let (mut at, mut staged) = (0, 0);
         let mut groups = 0;
         for (len, from) in def.groups() {
@@ -877,7 +877,7 @@ fn trusted() -> MemFlagsData {
 impl Gen<'_, '_> {
     /// The value of node `i` at this point of the code.
     fn val(&mut self, i: u32) -> Val {
-        match self.g.nodes[i as usize] {
+        match self.g.nodes()[i as usize] {
             // an input is loaded where it is used (a load is cheaper than keeping it in a register
             // or a spill slot across the whole function)
             Node::Input(k) => {
@@ -1011,12 +1011,12 @@ impl Gen<'_, '_> {
     /// work area) in the work area, then the call; returns its status (0 or 1).
     fn loop_call(&mut self, i: usize) -> Val {
         let g = self.g;
-        let Node::Loop(k) = g.nodes[i] else {
+        let Node::Loop(k) = g.nodes()[i] else {
             unreachable!("a loop node")
         };
         let def = g.loop_def(k).clone();
         let lay = self.layout[i].expect("a loop node");
-        let args = g.nodes[i].args(&g.calls);
+        let args = g.nodes()[i].args(g.calls());
         let work = self.work;
         let (mut at, mut staged) = (0, lay.staged);
         for (grp, (len, from)) in def.groups().enumerate() {
@@ -1219,12 +1219,12 @@ impl Graph {
     /// (the interpreter and emitted Rust work everywhere); [`CompileError::CustomRule`] if the
     /// graph applies a custom rule ([`crate::custom`]).
     pub fn compile(&self) -> Result<Compiled, CompileError> {
-        if let Some(call) = self.calls.iter().find(|c| c.body.is_none()) {
+        if let Some(call) = self.calls().iter().find(|c| c.body.is_none()) {
             return Err(CompileError::CustomRule {
                 rule: call.op.name().to_string(),
             });
         }
-        let isa = host_isa(self.nodes.len())?;
+        let isa = host_isa(self.nodes().len())?;
         // (the JIT compiles for the host, the machine this crate was built for)
         let vector_masks = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
         let call_conv = isa.default_call_conv();
@@ -1237,7 +1237,7 @@ impl Graph {
         let codegen = |e: &dyn fmt::Display| CompileError::Codegen(e.to_string());
 
         // the graph's nodes in pieces of `CHUNK`, one function each (see `CHUNK`)
-        let n = self.nodes.len();
+        let n = self.nodes().len();
         let n_chunks = n.div_ceil(CHUNK).max(1);
         let (guards_first, guards_after) = guard_placement(self);
         let (mut spill_of, n_slots) = spill_slots(self, &guards_after, n_chunks);
@@ -1270,7 +1270,9 @@ impl Graph {
             let range = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
             let empty = !last
                 && (chunk > 0 || guards_first.is_empty())
-                && self.nodes[range.clone()].iter().all(|n| !n.is_operation())
+                && self.nodes()[range.clone()]
+                    .iter()
+                    .all(|n| !n.is_operation())
                 && guards_after[range].iter().all(Vec::is_empty);
             if empty {
                 continue;
@@ -1324,7 +1326,7 @@ impl Graph {
                 outcome2,
             };
             let check = |cg: &mut Gen<'_, '_>, k: usize| {
-                let guard = self.guards[k];
+                let guard = self.guards()[k];
                 let answer = cg.outcome(guard.test);
                 let differs =
                     cg.b.ins()
@@ -1345,7 +1347,7 @@ impl Graph {
                     check(&mut cg, k);
                 }
             }
-            let nodes = self.nodes.iter().zip(&guards_after).enumerate();
+            let nodes = self.nodes().iter().zip(&guards_after).enumerate();
             for (i, (&node, after)) in nodes.skip(chunk * CHUNK).take(CHUNK) {
                 if let Node::Loop(_) = node {
                     // the loop runs, its results go to the work area; a failed iteration returns
@@ -1377,7 +1379,7 @@ impl Graph {
                 }
             }
             if last {
-                for (k, &o) in self.outputs.iter().enumerate() {
+                for (k, &o) in self.output_nodes().iter().enumerate() {
                     let v = cg.val(o);
                     cg.b.ins().store(trusted(), v, out, (k as i32) * 8);
                 }
@@ -1419,11 +1421,11 @@ impl Graph {
         Ok(Compiled {
             first,
             rest: funcs.into_boxed_slice(),
-            n_inputs: self.n_inputs,
-            n_params: self.n_params,
-            n_outputs: self.outputs.len(),
-            guards: self.guards.iter().map(|g| (g.test, g.expected)).collect(),
-            words: self.guards.iter().map(|g| Words::of(self, g)).collect(),
+            n_inputs: self.num_inputs(),
+            n_params: self.num_params(),
+            n_outputs: self.output_nodes().len(),
+            guards: self.guards().iter().map(|g| (g.test, g.expected)).collect(),
+            words: self.guards().iter().map(|g| Words::of(self, g)).collect(),
             code_size,
             n_work,
             graph: (!loops.is_empty()).then(|| Box::new(self.clone())),

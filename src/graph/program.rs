@@ -3,7 +3,7 @@
 
 use super::Graph;
 use super::guard::{GraphError, Test, Words};
-use super::record::{Node, Operands};
+use super::ir::{Node, Operands};
 use crate::base::observe::{Compare, Observe};
 use crate::base::rules::{self, Binary, Unary};
 use crate::forward::Dual;
@@ -308,7 +308,7 @@ impl Program {
 
     /// Lowers `g`, reusing the slots of dead inputs unless `inputs_kept`.
     fn lower(g: &Graph, inputs_kept: bool) -> Program {
-        let nodes = &g.nodes;
+        let nodes = g.nodes();
         let n = nodes.len();
         // 1. the order: every operation, each guard right after the last of its operands
         let (guards_first, guards_after) = guard_placement(g);
@@ -316,17 +316,17 @@ impl Program {
         // instruction, with the same two roundings
         let mut uses = vec![0u32; n];
         for node in nodes {
-            for &a in node.args(&g.calls).iter() {
+            for &a in node.args(g.calls()).iter() {
                 uses[a as usize] += 1;
             }
         }
-        for guard in &g.guards {
+        for guard in g.guards() {
             let (ops, m) = guard.test.operands();
             for &o in &ops[..m] {
                 uses[o as usize] += 1;
             }
         }
-        for &o in &g.outputs {
+        for &o in g.output_nodes() {
             uses[o as usize] += 1;
         }
         let mut absorbed = vec![false; n];
@@ -359,10 +359,10 @@ impl Program {
             match *step {
                 Step::Op(i) => match fused[i] {
                     Some((_, args)) => Operands::Inline(args, 3),
-                    None => nodes[i].args(&g.calls),
+                    None => nodes[i].args(g.calls()),
                 },
                 Step::Guard(k) => {
-                    let (ops, m) = g.guards[k].test.operands();
+                    let (ops, m) = g.guards()[k].test.operands();
                     Operands::Inline([ops[0], ops[1], 0], m)
                 }
             }
@@ -382,7 +382,7 @@ impl Program {
             }
         }
         let keep = steps.len(); // "read after every step"
-        for &o in &g.outputs {
+        for &o in g.output_nodes() {
             last_use[o as usize] = Some(keep);
         }
         // 3. slots: constants first (never reused), then values by liveness
@@ -396,10 +396,10 @@ impl Program {
         }
         // the parameters next, in their order (see `Program::param_base`)
         let param_base = consts.len();
-        for k in 0..g.n_params {
-            slot[g.n_inputs + k] = (param_base + k) as u32;
+        for k in 0..g.num_params() {
+            slot[g.num_inputs() + k] = (param_base + k) as u32;
         }
-        let mut n_slots = (param_base + g.n_params) as u32;
+        let mut n_slots = (param_base + g.num_params()) as u32;
         let mut free: Vec<u32> = Vec::new();
         let mut take = |free: &mut Vec<u32>| {
             free.pop().unwrap_or_else(|| {
@@ -407,7 +407,7 @@ impl Program {
                 n_slots - 1
             })
         };
-        let mut input_slots = vec![UNUSED; g.n_inputs];
+        let mut input_slots = vec![UNUSED; g.num_inputs()];
         for (i, s) in input_slots.iter_mut().enumerate() {
             // (a loop body's inputs all get a slot, in order: a window is copied in one piece)
             if last_use[i].is_some() || inputs_kept {
@@ -431,7 +431,7 @@ impl Program {
             {
                 // the operands' slots go to the call's list, `a` is the call's index
                 let slots: Box<[u32]> = args.iter().map(|&o| slot[o as usize]).collect();
-                calls.push((g.calls[k as usize].op.clone(), slots));
+                calls.push((g.calls()[k as usize].op.clone(), slots));
                 a[0] = calls.len() as u32 - 1;
             } else if let Step::Op(i) = *step
                 && let Node::Loop(k) = nodes[i]
@@ -471,7 +471,7 @@ impl Program {
                 if first
                     && last_use[o] == Some(s)
                     && !matches!(nodes[o], Node::Const(_) | Node::Param(_))
-                    && !(inputs_kept && o < g.n_inputs)
+                    && !(inputs_kept && o < g.num_inputs())
                 {
                     free.push(slot[o]);
                     freed_at[o] = s;
@@ -488,7 +488,7 @@ impl Program {
                     (c, dst)
                 }
                 Step::Guard(k) => {
-                    let c = match g.guards[k].test {
+                    let c = match g.guards()[k].test {
                         Test::Observe(o, _) => Code::Observe(o),
                         Test::Compare(c, _, _) => Code::Compare(c),
                     };
@@ -558,7 +558,7 @@ impl Program {
         }
         let first = input_slots
             .first()
-            .map_or(param_base + g.n_params, |&s| s as usize);
+            .map_or(param_base + g.num_params(), |&s| s as usize);
         let in_order = input_slots
             .iter()
             .enumerate()
@@ -586,11 +586,11 @@ impl Program {
             consts,
             input_slots,
             param_base,
-            n_params: g.n_params,
+            n_params: g.num_params(),
             code,
-            output_slots: g.outputs.iter().map(|&o| slot[o as usize]).collect(),
+            output_slots: g.output_nodes().iter().map(|&o| slot[o as usize]).collect(),
             guards: g
-                .guards
+                .guards()
                 .iter()
                 .map(|k| (k.test, k.expected, Words::of(g, k)))
                 .collect(),
@@ -701,10 +701,10 @@ impl Program {
 ///
 /// Returns the guards checked first, and for each node the guards checked right after it.
 pub(crate) fn guard_placement(g: &Graph) -> (Vec<usize>, Vec<Vec<usize>>) {
-    let nodes = &g.nodes;
+    let nodes = g.nodes();
     let mut guards_after: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
     let mut guards_first = Vec::new();
-    for (k, guard) in g.guards.iter().enumerate() {
+    for (k, guard) in g.guards().iter().enumerate() {
         let (ops, m) = guard.test.operands();
         let ready = ops[..m]
             .iter()
