@@ -5,7 +5,7 @@ use core::fmt::Write;
 use super::Graph;
 use super::guard::Test;
 use super::ir::Node;
-use super::program::guard_placement;
+use super::schedule::Schedule;
 use crate::base::rules::{Binary, Unary};
 use crate::base::text::count;
 
@@ -198,7 +198,8 @@ impl Graph {
         let nodes = self.nodes();
         let n_in = self.num_inputs();
         let n_out = self.output_nodes().len();
-        let (guards_first, guards_after) = guard_placement(self);
+        let schedule = Schedule::of(self);
+        let (guards_first, guards_after) = (&schedule.guards_first, &schedule.guards_after);
         let mut s = String::new();
         let w = &mut s;
         // (writing to a String cannot fail)
@@ -266,9 +267,11 @@ impl Graph {
                 Node::Const(bits) => format!("let v{i}: f64 = {};", constant(f64::from_bits(bits))),
                 _ => continue,
             };
-            stmts.push(Stmt::new(Some(i as u32), code, &[]));
+            stmts.push(Stmt::new(Some(i as u32), code));
         }
-        for &k in &guards_first {
+        // (from here on, statement `first_step + s` is the schedule's step `s`)
+        let first_step = stmts.len();
+        for &k in guards_first {
             stmts.push(self.guard_stmt(k));
         }
         let is_const = |a: u32| matches!(nodes[a as usize], Node::Const(_));
@@ -285,8 +288,7 @@ impl Graph {
                 Node::Input(_) | Node::Param(_) | Node::Const(_) => continue,
                 Node::Loop(k) => {
                     let code = self.loop_stmt(name, i, k, &mut bodies)?;
-                    let args = node.args(self.calls());
-                    stmts.push(Stmt::new(Some(i as u32), code, &args));
+                    stmts.push(Stmt::new(Some(i as u32), code));
                     continue;
                 }
                 Node::LoopOut(l, j) => format!("v{l}[{j}]"),
@@ -316,13 +318,12 @@ impl Graph {
                 }
                 Node::Custom(k) => custom_calls[k as usize].clone(),
             };
-            let args = node.args(self.calls());
-            stmts.push(Stmt::new(Some(i as u32), format!("let v{i} = {e};"), &args));
+            stmts.push(Stmt::new(Some(i as u32), format!("let v{i} = {e};")));
             for &k in &guards_after[i] {
                 stmts.push(self.guard_stmt(k));
             }
         }
-        write_chunked(w, &stmts, nodes.len(), self.output_nodes());
+        write_chunked(w, &stmts, first_step, &schedule);
         for (k, &o) in self.output_nodes().iter().enumerate() {
             let _ = writeln!(w, "    out[{k}] = v{o};");
         }
@@ -384,8 +385,7 @@ impl Graph {
             "match {outcome} {{\n    {expected:#x} => {{}}\n    found => return \
              ::std::result::Result::Err({error}),\n}}"
         );
-        let (ops, m) = g.test.operands();
-        Stmt::new(None, code, &ops[..m])
+        Stmt::new(None, code)
     }
 }
 
@@ -593,33 +593,28 @@ impl Graph {
 /// Up to this many statements, a function is written without blocks.
 const FLAT: usize = 256;
 
-/// One statement of an emitted function: the node it defines (if any), its code, and the nodes it
-/// reads.
+/// One statement of an emitted function: the node it defines (if any) and its code.
 struct Stmt {
     defines: Option<u32>,
     code: String,
-    uses: Vec<u32>,
 }
 
 impl Stmt {
-    fn new(defines: Option<u32>, code: String, uses: &[u32]) -> Stmt {
-        Stmt {
-            defines,
-            code,
-            uses: uses.to_vec(),
-        }
+    fn new(defines: Option<u32>, code: String) -> Stmt {
+        Stmt { defines, code }
     }
 }
 
 /// Writes the statements in blocks of about √n, each block a `let (…) = { …; (…) };` that hands on
-/// the values later blocks and the outputs read.
+/// the values later blocks and the outputs read. The statements from `first_step` on are the steps
+/// of `schedule`, whose liveness says which block reads a value last.
 ///
 /// Every `let` opens a scope that lasts to the end of its block, and rustc's debug information
 /// nests them: a function of 18 000 `let`s in a row overflows rustc's stack when compiled with
 /// debug information (the default `dev` profile). In blocks, the nesting is at most about 2√n
 /// deep, and the optimised code is the same. (Functions of up to [`FLAT`] statements are written
 /// without blocks.)
-fn write_chunked(w: &mut String, stmts: &[Stmt], n_nodes: usize, outputs: &[u32]) {
+fn write_chunked(w: &mut String, stmts: &[Stmt], first_step: usize, schedule: &Schedule) {
     if stmts.len() <= FLAT {
         for st in stmts {
             for line in st.code.lines() {
@@ -632,15 +627,17 @@ fn write_chunked(w: &mut String, stmts: &[Stmt], n_nodes: usize, outputs: &[u32]
     // the block of each statement, and the last block that reads each node
     let block_of = |s: usize| s / size;
     const OUTPUT: usize = usize::MAX;
-    let mut last_read = vec![0usize; n_nodes];
-    for (s, st) in stmts.iter().enumerate() {
-        for &u in &st.uses {
-            last_read[u as usize] = last_read[u as usize].max(block_of(s));
-        }
-    }
-    for &o in outputs {
-        last_read[o as usize] = OUTPUT;
-    }
+    let keep = schedule.steps.len(); // an output's "step": read after every statement
+    debug_assert_eq!(stmts.len() - first_step, keep, "one statement per step");
+    let last_read: Vec<usize> = schedule
+        .last_use
+        .iter()
+        .map(|l| match *l {
+            None => 0,
+            Some(s) if s == keep => OUTPUT,
+            Some(s) => block_of(first_step + s),
+        })
+        .collect();
     for (b, block) in stmts.chunks(size).enumerate() {
         let exports: Vec<u32> = block
             .iter()

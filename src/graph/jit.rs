@@ -37,7 +37,7 @@ use std::sync::Arc;
 use super::guard::{GraphError, Test, Words};
 use super::ir::Node;
 use super::loops::LoopDef;
-use super::program::guard_placement;
+use super::schedule::Schedule;
 use super::{Evaluate, Graph};
 use crate::base::observe::{Compare, Observe};
 use crate::base::rules::{Binary, Unary};
@@ -706,23 +706,10 @@ const REGISTER_SPAN: usize = 32;
 /// frame: the values live at once grow with the graph (the gradient graph of a function of
 /// 100 000 operations keeps some 100 000 of them), and a frame that large overflowed the 2 MiB
 /// stack of a spawned thread, which aborts the process.
-fn spill_slots(g: &Graph, guards_after: &[Vec<usize>], n_chunks: usize) -> (Vec<u32>, u32) {
+fn spill_slots(g: &Graph, schedule: &Schedule, n_chunks: usize) -> (Vec<u32>, u32) {
     let n = g.nodes().len();
-    let mut last_use = vec![0usize; n];
-    for (i, node) in g.nodes().iter().enumerate() {
-        for &a in node.args(g.calls()).iter() {
-            last_use[a as usize] = last_use[a as usize].max(i);
-        }
-        for &k in &guards_after[i] {
-            let (ops, m) = g.guards()[k].test.operands();
-            for &o in &ops[..m] {
-                last_use[o as usize] = last_use[o as usize].max(i);
-            }
-        }
-    }
-    for &o in g.output_nodes() {
-        last_use[o as usize] = n; // read after the last node
-    }
+    // the node after which each value is read for the last time (`n`: an output)
+    let last_use = schedule.last_use_node();
     let mut slot = vec![NO_SLOT; n];
     let mut dies_at: Vec<Vec<u32>> = vec![Vec::new(); n + 1];
     let mut free: Vec<u32> = Vec::new();
@@ -1239,8 +1226,9 @@ impl Graph {
         // the graph's nodes in pieces of `CHUNK`, one function each (see `CHUNK`)
         let n = self.nodes().len();
         let n_chunks = n.div_ceil(CHUNK).max(1);
-        let (guards_first, guards_after) = guard_placement(self);
-        let (mut spill_of, n_slots) = spill_slots(self, &guards_after, n_chunks);
+        let schedule = Schedule::of(self);
+        let (guards_first, guards_after) = (&schedule.guards_first, &schedule.guards_after);
+        let (mut spill_of, n_slots) = spill_slots(self, &schedule, n_chunks);
         if n_slots as usize * 8 > i32::MAX as usize {
             return Err(CompileError::Codegen(format!(
                 "{n_slots} values live at once: more than 2 GiB of work area"
@@ -1343,11 +1331,11 @@ impl Graph {
                 cg.b.switch_to_block(next);
             };
             if chunk == 0 {
-                for &k in &guards_first {
+                for &k in guards_first {
                     check(&mut cg, k);
                 }
             }
-            let nodes = self.nodes().iter().zip(&guards_after).enumerate();
+            let nodes = self.nodes().iter().zip(guards_after).enumerate();
             for (i, (&node, after)) in nodes.skip(chunk * CHUNK).take(CHUNK) {
                 if let Node::Loop(_) = node {
                     // the loop runs, its results go to the work area; a failed iteration returns

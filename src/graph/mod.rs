@@ -208,6 +208,7 @@ mod nalgebra;
 mod program;
 mod record;
 mod scalar;
+mod schedule;
 mod sym;
 
 pub use crate::base::observe::{Compare, Observe};
