@@ -149,15 +149,21 @@ impl Graph {
 
     /// [`Graph::sweep`] from several nodes at once, each seeded with 1: the adjoints of their sum.
     fn sweep_from(&self, rec: &Recording, syms: &[Sym], seeds: &[u32]) -> Vec<Option<Sym>> {
-        let _ = rec; // the partials below are recorded into `rec` (the innermost recording)
         let seeds: Vec<(u32, Sym)> = seeds.iter().map(|&y| (y, Sym::constant(1.0))).collect();
-        self.sweep_seeded(syms, &seeds)
+        self.sweep_seeded(rec, syms, &seeds)
     }
 
-    /// Reverse accumulation in the innermost recording, which replays this graph (`syms[i]` is
-    /// node i there), from the nodes `seeds` with their adjoints: the adjoint of each input,
-    /// `None` where it is structurally zero.
-    pub(crate) fn sweep_seeded(&self, syms: &[Sym], seeds: &[(u32, Sym)]) -> Vec<Option<Sym>> {
+    /// Reverse accumulation into the recording `rec`, which replays this graph (`syms[i]` is node
+    /// i there), from the nodes `seeds` with their adjoints: the adjoint of each input, `None`
+    /// where it is structurally zero. The partials and products are recorded with `Sym`
+    /// arithmetic, which writes to the innermost recording: `rec` must be it (checked).
+    pub(crate) fn sweep_seeded(
+        &self,
+        rec: &Recording,
+        syms: &[Sym],
+        seeds: &[(u32, Sym)],
+    ) -> Vec<Option<Sym>> {
+        rec.expect_innermost();
         let Some(top) = seeds.iter().map(|s| s.0).max() else {
             return vec![None; self.num_inputs()];
         };
@@ -179,7 +185,7 @@ impl Graph {
         for i in (0..=top as usize).rev() {
             if let Node::Loop(k) = self.nodes()[i] {
                 if let Some(res) = loop_adj.remove(&(i as u32)) {
-                    self.reverse_loop(i, k, syms, &res, &active, &mut adj, &mut loop_adj);
+                    self.reverse_loop(rec, i, k, syms, &res, &active, &mut adj, &mut loop_adj);
                 }
                 continue;
             }
@@ -293,4 +299,38 @@ pub(crate) fn accumulate(adj: &mut [Option<Sym>], x: u32, d: Sym, a: Sym) {
         None => c,
         Some(s) => s + c,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The derivative builder records into the recording its signature names: given one that is
+    /// not the innermost (where `Sym` arithmetic would write), it stops instead of writing the
+    /// derivative into another graph.
+    #[test]
+    #[should_panic(expected = "not the innermost")]
+    fn the_derivative_builder_writes_only_to_the_recording_it_is_given() {
+        let g = Graph::record(&[2.0, 3.0], |x| x[0] * x[1].sin());
+        let (rec, syms) = g.replay();
+        let (_inner, _) = sym::start(&[1.0], 0);
+        let y = g.output_nodes()[0];
+        let _ = g.sweep_seeded(&rec, &syms, &[(y, Sym::constant(1.0))]);
+    }
+
+    /// The same sweep with its recording innermost: the gradient, against the closed form.
+    #[test]
+    fn the_derivative_builder_records_into_the_recording_it_is_given() {
+        let g = Graph::record(&[2.0, 3.0], |x| x[0] * x[1].sin());
+        let (rec, syms) = g.replay();
+        let y = g.output_nodes()[0];
+        let adj = g.sweep_seeded(&rec, &syms, &[(y, Sym::constant(1.0))]);
+        let outputs: Vec<Arg> = adj
+            .iter()
+            .map(|a| a.map_or(Arg::Const(0.0), Sym::arg))
+            .collect();
+        let grad = rec.finish().finish(&outputs);
+        let out = grad.eval(&[0.5, -1.25]).unwrap();
+        assert_eq!(out, vec![(-1.25f64).sin(), 0.5 * (-1.25f64).cos()]);
+    }
 }

@@ -24,7 +24,7 @@ use super::guard::GraphError;
 use super::ir::Node;
 use super::program::{Evaluator, Value};
 use super::record::Arg;
-use super::sym::{self, Sym};
+use super::sym::{self, Recording, Sym};
 use crate::base::custom::{Custom, UnaryRule};
 use crate::base::loops::LoopSpec;
 
@@ -999,7 +999,7 @@ fn record_vjp(v: &Graph, lay: &Layout, sums: usize, stacked: usize, x0: &[f64]) 
             seeds.push((v.output_nodes()[c + sums + j], xs[at + j]));
         }
     }
-    let a = v.sweep_seeded(&vs, &seeds);
+    let a = v.sweep_seeded(&rec, &vs, &seeds);
     let z = |x: Option<Sym>| x.map_or(Arg::Const(0.0), Sym::arg);
     let mut outputs: Vec<Arg> = (0..c).map(|j| z(a[j])).collect();
     outputs.extend(lay.free_active.iter().map(|&j| z(a[c + w + j])));
@@ -1136,13 +1136,14 @@ fn node_sym(x: u32) -> Sym {
 
 impl Graph {
     /// The reverse sweep through the loop node `i` (`calls[k]`) of this graph, replayed into the
-    /// innermost recording (`syms`), whose results have the adjoints `res`: records the reverse
+    /// recording `rec` (`syms`; the innermost one), whose results have the adjoints `res`: records the reverse
     /// loop — its body the vector-Jacobian product of the body's variants, iterating backwards
     /// over the states the replay stacked — and adds the adjoints of the loop's operands to `adj`
     /// (and, for a sequence read from another loop's results, to that loop's `loop_adj`).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn reverse_loop(
         &self,
+        rec: &Recording,
         i: usize,
         k: u32,
         syms: &[Sym],
@@ -1168,7 +1169,7 @@ impl Graph {
         }
         // the loop as replayed (with the states stacked), its operands and its results' values
         let ln = syms[i].node().expect("a replayed loop node") as u32;
-        let (fdef, fops, fvals) = sym::with_innermost(|b| {
+        let (fdef, fops, fvals) = rec.with(|b| {
             let Node::Loop(kk) = b.nodes[ln as usize] else {
                 unreachable!("a replayed loop node")
             };
@@ -1240,7 +1241,7 @@ impl Graph {
                 Some(off) => {
                     let x = fops[fat];
                     r_ops.push(node_sym(x));
-                    sym::with_innermost(|b| {
+                    rec.with(|b| {
                         let at = x as usize + 1 + off;
                         r_vals.extend_from_slice(&b.values[at..at + w.len]);
                     });

@@ -56,6 +56,7 @@ impl Schedule {
     /// For each node, the node after which it is read for the last time: the node of its last
     /// step (a guard counts as the operation it is checked after; a guard checked first, and a
     /// node nothing reads, as node 0), or `n` (the number of nodes) for an output.
+    #[cfg(any(feature = "jit", test))]
     pub(crate) fn last_use_node(&self) -> Vec<usize> {
         let n = self.guards_after.len();
         let keep = self.steps.len();
