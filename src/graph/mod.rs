@@ -193,12 +193,12 @@
 //! values, on random expressions and on gradient and Hessian graphs. NaN payloads are not
 //! specified (by IEEE 754 or by Rust), so "bit for bit" counts every NaN as equal.
 
-mod backend;
 mod cached;
 mod custom;
 mod derive;
 mod display;
 mod emit;
+mod evaluate;
 mod guard;
 mod ir;
 #[cfg(feature = "jit")]
@@ -212,9 +212,9 @@ mod schedule;
 mod sym;
 
 pub use crate::base::observe::{Compare, Observe};
-pub use backend::{Emitted, EmittedFn, EmittedWithFn, Evaluate};
 pub use cached::CachedGraph;
 pub use emit::NoRustPath;
+pub use evaluate::{Emitted, EmittedFn, EmittedWithFn, Evaluate};
 pub use guard::GraphError;
 #[cfg(feature = "jit")]
 pub use jit::{CompileError, Compiled};
