@@ -178,97 +178,19 @@ impl Graph {
     /// If `name` is not a Rust identifier that can name a function.
     pub fn try_to_rust(&self, name: &str) -> Result<String, NoRustPath> {
         check_name(name);
-        let mut custom_calls = Vec::with_capacity(self.calls().len());
-        for call in self.calls() {
-            if call.body.is_some() {
-                // a loop node's placeholder (emitted by `loop_stmt`)
-                custom_calls.push(String::new());
-                continue;
-            }
-            let args: Vec<String> = call.args.iter().map(|a| format!("v{a}")).collect();
-            match call.op.rust_call(&args) {
-                Some(code) => custom_calls.push(code),
-                None => {
-                    return Err(NoRustPath {
-                        rule: call.op.name().to_string(),
-                    });
-                }
-            }
-        }
+        let custom_calls = self.custom_calls()?;
         let nodes = self.nodes();
-        let n_in = self.num_inputs();
-        let n_out = self.output_nodes().len();
         let schedule = Schedule::of(self);
         let (guards_first, guards_after) = (&schedule.guards_first, &schedule.guards_after);
         let mut s = String::new();
         let w = &mut s;
-        // (writing to a String cannot fail)
-        let _ = writeln!(
-            w,
-            "/// `{name}`: a graph of {}, {}, {} and {}, as Rust source\n/// (emitted by \
-             `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the \
-             error\n/// `Graph::eval` returns.",
-            match self.num_params() {
-                0 => count(n_in, "input", "inputs").to_string(),
-                np => format!(
-                    "{}, {}",
-                    count(n_in, "input", "inputs"),
-                    count(np, "parameter", "parameters")
-                ),
-            },
-            count(n_out, "output", "outputs"),
-            count(self.len(), "operation", "operations"),
-            count(self.guards().len(), "guard", "guards")
-        );
-        // a graph with parameters takes them between the inputs and the outputs
-        let p_arg = if self.num_params() > 0 {
-            "p: &[f64], "
-        } else {
-            ""
-        };
-        let _ = writeln!(
-            w,
-            "#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]\n\
-             pub fn {name}(x: &[f64], {p_arg}out: &mut [f64]) -> ::std::result::Result<(), \
-             {GRAPH}::GraphError> {{"
-        );
-        let _ = writeln!(
-            w,
-            "    let x: &[f64; {n_in}] = match ::std::convert::TryInto::try_into(x) {{\n        \
-             ::std::result::Result::Ok(x) => x,\n        \
-             ::std::result::Result::Err(_) => {{\n            \
-             return ::std::result::Result::Err({GRAPH}::GraphError::InputLength {{ expected: \
-             {n_in}, found: x.len() }});\n        }}\n    }};"
-        );
-        if self.num_params() > 0 {
-            self.emit_param_check(w);
-        }
-        let _ = writeln!(
-            w,
-            "    let out: &mut [f64; {n_out}] = match ::std::convert::TryInto::try_into(&mut *out) {{\n        \
-             ::std::result::Result::Ok(out) => out,\n        \
-             ::std::result::Result::Err(_) => {{\n            \
-             return ::std::result::Result::Err({GRAPH}::GraphError::OutputLength {{ expected: \
-             {n_out}, found: out.len() }});\n        }}\n    }};"
-        );
+        self.write_signature(w, name);
         // the statements: inputs and constants first (as the interpreter fills its slots), then
         // the guards on them alone, then every operation with the guards placed after it
         let mut stmts: Vec<Stmt> = Vec::with_capacity(nodes.len() + self.guards().len());
         // the loops' bodies, as functions of their own after this one
         let mut bodies = String::new();
-        let read = self.read_outside_slices();
-        for (i, node) in nodes.iter().enumerate() {
-            if !read[i] {
-                continue;
-            }
-            let code = match *node {
-                Node::Input(k) => format!("let v{i} = x[{k}];"),
-                Node::Param(k) => format!("let v{i} = p[{k}];"),
-                Node::Const(bits) => format!("let v{i}: f64 = {};", constant(f64::from_bits(bits))),
-                _ => continue,
-            };
-            stmts.push(Stmt::new(Some(i as u32), code));
-        }
+        self.leaf_statements(&mut stmts);
         // (from here on, statement `first_step + s` is the schedule's step `s`)
         let first_step = stmts.len();
         for &k in guards_first {
@@ -330,6 +252,104 @@ impl Graph {
         let _ = writeln!(w, "    ::std::result::Result::Ok(())\n}}");
         s.push_str(&bodies);
         Ok(s)
+    }
+
+    /// The Rust call of each custom call of the graph (an empty string for a loop node's
+    /// placeholder, which `loop_stmt` emits), or the rule that has no Rust path.
+    fn custom_calls(&self) -> Result<Vec<String>, NoRustPath> {
+        let mut custom_calls = Vec::with_capacity(self.calls().len());
+        for call in self.calls() {
+            if call.body.is_some() {
+                // a loop node's placeholder (emitted by `loop_stmt`)
+                custom_calls.push(String::new());
+                continue;
+            }
+            let args: Vec<String> = call.args.iter().map(|a| format!("v{a}")).collect();
+            match call.op.rust_call(&args) {
+                Some(code) => custom_calls.push(code),
+                None => {
+                    return Err(NoRustPath {
+                        rule: call.op.name().to_string(),
+                    });
+                }
+            }
+        }
+        Ok(custom_calls)
+    }
+
+    /// The function's doc comment and signature, and the checks of the lengths of `x`, `p` and
+    /// `out` (the interpreter's errors, in its order).
+    fn write_signature(&self, w: &mut String, name: &str) {
+        let n_in = self.num_inputs();
+        let n_out = self.output_nodes().len();
+        // (writing to a String cannot fail)
+        let _ = writeln!(
+            w,
+            "/// `{name}`: a graph of {}, {}, {} and {}, as Rust source\n/// (emitted by \
+             `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the \
+             error\n/// `Graph::eval` returns.",
+            match self.num_params() {
+                0 => count(n_in, "input", "inputs").to_string(),
+                np => format!(
+                    "{}, {}",
+                    count(n_in, "input", "inputs"),
+                    count(np, "parameter", "parameters")
+                ),
+            },
+            count(n_out, "output", "outputs"),
+            count(self.len(), "operation", "operations"),
+            count(self.guards().len(), "guard", "guards")
+        );
+        // a graph with parameters takes them between the inputs and the outputs
+        let p_arg = if self.num_params() > 0 {
+            "p: &[f64], "
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            w,
+            "#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]\n\
+             pub fn {name}(x: &[f64], {p_arg}out: &mut [f64]) -> ::std::result::Result<(), \
+             {GRAPH}::GraphError> {{"
+        );
+        let _ = writeln!(
+            w,
+            "    let x: &[f64; {n_in}] = match ::std::convert::TryInto::try_into(x) {{\n        \
+             ::std::result::Result::Ok(x) => x,\n        \
+             ::std::result::Result::Err(_) => {{\n            \
+             return ::std::result::Result::Err({GRAPH}::GraphError::InputLength {{ expected: \
+             {n_in}, found: x.len() }});\n        }}\n    }};"
+        );
+        if self.num_params() > 0 {
+            self.emit_param_check(w);
+        }
+        let _ = writeln!(
+            w,
+            "    let out: &mut [f64; {n_out}] = match ::std::convert::TryInto::try_into(&mut *out) {{\n        \
+             ::std::result::Result::Ok(out) => out,\n        \
+             ::std::result::Result::Err(_) => {{\n            \
+             return ::std::result::Result::Err({GRAPH}::GraphError::OutputLength {{ expected: \
+             {n_out}, found: out.len() }});\n        }}\n    }};"
+        );
+    }
+
+    /// The statements of the inputs, parameters and constants the code reads as variables (see
+    /// `read_outside_slices`), first, as the interpreter fills its slots.
+    fn leaf_statements(&self, stmts: &mut Vec<Stmt>) {
+        let nodes = self.nodes();
+        let read = self.read_outside_slices();
+        for (i, node) in nodes.iter().enumerate() {
+            if !read[i] {
+                continue;
+            }
+            let code = match *node {
+                Node::Input(k) => format!("let v{i} = x[{k}];"),
+                Node::Param(k) => format!("let v{i} = p[{k}];"),
+                Node::Const(bits) => format!("let v{i}: f64 = {};", constant(f64::from_bits(bits))),
+                _ => continue,
+            };
+            stmts.push(Stmt::new(Some(i as u32), code));
+        }
     }
 
     /// The check of the parameters' length (after the inputs', before the outputs', as the

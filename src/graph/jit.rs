@@ -1178,6 +1178,123 @@ impl Gen<'_, '_> {
 }
 
 impl Graph {
+    /// The JIT compiles graphs of the rule table's operations and loops: a custom rule
+    /// ([`crate::custom`]) is [`CompileError::CustomRule`].
+    fn check_compilable(&self) -> Result<(), CompileError> {
+        match self.calls().iter().find(|c| c.body.is_none()) {
+            Some(call) => Err(CompileError::CustomRule {
+                rule: call.op.name().to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// True if the piece `chunk` (see [`CHUNK`]) holds no code: only inputs, parameters and
+    /// constants, and no guard (a graph with 50 000 parameters starts with a dozen such pieces).
+    fn piece_has_no_code(&self, schedule: &Schedule, chunk: usize) -> bool {
+        let range = chunk * CHUNK..((chunk + 1) * CHUNK).min(self.nodes().len());
+        (chunk > 0 || schedule.guards_first.is_empty())
+            && self.nodes()[range.clone()]
+                .iter()
+                .all(|n| !n.is_operation())
+            && schedule.guards_after[range].iter().all(Vec::is_empty)
+    }
+}
+
+impl Gen<'_, '_> {
+    /// The code of the piece `chunk` (see [`CHUNK`]) in the schedule's order: the guards checked
+    /// first (in the first piece), then each node and the guards checked after it. A guard that
+    /// fails, or a loop iteration that fails, jumps to `fail`.
+    fn piece(&mut self, schedule: &Schedule, chunk: usize, fail: cranelift_codegen::ir::Block) {
+        if chunk == 0 {
+            for &k in &schedule.guards_first {
+                self.check_guard(k, fail);
+            }
+        }
+        let g = self.g;
+        let nodes = g.nodes().iter().zip(&schedule.guards_after).enumerate();
+        for (i, (&node, after)) in nodes.skip(chunk * CHUNK).take(CHUNK) {
+            if let Node::Loop(_) = node {
+                // the loop runs, its results go to the work area; a failed iteration returns
+                // LOOP_FAILED
+                let status = self.loop_call(i);
+                let failed = self.b.ins().iconst(types::I64, LOOP_FAILED as i64);
+                let zero = self.b.ins().iconst(types::I64, 0);
+                let next = self.b.create_block();
+                self.b.ins().brif(
+                    status,
+                    fail,
+                    &[BlockArg::Value(failed), BlockArg::Value(zero)],
+                    next,
+                    &[],
+                );
+                self.b.switch_to_block(next);
+            } else if node.is_operation() {
+                self.current = i;
+                let v = self.op(node);
+                match self.spill[i] {
+                    NO_SLOT => self.vals[i] = Some(v),
+                    s => {
+                        let work = self.work;
+                        self.b.ins().store(trusted(), v, work, slot_offset(s));
+                    }
+                }
+            }
+            for &k in after {
+                self.check_guard(k, fail);
+            }
+        }
+    }
+
+    /// The check of guard `k`: its answer, compared with the recorded one; where they differ, a
+    /// jump to `fail` with the guard's index + 1 and the answer.
+    fn check_guard(&mut self, k: usize, fail: cranelift_codegen::ir::Block) {
+        let guard = self.g.guards()[k];
+        let answer = self.outcome(guard.test);
+        let differs = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::NotEqual, answer, guard.expected as i64);
+        let status = self.b.ins().iconst(types::I64, k as i64 + 1);
+        let next = self.b.create_block();
+        self.b.ins().brif(
+            differs,
+            fail,
+            &[BlockArg::Value(status), BlockArg::Value(answer)],
+            next,
+            &[],
+        );
+        self.b.switch_to_block(next);
+    }
+
+    /// Stores the outputs to `out` (in the last piece).
+    fn store_outputs(&mut self, out: Val) {
+        for (k, &o) in self.g.output_nodes().iter().enumerate() {
+            let v = self.val(o);
+            self.b.ins().store(trusted(), v, out, (k as i32) * 8);
+        }
+    }
+}
+
+/// The entry points of the functions `ids` of `module`, finalized.
+fn entry_points(module: &JITModule, ids: &[cranelift_module::FuncId]) -> Vec<RawFn> {
+    ids.iter()
+        .map(|&id| {
+            let code = module.get_finalized_function(id);
+            // SAFETY: `code` is the entry of a function defined by `Graph::compile`, finalized
+            // (executable) and owned by `module`, which the returned `Compiled` keeps until it is
+            // dropped. Its signature is `(ptr, ptr, ptr, ptr, ptr) -> i64` in the host's default
+            // calling convention, which is the C convention `RawFn` names (`extern "C"`,
+            // pointer-sized arguments, a 64-bit integer result).
+            #[allow(unsafe_code)]
+            unsafe {
+                core::mem::transmute::<*const u8, RawFn>(code)
+            }
+        })
+        .collect()
+}
+
+impl Graph {
     /// Compiles the graph to native code at run time with Cranelift (feature `jit`). The result
     /// evaluates exactly like [`Graph::eval`] — the same outputs bit for bit, the same errors for
     /// the same inputs — at the speed of compiled code: see [`Compiled`], and the costs of the
@@ -1206,11 +1323,7 @@ impl Graph {
     /// (the interpreter and emitted Rust work everywhere); [`CompileError::CustomRule`] if the
     /// graph applies a custom rule ([`crate::custom`]).
     pub fn compile(&self) -> Result<Compiled, CompileError> {
-        if let Some(call) = self.calls().iter().find(|c| c.body.is_none()) {
-            return Err(CompileError::CustomRule {
-                rule: call.op.name().to_string(),
-            });
-        }
+        self.check_compilable()?;
         let isa = host_isa(self.nodes().len())?;
         // (the JIT compiles for the host, the machine this crate was built for)
         let vector_masks = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
@@ -1227,7 +1340,6 @@ impl Graph {
         let n = self.nodes().len();
         let n_chunks = n.div_ceil(CHUNK).max(1);
         let schedule = Schedule::of(self);
-        let (guards_first, guards_after) = (&schedule.guards_first, &schedule.guards_after);
         let (mut spill_of, n_slots) = spill_slots(self, &schedule, n_chunks);
         if n_slots as usize * 8 > i32::MAX as usize {
             return Err(CompileError::Codegen(format!(
@@ -1253,16 +1365,8 @@ impl Graph {
         let mut vals: Vec<Option<Val>> = vec![None; n];
         for chunk in 0..n_chunks {
             let last = chunk + 1 == n_chunks;
-            // a piece of only inputs, parameters and constants has no code: skipped (a graph
-            // with 50 000 parameters starts with a dozen such pieces)
-            let range = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
-            let empty = !last
-                && (chunk > 0 || guards_first.is_empty())
-                && self.nodes()[range.clone()]
-                    .iter()
-                    .all(|n| !n.is_operation())
-                && guards_after[range].iter().all(Vec::is_empty);
-            if empty {
+            // a piece of only inputs, parameters and constants has no code: skipped
+            if !last && self.piece_has_no_code(&schedule, chunk) {
                 continue;
             }
             let sig = &mut ctx.func.signature;
@@ -1313,64 +1417,9 @@ impl Graph {
                 outcome1,
                 outcome2,
             };
-            let check = |cg: &mut Gen<'_, '_>, k: usize| {
-                let guard = self.guards()[k];
-                let answer = cg.outcome(guard.test);
-                let differs =
-                    cg.b.ins()
-                        .icmp_imm_u(IntCC::NotEqual, answer, guard.expected as i64);
-                let status = cg.b.ins().iconst(types::I64, k as i64 + 1);
-                let next = cg.b.create_block();
-                cg.b.ins().brif(
-                    differs,
-                    fail,
-                    &[BlockArg::Value(status), BlockArg::Value(answer)],
-                    next,
-                    &[],
-                );
-                cg.b.switch_to_block(next);
-            };
-            if chunk == 0 {
-                for &k in guards_first {
-                    check(&mut cg, k);
-                }
-            }
-            let nodes = self.nodes().iter().zip(guards_after).enumerate();
-            for (i, (&node, after)) in nodes.skip(chunk * CHUNK).take(CHUNK) {
-                if let Node::Loop(_) = node {
-                    // the loop runs, its results go to the work area; a failed iteration returns
-                    // LOOP_FAILED
-                    let status = cg.loop_call(i);
-                    let failed = cg.b.ins().iconst(types::I64, LOOP_FAILED as i64);
-                    let zero = cg.b.ins().iconst(types::I64, 0);
-                    let next = cg.b.create_block();
-                    cg.b.ins().brif(
-                        status,
-                        fail,
-                        &[BlockArg::Value(failed), BlockArg::Value(zero)],
-                        next,
-                        &[],
-                    );
-                    cg.b.switch_to_block(next);
-                } else if node.is_operation() {
-                    cg.current = i;
-                    let v = cg.op(node);
-                    match cg.spill[i] {
-                        NO_SLOT => cg.vals[i] = Some(v),
-                        s => {
-                            cg.b.ins().store(trusted(), v, work, slot_offset(s));
-                        }
-                    }
-                }
-                for &k in after {
-                    check(&mut cg, k);
-                }
-            }
+            cg.piece(&schedule, chunk, fail);
             if last {
-                for (k, &o) in self.output_nodes().iter().enumerate() {
-                    let v = cg.val(o);
-                    cg.b.ins().store(trusted(), v, out, (k as i32) * 8);
-                }
+                cg.store_outputs(out);
             }
             let ok = cg.b.ins().iconst(types::I64, 0);
             cg.b.ins().return_(&[ok]);
@@ -1390,21 +1439,7 @@ impl Graph {
             module.clear_context(&mut ctx);
         }
         module.finalize_definitions().map_err(|e| codegen(&e))?;
-        let mut funcs: Vec<RawFn> = ids
-            .iter()
-            .map(|&id| {
-                let code = module.get_finalized_function(id);
-                // SAFETY: `code` is the entry of a function defined above, finalized (executable)
-                // and owned by `module`, which the returned `Compiled` keeps until it is dropped.
-                // Its signature is `(ptr, ptr, ptr, ptr, ptr) -> i64` in the host's default calling
-                // convention, which is the C convention `RawFn` names (`extern "C"`,
-                // pointer-sized arguments, a 64-bit integer result).
-                #[allow(unsafe_code)]
-                unsafe {
-                    core::mem::transmute::<*const u8, RawFn>(code)
-                }
-            })
-            .collect();
+        let mut funcs = entry_points(&module, &ids);
         let first = funcs.remove(0);
         Ok(Compiled {
             first,
