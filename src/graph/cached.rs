@@ -181,7 +181,7 @@ impl<'f> CachedGraph<'f> {
         let graph = (self.record)(x);
         self.recordings += 1;
         self.n_inputs = Some(graph.num_inputs());
-        let key = graph.guards.iter().map(|g| g.expected).collect();
+        let key = graph.guards().iter().map(|g| g.expected).collect();
         let graph = match self.kind {
             Kind::Value => graph,
             Kind::Gradient => graph.gradient(),

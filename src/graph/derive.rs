@@ -10,7 +10,8 @@
 //! adjoint (the constant 0) adds nothing at all.
 
 use super::Graph;
-use super::record::{Arg, Node};
+use super::ir::Node;
+use super::record::Arg;
 use super::sym::{self, Recording, Sym};
 use crate::base::rules::{self, Need};
 
@@ -33,7 +34,7 @@ impl Graph {
             crate::base::text::count(self.num_outputs(), "output", "outputs")
         );
         let (rec, syms) = self.replay();
-        let y = self.outputs[0];
+        let y = self.output_nodes()[0];
         let adjoints = self.sweep(&rec, &syms, y);
         let mut outputs = vec![syms[y as usize].arg()];
         outputs.extend(adjoints.iter().map(|a| a.map_or(Arg::Const(0.0), Sym::arg)));
@@ -45,11 +46,11 @@ impl Graph {
     pub fn jacobian(&self) -> Graph {
         let (rec, syms) = self.replay();
         let mut outputs: Vec<Arg> = self
-            .outputs
+            .output_nodes()
             .iter()
             .map(|&y| syms[y as usize].arg())
             .collect();
-        for &y in &self.outputs {
+        for &y in self.output_nodes() {
             let adjoints = self.sweep(&rec, &syms, y);
             outputs.extend(adjoints.iter().map(|a| a.map_or(Arg::Const(0.0), Sym::arg)));
         }
@@ -68,12 +69,16 @@ impl Graph {
     /// If the graph does not have exactly one output.
     pub fn hessian(&self) -> Graph {
         let g = self.gradient();
-        let n = self.n_inputs;
+        let n = self.num_inputs();
         let (rec, syms) = g.replay();
-        let mut outputs: Vec<Arg> = g.outputs.iter().map(|&y| syms[y as usize].arg()).collect();
+        let mut outputs: Vec<Arg> = g
+            .output_nodes()
+            .iter()
+            .map(|&y| syms[y as usize].arg())
+            .collect();
         let mut h = vec![Arg::Const(0.0); n * n];
         for i in 0..n {
-            let gi = g.outputs[1 + i];
+            let gi = g.output_nodes()[1 + i];
             let adjoints = g.sweep(&rec, &syms, gi);
             for j in i..n {
                 let hij = adjoints[j].map_or(Arg::Const(0.0), Sym::arg);
@@ -102,12 +107,12 @@ impl Graph {
         let (rec, syms) = self.replay();
         let mut outputs: Vec<Arg> = Vec::new();
         if with_values {
-            outputs.extend(self.outputs.iter().map(|&y| syms[y as usize].arg()));
+            outputs.extend(self.output_nodes().iter().map(|&y| syms[y as usize].arg()));
         }
         let mut seeds = Vec::new();
         for (group, wanted) in groups.iter().zip(inputs) {
             seeds.clear();
-            seeds.extend(group.iter().map(|&k| self.outputs[k]));
+            seeds.extend(group.iter().map(|&k| self.output_nodes()[k]));
             let adjoints = self.sweep_from(&rec, &syms, &seeds);
             outputs.extend(
                 wanted
@@ -122,14 +127,15 @@ impl Graph {
     /// its origin), values and guards; new nodes made afterwards get the next derivative order.
     /// Returns the recording and the `Sym` of each node.
     pub(crate) fn replay(&self) -> (Recording, Vec<Sym>) {
-        let (n, np) = (self.n_inputs, self.n_params);
-        let (rec, inputs, params) = sym::start_with(&self.values[..n], &self.values[n..n + np], 0);
+        let (n, np) = (self.num_inputs(), self.num_params());
+        let (rec, inputs, params) =
+            sym::start_with(&self.values()[..n], &self.values()[n..n + np], 0);
         // the replay, and room for a derivative a few times its size
-        rec.with(|b| b.reserve(4 * self.nodes.len()));
+        rec.with(|b| b.reserve(4 * self.nodes().len()));
         let syms = self.inline(&inputs, &params, super::loops::Mode::Stack, true);
         rec.with(|b| {
             // the nodes made from here on belong to the next derivative order
-            b.level = self.order + 1;
+            b.level = self.level() + 1;
         });
         (rec, syms)
     }
@@ -143,17 +149,23 @@ impl Graph {
 
     /// [`Graph::sweep`] from several nodes at once, each seeded with 1: the adjoints of their sum.
     fn sweep_from(&self, rec: &Recording, syms: &[Sym], seeds: &[u32]) -> Vec<Option<Sym>> {
-        let _ = rec; // the partials below are recorded into `rec` (the innermost recording)
         let seeds: Vec<(u32, Sym)> = seeds.iter().map(|&y| (y, Sym::constant(1.0))).collect();
-        self.sweep_seeded(syms, &seeds)
+        self.sweep_seeded(rec, syms, &seeds)
     }
 
-    /// Reverse accumulation in the innermost recording, which replays this graph (`syms[i]` is
-    /// node i there), from the nodes `seeds` with their adjoints: the adjoint of each input,
-    /// `None` where it is structurally zero.
-    pub(crate) fn sweep_seeded(&self, syms: &[Sym], seeds: &[(u32, Sym)]) -> Vec<Option<Sym>> {
+    /// Reverse accumulation into the recording `rec`, which replays this graph (`syms[i]` is node
+    /// i there), from the nodes `seeds` with their adjoints: the adjoint of each input, `None`
+    /// where it is structurally zero. The partials and products are recorded with `Sym`
+    /// arithmetic, which writes to the innermost recording: `rec` must be it (checked).
+    pub(crate) fn sweep_seeded(
+        &self,
+        rec: &Recording,
+        syms: &[Sym],
+        seeds: &[(u32, Sym)],
+    ) -> Vec<Option<Sym>> {
+        rec.expect_innermost();
         let Some(top) = seeds.iter().map(|s| s.0).max() else {
-            return vec![None; self.n_inputs];
+            return vec![None; self.num_inputs()];
         };
         // with parameters: the nodes that do not depend on an input (computed from parameters and
         // constants alone) get no adjoint, as constants get none
@@ -171,15 +183,15 @@ impl Graph {
         // the adjoints of the results of each loop met (its `LoopOut` nodes)
         let mut loop_adj: std::collections::HashMap<u32, Vec<Option<Sym>>> = Default::default();
         for i in (0..=top as usize).rev() {
-            if let Node::Loop(k) = self.nodes[i] {
+            if let Node::Loop(k) = self.nodes()[i] {
                 if let Some(res) = loop_adj.remove(&(i as u32)) {
-                    self.reverse_loop(i, k, syms, &res, &active, &mut adj, &mut loop_adj);
+                    self.reverse_loop(rec, i, k, syms, &res, &active, &mut adj, &mut loop_adj);
                 }
                 continue;
             }
             let Some(a) = adj[i] else { continue };
             let s = |k: u32| syms[k as usize];
-            match self.nodes[i] {
+            match self.nodes()[i] {
                 Node::Input(_) | Node::Param(_) | Node::Const(_) => {}
                 Node::Unary(op, x) => {
                     if active(x) {
@@ -222,7 +234,7 @@ impl Graph {
                 Node::Loop(_) => unreachable!("handled above"),
                 Node::LoopOut(l, j) => {
                     if active(l) {
-                        let Node::Loop(k) = self.nodes[l as usize] else {
+                        let Node::Loop(k) = self.nodes()[l as usize] else {
                             unreachable!("a loop's result reads a loop node")
                         };
                         let n = self.loop_def(k).num_results();
@@ -236,7 +248,7 @@ impl Graph {
                 }
                 Node::Custom(k) => {
                     // the rule's derivative, recorded on `Sym` as ordinary nodes
-                    let call = &self.calls[k as usize];
+                    let call = &self.calls()[k as usize];
                     let args: Vec<Sym> = call.args.iter().map(|&x| s(x)).collect();
                     let mut partials = vec![Sym::constant(0.0); args.len()];
                     call.op.gradient_sym(&args, &mut partials);
@@ -248,8 +260,8 @@ impl Graph {
                 }
             }
         }
-        adj.truncate(self.n_inputs);
-        adj.resize(self.n_inputs, None);
+        adj.truncate(self.num_inputs());
+        adj.resize(self.num_inputs(), None);
         adj
     }
 
@@ -258,15 +270,15 @@ impl Graph {
     /// structurally zero). `None` without parameters (then only constants are passive, and the
     /// sweep sees those as constant `Sym`s).
     pub(crate) fn passive(&self) -> Option<Vec<bool>> {
-        if self.n_params == 0 {
+        if self.num_params() == 0 {
             return None;
         }
-        let mut passive = vec![false; self.nodes.len()];
-        for (i, node) in self.nodes.iter().enumerate() {
+        let mut passive = vec![false; self.nodes().len()];
+        for (i, node) in self.nodes().iter().enumerate() {
             passive[i] = match node {
                 Node::Input(_) => false,
                 Node::Param(_) | Node::Const(_) => true,
-                _ => node.args(&self.calls).iter().all(|&a| passive[a as usize]),
+                _ => node.args(self.calls()).iter().all(|&a| passive[a as usize]),
             };
         }
         Some(passive)
@@ -287,4 +299,38 @@ pub(crate) fn accumulate(adj: &mut [Option<Sym>], x: u32, d: Sym, a: Sym) {
         None => c,
         Some(s) => s + c,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The derivative builder records into the recording its signature names: given one that is
+    /// not the innermost (where `Sym` arithmetic would write), it stops instead of writing the
+    /// derivative into another graph.
+    #[test]
+    #[should_panic(expected = "not the innermost")]
+    fn the_derivative_builder_writes_only_to_the_recording_it_is_given() {
+        let g = Graph::record(&[2.0, 3.0], |x| x[0] * x[1].sin());
+        let (rec, syms) = g.replay();
+        let (_inner, _) = sym::start(&[1.0], 0);
+        let y = g.output_nodes()[0];
+        let _ = g.sweep_seeded(&rec, &syms, &[(y, Sym::constant(1.0))]);
+    }
+
+    /// The same sweep with its recording innermost: the gradient, against the closed form.
+    #[test]
+    fn the_derivative_builder_records_into_the_recording_it_is_given() {
+        let g = Graph::record(&[2.0, 3.0], |x| x[0] * x[1].sin());
+        let (rec, syms) = g.replay();
+        let y = g.output_nodes()[0];
+        let adj = g.sweep_seeded(&rec, &syms, &[(y, Sym::constant(1.0))]);
+        let outputs: Vec<Arg> = adj
+            .iter()
+            .map(|a| a.map_or(Arg::Const(0.0), Sym::arg))
+            .collect();
+        let grad = rec.finish().finish(&outputs);
+        let out = grad.eval(&[0.5, -1.25]).unwrap();
+        assert_eq!(out, vec![(-1.25f64).sin(), 0.5 * (-1.25f64).cos()]);
+    }
 }

@@ -3,7 +3,7 @@
 use core::fmt::{self, Write};
 
 use super::Graph;
-use super::record::{Call, Node};
+use super::ir::{Call, Node};
 use crate::base::rules::{Binary, Unary};
 use crate::base::text::count;
 
@@ -88,14 +88,14 @@ fn expression(node: Node, calls: &[Call], name: impl Fn(u32) -> String) -> Strin
 /// deeper than four operations) is named by its node, `v12`.
 pub(crate) fn spelt_out(g: &Graph, a: u32, max: usize) -> String {
     fn go(g: &Graph, a: u32, depth: u32) -> Option<String> {
-        Some(match g.nodes[a as usize] {
+        Some(match g.nodes()[a as usize] {
             Node::Input(i) => format!("x[{i}]"),
             Node::Param(k) => format!("p[{k}]"),
             Node::Const(bits) => format!("{:?}", f64::from_bits(bits)),
             _ if depth == 0 => return None,
             node => {
                 let failed = core::cell::Cell::new(false);
-                let e = expression(node, &g.calls, |b| {
+                let e = expression(node, g.calls(), |b| {
                     go(g, b, depth - 1).unwrap_or_else(|| {
                         failed.set(true);
                         String::new()
@@ -168,40 +168,45 @@ impl fmt::Display for Graph {
             Some(p) => format!("{x:.p$}"),
             None => format!("{x}"),
         };
-        let params = match self.n_params {
+        let params = match self.num_params() {
             0 => String::new(),
             k => format!(", {}", count(k, "parameter", "parameters")),
         };
         writeln!(
             f,
             "graph: {}{params}, {}, {}, {}, {}",
-            count(self.n_inputs, "input", "inputs"),
+            count(self.num_inputs(), "input", "inputs"),
             count(self.num_outputs(), "output", "outputs"),
             count(self.len(), "operation", "operations"),
-            count(self.guards.len(), "guard", "guards"),
+            count(self.guards().len(), "guard", "guards"),
             count(self.num_constants(), "constant", "constants")
         )?;
         let lines: Vec<String> = self
-            .nodes
+            .nodes()
             .iter()
             .enumerate()
-            .map(|(i, &node)| format!("v{i} = {}", expression(node, &self.calls, v)))
+            .map(|(i, &node)| format!("v{i} = {}", expression(node, self.calls(), v)))
             .collect();
         let width = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
         // Whether the graph holds derivative nodes at all, decided once (not per line: the
         // listing stays linear in the number of nodes).
-        let has_derivatives = self.origin.iter().any(|&o| o > 0);
+        let has_derivatives = self.origin().iter().any(|&o| o > 0);
         let mut last_part = None;
         for (i, line) in lines.iter().enumerate() {
-            let origin = self.origin[i];
+            let origin = self.origin()[i];
             if has_derivatives && last_part != Some(origin) {
                 writeln!(f, "# {}", part(origin))?;
                 last_part = Some(origin);
             }
             let pad = width - line.chars().count();
-            writeln!(f, "{line}{}   # {}", " ".repeat(pad), value(self.values[i]))?;
+            writeln!(
+                f,
+                "{line}{}   # {}",
+                " ".repeat(pad),
+                value(self.values()[i])
+            )?;
         }
-        for (k, g) in self.guards.iter().enumerate() {
+        for (k, g) in self.guards().iter().enumerate() {
             write!(f, "g{k}: {}", g.test.describe(g.expected, v))?;
             match g.origin {
                 // where the recorded code made the comparison
@@ -210,16 +215,19 @@ impl fmt::Display for Graph {
             }
         }
         let names = self.output_names();
-        for (k, &o) in self.outputs.iter().enumerate() {
+        for (k, &o) in self.output_nodes().iter().enumerate() {
             match &names {
                 Some(n) => writeln!(f, "y{k} = v{o}   # {}", n[k])?,
                 None => writeln!(f, "y{k} = v{o}")?,
             }
         }
         // the loops' bodies: inputs [state, windows, free], outputs [state, sums, stacked]
-        for (i, node) in self.nodes.iter().enumerate() {
+        for (i, node) in self.nodes().iter().enumerate() {
             if let Node::Loop(k) = *node {
-                let def = self.calls[k as usize].body.as_ref().expect("a loop's body");
+                let def = self.calls()[k as usize]
+                    .body
+                    .as_ref()
+                    .expect("a loop's body");
                 for (v, body) in def.variants.iter().enumerate() {
                     writeln!(
                         f,
@@ -271,32 +279,32 @@ impl Graph {
         writeln!(s, "digraph nilpotent {{")?;
         writeln!(s, "  rankdir=LR;")?;
         writeln!(s, "  node [shape=box, fontname=\"Helvetica\"];")?;
-        let levels = self.origin.iter().copied().max().unwrap_or(0);
+        let levels = self.origin().iter().copied().max().unwrap_or(0);
         for level in 0..=levels {
             writeln!(s, "  subgraph cluster_{level} {{")?;
             writeln!(s, "    label=\"{}\";", part(level))?;
-            for (i, &node) in self.nodes.iter().enumerate() {
-                if self.origin[i] != level {
+            for (i, &node) in self.nodes().iter().enumerate() {
+                if self.origin()[i] != level {
                     continue;
                 }
                 let (label, style) = match node {
                     Node::Input(_) => (
-                        format!("v{i}\\n{}", operation(node, &self.calls)),
+                        format!("v{i}\\n{}", operation(node, self.calls())),
                         ", style=bold",
                     ),
                     Node::Param(_) => (
-                        format!("v{i}\\n{}", operation(node, &self.calls)),
+                        format!("v{i}\\n{}", operation(node, self.calls())),
                         ", style=\"bold,dashed\"",
                     ),
-                    Node::Const(_) => (operation(node, &self.calls), ", shape=plaintext"),
-                    _ => (format!("v{i}\\n{}", operation(node, &self.calls)), ""),
+                    Node::Const(_) => (operation(node, self.calls()), ", shape=plaintext"),
+                    _ => (format!("v{i}\\n{}", operation(node, self.calls())), ""),
                 };
                 writeln!(s, "    v{i} [label=\"{}\"{style}];", escape(&label))?;
             }
             writeln!(s, "  }}")?;
         }
-        for (i, node) in self.nodes.iter().enumerate() {
-            let args = node.args(&self.calls);
+        for (i, node) in self.nodes().iter().enumerate() {
+            let args = node.args(self.calls());
             let ordered = matches!(
                 node,
                 Node::Binary(op, _, _) if !matches!(op, Binary::Add | Binary::Mul)
@@ -309,7 +317,7 @@ impl Graph {
                 }
             }
         }
-        for (k, g) in self.guards.iter().enumerate() {
+        for (k, g) in self.guards().iter().enumerate() {
             let label = format!("g{k}: {}", g.test.describe(g.expected, v));
             writeln!(
                 s,
@@ -322,7 +330,7 @@ impl Graph {
             }
         }
         let names = self.output_names();
-        for (k, &o) in self.outputs.iter().enumerate() {
+        for (k, &o) in self.output_nodes().iter().enumerate() {
             let label = match &names {
                 Some(n) => format!("y{k} = {}", n[k]),
                 None => format!("y{k}"),
@@ -335,10 +343,10 @@ impl Graph {
             "legend\\lbold box: input xᵢ (vᵢ)\\ldashed box: parameter pₖ\\lplain text: \
              constant\\lbox: operation (edge numbers: operand order)\\lellipse: output",
         );
-        if !self.guards.is_empty() {
+        if !self.guards().is_empty() {
             legend.push_str("\\lred diamond: guard (a decision checked at each evaluation)");
         }
-        if self.nodes.iter().any(|n| matches!(n, Node::ChainMul(..))) {
+        if self.nodes().iter().any(|n| matches!(n, Node::ChainMul(..))) {
             legend.push_str(
                 "\\la ⊙ b: a·b, but exactly 0 where a factor is 0\\l  (a zero adjoint stays \
                  zero through ±∞ and NaN partials)",
@@ -356,14 +364,14 @@ impl Graph {
     /// `Hᵢⱼ` row by row for a Hessian graph; `None` for other shapes (a derivative of order 3 or
     /// more, a Jacobian of a Jacobian).
     fn output_names(&self) -> Option<Vec<String>> {
-        let (n, outs) = (self.n_inputs, self.outputs.len());
+        let (n, outs) = (self.num_inputs(), self.output_nodes().len());
         let sub = |i: usize| -> String {
             i.to_string()
                 .chars()
                 .map(|c| char::from_u32('₀' as u32 + c.to_digit(10).unwrap()).unwrap())
                 .collect()
         };
-        match self.order {
+        match self.level() {
             0 => Some(if outs == 1 {
                 vec!["f".to_string()]
             } else {

@@ -4,8 +4,8 @@ use core::fmt::Write;
 
 use super::Graph;
 use super::guard::Test;
-use super::program::guard_placement;
-use super::record::Node;
+use super::ir::Node;
+use super::schedule::Schedule;
 use crate::base::elementary::elementary;
 use crate::base::rules::{Binary, Unary};
 use crate::base::text::count;
@@ -194,93 +194,22 @@ impl Graph {
     /// If `name` is not a Rust identifier that can name a function.
     pub fn try_to_rust(&self, name: &str) -> Result<String, NoRustPath> {
         check_name(name);
-        let mut custom_calls = Vec::with_capacity(self.calls.len());
-        for call in &self.calls {
-            if call.body.is_some() {
-                // a loop node's placeholder (emitted by `loop_stmt`)
-                custom_calls.push(String::new());
-                continue;
-            }
-            let args: Vec<String> = call.args.iter().map(|a| format!("v{a}")).collect();
-            match call.op.rust_call(&args) {
-                Some(code) => custom_calls.push(code),
-                None => {
-                    return Err(NoRustPath {
-                        rule: call.op.name().to_string(),
-                    });
-                }
-            }
-        }
-        let nodes = &self.nodes;
-        let n_in = self.n_inputs;
-        let n_out = self.outputs.len();
-        let (guards_first, guards_after) = guard_placement(self);
+        let custom_calls = self.custom_calls()?;
+        let nodes = self.nodes();
+        let schedule = Schedule::of(self);
+        let (guards_first, guards_after) = (&schedule.guards_first, &schedule.guards_after);
         let mut s = String::new();
         let w = &mut s;
-        // (writing to a String cannot fail)
-        let _ = writeln!(
-            w,
-            "/// `{name}`: a graph of {}, {}, {} and {}, as Rust source\n/// (emitted by \
-             `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the \
-             error\n/// `Graph::eval` returns.",
-            match self.n_params {
-                0 => count(n_in, "input", "inputs").to_string(),
-                np => format!(
-                    "{}, {}",
-                    count(n_in, "input", "inputs"),
-                    count(np, "parameter", "parameters")
-                ),
-            },
-            count(n_out, "output", "outputs"),
-            count(self.len(), "operation", "operations"),
-            count(self.guards.len(), "guard", "guards")
-        );
-        // a graph with parameters takes them between the inputs and the outputs
-        let p_arg = if self.n_params > 0 { "p: &[f64], " } else { "" };
-        let _ = writeln!(
-            w,
-            "#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]\n\
-             pub fn {name}(x: &[f64], {p_arg}out: &mut [f64]) -> ::std::result::Result<(), \
-             {GRAPH}::GraphError> {{"
-        );
-        let _ = writeln!(
-            w,
-            "    let x: &[f64; {n_in}] = match ::std::convert::TryInto::try_into(x) {{\n        \
-             ::std::result::Result::Ok(x) => x,\n        \
-             ::std::result::Result::Err(_) => {{\n            \
-             return ::std::result::Result::Err({GRAPH}::GraphError::InputLength {{ expected: \
-             {n_in}, found: x.len() }});\n        }}\n    }};"
-        );
-        if self.n_params > 0 {
-            self.emit_param_check(w);
-        }
-        let _ = writeln!(
-            w,
-            "    let out: &mut [f64; {n_out}] = match ::std::convert::TryInto::try_into(&mut *out) {{\n        \
-             ::std::result::Result::Ok(out) => out,\n        \
-             ::std::result::Result::Err(_) => {{\n            \
-             return ::std::result::Result::Err({GRAPH}::GraphError::OutputLength {{ expected: \
-             {n_out}, found: out.len() }});\n        }}\n    }};"
-        );
+        self.write_signature(w, name);
         // the statements: inputs and constants first (as the interpreter fills its slots), then
         // the guards on them alone, then every operation with the guards placed after it
-        let mut stmts: Vec<Stmt> = Vec::with_capacity(nodes.len() + self.guards.len());
+        let mut stmts: Vec<Stmt> = Vec::with_capacity(nodes.len() + self.guards().len());
         // the loops' bodies, as functions of their own after this one
         let mut bodies = String::new();
-        let read = self.read_outside_slices();
-        for (i, node) in nodes.iter().enumerate() {
-            if !read[i] {
-                continue;
-            }
-            let code = match *node {
-                Node::Input(k) => format!("let v{i} = x[{k}];"),
-                Node::Param(k) => format!("let v{i} = p[{k}];"),
-                Node::Const(bits) => format!("let v{i}: f64 = {};", constant(f64::from_bits(bits))),
-                _ => continue,
-            };
-            stmts.push(Stmt::new(Some(i as u32), code, &[]));
-        }
-        for &k in &guards_first {
+        self.leaf_statements(&mut stmts);
+        // (from here on, statement `first_step + s` is the schedule's step `s`)
+        let first_step = stmts.len();
+        for &k in guards_first {
             stmts.push(self.guard_stmt(k));
         }
         let is_const = |a: u32| matches!(nodes[a as usize], Node::Const(_));
@@ -297,8 +226,7 @@ impl Graph {
                 Node::Input(_) | Node::Param(_) | Node::Const(_) => continue,
                 Node::Loop(k) => {
                     let code = self.loop_stmt(name, i, k, &mut bodies)?;
-                    let args = node.args(&self.calls);
-                    stmts.push(Stmt::new(Some(i as u32), code, &args));
+                    stmts.push(Stmt::new(Some(i as u32), code));
                     continue;
                 }
                 Node::LoopOut(l, j) => format!("v{l}[{j}]"),
@@ -333,14 +261,13 @@ impl Graph {
                 }
                 Node::Custom(k) => custom_calls[k as usize].clone(),
             };
-            let args = node.args(&self.calls);
-            stmts.push(Stmt::new(Some(i as u32), format!("let v{i} = {e};"), &args));
+            stmts.push(Stmt::new(Some(i as u32), format!("let v{i} = {e};")));
             for &k in &guards_after[i] {
                 stmts.push(self.guard_stmt(k));
             }
         }
-        write_chunked(w, &stmts, nodes.len(), &self.outputs);
-        for (k, &o) in self.outputs.iter().enumerate() {
+        write_chunked(w, &stmts, first_step, &schedule);
+        for (k, &o) in self.output_nodes().iter().enumerate() {
             let _ = writeln!(w, "    out[{k}] = v{o};");
         }
         let _ = writeln!(w, "    ::std::result::Result::Ok(())\n}}");
@@ -348,10 +275,108 @@ impl Graph {
         Ok(s)
     }
 
+    /// The Rust call of each custom call of the graph (an empty string for a loop node's
+    /// placeholder, which `loop_stmt` emits), or the rule that has no Rust path.
+    fn custom_calls(&self) -> Result<Vec<String>, NoRustPath> {
+        let mut custom_calls = Vec::with_capacity(self.calls().len());
+        for call in self.calls() {
+            if call.body.is_some() {
+                // a loop node's placeholder (emitted by `loop_stmt`)
+                custom_calls.push(String::new());
+                continue;
+            }
+            let args: Vec<String> = call.args.iter().map(|a| format!("v{a}")).collect();
+            match call.op.rust_call(&args) {
+                Some(code) => custom_calls.push(code),
+                None => {
+                    return Err(NoRustPath {
+                        rule: call.op.name().to_string(),
+                    });
+                }
+            }
+        }
+        Ok(custom_calls)
+    }
+
+    /// The function's doc comment and signature, and the checks of the lengths of `x`, `p` and
+    /// `out` (the interpreter's errors, in its order).
+    fn write_signature(&self, w: &mut String, name: &str) {
+        let n_in = self.num_inputs();
+        let n_out = self.output_nodes().len();
+        // (writing to a String cannot fail)
+        let _ = writeln!(
+            w,
+            "/// `{name}`: a graph of {}, {}, {} and {}, as Rust source\n/// (emitted by \
+             `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the \
+             error\n/// `Graph::eval` returns.",
+            match self.num_params() {
+                0 => count(n_in, "input", "inputs").to_string(),
+                np => format!(
+                    "{}, {}",
+                    count(n_in, "input", "inputs"),
+                    count(np, "parameter", "parameters")
+                ),
+            },
+            count(n_out, "output", "outputs"),
+            count(self.len(), "operation", "operations"),
+            count(self.guards().len(), "guard", "guards")
+        );
+        // a graph with parameters takes them between the inputs and the outputs
+        let p_arg = if self.num_params() > 0 {
+            "p: &[f64], "
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            w,
+            "#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]\n\
+             pub fn {name}(x: &[f64], {p_arg}out: &mut [f64]) -> ::std::result::Result<(), \
+             {GRAPH}::GraphError> {{"
+        );
+        let _ = writeln!(
+            w,
+            "    let x: &[f64; {n_in}] = match ::std::convert::TryInto::try_into(x) {{\n        \
+             ::std::result::Result::Ok(x) => x,\n        \
+             ::std::result::Result::Err(_) => {{\n            \
+             return ::std::result::Result::Err({GRAPH}::GraphError::InputLength {{ expected: \
+             {n_in}, found: x.len() }});\n        }}\n    }};"
+        );
+        if self.num_params() > 0 {
+            self.emit_param_check(w);
+        }
+        let _ = writeln!(
+            w,
+            "    let out: &mut [f64; {n_out}] = match ::std::convert::TryInto::try_into(&mut *out) {{\n        \
+             ::std::result::Result::Ok(out) => out,\n        \
+             ::std::result::Result::Err(_) => {{\n            \
+             return ::std::result::Result::Err({GRAPH}::GraphError::OutputLength {{ expected: \
+             {n_out}, found: out.len() }});\n        }}\n    }};"
+        );
+    }
+
+    /// The statements of the inputs, parameters and constants the code reads as variables (see
+    /// `read_outside_slices`), first, as the interpreter fills its slots.
+    fn leaf_statements(&self, stmts: &mut Vec<Stmt>) {
+        let nodes = self.nodes();
+        let read = self.read_outside_slices();
+        for (i, node) in nodes.iter().enumerate() {
+            if !read[i] {
+                continue;
+            }
+            let code = match *node {
+                Node::Input(k) => format!("let v{i} = x[{k}];"),
+                Node::Param(k) => format!("let v{i} = p[{k}];"),
+                Node::Const(bits) => format!("let v{i}: f64 = {};", constant(f64::from_bits(bits))),
+                _ => continue,
+            };
+            stmts.push(Stmt::new(Some(i as u32), code));
+        }
+    }
+
     /// The check of the parameters' length (after the inputs', before the outputs', as the
     /// interpreter checks them).
     fn emit_param_check(&self, w: &mut String) {
-        let n_p = self.n_params;
+        let n_p = self.num_params();
         let _ = writeln!(
             w,
             "    let p: &[f64; {n_p}] = match ::std::convert::TryInto::try_into(p) {{\n        \
@@ -365,7 +390,7 @@ impl Graph {
     /// The check of guard `k`: its outcome, compared with the recorded one, and the interpreter's
     /// error if they differ (one `match`, which opens no scope for the statements after it).
     fn guard_stmt(&self, k: usize) -> Stmt {
-        let g = self.guards[k];
+        let g = self.guards()[k];
         let expected = g.expected;
         // the interpreter's error, in the user's words (`Words`), written into the code
         let w = super::guard::Words::of(self, &g);
@@ -401,8 +426,7 @@ impl Graph {
             "match {outcome} {{\n    {expected:#x} => {{}}\n    found => return \
              ::std::result::Result::Err({error}),\n}}"
         );
-        let (ops, m) = g.test.operands();
-        Stmt::new(None, code, &ops[..m])
+        Stmt::new(None, code)
     }
 }
 
@@ -415,14 +439,14 @@ impl Graph {
     /// parameters (`x[a..b]`, `p[a..b]`), if they are consecutive inputs or parameters.
     fn as_slice(&self, ops: &[u32]) -> Option<String> {
         let first = *ops.first()?;
-        let (name, start) = match self.nodes[first as usize] {
+        let (name, start) = match self.nodes()[first as usize] {
             Node::Input(k) => ("x", k),
             Node::Param(k) => ("p", k),
             _ => return None,
         };
         let consecutive = ops.iter().enumerate().all(|(j, &o)| {
             matches!(
-                (self.nodes[o as usize], name),
+                (self.nodes()[o as usize], name),
                 (Node::Input(k), "x") | (Node::Param(k), "p") if k == start + j as u32
             )
         });
@@ -433,14 +457,14 @@ impl Graph {
     /// parameters read only as parts of a loop's sequence that is a slice of `x` or `p` (a
     /// minibatch of 50 000 data would otherwise be 50 000 `let`s for the compiler to see through).
     fn read_outside_slices(&self) -> Vec<bool> {
-        let n = self.nodes.len();
+        let n = self.nodes().len();
         let mut read = vec![false; n];
-        for (i, node) in self.nodes.iter().enumerate() {
+        for (i, node) in self.nodes().iter().enumerate() {
             match *node {
                 Node::Input(_) | Node::Param(_) | Node::Const(_) => {}
                 Node::Loop(k) => {
                     let def = self.loop_def(k);
-                    let args = node.args(&self.calls);
+                    let args = node.args(self.calls());
                     let mut at = 0;
                     for (g, (len, from)) in def.groups().enumerate() {
                         let is_seq = g > 0 && g <= def.seqs.len();
@@ -455,24 +479,24 @@ impl Graph {
                     }
                 }
                 _ => {
-                    for &a in node.args(&self.calls).iter() {
+                    for &a in node.args(self.calls()).iter() {
                         read[a as usize] = true;
                     }
                 }
             }
             let _ = i;
         }
-        for g in &self.guards {
+        for g in self.guards() {
             let (ops, m) = g.test.operands();
             for &o in &ops[..m] {
                 read[o as usize] = true;
             }
         }
-        for &o in &self.outputs {
+        for &o in self.output_nodes() {
             read[o as usize] = true;
         }
         // a node that is not an input or a parameter is always defined (its own statement)
-        for (r, node) in read.iter_mut().zip(&self.nodes) {
+        for (r, node) in read.iter_mut().zip(self.nodes()) {
             if !matches!(node, Node::Input(_) | Node::Param(_)) {
                 *r = true;
             }
@@ -492,7 +516,7 @@ impl Graph {
         bodies: &mut String,
     ) -> Result<String, NoRustPath> {
         let def = self.loop_def(k);
-        let args = self.nodes[i].args(&self.calls);
+        let args = self.nodes()[i].args(self.calls());
         let (c, s, o, n) = (def.state, def.sums, def.stacked, def.iterations);
         let (b_in, b_out, r) = (def.body_inputs(), def.body_outputs(), def.num_results());
         let wt = def.window_total();
@@ -610,33 +634,28 @@ impl Graph {
 /// Up to this many statements, a function is written without blocks.
 const FLAT: usize = 256;
 
-/// One statement of an emitted function: the node it defines (if any), its code, and the nodes it
-/// reads.
+/// One statement of an emitted function: the node it defines (if any) and its code.
 struct Stmt {
     defines: Option<u32>,
     code: String,
-    uses: Vec<u32>,
 }
 
 impl Stmt {
-    fn new(defines: Option<u32>, code: String, uses: &[u32]) -> Stmt {
-        Stmt {
-            defines,
-            code,
-            uses: uses.to_vec(),
-        }
+    fn new(defines: Option<u32>, code: String) -> Stmt {
+        Stmt { defines, code }
     }
 }
 
 /// Writes the statements in blocks of about √n, each block a `let (…) = { …; (…) };` that hands on
-/// the values later blocks and the outputs read.
+/// the values later blocks and the outputs read. The statements from `first_step` on are the steps
+/// of `schedule`, whose liveness says which block reads a value last.
 ///
 /// Every `let` opens a scope that lasts to the end of its block, and rustc's debug information
 /// nests them: a function of 18 000 `let`s in a row overflows rustc's stack when compiled with
 /// debug information (the default `dev` profile). In blocks, the nesting is at most about 2√n
 /// deep, and the optimised code is the same. (Functions of up to [`FLAT`] statements are written
 /// without blocks.)
-fn write_chunked(w: &mut String, stmts: &[Stmt], n_nodes: usize, outputs: &[u32]) {
+fn write_chunked(w: &mut String, stmts: &[Stmt], first_step: usize, schedule: &Schedule) {
     if stmts.len() <= FLAT {
         for st in stmts {
             for line in st.code.lines() {
@@ -649,15 +668,17 @@ fn write_chunked(w: &mut String, stmts: &[Stmt], n_nodes: usize, outputs: &[u32]
     // the block of each statement, and the last block that reads each node
     let block_of = |s: usize| s / size;
     const OUTPUT: usize = usize::MAX;
-    let mut last_read = vec![0usize; n_nodes];
-    for (s, st) in stmts.iter().enumerate() {
-        for &u in &st.uses {
-            last_read[u as usize] = last_read[u as usize].max(block_of(s));
-        }
-    }
-    for &o in outputs {
-        last_read[o as usize] = OUTPUT;
-    }
+    let keep = schedule.steps.len(); // an output's "step": read after every statement
+    debug_assert_eq!(stmts.len() - first_step, keep, "one statement per step");
+    let last_read: Vec<usize> = schedule
+        .last_use
+        .iter()
+        .map(|l| match *l {
+            None => 0,
+            Some(s) if s == keep => OUTPUT,
+            Some(s) => block_of(first_step + s),
+        })
+        .collect();
     for (b, block) in stmts.chunks(size).enumerate() {
         let exports: Vec<u32> = block
             .iter()

@@ -127,7 +127,7 @@ impl Words {
     pub(crate) fn of(g: &super::Graph, guard: &Guard) -> Words {
         let (ops, m) = guard.test.operands();
         let name = |a: u32| super::display::spelt_out(g, a, MAX_EXPRESSION);
-        let leaf = |a: u32| match g.nodes[a as usize] {
+        let leaf = |a: u32| match g.nodes()[a as usize] {
             super::Node::Input(i) => Some((false, i)),
             super::Node::Param(k) => Some((true, k)),
             _ => None,

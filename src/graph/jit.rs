@@ -35,9 +35,9 @@ use cranelift_module::{Linkage, Module};
 use std::sync::Arc;
 
 use super::guard::{GraphError, Test, Words};
+use super::ir::Node;
 use super::loops::LoopDef;
-use super::program::guard_placement;
-use super::record::Node;
+use super::schedule::Schedule;
 use super::{Evaluate, Graph};
 use crate::base::elementary::elementary;
 use crate::base::observe::{Compare, Observe};
@@ -726,23 +726,10 @@ const REGISTER_SPAN: usize = 32;
 /// frame: the values live at once grow with the graph (the gradient graph of a function of
 /// 100 000 operations keeps some 100 000 of them), and a frame that large overflowed the 2 MiB
 /// stack of a spawned thread, which aborts the process.
-fn spill_slots(g: &Graph, guards_after: &[Vec<usize>], n_chunks: usize) -> (Vec<u32>, u32) {
-    let n = g.nodes.len();
-    let mut last_use = vec![0usize; n];
-    for (i, node) in g.nodes.iter().enumerate() {
-        for &a in node.args(&g.calls).iter() {
-            last_use[a as usize] = last_use[a as usize].max(i);
-        }
-        for &k in &guards_after[i] {
-            let (ops, m) = g.guards[k].test.operands();
-            for &o in &ops[..m] {
-                last_use[o as usize] = last_use[o as usize].max(i);
-            }
-        }
-    }
-    for &o in &g.outputs {
-        last_use[o as usize] = n; // read after the last node
-    }
+fn spill_slots(g: &Graph, schedule: &Schedule, n_chunks: usize) -> (Vec<u32>, u32) {
+    let n = g.nodes().len();
+    // the node after which each value is read for the last time (`n`: an output)
+    let last_use = schedule.last_use_node();
     let mut slot = vec![NO_SLOT; n];
     let mut dies_at: Vec<Vec<u32>> = vec![Vec::new(); n + 1];
     let mut free: Vec<u32> = Vec::new();
@@ -750,7 +737,7 @@ fn spill_slots(g: &Graph, guards_after: &[Vec<usize>], n_chunks: usize) -> (Vec<
     // the piece of code (see `CHUNK`) that computes node `k` (that stores the outputs: `n`)
     let chunk_of = |k: usize| (k / CHUNK).min(n_chunks - 1);
     for i in 0..n {
-        if g.nodes[i].is_operation()
+        if g.nodes()[i].is_operation()
             && (last_use[i] > i + REGISTER_SPAN || chunk_of(last_use[i]) != chunk_of(i))
         {
             let s = free.pop().unwrap_or_else(|| {
@@ -803,7 +790,7 @@ struct Gen<'a, 'b> {
 /// If the nodes `ops` are consecutive inputs (`true`) or parameters (`false`), and the first one's
 /// index.
 fn consecutive(g: &Graph, ops: &[u32]) -> Option<(bool, usize)> {
-    let (input, start) = match g.nodes[*ops.first()? as usize] {
+    let (input, start) = match g.nodes()[*ops.first()? as usize] {
         Node::Input(k) => (true, k),
         Node::Param(k) => (false, k),
         _ => return None,
@@ -811,7 +798,7 @@ fn consecutive(g: &Graph, ops: &[u32]) -> Option<(bool, usize)> {
     let all = ops
         .iter()
         .enumerate()
-        .all(|(j, &o)| match g.nodes[o as usize] {
+        .all(|(j, &o)| match g.nodes()[o as usize] {
             Node::Input(k) => input && k == start + j as u32,
             Node::Param(k) => !input && k == start + j as u32,
             _ => false,
@@ -825,13 +812,13 @@ type Layouts = (Vec<Option<LoopLayout>>, Vec<LoopRt>, usize);
 /// The work-area layout of the loop nodes of `g`, whose other values take `n_slots` slots, with
 /// each loop's body compiled: the layouts, the loops and the total number of slots.
 fn loop_layouts(g: &Graph, n_slots: u32) -> Result<Layouts, CompileError> {
-    let mut layout = vec![None; g.nodes.len()];
+    let mut layout = vec![None; g.nodes().len()];
     let mut rts = Vec::new();
     let mut total = n_slots as usize;
-    for (i, node) in g.nodes.iter().enumerate() {
+    for (i, node) in g.nodes().iter().enumerate() {
         let Node::Loop(k) = *node else { continue };
         let def = g.loop_def(k).clone();
-        let args = node.args(&g.calls);
+        let args = node.args(g.calls());
         let (mut at, mut staged) = (0, 0);
         let mut groups = 0;
         for (len, from) in def.groups() {
@@ -897,7 +884,7 @@ fn trusted() -> MemFlagsData {
 impl Gen<'_, '_> {
     /// The value of node `i` at this point of the code.
     fn val(&mut self, i: u32) -> Val {
-        match self.g.nodes[i as usize] {
+        match self.g.nodes()[i as usize] {
             // an input is loaded where it is used (a load is cheaper than keeping it in a register
             // or a spill slot across the whole function)
             Node::Input(k) => {
@@ -1014,12 +1001,12 @@ impl Gen<'_, '_> {
     /// work area) in the work area, then the call; returns its status (0 or 1).
     fn loop_call(&mut self, i: usize) -> Val {
         let g = self.g;
-        let Node::Loop(k) = g.nodes[i] else {
+        let Node::Loop(k) = g.nodes()[i] else {
             unreachable!("a loop node")
         };
         let def = g.loop_def(k).clone();
         let lay = self.layout[i].expect("a loop node");
-        let args = g.nodes[i].args(&g.calls);
+        let args = g.nodes()[i].args(g.calls());
         let work = self.work;
         let (mut at, mut staged) = (0, lay.staged);
         for (grp, (len, from)) in def.groups().enumerate() {
@@ -1194,6 +1181,123 @@ impl Gen<'_, '_> {
 }
 
 impl Graph {
+    /// The JIT compiles graphs of the rule table's operations and loops: a custom rule
+    /// ([`crate::custom`]) is [`CompileError::CustomRule`].
+    fn check_compilable(&self) -> Result<(), CompileError> {
+        match self.calls().iter().find(|c| c.body.is_none()) {
+            Some(call) => Err(CompileError::CustomRule {
+                rule: call.op.name().to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// True if the piece `chunk` (see [`CHUNK`]) holds no code: only inputs, parameters and
+    /// constants, and no guard (a graph with 50 000 parameters starts with a dozen such pieces).
+    fn piece_has_no_code(&self, schedule: &Schedule, chunk: usize) -> bool {
+        let range = chunk * CHUNK..((chunk + 1) * CHUNK).min(self.nodes().len());
+        (chunk > 0 || schedule.guards_first.is_empty())
+            && self.nodes()[range.clone()]
+                .iter()
+                .all(|n| !n.is_operation())
+            && schedule.guards_after[range].iter().all(Vec::is_empty)
+    }
+}
+
+impl Gen<'_, '_> {
+    /// The code of the piece `chunk` (see [`CHUNK`]) in the schedule's order: the guards checked
+    /// first (in the first piece), then each node and the guards checked after it. A guard that
+    /// fails, or a loop iteration that fails, jumps to `fail`.
+    fn piece(&mut self, schedule: &Schedule, chunk: usize, fail: cranelift_codegen::ir::Block) {
+        if chunk == 0 {
+            for &k in &schedule.guards_first {
+                self.check_guard(k, fail);
+            }
+        }
+        let g = self.g;
+        let nodes = g.nodes().iter().zip(&schedule.guards_after).enumerate();
+        for (i, (&node, after)) in nodes.skip(chunk * CHUNK).take(CHUNK) {
+            if let Node::Loop(_) = node {
+                // the loop runs, its results go to the work area; a failed iteration returns
+                // LOOP_FAILED
+                let status = self.loop_call(i);
+                let failed = self.b.ins().iconst(types::I64, LOOP_FAILED as i64);
+                let zero = self.b.ins().iconst(types::I64, 0);
+                let next = self.b.create_block();
+                self.b.ins().brif(
+                    status,
+                    fail,
+                    &[BlockArg::Value(failed), BlockArg::Value(zero)],
+                    next,
+                    &[],
+                );
+                self.b.switch_to_block(next);
+            } else if node.is_operation() {
+                self.current = i;
+                let v = self.op(node);
+                match self.spill[i] {
+                    NO_SLOT => self.vals[i] = Some(v),
+                    s => {
+                        let work = self.work;
+                        self.b.ins().store(trusted(), v, work, slot_offset(s));
+                    }
+                }
+            }
+            for &k in after {
+                self.check_guard(k, fail);
+            }
+        }
+    }
+
+    /// The check of guard `k`: its answer, compared with the recorded one; where they differ, a
+    /// jump to `fail` with the guard's index + 1 and the answer.
+    fn check_guard(&mut self, k: usize, fail: cranelift_codegen::ir::Block) {
+        let guard = self.g.guards()[k];
+        let answer = self.outcome(guard.test);
+        let differs = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::NotEqual, answer, guard.expected as i64);
+        let status = self.b.ins().iconst(types::I64, k as i64 + 1);
+        let next = self.b.create_block();
+        self.b.ins().brif(
+            differs,
+            fail,
+            &[BlockArg::Value(status), BlockArg::Value(answer)],
+            next,
+            &[],
+        );
+        self.b.switch_to_block(next);
+    }
+
+    /// Stores the outputs to `out` (in the last piece).
+    fn store_outputs(&mut self, out: Val) {
+        for (k, &o) in self.g.output_nodes().iter().enumerate() {
+            let v = self.val(o);
+            self.b.ins().store(trusted(), v, out, (k as i32) * 8);
+        }
+    }
+}
+
+/// The entry points of the functions `ids` of `module`, finalized.
+fn entry_points(module: &JITModule, ids: &[cranelift_module::FuncId]) -> Vec<RawFn> {
+    ids.iter()
+        .map(|&id| {
+            let code = module.get_finalized_function(id);
+            // SAFETY: `code` is the entry of a function defined by `Graph::compile`, finalized
+            // (executable) and owned by `module`, which the returned `Compiled` keeps until it is
+            // dropped. Its signature is `(ptr, ptr, ptr, ptr, ptr) -> i64` in the host's default
+            // calling convention, which is the C convention `RawFn` names (`extern "C"`,
+            // pointer-sized arguments, a 64-bit integer result).
+            #[allow(unsafe_code)]
+            unsafe {
+                core::mem::transmute::<*const u8, RawFn>(code)
+            }
+        })
+        .collect()
+}
+
+impl Graph {
     /// Compiles the graph to native code at run time with Cranelift (feature `jit`). The result
     /// evaluates exactly like [`Graph::eval`] — the same outputs bit for bit, the same errors for
     /// the same inputs — at the speed of compiled code: see [`Compiled`], and the costs of the
@@ -1222,12 +1326,8 @@ impl Graph {
     /// (the interpreter and emitted Rust work everywhere); [`CompileError::CustomRule`] if the
     /// graph applies a custom rule ([`crate::custom`]).
     pub fn compile(&self) -> Result<Compiled, CompileError> {
-        if let Some(call) = self.calls.iter().find(|c| c.body.is_none()) {
-            return Err(CompileError::CustomRule {
-                rule: call.op.name().to_string(),
-            });
-        }
-        let isa = host_isa(self.nodes.len())?;
+        self.check_compilable()?;
+        let isa = host_isa(self.nodes().len())?;
         // (the JIT compiles for the host, the machine this crate was built for)
         let vector_masks = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
         let call_conv = isa.default_call_conv();
@@ -1240,10 +1340,10 @@ impl Graph {
         let codegen = |e: &dyn fmt::Display| CompileError::Codegen(e.to_string());
 
         // the graph's nodes in pieces of `CHUNK`, one function each (see `CHUNK`)
-        let n = self.nodes.len();
+        let n = self.nodes().len();
         let n_chunks = n.div_ceil(CHUNK).max(1);
-        let (guards_first, guards_after) = guard_placement(self);
-        let (mut spill_of, n_slots) = spill_slots(self, &guards_after, n_chunks);
+        let schedule = Schedule::of(self);
+        let (mut spill_of, n_slots) = spill_slots(self, &schedule, n_chunks);
         if n_slots as usize * 8 > i32::MAX as usize {
             return Err(CompileError::Codegen(format!(
                 "{n_slots} values live at once: more than 2 GiB of work area"
@@ -1268,14 +1368,8 @@ impl Graph {
         let mut vals: Vec<Option<Val>> = vec![None; n];
         for chunk in 0..n_chunks {
             let last = chunk + 1 == n_chunks;
-            // a piece of only inputs, parameters and constants has no code: skipped (a graph
-            // with 50 000 parameters starts with a dozen such pieces)
-            let range = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
-            let empty = !last
-                && (chunk > 0 || guards_first.is_empty())
-                && self.nodes[range.clone()].iter().all(|n| !n.is_operation())
-                && guards_after[range].iter().all(Vec::is_empty);
-            if empty {
+            // a piece of only inputs, parameters and constants has no code: skipped
+            if !last && self.piece_has_no_code(&schedule, chunk) {
                 continue;
             }
             let sig = &mut ctx.func.signature;
@@ -1326,64 +1420,9 @@ impl Graph {
                 outcome1,
                 outcome2,
             };
-            let check = |cg: &mut Gen<'_, '_>, k: usize| {
-                let guard = self.guards[k];
-                let answer = cg.outcome(guard.test);
-                let differs =
-                    cg.b.ins()
-                        .icmp_imm_u(IntCC::NotEqual, answer, guard.expected as i64);
-                let status = cg.b.ins().iconst(types::I64, k as i64 + 1);
-                let next = cg.b.create_block();
-                cg.b.ins().brif(
-                    differs,
-                    fail,
-                    &[BlockArg::Value(status), BlockArg::Value(answer)],
-                    next,
-                    &[],
-                );
-                cg.b.switch_to_block(next);
-            };
-            if chunk == 0 {
-                for &k in &guards_first {
-                    check(&mut cg, k);
-                }
-            }
-            let nodes = self.nodes.iter().zip(&guards_after).enumerate();
-            for (i, (&node, after)) in nodes.skip(chunk * CHUNK).take(CHUNK) {
-                if let Node::Loop(_) = node {
-                    // the loop runs, its results go to the work area; a failed iteration returns
-                    // LOOP_FAILED
-                    let status = cg.loop_call(i);
-                    let failed = cg.b.ins().iconst(types::I64, LOOP_FAILED as i64);
-                    let zero = cg.b.ins().iconst(types::I64, 0);
-                    let next = cg.b.create_block();
-                    cg.b.ins().brif(
-                        status,
-                        fail,
-                        &[BlockArg::Value(failed), BlockArg::Value(zero)],
-                        next,
-                        &[],
-                    );
-                    cg.b.switch_to_block(next);
-                } else if node.is_operation() {
-                    cg.current = i;
-                    let v = cg.op(node);
-                    match cg.spill[i] {
-                        NO_SLOT => cg.vals[i] = Some(v),
-                        s => {
-                            cg.b.ins().store(trusted(), v, work, slot_offset(s));
-                        }
-                    }
-                }
-                for &k in after {
-                    check(&mut cg, k);
-                }
-            }
+            cg.piece(&schedule, chunk, fail);
             if last {
-                for (k, &o) in self.outputs.iter().enumerate() {
-                    let v = cg.val(o);
-                    cg.b.ins().store(trusted(), v, out, (k as i32) * 8);
-                }
+                cg.store_outputs(out);
             }
             let ok = cg.b.ins().iconst(types::I64, 0);
             cg.b.ins().return_(&[ok]);
@@ -1403,30 +1442,16 @@ impl Graph {
             module.clear_context(&mut ctx);
         }
         module.finalize_definitions().map_err(|e| codegen(&e))?;
-        let mut funcs: Vec<RawFn> = ids
-            .iter()
-            .map(|&id| {
-                let code = module.get_finalized_function(id);
-                // SAFETY: `code` is the entry of a function defined above, finalized (executable)
-                // and owned by `module`, which the returned `Compiled` keeps until it is dropped.
-                // Its signature is `(ptr, ptr, ptr, ptr, ptr) -> i64` in the host's default calling
-                // convention, which is the C convention `RawFn` names (`extern "C"`,
-                // pointer-sized arguments, a 64-bit integer result).
-                #[allow(unsafe_code)]
-                unsafe {
-                    core::mem::transmute::<*const u8, RawFn>(code)
-                }
-            })
-            .collect();
+        let mut funcs = entry_points(&module, &ids);
         let first = funcs.remove(0);
         Ok(Compiled {
             first,
             rest: funcs.into_boxed_slice(),
-            n_inputs: self.n_inputs,
-            n_params: self.n_params,
-            n_outputs: self.outputs.len(),
-            guards: self.guards.iter().map(|g| (g.test, g.expected)).collect(),
-            words: self.guards.iter().map(|g| Words::of(self, g)).collect(),
+            n_inputs: self.num_inputs(),
+            n_params: self.num_params(),
+            n_outputs: self.output_nodes().len(),
+            guards: self.guards().iter().map(|g| (g.test, g.expected)).collect(),
+            words: self.guards().iter().map(|g| Words::of(self, g)).collect(),
             code_size,
             n_work,
             graph: (!loops.is_empty()).then(|| Box::new(self.clone())),

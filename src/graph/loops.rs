@@ -21,9 +21,10 @@ use std::sync::Arc;
 use super::Graph;
 use super::custom::CustomFn;
 use super::guard::GraphError;
+use super::ir::Node;
 use super::program::{Evaluator, Value};
-use super::record::{Arg, Node};
-use super::sym::{self, Sym};
+use super::record::Arg;
+use super::sym::{self, Recording, Sym};
 use crate::base::custom::{Custom, UnaryRule};
 use crate::base::loops::LoopSpec;
 
@@ -346,31 +347,31 @@ fn record_variant(
 
 /// `g` with `total` inputs (the extra inputs, unused, take the values `extra`).
 fn widen(g: &Graph, total: usize, extra: &[f64]) -> Graph {
-    let n = g.n_inputs;
+    let n = g.num_inputs();
     if total == n {
         return g.clone();
     }
     let shift = (total - n) as u32;
     let map = |a: u32| if (a as usize) < n { a } else { a + shift };
-    let mut nodes: Vec<Node> = g.nodes[..n].to_vec();
-    let mut values: Vec<f64> = g.values[..n].to_vec();
-    let mut origin: Vec<u8> = g.origin[..n].to_vec();
+    let mut nodes: Vec<Node> = g.nodes()[..n].to_vec();
+    let mut values: Vec<f64> = g.values()[..n].to_vec();
+    let mut origin: Vec<u8> = g.origin()[..n].to_vec();
     for (k, &v) in extra.iter().enumerate() {
         nodes.push(Node::Input((n + k) as u32));
         values.push(v);
         origin.push(0);
     }
-    nodes.extend(g.nodes[n..].iter().map(|node| node.map(map)));
-    values.extend_from_slice(&g.values[n..]);
-    origin.extend_from_slice(&g.origin[n..]);
-    let mut calls = g.calls.clone();
+    nodes.extend(g.nodes()[n..].iter().map(|node| node.map(map)));
+    values.extend_from_slice(&g.values()[n..]);
+    origin.extend_from_slice(&g.origin()[n..]);
+    let mut calls = g.calls().to_vec();
     for call in &mut calls {
         for a in call.args.iter_mut() {
             *a = map(*a);
         }
     }
     let guards = g
-        .guards
+        .guards()
         .iter()
         .map(|gd| super::guard::Guard {
             test: gd.test.map(map),
@@ -383,9 +384,9 @@ fn widen(g: &Graph, total: usize, extra: &[f64]) -> Graph {
         nodes,
         values,
         origin,
-        g.outputs.iter().map(|&o| map(o)).collect(),
+        g.output_nodes().iter().map(|&o| map(o)).collect(),
         guards,
-        g.order,
+        g.level(),
     )
     .with_calls(calls)
 }
@@ -442,7 +443,7 @@ pub(crate) fn record_loop(spec: &LoopSpec<'_, Sym>) -> Option<Vec<Sym>> {
         let wide: Vec<Graph> = variants
             .iter()
             .map(|g| {
-                let extra: Vec<f64> = free[g.n_inputs - c - spec.size..]
+                let extra: Vec<f64> = free[g.num_inputs() - c - spec.size..]
                     .iter()
                     .map(|f| f.1)
                     .collect();
@@ -515,19 +516,19 @@ fn stacked_index(j: usize, c: usize, s: usize, o: usize) -> usize {
 
 /// A graph with the outputs `extra` appended (its program made anew).
 fn with_outputs(g: &Graph, extra: impl Iterator<Item = u32>) -> Graph {
-    let mut outputs = g.outputs.clone();
+    let mut outputs = g.output_nodes().to_vec();
     outputs.extend(extra);
     Graph::from_parts(
-        g.n_inputs,
-        g.nodes.clone(),
-        g.values.clone(),
-        g.origin.clone(),
+        g.num_inputs(),
+        g.nodes().to_vec(),
+        g.values().to_vec(),
+        g.origin().to_vec(),
         outputs,
-        g.guards.clone(),
-        g.order,
+        g.guards().to_vec(),
+        g.level(),
     )
-    .with_calls(g.calls.clone())
-    .with_params(g.n_params)
+    .with_calls(g.calls().to_vec())
+    .with_params(g.num_params())
 }
 
 impl LoopDef {
@@ -596,12 +597,12 @@ impl Replayed {
 impl Graph {
     /// True if the graph has a loop node (recorded by a combinator of [`crate::loops`]).
     pub fn has_loops(&self) -> bool {
-        self.nodes.iter().any(|n| matches!(n, Node::Loop(_)))
+        self.nodes().iter().any(|n| matches!(n, Node::Loop(_)))
     }
 
     /// The loop of a loop node's call.
     pub(crate) fn loop_def(&self, k: u32) -> &Arc<LoopDef> {
-        self.calls[k as usize]
+        self.calls()[k as usize]
             .body
             .as_ref()
             .expect("a loop node's call has a body")
@@ -626,13 +627,13 @@ impl Graph {
         if !self.has_loops() {
             return self.clone();
         }
-        let (n, np) = (self.n_inputs, self.n_params);
+        let (n, np) = (self.num_inputs(), self.num_params());
         let (rec, inputs, params) =
-            sym::start_with(&self.values[..n], &self.values[n..n + np], self.order);
+            sym::start_with(&self.values()[..n], &self.values()[n..n + np], self.level());
         let syms = self.inline(&inputs, &params, Mode::Unroll, true);
-        rec.with(|b| b.level = self.order);
+        rec.with(|b| b.level = self.level());
         let outputs: Vec<Arg> = self
-            .outputs
+            .output_nodes()
             .iter()
             .map(|&o| syms[o as usize].arg())
             .collect();
@@ -676,11 +677,11 @@ impl Graph {
         if !self.has_loops() {
             return self.clone();
         }
-        let (n, np) = (self.n_inputs, self.n_params);
+        let (n, np) = (self.num_inputs(), self.num_params());
         let (rec, inputs, params) =
-            sym::start_with(&self.values[..n], &self.values[n..n + np], self.order);
+            sym::start_with(&self.values()[..n], &self.values()[n..n + np], self.level());
         let mut seen = std::collections::HashMap::new();
-        for node in &self.nodes {
+        for node in self.nodes() {
             if let Node::Loop(k) = *node {
                 let it = self.loop_def(k).iterations;
                 seen.insert(k, it.div_ceil(checkpoints).max(1));
@@ -689,9 +690,9 @@ impl Graph {
         // one segment length for every loop: that of the longest
         let seg = seen.values().copied().max().unwrap_or(1);
         let syms = self.inline(&inputs, &params, Mode::Checkpoint(seg), true);
-        rec.with(|b| b.level = self.order);
+        rec.with(|b| b.level = self.level());
         let outputs: Vec<Arg> = self
-            .outputs
+            .output_nodes()
             .iter()
             .map(|&o| syms[o as usize].arg())
             .collect();
@@ -706,7 +707,7 @@ impl Graph {
     pub fn stored_loop_values(&self) -> usize {
         let mut own = 0;
         let mut inner = 0;
-        for node in &self.nodes {
+        for node in self.nodes() {
             if let Node::Loop(k) = *node {
                 let def = self.loop_def(k);
                 own += def.num_results();
@@ -730,7 +731,7 @@ impl Graph {
         mode: Mode,
         levels: bool,
     ) -> Vec<Sym> {
-        let mut syms: Vec<Sym> = Vec::with_capacity(self.nodes.len());
+        let mut syms: Vec<Sym> = Vec::with_capacity(self.nodes().len());
         // the loops recorded so far
         let mut loops: std::collections::HashMap<u32, Replayed> = Default::default();
         let passive = if mode == Mode::Stack {
@@ -738,9 +739,9 @@ impl Graph {
         } else {
             None
         };
-        for (i, node) in self.nodes.iter().enumerate() {
+        for (i, node) in self.nodes().iter().enumerate() {
             if levels {
-                let level = self.origin[i];
+                let level = self.origin()[i];
                 sym::with_innermost(|b| b.level = level);
             }
             let s = |k: u32| syms[k as usize];
@@ -760,13 +761,13 @@ impl Graph {
                 Node::MulAdd(a, b, c) => num_traits::Float::mul_add(s(a), s(b), s(c)),
                 Node::ChainMul(a, b) => s(a).chain_mul(s(b)),
                 Node::Custom(k) => {
-                    let call = &self.calls[k as usize];
+                    let call = &self.calls()[k as usize];
                     let args: Vec<Sym> = call.args.iter().map(|&a| s(a)).collect();
                     Sym::custom_node(call.op.clone(), &args)
                 }
                 Node::Loop(k) => {
                     let def = self.loop_def(k);
-                    let ops = &self.calls[k as usize].args;
+                    let ops = &self.calls()[k as usize].args;
                     // the operands in the new recording, their values (one per value read), and
                     // the sequences read from other loops as those are recorded now
                     let mut op_syms: Vec<Sym> = Vec::with_capacity(ops.len());
@@ -886,7 +887,7 @@ impl Graph {
             syms.push(v);
         }
         sym::with_innermost(|b| {
-            for g in &self.guards {
+            for g in self.guards() {
                 let test = g.test.map(|k| b.materialize(syms[k as usize].arg()));
                 b.guard_at(test, g.expected, g.origin);
             }
@@ -942,7 +943,7 @@ fn expand(def: &LoopDef, args: &[Sym]) -> Vec<Sym> {
             });
         let ys = def.variants[variant].inline(&input, &[], Mode::Unroll, false);
         let ys: Vec<Sym> = def.variants[variant]
-            .outputs
+            .output_nodes()
             .iter()
             .map(|&y| ys[y as usize])
             .collect();
@@ -981,24 +982,24 @@ struct Layout {
 /// and of the wanted windows.
 fn record_vjp(v: &Graph, lay: &Layout, sums: usize, stacked: usize, x0: &[f64]) -> Graph {
     let (c, w) = (lay.c, lay.windows);
-    let f = v.n_inputs - c - w;
+    let f = v.num_inputs() - c - w;
     let (rec, xs) = sym::start(x0, 0);
-    let mut vin: Vec<Sym> = Vec::with_capacity(v.n_inputs);
+    let mut vin: Vec<Sym> = Vec::with_capacity(v.num_inputs());
     vin.extend_from_slice(&xs[lay.states..lay.states + c]);
     vin.extend_from_slice(&xs[c..c + w]);
     vin.extend_from_slice(&xs[lay.free..lay.free + f]);
     let vs = v.inline(&vin, &[], Mode::Stack, false);
     let mut seeds: Vec<(u32, Sym)> = Vec::new();
-    seeds.extend((0..c).map(|j| (v.outputs[j], xs[j])));
+    seeds.extend((0..c).map(|j| (v.output_nodes()[j], xs[j])));
     for j in 0..sums {
-        seeds.push((v.outputs[c + j], xs[lay.free + f + j]));
+        seeds.push((v.output_nodes()[c + j], xs[lay.free + f + j]));
     }
     if let Some(at) = lay.adj_stacked {
         for j in 0..stacked {
-            seeds.push((v.outputs[c + sums + j], xs[at + j]));
+            seeds.push((v.output_nodes()[c + sums + j], xs[at + j]));
         }
     }
-    let a = v.sweep_seeded(&vs, &seeds);
+    let a = v.sweep_seeded(&rec, &vs, &seeds);
     let z = |x: Option<Sym>| x.map_or(Arg::Const(0.0), Sym::arg);
     let mut outputs: Vec<Arg> = (0..c).map(|j| z(a[j])).collect();
     outputs.extend(lay.free_active.iter().map(|&j| z(a[c + w + j])));
@@ -1135,13 +1136,14 @@ fn node_sym(x: u32) -> Sym {
 
 impl Graph {
     /// The reverse sweep through the loop node `i` (`calls[k]`) of this graph, replayed into the
-    /// innermost recording (`syms`), whose results have the adjoints `res`: records the reverse
+    /// recording `rec` (`syms`; the innermost one), whose results have the adjoints `res`: records the reverse
     /// loop — its body the vector-Jacobian product of the body's variants, iterating backwards
     /// over the states the replay stacked — and adds the adjoints of the loop's operands to `adj`
     /// (and, for a sequence read from another loop's results, to that loop's `loop_adj`).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn reverse_loop(
         &self,
+        rec: &Recording,
         i: usize,
         k: u32,
         syms: &[Sym],
@@ -1151,7 +1153,7 @@ impl Graph {
         loop_adj: &mut std::collections::HashMap<u32, Vec<Option<Sym>>>,
     ) {
         let def = self.loop_def(k);
-        let ops = &self.calls[k as usize].args;
+        let ops = &self.calls()[k as usize].args;
         let (c, s, o, n, f) = (def.state, def.sums, def.stacked, def.iterations, def.free);
         let one = Sym::constant(1.0);
         let is_active = |x: u32| active(x) && !syms[x as usize].is_constant();
@@ -1167,7 +1169,7 @@ impl Graph {
         }
         // the loop as replayed (with the states stacked), its operands and its results' values
         let ln = syms[i].node().expect("a replayed loop node") as u32;
-        let (fdef, fops, fvals) = sym::with_innermost(|b| {
+        let (fdef, fops, fvals) = rec.with(|b| {
             let Node::Loop(kk) = b.nodes[ln as usize] else {
                 unreachable!("a replayed loop node")
             };
@@ -1239,7 +1241,7 @@ impl Graph {
                 Some(off) => {
                     let x = fops[fat];
                     r_ops.push(node_sym(x));
-                    sym::with_innermost(|b| {
+                    rec.with(|b| {
                         let at = x as usize + 1 + off;
                         r_vals.extend_from_slice(&b.values[at..at + w.len]);
                     });
@@ -1370,7 +1372,7 @@ impl Graph {
                         }
                         Some(off) => {
                             let src = ops[first];
-                            let Node::Loop(k2) = self.nodes[src as usize] else {
+                            let Node::Loop(k2) = self.nodes()[src as usize] else {
                                 unreachable!("a sequence read from a loop")
                             };
                             let nr = self.loop_def(k2).num_results();

@@ -193,13 +193,14 @@
 //! values, on random expressions and on gradient and Hessian graphs. NaN payloads are not
 //! specified (by IEEE 754 or by Rust), so "bit for bit" counts every NaN as equal.
 
-mod backend;
 mod cached;
 mod custom;
 mod derive;
 mod display;
 mod emit;
+mod evaluate;
 mod guard;
+mod ir;
 #[cfg(feature = "jit")]
 mod jit;
 mod loops;
@@ -207,85 +208,24 @@ mod nalgebra;
 mod program;
 mod record;
 mod scalar;
+mod schedule;
 mod sym;
 
-use std::sync::OnceLock;
-
 pub use crate::base::observe::{Compare, Observe};
-pub use backend::{Emitted, EmittedFn, EmittedWithFn, Evaluate};
 pub use cached::CachedGraph;
 pub use emit::NoRustPath;
+pub use evaluate::{Emitted, EmittedFn, EmittedWithFn, Evaluate};
 pub use guard::GraphError;
 #[cfg(feature = "jit")]
 pub use jit::{CompileError, Compiled};
 pub use program::{Evaluator, Program, Value};
 pub use sym::Sym;
 
-use guard::Guard;
+pub use ir::Graph;
+pub(crate) use ir::{Call, Node};
 pub(crate) use loops::LoopDef;
-pub(crate) use record::{Call, Node};
-
-/// A function recorded as a computation graph: see the [module documentation](self).
-#[derive(Clone, Debug)]
-pub struct Graph {
-    n_inputs: usize,
-    /// the number of parameters: nodes `n_inputs..n_inputs + n_params` are `Node::Param`
-    n_params: usize,
-    nodes: Vec<Node>,
-    /// the value of each node at the recording point
-    values: Vec<f64>,
-    /// 0 for a node of the recorded function, k for a node first made by the k-th derivative
-    origin: Vec<u8>,
-    outputs: Vec<u32>,
-    guards: Vec<Guard>,
-    /// 0 for a recorded function, k for the graph of its k-th derivative
-    order: u8,
-    /// the custom calls ([`crate::custom`]): `Node::Custom(k)` is `calls[k]`
-    calls: Vec<Call>,
-    program: OnceLock<Program>,
-    /// the graph lowered as a loop body (its inputs' slots never reused; see
-    /// [`Graph::body_program`])
-    body_program: OnceLock<Program>,
-}
 
 impl Graph {
-    pub(crate) fn from_parts(
-        n_inputs: usize,
-        nodes: Vec<Node>,
-        values: Vec<f64>,
-        origin: Vec<u8>,
-        outputs: Vec<u32>,
-        guards: Vec<Guard>,
-        order: u8,
-    ) -> Graph {
-        Graph {
-            n_inputs,
-            n_params: 0,
-            nodes,
-            values,
-            origin,
-            outputs,
-            guards,
-            order,
-            calls: Vec::new(),
-            program: OnceLock::new(),
-            body_program: OnceLock::new(),
-        }
-    }
-
-    /// The graph with the custom calls `calls` (those its `Node::Custom` nodes refer to).
-    pub(crate) fn with_calls(mut self, calls: Vec<Call>) -> Graph {
-        self.calls = calls;
-        self
-    }
-
-    /// The graph with `n_params` parameters (its nodes `n_inputs..n_inputs + n_params` are
-    /// `Node::Param(0..n_params)`).
-    pub(crate) fn with_params(mut self, n_params: usize) -> Graph {
-        self.n_params = n_params;
-        self
-    }
-
     /// Records `f: ℝⁿ → ℝ` evaluated at `x0` (n = `x0.len()` inputs, one output). `f` is a generic
     /// function passed by name, or a closure, run once on [`Sym`] values.
     ///
@@ -389,104 +329,6 @@ impl Graph {
         }
         let outputs: Vec<_> = ys.iter().map(|y| y.arg()).collect();
         rec.finish().finish(&outputs)
-    }
-
-    /// The number of inputs.
-    pub fn num_inputs(&self) -> usize {
-        self.n_inputs
-    }
-
-    /// The number of parameters (0 for a graph recorded by [`Graph::record`] or
-    /// [`Graph::record_vec`]): runtime inputs that are not differentiated, given to
-    /// [`Graph::eval_with`].
-    pub fn num_params(&self) -> usize {
-        self.n_params
-    }
-
-    /// The number of constant nodes: the literals of the function and the values computed from
-    /// them — and any data the function captured instead of taking it as parameters (see
-    /// [`Graph::record_with`]), which this count shows.
-    pub fn num_constants(&self) -> usize {
-        self.nodes
-            .iter()
-            .filter(|n| matches!(n, Node::Const(_)))
-            .count()
-    }
-
-    /// The number of outputs.
-    pub fn num_outputs(&self) -> usize {
-        self.outputs.len()
-    }
-
-    /// The number of operations (nodes that are neither inputs nor constants).
-    pub fn len(&self) -> usize {
-        self.nodes.iter().filter(|n| n.is_operation()).count()
-    }
-
-    /// True if the graph has no operations (every output is an input or a constant).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The number of nodes: inputs, parameters, constants and operations.
-    pub fn num_nodes(&self) -> usize {
-        self.nodes.len()
-    }
-
-    /// 0 for a recorded function, 1 for its gradient or Jacobian graph, 2 for its Hessian graph.
-    pub fn derivative_order(&self) -> usize {
-        usize::from(self.order)
-    }
-
-    /// The number of guards (decisions that evaluation checks).
-    pub fn num_guards(&self) -> usize {
-        self.guards.len()
-    }
-
-    /// The point the graph was recorded at.
-    pub fn recording_point(&self) -> &[f64] {
-        &self.values[..self.n_inputs]
-    }
-
-    /// The parameters the graph was recorded with (empty without parameters).
-    pub fn recorded_params(&self) -> &[f64] {
-        &self.values[self.n_inputs..self.n_inputs + self.n_params]
-    }
-
-    /// The outputs at the recording point (computed while recording, no evaluation).
-    pub fn recorded_outputs(&self) -> Vec<f64> {
-        self.outputs
-            .iter()
-            .map(|&o| self.values[o as usize])
-            .collect()
-    }
-
-    /// The graph lowered for evaluation (made on first use and kept).
-    pub fn program(&self) -> &Program {
-        self.program.get_or_init(|| Program::new(self))
-    }
-
-    /// The graph lowered for evaluation as a loop body: like [`Graph::program`] (the same
-    /// operations in the same order), but no input's slot is reused, so that a loop writes the
-    /// values that do not change between iterations once per run (made on first use and kept).
-    pub(crate) fn body_program(&self) -> &Program {
-        self.body_program
-            .get_or_init(|| Program::with_inputs_kept(self))
-    }
-
-    /// The nodes in topological order (for the sparsity analysis of [`crate::sparse`]).
-    pub(crate) fn nodes(&self) -> &[Node] {
-        &self.nodes
-    }
-
-    /// The custom calls (`Node::Custom(k)` is `calls()[k]`).
-    pub(crate) fn calls(&self) -> &[Call] {
-        &self.calls
-    }
-
-    /// The node of each output.
-    pub(crate) fn output_nodes(&self) -> &[u32] {
-        &self.outputs
     }
 
     /// The outputs at `x`, or an error naming the first guard that comes out differently at `x`

@@ -3,7 +3,8 @@
 
 use super::Graph;
 use super::guard::{GraphError, Test, Words};
-use super::record::{Node, Operands};
+use super::ir::{Node, Operands};
+use super::schedule::{self, Schedule, Step};
 use crate::base::observe::{Compare, Observe};
 use crate::base::rules::{self, Binary, Unary};
 use crate::forward::Dual;
@@ -313,291 +314,46 @@ impl Program {
         Self::lower(g, true)
     }
 
-    /// Lowers `g`, reusing the slots of dead inputs unless `inputs_kept`.
+    /// Lowers `g`, reusing the slots of dead inputs unless `inputs_kept`: the passes in order.
     fn lower(g: &Graph, inputs_kept: bool) -> Program {
-        let nodes = &g.nodes;
-        let n = nodes.len();
-        // 1. the order: every operation, each guard right after the last of its operands
-        let (guards_first, guards_after) = guard_placement(g);
-        // superinstructions: a product (or ⊙) whose only use is one sum is computed by the sum's
-        // instruction, with the same two roundings
-        let mut uses = vec![0u32; n];
-        for node in nodes {
-            for &a in node.args(&g.calls).iter() {
-                uses[a as usize] += 1;
-            }
-        }
-        for guard in &g.guards {
-            let (ops, m) = guard.test.operands();
-            for &o in &ops[..m] {
-                uses[o as usize] += 1;
-            }
-        }
-        for &o in &g.outputs {
-            uses[o as usize] += 1;
-        }
-        let mut absorbed = vec![false; n];
-        let mut fused: Vec<Option<(Code, [u32; 3])>> = vec![None; n];
-        for (i, node) in nodes.iter().enumerate() {
-            if let Node::Binary(Binary::Add, p, q) = *node {
-                for (m, other) in [(p, q), (q, p)] {
-                    let code = match nodes[m as usize] {
-                        Node::Binary(Binary::Mul, x, y) => Some((Code::MulThenAdd, x, y)),
-                        Node::ChainMul(x, y) => Some((Code::ChainMulThenAdd, x, y)),
-                        _ => None,
-                    };
-                    if let Some((code, x, y)) = code
-                        && uses[m as usize] == 1
-                        && !absorbed[m as usize]
-                    {
-                        absorbed[m as usize] = true;
-                        fused[i] = Some((code, [x, y, other]));
-                        break;
-                    }
-                }
-            }
-        }
-        enum Step {
-            Op(usize),
-            Guard(usize),
-        }
-        // the operands a step reads
-        let reads = |step: &Step| -> Operands<'_> {
-            match *step {
-                Step::Op(i) => match fused[i] {
-                    Some((_, args)) => Operands::Inline(args, 3),
-                    None => nodes[i].args(&g.calls),
-                },
-                Step::Guard(k) => {
-                    let (ops, m) = g.guards[k].test.operands();
-                    Operands::Inline([ops[0], ops[1], 0], m)
-                }
-            }
-        };
-        let mut steps: Vec<Step> = guards_first.into_iter().map(Step::Guard).collect();
-        for (i, node) in nodes.iter().enumerate() {
-            if node.is_operation() && !absorbed[i] {
-                steps.push(Step::Op(i));
-            }
-            steps.extend(guards_after[i].iter().map(|&k| Step::Guard(k)));
-        }
-        // 2. the last step that reads each node (outputs are read after the last step)
-        let mut last_use = vec![None::<usize>; n];
-        for (s, step) in steps.iter().enumerate() {
-            for &o in reads(step).iter() {
-                last_use[o as usize] = Some(s);
-            }
-        }
-        let keep = steps.len(); // "read after every step"
-        for &o in &g.outputs {
-            last_use[o as usize] = Some(keep);
-        }
-        // 3. slots: constants first (never reused), then values by liveness
-        let mut slot = vec![UNUSED; n];
-        let mut consts = Vec::new();
-        for (i, node) in nodes.iter().enumerate() {
-            if let Node::Const(bits) = *node {
-                slot[i] = consts.len() as u32;
-                consts.push((slot[i], f64::from_bits(bits)));
-            }
-        }
-        // the parameters next, in their order (see `Program::param_base`)
-        let param_base = consts.len();
-        for k in 0..g.n_params {
-            slot[g.n_inputs + k] = (param_base + k) as u32;
-        }
-        let mut n_slots = (param_base + g.n_params) as u32;
-        let mut free: Vec<u32> = Vec::new();
-        let mut take = |free: &mut Vec<u32>| {
-            free.pop().unwrap_or_else(|| {
-                n_slots += 1;
-                n_slots - 1
-            })
-        };
-        let mut input_slots = vec![UNUSED; g.n_inputs];
-        for (i, s) in input_slots.iter_mut().enumerate() {
-            // (a loop body's inputs all get a slot, in order: a window is copied in one piece)
-            if last_use[i].is_some() || inputs_kept {
-                *s = take(&mut free);
-                slot[i] = *s;
-            }
-        }
-        let mut code = Vec::with_capacity(steps.len());
-        let mut calls = Vec::new();
-        // the step at which each node's slot was freed (operands read twice are freed once)
-        let mut freed_at = vec![usize::MAX; n];
-        let mut loops: Vec<LoopSlots> = Vec::new();
-        // the index in `loops` of each loop node
-        let mut loop_index = vec![u32::MAX; n];
-        for (s, step) in steps.iter().enumerate() {
-            let args = reads(step);
-            let m = args.len();
-            let mut a = [0u32; 3];
-            if let Step::Op(i) = *step
-                && let Node::Custom(k) = nodes[i]
-            {
-                // the operands' slots go to the call's list, `a` is the call's index
-                let slots: Box<[u32]> = args.iter().map(|&o| slot[o as usize]).collect();
-                calls.push((g.calls[k as usize].op.clone(), slots));
-                a[0] = calls.len() as u32 - 1;
-            } else if let Step::Op(i) = *step
-                && let Node::Loop(k) = nodes[i]
-            {
-                // the operands' slots go to the loop's list, `a` is the loop's index (a sequence
-                // read from another loop's results: that loop's index)
-                let slots: Box<[u32]> = args
-                    .iter()
-                    .map(|&o| match nodes[o as usize] {
-                        Node::Loop(_) => loop_index[o as usize],
-                        _ => slot[o as usize],
-                    })
-                    .collect();
-                loops.push((g.loop_def(k).clone(), slots, Box::new([])));
-                loop_index[i] = loops.len() as u32 - 1;
-                a[0] = loop_index[i];
-            } else if let Step::Op(i) = *step
-                && let Node::LoopOut(l, j) = nodes[i]
-            {
-                a = [loop_index[l as usize], j, 0];
-            } else {
-                for j in 0..m {
-                    a[j] = slot[args[j] as usize];
-                }
-            }
-            // free the slots whose value is read for the last time here (before the result is
-            // placed, so that it may take one of them)
-            for j in 0..m {
-                let o = args[j] as usize;
-                // (an operand read twice is freed once; a loop's long operand list is checked
-                // with a mark per node, not by a scan)
-                let first = if m <= 3 {
-                    args[..j].iter().all(|&p| p as usize != o)
-                } else {
-                    freed_at[o] != s
-                };
-                if first
-                    && last_use[o] == Some(s)
-                    && !matches!(nodes[o], Node::Const(_) | Node::Param(_))
-                    && !(inputs_kept && o < g.n_inputs)
-                {
-                    free.push(slot[o]);
-                    freed_at[o] = s;
-                }
-            }
-            let (code_of, dst) = match *step {
-                Step::Op(i) => {
-                    let dst = take(&mut free);
-                    slot[i] = dst;
-                    let c = match (fused[i], nodes[i]) {
-                        (Some((code, _)), _) => code,
-                        (None, node) => Self::code_of(node),
-                    };
-                    (c, dst)
-                }
-                Step::Guard(k) => {
-                    let c = match g.guards[k].test {
-                        Test::Observe(o, _) => Code::Observe(o),
-                        Test::Compare(c, _, _) => Code::Compare(c),
-                    };
-                    (c, k as u32)
-                }
-            };
-            code.push(Instr {
-                code: code_of,
-                dst,
-                a: a[0],
-                b: a[1],
-                c: a[2],
-            });
-        }
-        // The interpreter reads and writes slots without bounds checks: check every index once.
+        // 1. the order (shared with the other backends), with the fused pairs made one step
+        let schedule = Schedule::of(g);
+        let uses = use_counts(g);
+        let (absorbed, fused) = fuse(g, &uses);
+        let steps = schedule::steps(g, &schedule.guards_first, &schedule.guards_after, |i| {
+            absorbed[i]
+        });
+        // 2. liveness in that order
+        let last_use = schedule::last_use(g, &steps, |step| fused_reads(g, &fused, step));
+        // 3. slots and instructions
+        let mut lowered = Lowered::slots_of_leaves(g);
+        let input_slots = lowered.input_slots(g, &last_use, inputs_kept);
+        let code = lowered.instructions(g, &steps, &fused, &last_use, inputs_kept);
+        let Lowered {
+            slot,
+            consts,
+            param_base,
+            n_slots,
+            calls,
+            mut loops,
+            ..
+        } = lowered;
         let n_slots = n_slots as usize;
-        for ins in &code {
-            if let Code::Loop = ins.code {
-                let (def, slots, _) = &loops[ins.a as usize];
-                let mut at = 0;
-                let mut ok = true;
-                for (len, from) in def.groups() {
-                    match from {
-                        None => {
-                            ok &= slots[at..at + len].iter().all(|&s| (s as usize) < n_slots);
-                            at += len;
-                        }
-                        Some(off) => {
-                            // an earlier loop with the results read
-                            let f = slots[at];
-                            ok &= f < ins.a && off + len <= loops[f as usize].0.num_results();
-                            at += 1;
-                        }
-                    }
-                }
-                ok &= at == slots.len();
-                assert!(ok, "nilpotent::graph: a slot index is out of range (a bug)");
-                continue;
-            }
-            if let Code::LoopOut = ins.code {
-                let (def, _, _) = &loops[ins.a as usize];
-                let ok = (ins.b as usize) < def.num_results() && (ins.dst as usize) < n_slots;
-                assert!(ok, "nilpotent::graph: a slot index is out of range (a bug)");
-                continue;
-            }
-            if let Code::Custom = ins.code {
-                let ok = calls[ins.a as usize]
-                    .1
-                    .iter()
-                    .all(|&s| (s as usize) < n_slots)
-                    && (ins.dst as usize) < n_slots;
-                assert!(ok, "nilpotent::graph: a slot index is out of range (a bug)");
-                continue;
-            }
-            let (reads, writes) = match ins.code {
-                Code::Unary(_) | Code::Neg => (1, true),
-                Code::MulAdd | Code::MulThenAdd | Code::ChainMulThenAdd => (3, true),
-                Code::Observe(_) => (1, false),
-                Code::Compare(_) => (2, false),
-                _ => (2, true),
-            };
-            let ok = [ins.a, ins.b, ins.c][..reads]
-                .iter()
-                .all(|&s| (s as usize) < n_slots)
-                && (!writes || (ins.dst as usize) < n_slots);
-            assert!(ok, "nilpotent::graph: a slot index is out of range (a bug)");
-        }
-        let first = input_slots
-            .first()
-            .map_or(param_base + g.n_params, |&s| s as usize);
-        let in_order = input_slots
-            .iter()
-            .enumerate()
-            .all(|(i, &s)| s as usize == first + i && first + i < n_slots);
-        let kept_inputs_at = (inputs_kept && in_order).then_some(first as u32);
-        for (def, slots, blocks) in &mut loops {
-            let mut at = 0;
-            *blocks = def
-                .groups()
-                .map(|(len, from)| match from {
-                    None => {
-                        let group = &slots[at..at + len];
-                        at += len;
-                        group.windows(2).all(|p| p[1] == p[0] + 1)
-                    }
-                    Some(_) => {
-                        at += 1;
-                        false
-                    }
-                })
-                .collect();
-        }
+        // 4. the interpreter reads and writes slots without bounds checks: check every index once
+        verify(&code, &calls, &loops, n_slots);
+        let kept_inputs_at = kept_inputs_at(&input_slots, param_base + g.num_params(), n_slots)
+            .filter(|_| inputs_kept);
+        mark_consecutive_groups(&mut loops);
         Program {
             n_slots,
             consts,
             input_slots,
             param_base,
-            n_params: g.n_params,
+            n_params: g.num_params(),
             code,
-            output_slots: g.outputs.iter().map(|&o| slot[o as usize]).collect(),
+            output_slots: g.output_nodes().iter().map(|&o| slot[o as usize]).collect(),
             guards: g
-                .guards
+                .guards()
                 .iter()
                 .map(|k| (k.test, k.expected, Words::of(g, k)))
                 .collect(),
@@ -701,29 +457,334 @@ impl Program {
     }
 }
 
-/// Where evaluation checks each guard: right after the last operation among its operands, guards
-/// on the same node in their order; those on inputs, parameters and constants alone before any
-/// operation.
-/// Every backend checks guards in this order, so the first guard that fails is the same in all.
-///
-/// Returns the guards checked first, and for each node the guards checked right after it.
-pub(crate) fn guard_placement(g: &Graph) -> (Vec<usize>, Vec<Vec<usize>>) {
-    let nodes = &g.nodes;
-    let mut guards_after: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
-    let mut guards_first = Vec::new();
-    for (k, guard) in g.guards.iter().enumerate() {
-        let (ops, m) = guard.test.operands();
-        let ready = ops[..m]
-            .iter()
-            .copied()
-            .filter(|&o| nodes[o as usize].is_operation())
-            .max();
-        match ready {
-            Some(o) => guards_after[o as usize].push(k),
-            None => guards_first.push(k),
+/// The number of times each node is read: by operations, guards and as an output.
+fn use_counts(g: &Graph) -> Vec<u32> {
+    let mut uses = vec![0u32; g.nodes().len()];
+    for node in g.nodes() {
+        for &a in node.args(g.calls()).iter() {
+            uses[a as usize] += 1;
         }
     }
-    (guards_first, guards_after)
+    for guard in g.guards() {
+        let (ops, m) = guard.test.operands();
+        for &o in &ops[..m] {
+            uses[o as usize] += 1;
+        }
+    }
+    for &o in g.output_nodes() {
+        uses[o as usize] += 1;
+    }
+    uses
+}
+
+/// A sum computed together with the product it adds: its code and its three operands.
+type Fused = Option<(Code, [u32; 3])>;
+
+/// Superinstructions: a product (or ⊙) whose only use is one sum is computed by the sum's
+/// instruction, with the same two roundings. Returns, for each node, whether another instruction
+/// computes it (`absorbed`), and for each sum that absorbs a product its fused code and operands.
+fn fuse(g: &Graph, uses: &[u32]) -> (Vec<bool>, Vec<Fused>) {
+    let nodes = g.nodes();
+    let n = nodes.len();
+    let mut absorbed = vec![false; n];
+    let mut fused: Vec<Fused> = vec![None; n];
+    for (i, node) in nodes.iter().enumerate() {
+        if let Node::Binary(Binary::Add, p, q) = *node {
+            for (m, other) in [(p, q), (q, p)] {
+                let code = match nodes[m as usize] {
+                    Node::Binary(Binary::Mul, x, y) => Some((Code::MulThenAdd, x, y)),
+                    Node::ChainMul(x, y) => Some((Code::ChainMulThenAdd, x, y)),
+                    _ => None,
+                };
+                if let Some((code, x, y)) = code
+                    && uses[m as usize] == 1
+                    && !absorbed[m as usize]
+                {
+                    absorbed[m as usize] = true;
+                    fused[i] = Some((code, [x, y, other]));
+                    break;
+                }
+            }
+        }
+    }
+    (absorbed, fused)
+}
+
+/// The nodes a step of the fused order reads (a fused sum reads the product's operands).
+fn fused_reads<'g>(g: &'g Graph, fused: &[Fused], step: &Step) -> Operands<'g> {
+    match *step {
+        Step::Op(i) => match fused[i] {
+            Some((_, args)) => Operands::Inline(args, 3),
+            None => g.nodes()[i].args(g.calls()),
+        },
+        Step::Guard(_) => schedule::reads(g, step),
+    }
+}
+
+/// The state of slot assignment while lowering: each node's slot, the free slots, and what the
+/// instructions refer to besides slots (the custom calls and loops).
+struct Lowered {
+    /// the slot of each node (`UNUSED` until it has one)
+    slot: Vec<u32>,
+    consts: Vec<(u32, f64)>,
+    param_base: usize,
+    n_slots: u32,
+    /// the slots of dead values, to be reused
+    free: Vec<u32>,
+    calls: Vec<(CustomFn, Box<[u32]>)>,
+    loops: Vec<LoopSlots>,
+    /// the index in `loops` of each loop node
+    loop_index: Vec<u32>,
+    /// the step at which each node's slot was freed (operands read twice are freed once)
+    freed_at: Vec<usize>,
+}
+
+impl Lowered {
+    /// Slots for the leaves that are never reused: constants first, then the parameters in their
+    /// order (see `Program::param_base`).
+    fn slots_of_leaves(g: &Graph) -> Lowered {
+        let nodes = g.nodes();
+        let n = nodes.len();
+        let mut slot = vec![UNUSED; n];
+        let mut consts = Vec::new();
+        for (i, node) in nodes.iter().enumerate() {
+            if let Node::Const(bits) = *node {
+                slot[i] = consts.len() as u32;
+                consts.push((slot[i], f64::from_bits(bits)));
+            }
+        }
+        let param_base = consts.len();
+        for k in 0..g.num_params() {
+            slot[g.num_inputs() + k] = (param_base + k) as u32;
+        }
+        Lowered {
+            slot,
+            consts,
+            param_base,
+            n_slots: (param_base + g.num_params()) as u32,
+            free: Vec::new(),
+            calls: Vec::new(),
+            loops: Vec::new(),
+            loop_index: vec![u32::MAX; n],
+            freed_at: vec![usize::MAX; n],
+        }
+    }
+
+    /// A free slot, or a new one.
+    fn take(&mut self) -> u32 {
+        self.free.pop().unwrap_or_else(|| {
+            self.n_slots += 1;
+            self.n_slots - 1
+        })
+    }
+
+    /// The slot of each input (`UNUSED` for one nothing reads; a loop body's inputs all get a
+    /// slot, in order: a window is copied in one piece).
+    fn input_slots(
+        &mut self,
+        g: &Graph,
+        last_use: &[Option<usize>],
+        inputs_kept: bool,
+    ) -> Vec<u32> {
+        let mut input_slots = vec![UNUSED; g.num_inputs()];
+        for (i, s) in input_slots.iter_mut().enumerate() {
+            if last_use[i].is_some() || inputs_kept {
+                *s = self.take();
+                self.slot[i] = *s;
+            }
+        }
+        input_slots
+    }
+
+    /// The instruction of each step, each result in a slot freed by a dead value where there is
+    /// one.
+    fn instructions(
+        &mut self,
+        g: &Graph,
+        steps: &[Step],
+        fused: &[Fused],
+        last_use: &[Option<usize>],
+        inputs_kept: bool,
+    ) -> Vec<Instr> {
+        let nodes = g.nodes();
+        let mut code = Vec::with_capacity(steps.len());
+        for (s, step) in steps.iter().enumerate() {
+            let args = fused_reads(g, fused, step);
+            let m = args.len();
+            let mut a = [0u32; 3];
+            if let Step::Op(i) = *step
+                && let Node::Custom(k) = nodes[i]
+            {
+                // the operands' slots go to the call's list, `a` is the call's index
+                let slots: Box<[u32]> = args.iter().map(|&o| self.slot[o as usize]).collect();
+                self.calls.push((g.calls()[k as usize].op.clone(), slots));
+                a[0] = self.calls.len() as u32 - 1;
+            } else if let Step::Op(i) = *step
+                && let Node::Loop(k) = nodes[i]
+            {
+                // the operands' slots go to the loop's list, `a` is the loop's index (a sequence
+                // read from another loop's results: that loop's index)
+                let slots: Box<[u32]> = args
+                    .iter()
+                    .map(|&o| match nodes[o as usize] {
+                        Node::Loop(_) => self.loop_index[o as usize],
+                        _ => self.slot[o as usize],
+                    })
+                    .collect();
+                self.loops
+                    .push((g.loop_def(k).clone(), slots, Box::new([])));
+                self.loop_index[i] = self.loops.len() as u32 - 1;
+                a[0] = self.loop_index[i];
+            } else if let Step::Op(i) = *step
+                && let Node::LoopOut(l, j) = nodes[i]
+            {
+                a = [self.loop_index[l as usize], j, 0];
+            } else {
+                for j in 0..m {
+                    a[j] = self.slot[args[j] as usize];
+                }
+            }
+            // free the slots whose value is read for the last time here (before the result is
+            // placed, so that it may take one of them)
+            for j in 0..m {
+                let o = args[j] as usize;
+                // (an operand read twice is freed once; a loop's long operand list is checked
+                // with a mark per node, not by a scan)
+                let first = if m <= 3 {
+                    args[..j].iter().all(|&p| p as usize != o)
+                } else {
+                    self.freed_at[o] != s
+                };
+                if first
+                    && last_use[o] == Some(s)
+                    && !matches!(nodes[o], Node::Const(_) | Node::Param(_))
+                    && !(inputs_kept && o < g.num_inputs())
+                {
+                    self.free.push(self.slot[o]);
+                    self.freed_at[o] = s;
+                }
+            }
+            let (code_of, dst) = match *step {
+                Step::Op(i) => {
+                    let dst = self.take();
+                    self.slot[i] = dst;
+                    let c = match (fused[i], nodes[i]) {
+                        (Some((code, _)), _) => code,
+                        (None, node) => Program::code_of(node),
+                    };
+                    (c, dst)
+                }
+                Step::Guard(k) => {
+                    let c = match g.guards()[k].test {
+                        Test::Observe(o, _) => Code::Observe(o),
+                        Test::Compare(c, _, _) => Code::Compare(c),
+                    };
+                    (c, k as u32)
+                }
+            };
+            code.push(Instr {
+                code: code_of,
+                dst,
+                a: a[0],
+                b: a[1],
+                c: a[2],
+            });
+        }
+        code
+    }
+}
+
+/// Checks that every slot index of `code` is below `n_slots` (and every loop's reference to an
+/// earlier loop's results in range): the interpreter then reads and writes slots without bounds
+/// checks.
+///
+/// # Panics
+/// On an index out of range (a bug of the lowering).
+fn verify(code: &[Instr], calls: &[(CustomFn, Box<[u32]>)], loops: &[LoopSlots], n_slots: usize) {
+    for ins in code {
+        if let Code::Loop = ins.code {
+            let (def, slots, _) = &loops[ins.a as usize];
+            let mut at = 0;
+            let mut ok = true;
+            for (len, from) in def.groups() {
+                match from {
+                    None => {
+                        ok &= slots[at..at + len].iter().all(|&s| (s as usize) < n_slots);
+                        at += len;
+                    }
+                    Some(off) => {
+                        // an earlier loop with the results read
+                        let f = slots[at];
+                        ok &= f < ins.a && off + len <= loops[f as usize].0.num_results();
+                        at += 1;
+                    }
+                }
+            }
+            ok &= at == slots.len();
+            assert!(ok, "nilpotent::graph: a slot index is out of range (a bug)");
+            continue;
+        }
+        if let Code::LoopOut = ins.code {
+            let (def, _, _) = &loops[ins.a as usize];
+            let ok = (ins.b as usize) < def.num_results() && (ins.dst as usize) < n_slots;
+            assert!(ok, "nilpotent::graph: a slot index is out of range (a bug)");
+            continue;
+        }
+        if let Code::Custom = ins.code {
+            let ok = calls[ins.a as usize]
+                .1
+                .iter()
+                .all(|&s| (s as usize) < n_slots)
+                && (ins.dst as usize) < n_slots;
+            assert!(ok, "nilpotent::graph: a slot index is out of range (a bug)");
+            continue;
+        }
+        let (reads, writes) = match ins.code {
+            Code::Unary(_) | Code::Neg => (1, true),
+            Code::MulAdd | Code::MulThenAdd | Code::ChainMulThenAdd => (3, true),
+            Code::Observe(_) => (1, false),
+            Code::Compare(_) => (2, false),
+            _ => (2, true),
+        };
+        let ok = [ins.a, ins.b, ins.c][..reads]
+            .iter()
+            .all(|&s| (s as usize) < n_slots)
+            && (!writes || (ins.dst as usize) < n_slots);
+        assert!(ok, "nilpotent::graph: a slot index is out of range (a bug)");
+    }
+}
+
+/// `Some(first)` if input `i` is in slot `first + i` for every input (`first` is `after_params`
+/// without inputs), all below `n_slots`.
+fn kept_inputs_at(input_slots: &[u32], after_params: usize, n_slots: usize) -> Option<u32> {
+    let first = input_slots.first().map_or(after_params, |&s| s as usize);
+    let in_order = input_slots
+        .iter()
+        .enumerate()
+        .all(|(i, &s)| s as usize == first + i && first + i < n_slots);
+    in_order.then_some(first as u32)
+}
+
+/// For each loop, per group of its operands, whether the group's values are in consecutive slots
+/// (the loop then copies them in one piece).
+fn mark_consecutive_groups(loops: &mut [LoopSlots]) {
+    for (def, slots, blocks) in loops {
+        let mut at = 0;
+        *blocks = def
+            .groups()
+            .map(|(len, from)| match from {
+                None => {
+                    let group = &slots[at..at + len];
+                    at += len;
+                    group.windows(2).all(|p| p[1] == p[0] + 1)
+                }
+                Some(_) => {
+                    at += 1;
+                    false
+                }
+            })
+            .collect();
+    }
 }
 
 /// Evaluates a [`Program`] on values of type `T`, reusing its work slots: after it is made, an

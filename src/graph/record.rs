@@ -6,97 +6,9 @@ use std::collections::{HashMap, HashSet};
 
 use super::Graph;
 use super::guard::{Guard, Origin, Test};
+use super::ir::{Call, Node};
 use crate::base::rules::{self, Binary, Unary};
 use crate::graph::custom::CustomFn;
-
-/// One node of a graph. Every operation is an entry of the rule table ([`Unary`], [`Binary`]),
-/// [`rules::mul_add`] or [`rules::chain_mul`]; arguments are indices of earlier nodes, so the list
-/// is in topological order by construction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum Node {
-    /// the i-th input
-    Input(u32),
-    /// the k-th parameter: a runtime input that is not differentiated (data); a leaf like an
-    /// input, never folded into or merged with a constant
-    Param(u32),
-    /// a constant (its bits, so that the node can be hashed)
-    Const(u64),
-    Unary(Unary, u32),
-    Binary(Binary, u32, u32),
-    /// `x·a + b` rounded once
-    MulAdd(u32, u32, u32),
-    /// `x ⊙ y` ([`rules::chain_mul`]): the product derivative graphs multiply partials by adjoints
-    /// with, exactly 0 where a factor is exactly 0
-    ChainMul(u32, u32),
-    /// a custom rule ([`crate::custom`]): the call `calls[k]` of the graph, which holds the rule
-    /// and its operands (any number of them)
-    Custom(u32),
-    /// a loop ([`crate::loops`]): the call `calls[k]` of the graph, whose operands are the loop's
-    /// (initial state, data, captured values) and whose `body` is the recorded loop. Its results
-    /// are read by `LoopOut` nodes; the node itself has no value.
-    Loop(u32),
-    /// result `j` of the loop node `l` (final state, sums, then the stacked values)
-    LoopOut(u32, u32),
-}
-
-/// The application of a custom rule in a graph: the rule and its operands (earlier nodes).
-#[derive(Clone, Debug)]
-pub(crate) struct Call {
-    pub(crate) op: CustomFn,
-    pub(crate) args: Box<[u32]>,
-    /// the loop of a `Node::Loop` (then `op` is a placeholder that is never called)
-    pub(crate) body: Option<std::sync::Arc<super::loops::LoopDef>>,
-}
-
-/// The operands of a node: up to three inline, or a custom call's list.
-pub(crate) enum Operands<'a> {
-    Inline([u32; 3], usize),
-    Call(&'a [u32]),
-}
-
-impl core::ops::Deref for Operands<'_> {
-    type Target = [u32];
-    fn deref(&self) -> &[u32] {
-        match self {
-            Operands::Inline(a, k) => &a[..*k],
-            Operands::Call(a) => a,
-        }
-    }
-}
-
-impl Node {
-    /// The arguments (indices of earlier nodes); `calls` are the graph's custom calls.
-    pub(crate) fn args<'a>(&self, calls: &'a [Call]) -> Operands<'a> {
-        match *self {
-            Node::Input(_) | Node::Param(_) | Node::Const(_) => Operands::Inline([0; 3], 0),
-            Node::Unary(_, a) => Operands::Inline([a, 0, 0], 1),
-            Node::Binary(_, a, b) | Node::ChainMul(a, b) => Operands::Inline([a, b, 0], 2),
-            Node::MulAdd(a, b, c) => Operands::Inline([a, b, c], 3),
-            Node::Custom(k) | Node::Loop(k) => Operands::Call(&calls[k as usize].args),
-            Node::LoopOut(l, _) => Operands::Inline([l, 0, 0], 1),
-        }
-    }
-
-    /// The same operation on renumbered arguments (a custom call is renumbered with its list of
-    /// calls).
-    pub(crate) fn map(self, mut map: impl FnMut(u32) -> u32) -> Node {
-        match self {
-            Node::Input(_) | Node::Param(_) | Node::Const(_) | Node::Custom(_) | Node::Loop(_) => {
-                self
-            }
-            Node::LoopOut(l, j) => Node::LoopOut(map(l), j),
-            Node::Unary(op, a) => Node::Unary(op, map(a)),
-            Node::Binary(op, a, b) => Node::Binary(op, map(a), map(b)),
-            Node::MulAdd(a, b, c) => Node::MulAdd(map(a), map(b), map(c)),
-            Node::ChainMul(a, b) => Node::ChainMul(map(a), map(b)),
-        }
-    }
-
-    /// True for an operation (not an input, a parameter or a constant).
-    pub(crate) fn is_operation(&self) -> bool {
-        !matches!(self, Node::Input(_) | Node::Param(_) | Node::Const(_))
-    }
-}
 
 /// An operand while recording: a constant (not yet a node) or a node.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -206,6 +206,21 @@ impl Recording {
         with_builder(self.id, f)
     }
 
+    /// Checks that this is the thread's innermost recording, the one `Sym` arithmetic records
+    /// into. A construction that records with `Sym` operators (the derivative builder) takes its
+    /// recording as an argument and checks it here, so that where it writes is in its signature.
+    ///
+    /// # Panics
+    /// If another recording is innermost (a bug of the construction).
+    pub(crate) fn expect_innermost(&self) {
+        assert_eq!(
+            innermost(),
+            Some(self.id),
+            "nilpotent::graph: a construction records into a recording that is not the innermost \
+             one (a bug)"
+        );
+    }
+
     /// Ends the recording and returns what was recorded.
     pub(crate) fn finish(mut self) -> Builder {
         self.done = true;

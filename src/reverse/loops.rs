@@ -33,7 +33,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use num_traits::Float;
 
-use super::tape::{self, Node, SINK};
+use super::tape::{self, SINK, TapeEntry};
 use super::var::Var;
 use crate::base::loops::LoopSpec;
 
@@ -101,8 +101,8 @@ fn lane<T: Float>(d: T, a: T) -> T {
 /// The backward sweep over one step's nodes (`nodes[..C]` are its leaves) with `C` adjoint lanes,
 /// `adj[i·C + j]` the adjoint of local node i in lane j (seeded by the caller); adjoints that reach
 /// a node outside the step go to its column of `next`.
-fn sweep<T: Float, const C: usize>(
-    nodes: &[Node<T>],
+fn backward_lanes<T: Float, const C: usize>(
+    nodes: &[TapeEntry<T>],
     start: usize,
     adj: &mut [T],
     out: &mut Outside<T>,
@@ -110,7 +110,7 @@ fn sweep<T: Float, const C: usize>(
 ) {
     let (adj, _) = adj.as_chunks_mut::<C>();
     for i in (C..nodes.len()).rev() {
-        let Node { parents, partials } = nodes[i];
+        let TapeEntry { parents, partials } = nodes[i];
         let a = adj[i];
         if const { crate::base::zero::plain::<T>() } && a.iter().all(|v| v.is_zero()) {
             continue;
@@ -139,9 +139,9 @@ fn sweep<T: Float, const C: usize>(
     }
 }
 
-/// [`sweep`] for any number of lanes (`out.c`).
-fn sweep_any<T: Float>(
-    nodes: &[Node<T>],
+/// [`backward_lanes`] for any number of lanes (`out.c`).
+fn backward_lanes_any<T: Float>(
+    nodes: &[TapeEntry<T>],
     start: usize,
     adj: &mut [T],
     out: &mut Outside<T>,
@@ -149,7 +149,7 @@ fn sweep_any<T: Float>(
 ) {
     let c = out.c;
     for i in (c..nodes.len()).rev() {
-        let Node { parents, partials } = nodes[i];
+        let TapeEntry { parents, partials } = nodes[i];
         // the parents are below i: their lanes are in `below`
         let (below, lanes) = adj.split_at_mut(i * c);
         let a = &lanes[..c];
@@ -205,7 +205,7 @@ pub(crate) fn record_loop<T: Float + 'static>(spec: &LoopSpec<'_, Var<T>>) -> Op
             out.jac[q * c + i] = T::one();
         }
     }
-    let mut nodes: Vec<Node<T>> = Vec::new();
+    let mut nodes: Vec<TapeEntry<T>> = Vec::new();
     let mut adj: Vec<T> = Vec::new();
     let mut next: Vec<T> = Vec::new();
     let mut leaves: Vec<Var<T>> = Vec::with_capacity(c);
@@ -247,11 +247,11 @@ pub(crate) fn record_loop<T: Float + 'static>(spec: &LoopSpec<'_, Var<T>>) -> Op
         // of lanes for small states: a 10⁴-step Lorenz fold took 2.3× the plain loop's tape with
         // the lanes as slices)
         match c {
-            1 => sweep::<T, 1>(&nodes, start, &mut adj, &mut out, &mut next),
-            2 => sweep::<T, 2>(&nodes, start, &mut adj, &mut out, &mut next),
-            3 => sweep::<T, 3>(&nodes, start, &mut adj, &mut out, &mut next),
-            4 => sweep::<T, 4>(&nodes, start, &mut adj, &mut out, &mut next),
-            _ => sweep_any(&nodes, start, &mut adj, &mut out, &mut next),
+            1 => backward_lanes::<T, 1>(&nodes, start, &mut adj, &mut out, &mut next),
+            2 => backward_lanes::<T, 2>(&nodes, start, &mut adj, &mut out, &mut next),
+            3 => backward_lanes::<T, 3>(&nodes, start, &mut adj, &mut out, &mut next),
+            4 => backward_lanes::<T, 4>(&nodes, start, &mut adj, &mut out, &mut next),
+            _ => backward_lanes_any(&nodes, start, &mut adj, &mut out, &mut next),
         }
         // + A·J, A[j][i] = the adjoint of leaf i in lane j
         for q in 0..out.cols.len() {

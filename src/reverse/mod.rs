@@ -36,11 +36,12 @@
 //! for reusing a tape without allocating, and [`Tape::trace`] for printing the Wengert list.
 
 mod custom;
+mod drivers;
 mod loops;
 #[doc(hidden)]
 pub mod nalgebra;
-mod reuse;
 mod scalar;
+mod spare;
 mod tape;
 mod var;
 
@@ -49,7 +50,7 @@ use num_traits::Float;
 
 use crate::base::driver::{Chunk, DEFAULT_CHUNK};
 use crate::forward::Dual;
-pub(crate) use reuse::with_thread_tape;
+pub(crate) use spare::with_thread_tape;
 
 pub use tape::{Tape, Trace};
 pub use var::Var;

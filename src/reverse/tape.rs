@@ -47,7 +47,7 @@ use super::var::{Var, lhs_identity, rhs_identity};
 use crate::base::rules::{Binary, Unary};
 
 /// The index of a constant [`Var`] (no node).
-pub(crate) const NONE: u32 = u32::MAX;
+pub(crate) const NO_ENTRY: u32 = u32::MAX;
 
 /// Node 0 of every recording is a sink: the unused parent slot of a one-parent node points to it
 /// with partial 0, so the backward sweep adds to both parents without a branch. Its adjoint is
@@ -56,7 +56,7 @@ pub(crate) const SINK: u32 = 0;
 
 /// One recorded operation: up to two parents and the local partial derivative towards each.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Node<T> {
+pub(crate) struct TapeEntry<T> {
     pub(crate) parents: [u32; 2],
     pub(crate) partials: [T; 2],
 }
@@ -82,17 +82,17 @@ pub(crate) enum Op<T> {
 
 /// The nodes of one recording, and its id.
 #[derive(Debug)]
-pub(crate) struct Recording<T> {
+pub(crate) struct TapeRecording<T> {
     pub(crate) id: u64,
-    pub(crate) nodes: Vec<Node<T>>,
+    pub(crate) nodes: Vec<TapeEntry<T>>,
     tracing: bool,
     /// `(operation, value)` of each node, filled only while `tracing`.
     pub(crate) trace: Vec<(Op<T>, T)>,
 }
 
-impl<T> Recording<T> {
+impl<T> TapeRecording<T> {
     const fn empty() -> Self {
-        Recording {
+        TapeRecording {
             id: 0,
             nodes: Vec::new(),
             tracing: false,
@@ -105,10 +105,10 @@ impl<T> Recording<T> {
 /// traced.
 ///
 /// # Safety
-/// `rec` points to a live `Recording<T>` to which no reference exists during the call.
+/// `rec` points to a live `TapeRecording<T>` to which no reference exists during the call.
 #[inline(always)]
 #[allow(unsafe_code)]
-unsafe fn push<T>(rec: NonNull<Recording<T>>, node: Node<T>) -> (u32, bool) {
+unsafe fn push<T>(rec: NonNull<TapeRecording<T>>, node: TapeEntry<T>) -> (u32, bool) {
     // SAFETY: by the caller's guarantee no other reference to `*rec` exists. The `&mut` is not
     // used across `grow` (which may panic): it is made again afterwards.
     let mut r = unsafe { &mut *rec.as_ptr() };
@@ -123,17 +123,17 @@ unsafe fn push<T>(rec: NonNull<Recording<T>>, node: Node<T>) -> (u32, bool) {
     (index as u32, r.tracing)
 }
 
-/// Makes room for more nodes (kept out of the hot path). Indices must stay below `NONE`.
+/// Makes room for more nodes (kept out of the hot path). Indices must stay below `NO_ENTRY`.
 ///
 /// # Safety
 /// As for [`push`].
 #[cold]
 #[inline(never)]
 #[allow(unsafe_code)]
-unsafe fn grow<T>(rec: NonNull<Recording<T>>) {
+unsafe fn grow<T>(rec: NonNull<TapeRecording<T>>) {
     // SAFETY: no other reference to `*rec` exists (caller); this one is dropped at once.
     let len = unsafe { rec.as_ref().nodes.len() };
-    if len >= NONE as usize {
+    if len >= NO_ENTRY as usize {
         tape_full(len);
     }
     // SAFETY: as above; `try_reserve` neither panics nor calls out while the `&mut` lives.
@@ -184,20 +184,20 @@ thread_local! {
 /// a type-id comparison. Otherwise (an operation of an outer recording inside an inner recording of
 /// another type, or no recording at all) the cold path searches the list or panics.
 ///
-/// The pointer was published by `Activation::new` from the `&mut Recording<T>` of a `Tape::record`
+/// The pointer was published by `Activation::new` from the `&mut TapeRecording<T>` of a `Tape::record`
 /// call that is still running on this thread (the entry is removed by `Activation`'s `Drop` before
-/// `record` returns or unwinds), so it points to a live `Recording<T>` (the type id was compared
+/// `record` returns or unwinds), so it points to a live `TapeRecording<T>` (the type id was compared
 /// here or in `find_active`). `record` holds the `&mut Tape` for its whole duration and uses
 /// neither the recording nor the pointer while the user's closure runs, and the thread-local is
 /// never shared with another thread: every reference to the recording is made from this pointer,
 /// by `push_node`, `push` and `grow`, none of which is alive when another can be made.
 #[inline(always)]
-fn active<T: Float + 'static>() -> NonNull<Recording<T>> {
+fn active<T: Float + 'static>() -> NonNull<TapeRecording<T>> {
     let ptr = match INNERMOST.with(Cell::get) {
         Some((id, ptr)) if id == TypeId::of::<T>() => ptr,
         _ => find_active::<T>(),
     };
-    ptr.cast::<Recording<T>>()
+    ptr.cast::<TapeRecording<T>>()
 }
 
 /// The active recording of `T` when it is not the innermost one; panics if there is none.
@@ -230,7 +230,7 @@ struct Activation {
 impl Activation {
     /// # Panics
     /// If this thread already has an active recording of `T`.
-    fn new<T: Float + 'static>(rec: &mut Recording<T>) -> Activation {
+    fn new<T: Float + 'static>(rec: &mut TapeRecording<T>) -> Activation {
         let ptr = NonNull::from(rec).cast::<()>();
         let started = ACTIVE.with(|active| {
             let mut active = active.borrow_mut();
@@ -349,7 +349,7 @@ fn push_node<T: Float + 'static>(
     value: T,
     op: Op<T>,
 ) -> Var<T> {
-    let node = Node {
+    let node = TapeEntry {
         parents: [x.index, second],
         partials: [dx, dy],
     };
@@ -371,7 +371,7 @@ fn push_node<T: Float + 'static>(
 }
 
 /// The active recording of `T` on this thread, if any (unlike [`active`], no panic without one).
-fn try_active<T: Float + 'static>() -> Option<NonNull<Recording<T>>> {
+fn try_active<T: Float + 'static>() -> Option<NonNull<TapeRecording<T>>> {
     let ptr = match INNERMOST.with(Cell::get) {
         Some((id, ptr)) if id == TypeId::of::<T>() => Some(ptr),
         _ => ACTIVE.with(|active| {
@@ -383,7 +383,7 @@ fn try_active<T: Float + 'static>() -> Option<NonNull<Recording<T>>> {
                 .map(|&(_, ptr)| ptr)
         }),
     };
-    ptr.map(NonNull::cast::<Recording<T>>)
+    ptr.map(NonNull::cast::<TapeRecording<T>>)
 }
 
 /// The id, the number of nodes and the tracing flag of the active recording of `T`, if any: for
@@ -403,7 +403,7 @@ pub(crate) fn active_recording<T: Float + 'static>() -> Option<(u64, usize, bool
 /// Appends a node without parents (an input of a loop's step, like a tape input) with value
 /// `value` to the active recording of `T`.
 pub(crate) fn push_leaf<T: Float + 'static>(value: T) -> Var<T> {
-    let node = Node {
+    let node = TapeEntry {
         parents: [SINK, SINK],
         partials: [T::zero(); 2],
     };
@@ -426,7 +426,7 @@ pub(crate) fn push_leaf<T: Float + 'static>(value: T) -> Var<T> {
 ///
 /// # Panics
 /// If no recording of `T` is active, or it is traced (the trace would lose its rows).
-pub(crate) fn cut_nodes<T: Float + 'static>(start: usize, out: &mut Vec<Node<T>>) {
+pub(crate) fn cut_nodes<T: Float + 'static>(start: usize, out: &mut Vec<TapeEntry<T>>) {
     let rec = active::<T>();
     // SAFETY: as in `active_recording`.
     #[allow(unsafe_code)]
@@ -443,7 +443,7 @@ pub(crate) fn cut_nodes<T: Float + 'static>(start: usize, out: &mut Vec<Node<T>>
     // 10⁶-step `fold`'s gradient: perf, dev/examples/lorenz_memory.rs).
     // SAFETY: `rec` is live and no reference to it is alive (no user code runs here); the source
     // `nodes[start..len]` is in bounds, `out` (a different allocation) has room for `n` nodes, and
-    // `Node<T>: Copy`, so the bitwise copy makes `n` valid nodes, which `set_len` then owns.
+    // `TapeEntry<T>: Copy`, so the bitwise copy makes `n` valid nodes, which `set_len` then owns.
     #[allow(unsafe_code)]
     unsafe {
         if n > 0 {
@@ -462,7 +462,7 @@ pub(crate) fn cut_nodes<T: Float + 'static>(start: usize, out: &mut Vec<Node<T>>
 /// Appends `(op, value)` to the trace of the recording behind `rec` (the active one).
 #[cold]
 #[inline(never)]
-fn push_trace<T: Float + 'static>(rec: NonNull<Recording<T>>, op: Op<T>, value: T) {
+fn push_trace<T: Float + 'static>(rec: NonNull<TapeRecording<T>>, op: Op<T>, value: T) {
     // SAFETY: `rec` is the active recording and no reference to it is alive (see `push_node`);
     // the reservation is checked before the `&mut` that pushes is formed, and `try_reserve` does
     // not panic.
@@ -483,11 +483,11 @@ fn push_trace<T: Float + 'static>(rec: NonNull<Recording<T>>, op: Op<T>, value: 
 /// so there is no check: ids are unique for the life of the process, and a variable of an old
 /// recording is always told apart from the current one.
 fn next_id() -> u64 {
-    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+    NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed)
 }
 
 /// The id of the next recording (see [`next_id`]).
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A reusable tape for scalar type `T`: records a function evaluated on [`Var<T>`] inputs, then
 /// sweeps backward to get adjoints (gradients, vector-Jacobian products).
@@ -514,7 +514,7 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// ```
 #[derive(Debug)]
 pub struct Tape<T> {
-    rec: Recording<T>,
+    rec: TapeRecording<T>,
     n_inputs: usize,
     inputs: Vec<Var<T>>,
     adjoints: Vec<T>,
@@ -533,7 +533,7 @@ impl<T: Float + 'static> Tape<T> {
     /// An empty tape.
     pub fn new() -> Self {
         Tape {
-            rec: Recording::empty(),
+            rec: TapeRecording::empty(),
             n_inputs: 0,
             inputs: Vec::new(),
             adjoints: Vec::new(),
@@ -558,7 +558,7 @@ impl<T: Float + 'static> Tape<T> {
     /// The size of one node in bytes: two `u32` parent indices and two partials of type `T`
     /// (24 for `f64`). The value of a node is not stored; [`Var`] carries it.
     pub const fn bytes_per_node() -> usize {
-        core::mem::size_of::<Node<T>>()
+        core::mem::size_of::<TapeEntry<T>>()
     }
 
     /// The number of nodes the tape has room for without growing.
@@ -604,15 +604,15 @@ impl<T: Float + 'static> Tape<T> {
         let id = next_id();
         self.rec.id = id;
         self.n_inputs = x.len();
-        let no_parents = Node {
+        let no_parents = TapeEntry {
             parents: [SINK, SINK],
             partials: [T::zero(); 2],
         };
         assert!(
-            x.len() < NONE as usize - 1,
+            x.len() < NO_ENTRY as usize - 1,
             "nilpotent::reverse: {} inputs do not fit on a tape (at most {})",
             x.len(),
-            NONE - 2
+            NO_ENTRY - 2
         );
         self.rec.nodes.push(no_parents); // the sink, node 0
         if self.rec.tracing {
@@ -640,7 +640,7 @@ impl<T: Float + 'static> Tape<T> {
     /// # Panics
     /// If `output` does not belong to this tape's last recording.
     pub fn backward(&mut self, output: Var<T>) -> &[T] {
-        self.sweep(&[output], &[T::one()]);
+        self.backward_pass(&[output], &[T::one()]);
         self.input_adjoints()
     }
 
@@ -656,7 +656,7 @@ impl<T: Float + 'static> Tape<T> {
             crate::base::text::count(s.len(), "entry", "entries"),
             ys.len()
         );
-        self.sweep(ys, s);
+        self.backward_pass(ys, s);
         self.input_adjoints()
     }
 
@@ -688,7 +688,7 @@ impl<T: Float + 'static> Tape<T> {
     /// Nodes with a zero adjoint are skipped (over dual numbers: `⊙` by the values, see
     /// `crate::zero`), so an infinite partial on a branch that does not reach the outputs injects
     /// no NaN.
-    fn sweep(&mut self, ys: &[Var<T>], s: &[T]) {
+    fn backward_pass(&mut self, ys: &[Var<T>], s: &[T]) {
         let nodes = &self.rec.nodes;
         self.adjoints.clear();
         self.adjoints.resize(nodes.len(), T::zero());
@@ -720,7 +720,7 @@ impl<T: Float + 'static> Tape<T> {
             // skipped: each product is `partial ⊙ adjoint` by the values (`crate::zero`).
             for i in (self.n_inputs + 1..last).rev() {
                 let a = adj[i];
-                let Node { parents, partials } = nodes[i];
+                let TapeEntry { parents, partials } = nodes[i];
                 let (p0, p1) = (parents[0] as usize, parents[1] as usize);
                 adj[p0] = adj[p0] + crate::base::zero::product(partials[0], a);
                 if !(skip_sink && p1 == SINK as usize) {
@@ -734,7 +734,7 @@ impl<T: Float + 'static> Tape<T> {
             if a.is_zero() {
                 continue;
             }
-            let Node { parents, partials } = nodes[i];
+            let TapeEntry { parents, partials } = nodes[i];
             let (p0, p1) = (parents[0] as usize, parents[1] as usize);
             adj[p0] = adj[p0] + partials[0] * a;
             // p1 = SINK with partial 0 for a one-parent node
@@ -908,7 +908,7 @@ mod tests {
     fn recording_ids_do_not_wrap_at_2_pow_32() {
         let mut tape = Tape::new();
         let first = tape.record(&[1.0], |x| x[0]);
-        NEXT_ID.fetch_max(first.tape + (1 << 32) - 2, Ordering::Relaxed);
+        NEXT_TAPE_ID.fetch_max(first.tape + (1 << 32) - 2, Ordering::Relaxed);
         let mut ids = Vec::new();
         for _ in 0..4 {
             let y = tape.record(&[2.0], |x| x[0] * 3.0);

@@ -6,7 +6,7 @@ use core::fmt;
 
 use num_traits::{Float, Pow};
 
-use super::tape::{NONE, Op, record1, record2};
+use super::tape::{NO_ENTRY, Op, record1, record2};
 use crate::base::rules::{self, Binary, Unary};
 use crate::base::scalar::{impl_num_traits, impl_operators};
 
@@ -38,7 +38,7 @@ impl<T: Float + 'static> Var<T> {
     pub fn constant(value: T) -> Self {
         Var {
             value,
-            index: NONE,
+            index: NO_ENTRY,
             tape: 0,
         }
     }
@@ -65,7 +65,7 @@ impl<T: Float + 'static> Var<T> {
     /// True for a constant (a value with no node on any tape).
     #[inline(always)]
     pub fn is_constant(&self) -> bool {
-        self.index == NONE
+        self.index == NO_ENTRY
     }
 
     /// The index of this variable's node on its tape (`None` for a constant).
