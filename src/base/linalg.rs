@@ -14,10 +14,10 @@ use num_traits::{Float, NumCast};
 /// nalgebra's `ComplexField` and `RealField` for `$ty`, whose scalar type is `$s`, with impl
 /// generics `$gen` (the fields additionally need `$s: RealField`).
 ///
-/// Like [`impl_num_traits`](crate::scalar), this is a plain list of trait methods, each forwarding
+/// Like [`impl_num_traits`](crate::base::scalar), this is a plain list of trait methods, each forwarding
 /// to the type's [`Float`] impl (the rule table) or composing `Float` methods. It needs the
 /// inherent methods `constant($s) -> Self`, `observe(&self, Observe) -> $s` (the value, for a
-/// branch: see [`crate::scalar`]) and `is_constant(&self) -> bool`.
+/// branch: see [`crate::base::scalar`]) and `is_constant(&self) -> bool`.
 macro_rules! impl_real_field {
     ([$($gen:tt)*] $ty:ty, $s:ty) => {
         /// A scalar to simba: one lane, whose element is the number itself.

@@ -1,4 +1,4 @@
-//! The num-traits family for [`Dual`] (see [`crate::scalar`] for the list, written once for both
+//! The num-traits family for [`Dual`] (see [`crate::base::scalar`] for the list, written once for both
 //! modes), and the few methods in which forward mode differs: what counts as a constant (all
 //! tangents zero), and a `mul_add` fused in every lane.
 
