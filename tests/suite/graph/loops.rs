@@ -1120,3 +1120,45 @@ fn gradient_of_a_checkpointed_loop_whose_body_branches_panicked() {
         );
     }
 }
+
+/// Nested loops with branches: a `sum_map` whose body branches on its row inside a `scan` step
+/// that branches on its state.
+fn nested_branches<T: Real>(x: &[T], xs: &[T]) -> T {
+    let s = scan(&[x[0]], xs, 4, |s, row| {
+        let inner = sum_map(row, 2, |v| {
+            let z = v[0] * x[1] + s[0];
+            if v[1] > 0.0 { z.sin() } else { z * z * 0.5 }
+        });
+        if s[0] > 0.0 {
+            vec![s[0] * 0.5 + inner]
+        } else {
+            vec![inner - s[0] * s[0]]
+        }
+    });
+    s[0]
+}
+
+#[test]
+fn gradient_of_nested_loops_whose_bodies_branch_panicked() {
+    // every inner row on one path, and rows on both
+    for xs in [
+        [
+            0.5, 1.0, -0.25, 2.0, 0.75, 0.5, 1.5, 0.25, -1.0, 3.0, 0.2, 1.0,
+        ],
+        [
+            0.5, 1.0, -0.25, -2.0, 0.75, 0.5, 1.5, -0.25, -1.0, 3.0, 0.2, -1.0,
+        ],
+    ] {
+        for x in [[0.5, 1.5], [-0.75, 0.5]] {
+            let g = Graph::record_with(&x, &xs, nested_branches);
+            check_branching_gradient(
+                &g,
+                &g.unrolled(),
+                &x,
+                &xs,
+                forward!(gradient, nested_branches, &x, &xs),
+            );
+            check_branching_hessian(&g, &x, &xs, forward!(hessian, nested_branches, &x, &xs));
+        }
+    }
+}
