@@ -137,8 +137,9 @@ impl LoopDef {
 
     /// Runs the loop on values of `T`: `args` are the loop's operands, `evals` an evaluator of
     /// each variant, `input` and `out` buffers of the body's inputs and outputs, `results` the
-    /// loop's results. `Err((k, e))` if no variant accepts iteration k (`e` is the first
-    /// variant's error there).
+    /// loop's results. `Err((t, e))` if no variant accepts the iteration run at step t (`e` is
+    /// the first variant's error there); `input` then holds that iteration's inputs (its state,
+    /// windows and free values), from which a caller records the variant it lacks.
     pub(crate) fn run<T: Value>(
         &self,
         args: &[T],
@@ -255,6 +256,9 @@ impl LoopDef {
                 }
             }
             let Some(v) = ran else {
+                // the windows went straight to the slots: copy this iteration's to `input` too,
+                // which then holds all of the failing iteration's inputs, as `run` promises
+                self.read_windows(args, k, input);
                 let e = first_error.unwrap_or(GraphError::LoopGuard {
                     iteration: k,
                     variants: 0,

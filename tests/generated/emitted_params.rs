@@ -13698,7 +13698,7 @@ pub fn loop_logistic_hessian_loop30_v1(x: &[f64], out: &mut [f64]) -> ::std::res
     ::std::result::Result::Ok(())
 }
 
-/// `loop_logistic_hessian_loop35_v0`: a graph of 11 inputs, 3 outputs, 26 operations and 2 guards, as Rust source
+/// `loop_logistic_hessian_loop35_v0`: a graph of 11 inputs, 3 outputs, 29 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -13728,15 +13728,10 @@ pub fn loop_logistic_hessian_loop35_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v10 = x[10];
     let v12: f64 = 0.0;
     let v18: f64 = 0.5;
-    let v19: f64 = -0.5;
     let v21: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v18, v3) {
-        0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/suite/graph/cases/params.rs:245:12", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
-    }
-    match ::nilpotent::graph::Compare::Lt.outcome(v3, v19) {
-        0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[3]", "-0.5"], "tests/suite/graph/cases/params.rs:247:19", 0, 0x0, found, [::std::option::Option::Some(v3), ::std::option::Option::None])),
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/suite/graph/cases/params.rs:245:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     let v11 = v0 * v4;
     let v13 = v11 + v12;
@@ -13744,7 +13739,8 @@ pub fn loop_logistic_hessian_loop35_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v15 = v13 + v14;
     let v16 = v2 * v6;
     let v17 = v15 + v16;
-    let v20 = v17.exp();
+    let v19 = -v17;
+    let v20 = v19.exp();
     let v22 = v20 + v21;
     let v23 = v22.recip();
     let v24 = if v7 == 0.0 || v23 == 0.0 { 0.0 } else { v7 * v23 };
@@ -13753,24 +13749,26 @@ pub fn loop_logistic_hessian_loop35_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v27 = v25 + v26;
     let v28 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
     let v29 = v27 + v28;
-    let v30 = if v24 == 0.0 || v29 == 0.0 { 0.0 } else { v24 * v29 };
-    let v31 = if v20 == 0.0 || v29 == 0.0 { 0.0 } else { v20 * v29 };
-    let v32 = if v7 == 0.0 || v31 == 0.0 { 0.0 } else { v7 * v31 };
-    let v33 = v23 * v23;
-    let v34 = -v33;
-    let v35 = if v32 == 0.0 || v34 == 0.0 { 0.0 } else { v32 * v34 };
-    let v36 = v30 + v35;
-    let v37 = if v20 == 0.0 || v36 == 0.0 { 0.0 } else { v20 * v36 };
-    let v38 = if v2 == 0.0 || v37 == 0.0 { 0.0 } else { v2 * v37 };
-    let v39 = if v1 == 0.0 || v37 == 0.0 { 0.0 } else { v1 * v37 };
-    let v40 = if v0 == 0.0 || v37 == 0.0 { 0.0 } else { v0 * v37 };
-    out[0] = v40;
-    out[1] = v39;
-    out[2] = v38;
+    let v30 = -v29;
+    let v31 = if v24 == 0.0 || v30 == 0.0 { 0.0 } else { v24 * v30 };
+    let v32 = if v20 == 0.0 || v30 == 0.0 { 0.0 } else { v20 * v30 };
+    let v33 = if v7 == 0.0 || v32 == 0.0 { 0.0 } else { v7 * v32 };
+    let v34 = v23 * v23;
+    let v35 = -v34;
+    let v36 = if v33 == 0.0 || v35 == 0.0 { 0.0 } else { v33 * v35 };
+    let v37 = v31 + v36;
+    let v38 = if v20 == 0.0 || v37 == 0.0 { 0.0 } else { v20 * v37 };
+    let v39 = -v38;
+    let v40 = if v2 == 0.0 || v39 == 0.0 { 0.0 } else { v2 * v39 };
+    let v41 = if v1 == 0.0 || v39 == 0.0 { 0.0 } else { v1 * v39 };
+    let v42 = if v0 == 0.0 || v39 == 0.0 { 0.0 } else { v0 * v39 };
+    out[0] = v42;
+    out[1] = v41;
+    out[2] = v40;
     ::std::result::Result::Ok(())
 }
 
-/// `loop_logistic_hessian_loop35_v1`: a graph of 11 inputs, 3 outputs, 29 operations and 1 guard, as Rust source
+/// `loop_logistic_hessian_loop35_v1`: a graph of 11 inputs, 3 outputs, 26 operations and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -13800,10 +13798,15 @@ pub fn loop_logistic_hessian_loop35_v1(x: &[f64], out: &mut [f64]) -> ::std::res
     let v10 = x[10];
     let v12: f64 = 0.0;
     let v18: f64 = 0.5;
+    let v19: f64 = -0.5;
     let v21: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v18, v3) {
-        0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/suite/graph/cases/params.rs:245:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/suite/graph/cases/params.rs:245:12", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
+    }
+    match ::nilpotent::graph::Compare::Lt.outcome(v3, v19) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[3]", "-0.5"], "tests/suite/graph/cases/params.rs:247:19", 0, 0x0, found, [::std::option::Option::Some(v3), ::std::option::Option::None])),
     }
     let v11 = v0 * v4;
     let v13 = v11 + v12;
@@ -13811,8 +13814,7 @@ pub fn loop_logistic_hessian_loop35_v1(x: &[f64], out: &mut [f64]) -> ::std::res
     let v15 = v13 + v14;
     let v16 = v2 * v6;
     let v17 = v15 + v16;
-    let v19 = -v17;
-    let v20 = v19.exp();
+    let v20 = v17.exp();
     let v22 = v20 + v21;
     let v23 = v22.recip();
     let v24 = if v7 == 0.0 || v23 == 0.0 { 0.0 } else { v7 * v23 };
@@ -13821,26 +13823,24 @@ pub fn loop_logistic_hessian_loop35_v1(x: &[f64], out: &mut [f64]) -> ::std::res
     let v27 = v25 + v26;
     let v28 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
     let v29 = v27 + v28;
-    let v30 = -v29;
-    let v31 = if v24 == 0.0 || v30 == 0.0 { 0.0 } else { v24 * v30 };
-    let v32 = if v20 == 0.0 || v30 == 0.0 { 0.0 } else { v20 * v30 };
-    let v33 = if v7 == 0.0 || v32 == 0.0 { 0.0 } else { v7 * v32 };
-    let v34 = v23 * v23;
-    let v35 = -v34;
-    let v36 = if v33 == 0.0 || v35 == 0.0 { 0.0 } else { v33 * v35 };
-    let v37 = v31 + v36;
-    let v38 = if v20 == 0.0 || v37 == 0.0 { 0.0 } else { v20 * v37 };
-    let v39 = -v38;
-    let v40 = if v2 == 0.0 || v39 == 0.0 { 0.0 } else { v2 * v39 };
-    let v41 = if v1 == 0.0 || v39 == 0.0 { 0.0 } else { v1 * v39 };
-    let v42 = if v0 == 0.0 || v39 == 0.0 { 0.0 } else { v0 * v39 };
-    out[0] = v42;
-    out[1] = v41;
-    out[2] = v40;
+    let v30 = if v24 == 0.0 || v29 == 0.0 { 0.0 } else { v24 * v29 };
+    let v31 = if v20 == 0.0 || v29 == 0.0 { 0.0 } else { v20 * v29 };
+    let v32 = if v7 == 0.0 || v31 == 0.0 { 0.0 } else { v7 * v31 };
+    let v33 = v23 * v23;
+    let v34 = -v33;
+    let v35 = if v32 == 0.0 || v34 == 0.0 { 0.0 } else { v32 * v34 };
+    let v36 = v30 + v35;
+    let v37 = if v20 == 0.0 || v36 == 0.0 { 0.0 } else { v20 * v36 };
+    let v38 = if v2 == 0.0 || v37 == 0.0 { 0.0 } else { v2 * v37 };
+    let v39 = if v1 == 0.0 || v37 == 0.0 { 0.0 } else { v1 * v37 };
+    let v40 = if v0 == 0.0 || v37 == 0.0 { 0.0 } else { v0 * v37 };
+    out[0] = v40;
+    out[1] = v39;
+    out[2] = v38;
     ::std::result::Result::Ok(())
 }
 
-/// `loop_logistic_hessian_loop39_v0`: a graph of 11 inputs, 3 outputs, 26 operations and 2 guards, as Rust source
+/// `loop_logistic_hessian_loop39_v0`: a graph of 11 inputs, 3 outputs, 29 operations and 1 guard, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -13870,15 +13870,10 @@ pub fn loop_logistic_hessian_loop39_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v10 = x[10];
     let v12: f64 = 0.0;
     let v18: f64 = 0.5;
-    let v19: f64 = -0.5;
     let v21: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v18, v3) {
-        0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/suite/graph/cases/params.rs:245:12", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
-    }
-    match ::nilpotent::graph::Compare::Lt.outcome(v3, v19) {
-        0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[3]", "-0.5"], "tests/suite/graph/cases/params.rs:247:19", 0, 0x0, found, [::std::option::Option::Some(v3), ::std::option::Option::None])),
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/suite/graph/cases/params.rs:245:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     let v11 = v0 * v4;
     let v13 = v11 + v12;
@@ -13886,7 +13881,8 @@ pub fn loop_logistic_hessian_loop39_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v15 = v13 + v14;
     let v16 = v2 * v6;
     let v17 = v15 + v16;
-    let v20 = v17.exp();
+    let v19 = -v17;
+    let v20 = v19.exp();
     let v22 = v20 + v21;
     let v23 = v22.recip();
     let v24 = if v7 == 0.0 || v23 == 0.0 { 0.0 } else { v7 * v23 };
@@ -13895,24 +13891,26 @@ pub fn loop_logistic_hessian_loop39_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v27 = v25 + v26;
     let v28 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
     let v29 = v27 + v28;
-    let v30 = if v24 == 0.0 || v29 == 0.0 { 0.0 } else { v24 * v29 };
-    let v31 = if v20 == 0.0 || v29 == 0.0 { 0.0 } else { v20 * v29 };
-    let v32 = if v7 == 0.0 || v31 == 0.0 { 0.0 } else { v7 * v31 };
-    let v33 = v23 * v23;
-    let v34 = -v33;
-    let v35 = if v32 == 0.0 || v34 == 0.0 { 0.0 } else { v32 * v34 };
-    let v36 = v30 + v35;
-    let v37 = if v20 == 0.0 || v36 == 0.0 { 0.0 } else { v20 * v36 };
-    let v38 = if v2 == 0.0 || v37 == 0.0 { 0.0 } else { v2 * v37 };
-    let v39 = if v1 == 0.0 || v37 == 0.0 { 0.0 } else { v1 * v37 };
-    let v40 = if v0 == 0.0 || v37 == 0.0 { 0.0 } else { v0 * v37 };
-    out[0] = v40;
-    out[1] = v39;
-    out[2] = v38;
+    let v30 = -v29;
+    let v31 = if v24 == 0.0 || v30 == 0.0 { 0.0 } else { v24 * v30 };
+    let v32 = if v20 == 0.0 || v30 == 0.0 { 0.0 } else { v20 * v30 };
+    let v33 = if v7 == 0.0 || v32 == 0.0 { 0.0 } else { v7 * v32 };
+    let v34 = v23 * v23;
+    let v35 = -v34;
+    let v36 = if v33 == 0.0 || v35 == 0.0 { 0.0 } else { v33 * v35 };
+    let v37 = v31 + v36;
+    let v38 = if v20 == 0.0 || v37 == 0.0 { 0.0 } else { v20 * v37 };
+    let v39 = -v38;
+    let v40 = if v2 == 0.0 || v39 == 0.0 { 0.0 } else { v2 * v39 };
+    let v41 = if v1 == 0.0 || v39 == 0.0 { 0.0 } else { v1 * v39 };
+    let v42 = if v0 == 0.0 || v39 == 0.0 { 0.0 } else { v0 * v39 };
+    out[0] = v42;
+    out[1] = v41;
+    out[2] = v40;
     ::std::result::Result::Ok(())
 }
 
-/// `loop_logistic_hessian_loop39_v1`: a graph of 11 inputs, 3 outputs, 29 operations and 1 guard, as Rust source
+/// `loop_logistic_hessian_loop39_v1`: a graph of 11 inputs, 3 outputs, 26 operations and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -13942,6 +13940,78 @@ pub fn loop_logistic_hessian_loop39_v1(x: &[f64], out: &mut [f64]) -> ::std::res
     let v10 = x[10];
     let v12: f64 = 0.0;
     let v18: f64 = 0.5;
+    let v19: f64 = -0.5;
+    let v21: f64 = 1.0;
+    match ::nilpotent::graph::Compare::Lt.outcome(v18, v3) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/suite/graph/cases/params.rs:245:12", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
+    }
+    match ::nilpotent::graph::Compare::Lt.outcome(v3, v19) {
+        0x0 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[3]", "-0.5"], "tests/suite/graph/cases/params.rs:247:19", 0, 0x0, found, [::std::option::Option::Some(v3), ::std::option::Option::None])),
+    }
+    let v11 = v0 * v4;
+    let v13 = v11 + v12;
+    let v14 = v1 * v5;
+    let v15 = v13 + v14;
+    let v16 = v2 * v6;
+    let v17 = v15 + v16;
+    let v20 = v17.exp();
+    let v22 = v20 + v21;
+    let v23 = v22.recip();
+    let v24 = if v7 == 0.0 || v23 == 0.0 { 0.0 } else { v7 * v23 };
+    let v25 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    let v26 = if v1 == 0.0 || v9 == 0.0 { 0.0 } else { v1 * v9 };
+    let v27 = v25 + v26;
+    let v28 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
+    let v29 = v27 + v28;
+    let v30 = if v24 == 0.0 || v29 == 0.0 { 0.0 } else { v24 * v29 };
+    let v31 = if v20 == 0.0 || v29 == 0.0 { 0.0 } else { v20 * v29 };
+    let v32 = if v7 == 0.0 || v31 == 0.0 { 0.0 } else { v7 * v31 };
+    let v33 = v23 * v23;
+    let v34 = -v33;
+    let v35 = if v32 == 0.0 || v34 == 0.0 { 0.0 } else { v32 * v34 };
+    let v36 = v30 + v35;
+    let v37 = if v20 == 0.0 || v36 == 0.0 { 0.0 } else { v20 * v36 };
+    let v38 = if v2 == 0.0 || v37 == 0.0 { 0.0 } else { v2 * v37 };
+    let v39 = if v1 == 0.0 || v37 == 0.0 { 0.0 } else { v1 * v37 };
+    let v40 = if v0 == 0.0 || v37 == 0.0 { 0.0 } else { v0 * v37 };
+    out[0] = v40;
+    out[1] = v39;
+    out[2] = v38;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_logistic_hessian_loop42_v0`: a graph of 11 inputs, 3 outputs, 29 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_logistic_hessian_loop42_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 11] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 11, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = x[7];
+    let v8 = x[8];
+    let v9 = x[9];
+    let v10 = x[10];
+    let v12: f64 = 0.0;
+    let v18: f64 = 0.5;
     let v21: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v18, v3) {
         0x1 => {}
@@ -13982,11 +14052,11 @@ pub fn loop_logistic_hessian_loop39_v1(x: &[f64], out: &mut [f64]) -> ::std::res
     ::std::result::Result::Ok(())
 }
 
-/// `loop_logistic_hessian_loop42_v0`: a graph of 11 inputs, 3 outputs, 26 operations and 2 guards, as Rust source
+/// `loop_logistic_hessian_loop42_v1`: a graph of 11 inputs, 3 outputs, 26 operations and 2 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_logistic_hessian_loop42_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_logistic_hessian_loop42_v1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 11] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -14051,76 +14121,6 @@ pub fn loop_logistic_hessian_loop42_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     out[0] = v40;
     out[1] = v39;
     out[2] = v38;
-    ::std::result::Result::Ok(())
-}
-
-/// `loop_logistic_hessian_loop42_v1`: a graph of 11 inputs, 3 outputs, 29 operations and 1 guard, as Rust source
-/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
-/// `Graph::eval` returns.
-#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_logistic_hessian_loop42_v1(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 11] = match ::std::convert::TryInto::try_into(x) {
-        ::std::result::Result::Ok(x) => x,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 11, found: x.len() });
-        }
-    };
-    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
-        ::std::result::Result::Ok(out) => out,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
-        }
-    };
-    let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
-    let v3 = x[3];
-    let v4 = x[4];
-    let v5 = x[5];
-    let v6 = x[6];
-    let v7 = x[7];
-    let v8 = x[8];
-    let v9 = x[9];
-    let v10 = x[10];
-    let v12: f64 = 0.0;
-    let v18: f64 = 0.5;
-    let v21: f64 = 1.0;
-    match ::nilpotent::graph::Compare::Lt.outcome(v18, v3) {
-        0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/suite/graph/cases/params.rs:245:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
-    }
-    let v11 = v0 * v4;
-    let v13 = v11 + v12;
-    let v14 = v1 * v5;
-    let v15 = v13 + v14;
-    let v16 = v2 * v6;
-    let v17 = v15 + v16;
-    let v19 = -v17;
-    let v20 = v19.exp();
-    let v22 = v20 + v21;
-    let v23 = v22.recip();
-    let v24 = if v7 == 0.0 || v23 == 0.0 { 0.0 } else { v7 * v23 };
-    let v25 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
-    let v26 = if v1 == 0.0 || v9 == 0.0 { 0.0 } else { v1 * v9 };
-    let v27 = v25 + v26;
-    let v28 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
-    let v29 = v27 + v28;
-    let v30 = -v29;
-    let v31 = if v24 == 0.0 || v30 == 0.0 { 0.0 } else { v24 * v30 };
-    let v32 = if v20 == 0.0 || v30 == 0.0 { 0.0 } else { v20 * v30 };
-    let v33 = if v7 == 0.0 || v32 == 0.0 { 0.0 } else { v7 * v32 };
-    let v34 = v23 * v23;
-    let v35 = -v34;
-    let v36 = if v33 == 0.0 || v35 == 0.0 { 0.0 } else { v33 * v35 };
-    let v37 = v31 + v36;
-    let v38 = if v20 == 0.0 || v37 == 0.0 { 0.0 } else { v20 * v37 };
-    let v39 = -v38;
-    let v40 = if v2 == 0.0 || v39 == 0.0 { 0.0 } else { v2 * v39 };
-    let v41 = if v1 == 0.0 || v39 == 0.0 { 0.0 } else { v1 * v39 };
-    let v42 = if v0 == 0.0 || v39 == 0.0 { 0.0 } else { v0 * v39 };
-    out[0] = v42;
-    out[1] = v41;
-    out[2] = v40;
     ::std::result::Result::Ok(())
 }
 
@@ -17574,6 +17574,394 @@ pub fn loop_nested_hessian_loop32_v0_loop10_v0(x: &[f64], out: &mut [f64]) -> ::
     ::std::result::Result::Ok(())
 }
 
+/// `loop_branch_one_path`: a graph of 1 input, 4 parameters, 1 output, 3 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_branch_one_path(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let p: &[f64; 4] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 4, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v5 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &p[0..4];
+        input[2] = v0;
+        for t in 0..2usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            match loop_branch_one_path_loop5_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v6 = v5[0];
+    let v7 = v0 + v6;
+    out[0] = v7;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_branch_one_path_loop5_v0`: a graph of 3 inputs, 1 output, 3 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_branch_one_path_loop5_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v5: f64 = 0.0;
+    match ::nilpotent::graph::Compare::Lt.outcome(v5, v1) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[1]"], "tests/suite/graph/cases/params.rs:395:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
+    }
+    let v3 = v0 * v2;
+    let v4 = v3 - v1;
+    let v6 = v4 * v4;
+    out[0] = v6;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_branch_one_path_gradient`: a graph of 1 input, 4 parameters, 2 outputs, 6 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_branch_one_path_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let p: &[f64; 4] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 4, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v8: f64 = 1.0;
+    let v5 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &p[0..4];
+        input[2] = v0;
+        for t in 0..2usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            match loop_branch_one_path_gradient_loop5_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v6 = v5[0];
+    let v7 = v0 + v6;
+    let v9 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 4];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &p[0..4];
+        input[2] = v0;
+        input[3] = v8;
+        for t in 0..2usize {
+            let k = 1 - t;
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            match loop_branch_one_path_gradient_loop9_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v10 = v9[0];
+    let v11 = v8 + v10;
+    out[0] = v7;
+    out[1] = v11;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_branch_one_path_gradient_loop5_v0`: a graph of 3 inputs, 1 output, 3 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_branch_one_path_gradient_loop5_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v5: f64 = 0.0;
+    match ::nilpotent::graph::Compare::Lt.outcome(v5, v1) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[1]"], "tests/suite/graph/cases/params.rs:395:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
+    }
+    let v3 = v0 * v2;
+    let v4 = v3 - v1;
+    let v6 = v4 * v4;
+    out[0] = v6;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_branch_one_path_gradient_loop9_v0`: a graph of 4 inputs, 1 output, 5 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_branch_one_path_gradient_loop9_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v6: f64 = 0.0;
+    match ::nilpotent::graph::Compare::Lt.outcome(v6, v1) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[1]"], "tests/suite/graph/cases/params.rs:395:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
+    }
+    let v4 = v0 * v2;
+    let v5 = v4 - v1;
+    let v7 = if v3 == 0.0 || v5 == 0.0 { 0.0 } else { v3 * v5 };
+    let v8 = v7 + v7;
+    let v9 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    out[0] = v9;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_branch_one_path_hessian`: a graph of 1 input, 4 parameters, 3 outputs, 8 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_branch_one_path_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let p: &[f64; 4] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 4, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v8: f64 = 1.0;
+    let v5 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &p[0..4];
+        input[2] = v0;
+        for t in 0..2usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            match loop_branch_one_path_hessian_loop5_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v6 = v5[0];
+    let v7 = v0 + v6;
+    let v9 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 4];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &p[0..4];
+        input[2] = v0;
+        input[3] = v8;
+        for t in 0..2usize {
+            let k = 1 - t;
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            match loop_branch_one_path_hessian_loop9_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v10 = v9[0];
+    let v11 = v8 + v10;
+    let v12 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 5];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &p[0..4];
+        input[2] = v0;
+        input[3] = v8;
+        input[4] = v8;
+        for t in 0..2usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            match loop_branch_one_path_hessian_loop12_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v13 = v12[0];
+    out[0] = v7;
+    out[1] = v11;
+    out[2] = v13;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_branch_one_path_hessian_loop5_v0`: a graph of 3 inputs, 1 output, 3 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_branch_one_path_hessian_loop5_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v5: f64 = 0.0;
+    match ::nilpotent::graph::Compare::Lt.outcome(v5, v1) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[1]"], "tests/suite/graph/cases/params.rs:395:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
+    }
+    let v3 = v0 * v2;
+    let v4 = v3 - v1;
+    let v6 = v4 * v4;
+    out[0] = v6;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_branch_one_path_hessian_loop9_v0`: a graph of 4 inputs, 1 output, 5 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_branch_one_path_hessian_loop9_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v6: f64 = 0.0;
+    match ::nilpotent::graph::Compare::Lt.outcome(v6, v1) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[1]"], "tests/suite/graph/cases/params.rs:395:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
+    }
+    let v4 = v0 * v2;
+    let v5 = v4 - v1;
+    let v7 = if v3 == 0.0 || v5 == 0.0 { 0.0 } else { v3 * v5 };
+    let v8 = v7 + v7;
+    let v9 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    out[0] = v9;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_branch_one_path_hessian_loop12_v0`: a graph of 5 inputs, 1 output, 4 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_branch_one_path_hessian_loop12_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 5, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5: f64 = 0.0;
+    match ::nilpotent::graph::Compare::Lt.outcome(v5, v1) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[1]"], "tests/suite/graph/cases/params.rs:395:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
+    }
+    let v6 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
+    let v7 = v6 + v6;
+    let v8 = if v3 == 0.0 || v7 == 0.0 { 0.0 } else { v3 * v7 };
+    let v9 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    out[0] = v9;
+    ::std::result::Result::Ok(())
+}
+
 /// Every function above, by name.
 pub const EMITTED: &[(&str, ::nilpotent::graph::EmittedWithFn)] = &[
     ("param_neg_of_p", param_neg_of_p),
@@ -17933,4 +18321,7 @@ pub const EMITTED: &[(&str, ::nilpotent::graph::EmittedWithFn)] = &[
     ("loop_nested", loop_nested),
     ("loop_nested_gradient", loop_nested_gradient),
     ("loop_nested_hessian", loop_nested_hessian),
+    ("loop_branch_one_path", loop_branch_one_path),
+    ("loop_branch_one_path_gradient", loop_branch_one_path_gradient),
+    ("loop_branch_one_path_hessian", loop_branch_one_path_hessian),
 ];

@@ -762,3 +762,403 @@ fn loop_body_inputs_kept_in_fixed_slots_give_the_plain_loop_bit_for_bit() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 23: the gradient of a loop whose body branches panicked ("no variant of a loop body
+// accepts iteration 1 at its recorded values (a bug)"): the reverse loop looked for the forward
+// variant of its first iteration at zero windows instead of that iteration's row, because the
+// body's fast path writes the windows straight to the evaluators' slots and left `input` without
+// them. Each function below is checked against forward mode on `f64` (the data as constants),
+// central differences, the unrolled graph and, with the `jit` feature, the compiled graph.
+
+/// The issue's example: a branch on the row's data (`r[1] > 0`).
+fn branch_on_row<T: Real>(x: &[T], p: &[T]) -> T {
+    x[0] + sum_map(p, 2, |r| {
+        let z = x[0] * r[0] - r[1];
+        if r[1] > 0.0 { z * z } else { z.abs() }
+    })
+}
+
+/// A branch on a value the body captures (`x[0]`), not on the row.
+fn branch_on_captured<T: Real>(x: &[T], p: &[T]) -> T {
+    sum_map(p, 2, |r| {
+        let z = x[0] * r[0] - r[1] * x[1];
+        if x[0] > 0.0 {
+            z * z * x[1]
+        } else {
+            (z * x[1]).sin()
+        }
+    })
+}
+
+/// A `scan` whose step branches on its state.
+fn scan_branch_on_state<T: Real>(x: &[T], u: &[T]) -> T {
+    let s = scan(&[x[0], x[1]], u, 1, |s, u| {
+        if s[0] > 0.0 {
+            vec![s[0] * 0.5 - u[0] * s[1], s[1] * 0.9 + u[0]]
+        } else {
+            vec![(s[0] * s[1]).sin() + u[0], s[1] - s[0] * 0.25]
+        }
+    });
+    s[0] * s[1]
+}
+
+/// A `fold` whose step branches on its state.
+fn fold_branch_on_state<T: Real>(x: &[T], _: &[T]) -> T {
+    let s = fold(&[x[0], x[1]], 13, |s| {
+        if s[0] > s[1] {
+            vec![s[0] * 0.5 - s[1] * 0.25, s[1] * 1.1 + 0.1]
+        } else {
+            vec![s[0] * s[0] * 0.5 + s[1], s[1] * 0.75]
+        }
+    });
+    s[0] + s[1] * s[1]
+}
+
+/// Forward mode on `f64` (`nilpotent::gradient`, or `nilpotent::hessian`), the data as constants.
+macro_rules! forward {
+    ($driver:ident, $f:ident, $x:expr, $p:expr) => {
+        nilpotent::$driver(
+            |x| {
+                let p: Vec<_> = $p.iter().map(|&v| nilpotent::Literal::cst(v)).collect();
+                $f(x, &p)
+            },
+            $x,
+        )
+    };
+}
+
+/// The gradient graph of `g` at (x, p) against forward mode's `want`, central differences of
+/// `g`, the gradient of `u` (the function unrolled, recorded where its guards hold at p) and
+/// the compiled gradient graph (bit for bit); `g`'s values against `u`'s, bit for bit (the same
+/// operations in the same order).
+fn check_branching_gradient(g: &Graph, u: &Graph, x: &[f64], p: &[f64], want: (f64, Vec<f64>)) {
+    let grad = g.gradient();
+    assert!(grad.has_loops(), "the gradient graph keeps the loops");
+    let out = grad.eval_with(x, p).unwrap();
+    assert!(
+        close(out[0], want.0, 1e-14),
+        "{} against {}",
+        out[0],
+        want.0
+    );
+    let fd = finite_differences(g, x, p);
+    for j in 0..x.len() {
+        assert!(
+            close(out[1 + j], want.1[j], 1e-12),
+            "∂{j}: {} against forward mode's {}",
+            out[1 + j],
+            want.1[j]
+        );
+        assert!(
+            close(out[1 + j], fd[j], 1e-5),
+            "∂{j}: {} against differences {}",
+            out[1 + j],
+            fd[j]
+        );
+    }
+    assert!(same(
+        &g.eval_with(x, p).unwrap(),
+        &u.eval_with(x, p).unwrap()
+    ));
+    let ug = u.gradient().eval_with(x, p).unwrap();
+    for j in 0..out.len() {
+        assert!(close(out[j], ug[j], 1e-12), "{out:?} against {ug:?}");
+    }
+    #[cfg(feature = "jit")]
+    assert!(same(
+        &grad.compile().unwrap().eval_with(x, p).unwrap(),
+        &out
+    ));
+}
+
+/// The Hessian graph of `g` (the derivative of its gradient graph) at (x, p) against forward
+/// mode's nested duals `want` and the unrolled graph's Hessian; compiled, bit for bit.
+fn check_branching_hessian(
+    g: &Graph,
+    x: &[f64],
+    p: &[f64],
+    want: (f64, Vec<f64>, nalgebra::DMatrix<f64>),
+) {
+    let h = g.hessian();
+    assert!(h.has_loops(), "the Hessian graph keeps the loops");
+    let out = h.eval_with(x, p).unwrap();
+    let n = x.len();
+    assert!(
+        close(out[0], want.0, 1e-14),
+        "{} against {}",
+        out[0],
+        want.0
+    );
+    for j in 0..n {
+        assert!(
+            close(out[1 + j], want.1[j], 1e-12),
+            "{out:?} against {want:?}"
+        );
+    }
+    for a in 0..n {
+        for b in 0..n {
+            let v = out[1 + n + a * n + b];
+            assert!(
+                close(v, want.2[(a, b)], 1e-10),
+                "∂²{a}{b}: {v} against forward mode's {}",
+                want.2[(a, b)]
+            );
+        }
+    }
+    let hu = g.unrolled().hessian().eval_with(x, p).unwrap();
+    for j in 0..out.len() {
+        assert!(close(out[j], hu[j], 1e-12), "{out:?} against {hu:?}");
+    }
+    #[cfg(feature = "jit")]
+    assert!(same(&h.compile().unwrap().eval_with(x, p).unwrap(), &out));
+}
+
+#[test]
+fn gradient_of_a_loop_whose_body_branches_panicked() {
+    let p = [2.0, 1.0, -0.5, 3.0];
+    let g = Graph::record_with(&[0.5], &p, branch_on_row);
+    for x in [[0.5], [-1.25], [3.0]] {
+        check_branching_gradient(
+            &g,
+            &g.unrolled(),
+            &x,
+            &p,
+            forward!(gradient, branch_on_row, &x, &p),
+        );
+    }
+    // new rows, every one on the recorded path
+    let q = [0.7, 0.2, -1.5, 2.5];
+    check_branching_gradient(
+        &g,
+        &g.unrolled(),
+        &[0.5],
+        &q,
+        forward!(gradient, branch_on_row, &[0.5], &q),
+    );
+}
+
+#[test]
+fn gradient_of_a_loop_whose_body_branches_panicked_with_rows_taking_both_branches() {
+    let p = [2.0, 1.0, -0.5, -3.0, 1.5, 0.25, 0.75, -2.0];
+    let g = Graph::record_with(&[0.5], &p, branch_on_row);
+    for x in [[0.5], [-1.25], [3.0]] {
+        check_branching_gradient(
+            &g,
+            &g.unrolled(),
+            &x,
+            &p,
+            forward!(gradient, branch_on_row, &x, &p),
+        );
+    }
+    // the first row (the reverse loop's last iteration) and the last one on the other path
+    let p = [2.0, -1.0, -0.5, -3.0, 1.5, 0.25, 0.75, 2.0];
+    let g = Graph::record_with(&[0.5], &p, branch_on_row);
+    check_branching_gradient(
+        &g,
+        &g.unrolled(),
+        &[0.5],
+        &p,
+        forward!(gradient, branch_on_row, &[0.5], &p),
+    );
+}
+
+#[test]
+fn gradient_of_a_loop_whose_body_branches_panicked_on_a_captured_value() {
+    let p = [2.0, 1.0, -0.5, 3.0, 0.25, -1.0];
+    for x in [[0.5, 1.5], [-0.75, 0.5]] {
+        let g = Graph::record_with(&x, &p, branch_on_captured);
+        check_branching_gradient(
+            &g,
+            &g.unrolled(),
+            &x,
+            &p,
+            forward!(gradient, branch_on_captured, &x, &p),
+        );
+        // the captured value on the other side: no variant takes that path, an error
+        let other = [-x[0], x[1]];
+        for h in [g.clone(), g.gradient(), g.hessian()] {
+            assert!(
+                matches!(h.eval_with(&other, &p), Err(GraphError::LoopGuard { .. })),
+                "{:?}",
+                h.eval_with(&other, &p)
+            );
+        }
+    }
+}
+
+#[test]
+fn gradient_of_a_loop_whose_body_branches_panicked_in_scan_and_fold_on_the_state() {
+    let u = [0.5, -1.0, 2.0, 0.25, -0.5, 1.5, -2.0, 0.75];
+    for x in [[1.0, 0.5], [-0.5, 0.25], [0.2, -1.5]] {
+        let g = Graph::record_with(&x, &u, scan_branch_on_state);
+        check_branching_gradient(
+            &g,
+            &g.unrolled(),
+            &x,
+            &u,
+            forward!(gradient, scan_branch_on_state, &x, &u),
+        );
+    }
+    // every step on one path (the reverse loop's first iteration found no variant)
+    let small = [0.01, 0.02, 0.005, 0.015, 0.01, 0.02, 0.01, 0.005];
+    let x = [10.0, 0.1];
+    let g = Graph::record_with(&x, &small, scan_branch_on_state);
+    let want = forward!(gradient, scan_branch_on_state, &x, &small);
+    check_branching_gradient(&g, &g.unrolled(), &x, &small, want);
+    for x in [[1.0, 0.5], [0.25, 0.75], [-0.5, -0.25], [1e5, 0.0]] {
+        let g = Graph::record_with(&x, &[], fold_branch_on_state);
+        check_branching_gradient(
+            &g,
+            &g.unrolled(),
+            &x,
+            &[],
+            forward!(gradient, fold_branch_on_state, &x, &[]),
+        );
+    }
+}
+
+#[test]
+fn hessian_of_a_loop_whose_body_branches_panicked() {
+    let p = [2.0, 1.0, -0.5, 3.0];
+    let g = Graph::record_with(&[0.5], &p, branch_on_row);
+    check_branching_hessian(&g, &[0.5], &p, forward!(hessian, branch_on_row, &[0.5], &p));
+    let p = [2.0, 1.0, -0.5, -3.0, 1.5, 0.25, 0.75, -2.0];
+    let g = Graph::record_with(&[0.5], &p, branch_on_row);
+    check_branching_hessian(&g, &[0.5], &p, forward!(hessian, branch_on_row, &[0.5], &p));
+    let x = [0.5, 1.5];
+    let g = Graph::record_with(&x, &p, branch_on_captured);
+    check_branching_hessian(&g, &x, &p, forward!(hessian, branch_on_captured, &x, &p));
+    let u = [0.5, -1.0, 2.0, 0.25, -0.5, 1.5, -2.0, 0.75];
+    for x in [[1.0, 0.5], [0.2, -1.5]] {
+        let g = Graph::record_with(&x, &u, scan_branch_on_state);
+        check_branching_hessian(&g, &x, &u, forward!(hessian, scan_branch_on_state, &x, &u));
+    }
+    let x = [1.0, 0.5];
+    let g = Graph::record_with(&x, &[], fold_branch_on_state);
+    check_branching_hessian(
+        &g,
+        &x,
+        &[],
+        forward!(hessian, fold_branch_on_state, &x, &[]),
+    );
+}
+
+#[test]
+fn gradient_of_a_loop_whose_body_branches_panicked_with_rows_switching_branches_at_evaluation() {
+    // recorded with every row on one path: a row on the other is an error, never a number
+    let p = [2.0, 1.0, -0.5, 3.0];
+    let g = Graph::record_with(&[0.5], &p, branch_on_row);
+    let (grad, hess) = (g.gradient(), g.hessian());
+    for q in [[2.0, -1.0, -0.5, 3.0], [2.0, 1.0, -0.5, -3.0]] {
+        for h in [&g, &grad, &hess] {
+            assert!(
+                matches!(h.eval_with(&[0.5], &q), Err(GraphError::LoopGuard { .. })),
+                "{:?}",
+                h.eval_with(&[0.5], &q)
+            );
+        }
+        #[cfg(feature = "jit")]
+        assert!(matches!(
+            grad.compile().unwrap().eval_with(&[0.5], &q),
+            Err(GraphError::LoopGuard { .. })
+        ));
+    }
+    // recorded with both paths: rows may switch, each takes its own variant
+    let p = [2.0, 1.0, -0.5, -3.0, 1.5, 0.25];
+    let g = Graph::record_with(&[0.5], &p, branch_on_row);
+    let hess = g.hessian();
+    for q in [
+        [2.0, -1.0, -0.5, 3.0, 1.5, -0.25],
+        [0.5, 2.0, 0.25, 1.0, -1.0, 0.5],
+        [-1.0, -2.0, 1.0, -0.5, 0.75, -1.5],
+    ] {
+        for x in [[0.5], [-1.5]] {
+            let u = Graph::record_with(&x, &q, branch_on_row).unrolled();
+            check_branching_gradient(&g, &u, &x, &q, forward!(gradient, branch_on_row, &x, &q));
+            let want: (f64, Vec<f64>, nalgebra::DMatrix<f64>) =
+                forward!(hessian, branch_on_row, &x, &q);
+            let out = hess.eval_with(&x, &q).unwrap();
+            assert!(
+                close(out[2], want.2[(0, 0)], 1e-10),
+                "{out:?} against {want:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn gradient_of_a_checkpointed_loop_whose_body_branches_panicked() {
+    let u: Vec<f64> = (0..24).map(|k| ((k * 7 % 11) as f64 - 5.0) * 0.3).collect();
+    for x in [[1.0, 0.5], [-0.5, 0.25], [0.2, -1.5]] {
+        let g = Graph::record_with(&x, &u, scan_branch_on_state);
+        let want = forward!(gradient, scan_branch_on_state, &x, &u);
+        for k in [2, 5] {
+            let c = g.with_checkpoints(k);
+            assert!(same(
+                &c.eval_with(&x, &u).unwrap(),
+                &g.eval_with(&x, &u).unwrap()
+            ));
+            check_branching_gradient(&c, &g.unrolled(), &x, &u, want.clone());
+            let want_h = forward!(hessian, scan_branch_on_state, &x, &u);
+            check_branching_hessian(&c, &x, &u, want_h);
+        }
+    }
+    for x in [[1.0, 0.5], [-0.5, -0.25]] {
+        let g = Graph::record_with(&x, &[], fold_branch_on_state);
+        let c = g.with_checkpoints(3);
+        assert!(same(
+            &c.eval_with(&x, &[]).unwrap(),
+            &g.eval_with(&x, &[]).unwrap()
+        ));
+        check_branching_gradient(
+            &c,
+            &g.unrolled(),
+            &x,
+            &[],
+            forward!(gradient, fold_branch_on_state, &x, &[]),
+        );
+    }
+}
+
+/// Nested loops with branches: a `sum_map` whose body branches on its row inside a `scan` step
+/// that branches on its state.
+fn nested_branches<T: Real>(x: &[T], xs: &[T]) -> T {
+    let s = scan(&[x[0]], xs, 4, |s, row| {
+        let inner = sum_map(row, 2, |v| {
+            let z = v[0] * x[1] + s[0];
+            if v[1] > 0.0 { z.sin() } else { z * z * 0.5 }
+        });
+        if s[0] > 0.0 {
+            vec![s[0] * 0.5 + inner]
+        } else {
+            vec![inner - s[0] * s[0]]
+        }
+    });
+    s[0]
+}
+
+#[test]
+fn gradient_of_nested_loops_whose_bodies_branch_panicked() {
+    // every inner row on one path, and rows on both
+    for xs in [
+        [
+            0.5, 1.0, -0.25, 2.0, 0.75, 0.5, 1.5, 0.25, -1.0, 3.0, 0.2, 1.0,
+        ],
+        [
+            0.5, 1.0, -0.25, -2.0, 0.75, 0.5, 1.5, -0.25, -1.0, 3.0, 0.2, -1.0,
+        ],
+    ] {
+        for x in [[0.5, 1.5], [-0.75, 0.5]] {
+            let g = Graph::record_with(&x, &xs, nested_branches);
+            check_branching_gradient(
+                &g,
+                &g.unrolled(),
+                &x,
+                &xs,
+                forward!(gradient, nested_branches, &x, &xs),
+            );
+            check_branching_hessian(&g, &x, &xs, forward!(hessian, nested_branches, &x, &xs));
+        }
+    }
+}

@@ -369,7 +369,31 @@ pub fn loop_cases() -> Vec<ParamCase> {
         loop_nested,
         &points,
     ));
+    // a branch on the row every recorded row takes the same way (its gradient panicked: the
+    // reverse loop checked the variants' guards at zero windows, not at the iteration's row),
+    // evaluated with rows on that path and with a row on the other (the error)
+    let points = vec![
+        (vec![-1.25], vec![0.7, 0.2, -1.5, 2.5]),
+        (vec![3.0], vec![2.0, 1.0, -0.5, 3.0]),
+        (vec![0.5], vec![2.0, -1.0, -0.5, 3.0]),
+        (vec![0.5], vec![2.0, 1.0, -0.5, -3.0]),
+    ];
+    cases.extend(three(
+        "loop_branch_one_path",
+        &[0.5],
+        &[2.0, 1.0, -0.5, 3.0],
+        loop_branch_on_row,
+        &points,
+    ));
     cases
+}
+
+/// The example: `x₀ + Σ_rows (z² if r₁ > 0 else |z|)`, `z = x₀·r₀ − r₁`.
+pub fn loop_branch_on_row<T: nilpotent::Real>(x: &[T], p: &[T]) -> T {
+    x[0] + nilpotent::sum_map(p, 2, |r| {
+        let z = x[0] * r[0] - r[1];
+        if r[1] > 0.0 { z * z } else { z.abs() }
+    })
 }
 
 /// Every case with parameters, in a fixed order.
