@@ -2,7 +2,9 @@
 """Import cycles between the files of src/: which file names which (through `crate::a::b`,
 `super::x`, `self::x` paths outside comments), and the strongly connected components of that graph
 with more than one file. Prints the components (none: no cycle) at two granularities: between the
-top-level modules (layers), and between files.
+top-level modules (layers), and between files. A file's paths to its own ancestors (a child's
+`use super::Graph` to its folder's `mod.rs`, which declares the child) are not counted: a folder's
+`mod.rs` and its files always name each other, and that is not the cycle this looks for.
 
     python3 scripts/import_cycles.py
 """
@@ -30,8 +32,7 @@ def resolve(path):
 
 edges = {m: set() for m in files}
 for m, p in files.items():
-    here = list(m) if p.endswith('mod.rs') or p == 'lib.rs' else list(m)
-    # the module a `super::` path starts from: a file `a/b.rs` is module a::b, super = a
+    # a `super::` path starts from the file's module: a file `a/b.rs` is module a::b, super = a
     for line in open(os.path.join(root, p)):
         if line.lstrip().startswith('//'):
             continue
