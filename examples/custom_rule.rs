@@ -22,7 +22,7 @@ impl UnaryRule for Erf {
         libm::erf(x)
     }
     fn derivative<T: Custom>(&self, x: T) -> T {
-        T::from(core::f64::consts::FRAC_2_SQRT_PI).unwrap() * (-x * x).exp()
+        T::lit(core::f64::consts::FRAC_2_SQRT_PI) * (-x * x).exp()
     }
 }
 

@@ -10,7 +10,8 @@
 # EXAMPLE is compile_time (the default), or one of nalgebra's decompositions on dual numbers:
 # nalgebra_decompositions (try_inverse, LU, QR, Cholesky, SVD and symmetric eigen on `Dual<f64, 8>`;
 # the build CI runs, which rustc 1.95 crashed on) or nalgebra_compile_time (the same with 1, 4, 8
-# and 16 lanes, nested forward mode and `reverse::hessian` through `try_inverse`: minutes).
+# and 16 lanes, nested forward mode and `reverse::hessian` through `try_inverse`: minutes) or
+# nalgebra_reverse_hessian (only `reverse::hessian` through `try_inverse`, on `Var<Dual<f64, 8>>`).
 #
 # First builds everything the example depends on (the crate, the package's dependencies and its
 # build script, through the small `loops_graph` example of the same package), then RUNS times

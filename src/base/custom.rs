@@ -28,8 +28,8 @@
 //!         (1.0 - p * (-x * x).exp()).copysign(x)
 //!     }
 //!     fn derivative<T: Custom>(&self, x: T) -> T {
-//!         let c = T::from(2.0 / core::f64::consts::PI.sqrt()).unwrap();
-//!         c * (-x * x).exp()
+//!         // a literal in a rule: `T::lit` (see `Custom::lit` for why not `2.0 * x`)
+//!         T::lit(2.0 / core::f64::consts::PI.sqrt()) * (-x * x).exp()
 //!     }
 //! }
 //!
@@ -627,6 +627,48 @@ pub trait Custom: Float + sealed::Sealed {
     /// assert_eq!((v, g), (6.0, vec![3.0, 2.0]));
     /// ```
     fn custom_n<R: GradientRule>(rule: &R, x: &[Self]) -> Self;
+
+    /// A constant of this type from a plain `f64` number: how a rule's derivative writes a
+    /// literal, `T::lit(2.0) * x` (for the `f32` types, rounded to `f32`).
+    ///
+    /// A derivative is written once for every type the rule meets, the `f32` ones included, so
+    /// Rust cannot let `2.0 * x` or `x * 2.0` through in it: `f32 * f64` is not an operation,
+    /// and the [`Real`](crate::Real) bound that allows `f64` literals is not implied by
+    /// `Custom` (it does not hold for `f32`):
+    ///
+    /// ```compile_fail,E0277
+    /// use nilpotent::custom::{Custom, UnaryRule};
+    /// #[derive(Clone, Copy)]
+    /// struct Sq;
+    /// impl UnaryRule for Sq {
+    ///     fn name(&self) -> &'static str { "sq" }
+    ///     fn value(&self, x: f64) -> f64 { x * x }
+    ///     fn derivative<T: Custom>(&self, x: T) -> T { x * 2.0 } // E0277: write T::lit(2.0) * x
+    /// }
+    /// ```
+    ///
+    /// With `T::lit` it compiles, and the literal is a constant in every mode (no tape node, no
+    /// tangent):
+    ///
+    /// ```
+    /// use nilpotent::custom::{Custom, UnaryRule};
+    /// #[derive(Clone, Copy)]
+    /// struct Sq;
+    /// impl UnaryRule for Sq {
+    ///     fn name(&self) -> &'static str { "sq" }
+    ///     fn value(&self, x: f64) -> f64 { x * x }
+    ///     fn derivative<T: Custom>(&self, x: T) -> T { T::lit(2.0) * x }
+    /// }
+    /// let (_, g) = nilpotent::gradient(|x| x[0].custom(&Sq), &[3.0]);
+    /// let (_, _, h) = nilpotent::hessian(|x| x[0].custom(&Sq), &[3.0]);
+    /// let (_, g32) = nilpotent::gradient(|x| x[0].custom(&Sq), &[3.0_f32]);
+    /// assert_eq!((g[0], h[(0, 0)], g32[0]), (6.0, 2.0, 6.0));
+    /// ```
+    #[inline]
+    fn lit(x: f64) -> Self {
+        <Self as num_traits::NumCast>::from(x)
+            .expect("nilpotent: every number type of the crate converts from an f64")
+    }
 
     /// The gradient of a black box known only in `f64` (see [`FirstOrder`]): exact where no
     /// derivative of it is needed, a panic naming the rule where one is.

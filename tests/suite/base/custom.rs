@@ -918,3 +918,85 @@ fn custom_rule_recording_a_graph() {
         }
     }
 }
+
+// ---------------------------------------------------------------- literals in a rule
+
+/// x³ with its derivative written with a literal, `T::lit(3.0) * x * x`: the way a rule writes a
+/// literal, since `x * 3.0` cannot be written for every type a derivative meets (`Custom::lit`).
+#[derive(Clone, Copy, Debug)]
+struct Cube;
+
+impl UnaryRule for Cube {
+    fn name(&self) -> &'static str {
+        "cube"
+    }
+    fn value(&self, x: f64) -> f64 {
+        x * x * x
+    }
+    fn derivative<T: Custom>(&self, x: T) -> T {
+        T::lit(3.0) * x * x
+    }
+}
+
+fn cube_times<T: Custom>(x: &[T]) -> T {
+    x[0].custom(&Cube) * x[1]
+}
+
+/// The literal is a constant in every mode and at every order: the first to third derivatives
+/// of x³ in forward mode (f64 and f32), the gradient and Hessian of x₀³·x₁ on the tape and as
+/// graphs, against the closed forms 3x², 6x, 6, at 0, ±1 and random points.
+#[test]
+fn a_literal_inside_a_rule_is_t_lit_in_every_mode_and_order() {
+    let mut rng = Rng::for_test("custom_lit");
+    for x in scalars(&mut rng) {
+        let (v, d1, d2, d3) = nilpotent::third_derivative(|x| x.custom(&Cube), x);
+        assert!(same_f64(v, x * x * x));
+        assert_close(d1, 3.0 * x * x, 1e-15, 1e-300, "(x³)′");
+        assert_close(d2, 6.0 * x, 1e-15, 1e-300, "(x³)″");
+        assert_eq!(d3, 6.0, "(x³)‴ at {x}");
+        let x32 = x as f32;
+        let (_, d1, d2) = nilpotent::second_derivative(|x| x.custom(&Cube), x32);
+        assert_eq!(d1, 3.0 * x32 * x32, "(x³)′ in f32 at {x32}");
+        assert_eq!(d2, 6.0 * x32, "(x³)″ in f32 at {x32}");
+    }
+    for p in points(&mut rng) {
+        let x = [p[0], p[1]];
+        let (a, b) = (x[0], x[1]);
+        let grad = [3.0 * a * a * b, a * a * a];
+        let hess = [[6.0 * a * b, 3.0 * a * a], [3.0 * a * a, 0.0]];
+        let (_, g) = nilpotent::gradient(cube_times, &x);
+        let (_, rg) = reverse::gradient(cube_times, &x);
+        let (_, _, h) = nilpotent::hessian(cube_times, &x);
+        let (_, _, rh) = reverse::hessian(cube_times, &x);
+        let recorded = Graph::record(&x, cube_times);
+        let gg = recorded.gradient().eval(&x).unwrap();
+        let hg = recorded.hessian().eval(&x).unwrap();
+        for i in 0..2 {
+            for (what, got) in [("forward", g[i]), ("tape", rg[i]), ("graph", gg[1 + i])] {
+                assert_close(
+                    got,
+                    grad[i],
+                    1e-15,
+                    1e-300,
+                    &format!("{what} ∂{i} at {x:?}"),
+                );
+            }
+            for j in 0..2 {
+                let graph_h = hg[3 + 2 * i + j];
+                for (what, got) in [
+                    ("forward", h[(i, j)]),
+                    ("tape", rh[(i, j)]),
+                    ("graph", graph_h),
+                ] {
+                    assert_close(
+                        got,
+                        hess[i][j],
+                        1e-15,
+                        1e-300,
+                        &format!("{what} H{i}{j} at {x:?}"),
+                    );
+                }
+            }
+        }
+    }
+}
