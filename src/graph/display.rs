@@ -89,7 +89,7 @@ fn expression(node: Node, calls: &[Call], name: impl Fn(u32) -> String) -> Strin
 pub(crate) fn spelt_out(g: &Graph, a: u32, max: usize) -> String {
     fn go(g: &Graph, a: u32, depth: u32) -> Option<String> {
         Some(match g.nodes()[a as usize] {
-            Node::Input(i) => format!("x[{i}]"),
+            Node::Input(i) => g.input_name(i),
             Node::Param(k) => format!("p[{k}]"),
             Node::Const(bits) => format!("{:?}", f64::from_bits(bits)),
             _ if depth == 0 => return None,

@@ -240,6 +240,8 @@ impl GraphError {
             .filter(|&w| (compare == Compare::Order) == (w == Written::PartialCmp));
         // two strings, each allocated once at its final size (an error path, but a cheap one)
         let room = a.len() + b.len() + at.len() + 48;
+        // the operands in the order the message names them (source order for `>`, `>=`)
+        let mut order = [0, 1];
         let (mut recorded, mut now) = (String::with_capacity(room), String::with_capacity(room));
         let at = |s: &mut String| {
             if !at.is_empty() {
@@ -255,6 +257,9 @@ impl GraphError {
             }
             Some(w) => {
                 // operands in source order, the operator as written
+                if matches!(w, Written::Gt | Written::Ge) {
+                    order = [1, 0];
+                }
                 let (l, r, sym, negate) = match w {
                     Written::Lt => (a, b, "<", false),
                     Written::Le => (a, b, "<=", false),
@@ -277,9 +282,11 @@ impl GraphError {
         }
         // the values of the operands that are inputs or parameters: `(x[0] = -1, p[1] = 2)`
         let mut first = true;
-        for (i, (name, v)) in names.iter().zip(values).enumerate() {
+        for (k, &i) in order.iter().enumerate() {
+            let (name, v) = (names[i], values[i]);
+            let shown_before = k == 1 && values[order[0]].is_some() && names[order[0]] == name;
             if let Some(v) = v
-                && !(i == 1 && values[0].is_some() && names[0] == *name)
+                && !shown_before
             {
                 let _ = write!(now, "{}{name} = {v}", if first { " (" } else { ", " });
                 first = false;
@@ -498,7 +505,7 @@ impl fmt::Display for GraphError {
             } => write!(
                 f,
                 "iteration {iteration} of a loop takes a path through the loop body's branches \
-                 that none of its {} takes ({first}); record the graph again at this input",
+                 that none of its {} takes: {first}",
                 crate::base::text::count(*variants, "recorded variant", "recorded variants")
             ),
             GraphError::MissingParams { expected } => write!(

@@ -5,7 +5,7 @@
 //! (interpreter, emitted Rust, JIT), the derivative builder, the listing and the sparsity analysis
 //! read it through the traversal helpers below.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use super::custom::CustomFn;
 use super::guard::Guard;
@@ -122,6 +122,9 @@ pub struct Graph {
     /// the graph lowered as a loop body (its inputs' slots never reused; see
     /// [`Graph::body_program`])
     body_program: OnceLock<Program>,
+    /// what messages call each input (a loop body's: `state[0]`, `row[2]`, `x[1]`, …); `None`:
+    /// `x[i]`
+    input_names: Option<Arc<[String]>>,
 }
 
 impl Graph {
@@ -146,6 +149,27 @@ impl Graph {
             calls: Vec::new(),
             program: OnceLock::new(),
             body_program: OnceLock::new(),
+            input_names: None,
+        }
+    }
+
+    /// The graph whose inputs messages call `names` (`None`: `x[i]`).
+    pub(crate) fn with_input_names(mut self, names: Option<Arc<[String]>>) -> Graph {
+        debug_assert!(names.as_ref().is_none_or(|n| n.len() == self.n_inputs));
+        self.input_names = names;
+        self
+    }
+
+    /// The names of the inputs set by [`Graph::with_input_names`].
+    pub(crate) fn input_names(&self) -> Option<Arc<[String]>> {
+        self.input_names.clone()
+    }
+
+    /// What messages call input `i`: `x[i]`, or the name a loop body gives it.
+    pub(crate) fn input_name(&self, i: u32) -> String {
+        match &self.input_names {
+            Some(names) => names[i as usize].clone(),
+            None => format!("x[{i}]"),
         }
     }
 

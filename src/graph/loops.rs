@@ -477,6 +477,11 @@ pub(crate) fn record_loop(spec: &LoopSpec<'_, Sym>) -> Option<Vec<Sym>> {
             }
         }
     }
+    let names = body_names(&def, &free);
+    def.variants = core::mem::take(&mut def.variants)
+        .into_iter()
+        .map(|g| g.with_input_names(Some(names.clone())))
+        .collect();
     let def = Arc::new(def);
     let outputs = sym::with_innermost(|b| {
         let args: Box<[u32]> = init
@@ -491,6 +496,29 @@ pub(crate) fn record_loop(spec: &LoopSpec<'_, Sym>) -> Option<Vec<Sym>> {
             .collect()
     });
     Some(outputs)
+}
+
+/// What messages call the inputs of a loop body: `state[i]`, the entries of its window `row[j]`
+/// (`window[j]` where windows overlap or leave gaps, as in [`crate::sum_windows`]), and each free
+/// input by its name in the enclosing recording where that is an input or a parameter of the
+/// function (`x[i]`, `p[k]`), else `captured[k]` (a value computed outside the body, or an input
+/// of an enclosing loop's body).
+fn body_names(def: &LoopDef, free: &[(u32, f64)]) -> Arc<[String]> {
+    let mut names: Vec<String> = (0..def.state).map(|i| format!("state[{i}]")).collect();
+    for w in &def.seqs {
+        let what = if w.stride == w.size { "row" } else { "window" };
+        names.extend((0..w.size).map(|j| format!("{what}[{j}]")));
+    }
+    sym::with_innermost(|b| {
+        for (k, &(outer, _)) in free.iter().enumerate() {
+            names.push(match (b.lift.is_none(), b.nodes[outer as usize]) {
+                (true, Node::Input(i)) => format!("x[{i}]"),
+                (true, Node::Param(q)) => format!("p[{q}]"),
+                _ => format!("captured[{k}]"),
+            });
+        }
+    });
+    names.into()
 }
 
 /// How [`Graph::inline`] records a loop node.
@@ -533,6 +561,7 @@ fn with_outputs(g: &Graph, extra: impl Iterator<Item = u32>) -> Graph {
     )
     .with_calls(g.calls().to_vec())
     .with_params(g.num_params())
+    .with_input_names(g.input_names())
 }
 
 impl LoopDef {

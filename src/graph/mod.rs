@@ -120,8 +120,13 @@
 //! row: the body is recorded once per path taken while recording the loop (each such *variant* is
 //! recorded at the first row that takes its path, at most 8), and each iteration runs the first
 //! variant whose guards hold. A row that takes a path no variant took is
-//! [`GraphError::LoopGuard`], naming the iteration — never a value. To cover every row whatever
-//! the data, write the branch without a comparison: `y·f(x) + (1 − y)·g(x)`.
+//! [`GraphError::LoopGuard`], naming the iteration — never a value. Its message names the body's
+//! values as the body sees them: `row[j]` (an entry of the row), `window[j]` (of overlapping
+//! windows), `state[i]`, and a value the body captured by its name in the function (`x[i]`,
+//! `p[k]`; `captured[k]` inside a nested body), e.g. `iteration 1 of a loop … : guard g0 fails:
+//! row[2] > 0.5 at src/model.rs:12:8 was true at recording, but here false (row[2] = 0)`. To
+//! cover every row whatever the data, write the branch without a comparison:
+//! `y·f(x) + (1 − y)·g(x)`.
 //!
 //! ```
 //! use nilpotent::{Real, graph::Graph, sum_map};

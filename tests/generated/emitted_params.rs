@@ -12995,7 +12995,7 @@ pub fn loop_logistic_loop27_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     let v17: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v14, v3) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/suite/graph/cases/params.rs:245:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "row[3]"], "tests/suite/graph/cases/params.rs:245:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     let v7 = v0 * v4;
     let v9 = v7 + v8;
@@ -13041,11 +13041,11 @@ pub fn loop_logistic_loop27_v1(x: &[f64], out: &mut [f64]) -> ::std::result::Res
     let v17: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v14, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/suite/graph/cases/params.rs:245:12", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "row[3]"], "tests/suite/graph/cases/params.rs:245:12", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v15) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[3]", "-0.5"], "tests/suite/graph/cases/params.rs:247:19", 0, 0x0, found, [::std::option::Option::Some(v3), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["row[3]", "-0.5"], "tests/suite/graph/cases/params.rs:247:19", 0, 0x0, found, [::std::option::Option::Some(v3), ::std::option::Option::None])),
     }
     let v7 = v0 * v4;
     let v9 = v7 + v8;
@@ -13162,7 +13162,7 @@ pub fn loop_logistic_gradient_loop27_v0(x: &[f64], out: &mut [f64]) -> ::std::re
     let v17: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v14, v3) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/suite/graph/cases/params.rs:245:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "row[3]"], "tests/suite/graph/cases/params.rs:245:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     let v7 = v0 * v4;
     let v9 = v7 + v8;
@@ -13208,11 +13208,11 @@ pub fn loop_logistic_gradient_loop27_v1(x: &[f64], out: &mut [f64]) -> ::std::re
     let v17: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v14, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/suite/graph/cases/params.rs:245:12", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "row[3]"], "tests/suite/graph/cases/params.rs:245:12", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v15) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[3]", "-0.5"], "tests/suite/graph/cases/params.rs:247:19", 0, 0x0, found, [::std::option::Option::Some(v3), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["row[3]", "-0.5"], "tests/suite/graph/cases/params.rs:247:19", 0, 0x0, found, [::std::option::Option::Some(v3), ::std::option::Option::None])),
     }
     let v7 = v0 * v4;
     let v9 = v7 + v8;
@@ -13522,7 +13522,7 @@ pub fn loop_logistic_hessian_loop27_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v17: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v14, v3) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/suite/graph/cases/params.rs:245:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "row[3]"], "tests/suite/graph/cases/params.rs:245:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     let v7 = v0 * v4;
     let v9 = v7 + v8;
@@ -13568,11 +13568,11 @@ pub fn loop_logistic_hessian_loop27_v1(x: &[f64], out: &mut [f64]) -> ::std::res
     let v17: f64 = 1.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v14, v3) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "x[3]"], "tests/suite/graph/cases/params.rs:245:12", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.5", "row[3]"], "tests/suite/graph/cases/params.rs:245:12", 2, 0x0, found, [::std::option::Option::None, ::std::option::Option::Some(v3)])),
     }
     match ::nilpotent::graph::Compare::Lt.outcome(v3, v15) {
         0x0 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["x[3]", "-0.5"], "tests/suite/graph/cases/params.rs:247:19", 0, 0x0, found, [::std::option::Option::Some(v3), ::std::option::Option::None])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(1, ::nilpotent::graph::Compare::Lt, ["row[3]", "-0.5"], "tests/suite/graph/cases/params.rs:247:19", 0, 0x0, found, [::std::option::Option::Some(v3), ::std::option::Option::None])),
     }
     let v7 = v0 * v4;
     let v9 = v7 + v8;
@@ -17641,7 +17641,7 @@ pub fn loop_branch_one_path_loop5_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
     let v5: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[1]"], "tests/suite/graph/cases/params.rs:395:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "row[1]"], "tests/suite/graph/cases/params.rs:395:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     let v3 = v0 * v2;
     let v4 = v3 - v1;
@@ -17736,7 +17736,7 @@ pub fn loop_branch_one_path_gradient_loop5_v0(x: &[f64], out: &mut [f64]) -> ::s
     let v5: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[1]"], "tests/suite/graph/cases/params.rs:395:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "row[1]"], "tests/suite/graph/cases/params.rs:395:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     let v3 = v0 * v2;
     let v4 = v3 - v1;
@@ -17884,7 +17884,7 @@ pub fn loop_branch_one_path_hessian_loop5_v0(x: &[f64], out: &mut [f64]) -> ::st
     let v5: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[1]"], "tests/suite/graph/cases/params.rs:395:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "row[1]"], "tests/suite/graph/cases/params.rs:395:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     let v3 = v0 * v2;
     let v4 = v3 - v1;

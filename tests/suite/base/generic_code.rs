@@ -523,6 +523,129 @@ fn guard_failures_read_in_the_users_words() {
     );
 }
 
+/// A guard inside a loop body names the body's inputs by what they are to the user — `row[j]`
+/// (an entry of the row of `sum_map`), `window[j]` (of overlapping windows), `state[i]` (of
+/// `fold`/`scan`), and a value the body captured by its name in the function (`x[i]`, `p[k]`) or,
+/// inside a nested body, `captured[k]` — instead of the body's own inputs `x[i]` (which read as
+/// the function's inputs); in the function graph, its gradient graph and every evaluator.
+#[test]
+fn guards_inside_loop_bodies_name_rows_states_and_captured_values() {
+    use nilpotent::{fold, sum_map, sum_windows};
+    let check = |err: nilpotent::graph::GraphError, iteration: usize, want: &[&str], what: &str| {
+        let msg = err.to_string();
+        match err {
+            nilpotent::graph::GraphError::LoopGuard { iteration: k, .. } => {
+                assert_eq!(k, iteration, "{what}: {msg}")
+            }
+            other => panic!("{what}: {other:?}"),
+        }
+        for w in want {
+            assert!(msg.contains(w), "{what}: {w:?} not in {msg}");
+        }
+        // the advice once, at the end
+        assert_eq!(
+            msg.matches("record the graph again").count(),
+            1,
+            "{what}: {msg}"
+        );
+    };
+    // a row entry against a literal; the data as parameters
+    let loss = |w: &[Sym], rows: &[Sym]| {
+        sum_map(rows, 2, |r| {
+            if r[1] > 0.5 {
+                (w[0] * r[0]).exp()
+            } else {
+                w[0] * r[0]
+            }
+        })
+    };
+    let g = Graph::record_with(&[0.5], &[1.0, 1.0, 2.0, 1.0], loss);
+    let rows = [1.0, 1.0, 2.0, 0.0];
+    let want = [
+        "row[1] > 0.5 at ",
+        "was true at recording, but here false (row[1] = 0)",
+    ];
+    check(g.eval_with(&[0.5], &rows).unwrap_err(), 1, &want, "sum_map");
+    check(
+        g.gradient().eval_with(&[0.5], &rows).unwrap_err(),
+        1,
+        &want,
+        "sum_map, gradient graph",
+    );
+    #[cfg(feature = "jit")]
+    check(
+        g.compile().unwrap().eval_with(&[0.5], &rows).unwrap_err(),
+        1,
+        &want,
+        "sum_map, JIT",
+    );
+    // the state against a captured input; a captured parameter
+    let halve = |x: &[Sym], p: &[Sym]| {
+        fold(&[x[0]], 3, |s| {
+            vec![if s[0] > x[1] { s[0] * 0.5 } else { s[0] * p[0] }]
+        })[0]
+    };
+    let g = Graph::record_with(&[8.0, 1.0], &[2.0], halve);
+    let want = ["state[0] > x[1] at ", "(state[0] = 0.5, x[1] = 1)"];
+    check(
+        g.eval_with(&[0.5, 1.0], &[2.0]).unwrap_err(),
+        0,
+        &want,
+        "fold",
+    );
+    check(
+        g.gradient().eval_with(&[0.5, 1.0], &[2.0]).unwrap_err(),
+        0,
+        &want,
+        "fold, gradient graph",
+    );
+    let g = Graph::record_with(&[8.0], &[1.0], |x: &[Sym], p: &[Sym]| {
+        fold(&[x[0]], 3, |s| {
+            vec![if s[0] > p[0] { s[0] * 0.5 } else { s[0] }]
+        })[0]
+    });
+    let want = ["state[0] > p[0] at ", "(state[0] = 0.5, p[0] = 1)"];
+    check(
+        g.eval_with(&[0.5], &[1.0]).unwrap_err(),
+        0,
+        &want,
+        "fold, parameter",
+    );
+    // overlapping windows
+    let g = Graph::record(&[1.0, 2.0, 3.0], |x: &[Sym]| {
+        sum_windows(x, 2, 1, |w| if w[1] > w[0] { w[1] - w[0] } else { w[0] })
+    });
+    let want = [
+        "window[1] > window[0] at ",
+        "(window[1] = 1, window[0] = 3)",
+    ];
+    check(
+        g.eval(&[1.0, 3.0, 1.0]).unwrap_err(),
+        1,
+        &want,
+        "sum_windows",
+    );
+    // a nested body: the outer body's state is captured by the inner one (one step, so that
+    // only the inner body's `true` path is recorded)
+    let g = Graph::record_with(&[0.0], &[1.0, 2.0], |x: &[Sym], rows: &[Sym]| {
+        fold(&[x[0]], 1, |s| {
+            vec![sum_map(rows, 1, |r| if r[0] > s[0] { r[0] } else { s[0] })]
+        })[0]
+    });
+    let want = [
+        "iteration 0 of a loop",
+        "iteration 0 of a loop",
+        "row[0] > captured[0] at ",
+        "(row[0] = 1, captured[0] = 5)",
+    ];
+    check(
+        g.eval_with(&[5.0], &[1.0, 2.0]).unwrap_err(),
+        0,
+        &want,
+        "nested",
+    );
+}
+
 /// Three branches, chosen by comparisons of the inputs.
 fn three_branches<T: Real>(x: &[T]) -> T {
     if x[0] > 0.0 {
