@@ -64,6 +64,14 @@ literal_ops!(@nested f64, [T: Float + Literal<Lit = f64> + 'static, const M: usi
     Var<Dual<T, M>>, Dual<T, M>);
 literal_ops!(@nested f32, [T: Float + Literal<Lit = f32> + 'static, const M: usize]
     Var<Dual<T, M>>, Dual<T, M>);
+// forward over reverse (`Dual<Var<T>, N>`) and reverse over reverse (`Var<Var<T>>`): their
+// scalar type is the tape's
+literal_ops!(@nested f64, [T: Float + Literal<Lit = f64> + 'static, const N: usize]
+    Dual<Var<T>, N>, Var<T>);
+literal_ops!(@nested f32, [T: Float + Literal<Lit = f32> + 'static, const N: usize]
+    Dual<Var<T>, N>, Var<T>);
+literal_ops!(@nested f64, [T: Float + Literal<Lit = f64> + 'static] Var<Var<T>>, Var<T>);
+literal_ops!(@nested f32, [T: Float + Literal<Lit = f32> + 'static] Var<Var<T>>, Var<T>);
 
 /// The tape runs [`scan`](crate::scan) and [`fold`](crate::fold) in memory that does not grow with the number of steps
 /// (see the module's docs); the other combinators loop.

@@ -3,6 +3,7 @@
 
 mod conventions;
 mod nalgebra;
+mod nesting;
 mod reuse;
 mod rules;
 mod tape;
