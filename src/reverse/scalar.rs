@@ -64,8 +64,8 @@ literal_ops!(@nested f64, [T: Float + Literal<Lit = f64> + 'static, const M: usi
     Var<Dual<T, M>>, Dual<T, M>);
 literal_ops!(@nested f32, [T: Float + Literal<Lit = f32> + 'static, const M: usize]
     Var<Dual<T, M>>, Dual<T, M>);
-// forward over reverse (`Dual<Var<T>, N>`) and reverse over reverse (`Var<Var<T>>`): their
-// scalar type is the tape's
+// reverse over forward (`Dual<Var<T>, N>`, a forward pass on a tape) and reverse over reverse
+// (`Var<Var<T>>`): their scalar type is the tape's
 literal_ops!(@nested f64, [T: Float + Literal<Lit = f64> + 'static, const N: usize]
     Dual<Var<T>, N>, Var<T>);
 literal_ops!(@nested f32, [T: Float + Literal<Lit = f32> + 'static, const N: usize]
