@@ -4,7 +4,6 @@
 //! derivatives in the four combinations: `ff` (forward over forward: `Dual<Dual<f64, 2>, 1>`),
 //! `fr` (`Var<Dual<f64, 1>>`), `rf` (`Dual<Var<f64>, 2>`), `rr` (`Var<Var<f64>>`).
 
-use nilpotent::num_traits::Float;
 use nilpotent::reverse::{self, Var};
 use nilpotent::{Dual, Real, derivative, gradient_fixed};
 use serde_json::Value;
@@ -12,13 +11,10 @@ use serde_json::Value;
 use super::nested::argmin;
 use crate::{Runs, Timed, done, json, timed};
 
-/// The potential at x of the charges at (10, 10 − w) and (10, 0). Bounded on `Float` rather than
-/// `Real`: the inner gradient of `rf` runs it on `Dual<Var<f64>, 2>`, which has no arithmetic with
-/// plain `f64` literals.
-pub fn potential<T: Float>(x: &[T], w: T) -> T {
-    let ten = T::from(10.0).unwrap();
-    let d1 = ((x[0] - ten).powi(2) + (x[1] - (ten - w)).powi(2)).sqrt();
-    let d2 = ((x[0] - ten).powi(2) + x[1].powi(2)).sqrt();
+/// The potential at x of the charges at (10, 10 − w) and (10, 0).
+pub fn potential<T: Real>(x: &[T], w: T) -> T {
+    let d1 = ((x[0] - 10.0).powi(2) + (x[1] - (10.0 - w)).powi(2)).sqrt();
+    let d2 = ((x[0] - 10.0).powi(2) + x[1].powi(2)).sqrt();
     d1.recip() + d2.recip()
 }
 
@@ -27,8 +23,8 @@ pub trait Inner {
     /// ∇ₓ potential(x, w)
     fn grad<S: Real>(x: [S; 2], w: S) -> [S; 2]
     where
-        Dual<S, 2>: Float,
-        Var<S>: Float;
+        Dual<S, 2>: Real,
+        Var<S>: Real;
 }
 
 /// Inner gradient by forward mode.
@@ -39,8 +35,8 @@ pub struct Rev;
 impl Inner for Fwd {
     fn grad<S: Real>(x: [S; 2], w: S) -> [S; 2]
     where
-        Dual<S, 2>: Float,
-        Var<S>: Float,
+        Dual<S, 2>: Real,
+        Var<S>: Real,
     {
         gradient_fixed(|v: &[Dual<S, 2>]| potential(v, Dual::constant(w)), &x).1
     }
@@ -49,8 +45,8 @@ impl Inner for Fwd {
 impl Inner for Rev {
     fn grad<S: Real>(x: [S; 2], w: S) -> [S; 2]
     where
-        Dual<S, 2>: Float,
-        Var<S>: Float,
+        Dual<S, 2>: Real,
+        Var<S>: Real,
     {
         let g = reverse::gradient(|v: &[Var<S>]| potential(v, Var::constant(w)), &x).1;
         [g[0], g[1]]
@@ -61,8 +57,8 @@ impl Inner for Rev {
 /// moved by Euler steps of 0.1, crosses the x axis (the last step interpolated linearly).
 pub fn miss<S: Real, I: Inner>(w: S) -> S
 where
-    Dual<S, 2>: Float,
-    Var<S>: Float,
+    Dual<S, 2>: Real,
+    Var<S>: Real,
 {
     let dt = 0.1;
     let mut x = [S::zero(), S::cst(8.0)];

@@ -3,7 +3,6 @@
 //! derivatives in the four combinations (outer, inner): `ff` (`Dual<Dual<f64, 2>, 2>`), `fr`
 //! (`Var<Dual<f64, 2>>`), `rf` (`Dual<Var<f64>, 2>`), `rr` (`Var<Var<f64>>`).
 
-use nilpotent::num_traits::Float;
 use nilpotent::reverse::{self, Var};
 use nilpotent::{Dual, Real, gradient_fixed};
 use serde_json::Value;
@@ -11,9 +10,8 @@ use serde_json::Value;
 use super::nested::{argmax, argmin};
 use crate::{Runs, Timed, done, json, timed};
 
-/// f(p₁, p) = (p₁₀² + p₁₁²) − (p₀² + p₁²) (bounded on `Float`: `rf` runs it on
-/// `Dual<Var<f64>, 2>`, which is not `Real`)
-pub fn cost<T: Float>(p1: &[T], p: &[T]) -> T {
+/// f(p₁, p) = (p₁₀² + p₁₁²) − (p₀² + p₁²)
+pub fn cost<T: Real>(p1: &[T], p: &[T]) -> T {
     (p1[0] * p1[0] + p1[1] * p1[1]) - (p[0] * p[0] + p[1] * p[1])
 }
 
@@ -22,8 +20,8 @@ pub trait Mode {
     /// ∇ₚ cost(p₁, p)
     fn grad<S: Real>(p1: [S; 2], p: [S; 2]) -> [S; 2]
     where
-        Dual<S, 2>: Float,
-        Var<S>: Float;
+        Dual<S, 2>: Real,
+        Var<S>: Real;
 }
 
 /// Gradients by forward mode.
@@ -34,8 +32,8 @@ pub struct Rev;
 impl Mode for Fwd {
     fn grad<S: Real>(p1: [S; 2], p: [S; 2]) -> [S; 2]
     where
-        Dual<S, 2>: Float,
-        Var<S>: Float,
+        Dual<S, 2>: Real,
+        Var<S>: Real,
     {
         let p1 = p1.map(Dual::constant);
         gradient_fixed(|v: &[Dual<S, 2>]| cost(&p1, v), &p).1
@@ -45,8 +43,8 @@ impl Mode for Fwd {
 impl Mode for Rev {
     fn grad<S: Real>(p1: [S; 2], p: [S; 2]) -> [S; 2]
     where
-        Dual<S, 2>: Float,
-        Var<S>: Float,
+        Dual<S, 2>: Real,
+        Var<S>: Real,
     {
         let p1 = p1.map(Var::constant);
         let g = reverse::gradient(|v: &[Var<S>]| cost(&p1, v), &p).1;
@@ -57,8 +55,8 @@ impl Mode for Rev {
 /// max over p of cost(p₁, p), by gradient ascent from `start` with gradients of mode I.
 pub fn inner_max<S: Real, I: Mode>(p1: [S; 2], start: [f64; 2]) -> S
 where
-    Dual<S, 2>: Float,
-    Var<S>: Float,
+    Dual<S, 2>: Real,
+    Var<S>: Real,
 {
     let f = |p: &[S]| cost(&p1, p);
     let g = |p: &[S]| I::grad(p1, [p[0], p[1]]).to_vec();
