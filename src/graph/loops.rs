@@ -14,7 +14,7 @@
 //!
 //! A scattered window is the transpose of a window read: iteration k adds its window of values
 //! into `[k·stride, k·stride + size)` of an array. The reverse of a loop returns the adjoints of
-//! the windows it reads so, one array per sequence, so that the gradient of a loop over
+//! the windows it reads this way, one array per sequence, so that the gradient of a loop over
 //! overlapping windows (a stencil, Rosenbrock written with [`crate::sum_windows`]) is one loop and
 //! not one addition per input outside it. Each entry of the array starts at −0 (the identity of
 //! IEEE addition: `−0 + a = a` for every `a`, so the first contribution is kept as it is) and gets
@@ -709,7 +709,9 @@ impl Graph {
 
     /// The same function with every loop node expanded into the operations of its iterations:
     /// the graph a plain `for` loop records. Its values are this graph's bit for bit (the same
-    /// operations in the same order: sums are added from +0 in the order of the iterations), so
+    /// operations in the same order: sums are added from +0 in the order of the iterations, and a
+    /// derivative graph's windows of adjoints into their arrays from −0 in the order its reverse
+    /// loop runs them), so
     /// it is the reference a loop node is checked against; every iteration's branch is a guard of
     /// the unrolled graph (where a loop node picks the variant of its body for each iteration).
     /// A graph without loops is returned as it is (a copy).

@@ -1412,3 +1412,35 @@ fn the_jit_adds_overlapping_windows_adjoints_as_the_interpreter_bit_for_bit() {
         }
     }
 }
+
+/// Sparsity through a reverse loop's scattered windows: the Jacobian pattern of a gradient graph
+/// (each entry of the arrays depends on every window added into it) is the unrolled gradient's,
+/// for every window shape; and the Hessian plan of Rosenbrock over windows still finds 3 colours
+/// (tridiagonal) with its values those of the Hessian graph.
+#[test]
+fn sparsity_pattern_of_a_gradient_graph_sees_through_its_scattered_windows() {
+    use nilpotent::sparse::{HessianPlan, jacobian_pattern};
+    let mut rng = Rng(89);
+    for case in 0..12 {
+        let pts = windows_points(&mut rng, case);
+        let g = Graph::record_with(&pts[0].0, &pts[0].1, |x, p| windows_case(case, x, p));
+        let (p, pu) = (
+            jacobian_pattern(&g.gradient()),
+            jacobian_pattern(&g.unrolled().gradient()),
+        );
+        assert_eq!(
+            p.entries().collect::<Vec<_>>(),
+            pu.entries().collect::<Vec<_>>(),
+            "case {case}"
+        );
+    }
+    let x = rng.vec(40);
+    let g = Graph::record(&x, rosenbrock);
+    let mut plan = HessianPlan::new(&g);
+    assert_eq!(plan.colouring().num_colours(), 3);
+    let (_, _, h) = plan.eval(&x).unwrap();
+    let hd = g.hessian().eval(&x).unwrap();
+    for (i, j, &hij) in h.triplet_iter() {
+        assert!(close(hij, hd[1 + 40 + i * 40 + j], 1e-12));
+    }
+}
