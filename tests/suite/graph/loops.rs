@@ -1444,3 +1444,46 @@ fn sparsity_pattern_of_a_gradient_graph_sees_through_its_scattered_windows() {
         assert!(close(hij, hd[1 + 40 + i * 40 + j], 1e-12));
     }
 }
+
+/// Forward mode over gradient graphs whose reverse loops add windows into arrays: dual numbers
+/// through the arrays (which start at −0 in the value and in every tangent, the additive identity
+/// of a dual number) give the unrolled gradient graph's values bit for bit and its tangents equal
+/// (`==`). Not bit for bit in the tangents: in the loop the reverse body multiplies by the sum's
+/// adjoint λ = 1 as a value (`d ⊙ λ`, whose tangent `d′ ⊙ 1 + d ⊙ 0` is +0 where `d′` is −0),
+/// where the unrolled graph has folded the constant 1 away (`d′` kept as −0).
+#[test]
+fn forward_mode_over_a_gradient_with_scattered_windows_equals_its_unrolled_graph() {
+    use nilpotent::Dual;
+    let mut rng = Rng(97);
+    for case in [0, 1, 2, 4, 6, 10, 11] {
+        let pts = windows_points(&mut rng, case);
+        let g = Graph::record_with(&pts[0].0, &pts[0].1, |x, p| windows_case(case, x, p));
+        let grad = g.gradient();
+        let u = grad.unrolled();
+        let mut e = grad.program().evaluator::<Dual<f64, 2>>();
+        let mut eu = u.program().evaluator::<Dual<f64, 2>>();
+        for (x, p) in &pts {
+            // two directions: every other input, and −x[1] (tangents of either sign, and zeros)
+            let xd: Vec<Dual<f64, 2>> = x
+                .iter()
+                .enumerate()
+                .map(|(j, &v)| {
+                    let d0 = if j % 2 == 0 { 1.0 } else { 0.0 };
+                    let d1 = if j == 1 { -1.0 } else { -0.0 };
+                    Dual::new(v, [d0, d1])
+                })
+                .collect();
+            let pd: Vec<Dual<f64, 2>> = p.iter().map(|&v| Dual::constant(v)).collect();
+            let (a, b) = (
+                e.eval_with(&xd, &pd).unwrap(),
+                eu.eval_with(&xd, &pd).unwrap(),
+            );
+            for (a, b) in a.iter().zip(&b) {
+                assert!(
+                    same(&[a.re], &[b.re]) && a.eps == b.eps,
+                    "case {case} at {x:?}: {a:?} against {b:?}"
+                );
+            }
+        }
+    }
+}
