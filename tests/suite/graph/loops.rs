@@ -1487,3 +1487,54 @@ fn forward_mode_over_a_gradient_with_scattered_windows_equals_its_unrolled_graph
         }
     }
 }
+
+/// A reverse loop with a state and an array of window adjoints (the reverse of a `scan` over
+/// inputs), replayed for the Hessian with its states stacked before its arrays (whose results then
+/// move): the Hessian against the tape (forward over reverse), central differences of the
+/// gradient graph and the unrolled Hessian graph (bit for bit), at random and special points.
+#[test]
+fn hessian_of_a_scan_over_inputs_reverses_a_loop_with_a_state_and_window_adjoints() {
+    fn f<T: Real>(x: &[T]) -> T {
+        let s = driven(&[x[0], x[1], x[2]], &x[3..]);
+        s[0] * s[1]
+    }
+    let mut rng = Rng(101);
+    let n = 3 + 2 * 4;
+    let g = Graph::record(&rng.vec(n), f);
+    let (grad, h) = (g.gradient(), g.hessian());
+    assert!(h.has_loops());
+    let hu = h.unrolled();
+    for x in [
+        rng.vec(n),
+        rng.vec(n),
+        vec![0.0; n],
+        vec![1.0; n],
+        vec![-1.0; n],
+    ] {
+        let out = h.eval(&x).unwrap();
+        assert!(same(&out, &hu.eval(&x).unwrap()));
+        let (v, gt, ht) = reverse::hessian(f, &x);
+        assert!(close(out[0], v, 1e-14));
+        for i in 0..n {
+            assert!(close(out[1 + i], gt[i], 1e-12), "∂{i}");
+            for j in 0..n {
+                let hij = out[1 + n + i * n + j];
+                assert!(
+                    close(hij, ht[(i, j)], 1e-11),
+                    "H[{i}][{j}] {hij} against {}",
+                    ht[(i, j)]
+                );
+                let e = 1e-6;
+                let (mut a, mut b) = (x.clone(), x.clone());
+                a[j] += e;
+                b[j] -= e;
+                let fd =
+                    (grad.eval(&a).unwrap()[1 + i] - grad.eval(&b).unwrap()[1 + i]) / (2.0 * e);
+                assert!(
+                    close(hij, fd, 1e-5),
+                    "H[{i}][{j}] {hij} against differences {fd}"
+                );
+            }
+        }
+    }
+}
