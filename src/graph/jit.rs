@@ -603,13 +603,17 @@ impl LoopRt {
             {
                 return false;
             }
-            input[..c].copy_from_slice(&out[..c]);
+            if c > 0 {
+                input[..c].copy_from_slice(&out[..c]);
+            }
             for j in c..c + s {
                 results[j] += out[j];
             }
-            let at = c + s + k * o;
-            results[at..at + o].copy_from_slice(&out[c + s..c + s + o]);
-            def.scatter_add(k, |j| out[c + s + o + j], results);
+            if o > 0 {
+                let at = c + s + k * o;
+                results[at..at + o].copy_from_slice(&out[c + s..c + s + o]);
+            }
+            def.scatter_add_from(k, &out[c + s + o..], results);
         }
         results[..c].copy_from_slice(&input[..c]);
         true
