@@ -729,9 +729,9 @@ impl Graph {
     /// the graph a plain `for` loop records. Its values are this graph's bit for bit (the same
     /// operations in the same order: sums are added from +0 in the order of the iterations, and a
     /// derivative graph's windows of adjoints into their arrays from −0 in the order its reverse
-    /// loop runs them), so
-    /// it is the reference a loop node is checked against; every iteration's branch is a guard of
-    /// the unrolled graph (where a loop node picks the variant of its body for each iteration).
+    /// loop runs them), so it is the reference a loop node is checked against; every iteration's
+    /// branch is a guard of the unrolled graph (where a loop node picks the variant of its body
+    /// for each iteration).
     /// A graph without loops is returned as it is (a copy).
     ///
     /// ```
