@@ -72,6 +72,12 @@ fn expression(node: Node, calls: &[Call], name: impl Fn(u32) -> String) -> Strin
                 }
             }
             parts.push(format!("free [{}]", list(at, def.free)));
+            for w in &def.scatters {
+                parts.push(format!(
+                    "adds windows of {} step {} into {} results",
+                    w.size, w.stride, w.len
+                ));
+            }
             format!(
                 "loop{k}{}({} iterations; {})",
                 if def.reverse { " reversed" } else { "" },
@@ -221,7 +227,8 @@ impl fmt::Display for Graph {
                 None => writeln!(f, "y{k} = v{o}")?,
             }
         }
-        // the loops' bodies: inputs [state, windows, free], outputs [state, sums, stacked]
+        // the loops' bodies: inputs [state, windows, free], outputs [state, sums, stacked,
+        // scattered windows]
         for (i, node) in self.nodes().iter().enumerate() {
             if let Node::Loop(k) = *node {
                 let def = self.calls()[k as usize]
@@ -232,14 +239,18 @@ impl fmt::Display for Graph {
                     writeln!(
                         f,
                         "loop{k} (v{i}) body, variant {v} of {}: inputs [state {}, windows {}, \
-                         free {}], outputs [state {}, sums {}, stacked {}]",
+                         free {}], outputs [state {}, sums {}, stacked {}{}]",
                         def.variants.len(),
                         def.state,
                         def.window_total(),
                         def.free,
                         def.state,
                         def.sums,
-                        def.stacked
+                        def.stacked,
+                        match def.scatter_total() {
+                            0 => String::new(),
+                            t => format!(", scattered {t}"),
+                        }
                     )?;
                     let inner = match precision {
                         Some(p) => format!("{body:.p$}"),

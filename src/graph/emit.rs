@@ -507,7 +507,8 @@ impl Graph {
     /// The statement `let v{i} = …;` of the loop node `i` (the call `k`): a `for` loop over its
     /// iterations that calls a function per variant of its body (written to `bodies`), tries the
     /// variants in order as the interpreter does, and leaves the loop's results (final state,
-    /// sums, stacked values) in the array or `Vec` `v{i}`, which `LoopOut` nodes index.
+    /// sums, stacked values, accumulated arrays) in the array or `Vec` `v{i}`, which `LoopOut`
+    /// nodes index.
     fn loop_stmt(
         &self,
         name: &str,
@@ -537,6 +538,10 @@ impl Graph {
         };
         let _ = writeln!(w, "let v{i} = {{");
         let _ = writeln!(w, "    let mut results = {};", zeros(r));
+        if !def.scatters.is_empty() {
+            // the accumulated arrays start at −0 (−0 + a is a: the first window is kept as it is)
+            let _ = writeln!(w, "    results[{}..].fill(-0.0f64);", def.scatter_at());
+        }
         let _ = writeln!(w, "    let mut input = [0.0f64; {b_in}];");
         let _ = writeln!(w, "    let mut body = [0.0f64; {b_out}];");
         // the operands: the state, the sequences (slices), the free values
@@ -615,11 +620,24 @@ impl Graph {
         if o > 0 {
             let _ = writeln!(
                 w,
-                "        results[{} + k * {o}..{} + k * {o} + {o}].copy_from_slice(&body[{}..]);",
+                "        results[{} + k * {o}..{} + k * {o} + {o}].copy_from_slice(&body[{}..{}]);",
                 c + s,
                 c + s,
-                c + s
+                c + s,
+                c + s + o
             );
+        }
+        // each scattered window added into its array, entry by entry (the interpreter's order)
+        let (mut at, mut j) = (def.scatter_at(), c + s + o);
+        for win in &def.scatters {
+            let _ = writeln!(
+                w,
+                "        for m in 0..{}usize {{ let e = {at} + k * {} + m; results[e] = results[e] \
+                 + body[{j} + m]; }}",
+                win.size, win.stride
+            );
+            at += win.len;
+            j += win.size;
         }
         let _ = writeln!(w, "    }}");
         if c > 0 {

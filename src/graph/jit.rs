@@ -584,6 +584,7 @@ impl LoopRt {
         input[..c].copy_from_slice(groups[0]);
         input[c + w_total..].copy_from_slice(groups[groups.len() - 1]);
         results[c..c + s].fill(0.0);
+        def.clear_scatters(results);
         for t in 0..def.iterations {
             let k = def.iteration(t);
             let mut at = c;
@@ -602,12 +603,17 @@ impl LoopRt {
             {
                 return false;
             }
-            input[..c].copy_from_slice(&out[..c]);
+            if c > 0 {
+                input[..c].copy_from_slice(&out[..c]);
+            }
             for j in c..c + s {
                 results[j] += out[j];
             }
-            let at = c + s + k * o;
-            results[at..at + o].copy_from_slice(&out[c + s..c + s + o]);
+            if o > 0 {
+                let at = c + s + k * o;
+                results[at..at + o].copy_from_slice(&out[c + s..c + s + o]);
+            }
+            def.scatter_add_from(k, &out[c + s + o..], results);
         }
         results[..c].copy_from_slice(&input[..c]);
         true

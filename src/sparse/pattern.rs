@@ -390,7 +390,16 @@ fn loop_sets(def: &LoopDef, operand: &[Window], interactions: &mut [Window]) -> 
         for j in 0..s {
             results[c + j].union_with(&out[c + j]);
         }
-        results[c + s + k * o..c + s + (k + 1) * o].clone_from_slice(&out[c + s..]);
+        results[c + s + k * o..c + s + (k + 1) * o].clone_from_slice(&out[c + s..c + s + o]);
+        // a scattered window: each entry of the array depends on every window added into it
+        let (mut at, mut j) = (def.scatter_at(), c + s + o);
+        for w in &def.scatters {
+            for m in 0..w.size {
+                results[at + k * w.stride + m].union_with(&out[j + m]);
+            }
+            at += w.len;
+            j += w.size;
+        }
     }
     results[..c].clone_from_slice(&input[..c]);
     results

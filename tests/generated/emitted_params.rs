@@ -14252,7 +14252,7 @@ pub fn loop_driven_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::res
             input[2..4].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
             match loop_driven_gradient_loop11_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..2].copy_from_slice(&body[..2]);
-            results[2 + k * 2..2 + k * 2 + 2].copy_from_slice(&body[2..]);
+            results[2 + k * 2..2 + k * 2 + 2].copy_from_slice(&body[2..4]);
         }
         results[..2].copy_from_slice(&input[..2]);
         results
@@ -14416,7 +14416,7 @@ pub fn loop_driven_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
             input[2..4].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
             match loop_driven_hessian_loop11_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..2].copy_from_slice(&body[..2]);
-            results[2 + k * 4..2 + k * 4 + 4].copy_from_slice(&body[2..]);
+            results[2 + k * 4..2 + k * 4 + 4].copy_from_slice(&body[2..6]);
         }
         results[..2].copy_from_slice(&input[..2]);
         results
@@ -14442,7 +14442,7 @@ pub fn loop_driven_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
             match loop_driven_hessian_loop18_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..2].copy_from_slice(&body[..2]);
             results[2] = results[2] + body[2];
-            results[3 + k * 2..3 + k * 2 + 2].copy_from_slice(&body[3..]);
+            results[3 + k * 2..3 + k * 2 + 2].copy_from_slice(&body[3..5]);
         }
         results[..2].copy_from_slice(&input[..2]);
         results
@@ -14452,6 +14452,7 @@ pub fn loop_driven_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
     let v21 = v18[2];
     let v23 = {
         let mut results = [0.0f64; 11];
+        results[3..].fill(-0.0f64);
         let mut input = [0.0f64; 10];
         let mut body = [0.0f64; 5];
         input[0] = v17;
@@ -14469,7 +14470,7 @@ pub fn loop_driven_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
             match loop_driven_hessian_loop23_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..2].copy_from_slice(&body[..2]);
             results[2] = results[2] + body[2];
-            results[3 + k * 2..3 + k * 2 + 2].copy_from_slice(&body[3..]);
+            for m in 0..2usize { let e = 3 + k * 2 + m; results[e] = results[e] + body[3 + m]; }
         }
         results[..2].copy_from_slice(&input[..2]);
         results
@@ -14514,6 +14515,7 @@ pub fn loop_driven_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
     let v39 = v25 + v38;
     let v40 = {
         let mut results = [0.0f64; 11];
+        results[3..].fill(-0.0f64);
         let mut input = [0.0f64; 10];
         let mut body = [0.0f64; 5];
         input[0] = v22;
@@ -14531,7 +14533,7 @@ pub fn loop_driven_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
             match loop_driven_hessian_loop40_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..2].copy_from_slice(&body[..2]);
             results[2] = results[2] + body[2];
-            results[3 + k * 2..3 + k * 2 + 2].copy_from_slice(&body[3..]);
+            for m in 0..2usize { let e = 3 + k * 2 + m; results[e] = results[e] + body[3 + m]; }
         }
         results[..2].copy_from_slice(&input[..2]);
         results
@@ -14575,6 +14577,7 @@ pub fn loop_driven_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
     let v55 = v42 + v54;
     let v56 = {
         let mut results = [0.0f64; 11];
+        results[3..].fill(-0.0f64);
         let mut input = [0.0f64; 10];
         let mut body = [0.0f64; 5];
         input[0] = v22;
@@ -14592,7 +14595,7 @@ pub fn loop_driven_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
             match loop_driven_hessian_loop56_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..2].copy_from_slice(&body[..2]);
             results[2] = results[2] + body[2];
-            results[3 + k * 2..3 + k * 2 + 2].copy_from_slice(&body[3..]);
+            for m in 0..2usize { let e = 3 + k * 2 + m; results[e] = results[e] + body[3 + m]; }
         }
         results[..2].copy_from_slice(&input[..2]);
         results
@@ -15121,7 +15124,7 @@ pub fn loop_mixed(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Resul
             let k = t;
             input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
             match loop_mixed_loop19_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            results[0 + k * 1..0 + k * 1 + 1].copy_from_slice(&body[0..]);
+            results[0 + k * 1..0 + k * 1 + 1].copy_from_slice(&body[0..1]);
         }
         results
     };
@@ -15228,7 +15231,7 @@ pub fn loop_mixed_loop19_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_gradient`: a graph of 4 inputs, 7 parameters, 5 outputs, 37 operations and 0 guards, as Rust source
+/// `loop_mixed_gradient`: a graph of 4 inputs, 7 parameters, 5 outputs, 33 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -15287,7 +15290,7 @@ pub fn loop_mixed_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
             let k = t;
             match loop_mixed_gradient_loop17_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..1].copy_from_slice(&body[..1]);
-            results[1 + k * 1..1 + k * 1 + 1].copy_from_slice(&body[1..]);
+            results[1 + k * 1..1 + k * 1 + 1].copy_from_slice(&body[1..2]);
         }
         results[..1].copy_from_slice(&input[..1]);
         results
@@ -15303,7 +15306,7 @@ pub fn loop_mixed_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
             let k = t;
             input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
             match loop_mixed_gradient_loop19_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            results[0 + k * 1..0 + k * 1 + 1].copy_from_slice(&body[0..]);
+            results[0 + k * 1..0 + k * 1 + 1].copy_from_slice(&body[0..1]);
         }
         results
     };
@@ -15358,7 +15361,8 @@ pub fn loop_mixed_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
     let v38 = v13 * v37;
     let v39 = v20 + v38;
     let v40 = {
-        let mut results = [0.0f64; 6];
+        let mut results = [0.0f64; 4];
+        results[0..].fill(-0.0f64);
         let mut input = [0.0f64; 3];
         let mut body = [0.0f64; 2];
         let seq0: &[f64] = &x[0..4];
@@ -15367,7 +15371,7 @@ pub fn loop_mixed_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
             let k = 2 - t;
             input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
             match loop_mixed_gradient_loop40_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            results[0 + k * 2..0 + k * 2 + 2].copy_from_slice(&body[0..]);
+            for m in 0..2usize { let e = 0 + k * 1 + m; results[e] = results[e] + body[0 + m]; }
         }
         results
     };
@@ -15375,18 +15379,14 @@ pub fn loop_mixed_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
     let v42 = v40[1];
     let v43 = v40[2];
     let v44 = v40[3];
-    let v45 = v40[4];
-    let v46 = v40[5];
-    let v47 = v39 + v41;
-    let v48 = v34 + v42;
-    let v49 = v43 + v48;
-    let v50 = v22 + v44;
-    let v51 = v45 + v50;
+    let v45 = v39 + v41;
+    let v46 = v34 + v42;
+    let v47 = v22 + v43;
     out[0] = v31;
-    out[1] = v47;
-    out[2] = v49;
-    out[3] = v51;
-    out[4] = v46;
+    out[1] = v45;
+    out[2] = v46;
+    out[3] = v47;
+    out[4] = v44;
     ::std::result::Result::Ok(())
 }
 
@@ -15584,7 +15584,7 @@ pub fn loop_mixed_gradient_loop40_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian`: a graph of 4 inputs, 7 parameters, 21 outputs, 84 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian`: a graph of 4 inputs, 7 parameters, 21 outputs, 70 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -15643,7 +15643,7 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
             let k = t;
             match loop_mixed_hessian_loop17_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..1].copy_from_slice(&body[..1]);
-            results[1 + k * 2..1 + k * 2 + 2].copy_from_slice(&body[1..]);
+            results[1 + k * 2..1 + k * 2 + 2].copy_from_slice(&body[1..3]);
         }
         results[..1].copy_from_slice(&input[..1]);
         results
@@ -15659,7 +15659,7 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
             let k = t;
             input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
             match loop_mixed_hessian_loop19_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            results[0 + k * 1..0 + k * 1 + 1].copy_from_slice(&body[0..]);
+            results[0 + k * 1..0 + k * 1 + 1].copy_from_slice(&body[0..1]);
         }
         results
     };
@@ -15706,7 +15706,7 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
             input[1..2].copy_from_slice(&seq1[k * 2..k * 2 + 1]);
             match loop_mixed_hessian_loop36_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..1].copy_from_slice(&body[..1]);
-            results[1 + k * 1..1 + k * 1 + 1].copy_from_slice(&body[1..]);
+            results[1 + k * 1..1 + k * 1 + 1].copy_from_slice(&body[1..2]);
         }
         results[..1].copy_from_slice(&input[..1]);
         results
@@ -15715,7 +15715,8 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
     let v38 = v13 * v37;
     let v39 = v20 + v38;
     let v40 = {
-        let mut results = [0.0f64; 6];
+        let mut results = [0.0f64; 4];
+        results[0..].fill(-0.0f64);
         let mut input = [0.0f64; 3];
         let mut body = [0.0f64; 2];
         let seq0: &[f64] = &x[0..4];
@@ -15724,7 +15725,7 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
             let k = 2 - t;
             input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
             match loop_mixed_hessian_loop40_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            results[0 + k * 2..0 + k * 2 + 2].copy_from_slice(&body[0..]);
+            for m in 0..2usize { let e = 0 + k * 1 + m; results[e] = results[e] + body[0 + m]; }
         }
         results
     };
@@ -15732,40 +15733,34 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
     let v42 = v40[1];
     let v43 = v40[2];
     let v44 = v40[3];
-    let v45 = v40[4];
-    let v46 = v40[5];
-    let v47 = v39 + v41;
-    let v48 = v34 + v42;
-    let v49 = v43 + v48;
-    let v50 = v22 + v44;
-    let v51 = v45 + v50;
-    let v52 = {
-        let mut results = [0.0f64; 6];
+    let v45 = v39 + v41;
+    let v46 = v34 + v42;
+    let v47 = v22 + v43;
+    let v48 = {
+        let mut results = [0.0f64; 4];
+        results[0..].fill(-0.0f64);
         let mut input = [0.0f64; 5];
         let mut body = [0.0f64; 2];
         let seq0: &[f64] = &x[0..4];
-        let s1: [f64; 6] = [v35, v24, v24, v24, v24, v24];
+        let s1: [f64; 4] = [v35, v24, v24, v24];
         let seq1: &[f64] = &s1;
         input[4] = v35;
         for t in 0..3usize {
             let k = t;
             input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
-            input[2..4].copy_from_slice(&seq1[k * 2..k * 2 + 2]);
-            match loop_mixed_hessian_loop52_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            results[0 + k * 2..0 + k * 2 + 2].copy_from_slice(&body[0..]);
+            input[2..4].copy_from_slice(&seq1[k * 1..k * 1 + 2]);
+            match loop_mixed_hessian_loop48_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..2usize { let e = 0 + k * 1 + m; results[e] = results[e] + body[0 + m]; }
         }
         results
     };
-    let v53 = v52[0];
-    let v54 = v52[1];
-    let v55 = v52[2];
-    let v56 = v52[3];
-    let v57 = v52[4];
-    let v58 = v52[5];
-    let v59 = v54 + v55;
-    let v60 = v56 + v57;
-    let v61 = {
+    let v49 = v48[0];
+    let v50 = v48[1];
+    let v51 = v48[2];
+    let v52 = v48[3];
+    let v53 = {
         let mut results = [0.0f64; 6];
+        results[1..].fill(-0.0f64);
         let mut input = [0.0f64; 4];
         let mut body = [0.0f64; 2];
         input[0] = v13;
@@ -15778,19 +15773,19 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
             let k = t;
             input[1..2].copy_from_slice(&seq1[k * 2..k * 2 + 1]);
             input[2..3].copy_from_slice(&seq2[k * 1..k * 1 + 1]);
-            match loop_mixed_hessian_loop61_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_hessian_loop53_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..1].copy_from_slice(&body[..1]);
-            results[1 + k * 1..1 + k * 1 + 1].copy_from_slice(&body[1..]);
+            for m in 0..1usize { let e = 1 + k * 1 + m; results[e] = results[e] + body[1 + m]; }
         }
         results[..1].copy_from_slice(&input[..1]);
         results
     };
-    let v62 = v61[1];
-    let v63 = v61[2];
-    let v64 = v61[3];
-    let v65 = v61[4];
-    let v66 = v61[5];
-    let v67 = {
+    let v54 = v53[1];
+    let v55 = v53[2];
+    let v56 = v53[3];
+    let v57 = v53[4];
+    let v58 = v53[5];
+    let v59 = {
         let mut results = [0.0f64; 1];
         let mut input = [0.0f64; 4];
         let mut body = [0.0f64; 1];
@@ -15802,14 +15797,14 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
             let k = 2 - t;
             input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
             input[2..3].copy_from_slice(&seq1[k * 1..k * 1 + 1]);
-            match loop_mixed_hessian_loop67_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_hessian_loop59_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             results[0] = results[0] + body[0];
         }
         results
     };
-    let v68 = v67[0];
-    let v69 = v59 + v68;
-    let v70 = {
+    let v60 = v59[0];
+    let v61 = v50 + v60;
+    let v62 = {
         let mut results = [0.0f64; 1];
         let mut input = [0.0f64; 4];
         let mut body = [0.0f64; 1];
@@ -15817,48 +15812,46 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
         let s0: [f64; 0] = [];
         let seq0: &[f64] = &s0;
         let seq1: &[f64] = &v17[2..11];
-        let s2: [f64; 5] = [v62, v63, v64, v65, v66];
+        let s2: [f64; 5] = [v54, v55, v56, v57, v58];
         let seq2: &[f64] = &s2;
         input[3] = v4;
         for t in 0..5usize {
             let k = 4 - t;
             input[1..2].copy_from_slice(&seq1[k * 2..k * 2 + 1]);
             input[2..3].copy_from_slice(&seq2[k * 1..k * 1 + 1]);
-            match loop_mixed_hessian_loop70_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_hessian_loop62_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..1].copy_from_slice(&body[..1]);
         }
         results[..1].copy_from_slice(&input[..1]);
         results
     };
-    let v71 = v70[0];
-    let v72 = v13 * v71;
-    let v73 = v53 + v72;
-    let v74 = {
-        let mut results = [0.0f64; 6];
+    let v63 = v62[0];
+    let v64 = v13 * v63;
+    let v65 = v49 + v64;
+    let v66 = {
+        let mut results = [0.0f64; 4];
+        results[0..].fill(-0.0f64);
         let mut input = [0.0f64; 5];
         let mut body = [0.0f64; 2];
         let seq0: &[f64] = &x[0..4];
-        let s1: [f64; 6] = [v24, v35, v35, v24, v24, v24];
+        let s1: [f64; 4] = [v24, v35, v24, v24];
         let seq1: &[f64] = &s1;
         input[4] = v35;
         for t in 0..3usize {
             let k = t;
             input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
-            input[2..4].copy_from_slice(&seq1[k * 2..k * 2 + 2]);
-            match loop_mixed_hessian_loop74_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            results[0 + k * 2..0 + k * 2 + 2].copy_from_slice(&body[0..]);
+            input[2..4].copy_from_slice(&seq1[k * 1..k * 1 + 2]);
+            match loop_mixed_hessian_loop66_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..2usize { let e = 0 + k * 1 + m; results[e] = results[e] + body[0 + m]; }
         }
         results
     };
-    let v75 = v74[1];
-    let v76 = v74[2];
-    let v77 = v74[3];
-    let v78 = v74[4];
-    let v79 = v74[5];
-    let v80 = v75 + v76;
-    let v81 = v77 + v78;
-    let v82 = {
+    let v67 = v66[1];
+    let v68 = v66[2];
+    let v69 = v66[3];
+    let v70 = {
         let mut results = [0.0f64; 4];
+        results[1..].fill(-0.0f64);
         let mut input = [0.0f64; 5];
         let mut body = [0.0f64; 2];
         let seq0: &[f64] = &p[1..7];
@@ -15869,19 +15862,19 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
             let k = t;
             input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
             input[2..3].copy_from_slice(&seq1[k * 1..k * 1 + 1]);
-            match loop_mixed_hessian_loop82_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_hessian_loop70_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             results[0] = results[0] + body[0];
-            results[1 + k * 1..1 + k * 1 + 1].copy_from_slice(&body[1..]);
+            for m in 0..1usize { let e = 1 + k * 1 + m; results[e] = results[e] + body[1 + m]; }
         }
         results
     };
-    let v83 = v82[0];
-    let v84 = v82[2];
-    let v85 = v82[3];
-    let v86 = v80 + v83;
-    let v87 = v84 + v86;
-    let v88 = v81 + v85;
-    let v89 = {
+    let v71 = v70[0];
+    let v72 = v70[2];
+    let v73 = v70[3];
+    let v74 = v67 + v71;
+    let v75 = v72 + v74;
+    let v76 = v68 + v73;
+    let v77 = {
         let mut results = [0.0f64; 1];
         let mut input = [0.0f64; 4];
         let mut body = [0.0f64; 1];
@@ -15893,73 +15886,73 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
             let k = 2 - t;
             input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
             input[2..3].copy_from_slice(&seq1[k * 1..k * 1 + 1]);
-            match loop_mixed_hessian_loop89_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_hessian_loop77_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             results[0] = results[0] + body[0];
         }
         results
     };
-    let v90 = v89[0];
-    let v91 = v87 + v90;
-    let v92 = {
-        let mut results = [0.0f64; 6];
+    let v78 = v77[0];
+    let v79 = v75 + v78;
+    let v80 = {
+        let mut results = [0.0f64; 4];
+        results[0..].fill(-0.0f64);
         let mut input = [0.0f64; 5];
         let mut body = [0.0f64; 2];
         let seq0: &[f64] = &x[0..4];
-        let s1: [f64; 6] = [v24, v24, v24, v35, v35, v24];
+        let s1: [f64; 4] = [v24, v24, v35, v24];
         let seq1: &[f64] = &s1;
         input[4] = v35;
         for t in 0..3usize {
             let k = t;
             input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
-            input[2..4].copy_from_slice(&seq1[k * 2..k * 2 + 2]);
-            match loop_mixed_hessian_loop92_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            results[0 + k * 2..0 + k * 2 + 2].copy_from_slice(&body[0..]);
+            input[2..4].copy_from_slice(&seq1[k * 1..k * 1 + 2]);
+            match loop_mixed_hessian_loop80_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..2usize { let e = 0 + k * 1 + m; results[e] = results[e] + body[0 + m]; }
         }
         results
     };
-    let v93 = v92[3];
-    let v94 = v92[4];
-    let v95 = v92[5];
-    let v96 = v93 + v94;
-    let v97 = {
-        let mut results = [0.0f64; 6];
+    let v81 = v80[2];
+    let v82 = v80[3];
+    let v83 = {
+        let mut results = [0.0f64; 4];
+        results[0..].fill(-0.0f64);
         let mut input = [0.0f64; 5];
         let mut body = [0.0f64; 2];
         let seq0: &[f64] = &x[0..4];
-        let s1: [f64; 6] = [v24, v24, v24, v24, v24, v35];
+        let s1: [f64; 4] = [v24, v24, v24, v35];
         let seq1: &[f64] = &s1;
         input[4] = v35;
         for t in 0..3usize {
             let k = t;
             input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
-            input[2..4].copy_from_slice(&seq1[k * 2..k * 2 + 2]);
-            match loop_mixed_hessian_loop97_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            results[0 + k * 2..0 + k * 2 + 2].copy_from_slice(&body[0..]);
+            input[2..4].copy_from_slice(&seq1[k * 1..k * 1 + 2]);
+            match loop_mixed_hessian_loop83_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..2usize { let e = 0 + k * 1 + m; results[e] = results[e] + body[0 + m]; }
         }
         results
     };
-    let v98 = v97[5];
+    let v84 = v83[3];
     out[0] = v31;
-    out[1] = v47;
-    out[2] = v49;
-    out[3] = v51;
-    out[4] = v46;
-    out[5] = v73;
-    out[6] = v69;
-    out[7] = v60;
-    out[8] = v58;
-    out[9] = v69;
-    out[10] = v91;
-    out[11] = v88;
-    out[12] = v79;
-    out[13] = v60;
-    out[14] = v88;
-    out[15] = v96;
-    out[16] = v95;
-    out[17] = v58;
-    out[18] = v79;
-    out[19] = v95;
-    out[20] = v98;
+    out[1] = v45;
+    out[2] = v46;
+    out[3] = v47;
+    out[4] = v44;
+    out[5] = v65;
+    out[6] = v61;
+    out[7] = v51;
+    out[8] = v52;
+    out[9] = v61;
+    out[10] = v79;
+    out[11] = v76;
+    out[12] = v69;
+    out[13] = v51;
+    out[14] = v76;
+    out[15] = v81;
+    out[16] = v82;
+    out[17] = v52;
+    out[18] = v69;
+    out[19] = v82;
+    out[20] = v84;
     ::std::result::Result::Ok(())
 }
 
@@ -16159,11 +16152,11 @@ pub fn loop_mixed_hessian_loop40_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop52_v0`: a graph of 5 inputs, 2 outputs, 22 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop48_v0`: a graph of 5 inputs, 2 outputs, 22 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop52_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop48_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16210,11 +16203,11 @@ pub fn loop_mixed_hessian_loop52_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop61_v0`: a graph of 4 inputs, 2 outputs, 13 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop53_v0`: a graph of 4 inputs, 2 outputs, 13 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop61_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop53_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16250,11 +16243,11 @@ pub fn loop_mixed_hessian_loop61_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop67_v0`: a graph of 4 inputs, 1 output, 6 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop59_v0`: a graph of 4 inputs, 1 output, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop67_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop59_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16280,11 +16273,11 @@ pub fn loop_mixed_hessian_loop67_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop70_v0`: a graph of 4 inputs, 1 output, 9 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop62_v0`: a graph of 4 inputs, 1 output, 9 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop70_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop62_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16315,11 +16308,11 @@ pub fn loop_mixed_hessian_loop70_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop74_v0`: a graph of 5 inputs, 2 outputs, 22 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop66_v0`: a graph of 5 inputs, 2 outputs, 22 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop74_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop66_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16366,11 +16359,11 @@ pub fn loop_mixed_hessian_loop74_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop82_v0`: a graph of 5 inputs, 2 outputs, 14 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop70_v0`: a graph of 5 inputs, 2 outputs, 14 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop82_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop70_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16406,11 +16399,11 @@ pub fn loop_mixed_hessian_loop82_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop89_v0`: a graph of 4 inputs, 1 output, 6 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop77_v0`: a graph of 4 inputs, 1 output, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop89_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop77_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16436,11 +16429,11 @@ pub fn loop_mixed_hessian_loop89_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop92_v0`: a graph of 5 inputs, 2 outputs, 22 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop80_v0`: a graph of 5 inputs, 2 outputs, 22 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop92_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop80_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16487,11 +16480,11 @@ pub fn loop_mixed_hessian_loop92_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop97_v0`: a graph of 5 inputs, 2 outputs, 22 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop83_v0`: a graph of 5 inputs, 2 outputs, 22 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop97_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop83_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16691,7 +16684,7 @@ pub fn loop_nested_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::res
             input[1..4].copy_from_slice(&seq0[k * 3..k * 3 + 3]);
             match loop_nested_gradient_loop11_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..1].copy_from_slice(&body[..1]);
-            results[1 + k * 1..1 + k * 1 + 1].copy_from_slice(&body[1..]);
+            results[1 + k * 1..1 + k * 1 + 1].copy_from_slice(&body[1..2]);
         }
         results[..1].copy_from_slice(&input[..1]);
         results
@@ -16818,6 +16811,7 @@ pub fn loop_nested_gradient_loop14_v0(x: &[f64], out: &mut [f64]) -> ::std::resu
     let v7 = v0 * v6;
     let v8 = {
         let mut results = [0.0f64; 5];
+        results[2..].fill(-0.0f64);
         let mut input = [0.0f64; 4];
         let mut body = [0.0f64; 3];
         let seq0: &[f64] = &x[1..4];
@@ -16830,7 +16824,7 @@ pub fn loop_nested_gradient_loop14_v0(x: &[f64], out: &mut [f64]) -> ::std::resu
             match loop_nested_gradient_loop14_v0_loop8_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             results[0] = results[0] + body[0];
             results[1] = results[1] + body[1];
-            results[2 + k * 1..2 + k * 1 + 1].copy_from_slice(&body[2..]);
+            for m in 0..1usize { let e = 2 + k * 1 + m; results[e] = results[e] + body[2 + m]; }
         }
         results
     };
@@ -16914,7 +16908,7 @@ pub fn loop_nested_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
             input[1..4].copy_from_slice(&seq0[k * 3..k * 3 + 3]);
             match loop_nested_hessian_loop11_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..1].copy_from_slice(&body[..1]);
-            results[1 + k * 2..1 + k * 2 + 2].copy_from_slice(&body[1..]);
+            results[1 + k * 2..1 + k * 2 + 2].copy_from_slice(&body[1..3]);
         }
         results[..1].copy_from_slice(&input[..1]);
         results
@@ -16935,7 +16929,7 @@ pub fn loop_nested_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
             match loop_nested_hessian_loop14_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..1].copy_from_slice(&body[..1]);
             results[1] = results[1] + body[1];
-            results[2 + k * 1..2 + k * 1 + 1].copy_from_slice(&body[2..]);
+            results[2 + k * 1..2 + k * 1 + 1].copy_from_slice(&body[2..3]);
         }
         results[..1].copy_from_slice(&input[..1]);
         results
@@ -16944,6 +16938,7 @@ pub fn loop_nested_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
     let v16 = v14[1];
     let v18 = {
         let mut results = [0.0f64; 5];
+        results[2..].fill(-0.0f64);
         let mut input = [0.0f64; 8];
         let mut body = [0.0f64; 3];
         input[0] = v13;
@@ -16960,7 +16955,7 @@ pub fn loop_nested_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
             match loop_nested_hessian_loop18_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..1].copy_from_slice(&body[..1]);
             results[1] = results[1] + body[1];
-            results[2 + k * 1..2 + k * 1 + 1].copy_from_slice(&body[2..]);
+            for m in 0..1usize { let e = 2 + k * 1 + m; results[e] = results[e] + body[2 + m]; }
         }
         results[..1].copy_from_slice(&input[..1]);
         results
@@ -16996,6 +16991,7 @@ pub fn loop_nested_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
     let v26 = v19 + v25;
     let v27 = {
         let mut results = [0.0f64; 5];
+        results[2..].fill(-0.0f64);
         let mut input = [0.0f64; 8];
         let mut body = [0.0f64; 3];
         input[0] = v17;
@@ -17012,7 +17008,7 @@ pub fn loop_nested_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
             match loop_nested_hessian_loop27_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..1].copy_from_slice(&body[..1]);
             results[1] = results[1] + body[1];
-            results[2 + k * 1..2 + k * 1 + 1].copy_from_slice(&body[2..]);
+            for m in 0..1usize { let e = 2 + k * 1 + m; results[e] = results[e] + body[2 + m]; }
         }
         results[..1].copy_from_slice(&input[..1]);
         results
@@ -17150,6 +17146,7 @@ pub fn loop_nested_hessian_loop14_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
     let v7 = v0 * v6;
     let v8 = {
         let mut results = [0.0f64; 5];
+        results[2..].fill(-0.0f64);
         let mut input = [0.0f64; 4];
         let mut body = [0.0f64; 3];
         let seq0: &[f64] = &x[1..4];
@@ -17162,7 +17159,7 @@ pub fn loop_nested_hessian_loop14_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
             match loop_nested_hessian_loop14_v0_loop8_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             results[0] = results[0] + body[0];
             results[1] = results[1] + body[1];
-            results[2 + k * 1..2 + k * 1 + 1].copy_from_slice(&body[2..]);
+            for m in 0..1usize { let e = 2 + k * 1 + m; results[e] = results[e] + body[2 + m]; }
         }
         results
     };
@@ -17233,6 +17230,7 @@ pub fn loop_nested_hessian_loop18_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
     let v8: f64 = 0.5;
     let v9 = {
         let mut results = [0.0f64; 6];
+        results[3..].fill(-0.0f64);
         let mut input = [0.0f64; 6];
         let mut body = [0.0f64; 4];
         let seq0: &[f64] = &x[1..4];
@@ -17248,7 +17246,7 @@ pub fn loop_nested_hessian_loop18_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
             results[0] = results[0] + body[0];
             results[1] = results[1] + body[1];
             results[2] = results[2] + body[2];
-            results[3 + k * 1..3 + k * 1 + 1].copy_from_slice(&body[3..]);
+            for m in 0..1usize { let e = 3 + k * 1 + m; results[e] = results[e] + body[3 + m]; }
         }
         results
     };
@@ -17334,6 +17332,7 @@ pub fn loop_nested_hessian_loop23_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
     let v9 = v5 + v8;
     let v10 = {
         let mut results = [0.0f64; 5];
+        results[2..].fill(-0.0f64);
         let mut input = [0.0f64; 4];
         let mut body = [0.0f64; 3];
         let seq0: &[f64] = &x[1..4];
@@ -17346,7 +17345,7 @@ pub fn loop_nested_hessian_loop23_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
             match loop_nested_hessian_loop23_v0_loop10_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             results[0] = results[0] + body[0];
             results[1] = results[1] + body[1];
-            results[2 + k * 1..2 + k * 1 + 1].copy_from_slice(&body[2..]);
+            for m in 0..1usize { let e = 2 + k * 1 + m; results[e] = results[e] + body[2 + m]; }
         }
         results
     };
@@ -17416,6 +17415,7 @@ pub fn loop_nested_hessian_loop27_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
     let v8: f64 = 0.5;
     let v9 = {
         let mut results = [0.0f64; 6];
+        results[3..].fill(-0.0f64);
         let mut input = [0.0f64; 6];
         let mut body = [0.0f64; 4];
         let seq0: &[f64] = &x[1..4];
@@ -17431,7 +17431,7 @@ pub fn loop_nested_hessian_loop27_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
             results[0] = results[0] + body[0];
             results[1] = results[1] + body[1];
             results[2] = results[2] + body[2];
-            results[3 + k * 1..3 + k * 1 + 1].copy_from_slice(&body[3..]);
+            for m in 0..1usize { let e = 3 + k * 1 + m; results[e] = results[e] + body[3 + m]; }
         }
         results
     };
@@ -17517,6 +17517,7 @@ pub fn loop_nested_hessian_loop32_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
     let v9 = v5 + v8;
     let v10 = {
         let mut results = [0.0f64; 5];
+        results[2..].fill(-0.0f64);
         let mut input = [0.0f64; 4];
         let mut body = [0.0f64; 3];
         let seq0: &[f64] = &x[1..4];
@@ -17529,7 +17530,7 @@ pub fn loop_nested_hessian_loop32_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
             match loop_nested_hessian_loop32_v0_loop10_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             results[0] = results[0] + body[0];
             results[1] = results[1] + body[1];
-            results[2 + k * 1..2 + k * 1 + 1].copy_from_slice(&body[2..]);
+            for m in 0..1usize { let e = 2 + k * 1 + m; results[e] = results[e] + body[2 + m]; }
         }
         results
     };
@@ -17571,6 +17572,2354 @@ pub fn loop_nested_hessian_loop32_v0_loop10_v0(x: &[f64], out: &mut [f64]) -> ::
     out[0] = v9;
     out[1] = v7;
     out[2] = v8;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows`: a graph of 7 inputs, 3 parameters, 1 output, 11 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
+        }
+    };
+    let p: &[f64; 3] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 3, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v7 = p[0];
+    let v8 = p[1];
+    let v9 = p[2];
+    let v10 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &x[0..7];
+        for t in 0..3usize {
+            let k = t;
+            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
+            match loop_windows_loop10_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v11 = v10[0];
+    let v12 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 2];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &x[0..7];
+        input[1] = v7;
+        for t in 0..3usize {
+            let k = t;
+            input[0..1].copy_from_slice(&seq0[k * 3..k * 3 + 1]);
+            match loop_windows_loop12_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v13 = v12[0];
+    let v14 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 2];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &x[0..7];
+        for t in 0..2usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 5..k * 5 + 2]);
+            match loop_windows_loop14_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v15 = v14[0];
+    let v16 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 1];
+        let s0: [f64; 6] = [v0, v7, v1, v8, v2, v9];
+        let seq0: &[f64] = &s0;
+        input[2] = v0;
+        for t in 0..3usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            match loop_windows_loop16_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v17 = v16[0];
+    let v18 = v11 + v13;
+    let v19 = v15 + v18;
+    let v20 = v17 + v19;
+    out[0] = v20;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_loop10_v0`: a graph of 3 inputs, 1 output, 6 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_loop10_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = v0 * v1;
+    let v4 = v3 - v2;
+    let v5 = v4.sin();
+    let v6 = v1 * v1;
+    let v7 = v2 * v6;
+    let v8 = v5 + v7;
+    out[0] = v8;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_loop12_v0`: a graph of 2 inputs, 1 output, 3 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_loop12_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = v0 * v1;
+    let v3 = v2.sin();
+    let v4 = v0 * v3;
+    out[0] = v4;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_loop14_v0`: a graph of 2 inputs, 1 output, 2 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_loop14_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = v0 - v1;
+    let v3 = v2.powi(2);
+    out[0] = v3;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_loop16_v0`: a graph of 3 inputs, 1 output, 3 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_loop16_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = v0 * v1;
+    let v4 = v3.exp();
+    let v5 = v4 * v2;
+    out[0] = v5;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_gradient`: a graph of 7 inputs, 3 parameters, 8 outputs, 44 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
+        }
+    };
+    let p: &[f64; 3] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 3, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 8] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 8, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v7 = p[0];
+    let v8 = p[1];
+    let v9 = p[2];
+    let v21: f64 = 1.0;
+    let v10 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &x[0..7];
+        for t in 0..3usize {
+            let k = t;
+            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
+            match loop_windows_gradient_loop10_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v11 = v10[0];
+    let v12 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 2];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &x[0..7];
+        input[1] = v7;
+        for t in 0..3usize {
+            let k = t;
+            input[0..1].copy_from_slice(&seq0[k * 3..k * 3 + 1]);
+            match loop_windows_gradient_loop12_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v13 = v12[0];
+    let v14 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 2];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &x[0..7];
+        for t in 0..2usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 5..k * 5 + 2]);
+            match loop_windows_gradient_loop14_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v15 = v14[0];
+    let v16 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 1];
+        let s0: [f64; 6] = [v0, v7, v1, v8, v2, v9];
+        let seq0: &[f64] = &s0;
+        input[2] = v0;
+        for t in 0..3usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            match loop_windows_gradient_loop16_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v17 = v16[0];
+    let v18 = v11 + v13;
+    let v19 = v15 + v18;
+    let v20 = v17 + v19;
+    let v22 = {
+        let mut results = [0.0f64; 7];
+        results[1..].fill(-0.0f64);
+        let mut input = [0.0f64; 4];
+        let mut body = [0.0f64; 3];
+        let s0: [f64; 6] = [v0, v7, v1, v8, v2, v9];
+        let seq0: &[f64] = &s0;
+        input[2] = v0;
+        input[3] = v21;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            match loop_windows_gradient_loop22_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+            for m in 0..2usize { let e = 1 + k * 2 + m; results[e] = results[e] + body[1 + m]; }
+        }
+        results
+    };
+    let v23 = v22[0];
+    let v24 = v22[1];
+    let v25 = v22[3];
+    let v26 = v22[5];
+    let v27 = v23 + v24;
+    let v28 = {
+        let mut results = [0.0f64; 7];
+        results[0..].fill(-0.0f64);
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 2];
+        let seq0: &[f64] = &x[0..7];
+        input[2] = v21;
+        for t in 0..2usize {
+            let k = 1 - t;
+            input[0..2].copy_from_slice(&seq0[k * 5..k * 5 + 2]);
+            match loop_windows_gradient_loop28_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..2usize { let e = 0 + k * 5 + m; results[e] = results[e] + body[0 + m]; }
+        }
+        results
+    };
+    let v29 = v28[0];
+    let v30 = v28[1];
+    let v31 = v28[5];
+    let v32 = v28[6];
+    let v33 = v27 + v29;
+    let v34 = v25 + v30;
+    let v35 = {
+        let mut results = [0.0f64; 7];
+        results[0..].fill(-0.0f64);
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &x[0..7];
+        input[1] = v7;
+        input[2] = v21;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[0..1].copy_from_slice(&seq0[k * 3..k * 3 + 1]);
+            match loop_windows_gradient_loop35_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..1usize { let e = 0 + k * 3 + m; results[e] = results[e] + body[0 + m]; }
+        }
+        results
+    };
+    let v36 = v35[0];
+    let v37 = v35[3];
+    let v38 = v35[6];
+    let v39 = v33 + v36;
+    let v40 = v32 + v38;
+    let v41 = {
+        let mut results = [0.0f64; 7];
+        results[0..].fill(-0.0f64);
+        let mut input = [0.0f64; 4];
+        let mut body = [0.0f64; 3];
+        let seq0: &[f64] = &x[0..7];
+        input[3] = v21;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
+            match loop_windows_gradient_loop41_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..3usize { let e = 0 + k * 2 + m; results[e] = results[e] + body[0 + m]; }
+        }
+        results
+    };
+    let v42 = v41[0];
+    let v43 = v41[1];
+    let v44 = v41[2];
+    let v45 = v41[3];
+    let v46 = v41[4];
+    let v47 = v41[5];
+    let v48 = v41[6];
+    let v49 = v39 + v42;
+    let v50 = v34 + v43;
+    let v51 = v26 + v44;
+    let v52 = v37 + v45;
+    let v53 = v31 + v47;
+    let v54 = v40 + v48;
+    out[0] = v20;
+    out[1] = v49;
+    out[2] = v50;
+    out[3] = v51;
+    out[4] = v52;
+    out[5] = v46;
+    out[6] = v53;
+    out[7] = v54;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_gradient_loop10_v0`: a graph of 3 inputs, 1 output, 6 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_gradient_loop10_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = v0 * v1;
+    let v4 = v3 - v2;
+    let v5 = v4.sin();
+    let v6 = v1 * v1;
+    let v7 = v2 * v6;
+    let v8 = v5 + v7;
+    out[0] = v8;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_gradient_loop12_v0`: a graph of 2 inputs, 1 output, 3 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_gradient_loop12_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = v0 * v1;
+    let v3 = v2.sin();
+    let v4 = v0 * v3;
+    out[0] = v4;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_gradient_loop14_v0`: a graph of 2 inputs, 1 output, 2 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_gradient_loop14_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = v0 - v1;
+    let v3 = v2.powi(2);
+    out[0] = v3;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_gradient_loop16_v0`: a graph of 3 inputs, 1 output, 3 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_gradient_loop16_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = v0 * v1;
+    let v4 = v3.exp();
+    let v5 = v4 * v2;
+    out[0] = v5;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_gradient_loop22_v0`: a graph of 4 inputs, 3 outputs, 7 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_gradient_loop22_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = v0 * v1;
+    let v5 = v4.exp();
+    let v6 = if v2 == 0.0 || v3 == 0.0 { 0.0 } else { v2 * v3 };
+    let v7 = if v3 == 0.0 || v5 == 0.0 { 0.0 } else { v3 * v5 };
+    let v8 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
+    let v9 = if v1 == 0.0 || v8 == 0.0 { 0.0 } else { v1 * v8 };
+    let v10 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    out[0] = v7;
+    out[1] = v9;
+    out[2] = v10;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_gradient_loop28_v0`: a graph of 3 inputs, 2 outputs, 4 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_gradient_loop28_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v4: f64 = 2.0;
+    let v3 = v0 - v1;
+    let v5 = v3 * v4;
+    let v6 = if v2 == 0.0 || v5 == 0.0 { 0.0 } else { v2 * v5 };
+    let v7 = -v6;
+    out[0] = v6;
+    out[1] = v7;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_gradient_loop35_v0`: a graph of 3 inputs, 1 output, 8 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_gradient_loop35_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = v0 * v1;
+    let v4 = v3.sin();
+    let v5 = if v2 == 0.0 || v4 == 0.0 { 0.0 } else { v2 * v4 };
+    let v6 = if v0 == 0.0 || v2 == 0.0 { 0.0 } else { v0 * v2 };
+    let v7 = v3.cos();
+    let v8 = if v6 == 0.0 || v7 == 0.0 { 0.0 } else { v6 * v7 };
+    let v9 = if v1 == 0.0 || v8 == 0.0 { 0.0 } else { v1 * v8 };
+    let v10 = v5 + v9;
+    out[0] = v10;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_gradient_loop41_v0`: a graph of 4 inputs, 3 outputs, 14 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_gradient_loop41_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = v0 * v1;
+    let v5 = v4 - v2;
+    let v6 = v1 * v1;
+    let v7 = if v3 == 0.0 || v6 == 0.0 { 0.0 } else { v3 * v6 };
+    let v8 = if v2 == 0.0 || v3 == 0.0 { 0.0 } else { v2 * v3 };
+    let v9 = if v1 == 0.0 || v8 == 0.0 { 0.0 } else { v1 * v8 };
+    let v10 = v9 + v9;
+    let v11 = v5.cos();
+    let v12 = if v3 == 0.0 || v11 == 0.0 { 0.0 } else { v3 * v11 };
+    let v13 = -v12;
+    let v14 = v7 + v13;
+    let v15 = if v1 == 0.0 || v12 == 0.0 { 0.0 } else { v1 * v12 };
+    let v16 = if v0 == 0.0 || v12 == 0.0 { 0.0 } else { v0 * v12 };
+    let v17 = v10 + v16;
+    out[0] = v15;
+    out[1] = v17;
+    out[2] = v14;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian`: a graph of 7 inputs, 3 parameters, 57 outputs, 135 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
+        }
+    };
+    let p: &[f64; 3] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 3, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 57] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 57, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v7 = p[0];
+    let v8 = p[1];
+    let v9 = p[2];
+    let v21: f64 = 1.0;
+    let v55: f64 = 0.0;
+    let v10 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &x[0..7];
+        for t in 0..3usize {
+            let k = t;
+            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
+            match loop_windows_hessian_loop10_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v11 = v10[0];
+    let v12 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 2];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &x[0..7];
+        input[1] = v7;
+        for t in 0..3usize {
+            let k = t;
+            input[0..1].copy_from_slice(&seq0[k * 3..k * 3 + 1]);
+            match loop_windows_hessian_loop12_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v13 = v12[0];
+    let v14 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 2];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &x[0..7];
+        for t in 0..2usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 5..k * 5 + 2]);
+            match loop_windows_hessian_loop14_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v15 = v14[0];
+    let v16 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 1];
+        let s0: [f64; 6] = [v0, v7, v1, v8, v2, v9];
+        let seq0: &[f64] = &s0;
+        input[2] = v0;
+        for t in 0..3usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            match loop_windows_hessian_loop16_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v17 = v16[0];
+    let v18 = v11 + v13;
+    let v19 = v15 + v18;
+    let v20 = v17 + v19;
+    let v22 = {
+        let mut results = [0.0f64; 7];
+        results[1..].fill(-0.0f64);
+        let mut input = [0.0f64; 4];
+        let mut body = [0.0f64; 3];
+        let s0: [f64; 6] = [v0, v7, v1, v8, v2, v9];
+        let seq0: &[f64] = &s0;
+        input[2] = v0;
+        input[3] = v21;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            match loop_windows_hessian_loop22_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+            for m in 0..2usize { let e = 1 + k * 2 + m; results[e] = results[e] + body[1 + m]; }
+        }
+        results
+    };
+    let v23 = v22[0];
+    let v24 = v22[1];
+    let v25 = v22[3];
+    let v26 = v22[5];
+    let v27 = v23 + v24;
+    let v28 = {
+        let mut results = [0.0f64; 7];
+        results[0..].fill(-0.0f64);
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 2];
+        let seq0: &[f64] = &x[0..7];
+        input[2] = v21;
+        for t in 0..2usize {
+            let k = 1 - t;
+            input[0..2].copy_from_slice(&seq0[k * 5..k * 5 + 2]);
+            match loop_windows_hessian_loop28_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..2usize { let e = 0 + k * 5 + m; results[e] = results[e] + body[0 + m]; }
+        }
+        results
+    };
+    let v29 = v28[0];
+    let v30 = v28[1];
+    let v31 = v28[5];
+    let v32 = v28[6];
+    let v33 = v27 + v29;
+    let v34 = v25 + v30;
+    let v35 = {
+        let mut results = [0.0f64; 7];
+        results[0..].fill(-0.0f64);
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &x[0..7];
+        input[1] = v7;
+        input[2] = v21;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[0..1].copy_from_slice(&seq0[k * 3..k * 3 + 1]);
+            match loop_windows_hessian_loop35_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..1usize { let e = 0 + k * 3 + m; results[e] = results[e] + body[0 + m]; }
+        }
+        results
+    };
+    let v36 = v35[0];
+    let v37 = v35[3];
+    let v38 = v35[6];
+    let v39 = v33 + v36;
+    let v40 = v32 + v38;
+    let v41 = {
+        let mut results = [0.0f64; 7];
+        results[0..].fill(-0.0f64);
+        let mut input = [0.0f64; 4];
+        let mut body = [0.0f64; 3];
+        let seq0: &[f64] = &x[0..7];
+        input[3] = v21;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
+            match loop_windows_hessian_loop41_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..3usize { let e = 0 + k * 2 + m; results[e] = results[e] + body[0 + m]; }
+        }
+        results
+    };
+    let v42 = v41[0];
+    let v43 = v41[1];
+    let v44 = v41[2];
+    let v45 = v41[3];
+    let v46 = v41[4];
+    let v47 = v41[5];
+    let v48 = v41[6];
+    let v49 = v39 + v42;
+    let v50 = v34 + v43;
+    let v51 = v26 + v44;
+    let v52 = v37 + v45;
+    let v53 = v31 + v47;
+    let v54 = v40 + v48;
+    let v56 = {
+        let mut results = [0.0f64; 7];
+        results[0..].fill(-0.0f64);
+        let mut input = [0.0f64; 7];
+        let mut body = [0.0f64; 3];
+        let seq0: &[f64] = &x[0..7];
+        let s1: [f64; 7] = [v21, v55, v55, v55, v55, v55, v55];
+        let seq1: &[f64] = &s1;
+        input[6] = v21;
+        for t in 0..3usize {
+            let k = t;
+            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
+            input[3..6].copy_from_slice(&seq1[k * 2..k * 2 + 3]);
+            match loop_windows_hessian_loop56_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..3usize { let e = 0 + k * 2 + m; results[e] = results[e] + body[0 + m]; }
+        }
+        results
+    };
+    let v57 = v56[0];
+    let v58 = v56[1];
+    let v59 = v56[2];
+    let v60 = v56[3];
+    let v61 = v56[4];
+    let v62 = v56[5];
+    let v63 = v56[6];
+    let v64 = {
+        let mut results = [0.0f64; 7];
+        results[0..].fill(-0.0f64);
+        let mut input = [0.0f64; 4];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &x[0..7];
+        let s1: [f64; 7] = [v21, v55, v55, v55, v55, v55, v55];
+        let seq1: &[f64] = &s1;
+        input[2] = v7;
+        input[3] = v21;
+        for t in 0..3usize {
+            let k = t;
+            input[0..1].copy_from_slice(&seq0[k * 3..k * 3 + 1]);
+            input[1..2].copy_from_slice(&seq1[k * 3..k * 3 + 1]);
+            match loop_windows_hessian_loop64_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..1usize { let e = 0 + k * 3 + m; results[e] = results[e] + body[0 + m]; }
+        }
+        results
+    };
+    let v65 = v64[0];
+    let v66 = v64[3];
+    let v67 = v64[6];
+    let v68 = v57 + v65;
+    let v69 = v60 + v66;
+    let v70 = v63 + v67;
+    let v71 = {
+        let mut results = [0.0f64; 7];
+        results[0..].fill(-0.0f64);
+        let mut input = [0.0f64; 5];
+        let mut body = [0.0f64; 2];
+        let seq0: &[f64] = &x[0..7];
+        let s1: [f64; 7] = [v21, v55, v55, v55, v55, v55, v55];
+        let seq1: &[f64] = &s1;
+        input[4] = v21;
+        for t in 0..2usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 5..k * 5 + 2]);
+            input[2..4].copy_from_slice(&seq1[k * 5..k * 5 + 2]);
+            match loop_windows_hessian_loop71_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..2usize { let e = 0 + k * 5 + m; results[e] = results[e] + body[0 + m]; }
+        }
+        results
+    };
+    let v72 = v71[0];
+    let v73 = v71[1];
+    let v74 = v71[5];
+    let v75 = v71[6];
+    let v76 = v68 + v72;
+    let v77 = v58 + v73;
+    let v78 = v62 + v74;
+    let v79 = v70 + v75;
+    let v80 = {
+        let mut results = [0.0f64; 7];
+        results[1..].fill(-0.0f64);
+        let mut input = [0.0f64; 7];
+        let mut body = [0.0f64; 3];
+        let s0: [f64; 6] = [v0, v7, v1, v8, v2, v9];
+        let seq0: &[f64] = &s0;
+        let s1: [f64; 6] = [v21, v55, v55, v55, v55, v55];
+        let seq1: &[f64] = &s1;
+        input[4] = v0;
+        input[5] = v21;
+        input[6] = v21;
+        for t in 0..3usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            input[2..4].copy_from_slice(&seq1[k * 2..k * 2 + 2]);
+            match loop_windows_hessian_loop80_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+            for m in 0..2usize { let e = 1 + k * 2 + m; results[e] = results[e] + body[1 + m]; }
+        }
+        results
+    };
+    let v81 = v80[0];
+    let v82 = v80[1];
+    let v83 = v80[3];
+    let v84 = v80[5];
+    let v85 = v76 + v81;
+    let v86 = v82 + v85;
+    let v87 = v77 + v83;
+    let v88 = v59 + v84;
+    let v89 = {
+        let mut results = [0.0f64; 7];
+        results[0..].fill(-0.0f64);
+        let mut input = [0.0f64; 7];
+        let mut body = [0.0f64; 3];
+        let seq0: &[f64] = &x[0..7];
+        let s1: [f64; 7] = [v55, v21, v55, v55, v55, v55, v55];
+        let seq1: &[f64] = &s1;
+        input[6] = v21;
+        for t in 0..3usize {
+            let k = t;
+            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
+            input[3..6].copy_from_slice(&seq1[k * 2..k * 2 + 3]);
+            match loop_windows_hessian_loop89_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..3usize { let e = 0 + k * 2 + m; results[e] = results[e] + body[0 + m]; }
+        }
+        results
+    };
+    let v90 = v89[1];
+    let v91 = v89[2];
+    let v92 = v89[3];
+    let v93 = v89[4];
+    let v94 = v89[5];
+    let v95 = v89[6];
+    let v96 = {
+        let mut results = [0.0f64; 7];
+        results[0..].fill(-0.0f64);
+        let mut input = [0.0f64; 5];
+        let mut body = [0.0f64; 2];
+        let seq0: &[f64] = &x[0..7];
+        let s1: [f64; 7] = [v55, v21, v55, v55, v55, v55, v55];
+        let seq1: &[f64] = &s1;
+        input[4] = v21;
+        for t in 0..2usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 5..k * 5 + 2]);
+            input[2..4].copy_from_slice(&seq1[k * 5..k * 5 + 2]);
+            match loop_windows_hessian_loop96_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..2usize { let e = 0 + k * 5 + m; results[e] = results[e] + body[0 + m]; }
+        }
+        results
+    };
+    let v97 = v96[1];
+    let v98 = v96[5];
+    let v99 = v96[6];
+    let v100 = v90 + v97;
+    let v101 = v94 + v98;
+    let v102 = v95 + v99;
+    let v103 = {
+        let mut results = [0.0f64; 7];
+        results[1..].fill(-0.0f64);
+        let mut input = [0.0f64; 7];
+        let mut body = [0.0f64; 3];
+        let s0: [f64; 6] = [v0, v7, v1, v8, v2, v9];
+        let seq0: &[f64] = &s0;
+        let s1: [f64; 6] = [v55, v55, v21, v55, v55, v55];
+        let seq1: &[f64] = &s1;
+        input[4] = v0;
+        input[5] = v21;
+        input[6] = v55;
+        for t in 0..3usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            input[2..4].copy_from_slice(&seq1[k * 2..k * 2 + 2]);
+            match loop_windows_hessian_loop103_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+            for m in 0..2usize { let e = 1 + k * 2 + m; results[e] = results[e] + body[1 + m]; }
+        }
+        results
+    };
+    let v104 = v103[3];
+    let v105 = v103[5];
+    let v106 = v100 + v104;
+    let v107 = v91 + v105;
+    let v108 = {
+        let mut results = [0.0f64; 7];
+        results[0..].fill(-0.0f64);
+        let mut input = [0.0f64; 7];
+        let mut body = [0.0f64; 3];
+        let seq0: &[f64] = &x[0..7];
+        let s1: [f64; 7] = [v55, v55, v21, v55, v55, v55, v55];
+        let seq1: &[f64] = &s1;
+        input[6] = v21;
+        for t in 0..3usize {
+            let k = t;
+            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
+            input[3..6].copy_from_slice(&seq1[k * 2..k * 2 + 3]);
+            match loop_windows_hessian_loop108_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..3usize { let e = 0 + k * 2 + m; results[e] = results[e] + body[0 + m]; }
+        }
+        results
+    };
+    let v109 = v108[2];
+    let v110 = v108[3];
+    let v111 = v108[4];
+    let v112 = v108[5];
+    let v113 = v108[6];
+    let v114 = {
+        let mut results = [0.0f64; 7];
+        results[1..].fill(-0.0f64);
+        let mut input = [0.0f64; 7];
+        let mut body = [0.0f64; 3];
+        let s0: [f64; 6] = [v0, v7, v1, v8, v2, v9];
+        let seq0: &[f64] = &s0;
+        let s1: [f64; 6] = [v55, v55, v55, v55, v21, v55];
+        let seq1: &[f64] = &s1;
+        input[4] = v0;
+        input[5] = v21;
+        input[6] = v55;
+        for t in 0..3usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            input[2..4].copy_from_slice(&seq1[k * 2..k * 2 + 2]);
+            match loop_windows_hessian_loop114_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+            for m in 0..2usize { let e = 1 + k * 2 + m; results[e] = results[e] + body[1 + m]; }
+        }
+        results
+    };
+    let v115 = v114[5];
+    let v116 = v109 + v115;
+    let v117 = {
+        let mut results = [0.0f64; 7];
+        results[0..].fill(-0.0f64);
+        let mut input = [0.0f64; 7];
+        let mut body = [0.0f64; 3];
+        let seq0: &[f64] = &x[0..7];
+        let s1: [f64; 7] = [v55, v55, v55, v21, v55, v55, v55];
+        let seq1: &[f64] = &s1;
+        input[6] = v21;
+        for t in 0..3usize {
+            let k = t;
+            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
+            input[3..6].copy_from_slice(&seq1[k * 2..k * 2 + 3]);
+            match loop_windows_hessian_loop117_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..3usize { let e = 0 + k * 2 + m; results[e] = results[e] + body[0 + m]; }
+        }
+        results
+    };
+    let v118 = v117[3];
+    let v119 = v117[4];
+    let v120 = v117[5];
+    let v121 = v117[6];
+    let v122 = {
+        let mut results = [0.0f64; 7];
+        results[0..].fill(-0.0f64);
+        let mut input = [0.0f64; 4];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &x[0..7];
+        let s1: [f64; 7] = [v55, v55, v55, v21, v55, v55, v55];
+        let seq1: &[f64] = &s1;
+        input[2] = v7;
+        input[3] = v21;
+        for t in 0..3usize {
+            let k = t;
+            input[0..1].copy_from_slice(&seq0[k * 3..k * 3 + 1]);
+            input[1..2].copy_from_slice(&seq1[k * 3..k * 3 + 1]);
+            match loop_windows_hessian_loop122_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..1usize { let e = 0 + k * 3 + m; results[e] = results[e] + body[0 + m]; }
+        }
+        results
+    };
+    let v123 = v122[3];
+    let v124 = v122[6];
+    let v125 = v118 + v123;
+    let v126 = v121 + v124;
+    let v127 = {
+        let mut results = [0.0f64; 7];
+        results[0..].fill(-0.0f64);
+        let mut input = [0.0f64; 7];
+        let mut body = [0.0f64; 3];
+        let seq0: &[f64] = &x[0..7];
+        let s1: [f64; 7] = [v55, v55, v55, v55, v21, v55, v55];
+        let seq1: &[f64] = &s1;
+        input[6] = v21;
+        for t in 0..3usize {
+            let k = t;
+            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
+            input[3..6].copy_from_slice(&seq1[k * 2..k * 2 + 3]);
+            match loop_windows_hessian_loop127_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..3usize { let e = 0 + k * 2 + m; results[e] = results[e] + body[0 + m]; }
+        }
+        results
+    };
+    let v128 = v127[4];
+    let v129 = v127[5];
+    let v130 = v127[6];
+    let v131 = {
+        let mut results = [0.0f64; 7];
+        results[0..].fill(-0.0f64);
+        let mut input = [0.0f64; 7];
+        let mut body = [0.0f64; 3];
+        let seq0: &[f64] = &x[0..7];
+        let s1: [f64; 7] = [v55, v55, v55, v55, v55, v21, v55];
+        let seq1: &[f64] = &s1;
+        input[6] = v21;
+        for t in 0..3usize {
+            let k = t;
+            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
+            input[3..6].copy_from_slice(&seq1[k * 2..k * 2 + 3]);
+            match loop_windows_hessian_loop131_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..3usize { let e = 0 + k * 2 + m; results[e] = results[e] + body[0 + m]; }
+        }
+        results
+    };
+    let v132 = v131[5];
+    let v133 = v131[6];
+    let v134 = {
+        let mut results = [0.0f64; 7];
+        results[0..].fill(-0.0f64);
+        let mut input = [0.0f64; 5];
+        let mut body = [0.0f64; 2];
+        let seq0: &[f64] = &x[0..7];
+        let s1: [f64; 7] = [v55, v55, v55, v55, v55, v21, v55];
+        let seq1: &[f64] = &s1;
+        input[4] = v21;
+        for t in 0..2usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 5..k * 5 + 2]);
+            input[2..4].copy_from_slice(&seq1[k * 5..k * 5 + 2]);
+            match loop_windows_hessian_loop134_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..2usize { let e = 0 + k * 5 + m; results[e] = results[e] + body[0 + m]; }
+        }
+        results
+    };
+    let v135 = v134[5];
+    let v136 = v134[6];
+    let v137 = v132 + v135;
+    let v138 = v133 + v136;
+    let v139 = {
+        let mut results = [0.0f64; 7];
+        results[0..].fill(-0.0f64);
+        let mut input = [0.0f64; 7];
+        let mut body = [0.0f64; 3];
+        let seq0: &[f64] = &x[0..7];
+        let s1: [f64; 7] = [v55, v55, v55, v55, v55, v55, v21];
+        let seq1: &[f64] = &s1;
+        input[6] = v21;
+        for t in 0..3usize {
+            let k = t;
+            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
+            input[3..6].copy_from_slice(&seq1[k * 2..k * 2 + 3]);
+            match loop_windows_hessian_loop139_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..3usize { let e = 0 + k * 2 + m; results[e] = results[e] + body[0 + m]; }
+        }
+        results
+    };
+    let v140 = v139[6];
+    let v141 = {
+        let mut results = [0.0f64; 7];
+        results[0..].fill(-0.0f64);
+        let mut input = [0.0f64; 4];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &x[0..7];
+        let s1: [f64; 7] = [v55, v55, v55, v55, v55, v55, v21];
+        let seq1: &[f64] = &s1;
+        input[2] = v7;
+        input[3] = v21;
+        for t in 0..3usize {
+            let k = t;
+            input[0..1].copy_from_slice(&seq0[k * 3..k * 3 + 1]);
+            input[1..2].copy_from_slice(&seq1[k * 3..k * 3 + 1]);
+            match loop_windows_hessian_loop141_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..1usize { let e = 0 + k * 3 + m; results[e] = results[e] + body[0 + m]; }
+        }
+        results
+    };
+    let v142 = v141[6];
+    let v143 = v140 + v142;
+    let v144 = {
+        let mut results = [0.0f64; 7];
+        results[0..].fill(-0.0f64);
+        let mut input = [0.0f64; 5];
+        let mut body = [0.0f64; 2];
+        let seq0: &[f64] = &x[0..7];
+        let s1: [f64; 7] = [v55, v55, v55, v55, v55, v55, v21];
+        let seq1: &[f64] = &s1;
+        input[4] = v21;
+        for t in 0..2usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 5..k * 5 + 2]);
+            input[2..4].copy_from_slice(&seq1[k * 5..k * 5 + 2]);
+            match loop_windows_hessian_loop144_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..2usize { let e = 0 + k * 5 + m; results[e] = results[e] + body[0 + m]; }
+        }
+        results
+    };
+    let v145 = v144[6];
+    let v146 = v143 + v145;
+    out[0] = v20;
+    out[1] = v49;
+    out[2] = v50;
+    out[3] = v51;
+    out[4] = v52;
+    out[5] = v46;
+    out[6] = v53;
+    out[7] = v54;
+    out[8] = v86;
+    out[9] = v87;
+    out[10] = v88;
+    out[11] = v69;
+    out[12] = v61;
+    out[13] = v78;
+    out[14] = v79;
+    out[15] = v87;
+    out[16] = v106;
+    out[17] = v107;
+    out[18] = v92;
+    out[19] = v93;
+    out[20] = v101;
+    out[21] = v102;
+    out[22] = v88;
+    out[23] = v107;
+    out[24] = v116;
+    out[25] = v110;
+    out[26] = v111;
+    out[27] = v112;
+    out[28] = v113;
+    out[29] = v69;
+    out[30] = v92;
+    out[31] = v110;
+    out[32] = v125;
+    out[33] = v119;
+    out[34] = v120;
+    out[35] = v126;
+    out[36] = v61;
+    out[37] = v93;
+    out[38] = v111;
+    out[39] = v119;
+    out[40] = v128;
+    out[41] = v129;
+    out[42] = v130;
+    out[43] = v78;
+    out[44] = v101;
+    out[45] = v112;
+    out[46] = v120;
+    out[47] = v129;
+    out[48] = v137;
+    out[49] = v138;
+    out[50] = v79;
+    out[51] = v102;
+    out[52] = v113;
+    out[53] = v126;
+    out[54] = v130;
+    out[55] = v138;
+    out[56] = v146;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop10_v0`: a graph of 3 inputs, 1 output, 6 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop10_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = v0 * v1;
+    let v4 = v3 - v2;
+    let v5 = v4.sin();
+    let v6 = v1 * v1;
+    let v7 = v2 * v6;
+    let v8 = v5 + v7;
+    out[0] = v8;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop12_v0`: a graph of 2 inputs, 1 output, 3 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop12_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = v0 * v1;
+    let v3 = v2.sin();
+    let v4 = v0 * v3;
+    out[0] = v4;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop14_v0`: a graph of 2 inputs, 1 output, 2 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop14_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = v0 - v1;
+    let v3 = v2.powi(2);
+    out[0] = v3;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop16_v0`: a graph of 3 inputs, 1 output, 3 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop16_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = v0 * v1;
+    let v4 = v3.exp();
+    let v5 = v4 * v2;
+    out[0] = v5;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop22_v0`: a graph of 4 inputs, 3 outputs, 7 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop22_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = v0 * v1;
+    let v5 = v4.exp();
+    let v6 = if v2 == 0.0 || v3 == 0.0 { 0.0 } else { v2 * v3 };
+    let v7 = if v3 == 0.0 || v5 == 0.0 { 0.0 } else { v3 * v5 };
+    let v8 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
+    let v9 = if v1 == 0.0 || v8 == 0.0 { 0.0 } else { v1 * v8 };
+    let v10 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    out[0] = v7;
+    out[1] = v9;
+    out[2] = v10;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop28_v0`: a graph of 3 inputs, 2 outputs, 4 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop28_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v4: f64 = 2.0;
+    let v3 = v0 - v1;
+    let v5 = v3 * v4;
+    let v6 = if v2 == 0.0 || v5 == 0.0 { 0.0 } else { v2 * v5 };
+    let v7 = -v6;
+    out[0] = v6;
+    out[1] = v7;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop35_v0`: a graph of 3 inputs, 1 output, 8 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop35_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = v0 * v1;
+    let v4 = v3.sin();
+    let v5 = if v2 == 0.0 || v4 == 0.0 { 0.0 } else { v2 * v4 };
+    let v6 = if v0 == 0.0 || v2 == 0.0 { 0.0 } else { v0 * v2 };
+    let v7 = v3.cos();
+    let v8 = if v6 == 0.0 || v7 == 0.0 { 0.0 } else { v6 * v7 };
+    let v9 = if v1 == 0.0 || v8 == 0.0 { 0.0 } else { v1 * v8 };
+    let v10 = v5 + v9;
+    out[0] = v10;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop41_v0`: a graph of 4 inputs, 3 outputs, 14 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop41_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = v0 * v1;
+    let v5 = v4 - v2;
+    let v6 = v1 * v1;
+    let v7 = if v3 == 0.0 || v6 == 0.0 { 0.0 } else { v3 * v6 };
+    let v8 = if v2 == 0.0 || v3 == 0.0 { 0.0 } else { v2 * v3 };
+    let v9 = if v1 == 0.0 || v8 == 0.0 { 0.0 } else { v1 * v8 };
+    let v10 = v9 + v9;
+    let v11 = v5.cos();
+    let v12 = if v3 == 0.0 || v11 == 0.0 { 0.0 } else { v3 * v11 };
+    let v13 = -v12;
+    let v14 = v7 + v13;
+    let v15 = if v1 == 0.0 || v12 == 0.0 { 0.0 } else { v1 * v12 };
+    let v16 = if v0 == 0.0 || v12 == 0.0 { 0.0 } else { v0 * v12 };
+    let v17 = v10 + v16;
+    out[0] = v15;
+    out[1] = v17;
+    out[2] = v14;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop56_v0`: a graph of 7 inputs, 3 outputs, 31 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop56_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = v0 * v1;
+    let v8 = v7 - v2;
+    let v9 = if v2 == 0.0 || v6 == 0.0 { 0.0 } else { v2 * v6 };
+    let v10 = v8.cos();
+    let v11 = if v6 == 0.0 || v10 == 0.0 { 0.0 } else { v6 * v10 };
+    let v12 = if v4 == 0.0 || v11 == 0.0 { 0.0 } else { v4 * v11 };
+    let v13 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
+    let v14 = if v3 == 0.0 || v11 == 0.0 { 0.0 } else { v3 * v11 };
+    let v15 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
+    let v16 = v13 + v15;
+    let v17 = -v5;
+    let v18 = v16 + v17;
+    let v19 = if v6 == 0.0 || v18 == 0.0 { 0.0 } else { v6 * v18 };
+    let v20 = v8.sin();
+    let v21 = -v20;
+    let v22 = if v19 == 0.0 || v21 == 0.0 { 0.0 } else { v19 * v21 };
+    let v23 = v4 + v4;
+    let v24 = if v9 == 0.0 || v23 == 0.0 { 0.0 } else { v9 * v23 };
+    let v25 = v14 + v24;
+    let v26 = if v1 == 0.0 || v23 == 0.0 { 0.0 } else { v1 * v23 };
+    let v27 = if v6 == 0.0 || v26 == 0.0 { 0.0 } else { v6 * v26 };
+    let v28 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
+    let v29 = if v1 == 0.0 || v28 == 0.0 { 0.0 } else { v1 * v28 };
+    let v30 = v25 + v29;
+    let v31 = v29 + v30;
+    let v32 = -v22;
+    let v33 = v27 + v32;
+    let v34 = if v1 == 0.0 || v22 == 0.0 { 0.0 } else { v1 * v22 };
+    let v35 = v12 + v34;
+    let v36 = if v0 == 0.0 || v22 == 0.0 { 0.0 } else { v0 * v22 };
+    let v37 = v31 + v36;
+    out[0] = v35;
+    out[1] = v37;
+    out[2] = v33;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop64_v0`: a graph of 4 inputs, 1 output, 15 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop64_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = v0 * v2;
+    let v5 = v4.sin();
+    let v6 = if v0 == 0.0 || v3 == 0.0 { 0.0 } else { v0 * v3 };
+    let v7 = v4.cos();
+    let v8 = if v1 == 0.0 || v2 == 0.0 { 0.0 } else { v1 * v2 };
+    let v9 = if v7 == 0.0 || v8 == 0.0 { 0.0 } else { v7 * v8 };
+    let v10 = if v6 == 0.0 || v8 == 0.0 { 0.0 } else { v6 * v8 };
+    let v11 = -v5;
+    let v12 = if v10 == 0.0 || v11 == 0.0 { 0.0 } else { v10 * v11 };
+    let v13 = if v3 == 0.0 || v9 == 0.0 { 0.0 } else { v3 * v9 };
+    let v14 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
+    let v15 = if v7 == 0.0 || v14 == 0.0 { 0.0 } else { v7 * v14 };
+    let v16 = v12 + v15;
+    let v17 = if v2 == 0.0 || v16 == 0.0 { 0.0 } else { v2 * v16 };
+    let v18 = v13 + v17;
+    out[0] = v18;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop71_v0`: a graph of 5 inputs, 2 outputs, 5 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop71_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 5, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5: f64 = 2.0;
+    let v6 = -v3;
+    let v7 = v2 + v6;
+    let v8 = if v4 == 0.0 || v7 == 0.0 { 0.0 } else { v4 * v7 };
+    let v9 = v5 * v8;
+    let v10 = -v9;
+    out[0] = v9;
+    out[1] = v10;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop80_v0`: a graph of 7 inputs, 3 outputs, 19 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop80_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = v0 * v1;
+    let v8 = v7.exp();
+    let v9 = if v4 == 0.0 || v5 == 0.0 { 0.0 } else { v4 * v5 };
+    let v10 = if v8 == 0.0 || v9 == 0.0 { 0.0 } else { v8 * v9 };
+    let v11 = if v3 == 0.0 || v10 == 0.0 { 0.0 } else { v3 * v10 };
+    let v12 = if v0 == 0.0 || v3 == 0.0 { 0.0 } else { v0 * v3 };
+    let v13 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
+    let v14 = if v1 == 0.0 || v2 == 0.0 { 0.0 } else { v1 * v2 };
+    let v15 = v12 + v14;
+    let v16 = if v9 == 0.0 || v15 == 0.0 { 0.0 } else { v9 * v15 };
+    let v17 = if v8 == 0.0 || v15 == 0.0 { 0.0 } else { v8 * v15 };
+    let v18 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
+    let v19 = v16 + v18;
+    let v20 = if v5 == 0.0 || v17 == 0.0 { 0.0 } else { v5 * v17 };
+    let v21 = if v8 == 0.0 || v19 == 0.0 { 0.0 } else { v8 * v19 };
+    let v22 = if v1 == 0.0 || v21 == 0.0 { 0.0 } else { v1 * v21 };
+    let v23 = v11 + v22;
+    let v24 = if v0 == 0.0 || v21 == 0.0 { 0.0 } else { v0 * v21 };
+    let v25 = v13 + v24;
+    out[0] = v20;
+    out[1] = v23;
+    out[2] = v25;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop89_v0`: a graph of 7 inputs, 3 outputs, 31 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop89_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = v0 * v1;
+    let v8 = v7 - v2;
+    let v9 = if v2 == 0.0 || v6 == 0.0 { 0.0 } else { v2 * v6 };
+    let v10 = v8.cos();
+    let v11 = if v6 == 0.0 || v10 == 0.0 { 0.0 } else { v6 * v10 };
+    let v12 = if v4 == 0.0 || v11 == 0.0 { 0.0 } else { v4 * v11 };
+    let v13 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
+    let v14 = if v3 == 0.0 || v11 == 0.0 { 0.0 } else { v3 * v11 };
+    let v15 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
+    let v16 = v13 + v15;
+    let v17 = -v5;
+    let v18 = v16 + v17;
+    let v19 = if v6 == 0.0 || v18 == 0.0 { 0.0 } else { v6 * v18 };
+    let v20 = v8.sin();
+    let v21 = -v20;
+    let v22 = if v19 == 0.0 || v21 == 0.0 { 0.0 } else { v19 * v21 };
+    let v23 = v4 + v4;
+    let v24 = if v9 == 0.0 || v23 == 0.0 { 0.0 } else { v9 * v23 };
+    let v25 = v14 + v24;
+    let v26 = if v1 == 0.0 || v23 == 0.0 { 0.0 } else { v1 * v23 };
+    let v27 = if v6 == 0.0 || v26 == 0.0 { 0.0 } else { v6 * v26 };
+    let v28 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
+    let v29 = if v1 == 0.0 || v28 == 0.0 { 0.0 } else { v1 * v28 };
+    let v30 = v25 + v29;
+    let v31 = v29 + v30;
+    let v32 = -v22;
+    let v33 = v27 + v32;
+    let v34 = if v1 == 0.0 || v22 == 0.0 { 0.0 } else { v1 * v22 };
+    let v35 = v12 + v34;
+    let v36 = if v0 == 0.0 || v22 == 0.0 { 0.0 } else { v0 * v22 };
+    let v37 = v31 + v36;
+    out[0] = v35;
+    out[1] = v37;
+    out[2] = v33;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop96_v0`: a graph of 5 inputs, 2 outputs, 5 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop96_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 5, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5: f64 = 2.0;
+    let v6 = -v3;
+    let v7 = v2 + v6;
+    let v8 = if v4 == 0.0 || v7 == 0.0 { 0.0 } else { v4 * v7 };
+    let v9 = v5 * v8;
+    let v10 = -v9;
+    out[0] = v9;
+    out[1] = v10;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop103_v0`: a graph of 7 inputs, 3 outputs, 19 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop103_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = v0 * v1;
+    let v8 = v7.exp();
+    let v9 = if v4 == 0.0 || v5 == 0.0 { 0.0 } else { v4 * v5 };
+    let v10 = if v8 == 0.0 || v9 == 0.0 { 0.0 } else { v8 * v9 };
+    let v11 = if v3 == 0.0 || v10 == 0.0 { 0.0 } else { v3 * v10 };
+    let v12 = if v0 == 0.0 || v3 == 0.0 { 0.0 } else { v0 * v3 };
+    let v13 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
+    let v14 = if v1 == 0.0 || v2 == 0.0 { 0.0 } else { v1 * v2 };
+    let v15 = v12 + v14;
+    let v16 = if v9 == 0.0 || v15 == 0.0 { 0.0 } else { v9 * v15 };
+    let v17 = if v8 == 0.0 || v15 == 0.0 { 0.0 } else { v8 * v15 };
+    let v18 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
+    let v19 = v16 + v18;
+    let v20 = if v5 == 0.0 || v17 == 0.0 { 0.0 } else { v5 * v17 };
+    let v21 = if v8 == 0.0 || v19 == 0.0 { 0.0 } else { v8 * v19 };
+    let v22 = if v1 == 0.0 || v21 == 0.0 { 0.0 } else { v1 * v21 };
+    let v23 = v11 + v22;
+    let v24 = if v0 == 0.0 || v21 == 0.0 { 0.0 } else { v0 * v21 };
+    let v25 = v13 + v24;
+    out[0] = v20;
+    out[1] = v23;
+    out[2] = v25;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop108_v0`: a graph of 7 inputs, 3 outputs, 31 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop108_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = v0 * v1;
+    let v8 = v7 - v2;
+    let v9 = if v2 == 0.0 || v6 == 0.0 { 0.0 } else { v2 * v6 };
+    let v10 = v8.cos();
+    let v11 = if v6 == 0.0 || v10 == 0.0 { 0.0 } else { v6 * v10 };
+    let v12 = if v4 == 0.0 || v11 == 0.0 { 0.0 } else { v4 * v11 };
+    let v13 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
+    let v14 = if v3 == 0.0 || v11 == 0.0 { 0.0 } else { v3 * v11 };
+    let v15 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
+    let v16 = v13 + v15;
+    let v17 = -v5;
+    let v18 = v16 + v17;
+    let v19 = if v6 == 0.0 || v18 == 0.0 { 0.0 } else { v6 * v18 };
+    let v20 = v8.sin();
+    let v21 = -v20;
+    let v22 = if v19 == 0.0 || v21 == 0.0 { 0.0 } else { v19 * v21 };
+    let v23 = v4 + v4;
+    let v24 = if v9 == 0.0 || v23 == 0.0 { 0.0 } else { v9 * v23 };
+    let v25 = v14 + v24;
+    let v26 = if v1 == 0.0 || v23 == 0.0 { 0.0 } else { v1 * v23 };
+    let v27 = if v6 == 0.0 || v26 == 0.0 { 0.0 } else { v6 * v26 };
+    let v28 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
+    let v29 = if v1 == 0.0 || v28 == 0.0 { 0.0 } else { v1 * v28 };
+    let v30 = v25 + v29;
+    let v31 = v29 + v30;
+    let v32 = -v22;
+    let v33 = v27 + v32;
+    let v34 = if v1 == 0.0 || v22 == 0.0 { 0.0 } else { v1 * v22 };
+    let v35 = v12 + v34;
+    let v36 = if v0 == 0.0 || v22 == 0.0 { 0.0 } else { v0 * v22 };
+    let v37 = v31 + v36;
+    out[0] = v35;
+    out[1] = v37;
+    out[2] = v33;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop114_v0`: a graph of 7 inputs, 3 outputs, 19 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop114_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = v0 * v1;
+    let v8 = v7.exp();
+    let v9 = if v4 == 0.0 || v5 == 0.0 { 0.0 } else { v4 * v5 };
+    let v10 = if v8 == 0.0 || v9 == 0.0 { 0.0 } else { v8 * v9 };
+    let v11 = if v3 == 0.0 || v10 == 0.0 { 0.0 } else { v3 * v10 };
+    let v12 = if v0 == 0.0 || v3 == 0.0 { 0.0 } else { v0 * v3 };
+    let v13 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
+    let v14 = if v1 == 0.0 || v2 == 0.0 { 0.0 } else { v1 * v2 };
+    let v15 = v12 + v14;
+    let v16 = if v9 == 0.0 || v15 == 0.0 { 0.0 } else { v9 * v15 };
+    let v17 = if v8 == 0.0 || v15 == 0.0 { 0.0 } else { v8 * v15 };
+    let v18 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
+    let v19 = v16 + v18;
+    let v20 = if v5 == 0.0 || v17 == 0.0 { 0.0 } else { v5 * v17 };
+    let v21 = if v8 == 0.0 || v19 == 0.0 { 0.0 } else { v8 * v19 };
+    let v22 = if v1 == 0.0 || v21 == 0.0 { 0.0 } else { v1 * v21 };
+    let v23 = v11 + v22;
+    let v24 = if v0 == 0.0 || v21 == 0.0 { 0.0 } else { v0 * v21 };
+    let v25 = v13 + v24;
+    out[0] = v20;
+    out[1] = v23;
+    out[2] = v25;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop117_v0`: a graph of 7 inputs, 3 outputs, 31 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop117_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = v0 * v1;
+    let v8 = v7 - v2;
+    let v9 = if v2 == 0.0 || v6 == 0.0 { 0.0 } else { v2 * v6 };
+    let v10 = v8.cos();
+    let v11 = if v6 == 0.0 || v10 == 0.0 { 0.0 } else { v6 * v10 };
+    let v12 = if v4 == 0.0 || v11 == 0.0 { 0.0 } else { v4 * v11 };
+    let v13 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
+    let v14 = if v3 == 0.0 || v11 == 0.0 { 0.0 } else { v3 * v11 };
+    let v15 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
+    let v16 = v13 + v15;
+    let v17 = -v5;
+    let v18 = v16 + v17;
+    let v19 = if v6 == 0.0 || v18 == 0.0 { 0.0 } else { v6 * v18 };
+    let v20 = v8.sin();
+    let v21 = -v20;
+    let v22 = if v19 == 0.0 || v21 == 0.0 { 0.0 } else { v19 * v21 };
+    let v23 = v4 + v4;
+    let v24 = if v9 == 0.0 || v23 == 0.0 { 0.0 } else { v9 * v23 };
+    let v25 = v14 + v24;
+    let v26 = if v1 == 0.0 || v23 == 0.0 { 0.0 } else { v1 * v23 };
+    let v27 = if v6 == 0.0 || v26 == 0.0 { 0.0 } else { v6 * v26 };
+    let v28 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
+    let v29 = if v1 == 0.0 || v28 == 0.0 { 0.0 } else { v1 * v28 };
+    let v30 = v25 + v29;
+    let v31 = v29 + v30;
+    let v32 = -v22;
+    let v33 = v27 + v32;
+    let v34 = if v1 == 0.0 || v22 == 0.0 { 0.0 } else { v1 * v22 };
+    let v35 = v12 + v34;
+    let v36 = if v0 == 0.0 || v22 == 0.0 { 0.0 } else { v0 * v22 };
+    let v37 = v31 + v36;
+    out[0] = v35;
+    out[1] = v37;
+    out[2] = v33;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop122_v0`: a graph of 4 inputs, 1 output, 15 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop122_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = v0 * v2;
+    let v5 = v4.sin();
+    let v6 = if v0 == 0.0 || v3 == 0.0 { 0.0 } else { v0 * v3 };
+    let v7 = v4.cos();
+    let v8 = if v1 == 0.0 || v2 == 0.0 { 0.0 } else { v1 * v2 };
+    let v9 = if v7 == 0.0 || v8 == 0.0 { 0.0 } else { v7 * v8 };
+    let v10 = if v6 == 0.0 || v8 == 0.0 { 0.0 } else { v6 * v8 };
+    let v11 = -v5;
+    let v12 = if v10 == 0.0 || v11 == 0.0 { 0.0 } else { v10 * v11 };
+    let v13 = if v3 == 0.0 || v9 == 0.0 { 0.0 } else { v3 * v9 };
+    let v14 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
+    let v15 = if v7 == 0.0 || v14 == 0.0 { 0.0 } else { v7 * v14 };
+    let v16 = v12 + v15;
+    let v17 = if v2 == 0.0 || v16 == 0.0 { 0.0 } else { v2 * v16 };
+    let v18 = v13 + v17;
+    out[0] = v18;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop127_v0`: a graph of 7 inputs, 3 outputs, 31 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop127_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = v0 * v1;
+    let v8 = v7 - v2;
+    let v9 = if v2 == 0.0 || v6 == 0.0 { 0.0 } else { v2 * v6 };
+    let v10 = v8.cos();
+    let v11 = if v6 == 0.0 || v10 == 0.0 { 0.0 } else { v6 * v10 };
+    let v12 = if v4 == 0.0 || v11 == 0.0 { 0.0 } else { v4 * v11 };
+    let v13 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
+    let v14 = if v3 == 0.0 || v11 == 0.0 { 0.0 } else { v3 * v11 };
+    let v15 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
+    let v16 = v13 + v15;
+    let v17 = -v5;
+    let v18 = v16 + v17;
+    let v19 = if v6 == 0.0 || v18 == 0.0 { 0.0 } else { v6 * v18 };
+    let v20 = v8.sin();
+    let v21 = -v20;
+    let v22 = if v19 == 0.0 || v21 == 0.0 { 0.0 } else { v19 * v21 };
+    let v23 = v4 + v4;
+    let v24 = if v9 == 0.0 || v23 == 0.0 { 0.0 } else { v9 * v23 };
+    let v25 = v14 + v24;
+    let v26 = if v1 == 0.0 || v23 == 0.0 { 0.0 } else { v1 * v23 };
+    let v27 = if v6 == 0.0 || v26 == 0.0 { 0.0 } else { v6 * v26 };
+    let v28 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
+    let v29 = if v1 == 0.0 || v28 == 0.0 { 0.0 } else { v1 * v28 };
+    let v30 = v25 + v29;
+    let v31 = v29 + v30;
+    let v32 = -v22;
+    let v33 = v27 + v32;
+    let v34 = if v1 == 0.0 || v22 == 0.0 { 0.0 } else { v1 * v22 };
+    let v35 = v12 + v34;
+    let v36 = if v0 == 0.0 || v22 == 0.0 { 0.0 } else { v0 * v22 };
+    let v37 = v31 + v36;
+    out[0] = v35;
+    out[1] = v37;
+    out[2] = v33;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop131_v0`: a graph of 7 inputs, 3 outputs, 31 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop131_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = v0 * v1;
+    let v8 = v7 - v2;
+    let v9 = if v2 == 0.0 || v6 == 0.0 { 0.0 } else { v2 * v6 };
+    let v10 = v8.cos();
+    let v11 = if v6 == 0.0 || v10 == 0.0 { 0.0 } else { v6 * v10 };
+    let v12 = if v4 == 0.0 || v11 == 0.0 { 0.0 } else { v4 * v11 };
+    let v13 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
+    let v14 = if v3 == 0.0 || v11 == 0.0 { 0.0 } else { v3 * v11 };
+    let v15 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
+    let v16 = v13 + v15;
+    let v17 = -v5;
+    let v18 = v16 + v17;
+    let v19 = if v6 == 0.0 || v18 == 0.0 { 0.0 } else { v6 * v18 };
+    let v20 = v8.sin();
+    let v21 = -v20;
+    let v22 = if v19 == 0.0 || v21 == 0.0 { 0.0 } else { v19 * v21 };
+    let v23 = v4 + v4;
+    let v24 = if v9 == 0.0 || v23 == 0.0 { 0.0 } else { v9 * v23 };
+    let v25 = v14 + v24;
+    let v26 = if v1 == 0.0 || v23 == 0.0 { 0.0 } else { v1 * v23 };
+    let v27 = if v6 == 0.0 || v26 == 0.0 { 0.0 } else { v6 * v26 };
+    let v28 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
+    let v29 = if v1 == 0.0 || v28 == 0.0 { 0.0 } else { v1 * v28 };
+    let v30 = v25 + v29;
+    let v31 = v29 + v30;
+    let v32 = -v22;
+    let v33 = v27 + v32;
+    let v34 = if v1 == 0.0 || v22 == 0.0 { 0.0 } else { v1 * v22 };
+    let v35 = v12 + v34;
+    let v36 = if v0 == 0.0 || v22 == 0.0 { 0.0 } else { v0 * v22 };
+    let v37 = v31 + v36;
+    out[0] = v35;
+    out[1] = v37;
+    out[2] = v33;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop134_v0`: a graph of 5 inputs, 2 outputs, 5 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop134_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 5, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5: f64 = 2.0;
+    let v6 = -v3;
+    let v7 = v2 + v6;
+    let v8 = if v4 == 0.0 || v7 == 0.0 { 0.0 } else { v4 * v7 };
+    let v9 = v5 * v8;
+    let v10 = -v9;
+    out[0] = v9;
+    out[1] = v10;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop139_v0`: a graph of 7 inputs, 3 outputs, 31 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop139_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = v0 * v1;
+    let v8 = v7 - v2;
+    let v9 = if v2 == 0.0 || v6 == 0.0 { 0.0 } else { v2 * v6 };
+    let v10 = v8.cos();
+    let v11 = if v6 == 0.0 || v10 == 0.0 { 0.0 } else { v6 * v10 };
+    let v12 = if v4 == 0.0 || v11 == 0.0 { 0.0 } else { v4 * v11 };
+    let v13 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
+    let v14 = if v3 == 0.0 || v11 == 0.0 { 0.0 } else { v3 * v11 };
+    let v15 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
+    let v16 = v13 + v15;
+    let v17 = -v5;
+    let v18 = v16 + v17;
+    let v19 = if v6 == 0.0 || v18 == 0.0 { 0.0 } else { v6 * v18 };
+    let v20 = v8.sin();
+    let v21 = -v20;
+    let v22 = if v19 == 0.0 || v21 == 0.0 { 0.0 } else { v19 * v21 };
+    let v23 = v4 + v4;
+    let v24 = if v9 == 0.0 || v23 == 0.0 { 0.0 } else { v9 * v23 };
+    let v25 = v14 + v24;
+    let v26 = if v1 == 0.0 || v23 == 0.0 { 0.0 } else { v1 * v23 };
+    let v27 = if v6 == 0.0 || v26 == 0.0 { 0.0 } else { v6 * v26 };
+    let v28 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
+    let v29 = if v1 == 0.0 || v28 == 0.0 { 0.0 } else { v1 * v28 };
+    let v30 = v25 + v29;
+    let v31 = v29 + v30;
+    let v32 = -v22;
+    let v33 = v27 + v32;
+    let v34 = if v1 == 0.0 || v22 == 0.0 { 0.0 } else { v1 * v22 };
+    let v35 = v12 + v34;
+    let v36 = if v0 == 0.0 || v22 == 0.0 { 0.0 } else { v0 * v22 };
+    let v37 = v31 + v36;
+    out[0] = v35;
+    out[1] = v37;
+    out[2] = v33;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop141_v0`: a graph of 4 inputs, 1 output, 15 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop141_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = v0 * v2;
+    let v5 = v4.sin();
+    let v6 = if v0 == 0.0 || v3 == 0.0 { 0.0 } else { v0 * v3 };
+    let v7 = v4.cos();
+    let v8 = if v1 == 0.0 || v2 == 0.0 { 0.0 } else { v1 * v2 };
+    let v9 = if v7 == 0.0 || v8 == 0.0 { 0.0 } else { v7 * v8 };
+    let v10 = if v6 == 0.0 || v8 == 0.0 { 0.0 } else { v6 * v8 };
+    let v11 = -v5;
+    let v12 = if v10 == 0.0 || v11 == 0.0 { 0.0 } else { v10 * v11 };
+    let v13 = if v3 == 0.0 || v9 == 0.0 { 0.0 } else { v3 * v9 };
+    let v14 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
+    let v15 = if v7 == 0.0 || v14 == 0.0 { 0.0 } else { v7 * v14 };
+    let v16 = v12 + v15;
+    let v17 = if v2 == 0.0 || v16 == 0.0 { 0.0 } else { v2 * v16 };
+    let v18 = v13 + v17;
+    out[0] = v18;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop144_v0`: a graph of 5 inputs, 2 outputs, 5 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop144_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 5, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5: f64 = 2.0;
+    let v6 = -v3;
+    let v7 = v2 + v6;
+    let v8 = if v4 == 0.0 || v7 == 0.0 { 0.0 } else { v4 * v7 };
+    let v9 = v5 * v8;
+    let v10 = -v9;
+    out[0] = v9;
+    out[1] = v10;
     ::std::result::Result::Ok(())
 }
 
@@ -17641,7 +19990,7 @@ pub fn loop_branch_one_path_loop5_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
     let v5: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "row[1]"], "tests/suite/graph/cases/params.rs:395:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "row[1]"], "tests/suite/graph/cases/params.rs:422:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     let v3 = v0 * v2;
     let v4 = v3 - v1;
@@ -17736,7 +20085,7 @@ pub fn loop_branch_one_path_gradient_loop5_v0(x: &[f64], out: &mut [f64]) -> ::s
     let v5: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "row[1]"], "tests/suite/graph/cases/params.rs:395:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "row[1]"], "tests/suite/graph/cases/params.rs:422:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     let v3 = v0 * v2;
     let v4 = v3 - v1;
@@ -17769,7 +20118,7 @@ pub fn loop_branch_one_path_gradient_loop9_v0(x: &[f64], out: &mut [f64]) -> ::s
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[1]"], "tests/suite/graph/cases/params.rs:395:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[1]"], "tests/suite/graph/cases/params.rs:422:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     let v4 = v0 * v2;
     let v5 = v4 - v1;
@@ -17884,7 +20233,7 @@ pub fn loop_branch_one_path_hessian_loop5_v0(x: &[f64], out: &mut [f64]) -> ::st
     let v5: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "row[1]"], "tests/suite/graph/cases/params.rs:395:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "row[1]"], "tests/suite/graph/cases/params.rs:422:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     let v3 = v0 * v2;
     let v4 = v3 - v1;
@@ -17917,7 +20266,7 @@ pub fn loop_branch_one_path_hessian_loop9_v0(x: &[f64], out: &mut [f64]) -> ::st
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[1]"], "tests/suite/graph/cases/params.rs:395:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[1]"], "tests/suite/graph/cases/params.rs:422:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     let v4 = v0 * v2;
     let v5 = v4 - v1;
@@ -17952,7 +20301,7 @@ pub fn loop_branch_one_path_hessian_loop12_v0(x: &[f64], out: &mut [f64]) -> ::s
     let v5: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[1]"], "tests/suite/graph/cases/params.rs:395:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[1]"], "tests/suite/graph/cases/params.rs:422:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     let v6 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
     let v7 = v6 + v6;
@@ -18321,6 +20670,9 @@ pub const EMITTED: &[(&str, ::nilpotent::graph::EmittedWithFn)] = &[
     ("loop_nested", loop_nested),
     ("loop_nested_gradient", loop_nested_gradient),
     ("loop_nested_hessian", loop_nested_hessian),
+    ("loop_windows", loop_windows),
+    ("loop_windows_gradient", loop_windows_gradient),
+    ("loop_windows_hessian", loop_windows_hessian),
     ("loop_branch_one_path", loop_branch_one_path),
     ("loop_branch_one_path_gradient", loop_branch_one_path_gradient),
     ("loop_branch_one_path_hessian", loop_branch_one_path_hessian),

@@ -1162,3 +1162,379 @@ fn gradient_of_nested_loops_whose_bodies_branch_panicked() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 23, "Rosenbrock gradient with the sum written over windows of x: node count independent
+// of n": the reverse of a loop over overlapping windows returned each iteration's window adjoints
+// as stacked results and added the overlapping ones outside the loop (one addition per input,
+// 3n − 1 operations); it now adds them inside the reverse loop into one array per sequence (the
+// transpose of the window read), starting from −0, in the order the reverse loop runs (the last
+// window first).
+
+/// A body that reads every entry of its window several times and couples them (nonlinear), for
+/// windows of any size.
+fn window_body<T: Real>(w: &[T]) -> T {
+    let last = w[w.len() - 1];
+    let mut acc = (w[0] * w[0] - last).sin();
+    for (j, &v) in w.iter().enumerate() {
+        acc = acc + (v * (j as f64 + 0.5)).cos() * w[0] + v * v;
+    }
+    acc
+}
+
+/// The window shapes under test: (size, stride) and an input length they tile.
+const WINDOW_SHAPES: [(usize, usize, usize); 8] = [
+    (2, 1, 7), // Rosenbrock's: overlapping by one
+    (3, 1, 7), // a stencil of 3
+    (3, 2, 7), // a stencil of 3, stride 2 (overlapping by one)
+    (2, 2, 8), // stride = size: no overlap
+    (2, 3, 8), // stride > size: an entry in no window (its adjoint zero)
+    (1, 1, 5), // windows of one entry
+    (1, 2, 7), // windows of one entry, every other entry
+    (3, 3, 9), // stride = size = 3
+];
+
+/// The functions under test, by case: `0..8` a window shape of [`WINDOW_SHAPES`] over the inputs
+/// (case 0: Rosenbrock); 8: Rosenbrock with its constants as parameters; 9: windows of 3 over
+/// the parameters, the inputs captured; 10: windows of 3 over a sequence interleaving inputs and
+/// parameters, one input also captured; 11: Rosenbrock plus a product of two inputs (adjoints from
+/// outside the loop too).
+fn windows_case<T: Real>(case: usize, x: &[T], p: &[T]) -> T {
+    match case {
+        0 => rosenbrock(x),
+        1..8 => {
+            let (size, stride, _) = WINDOW_SHAPES[case];
+            sum_windows(x, size, stride, window_body)
+        }
+        8 => sum_windows(x, 2, 1, |w| {
+            (w[1] - w[0] * w[0]).powi(2) * p[0] + (p[1] - w[0]).powi(2)
+        }),
+        9 => sum_windows(p, 3, 2, |w| (x[0] * w[0] + x[1] * w[1] * w[2]).tanh()),
+        10 => {
+            let seq: Vec<T> = x.iter().zip(p).flat_map(|(&a, &b)| [a, b]).collect();
+            sum_windows(&seq, 3, 1, |w| window_body(w) * x[0])
+        }
+        11 => rosenbrock(x) + x[1] * x[2],
+        _ => unreachable!(),
+    }
+}
+
+/// (inputs, parameters) lengths of each case of [`windows_case`].
+fn windows_case_len(case: usize) -> (usize, usize) {
+    match case {
+        0..8 => (WINDOW_SHAPES[case].2, 0),
+        8 => (6, 2),
+        9 => (2, 9),
+        10 => (4, 4),
+        11 => (5, 0),
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn gradient_of_a_loop_over_overlapping_windows_has_a_node_count_independent_of_n() {
+    // the gradient's operations besides its outputs' reads of the loops' results (each output
+    // is a node): the forward loop, its sum, the reverse loop — whatever n
+    for (size, stride) in [(2, 1), (3, 1), (3, 2)] {
+        let mut counts = Vec::new();
+        for n in [10, 1000, 100_000] {
+            // the nearest length the windows tile
+            let n = size + (n - size) / stride * stride;
+            let x: Vec<f64> = (0..n).map(|i| 0.5 + 0.01 * (i % 7) as f64).collect();
+            let g = if (size, stride) == (2, 1) {
+                Graph::record(&x, rosenbrock)
+            } else {
+                Graph::record(&x, |x| sum_windows(x, size, stride, window_body))
+            };
+            let grad = g.gradient();
+            assert!(grad.has_loops());
+            assert_eq!(grad.num_outputs(), n + 1);
+            counts.push(grad.len() - grad.num_outputs());
+            if n < 20 {
+                // against the unrolled gradient (a check that the count is of a right graph)
+                let want = g.unrolled().gradient().eval(&x).unwrap();
+                let got = grad.eval(&x).unwrap();
+                for j in 0..got.len() {
+                    assert!(close(got[j], want[j], 1e-13), "{got:?} against {want:?}");
+                }
+            }
+        }
+        assert_eq!(
+            counts[0], counts[1],
+            "windows of {size} step {stride}: {counts:?}"
+        );
+        assert_eq!(
+            counts[1], counts[2],
+            "windows of {size} step {stride}: {counts:?}"
+        );
+        assert!(
+            counts[0] <= 3,
+            "windows of {size} step {stride}: {counts:?}"
+        );
+    }
+}
+
+/// The points of a case: the recording point (random), random points and the special points 0,
+/// 1 and −1 (the parameters random).
+fn windows_points(rng: &mut Rng, case: usize) -> Vec<(Vec<f64>, Vec<f64>)> {
+    let (n, np) = windows_case_len(case);
+    let mut pts = vec![(rng.vec(n), rng.vec(np)), (rng.vec(n), rng.vec(np))];
+    for v in [0.0, 1.0, -1.0] {
+        pts.push((vec![v; n], rng.vec(np)));
+    }
+    pts
+}
+
+#[test]
+fn gradient_of_a_loop_over_overlapping_windows_agrees_with_the_tape_and_differences() {
+    let mut rng = Rng(71);
+    for case in 0..12 {
+        let pts = windows_points(&mut rng, case);
+        let (x0, p0) = &pts[0];
+        let g = Graph::record_with(x0, p0, |x, p| windows_case(case, x, p));
+        let grad = g.gradient();
+        let u = grad.unrolled();
+        for (x, p) in &pts {
+            // the tape, central differences and the unrolled function's gradient
+            check_gradient(&g, |x, p| windows_case(case, x, p), x, p);
+            // the unrolled gradient graph: the same operations in the same order, bit for bit
+            let out = grad.eval_with(x, p).unwrap();
+            assert!(
+                same(&out, &u.eval_with(x, p).unwrap()),
+                "case {case} at {x:?}"
+            );
+            if let Some(&(size, stride, n)) = WINDOW_SHAPES.get(case)
+                && stride > size
+            {
+                // an entry in no window: its adjoint is exactly +0 (a structural zero)
+                for e in (0..n).filter(|e| e % stride >= size) {
+                    assert_eq!(
+                        out[1 + e].to_bits(),
+                        0.0f64.to_bits(),
+                        "case {case}, x[{e}]"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Where the reverse loop adds the overlapping windows' adjoints in the order of the unrolled
+/// gradient — the last window first, each window's single contribution to an entry as the
+/// unrolled sweep makes it — the two gradients are equal bit for bit: Rosenbrock (its window's
+/// second entry is read once) and a window of one entry.
+#[test]
+fn gradient_of_rosenbrock_over_windows_equals_the_unrolled_gradient_bit_for_bit() {
+    let mut rng = Rng(73);
+    for case in [0, 5, 6] {
+        let pts = windows_points(&mut rng, case);
+        let g = Graph::record_with(&pts[0].0, &pts[0].1, |x, p| windows_case(case, x, p));
+        let (grad, ugrad) = (g.gradient(), g.unrolled().gradient());
+        for (x, p) in &pts {
+            let (a, b) = (
+                grad.eval_with(x, p).unwrap(),
+                ugrad.eval_with(x, p).unwrap(),
+            );
+            assert!(same(&a, &b), "case {case} at {x:?}: {a:?} against {b:?}");
+        }
+    }
+}
+
+#[test]
+fn hessian_of_a_loop_over_overlapping_windows_agrees_with_the_tape_and_differences() {
+    use nilpotent::Literal;
+    let mut rng = Rng(79);
+    for case in 0..12 {
+        let pts = windows_points(&mut rng, case);
+        let (x0, p0) = &pts[0];
+        let g = Graph::record_with(x0, p0, |x, p| windows_case(case, x, p));
+        let (grad, h) = (g.gradient(), g.hessian());
+        assert!(h.has_loops(), "case {case}");
+        let (hu, uh) = (h.unrolled(), g.unrolled().hessian());
+        let n = x0.len();
+        for (x, p) in &pts {
+            let out = h.eval_with(x, p).unwrap();
+            // the unrolled Hessian graph bit for bit, the unrolled function's Hessian to rounding
+            assert!(same(&out, &hu.eval_with(x, p).unwrap()), "case {case}");
+            let want_u = uh.eval_with(x, p).unwrap();
+            // the tape (forward over reverse), the data as constants
+            let (v, gt, ht) = reverse::hessian(
+                |x| {
+                    let p: Vec<_> = p.iter().map(|&v| Literal::cst(v)).collect();
+                    windows_case(case, x, &p)
+                },
+                x,
+            );
+            assert!(close(out[0], v, 1e-14), "case {case}");
+            for i in 0..n {
+                assert!(close(out[1 + i], gt[i], 1e-12), "case {case}: ∂{i}");
+                // central differences of the gradient graph along x[j]
+                let hj = 1e-6;
+                for j in 0..n {
+                    let hij = out[1 + n + i * n + j];
+                    assert!(
+                        close(hij, ht[(i, j)], 1e-11),
+                        "case {case}: H[{i}][{j}] {hij} against the tape's {}",
+                        ht[(i, j)]
+                    );
+                    assert!(close(hij, want_u[1 + n + i * n + j], 1e-12), "case {case}");
+                    let (mut a, mut b) = (x.clone(), x.clone());
+                    a[j] += hj;
+                    b[j] -= hj;
+                    let fd = (grad.eval_with(&a, p).unwrap()[1 + i]
+                        - grad.eval_with(&b, p).unwrap()[1 + i])
+                        / (2.0 * hj);
+                    assert!(
+                        close(hij, fd, 1e-5),
+                        "case {case}: H[{i}][{j}] {hij} against differences {fd}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The gradient and Hessian graphs of the window cases in the JIT: the interpreter's results bit
+/// for bit (the Rust-driven loop adds the windows into the arrays in the interpreter's order).
+#[cfg(feature = "jit")]
+#[test]
+fn the_jit_adds_overlapping_windows_adjoints_as_the_interpreter_bit_for_bit() {
+    let mut rng = Rng(83);
+    for case in 0..12 {
+        let pts = windows_points(&mut rng, case);
+        let g = Graph::record_with(&pts[0].0, &pts[0].1, |x, p| windows_case(case, x, p));
+        for d in [g.gradient(), g.hessian()] {
+            let c = d.compile().unwrap();
+            for (x, p) in &pts {
+                let (a, b) = (c.eval_with(x, p).unwrap(), d.eval_with(x, p).unwrap());
+                assert!(same(&a, &b), "case {case} at {x:?}: {a:?} against {b:?}");
+            }
+        }
+    }
+}
+
+/// Sparsity through a reverse loop's scattered windows: the Jacobian pattern of a gradient graph
+/// (each entry of the arrays depends on every window added into it) is the unrolled gradient's,
+/// for every window shape; and the Hessian plan of Rosenbrock over windows still finds 3 colours
+/// (tridiagonal) with its values those of the Hessian graph.
+#[test]
+fn sparsity_pattern_of_a_gradient_graph_sees_through_its_scattered_windows() {
+    use nilpotent::sparse::{HessianPlan, jacobian_pattern};
+    let mut rng = Rng(89);
+    for case in 0..12 {
+        let pts = windows_points(&mut rng, case);
+        let g = Graph::record_with(&pts[0].0, &pts[0].1, |x, p| windows_case(case, x, p));
+        let (p, pu) = (
+            jacobian_pattern(&g.gradient()),
+            jacobian_pattern(&g.unrolled().gradient()),
+        );
+        assert_eq!(
+            p.entries().collect::<Vec<_>>(),
+            pu.entries().collect::<Vec<_>>(),
+            "case {case}"
+        );
+    }
+    let x = rng.vec(40);
+    let g = Graph::record(&x, rosenbrock);
+    let mut plan = HessianPlan::new(&g);
+    assert_eq!(plan.colouring().num_colours(), 3);
+    let (_, _, h) = plan.eval(&x).unwrap();
+    let hd = g.hessian().eval(&x).unwrap();
+    for (i, j, &hij) in h.triplet_iter() {
+        assert!(close(hij, hd[1 + 40 + i * 40 + j], 1e-12));
+    }
+}
+
+/// Forward mode over gradient graphs whose reverse loops add windows into arrays: dual numbers
+/// through the arrays (which start at −0 in the value and in every tangent, the additive identity
+/// of a dual number) give the unrolled gradient graph's values bit for bit and its tangents equal
+/// (`==`). Not bit for bit in the tangents: in the loop the reverse body multiplies by the sum's
+/// adjoint λ = 1 as a value (`d ⊙ λ`, whose tangent `d′ ⊙ 1 + d ⊙ 0` is +0 where `d′` is −0),
+/// where the unrolled graph has folded the constant 1 away (`d′` kept as −0).
+#[test]
+fn forward_mode_over_a_gradient_with_scattered_windows_equals_its_unrolled_graph() {
+    use nilpotent::Dual;
+    let mut rng = Rng(97);
+    for case in [0, 1, 2, 4, 6, 10, 11] {
+        let pts = windows_points(&mut rng, case);
+        let g = Graph::record_with(&pts[0].0, &pts[0].1, |x, p| windows_case(case, x, p));
+        let grad = g.gradient();
+        let u = grad.unrolled();
+        let mut e = grad.program().evaluator::<Dual<f64, 2>>();
+        let mut eu = u.program().evaluator::<Dual<f64, 2>>();
+        for (x, p) in &pts {
+            // two directions: every other input, and −x[1] (tangents of either sign, and zeros)
+            let xd: Vec<Dual<f64, 2>> = x
+                .iter()
+                .enumerate()
+                .map(|(j, &v)| {
+                    let d0 = if j % 2 == 0 { 1.0 } else { 0.0 };
+                    let d1 = if j == 1 { -1.0 } else { -0.0 };
+                    Dual::new(v, [d0, d1])
+                })
+                .collect();
+            let pd: Vec<Dual<f64, 2>> = p.iter().map(|&v| Dual::constant(v)).collect();
+            let (a, b) = (
+                e.eval_with(&xd, &pd).unwrap(),
+                eu.eval_with(&xd, &pd).unwrap(),
+            );
+            for (a, b) in a.iter().zip(&b) {
+                assert!(
+                    same(&[a.re], &[b.re]) && a.eps == b.eps,
+                    "case {case} at {x:?}: {a:?} against {b:?}"
+                );
+            }
+        }
+    }
+}
+
+/// A reverse loop with a state and an array of window adjoints (the reverse of a `scan` over
+/// inputs), replayed for the Hessian with its states stacked before its arrays (whose results then
+/// move): the Hessian against the tape (forward over reverse), central differences of the
+/// gradient graph and the unrolled Hessian graph (bit for bit), at random and special points.
+#[test]
+fn hessian_of_a_scan_over_inputs_reverses_a_loop_with_a_state_and_window_adjoints() {
+    fn f<T: Real>(x: &[T]) -> T {
+        let s = driven(&[x[0], x[1], x[2]], &x[3..]);
+        s[0] * s[1]
+    }
+    let mut rng = Rng(101);
+    let n = 3 + 2 * 4;
+    let g = Graph::record(&rng.vec(n), f);
+    let (grad, h) = (g.gradient(), g.hessian());
+    assert!(h.has_loops());
+    let hu = h.unrolled();
+    for x in [
+        rng.vec(n),
+        rng.vec(n),
+        vec![0.0; n],
+        vec![1.0; n],
+        vec![-1.0; n],
+    ] {
+        let out = h.eval(&x).unwrap();
+        assert!(same(&out, &hu.eval(&x).unwrap()));
+        let (v, gt, ht) = reverse::hessian(f, &x);
+        assert!(close(out[0], v, 1e-14));
+        for i in 0..n {
+            assert!(close(out[1 + i], gt[i], 1e-12), "∂{i}");
+            for j in 0..n {
+                let hij = out[1 + n + i * n + j];
+                assert!(
+                    close(hij, ht[(i, j)], 1e-11),
+                    "H[{i}][{j}] {hij} against {}",
+                    ht[(i, j)]
+                );
+                let e = 1e-6;
+                let (mut a, mut b) = (x.clone(), x.clone());
+                a[j] += e;
+                b[j] -= e;
+                let fd =
+                    (grad.eval(&a).unwrap()[1 + i] - grad.eval(&b).unwrap()[1 + i]) / (2.0 * e);
+                assert!(
+                    close(hij, fd, 1e-5),
+                    "H[{i}][{j}] {hij} against differences {fd}"
+                );
+            }
+        }
+    }
+}

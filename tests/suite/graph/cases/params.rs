@@ -291,6 +291,19 @@ pub fn loop_nested<T: nilpotent::Real>(x: &[T], xs: &[T]) -> T {
     s[0]
 }
 
+/// Windows of the inputs of several shapes — a stencil of 3 with stride 2 (overlapping), single
+/// entries 3 apart (gaps), pairs 5 apart — and pairs of a sequence interleaving inputs and
+/// parameters: the reverse loops of the gradient add the windows' adjoints into one array per
+/// sequence (issue "Loops as loops": the gradient of a loop over windows stays a loop).
+pub fn loop_windows<T: nilpotent::Real>(x: &[T], p: &[T]) -> T {
+    let a = nilpotent::sum_windows(x, 3, 2, |w| (w[0] * w[1] - w[2]).sin() + w[1] * w[1] * w[2]);
+    let b = nilpotent::sum_windows(x, 1, 3, |w| (w[0] * p[0]).sin() * w[0]);
+    let c = nilpotent::sum_windows(x, 2, 5, |w| (w[0] - w[1]).powi(2));
+    let seq: Vec<T> = x.iter().zip(p).flat_map(|(&u, &v)| [u, v]).collect();
+    let d = nilpotent::sum_windows(&seq, 2, 2, |w| (w[0] * w[1]).exp() * x[0]);
+    a + b + c + d
+}
+
 /// Graphs with loop nodes (issue "Loops as loops") and their derivative graphs (reverse loops,
 /// stacked states read from the forward loop), at new inputs and data; the branch cases include a
 /// row no recorded variant takes.
@@ -367,6 +380,20 @@ pub fn loop_cases() -> Vec<ParamCase> {
         &[0.2, 0.7],
         &xs0,
         loop_nested,
+        &points,
+    ));
+    let points: Vec<_> = (0..3)
+        .map(|_| {
+            let x: Vec<f64> = (0..7).map(|_| rng.uniform(-1.5, 1.5)).collect();
+            (x, (0..3).map(|_| rng.uniform(-1.0, 1.0)).collect())
+        })
+        .chain([0.0, 1.0, -1.0].map(|v| (vec![v; 7], vec![0.5, -v, v])))
+        .collect();
+    cases.extend(three(
+        "loop_windows",
+        &[0.5, -0.3, 1.2, 0.8, -1.1, 0.1, 0.6],
+        &[0.7, -0.4, 1.3],
+        loop_windows,
         &points,
     ));
     // a branch on the row every recorded row takes the same way (its gradient panicked: the
