@@ -6,7 +6,9 @@
 //! checked where the interpreter checks it (a failing one stores its answer in `*found` and returns
 //! its index + 1), the outputs stored at the end, 0 returned. Values that live long are kept in
 //! `work`, a work area on the heap (see [`spill_slots`]), so the machine stack frame stays small
-//! whatever the size of the graph.
+//! whatever the size of the graph. A loop node whose body has one variant without guards is a loop
+//! in this function's code (see `Gen::lower_loop`); any other calls back into Rust, which calls
+//! its body's compiled variants once per iteration (`run_loop`).
 //!
 //! Bit for bit: `+`, `−`, `×`, `/`, `neg`, `sqrt`, `abs` and `recip` (`1/x`) are single IEEE
 //! instructions, which round exactly as Rust's operators and methods do; `signum` is a
@@ -122,9 +124,14 @@ thread_local! {
 /// with loop nodes the buffers of each loop's body, per call), and a `Compiled` can be shared
 /// between threads.
 ///
-/// A loop node ([`crate::sum_map`], [`crate::scan`], …) stays a loop: each variant of its body is
-/// compiled as a function of its own, called once per iteration (the first variant whose guards
-/// hold, as the interpreter tries them), so the code does not grow with the data.
+/// A loop node ([`crate::sum_map`], [`crate::scan`], …) stays a loop, so the code does not grow
+/// with the data. A loop whose body has one variant without guards (no branch) is a loop in the
+/// machine code itself: the body's code inside the graph's, each window read where it is (at
+/// k·stride of its sequence), the state and up to 8 sums in registers, the stacked values stored
+/// at their place, the same operations in the same order as the interpreter. Any other loop (a
+/// body with branches, or with a loop in it) runs through a call per iteration: each variant of
+/// its body compiled as a function of its own, the first whose guards hold run, as the
+/// interpreter tries them. [`Compiled::loops_in_code`] says which.
 ///
 /// The values the code keeps for long (in a gradient graph, most of the function's, until the
 /// reverse sweep reads them) live in a work area, not in the machine code's stack frame, so a
@@ -641,6 +648,13 @@ impl LoopRt {
 /// compiled as functions of its own, in pieces (see [`CHUNK`]), and run by [`run_loop`].
 const LOWER_UP_TO: usize = CHUNK;
 
+/// A loop written in the IR keeps up to this many sums in registers (as parameters of its
+/// blocks); more are added in their result slots (a load, an add, a store per sum and iteration):
+/// the gradient of the logistic loss adds 100 weights' adjoints per row, which as block
+/// parameters cost the register allocator's moves between spill slots on every iteration, and
+/// compile time.
+const SUMS_IN_REGISTERS: usize = 8;
+
 /// True if the loop `def` is written as a loop in the IR of the graph's function (see
 /// [`Gen::lower_loop`]); false for the shapes left to the fallback, [`run_loop`] (each variant of
 /// the body compiled as a function of its own, called per iteration from Rust).
@@ -805,9 +819,38 @@ const REGISTER_SPAN: usize = 32;
 /// 100 000 operations keeps some 100 000 of them), and a frame that large overflowed the 2 MiB
 /// stack of a spawned thread, which aborts the process.
 fn spill_slots(g: &Graph, schedule: &Schedule, n_chunks: usize) -> (Vec<u32>, u32) {
-    let n = g.nodes().len();
     // the node after which each value is read for the last time (`n`: an output)
-    let last_use = schedule.last_use_node();
+    slots_by_last_use(g, &schedule.last_use_node(), n_chunks)
+}
+
+/// The work slots of a loop body written in the graph's code (see [`Gen::lower_loop`]), numbered
+/// from `first`, and their number: as [`spill_slots`], but a value that is one of the body's sums
+/// or stacked outputs is added or stored where it is made, so only its reads by operations and
+/// by the new state keep it alive.
+fn body_spill_slots(def: &LoopDef, first: u32) -> (Vec<u32>, u32) {
+    let body = &def.variants[0];
+    let n = body.nodes().len();
+    let mut last_use = vec![0; n];
+    for (j, node) in body.nodes().iter().enumerate() {
+        for &a in node.args(body.calls()).iter() {
+            last_use[a as usize] = j;
+        }
+    }
+    for &o in &body.output_nodes()[..def.state] {
+        last_use[o as usize] = n;
+    }
+    let (mut slots, count) = slots_by_last_use(body, &last_use, 1);
+    for s in slots.iter_mut().filter(|s| **s != NO_SLOT) {
+        *s += first;
+    }
+    (slots, count)
+}
+
+/// The work slots of the values of `g` whose last use (the node after which each is read for
+/// the last time, `n` for an output) is far, or in another of the `n_chunks` pieces: see
+/// [`spill_slots`].
+fn slots_by_last_use(g: &Graph, last_use: &[usize], n_chunks: usize) -> (Vec<u32>, u32) {
+    let n = g.nodes().len();
     let mut slot = vec![NO_SLOT; n];
     let mut dies_at: Vec<Vec<u32>> = vec![Vec::new(); n + 1];
     let mut free: Vec<u32> = Vec::new();
@@ -919,11 +962,7 @@ fn loop_layouts(g: &Graph, n_slots: u32) -> Result<Layouts, CompileError> {
         let (bodies, lowered) = if lowered_in_ir(&def) {
             // the body's long-lived values in slots of their own (the body's code is inside this
             // function, see `Gen::lower_loop`)
-            let body = &def.variants[0];
-            let (mut slots, n) = spill_slots(body, &Schedule::of(body), 1);
-            for s in slots.iter_mut().filter(|s| **s != NO_SLOT) {
-                *s += total as u32;
-            }
+            let (slots, n) = body_spill_slots(&def, total as u32);
             total += n as usize;
             (Vec::new(), Some(slots))
         } else {
@@ -959,9 +998,12 @@ fn loop_layouts(g: &Graph, n_slots: u32) -> Result<Layouts, CompileError> {
 enum Src {
     /// an SSA value (the state carried by the loop, a value of the enclosing code)
     Reg(Val),
-    /// in memory at this address and byte offset (a window of a sequence, an input, a parameter,
-    /// a work slot)
+    /// in memory at this address and byte offset (a window of a sequence read from an earlier
+    /// loop's results, a work slot)
     Mem(Val, i32),
+    /// in the inputs or parameters at this address and byte offset, which no code writes while
+    /// it runs (a window of a sequence of inputs or parameters, an input, a parameter)
+    Data(Val, i32),
     /// a constant (its bits)
     Const(u64),
 }
@@ -984,6 +1026,15 @@ const KEPT_MASKS: usize = 2;
 /// [`Graph::compile`]).
 fn slot_offset(s: u32) -> i32 {
     (s as usize * 8) as i32
+}
+
+/// The flags of a load from the inputs or parameters inside a loop written in the code: as
+/// [`trusted`], and read-only while the code runs (no code writes `x` or `p`), so that Cranelift
+/// may place the load where its value is used, with the arithmetic that uses it. Without this
+/// the optimiser kept every load in its place and moved the arithmetic down to the first call
+/// (`exp`), so that all of a row's loaded values were live at once, and spilled.
+fn data() -> MemFlagsData {
+    trusted().with_readonly().with_can_move()
 }
 
 fn trusted() -> MemFlagsData {
@@ -1027,6 +1078,7 @@ impl Gen<'_, '_> {
         match src {
             Src::Reg(v) => v,
             Src::Mem(at, offset) => self.b.ins().load(types::F64, trusted(), at, offset),
+            Src::Data(at, offset) => self.b.ins().load(types::F64, data(), at, offset),
             Src::Const(bits) => self.b.ins().f64const(f64::from_bits(bits)),
         }
     }
@@ -1037,9 +1089,9 @@ impl Gen<'_, '_> {
         match self.g.nodes()[i as usize] {
             Node::Input(k) => match self.body_inputs.get(k as usize) {
                 Some(&src) => src,
-                None => Src::Mem(self.x, (k as i32) * 8),
+                None => Src::Data(self.x, (k as i32) * 8),
             },
-            Node::Param(k) => Src::Mem(self.p, (k as i32) * 8),
+            Node::Param(k) => Src::Data(self.p, (k as i32) * 8),
             Node::Const(bits) => Src::Const(bits),
             _ => match self.spill[i as usize] {
                 NO_SLOT => Src::Reg(self.val(i)),
@@ -1138,25 +1190,28 @@ impl Gen<'_, '_> {
     /// a sequence read from another loop the offset `from` in that loop's results): a slice of the
     /// inputs or parameters where the group is consecutive inputs or parameters, the earlier
     /// loop's results for a sequence read from them, else its values stored in the work area at
-    /// `*staged` (which then moves past them).
+    /// `*staged` (which then moves past them); and true for a slice of the inputs or parameters
+    /// (which no code writes).
     fn group_pointer(
         &mut self,
         ops: &[u32],
         len: usize,
         from: Option<usize>,
         staged: &mut u32,
-    ) -> Val {
+    ) -> (Val, bool) {
         let work = self.work;
         match from {
             Some(off) => {
                 let base = self.layout[ops[0] as usize].expect("a loop node").results;
-                self.b
+                let ptr = self
+                    .b
                     .ins()
-                    .iadd_imm_s(work, i64::from(slot_offset(base + off as u32)))
+                    .iadd_imm_s(work, i64::from(slot_offset(base + off as u32)));
+                (ptr, false)
             }
             None => match consecutive(self.g, ops) {
-                Some((true, start)) => self.b.ins().iadd_imm_s(self.x, 8 * start as i64),
-                Some((false, start)) => self.b.ins().iadd_imm_s(self.p, 8 * start as i64),
+                Some((true, start)) => (self.b.ins().iadd_imm_s(self.x, 8 * start as i64), true),
+                Some((false, start)) => (self.b.ins().iadd_imm_s(self.p, 8 * start as i64), true),
                 None => {
                     for (j, &o) in ops.iter().enumerate() {
                         let v = self.val(o);
@@ -1169,7 +1224,7 @@ impl Gen<'_, '_> {
                         .ins()
                         .iadd_imm_s(work, i64::from(slot_offset(*staged)));
                     *staged += len as u32;
-                    ptr
+                    (ptr, false)
                 }
             },
         }
@@ -1192,7 +1247,7 @@ impl Gen<'_, '_> {
             let m = if from.is_some() { 1 } else { len };
             let ops = &args[at..at + m];
             at += m;
-            let ptr = self.group_pointer(ops, len, from, &mut staged);
+            let (ptr, _) = self.group_pointer(ops, len, from, &mut staged);
             self.b
                 .ins()
                 .store(trusted(), ptr, work, slot_offset(lay.pointers + grp as u32));
@@ -1382,18 +1437,26 @@ impl<'a> Gen<'a, '_> {
         let free: Vec<Src> = args[at..].iter().map(|&a| self.src(a)).collect();
         debug_assert_eq!(free.len(), def.free);
 
+        // the sums in registers (block parameters), or for many of them in their result slots
+        let r = if s <= SUMS_IN_REGISTERS { s } else { 0 };
         let head = self.b.create_block();
         self.b.append_block_param(head, types::I64);
-        for _ in 0..c + s {
+        for _ in 0..c + r {
             self.b.append_block_param(head, types::F64);
         }
         let iteration = self.b.create_block();
         let exit = self.b.create_block();
         let t0 = self.b.ins().iconst(types::I64, 0);
         let zero = self.b.ins().f64const(0.0);
+        if r < s {
+            for j in 0..s {
+                let at = slot_offset(lay.results + (c + j) as u32);
+                self.b.ins().store(trusted(), zero, work, at);
+            }
+        }
         let start: Vec<BlockArg> = core::iter::once(t0)
             .chain(init)
-            .chain(core::iter::repeat_n(zero, s))
+            .chain(core::iter::repeat_n(zero, r))
             .map(BlockArg::Value)
             .collect();
         self.b.ins().jump(head, &start);
@@ -1416,13 +1479,18 @@ impl<'a> Gen<'a, '_> {
         };
         let mut inputs: Vec<Src> = Vec::with_capacity(def.body_inputs());
         inputs.extend(hp[1..=c].iter().map(|&v| Src::Reg(v)));
-        for (w, &base) in def.seqs.iter().zip(&bases) {
+        for (w, &(base, read_only)) in def.seqs.iter().zip(&bases) {
             if w.size == 0 {
                 continue;
             }
             let offset = self.b.ins().imul_imm_s(k, 8 * w.stride as i64);
             let row = self.b.ins().iadd(base, offset);
-            inputs.extend((0..w.size).map(|j| Src::Mem(row, 8 * j as i32)));
+            let at = |j: usize| 8 * j as i32;
+            if !read_only {
+                inputs.extend((0..w.size).map(|j| Src::Mem(row, at(j))));
+            } else {
+                inputs.extend((0..w.size).map(|j| Src::Data(row, at(j))));
+            }
         }
         inputs.extend(free);
 
@@ -1433,6 +1501,37 @@ impl<'a> Gen<'a, '_> {
         let outer_inputs = core::mem::replace(&mut self.body_inputs, inputs);
         let outer_current = self.current;
         self.g = body;
+        // the sums and stacked outputs each operation node is (added or stored where it is made)
+        let mut feeds: Vec<Vec<usize>> = vec![Vec::new(); body.nodes().len()];
+        let mut late = Vec::new();
+        for (q, &y) in body.output_nodes().iter().enumerate().skip(c) {
+            if body.nodes()[y as usize].is_operation() {
+                feeds[y as usize].push(q);
+            } else {
+                late.push(q);
+            }
+        }
+        // k·o·8: where iteration k's stacked values are, from the first iteration's
+        let stacked_row = (o > 0).then(|| {
+            let offset = self.b.ins().imul_imm_s(k, 8 * o as i64);
+            self.b.ins().iadd(work, offset)
+        });
+        let mut sums_next: Vec<Option<Val>> = vec![None; r];
+        let mut emit = |cg: &mut Self, q: usize, v: Val| {
+            if q < c + r {
+                sums_next[q - c] = Some(cg.b.ins().fadd(hp[1 + q], v));
+            } else if q < c + s {
+                let at = slot_offset(lay.results + q as u32);
+                let sum = cg.b.ins().load(types::F64, trusted(), work, at);
+                let sum = cg.b.ins().fadd(sum, v);
+                cg.b.ins().store(trusted(), sum, work, at);
+            } else {
+                let row = stacked_row.expect("stacked outputs");
+                // (result c + s + k·o + j is output q = c + s + j of iteration k)
+                let at = slot_offset(lay.results + q as u32);
+                cg.b.ins().store(trusted(), v, row, at);
+            }
+        };
         for (j, &node) in body.nodes().iter().enumerate() {
             if !node.is_operation() {
                 continue;
@@ -1445,8 +1544,18 @@ impl<'a> Gen<'a, '_> {
                     self.b.ins().store(trusted(), v, work, slot_offset(slot));
                 }
             }
+            for &q in &feeds[j] {
+                emit(self, q, v);
+            }
         }
-        let outs: Vec<Val> = body.output_nodes().iter().map(|&y| self.val(y)).collect();
+        for q in late {
+            let v = self.val(body.output_nodes()[q]);
+            emit(self, q, v);
+        }
+        let outs: Vec<Val> = body.output_nodes()[..c]
+            .iter()
+            .map(|&y| self.val(y))
+            .collect();
         self.g = g;
         self.vals = outer_vals;
         self.spill = outer_spill;
@@ -1454,29 +1563,20 @@ impl<'a> Gen<'a, '_> {
         self.body_inputs = outer_inputs;
         self.current = outer_current;
 
-        // the sums, added in the order of the iterations; the stacked values at c + s + k·o
-        let mut next: Vec<BlockArg> = Vec::with_capacity(1 + c + s);
+        // the next iteration: t + 1, the new state, the sums kept in registers
+        let mut next: Vec<BlockArg> = Vec::with_capacity(1 + c + r);
         let t1 = self.b.ins().iadd_imm_s(t, 1);
         next.push(BlockArg::Value(t1));
-        next.extend(outs[..c].iter().map(|&v| BlockArg::Value(v)));
-        for j in 0..s {
-            let sum = self.b.ins().fadd(hp[1 + c + j], outs[c + j]);
-            next.push(BlockArg::Value(sum));
-        }
-        if o > 0 {
-            let offset = self.b.ins().imul_imm_s(k, 8 * o as i64);
-            let row = self.b.ins().iadd(work, offset);
-            let first = lay.results + (c + s) as u32;
-            for (j, &v) in outs[c + s..].iter().enumerate() {
-                self.b
-                    .ins()
-                    .store(trusted(), v, row, slot_offset(first + j as u32));
-            }
-        }
+        next.extend(outs.iter().map(|&v| BlockArg::Value(v)));
+        next.extend(
+            sums_next
+                .iter()
+                .map(|v| BlockArg::Value(v.expect("every sum added"))),
+        );
         self.b.ins().jump(head, &next);
 
         self.b.switch_to_block(exit);
-        for (j, &v) in hp[1..=c + s].iter().enumerate() {
+        for (j, &v) in hp[1..=c + r].iter().enumerate() {
             self.b
                 .ins()
                 .store(trusted(), v, work, slot_offset(lay.results + j as u32));

@@ -452,6 +452,13 @@ fn rows_of_inputs<T: nilpotent::Real>(x: &[T]) -> T {
     })
 }
 
+/// A sum over rows of values computed from the inputs (a sequence that is neither inputs nor
+/// parameters: its values are copied to the work area before the loop).
+fn rows_computed<T: nilpotent::Real>(x: &[T]) -> T {
+    let rows: Vec<T> = x.iter().map(|&v| v * 2.0 - 1.0).collect();
+    nilpotent::sum_map(&rows, 2, |r| r[0] * r[1] + (r[1] * x[0]).cos())
+}
+
 /// Windows whose stride differs from their size: of 3 entries 2 apart over the inputs
 /// (overlapping), and of 2 entries 3 apart over the parameters (gaps).
 fn strided<T: nilpotent::Real>(x: &[T], p: &[T]) -> T {
@@ -570,6 +577,27 @@ fn jit_loops_in_code_are_the_interpreter_bit_for_bit() {
     );
     check_loops_in_code(
         "rows of inputs, gradient",
+        &f.gradient(),
+        true,
+        None,
+        &xs,
+        &no_params,
+    );
+
+    // rows computed from the inputs
+    let x0: Vec<f64> = (0..6).map(|_| rng.uniform(-1.0, 1.0)).collect();
+    let f = Graph::record(&x0, rows_computed);
+    let xs = points_with_specials(&mut rng, x0.len());
+    check_loops_in_code(
+        "rows computed",
+        &f,
+        true,
+        Some(&f.unrolled()),
+        &xs,
+        &no_params,
+    );
+    check_loops_in_code(
+        "rows computed, gradient",
         &f.gradient(),
         true,
         None,
