@@ -172,7 +172,8 @@ pub struct Compiled {
     /// boxed slice, never changed). Read by that code and by [`Compiled::loops_in_code`].
     loops: Box<[LoopRt]>,
     /// the graph, for the error of an iteration of a loop that no variant of its body accepts
-    /// (made again by the interpreter: the error path only); `None` without loops
+    /// (made again by the interpreter: the error path only); `None` without loops called per
+    /// iteration
     graph: Option<Box<Graph>>,
     /// owns the memory `func` points into; freed on drop
     module: ManuallyDrop<JITModule>,
@@ -1875,7 +1876,11 @@ impl Graph {
             words: self.guards().iter().map(|g| Words::of(self, g)).collect(),
             code_size,
             n_work,
-            graph: (!loops.is_empty()).then(|| Box::new(self.clone())),
+            // (a loop written in the code cannot fail: only the called ones need the graph)
+            graph: loops
+                .iter()
+                .any(|l| l.lowered.is_none())
+                .then(|| Box::new(self.clone())),
             loops,
             module: ManuallyDrop::new(module),
         })
