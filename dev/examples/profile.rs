@@ -236,6 +236,10 @@ const CASES: &[&str] = &[
     "logistic_params_jit",
     "logistic_loop_f64",
     "logistic_loop_graph",
+    "logistic_loop_jit",
+    "logistic_map_f64",
+    "logistic_map_graph",
+    "logistic_map_jit",
     "jacobian32_graph",
     "hessian8_graph",
     "rosenbrock1024_by_hand",
@@ -272,6 +276,15 @@ fn logistic_loop<T: nilpotent::Real>(w: &[T], rows: &[T]) -> T {
         let y = r[d];
         y * (T::one() + (-z).exp()).ln() + (-y + 1.0) * (T::one() + z.exp()).ln()
     })
+}
+
+/// The steps of the logistic map of the `logistic_map_*` cases (dev/examples/loops_graph.rs).
+const LOGISTIC_MAP_STEPS: usize = 10_000;
+
+/// The logistic map `s ← a·s·(1 − s)` from `x0`, `k` steps, as a `fold` (one loop node in graph
+/// mode; the cases run its gradient graph).
+fn logistic_map<T: nilpotent::Real>(a: T, x0: T, k: usize) -> T {
+    nilpotent::fold(&[x0], k, |s| vec![a * s[0] * (-s[0] + 1.0)])[0]
 }
 
 /// `common::Data::loss` with the data read from the parameters `p` (the m × d features row by
@@ -362,9 +375,15 @@ fn main() {
         .collect();
     let loop_w = &w[..data.d];
     let graph = match case.as_str() {
-        "logistic_loop_graph" => {
+        "logistic_loop_graph" | "logistic_loop_jit" => {
             Some(Graph::record_with(loop_w, &loop_rows, logistic_loop).gradient())
         }
+        "logistic_map_graph" | "logistic_map_jit" => Some(
+            Graph::record(&[3.7, 0.2], |p| {
+                logistic_map(p[0], p[1], LOGISTIC_MAP_STEPS)
+            })
+            .gradient(),
+        ),
         "lecture_graph" | "lecture_jit" => Some(graph_of(lecture, &lec, false)),
         "rosenbrock1024_graph" | "rosenbrock1024_jit" | "compile1024_jit" => {
             Some(graph_of(rosenbrock, &x1024, false))
@@ -387,7 +406,9 @@ fn main() {
         | "rosenbrock1024_jit"
         | "hessian32_jit"
         | "logistic_jit"
-        | "logistic_params_jit" => Some(graph.as_ref().expect("made above").compile().unwrap()),
+        | "logistic_params_jit"
+        | "logistic_loop_jit"
+        | "logistic_map_jit" => Some(graph.as_ref().expect("made above").compile().unwrap()),
         _ => None,
     };
     let mut hess = vec![0.0; 32 * 32];
@@ -518,6 +539,31 @@ fn main() {
                 let ev = evaluator.as_mut().expect("made above");
                 let r = ev.eval_with_into(black_box(loop_w), black_box(&loop_rows), &mut out);
                 black_box(r.is_ok());
+                black_box(&out);
+            }
+            #[cfg(feature = "jit")]
+            "logistic_loop_jit" => {
+                let c = jit.as_ref().expect("made above");
+                let r = c.eval_with_into(black_box(loop_w), black_box(&loop_rows), &mut out);
+                black_box(r.is_ok());
+                black_box(&out);
+            }
+            "logistic_map_f64" => {
+                black_box(logistic_map(
+                    black_box(3.7),
+                    black_box(0.2),
+                    LOGISTIC_MAP_STEPS,
+                ));
+            }
+            "logistic_map_graph" => {
+                let ev = evaluator.as_mut().expect("made above");
+                black_box(ev.eval_into(black_box(&[3.7, 0.2]), &mut out).is_ok());
+                black_box(&out);
+            }
+            #[cfg(feature = "jit")]
+            "logistic_map_jit" => {
+                let c = jit.as_ref().expect("made above");
+                black_box(c.eval_into(black_box(&[3.7, 0.2]), &mut out).is_ok());
                 black_box(&out);
             }
             "logistic_f64" => {

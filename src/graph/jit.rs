@@ -6,7 +6,9 @@
 //! checked where the interpreter checks it (a failing one stores its answer in `*found` and returns
 //! its index + 1), the outputs stored at the end, 0 returned. Values that live long are kept in
 //! `work`, a work area on the heap (see [`spill_slots`]), so the machine stack frame stays small
-//! whatever the size of the graph.
+//! whatever the size of the graph. A loop node whose body has one variant without guards is a loop
+//! in this function's code (see `Gen::lower_loop`); any other calls back into Rust, which calls
+//! its body's compiled variants once per iteration (`run_loop`).
 //!
 //! Bit for bit: `+`, `−`, `×`, `/`, `neg`, `sqrt`, `abs` and `recip` (`1/x`) are single IEEE
 //! instructions, which round exactly as Rust's operators and methods do; `signum` is a
@@ -36,7 +38,7 @@ use std::sync::Arc;
 
 use super::guard::{GraphError, Test, Words};
 use super::ir::Node;
-use super::loops::LoopDef;
+use super::loops::{LoopDef, Window};
 use super::schedule::Schedule;
 use super::{Evaluate, Graph};
 use crate::base::elementary::elementary;
@@ -122,9 +124,14 @@ thread_local! {
 /// with loop nodes the buffers of each loop's body, per call), and a `Compiled` can be shared
 /// between threads.
 ///
-/// A loop node ([`crate::sum_map`], [`crate::scan`], …) stays a loop: each variant of its body is
-/// compiled as a function of its own, called once per iteration (the first variant whose guards
-/// hold, as the interpreter tries them), so the code does not grow with the data.
+/// A loop node ([`crate::sum_map`], [`crate::scan`], …) stays a loop, so the code does not grow
+/// with the data. A loop whose body has one variant without guards (no branch) is a loop in the
+/// machine code itself: the body's code inside the graph's, each window read where it is (at
+/// k·stride of its sequence), the state and up to 8 sums in registers, the stacked values stored
+/// at their place, the same operations in the same order as the interpreter. Any other loop (a
+/// body with branches, or with a loop in it) runs through a call per iteration: each variant of
+/// its body compiled as a function of its own, the first whose guards hold run, as the
+/// interpreter tries them. [`Compiled::loops_in_code`] says which.
 ///
 /// The values the code keeps for long (in a gradient graph, most of the function's, until the
 /// reverse sweep reads them) live in a work area, not in the machine code's stack frame, so a
@@ -160,13 +167,13 @@ pub struct Compiled {
     /// the number of `f64` slots of the work area the code keeps long-lived values in (and the
     /// loops' operands and results)
     n_work: usize,
-    /// the loop nodes' loops with their bodies compiled (the code calls [`run_loop`] with a
-    /// pointer to one; their addresses are fixed: a boxed slice, never changed). Read only by
-    /// that code: kept alive here.
-    #[allow(dead_code)]
+    /// the loop nodes' loops, with their bodies compiled for those the code does not write as
+    /// loops (the code calls [`run_loop`] with a pointer to one; their addresses are fixed: a
+    /// boxed slice, never changed). Read by that code and by [`Compiled::loops_in_code`].
     loops: Box<[LoopRt]>,
     /// the graph, for the error of an iteration of a loop that no variant of its body accepts
-    /// (made again by the interpreter: the error path only); `None` without loops
+    /// (made again by the interpreter: the error path only); `None` without loops called per
+    /// iteration
     graph: Option<Box<Graph>>,
     /// owns the memory `func` points into; freed on drop
     module: ManuallyDrop<JITModule>,
@@ -231,6 +238,25 @@ impl Compiled {
     /// The number of parameters (see [`Graph::record_with`]).
     pub fn num_params(&self) -> usize {
         self.n_params
+    }
+
+    /// How the graph's loop nodes ([`crate::sum_map`], [`crate::scan`], …) run: the number
+    /// written as loops in the machine code itself (the body's code inside the graph's, its
+    /// windows read where they are, its state in registers), and the number run by a loop in Rust
+    /// that calls each variant of the body, compiled as a function of its own, once per iteration
+    /// (a body with branches, a body with a loop in it, or a body of more than 4 096 nodes).
+    ///
+    /// ```
+    /// # #[cfg(feature = "jit")] {
+    /// use nilpotent::{graph::Graph, sum_map};
+    /// let data = [1.0, 2.0, 3.0, 4.0];
+    /// let g = Graph::record_with(&[0.5], &data, |w, p| sum_map(p, 2, |r| (w[0] * r[0] - r[1]).powi(2)));
+    /// assert_eq!(g.compile().unwrap().loops_in_code(), (1, 0));
+    /// # }
+    /// ```
+    pub fn loops_in_code(&self) -> (usize, usize) {
+        let lowered = self.loops.iter().filter(|l| l.lowered.is_some()).count();
+        (lowered, self.loops.len() - lowered)
     }
 
     /// Evaluates at `x`, writing the outputs into `out` (written only on success): the errors of
@@ -565,10 +591,15 @@ extern "C" fn order_outcome(a: f64, b: f64) -> u64 {
 /// accepts it (the error is then made by the interpreter, see [`Compiled::loop_error`]).
 const LOOP_FAILED: u64 = u64::MAX;
 
-/// A loop node of compiled code: the loop and each variant of its body compiled on its own.
+/// A loop node of compiled code: the loop, and either each variant of its body compiled on its
+/// own (run by [`run_loop`], the fallback) or, for a loop [`lowered_in_ir`], the work slots of its
+/// body's long-lived values (the body's code is then inside the graph's function).
 struct LoopRt {
     def: Arc<LoopDef>,
     bodies: Vec<Compiled>,
+    /// for a loop written as a loop in the graph's own code: the work slot of each node of its
+    /// body whose value lives long (`NO_SLOT` for the others; see [`spill_slots`])
+    lowered: Option<Vec<u32>>,
 }
 
 impl LoopRt {
@@ -620,6 +651,72 @@ impl LoopRt {
     }
 }
 
+/// The largest body (in nodes) of a loop written as a loop in the graph's own code: a larger one is
+/// compiled as functions of its own, in pieces (see [`CHUNK`]), and run by [`run_loop`].
+const LOWER_UP_TO: usize = CHUNK;
+
+/// A loop written in the IR keeps up to this many sums in registers (as parameters of its
+/// blocks); more are added in their result slots (a load, an add, a store per sum and iteration):
+/// the gradient of the logistic loss adds 100 weights' adjoints per row, which as block
+/// parameters cost the register allocator's moves between spill slots on every iteration, and
+/// compile time.
+const SUMS_IN_REGISTERS: usize = 8;
+
+/// True if the loop `def` is written as a loop in the IR of the graph's function (see
+/// [`Gen::lower_loop`]); false for the shapes left to the fallback, [`run_loop`] (each variant of
+/// the body compiled as a function of its own, called per iteration from Rust).
+///
+/// Every field of [`LoopDef`] and of its windows is named here, and the patterns have no `..`: a
+/// field added to either does not compile until this function says whether it knows it (a loop
+/// whose shape it does not know must go to the fallback, which runs whatever `LoopDef::run` runs).
+fn lowered_in_ir(def: &LoopDef) -> bool {
+    let LoopDef {
+        variants,
+        state,
+        seqs,
+        free,
+        iterations,
+        sums,
+        stacked,
+        scatters,
+        reverse: _, // either direction
+    } = def;
+    // arrays of window adjoints (a reverse loop over windows): through the call for now
+    if !scatters.is_empty() {
+        return false;
+    }
+    // one variant without guards: no iteration can fail, no choice between variants
+    let [body] = variants.as_slice() else {
+        return false;
+    };
+    let body_ok = body.num_guards() == 0
+        // no custom rules (not compiled) and no loops (nested: the inner loop is lowered where
+        // the fallback compiles this body as a function of its own)
+        && body.calls().is_empty()
+        && body.num_params() == 0
+        && body.num_inputs() == def.body_inputs()
+        && body.output_nodes().len() == state + sums + stacked
+        && body.nodes().len() <= LOWER_UP_TO;
+    // every window of every iteration inside its sequence (the code reads them without a check;
+    // an empty window, a `fold`'s step count, reads nothing)
+    let windows_ok = seqs.iter().all(|w| {
+        let Window {
+            size,
+            stride,
+            len,
+            from_loop: _, // read from the operands' values or from an earlier loop's results
+        } = *w;
+        size == 0
+            || *iterations == 0
+            || (iterations - 1)
+                .checked_mul(stride)
+                .and_then(|a| a.checked_add(size))
+                .is_some_and(|end| end <= len)
+    });
+    let _ = free; // any number: read where they are (inputs, parameters, work slots)
+    body_ok && windows_ok
+}
+
 /// The function compiled code calls for a loop node: `rt` is the loop, `groups` points to one
 /// pointer per operand group (to its values), `results` to the loop's results. Returns 0, or 1
 /// if an iteration has no variant of the body that accepts it.
@@ -660,11 +757,12 @@ struct LoopLayout {
 
 // ----- code generation -----
 
-/// Graphs of up to this many nodes are compiled with Cranelift's optimiser and its backtracking
-/// register allocator; larger ones with the fast settings (see [`host_isa`]).
+/// Graphs of up to this many operations (nodes that make code: not inputs, parameters or
+/// constants) are compiled with Cranelift's optimiser and its backtracking register allocator;
+/// larger ones with the fast settings (see [`host_isa`]).
 const OPTIMISE_UP_TO: usize = 2048;
 
-/// The host's code generator, with the settings the JIT uses for a graph of `nodes` nodes.
+/// The host's code generator, with the settings the JIT uses for code of `nodes` operations.
 fn host_isa(nodes: usize) -> Result<cranelift_codegen::isa::OwnedTargetIsa, CompileError> {
     let mut flags = settings::builder();
     let set = |flags: &mut settings::Builder, name: &str, value: &str| {
@@ -733,9 +831,38 @@ const REGISTER_SPAN: usize = 32;
 /// 100 000 operations keeps some 100 000 of them), and a frame that large overflowed the 2 MiB
 /// stack of a spawned thread, which aborts the process.
 fn spill_slots(g: &Graph, schedule: &Schedule, n_chunks: usize) -> (Vec<u32>, u32) {
-    let n = g.nodes().len();
     // the node after which each value is read for the last time (`n`: an output)
-    let last_use = schedule.last_use_node();
+    slots_by_last_use(g, &schedule.last_use_node(), n_chunks)
+}
+
+/// The work slots of a loop body written in the graph's code (see [`Gen::lower_loop`]), numbered
+/// from `first`, and their number: as [`spill_slots`], but a value that is one of the body's sums
+/// or stacked outputs is added or stored where it is made, so only its reads by operations and
+/// by the new state keep it alive.
+fn body_spill_slots(def: &LoopDef, first: u32) -> (Vec<u32>, u32) {
+    let body = &def.variants[0];
+    let n = body.nodes().len();
+    let mut last_use = vec![0; n];
+    for (j, node) in body.nodes().iter().enumerate() {
+        for &a in node.args(body.calls()).iter() {
+            last_use[a as usize] = j;
+        }
+    }
+    for &o in &body.output_nodes()[..def.state] {
+        last_use[o as usize] = n;
+    }
+    let (mut slots, count) = slots_by_last_use(body, &last_use, 1);
+    for s in slots.iter_mut().filter(|s| **s != NO_SLOT) {
+        *s += first;
+    }
+    (slots, count)
+}
+
+/// The work slots of the values of `g` whose last use (the node after which each is read for
+/// the last time, `n` for an output) is far, or in another of the `n_chunks` pieces: see
+/// [`spill_slots`].
+fn slots_by_last_use(g: &Graph, last_use: &[usize], n_chunks: usize) -> (Vec<u32>, u32) {
+    let n = g.nodes().len();
     let mut slot = vec![NO_SLOT; n];
     let mut dies_at: Vec<Vec<u32>> = vec![Vec::new(); n + 1];
     let mut free: Vec<u32> = Vec::new();
@@ -782,8 +909,11 @@ struct Gen<'a, 'b> {
     masks: Vec<Operand>,
     /// where each loop node's operands and results are in the work area
     layout: &'a [Option<LoopLayout>],
-    /// the address of each loop's [`LoopRt`]
-    rts: &'a [usize],
+    /// the loops of the loop nodes (see [`LoopLayout::rt`])
+    loops: &'a [LoopRt],
+    /// inside the body of a loop lowered in IR ([`Gen::lower_loop`]): where each of the body's
+    /// inputs is; empty for the graph's own code (its inputs are at `x`)
+    body_inputs: Vec<Src>,
     /// the signature of [`run_loop`]
     sig_loop: cranelift_codegen::ir::SigRef,
     sig1: cranelift_codegen::ir::SigRef,
@@ -841,25 +971,53 @@ fn loop_layouts(g: &Graph, n_slots: u32) -> Result<Layouts, CompileError> {
         total += staged;
         let pointers = total;
         total += groups;
+        let (bodies, lowered) = if lowered_in_ir(&def) {
+            // the body's long-lived values in slots of their own (the body's code is inside this
+            // function, see `Gen::lower_loop`)
+            let (slots, n) = body_spill_slots(&def, total as u32);
+            total += n as usize;
+            (Vec::new(), Some(slots))
+        } else {
+            let bodies = def
+                .variants
+                .iter()
+                .map(Graph::compile)
+                .collect::<Result<Vec<_>, _>>()?;
+            (bodies, None)
+        };
         if total * 8 > i32::MAX as usize {
             return Err(CompileError::Codegen(format!(
                 "{total} values in the work area: more than 2 GiB"
             )));
         }
-        let bodies = def
-            .variants
-            .iter()
-            .map(Graph::compile)
-            .collect::<Result<Vec<_>, _>>()?;
         layout[i] = Some(LoopLayout {
             rt: rts.len(),
             results: results as u32,
             staged: staged_at as u32,
             pointers: pointers as u32,
         });
-        rts.push(LoopRt { def, bodies });
+        rts.push(LoopRt {
+            def,
+            bodies,
+            lowered,
+        });
     }
     Ok((layout, rts, total))
+}
+
+/// Where an input of a loop body lowered in IR is (see [`Gen::lower_loop`]).
+#[derive(Clone, Copy)]
+enum Src {
+    /// an SSA value (the state carried by the loop, a value of the enclosing code)
+    Reg(Val),
+    /// in memory at this address and byte offset (a window of a sequence read from an earlier
+    /// loop's results, a work slot)
+    Mem(Val, i32),
+    /// in the inputs or parameters at this address and byte offset, which no code writes while
+    /// it runs (a window of a sequence of inputs or parameters, an input, a parameter)
+    Data(Val, i32),
+    /// a constant (its bits)
+    Const(u64),
 }
 
 /// An operand of a recent `⊙` (see [`Gen::operand_mask`]).
@@ -882,6 +1040,15 @@ fn slot_offset(s: u32) -> i32 {
     (s as usize * 8) as i32
 }
 
+/// The flags of a load from the inputs or parameters inside a loop written in the code: as
+/// [`trusted`], and read-only while the code runs (no code writes `x` or `p`), so that Cranelift
+/// may place the load where its value is used, with the arithmetic that uses it. Without this
+/// the optimiser kept every load in its place and moved the arithmetic down to the first call
+/// (`exp`), so that all of a row's loaded values were live at once, and spilled.
+fn data() -> MemFlagsData {
+    trusted().with_readonly().with_can_move()
+}
+
 fn trusted() -> MemFlagsData {
     // aligned (f64 slices), never trapping (lengths checked before the call)
     MemFlagsData::trusted()
@@ -893,10 +1060,13 @@ impl Gen<'_, '_> {
         match self.g.nodes()[i as usize] {
             // an input is loaded where it is used (a load is cheaper than keeping it in a register
             // or a spill slot across the whole function)
-            Node::Input(k) => {
-                let x = self.x;
-                self.b.ins().load(types::F64, trusted(), x, (k as i32) * 8)
-            }
+            Node::Input(k) => match self.body_inputs.get(k as usize) {
+                Some(&src) => self.read(src),
+                None => {
+                    let x = self.x;
+                    self.b.ins().load(types::F64, trusted(), x, (k as i32) * 8)
+                }
+            },
             // a parameter too
             Node::Param(k) => {
                 let p = self.p;
@@ -911,6 +1081,33 @@ impl Gen<'_, '_> {
                         .ins()
                         .load(types::F64, trusted(), work, slot_offset(s))
                 }
+            },
+        }
+    }
+
+    /// The value at `src`.
+    fn read(&mut self, src: Src) -> Val {
+        match src {
+            Src::Reg(v) => v,
+            Src::Mem(at, offset) => self.b.ins().load(types::F64, trusted(), at, offset),
+            Src::Data(at, offset) => self.b.ins().load(types::F64, data(), at, offset),
+            Src::Const(bits) => self.b.ins().f64const(f64::from_bits(bits)),
+        }
+    }
+
+    /// Where the value of node `i` of the graph being generated is, for the code of a loop body
+    /// that reads it (its value made here if it is kept in a register).
+    fn src(&mut self, i: u32) -> Src {
+        match self.g.nodes()[i as usize] {
+            Node::Input(k) => match self.body_inputs.get(k as usize) {
+                Some(&src) => src,
+                None => Src::Data(self.x, (k as i32) * 8),
+            },
+            Node::Param(k) => Src::Data(self.p, (k as i32) * 8),
+            Node::Const(bits) => Src::Const(bits),
+            _ => match self.spill[i as usize] {
+                NO_SLOT => Src::Reg(self.val(i)),
+                s => Src::Mem(self.work, slot_offset(s)),
             },
         }
     }
@@ -1001,10 +1198,53 @@ impl Gen<'_, '_> {
         }
     }
 
-    /// The call of [`run_loop`] for the loop node `i`: a pointer to each of its operand groups
-    /// (a slice of the inputs or parameters where the group is consecutive inputs or parameters,
-    /// an earlier loop's results for a sequence read from them, else its values stored in the
-    /// work area) in the work area, then the call; returns its status (0 or 1).
+    /// A pointer to the values of a group of a loop node's operands `ops` (`len` values, or for
+    /// a sequence read from another loop the offset `from` in that loop's results): a slice of the
+    /// inputs or parameters where the group is consecutive inputs or parameters, the earlier
+    /// loop's results for a sequence read from them, else its values stored in the work area at
+    /// `*staged` (which then moves past them); and true for a slice of the inputs or parameters
+    /// (which no code writes).
+    fn group_pointer(
+        &mut self,
+        ops: &[u32],
+        len: usize,
+        from: Option<usize>,
+        staged: &mut u32,
+    ) -> (Val, bool) {
+        let work = self.work;
+        match from {
+            Some(off) => {
+                let base = self.layout[ops[0] as usize].expect("a loop node").results;
+                let ptr = self
+                    .b
+                    .ins()
+                    .iadd_imm_s(work, i64::from(slot_offset(base + off as u32)));
+                (ptr, false)
+            }
+            None => match consecutive(self.g, ops) {
+                Some((true, start)) => (self.b.ins().iadd_imm_s(self.x, 8 * start as i64), true),
+                Some((false, start)) => (self.b.ins().iadd_imm_s(self.p, 8 * start as i64), true),
+                None => {
+                    for (j, &o) in ops.iter().enumerate() {
+                        let v = self.val(o);
+                        self.b
+                            .ins()
+                            .store(trusted(), v, work, slot_offset(*staged + j as u32));
+                    }
+                    let ptr = self
+                        .b
+                        .ins()
+                        .iadd_imm_s(work, i64::from(slot_offset(*staged)));
+                    *staged += len as u32;
+                    (ptr, false)
+                }
+            },
+        }
+    }
+
+    /// The call of [`run_loop`] for the loop node `i` (a loop not [`lowered_in_ir`]): a pointer
+    /// to each of its operand groups (see [`Gen::group_pointer`]) in the work area, then the call;
+    /// returns its status (0 or 1).
     fn loop_call(&mut self, i: usize) -> Val {
         let g = self.g;
         let Node::Loop(k) = g.nodes()[i] else {
@@ -1019,37 +1259,13 @@ impl Gen<'_, '_> {
             let m = if from.is_some() { 1 } else { len };
             let ops = &args[at..at + m];
             at += m;
-            let ptr = match from {
-                Some(off) => {
-                    let base = self.layout[ops[0] as usize].expect("a loop node").results;
-                    self.b
-                        .ins()
-                        .iadd_imm_s(work, i64::from(slot_offset(base + off as u32)))
-                }
-                None => match consecutive(g, ops) {
-                    Some((true, start)) => self.b.ins().iadd_imm_s(self.x, 8 * start as i64),
-                    Some((false, start)) => self.b.ins().iadd_imm_s(self.p, 8 * start as i64),
-                    None => {
-                        for (j, &o) in ops.iter().enumerate() {
-                            let v = self.val(o);
-                            self.b
-                                .ins()
-                                .store(trusted(), v, work, slot_offset(staged + j as u32));
-                        }
-                        let ptr = self
-                            .b
-                            .ins()
-                            .iadd_imm_s(work, i64::from(slot_offset(staged)));
-                        staged += len as u32;
-                        ptr
-                    }
-                },
-            };
+            let (ptr, _) = self.group_pointer(ops, len, from, &mut staged);
             self.b
                 .ins()
                 .store(trusted(), ptr, work, slot_offset(lay.pointers + grp as u32));
         }
-        let rt = self.b.ins().iconst(self.ptr, self.rts[lay.rt] as i64);
+        let rt = &self.loops[lay.rt] as *const LoopRt as usize;
+        let rt = self.b.ins().iconst(self.ptr, rt as i64);
         let groups = self
             .b
             .ins()
@@ -1186,6 +1402,200 @@ impl Gen<'_, '_> {
     }
 }
 
+impl<'a> Gen<'a, '_> {
+    /// The loop node `i` (a loop [`lowered_in_ir`]) written as a loop in this function's IR, the
+    /// same operations in the same order as the interpreter's `LoopDef::run`:
+    ///
+    /// ```text
+    ///     (state, sums) = (initial state, +0 each); t = 0
+    /// head(t, state, sums):
+    ///     if t < n { body } else { exit }
+    /// body:
+    ///     k = t (n − 1 − t for a reverse loop)
+    ///     the body's operations: its state inputs the block's values, each window read at
+    ///     k·stride of its sequence (no copy), the free values where they are
+    ///     sums += the body's sums (in order); its stacked outputs stored at their place
+    ///     jump head(t + 1, the body's new state, sums)
+    /// exit:
+    ///     the final state and the sums stored to the loop's results
+    /// ```
+    ///
+    /// The body's values that live long go to the work slots [`loop_layouts`] gave them.
+    fn lower_loop(&mut self, i: usize) {
+        let g: &'a Graph = self.g;
+        let Node::Loop(l) = g.nodes()[i] else {
+            unreachable!("a loop node")
+        };
+        let def: &'a LoopDef = g.loop_def(l);
+        let lay = self.layout[i].expect("a loop node");
+        let body: &'a Graph = &def.variants[0];
+        let body_spill = self.loops[lay.rt]
+            .lowered
+            .clone()
+            .expect("a loop lowered in IR");
+        let args = g.nodes()[i].args(g.calls());
+        let (c, s, o, n) = (def.state, def.sums, def.stacked, def.iterations);
+        let work = self.work;
+        // before the loop: the initial state, each sequence's first value, where the free values are
+        let init: Vec<Val> = args[..c].iter().map(|&a| self.val(a)).collect();
+        let (mut at, mut staged) = (c, lay.staged);
+        let mut bases = Vec::with_capacity(def.seqs.len());
+        for w in &def.seqs {
+            let m = if w.from_loop.is_some() { 1 } else { w.len };
+            let ops = &args[at..at + m];
+            at += m;
+            bases.push(self.group_pointer(ops, w.len, w.from_loop, &mut staged));
+        }
+        let free: Vec<Src> = args[at..].iter().map(|&a| self.src(a)).collect();
+        debug_assert_eq!(free.len(), def.free);
+
+        // the sums in registers (block parameters), or for many of them in their result slots
+        let r = if s <= SUMS_IN_REGISTERS { s } else { 0 };
+        let head = self.b.create_block();
+        self.b.append_block_param(head, types::I64);
+        for _ in 0..c + r {
+            self.b.append_block_param(head, types::F64);
+        }
+        let iteration = self.b.create_block();
+        let exit = self.b.create_block();
+        let t0 = self.b.ins().iconst(types::I64, 0);
+        let zero = self.b.ins().f64const(0.0);
+        if r < s {
+            for j in 0..s {
+                let at = slot_offset(lay.results + (c + j) as u32);
+                self.b.ins().store(trusted(), zero, work, at);
+            }
+        }
+        let start: Vec<BlockArg> = core::iter::once(t0)
+            .chain(init)
+            .chain(core::iter::repeat_n(zero, r))
+            .map(BlockArg::Value)
+            .collect();
+        self.b.ins().jump(head, &start);
+
+        self.b.switch_to_block(head);
+        let hp = self.b.block_params(head).to_vec();
+        let t = hp[0];
+        let more = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThan, t, n as i64);
+        self.b.ins().brif(more, iteration, &[], exit, &[]);
+
+        self.b.switch_to_block(iteration);
+        let k = if def.reverse {
+            let last = self.b.ins().iconst(types::I64, n as i64 - 1);
+            self.b.ins().isub(last, t)
+        } else {
+            t
+        };
+        let mut inputs: Vec<Src> = Vec::with_capacity(def.body_inputs());
+        inputs.extend(hp[1..=c].iter().map(|&v| Src::Reg(v)));
+        for (w, &(base, read_only)) in def.seqs.iter().zip(&bases) {
+            if w.size == 0 {
+                continue;
+            }
+            let offset = self.b.ins().imul_imm_s(k, 8 * w.stride as i64);
+            let row = self.b.ins().iadd(base, offset);
+            let at = |j: usize| 8 * j as i32;
+            if !read_only {
+                inputs.extend((0..w.size).map(|j| Src::Mem(row, at(j))));
+            } else {
+                inputs.extend((0..w.size).map(|j| Src::Data(row, at(j))));
+            }
+        }
+        inputs.extend(free);
+
+        // the body's code, in the body's own numbering (the enclosing code's state put aside)
+        let outer_vals = core::mem::replace(&mut self.vals, vec![None; body.nodes().len()]);
+        let outer_spill = core::mem::replace(&mut self.spill, body_spill);
+        let outer_masks = core::mem::take(&mut self.masks);
+        let outer_inputs = core::mem::replace(&mut self.body_inputs, inputs);
+        let outer_current = self.current;
+        self.g = body;
+        // the sums and stacked outputs each operation node is (added or stored where it is made)
+        let mut feeds: Vec<Vec<usize>> = vec![Vec::new(); body.nodes().len()];
+        let mut late = Vec::new();
+        for (q, &y) in body.output_nodes().iter().enumerate().skip(c) {
+            if body.nodes()[y as usize].is_operation() {
+                feeds[y as usize].push(q);
+            } else {
+                late.push(q);
+            }
+        }
+        // k·o·8: where iteration k's stacked values are, from the first iteration's
+        let stacked_row = (o > 0).then(|| {
+            let offset = self.b.ins().imul_imm_s(k, 8 * o as i64);
+            self.b.ins().iadd(work, offset)
+        });
+        let mut sums_next: Vec<Option<Val>> = vec![None; r];
+        let mut emit = |cg: &mut Self, q: usize, v: Val| {
+            if q < c + r {
+                sums_next[q - c] = Some(cg.b.ins().fadd(hp[1 + q], v));
+            } else if q < c + s {
+                let at = slot_offset(lay.results + q as u32);
+                let sum = cg.b.ins().load(types::F64, trusted(), work, at);
+                let sum = cg.b.ins().fadd(sum, v);
+                cg.b.ins().store(trusted(), sum, work, at);
+            } else {
+                let row = stacked_row.expect("stacked outputs");
+                // (result c + s + k·o + j is output q = c + s + j of iteration k)
+                let at = slot_offset(lay.results + q as u32);
+                cg.b.ins().store(trusted(), v, row, at);
+            }
+        };
+        for (j, &node) in body.nodes().iter().enumerate() {
+            if !node.is_operation() {
+                continue;
+            }
+            self.current = j;
+            let v = self.op(node);
+            match self.spill[j] {
+                NO_SLOT => self.vals[j] = Some(v),
+                slot => {
+                    self.b.ins().store(trusted(), v, work, slot_offset(slot));
+                }
+            }
+            for &q in &feeds[j] {
+                emit(self, q, v);
+            }
+        }
+        for q in late {
+            let v = self.val(body.output_nodes()[q]);
+            emit(self, q, v);
+        }
+        let outs: Vec<Val> = body.output_nodes()[..c]
+            .iter()
+            .map(|&y| self.val(y))
+            .collect();
+        self.g = g;
+        self.vals = outer_vals;
+        self.spill = outer_spill;
+        self.masks = outer_masks;
+        self.body_inputs = outer_inputs;
+        self.current = outer_current;
+
+        // the next iteration: t + 1, the new state, the sums kept in registers
+        let mut next: Vec<BlockArg> = Vec::with_capacity(1 + c + r);
+        let t1 = self.b.ins().iadd_imm_s(t, 1);
+        next.push(BlockArg::Value(t1));
+        next.extend(outs.iter().map(|&v| BlockArg::Value(v)));
+        next.extend(
+            sums_next
+                .iter()
+                .map(|v| BlockArg::Value(v.expect("every sum added"))),
+        );
+        self.b.ins().jump(head, &next);
+
+        self.b.switch_to_block(exit);
+        for (j, &v) in hp[1..=c + r].iter().enumerate() {
+            self.b
+                .ins()
+                .store(trusted(), v, work, slot_offset(lay.results + j as u32));
+        }
+    }
+}
+
 impl Graph {
     /// The JIT compiles graphs of the rule table's operations and loops: a custom rule
     /// ([`crate::custom`]) is [`CompileError::CustomRule`].
@@ -1223,7 +1633,16 @@ impl Gen<'_, '_> {
         let g = self.g;
         let nodes = g.nodes().iter().zip(&schedule.guards_after).enumerate();
         for (i, (&node, after)) in nodes.skip(chunk * CHUNK).take(CHUNK) {
-            if let Node::Loop(_) = node {
+            let lowered = |cg: &Self| {
+                let lay = cg.layout[i].expect("a loop node");
+                cg.loops[lay.rt].lowered.is_some()
+            };
+            if let Node::Loop(_) = node
+                && lowered(self)
+            {
+                // the loop in this function's code, its results to the work area
+                self.lower_loop(i);
+            } else if let Node::Loop(_) = node {
                 // the loop runs, its results go to the work area; a failed iteration returns
                 // LOOP_FAILED
                 let status = self.loop_call(i);
@@ -1333,18 +1752,6 @@ impl Graph {
     /// graph applies a custom rule ([`crate::custom`]).
     pub fn compile(&self) -> Result<Compiled, CompileError> {
         self.check_compilable()?;
-        let isa = host_isa(self.nodes().len())?;
-        // (the JIT compiles for the host, the machine this crate was built for)
-        let vector_masks = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
-        let call_conv = isa.default_call_conv();
-        let mut module = JITModule::new(JITBuilder::with_isa(
-            isa,
-            cranelift_module::default_libcall_names(),
-        ));
-        let frontend = module.target_config();
-        let ptr = frontend.pointer_type();
-        let codegen = |e: &dyn fmt::Display| CompileError::Codegen(e.to_string());
-
         // the graph's nodes in pieces of `CHUNK`, one function each (see `CHUNK`)
         let n = self.nodes().len();
         let n_chunks = n.div_ceil(CHUNK).max(1);
@@ -1358,7 +1765,26 @@ impl Graph {
         // the loops' operands and results after the values (see `LoopLayout`)
         let (layout, loops, n_work) = loop_layouts(self, n_slots)?;
         let loops = loops.into_boxed_slice();
-        let rts: Vec<usize> = loops.iter().map(|r| r as *const LoopRt as usize).collect();
+        // the code's size: the graph's operations and those of the bodies of the loops written
+        // in its code (inputs, parameters and constants make no code: the logistic loss's
+        // gradient with 50 000 data as parameters has some hundred operations)
+        let operations = |g: &Graph| g.nodes().iter().filter(|n| n.is_operation()).count();
+        let lowered: usize = loops
+            .iter()
+            .filter(|rt| rt.lowered.is_some())
+            .map(|rt| operations(&rt.def.variants[0]))
+            .sum();
+        let isa = host_isa(operations(self) + lowered)?;
+        // (the JIT compiles for the host, the machine this crate was built for)
+        let vector_masks = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
+        let call_conv = isa.default_call_conv();
+        let mut module = JITModule::new(JITBuilder::with_isa(
+            isa,
+            cranelift_module::default_libcall_names(),
+        ));
+        let frontend = module.target_config();
+        let ptr = frontend.pointer_type();
+        let codegen = |e: &dyn fmt::Display| CompileError::Codegen(e.to_string());
         let signature = |params: &[Type], ret: Type| {
             let mut s = Signature::new(call_conv);
             s.params.extend(params.iter().map(|&t| AbiParam::new(t)));
@@ -1418,7 +1844,8 @@ impl Graph {
                 current: 0,
                 masks: Vec::with_capacity(KEPT_MASKS),
                 layout: &layout,
-                rts: &rts,
+                loops: &loops,
+                body_inputs: Vec::new(),
                 sig_loop,
                 sig1,
                 sig2,
@@ -1460,7 +1887,11 @@ impl Graph {
             words: self.guards().iter().map(|g| Words::of(self, g)).collect(),
             code_size,
             n_work,
-            graph: (!loops.is_empty()).then(|| Box::new(self.clone())),
+            // (a loop written in the code cannot fail: only the called ones need the graph)
+            graph: loops
+                .iter()
+                .any(|l| l.lowered.is_none())
+                .then(|| Box::new(self.clone())),
             loops,
             module: ManuallyDrop::new(module),
         })

@@ -112,9 +112,10 @@
 //! stacked, so the gradient of a `sum_map` over data has the same number of nodes for any number of
 //! rows, and its Hessian is again a graph with loops. Sparsity detection ([`crate::sparse`]) reads
 //! through loop nodes without unrolling them. Emitted Rust and the JIT run loops as loops: emitted
-//! Rust is a `for` loop calling one function per variant of the body, the JIT compiles each
-//! variant as a function of its own and calls it per iteration; both give the interpreter's
-//! results bit for bit and its errors.
+//! Rust is a `for` loop calling one function per variant of the body; the JIT writes a loop whose
+//! body has one variant without guards as a loop in its machine code (the body's code inline),
+//! and compiles each variant of any other as a function of its own, called per iteration; both
+//! give the interpreter's results bit for bit and its errors.
 //!
 //! A branch in the body on a value (the label test `if y > 0.5`) may go either way from row to
 //! row: the body is recorded once per path taken while recording the loop (each such *variant* is

@@ -430,3 +430,318 @@ fn jit_runs_loop_nodes_as_loops_bit_for_bit() {
     }
     assert_eq!(sizes[0], sizes[1], "the code does not grow with the rows");
 }
+
+// ----- loops written as loops in the machine code (issue "Loops as loops") -----
+
+/// The logistic loss over rows `[x (d), y]` without a branch (one variant of the body): the
+/// benchmark's (dev/examples/loops_compiled.rs).
+fn logistic_rows<T: nilpotent::Real>(w: &[T], rows: &[T]) -> T {
+    let d = w.len();
+    nilpotent::sum_map(rows, d + 1, |r| {
+        let z = (0..d).fold(T::zero(), |s, j| s + w[j] * r[j]);
+        let y = r[d];
+        y * (T::one() + (-z).exp()).ln() + (-y + 1.0) * (T::one() + z.exp()).ln()
+    })
+}
+
+/// A sum over rows of three of the inputs (the rows are inputs: the gradient has a value per row
+/// entry, stacked by the reverse loop).
+fn rows_of_inputs<T: nilpotent::Real>(x: &[T]) -> T {
+    nilpotent::sum_map(&x[2..], 3, |r| {
+        (x[0] * r[0] - r[1] * x[1]).sin() * r[2] + r[1]
+    })
+}
+
+/// A sum over rows of values computed from the inputs (a sequence that is neither inputs nor
+/// parameters: its values are copied to the work area before the loop).
+fn rows_computed<T: nilpotent::Real>(x: &[T]) -> T {
+    let rows: Vec<T> = x.iter().map(|&v| v * 2.0 - 1.0).collect();
+    nilpotent::sum_map(&rows, 2, |r| r[0] * r[1] + (r[1] * x[0]).cos())
+}
+
+/// Windows whose stride differs from their size: of 3 entries 2 apart over the inputs
+/// (overlapping), and of 2 entries 3 apart over the parameters (gaps).
+fn strided<T: nilpotent::Real>(x: &[T], p: &[T]) -> T {
+    let a = nilpotent::sum_windows(x, 3, 2, |w| w[0] * w[1] - (w[2] * p[0]).exp());
+    let b = nilpotent::sum_windows(p, 2, 3, |w| (w[0] * x[0] + w[1]).tanh());
+    a * b + a
+}
+
+/// A state, a sum and values kept per step in one evaluation: a `fold` over a step count (no
+/// data), a `map_rows` over the parameters (one value per row), and a `scan` of two states over
+/// the inputs after the first two, one row per input (so 1 or 2 iterations for 3 or 4 inputs).
+fn state_sums_stacked<T: nilpotent::Real>(x: &[T], p: &[T]) -> T {
+    let f = nilpotent::fold(&[x[0] * 0.25 + 0.5], 3, |s| {
+        vec![p[0] * s[0] * (-s[0] + 1.0)]
+    })[0];
+    let m = nilpotent::map_rows(&p[1..], 2, |r| r[0] * x[1] - r[1]);
+    let s = nilpotent::scan(&[x[0], x[1]], &x[2..], 1, |s, u| {
+        vec![s[0] * u[0] + s[1] * p[0], (s[1] - u[0]).sin() + s[0] * x[1]]
+    });
+    let weighted = m.iter().zip(x).fold(T::zero(), |a, (&v, &xi)| a + v * xi);
+    f + weighted + s[0] * s[1]
+}
+
+const SPECIAL: [f64; 5] = [0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN];
+
+/// Random points of `n` values in [−1.5, 1.5], each special value everywhere, and each entry in
+/// turn a special value among random ones.
+fn points_with_specials(rng: &mut Rng, n: usize) -> Vec<Vec<f64>> {
+    let random = |rng: &mut Rng| -> Vec<f64> { (0..n).map(|_| rng.uniform(-1.5, 1.5)).collect() };
+    let mut points: Vec<Vec<f64>> = (0..3).map(|_| random(rng)).collect();
+    points.extend(SPECIAL.iter().map(|&s| vec![s; n]));
+    for k in 0..n {
+        let mut v = random(rng);
+        v[k] = SPECIAL[k % SPECIAL.len()];
+        points.push(v);
+    }
+    points
+}
+
+/// `g` compiled: every loop node written as a loop in the code if `all_in_code`; at every input
+/// point with every parameter point, the interpreter's result bit for bit (and, where
+/// `unrolled` is given, the unrolled graph's: the same operations in the same order).
+fn check_loops_in_code(
+    name: &str,
+    g: &Graph,
+    all_in_code: bool,
+    unrolled: Option<&Graph>,
+    xs: &[Vec<f64>],
+    ps: &[Vec<f64>],
+) {
+    assert!(g.has_loops(), "{name}: a graph with loops");
+    let c = g.compile().unwrap();
+    let (in_code, called) = c.loops_in_code();
+    assert!(
+        in_code >= 1,
+        "{name}: no loop written in the code ({called} called)"
+    );
+    if all_in_code {
+        assert_eq!(called, 0, "{name}: {called} loops called per iteration");
+    }
+    for x in xs {
+        for p in ps {
+            let want = g.eval_with(x, p);
+            if let Err(why) = same_result(&c.eval_with(x, p), &want) {
+                panic!("{name} at x = {x:?}, p = {p:?}: compiled {why}");
+            }
+            if let Some(u) = unrolled
+                && let Err(why) = same_result(&u.eval_with(x, p), &want)
+            {
+                panic!("{name} at x = {x:?}, p = {p:?}: unrolled {why}");
+            }
+        }
+    }
+}
+
+/// Issue "Loops as loops": the JIT ran every loop node through a call from its code into Rust
+/// (`run_loop`), which copied each iteration's windows and called the body's own function, and
+/// added the sums outside the body's code. A loop of one body variant is now a loop in the code.
+/// Its results are the interpreter's bit for bit, with the state carried and sums and stacked
+/// values kept together, in forward and reverse loops (derivative graphs), windows of stride ≠
+/// size, the data as parameters and as inputs, 1 and 2 iterations, at random points and at 0,
+/// −0, ±∞ and NaN in every input and every datum.
+#[test]
+fn jit_loops_in_code_are_the_interpreter_bit_for_bit() {
+    let mut rng = Rng::for_test("jit_loops_in_code");
+    let no_params = [Vec::new()];
+
+    // sum_map over parameters: the function, its gradient (reverse loop, sums), its Hessian
+    let d = 3;
+    let mut rows0 = Vec::new();
+    for k in 0..5 {
+        rows0.extend((0..d).map(|_| rng.uniform(-1.0, 1.0)));
+        rows0.push((k % 2) as f64);
+    }
+    let f = Graph::record_with(&[0.5, -0.25, 1.0], &rows0, logistic_rows);
+    let (xs, ps) = (
+        points_with_specials(&mut rng, d),
+        points_with_specials(&mut rng, rows0.len()),
+    );
+    check_loops_in_code("logistic", &f, true, Some(&f.unrolled()), &xs, &ps);
+    let grad = f.gradient();
+    check_loops_in_code("logistic gradient", &grad, true, None, &xs, &ps);
+    check_loops_in_code("logistic Hessian", &f.hessian(), false, None, &xs, &ps[..6]);
+
+    // rows that are inputs (the gradient stacks a value per row entry)
+    let x0: Vec<f64> = (0..11).map(|_| rng.uniform(-1.0, 1.0)).collect();
+    let f = Graph::record(&x0, rows_of_inputs);
+    let xs = points_with_specials(&mut rng, x0.len());
+    check_loops_in_code(
+        "rows of inputs",
+        &f,
+        true,
+        Some(&f.unrolled()),
+        &xs,
+        &no_params,
+    );
+    check_loops_in_code(
+        "rows of inputs, gradient",
+        &f.gradient(),
+        true,
+        None,
+        &xs,
+        &no_params,
+    );
+
+    // rows computed from the inputs
+    let x0: Vec<f64> = (0..6).map(|_| rng.uniform(-1.0, 1.0)).collect();
+    let f = Graph::record(&x0, rows_computed);
+    let xs = points_with_specials(&mut rng, x0.len());
+    check_loops_in_code(
+        "rows computed",
+        &f,
+        true,
+        Some(&f.unrolled()),
+        &xs,
+        &no_params,
+    );
+    check_loops_in_code(
+        "rows computed, gradient",
+        &f.gradient(),
+        true,
+        None,
+        &xs,
+        &no_params,
+    );
+
+    // windows of stride ≠ size, over the inputs and over the parameters
+    let (x0, p0) = (
+        (0..9).map(|_| rng.uniform(-1.0, 1.0)).collect::<Vec<_>>(),
+        (0..8).map(|_| rng.uniform(-1.0, 1.0)).collect::<Vec<_>>(),
+    );
+    let f = Graph::record_with(&x0, &p0, strided);
+    let (xs, ps) = (
+        points_with_specials(&mut rng, x0.len()),
+        points_with_specials(&mut rng, p0.len()),
+    );
+    check_loops_in_code("strided windows", &f, true, Some(&f.unrolled()), &xs, &ps);
+    check_loops_in_code(
+        "strided windows, gradient",
+        &f.gradient(),
+        true,
+        None,
+        &xs,
+        &ps,
+    );
+
+    // state, sums and stacked values; reverse loops reading the states the forward loop stacked;
+    // 1 and 2 iterations of the scan
+    let p0 = vec![3.2, 0.5, -0.25, 1.0, 0.75];
+    for n_in in [3, 4] {
+        let x0: Vec<f64> = (0..n_in).map(|_| rng.uniform(-1.0, 1.0)).collect();
+        let f = Graph::record_with(&x0, &p0, state_sums_stacked);
+        let (xs, ps) = (
+            points_with_specials(&mut rng, n_in),
+            points_with_specials(&mut rng, p0.len()),
+        );
+        let name = format!("state, sums, stacked ({} scan steps)", n_in - 2);
+        check_loops_in_code(&name, &f, true, Some(&f.unrolled()), &xs, &ps);
+        let grad = f.gradient();
+        check_loops_in_code(&format!("{name}, gradient"), &grad, true, None, &xs, &ps);
+    }
+
+    // a driven recurrence over the parameters (`scan` with a captured input) and its gradient
+    let u0: Vec<f64> = (0..8).map(|_| rng.uniform(-1.0, 1.0)).collect();
+    let f = Graph::record_with(&[0.3, -0.2, 0.8], &u0, compiled_cases::params::loop_driven);
+    let (xs, ps) = (
+        points_with_specials(&mut rng, 3),
+        points_with_specials(&mut rng, u0.len()),
+    );
+    check_loops_in_code("driven scan", &f, true, Some(&f.unrolled()), &xs, &ps);
+    check_loops_in_code("driven scan, gradient", &f.gradient(), true, None, &xs, &ps);
+}
+
+/// Issue "Loops as loops": the benchmark's loop — the logistic loss's gradient over `sum_map`
+/// with the data as parameters — is written as a loop in the code (not called per iteration),
+/// its code does not grow with the rows, and it equals the interpreter bit for bit.
+#[test]
+fn jit_writes_the_logistic_gradients_loop_in_its_code() {
+    let mut rng = Rng::for_test("jit_writes_the_logistic_gradient_loop");
+    let d = 20;
+    let w: Vec<f64> = (0..d).map(|j| 0.01 * ((j % 5) as f64 - 2.0)).collect();
+    let mut sizes = Vec::new();
+    for m in [10, 300] {
+        let mut rows = Vec::new();
+        for k in 0..m {
+            rows.extend((0..d).map(|_| rng.uniform(-1.0, 1.0)));
+            rows.push((k % 3 == 0) as u8 as f64);
+        }
+        let g = Graph::record_with(&w, &rows, logistic_rows).gradient();
+        let c = g.compile().unwrap();
+        let (in_code, called) = c.loops_in_code();
+        assert!(
+            in_code >= 1 && called == 0,
+            "{in_code} in the code, {called} called"
+        );
+        sizes.push(c.code_size());
+        let x: Vec<f64> = (0..d).map(|_| rng.uniform(-2.0, 2.0)).collect();
+        let want = g.eval_with(&x, &rows);
+        assert!(want.is_ok());
+        if let Err(why) = same_result(&c.eval_with(&x, &rows), &want) {
+            panic!("m = {m}: compiled {why}");
+        }
+    }
+    assert_eq!(sizes[0], sizes[1], "the code does not grow with the rows");
+}
+
+/// The loops the JIT does not write in its code — a body with branches (several variants), a
+/// body with a loop in it (the inner loop is written in the code of the body's own function) —
+/// still run through the call per iteration, bit for bit the interpreter's, with its errors.
+#[test]
+fn jit_loops_it_does_not_write_in_its_code_still_run_through_the_call() {
+    use compiled_cases::params::{loop_logistic, loop_nested};
+    let mut rng = Rng::for_test("jit_loops_it_does_not_write_in_its_code");
+    let d = 3;
+    let mut rows = Vec::new();
+    for k in 0..6 {
+        rows.extend((0..d).map(|_| rng.uniform(-1.0, 1.0)));
+        rows.push((k % 2) as f64);
+    }
+    let f = Graph::record_with(&[0.5, -0.25, 1.0], &rows, loop_logistic);
+    let xs = points_with_specials(&mut rng, d);
+    for (name, g) in [
+        ("branching body", f.clone()),
+        ("branching body, gradient", f.gradient()),
+    ] {
+        let c = g.compile().unwrap();
+        assert!(c.loops_in_code().1 >= 1, "{name}: {:?}", c.loops_in_code());
+        for x in &xs {
+            let want = g.eval_with(x, &rows);
+            if let Err(why) = same_result(&c.eval_with(x, &rows), &want) {
+                panic!("{name} at {x:?}: compiled {why}");
+            }
+        }
+        // a row on a path no variant was recorded for: the interpreter's error, same iteration
+        let mut p = rows.clone();
+        p[4 * (d + 1) + d] = -1.0;
+        let want = g.eval_with(&xs[0], &p);
+        assert!(
+            matches!(want, Err(GraphError::LoopGuard { iteration: 4, .. })),
+            "{name}: {want:?}"
+        );
+        assert_eq!(c.eval_with(&xs[0], &p), want, "{name}");
+    }
+
+    let xs0: Vec<f64> = (0..9).map(|_| rng.uniform(-1.0, 1.0)).collect();
+    let f = Graph::record_with(&[0.2, 0.7], &xs0, loop_nested);
+    let (xs, ps) = (
+        points_with_specials(&mut rng, 2),
+        points_with_specials(&mut rng, 9),
+    );
+    for (name, g) in [
+        ("nested loops", f.clone()),
+        ("nested loops, gradient", f.gradient()),
+    ] {
+        let c = g.compile().unwrap();
+        assert!(c.loops_in_code().1 >= 1, "{name}: {:?}", c.loops_in_code());
+        for x in &xs {
+            for p in &ps {
+                let want = g.eval_with(x, p);
+                if let Err(why) = same_result(&c.eval_with(x, p), &want) {
+                    panic!("{name} at {x:?}, {p:?}: compiled {why}");
+                }
+            }
+        }
+    }
+}
