@@ -5,7 +5,7 @@
 //! The data term is a sum over the points (`sum_map`). The gradient is a graph recorded once per
 //! shape (d, k, n, m, γ) with the points as its parameters, the sum one loop node whose body (one
 //! point) is recorded once, compiled to native code (the JIT) — for small bodies only
-//! ([`JIT_BODY`]): the compiled body is straight-line code run once per point, and past some
+//! ([`jit_first`]): the compiled body is straight-line code run once per point, and past some
 //! thousand operations per point it runs slower than the tape (measured: d = 32, k = 25 takes
 //! 1.5 s by the JIT against 0.4 s by the tape). Larger shapes use the tape: the gradient of a sum is
 //! the sum of the gradients, so the points are recorded in blocks of at most about 4 M tape nodes,
@@ -19,7 +19,7 @@ use nilpotent::reverse::{Tape, Var};
 use nilpotent::{Literal, Real, sum_map};
 use serde_json::Value;
 
-use super::graphs::{Mode, run_kept};
+use super::graphs::{Mode, Ran, run_kept};
 use crate::{Runs, Timed, done, done_recorded, json, timed};
 
 /// The sizes and the prior's constants.
@@ -42,11 +42,16 @@ impl Dims {
     }
 }
 
-/// The largest per-point work, k·(d(d − 1)/2 + 4d), whose gradient is a compiled graph; above it,
-/// the tape. Measured on this eval's workloads (GradBench, derivative time JIT vs tape): 2_100
-/// (900) and 10_10 (850) faster by the JIT (0.9 against 2.5 ms, 13 against 26 ms), 20_10 (2700)
-/// and 32_10 (6240) alike, 10_25 (2125) and 20_25 (6750) faster by the tape.
-pub const JIT_BODY: usize = 1000;
+/// Whether the gradient is first tried as a compiled graph (else the tape): for k ≤ 25 components
+/// and a per-point work k·(d(d − 1)/2 + 4d) ≤ 3000. Measured on this eval's workloads (GradBench,
+/// jacobian time, JIT against tape, one run each on the loaded machine): 2_5 0.59 against 1.75 ms,
+/// 2_25 3.1 against 10.5, 10_10 19 against 31, 20_5 27 against 57, 20_10 74 against 135, 10_25 97
+/// against 88; beyond, 2_50 and 2_100 alike, 20_25 391 against 304 ms, and at k = 50 and 100 with
+/// d ≥ 10 the derivative of the log-sum-exp's max takes more paths per point than a loop body may
+/// have (the recording panics; the tape then answers that shape).
+fn jit_first(dims: Dims) -> bool {
+    dims.k <= 25 && dims.k * (dims.ld() + 4 * dims.d) <= 3000
+}
 
 /// The parameter vector split into α, μ, q, l.
 fn split<T>(theta: &[T], dims: Dims) -> (&[T], &[T], &[T], &[T]) {
@@ -215,29 +220,32 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Timed, String> {
         }
         "jacobian" => {
             let mut g = vec![0.0; theta.len()];
-            let mut record = None;
-            let small = k * (dims.ld() + 4 * d) <= JIT_BODY;
-            let times = match Mode::chosen(if small { Mode::Jit } else { Mode::Tape })? {
-                Mode::Tape => {
+            let mut ran = Ran::default();
+            let mode = Mode::chosen(if jit_first(dims) {
+                Mode::Jit
+            } else {
+                Mode::Tape
+            })?;
+            if mode != Mode::Tape {
+                let mut out = vec![0.0; 1 + theta.len()];
+                ran = run_kept(
+                    &format!("gmm d={d} k={k} n={n} m={m} gamma={gamma:e}"),
+                    mode,
+                    || Graph::record_with(&theta, &x, |t, p| objective(t, p, dims)).gradient(),
+                    (&theta, &x),
+                    &mut out,
+                    runs,
+                )?;
+                g.copy_from_slice(&out[1..]);
+            }
+            let times = match ran.times {
+                Some(times) => times,
+                None => {
                     let mut tape = Tape::new();
                     let (_, times) = timed(runs, || {
                         let xs: Vec<Var<f64>> = x.iter().map(|&v| Var::cst(v)).collect();
                         gradient(&mut tape, &theta, &xs, dims, &mut g);
                     });
-                    times
-                }
-                mode => {
-                    let mut out = vec![0.0; 1 + theta.len()];
-                    let (times, rec) = run_kept(
-                        &format!("gmm d={d} k={k} n={n} m={m} gamma={gamma:e}"),
-                        mode,
-                        || Graph::record_with(&theta, &x, |t, p| objective(t, p, dims)).gradient(),
-                        (&theta, &x),
-                        &mut out,
-                        runs,
-                    )?;
-                    record = rec;
-                    g.copy_from_slice(&out[1..]);
                     times
                 }
             };
@@ -254,7 +262,7 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Timed, String> {
                 "q": json::rows(q, d),
                 "l": l_rows,
             });
-            done_recorded(out, times, record)
+            done_recorded(out, times, ran.record)
         }
         _ => Err(super::no_function(function, &["objective", "jacobian"])),
     }

@@ -8,7 +8,8 @@
 //! from the kept graph, and its response has no `"record"` timing — unless the kept graph's guards
 //! (the branches taken at its recording point, e.g. which entry a `max` picked) fail at the new
 //! input: then the graph is recorded again at this input and replaces the kept one (the times of
-//! the failed runs are dropped, the new recording's time is the `"record"` timing).
+//! the failed runs are dropped, the new recording's time is the `"record"` timing). A shape whose
+//! graph cannot be recorded (the recording panics) is answered by the tape, now and later.
 //!
 //! The backend is the eval's choice unless the environment variable `NILPOTENT_GRADBENCH_MODE`
 //! says `tape`, `interpreter` or `jit` (for measuring one mode against another; every eval that
@@ -54,14 +55,27 @@ impl Mode {
 pub type Kept = Rc<RefCell<Box<dyn Evaluate>>>;
 
 thread_local! {
-    /// The graphs recorded so far, by eval, shape and mode.
-    static KEPT: RefCell<HashMap<String, Kept>> = RefCell::new(HashMap::new());
+    /// The graphs recorded so far, by eval, shape and mode (`None`: the shape's graph could not be
+    /// recorded, the eval uses the tape for it).
+    static KEPT: RefCell<HashMap<String, Option<Kept>>> = RefCell::new(HashMap::new());
+}
+
+/// What [`run_kept`] did (the default: nothing yet, so the tape).
+#[derive(Default)]
+pub struct Ran {
+    /// one duration per run, or `None` if the graph could not be recorded for this shape (the
+    /// recording panicked: e.g. a loop body whose derivative takes more paths through the branches
+    /// of its rules than the crate allows): the eval then uses the tape for this shape, now and
+    /// later
+    pub times: Option<Vec<Duration>>,
+    /// the time spent recording, differentiating and compiling for this input, if it happened
+    /// (also when the recording failed)
+    pub record: Option<Duration>,
 }
 
 /// Evaluates the graph kept under `key` for `mode` (`Interpreter` or `Jit`) at the inputs `x` and
 /// parameters `p` into `out`, as `runs` says: made by `record` if there is none yet, or made again
-/// if a guard of the kept one fails at `x` and `p`. Returns the run times, and the time the
-/// recording, differentiation and compilation took if they happened for this input.
+/// if a guard of the kept one fails at `x` and `p`.
 pub fn run_kept(
     key: &str,
     mode: Mode,
@@ -69,22 +83,35 @@ pub fn run_kept(
     (x, p): (&[f64], &[f64]),
     out: &mut [f64],
     runs: Runs,
-) -> Result<(Vec<Duration>, Option<Duration>), String> {
+) -> Result<Ran, String> {
     let key = format!("{key} {mode:?}");
     let mut recorded = None;
     loop {
         let graph = match KEPT.with(|m| m.borrow().get(&key).cloned()) {
-            Some(g) => g,
+            Some(Some(g)) => g,
+            Some(None) => {
+                return Ok(Ran {
+                    times: None,
+                    record: recorded,
+                });
+            }
             None => {
-                let (g, t) = make(&key, mode, &record)?;
-                recorded = Some(t);
-                g
+                let start = Instant::now();
+                let g = make(mode, &record)?;
+                recorded = Some(start.elapsed());
+                KEPT.with(|m| m.borrow_mut().insert(key.clone(), g));
+                continue;
             }
         };
         let mut graph = graph.borrow_mut();
         let (r, times) = timed(runs, || graph.eval_with_into(x, p, out));
         match r {
-            Ok(()) => return Ok((times, recorded)),
+            Ok(()) => {
+                return Ok(Ran {
+                    times: Some(times),
+                    record: recorded,
+                });
+            }
             Err(GraphError::Guard { .. } | GraphError::LoopGuard { .. }) if recorded.is_none() => {
                 // the kept graph branches otherwise here: record it again at this input
                 KEPT.with(|m| m.borrow_mut().remove(&key));
@@ -94,10 +121,12 @@ pub fn run_kept(
     }
 }
 
-/// Records the graph for `mode` and keeps it under `key`; with the time that took.
-fn make(key: &str, mode: Mode, record: impl Fn() -> Graph) -> Result<(Kept, Duration), String> {
-    let start = Instant::now();
-    let graph = record();
+/// Records the graph and makes its evaluator for `mode`; `None` if the recording panicked (the
+/// panic's message goes to stderr).
+fn make(mode: Mode, record: impl Fn() -> Graph) -> Result<Option<Kept>, String> {
+    let Ok(graph) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(record)) else {
+        return Ok(None);
+    };
     let eval: Box<dyn Evaluate> = match mode {
         Mode::Jit => Box::new(
             graph
@@ -109,7 +138,5 @@ fn make(key: &str, mode: Mode, record: impl Fn() -> Graph) -> Result<(Kept, Dura
         Mode::Interpreter => Box::new(Box::leak(Box::new(graph)).program().evaluator::<f64>()),
         Mode::Tape => return Err("the tape keeps no graph".into()),
     };
-    let kept: Kept = Rc::new(RefCell::new(eval));
-    KEPT.with(|m| m.borrow_mut().insert(key.to_string(), kept.clone()));
-    Ok((kept, start.elapsed()))
+    Ok(Some(Rc::new(RefCell::new(eval))))
 }

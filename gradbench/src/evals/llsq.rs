@@ -8,7 +8,7 @@ use nilpotent::reverse::{Tape, Var};
 use nilpotent::{Literal, Real, sum_map};
 use serde_json::Value;
 
-use super::graphs::{Mode, run_kept};
+use super::graphs::{Mode, Ran, run_kept};
 use crate::{Runs, Timed, done, done_recorded, json, timed};
 
 /// Writes the rows (tᵢ, sign tᵢ) of the n sample points, tᵢ evenly spaced in [−1, 1] (sign 0 at 0),
@@ -55,29 +55,35 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Timed, String> {
             let (y, times) = timed(runs, || llsq(&x, &rows));
             done(y, times)
         }
-        "gradient" => match Mode::chosen(Mode::Jit)? {
-            Mode::Tape => {
-                let mut tape = Tape::new();
-                let mut g = vec![0.0; x.len()];
-                let (_, times) = timed(runs, || {
-                    let rv: Vec<Var<f64>> = rows.iter().map(|&v| Var::cst(v)).collect();
-                    tape.gradient_into(|v| llsq(v, &rv), &x, &mut g);
-                });
-                done(g, times)
-            }
-            mode => {
+        "gradient" => {
+            let mut g = vec![0.0; x.len()];
+            let mut ran = Ran::default();
+            let mode = Mode::chosen(Mode::Jit)?;
+            if mode != Mode::Tape {
                 let mut out = vec![0.0; 1 + x.len()];
-                let (times, record) = run_kept(
+                ran = run_kept(
                     &format!("llsq m={} n={n}", x.len()),
                     mode,
-                    || Graph::record_with(&x, &rows, |x, p| llsq(x, p)).gradient(),
+                    || Graph::record_with(&x, &rows, llsq).gradient(),
                     (&x, &rows),
                     &mut out,
                     runs,
                 )?;
-                done_recorded(out[1..].to_vec(), times, record)
+                g.copy_from_slice(&out[1..]);
             }
-        },
+            let times = match ran.times {
+                Some(times) => times,
+                None => {
+                    let mut tape = Tape::new();
+                    let (_, times) = timed(runs, || {
+                        let rv: Vec<Var<f64>> = rows.iter().map(|&v| Var::cst(v)).collect();
+                        tape.gradient_into(|v| llsq(v, &rv), &x, &mut g);
+                    });
+                    times
+                }
+            };
+            done_recorded(g, times, ran.record)
+        }
         _ => Err(super::no_function(function, &["primal", "gradient"])),
     }
 }
