@@ -603,12 +603,15 @@ fn gmm_flat(jac: &Value) -> Vec<f64> {
 fn gmm_records_a_graph_for_small_bodies_and_uses_the_tape_for_large_ones() {
     let mut t = Tool::start();
     let mut tape = Tool::start_in(Some("tape"));
-    // (d, k, whether a graph is recorded): k ≤ 25 and k·(d(d − 1)/2 + 4d) ≤ 3000
+    // (d, k, whether a graph is recorded): w = k·(d(d − 1)/2 + 4d) ≤ 3000 with k ≤ 10, or
+    // w ≤ 1000 with k ≤ 25
     for (d, k, graph) in [
-        (3, 2, true),    // 30
+        (3, 2, true),    // w = 30
+        (20, 10, true),  // 10·(190 + 80) = 2700
+        (22, 10, false), // 10·(231 + 88) = 3190
+        (2, 25, true),   // 25·(1 + 8) = 225
+        (10, 25, false), // 25·(45 + 40) = 2125 > 1000
         (2, 26, false),  // k > 25 (26·9 = 234)
-        (12, 25, true),  // 25·(66 + 48) = 2850
-        (13, 25, false), // 25·(78 + 52) = 3250
     ] {
         let input = gmm_gradbench_like(d, k, 3, 90 + d as u64);
         let (got, recorded) = t.eval_recorded("gmm", "jacobian", input.clone());

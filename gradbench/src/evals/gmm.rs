@@ -42,15 +42,17 @@ impl Dims {
     }
 }
 
-/// Whether the gradient is first tried as a compiled graph (else the tape): for k ≤ 25 components
-/// and a per-point work k·(d(d − 1)/2 + 4d) ≤ 3000. Measured on this eval's workloads (GradBench,
-/// jacobian time, JIT against tape, one run each on the loaded machine): 2_5 0.59 against 1.75 ms,
-/// 2_25 3.1 against 10.5, 10_10 19 against 31, 20_5 27 against 57, 20_10 74 against 135, 10_25 97
-/// against 88; beyond, 2_50 and 2_100 alike, 20_25 391 against 304 ms, and at k = 50 and 100 with
-/// d ≥ 10 the derivative of the log-sum-exp's max takes more paths per point than a loop body may
-/// have (the recording panics; the tape then answers that shape).
+/// Whether the gradient is first tried as a compiled graph (else the tape): for a per-point work
+/// w = k·(d(d − 1)/2 + 4d) up to 3000 with k ≤ 10 components, or up to 1000 with k ≤ 25. Measured on
+/// this eval's workloads (GradBench, jacobian time, JIT against tape, on the loaded machine): 2_5
+/// 0.50–0.59 against 1.39–1.75 ms, 2_25 2.4–3.1 against 7.5–10.5, 10_10 17–19 against 22–31, 20_5
+/// 26–27 against 42–57, 20_10 (w = 2700) 68–74 against 88–135; slower: 10_25 (w = 2125) 92–97
+/// against 68–88, 2_50 16 against 11, 20_25 391 against 304 ms; and at k = 50 and 100 with d ≥ 10
+/// the derivative of the log-sum-exp's max takes more paths per point than a loop body may have
+/// (the recording panics; the tape then answers that shape).
 fn jit_first(dims: Dims) -> bool {
-    dims.k <= 25 && dims.k * (dims.ld() + 4 * dims.d) <= 3000
+    let work = dims.k * (dims.ld() + 4 * dims.d);
+    (dims.k <= 10 && work <= 3000) || (dims.k <= 25 && work <= 1000)
 }
 
 /// The parameter vector split into α, μ, q, l.
