@@ -70,6 +70,24 @@ pub fn timed<O>(runs: Runs, mut f: impl FnMut() -> O) -> (O, Vec<Duration>) {
     }
 }
 
+/// Runs `f` as `runs` says, timing each run, but stops at the first run that fails: one duration
+/// per run, or that run's error.
+pub fn timed_ok<E>(runs: Runs, mut f: impl FnMut() -> Result<(), E>) -> Result<Vec<Duration>, E> {
+    let mut times = Vec::new();
+    let mut total = Duration::ZERO;
+    let limit = Duration::from_secs_f64(runs.min_seconds.max(0.0));
+    loop {
+        let start = Instant::now();
+        std::hint::black_box(f())?;
+        let t = start.elapsed();
+        times.push(t);
+        total += t;
+        if times.len() >= runs.min_runs && total >= limit {
+            return Ok(times);
+        }
+    }
+}
+
 /// An evaluate's result: `output` and the run times.
 pub fn done(output: impl Into<Value>, times: Vec<Duration>) -> Result<Timed, String> {
     Ok(Timed {

@@ -7,8 +7,8 @@
 //! tools' `"prepare"`, where ADOL-C records its tape). A later input of the same shape is answered
 //! from the kept graph, and its response has no `"record"` timing — unless the kept graph's guards
 //! (the branches taken at its recording point, e.g. which entry a `max` picked) fail at the new
-//! input: then the graph is recorded again at this input and replaces the kept one (the times of
-//! the failed runs are dropped, the new recording's time is the `"record"` timing). A shape whose
+//! input: then the graph is recorded again at this input and replaces the kept one (the failed
+//! run's time is dropped, the new recording's time is the `"record"` timing). A shape whose
 //! graph cannot be recorded (the recording panics) is answered by the tape, now and later.
 //!
 //! The backend is the eval's choice unless the environment variable `NILPOTENT_GRADBENCH_MODE`
@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use nilpotent::graph::{Evaluate, Graph, GraphError};
 
-use crate::{Runs, timed};
+use crate::{Runs, timed_ok};
 
 /// How an eval computes its derivative.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,9 +104,8 @@ pub fn run_kept(
             }
         };
         let mut graph = graph.borrow_mut();
-        let (r, times) = timed(runs, || graph.eval_with_into(x, p, out));
-        match r {
-            Ok(()) => {
+        match timed_ok(runs, || graph.eval_with_into(x, p, out)) {
+            Ok(times) => {
                 return Ok(Ran {
                     times: Some(times),
                     record: recorded,
