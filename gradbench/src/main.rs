@@ -47,6 +47,10 @@ pub struct Timed {
     pub output: Value,
     /// one duration per run
     pub times: Vec<Duration>,
+    /// the time taken, before the runs, to record (and compile) a derivative graph for this input's
+    /// shape, when it was recorded for this input (reported as a `"record"` timing, which
+    /// GradBench's score does not count)
+    pub record: Option<Duration>,
 }
 
 /// Runs `f` as `runs` says, timing each run: the last run's result and one duration per run.
@@ -66,11 +70,44 @@ pub fn timed<O>(runs: Runs, mut f: impl FnMut() -> O) -> (O, Vec<Duration>) {
     }
 }
 
+/// Runs `f` as `runs` says, timing each run, but stops at the first run that fails: one duration
+/// per run, or that run's error.
+pub fn timed_ok<E>(runs: Runs, mut f: impl FnMut() -> Result<(), E>) -> Result<Vec<Duration>, E> {
+    let mut times = Vec::new();
+    let mut total = Duration::ZERO;
+    let limit = Duration::from_secs_f64(runs.min_seconds.max(0.0));
+    loop {
+        let start = Instant::now();
+        std::hint::black_box(f())?;
+        let t = start.elapsed();
+        times.push(t);
+        total += t;
+        if times.len() >= runs.min_runs && total >= limit {
+            return Ok(times);
+        }
+    }
+}
+
 /// An evaluate's result: `output` and the run times.
 pub fn done(output: impl Into<Value>, times: Vec<Duration>) -> Result<Timed, String> {
     Ok(Timed {
         output: output.into(),
         times,
+        record: None,
+    })
+}
+
+/// An evaluate's result when a derivative graph was kept or recorded for it: `output`, the run
+/// times and the recording's time if it happened for this input.
+pub fn done_recorded(
+    output: impl Into<Value>,
+    times: Vec<Duration>,
+    record: Option<Duration>,
+) -> Result<Timed, String> {
+    Ok(Timed {
+        output: output.into(),
+        times,
+        record,
     })
 }
 
@@ -102,9 +139,12 @@ fn answer(msg: &Value) -> Value {
                                       "error": format!("{module}.{function}: the output has a non-finite number ({e})")});
                     }
                     let timings: Vec<Value> = t
-                        .times
+                        .record
                         .iter()
-                        .map(|d| json!({"name": "evaluate", "nanoseconds": d.as_nanos() as u64}))
+                        .map(|d| json!({"name": "record", "nanoseconds": d.as_nanos() as u64}))
+                        .chain(t.times.iter().map(
+                            |d| json!({"name": "evaluate", "nanoseconds": d.as_nanos() as u64}),
+                        ))
                         .collect();
                     json!({"id": id, "success": true, "output": t.output, "timings": timings})
                 }

@@ -22,7 +22,18 @@ struct Tool {
 
 impl Tool {
     fn start() -> Tool {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_nilpotent-gradbench"))
+        Tool::start_in(None)
+    }
+
+    /// The tool with its derivative mode set by `NILPOTENT_GRADBENCH_MODE` (`None`: each eval's
+    /// own choice).
+    fn start_in(mode: Option<&str>) -> Tool {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_nilpotent-gradbench"));
+        match mode {
+            Some(m) => cmd.env("NILPOTENT_GRADBENCH_MODE", m),
+            None => cmd.env_remove("NILPOTENT_GRADBENCH_MODE"),
+        };
+        let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -53,7 +64,14 @@ impl Tool {
     }
 
     /// `module.function(input)` with one run; its output. Checks the timings' shape.
-    fn eval(&mut self, module: &str, function: &str, mut input: Value) -> Value {
+    fn eval(&mut self, module: &str, function: &str, input: Value) -> Value {
+        self.eval_recorded(module, function, input).0
+    }
+
+    /// `module.function(input)` with two runs: its output, and whether the response has a
+    /// `"record"` timing (a derivative graph recorded for this input's shape). Checks the timings'
+    /// shape: at most one `"record"`, first, then one `"evaluate"` per run.
+    fn eval_recorded(&mut self, module: &str, function: &str, mut input: Value) -> (Value, bool) {
         if input.is_object() {
             input["min_runs"] = json!(2);
             input["min_seconds"] = json!(0.0);
@@ -64,7 +82,14 @@ impl Tool {
         );
         assert_eq!(resp["success"], json!(true), "{module}.{function}: {resp}");
         assert!(resp.get("error").is_none(), "{resp}");
-        let timings = resp["timings"].as_array().expect("timings");
+        let mut timings = resp["timings"].as_array().expect("timings").as_slice();
+        let recorded = timings
+            .first()
+            .is_some_and(|t| t["name"] == json!("record"));
+        if recorded {
+            assert!(timings[0]["nanoseconds"].is_u64(), "{resp}");
+            timings = &timings[1..];
+        }
         assert!(
             timings.len() >= if input.is_object() { 2 } else { 1 },
             "{module}.{function}: min_runs = 2 gave {} timings",
@@ -74,7 +99,7 @@ impl Tool {
             assert_eq!(t["name"], json!("evaluate"));
             assert!(t["nanoseconds"].is_u64(), "integer nanoseconds: {t}");
         }
-        resp["output"].clone()
+        (resp["output"].clone(), recorded)
     }
 
     fn num(&mut self, module: &str, function: &str, input: Value) -> f64 {
@@ -203,15 +228,12 @@ fn lse_against_the_softmax() {
     close("∇lse", &g, &softmax, 1e-14);
 }
 
-#[test]
-fn llsq_against_the_normal_equations_gradient() {
-    let mut t = Tool::start();
-    let (n, m) = (9, 5);
-    let x = rand(m, 2);
+/// llsq's value and gradient at x with n points, from the residuals and the normal equations
+/// (the polynomial by Horner's rule, another order than the tool's powers).
+fn llsq_reference(x: &[f64], n: usize) -> (f64, Vec<f64>) {
     let residuals: Vec<(f64, f64)> = (0..n)
         .map(|i| {
             let ti = -1.0 + 2.0 * i as f64 / (n as f64 - 1.0);
-            // Horner's rule, a different order from the tool's powers
             let poly = x.iter().rev().fold(0.0, |acc, &c| acc * ti + c);
             let s = if ti > 0.0 {
                 1.0
@@ -223,15 +245,8 @@ fn llsq_against_the_normal_equations_gradient() {
             (ti, s - poly)
         })
         .collect();
-    let y = t.num("llsq", "primal", json!({"x": x, "n": n}));
-    close(
-        "llsq",
-        &[y],
-        &[0.5 * residuals.iter().map(|r| r.1 * r.1).sum::<f64>()],
-        1e-13,
-    );
-    let g = t.vec("llsq", "gradient", json!({"x": x, "n": n}));
-    let want: Vec<f64> = (0..m)
+    let y = 0.5 * residuals.iter().map(|r| r.1 * r.1).sum::<f64>();
+    let g = (0..x.len())
         .map(|j| {
             -residuals
                 .iter()
@@ -239,7 +254,58 @@ fn llsq_against_the_normal_equations_gradient() {
                 .sum::<f64>()
         })
         .collect();
-    close("∇llsq", &g, &want, 1e-13);
+    (y, g)
+}
+
+/// The derivative modes the evals with a kept graph answer in (the eval's own choice, then each
+/// mode by name).
+const MODES: [Option<&str>; 4] = [None, Some("jit"), Some("interpreter"), Some("tape")];
+
+#[test]
+fn llsq_against_the_normal_equations_gradient() {
+    for mode in MODES {
+        let mut t = Tool::start_in(mode);
+        let (n, m) = (9, 5);
+        let x = rand(m, 2);
+        let (want_y, want_g) = llsq_reference(&x, n);
+        let y = t.num("llsq", "primal", json!({"x": x, "n": n}));
+        close("llsq", &[y], &[want_y], 1e-13);
+        let g = t.vec("llsq", "gradient", json!({"x": x, "n": n}));
+        close(&format!("∇llsq ({mode:?})"), &g, &want_g, 1e-13);
+    }
+}
+
+#[test]
+fn llsq_a_second_input_of_the_same_shape_is_answered_from_the_kept_graph_another_shape_is_recorded()
+{
+    for mode in MODES {
+        let mut t = Tool::start_in(mode);
+        let graph = mode != Some("tape");
+        // (x, n, whether this input's shape is new to the tool)
+        let inputs = [
+            (rand(5, 2), 9, true),
+            (rand(5, 3), 9, false),
+            (rand(5, 4), 12, true),
+            (rand(7, 5), 12, true),
+            (rand(5, 6), 9, false),
+            (rand(7, 7), 12, false),
+        ];
+        for (i, (x, n, new)) in inputs.into_iter().enumerate() {
+            let (g, recorded) = t.eval_recorded("llsq", "gradient", json!({"x": x, "n": n}));
+            assert_eq!(
+                recorded,
+                graph && new,
+                "input {i} (m = {}, n = {n}, {mode:?}): recorded a graph",
+                x.len()
+            );
+            close(
+                &format!("∇llsq, input {i} ({mode:?})"),
+                &floats(&g),
+                &llsq_reference(&x, n).1,
+                1e-13,
+            );
+        }
+    }
 }
 
 /// det A by Gaussian elimination with partial pivoting (another algorithm than the tool's).
@@ -410,29 +476,47 @@ fn gmm_naive(
     total
 }
 
-#[test]
-fn gmm_against_a_plain_formula_and_finite_differences() {
-    let mut t = Tool::start();
-    let (d, k, n, m, gamma) = (3, 2, 6, 2, 1.5);
+/// The parameters α of [`gmm_case`] from `seed`.
+fn gmm_alpha(k: usize, seed: u64) -> Vec<f64> {
+    rand(k, seed + 1)
+}
+
+/// The index of the largest entry.
+fn argmax(v: &[f64]) -> usize {
+    (0..v.len()).fold(0, |m, i| if v[i] > v[m] { i } else { m })
+}
+
+/// gmm at d, k, n (the points random from `data_seed`, the parameters from `seed`, m = 2,
+/// γ = 1.5) through the tool: the objective against [`gmm_naive`], the gradient against its central
+/// differences. Returns whether the jacobian's response recorded a graph.
+fn gmm_case(
+    t: &mut Tool,
+    (d, k, n): (usize, usize, usize),
+    data_seed: u64,
+    seed: u64,
+    what: &str,
+) -> bool {
+    let (m, gamma) = (2, 1.5);
+    let ld = d * (d - 1) / 2;
     let rows =
         |v: Vec<f64>, w: usize| -> Vec<Vec<f64>> { v.chunks(w).map(|r| r.to_vec()).collect() };
-    let xs = rows(rand(n * d, 5), d);
-    let alpha = rand(k, 6);
-    let mu = rows(rand(k * d, 7), d);
-    let q = rows(rand(k * d, 8).iter().map(|v| v - 0.5).collect(), d);
-    let l = rows(rand(k * 3, 9).iter().map(|v| v - 0.5).collect(), 3);
+    let xs = rows(rand(n * d, data_seed), d);
+    let alpha = gmm_alpha(k, seed);
+    let mu = rows(rand(k * d, seed + 2), d);
+    let q = rows(rand(k * d, seed + 3).iter().map(|v| v - 0.5).collect(), d);
+    let l = rows(rand(k * ld, seed + 4).iter().map(|v| v - 0.5).collect(), ld);
     let input = |alpha: &[f64], mu: &[Vec<f64>], q: &[Vec<f64>], l: &[Vec<f64>]| {
         json!({"d": d, "k": k, "n": n, "x": xs, "m": m, "gamma": gamma, "alpha": alpha,
                "mu": mu, "q": q, "l": l})
     };
     let y = t.num("gmm", "objective", input(&alpha, &mu, &q, &l));
     close(
-        "gmm",
+        &format!("gmm {what}"),
         &[y],
         &[gmm_naive(d, k, &xs, &alpha, &mu, &q, &l, m, gamma)],
         1e-12,
     );
-    let jac = t.eval("gmm", "jacobian", input(&alpha, &mu, &q, &l));
+    let (jac, recorded) = t.eval_recorded("gmm", "jacobian", input(&alpha, &mu, &q, &l));
     let keys: Vec<&String> = jac.as_object().unwrap().keys().collect();
     assert_eq!(keys.len(), 4, "exactly alpha, mu, q, l: {jac}");
     let theta: Vec<f64> = [alpha.clone(), mu.concat(), q.concat(), l.concat()].concat();
@@ -441,7 +525,7 @@ fn gmm_against_a_plain_formula_and_finite_differences() {
             p[..k].to_vec(),
             rows(p[k..k + k * d].to_vec(), d),
             rows(p[k + k * d..k + 2 * k * d].to_vec(), d),
-            rows(p[k + 2 * k * d..].to_vec(), 3),
+            rows(p[k + 2 * k * d..].to_vec(), ld),
         )
     };
     let want = fd(
@@ -455,7 +539,135 @@ fn gmm_against_a_plain_formula_and_finite_differences() {
         .iter()
         .flat_map(|key| floats(&jac[*key]))
         .collect();
-    close("∇gmm", &got, &want, 1e-7);
+    close(&format!("∇gmm {what}"), &got, &want, 1e-7);
+    recorded
+}
+
+#[test]
+fn gmm_against_a_plain_formula_and_finite_differences() {
+    for mode in MODES {
+        let mut t = Tool::start_in(mode);
+        // the 6 points fall nearest to different components: the shift of each point's
+        // log-sum-exp (a max) is taken at different components
+        let recorded = gmm_case(&mut t, (3, 2, 6), 5, 5, &format!("({mode:?})"));
+        assert_eq!(recorded, mode != Some("tape"), "{mode:?}: recorded a graph");
+    }
+}
+
+#[test]
+fn gmm_a_second_input_of_the_same_shape_is_answered_from_the_kept_graph_unless_its_branches_differ()
+{
+    let mut t = Tool::start();
+    // k·(d(d − 1)/2 + 4d) = 3·(3 + 12) = 45: a compiled graph
+    let shape = (3, 3, 6);
+    assert!(gmm_case(&mut t, shape, 5, 5, "first"));
+    // other points, the same parameters: the kept graph
+    assert!(!gmm_case(&mut t, shape, 15, 5, "other points"));
+    // other parameters: the gradient of the prior's log-sum-exp of α follows the largest αⱼ, a
+    // branch of the graph: recorded again where the largest is another, kept where it is the same
+    let first = argmax(&gmm_alpha(3, 5));
+    let mut seen = [false; 2];
+    for seed in 20..40 {
+        let other = argmax(&gmm_alpha(3, seed)) != first;
+        if seen[other as usize] {
+            continue;
+        }
+        seen[other as usize] = true;
+        let recorded = gmm_case(&mut t, shape, 5, seed, &format!("parameters from {seed}"));
+        assert_eq!(
+            recorded, other,
+            "parameters from seed {seed}: recorded again"
+        );
+        if other {
+            // the graph recorded here is now the kept one
+            let first = argmax(&gmm_alpha(3, seed));
+            let same = (40..60)
+                .find(|&s| argmax(&gmm_alpha(3, s)) == first)
+                .unwrap();
+            assert!(!gmm_case(&mut t, shape, 5, same, "the same branch again"));
+            break;
+        }
+    }
+    assert!(seen[1], "no seed gave another largest α");
+}
+
+/// The numbers of a gmm jacobian, in the order alpha, mu, q, l.
+fn gmm_flat(jac: &Value) -> Vec<f64> {
+    ["alpha", "mu", "q", "l"]
+        .iter()
+        .flat_map(|key| floats(&jac[*key]))
+        .collect()
+}
+
+#[test]
+fn gmm_records_a_graph_for_small_bodies_and_uses_the_tape_for_large_ones() {
+    let mut t = Tool::start();
+    let mut tape = Tool::start_in(Some("tape"));
+    // (d, k, whether a graph is recorded): w = k·(d(d − 1)/2 + 4d) ≤ 3000 with k ≤ 10, or
+    // w ≤ 1000 with k ≤ 25
+    for (d, k, graph) in [
+        (3, 2, true),    // w = 30
+        (20, 10, true),  // 10·(190 + 80) = 2700
+        (22, 10, false), // 10·(231 + 88) = 3190
+        (2, 25, true),   // 25·(1 + 8) = 225
+        (10, 25, false), // 25·(45 + 40) = 2125 > 1000
+        (2, 26, false),  // k > 25 (26·9 = 234)
+    ] {
+        let input = gmm_gradbench_like(d, k, 3, 90 + d as u64);
+        let (got, recorded) = t.eval_recorded("gmm", "jacobian", input.clone());
+        assert_eq!(recorded, graph, "d = {d}, k = {k}: recorded a graph");
+        let want = gmm_flat(&tape.eval("gmm", "jacobian", input));
+        // the tape's gradient (checked against central differences above), to rounding
+        close(
+            &format!("∇gmm d = {d}, k = {k}"),
+            &gmm_flat(&got),
+            &want,
+            1e-10,
+        );
+    }
+}
+
+/// GradBench's gmm input at d, k, n (as its eval makes them: points and α, q, l normal, μ uniform;
+/// here from a fixed pseudo-random sequence).
+fn gmm_gradbench_like(d: usize, k: usize, n: usize, seed: u64) -> Value {
+    let ld = d * (d - 1) / 2;
+    // a sum of 12 uniforms, less 6: close enough to a standard normal
+    let normal = |len: usize, seed: u64| -> Vec<f64> {
+        rand(12 * len, seed)
+            .chunks(12)
+            .map(|c| c.iter().sum::<f64>() - 6.0)
+            .collect()
+    };
+    let rows =
+        |v: Vec<f64>, w: usize| -> Vec<Vec<f64>> { v.chunks(w).map(|r| r.to_vec()).collect() };
+    json!({"d": d, "k": k, "n": n, "m": 0, "gamma": 1.0, "x": rows(normal(n * d, seed), d),
+           "alpha": normal(k, seed + 1), "mu": rows(rand(k * d, seed + 2), d),
+           "q": rows(normal(k * d, seed + 3), d), "l": rows(normal(k * ld, seed + 4), ld)})
+}
+
+#[test]
+fn gmm_answers_by_the_tape_where_the_derivative_of_the_max_takes_too_many_paths_for_a_graph() {
+    // d = 10, k = 50, n = 1000 as GradBench makes them: the derivative of the per-point
+    // log-sum-exp's max takes more than the 32 paths a loop body may have, and the recording
+    // panics (seen at 787 to 951 points in GradBench's workloads 10_50, 10_100, 20_50, 20_100)
+    let input = gmm_gradbench_like(10, 50, 1000, 70);
+    let other = gmm_gradbench_like(10, 50, 1000, 80);
+    let mut tape = Tool::start_in(Some("tape"));
+    let want = gmm_flat(&tape.eval("gmm", "jacobian", input.clone()));
+    let want_other = gmm_flat(&tape.eval("gmm", "jacobian", other.clone()));
+    let mut t = Tool::start_in(Some("jit"));
+    let (got, recorded) = t.eval_recorded("gmm", "jacobian", input);
+    // the failed attempt's time is reported; the answer is the tape's
+    assert!(recorded, "the attempt to record is reported");
+    assert_eq!(gmm_flat(&got), want, "the tape's gradient, bit for bit");
+    // the shape is remembered: no second attempt
+    let (got, recorded) = t.eval_recorded("gmm", "jacobian", other);
+    assert!(!recorded, "no second attempt at this shape");
+    assert_eq!(
+        gmm_flat(&got),
+        want_other,
+        "the tape's gradient, bit for bit"
+    );
 }
 
 #[test]
@@ -569,33 +781,88 @@ fn lstm_naive(
     -total / ((seq.len() - 1) * b) as f64
 }
 
-#[test]
-fn lstm_against_a_plain_loop_and_finite_differences() {
-    let mut t = Tool::start();
-    let (l, b, c) = (2, 3, 5);
+/// An lstm input: the JSON, the main and extra parameters, the state and the sequence.
+type LstmInput = (Value, Vec<f64>, Vec<f64>, Vec<f64>, Vec<Vec<f64>>);
+
+/// An lstm input of l layers, b bits, c characters (seeded by `seed`).
+fn lstm_input(l: usize, b: usize, c: usize, seed: u64) -> LstmInput {
     let rows =
         |v: Vec<f64>, w: usize| -> Vec<Vec<f64>> { v.chunks(w).map(|r| r.to_vec()).collect() };
-    let main = rand(2 * l * 4 * b, 10);
-    let extra = rand(3 * b, 11);
-    let state = rand(2 * l * b, 12);
-    let seq: Vec<Vec<f64>> = rows(rand(c * b, 13).iter().map(|v| v.round()).collect(), b);
+    let main = rand(2 * l * 4 * b, seed);
+    let extra = rand(3 * b, seed + 1);
+    let state = rand(2 * l * b, seed + 2);
+    let seq: Vec<Vec<f64>> = rows(rand(c * b, seed + 3).iter().map(|v| v.round()).collect(), b);
     let input = json!({"main_params": rows(main.clone(), 4 * b), "extra_params": rows(extra.clone(), b),
                        "state": rows(state.clone(), b), "sequence": seq});
-    let y = t.num("lstm", "objective", input.clone());
-    close(
-        "lstm",
-        &[y],
-        &[lstm_naive(l, b, &main, &extra, &state, &seq)],
-        1e-13,
-    );
-    let g = t.vec("lstm", "jacobian", input);
-    let params: Vec<f64> = [main.clone(), extra.clone()].concat();
+    (input, main, extra, state, seq)
+}
+
+/// Central differences of [`lstm_naive`] in the main and extra parameters.
+fn lstm_fd(
+    l: usize,
+    b: usize,
+    main: &[f64],
+    extra: &[f64],
+    state: &[f64],
+    seq: &[Vec<f64>],
+) -> Vec<f64> {
+    let params: Vec<f64> = [main, extra].concat();
     let nm = main.len();
-    let want = fd(
-        &mut |p| lstm_naive(l, b, &p[..nm], &p[nm..], &state, &seq),
+    fd(
+        &mut |p| lstm_naive(l, b, &p[..nm], &p[nm..], state, seq),
         &params,
-    );
-    close("∇lstm", &g, &want, 1e-7);
+    )
+}
+
+#[test]
+fn lstm_against_a_plain_loop_and_finite_differences() {
+    for mode in MODES {
+        let mut t = Tool::start_in(mode);
+        let (l, b, c) = (2, 3, 5);
+        let (input, main, extra, state, seq) = lstm_input(l, b, c, 10);
+        let y = t.num("lstm", "objective", input.clone());
+        close(
+            "lstm",
+            &[y],
+            &[lstm_naive(l, b, &main, &extra, &state, &seq)],
+            1e-13,
+        );
+        let g = t.vec("lstm", "jacobian", input);
+        let want = lstm_fd(l, b, &main, &extra, &state, &seq);
+        close(&format!("∇lstm ({mode:?})"), &g, &want, 1e-7);
+    }
+}
+
+#[test]
+fn lstm_a_second_input_of_the_same_shape_is_answered_from_the_kept_graph_another_shape_is_recorded()
+{
+    for mode in MODES {
+        let mut t = Tool::start_in(mode);
+        let graph = mode != Some("tape");
+        // (l, b, c, seed, whether this input's shape is new to the tool)
+        let inputs = [
+            (2, 3, 5, 20, true),
+            (2, 3, 5, 30, false),
+            (2, 3, 6, 40, true),
+            (1, 3, 5, 50, true),
+            (2, 3, 5, 60, false),
+        ];
+        for (l, b, c, seed, new) in inputs {
+            let (input, main, extra, state, seq) = lstm_input(l, b, c, seed);
+            let (g, recorded) = t.eval_recorded("lstm", "jacobian", input);
+            assert_eq!(
+                recorded,
+                graph && new,
+                "l = {l}, b = {b}, c = {c}, seed {seed} ({mode:?}): recorded a graph"
+            );
+            close(
+                &format!("∇lstm, l = {l}, c = {c}, seed {seed} ({mode:?})"),
+                &floats(&g),
+                &lstm_fd(l, b, &main, &extra, &state, &seq),
+                1e-7,
+            );
+        }
+    }
 }
 
 #[test]

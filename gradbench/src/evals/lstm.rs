@@ -1,12 +1,17 @@
 //! `lstm`: the loss of an l-layer LSTM predicting each character of a text (b bits per character)
-//! from the previous ones, and its gradient in the 8lb + 3b weights by the tape (reverse mode:
-//! a few hundred inputs, one output). The time steps are a `scan` over the text.
+//! from the previous ones, and its gradient in the 8lb + 3b weights (reverse mode: a few hundred
+//! inputs, one output). The time steps are a `scan` over the text. The gradient is a graph
+//! recorded once per shape (l, b, c) with the initial state and the text as its parameters, the
+//! `scan` one loop node whose step is recorded once, compiled to native code (the JIT); the tape
+//! is the other mode.
 
+use nilpotent::graph::Graph;
 use nilpotent::reverse::{Tape, Var};
 use nilpotent::{Literal, Real, scan};
 use serde_json::Value;
 
-use crate::{Runs, Timed, done, json, timed};
+use super::graphs::{Mode, Ran, run_kept};
+use crate::{Runs, Timed, done, done_recorded, json, timed};
 
 /// 1 / (1 + e⁻ˣ)
 fn sigmoid<T: Real>(x: T) -> T {
@@ -109,18 +114,46 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Timed, String> {
         "jacobian" => {
             let params: Vec<f64> = [main.as_slice(), extra.as_slice()].concat();
             let nm = main.len();
-            let mut tape = Tape::new();
             let mut g = vec![0.0; params.len()];
-            let (_, times) = timed(runs, || {
-                let st: Vec<Var<f64>> = state.iter().map(|&v| Var::cst(v)).collect();
-                let pr: Vec<Var<f64>> = pairs.iter().map(|&v| Var::cst(v)).collect();
-                tape.gradient_into(
-                    |v| objective(l, b, &v[..nm], &v[nm..], &st, &pr),
-                    &params,
-                    &mut g,
-                );
-            });
-            done(g, times)
+            let mut ran = Ran::default();
+            let mode = Mode::chosen(Mode::Jit)?;
+            if mode != Mode::Tape {
+                // the data: the initial state, then the text's pairs
+                let ns = state.len();
+                let data: Vec<f64> = [state.as_slice(), pairs.as_slice()].concat();
+                let mut out = vec![0.0; 1 + params.len()];
+                ran = run_kept(
+                    &format!("lstm l={l} b={b} c={c}"),
+                    mode,
+                    || {
+                        Graph::record_with(&params, &data, |v, p| {
+                            objective(l, b, &v[..nm], &v[nm..], &p[..ns], &p[ns..])
+                        })
+                        .gradient()
+                    },
+                    (&params, &data),
+                    &mut out,
+                    runs,
+                )?;
+                g.copy_from_slice(&out[1..]);
+            }
+            let times = match ran.times {
+                Some(times) => times,
+                None => {
+                    let mut tape = Tape::new();
+                    let (_, times) = timed(runs, || {
+                        let st: Vec<Var<f64>> = state.iter().map(|&v| Var::cst(v)).collect();
+                        let pr: Vec<Var<f64>> = pairs.iter().map(|&v| Var::cst(v)).collect();
+                        tape.gradient_into(
+                            |v| objective(l, b, &v[..nm], &v[nm..], &st, &pr),
+                            &params,
+                            &mut g,
+                        );
+                    });
+                    times
+                }
+            };
+            done_recorded(g, times, ran.record)
         }
         _ => Err(super::no_function(function, &["objective", "jacobian"])),
     }

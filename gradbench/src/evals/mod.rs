@@ -4,6 +4,7 @@
 pub mod ba;
 pub mod det;
 pub mod gmm;
+pub mod graphs;
 pub mod hello;
 pub mod ht;
 pub mod kmeans;
