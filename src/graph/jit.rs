@@ -672,17 +672,25 @@ const SUMS_IN_REGISTERS: usize = 8;
 fn lowered_in_ir(def: &LoopDef) -> bool {
     let LoopDef {
         variants,
-        state,
+        state: _, // any: carried in block parameters
         seqs,
         free,
         iterations,
-        sums,
-        stacked,
+        sums: _,    // any: in block parameters, or added in their result slots
+        stacked: _, // any: stored at their place
         scatters,
         reverse: _, // either direction
     } = def;
-    // arrays of window adjoints (a reverse loop over windows): through the call for now
-    if !scatters.is_empty() {
+    // every scattered window of every iteration inside its array (added to without a check)
+    let scatters_ok = scatters.iter().all(|w| {
+        w.size == 0
+            || *iterations == 0
+            || (iterations - 1)
+                .checked_mul(w.stride)
+                .and_then(|a| a.checked_add(w.size))
+                .is_some_and(|end| end <= w.len)
+    });
+    if !scatters_ok {
         return false;
     }
     // one variant without guards: no iteration can fail, no choice between variants
@@ -695,7 +703,7 @@ fn lowered_in_ir(def: &LoopDef) -> bool {
         && body.calls().is_empty()
         && body.num_params() == 0
         && body.num_inputs() == def.body_inputs()
-        && body.output_nodes().len() == state + sums + stacked
+        && body.output_nodes().len() == def.body_outputs()
         && body.nodes().len() <= LOWER_UP_TO;
     // every window of every iteration inside its sequence (the code reads them without a check;
     // an empty window, a `fold`'s step count, reads nothing)
@@ -1466,6 +1474,32 @@ impl<'a> Gen<'a, '_> {
                 self.b.ins().store(trusted(), zero, work, at);
             }
         }
+        // the arrays of scattered windows start at −0 (as `LoopDef::clear_scatters`), written
+        // by a loop of their own
+        let arrays: usize = def.scatters.iter().map(|w| w.len).sum();
+        if arrays > 0 {
+            let fill = self.b.create_block();
+            self.b.append_block_param(fill, types::I64);
+            let fill_body = self.b.create_block();
+            let filled = self.b.create_block();
+            self.b.ins().jump(fill, &[BlockArg::Value(t0)]);
+            self.b.switch_to_block(fill);
+            let e = self.b.block_params(fill)[0];
+            let more = self
+                .b
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedLessThan, e, arrays as i64);
+            self.b.ins().brif(more, fill_body, &[], filled, &[]);
+            self.b.switch_to_block(fill_body);
+            let neg_zero = self.b.ins().f64const(-0.0);
+            let offset = self.b.ins().imul_imm_s(e, 8);
+            let entry = self.b.ins().iadd(work, offset);
+            let first = slot_offset(lay.results + def.scatter_at() as u32);
+            self.b.ins().store(trusted(), neg_zero, entry, first);
+            let e1 = self.b.ins().iadd_imm_s(e, 1);
+            self.b.ins().jump(fill, &[BlockArg::Value(e1)]);
+            self.b.switch_to_block(filled);
+        }
         let start: Vec<BlockArg> = core::iter::once(t0)
             .chain(init)
             .chain(core::iter::repeat_n(zero, r))
@@ -1528,6 +1562,15 @@ impl<'a> Gen<'a, '_> {
             let offset = self.b.ins().imul_imm_s(k, 8 * o as i64);
             self.b.ins().iadd(work, offset)
         });
+        // each scattered output's array and place in its window, and where each array starts
+        let mut scatter_of = Vec::with_capacity(def.scatter_total());
+        let mut array_at = Vec::with_capacity(def.scatters.len());
+        let mut first = def.scatter_at();
+        for (a, w) in def.scatters.iter().enumerate() {
+            scatter_of.extend((0..w.size).map(|j| (a, j)));
+            array_at.push(first);
+            first += w.len;
+        }
         let mut sums_next: Vec<Option<Val>> = vec![None; r];
         let mut emit = |cg: &mut Self, q: usize, v: Val| {
             if q < c + r {
@@ -1537,11 +1580,20 @@ impl<'a> Gen<'a, '_> {
                 let sum = cg.b.ins().load(types::F64, trusted(), work, at);
                 let sum = cg.b.ins().fadd(sum, v);
                 cg.b.ins().store(trusted(), sum, work, at);
-            } else {
+            } else if q < c + s + o {
                 let row = stacked_row.expect("stacked outputs");
                 // (result c + s + k·o + j is output q = c + s + j of iteration k)
                 let at = slot_offset(lay.results + q as u32);
                 cg.b.ins().store(trusted(), v, row, at);
+            } else {
+                // a scattered window's entry: `entry + v`, as `LoopDef::scatter_add_from`
+                let (a, j) = scatter_of[q - c - s - o];
+                let offset = cg.b.ins().imul_imm_s(k, 8 * def.scatters[a].stride as i64);
+                let row = cg.b.ins().iadd(work, offset);
+                let at = slot_offset(lay.results + (array_at[a] + j) as u32);
+                let entry = cg.b.ins().load(types::F64, trusted(), row, at);
+                let sum = cg.b.ins().fadd(entry, v);
+                cg.b.ins().store(trusted(), sum, row, at);
             }
         };
         for (j, &node) in body.nodes().iter().enumerate() {

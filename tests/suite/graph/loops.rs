@@ -1405,6 +1405,12 @@ fn the_jit_adds_overlapping_windows_adjoints_as_the_interpreter_bit_for_bit() {
         let g = Graph::record_with(&pts[0].0, &pts[0].1, |x, p| windows_case(case, x, p));
         for d in [g.gradient(), g.hessian()] {
             let c = d.compile().unwrap();
+            // the loops, arrays of window adjoints included, are written in the code
+            assert_eq!(
+                c.loops_in_code().1,
+                0,
+                "case {case}: a loop through the call"
+            );
             for (x, p) in &pts {
                 let (a, b) = (c.eval_with(x, p).unwrap(), d.eval_with(x, p).unwrap());
                 assert!(same(&a, &b), "case {case} at {x:?}: {a:?} against {b:?}");
