@@ -253,6 +253,16 @@ enum Code {
     Loop,
     /// result `b` of the loop `loops[a]`
     LoopOut,
+    /// A chain of `MulThenAdd`s, each adding to the one before (`Σ xⱼ·yⱼ` written as a fold):
+    /// `acc = slots[c]`, then `acc = x·y + acc` for each slot pair `(x, y)` of `pairs[a..a + b]`
+    /// in order, then `slots[dst] = acc` (see `superinstructions`)
+    MulThenAddChain,
+    /// The same chain of `ChainMulThenAdd`s: `acc = (x ⊙ y) + acc`
+    ChainMulThenAddChain,
+    /// A run of `ChainMul`s by the same right operand (a vector-Jacobian product's adjoint spread
+    /// over the factors of a sum): `slots[d] = slots[x] ⊙ slots[c]` for each pair `(d, x)` of
+    /// `pairs[a..a + b]` in order
+    ChainMulRun,
 }
 
 /// One instruction: `slots[dst] = code(slots[a], slots[b], slots[c])`, or a guard check.
@@ -293,6 +303,11 @@ pub struct Program {
     /// body's program: the loop writes the values that do not change between iterations once
     /// per run, and each window in one piece)
     kept_inputs_at: Option<u32>,
+    /// the slot pairs the superinstructions run over (see [`Code::MulThenAddChain`])
+    pairs: Box<[[u32; 2]]>,
+    /// per loop, per variant of its body, a program of the body to run instead of its cached
+    /// one ([`Graph::body_program`]); empty but for [`Graph::program_without_superinstructions`]
+    bodies: Box<[Box<[Program]>]>,
 }
 
 const UNUSED: u32 = u32::MAX;
@@ -305,17 +320,35 @@ type LoopSlots = (Arc<LoopDef>, Box<[u32]>, Box<[bool]>);
 impl Program {
     /// Lowers `g`.
     pub(crate) fn new(g: &Graph) -> Program {
-        Self::lower(g, false)
+        Self::lower(g, false, true)
     }
 
     /// Lowers `g` as a loop body: the same instructions as [`Program::new`], but every input has
     /// a slot, the inputs' slots follow each other in order, and they are never reused.
     pub(crate) fn with_inputs_kept(g: &Graph) -> Program {
-        Self::lower(g, true)
+        Self::lower(g, true, true)
     }
 
-    /// Lowers `g`, reusing the slots of dead inputs unless `inputs_kept`: the passes in order.
-    fn lower(g: &Graph, inputs_kept: bool) -> Program {
+    /// Lowers `g` without superinstructions, and the bodies of its loops (at any depth) too: the
+    /// same operations in the same order as [`Program::new`]'s, one dispatch each.
+    fn without_superinstructions(g: &Graph, inputs_kept: bool) -> Program {
+        let mut p = Self::lower(g, inputs_kept, false);
+        p.bodies = p
+            .loops
+            .iter()
+            .map(|(def, _, _)| {
+                def.variants
+                    .iter()
+                    .map(|v| Self::without_superinstructions(v, true))
+                    .collect()
+            })
+            .collect();
+        p
+    }
+
+    /// Lowers `g`, reusing the slots of dead inputs unless `inputs_kept`, with superinstructions
+    /// if `fuse_runs`: the passes in order.
+    fn lower(g: &Graph, inputs_kept: bool, fuse_runs: bool) -> Program {
         // 1. the order (shared with the other backends), with the fused pairs made one step
         let schedule = Schedule::of(g);
         let uses = use_counts(g);
@@ -329,6 +362,12 @@ impl Program {
         let mut lowered = Lowered::slots_of_leaves(g);
         let input_slots = lowered.input_slots(g, &last_use, inputs_kept);
         let code = lowered.instructions(g, &steps, &fused, &last_use, inputs_kept);
+        // 4. runs of instructions that one dispatch can do (same operations, same order)
+        let (code, pairs) = if fuse_runs {
+            superinstructions(&code)
+        } else {
+            (code, Vec::new())
+        };
         let Lowered {
             slot,
             consts,
@@ -339,8 +378,8 @@ impl Program {
             ..
         } = lowered;
         let n_slots = n_slots as usize;
-        // 4. the interpreter reads and writes slots without bounds checks: check every index once
-        verify(&code, &calls, &loops, n_slots);
+        // 5. the interpreter reads and writes slots without bounds checks: check every index once
+        verify(&code, &calls, &loops, &pairs, n_slots);
         let kept_inputs_at = kept_inputs_at(&input_slots, param_base + g.num_params(), n_slots)
             .filter(|_| inputs_kept);
         mark_consecutive_groups(&mut loops);
@@ -360,6 +399,8 @@ impl Program {
             calls,
             loops: loops.into_boxed_slice(),
             kept_inputs_at,
+            pairs: pairs.into_boxed_slice(),
+            bodies: Box::new([]),
         }
     }
 
@@ -420,7 +461,8 @@ impl Program {
         self.n_slots
     }
 
-    /// The number of instructions (operations and guard checks).
+    /// The number of instructions (operations and guard checks; a superinstruction, which runs
+    /// a chain of operations with one dispatch, counts once).
     pub fn len(&self) -> usize {
         self.code.len()
     }
@@ -440,12 +482,17 @@ impl Program {
         Evaluator {
             program: self,
             work,
-            loops: self
-                .loops
-                .iter()
-                .map(|(def, _, _)| LoopWork::new(def))
-                .collect(),
+            loops: self.loop_works(),
         }
+    }
+
+    /// The buffers of each loop, with an evaluator of each variant of its body.
+    fn loop_works<T: Value>(&self) -> Vec<LoopWork<'_, T>> {
+        self.loops
+            .iter()
+            .enumerate()
+            .map(|(k, (def, _, _))| LoopWork::new(def, self.bodies.get(k).map(|b| &b[..])))
+            .collect()
     }
 
     /// The error for guard `k`, which answered `found`.
@@ -454,6 +501,16 @@ impl Program {
     fn guard_error(&self, k: usize, found: u64, values: [f64; 2]) -> GraphError {
         let (test, expected, ref words) = self.guards[k];
         words.error(k, test, expected, found, values)
+    }
+}
+
+impl Graph {
+    /// The graph lowered without superinstructions (nor in the bodies of its loops): the same
+    /// operations in the same order as [`Graph::program`]'s, each with a dispatch of its own. For
+    /// tests that superinstructions change no bit; not cached.
+    #[doc(hidden)]
+    pub fn program_without_superinstructions(&self) -> Program {
+        Program::without_superinstructions(self, false)
     }
 }
 
@@ -519,6 +576,86 @@ fn fused_reads<'g>(g: &'g Graph, fused: &[Fused], step: &Step) -> Operands<'g> {
         },
         Step::Guard(_) => schedule::reads(g, step),
     }
+}
+
+/// The shortest run of instructions made one superinstruction.
+const MIN_RUN: usize = 2;
+
+/// Superinstructions: runs of consecutive instructions that one dispatch does, with the same
+/// operations in the same order (so every value type gets the same bits):
+/// - a chain of `MulThenAdd`s (or of `ChainMulThenAdd`s) in which each instruction adds to the
+///   result of the one before, in the same slot, and reads it only there: a value read anywhere
+///   else keeps its slot (lowering frees a slot only after its value's last read), so a chain
+///   never runs past a read of its partial sum (see [`Code::MulThenAddChain`]);
+/// - a run of `ChainMul`s by the same right operand, up to and including the first that writes
+///   that operand's slot (see [`Code::ChainMulRun`]).
+///
+/// Returns the new code and the slot pairs the superinstructions read.
+fn superinstructions(code: &[Instr]) -> (Vec<Instr>, Vec<[u32; 2]>) {
+    let mut out = Vec::with_capacity(code.len());
+    let mut pairs: Vec<[u32; 2]> = Vec::new();
+    let mut i = 0;
+    while i < code.len() {
+        let first = code[i];
+        let (chain, end) = match first.code {
+            Code::MulThenAdd | Code::ChainMulThenAdd => {
+                let same =
+                    |c: Code| core::mem::discriminant(&c) == core::mem::discriminant(&first.code);
+                let mut j = i + 1;
+                while j < code.len() && same(code[j].code) && {
+                    let (prev, cur) = (code[j - 1], code[j]);
+                    cur.c == prev.dst && cur.dst == cur.c && cur.a != cur.c && cur.b != cur.c
+                } {
+                    j += 1;
+                }
+                let chain = if matches!(first.code, Code::MulThenAdd) {
+                    Code::MulThenAddChain
+                } else {
+                    Code::ChainMulThenAddChain
+                };
+                (Some(chain), j)
+            }
+            Code::ChainMul => {
+                let y = first.b;
+                let mut j = i;
+                while j < code.len() && matches!(code[j].code, Code::ChainMul) && code[j].b == y {
+                    j += 1;
+                    if code[j - 1].dst == y {
+                        break;
+                    }
+                }
+                (Some(Code::ChainMulRun), j)
+            }
+            _ => (None, i + 1),
+        };
+        match chain {
+            Some(c) if end - i >= MIN_RUN => {
+                let at = pairs.len() as u32;
+                let run = &code[i..end];
+                match c {
+                    Code::ChainMulRun => pairs.extend(run.iter().map(|x| [x.dst, x.a])),
+                    _ => pairs.extend(run.iter().map(|x| [x.a, x.b])),
+                }
+                let last = code[end - 1];
+                out.push(Instr {
+                    code: c,
+                    dst: last.dst,
+                    a: at,
+                    b: (end - i) as u32,
+                    c: match c {
+                        Code::ChainMulRun => first.b,
+                        _ => first.c,
+                    },
+                });
+                i = end;
+            }
+            _ => {
+                out.push(first);
+                i += 1;
+            }
+        }
+    }
+    (out, pairs)
 }
 
 /// The state of slot assignment while lowering: each node's slot, the free slots, and what the
@@ -700,8 +837,26 @@ impl Lowered {
 ///
 /// # Panics
 /// On an index out of range (a bug of the lowering).
-fn verify(code: &[Instr], calls: &[(CustomFn, Box<[u32]>)], loops: &[LoopSlots], n_slots: usize) {
+fn verify(
+    code: &[Instr],
+    calls: &[(CustomFn, Box<[u32]>)],
+    loops: &[LoopSlots],
+    pairs: &[[u32; 2]],
+    n_slots: usize,
+) {
     for ins in code {
+        if let Code::MulThenAddChain | Code::ChainMulThenAddChain | Code::ChainMulRun = ins.code {
+            let (at, len) = (ins.a as usize, ins.b as usize);
+            let ok = at.checked_add(len).is_some_and(|end| end <= pairs.len())
+                && pairs[at..at + len]
+                    .iter()
+                    .flatten()
+                    .all(|&s| (s as usize) < n_slots)
+                && (ins.c as usize) < n_slots
+                && (ins.dst as usize) < n_slots;
+            assert!(ok, "nilpotent::graph: a slot index is out of range (a bug)");
+            continue;
+        }
         if let Code::Loop = ins.code {
             let (def, slots, _) = &loops[ins.a as usize];
             let mut at = 0;
@@ -825,14 +980,19 @@ struct LoopWork<'p, T> {
 }
 
 impl<'p, T: Value> LoopWork<'p, T> {
-    fn new(def: &'p LoopDef) -> Self {
+    /// The buffers of the loop `def`, running `bodies` if given (a program of each variant),
+    /// else each variant's cached program.
+    fn new(def: &'p LoopDef, bodies: Option<&'p [Program]>) -> Self {
         let zero = T::from_constant(0.0);
         LoopWork {
-            evals: def
-                .variants
-                .iter()
-                .map(|g| g.body_program().evaluator())
-                .collect(),
+            evals: match bodies {
+                Some(b) => b.iter().map(|p| p.evaluator()).collect(),
+                None => def
+                    .variants
+                    .iter()
+                    .map(|g| g.body_program().evaluator())
+                    .collect(),
+            },
             args: vec![zero; def.num_args()],
             input: vec![zero; def.body_inputs()],
             out: vec![zero; def.body_outputs()],
@@ -868,11 +1028,7 @@ impl<'p, T: Value> Evaluator<'p, T> {
         Evaluator {
             program,
             work,
-            loops: program
-                .loops
-                .iter()
-                .map(|(def, _, _)| LoopWork::new(def))
-                .collect(),
+            loops: program.loop_works(),
         }
     }
 
@@ -989,6 +1145,35 @@ impl<'p, T: Value> Evaluator<'p, T> {
                 Code::ChainMul => r(a).apply_chain_mul(r(b)),
                 Code::MulThenAdd => r(a).apply_mul_then_add(r(b), r(c)),
                 Code::ChainMulThenAdd => r(a).apply_chain_mul_then_add(r(b), r(c)),
+                Code::MulThenAddChain => {
+                    let mut acc = r(c);
+                    for &[x, y] in &p.pairs[a..a + b] {
+                        acc = r(x as usize).apply_mul_then_add(r(y as usize), acc);
+                    }
+                    acc
+                }
+                Code::ChainMulThenAddChain => {
+                    let mut acc = r(c);
+                    for &[x, y] in &p.pairs[a..a + b] {
+                        acc = r(x as usize).apply_chain_mul_then_add(r(y as usize), acc);
+                    }
+                    acc
+                }
+                Code::ChainMulRun => {
+                    // (the right operand is read once: no instruction of the run but the last
+                    // writes its slot, see `superinstructions`)
+                    let y = r(c);
+                    for &[d, x] in &p.pairs[a..a + b] {
+                        // SAFETY: as above (every slot of `pairs[a..a + b]` is below `p.n_slots`,
+                        // checked with the rest in `Program::new`).
+                        #[allow(unsafe_code)]
+                        unsafe {
+                            let v = w.get_unchecked(x as usize).apply_chain_mul(y);
+                            *w.get_unchecked_mut(d as usize) = v;
+                        }
+                    }
+                    continue;
+                }
                 Code::Custom => {
                     let (op, slots) = &p.calls[a];
                     let args = &mut scratch[..slots.len()];
