@@ -259,6 +259,11 @@ enum Code {
     MulThenAddChain,
     /// The same chain of `ChainMulThenAdd`s: `acc = (x ⊙ y) + acc`
     ChainMulThenAddChain,
+    /// A `MulThenAddChain` over consecutive slots (a window and the weights of a loop body):
+    /// `(x₀, y₀) = pairs[a]`, and the pairs are `(x₀ + j, y₀ + j)` for `j` in `0..b`
+    MulThenAddStrided,
+    /// A `ChainMulThenAddChain` over consecutive slots, as `MulThenAddStrided`
+    ChainMulThenAddStrided,
     /// A run of `ChainMul`s by the same right operand (a vector-Jacobian product's adjoint spread
     /// over the factors of a sum): `slots[d] = slots[x] ⊙ slots[c]` for each pair `(d, x)` of
     /// `pairs[a..a + b]` in order
@@ -312,10 +317,12 @@ pub struct Program {
 
 const UNUSED: u32 = u32::MAX;
 
-/// A loop of a program: the loop, the slots of its operands and, per group of its operands (see
-/// `LoopDef::groups`), true if the group's values are in consecutive slots (data as parameters:
-/// the loop copies them in one piece; filled in at the end of `Program::lower`).
-type LoopSlots = (Arc<LoopDef>, Box<[u32]>, Box<[bool]>);
+/// A loop of a program: the loop, the slots of its operands, per group of its operands (see
+/// `LoopDef::groups`) true if the group's values are in consecutive slots (data as parameters:
+/// the loop copies them in one piece), and `Some(first)` if all of its operands are, from slot
+/// `first` on (the loop then reads them where they are, with no copy; both filled in at the end
+/// of `Program::lower`).
+type LoopSlots = (Arc<LoopDef>, Box<[u32]>, Box<[bool]>, Option<u32>);
 
 impl Program {
     /// Lowers `g`.
@@ -336,7 +343,7 @@ impl Program {
         p.bodies = p
             .loops
             .iter()
-            .map(|(def, _, _)| {
+            .map(|(def, _, _, _)| {
                 def.variants
                     .iter()
                     .map(|v| Self::without_superinstructions(v, true))
@@ -361,6 +368,7 @@ impl Program {
         // 3. slots and instructions
         let mut lowered = Lowered::slots_of_leaves(g);
         let input_slots = lowered.input_slots(g, &last_use, inputs_kept);
+        lowered.constant_tails(g);
         let code = lowered.instructions(g, &steps, &fused, &last_use, inputs_kept);
         // 4. runs of instructions that one dispatch can do (same operations, same order)
         let (code, pairs) = if fuse_runs {
@@ -491,7 +499,7 @@ impl Program {
         self.loops
             .iter()
             .enumerate()
-            .map(|(k, (def, _, _))| LoopWork::new(def, self.bodies.get(k).map(|b| &b[..])))
+            .map(|(k, (def, _, _, _))| LoopWork::new(def, self.bodies.get(k).map(|b| &b[..])))
             .collect()
     }
 
@@ -629,11 +637,21 @@ fn superinstructions(code: &[Instr]) -> (Vec<Instr>, Vec<[u32; 2]>) {
             _ => (None, i + 1),
         };
         match chain {
-            Some(c) if end - i >= MIN_RUN => {
+            Some(mut c) if end - i >= MIN_RUN => {
                 let at = pairs.len() as u32;
                 let run = &code[i..end];
+                let strided = run
+                    .windows(2)
+                    .all(|p| p[1].a == p[0].a + 1 && p[1].b == p[0].b + 1);
                 match c {
                     Code::ChainMulRun => pairs.extend(run.iter().map(|x| [x.dst, x.a])),
+                    _ if strided => {
+                        pairs.push([first.a, first.b]);
+                        c = match c {
+                            Code::MulThenAddChain => Code::MulThenAddStrided,
+                            _ => Code::ChainMulThenAddStrided,
+                        };
+                    }
                     _ => pairs.extend(run.iter().map(|x| [x.a, x.b])),
                 }
                 let last = code[end - 1];
@@ -674,6 +692,9 @@ struct Lowered {
     loop_index: Vec<u32>,
     /// the step at which each node's slot was freed (operands read twice are freed once)
     freed_at: Vec<usize>,
+    /// loops whose constant operands from the `.1`-th on have slots of their own, `.2` (see
+    /// [`Lowered::constant_tails`])
+    tails: Vec<(usize, usize, Box<[u32]>)>,
 }
 
 impl Lowered {
@@ -704,6 +725,66 @@ impl Lowered {
             loops: Vec::new(),
             loop_index: vec![u32::MAX; n],
             freed_at: vec![usize::MAX; n],
+            tails: Vec::new(),
+        }
+    }
+
+    /// Copies of constants in the slots right after the last one taken, for a loop whose
+    /// operands are in consecutive slots up to it but for a tail of constants (the gradient of a
+    /// loss over data as parameters: the data, then the weights as inputs, then the seed 1): the
+    /// loop then reads all of its operands where they are, with no copy. Made for the first such
+    /// loop, and shared by every other loop with the same operands up to the same slot and the
+    /// same constants after them. Call before any slot is reused.
+    fn constant_tails(&mut self, g: &Graph) {
+        let nodes = g.nodes();
+        let end = self.n_slots; // the next slot taken
+        debug_assert!(self.free.is_empty());
+        let mut made: Option<(Box<[u64]>, Box<[u32]>)> = None;
+        for (i, node) in nodes.iter().enumerate() {
+            let Node::Loop(k) = *node else { continue };
+            if g.loop_def(k).groups().any(|(_, from)| from.is_some()) {
+                continue;
+            }
+            let args = node.args(g.calls());
+            let t = args
+                .iter()
+                .rposition(|&o| !matches!(nodes[o as usize], Node::Const(_)))
+                .map_or(0, |t| t + 1);
+            if t == 0 || t == args.len() {
+                continue;
+            }
+            let slot = |o: u32| self.slot[o as usize];
+            let ends_here = slot(args[t - 1]).checked_add(1) == Some(end)
+                && args[..t]
+                    .windows(2)
+                    .all(|p| slot(p[1]) == slot(p[0]).wrapping_add(1));
+            if !ends_here {
+                continue;
+            }
+            let bits: Box<[u64]> = args[t..]
+                .iter()
+                .map(|&o| match nodes[o as usize] {
+                    Node::Const(b) => b,
+                    _ => unreachable!(),
+                })
+                .collect();
+            let slots = match &made {
+                Some((b, s)) if *b == bits => s.clone(),
+                Some(_) => continue,
+                None => {
+                    let s: Box<[u32]> = bits
+                        .iter()
+                        .map(|&b| {
+                            let s = self.take();
+                            self.consts.push((s, f64::from_bits(b)));
+                            s
+                        })
+                        .collect();
+                    made = Some((bits, s.clone()));
+                    s
+                }
+            };
+            self.tails.push((i, t, slots));
         }
     }
 
@@ -761,15 +842,18 @@ impl Lowered {
             {
                 // the operands' slots go to the loop's list, `a` is the loop's index (a sequence
                 // read from another loop's results: that loop's index)
-                let slots: Box<[u32]> = args
+                let mut slots: Box<[u32]> = args
                     .iter()
                     .map(|&o| match nodes[o as usize] {
                         Node::Loop(_) => self.loop_index[o as usize],
                         _ => self.slot[o as usize],
                     })
                     .collect();
+                if let Some((_, t, tail)) = self.tails.iter().find(|x| x.0 == i) {
+                    slots[*t..].copy_from_slice(tail);
+                }
                 self.loops
-                    .push((g.loop_def(k).clone(), slots, Box::new([])));
+                    .push((g.loop_def(k).clone(), slots, Box::new([]), None));
                 self.loop_index[i] = self.loops.len() as u32 - 1;
                 a[0] = self.loop_index[i];
             } else if let Step::Op(i) = *step
@@ -845,6 +929,17 @@ fn verify(
     n_slots: usize,
 ) {
     for ins in code {
+        if let Code::MulThenAddStrided | Code::ChainMulThenAddStrided = ins.code {
+            let (at, len) = (ins.a as usize, ins.b as usize);
+            let ok = at < pairs.len()
+                && pairs[at]
+                    .iter()
+                    .all(|&s| (s as usize).checked_add(len).is_some_and(|e| e <= n_slots))
+                && (ins.c as usize) < n_slots
+                && (ins.dst as usize) < n_slots;
+            assert!(ok, "nilpotent::graph: a slot index is out of range (a bug)");
+            continue;
+        }
         if let Code::MulThenAddChain | Code::ChainMulThenAddChain | Code::ChainMulRun = ins.code {
             let (at, len) = (ins.a as usize, ins.b as usize);
             let ok = at.checked_add(len).is_some_and(|end| end <= pairs.len())
@@ -858,7 +953,7 @@ fn verify(
             continue;
         }
         if let Code::Loop = ins.code {
-            let (def, slots, _) = &loops[ins.a as usize];
+            let (def, slots, _, _) = &loops[ins.a as usize];
             let mut at = 0;
             let mut ok = true;
             for (len, from) in def.groups() {
@@ -880,7 +975,7 @@ fn verify(
             continue;
         }
         if let Code::LoopOut = ins.code {
-            let (def, _, _) = &loops[ins.a as usize];
+            let (def, _, _, _) = &loops[ins.a as usize];
             let ok = (ins.b as usize) < def.num_results() && (ins.dst as usize) < n_slots;
             assert!(ok, "nilpotent::graph: a slot index is out of range (a bug)");
             continue;
@@ -923,7 +1018,10 @@ fn kept_inputs_at(input_slots: &[u32], after_params: usize, n_slots: usize) -> O
 /// For each loop, per group of its operands, whether the group's values are in consecutive slots
 /// (the loop then copies them in one piece).
 fn mark_consecutive_groups(loops: &mut [LoopSlots]) {
-    for (def, slots, blocks) in loops {
+    for (def, slots, blocks, whole) in loops {
+        let all_values = def.groups().all(|(_, from)| from.is_none());
+        *whole = (all_values && !slots.is_empty() && slots.windows(2).all(|p| p[1] == p[0] + 1))
+            .then(|| slots[0]);
         let mut at = 0;
         *blocks = def
             .groups()
@@ -1159,6 +1257,24 @@ impl<'p, T: Value> Evaluator<'p, T> {
                     }
                     acc
                 }
+                Code::MulThenAddStrided => {
+                    let [x, y] = p.pairs[a];
+                    let (x, y) = (x as usize, y as usize);
+                    let mut acc = r(c);
+                    for (&x, &y) in w[x..x + b].iter().zip(&w[y..y + b]) {
+                        acc = x.apply_mul_then_add(y, acc);
+                    }
+                    acc
+                }
+                Code::ChainMulThenAddStrided => {
+                    let [x, y] = p.pairs[a];
+                    let (x, y) = (x as usize, y as usize);
+                    let mut acc = r(c);
+                    for (&x, &y) in w[x..x + b].iter().zip(&w[y..y + b]) {
+                        acc = x.apply_chain_mul_then_add(y, acc);
+                    }
+                    acc
+                }
                 Code::ChainMulRun => {
                     // (the right operand is read once: no instruction of the run but the last
                     // writes its slot, see `superinstructions`)
@@ -1183,11 +1299,17 @@ impl<'p, T: Value> Evaluator<'p, T> {
                     T::apply_custom(op, args)
                 }
                 Code::Loop => {
-                    let (def, slots, blocks) = &p.loops[a];
+                    let (def, slots, blocks, whole) = &p.loops[a];
                     let (before, rest) = loops.split_at_mut(a);
                     let lw = &mut rest[0];
                     let (mut at, mut to) = (0, 0);
-                    for ((len, from), &block) in def.groups().zip(blocks.iter()) {
+                    // (operands in consecutive slots are read where they are, not copied)
+                    let groups = if whole.is_some() {
+                        None
+                    } else {
+                        Some(def.groups())
+                    };
+                    for ((len, from), &block) in groups.into_iter().flatten().zip(blocks.iter()) {
                         match from {
                             None if block && len > 0 => {
                                 let first = slots[at] as usize;
@@ -1217,6 +1339,10 @@ impl<'p, T: Value> Evaluator<'p, T> {
                         out,
                         results,
                     } = lw;
+                    let args = match *whole {
+                        Some(first) => &w[first as usize..first as usize + slots.len()],
+                        None => &args[..],
+                    };
                     if let Err((t, e)) = def.run(args, evals, input, out, results, 0) {
                         return Err(GraphError::LoopGuard {
                             iteration: def.iteration(t),
