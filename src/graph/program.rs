@@ -287,21 +287,21 @@ struct Instr {
 #[derive(Clone, Debug)]
 pub struct Program {
     n_slots: usize,
-    consts: Vec<(u32, f64)>,
+    consts: Box<[(u32, f64)]>,
     /// the slot each input is written to (`u32::MAX` for an input nothing reads)
-    input_slots: Vec<u32>,
+    input_slots: Box<[u32]>,
     /// the parameters' slots: `param_base..param_base + n_params`, right after the constants and,
     /// like them, never reused, so that evaluation copies the parameters in with one
     /// `copy_from_slice` (one slot per parameter, read or not)
     param_base: usize,
     n_params: usize,
-    code: Vec<Instr>,
-    output_slots: Vec<u32>,
+    code: Box<[Instr]>,
+    output_slots: Box<[u32]>,
     /// per guard: the question (on graph nodes), the answer at the recording point, and its
     /// operands as the user wrote them and where (for the error)
-    guards: Vec<(Test, u64, Words)>,
+    guards: Box<[(Test, u64, Words)]>,
     /// the custom calls: the rule and the slots of its operands
-    calls: Vec<(CustomFn, Box<[u32]>)>,
+    calls: Box<[(CustomFn, Box<[u32]>)]>,
     /// the loops: the loop and the slots of its operands
     loops: Box<[LoopSlots]>,
     /// `Some(first)` if no input's slot is reused and input `i` is in slot `first + i` (a loop
@@ -393,18 +393,18 @@ impl Program {
         mark_consecutive_groups(&mut loops);
         Program {
             n_slots,
-            consts,
-            input_slots,
+            consts: consts.into_boxed_slice(),
+            input_slots: input_slots.into_boxed_slice(),
             param_base,
             n_params: g.num_params(),
-            code,
+            code: code.into_boxed_slice(),
             output_slots: g.output_nodes().iter().map(|&o| slot[o as usize]).collect(),
             guards: g
                 .guards()
                 .iter()
                 .map(|k| (k.test, k.expected, Words::of(g, k)))
                 .collect(),
-            calls,
+            calls: calls.into_boxed_slice(),
             loops: loops.into_boxed_slice(),
             kept_inputs_at,
             pairs: pairs.into_boxed_slice(),
@@ -676,6 +676,9 @@ fn superinstructions(code: &[Instr]) -> (Vec<Instr>, Vec<[u32; 2]>) {
     (out, pairs)
 }
 
+/// Constants (their bits) and the slots made for them (see [`Lowered::constant_tails`]).
+type ConstantTail = (Box<[u64]>, Box<[u32]>);
+
 /// The state of slot assignment while lowering: each node's slot, the free slots, and what the
 /// instructions refer to besides slots (the custom calls and loops).
 struct Lowered {
@@ -739,7 +742,8 @@ impl Lowered {
         let nodes = g.nodes();
         let end = self.n_slots; // the next slot taken
         debug_assert!(self.free.is_empty());
-        let mut made: Option<(Box<[u64]>, Box<[u32]>)> = None;
+        // the constants given slots, and those slots
+        let mut made: Option<ConstantTail> = None;
         for (i, node) in nodes.iter().enumerate() {
             let Node::Loop(k) = *node else { continue };
             if g.loop_def(k).groups().any(|(_, from)| from.is_some()) {
@@ -1434,5 +1438,48 @@ mod tests {
         assert!((d[0].eps[0] - out[1]).abs() <= 1e-12 * out[1].abs().max(1.0));
         // across the branch: a guard error, not a number
         assert!(eval.eval_into(&[0.5, -1.5, -0.25], &mut out).is_err());
+    }
+}
+
+#[cfg(test)]
+mod superinstruction_tests {
+    use super::*;
+
+    /// The logistic loss over rows [x (d), y] (the benchmark, `dev/examples/loops_graph.rs`).
+    fn logistic<T: crate::Real>(w: &[T], rows: &[T]) -> T {
+        let d = w.len();
+        crate::sum_map(rows, d + 1, |r| {
+            let z = (0..d).fold(T::zero(), |s, j| s + w[j] * r[j]);
+            let y = r[d];
+            y * (T::one() + (-z).exp()).ln() + (-y + 1.0) * (T::one() + z.exp()).ln()
+        })
+    }
+
+    /// The instructions the interpreter dispatches per row of the logistic gradient (d = 100):
+    /// the two dot products and the adjoint spread over the weights are one instruction each, so
+    /// a change that stops fusing them (327 dispatches per row before) fails here. And both loops
+    /// read the data where it is, with no copy per call.
+    #[test]
+    fn the_logistic_gradient_loop_bodies_are_fused() {
+        let d = 100;
+        let w: Vec<f64> = (0..d).map(|j| 0.01 * j as f64 - 0.5).collect();
+        let rows: Vec<f64> = (0..3 * (d + 1)).map(|k| (k as f64 * 0.37).sin()).collect();
+        let g = Graph::record_with(&w, &rows, logistic).gradient();
+        let (fused, plain) = (g.program(), g.program_without_superinstructions());
+        let bodies = |p: &Program| -> Vec<usize> {
+            p.loops
+                .iter()
+                .flat_map(|(def, ..)| def.variants.iter().map(|v| v.body_program().len()))
+                .collect()
+        };
+        let unfused: Vec<usize> = plain.bodies.iter().flatten().map(Program::len).collect();
+        assert_eq!(unfused, [111, 216]);
+        let dispatched = bodies(fused);
+        assert!(
+            dispatched.len() == 2 && dispatched.iter().sum::<usize>() <= 32,
+            "{dispatched:?} instructions per row"
+        );
+        let whole: Vec<bool> = fused.loops.iter().map(|l| l.3.is_some()).collect();
+        assert_eq!(whole, [true, true], "the loops copy their operands");
     }
 }
