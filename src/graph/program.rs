@@ -586,8 +586,11 @@ fn fused_reads<'g>(g: &'g Graph, fused: &[Fused], step: &Step) -> Operands<'g> {
     }
 }
 
-/// The shortest run of instructions made one superinstruction.
-const MIN_RUN: usize = 2;
+/// The shortest run of instructions made one superinstruction: a superinstruction is a call
+/// (out of the dispatch loop), which costs more than the dispatches it saves on shorter runs
+/// (measured with runs of 2 on the gradient of Rosenbrock, n = 1024: 260 080 → 313 276
+/// instructions per evaluation).
+const MIN_RUN: usize = 4;
 
 /// Superinstructions: runs of consecutive instructions that one dispatch does, with the same
 /// operations in the same order (so every value type gets the same bits):
@@ -1044,6 +1047,112 @@ fn mark_consecutive_groups(loops: &mut [LoopSlots]) {
     }
 }
 
+/// Runs the loop `loops[a]` of `p` on the slots `w` (out of line: the dispatch loop stays lean).
+#[inline(never)]
+fn run_loop<'p, T: Value>(
+    p: &'p Program,
+    a: usize,
+    w: &[T],
+    loops: &mut [LoopWork<'p, T>],
+) -> Result<(), GraphError> {
+    let (def, slots, blocks, whole) = &p.loops[a];
+    let (before, rest) = loops.split_at_mut(a);
+    let lw = &mut rest[0];
+    let (mut at, mut to) = (0, 0);
+    // (operands in consecutive slots are read where they are, not copied)
+    let groups = if whole.is_some() {
+        None
+    } else {
+        Some(def.groups())
+    };
+    for ((len, from), &block) in groups.into_iter().flatten().zip(blocks.iter()) {
+        match from {
+            None if block && len > 0 => {
+                let first = slots[at] as usize;
+                lw.args[to..to + len].copy_from_slice(&w[first..first + len]);
+                at += len;
+            }
+            None => {
+                for (x, &sl) in lw.args[to..to + len].iter_mut().zip(&slots[at..at + len]) {
+                    *x = w[sl as usize];
+                }
+                at += len;
+            }
+            Some(off) => {
+                let f = &before[slots[at] as usize].results;
+                lw.args[to..to + len].copy_from_slice(&f[off..off + len]);
+                at += 1;
+            }
+        }
+        to += len;
+    }
+    let LoopWork {
+        evals,
+        args,
+        input,
+        out,
+        results,
+    } = lw;
+    let args = match *whole {
+        Some(first) => &w[first as usize..first as usize + slots.len()],
+        None => &args[..],
+    };
+    def.run(args, evals, input, out, results, 0)
+        .map_err(|(t, e)| GraphError::LoopGuard {
+            iteration: def.iteration(t),
+            variants: def.variants.len(),
+            first: e.to_string(),
+        })
+}
+
+/// A chain superinstruction: `acc = w[init]`, then `acc = step(w[x], w[y], acc)` for each pair
+/// `(x, y)` in order; returns `acc`.
+#[inline(never)]
+fn run_chain<T: Value>(w: &[T], pairs: &[[u32; 2]], init: usize, step: impl Fn(T, T, T) -> T) -> T {
+    let mut acc = w[init];
+    for &[x, y] in pairs {
+        // SAFETY: every slot of a superinstruction's pairs is below `w.len()` (`w` is the
+        // program's slots; checked once in `Program::new` by `verify`, as for every instruction).
+        #[allow(unsafe_code)]
+        let (x, y) = unsafe { (*w.get_unchecked(x as usize), *w.get_unchecked(y as usize)) };
+        acc = step(x, y, acc);
+    }
+    acc
+}
+
+/// A chain superinstruction over consecutive slots: [`run_chain`] over the pairs
+/// `(x + j, y + j)`, `j` in `0..n`.
+#[inline(never)]
+fn run_strided<T: Value>(
+    w: &[T],
+    [x, y]: [u32; 2],
+    n: usize,
+    init: usize,
+    step: impl Fn(T, T, T) -> T,
+) -> T {
+    let (x, y) = (x as usize, y as usize);
+    let mut acc = w[init];
+    for (&x, &y) in w[x..x + n].iter().zip(&w[y..y + n]) {
+        acc = step(x, y, acc);
+    }
+    acc
+}
+
+/// A run of `ChainMul`s by the slot `y`: `w[d] = w[x] ⊙ w[y]` for each pair `(d, x)` in order,
+/// `w[y]` read once (no pair but the last writes it, see `superinstructions`).
+#[inline(never)]
+fn run_chain_mul<T: Value>(w: &mut [T], pairs: &[[u32; 2]], y: usize) {
+    let y = w[y];
+    for &[d, x] in pairs {
+        // SAFETY: as in `run_chain`.
+        #[allow(unsafe_code)]
+        unsafe {
+            let v = w.get_unchecked(x as usize).apply_chain_mul(y);
+            *w.get_unchecked_mut(d as usize) = v;
+        }
+    }
+}
+
 /// Evaluates a [`Program`] on values of type `T`, reusing its work slots: after it is made, an
 /// evaluation allocates nothing.
 ///
@@ -1247,51 +1356,22 @@ impl<'p, T: Value> Evaluator<'p, T> {
                 Code::ChainMul => r(a).apply_chain_mul(r(b)),
                 Code::MulThenAdd => r(a).apply_mul_then_add(r(b), r(c)),
                 Code::ChainMulThenAdd => r(a).apply_chain_mul_then_add(r(b), r(c)),
-                Code::MulThenAddChain => {
-                    let mut acc = r(c);
-                    for &[x, y] in &p.pairs[a..a + b] {
-                        acc = r(x as usize).apply_mul_then_add(r(y as usize), acc);
-                    }
-                    acc
-                }
-                Code::ChainMulThenAddChain => {
-                    let mut acc = r(c);
-                    for &[x, y] in &p.pairs[a..a + b] {
-                        acc = r(x as usize).apply_chain_mul_then_add(r(y as usize), acc);
-                    }
-                    acc
-                }
-                Code::MulThenAddStrided => {
-                    let [x, y] = p.pairs[a];
-                    let (x, y) = (x as usize, y as usize);
-                    let mut acc = r(c);
-                    for (&x, &y) in w[x..x + b].iter().zip(&w[y..y + b]) {
-                        acc = x.apply_mul_then_add(y, acc);
-                    }
-                    acc
-                }
-                Code::ChainMulThenAddStrided => {
-                    let [x, y] = p.pairs[a];
-                    let (x, y) = (x as usize, y as usize);
-                    let mut acc = r(c);
-                    for (&x, &y) in w[x..x + b].iter().zip(&w[y..y + b]) {
-                        acc = x.apply_chain_mul_then_add(y, acc);
-                    }
-                    acc
-                }
+                // (the superinstructions out of line: the dispatch loop stays as lean as without
+                // them, measured on straight-line programs)
+                Code::MulThenAddChain => run_chain(w, &p.pairs[a..a + b], c, |x, y, acc| {
+                    x.apply_mul_then_add(y, acc)
+                }),
+                Code::ChainMulThenAddChain => run_chain(w, &p.pairs[a..a + b], c, |x, y, acc| {
+                    x.apply_chain_mul_then_add(y, acc)
+                }),
+                Code::MulThenAddStrided => run_strided(w, p.pairs[a], b, c, |x, y, acc| {
+                    x.apply_mul_then_add(y, acc)
+                }),
+                Code::ChainMulThenAddStrided => run_strided(w, p.pairs[a], b, c, |x, y, acc| {
+                    x.apply_chain_mul_then_add(y, acc)
+                }),
                 Code::ChainMulRun => {
-                    // (the right operand is read once: no instruction of the run but the last
-                    // writes its slot, see `superinstructions`)
-                    let y = r(c);
-                    for &[d, x] in &p.pairs[a..a + b] {
-                        // SAFETY: as above (every slot of `pairs[a..a + b]` is below `p.n_slots`,
-                        // checked with the rest in `Program::new`).
-                        #[allow(unsafe_code)]
-                        unsafe {
-                            let v = w.get_unchecked(x as usize).apply_chain_mul(y);
-                            *w.get_unchecked_mut(d as usize) = v;
-                        }
-                    }
+                    run_chain_mul(w, &p.pairs[a..a + b], c);
                     continue;
                 }
                 Code::Custom => {
@@ -1303,57 +1383,7 @@ impl<'p, T: Value> Evaluator<'p, T> {
                     T::apply_custom(op, args)
                 }
                 Code::Loop => {
-                    let (def, slots, blocks, whole) = &p.loops[a];
-                    let (before, rest) = loops.split_at_mut(a);
-                    let lw = &mut rest[0];
-                    let (mut at, mut to) = (0, 0);
-                    // (operands in consecutive slots are read where they are, not copied)
-                    let groups = if whole.is_some() {
-                        None
-                    } else {
-                        Some(def.groups())
-                    };
-                    for ((len, from), &block) in groups.into_iter().flatten().zip(blocks.iter()) {
-                        match from {
-                            None if block && len > 0 => {
-                                let first = slots[at] as usize;
-                                lw.args[to..to + len].copy_from_slice(&w[first..first + len]);
-                                at += len;
-                            }
-                            None => {
-                                for (x, &sl) in
-                                    lw.args[to..to + len].iter_mut().zip(&slots[at..at + len])
-                                {
-                                    *x = r(sl as usize);
-                                }
-                                at += len;
-                            }
-                            Some(off) => {
-                                let f = &before[slots[at] as usize].results;
-                                lw.args[to..to + len].copy_from_slice(&f[off..off + len]);
-                                at += 1;
-                            }
-                        }
-                        to += len;
-                    }
-                    let LoopWork {
-                        evals,
-                        args,
-                        input,
-                        out,
-                        results,
-                    } = lw;
-                    let args = match *whole {
-                        Some(first) => &w[first as usize..first as usize + slots.len()],
-                        None => &args[..],
-                    };
-                    if let Err((t, e)) = def.run(args, evals, input, out, results, 0) {
-                        return Err(GraphError::LoopGuard {
-                            iteration: def.iteration(t),
-                            variants: def.variants.len(),
-                            first: e.to_string(),
-                        });
-                    }
+                    run_loop(p, a, w, loops)?;
                     continue;
                 }
                 Code::LoopOut => loops[a].results[b],
