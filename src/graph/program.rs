@@ -284,6 +284,12 @@ struct Instr {
 /// topological order, over work slots that are reused as soon as a value is dead (so the working
 /// set stays small), with the constants in slots of their own. Built once by [`Graph::program`];
 /// evaluated by an [`Evaluator`] for any [`Value`] type without allocating.
+///
+/// Runs of operations that dominate loop bodies and derivative graphs (a dot product written as
+/// a fold, `Σ xⱼ·yⱼ`; the accumulations `x̄ += ∂v/∂x ⊙ v̄`; one adjoint spread over the factors of a
+/// sum) are *superinstructions*: one dispatch for the run, with the same operations in the same
+/// order, so the results are the same bits as one dispatch per operation (and as emitted Rust
+/// and the JIT, which run the operations one by one).
 #[derive(Clone, Debug)]
 pub struct Program {
     n_slots: usize,
