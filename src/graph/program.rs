@@ -253,6 +253,21 @@ enum Code {
     Loop,
     /// result `b` of the loop `loops[a]`
     LoopOut,
+    /// A chain of `MulThenAdd`s, each adding to the one before (`Σ xⱼ·yⱼ` written as a fold):
+    /// `acc = slots[c]`, then `acc = x·y + acc` for each slot pair `(x, y)` of `pairs[a..a + b]`
+    /// in order, then `slots[dst] = acc` (see `superinstructions`)
+    MulThenAddChain,
+    /// The same chain of `ChainMulThenAdd`s: `acc = (x ⊙ y) + acc`
+    ChainMulThenAddChain,
+    /// A `MulThenAddChain` over consecutive slots (a window and the weights of a loop body):
+    /// `(x₀, y₀) = pairs[a]`, and the pairs are `(x₀ + j, y₀ + j)` for `j` in `0..b`
+    MulThenAddStrided,
+    /// A `ChainMulThenAddChain` over consecutive slots, as `MulThenAddStrided`
+    ChainMulThenAddStrided,
+    /// A run of `ChainMul`s by the same right operand (a vector-Jacobian product's adjoint spread
+    /// over the factors of a sum): `slots[d] = slots[x] ⊙ slots[c]` for each pair `(d, x)` of
+    /// `pairs[a..a + b]` in order
+    ChainMulRun,
 }
 
 /// One instruction: `slots[dst] = code(slots[a], slots[b], slots[c])`, or a guard check.
@@ -269,53 +284,84 @@ struct Instr {
 /// topological order, over work slots that are reused as soon as a value is dead (so the working
 /// set stays small), with the constants in slots of their own. Built once by [`Graph::program`];
 /// evaluated by an [`Evaluator`] for any [`Value`] type without allocating.
+///
+/// Runs of operations that dominate loop bodies and derivative graphs (a dot product written as
+/// a fold, `Σ xⱼ·yⱼ`; the accumulations `x̄ += ∂v/∂x ⊙ v̄`; one adjoint spread over the factors of a
+/// sum) are *superinstructions*: one dispatch for the run, with the same operations in the same
+/// order, so the results are the same bits as one dispatch per operation (and as emitted Rust
+/// and the JIT, which run the operations one by one).
 #[derive(Clone, Debug)]
 pub struct Program {
     n_slots: usize,
-    consts: Vec<(u32, f64)>,
+    consts: Box<[(u32, f64)]>,
     /// the slot each input is written to (`u32::MAX` for an input nothing reads)
-    input_slots: Vec<u32>,
+    input_slots: Box<[u32]>,
     /// the parameters' slots: `param_base..param_base + n_params`, right after the constants and,
     /// like them, never reused, so that evaluation copies the parameters in with one
     /// `copy_from_slice` (one slot per parameter, read or not)
     param_base: usize,
     n_params: usize,
-    code: Vec<Instr>,
-    output_slots: Vec<u32>,
+    code: Box<[Instr]>,
+    output_slots: Box<[u32]>,
     /// per guard: the question (on graph nodes), the answer at the recording point, and its
     /// operands as the user wrote them and where (for the error)
-    guards: Vec<(Test, u64, Words)>,
+    guards: Box<[(Test, u64, Words)]>,
     /// the custom calls: the rule and the slots of its operands
-    calls: Vec<(CustomFn, Box<[u32]>)>,
+    calls: Box<[(CustomFn, Box<[u32]>)]>,
     /// the loops: the loop and the slots of its operands
     loops: Box<[LoopSlots]>,
     /// `Some(first)` if no input's slot is reused and input `i` is in slot `first + i` (a loop
     /// body's program: the loop writes the values that do not change between iterations once
     /// per run, and each window in one piece)
     kept_inputs_at: Option<u32>,
+    /// the slot pairs the superinstructions run over (see [`Code::MulThenAddChain`])
+    pairs: Box<[[u32; 2]]>,
+    /// per loop, per variant of its body, a program of the body to run instead of its cached
+    /// one ([`Graph::body_program`]); empty but for [`Graph::program_without_superinstructions`]
+    bodies: Box<[Box<[Program]>]>,
 }
 
 const UNUSED: u32 = u32::MAX;
 
-/// A loop of a program: the loop, the slots of its operands and, per group of its operands (see
-/// `LoopDef::groups`), true if the group's values are in consecutive slots (data as parameters:
-/// the loop copies them in one piece; filled in at the end of `Program::lower`).
-type LoopSlots = (Arc<LoopDef>, Box<[u32]>, Box<[bool]>);
+/// A loop of a program: the loop, the slots of its operands, per group of its operands (see
+/// `LoopDef::groups`) true if the group's values are in consecutive slots (data as parameters:
+/// the loop copies them in one piece), and `Some(first)` if all of its operands are, from slot
+/// `first` on (the loop then reads them where they are, with no copy; both filled in at the end
+/// of `Program::lower`).
+type LoopSlots = (Arc<LoopDef>, Box<[u32]>, Box<[bool]>, Option<u32>);
 
 impl Program {
     /// Lowers `g`.
     pub(crate) fn new(g: &Graph) -> Program {
-        Self::lower(g, false)
+        Self::lower(g, false, true)
     }
 
     /// Lowers `g` as a loop body: the same instructions as [`Program::new`], but every input has
     /// a slot, the inputs' slots follow each other in order, and they are never reused.
     pub(crate) fn with_inputs_kept(g: &Graph) -> Program {
-        Self::lower(g, true)
+        Self::lower(g, true, true)
     }
 
-    /// Lowers `g`, reusing the slots of dead inputs unless `inputs_kept`: the passes in order.
-    fn lower(g: &Graph, inputs_kept: bool) -> Program {
+    /// Lowers `g` without superinstructions, and the bodies of its loops (at any depth) too: the
+    /// same operations in the same order as [`Program::new`]'s, one dispatch each.
+    fn without_superinstructions(g: &Graph, inputs_kept: bool) -> Program {
+        let mut p = Self::lower(g, inputs_kept, false);
+        p.bodies = p
+            .loops
+            .iter()
+            .map(|(def, _, _, _)| {
+                def.variants
+                    .iter()
+                    .map(|v| Self::without_superinstructions(v, true))
+                    .collect()
+            })
+            .collect();
+        p
+    }
+
+    /// Lowers `g`, reusing the slots of dead inputs unless `inputs_kept`, with superinstructions
+    /// if `fuse_runs`: the passes in order.
+    fn lower(g: &Graph, inputs_kept: bool, fuse_runs: bool) -> Program {
         // 1. the order (shared with the other backends), with the fused pairs made one step
         let schedule = Schedule::of(g);
         let uses = use_counts(g);
@@ -328,7 +374,14 @@ impl Program {
         // 3. slots and instructions
         let mut lowered = Lowered::slots_of_leaves(g);
         let input_slots = lowered.input_slots(g, &last_use, inputs_kept);
+        lowered.constant_tails(g);
         let code = lowered.instructions(g, &steps, &fused, &last_use, inputs_kept);
+        // 4. runs of instructions that one dispatch can do (same operations, same order)
+        let (code, pairs) = if fuse_runs {
+            superinstructions(&code)
+        } else {
+            (code, Vec::new())
+        };
         let Lowered {
             slot,
             consts,
@@ -339,27 +392,29 @@ impl Program {
             ..
         } = lowered;
         let n_slots = n_slots as usize;
-        // 4. the interpreter reads and writes slots without bounds checks: check every index once
-        verify(&code, &calls, &loops, n_slots);
+        // 5. the interpreter reads and writes slots without bounds checks: check every index once
+        verify(&code, &calls, &loops, &pairs, n_slots);
         let kept_inputs_at = kept_inputs_at(&input_slots, param_base + g.num_params(), n_slots)
             .filter(|_| inputs_kept);
         mark_consecutive_groups(&mut loops);
         Program {
             n_slots,
-            consts,
-            input_slots,
+            consts: consts.into_boxed_slice(),
+            input_slots: input_slots.into_boxed_slice(),
             param_base,
             n_params: g.num_params(),
-            code,
+            code: code.into_boxed_slice(),
             output_slots: g.output_nodes().iter().map(|&o| slot[o as usize]).collect(),
             guards: g
                 .guards()
                 .iter()
                 .map(|k| (k.test, k.expected, Words::of(g, k)))
                 .collect(),
-            calls,
+            calls: calls.into_boxed_slice(),
             loops: loops.into_boxed_slice(),
             kept_inputs_at,
+            pairs: pairs.into_boxed_slice(),
+            bodies: Box::new([]),
         }
     }
 
@@ -420,7 +475,8 @@ impl Program {
         self.n_slots
     }
 
-    /// The number of instructions (operations and guard checks).
+    /// The number of instructions (operations and guard checks; a superinstruction, which runs
+    /// a chain of operations with one dispatch, counts once).
     pub fn len(&self) -> usize {
         self.code.len()
     }
@@ -440,12 +496,17 @@ impl Program {
         Evaluator {
             program: self,
             work,
-            loops: self
-                .loops
-                .iter()
-                .map(|(def, _, _)| LoopWork::new(def))
-                .collect(),
+            loops: self.loop_works(),
         }
+    }
+
+    /// The buffers of each loop, with an evaluator of each variant of its body.
+    fn loop_works<T: Value>(&self) -> Vec<LoopWork<'_, T>> {
+        self.loops
+            .iter()
+            .enumerate()
+            .map(|(k, (def, _, _, _))| LoopWork::new(def, self.bodies.get(k).map(|b| &b[..])))
+            .collect()
     }
 
     /// The error for guard `k`, which answered `found`.
@@ -454,6 +515,16 @@ impl Program {
     fn guard_error(&self, k: usize, found: u64, values: [f64; 2]) -> GraphError {
         let (test, expected, ref words) = self.guards[k];
         words.error(k, test, expected, found, values)
+    }
+}
+
+impl Graph {
+    /// The graph lowered without superinstructions (nor in the bodies of its loops): the same
+    /// operations in the same order as [`Graph::program`]'s, each with a dispatch of its own. For
+    /// tests that superinstructions change no bit; not cached.
+    #[doc(hidden)]
+    pub fn program_without_superinstructions(&self) -> Program {
+        Program::without_superinstructions(self, false)
     }
 }
 
@@ -521,6 +592,102 @@ fn fused_reads<'g>(g: &'g Graph, fused: &[Fused], step: &Step) -> Operands<'g> {
     }
 }
 
+/// The shortest run of instructions made one superinstruction: a superinstruction is a call
+/// (out of the dispatch loop), which costs more than the dispatches it saves on shorter runs
+/// (measured with runs of 2 on the gradient of Rosenbrock, n = 1024: 260 080 → 313 276
+/// instructions per evaluation).
+const MIN_RUN: usize = 4;
+
+/// Superinstructions: runs of consecutive instructions that one dispatch does, with the same
+/// operations in the same order (so every value type gets the same bits):
+/// - a chain of `MulThenAdd`s (or of `ChainMulThenAdd`s) in which each instruction adds to the
+///   result of the one before, in the same slot, and reads it only there: a value read anywhere
+///   else keeps its slot (lowering frees a slot only after its value's last read), so a chain
+///   never runs past a read of its partial sum (see [`Code::MulThenAddChain`]);
+/// - a run of `ChainMul`s by the same right operand, up to and including the first that writes
+///   that operand's slot (see [`Code::ChainMulRun`]).
+///
+/// Returns the new code and the slot pairs the superinstructions read.
+fn superinstructions(code: &[Instr]) -> (Vec<Instr>, Vec<[u32; 2]>) {
+    let mut out = Vec::with_capacity(code.len());
+    let mut pairs: Vec<[u32; 2]> = Vec::new();
+    let mut i = 0;
+    while i < code.len() {
+        let first = code[i];
+        let (chain, end) = match first.code {
+            Code::MulThenAdd | Code::ChainMulThenAdd => {
+                let same =
+                    |c: Code| core::mem::discriminant(&c) == core::mem::discriminant(&first.code);
+                let mut j = i + 1;
+                while j < code.len() && same(code[j].code) && {
+                    let (prev, cur) = (code[j - 1], code[j]);
+                    cur.c == prev.dst && cur.dst == cur.c && cur.a != cur.c && cur.b != cur.c
+                } {
+                    j += 1;
+                }
+                let chain = if matches!(first.code, Code::MulThenAdd) {
+                    Code::MulThenAddChain
+                } else {
+                    Code::ChainMulThenAddChain
+                };
+                (Some(chain), j)
+            }
+            Code::ChainMul => {
+                let y = first.b;
+                let mut j = i;
+                while j < code.len() && matches!(code[j].code, Code::ChainMul) && code[j].b == y {
+                    j += 1;
+                    if code[j - 1].dst == y {
+                        break;
+                    }
+                }
+                (Some(Code::ChainMulRun), j)
+            }
+            _ => (None, i + 1),
+        };
+        match chain {
+            Some(mut c) if end - i >= MIN_RUN => {
+                let at = pairs.len() as u32;
+                let run = &code[i..end];
+                let strided = run
+                    .windows(2)
+                    .all(|p| p[1].a == p[0].a + 1 && p[1].b == p[0].b + 1);
+                match c {
+                    Code::ChainMulRun => pairs.extend(run.iter().map(|x| [x.dst, x.a])),
+                    _ if strided => {
+                        pairs.push([first.a, first.b]);
+                        c = match c {
+                            Code::MulThenAddChain => Code::MulThenAddStrided,
+                            _ => Code::ChainMulThenAddStrided,
+                        };
+                    }
+                    _ => pairs.extend(run.iter().map(|x| [x.a, x.b])),
+                }
+                let last = code[end - 1];
+                out.push(Instr {
+                    code: c,
+                    dst: last.dst,
+                    a: at,
+                    b: (end - i) as u32,
+                    c: match c {
+                        Code::ChainMulRun => first.b,
+                        _ => first.c,
+                    },
+                });
+                i = end;
+            }
+            _ => {
+                out.push(first);
+                i += 1;
+            }
+        }
+    }
+    (out, pairs)
+}
+
+/// Constants (their bits) and the slots made for them (see [`Lowered::constant_tails`]).
+type ConstantTail = (Box<[u64]>, Box<[u32]>);
+
 /// The state of slot assignment while lowering: each node's slot, the free slots, and what the
 /// instructions refer to besides slots (the custom calls and loops).
 struct Lowered {
@@ -537,6 +704,9 @@ struct Lowered {
     loop_index: Vec<u32>,
     /// the step at which each node's slot was freed (operands read twice are freed once)
     freed_at: Vec<usize>,
+    /// loops whose constant operands from the `.1`-th on have slots of their own, `.2` (see
+    /// [`Lowered::constant_tails`])
+    tails: Vec<(usize, usize, Box<[u32]>)>,
 }
 
 impl Lowered {
@@ -567,6 +737,67 @@ impl Lowered {
             loops: Vec::new(),
             loop_index: vec![u32::MAX; n],
             freed_at: vec![usize::MAX; n],
+            tails: Vec::new(),
+        }
+    }
+
+    /// Copies of constants in the slots right after the last one taken, for a loop whose
+    /// operands are in consecutive slots up to it but for a tail of constants (the gradient of a
+    /// loss over data as parameters: the data, then the weights as inputs, then the seed 1): the
+    /// loop then reads all of its operands where they are, with no copy. Made for the first such
+    /// loop, and shared by every other loop with the same operands up to the same slot and the
+    /// same constants after them. Call before any slot is reused.
+    fn constant_tails(&mut self, g: &Graph) {
+        let nodes = g.nodes();
+        let end = self.n_slots; // the next slot taken
+        debug_assert!(self.free.is_empty());
+        // the constants given slots, and those slots
+        let mut made: Option<ConstantTail> = None;
+        for (i, node) in nodes.iter().enumerate() {
+            let Node::Loop(k) = *node else { continue };
+            if g.loop_def(k).groups().any(|(_, from)| from.is_some()) {
+                continue;
+            }
+            let args = node.args(g.calls());
+            let t = args
+                .iter()
+                .rposition(|&o| !matches!(nodes[o as usize], Node::Const(_)))
+                .map_or(0, |t| t + 1);
+            if t == 0 || t == args.len() {
+                continue;
+            }
+            let slot = |o: u32| self.slot[o as usize];
+            let ends_here = slot(args[t - 1]).checked_add(1) == Some(end)
+                && args[..t]
+                    .windows(2)
+                    .all(|p| slot(p[1]) == slot(p[0]).wrapping_add(1));
+            if !ends_here {
+                continue;
+            }
+            let bits: Box<[u64]> = args[t..]
+                .iter()
+                .map(|&o| match nodes[o as usize] {
+                    Node::Const(b) => b,
+                    _ => unreachable!(),
+                })
+                .collect();
+            let slots = match &made {
+                Some((b, s)) if *b == bits => s.clone(),
+                Some(_) => continue,
+                None => {
+                    let s: Box<[u32]> = bits
+                        .iter()
+                        .map(|&b| {
+                            let s = self.take();
+                            self.consts.push((s, f64::from_bits(b)));
+                            s
+                        })
+                        .collect();
+                    made = Some((bits, s.clone()));
+                    s
+                }
+            };
+            self.tails.push((i, t, slots));
         }
     }
 
@@ -624,15 +855,18 @@ impl Lowered {
             {
                 // the operands' slots go to the loop's list, `a` is the loop's index (a sequence
                 // read from another loop's results: that loop's index)
-                let slots: Box<[u32]> = args
+                let mut slots: Box<[u32]> = args
                     .iter()
                     .map(|&o| match nodes[o as usize] {
                         Node::Loop(_) => self.loop_index[o as usize],
                         _ => self.slot[o as usize],
                     })
                     .collect();
+                if let Some((_, t, tail)) = self.tails.iter().find(|x| x.0 == i) {
+                    slots[*t..].copy_from_slice(tail);
+                }
                 self.loops
-                    .push((g.loop_def(k).clone(), slots, Box::new([])));
+                    .push((g.loop_def(k).clone(), slots, Box::new([]), None));
                 self.loop_index[i] = self.loops.len() as u32 - 1;
                 a[0] = self.loop_index[i];
             } else if let Step::Op(i) = *step
@@ -700,10 +934,39 @@ impl Lowered {
 ///
 /// # Panics
 /// On an index out of range (a bug of the lowering).
-fn verify(code: &[Instr], calls: &[(CustomFn, Box<[u32]>)], loops: &[LoopSlots], n_slots: usize) {
+fn verify(
+    code: &[Instr],
+    calls: &[(CustomFn, Box<[u32]>)],
+    loops: &[LoopSlots],
+    pairs: &[[u32; 2]],
+    n_slots: usize,
+) {
     for ins in code {
+        if let Code::MulThenAddStrided | Code::ChainMulThenAddStrided = ins.code {
+            let (at, len) = (ins.a as usize, ins.b as usize);
+            let ok = at < pairs.len()
+                && pairs[at]
+                    .iter()
+                    .all(|&s| (s as usize).checked_add(len).is_some_and(|e| e <= n_slots))
+                && (ins.c as usize) < n_slots
+                && (ins.dst as usize) < n_slots;
+            assert!(ok, "nilpotent::graph: a slot index is out of range (a bug)");
+            continue;
+        }
+        if let Code::MulThenAddChain | Code::ChainMulThenAddChain | Code::ChainMulRun = ins.code {
+            let (at, len) = (ins.a as usize, ins.b as usize);
+            let ok = at.checked_add(len).is_some_and(|end| end <= pairs.len())
+                && pairs[at..at + len]
+                    .iter()
+                    .flatten()
+                    .all(|&s| (s as usize) < n_slots)
+                && (ins.c as usize) < n_slots
+                && (ins.dst as usize) < n_slots;
+            assert!(ok, "nilpotent::graph: a slot index is out of range (a bug)");
+            continue;
+        }
         if let Code::Loop = ins.code {
-            let (def, slots, _) = &loops[ins.a as usize];
+            let (def, slots, _, _) = &loops[ins.a as usize];
             let mut at = 0;
             let mut ok = true;
             for (len, from) in def.groups() {
@@ -725,7 +988,7 @@ fn verify(code: &[Instr], calls: &[(CustomFn, Box<[u32]>)], loops: &[LoopSlots],
             continue;
         }
         if let Code::LoopOut = ins.code {
-            let (def, _, _) = &loops[ins.a as usize];
+            let (def, _, _, _) = &loops[ins.a as usize];
             let ok = (ins.b as usize) < def.num_results() && (ins.dst as usize) < n_slots;
             assert!(ok, "nilpotent::graph: a slot index is out of range (a bug)");
             continue;
@@ -768,7 +1031,10 @@ fn kept_inputs_at(input_slots: &[u32], after_params: usize, n_slots: usize) -> O
 /// For each loop, per group of its operands, whether the group's values are in consecutive slots
 /// (the loop then copies them in one piece).
 fn mark_consecutive_groups(loops: &mut [LoopSlots]) {
-    for (def, slots, blocks) in loops {
+    for (def, slots, blocks, whole) in loops {
+        let all_values = def.groups().all(|(_, from)| from.is_none());
+        *whole = (all_values && !slots.is_empty() && slots.windows(2).all(|p| p[1] == p[0] + 1))
+            .then(|| slots[0]);
         let mut at = 0;
         *blocks = def
             .groups()
@@ -784,6 +1050,112 @@ fn mark_consecutive_groups(loops: &mut [LoopSlots]) {
                 }
             })
             .collect();
+    }
+}
+
+/// Runs the loop `loops[a]` of `p` on the slots `w` (out of line: the dispatch loop stays lean).
+#[inline(never)]
+fn run_loop<'p, T: Value>(
+    p: &'p Program,
+    a: usize,
+    w: &[T],
+    loops: &mut [LoopWork<'p, T>],
+) -> Result<(), GraphError> {
+    let (def, slots, blocks, whole) = &p.loops[a];
+    let (before, rest) = loops.split_at_mut(a);
+    let lw = &mut rest[0];
+    let (mut at, mut to) = (0, 0);
+    // (operands in consecutive slots are read where they are, not copied)
+    let groups = if whole.is_some() {
+        None
+    } else {
+        Some(def.groups())
+    };
+    for ((len, from), &block) in groups.into_iter().flatten().zip(blocks.iter()) {
+        match from {
+            None if block && len > 0 => {
+                let first = slots[at] as usize;
+                lw.args[to..to + len].copy_from_slice(&w[first..first + len]);
+                at += len;
+            }
+            None => {
+                for (x, &sl) in lw.args[to..to + len].iter_mut().zip(&slots[at..at + len]) {
+                    *x = w[sl as usize];
+                }
+                at += len;
+            }
+            Some(off) => {
+                let f = &before[slots[at] as usize].results;
+                lw.args[to..to + len].copy_from_slice(&f[off..off + len]);
+                at += 1;
+            }
+        }
+        to += len;
+    }
+    let LoopWork {
+        evals,
+        args,
+        input,
+        out,
+        results,
+    } = lw;
+    let args = match *whole {
+        Some(first) => &w[first as usize..first as usize + slots.len()],
+        None => &args[..],
+    };
+    def.run(args, evals, input, out, results, 0)
+        .map_err(|(t, e)| GraphError::LoopGuard {
+            iteration: def.iteration(t),
+            variants: def.variants.len(),
+            first: e.to_string(),
+        })
+}
+
+/// A chain superinstruction: `acc = w[init]`, then `acc = step(w[x], w[y], acc)` for each pair
+/// `(x, y)` in order; returns `acc`.
+#[inline(never)]
+fn run_chain<T: Value>(w: &[T], pairs: &[[u32; 2]], init: usize, step: impl Fn(T, T, T) -> T) -> T {
+    let mut acc = w[init];
+    for &[x, y] in pairs {
+        // SAFETY: every slot of a superinstruction's pairs is below `w.len()` (`w` is the
+        // program's slots; checked once in `Program::new` by `verify`, as for every instruction).
+        #[allow(unsafe_code)]
+        let (x, y) = unsafe { (*w.get_unchecked(x as usize), *w.get_unchecked(y as usize)) };
+        acc = step(x, y, acc);
+    }
+    acc
+}
+
+/// A chain superinstruction over consecutive slots: [`run_chain`] over the pairs
+/// `(x + j, y + j)`, `j` in `0..n`.
+#[inline(never)]
+fn run_strided<T: Value>(
+    w: &[T],
+    [x, y]: [u32; 2],
+    n: usize,
+    init: usize,
+    step: impl Fn(T, T, T) -> T,
+) -> T {
+    let (x, y) = (x as usize, y as usize);
+    let mut acc = w[init];
+    for (&x, &y) in w[x..x + n].iter().zip(&w[y..y + n]) {
+        acc = step(x, y, acc);
+    }
+    acc
+}
+
+/// A run of `ChainMul`s by the slot `y`: `w[d] = w[x] ⊙ w[y]` for each pair `(d, x)` in order,
+/// `w[y]` read once (no pair but the last writes it, see `superinstructions`).
+#[inline(never)]
+fn run_chain_mul<T: Value>(w: &mut [T], pairs: &[[u32; 2]], y: usize) {
+    let y = w[y];
+    for &[d, x] in pairs {
+        // SAFETY: as in `run_chain`.
+        #[allow(unsafe_code)]
+        unsafe {
+            let v = w.get_unchecked(x as usize).apply_chain_mul(y);
+            *w.get_unchecked_mut(d as usize) = v;
+        }
     }
 }
 
@@ -825,14 +1197,19 @@ struct LoopWork<'p, T> {
 }
 
 impl<'p, T: Value> LoopWork<'p, T> {
-    fn new(def: &'p LoopDef) -> Self {
+    /// The buffers of the loop `def`, running `bodies` if given (a program of each variant),
+    /// else each variant's cached program.
+    fn new(def: &'p LoopDef, bodies: Option<&'p [Program]>) -> Self {
         let zero = T::from_constant(0.0);
         LoopWork {
-            evals: def
-                .variants
-                .iter()
-                .map(|g| g.body_program().evaluator())
-                .collect(),
+            evals: match bodies {
+                Some(b) => b.iter().map(|p| p.evaluator()).collect(),
+                None => def
+                    .variants
+                    .iter()
+                    .map(|g| g.body_program().evaluator())
+                    .collect(),
+            },
             args: vec![zero; def.num_args()],
             input: vec![zero; def.body_inputs()],
             out: vec![zero; def.body_outputs()],
@@ -868,11 +1245,7 @@ impl<'p, T: Value> Evaluator<'p, T> {
         Evaluator {
             program,
             work,
-            loops: program
-                .loops
-                .iter()
-                .map(|(def, _, _)| LoopWork::new(def))
-                .collect(),
+            loops: program.loop_works(),
         }
     }
 
@@ -989,6 +1362,24 @@ impl<'p, T: Value> Evaluator<'p, T> {
                 Code::ChainMul => r(a).apply_chain_mul(r(b)),
                 Code::MulThenAdd => r(a).apply_mul_then_add(r(b), r(c)),
                 Code::ChainMulThenAdd => r(a).apply_chain_mul_then_add(r(b), r(c)),
+                // (the superinstructions out of line: the dispatch loop stays as lean as without
+                // them, measured on straight-line programs)
+                Code::MulThenAddChain => run_chain(w, &p.pairs[a..a + b], c, |x, y, acc| {
+                    x.apply_mul_then_add(y, acc)
+                }),
+                Code::ChainMulThenAddChain => run_chain(w, &p.pairs[a..a + b], c, |x, y, acc| {
+                    x.apply_chain_mul_then_add(y, acc)
+                }),
+                Code::MulThenAddStrided => run_strided(w, p.pairs[a], b, c, |x, y, acc| {
+                    x.apply_mul_then_add(y, acc)
+                }),
+                Code::ChainMulThenAddStrided => run_strided(w, p.pairs[a], b, c, |x, y, acc| {
+                    x.apply_chain_mul_then_add(y, acc)
+                }),
+                Code::ChainMulRun => {
+                    run_chain_mul(w, &p.pairs[a..a + b], c);
+                    continue;
+                }
                 Code::Custom => {
                     let (op, slots) = &p.calls[a];
                     let args = &mut scratch[..slots.len()];
@@ -998,47 +1389,7 @@ impl<'p, T: Value> Evaluator<'p, T> {
                     T::apply_custom(op, args)
                 }
                 Code::Loop => {
-                    let (def, slots, blocks) = &p.loops[a];
-                    let (before, rest) = loops.split_at_mut(a);
-                    let lw = &mut rest[0];
-                    let (mut at, mut to) = (0, 0);
-                    for ((len, from), &block) in def.groups().zip(blocks.iter()) {
-                        match from {
-                            None if block && len > 0 => {
-                                let first = slots[at] as usize;
-                                lw.args[to..to + len].copy_from_slice(&w[first..first + len]);
-                                at += len;
-                            }
-                            None => {
-                                for (x, &sl) in
-                                    lw.args[to..to + len].iter_mut().zip(&slots[at..at + len])
-                                {
-                                    *x = r(sl as usize);
-                                }
-                                at += len;
-                            }
-                            Some(off) => {
-                                let f = &before[slots[at] as usize].results;
-                                lw.args[to..to + len].copy_from_slice(&f[off..off + len]);
-                                at += 1;
-                            }
-                        }
-                        to += len;
-                    }
-                    let LoopWork {
-                        evals,
-                        args,
-                        input,
-                        out,
-                        results,
-                    } = lw;
-                    if let Err((t, e)) = def.run(args, evals, input, out, results, 0) {
-                        return Err(GraphError::LoopGuard {
-                            iteration: def.iteration(t),
-                            variants: def.variants.len(),
-                            first: e.to_string(),
-                        });
-                    }
+                    run_loop(p, a, w, loops)?;
                     continue;
                 }
                 Code::LoopOut => loops[a].results[b],
@@ -1123,5 +1474,48 @@ mod tests {
         assert!((d[0].eps[0] - out[1]).abs() <= 1e-12 * out[1].abs().max(1.0));
         // across the branch: a guard error, not a number
         assert!(eval.eval_into(&[0.5, -1.5, -0.25], &mut out).is_err());
+    }
+}
+
+#[cfg(test)]
+mod superinstruction_tests {
+    use super::*;
+
+    /// The logistic loss over rows [x (d), y] (the benchmark, `dev/examples/loops_graph.rs`).
+    fn logistic<T: crate::Real>(w: &[T], rows: &[T]) -> T {
+        let d = w.len();
+        crate::sum_map(rows, d + 1, |r| {
+            let z = (0..d).fold(T::zero(), |s, j| s + w[j] * r[j]);
+            let y = r[d];
+            y * (T::one() + (-z).exp()).ln() + (-y + 1.0) * (T::one() + z.exp()).ln()
+        })
+    }
+
+    /// The instructions the interpreter dispatches per row of the logistic gradient (d = 100):
+    /// the two dot products and the adjoint spread over the weights are one instruction each, so
+    /// a change that stops fusing them (327 dispatches per row before) fails here. And both loops
+    /// read the data where it is, with no copy per call.
+    #[test]
+    fn the_logistic_gradient_loop_bodies_are_fused() {
+        let d = 100;
+        let w: Vec<f64> = (0..d).map(|j| 0.01 * j as f64 - 0.5).collect();
+        let rows: Vec<f64> = (0..3 * (d + 1)).map(|k| (k as f64 * 0.37).sin()).collect();
+        let g = Graph::record_with(&w, &rows, logistic).gradient();
+        let (fused, plain) = (g.program(), g.program_without_superinstructions());
+        let bodies = |p: &Program| -> Vec<usize> {
+            p.loops
+                .iter()
+                .flat_map(|(def, ..)| def.variants.iter().map(|v| v.body_program().len()))
+                .collect()
+        };
+        let unfused: Vec<usize> = plain.bodies.iter().flatten().map(Program::len).collect();
+        assert_eq!(unfused, [111, 216]);
+        let dispatched = bodies(fused);
+        assert!(
+            dispatched.len() == 2 && dispatched.iter().sum::<usize>() <= 32,
+            "{dispatched:?} instructions per row"
+        );
+        let whole: Vec<bool> = fused.loops.iter().map(|l| l.3.is_some()).collect();
+        assert_eq!(whole, [true, true], "the loops copy their operands");
     }
 }

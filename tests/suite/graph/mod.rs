@@ -35,6 +35,7 @@ mod emit;
 mod jit;
 mod loops;
 mod params;
+mod superinstructions;
 
 use crate::common;
 use crate::common::domains::{binary_domain, unary_domain};
