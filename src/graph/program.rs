@@ -1482,9 +1482,9 @@ mod superinstruction_tests {
     use super::*;
 
     /// The logistic loss over rows [x (d), y] (the benchmark, `dev/examples/loops_graph.rs`).
-    fn logistic<T: crate::Real>(w: &[T], rows: &[T]) -> T {
+    fn logistic<T: crate::base::real::Real>(w: &[T], rows: &[T]) -> T {
         let d = w.len();
-        crate::sum_map(rows, d + 1, |r| {
+        crate::base::loops::sum_map(rows, d + 1, |r| {
             let z = (0..d).fold(T::zero(), |s, j| s + w[j] * r[j]);
             let y = r[d];
             y * (T::one() + (-z).exp()).ln() + (-y + 1.0) * (T::one() + z.exp()).ln()
