@@ -1081,6 +1081,15 @@ impl Gen<'_, '_> {
                 self.b.ins().load(types::F64, trusted(), p, (k as i32) * 8)
             }
             Node::Const(bits) => self.b.ins().f64const(f64::from_bits(bits)),
+            // a loop's result is read from its slot where it is used (the loop's results keep
+            // their slots to the end of the function)
+            Node::LoopOut(l, j) => {
+                let at = self.layout[l as usize].expect("a loop node").results + j;
+                let work = self.work;
+                self.b
+                    .ins()
+                    .load(types::F64, trusted(), work, slot_offset(at))
+            }
             _ => match self.spill[i as usize] {
                 NO_SLOT => self.vals[i as usize].expect("operands come before their uses"),
                 s => {
@@ -1165,13 +1174,7 @@ impl Gen<'_, '_> {
             Node::Input(_) | Node::Param(_) | Node::Const(_) => unreachable!("not an operation"),
             Node::Custom(_) => unreachable!("refused by Graph::compile"),
             Node::Loop(_) => unreachable!("a loop node is a call (Gen::loop_call)"),
-            Node::LoopOut(l, j) => {
-                let at = self.layout[l as usize].expect("a loop node").results + j;
-                let work = self.work;
-                self.b
-                    .ins()
-                    .load(types::F64, trusted(), work, slot_offset(at))
-            }
+            Node::LoopOut(..) => unreachable!("read where it is used (Gen::val)"),
             Node::Unary(op, a) => {
                 let x = self.val(a);
                 self.unary(op, x)
@@ -1667,7 +1670,8 @@ impl Graph {
         (chunk > 0 || schedule.guards_first.is_empty())
             && self.nodes()[range.clone()]
                 .iter()
-                .all(|n| !n.is_operation())
+                // (a loop's result is read where it is used: no code of its own)
+                .all(|n| !n.is_operation() || matches!(n, Node::LoopOut(..)))
             && schedule.guards_after[range].iter().all(Vec::is_empty)
     }
 }
@@ -1709,7 +1713,7 @@ impl Gen<'_, '_> {
                     &[],
                 );
                 self.b.switch_to_block(next);
-            } else if node.is_operation() {
+            } else if node.is_operation() && !matches!(node, Node::LoopOut(..)) {
                 self.current = i;
                 let v = self.op(node);
                 match self.spill[i] {
@@ -1747,13 +1751,74 @@ impl Gen<'_, '_> {
         self.b.switch_to_block(next);
     }
 
-    /// Stores the outputs to `out` (in the last piece).
+    /// Stores the outputs to `out` (in the last piece). A run of outputs that are consecutive
+    /// results of one loop (a gradient read off a loop's array of window adjoints) is copied by
+    /// a loop in the code, not one load and store each: the code's size does not grow with it.
     fn store_outputs(&mut self, out: Val) {
-        for (k, &o) in self.g.output_nodes().iter().enumerate() {
-            let v = self.val(o);
-            self.b.ins().store(trusted(), v, out, (k as i32) * 8);
+        let g = self.g;
+        let outs = g.output_nodes();
+        let mut k = 0;
+        while k < outs.len() {
+            let run = loop_results_run(g, &outs[k..]);
+            if run >= COPY_RUN {
+                let Node::LoopOut(l, j) = g.nodes()[outs[k] as usize] else {
+                    unreachable!("a run of a loop's results")
+                };
+                let from = self.layout[l as usize].expect("a loop node").results + j;
+                self.copy_results(from, out, k, run);
+                k += run;
+            } else {
+                let v = self.val(outs[k]);
+                self.b.ins().store(trusted(), v, out, (k as i32) * 8);
+                k += 1;
+            }
         }
     }
+
+    /// Copies the `m` work slots from `from` on to `out[k..k + m]`, by a loop in the code.
+    fn copy_results(&mut self, from: u32, out: Val, k: usize, m: usize) {
+        let head = self.b.create_block();
+        self.b.append_block_param(head, types::I64);
+        let body = self.b.create_block();
+        let done = self.b.create_block();
+        let e0 = self.b.ins().iconst(types::I64, 0);
+        self.b.ins().jump(head, &[BlockArg::Value(e0)]);
+        self.b.switch_to_block(head);
+        let e = self.b.block_params(head)[0];
+        let more = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThan, e, m as i64);
+        self.b.ins().brif(more, body, &[], done, &[]);
+        self.b.switch_to_block(body);
+        let offset = self.b.ins().imul_imm_s(e, 8);
+        let src = self.b.ins().iadd(self.work, offset);
+        let v = self
+            .b
+            .ins()
+            .load(types::F64, trusted(), src, slot_offset(from));
+        let dst = self.b.ins().iadd(out, offset);
+        self.b.ins().store(trusted(), v, dst, (k as i32) * 8);
+        let e1 = self.b.ins().iadd_imm_s(e, 1);
+        self.b.ins().jump(head, &[BlockArg::Value(e1)]);
+        self.b.switch_to_block(done);
+    }
+}
+
+/// The shortest run of outputs [`Gen::store_outputs`] copies by a loop.
+const COPY_RUN: usize = 16;
+
+/// The number of outputs at the start of `outs` that are consecutive results of one loop
+/// (`LoopOut(l, j)`, `LoopOut(l, j + 1)`, …).
+fn loop_results_run(g: &Graph, outs: &[u32]) -> usize {
+    let Some(&first) = outs.first() else { return 0 };
+    let Node::LoopOut(l, j) = g.nodes()[first as usize] else {
+        return 0;
+    };
+    outs.iter()
+        .enumerate()
+        .take_while(|&(m, &o)| g.nodes()[o as usize] == Node::LoopOut(l, j + m as u32))
+        .count()
 }
 
 /// The entry points of the functions `ids` of `module`, finalized.

@@ -685,6 +685,37 @@ fn jit_writes_the_logistic_gradients_loop_in_its_code() {
     assert_eq!(sizes[0], sizes[1], "the code does not grow with the rows");
 }
 
+/// The gradient of Rosenbrock over windows (`sum_windows`): its loops are written in the code,
+/// the window adjoints added into their array there, and its n outputs (consecutive results of
+/// the reverse loop) copied by a loop, so the code's size does not grow with n (it was one load
+/// and store per output: 36 MB at n = 10⁶); values bit for bit the interpreter's. (A graph of
+/// more than 4 096 nodes is compiled in pieces, and only pieces with code count: from n ≈ 2 000
+/// on, the loops' piece and the outputs' piece.)
+#[test]
+fn jit_code_of_a_gradient_over_windows_does_not_grow_with_n() {
+    fn rosenbrock_windows<T: nilpotent::Real>(x: &[T]) -> T {
+        nilpotent::sum_windows(x, 2, 1, |w| {
+            (w[1] - w[0] * w[0]).powi(2) * 100.0 + (-w[0] + 1.0).powi(2)
+        })
+    }
+    let mut rng = Rng::for_test("jit_code_of_a_gradient_over_windows");
+    let mut sizes = Vec::new();
+    for n in [4000, 40000] {
+        let x: Vec<f64> = (0..n).map(|_| rng.uniform(-2.0, 2.0)).collect();
+        let g = Graph::record(&x, rosenbrock_windows).gradient();
+        let c = g.compile().unwrap();
+        assert_eq!(c.loops_in_code(), (2, 0), "n = {n}");
+        sizes.push(c.code_size());
+        for _ in 0..3 {
+            let x: Vec<f64> = (0..n).map(|_| rng.uniform(-2.0, 2.0)).collect();
+            if let Err(why) = same_result(&c.eval(&x), &g.eval(&x)) {
+                panic!("n = {n}: compiled {why}");
+            }
+        }
+    }
+    assert_eq!(sizes[0], sizes[1], "the code does not grow with n");
+}
+
 /// The loops the JIT does not write in its code — a body with branches (several variants), a
 /// body with a loop in it (the inner loop is written in the code of the body's own function) —
 /// still run through the call per iteration, bit for bit the interpreter's, with its errors.
