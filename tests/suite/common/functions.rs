@@ -61,3 +61,15 @@ pub fn extended_rosenbrock<T: Float>(x: &[T]) -> T {
         s + c100 * a * a + b * b
     })
 }
+
+/// The logistic loss over rows `[x (d), y]` written with `sum_map`, without a branch (one variant
+/// of the loop body): y·log(1 + e^−z) + (1 − y)·log(1 + e^z), z = w·x — the benchmark of
+/// `dev/examples/loops_graph.rs` and `loops_compiled.rs`.
+pub fn logistic_rows<T: nilpotent::Real>(w: &[T], rows: &[T]) -> T {
+    let d = w.len();
+    nilpotent::sum_map(rows, d + 1, |r| {
+        let z = (0..d).fold(T::zero(), |s, j| s + w[j] * r[j]);
+        let y = r[d];
+        y * (T::one() + (-z).exp()).ln() + (-y + 1.0) * (T::one() + z.exp()).ln()
+    })
+}

@@ -10,6 +10,7 @@ use crate::graph::cases as compiled_cases;
 
 use std::time::Instant;
 
+use crate::common::functions::logistic_rows;
 use compiled_cases::{Rng, all_cases, random_cases, random_points, rosenbrock, same_result};
 use nilpotent::graph::{Compiled, Evaluate, Graph, GraphError};
 
@@ -432,17 +433,6 @@ fn jit_runs_loop_nodes_as_loops_bit_for_bit() {
 }
 
 // ----- loops written as loops in the machine code (issue "Loops as loops") -----
-
-/// The logistic loss over rows `[x (d), y]` without a branch (one variant of the body): the
-/// benchmark's (dev/examples/loops_compiled.rs).
-fn logistic_rows<T: nilpotent::Real>(w: &[T], rows: &[T]) -> T {
-    let d = w.len();
-    nilpotent::sum_map(rows, d + 1, |r| {
-        let z = (0..d).fold(T::zero(), |s, j| s + w[j] * r[j]);
-        let y = r[d];
-        y * (T::one() + (-z).exp()).ln() + (-y + 1.0) * (T::one() + z.exp()).ln()
-    })
-}
 
 /// A sum over rows of three of the inputs (the rows are inputs: the gradient has a value per row
 /// entry, stacked by the reverse loop).

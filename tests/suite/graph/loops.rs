@@ -3,19 +3,20 @@
 //! `f64` loop (bit for bit: the same operations in the same order), against the unrolled graph
 //! (`Graph::unrolled`), and their derivative graphs against the tape and finite differences.
 
+use crate::common::functions::logistic_rows as logistic;
 use nilpotent::graph::{Graph, GraphError};
 use nilpotent::{Real, fold, map_rows, reverse, scan, sum_map, sum_windows};
 
 /// A small deterministic generator (xorshift), values in [-1, 1).
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 impl Rng {
-    fn next(&mut self) -> f64 {
+    pub(super) fn next(&mut self) -> f64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         (self.0 >> 11) as f64 / (1u64 << 52) as f64 - 1.0
     }
-    fn vec(&mut self, n: usize) -> Vec<f64> {
+    pub(super) fn vec(&mut self, n: usize) -> Vec<f64> {
         (0..n).map(|_| self.next()).collect()
     }
 }
@@ -45,16 +46,6 @@ fn logistic_branch<T: Real>(w: &[T], rows: &[T]) -> T {
         } else {
             (T::one() + z.exp()).ln()
         }
-    })
-}
-
-/// Logistic loss without a branch: y·log(1 + e^−z) + (1 − y)·log(1 + e^z).
-fn logistic<T: Real>(w: &[T], rows: &[T]) -> T {
-    let d = w.len();
-    sum_map(rows, d + 1, |r| {
-        let z = (0..d).fold(T::zero(), |s, j| s + w[j] * r[j]);
-        let y = r[d];
-        y * (T::one() + (-z).exp()).ln() + (-y + 1.0) * (T::one() + z.exp()).ln()
     })
 }
 

@@ -5,33 +5,11 @@
 //! numbers, at random points and at 0, −0, ±∞ and NaN in a weight or a row; values against the
 //! plain `f64` function too (the same operations in the same order), gradients against the tape.
 
+use super::loops::Rng;
+use crate::common::functions::logistic_rows as logistic;
 use nilpotent::custom::{Custom, UnaryRule};
 use nilpotent::graph::{Graph, Program, Value};
 use nilpotent::{Dual, Real, reverse, scan, sum_map};
-
-/// A small deterministic generator (xorshift), values in [-1, 1).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-    }
-    fn vec(&mut self, n: usize) -> Vec<f64> {
-        (0..n).map(|_| self.next()).collect()
-    }
-}
-
-/// Logistic loss over rows [x (d), y] (the benchmark).
-fn logistic<T: Real>(w: &[T], rows: &[T]) -> T {
-    let d = w.len();
-    sum_map(rows, d + 1, |r| {
-        let z = (0..d).fold(T::zero(), |s, j| s + w[j] * r[j]);
-        let y = r[d];
-        y * (T::one() + (-z).exp()).ln() + (-y + 1.0) * (T::one() + z.exp()).ln()
-    })
-}
 
 /// Rows of `d` features and a 0/1 label.
 fn data(rng: &mut Rng, m: usize, d: usize) -> Vec<f64> {
