@@ -1481,27 +1481,12 @@ impl<'a> Gen<'a, '_> {
         // by a loop of their own
         let arrays: usize = def.scatters.iter().map(|w| w.len).sum();
         if arrays > 0 {
-            let fill = self.b.create_block();
-            self.b.append_block_param(fill, types::I64);
-            let fill_body = self.b.create_block();
-            let filled = self.b.create_block();
-            self.b.ins().jump(fill, &[BlockArg::Value(t0)]);
-            self.b.switch_to_block(fill);
-            let e = self.b.block_params(fill)[0];
-            let more = self
-                .b
-                .ins()
-                .icmp_imm_u(IntCC::UnsignedLessThan, e, arrays as i64);
-            self.b.ins().brif(more, fill_body, &[], filled, &[]);
-            self.b.switch_to_block(fill_body);
-            let neg_zero = self.b.ins().f64const(-0.0);
-            let offset = self.b.ins().imul_imm_s(e, 8);
-            let entry = self.b.ins().iadd(work, offset);
             let first = slot_offset(lay.results + def.scatter_at() as u32);
-            self.b.ins().store(trusted(), neg_zero, entry, first);
-            let e1 = self.b.ins().iadd_imm_s(e, 1);
-            self.b.ins().jump(fill, &[BlockArg::Value(e1)]);
-            self.b.switch_to_block(filled);
+            self.counted_loop(arrays, |cg, offset| {
+                let neg_zero = cg.b.ins().f64const(-0.0);
+                let entry = cg.b.ins().iadd(work, offset);
+                cg.b.ins().store(trusted(), neg_zero, entry, first);
+            });
         }
         let start: Vec<BlockArg> = core::iter::once(t0)
             .chain(init)
@@ -1777,9 +1762,23 @@ impl Gen<'_, '_> {
 
     /// Copies the `m` work slots from `from` on to `out[k..k + m]`, by a loop in the code.
     fn copy_results(&mut self, from: u32, out: Val, k: usize, m: usize) {
+        let work = self.work;
+        self.counted_loop(m, |cg, offset| {
+            let src = cg.b.ins().iadd(work, offset);
+            let v =
+                cg.b.ins()
+                    .load(types::F64, trusted(), src, slot_offset(from));
+            let dst = cg.b.ins().iadd(out, offset);
+            cg.b.ins().store(trusted(), v, dst, (k as i32) * 8);
+        });
+    }
+
+    /// A loop in the code over e = 0, …, m − 1: `body` writes the code of one iteration, given
+    /// the byte offset 8·e; the code goes on after the loop.
+    fn counted_loop(&mut self, m: usize, body: impl FnOnce(&mut Self, Val)) {
         let head = self.b.create_block();
         self.b.append_block_param(head, types::I64);
-        let body = self.b.create_block();
+        let iteration = self.b.create_block();
         let done = self.b.create_block();
         let e0 = self.b.ins().iconst(types::I64, 0);
         self.b.ins().jump(head, &[BlockArg::Value(e0)]);
@@ -1789,16 +1788,10 @@ impl Gen<'_, '_> {
             .b
             .ins()
             .icmp_imm_u(IntCC::UnsignedLessThan, e, m as i64);
-        self.b.ins().brif(more, body, &[], done, &[]);
-        self.b.switch_to_block(body);
+        self.b.ins().brif(more, iteration, &[], done, &[]);
+        self.b.switch_to_block(iteration);
         let offset = self.b.ins().imul_imm_s(e, 8);
-        let src = self.b.ins().iadd(self.work, offset);
-        let v = self
-            .b
-            .ins()
-            .load(types::F64, trusted(), src, slot_offset(from));
-        let dst = self.b.ins().iadd(out, offset);
-        self.b.ins().store(trusted(), v, dst, (k as i32) * 8);
+        body(self, offset);
         let e1 = self.b.ins().iadd_imm_s(e, 1);
         self.b.ins().jump(head, &[BlockArg::Value(e1)]);
         self.b.switch_to_block(done);
