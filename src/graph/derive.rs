@@ -35,7 +35,8 @@ impl Graph {
         );
         let (rec, syms) = self.replay();
         let y = self.output_nodes()[0];
-        let adjoints = self.sweep(&rec, &syms, y);
+        // (one sweep: a loop that only sums is not run twice, see `Graph::reverse_loop`)
+        let adjoints = self.sweep_fusing(&rec, &syms, &[(y, Sym::constant(1.0))], true);
         let mut outputs = vec![syms[y as usize].arg()];
         outputs.extend(adjoints.iter().map(|a| a.map_or(Arg::Const(0.0), Sym::arg)));
         rec.finish().finish(&outputs)
@@ -163,6 +164,18 @@ impl Graph {
         syms: &[Sym],
         seeds: &[(u32, Sym)],
     ) -> Vec<Option<Sym>> {
+        self.sweep_fusing(rec, syms, seeds, false)
+    }
+
+    /// [`Graph::sweep_seeded`]; with `fuse`, for the only sweep of a recording: a loop that only
+    /// sums gets its sums from its reverse loop where it can (see `Graph::reverse_loop`).
+    fn sweep_fusing(
+        &self,
+        rec: &Recording,
+        syms: &[Sym],
+        seeds: &[(u32, Sym)],
+        fuse: bool,
+    ) -> Vec<Option<Sym>> {
         rec.expect_innermost();
         let Some(top) = seeds.iter().map(|s| s.0).max() else {
             return vec![None; self.num_inputs()];
@@ -185,7 +198,17 @@ impl Graph {
         for i in (0..=top as usize).rev() {
             if let Node::Loop(k) = self.nodes()[i] {
                 if let Some(res) = loop_adj.remove(&(i as u32)) {
-                    self.reverse_loop(rec, i, k, syms, &res, &active, &mut adj, &mut loop_adj);
+                    self.reverse_loop(
+                        rec,
+                        i,
+                        k,
+                        syms,
+                        &res,
+                        &active,
+                        &mut adj,
+                        &mut loop_adj,
+                        fuse,
+                    );
                 }
                 continue;
             }

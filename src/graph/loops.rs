@@ -1148,8 +1148,17 @@ struct Layout {
 /// The vector-Jacobian product of the body variant `v` (of a loop with `sums` sums and
 /// `stacked` stacked values) as a graph with the inputs of the reverse loop's body (see
 /// [`Layout`]), recorded at `x0`: outputs the adjoint of the state, of the wanted free inputs,
-/// and of the wanted windows (which the reverse loop scatters into arrays).
-fn record_vjp(v: &Graph, lay: &Layout, sums: usize, stacked: usize, x0: &[f64]) -> Graph {
+/// then, with `values`, the variant's own sums (the values the forward loop adds up, which the
+/// reverse loop then keeps per iteration: see [`Graph::reverse_loop`]), and the adjoints of the
+/// wanted windows (which the reverse loop scatters into arrays).
+fn record_vjp(
+    v: &Graph,
+    lay: &Layout,
+    sums: usize,
+    stacked: usize,
+    values: bool,
+    x0: &[f64],
+) -> Graph {
     let (c, w) = (lay.c, lay.windows);
     let f = v.num_inputs() - c - w;
     let (rec, xs) = sym::start(x0, 0);
@@ -1177,6 +1186,10 @@ fn record_vjp(v: &Graph, lay: &Layout, sums: usize, stacked: usize, x0: &[f64]) 
     let z = |x: Option<Sym>| x.map_or(Arg::Const(0.0), Sym::arg);
     let mut outputs: Vec<Arg> = (0..c).map(|j| z(a[j])).collect();
     outputs.extend(lay.free_active.iter().map(|&j| z(a[c + w + j])));
+    if values {
+        let node = |j: usize| v.output_nodes()[c + j] as usize;
+        outputs.extend((0..sums).map(|j| vs[node(j)].arg()));
+    }
     for &(off, size) in &lay.seq_active {
         outputs.extend((off..off + size).map(|m| z(a[c + m])));
     }
@@ -1307,6 +1320,59 @@ fn add_segmented(
     (node, outs, values)
 }
 
+/// The loop that adds up, in the order of the iterations (k = 0, …, n − 1, from +0, as a forward
+/// loop's sums are), the `s = sums.len()` values per iteration that the reverse loop `r_node`
+/// keeps from its result `at` on (`results` its results' values): the sums of the forward loop
+/// `forward` (node of `rec`, the innermost recording, whose sums have the values `sums`), bit for
+/// bit. The recording then reads the forward loop's sums from this loop (see
+/// [`Graph::reverse_loop`]).
+fn add_value_sum(
+    rec: &Recording,
+    forward: u32,
+    sums: &[f64],
+    r_node: Sym,
+    at: usize,
+    n: usize,
+    results: &[f64],
+) {
+    let s = sums.len();
+    let kept = &results[at..at + n * s];
+    // the body: each value as it is (a sum of each)
+    let (body_rec, xs) = sym::start(&kept[..s], 0);
+    let outs: Vec<Arg> = xs.iter().map(|x| x.arg()).collect();
+    let body = body_rec.finish().finish(&outs);
+    let def = LoopDef {
+        variants: vec![body],
+        state: 0,
+        seqs: vec![Window {
+            size: s,
+            stride: s,
+            len: n * s,
+            from_loop: Some(at),
+        }],
+        free: 0,
+        iterations: n,
+        sums: s,
+        stacked: 0,
+        scatters: Vec::new(),
+        reverse: false,
+    };
+    let values = def.run_f64(kept).unwrap_or_else(|(t, e)| {
+        panic!(
+            "nilpotent::graph: a loop fails at iteration {t} at its recorded values ({e}; a bug)"
+        )
+    });
+    let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+    assert!(
+        values.iter().zip(sums).all(|(&a, &b)| same(a, b)),
+        "nilpotent::graph: the values a reverse loop keeps do not add up to its forward loop's \
+         sums ({values:?} against {sums:?}; a bug)"
+    );
+    let (node, _) = add_loop(Arc::new(def), &[r_node], &values);
+    let node = node.node().expect("a loop node") as u32;
+    rec.with(|b| b.alias_loop(forward, node));
+}
+
 /// The `Sym` of node `x` of the innermost recording.
 fn node_sym(x: u32) -> Sym {
     sym::with_innermost(|b| Sym::from_arg(Arg::Node(x), b))
@@ -1318,6 +1384,15 @@ impl Graph {
     /// loop — its body the vector-Jacobian product of the body's variants, iterating backwards
     /// over the states the replay stacked — and adds the adjoints of the loop's operands to `adj`
     /// (and, for a sequence read from another loop's results, to that loop's `loop_adj`).
+    ///
+    /// With `fuse`, a loop without a state that only sums (a [`crate::sum_map`]) and whose
+    /// reverse loop does not depend on its results (the sums' adjoints are not computed from the
+    /// sums: a loss that is the sum itself, plus terms of its own) is not run twice: the reverse
+    /// loop, which recomputes each iteration's forward pass anyway, also keeps each iteration's
+    /// values, and a loop over those adds them up in the forward loop's order (from +0, k = 0, …,
+    /// n − 1: its sums bit for bit). The recording then reads the forward loop's sums from that
+    /// loop ([`Builder::alias_loop`](super::record::Builder::alias_loop)), and the forward loop,
+    /// read by nothing, is left out of the graph.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn reverse_loop(
         &self,
@@ -1329,6 +1404,7 @@ impl Graph {
         active: &dyn Fn(u32) -> bool,
         adj: &mut [Option<Sym>],
         loop_adj: &mut std::collections::HashMap<u32, Vec<Option<Sym>>>,
+        fuse: bool,
     ) {
         let def = self.loop_def(k);
         let ops = &self.calls()[k as usize].args;
@@ -1490,6 +1566,16 @@ impl Graph {
             r_vals.push(a.value());
             r_ops.push(a);
         }
+        // keep the forward values in the reverse loop (see above): a loop that only sums, whose
+        // reverse loop's operands do not depend on it
+        let fuse = fuse
+            && c == 0
+            && s > 0
+            && o == 0
+            && def.scatters.is_empty()
+            && !def.reverse
+            && !def.has_guards()
+            && rec.with(|b| !b.depends_on(ln, r_ops.iter().filter_map(Sym::node)));
         // the windows' adjoints, each sequence's accumulated into an array of its length
         let scatters = active_seqs
             .iter()
@@ -1509,7 +1595,7 @@ impl Graph {
             free: f + s,
             iterations: n,
             sums: lay.free_active.len(),
-            stacked: 0,
+            stacked: if fuse { s } else { 0 },
             scatters,
             reverse: !def.reverse,
         };
@@ -1559,14 +1645,18 @@ impl Graph {
                                 rdef.iteration(t)
                             )
                         });
-                    let g = record_vjp(&def.variants[v], &lay, s, o, &input);
+                    let g = record_vjp(&def.variants[v], &lay, s, o, fuse, &input);
                     rdef.variants.push(g);
                     from = t;
                 }
             }
         }
         let (rdef_scatter_at, rdef_scatters) = (rdef.scatter_at(), rdef.scatters.clone());
-        let (_, rout) = add_loop(Arc::new(rdef), &r_ops, &results);
+        let kept_at = rdef.state + rdef.sums;
+        let (r_node, rout) = add_loop(Arc::new(rdef), &r_ops, &results);
+        if fuse {
+            add_value_sum(rec, ln, &fvals[..s], r_node, kept_at, n, &results);
+        }
         // the adjoints of the operands
         for j in 0..c {
             if is_active(ops[j]) {

@@ -110,7 +110,11 @@
 //! reference they are tested against. Derivative graphs keep the loops: the reverse of a loop is a
 //! loop over the body's vector-Jacobian product, run backwards over the states the forward loop
 //! stacked, so the gradient of a `sum_map` over data has the same number of nodes for any number of
-//! rows, and its Hessian is again a graph with loops. Sparsity detection ([`crate::sparse`]) reads
+//! rows, and its Hessian is again a graph with loops. A gradient runs a loop that only sums (a
+//! `sum_map`, a `sum_windows`) once where the sum's adjoint does not depend on the sum (the loss is
+//! the sum, plus or times terms of its own; not `ln Σ`): its reverse loop, which recomputes each
+//! iteration's value anyway, keeps those values, and a loop adds them up in the forward order, so
+//! the gradient graph's value is the function's bit for bit. Sparsity detection ([`crate::sparse`]) reads
 //! through loop nodes without unrolling them. Emitted Rust and the JIT run loops as loops: emitted
 //! Rust is a `for` loop calling one function per variant of the body; the JIT writes a loop whose
 //! body has one variant without guards as a loop in its machine code (the body's code inline),

@@ -77,6 +77,9 @@ pub(crate) struct Builder {
     call_table: HashMap<(core::any::TypeId, Box<[u32]>), u32>,
     /// for the body of a loop being recorded: how values of the enclosing recording become inputs
     pub(crate) lift: Option<Lift>,
+    /// loop nodes whose results are read from another loop node instead (see
+    /// [`Builder::alias_loop`])
+    aliases: Vec<(u32, u32)>,
 }
 
 /// The values of the enclosing recording a loop body uses (its free inputs): each becomes an input
@@ -125,6 +128,7 @@ impl Builder {
             calls: Vec::new(),
             call_table: HashMap::new(),
             lift: None,
+            aliases: Vec::new(),
         };
         for (i, &v) in x0.iter().enumerate() {
             b.node(Node::Input(i as u32), v);
@@ -403,8 +407,119 @@ impl Builder {
     /// The finished graph with the given outputs, without the nodes that neither an output nor a
     /// guard needs (the inputs and parameters are always kept: they are the graph's interface).
     /// Its derivative order is the current `level` (0 for a recorded function).
+    /// From [`Builder::finish`] on, the results of the loop node `from` are read from the loop
+    /// node `to` (a later node, which does not depend on `from`, whose results start with the same
+    /// values): every `LoopOut(from, j)` becomes `LoopOut(to, j)`, and the nodes are put in an
+    /// order where each comes after its operands again. `from` is then read by nothing and left
+    /// out (a gradient's forward loop whose sums its reverse loop computes, see
+    /// [`Graph::reverse_loop`](super::Graph::reverse_loop)).
+    pub(crate) fn alias_loop(&mut self, from: u32, to: u32) {
+        debug_assert!(from < to, "an alias to an earlier loop");
+        self.aliases.push((from, to));
+    }
+
+    /// True if one of the nodes `of` depends on the node `on` (is it, or has it among its
+    /// operands' operands), where the results of a loop aliased by [`Builder::alias_loop`]
+    /// depend on what they will be read from: two sums whose adjoints each need the other's value
+    /// (`a·b + a`) cannot both be read from their reverse loops, which would then wait on each
+    /// other.
+    pub(crate) fn depends_on(&self, on: u32, of: impl Iterator<Item = usize>) -> bool {
+        let alias: HashMap<u32, u32, FxBuild> = self.aliases.iter().copied().collect();
+        let mut seen = vec![false; self.nodes.len()];
+        let mut stack: Vec<u32> = of.map(|x| x as u32).collect();
+        while let Some(x) = stack.pop() {
+            if x == on {
+                return true;
+            }
+            if std::mem::replace(&mut seen[x as usize], true) {
+                continue;
+            }
+            match self.nodes[x as usize] {
+                Node::LoopOut(l, _) if alias.contains_key(&l) => stack.push(alias[&l]),
+                node => stack.extend(node.args(&self.calls).iter()),
+            }
+        }
+        false
+    }
+
+    /// The aliases of [`Builder::alias_loop`] applied to the nodes, which are then renumbered in
+    /// an order where each comes after its operands (a depth-first post-order from the first node
+    /// on: the same order where no alias moves a node); returns the new number of each node.
+    fn apply_aliases(&mut self) -> Vec<u32> {
+        let alias: HashMap<u32, u32, FxBuild> = self.aliases.iter().copied().collect();
+        for node in &mut self.nodes {
+            if let Node::LoopOut(l, j) = *node
+                && let Some(&to) = alias.get(&l)
+            {
+                *node = Node::LoopOut(to, j);
+            }
+        }
+        let n = self.nodes.len();
+        const UNSEEN: u32 = u32::MAX;
+        let mut index = vec![UNSEEN; n];
+        let mut order: Vec<u32> = Vec::with_capacity(n);
+        // (node, operands visited so far): an explicit stack, as chains can be long
+        let mut stack: Vec<(u32, usize)> = Vec::new();
+        // the nodes on the stack (one met again there would be a cycle)
+        let mut open = vec![false; n];
+        for root in 0..n as u32 {
+            if index[root as usize] != UNSEEN {
+                continue;
+            }
+            open[root as usize] = true;
+            stack.push((root, 0));
+            while let Some(&mut (x, ref mut next)) = stack.last_mut() {
+                let args = self.nodes[x as usize].args(&self.calls);
+                let mut unseen = None;
+                while *next < args.len() {
+                    let a = args[*next];
+                    *next += 1;
+                    if index[a as usize] == UNSEEN {
+                        unseen = Some(a);
+                        break;
+                    }
+                }
+                match unseen {
+                    Some(a) => {
+                        assert!(
+                            !std::mem::replace(&mut open[a as usize], true),
+                            "nilpotent::graph: a loop aliased to one that depends on it (a bug)"
+                        );
+                        stack.push((a, 0));
+                    }
+                    None => {
+                        stack.pop();
+                        index[x as usize] = order.len() as u32;
+                        order.push(x);
+                    }
+                }
+            }
+        }
+        let nodes: Vec<Node> = order
+            .iter()
+            .map(|&x| self.nodes[x as usize].map(|a| index[a as usize]))
+            .collect();
+        self.values = order.iter().map(|&x| self.values[x as usize]).collect();
+        self.origin = order.iter().map(|&x| self.origin[x as usize]).collect();
+        self.nodes = nodes;
+        for call in &mut self.calls {
+            call.args = call.args.iter().map(|&a| index[a as usize]).collect();
+        }
+        for g in &mut self.guards {
+            g.test = g.test.map(|a| index[a as usize]);
+        }
+        self.aliases.clear();
+        index
+    }
+
     pub(crate) fn finish(mut self, outputs: &[Arg]) -> Graph {
-        let outputs: Vec<u32> = outputs.iter().map(|&a| self.materialize(a)).collect();
+        let mut outputs: Vec<u32> = outputs.iter().map(|&a| self.materialize(a)).collect();
+        if !self.aliases.is_empty() {
+            let index = self.apply_aliases();
+            for o in &mut outputs {
+                *o = index[*o as usize];
+            }
+        }
         let n = self.nodes.len();
         let mut live = vec![false; n];
         live[..self.n_inputs + self.n_params].fill(true);

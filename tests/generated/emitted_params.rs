@@ -15258,45 +15258,61 @@ pub fn loop_mixed_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
     let v1 = x[1];
     let v2 = x[2];
     let v4 = p[0];
-    let v13: f64 = 0.1;
-    let v15: f64 = 0.5;
-    let v24: f64 = 0.0;
-    let v35: f64 = 1.0;
-    let v11 = {
-        let mut results = [0.0f64; 1];
-        let mut input = [0.0f64; 2];
-        let mut body = [0.0f64; 1];
+    let v11: f64 = 1.0;
+    let v15: f64 = 0.1;
+    let v17: f64 = 0.5;
+    let v26: f64 = 0.0;
+    let v12 = {
+        let mut results = [0.0f64; 7];
+        results[3..].fill(-0.0f64);
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 3];
         let seq0: &[f64] = &x[0..4];
+        input[2] = v11;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
+            match loop_mixed_gradient_loop12_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0 + k * 1..0 + k * 1 + 1].copy_from_slice(&body[0..1]);
+            for m in 0..2usize { let e = 3 + k * 1 + m; results[e] = results[e] + body[1 + m]; }
+        }
+        results
+    };
+    let v13 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 1];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &v12[0..3];
         for t in 0..3usize {
             let k = t;
-            input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
-            match loop_mixed_gradient_loop11_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[0..1].copy_from_slice(&seq0[k * 1..k * 1 + 1]);
+            match loop_mixed_gradient_loop13_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             results[0] = results[0] + body[0];
         }
         results
     };
-    let v12 = v11[0];
-    let v14 = v0 * v13;
-    let v16 = v14 + v15;
-    let v17 = {
+    let v14 = v13[0];
+    let v16 = v0 * v15;
+    let v18 = v16 + v17;
+    let v19 = {
         let mut results = [0.0f64; 6];
         let mut input = [0.0f64; 2];
         let mut body = [0.0f64; 2];
-        input[0] = v16;
+        input[0] = v18;
         let s0: [f64; 0] = [];
         let seq0: &[f64] = &s0;
         input[1] = v4;
         for t in 0..5usize {
             let k = t;
-            match loop_mixed_gradient_loop17_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_gradient_loop19_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..1].copy_from_slice(&body[..1]);
             results[1 + k * 1..1 + k * 1 + 1].copy_from_slice(&body[1..2]);
         }
         results[..1].copy_from_slice(&input[..1]);
         results
     };
-    let v18 = v17[0];
-    let v19 = {
+    let v20 = v19[0];
+    let v21 = {
         let mut results = [0.0f64; 3];
         let mut input = [0.0f64; 3];
         let mut body = [0.0f64; 1];
@@ -15305,23 +15321,23 @@ pub fn loop_mixed_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
         for t in 0..3usize {
             let k = t;
             input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
-            match loop_mixed_gradient_loop19_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_gradient_loop21_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             results[0 + k * 1..0 + k * 1 + 1].copy_from_slice(&body[0..1]);
         }
         results
     };
-    let v20 = v19[0];
-    let v21 = v19[1];
-    let v22 = v19[2];
-    let v23 = v0 * v20;
-    let v25 = v23 + v24;
-    let v26 = v1 * v21;
+    let v22 = v21[0];
+    let v23 = v21[1];
+    let v24 = v21[2];
+    let v25 = v0 * v22;
     let v27 = v25 + v26;
-    let v28 = v2 * v22;
+    let v28 = v1 * v23;
     let v29 = v27 + v28;
-    let v30 = v12 + v18;
+    let v30 = v2 * v24;
     let v31 = v29 + v30;
-    let v32 = {
+    let v32 = v14 + v20;
+    let v33 = v31 + v32;
+    let v34 = {
         let mut results = [0.0f64; 1];
         let mut input = [0.0f64; 4];
         let mut body = [0.0f64; 1];
@@ -15332,57 +15348,42 @@ pub fn loop_mixed_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
             let k = 2 - t;
             input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
             input[2..3].copy_from_slice(&seq1[k * 1..k * 1 + 1]);
-            match loop_mixed_gradient_loop32_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_gradient_loop34_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             results[0] = results[0] + body[0];
         }
         results
     };
-    let v33 = v32[0];
-    let v34 = v21 + v33;
-    let v36 = {
+    let v35 = v34[0];
+    let v36 = v23 + v35;
+    let v37 = {
         let mut results = [0.0f64; 1];
         let mut input = [0.0f64; 3];
         let mut body = [0.0f64; 1];
-        input[0] = v35;
+        input[0] = v11;
         let s0: [f64; 0] = [];
         let seq0: &[f64] = &s0;
-        let seq1: &[f64] = &v17[1..6];
+        let seq1: &[f64] = &v19[1..6];
         input[2] = v4;
         for t in 0..5usize {
             let k = 4 - t;
             input[1..2].copy_from_slice(&seq1[k * 1..k * 1 + 1]);
-            match loop_mixed_gradient_loop36_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_gradient_loop37_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..1].copy_from_slice(&body[..1]);
         }
         results[..1].copy_from_slice(&input[..1]);
         results
     };
-    let v37 = v36[0];
-    let v38 = v13 * v37;
-    let v39 = v20 + v38;
-    let v40 = {
-        let mut results = [0.0f64; 4];
-        results[0..].fill(-0.0f64);
-        let mut input = [0.0f64; 3];
-        let mut body = [0.0f64; 2];
-        let seq0: &[f64] = &x[0..4];
-        input[2] = v35;
-        for t in 0..3usize {
-            let k = 2 - t;
-            input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
-            match loop_mixed_gradient_loop40_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            for m in 0..2usize { let e = 0 + k * 1 + m; results[e] = results[e] + body[0 + m]; }
-        }
-        results
-    };
-    let v41 = v40[0];
-    let v42 = v40[1];
-    let v43 = v40[2];
-    let v44 = v40[3];
-    let v45 = v39 + v41;
-    let v46 = v34 + v42;
-    let v47 = v22 + v43;
-    out[0] = v31;
+    let v38 = v37[0];
+    let v39 = v15 * v38;
+    let v40 = v22 + v39;
+    let v41 = v12[3];
+    let v42 = v12[4];
+    let v43 = v12[5];
+    let v44 = v12[6];
+    let v45 = v40 + v41;
+    let v46 = v36 + v42;
+    let v47 = v24 + v43;
+    out[0] = v33;
     out[1] = v45;
     out[2] = v46;
     out[3] = v47;
@@ -15390,15 +15391,62 @@ pub fn loop_mixed_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_gradient_loop11_v0`: a graph of 2 inputs, 1 output, 8 operations and 0 guards, as Rust source
+/// `loop_mixed_gradient_loop12_v0`: a graph of 3 inputs, 3 outputs, 18 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_gradient_loop11_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+pub fn loop_mixed_gradient_loop12_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v6: f64 = 100.0;
+    let v9: f64 = 1.0;
+    let v13: f64 = 2.0;
+    let v3 = v0 * v0;
+    let v4 = v1 - v3;
+    let v5 = v4.powi(2);
+    let v7 = v5 * v6;
+    let v8 = -v0;
+    let v10 = v8 + v9;
+    let v11 = v10.powi(2);
+    let v12 = v7 + v11;
+    let v14 = v10 * v13;
+    let v15 = if v2 == 0.0 || v14 == 0.0 { 0.0 } else { v2 * v14 };
+    let v16 = -v15;
+    let v17 = v2 * v6;
+    let v18 = v4 * v13;
+    let v19 = if v17 == 0.0 || v18 == 0.0 { 0.0 } else { v17 * v18 };
+    let v20 = -v19;
+    let v21 = if v0 == 0.0 || v20 == 0.0 { 0.0 } else { v0 * v20 };
+    let v22 = v16 + v21;
+    let v23 = v21 + v22;
+    out[0] = v12;
+    out[1] = v23;
+    out[2] = v19;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_gradient_loop13_v0`: a graph of 1 input, 1 output, 0 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_gradient_loop13_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
     let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
@@ -15408,26 +15456,15 @@ pub fn loop_mixed_gradient_loop11_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
-    let v5: f64 = 100.0;
-    let v8: f64 = 1.0;
-    let v2 = v0 * v0;
-    let v3 = v1 - v2;
-    let v4 = v3.powi(2);
-    let v6 = v4 * v5;
-    let v7 = -v0;
-    let v9 = v7 + v8;
-    let v10 = v9.powi(2);
-    let v11 = v6 + v10;
-    out[0] = v11;
+    out[0] = v0;
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_gradient_loop17_v0`: a graph of 2 inputs, 2 outputs, 4 operations and 0 guards, as Rust source
+/// `loop_mixed_gradient_loop19_v0`: a graph of 2 inputs, 2 outputs, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_gradient_loop17_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_gradient_loop19_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -15452,11 +15489,11 @@ pub fn loop_mixed_gradient_loop17_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_gradient_loop19_v0`: a graph of 3 inputs, 1 output, 3 operations and 0 guards, as Rust source
+/// `loop_mixed_gradient_loop21_v0`: a graph of 3 inputs, 1 output, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_gradient_loop19_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_gradient_loop21_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -15479,11 +15516,11 @@ pub fn loop_mixed_gradient_loop19_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_gradient_loop32_v0`: a graph of 4 inputs, 1 output, 6 operations and 0 guards, as Rust source
+/// `loop_mixed_gradient_loop34_v0`: a graph of 4 inputs, 1 output, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_gradient_loop32_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_gradient_loop34_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -15509,11 +15546,11 @@ pub fn loop_mixed_gradient_loop32_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_gradient_loop36_v0`: a graph of 3 inputs, 1 output, 8 operations and 0 guards, as Rust source
+/// `loop_mixed_gradient_loop37_v0`: a graph of 3 inputs, 1 output, 8 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_gradient_loop36_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_gradient_loop37_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -15539,48 +15576,6 @@ pub fn loop_mixed_gradient_loop36_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
     let v10 = if v2 == 0.0 || v7 == 0.0 { 0.0 } else { v2 * v7 };
     let v11 = v9 + v10;
     out[0] = v11;
-    ::std::result::Result::Ok(())
-}
-
-/// `loop_mixed_gradient_loop40_v0`: a graph of 3 inputs, 2 outputs, 14 operations and 0 guards, as Rust source
-/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
-/// `Graph::eval` returns.
-#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_gradient_loop40_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
-        ::std::result::Result::Ok(x) => x,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
-        }
-    };
-    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
-        ::std::result::Result::Ok(out) => out,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
-        }
-    };
-    let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
-    let v5: f64 = 100.0;
-    let v7: f64 = 1.0;
-    let v9: f64 = 2.0;
-    let v3 = v0 * v0;
-    let v4 = v1 - v3;
-    let v6 = -v0;
-    let v8 = v6 + v7;
-    let v10 = v8 * v9;
-    let v11 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
-    let v12 = -v11;
-    let v13 = v2 * v5;
-    let v14 = v4 * v9;
-    let v15 = if v13 == 0.0 || v14 == 0.0 { 0.0 } else { v13 * v14 };
-    let v16 = -v15;
-    let v17 = if v0 == 0.0 || v16 == 0.0 { 0.0 } else { v0 * v16 };
-    let v18 = v12 + v17;
-    let v19 = v17 + v18;
-    out[0] = v19;
-    out[1] = v15;
     ::std::result::Result::Ok(())
 }
 
@@ -15611,45 +15606,65 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
     let v1 = x[1];
     let v2 = x[2];
     let v4 = p[0];
-    let v13: f64 = 0.1;
-    let v15: f64 = 0.5;
-    let v24: f64 = 0.0;
-    let v35: f64 = 1.0;
-    let v11 = {
-        let mut results = [0.0f64; 1];
-        let mut input = [0.0f64; 2];
-        let mut body = [0.0f64; 1];
+    let v11: f64 = 1.0;
+    let v19: f64 = 0.1;
+    let v21: f64 = 0.5;
+    let v30: f64 = 0.0;
+    let v12 = {
+        let mut results = [0.0f64; 7];
+        results[3..].fill(-0.0f64);
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 3];
         let seq0: &[f64] = &x[0..4];
+        input[2] = v11;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
+            match loop_mixed_hessian_loop12_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0 + k * 1..0 + k * 1 + 1].copy_from_slice(&body[0..1]);
+            for m in 0..2usize { let e = 3 + k * 1 + m; results[e] = results[e] + body[1 + m]; }
+        }
+        results
+    };
+    let v13 = v12[3];
+    let v14 = v12[4];
+    let v15 = v12[5];
+    let v16 = v12[6];
+    let v17 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 1];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &v12[0..3];
         for t in 0..3usize {
             let k = t;
-            input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
-            match loop_mixed_hessian_loop11_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[0..1].copy_from_slice(&seq0[k * 1..k * 1 + 1]);
+            match loop_mixed_hessian_loop17_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             results[0] = results[0] + body[0];
         }
         results
     };
-    let v12 = v11[0];
-    let v14 = v0 * v13;
-    let v16 = v14 + v15;
-    let v17 = {
+    let v18 = v17[0];
+    let v20 = v0 * v19;
+    let v22 = v20 + v21;
+    let v23 = {
         let mut results = [0.0f64; 11];
         let mut input = [0.0f64; 2];
         let mut body = [0.0f64; 3];
-        input[0] = v16;
+        input[0] = v22;
         let s0: [f64; 0] = [];
         let seq0: &[f64] = &s0;
         input[1] = v4;
         for t in 0..5usize {
             let k = t;
-            match loop_mixed_hessian_loop17_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_hessian_loop23_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..1].copy_from_slice(&body[..1]);
             results[1 + k * 2..1 + k * 2 + 2].copy_from_slice(&body[1..3]);
         }
         results[..1].copy_from_slice(&input[..1]);
         results
     };
-    let v18 = v17[0];
-    let v19 = {
+    let v24 = v23[0];
+    let v25 = {
         let mut results = [0.0f64; 3];
         let mut input = [0.0f64; 3];
         let mut body = [0.0f64; 1];
@@ -15658,23 +15673,23 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
         for t in 0..3usize {
             let k = t;
             input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
-            match loop_mixed_hessian_loop19_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_hessian_loop25_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             results[0 + k * 1..0 + k * 1 + 1].copy_from_slice(&body[0..1]);
         }
         results
     };
-    let v20 = v19[0];
-    let v21 = v19[1];
-    let v22 = v19[2];
-    let v23 = v0 * v20;
-    let v25 = v23 + v24;
-    let v26 = v1 * v21;
-    let v27 = v25 + v26;
-    let v28 = v2 * v22;
-    let v29 = v27 + v28;
-    let v30 = v12 + v18;
+    let v26 = v25[0];
+    let v27 = v25[1];
+    let v28 = v25[2];
+    let v29 = v0 * v26;
     let v31 = v29 + v30;
-    let v32 = {
+    let v32 = v1 * v27;
+    let v33 = v31 + v32;
+    let v34 = v2 * v28;
+    let v35 = v33 + v34;
+    let v36 = v18 + v24;
+    let v37 = v35 + v36;
+    let v38 = {
         let mut results = [0.0f64; 1];
         let mut input = [0.0f64; 4];
         let mut body = [0.0f64; 1];
@@ -15685,171 +15700,131 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
             let k = 2 - t;
             input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
             input[2..3].copy_from_slice(&seq1[k * 1..k * 1 + 1]);
-            match loop_mixed_hessian_loop32_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_hessian_loop38_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             results[0] = results[0] + body[0];
         }
         results
     };
-    let v33 = v32[0];
-    let v34 = v21 + v33;
-    let v36 = {
+    let v39 = v38[0];
+    let v40 = v27 + v39;
+    let v41 = {
         let mut results = [0.0f64; 6];
         let mut input = [0.0f64; 3];
         let mut body = [0.0f64; 2];
-        input[0] = v35;
+        input[0] = v11;
         let s0: [f64; 0] = [];
         let seq0: &[f64] = &s0;
-        let seq1: &[f64] = &v17[1..10];
+        let seq1: &[f64] = &v23[1..10];
         input[2] = v4;
         for t in 0..5usize {
             let k = 4 - t;
             input[1..2].copy_from_slice(&seq1[k * 2..k * 2 + 1]);
-            match loop_mixed_hessian_loop36_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_hessian_loop41_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..1].copy_from_slice(&body[..1]);
             results[1 + k * 1..1 + k * 1 + 1].copy_from_slice(&body[1..2]);
         }
         results[..1].copy_from_slice(&input[..1]);
         results
     };
-    let v37 = v36[0];
-    let v38 = v13 * v37;
-    let v39 = v20 + v38;
-    let v40 = {
-        let mut results = [0.0f64; 4];
-        results[0..].fill(-0.0f64);
-        let mut input = [0.0f64; 3];
-        let mut body = [0.0f64; 2];
-        let seq0: &[f64] = &x[0..4];
-        input[2] = v35;
-        for t in 0..3usize {
-            let k = 2 - t;
-            input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
-            match loop_mixed_hessian_loop40_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            for m in 0..2usize { let e = 0 + k * 1 + m; results[e] = results[e] + body[0 + m]; }
-        }
-        results
-    };
-    let v41 = v40[0];
-    let v42 = v40[1];
-    let v43 = v40[2];
-    let v44 = v40[3];
-    let v45 = v39 + v41;
-    let v46 = v34 + v42;
-    let v47 = v22 + v43;
+    let v42 = v41[0];
+    let v43 = v19 * v42;
+    let v44 = v26 + v43;
+    let v45 = v13 + v44;
+    let v46 = v14 + v40;
+    let v47 = v15 + v28;
     let v48 = {
-        let mut results = [0.0f64; 4];
-        results[0..].fill(-0.0f64);
-        let mut input = [0.0f64; 5];
-        let mut body = [0.0f64; 2];
-        let seq0: &[f64] = &x[0..4];
-        let s1: [f64; 4] = [v35, v24, v24, v24];
-        let seq1: &[f64] = &s1;
-        input[4] = v35;
-        for t in 0..3usize {
-            let k = t;
-            input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
-            input[2..4].copy_from_slice(&seq1[k * 1..k * 1 + 2]);
-            match loop_mixed_hessian_loop48_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            for m in 0..2usize { let e = 0 + k * 1 + m; results[e] = results[e] + body[0 + m]; }
-        }
-        results
-    };
-    let v49 = v48[0];
-    let v50 = v48[1];
-    let v51 = v48[2];
-    let v52 = v48[3];
-    let v53 = {
         let mut results = [0.0f64; 6];
         results[1..].fill(-0.0f64);
         let mut input = [0.0f64; 4];
         let mut body = [0.0f64; 2];
-        input[0] = v13;
+        input[0] = v19;
         let s0: [f64; 0] = [];
         let seq0: &[f64] = &s0;
-        let seq1: &[f64] = &v17[1..10];
-        let seq2: &[f64] = &v36[1..6];
+        let seq1: &[f64] = &v23[1..10];
+        let seq2: &[f64] = &v41[1..6];
         input[3] = v4;
         for t in 0..5usize {
             let k = t;
             input[1..2].copy_from_slice(&seq1[k * 2..k * 2 + 1]);
             input[2..3].copy_from_slice(&seq2[k * 1..k * 1 + 1]);
-            match loop_mixed_hessian_loop53_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_hessian_loop48_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..1].copy_from_slice(&body[..1]);
             for m in 0..1usize { let e = 1 + k * 1 + m; results[e] = results[e] + body[1 + m]; }
         }
         results[..1].copy_from_slice(&input[..1]);
         results
     };
-    let v54 = v53[1];
-    let v55 = v53[2];
-    let v56 = v53[3];
-    let v57 = v53[4];
-    let v58 = v53[5];
-    let v59 = {
+    let v49 = v48[1];
+    let v50 = v48[2];
+    let v51 = v48[3];
+    let v52 = v48[4];
+    let v53 = v48[5];
+    let v54 = {
         let mut results = [0.0f64; 1];
         let mut input = [0.0f64; 4];
         let mut body = [0.0f64; 1];
         let seq0: &[f64] = &p[1..7];
-        let s1: [f64; 3] = [v35, v24, v24];
+        let s1: [f64; 3] = [v11, v30, v30];
         let seq1: &[f64] = &s1;
         input[3] = v1;
         for t in 0..3usize {
             let k = 2 - t;
             input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
             input[2..3].copy_from_slice(&seq1[k * 1..k * 1 + 1]);
-            match loop_mixed_hessian_loop59_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_hessian_loop54_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             results[0] = results[0] + body[0];
         }
         results
     };
-    let v60 = v59[0];
-    let v61 = v50 + v60;
-    let v62 = {
+    let v55 = v54[0];
+    let v56 = {
         let mut results = [0.0f64; 1];
         let mut input = [0.0f64; 4];
         let mut body = [0.0f64; 1];
-        input[0] = v24;
+        input[0] = v30;
         let s0: [f64; 0] = [];
         let seq0: &[f64] = &s0;
-        let seq1: &[f64] = &v17[2..11];
-        let s2: [f64; 5] = [v54, v55, v56, v57, v58];
+        let seq1: &[f64] = &v23[2..11];
+        let s2: [f64; 5] = [v49, v50, v51, v52, v53];
         let seq2: &[f64] = &s2;
         input[3] = v4;
         for t in 0..5usize {
             let k = 4 - t;
             input[1..2].copy_from_slice(&seq1[k * 2..k * 2 + 1]);
             input[2..3].copy_from_slice(&seq2[k * 1..k * 1 + 1]);
-            match loop_mixed_hessian_loop62_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_hessian_loop56_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..1].copy_from_slice(&body[..1]);
         }
         results[..1].copy_from_slice(&input[..1]);
         results
     };
-    let v63 = v62[0];
-    let v64 = v13 * v63;
-    let v65 = v49 + v64;
-    let v66 = {
+    let v57 = v56[0];
+    let v58 = v19 * v57;
+    let v59 = {
         let mut results = [0.0f64; 4];
         results[0..].fill(-0.0f64);
         let mut input = [0.0f64; 5];
         let mut body = [0.0f64; 2];
         let seq0: &[f64] = &x[0..4];
-        let s1: [f64; 4] = [v24, v35, v24, v24];
+        let s1: [f64; 4] = [v11, v30, v30, v30];
         let seq1: &[f64] = &s1;
-        input[4] = v35;
+        input[4] = v11;
         for t in 0..3usize {
             let k = t;
             input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
             input[2..4].copy_from_slice(&seq1[k * 1..k * 1 + 2]);
-            match loop_mixed_hessian_loop66_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_hessian_loop59_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             for m in 0..2usize { let e = 0 + k * 1 + m; results[e] = results[e] + body[0 + m]; }
         }
         results
     };
-    let v67 = v66[1];
-    let v68 = v66[2];
-    let v69 = v66[3];
-    let v70 = {
+    let v60 = v59[0];
+    let v61 = v59[1];
+    let v62 = v59[2];
+    let v63 = v59[3];
+    let v64 = v58 + v60;
+    let v65 = v55 + v61;
+    let v66 = {
         let mut results = [0.0f64; 4];
         results[1..].fill(-0.0f64);
         let mut input = [0.0f64; 5];
@@ -15857,51 +15832,72 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
         let seq0: &[f64] = &p[1..7];
         let seq1: &[f64] = &x[0..3];
         input[3] = v1;
-        input[4] = v35;
+        input[4] = v11;
         for t in 0..3usize {
             let k = t;
             input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
             input[2..3].copy_from_slice(&seq1[k * 1..k * 1 + 1]);
-            match loop_mixed_hessian_loop70_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_hessian_loop66_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             results[0] = results[0] + body[0];
             for m in 0..1usize { let e = 1 + k * 1 + m; results[e] = results[e] + body[1 + m]; }
         }
         results
     };
-    let v71 = v70[0];
-    let v72 = v70[2];
-    let v73 = v70[3];
-    let v74 = v67 + v71;
-    let v75 = v72 + v74;
-    let v76 = v68 + v73;
-    let v77 = {
+    let v67 = v66[0];
+    let v68 = v66[2];
+    let v69 = v66[3];
+    let v70 = v67 + v68;
+    let v71 = {
         let mut results = [0.0f64; 1];
         let mut input = [0.0f64; 4];
         let mut body = [0.0f64; 1];
         let seq0: &[f64] = &p[1..7];
-        let s1: [f64; 3] = [v24, v35, v24];
+        let s1: [f64; 3] = [v30, v11, v30];
         let seq1: &[f64] = &s1;
         input[3] = v1;
         for t in 0..3usize {
             let k = 2 - t;
             input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
             input[2..3].copy_from_slice(&seq1[k * 1..k * 1 + 1]);
-            match loop_mixed_hessian_loop77_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_hessian_loop71_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             results[0] = results[0] + body[0];
         }
         results
     };
-    let v78 = v77[0];
-    let v79 = v75 + v78;
+    let v72 = v71[0];
+    let v73 = v70 + v72;
+    let v74 = {
+        let mut results = [0.0f64; 4];
+        results[0..].fill(-0.0f64);
+        let mut input = [0.0f64; 5];
+        let mut body = [0.0f64; 2];
+        let seq0: &[f64] = &x[0..4];
+        let s1: [f64; 4] = [v30, v11, v30, v30];
+        let seq1: &[f64] = &s1;
+        input[4] = v11;
+        for t in 0..3usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
+            input[2..4].copy_from_slice(&seq1[k * 1..k * 1 + 2]);
+            match loop_mixed_hessian_loop74_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..2usize { let e = 0 + k * 1 + m; results[e] = results[e] + body[0 + m]; }
+        }
+        results
+    };
+    let v75 = v74[1];
+    let v76 = v74[2];
+    let v77 = v74[3];
+    let v78 = v73 + v75;
+    let v79 = v69 + v76;
     let v80 = {
         let mut results = [0.0f64; 4];
         results[0..].fill(-0.0f64);
         let mut input = [0.0f64; 5];
         let mut body = [0.0f64; 2];
         let seq0: &[f64] = &x[0..4];
-        let s1: [f64; 4] = [v24, v24, v35, v24];
+        let s1: [f64; 4] = [v30, v30, v11, v30];
         let seq1: &[f64] = &s1;
-        input[4] = v35;
+        input[4] = v11;
         for t in 0..3usize {
             let k = t;
             input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
@@ -15919,9 +15915,9 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
         let mut input = [0.0f64; 5];
         let mut body = [0.0f64; 2];
         let seq0: &[f64] = &x[0..4];
-        let s1: [f64; 4] = [v24, v24, v24, v35];
+        let s1: [f64; 4] = [v30, v30, v30, v11];
         let seq1: &[f64] = &s1;
-        input[4] = v35;
+        input[4] = v11;
         for t in 0..3usize {
             let k = t;
             input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
@@ -15932,39 +15928,86 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
         results
     };
     let v84 = v83[3];
-    out[0] = v31;
+    out[0] = v37;
     out[1] = v45;
     out[2] = v46;
     out[3] = v47;
-    out[4] = v44;
-    out[5] = v65;
-    out[6] = v61;
-    out[7] = v51;
-    out[8] = v52;
-    out[9] = v61;
-    out[10] = v79;
-    out[11] = v76;
-    out[12] = v69;
-    out[13] = v51;
-    out[14] = v76;
+    out[4] = v16;
+    out[5] = v64;
+    out[6] = v65;
+    out[7] = v62;
+    out[8] = v63;
+    out[9] = v65;
+    out[10] = v78;
+    out[11] = v79;
+    out[12] = v77;
+    out[13] = v62;
+    out[14] = v79;
     out[15] = v81;
     out[16] = v82;
-    out[17] = v52;
-    out[18] = v69;
+    out[17] = v63;
+    out[18] = v77;
     out[19] = v82;
     out[20] = v84;
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop11_v0`: a graph of 2 inputs, 1 output, 8 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop12_v0`: a graph of 3 inputs, 3 outputs, 18 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop11_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+pub fn loop_mixed_hessian_loop12_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v6: f64 = 100.0;
+    let v9: f64 = 1.0;
+    let v13: f64 = 2.0;
+    let v3 = v0 * v0;
+    let v4 = v1 - v3;
+    let v5 = v4.powi(2);
+    let v7 = v5 * v6;
+    let v8 = -v0;
+    let v10 = v8 + v9;
+    let v11 = v10.powi(2);
+    let v12 = v7 + v11;
+    let v14 = v10 * v13;
+    let v15 = if v2 == 0.0 || v14 == 0.0 { 0.0 } else { v2 * v14 };
+    let v16 = -v15;
+    let v17 = v2 * v6;
+    let v18 = v4 * v13;
+    let v19 = if v17 == 0.0 || v18 == 0.0 { 0.0 } else { v17 * v18 };
+    let v20 = -v19;
+    let v21 = if v0 == 0.0 || v20 == 0.0 { 0.0 } else { v0 * v20 };
+    let v22 = v16 + v21;
+    let v23 = v21 + v22;
+    out[0] = v12;
+    out[1] = v23;
+    out[2] = v19;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_hessian_loop17_v0`: a graph of 1 input, 1 output, 0 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_hessian_loop17_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
     let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
@@ -15974,26 +16017,15 @@ pub fn loop_mixed_hessian_loop11_v0(x: &[f64], out: &mut [f64]) -> ::std::result
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
-    let v5: f64 = 100.0;
-    let v8: f64 = 1.0;
-    let v2 = v0 * v0;
-    let v3 = v1 - v2;
-    let v4 = v3.powi(2);
-    let v6 = v4 * v5;
-    let v7 = -v0;
-    let v9 = v7 + v8;
-    let v10 = v9.powi(2);
-    let v11 = v6 + v10;
-    out[0] = v11;
+    out[0] = v0;
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop17_v0`: a graph of 2 inputs, 3 outputs, 4 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop23_v0`: a graph of 2 inputs, 3 outputs, 4 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop17_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop23_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16019,11 +16051,11 @@ pub fn loop_mixed_hessian_loop17_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop19_v0`: a graph of 3 inputs, 1 output, 3 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop25_v0`: a graph of 3 inputs, 1 output, 3 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop19_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop25_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16046,11 +16078,11 @@ pub fn loop_mixed_hessian_loop19_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop32_v0`: a graph of 4 inputs, 1 output, 6 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop38_v0`: a graph of 4 inputs, 1 output, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop32_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop38_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16076,11 +16108,11 @@ pub fn loop_mixed_hessian_loop32_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop36_v0`: a graph of 3 inputs, 2 outputs, 8 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop41_v0`: a graph of 3 inputs, 2 outputs, 8 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop36_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop41_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16110,104 +16142,11 @@ pub fn loop_mixed_hessian_loop36_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop40_v0`: a graph of 3 inputs, 2 outputs, 14 operations and 0 guards, as Rust source
-/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
-/// `Graph::eval` returns.
-#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop40_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
-        ::std::result::Result::Ok(x) => x,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
-        }
-    };
-    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
-        ::std::result::Result::Ok(out) => out,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
-        }
-    };
-    let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
-    let v5: f64 = 100.0;
-    let v7: f64 = 1.0;
-    let v9: f64 = 2.0;
-    let v3 = v0 * v0;
-    let v4 = v1 - v3;
-    let v6 = -v0;
-    let v8 = v6 + v7;
-    let v10 = v8 * v9;
-    let v11 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
-    let v12 = -v11;
-    let v13 = v2 * v5;
-    let v14 = v4 * v9;
-    let v15 = if v13 == 0.0 || v14 == 0.0 { 0.0 } else { v13 * v14 };
-    let v16 = -v15;
-    let v17 = if v0 == 0.0 || v16 == 0.0 { 0.0 } else { v0 * v16 };
-    let v18 = v12 + v17;
-    let v19 = v17 + v18;
-    out[0] = v19;
-    out[1] = v15;
-    ::std::result::Result::Ok(())
-}
-
-/// `loop_mixed_hessian_loop48_v0`: a graph of 5 inputs, 2 outputs, 22 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop48_v0`: a graph of 4 inputs, 2 outputs, 13 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
 pub fn loop_mixed_hessian_loop48_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
-        ::std::result::Result::Ok(x) => x,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 5, found: x.len() });
-        }
-    };
-    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
-        ::std::result::Result::Ok(out) => out,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
-        }
-    };
-    let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
-    let v3 = x[3];
-    let v4 = x[4];
-    let v7: f64 = 100.0;
-    let v8: f64 = 2.0;
-    let v5 = v0 * v0;
-    let v6 = v1 - v5;
-    let v9 = v4 * v7;
-    let v10 = v6 * v8;
-    let v11 = if v9 == 0.0 || v10 == 0.0 { 0.0 } else { v9 * v10 };
-    let v12 = -v11;
-    let v13 = v2 + v2;
-    let v14 = if v12 == 0.0 || v13 == 0.0 { 0.0 } else { v12 * v13 };
-    let v15 = if v0 == 0.0 || v13 == 0.0 { 0.0 } else { v0 * v13 };
-    let v16 = -v15;
-    let v17 = v3 + v16;
-    let v18 = if v9 == 0.0 || v17 == 0.0 { 0.0 } else { v9 * v17 };
-    let v19 = v8 * v18;
-    let v20 = -v2;
-    let v21 = if v4 == 0.0 || v20 == 0.0 { 0.0 } else { v4 * v20 };
-    let v22 = v8 * v21;
-    let v23 = -v22;
-    let v24 = v14 + v23;
-    let v25 = -v19;
-    let v26 = if v0 == 0.0 || v25 == 0.0 { 0.0 } else { v0 * v25 };
-    let v27 = v24 + v26;
-    let v28 = v26 + v27;
-    out[0] = v28;
-    out[1] = v19;
-    ::std::result::Result::Ok(())
-}
-
-/// `loop_mixed_hessian_loop53_v0`: a graph of 4 inputs, 2 outputs, 13 operations and 0 guards, as Rust source
-/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
-/// `Graph::eval` returns.
-#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop53_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16243,11 +16182,11 @@ pub fn loop_mixed_hessian_loop53_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop59_v0`: a graph of 4 inputs, 1 output, 6 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop54_v0`: a graph of 4 inputs, 1 output, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop59_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop54_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16273,11 +16212,11 @@ pub fn loop_mixed_hessian_loop59_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop62_v0`: a graph of 4 inputs, 1 output, 9 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop56_v0`: a graph of 4 inputs, 1 output, 9 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop62_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop56_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16308,11 +16247,11 @@ pub fn loop_mixed_hessian_loop62_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop66_v0`: a graph of 5 inputs, 2 outputs, 22 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop59_v0`: a graph of 5 inputs, 2 outputs, 22 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop66_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop59_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16359,11 +16298,11 @@ pub fn loop_mixed_hessian_loop66_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop70_v0`: a graph of 5 inputs, 2 outputs, 14 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop66_v0`: a graph of 5 inputs, 2 outputs, 14 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop70_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop66_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16399,11 +16338,11 @@ pub fn loop_mixed_hessian_loop70_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop77_v0`: a graph of 4 inputs, 1 output, 6 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop71_v0`: a graph of 4 inputs, 1 output, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop77_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop71_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16426,6 +16365,57 @@ pub fn loop_mixed_hessian_loop77_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     let v8 = if v2 == 0.0 || v7 == 0.0 { 0.0 } else { v2 * v7 };
     let v9 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
     out[0] = v9;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_mixed_hessian_loop74_v0`: a graph of 5 inputs, 2 outputs, 22 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_mixed_hessian_loop74_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 5, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v7: f64 = 100.0;
+    let v8: f64 = 2.0;
+    let v5 = v0 * v0;
+    let v6 = v1 - v5;
+    let v9 = v4 * v7;
+    let v10 = v6 * v8;
+    let v11 = if v9 == 0.0 || v10 == 0.0 { 0.0 } else { v9 * v10 };
+    let v12 = -v11;
+    let v13 = v2 + v2;
+    let v14 = if v12 == 0.0 || v13 == 0.0 { 0.0 } else { v12 * v13 };
+    let v15 = if v0 == 0.0 || v13 == 0.0 { 0.0 } else { v0 * v13 };
+    let v16 = -v15;
+    let v17 = v3 + v16;
+    let v18 = if v9 == 0.0 || v17 == 0.0 { 0.0 } else { v9 * v17 };
+    let v19 = v8 * v18;
+    let v20 = -v2;
+    let v21 = if v4 == 0.0 || v20 == 0.0 { 0.0 } else { v4 * v20 };
+    let v22 = v8 * v21;
+    let v23 = -v22;
+    let v24 = v14 + v23;
+    let v25 = -v19;
+    let v26 = if v0 == 0.0 || v25 == 0.0 { 0.0 } else { v0 * v25 };
+    let v27 = v24 + v26;
+    let v28 = v26 + v27;
+    out[0] = v28;
+    out[1] = v19;
     ::std::result::Result::Ok(())
 }
 
@@ -17807,30 +17797,31 @@ pub fn loop_windows_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::re
     let v7 = p[0];
     let v8 = p[1];
     let v9 = p[2];
-    let v21: f64 = 1.0;
-    let v10 = {
-        let mut results = [0.0f64; 1];
-        let mut input = [0.0f64; 3];
-        let mut body = [0.0f64; 1];
+    let v10: f64 = 1.0;
+    let v11 = {
+        let mut results = [0.0f64; 10];
+        results[3..].fill(-0.0f64);
+        let mut input = [0.0f64; 4];
+        let mut body = [0.0f64; 4];
         let seq0: &[f64] = &x[0..7];
+        input[3] = v10;
         for t in 0..3usize {
-            let k = t;
+            let k = 2 - t;
             input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
-            match loop_windows_gradient_loop10_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            results[0] = results[0] + body[0];
+            match loop_windows_gradient_loop11_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0 + k * 1..0 + k * 1 + 1].copy_from_slice(&body[0..1]);
+            for m in 0..3usize { let e = 3 + k * 2 + m; results[e] = results[e] + body[1 + m]; }
         }
         results
     };
-    let v11 = v10[0];
     let v12 = {
         let mut results = [0.0f64; 1];
-        let mut input = [0.0f64; 2];
+        let mut input = [0.0f64; 1];
         let mut body = [0.0f64; 1];
-        let seq0: &[f64] = &x[0..7];
-        input[1] = v7;
+        let seq0: &[f64] = &v11[0..3];
         for t in 0..3usize {
             let k = t;
-            input[0..1].copy_from_slice(&seq0[k * 3..k * 3 + 1]);
+            input[0..1].copy_from_slice(&seq0[k * 1..k * 1 + 1]);
             match loop_windows_gradient_loop12_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             results[0] = results[0] + body[0];
         }
@@ -17838,132 +17829,132 @@ pub fn loop_windows_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::re
     };
     let v13 = v12[0];
     let v14 = {
-        let mut results = [0.0f64; 1];
-        let mut input = [0.0f64; 2];
-        let mut body = [0.0f64; 1];
-        let seq0: &[f64] = &x[0..7];
-        for t in 0..2usize {
-            let k = t;
-            input[0..2].copy_from_slice(&seq0[k * 5..k * 5 + 2]);
-            match loop_windows_gradient_loop14_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            results[0] = results[0] + body[0];
-        }
-        results
-    };
-    let v15 = v14[0];
-    let v16 = {
-        let mut results = [0.0f64; 1];
-        let mut input = [0.0f64; 3];
-        let mut body = [0.0f64; 1];
-        let s0: [f64; 6] = [v0, v7, v1, v8, v2, v9];
-        let seq0: &[f64] = &s0;
-        input[2] = v0;
-        for t in 0..3usize {
-            let k = t;
-            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
-            match loop_windows_gradient_loop16_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            results[0] = results[0] + body[0];
-        }
-        results
-    };
-    let v17 = v16[0];
-    let v18 = v11 + v13;
-    let v19 = v15 + v18;
-    let v20 = v17 + v19;
-    let v22 = {
-        let mut results = [0.0f64; 7];
-        results[1..].fill(-0.0f64);
-        let mut input = [0.0f64; 4];
-        let mut body = [0.0f64; 3];
-        let s0: [f64; 6] = [v0, v7, v1, v8, v2, v9];
-        let seq0: &[f64] = &s0;
-        input[2] = v0;
-        input[3] = v21;
-        for t in 0..3usize {
-            let k = 2 - t;
-            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
-            match loop_windows_gradient_loop22_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            results[0] = results[0] + body[0];
-            for m in 0..2usize { let e = 1 + k * 2 + m; results[e] = results[e] + body[1 + m]; }
-        }
-        results
-    };
-    let v23 = v22[0];
-    let v24 = v22[1];
-    let v25 = v22[3];
-    let v26 = v22[5];
-    let v27 = v23 + v24;
-    let v28 = {
-        let mut results = [0.0f64; 7];
-        results[0..].fill(-0.0f64);
+        let mut results = [0.0f64; 10];
+        results[3..].fill(-0.0f64);
         let mut input = [0.0f64; 3];
         let mut body = [0.0f64; 2];
         let seq0: &[f64] = &x[0..7];
-        input[2] = v21;
-        for t in 0..2usize {
-            let k = 1 - t;
-            input[0..2].copy_from_slice(&seq0[k * 5..k * 5 + 2]);
-            match loop_windows_gradient_loop28_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            for m in 0..2usize { let e = 0 + k * 5 + m; results[e] = results[e] + body[0 + m]; }
-        }
-        results
-    };
-    let v29 = v28[0];
-    let v30 = v28[1];
-    let v31 = v28[5];
-    let v32 = v28[6];
-    let v33 = v27 + v29;
-    let v34 = v25 + v30;
-    let v35 = {
-        let mut results = [0.0f64; 7];
-        results[0..].fill(-0.0f64);
-        let mut input = [0.0f64; 3];
-        let mut body = [0.0f64; 1];
-        let seq0: &[f64] = &x[0..7];
         input[1] = v7;
-        input[2] = v21;
+        input[2] = v10;
         for t in 0..3usize {
             let k = 2 - t;
             input[0..1].copy_from_slice(&seq0[k * 3..k * 3 + 1]);
-            match loop_windows_gradient_loop35_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            for m in 0..1usize { let e = 0 + k * 3 + m; results[e] = results[e] + body[0 + m]; }
+            match loop_windows_gradient_loop14_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0 + k * 1..0 + k * 1 + 1].copy_from_slice(&body[0..1]);
+            for m in 0..1usize { let e = 3 + k * 3 + m; results[e] = results[e] + body[1 + m]; }
         }
         results
     };
-    let v36 = v35[0];
-    let v37 = v35[3];
-    let v38 = v35[6];
-    let v39 = v33 + v36;
-    let v40 = v32 + v38;
-    let v41 = {
-        let mut results = [0.0f64; 7];
-        results[0..].fill(-0.0f64);
-        let mut input = [0.0f64; 4];
+    let v15 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 1];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &v14[0..3];
+        for t in 0..3usize {
+            let k = t;
+            input[0..1].copy_from_slice(&seq0[k * 1..k * 1 + 1]);
+            match loop_windows_gradient_loop15_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v16 = v15[0];
+    let v17 = {
+        let mut results = [0.0f64; 9];
+        results[2..].fill(-0.0f64);
+        let mut input = [0.0f64; 3];
         let mut body = [0.0f64; 3];
         let seq0: &[f64] = &x[0..7];
-        input[3] = v21;
-        for t in 0..3usize {
-            let k = 2 - t;
-            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
-            match loop_windows_gradient_loop41_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            for m in 0..3usize { let e = 0 + k * 2 + m; results[e] = results[e] + body[0 + m]; }
+        input[2] = v10;
+        for t in 0..2usize {
+            let k = 1 - t;
+            input[0..2].copy_from_slice(&seq0[k * 5..k * 5 + 2]);
+            match loop_windows_gradient_loop17_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0 + k * 1..0 + k * 1 + 1].copy_from_slice(&body[0..1]);
+            for m in 0..2usize { let e = 2 + k * 5 + m; results[e] = results[e] + body[1 + m]; }
         }
         results
     };
-    let v42 = v41[0];
-    let v43 = v41[1];
-    let v44 = v41[2];
-    let v45 = v41[3];
-    let v46 = v41[4];
-    let v47 = v41[5];
-    let v48 = v41[6];
-    let v49 = v39 + v42;
-    let v50 = v34 + v43;
-    let v51 = v26 + v44;
-    let v52 = v37 + v45;
-    let v53 = v31 + v47;
-    let v54 = v40 + v48;
-    out[0] = v20;
+    let v18 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 1];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &v17[0..2];
+        for t in 0..2usize {
+            let k = t;
+            input[0..1].copy_from_slice(&seq0[k * 1..k * 1 + 1]);
+            match loop_windows_gradient_loop18_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v19 = v18[0];
+    let v20 = {
+        let mut results = [0.0f64; 10];
+        results[4..].fill(-0.0f64);
+        let mut input = [0.0f64; 4];
+        let mut body = [0.0f64; 4];
+        let s0: [f64; 6] = [v0, v7, v1, v8, v2, v9];
+        let seq0: &[f64] = &s0;
+        input[2] = v0;
+        input[3] = v10;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            match loop_windows_gradient_loop20_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+            results[1 + k * 1..1 + k * 1 + 1].copy_from_slice(&body[1..2]);
+            for m in 0..2usize { let e = 4 + k * 2 + m; results[e] = results[e] + body[2 + m]; }
+        }
+        results
+    };
+    let v21 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 1];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &v20[1..4];
+        for t in 0..3usize {
+            let k = t;
+            input[0..1].copy_from_slice(&seq0[k * 1..k * 1 + 1]);
+            match loop_windows_gradient_loop21_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v22 = v21[0];
+    let v23 = v13 + v16;
+    let v24 = v19 + v23;
+    let v25 = v22 + v24;
+    let v26 = v20[0];
+    let v27 = v20[4];
+    let v28 = v20[6];
+    let v29 = v20[8];
+    let v30 = v26 + v27;
+    let v31 = v17[2];
+    let v32 = v17[3];
+    let v33 = v17[7];
+    let v34 = v17[8];
+    let v35 = v30 + v31;
+    let v36 = v28 + v32;
+    let v37 = v14[3];
+    let v38 = v14[6];
+    let v39 = v14[9];
+    let v40 = v35 + v37;
+    let v41 = v34 + v39;
+    let v42 = v11[3];
+    let v43 = v11[4];
+    let v44 = v11[5];
+    let v45 = v11[6];
+    let v46 = v11[7];
+    let v47 = v11[8];
+    let v48 = v11[9];
+    let v49 = v40 + v42;
+    let v50 = v36 + v43;
+    let v51 = v29 + v44;
+    let v52 = v38 + v45;
+    let v53 = v33 + v47;
+    let v54 = v41 + v48;
+    out[0] = v25;
     out[1] = v49;
     out[2] = v50;
     out[3] = v51;
@@ -17974,129 +17965,21 @@ pub fn loop_windows_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::re
     ::std::result::Result::Ok(())
 }
 
-/// `loop_windows_gradient_loop10_v0`: a graph of 3 inputs, 1 output, 6 operations and 0 guards, as Rust source
+/// `loop_windows_gradient_loop11_v0`: a graph of 4 inputs, 4 outputs, 17 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_gradient_loop10_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
-        ::std::result::Result::Ok(x) => x,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
-        }
-    };
-    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
-        ::std::result::Result::Ok(out) => out,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
-        }
-    };
-    let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
-    let v3 = v0 * v1;
-    let v4 = v3 - v2;
-    let v5 = v4.sin();
-    let v6 = v1 * v1;
-    let v7 = v2 * v6;
-    let v8 = v5 + v7;
-    out[0] = v8;
-    ::std::result::Result::Ok(())
-}
-
-/// `loop_windows_gradient_loop12_v0`: a graph of 2 inputs, 1 output, 3 operations and 0 guards, as Rust source
-/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
-/// `Graph::eval` returns.
-#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_gradient_loop12_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
-        ::std::result::Result::Ok(x) => x,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
-        }
-    };
-    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
-        ::std::result::Result::Ok(out) => out,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
-        }
-    };
-    let v0 = x[0];
-    let v1 = x[1];
-    let v2 = v0 * v1;
-    let v3 = v2.sin();
-    let v4 = v0 * v3;
-    out[0] = v4;
-    ::std::result::Result::Ok(())
-}
-
-/// `loop_windows_gradient_loop14_v0`: a graph of 2 inputs, 1 output, 2 operations and 0 guards, as Rust source
-/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
-/// `Graph::eval` returns.
-#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_gradient_loop14_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
-        ::std::result::Result::Ok(x) => x,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
-        }
-    };
-    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
-        ::std::result::Result::Ok(out) => out,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
-        }
-    };
-    let v0 = x[0];
-    let v1 = x[1];
-    let v2 = v0 - v1;
-    let v3 = v2.powi(2);
-    out[0] = v3;
-    ::std::result::Result::Ok(())
-}
-
-/// `loop_windows_gradient_loop16_v0`: a graph of 3 inputs, 1 output, 3 operations and 0 guards, as Rust source
-/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
-/// `Graph::eval` returns.
-#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_gradient_loop16_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
-        ::std::result::Result::Ok(x) => x,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
-        }
-    };
-    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
-        ::std::result::Result::Ok(out) => out,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
-        }
-    };
-    let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
-    let v3 = v0 * v1;
-    let v4 = v3.exp();
-    let v5 = v4 * v2;
-    out[0] = v5;
-    ::std::result::Result::Ok(())
-}
-
-/// `loop_windows_gradient_loop22_v0`: a graph of 4 inputs, 3 outputs, 7 operations and 0 guards, as Rust source
-/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
-/// `Graph::eval` returns.
-#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_gradient_loop22_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_windows_gradient_loop11_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+    let out: &mut [f64; 4] = match ::std::convert::TryInto::try_into(&mut *out) {
         ::std::result::Result::Ok(out) => out,
         ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -18104,23 +17987,56 @@ pub fn loop_windows_gradient_loop22_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v2 = x[2];
     let v3 = x[3];
     let v4 = v0 * v1;
-    let v5 = v4.exp();
-    let v6 = if v2 == 0.0 || v3 == 0.0 { 0.0 } else { v2 * v3 };
-    let v7 = if v3 == 0.0 || v5 == 0.0 { 0.0 } else { v3 * v5 };
-    let v8 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
-    let v9 = if v1 == 0.0 || v8 == 0.0 { 0.0 } else { v1 * v8 };
-    let v10 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
-    out[0] = v7;
-    out[1] = v9;
-    out[2] = v10;
+    let v5 = v4 - v2;
+    let v6 = v5.sin();
+    let v7 = v1 * v1;
+    let v8 = v2 * v7;
+    let v9 = v6 + v8;
+    let v10 = if v3 == 0.0 || v7 == 0.0 { 0.0 } else { v3 * v7 };
+    let v11 = if v2 == 0.0 || v3 == 0.0 { 0.0 } else { v2 * v3 };
+    let v12 = if v1 == 0.0 || v11 == 0.0 { 0.0 } else { v1 * v11 };
+    let v13 = v12 + v12;
+    let v14 = v5.cos();
+    let v15 = if v3 == 0.0 || v14 == 0.0 { 0.0 } else { v3 * v14 };
+    let v16 = -v15;
+    let v17 = v10 + v16;
+    let v18 = if v1 == 0.0 || v15 == 0.0 { 0.0 } else { v1 * v15 };
+    let v19 = if v0 == 0.0 || v15 == 0.0 { 0.0 } else { v0 * v15 };
+    let v20 = v13 + v19;
+    out[0] = v9;
+    out[1] = v18;
+    out[2] = v20;
+    out[3] = v17;
     ::std::result::Result::Ok(())
 }
 
-/// `loop_windows_gradient_loop28_v0`: a graph of 3 inputs, 2 outputs, 4 operations and 0 guards, as Rust source
+/// `loop_windows_gradient_loop12_v0`: a graph of 1 input, 1 output, 0 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_gradient_loop28_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_windows_gradient_loop12_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    out[0] = v0;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_gradient_loop14_v0`: a graph of 3 inputs, 2 outputs, 9 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_gradient_loop14_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -18136,25 +18052,29 @@ pub fn loop_windows_gradient_loop28_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v0 = x[0];
     let v1 = x[1];
     let v2 = x[2];
-    let v4: f64 = 2.0;
-    let v3 = v0 - v1;
-    let v5 = v3 * v4;
-    let v6 = if v2 == 0.0 || v5 == 0.0 { 0.0 } else { v2 * v5 };
-    let v7 = -v6;
-    out[0] = v6;
-    out[1] = v7;
+    let v3 = v0 * v1;
+    let v4 = v3.sin();
+    let v5 = v0 * v4;
+    let v6 = if v2 == 0.0 || v4 == 0.0 { 0.0 } else { v2 * v4 };
+    let v7 = if v0 == 0.0 || v2 == 0.0 { 0.0 } else { v0 * v2 };
+    let v8 = v3.cos();
+    let v9 = if v7 == 0.0 || v8 == 0.0 { 0.0 } else { v7 * v8 };
+    let v10 = if v1 == 0.0 || v9 == 0.0 { 0.0 } else { v1 * v9 };
+    let v11 = v6 + v10;
+    out[0] = v5;
+    out[1] = v11;
     ::std::result::Result::Ok(())
 }
 
-/// `loop_windows_gradient_loop35_v0`: a graph of 3 inputs, 1 output, 8 operations and 0 guards, as Rust source
+/// `loop_windows_gradient_loop15_v0`: a graph of 1 input, 1 output, 0 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_gradient_loop35_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+pub fn loop_windows_gradient_loop15_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
     let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
@@ -18164,29 +18084,19 @@ pub fn loop_windows_gradient_loop35_v0(x: &[f64], out: &mut [f64]) -> ::std::res
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
-    let v3 = v0 * v1;
-    let v4 = v3.sin();
-    let v5 = if v2 == 0.0 || v4 == 0.0 { 0.0 } else { v2 * v4 };
-    let v6 = if v0 == 0.0 || v2 == 0.0 { 0.0 } else { v0 * v2 };
-    let v7 = v3.cos();
-    let v8 = if v6 == 0.0 || v7 == 0.0 { 0.0 } else { v6 * v7 };
-    let v9 = if v1 == 0.0 || v8 == 0.0 { 0.0 } else { v1 * v8 };
-    let v10 = v5 + v9;
-    out[0] = v10;
+    out[0] = v0;
     ::std::result::Result::Ok(())
 }
 
-/// `loop_windows_gradient_loop41_v0`: a graph of 4 inputs, 3 outputs, 14 operations and 0 guards, as Rust source
+/// `loop_windows_gradient_loop17_v0`: a graph of 3 inputs, 3 outputs, 5 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_gradient_loop41_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+pub fn loop_windows_gradient_loop17_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
         }
     };
     let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
@@ -18198,24 +18108,95 @@ pub fn loop_windows_gradient_loop41_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v0 = x[0];
     let v1 = x[1];
     let v2 = x[2];
+    let v5: f64 = 2.0;
+    let v3 = v0 - v1;
+    let v4 = v3.powi(2);
+    let v6 = v3 * v5;
+    let v7 = if v2 == 0.0 || v6 == 0.0 { 0.0 } else { v2 * v6 };
+    let v8 = -v7;
+    out[0] = v4;
+    out[1] = v7;
+    out[2] = v8;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_gradient_loop18_v0`: a graph of 1 input, 1 output, 0 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_gradient_loop18_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    out[0] = v0;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_gradient_loop20_v0`: a graph of 4 inputs, 4 outputs, 8 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_gradient_loop20_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 4] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
     let v3 = x[3];
     let v4 = v0 * v1;
-    let v5 = v4 - v2;
-    let v6 = v1 * v1;
-    let v7 = if v3 == 0.0 || v6 == 0.0 { 0.0 } else { v3 * v6 };
-    let v8 = if v2 == 0.0 || v3 == 0.0 { 0.0 } else { v2 * v3 };
-    let v9 = if v1 == 0.0 || v8 == 0.0 { 0.0 } else { v1 * v8 };
-    let v10 = v9 + v9;
-    let v11 = v5.cos();
-    let v12 = if v3 == 0.0 || v11 == 0.0 { 0.0 } else { v3 * v11 };
-    let v13 = -v12;
-    let v14 = v7 + v13;
-    let v15 = if v1 == 0.0 || v12 == 0.0 { 0.0 } else { v1 * v12 };
-    let v16 = if v0 == 0.0 || v12 == 0.0 { 0.0 } else { v0 * v12 };
-    let v17 = v10 + v16;
-    out[0] = v15;
-    out[1] = v17;
-    out[2] = v14;
+    let v5 = v4.exp();
+    let v6 = v2 * v5;
+    let v7 = if v2 == 0.0 || v3 == 0.0 { 0.0 } else { v2 * v3 };
+    let v8 = if v3 == 0.0 || v5 == 0.0 { 0.0 } else { v3 * v5 };
+    let v9 = if v5 == 0.0 || v7 == 0.0 { 0.0 } else { v5 * v7 };
+    let v10 = if v1 == 0.0 || v9 == 0.0 { 0.0 } else { v1 * v9 };
+    let v11 = if v0 == 0.0 || v9 == 0.0 { 0.0 } else { v0 * v9 };
+    out[0] = v8;
+    out[1] = v6;
+    out[2] = v10;
+    out[3] = v11;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_gradient_loop21_v0`: a graph of 1 input, 1 output, 0 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_gradient_loop21_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    out[0] = v0;
     ::std::result::Result::Ok(())
 }
 
@@ -18248,444 +18229,445 @@ pub fn loop_windows_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::res
     let v7 = p[0];
     let v8 = p[1];
     let v9 = p[2];
-    let v21: f64 = 1.0;
+    let v10: f64 = 1.0;
     let v55: f64 = 0.0;
-    let v10 = {
-        let mut results = [0.0f64; 1];
-        let mut input = [0.0f64; 3];
-        let mut body = [0.0f64; 1];
-        let seq0: &[f64] = &x[0..7];
-        for t in 0..3usize {
-            let k = t;
-            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
-            match loop_windows_hessian_loop10_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            results[0] = results[0] + body[0];
-        }
-        results
-    };
-    let v11 = v10[0];
-    let v12 = {
-        let mut results = [0.0f64; 1];
-        let mut input = [0.0f64; 2];
-        let mut body = [0.0f64; 1];
-        let seq0: &[f64] = &x[0..7];
-        input[1] = v7;
-        for t in 0..3usize {
-            let k = t;
-            input[0..1].copy_from_slice(&seq0[k * 3..k * 3 + 1]);
-            match loop_windows_hessian_loop12_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            results[0] = results[0] + body[0];
-        }
-        results
-    };
-    let v13 = v12[0];
-    let v14 = {
-        let mut results = [0.0f64; 1];
-        let mut input = [0.0f64; 2];
-        let mut body = [0.0f64; 1];
-        let seq0: &[f64] = &x[0..7];
-        for t in 0..2usize {
-            let k = t;
-            input[0..2].copy_from_slice(&seq0[k * 5..k * 5 + 2]);
-            match loop_windows_hessian_loop14_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            results[0] = results[0] + body[0];
-        }
-        results
-    };
-    let v15 = v14[0];
-    let v16 = {
-        let mut results = [0.0f64; 1];
-        let mut input = [0.0f64; 3];
-        let mut body = [0.0f64; 1];
-        let s0: [f64; 6] = [v0, v7, v1, v8, v2, v9];
-        let seq0: &[f64] = &s0;
-        input[2] = v0;
-        for t in 0..3usize {
-            let k = t;
-            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
-            match loop_windows_hessian_loop16_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            results[0] = results[0] + body[0];
-        }
-        results
-    };
-    let v17 = v16[0];
-    let v18 = v11 + v13;
-    let v19 = v15 + v18;
-    let v20 = v17 + v19;
-    let v22 = {
-        let mut results = [0.0f64; 7];
-        results[1..].fill(-0.0f64);
+    let v11 = {
+        let mut results = [0.0f64; 10];
+        results[3..].fill(-0.0f64);
         let mut input = [0.0f64; 4];
-        let mut body = [0.0f64; 3];
-        let s0: [f64; 6] = [v0, v7, v1, v8, v2, v9];
-        let seq0: &[f64] = &s0;
-        input[2] = v0;
-        input[3] = v21;
+        let mut body = [0.0f64; 4];
+        let seq0: &[f64] = &x[0..7];
+        input[3] = v10;
         for t in 0..3usize {
             let k = 2 - t;
-            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
-            match loop_windows_hessian_loop22_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            results[0] = results[0] + body[0];
-            for m in 0..2usize { let e = 1 + k * 2 + m; results[e] = results[e] + body[1 + m]; }
+            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
+            match loop_windows_hessian_loop11_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0 + k * 1..0 + k * 1 + 1].copy_from_slice(&body[0..1]);
+            for m in 0..3usize { let e = 3 + k * 2 + m; results[e] = results[e] + body[1 + m]; }
         }
         results
     };
-    let v23 = v22[0];
-    let v24 = v22[1];
-    let v25 = v22[3];
-    let v26 = v22[5];
-    let v27 = v23 + v24;
-    let v28 = {
-        let mut results = [0.0f64; 7];
-        results[0..].fill(-0.0f64);
+    let v12 = v11[3];
+    let v13 = v11[4];
+    let v14 = v11[5];
+    let v15 = v11[6];
+    let v16 = v11[7];
+    let v17 = v11[8];
+    let v18 = v11[9];
+    let v19 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 1];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &v11[0..3];
+        for t in 0..3usize {
+            let k = t;
+            input[0..1].copy_from_slice(&seq0[k * 1..k * 1 + 1]);
+            match loop_windows_hessian_loop19_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v20 = v19[0];
+    let v21 = {
+        let mut results = [0.0f64; 10];
+        results[3..].fill(-0.0f64);
         let mut input = [0.0f64; 3];
         let mut body = [0.0f64; 2];
         let seq0: &[f64] = &x[0..7];
-        input[2] = v21;
-        for t in 0..2usize {
-            let k = 1 - t;
-            input[0..2].copy_from_slice(&seq0[k * 5..k * 5 + 2]);
-            match loop_windows_hessian_loop28_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            for m in 0..2usize { let e = 0 + k * 5 + m; results[e] = results[e] + body[0 + m]; }
-        }
-        results
-    };
-    let v29 = v28[0];
-    let v30 = v28[1];
-    let v31 = v28[5];
-    let v32 = v28[6];
-    let v33 = v27 + v29;
-    let v34 = v25 + v30;
-    let v35 = {
-        let mut results = [0.0f64; 7];
-        results[0..].fill(-0.0f64);
-        let mut input = [0.0f64; 3];
-        let mut body = [0.0f64; 1];
-        let seq0: &[f64] = &x[0..7];
         input[1] = v7;
-        input[2] = v21;
+        input[2] = v10;
         for t in 0..3usize {
             let k = 2 - t;
             input[0..1].copy_from_slice(&seq0[k * 3..k * 3 + 1]);
-            match loop_windows_hessian_loop35_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            for m in 0..1usize { let e = 0 + k * 3 + m; results[e] = results[e] + body[0 + m]; }
+            match loop_windows_hessian_loop21_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0 + k * 1..0 + k * 1 + 1].copy_from_slice(&body[0..1]);
+            for m in 0..1usize { let e = 3 + k * 3 + m; results[e] = results[e] + body[1 + m]; }
         }
         results
     };
-    let v36 = v35[0];
-    let v37 = v35[3];
-    let v38 = v35[6];
-    let v39 = v33 + v36;
-    let v40 = v32 + v38;
-    let v41 = {
-        let mut results = [0.0f64; 7];
-        results[0..].fill(-0.0f64);
-        let mut input = [0.0f64; 4];
-        let mut body = [0.0f64; 3];
-        let seq0: &[f64] = &x[0..7];
-        input[3] = v21;
-        for t in 0..3usize {
-            let k = 2 - t;
-            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
-            match loop_windows_hessian_loop41_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            for m in 0..3usize { let e = 0 + k * 2 + m; results[e] = results[e] + body[0 + m]; }
-        }
-        results
-    };
-    let v42 = v41[0];
-    let v43 = v41[1];
-    let v44 = v41[2];
-    let v45 = v41[3];
-    let v46 = v41[4];
-    let v47 = v41[5];
-    let v48 = v41[6];
-    let v49 = v39 + v42;
-    let v50 = v34 + v43;
-    let v51 = v26 + v44;
-    let v52 = v37 + v45;
-    let v53 = v31 + v47;
-    let v54 = v40 + v48;
-    let v56 = {
-        let mut results = [0.0f64; 7];
-        results[0..].fill(-0.0f64);
-        let mut input = [0.0f64; 7];
-        let mut body = [0.0f64; 3];
-        let seq0: &[f64] = &x[0..7];
-        let s1: [f64; 7] = [v21, v55, v55, v55, v55, v55, v55];
-        let seq1: &[f64] = &s1;
-        input[6] = v21;
+    let v22 = v21[3];
+    let v23 = v21[6];
+    let v24 = v21[9];
+    let v25 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 1];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &v21[0..3];
         for t in 0..3usize {
             let k = t;
-            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
-            input[3..6].copy_from_slice(&seq1[k * 2..k * 2 + 3]);
+            input[0..1].copy_from_slice(&seq0[k * 1..k * 1 + 1]);
+            match loop_windows_hessian_loop25_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v26 = v25[0];
+    let v27 = {
+        let mut results = [0.0f64; 9];
+        results[2..].fill(-0.0f64);
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 3];
+        let seq0: &[f64] = &x[0..7];
+        input[2] = v10;
+        for t in 0..2usize {
+            let k = 1 - t;
+            input[0..2].copy_from_slice(&seq0[k * 5..k * 5 + 2]);
+            match loop_windows_hessian_loop27_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0 + k * 1..0 + k * 1 + 1].copy_from_slice(&body[0..1]);
+            for m in 0..2usize { let e = 2 + k * 5 + m; results[e] = results[e] + body[1 + m]; }
+        }
+        results
+    };
+    let v28 = v27[2];
+    let v29 = v27[3];
+    let v30 = v27[7];
+    let v31 = v27[8];
+    let v32 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 1];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &v27[0..2];
+        for t in 0..2usize {
+            let k = t;
+            input[0..1].copy_from_slice(&seq0[k * 1..k * 1 + 1]);
+            match loop_windows_hessian_loop32_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v33 = v32[0];
+    let v34 = {
+        let mut results = [0.0f64; 10];
+        results[4..].fill(-0.0f64);
+        let mut input = [0.0f64; 4];
+        let mut body = [0.0f64; 4];
+        let s0: [f64; 6] = [v0, v7, v1, v8, v2, v9];
+        let seq0: &[f64] = &s0;
+        input[2] = v0;
+        input[3] = v10;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            match loop_windows_hessian_loop34_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+            results[1 + k * 1..1 + k * 1 + 1].copy_from_slice(&body[1..2]);
+            for m in 0..2usize { let e = 4 + k * 2 + m; results[e] = results[e] + body[2 + m]; }
+        }
+        results
+    };
+    let v35 = v34[0];
+    let v36 = v34[4];
+    let v37 = v34[6];
+    let v38 = v34[8];
+    let v39 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 1];
+        let mut body = [0.0f64; 1];
+        let seq0: &[f64] = &v34[1..4];
+        for t in 0..3usize {
+            let k = t;
+            input[0..1].copy_from_slice(&seq0[k * 1..k * 1 + 1]);
+            match loop_windows_hessian_loop39_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            results[0] = results[0] + body[0];
+        }
+        results
+    };
+    let v40 = v39[0];
+    let v41 = v20 + v26;
+    let v42 = v33 + v41;
+    let v43 = v40 + v42;
+    let v44 = v35 + v36;
+    let v45 = v28 + v44;
+    let v46 = v29 + v37;
+    let v47 = v22 + v45;
+    let v48 = v24 + v31;
+    let v49 = v12 + v47;
+    let v50 = v13 + v46;
+    let v51 = v14 + v38;
+    let v52 = v15 + v23;
+    let v53 = v17 + v30;
+    let v54 = v18 + v48;
+    let v56 = {
+        let mut results = [0.0f64; 7];
+        results[1..].fill(-0.0f64);
+        let mut input = [0.0f64; 7];
+        let mut body = [0.0f64; 3];
+        let s0: [f64; 6] = [v0, v7, v1, v8, v2, v9];
+        let seq0: &[f64] = &s0;
+        let s1: [f64; 6] = [v10, v55, v55, v55, v55, v55];
+        let seq1: &[f64] = &s1;
+        input[4] = v0;
+        input[5] = v10;
+        input[6] = v10;
+        for t in 0..3usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            input[2..4].copy_from_slice(&seq1[k * 2..k * 2 + 2]);
             match loop_windows_hessian_loop56_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            for m in 0..3usize { let e = 0 + k * 2 + m; results[e] = results[e] + body[0 + m]; }
+            results[0] = results[0] + body[0];
+            for m in 0..2usize { let e = 1 + k * 2 + m; results[e] = results[e] + body[1 + m]; }
         }
         results
     };
     let v57 = v56[0];
     let v58 = v56[1];
-    let v59 = v56[2];
-    let v60 = v56[3];
-    let v61 = v56[4];
-    let v62 = v56[5];
-    let v63 = v56[6];
-    let v64 = {
+    let v59 = v56[3];
+    let v60 = v56[5];
+    let v61 = v57 + v58;
+    let v62 = {
+        let mut results = [0.0f64; 7];
+        results[0..].fill(-0.0f64);
+        let mut input = [0.0f64; 5];
+        let mut body = [0.0f64; 2];
+        let seq0: &[f64] = &x[0..7];
+        let s1: [f64; 7] = [v10, v55, v55, v55, v55, v55, v55];
+        let seq1: &[f64] = &s1;
+        input[4] = v10;
+        for t in 0..2usize {
+            let k = t;
+            input[0..2].copy_from_slice(&seq0[k * 5..k * 5 + 2]);
+            input[2..4].copy_from_slice(&seq1[k * 5..k * 5 + 2]);
+            match loop_windows_hessian_loop62_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..2usize { let e = 0 + k * 5 + m; results[e] = results[e] + body[0 + m]; }
+        }
+        results
+    };
+    let v63 = v62[0];
+    let v64 = v62[1];
+    let v65 = v62[5];
+    let v66 = v62[6];
+    let v67 = v61 + v63;
+    let v68 = v59 + v64;
+    let v69 = {
         let mut results = [0.0f64; 7];
         results[0..].fill(-0.0f64);
         let mut input = [0.0f64; 4];
         let mut body = [0.0f64; 1];
         let seq0: &[f64] = &x[0..7];
-        let s1: [f64; 7] = [v21, v55, v55, v55, v55, v55, v55];
+        let s1: [f64; 7] = [v10, v55, v55, v55, v55, v55, v55];
         let seq1: &[f64] = &s1;
         input[2] = v7;
-        input[3] = v21;
+        input[3] = v10;
         for t in 0..3usize {
             let k = t;
             input[0..1].copy_from_slice(&seq0[k * 3..k * 3 + 1]);
             input[1..2].copy_from_slice(&seq1[k * 3..k * 3 + 1]);
-            match loop_windows_hessian_loop64_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_windows_hessian_loop69_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             for m in 0..1usize { let e = 0 + k * 3 + m; results[e] = results[e] + body[0 + m]; }
         }
         results
     };
-    let v65 = v64[0];
-    let v66 = v64[3];
-    let v67 = v64[6];
-    let v68 = v57 + v65;
-    let v69 = v60 + v66;
-    let v70 = v63 + v67;
-    let v71 = {
+    let v70 = v69[0];
+    let v71 = v69[3];
+    let v72 = v69[6];
+    let v73 = v67 + v70;
+    let v74 = v66 + v72;
+    let v75 = {
         let mut results = [0.0f64; 7];
         results[0..].fill(-0.0f64);
-        let mut input = [0.0f64; 5];
-        let mut body = [0.0f64; 2];
-        let seq0: &[f64] = &x[0..7];
-        let s1: [f64; 7] = [v21, v55, v55, v55, v55, v55, v55];
-        let seq1: &[f64] = &s1;
-        input[4] = v21;
-        for t in 0..2usize {
-            let k = t;
-            input[0..2].copy_from_slice(&seq0[k * 5..k * 5 + 2]);
-            input[2..4].copy_from_slice(&seq1[k * 5..k * 5 + 2]);
-            match loop_windows_hessian_loop71_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            for m in 0..2usize { let e = 0 + k * 5 + m; results[e] = results[e] + body[0 + m]; }
-        }
-        results
-    };
-    let v72 = v71[0];
-    let v73 = v71[1];
-    let v74 = v71[5];
-    let v75 = v71[6];
-    let v76 = v68 + v72;
-    let v77 = v58 + v73;
-    let v78 = v62 + v74;
-    let v79 = v70 + v75;
-    let v80 = {
-        let mut results = [0.0f64; 7];
-        results[1..].fill(-0.0f64);
         let mut input = [0.0f64; 7];
         let mut body = [0.0f64; 3];
-        let s0: [f64; 6] = [v0, v7, v1, v8, v2, v9];
-        let seq0: &[f64] = &s0;
-        let s1: [f64; 6] = [v21, v55, v55, v55, v55, v55];
+        let seq0: &[f64] = &x[0..7];
+        let s1: [f64; 7] = [v10, v55, v55, v55, v55, v55, v55];
         let seq1: &[f64] = &s1;
-        input[4] = v0;
-        input[5] = v21;
-        input[6] = v21;
+        input[6] = v10;
         for t in 0..3usize {
             let k = t;
-            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
-            input[2..4].copy_from_slice(&seq1[k * 2..k * 2 + 2]);
-            match loop_windows_hessian_loop80_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            results[0] = results[0] + body[0];
-            for m in 0..2usize { let e = 1 + k * 2 + m; results[e] = results[e] + body[1 + m]; }
+            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
+            input[3..6].copy_from_slice(&seq1[k * 2..k * 2 + 3]);
+            match loop_windows_hessian_loop75_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..3usize { let e = 0 + k * 2 + m; results[e] = results[e] + body[0 + m]; }
         }
         results
     };
-    let v81 = v80[0];
-    let v82 = v80[1];
-    let v83 = v80[3];
-    let v84 = v80[5];
-    let v85 = v76 + v81;
-    let v86 = v82 + v85;
-    let v87 = v77 + v83;
-    let v88 = v59 + v84;
+    let v76 = v75[0];
+    let v77 = v75[1];
+    let v78 = v75[2];
+    let v79 = v75[3];
+    let v80 = v75[4];
+    let v81 = v75[5];
+    let v82 = v75[6];
+    let v83 = v73 + v76;
+    let v84 = v68 + v77;
+    let v85 = v60 + v78;
+    let v86 = v71 + v79;
+    let v87 = v65 + v81;
+    let v88 = v74 + v82;
     let v89 = {
         let mut results = [0.0f64; 7];
-        results[0..].fill(-0.0f64);
+        results[1..].fill(-0.0f64);
         let mut input = [0.0f64; 7];
         let mut body = [0.0f64; 3];
-        let seq0: &[f64] = &x[0..7];
-        let s1: [f64; 7] = [v55, v21, v55, v55, v55, v55, v55];
+        let s0: [f64; 6] = [v0, v7, v1, v8, v2, v9];
+        let seq0: &[f64] = &s0;
+        let s1: [f64; 6] = [v55, v55, v10, v55, v55, v55];
         let seq1: &[f64] = &s1;
-        input[6] = v21;
+        input[4] = v0;
+        input[5] = v10;
+        input[6] = v55;
         for t in 0..3usize {
             let k = t;
-            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
-            input[3..6].copy_from_slice(&seq1[k * 2..k * 2 + 3]);
+            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
+            input[2..4].copy_from_slice(&seq1[k * 2..k * 2 + 2]);
             match loop_windows_hessian_loop89_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            for m in 0..3usize { let e = 0 + k * 2 + m; results[e] = results[e] + body[0 + m]; }
+            results[0] = results[0] + body[0];
+            for m in 0..2usize { let e = 1 + k * 2 + m; results[e] = results[e] + body[1 + m]; }
         }
         results
     };
-    let v90 = v89[1];
-    let v91 = v89[2];
-    let v92 = v89[3];
-    let v93 = v89[4];
-    let v94 = v89[5];
-    let v95 = v89[6];
-    let v96 = {
+    let v90 = v89[3];
+    let v91 = v89[5];
+    let v92 = {
         let mut results = [0.0f64; 7];
         results[0..].fill(-0.0f64);
         let mut input = [0.0f64; 5];
         let mut body = [0.0f64; 2];
         let seq0: &[f64] = &x[0..7];
-        let s1: [f64; 7] = [v55, v21, v55, v55, v55, v55, v55];
+        let s1: [f64; 7] = [v55, v10, v55, v55, v55, v55, v55];
         let seq1: &[f64] = &s1;
-        input[4] = v21;
+        input[4] = v10;
         for t in 0..2usize {
             let k = t;
             input[0..2].copy_from_slice(&seq0[k * 5..k * 5 + 2]);
             input[2..4].copy_from_slice(&seq1[k * 5..k * 5 + 2]);
-            match loop_windows_hessian_loop96_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_windows_hessian_loop92_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             for m in 0..2usize { let e = 0 + k * 5 + m; results[e] = results[e] + body[0 + m]; }
         }
         results
     };
-    let v97 = v96[1];
-    let v98 = v96[5];
-    let v99 = v96[6];
-    let v100 = v90 + v97;
-    let v101 = v94 + v98;
-    let v102 = v95 + v99;
-    let v103 = {
-        let mut results = [0.0f64; 7];
-        results[1..].fill(-0.0f64);
-        let mut input = [0.0f64; 7];
-        let mut body = [0.0f64; 3];
-        let s0: [f64; 6] = [v0, v7, v1, v8, v2, v9];
-        let seq0: &[f64] = &s0;
-        let s1: [f64; 6] = [v55, v55, v21, v55, v55, v55];
-        let seq1: &[f64] = &s1;
-        input[4] = v0;
-        input[5] = v21;
-        input[6] = v55;
-        for t in 0..3usize {
-            let k = t;
-            input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
-            input[2..4].copy_from_slice(&seq1[k * 2..k * 2 + 2]);
-            match loop_windows_hessian_loop103_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            results[0] = results[0] + body[0];
-            for m in 0..2usize { let e = 1 + k * 2 + m; results[e] = results[e] + body[1 + m]; }
-        }
-        results
-    };
-    let v104 = v103[3];
-    let v105 = v103[5];
-    let v106 = v100 + v104;
-    let v107 = v91 + v105;
-    let v108 = {
+    let v93 = v92[1];
+    let v94 = v92[5];
+    let v95 = v92[6];
+    let v96 = v90 + v93;
+    let v97 = {
         let mut results = [0.0f64; 7];
         results[0..].fill(-0.0f64);
         let mut input = [0.0f64; 7];
         let mut body = [0.0f64; 3];
         let seq0: &[f64] = &x[0..7];
-        let s1: [f64; 7] = [v55, v55, v21, v55, v55, v55, v55];
+        let s1: [f64; 7] = [v55, v10, v55, v55, v55, v55, v55];
         let seq1: &[f64] = &s1;
-        input[6] = v21;
+        input[6] = v10;
         for t in 0..3usize {
             let k = t;
             input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
             input[3..6].copy_from_slice(&seq1[k * 2..k * 2 + 3]);
-            match loop_windows_hessian_loop108_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_windows_hessian_loop97_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             for m in 0..3usize { let e = 0 + k * 2 + m; results[e] = results[e] + body[0 + m]; }
         }
         results
     };
-    let v109 = v108[2];
-    let v110 = v108[3];
-    let v111 = v108[4];
-    let v112 = v108[5];
-    let v113 = v108[6];
-    let v114 = {
+    let v98 = v97[1];
+    let v99 = v97[2];
+    let v100 = v97[3];
+    let v101 = v97[4];
+    let v102 = v97[5];
+    let v103 = v97[6];
+    let v104 = v96 + v98;
+    let v105 = v91 + v99;
+    let v106 = v94 + v102;
+    let v107 = v95 + v103;
+    let v108 = {
         let mut results = [0.0f64; 7];
         results[1..].fill(-0.0f64);
         let mut input = [0.0f64; 7];
         let mut body = [0.0f64; 3];
         let s0: [f64; 6] = [v0, v7, v1, v8, v2, v9];
         let seq0: &[f64] = &s0;
-        let s1: [f64; 6] = [v55, v55, v55, v55, v21, v55];
+        let s1: [f64; 6] = [v55, v55, v55, v55, v10, v55];
         let seq1: &[f64] = &s1;
         input[4] = v0;
-        input[5] = v21;
+        input[5] = v10;
         input[6] = v55;
         for t in 0..3usize {
             let k = t;
             input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
             input[2..4].copy_from_slice(&seq1[k * 2..k * 2 + 2]);
-            match loop_windows_hessian_loop114_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_windows_hessian_loop108_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             results[0] = results[0] + body[0];
             for m in 0..2usize { let e = 1 + k * 2 + m; results[e] = results[e] + body[1 + m]; }
         }
         results
     };
-    let v115 = v114[5];
-    let v116 = v109 + v115;
+    let v109 = v108[5];
+    let v110 = {
+        let mut results = [0.0f64; 7];
+        results[0..].fill(-0.0f64);
+        let mut input = [0.0f64; 7];
+        let mut body = [0.0f64; 3];
+        let seq0: &[f64] = &x[0..7];
+        let s1: [f64; 7] = [v55, v55, v10, v55, v55, v55, v55];
+        let seq1: &[f64] = &s1;
+        input[6] = v10;
+        for t in 0..3usize {
+            let k = t;
+            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
+            input[3..6].copy_from_slice(&seq1[k * 2..k * 2 + 3]);
+            match loop_windows_hessian_loop110_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..3usize { let e = 0 + k * 2 + m; results[e] = results[e] + body[0 + m]; }
+        }
+        results
+    };
+    let v111 = v110[2];
+    let v112 = v110[3];
+    let v113 = v110[4];
+    let v114 = v110[5];
+    let v115 = v110[6];
+    let v116 = v109 + v111;
     let v117 = {
         let mut results = [0.0f64; 7];
         results[0..].fill(-0.0f64);
-        let mut input = [0.0f64; 7];
-        let mut body = [0.0f64; 3];
+        let mut input = [0.0f64; 4];
+        let mut body = [0.0f64; 1];
         let seq0: &[f64] = &x[0..7];
-        let s1: [f64; 7] = [v55, v55, v55, v21, v55, v55, v55];
+        let s1: [f64; 7] = [v55, v55, v55, v10, v55, v55, v55];
         let seq1: &[f64] = &s1;
-        input[6] = v21;
+        input[2] = v7;
+        input[3] = v10;
         for t in 0..3usize {
             let k = t;
-            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
-            input[3..6].copy_from_slice(&seq1[k * 2..k * 2 + 3]);
+            input[0..1].copy_from_slice(&seq0[k * 3..k * 3 + 1]);
+            input[1..2].copy_from_slice(&seq1[k * 3..k * 3 + 1]);
             match loop_windows_hessian_loop117_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            for m in 0..3usize { let e = 0 + k * 2 + m; results[e] = results[e] + body[0 + m]; }
+            for m in 0..1usize { let e = 0 + k * 3 + m; results[e] = results[e] + body[0 + m]; }
         }
         results
     };
     let v118 = v117[3];
-    let v119 = v117[4];
-    let v120 = v117[5];
-    let v121 = v117[6];
-    let v122 = {
+    let v119 = v117[6];
+    let v120 = {
         let mut results = [0.0f64; 7];
         results[0..].fill(-0.0f64);
-        let mut input = [0.0f64; 4];
-        let mut body = [0.0f64; 1];
+        let mut input = [0.0f64; 7];
+        let mut body = [0.0f64; 3];
         let seq0: &[f64] = &x[0..7];
-        let s1: [f64; 7] = [v55, v55, v55, v21, v55, v55, v55];
+        let s1: [f64; 7] = [v55, v55, v55, v10, v55, v55, v55];
         let seq1: &[f64] = &s1;
-        input[2] = v7;
-        input[3] = v21;
+        input[6] = v10;
         for t in 0..3usize {
             let k = t;
-            input[0..1].copy_from_slice(&seq0[k * 3..k * 3 + 1]);
-            input[1..2].copy_from_slice(&seq1[k * 3..k * 3 + 1]);
-            match loop_windows_hessian_loop122_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            for m in 0..1usize { let e = 0 + k * 3 + m; results[e] = results[e] + body[0 + m]; }
+            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
+            input[3..6].copy_from_slice(&seq1[k * 2..k * 2 + 3]);
+            match loop_windows_hessian_loop120_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            for m in 0..3usize { let e = 0 + k * 2 + m; results[e] = results[e] + body[0 + m]; }
         }
         results
     };
-    let v123 = v122[3];
-    let v124 = v122[6];
-    let v125 = v118 + v123;
-    let v126 = v121 + v124;
+    let v121 = v120[3];
+    let v122 = v120[4];
+    let v123 = v120[5];
+    let v124 = v120[6];
+    let v125 = v118 + v121;
+    let v126 = v119 + v124;
     let v127 = {
         let mut results = [0.0f64; 7];
         results[0..].fill(-0.0f64);
         let mut input = [0.0f64; 7];
         let mut body = [0.0f64; 3];
         let seq0: &[f64] = &x[0..7];
-        let s1: [f64; 7] = [v55, v55, v55, v55, v21, v55, v55];
+        let s1: [f64; 7] = [v55, v55, v55, v55, v10, v55, v55];
         let seq1: &[f64] = &s1;
-        input[6] = v21;
+        input[6] = v10;
         for t in 0..3usize {
             let k = t;
             input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
@@ -18701,18 +18683,18 @@ pub fn loop_windows_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::res
     let v131 = {
         let mut results = [0.0f64; 7];
         results[0..].fill(-0.0f64);
-        let mut input = [0.0f64; 7];
-        let mut body = [0.0f64; 3];
+        let mut input = [0.0f64; 5];
+        let mut body = [0.0f64; 2];
         let seq0: &[f64] = &x[0..7];
-        let s1: [f64; 7] = [v55, v55, v55, v55, v55, v21, v55];
+        let s1: [f64; 7] = [v55, v55, v55, v55, v55, v10, v55];
         let seq1: &[f64] = &s1;
-        input[6] = v21;
-        for t in 0..3usize {
+        input[4] = v10;
+        for t in 0..2usize {
             let k = t;
-            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
-            input[3..6].copy_from_slice(&seq1[k * 2..k * 2 + 3]);
+            input[0..2].copy_from_slice(&seq0[k * 5..k * 5 + 2]);
+            input[2..4].copy_from_slice(&seq1[k * 5..k * 5 + 2]);
             match loop_windows_hessian_loop131_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            for m in 0..3usize { let e = 0 + k * 2 + m; results[e] = results[e] + body[0 + m]; }
+            for m in 0..2usize { let e = 0 + k * 5 + m; results[e] = results[e] + body[0 + m]; }
         }
         results
     };
@@ -18721,18 +18703,18 @@ pub fn loop_windows_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::res
     let v134 = {
         let mut results = [0.0f64; 7];
         results[0..].fill(-0.0f64);
-        let mut input = [0.0f64; 5];
-        let mut body = [0.0f64; 2];
+        let mut input = [0.0f64; 7];
+        let mut body = [0.0f64; 3];
         let seq0: &[f64] = &x[0..7];
-        let s1: [f64; 7] = [v55, v55, v55, v55, v55, v21, v55];
+        let s1: [f64; 7] = [v55, v55, v55, v55, v55, v10, v55];
         let seq1: &[f64] = &s1;
-        input[4] = v21;
-        for t in 0..2usize {
+        input[6] = v10;
+        for t in 0..3usize {
             let k = t;
-            input[0..2].copy_from_slice(&seq0[k * 5..k * 5 + 2]);
-            input[2..4].copy_from_slice(&seq1[k * 5..k * 5 + 2]);
+            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
+            input[3..6].copy_from_slice(&seq1[k * 2..k * 2 + 3]);
             match loop_windows_hessian_loop134_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            for m in 0..2usize { let e = 0 + k * 5 + m; results[e] = results[e] + body[0 + m]; }
+            for m in 0..3usize { let e = 0 + k * 2 + m; results[e] = results[e] + body[0 + m]; }
         }
         results
     };
@@ -18743,18 +18725,18 @@ pub fn loop_windows_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::res
     let v139 = {
         let mut results = [0.0f64; 7];
         results[0..].fill(-0.0f64);
-        let mut input = [0.0f64; 7];
-        let mut body = [0.0f64; 3];
+        let mut input = [0.0f64; 5];
+        let mut body = [0.0f64; 2];
         let seq0: &[f64] = &x[0..7];
-        let s1: [f64; 7] = [v55, v55, v55, v55, v55, v55, v21];
+        let s1: [f64; 7] = [v55, v55, v55, v55, v55, v55, v10];
         let seq1: &[f64] = &s1;
-        input[6] = v21;
-        for t in 0..3usize {
+        input[4] = v10;
+        for t in 0..2usize {
             let k = t;
-            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
-            input[3..6].copy_from_slice(&seq1[k * 2..k * 2 + 3]);
+            input[0..2].copy_from_slice(&seq0[k * 5..k * 5 + 2]);
+            input[2..4].copy_from_slice(&seq1[k * 5..k * 5 + 2]);
             match loop_windows_hessian_loop139_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            for m in 0..3usize { let e = 0 + k * 2 + m; results[e] = results[e] + body[0 + m]; }
+            for m in 0..2usize { let e = 0 + k * 5 + m; results[e] = results[e] + body[0 + m]; }
         }
         results
     };
@@ -18765,10 +18747,10 @@ pub fn loop_windows_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::res
         let mut input = [0.0f64; 4];
         let mut body = [0.0f64; 1];
         let seq0: &[f64] = &x[0..7];
-        let s1: [f64; 7] = [v55, v55, v55, v55, v55, v55, v21];
+        let s1: [f64; 7] = [v55, v55, v55, v55, v55, v55, v10];
         let seq1: &[f64] = &s1;
         input[2] = v7;
-        input[3] = v21;
+        input[3] = v10;
         for t in 0..3usize {
             let k = t;
             input[0..1].copy_from_slice(&seq0[k * 3..k * 3 + 1]);
@@ -18783,76 +18765,76 @@ pub fn loop_windows_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::res
     let v144 = {
         let mut results = [0.0f64; 7];
         results[0..].fill(-0.0f64);
-        let mut input = [0.0f64; 5];
-        let mut body = [0.0f64; 2];
+        let mut input = [0.0f64; 7];
+        let mut body = [0.0f64; 3];
         let seq0: &[f64] = &x[0..7];
-        let s1: [f64; 7] = [v55, v55, v55, v55, v55, v55, v21];
+        let s1: [f64; 7] = [v55, v55, v55, v55, v55, v55, v10];
         let seq1: &[f64] = &s1;
-        input[4] = v21;
-        for t in 0..2usize {
+        input[6] = v10;
+        for t in 0..3usize {
             let k = t;
-            input[0..2].copy_from_slice(&seq0[k * 5..k * 5 + 2]);
-            input[2..4].copy_from_slice(&seq1[k * 5..k * 5 + 2]);
+            input[0..3].copy_from_slice(&seq0[k * 2..k * 2 + 3]);
+            input[3..6].copy_from_slice(&seq1[k * 2..k * 2 + 3]);
             match loop_windows_hessian_loop144_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
-            for m in 0..2usize { let e = 0 + k * 5 + m; results[e] = results[e] + body[0 + m]; }
+            for m in 0..3usize { let e = 0 + k * 2 + m; results[e] = results[e] + body[0 + m]; }
         }
         results
     };
     let v145 = v144[6];
     let v146 = v143 + v145;
-    out[0] = v20;
+    out[0] = v43;
     out[1] = v49;
     out[2] = v50;
     out[3] = v51;
     out[4] = v52;
-    out[5] = v46;
+    out[5] = v16;
     out[6] = v53;
     out[7] = v54;
-    out[8] = v86;
-    out[9] = v87;
-    out[10] = v88;
-    out[11] = v69;
-    out[12] = v61;
-    out[13] = v78;
-    out[14] = v79;
-    out[15] = v87;
-    out[16] = v106;
-    out[17] = v107;
-    out[18] = v92;
-    out[19] = v93;
-    out[20] = v101;
-    out[21] = v102;
-    out[22] = v88;
-    out[23] = v107;
+    out[8] = v83;
+    out[9] = v84;
+    out[10] = v85;
+    out[11] = v86;
+    out[12] = v80;
+    out[13] = v87;
+    out[14] = v88;
+    out[15] = v84;
+    out[16] = v104;
+    out[17] = v105;
+    out[18] = v100;
+    out[19] = v101;
+    out[20] = v106;
+    out[21] = v107;
+    out[22] = v85;
+    out[23] = v105;
     out[24] = v116;
-    out[25] = v110;
-    out[26] = v111;
-    out[27] = v112;
-    out[28] = v113;
-    out[29] = v69;
-    out[30] = v92;
-    out[31] = v110;
+    out[25] = v112;
+    out[26] = v113;
+    out[27] = v114;
+    out[28] = v115;
+    out[29] = v86;
+    out[30] = v100;
+    out[31] = v112;
     out[32] = v125;
-    out[33] = v119;
-    out[34] = v120;
+    out[33] = v122;
+    out[34] = v123;
     out[35] = v126;
-    out[36] = v61;
-    out[37] = v93;
-    out[38] = v111;
-    out[39] = v119;
+    out[36] = v80;
+    out[37] = v101;
+    out[38] = v113;
+    out[39] = v122;
     out[40] = v128;
     out[41] = v129;
     out[42] = v130;
-    out[43] = v78;
-    out[44] = v101;
-    out[45] = v112;
-    out[46] = v120;
+    out[43] = v87;
+    out[44] = v106;
+    out[45] = v114;
+    out[46] = v123;
     out[47] = v129;
     out[48] = v137;
     out[49] = v138;
-    out[50] = v79;
-    out[51] = v102;
-    out[52] = v113;
+    out[50] = v88;
+    out[51] = v107;
+    out[52] = v115;
     out[53] = v126;
     out[54] = v130;
     out[55] = v138;
@@ -18860,129 +18842,21 @@ pub fn loop_windows_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::res
     ::std::result::Result::Ok(())
 }
 
-/// `loop_windows_hessian_loop10_v0`: a graph of 3 inputs, 1 output, 6 operations and 0 guards, as Rust source
+/// `loop_windows_hessian_loop11_v0`: a graph of 4 inputs, 4 outputs, 17 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_hessian_loop10_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
-        ::std::result::Result::Ok(x) => x,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
-        }
-    };
-    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
-        ::std::result::Result::Ok(out) => out,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
-        }
-    };
-    let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
-    let v3 = v0 * v1;
-    let v4 = v3 - v2;
-    let v5 = v4.sin();
-    let v6 = v1 * v1;
-    let v7 = v2 * v6;
-    let v8 = v5 + v7;
-    out[0] = v8;
-    ::std::result::Result::Ok(())
-}
-
-/// `loop_windows_hessian_loop12_v0`: a graph of 2 inputs, 1 output, 3 operations and 0 guards, as Rust source
-/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
-/// `Graph::eval` returns.
-#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_hessian_loop12_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
-        ::std::result::Result::Ok(x) => x,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
-        }
-    };
-    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
-        ::std::result::Result::Ok(out) => out,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
-        }
-    };
-    let v0 = x[0];
-    let v1 = x[1];
-    let v2 = v0 * v1;
-    let v3 = v2.sin();
-    let v4 = v0 * v3;
-    out[0] = v4;
-    ::std::result::Result::Ok(())
-}
-
-/// `loop_windows_hessian_loop14_v0`: a graph of 2 inputs, 1 output, 2 operations and 0 guards, as Rust source
-/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
-/// `Graph::eval` returns.
-#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_hessian_loop14_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
-        ::std::result::Result::Ok(x) => x,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
-        }
-    };
-    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
-        ::std::result::Result::Ok(out) => out,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
-        }
-    };
-    let v0 = x[0];
-    let v1 = x[1];
-    let v2 = v0 - v1;
-    let v3 = v2.powi(2);
-    out[0] = v3;
-    ::std::result::Result::Ok(())
-}
-
-/// `loop_windows_hessian_loop16_v0`: a graph of 3 inputs, 1 output, 3 operations and 0 guards, as Rust source
-/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
-/// `Graph::eval` returns.
-#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_hessian_loop16_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
-        ::std::result::Result::Ok(x) => x,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
-        }
-    };
-    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
-        ::std::result::Result::Ok(out) => out,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
-        }
-    };
-    let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
-    let v3 = v0 * v1;
-    let v4 = v3.exp();
-    let v5 = v4 * v2;
-    out[0] = v5;
-    ::std::result::Result::Ok(())
-}
-
-/// `loop_windows_hessian_loop22_v0`: a graph of 4 inputs, 3 outputs, 7 operations and 0 guards, as Rust source
-/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
-/// `Graph::eval` returns.
-#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_hessian_loop22_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_windows_hessian_loop11_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
             return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
         }
     };
-    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+    let out: &mut [f64; 4] = match ::std::convert::TryInto::try_into(&mut *out) {
         ::std::result::Result::Ok(out) => out,
         ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
         }
     };
     let v0 = x[0];
@@ -18990,23 +18864,56 @@ pub fn loop_windows_hessian_loop22_v0(x: &[f64], out: &mut [f64]) -> ::std::resu
     let v2 = x[2];
     let v3 = x[3];
     let v4 = v0 * v1;
-    let v5 = v4.exp();
-    let v6 = if v2 == 0.0 || v3 == 0.0 { 0.0 } else { v2 * v3 };
-    let v7 = if v3 == 0.0 || v5 == 0.0 { 0.0 } else { v3 * v5 };
-    let v8 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
-    let v9 = if v1 == 0.0 || v8 == 0.0 { 0.0 } else { v1 * v8 };
-    let v10 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
-    out[0] = v7;
-    out[1] = v9;
-    out[2] = v10;
+    let v5 = v4 - v2;
+    let v6 = v5.sin();
+    let v7 = v1 * v1;
+    let v8 = v2 * v7;
+    let v9 = v6 + v8;
+    let v10 = if v3 == 0.0 || v7 == 0.0 { 0.0 } else { v3 * v7 };
+    let v11 = if v2 == 0.0 || v3 == 0.0 { 0.0 } else { v2 * v3 };
+    let v12 = if v1 == 0.0 || v11 == 0.0 { 0.0 } else { v1 * v11 };
+    let v13 = v12 + v12;
+    let v14 = v5.cos();
+    let v15 = if v3 == 0.0 || v14 == 0.0 { 0.0 } else { v3 * v14 };
+    let v16 = -v15;
+    let v17 = v10 + v16;
+    let v18 = if v1 == 0.0 || v15 == 0.0 { 0.0 } else { v1 * v15 };
+    let v19 = if v0 == 0.0 || v15 == 0.0 { 0.0 } else { v0 * v15 };
+    let v20 = v13 + v19;
+    out[0] = v9;
+    out[1] = v18;
+    out[2] = v20;
+    out[3] = v17;
     ::std::result::Result::Ok(())
 }
 
-/// `loop_windows_hessian_loop28_v0`: a graph of 3 inputs, 2 outputs, 4 operations and 0 guards, as Rust source
+/// `loop_windows_hessian_loop19_v0`: a graph of 1 input, 1 output, 0 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_hessian_loop28_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_windows_hessian_loop19_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    out[0] = v0;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop21_v0`: a graph of 3 inputs, 2 outputs, 9 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop21_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -19022,25 +18929,29 @@ pub fn loop_windows_hessian_loop28_v0(x: &[f64], out: &mut [f64]) -> ::std::resu
     let v0 = x[0];
     let v1 = x[1];
     let v2 = x[2];
-    let v4: f64 = 2.0;
-    let v3 = v0 - v1;
-    let v5 = v3 * v4;
-    let v6 = if v2 == 0.0 || v5 == 0.0 { 0.0 } else { v2 * v5 };
-    let v7 = -v6;
-    out[0] = v6;
-    out[1] = v7;
+    let v3 = v0 * v1;
+    let v4 = v3.sin();
+    let v5 = v0 * v4;
+    let v6 = if v2 == 0.0 || v4 == 0.0 { 0.0 } else { v2 * v4 };
+    let v7 = if v0 == 0.0 || v2 == 0.0 { 0.0 } else { v0 * v2 };
+    let v8 = v3.cos();
+    let v9 = if v7 == 0.0 || v8 == 0.0 { 0.0 } else { v7 * v8 };
+    let v10 = if v1 == 0.0 || v9 == 0.0 { 0.0 } else { v1 * v9 };
+    let v11 = v6 + v10;
+    out[0] = v5;
+    out[1] = v11;
     ::std::result::Result::Ok(())
 }
 
-/// `loop_windows_hessian_loop35_v0`: a graph of 3 inputs, 1 output, 8 operations and 0 guards, as Rust source
+/// `loop_windows_hessian_loop25_v0`: a graph of 1 input, 1 output, 0 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_hessian_loop35_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+pub fn loop_windows_hessian_loop25_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
         }
     };
     let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
@@ -19050,29 +18961,19 @@ pub fn loop_windows_hessian_loop35_v0(x: &[f64], out: &mut [f64]) -> ::std::resu
         }
     };
     let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
-    let v3 = v0 * v1;
-    let v4 = v3.sin();
-    let v5 = if v2 == 0.0 || v4 == 0.0 { 0.0 } else { v2 * v4 };
-    let v6 = if v0 == 0.0 || v2 == 0.0 { 0.0 } else { v0 * v2 };
-    let v7 = v3.cos();
-    let v8 = if v6 == 0.0 || v7 == 0.0 { 0.0 } else { v6 * v7 };
-    let v9 = if v1 == 0.0 || v8 == 0.0 { 0.0 } else { v1 * v8 };
-    let v10 = v5 + v9;
-    out[0] = v10;
+    out[0] = v0;
     ::std::result::Result::Ok(())
 }
 
-/// `loop_windows_hessian_loop41_v0`: a graph of 4 inputs, 3 outputs, 14 operations and 0 guards, as Rust source
+/// `loop_windows_hessian_loop27_v0`: a graph of 3 inputs, 3 outputs, 5 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_hessian_loop41_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+pub fn loop_windows_hessian_loop27_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
         }
     };
     let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
@@ -19084,28 +18985,99 @@ pub fn loop_windows_hessian_loop41_v0(x: &[f64], out: &mut [f64]) -> ::std::resu
     let v0 = x[0];
     let v1 = x[1];
     let v2 = x[2];
-    let v3 = x[3];
-    let v4 = v0 * v1;
-    let v5 = v4 - v2;
-    let v6 = v1 * v1;
-    let v7 = if v3 == 0.0 || v6 == 0.0 { 0.0 } else { v3 * v6 };
-    let v8 = if v2 == 0.0 || v3 == 0.0 { 0.0 } else { v2 * v3 };
-    let v9 = if v1 == 0.0 || v8 == 0.0 { 0.0 } else { v1 * v8 };
-    let v10 = v9 + v9;
-    let v11 = v5.cos();
-    let v12 = if v3 == 0.0 || v11 == 0.0 { 0.0 } else { v3 * v11 };
-    let v13 = -v12;
-    let v14 = v7 + v13;
-    let v15 = if v1 == 0.0 || v12 == 0.0 { 0.0 } else { v1 * v12 };
-    let v16 = if v0 == 0.0 || v12 == 0.0 { 0.0 } else { v0 * v12 };
-    let v17 = v10 + v16;
-    out[0] = v15;
-    out[1] = v17;
-    out[2] = v14;
+    let v5: f64 = 2.0;
+    let v3 = v0 - v1;
+    let v4 = v3.powi(2);
+    let v6 = v3 * v5;
+    let v7 = if v2 == 0.0 || v6 == 0.0 { 0.0 } else { v2 * v6 };
+    let v8 = -v7;
+    out[0] = v4;
+    out[1] = v7;
+    out[2] = v8;
     ::std::result::Result::Ok(())
 }
 
-/// `loop_windows_hessian_loop56_v0`: a graph of 7 inputs, 3 outputs, 31 operations and 0 guards, as Rust source
+/// `loop_windows_hessian_loop32_v0`: a graph of 1 input, 1 output, 0 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop32_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    out[0] = v0;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop34_v0`: a graph of 4 inputs, 4 outputs, 8 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop34_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 4, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 4] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 4, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = v0 * v1;
+    let v5 = v4.exp();
+    let v6 = v2 * v5;
+    let v7 = if v2 == 0.0 || v3 == 0.0 { 0.0 } else { v2 * v3 };
+    let v8 = if v3 == 0.0 || v5 == 0.0 { 0.0 } else { v3 * v5 };
+    let v9 = if v5 == 0.0 || v7 == 0.0 { 0.0 } else { v5 * v7 };
+    let v10 = if v1 == 0.0 || v9 == 0.0 { 0.0 } else { v1 * v9 };
+    let v11 = if v0 == 0.0 || v9 == 0.0 { 0.0 } else { v0 * v9 };
+    out[0] = v8;
+    out[1] = v6;
+    out[2] = v10;
+    out[3] = v11;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop39_v0`: a graph of 1 input, 1 output, 0 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop39_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    out[0] = v0;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop56_v0`: a graph of 7 inputs, 3 outputs, 19 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -19130,47 +19102,66 @@ pub fn loop_windows_hessian_loop56_v0(x: &[f64], out: &mut [f64]) -> ::std::resu
     let v5 = x[5];
     let v6 = x[6];
     let v7 = v0 * v1;
-    let v8 = v7 - v2;
-    let v9 = if v2 == 0.0 || v6 == 0.0 { 0.0 } else { v2 * v6 };
-    let v10 = v8.cos();
-    let v11 = if v6 == 0.0 || v10 == 0.0 { 0.0 } else { v6 * v10 };
-    let v12 = if v4 == 0.0 || v11 == 0.0 { 0.0 } else { v4 * v11 };
-    let v13 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
-    let v14 = if v3 == 0.0 || v11 == 0.0 { 0.0 } else { v3 * v11 };
-    let v15 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
-    let v16 = v13 + v15;
-    let v17 = -v5;
-    let v18 = v16 + v17;
-    let v19 = if v6 == 0.0 || v18 == 0.0 { 0.0 } else { v6 * v18 };
-    let v20 = v8.sin();
-    let v21 = -v20;
-    let v22 = if v19 == 0.0 || v21 == 0.0 { 0.0 } else { v19 * v21 };
-    let v23 = v4 + v4;
-    let v24 = if v9 == 0.0 || v23 == 0.0 { 0.0 } else { v9 * v23 };
-    let v25 = v14 + v24;
-    let v26 = if v1 == 0.0 || v23 == 0.0 { 0.0 } else { v1 * v23 };
-    let v27 = if v6 == 0.0 || v26 == 0.0 { 0.0 } else { v6 * v26 };
-    let v28 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
-    let v29 = if v1 == 0.0 || v28 == 0.0 { 0.0 } else { v1 * v28 };
-    let v30 = v25 + v29;
-    let v31 = v29 + v30;
-    let v32 = -v22;
-    let v33 = v27 + v32;
-    let v34 = if v1 == 0.0 || v22 == 0.0 { 0.0 } else { v1 * v22 };
-    let v35 = v12 + v34;
-    let v36 = if v0 == 0.0 || v22 == 0.0 { 0.0 } else { v0 * v22 };
-    let v37 = v31 + v36;
-    out[0] = v35;
-    out[1] = v37;
-    out[2] = v33;
+    let v8 = v7.exp();
+    let v9 = if v4 == 0.0 || v5 == 0.0 { 0.0 } else { v4 * v5 };
+    let v10 = if v8 == 0.0 || v9 == 0.0 { 0.0 } else { v8 * v9 };
+    let v11 = if v3 == 0.0 || v10 == 0.0 { 0.0 } else { v3 * v10 };
+    let v12 = if v0 == 0.0 || v3 == 0.0 { 0.0 } else { v0 * v3 };
+    let v13 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
+    let v14 = if v1 == 0.0 || v2 == 0.0 { 0.0 } else { v1 * v2 };
+    let v15 = v12 + v14;
+    let v16 = if v9 == 0.0 || v15 == 0.0 { 0.0 } else { v9 * v15 };
+    let v17 = if v8 == 0.0 || v15 == 0.0 { 0.0 } else { v8 * v15 };
+    let v18 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
+    let v19 = v16 + v18;
+    let v20 = if v5 == 0.0 || v17 == 0.0 { 0.0 } else { v5 * v17 };
+    let v21 = if v8 == 0.0 || v19 == 0.0 { 0.0 } else { v8 * v19 };
+    let v22 = if v1 == 0.0 || v21 == 0.0 { 0.0 } else { v1 * v21 };
+    let v23 = v11 + v22;
+    let v24 = if v0 == 0.0 || v21 == 0.0 { 0.0 } else { v0 * v21 };
+    let v25 = v13 + v24;
+    out[0] = v20;
+    out[1] = v23;
+    out[2] = v25;
     ::std::result::Result::Ok(())
 }
 
-/// `loop_windows_hessian_loop64_v0`: a graph of 4 inputs, 1 output, 15 operations and 0 guards, as Rust source
+/// `loop_windows_hessian_loop62_v0`: a graph of 5 inputs, 2 outputs, 5 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_hessian_loop64_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_windows_hessian_loop62_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 5, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5: f64 = 2.0;
+    let v6 = -v3;
+    let v7 = v2 + v6;
+    let v8 = if v4 == 0.0 || v7 == 0.0 { 0.0 } else { v4 * v7 };
+    let v9 = v5 * v8;
+    let v10 = -v9;
+    out[0] = v9;
+    out[1] = v10;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop69_v0`: a graph of 4 inputs, 1 output, 15 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop69_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -19206,42 +19197,11 @@ pub fn loop_windows_hessian_loop64_v0(x: &[f64], out: &mut [f64]) -> ::std::resu
     ::std::result::Result::Ok(())
 }
 
-/// `loop_windows_hessian_loop71_v0`: a graph of 5 inputs, 2 outputs, 5 operations and 0 guards, as Rust source
+/// `loop_windows_hessian_loop75_v0`: a graph of 7 inputs, 3 outputs, 31 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_hessian_loop71_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
-        ::std::result::Result::Ok(x) => x,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 5, found: x.len() });
-        }
-    };
-    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
-        ::std::result::Result::Ok(out) => out,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
-        }
-    };
-    let v2 = x[2];
-    let v3 = x[3];
-    let v4 = x[4];
-    let v5: f64 = 2.0;
-    let v6 = -v3;
-    let v7 = v2 + v6;
-    let v8 = if v4 == 0.0 || v7 == 0.0 { 0.0 } else { v4 * v7 };
-    let v9 = v5 * v8;
-    let v10 = -v9;
-    out[0] = v9;
-    out[1] = v10;
-    ::std::result::Result::Ok(())
-}
-
-/// `loop_windows_hessian_loop80_v0`: a graph of 7 inputs, 3 outputs, 19 operations and 0 guards, as Rust source
-/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
-/// `Graph::eval` returns.
-#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_hessian_loop80_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_windows_hessian_loop75_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -19262,31 +19222,43 @@ pub fn loop_windows_hessian_loop80_v0(x: &[f64], out: &mut [f64]) -> ::std::resu
     let v5 = x[5];
     let v6 = x[6];
     let v7 = v0 * v1;
-    let v8 = v7.exp();
-    let v9 = if v4 == 0.0 || v5 == 0.0 { 0.0 } else { v4 * v5 };
-    let v10 = if v8 == 0.0 || v9 == 0.0 { 0.0 } else { v8 * v9 };
-    let v11 = if v3 == 0.0 || v10 == 0.0 { 0.0 } else { v3 * v10 };
-    let v12 = if v0 == 0.0 || v3 == 0.0 { 0.0 } else { v0 * v3 };
-    let v13 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
-    let v14 = if v1 == 0.0 || v2 == 0.0 { 0.0 } else { v1 * v2 };
-    let v15 = v12 + v14;
-    let v16 = if v9 == 0.0 || v15 == 0.0 { 0.0 } else { v9 * v15 };
-    let v17 = if v8 == 0.0 || v15 == 0.0 { 0.0 } else { v8 * v15 };
-    let v18 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
-    let v19 = v16 + v18;
-    let v20 = if v5 == 0.0 || v17 == 0.0 { 0.0 } else { v5 * v17 };
-    let v21 = if v8 == 0.0 || v19 == 0.0 { 0.0 } else { v8 * v19 };
-    let v22 = if v1 == 0.0 || v21 == 0.0 { 0.0 } else { v1 * v21 };
-    let v23 = v11 + v22;
-    let v24 = if v0 == 0.0 || v21 == 0.0 { 0.0 } else { v0 * v21 };
-    let v25 = v13 + v24;
-    out[0] = v20;
-    out[1] = v23;
-    out[2] = v25;
+    let v8 = v7 - v2;
+    let v9 = v8.sin();
+    let v10 = if v2 == 0.0 || v6 == 0.0 { 0.0 } else { v2 * v6 };
+    let v11 = v8.cos();
+    let v12 = if v6 == 0.0 || v11 == 0.0 { 0.0 } else { v6 * v11 };
+    let v13 = if v4 == 0.0 || v12 == 0.0 { 0.0 } else { v4 * v12 };
+    let v14 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
+    let v15 = if v3 == 0.0 || v12 == 0.0 { 0.0 } else { v3 * v12 };
+    let v16 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
+    let v17 = v14 + v16;
+    let v18 = -v5;
+    let v19 = v17 + v18;
+    let v20 = if v6 == 0.0 || v19 == 0.0 { 0.0 } else { v6 * v19 };
+    let v21 = -v9;
+    let v22 = if v20 == 0.0 || v21 == 0.0 { 0.0 } else { v20 * v21 };
+    let v23 = v4 + v4;
+    let v24 = if v10 == 0.0 || v23 == 0.0 { 0.0 } else { v10 * v23 };
+    let v25 = v15 + v24;
+    let v26 = if v1 == 0.0 || v23 == 0.0 { 0.0 } else { v1 * v23 };
+    let v27 = if v6 == 0.0 || v26 == 0.0 { 0.0 } else { v6 * v26 };
+    let v28 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
+    let v29 = if v1 == 0.0 || v28 == 0.0 { 0.0 } else { v1 * v28 };
+    let v30 = v25 + v29;
+    let v31 = v29 + v30;
+    let v32 = -v22;
+    let v33 = v27 + v32;
+    let v34 = if v1 == 0.0 || v22 == 0.0 { 0.0 } else { v1 * v22 };
+    let v35 = v13 + v34;
+    let v36 = if v0 == 0.0 || v22 == 0.0 { 0.0 } else { v0 * v22 };
+    let v37 = v31 + v36;
+    out[0] = v35;
+    out[1] = v37;
+    out[2] = v33;
     ::std::result::Result::Ok(())
 }
 
-/// `loop_windows_hessian_loop89_v0`: a graph of 7 inputs, 3 outputs, 31 operations and 0 guards, as Rust source
+/// `loop_windows_hessian_loop89_v0`: a graph of 7 inputs, 3 outputs, 19 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -19311,47 +19283,35 @@ pub fn loop_windows_hessian_loop89_v0(x: &[f64], out: &mut [f64]) -> ::std::resu
     let v5 = x[5];
     let v6 = x[6];
     let v7 = v0 * v1;
-    let v8 = v7 - v2;
-    let v9 = if v2 == 0.0 || v6 == 0.0 { 0.0 } else { v2 * v6 };
-    let v10 = v8.cos();
-    let v11 = if v6 == 0.0 || v10 == 0.0 { 0.0 } else { v6 * v10 };
-    let v12 = if v4 == 0.0 || v11 == 0.0 { 0.0 } else { v4 * v11 };
-    let v13 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
-    let v14 = if v3 == 0.0 || v11 == 0.0 { 0.0 } else { v3 * v11 };
-    let v15 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
-    let v16 = v13 + v15;
-    let v17 = -v5;
-    let v18 = v16 + v17;
-    let v19 = if v6 == 0.0 || v18 == 0.0 { 0.0 } else { v6 * v18 };
-    let v20 = v8.sin();
-    let v21 = -v20;
-    let v22 = if v19 == 0.0 || v21 == 0.0 { 0.0 } else { v19 * v21 };
-    let v23 = v4 + v4;
-    let v24 = if v9 == 0.0 || v23 == 0.0 { 0.0 } else { v9 * v23 };
-    let v25 = v14 + v24;
-    let v26 = if v1 == 0.0 || v23 == 0.0 { 0.0 } else { v1 * v23 };
-    let v27 = if v6 == 0.0 || v26 == 0.0 { 0.0 } else { v6 * v26 };
-    let v28 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
-    let v29 = if v1 == 0.0 || v28 == 0.0 { 0.0 } else { v1 * v28 };
-    let v30 = v25 + v29;
-    let v31 = v29 + v30;
-    let v32 = -v22;
-    let v33 = v27 + v32;
-    let v34 = if v1 == 0.0 || v22 == 0.0 { 0.0 } else { v1 * v22 };
-    let v35 = v12 + v34;
-    let v36 = if v0 == 0.0 || v22 == 0.0 { 0.0 } else { v0 * v22 };
-    let v37 = v31 + v36;
-    out[0] = v35;
-    out[1] = v37;
-    out[2] = v33;
+    let v8 = v7.exp();
+    let v9 = if v4 == 0.0 || v5 == 0.0 { 0.0 } else { v4 * v5 };
+    let v10 = if v8 == 0.0 || v9 == 0.0 { 0.0 } else { v8 * v9 };
+    let v11 = if v3 == 0.0 || v10 == 0.0 { 0.0 } else { v3 * v10 };
+    let v12 = if v0 == 0.0 || v3 == 0.0 { 0.0 } else { v0 * v3 };
+    let v13 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
+    let v14 = if v1 == 0.0 || v2 == 0.0 { 0.0 } else { v1 * v2 };
+    let v15 = v12 + v14;
+    let v16 = if v9 == 0.0 || v15 == 0.0 { 0.0 } else { v9 * v15 };
+    let v17 = if v8 == 0.0 || v15 == 0.0 { 0.0 } else { v8 * v15 };
+    let v18 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
+    let v19 = v16 + v18;
+    let v20 = if v5 == 0.0 || v17 == 0.0 { 0.0 } else { v5 * v17 };
+    let v21 = if v8 == 0.0 || v19 == 0.0 { 0.0 } else { v8 * v19 };
+    let v22 = if v1 == 0.0 || v21 == 0.0 { 0.0 } else { v1 * v21 };
+    let v23 = v11 + v22;
+    let v24 = if v0 == 0.0 || v21 == 0.0 { 0.0 } else { v0 * v21 };
+    let v25 = v13 + v24;
+    out[0] = v20;
+    out[1] = v23;
+    out[2] = v25;
     ::std::result::Result::Ok(())
 }
 
-/// `loop_windows_hessian_loop96_v0`: a graph of 5 inputs, 2 outputs, 5 operations and 0 guards, as Rust source
+/// `loop_windows_hessian_loop92_v0`: a graph of 5 inputs, 2 outputs, 5 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_hessian_loop96_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_windows_hessian_loop92_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -19378,11 +19338,11 @@ pub fn loop_windows_hessian_loop96_v0(x: &[f64], out: &mut [f64]) -> ::std::resu
     ::std::result::Result::Ok(())
 }
 
-/// `loop_windows_hessian_loop103_v0`: a graph of 7 inputs, 3 outputs, 19 operations and 0 guards, as Rust source
+/// `loop_windows_hessian_loop97_v0`: a graph of 7 inputs, 3 outputs, 31 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_hessian_loop103_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_windows_hessian_loop97_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -19403,31 +19363,43 @@ pub fn loop_windows_hessian_loop103_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v5 = x[5];
     let v6 = x[6];
     let v7 = v0 * v1;
-    let v8 = v7.exp();
-    let v9 = if v4 == 0.0 || v5 == 0.0 { 0.0 } else { v4 * v5 };
-    let v10 = if v8 == 0.0 || v9 == 0.0 { 0.0 } else { v8 * v9 };
-    let v11 = if v3 == 0.0 || v10 == 0.0 { 0.0 } else { v3 * v10 };
-    let v12 = if v0 == 0.0 || v3 == 0.0 { 0.0 } else { v0 * v3 };
-    let v13 = if v2 == 0.0 || v10 == 0.0 { 0.0 } else { v2 * v10 };
-    let v14 = if v1 == 0.0 || v2 == 0.0 { 0.0 } else { v1 * v2 };
-    let v15 = v12 + v14;
-    let v16 = if v9 == 0.0 || v15 == 0.0 { 0.0 } else { v9 * v15 };
-    let v17 = if v8 == 0.0 || v15 == 0.0 { 0.0 } else { v8 * v15 };
-    let v18 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
-    let v19 = v16 + v18;
-    let v20 = if v5 == 0.0 || v17 == 0.0 { 0.0 } else { v5 * v17 };
-    let v21 = if v8 == 0.0 || v19 == 0.0 { 0.0 } else { v8 * v19 };
-    let v22 = if v1 == 0.0 || v21 == 0.0 { 0.0 } else { v1 * v21 };
-    let v23 = v11 + v22;
-    let v24 = if v0 == 0.0 || v21 == 0.0 { 0.0 } else { v0 * v21 };
-    let v25 = v13 + v24;
-    out[0] = v20;
-    out[1] = v23;
-    out[2] = v25;
+    let v8 = v7 - v2;
+    let v9 = v8.sin();
+    let v10 = if v2 == 0.0 || v6 == 0.0 { 0.0 } else { v2 * v6 };
+    let v11 = v8.cos();
+    let v12 = if v6 == 0.0 || v11 == 0.0 { 0.0 } else { v6 * v11 };
+    let v13 = if v4 == 0.0 || v12 == 0.0 { 0.0 } else { v4 * v12 };
+    let v14 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
+    let v15 = if v3 == 0.0 || v12 == 0.0 { 0.0 } else { v3 * v12 };
+    let v16 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
+    let v17 = v14 + v16;
+    let v18 = -v5;
+    let v19 = v17 + v18;
+    let v20 = if v6 == 0.0 || v19 == 0.0 { 0.0 } else { v6 * v19 };
+    let v21 = -v9;
+    let v22 = if v20 == 0.0 || v21 == 0.0 { 0.0 } else { v20 * v21 };
+    let v23 = v4 + v4;
+    let v24 = if v10 == 0.0 || v23 == 0.0 { 0.0 } else { v10 * v23 };
+    let v25 = v15 + v24;
+    let v26 = if v1 == 0.0 || v23 == 0.0 { 0.0 } else { v1 * v23 };
+    let v27 = if v6 == 0.0 || v26 == 0.0 { 0.0 } else { v6 * v26 };
+    let v28 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
+    let v29 = if v1 == 0.0 || v28 == 0.0 { 0.0 } else { v1 * v28 };
+    let v30 = v25 + v29;
+    let v31 = v29 + v30;
+    let v32 = -v22;
+    let v33 = v27 + v32;
+    let v34 = if v1 == 0.0 || v22 == 0.0 { 0.0 } else { v1 * v22 };
+    let v35 = v13 + v34;
+    let v36 = if v0 == 0.0 || v22 == 0.0 { 0.0 } else { v0 * v22 };
+    let v37 = v31 + v36;
+    out[0] = v35;
+    out[1] = v37;
+    out[2] = v33;
     ::std::result::Result::Ok(())
 }
 
-/// `loop_windows_hessian_loop108_v0`: a graph of 7 inputs, 3 outputs, 31 operations and 0 guards, as Rust source
+/// `loop_windows_hessian_loop108_v0`: a graph of 7 inputs, 3 outputs, 19 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -19452,67 +19424,6 @@ pub fn loop_windows_hessian_loop108_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v5 = x[5];
     let v6 = x[6];
     let v7 = v0 * v1;
-    let v8 = v7 - v2;
-    let v9 = if v2 == 0.0 || v6 == 0.0 { 0.0 } else { v2 * v6 };
-    let v10 = v8.cos();
-    let v11 = if v6 == 0.0 || v10 == 0.0 { 0.0 } else { v6 * v10 };
-    let v12 = if v4 == 0.0 || v11 == 0.0 { 0.0 } else { v4 * v11 };
-    let v13 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
-    let v14 = if v3 == 0.0 || v11 == 0.0 { 0.0 } else { v3 * v11 };
-    let v15 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
-    let v16 = v13 + v15;
-    let v17 = -v5;
-    let v18 = v16 + v17;
-    let v19 = if v6 == 0.0 || v18 == 0.0 { 0.0 } else { v6 * v18 };
-    let v20 = v8.sin();
-    let v21 = -v20;
-    let v22 = if v19 == 0.0 || v21 == 0.0 { 0.0 } else { v19 * v21 };
-    let v23 = v4 + v4;
-    let v24 = if v9 == 0.0 || v23 == 0.0 { 0.0 } else { v9 * v23 };
-    let v25 = v14 + v24;
-    let v26 = if v1 == 0.0 || v23 == 0.0 { 0.0 } else { v1 * v23 };
-    let v27 = if v6 == 0.0 || v26 == 0.0 { 0.0 } else { v6 * v26 };
-    let v28 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
-    let v29 = if v1 == 0.0 || v28 == 0.0 { 0.0 } else { v1 * v28 };
-    let v30 = v25 + v29;
-    let v31 = v29 + v30;
-    let v32 = -v22;
-    let v33 = v27 + v32;
-    let v34 = if v1 == 0.0 || v22 == 0.0 { 0.0 } else { v1 * v22 };
-    let v35 = v12 + v34;
-    let v36 = if v0 == 0.0 || v22 == 0.0 { 0.0 } else { v0 * v22 };
-    let v37 = v31 + v36;
-    out[0] = v35;
-    out[1] = v37;
-    out[2] = v33;
-    ::std::result::Result::Ok(())
-}
-
-/// `loop_windows_hessian_loop114_v0`: a graph of 7 inputs, 3 outputs, 19 operations and 0 guards, as Rust source
-/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
-/// `Graph::eval` returns.
-#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_hessian_loop114_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
-        ::std::result::Result::Ok(x) => x,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
-        }
-    };
-    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
-        ::std::result::Result::Ok(out) => out,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
-        }
-    };
-    let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
-    let v3 = x[3];
-    let v4 = x[4];
-    let v5 = x[5];
-    let v6 = x[6];
-    let v7 = v0 * v1;
     let v8 = v7.exp();
     let v9 = if v4 == 0.0 || v5 == 0.0 { 0.0 } else { v4 * v5 };
     let v10 = if v8 == 0.0 || v9 == 0.0 { 0.0 } else { v8 * v9 };
@@ -19537,11 +19448,11 @@ pub fn loop_windows_hessian_loop114_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     ::std::result::Result::Ok(())
 }
 
-/// `loop_windows_hessian_loop117_v0`: a graph of 7 inputs, 3 outputs, 31 operations and 0 guards, as Rust source
+/// `loop_windows_hessian_loop110_v0`: a graph of 7 inputs, 3 outputs, 31 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_hessian_loop117_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_windows_hessian_loop110_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -19563,23 +19474,23 @@ pub fn loop_windows_hessian_loop117_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v6 = x[6];
     let v7 = v0 * v1;
     let v8 = v7 - v2;
-    let v9 = if v2 == 0.0 || v6 == 0.0 { 0.0 } else { v2 * v6 };
-    let v10 = v8.cos();
-    let v11 = if v6 == 0.0 || v10 == 0.0 { 0.0 } else { v6 * v10 };
-    let v12 = if v4 == 0.0 || v11 == 0.0 { 0.0 } else { v4 * v11 };
-    let v13 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
-    let v14 = if v3 == 0.0 || v11 == 0.0 { 0.0 } else { v3 * v11 };
-    let v15 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
-    let v16 = v13 + v15;
-    let v17 = -v5;
-    let v18 = v16 + v17;
-    let v19 = if v6 == 0.0 || v18 == 0.0 { 0.0 } else { v6 * v18 };
-    let v20 = v8.sin();
-    let v21 = -v20;
-    let v22 = if v19 == 0.0 || v21 == 0.0 { 0.0 } else { v19 * v21 };
+    let v9 = v8.sin();
+    let v10 = if v2 == 0.0 || v6 == 0.0 { 0.0 } else { v2 * v6 };
+    let v11 = v8.cos();
+    let v12 = if v6 == 0.0 || v11 == 0.0 { 0.0 } else { v6 * v11 };
+    let v13 = if v4 == 0.0 || v12 == 0.0 { 0.0 } else { v4 * v12 };
+    let v14 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
+    let v15 = if v3 == 0.0 || v12 == 0.0 { 0.0 } else { v3 * v12 };
+    let v16 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
+    let v17 = v14 + v16;
+    let v18 = -v5;
+    let v19 = v17 + v18;
+    let v20 = if v6 == 0.0 || v19 == 0.0 { 0.0 } else { v6 * v19 };
+    let v21 = -v9;
+    let v22 = if v20 == 0.0 || v21 == 0.0 { 0.0 } else { v20 * v21 };
     let v23 = v4 + v4;
-    let v24 = if v9 == 0.0 || v23 == 0.0 { 0.0 } else { v9 * v23 };
-    let v25 = v14 + v24;
+    let v24 = if v10 == 0.0 || v23 == 0.0 { 0.0 } else { v10 * v23 };
+    let v25 = v15 + v24;
     let v26 = if v1 == 0.0 || v23 == 0.0 { 0.0 } else { v1 * v23 };
     let v27 = if v6 == 0.0 || v26 == 0.0 { 0.0 } else { v6 * v26 };
     let v28 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
@@ -19589,7 +19500,7 @@ pub fn loop_windows_hessian_loop117_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v32 = -v22;
     let v33 = v27 + v32;
     let v34 = if v1 == 0.0 || v22 == 0.0 { 0.0 } else { v1 * v22 };
-    let v35 = v12 + v34;
+    let v35 = v13 + v34;
     let v36 = if v0 == 0.0 || v22 == 0.0 { 0.0 } else { v0 * v22 };
     let v37 = v31 + v36;
     out[0] = v35;
@@ -19598,11 +19509,11 @@ pub fn loop_windows_hessian_loop117_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     ::std::result::Result::Ok(())
 }
 
-/// `loop_windows_hessian_loop122_v0`: a graph of 4 inputs, 1 output, 15 operations and 0 guards, as Rust source
+/// `loop_windows_hessian_loop117_v0`: a graph of 4 inputs, 1 output, 15 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_hessian_loop122_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_windows_hessian_loop117_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -19635,6 +19546,67 @@ pub fn loop_windows_hessian_loop122_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v17 = if v2 == 0.0 || v16 == 0.0 { 0.0 } else { v2 * v16 };
     let v18 = v13 + v17;
     out[0] = v18;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop120_v0`: a graph of 7 inputs, 3 outputs, 31 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop120_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = v0 * v1;
+    let v8 = v7 - v2;
+    let v9 = v8.sin();
+    let v10 = if v2 == 0.0 || v6 == 0.0 { 0.0 } else { v2 * v6 };
+    let v11 = v8.cos();
+    let v12 = if v6 == 0.0 || v11 == 0.0 { 0.0 } else { v6 * v11 };
+    let v13 = if v4 == 0.0 || v12 == 0.0 { 0.0 } else { v4 * v12 };
+    let v14 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
+    let v15 = if v3 == 0.0 || v12 == 0.0 { 0.0 } else { v3 * v12 };
+    let v16 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
+    let v17 = v14 + v16;
+    let v18 = -v5;
+    let v19 = v17 + v18;
+    let v20 = if v6 == 0.0 || v19 == 0.0 { 0.0 } else { v6 * v19 };
+    let v21 = -v9;
+    let v22 = if v20 == 0.0 || v21 == 0.0 { 0.0 } else { v20 * v21 };
+    let v23 = v4 + v4;
+    let v24 = if v10 == 0.0 || v23 == 0.0 { 0.0 } else { v10 * v23 };
+    let v25 = v15 + v24;
+    let v26 = if v1 == 0.0 || v23 == 0.0 { 0.0 } else { v1 * v23 };
+    let v27 = if v6 == 0.0 || v26 == 0.0 { 0.0 } else { v6 * v26 };
+    let v28 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
+    let v29 = if v1 == 0.0 || v28 == 0.0 { 0.0 } else { v1 * v28 };
+    let v30 = v25 + v29;
+    let v31 = v29 + v30;
+    let v32 = -v22;
+    let v33 = v27 + v32;
+    let v34 = if v1 == 0.0 || v22 == 0.0 { 0.0 } else { v1 * v22 };
+    let v35 = v13 + v34;
+    let v36 = if v0 == 0.0 || v22 == 0.0 { 0.0 } else { v0 * v22 };
+    let v37 = v31 + v36;
+    out[0] = v35;
+    out[1] = v37;
+    out[2] = v33;
     ::std::result::Result::Ok(())
 }
 
@@ -19664,23 +19636,23 @@ pub fn loop_windows_hessian_loop127_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v6 = x[6];
     let v7 = v0 * v1;
     let v8 = v7 - v2;
-    let v9 = if v2 == 0.0 || v6 == 0.0 { 0.0 } else { v2 * v6 };
-    let v10 = v8.cos();
-    let v11 = if v6 == 0.0 || v10 == 0.0 { 0.0 } else { v6 * v10 };
-    let v12 = if v4 == 0.0 || v11 == 0.0 { 0.0 } else { v4 * v11 };
-    let v13 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
-    let v14 = if v3 == 0.0 || v11 == 0.0 { 0.0 } else { v3 * v11 };
-    let v15 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
-    let v16 = v13 + v15;
-    let v17 = -v5;
-    let v18 = v16 + v17;
-    let v19 = if v6 == 0.0 || v18 == 0.0 { 0.0 } else { v6 * v18 };
-    let v20 = v8.sin();
-    let v21 = -v20;
-    let v22 = if v19 == 0.0 || v21 == 0.0 { 0.0 } else { v19 * v21 };
+    let v9 = v8.sin();
+    let v10 = if v2 == 0.0 || v6 == 0.0 { 0.0 } else { v2 * v6 };
+    let v11 = v8.cos();
+    let v12 = if v6 == 0.0 || v11 == 0.0 { 0.0 } else { v6 * v11 };
+    let v13 = if v4 == 0.0 || v12 == 0.0 { 0.0 } else { v4 * v12 };
+    let v14 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
+    let v15 = if v3 == 0.0 || v12 == 0.0 { 0.0 } else { v3 * v12 };
+    let v16 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
+    let v17 = v14 + v16;
+    let v18 = -v5;
+    let v19 = v17 + v18;
+    let v20 = if v6 == 0.0 || v19 == 0.0 { 0.0 } else { v6 * v19 };
+    let v21 = -v9;
+    let v22 = if v20 == 0.0 || v21 == 0.0 { 0.0 } else { v20 * v21 };
     let v23 = v4 + v4;
-    let v24 = if v9 == 0.0 || v23 == 0.0 { 0.0 } else { v9 * v23 };
-    let v25 = v14 + v24;
+    let v24 = if v10 == 0.0 || v23 == 0.0 { 0.0 } else { v10 * v23 };
+    let v25 = v15 + v24;
     let v26 = if v1 == 0.0 || v23 == 0.0 { 0.0 } else { v1 * v23 };
     let v27 = if v6 == 0.0 || v26 == 0.0 { 0.0 } else { v6 * v26 };
     let v28 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
@@ -19690,7 +19662,7 @@ pub fn loop_windows_hessian_loop127_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v32 = -v22;
     let v33 = v27 + v32;
     let v34 = if v1 == 0.0 || v22 == 0.0 { 0.0 } else { v1 * v22 };
-    let v35 = v12 + v34;
+    let v35 = v13 + v34;
     let v36 = if v0 == 0.0 || v22 == 0.0 { 0.0 } else { v0 * v22 };
     let v37 = v31 + v36;
     out[0] = v35;
@@ -19699,72 +19671,11 @@ pub fn loop_windows_hessian_loop127_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     ::std::result::Result::Ok(())
 }
 
-/// `loop_windows_hessian_loop131_v0`: a graph of 7 inputs, 3 outputs, 31 operations and 0 guards, as Rust source
+/// `loop_windows_hessian_loop131_v0`: a graph of 5 inputs, 2 outputs, 5 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
 pub fn loop_windows_hessian_loop131_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
-        ::std::result::Result::Ok(x) => x,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
-        }
-    };
-    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
-        ::std::result::Result::Ok(out) => out,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
-        }
-    };
-    let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
-    let v3 = x[3];
-    let v4 = x[4];
-    let v5 = x[5];
-    let v6 = x[6];
-    let v7 = v0 * v1;
-    let v8 = v7 - v2;
-    let v9 = if v2 == 0.0 || v6 == 0.0 { 0.0 } else { v2 * v6 };
-    let v10 = v8.cos();
-    let v11 = if v6 == 0.0 || v10 == 0.0 { 0.0 } else { v6 * v10 };
-    let v12 = if v4 == 0.0 || v11 == 0.0 { 0.0 } else { v4 * v11 };
-    let v13 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
-    let v14 = if v3 == 0.0 || v11 == 0.0 { 0.0 } else { v3 * v11 };
-    let v15 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
-    let v16 = v13 + v15;
-    let v17 = -v5;
-    let v18 = v16 + v17;
-    let v19 = if v6 == 0.0 || v18 == 0.0 { 0.0 } else { v6 * v18 };
-    let v20 = v8.sin();
-    let v21 = -v20;
-    let v22 = if v19 == 0.0 || v21 == 0.0 { 0.0 } else { v19 * v21 };
-    let v23 = v4 + v4;
-    let v24 = if v9 == 0.0 || v23 == 0.0 { 0.0 } else { v9 * v23 };
-    let v25 = v14 + v24;
-    let v26 = if v1 == 0.0 || v23 == 0.0 { 0.0 } else { v1 * v23 };
-    let v27 = if v6 == 0.0 || v26 == 0.0 { 0.0 } else { v6 * v26 };
-    let v28 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
-    let v29 = if v1 == 0.0 || v28 == 0.0 { 0.0 } else { v1 * v28 };
-    let v30 = v25 + v29;
-    let v31 = v29 + v30;
-    let v32 = -v22;
-    let v33 = v27 + v32;
-    let v34 = if v1 == 0.0 || v22 == 0.0 { 0.0 } else { v1 * v22 };
-    let v35 = v12 + v34;
-    let v36 = if v0 == 0.0 || v22 == 0.0 { 0.0 } else { v0 * v22 };
-    let v37 = v31 + v36;
-    out[0] = v35;
-    out[1] = v37;
-    out[2] = v33;
-    ::std::result::Result::Ok(())
-}
-
-/// `loop_windows_hessian_loop134_v0`: a graph of 5 inputs, 2 outputs, 5 operations and 0 guards, as Rust source
-/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
-/// `Graph::eval` returns.
-#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_hessian_loop134_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -19791,11 +19702,11 @@ pub fn loop_windows_hessian_loop134_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     ::std::result::Result::Ok(())
 }
 
-/// `loop_windows_hessian_loop139_v0`: a graph of 7 inputs, 3 outputs, 31 operations and 0 guards, as Rust source
+/// `loop_windows_hessian_loop134_v0`: a graph of 7 inputs, 3 outputs, 31 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_windows_hessian_loop139_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_windows_hessian_loop134_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -19817,23 +19728,23 @@ pub fn loop_windows_hessian_loop139_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v6 = x[6];
     let v7 = v0 * v1;
     let v8 = v7 - v2;
-    let v9 = if v2 == 0.0 || v6 == 0.0 { 0.0 } else { v2 * v6 };
-    let v10 = v8.cos();
-    let v11 = if v6 == 0.0 || v10 == 0.0 { 0.0 } else { v6 * v10 };
-    let v12 = if v4 == 0.0 || v11 == 0.0 { 0.0 } else { v4 * v11 };
-    let v13 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
-    let v14 = if v3 == 0.0 || v11 == 0.0 { 0.0 } else { v3 * v11 };
-    let v15 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
-    let v16 = v13 + v15;
-    let v17 = -v5;
-    let v18 = v16 + v17;
-    let v19 = if v6 == 0.0 || v18 == 0.0 { 0.0 } else { v6 * v18 };
-    let v20 = v8.sin();
-    let v21 = -v20;
-    let v22 = if v19 == 0.0 || v21 == 0.0 { 0.0 } else { v19 * v21 };
+    let v9 = v8.sin();
+    let v10 = if v2 == 0.0 || v6 == 0.0 { 0.0 } else { v2 * v6 };
+    let v11 = v8.cos();
+    let v12 = if v6 == 0.0 || v11 == 0.0 { 0.0 } else { v6 * v11 };
+    let v13 = if v4 == 0.0 || v12 == 0.0 { 0.0 } else { v4 * v12 };
+    let v14 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
+    let v15 = if v3 == 0.0 || v12 == 0.0 { 0.0 } else { v3 * v12 };
+    let v16 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
+    let v17 = v14 + v16;
+    let v18 = -v5;
+    let v19 = v17 + v18;
+    let v20 = if v6 == 0.0 || v19 == 0.0 { 0.0 } else { v6 * v19 };
+    let v21 = -v9;
+    let v22 = if v20 == 0.0 || v21 == 0.0 { 0.0 } else { v20 * v21 };
     let v23 = v4 + v4;
-    let v24 = if v9 == 0.0 || v23 == 0.0 { 0.0 } else { v9 * v23 };
-    let v25 = v14 + v24;
+    let v24 = if v10 == 0.0 || v23 == 0.0 { 0.0 } else { v10 * v23 };
+    let v25 = v15 + v24;
     let v26 = if v1 == 0.0 || v23 == 0.0 { 0.0 } else { v1 * v23 };
     let v27 = if v6 == 0.0 || v26 == 0.0 { 0.0 } else { v6 * v26 };
     let v28 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
@@ -19843,12 +19754,43 @@ pub fn loop_windows_hessian_loop139_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     let v32 = -v22;
     let v33 = v27 + v32;
     let v34 = if v1 == 0.0 || v22 == 0.0 { 0.0 } else { v1 * v22 };
-    let v35 = v12 + v34;
+    let v35 = v13 + v34;
     let v36 = if v0 == 0.0 || v22 == 0.0 { 0.0 } else { v0 * v22 };
     let v37 = v31 + v36;
     out[0] = v35;
     out[1] = v37;
     out[2] = v33;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_windows_hessian_loop139_v0`: a graph of 5 inputs, 2 outputs, 5 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_windows_hessian_loop139_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 5, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5: f64 = 2.0;
+    let v6 = -v3;
+    let v7 = v2 + v6;
+    let v8 = if v4 == 0.0 || v7 == 0.0 { 0.0 } else { v4 * v7 };
+    let v9 = v5 * v8;
+    let v10 = -v9;
+    out[0] = v9;
+    out[1] = v10;
     ::std::result::Result::Ok(())
 }
 
@@ -19892,34 +19834,64 @@ pub fn loop_windows_hessian_loop141_v0(x: &[f64], out: &mut [f64]) -> ::std::res
     ::std::result::Result::Ok(())
 }
 
-/// `loop_windows_hessian_loop144_v0`: a graph of 5 inputs, 2 outputs, 5 operations and 0 guards, as Rust source
+/// `loop_windows_hessian_loop144_v0`: a graph of 7 inputs, 3 outputs, 31 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
 pub fn loop_windows_hessian_loop144_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
+    let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 5, found: x.len() });
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 7, found: x.len() });
         }
     };
-    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
         ::std::result::Result::Ok(out) => out,
         ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
         }
     };
+    let v0 = x[0];
+    let v1 = x[1];
     let v2 = x[2];
     let v3 = x[3];
     let v4 = x[4];
-    let v5: f64 = 2.0;
-    let v6 = -v3;
-    let v7 = v2 + v6;
-    let v8 = if v4 == 0.0 || v7 == 0.0 { 0.0 } else { v4 * v7 };
-    let v9 = v5 * v8;
-    let v10 = -v9;
-    out[0] = v9;
-    out[1] = v10;
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = v0 * v1;
+    let v8 = v7 - v2;
+    let v9 = v8.sin();
+    let v10 = if v2 == 0.0 || v6 == 0.0 { 0.0 } else { v2 * v6 };
+    let v11 = v8.cos();
+    let v12 = if v6 == 0.0 || v11 == 0.0 { 0.0 } else { v6 * v11 };
+    let v13 = if v4 == 0.0 || v12 == 0.0 { 0.0 } else { v4 * v12 };
+    let v14 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
+    let v15 = if v3 == 0.0 || v12 == 0.0 { 0.0 } else { v3 * v12 };
+    let v16 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
+    let v17 = v14 + v16;
+    let v18 = -v5;
+    let v19 = v17 + v18;
+    let v20 = if v6 == 0.0 || v19 == 0.0 { 0.0 } else { v6 * v19 };
+    let v21 = -v9;
+    let v22 = if v20 == 0.0 || v21 == 0.0 { 0.0 } else { v20 * v21 };
+    let v23 = v4 + v4;
+    let v24 = if v10 == 0.0 || v23 == 0.0 { 0.0 } else { v10 * v23 };
+    let v25 = v15 + v24;
+    let v26 = if v1 == 0.0 || v23 == 0.0 { 0.0 } else { v1 * v23 };
+    let v27 = if v6 == 0.0 || v26 == 0.0 { 0.0 } else { v6 * v26 };
+    let v28 = if v5 == 0.0 || v6 == 0.0 { 0.0 } else { v5 * v6 };
+    let v29 = if v1 == 0.0 || v28 == 0.0 { 0.0 } else { v1 * v28 };
+    let v30 = v25 + v29;
+    let v31 = v29 + v30;
+    let v32 = -v22;
+    let v33 = v27 + v32;
+    let v34 = if v1 == 0.0 || v22 == 0.0 { 0.0 } else { v1 * v22 };
+    let v35 = v13 + v34;
+    let v36 = if v0 == 0.0 || v22 == 0.0 { 0.0 } else { v0 * v22 };
+    let v37 = v31 + v36;
+    out[0] = v35;
+    out[1] = v37;
+    out[2] = v33;
     ::std::result::Result::Ok(())
 }
 

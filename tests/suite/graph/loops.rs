@@ -1535,3 +1535,205 @@ fn hessian_of_a_scan_over_inputs_reverses_a_loop_with_a_state_and_window_adjoint
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// a gradient runs a sum over rows once: the reverse loop keeps the values, a loop adds them up
+
+/// The loop nodes of `g` (not of its bodies) that read windows of `width` of the values listed,
+/// counted in its listing.
+fn loops_reading_windows_of(g: &Graph, width: usize) -> usize {
+    g.to_string()
+        .lines()
+        .filter(|l| {
+            l.starts_with('v') && l.contains(&format!("windows of {width} step {width} of ["))
+        })
+        .count()
+}
+
+/// The function value, gradient and Hessian checks of a fused gradient graph: the value is the
+/// function graph's bit for bit (the sums are added in the same order), the gradient the tape's
+/// to rounding and central differences', and the Jacobian of the gradient graph (a sweep that
+/// goes back through the loop adding up the kept values) is the gradient, then the Hessian.
+fn check_fused(
+    g: &Graph,
+    f: impl Fn(&[reverse::Var<f64>], &[reverse::Var<f64>]) -> reverse::Var<f64>,
+    x: &[f64],
+    p: &[f64],
+) {
+    let grad = g.gradient();
+    let want = g.eval_with(x, p).unwrap()[0];
+    let out = grad.eval_with(x, p).unwrap();
+    assert!(
+        same(&out[..1], &[want]),
+        "{} against the function's {want}",
+        out[0]
+    );
+    #[cfg(feature = "jit")]
+    {
+        let jit = grad.compile().unwrap().eval_with(x, p).unwrap();
+        assert!(same(&jit, &out), "JIT {jit:?} against {out:?}");
+    }
+    if !want.is_finite() {
+        return;
+    }
+    let (_, tape) = tape_gradient(&f, x, p);
+    let fd = finite_differences(g, x, p);
+    let n = x.len();
+    for j in 0..n {
+        assert!(
+            close(out[1 + j], tape[j], 1e-12),
+            "∂{j}: {} against {}",
+            out[1 + j],
+            tape[j]
+        );
+        assert!(
+            close(out[1 + j], fd[j], 1e-5),
+            "∂{j}: {} against {}",
+            out[1 + j],
+            fd[j]
+        );
+    }
+    let jac = grad.jacobian().eval_with(x, p).unwrap();
+    let hess = g.hessian().eval_with(x, p).unwrap();
+    let m = 1 + n; // the gradient graph's outputs: [f, ∇f]
+    assert!(same(&jac[..m], &out), "{:?} against {out:?}", &jac[..m]);
+    for j in 0..n {
+        // row 0 of the Jacobian: ∂f/∂x through the loop adding up the kept values
+        assert!(
+            close(jac[m + j], out[1 + j], 1e-12),
+            "{} against {}",
+            jac[m + j],
+            out[1 + j]
+        );
+        for i in 0..n {
+            let (a, b) = (jac[m + (1 + i) * n + j], hess[1 + n + i * n + j]);
+            assert!(close(a, b, 1e-12), "H[{i}][{j}]: {a} against {b}");
+        }
+    }
+}
+
+#[test]
+fn a_gradient_runs_a_sum_map_once_and_its_value_is_the_functions_bit_for_bit() {
+    let mut rng = Rng(71);
+    let d = 4;
+    let rows = data(&mut rng, 40, d);
+    // the loss alone, plus a term of its own, times a weight: the sum's adjoint does not depend
+    // on the sum, so one loop over the rows
+    fn plus<T: Real>(w: &[T], rows: &[T]) -> T {
+        logistic(w, rows) + w[0] * w[1]
+    }
+    fn times<T: Real>(w: &[T], rows: &[T]) -> T {
+        logistic(w, rows) * w[2]
+    }
+    let points = [
+        rng.vec(d),
+        vec![0.0; d],
+        vec![1.0, -1.0, 1.0, -1.0],
+        vec![-0.0, 0.5, -0.5, 2.0],
+    ];
+    for (name, f) in [
+        (
+            "logistic",
+            logistic::<nilpotent::graph::Sym> as fn(&[_], &[_]) -> _,
+        ),
+        ("plus", plus),
+        ("times", times),
+    ] {
+        let g = Graph::record_with(&points[0], &rows, f);
+        let grad = g.gradient();
+        assert_eq!(loops_reading_windows_of(&g, d + 1), 1, "{name}");
+        assert_eq!(
+            loops_reading_windows_of(&grad, d + 1),
+            1,
+            "{name}: one loop over the rows:\n{grad}"
+        );
+        let fv = match name {
+            "logistic" => logistic::<reverse::Var<f64>>,
+            "plus" => plus,
+            _ => times,
+        };
+        for x in &points {
+            check_fused(&g, fv, x, &rows);
+        }
+        // a NaN datum: the value is NaN in both
+        let mut bad = rows.clone();
+        bad[3] = f64::NAN;
+        check_fused(&g, fv, &points[0], &bad);
+    }
+}
+
+#[test]
+fn a_sum_whose_adjoint_depends_on_it_keeps_its_forward_loop() {
+    // ln(Σ …): the sum's adjoint is 1/Σ, computed from the forward loop's result, which the
+    // reverse loop then reads; so the forward loop stays
+    fn log_loss<T: Real>(w: &[T], rows: &[T]) -> T {
+        logistic(w, rows).ln()
+    }
+    let mut rng = Rng(73);
+    let d = 3;
+    let rows = data(&mut rng, 25, d);
+    let x = rng.vec(d);
+    let g = Graph::record_with(&x, &rows, log_loss);
+    let grad = g.gradient();
+    assert_eq!(loops_reading_windows_of(&grad, d + 1), 2, "{grad}");
+    check_fused(&g, log_loss, &x, &rows);
+    check_fused(&g, log_loss, &[0.0, 1.0, -1.0], &rows);
+}
+
+#[test]
+fn sums_over_rows_that_are_inputs_and_over_windows_run_once_in_a_gradient() {
+    let mut rng = Rng(79);
+    // the rows are the inputs: every row gets its adjoint, and the value is the function's
+    let g = Graph::record(&rng.vec(12), |x| {
+        sum_map(x, 3, |r| (r[0] * r[1]).sin() + r[2] * r[2] * r[0])
+    });
+    assert_eq!(loops_reading_windows_of(&g.gradient(), 3), 1);
+    let on_rows = |x: &[reverse::Var<f64>], _: &[reverse::Var<f64>]| {
+        sum_map(x, 3, |r| (r[0] * r[1]).sin() + r[2] * r[2] * r[0])
+    };
+    for x in [rng.vec(12), vec![0.0; 12], vec![1.0; 12], vec![-1.0; 12]] {
+        check_fused(&g, on_rows, &x, &[]);
+    }
+    // overlapping windows (Rosenbrock) and two sums in one function
+    let two = |x: &[reverse::Var<f64>], _: &[reverse::Var<f64>]| {
+        rosenbrock(x) + sum_map(x, 2, |r| r[0] * r[1].exp())
+    };
+    let g = Graph::record(&rng.vec(6), |x| {
+        rosenbrock(x) + sum_map(x, 2, |r| r[0] * r[1].exp())
+    });
+    let listing = g.gradient().to_string();
+    let forward = listing
+        .lines()
+        .filter(|l| l.starts_with('v') && l.contains(" = loop") && !l.contains("reversed"))
+        .count();
+    // two loops adding up kept values, no forward loop over the inputs
+    assert_eq!(forward, 2, "{listing}");
+    assert_eq!(listing.matches("of the results of").count(), 2, "{listing}");
+    for x in [
+        rng.vec(6),
+        vec![0.0; 6],
+        vec![1.0; 6],
+        vec![-1.0, 1.0, -1.0, 1.0, 0.0, -0.0],
+    ] {
+        check_fused(&g, two, &x, &[]);
+    }
+}
+
+#[test]
+fn two_sums_whose_adjoints_need_each_others_value_are_not_both_run_once() {
+    // a·b + a: a's adjoint is b + 1 and b's is a, so at most one of them can take its value from
+    // its reverse loop (both would make each reverse loop wait on the other's)
+    fn two<T: Real>(x: &[T], p: &[T]) -> T {
+        let a = sum_windows(x, 3, 2, |w| w[0] * w[1] - (w[2] * p[0]).exp());
+        let b = sum_windows(p, 2, 3, |w| (w[0] * x[0] + w[1]).tanh());
+        a * b + a
+    }
+    let mut rng = Rng(83);
+    let (x, p) = (rng.vec(9), rng.vec(8));
+    let g = Graph::record_with(&x, &p, two);
+    let listing = g.gradient().to_string();
+    assert_eq!(listing.matches("of the results of").count(), 1, "{listing}");
+    for x in [rng.vec(9), vec![0.0; 9], vec![1.0; 9], vec![-1.0; 9]] {
+        check_fused(&g, two, &x, &p);
+    }
+}
