@@ -940,7 +940,12 @@ impl Graph {
                                 let w = &mut seqs[q - 1];
                                 // the window in the results as recorded now
                                 let first = f.index(off);
-                                if let Some(o) = f.stacked {
+                                // (a window of the stacked values moves with the states
+                                // stacked after each iteration's; one of the accumulated
+                                // arrays, which follow them, only shifts)
+                                if let Some(o) = f.stacked
+                                    && off < f.state + f.sums + f.iterations * o
+                                {
                                     assert!(
                                         w.stride == o && w.size <= o,
                                         "nilpotent::graph: a loop reads another's results \
@@ -1373,6 +1378,27 @@ fn add_value_sum(
     rec.with(|b| b.alias_loop(forward, node));
 }
 
+/// If `adjoints` are consecutive results of one loop node of `rec` (the innermost recording),
+/// results `first..first + adjoints.len()`: that loop node and `first`.
+fn loop_results(rec: &Recording, adjoints: &[Option<Sym>]) -> Option<(Sym, usize)> {
+    let nodes: Vec<usize> = adjoints
+        .iter()
+        .map(|a| a.and_then(|a| a.node()))
+        .collect::<Option<_>>()?;
+    let (&q, _) = nodes.split_first()?;
+    rec.with(|b| {
+        let Node::LoopOut(l, first) = b.nodes[q] else {
+            return None;
+        };
+        let consecutive = nodes
+            .iter()
+            .enumerate()
+            .all(|(e, &x)| b.nodes[x] == Node::LoopOut(l, first + e as u32));
+        consecutive.then_some((l, first as usize))
+    })
+    .map(|(l, first)| (node_sym(l), first))
+}
+
 /// The `Sym` of node `x` of the innermost recording.
 fn node_sym(x: u32) -> Sym {
     sym::with_innermost(|b| Sym::from_arg(Arg::Node(x), b))
@@ -1529,32 +1555,47 @@ impl Graph {
             r_vals.extend_from_slice(&fvals[c + s + o..c + s + o + w.len]);
             seqs.push(w);
         }
-        if has_adj_stacked {
-            for j in 0..n * o {
-                let a = res[c + s + j].unwrap_or(zero);
-                r_vals.push(a.value());
-                r_ops.push(a);
+        // a sequence of adjoints: read from the loop whose consecutive results they are, where
+        // they are (the adjoints of a fold's states in a Hessian, which the reverse of the
+        // gradient's reverse loop accumulates into an array: one operand, not one per step), or
+        // as operands
+        let mut adjoint_seq = |adjoints: &[Option<Sym>], size: usize, stride: usize| {
+            let len = adjoints.len();
+            match loop_results(rec, adjoints) {
+                Some((l, first)) => {
+                    r_ops.push(l);
+                    rec.with(|b| {
+                        let at = l.node().expect("a loop node") + 1 + first;
+                        r_vals.extend_from_slice(&b.values[at..at + len]);
+                    });
+                    seqs.push(Window {
+                        size,
+                        stride,
+                        len,
+                        from_loop: Some(first),
+                    });
+                }
+                None => {
+                    for a in adjoints {
+                        let a = a.unwrap_or(zero);
+                        r_vals.push(a.value());
+                        r_ops.push(a);
+                    }
+                    seqs.push(Window {
+                        size,
+                        stride,
+                        len,
+                        from_loop: None,
+                    });
+                }
             }
-            seqs.push(Window {
-                size: o,
-                stride: o,
-                len: n * o,
-                from_loop: None,
-            });
+        };
+        if has_adj_stacked {
+            adjoint_seq(&res[c + s..c + s + n * o], o, o);
         }
         // the adjoint of a scattered window is the window of its array's adjoint
         for &(first, w) in &scattered {
-            for a in &res[first..first + w.len] {
-                let a = a.unwrap_or(zero);
-                r_vals.push(a.value());
-                r_ops.push(a);
-            }
-            seqs.push(Window {
-                size: w.size,
-                stride: w.stride,
-                len: w.len,
-                from_loop: None,
-            });
+            adjoint_seq(&res[first..first + w.len], w.size, w.stride);
         }
         for &x in &fops[fat..fat + f] {
             let sx = node_sym(x);

@@ -110,7 +110,9 @@
 //! reference they are tested against. Derivative graphs keep the loops: the reverse of a loop is a
 //! loop over the body's vector-Jacobian product, run backwards over the states the forward loop
 //! stacked, so the gradient of a `sum_map` over data has the same number of nodes for any number of
-//! rows, and its Hessian is again a graph with loops. A gradient runs a loop that only sums (a
+//! rows, and its Hessian is again a graph with loops, whose size does not grow with the number of
+//! rows or steps either (the adjoints of a `scan`'s states come back as an array, read where it
+//! is). A gradient runs a loop that only sums (a
 //! `sum_map`, a `sum_windows`) once where the sum's adjoint does not depend on the sum (the loss is
 //! the sum, plus or times terms of its own; not `ln Σ`): its reverse loop, which recomputes each
 //! iteration's value anyway, keeps those values, and a loop adds them up in the forward order, so

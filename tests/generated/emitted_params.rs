@@ -14375,7 +14375,7 @@ pub fn loop_driven_gradient_loop18_v0(x: &[f64], out: &mut [f64]) -> ::std::resu
     ::std::result::Result::Ok(())
 }
 
-/// `loop_driven_hessian`: a graph of 3 inputs, 8 parameters, 13 outputs, 58 operations and 0 guards, as Rust source
+/// `loop_driven_hessian`: a graph of 3 inputs, 8 parameters, 13 outputs, 34 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -14477,43 +14477,34 @@ pub fn loop_driven_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
     };
     let v24 = v23[1];
     let v25 = v23[2];
-    let v26 = v23[3];
-    let v27 = v23[4];
-    let v28 = v23[5];
-    let v29 = v23[6];
-    let v30 = v23[7];
-    let v31 = v23[8];
-    let v32 = v23[9];
-    let v33 = v23[10];
-    let v34 = v24 + v24;
-    let v35 = {
+    let v26 = v24 + v24;
+    let v27 = {
         let mut results = [0.0f64; 3];
         let mut input = [0.0f64; 9];
         let mut body = [0.0f64; 3];
         input[0] = v22;
-        input[1] = v34;
+        input[1] = v26;
         let seq0: &[f64] = &p[0..8];
         let seq1: &[f64] = &v11[4..18];
-        let s2: [f64; 8] = [v26, v27, v28, v29, v30, v31, v32, v33];
-        let seq2: &[f64] = &s2;
+        let seq2: &[f64] = &v23[3..11];
         input[8] = v2;
         for t in 0..4usize {
             let k = 3 - t;
             input[2..4].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
             input[4..6].copy_from_slice(&seq1[k * 4..k * 4 + 2]);
             input[6..8].copy_from_slice(&seq2[k * 2..k * 2 + 2]);
-            match loop_driven_hessian_loop35_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_driven_hessian_loop27_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..2].copy_from_slice(&body[..2]);
             results[2] = results[2] + body[2];
         }
         results[..2].copy_from_slice(&input[..2]);
         results
     };
-    let v36 = v35[0];
-    let v37 = v35[1];
-    let v38 = v35[2];
-    let v39 = v25 + v38;
-    let v40 = {
+    let v28 = v27[0];
+    let v29 = v27[1];
+    let v30 = v27[2];
+    let v31 = v25 + v30;
+    let v32 = {
         let mut results = [0.0f64; 11];
         results[3..].fill(-0.0f64);
         let mut input = [0.0f64; 10];
@@ -14530,7 +14521,7 @@ pub fn loop_driven_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
             input[2..4].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
             input[4..6].copy_from_slice(&seq1[k * 4..k * 4 + 2]);
             input[6..8].copy_from_slice(&seq2[k * 2..k * 2 + 2]);
-            match loop_driven_hessian_loop40_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_driven_hessian_loop32_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..2].copy_from_slice(&body[..2]);
             results[2] = results[2] + body[2];
             for m in 0..2usize { let e = 3 + k * 2 + m; results[e] = results[e] + body[3 + m]; }
@@ -14538,44 +14529,35 @@ pub fn loop_driven_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
         results[..2].copy_from_slice(&input[..2]);
         results
     };
-    let v41 = v40[1];
-    let v42 = v40[2];
-    let v43 = v40[3];
-    let v44 = v40[4];
-    let v45 = v40[5];
-    let v46 = v40[6];
-    let v47 = v40[7];
-    let v48 = v40[8];
-    let v49 = v40[9];
-    let v50 = v40[10];
-    let v51 = v41 + v41;
-    let v52 = {
+    let v33 = v32[1];
+    let v34 = v32[2];
+    let v35 = v33 + v33;
+    let v36 = {
         let mut results = [0.0f64; 3];
         let mut input = [0.0f64; 9];
         let mut body = [0.0f64; 3];
         input[0] = v22;
-        input[1] = v51;
+        input[1] = v35;
         let seq0: &[f64] = &p[0..8];
         let seq1: &[f64] = &v11[4..18];
-        let s2: [f64; 8] = [v43, v44, v45, v46, v47, v48, v49, v50];
-        let seq2: &[f64] = &s2;
+        let seq2: &[f64] = &v32[3..11];
         input[8] = v2;
         for t in 0..4usize {
             let k = 3 - t;
             input[2..4].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
             input[4..6].copy_from_slice(&seq1[k * 4..k * 4 + 2]);
             input[6..8].copy_from_slice(&seq2[k * 2..k * 2 + 2]);
-            match loop_driven_hessian_loop52_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_driven_hessian_loop36_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..2].copy_from_slice(&body[..2]);
             results[2] = results[2] + body[2];
         }
         results[..2].copy_from_slice(&input[..2]);
         results
     };
-    let v53 = v52[1];
-    let v54 = v52[2];
-    let v55 = v42 + v54;
-    let v56 = {
+    let v37 = v36[1];
+    let v38 = v36[2];
+    let v39 = v34 + v38;
+    let v40 = {
         let mut results = [0.0f64; 11];
         results[3..].fill(-0.0f64);
         let mut input = [0.0f64; 10];
@@ -14592,7 +14574,7 @@ pub fn loop_driven_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
             input[2..4].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
             input[4..6].copy_from_slice(&seq1[k * 4..k * 4 + 2]);
             input[6..8].copy_from_slice(&seq2[k * 2..k * 2 + 2]);
-            match loop_driven_hessian_loop56_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_driven_hessian_loop40_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..2].copy_from_slice(&body[..2]);
             results[2] = results[2] + body[2];
             for m in 0..2usize { let e = 3 + k * 2 + m; results[e] = results[e] + body[3 + m]; }
@@ -14600,55 +14582,46 @@ pub fn loop_driven_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
         results[..2].copy_from_slice(&input[..2]);
         results
     };
-    let v57 = v56[1];
-    let v58 = v56[2];
-    let v59 = v56[3];
-    let v60 = v56[4];
-    let v61 = v56[5];
-    let v62 = v56[6];
-    let v63 = v56[7];
-    let v64 = v56[8];
-    let v65 = v56[9];
-    let v66 = v56[10];
-    let v67 = v57 + v57;
-    let v68 = {
+    let v41 = v40[1];
+    let v42 = v40[2];
+    let v43 = v41 + v41;
+    let v44 = {
         let mut results = [0.0f64; 3];
         let mut input = [0.0f64; 9];
         let mut body = [0.0f64; 3];
         input[0] = v22;
-        input[1] = v67;
+        input[1] = v43;
         let seq0: &[f64] = &p[0..8];
         let seq1: &[f64] = &v11[4..18];
-        let s2: [f64; 8] = [v59, v60, v61, v62, v63, v64, v65, v66];
-        let seq2: &[f64] = &s2;
+        let seq2: &[f64] = &v40[3..11];
         input[8] = v2;
         for t in 0..4usize {
             let k = 3 - t;
             input[2..4].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
             input[4..6].copy_from_slice(&seq1[k * 4..k * 4 + 2]);
             input[6..8].copy_from_slice(&seq2[k * 2..k * 2 + 2]);
-            match loop_driven_hessian_loop68_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_driven_hessian_loop44_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..2].copy_from_slice(&body[..2]);
             results[2] = results[2] + body[2];
         }
         results[..2].copy_from_slice(&input[..2]);
         results
     };
-    let v69 = v68[2];
-    let v70 = v58 + v69;
+    let v45 = v44[2];
+    let v46 = v42 + v45;
     out[0] = v15;
     out[1] = v19;
     out[2] = v20;
     out[3] = v21;
-    out[4] = v36;
-    out[5] = v37;
-    out[6] = v39;
-    out[7] = v37;
-    out[8] = v53;
-    out[9] = v55;
-    out[10] = v39;
-    out[11] = v55;
-    out[12] = v70;
+    out[4] = v28;
+    out[5] = v29;
+    out[6] = v31;
+    out[7] = v29;
+    out[8] = v37;
+    out[9] = v39;
+    out[10] = v31;
+    out[11] = v39;
+    out[12] = v46;
     ::std::result::Result::Ok(())
 }
 
@@ -14795,11 +14768,115 @@ pub fn loop_driven_hessian_loop23_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
     ::std::result::Result::Ok(())
 }
 
-/// `loop_driven_hessian_loop35_v0`: a graph of 9 inputs, 3 outputs, 15 operations and 0 guards, as Rust source
+/// `loop_driven_hessian_loop27_v0`: a graph of 9 inputs, 3 outputs, 15 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_driven_hessian_loop35_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_driven_hessian_loop27_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 9] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 9, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v7 = x[7];
+    let v8 = x[8];
+    let v10: f64 = 0.9;
+    let v9 = v2 * v5;
+    let v11 = -v1;
+    let v12 = if v2 == 0.0 || v11 == 0.0 { 0.0 } else { v2 * v11 };
+    let v13 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
+    let v14 = v6 + v13;
+    let v15 = v1 * v10;
+    let v16 = v7 + v15;
+    let v17 = v9.cos();
+    let v18 = if v0 == 0.0 || v17 == 0.0 { 0.0 } else { v0 * v17 };
+    let v19 = if v2 == 0.0 || v18 == 0.0 { 0.0 } else { v2 * v18 };
+    let v20 = v16 + v19;
+    let v21 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    let v22 = v14 + v21;
+    let v23 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
+    let v24 = v12 + v23;
+    out[0] = v22;
+    out[1] = v20;
+    out[2] = v24;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_driven_hessian_loop32_v0`: a graph of 10 inputs, 5 outputs, 21 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_driven_hessian_loop32_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 10] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 10, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 5] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 5, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = x[3];
+    let v4 = x[4];
+    let v5 = x[5];
+    let v6 = x[6];
+    let v8 = x[8];
+    let v9 = x[9];
+    let v11: f64 = 0.9;
+    let v10 = v2 * v5;
+    let v12 = v10.cos();
+    let v13 = if v4 == 0.0 || v9 == 0.0 { 0.0 } else { v4 * v9 };
+    let v14 = if v6 == 0.0 || v9 == 0.0 { 0.0 } else { v6 * v9 };
+    let v15 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
+    let v16 = v13 + v15;
+    let v17 = if v0 == 0.0 || v6 == 0.0 { 0.0 } else { v0 * v6 };
+    let v18 = if v1 == 0.0 || v2 == 0.0 { 0.0 } else { v1 * v2 };
+    let v19 = if v12 == 0.0 || v18 == 0.0 { 0.0 } else { v12 * v18 };
+    let v20 = v16 + v19;
+    let v21 = if v6 == 0.0 || v18 == 0.0 { 0.0 } else { v6 * v18 };
+    let v22 = v10.sin();
+    let v23 = -v22;
+    let v24 = if v21 == 0.0 || v23 == 0.0 { 0.0 } else { v21 * v23 };
+    let v25 = v1 * v11;
+    let v26 = if v0 == 0.0 || v3 == 0.0 { 0.0 } else { v0 * v3 };
+    let v27 = v25 + v26;
+    let v28 = if v2 == 0.0 || v9 == 0.0 { 0.0 } else { v2 * v9 };
+    let v29 = -v28;
+    let v30 = v27 + v29;
+    let v31 = if v2 == 0.0 || v24 == 0.0 { 0.0 } else { v2 * v24 };
+    out[0] = v20;
+    out[1] = v30;
+    out[2] = v17;
+    out[3] = v14;
+    out[4] = v31;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_driven_hessian_loop36_v0`: a graph of 9 inputs, 3 outputs, 15 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_driven_hessian_loop36_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 9] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -14899,115 +14976,11 @@ pub fn loop_driven_hessian_loop40_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
     ::std::result::Result::Ok(())
 }
 
-/// `loop_driven_hessian_loop52_v0`: a graph of 9 inputs, 3 outputs, 15 operations and 0 guards, as Rust source
+/// `loop_driven_hessian_loop44_v0`: a graph of 9 inputs, 3 outputs, 15 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_driven_hessian_loop52_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 9] = match ::std::convert::TryInto::try_into(x) {
-        ::std::result::Result::Ok(x) => x,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 9, found: x.len() });
-        }
-    };
-    let out: &mut [f64; 3] = match ::std::convert::TryInto::try_into(&mut *out) {
-        ::std::result::Result::Ok(out) => out,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 3, found: out.len() });
-        }
-    };
-    let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
-    let v3 = x[3];
-    let v4 = x[4];
-    let v5 = x[5];
-    let v6 = x[6];
-    let v7 = x[7];
-    let v8 = x[8];
-    let v10: f64 = 0.9;
-    let v9 = v2 * v5;
-    let v11 = -v1;
-    let v12 = if v2 == 0.0 || v11 == 0.0 { 0.0 } else { v2 * v11 };
-    let v13 = if v1 == 0.0 || v3 == 0.0 { 0.0 } else { v1 * v3 };
-    let v14 = v6 + v13;
-    let v15 = v1 * v10;
-    let v16 = v7 + v15;
-    let v17 = v9.cos();
-    let v18 = if v0 == 0.0 || v17 == 0.0 { 0.0 } else { v0 * v17 };
-    let v19 = if v2 == 0.0 || v18 == 0.0 { 0.0 } else { v2 * v18 };
-    let v20 = v16 + v19;
-    let v21 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
-    let v22 = v14 + v21;
-    let v23 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
-    let v24 = v12 + v23;
-    out[0] = v22;
-    out[1] = v20;
-    out[2] = v24;
-    ::std::result::Result::Ok(())
-}
-
-/// `loop_driven_hessian_loop56_v0`: a graph of 10 inputs, 5 outputs, 21 operations and 0 guards, as Rust source
-/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
-/// `Graph::eval` returns.
-#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_driven_hessian_loop56_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
-    let x: &[f64; 10] = match ::std::convert::TryInto::try_into(x) {
-        ::std::result::Result::Ok(x) => x,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 10, found: x.len() });
-        }
-    };
-    let out: &mut [f64; 5] = match ::std::convert::TryInto::try_into(&mut *out) {
-        ::std::result::Result::Ok(out) => out,
-        ::std::result::Result::Err(_) => {
-            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 5, found: out.len() });
-        }
-    };
-    let v0 = x[0];
-    let v1 = x[1];
-    let v2 = x[2];
-    let v3 = x[3];
-    let v4 = x[4];
-    let v5 = x[5];
-    let v6 = x[6];
-    let v8 = x[8];
-    let v9 = x[9];
-    let v11: f64 = 0.9;
-    let v10 = v2 * v5;
-    let v12 = v10.cos();
-    let v13 = if v4 == 0.0 || v9 == 0.0 { 0.0 } else { v4 * v9 };
-    let v14 = if v6 == 0.0 || v9 == 0.0 { 0.0 } else { v6 * v9 };
-    let v15 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
-    let v16 = v13 + v15;
-    let v17 = if v0 == 0.0 || v6 == 0.0 { 0.0 } else { v0 * v6 };
-    let v18 = if v1 == 0.0 || v2 == 0.0 { 0.0 } else { v1 * v2 };
-    let v19 = if v12 == 0.0 || v18 == 0.0 { 0.0 } else { v12 * v18 };
-    let v20 = v16 + v19;
-    let v21 = if v6 == 0.0 || v18 == 0.0 { 0.0 } else { v6 * v18 };
-    let v22 = v10.sin();
-    let v23 = -v22;
-    let v24 = if v21 == 0.0 || v23 == 0.0 { 0.0 } else { v21 * v23 };
-    let v25 = v1 * v11;
-    let v26 = if v0 == 0.0 || v3 == 0.0 { 0.0 } else { v0 * v3 };
-    let v27 = v25 + v26;
-    let v28 = if v2 == 0.0 || v9 == 0.0 { 0.0 } else { v2 * v9 };
-    let v29 = -v28;
-    let v30 = v27 + v29;
-    let v31 = if v2 == 0.0 || v24 == 0.0 { 0.0 } else { v2 * v24 };
-    out[0] = v20;
-    out[1] = v30;
-    out[2] = v17;
-    out[3] = v14;
-    out[4] = v31;
-    ::std::result::Result::Ok(())
-}
-
-/// `loop_driven_hessian_loop68_v0`: a graph of 9 inputs, 3 outputs, 15 operations and 0 guards, as Rust source
-/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
-/// `Graph::eval` returns.
-#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_driven_hessian_loop68_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_driven_hessian_loop44_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 9] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -15579,7 +15552,7 @@ pub fn loop_mixed_gradient_loop37_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian`: a graph of 4 inputs, 7 parameters, 21 outputs, 70 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian`: a graph of 4 inputs, 7 parameters, 21 outputs, 65 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -15754,12 +15727,7 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
         results[..1].copy_from_slice(&input[..1]);
         results
     };
-    let v49 = v48[1];
-    let v50 = v48[2];
-    let v51 = v48[3];
-    let v52 = v48[4];
-    let v53 = v48[5];
-    let v54 = {
+    let v49 = {
         let mut results = [0.0f64; 1];
         let mut input = [0.0f64; 4];
         let mut body = [0.0f64; 1];
@@ -15771,13 +15739,13 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
             let k = 2 - t;
             input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
             input[2..3].copy_from_slice(&seq1[k * 1..k * 1 + 1]);
-            match loop_mixed_hessian_loop54_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_hessian_loop49_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             results[0] = results[0] + body[0];
         }
         results
     };
-    let v55 = v54[0];
-    let v56 = {
+    let v50 = v49[0];
+    let v51 = {
         let mut results = [0.0f64; 1];
         let mut input = [0.0f64; 4];
         let mut body = [0.0f64; 1];
@@ -15785,22 +15753,21 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
         let s0: [f64; 0] = [];
         let seq0: &[f64] = &s0;
         let seq1: &[f64] = &v23[2..11];
-        let s2: [f64; 5] = [v49, v50, v51, v52, v53];
-        let seq2: &[f64] = &s2;
+        let seq2: &[f64] = &v48[1..6];
         input[3] = v4;
         for t in 0..5usize {
             let k = 4 - t;
             input[1..2].copy_from_slice(&seq1[k * 2..k * 2 + 1]);
             input[2..3].copy_from_slice(&seq2[k * 1..k * 1 + 1]);
-            match loop_mixed_hessian_loop56_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_hessian_loop51_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..1].copy_from_slice(&body[..1]);
         }
         results[..1].copy_from_slice(&input[..1]);
         results
     };
-    let v57 = v56[0];
-    let v58 = v19 * v57;
-    let v59 = {
+    let v52 = v51[0];
+    let v53 = v19 * v52;
+    let v54 = {
         let mut results = [0.0f64; 4];
         results[0..].fill(-0.0f64);
         let mut input = [0.0f64; 5];
@@ -15813,18 +15780,18 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
             let k = t;
             input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
             input[2..4].copy_from_slice(&seq1[k * 1..k * 1 + 2]);
-            match loop_mixed_hessian_loop59_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_hessian_loop54_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             for m in 0..2usize { let e = 0 + k * 1 + m; results[e] = results[e] + body[0 + m]; }
         }
         results
     };
-    let v60 = v59[0];
-    let v61 = v59[1];
-    let v62 = v59[2];
-    let v63 = v59[3];
-    let v64 = v58 + v60;
-    let v65 = v55 + v61;
-    let v66 = {
+    let v55 = v54[0];
+    let v56 = v54[1];
+    let v57 = v54[2];
+    let v58 = v54[3];
+    let v59 = v53 + v55;
+    let v60 = v50 + v56;
+    let v61 = {
         let mut results = [0.0f64; 4];
         results[1..].fill(-0.0f64);
         let mut input = [0.0f64; 5];
@@ -15837,17 +15804,17 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
             let k = t;
             input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
             input[2..3].copy_from_slice(&seq1[k * 1..k * 1 + 1]);
-            match loop_mixed_hessian_loop66_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_hessian_loop61_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             results[0] = results[0] + body[0];
             for m in 0..1usize { let e = 1 + k * 1 + m; results[e] = results[e] + body[1 + m]; }
         }
         results
     };
-    let v67 = v66[0];
-    let v68 = v66[2];
-    let v69 = v66[3];
-    let v70 = v67 + v68;
-    let v71 = {
+    let v62 = v61[0];
+    let v63 = v61[2];
+    let v64 = v61[3];
+    let v65 = v62 + v63;
+    let v66 = {
         let mut results = [0.0f64; 1];
         let mut input = [0.0f64; 4];
         let mut body = [0.0f64; 1];
@@ -15859,14 +15826,14 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
             let k = 2 - t;
             input[0..2].copy_from_slice(&seq0[k * 2..k * 2 + 2]);
             input[2..3].copy_from_slice(&seq1[k * 1..k * 1 + 1]);
-            match loop_mixed_hessian_loop71_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_hessian_loop66_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             results[0] = results[0] + body[0];
         }
         results
     };
-    let v72 = v71[0];
-    let v73 = v70 + v72;
-    let v74 = {
+    let v67 = v66[0];
+    let v68 = v65 + v67;
+    let v69 = {
         let mut results = [0.0f64; 4];
         results[0..].fill(-0.0f64);
         let mut input = [0.0f64; 5];
@@ -15879,17 +15846,17 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
             let k = t;
             input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
             input[2..4].copy_from_slice(&seq1[k * 1..k * 1 + 2]);
-            match loop_mixed_hessian_loop74_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_hessian_loop69_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             for m in 0..2usize { let e = 0 + k * 1 + m; results[e] = results[e] + body[0 + m]; }
         }
         results
     };
-    let v75 = v74[1];
-    let v76 = v74[2];
-    let v77 = v74[3];
-    let v78 = v73 + v75;
-    let v79 = v69 + v76;
-    let v80 = {
+    let v70 = v69[1];
+    let v71 = v69[2];
+    let v72 = v69[3];
+    let v73 = v68 + v70;
+    let v74 = v64 + v71;
+    let v75 = {
         let mut results = [0.0f64; 4];
         results[0..].fill(-0.0f64);
         let mut input = [0.0f64; 5];
@@ -15902,14 +15869,14 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
             let k = t;
             input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
             input[2..4].copy_from_slice(&seq1[k * 1..k * 1 + 2]);
-            match loop_mixed_hessian_loop80_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_hessian_loop75_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             for m in 0..2usize { let e = 0 + k * 1 + m; results[e] = results[e] + body[0 + m]; }
         }
         results
     };
-    let v81 = v80[2];
-    let v82 = v80[3];
-    let v83 = {
+    let v76 = v75[2];
+    let v77 = v75[3];
+    let v78 = {
         let mut results = [0.0f64; 4];
         results[0..].fill(-0.0f64);
         let mut input = [0.0f64; 5];
@@ -15922,33 +15889,33 @@ pub fn loop_mixed_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resul
             let k = t;
             input[0..2].copy_from_slice(&seq0[k * 1..k * 1 + 2]);
             input[2..4].copy_from_slice(&seq1[k * 1..k * 1 + 2]);
-            match loop_mixed_hessian_loop83_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_mixed_hessian_loop78_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             for m in 0..2usize { let e = 0 + k * 1 + m; results[e] = results[e] + body[0 + m]; }
         }
         results
     };
-    let v84 = v83[3];
+    let v79 = v78[3];
     out[0] = v37;
     out[1] = v45;
     out[2] = v46;
     out[3] = v47;
     out[4] = v16;
-    out[5] = v64;
-    out[6] = v65;
-    out[7] = v62;
-    out[8] = v63;
-    out[9] = v65;
-    out[10] = v78;
-    out[11] = v79;
-    out[12] = v77;
-    out[13] = v62;
-    out[14] = v79;
-    out[15] = v81;
-    out[16] = v82;
-    out[17] = v63;
-    out[18] = v77;
-    out[19] = v82;
-    out[20] = v84;
+    out[5] = v59;
+    out[6] = v60;
+    out[7] = v57;
+    out[8] = v58;
+    out[9] = v60;
+    out[10] = v73;
+    out[11] = v74;
+    out[12] = v72;
+    out[13] = v57;
+    out[14] = v74;
+    out[15] = v76;
+    out[16] = v77;
+    out[17] = v58;
+    out[18] = v72;
+    out[19] = v77;
+    out[20] = v79;
     ::std::result::Result::Ok(())
 }
 
@@ -16182,11 +16149,11 @@ pub fn loop_mixed_hessian_loop48_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop54_v0`: a graph of 4 inputs, 1 output, 6 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop49_v0`: a graph of 4 inputs, 1 output, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop54_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop49_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16212,11 +16179,11 @@ pub fn loop_mixed_hessian_loop54_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop56_v0`: a graph of 4 inputs, 1 output, 9 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop51_v0`: a graph of 4 inputs, 1 output, 9 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop56_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop51_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16247,11 +16214,11 @@ pub fn loop_mixed_hessian_loop56_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop59_v0`: a graph of 5 inputs, 2 outputs, 22 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop54_v0`: a graph of 5 inputs, 2 outputs, 22 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop59_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop54_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16298,11 +16265,11 @@ pub fn loop_mixed_hessian_loop59_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop66_v0`: a graph of 5 inputs, 2 outputs, 14 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop61_v0`: a graph of 5 inputs, 2 outputs, 14 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop66_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop61_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16338,11 +16305,11 @@ pub fn loop_mixed_hessian_loop66_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop71_v0`: a graph of 4 inputs, 1 output, 6 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop66_v0`: a graph of 4 inputs, 1 output, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop71_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop66_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16368,11 +16335,11 @@ pub fn loop_mixed_hessian_loop71_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop74_v0`: a graph of 5 inputs, 2 outputs, 22 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop69_v0`: a graph of 5 inputs, 2 outputs, 22 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop74_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop69_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16419,11 +16386,11 @@ pub fn loop_mixed_hessian_loop74_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop80_v0`: a graph of 5 inputs, 2 outputs, 22 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop75_v0`: a graph of 5 inputs, 2 outputs, 22 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop80_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop75_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16470,11 +16437,11 @@ pub fn loop_mixed_hessian_loop80_v0(x: &[f64], out: &mut [f64]) -> ::std::result
     ::std::result::Result::Ok(())
 }
 
-/// `loop_mixed_hessian_loop83_v0`: a graph of 5 inputs, 2 outputs, 22 operations and 0 guards, as Rust source
+/// `loop_mixed_hessian_loop78_v0`: a graph of 5 inputs, 2 outputs, 22 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_mixed_hessian_loop83_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_mixed_hessian_loop78_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 5] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -16859,7 +16826,7 @@ pub fn loop_nested_gradient_loop14_v0_loop8_v0(x: &[f64], out: &mut [f64]) -> ::
     ::std::result::Result::Ok(())
 }
 
-/// `loop_nested_hessian`: a graph of 2 inputs, 9 parameters, 7 outputs, 22 operations and 0 guards, as Rust source
+/// `loop_nested_hessian`: a graph of 2 inputs, 9 parameters, 7 outputs, 16 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
@@ -16951,35 +16918,31 @@ pub fn loop_nested_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
         results
     };
     let v19 = v18[1];
-    let v20 = v18[2];
-    let v21 = v18[3];
-    let v22 = v18[4];
-    let v23 = {
+    let v20 = {
         let mut results = [0.0f64; 2];
         let mut input = [0.0f64; 7];
         let mut body = [0.0f64; 2];
         input[0] = v17;
         let seq0: &[f64] = &p[0..9];
         let seq1: &[f64] = &v11[2..7];
-        let s2: [f64; 3] = [v20, v21, v22];
-        let seq2: &[f64] = &s2;
+        let seq2: &[f64] = &v18[2..5];
         input[6] = v1;
         for t in 0..3usize {
             let k = 2 - t;
             input[1..4].copy_from_slice(&seq0[k * 3..k * 3 + 3]);
             input[4..5].copy_from_slice(&seq1[k * 2..k * 2 + 1]);
             input[5..6].copy_from_slice(&seq2[k * 1..k * 1 + 1]);
-            match loop_nested_hessian_loop23_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_nested_hessian_loop20_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..1].copy_from_slice(&body[..1]);
             results[1] = results[1] + body[1];
         }
         results[..1].copy_from_slice(&input[..1]);
         results
     };
-    let v24 = v23[0];
-    let v25 = v23[1];
-    let v26 = v19 + v25;
-    let v27 = {
+    let v21 = v20[0];
+    let v22 = v20[1];
+    let v23 = v19 + v22;
+    let v24 = {
         let mut results = [0.0f64; 5];
         results[2..].fill(-0.0f64);
         let mut input = [0.0f64; 8];
@@ -16995,7 +16958,7 @@ pub fn loop_nested_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
             input[1..4].copy_from_slice(&seq0[k * 3..k * 3 + 3]);
             input[4..5].copy_from_slice(&seq1[k * 2..k * 2 + 1]);
             input[5..6].copy_from_slice(&seq2[k * 1..k * 1 + 1]);
-            match loop_nested_hessian_loop27_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_nested_hessian_loop24_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..1].copy_from_slice(&body[..1]);
             results[1] = results[1] + body[1];
             for m in 0..1usize { let e = 2 + k * 1 + m; results[e] = results[e] + body[2 + m]; }
@@ -17003,41 +16966,37 @@ pub fn loop_nested_hessian(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::resu
         results[..1].copy_from_slice(&input[..1]);
         results
     };
-    let v28 = v27[1];
-    let v29 = v27[2];
-    let v30 = v27[3];
-    let v31 = v27[4];
-    let v32 = {
+    let v25 = v24[1];
+    let v26 = {
         let mut results = [0.0f64; 2];
         let mut input = [0.0f64; 7];
         let mut body = [0.0f64; 2];
         input[0] = v17;
         let seq0: &[f64] = &p[0..9];
         let seq1: &[f64] = &v11[2..7];
-        let s2: [f64; 3] = [v29, v30, v31];
-        let seq2: &[f64] = &s2;
+        let seq2: &[f64] = &v24[2..5];
         input[6] = v1;
         for t in 0..3usize {
             let k = 2 - t;
             input[1..4].copy_from_slice(&seq0[k * 3..k * 3 + 3]);
             input[4..5].copy_from_slice(&seq1[k * 2..k * 2 + 1]);
             input[5..6].copy_from_slice(&seq2[k * 1..k * 1 + 1]);
-            match loop_nested_hessian_loop32_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_nested_hessian_loop26_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             input[..1].copy_from_slice(&body[..1]);
             results[1] = results[1] + body[1];
         }
         results[..1].copy_from_slice(&input[..1]);
         results
     };
-    let v33 = v32[1];
-    let v34 = v28 + v33;
+    let v27 = v26[1];
+    let v28 = v25 + v27;
     out[0] = v12;
     out[1] = v15;
     out[2] = v16;
-    out[3] = v24;
-    out[4] = v26;
-    out[5] = v26;
-    out[6] = v34;
+    out[3] = v21;
+    out[4] = v23;
+    out[5] = v23;
+    out[6] = v28;
     ::std::result::Result::Ok(())
 }
 
@@ -17296,11 +17255,11 @@ pub fn loop_nested_hessian_loop18_v0_loop9_v0(x: &[f64], out: &mut [f64]) -> ::s
     ::std::result::Result::Ok(())
 }
 
-/// `loop_nested_hessian_loop23_v0`: a graph of 7 inputs, 2 outputs, 6 operations and 0 guards, as Rust source
+/// `loop_nested_hessian_loop20_v0`: a graph of 7 inputs, 2 outputs, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_nested_hessian_loop23_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_nested_hessian_loop20_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -17332,7 +17291,7 @@ pub fn loop_nested_hessian_loop23_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
         for t in 0..3usize {
             let k = 2 - t;
             input[0..1].copy_from_slice(&seq0[k * 1..k * 1 + 1]);
-            match loop_nested_hessian_loop23_v0_loop10_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_nested_hessian_loop20_v0_loop10_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             results[0] = results[0] + body[0];
             results[1] = results[1] + body[1];
             for m in 0..1usize { let e = 2 + k * 1 + m; results[e] = results[e] + body[2 + m]; }
@@ -17347,11 +17306,11 @@ pub fn loop_nested_hessian_loop23_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
     ::std::result::Result::Ok(())
 }
 
-/// `loop_nested_hessian_loop23_v0_loop10_v0`: a graph of 4 inputs, 3 outputs, 6 operations and 0 guards, as Rust source
+/// `loop_nested_hessian_loop20_v0_loop10_v0`: a graph of 4 inputs, 3 outputs, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_nested_hessian_loop23_v0_loop10_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_nested_hessian_loop20_v0_loop10_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -17380,11 +17339,11 @@ pub fn loop_nested_hessian_loop23_v0_loop10_v0(x: &[f64], out: &mut [f64]) -> ::
     ::std::result::Result::Ok(())
 }
 
-/// `loop_nested_hessian_loop27_v0`: a graph of 8 inputs, 3 outputs, 6 operations and 0 guards, as Rust source
+/// `loop_nested_hessian_loop24_v0`: a graph of 8 inputs, 3 outputs, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_nested_hessian_loop27_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_nested_hessian_loop24_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 8] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -17417,7 +17376,7 @@ pub fn loop_nested_hessian_loop27_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
         for t in 0..3usize {
             let k = t;
             input[0..1].copy_from_slice(&seq0[k * 1..k * 1 + 1]);
-            match loop_nested_hessian_loop27_v0_loop9_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_nested_hessian_loop24_v0_loop9_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             results[0] = results[0] + body[0];
             results[1] = results[1] + body[1];
             results[2] = results[2] + body[2];
@@ -17436,11 +17395,11 @@ pub fn loop_nested_hessian_loop27_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
     ::std::result::Result::Ok(())
 }
 
-/// `loop_nested_hessian_loop27_v0_loop9_v0`: a graph of 6 inputs, 4 outputs, 15 operations and 0 guards, as Rust source
+/// `loop_nested_hessian_loop24_v0_loop9_v0`: a graph of 6 inputs, 4 outputs, 15 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_nested_hessian_loop27_v0_loop9_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_nested_hessian_loop24_v0_loop9_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 6] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -17481,11 +17440,11 @@ pub fn loop_nested_hessian_loop27_v0_loop9_v0(x: &[f64], out: &mut [f64]) -> ::s
     ::std::result::Result::Ok(())
 }
 
-/// `loop_nested_hessian_loop32_v0`: a graph of 7 inputs, 2 outputs, 6 operations and 0 guards, as Rust source
+/// `loop_nested_hessian_loop26_v0`: a graph of 7 inputs, 2 outputs, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_nested_hessian_loop32_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_nested_hessian_loop26_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 7] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {
@@ -17517,7 +17476,7 @@ pub fn loop_nested_hessian_loop32_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
         for t in 0..3usize {
             let k = 2 - t;
             input[0..1].copy_from_slice(&seq0[k * 1..k * 1 + 1]);
-            match loop_nested_hessian_loop32_v0_loop10_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            match loop_nested_hessian_loop26_v0_loop10_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
             results[0] = results[0] + body[0];
             results[1] = results[1] + body[1];
             for m in 0..1usize { let e = 2 + k * 1 + m; results[e] = results[e] + body[2 + m]; }
@@ -17532,11 +17491,11 @@ pub fn loop_nested_hessian_loop32_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
     ::std::result::Result::Ok(())
 }
 
-/// `loop_nested_hessian_loop32_v0_loop10_v0`: a graph of 4 inputs, 3 outputs, 6 operations and 0 guards, as Rust source
+/// `loop_nested_hessian_loop26_v0_loop10_v0`: a graph of 4 inputs, 3 outputs, 6 operations and 0 guards, as Rust source
 /// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
 /// `Graph::eval` returns.
 #[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
-pub fn loop_nested_hessian_loop32_v0_loop10_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+pub fn loop_nested_hessian_loop26_v0_loop10_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
     let x: &[f64; 4] = match ::std::convert::TryInto::try_into(x) {
         ::std::result::Result::Ok(x) => x,
         ::std::result::Result::Err(_) => {

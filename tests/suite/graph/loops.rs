@@ -1737,3 +1737,81 @@ fn two_sums_whose_adjoints_need_each_others_value_are_not_both_run_once() {
         check_fused(&g, two, &x, &p);
     }
 }
+
+#[test]
+fn hessian_of_a_fold_and_a_scan_has_a_node_count_independent_of_the_steps() {
+    // the adjoints of the states come back from the reverse of the gradient's reverse loop as an
+    // array, read where it is: the Hessian graph is the same size for 5, 50 and 500 steps
+    let mut rng = Rng(89);
+    let mut sizes = Vec::new();
+    for k in [5, 50, 500] {
+        // (points where the map converges: the derivatives stay finite over 500 steps)
+        let g = Graph::record(&[2.5, 0.4], |p| logistic_map(p[0], p[1], k));
+        let h = g.hessian();
+        sizes.push(h.len());
+        // against nested dual numbers and the unrolled graph's Hessian
+        let nested = |x: &[f64]| nilpotent::hessian(|x| logistic_map(x[0], x[1], k), x);
+        let hu = g.unrolled().hessian();
+        for x in [[2.5, 0.4], [2.0, 0.5], [1.0, 0.0], [0.0, 1.0], [-0.5, 0.3]] {
+            let out = h.eval(&x).unwrap();
+            let u = hu.eval(&x).unwrap();
+            let (_, _, nh) = nested(&x);
+            for i in 0..2 {
+                for j in 0..2 {
+                    let (a, b) = (out[3 + i * 2 + j], nh[(i, j)]);
+                    assert!(close(a, b, 1e-9), "k = {k}, H[{i}][{j}]: {a} against {b}");
+                }
+            }
+            for (a, b) in out.iter().zip(&u) {
+                assert!(
+                    close(*a, *b, 1e-9),
+                    "k = {k}: {out:?} against the unrolled {u:?}"
+                );
+            }
+        }
+    }
+    assert!(sizes.iter().all(|&s| s == sizes[0]), "fold: {sizes:?}");
+    // a scan of two states over data (the parameters), its final states summed
+    let mut sizes = Vec::new();
+    for k in [4, 40, 400] {
+        let u = rng.vec(2 * k);
+        let f = |p: &[_], u: &[_]| {
+            let s = driven(p, u);
+            s[0] * s[1] + s[0]
+        };
+        let g = Graph::record_with(&[0.3, -0.2, 0.5], &u, f);
+        let h = g.hessian();
+        sizes.push(h.len());
+        let hu = g.unrolled().hessian();
+        for p in [rng.vec(3), vec![0.0; 3], vec![1.0, -1.0, 0.5]] {
+            let (a, b) = (h.eval_with(&p, &u).unwrap(), hu.eval_with(&p, &u).unwrap());
+            for (x, y) in a.iter().zip(&b) {
+                assert!(
+                    close(*x, *y, 1e-9),
+                    "k = {k}: {a:?} against the unrolled {b:?}"
+                );
+            }
+            // and a third derivative through it: the Hessian graph's gradient of H₀₀ against
+            // central differences of H₀₀
+            let h00 = |p: &[f64]| h.eval_with(p, &u).unwrap()[4];
+            let g3 = Graph::record_with(&p, &u, |x, q| {
+                let s = driven(x, q);
+                s[0] * s[1] + s[0]
+            })
+            .hessian();
+            let t = g3.jacobian().eval_with(&p, &u).unwrap();
+            let m = g3.num_outputs();
+            for j in 0..3 {
+                let hstep = 1e-5;
+                let (mut a, mut b) = (p.clone(), p.clone());
+                a[j] += hstep;
+                b[j] -= hstep;
+                let fd = (h00(&a) - h00(&b)) / (2.0 * hstep);
+                // row of output 4 (H₀₀) of the Jacobian of the Hessian graph
+                let d = t[m + 4 * 3 + j];
+                assert!(close(d, fd, 1e-5), "k = {k}: ∂H₀₀/∂p{j} {d} against {fd}");
+            }
+        }
+    }
+    assert!(sizes.iter().all(|&s| s == sizes[0]), "scan: {sizes:?}");
+}
