@@ -598,11 +598,25 @@ impl Graph {
             to += win.size;
         }
         // the variants in order: the first whose guards hold; none is the interpreter's error
+        // (numbered as the interpreter numbers it, see `LoopDef::error_at`: a loop over a
+        // checkpointed fold's segments names the fold's iteration)
+        let first = match def.numbering.first {
+            0 => String::new(),
+            f => format!("{f} + "),
+        };
         let mut call = format!(
-            "return ::std::result::Result::Err({GRAPH}::GraphError::LoopGuard {{ iteration: k, \
-             variants: {}, first: ::std::string::ToString::to_string(&e0) }})",
+            "return ::std::result::Result::Err({GRAPH}::GraphError::LoopGuard {{ iteration: \
+             {first}k, variants: {}, first: ::std::string::ToString::to_string(&e0) }})",
             def.variants.len()
         );
+        if def.numbering.segment > 0 {
+            call = format!(
+                "match e0 {{ {GRAPH}::GraphError::LoopGuard {{ iteration: i, variants: v, first: f \
+                 }} => return ::std::result::Result::Err({GRAPH}::GraphError::LoopGuard {{ \
+                 iteration: {first}k * {} + i, variants: v, first: f }}), e0 => {call} }}",
+                def.numbering.segment
+            );
+        }
         for (j, body) in body_names.iter().enumerate().rev() {
             let err = if j == 0 { "e0" } else { "_" };
             call = format!(

@@ -679,7 +679,8 @@ fn lowered_in_ir(def: &LoopDef) -> bool {
         sums: _,    // any: in block parameters, or added in their result slots
         stacked: _, // any: stored at their place
         scatters,
-        reverse: _, // either direction
+        reverse: _,   // either direction
+        numbering: _, // (errors are the interpreter's: see `Compiled::loop_error`)
     } = def;
     // every scattered window of every iteration inside its array (added to without a check)
     let scatters_ok = scatters.iter().all(|w| {

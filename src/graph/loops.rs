@@ -102,6 +102,21 @@ pub(crate) struct LoopDef {
     pub(crate) scatters: Vec<Scatter>,
     /// iterate k = n − 1, …, 0 instead of 0, …, n − 1 (the reverse sweep of a loop)
     pub(crate) reverse: bool,
+    /// how an error names the failing iteration (a checkpointed fold's segments count the
+    /// iterations of the loop they split)
+    pub(crate) numbering: Numbering,
+}
+
+/// How a loop's error names its failing iteration k: `first + k`, or, for a loop over
+/// `segment`-iteration segments of a checkpointed fold (whose body is the loop over one
+/// segment, failing at its iteration i), `first + k·segment + i`: the iteration of the fold it
+/// splits, as the fold itself would name it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Numbering {
+    /// the number of the loop's first iteration
+    pub(crate) first: usize,
+    /// the segment length of a loop over segments (its body's loop is one segment), else 0
+    pub(crate) segment: usize,
 }
 
 impl LoopDef {
@@ -223,6 +238,30 @@ impl LoopDef {
             }
             values = rest;
             at += w.len;
+        }
+    }
+
+    /// The error of an evaluation whose step `t` no variant accepts, `e` the first variant's
+    /// error: [`GraphError::LoopGuard`] naming the iteration as the loop's [`Numbering`] says.
+    pub(crate) fn error_at(&self, t: usize, e: GraphError) -> GraphError {
+        let k = self.numbering.first + self.iteration(t);
+        match e {
+            GraphError::LoopGuard {
+                iteration,
+                variants,
+                first,
+            } if self.numbering.segment > 0 => GraphError::LoopGuard {
+                iteration: self.numbering.first
+                    + self.iteration(t) * self.numbering.segment
+                    + iteration,
+                variants,
+                first,
+            },
+            e => GraphError::LoopGuard {
+                iteration: k,
+                variants: self.variants.len(),
+                first: e.to_string(),
+            },
         }
     }
 
@@ -534,6 +573,7 @@ pub(crate) fn record_loop(spec: &LoopSpec<'_, Sym>) -> Option<Vec<Sym>> {
         stacked: o,
         scatters: Vec::new(),
         reverse: false,
+        numbering: Numbering::default(),
     };
     let mut results = vec![0.0; c + s + n * o];
     let mut input = vec![0.0; def.body_inputs()];
@@ -804,7 +844,9 @@ impl Graph {
     /// adjoints of the state; the adjoints of values the step reads every iteration (its
     /// parameters) are summed per segment, then over the segments, so they may differ from the
     /// stored reverse's in the last bits. Loops of at most `L` iterations, loops inside loop
-    /// bodies and other loops are kept as they are.
+    /// bodies and other loops are kept as they are. A step whose branch no recorded variant of
+    /// the body takes is the same [`GraphError::LoopGuard`] as without checkpoints, naming the
+    /// fold's step (not the segment's).
     ///
     /// ```
     /// use nilpotent::{fold, graph::Graph};
@@ -1231,6 +1273,9 @@ fn add_segmented(
 ) -> (Sym, Vec<Sym>, Vec<f64>) {
     let (c, n, f) = (def.state, def.iterations, def.free);
     let (q, r) = (n / seg, n % seg);
+    // the steps of the fold one iteration of `def` makes (more than 1 if `def` is itself a loop
+    // over segments)
+    let steps = def.numbering.segment.max(1);
     // the values of a segment's window of each sequence
     let seg_len = |w: &Window| {
         if w.size == 0 || w.len == 0 {
@@ -1251,6 +1296,11 @@ fn add_segmented(
             })
             .collect(),
         iterations: seg,
+        // (numbered within its segment: the loop over segments adds the segment's first)
+        numbering: Numbering {
+            first: 0,
+            ..def.numbering
+        },
         ..*def
     };
     // the outer body, recorded at the first segment's values
@@ -1283,6 +1333,10 @@ fn add_segmented(
             })
             .collect(),
         iterations: q,
+        numbering: Numbering {
+            segment: seg * steps,
+            ..def.numbering
+        },
         ..*def
     };
     let values = outer.run_f64(vals).unwrap_or_else(|(t, e)| {
@@ -1314,6 +1368,10 @@ fn add_segmented(
         scatters: Vec::new(),
         seqs,
         iterations: r,
+        numbering: Numbering {
+            first: def.numbering.first + q * seg * steps,
+            ..def.numbering
+        },
         ..*def
     };
     let values = rest.run_f64(&r_vals).unwrap_or_else(|(t, e)| {
@@ -1361,6 +1419,7 @@ fn add_value_sum(
         stacked: 0,
         scatters: Vec::new(),
         reverse: false,
+        numbering: Numbering::default(),
     };
     let values = def.run_f64(kept).unwrap_or_else(|(t, e)| {
         panic!(
@@ -1639,6 +1698,8 @@ impl Graph {
             stacked: if fuse { s } else { 0 },
             scatters,
             reverse: !def.reverse,
+            // (its errors name the forward loop's iterations)
+            numbering: def.numbering,
         };
         // the variants: the vector-Jacobian product of the body's variant each iteration takes,
         // recorded at the first iteration no variant recorded so far accepts

@@ -1104,11 +1104,7 @@ fn run_loop<'p, T: Value>(
         None => &args[..],
     };
     def.run(args, evals, input, out, results, 0)
-        .map_err(|(t, e)| GraphError::LoopGuard {
-            iteration: def.iteration(t),
-            variants: def.variants.len(),
-            first: e.to_string(),
-        })
+        .map_err(|(t, e)| def.error_at(t, e))
 }
 
 /// A chain superinstruction: `acc = w[init]`, then `acc = step(w[x], w[y], acc)` for each pair

@@ -19921,7 +19921,7 @@ pub fn loop_branch_one_path_loop5_v0(x: &[f64], out: &mut [f64]) -> ::std::resul
     let v5: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "row[1]"], "tests/suite/graph/cases/params.rs:422:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "row[1]"], "tests/suite/graph/cases/params.rs:451:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     let v3 = v0 * v2;
     let v4 = v3 - v1;
@@ -20016,7 +20016,7 @@ pub fn loop_branch_one_path_gradient_loop5_v0(x: &[f64], out: &mut [f64]) -> ::s
     let v5: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "row[1]"], "tests/suite/graph/cases/params.rs:422:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "row[1]"], "tests/suite/graph/cases/params.rs:451:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     let v3 = v0 * v2;
     let v4 = v3 - v1;
@@ -20049,7 +20049,7 @@ pub fn loop_branch_one_path_gradient_loop9_v0(x: &[f64], out: &mut [f64]) -> ::s
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[1]"], "tests/suite/graph/cases/params.rs:422:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[1]"], "tests/suite/graph/cases/params.rs:451:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     let v4 = v0 * v2;
     let v5 = v4 - v1;
@@ -20164,7 +20164,7 @@ pub fn loop_branch_one_path_hessian_loop5_v0(x: &[f64], out: &mut [f64]) -> ::st
     let v5: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "row[1]"], "tests/suite/graph/cases/params.rs:422:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "row[1]"], "tests/suite/graph/cases/params.rs:451:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     let v3 = v0 * v2;
     let v4 = v3 - v1;
@@ -20197,7 +20197,7 @@ pub fn loop_branch_one_path_hessian_loop9_v0(x: &[f64], out: &mut [f64]) -> ::st
     let v6: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v6, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[1]"], "tests/suite/graph/cases/params.rs:422:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[1]"], "tests/suite/graph/cases/params.rs:451:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     let v4 = v0 * v2;
     let v5 = v4 - v1;
@@ -20232,13 +20232,540 @@ pub fn loop_branch_one_path_hessian_loop12_v0(x: &[f64], out: &mut [f64]) -> ::s
     let v5: f64 = 0.0;
     match ::nilpotent::graph::Compare::Lt.outcome(v5, v1) {
         0x1 => {}
-        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[1]"], "tests/suite/graph/cases/params.rs:422:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[1]"], "tests/suite/graph/cases/params.rs:451:12", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
     }
     let v6 = if v0 == 0.0 || v4 == 0.0 { 0.0 } else { v0 * v4 };
     let v7 = v6 + v6;
     let v8 = if v3 == 0.0 || v7 == 0.0 { 0.0 } else { v3 * v7 };
     let v9 = if v0 == 0.0 || v8 == 0.0 { 0.0 } else { v0 * v8 };
     out[0] = v9;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_checkpointed_gradient`: a graph of 1 input, 1 parameter, 2 outputs, 8 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_checkpointed_gradient(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let p: &[f64; 1] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 1, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = p[0];
+    let v6: f64 = 1.0;
+    let v2 = {
+        let mut results = [0.0f64; 4];
+        let mut input = [0.0f64; 2];
+        let mut body = [0.0f64; 2];
+        input[0] = v0;
+        let s0: [f64; 0] = [];
+        let seq0: &[f64] = &s0;
+        input[1] = v1;
+        for t in 0..3usize {
+            let k = t;
+            match loop_checkpointed_gradient_loop2_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => match e0 { ::nilpotent::graph::GraphError::LoopGuard { iteration: i, variants: v, first: f } => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k * 6 + i, variants: v, first: f }), e0 => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) } }
+            input[..1].copy_from_slice(&body[..1]);
+            results[1 + k * 1..1 + k * 1 + 1].copy_from_slice(&body[1..2]);
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v3 = v2[0];
+    let v4 = {
+        let mut results = [0.0f64; 4];
+        let mut input = [0.0f64; 2];
+        let mut body = [0.0f64; 2];
+        input[0] = v3;
+        let s0: [f64; 0] = [];
+        let seq0: &[f64] = &s0;
+        input[1] = v1;
+        for t in 0..3usize {
+            let k = t;
+            match loop_checkpointed_gradient_loop4_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: 18 + k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..1].copy_from_slice(&body[..1]);
+            results[1 + k * 1..1 + k * 1 + 1].copy_from_slice(&body[1..2]);
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v5 = v4[0];
+    let v7 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 1];
+        input[0] = v6;
+        let s0: [f64; 0] = [];
+        let seq0: &[f64] = &s0;
+        let seq1: &[f64] = &v4[1..4];
+        input[2] = v1;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[1..2].copy_from_slice(&seq1[k * 1..k * 1 + 1]);
+            match loop_checkpointed_gradient_loop7_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: 18 + k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..1].copy_from_slice(&body[..1]);
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v8 = v7[0];
+    let v9 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 1];
+        input[0] = v8;
+        let s0: [f64; 0] = [];
+        let seq0: &[f64] = &s0;
+        let seq1: &[f64] = &v2[1..4];
+        input[2] = v1;
+        for t in 0..3usize {
+            let k = 2 - t;
+            input[1..2].copy_from_slice(&seq1[k * 1..k * 1 + 1]);
+            match loop_checkpointed_gradient_loop9_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => match e0 { ::nilpotent::graph::GraphError::LoopGuard { iteration: i, variants: v, first: f } => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k * 6 + i, variants: v, first: f }), e0 => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) } }
+            input[..1].copy_from_slice(&body[..1]);
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v10 = v9[0];
+    out[0] = v5;
+    out[1] = v10;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_checkpointed_gradient_loop2_v0`: a graph of 2 inputs, 2 outputs, 2 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_checkpointed_gradient_loop2_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 2];
+        let mut body = [0.0f64; 1];
+        input[0] = v0;
+        let s0: [f64; 0] = [];
+        let seq0: &[f64] = &s0;
+        input[1] = v1;
+        for t in 0..6usize {
+            let k = t;
+            match loop_checkpointed_gradient_loop2_v0_loop2_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..1].copy_from_slice(&body[..1]);
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v3 = v2[0];
+    out[0] = v3;
+    out[1] = v0;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_checkpointed_gradient_loop2_v0_loop2_v0`: a graph of 2 inputs, 1 output, 2 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_checkpointed_gradient_loop2_v0_loop2_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2: f64 = 0.0;
+    let v3: f64 = 0.2;
+    match ::nilpotent::graph::Compare::Lt.outcome(v2, v0) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "state[0]"], "tests/suite/graph/cases/params.rs:310:17", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+    }
+    let v4 = v1 * v3;
+    let v5 = v0 - v4;
+    out[0] = v5;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_checkpointed_gradient_loop4_v0`: a graph of 2 inputs, 2 outputs, 2 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_checkpointed_gradient_loop4_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2: f64 = 0.0;
+    let v3: f64 = 0.2;
+    match ::nilpotent::graph::Compare::Lt.outcome(v2, v0) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "state[0]"], "tests/suite/graph/cases/params.rs:310:17", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+    }
+    let v4 = v1 * v3;
+    let v5 = v0 - v4;
+    out[0] = v5;
+    out[1] = v0;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_checkpointed_gradient_loop7_v0`: a graph of 3 inputs, 1 output, 0 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_checkpointed_gradient_loop7_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v3: f64 = 0.0;
+    match ::nilpotent::graph::Compare::Lt.outcome(v3, v1) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[1]"], "tests/suite/graph/cases/params.rs:310:17", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
+    }
+    out[0] = v0;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_checkpointed_gradient_loop9_v0`: a graph of 3 inputs, 1 output, 3 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_checkpointed_gradient_loop9_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = x[2];
+    let v3 = {
+        let mut results = [0.0f64; 7];
+        let mut input = [0.0f64; 2];
+        let mut body = [0.0f64; 2];
+        input[0] = v1;
+        let s0: [f64; 0] = [];
+        let seq0: &[f64] = &s0;
+        input[1] = v2;
+        for t in 0..6usize {
+            let k = t;
+            match loop_checkpointed_gradient_loop9_v0_loop3_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..1].copy_from_slice(&body[..1]);
+            results[1 + k * 1..1 + k * 1 + 1].copy_from_slice(&body[1..2]);
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v4 = {
+        let mut results = [0.0f64; 2];
+        let mut input = [0.0f64; 3];
+        let mut body = [0.0f64; 2];
+        input[0] = v0;
+        let s0: [f64; 0] = [];
+        let seq0: &[f64] = &s0;
+        let seq1: &[f64] = &v3[1..7];
+        input[2] = v2;
+        for t in 0..6usize {
+            let k = 5 - t;
+            input[1..2].copy_from_slice(&seq1[k * 1..k * 1 + 1]);
+            match loop_checkpointed_gradient_loop9_v0_loop4_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..1].copy_from_slice(&body[..1]);
+            results[1] = results[1] + body[1];
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v5 = v4[0];
+    out[0] = v5;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_checkpointed_gradient_loop9_v0_loop3_v0`: a graph of 2 inputs, 2 outputs, 2 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_checkpointed_gradient_loop9_v0_loop3_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2: f64 = 0.0;
+    let v3: f64 = 0.2;
+    match ::nilpotent::graph::Compare::Lt.outcome(v2, v0) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "state[0]"], "tests/suite/graph/cases/params.rs:310:17", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+    }
+    let v4 = v1 * v3;
+    let v5 = v0 - v4;
+    out[0] = v5;
+    out[1] = v0;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_checkpointed_gradient_loop9_v0_loop4_v0`: a graph of 3 inputs, 2 outputs, 2 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_checkpointed_gradient_loop9_v0_loop4_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 3] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 3, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 2] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 2, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v3: f64 = 0.0;
+    let v4: f64 = 0.2;
+    match ::nilpotent::graph::Compare::Lt.outcome(v3, v1) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "x[1]"], "tests/suite/graph/cases/params.rs:310:17", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v1)])),
+    }
+    let v5 = -v0;
+    let v6 = v4 * v5;
+    out[0] = v0;
+    out[1] = v6;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_checkpointed`: a graph of 1 input, 1 parameter, 1 output, 4 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_checkpointed(x: &[f64], p: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 1] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 1, found: x.len() });
+        }
+    };
+    let p: &[f64; 1] = match ::std::convert::TryInto::try_into(p) {
+        ::std::result::Result::Ok(p) => p,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::ParamLength { expected: 1, found: p.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = p[0];
+    let v2 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 2];
+        let mut body = [0.0f64; 1];
+        input[0] = v0;
+        let s0: [f64; 0] = [];
+        let seq0: &[f64] = &s0;
+        input[1] = v1;
+        for t in 0..3usize {
+            let k = t;
+            match loop_checkpointed_loop2_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => match e0 { ::nilpotent::graph::GraphError::LoopGuard { iteration: i, variants: v, first: f } => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k * 6 + i, variants: v, first: f }), e0 => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) } }
+            input[..1].copy_from_slice(&body[..1]);
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v3 = v2[0];
+    let v4 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 2];
+        let mut body = [0.0f64; 1];
+        input[0] = v3;
+        let s0: [f64; 0] = [];
+        let seq0: &[f64] = &s0;
+        input[1] = v1;
+        for t in 0..3usize {
+            let k = t;
+            match loop_checkpointed_loop4_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: 18 + k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..1].copy_from_slice(&body[..1]);
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v5 = v4[0];
+    out[0] = v5;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_checkpointed_loop2_v0`: a graph of 2 inputs, 1 output, 2 operations and 0 guards, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_checkpointed_loop2_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2 = {
+        let mut results = [0.0f64; 1];
+        let mut input = [0.0f64; 2];
+        let mut body = [0.0f64; 1];
+        input[0] = v0;
+        let s0: [f64; 0] = [];
+        let seq0: &[f64] = &s0;
+        input[1] = v1;
+        for t in 0..6usize {
+            let k = t;
+            match loop_checkpointed_loop2_v0_loop2_v0(&input, &mut body) { ::std::result::Result::Ok(()) => {} ::std::result::Result::Err(e0) => return ::std::result::Result::Err(::nilpotent::graph::GraphError::LoopGuard { iteration: k, variants: 1, first: ::std::string::ToString::to_string(&e0) }) }
+            input[..1].copy_from_slice(&body[..1]);
+        }
+        results[..1].copy_from_slice(&input[..1]);
+        results
+    };
+    let v3 = v2[0];
+    out[0] = v3;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_checkpointed_loop2_v0_loop2_v0`: a graph of 2 inputs, 1 output, 2 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_checkpointed_loop2_v0_loop2_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2: f64 = 0.0;
+    let v3: f64 = 0.2;
+    match ::nilpotent::graph::Compare::Lt.outcome(v2, v0) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "state[0]"], "tests/suite/graph/cases/params.rs:310:17", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+    }
+    let v4 = v1 * v3;
+    let v5 = v0 - v4;
+    out[0] = v5;
+    ::std::result::Result::Ok(())
+}
+
+/// `loop_checkpointed_loop4_v0`: a graph of 2 inputs, 1 output, 2 operations and 1 guard, as Rust source
+/// (emitted by `nilpotent::graph::Graph::to_rust`). Writes the outputs to `out`, or returns the error
+/// `Graph::eval` returns.
+#[allow(clippy::all, clippy::pedantic, deprecated, unused, non_snake_case)]
+pub fn loop_checkpointed_loop4_v0(x: &[f64], out: &mut [f64]) -> ::std::result::Result<(), ::nilpotent::graph::GraphError> {
+    let x: &[f64; 2] = match ::std::convert::TryInto::try_into(x) {
+        ::std::result::Result::Ok(x) => x,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::InputLength { expected: 2, found: x.len() });
+        }
+    };
+    let out: &mut [f64; 1] = match ::std::convert::TryInto::try_into(&mut *out) {
+        ::std::result::Result::Ok(out) => out,
+        ::std::result::Result::Err(_) => {
+            return ::std::result::Result::Err(::nilpotent::graph::GraphError::OutputLength { expected: 1, found: out.len() });
+        }
+    };
+    let v0 = x[0];
+    let v1 = x[1];
+    let v2: f64 = 0.0;
+    let v3: f64 = 0.2;
+    match ::nilpotent::graph::Compare::Lt.outcome(v2, v0) {
+        0x1 => {}
+        found => return ::std::result::Result::Err(::nilpotent::graph::GraphError::__compared_in_words(0, ::nilpotent::graph::Compare::Lt, ["0.0", "state[0]"], "tests/suite/graph/cases/params.rs:310:17", 2, 0x1, found, [::std::option::Option::None, ::std::option::Option::Some(v0)])),
+    }
+    let v4 = v1 * v3;
+    let v5 = v0 - v4;
+    out[0] = v5;
     ::std::result::Result::Ok(())
 }
 
@@ -20607,4 +21134,6 @@ pub const EMITTED: &[(&str, ::nilpotent::graph::EmittedWithFn)] = &[
     ("loop_branch_one_path", loop_branch_one_path),
     ("loop_branch_one_path_gradient", loop_branch_one_path_gradient),
     ("loop_branch_one_path_hessian", loop_branch_one_path_hessian),
+    ("loop_checkpointed_gradient", loop_checkpointed_gradient),
+    ("loop_checkpointed", loop_checkpointed),
 ];

@@ -253,3 +253,42 @@ fn checkpointed_scan_over_parameters_with_branches_equals_stored_reverse_and_tap
         }
     }
 }
+
+/// A fold whose branch changes at the step where the state crosses 0: recorded at 5 (one path
+/// for all 21 steps), it fails at the first step whose state is ≤ 0.
+fn countdown<T: Real>(x: &[T]) -> T {
+    fold(&[x[0]], 21, |s| {
+        vec![if s[0] > 0.0 { s[0] - 0.1 } else { s[0] * 2.0 }]
+    })[0]
+}
+
+/// A checkpointed fold names a failing iteration as the fold does (it named the iteration
+/// within its segment, inside a message about the segment): the same error as the graph
+/// without checkpoints, for the function and its gradient, in the interpreter, the JIT and
+/// emitted-Rust-equivalent code paths, failing in the first step, a middle segment, and the
+/// remainder after the last whole segment.
+#[test]
+fn a_failing_iteration_of_a_checkpointed_fold_is_numbered_as_in_the_fold() {
+    let g = Graph::record(&[5.0], countdown);
+    let grad = g.gradient();
+    for (x, step) in [(-1.0, 0), (1.25, 13), (1.95, 20), (0.35, 4)] {
+        let want = g.eval(&[x]).unwrap_err().to_string();
+        assert!(
+            want.starts_with(&format!("iteration {step} of a loop")),
+            "{want}"
+        );
+        let want_grad = grad.eval(&[x]).unwrap_err().to_string();
+        for k in [1, 2, 4, 5, 6, 21, 50] {
+            let c = g.with_checkpoints(k);
+            let got = c.eval(&[x]).unwrap_err().to_string();
+            assert_eq!(got, want, "{k} checkpoints");
+            let got = c.gradient().eval(&[x]).unwrap_err().to_string();
+            assert_eq!(got, want_grad, "{k} checkpoints, gradient");
+            #[cfg(feature = "jit")]
+            {
+                let got = c.compile().unwrap().eval(&[x]).unwrap_err().to_string();
+                assert_eq!(got, want, "{k} checkpoints, JIT");
+            }
+        }
+    }
+}

@@ -304,6 +304,17 @@ pub fn loop_windows<T: nilpotent::Real>(x: &[T], p: &[T]) -> T {
     a + b + c + d
 }
 
+/// A fold of 21 steps whose branch changes at the first state ≤ 0 (recorded at 5: one path).
+pub fn loop_countdown<T: nilpotent::Real>(x: &[T], p: &[T]) -> T {
+    nilpotent::fold(&[x[0]], 21, |s| {
+        vec![if s[0] > 0.0 {
+            s[0] - p[0] * 0.2
+        } else {
+            s[0] * 2.0
+        }]
+    })[0]
+}
+
 /// Graphs with loop nodes (issue "Loops as loops") and their derivative graphs (reverse loops,
 /// stacked states read from the forward loop), at new inputs and data; the branch cases include a
 /// row no recorded variant takes.
@@ -412,6 +423,24 @@ pub fn loop_cases() -> Vec<ParamCase> {
         loop_branch_on_row,
         &points,
     ));
+    // a checkpointed fold (segments of 6 steps, then 3) whose branch changes where the state
+    // crosses 0: every backend names the failing step as the fold does (in the first segment,
+    // a middle one, the remainder), for the function and its gradient
+    let g = Graph::record_with(&[5.0], &[0.5], loop_countdown).with_checkpoints(4);
+    let points: Vec<(Vec<f64>, Vec<f64>)> = [5.0, 1.25, 1.95, -1.0, 0.35]
+        .iter()
+        .map(|&x| (vec![x], vec![0.5]))
+        .collect();
+    cases.push(ParamCase {
+        name: "loop_checkpointed_gradient".to_string(),
+        graph: g.gradient(),
+        points: points.clone(),
+    });
+    cases.push(ParamCase {
+        name: "loop_checkpointed".to_string(),
+        graph: g,
+        points,
+    });
     cases
 }
 
