@@ -148,30 +148,37 @@ pub fn run_kept_with(
 /// loops in the code against how many call a compiled body once per iteration
 /// (`Compiled::loops_in_code`).
 fn make(key: &str, mode: Mode, record: impl Fn() -> Graph) -> Result<Option<Kept>, String> {
+    let start = Instant::now();
     let Ok(graph) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(record)) else {
         note(&format!(
             "{key}: the recording panicked, the tape answers this shape"
         ));
         return Ok(None);
     };
-    let ops = graph.len();
+    let (ops, recorded) = (graph.len(), start.elapsed());
     let eval: Box<dyn Evaluate> = match mode {
         Mode::Jit => {
+            let start = Instant::now();
             let compiled = graph
                 .compile()
                 .map_err(|e| format!("the derivative graph does not compile: {e}"))?;
             let (in_code, called) = compiled.loops_in_code();
             note(&format!(
                 "{key}: {ops} operations, {} B of code, loops in the code {in_code}, called per \
-                 iteration {called}",
-                compiled.code_size()
+                 iteration {called}; recorded and differentiated in {:.3} s, compiled in {:.3} s",
+                compiled.code_size(),
+                recorded.as_secs_f64(),
+                start.elapsed().as_secs_f64()
             ));
             Box::new(compiled)
         }
         // an interpreter's evaluator borrows its program: the graph is kept for the rest of the
         // process (one per shape)
         Mode::Interpreter => {
-            note(&format!("{key}: {ops} operations, interpreter"));
+            note(&format!(
+                "{key}: {ops} operations, interpreter; recorded and differentiated in {:.3} s",
+                recorded.as_secs_f64()
+            ));
             Box::new(Box::leak(Box::new(graph)).program().evaluator::<f64>())
         }
         Mode::Tape => return Err("the tape keeps no graph".into()),

@@ -45,8 +45,15 @@ pub fn stage<T: Real>(xi: T, y: T, prev: &[T], h: f64) -> ([T; 4], T) {
 /// step (4s values, then one more that is not read): this component's stage values at each step,
 /// then its value after the s steps.
 pub fn component<T: Real>(xi: T, prev: &[T], h: f64) -> Vec<T> {
-    let s = prev.len() / 4;
-    let mut own = Vec::with_capacity(4 * s + 1);
+    let mut own = Vec::with_capacity(prev.len());
+    component_into(xi, prev, h, &mut own);
+    own
+}
+
+/// [`component`] into `own` (cleared first), which keeps its allocation from one component to
+/// the next.
+fn component_into<T: Real>(xi: T, prev: &[T], h: f64, own: &mut Vec<T>) {
+    own.clear();
     let mut y = T::zero();
     for p in prev.chunks_exact(4) {
         let (handed, next) = stage(xi, y, p, h);
@@ -54,7 +61,6 @@ pub fn component<T: Real>(xi: T, prev: &[T], h: f64) -> Vec<T> {
         y = next;
     }
     own.push(y);
-    own
 }
 
 /// What component 0 is handed: 1 at every stage of every step (and the unread last value).
@@ -65,10 +71,11 @@ fn first<T: Real>(s: usize) -> Vec<T> {
 /// y(2) after s steps of size 2/s from y(0) = 0, one component at a time.
 pub fn primal<T: Real>(x: &[T], s: usize) -> Vec<T> {
     let h = 2.0 / s as f64;
-    let mut prev = first(s);
+    let (mut prev, mut own) = (first(s), Vec::with_capacity(4 * s + 1));
     x.iter()
         .map(|&xi| {
-            prev = component(xi, &prev, h);
+            component_into(xi, &prev, h, &mut own);
+            std::mem::swap(&mut prev, &mut own);
             prev[4 * s]
         })
         .collect()
