@@ -242,11 +242,16 @@ fn lse_a_second_input_of_the_same_shape_is_answered_from_the_kept_graph_wherever
         let mut t = Tool::start_in(mode);
         let graph = mode != Some("tape");
         // the largest entry (the shift, a parameter of the kept graph) moves from input to input,
-        // and by far: the exponentials overflow unless the shift follows it
-        let inputs: Vec<(Vec<f64>, bool)> = (0..4)
-            .map(|i| {
-                let mut x: Vec<f64> = rand(9, 10 + i).iter().map(|v| 4.0 * v).collect();
-                x[2 * i as usize] = 800.0 + i as f64;
+        // and so far that every exponential overflows or underflows unless the shift follows it
+        let inputs: Vec<(Vec<f64>, bool)> = [800.0, 801.0, -800.0, 0.0]
+            .into_iter()
+            .enumerate()
+            .map(|(i, offset)| {
+                let mut x: Vec<f64> = rand(9, 10 + i as u64)
+                    .iter()
+                    .map(|v| offset + 4.0 * v)
+                    .collect();
+                x[2 * i] = offset + 10.0;
                 (x, i == 0)
             })
             .chain([
