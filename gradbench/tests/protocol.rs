@@ -215,17 +215,66 @@ fn hello_double_is_the_derivative_of_square() {
     }
 }
 
-#[test]
-fn lse_against_the_softmax() {
-    let mut t = Tool::start();
-    let x: Vec<f64> = rand(50, 1).iter().map(|v| 40.0 * v - 20.0).collect();
+/// log Σ exp(xᵢ) and its gradient, the softmax, computed here (shifted by the largest entry).
+fn lse_reference(x: &[f64]) -> (f64, Vec<f64>) {
     let m = x.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let s: f64 = x.iter().map(|v| (v - m).exp()).sum();
-    let y = t.num("lse", "primal", json!({ "x": x }));
-    close("lse", &[y], &[m + s.ln()], 1e-14);
-    let g = t.vec("lse", "gradient", json!({ "x": x }));
-    let softmax: Vec<f64> = x.iter().map(|v| (v - m).exp() / s).collect();
-    close("∇lse", &g, &softmax, 1e-14);
+    (m + s.ln(), x.iter().map(|v| (v - m).exp() / s).collect())
+}
+
+#[test]
+fn lse_against_the_softmax() {
+    for mode in MODES {
+        let mut t = Tool::start_in(mode);
+        let x: Vec<f64> = rand(50, 1).iter().map(|v| 40.0 * v - 20.0).collect();
+        let (want_y, softmax) = lse_reference(&x);
+        let y = t.num("lse", "primal", json!({ "x": x }));
+        close("lse", &[y], &[want_y], 1e-14);
+        let g = t.vec("lse", "gradient", json!({ "x": x }));
+        close(&format!("∇lse ({mode:?})"), &g, &softmax, 1e-14);
+    }
+}
+
+#[test]
+fn lse_a_second_input_of_the_same_shape_is_answered_from_the_kept_graph_wherever_its_largest_entry_is()
+ {
+    for mode in MODES {
+        let mut t = Tool::start_in(mode);
+        let graph = mode != Some("tape");
+        // the largest entry (the shift, a parameter of the kept graph) moves from input to input,
+        // and so far that every exponential overflows or underflows unless the shift follows it
+        let inputs: Vec<(Vec<f64>, bool)> = [800.0, 801.0, -800.0, 0.0]
+            .into_iter()
+            .enumerate()
+            .map(|(i, offset)| {
+                let mut x: Vec<f64> = rand(9, 10 + i as u64)
+                    .iter()
+                    .map(|v| offset + 4.0 * v)
+                    .collect();
+                x[2 * i] = offset + 10.0;
+                (x, i == 0)
+            })
+            .chain([
+                (rand(5, 20), true),
+                (vec![-750.0, -751.0, -760.0, -749.5, -800.0], false),
+            ])
+            .collect();
+        for (i, (x, new)) in inputs.into_iter().enumerate() {
+            let (g, recorded) = t.eval_recorded("lse", "gradient", json!({ "x": x }));
+            assert_eq!(
+                recorded,
+                graph && new,
+                "input {i} (n = {}, {mode:?}): recorded a graph",
+                x.len()
+            );
+            close(
+                &format!("∇lse, input {i} ({mode:?})"),
+                &floats(&g),
+                &lse_reference(&x).1,
+                1e-14,
+            );
+        }
+    }
 }
 
 /// llsq's value and gradient at x with n points, from the residuals and the normal equations
@@ -347,9 +396,33 @@ fn det_against_elimination_and_finite_differences() {
     }
 }
 
+/// y(2) of the ODE after s classic Runge–Kutta steps from 0, written here as the textbook step
+/// over whole vectors (k₁ = f(y), k₂ = f(y + h/2·k₁), …), another order than the tool's.
+fn rk4_reference(x: &[f64], s: usize) -> Vec<f64> {
+    let h = 2.0 / s as f64;
+    let f = |y: &[f64]| -> Vec<f64> {
+        (0..x.len())
+            .map(|i| if i == 0 { x[0] } else { x[i] * y[i - 1] })
+            .collect()
+    };
+    let axpy = |y: &[f64], a: f64, k: &[f64]| -> Vec<f64> {
+        y.iter().zip(k).map(|(yi, ki)| yi + a * ki).collect()
+    };
+    let mut y = vec![0.0; x.len()];
+    for _ in 0..s {
+        let k1 = f(&y);
+        let k2 = f(&axpy(&y, h / 2.0, &k1));
+        let k3 = f(&axpy(&y, h / 2.0, &k2));
+        let k4 = f(&axpy(&y, h, &k3));
+        for i in 0..y.len() {
+            y[i] += h / 6.0 * (k1[i] + 2.0 * (k2[i] + k3[i]) + k4[i]);
+        }
+    }
+    y
+}
+
 #[test]
 fn ode_against_the_exact_solution_and_finite_differences() {
-    let mut t = Tool::start();
     let n = 4;
     let x: Vec<f64> = rand(n, 3).iter().map(|v| 0.5 + v).collect();
     // exact solution of y₀′ = x₀, yᵢ′ = xᵢ yᵢ₋₁ from 0: yᵣ(2) = x₀·Πᵢ≤ᵣ xᵢ · 2^(r+1)/(r+1)!
@@ -361,19 +434,50 @@ fn ode_against_the_exact_solution_and_finite_differences() {
         fact *= (r + 1) as f64;
         exact.push(prod * pow / fact);
     }
-    let y = t.vec("ode", "primal", json!({"x": x, "s": 200}));
-    close("ode", &y, &exact, 1e-9);
-    for s in [1, 3, 10] {
-        let g = t.vec("ode", "gradient", json!({"x": x, "s": s}));
-        let want = fd(
-            &mut |p| {
-                *t.vec("ode", "primal", json!({"x": p, "s": s}))
-                    .last()
-                    .unwrap()
-            },
-            &x,
-        );
-        close("∇ode", &g, &want, 1e-8);
+    for mode in MODES {
+        let mut t = Tool::start_in(mode);
+        let y = t.vec("ode", "primal", json!({"x": x, "s": 200}));
+        close("ode", &y, &exact, 1e-9);
+        for s in [1, 3, 10] {
+            let y = t.vec("ode", "primal", json!({"x": x, "s": s}));
+            close(&format!("ode, s = {s}"), &y, &rk4_reference(&x, s), 1e-14);
+            let g = t.vec("ode", "gradient", json!({"x": x, "s": s}));
+            let want = fd(&mut |p| *rk4_reference(p, s).last().unwrap(), &x);
+            close(&format!("∇ode, s = {s} ({mode:?})"), &g, &want, 1e-8);
+        }
+    }
+}
+
+#[test]
+fn ode_a_second_input_of_the_same_shape_is_answered_from_the_kept_graph_another_shape_is_recorded()
+{
+    for mode in MODES {
+        let mut t = Tool::start_in(mode);
+        let graph = mode != Some("tape");
+        // (n, s, seed, whether this input's shape is new to the tool)
+        let inputs = [
+            (6, 5, 1, true),
+            (6, 5, 2, false),
+            (6, 7, 3, true),
+            (9, 5, 4, true),
+            (6, 5, 5, false),
+        ];
+        for (i, (n, s, seed, new)) in inputs.into_iter().enumerate() {
+            let x: Vec<f64> = rand(n, seed).iter().map(|v| 0.5 + v).collect();
+            let (g, recorded) = t.eval_recorded("ode", "gradient", json!({"x": x, "s": s}));
+            assert_eq!(
+                recorded,
+                graph && new,
+                "input {i} (n = {n}, s = {s}, {mode:?}): recorded a graph"
+            );
+            let want = fd(&mut |p| *rk4_reference(p, s).last().unwrap(), &x);
+            close(
+                &format!("∇ode, input {i} ({mode:?})"),
+                &floats(&g),
+                &want,
+                1e-8,
+            );
+        }
     }
 }
 

@@ -84,6 +84,23 @@ pub fn run_kept(
     out: &mut [f64],
     runs: Runs,
 ) -> Result<Ran, String> {
+    let mut p = p.to_vec();
+    run_kept_with(key, mode, |_| record(), (x, &mut p), |_, _| {}, out, runs)
+}
+
+/// [`run_kept`] with parameters that depend on the inputs: every run (timed) first fills `p` by
+/// `params(x, p)`, then evaluates the graph at `x` and `p` (lse's shift, the largest xᵢ, is such a
+/// parameter). A recording, if one is needed, is `record(p)` after `p` was filled.
+pub fn run_kept_with(
+    key: &str,
+    mode: Mode,
+    record: impl Fn(&[f64]) -> Graph,
+    (x, p): (&[f64], &mut [f64]),
+    mut params: impl FnMut(&[f64], &mut [f64]),
+    out: &mut [f64],
+    runs: Runs,
+) -> Result<Ran, String> {
+    params(x, p);
     let key = format!("{key} {mode:?}");
     let mut recorded = None;
     loop {
@@ -97,14 +114,17 @@ pub fn run_kept(
             }
             None => {
                 let start = Instant::now();
-                let g = make(mode, &record)?;
+                let g = make(&key, mode, || record(p))?;
                 recorded = Some(start.elapsed());
                 KEPT.with(|m| m.borrow_mut().insert(key.clone(), g));
                 continue;
             }
         };
         let mut graph = graph.borrow_mut();
-        match timed_ok(runs, || graph.eval_with_into(x, p, out)) {
+        match timed_ok(runs, || {
+            params(x, p);
+            graph.eval_with_into(x, p, out)
+        }) {
             Ok(times) => {
                 return Ok(Ran {
                     times: Some(times),
@@ -122,20 +142,53 @@ pub fn run_kept(
 
 /// Records the graph and makes its evaluator for `mode`; `None` if the recording panicked (the
 /// panic's message goes to stderr).
-fn make(mode: Mode, record: impl Fn() -> Graph) -> Result<Option<Kept>, String> {
+///
+/// With `NILPOTENT_GRADBENCH_VERBOSE` set (not empty), one line on stderr says what was made: the
+/// graph's operations and, for the JIT, the code's size and how many of its loop nodes run as
+/// loops in the code against how many call a compiled body once per iteration
+/// (`Compiled::loops_in_code`).
+fn make(key: &str, mode: Mode, record: impl Fn() -> Graph) -> Result<Option<Kept>, String> {
+    let start = Instant::now();
     let Ok(graph) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(record)) else {
+        note(&format!(
+            "{key}: the recording panicked, the tape answers this shape"
+        ));
         return Ok(None);
     };
+    let (ops, recorded) = (graph.len(), start.elapsed());
     let eval: Box<dyn Evaluate> = match mode {
-        Mode::Jit => Box::new(
-            graph
+        Mode::Jit => {
+            let start = Instant::now();
+            let compiled = graph
                 .compile()
-                .map_err(|e| format!("the derivative graph does not compile: {e}"))?,
-        ),
+                .map_err(|e| format!("the derivative graph does not compile: {e}"))?;
+            let (in_code, called) = compiled.loops_in_code();
+            note(&format!(
+                "{key}: {ops} operations, {} B of code, loops in the code {in_code}, called per \
+                 iteration {called}; recorded and differentiated in {:.3} s, compiled in {:.3} s",
+                compiled.code_size(),
+                recorded.as_secs_f64(),
+                start.elapsed().as_secs_f64()
+            ));
+            Box::new(compiled)
+        }
         // an interpreter's evaluator borrows its program: the graph is kept for the rest of the
         // process (one per shape)
-        Mode::Interpreter => Box::new(Box::leak(Box::new(graph)).program().evaluator::<f64>()),
+        Mode::Interpreter => {
+            note(&format!(
+                "{key}: {ops} operations, interpreter; recorded and differentiated in {:.3} s",
+                recorded.as_secs_f64()
+            ));
+            Box::new(Box::leak(Box::new(graph)).program().evaluator::<f64>())
+        }
         Mode::Tape => return Err("the tape keeps no graph".into()),
     };
     Ok(Some(Rc::new(RefCell::new(eval))))
+}
+
+/// Writes `what` to stderr if `NILPOTENT_GRADBENCH_VERBOSE` is set and not empty.
+fn note(what: &str) {
+    if std::env::var_os("NILPOTENT_GRADBENCH_VERBOSE").is_some_and(|v| !v.is_empty()) {
+        eprintln!("nilpotent-gradbench: {what}");
+    }
 }

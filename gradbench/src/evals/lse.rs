@@ -1,16 +1,32 @@
-//! `lse`: log-sum-exp, a + ln Σ exp(xᵢ − a) with a = max x. Gradient by the tape (reverse mode):
-//! one input per data point, one output.
+//! `lse`: log-sum-exp, a + ln Σ exp(xᵢ − a) with a = max x. One input per data point, one output,
+//! so reverse mode. The shift a is the largest xᵢ, but the value is the same for every a (the
+//! derivative in a is 1 − Σ softmax = 0), so the gradient is taken with a held fixed, as JAX's
+//! `logsumexp` does with a stop-gradient: a is a parameter of the gradient graph, computed on
+//! plain numbers in every run. The sum is a `sum_map` over the inputs, so the gradient graph is a
+//! forward and a reverse loop (whose adjoints of the rows are the gradient), compiled to native
+//! code (the JIT) and kept per n; the tape is the other mode.
 
-use nilpotent::reverse::Tape;
-use nilpotent::{Real, sum_map};
+use nilpotent::graph::Graph;
+use nilpotent::reverse::{Tape, Var};
+use nilpotent::{Literal, Real, sum_map};
 use serde_json::Value;
 
-use crate::{Runs, Timed, done, json, timed};
+use super::graphs::{Mode, Ran, run_kept_with};
+use crate::{Runs, Timed, done, done_recorded, json, timed};
+
+/// a + ln Σ exp(xᵢ − a): log Σ exp(xᵢ) for any shift a; with a = max x no exponential overflows.
+pub fn lse_shifted<T: Real>(x: &[T], a: T) -> T {
+    sum_map(x, 1, |r| (r[0] - a).exp()).ln() + a
+}
+
+/// The largest xᵢ.
+fn largest<T: Real>(x: &[T]) -> T {
+    x[1..].iter().fold(x[0], |m, &v| if v > m { v } else { m })
+}
 
 /// log Σ exp(xᵢ), shifted by the largest xᵢ so that no exponential overflows.
 pub fn lse<T: Real>(x: &[T]) -> T {
-    let a = x[1..].iter().fold(x[0], |m, &v| if v > m { v } else { m });
-    sum_map(x, 1, |r| (r[0] - a).exp()).ln() + a
+    lse_shifted(x, largest(x))
 }
 
 /// Runs `lse.function` on `input`.
@@ -26,12 +42,35 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Timed, String> {
             done(y, times)
         }
         "gradient" => {
-            let mut tape = Tape::new();
             let mut g = vec![0.0; x.len()];
-            let (_, times) = timed(runs, || {
-                tape.gradient_into(lse, &x, &mut g);
-            });
-            done(g, times)
+            let mut ran = Ran::default();
+            let mode = Mode::chosen(Mode::Jit)?;
+            if mode != Mode::Tape {
+                let mut out = vec![0.0; 1 + x.len()];
+                let mut a = [0.0];
+                ran = run_kept_with(
+                    &format!("lse n={}", x.len()),
+                    mode,
+                    |a| Graph::record_with(&x, a, |v, p| lse_shifted(v, p[0])).gradient(),
+                    (&x, &mut a),
+                    |x, a| a[0] = largest(x),
+                    &mut out,
+                    runs,
+                )?;
+                g.copy_from_slice(&out[1..]);
+            }
+            let times = match ran.times {
+                Some(times) => times,
+                None => {
+                    let mut tape = Tape::new();
+                    let (_, times) = timed(runs, || {
+                        let a = Var::cst(largest(&x));
+                        tape.gradient_into(|v| lse_shifted(v, a), &x, &mut g);
+                    });
+                    times
+                }
+            };
+            done_recorded(g, times, ran.record)
         }
         _ => Err(super::no_function(function, &["primal", "gradient"])),
     }
