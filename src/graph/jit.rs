@@ -1688,17 +1688,8 @@ impl Gen<'_, '_> {
                 // the loop runs, its results go to the work area; a failed iteration returns
                 // LOOP_FAILED
                 let status = self.loop_call(i);
-                let failed = self.b.ins().iconst(types::I64, LOOP_FAILED as i64);
                 let zero = self.b.ins().iconst(types::I64, 0);
-                let next = self.b.create_block();
-                self.b.ins().brif(
-                    status,
-                    fail,
-                    &[BlockArg::Value(failed), BlockArg::Value(zero)],
-                    next,
-                    &[],
-                );
-                self.b.switch_to_block(next);
+                self.fail_if(status, fail, LOOP_FAILED, zero);
             } else if node.is_operation() && !matches!(node, Node::LoopOut(..)) {
                 self.current = i;
                 let v = self.op(node);
@@ -1725,12 +1716,18 @@ impl Gen<'_, '_> {
             .b
             .ins()
             .icmp_imm_u(IntCC::NotEqual, answer, guard.expected as i64);
-        let status = self.b.ins().iconst(types::I64, k as i64 + 1);
+        self.fail_if(differs, fail, k as u64 + 1, answer);
+    }
+
+    /// Where `cond` is nonzero, a jump to `fail` with the status `status` and the value `found`
+    /// (the function returns them); the code goes on in a new block otherwise.
+    fn fail_if(&mut self, cond: Val, fail: cranelift_codegen::ir::Block, status: u64, found: Val) {
+        let status = self.b.ins().iconst(types::I64, status as i64);
         let next = self.b.create_block();
         self.b.ins().brif(
-            differs,
+            cond,
             fail,
-            &[BlockArg::Value(status), BlockArg::Value(answer)],
+            &[BlockArg::Value(status), BlockArg::Value(found)],
             next,
             &[],
         );
