@@ -916,6 +916,10 @@ struct Gen<'a, 'b> {
     current: usize,
     /// the operands of recent `⊙`s (see [`Gen::operand_mask`])
     masks: Vec<Operand>,
+    /// inside the body of a loop lowered in IR: the operation nodes on the path from a state
+    /// input to a state output, whose latency each iteration waits for (see
+    /// [`carried_chain`]); empty for the graph's own code
+    carried: Vec<bool>,
     /// where each loop node's operands and results are in the work area
     layout: &'a [Option<LoopLayout>],
     /// the loops of the loop nodes (see [`LoopLayout::rt`])
@@ -1042,6 +1046,36 @@ struct Operand {
 
 /// The number of `⊙` operands whose splat and mask the generated code keeps in registers.
 const KEPT_MASKS: usize = 2;
+
+/// The nodes of a loop body with `state` state values that lie on a path from a state input to
+/// a state output: the chain each iteration's state waits for (the adjoint's in a reverse loop).
+fn carried_chain(body: &Graph, state: usize) -> Vec<bool> {
+    let nodes = body.nodes();
+    let calls = body.calls();
+    let mut from_state = vec![false; nodes.len()];
+    for (j, node) in nodes.iter().enumerate() {
+        from_state[j] = match *node {
+            Node::Input(k) => (k as usize) < state,
+            _ => node.args(calls).iter().any(|&a| from_state[a as usize]),
+        };
+    }
+    let mut to_state = vec![false; nodes.len()];
+    for &y in &body.output_nodes()[..state] {
+        to_state[y as usize] = true;
+    }
+    for j in (0..nodes.len()).rev() {
+        if to_state[j] {
+            for &a in nodes[j].args(calls).iter() {
+                to_state[a as usize] = true;
+            }
+        }
+    }
+    from_state
+        .iter()
+        .zip(&to_state)
+        .map(|(&f, &t)| f && t)
+        .collect()
+}
 
 /// The byte offset of work slot `s` (a work area of more than 2³¹ bytes is refused by
 /// [`Graph::compile`]).
@@ -1303,6 +1337,9 @@ impl Gen<'_, '_> {
     /// code of the same graph with the data as constants (whose nonzero partials make plain
     /// products), and ran 5 times slower.
     fn chain_mul(&mut self, a: u32, b: u32) -> Val {
+        if self.carried.get(self.current).copied().unwrap_or(false) {
+            return self.chain_mul_branching(a, b);
+        }
         if !self.vector_masks {
             let (x, y) = (self.val(a), self.val(b));
             let product = self.b.ins().fmul(x, y);
@@ -1321,6 +1358,42 @@ impl Gen<'_, '_> {
         let product = self.b.ins().fmul(xv, yv);
         let kept = self.b.ins().band_not(product, either);
         self.b.ins().extractlane(kept, 0)
+    }
+
+    /// `x ⊙ y` as [`Gen::chain_mul`], for a `⊙` on a loop's carried chain (see
+    /// [`carried_chain`]): the product `p = x·y`, and one comparison and branch, `p == 0` or `p`
+    /// NaN, to a cold block that clears it where a factor is 0. Elsewhere `p` is the answer as
+    /// is: a nonzero product has no factor 0, and a NaN product is the only one a factor 0 can
+    /// make besides ±0. The branch is predicted, so the next iteration waits only for the
+    /// multiplication, where the masked product adds the mask's `por` and `andnpd` (and a
+    /// splat) to each `⊙` of the chain. The reverse loop of the logistic map (`s ← r·s·(1 − s)`,
+    /// two `⊙` per step on the adjoint) ran 94–123 µs for 10⁴ steps with masks and 54–64 µs
+    /// this way. It is not used off the chain: there the masks are computed in parallel with the
+    /// products, and the gradient of the logistic loss over 100 weights, a hundred `⊙`s of one
+    /// adjoint per row, ran 8 % slower with a branch each (fewer instructions, but a hundred
+    /// branches an iteration, mispredicted wherever a datum is 0).
+    fn chain_mul_branching(&mut self, a: u32, b: u32) -> Val {
+        let (x, y) = (self.val(a), self.val(b));
+        let product = self.b.ins().fmul(x, y);
+        let zero = self.b.ins().f64const(0.0);
+        let suspect = self.b.ins().fcmp(FloatCC::UnorderedOrEqual, product, zero);
+        let clear = self.b.create_block();
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, types::F64);
+        self.b.set_cold_block(clear);
+        self.b
+            .ins()
+            .brif(suspect, clear, &[], join, &[BlockArg::Value(product)]);
+        self.b.switch_to_block(clear);
+        let x0 = self.b.ins().fcmp(FloatCC::Equal, x, zero);
+        let y0 = self.b.ins().fcmp(FloatCC::Equal, y, zero);
+        let either = self.b.ins().bor(x0, y0);
+        let cleared = self.b.ins().select(either, zero, product);
+        self.b.ins().jump(join, &[BlockArg::Value(cleared)]);
+        self.b.switch_to_block(join);
+        // (the recent operands' splats and masks were made before the branch and still
+        // dominate the code after it)
+        result
     }
 
     /// Node `a`'s value in both lanes of a vector and the mask `a == 0` (all ones in a lane where
@@ -1533,6 +1606,7 @@ impl<'a> Gen<'a, '_> {
         let outer_vals = core::mem::replace(&mut self.vals, vec![None; body.nodes().len()]);
         let outer_spill = core::mem::replace(&mut self.spill, body_spill);
         let outer_masks = core::mem::take(&mut self.masks);
+        let outer_carried = core::mem::replace(&mut self.carried, carried_chain(body, c));
         let outer_inputs = core::mem::replace(&mut self.body_inputs, inputs);
         let outer_current = self.current;
         self.g = body;
@@ -1613,6 +1687,7 @@ impl<'a> Gen<'a, '_> {
         self.vals = outer_vals;
         self.spill = outer_spill;
         self.masks = outer_masks;
+        self.carried = outer_carried;
         self.body_inputs = outer_inputs;
         self.current = outer_current;
 
@@ -1978,6 +2053,7 @@ impl Graph {
                 vector_masks,
                 current: 0,
                 masks: Vec::with_capacity(KEPT_MASKS),
+                carried: Vec::new(),
                 layout: &layout,
                 loops: &loops,
                 body_inputs: Vec::new(),
