@@ -916,9 +916,10 @@ struct Gen<'a, 'b> {
     current: usize,
     /// the operands of recent `⊙`s (see [`Gen::operand_mask`])
     masks: Vec<Operand>,
-    /// inside the body of a loop lowered in IR: the operation nodes on the path from a state
-    /// input to a state output, whose latency each iteration waits for (see
-    /// [`carried_chain`]); empty for the graph's own code
+    /// inside the body of a loop lowered in IR of at most [`LATENCY_BOUND_BODY`] operations: the
+    /// operation nodes on the path from a state input to a state output, whose latency each
+    /// iteration waits for (see [`carried_chain`]); empty for other bodies and the graph's own
+    /// code
     carried: Vec<bool>,
     /// where each loop node's operands and results are in the work area
     layout: &'a [Option<LoopLayout>],
@@ -1047,20 +1048,42 @@ struct Operand {
 /// The number of `⊙` operands whose splat and mask the generated code keeps in registers.
 const KEPT_MASKS: usize = 2;
 
+/// The most operations a loop body lowered in IR has for its `⊙`s on the carried chain to be
+/// compiled with a branch ([`Gen::chain_mul_branching`]). A small body's iteration waits for its
+/// chain; a large one has enough other work to hide the masks' latency, and a cold block per `⊙`
+/// only adds code: the gradient of GradBench's `ode` (a `scan` whose reverse body has some
+/// thousand operations at s = 100) took 1.38 s with branches against 0.74 s with masks.
+const LATENCY_BOUND_BODY: usize = 32;
+
 /// The nodes of a loop body with `state` state values that lie on a path from a state input to
-/// a state output: the chain each iteration's state waits for (the adjoint's in a reverse loop).
+/// a state output (the chain each iteration's state waits for: the adjoint's in a reverse loop),
+/// if such a path goes through two `⊙` or more one after the other; else none. (With one `⊙`
+/// per path the chain's other operations and the body's other work hide the mask's latency: a
+/// `scan` of a 3-value state whose reverse body has 8 operations, one `⊙` on each path and `⊙`s
+/// of structural zeros beside them, ran 0.63 ms with masks and 0.77 ms with branches, 10⁵ steps.)
 fn carried_chain(body: &Graph, state: usize) -> Vec<bool> {
     let nodes = body.nodes();
     let calls = body.calls();
-    let mut from_state = vec![false; nodes.len()];
+    // the most `⊙`s on a path from a state input to each node (None: no such path)
+    let mut from_state: Vec<Option<usize>> = vec![None; nodes.len()];
     for (j, node) in nodes.iter().enumerate() {
         from_state[j] = match *node {
-            Node::Input(k) => (k as usize) < state,
-            _ => node.args(calls).iter().any(|&a| from_state[a as usize]),
+            Node::Input(k) => ((k as usize) < state).then_some(0),
+            _ => node
+                .args(calls)
+                .iter()
+                .filter_map(|&a| from_state[a as usize])
+                .max()
+                .map(|m| m + usize::from(matches!(node, Node::ChainMul(..)))),
         };
     }
+    let outputs = &body.output_nodes()[..state];
+    let longest = outputs.iter().filter_map(|&y| from_state[y as usize]).max();
+    if longest.unwrap_or(0) < 2 {
+        return Vec::new();
+    }
     let mut to_state = vec![false; nodes.len()];
-    for &y in &body.output_nodes()[..state] {
+    for &y in outputs {
         to_state[y as usize] = true;
     }
     for j in (0..nodes.len()).rev() {
@@ -1073,7 +1096,7 @@ fn carried_chain(body: &Graph, state: usize) -> Vec<bool> {
     from_state
         .iter()
         .zip(&to_state)
-        .map(|(&f, &t)| f && t)
+        .map(|(f, &t)| f.is_some() && t)
         .collect()
 }
 
@@ -1360,18 +1383,18 @@ impl Gen<'_, '_> {
         self.b.ins().extractlane(kept, 0)
     }
 
-    /// `x ⊙ y` as [`Gen::chain_mul`], for a `⊙` on a loop's carried chain (see
-    /// [`carried_chain`]): the product `p = x·y`, and one comparison and branch, `p == 0` or `p`
-    /// NaN, to a cold block that clears it where a factor is 0. Elsewhere `p` is the answer as
-    /// is: a nonzero product has no factor 0, and a NaN product is the only one a factor 0 can
-    /// make besides ±0. The branch is predicted, so the next iteration waits only for the
-    /// multiplication, where the masked product adds the mask's `por` and `andnpd` (and a
-    /// splat) to each `⊙` of the chain. The reverse loop of the logistic map (`s ← r·s·(1 − s)`,
-    /// two `⊙` per step on the adjoint) ran 94–123 µs for 10⁴ steps with masks and 54–64 µs
-    /// this way. It is not used off the chain: there the masks are computed in parallel with the
-    /// products, and the gradient of the logistic loss over 100 weights, a hundred `⊙`s of one
-    /// adjoint per row, ran 8 % slower with a branch each (fewer instructions, but a hundred
-    /// branches an iteration, mispredicted wherever a datum is 0).
+    /// `x ⊙ y` as [`Gen::chain_mul`], for a `⊙` on the carried chain of a small loop body (see
+    /// [`carried_chain`], [`LATENCY_BOUND_BODY`]): the product `p = x·y`, and one comparison and
+    /// branch, `p == 0` or `p` NaN, to a cold block that clears it where a factor is 0. Elsewhere
+    /// `p` is the answer as is: a nonzero product has no factor 0, and a NaN product is the only
+    /// one a factor 0 can make besides ±0. The branch is predicted, so the next iteration waits
+    /// only for the multiplication, where the masked product adds the mask's `por` and `andnpd`
+    /// (and a splat) to each `⊙` of the chain. The gradient of the logistic map (`s ← r·s·(1 − s)`,
+    /// r = 3, 10⁴ steps; its reverse loop has two `⊙` a step on the adjoint's chain) ran 94–130 µs
+    /// with masks and 54–64 µs this way. It is not used off the chain, where the masks are computed
+    /// in parallel with the products: the gradient of the logistic loss over 100 weights (a hundred
+    /// `⊙`s of one adjoint per row) ran 8 % slower with a branch each, with 5 % fewer instructions;
+    /// and a branch is mispredicted wherever a factor is 0.
     fn chain_mul_branching(&mut self, a: u32, b: u32) -> Val {
         let (x, y) = (self.val(a), self.val(b));
         let product = self.b.ins().fmul(x, y);
@@ -1606,7 +1629,13 @@ impl<'a> Gen<'a, '_> {
         let outer_vals = core::mem::replace(&mut self.vals, vec![None; body.nodes().len()]);
         let outer_spill = core::mem::replace(&mut self.spill, body_spill);
         let outer_masks = core::mem::take(&mut self.masks);
-        let outer_carried = core::mem::replace(&mut self.carried, carried_chain(body, c));
+        let small = body.nodes().iter().filter(|n| n.is_operation()).count() <= LATENCY_BOUND_BODY;
+        let carried = if small {
+            carried_chain(body, c)
+        } else {
+            Vec::new()
+        };
+        let outer_carried = core::mem::replace(&mut self.carried, carried);
         let outer_inputs = core::mem::replace(&mut self.body_inputs, inputs);
         let outer_current = self.current;
         self.g = body;

@@ -808,19 +808,21 @@ fn jit_chain_mul_by_a_constant_factor_is_odot_bit_for_bit() {
     );
 }
 
-/// `s ← s·pₖ` over the parameters `p`, from `s₀ = x₀`: its gradient's reverse loop carries the
-/// adjoint through one `⊙` a step, `s̄ₖ = s̄ₖ₊₁ ⊙ pₖ` (the chain the next iteration waits for).
+/// `s ← s·aₖ·bₖ` over the rows `(aₖ, bₖ)` of the parameters `p`, from `s₀ = x₀`: its
+/// gradient's reverse loop carries the adjoint through two `⊙` a step, one after the other,
+/// `s̄ₖ = (s̄ₖ₊₁ ⊙ bₖ) ⊙ aₖ` (the chain the next iteration waits for).
 fn product_scan<T: nilpotent::Real>(x: &[T], p: &[T]) -> T {
-    nilpotent::scan(&[x[0]], p, 1, |s, pk| vec![s[0] * pk[0]])[0]
+    nilpotent::scan(&[x[0]], p, 2, |s, r| vec![s[0] * r[0] * r[1]])[0]
 }
 
 /// Issue "Loops as loops" (the logistic map's derivative 4.8× a plain loop: two masked `⊙`s a
-/// step on the adjoint's chain): a `⊙` on a loop's carried chain is compiled as the product and a
-/// branch, taken where the product is ±0 or NaN, to code that clears it where a factor is 0. It
-/// must still be `⊙` bit for bit, also where the chain takes that branch: an adjoint that becomes
-/// +0 at a datum 0 and stays 0 against ∞ and NaN later; a NaN or ∞ datum; a product that
-/// underflows to ±0 from nonzero factors (kept, with its sign); −0 — against the closed form
-/// `∂f/∂x₀ = (…((1 ⊙ pₙ₋₁) ⊙ pₙ₋₂) … ) ⊙ p₀` and the interpreter, with the loop in the code.
+/// step on the adjoint's chain): a `⊙` on the carried chain of a small loop body with two `⊙`s
+/// one after the other is compiled as the product and a branch, taken where the product is ±0 or
+/// NaN, to code that clears it where a factor is 0. It must still be `⊙` bit for bit, also where
+/// the chain takes that branch: an adjoint that becomes +0 at a datum 0 and stays 0 against ∞ and
+/// NaN later; a NaN or ∞ datum; a product that underflows to ±0 from nonzero factors (kept, with
+/// its sign); −0 — against the closed form `∂f/∂x₀ = (…((1 ⊙ bₙ₋₁) ⊙ aₙ₋₁) … ⊙ b₀) ⊙ a₀` and
+/// the interpreter, with the loops in the code.
 #[test]
 fn jit_odot_on_a_loops_carried_chain_is_odot_bit_for_bit() {
     let odot = |a: f64, b: f64| if a == 0.0 || b == 0.0 { 0.0 } else { a * b };
@@ -828,13 +830,13 @@ fn jit_odot_on_a_loops_carried_chain_is_odot_bit_for_bit() {
     let sequences: [&[f64]; 9] = [
         &[1.5, -2.0, 0.75, 3.0],
         &[inf, 2.0, 0.0, 3.0],
-        &[nan, -0.0, 2.0],
-        &[2.0, nan, 3.0],
-        &[-inf, 0.5, 4.0],
-        &[1e-200, -1e-200, 5.0],
-        &[-1e-200, 1e-200, 1e-200],
+        &[nan, -0.0, 2.0, 0.5],
+        &[2.0, nan, 3.0, -1.0],
+        &[-inf, 0.5, 4.0, inf],
+        &[1e-200, -1e-200, 5.0, 2.0],
+        &[-1e-200, 1e-200, 1e-200, 3.0],
         &[0.0, inf, -inf, nan],
-        &[-0.0, 1.0],
+        &[-0.0, 1.0, 1.0, -0.0],
     ];
     for p in sequences {
         let f = Graph::record_with(&[1.25], p, product_scan);
@@ -850,7 +852,10 @@ fn jit_odot_on_a_loops_carried_chain_is_odot_bit_for_bit() {
             if let Err(why) = same_result(&c.eval_with(&[x0], p), &want) {
                 panic!("p = {p:?}, x₀ = {x0}: compiled {why}");
             }
-            let closed = p.iter().rev().fold(1.0, |a, &pk| odot(a, pk));
+            let closed = p
+                .chunks(2)
+                .rev()
+                .fold(1.0, |a, r| odot(odot(a, r[1]), r[0]));
             let got = want.unwrap()[1];
             assert!(
                 got.to_bits() == closed.to_bits() || (got.is_nan() && closed.is_nan()),
