@@ -515,10 +515,27 @@ fn kmeans_reference(points: &[Vec<f64>], centroids: &[Vec<f64>]) -> (f64, Vec<f6
     (cost, dir)
 }
 
+/// Checks the tool's k-means cost and direction against [`kmeans_reference`], to the
+/// tolerances `(cost, dir)`.
+fn kmeans_check(
+    t: &mut Tool,
+    what: &str,
+    points: &[Vec<f64>],
+    centroids: &[Vec<f64>],
+    (cost_tol, dir_tol): (f64, f64),
+) {
+    let input = json!({"points": points, "centroids": centroids});
+    let (cost, dir) = kmeans_reference(points, centroids);
+    let got = t.num("kmeans", "cost", input.clone());
+    close(&format!("{what} cost"), &[got], &[cost], cost_tol);
+    let got = t.vec("kmeans", "dir", input);
+    close(&format!("{what} dir"), &got, &dir, dir_tol);
+}
+
 #[test]
 fn kmeans_direction_is_the_step_to_the_cluster_means() {
-    // shapes around the tool's blocks of 8 centroids measured side by side: fewer than a block,
-    // one block, one more, several and a partial one; d from 1 to 16
+    // shapes around the tool's blocks of 8 or 16 centroids measured side by side: fewer than a
+    // block, one block, one more, several and a partial one; d from 1 to 16
     for mode in [None, Some("tape")] {
         let mut t = Tool::start_in(mode);
         for (n, k, d) in [
@@ -532,21 +549,8 @@ fn kmeans_direction_is_the_step_to_the_cluster_means() {
             let points: Vec<Vec<f64>> = pts.chunks(d).map(|r| r.to_vec()).collect();
             // as GradBench makes them: every cluster has at least its own point
             let centroids: Vec<Vec<f64>> = points[n - k..].to_vec();
-            let input = json!({"points": points, "centroids": centroids});
-            let (cost, dir) = kmeans_reference(&points, &centroids);
             let what = format!("kmeans n={n} k={k} d={d} mode {mode:?}");
-            close(
-                &format!("{what} cost"),
-                &[t.num("kmeans", "cost", input.clone())],
-                &[cost],
-                1e-14,
-            );
-            close(
-                &format!("{what} dir"),
-                &t.vec("kmeans", "dir", input),
-                &dir,
-                1e-13,
-            );
+            kmeans_check(&mut t, &what, &points, &centroids, (1e-14, 1e-13));
         }
     }
 }
@@ -555,8 +559,8 @@ fn kmeans_direction_is_the_step_to_the_cluster_means() {
 fn kmeans_chooses_the_first_of_equally_close_centroids_in_every_mode() {
     // centroids (j, 0) for j < 10 and points halfway between two neighbours: each such point is
     // as close to centroid j as to j + 1 and belongs to j (as in GradBench's reference), also
-    // across the tool's blocks of 8 centroids (between 7 and 8); the centroids' own points keep
-    // every cluster nonempty
+    // between 7 and 8, where blocks of 8 centroids meet (the tool's unit test covers every block
+    // boundary of both widths); the centroids' own points keep every cluster nonempty
     let k = 10;
     let centroids: Vec<Vec<f64>> = (0..k).map(|j| vec![j as f64, 0.0]).collect();
     let mut points = centroids.clone();
@@ -564,27 +568,20 @@ fn kmeans_chooses_the_first_of_equally_close_centroids_in_every_mode() {
         points.push(vec![j as f64 + 0.5, 0.0]);
     }
     points.push(vec![7.5, 0.0]);
-    let input = json!({"points": points, "centroids": centroids});
-    let (cost, dir) = kmeans_reference(&points, &centroids);
     // the halfway points all belong to the lower centroid: each centroid below 9 moves by the
     // mean of its offsets, 0.5 / 2 (7: 1.0 / 3), and 9 stays
+    let (_, dir) = kmeans_reference(&points, &centroids);
     assert_eq!(dir[0], -0.25);
     assert!((dir[14] + 1.0 / 3.0).abs() < 1e-15, "{}", dir[14]);
     assert_eq!(dir[18], 0.0);
     for mode in [None, Some("tape")] {
         let mut t = Tool::start_in(mode);
-        let what = format!("kmeans ties, mode {mode:?}");
-        close(
-            &format!("{what} cost"),
-            &[t.num("kmeans", "cost", input.clone())],
-            &[cost],
-            1e-15,
-        );
-        close(
-            &format!("{what} dir"),
-            &t.vec("kmeans", "dir", input.clone()),
-            &dir,
-            1e-15,
+        kmeans_check(
+            &mut t,
+            &format!("kmeans ties, mode {mode:?}"),
+            &points,
+            &centroids,
+            (1e-15, 1e-15),
         );
     }
 }
