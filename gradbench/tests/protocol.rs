@@ -481,14 +481,12 @@ fn ode_a_second_input_of_the_same_shape_is_answered_from_the_kept_graph_another_
     }
 }
 
-#[test]
-fn kmeans_direction_is_the_step_to_the_cluster_means() {
-    let mut t = Tool::start();
-    let (n, k, d) = (40, 3, 2);
-    let pts = rand(n * d, 4);
-    let points: Vec<Vec<f64>> = pts.chunks(d).map(|r| r.to_vec()).collect();
-    let centroids: Vec<Vec<f64>> = points[n - k..].to_vec();
-    let input = json!({"points": points, "centroids": centroids});
+/// The k-means cost and direction computed here: each point's closest centroid by a plain
+/// search (the first of equally close ones), the cost the sum of those squared distances, the
+/// direction the step from each centroid to the mean of its points (the closed form of J·H⁻¹: the
+/// gradient 2·Σ(cⱼ − pᵢ) over the cluster, the Hessian diagonal 2·|cluster|).
+fn kmeans_reference(points: &[Vec<f64>], centroids: &[Vec<f64>]) -> (f64, Vec<f64>) {
+    let (k, d) = (centroids.len(), centroids[0].len());
     let nearest = |p: &[f64]| {
         (0..k)
             .map(|j| {
@@ -501,26 +499,91 @@ fn kmeans_direction_is_the_step_to_the_cluster_means() {
             .unwrap()
     };
     let cost: f64 = points.iter().map(|p| nearest(p).1).sum();
-    close(
-        "kmeans cost",
-        &[t.num("kmeans", "cost", input.clone())],
-        &[cost],
-        1e-14,
-    );
     let mut sums = vec![vec![0.0; d]; k];
     let mut counts = vec![0.0; k];
-    for p in &points {
+    for p in points {
         let j = nearest(p).0;
         counts[j] += 1.0;
         for l in 0..d {
             sums[j][l] += p[l];
         }
     }
-    let want: Vec<f64> = (0..k)
+    let dir = (0..k)
         .flat_map(|j| (0..d).map(move |l| (j, l)))
         .map(|(j, l)| centroids[j][l] - sums[j][l] / counts[j])
         .collect();
-    close("kmeans dir", &t.vec("kmeans", "dir", input), &want, 1e-13);
+    (cost, dir)
+}
+
+/// Checks the tool's k-means cost and direction against [`kmeans_reference`], to the
+/// tolerances `(cost, dir)`.
+fn kmeans_check(
+    t: &mut Tool,
+    what: &str,
+    points: &[Vec<f64>],
+    centroids: &[Vec<f64>],
+    (cost_tol, dir_tol): (f64, f64),
+) {
+    let input = json!({"points": points, "centroids": centroids});
+    let (cost, dir) = kmeans_reference(points, centroids);
+    let got = t.num("kmeans", "cost", input.clone());
+    close(&format!("{what} cost"), &[got], &[cost], cost_tol);
+    let got = t.vec("kmeans", "dir", input);
+    close(&format!("{what} dir"), &got, &dir, dir_tol);
+}
+
+#[test]
+fn kmeans_direction_is_the_step_to_the_cluster_means() {
+    // shapes around the tool's blocks of 8 or 16 centroids measured side by side: fewer than a
+    // block, one block, one more, several and a partial one; d from 1 to 16
+    for mode in [None, Some("tape")] {
+        let mut t = Tool::start_in(mode);
+        for (n, k, d) in [
+            (40, 3, 2),
+            (30, 8, 1),
+            (60, 9, 3),
+            (200, 17, 8),
+            (300, 40, 16),
+        ] {
+            let pts = rand(n * d, (n + k + d) as u64);
+            let points: Vec<Vec<f64>> = pts.chunks(d).map(|r| r.to_vec()).collect();
+            // as GradBench makes them: every cluster has at least its own point
+            let centroids: Vec<Vec<f64>> = points[n - k..].to_vec();
+            let what = format!("kmeans n={n} k={k} d={d} mode {mode:?}");
+            kmeans_check(&mut t, &what, &points, &centroids, (1e-14, 1e-13));
+        }
+    }
+}
+
+#[test]
+fn kmeans_chooses_the_first_of_equally_close_centroids_in_every_mode() {
+    // centroids (j, 0) for j < 10 and points halfway between two neighbours: each such point is
+    // as close to centroid j as to j + 1 and belongs to j (as in GradBench's reference), also
+    // between 7 and 8, where blocks of 8 centroids meet (the tool's unit test covers every block
+    // boundary of both widths); the centroids' own points keep every cluster nonempty
+    let k = 10;
+    let centroids: Vec<Vec<f64>> = (0..k).map(|j| vec![j as f64, 0.0]).collect();
+    let mut points = centroids.clone();
+    for j in 0..k - 1 {
+        points.push(vec![j as f64 + 0.5, 0.0]);
+    }
+    points.push(vec![7.5, 0.0]);
+    // the halfway points all belong to the lower centroid: each centroid below 9 moves by the
+    // mean of its offsets, 0.5 / 2 (7: 1.0 / 3), and 9 stays
+    let (_, dir) = kmeans_reference(&points, &centroids);
+    assert_eq!(dir[0], -0.25);
+    assert!((dir[14] + 1.0 / 3.0).abs() < 1e-15, "{}", dir[14]);
+    assert_eq!(dir[18], 0.0);
+    for mode in [None, Some("tape")] {
+        let mut t = Tool::start_in(mode);
+        kmeans_check(
+            &mut t,
+            &format!("kmeans ties, mode {mode:?}"),
+            &points,
+            &centroids,
+            (1e-15, 1e-15),
+        );
+    }
 }
 
 /// The GMM log-posterior written plainly: Q built as a matrix, the log-density of each point

@@ -19,7 +19,7 @@ use nilpotent::reverse::{Tape, Var};
 use nilpotent::{Literal, Real, sum_map};
 use serde_json::Value;
 
-use super::graphs::{Mode, Ran, run_kept};
+use super::graphs::{self, Mode};
 use crate::{Runs, Timed, done, done_recorded, json, timed};
 
 /// The sizes and the prior's constants.
@@ -221,37 +221,24 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Timed, String> {
             done(y, times)
         }
         "jacobian" => {
-            let mut g = vec![0.0; theta.len()];
-            let mut ran = Ran::default();
-            let mode = Mode::chosen(if jit_first(dims) {
-                Mode::Jit
-            } else {
-                Mode::Tape
-            })?;
-            if mode != Mode::Tape {
-                let mut out = vec![0.0; 1 + theta.len()];
-                ran = run_kept(
-                    &format!("gmm d={d} k={k} n={n} m={m} gamma={gamma:e}"),
-                    mode,
-                    || Graph::record_with(&theta, &x, |t, p| objective(t, p, dims)).gradient(),
-                    (&theta, &x),
-                    &mut out,
-                    runs,
-                )?;
-                g.copy_from_slice(&out[1..]);
-            }
-            let times = match ran.times {
-                Some(times) => times,
-                None => {
-                    let mut tape = Tape::new();
-                    let (_, times) = timed(runs, || {
-                        let xs: Vec<Var<f64>> = x.iter().map(|&v| Var::cst(v)).collect();
-                        gradient(&mut tape, &theta, &xs, dims, &mut g);
-                    });
-                    times
-                }
-            };
-            let (a, mu, q, l) = split(&g, dims);
+            let mut tape = Tape::new();
+            let r = graphs::gradient(
+                &format!("gmm d={d} k={k} n={n} m={m} gamma={gamma:e}"),
+                if jit_first(dims) {
+                    Mode::Jit
+                } else {
+                    Mode::Tape
+                },
+                |x| Graph::record_with(&theta, x, |t, p| objective(t, p, dims)).gradient(),
+                (&theta, &mut x.clone()),
+                |_, _| {},
+                runs,
+                |g| {
+                    let xs: Vec<Var<f64>> = x.iter().map(|&v| Var::cst(v)).collect();
+                    gradient(&mut tape, &theta, &xs, dims, g);
+                },
+            )?;
+            let (a, mu, q, l) = split(&r.g, dims);
             let ld = dims.ld();
             let l_rows = if ld == 0 {
                 vec![Value::Array(vec![]); k]
@@ -264,7 +251,7 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Timed, String> {
                 "q": json::rows(q, d),
                 "l": l_rows,
             });
-            done_recorded(out, times, ran.record)
+            done_recorded(out, r.times, r.record)
         }
         _ => Err(super::no_function(function, &["objective", "jacobian"])),
     }

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use nilpotent::graph::{Evaluate, Graph, GraphError};
 
-use crate::{Runs, timed_ok};
+use crate::{Runs, timed, timed_ok};
 
 /// How an eval computes its derivative.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,38 +60,73 @@ thread_local! {
     static KEPT: RefCell<HashMap<String, Option<Kept>>> = RefCell::new(HashMap::new());
 }
 
-/// What [`run_kept`] did (the default: nothing yet, so the tape).
+/// What [`run_kept_with`] did (the default: nothing yet, so the tape).
 #[derive(Default)]
-pub struct Ran {
+struct Ran {
     /// one duration per run, or `None` if the graph could not be recorded for this shape (the
     /// recording panicked: e.g. a loop body whose derivative takes more paths through the branches
     /// of its rules than the crate allows): the eval then uses the tape for this shape, now and
     /// later
-    pub times: Option<Vec<Duration>>,
+    times: Option<Vec<Duration>>,
     /// the time spent recording, differentiating and compiling for this input, if it happened
     /// (also when the recording failed)
+    record: Option<Duration>,
+}
+
+/// An eval's gradient, answered by [`gradient`].
+pub struct Gradient {
+    /// the gradient (of the last run)
+    pub g: Vec<f64>,
+    /// one duration per run
+    pub times: Vec<Duration>,
+    /// the time spent recording, differentiating and compiling a graph for this input, if it
+    /// happened (also when the recording failed)
     pub record: Option<Duration>,
 }
 
-/// Evaluates the graph kept under `key` for `mode` (`Interpreter` or `Jit`) at the inputs `x` and
-/// parameters `p` into `out`, as `runs` says: made by `record` if there is none yet, or made again
-/// if a guard of the kept one fails at `x` and `p`.
-pub fn run_kept(
+/// The gradient at the inputs `x` of a function with parameters `p`, run and timed as `runs`
+/// says, in the mode `default` unless `NILPOTENT_GRADBENCH_MODE` names another:
+///
+/// - `Interpreter` or `Jit`: by the graph kept under `key` (see [`run_kept_with`]), made by
+///   `record(p)` (a gradient graph: its outputs are the value, then the gradient in `x`) if there
+///   is none yet; every run first fills `p` by `params(x, p)` (pass `|_, _| {}` for parameters that
+///   do not depend on `x`);
+/// - `Tape`, or a graph mode for a shape whose graph could not be recorded: by `tape(g)`, which
+///   writes the gradient into `g` (`x.len()` numbers), run and timed as `runs` says.
+pub fn gradient(
     key: &str,
-    mode: Mode,
-    record: impl Fn() -> Graph,
-    (x, p): (&[f64], &[f64]),
-    out: &mut [f64],
+    default: Mode,
+    record: impl Fn(&[f64]) -> Graph,
+    (x, p): (&[f64], &mut [f64]),
+    params: impl FnMut(&[f64], &mut [f64]),
     runs: Runs,
-) -> Result<Ran, String> {
-    let mut p = p.to_vec();
-    run_kept_with(key, mode, |_| record(), (x, &mut p), |_, _| {}, out, runs)
+    mut tape: impl FnMut(&mut [f64]),
+) -> Result<Gradient, String> {
+    let mut g = vec![0.0; x.len()];
+    let mut ran = Ran::default();
+    let mode = Mode::chosen(default)?;
+    if mode != Mode::Tape {
+        let mut out = vec![0.0; 1 + x.len()];
+        ran = run_kept_with(key, mode, record, (x, p), params, &mut out, runs)?;
+        g.copy_from_slice(&out[1..]);
+    }
+    let times = match ran.times {
+        Some(times) => times,
+        None => timed(runs, || tape(&mut g)).1,
+    };
+    Ok(Gradient {
+        g,
+        times,
+        record: ran.record,
+    })
 }
 
-/// [`run_kept`] with parameters that depend on the inputs: every run (timed) first fills `p` by
+/// Evaluates the graph kept under `key` for `mode` (`Interpreter` or `Jit`) at the inputs `x` and
+/// parameters `p` into `out`, as `runs` says: made by `record(p)` if there is none yet, or made
+/// again if a guard of the kept one fails at `x` and `p`. Every run (timed) first fills `p` by
 /// `params(x, p)`, then evaluates the graph at `x` and `p` (lse's shift, the largest xᵢ, is such a
-/// parameter). A recording, if one is needed, is `record(p)` after `p` was filled.
-pub fn run_kept_with(
+/// parameter); a recording, if one is needed, is `record(p)` after `p` was filled.
+fn run_kept_with(
     key: &str,
     mode: Mode,
     record: impl Fn(&[f64]) -> Graph,

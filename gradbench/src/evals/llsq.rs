@@ -8,7 +8,7 @@ use nilpotent::reverse::{Tape, Var};
 use nilpotent::{Literal, Real, sum_map};
 use serde_json::Value;
 
-use super::graphs::{Mode, Ran, run_kept};
+use super::graphs::{self, Mode};
 use crate::{Runs, Timed, done, done_recorded, json, timed};
 
 /// Writes the rows (tᵢ, sign tᵢ) of the n sample points, tᵢ evenly spaced in [−1, 1] (sign 0 at 0),
@@ -56,33 +56,20 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Timed, String> {
             done(y, times)
         }
         "gradient" => {
-            let mut g = vec![0.0; x.len()];
-            let mut ran = Ran::default();
-            let mode = Mode::chosen(Mode::Jit)?;
-            if mode != Mode::Tape {
-                let mut out = vec![0.0; 1 + x.len()];
-                ran = run_kept(
-                    &format!("llsq m={} n={n}", x.len()),
-                    mode,
-                    || Graph::record_with(&x, &rows, llsq).gradient(),
-                    (&x, &rows),
-                    &mut out,
-                    runs,
-                )?;
-                g.copy_from_slice(&out[1..]);
-            }
-            let times = match ran.times {
-                Some(times) => times,
-                None => {
-                    let mut tape = Tape::new();
-                    let (_, times) = timed(runs, || {
-                        let rv: Vec<Var<f64>> = rows.iter().map(|&v| Var::cst(v)).collect();
-                        tape.gradient_into(|v| llsq(v, &rv), &x, &mut g);
-                    });
-                    times
-                }
-            };
-            done_recorded(g, times, ran.record)
+            let mut tape = Tape::new();
+            let r = graphs::gradient(
+                &format!("llsq m={} n={n}", x.len()),
+                Mode::Jit,
+                |rows| Graph::record_with(&x, rows, llsq).gradient(),
+                (&x, &mut rows.clone()),
+                |_, _| {},
+                runs,
+                |g| {
+                    let rv: Vec<Var<f64>> = rows.iter().map(|&v| Var::cst(v)).collect();
+                    tape.gradient_into(|v| llsq(v, &rv), &x, g);
+                },
+            )?;
+            done_recorded(r.g, r.times, r.record)
         }
         _ => Err(super::no_function(function, &["primal", "gradient"])),
     }

@@ -11,7 +11,7 @@ use nilpotent::reverse::{Tape, Var};
 use nilpotent::{Literal, Real, sum_map};
 use serde_json::Value;
 
-use super::graphs::{Mode, Ran, run_kept_with};
+use super::graphs::{self, Mode};
 use crate::{Runs, Timed, done, done_recorded, json, timed};
 
 /// a + ln Σ exp(xᵢ − a): log Σ exp(xᵢ) for any shift a; with a = max x no exponential overflows.
@@ -42,35 +42,20 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Timed, String> {
             done(y, times)
         }
         "gradient" => {
-            let mut g = vec![0.0; x.len()];
-            let mut ran = Ran::default();
-            let mode = Mode::chosen(Mode::Jit)?;
-            if mode != Mode::Tape {
-                let mut out = vec![0.0; 1 + x.len()];
-                let mut a = [0.0];
-                ran = run_kept_with(
-                    &format!("lse n={}", x.len()),
-                    mode,
-                    |a| Graph::record_with(&x, a, |v, p| lse_shifted(v, p[0])).gradient(),
-                    (&x, &mut a),
-                    |x, a| a[0] = largest(x),
-                    &mut out,
-                    runs,
-                )?;
-                g.copy_from_slice(&out[1..]);
-            }
-            let times = match ran.times {
-                Some(times) => times,
-                None => {
-                    let mut tape = Tape::new();
-                    let (_, times) = timed(runs, || {
-                        let a = Var::cst(largest(&x));
-                        tape.gradient_into(|v| lse_shifted(v, a), &x, &mut g);
-                    });
-                    times
-                }
-            };
-            done_recorded(g, times, ran.record)
+            let mut tape = Tape::new();
+            let r = graphs::gradient(
+                &format!("lse n={}", x.len()),
+                Mode::Jit,
+                |a| Graph::record_with(&x, a, |v, p| lse_shifted(v, p[0])).gradient(),
+                (&x, &mut [0.0]),
+                |x, a| a[0] = largest(x),
+                runs,
+                |g| {
+                    let a = Var::cst(largest(&x));
+                    tape.gradient_into(|v| lse_shifted(v, a), &x, g);
+                },
+            )?;
+            done_recorded(r.g, r.times, r.record)
         }
         _ => Err(super::no_function(function, &["primal", "gradient"])),
     }

@@ -10,7 +10,7 @@ use nilpotent::reverse::{Tape, Var};
 use nilpotent::{Literal, Real, scan};
 use serde_json::Value;
 
-use super::graphs::{Mode, Ran, run_kept};
+use super::graphs::{self, Mode};
 use crate::{Runs, Timed, done, done_recorded, json, timed};
 
 /// 1 / (1 + e⁻ˣ)
@@ -114,46 +114,33 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Timed, String> {
         "jacobian" => {
             let params: Vec<f64> = [main.as_slice(), extra.as_slice()].concat();
             let nm = main.len();
-            let mut g = vec![0.0; params.len()];
-            let mut ran = Ran::default();
-            let mode = Mode::chosen(Mode::Jit)?;
-            if mode != Mode::Tape {
-                // the data: the initial state, then the text's pairs
-                let ns = state.len();
-                let data: Vec<f64> = [state.as_slice(), pairs.as_slice()].concat();
-                let mut out = vec![0.0; 1 + params.len()];
-                ran = run_kept(
-                    &format!("lstm l={l} b={b} c={c}"),
-                    mode,
-                    || {
-                        Graph::record_with(&params, &data, |v, p| {
-                            objective(l, b, &v[..nm], &v[nm..], &p[..ns], &p[ns..])
-                        })
-                        .gradient()
-                    },
-                    (&params, &data),
-                    &mut out,
-                    runs,
-                )?;
-                g.copy_from_slice(&out[1..]);
-            }
-            let times = match ran.times {
-                Some(times) => times,
-                None => {
-                    let mut tape = Tape::new();
-                    let (_, times) = timed(runs, || {
-                        let st: Vec<Var<f64>> = state.iter().map(|&v| Var::cst(v)).collect();
-                        let pr: Vec<Var<f64>> = pairs.iter().map(|&v| Var::cst(v)).collect();
-                        tape.gradient_into(
-                            |v| objective(l, b, &v[..nm], &v[nm..], &st, &pr),
-                            &params,
-                            &mut g,
-                        );
-                    });
-                    times
-                }
-            };
-            done_recorded(g, times, ran.record)
+            // the graph's data: the initial state, then the text's pairs
+            let ns = state.len();
+            let mut data: Vec<f64> = [state.as_slice(), pairs.as_slice()].concat();
+            let mut tape = Tape::new();
+            let r = graphs::gradient(
+                &format!("lstm l={l} b={b} c={c}"),
+                Mode::Jit,
+                |data| {
+                    Graph::record_with(&params, data, |v, p| {
+                        objective(l, b, &v[..nm], &v[nm..], &p[..ns], &p[ns..])
+                    })
+                    .gradient()
+                },
+                (&params, &mut data),
+                |_, _| {},
+                runs,
+                |g| {
+                    let st: Vec<Var<f64>> = state.iter().map(|&v| Var::cst(v)).collect();
+                    let pr: Vec<Var<f64>> = pairs.iter().map(|&v| Var::cst(v)).collect();
+                    tape.gradient_into(
+                        |v| objective(l, b, &v[..nm], &v[nm..], &st, &pr),
+                        &params,
+                        g,
+                    );
+                },
+            )?;
+            done_recorded(r.g, r.times, r.record)
         }
         _ => Err(super::no_function(function, &["objective", "jacobian"])),
     }

@@ -23,7 +23,7 @@ use nilpotent::reverse::Tape;
 use nilpotent::{Real, scan};
 use serde_json::Value;
 
-use super::graphs::{Mode, Ran, run_kept};
+use super::graphs::{self, Mode};
 use crate::{Runs, Timed, done, done_recorded, json, timed};
 
 /// Component i at one step of size h from its value `y`, given `prev`, the four values of
@@ -145,32 +145,17 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Timed, String> {
             done(y, times)
         }
         "gradient" => {
-            let n = x.len();
-            let mut g = vec![0.0; n];
-            let mut ran = Ran::default();
-            let mode = Mode::chosen(Mode::Jit)?;
-            if mode != Mode::Tape {
-                let mut out = vec![0.0; 1 + n];
-                ran = run_kept(
-                    &format!("ode n={n} s={s}"),
-                    mode,
-                    || Graph::record(&x, |v| last(v, s)).gradient(),
-                    (&x, &[]),
-                    &mut out,
-                    runs,
-                )?;
-                g.copy_from_slice(&out[1..]);
-            }
-            let times = match ran.times {
-                Some(times) => times,
-                None => {
-                    let mut tape = Tape::new();
-                    let (y, times) = timed(runs, || gradient(&mut tape, &x, s));
-                    g = y;
-                    times
-                }
-            };
-            done_recorded(g, times, ran.record)
+            let mut tape = Tape::new();
+            let r = graphs::gradient(
+                &format!("ode n={} s={s}", x.len()),
+                Mode::Jit,
+                |_| Graph::record(&x, |v| last(v, s)).gradient(),
+                (&x, &mut []),
+                |_, _| {},
+                runs,
+                |g| g.copy_from_slice(&gradient(&mut tape, &x, s)),
+            )?;
+            done_recorded(r.g, r.times, r.record)
         }
         _ => Err(super::no_function(function, &["primal", "gradient"])),
     }
