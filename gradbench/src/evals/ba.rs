@@ -258,3 +258,107 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Timed, String> {
         _ => Err(super::no_function(function, &["objective", "jacobian"])),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A problem whose cameras, points, weights and features all differ (the eval's replicate
+    /// one of each), camera 1 with a zero rotation (the first-order branch of `rodrigues`).
+    fn varied(n: usize, m: usize, p: usize) -> Problem {
+        let wave = |k: usize, scale: f64| ((k as f64 * 0.37).sin() + 1.3) * scale;
+        let mut cams: Vec<f64> = (0..NCAM * n).map(|k| wave(k, 0.5)).collect();
+        for c in 0..n {
+            let cam = &mut cams[c * NCAM..(c + 1) * NCAM];
+            cam[..3].iter_mut().for_each(|r| *r *= 0.2); // rotations of 0.1–0.5 rad
+            cam[5] = -20.0 - c as f64; // the camera behind the points: x_c[2] about 20
+            cam[6] = 400.0 + c as f64; // focal length
+        }
+        cams[NCAM..NCAM + 3].fill(0.0);
+        // the indices as the eval's input makes them (`problem`), the values replaced
+        let input = serde_json::json!({
+            "n": n, "m": m, "p": p, "cam": vec![0.0; NCAM], "x": vec![0.0; 3], "w": 1.0,
+            "feat": vec![0.0; 2],
+        });
+        let mut pb = problem(&input).unwrap();
+        pb.cams = cams;
+        pb.xs = (0..3 * m).map(|k| wave(k + 7, 2.0)).collect();
+        pb.ws = (0..p).map(|i| wave(i + 3, 0.4)).collect();
+        pb.feats = (0..2 * p).map(|k| wave(k + 11, 100.0)).collect();
+        pb
+    }
+
+    /// The objective and the Jacobian as dispatched (compiled for AVX2 and FMA on a processor
+    /// that has them) against the same code compiled for the baseline target: the same bits.
+    #[test]
+    fn the_avx2_build_and_the_baseline_build_agree_bit_for_bit() {
+        let pb = varied(3, 5, 17);
+        let (mut r1, mut w1, mut r2, mut w2) =
+            (vec![0.0; 34], vec![0.0; 17], vec![0.0; 34], vec![0.0; 17]);
+        pb.objective(&mut r1, &mut w1);
+        pb.objective_body(&mut r2, &mut w2);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&r1), bits(&r2), "reprojection errors");
+        assert_eq!(bits(&w1), bits(&w2), "weight errors");
+        let (mut b1, mut d1, mut b2, mut d2) =
+            (vec![0.0; 510], vec![0.0; 17], vec![0.0; 510], vec![0.0; 17]);
+        pb.jacobian(&mut b1, &mut d1);
+        pb.jacobian_body(&mut b2, &mut d2);
+        assert_eq!(bits(&b1), bits(&b2), "Jacobian blocks");
+        assert_eq!(bits(&d1), bits(&d2), "weight-error derivatives");
+        assert!(r1.iter().chain(&b1).all(|x| x.is_finite()), "{r1:?} {b1:?}");
+    }
+
+    /// Each observation's block against central differences of the `f64` reprojection at that
+    /// observation's own camera (i mod n), point (i mod m), weight and feature, read from the
+    /// problem's arrays without the precomputed indices.
+    #[test]
+    fn each_block_is_its_own_observations_derivative_by_central_differences() {
+        let pb = varied(3, 5, 17);
+        let (mut blocks, mut wd) = (vec![0.0; 510], vec![0.0; 17]);
+        pb.jacobian(&mut blocks, &mut wd);
+        for i in 0..pb.p {
+            let (c, pt) = (i % pb.n, i % pb.m);
+            let mut v = [0.0; 15];
+            v[..NCAM].copy_from_slice(&pb.cams[c * NCAM..(c + 1) * NCAM]);
+            v[NCAM..NCAM + 3].copy_from_slice(&pb.xs[pt * 3..pt * 3 + 3]);
+            v[14] = pb.ws[i];
+            let feat = [pb.feats[2 * i], pb.feats[2 * i + 1]];
+            let f = |v: &[f64; 15]| {
+                reprojection(
+                    v[..NCAM].try_into().unwrap(),
+                    v[NCAM..14].try_into().unwrap(),
+                    v[14],
+                    feat,
+                )
+            };
+            for j in 0..15 {
+                let h = 1e-6 * v[j].abs().max(1.0);
+                let (mut up, mut down) = (v, v);
+                up[j] += h;
+                down[j] -= h;
+                let (fu, fd) = (f(&up), f(&down));
+                for r in 0..2 {
+                    let want = (fu[r] - fd[r]) / (2.0 * h);
+                    let got = blocks[30 * i + 15 * r + j];
+                    assert!(
+                        (got - want).abs() <= 1e-6 * want.abs().max(1.0),
+                        "observation {i}, row {r}, input {j}: {got} against {want}"
+                    );
+                }
+            }
+            assert_eq!(wd[i], -2.0 * pb.ws[i], "weight error of observation {i}");
+        }
+    }
+
+    /// More cameras than a `u32` index holds: an error naming n, before anything is allocated.
+    #[test]
+    fn more_cameras_than_a_u32_index_holds_is_an_error_naming_n() {
+        let input = serde_json::json!({
+            "n": 1u64 << 32, "m": 2, "p": 3, "cam": vec![0.0; 11], "x": vec![0.0; 3], "w": 1.0,
+            "feat": vec![0.0; 2],
+        });
+        let e = problem(&input).err().expect("an error");
+        assert!(e.contains("n = 4294967296"), "{e}");
+    }
+}
