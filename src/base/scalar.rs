@@ -22,8 +22,16 @@
 //! | `fused_mul_add(self, Self, Self) -> Self` | `self·a + b` rounded once |
 
 /// Implements the num-traits family for `$ty`, whose scalar type is `$t`, with impl generics `$gen`.
+///
+/// `sin_cos = PATH` names a function `fn(Self) -> (Self, Self)` for `Float::sin_cos`; without it,
+/// `sin_cos` is [`sin_then_cos`].
 macro_rules! impl_num_traits {
     ([$($gen:tt)*] $ty:ty, $t:ty) => {
+        $crate::base::scalar::impl_num_traits!(
+            [$($gen)*] $ty, $t, sin_cos = $crate::base::scalar::sin_then_cos
+        );
+    };
+    ([$($gen:tt)*] $ty:ty, $t:ty, sin_cos = $sin_cos:path) => {
         /// The constant 0.
         impl<$($gen)*> ::num_traits::Zero for $ty {
             #[inline]
@@ -361,15 +369,26 @@ macro_rules! impl_num_traits {
             fn atan2(self, other: Self) -> Self {
                 self.binary($crate::base::rules::Binary::Atan2, other)
             }
-            #[inline]
+            // forced inline like the operations themselves: as an ordinary `#[inline]` function
+            // holding two of them, it stayed out of line on wide dual numbers, its results passed
+            // through memory
+            #[cfg_attr(not(debug_assertions), inline(always))]
+            #[cfg_attr(debug_assertions, inline)]
             fn sin_cos(self) -> (Self, Self) {
-                (self.sin(), self.cos())
+                $sin_cos(self)
             }
         }
     };
 }
 
 pub(crate) use impl_num_traits;
+
+/// `(x.sin(), x.cos())`: [`Float::sin_cos`](num_traits::Float::sin_cos) of a type whose
+/// [`impl_num_traits`] names no other.
+#[inline]
+pub(crate) fn sin_then_cos<F: num_traits::Float>(x: F) -> (F, F) {
+    (x.sin(), x.cos())
+}
 
 /// The [`Float`](num_traits::Float) methods that apply a unary rule-table entry (those whose home
 /// in the list of elementary functions is `Float`), inside [`impl_num_traits`]'s `Float` impl.

@@ -102,7 +102,7 @@ fn fused_term<T: Float>(t: T, d: T, acc: T) -> T {
     }
 }
 
-impl_num_traits!([T: Float, const N: usize] Dual<T, N>, T);
+impl_num_traits!([T: Float, const N: usize] Dual<T, N>, T, sin_cos = Dual::sin_cos_once);
 
 /// xʸ with a constant `f64` exponent.
 impl<const N: usize> Pow<f64> for Dual<f64, N> {

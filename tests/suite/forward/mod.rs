@@ -6,3 +6,4 @@ mod higher;
 mod into;
 mod nalgebra;
 mod nested_rules;
+mod sin_cos;
