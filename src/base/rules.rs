@@ -251,7 +251,7 @@ impl Unary {
             Unary::Log10 => (x.log10(), (x * c::<T>(core::f64::consts::LN_10)).recip()),
             // d ln(1 + x) = 1/(1 + x)
             Unary::Ln1p => (x.ln_1p(), (T::one() + x).recip()),
-            // d sin x = cos x
+            // d sin x = cos x   (the pair with `Cos`: `sin_cos`)
             Unary::Sin => {
                 let (s, co) = x.sin_cos();
                 (s, co)
@@ -547,6 +547,23 @@ pub fn max<T: Float>(x: T, y: T) -> T {
 #[inline]
 pub fn min<T: Float>(x: T, y: T) -> T {
     Binary::Min.eval(x, y).0
+}
+
+/// The entries [`Unary::Sin`] and [`Unary::Cos`] at `x`, `[(sin x, cos x), (cos x, −sin x)]`, from
+/// one `sin_cos` of `x`: a dual number's `sin_cos` takes both rules from one call. (The entries
+/// themselves do not call this: `Sin`'s would make the negation it does not need, a node of its
+/// own in a recording.)
+///
+/// ```
+/// use nilpotent::rules::{Unary, sin_cos};
+/// assert_eq!(sin_cos(0.5_f64), [Unary::Sin.eval(0.5), Unary::Cos.eval(0.5)]);
+/// ```
+#[inline(always)]
+pub fn sin_cos<T: Float>(x: T) -> [(T, T); 2] {
+    // d sin x = cos x
+    // d cos x = −sin x
+    let (s, co) = x.sin_cos();
+    [(s, co), (co, -s)]
 }
 
 /// `(div_euclid(x, y), rem_euclid(x, y))` for any [`Float`], computed exactly as `f64` does.

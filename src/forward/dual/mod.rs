@@ -223,15 +223,15 @@ impl<T: Float, const N: usize> Dual<T, N> {
         Dual { re: value, eps }
     }
 
-    /// `(sin x, cos x)` from one `sin_cos` of the value: the rule table's `Sin` (value sin,
-    /// derivative cos) and `Cos` (value cos, derivative −sin) share it. The same numbers as
-    /// `(x.sin(), x.cos())`, bit for bit, at every nesting level; where the two were separate
-    /// operations, a nested dual number computed its value's `sin_cos` twice.
+    /// `(sin x, cos x)` from one `sin_cos` of the value: the rule table's `Sin` and `Cos`
+    /// ([`rules::sin_cos`](crate::rules::sin_cos)). The same numbers as `(x.sin(), x.cos())`, bit
+    /// for bit, at every nesting level; where the two were separate operations, a nested dual
+    /// number computed its value's `sin_cos` twice.
     #[cfg_attr(not(debug_assertions), inline(always))]
     #[cfg_attr(debug_assertions, inline)]
     pub(crate) fn sin_cos_once(self) -> (Self, Self) {
-        let (s, c) = self.re.sin_cos();
-        (self.chain(s, c), self.chain(c, -s))
+        let [(s, ds), (c, dc)] = crate::base::rules::sin_cos(self.re);
+        (self.chain(s, ds), self.chain(c, dc))
     }
 
     // The four entries below apply the rule table. Each forces its body inline only at the
