@@ -864,3 +864,69 @@ fn jit_odot_on_a_loops_carried_chain_is_odot_bit_for_bit() {
         }
     }
 }
+
+/// The literal factors of [`literal_squares`].
+const LITERALS: [f64; 10] = [
+    1.0,
+    -1.0,
+    2.5,
+    -3.0,
+    1e300,
+    f64::MAX,
+    0.5,
+    -0.75,
+    1e-300,
+    -f64::MIN_POSITIVE,
+];
+
+/// `Σₖ cₖ·(3xₖ)²` for the literals cₖ of [`LITERALS`], each term a loop over the window `xₖ` of
+/// the inputs: each reverse loop's body multiplies its seed 1 (a free value of the body that is a
+/// constant) by cₖ, and that by the square's partial `2·3xₖ` with a `⊙`; the window's adjoint,
+/// 3 times that, is added to −0, so that the sign of a zero shows.
+fn literal_squares<T: nilpotent::Real>(x: &[T]) -> T {
+    LITERALS.iter().enumerate().fold(T::zero(), |acc, (k, &c)| {
+        acc + nilpotent::sum_windows(&x[k..k + 1], 1, 1, |w| (w[0] * 3.0).powi(2) * c)
+    })
+}
+
+/// A `⊙` by a constant c with 1 ≤ |c| < ∞ known when the code is made (the seed 1 of a reverse
+/// loop's body, its product with a literal) is compiled as `c·y + 0`, without zero tests: it must
+/// be `c ⊙ y` bit for bit, for y = ±0 (+0, where c·y is −0 for one sign), ±∞, NaN, and values
+/// whose products underflow or overflow; the other constants (|c| < 1, where c·y can underflow to
+/// a signed 0 that `⊙` keeps) keep the masked product — against the interpreter and the closed
+/// form `∂f/∂xₖ = −0 + 3·(cₖ ⊙ 2·3xₖ)`, with the loops in the code.
+#[test]
+fn jit_odot_by_a_large_constant_is_odot_bit_for_bit() {
+    let odot = |a: f64, b: f64| if a == 0.0 || b == 0.0 { 0.0 } else { a * b };
+    let n = LITERALS.len();
+    let g = Graph::record(&vec![1.0; n], literal_squares).gradient();
+    let c = g.compile().unwrap();
+    assert_eq!(c.loops_in_code().1, 0, "the loops in the code");
+    for y in [
+        1.25,
+        0.0,
+        -0.0,
+        1e-170,
+        -1e-300,
+        -5e-324,
+        1e300,
+        -1e300,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+    ] {
+        let x = vec![y; n];
+        let want = g.eval(&x);
+        if let Err(why) = same_result(&c.eval(&x), &want) {
+            panic!("y = {y}: compiled {why}");
+        }
+        let out = want.unwrap();
+        for (k, &ck) in LITERALS.iter().enumerate() {
+            let (got, closed) = (out[1 + k], -0.0 + 3.0 * odot(ck, 2.0 * (3.0 * y)));
+            assert!(
+                got.to_bits() == closed.to_bits() || (got.is_nan() && closed.is_nan()),
+                "y = {y}: ∂f/∂x{k} = {got:e} against −0 + 3·({ck:e} ⊙ 6y) = {closed:e}"
+            );
+        }
+    }
+}
