@@ -17,11 +17,11 @@
 //! product with its bits cleared where a factor is 0, or the same bits by cheaper means where a
 //! factor is a known constant or the `⊙` is on a short loop-carried chain (see `Gen::chain_mul`);
 //! `neg` flips the sign bit with an `xor`. Every other function — `sin`, `exp`, `powf`, `max`,
-//! `mul_add`, `round`, … — is a call, through a function pointer, of a small `extern "C"` function that
-//! calls std's `f64` method, which is what the interpreter calls (for `max` and `min`, the crate's
-//! [`rules::max`](crate::rules::max) and [`rules::min`](crate::rules::min)). No operation is fused or
-//! reassociated (Cranelift does neither), and no fused multiply-add is used but for `mul_add`
-//! nodes.
+//! `mul_add`, `round`, … — is a call, through a function pointer, of a small `extern "C"`
+//! function that calls std's `f64` method, which is what the interpreter calls (for `max` and
+//! `min`, the crate's [`rules::max`](crate::rules::max) and [`rules::min`](crate::rules::min)). No
+//! operation is fused or reassociated (Cranelift does neither), and no fused multiply-add is used
+//! but for `mul_add` nodes.
 
 use core::cell::Cell;
 use core::mem::{ManuallyDrop, MaybeUninit};
