@@ -79,16 +79,16 @@ where
 
 /// The w found by gradient descent from w0, the outer gradient by forward mode.
 fn outer_forward<I: Inner>(w0: f64) -> f64 {
-    let f = |w: &[f64]| miss::<f64, I>(w[0]);
-    let g = |w: &[f64]| vec![derivative(miss::<Dual<f64, 1>, I>, w[0]).1];
-    argmin(f, g, &[w0])[0]
+    let f = |w: &[f64; 1]| miss::<f64, I>(w[0]);
+    let g = |w: &[f64; 1]| [derivative(miss::<Dual<f64, 1>, I>, w[0]).1];
+    argmin(f, g, [w0])[0]
 }
 
 /// The w found by gradient descent from w0, the outer gradient by reverse mode.
 fn outer_reverse<I: Inner>(w0: f64) -> f64 {
-    let f = |w: &[f64]| miss::<f64, I>(w[0]);
-    let g = |w: &[f64]| reverse::gradient(|v: &[Var<f64>]| miss::<Var<f64>, I>(v[0]), w).1;
-    argmin(f, g, &[w0])[0]
+    let f = |w: &[f64; 1]| miss::<f64, I>(w[0]);
+    let g = |w: &[f64; 1]| [reverse::gradient(|v: &[Var<f64>]| miss::<Var<f64>, I>(v[0]), w).1[0]];
+    argmin(f, g, [w0])[0]
 }
 
 /// Runs `particle.function` on `input`.

@@ -58,9 +58,9 @@ where
     Dual<S, 2>: Real,
     Var<S>: Real,
 {
-    let f = |p: &[S]| cost(&p1, p);
-    let g = |p: &[S]| I::grad(p1, [p[0], p[1]]).to_vec();
-    let p = argmax(f, g, &start.map(S::cst));
+    let f = |p: &[S; 2]| cost(&p1, p);
+    let g = |p: &[S; 2]| I::grad(p1, *p);
+    let p = argmax(f, g, start.map(S::cst));
     cost(&p1, &p)
 }
 
@@ -90,16 +90,11 @@ impl Outer for Rev {
 /// [r₁, r₂]: r₁ = argmin of the inner max, r₂ = argmax of cost(r₁, ·).
 fn saddle<O: Outer + Mode, I: Mode>(start: [f64; 2]) -> Vec<f64> {
     let r1 = argmin(
-        |p| inner_max::<f64, I>([p[0], p[1]], start),
-        |p| O::outer_grad::<I>([p[0], p[1]], start).to_vec(),
-        &start,
+        |p| inner_max::<f64, I>(*p, start),
+        |p| O::outer_grad::<I>(*p, start),
+        start,
     );
-    let r1a = [r1[0], r1[1]];
-    let r2 = argmax(
-        |p| cost(&r1a, p),
-        |p| <O as Mode>::grad(r1a, [p[0], p[1]]).to_vec(),
-        &start,
-    );
+    let r2 = argmax(|p| cost(&r1, p), |p| <O as Mode>::grad(r1, *p), start);
     [r1, r2].concat()
 }
 
