@@ -13,8 +13,10 @@ use crate::{Runs, Timed, done, json, timed};
 
 /// The potential at x of the charges at (10, 10 − w) and (10, 0).
 pub fn potential<T: Real>(x: &[T], w: T) -> T {
-    let d1 = ((x[0] - 10.0).powi(2) + (x[1] - (10.0 - w)).powi(2)).sqrt();
-    let d2 = ((x[0] - 10.0).powi(2) + x[1].powi(2)).sqrt();
+    // the two charges have the same x-coordinate: its squared distance is computed once
+    let dx2 = (x[0] - 10.0).powi(2);
+    let d1 = (dx2 + (x[1] - (10.0 - w)).powi(2)).sqrt();
+    let d2 = (dx2 + x[1].powi(2)).sqrt();
     d1.recip() + d2.recip()
 }
 
