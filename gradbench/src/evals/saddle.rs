@@ -12,7 +12,7 @@ use crate::{Runs, Timed, done, json, timed};
 
 /// f(p₁, p) = (p₁₀² + p₁₁²) − (p₀² + p₁²)
 pub fn cost<T: Real>(p1: &[T], p: &[T]) -> T {
-    (p1[0] * p1[0] + p1[1] * p1[1]) - (p[0] * p[0] + p[1] * p[1])
+    (p1[0].powi(2) + p1[1].powi(2)) - (p[0].powi(2) + p[1].powi(2))
 }
 
 /// How a gradient of `cost` in its second argument is taken (at any number type).
