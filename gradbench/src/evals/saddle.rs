@@ -152,7 +152,8 @@ mod tests {
     fn the_avx2_build_and_the_baseline_build_agree_bit_for_bit() {
         let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();
         for start in [[1.0, 1.0], [0.5, -2.0], [-3.0, 0.25]] {
-            let pairs: [(&str, fn([f64; 2]) -> Vec<f64>, fn([f64; 2]) -> Vec<f64>); 4] = [
+            type Run = fn([f64; 2]) -> Vec<f64>;
+            let pairs: [(&str, Run, Run); 4] = [
                 ("ff", saddle::<Fwd, Fwd>, saddle_body::<Fwd, Fwd>),
                 ("fr", saddle::<Fwd, Rev>, saddle_body::<Fwd, Rev>),
                 ("rf", saddle::<Rev, Fwd>, saddle_body::<Rev, Fwd>),
