@@ -13,8 +13,10 @@ use crate::{Runs, Timed, done, json, timed};
 
 /// The potential at x of the charges at (10, 10 − w) and (10, 0).
 pub fn potential<T: Real>(x: &[T], w: T) -> T {
-    let d1 = ((x[0] - 10.0).powi(2) + (x[1] - (10.0 - w)).powi(2)).sqrt();
-    let d2 = ((x[0] - 10.0).powi(2) + x[1].powi(2)).sqrt();
+    // the two charges have the same x-coordinate: its squared distance is computed once
+    let dx2 = (x[0] - 10.0).powi(2);
+    let d1 = (dx2 + (x[1] - (10.0 - w)).powi(2)).sqrt();
+    let d2 = (dx2 + x[1].powi(2)).sqrt();
     d1.recip() + d2.recip()
 }
 
@@ -79,16 +81,16 @@ where
 
 /// The w found by gradient descent from w0, the outer gradient by forward mode.
 fn outer_forward<I: Inner>(w0: f64) -> f64 {
-    let f = |w: &[f64]| miss::<f64, I>(w[0]);
-    let g = |w: &[f64]| vec![derivative(miss::<Dual<f64, 1>, I>, w[0]).1];
-    argmin(f, g, &[w0])[0]
+    let f = |w: &[f64; 1]| miss::<f64, I>(w[0]);
+    let g = |w: &[f64; 1]| [derivative(miss::<Dual<f64, 1>, I>, w[0]).1];
+    argmin(f, g, [w0])[0]
 }
 
 /// The w found by gradient descent from w0, the outer gradient by reverse mode.
 fn outer_reverse<I: Inner>(w0: f64) -> f64 {
-    let f = |w: &[f64]| miss::<f64, I>(w[0]);
-    let g = |w: &[f64]| reverse::gradient(|v: &[Var<f64>]| miss::<Var<f64>, I>(v[0]), w).1;
-    argmin(f, g, &[w0])[0]
+    let f = |w: &[f64; 1]| miss::<f64, I>(w[0]);
+    let g = |w: &[f64; 1]| [reverse::gradient(|v: &[Var<f64>]| miss::<Var<f64>, I>(v[0]), w).1[0]];
+    argmin(f, g, [w0])[0]
 }
 
 /// Runs `particle.function` on `input`.
