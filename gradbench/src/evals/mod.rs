@@ -52,3 +52,15 @@ pub fn no_function(function: &str, has: &[&str]) -> String {
         has.join(", ")
     )
 }
+
+/// True if the processor has AVX2 and FMA. `ba` and `saddle` then run a copy of their code
+/// compiled for those features (the same source, inlined into a function with
+/// `#[target_feature(enable = "avx2,fma")]`), as `manual` and `finite` are compiled with
+/// `-march=native`. Calling that copy is sound only after this test, which is why each call is
+/// `unsafe` and made right after it. Rust does not contract `a·b + c` into a fused multiply-add
+/// unless asked (`mul_add`), so the copy's results are the baseline's bit for bit (each eval tests
+/// it). The measured reason for each is at its call.
+#[cfg(target_arch = "x86_64")]
+pub fn avx2_fma() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}

@@ -91,15 +91,3 @@ pub fn argmax<S: Real, const N: usize>(
 ) -> [S; N] {
     argmin(|v| -f(v), |v| g(v).map(|d| -d), x)
 }
-
-/// True if the processor has AVX2 and FMA: then `saddle` runs as compiled for them
-/// (the same source, inlined into a function with those target features), as `finite` is compiled
-/// with `-march=native`. Rust does not contract `a·b + c` into a fused multiply-add unless asked
-/// (`mul_add`), so the results are the same, bit for bit (as in `ba`; `saddle` tests it). Measured
-/// on `saddle` ff (the call of a function with target features, made only after this test, is
-/// `saddle`'s one `unsafe`): 20.65 M → 19.0 M instructions per run, 1.98 → 1.71 ms back to back.
-/// Not used in `particle`, where the same change raised ff from 27.7 M to 28.5 M instructions.
-#[cfg(target_arch = "x86_64")]
-pub fn avx2_fma() -> bool {
-    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-}
