@@ -1612,6 +1612,27 @@ impl<'a> Gen<'a, '_> {
         }
         let free: Vec<Src> = args[at..].iter().map(|&a| self.src(a)).collect();
         debug_assert_eq!(free.len(), def.free);
+        // a free value computed in a register is stored once before the loop and loaded where
+        // the body reads it: kept as an SSA value, Cranelift's optimiser moved its computation to
+        // its uses inside the loop (the `1/Σ` of `ln Σ`'s derivative: a division per iteration)
+        let free: Vec<Src> = free
+            .into_iter()
+            .map(|src| match src {
+                Src::Reg(v) => {
+                    let slot =
+                        self.b
+                            .create_sized_stack_slot(cranelift_codegen::ir::StackSlotData::new(
+                                cranelift_codegen::ir::StackSlotKind::ExplicitSlot,
+                                8,
+                                3,
+                            ));
+                    let ptr = self.ptr;
+                    self.b.ins().stack_store(ptr, v, slot, 0);
+                    Src::Mem(self.b.ins().stack_addr(self.ptr, slot, 0), 0)
+                }
+                other => other,
+            })
+            .collect();
 
         // the sums in registers (block parameters), or for many of them in their result slots
         let r = if s <= SUMS_IN_REGISTERS { s } else { 0 };
